@@ -1,0 +1,76 @@
+"""Every error hwaware raises, defined once.
+
+Each message names the problem and how to fix it; callers catch :class:`HwawareError`
+to handle all of them (the CLI turns them into a one-line message and exit code 2).
+"""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class HwawareError(Exception):
+    """Base class of all hwaware errors."""
+
+
+class InvalidArgumentError(HwawareError, ValueError):
+    """A malformed argument: input size, batch size, precision, runtime, ..."""
+
+
+class UnknownGPUError(HwawareError, KeyError):
+    """A GPU name that is not in the catalog; the message lists the closest names."""
+
+    def __init__(self, name: str, known: Iterable[str], hint: str = "") -> None:
+        self.name = name
+        self.suggestions = difflib.get_close_matches(name.lower(), list(known), n=5, cutoff=0.5)
+        msg = f"unknown GPU {name!r}"
+        if hint:
+            msg += f": {hint}"
+        if self.suggestions:
+            msg += f"; did you mean {', '.join(repr(s) for s in self.suggestions)}?"
+        msg += " (hwaware.gpus() or `hwaware gpus` lists every name)"
+        super().__init__(msg)
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class UnknownEstimatorError(HwawareError, KeyError):
+    """An estimator name that is not registered."""
+
+    def __init__(self, name: str, known: Iterable[str]) -> None:
+        known = sorted(known)
+        super().__init__(f"unknown estimator {name!r}; registered estimators: {', '.join(known)}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class UnsupportedModelError(HwawareError, TypeError):
+    """The object passed as a model is none of: nn.Module, timm name, ONNX path or ModelProto."""
+
+
+class ModelNotFoundError(HwawareError, LookupError):
+    """A model name that no registry knows, or an ONNX path that does not exist."""
+
+
+class ONNXLoadError(HwawareError):
+    """An ONNX file or ModelProto that cannot be parsed or shape-inferred."""
+
+
+class GraphCaptureError(HwawareError, RuntimeError):
+    """The model's forward failed while being traced.
+
+    ``op`` is the operation that failed (an aten op or ``None`` if the failure was in
+    Python code), ``module`` the innermost module that was running.
+    """
+
+    def __init__(self, message: str, *, op: str | None = None, module: str | None = None) -> None:
+        self.op = op
+        self.module = module
+        super().__init__(message)
+
+
+class DynamicControlFlowError(GraphCaptureError):
+    """The forward reads tensor values (``.item()``, ``bool(t)``, data-dependent shapes),
+    which a meta-device trace cannot know."""

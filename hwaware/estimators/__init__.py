@@ -1,0 +1,14 @@
+"""Latency estimators: one protocol (:class:`Estimator`), a registry, and the shipped estimators."""
+from hwaware.estimators.base import (
+    Estimate,
+    Estimator,
+    LayerEstimate,
+    default_estimator,
+    get_estimator,
+    list_estimators,
+    register_estimator,
+)
+from hwaware.estimators.roofline import RooflineEstimator
+
+__all__ = ["Estimate", "Estimator", "LayerEstimate", "RooflineEstimator", "default_estimator", "get_estimator",
+           "list_estimators", "register_estimator"]

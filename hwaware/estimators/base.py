@@ -1,0 +1,151 @@
+"""The estimator protocol, the result type every estimator returns, and the registry.
+
+An estimator follows scikit-learn's contract: the constructor only stores parameters, ``fit``
+learns (state ending in ``_``), ``predict(graph, platform)`` returns an :class:`Estimate`.
+"""
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+from hwaware.errors import UnknownEstimatorError
+from hwaware.graph.layer import Graph, Shape
+from hwaware.hardware.catalog import Platform
+
+
+@dataclass(frozen=True)
+class LayerEstimate:
+    """One row of the per-layer breakdown."""
+
+    index: int
+    module: str
+    kind: str
+    op: str
+    input_shapes: tuple[Shape, ...]
+    output_shapes: tuple[Shape, ...]
+    macs: int
+    ms: float
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A predicted latency with its breakdown.
+
+    ``total_ms = pre_ms + exe_ms + post_ms`` (paper 004's three phases: input to the device and
+    launch, the layers, result back to the host). ``unknown_ops`` lists ops the capture could not
+    classify and ``notes`` what the estimator did not model, so nothing is silently zero.
+    """
+
+    total_ms: float
+    pre_ms: float
+    exe_ms: float
+    post_ms: float
+    layers: tuple[LayerEstimate, ...]
+    unknown_ops: dict[str, int]
+    estimator: str
+    estimator_version: str
+    platform: Platform
+    model: str
+    notes: tuple[str, ...] = field(default=())
+
+    def table(self, top: int | None = None) -> str:
+        """The per-layer breakdown as a text table (slowest ``top`` layers if given)."""
+        rows = sorted(self.layers, key=lambda r: -r.ms)[:top] if top else list(self.layers)
+        head = f"{'#':>4}  {'kind':<15}{'module':<34}{'output':<20}{'MMACs':>10}{'ms':>10}"
+        lines = [head, "-" * len(head)]
+        for r in rows:
+            out = "x".join(map(str, r.output_shapes[0])) if r.output_shapes else ""
+            lines.append(f"{r.index:>4}  {r.kind:<15}{_clip(r.module or r.op, 33):<34}{_clip(out, 19):<20}"
+                         f"{r.macs / 1e6:>10.2f}{r.ms:>10.4f}")
+        lines.append("-" * len(head))
+        lines.append(self.summary())
+        return "\n".join(lines)
+
+    def summary(self) -> str:
+        g = self.platform.gpu
+        text = (f"{self.model} on {g.name} ({self.platform.runtime}, {self.platform.precision}, batch "
+                f"{self.platform.batch_size}): {self.total_ms:.3f} ms = pre {self.pre_ms:.3f} + exe {self.exe_ms:.3f} "
+                f"+ post {self.post_ms:.3f} [{self.estimator} {self.estimator_version}]")
+        if self.unknown_ops:
+            text += f"\nunknown ops (timed as memory copies): {self.unknown_ops}"
+        for note in self.notes:
+            text += f"\nnote: {note}"
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model, "total_ms": self.total_ms, "pre_ms": self.pre_ms, "exe_ms": self.exe_ms,
+            "post_ms": self.post_ms, "estimator": self.estimator, "estimator_version": self.estimator_version,
+            "platform": {"gpu": self.platform.gpu.name, "runtime": self.platform.runtime,
+                         "precision": self.platform.precision, "batch_size": self.platform.batch_size},
+            "unknown_ops": self.unknown_ops, "notes": list(self.notes),
+            "layers": [{"index": r.index, "module": r.module, "kind": r.kind, "op": r.op,
+                        "input_shapes": [list(s) for s in r.input_shapes],
+                        "output_shapes": [list(s) for s in r.output_shapes], "macs": r.macs, "ms": r.ms}
+                       for r in self.layers],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2)
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else "…" + text[-(n - 1):]
+
+
+class Estimator(ABC):
+    """Base class: a name, a version, ``fit`` and ``predict``."""
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+
+    def fit(self, samples: Iterable[Any]) -> Estimator:
+        """Learn from measured samples; analytic estimators override it only if they calibrate."""
+        raise NotImplementedError(f"estimator {self.name!r} is not trainable")
+
+    @abstractmethod
+    def predict(self, graph: Graph, platform: Platform) -> Estimate:
+        """Predict the latency of ``graph`` on ``platform``."""
+
+    def supports(self, platform: Platform) -> bool:
+        """Whether the estimator can predict for ``platform`` (a learned one needs trained weights)."""
+        return True
+
+
+_REGISTRY: dict[str, type[Estimator]] = {}
+_INSTANCES: dict[str, Estimator] = {}
+E = TypeVar("E", bound=type[Estimator])
+
+
+def register_estimator(cls: E) -> E:
+    """Class decorator: make ``cls`` available as ``estimator=cls.name``."""
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def list_estimators() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def get_estimator(name: str) -> Estimator:
+    """The shared instance of a registered estimator (built, and its weights loaded, once per process)."""
+    if name not in _REGISTRY:
+        raise UnknownEstimatorError(name, _REGISTRY)
+    if name not in _INSTANCES:
+        _INSTANCES[name] = _REGISTRY[name]()
+    return _INSTANCES[name]
+
+
+# Estimators in order of preference; the first that supports a platform is its default.
+DEFAULT_ORDER: list[str] = ["roofline"]
+
+
+def default_estimator(platform: Platform) -> str:
+    for name in DEFAULT_ORDER:
+        if name in _REGISTRY and get_estimator(name).supports(platform):
+            return name
+    return "roofline"
+

@@ -1,0 +1,71 @@
+"""Analytic roofline baseline: the yardstick every learned estimator must beat.
+
+Per kernel-launching layer: ``max(FLOPs / peak, bytes / DRAM bandwidth) + launch overhead``.
+Peak is the catalog's fp32 (or fp16/bf16: dense tensor-core where the catalog has it and the
+layer is a conv/dense/matmul, else non-tensor) throughput; views cost nothing.
+Pre: the input's host->device copy over the PCIe link of the catalog's ``bus_interface`` plus one
+launch; post: the output's copy back plus one launch. On a Jetson (integrated SoC) host and GPU
+share DRAM, so there is no copy.
+
+``launch_overhead_us`` is an ASSUMPTION (not a measurement): the order of magnitude of one eager
+PyTorch op's dispatch and kernel launch (~10 us) and of one TensorRT kernel launch (~3 us).
+Unknown ops are timed as memory-bound copies and reported in the estimate.
+"""
+from __future__ import annotations
+
+from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, register_estimator
+from hwaware.graph.layer import Graph, Layer, LayerKind
+from hwaware.graph.ops import numel
+from hwaware.hardware.catalog import PRECISIONS, Platform
+
+_TENSOR_CORE_KINDS = {LayerKind.CONV, LayerKind.DEPTHWISE_CONV, LayerKind.DENSE, LayerKind.MATMUL, LayerKind.ATTENTION}
+
+
+@register_estimator
+class RooflineEstimator(Estimator):
+    """Roofline time per layer plus a fixed launch overhead per kernel.
+
+    >>> from hwaware.graph import capture
+    >>> from hwaware.hardware import Platform
+    >>> est = RooflineEstimator().predict(capture("resnet18"), Platform.resolve("v100"))
+    >>> est.total_ms > est.exe_ms > 0
+    True
+    """
+
+    name = "roofline"
+    version = "1"
+
+    def __init__(self, launch_overhead_us: dict[str, float] | None = None, efficiency: float = 1.0) -> None:
+        self.launch_overhead_us = launch_overhead_us
+        self.efficiency = efficiency
+
+    def _overhead_ms(self, platform: Platform) -> float:
+        table = self.launch_overhead_us or {"pytorch": 10.0, "tensorrt": 3.0}
+        return table[platform.runtime] / 1e3
+
+    def layer_ms(self, layer: Layer, platform: Platform) -> float:
+        if not layer.kind.launches_kernel:
+            return 0.0
+        gpu = platform.gpu
+        tensor = platform.precision != "fp32" and layer.kind in _TENSOR_CORE_KINDS
+        compute_s = layer.flops / (gpu.peak_tflops(platform.precision, tensor_cores=tensor) * 1e12 * self.efficiency)
+        memory_s = (layer.bytes_read + layer.bytes_written) / (gpu.memory_bandwidth_gbs * 1e9 * self.efficiency)
+        return max(compute_s, memory_s) * 1e3 + self._overhead_ms(platform)
+
+    def transfer_ms(self, nbytes: int, platform: Platform) -> float:
+        link = platform.gpu.host_link_gbs
+        copy_ms = 0.0 if link is None else nbytes / (link * 1e9) * 1e3
+        return copy_ms + self._overhead_ms(platform)
+
+    def predict(self, graph: Graph, platform: Platform) -> Estimate:
+        rows = tuple(LayerEstimate(l.index, l.module, l.kind.value, l.op, l.input_shapes, l.output_shapes, l.macs,
+                                   self.layer_ms(l, platform)) for l in graph.layers)
+        exe = sum(r.ms for r in rows)
+        in_bytes = PRECISIONS[graph.precision] * numel(graph.input_shape)
+        out_bytes = graph.layers[-1].bytes_written if graph.layers else 0
+        pre, post = self.transfer_ms(in_bytes, platform), self.transfer_ms(out_bytes, platform)
+        notes = ["launch overhead per kernel is an assumption, not a measurement"]
+        return Estimate(total_ms=pre + exe + post, pre_ms=pre, exe_ms=exe, post_ms=post, layers=rows,
+                        unknown_ops=graph.unknown_ops, estimator=self.name, estimator_version=self.version,
+                        platform=platform, model=graph.name, notes=tuple(notes))
+

@@ -1,0 +1,244 @@
+"""Capture a PyTorch module's executed operations as a :class:`Graph`.
+
+The forward runs under a ``TorchDispatchMode`` that sees every aten op, so functional calls
+(``F.relu``, ``x + y``, ``torch.cat``, ``x.mean((2, 3))``, SE gates) are captured as well as
+modules. By default parameters, buffers and the input are ``meta`` tensors: shapes propagate,
+no weights are allocated and nothing is computed; the caller's module is not modified
+(``torch.func.functional_call`` swaps the tensors in for the call only).
+
+``trace_device="cpu"`` is the fallback for models whose forward cannot run on meta (an op
+without a meta kernel, a CPU tensor held as a plain attribute, or control flow that reads tensor
+values): it runs the real forward on CPU with the model's own weights (zeros where the model has
+none, e.g. one built on meta) and a seeded random input, so value-dependent branches follow that input.
+"""
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
+
+from hwaware.errors import DynamicControlFlowError, GraphCaptureError, InvalidArgumentError
+from hwaware.graph import ops
+from hwaware.graph.layer import Graph, Layer, LayerKind, Shape
+from hwaware.hardware.catalog import PRECISIONS
+
+TRACE_DEVICES = ("meta", "cpu")
+_DYNAMIC_MARKERS = ("item() cannot be called on meta", "data-dependent", "Could not guard on data-dependent",
+                    "cannot be called on meta tensors", "nonzero is not supported for meta")
+
+
+def _packet(func: Any) -> str:
+    name = func.overloadpacket.__name__
+    return name[:-1] if name.endswith("_") and not name.endswith("__") else name
+
+
+class _Recorder(TorchDispatchMode):
+    """Records each aten op as a Layer; tracks which layer produced each tensor."""
+
+    def __init__(self, param_names: dict[int, str], param_sizes: dict[str, int], trainable: set[str],
+                 input_ids: set[int], elem_bytes: int) -> None:
+        super().__init__()
+        self.param_names = param_names  # id(tensor) -> parameter/buffer name (also views of them)
+        self.param_sizes = param_sizes
+        self.trainable = trainable
+        self.producer: dict[int, int] = dict.fromkeys(input_ids, -1)
+        self.keep: list[torch.Tensor] = []  # keeps ids unique while the trace runs
+        self.layers: list[Layer] = []
+        self.skipped: Counter[str] = Counter()
+        self.module_stack: list[str] = []
+        self.elem_bytes = elem_bytes
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        kwargs = kwargs or {}
+        name = _packet(func)
+        try:
+            out = func(*args, **kwargs)
+        except Exception as exc:
+            raise _capture_error(exc, f"aten.{name}", self.module) from exc
+        kind = ops.aten_kind(name)
+        if kind is None:
+            self.skipped[f"aten.{name}"] += 1
+            return out
+        tensors = [t for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)]
+        outs = [t for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor)]
+        acts = [t for t in tensors if id(t) not in self.param_names]
+        params = [self.param_names[id(t)] for t in tensors if id(t) in self.param_names]
+        if kind is LayerKind.RESHAPE and not acts and params:
+            for o in outs:  # a view of a weight (e.g. linear's transpose) is still that weight
+                self.param_names[id(o)] = params[0]
+                self.keep.append(o)
+            self.skipped[f"aten.{name} (view of a parameter)"] += 1
+            return out
+        if kind is LayerKind.NORM:
+            outs = outs[:1]  # the saved mean/rstd outputs are empty or tiny bookkeeping
+        kind, attrs = _attributes(name, kind, args, acts, outs, params)
+        in_shapes = tuple(tuple(t.shape) for t in acts)
+        out_shapes = tuple(tuple(t.shape) for t in outs)
+        used = list(dict.fromkeys(params))
+        param_elems = sum(self.param_sizes[p] for p in used)
+        macs, flops, rd, wr = ops.layer_cost(kind, name, in_shapes, out_shapes, attrs, param_elems, self.elem_bytes)
+        index = len(self.layers)
+        self.layers.append(Layer(
+            index=index, kind=kind, op=f"aten.{name}", module=self.module, input_shapes=in_shapes,
+            output_shapes=out_shapes, attrs=attrs, params=sum(self.param_sizes[p] for p in used if p in self.trainable),
+            macs=macs, flops=flops, bytes_read=rd, bytes_written=wr,
+            inputs=tuple(dict.fromkeys(self.producer.get(id(t), -1) for t in acts)),
+        ))
+        for o in outs:
+            self.producer[id(o)] = index
+            self.keep.append(o)
+        return out
+
+    @property
+    def module(self) -> str:
+        return self.module_stack[-1] if self.module_stack else ""
+
+
+def _capture_error(exc: Exception, op: str | None, module: str) -> GraphCaptureError:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    where = f" in module {module!r}" if module else ""
+    at = f" at {op}" if op else ""
+    if isinstance(exc, GraphCaptureError):
+        return exc
+    if any(m in str(exc) for m in _DYNAMIC_MARKERS):
+        return DynamicControlFlowError(
+            f"the forward reads tensor values{at}{where} (dynamic control flow or data-dependent shapes: {text}); "
+            "a meta-device trace cannot follow it. Pass trace_device='cpu' (CLI: --trace-device cpu) to trace "
+            "with real values on the CPU.", op=op, module=module)
+    return GraphCaptureError(
+        f"the forward failed on the meta device{at}{where}: {text}. Pass trace_device='cpu' "
+        "(CLI: --trace-device cpu) to trace with real tensors on the CPU instead.", op=op, module=module)
+
+
+def _attributes(name: str, kind: LayerKind, args: tuple, acts: list[torch.Tensor], outs: list[torch.Tensor],
+                params: list[str]) -> tuple[LayerKind, dict[str, Any]]:
+    """Refine the kind (depthwise, dense vs matmul, global pooling) and extract the cost-relevant attributes."""
+    x = acts[0] if acts else None
+    y = outs[0] if outs else None
+    if kind is LayerKind.CONV:
+        inp, weight, bias = args[0], args[1], args[2]
+        stride, padding, dilation, transposed, _, groups = args[3:9]
+        w = tuple(weight.shape)
+        in_ch = inp.shape[1]
+        out_ch = w[1] * groups if transposed else w[0]
+        attrs = {"kernel": w[2:], "stride": tuple(stride), "padding": tuple(padding), "dilation": tuple(dilation),
+                 "groups": int(groups), "in_channels": int(in_ch), "out_channels": int(out_ch),
+                 "transposed": bool(transposed), "bias": bias is not None}
+        return ops.conv_kind(in_ch, groups), attrs
+    if kind is LayerKind.DENSE:
+        operands = [a for a in args if isinstance(a, torch.Tensor)]
+        if name in ("addmm", "baddbmm", "addbmm", "_addmm_activation"):
+            bias, operands = operands[0], operands[1:]
+        else:
+            bias = None
+        k = int(operands[0].shape[-1]) if operands and operands[0].dim() else 1
+        attrs = {"k": k, "bias": bias is not None}
+        # a product with a weight is a dense layer; a product of two activations is a matmul
+        return (LayerKind.DENSE if params else LayerKind.MATMUL), attrs
+    if kind is LayerKind.ATTENTION:
+        q, k_, v = args[0], args[1], args[2]
+        return kind, {"batch_heads": int(q.numel() // (q.shape[-2] * q.shape[-1])), "q_len": int(q.shape[-2]),
+                      "kv_len": int(k_.shape[-2]), "head_dim": int(q.shape[-1]), "v_dim": int(v.shape[-1])}
+    if kind is LayerKind.POOL:
+        if x is not None and y is not None and ("adaptive" in name) and ops.is_global(tuple(x.shape), tuple(y.shape)):
+            return LayerKind.GLOBAL_POOL, {"mode": "max" if "max" in name else "avg"}
+        if "adaptive" in name:
+            out_hw = tuple(y.shape[2:]) if y is not None else ()
+            in_hw = tuple(x.shape[2:]) if x is not None else ()
+            kernel = tuple(-(-i // o) for i, o in zip(in_hw, out_hw))  # largest adaptive window
+            return kind, {"mode": "max" if "max" in name else "avg", "kernel": kernel, "adaptive": True}
+        ks = _as_tuple(args[1], x.dim() - 2 if x is not None else 2)
+        stride = _as_tuple(args[2], len(ks)) if len(args) > 2 and args[2] else ks
+        padding = _as_tuple(args[3], len(ks)) if len(args) > 3 else (0,) * len(ks)
+        return kind, {"mode": "max" if "max" in name else "avg", "kernel": ks, "stride": stride, "padding": padding}
+    if kind is LayerKind.REDUCE and name == "mean" and x is not None and y is not None:
+        if ops.is_global(tuple(x.shape), tuple(y.shape) + (1,) * (x.dim() - y.dim())):
+            return LayerKind.GLOBAL_POOL, {"mode": "avg"}
+    return kind, {}
+
+
+def _as_tuple(v: Any, n: int) -> Shape:
+    if isinstance(v, int):
+        return (v,) * n
+    v = tuple(int(i) for i in v)
+    return v * n if len(v) == 1 else v
+
+
+@contextlib.contextmanager
+def _module_names(model: nn.Module, recorder: _Recorder) -> Iterator[None]:
+    names = {id(m): n for n, m in model.named_modules()}
+
+    def pre(module: nn.Module, _args: Any) -> None:
+        recorder.module_stack.append(names.get(id(module), type(module).__name__))
+
+    def post(module: nn.Module, _args: Any, _out: Any) -> None:
+        if recorder.module_stack:
+            recorder.module_stack.pop()
+
+    h1 = nn.modules.module.register_module_forward_pre_hook(pre)
+    h2 = nn.modules.module.register_module_forward_hook(post, always_call=True)
+    try:
+        yield
+    finally:
+        h1.remove()
+        h2.remove()
+
+
+@contextlib.contextmanager
+def _eval_mode(model: nn.Module) -> Iterator[None]:
+    """Inference behaviour for the trace; the caller's train/eval flags are restored afterwards."""
+    flags = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield
+    finally:
+        for m, training in flags:
+            m.training = training
+
+
+def capture_module(model: nn.Module, input_shape: Shape, *, name: str = "", precision: str = "fp32",
+                   trace_device: str = "meta") -> Graph:
+    """Trace ``model`` on an input of ``input_shape`` (batch first) and return its layer graph."""
+    if trace_device not in TRACE_DEVICES:
+        raise InvalidArgumentError(f"trace_device must be one of {', '.join(TRACE_DEVICES)}, got {trace_device!r}")
+    originals = {**dict(model.named_parameters(remove_duplicate=False)), **dict(model.named_buffers(remove_duplicate=False))}
+    swapped: dict[int, torch.Tensor] = {}  # one replacement per original tensor keeps tied weights tied
+    state: dict[str, torch.Tensor] = {}
+    param_names: dict[int, str] = {}
+    canonical: dict[int, str] = {}
+    for pname, t in originals.items():
+        if id(t) not in swapped:
+            swapped[id(t)] = _replacement(t, trace_device)
+            canonical[id(t)] = pname
+        state[pname] = swapped[id(t)]
+        param_names[id(swapped[id(t)])] = canonical[id(t)]
+    sizes = {canonical[id(t)]: t.numel() for t in originals.values()}
+    trainable = {canonical[id(p)] for p in model.parameters() if p.requires_grad}
+    if trace_device == "meta":
+        x = torch.empty(input_shape, device="meta")
+    else:
+        x = torch.randn(input_shape, generator=torch.Generator().manual_seed(0))
+    recorder = _Recorder(param_names, sizes, trainable, {id(x)}, PRECISIONS[precision])
+    try:
+        with torch.no_grad(), _eval_mode(model), _module_names(model, recorder), recorder:
+            torch.func.functional_call(model, state, (x,), strict=False, tie_weights=True)
+    except GraphCaptureError:
+        raise
+    except Exception as exc:
+        raise _capture_error(exc, None, recorder.module) from exc
+    total = sum(sizes[n] for n in trainable)
+    return Graph(name=name or type(model).__name__, layers=recorder.layers, input_shape=tuple(input_shape),
+                 precision=precision, total_params=total,
+                 source="torch", skipped=recorder.skipped)
+
+
+def _replacement(t: torch.Tensor, trace_device: str) -> torch.Tensor:
+    if trace_device == "meta":
+        return torch.empty_like(t, device="meta")
+    return t.detach() if t.device.type == "cpu" else torch.zeros(t.shape, dtype=t.dtype)

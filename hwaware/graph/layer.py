@@ -1,0 +1,143 @@
+"""The layer graph every estimator reads: :class:`Layer` records in execution order."""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+Shape = tuple[int, ...]
+
+
+class LayerKind(str, Enum):
+    """What a layer does, at the granularity latency models distinguish."""
+
+    CONV = "conv"  # dense or grouped convolution (incl. transposed, dilated)
+    DEPTHWISE_CONV = "depthwise_conv"  # groups == input channels > 1
+    DENSE = "dense"  # fully connected: addmm / mm / linear / Gemm
+    MATMUL = "matmul"  # activation x activation products (attention-matmul, bmm, einsum)
+    ATTENTION = "attention"  # fused scaled-dot-product attention
+    POOL = "pool"  # windowed max/avg pooling
+    GLOBAL_POOL = "global_pool"  # pooling to 1x1 (mean over the spatial dims)
+    NORM = "norm"  # batch/layer/group/instance norm
+    ACTIVATION = "activation"  # relu, silu, hard-swish, sigmoid, gelu, clamp ...
+    ELEMENTWISE = "elementwise"  # add, mul (SE gates), div, fill ...
+    SOFTMAX = "softmax"
+    REDUCE = "reduce"  # sum/mean/max over non-spatial dims
+    CONCAT = "concat"
+    UPSAMPLE = "upsample"
+    COPY = "copy"  # materialising data movement: contiguous, pad, permute+copy, gather ...
+    RESHAPE = "reshape"  # views: no kernel, no bytes moved
+    UNKNOWN = "unknown"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def launches_kernel(self) -> bool:
+        return self is not LayerKind.RESHAPE
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One executed operation.
+
+    ``input_shapes`` are the activation inputs (parameters and buffers excluded); ``params`` counts
+    the trainable parameters the op reads. ``macs`` are multiply-accumulates of conv/dense/matmul/
+    attention ops (0 elsewhere); ``flops`` counts every arithmetic operation (2 per MAC).
+    ``bytes_read`` includes parameters and buffers; element size is the traced precision's.
+    ``inputs`` are the indices of the layers that produced the activation inputs (-1: graph input).
+    """
+
+    index: int
+    kind: LayerKind
+    op: str
+    module: str
+    input_shapes: tuple[Shape, ...]
+    output_shapes: tuple[Shape, ...]
+    attrs: dict[str, Any]
+    params: int
+    macs: int
+    flops: int
+    bytes_read: int
+    bytes_written: int
+    inputs: tuple[int, ...] = ()
+
+    @property
+    def output_elements(self) -> int:
+        return sum(_numel(s) for s in self.output_shapes)
+
+    def signature(self) -> str:
+        """What determines this layer's cost: kind, op, shapes and attributes (not its name or place)."""
+        payload = json.dumps(
+            [self.kind.value, self.op, self.input_shapes, self.output_shapes, sorted(self.attrs.items()), self.params],
+            default=str,
+        )
+        return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index, "kind": self.kind.value, "op": self.op, "module": self.module,
+            "input_shapes": [list(s) for s in self.input_shapes], "output_shapes": [list(s) for s in self.output_shapes],
+            "attrs": self.attrs, "params": self.params, "macs": self.macs, "flops": self.flops,
+            "bytes_read": self.bytes_read, "bytes_written": self.bytes_written, "inputs": list(self.inputs),
+        }
+
+
+def _numel(shape: Shape) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+@dataclass
+class Graph:
+    """A captured network: its layers plus what was seen but not modelled.
+
+    ``total_params`` counts the model's trainable parameters (each shared tensor once), which may
+    exceed the sum over layers when some parameters are never used in the forward pass.
+    ``skipped`` counts bookkeeping ops that run no kernel and are not layers (allocations,
+    ``detach``, views of parameters); ``unknown_ops`` counts ops kept as ``unknown`` layers.
+    """
+
+    name: str
+    layers: list[Layer]
+    input_shape: Shape
+    precision: str
+    total_params: int
+    source: str
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def batch_size(self) -> int:
+        return self.input_shape[0]
+
+    @property
+    def unknown_ops(self) -> dict[str, int]:
+        return dict(Counter(l.op for l in self.layers if l.kind is LayerKind.UNKNOWN))
+
+    @property
+    def macs(self) -> int:
+        return sum(l.macs for l in self.layers)
+
+    @property
+    def flops(self) -> int:
+        return sum(l.flops for l in self.layers)
+
+    def kernels(self) -> list[Layer]:
+        """Layers that launch a kernel (views excluded)."""
+        return [l for l in self.layers if l.kind.launches_kernel]
+
+    def count_by_kind(self) -> dict[str, int]:
+        return dict(Counter(l.kind.value for l in self.layers))
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def summary(self) -> str:
+        kinds = ", ".join(f"{k}={n}" for k, n in sorted(self.count_by_kind().items()))
+        return (f"{self.name}: {len(self.layers)} layers ({kinds}); input {'x'.join(map(str, self.input_shape))}; "
+                f"{self.total_params / 1e6:.2f} M params; {self.macs / self.batch_size / 1e9:.3f} GMACs/image")

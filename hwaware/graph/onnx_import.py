@@ -1,0 +1,202 @@
+"""Import an ONNX model as a :class:`Graph`: shape inference, then each node mapped onto the
+same kinds and cost rules as the PyTorch capture (:mod:`hwaware.graph.ops`).
+
+Dynamic dimensions of the (first) graph input are bound to ``batch_size`` (dim 0) and to
+``input_size`` (the rest) before ONNX shape inference runs. Trainable parameters are the float
+initializers read as weights (conv/gemm/matmul weights and biases, norm scales and shifts);
+batch-norm running statistics and shape constants are not parameters.
+"""
+from __future__ import annotations
+
+import os
+from collections import Counter
+from typing import Any
+
+from hwaware.errors import InvalidArgumentError, ModelNotFoundError, ONNXLoadError
+from hwaware.graph import ops
+from hwaware.graph.layer import Graph, Layer, LayerKind, Shape
+from hwaware.hardware.catalog import PRECISIONS
+
+K = LayerKind
+_ACT = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "HardSwish": "hardswish", "HardSigmoid": "hardsigmoid",
+        "Clip": "clamp", "LeakyRelu": "leaky_relu", "Elu": "elu", "Selu": "selu", "Celu": "celu",
+        "Softplus": "softplus", "Gelu": "gelu", "Mish": "mish", "PRelu": "prelu", "Erf": "erf", "ThresholdedRelu": "threshold"}
+_ELEMENTWISE = {"Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Exp", "Log", "Neg", "Where", "Max", "Min", "Abs",
+                "Reciprocal", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Not",
+                "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Mod", "Sum", "Mean", "BitShift"}
+_REDUCE = {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL2", "ReduceL1",
+           "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin", "TopK", "CumSum"}
+_NORM = {"BatchNormalization": "native_batch_norm", "LayerNormalization": "native_layer_norm",
+         "GroupNormalization": "native_group_norm", "InstanceNormalization": "native_group_norm",
+         "RMSNormalization": "_fused_rms_norm"}
+_VIEW = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"}
+_COPY = {"Transpose", "Pad", "Slice", "Split", "Expand", "Tile", "Gather", "GatherElements", "GatherND", "Cast",
+         "ScatterND", "ScatterElements", "DepthToSpace", "SpaceToDepth", "Trilu", "CastLike"}
+_BOOKKEEPING = {"Shape", "Constant", "ConstantOfShape", "Range", "Size", "EyeLike", "RandomNormal",
+                "RandomUniform", "RandomNormalLike", "RandomUniformLike"}
+# Which inputs of an op are trainable weights when they are float initializers.
+_WEIGHT_INPUTS = {"Conv": (1, 2), "ConvTranspose": (1, 2), "Gemm": (1, 2), "MatMul": (0, 1),
+                  "BatchNormalization": (1, 2), "LayerNormalization": (1, 2), "GroupNormalization": (1, 2),
+                  "InstanceNormalization": (1, 2), "PRelu": (1,), "RMSNormalization": (1,)}
+_FLOAT_TYPES = {1, 10, 11, 16}  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
+
+
+def is_onnx_model(obj: Any) -> bool:
+    return type(obj).__name__ == "ModelProto" and hasattr(obj, "graph")
+
+
+def _load(model: Any) -> tuple[Any, str]:
+    import onnx
+
+    if is_onnx_model(model):
+        return model, model.graph.name or "onnx-model"
+    path = os.fspath(model)
+    if not os.path.exists(path):
+        raise ModelNotFoundError(f"ONNX file {path!r} does not exist; check the path (a timm name must not end in .onnx)")
+    try:
+        return onnx.load(path), os.path.basename(path)
+    except Exception as exc:
+        raise ONNXLoadError(f"{path!r} is not a valid ONNX model ({type(exc).__name__}: {exc}); "
+                            "re-export it with torch.onnx.export or check the file is complete") from exc
+
+
+def _dims(type_proto: Any) -> list[int | None]:
+    return [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None
+            for d in type_proto.tensor_type.shape.dim]
+
+
+def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | None = None, precision: str = "fp32") -> Graph:
+    """Import an ONNX file path or ``ModelProto``; see the module docstring."""
+    import onnx
+
+    proto, name = _load(model)
+    proto = onnx.ModelProto.FromString(proto.SerializeToString())  # never modify the caller's proto
+    graph = proto.graph
+    inits = {i.name: i for i in graph.initializer}
+    real_inputs = [i for i in graph.input if i.name not in inits]
+    if not real_inputs:
+        raise ONNXLoadError(f"ONNX model {name!r} has no graph input")
+    first = real_inputs[0]
+    dims = first.type.tensor_type.shape.dim
+    wanted = [batch_size, *(input_size or [])]
+    for i, d in enumerate(dims):
+        if i < len(wanted):
+            if d.HasField("dim_value") and d.dim_value > 0 and d.dim_value != wanted[i] and i == 0 and d.dim_value != batch_size:
+                raise InvalidArgumentError(f"ONNX model {name!r} has a fixed batch size {d.dim_value}; "
+                                           f"pass batch_size={d.dim_value} or re-export it with a dynamic batch axis")
+            d.ClearField("dim_param")
+            d.dim_value = wanted[i]
+        elif not (d.HasField("dim_value") and d.dim_value > 0):
+            raise InvalidArgumentError(f"ONNX input {first.name!r} has a dynamic dimension {i}; pass input_size=(C, H, W)")
+    for vi in list(graph.value_info) + list(graph.output):  # stale shapes from the exporter would pin the old batch
+        vi.type.tensor_type.ClearField("shape")
+    try:
+        proto = onnx.shape_inference.infer_shapes(proto, data_prop=True)
+    except Exception as exc:
+        raise ONNXLoadError(f"ONNX shape inference failed for {name!r}: {exc}") from exc
+    graph = proto.graph
+    shapes: dict[str, list[int | None]] = {}
+    for vi in list(graph.input) + list(graph.value_info) + list(graph.output):
+        shapes[vi.name] = _dims(vi.type)
+    for init in graph.initializer:
+        shapes[init.name] = list(init.dims)
+
+    elem = PRECISIONS[precision]
+    layers: list[Layer] = []
+    skipped: Counter[str] = Counter()
+    producer: dict[str, int] = {first.name: -1}
+    params_seen: set[str] = set()
+    for node in graph.node:
+        op = node.op_type
+        if op in _BOOKKEEPING:
+            skipped[f"onnx.{op}"] += 1
+            continue
+        weights = {node.input[i] for i in _WEIGHT_INPUTS.get(op, ()) if i < len(node.input)
+                   and node.input[i] in inits and inits[node.input[i]].data_type in _FLOAT_TYPES}
+        acts = [n for n in node.input if n and n not in inits]
+        in_shapes = tuple(_shape(shapes, n, node) for n in acts)
+        out_shapes = tuple(_shape(shapes, n, node) for n in node.output if n)
+        kind, attrs, flop_op = _classify(node, inits, shapes, weights, in_shapes, out_shapes)
+        param_elems = sum(ops.numel(shapes[n]) for n in node.input if n in inits)  # bytes: every initializer read
+        macs, flops, rd, wr = ops.layer_cost(kind, flop_op, in_shapes, out_shapes, attrs, param_elems, elem)
+        trainable = sum(ops.numel(shapes[w]) for w in weights)
+        params_seen |= weights
+        index = len(layers)
+        layers.append(Layer(index=index, kind=kind, op=f"onnx.{op}", module=node.name, input_shapes=in_shapes,
+                            output_shapes=out_shapes, attrs=attrs, params=trainable, macs=macs, flops=flops,
+                            bytes_read=rd, bytes_written=wr,
+                            inputs=tuple(dict.fromkeys(producer.get(n, -1) for n in acts))))
+        for n in node.output:
+            producer[n] = index
+    total = sum(ops.numel(shapes[w]) for w in params_seen)
+    return Graph(name=name, layers=layers, input_shape=tuple(wanted if input_size else shapes[first.name]),
+                 precision=precision, total_params=total, source="onnx", skipped=skipped)
+
+
+def _shape(shapes: dict[str, list[int | None]], name: str, node: Any) -> Shape:
+    s = shapes.get(name)
+    if s is None or any(d is None for d in s):
+        raise ONNXLoadError(f"no static shape for tensor {name!r} of node {node.name or node.op_type!r} "
+                            "after shape inference; pass input_size=(C, H, W) or export with static shapes")
+    return tuple(s)
+
+
+def _attr(node: Any, name: str, default: Any = None) -> Any:
+    import onnx
+
+    for a in node.attribute:
+        if a.name == name:
+            return onnx.helper.get_attribute_value(a)
+    return default
+
+
+def _classify(node: Any, inits: dict, shapes: dict, weights: set[str], in_shapes: tuple[Shape, ...],
+              out_shapes: tuple[Shape, ...]) -> tuple[LayerKind, dict[str, Any], str]:
+    op = node.op_type
+    if op in ("Conv", "ConvTranspose"):
+        w = shapes[node.input[1]]
+        groups = int(_attr(node, "group", 1))
+        transposed = op == "ConvTranspose"
+        in_ch = in_shapes[0][1]
+        attrs = {"kernel": tuple(_attr(node, "kernel_shape", w[2:])), "stride": tuple(_attr(node, "strides", [1] * (len(w) - 2))),
+                 "padding": tuple(_attr(node, "pads", [0] * 2 * (len(w) - 2))[: len(w) - 2]),
+                 "dilation": tuple(_attr(node, "dilations", [1] * (len(w) - 2))), "groups": groups,
+                 "in_channels": in_ch, "out_channels": w[1] * groups if transposed else w[0],
+                 "transposed": transposed, "bias": len(node.input) > 2 and bool(node.input[2])}
+        return ops.conv_kind(in_ch, groups), attrs, "convolution"
+    if op in ("Gemm", "MatMul"):
+        a_shape = shapes[node.input[0]]
+        k = a_shape[0] if op == "Gemm" and _attr(node, "transA", 0) else a_shape[-1]
+        attrs = {"k": int(k), "bias": op == "Gemm" and len(node.input) > 2 and bool(node.input[2])}
+        return (K.DENSE if weights else K.MATMUL), attrs, "mm"
+    if op in _NORM:
+        return K.NORM, {}, _NORM[op]
+    if op in _ACT:
+        return K.ACTIVATION, {}, _ACT[op]
+    if op in ("MaxPool", "AveragePool", "LpPool"):
+        ks = tuple(_attr(node, "kernel_shape"))
+        return K.POOL, {"mode": "max" if op == "MaxPool" else "avg", "kernel": ks,
+                        "stride": tuple(_attr(node, "strides", [1] * len(ks))),
+                        "padding": tuple(_attr(node, "pads", [0] * 2 * len(ks))[: len(ks)])}, "pool"
+    if op in ("GlobalAveragePool", "GlobalMaxPool"):
+        return K.GLOBAL_POOL, {"mode": "max" if "Max" in op else "avg"}, "mean"
+    if op in _REDUCE:
+        if op == "ReduceMean" and in_shapes and out_shapes and ops.is_global(
+                in_shapes[0], out_shapes[0] + (1,) * (len(in_shapes[0]) - len(out_shapes[0]))):
+            return K.GLOBAL_POOL, {"mode": "avg"}, "mean"
+        return K.REDUCE, {}, "sum"
+    if op in ("Softmax", "LogSoftmax"):
+        return K.SOFTMAX, {}, "softmax"
+    if op == "Concat":
+        return K.CONCAT, {}, "cat"
+    if op in ("Resize", "Upsample"):
+        mode = _attr(node, "mode", b"nearest")
+        mode = mode.decode() if isinstance(mode, bytes) else str(mode)
+        return K.UPSAMPLE, {"mode": mode}, f"upsample_{mode}"
+    if op in _ELEMENTWISE:
+        return K.ELEMENTWISE, {}, op.lower()
+    if op in _VIEW:
+        return K.RESHAPE, {}, op.lower()
+    if op in _COPY:
+        return K.COPY, {}, op.lower()
+    return K.UNKNOWN, {}, op.lower()

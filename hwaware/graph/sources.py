@@ -1,0 +1,132 @@
+"""Turn whatever the user passed as a model into a :class:`Graph`.
+
+Accepted: an ``nn.Module``; a timm model name (``"resnet50"``); ``"torchvision:<name>"`` for a
+torchvision classifier; a path to an ``.onnx`` file; an ``onnx.ModelProto``. The input size
+comes from ``input_size``, else the timm model's default config (``pretrained_cfg["input_size"]``),
+else torchvision's weight metadata, else an error that says how to pass it.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Union
+
+import torch
+from torch import nn
+
+from hwaware.errors import InvalidArgumentError, ModelNotFoundError, UnsupportedModelError
+from hwaware.graph.layer import Graph, Shape
+from hwaware.hardware.catalog import PRECISIONS, check_batch_size
+
+ModelLike = Union[nn.Module, str, os.PathLike, Any]  # Any: onnx.ModelProto (onnx is imported lazily)
+InputSize = Union[int, str, tuple[int, ...], list[int], None]
+
+TORCHVISION_PREFIXES = ("torchvision:", "tv:")
+
+
+def parse_input_size(input_size: InputSize) -> Shape | None:
+    """``224`` -> (3, 224, 224); ``"3x224x224"`` or ``(3, 224, 224)`` -> (3, 224, 224); ``None`` -> None."""
+    if input_size is None:
+        return None
+    if isinstance(input_size, bool):
+        raise InvalidArgumentError(f"input size must be C x H x W such as 3x224x224, got {input_size!r}")
+    if isinstance(input_size, int):
+        dims: tuple[int, ...] = (3, input_size, input_size)
+    elif isinstance(input_size, str):
+        parts = re.split(r"[x,× ]+", input_size.strip().lower())
+        if not parts or not all(p.isdigit() for p in parts):
+            raise InvalidArgumentError(
+                f"malformed input size {input_size!r}: write channels x height x width, e.g. 3x224x224 (or 224 for 3x224x224)")
+        dims = tuple(int(p) for p in parts)
+        if len(dims) == 1:
+            dims = (3, dims[0], dims[0])
+    elif isinstance(input_size, (tuple, list, torch.Size)):
+        dims = tuple(input_size)
+        if not all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+            raise InvalidArgumentError(f"input size must be integers, got {input_size!r}")
+    else:
+        raise InvalidArgumentError(f"input size must be an int, a 'CxHxW' string or a tuple, got {type(input_size).__name__}")
+    if len(dims) < 1 or any(d <= 0 for d in dims):
+        raise InvalidArgumentError(f"input size must have positive dimensions (C x H x W, no batch), got {input_size!r}")
+    return dims
+
+
+def _timm_input_size(model: nn.Module) -> Shape | None:
+    cfg = getattr(model, "pretrained_cfg", None) or getattr(model, "default_cfg", None)
+    if isinstance(cfg, dict) and cfg.get("input_size"):
+        return tuple(int(d) for d in cfg["input_size"])
+    return None
+
+
+def _build_timm(name: str) -> nn.Module:
+    import timm
+
+    if not timm.is_model(name):
+        close = timm.list_models(f"*{name}*")[:5]
+        hint = f"; similar names: {', '.join(close)}" if close else ""
+        raise ModelNotFoundError(
+            f"{name!r} is neither a timm model name nor an existing .onnx file{hint}. "
+            "`timm.list_models('*pattern*')` lists timm names; prefix 'torchvision:' for torchvision models")
+    try:
+        with torch.device("meta"):  # no weights are allocated
+            return timm.create_model(name, pretrained=False)
+    except Exception:  # some constructors read tensor values; build those on the CPU instead
+        return timm.create_model(name, pretrained=False)
+
+
+def _build_torchvision(name: str) -> tuple[nn.Module, Shape | None]:
+    import torchvision
+
+    if name not in torchvision.models.list_models():
+        raise ModelNotFoundError(f"no torchvision model {name!r}; torchvision.models.list_models() lists them")
+    size = None
+    try:  # metadata only: nothing is downloaded
+        crop = torchvision.models.get_model_weights(name).DEFAULT.transforms().crop_size
+        size = (3, int(crop[0]), int(crop[0]))
+    except Exception:
+        pass
+    kwargs = {"aux_logits": False, "init_weights": False} if name in ("inception_v3", "googlenet") else {}
+    with torch.device("meta"):
+        return torchvision.models.get_model(name, weights=None, **kwargs), size
+
+
+def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = None, precision: str = "fp32",
+            trace_device: str = "meta") -> Graph:
+    """Capture the layer graph of ``model`` for one forward pass at ``batch_size``.
+
+    >>> g = capture("resnet18")
+    >>> g.input_shape, round(g.macs / 1e9, 2)
+    ((1, 3, 224, 224), 1.81)
+    """
+    check_batch_size(batch_size)
+    if precision not in PRECISIONS:
+        raise InvalidArgumentError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    size = parse_input_size(input_size)
+    from hwaware.graph.capture import capture_module
+    from hwaware.graph.onnx_import import capture_onnx, is_onnx_model
+
+    if is_onnx_model(model):
+        return capture_onnx(model, batch_size=batch_size, input_size=size, precision=precision)
+    if isinstance(model, (str, os.PathLike)):
+        text = os.fspath(model)
+        if text.lower().endswith(".onnx") or Path(text).is_file():
+            return capture_onnx(text, batch_size=batch_size, input_size=size, precision=precision)
+        if text.startswith(TORCHVISION_PREFIXES):
+            tv_name = text.split(":", 1)[1]
+            module, default = _build_torchvision(tv_name)
+            name = text
+        else:
+            module, default, name = _build_timm(text), None, text
+        default = default or _timm_input_size(module)
+    elif isinstance(model, nn.Module):
+        module, default, name = model, _timm_input_size(model), type(model).__name__
+    else:
+        raise UnsupportedModelError(
+            f"cannot estimate a {type(model).__name__}: pass an nn.Module, a timm model name, "
+            "'torchvision:<name>', a path to an .onnx file or an onnx.ModelProto")
+    shape = size or default
+    if shape is None:
+        raise InvalidArgumentError(
+            f"cannot tell the input size of {name}: pass input_size=(3, 224, 224) (CLI: --input 3x224x224)")
+    return capture_module(module, (batch_size, *shape), name=name, precision=precision, trace_device=trace_device)

@@ -1,0 +1,238 @@
+"""The GPU catalog shipped as package data, its aliases, and :class:`Platform`.
+
+Names are matched case- and punctuation-insensitively (``"Titan-RTX"`` == ``"titan_rtx"``).
+Aliases come from the catalog's ``aliases`` column, plus the short names and dataset spellings
+in :data:`EXTRA_ALIASES`. A spelling that the catalog gives to more than one GPU (``"Xavier"``
+is the deviceQuery name of both the AGX Xavier and the Xavier NX) resolves to nothing and the
+error lists the candidates.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import functools
+import re
+from dataclasses import dataclass, fields
+from importlib import resources
+from typing import Literal
+
+from hwaware.errors import InvalidArgumentError, UnknownGPUError
+
+Precision = Literal["fp32", "fp16", "bf16"]
+Runtime = Literal["pytorch", "tensorrt"]
+PRECISIONS: dict[str, int] = {"fp32": 4, "fp16": 2, "bf16": 2}  # element size in bytes
+RUNTIMES: tuple[str, ...] = ("pytorch", "tensorrt")
+
+# hwaware's short names and the spellings of the shipped datasets (torch2trt, HELP, timm, DeepBench)
+# that the catalog's alias column does not already give.
+EXTRA_ALIASES: dict[str, str] = {
+    "agx": "Jetson AGX Xavier",
+    "jetson_agx_xavier": "Jetson AGX Xavier",
+    "jetson_xavier_nx": "Jetson Xavier NX",
+    "jetson_tx2": "Jetson TX2",
+    "jetson_nano": "Jetson Nano",
+    # the AGX Orin developer kit's module; the 32 GB module is "agx_orin_32gb"
+    "orin": "Jetson AGX Orin 64GB",
+    "jetson_agx_orin": "Jetson AGX Orin 64GB",
+    "titan_xp": "TITAN Xp",
+    "titanrtx": "TITAN RTX",
+}
+# Spellings that datasets use but that do not identify one GPU.
+AMBIGUOUS: dict[str, tuple[str, ...]] = {
+    "titanx": ("titanx_pascal", "titanx_maxwell"),  # HELP's 'titanx' columns do not say which
+}
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+@dataclass(frozen=True)
+class GPUSpec:
+    """One catalog row. Units: clocks MHz, bandwidth GB/s, memory GB, L2 MB, throughput TFLOPS, power W."""
+
+    name: str
+    aliases: tuple[str, ...]
+    is_integrated_soc: bool
+    architecture: str
+    gpu_chip: str
+    compute_capability: float
+    sm_count: int
+    cuda_cores: int
+    tensor_cores: int
+    base_clock_mhz: float | None
+    boost_clock_mhz: float | None
+    memory_type: str
+    memory_bus_bits: float | None
+    memory_bandwidth_gbs: float
+    memory_size_gb: float | None
+    l2_cache_mb: float | None
+    fp32_tflops: float
+    fp16_tflops_nontensor: float | None
+    fp16_tensor_tflops_dense: float | None
+    tdp_w: float | None
+    release_date: str
+    bus_interface: str
+    source: str
+    crosscheck: str
+    flags: str
+
+    @property
+    def short_name(self) -> str:
+        """The first alias, else the name: what listings show."""
+        return self.aliases[0] if self.aliases else self.name
+
+    def peak_tflops(self, precision: Precision, *, tensor_cores: bool = False) -> float:
+        """Peak throughput for ``precision``. fp16/bf16 use the dense tensor-core figure when
+        ``tensor_cores`` and the catalog has one, else the non-tensor figure, else fp32's
+        (an assumption for the few rows without an fp16 figure)."""
+        if precision == "fp32":
+            return self.fp32_tflops
+        if tensor_cores and self.fp16_tensor_tflops_dense:
+            return self.fp16_tensor_tflops_dense
+        return self.fp16_tflops_nontensor or self.fp32_tflops
+
+    @property
+    def host_link_gbs(self) -> float | None:
+        """Theoretical one-direction host<->device bandwidth (GB/s) of the PCIe link, ``None`` on an
+        integrated SoC, where host and GPU share DRAM and nothing is copied."""
+        if self.is_integrated_soc:
+            return None
+        m = re.match(r"PCIe (\d)\.0 x(\d+)", self.bus_interface)
+        if not m:
+            raise ValueError(f"cannot parse bus interface {self.bus_interface!r} of {self.name}")
+        per_lane = {1: 0.25, 2: 0.5, 3: 0.985, 4: 1.969, 5: 3.938}[int(m.group(1))]  # GB/s per lane, PCIe spec
+        return per_lane * int(m.group(2))
+
+    def as_dict(self) -> dict[str, object]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _num(text: str, kind: type = float) -> float | int | None:
+    return kind(float(text)) if text.strip() else None
+
+
+def _parse(row: dict[str, str]) -> GPUSpec:
+    aliases = tuple(a.strip() for a in row["aliases"].split(";") if a.strip())
+    return GPUSpec(
+        name=row["name"],
+        aliases=aliases,
+        is_integrated_soc=row["is_integrated_soc"] == "1",
+        architecture=row["architecture"],
+        gpu_chip=row["gpu_chip"],
+        compute_capability=float(row["compute_capability"]),
+        sm_count=int(float(row["sm_count"])),
+        cuda_cores=int(float(row["cuda_cores"])),
+        tensor_cores=int(float(row["tensor_cores"] or 0)),
+        base_clock_mhz=_num(row["base_clock_mhz"]),
+        boost_clock_mhz=_num(row["boost_clock_mhz"]),
+        memory_type=row["memory_type"],
+        memory_bus_bits=_num(row["memory_bus_bits"]),
+        memory_bandwidth_gbs=float(row["memory_bandwidth_gbs"]),
+        memory_size_gb=_num(row["memory_size_gb"]),
+        l2_cache_mb=_num(row["l2_cache_mb"]),
+        fp32_tflops=float(row["fp32_tflops"]),
+        fp16_tflops_nontensor=_num(row["fp16_tflops_nontensor"]),
+        fp16_tensor_tflops_dense=_num(row["fp16_tensor_tflops_dense"]),
+        tdp_w=_num(row["tdp_w"]),
+        release_date=row["release_date"],
+        bus_interface=row["bus_interface"],
+        source=row["source"],
+        crosscheck=row["crosscheck"],
+        flags=row["flags"],
+    )
+
+
+@functools.cache
+def _catalog() -> tuple[dict[str, GPUSpec], dict[str, str], dict[str, tuple[str, ...]]]:
+    """(name -> spec, key -> name, key -> ambiguous candidates), read once per process."""
+    text = resources.files("hwaware.hardware").joinpath("data/gpu_specs.csv").read_text()
+    specs = {s.name: s for s in map(_parse, csv.DictReader(io.StringIO(text)))}
+    index: dict[str, str] = {}
+    secondary: dict[str, set[str]] = {}
+    for spec in specs.values():
+        index[_key(spec.name)] = spec.name
+        for alias in spec.aliases:
+            if "(" in alias:  # "Xavier (deviceQuery name)": a spelling seen in the wild, may be shared
+                secondary.setdefault(_key(alias.split("(")[0]), set()).add(spec.name)
+            else:
+                index[_key(alias)] = spec.name
+    for alias, name in EXTRA_ALIASES.items():
+        index[_key(alias)] = name
+    ambiguous = {k: tuple(v) for k, v in AMBIGUOUS.items()}
+    for key, names in secondary.items():
+        if key in index:
+            continue
+        if len(names) == 1:
+            index[key] = next(iter(names))
+        else:
+            ambiguous[key] = tuple(sorted(specs[n].short_name for n in names))
+    return specs, index, ambiguous
+
+
+def get_gpu(name: str | GPUSpec) -> GPUSpec:
+    """Look a GPU up by name or alias.
+
+    >>> get_gpu("agx").name
+    'Jetson AGX Xavier'
+    """
+    if isinstance(name, GPUSpec):
+        return name
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidArgumentError(f"gpu must be a GPU name such as 'agx' or 'v100', got {name!r}")
+    specs, index, ambiguous = _catalog()
+    key = _key(name)
+    if key in index:
+        return specs[index[key]]
+    if key in ambiguous:
+        raise UnknownGPUError(name, (), hint=f"the name is ambiguous: use one of {', '.join(ambiguous[key])}")
+    raise UnknownGPUError(name, _known_names())
+
+
+@functools.cache
+def _known_names() -> tuple[str, ...]:
+    specs, index, _ = _catalog()
+    return tuple(sorted({s.name.lower() for s in specs.values()} | {a.lower() for s in specs.values() for a in s.aliases if "(" not in a} | set(EXTRA_ALIASES)))
+
+
+def gpus() -> list[GPUSpec]:
+    """Every GPU in the catalog, in catalog order (Jetson modules first).
+
+    >>> [g.short_name for g in gpus()][:3]
+    ['xavier', 'xavier_nx', 'tx2']
+    """
+    return list(_catalog()[0].values())
+
+
+@dataclass(frozen=True)
+class Platform:
+    """What a prediction is for: a GPU, a runtime, a numeric precision and a batch size."""
+
+    gpu: GPUSpec
+    precision: Precision = "fp32"
+    runtime: Runtime = "pytorch"
+    batch_size: int = 1
+
+    @classmethod
+    def resolve(cls, gpu: str | GPUSpec, *, precision: str = "fp32", runtime: str = "pytorch", batch_size: int = 1) -> Platform:
+        """Validate every field and build the platform; each bad value raises an error that says what is allowed."""
+        spec = get_gpu(gpu)
+        if precision not in PRECISIONS:
+            raise InvalidArgumentError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        if precision == "bf16" and spec.compute_capability < 8.0:
+            raise InvalidArgumentError(f"{spec.name} (compute capability {spec.compute_capability}) has no bf16; use precision='fp16'")
+        if runtime not in RUNTIMES:
+            raise InvalidArgumentError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+        check_batch_size(batch_size)
+        return cls(gpu=spec, precision=precision, runtime=runtime, batch_size=batch_size)  # type: ignore[arg-type]
+
+    @property
+    def key(self) -> str:
+        """A stable string that identifies the platform (cache keys, file names)."""
+        return f"{_key(self.gpu.name)}-{self.runtime}-{self.precision}-b{self.batch_size}"
+
+
+def check_batch_size(batch_size: object) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+        raise InvalidArgumentError(f"batch size must be a positive integer, got {batch_size!r}")
+    return batch_size
