@@ -127,6 +127,13 @@ class Graph:
     def flops(self) -> int:
         return sum(l.flops for l in self.layers)
 
+    @property
+    def fvcore_macs(self) -> int:
+        """MACs in fvcore's convention, the unit of timm's published ``infer_gmacs`` (see :mod:`hwaware.graph.ops`)."""
+        from hwaware.graph.ops import fvcore_macs
+
+        return sum(fvcore_macs(l.kind, l.op, l.macs, l.params, l.input_shapes, l.output_shapes) for l in self.layers)
+
     def kernels(self) -> list[Layer]:
         """Layers that launch a kernel (views excluded)."""
         return [l for l in self.layers if l.kind.launches_kernel]

@@ -13,6 +13,12 @@ Cost conventions (documented choices, not measurements):
   scale+shift) or 5 (layer/group norm, which also compute statistics) per element; pooling
   window-size per output; reductions 1 per input; softmax 5 per element; upsample 1 (nearest)
   or 4 (bilinear/bicubic) per output.
+* fvcore-equivalent MACs (:func:`fvcore_macs`): the unit of timm's published ``infer_gmacs``,
+  which fvcore computes as our MACs plus 2 per element of inference batch norm (1 without affine),
+  5 per element of layer/group/instance norm (4 without affine) and 1 (nearest) or 4 (bilinear)
+  per upsampled output. fvcore also counts 1 per input element of ``adaptive_avg_pool2d`` as
+  traced by TorchScript; at aten level global average pooling and ``x.mean((2, 3))`` are the
+  same op, so we count neither (under 0.1 % of a CNN's total).
 * Bytes: every activation input and parameter/buffer read once, every output written once.
   Views (reshape kind) move nothing.
 """
@@ -146,3 +152,21 @@ def layer_cost(kind: LayerKind, op: str, in_shapes: Sequence[Shape], out_shapes:
     else:  # concat, copy, unknown: data movement only
         flops = 0
     return macs, flops, (inp + param_elements) * elem_bytes, out * elem_bytes
+
+
+_BATCH_NORMS = {"native_batch_norm", "_native_batch_norm_legit_no_training", "_native_batch_norm_legit",
+                "_batch_norm_no_update", "_batch_norm_with_update"}
+
+
+def fvcore_macs(kind: LayerKind, op: str, macs: int, params: int, in_shapes: Sequence[Shape],
+                out_shapes: Sequence[Shape]) -> int:
+    """MACs in fvcore's convention (timm's ``infer_gmacs``); see the module docstring."""
+    name = op.split(".", 1)[-1]
+    if kind is K.NORM and in_shapes:
+        n = numel(in_shapes[0])
+        if name in _BATCH_NORMS:
+            return n * (2 if params else 1)
+        return n * (5 if params else 4)
+    if kind is K.UPSAMPLE and out_shapes:
+        return numel(out_shapes[0]) * (1 if "nearest" in name else 4)
+    return macs

@@ -60,19 +60,28 @@ def _timm_input_size(model: nn.Module) -> Shape | None:
 
 
 def _build_timm(name: str) -> nn.Module:
+    """Build a timm model without weights. Reparameterizable models (RepVGG, MobileOne, ...) are
+    returned in their fused inference form, as timm benchmarks them and as they are deployed; the
+    fusion computes weights, so those are built on the CPU."""
+    import difflib
+
     import timm
+    from timm.utils.model import reparameterize_model
 
     if not timm.is_model(name):
-        close = timm.list_models(f"*{name}*")[:5]
+        close = difflib.get_close_matches(name, timm.list_models(), n=5, cutoff=0.7)
         hint = f"; similar names: {', '.join(close)}" if close else ""
         raise ModelNotFoundError(
             f"{name!r} is neither a timm model name nor an existing .onnx file{hint}. "
             "`timm.list_models('*pattern*')` lists timm names; prefix 'torchvision:' for torchvision models")
     try:
         with torch.device("meta"):  # no weights are allocated
-            return timm.create_model(name, pretrained=False)
+            model = timm.create_model(name, pretrained=False)
     except Exception:  # some constructors read tensor values; build those on the CPU instead
-        return timm.create_model(name, pretrained=False)
+        model = timm.create_model(name, pretrained=False)
+    if any(hasattr(m, "reparameterize") or hasattr(m, "fuse") for m in model.modules()):
+        model = reparameterize_model(timm.create_model(name, pretrained=False), inplace=True)
+    return model
 
 
 def _build_torchvision(name: str) -> tuple[nn.Module, Shape | None]:

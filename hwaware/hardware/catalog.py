@@ -12,7 +12,7 @@ import csv
 import io
 import functools
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from importlib import resources
 from typing import Literal
 
@@ -148,6 +148,8 @@ def _catalog() -> tuple[dict[str, GPUSpec], dict[str, str], dict[str, tuple[str,
     """(name -> spec, key -> name, key -> ambiguous candidates), read once per process."""
     text = resources.files("hwaware.hardware").joinpath("data/gpu_specs.csv").read_text()
     specs = {s.name: s for s in map(_parse, csv.DictReader(io.StringIO(text)))}
+    for alias, name in EXTRA_ALIASES.items():  # listed with the GPU, after the catalog's own
+        specs[name] = replace(specs[name], aliases=specs[name].aliases + (alias,))
     index: dict[str, str] = {}
     secondary: dict[str, set[str]] = {}
     for spec in specs.values():

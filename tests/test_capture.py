@@ -1,0 +1,182 @@
+"""Graph capture: coverage of real timm CNN families, functional ops, attributes, and failure modes."""
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from hwaware.errors import DynamicControlFlowError, GraphCaptureError, InvalidArgumentError, ModelNotFoundError
+from hwaware.graph import LayerKind, capture, parse_input_size
+
+K = LayerKind
+
+# One model per family (>= 30 families), each checked against timm's published counts.
+FAMILIES = [
+    "resnet18", "resnet50", "resnext50_32x4d", "seresnet50", "ecaresnet50d", "resnest14d", "res2net50_14w_8s",
+    "skresnet18", "efficientnet_b0", "efficientnetv2_rw_s", "tinynet_a", "mobilenetv2_100", "mobilenetv3_large_100",
+    "lcnet_050", "mnasnet_100", "semnasnet_100", "spnasnet_100", "fbnetc_100", "hardcorenas_a", "mixnet_s",
+    "ghostnet_100", "rexnet_100", "regnetx_002", "regnety_016", "regnetz_b16", "densenet121", "convnext_tiny",
+    "inception_v3", "inception_v4", "inception_resnet_v2", "xception41", "vgg11", "repvgg_a2", "dla34",
+    "dpn68", "cspresnet50", "cspdarknet53", "darknet53", "selecsls42b", "hrnet_w18_small", "gernet_s",
+    "nf_resnet50", "ese_vovnet19b_dw", "mobileone_s0", "hgnet_tiny",
+]
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_timm_family_matches_published_macs_and_params(name, timm_reference):
+    g = capture(name)
+    size = g.input_shape[-1]
+    row = timm_reference[(name, size)]
+    assert not g.unknown_ops, g.unknown_ops
+    assert round(g.total_params / 1e6, 2) == row.param_count_m
+    gmacs = g.fvcore_macs / 1e9  # timm's unit (fvcore): conv/linear MACs + norm terms
+    assert abs(gmacs - row.gmacs) <= 0.05 * row.gmacs or round(gmacs, 2) == row.gmacs, (gmacs, row.gmacs)
+    assert 0.85 * g.fvcore_macs <= g.macs <= g.fvcore_macs
+    assert K.CONV in {l.kind for l in g.layers}
+    assert any(-1 in l.inputs for l in g.layers)  # the graph input is read
+
+
+class Functional(nn.Module):
+    """Every op here is functional except the convs: none of it is a leaf module doing the work."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 8, 3, stride=2, padding=1, bias=False)
+        self.dw = nn.Conv2d(8, 8, 5, padding=4, dilation=2, groups=8)
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = F.relu(self.a(x))
+        y = F.hardswish(self.dw(x))
+        gate = torch.sigmoid(y.mean((2, 3), keepdim=True))  # SE-style gate
+        y = y * gate
+        z = torch.cat([x, y + x], dim=1)
+        return self.fc(z.mean((2, 3), keepdim=True).flatten(1))
+
+
+def test_functional_ops_are_captured_with_their_shapes():
+    g = capture(Functional(), input_size=(3, 16, 16))
+    seq = [(l.kind, l.op) for l in g.layers]
+    assert seq == [
+        (K.CONV, "aten.convolution"), (K.ACTIVATION, "aten.relu"), (K.DEPTHWISE_CONV, "aten.convolution"),
+        (K.ACTIVATION, "aten.hardswish"), (K.GLOBAL_POOL, "aten.mean"), (K.ACTIVATION, "aten.sigmoid"),
+        (K.ELEMENTWISE, "aten.mul"), (K.ELEMENTWISE, "aten.add"), (K.CONCAT, "aten.cat"),
+        (K.GLOBAL_POOL, "aten.mean"), (K.RESHAPE, "aten.view"), (K.DENSE, "aten.addmm"),
+    ]
+    conv, _, dw = g.layers[:3]
+    assert conv.attrs == {"kernel": (3, 3), "stride": (2, 2), "padding": (1, 1), "dilation": (1, 1), "groups": 1,
+                          "in_channels": 3, "out_channels": 8, "transposed": False, "bias": False}
+    assert (dw.attrs["groups"], dw.attrs["dilation"], dw.attrs["padding"]) == (8, (2, 2), (4, 4))
+    assert conv.output_shapes == ((1, 8, 8, 8),) and g.layers[8].output_shapes == ((1, 16, 8, 8),)
+    # hand-computed MACs: 8*8*8 outputs x 3*3*3; depthwise 8*8*8 x 25; fc 16 x 10
+    assert [l.macs for l in g.layers if l.macs] == [512 * 27, 512 * 25, 160]
+    assert conv.params == 8 * 3 * 9 and dw.params == 8 * 25 + 8 and g.layers[-1].params == 170
+    assert g.total_params == 216 + 208 + 170
+    # bytes: the cat reads two 1x8x8x8 fp32 tensors and writes one 1x16x8x8
+    assert (g.layers[8].bytes_read, g.layers[8].bytes_written) == (2 * 512 * 4, 1024 * 4)
+    # data dependencies: the add reads the relu and the SE multiply
+    assert g.layers[7].inputs == (6, 1)
+    assert g.layers[9].output_shapes == ((1, 16, 1, 1),)
+    assert g.layers[10].bytes_read == 0 and not g.layers[10].kind.launches_kernel
+
+
+def test_modules_are_named_and_the_callers_model_is_untouched():
+    m = Functional().train()
+    before = {n: p.clone() for n, p in m.named_parameters()}
+    g = capture(m, input_size=(3, 16, 16))
+    assert [l.module for l in g.layers if l.kind is K.CONV] == ["a"]
+    assert g.layers[-1].module == "fc"
+    assert m.training and all(p.device.type == "cpu" for p in m.parameters())
+    assert all(torch.equal(before[n], p) for n, p in m.named_parameters())
+
+
+def test_batch_and_precision_scale_the_counts():
+    g1 = capture("resnet18")
+    g4 = capture("resnet18", batch_size=4)
+    h = capture("resnet18", precision="fp16")
+    assert g4.macs == 4 * g1.macs and g4.input_shape == (4, 3, 224, 224)
+    assert sum(l.bytes_written for l in h.layers) * 2 == sum(l.bytes_written for l in g1.layers)
+
+
+def test_unknown_op_is_kept_counted_and_reported():
+    class Odd(nn.Module):
+        def forward(self, x):
+            return torch.special.bessel_j0(x) + 1
+
+    g = capture(Odd(), input_size=(4,))
+    assert g.unknown_ops == {"aten.special_bessel_j0": 1}
+    assert [l.kind for l in g.layers] == [K.UNKNOWN, K.ELEMENTWISE]
+    assert g.layers[0].bytes_read == 16  # still costed as data movement
+
+
+def test_tied_weights_count_once():
+    class Tied(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(8, 8)
+            self.b = nn.Linear(8, 8)
+            self.b.weight = self.a.weight
+
+        def forward(self, x):
+            return self.b(self.a(x))
+
+    assert capture(Tied(), input_size=(8,)).total_params == 64 + 8 + 8
+
+
+def test_meta_failure_names_the_op_and_offers_the_cpu_fallback():
+    class HoldsCpuTensor(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 1)
+            self.offset = torch.ones(1, 4, 1, 1)  # plain attribute: not moved to meta
+
+        def forward(self, x):
+            return self.conv(x) + self.offset
+
+    with pytest.raises(GraphCaptureError) as info:
+        capture(HoldsCpuTensor(), input_size=(3, 8, 8))
+    assert info.value.op == "aten.add" and "trace_device='cpu'" in str(info.value)
+    g = capture(HoldsCpuTensor(), input_size=(3, 8, 8), trace_device="cpu")
+    assert [l.kind for l in g.layers] == [K.CONV, K.ELEMENTWISE]
+
+
+def test_dynamic_control_flow_is_reported_with_fallback():
+    class Branchy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(4, 4)
+            self.b = nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.a(x) if x.sum() > 0 else self.b(x)
+
+    with pytest.raises(DynamicControlFlowError, match="trace_device='cpu'"):
+        capture(Branchy(), input_size=(4,))
+    g = capture(Branchy(), input_size=(4,), trace_device="cpu")
+    assert len([l for l in g.layers if l.kind is K.DENSE]) == 1  # exactly one branch ran
+
+
+def test_input_size_sources_and_errors():
+    assert capture("inception_v3").input_shape == (1, 3, 299, 299)  # timm config
+    assert capture("torchvision:resnet18").input_shape == (1, 3, 224, 224)  # torchvision weight metadata
+    with pytest.raises(InvalidArgumentError, match="input_size=\\(3, 224, 224\\)"):
+        capture(Functional())
+    with pytest.raises(ModelNotFoundError, match="similar names"):
+        capture("resnet5O")
+    with pytest.raises(InvalidArgumentError):
+        capture("resnet18", batch_size=-1)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("3x224x224", (3, 224, 224)), ("224", (3, 224, 224)), (160, (3, 160, 160)), ((1, 28, 28), (1, 28, 28)),
+    ("3,256,256", (3, 256, 256)), (None, None),
+])
+def test_parse_input_size(text, expected):
+    assert parse_input_size(text) == expected
+
+
+@pytest.mark.parametrize("bad", ["3x22a", "", "0x224x224", (3, -1, 4), True, 2.5, (3.0, 224, 224)])
+def test_parse_input_size_rejects(bad):
+    with pytest.raises(InvalidArgumentError):
+        parse_input_size(bad)
