@@ -60,7 +60,9 @@ def _load(model: Any) -> tuple[Any, str]:
                             "re-export it with torch.onnx.export or check the file is complete") from exc
 
 
-def _dims(type_proto: Any) -> list[int | None]:
+def _dims(type_proto: Any) -> list[int | None] | None:
+    if not type_proto.tensor_type.HasField("shape"):
+        return None
     return [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None
             for d in type_proto.tensor_type.shape.dim]
 
@@ -88,7 +90,8 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | None = 
             d.dim_value = wanted[i]
         elif not (d.HasField("dim_value") and d.dim_value > 0):
             raise InvalidArgumentError(f"ONNX input {first.name!r} has a dynamic dimension {i}; pass input_size=(C, H, W)")
-    for vi in list(graph.value_info) + list(graph.output):  # stale shapes from the exporter would pin the old batch
+    del graph.value_info[:]  # the exporter's shapes would pin the exported batch size
+    for vi in graph.output:
         vi.type.tensor_type.ClearField("shape")
     try:
         proto = onnx.shape_inference.infer_shapes(proto, data_prop=True)
@@ -96,8 +99,10 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | None = 
         raise ONNXLoadError(f"ONNX shape inference failed for {name!r}: {exc}") from exc
     graph = proto.graph
     shapes: dict[str, list[int | None]] = {}
-    for vi in list(graph.input) + list(graph.value_info) + list(graph.output):
-        shapes[vi.name] = _dims(vi.type)
+    for vi in list(graph.value_info) + list(graph.output) + list(graph.input):
+        dims = _dims(vi.type)
+        if dims is not None:
+            shapes[vi.name] = dims
     for init in graph.initializer:
         shapes[init.name] = list(init.dims)
 

@@ -1,0 +1,83 @@
+import pytest
+import torch
+from torch import nn
+
+import hwaware
+from hwaware.errors import HwawareError, InvalidArgumentError, UnknownEstimatorError, UnknownGPUError, UnsupportedModelError
+from hwaware.estimators import RooflineEstimator, get_estimator, list_estimators
+from hwaware.graph import LayerKind, capture
+from hwaware.hardware import Platform
+
+
+def test_estimate_breakdown_is_consistent():
+    est = hwaware.estimate("resnet50", gpu="agx")
+    assert est.total_ms == pytest.approx(est.pre_ms + est.exe_ms + est.post_ms)
+    assert est.exe_ms == pytest.approx(sum(r.ms for r in est.layers))
+    assert len(est.layers) == len(capture("resnet50").layers)
+    assert all(r.ms == 0 for r in est.layers if r.kind == "reshape")
+    assert all(r.ms > 0 for r in est.layers if r.kind != "reshape")
+    assert est.platform.gpu.name == "Jetson AGX Xavier" and est.estimator == "roofline" and est.estimator_version
+    assert est.unknown_ops == {}
+    assert hwaware.latency("resnet50", gpu="agx") == pytest.approx(est.total_ms)
+    d = est.as_dict()
+    assert d["platform"]["gpu"] == "Jetson AGX Xavier" and len(d["layers"]) == len(est.layers)
+
+
+def test_predictions_move_the_right_way():
+    lat = lambda **kw: hwaware.latency("resnet50", **kw)  # noqa: E731
+    assert lat(gpu="nano") > lat(gpu="agx") > lat(gpu="v100") > lat(gpu="h100")
+    assert lat(gpu="agx", batch_size=8) > lat(gpu="agx")
+    assert lat(gpu="v100", precision="fp16") < lat(gpu="v100")
+    assert lat(gpu="agx", runtime="tensorrt") < lat(gpu="agx")
+    assert hwaware.latency("resnet18", gpu="agx") < lat(gpu="agx")
+
+
+def test_jetson_has_no_host_copy_but_a_pcie_gpu_does():
+    e_agx = hwaware.estimate("resnet50", gpu="agx")
+    e_v100 = hwaware.estimate("resnet50", gpu="v100")
+    r = RooflineEstimator()
+    assert e_agx.pre_ms == pytest.approx(r.transfer_ms(0, e_agx.platform))
+    copy_ms = 3 * 224 * 224 * 4 / 15.76e9 * 1e3  # fp32 input over PCIe 3.0 x16
+    assert e_v100.pre_ms == pytest.approx(copy_ms + r.transfer_ms(0, e_v100.platform))
+
+
+def test_roofline_layer_time_by_hand():
+    conv = next(l for l in capture("resnet50").layers if l.kind is LayerKind.CONV)
+    p = Platform.resolve("v100")
+    compute = conv.flops / 15.67e12  # catalog: V100 SXM2 fp32 15.67 TFLOPS, 900 GB/s
+    memory = (conv.bytes_read + conv.bytes_written) / 900e9
+    assert RooflineEstimator().layer_ms(conv, p) == pytest.approx(max(compute, memory) * 1e3 + 0.010)
+
+
+def test_unknown_ops_surface_in_the_estimate():
+    class Odd(nn.Module):
+        def forward(self, x):
+            return torch.special.bessel_j0(x)
+
+    est = hwaware.estimate(Odd(), gpu="t4", input_size=(16,))
+    assert est.unknown_ops == {"aten.special_bessel_j0": 1} and est.layers[0].ms > 0
+    assert "unknown ops" in est.summary()
+
+
+def test_graph_can_be_passed_directly_but_must_match():
+    g = capture("resnet18", batch_size=2)
+    assert hwaware.latency(g, gpu="agx", batch_size=2) == pytest.approx(hwaware.latency("resnet18", gpu="agx", batch_size=2))
+    with pytest.raises(InvalidArgumentError, match="batch_size=2"):
+        hwaware.latency(g, gpu="agx")
+
+
+def test_bad_input_errors():
+    with pytest.raises(UnknownGPUError):
+        hwaware.latency("resnet18", gpu="gtx9999")
+    with pytest.raises(UnknownEstimatorError, match="roofline"):
+        hwaware.latency("resnet18", estimator="nope")
+    with pytest.raises(UnsupportedModelError, match="nn.Module"):
+        hwaware.latency(42)
+    with pytest.raises(InvalidArgumentError):
+        hwaware.latency("resnet18", batch_size=0)
+    assert issubclass(UnknownGPUError, HwawareError)
+
+
+def test_registry():
+    assert "roofline" in list_estimators() and "roofline" in hwaware.list_estimators()
+    assert get_estimator("roofline") is get_estimator("roofline")
