@@ -46,6 +46,20 @@ def _parser() -> argparse.ArgumentParser:
     _model_args(p)
 
     sub.add_parser("estimators", help="list the registered estimators", description="List the registered estimators.")
+
+    p = sub.add_parser("collect", help="measure layers or networks on this machine (training data)",
+                       description="Measure micro-benchmarked layers or whole timm networks, three phases each. "
+                                   "Resumable: rerun the same command to continue.")
+    p.add_argument("what", choices=["layers", "networks"])
+    p.add_argument("--out", required=True, help="CSV file to append to")
+    p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    p.add_argument("--threads", type=int, default=1, help="CPU threads for torch (default 1)")
+    p.add_argument("--random", type=int, default=1000, help="layers: number of random layers")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--models", default="train",
+                   help="comma-separated timm names, or 'train' / 'heldout' / 'all' (the sets in hwaware.datasets.splits); "
+                        "layers: networks to sample layers from ('none' for random layers only)")
+    p.add_argument("--batch", default="1", help="comma-separated batch sizes (default 1)")
     return ap
 
 
@@ -95,12 +109,34 @@ def _estimators(_args: argparse.Namespace) -> None:
         print(f"{name:<16}{get_estimator(name).version}")
 
 
+def _collect(args: argparse.Namespace) -> None:
+    import torch
+
+    from hwaware.datasets import splits
+    from hwaware.measure.collect import collect_layers, collect_networks, layer_plan
+
+    torch.set_num_threads(args.threads)
+    named = {"train": splits.TRAIN_NETWORKS, "heldout": splits.HELD_OUT_NETWORKS,
+             "all": splits.TRAIN_NETWORKS + splits.HELD_OUT_NETWORKS, "none": ()}
+    models = list(named.get(args.models, [m for m in args.models.split(",") if m]))
+    batches = [int(b) for b in args.batch.split(",")]
+    if args.what == "layers":
+        if any(splits.is_held_out(m) for m in models):
+            print("hwaware: warning: sampling layers from held-out families", file=sys.stderr)
+        n = collect_layers(args.out, layer_plan(args.random, models, batches, args.seed), device=args.device)
+    else:
+        n = collect_networks(args.out, models, batch_sizes=batches, device=args.device)
+    print(f"measured {n} new {args.what} into {args.out}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     if hasattr(signal, "SIGPIPE"):  # `hwaware gpus | head` ends quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = _parser().parse_args(argv)
     try:
-        {"latency": _latency, "gpus": _gpus, "features": _features, "estimators": _estimators}[args.command](args)
+        commands = {"latency": _latency, "gpus": _gpus, "features": _features, "estimators": _estimators,
+                    "collect": _collect}
+        commands[args.command](args)
     except HwawareError as exc:
         print(f"hwaware: error: {exc}", file=sys.stderr)
         return 2

@@ -156,11 +156,33 @@ def _attributes(name: str, kind: LayerKind, args: tuple, acts: list[torch.Tensor
         ks = _as_tuple(args[1], x.dim() - 2 if x is not None else 2)
         stride = _as_tuple(args[2], len(ks)) if len(args) > 2 and args[2] else ks
         padding = _as_tuple(args[3], len(ks)) if len(args) > 3 else (0,) * len(ks)
-        return kind, {"mode": "max" if "max" in name else "avg", "kernel": ks, "stride": stride, "padding": padding}
-    if kind is LayerKind.REDUCE and name == "mean" and x is not None and y is not None:
-        if ops.is_global(tuple(x.shape), tuple(y.shape) + (1,) * (x.dim() - y.dim())):
-            return LayerKind.GLOBAL_POOL, {"mode": "avg"}
+        ceil_at = 5 if "max" in name else 4  # max: (.., dilation, ceil_mode); avg: (.., ceil_mode, count_include_pad)
+        ceil = bool(args[ceil_at]) if len(args) > ceil_at else False
+        return kind, {"mode": "max" if "max" in name else "avg", "kernel": ks, "stride": stride, "padding": padding,
+                      "ceil_mode": ceil}
+    if kind is LayerKind.REDUCE and x is not None and y is not None:
+        if name == "mean" and ops.is_global(tuple(x.shape), tuple(y.shape) + (1,) * (x.dim() - y.dim())):
+            return LayerKind.GLOBAL_POOL, {"mode": "avg", "keepdim": y.dim() == x.dim()}
+        dims = args[1] if len(args) > 1 and isinstance(args[1], (list, tuple, int)) else None
+        return kind, {"dims": _as_tuple(dims, 1) if dims is not None else None, "keepdim": y.dim() == x.dim()}
+    if kind is LayerKind.NORM:
+        if name == "native_group_norm":
+            return kind, {"groups": int(args[6]), "eps": float(args[7])}
+        if name == "native_layer_norm":
+            return kind, {"normalized_shape": tuple(int(d) for d in args[1]), "eps": float(args[4])}
+        return kind, {"eps": float(args[-1]) if isinstance(args[-1], float) else 1e-5}
+    if kind is LayerKind.ACTIVATION:
+        scalars = tuple(a for a in args[1:] if isinstance(a, (int, float)) and not isinstance(a, bool))
+        return kind, {"scalars": scalars} if scalars else {}
+    if kind in (LayerKind.SOFTMAX, LayerKind.CONCAT):
+        dim = next((a for a in args[1:] if isinstance(a, int) and not isinstance(a, bool)), _default_dim(kind))
+        return kind, {"dim": dim}
     return kind, {}
+
+
+def _default_dim(kind: LayerKind) -> int:
+    """The default ``dim`` of ops that omit it: ``torch.cat`` concatenates along 0, softmax has none."""
+    return 0 if kind is LayerKind.CONCAT else -1
 
 
 def _as_tuple(v: Any, n: int) -> Shape:

@@ -86,6 +86,17 @@ class Layer:
         }
 
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Layer:
+        """Inverse of :meth:`as_dict` (JSON turns tuples into lists; shape-like attributes are restored)."""
+        attrs = {k: tuple(v) if isinstance(v, list) else v for k, v in d["attrs"].items()}
+        return cls(index=d["index"], kind=LayerKind(d["kind"]), op=d["op"], module=d["module"],
+                   input_shapes=tuple(tuple(s) for s in d["input_shapes"]),
+                   output_shapes=tuple(tuple(s) for s in d["output_shapes"]), attrs=attrs, params=d["params"],
+                   macs=d["macs"], flops=d["flops"], bytes_read=d["bytes_read"], bytes_written=d["bytes_written"],
+                   inputs=tuple(d.get("inputs", ())))
+
+
 def _numel(shape: Shape) -> int:
     n = 1
     for d in shape:

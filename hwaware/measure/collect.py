@@ -1,0 +1,111 @@
+"""Collect measured samples: micro-benchmarked layers and whole networks, three phases each.
+
+Rows carry the environment (device, torch version, threads, dtype) and, for layers, the captured
+:class:`Layer` record as JSON, which the dataset loader turns back into a layer. Collections are
+resumable (see :class:`~hwaware.measure.store.SampleStore`) and deterministic for a given seed.
+"""
+from __future__ import annotations
+
+import json
+import random
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import torch
+
+from hwaware.graph.layer import Layer
+from hwaware.graph.sources import capture
+from hwaware.measure.microbench import network_layers, random_layers
+from hwaware.measure.ops import build_op
+from hwaware.measure.store import SampleStore
+from hwaware.measure.timing import PhaseTimes, device_name, time_phases
+
+ENV_COLUMNS = ["device", "device_name", "torch_version", "threads", "dtype"]
+PHASE_COLUMNS = ["pre_ms", "exe_ms", "post_ms", "pre_iqr_ms", "exe_iqr_ms", "post_iqr_ms", "repeats"]
+LAYER_COLUMNS = ["sample_id", "source", "kind", "op", "batch", "macs", *PHASE_COLUMNS, *ENV_COLUMNS, "layer_json"]
+NETWORK_COLUMNS = ["sample_id", "model", "family", "img_size", "batch", *PHASE_COLUMNS, *ENV_COLUMNS]
+
+
+class Progress:
+    """A one-line progress bar on stderr (rate and time left)."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self.total, self.label, self.done, self.t0 = total, label, 0, time.time()
+
+    def step(self, note: str = "") -> None:
+        self.done += 1
+        elapsed = time.time() - self.t0
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        left = (self.total - self.done) / rate if rate else 0.0
+        bar = "#" * int(30 * self.done / max(self.total, 1))
+        sys.stderr.write(f"\r{self.label} [{bar:<30}] {self.done}/{self.total} {rate:.1f}/s {left / 60:.1f} min left {note[:30]:<30}")
+        if self.done == self.total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def environment(device: torch.device, dtype: torch.dtype) -> dict[str, object]:
+    return {"device": device.type, "device_name": device_name(device), "torch_version": torch.__version__,
+            "threads": torch.get_num_threads(), "dtype": str(dtype).replace("torch.", "")}
+
+
+def _phases(t: PhaseTimes) -> dict[str, object]:
+    return {"pre_ms": f"{t.pre_ms:.6f}", "exe_ms": f"{t.exe_ms:.6f}", "post_ms": f"{t.post_ms:.6f}",
+            "pre_iqr_ms": f"{t.pre_iqr_ms:.6f}", "exe_iqr_ms": f"{t.exe_iqr_ms:.6f}",
+            "post_iqr_ms": f"{t.post_iqr_ms:.6f}", "repeats": t.repeats}
+
+
+def layer_plan(n_random: int, models: Sequence[str], batch_sizes: Sequence[int] = (1,), seed: int = 0
+               ) -> list[tuple[str, str, Layer]]:
+    """(sample_id, source, layer) in a seeded random order: real-network layers, then random ones."""
+    plan = [(f"net-{layer.signature()}", model, layer) for model, layer in network_layers(models, batch_sizes)]
+    plan += [(f"rnd{seed}-{i:06d}", "random", layer) for i, layer in enumerate(random_layers(n_random, seed))]
+    random.Random(seed).shuffle(plan)
+    return plan
+
+
+def collect_layers(out: str | Path, plan: Iterable[tuple[str, str, Layer]], *, device: str = "cpu",
+                   dtype: torch.dtype = torch.float32) -> int:
+    """Measure every planned layer not yet in ``out``; returns how many were measured now."""
+    dev = torch.device(device)
+    store = SampleStore(out, LAYER_COLUMNS)
+    todo = [p for p in plan if p[0] not in store]
+    env = environment(dev, dtype)
+    progress = Progress(len(todo), f"layers -> {out}")
+    for sample_id, source, layer in todo:
+        op = build_op(layer, dev, dtype)
+        times = time_phases(op.fn, op.inputs(), dev)
+        store.append({"sample_id": sample_id, "source": source, "kind": layer.kind.value, "op": layer.op,
+                      "batch": layer.input_shapes[0][0], "macs": layer.macs, **_phases(times), **env,
+                      "layer_json": json.dumps(layer.as_dict(), separators=(",", ":"))})
+        progress.step(layer.kind.value)
+    return len(todo)
+
+
+def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Sequence[int] = (1,),
+                     device: str = "cpu", dtype: torch.dtype = torch.float32, min_time_s: float = 1.0) -> int:
+    """Measure whole timm networks (random weights, eval mode, default input size) three-phase."""
+    import timm
+
+    from hwaware.datasets.splits import timm_family
+
+    dev = torch.device(device)
+    store = SampleStore(out, NETWORK_COLUMNS)
+    todo = [(m, b) for m in models for b in batch_sizes if f"{m}-b{b}" not in store]
+    env = environment(dev, dtype)
+    progress = Progress(len(todo), f"networks -> {out}")
+    for model_name, batch in todo:
+        shape = capture(model_name, batch_size=batch).input_shape  # same input size the estimators see
+        model = timm.create_model(model_name, pretrained=False).eval().to(dev, dtype)
+        from timm.utils.model import reparameterize_model
+
+        model = reparameterize_model(model)
+        x = torch.randn(shape, dtype=dtype)
+        times = time_phases(model, [x], dev, warmup=3, min_repeats=10, max_repeats=100, min_time_s=min_time_s)
+        store.append({"sample_id": f"{model_name}-b{batch}", "model": model_name, "family": timm_family(model_name),
+                      "img_size": shape[-1], "batch": batch, **_phases(times), **env})
+        progress.step(model_name)
+        del model
+    return len(todo)

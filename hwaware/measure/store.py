@@ -1,0 +1,44 @@
+"""Append-only CSV sample files: every measured row is flushed at once, so a crash or Ctrl-C loses
+nothing already measured, and a restarted collection skips the ids it finds."""
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+
+class SampleStore:
+    def __init__(self, path: str | os.PathLike, columns: Iterable[str]) -> None:
+        self.path = Path(path)
+        self.columns = list(columns)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._done = self._read_ids()
+
+    def _read_ids(self) -> set[str]:
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return set()
+        with open(self.path, newline="") as f:
+            reader = csv.DictReader(f)
+            if reader.fieldnames != self.columns:
+                raise ValueError(f"{self.path} has columns {reader.fieldnames}, expected {self.columns}; "
+                                 "collect into a new file")
+            return {row["sample_id"] for row in reader if row.get("sample_id")}
+
+    def __contains__(self, sample_id: str) -> bool:
+        return sample_id in self._done
+
+    def __len__(self) -> int:
+        return len(self._done)
+
+    def append(self, row: dict[str, Any]) -> None:
+        new = not self.path.exists() or self.path.stat().st_size == 0
+        with open(self.path, "a", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=self.columns)
+            if new:
+                w.writeheader()
+            w.writerow(row)
+            f.flush()
+            os.fsync(f.fileno())
+        self._done.add(str(row["sample_id"]))
