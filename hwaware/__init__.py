@@ -11,8 +11,8 @@ from hwaware.errors import HwawareError
 from hwaware.estimators import Estimate, list_estimators
 from hwaware.features import NetworkFeatures
 from hwaware.graph import Graph, Layer, LayerKind, capture
-from hwaware.hardware import GPUSpec, Platform, get_gpu, gpus
+from hwaware.hardware import CPUSpec, GPUSpec, Platform, get_device, get_gpu, gpus
 
 __version__ = "0.1.0"
-__all__ = ["Estimate", "GPUSpec", "Graph", "HwawareError", "Layer", "LayerKind", "NetworkFeatures", "Platform",
-           "capture", "estimate", "features", "get_gpu", "gpus", "latency", "list_estimators", "__version__"]
+__all__ = ["CPUSpec", "Estimate", "GPUSpec", "Graph", "HwawareError", "Layer", "LayerKind", "NetworkFeatures", "Platform",
+           "capture", "estimate", "features", "get_device", "get_gpu", "gpus", "latency", "list_estimators", "__version__"]

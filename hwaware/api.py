@@ -6,7 +6,7 @@ from hwaware.estimators.base import Estimate, default_estimator, get_estimator
 from hwaware.features import NetworkFeatures, network_features
 from hwaware.graph.layer import Graph
 from hwaware.graph.sources import InputSize, ModelLike, capture
-from hwaware.hardware.catalog import GPUSpec, Platform
+from hwaware.hardware.catalog import Device, Platform
 
 
 def _graph(model: ModelLike | Graph, batch_size: int, input_size: InputSize, precision: str, trace_device: str) -> Graph:
@@ -19,11 +19,12 @@ def _graph(model: ModelLike | Graph, batch_size: int, input_size: InputSize, pre
     return capture(model, batch_size=batch_size, input_size=input_size, precision=precision, trace_device=trace_device)
 
 
-def estimate(model: ModelLike | Graph, gpu: str | GPUSpec = "agx", *, batch_size: int = 1, input_size: InputSize = None,
+def estimate(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size: int = 1, input_size: InputSize = None,
              precision: str = "fp32", runtime: str = "pytorch", estimator: str | None = None,
              trace_device: str = "meta") -> Estimate:
     """Predict the inference latency of ``model`` on ``gpu``, with its breakdown.
 
+    ``gpu``: a GPU name or alias from :func:`hwaware.gpus`, or ``"cpu"`` for the measured CPU target.
     ``model``: an ``nn.Module``, a timm name, ``"torchvision:<name>"``, an ``.onnx`` path, an
     ``onnx.ModelProto`` or a captured :class:`~hwaware.graph.Graph`. ``input_size``: ``(C, H, W)``,
     ``"3x224x224"`` or ``224``; default from the model's timm config. ``estimator``: a name from
@@ -39,7 +40,7 @@ def estimate(model: ModelLike | Graph, gpu: str | GPUSpec = "agx", *, batch_size
     return get_estimator(estimator or default_estimator(platform)).predict(graph, platform)
 
 
-def latency(model: ModelLike | Graph, gpu: str | GPUSpec = "agx", *, batch_size: int = 1, input_size: InputSize = None,
+def latency(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size: int = 1, input_size: InputSize = None,
             precision: str = "fp32", runtime: str = "pytorch", estimator: str | None = None,
             trace_device: str = "meta") -> float:
     """Predicted latency in milliseconds of one forward pass of a batch; see :func:`estimate`.

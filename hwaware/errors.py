@@ -46,6 +46,10 @@ class UnknownEstimatorError(HwawareError, KeyError):
         return str(self.args[0])
 
 
+class UnsupportedPlatformError(HwawareError, ValueError):
+    """An estimator asked for a platform it has no model or data for."""
+
+
 class UnsupportedModelError(HwawareError, TypeError):
     """The object passed as a model is none of: nn.Module, timm name, ONNX path or ModelProto."""
 

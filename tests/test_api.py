@@ -16,11 +16,11 @@ def test_estimate_breakdown_is_consistent():
     assert len(est.layers) == len(capture("resnet50").layers)
     assert all(r.ms == 0 for r in est.layers if r.kind == "reshape")
     assert all(r.ms > 0 for r in est.layers if r.kind != "reshape")
-    assert est.platform.gpu.name == "Jetson AGX Xavier" and est.estimator == "roofline" and est.estimator_version
+    assert est.platform.device.name == "Jetson AGX Xavier" and est.estimator == "roofline" and est.estimator_version
     assert est.unknown_ops == {}
     assert hwaware.latency("resnet50", gpu="agx") == pytest.approx(est.total_ms)
     d = est.as_dict()
-    assert d["platform"]["gpu"] == "Jetson AGX Xavier" and len(d["layers"]) == len(est.layers)
+    assert d["platform"]["device"] == "Jetson AGX Xavier" and len(d["layers"]) == len(est.layers)
 
 
 def test_predictions_move_the_right_way():

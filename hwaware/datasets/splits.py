@@ -45,3 +45,22 @@ def timm_family(model: str) -> str:
 
 def is_held_out(model: str) -> bool:
     return timm_family(model) in HELD_OUT_FAMILIES
+
+
+def layer_split(samples: list, seed: int = 0, test_share: float = 0.2) -> tuple[list, list]:
+    """(train, test) of layer samples: per layer kind, a seeded permutation of the samples sorted by id;
+    ``test_share`` of each kind is the test split, never used for training or any choice."""
+    import numpy as np
+
+    by_kind: dict = {}
+    for s in sorted(samples, key=lambda s: s.sample_id):
+        by_kind.setdefault(s.layer.kind.value, []).append(s)
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for kind in sorted(by_kind):
+        rows = by_kind[kind]
+        order = rng.permutation(len(rows))
+        n_test = int(round(test_share * len(rows)))
+        test += [rows[i] for i in order[:n_test]]
+        train += [rows[i] for i in order[n_test:]]
+    return train, test

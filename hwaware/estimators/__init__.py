@@ -8,7 +8,8 @@ from hwaware.estimators.base import (
     list_estimators,
     register_estimator,
 )
+from hwaware.estimators.resperfnet import ResPerfNetEstimator
 from hwaware.estimators.roofline import RooflineEstimator
 
-__all__ = ["Estimate", "Estimator", "LayerEstimate", "RooflineEstimator", "default_estimator", "get_estimator",
+__all__ = ["Estimate", "Estimator", "LayerEstimate", "ResPerfNetEstimator", "RooflineEstimator", "default_estimator", "get_estimator",
            "list_estimators", "register_estimator"]

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from hwaware.errors import UnknownEstimatorError
+from hwaware.errors import UnknownEstimatorError, UnsupportedPlatformError
 from hwaware.graph.layer import Graph, Shape
 from hwaware.hardware.catalog import Platform
 
@@ -65,7 +65,7 @@ class Estimate:
         return "\n".join(lines)
 
     def summary(self) -> str:
-        g = self.platform.gpu
+        g = self.platform.device
         text = (f"{self.model} on {g.name} ({self.platform.runtime}, {self.platform.precision}, batch "
                 f"{self.platform.batch_size}): {self.total_ms:.3f} ms = pre {self.pre_ms:.3f} + exe {self.exe_ms:.3f} "
                 f"+ post {self.post_ms:.3f} [{self.estimator} {self.estimator_version}]")
@@ -79,7 +79,7 @@ class Estimate:
         return {
             "model": self.model, "total_ms": self.total_ms, "pre_ms": self.pre_ms, "exe_ms": self.exe_ms,
             "post_ms": self.post_ms, "estimator": self.estimator, "estimator_version": self.estimator_version,
-            "platform": {"gpu": self.platform.gpu.name, "runtime": self.platform.runtime,
+            "platform": {"device": self.platform.device.name, "runtime": self.platform.runtime,
                          "precision": self.platform.precision, "batch_size": self.platform.batch_size},
             "unknown_ops": self.unknown_ops, "notes": list(self.notes),
             "layers": [{"index": r.index, "module": r.module, "kind": r.kind, "op": r.op,
@@ -140,12 +140,15 @@ def get_estimator(name: str) -> Estimator:
 
 
 # Estimators in order of preference; the first that supports a platform is its default.
-DEFAULT_ORDER: list[str] = ["roofline"]
+DEFAULT_ORDER: list[str] = ["resperfnet", "roofline"]
 
 
 def default_estimator(platform: Platform) -> str:
+    """The first estimator of :data:`DEFAULT_ORDER` that supports ``platform``."""
     for name in DEFAULT_ORDER:
         if name in _REGISTRY and get_estimator(name).supports(platform):
             return name
-    return "roofline"
+    raise UnsupportedPlatformError(
+        f"no estimator supports {platform.device.name} ({platform.runtime}, {platform.precision}); "
+        f"registered: {', '.join(list_estimators())}")
 

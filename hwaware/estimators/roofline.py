@@ -13,10 +13,11 @@ Unknown ops are timed as memory-bound copies and reported in the estimate.
 """
 from __future__ import annotations
 
+from hwaware.errors import UnsupportedPlatformError
 from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, register_estimator
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.ops import numel
-from hwaware.hardware.catalog import PRECISIONS, Platform
+from hwaware.hardware.catalog import PRECISIONS, GPUSpec, Platform
 
 _TENSOR_CORE_KINDS = {LayerKind.CONV, LayerKind.DEPTHWISE_CONV, LayerKind.DENSE, LayerKind.MATMUL, LayerKind.ATTENTION}
 
@@ -35,9 +36,16 @@ class RooflineEstimator(Estimator):
     name = "roofline"
     version = "1"
 
-    def __init__(self, launch_overhead_us: dict[str, float] | None = None, efficiency: float = 1.0) -> None:
+    def __init__(self, launch_overhead_us: dict[str, float] | None = None, efficiency: float = 1.0,
+                 peak_tflops: float | None = None, bandwidth_gbs: float | None = None) -> None:
         self.launch_overhead_us = launch_overhead_us
         self.efficiency = efficiency
+        self.peak_tflops = peak_tflops  # overrides the catalog (e.g. a CPU: peak and bandwidth measured)
+        self.bandwidth_gbs = bandwidth_gbs
+
+    def supports(self, platform: Platform) -> bool:
+        overridden = self.peak_tflops is not None and self.bandwidth_gbs is not None
+        return overridden or isinstance(platform.device, GPUSpec)  # else: catalog peak and bandwidth needed
 
     def _overhead_ms(self, platform: Platform) -> float:
         table = self.launch_overhead_us or {"pytorch": 10.0, "tensorrt": 3.0}
@@ -46,18 +54,28 @@ class RooflineEstimator(Estimator):
     def layer_ms(self, layer: Layer, platform: Platform) -> float:
         if not layer.kind.launches_kernel:
             return 0.0
-        gpu = platform.gpu
-        tensor = platform.precision != "fp32" and layer.kind in _TENSOR_CORE_KINDS
-        compute_s = layer.flops / (gpu.peak_tflops(platform.precision, tensor_cores=tensor) * 1e12 * self.efficiency)
-        memory_s = (layer.bytes_read + layer.bytes_written) / (gpu.memory_bandwidth_gbs * 1e9 * self.efficiency)
+        peak, bandwidth = self._rates(platform, layer)
+        compute_s = layer.flops / (peak * 1e12 * self.efficiency)
+        memory_s = (layer.bytes_read + layer.bytes_written) / (bandwidth * 1e9 * self.efficiency)
         return max(compute_s, memory_s) * 1e3 + self._overhead_ms(platform)
 
+    def _rates(self, platform: Platform, layer: Layer) -> tuple[float, float]:
+        """(peak TFLOPS, DRAM GB/s) for ``layer`` on ``platform``."""
+        gpu = platform.device
+        if self.peak_tflops is not None and self.bandwidth_gbs is not None:
+            return self.peak_tflops, self.bandwidth_gbs
+        assert isinstance(gpu, GPUSpec)
+        tensor = platform.precision != "fp32" and layer.kind in _TENSOR_CORE_KINDS
+        return gpu.peak_tflops(platform.precision, tensor_cores=tensor), gpu.memory_bandwidth_gbs
+
     def transfer_ms(self, nbytes: int, platform: Platform) -> float:
-        link = platform.gpu.host_link_gbs
+        link = getattr(platform.device, "host_link_gbs", None)  # None: shared memory (Jetson, CPU)
         copy_ms = 0.0 if link is None else nbytes / (link * 1e9) * 1e3
         return copy_ms + self._overhead_ms(platform)
 
     def predict(self, graph: Graph, platform: Platform) -> Estimate:
+        if not self.supports(platform):
+            raise UnsupportedPlatformError(f"the roofline estimator needs a GPU from the catalog, not {platform.device.name}")
         rows = tuple(LayerEstimate(l.index, l.module, l.kind.value, l.op, l.input_shapes, l.output_shapes, l.macs,
                                    self.layer_ms(l, platform)) for l in graph.layers)
         exe = sum(r.ms for r in rows)

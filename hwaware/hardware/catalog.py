@@ -14,7 +14,7 @@ import functools
 import re
 from dataclasses import dataclass, fields, replace
 from importlib import resources
-from typing import Literal
+from typing import Literal, Union
 
 from hwaware.errors import InvalidArgumentError, UnknownGPUError
 
@@ -207,31 +207,73 @@ def gpus() -> list[GPUSpec]:
 
 
 @dataclass(frozen=True)
-class Platform:
-    """What a prediction is for: a GPU, a runtime, a numeric precision and a batch size."""
+class CPUSpec:
+    """A CPU target: the host CPU a learned estimator was trained on, at a fixed thread count.
 
-    gpu: GPUSpec
+    CPUs have no catalog: a CPU target exists because hwaware measured it (``data/cpu/``)."""
+
+    name: str
+    aliases: tuple[str, ...]
+    device_name: str
+    threads: int
+    source: str
+
+    @property
+    def short_name(self) -> str:
+        return self.aliases[0] if self.aliases else self.name
+
+
+# The machine hwaware's CPU dataset was measured on (``/proc/cpuinfo`` model name, 1 torch thread).
+CPU_TARGETS: dict[str, CPUSpec] = {
+    "cpu-epyc-1t": CPUSpec(name="cpu-epyc-1t", aliases=("cpu",), device_name="AMD EPYC", threads=1,
+                           source="measured by `hwaware collect` into data/cpu/ (1 torch thread, fp32)"),
+}
+
+Device = Union[GPUSpec, CPUSpec]
+
+
+def get_device(name: str | GPUSpec | CPUSpec) -> Device:
+    """A GPU from the catalog or a measured CPU target (``"cpu"``)."""
+    if isinstance(name, (GPUSpec, CPUSpec)):
+        return name
+    if isinstance(name, str):
+        key = _key(name)
+        for spec in CPU_TARGETS.values():
+            if key in {_key(spec.name), *map(_key, spec.aliases)}:
+                return spec
+    return get_gpu(name)
+
+
+@dataclass(frozen=True)
+class Platform:
+    """What a prediction is for: a device (GPU or measured CPU), a runtime, a numeric precision and a batch size."""
+
+    device: Device
     precision: Precision = "fp32"
     runtime: Runtime = "pytorch"
     batch_size: int = 1
 
     @classmethod
-    def resolve(cls, gpu: str | GPUSpec, *, precision: str = "fp32", runtime: str = "pytorch", batch_size: int = 1) -> Platform:
+    def resolve(cls, device: str | Device, *, precision: str = "fp32", runtime: str = "pytorch", batch_size: int = 1) -> Platform:
         """Validate every field and build the platform; each bad value raises an error that says what is allowed."""
-        spec = get_gpu(gpu)
+        spec = get_device(device)
         if precision not in PRECISIONS:
             raise InvalidArgumentError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-        if precision == "bf16" and spec.compute_capability < 8.0:
-            raise InvalidArgumentError(f"{spec.name} (compute capability {spec.compute_capability}) has no bf16; use precision='fp16'")
         if runtime not in RUNTIMES:
             raise InvalidArgumentError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+        if isinstance(spec, CPUSpec):
+            if (precision, runtime) != ("fp32", "pytorch"):
+                raise InvalidArgumentError(f"CPU target {spec.name} was measured with PyTorch in fp32 only; "
+                                           "use precision='fp32', runtime='pytorch'")
+        elif precision == "bf16" and spec.compute_capability < 8.0:
+            raise InvalidArgumentError(f"{spec.name} (compute capability {spec.compute_capability}) has no bf16; use precision='fp16'")
         check_batch_size(batch_size)
-        return cls(gpu=spec, precision=precision, runtime=runtime, batch_size=batch_size)  # type: ignore[arg-type]
+        return cls(device=spec, precision=precision, runtime=runtime, batch_size=batch_size)  # type: ignore[arg-type]
 
     @property
     def key(self) -> str:
-        """A stable string that identifies the platform (cache keys, file names)."""
-        return f"{_key(self.gpu.name)}-{self.runtime}-{self.precision}-b{self.batch_size}"
+        """Identifies device, runtime and precision (batch excluded): what a trained model is specific to."""
+        return f"{_key(self.device.name)}-{self.runtime}-{self.precision}"
 
 
 def check_batch_size(batch_size: object) -> int:

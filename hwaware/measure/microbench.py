@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from hwaware.errors import GraphCaptureError
 from hwaware.graph.layer import Layer, LayerKind
 from hwaware.graph.sources import capture
 from hwaware.measure.ops import MEASURED_KINDS
@@ -68,9 +69,12 @@ def _one(module: nn.Module, shape: tuple[int, ...], kind: LayerKind | None = Non
 
 
 def random_layer(kind: LayerKind, rng: random.Random) -> Layer:
-    """One random layer of ``kind`` (redrawn until within the size limits)."""
+    """One random layer of ``kind`` (redrawn until valid and within the size limits)."""
     while True:
-        layer = _draw(kind, rng)
+        try:
+            layer = _draw(kind, rng)
+        except GraphCaptureError:  # an invalid combination (e.g. group norm over single values): draw again
+            continue
         if layer is not None and layer.macs <= MAX_MACS and all(
                 math.prod(s) <= MAX_ELEMENTS for s in (*layer.input_shapes, *layer.output_shapes)):
             return layer

@@ -1,0 +1,395 @@
+"""ResPerfNet (paper 004): per-layer residual 1-D CNN regressors, summed three-phase.
+
+Network (paper Fig. 1, Sec. 3): the feature vector is a 1-channel sequence; head conv 128 filters
+(k3) -> 2 residual blocks (128) -> head conv 64 -> 2 blocks (64) -> head conv 32 -> 2 blocks (32)
+(15 convs, 6 adds) -> three FC-128 -> dropout 0.2 -> one output. Inputs: Box-Cox (on x + 1,
+lambda per feature fitted on the training split) then z-score; targets scaled by 10 (Appendix B);
+loss MAPLE (Eq. 7) with L2; Adam with step decay (Appendix E).
+
+Choices where the paper is vague or its defaults do not transfer (measured, see
+``benchmarks/resperfnet_report.py``): Adam lr 1e-3 and weight decay 1e-5 (the paper's lr 0.1 and
+lambda_2 0.1 diverge / flatten the net here), step decay x0.5 every epochs/5, the epoch with the
+best MAPE on a 10 % validation part of the training split is kept; a softplus output keeps times
+positive. Phase models: exe per layer kind, or one model conditioned on the kind (one-hot) — both
+are trained and compared; pre and post (input/output copies, which depend on sizes, not kinds)
+use one conditioned model each.
+
+Whole network (Eq. 2): T = T_pre(first kernel) + sum T_exe + T_post(last kernel). Views cost 0.
+Layers of kinds without training data are predicted with the ``copy`` model (a memory-bound
+op of the same bytes) and reported in the estimate's notes.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from hwaware.errors import UnsupportedPlatformError
+from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, register_estimator
+from hwaware.estimators.cache import PredictionCache, default_cache_path
+from hwaware.estimators.features import DEVICE_FEATURES, KINDS, LAYER_FEATURES, device_features, kind_one_hot, layer_features
+from hwaware.graph.layer import Graph, Layer, LayerKind
+from hwaware.hardware.catalog import Platform
+
+PHASES = ("pre", "exe", "post")
+TARGET_SCALE = 10.0
+ALL_KINDS = "*"  # the key of a model conditioned on the kind
+
+
+class _Residual(nn.Module):
+    def __init__(self, ch: int) -> None:
+        super().__init__()
+        self.c1 = nn.Conv1d(ch, ch, 3, padding=1)
+        self.c2 = nn.Conv1d(ch, ch, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.c2(torch.relu(self.c1(x))) + x)
+
+
+class ResPerfNet(nn.Module):
+    """The paper's regressor over an ``n_features`` vector."""
+
+    def __init__(self, n_features: int, dropout: float = 0.2) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        prev = 1
+        for ch in (128, 64, 32):
+            layers += [nn.Conv1d(prev, ch, 3, padding=1), nn.ReLU(), _Residual(ch), _Residual(ch)]
+            prev = ch
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(32 * n_features, 128), nn.ReLU(), nn.Linear(128, 128),
+                                  nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Dropout(dropout), nn.Linear(128, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.softplus(self.head(self.body(x.unsqueeze(1)))).squeeze(1)
+
+
+def maple(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean absolute percentage logarithmic error (paper 004, Eq. 7, without the L2 term)."""
+    lt = torch.log1p(target)
+    return (torch.abs(torch.log1p(pred) - lt) / lt.clamp_min(1e-6)).mean()
+
+
+@dataclass
+class InputTransform:
+    """Box-Cox on x + 1 (per-feature lambda), then z-score; constant features map to 0."""
+
+    lambdas: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, x: np.ndarray) -> InputTransform:
+        from scipy import stats
+
+        lambdas = np.ones(x.shape[1])
+        for j in range(x.shape[1]):
+            col = x[:, j] + 1.0
+            if np.ptp(col) > 0 and col.min() > 0:
+                lambdas[j] = stats.boxcox_normmax(col, method="mle")
+        z = _boxcox(x + 1.0, lambdas)
+        std = z.std(axis=0)
+        return cls(lambdas, z.mean(axis=0), np.where(std > 0, std, 1.0))
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return ((_boxcox(x + 1.0, self.lambdas) - self.mean) / self.std).astype(np.float32)
+
+
+def _boxcox(x: np.ndarray, lambdas: np.ndarray) -> np.ndarray:
+    x = np.maximum(x, 1e-12)
+    with np.errstate(over="ignore", invalid="ignore"):
+        powered = (np.power(x, lambdas) - 1.0) / np.where(lambdas == 0, 1.0, lambdas)
+    out = np.where(np.abs(lambdas) < 1e-8, np.log(x), powered)
+    return np.nan_to_num(out, nan=0.0, posinf=1e6, neginf=-1e6)
+
+
+@dataclass
+class PhaseModel:
+    """One trained regressor: transform + network; ``predict`` returns milliseconds."""
+
+    net: ResPerfNet
+    transform: InputTransform
+    conditioned: bool
+    history: dict[str, Any] = field(default_factory=dict)
+
+    def inputs(self, layers: Sequence[Layer], device_vec: np.ndarray) -> np.ndarray:
+        return self.inputs_for(layers, device_vec, self.conditioned)
+
+    @staticmethod
+    def inputs_for(layers: Sequence[Layer], device_vec: np.ndarray, conditioned: bool) -> np.ndarray:
+        rows = [np.concatenate([layer_features(l), device_vec, kind_one_hot(l.kind) if conditioned else []])
+                for l in layers]
+        return np.asarray(rows, dtype=np.float64)
+
+    def predict_raw(self, x: np.ndarray) -> np.ndarray:
+        self.net.eval()
+        with torch.no_grad():
+            return self.net(torch.from_numpy(self.transform(x))).numpy().astype(np.float64) / TARGET_SCALE
+
+
+def feature_names(conditioned: bool) -> list[str]:
+    return [*LAYER_FEATURES, *DEVICE_FEATURES, *(f"kind_{k.value}" for k in KINDS if conditioned)]
+
+
+def train_phase_model(x: np.ndarray, y_ms: np.ndarray, *, conditioned: bool, epochs: int = 60, lr: float = 1e-3,
+                      batch_size: int = 128, weight_decay: float = 1e-5, seed: int = 0, log: Any = None) -> PhaseModel:
+    """Train one regressor on features ``x`` and times ``y_ms``; 10 % of the rows select the best epoch."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(x))
+    n_val = max(1, len(x) // 10)
+    val, tr = order[:n_val], order[n_val:]
+    transform = InputTransform.fit(x[tr])
+    xt = torch.from_numpy(transform(x))
+    yt = torch.from_numpy((y_ms * TARGET_SCALE).astype(np.float32))
+    net = ResPerfNet(x.shape[1])
+    opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, epochs // 5), gamma=0.5)
+    best = (math.inf, None, -1)
+    t0 = time.time()
+    for epoch in range(epochs):
+        net.train()
+        perm = torch.from_numpy(rng.permutation(tr))
+        for i in range(0, len(perm), batch_size):
+            idx = perm[i:i + batch_size]
+            opt.zero_grad()
+            loss = maple(net(xt[idx]), yt[idx])
+            loss.backward()
+            opt.step()
+        sched.step()
+        net.eval()
+        with torch.no_grad():
+            p = net(xt[val]).numpy()
+        mape = float(np.mean(np.abs(p - yt[val].numpy()) / np.maximum(yt[val].numpy(), 1e-9)))
+        if mape < best[0]:
+            best = (mape, {k: v.clone() for k, v in net.state_dict().items()}, epoch)
+        if log:
+            log(f"epoch {epoch + 1}/{epochs} train loss {loss.item():.4f} val MAPE {mape:.2%}")
+    net.load_state_dict(best[1])
+    history = {"val_mape": best[0], "best_epoch": best[2] + 1, "epochs": epochs, "train_rows": len(tr),
+               "val_rows": len(val), "seconds": round(time.time() - t0, 1), "lr": lr, "batch_size": batch_size,
+               "weight_decay": weight_decay, "seed": seed}
+    return PhaseModel(net, transform, conditioned, history)
+
+
+WEIGHTS_PACKAGE = "hwaware.estimators.weights"
+
+
+@register_estimator
+class ResPerfNetEstimator(Estimator):
+    """Per-layer ResPerfNet predictions, cached, summed three-phase.
+
+    >>> import hwaware
+    >>> est = hwaware.estimate("resnet18", gpu="cpu", estimator="resperfnet")
+    >>> est.estimator, est.total_ms > 0
+    ('resperfnet', True)
+    """
+
+    name = "resperfnet"
+    version = "1"
+
+    def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | None | bool = True, *,
+                 mode: str = "per_kind", epochs: int = 60, lr: float = 1e-3, batch_size: int = 128,
+                 weight_decay: float = 1e-5, seed: int = 0, min_samples: int = 40,
+                 copy_phase_rows: int | None = 4000) -> None:
+        self.weights_dir = weights_dir
+        self.cache = cache
+        self.mode = mode
+        self.epochs = epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.seed = seed
+        self.min_samples = min_samples
+        self.copy_phase_rows = copy_phase_rows
+
+    # -- training --------------------------------------------------------------------------------------------------
+    def fit(self, samples: Sequence[Any], platform: Platform | str = "cpu", log: Any = None,
+            phases: Sequence[str] = PHASES) -> ResPerfNetEstimator:
+        """Train on measured :class:`~hwaware.datasets.measured.LayerSample` rows of one platform.
+
+        ``mode="per_kind"``: one exe model per layer kind with at least ``min_samples`` rows (rarer kinds
+        share a conditioned model); ``mode="conditioned"``: one exe model for all kinds. Pre and post
+        (host<->device copies, functions of the tensor sizes) are one conditioned model each, trained on
+        at most ``copy_phase_rows`` rows drawn evenly over kinds."""
+        if self.mode not in ("per_kind", "conditioned"):
+            raise ValueError(f"mode must be 'per_kind' or 'conditioned', got {self.mode!r}")
+        platform = platform if isinstance(platform, Platform) else Platform.resolve(platform)
+        dev = device_features(platform.device)
+        counts = Counter(s.layer.kind for s in samples)
+        groups: list[tuple[str, str, list[Any]]] = []
+        for phase in phases:
+            if phase != "exe":
+                groups.append((phase, ALL_KINDS, _even_subsample(samples, self.copy_phase_rows, self.seed)))
+            elif self.mode == "per_kind":
+                own = [k for k, n in counts.items() if n >= self.min_samples]
+                groups += [(phase, k.value, [s for s in samples if s.layer.kind is k]) for k in own]
+                rest = [s for s in samples if s.layer.kind not in own]
+                if rest:
+                    groups.append((phase, ALL_KINDS, rest))
+            else:
+                groups.append((phase, ALL_KINDS, list(samples)))
+        models: dict[tuple[str, str], PhaseModel] = {}
+        for phase, key, rows in groups:
+            conditioned = key == ALL_KINDS
+            x = PhaseModel.inputs_for([s.layer for s in rows], dev, conditioned)
+            y = np.array([getattr(s, f"{phase}_ms") for s in rows])
+            if log:
+                log(f"training {phase}/{key} on {len(rows)} layers")
+            models[(phase, key)] = train_phase_model(x, y, conditioned=conditioned, epochs=self.epochs, lr=self.lr,
+                                                     batch_size=self.batch_size, weight_decay=self.weight_decay,
+                                                     seed=self.seed)
+        self.__dict__.setdefault("models_", {})[platform.key] = models
+        self.fit_platform_ = platform.key
+        return self
+
+    def save(self, folder: str | Path, meta: dict[str, Any]) -> Path:
+        """Write the fitted models of the last ``fit`` as ``folder/<platform key>/`` (safetensors + meta.json)."""
+        out = Path(folder) / self.fit_platform_
+        save_models(self.models_[self.fit_platform_], out, {**meta, "platform": self.fit_platform_, "mode": self.mode,
+                                                            "feature_order": {"conditioned": feature_names(True),
+                                                                              "per_kind": feature_names(False)}})
+        return out
+
+    # -- model store -------------------------------------------------------------------------------------------
+    def _root(self) -> Path:
+        if self.weights_dir is not None:
+            return Path(self.weights_dir)
+        return Path(str(resources.files(WEIGHTS_PACKAGE).joinpath("resperfnet")))
+
+    def platforms(self) -> list[str]:
+        root = self._root()
+        return sorted(p.name for p in root.iterdir() if (p / "meta.json").is_file()) if root.is_dir() else []
+
+    def supports(self, platform: Platform) -> bool:
+        return platform.key in self.platforms()
+
+    def _models(self, platform: Platform) -> dict[tuple[str, str], PhaseModel]:
+        cache = self.__dict__.setdefault("models_", {})
+        if platform.key not in cache:
+            if not self.supports(platform):
+                raise UnsupportedPlatformError(
+                    f"no ResPerfNet model trained for {platform.device.name} ({platform.runtime}, {platform.precision}); "
+                    f"trained platforms: {', '.join(self.platforms()) or 'none'}. Use estimator='roofline' for a GPU "
+                    "from the catalog, or train one with benchmarks/train_resperfnet.py")
+            cache[platform.key] = load_models(self._root() / platform.key)
+        return cache[platform.key]
+
+    def _cache(self) -> PredictionCache | None:
+        if self.cache is True:
+            self.cache = PredictionCache(default_cache_path())
+        return self.cache or None
+
+    # -- prediction ------------------------------------------------------------------------------------------------
+    def layer_phases(self, layers: Sequence[Layer], platform: Platform) -> list[tuple[float, float, float]]:
+        """(pre, exe, post) ms for each layer, from the cache where possible."""
+        cache = self._cache()
+        prefix = f"{self.name}:{self.version}:{platform.key}:"
+        keys = [prefix + l.signature() for l in layers]
+        known = cache.get_many(keys) if cache else {}
+        todo = [i for i, k in enumerate(keys) if k not in known]
+        if todo:
+            fresh = self._predict_layers([layers[i] for i in todo], platform)
+            new = {keys[i]: fresh[j] for j, i in enumerate(todo)}
+            if cache:
+                cache.put_many(new)
+            known.update(new)
+        return [known[k] for k in keys]
+
+    def _predict_layers(self, layers: Sequence[Layer], platform: Platform) -> list[tuple[float, float, float]]:
+        models = self._models(platform)
+        dev = device_features(platform.device)
+        out = np.zeros((len(layers), 3))
+        for p, phase in enumerate(PHASES):
+            groups: dict[str, list[int]] = {}
+            for i, l in enumerate(layers):
+                if l.kind.launches_kernel:
+                    groups.setdefault(_model_key(models, phase, l.kind), []).append(i)
+            for key, idx in groups.items():
+                model = models[(phase, key)]
+                out[idx, p] = model.predict_raw(model.inputs([layers[i] for i in idx], dev))
+        return [tuple(r) for r in out]  # type: ignore[misc]
+
+    def predict(self, graph: Graph, platform: Platform) -> Estimate:
+        models = self._models(platform)
+        times = self.layer_phases(graph.layers, platform)
+        kernels = [i for i, l in enumerate(graph.layers) if l.kind.launches_kernel]
+        exe = [t[1] if graph.layers[i].kind.launches_kernel else 0.0 for i, t in enumerate(times)]
+        pre = times[kernels[0]][0] if kernels else 0.0
+        post = times[kernels[-1]][2] if kernels else 0.0
+        rows = tuple(LayerEstimate(l.index, l.module, l.kind.value, l.op, l.input_shapes, l.output_shapes, l.macs, exe[i])
+                     for i, l in enumerate(graph.layers))
+        fallback = Counter(l.kind.value for l in graph.layers
+                           if l.kind.launches_kernel and _model_key(models, "exe", l.kind) != l.kind.value
+                           and ("exe", ALL_KINDS) not in models)
+        notes = [f"no training data for {dict(fallback)}: predicted with the copy model"] if fallback else []
+        return Estimate(total_ms=pre + sum(exe) + post, pre_ms=pre, exe_ms=sum(exe), post_ms=post, layers=rows,
+                        unknown_ops=graph.unknown_ops, estimator=self.name, estimator_version=self.version,
+                        platform=platform, model=graph.name, notes=tuple(notes))
+
+
+def _even_subsample(samples: Sequence[Any], limit: int | None, seed: int) -> list[Any]:
+    """At most ``limit`` samples, the same number from every kind where possible."""
+    if limit is None or len(samples) <= limit:
+        return list(samples)
+    by_kind: dict[LayerKind, list[Any]] = {}
+    for s in samples:
+        by_kind.setdefault(s.layer.kind, []).append(s)
+    rng = np.random.default_rng(seed)
+    share = max(1, limit // len(by_kind))
+    picked: list[Any] = []
+    for rows in by_kind.values():
+        picked += [rows[i] for i in rng.permutation(len(rows))[:share]]
+    return picked
+
+
+def _model_key(models: dict[tuple[str, str], PhaseModel], phase: str, kind: LayerKind) -> str:
+    if (phase, kind.value) in models:
+        return kind.value
+    if (phase, ALL_KINDS) in models:
+        return ALL_KINDS
+    return LayerKind.COPY.value
+
+
+# -- persistence: safetensors weights + JSON metadata (no pickles) ---------------------------------------------------
+def save_models(models: dict[tuple[str, str], PhaseModel], folder: Path, meta: dict[str, Any]) -> None:
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors: dict[str, torch.Tensor] = {}
+    entries = []
+    for (phase, kind), m in sorted(models.items()):
+        prefix = f"{phase}.{kind}."
+        tensors.update({prefix + k: v.detach().contiguous() for k, v in m.net.state_dict().items()})
+        entries.append({"phase": phase, "kind": kind, "conditioned": m.conditioned, "prefix": prefix,
+                        "n_features": int(m.transform.lambdas.shape[0]), "boxcox_lambda": m.transform.lambdas.tolist(),
+                        "mean": m.transform.mean.tolist(), "std": m.transform.std.tolist(), "history": m.history})
+    save_file(tensors, str(folder / "weights.safetensors"))
+    meta = {**meta, "models": entries, "estimator": ResPerfNetEstimator.name, "version": ResPerfNetEstimator.version,
+            "target_scale": TARGET_SCALE}
+    (folder / "meta.json").write_text(json.dumps(meta, indent=1))
+
+
+def load_models(folder: Path) -> dict[tuple[str, str], PhaseModel]:
+    from safetensors.torch import load_file
+
+    meta = json.loads((folder / "meta.json").read_text())
+    tensors = load_file(str(folder / "weights.safetensors"))
+    models = {}
+    for e in meta["models"]:
+        net = ResPerfNet(e["n_features"])
+        net.load_state_dict({k[len(e["prefix"]):]: v for k, v in tensors.items() if k.startswith(e["prefix"])})
+        net.eval()
+        transform = InputTransform(np.array(e["boxcox_lambda"]), np.array(e["mean"]), np.array(e["std"]))
+        models[(e["phase"], e["kind"])] = PhaseModel(net, transform, e["conditioned"], e["history"])
+    return models

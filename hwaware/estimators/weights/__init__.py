@@ -1,0 +1,1 @@
+"""Shipped estimator weights (safetensors + JSON metadata), one folder per estimator and platform."""

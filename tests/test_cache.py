@@ -1,0 +1,49 @@
+import multiprocessing as mp
+
+from hwaware.estimators.cache import PredictionCache
+
+
+def test_roundtrip_and_persistence(tmp_path):
+    c = PredictionCache(tmp_path / "p.sqlite")
+    c.put_many({"a": (1.0, 2.0, 3.0), "b": (4.0, 5.0, 6.0)})
+    assert c.get_many(["a", "b", "c"]) == {"a": (1.0, 2.0, 3.0), "b": (4.0, 5.0, 6.0)}
+    fresh = PredictionCache(tmp_path / "p.sqlite")
+    assert fresh.get_many(["b"]) == {"b": (4.0, 5.0, 6.0)} and len(fresh) == 2
+    fresh.clear()
+    assert len(PredictionCache(tmp_path / "p.sqlite")) == 0
+
+
+def test_memory_only_cache_is_bounded():
+    c = PredictionCache(None, maxsize=2)
+    c.put_many({"a": (1, 1, 1), "b": (2, 2, 2), "c": (3, 3, 3)})
+    assert set(c.get_many(["a", "b", "c"])) == {"b", "c"}
+
+
+def test_corrupt_file_heals(tmp_path):
+    path = tmp_path / "p.sqlite"
+    path.write_bytes(b"garbage, not a database" * 100)
+    c = PredictionCache(path)
+    c.put_many({"k": (1.0, 1.0, 1.0)})
+    assert PredictionCache(path).get_many(["k"]) == {"k": (1.0, 1.0, 1.0)}
+    assert list(tmp_path.glob("p.sqlite.corrupt-*"))  # moved aside, not deleted
+
+
+def _writer(path: str, worker: int) -> None:
+    c = PredictionCache(path)
+    for i in range(0, 300, 10):
+        c.put_many({f"w{worker}-{j}": (float(worker), float(j), 0.0) for j in range(i, i + 10)})
+        c.get_many([f"w{(worker + 1) % 4}-{i}"])
+
+
+def test_several_processes_write_one_file(tmp_path):
+    path = str(tmp_path / "shared.sqlite")
+    PredictionCache(path).put_many({"seed": (0.0, 0.0, 0.0)})
+    procs = [mp.get_context("spawn").Process(target=_writer, args=(path, w)) for w in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    c = PredictionCache(path)
+    got = c.get_many([f"w{w}-{j}" for w in range(4) for j in range(300)])
+    assert len(got) == 1200 and got["w3-299"] == (3.0, 299.0, 0.0)

@@ -1,0 +1,98 @@
+"""The measurement harness: op rebuild, timing, micro-benchmarks, resumable collection."""
+from __future__ import annotations
+
+import csv
+
+import pytest
+import torch
+
+from hwaware.graph import LayerKind, capture
+from hwaware.measure import collect as collect_mod
+from hwaware.measure.collect import LAYER_COLUMNS, collect_layers, layer_plan
+from hwaware.measure.microbench import MAX_MACS, random_layers
+from hwaware.measure.ops import MEASURED_KINDS, build_op
+from hwaware.measure.store import SampleStore
+from hwaware.measure.timing import time_phases
+
+
+@pytest.mark.parametrize("model", ["densenet121", "mobilenetv3_large_100", "convnext_atto", "inception_v3"])
+def test_every_real_layer_rebuilds_with_its_output_shape(model):
+    layers = [l for l in capture(model).layers if l.kind in MEASURED_KINDS]
+    assert layers
+    for layer in layers:
+        op = build_op(layer)
+        with torch.inference_mode():
+            y = op.fn(*op.inputs())
+        assert tuple(y.shape) == layer.output_shapes[0], (layer.op, layer.attrs)
+
+
+def test_random_layers_are_deterministic_valid_and_bounded():
+    a = list(random_layers(60, seed=5))
+    b = list(random_layers(60, seed=5))
+    assert [l.signature() for l in a] == [l.signature() for l in b]
+    assert len({l.kind for l in a}) >= 6
+    assert all(l.macs <= MAX_MACS and l.kind in MEASURED_KINDS for l in a)
+    for layer in a:
+        op = build_op(layer)
+        with torch.inference_mode():
+            assert tuple(op.fn(*op.inputs()).shape) == layer.output_shapes[0]
+
+
+def test_cpu_timing_is_real():
+    big = next(l for l in capture("resnet18").layers if l.kind is LayerKind.CONV)
+    small = next(l for l in capture("resnet18").layers if l.kind is LayerKind.ACTIVATION)
+    tb = time_phases(*_fn_inputs(big), torch.device("cpu"), min_repeats=5)
+    ts = time_phases(*_fn_inputs(small), torch.device("cpu"), min_repeats=5)
+    assert tb.repeats >= 5 and ts.repeats >= 5
+    assert tb.exe_ms > 5 * ts.exe_ms > 0  # a 118 MMAC conv vs a relu
+    assert tb.pre_ms > 0 and tb.post_ms > 0 and tb.exe_iqr_ms >= 0
+
+
+def _fn_inputs(layer):
+    op = build_op(layer)
+    return op.fn, op.inputs()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_timing():  # pragma: no cover - no GPU on CI
+    layer = next(l for l in capture("resnet18").layers if l.kind is LayerKind.CONV)
+    op = build_op(layer, "cuda")
+    t = time_phases(op.fn, [x.cpu() for x in op.inputs()], torch.device("cuda"))
+    assert t.exe_ms > 0 and t.pre_ms > 0 and t.post_ms > 0
+
+
+def test_store_resumes_and_rejects_other_columns(tmp_path):
+    path = tmp_path / "s.csv"
+    store = SampleStore(path, ["sample_id", "x"])
+    store.append({"sample_id": "a", "x": 1})
+    store.append({"sample_id": "b", "x": 2})
+    again = SampleStore(path, ["sample_id", "x"])
+    assert "a" in again and "b" in again and len(again) == 2
+    with pytest.raises(ValueError, match="new file"):
+        SampleStore(path, ["sample_id", "y"])
+
+
+def test_collection_survives_an_interrupt_and_resumes(tmp_path, monkeypatch):
+    plan = layer_plan(6, [], seed=11)
+    out = tmp_path / "layers.csv"
+    real = collect_mod.time_phases
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(collect_mod, "time_phases", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        collect_layers(out, plan)
+    with open(out) as f:
+        assert len(list(csv.DictReader(f))) == 3  # nothing measured is lost
+    monkeypatch.setattr(collect_mod, "time_phases", real)
+    assert collect_layers(out, plan) == 3  # only the rest is measured
+    with open(out) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 6 and len({r["sample_id"] for r in rows}) == 6
+    assert list(rows[0]) == LAYER_COLUMNS
+    assert rows[0]["device"] == "cpu" and int(rows[0]["threads"]) >= 1 and rows[0]["torch_version"] == torch.__version__
