@@ -1,0 +1,124 @@
+"""ResPerfNet: the paper's network, its training pieces, the shipped CPU models and their accuracy on real data."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import hwaware
+from hwaware.datasets.measured import load_layer_samples, load_network_samples
+from hwaware.datasets.splits import is_held_out, layer_split
+from hwaware.estimators import ResPerfNetEstimator, default_estimator, get_estimator
+from hwaware.estimators.cache import PredictionCache
+from hwaware.estimators.features import LAYER_FEATURES, device_features
+from hwaware.estimators.resperfnet import InputTransform, PhaseModel, ResPerfNet, load_models, maple
+from hwaware.graph import capture
+from hwaware.hardware import Platform
+
+
+@pytest.fixture(scope="module")
+def cpu_samples():
+    return load_layer_samples()
+
+
+@pytest.fixture(scope="module")
+def cpu_split(cpu_samples):
+    return layer_split(cpu_samples)
+
+
+def test_network_is_the_papers():
+    net = ResPerfNet(len(LAYER_FEATURES) + 6)
+    convs = [m for m in net.modules() if isinstance(m, nn.Conv1d)]
+    fcs = [m for m in net.modules() if isinstance(m, nn.Linear)]
+    assert len(convs) == 15 and [c.out_channels for c in convs[:1]] == [128]
+    assert sorted({c.out_channels for c in convs}) == [32, 64, 128]
+    assert [f.out_features for f in fcs] == [128, 128, 128, 1]
+    assert [m.p for m in net.modules() if isinstance(m, nn.Dropout)] == [0.2]
+    out = net(torch.randn(5, len(LAYER_FEATURES) + 6))
+    assert out.shape == (5,) and bool((out >= 0).all())
+
+
+def test_maple_by_hand():
+    pred, true = torch.tensor([1.0, 3.0]), torch.tensor([1.0, 1.0])
+    expected = (0 + abs(np.log(4) - np.log(2)) / np.log(2)) / 2
+    assert maple(pred, true).item() == pytest.approx(expected)
+
+
+def test_input_transform_standardises():
+    x = np.random.default_rng(0).lognormal(size=(500, 4)) * [1, 10, 1000, 1]
+    x[:, 3] = 7.0  # constant column
+    z = InputTransform.fit(x)(x)
+    assert np.allclose(z[:, :3].mean(0), 0, atol=1e-5) and np.allclose(z[:, :3].std(0), 1, atol=1e-3)
+    assert np.all(z[:, 3] == 0)
+
+
+def test_shipped_cpu_model_is_the_default_and_loads_from_safetensors():
+    platform = Platform.resolve("cpu")
+    est = get_estimator("resperfnet")
+    assert est.supports(platform) and default_estimator(platform) == "resperfnet"
+    assert default_estimator(Platform.resolve("agx")) == "roofline"  # no GPU model trained yet
+    folder = est._root() / platform.key
+    assert {p.name for p in folder.iterdir()} >= {"weights.safetensors", "meta.json"}
+    assert not list(folder.glob("*.pkl"))
+    models = load_models(folder)
+    assert {phase for phase, _ in models} == {"pre", "exe", "post"}
+
+
+def test_layer_accuracy_on_the_held_out_test_split(cpu_split):
+    """The test split was never used for training or selection (scripts/train_resperfnet.py)."""
+    _, test = cpu_split
+    est = ResPerfNetEstimator(cache=False)
+    platform = Platform.resolve("cpu")
+    times = np.array(est.layer_phases([s.layer for s in test], platform))
+    exe_true = np.array([s.exe_ms for s in test])
+    ape = np.abs(times[:, 1] - exe_true) / exe_true
+    assert np.mean(ape) < 0.15  # layer-level exe MAPE, all kinds
+    conv = np.array([s.layer.kind.value == "conv" for s in test])
+    assert np.mean(ape[conv]) < 0.15
+    assert np.corrcoef(np.log(times[:, 1]), np.log(exe_true))[0, 1] > 0.97
+
+
+def test_whole_network_accuracy_on_held_out_families():
+    nets = [n for n in load_network_samples() if is_held_out(n.model) and n.batch == 1]
+    assert len(nets) >= 30
+    pred = np.array([hwaware.latency(n.model, gpu="cpu", input_size=n.img_size) for n in nets])
+    true = np.array([n.total_ms for n in nets])
+    from scipy.stats import kendalltau
+
+    assert np.mean(np.abs(pred - true) / true) < 0.20
+    assert kendalltau(pred, true)[0] > 0.80
+
+
+def test_cache_returns_the_same_numbers_faster(tmp_path):
+    est = ResPerfNetEstimator(cache=PredictionCache(tmp_path / "c.sqlite"))
+    platform = Platform.resolve("cpu")
+    g = capture("resnet50")
+    first = est.predict(g, platform)
+    again = ResPerfNetEstimator(cache=PredictionCache(tmp_path / "c.sqlite")).predict(g, platform)  # from disk
+    assert again.total_ms == pytest.approx(first.total_ms) and len(PredictionCache(tmp_path / "c.sqlite")) > 0
+    assert first.total_ms == pytest.approx(first.pre_ms + first.exe_ms + first.post_ms)
+
+
+@pytest.mark.parametrize("mode", ["per_kind", "conditioned"])
+def test_fit_save_load_roundtrip(tmp_path, cpu_split, mode):
+    train, test = cpu_split
+    rows = [s for s in train if s.layer.kind.value in ("conv", "activation")][:300]
+    est = ResPerfNetEstimator(cache=False, mode=mode, epochs=2, min_samples=50).fit(rows, "cpu")
+    folder = est.save(tmp_path, {"note": "test"})
+    loaded = ResPerfNetEstimator(weights_dir=tmp_path, cache=False)
+    platform = Platform.resolve("cpu")
+    layers = [s.layer for s in test[:20]]
+    assert np.allclose(est.layer_phases(layers, platform), loaded.layer_phases(layers, platform))
+    assert (folder / "meta.json").is_file()
+
+
+def test_unsupported_platform_error_names_the_fix():
+    with pytest.raises(hwaware.HwawareError, match="roofline"):
+        hwaware.latency("resnet18", gpu="agx", estimator="resperfnet")
+
+
+def test_device_descriptor_is_shared_by_cpu_and_gpu():
+    assert device_features(hwaware.get_device("cpu")).shape == device_features(hwaware.get_device("agx")).shape
+    assert PhaseModel.inputs_for(capture("resnet18").layers[:3], device_features(hwaware.get_device("cpu")),
+                                 False).shape == (3, len(LAYER_FEATURES) + 6)

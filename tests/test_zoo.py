@@ -1,0 +1,60 @@
+"""The NAS-space builders reproduce the published parameter and MAC counts of the HELP architectures."""
+import ast
+import csv
+import random
+
+import pytest
+
+from hwaware import zoo
+from hwaware.errors import InvalidArgumentError, ModelNotFoundError
+from hwaware.graph import capture
+
+
+def _rows(shared_data, name, n, seed=0):
+    with open(shared_data / "archspecs" / name, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return random.Random(seed).sample(rows, n)
+
+
+def test_nb201_matches_all_three_dataset_variants(shared_data):
+    for row in _rows(shared_data, "nb201_all_params_macs.csv", 40):
+        for dataset, p, m in (("cifar10", "params_c10", "macs_c10_32x32"), ("cifar100", "params_c100", "macs_c100_32x32"),
+                              ("ImageNet16-120", "params_in16_120cls", "macs_in16_120cls_16x16")):
+            g = capture(zoo.build("nb201", arch=row["arch_str"], dataset=dataset))
+            assert (g.total_params, g.macs) == (int(row[p]), int(row[m])), (row["nb201_index"], dataset)
+
+
+def test_fbnet_matches(shared_data):
+    for row in _rows(shared_data, "fbnet_all_params_macs.csv", 60):
+        g = capture(zoo.build("fbnet", ops=ast.literal_eval(row["op_idx_list"])))
+        assert (g.total_params, g.macs) == (int(row["params_cifar100"]), int(row["macs_cifar100_32x32"])), row["idx"]
+
+
+def test_ofa_matches(shared_data):
+    with open(shared_data / "wholenet" / "help" / "ofa_mbv3_latency_ms.csv", newline="") as f:
+        archs = {r["idx"]: r for r in csv.DictReader(f)}
+    for row in _rows(shared_data, "ofa_all_params_macs.csv", 30):
+        a = archs[row["idx"]]
+        net = zoo.build("ofa_mbv3", ks=ast.literal_eval(a["ks"]), e=ast.literal_eval(a["e"]), d=ast.literal_eval(a["d"]),
+                        r=int(a["r"]))
+        g = capture(net)
+        assert (g.total_params, g.macs) == (int(row["params"]), int(row["macs_at_r"])), row["idx"]
+
+
+def test_nb201_kernel_level_details():
+    # 'none' edges are a real multiply and node sums start from 0 (eager PyTorch, archspecs §1.3)
+    g = capture(zoo.build("nb201", arch="|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"))
+    muls = [l for l in g.layers if l.op == "aten.mul"]
+    assert len(muls) == 15 * 6
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("nb201", {"arch": "|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|"}),
+    ("fbnet", {"ops": [0] * 21}),
+    ("ofa_mbv3", {"ks": [3] * 20, "e": [3] * 20, "d": [5] * 5}),
+])
+def test_bad_architectures_are_rejected(name, kwargs):
+    with pytest.raises(InvalidArgumentError):
+        zoo.build(name, **kwargs)
+    with pytest.raises(ModelNotFoundError, match="available"):
+        zoo.build("darts")
