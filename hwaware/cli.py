@@ -60,6 +60,24 @@ def _parser() -> argparse.ArgumentParser:
                    help="comma-separated timm names, or 'train' / 'heldout' / 'all' (the sets in hwaware.datasets.splits); "
                         "layers: networks to sample layers from ('none' for random layers only)")
     p.add_argument("--batch", default="1", help="comma-separated batch sizes (default 1)")
+
+    p = sub.add_parser("search", help="latency-constrained architecture search (Optuna)",
+                       description="Search a model space for architectures that maximise a CPU accuracy proxy and "
+                                   "minimise predicted latency, under a latency budget. Prints the Pareto front and "
+                                   "the budget-violation rate; saves a plot and a JSON summary.")
+    p.add_argument("--space", default="mobilenetv3", help="model space (see --list-spaces)")
+    p.add_argument("--gpu", default="agx", help="target GPU (or 'cpu': then the chosen models can be measured)")
+    p.add_argument("--budget", type=float, required=True, help="latency budget in ms")
+    p.add_argument("--trials", type=int, default=40)
+    p.add_argument("--workers", type=int, default=1, help="worker processes sharing the study (needs --storage)")
+    p.add_argument("--storage", default=None, help="Optuna RDB URL: sqlite:///study.db or postgresql+psycopg2://...")
+    p.add_argument("--study", default="hwaware-search", help="study name (resumes an existing one)")
+    p.add_argument("--proxy", default="synflow", choices=["synflow", "params"])
+    p.add_argument("--prune", action="store_true", help="prune candidates over budget before the proxy")
+    p.add_argument("--estimator", default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--measure", action="store_true", help="with --gpu cpu: measure the Pareto-front models")
+    p.add_argument("--out", default="results/search", help="folder for search.png and summary.json")
     return ap
 
 
@@ -129,13 +147,42 @@ def _collect(args: argparse.Namespace) -> None:
     print(f"measured {n} new {args.what} into {args.out}")
 
 
+def _search(args: argparse.Namespace) -> None:
+    import time
+    from pathlib import Path
+
+    from hwaware.search.run import SearchConfig, plot_search, run_search, summarize
+
+    cfg = SearchConfig(space=args.space, gpu=args.gpu, budget_ms=args.budget, trials=args.trials, proxy=args.proxy,
+                       prune=args.prune, storage=args.storage, study_name=args.study, workers=args.workers,
+                       seed=args.seed, estimator=args.estimator)
+    t0 = time.perf_counter()
+    study = run_search(cfg)
+    elapsed = time.perf_counter() - t0
+    summary = summarize(study, args.budget, measure_on_cpu=args.measure)
+    out = Path(args.out)
+    plot = plot_search(study, args.budget, out / "search.png", f"{args.space} on {args.gpu}, budget {args.budget:g} ms")
+    (out / "summary.json").write_text(json.dumps({**summary.as_dict(), "config": cfg.__dict__, "seconds": elapsed}, indent=1))
+    print(f"{summary.trials} trials in {elapsed:.0f} s: {summary.complete} complete, {summary.pruned} pruned, "
+          f"{summary.infeasible} over the {args.budget:g} ms budget")
+    print(f"Pareto front (feasible; proxy = {args.proxy}, higher is better):")
+    print(f"{'trial':>6}{'proxy':>10}{'pred ms':>10}{'meas ms':>10}  architecture")
+    for r in summary.pareto:
+        meas = f"{r['measured_ms']:>10.2f}" if "measured_ms" in r else f"{'-':>10}"
+        print(f"{r['number']:>6}{r['proxy']:>10.2f}{r['predicted_ms']:>10.2f}{meas}  {r['arch'][:80]}")
+    print(f"budget-violation rate of the chosen models: predicted {summary.violation_rate_predicted:.0%}"
+          + (f", measured {summary.violation_rate_measured:.0%}" if summary.violation_rate_measured is not None else
+             " (no measuring device: pass --gpu cpu --measure to measure on this CPU)"))
+    print(f"plot: {plot}; summary: {out / 'summary.json'}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     if hasattr(signal, "SIGPIPE"):  # `hwaware gpus | head` ends quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = _parser().parse_args(argv)
     try:
         commands = {"latency": _latency, "gpus": _gpus, "features": _features, "estimators": _estimators,
-                    "collect": _collect}
+                    "collect": _collect, "search": _search}
         commands[args.command](args)
     except HwawareError as exc:
         print(f"hwaware: error: {exc}", file=sys.stderr)

@@ -78,3 +78,36 @@ class GraphCaptureError(HwawareError, RuntimeError):
 class DynamicControlFlowError(GraphCaptureError):
     """The forward reads tensor values (``.item()``, ``bool(t)``, data-dependent shapes),
     which a meta-device trace cannot know."""
+
+
+class PTXError(HwawareError):
+    """Base class of PTX analysis errors."""
+
+
+class PTXParseError(PTXError, SyntaxError):
+    """Malformed PTX; carries the file, 1-based line and column."""
+
+    def __init__(self, message: str, *, file: str = "<ptx>", line: int = 0, column: int = 0) -> None:
+        self.file, self.line, self.column = file, line, column
+        super().__init__(f"{file}:{line}:{column}: {message}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class PTXExecutionError(PTXError, RuntimeError):
+    """An instruction that cannot be executed (unsupported, out-of-bounds access ...), with its location."""
+
+
+class DataDependentError(PTXExecutionError):
+    """Control flow reads a buffer whose contents were not given: the counts depend on the data.
+
+    ``param`` names the kernel argument; pass its contents to make the analysis exact."""
+
+    def __init__(self, message: str, *, param: str, location: str) -> None:
+        self.param, self.location = param, location
+        super().__init__(message)
+
+
+class StepLimitError(PTXExecutionError):
+    """Execution stopped after ``max_steps`` warp instructions (a runaway loop or a huge launch)."""

@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
+
+# Predictions made by the tests (and their worker processes) go to a throw-away cache, not ~/.cache.
+os.environ.setdefault("HWAWARE_CACHE_DIR", tempfile.mkdtemp(prefix="hwaware-test-cache-"))
 
 from hwaware.datasets import data_root, load_timm_benchmark, timm_benchmark_files
 

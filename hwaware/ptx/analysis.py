@@ -1,0 +1,170 @@
+"""``analyze``: executed-instruction counts of PTX kernel launches, by slicing (default) or by full
+interpretation (the reference the slicer is checked against)."""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hwaware.errors import InvalidArgumentError
+from hwaware.ptx.cfg import build_cfg
+from hwaware.ptx.engine import Buffer, Engine, Launch
+from hwaware.ptx.parser import Instruction, Module, parse, parse_file
+from hwaware.ptx.slicer import compute_slice
+
+METHODS = ("slice", "interpret")
+
+
+def category(inst: Instruction) -> str:
+    """arithmetic | fp | memory.<space> | control | sync | special."""
+    op = inst.base
+    if op in ("ld", "ldu", "st", "atom", "red", "prefetch", "cp", "ldmatrix", "stmatrix"):
+        space = next((s for s in ("global", "shared", "local", "param", "const") if s in inst.mods), "generic")
+        return f"memory.{space}"
+    if op in ("bra", "brx", "ret", "exit", "call", "trap"):
+        return "control"
+    if op in ("bar", "barrier", "membar", "fence"):
+        return "sync"
+    if op in ("shfl", "vote", "activemask", "match", "redux", "elect", "nanosleep") or (
+            op == "mov" and any(str(o.value).startswith("%") and str(o.value).split(".")[0] in
+                                ("%tid", "%ntid", "%ctaid", "%nctaid", "%laneid", "%warpid", "%clock", "%clock64")
+                                for o in inst.operands[1:] if o.kind == "reg")):
+        return "special"
+    if any(m in ("f16", "f32", "f64", "bf16", "f16x2", "bf16x2") for m in inst.mods) or op in ("mma", "wmma", "fma"):
+        return "fp"
+    return "arithmetic"
+
+
+@dataclass
+class KernelCounts:
+    """Executed-instruction counts of one launch (GPGPU-Sim's convention; see :mod:`hwaware.ptx.engine`)."""
+
+    kernel: str
+    grid: tuple[int, int, int]
+    block: tuple[int, int, int]
+    thread_instructions: int
+    warp_instructions: int
+    thread_instructions_guard_true: int
+    per_line: dict[int, int]
+    per_category: dict[str, int]
+    per_thread_min: int
+    per_thread_mean: float
+    per_thread_max: int
+    method: str
+    evaluated: int  # warp-level instruction evaluations performed
+    slice_size: int  # instructions in the slice (method "slice"), else all
+    n_instructions: int
+    seconds: float
+    ctas_executed: int
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: (dict(v) if isinstance(v, dict) else v) for k, v in self.__dict__.items()}
+
+
+def _module(ptx: str | Path | Module) -> Module:
+    if isinstance(ptx, Module):
+        return ptx
+    if isinstance(ptx, Path) or (isinstance(ptx, str) and "\n" not in ptx and ptx.endswith(".ptx")):
+        return parse_file(ptx)
+    return parse(str(ptx))
+
+
+def _normalise_args(fn_params: Sequence[Any], args: Mapping[str | int, Any]) -> dict[str, Any]:
+    """Arguments by PTX parameter name; integer keys (or "3") are positions."""
+    names = [p.name for p in fn_params]
+    out: dict[str, Any] = {}
+    for key, value in args.items():
+        if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+            k = int(key)
+            if not 0 <= k < len(names):
+                raise InvalidArgumentError(f"argument index {k} out of range: the kernel has {len(names)} parameters")
+            out[names[k]] = value
+        elif key in names:
+            out[str(key)] = value
+        else:
+            short = [n for n in names if n.endswith("_" + str(key)) or n == str(key)]
+            if len(short) != 1:
+                raise InvalidArgumentError(f"no kernel parameter {key!r}; parameters: {', '.join(names)}")
+            out[short[0]] = value
+    return out
+
+
+def as_launch(spec: Launch | Mapping[str, Any], fn_params: Sequence[Any]) -> Launch:
+    if isinstance(spec, Launch):
+        spec = {"grid": spec.grid, "block": spec.block, "dynamic_shared_mem_bytes": spec.dynamic_shared_mem_bytes,
+                "args": spec.args}
+    grid = tuple(spec.get("grid", (1, 1, 1))) + (1, 1)
+    block = tuple(spec.get("block", (1, 1, 1))) + (1, 1)
+    if any(not isinstance(d, int) or d < 1 for d in (*grid[:3], *block[:3])):
+        raise InvalidArgumentError(f"grid and block dimensions must be positive integers, got {grid[:3]} / {block[:3]}")
+    args = _normalise_args(fn_params, spec.get("args", {}))
+    # fresh buffers per run: the interpreter writes into them
+    args = {k: (Buffer(v.nbytes, None if v.data is None else v.data.copy(), v.param) if isinstance(v, Buffer) else v)
+            for k, v in args.items()}
+    return Launch(grid[:3], block[:3], int(spec.get("dynamic_shared_mem_bytes", 0)), args)  # type: ignore[arg-type]
+
+
+def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Sequence[Launch | Mapping[str, Any]], *,
+            kernel: str | None = None, method: str = "slice", max_steps: int = 50_000_000) -> list[KernelCounts]:
+    """Count the instructions a kernel executes for each launch, without a GPU.
+
+    ``ptx``: PTX text, a path to a ``.ptx`` file, or a parsed module. ``launches``: one or several
+    launches, each a :class:`Launch` or a dict ``{"grid": (x, y, z), "block": (x, y, z),
+    "dynamic_shared_mem_bytes": n, "args": {name_or_index: value}}``; scalar arguments are numbers,
+    pointer arguments :class:`Buffer` objects (with ``data`` when control flow reads them).
+
+    >>> from hwaware.ptx import analyze, Buffer
+    >>> src = open("../shared/ptx-golden/ptx/saxpy_gridstride.ptx").read()  # doctest: +SKIP
+    """
+    if method not in METHODS:
+        raise InvalidArgumentError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    module = _module(ptx)
+    fn = module.entry(kernel)
+    cfg = build_cfg(fn)
+    insts = fn.instructions
+    sl = compute_slice(fn) if method == "slice" else None
+    specs = [launches] if isinstance(launches, (Launch, Mapping)) else list(launches)
+    results = []
+    for spec in specs:
+        launch = as_launch(spec, fn.params)
+        t0 = time.perf_counter()
+        group = sl is not None and sl.ctas_equivalent and launch.ctas > 1
+        engine = Engine(module, fn, cfg, launch, evaluate=None if sl is None else set(sl.indices), max_steps=max_steps,
+                        only_ctas=[0] if group else None)
+        c = engine.run()
+        factor = launch.ctas if group else 1
+        thread, warp = c.thread * factor, c.warp * factor
+        guard_true = thread - c.guard_false * factor
+        per_thread = c.per_thread[: launch.threads_per_cta] if group else c.per_thread
+        per_line: Counter[int] = Counter()
+        per_cat: Counter[str] = Counter()
+        for i, inst in enumerate(insts):
+            if thread[i]:
+                per_line[inst.line] += int(thread[i])
+                per_cat[category(inst)] += int(thread[i])
+        results.append(KernelCounts(
+            kernel=fn.name, grid=launch.grid, block=launch.block, thread_instructions=int(thread.sum()),
+            warp_instructions=int(warp.sum()), thread_instructions_guard_true=int(guard_true.sum()),
+            per_line=dict(sorted(per_line.items())), per_category=dict(per_cat.most_common()),
+            per_thread_min=int(per_thread.min()), per_thread_mean=float(per_thread.mean()),
+            per_thread_max=int(per_thread.max()), method=method, evaluated=c.evaluated,
+            slice_size=len(sl.indices) if sl else len(insts), n_instructions=len(insts),
+            seconds=time.perf_counter() - t0, ctas_executed=1 if group else launch.ctas,
+            notes=[f"all {launch.ctas} CTAs follow the same control flow: one executed"] if group else []))
+    return results
+
+
+def buffer_from_array(array: np.ndarray | None, nbytes: int | None = None) -> Buffer:
+    """A pointer argument: contents from ``array`` (any dtype), or unknown contents of ``nbytes``."""
+    if array is None:
+        if nbytes is None:
+            raise InvalidArgumentError("a buffer needs contents or a size in bytes")
+        return Buffer(nbytes)
+    data = np.ascontiguousarray(array).view(np.uint8).reshape(-1).copy()
+    return Buffer(len(data), data)

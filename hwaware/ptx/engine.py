@@ -1,0 +1,527 @@
+"""SIMT execution of a PTX kernel launch with GPGPU-Sim's counting convention.
+
+Warps of 32 consecutive linear thread ids run with an immediate-post-dominator reconvergence stack:
+at a divergent branch both paths run one after the other and the warp reconverges at the branch
+block's immediate post-dominator; a loop whose trip count differs between lanes issues max-trip
+times. Counts: ``thread`` = active lanes per issued warp-instruction, including lanes whose guard
+predicate is false; ``guard_true`` excludes those lanes; ``warp`` = issued warp-instructions.
+
+One engine serves two clients: the reference interpreter evaluates every instruction; the slicer
+(:mod:`hwaware.ptx.slicer`) evaluates only the instructions that decide control flow, while every
+instruction of every visited block is still counted. Lanes are numpy vectors, so one evaluation
+covers a warp. Counting is per block visit: all instructions of a block share the active mask.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hwaware.errors import DataDependentError, PTXExecutionError, StepLimitError
+from hwaware.ptx.cfg import CFG, EXIT
+from hwaware.ptx.parser import Function, Instruction, Module, Operand
+
+WARP = 32
+GLOBAL_STRIDE = 1 << 32  # buffer i lives at [(i + 1) << 32, ...)
+SHARED_GENERIC = 1 << 48  # generic-address window of shared memory
+LOCAL_GENERIC = 1 << 52
+
+_INT = {"u8": np.uint8, "s8": np.int8, "b8": np.uint8, "u16": np.uint16, "s16": np.int16, "b16": np.uint16,
+        "u32": np.uint32, "s32": np.int32, "b32": np.uint32, "u64": np.uint64, "s64": np.int64, "b64": np.uint64}
+_FLOAT = {"f32": np.float32, "f64": np.float64, "f16": np.float16}
+_TYPES = {**_INT, **_FLOAT, "pred": np.bool_}
+_UNSIGNED = {"u8", "u16", "u32", "u64", "b8", "b16", "b32", "b64"}
+
+
+def _bits_mask(t: str) -> int:
+    return (1 << (8 * np.dtype(_TYPES[t]).itemsize)) - 1
+
+
+@dataclass
+class Buffer:
+    """A kernel's pointer argument: ``nbytes`` of device memory; ``data`` None when its contents are unknown."""
+
+    nbytes: int
+    data: np.ndarray | None = None  # uint8 view of the contents
+    param: str = ""
+
+    @property
+    def known(self) -> bool:
+        return self.data is not None
+
+
+@dataclass
+class Launch:
+    grid: tuple[int, int, int]
+    block: tuple[int, int, int]
+    dynamic_shared_mem_bytes: int = 0
+    args: dict[str, int | float | Buffer] = field(default_factory=dict)  # by PTX parameter name
+
+    @property
+    def threads_per_cta(self) -> int:
+        return self.block[0] * self.block[1] * self.block[2]
+
+    @property
+    def ctas(self) -> int:
+        return self.grid[0] * self.grid[1] * self.grid[2]
+
+
+@dataclass
+class Counts:
+    """Counts of one launch, per instruction index of the function."""
+
+    thread: np.ndarray  # int64 [n_instructions]
+    guard_false: np.ndarray
+    warp: np.ndarray
+    per_thread: np.ndarray  # int64 [threads launched]: instructions executed by each thread
+    evaluated: int = 0  # warp-level instruction evaluations performed (the interpretation cost)
+    steps: int = 0
+
+
+class Warp:
+    __slots__ = ("cta", "ids", "exists", "regs", "preds", "stack", "exited", "done", "local")
+
+    def __init__(self, cta: CTA, ids: np.ndarray) -> None:
+        self.cta = cta
+        self.ids = ids  # linear thread ids in the CTA (lanes past the CTA size do not exist)
+        self.exists = ids < cta.size
+        self.regs: dict[str, np.ndarray] = {}
+        self.preds: dict[str, np.ndarray] = {}
+        self.exited = ~self.exists
+        self.stack: list[list] = [[0, self.exists.copy(), EXIT]]
+        self.done = False
+        self.local: np.ndarray | None = None
+
+
+class CTA:
+    def __init__(self, cid: tuple[int, int, int], index: int, launch: Launch, shared_bytes: int) -> None:
+        self.cid = cid
+        self.index = index
+        self.size = launch.threads_per_cta
+        self.shared = np.zeros(shared_bytes, dtype=np.uint8)
+
+
+class Engine:
+    """Runs one launch of ``fn``; ``evaluate`` is the set of instruction indices to compute (None: all)."""
+
+    def __init__(self, module: Module, fn: Function, cfg: CFG, launch: Launch, *, evaluate: set[int] | None = None,
+                 max_steps: int = 50_000_000, only_ctas: Iterable[int] | None = None) -> None:
+        self.module, self.fn, self.cfg, self.launch = module, fn, cfg, launch
+        self.insts = fn.instructions
+        self.index = {id(inst): i for i, inst in enumerate(self.insts)}
+        self.evaluate = evaluate
+        self.max_steps = max_steps
+        self.only_ctas = None if only_ctas is None else set(only_ctas)
+        self.block_exec = [[(self.index[id(x)], x) for x in b.instructions
+                            if evaluate is None or self.index[id(x)] in evaluate] for b in cfg.blocks]
+        self.block_guarded = [[(self.index[id(x)], x) for x in b.instructions if x.guard] for b in cfg.blocks]
+        self.block_size = [len(b.instructions) for b in cfg.blocks]
+        self.block_first = [b.first for b in cfg.blocks]
+        self._layout_memory()
+        n = len(self.insts)
+        self.counts = Counts(np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64),
+                             np.zeros(launch.ctas * launch.threads_per_cta, np.int64))
+
+    # -- memory layout -------------------------------------------------------------------------------------------------
+    def _layout_memory(self) -> None:
+        self.shared_offsets: dict[str, int] = {}
+        offset = 0
+        dynamic = []
+        for v in [*self.module.variables, *self.fn.variables]:
+            if v.space != "shared":
+                continue
+            if v.count == 0 or v.extern:
+                dynamic.append(v)
+                continue
+            align = max(v.align, 4)
+            offset = -(-offset // align) * align
+            self.shared_offsets[v.name] = offset
+            offset += v.nbytes
+        offset = -(-offset // 16) * 16
+        for v in dynamic:
+            self.shared_offsets[v.name] = offset
+        self.shared_bytes = offset + self.launch.dynamic_shared_mem_bytes
+        self.local_offsets: dict[str, int] = {}
+        loc = 0
+        for v in self.fn.variables:
+            if v.space == "local":
+                self.local_offsets[v.name] = loc
+                loc += v.nbytes
+        self.local_bytes = loc
+        self.buffers: list[Buffer] = []
+        self.params: dict[str, int | float] = {}
+        for p in self.fn.params:
+            if p.name not in self.launch.args:
+                raise PTXExecutionError(f"kernel {self.fn.name}: no value for parameter {p.name} "
+                                        f"(arguments: {', '.join(self.launch.args) or 'none'})")
+            a = self.launch.args[p.name]
+            if isinstance(a, Buffer):
+                a.param = a.param or p.name
+                self.buffers.append(a)
+                self.params[p.name] = len(self.buffers) * GLOBAL_STRIDE
+            else:
+                self.params[p.name] = a
+        self.param_types = {p.name: p.dtype.lstrip(".") for p in self.fn.params}
+
+    # -- running ----------------------------------------------------------------------------------------------------------
+    def run(self) -> Counts:
+        l = self.launch
+        gx, gy, gz = l.grid
+        for cz in range(gz):
+            for cy in range(gy):
+                for cx in range(gx):
+                    index = cx + cy * gx + cz * gx * gy
+                    if self.only_ctas is None or index in self.only_ctas:
+                        self._run_cta(CTA((cx, cy, cz), index, l, self.shared_bytes))
+        return self.counts
+
+    def _run_cta(self, cta: CTA) -> None:
+        n_warps = -(-cta.size // WARP)
+        warps = [Warp(cta, np.arange(w * WARP, (w + 1) * WARP)) for w in range(n_warps)]
+        if self.local_bytes:
+            for w in warps:
+                w.local = np.zeros((WARP, self.local_bytes), dtype=np.uint8)
+        waiting: set[int] = set()
+        while True:
+            progressed = False
+            for i, w in enumerate(warps):
+                if w.done or i in waiting:
+                    continue
+                if self._run_warp(w) == "barrier":
+                    waiting.add(i)
+                progressed = True
+            live = [i for i, w in enumerate(warps) if not w.done]
+            if not live:
+                return
+            if set(live) <= waiting:  # every live warp reached the barrier: release them
+                waiting.clear()
+            elif not progressed:
+                raise PTXExecutionError(f"kernel {self.fn.name}: warps wait at a barrier that others never reach")
+
+    def _run_warp(self, w: Warp) -> str:
+        """Run ``w`` until it finishes or reaches a barrier."""
+        c = self.counts
+        base = w.cta.index * w.cta.size
+        while w.stack:
+            top = w.stack[-1]
+            pc, rpc = top[0], top[2]
+            if pc == rpc or pc == EXIT:
+                w.stack.pop()
+                continue
+            mask = top[1] & ~w.exited
+            if not mask.any():
+                w.stack.pop()
+                continue
+            active = int(mask.sum())
+            size = self.block_size[pc]
+            c.steps += size
+            if c.steps > self.max_steps:
+                inst = self.cfg.blocks[pc].instructions[0]
+                raise StepLimitError(f"{self.module.file}:{inst.line}: stopped after {self.max_steps:,} warp instructions "
+                                     f"(kernel {self.fn.name}); a runaway loop, or raise max_steps")
+            first = self.block_first[pc]
+            c.thread[first:first + size] += active
+            c.warp[first:first + size] += 1
+            c.per_thread[base + w.ids[mask]] += size
+            for i, inst in self.block_exec[pc]:
+                c.evaluated += 1
+                self._execute(inst, w, mask, i)
+            for i, inst in self.block_guarded[pc]:
+                g = self._guard(inst, w)
+                c.guard_false[i] += int((mask & ~g).sum())
+            block = self.cfg.blocks[pc]
+            term = block.terminator
+            nxt = pc + 1 if pc + 1 < len(self.cfg.blocks) else EXIT
+            if term is None:
+                top[0] = nxt
+                continue
+            base_op = term.base
+            if base_op in ("bra", "brx"):
+                target = self.cfg.target(term)
+                if term.guard is None:
+                    top[0] = target
+                    continue
+                g = self._guard(term, w)
+                taken, fall = mask & g, mask & ~g
+                if not fall.any():
+                    top[0] = target
+                elif not taken.any():
+                    top[0] = nxt
+                else:  # divergence: reconverge at the immediate post-dominator
+                    r = self.cfg.ipdom[pc]
+                    top[0] = r
+                    w.stack.append([nxt, fall, r])
+                    w.stack.append([target, taken, r])
+                continue
+            if base_op in ("ret", "exit", "trap"):
+                leaving = mask if term.guard is None else mask & self._guard(term, w)
+                w.exited |= leaving
+                top[0] = nxt
+                continue
+            if base_op in ("bar", "barrier"):
+                top[0] = nxt
+                return "barrier"
+            top[0] = nxt
+        w.done = True
+        return "done"
+
+    # -- operand access --------------------------------------------------------------------------------------------------
+    def _guard(self, inst: Instruction, w: Warp) -> np.ndarray:
+        g = w.preds.get(inst.guard or "")
+        if g is None:
+            g = np.zeros(WARP, dtype=bool)
+        return ~g if inst.guard_neg else g
+
+    def _special(self, name: str, w: Warp) -> np.ndarray:
+        base, _, dim = name.partition(".")
+        axis = "xyz".index(dim) if dim else 0
+        l = self.launch
+        if base == "%tid":
+            bx, by, _ = l.block
+            t = w.ids
+            return np.array([t % bx, (t // bx) % by, t // (bx * by)][axis], dtype=np.int64)
+        if base == "%ntid":
+            return np.full(WARP, l.block[axis], dtype=np.int64)
+        if base == "%ctaid":
+            return np.full(WARP, w.cta.cid[axis], dtype=np.int64)
+        if base == "%nctaid":
+            return np.full(WARP, l.grid[axis], dtype=np.int64)
+        if base == "%laneid":
+            return np.arange(WARP, dtype=np.int64)
+        if base == "%warpid":
+            return np.full(WARP, int(w.ids[0]) // WARP, dtype=np.int64)
+        if base == "%nwarpid":
+            return np.full(WARP, -(-l.threads_per_cta // WARP), dtype=np.int64)
+        if base == "%dynamic_smem_size":
+            return np.full(WARP, l.dynamic_shared_mem_bytes, dtype=np.int64)
+        if base.startswith("%lanemask"):
+            lane = np.arange(WARP, dtype=np.uint64)
+            one = np.uint64(1)
+            eq = one << lane
+            return {"%lanemask_eq": eq, "%lanemask_lt": eq - one, "%lanemask_le": (eq << one) - one,
+                    "%lanemask_gt": ~((eq << one) - one) & np.uint64(0xFFFFFFFF),
+                    "%lanemask_ge": ~(eq - one) & np.uint64(0xFFFFFFFF)}[base].astype(np.int64)
+        if base in ("%clock", "%clock64", "%globaltimer"):
+            return np.zeros(WARP, dtype=np.int64)
+        raise PTXExecutionError(f"unsupported special register {name}")
+
+    def read(self, op: Operand, t: str, w: Warp) -> np.ndarray:
+        """Operand value as a numpy array of type ``t`` (one element per lane)."""
+        if op.kind == "reg":
+            name = str(op.value)
+            if t == "pred":
+                v = w.preds.get(name)
+                v = np.zeros(WARP, dtype=bool) if v is None else v
+                return ~v if op.neg else v
+            if name.partition(".")[0] in _SPECIALS:
+                return self._special(name, w).astype(_TYPES[t])
+            bits = w.regs.get(name)
+            if bits is None:
+                bits = np.zeros(WARP, dtype=np.uint64)
+            v = _from_bits(bits, t)
+            return -v if op.neg else v
+        if op.kind == "imm":
+            return _const(int(op.value), t)  # type: ignore[arg-type]
+        if op.kind == "float":
+            text = str(op.value)
+            if text[1] in "fF":
+                f = np.array([int(text[2:], 16)], dtype=np.uint32).view(np.float32)[0]
+            else:
+                f = np.array([int(text[2:], 16)], dtype=np.uint64).view(np.float64)[0]
+            v = np.full(WARP, f, dtype=_TYPES[t] if t in _FLOAT else np.float64)
+            return -v if op.neg else v
+        if op.kind == "symbol":
+            return _const(self._symbol_address(str(op.value)), t)
+        raise PTXExecutionError(f"cannot read operand {op}")
+
+    def _symbol_address(self, name: str) -> int:
+        if name in self.shared_offsets:
+            return self.shared_offsets[name]
+        if name in self.local_offsets:
+            return self.local_offsets[name]
+        if name in self.params:
+            return int(self.params[name])
+        raise PTXExecutionError(f"unknown symbol {name}")
+
+    def write(self, op: Operand, value: np.ndarray, t: str, w: Warp, mask: np.ndarray) -> None:
+        if op.kind == "sink":
+            return
+        if op.kind != "reg":
+            raise PTXExecutionError(f"cannot write to operand {op}")
+        name = str(op.value)
+        if t == "pred":
+            old = w.preds.get(name)
+            new = np.asarray(value, dtype=bool)
+            w.preds[name] = new.copy() if old is None else np.where(mask, new, old)
+            return
+        bits = _to_bits(np.asarray(value), t)
+        old = w.regs.get(name)
+        w.regs[name] = np.where(mask, bits, np.uint64(0) if old is None else old)
+
+    # -- memory ---------------------------------------------------------------------------------------------------------
+    def _addresses(self, op: Operand, w: Warp) -> np.ndarray:
+        if op.value is None:
+            return np.full(WARP, op.offset, dtype=np.int64)
+        name = str(op.value)
+        if name.startswith("%"):
+            base = self.read(Operand("reg", name), "u64", w).astype(np.int64)
+        else:
+            base = np.full(WARP, self._symbol_address(name), dtype=np.int64)
+        return base + op.offset
+
+    def _space(self, inst: Instruction, addr: np.ndarray, mask: np.ndarray) -> str:
+        for s in ("param", "shared", "global", "local", "const"):
+            if s in inst.mods:
+                return s
+        a = int(addr[mask][0]) if mask.any() else 0  # generic addressing
+        if SHARED_GENERIC <= a < SHARED_GENERIC + (1 << 32):
+            return "shared-generic"
+        if LOCAL_GENERIC <= a < LOCAL_GENERIC + (1 << 32):
+            return "local-generic"
+        return "global"
+
+    def load(self, inst: Instruction, op: Operand, t: str, w: Warp, mask: np.ndarray, n: int, i: int) -> list[np.ndarray]:
+        size = np.dtype(_TYPES[t]).itemsize
+        if "param" in inst.mods:
+            name = str(op.value)
+            if name not in self.params:
+                raise PTXExecutionError(f"{self._where(inst)}: unknown parameter {name}")
+            return [_const(self.params[name], t) if t not in _FLOAT else np.full(WARP, self.params[name], _TYPES[t])]
+        addr = self._addresses(op, w)
+        space = self._space(inst, addr, mask)
+        out = [np.zeros(WARP, dtype=_TYPES[t]) for _ in range(n)]
+        if not mask.any():
+            return out
+        raw = np.zeros((WARP, size * n), dtype=np.uint8)
+        lanes = np.nonzero(mask)[0]
+        mem, offs = self._memory(space, addr, lanes, size * n, inst, w, writing=False)
+        for j, lane in enumerate(lanes):
+            m = mem if mem.ndim == 1 else mem[lane]
+            raw[lane] = m[offs[j]:offs[j] + size * n]
+        for k in range(n):
+            out[k] = raw[:, k * size:(k + 1) * size].copy().view(_TYPES[t]).reshape(WARP)
+        return out
+
+    def store(self, inst: Instruction, op: Operand, values: list[np.ndarray], t: str, w: Warp, mask: np.ndarray) -> None:
+        size = np.dtype(_TYPES[t]).itemsize
+        addr = self._addresses(op, w)
+        space = self._space(inst, addr, mask)
+        lanes = np.nonzero(mask)[0]
+        if not len(lanes):
+            return
+        mem, offs = self._memory(space, addr, lanes, size * len(values), inst, w, writing=True)
+        raw = np.concatenate([np.asarray(v).astype(_TYPES[t]).reshape(WARP, 1).view(np.uint8) for v in values], axis=1)
+        for j, lane in enumerate(lanes):
+            m = mem if mem.ndim == 1 else mem[lane]
+            m[offs[j]:offs[j] + raw.shape[1]] = raw[lane]
+
+    def _memory(self, space: str, addr: np.ndarray, lanes: np.ndarray, nbytes: int, inst: Instruction, w: Warp,
+                writing: bool) -> tuple[np.ndarray, np.ndarray]:
+        a = addr[lanes]
+        if space in ("shared", "shared-generic"):
+            offs = a - (SHARED_GENERIC if space == "shared-generic" else 0)
+            mem = w.cta.shared
+        elif space in ("local", "local-generic"):
+            offs = a - (LOCAL_GENERIC if space == "local-generic" else 0)
+            mem = w.local if w.local is not None else np.zeros((WARP, 0), np.uint8)
+            if ((offs < 0) | (offs + nbytes > mem.shape[1])).any():
+                raise PTXExecutionError(f"{self._where(inst)}: local memory access out of bounds")
+            return mem, offs
+        else:
+            idx = (a >> 32) - 1
+            if (idx != idx[0]).any() or not 0 <= idx[0] < len(self.buffers):
+                raise PTXExecutionError(f"{self._where(inst)}: global address outside every argument buffer")
+            buf = self.buffers[int(idx[0])]
+            offs = a & (GLOBAL_STRIDE - 1)
+            if ((offs < 0) | (offs + nbytes > buf.nbytes)).any():
+                raise PTXExecutionError(f"{self._where(inst)}: access past the end of buffer {buf.param} "
+                                        f"({buf.nbytes} bytes)")
+            if buf.data is None:
+                if not writing and self.evaluate is not None:
+                    raise DataDependentError(
+                        f"{self._where(inst)}: control flow depends on the contents of buffer {buf.param!r}, which "
+                        f"were not given; pass them (e.g. --arg {buf.param}=file.npy) for an exact count",
+                        param=buf.param, location=self._where(inst))
+                buf.data = np.zeros(buf.nbytes, dtype=np.uint8)  # reference interpreter: unknown contents read as 0
+            return buf.data, offs
+        if ((offs < 0) | (offs + nbytes > len(mem))).any():
+            raise PTXExecutionError(f"{self._where(inst)}: shared memory access out of bounds ({len(mem)} bytes)")
+        return mem, offs
+
+    def _where(self, inst: Instruction) -> str:
+        return f"{self.module.file}:{inst.line}:{inst.col}"
+
+    # -- semantics ----------------------------------------------------------------------------------------------------
+    def _execute(self, inst: Instruction, w: Warp, mask: np.ndarray, i: int) -> None:
+        if inst.guard:
+            mask = mask & self._guard(inst, w)
+        if not mask.any():
+            return
+        from hwaware.ptx.semantics import execute
+
+        try:
+            execute(self, inst, w, mask, i)
+        except (PTXExecutionError, DataDependentError):
+            raise
+        except Exception as exc:  # report where, never a bare numpy traceback
+            raise PTXExecutionError(f"{self._where(inst)}: cannot execute {inst}: {type(exc).__name__}: {exc}") from exc
+
+
+_SPECIALS = {"%tid", "%ntid", "%ctaid", "%nctaid", "%laneid", "%warpid", "%nwarpid", "%smid", "%nsmid", "%gridid",
+             "%lanemask_eq", "%lanemask_le", "%lanemask_lt", "%lanemask_ge", "%lanemask_gt", "%clock", "%clock64",
+             "%globaltimer", "%dynamic_smem_size", "%total_smem_size"}
+
+
+def _const(value: int | float, t: str) -> np.ndarray:
+    if t in _FLOAT:
+        return np.full(WARP, value, dtype=_TYPES[t])
+    if t == "pred":
+        return np.full(WARP, bool(value))
+    v = int(value) & _bits_mask(t)
+    return np.full(WARP, v, dtype=np.uint64).astype(_UNSIGNED_OF[t]).view(_TYPES[t])
+
+
+_UNSIGNED_OF = {"u8": np.uint8, "s8": np.uint8, "b8": np.uint8, "u16": np.uint16, "s16": np.uint16, "b16": np.uint16,
+                "u32": np.uint32, "s32": np.uint32, "b32": np.uint32, "u64": np.uint64, "s64": np.uint64,
+                "b64": np.uint64}
+
+
+def _from_bits(bits: np.ndarray, t: str) -> np.ndarray:
+    if t in ("u64", "b64"):
+        return bits
+    if t == "s64":
+        return bits.view(np.int64)
+    if t == "f64":
+        return bits.view(np.float64)
+    if t == "f32":
+        return (bits & np.uint64(0xFFFFFFFF)).astype(np.uint32).view(np.float32)
+    if t == "f16":
+        return (bits & np.uint64(0xFFFF)).astype(np.uint16).view(np.float16)
+    return (bits & np.uint64(_bits_mask(t))).astype(_UNSIGNED_OF[t]).view(_TYPES[t])
+
+
+def _to_bits(v: np.ndarray, t: str) -> np.ndarray:
+    if t in _FLOAT:
+        arr = v.astype(_TYPES[t])
+        return arr.view({"f32": np.uint32, "f64": np.uint64, "f16": np.uint16}[t]).astype(np.uint64)
+    if t == "pred":
+        return v.astype(np.uint64)
+    arr = v.astype(_TYPES[t]) if v.dtype != _TYPES[t] else v
+    return arr.view(_UNSIGNED_OF[t]).astype(np.uint64)
+
+
+def instruction_type(inst: Instruction) -> str:
+    """The operation type: the last type-like modifier (``add.s32`` -> s32)."""
+    for m in reversed(inst.mods):
+        if m in _TYPES:
+            return m
+    return "b32"
+
+
+def is_float(t: str) -> bool:
+    return t in _FLOAT
+
+
+__all__ = ["Buffer", "Counts", "Engine", "Launch", "WARP", "instruction_type", "is_float", "math"]

@@ -1,0 +1,546 @@
+"""A parser for PTX as emitted by nvcc, NVRTC, LLVM NVPTX (XLA), TVM and Triton (ISA 6-9).
+
+It keeps what execution and counting need — functions, parameters, register and variable
+declarations, labels, instructions with guards, modifiers and operands (registers, immediates,
+addresses, vectors and braced operands, ``a|b`` pairs, symbols) and each instruction's source line
+— and skips what they do not: comments, ``.loc``/``.file``, DWARF ``.section`` blocks, pragmas.
+Errors carry file, line and column. :func:`format_module` prints a module that parses back to
+the same structure (round trip).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hwaware.errors import PTXParseError
+
+_TOKEN = re.compile(r"""
+    (?P<ws>[ \t\r]+) | (?P<nl>\n) | (?P<comment>//[^\n]*) | (?P<block>/\*.*?\*/) |
+    (?P<string>"(?:[^"\\\n]|\\.)*") |
+    (?P<float>0[fF][0-9a-fA-F]{8}|0[dD][0-9a-fA-F]{16}) |
+    (?P<number>0[xX][0-9a-fA-F]+U?|\d+\.\d*(?:[eE][+-]?\d+)?|\d+U?) |
+    (?P<name>[%$.]?[A-Za-z_$][\w$.]*|%[\w$.]+) |
+    (?P<punct>[,;:{}\[\]()<>+\-!@|=*])
+""", re.S | re.X)
+
+SPECIAL_REGISTERS = {"%tid", "%ntid", "%ctaid", "%nctaid", "%laneid", "%warpid", "%nwarpid", "%smid", "%nsmid",
+                     "%gridid", "%lanemask_eq", "%lanemask_le", "%lanemask_lt", "%lanemask_ge", "%lanemask_gt",
+                     "%clock", "%clock64", "%globaltimer", "%dynamic_smem_size", "%total_smem_size"}
+
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class Operand:
+    """kind: reg, imm, float, symbol, addr, vec, pair, sink. ``neg`` for ``!%p`` / ``-x``."""
+
+    kind: str
+    value: object = None  # reg/symbol name, int, float bits (int), or tuple of operands
+    offset: int = 0  # address offset
+    neg: bool = False
+
+    def __str__(self) -> str:
+        pre = "!" if self.neg and self.kind == "reg" else ("-" if self.neg else "")
+        if self.kind in ("reg", "symbol", "imm"):
+            return f"{pre}{self.value}"
+        if self.kind == "float":
+            return f"{pre}{self.value}"
+        if self.kind == "addr":
+            if self.value is None:
+                return f"[{self.offset}]"
+            return f"[{self.value}{'+' if self.offset > 0 else ''}{self.offset if self.offset else ''}]"
+        if self.kind == "vec":
+            return "{" + ", ".join(map(str, self.value)) + "}"  # type: ignore[arg-type]
+        if self.kind == "pair":
+            return "|".join(map(str, self.value))  # type: ignore[arg-type]
+        if self.kind == "sink":
+            return "_"
+        if self.kind == "list":
+            return "(" + ", ".join(map(str, self.value)) + ")"  # type: ignore[arg-type]
+        raise ValueError(self.kind)
+
+
+@dataclass(frozen=True)
+class Instruction:
+    opcode: str  # e.g. "ld.global.nc.f32"
+    operands: tuple[Operand, ...]
+    guard: str | None = None  # predicate register
+    guard_neg: bool = False
+    line: int = 0
+    col: int = 0
+
+    @property
+    def base(self) -> str:
+        return self.opcode.split(".", 1)[0]
+
+    @property
+    def mods(self) -> tuple[str, ...]:
+        return tuple(self.opcode.split(".")[1:])
+
+    def __str__(self) -> str:
+        g = f"@{'!' if self.guard_neg else ''}{self.guard} " if self.guard else ""
+        ops = ", ".join(map(str, self.operands))
+        return f"{g}{self.opcode}{' ' + ops if ops else ''};"
+
+
+@dataclass
+class Variable:
+    """A .shared/.global/.const/.local declaration: bytes = element size x count."""
+
+    space: str
+    name: str
+    dtype: str
+    count: int  # 0 for an extern unsized array
+    align: int = 0
+    extern: bool = False
+
+    @property
+    def nbytes(self) -> int:
+        return _type_size(self.dtype) * self.count
+
+
+@dataclass
+class Param:
+    name: str
+    dtype: str
+    attrs: tuple[str, ...] = ()  # .ptr, .global, .align N ...
+    count: int = 1
+
+
+@dataclass
+class Function:
+    name: str
+    kind: str  # entry | func
+    params: list[Param]
+    registers: dict[str, str] = field(default_factory=dict)  # name -> type
+    variables: list[Variable] = field(default_factory=list)
+    body: list[Instruction | str] = field(default_factory=list)  # instructions and label names
+    directives: dict[str, tuple[int, ...]] = field(default_factory=dict)  # .maxntid/.reqntid/...
+    linkage: str = ""
+    line: int = 0
+
+    @property
+    def instructions(self) -> list[Instruction]:
+        return [s for s in self.body if isinstance(s, Instruction)]
+
+
+@dataclass
+class Module:
+    version: str = ""
+    target: str = ""
+    address_size: int = 64
+    variables: list[Variable] = field(default_factory=list)
+    functions: list[Function] = field(default_factory=list)
+    file: str = "<ptx>"
+
+    def entry(self, name: str | None = None) -> Function:
+        entries = [f for f in self.functions if f.kind == "entry" and f.body]
+        if name is None:
+            if len(entries) != 1:
+                raise PTXParseError(f"the module has {len(entries)} kernels ({', '.join(f.name for f in entries)}); "
+                                    "name the one to analyse", file=self.file)
+            return entries[0]
+        for f in entries:
+            if f.name == name:
+                return f
+        raise PTXParseError(f"no kernel {name!r}; kernels: {', '.join(f.name for f in entries)}", file=self.file)
+
+
+def _type_size(dtype: str) -> int:
+    t = dtype.lstrip(".")
+    if t == "pred":
+        return 1
+    digits = "".join(c for c in t if c.isdigit())
+    return max(int(digits) // 8, 1) if digits else 4
+
+
+class _Parser:
+    def __init__(self, text: str, file: str) -> None:
+        self.file = file
+        self.toks = self._tokenize(text)
+        self.i = 0
+
+    def _tokenize(self, text: str) -> list[Token]:
+        toks: list[Token] = []
+        line, line_start, pos = 1, 0, 0
+        while pos < len(text):
+            m = _TOKEN.match(text, pos)
+            if not m:
+                raise PTXParseError(f"unexpected character {text[pos]!r}", file=self.file, line=line,
+                                    column=pos - line_start + 1)
+            kind = m.lastgroup or ""
+            if kind == "nl":
+                toks.append(Token("nl", "\n", line, pos - line_start + 1))
+                line, line_start = line + 1, m.end()
+            elif kind == "block":
+                line_start = (m.start() + m.group().rfind("\n") + 1) if "\n" in m.group() else line_start
+                line += m.group().count("\n")
+            elif kind not in ("ws", "comment"):
+                toks.append(Token(kind, m.group(), line, pos - line_start + 1))
+            pos = m.end()
+        toks.append(Token("eof", "", line, pos - line_start + 1))
+        return toks
+
+    # -- token helpers -----------------------------------------------------------------------------------------------
+    def peek(self, skip_nl: bool = True) -> Token:
+        j = self.i
+        while skip_nl and self.toks[j].kind == "nl":
+            j += 1
+        return self.toks[j]
+
+    def next(self, skip_nl: bool = True) -> Token:
+        while skip_nl and self.toks[self.i].kind == "nl":
+            self.i += 1
+        t = self.toks[self.i]
+        self.i += 1
+        return t
+
+    def error(self, msg: str, tok: Token | None = None) -> PTXParseError:
+        tok = tok or self.peek()
+        return PTXParseError(msg, file=self.file, line=tok.line, column=tok.col)
+
+    def expect(self, text: str) -> Token:
+        t = self.next()
+        if t.text != text:
+            raise self.error(f"expected {text!r}, found {t.text or 'end of file'!r}", t)
+        return t
+
+    def accept(self, text: str) -> bool:
+        if self.peek().text == text:
+            self.next()
+            return True
+        return False
+
+    def rest_of_line(self) -> list[Token]:
+        out = []
+        while self.toks[self.i].kind not in ("nl", "eof"):
+            out.append(self.toks[self.i])
+            self.i += 1
+        return out
+
+    def skip_braces(self) -> None:
+        self.expect("{")
+        depth = 1
+        while depth:
+            t = self.next()
+            if t.kind == "eof":
+                raise self.error("unterminated { block", t)
+            depth += {"{": 1, "}": -1}.get(t.text, 0)
+
+    def integer(self, tok: Token) -> int:
+        text = tok.text.rstrip("U")
+        try:
+            return int(text, 0)
+        except ValueError:
+            raise self.error(f"expected an integer, found {tok.text!r}", tok) from None
+
+    # -- module ------------------------------------------------------------------------------------------------------
+    def module(self) -> Module:
+        mod = Module(file=self.file)
+        while True:
+            t = self.peek()
+            if t.kind == "eof":
+                return mod
+            if t.text == ".version":
+                self.next()
+                mod.version = "".join(x.text for x in self.rest_of_line())
+            elif t.text == ".target":
+                self.next()
+                mod.target = "".join(x.text for x in self.rest_of_line())
+            elif t.text == ".address_size":
+                self.next()
+                mod.address_size = self.integer(self.next())
+            elif t.text in (".file", ".loc"):
+                self.next()
+                self.rest_of_line()
+            elif t.text == ".section":
+                self.next()
+                while self.peek().text != "{":
+                    self.next()
+                self.skip_braces()
+            elif t.text in (".visible", ".extern", ".weak", ".entry", ".func", ".global", ".shared", ".const",
+                            ".local", ".common", ".tex", ".surfref", ".texref", ".samplerref"):
+                self.declaration(mod)
+            elif t.text == ";":
+                self.next()
+            else:
+                raise self.error(f"unexpected {t.text!r} at module level")
+
+    def declaration(self, mod: Module) -> None:
+        linkage = []
+        start = self.peek()
+        while self.peek().text in (".visible", ".extern", ".weak", ".common"):
+            linkage.append(self.next().text)
+        t = self.peek()
+        if t.text in (".entry", ".func"):
+            mod.functions.append(self.function(" ".join(linkage), start.line))
+        else:
+            mod.variables.append(self.variable(extern=".extern" in linkage))
+
+    def variable(self, extern: bool = False) -> Variable:
+        space = self.next().text.lstrip(".")
+        align, dtype = 0, ".b8"
+        while self.peek().text.startswith(".") or self.peek().text in ("align",):
+            t = self.next()
+            if t.text == ".align":
+                align = self.integer(self.next())
+            elif t.text in (".ptr",):
+                continue
+            else:
+                dtype = t.text
+        name = self.next()
+        if name.kind != "name":
+            raise self.error(f"expected a variable name, found {name.text!r}", name)
+        count = 1
+        if self.accept("["):
+            count = 0 if self.peek().text == "]" else self.integer(self.next())
+            self.expect("]")
+            while self.accept("["):  # multi-dimensional
+                count *= self.integer(self.next())
+                self.expect("]")
+        if self.accept("="):  # initialiser
+            if self.peek().text == "{":
+                self.skip_braces()
+            else:
+                self.next()
+        self.expect(";")
+        return Variable(space, name.text, dtype, count, align, extern)
+
+    def function(self, linkage: str, line: int) -> Function:
+        kind = self.next().text.lstrip(".")
+        if kind == "func" and self.peek().text == "(":  # return parameters
+            self.param_list()
+        name = self.next()
+        if name.kind != "name":
+            raise self.error(f"expected a function name, found {name.text!r}", name)
+        fn = Function(name=name.text, kind=kind, params=self.param_list() if self.peek().text == "(" else [],
+                      linkage=linkage, line=line)
+        while self.peek().text in (".maxntid", ".reqntid", ".minnctapersm", ".maxnreg", ".maxnctapersm", ".noreturn",
+                                   ".pragma", ".explicitcluster", ".reqnctapercluster", ".maxclusterrank"):
+            d = self.next().text
+            vals = []
+            for t in self.rest_of_line():
+                if t.kind == "number":
+                    vals.append(self.integer(t))
+            fn.directives[d] = tuple(vals)
+        if self.accept(";"):
+            return fn  # a declaration (prototype)
+        self.body(fn)
+        return fn
+
+    def param_list(self) -> list[Param]:
+        self.expect("(")
+        params = []
+        while not self.accept(")"):
+            self.expect(".param")
+            attrs, dtype = [], ".b32"
+            while self.peek().text.startswith("."):
+                t = self.next().text
+                if t == ".align":
+                    attrs.append(f".align {self.integer(self.next())}")
+                elif t in (".ptr", ".global", ".shared", ".const", ".local"):
+                    attrs.append(t)
+                else:
+                    dtype = t
+            name = self.next()
+            count = 1
+            if self.accept("["):
+                count = self.integer(self.next())
+                self.expect("]")
+            params.append(Param(name.text, dtype, tuple(attrs), count))
+            if not self.accept(","):
+                self.expect(")")
+                break
+        return params
+
+    def body(self, fn: Function) -> None:
+        self.expect("{")
+        depth = 1
+        while depth:
+            t = self.peek()
+            if t.kind == "eof":
+                raise self.error(f"unterminated body of {fn.name}", t)
+            if t.text == "{":
+                self.next()
+                depth += 1
+            elif t.text == "}":
+                self.next()
+                depth -= 1
+            elif t.text == ".reg":
+                self.registers(fn)
+            elif t.text in (".shared", ".local", ".const", ".global"):
+                fn.variables.append(self.variable())
+            elif t.text in (".loc", ".pragma", ".file"):
+                self.next()
+                self.rest_of_line()
+                self.accept(";")
+            elif t.text == ".section":
+                self.next()
+                while self.peek().text != "{":
+                    self.next()
+                self.skip_braces()
+            elif t.kind == "name" and self._next_is_colon() and not t.text.startswith("%"):
+                self.next()
+                self.expect(":")
+                fn.body.append(t.text)
+            elif t.text == ";":
+                self.next()
+            else:
+                fn.body.append(self.instruction())
+
+    def _next_is_colon(self) -> bool:
+        """Whether the token after the next one is ':' (a label)."""
+        j = self.i
+        while self.toks[j].kind == "nl":
+            j += 1
+        return self.toks[j + 1].text == ":"
+
+    def registers(self, fn: Function) -> None:
+        self.expect(".reg")
+        dtype = self.next().text
+        if dtype.startswith(".v"):  # vector registers: .reg .v4 .f32
+            dtype = self.next().text
+        while True:
+            name = self.next()
+            if name.kind != "name":
+                raise self.error(f"expected a register name, found {name.text!r}", name)
+            if self.accept("<"):
+                n = self.integer(self.next())
+                self.expect(">")
+                for k in range(n):
+                    fn.registers[f"{name.text}{k}"] = dtype
+            else:
+                fn.registers[name.text] = dtype
+            if not self.accept(","):
+                break
+        self.expect(";")
+
+    def instruction(self) -> Instruction:
+        first = self.peek()
+        guard, neg = None, False
+        if self.accept("@"):
+            neg = self.accept("!")
+            g = self.next()
+            guard = g.text
+        op = self.next()
+        if op.kind != "name" or op.text.startswith(("%", ".")):
+            raise self.error(f"expected an instruction, found {op.text!r}", op)
+        operands: list[Operand] = []
+        if self.peek().text != ";":
+            while True:
+                operands.append(self.operand())
+                if not self.accept(","):
+                    break
+        t = self.next()
+        if t.text != ";":
+            raise self.error(f"expected ';' after {op.text}, found {t.text!r}", t)
+        return Instruction(op.text, tuple(operands), guard, neg, first.line, first.col)
+
+    def operand(self) -> Operand:
+        if self.peek().text == "(":  # call argument lists
+            self.next()
+            items: list[Operand] = []
+            while not self.accept(")"):
+                items.append(self.operand())
+                self.accept(",")
+            return Operand("list", tuple(items))
+        a = self.simple_operand()
+        if self.peek().text == "|":
+            self.next()
+            return Operand("pair", (a, self.simple_operand()))
+        return a
+
+    def simple_operand(self) -> Operand:
+        t = self.next()
+        if t.text == "[":
+            return self.address()
+        if t.text == "{":
+            items = []
+            while not self.accept("}"):
+                items.append(self.simple_operand())
+                self.accept(",")
+            return Operand("vec", tuple(items))  # also Triton's braced single operand: { %r7 }
+        if t.text in ("!", "-"):
+            inner = self.simple_operand()
+            if inner.kind == "imm":
+                return Operand("imm", -int(inner.value))  # type: ignore[arg-type]
+            return Operand(inner.kind, inner.value, inner.offset, neg=True)
+        if t.kind == "number":
+            return Operand("imm", self.integer(t))
+        if t.kind == "float":
+            return Operand("float", t.text)
+        if t.kind == "name":
+            if t.text == "_":
+                return Operand("sink")
+            if t.text.startswith("%"):
+                return Operand("reg", t.text)
+            return Operand("symbol", t.text)
+        raise self.error(f"unexpected operand {t.text!r}", t)
+
+    def address(self) -> Operand:
+        base: str | None = None
+        offset = 0
+        t = self.next()
+        if t.kind == "name":
+            base = t.text
+        elif t.kind == "number":
+            offset = self.integer(t)
+        else:
+            raise self.error(f"unexpected {t.text!r} in an address", t)
+        while self.peek().text in ("+", "-"):
+            sign = -1 if self.next().text == "-" else 1
+            n = self.next()
+            offset += sign * self.integer(n)
+        self.expect("]")
+        return Operand("addr", base, offset)
+
+
+def parse(text: str, file: str = "<ptx>") -> Module:
+    """Parse PTX source text into a :class:`Module`."""
+    return _Parser(text, file).module()
+
+
+def parse_file(path: str | Path) -> Module:
+    path = Path(path)
+    return parse(path.read_text(), str(path))
+
+
+def format_module(mod: Module) -> str:
+    """PTX text for ``mod``: comments, debug sections and ``.loc`` are dropped, everything else kept."""
+    out = [f".version {mod.version}", f".target {mod.target}", f".address_size {mod.address_size}", ""]
+    for v in mod.variables:
+        out.append(_format_var(v))
+    for fn in mod.functions:
+        params = ",\n".join(f"\t.param {' '.join(p.attrs + (p.dtype,))} {p.name}{f'[{p.count}]' if p.count != 1 else ''}"
+                            .replace(" .align", " .align") for p in fn.params)
+        out.append(f"{fn.linkage + ' ' if fn.linkage else ''}.{fn.kind} {fn.name}(\n{params}\n)")
+        for d, vals in fn.directives.items():
+            out.append(f"{d} {', '.join(map(str, vals))}")
+        if not fn.body:
+            out.append(";")
+            continue
+        out.append("{")
+        for name, dtype in fn.registers.items():
+            out.append(f"\t.reg {dtype} {name};")
+        for v in fn.variables:
+            out.append("\t" + _format_var(v))
+        for s in fn.body:
+            out.append(f"{s}:" if isinstance(s, str) else f"\t{s}")
+        out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def _format_var(v: Variable) -> str:
+    align = f" .align {v.align}" if v.align else ""
+    size = f"[{v.count}]" if v.count != 1 else ""
+    if v.count == 0:
+        size = "[]"
+    return f"{'.extern ' if v.extern else ''}.{v.space}{align} {v.dtype} {v.name}{size};"

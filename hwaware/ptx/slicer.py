@@ -1,0 +1,103 @@
+"""The dynamic code analysis of paper 000/001 (Metz et al.): slice out the instructions that decide
+control flow, and execute only those.
+
+Slicing criterion: the guard predicate of every conditional branch, guarded return and guarded
+instruction (guards are needed for the guard-true count). The slice is the backward closure over
+register definitions (flow-insensitive, so it over-approximates: every definition of a needed
+register is kept) plus memory: a load in the slice pulls in every store to the same state space
+and the registers those stores read (a conservative memory dependence). Address and bound
+computations of slice loads are included through their registers. Loads from global buffers whose
+contents were not given make the analysis stop with a "data-dependent" error naming the argument.
+
+Grouping: if the slice never reads ``%ctaid`` and has no atomics, every CTA follows the same
+control flow, so one CTA is executed and its counts are multiplied by the number of CTAs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hwaware.ptx.parser import Function, Instruction, Operand
+
+_NO_DEST = {"st", "bar", "barrier", "bra", "brx", "ret", "exit", "trap", "membar", "fence", "red", "prefetch",
+            "prefetchu", "cp", "nanosleep", "discard", "pmevent", "griddepcontrol"}
+
+
+def _regs(op: Operand) -> list[str]:
+    if op.kind == "reg":
+        return [str(op.value)]
+    if op.kind == "addr":
+        return [str(op.value)] if op.value is not None and str(op.value).startswith("%") else []
+    if op.kind in ("vec", "pair", "list"):
+        return [r for x in op.value for r in _regs(x)]  # type: ignore[union-attr]
+    return []
+
+
+def defs_uses(inst: Instruction) -> tuple[list[str], list[str]]:
+    """Registers an instruction writes and reads (the guard counts as read)."""
+    ops = inst.operands
+    uses = [inst.guard] if inst.guard else []
+    if inst.base in _NO_DEST or not ops:
+        return [], uses + [r for o in ops for r in _regs(o)]
+    dest = ops[0]
+    defs = [str(x.value) for x in (dest.value if dest.kind in ("vec", "pair") else [dest])  # type: ignore[union-attr]
+            if x.kind == "reg"]
+    uses += [r for o in ops[1:] for r in _regs(o)]
+    if inst.base in ("atom",):
+        uses += _regs(ops[1])
+    return defs, uses
+
+
+def _space(inst: Instruction) -> str:
+    for s in ("param", "shared", "global", "local", "const"):
+        if s in inst.mods:
+            return s
+    return "generic"
+
+
+@dataclass(frozen=True)
+class Slice:
+    indices: frozenset[int]  # instruction indices in the slice
+    criterion: frozenset[int]
+    uses_ctaid: bool
+    has_atomics: bool
+
+    @property
+    def ctas_equivalent(self) -> bool:
+        return not self.uses_ctaid and not self.has_atomics
+
+
+def compute_slice(fn: Function) -> Slice:
+    insts = fn.instructions
+    du = [defs_uses(x) for x in insts]
+    definers: dict[str, list[int]] = {}
+    for i, (defs, _) in enumerate(du):
+        for r in defs:
+            definers.setdefault(r, []).append(i)
+    criterion = frozenset(i for i, x in enumerate(insts) if x.guard)
+    needed = [str(insts[i].guard) for i in criterion]
+    seen_regs: set[str] = set()
+    indices: set[int] = set()
+    pulled: set[str] = set()
+
+    def add(i: int) -> None:
+        if i not in indices:
+            indices.add(i)
+            needed.extend(du[i][1])
+
+    while needed:
+        r = needed.pop()
+        if r in seen_regs:
+            continue
+        seen_regs.add(r)
+        for i in definers.get(r, []):
+            add(i)
+            inst = insts[i]
+            space = _space(inst)
+            if inst.base in ("ld", "ldu", "atom") and space not in ("param", "const") and space not in pulled:
+                pulled.add(space)  # whatever a store in this space wrote may be what the load reads
+                for j, x in enumerate(insts):
+                    if x.base in ("st", "atom", "red") and (space == "generic" or _space(x) in (space, "generic")):
+                        add(j)
+    uses_ctaid = any(r.startswith("%ctaid") for i in indices for r in du[i][1])
+    has_atomics = any(insts[i].base in ("atom", "red") for i in indices)
+    return Slice(frozenset(indices), criterion, uses_ctaid, has_atomics)

@@ -1,0 +1,93 @@
+"""Latency constraints for Optuna: predict a candidate's latency, record it on the trial, and tell
+the sampler whether the candidate fits the budget (feasible when ``latency - budget <= 0``).
+
+Two constraint APIs are supported:
+
+* Optuna >= 5: :meth:`LatencyConstraint.__call__` calls ``trial.set_constraint(key, value)``;
+  every sampler reads it, no sampler argument is needed.
+* older Optuna (``constraints_func`` of TPE/NSGA-II/GP samplers, deprecated in 5): pass
+  :func:`constraints_func`, which reads the value recorded as a user attribute.
+
+"Predict, then prune before training": :meth:`LatencyConstraint.prune_if_infeasible` records the
+constraint *before* raising ``optuna.TrialPruned``, so constraint-aware samplers still count the
+pruned trial as infeasible and learn to avoid that region.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from hwaware.api import estimate
+from hwaware.graph.sources import InputSize, ModelLike
+
+ATTR = "hwaware"  # user-attribute prefix
+
+
+class LatencyConstraint:
+    """A latency budget on one platform.
+
+    >>> import optuna
+    >>> from hwaware.search import LatencyConstraint, get_space
+    >>> space, budget = get_space("nb201"), LatencyConstraint(20.0, gpu="agx")
+    >>> def objective(trial):
+    ...     arch = space.sample(trial)
+    ...     latency = budget(trial, space.build(arch), input_size=space.input_size(arch))
+    ...     return latency
+    >>> study = optuna.create_study()
+    >>> study.optimize(objective, n_trials=2)
+    >>> sorted(k for k in study.trials[0].user_attrs if k.startswith("hwaware_"))[:3]
+    ['hwaware_budget_ms', 'hwaware_constraint', 'hwaware_estimator']
+    """
+
+    def __init__(self, budget_ms: float, gpu: str = "agx", *, batch_size: int = 1, precision: str = "fp32",
+                 runtime: str = "pytorch", estimator: str | None = None, key: str = "latency") -> None:
+        if not (isinstance(budget_ms, (int, float)) and budget_ms > 0 and math.isfinite(budget_ms)):
+            raise ValueError(f"budget_ms must be a positive number of milliseconds, got {budget_ms!r}")
+        self.budget_ms = float(budget_ms)
+        self.gpu = gpu
+        self.batch_size = batch_size
+        self.precision = precision
+        self.runtime = runtime
+        self.estimator = estimator
+        self.key = key
+
+    def __call__(self, trial: Any, model: ModelLike, *, input_size: InputSize = None) -> float:
+        """Predict ``model``'s latency, record it and its breakdown on ``trial``, set the constraint;
+        returns the predicted milliseconds."""
+        t0 = time.perf_counter()
+        est = estimate(model, self.gpu, batch_size=self.batch_size, input_size=input_size, precision=self.precision,
+                       runtime=self.runtime, estimator=self.estimator)
+        value = est.total_ms - self.budget_ms
+        by_kind: dict[str, float] = {}
+        for row in est.layers:
+            by_kind[row.kind] = by_kind.get(row.kind, 0.0) + row.ms
+        attrs = {"latency_ms": est.total_ms, "pre_ms": est.pre_ms, "exe_ms": est.exe_ms, "post_ms": est.post_ms,
+                 "budget_ms": self.budget_ms, "constraint": value, "gpu": est.platform.device.name,
+                 "estimator": f"{est.estimator} {est.estimator_version}", "ms_by_kind": by_kind,
+                 "unknown_ops": est.unknown_ops, "predict_s": time.perf_counter() - t0}
+        for k, v in attrs.items():
+            trial.set_user_attr(f"{ATTR}_{k}", v)
+        if hasattr(trial, "set_constraint"):  # Optuna >= 5
+            trial.set_constraint(self.key, value)
+        return est.total_ms
+
+    def prune_if_infeasible(self, trial: Any, model: ModelLike, *, input_size: InputSize = None) -> float:
+        """Predict and record (see :meth:`__call__`); raise ``optuna.TrialPruned`` when over budget."""
+        import optuna
+
+        latency = self(trial, model, input_size=input_size)
+        if latency > self.budget_ms:
+            raise optuna.TrialPruned(f"predicted {latency:.2f} ms > budget {self.budget_ms:.2f} ms on {self.gpu}")
+        return latency
+
+
+def constraints_func(trial: Any) -> list[float]:
+    """For a sampler's ``constraints_func`` (Optuna < 5): the value :class:`LatencyConstraint` recorded.
+    A trial that failed before any prediction is infeasible."""
+    return [float(trial.user_attrs.get(f"{ATTR}_constraint", math.inf))]
+
+
+def is_feasible(trial: Any) -> bool:
+    values = list(getattr(trial, "constraints", {}).values()) or constraints_func(trial)
+    return all(v <= 0 for v in values)

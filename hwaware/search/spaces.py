@@ -1,0 +1,272 @@
+"""Model spaces a sampler explores: a trial -> an architecture (a JSON-able dict) -> a built model.
+
+timm families (MobileNetV3, EfficientNet and ResNet block definitions: depth, width, kernel,
+expansion, SE, resolution) map an architecture to the kwargs of timm's own model classes; the NAS
+benchmark spaces (NAS-Bench-201, FBNet, OFA) use :mod:`hwaware.zoo`. An architecture round-trips
+through a spec string ``"<space>:<json>"``: trial -> architecture -> spec -> architecture -> model.
+
+>>> from hwaware.search import get_space, from_spec
+>>> space = get_space("nb201")
+>>> arch = space.default()
+>>> from_spec(space.spec(arch)) == (space, arch)
+True
+"""
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from functools import partial
+from typing import Any, ClassVar
+
+from torch import nn
+
+from hwaware.errors import InvalidArgumentError, ModelNotFoundError
+
+Arch = dict[str, Any]
+
+
+class ModelSpace(ABC):
+    """A parametrised family of networks."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def sample(self, trial: Any) -> Arch:
+        """Draw an architecture with ``trial.suggest_*`` (an Optuna trial)."""
+
+    @abstractmethod
+    def build(self, arch: Arch) -> nn.Module:
+        """The network of ``arch`` (random weights; callers may build under ``torch.device('meta')``)."""
+
+    @abstractmethod
+    def default(self) -> Arch:
+        """A reference architecture of the space (documentation, tests)."""
+
+    def input_size(self, arch: Arch) -> tuple[int, int, int]:
+        return (3, arch["resolution"], arch["resolution"])
+
+    def spec(self, arch: Arch) -> str:
+        return f"{self.name}:{json.dumps(arch, sort_keys=True, separators=(',', ':'))}"
+
+
+_SPACES: dict[str, type[ModelSpace]] = {}
+
+
+def register_space(cls: type[ModelSpace]) -> type[ModelSpace]:
+    _SPACES[cls.name] = cls
+    return cls
+
+
+def list_spaces() -> list[str]:
+    return sorted(_SPACES)
+
+
+def get_space(name: str) -> ModelSpace:
+    if name not in _SPACES:
+        raise ModelNotFoundError(f"no model space {name!r}; available: {', '.join(list_spaces())}")
+    return _SPACES[name]()
+
+
+def from_spec(spec: str) -> tuple[ModelSpace, Arch]:
+    """Inverse of :meth:`ModelSpace.spec`."""
+    name, sep, payload = spec.partition(":")
+    if not sep:
+        raise InvalidArgumentError(f"a spec is '<space>:<json>', got {spec!r}")
+    try:
+        arch = json.loads(payload)
+    except json.JSONDecodeError as exc:
+        raise InvalidArgumentError(f"malformed architecture JSON in spec {spec!r}: {exc}") from exc
+    return get_space(name), arch
+
+
+def build_from_spec(spec: str) -> nn.Module:
+    space, arch = from_spec(spec)
+    return space.build(arch)
+
+
+def _stage_params(trial: Any, prefix: str, depths: range, kernels: tuple[int, ...], expands: tuple[int, ...]) -> dict:
+    return {"depth": trial.suggest_int(f"{prefix}_depth", depths.start, depths.stop - 1),
+            "kernel": trial.suggest_categorical(f"{prefix}_kernel", kernels),
+            "expand": trial.suggest_categorical(f"{prefix}_expand", expands),
+            "se": trial.suggest_categorical(f"{prefix}_se", (False, True))}
+
+
+def _ir(stage: dict, stride: int, channels: int, suffix: str = "") -> str:
+    se = "_se0.25" if stage["se"] else ""
+    return f"ir_r{stage['depth']}_k{stage['kernel']}_s{stride}_e{stage['expand']}_c{channels}{se}{suffix}"
+
+
+@register_space
+class MobileNetV3Space(ModelSpace):
+    """timm MobileNetV3 (large layout): five searchable stages after the depthwise stem block."""
+
+    name = "mobilenetv3"
+    CHANNELS = (24, 40, 80, 112, 160)
+    STRIDES = (2, 2, 2, 1, 2)
+    RELU_STAGES = 2  # the first two stages use ReLU, the rest hard-swish, as in MobileNetV3-Large
+
+    def sample(self, trial: Any) -> Arch:
+        return {"width": trial.suggest_categorical("width", (0.5, 0.75, 1.0, 1.25)),
+                "resolution": trial.suggest_categorical("resolution", (160, 192, 224, 256)),
+                "stages": [_stage_params(trial, f"s{i}", range(1, 5), (3, 5, 7), (3, 4, 6)) for i in range(5)]}
+
+    def default(self) -> Arch:
+        return {"width": 1.0, "resolution": 224, "stages": [
+            {"depth": 2, "kernel": 3, "expand": 4, "se": False}, {"depth": 3, "kernel": 5, "expand": 3, "se": True},
+            {"depth": 4, "kernel": 3, "expand": 6, "se": False}, {"depth": 2, "kernel": 3, "expand": 6, "se": True},
+            {"depth": 3, "kernel": 5, "expand": 6, "se": True}]}
+
+    def timm_kwargs(self, arch: Arch) -> dict[str, Any]:
+        from timm.layers import get_act_layer
+        from timm.models._efficientnet_blocks import SqueezeExcite
+        from timm.models._efficientnet_builder import decode_arch_def, round_channels
+
+        arch_def = [["ds_r1_k3_s1_e1_c16_nre"]]
+        arch_def += [[_ir(st, s, c, "_nre" if i < self.RELU_STAGES else "")]
+                     for i, (st, s, c) in enumerate(zip(arch["stages"], self.STRIDES, self.CHANNELS))]
+        arch_def.append(["cn_r1_k1_s1_c960"])
+        return {"block_args": decode_arch_def(arch_def), "num_features": 1280, "stem_size": 16,
+                "round_chs_fn": partial(round_channels, multiplier=arch["width"]),
+                "se_layer": partial(SqueezeExcite, gate_layer="hard_sigmoid", force_act_layer=nn.ReLU,
+                                    rd_round_fn=round_channels),
+                "act_layer": get_act_layer("hard_swish")}
+
+    def build(self, arch: Arch) -> nn.Module:
+        from timm.models.mobilenetv3 import MobileNetV3
+
+        return MobileNetV3(**self.timm_kwargs(arch))
+
+
+@register_space
+class EfficientNetSpace(ModelSpace):
+    """timm EfficientNet (B0 layout): six searchable inverted-residual stages."""
+
+    name = "efficientnet"
+    CHANNELS = (24, 40, 80, 112, 192, 320)
+    STRIDES = (2, 2, 2, 1, 2, 1)
+
+    def sample(self, trial: Any) -> Arch:
+        return {"width": trial.suggest_categorical("width", (0.75, 1.0, 1.25)),
+                "resolution": trial.suggest_categorical("resolution", (192, 224, 256)),
+                "stages": [_stage_params(trial, f"s{i}", range(1, 5), (3, 5), (3, 4, 6)) for i in range(6)]}
+
+    def default(self) -> Arch:  # EfficientNet-B0's stages
+        b0 = ((2, 3), (2, 5), (3, 3), (3, 5), (4, 5), (1, 3))
+        return {"width": 1.0, "resolution": 224,
+                "stages": [{"depth": d, "kernel": k, "expand": 6, "se": True} for d, k in b0]}
+
+    def timm_kwargs(self, arch: Arch) -> dict[str, Any]:
+        from timm.layers import get_act_layer
+        from timm.models._efficientnet_builder import decode_arch_def, round_channels
+
+        arch_def = [["ds_r1_k3_s1_e1_c16_se0.25"]]
+        arch_def += [[_ir(st, s, c)] for st, s, c in zip(arch["stages"], self.STRIDES, self.CHANNELS)]
+        round_chs = partial(round_channels, multiplier=arch["width"])
+        return {"block_args": decode_arch_def(arch_def), "num_features": round_chs(1280), "stem_size": 32,
+                "round_chs_fn": round_chs, "act_layer": get_act_layer("swish")}
+
+    def build(self, arch: Arch) -> nn.Module:
+        from timm.models.efficientnet import EfficientNet
+
+        return EfficientNet(**self.timm_kwargs(arch))
+
+
+@register_space
+class ResNetSpace(ModelSpace):
+    """timm ResNet: block type, depth per stage, width, stem, resolution."""
+
+    name = "resnet"
+
+    def sample(self, trial: Any) -> Arch:
+        return {"block": trial.suggest_categorical("block", ("basic", "bottleneck")),
+                "layers": [trial.suggest_int(f"layers{i}", 1, hi) for i, hi in enumerate((3, 4, 6, 3))],
+                "width": trial.suggest_categorical("width", (0.5, 0.75, 1.0)),
+                "deep_stem": trial.suggest_categorical("deep_stem", (False, True)),
+                "resolution": trial.suggest_categorical("resolution", (160, 192, 224))}
+
+    def default(self) -> Arch:  # resnet50
+        return {"block": "bottleneck", "layers": [3, 4, 6, 3], "width": 1.0, "deep_stem": False, "resolution": 224}
+
+    def timm_kwargs(self, arch: Arch) -> dict[str, Any]:
+        from timm.models.resnet import BasicBlock, Bottleneck
+
+        w = arch["width"]
+        return {"block": BasicBlock if arch["block"] == "basic" else Bottleneck, "layers": tuple(arch["layers"]),
+                "channels": tuple(int(c * w) for c in (64, 128, 256, 512)),
+                "stem_width": 32 if arch["deep_stem"] else int(64 * w), "stem_type": "deep" if arch["deep_stem"] else ""}
+
+    def build(self, arch: Arch) -> nn.Module:
+        from timm.models.resnet import ResNet
+
+        return ResNet(**self.timm_kwargs(arch))
+
+
+@register_space
+class NB201Space(ModelSpace):
+    """NAS-Bench-201: one of five ops on each of the cell's six edges (CIFAR-10 network)."""
+
+    name = "nb201"
+
+    def sample(self, trial: Any) -> Arch:
+        from hwaware.zoo.nb201 import OPS
+
+        ops = [trial.suggest_categorical(f"edge{i}", OPS) for i in range(6)]
+        return {"arch": f"|{ops[0]}~0|+|{ops[1]}~0|{ops[2]}~1|+|{ops[3]}~0|{ops[4]}~1|{ops[5]}~2|", "dataset": "cifar10"}
+
+    def default(self) -> Arch:
+        return {"arch": "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
+                "dataset": "cifar10"}
+
+    def input_size(self, arch: Arch) -> tuple[int, int, int]:
+        from hwaware.zoo.nb201 import DATASETS
+
+        r = DATASETS[arch["dataset"]][0]
+        return (3, r, r)
+
+    def build(self, arch: Arch) -> nn.Module:
+        from hwaware.zoo import build
+
+        return build("nb201", arch=arch["arch"], dataset=arch["dataset"])
+
+
+@register_space
+class FBNetSpace(ModelSpace):
+    """HW-NAS-Bench FBNet: one of nine ops at each of 22 positions (CIFAR-100 network, 32x32)."""
+
+    name = "fbnet"
+
+    def sample(self, trial: Any) -> Arch:
+        return {"ops": [trial.suggest_int(f"pos{i}", 0, 8) for i in range(22)]}
+
+    def default(self) -> Arch:
+        return {"ops": [7, 8, 1, 8, 4, 8, 8, 8, 7, 4, 1, 4, 7, 3, 2, 7, 3, 2, 4, 2, 4, 5]}
+
+    def input_size(self, arch: Arch) -> tuple[int, int, int]:
+        return (3, 32, 32)
+
+    def build(self, arch: Arch) -> nn.Module:
+        from hwaware.zoo import build
+
+        return build("fbnet", ops=arch["ops"])
+
+
+@register_space
+class OFASpace(ModelSpace):
+    """Once-for-All MobileNetV3 (w1.2): kernel and expansion per slot, depth per stage, resolution."""
+
+    name = "ofa_mbv3"
+
+    def sample(self, trial: Any) -> Arch:
+        return {"ks": [trial.suggest_categorical(f"k{i}", (3, 5, 7)) for i in range(20)],
+                "e": [trial.suggest_categorical(f"e{i}", (3, 4, 6)) for i in range(20)],
+                "d": [trial.suggest_int(f"d{i}", 2, 4) for i in range(5)],
+                "resolution": trial.suggest_int("resolution", 128, 224, step=4)}
+
+    def default(self) -> Arch:
+        return {"ks": [7, 5, 5, 5, 7, 7, 5, 7, 5, 7, 3, 7, 5, 3, 7, 3, 5, 3, 5, 3],
+                "e": [6, 4, 4, 6, 6, 3, 4, 3, 3, 6, 3, 3, 3, 6, 3, 4, 6, 4, 3, 6], "d": [2, 2, 2, 2, 3], "resolution": 204}
+
+    def build(self, arch: Arch) -> nn.Module:
+        from hwaware.zoo import build
+
+        return build("ofa_mbv3", ks=arch["ks"], e=arch["e"], d=arch["d"], r=arch["resolution"])

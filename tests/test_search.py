@@ -1,0 +1,170 @@
+"""The search hook: both Optuna constraint APIs, pruning, model spaces, multi-worker studies (SQLite, PostgreSQL)."""
+from __future__ import annotations
+
+import os
+import sqlite3
+import warnings
+
+import optuna
+import pytest
+import torch
+from optuna.trial import TrialState
+
+from hwaware.graph import capture
+from hwaware.search import LatencyConstraint, constraints_func, from_spec, get_space, list_spaces
+from hwaware.search.run import SearchConfig, pareto_front, plot_search, run_search, summarize
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def _objective(space_name: str, constraint: LatencyConstraint, prune: bool = False):
+    space = get_space(space_name)
+
+    def objective(trial):
+        arch = space.sample(trial)
+        trial.set_user_attr("hwaware_arch", space.spec(arch))
+        with torch.device("meta"):
+            model = space.build(arch)
+        size = space.input_size(arch)
+        if prune:
+            return constraint.prune_if_infeasible(trial, model, input_size=size)
+        return constraint(trial, model, input_size=size)
+
+    return objective
+
+
+@pytest.mark.parametrize("name", list_spaces())
+def test_space_round_trip(name):
+    space = get_space(name)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    trial = study.ask()
+    arch = space.sample(trial)
+    spec = space.spec(arch)
+    again_space, again = from_spec(spec)
+    assert again_space.name == name and again == arch and again_space.spec(again) == spec
+    with torch.device("meta"):
+        g1 = capture(space.build(arch), input_size=space.input_size(arch))
+        g2 = capture(again_space.build(again), input_size=space.input_size(arch))
+    assert g1.macs == g2.macs and g1.total_params == g2.total_params and g1.macs > 0
+
+
+@pytest.mark.parametrize("name,timm_name", [("efficientnet", "efficientnet_b0"), ("resnet", "resnet50"),
+                                            ("mobilenetv3", None)])
+def test_timm_space_defaults_are_timm_models(name, timm_name):
+    space = get_space(name)
+    arch = space.default()
+    with torch.device("meta"):
+        g = capture(space.build(arch), input_size=space.input_size(arch))
+    if timm_name:
+        ref = capture(timm_name)
+        assert (g.macs, g.total_params) == (ref.macs, ref.total_params)
+    kwargs = space.timm_kwargs(arch)
+    assert "block_args" in kwargs or "layers" in kwargs
+
+
+def test_optuna5_constraint_api_records_everything():
+    c = LatencyConstraint(2.0, gpu="agx")
+    study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0, n_startup_trials=4))
+    study.optimize(_objective("nb201", c), n_trials=8)
+    for t in study.trials:
+        assert t.constraints == {"latency": pytest.approx(t.user_attrs["hwaware_latency_ms"] - 2.0)}
+        assert t.user_attrs["hwaware_gpu"] == "Jetson AGX Xavier" and t.user_attrs["hwaware_estimator"].startswith("roofline")
+        assert t.user_attrs["hwaware_exe_ms"] > 0 and sum(t.user_attrs["hwaware_ms_by_kind"].values()) == pytest.approx(
+            t.user_attrs["hwaware_exe_ms"])
+        assert t.user_attrs["hwaware_predict_s"] < 5.0
+    feasible = [t for t in study.trials if t.values[0] <= 2.0]
+    infeasible = [t for t in study.trials if t.values[0] > 2.0]
+    assert feasible and infeasible  # the budget splits this space
+
+
+def test_old_constraints_func_api():
+    c = LatencyConstraint(2.0, gpu="agx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # deprecated in Optuna 5, still supported
+        sampler = optuna.samplers.TPESampler(seed=0, n_startup_trials=4, constraints_func=constraints_func)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(_objective("nb201", c), n_trials=6)
+    for t in study.trials:
+        assert constraints_func(t) == [pytest.approx(t.user_attrs["hwaware_latency_ms"] - 2.0)]
+
+
+class _TrialWithoutSetConstraint:
+    """What an Optuna < 5 trial offers: user attributes only."""
+
+    def __init__(self):
+        self.user_attrs = {}
+
+    def set_user_attr(self, key, value):
+        self.user_attrs[key] = value
+
+
+def test_callback_works_on_trials_without_set_constraint():
+    trial = _TrialWithoutSetConstraint()
+    ms = LatencyConstraint(5.0, gpu="agx")(trial, "resnet18")
+    assert constraints_func(trial) == [pytest.approx(ms - 5.0)]
+
+
+def test_pruned_infeasible_trials_still_teach_the_sampler():
+    from optuna.samplers._tpe.sampler import _get_infeasible_trial_score
+
+    c = LatencyConstraint(0.5, gpu="nano")  # nothing fits: every trial is pruned after its prediction
+    study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0))
+    study.optimize(_objective("fbnet", c, prune=True), n_trials=5)
+    assert all(t.state == TrialState.PRUNED for t in study.trials)
+    assert all(_get_infeasible_trial_score(t) > 0 for t in study.trials)  # TPE puts them in its "bad" group
+
+
+def test_multi_objective_search_summary_and_plot(tmp_path):
+    cfg = SearchConfig(space="nb201", gpu="agx", budget_ms=3.0, trials=12, proxy="params", seed=0)
+    study = run_search(cfg)
+    front = pareto_front(study)
+    assert front and all(t.values[1] <= 3.0 for t in front)
+    for a in front:  # nothing on the front is dominated
+        assert not any(b.values[0] >= a.values[0] and b.values[1] <= a.values[1] and b.values != a.values for b in front)
+    s = summarize(study, 3.0)
+    assert s.trials == 12 and s.violation_rate_predicted == 0.0 and len(s.pareto) == len(front)
+    png = plot_search(study, 3.0, tmp_path / "s.png")
+    assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_measured_violation_rate_on_this_cpu():
+    cfg = SearchConfig(space="nb201", gpu="cpu", budget_ms=6.0, trials=6, proxy="params", seed=3)
+    s = summarize(run_search(cfg), 6.0, measure_on_cpu=True)
+    assert s.pareto and all(r["measured_ms"] > 0 for r in s.pareto)
+    assert s.violation_rate_measured == sum(r["measured_ms"] > 6.0 for r in s.pareto) / len(s.pareto)
+
+
+def _check_workers(storage: str, study_name: str, trials: int, workers: int) -> None:
+    # the CPU target uses ResPerfNet, whose per-layer predictions go through the shared on-disk cache
+    cfg = SearchConfig(space="nb201", gpu="cpu", budget_ms=6.0, trials=trials, proxy="params", storage=storage,
+                       study_name=study_name, workers=workers, seed=0)
+    study = run_search(cfg)
+    numbers = sorted(t.number for t in study.trials)
+    assert numbers == list(range(trials))  # none lost, none duplicated
+    assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in study.trials)
+    cache = os.path.join(os.environ["HWAWARE_CACHE_DIR"], "predictions.sqlite")
+    with sqlite3.connect(cache) as conn:  # the prediction cache the workers shared is intact
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT count(*) FROM predictions").fetchone()[0] > 0
+
+
+def test_workers_share_a_sqlite_study(tmp_path):
+    _check_workers(f"sqlite:///{tmp_path / 'study.db'}", "sqlite-workers", trials=8, workers=2)
+
+
+def test_workers_share_a_postgresql_study():
+    url = os.environ.get("HWAWARE_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide HWAWARE_TEST_POSTGRES_URL (.ci/run starts PostgreSQL)")
+        pytest.skip("no PostgreSQL server (set HWAWARE_TEST_POSTGRES_URL; .ci/run starts one)")
+    name = f"pg-workers-{os.getpid()}"
+    _check_workers(url, name, trials=9, workers=3)
+    optuna.delete_study(study_name=name, storage=url)
+
+
+def test_bad_configurations():
+    with pytest.raises(ValueError, match="shared storage"):
+        run_search(SearchConfig(workers=2, storage=None))
+    with pytest.raises(ValueError, match="budget_ms"):
+        LatencyConstraint(-1)
