@@ -136,7 +136,7 @@ def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Seq
         t0 = time.perf_counter()
         group = sl is not None and sl.ctas_equivalent and launch.ctas > 1
         engine = Engine(module, fn, cfg, launch, evaluate=None if sl is None else set(sl.indices), max_steps=max_steps,
-                        only_ctas=[0] if group else None)
+                        only_ctas=[0] if group else None, group="warp" if sl is None else "grid")
         c = engine.run()
         factor = launch.ctas if group else 1
         thread, warp = c.thread * factor, c.warp * factor

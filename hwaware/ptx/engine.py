@@ -6,14 +6,21 @@ block's immediate post-dominator; a loop whose trip count differs between lanes 
 times. Counts: ``thread`` = active lanes per issued warp-instruction, including lanes whose guard
 predicate is false; ``guard_true`` excludes those lanes; ``warp`` = issued warp-instructions.
 
-One engine serves two clients: the reference interpreter evaluates every instruction; the slicer
-(:mod:`hwaware.ptx.slicer`) evaluates only the instructions that decide control flow, while every
-instruction of every visited block is still counted. Lanes are numpy vectors, so one evaluation
-covers a warp. Counting is per block visit: all instructions of a block share the active mask.
+One engine serves two clients: the reference interpreter evaluates every instruction, warp by
+warp; the slicer (:mod:`hwaware.ptx.slicer`) evaluates only the instructions that decide control
+flow, while every instruction of every visited block is still counted. Lanes are numpy vectors.
+
+Grouping: a *group* is a set of whole warps run as one lane vector under one reconvergence stack.
+``group="warp"`` (the reference) runs each warp alone, CTA by CTA, with barriers between warps;
+``group="grid"`` runs every warp of the launch as one group. Counts do not change: a warp's lanes
+in a group follow exactly the block sequence they follow alone (its part of every stack entry is
+its own stack entry, or empty and not counted), warp instructions are counted per warp that has an
+active lane, and lockstep execution is a valid interleaving for barriers and shared memory.
+Shuffles and votes act within each 32-lane warp of a group. Counting is per block visit: all
+instructions of a block share the active mask.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -80,40 +87,36 @@ class Counts:
     steps: int = 0
 
 
-class Warp:
-    __slots__ = ("cta", "ids", "exists", "regs", "preds", "stack", "exited", "done", "local")
+class Group:
+    """Whole warps run together: lane i belongs to CTA row ``cta[i]`` with linear thread id ``tid[i]``."""
 
-    def __init__(self, cta: CTA, ids: np.ndarray) -> None:
+    __slots__ = ("n", "cta", "tid", "exists", "regs", "preds", "stack", "exited", "done", "local")
+
+    def __init__(self, cta: np.ndarray, tid: np.ndarray, cta_size: int, local_bytes: int) -> None:
+        self.n = len(tid)
         self.cta = cta
-        self.ids = ids  # linear thread ids in the CTA (lanes past the CTA size do not exist)
-        self.exists = ids < cta.size
+        self.tid = tid
+        self.exists = tid < cta_size  # lanes past the CTA size (a partial last warp) do not exist
         self.regs: dict[str, np.ndarray] = {}
         self.preds: dict[str, np.ndarray] = {}
         self.exited = ~self.exists
         self.stack: list[list] = [[0, self.exists.copy(), EXIT]]
         self.done = False
-        self.local: np.ndarray | None = None
-
-
-class CTA:
-    def __init__(self, cid: tuple[int, int, int], index: int, launch: Launch, shared_bytes: int) -> None:
-        self.cid = cid
-        self.index = index
-        self.size = launch.threads_per_cta
-        self.shared = np.zeros(shared_bytes, dtype=np.uint8)
+        self.local = np.zeros((self.n, local_bytes), dtype=np.uint8) if local_bytes else None
 
 
 class Engine:
     """Runs one launch of ``fn``; ``evaluate`` is the set of instruction indices to compute (None: all)."""
 
     def __init__(self, module: Module, fn: Function, cfg: CFG, launch: Launch, *, evaluate: set[int] | None = None,
-                 max_steps: int = 50_000_000, only_ctas: Iterable[int] | None = None) -> None:
+                 max_steps: int = 50_000_000, only_ctas: Iterable[int] | None = None, group: str = "warp") -> None:
         self.module, self.fn, self.cfg, self.launch = module, fn, cfg, launch
         self.insts = fn.instructions
         self.index = {id(inst): i for i, inst in enumerate(self.insts)}
         self.evaluate = evaluate
         self.max_steps = max_steps
         self.only_ctas = None if only_ctas is None else set(only_ctas)
+        self.group = group
         self.block_exec = [[(self.index[id(x)], x) for x in b.instructions
                             if evaluate is None or self.index[id(x)] in evaluate] for b in cfg.blocks]
         self.block_guarded = [[(self.index[id(x)], x) for x in b.instructions if x.guard] for b in cfg.blocks]
@@ -169,27 +172,35 @@ class Engine:
     def run(self) -> Counts:
         l = self.launch
         gx, gy, gz = l.grid
-        for cz in range(gz):
-            for cy in range(gy):
-                for cx in range(gx):
-                    index = cx + cy * gx + cz * gx * gy
-                    if self.only_ctas is None or index in self.only_ctas:
-                        self._run_cta(CTA((cx, cy, cz), index, l, self.shared_bytes))
+        self.cids = [(x, y, z) for z in range(gz) for y in range(gy) for x in range(gx)]
+        self.cta_ids = [i for i in range(len(self.cids)) if self.only_ctas is None or i in self.only_ctas]
+        size = l.threads_per_cta
+        padded = -(-size // WARP) * WARP
+        self.shared = np.zeros((len(self.cta_ids), self.shared_bytes), dtype=np.uint8)
+        cid = np.array([self.cids[i] for i in self.cta_ids], dtype=np.int64).reshape(-1, 3)
+        self.cta_xyz = cid
+        self.cta_global = np.array(self.cta_ids, dtype=np.int64)
+        if self.group == "grid":
+            rows = np.repeat(np.arange(len(self.cta_ids)), padded)
+            tids = np.tile(np.arange(padded), len(self.cta_ids))
+            g = Group(rows, tids, size, self.local_bytes)
+            while self._run_group(g) == "barrier":
+                pass  # every warp of the launch is in the group: it is alone at the barrier
+            return self.counts
+        for row in range(len(self.cta_ids)):
+            warps = [Group(np.full(WARP, row), np.arange(w * WARP, (w + 1) * WARP), size, self.local_bytes)
+                     for w in range(padded // WARP)]
+            self._run_cta(warps)
         return self.counts
 
-    def _run_cta(self, cta: CTA) -> None:
-        n_warps = -(-cta.size // WARP)
-        warps = [Warp(cta, np.arange(w * WARP, (w + 1) * WARP)) for w in range(n_warps)]
-        if self.local_bytes:
-            for w in warps:
-                w.local = np.zeros((WARP, self.local_bytes), dtype=np.uint8)
+    def _run_cta(self, warps: list[Group]) -> None:
         waiting: set[int] = set()
         while True:
             progressed = False
             for i, w in enumerate(warps):
                 if w.done or i in waiting:
                     continue
-                if self._run_warp(w) == "barrier":
+                if self._run_group(w) == "barrier":
                     waiting.add(i)
                 progressed = True
             live = [i for i, w in enumerate(warps) if not w.done]
@@ -200,10 +211,11 @@ class Engine:
             elif not progressed:
                 raise PTXExecutionError(f"kernel {self.fn.name}: warps wait at a barrier that others never reach")
 
-    def _run_warp(self, w: Warp) -> str:
+    def _run_group(self, w: Group) -> str:
         """Run ``w`` until it finishes or reaches a barrier."""
         c = self.counts
-        base = w.cta.index * w.cta.size
+        size_cta = self.launch.threads_per_cta
+        thread_index = self.cta_global[w.cta] * size_cta + w.tid  # valid where the lane exists
         while w.stack:
             top = w.stack[-1]
             pc, rpc = top[0], top[2]
@@ -223,8 +235,8 @@ class Engine:
                                      f"(kernel {self.fn.name}); a runaway loop, or raise max_steps")
             first = self.block_first[pc]
             c.thread[first:first + size] += active
-            c.warp[first:first + size] += 1
-            c.per_thread[base + w.ids[mask]] += size
+            c.warp[first:first + size] += int(mask.reshape(-1, WARP).any(axis=1).sum()) if w.n > WARP else 1
+            c.per_thread[thread_index[mask]] += size
             for i, inst in self.block_exec[pc]:
                 c.evaluated += 1
                 self._execute(inst, w, mask, i)
@@ -268,72 +280,73 @@ class Engine:
         return "done"
 
     # -- operand access --------------------------------------------------------------------------------------------------
-    def _guard(self, inst: Instruction, w: Warp) -> np.ndarray:
+    def _guard(self, inst: Instruction, w: Group) -> np.ndarray:
         g = w.preds.get(inst.guard or "")
         if g is None:
-            g = np.zeros(WARP, dtype=bool)
+            g = np.zeros(w.n, dtype=bool)
         return ~g if inst.guard_neg else g
 
-    def _special(self, name: str, w: Warp) -> np.ndarray:
+    def _special(self, name: str, w: Group) -> np.ndarray:
         base, _, dim = name.partition(".")
         axis = "xyz".index(dim) if dim else 0
         l = self.launch
+        n = w.n
         if base == "%tid":
             bx, by, _ = l.block
-            t = w.ids
-            return np.array([t % bx, (t // bx) % by, t // (bx * by)][axis], dtype=np.int64)
+            t = w.tid
+            return [t % bx, (t // bx) % by, t // (bx * by)][axis].astype(np.int64)
         if base == "%ntid":
-            return np.full(WARP, l.block[axis], dtype=np.int64)
+            return np.full(n, l.block[axis], dtype=np.int64)
         if base == "%ctaid":
-            return np.full(WARP, w.cta.cid[axis], dtype=np.int64)
+            return self.cta_xyz[w.cta, axis]
         if base == "%nctaid":
-            return np.full(WARP, l.grid[axis], dtype=np.int64)
+            return np.full(n, l.grid[axis], dtype=np.int64)
         if base == "%laneid":
-            return np.arange(WARP, dtype=np.int64)
+            return (w.tid % WARP).astype(np.int64)
         if base == "%warpid":
-            return np.full(WARP, int(w.ids[0]) // WARP, dtype=np.int64)
+            return (w.tid // WARP).astype(np.int64)
         if base == "%nwarpid":
-            return np.full(WARP, -(-l.threads_per_cta // WARP), dtype=np.int64)
+            return np.full(n, -(-l.threads_per_cta // WARP), dtype=np.int64)
         if base == "%dynamic_smem_size":
-            return np.full(WARP, l.dynamic_shared_mem_bytes, dtype=np.int64)
+            return np.full(n, l.dynamic_shared_mem_bytes, dtype=np.int64)
         if base.startswith("%lanemask"):
-            lane = np.arange(WARP, dtype=np.uint64)
+            lane = (w.tid % WARP).astype(np.uint64)
             one = np.uint64(1)
             eq = one << lane
             return {"%lanemask_eq": eq, "%lanemask_lt": eq - one, "%lanemask_le": (eq << one) - one,
                     "%lanemask_gt": ~((eq << one) - one) & np.uint64(0xFFFFFFFF),
                     "%lanemask_ge": ~(eq - one) & np.uint64(0xFFFFFFFF)}[base].astype(np.int64)
         if base in ("%clock", "%clock64", "%globaltimer"):
-            return np.zeros(WARP, dtype=np.int64)
+            return np.zeros(n, dtype=np.int64)
         raise PTXExecutionError(f"unsupported special register {name}")
 
-    def read(self, op: Operand, t: str, w: Warp) -> np.ndarray:
+    def read(self, op: Operand, t: str, w: Group) -> np.ndarray:
         """Operand value as a numpy array of type ``t`` (one element per lane)."""
         if op.kind == "reg":
             name = str(op.value)
             if t == "pred":
                 v = w.preds.get(name)
-                v = np.zeros(WARP, dtype=bool) if v is None else v
+                v = np.zeros(w.n, dtype=bool) if v is None else v
                 return ~v if op.neg else v
             if name.partition(".")[0] in _SPECIALS:
                 return self._special(name, w).astype(_TYPES[t])
             bits = w.regs.get(name)
             if bits is None:
-                bits = np.zeros(WARP, dtype=np.uint64)
+                bits = np.zeros(w.n, dtype=np.uint64)
             v = _from_bits(bits, t)
             return -v if op.neg else v
         if op.kind == "imm":
-            return _const(int(op.value), t)  # type: ignore[arg-type]
+            return _const(int(op.value), t, w.n)  # type: ignore[arg-type]
         if op.kind == "float":
             text = str(op.value)
             if text[1] in "fF":
                 f = np.array([int(text[2:], 16)], dtype=np.uint32).view(np.float32)[0]
             else:
                 f = np.array([int(text[2:], 16)], dtype=np.uint64).view(np.float64)[0]
-            v = np.full(WARP, f, dtype=_TYPES[t] if t in _FLOAT else np.float64)
+            v = np.full(w.n, f, dtype=_TYPES[t] if t in _FLOAT else np.float64)
             return -v if op.neg else v
         if op.kind == "symbol":
-            return _const(self._symbol_address(str(op.value)), t)
+            return _const(self._symbol_address(str(op.value)), t, w.n)
         raise PTXExecutionError(f"cannot read operand {op}")
 
     def _symbol_address(self, name: str) -> int:
@@ -345,7 +358,7 @@ class Engine:
             return int(self.params[name])
         raise PTXExecutionError(f"unknown symbol {name}")
 
-    def write(self, op: Operand, value: np.ndarray, t: str, w: Warp, mask: np.ndarray) -> None:
+    def write(self, op: Operand, value: np.ndarray, t: str, w: Group, mask: np.ndarray) -> None:
         if op.kind == "sink":
             return
         if op.kind != "reg":
@@ -361,14 +374,14 @@ class Engine:
         w.regs[name] = np.where(mask, bits, np.uint64(0) if old is None else old)
 
     # -- memory ---------------------------------------------------------------------------------------------------------
-    def _addresses(self, op: Operand, w: Warp) -> np.ndarray:
+    def _addresses(self, op: Operand, w: Group) -> np.ndarray:
         if op.value is None:
-            return np.full(WARP, op.offset, dtype=np.int64)
+            return np.full(w.n, op.offset, dtype=np.int64)
         name = str(op.value)
         if name.startswith("%"):
             base = self.read(Operand("reg", name), "u64", w).astype(np.int64)
         else:
-            base = np.full(WARP, self._symbol_address(name), dtype=np.int64)
+            base = np.full(w.n, self._symbol_address(name), dtype=np.int64)
         return base + op.offset
 
     def _space(self, inst: Instruction, addr: np.ndarray, mask: np.ndarray) -> str:
@@ -382,62 +395,62 @@ class Engine:
             return "local-generic"
         return "global"
 
-    def load(self, inst: Instruction, op: Operand, t: str, w: Warp, mask: np.ndarray, n: int, i: int) -> list[np.ndarray]:
+    def load(self, inst: Instruction, op: Operand, t: str, w: Group, mask: np.ndarray, n: int, i: int) -> list[np.ndarray]:
         size = np.dtype(_TYPES[t]).itemsize
         if "param" in inst.mods:
             name = str(op.value)
             if name not in self.params:
                 raise PTXExecutionError(f"{self._where(inst)}: unknown parameter {name}")
-            return [_const(self.params[name], t) if t not in _FLOAT else np.full(WARP, self.params[name], _TYPES[t])]
-        addr = self._addresses(op, w)
-        space = self._space(inst, addr, mask)
-        out = [np.zeros(WARP, dtype=_TYPES[t]) for _ in range(n)]
-        if not mask.any():
-            return out
-        raw = np.zeros((WARP, size * n), dtype=np.uint8)
+            v = self.params[name]
+            return [np.full(w.n, v, _TYPES[t]) if t in _FLOAT else _const(v, t, w.n)]
+        out = [np.zeros(w.n, dtype=_TYPES[t]) for _ in range(n)]
         lanes = np.nonzero(mask)[0]
-        mem, offs = self._memory(space, addr, lanes, size * n, inst, w, writing=False)
-        for j, lane in enumerate(lanes):
-            m = mem if mem.ndim == 1 else mem[lane]
-            raw[lane] = m[offs[j]:offs[j] + size * n]
+        if not len(lanes):
+            return out
+        addr = self._addresses(op, w)
+        raw = np.zeros((w.n, size * n), dtype=np.uint8)
+        for mem, rows, offs, sel in self._memory(self._space(inst, addr, mask), addr, lanes, size * n, inst, w, False):
+            idx = offs[:, None] + np.arange(size * n)
+            raw[sel] = mem[idx] if rows is None else mem[rows[:, None], idx]
         for k in range(n):
-            out[k] = raw[:, k * size:(k + 1) * size].copy().view(_TYPES[t]).reshape(WARP)
+            out[k] = raw[:, k * size:(k + 1) * size].copy().view(_TYPES[t]).reshape(w.n)
         return out
 
-    def store(self, inst: Instruction, op: Operand, values: list[np.ndarray], t: str, w: Warp, mask: np.ndarray) -> None:
+    def store(self, inst: Instruction, op: Operand, values: list[np.ndarray], t: str, w: Group, mask: np.ndarray) -> None:
         size = np.dtype(_TYPES[t]).itemsize
-        addr = self._addresses(op, w)
-        space = self._space(inst, addr, mask)
         lanes = np.nonzero(mask)[0]
         if not len(lanes):
             return
-        mem, offs = self._memory(space, addr, lanes, size * len(values), inst, w, writing=True)
-        raw = np.concatenate([np.asarray(v).astype(_TYPES[t]).reshape(WARP, 1).view(np.uint8) for v in values], axis=1)
-        for j, lane in enumerate(lanes):
-            m = mem if mem.ndim == 1 else mem[lane]
-            m[offs[j]:offs[j] + raw.shape[1]] = raw[lane]
+        addr = self._addresses(op, w)
+        raw = np.concatenate([np.asarray(v).astype(_TYPES[t]).reshape(w.n, 1).view(np.uint8) for v in values], axis=1)
+        for mem, rows, offs, sel in self._memory(self._space(inst, addr, mask), addr, lanes, raw.shape[1], inst, w, True):
+            idx = offs[:, None] + np.arange(raw.shape[1])
+            if rows is None:
+                mem[idx] = raw[sel]
+            else:
+                mem[rows[:, None], idx] = raw[sel]
 
-    def _memory(self, space: str, addr: np.ndarray, lanes: np.ndarray, nbytes: int, inst: Instruction, w: Warp,
-                writing: bool) -> tuple[np.ndarray, np.ndarray]:
+    def _memory(self, space: str, addr: np.ndarray, lanes: np.ndarray, nbytes: int, inst: Instruction, w: Group,
+                writing: bool) -> list[tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]]:
+        """(memory, per-lane rows or None, per-lane byte offsets, lanes) pieces covering ``lanes``."""
         a = addr[lanes]
         if space in ("shared", "shared-generic"):
             offs = a - (SHARED_GENERIC if space == "shared-generic" else 0)
-            mem = w.cta.shared
-        elif space in ("local", "local-generic"):
+            self._bounds(offs, nbytes, self.shared_bytes, inst, "shared memory")
+            return [(self.shared, w.cta[lanes], offs, lanes)]
+        if space in ("local", "local-generic"):
             offs = a - (LOCAL_GENERIC if space == "local-generic" else 0)
-            mem = w.local if w.local is not None else np.zeros((WARP, 0), np.uint8)
-            if ((offs < 0) | (offs + nbytes > mem.shape[1])).any():
-                raise PTXExecutionError(f"{self._where(inst)}: local memory access out of bounds")
-            return mem, offs
-        else:
-            idx = (a >> 32) - 1
-            if (idx != idx[0]).any() or not 0 <= idx[0] < len(self.buffers):
+            self._bounds(offs, nbytes, self.local_bytes, inst, "local memory")
+            return [(w.local, lanes, offs, lanes)]  # type: ignore[list-item]
+        idx = (a >> 32) - 1
+        pieces = []
+        for b in np.unique(idx):
+            if not 0 <= b < len(self.buffers):
                 raise PTXExecutionError(f"{self._where(inst)}: global address outside every argument buffer")
-            buf = self.buffers[int(idx[0])]
-            offs = a & (GLOBAL_STRIDE - 1)
-            if ((offs < 0) | (offs + nbytes > buf.nbytes)).any():
-                raise PTXExecutionError(f"{self._where(inst)}: access past the end of buffer {buf.param} "
-                                        f"({buf.nbytes} bytes)")
+            buf = self.buffers[int(b)]
+            sel = lanes[idx == b]
+            offs = a[idx == b] & (GLOBAL_STRIDE - 1)
+            self._bounds(offs, nbytes, buf.nbytes, inst, f"buffer {buf.param}")
             if buf.data is None:
                 if not writing and self.evaluate is not None:
                     raise DataDependentError(
@@ -445,16 +458,18 @@ class Engine:
                         f"were not given; pass them (e.g. --arg {buf.param}=file.npy) for an exact count",
                         param=buf.param, location=self._where(inst))
                 buf.data = np.zeros(buf.nbytes, dtype=np.uint8)  # reference interpreter: unknown contents read as 0
-            return buf.data, offs
-        if ((offs < 0) | (offs + nbytes > len(mem))).any():
-            raise PTXExecutionError(f"{self._where(inst)}: shared memory access out of bounds ({len(mem)} bytes)")
-        return mem, offs
+            pieces.append((buf.data, None, offs, sel))
+        return pieces
+
+    def _bounds(self, offs: np.ndarray, nbytes: int, limit: int, inst: Instruction, what: str) -> None:
+        if ((offs < 0) | (offs + nbytes > limit)).any():
+            raise PTXExecutionError(f"{self._where(inst)}: access out of bounds of {what} ({limit} bytes)")
 
     def _where(self, inst: Instruction) -> str:
         return f"{self.module.file}:{inst.line}:{inst.col}"
 
     # -- semantics ----------------------------------------------------------------------------------------------------
-    def _execute(self, inst: Instruction, w: Warp, mask: np.ndarray, i: int) -> None:
+    def _execute(self, inst: Instruction, w: Group, mask: np.ndarray, i: int) -> None:
         if inst.guard:
             mask = mask & self._guard(inst, w)
         if not mask.any():
@@ -474,13 +489,13 @@ _SPECIALS = {"%tid", "%ntid", "%ctaid", "%nctaid", "%laneid", "%warpid", "%nwarp
              "%globaltimer", "%dynamic_smem_size", "%total_smem_size"}
 
 
-def _const(value: int | float, t: str) -> np.ndarray:
+def _const(value: int | float, t: str, n: int) -> np.ndarray:
     if t in _FLOAT:
-        return np.full(WARP, value, dtype=_TYPES[t])
+        return np.full(n, value, dtype=_TYPES[t])
     if t == "pred":
-        return np.full(WARP, bool(value))
+        return np.full(n, bool(value))
     v = int(value) & _bits_mask(t)
-    return np.full(WARP, v, dtype=np.uint64).astype(_UNSIGNED_OF[t]).view(_TYPES[t])
+    return np.full(n, v, dtype=np.uint64).astype(_UNSIGNED_OF[t]).view(_TYPES[t])
 
 
 _UNSIGNED_OF = {"u8": np.uint8, "s8": np.uint8, "b8": np.uint8, "u16": np.uint16, "s16": np.uint16, "b16": np.uint16,
@@ -524,4 +539,3 @@ def is_float(t: str) -> bool:
     return t in _FLOAT
 
 
-__all__ = ["Buffer", "Counts", "Engine", "Launch", "WARP", "instruction_type", "is_float", "math"]

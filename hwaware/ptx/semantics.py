@@ -130,8 +130,7 @@ def execute(e: Engine, inst: Instruction, w: Warp, mask: np.ndarray, i: int) -> 
         elif op == "vote":
             _vote(inst, e, w, mask)
         elif op == "activemask":
-            bits = int(np.sum(mask.astype(np.uint64) << np.arange(WARP, dtype=np.uint64)))
-            W(np.full(WARP, bits, np.uint32), "b32")
+            W(np.repeat(_ballot(mask), WARP), "b32")
         elif op in ("bar", "barrier", "membar", "fence", "ret", "exit", "bra", "trap", "nanosleep", "prefetch",
                     "prefetchu", "cp", "discard", "applypriority", "griddepcontrol", "pmevent", "bar.warp"):
             return  # control and ordering: handled by the engine, or no value
@@ -255,7 +254,7 @@ def _mov_vector(e: Engine, inst: Instruction, w: Warp, mask: np.ndarray, t: str)
     else:  # pack
         parts = s.value  # type: ignore[assignment]
         width = (8 * np.dtype(_INT.get(t, np.uint64)).itemsize) // len(parts)  # type: ignore[arg-type]
-        acc = np.zeros(WARP, np.uint64)
+        acc = np.zeros(w.n, np.uint64)
         for k, p in enumerate(parts):  # type: ignore[arg-type]
             acc |= (e.read(p, f"b{width}", w).astype(np.uint64) & np.uint64((1 << width) - 1)) << np.uint64(k * width)
         e.write(d, acc, t, w, mask)
@@ -289,9 +288,9 @@ def _atomic(e: Engine, inst: Instruction, w: Warp, mask: np.ndarray, t: str, i: 
     val_op = inst.operands[1 if red else 2]
     kind = next((m for m in inst.mods if m in ("add", "min", "max", "exch", "and", "or", "xor", "inc", "dec", "cas")), "")
     vals = e.read(val_op, t, w)
-    old_all = np.zeros(WARP, dtype=vals.dtype)
+    old_all = np.zeros(w.n, dtype=vals.dtype)
     for lane in np.nonzero(mask)[0]:  # lane order: a deterministic serialisation
-        lm = np.zeros(WARP, bool)
+        lm = np.zeros(w.n, bool)
         lm[lane] = True
         old = e.load(inst, addr_op, t, w, lm, 1, i)[0]
         new = {"add": old + vals, "min": np.minimum(old, vals), "max": np.maximum(old, vals), "exch": vals,
@@ -314,7 +313,7 @@ def _shfl(inst: Instruction, e: Engine, w: Warp, mask: np.ndarray) -> None:
     a = e.read(ops[1], "b32", w)
     b = e.read(ops[2], "u32", w).astype(np.int64) & 31
     c = e.read(ops[3], "u32", w).astype(np.int64)
-    lane = np.arange(WARP)
+    lane = (w.tid % WARP).astype(np.int64)
     cval, segmask = c & 31, (c >> 8) & 31
     max_lane = (lane & segmask) | (cval & ~segmask)
     min_lane = lane & segmask
@@ -330,29 +329,35 @@ def _shfl(inst: Instruction, e: Engine, w: Warp, mask: np.ndarray) -> None:
     else:
         j = min_lane | (b & ~segmask)
         ok = j <= max_lane
-    j = np.where(ok, j, lane).clip(0, WARP - 1)
+    src = np.arange(w.n) - lane + np.where(ok, j, lane).clip(0, WARP - 1)  # the source lane in the same warp
     dest = ops[0]
     if dest.kind == "pair":
         d, p = dest.value  # type: ignore[misc]
-        e.write(d, a[j], "b32", w, mask)
+        e.write(d, a[src], "b32", w, mask)
         e.write(p, ok, "pred", w, mask)
     else:
-        e.write(dest, a[j], "b32", w, mask)
+        e.write(dest, a[src], "b32", w, mask)
 
 
 def _vote(inst: Instruction, e: Engine, w: Warp, mask: np.ndarray) -> None:
     mode = next(m for m in inst.mods if m in ("all", "any", "uni", "ballot"))
     p = e.read(inst.operands[1], "pred", w)
     if mode == "ballot":
-        bits = int(np.sum((p & mask).astype(np.uint64) << np.arange(WARP, dtype=np.uint64)))
-        e.write(inst.operands[0], np.full(WARP, bits, np.uint32), "b32", w, mask)
+        e.write(inst.operands[0], np.repeat(_ballot(p & mask), WARP), "b32", w, mask)
         return
-    act = p[mask]
-    r = {"all": act.all(), "any": act.any(), "uni": act.all() or not act.any()}[mode]
-    e.write(inst.operands[0], np.full(WARP, bool(r)), "pred", w, mask)
+    pm, m = (p & mask).reshape(-1, WARP), mask.reshape(-1, WARP)
+    every, some = (pm == m).all(axis=1), pm.any(axis=1)
+    r = {"all": every, "any": some, "uni": every | ~some}[mode]
+    e.write(inst.operands[0], np.repeat(r, WARP), "pred", w, mask)
 
 
-def _bitop(op: str, x: np.ndarray, t: str) -> np.ndarray:
+def _ballot(bits: np.ndarray) -> np.ndarray:
+    """One 32-bit lane mask per warp of the group."""
+    weights = np.uint64(1) << np.arange(WARP, dtype=np.uint64)
+    return (bits.reshape(-1, WARP).astype(np.uint64) * weights).sum(axis=1).astype(np.uint32)
+
+
+def _bitop(op: str, x: np.ndarray, t: str) -> np.ndarray:  # noqa: ARG001
     width = 8 * x.dtype.itemsize
     u = [int(v) & ((1 << width) - 1) for v in x.view(np.dtype(f"u{x.dtype.itemsize}"))]
     if op == "popc":
@@ -367,8 +372,8 @@ def _bitop(op: str, x: np.ndarray, t: str) -> np.ndarray:
 
 
 def _prmt(a: np.ndarray, b: np.ndarray, sel: np.ndarray) -> np.ndarray:
-    out = np.zeros(WARP, np.uint32)
-    for lane in range(WARP):
+    out = np.zeros(len(a), np.uint32)
+    for lane in range(len(a)):
         bytes_ = (int(a[lane]) | (int(b[lane]) << 32)).to_bytes(8, "little")
         s = int(sel[lane])
         r = 0
