@@ -61,6 +61,25 @@ def _parser() -> argparse.ArgumentParser:
                         "layers: networks to sample layers from ('none' for random layers only)")
     p.add_argument("--batch", default="1", help="comma-separated batch sizes (default 1)")
 
+    p = sub.add_parser("ptx", help="PTX analysis (executed-instruction counts)",
+                       description="Analyse PTX kernels without a GPU.")
+    psub = p.add_subparsers(dest="ptx_command", required=True, metavar="COMMAND")
+    a = psub.add_parser("analyze", help="count executed instructions of one kernel launch",
+                        description="Count the instructions a kernel launch executes (GPGPU-Sim's convention) by "
+                                    "slicing out what decides control flow and executing only that.")
+    a.add_argument("file", help="a .ptx file")
+    a.add_argument("--kernel", default=None, help="the .entry to analyse (needed when the file has several)")
+    a.add_argument("--grid", default="1", help="grid size: X or XxYxZ")
+    a.add_argument("--block", default="32", help="block size: X or XxYxZ")
+    a.add_argument("--shared", type=int, default=0, help="dynamic shared memory bytes")
+    a.add_argument("--arg", action="append", default=[], metavar="NAME=VALUE",
+                   help="a kernel argument by PTX name or position: a number (scalar), ptr:BYTES (buffer of unknown "
+                        "contents) or a .npy file (buffer contents); repeat for each parameter")
+    a.add_argument("--method", default="slice", choices=["slice", "interpret"])
+    a.add_argument("--max-steps", type=int, default=50_000_000)
+    a.add_argument("--per-line", action="store_true", help="also print counts per PTX line")
+    a.add_argument("--json", action="store_true")
+
     p = sub.add_parser("search", help="latency-constrained architecture search (Optuna)",
                        description="Search a model space for architectures that maximise a CPU accuracy proxy and "
                                    "minimise predicted latency, under a latency budget. Prints the Pareto front and "
@@ -147,6 +166,69 @@ def _collect(args: argparse.Namespace) -> None:
     print(f"measured {n} new {args.what} into {args.out}")
 
 
+def _dims(text: str, what: str) -> tuple[int, int, int]:
+    from hwaware.errors import InvalidArgumentError
+
+    parts = text.lower().replace(",", "x").split("x")
+    if not 1 <= len(parts) <= 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise InvalidArgumentError(f"malformed {what} {text!r}: write X, XxY or XxYxZ with positive integers")
+    d = [int(p) for p in parts] + [1, 1]
+    return d[0], d[1], d[2]
+
+
+def _ptx_arg(text: str) -> tuple[str, object]:
+    import numpy as np
+
+    from hwaware.errors import InvalidArgumentError
+    from hwaware.ptx import buffer_from_array
+
+    name, sep, value = text.partition("=")
+    if not sep or not name or not value:
+        raise InvalidArgumentError(f"malformed --arg {text!r}: write NAME=VALUE (a number, ptr:BYTES or a .npy file)")
+    if value.startswith("ptr:"):
+        if not value[4:].isdigit():
+            raise InvalidArgumentError(f"malformed buffer size in --arg {text!r}: write ptr:BYTES")
+        return name, buffer_from_array(None, int(value[4:]))
+    if value.endswith(".npy"):
+        try:
+            return name, buffer_from_array(np.load(value))
+        except OSError as exc:
+            raise InvalidArgumentError(f"cannot read {value!r} for --arg {name}: {exc}") from exc
+    try:
+        return name, float(value) if any(c in value for c in ".eE") and not value.startswith("0x") else int(value, 0)
+    except ValueError:
+        raise InvalidArgumentError(f"malformed value in --arg {text!r}: a number, ptr:BYTES or a .npy file") from None
+
+
+def _ptx(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from hwaware.errors import InvalidArgumentError
+    from hwaware.ptx import analyze
+
+    if not Path(args.file).is_file():
+        raise InvalidArgumentError(f"no PTX file {args.file!r}")
+    launch = {"grid": _dims(args.grid, "grid"), "block": _dims(args.block, "block"),
+              "dynamic_shared_mem_bytes": args.shared, "args": dict(_ptx_arg(a) for a in args.arg)}
+    r = analyze(Path(args.file), launch, kernel=args.kernel, method=args.method, max_steps=args.max_steps)[0]
+    if args.json:
+        print(json.dumps(r.as_dict(), indent=1))
+        return
+    print(f"kernel {r.kernel}  grid {r.grid}  block {r.block}  ({r.method}: {r.evaluated:,} warp-level evaluations, "
+          f"slice {r.slice_size}/{r.n_instructions} instructions, {r.seconds * 1e3:.1f} ms)")
+    print(f"  thread instructions          {r.thread_instructions:>14,}")
+    print(f"  thread instructions (guard)  {r.thread_instructions_guard_true:>14,}")
+    print(f"  warp instructions            {r.warp_instructions:>14,}")
+    print(f"  per thread min / mean / max  {r.per_thread_min:,} / {r.per_thread_mean:,.1f} / {r.per_thread_max:,}")
+    for cat, n in r.per_category.items():
+        print(f"  {cat:<28} {n:>14,}")
+    for note in r.notes:
+        print(f"  note: {note}")
+    if args.per_line:
+        for line, n in r.per_line.items():
+            print(f"  line {line:>5} {n:>12,}")
+
+
 def _search(args: argparse.Namespace) -> None:
     import time
     from pathlib import Path
@@ -182,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         commands = {"latency": _latency, "gpus": _gpus, "features": _features, "estimators": _estimators,
-                    "collect": _collect, "search": _search}
+                    "collect": _collect, "search": _search, "ptx": _ptx}
         commands[args.command](args)
     except HwawareError as exc:
         print(f"hwaware: error: {exc}", file=sys.stderr)

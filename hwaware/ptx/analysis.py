@@ -126,7 +126,7 @@ def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Seq
         raise InvalidArgumentError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     module = _module(ptx)
     fn = module.entry(kernel)
-    cfg = build_cfg(fn)
+    cfg = build_cfg(fn, module.file)
     insts = fn.instructions
     sl = compute_slice(fn) if method == "slice" else None
     specs = [launches] if isinstance(launches, (Launch, Mapping)) else list(launches)

@@ -34,17 +34,15 @@ class CFG:
     loops: list[tuple[int, set[int]]]  # (header, body blocks) of each natural loop
 
     def target(self, inst: Instruction) -> int:
-        label = inst.operands[-1].value
-        if label not in self.label_block:
-            raise PTXParseError(f"branch to unknown label {label!r}", line=inst.line, column=inst.col)
-        return self.label_block[str(label)]
+        """The block a branch jumps to (labels were checked when the CFG was built)."""
+        return self.label_block[str(inst.operands[-1].value)]
 
 
 def is_terminator(inst: Instruction) -> bool:
     return inst.base in _BRANCH or inst.base in _EXITS or inst.base in _BARRIERS
 
 
-def build_cfg(fn: Function) -> CFG:
+def build_cfg(fn: Function, file: str = "<ptx>") -> CFG:
     blocks: list[Block] = []
     label_block: dict[str, int] = {}
     pending: list[str] = []
@@ -80,7 +78,8 @@ def build_cfg(fn: Function) -> CFG:
         elif t.base in _BRANCH:
             tgt = label_block.get(str(t.operands[-1].value))
             if tgt is None:
-                raise PTXParseError(f"branch to unknown label {t.operands[-1].value!r}", line=t.line, column=t.col)
+                raise PTXParseError(f"branch to unknown label {t.operands[-1].value!r}", file=file, line=t.line,
+                                    column=t.col)
             b.succs = [tgt] if t.guard is None else [tgt, nxt]
         elif t.base in _EXITS:
             b.succs = [EXIT] if t.guard is None else [EXIT, nxt]

@@ -441,7 +441,7 @@ class _Parser:
                     break
         t = self.next()
         if t.text != ";":
-            raise self.error(f"expected ';' after {op.text}, found {t.text!r}", t)
+            raise self.error(f"expected ';' to end the {op.text} instruction of line {first.line}, found {t.text!r}", t)
         return Instruction(op.text, tuple(operands), guard, neg, first.line, first.col)
 
     def operand(self) -> Operand:

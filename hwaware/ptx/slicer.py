@@ -66,18 +66,61 @@ class Slice:
         return not self.uses_ctaid and not self.has_atomics
 
 
+UNKNOWN = "*"
+
+
+def points_to(fn: Function, du: list[tuple[list[str], list[str]]]) -> dict[str, set[str]]:
+    """Register -> the pointer parameters / shared arrays its value may be derived from."""
+    insts = fn.instructions
+    params = {p.name for p in fn.params}
+    shared = {v.name for v in fn.variables if v.space == "shared"}
+    pts: dict[str, set[str]] = {}
+    changed = True
+    while changed:
+        changed = False
+        for inst, (defs, uses) in zip(insts, du):
+            if not defs:
+                continue
+            if inst.base in ("ld", "ldu") and "param" in inst.mods:
+                src = {str(inst.operands[1].value)} & params
+            elif inst.base in ("ld", "ldu", "atom", "shfl"):
+                src = {UNKNOWN}  # a value loaded from memory could be a pointer
+            else:
+                src = set().union(*(pts.get(u, set()) for u in uses if u != inst.guard))
+                src |= {str(o.value) for o in inst.operands[1:] if o.kind == "symbol" and o.value in shared}
+            for d in defs:
+                if not src <= pts.setdefault(d, set()):
+                    pts[d] |= src
+                    changed = True
+    return pts
+
+
+def _address_origins(inst: Instruction, pts: dict[str, set[str]]) -> set[str]:
+    op = next((o for o in inst.operands if o.kind == "addr"), None)
+    if op is None or op.value is None:
+        return {UNKNOWN}
+    name = str(op.value)
+    origins = pts.get(name, set()) if name.startswith("%") else {name}
+    return origins or {UNKNOWN}
+
+
+def _may_alias(a: set[str], b: set[str]) -> bool:
+    return UNKNOWN in a or UNKNOWN in b or bool(a & b)
+
+
 def compute_slice(fn: Function) -> Slice:
     insts = fn.instructions
     du = [defs_uses(x) for x in insts]
+    pts = points_to(fn, du)
     definers: dict[str, list[int]] = {}
     for i, (defs, _) in enumerate(du):
         for r in defs:
             definers.setdefault(r, []).append(i)
+    writers = [j for j, x in enumerate(insts) if x.base in ("st", "atom", "red")]
     criterion = frozenset(i for i, x in enumerate(insts) if x.guard)
     needed = [str(insts[i].guard) for i in criterion]
     seen_regs: set[str] = set()
     indices: set[int] = set()
-    pulled: set[str] = set()
 
     def add(i: int) -> None:
         if i not in indices:
@@ -93,10 +136,11 @@ def compute_slice(fn: Function) -> Slice:
             add(i)
             inst = insts[i]
             space = _space(inst)
-            if inst.base in ("ld", "ldu", "atom") and space not in ("param", "const") and space not in pulled:
-                pulled.add(space)  # whatever a store in this space wrote may be what the load reads
-                for j, x in enumerate(insts):
-                    if x.base in ("st", "atom", "red") and (space == "generic" or _space(x) in (space, "generic")):
+            if inst.base in ("ld", "ldu", "atom") and space not in ("param", "const"):
+                origins = _address_origins(inst, pts)
+                for j in writers:  # whatever a store may have written is what the load may read
+                    if (space == "generic" or _space(insts[j]) in (space, "generic")) and \
+                            _may_alias(origins, _address_origins(insts[j], pts)):
                         add(j)
     uses_ctaid = any(r.startswith("%ctaid") for i in indices for r in du[i][1])
     has_atomics = any(insts[i].base in ("atom", "red") for i in indices)
