@@ -2,6 +2,7 @@
 interpretation (the reference the slicer is checked against)."""
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -14,7 +15,7 @@ import numpy as np
 from hwaware.errors import InvalidArgumentError
 from hwaware.ptx.cfg import build_cfg
 from hwaware.ptx.engine import Buffer, Engine, Launch
-from hwaware.ptx.parser import Instruction, Module, parse, parse_file
+from hwaware.ptx.parser import Instruction, Module, parse
 from hwaware.ptx.slicer import compute_slice
 
 METHODS = ("slice", "interpret")
@@ -67,12 +68,36 @@ class KernelCounts:
         return {k: (dict(v) if isinstance(v, dict) else v) for k, v in self.__dict__.items()}
 
 
-def _module(ptx: str | Path | Module) -> Module:
+@dataclass(frozen=True)
+class Prepared:
+    """A kernel ready to run: parsed, its CFG built and its slice computed (cached per text and kernel)."""
+
+    module: Module
+    fn: Any
+    cfg: Any
+    slice: Any
+
+
+@functools.lru_cache(maxsize=256)
+def _prepare_text(text: str, file: str, kernel: str | None) -> Prepared:
+    return _prepare_module(parse(text, file), kernel)
+
+
+def _prepare_module(module: Module, kernel: str | None) -> Prepared:
+    fn = module.entry(kernel)
+    return Prepared(module, fn, build_cfg(fn, module.file), compute_slice(fn))
+
+
+def prepare(ptx: str | Path | Module, kernel: str | None = None) -> Prepared:
+    """Parse (once per distinct text: the result is cached by content), build the CFG, slice."""
     if isinstance(ptx, Module):
-        return ptx
+        return _prepare_module(ptx, kernel)
     if isinstance(ptx, Path) or (isinstance(ptx, str) and "\n" not in ptx and ptx.endswith(".ptx")):
-        return parse_file(ptx)
-    return parse(str(ptx))
+        path = Path(ptx)
+        if not path.is_file():
+            raise InvalidArgumentError(f"no PTX file {str(path)!r}")
+        return _prepare_text(path.read_text(), str(path), kernel)
+    return _prepare_text(str(ptx), "<ptx>", kernel)
 
 
 def _normalise_args(fn_params: Sequence[Any], args: Mapping[str | int, Any]) -> dict[str, Any]:
@@ -124,11 +149,10 @@ def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Seq
     """
     if method not in METHODS:
         raise InvalidArgumentError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    module = _module(ptx)
-    fn = module.entry(kernel)
-    cfg = build_cfg(fn, module.file)
+    prepared = prepare(ptx, kernel)
+    module, fn, cfg = prepared.module, prepared.fn, prepared.cfg
     insts = fn.instructions
-    sl = compute_slice(fn) if method == "slice" else None
+    sl = prepared.slice if method == "slice" else None
     specs = [launches] if isinstance(launches, (Launch, Mapping)) else list(launches)
     results = []
     for spec in specs:
