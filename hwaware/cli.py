@@ -80,6 +80,15 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--per-line", action="store_true", help="also print counts per PTX line")
     a.add_argument("--json", action="store_true")
 
+    a = psub.add_parser("count", help="compile a model to PTX (TVM + NVRTC) and count its executed instructions",
+                        description="Compile MODEL for a GPU's architecture without a GPU (needs the optional extra: "
+                                    "pip install 'hwaware[ptx]') and count the instructions of one forward pass.")
+    a.add_argument("model", help="timm model name or torchvision:<name>")
+    a.add_argument("--gpu", default="agx", help="target GPU: its compute capability picks the PTX architecture")
+    a.add_argument("--input", default=None, metavar="CxHxW")
+    a.add_argument("--save-ptx", default=None, help="write the PTX to this file")
+    a.add_argument("--json", action="store_true")
+
     p = sub.add_parser("search", help="latency-constrained architecture search (Optuna)",
                        description="Search a model space for architectures that maximise a CPU accuracy proxy and "
                                    "minimise predicted latency, under a latency budget. Prints the Pareto front and "
@@ -206,6 +215,9 @@ def _ptx(args: argparse.Namespace) -> None:
     from hwaware.errors import InvalidArgumentError
     from hwaware.ptx import analyze
 
+    if args.ptx_command == "count":
+        _ptx_count(args)
+        return
     if not Path(args.file).is_file():
         raise InvalidArgumentError(f"no PTX file {args.file!r}")
     launch = {"grid": _dims(args.grid, "grid"), "block": _dims(args.block, "block"),
@@ -227,6 +239,43 @@ def _ptx(args: argparse.Namespace) -> None:
     if args.per_line:
         for line, n in r.per_line.items():
             print(f"  line {line:>5} {n:>12,}")
+
+
+def _ptx_count(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    import torch
+
+    from hwaware.graph.sources import TORCHVISION_PREFIXES, _timm_input_size, parse_input_size
+    from hwaware.hardware import get_gpu
+    from hwaware.ptx.compile import network_instructions
+
+    gpu = get_gpu(args.gpu)
+    arch = f"sm_{int(round(gpu.compute_capability * 10))}"
+    if args.model.startswith(TORCHVISION_PREFIXES):
+        import torchvision
+
+        model = torchvision.models.get_model(args.model.split(":", 1)[1], weights=None)
+    else:
+        import timm
+
+        model = timm.create_model(args.model, pretrained=False)
+    size = parse_input_size(args.input) or _timm_input_size(model) or (3, 224, 224)
+    with torch.no_grad():
+        compiled, counts = network_instructions(model, size, arch=arch)
+    if args.save_ptx:
+        Path(args.save_ptx).write_text(compiled.ptx)
+    if args.json:
+        print(json.dumps({"model": args.model, "arch": arch, "compile_s": compiled.seconds, "count_s": counts.seconds,
+                          "thread_instructions": counts.total_thread_instructions,
+                          "warp_instructions": counts.total_warp_instructions,
+                          "kernels": [{"kernel": k, "thread": t, "warp": w} for k, t, w in counts.per_kernel]}, indent=1))
+        return
+    for (k, t, w), launch in zip(counts.per_kernel, compiled.launches):
+        print(f"{k:<48} grid {str(launch.grid):<14} block {str(launch.block):<14} {t:>16,} {w:>12,}")
+    print(f"{args.model} for {gpu.name} ({arch}): {len(counts.per_kernel)} kernel launches, "
+          f"{counts.total_thread_instructions:,} thread instructions, {counts.total_warp_instructions:,} warp "
+          f"instructions (compile {compiled.seconds:.1f} s, count {counts.seconds:.1f} s)")
 
 
 def _search(args: argparse.Namespace) -> None:

@@ -3,8 +3,9 @@
 Data: ``data/cpu/layers.csv.gz`` (``hwaware collect layers``). Split: per layer kind, a seeded 20 %
 test split (never used for training or any choice) and the rest for training; 10 % of the
 training rows select each model's best epoch. The exe phase is trained both ways (one model per
-kind, one model conditioned on the kind); the shipped mode is the one with the lower validation
-MAPE. Baselines on the same split (exe phase, per kind): XGBoost, SVR (RBF) and polynomial
+kind, one model conditioned on the kind); the per-kind set ships only if its validation MAPE is
+lower by at least one point (it is ~5x larger). Both sets are also written to ``results/`` for
+the whole-network comparison. Baselines on the same split (exe phase, per kind): XGBoost, SVR (RBF) and polynomial
 regression (degree 2), all on log features and log targets with fixed hyper-parameters.
 
 Run: ``python scripts/train_resperfnet.py [--epochs 30] [--threads 2]`` (about 15 minutes on 2 cores)
@@ -117,8 +118,9 @@ def main() -> None:
         exe = [m for (phase, _), m in models.items() if phase == "exe"]
         val[mode] = sum(m.history["val_mape"] * m.history["val_rows"] for m in exe) / sum(m.history["val_rows"] for m in exe)
         print(f"{mode}: exe validation MAPE {val[mode]:.2%}")
-    chosen = min(val, key=val.get)
-    print(f"shipping mode {chosen!r} (lower validation MAPE; the test split plays no part)")
+    # the per-kind set is ~5x larger: it must beat the conditioned model by a point of validation MAPE
+    chosen = "per_kind" if val["per_kind"] < val["conditioned"] - 0.01 else "conditioned"
+    print(f"shipping mode {chosen!r} (validation MAPE with a size tie-break; the test split plays no part)")
 
     report: dict[str, dict] = {}
     for mode, models in fitted.items():
@@ -147,6 +149,16 @@ def main() -> None:
             "script": "scripts/train_resperfnet.py", "epochs": args.epochs}
     out = est.save(args.out, meta)
     print(f"saved {out}")
+    for mode, models in fitted.items():  # both sets, for the whole-network comparison (not shipped)
+        other = ResPerfNetEstimator(cache=False, mode=mode)
+        other.models_, other.fit_platform_ = {platform.key: models}, platform.key
+        other.save(ROOT / "results" / f"resperfnet_{mode}", meta)
+    from hwaware.estimators.resperfnet import load_models
+
+    reloaded = load_models(out)  # float16 storage: how far do predictions move?
+    a = predict_phase(fitted[chosen], test, "exe", dev)
+    b = predict_phase(reloaded, test, "exe", dev)
+    print(f"float16 storage moves exe predictions by at most {np.max(np.abs(b - a) / a):.3%}")
     write_report(Path(args.report), report, base, val, chosen, len(train), len(test), path.name)
 
 

@@ -1,0 +1,79 @@
+"""The compile path (TVM + NVRTC, optional extra hwaware[ptx]): the golden corpus's own small CNN
+compiles to the kernels and launches the corpus documents, and counting them is exact."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from hwaware.datasets.ptx_golden import golden_root
+from hwaware.ptx import analyze, buffer_from_array
+from hwaware.ptx.compile import CompilerMissingError, count_network_instructions, network_instructions
+
+tvm = pytest.importorskip("tvm", reason="optional extra hwaware[ptx] not installed")
+
+
+class GoldenNet(torch.nn.Module):
+    """The network of shared/ptx-golden/README.md whose TVM kernels are in the corpus."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = torch.nn.Conv2d(3, 8, 3, padding=1, bias=False)
+        self.bn1 = torch.nn.BatchNorm2d(8)
+        self.pool = torch.nn.MaxPool2d(2)
+        self.c2 = torch.nn.Conv2d(8, 16, 3, stride=2, padding=1)
+        self.fc = torch.nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.bn1(self.c1(x)))
+        x = self.pool(x)
+        x = torch.relu(self.c2(x))
+        x = torch.nn.functional.adaptive_avg_pool2d(x, 1).flatten(1)
+        return self.fc(x)
+
+
+@pytest.fixture(scope="module")
+def compiled():
+    torch.manual_seed(0)
+    return network_instructions(GoldenNet(), (3, 16, 16), arch="sm_80")
+
+
+def test_kernels_and_launches_match_the_corpus(compiled):
+    net, counts = compiled
+    spec = json.loads((golden_root() / "cases.json").read_text())
+    golden = {c["kernel"]: c for c in spec["cases"] if c["origin"].startswith("TVM") or "tvm" in c}
+    launches = {l.kernel: l for l in net.launches}
+    assert [l.kernel for l in net.launches] == ["conv2d_kernel", "fused_batch_norm_relu_kernel", "max_pool2d_kernel",
+                                                "fused_conv2d1_add_relu1_kernel", "mean_kernel", "transpose_kernel",
+                                                "fused_matmul_add1_kernel"]
+    for name, case in golden.items():
+        assert launches[name].grid == tuple(case["launch"]["grid"]) and launches[name].block == tuple(case["launch"]["block"])
+    assert ".entry conv2d_kernel" in net.ptx and ".target sm_80" in net.ptx
+    assert counts.total_thread_instructions == sum(t for _, t, _ in counts.per_kernel) > 0
+
+
+def test_compiled_kernels_slice_exactly(compiled):
+    net, counts = compiled
+    for launch, (_, thread, warp) in zip(net.launches, counts.per_kernel):
+        args = {k: buffer_from_array(None, n) for k, n in launch.args.items()}
+        ref = analyze(net.ptx, {"grid": launch.grid, "block": launch.block, "args": args}, kernel=launch.kernel,
+                      method="interpret")[0]
+        assert (ref.thread_instructions, ref.warp_instructions) == (thread, warp), launch.kernel
+
+
+def test_counts_are_cached_per_kernel_and_launch(compiled):
+    net, counts = compiled
+    again = count_network_instructions(net.ptx, net.launches)
+    assert again.cache_hits == len(net.launches) and again.total_thread_instructions == counts.total_thread_instructions
+
+
+def test_missing_extra_is_a_clear_error(monkeypatch):
+    import hwaware.ptx.compile as c
+
+    def missing(name):
+        raise CompilerMissingError("compiling to PTX needs the optional extra: pip install 'hwaware[ptx]'")
+
+    monkeypatch.setattr(c, "_require", missing)
+    with pytest.raises(CompilerMissingError, match=r"hwaware\[ptx\]"):
+        c.compile_network(GoldenNet(), (3, 16, 16))
