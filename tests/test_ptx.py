@@ -227,6 +227,15 @@ def test_other_flavours_parse_round_trip_and_run(src, threads, expected_thread):
     assert s.thread_instructions == i.thread_instructions == expected_thread
 
 
+def test_address_offsets_in_every_spelling():
+    src = (".version 9.0\n.target sm_72\n.address_size 64\n.visible .entry k(\n\t.param .u64 k_param_0\n)\n{\n"
+           "\t.reg .f32 %f<2>;\n\t.reg .b64 %rd<2>;\n\tld.global.nc.f32 %f1, [%rd1+-16];\n"
+           "\tld.global.nc.f32 %f1, [%rd1-8];\n\tld.global.nc.f32 %f1, [%rd1+4];\n\tret;\n}\n")
+    offsets = [i.operands[1].offset for i in parse(src).entry().instructions[:3]]
+    assert offsets == [-16, -8, 4]
+    assert [i.operands[1].offset for i in parse(format_module(parse(src))).entry().instructions[:3]] == offsets
+
+
 @pytest.mark.parametrize("src,line,col,message", [
     (".version 9.0\n.target sm_80\n.address_size 64\n.visible .entry k(\n)\n{\n\tadd.s32 %r1, %r2\n}\n", 8, 1,
      "expected ';' to end the add.s32 instruction of line 7"),

@@ -497,8 +497,10 @@ class _Parser:
             raise self.error(f"unexpected {t.text!r} in an address", t)
         while self.peek().text in ("+", "-"):
             sign = -1 if self.next().text == "-" else 1
-            n = self.next()
-            offset += sign * self.integer(n)
+            if self.peek().text == "-":  # "[%rd1+-16]", as NVRTC prints negative offsets
+                self.next()
+                sign = -sign
+            offset += sign * self.integer(self.next())
         self.expect("]")
         return Operand("addr", base, offset)
 
