@@ -1,0 +1,1 @@
+"""Measurement harness: micro-benchmarks, three-phase timing, resumable collection (never imports an estimator)."""
