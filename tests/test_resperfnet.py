@@ -109,7 +109,8 @@ def test_fit_save_load_roundtrip(tmp_path, cpu_split, mode):
     loaded = ResPerfNetEstimator(weights_dir=tmp_path, cache=False)
     platform = Platform.resolve("cpu")
     layers = [s.layer for s in test[:20]]
-    assert np.allclose(est.layer_phases(layers, platform), loaded.layer_phases(layers, platform))
+    # weights are stored as float16: predictions move by well under 0.5 %
+    assert np.allclose(est.layer_phases(layers, platform), loaded.layer_phases(layers, platform), rtol=5e-3)
     assert (folder / "meta.json").is_file()
 
 

@@ -334,7 +334,7 @@ class ResPerfNetEstimator(Estimator):
     def _cache(self) -> PredictionCache | None:
         if self.cache is True:
             self.cache = PredictionCache(default_cache_path())
-        return self.cache or None
+        return self.cache if isinstance(self.cache, PredictionCache) else None
 
     # -- prediction ------------------------------------------------------------------------------------------------
     def layer_phases(self, layers: Sequence[Layer], platform: Platform) -> list[tuple[float, float, float]]:
@@ -342,12 +342,12 @@ class ResPerfNetEstimator(Estimator):
         cache = self._cache()
         prefix = f"{self.name}:{self.version}:{platform.key}:"
         keys = [prefix + l.signature() for l in layers]
-        known = cache.get_many(keys) if cache else {}
+        known = cache.get_many(keys) if cache is not None else {}
         todo = [i for i, k in enumerate(keys) if k not in known]
         if todo:
             fresh = self._predict_layers([layers[i] for i in todo], platform)
             new = {keys[i]: fresh[j] for j, i in enumerate(todo)}
-            if cache:
+            if cache is not None:  # (an empty cache is falsy: it has __len__)
                 cache.put_many(new)
             known.update(new)
         return [known[k] for k in keys]
