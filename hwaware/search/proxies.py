@@ -26,7 +26,7 @@ def synflow(model: nn.Module, input_size: tuple[int, int, int], max_side: int = 
     x = torch.ones(1, c, min(h, max_side), min(w, max_side), dtype=torch.float64)
     model.zero_grad()
     model(x).sum().backward()
-    score = sum(float((p.grad * p).abs().sum()) for p in model.parameters() if p.grad is not None)
+    score = sum(float((p.grad * p).abs().sum().detach()) for p in model.parameters() if p.grad is not None)
     return math.log(score) if score > 0 else -math.inf
 
 
