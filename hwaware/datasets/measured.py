@@ -28,24 +28,9 @@ class Environment:
 
 
 @dataclass(frozen=True)
-class LayerSample:
-    sample_id: str
-    source: str  # "random" or the timm model the layer was sampled from
-    layer: Layer
-    pre_ms: float
-    exe_ms: float
-    post_ms: float
-    exe_iqr_ms: float
-    repeats: int
-    env: Environment
+class PhaseSample:
+    """Three measured phases (medians, ms), the spread of exe, and where they were measured."""
 
-
-@dataclass(frozen=True)
-class NetworkSample:
-    model: str
-    family: str
-    img_size: int
-    batch: int
     pre_ms: float
     exe_ms: float
     post_ms: float
@@ -58,6 +43,21 @@ class NetworkSample:
         return self.pre_ms + self.exe_ms + self.post_ms
 
 
+@dataclass(frozen=True)
+class LayerSample(PhaseSample):
+    sample_id: str
+    source: str  # "random" or the timm model the layer was sampled from
+    layer: Layer
+
+
+@dataclass(frozen=True)
+class NetworkSample(PhaseSample):
+    model: str
+    family: str
+    img_size: int
+    batch: int
+
+
 def _rows(path: Path) -> list[dict[str, str]]:
     if not path.exists():
         raise DataNotFoundError(f"no measured samples at {path}; run `hwaware collect` (see the README)")
@@ -66,8 +66,10 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(io.StringIO(f.read())))
 
 
-def _env(r: dict[str, str]) -> Environment:
-    return Environment(r["device"], r["device_name"], r["torch_version"], int(r["threads"]), r["dtype"])
+def _phases(r: dict[str, str]) -> dict[str, object]:
+    return {"pre_ms": float(r["pre_ms"]), "exe_ms": float(r["exe_ms"]), "post_ms": float(r["post_ms"]),
+            "exe_iqr_ms": float(r["exe_iqr_ms"]), "repeats": int(r["repeats"]),
+            "env": Environment(r["device"], r["device_name"], r["torch_version"], int(r["threads"]), r["dtype"])}
 
 
 def resolve(path: str | Path) -> Path:
@@ -80,13 +82,9 @@ def resolve(path: str | Path) -> Path:
 
 def load_layer_samples(path: str | Path = REPO_DATA / "cpu" / "layers.csv") -> list[LayerSample]:
     return [LayerSample(sample_id=r["sample_id"], source=r["source"], layer=Layer.from_dict(json.loads(r["layer_json"])),
-                        pre_ms=float(r["pre_ms"]), exe_ms=float(r["exe_ms"]), post_ms=float(r["post_ms"]),
-                        exe_iqr_ms=float(r["exe_iqr_ms"]), repeats=int(r["repeats"]), env=_env(r))
-            for r in _rows(resolve(path))]
+                        **_phases(r)) for r in _rows(resolve(path))]
 
 
 def load_network_samples(path: str | Path = REPO_DATA / "cpu" / "networks.csv") -> list[NetworkSample]:
     return [NetworkSample(model=r["model"], family=r["family"], img_size=int(r["img_size"]), batch=int(r["batch"]),
-                          pre_ms=float(r["pre_ms"]), exe_ms=float(r["exe_ms"]), post_ms=float(r["post_ms"]),
-                          exe_iqr_ms=float(r["exe_iqr_ms"]), repeats=int(r["repeats"]), env=_env(r))
-            for r in _rows(resolve(path))]
+                          **_phases(r)) for r in _rows(resolve(path))]
