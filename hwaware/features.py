@@ -17,8 +17,6 @@ Definitions (paper 003, Bouzidi et al., Sec. III-B; paper 000, Metz et al., Tabl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
 from hwaware.graph.layer import Graph, LayerKind
 
 _WEIGHTED = {LayerKind.CONV, LayerKind.DEPTHWISE_CONV, LayerKind.DENSE}
@@ -111,7 +109,3 @@ def network_features(graph: Graph) -> NetworkFeatures:
         bytes_written=sum(l.bytes_written for l in graph.layers),
     )
 
-
-def features_table(features: NetworkFeatures) -> list[tuple[str, Any]]:
-    """Non-zero features as (name, value) rows, for display."""
-    return [(k, v) for k, v in features.as_dict().items() if v]

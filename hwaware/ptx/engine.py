@@ -534,8 +534,3 @@ def instruction_type(inst: Instruction) -> str:
             return m
     return "b32"
 
-
-def is_float(t: str) -> bool:
-    return t in _FLOAT
-
-

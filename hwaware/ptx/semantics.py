@@ -19,10 +19,6 @@ _CMP = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal, 
         "ge": np.greater_equal, "lo": np.less, "ls": np.less_equal, "hi": np.greater, "hs": np.greater_equal}
 
 
-def _signed(t: str) -> str:
-    return {"u8": "s8", "u16": "s16", "u32": "s32", "u64": "s64", "b32": "s32", "b64": "s64", "b16": "s16"}.get(t, t)
-
-
 def execute(e: Engine, inst: Instruction, w: Warp, mask: np.ndarray, i: int) -> None:
     op = inst.base
     t = instruction_type(inst)
