@@ -376,9 +376,8 @@ class ResPerfNetEstimator(Estimator):
         post = times[kernels[-1]][2] if kernels else 0.0
         rows = tuple(LayerEstimate(l.index, l.module, l.kind.value, l.op, l.input_shapes, l.output_shapes, l.macs, exe[i])
                      for i, l in enumerate(graph.layers))
-        fallback = Counter(l.kind.value for l in graph.layers
-                           if l.kind.launches_kernel and _model_key(models, "exe", l.kind) != l.kind.value
-                           and ("exe", ALL_KINDS) not in models)
+        fallback = Counter(l.kind.value for l in graph.layers if l.kind.launches_kernel
+                           and _model_key(models, "exe", l.kind) == LayerKind.COPY.value != l.kind.value)
         notes = [f"no training data for {dict(fallback)}: predicted with the copy model"] if fallback else []
         if (scale, overhead) != (1.0, 0.0):
             notes.append(f"per-layer times scaled by {scale:.3f} plus {overhead * 1e3:.1f} us per kernel "

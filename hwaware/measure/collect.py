@@ -16,7 +16,6 @@ from pathlib import Path
 import torch
 
 from hwaware.graph.layer import Layer
-from hwaware.graph.sources import capture
 from hwaware.measure.microbench import network_layers, random_layers
 from hwaware.measure.ops import build_op
 from hwaware.measure.store import SampleStore
@@ -88,8 +87,10 @@ def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Seq
                      device: str = "cpu", dtype: torch.dtype = torch.float32, min_time_s: float = 1.0) -> int:
     """Measure whole timm networks (random weights, eval mode, default input size) three-phase."""
     import timm
+    from timm.utils.model import reparameterize_model
 
     from hwaware.datasets.splits import timm_family
+    from hwaware.graph.sources import _timm_input_size
 
     dev = torch.device(device)
     store = SampleStore(out, NETWORK_COLUMNS)
@@ -97,11 +98,8 @@ def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Seq
     env = environment(dev, dtype)
     progress = Progress(len(todo), f"networks -> {out}")
     for model_name, batch in todo:
-        shape = capture(model_name, batch_size=batch).input_shape  # same input size the estimators see
-        model = timm.create_model(model_name, pretrained=False).eval().to(dev, dtype)
-        from timm.utils.model import reparameterize_model
-
-        model = reparameterize_model(model)
+        model = reparameterize_model(timm.create_model(model_name, pretrained=False).eval().to(dev, dtype))
+        shape = (batch, *_timm_input_size(model))  # the timm default the graph capture uses too
         x = torch.randn(shape, dtype=dtype)
         times = time_phases(model, [x], dev, warmup=3, min_repeats=10, max_repeats=100, min_time_s=min_time_s)
         store.append({"sample_id": f"{model_name}-b{batch}", "model": model_name, "family": timm_family(model_name),
