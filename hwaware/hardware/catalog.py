@@ -18,9 +18,9 @@ from typing import Literal, Union
 
 from hwaware.errors import InvalidArgumentError, UnknownGPUError
 
-Precision = Literal["fp32", "fp16", "bf16"]
+Precision = Literal["fp32", "fp16", "bf16", "int8"]
 Runtime = Literal["pytorch", "tensorrt"]
-PRECISIONS: dict[str, int] = {"fp32": 4, "fp16": 2, "bf16": 2}  # element size in bytes
+PRECISIONS: dict[str, int] = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}  # element size in bytes
 RUNTIMES: tuple[str, ...] = ("pytorch", "tensorrt")
 
 # hwaware's short names and the spellings of the shipped datasets (torch2trt, HELP, timm, DeepBench)
@@ -49,7 +49,14 @@ def _key(name: str) -> str:
 
 @dataclass(frozen=True)
 class GPUSpec:
-    """One catalog row. Units: clocks MHz, bandwidth GB/s, memory GB, L2 MB, throughput TFLOPS, power W."""
+    """One catalog row. Units: clocks MHz, bandwidth GB/s, memory GB, L2 MB, throughput TFLOPS (int8: TOPS), power W.
+
+    Tensor-core throughput is dense (no 2:4 sparsity) at the boost clock; ``None`` where the part has no
+    tensor cores, no such mode, or no sourced figure (``source`` and ``flags`` say which):
+    ``fp16_tensor_tflops_dense`` FP16 inputs with FP16 accumulate, ``fp16_tensor_fp32acc_tflops_dense``
+    FP16 inputs with FP32 accumulate (half the former on GeForce parts), ``bf16_tensor_tflops_dense``
+    (Ampere and later, FP32 accumulate), ``int8_tensor_tops_dense`` (tera int8 ops per second).
+    """
 
     name: str
     aliases: tuple[str, ...]
@@ -70,6 +77,9 @@ class GPUSpec:
     fp32_tflops: float
     fp16_tflops_nontensor: float | None
     fp16_tensor_tflops_dense: float | None
+    fp16_tensor_fp32acc_tflops_dense: float | None
+    bf16_tensor_tflops_dense: float | None
+    int8_tensor_tops_dense: float | None
     tdp_w: float | None
     release_date: str
     bus_interface: str
@@ -83,14 +93,55 @@ class GPUSpec:
         return self.aliases[0] if self.aliases else self.name
 
     def peak_tflops(self, precision: Precision, *, tensor_cores: bool = False) -> float:
-        """Peak throughput for ``precision``. fp16/bf16 use the dense tensor-core figure when
-        ``tensor_cores`` and the catalog has one, else the non-tensor figure, else fp32's
-        (an assumption for the few rows without an fp16 figure)."""
+        """The hardware's peak for ``precision`` (TFLOPS; int8: TOPS), as the vendor quotes it.
+
+        With ``tensor_cores`` and a catalog figure: fp16 the FP16-accumulate tensor rate, bf16 and int8
+        their tensor rates. Otherwise fp16/bf16 the native non-tensor fp16 rate; a precision the catalog
+        has no figure for falls back to fp32's. This is the datasheet number, which on Pascal GeForce
+        (fp16 at 1/64 rate) no framework reaches or wants: for a latency use :meth:`framework_tflops`.
+        """
         if precision == "fp32":
             return self.fp32_tflops
-        if tensor_cores and self.fp16_tensor_tflops_dense:
-            return self.fp16_tensor_tflops_dense
+        if tensor_cores:
+            tensor = {"fp16": self.fp16_tensor_tflops_dense, "bf16": self.bf16_tensor_tflops_dense,
+                      "int8": self.int8_tensor_tops_dense}[precision]
+            if tensor:
+                return tensor
+        if precision == "int8":
+            return self.fp32_tflops
         return self.fp16_tflops_nontensor or self.fp32_tflops
+
+    def framework_tflops(self, precision: Precision, *, tensor_cores: bool = False) -> float:
+        """The arithmetic rate a framework (PyTorch/cuDNN/cuBLAS, TensorRT) achieves for ``precision``:
+        what a latency model should divide FLOPs by. ``tensor_cores``: the layer is one the libraries
+        run on tensor cores (conv, dense, matmul).
+
+        The rule, per precision, never below the fp32 rate (a library that has a slower path for a
+        precision computes in fp32 instead, as cuDNN does for fp16 on Pascal GeForce at 1/64 rate):
+
+        - fp32: the fp32 rate (TF32 tensor math is not modelled).
+        - fp16 on tensor cores: the tensor rate with FP32 accumulate, which AMP and cuDNN use. Where the
+          catalog has no FP32-accumulate figure (TITAN RTX, Jetson Orin) half the FP16-accumulate rate,
+          the lowest NVIDIA ships (GeForce): a lower bound, not a datasheet value.
+        - bf16 on tensor cores: the bf16 tensor rate (FP32 accumulate), else as fp16.
+        - int8 on tensor cores: the int8 tensor rate.
+        - otherwise: fp16 the larger of the native fp16 and the fp32 rate; bf16 and int8 the fp32 rate
+          (elementwise bf16 is computed in fp32; int8 without a tensor figure, e.g. dp4a on Pascal, is
+          not modelled above fp32: a lower bound).
+        """
+        rate = self.fp32_tflops
+        if precision == "fp32":
+            return rate
+        if tensor_cores:
+            fp32acc = self.fp16_tensor_fp32acc_tflops_dense or (
+                self.fp16_tensor_tflops_dense / 2 if self.fp16_tensor_tflops_dense else None)
+            tensor = {"fp16": fp32acc, "bf16": self.bf16_tensor_tflops_dense or fp32acc,
+                      "int8": self.int8_tensor_tops_dense}[precision]
+            if tensor:
+                return max(tensor, rate)
+        if precision == "fp16" and self.fp16_tflops_nontensor:
+            return max(self.fp16_tflops_nontensor, rate)
+        return rate
 
     @property
     def host_link_gbs(self) -> float | None:
@@ -134,6 +185,9 @@ def _parse(row: dict[str, str]) -> GPUSpec:
         fp32_tflops=float(row["fp32_tflops"]),
         fp16_tflops_nontensor=_num(row["fp16_tflops_nontensor"]),
         fp16_tensor_tflops_dense=_num(row["fp16_tensor_tflops_dense"]),
+        fp16_tensor_fp32acc_tflops_dense=_num(row["fp16_tensor_fp32acc_tflops_dense"]),
+        bf16_tensor_tflops_dense=_num(row["bf16_tensor_tflops_dense"]),
+        int8_tensor_tops_dense=_num(row["int8_tensor_tops_dense"]),
         tdp_w=_num(row["tdp_w"]),
         release_date=row["release_date"],
         bus_interface=row["bus_interface"],
@@ -148,8 +202,6 @@ def _catalog() -> tuple[dict[str, GPUSpec], dict[str, str], dict[str, tuple[str,
     """(name -> spec, key -> name, key -> ambiguous candidates), read once per process."""
     text = resources.files("hwaware.hardware").joinpath("data/gpu_specs.csv").read_text()
     specs = {s.name: s for s in map(_parse, csv.DictReader(io.StringIO(text)))}
-    for alias, name in EXTRA_ALIASES.items():  # listed with the GPU, after the catalog's own
-        specs[name] = replace(specs[name], aliases=specs[name].aliases + (alias,))
     index: dict[str, str] = {}
     secondary: dict[str, set[str]] = {}
     for spec in specs.values():
@@ -169,6 +221,13 @@ def _catalog() -> tuple[dict[str, GPUSpec], dict[str, str], dict[str, tuple[str,
             index[key] = next(iter(names))
         else:
             ambiguous[key] = tuple(sorted(specs[n].short_name for n in names))
+    for name, spec in specs.items():  # each alias listed once, with the GPU it resolves to
+        extra = tuple(alias for alias, target in EXTRA_ALIASES.items() if target == name)
+        listed: dict[str, str] = {}
+        for alias in spec.aliases + extra:
+            if "(" in alias or index.get(_key(alias)) == name:  # the catalog's "Orin" of the 32 GB is the 64 GB's
+                listed.setdefault(_key(alias), alias)
+        specs[name] = replace(spec, aliases=tuple(listed.values()))
     return specs, index, ambiguous
 
 
@@ -267,6 +326,10 @@ class Platform:
                                            "use precision='fp32', runtime='pytorch'")
         elif precision == "bf16" and spec.compute_capability < 8.0:
             raise InvalidArgumentError(f"{spec.name} (compute capability {spec.compute_capability}) has no bf16; use precision='fp16'")
+        elif precision == "int8" and spec.compute_capability < 6.1:
+            raise InvalidArgumentError(
+                f"{spec.name} (compute capability {spec.compute_capability}) has neither int8 tensor cores nor dp4a "
+                "(compute capability 6.1 or later); use precision='fp16' or 'fp32'")
         check_batch_size(batch_size)
         return cls(device=spec, precision=precision, runtime=runtime, batch_size=batch_size)  # type: ignore[arg-type]
 

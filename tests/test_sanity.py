@@ -1,0 +1,122 @@
+"""Physical sanity relations that every estimator's answer must satisfy, on every catalog GPU.
+
+They hold for any real framework on any real GPU, whatever an estimator has learned, so they are
+checked through the public API (:func:`hwaware.estimate`) for every registered estimator that
+``supports()`` the platform; an estimator registered later is checked without editing this file.
+The network is resnet18 at 224x224, captured once per batch size and precision.
+
+1. **Finite and positive**: ``total_ms`` is finite and > 0, every phase is >= 0, and
+   ``total_ms = pre_ms + exe_ms + post_ms``.
+2. **fp16 is never more than 2x slower than fp32** on the same GPU (batch 1 and batch 64). fp16
+   moves half the bytes and no framework computes it slower than fp32: where the native half rate is
+   low (Pascal GeForce/Tesla P4 at 1/64) cuDNN computes fp16 convolutions in fp32. (Issue 12: the
+   roofline predicted resnet50 fp16 on a 1080 Ti at 48 ms against 3 ms in fp32.)
+3. **More batch is never cheaper per batch**: latency(b=8) >= latency(b=1) and
+   latency(b=64) >= latency(b=8); the work only grows.
+4. **Batching never makes an image slower**: per-image time at batch 64 is at most
+   ``PER_IMAGE_SLACK`` x the per-image time at batch 1 (batching amortises launches and weights).
+5. **A dominating GPU is never slower at large batch**: if GPU A has the same architecture as GPU B,
+   at least B's fp32 rate and DRAM bandwidth, and a host link at least as fast (or no
+   copy at all: an integrated SoC), A's batch-64 fp32 latency is at most ``DOMINANCE_SLACK`` x B's.
+
+The slack factors leave room for a learned estimator's noise (a few percent), not for a wrong
+direction.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import pytest
+
+import hwaware
+from hwaware.estimators import get_estimator, list_estimators
+from hwaware.graph.layer import Graph
+from hwaware.hardware import GPUSpec, Platform, gpus
+
+MODEL = "resnet18"
+PER_IMAGE_SLACK = 1.1
+DOMINANCE_SLACK = 1.05
+GPUS = gpus()
+ESTIMATORS = list_estimators()
+
+
+@functools.cache
+def _graph(batch_size: int, precision: str) -> Graph:
+    return hwaware.capture(MODEL, batch_size=batch_size, precision=precision)
+
+
+@functools.cache
+def _ms(estimator: str, gpu: str, batch_size: int = 1, precision: str = "fp32") -> float:
+    est = hwaware.estimate(_graph(batch_size, precision), gpu=gpu, batch_size=batch_size, precision=precision,
+                           estimator=estimator)
+    return est.total_ms
+
+
+def _require(estimator: str, gpu: GPUSpec, precision: str = "fp32") -> None:
+    platform = Platform.resolve(gpu, precision=precision)
+    if not get_estimator(estimator).supports(platform):
+        pytest.skip(f"{estimator} does not support {gpu.name} ({precision})")
+
+
+cases = pytest.mark.parametrize("estimator,gpu", [(e, g) for e in ESTIMATORS for g in GPUS],
+                                ids=[f"{e}-{g.short_name}" for e in ESTIMATORS for g in GPUS])
+
+
+@cases
+def test_totals_finite_positive_and_consistent(estimator: str, gpu: GPUSpec) -> None:
+    _require(estimator, gpu)
+    for batch_size in (1, 64):
+        est = hwaware.estimate(_graph(batch_size, "fp32"), gpu=gpu.name, batch_size=batch_size, estimator=estimator)
+        assert math.isfinite(est.total_ms) and est.total_ms > 0
+        assert min(est.pre_ms, est.exe_ms, est.post_ms) >= 0
+        assert est.total_ms == pytest.approx(est.pre_ms + est.exe_ms + est.post_ms)
+
+
+@cases
+@pytest.mark.parametrize("batch_size", [1, 64])
+def test_fp16_never_more_than_twice_fp32(estimator: str, gpu: GPUSpec, batch_size: int) -> None:
+    _require(estimator, gpu, "fp16")
+    _require(estimator, gpu, "fp32")
+    fp16, fp32 = _ms(estimator, gpu.name, batch_size, "fp16"), _ms(estimator, gpu.name, batch_size, "fp32")
+    assert fp16 <= 2 * fp32, f"{gpu.name} batch {batch_size}: fp16 {fp16:.2f} ms vs fp32 {fp32:.2f} ms"
+
+
+@cases
+def test_more_batch_never_cheaper_per_batch(estimator: str, gpu: GPUSpec) -> None:
+    _require(estimator, gpu)
+    b1, b8, b64 = (_ms(estimator, gpu.name, b) for b in (1, 8, 64))
+    assert b1 <= b8 <= b64, f"{gpu.name}: batch 1/8/64 = {b1:.3f}/{b8:.3f}/{b64:.3f} ms"
+
+
+@cases
+def test_batching_never_makes_an_image_slower(estimator: str, gpu: GPUSpec) -> None:
+    _require(estimator, gpu)
+    per_image_1, per_image_64 = _ms(estimator, gpu.name, 1), _ms(estimator, gpu.name, 64) / 64
+    assert per_image_64 <= PER_IMAGE_SLACK * per_image_1, (
+        f"{gpu.name}: {per_image_64:.3f} ms/image at batch 64 vs {per_image_1:.3f} at batch 1")
+
+
+def _dominates(a: GPUSpec, b: GPUSpec) -> bool:
+    """Same architecture, and ``a`` at least as fast as ``b`` in every rate the latency depends on."""
+    link_ok = a.host_link_gbs is None or (b.host_link_gbs is not None and a.host_link_gbs >= b.host_link_gbs)
+    return (a.name != b.name and a.architecture == b.architecture and link_ok
+            and a.framework_tflops("fp32") >= b.framework_tflops("fp32")
+            and a.memory_bandwidth_gbs >= b.memory_bandwidth_gbs)
+
+
+PAIRS = [(a, b) for a in GPUS for b in GPUS if _dominates(a, b)]
+
+
+def test_dominance_pairs_exist_in_every_generation_with_several_gpus() -> None:
+    """Guards the next test against a vacuous pass."""
+    assert {a.architecture for a, _ in PAIRS} >= {"Pascal", "Volta", "Turing", "Ampere", "Blackwell 2.0"}
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+@pytest.mark.parametrize("bigger,smaller", PAIRS, ids=[f"{a.short_name}>={b.short_name}" for a, b in PAIRS])
+def test_dominating_gpu_never_slower_at_batch_64(estimator: str, bigger: GPUSpec, smaller: GPUSpec) -> None:
+    _require(estimator, bigger)
+    _require(estimator, smaller)
+    fast, slow = _ms(estimator, bigger.name, 64), _ms(estimator, smaller.name, 64)
+    assert fast <= DOMINANCE_SLACK * slow, f"{bigger.name} {fast:.2f} ms > {smaller.name} {slow:.2f} ms at batch 64"
