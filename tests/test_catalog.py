@@ -147,6 +147,7 @@ def test_framework_rate_rule():
         for precision in ("fp16", "bf16", "int8"):
             for tensor in (False, True):
                 assert gpu.framework_tflops(precision, tensor_cores=tensor) >= gpu.fp32_tflops
+            assert gpu.framework_tflops("int8", tensor_cores=tensor) >= gpu.framework_tflops("fp16", tensor_cores=tensor)
 
 
 def test_build_script_regenerates_the_shipped_csv(tmp_path, monkeypatch):

@@ -124,10 +124,10 @@ class GPUSpec:
           catalog has no FP32-accumulate figure (TITAN RTX, Jetson Orin) half the FP16-accumulate rate,
           the lowest NVIDIA ships (GeForce): a lower bound, not a datasheet value.
         - bf16 on tensor cores: the bf16 tensor rate (FP32 accumulate), else as fp16.
-        - int8 on tensor cores: the int8 tensor rate.
-        - otherwise: fp16 the larger of the native fp16 and the fp32 rate; bf16 and int8 the fp32 rate
-          (elementwise bf16 is computed in fp32; int8 without a tensor figure, e.g. dp4a on Pascal, is
-          not modelled above fp32: a lower bound).
+        - int8 on tensor cores: the int8 tensor rate; without an int8 figure (Volta, dp4a on Pascal) the
+          fp16 rule's rate, a lower bound: a runtime with no faster int8 path keeps the layer in fp16.
+        - otherwise: fp16 the larger of the native fp16 and the fp32 rate; bf16 the fp32 rate
+          (elementwise bf16 is computed in fp32); int8 as fp16.
         """
         rate = self.fp32_tflops
         if precision == "fp32":
@@ -139,6 +139,8 @@ class GPUSpec:
                       "int8": self.int8_tensor_tops_dense}[precision]
             if tensor:
                 return max(tensor, rate)
+        if precision == "int8":
+            return self.framework_tflops("fp16", tensor_cores=tensor_cores)
         if precision == "fp16" and self.fp16_tflops_nontensor:
             return max(self.fp16_tflops_nontensor, rate)
         return rate
