@@ -1,0 +1,112 @@
+"""Captured graphs of the networks in the shipped tables, stored compactly (``data/gpu/graphs/``).
+
+A network's latency under a per-layer model is a sum over its layers, so a network is stored as the
+multiset of its distinct layers (by :meth:`Layer.signature`) plus its first and last kernel (the pre and
+post phases). Distinct layers are stored once per space at batch 1, fp32; other batches and precisions are
+exact re-shapes (:mod:`hwaware.graph.transform`). ``scripts/capture_tables.py`` writes the store.
+"""
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from hwaware.datasets.paths import DataNotFoundError
+from hwaware.graph.layer import Graph, Layer
+
+GRAPH_DIR = Path(__file__).resolve().parents[2] / "data" / "gpu" / "graphs"
+
+
+@dataclass
+class StoredNet:
+    counts: dict[int, int]  # distinct-layer id -> occurrences (kernel-launching layers only)
+    first: int
+    last: int
+    input_shape: tuple[int, ...]
+    params: int
+    macs: int  # per image
+    arch: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class GraphStore:
+    space: str
+    layers: list[Layer] = field(default_factory=list)
+    nets: dict[str, StoredNet] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    _ids: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def _id(self, layer: Layer) -> int:
+        norm = replace(layer, index=0, module="", inputs=())
+        sig = norm.signature()
+        if sig not in self._ids:
+            self._ids[sig] = len(self.layers)
+            self.layers.append(norm)
+        return self._ids[sig]
+
+    def add(self, arch_id: str, graph: Graph, arch: dict[str, Any]) -> None:
+        kernels = graph.kernels()
+        if graph.batch_size != 1 or graph.precision != "fp32" or not kernels:
+            raise ValueError(f"{arch_id}: store batch-1 fp32 graphs with at least one kernel")
+        ids = [self._id(l) for l in kernels]
+        self.nets[arch_id] = StoredNet(dict(Counter(ids)), ids[0], ids[-1], tuple(graph.input_shape[1:]),
+                                       graph.total_params, graph.macs, arch)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        doc = {"space": self.space, "layers": [l.as_dict() for l in self.layers], "failed": self.failed,
+               "nets": {k: {"counts": sorted(n.counts.items()), "first": n.first, "last": n.last,
+                            "input": list(n.input_shape), "params": n.params, "macs": n.macs, "arch": n.arch}
+                        for k, n in self.nets.items()}}
+        with gzip.open(path, "wt") as f:
+            json.dump(doc, f, separators=(",", ":"))
+
+    @classmethod
+    def load(cls, path: Path) -> GraphStore:
+        if not path.is_file():
+            raise DataNotFoundError(f"no captured graphs at {path}; run scripts/capture_tables.py")
+        with gzip.open(path, "rt") as f:
+            doc = json.load(f)
+        store = cls(doc["space"], failed=doc.get("failed", {}))
+        for d in doc["layers"]:
+            store._id(Layer.from_dict(d))
+        for k, n in doc["nets"].items():
+            store.nets[k] = StoredNet({int(i): int(c) for i, c in n["counts"]}, n["first"], n["last"],
+                                      tuple(n["input"]), n["params"], n["macs"], n.get("arch", {}))
+        return store
+
+    @classmethod
+    def merge(cls, space: str, paths: list[Path]) -> GraphStore:
+        """One store from several (chunks of one capture run): layer ids are renumbered."""
+        out = cls(space)
+        for path in paths:
+            part = cls.load(path)
+            remap = [out._id(l) for l in part.layers]
+            for k, n in part.nets.items():
+                out.nets[k] = replace(n, counts={remap[i]: c for i, c in n.counts.items()}, first=remap[n.first],
+                                      last=remap[n.last])
+            out.failed.update(part.failed)
+        return out
+
+
+@functools.cache
+def load_store(space: str) -> GraphStore:
+    """The committed store of ``space`` (``nb201``, ``fbnet``, ``ofa_mbv3``, ``torchvision``, ``timm``)."""
+    return GraphStore.load(GRAPH_DIR / f"{space}.json.gz")
+
+
+def timm_table_models() -> list[tuple[str, int]]:
+    """(model, image size) of the CNNs measured in the eager NCHW GPU timm tables that hwaware trains on."""
+    from hwaware.datasets.timm_results import load_timm_benchmark, timm_benchmark_files
+
+    pairs = {(r.model.split(".")[0], r.img_size) for f in timm_benchmark_files() if _trained_timm_file(f.name)
+             for r in load_timm_benchmark(f)}
+    return sorted(pairs)
+
+
+def _trained_timm_file(name: str) -> bool:
+    return "-cu" in name and "-nchw-" in name and "dynamo" not in name and "-amp-" in name

@@ -1,0 +1,76 @@
+"""Feature rows of the learned GPU estimator: one per (layer, platform), one function for training and prediction.
+
+A row joins the layer's own features (:func:`hwaware.estimators.features.layer_features`, at the platform's
+batch and precision), its roofline terms on that GPU (compute time at the precision's peak, memory time at
+DRAM bandwidth), the GPU's catalog features, the precision and the runtime. Counts and sizes enter as
+``log1p`` so that one scale serves a 32x32 NB201 cell and a batch-1024 ConvNeXt.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from hwaware.estimators.features import KINDS, LAYER_FEATURES, kind_one_hot, layer_features
+from hwaware.graph.layer import Layer, LayerKind
+from hwaware.hardware.catalog import GPUSpec
+
+PRECISION_CODES: tuple[str, ...] = ("fp32", "fp16", "bf16", "int8", "amp")
+RUNTIME_CODES: tuple[str, ...] = ("pytorch", "tensorrt", "kernel")  # kernel: DeepBench, no framework around it
+_TENSOR_KINDS = {LayerKind.CONV, LayerKind.DENSE, LayerKind.MATMUL, LayerKind.ATTENTION}
+GPU_FEATURES: tuple[str, ...] = ("log_sms", "log_fp32_tflops", "log_peak_tensor", "log_peak_plain", "log_bandwidth",
+                                 "log_l2_mb", "integrated", "compute_capability", "log_clock_ghz", "tensor_cores")
+
+
+def _one_hot(value: str, codes: tuple[str, ...]) -> np.ndarray:
+    v = np.zeros(len(codes))
+    v[codes.index(value)] = 1.0
+    return v
+
+
+def peak_tflops(gpu: GPUSpec, precision: str, tensor: bool) -> float:
+    """The arithmetic rate a framework reaches (:meth:`GPUSpec.framework_tflops`); ``amp`` runs conv, dense
+    and matmul layers in fp16 on tensor cores and every other layer at fp32 rates."""
+    if precision == "amp":
+        return gpu.framework_tflops("fp16" if tensor else "fp32", tensor_cores=tensor)
+    return gpu.framework_tflops(precision, tensor_cores=tensor)  # type: ignore[arg-type]
+
+
+def gpu_vector(gpu: GPUSpec, precision: str) -> np.ndarray:
+    clock = gpu.boost_clock_mhz or gpu.base_clock_mhz or 1000.0
+    return np.array([
+        math.log(gpu.sm_count), math.log(gpu.fp32_tflops), math.log(peak_tflops(gpu, precision, True)),
+        math.log(peak_tflops(gpu, precision, False)), math.log(gpu.memory_bandwidth_gbs),
+        math.log(gpu.l2_cache_mb or 0.25), float(gpu.is_integrated_soc), gpu.compute_capability,
+        math.log(clock / 1e3), float(gpu.tensor_cores > 0)])
+
+
+def roofline_ms(layer: Layer, gpu: GPUSpec, precision: str) -> tuple[float, float]:
+    """(compute ms, memory ms) of ``layer`` at the precision's peak and the GPU's DRAM bandwidth."""
+    peak = peak_tflops(gpu, precision, layer.kind in _TENSOR_KINDS)
+    compute = layer.flops / (peak * 1e9)
+    memory = (layer.bytes_read + layer.bytes_written) / (gpu.memory_bandwidth_gbs * 1e6)
+    return compute, memory
+
+
+def row_features(layer: Layer, gpu: GPUSpec, precision: str, runtime: str, gvec: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, float]:
+    """(feature vector, log of the roofline time in ms) of one kernel-launching layer on one platform."""
+    compute, memory = roofline_ms(layer, gpu, precision)
+    base = max(compute, memory, 1e-7)
+    gvec = gpu_vector(gpu, precision) if gvec is None else gvec
+    x = np.concatenate([
+        np.log1p(np.maximum(layer_features(layer), 0.0)), kind_one_hot(layer.kind),
+        [math.log1p(len(layer.attrs.get("fused", ())) or 1), math.log(compute + 1e-7), math.log(memory + 1e-7)],
+        gvec, _one_hot(precision, PRECISION_CODES), _one_hot(runtime, RUNTIME_CODES)])
+    return x, math.log(base)
+
+
+def n_features() -> int:
+    return len(LAYER_FEATURES) + len(KINDS) + 3 + len(GPU_FEATURES) + len(PRECISION_CODES) + len(RUNTIME_CODES)
+
+
+def call_features(gpu: GPUSpec, precision: str, runtime: str, batch: int) -> np.ndarray:
+    """Features of the per-call cost (synchronisation, input/output handling) of one forward pass."""
+    return np.concatenate([gpu_vector(gpu, precision), _one_hot(precision, PRECISION_CODES),
+                           _one_hot(runtime, RUNTIME_CODES), [math.log(batch)]])

@@ -1,0 +1,347 @@
+"""``resperfnet-gpu``: one learned per-layer latency model for every catalog GPU, trained on whole networks.
+
+Per kernel-launching layer ``l`` on platform ``P`` (GPU, runtime, precision, batch):
+
+* kernel time ``k = roofline(l, P) * exp(f(x))``: the roofline time (FLOPs at the precision's peak vs bytes
+  at DRAM bandwidth) times a learned inefficiency, so a GPU without measurements still gets the right order
+  of magnitude from its specs;
+* framework time ``o = exp(g(x))``: what the runtime spends around the kernel (dispatch, launch; 0 for
+  DeepBench's bare kernels);
+* layer time ``t = (k^p + o^p)^(1/p)`` with a learned ``p >= 1``: while the host queues the next kernel
+  the GPU runs the current one, so a layer costs about the larger of the two (``p`` -> inf), not their sum
+  (``p = 1``). ``p`` is learned because the pipeline is not perfect.
+
+The network: ``T = T_pre + sum_l t_l + T_post``, with ``T_pre`` a learned per-call cost (synchronisation,
+Python around the forward) and ``T_post = 0``: every training table times inputs that already sit on the
+device, so host<->device copies are not included (the estimate says so).
+
+``x`` is :func:`hwaware.estimators.gpu_features.row_features`: the layer's features at the platform's batch
+and precision, its roofline terms, the GPU's catalog features, precision and runtime. ``f`` and ``g`` are
+ResPerfNet-style residual regressors with dense blocks instead of the paper's 1-D convolutions (a choice
+measured for cost: the paper's 128-channel 1-D CNN needs ~2 M MACs per row, and whole-network supervision
+evaluates hundreds of thousands of rows per step on 2 CPU cores; a residual MLP needs ~20 k).
+
+Training (``scripts/train_gpu.py``): whole-network latencies supervise the sum ``T`` (HELP NB201 / FBNet /
+OFA, torch2trt Jetson, timm), DeepBench supervises single kernels ``k``; the loss is the mean
+``|log(T_pred / T_true)|`` with every measured column (table, GPU, runtime, precision, batch) weighted
+equally. TensorRT is the graph rewrite of :mod:`hwaware.runtime.tensorrt` plus ``runtime="tensorrt"`` in
+``x``. Intervals come from held-out log residuals (split conformal, see ``meta.json``).
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from hwaware.errors import UnsupportedPlatformError
+from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, register_estimator
+from hwaware.estimators.gpu_features import call_features, gpu_vector, n_features, row_features
+from hwaware.graph.layer import Graph, Layer
+from hwaware.graph.transform import ELEMENT_BYTES, reshape_layer
+from hwaware.hardware.catalog import GPUSpec, Platform
+
+WEIGHTS = "resperfnet_gpu"
+
+
+class _Block(nn.Module):
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.l1, self.l2 = nn.Linear(width, width), nn.Linear(width, width)
+        nn.init.zeros_(self.l2.weight)  # starts as the identity, as ResPerfNet's residual blocks
+        nn.init.zeros_(self.l2.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x + self.l2(torch.relu(self.l1(x))))
+
+
+def _regressor(n_in: int, width: int, blocks: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(n_in, width), nn.ReLU(), *(_Block(width) for _ in range(blocks)), nn.Linear(width, 1))
+
+
+class LayerTimeNet(nn.Module):
+    """Kernel, framework and per-call heads over standardised feature rows; times in ms."""
+
+    def __init__(self, n_row: int, n_call: int, width: int = 64, blocks: int = 2, combine: str = "smoothmax") -> None:
+        super().__init__()
+        self.kernel = _regressor(n_row, width, blocks)
+        self.framework = _regressor(n_row, width, blocks)
+        self.call = _regressor(n_call, 32, 1)
+        self.raw_p = nn.Parameter(torch.tensor(0.5))
+        self.smooth = combine == "smoothmax"
+        for name, n in (("row", n_row), ("call", n_call)):
+            self.register_buffer(f"{name}_mean", torch.zeros(n))
+            self.register_buffer(f"{name}_std", torch.ones(n))
+
+    @property
+    def p(self) -> torch.Tensor:
+        return 1.0 + nn.functional.softplus(self.raw_p) if self.smooth else torch.tensor(1.0)
+
+    def layer_times(self, x: torch.Tensor, log_base: torch.Tensor, bare: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(t, k, o) per row; ``bare`` rows (bare kernels) have no framework time."""
+        z = (x - self.row_mean) / self.row_std
+        log_k = log_base + self.kernel(z).squeeze(-1)
+        log_o = self.framework(z).squeeze(-1) - 3.0  # starts near 50 us
+        log_o = torch.where(bare, torch.full_like(log_o, -30.0), log_o)
+        p = self.p
+        # (k^p + o^p)^(1/p) in log space, stable for the five decades layer times span
+        log_t = torch.logsumexp(torch.stack([p * log_k, p * log_o]), dim=0) / p
+        return torch.exp(log_t), torch.exp(log_k), torch.exp(log_o)
+
+    def call_time(self, c: torch.Tensor) -> torch.Tensor:
+        return torch.exp(self.call((c - self.call_mean) / self.call_std).squeeze(-1) - 3.0)
+
+
+@dataclass
+class Design:
+    """Rows (distinct layer x platform), samples (networks) as sparse row counts, targets."""
+
+    x: np.ndarray  # rows x features
+    log_base: np.ndarray  # rows
+    bare: np.ndarray  # rows, bool
+    indptr: np.ndarray  # CSR over samples
+    indices: np.ndarray
+    counts: np.ndarray
+    call: np.ndarray  # samples x call features
+    has_call: np.ndarray  # samples, bool (bare kernels have none)
+    y: np.ndarray  # samples, ms
+    weight: np.ndarray  # samples
+
+    def subset(self, idx: np.ndarray) -> Design:
+        starts, ends = self.indptr[idx], self.indptr[idx + 1]
+        take = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)]) if len(idx) else np.zeros(0, int)
+        indptr = np.concatenate([[0], np.cumsum(ends - starts)])
+        return Design(self.x, self.log_base, self.bare, indptr, self.indices[take], self.counts[take], self.call[idx],
+                      self.has_call[idx], self.y[idx], self.weight[idx])
+
+
+def predict_design(net: LayerTimeNet, d: Design) -> np.ndarray:
+    """Predicted ms of every sample of ``d`` (no gradient)."""
+    with torch.no_grad():
+        return _forward(net, d)[0].numpy().astype(np.float64)
+
+
+def _forward(net: LayerTimeNet, d: Design) -> tuple[torch.Tensor, torch.Tensor]:
+    used, inverse = np.unique(d.indices, return_inverse=True)
+    t, _, _ = net.layer_times(torch.from_numpy(d.x[used]).float(), torch.from_numpy(d.log_base[used]).float(),
+                              torch.from_numpy(d.bare[used]))
+    sample = np.repeat(np.arange(len(d.y)), np.diff(d.indptr))
+    contrib = t[torch.from_numpy(inverse)] * torch.from_numpy(d.counts).float()
+    total = torch.zeros(len(d.y)).index_add_(0, torch.from_numpy(sample), contrib)
+    call = net.call_time(torch.from_numpy(d.call).float()) * torch.from_numpy(d.has_call).float()
+    return total + call, call
+
+
+def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str = "smoothmax", steps: int = 1500,
+              lr: float = 3e-3, batch: int = 1024, seed: int = 0, log: Any = None) -> tuple[LayerTimeNet, dict]:
+    """Fit a :class:`LayerTimeNet` to ``train`` (weighted mean |log ratio| of whole-network sums)."""
+    import time
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    net = LayerTimeNet(train.x.shape[1], train.call.shape[1], width, blocks, combine)
+    used = np.unique(train.indices)
+    for name, arr in (("row", train.x[used]), ("call", train.call[train.has_call] if train.has_call.any() else train.call)):
+        std = arr.std(axis=0)
+        getattr(net, f"{name}_mean").copy_(torch.from_numpy(arr.mean(axis=0)).float())
+        getattr(net, f"{name}_std").copy_(torch.from_numpy(np.where(std > 1e-9, std, 1.0)).float())
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    p = train.weight / train.weight.sum()
+    t0 = time.time()
+    for step in range(steps):
+        idx = np.sort(rng.choice(len(train.y), size=min(batch, len(train.y)), replace=False, p=p))
+        sub = train.subset(idx)
+        pred, _ = _forward(net, sub)
+        loss = torch.abs(torch.log(pred) - torch.log(torch.from_numpy(sub.y).float())).mean()
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        if log and (step % 100 == 0 or step == steps - 1):
+            log(f"step {step + 1}/{steps} loss {loss.item():.4f} p {float(net.p):.2f} ({time.time() - t0:.0f}s)")
+    return net, {"steps": steps, "lr": lr, "batch": batch, "width": width, "blocks": blocks, "combine": combine,
+                 "seed": seed, "seconds": round(time.time() - t0, 1), "p": float(net.p)}
+
+
+class DesignBuilder:
+    """Turns (network layers, platform, ms) into a :class:`Design`, deduplicating rows."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple, int] = {}
+        self.x: list[np.ndarray] = []
+        self.log_base: list[float] = []
+        self.bare: list[bool] = []
+        self.samples: list[tuple[list[int], list[int], np.ndarray, bool, float, float]] = []
+        self._gvec: dict[tuple[str, str], np.ndarray] = {}
+
+    def row(self, key: Any, layer: Layer, gpu: GPUSpec, runtime: str, precision: str, batch: int,
+            from_precision: str = "fp32") -> int:
+        """The row of ``layer`` (captured at its own batch in ``from_precision``) on the platform."""
+        full = (key, gpu.name, runtime, precision, batch)
+        if full not in self.rows:
+            shapes = layer.input_shapes or layer.output_shapes
+            same = batch == shapes[0][0] and ELEMENT_BYTES[precision] == ELEMENT_BYTES[from_precision]
+            shaped = layer if same else reshape_layer(layer, batch, precision, from_precision=from_precision)
+            gv = self._gvec.setdefault((gpu.name, precision), gpu_vector(gpu, precision))
+            x, base = row_features(shaped, gpu, precision, runtime, gv)
+            self.rows[full] = len(self.x)
+            self.x.append(x)
+            self.log_base.append(base)
+            self.bare.append(runtime == "kernel")
+        return self.rows[full]
+
+    def add(self, layers: Sequence[tuple[Any, Layer, int]], gpu: GPUSpec, runtime: str, precision: str, batch: int,
+            ms: float, weight: float = 1.0) -> None:
+        """One measured network (or bare kernel): ``layers`` are (key, batch-1 fp32 layer, count)."""
+        ids = [self.row(k, l, gpu, runtime, precision, batch) for k, l, _ in layers]
+        self.samples.append((ids, [c for _, _, c in layers], call_features(gpu, precision, runtime, batch),
+                             runtime != "kernel", ms, weight))
+
+    def build(self) -> Design:
+        lens = [len(s[0]) for s in self.samples]
+        return Design(np.asarray(self.x, dtype=np.float32), np.asarray(self.log_base, dtype=np.float32),
+                      np.asarray(self.bare, dtype=bool), np.concatenate([[0], np.cumsum(lens)]).astype(np.int64),
+                      np.asarray([i for s in self.samples for i in s[0]], dtype=np.int64),
+                      np.asarray([c for s in self.samples for c in s[1]], dtype=np.float32),
+                      np.asarray([s[2] for s in self.samples], dtype=np.float32),
+                      np.asarray([s[3] for s in self.samples], dtype=bool),
+                      np.asarray([s[4] for s in self.samples], dtype=np.float64),
+                      np.asarray([s[5] for s in self.samples], dtype=np.float64))
+
+
+def graph_layers(graph: Graph) -> list[tuple[Any, Layer, int]]:
+    """(signature, layer, count) of a graph's kernels, for :meth:`DesignBuilder.add`."""
+    seen: dict[str, list] = {}
+    for l in graph.kernels():
+        sig = l.signature()
+        if sig in seen:
+            seen[sig][2] += 1
+        else:
+            seen[sig] = [sig, l, 1]
+    return [tuple(v) for v in seen.values()]  # type: ignore[misc]
+
+
+def save_net(net: LayerTimeNet, folder: Path, meta: dict[str, Any]) -> None:
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.detach().contiguous() for k, v in net.state_dict().items()}, str(folder / "weights.safetensors"))
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
+
+
+def load_net(folder: Path) -> tuple[LayerTimeNet, dict[str, Any]]:
+    from safetensors.torch import load_file
+
+    meta = json.loads((folder / "meta.json").read_text())
+    arch = meta["architecture"]
+    net = LayerTimeNet(n_features(), arch["n_call"], arch["width"], arch["blocks"], arch["combine"])
+    net.load_state_dict(load_file(str(folder / "weights.safetensors")))
+    net.eval()
+    return net, meta
+
+
+@register_estimator
+class ResPerfNetGPUEstimator(Estimator):
+    """Learned per-layer latency on any catalog GPU (eager PyTorch or TensorRT; fp32, fp16, bf16, int8, amp).
+
+    >>> import hwaware
+    >>> est = hwaware.estimate("resnet18", gpu="2080ti", estimator="resperfnet-gpu")
+    >>> est.estimator, est.total_ms > 0, est.interval_ms[0] < est.total_ms < est.interval_ms[1]
+    ('resperfnet-gpu', True, True)
+    """
+
+    name = "resperfnet-gpu"
+    version = "1"
+
+    def __init__(self, weights_dir: str | Path | None = None) -> None:
+        self.weights_dir = weights_dir
+
+    def _folder(self) -> Path:
+        if self.weights_dir is not None:
+            return Path(self.weights_dir)
+        return Path(str(resources.files("hwaware.estimators.weights").joinpath(WEIGHTS)))
+
+    def _loaded(self) -> tuple[LayerTimeNet, dict[str, Any]]:
+        if "net_" not in self.__dict__:
+            folder = self._folder()
+            if not (folder / "meta.json").is_file():
+                raise UnsupportedPlatformError(f"no trained resperfnet-gpu weights at {folder}; run scripts/train_gpu.py")
+            self.net_, self.meta_ = load_net(folder)
+        return self.net_, self.meta_
+
+    def supports(self, platform: Platform) -> bool:
+        return isinstance(platform.device, GPUSpec) and (self._folder() / "meta.json").is_file()
+
+    def regime(self, platform: Platform) -> str:
+        """``measured`` when the training data has this GPU with this runtime and precision, else ``zero-shot``."""
+        _, meta = self._loaded()
+        key = f"{platform.device.name}|{platform.runtime}|{platform.precision}"
+        return "measured" if key in meta.get("trained_platforms", []) else "zero-shot"
+
+    def predict(self, graph: Graph, platform: Platform) -> Estimate:
+        return self.predict_many([graph], platform)[0]
+
+    def predict_many(self, graphs: Sequence[Graph], platform: Platform) -> list[Estimate]:
+        """Every graph in one forward of the regressor over their distinct layers."""
+        if not isinstance(platform.device, GPUSpec):
+            raise UnsupportedPlatformError(f"resperfnet-gpu predicts catalog GPUs, not {platform.device.name}; "
+                                           "use gpu='cpu' with the resperfnet estimator")
+        net, meta = self._loaded()
+        gpu, runtime, precision = platform.device, platform.runtime, platform.precision
+        prepared = [self._runtime_graph(g, runtime) for g in graphs]
+        builder = DesignBuilder()
+        per_graph = []
+        for g in prepared:
+            kernels = g.kernels()
+            rows = [builder.row(l.signature(), l, gpu, runtime, precision, g.batch_size, g.precision) for l in kernels]
+            per_graph.append(rows)
+        x = torch.from_numpy(np.asarray(builder.x, dtype=np.float32))
+        with torch.no_grad():
+            t = net.layer_times(x, torch.from_numpy(np.asarray(builder.log_base, dtype=np.float32)),
+                                torch.zeros(len(builder.x), dtype=torch.bool))[0].numpy().astype(np.float64) \
+                if builder.x else np.zeros(0)
+            call = float(net.call_time(torch.from_numpy(
+                call_features(gpu, precision, runtime, platform.batch_size)).float()[None])[0])
+        regime = self.regime(platform)
+        lo, hi = meta["intervals"][regime]
+        out = []
+        for g, rows in zip(prepared, per_graph):
+            times = iter(t[rows])
+            layer_rows = tuple(LayerEstimate(l.index, l.module, l.kind.value, l.op, l.input_shapes, l.output_shapes,
+                                             l.macs, float(next(times)) if l.kind.launches_kernel else 0.0)
+                               for l in g.layers)
+            exe = sum(r.ms for r in layer_rows)
+            total = call + exe
+            notes = [f"{regime}: {gpu.name} ({runtime}, {precision}) "
+                     + ("is in the training data" if regime == "measured" else "has no training measurements; "
+                        "predicted from its catalog features"),
+                     f"{int(meta['intervals']['coverage'] * 100)} % interval from held-out residuals ({regime})",
+                     "inputs assumed on the device: host<->device copies are not included"]
+            if runtime == "tensorrt":
+                from hwaware.runtime.tensorrt import NOT_MODELLED
+
+                notes.append(NOT_MODELLED)
+            if precision == "amp":
+                notes.append("amp: conv/dense/matmul in fp16 on tensor cores, the rest in fp32 rates with fp16 tensors")
+            out.append(Estimate(total_ms=total, pre_ms=call, exe_ms=exe, post_ms=0.0, layers=layer_rows,
+                                unknown_ops=g.unknown_ops, estimator=self.name, estimator_version=self.version,
+                                platform=platform, model=g.name, notes=tuple(notes),
+                                interval_ms=(total * math.exp(lo), total * math.exp(hi))))
+        return out
+
+    @staticmethod
+    def _runtime_graph(graph: Graph, runtime: str) -> Graph:
+        if runtime == "tensorrt":
+            from hwaware.runtime.tensorrt import fuse
+
+            return fuse(graph)
+        return graph

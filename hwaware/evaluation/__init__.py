@@ -1,0 +1,1 @@
+"""Evaluation: grouped splits and the metrics every benchmark reports."""

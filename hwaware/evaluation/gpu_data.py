@@ -1,0 +1,137 @@
+"""The GPU training and evaluation data, assembled one way for the training script, benchmarks and tests.
+
+It joins the measured tables (:mod:`hwaware.datasets.gpu_tables`) with the captured graphs
+(:mod:`hwaware.datasets.graph_store`; torchvision models are captured live, TensorRT rows through the
+:mod:`hwaware.runtime.tensorrt` rewrite) and turns them into :class:`~hwaware.estimators.resperfnet_gpu.Design`
+matrices. Which rows train and which test is decided by :mod:`hwaware.evaluation.splits` in the callers.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from hwaware.datasets.gpu_tables import KernelLatency, NetworkLatency, load_deepbench, load_help, load_torch2trt
+from hwaware.datasets.graph_store import load_store
+from hwaware.estimators.resperfnet_gpu import Design, DesignBuilder, graph_layers
+from hwaware.graph.layer import Graph, Layer, LayerKind
+from hwaware.graph.ops import layer_cost
+from hwaware.hardware.catalog import get_gpu
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A network measurement or a bare kernel, with the group keys the splits use."""
+
+    net: NetworkLatency | None
+    kernel: KernelLatency | None
+
+    @property
+    def column(self) -> str:
+        if self.net is not None:
+            return f"{self.net.table}:{self.net.space}:{self.net.column}"
+        k = self.kernel
+        assert k is not None
+        return f"deepbench:{k.kind}:{k.gpu}|kernel|{k.precision}"
+
+    @property
+    def gpu(self) -> str:
+        return self.net.gpu if self.net is not None else self.kernel.gpu  # type: ignore[union-attr]
+
+    @property
+    def ms(self) -> float:
+        return self.net.ms if self.net is not None else self.kernel.ms  # type: ignore[union-attr]
+
+
+def help_samples(spaces: Iterable[str] = ("nb201", "fbnet", "ofa_mbv3")) -> list[Sample]:
+    """HELP measurements of the architectures whose graphs are in the committed store."""
+    out = []
+    for space in spaces:
+        nets = load_store(space).nets
+        out += [Sample(r, None) for r in load_help(space) if r.arch_id in nets]
+    return out
+
+
+def torch2trt_samples() -> list[Sample]:
+    return [Sample(r, None) for r in load_torch2trt()]
+
+
+def deepbench_samples() -> list[Sample]:
+    return [Sample(None, k) for k in load_deepbench()]
+
+
+@functools.cache
+def _live_graph(model: str, input_size: tuple[int, ...], runtime: str) -> Graph:
+    from hwaware.graph.sources import capture
+
+    graph = capture(model, input_size=input_size)
+    if runtime == "tensorrt":
+        from hwaware.runtime.tensorrt import fuse
+
+        graph = fuse(graph)
+    return graph
+
+
+def sample_layers(s: Sample) -> list[tuple[object, Layer, int]]:
+    """(row key, batch-1 fp32 layer, count) of a sample's kernels."""
+    if s.kernel is not None:
+        return [(("deepbench", s.kernel.kind, tuple(sorted(s.kernel.dims.items()))), kernel_layer(s.kernel), 1)]
+    r = s.net
+    assert r is not None
+    if r.table == "help":
+        store = load_store(r.space)
+        net = store.nets[r.arch_id]
+        return [((r.space, i), store.layers[i], c) for i, c in net.counts.items()]
+    return [((r.space, r.runtime, key), l, c)
+            for key, l, c in graph_layers(_live_graph(r.arch["model"], tuple(r.arch["input_size"]), r.runtime))]
+
+
+def kernel_layer(k: KernelLatency) -> Layer:
+    """A DeepBench conv or GEMM as a batch-``N`` layer record (costs by :func:`hwaware.graph.ops.layer_cost`)."""
+    d = k.dims
+    if k.kind == "conv":
+        n, c, h, w, out_c, r, s_ = d["N"], d["C"], d["H"], d["W"], d["K"], d["R"], d["S"]
+        p = (h + 2 * d["pad_h"] - r) // d["stride_h"] + 1
+        q = (w + 2 * d["pad_w"] - s_) // d["stride_w"] + 1
+        attrs = {"kernel": (r, s_), "stride": (d["stride_h"], d["stride_w"]), "padding": (d["pad_h"], d["pad_w"]),
+                 "dilation": (1, 1), "groups": 1, "in_channels": c, "out_channels": out_c, "transposed": False,
+                 "bias": False}
+        ins, outs, kind, params = ((n, c, h, w),), ((n, out_c, p, q),), LayerKind.CONV, out_c * c * r * s_
+        op = "convolution"
+    else:  # C(M x N) = A(M x K) B(K x N): N columns of K-vectors through an M x K weight
+        ins, outs, kind, params = ((d["N"], d["K"]),), ((d["N"], d["M"]),), LayerKind.DENSE, d["M"] * d["K"]
+        attrs, op = {"k": d["K"], "bias": False}, "mm"
+    macs, flops, rd, wr = layer_cost(kind, op, ins, outs, attrs, params, 4)
+    return Layer(0, kind, f"aten.{op}", "", ins, outs, attrs, params, macs, flops, rd, wr)
+
+
+def column_weights(samples: Sequence[Sample], flagged_weight: float = 0.5) -> np.ndarray:
+    """Every measured column carries the same total weight (so NB201's 15,625 rows do not drown torch2trt's 47);
+    a column the data README flags as suspect carries ``flagged_weight``."""
+    cols = [s.column for s in samples]
+    sizes: dict[str, int] = {}
+    for c in cols:
+        sizes[c] = sizes.get(c, 0) + 1
+    flag = np.array([flagged_weight if (s.net is not None and s.net.flag) else 1.0 for s in samples])
+    return flag / np.array([sizes[c] for c in cols])
+
+
+def build_design(samples: Sequence[Sample], weights: np.ndarray | None = None,
+                 builder: DesignBuilder | None = None) -> Design:
+    """The :class:`Design` of ``samples`` (weights default to :func:`column_weights`)."""
+    builder = builder or DesignBuilder()
+    weights = column_weights(samples) if weights is None else weights
+    for s, w in zip(samples, weights):
+        gpu = get_gpu(s.gpu)
+        if s.net is not None:
+            r = s.net
+            builder.add(sample_layers(s), gpu, r.runtime, r.precision, r.batch, r.ms, float(w))
+        else:
+            k = s.kernel
+            assert k is not None
+            layers = sample_layers(s)
+            batch = layers[0][1].input_shapes[0][0]
+            builder.add(layers, gpu, "kernel", k.precision, batch, k.ms, float(w))
+    return builder.build()

@@ -1,0 +1,22 @@
+"""The accuracy figures every benchmark reports, computed one way."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import stats
+
+
+def accuracy(pred: Sequence[float], true: Sequence[float]) -> dict[str, float]:
+    """MAPE, share within +-10 %, Kendall tau, Spearman rho and the count of ``pred`` against ``true``."""
+    p, t = np.asarray(pred, dtype=float), np.asarray(true, dtype=float)
+    if len(p) != len(t) or len(t) == 0:
+        raise ValueError(f"need equal, non-empty prediction and truth vectors, got {len(p)} and {len(t)}")
+    rel = np.abs(p - t) / t
+    out = {"n": float(len(t)), "mape": float(rel.mean()), "within10": float((rel <= 0.10).mean())}
+    if len(t) > 2 and np.ptp(t) > 0 and np.ptp(p) > 0:
+        out["kendall"] = float(stats.kendalltau(p, t)[0])
+        out["spearman"] = float(stats.spearmanr(p, t)[0])
+    else:
+        out["kendall"] = out["spearman"] = float("nan")
+    return out

@@ -1,0 +1,53 @@
+"""Exact re-shaping of captured layers: another batch size or another precision without re-tracing.
+
+A layer's costs are a function of its shapes, attributes and parameter count (:func:`ops.layer_cost`),
+so a layer captured at batch 1 in fp32 gives the layer at batch ``b`` in fp16 by scaling the batch
+dimension of every activation shape and recomputing the costs. This is exact for layers whose
+activations all carry the batch as their first dimension (every CNN op); layers that fold the batch
+into another dimension (attention's batch x heads, a reshape to ``(B*C, ...)``) are refused with
+:class:`ValueError`, and :func:`with_batch` on a graph then tells the caller to capture again.
+``tests/test_graph_transform.py`` checks equality with fresh captures.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hwaware.graph.layer import Graph, Layer, LayerKind
+from hwaware.graph.ops import layer_cost, numel
+from hwaware.hardware.catalog import PRECISIONS
+
+# element size per precision; "amp" keeps activations in fp16 (autocast), "int8" is one byte
+ELEMENT_BYTES: dict[str, int] = {**PRECISIONS, "amp": 2, "int8": 1}
+
+
+def _param_elements(layer: Layer, elem_bytes: int) -> int:
+    """Parameter and buffer elements the layer reads (bytes_read = (activations + these) x element size)."""
+    return layer.bytes_read // elem_bytes - sum(numel(s) for s in layer.input_shapes)
+
+
+def reshape_layer(layer: Layer, batch: int, precision: str, *, from_precision: str) -> Layer:
+    """``layer`` (captured in ``from_precision``) at batch ``batch`` and element type ``precision``."""
+    if layer.kind is LayerKind.RESHAPE:
+        return layer
+    shapes = [*layer.input_shapes, *layer.output_shapes]
+    old = shapes[0][0] if shapes and shapes[0] else 1
+    if layer.kind is LayerKind.ATTENTION or any(not s or s[0] != old for s in shapes):
+        raise ValueError(f"layer {layer.index} ({layer.op}) does not carry the batch as its first dimension")
+    scale = lambda s: (s[0] // old * batch, *s[1:])  # noqa: E731
+    ins = tuple(scale(s) for s in layer.input_shapes)
+    outs = tuple(scale(s) for s in layer.output_shapes)
+    params = _param_elements(layer, ELEMENT_BYTES[from_precision])
+    macs, flops, rd, wr = layer_cost(layer.kind, layer.op.split(".", 1)[-1], ins, outs, layer.attrs, params,
+                                     ELEMENT_BYTES[precision])
+    return replace(layer, input_shapes=ins, output_shapes=outs, macs=macs, flops=flops, bytes_read=rd,
+                   bytes_written=wr)
+
+
+def with_batch(graph: Graph, batch: int, precision: str | None = None) -> Graph:
+    """``graph`` at another batch size (and precision), exactly as a capture at that batch would give it."""
+    precision = precision or graph.precision
+    try:
+        layers = [reshape_layer(l, batch, precision, from_precision=graph.precision) for l in graph.layers]
+    except ValueError as exc:
+        raise ValueError(f"{graph.name}: {exc}; capture the model again at batch {batch}") from exc
+    return replace(graph, layers=layers, input_shape=(batch, *graph.input_shape[1:]), precision=precision)

@@ -1,0 +1,1 @@
+"""Runtime graph rewrites: what a deployment runtime (TensorRT) actually executes."""

@@ -1,0 +1,109 @@
+"""TensorRT as a graph rewrite: the kernels an engine runs, derived from the captured eager graph.
+
+TensorRT's builder fuses layers before it picks kernels (NVIDIA's TensorRT developer guide, "Types of
+Fusions"). This pass applies the fusions that matter for CNN inference, in graph order:
+
+1. **BatchNorm folding**: a norm whose only input is a conv/dense output used by nothing else is folded
+   into that conv's weights (no kernel).
+2. **Conv + residual add + activation**: an activation or an elementwise add whose producer is a conv
+   group used by nothing else joins that conv's kernel (cuDNN/TensorRT epilogue fusion).
+3. **Pointwise fusion**: chains of activations and elementwise ops whose intermediate results have one
+   consumer run as one pointwise kernel (h-swish, SE gates' hsigmoid x mul ...); a norm that cannot be
+   folded (pre-activation BN after a concat) becomes a scale layer that its activation joins.
+4. **Concat and copy elimination**: concatenation writes its inputs in place and layout copies disappear;
+   neither launches a kernel. Views never did.
+
+What a fused kernel costs is not modelled here: the result is a :class:`Graph` whose layers are the
+surviving kernels, each carrying the FLOPs of everything fused into it, its own inputs and the fused
+group's output (``attrs["fused"]`` lists the absorbed ops). Per-layer estimators then learn TensorRT's
+kernel costs from measurements of this graph (``runtime="tensorrt"``).
+
+Not modelled (named in the estimate's notes by the estimators): TensorRT's per-layer precision choice
+(every layer is taken in the requested precision), horizontal fusion of parallel 1x1 convs, and tactic
+selection.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hwaware.graph.layer import Graph, Layer, LayerKind
+
+K = LayerKind
+_MAIN = {K.CONV, K.DEPTHWISE_CONV, K.DENSE, K.MATMUL}
+_POINTWISE = {K.ACTIVATION, K.ELEMENTWISE}
+_ELIMINATED = {K.CONCAT, K.COPY, K.RESHAPE}
+
+NOT_MODELLED = ("TensorRT graph rewrite: conv/BN/activation/residual and pointwise fusions, concat and copy "
+                "elimination; per-layer precision choice and horizontal fusion are not modelled")
+
+
+def fuse(graph: Graph) -> Graph:
+    """The layers a TensorRT engine of ``graph`` runs (see the module docstring for the rules)."""
+    consumers: dict[int, int] = {}
+    for l in graph.layers:
+        for i in l.inputs:
+            consumers[i] = consumers.get(i, 0) + 1
+    owner: dict[int, int] = {}  # original index -> index of the surviving layer that computes it
+    groups: dict[int, Layer] = {}  # surviving index -> its (merged) layer
+    for l in graph.layers:
+        sources = [owner.get(i, i) for i in l.inputs if i >= 0]
+        if l.kind in _ELIMINATED:
+            owner[l.index] = sources[0] if len(sources) == 1 else l.index  # concat/copy: no kernel of its own
+            if l.kind is K.RESHAPE or len(sources) != 1:
+                groups.pop(l.index, None)
+            continue
+        target = _fusion_target(l, graph, groups, consumers)
+        if target is None:
+            groups[l.index] = replace(l, attrs={**l.attrs, "fused": [l.op]})
+            owner[l.index] = l.index
+        else:
+            groups[target] = _absorb(groups[target], l)
+            owner[l.index] = target
+    layers = [replace(g, index=i, attrs={k: v for k, v in g.attrs.items() if k != "_last"})
+              for i, g in enumerate(groups[k] for k in sorted(groups))]
+    return replace(graph, name=f"{graph.name} [tensorrt]", layers=layers)
+
+
+def _fusion_target(l: Layer, graph: Graph, groups: dict[int, Layer], consumers: dict[int, int]) -> int | None:
+    """The surviving group ``l`` joins, or None if it runs as its own kernel."""
+    if len(l.inputs) == 0:
+        return None
+    for src in l.inputs:
+        if src < 0 or consumers.get(src, 0) != 1:
+            continue
+        producer = graph.layers[src]
+        head = _group_of(src, groups)
+        if head is None:
+            continue
+        head_kind = groups[head].kind
+        if l.kind is K.NORM and producer.kind in _MAIN and len(l.inputs) == 1:
+            return head
+        if l.kind in _POINTWISE and (head_kind in _MAIN or head_kind in _POINTWISE or head_kind is K.NORM):
+            return head
+    return None
+
+
+def _group_of(index: int, groups: dict[int, Layer]) -> int | None:
+    """The surviving group whose kernel produces original layer ``index`` (its last absorbed op)."""
+    for head, g in groups.items():
+        if g.attrs.get("_last", head) == index:
+            return head
+    return None
+
+
+def _absorb(group: Layer, l: Layer) -> Layer:
+    """``group`` with ``l`` fused into it: l's arithmetic, l's output, and l's other inputs read."""
+    extra_in = max(0, len(l.input_shapes) - 1)
+    elem = group.bytes_written // max(1, group.output_elements)
+    extra_bytes = sum(_numel(s) for s in l.input_shapes[1:]) * elem if extra_in else 0
+    folded = l.kind is K.NORM  # BN folds into the conv's weights: no arithmetic left
+    return replace(group, output_shapes=l.output_shapes, flops=group.flops + (0 if folded else l.flops),
+                   bytes_read=group.bytes_read + extra_bytes, bytes_written=l.bytes_written,
+                   attrs={**group.attrs, "fused": [*group.attrs["fused"], l.op], "_last": l.index})
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
