@@ -78,9 +78,15 @@ class Prepared:
     slice: Any
 
 
+@functools.lru_cache(maxsize=32)
+def _parse_text(text: str, file: str) -> Module:
+    return parse(text, file)
+
+
 @functools.lru_cache(maxsize=256)
 def _prepare_text(text: str, file: str, kernel: str | None) -> Prepared:
-    return _prepare_module(parse(text, file), kernel)
+    # a network's PTX module holds every kernel: it is parsed once, not once per kernel
+    return _prepare_module(_parse_text(text, file), kernel)
 
 
 def _prepare_module(module: Module, kernel: str | None) -> Prepared:
@@ -100,27 +106,40 @@ def prepare(ptx: str | Path | Module, kernel: str | None = None) -> Prepared:
     return _prepare_text(str(ptx), "<ptx>", kernel)
 
 
-def _normalise_args(fn_params: Sequence[Any], args: Mapping[str | int, Any]) -> dict[str, Any]:
-    """Arguments by PTX parameter name; integer keys (or "3") are positions."""
+def _normalise_args(fn_params: Sequence[Any], args: Mapping[str | int, Any],
+                    source_names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Arguments by PTX parameter name. A key is a position (0 or "0"), a PTX name
+    (``saxpy_param_2``), its ``param_2`` suffix, or a CUDA source name when the PTX carries debug info."""
     names = [p.name for p in fn_params]
+    by_source = {src: ptx for ptx, src in (source_names or {}).items() if ptx in names}
     out: dict[str, Any] = {}
     for key, value in args.items():
-        if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
-            k = int(key)
-            if not 0 <= k < len(names):
-                raise InvalidArgumentError(f"argument index {k} out of range: the kernel has {len(names)} parameters")
-            out[names[k]] = value
-        elif key in names:
-            out[str(key)] = value
+        k = str(key)
+        if isinstance(key, int) or k.isdigit():
+            if not 0 <= int(k) < len(names):
+                raise InvalidArgumentError(f"argument index {k} out of range: the kernel has {len(names)} parameters "
+                                           f"(0 ... {len(names) - 1})")
+            name = names[int(k)]
+        elif k in names:
+            name = k
+        elif k in by_source:
+            name = by_source[k]
         else:
-            short = [n for n in names if n.endswith("_" + str(key)) or n == str(key)]
-            if len(short) != 1:
-                raise InvalidArgumentError(f"no kernel parameter {key!r}; parameters: {', '.join(names)}")
-            out[short[0]] = value
+            suffix = [n for n in names if n.endswith("_" + k)]
+            if len(suffix) != 1:
+                known = ", ".join(f"{i}={n}" + (f" ({source_names[n]})" if source_names and n in source_names else "")
+                                  for i, n in enumerate(names))
+                hint = "" if by_source else "; source names need PTX with debug info (nvcc -G)"
+                raise InvalidArgumentError(f"no kernel parameter {k!r}: use a position or a PTX name ({known}){hint}")
+            name = suffix[0]
+        if name in out:
+            raise InvalidArgumentError(f"parameter {name} is given twice (as {k!r} and another name)")
+        out[name] = value
     return out
 
 
-def as_launch(spec: Launch | Mapping[str, Any], fn_params: Sequence[Any]) -> Launch:
+def as_launch(spec: Launch | Mapping[str, Any], fn_params: Sequence[Any],
+              source_names: Mapping[str, str] | None = None) -> Launch:
     if isinstance(spec, Launch):
         spec = {"grid": spec.grid, "block": spec.block, "dynamic_shared_mem_bytes": spec.dynamic_shared_mem_bytes,
                 "args": spec.args}
@@ -128,7 +147,15 @@ def as_launch(spec: Launch | Mapping[str, Any], fn_params: Sequence[Any]) -> Lau
     block = tuple(spec.get("block", (1, 1, 1))) + (1, 1)
     if any(not isinstance(d, int) or d < 1 for d in (*grid[:3], *block[:3])):
         raise InvalidArgumentError(f"grid and block dimensions must be positive integers, got {grid[:3]} / {block[:3]}")
-    args = _normalise_args(fn_params, spec.get("args", {}))
+    # CUDA's launch limits: a launch outside them never runs on a GPU
+    if any(d > m for d, m in zip(block, (1024, 1024, 64))) or block[0] * block[1] * block[2] > 1024:
+        raise InvalidArgumentError(f"block {block[:3]} exceeds CUDA's limits (1024 threads; x, y <= 1024, z <= 64)")
+    if grid[0] >= 2**31 or grid[1] > 65535 or grid[2] > 65535:
+        raise InvalidArgumentError(f"grid {grid[:3]} exceeds CUDA's limits (x < 2^31, y and z <= 65535)")
+    shared = spec.get("dynamic_shared_mem_bytes", 0)
+    if not isinstance(shared, int) or not 0 <= shared <= 1 << 20:
+        raise InvalidArgumentError(f"dynamic_shared_mem_bytes must be an integer in 0 ... 1 MiB, got {shared!r}")
+    args = _normalise_args(fn_params, spec.get("args", {}), source_names)
     # fresh buffers per run: the interpreter writes into them
     args = {k: (Buffer(v.nbytes, None if v.data is None else v.data.copy(), v.param) if isinstance(v, Buffer) else v)
             for k, v in args.items()}
@@ -156,7 +183,7 @@ def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Seq
     specs = [launches] if isinstance(launches, (Launch, Mapping)) else list(launches)
     results = []
     for spec in specs:
-        launch = as_launch(spec, fn.params)
+        launch = as_launch(spec, fn.params, module.source_names)
         t0 = time.perf_counter()
         group = sl is not None and sl.ctas_equivalent and launch.ctas > 1
         engine = Engine(module, fn, cfg, launch, evaluate=None if sl is None else set(sl.indices), max_steps=max_steps,

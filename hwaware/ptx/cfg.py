@@ -76,6 +76,9 @@ def build_cfg(fn: Function, file: str = "<ptx>") -> CFG:
         if t is None:
             b.succs = [nxt]
         elif t.base in _BRANCH:
+            if not t.operands:
+                raise PTXParseError(f"{t.opcode} without a target label; write '{t.opcode} LABEL;'", file=file,
+                                    line=t.line, column=t.col)
             tgt = label_block.get(str(t.operands[-1].value))
             if tgt is None:
                 raise PTXParseError(f"branch to unknown label {t.operands[-1].value!r}", file=file, line=t.line,

@@ -34,6 +34,7 @@ WARP = 32
 GLOBAL_STRIDE = 1 << 32  # buffer i lives at [(i + 1) << 32, ...)
 SHARED_GENERIC = 1 << 48  # generic-address window of shared memory
 LOCAL_GENERIC = 1 << 52
+MAX_THREADS = 1 << 24  # threads of one launch the interpreter will hold (per-thread counts, lane vectors)
 
 _INT = {"u8": np.uint8, "s8": np.int8, "b8": np.uint8, "u16": np.uint16, "s16": np.int16, "b16": np.uint16,
         "u32": np.uint32, "s32": np.int32, "b32": np.uint32, "u64": np.uint64, "s64": np.int64, "b64": np.uint64}
@@ -117,15 +118,32 @@ class Engine:
         self.max_steps = max_steps
         self.only_ctas = None if only_ctas is None else set(only_ctas)
         self.group = group
-        self.block_exec = [[(self.index[id(x)], x) for x in b.instructions
-                            if evaluate is None or self.index[id(x)] in evaluate] for b in cfg.blocks]
-        self.block_guarded = [[(self.index[id(x)], x) for x in b.instructions if x.guard] for b in cfg.blocks]
+        # per block, in program order: (index, instruction, evaluate it?, guarded?) for the instructions that are
+        # evaluated or guarded; a guard is read just before its own instruction, since a later instruction of
+        # the same block may redefine the predicate
+        self.block_ops = [[(i, x, evaluate is None or i in evaluate, x.guard is not None)
+                           for i, x in ((self.index[id(x)], x) for x in b.instructions)
+                           if x.guard is not None or evaluate is None or i in evaluate] for b in cfg.blocks]
         self.block_size = [len(b.instructions) for b in cfg.blocks]
         self.block_first = [b.first for b in cfg.blocks]
+        self._check_size()
         self._layout_memory()
         n = len(self.insts)
         self.counts = Counts(np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64),
                              np.zeros(launch.ctas * launch.threads_per_cta, np.int64))
+
+    def _check_size(self) -> None:
+        """Refuse launches that cannot finish within the step budget or fit in memory, before allocating."""
+        l = self.launch
+        ctas = l.ctas if self.only_ctas is None else len(self.only_ctas)
+        warps = ctas * -(-l.threads_per_cta // WARP)
+        where = f"{self.module.file}:{self.fn.line}: kernel {self.fn.name}"
+        if warps > self.max_steps:
+            raise StepLimitError(f"{where}: {warps:,} warps cannot finish within max_steps={self.max_steps:,} "
+                                 "(every warp issues at least one instruction); raise max_steps")
+        if l.ctas * l.threads_per_cta > MAX_THREADS:
+            raise StepLimitError(f"{where}: {l.ctas * l.threads_per_cta:,} threads exceed the interpreter's limit of "
+                                 f"{MAX_THREADS:,}; count a smaller grid and scale the counts")
 
     # -- memory layout -------------------------------------------------------------------------------------------------
     def _layout_memory(self) -> None:
@@ -157,8 +175,9 @@ class Engine:
         self.params: dict[str, int | float] = {}
         for p in self.fn.params:
             if p.name not in self.launch.args:
-                raise PTXExecutionError(f"kernel {self.fn.name}: no value for parameter {p.name} "
-                                        f"(arguments: {', '.join(self.launch.args) or 'none'})")
+                raise PTXExecutionError(f"{self.module.file}:{self.fn.line}: kernel {self.fn.name}: no value for "
+                                        f"parameter {p.name}; pass it by position or name "
+                                        f"(given: {', '.join(self.launch.args) or 'none'})")
             a = self.launch.args[p.name]
             if isinstance(a, Buffer):
                 a.param = a.param or p.name
@@ -209,7 +228,8 @@ class Engine:
             if set(live) <= waiting:  # every live warp reached the barrier: release them
                 waiting.clear()
             elif not progressed:
-                raise PTXExecutionError(f"kernel {self.fn.name}: warps wait at a barrier that others never reach")
+                raise PTXExecutionError(f"{self.module.file}:{self.fn.line}: kernel {self.fn.name}: warps wait at a "
+                                        "barrier that others never reach")
 
     def _run_group(self, w: Group) -> str:
         """Run ``w`` until it finishes or reaches a barrier."""
@@ -237,12 +257,12 @@ class Engine:
             c.thread[first:first + size] += active
             c.warp[first:first + size] += int(mask.reshape(-1, WARP).any(axis=1).sum()) if w.n > WARP else 1
             c.per_thread[thread_index[mask]] += size
-            for i, inst in self.block_exec[pc]:
-                c.evaluated += 1
-                self._execute(inst, w, mask, i)
-            for i, inst in self.block_guarded[pc]:
-                g = self._guard(inst, w)
-                c.guard_false[i] += int((mask & ~g).sum())
+            for i, inst, run, guarded in self.block_ops[pc]:
+                if guarded:
+                    c.guard_false[i] += int((mask & ~self._guard(inst, w)).sum())
+                if run:
+                    c.evaluated += 1
+                    self._execute(inst, w, mask, i)
             block = self.cfg.blocks[pc]
             term = block.terminator
             nxt = pc + 1 if pc + 1 < len(self.cfg.blocks) else EXIT
@@ -478,8 +498,10 @@ class Engine:
 
         try:
             execute(self, inst, w, mask, i)
-        except (PTXExecutionError, DataDependentError):
-            raise
+        except PTXExecutionError as exc:
+            if str(exc).startswith(self._where(inst)):
+                raise
+            raise PTXExecutionError(f"{self._where(inst)}: {exc}") from exc  # operand-level errors lack the place
         except Exception as exc:  # report where, never a bare numpy traceback
             raise PTXExecutionError(f"{self._where(inst)}: cannot execute {inst}: {type(exc).__name__}: {exc}") from exc
 

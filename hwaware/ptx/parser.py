@@ -140,6 +140,7 @@ class Module:
     variables: list[Variable] = field(default_factory=list)
     functions: list[Function] = field(default_factory=list)
     file: str = "<ptx>"
+    source_names: dict[str, str] = field(default_factory=dict)  # PTX parameter -> CUDA name (from -G debug info)
 
     def entry(self, name: str | None = None) -> Function:
         entries = [f for f in self.functions if f.kind == "entry" and f.body]
@@ -167,6 +168,7 @@ class _Parser:
         self.file = file
         self.toks = self._tokenize(text)
         self.i = 0
+        self.mod = Module(file=file)
 
     def _tokenize(self, text: str) -> list[Token]:
         toks: list[Token] = []
@@ -200,7 +202,8 @@ class _Parser:
         while skip_nl and self.toks[self.i].kind == "nl":
             self.i += 1
         t = self.toks[self.i]
-        self.i += 1
+        if t.kind != "eof":  # the end stays the end: callers see eof and report it
+            self.i += 1
         return t
 
     def error(self, msg: str, tok: Token | None = None) -> PTXParseError:
@@ -226,14 +229,30 @@ class _Parser:
             self.i += 1
         return out
 
-    def skip_braces(self) -> None:
+    def skip_braces(self) -> list[Token]:
+        """Skip a balanced ``{ ... }`` block; return the tokens inside it."""
         self.expect("{")
         depth = 1
-        while depth:
+        inside = []
+        while True:
             t = self.next()
             if t.kind == "eof":
                 raise self.error("unterminated { block", t)
             depth += {"{": 1, "}": -1}.get(t.text, 0)
+            if not depth:
+                return inside
+            inside.append(t)
+
+    def section(self, mod: Module) -> None:
+        """A DWARF ``.section``: skipped, except that ``.debug_info`` yields the source names of parameters."""
+        self.next()
+        name = self.peek().text
+        while self.peek().text != "{":
+            if self.next().kind == "eof":
+                raise self.error("unterminated .section: expected '{'")
+        inside = self.skip_braces()
+        if name == ".debug_info":
+            mod.source_names.update(_dwarf_param_names(inside))
 
     def integer(self, tok: Token) -> int:
         text = tok.text.rstrip("U")
@@ -244,7 +263,7 @@ class _Parser:
 
     # -- module ------------------------------------------------------------------------------------------------------
     def module(self) -> Module:
-        mod = Module(file=self.file)
+        mod = self.mod
         while True:
             t = self.peek()
             if t.kind == "eof":
@@ -262,10 +281,7 @@ class _Parser:
                 self.next()
                 self.rest_of_line()
             elif t.text == ".section":
-                self.next()
-                while self.peek().text != "{":
-                    self.next()
-                self.skip_braces()
+                self.section(mod)
             elif t.text in (".visible", ".extern", ".weak", ".entry", ".func", ".global", ".shared", ".const",
                             ".local", ".common", ".tex", ".surfref", ".texref", ".samplerref"):
                 self.declaration(mod)
@@ -383,10 +399,7 @@ class _Parser:
                 self.rest_of_line()
                 self.accept(";")
             elif t.text == ".section":
-                self.next()
-                while self.peek().text != "{":
-                    self.next()
-                self.skip_braces()
+                self.section(self.mod)
             elif t.kind == "name" and self._next_is_colon() and not t.text.startswith("%"):
                 self.next()
                 self.expect(":")
@@ -483,7 +496,7 @@ class _Parser:
             if t.text.startswith("%"):
                 return Operand("reg", t.text)
             return Operand("symbol", t.text)
-        raise self.error(f"unexpected operand {t.text!r}", t)
+        raise self.error(f"unexpected operand {t.text!r}" if t.text else "unexpected end of file in an operand", t)
 
     def address(self) -> Operand:
         base: str | None = None
@@ -503,6 +516,36 @@ class _Parser:
             offset += sign * self.integer(self.next())
         self.expect("]")
         return Operand("addr", base, offset)
+
+
+_PARAM_SYMBOL = re.compile(r"\w+_param_\d+$")
+_IDENT = re.compile(r"[A-Za-z_]\w*$")
+
+
+def _dwarf_param_names(tokens: list[Token]) -> dict[str, str]:
+    """PTX parameter -> source name from nvcc ``-G`` debug info: each formal parameter's DWARF entry holds
+    its location (``.b64 <kernel>_param_N``) and, a few bytes later, its name as a NUL-terminated string."""
+    names: dict[str, str] = {}
+    for k, t in enumerate(tokens):
+        if t.text != ".b64" or k + 1 >= len(tokens) or not _PARAM_SYMBOL.match(tokens[k + 1].text):
+            continue
+        chars: list[str] = []
+        for u in tokens[k + 2:k + 64]:
+            if u.text in (".b32", ".b64"):
+                break
+            if not u.text.isdigit():
+                continue  # .b8 and commas
+            b = int(u.text)
+            if b == 0 and chars:
+                break
+            if 32 < b < 127 and (chars or chr(b).isalpha() or chr(b) == "_"):
+                chars.append(chr(b))
+            elif chars:  # a non-printable byte inside a name: not a name
+                chars = []
+        name = "".join(chars)
+        if _IDENT.match(name):
+            names[tokens[k + 1].text] = name
+    return names
 
 
 def parse(text: str, file: str = "<ptx>") -> Module:

@@ -1,0 +1,259 @@
+"""PTX analyzer under hostile and random input: warp-issue rules on hand-written kernels with counts
+derived by hand, slicer == interpreter on random valid kernels (hypothesis, fixed seeds), mutation
+fuzzing of corpus PTX (counts or a located PTXError, never another exception), ``--arg`` names."""
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hwaware.cli import main
+from hwaware.datasets.ptx_golden import golden_root, load_golden_cases
+from hwaware.errors import InvalidArgumentError, PTXExecutionError, PTXParseError, StepLimitError
+from hwaware.ptx import analyze, buffer_from_array, parse
+from hwaware.ptx.fuzz import check, counts_of, hostile_launch, mutate, random_kernel
+
+HEADER = ".version 9.0\n.target sm_80\n.address_size 64\n"
+
+# Three successive guarded branches to one label L (TVM's padding checks), one warp of 32 lanes.
+# L is the immediate post-dominator of all three branch blocks.
+PADDING = HEADER + """.visible .entry pad3(
+	.param .u64 pad3_param_0,
+	.param .u32 pad3_param_1
+)
+{
+	.reg .pred %p<4>;
+	.reg .b32 %r<4>;
+	.reg .f32 %f<2>;
+	.reg .b64 %rd<4>;
+
+	ld.param.u64 %rd1, [pad3_param_0];
+	ld.param.u32 %r3, [pad3_param_1];
+	mov.u32 %r1, %tid.x;
+	mov.f32 %f1, 0f00000000;
+	setp.lt.u32 %p1, %r1, 4;
+	@%p1 bra $L_pad;
+	setp.ge.u32 %p2, %r1, %r3;
+	@%p2 bra $L_pad;
+	and.b32 %r2, %r1, 7;
+	setp.eq.u32 %p3, %r2, 7;
+	@%p3 bra $L_pad;
+	cvta.to.global.u64 %rd2, %rd1;
+	mul.wide.u32 %rd3, %r1, 4;
+	add.s64 %rd2, %rd2, %rd3;
+	ld.global.f32 %f1, [%rd2];
+$L_pad:
+	add.f32 %f1, %f1, %f1;
+	ret;
+}
+"""
+
+
+def _pad3(bound: int):
+    launch = {"grid": (1, 1, 1), "block": (32, 1, 1), "args": {0: buffer_from_array(np.zeros(32, np.float32)), 1: bound}}
+    return [analyze(PADDING, launch, method=m)[0] for m in ("slice", "interpret")]
+
+
+def test_padding_branches_to_the_reconvergence_point_issue_nothing_there():
+    """Blocks: B0 = 6 instructions (ld, ld, mov, mov, setp, bra), B1 = 2, B2 = 3, B3 = 4 (the load), L = 2.
+
+    With bound 28: B0's branch is taken by lanes 0-3 (4 lanes), 28 fall through to B1; B1's by lanes 28-31,
+    24 fall through; B2's by lanes with tid % 8 == 7 among 4..27 (7, 15, 23), 21 reach B3. Taken lanes
+    jump to L, which is the reconvergence point of the branch (GPGPU-Sim's simt_stack::update drops a
+    path whose next PC is the reconvergence PC: nothing is issued for it before the warp reconverges),
+    and L issues once for all 32 lanes.
+      thread     = 6*32 + 2*28 + 3*24 + 4*21 + 2*32 = 192 + 56 + 72 + 84 + 64 = 468
+      warp       = 6 + 2 + 3 + 4 + 2 = 17 (one issue per block visit)
+      guard-true = thread - fall-through lanes of the three branches = 468 - (28 + 24 + 21) = 395
+    """
+    for r in _pad3(28):
+        assert (r.thread_instructions, r.warp_instructions, r.thread_instructions_guard_true) == (468, 17, 395)
+        assert r.per_line[PADDING.split("\n").index("\tadd.f32 %f1, %f1, %f1;") + 1] == 32
+
+
+def test_uniformly_taken_branch_to_the_reconvergence_point():
+    """Bound 4: B1's branch is taken by all 28 lanes that reach it, so B2 and B3 never issue and the
+    warp is whole again at L (a uniform jump to the reconvergence point pushes nothing).
+      thread = 6*32 + 2*28 + 2*32 = 312; warp = 6 + 2 + 2 = 10; guard-true = 312 - 28 (B0's fall-through) = 284
+    """
+    for r in _pad3(4):
+        assert (r.thread_instructions, r.warp_instructions, r.thread_instructions_guard_true) == (312, 10, 284)
+
+
+REDEFINED_GUARD = HEADER + """.visible .entry guard2()
+{
+	.reg .pred %p<2>;
+	.reg .b32 %r<4>;
+
+	mov.u32 %r1, %tid.x;
+	setp.lt.u32 %p1, %r1, 8;
+	@%p1 add.s32 %r2, %r1, 1;
+	setp.lt.u32 %p1, %r1, 24;
+	@%p1 add.s32 %r3, %r1, 1;
+	ret;
+}
+"""
+
+
+def test_guard_is_read_at_its_instruction_not_at_the_end_of_the_block():
+    """One block of 6 instructions, 32 lanes: 192 thread, 6 warp instructions. The first guarded add
+    sees %p1 = tid < 8 (24 lanes false), the second the redefined %p1 = tid < 24 (8 lanes false):
+    guard-true = 192 - 24 - 8 = 160. (Reading both guards after the block gave 192 - 8 - 8 = 176.)"""
+    for m in ("slice", "interpret"):
+        r = analyze(REDEFINED_GUARD, {"grid": (1, 1, 1), "block": (32, 1, 1)}, method=m)[0]
+        assert (r.thread_instructions, r.warp_instructions, r.thread_instructions_guard_true) == (192, 6, 160)
+
+
+# -- property tests: random valid kernels, slicer == interpreter -----------------------------------------------------
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_random_kernels_slice_equals_interpretation(seed):
+    g = random_kernel(seed)
+    s = analyze(g.ptx, g.launch, max_steps=200_000)[0]
+    i = analyze(g.ptx, g.launch, method="interpret", max_steps=200_000)[0]
+    assert counts_of(s) == counts_of(i), seed
+    assert sum(s.per_line.values()) == s.thread_instructions
+
+
+def test_random_kernels_are_reproducible_and_varied():
+    a, b = random_kernel(7), random_kernel(7)
+    assert a.ptx == b.ptx and a.launch["grid"] == b.launch["grid"]
+    texts = [random_kernel(s).ptx for s in range(30)]
+    for feature in ("bar.sync", "shfl.sync", "ld.global.u32", "bra.uni", "@%p"):
+        assert any(feature in t for t in texts), feature
+    assert any(re.search(r"@%p\d+ (ret|exit)", t) for t in texts)
+
+
+def test_the_check_catches_a_wrong_count(monkeypatch):
+    """The differential check can fail: a slicer that drops one warp instruction is reported."""
+    import hwaware.ptx.fuzz as fuzz
+
+    real = fuzz.analyze
+
+    def off_by_one(*args, **kwargs):
+        r = real(*args, **kwargs)
+        if kwargs.get("method", "slice") == "slice":
+            r[0].warp_instructions -= 1
+        return r
+
+    monkeypatch.setattr(fuzz, "analyze", off_by_one)
+    g = random_kernel(3)
+    with pytest.raises(AssertionError, match="slicer"):
+        check(g.ptx, g.launch)
+
+
+# -- mutation fuzzing of corpus PTX and launches ----------------------------------------------------------------------
+CASES = load_golden_cases()
+
+
+@pytest.mark.parametrize("seed", range(0, 120))
+def test_mutated_corpus_ptx_counts_or_raises_a_located_error(seed):
+    rng = random.Random(seed)  # seeded by a number: reproducible in any process
+    case = CASES[seed % len(CASES)]
+    text, launch = case.ptx_path.read_text(), dict(case.launch)
+    if seed % 4 == 3:
+        launch, _ = hostile_launch(launch, rng)
+    else:
+        text, _ = mutate(text, rng)
+    assert check(text, launch, case.kernel) in ("counted", "error", "invalid launch")
+
+
+@pytest.mark.parametrize("src,error,message", [
+    (".version 9.0\n.target sm_80\n.section .debug_info", PTXParseError, "unterminated .section"),  # was a hang
+    (HEADER + ".visible .entry k()\n{\n\t@%p1 bra;\n}\n", PTXParseError, "without a target label"),  # IndexError
+    (HEADER + ".visible .entry k(\n\t.param .u32 k_param_0\n)\n{\n\t.reg .b32 %r<2>;\n\tld.param.u32", PTXParseError,
+     "end of file"),  # IndexError past the end of the tokens
+    (HEADER + ".visible .entry k()\n{\n\tld.global.u32 %r1, [nosuchsymbol];\n\tret;\n}\n", PTXExecutionError,
+     r"<ptx>:6:2: unknown symbol"),  # the message had no location
+])
+def test_crashes_found_by_the_fuzzer_are_located_errors(src, error, message):
+    with pytest.raises(error, match=message):
+        analyze(src, {"grid": (1, 1, 1), "block": (32, 1, 1)}, method="interpret")
+
+
+@pytest.mark.parametrize("launch,error,message", [
+    ({"grid": (2**31 - 1, 65535, 1), "block": (1024, 1, 1)}, StepLimitError, "cannot finish|exceed"),  # MemoryError
+    ({"grid": (1, 1, 1), "block": (2048, 1, 1)}, InvalidArgumentError, "CUDA's limits"),
+    ({"grid": (1, 1, 1), "block": (32, 1, 1), "dynamic_shared_mem_bytes": -16}, InvalidArgumentError, "0 ... 1 MiB"),
+    ({"grid": (1, 1, 1), "block": (32, 1, 1), "args": {"1": 3}}, PTXExecutionError, r":\d+: kernel .* no value"),
+])
+def test_hostile_launches_are_refused_before_running(launch, error, message):
+    case = next(c for c in CASES if c.id == "p18_saxpy_gridstride_a")
+    with pytest.raises(error, match=message):
+        analyze(case.ptx_path, launch)
+
+
+# -- --arg names ---------------------------------------------------------------------------------------------------
+DEBUG_INFO = HEADER + """.visible .entry k(
+	.param .u64 k_param_0,
+	.param .u32 k_param_1
+)
+{
+	.reg .pred %p<2>;
+	.reg .b32 %r<3>;
+	ld.param.u32 %r1, [k_param_1];
+	mov.u32 %r2, %tid.x;
+	setp.ge.u32 %p1, %r2, %r1;
+	@%p1 bra $L_end;
+	add.s32 %r2, %r2, 1;
+$L_end:
+	ret;
+}
+	.section	.debug_info
+	{
+.b8 3
+.b64 k_param_0
+.b8 7
+.b8 120
+.b8 0
+.b8 3
+.b64 k_param_1
+.b8 7
+.b8 110,95,111,117,116
+.b8 0
+	}
+"""
+
+
+def test_arguments_by_position_ptx_name_suffix_and_source_name():
+    """nvcc -G keeps each parameter's CUDA name in DWARF after its location (.b64 k_param_N): here x, n_out."""
+    assert parse(DEBUG_INFO).source_names == {"k_param_0": "x", "k_param_1": "n_out"}
+    counts = set()
+    for args in ({0: buffer_from_array(None, 4), 1: 20}, {"k_param_0": buffer_from_array(None, 4), "k_param_1": 20},
+                 {"param_0": buffer_from_array(None, 4), "1": 20}, {"x": buffer_from_array(None, 4), "n_out": 20}):
+        counts.add(analyze(DEBUG_INFO, {"block": (32, 1, 1), "args": args})[0].thread_instructions)
+    assert counts == {32 * 4 + 20 * 1 + 32 * 1}  # 4 in the entry block, the add for 20 lanes, ret for all
+    with pytest.raises(InvalidArgumentError, match=r"0=k_param_0 \(x\)"):
+        analyze(DEBUG_INFO, {"block": (32, 1, 1), "args": {"y": 1}})
+    with pytest.raises(InvalidArgumentError, match="given twice"):
+        analyze(DEBUG_INFO, {"block": (32, 1, 1), "args": {"x": 1, "0": 1}})
+
+
+def _readme_ptx_commands() -> list[str]:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("## PTX analysis\n", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```", 2)[1]
+    return [line[2:] for line in block.splitlines() if line.startswith("$ ")]
+
+
+@pytest.mark.skipif(shutil.which("nvcc") is None, reason="nvcc (CUDA 13) not installed")
+def test_readme_ptx_example_runs_as_written(tmp_path, monkeypatch, capsys):
+    """The README's commands, verbatim: nvcc -G, then hwaware ptx analyze with source-name --arg."""
+    shutil.copy(golden_root() / "src" / "ragged_row_sum.cu", tmp_path)
+    np.save(tmp_path / "lengths.npy", np.array([3, 0, 7, 1, 12, 5, 5, 2, 9, 0, 4, 6, 1, 1, 8, 3, 10, 0, 2, 7, 4, 4, 11, 6],
+                                                dtype=np.int32))
+    monkeypatch.chdir(tmp_path)
+    nvcc, analyze_cmd = _readme_ptx_commands()
+    subprocess.run(nvcc.split(), check=True, cwd=tmp_path, timeout=120)
+    argv = analyze_cmd.split()
+    assert argv[:3] == ["hwaware", "ptx", "analyze"]
+    assert main(argv[1:]) == 0
+    out = capsys.readouterr().out
+    assert "kernel ragged_row_sum" in out and "thread instructions" in out
