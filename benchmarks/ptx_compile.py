@@ -1,11 +1,14 @@
 """End-to-end: compile a network to PTX without a GPU (TVM + NVRTC) and count its executed
-instructions by slicing; a second count shows the per-(kernel, launch) cache.
+instructions by slicing; a second count shows the per-(kernel, launch) cache. Cold counting speed
+(launches counted per second, every cache cleared, median of ``--repeat`` runs) is the figure to
+compare across versions of the analyzer.
 
-Run: ``python benchmarks/ptx_compile.py [--arch sm_72]`` (needs ``pip install 'hwaware[ptx]'``)
+Run: ``python benchmarks/ptx_compile.py [--arch sm_72] [--repeat 3]`` (needs ``pip install 'hwaware[ptx]'``)
 """
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import timm
@@ -20,6 +23,7 @@ NB201_CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|n
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--arch", default="sm_72", help="PTX architecture (sm_72: Jetson AGX Xavier)")
+    ap.add_argument("--repeat", type=int, default=3, help="cold counting runs (median reported)")
     args = ap.parse_args()
     torch.set_num_threads(2)
     nets = {"resnet18": (timm.create_model("resnet18"), (3, 224, 224)),
@@ -33,6 +37,21 @@ def main() -> None:
               f"{counts.total_warp_instructions:,} warp instructions; compile {compiled.seconds:.1f} s + count "
               f"{counts.seconds:.1f} s = {total:.1f} s end to end; recount from cache {again.seconds * 1e3:.1f} ms "
               f"({again.cache_hits} hits)")
+        cold = statistics.median(_cold_count(compiled) for _ in range(args.repeat))
+        print(f"  cold count: {cold:.2f} s = {len(compiled.launches) / cold:.1f} launches/s, "
+              f"{counts.total_thread_instructions / cold:,.0f} thread instructions/s (median of {args.repeat})")
+
+
+def _cold_count(compiled) -> float:
+    """Seconds to count every launch with the parse, slice and count caches empty."""
+    from hwaware.ptx import analysis, compile as ptx_compile
+
+    ptx_compile._COUNT_CACHE.clear()
+    analysis._prepare_text.cache_clear()
+    analysis._parse_text.cache_clear()
+    t = time.perf_counter()
+    count_network_instructions(compiled.ptx, compiled.launches)
+    return time.perf_counter() - t
 
 
 if __name__ == "__main__":
