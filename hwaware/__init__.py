@@ -2,17 +2,36 @@
 
 >>> import hwaware
 >>> ms = hwaware.latency("resnet50", gpu="agx")              # predicted milliseconds
+>>> many = hwaware.latency_many(["resnet18", "resnet50"], gpu="agx")  # a list, batched
 >>> est = hwaware.estimate("resnet50", gpu="agx")            # with pre/exe/post and per-layer rows
 >>> [g.short_name for g in hwaware.gpus()][:2]
 ['xavier', 'xavier_nx']
 """
-from hwaware.api import estimate, features, latency
-from hwaware.errors import HwawareError
-from hwaware.estimators import Estimate, list_estimators
-from hwaware.features import NetworkFeatures
-from hwaware.graph import Graph, Layer, LayerKind, capture
-from hwaware.hardware import CPUSpec, GPUSpec, Platform, get_device, get_gpu, gpus
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["CPUSpec", "Estimate", "GPUSpec", "Graph", "HwawareError", "Layer", "LayerKind", "NetworkFeatures", "Platform",
-           "capture", "estimate", "features", "get_device", "get_gpu", "gpus", "latency", "list_estimators", "__version__"]
+# name -> module: imported on first use, so `import hwaware` (and the CLI's --help) does not import torch
+_LAZY = {
+    "calibrate": "hwaware.api", "estimate": "hwaware.api", "features": "hwaware.api", "latency": "hwaware.api", "latency_many": "hwaware.api",
+    "HwawareError": "hwaware.errors", "Estimate": "hwaware.estimators", "list_estimators": "hwaware.estimators",
+    "NetworkFeatures": "hwaware.features", "Graph": "hwaware.graph", "Layer": "hwaware.graph",
+    "LayerKind": "hwaware.graph", "capture": "hwaware.graph.sources", "CPUSpec": "hwaware.hardware",
+    "GPUSpec": "hwaware.hardware", "Platform": "hwaware.hardware", "get_device": "hwaware.hardware",
+    "get_gpu": "hwaware.hardware", "gpus": "hwaware.hardware",
+}
+__all__ = sorted([*_LAZY, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'hwaware' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,68 @@
+"""Batch prediction and the space-wide table equal one-by-one predictions exactly; the CLI's help,
+catalog and argument errors, and ``import hwaware``, do not import torch."""
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+
+import pytest
+
+import hwaware
+from hwaware.cli import main
+from hwaware.estimators import get_estimator
+from hwaware.graph.sources import capture
+from hwaware.hardware import Platform
+from hwaware.search import get_space
+from hwaware.search.table import space_table
+
+
+def _no_torch(code: str) -> bool:
+    out = subprocess.run([sys.executable, "-c", f"{code}\nimport sys; print('torch' in sys.modules)"],
+                         capture_output=True, text=True, check=False)
+    return out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_import_and_cli_without_model_work_do_not_import_torch():
+    assert _no_torch("import hwaware; hwaware.__version__; hwaware.gpus()")
+    assert _no_torch("from hwaware.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass")
+    assert _no_torch("from hwaware.cli import main; main(['gpus'])")
+    assert _no_torch("from hwaware.cli import main\ntry:\n    main(['latency'])\nexcept SystemExit:\n    pass")
+    assert not _no_torch("import hwaware; hwaware.latency")  # the check can fail: the API does need torch
+
+
+def test_latency_many_equals_latency_one_by_one():
+    space = get_space("fbnet")
+    models = ["resnet18", space.shell(space.default()), capture("mobilenetv3_small_100")]
+    expected = [hwaware.latency("resnet18", gpu="2080ti"), hwaware.latency(space.shell(space.default()), gpu="2080ti"),
+                hwaware.latency(capture("mobilenetv3_small_100"), gpu="2080ti")]
+    assert hwaware.latency_many(models, gpu="2080ti", progress=False) == expected
+
+
+@pytest.mark.parametrize("estimator", ["roofline", "resperfnet"])
+def test_predict_many_equals_predict(estimator):
+    est = get_estimator(estimator)
+    platform = Platform.resolve("2080ti" if estimator == "roofline" else "cpu")
+    graphs = [capture("resnet18"), capture("mobilenetv3_small_100"), capture("resnet18")]
+    assert [e.total_ms for e in est.predict_many(graphs, platform)] == [est.predict(g, platform).total_ms for g in graphs]
+
+
+def test_space_table_equals_latency_one_by_one(tmp_path):
+    space = get_space("nb201")
+    archs = list(space.archs())
+    assert len(archs) == 15625 and len({a["arch"] for a in archs}) == 15625
+    rows = space_table("nb201", "2080ti", limit=12, progress=False)
+    assert [s for s, _ in rows] == [space.spec(a) for a in archs[:12]]
+    assert [ms for _, ms in rows] == [hwaware.latency(space.shell(a), gpu="2080ti", input_size=space.input_size(a))
+                                      for a in archs[:12]]
+    assert space_table("nb201", "2080ti", limit=12, workers=2, progress=False) == rows
+    out = tmp_path / "t.csv"
+    assert main(["space-latency", "nb201", "--gpu", "2080ti", "--out", str(out), "--limit", "12"]) == 0
+    table = list(csv.DictReader(out.open()))
+    assert [float(r["ms"]) for r in table] == [ms for _, ms in rows] and table[3]["index"] == "3"
+
+
+def test_space_latency_rejects_a_space_it_cannot_enumerate(tmp_path, capsys):
+    assert main(["space-latency", "fbnet", "--gpu", "2080ti", "--out", str(tmp_path / "t.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nb201" in err
