@@ -6,8 +6,8 @@ and precisions are exact re-shapes (:mod:`hwaware.graph.transform`). The store i
 ``data/gpu/graphs/<space>.json.gz``: the space's distinct layers (by signature) and, per architecture,
 its ordered list of layer ids (see :mod:`hwaware.datasets.graph_store`).
 
-Resumable: finished chunks are kept in ``data/gpu/graphs/parts/`` and skipped on a re-run. HELP
-architectures are captured in a stable-hash order, so ``--limit N`` captures a uniform sample that a later
+Resumable: finished chunks are kept in ``data/gpu/graphs/parts/``; a re-run captures only what no chunk has.
+Architectures are captured in a stable-hash order, so ``--limit N`` captures a uniform sample that a later
 run without the limit extends.
 
 Run: ``python scripts/capture_tables.py nb201 fbnet ofa_mbv3 torchvision timm`` (about an hour on one
@@ -27,10 +27,12 @@ import torch
 from hwaware.datasets.gpu_tables import load_help, load_torch2trt
 from hwaware.datasets.graph_store import GRAPH_DIR, GraphStore, timm_table_models
 from hwaware.evaluation.splits import arch_group, stable_unit
+from hwaware.graph.layer import LayerKind
 from hwaware.graph.sources import capture
 from hwaware.zoo import build
 
 CHUNK = 250
+ORDER_SEED = 99  # capture order only; the splits use seeds 0 and 1
 
 
 def _jobs(space: str) -> list[tuple[str, dict]]:
@@ -38,12 +40,13 @@ def _jobs(space: str) -> list[tuple[str, dict]]:
         seen: dict[str, dict] = {}
         for r in load_help(space):
             seen.setdefault(r.arch_id, r.arch)
-        # stable-hash order: any prefix is a uniform sample, so a partial run is already usable
-        return sorted(seen.items(), key=lambda kv: stable_unit(arch_group(space, kv[0])))
+        # stable-hash order (a seed of its own, independent of the splits' seeds): any prefix is a uniform sample
+        return sorted(seen.items(), key=lambda kv: stable_unit(arch_group(space, kv[0]), ORDER_SEED))
     if space == "torchvision":
         return sorted({r.arch_id: r.arch for r in load_torch2trt()}.items())
     if space == "timm":
-        return [(f"{m}@{s}", {"model": m, "input_size": (3, s, s)}) for m, s in timm_table_models()]
+        pairs = [(f"{m}@{s}", {"model": m, "input_size": (3, s, s)}) for m, s in timm_table_models()]
+        return sorted(pairs, key=lambda kv: stable_unit(kv[0], ORDER_SEED))
     raise SystemExit(f"unknown space {space!r}")
 
 
@@ -56,23 +59,34 @@ def _capture(space: str, arch: dict):
     return capture(arch["model"], input_size=arch["input_size"])
 
 
+def is_cnn(graph) -> bool:
+    """At least one conv and no activation x activation product (attention, matmul)."""
+    kinds = {l.kind for l in graph.layers}
+    return bool(kinds & {LayerKind.CONV, LayerKind.DEPTHWISE_CONV}) and not kinds & {LayerKind.MATMUL,
+                                                                                      LayerKind.ATTENTION}
+
+
 def run(space: str, limit: int | None) -> None:
-    jobs = _jobs(space)[:limit]
     parts = GRAPH_DIR / "parts"
     parts.mkdir(parents=True, exist_ok=True)
-    for start in range(0, len(jobs), CHUNK):
-        path = parts / f"{space}.{start:06d}.json.gz"
-        if path.exists():
-            continue
+    done = GraphStore.merge(space, sorted(parts.glob(f"{space}.*.json.gz")))
+    jobs = [j for j in _jobs(space)[:limit] if j[0] not in done.nets and j[0] not in done.failed]
+    first = len(list(parts.glob(f"{space}.*.json.gz")))
+    for k, start in enumerate(range(0, len(jobs), CHUNK)):
+        path = parts / f"{space}.{first + k:05d}.json.gz"
         store = GraphStore(space)
         t0 = time.time()
         for arch_id, arch in jobs[start:start + CHUNK]:
             try:
-                store.add(arch_id, _capture(space, arch), arch)
+                graph = _capture(space, arch)
+                if space == "timm" and not is_cnn(graph):
+                    store.failed[arch_id] = "not a CNN (hwaware's GPU model is trained on CNN tables only)"
+                    continue
+                store.add(arch_id, graph, arch)
             except Exception as exc:  # a model the capture cannot handle is recorded, not fatal
                 store.failed[arch_id] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
         store.save(path)
-        print(f"{space} {start + CHUNK}/{len(jobs)} {time.time() - t0:.0f}s", flush=True)
+        print(f"{space} {min(start + CHUNK, len(jobs))}/{len(jobs)} new {time.time() - t0:.0f}s", flush=True)
     merged = GraphStore.merge(space, sorted(parts.glob(f"{space}.*.json.gz")))
     merged.save(GRAPH_DIR / f"{space}.json.gz")
     print(f"{space}: {len(merged.nets)} nets, {len(merged.layers)} distinct layers, {len(merged.failed)} failed")

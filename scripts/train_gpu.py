@@ -2,11 +2,11 @@
 
 Everything that decides what ships is declared here, before any training:
 
-* Splits (:mod:`hwaware.evaluation.splits`): HELP architectures are grouped by architecture
-  (``nb201:123`` is one group across every GPU and batch), DeepBench kernels by their batch-agnostic layer
-  signature. ``TEST`` holds out 20 % of the groups: never trained on, never used for a choice. ``VAL`` holds out
-  15 % of the remaining groups for the selection rule and the intervals. torch2trt's Jetson table (47 rows) is
-  too small to split: it always trains and reports fit error only.
+* Splits (:mod:`hwaware.evaluation.splits`, ``GPU_TEST`` / ``GPU_VAL``): HELP rows are grouped by architecture
+  (``nb201:123`` is one group across every GPU and batch), timm rows by timm family, DeepBench kernels by their
+  batch-agnostic layer signature. ``GPU_TEST`` holds out 20 % of the groups: never trained on, never used for a
+  choice. ``GPU_VAL`` holds out 15 % of the remaining groups for the selection rule and the intervals.
+  torch2trt's Jetson table (47 rows) is too small to split: it always trains and reports fit error only.
 * Candidates: :data:`CANDIDATES`; rule: :data:`RULE`. Every candidate is trained on the same split and all of
   their validation and test figures are written to the results.
 * Leave-one-GPU-out (``--logo``): the chosen recipe retrained without each GPU that has network measurements;
@@ -38,9 +38,10 @@ from hwaware.calibration import fit_profile
 from hwaware.estimators.gpu_features import n_features
 from hwaware.estimators.resperfnet_gpu import WEIGHTS, predict_design, save_net, train_net
 from hwaware.evaluation.gpu_data import (Sample, build_design, column_weights, deepbench_samples, help_samples,
-                                         kernel_layer, torch2trt_samples)
+                                         timm_samples, torch2trt_samples)
 from hwaware.evaluation.metrics import accuracy
-from hwaware.evaluation.splits import GroupShuffleSplit, arch_group, layer_group, stable_unit
+from hwaware.evaluation.splits import (GPU_ALWAYS_TRAIN, GPU_TEST, GPU_VAL, gpu_sample_group, split_gpu_samples,
+                                       stable_unit)
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_WEIGHTS = ROOT / "hwaware" / "estimators" / "weights" / WEIGHTS
@@ -52,35 +53,12 @@ CANDIDATES: dict[str, dict] = {
 }
 RULE = ("lowest validation loss (column-weighted mean |log(pred/true)| on VAL); within 0.005 of the best, "
         "the first candidate listed in CANDIDATES")
+SPLITS = {"groups": "hwaware.evaluation.splits.gpu_sample_group (HELP architecture, timm family, torchvision model, "
+                    "DeepBench kernel signature without batch)",
+          "test": f"GPU_TEST: groups with stable_unit(group, seed={GPU_TEST.seed}) < {GPU_TEST.test_share}",
+          "val": f"GPU_VAL: of the rest, stable_unit(group, seed={GPU_VAL.seed}) < {GPU_VAL.test_share}",
+          "always_train": list(GPU_ALWAYS_TRAIN)}
 COVERAGE = 0.9  # central interval from the 5 % and 95 % residual quantiles
-
-
-def group_of(s: Sample) -> str:
-    if s.kernel is not None:
-        return "deepbench:" + layer_group(kernel_layer(s.kernel))
-    r = s.net
-    assert r is not None
-    return arch_group(r.space, r.arch_id)
-
-
-TEST = GroupShuffleSplit(group_of, test_share=0.2, seed=0)
-VAL = GroupShuffleSplit(group_of, test_share=0.15, seed=1)
-ALWAYS_TRAIN = ("torch2trt",)  # too small to split: fit error only
-
-
-def split_samples(samples: list[Sample]) -> tuple[list[Sample], list[Sample], list[Sample]]:
-    """(train, val, test): TEST's groups, then VAL's groups of the rest; torch2trt always trains."""
-    train, val, test = [], [], []
-    for s in samples:
-        if s.net is not None and s.net.table in ALWAYS_TRAIN:
-            train.append(s)
-        elif TEST.is_test(group_of(s)):
-            test.append(s)
-        elif VAL.is_test(group_of(s)):
-            val.append(s)
-        else:
-            train.append(s)
-    return train, val, test
 
 
 def weighted_loss(pred: np.ndarray, samples: list[Sample]) -> float:
@@ -106,7 +84,7 @@ def residual_interval(pred: np.ndarray, samples: list[Sample]) -> tuple[float, f
 def provenance(samples: list[Sample], threads: int) -> dict:
     h = hashlib.sha256()
     for s in samples:
-        h.update(f"{s.column}|{group_of(s)}|{s.ms:.6g}\n".encode())
+        h.update(f"{s.column}|{gpu_sample_group(s)}|{s.ms:.6g}\n".encode())
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     import timm
 
@@ -116,7 +94,7 @@ def provenance(samples: list[Sample], threads: int) -> dict:
 
 
 def all_samples() -> list[Sample]:
-    return help_samples() + torch2trt_samples() + deepbench_samples()
+    return help_samples() + timm_samples() + torch2trt_samples() + deepbench_samples()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -130,14 +108,13 @@ def main(argv: list[str] | None = None) -> None:
     log = lambda m: print(m, flush=True)  # noqa: E731
 
     samples = all_samples()
-    train, val, test = split_samples(samples)
+    train, val, test = split_gpu_samples(samples)
     log(f"samples: train {len(train)}, val {len(val)}, test {len(test)}")
     t0 = time.time()
     d_train, d_val, d_test = build_design(train), build_design(val), build_design(test)
     log(f"designs built in {time.time() - t0:.0f}s ({d_train.x.shape[0]} train rows)")
 
-    report: dict = {"rule": RULE, "candidates": {}, "splits": {"test": repr(TEST), "val": repr(VAL),
-                                                               "always_train": ALWAYS_TRAIN}}
+    report: dict = {"rule": RULE, "candidates": {}, "splits": SPLITS}
     nets = {}
     for name, cfg in CANDIDATES.items():
         net, hist = train_net(d_train, steps=args.steps, log=log, **cfg)
@@ -190,7 +167,7 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
     out: dict = {"per_gpu": {}}
     zs_res, cal_res = [], []
     for gpu in gpus:
-        train = [s for s in samples if s.gpu != gpu and not TEST.is_test(group_of(s))]
+        train = [s for s in samples if s.gpu != gpu and not GPU_TEST.is_test(gpu_sample_group(s))]
         held = [s for s in samples if s.gpu == gpu and s.net is not None]
         net, _ = train_net(build_design(train), steps=steps, log=None, **cfg)
         pred = predict_design(net, build_design(held))

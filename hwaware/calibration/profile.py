@@ -21,12 +21,13 @@ import json
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from hwaware.errors import InvalidArgumentError
+from hwaware.estimators.base import Estimate
 from hwaware.hardware.catalog import get_gpu
 
 RIDGE = 1e-2  # pull towards (scale 1, overhead 0), relative to the sample count
@@ -50,6 +51,22 @@ class Profile:
 
     def apply(self, predicted_ms: float, kernels: int) -> float:
         return max(self.scale * predicted_ms + self.overhead_ms_per_kernel * kernels, 1e-6)
+
+    def apply_estimate(self, est: Estimate) -> Estimate:
+        """``est`` (a zero-shot estimate on the base GPU) corrected by this profile, phase by phase: every phase
+        is scaled and every kernel gets the per-kernel overhead; the interval is the leave-one-out range."""
+        kernels = [r for r in est.layers if r.ms > 0]
+        # a negative per-kernel term (the zero-shot overhead was too high) never makes a layer negative
+        layers = tuple(replace(r, ms=max(self.scale * r.ms + self.overhead_ms_per_kernel, 0.0)) if r.ms > 0 else r
+                       for r in est.layers)
+        pre, post = self.scale * est.pre_ms, self.scale * est.post_ms
+        total = max(pre + sum(r.ms for r in layers) + post, 1e-6)  # apply(est.total_ms, kernels) unless clamped
+        lo, hi = self.log_residual_interval
+        notes = (f"calibrated by profile {self.name!r} ({self.n_samples} measurements): x{self.scale:.3f} "
+                 f"{self.overhead_ms_per_kernel * 1e3:+.1f} us per kernel ({len(kernels)} kernels); interval from "
+                 "its leave-one-out residuals", *est.notes)
+        return replace(est, total_ms=total, pre_ms=pre, exe_ms=total - pre - post, post_ms=post, layers=layers,
+                       notes=notes, interval_ms=(total * math.exp(lo), total * math.exp(hi)))
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -108,8 +125,12 @@ def profile_dir() -> Path:
 
 def save_profile(profile: Profile, path: str | Path | None = None) -> Path:
     out = Path(path) if path is not None else profile_dir() / f"{profile.name}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(profile.to_json())
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(profile.to_json())
+    except OSError as exc:
+        raise InvalidArgumentError(f"cannot write the profile to {out} ({exc.strerror}); pass another path "
+                                   "(CLI: --out) or set HWAWARE_PROFILES to a writable folder") from exc
     return out
 
 

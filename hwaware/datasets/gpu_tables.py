@@ -10,6 +10,7 @@ was measured on spelled out. What each table states, and what hwaware assumes wh
 | HELP FBNet | the same five | eager PyTorch (assumed) | fp32 (assumed) | 1/32/64 | CIFAR-100, 32x32 (inferred) |
 | HELP OFA | 2080 Ti, TITAN RTX, TITAN Xp | eager PyTorch (assumed) | fp32 (assumed) | 1/32/64 | input r x r (inferred, strong); static subnet (weakly inferred) |
 | torch2trt | Jetson Nano, Jetson AGX Xavier | eager PyTorch / TensorRT (stated) | fp16 (stated) | 1 (stated) | 224x224 torchvision classifiers; power mode not stated |
+| timm results | RTX 3090, RTX 4090, RTX PRO 6000 Max-Q | eager PyTorch (files without ``-dynamo``) | AMP (stated) | per row, mostly 1024 (stated) | NCHW files only; inputs on the device; one table per GPU (the newest torch) |
 | DeepBench | 8 GPUs | cuDNN / cuBLAS kernel only | per sheet: fp32, fp16, int8 | per row | kernel time of the best algorithm, no framework overhead |
 
 Suspect columns (README caveats) are kept and flagged, never dropped silently: on 1080 Ti and TITAN Xp
@@ -127,6 +128,29 @@ def load_torch2trt(root: Path | None = None) -> tuple[NetworkLatency, ...]:
         for runtime, col in (("pytorch", "latency_pytorch_ms"), ("tensorrt", "latency_tensorrt_ms")):
             out.append(NetworkLatency("torch2trt", "torchvision", name, JETSONS[row["device"]], runtime, "fp16",
                                       int(shape[0]), float(row[col]), arch))
+    return tuple(out)
+
+
+TIMM_FILES: dict[str, str] = {  # the eager AMP NCHW table hwaware trains on, per GPU (newest torch)
+    "benchmark-infer-amp-nchw-pt240-cu124-rtx3090.csv": "GeForce RTX 3090",
+    "benchmark-infer-amp-nchw-pt291-cu128-4090.csv": "GeForce RTX 4090",
+    "benchmark-infer-amp-nchw-pt291-cu130-pro6000maxq.csv": "RTX PRO 6000 Blackwell Max-Q",
+}
+
+
+@functools.cache
+def load_timm_gpu(root: Path | None = None) -> tuple[NetworkLatency, ...]:
+    """Rows of :data:`TIMM_FILES`: ms per batch (``infer_step_time``) at the row's batch size, AMP, eager."""
+    from hwaware.datasets.timm_results import load_timm_benchmark
+
+    out = []
+    for name, gpu in TIMM_FILES.items():
+        for r in load_timm_benchmark((root or data_root()) / "wholenet" / "timm" / name):
+            if r.step_time_ms and r.batch_size:
+                arch_id = f"{r.model.split('.')[0]}@{r.img_size}"
+                out.append(NetworkLatency(f"timm-pt{r.torch_version}", "timm", arch_id, gpu, "pytorch", "amp",
+                                          r.batch_size, r.step_time_ms,
+                                          {"model": r.model.split(".")[0], "input_size": (3, r.img_size, r.img_size)}))
     return tuple(out)
 
 

@@ -100,13 +100,7 @@ def load_store(space: str) -> GraphStore:
 
 
 def timm_table_models() -> list[tuple[str, int]]:
-    """(model, image size) of the CNNs measured in the eager NCHW GPU timm tables that hwaware trains on."""
-    from hwaware.datasets.timm_results import load_timm_benchmark, timm_benchmark_files
+    """(model, image size) of every row of the GPU timm tables hwaware trains on."""
+    from hwaware.datasets.gpu_tables import load_timm_gpu
 
-    pairs = {(r.model.split(".")[0], r.img_size) for f in timm_benchmark_files() if _trained_timm_file(f.name)
-             for r in load_timm_benchmark(f)}
-    return sorted(pairs)
-
-
-def _trained_timm_file(name: str) -> bool:
-    return "-cu" in name and "-nchw-" in name and "dynamo" not in name and "-amp-" in name
+    return sorted({(r.arch["model"], r.arch["input_size"][1]) for r in load_timm_gpu()})

@@ -9,7 +9,8 @@ from hwaware.estimators.base import (
     register_estimator,
 )
 from hwaware.estimators.resperfnet import ResPerfNetEstimator
+from hwaware.estimators.resperfnet_gpu import ResPerfNetGPUEstimator
 from hwaware.estimators.roofline import RooflineEstimator
 
-__all__ = ["Estimate", "Estimator", "LayerEstimate", "ResPerfNetEstimator", "RooflineEstimator", "default_estimator", "get_estimator",
+__all__ = ["Estimate", "Estimator", "LayerEstimate", "ResPerfNetEstimator", "ResPerfNetGPUEstimator", "RooflineEstimator", "default_estimator", "get_estimator",
            "list_estimators", "register_estimator"]

@@ -28,26 +28,18 @@ def _one_hot(value: str, codes: tuple[str, ...]) -> np.ndarray:
     return v
 
 
-def peak_tflops(gpu: GPUSpec, precision: str, tensor: bool) -> float:
-    """The arithmetic rate a framework reaches (:meth:`GPUSpec.framework_tflops`); ``amp`` runs conv, dense
-    and matmul layers in fp16 on tensor cores and every other layer at fp32 rates."""
-    if precision == "amp":
-        return gpu.framework_tflops("fp16" if tensor else "fp32", tensor_cores=tensor)
-    return gpu.framework_tflops(precision, tensor_cores=tensor)  # type: ignore[arg-type]
-
-
 def gpu_vector(gpu: GPUSpec, precision: str) -> np.ndarray:
     clock = gpu.boost_clock_mhz or gpu.base_clock_mhz or 1000.0
     return np.array([
-        math.log(gpu.sm_count), math.log(gpu.fp32_tflops), math.log(peak_tflops(gpu, precision, True)),
-        math.log(peak_tflops(gpu, precision, False)), math.log(gpu.memory_bandwidth_gbs),
+        math.log(gpu.sm_count), math.log(gpu.fp32_tflops), math.log(gpu.framework_tflops(precision, tensor_cores=True)),
+        math.log(gpu.framework_tflops(precision, tensor_cores=False)), math.log(gpu.memory_bandwidth_gbs),
         math.log(gpu.l2_cache_mb or 0.25), float(gpu.is_integrated_soc), gpu.compute_capability,
         math.log(clock / 1e3), float(gpu.tensor_cores > 0)])
 
 
 def roofline_ms(layer: Layer, gpu: GPUSpec, precision: str) -> tuple[float, float]:
     """(compute ms, memory ms) of ``layer`` at the precision's peak and the GPU's DRAM bandwidth."""
-    peak = peak_tflops(gpu, precision, layer.kind in _TENSOR_KINDS)
+    peak = gpu.framework_tflops(precision, tensor_cores=layer.kind in _TENSOR_KINDS)  # type: ignore[arg-type]
     compute = layer.flops / (peak * 1e9)
     memory = (layer.bytes_read + layer.bytes_written) / (gpu.memory_bandwidth_gbs * 1e6)
     return compute, memory

@@ -86,9 +86,10 @@ class LayerTimeNet(nn.Module):
 
     def layer_times(self, x: torch.Tensor, log_base: torch.Tensor, bare: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """(t, k, o) per row; ``bare`` rows (bare kernels) have no framework time."""
-        z = (x - self.row_mean) / self.row_std
-        log_k = log_base + self.kernel(z).squeeze(-1)
-        log_o = self.framework(z).squeeze(-1) - 3.0  # starts near 50 us
+        # z-scores clipped and outputs bounded: a GPU far outside the training range stays finite
+        z = ((x - self.row_mean) / self.row_std).clamp(-10.0, 10.0)
+        log_k = log_base + self.kernel(z).squeeze(-1).clamp(-10.0, 10.0)
+        log_o = self.framework(z).squeeze(-1).clamp(-12.0, 12.0) - 3.0  # starts near 50 us
         log_o = torch.where(bare, torch.full_like(log_o, -30.0), log_o)
         p = self.p
         # (k^p + o^p)^(1/p) in log space, stable for the five decades layer times span
@@ -96,7 +97,8 @@ class LayerTimeNet(nn.Module):
         return torch.exp(log_t), torch.exp(log_k), torch.exp(log_o)
 
     def call_time(self, c: torch.Tensor) -> torch.Tensor:
-        return torch.exp(self.call((c - self.call_mean) / self.call_std).squeeze(-1) - 3.0)
+        z = ((c - self.call_mean) / self.call_std).clamp(-10.0, 10.0)
+        return torch.exp(self.call(z).squeeze(-1).clamp(-12.0, 12.0) - 3.0)
 
 
 @dataclass
@@ -180,6 +182,7 @@ class DesignBuilder:
         self.x: list[np.ndarray] = []
         self.log_base: list[float] = []
         self.bare: list[bool] = []
+        self.layers: list[Layer] = []  # each row's layer at its platform's batch and precision (for baselines)
         self.samples: list[tuple[list[int], list[int], np.ndarray, bool, float, float]] = []
         self._gvec: dict[tuple[str, str], np.ndarray] = {}
 
@@ -197,6 +200,7 @@ class DesignBuilder:
             self.x.append(x)
             self.log_base.append(base)
             self.bare.append(runtime == "kernel")
+            self.layers.append(shaped)
         return self.rows[full]
 
     def add(self, layers: Sequence[tuple[Any, Layer, int]], gpu: GPUSpec, runtime: str, precision: str, batch: int,

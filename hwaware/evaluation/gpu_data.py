@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hwaware.datasets.gpu_tables import KernelLatency, NetworkLatency, load_deepbench, load_help, load_torch2trt
+from hwaware.datasets.gpu_tables import (KernelLatency, NetworkLatency, load_deepbench, load_help, load_timm_gpu,
+                                         load_torch2trt)
 from hwaware.datasets.graph_store import load_store
 from hwaware.estimators.resperfnet_gpu import Design, DesignBuilder, graph_layers
 from hwaware.graph.layer import Graph, Layer, LayerKind
@@ -30,8 +31,9 @@ class Sample:
 
     @property
     def column(self) -> str:
-        if self.net is not None:
-            return f"{self.net.table}:{self.net.space}:{self.net.column}"
+        r = self.net
+        if r is not None:  # a timm table's batch shrinks per row on OOM: one column per table
+            return f"{r.table}:{r.gpu}|{r.runtime}|{r.precision}" if r.space == "timm" else f"{r.table}:{r.space}:{r.column}"
         k = self.kernel
         assert k is not None
         return f"deepbench:{k.kind}:{k.gpu}|kernel|{k.precision}"
@@ -52,6 +54,12 @@ def help_samples(spaces: Iterable[str] = ("nb201", "fbnet", "ofa_mbv3")) -> list
         nets = load_store(space).nets
         out += [Sample(r, None) for r in load_help(space) if r.arch_id in nets]
     return out
+
+
+def timm_samples() -> list[Sample]:
+    """timm GPU rows of CNNs whose graphs are in the store (non-CNNs were not captured)."""
+    nets = load_store("timm").nets
+    return [Sample(r, None) for r in load_timm_gpu() if r.arch_id in nets]
 
 
 def torch2trt_samples() -> list[Sample]:
@@ -80,7 +88,7 @@ def sample_layers(s: Sample) -> list[tuple[object, Layer, int]]:
         return [(("deepbench", s.kernel.kind, tuple(sorted(s.kernel.dims.items()))), kernel_layer(s.kernel), 1)]
     r = s.net
     assert r is not None
-    if r.table == "help":
+    if r.table == "help" or r.space == "timm":
         store = load_store(r.space)
         net = store.nets[r.arch_id]
         return [((r.space, i), store.layers[i], c) for i, c in net.counts.items()]

@@ -116,3 +116,39 @@ def check_disjoint(train_keys: Sequence[str], test_keys: Sequence[str]) -> None:
 
 def with_seed(splitter: Any, seed: int) -> Any:
     return replace(splitter, seed=seed)
+
+
+# -- the GPU estimator's splits (scripts/train_gpu.py, benchmarks/gpu_accuracy.py, tests) --------------------------
+
+def gpu_sample_group(s: Any) -> str:
+    """The group of a :class:`~hwaware.evaluation.gpu_data.Sample`: HELP architecture (across GPUs and batches),
+    timm family, torchvision model, or DeepBench kernel signature (across batch sizes)."""
+    if s.kernel is not None:
+        from hwaware.evaluation.gpu_data import kernel_layer
+
+        return "deepbench:" + layer_group(kernel_layer(s.kernel))
+    r = s.net
+    if r.space == "timm":
+        return "timm:" + timm_family(r.arch["model"])
+    return arch_group(r.space, r.arch_id)
+
+
+GPU_TEST = GroupShuffleSplit(gpu_sample_group, test_share=0.2, seed=0)  # never trained on, never chosen on
+GPU_VAL = GroupShuffleSplit(gpu_sample_group, test_share=0.15, seed=1)  # of the rest: selection and intervals
+GPU_ALWAYS_TRAIN: tuple[str, ...] = ("torch2trt",)  # 47 rows: too small to split, fit error only
+
+
+def split_gpu_samples(samples: Sequence[Any]) -> tuple[list, list, list]:
+    """(train, val, test) of GPU samples: TEST's groups, then VAL's groups of the rest; torch2trt always trains."""
+    train, val, test = [], [], []
+    for s in samples:
+        group = gpu_sample_group(s)
+        if s.net is not None and s.net.table in GPU_ALWAYS_TRAIN:
+            train.append(s)
+        elif GPU_TEST.is_test(group):
+            test.append(s)
+        elif GPU_VAL.is_test(group):
+            val.append(s)
+        else:
+            train.append(s)
+    return train, val, test

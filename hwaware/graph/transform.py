@@ -14,10 +14,7 @@ from dataclasses import replace
 
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.ops import layer_cost, numel
-from hwaware.hardware.catalog import PRECISIONS
-
-# element size per precision; "amp" keeps activations in fp16 (autocast), "int8" is one byte
-ELEMENT_BYTES: dict[str, int] = {**PRECISIONS, "amp": 2, "int8": 1}
+from hwaware.hardware.catalog import PRECISIONS as ELEMENT_BYTES
 
 
 def _param_elements(layer: Layer, elem_bytes: int) -> int:
@@ -27,8 +24,6 @@ def _param_elements(layer: Layer, elem_bytes: int) -> int:
 
 def reshape_layer(layer: Layer, batch: int, precision: str, *, from_precision: str) -> Layer:
     """``layer`` (captured in ``from_precision``) at batch ``batch`` and element type ``precision``."""
-    if layer.kind is LayerKind.RESHAPE:
-        return layer
     shapes = [*layer.input_shapes, *layer.output_shapes]
     old = shapes[0][0] if shapes and shapes[0] else 1
     if layer.kind is LayerKind.ATTENTION or any(not s or s[0] != old for s in shapes):

@@ -18,9 +18,11 @@ from typing import Literal, Union
 
 from hwaware.errors import InvalidArgumentError, UnknownGPUError
 
-Precision = Literal["fp32", "fp16", "bf16", "int8"]
+Precision = Literal["fp32", "fp16", "bf16", "int8", "amp"]
 Runtime = Literal["pytorch", "tensorrt"]
-PRECISIONS: dict[str, int] = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}  # element size in bytes
+# element size in bytes; "amp" is PyTorch autocast: fp16 activations, conv/dense/matmul on fp16 tensor cores,
+# every other op's arithmetic in fp32 (the timm GPU tables are AMP)
+PRECISIONS: dict[str, int] = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1, "amp": 2}
 RUNTIMES: tuple[str, ...] = ("pytorch", "tensorrt")
 
 # hwaware's short names and the spellings of the shipped datasets (torch2trt, HELP, timm, DeepBench)
@@ -100,6 +102,8 @@ class GPUSpec:
         has no figure for falls back to fp32's. This is the datasheet number, which on Pascal GeForce
         (fp16 at 1/64 rate) no framework reaches or wants: for a latency use :meth:`framework_tflops`.
         """
+        if precision == "amp":  # autocast's tensor-core layers are fp16
+            precision = "fp16"
         if precision == "fp32":
             return self.fp32_tflops
         if tensor_cores:
@@ -128,8 +132,11 @@ class GPUSpec:
           fp16 rule's rate, a lower bound: a runtime with no faster int8 path keeps the layer in fp16.
         - otherwise: fp16 the larger of the native fp16 and the fp32 rate; bf16 the fp32 rate
           (elementwise bf16 is computed in fp32); int8 as fp16.
+        - amp (autocast): fp16's rate on tensor-core layers, fp32's elsewhere.
         """
         rate = self.fp32_tflops
+        if precision == "amp":
+            return self.framework_tflops("fp16", tensor_cores=True) if tensor_cores else rate
         if precision == "fp32":
             return rate
         if tensor_cores:

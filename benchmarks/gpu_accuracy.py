@@ -1,0 +1,176 @@
+"""Accuracy of the GPU estimators on the shipped tables: every figure of issue 8's proof, from a clean clone.
+
+1. HELP's NB201 protocol (train on 1080 Ti columns, 10-shot per other GPU column, all its architectures),
+   leave-one-GPU-out (zero-shot and 10-shot): read from ``benchmarks/results/gpu/`` where
+   ``scripts/train_gpu.py --logo --help-protocol`` wrote them (these retrain models: hours on 2 cores).
+2. Held-out architectures of NB201 / FBNet / OFA and held-out timm families (``GPU_TEST`` of
+   :mod:`hwaware.evaluation.splits`), per GPU column: the shipped ``resperfnet-gpu`` next to the roofline
+   and a MACs-linear fit (``ms = a * MACs + b`` per column on the same training rows) — recomputed here.
+3. torch2trt Jetson: fit error only (47 rows, all used for training; not an accuracy claim).
+4. The intervals' coverage on the held-out rows.
+
+Writes ``benchmarks/results/gpu_accuracy.md`` and ``.json``. Run: ``python benchmarks/gpu_accuracy.py``
+(``--quick``: NB201 + torch2trt only).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from hwaware.estimators import get_estimator
+from hwaware.estimators.resperfnet_gpu import DesignBuilder, predict_design
+from hwaware.evaluation.gpu_data import (build_design, deepbench_samples, help_samples, timm_samples,
+                                         torch2trt_samples)
+from hwaware.evaluation.metrics import accuracy
+from hwaware.evaluation.splits import split_gpu_samples
+from hwaware.hardware.catalog import Platform, get_gpu
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def baselines(samples, builder: DesignBuilder, design) -> tuple[np.ndarray, np.ndarray]:
+    """(roofline ms, MACs) per sample from the design's rows (the roofline as its estimator computes a layer)."""
+    roof = get_estimator("roofline")
+    row_roof, row_macs = np.zeros(len(builder.layers)), np.zeros(len(builder.layers))
+    keys = list(builder.rows)
+    for (key, gpu, runtime, precision, batch), i in zip(keys, range(len(keys))):
+        if runtime == "kernel":
+            continue
+        plat = Platform(get_gpu(gpu), precision=precision, runtime=runtime, batch_size=batch)  # type: ignore[arg-type]
+        row_roof[i] = roof.layer_ms(builder.layers[i], plat)
+        row_macs[i] = builder.layers[i].macs
+    out_roof, out_macs = np.zeros(len(samples)), np.zeros(len(samples))
+    for n in range(len(samples)):
+        lo, hi = design.indptr[n], design.indptr[n + 1]
+        idx, cnt = design.indices[lo:hi], design.counts[lo:hi]
+        out_roof[n] = float(np.dot(row_roof[idx], cnt))
+        out_macs[n] = float(np.dot(row_macs[idx], cnt))
+    return out_roof, out_macs
+
+
+def columns(samples) -> dict[str, list[int]]:
+    cols: dict[str, list[int]] = {}
+    for i, s in enumerate(samples):
+        if s.net is not None:
+            cols.setdefault(s.column, []).append(i)
+    return cols
+
+
+def held_out_table(train, test, log) -> dict:
+    """Per test column: resperfnet-gpu, roofline, MACs-linear (fitted on that column's training rows)."""
+    est = get_estimator("resperfnet-gpu")
+    net, meta = est._loaded()
+    b_te, b_tr = DesignBuilder(), DesignBuilder()
+    d_te, d_tr = build_design(test, builder=b_te), build_design(train, builder=b_tr)
+    pred = predict_design(net, d_te)
+    roof_te, macs_te = baselines(test, b_te, d_te)
+    _, macs_tr = baselines(train, b_tr, d_tr)
+    lo, hi = meta["intervals"]["measured"]
+    tr_cols = columns(train)
+    out = {}
+    for col, idx in sorted(columns(test).items()):
+        y = np.array([test[i].ms for i in idx])
+        row = {"resperfnet-gpu": accuracy(pred[idx], y), "roofline": accuracy(roof_te[idx], y)}
+        if col in tr_cols and len(tr_cols[col]) >= 3:
+            t_idx = tr_cols[col]
+            a, b = np.polyfit(macs_tr[t_idx], [train[i].ms for i in t_idx], 1)
+            row["macs-linear"] = accuracy(np.maximum(a * macs_te[idx] + b, 1e-6), y)
+        inside = (y >= pred[idx] * math.exp(lo)) & (y <= pred[idx] * math.exp(hi))
+        row["interval_coverage"] = float(inside.mean())
+        out[col] = row
+        log(f"{col:70s} n={len(idx):5d} MAPE {row['resperfnet-gpu']['mape']:6.1%} "
+            f"rho {row['resperfnet-gpu']['spearman']:.3f} | roofline {row['roofline']['mape']:6.1%} "
+            f"| macs-lin {row.get('macs-linear', {}).get('mape', float('nan')):6.1%}")
+    return out
+
+
+def fit_table(samples, log) -> dict:
+    est = get_estimator("resperfnet-gpu")
+    net, _ = est._loaded()
+    d = build_design(samples)
+    pred = predict_design(net, d)
+    out = {}
+    for col, idx in sorted(columns(samples).items()):
+        out[col] = accuracy(pred[idx], [samples[i].ms for i in idx])
+        log(f"{col:70s} n={len(idx):5d} fit MAPE {out[col]['mape']:6.1%} rho {out[col]['spearman']:.3f}")
+    return out
+
+
+def markdown(report: dict) -> str:
+    lines = ["# GPU accuracy (`python benchmarks/gpu_accuracy.py`)", "",
+             f"Shipped model: resperfnet-gpu, {report['model']['chosen']} (rule: {report['model']['rule']}).", "",
+             "## Held-out architectures and timm families (GPU_TEST split; never trained on, never chosen on)", "",
+             "| column | n | MAPE | within ±10 % | Kendall τ | Spearman ρ | roofline MAPE / ρ | MACs-linear MAPE / ρ | interval coverage |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for col, r in report["held_out"].items():
+        m, rf, ml = r["resperfnet-gpu"], r["roofline"], r.get("macs-linear")
+        mlt = f"{ml['mape']:.1%} / {ml['spearman']:.3f}" if ml else "–"
+        lines.append(f"| {col} | {int(m['n'])} | {m['mape']:.1%} | {m['within10']:.0%} | {m['kendall']:.3f} | "
+                     f"{m['spearman']:.3f} | {rf['mape']:.1%} / {rf['spearman']:.3f} | {mlt} | "
+                     f"{r['interval_coverage']:.0%} |")
+    lines += ["", "## torch2trt Jetson: fit error (all 47 rows train the model; not an accuracy claim)", "",
+              "| column | n | MAPE | Spearman ρ |", "|---|---|---|---|"]
+    for col, m in report["jetson_fit"].items():
+        lines.append(f"| {col} | {int(m['n'])} | {m['mape']:.1%} | {m['spearman']:.3f} |")
+    for title, key in (("Leave-one-GPU-out", "logo"), ("HELP's NB201 protocol", "help_protocol")):
+        if report.get(key):
+            lines += ["", f"## {title} (from `{report[key]['source']}`)", ""] + report[key]["lines"]
+    return "\n".join(lines) + "\n"
+
+
+def trained_results() -> dict:
+    out = {}
+    logo = RESULTS / "gpu" / "logo.json"
+    if logo.is_file():
+        d = json.loads(logo.read_text())
+        lines = ["| GPU | column | zero-shot MAPE | zero-shot ρ | 10-shot MAPE | 10-shot ρ | 10-shot within ±10 % |",
+                 "|---|---|---|---|---|---|---|"]
+        for gpu, r in d["per_gpu"].items():
+            for col, z in r["zero_shot"].items():
+                t = r["ten_shot"].get(col)
+                tt = f"{t['mape']:.1%} | {t['spearman']:.3f} | {t['within10']:.0%}" if t else "– | – | –"
+                lines.append(f"| {gpu} | {col.split(':', 1)[-1]} | {z['mape']:.1%} | {z['spearman']:.3f} | {tt} |")
+        out["logo"] = {"source": "scripts/train_gpu.py --logo", "lines": lines, "data": d}
+    hp = RESULTS / "gpu" / "help_protocol.json"
+    if hp.is_file():
+        d = json.loads(hp.read_text())
+        lines = ["| test column | n | 10-shot ρ (HELP: 0.987 on titan_rtx_256) | 10-shot MAPE | within ±10 % | zero-shot ρ |",
+                 "|---|---|---|---|---|---|"]
+        for col, r in d.items():
+            t, z = r["ten_shot"], r["zero_shot"]
+            lines.append(f"| {col} | {r['n']} | {t['spearman']:.3f} | {t['mape']:.1%} | {t['within10']:.0%} | "
+                         f"{z['spearman']:.3f} |")
+        out["help_protocol"] = {"source": "scripts/train_gpu.py --help-protocol", "lines": lines, "data": d}
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="NB201 and torch2trt only")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    t0 = time.time()
+    samples = help_samples(("nb201",) if args.quick else ("nb201", "fbnet", "ofa_mbv3")) + torch2trt_samples()
+    if not args.quick:
+        samples += timm_samples() + deepbench_samples()
+    train, _, test = split_gpu_samples(samples)
+    meta = get_estimator("resperfnet-gpu")._loaded()[1]
+    report = {"model": {"chosen": meta["chosen"], "rule": meta["rule"], "provenance": meta["provenance"]},
+              "held_out": held_out_table(train, test, print),
+              "jetson_fit": fit_table([s for s in train if s.net is not None and s.net.table == "torch2trt"], print),
+              **trained_results(), "seconds": round(time.time() - t0, 1)}
+    name = "gpu_accuracy_quick" if args.quick else "gpu_accuracy"
+    (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=1, default=str))
+    (RESULTS / f"{name}.md").write_text(markdown(report))
+    print(f"wrote {RESULTS / name}.md ({report['seconds']} s)")
+
+
+if __name__ == "__main__":
+    main()

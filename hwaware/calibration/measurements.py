@@ -1,0 +1,53 @@
+"""Reading a device's whole-network measurements for calibration: ``hwaware collect networks`` CSVs or a plain table.
+
+Accepted columns (a header row is required):
+
+* ``hwaware collect networks`` output: ``model``, ``img_size``, ``batch``, ``pre_ms``, ``exe_ms``, ``post_ms`` …
+  (the latency is pre + exe + post);
+* a plain table: ``model`` and ``ms``, optionally ``batch`` (default 1) and ``input`` (``3x224x224``; default the
+  model's timm config).
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from hwaware.errors import InvalidArgumentError
+
+
+@dataclass(frozen=True)
+class Measurement:
+    model: str
+    ms: float
+    batch: int = 1
+    input_size: str | None = None
+
+
+def read_measurements(path: str | Path) -> list[Measurement]:
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidArgumentError(f"no measurement file at {path}; write one with `hwaware collect networks` "
+                                   "or as a CSV with columns model,ms")
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise InvalidArgumentError(f"{path} has no rows; it needs a header and one row per measured network")
+    cols = set(rows[0])
+    out = []
+    for n, r in enumerate(rows, start=2):
+        try:
+            if {"pre_ms", "exe_ms", "post_ms", "model"} <= cols:
+                size = r.get("img_size")
+                out.append(Measurement(r["model"], float(r["pre_ms"]) + float(r["exe_ms"]) + float(r["post_ms"]),
+                                       int(r.get("batch") or 1), f"3x{size}x{size}" if size else None))
+            elif {"model", "ms"} <= cols:
+                out.append(Measurement(r["model"], float(r["ms"]), int(r.get("batch") or 1), r.get("input") or None))
+            else:
+                raise InvalidArgumentError(f"{path}: columns {sorted(cols)} are neither `hwaware collect networks` "
+                                           "output nor model,ms[,batch,input]")
+        except ValueError as exc:
+            raise InvalidArgumentError(f"{path} line {n}: {exc}; latencies are numbers in ms, batch an integer") from exc
+    if any(m.ms <= 0 for m in out):
+        raise InvalidArgumentError(f"{path}: every latency must be positive milliseconds")
+    return out
