@@ -1,6 +1,8 @@
 """The public entry points: :func:`latency`, :func:`estimate`, :func:`features`."""
 from __future__ import annotations
 
+import dataclasses
+
 from hwaware.errors import InvalidArgumentError
 from hwaware.estimators.base import Estimate, default_estimator, get_estimator
 from hwaware.features import NetworkFeatures, network_features
@@ -37,7 +39,10 @@ def estimate(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size:
     """
     platform = Platform.resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size)
     graph = _graph(model, batch_size, input_size, precision, trace_device)
-    return get_estimator(estimator or default_estimator(platform)).predict(graph, platform)
+    result = get_estimator(estimator or default_estimator(platform)).predict(graph, platform)
+    if graph.notes:  # what the model's source changed (e.g. folded batch norm), beside what the estimator says
+        result = dataclasses.replace(result, notes=result.notes + graph.notes)
+    return result
 
 
 def latency(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size: int = 1, input_size: InputSize = None,

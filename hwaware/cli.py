@@ -10,8 +10,29 @@ import json
 import signal
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from hwaware.errors import HwawareError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the problem and where the fix is), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _positive(kind: type[int] | type[float]):
+    """An argparse type: a positive int or a positive finite float."""
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"must be a positive {'integer' if kind is int else 'number'}, got {text!r}")
+        return value
+    return parse
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
@@ -26,7 +47,10 @@ def _model_args(p: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="hwaware", description="Predict neural-network latency on NVIDIA GPUs without one.")
+    from importlib.metadata import version  # the installed distribution's: no need to import torch for it
+
+    ap = _Parser(prog="hwaware", description="Predict neural-network latency on NVIDIA GPUs without one.")
+    ap.add_argument("--version", action="version", version=f"hwaware {version('hwaware')}")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("latency", help="predict the latency of a model on a GPU",
@@ -36,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--runtime", default="pytorch", choices=["pytorch", "tensorrt"])
     p.add_argument("--estimator", default=None, help="estimator name (default: best for the platform); see `hwaware estimators`")
     p.add_argument("--by-layer", action="store_true", help="print the per-layer breakdown")
-    p.add_argument("--top", type=int, default=None, help="with --by-layer: only the N slowest layers")
+    p.add_argument("--top", type=_positive(int), default=None,
+                   help="only the N slowest layers in the per-layer breakdown (table or --json)")
 
     p = sub.add_parser("gpus", help="list the GPU catalog", description="List the GPUs hwaware knows and their aliases.")
     p.add_argument("--json", action="store_true")
@@ -46,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     _model_args(p)
 
     sub.add_parser("estimators", help="list the registered estimators", description="List the registered estimators.")
+
+    p = sub.add_parser("cache", help="the on-disk prediction cache: where it is, how big, empty it",
+                       description="Show (info) or empty (clear) the per-layer prediction cache "
+                                   "($HWAWARE_CACHE_DIR/predictions.sqlite, default ~/.cache/hwaware).")
+    p.add_argument("action", choices=["info", "clear"])
+
 
     p = sub.add_parser("collect", help="measure layers or networks on this machine (training data)",
                        description="Measure micro-benchmarked layers or whole timm networks, three phases each. "
@@ -94,10 +125,16 @@ def _parser() -> argparse.ArgumentParser:
                                    "minimise predicted latency, under a latency budget. Prints the Pareto front and "
                                    "the budget-violation rate; saves a plot and a JSON summary.")
     p.add_argument("--space", default="mobilenetv3", help="model space (see --list-spaces)")
+    p.add_argument("--list-spaces", action="store_true", help="list the model spaces and exit")
     p.add_argument("--gpu", default="agx", help="target GPU (or 'cpu': then the chosen models can be measured)")
-    p.add_argument("--budget", type=float, required=True, help="latency budget in ms")
-    p.add_argument("--trials", type=int, default=40)
-    p.add_argument("--workers", type=int, default=1, help="worker processes sharing the study (needs --storage)")
+    b = p.add_mutually_exclusive_group()
+    b.add_argument("--budget", type=_positive(float), help="latency budget in ms")
+    b.add_argument("--budget-quantile", type=_positive(float), metavar="Q",
+                   help="budget = the Q quantile (0 < Q <= 1; 0.5 = median) of the predicted latency of 20 random "
+                        "architectures of the space: a budget that binds whatever the estimator's scale")
+    p.add_argument("--trials", type=_positive(int), default=40)
+    p.add_argument("--workers", type=_positive(int), default=1,
+                   help="worker processes sharing the study (needs --storage)")
     p.add_argument("--storage", default=None, help="Optuna RDB URL: sqlite:///study.db or postgresql+psycopg2://...")
     p.add_argument("--study", default="hwaware-search", help="study name (resumes an existing one)")
     p.add_argument("--proxy", default="synflow", choices=["synflow", "params"])
@@ -115,8 +152,11 @@ def _latency(args: argparse.Namespace) -> None:
     est = estimate(args.model, args.gpu, batch_size=args.batch, input_size=args.input, precision=args.precision,
                    runtime=args.runtime, estimator=args.estimator, trace_device=args.trace_device)
     if args.json:
-        print(est.to_json())
-    elif args.by_layer:
+        d = est.as_dict()
+        if args.top:
+            d["layers"] = sorted(d["layers"], key=lambda r: -r["ms"])[:args.top]
+        print(json.dumps(d, indent=2))
+    elif args.by_layer or args.top:
         print(est.table(top=args.top))
     else:
         print(est.summary())
@@ -155,12 +195,24 @@ def _estimators(_args: argparse.Namespace) -> None:
         print(f"{name:<16}{get_estimator(name).version}")
 
 
+def _cache(args: argparse.Namespace) -> None:
+    from hwaware.estimators.cache import cache_info, clear_cache
+
+    info = cache_info()
+    if args.action == "clear" and info.path is not None:
+        clear_cache(info.path)
+        print(f"removed {info.entries} cached layer predictions from {info.path}")
+    else:
+        print(info.describe())
+
+
 def _collect(args: argparse.Namespace) -> None:
     import torch
 
     from hwaware.datasets import splits
-    from hwaware.measure.collect import collect_layers, collect_networks, layer_plan
+    from hwaware.measure.collect import collect_layers, collect_networks, layer_plan, measurement_device
 
+    measurement_device(args.device)  # before the layer plan, which captures whole networks first
     torch.set_num_threads(args.threads)
     named = {"train": splits.TRAIN_NETWORKS, "heldout": splits.HELD_OUT_NETWORKS,
              "all": splits.TRAIN_NETWORKS + splits.HELD_OUT_NETWORKS, "none": ()}
@@ -279,31 +331,51 @@ def _ptx_count(args: argparse.Namespace) -> None:
 
 
 def _search(args: argparse.Namespace) -> None:
+    import dataclasses
     import time
     from pathlib import Path
 
+    from hwaware.errors import InvalidArgumentError
+    from hwaware.search import LatencyConstraint, get_space, list_spaces
     from hwaware.search.run import SearchConfig, plot_search, run_search, summarize
 
-    cfg = SearchConfig(space=args.space, gpu=args.gpu, budget_ms=args.budget, trials=args.trials, proxy=args.proxy,
-                       prune=args.prune, storage=args.storage, study_name=args.study, workers=args.workers,
-                       seed=args.seed, estimator=args.estimator)
+    if args.list_spaces:
+        for name in list_spaces():
+            print(f"{name:<14}{(get_space(name).__doc__ or '').strip().splitlines()[0]}")
+        return
+    if args.budget is None and args.budget_quantile is None:
+        raise InvalidArgumentError("no budget: pass --budget MS, or --budget-quantile 0.5 for the space's median "
+                                   "predicted latency")
+    # every field is checked here, before the few seconds of predictions a quantile budget takes
+    cfg = SearchConfig(space=args.space, gpu=args.gpu, budget_ms=args.budget or 1.0, trials=args.trials,
+                       proxy=args.proxy, prune=args.prune, storage=args.storage, study_name=args.study,
+                       workers=args.workers, seed=args.seed, estimator=args.estimator)
+    if args.budget is None:
+        derived = LatencyConstraint.at_quantile(args.space, args.budget_quantile, args.gpu, seed=args.seed,
+                                                estimator=args.estimator).budget_ms
+        cfg = dataclasses.replace(cfg, budget_ms=derived)
+        print(f"budget {derived:.3f} ms: the {args.budget_quantile:g} quantile of the predicted latency of 20 random "
+              f"{args.space} architectures on {args.gpu}")
+    budget = cfg.budget_ms
     t0 = time.perf_counter()
     study = run_search(cfg)
     elapsed = time.perf_counter() - t0
-    summary = summarize(study, args.budget, measure_on_cpu=args.measure)
+    summary = summarize(study, budget, measure_on_cpu=args.measure)
     out = Path(args.out)
-    plot = plot_search(study, args.budget, out / "search.png", f"{args.space} on {args.gpu}, budget {args.budget:g} ms")
+    plot = plot_search(study, budget, out / "search.png", proxy=args.proxy)
     (out / "summary.json").write_text(json.dumps({**summary.as_dict(), "config": cfg.__dict__, "seconds": elapsed}, indent=1))
-    print(f"{summary.trials} trials in {elapsed:.0f} s: {summary.complete} complete, {summary.pruned} pruned, "
-          f"{summary.infeasible} over the {args.budget:g} ms budget")
+    print(f"{summary.trials} trials in {elapsed:.0f} s: {summary.complete} complete, {summary.pruned} pruned; "
+          f"{summary.infeasible} of {summary.predicted} candidates ({summary.violation_rate_predicted:.0%}) predicted "
+          f"over the {budget:g} ms budget")
     print(f"Pareto front (feasible; proxy = {args.proxy}, higher is better):")
     print(f"{'trial':>6}{'proxy':>10}{'pred ms':>10}{'meas ms':>10}  architecture")
     for r in summary.pareto:
         meas = f"{r['measured_ms']:>10.2f}" if "measured_ms" in r else f"{'-':>10}"
         print(f"{r['number']:>6}{r['proxy']:>10.2f}{r['predicted_ms']:>10.2f}{meas}  {r['arch'][:80]}")
-    print(f"budget-violation rate of the chosen models: predicted {summary.violation_rate_predicted:.0%}"
-          + (f", measured {summary.violation_rate_measured:.0%}" if summary.violation_rate_measured is not None else
-             " (no measuring device: pass --gpu cpu --measure to measure on this CPU)"))
+    if summary.violation_rate_measured is not None:
+        print(f"budget-violation rate of the chosen models, measured on this CPU: {summary.violation_rate_measured:.0%}")
+    else:
+        print("the chosen models are feasible as predicted; pass --gpu cpu --measure to measure them on this CPU")
     print(f"plot: {plot}; summary: {out / 'summary.json'}")
 
 
@@ -313,7 +385,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         commands = {"latency": _latency, "gpus": _gpus, "features": _features, "estimators": _estimators,
-                    "collect": _collect, "search": _search, "ptx": _ptx}
+                    "collect": _collect, "search": _search, "ptx": _ptx, "cache": _cache}
         commands[args.command](args)
     except HwawareError as exc:
         print(f"hwaware: error: {exc}", file=sys.stderr)

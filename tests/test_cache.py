@@ -47,3 +47,20 @@ def test_several_processes_write_one_file(tmp_path):
     c = PredictionCache(path)
     got = c.get_many([f"w{w}-{j}" for w in range(4) for j in range(300)])
     assert len(got) == 1200 and got["w3-299"] == (3.0, 299.0, 0.0)
+
+
+def test_info_and_clear_give_the_space_back(tmp_path):
+    from hwaware.estimators.cache import cache_info, clear_cache
+
+    path = tmp_path / "p.sqlite"
+    assert cache_info(path).entries == 0 and not path.exists()  # asking creates no file
+    PredictionCache(path).put_many({f"k{i}": (float(i), 0.0, 0.0) for i in range(5000)})
+    full = cache_info(path)
+    assert full.path == path and full.entries == 5000 and full.bytes > 100_000
+    other = PredictionCache(path)  # a user still holding the cache open sees it empty, not broken
+    assert other.get_many(["k0"]) == {"k0": (0.0, 0.0, 0.0)}  # its connection is open
+    clear_cache(path)
+    empty = cache_info(path)
+    assert empty.entries == 0 and empty.bytes < full.bytes / 4 and other.get_many(["k1"]) == {}
+    other.put_many({"k1": (1.0, 0.0, 0.0)})
+    assert cache_info(path).entries == 1

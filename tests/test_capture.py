@@ -180,3 +180,72 @@ def test_parse_input_size(text, expected):
 def test_parse_input_size_rejects(bad):
     with pytest.raises(InvalidArgumentError):
         parse_input_size(bad)
+
+
+@pytest.mark.parametrize("trace_device", ["meta", "cpu"])
+@pytest.mark.parametrize("size,got", [("3x224", "1 x 3 x 224"), ("1x224x224", "1 x 1 x 224 x 224")])
+def test_wrong_input_channels_say_what_the_first_conv_expects(trace_device, size, got):
+    with pytest.raises(GraphCaptureError) as info:
+        capture("resnet18", input_size=size, trace_device=trace_device)
+    msg = str(info.value)
+    assert f"the input is {got} (batch first) but the first convolution expects N x 3 x H x W" in msg
+    assert "--input 3x224x224" in msg and "trace_device" not in msg  # the fix, not another trace device
+
+
+def test_a_failure_on_the_cpu_does_not_suggest_the_cpu():
+    class Broken(nn.Module):
+        def forward(self, x):
+            return x @ torch.ones(5, 2)  # 4 columns x 5 rows: fails with real tensors as on meta
+
+    with pytest.raises(GraphCaptureError) as info:
+        capture(Broken(), input_size=(4,), trace_device="cpu")
+    assert "with real tensors on the CPU" in str(info.value) and "trace_device='cpu'" not in str(info.value)
+
+
+@pytest.mark.parametrize("trace_device", ["meta", "cpu"])
+def test_a_half_precision_module_is_estimable_with_precision_fp16(trace_device):
+    import timm
+
+    import hwaware
+
+    half = timm.create_model("resnet18").half()
+    with pytest.raises(InvalidArgumentError, match="pass precision='fp16'"):
+        capture(half, input_size=(3, 224, 224), trace_device=trace_device)
+    g = capture(half, input_size=(3, 224, 224), precision="fp16", trace_device=trace_device)
+    ref = capture("resnet18", precision="fp16")
+    assert (g.macs, g.total_params, sum(l.bytes_read for l in g.layers)) == (
+        ref.macs, ref.total_params, sum(l.bytes_read for l in ref.layers))
+    assert hwaware.latency(half, "agx", input_size=224, precision="fp16", trace_device=trace_device) == \
+        pytest.approx(hwaware.latency("resnet18", "agx", precision="fp16"))
+
+
+def test_cpu_trace_uses_one_thread_and_restores_the_callers():
+    seen = []
+
+    class Probe(nn.Module):
+        def forward(self, x):
+            seen.append(torch.get_num_threads())
+            return x + 1
+
+    torch.set_num_threads(2)
+    try:
+        capture(Probe(), input_size=(4,), trace_device="cpu")
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)
+
+
+@pytest.mark.parametrize("name", ["fasterrcnn_mobilenet_v3_large_320_fpn", "deeplabv3_mobilenet_v3_large"])
+def test_torchvision_detection_and_segmentation_build_without_downloading(name, monkeypatch):
+    from torchvision.models._api import WeightsEnum
+
+    from hwaware.graph.sources import _build_torchvision
+
+    def no_download(weights, *args, **kwargs):
+        raise AssertionError(f"tried to download {weights}")
+
+    monkeypatch.setattr(WeightsEnum, "get_state_dict", no_download)  # every torchvision weight download
+    model, _ = _build_torchvision(name)
+    assert sum(p.numel() for p in model.parameters()) > 1_000_000
+    if name.startswith("deeplab"):  # segmentation traces on meta; detection needs trace_device='cpu'
+        assert capture(f"torchvision:{name}", input_size=(3, 320, 320)).macs > 0

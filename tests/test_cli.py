@@ -1,8 +1,10 @@
 import json
+import os
 import subprocess
 import sys
 
 import pytest
+import torch
 
 from hwaware.cli import main
 
@@ -43,3 +45,83 @@ def test_errors_are_one_line_and_exit_2(capsys, argv, message):
 def test_help_everywhere(args):
     r = subprocess.run([sys.executable, "-m", "hwaware.cli", *args], capture_output=True, text=True)
     assert r.returncode == 0 and "usage: hwaware" in r.stdout
+
+
+def _cli(*argv: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The installed command in a fresh process: stderr holds everything it prints (Optuna's logging too)."""
+    return subprocess.run([sys.executable, "-m", "hwaware.cli", *argv], capture_output=True, text=True, timeout=600,
+                          env=env)
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["search", "--budget", "2", "--workers", "2"], "several workers need a shared storage"),
+    (["search", "--budget", "-1"], "argument --budget: must be a positive number"),
+    (["search", "--budget", "2", "--trials", "0"], "argument --trials: must be a positive integer"),
+    (["search", "--budget", "2", "--gpu", "agxx"], "did you mean 'agx'"),
+    (["search", "--budget", "2", "--trials", "1", "--storage", "postgresql+psycopg2://me:s3cret@127.0.0.1:1/db"],
+     "cannot open the study storage"),
+    (["search"], "no budget: pass --budget MS, or --budget-quantile 0.5"),
+    (["search", "--budget-quantile", "1.5"], "quantile must be in (0, 1]"),
+    (["collect", "networks", "--out", "unused.csv", "--models", "nosuch"], "'nosuch' is neither a timm model"),
+    (["latency", "resnet18", "--top", "-3"], "argument --top: must be a positive integer"),
+    (["latency", "resnet18", "--input", "3x224"], "the first convolution expects N x 3 x H x W"),
+    (["latency", "resnet18", "--input", "3x224", "--trace-device", "cpu"], "pass an input size of 3 channels"),
+    (["cache", "drop"], "invalid choice: 'drop'"),
+])
+def test_bad_input_is_one_line_on_stderr_and_exit_2(argv, message, tmp_path):
+    r = _cli(*argv, env={**os.environ, "HWAWARE_CACHE_DIR": str(tmp_path)})
+    assert r.returncode == 2, r.stderr
+    assert len(r.stderr.splitlines()) == 1 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert "s3cret" not in r.stderr and "trace_device='cpu'" not in r.stderr
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without a GPU")
+def test_collect_on_cuda_without_a_gpu_is_one_line():
+    r = _cli("collect", "layers", "--out", "unused.csv", "--device", "cuda", "--models", "none", "--random", "1")
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and "no CUDA GPU is visible" in r.stderr
+
+
+def test_version_list_spaces_and_help():
+    from hwaware.search import list_spaces
+
+    r = _cli("--version")
+    assert r.returncode == 0 and r.stdout.strip() == "hwaware 0.1.0"
+    r = _cli("search", "--list-spaces")
+    assert r.returncode == 0 and [line.split()[0] for line in r.stdout.splitlines()] == list_spaces()
+    r = _cli("search", "--help")
+    assert "--list-spaces" in r.stdout and "--budget-quantile" in r.stdout
+
+
+def test_top_applies_to_json(capsys):
+    assert main(["latency", "resnet18", "--json", "--top", "3"]) == 0
+    layers = json.loads(capsys.readouterr().out)["layers"]
+    assert main(["latency", "resnet18", "--json"]) == 0
+    every = json.loads(capsys.readouterr().out)["layers"]
+    assert len(layers) == 3 and layers == sorted(every, key=lambda r: -r["ms"])[:3]
+
+
+def test_cache_info_and_clear(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("HWAWARE_CACHE_DIR", str(tmp_path))
+    from hwaware.estimators.cache import PredictionCache
+
+    PredictionCache(tmp_path / "predictions.sqlite").put_many({"a": (1.0, 2.0, 3.0), "b": (1.0, 2.0, 3.0)})
+    assert main(["cache", "info"]) == 0
+    assert f"{tmp_path / 'predictions.sqlite'}: 2 cached layer predictions" in capsys.readouterr().out
+    assert main(["cache", "clear"]) == 0
+    assert "removed 2 cached layer predictions" in capsys.readouterr().out
+    assert len(PredictionCache(tmp_path / "predictions.sqlite")) == 0
+    monkeypatch.setenv("HWAWARE_CACHE", "0")
+    assert main(["cache", "clear"]) == 0
+    assert "the disk cache is off" in capsys.readouterr().out
+
+
+def test_search_with_a_quantile_budget(tmp_path):
+    from hwaware.search import LatencyConstraint
+
+    r = _cli("search", "--space", "nb201", "--budget-quantile", "0.5", "--trials", "6", "--proxy", "params",
+             "--out", str(tmp_path), env={**os.environ, "HWAWARE_CACHE_DIR": str(tmp_path)})
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    budget = LatencyConstraint.at_quantile("nb201", 0.5, gpu="agx").budget_ms
+    assert summary["config"]["budget_ms"] == pytest.approx(budget) and f"budget {budget:.3f} ms" in r.stdout
+    assert summary["violation_rate_predicted"] == summary["infeasible"] / summary["predicted"]

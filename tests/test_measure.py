@@ -96,3 +96,18 @@ def test_collection_survives_an_interrupt_and_resumes(tmp_path, monkeypatch):
     assert len(rows) == 6 and len({r["sample_id"] for r in rows}) == 6
     assert list(rows[0]) == LAYER_COLUMNS
     assert rows[0]["device"] == "cpu" and int(rows[0]["threads"]) >= 1 and rows[0]["torch_version"] == torch.__version__
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without a GPU")
+def test_collect_refuses_a_missing_gpu_and_unknown_models_before_measuring(tmp_path):
+    from hwaware.errors import InvalidArgumentError, ModelNotFoundError
+    from hwaware.measure.collect import collect_networks, measurement_device
+
+    with pytest.raises(InvalidArgumentError, match="no CUDA GPU is visible"):
+        measurement_device("cuda")
+    with pytest.raises(InvalidArgumentError, match="malformed device"):
+        measurement_device("gpu0")
+    assert measurement_device("cpu") == torch.device("cpu")
+    with pytest.raises(ModelNotFoundError, match="'nosuch' is neither a timm model"):
+        collect_networks(tmp_path / "n.csv", ["resnet18", "nosuch"])
+    assert not (tmp_path / "n.csv").exists()  # nothing measured before the typo was found

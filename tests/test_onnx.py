@@ -1,4 +1,5 @@
 """ONNX input: the same graph semantics as the PyTorch capture, and clear errors."""
+import numpy as np
 import onnx
 import pytest
 import torch
@@ -48,3 +49,31 @@ def test_missing_and_corrupt_files(tmp_path):
     bad.write_bytes(b"this is not protobuf \x00\xff")
     with pytest.raises(ONNXLoadError, match="not a valid ONNX model"):
         capture(bad)
+
+
+def test_external_data_is_not_needed(resnet18_onnx, tmp_path):
+    _, path = resnet18_onnx
+    onnx.save(onnx.load(str(path)), str(tmp_path / "ext.onnx"), save_as_external_data=True,
+              all_tensors_to_one_file=True, location="ext.onnx.data")  # small constants (axes, shapes) stay inline
+    assert (tmp_path / "ext.onnx.data").stat().st_size > 40e6  # resnet18's 11.7 M float weights live there
+    (tmp_path / "ext.onnx.data").unlink()  # copied without its weights
+    g, ref = capture(tmp_path / "ext.onnx"), capture(path)
+    assert [l.as_dict() for l in g.layers] == [l.as_dict() for l in ref.layers] and g.total_params == ref.total_params
+
+
+def test_folded_batch_norm_is_noted_in_the_estimate(resnet18_onnx):
+    import hwaware
+    from hwaware.graph.onnx_import import FOLDED_NORM_NOTE
+
+    model, path = resnet18_onnx
+    assert FOLDED_NORM_NOTE in hwaware.estimate(path, "agx").notes  # the exporter folded resnet18's BN
+    assert FOLDED_NORM_NOTE not in hwaware.estimate(model, "agx", input_size=224).notes
+    x = onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3, 8, 8])
+    y = onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)
+    w = onnx.numpy_helper.from_array(np.ones((4, 3, 3, 3), np.float32), "w")
+    stats = [onnx.numpy_helper.from_array(np.ones(4, np.float32), n) for n in ("s", "b", "m", "v")]
+    graph = onnx.helper.make_graph([onnx.helper.make_node("Conv", ["x", "w"], ["c"]),
+                                    onnx.helper.make_node("BatchNormalization", ["c", "s", "b", "m", "v"], ["y"])],
+                                   "conv_bn", [x], [y], [w, *stats])
+    unfolded = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)])
+    assert capture(unfolded).notes == ()  # batch norm still there: nothing to note

@@ -2,17 +2,24 @@
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
 import warnings
 
+import numpy as np
 import optuna
 import pytest
 import torch
 from optuna.trial import TrialState
+from torch import nn
 
+import hwaware
+from hwaware.errors import InvalidArgumentError, UnknownGPUError
 from hwaware.graph import capture
 from hwaware.search import LatencyConstraint, constraints_func, from_spec, get_space, list_spaces
-from hwaware.search.run import SearchConfig, pareto_front, plot_search, run_search, summarize
+from hwaware.search.proxies import proxy_score
+from hwaware.search.run import (SearchConfig, open_storage, pareto_front, plot_search, run_search, search_figure,
+                                summarize)
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -115,16 +122,81 @@ def test_pruned_infeasible_trials_still_teach_the_sampler():
 
 
 def test_multi_objective_search_summary_and_plot(tmp_path):
-    cfg = SearchConfig(space="nb201", gpu="agx", budget_ms=3.0, trials=12, proxy="params", seed=0)
+    budget = LatencyConstraint.at_quantile("nb201", 0.5, gpu="agx").budget_ms
+    cfg = SearchConfig(space="nb201", gpu="agx", budget_ms=budget, trials=12, proxy="params", seed=0)
     study = run_search(cfg)
     front = pareto_front(study)
-    assert front and all(t.values[1] <= 3.0 for t in front)
+    assert front and all(t.values[1] <= budget for t in front)
     for a in front:  # nothing on the front is dominated
         assert not any(b.values[0] >= a.values[0] and b.values[1] <= a.values[1] and b.values != a.values for b in front)
-    s = summarize(study, 3.0)
-    assert s.trials == 12 and s.violation_rate_predicted == 0.0 and len(s.pareto) == len(front)
-    png = plot_search(study, 3.0, tmp_path / "s.png")
+    s = summarize(study, budget)
+    predicted = [t.user_attrs["hwaware_latency_ms"] for t in study.trials]
+    over = sum(ms > budget for ms in predicted)
+    assert s.trials == s.predicted == 12 and len(s.pareto) == len(front)
+    # the rate is over every candidate (the front alone is feasible by construction) and the median budget binds
+    assert s.infeasible == over and s.violation_rate_predicted == over / 12 and 0 < over < 12
+    ax = search_figure(study, budget, proxy="params").axes[0]
+    assert ax.get_ylabel() == "accuracy proxy (log parameter count)"
+    assert ax.get_title() == f"nb201 on Jetson AGX Xavier, budget {budget:g} ms, 12 trials"
+    png = plot_search(study, budget, tmp_path / "s.png")
     assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("name", ["fbnet", "mobilenetv3"])
+def test_budget_at_quantile_binds_and_is_the_quantile_of_predictions(name):
+    space = get_space(name)
+    c = LatencyConstraint.at_quantile(space, 0.5, gpu="agx", samples=8, seed=1)
+    rng = random.Random(1)  # the same draws, predicted independently here
+    archs = [space.random_arch(rng) for _ in range(8)]
+    ms = [hwaware.latency(space.shell(a), "agx", input_size=space.input_size(a)) for a in archs]
+    assert c.budget_ms == pytest.approx(float(np.quantile(ms, 0.5)))
+    fresh = random.Random(99)  # other architectures of the space fall on both sides of it
+    others = [space.random_arch(fresh) for _ in range(8)]
+    over = [hwaware.latency(space.shell(a), "agx", input_size=space.input_size(a)) > c.budget_ms for a in others]
+    assert any(over) and not all(over)
+
+
+def test_bad_quantiles_are_refused():
+    for q in (0, 1.5, float("nan")):
+        with pytest.raises(InvalidArgumentError, match="quantile"):
+            LatencyConstraint.at_quantile("nb201", q)
+
+
+class _Probe(nn.Module):
+    """Records what the proxy ran it with."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.seen = {}
+
+    def forward(self, x):
+        self.seen.update(shape=tuple(x.shape), threads=torch.get_num_threads())
+        return self.conv(x)
+
+
+def test_proxy_sees_the_full_resolution_with_one_thread():
+    torch.set_num_threads(2)
+    try:
+        for name in ("synflow", "params"):
+            probe = _Probe()
+            proxy_score(name, probe, (3, 256, 256))
+            assert torch.get_num_threads() == 2  # the caller's count is restored
+        probe = _Probe()
+        proxy_score("synflow", probe, (3, 256, 192))
+        assert probe.seen == {"shape": (1, 3, 256, 192), "threads": 1}
+    finally:
+        torch.set_num_threads(1)
+
+
+def test_synflow_ranks_resolution():
+    space = get_space("mobilenetv3")
+    scores = []
+    for r in (160, 256):
+        torch.manual_seed(0)
+        arch = {**space.default(), "resolution": r}
+        scores.append(proxy_score("synflow", space.build(arch), space.input_size(arch)))
+    assert scores[1] > scores[0]  # same network and weights: only the input size differs
 
 
 def test_measured_violation_rate_on_this_cpu():
@@ -164,8 +236,20 @@ def test_workers_share_a_postgresql_study():
     optuna.delete_study(study_name=name, storage=url)
 
 
-def test_bad_configurations():
-    with pytest.raises(ValueError, match="shared storage"):
-        run_search(SearchConfig(workers=2, storage=None))
-    with pytest.raises(ValueError, match="budget_ms"):
-        LatencyConstraint(-1)
+@pytest.mark.parametrize("kwargs,error,match", [
+    ({"workers": 2}, InvalidArgumentError, "shared storage"),
+    ({"trials": 0}, InvalidArgumentError, "trials must be a positive integer"),
+    ({"budget_ms": -1.0}, InvalidArgumentError, "budget_ms"),
+    ({"gpu": "agxx"}, UnknownGPUError, "did you mean 'agx'"),
+    ({"proxy": "accuracy"}, InvalidArgumentError, "proxy must be one of"),
+    ({"space": "nosuch"}, hwaware.HwawareError, "no model space"),
+])
+def test_bad_configurations_fail_on_construction(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        SearchConfig(**kwargs)
+
+
+def test_an_unreachable_storage_is_one_clear_error_without_the_password():
+    with pytest.raises(InvalidArgumentError, match="cannot open the study storage") as exc:
+        open_storage("postgresql+psycopg2://user:s3cret@127.0.0.1:1/db")
+    assert "s3cret" not in str(exc.value) and "\n" not in str(exc.value)

@@ -4,7 +4,7 @@ Keys are ``(estimator, version, platform key, layer signature)``; values the thr
 SQLite runs in WAL mode with a busy timeout, so several processes (NAS workers) read and write one
 file at once; a corrupt file is moved aside and recreated rather than failing a prediction.
 Location: ``$HWAWARE_CACHE_DIR/predictions.sqlite`` (default ``~/.cache/hwaware``); ``HWAWARE_CACHE=0``
-turns the disk cache off; ``hwaware cache clear`` empties it.
+turns the disk cache off; ``hwaware cache info`` shows it and ``hwaware cache clear`` empties it.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 Phases = tuple[float, float, float]
@@ -25,6 +26,11 @@ def default_cache_path() -> Path | None:
         return None
     root = Path(os.environ.get("HWAWARE_CACHE_DIR") or Path.home() / ".cache" / "hwaware")
     return root / "predictions.sqlite"
+
+
+def _files(path: Path) -> list[Path]:
+    """The database and the WAL files SQLite keeps beside it, those that exist."""
+    return [p for p in (Path(f"{path}{suffix}") for suffix in ("", "-wal", "-shm")) if p.exists()]
 
 
 class PredictionCache:
@@ -68,10 +74,8 @@ class PredictionCache:
         """Move a corrupt database (and its WAL files) aside; the cache only holds recomputable values."""
         assert self.path is not None
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        for suffix in ("", "-wal", "-shm"):
-            p = Path(str(self.path) + suffix)
-            if p.exists():
-                p.rename(Path(f"{self.path}.corrupt-{stamp}{suffix}"))
+        for p in _files(self.path):
+            p.rename(Path(f"{self.path}.corrupt-{stamp}{p.name[len(self.path.name):]}"))
 
     def _remember(self, key: str, value: Phases) -> None:
         self._lru[key] = value
@@ -135,14 +139,49 @@ class PredictionCache:
         self._quarantine()
 
     def clear(self) -> None:
+        """Empty the cache and give the disk space back (VACUUM, then truncate the WAL)."""
         with self._lock:
             self._lru.clear()
             conn = self._db()
             if conn is not None:
                 conn.execute("DELETE FROM predictions")
+                conn.execute("VACUUM")
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def __len__(self) -> int:
         conn = self._db()
         if conn is None:
             return len(self._lru)
         return conn.execute("SELECT count(*) FROM predictions").fetchone()[0]
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    """The on-disk cache: its file (``None``: disk cache off), entries, and bytes with the WAL files."""
+
+    path: Path | None
+    entries: int
+    bytes: int
+
+    def describe(self) -> str:
+        if self.path is None:
+            return "the disk cache is off (HWAWARE_CACHE=0)"
+        return f"{self.path}: {self.entries} cached layer predictions, {self.bytes:,} bytes on disk"
+
+
+def cache_info(path: str | os.PathLike | None = None) -> CacheInfo:
+    """What the cache at ``path`` (default :func:`default_cache_path`) holds; a missing file is an empty cache."""
+    where = Path(path) if path is not None else default_cache_path()
+    if where is None:
+        return CacheInfo(None, 0, 0)
+    entries = len(PredictionCache(where)) if where.exists() else 0
+    return CacheInfo(where, entries, sum(p.stat().st_size for p in _files(where)))
+
+
+def clear_cache(path: str | os.PathLike | None = None) -> None:
+    """Empty the cache at ``path`` (default :func:`default_cache_path`) and give the space back. Safe while
+    other processes use it: they see an empty table, not a missing file."""
+    where = Path(path) if path is not None else default_cache_path()
+    if where is None or not where.exists():
+        return
+    PredictionCache(where).clear()

@@ -10,12 +10,18 @@ no weights are allocated and nothing is computed; the caller's module is not mod
 without a meta kernel, a CPU tensor held as a plain attribute, or control flow that reads tensor
 values): it runs the real forward on CPU with the model's own weights (zeros where the model has
 none, e.g. one built on meta) and a seeded random input, so value-dependent branches follow that input.
+It runs with one torch thread (:func:`hwaware.threads.torch_threads`).
+
+A module converted with ``.half()`` (or to bfloat16) is traced with an input of its own dtype and
+needs the matching ``precision``. When the forward fails, the error says why when hwaware can tell
+(an input whose channels do not match the first convolution, mixed dtypes) instead of suggesting
+another trace device.
 """
 from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import torch
@@ -25,12 +31,17 @@ from torch.utils._pytree import tree_flatten
 
 from hwaware.errors import DynamicControlFlowError, GraphCaptureError, InvalidArgumentError
 from hwaware.graph import ops
+from hwaware.graph.cache import GraphCache, cache_mode, copy_graph, default_graph_cache
 from hwaware.graph.layer import Graph, Layer, LayerKind, Shape
+from hwaware.graph.structure import graph_key, module_keys
 from hwaware.hardware.catalog import PRECISIONS
+from hwaware.threads import torch_threads
 
 TRACE_DEVICES = ("meta", "cpu")
 _DYNAMIC_MARKERS = ("item() cannot be called on meta", "data-dependent", "Could not guard on data-dependent",
-                    "cannot be called on meta tensors", "nonzero is not supported for meta")
+                    "cannot be called on meta tensors", "nonzero is not supported for meta",
+                    "register_meta function for torch.nonzero()")
+_REDUCED = {torch.float16: "fp16", torch.bfloat16: "bf16"}  # module dtypes that need their own precision
 
 
 def _packet(func: Any) -> str:
@@ -42,8 +53,10 @@ class _Recorder(TorchDispatchMode):
     """Records each aten op as a Layer; tracks which layer produced each tensor."""
 
     def __init__(self, param_names: dict[int, str], param_sizes: dict[str, int], trainable: set[str],
-                 input_ids: set[int], elem_bytes: int) -> None:
+                 input_ids: set[int], elem_bytes: int, trace_device: str, input_shape: Shape) -> None:
         super().__init__()
+        self.trace_device = trace_device
+        self.input_shape = input_shape
         self.param_names = param_names  # id(tensor) -> parameter/buffer name (also views of them)
         self.param_sizes = param_sizes
         self.trainable = trainable
@@ -60,7 +73,8 @@ class _Recorder(TorchDispatchMode):
         try:
             out = func(*args, **kwargs)
         except Exception as exc:
-            raise _capture_error(exc, f"aten.{name}", self.module) from exc
+            cause = _diagnose(name, args, self)
+            raise _capture_error(exc, f"aten.{name}", self.module, self.trace_device, cause) from exc
         kind = ops.aten_kind(name)
         if kind is None:
             self.skipped[f"aten.{name}"] += 1
@@ -100,20 +114,51 @@ class _Recorder(TorchDispatchMode):
         return self.module_stack[-1] if self.module_stack else ""
 
 
-def _capture_error(exc: Exception, op: str | None, module: str) -> GraphCaptureError:
+def _diagnose(name: str, args: tuple, recorder: _Recorder) -> str | None:
+    """What is wrong when an op fails, if the arguments tell: the channels a convolution expects, or mixed dtypes."""
+    tensors = [a for a in args if isinstance(a, torch.Tensor)]
+    dtypes = sorted({str(t.dtype).replace("torch.", "") for t in tensors if t.is_floating_point()})
+    if len(dtypes) > 1:
+        return (f"its tensors mix {' and '.join(dtypes)}; convert the whole module to one dtype (.float() or .half()) "
+                "and pass the matching precision")
+    if name == "convolution" and len(args) > 8:
+        x, weight, transposed, groups = args[0], args[1], args[6], args[8]
+        channels = weight.shape[0] if transposed else weight.shape[1] * groups
+        if x.dim() == weight.dim() and x.shape[1] == channels:
+            return None
+        wanted = f"N x {channels} x {' x '.join('HWD'[:weight.dim() - 2])}"
+        if not any(l.kind in (LayerKind.CONV, LayerKind.DEPTHWISE_CONV) for l in recorder.layers):
+            got = " x ".join(map(str, recorder.input_shape))
+            size = "x".join([str(channels)] + ["224"] * (weight.dim() - 2))
+            return (f"the input is {got} (batch first) but the first convolution expects {wanted}: pass an input "
+                    f"size of {channels} channels x height x width, e.g. input_size={size!r} (CLI: --input {size})")
+        got = " x ".join(map(str, x.shape))
+        return f"it receives {got} but its weight expects {wanted}: the model's channel counts disagree"
+    return None
+
+
+def _capture_error(exc: Exception, op: str | None, module: str, trace_device: str,
+                   cause: str | None = None) -> GraphCaptureError:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     where = f" in module {module!r}" if module else ""
     at = f" at {op}" if op else ""
     if isinstance(exc, GraphCaptureError):
         return exc
-    if any(m in str(exc) for m in _DYNAMIC_MARKERS):
+    if cause:
+        return GraphCaptureError(f"the forward failed{at}{where}: {cause}", op=op, module=module)
+    if trace_device == "meta" and any(m in str(exc) for m in _DYNAMIC_MARKERS):
         return DynamicControlFlowError(
             f"the forward reads tensor values{at}{where} (dynamic control flow or data-dependent shapes: {text}); "
             "a meta-device trace cannot follow it. Pass trace_device='cpu' (CLI: --trace-device cpu) to trace "
             "with real values on the CPU.", op=op, module=module)
+    if trace_device == "meta":
+        return GraphCaptureError(
+            f"the forward failed on the meta device{at}{where}: {text}. If the model runs on the CPU with this "
+            "input size, pass trace_device='cpu' (CLI: --trace-device cpu) to trace with real tensors.",
+            op=op, module=module)
     return GraphCaptureError(
-        f"the forward failed on the meta device{at}{where}: {text}. Pass trace_device='cpu' "
-        "(CLI: --trace-device cpu) to trace with real tensors on the CPU instead.", op=op, module=module)
+        f"the forward failed with real tensors on the CPU{at}{where}: {text}. The model does not run on an input "
+        "of this size as it is: check the input size and that the model runs in PyTorch.", op=op, module=module)
 
 
 def _attributes(name: str, kind: LayerKind, args: tuple, acts: list[torch.Tensor], outs: list[torch.Tensor],
@@ -225,11 +270,37 @@ def _eval_mode(model: nn.Module) -> Iterator[None]:
 
 
 def capture_module(model: nn.Module, input_shape: Shape, *, name: str = "", precision: str = "fp32",
-                   trace_device: str = "meta") -> Graph:
-    """Trace ``model`` on an input of ``input_shape`` (batch first) and return its layer graph."""
+                   trace_device: str = "meta", cache: GraphCache | None = None) -> Graph:
+    """Trace ``model`` on an input of ``input_shape`` (batch first) and return its layer graph.
+
+    Meta traces are cached by structural key (:mod:`hwaware.graph.structure` says when that is
+    exact): a module with the structure of one captured before is not traced again. ``cache``:
+    a :class:`~hwaware.graph.cache.GraphCache`, default the process-wide one (``HWAWARE_GRAPH_CACHE=0``: none).
+    """
     if trace_device not in TRACE_DEVICES:
         raise InvalidArgumentError(f"trace_device must be one of {', '.join(TRACE_DEVICES)}, got {trace_device!r}")
+    mode = cache_mode()
+    module_key = module_keys(model).get(id(model)) if trace_device == "meta" and mode != "off" else None
+    if module_key is None:  # a CPU trace follows tensor values the key cannot see; unkeyable state
+        return _trace(model, input_shape, name, precision, trace_device)
+    cache = cache or default_graph_cache()
+    key = graph_key(module_key, input_shape, precision)
+    cached = cache.get(key)
+    if cached is None or mode == "verify":
+        fresh = _trace(model, input_shape, name, precision, trace_device)
+        if cached is not None and cached.layers != fresh.layers:
+            raise GraphCaptureError(
+                f"{type(model).__name__}'s forward depends on state its structural key does not see (the graph "
+                "differs from the one cached for the same structure); set HWAWARE_GRAPH_CACHE=0 to trace it every time")
+        if cached is None:
+            cache.put(key, copy_graph(fresh))
+        return fresh
+    return copy_graph(cached, name=name or type(model).__name__)
+
+
+def _trace(model: nn.Module, input_shape: Shape, name: str, precision: str, trace_device: str) -> Graph:
     originals = {**dict(model.named_parameters(remove_duplicate=False)), **dict(model.named_buffers(remove_duplicate=False))}
+    dtype = _input_dtype(originals.values(), precision)
     swapped: dict[int, torch.Tensor] = {}  # one replacement per original tensor keeps tied weights tied
     state: dict[str, torch.Tensor] = {}
     param_names: dict[int, str] = {}
@@ -243,21 +314,36 @@ def capture_module(model: nn.Module, input_shape: Shape, *, name: str = "", prec
     sizes = {canonical[id(t)]: t.numel() for t in originals.values()}
     trainable = {canonical[id(p)] for p in model.parameters() if p.requires_grad}
     if trace_device == "meta":
-        x = torch.empty(input_shape, device="meta")
+        x = torch.empty(input_shape, device="meta", dtype=dtype)
     else:
-        x = torch.randn(input_shape, generator=torch.Generator().manual_seed(0))
-    recorder = _Recorder(param_names, sizes, trainable, {id(x)}, PRECISIONS[precision])
+        x = torch.randn(input_shape, generator=torch.Generator().manual_seed(0)).to(dtype)
+    recorder = _Recorder(param_names, sizes, trainable, {id(x)}, PRECISIONS[precision], trace_device,
+                         tuple(input_shape))
     try:
-        with torch.no_grad(), _eval_mode(model), _module_names(model, recorder), recorder:
+        with torch.no_grad(), torch_threads(1), _eval_mode(model), _module_names(model, recorder), recorder:
             torch.func.functional_call(model, state, (x,), strict=False, tie_weights=True)
     except GraphCaptureError:
         raise
     except Exception as exc:
-        raise _capture_error(exc, None, recorder.module) from exc
+        raise _capture_error(exc, None, recorder.module, trace_device) from exc
     total = sum(sizes[n] for n in trainable)
     return Graph(name=name or type(model).__name__, layers=recorder.layers, input_shape=tuple(input_shape),
                  precision=precision, total_params=total,
                  source="torch", skipped=recorder.skipped)
+
+
+def _input_dtype(tensors: Iterable[torch.Tensor], precision: str) -> torch.dtype:
+    """float32, or the module's own dtype when all its floating tensors are fp16 (or all bf16), which then
+    has to be the precision asked for: the trace follows the module, the estimate follows ``precision``."""
+    dtypes = {t.dtype for t in tensors if t.is_floating_point()}
+    if len(dtypes) != 1 or (dtype := dtypes.pop()) not in _REDUCED:
+        return torch.float32
+    if _REDUCED[dtype] != precision:
+        raise InvalidArgumentError(
+            f"the module's weights are {str(dtype).replace('torch.', '')} (converted with .half() or .to()): pass "
+            f"precision={_REDUCED[dtype]!r} (CLI: --precision {_REDUCED[dtype]}) to estimate it as it is, or "
+            "convert it back with .float() for fp32")
+    return dtype
 
 
 def _replacement(t: torch.Tensor, trace_device: str) -> torch.Tensor:

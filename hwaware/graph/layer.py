@@ -112,6 +112,8 @@ class Graph:
     exceed the sum over layers when some parameters are never used in the forward pass.
     ``skipped`` counts bookkeeping ops that run no kernel and are not layers (allocations,
     ``detach``, views of parameters); ``unknown_ops`` counts ops kept as ``unknown`` layers.
+    ``notes`` say what the source changed that a prediction should mention (e.g. batch norm an ONNX
+    exporter folded); :func:`hwaware.estimate` adds them to the estimate's notes.
     """
 
     name: str
@@ -121,6 +123,7 @@ class Graph:
     total_params: int
     source: str
     skipped: Counter[str] = field(default_factory=Counter)
+    notes: tuple[str, ...] = ()
 
     @property
     def batch_size(self) -> int:

@@ -5,6 +5,12 @@ Dynamic dimensions of the (first) graph input are bound to ``batch_size`` (dim 0
 ``input_size`` (the rest) before ONNX shape inference runs. Trainable parameters are the float
 initializers read as weights (conv/gemm/matmul weights and biases, norm scales and shifts);
 batch-norm running statistics and shape constants are not parameters.
+
+Only shapes are read: a file's external tensor data (``model.onnx.data``) is never loaded, so an
+``.onnx`` file copied without it imports all the same (exporters keep the small constants shape
+inference reads, such as axes and target shapes, inside the file). A graph with convolutions and no
+normalization nodes carries a note: exporters fold batch norm into the convolutions, so the
+prediction leaves out the separate batch-norm kernels PyTorch runs.
 """
 from __future__ import annotations
 
@@ -39,6 +45,9 @@ _WEIGHT_INPUTS = {"Conv": (1, 2), "ConvTranspose": (1, 2), "Gemm": (1, 2), "MatM
                   "BatchNormalization": (1, 2), "LayerNormalization": (1, 2), "GroupNormalization": (1, 2),
                   "InstanceNormalization": (1, 2), "PRelu": (1,), "RMSNormalization": (1,)}
 _FLOAT_TYPES = {1, 10, 11, 16}  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
+FOLDED_NORM_NOTE = ("the ONNX graph has convolutions but no normalization nodes: if the source model had batch norm, "
+                    "the exporter folded it into the convolutions (torch.onnx.export does), so this predicts without "
+                    "the batch-norm kernels PyTorch runs; estimate the nn.Module to include them")
 
 
 def is_onnx_model(obj: Any) -> bool:
@@ -53,8 +62,8 @@ def _load(model: Any) -> tuple[Any, str]:
     path = os.fspath(model)
     if not os.path.exists(path):
         raise ModelNotFoundError(f"ONNX file {path!r} does not exist; check the path (a timm name must not end in .onnx)")
-    try:
-        return onnx.load(path), os.path.basename(path)
+    try:  # only shapes are needed: weights stored beside the file may be absent
+        return onnx.load(path, load_external_data=False), os.path.basename(path)
     except Exception as exc:
         raise ONNXLoadError(f"{path!r} is not a valid ONNX model ({type(exc).__name__}: {exc}); "
                             "re-export it with torch.onnx.export or check the file is complete") from exc
@@ -134,8 +143,10 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | None = 
         for n in node.output:
             producer[n] = index
     total = sum(ops.numel(shapes[w]) for w in params_seen)
+    kinds = {l.kind for l in layers}
+    notes = (FOLDED_NORM_NOTE,) if kinds & {K.CONV, K.DEPTHWISE_CONV} and K.NORM not in kinds else ()
     return Graph(name=name, layers=layers, input_shape=tuple(wanted if input_size else shapes[first.name]),
-                 precision=precision, total_params=total, source="onnx", skipped=skipped)
+                 precision=precision, total_params=total, source="onnx", skipped=skipped, notes=notes)
 
 
 def _shape(shapes: dict[str, list[int | None]], name: str, node: Any) -> Shape:

@@ -7,6 +7,7 @@ else torchvision's weight metadata, else an error that says how to pass it.
 """
 from __future__ import annotations
 
+import inspect
 import os
 import re
 from pathlib import Path
@@ -59,14 +60,11 @@ def _timm_input_size(model: nn.Module) -> Shape | None:
     return None
 
 
-def _build_timm(name: str) -> nn.Module:
-    """Build a timm model without weights. Reparameterizable models (RepVGG, MobileOne, ...) are
-    returned in their fused inference form, as timm benchmarks them and as they are deployed; the
-    fusion computes weights, so those are built on the CPU."""
+def check_timm_name(name: str) -> None:
+    """Raise :class:`ModelNotFoundError`, with the closest names, unless timm knows ``name``."""
     import difflib
 
     import timm
-    from timm.utils.model import reparameterize_model
 
     if not timm.is_model(name):
         close = difflib.get_close_matches(name, timm.list_models(), n=5, cutoff=0.7)
@@ -74,6 +72,16 @@ def _build_timm(name: str) -> nn.Module:
         raise ModelNotFoundError(
             f"{name!r} is neither a timm model name nor an existing .onnx file{hint}. "
             "`timm.list_models('*pattern*')` lists timm names; prefix 'torchvision:' for torchvision models")
+
+
+def _build_timm(name: str) -> nn.Module:
+    """Build a timm model without weights. Reparameterizable models (RepVGG, MobileOne, ...) are
+    returned in their fused inference form, as timm benchmarks them and as they are deployed; the
+    fusion computes weights, so those are built on the CPU."""
+    import timm
+    from timm.utils.model import reparameterize_model
+
+    check_timm_name(name)
     try:
         with torch.device("meta"):  # no weights are allocated
             model = timm.create_model(name, pretrained=False)
@@ -95,7 +103,9 @@ def _build_torchvision(name: str) -> tuple[nn.Module, Shape | None]:
         size = (3, int(crop[0]), int(crop[0]))
     except Exception:
         pass
-    kwargs = {"aux_logits": False, "init_weights": False} if name in ("inception_v3", "googlenet") else {}
+    kwargs: dict[str, Any] = {"aux_logits": False, "init_weights": False} if name in ("inception_v3", "googlenet") else {}
+    if "weights_backbone" in inspect.signature(torchvision.models.get_model_builder(name)).parameters:
+        kwargs["weights_backbone"] = None  # detection/segmentation default to downloading ImageNet backbone weights
     with torch.device("meta"):
         return torchvision.models.get_model(name, weights=None, **kwargs), size
 

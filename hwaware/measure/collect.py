@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from hwaware.errors import InvalidArgumentError
 from hwaware.graph.layer import Layer
 from hwaware.measure.microbench import network_layers, random_layers
 from hwaware.measure.ops import build_op
@@ -45,6 +46,24 @@ class Progress:
         sys.stderr.flush()
 
 
+def measurement_device(device: str) -> torch.device:
+    """``device`` as a torch device that exists on this machine (a CUDA device needs a visible GPU)."""
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise InvalidArgumentError(f"malformed device {device!r}: write cpu, cuda or cuda:N") from None
+    if dev.type not in ("cpu", "cuda"):
+        raise InvalidArgumentError(f"cannot measure on {device!r}: write cpu, cuda or cuda:N")
+    if dev.type == "cuda":
+        count = torch.cuda.device_count()  # 0 without a driver; does not initialise CUDA
+        if count == 0:
+            raise InvalidArgumentError(f"no CUDA GPU is visible here, so nothing can be measured on {device!r}: "
+                                       "run on a machine with an NVIDIA GPU and driver, or pass --device cpu")
+        if dev.index is not None and dev.index >= count:
+            raise InvalidArgumentError(f"no GPU {dev.index}: this machine has {count}; pass cuda:0 to cuda:{count - 1}")
+    return dev
+
+
 def environment(device: torch.device, dtype: torch.dtype) -> dict[str, object]:
     return {"device": device.type, "device_name": device_name(device), "torch_version": torch.__version__,
             "threads": torch.get_num_threads(), "dtype": str(dtype).replace("torch.", "")}
@@ -68,7 +87,7 @@ def layer_plan(n_random: int, models: Sequence[str], batch_sizes: Sequence[int] 
 def collect_layers(out: str | Path, plan: Iterable[tuple[str, str, Layer]], *, device: str = "cpu",
                    dtype: torch.dtype = torch.float32) -> int:
     """Measure every planned layer not yet in ``out``; returns how many were measured now."""
-    dev = torch.device(device)
+    dev = measurement_device(device)
     store = SampleStore(out, LAYER_COLUMNS)
     todo = [p for p in plan if p[0] not in store]
     env = environment(dev, dtype)
@@ -90,9 +109,11 @@ def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Seq
     from timm.utils.model import reparameterize_model
 
     from hwaware.datasets.splits import timm_family
-    from hwaware.graph.sources import _timm_input_size
+    from hwaware.graph.sources import _timm_input_size, check_timm_name
 
-    dev = torch.device(device)
+    dev = measurement_device(device)
+    for name in models:  # every name, before hours of measuring stop at a typo
+        check_timm_name(name)
     store = SampleStore(out, NETWORK_COLUMNS)
     todo = [(m, b) for m in models for b in batch_sizes if f"{m}-b{b}" not in store]
     env = environment(dev, dtype)

@@ -11,15 +11,26 @@ Two constraint APIs are supported:
 "Predict, then prune before training": :meth:`LatencyConstraint.prune_if_infeasible` records the
 constraint *before* raising ``optuna.TrialPruned``, so constraint-aware samplers still count the
 pruned trial as infeasible and learn to avoid that region.
+
+A budget in milliseconds binds only if it lies inside the space's predicted range, which depends on
+the platform and the estimator: :meth:`LatencyConstraint.at_quantile` derives it from predictions of
+random architectures instead of a hard-coded number.
 """
 from __future__ import annotations
 
 import math
+import random
 import time
 from typing import Any
 
+import numpy as np
+
 from hwaware.api import estimate
+from hwaware.errors import InvalidArgumentError
+from hwaware.estimators.base import Estimate, get_estimator
 from hwaware.graph.sources import InputSize, ModelLike
+from hwaware.hardware.catalog import Platform
+from hwaware.search.spaces import ModelSpace, get_space
 
 ATTR = "hwaware"  # user-attribute prefix
 
@@ -43,7 +54,11 @@ class LatencyConstraint:
     def __init__(self, budget_ms: float, gpu: str = "agx", *, batch_size: int = 1, precision: str = "fp32",
                  runtime: str = "pytorch", estimator: str | None = None, key: str = "latency") -> None:
         if not (isinstance(budget_ms, (int, float)) and budget_ms > 0 and math.isfinite(budget_ms)):
-            raise ValueError(f"budget_ms must be a positive number of milliseconds, got {budget_ms!r}")
+            raise InvalidArgumentError(f"budget_ms must be a positive number of milliseconds, got {budget_ms!r}")
+        # a typo in the GPU or estimator fails here, not inside the first trial (Optuna would log a traceback)
+        Platform.resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size)
+        if estimator is not None:
+            get_estimator(estimator)
         self.budget_ms = float(budget_ms)
         self.gpu = gpu
         self.batch_size = batch_size
@@ -52,12 +67,39 @@ class LatencyConstraint:
         self.estimator = estimator
         self.key = key
 
+    @classmethod
+    def at_quantile(cls, space: ModelSpace | str, quantile: float = 0.5, gpu: str = "agx", *, samples: int = 20,
+                    seed: int = 0, **kwargs: Any) -> LatencyConstraint:
+        """A budget that binds: the ``quantile`` of the predicted latency of ``samples`` random
+        architectures of ``space`` (0.5: about half of the space fits). ``kwargs`` as for the constructor.
+
+        >>> c = LatencyConstraint.at_quantile("nb201", 0.5, gpu="agx", samples=4)
+        >>> c.budget_ms > 0
+        True
+        """
+        if not 0 < quantile <= 1:
+            raise InvalidArgumentError(f"the budget quantile must be in (0, 1], e.g. 0.5 for the median; got {quantile!r}")
+        if samples < 1:
+            raise InvalidArgumentError(f"samples must be a positive number of architectures, got {samples!r}")
+        space = get_space(space) if isinstance(space, str) else space
+        probe = cls(1.0, gpu, **kwargs)  # any budget: only its platform is used
+        rng = random.Random(seed)
+        predicted = []
+        for _ in range(samples):
+            arch = space.random_arch(rng)
+            predicted.append(probe.estimate(space.shell(arch), input_size=space.input_size(arch)).total_ms)
+        return cls(float(np.quantile(predicted, quantile)), gpu, **kwargs)
+
+    def estimate(self, model: ModelLike, *, input_size: InputSize = None) -> Estimate:
+        """The prediction for ``model`` on this constraint's platform (nothing recorded)."""
+        return estimate(model, self.gpu, batch_size=self.batch_size, input_size=input_size, precision=self.precision,
+                        runtime=self.runtime, estimator=self.estimator)
+
     def __call__(self, trial: Any, model: ModelLike, *, input_size: InputSize = None) -> float:
         """Predict ``model``'s latency, record it and its breakdown on ``trial``, set the constraint;
         returns the predicted milliseconds."""
         t0 = time.perf_counter()
-        est = estimate(model, self.gpu, batch_size=self.batch_size, input_size=input_size, precision=self.precision,
-                       runtime=self.runtime, estimator=self.estimator)
+        est = self.estimate(model, input_size=input_size)
         value = est.total_ms - self.budget_ms
         by_kind: dict[str, float] = {}
         for row in est.layers:

@@ -2,10 +2,11 @@
 
 * ``synflow`` (Tanaka et al. 2020, zero-cost NAS proxies of Abdelfattah et al. 2021): with all
   weights made positive, the sum over parameters of |dR/dw * w| for R = sum of the network's output
-  on an all-ones input; computed in float64, reported as log. To keep a trial cheap the input is at
-  most 64x64 (an assumption that preserves the ranking of depth/width/kernel choices but not of
-  resolution).
+  on an all-ones input at the candidate's own resolution; computed in float64, reported as log.
 * ``params``: log of the parameter count (capacity).
+
+Both run with one torch thread (:func:`hwaware.threads.torch_threads`): a search calls them once per
+trial, and torch's default thread count stalls under CPU contention.
 """
 from __future__ import annotations
 
@@ -14,16 +15,20 @@ import math
 import torch
 from torch import nn
 
+from hwaware.errors import InvalidArgumentError
+from hwaware.threads import torch_threads
+
 PROXIES = ("synflow", "params")
+LABELS = {"synflow": "log synflow", "params": "log parameter count"}
 
 
-def synflow(model: nn.Module, input_size: tuple[int, int, int], max_side: int = 64) -> float:
+def synflow(model: nn.Module, input_size: tuple[int, int, int]) -> float:
+    """Modifies ``model`` (float64, absolute weights): pass a throw-away copy."""
     model = model.double().eval()
     with torch.no_grad():
         for p in model.parameters():
             p.abs_()
-    c, h, w = input_size
-    x = torch.ones(1, c, min(h, max_side), min(w, max_side), dtype=torch.float64)
+    x = torch.ones(1, *input_size, dtype=torch.float64)
     model.zero_grad()
     model(x).sum().backward()
     score = sum(float((p.grad * p).abs().sum().detach()) for p in model.parameters() if p.grad is not None)
@@ -31,8 +36,9 @@ def synflow(model: nn.Module, input_size: tuple[int, int, int], max_side: int = 
 
 
 def proxy_score(name: str, model: nn.Module, input_size: tuple[int, int, int]) -> float:
-    if name == "synflow":
-        return synflow(model, input_size)
-    if name == "params":
+    if name not in PROXIES:
+        raise InvalidArgumentError(f"proxy must be one of {', '.join(PROXIES)}, got {name!r}")
+    with torch_threads(1):
+        if name == "synflow":
+            return synflow(model, input_size)
         return math.log(sum(p.numel() for p in model.parameters()))
-    raise ValueError(f"proxy must be one of {', '.join(PROXIES)}, got {name!r}")

@@ -16,13 +16,17 @@ from typing import Any
 
 import torch
 
+from hwaware.errors import InvalidArgumentError
 from hwaware.search.constraint import LatencyConstraint, is_feasible
-from hwaware.search.proxies import proxy_score
+from hwaware.search.proxies import LABELS, PROXIES, proxy_score
 from hwaware.search.spaces import get_space
+from hwaware.threads import torch_threads
 
 
 @dataclass(frozen=True)
 class SearchConfig:
+    """What to search; every field is checked on construction, so a bad value fails before any trial runs."""
+
     space: str = "mobilenetv3"
     gpu: str = "agx"
     budget_ms: float = 10.0
@@ -36,17 +40,32 @@ class SearchConfig:
     estimator: str | None = None
     torch_threads: int = 1
 
+    def __post_init__(self) -> None:
+        for name in ("trials", "workers", "torch_threads"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
+        if self.workers > 1 and not self.storage:
+            raise InvalidArgumentError("several workers need a shared storage: pass storage='sqlite:///study.db' "
+                                       "(CLI: --storage) or a PostgreSQL URL")
+        if self.proxy not in PROXIES:
+            raise InvalidArgumentError(f"proxy must be one of {', '.join(PROXIES)}, got {self.proxy!r}")
+        get_space(self.space)
+        self.constraint()  # checks the budget, the GPU and the estimator
+
+    def constraint(self) -> LatencyConstraint:
+        return LatencyConstraint(self.budget_ms, self.gpu, estimator=self.estimator)
+
 
 def make_objective(cfg: SearchConfig):
     space = get_space(cfg.space)
-    constraint = LatencyConstraint(cfg.budget_ms, cfg.gpu, estimator=cfg.estimator)
+    constraint = cfg.constraint()
 
     def objective(trial: Any) -> tuple[float, float]:
         arch = space.sample(trial)
         size = space.input_size(arch)
         trial.set_user_attr("hwaware_arch", space.spec(arch))
-        with torch.device("meta"):  # the prediction needs shapes only
-            shell = space.build(arch)
+        shell = space.shell(arch)
         if cfg.prune:
             latency = constraint.prune_if_infeasible(trial, shell, input_size=size)
         else:
@@ -56,20 +75,42 @@ def make_objective(cfg: SearchConfig):
     return objective
 
 
+def open_storage(url: str | None) -> Any:
+    """Optuna's RDB storage for ``url`` (None: in memory); a URL that cannot be opened is a one-line error."""
+    if url is None:
+        return None
+    import optuna
+
+    try:
+        return optuna.storages.RDBStorage(url)
+    except Exception as exc:  # SQLAlchemy's OperationalError, a missing driver, a malformed URL ...
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise InvalidArgumentError(
+            f"cannot open the study storage {_redacted(url)} ({reason}); check the URL, that the database server "
+            "is running and reachable, and for PostgreSQL the driver: pip install 'hwaware[postgres]'") from None
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return repr(make_url(url).render_as_string(hide_password=True))
+    except Exception:  # unparsable: nothing to hide that the user did not just type
+        return repr(url)
+
+
 def _study(cfg: SearchConfig, worker: int = 0):
     import optuna
 
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler = optuna.samplers.TPESampler(seed=cfg.seed + worker, n_startup_trials=min(10, max(cfg.trials // 4, 2)))
-    return optuna.create_study(study_name=cfg.study_name, storage=cfg.storage, directions=["maximize", "minimize"],
-                               sampler=sampler, load_if_exists=True)
+    return optuna.create_study(study_name=cfg.study_name, storage=open_storage(cfg.storage),
+                               directions=["maximize", "minimize"], sampler=sampler, load_if_exists=True)
 
 
 def _optimize(cfg: SearchConfig, study: Any, n_trials: int) -> None:
-    import optuna
-
-    torch.set_num_threads(cfg.torch_threads)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study.optimize(make_objective(cfg), n_trials=n_trials)
+    with torch_threads(cfg.torch_threads):
+        study.optimize(make_objective(cfg), n_trials=n_trials)
 
 
 def _worker(cfg: SearchConfig, worker: int, n_trials: int) -> None:
@@ -80,10 +121,6 @@ def run_search(cfg: SearchConfig):
     """Run ``cfg.trials`` trials split over ``cfg.workers`` processes and return the study.
 
     Each worker runs a fixed share of the trials, so the total is exact however the workers interleave."""
-    if cfg.workers < 1 or cfg.trials < 1:
-        raise ValueError("workers and trials must be positive")
-    if cfg.workers > 1 and not cfg.storage:
-        raise ValueError("several workers need a shared storage: pass storage='sqlite:///study.db' or a PostgreSQL URL")
     study = _study(cfg)  # created once, before the workers race to
     shares = [cfg.trials // cfg.workers + (w < cfg.trials % cfg.workers) for w in range(cfg.workers)]
     if cfg.workers == 1:  # in this process (an in-memory study cannot be shared)
@@ -102,9 +139,14 @@ def run_search(cfg: SearchConfig):
 
 @dataclass
 class SearchSummary:
+    """``violation_rate_predicted``: the share of all predicted candidates over the budget (the front is
+    feasible by construction, so a rate over it could never be above 0); ``violation_rate_measured``:
+    the share of the front's models over the budget when measured on this CPU."""
+
     trials: int
     complete: int
     pruned: int
+    predicted: int
     infeasible: int
     pareto: list[dict[str, Any]] = field(default_factory=list)
     violation_rate_predicted: float = 0.0
@@ -125,35 +167,49 @@ def pareto_front(study: Any) -> list[Any]:
 
 
 def summarize(study: Any, budget_ms: float, measure_on_cpu: bool = False) -> SearchSummary:
-    """Pareto front and the budget-violation rate of the chosen (front) models: predicted, and, when
-    ``measure_on_cpu`` (the platform is this CPU), measured."""
+    """Pareto front and budget-violation rates (see :class:`SearchSummary`); measuring needs the platform
+    to be this CPU, and uses one thread, as the CPU target's training data does."""
     from optuna.trial import TrialState
 
     front = pareto_front(study)
     rows = [{"number": t.number, "proxy": t.values[0], "predicted_ms": t.values[1], "arch": t.user_attrs["hwaware_arch"]}
             for t in front]
+    predicted = [t.user_attrs["hwaware_latency_ms"] for t in study.trials if "hwaware_latency_ms" in t.user_attrs]
     s = SearchSummary(trials=len(study.trials), complete=sum(t.state == TrialState.COMPLETE for t in study.trials),
-                      pruned=sum(t.state == TrialState.PRUNED for t in study.trials),
-                      infeasible=sum(not is_feasible(t) for t in study.trials if "hwaware_constraint" in t.user_attrs),
-                      pareto=rows)
-    if rows:
-        s.violation_rate_predicted = sum(r["predicted_ms"] > budget_ms for r in rows) / len(rows)
+                      pruned=sum(t.state == TrialState.PRUNED for t in study.trials), predicted=len(predicted),
+                      infeasible=sum(ms > budget_ms for ms in predicted), pareto=rows)
+    if predicted:
+        s.violation_rate_predicted = s.infeasible / s.predicted
     if measure_on_cpu and rows:
         from hwaware.measure.timing import time_phases
         from hwaware.search.spaces import from_spec
 
-        for r in rows:
-            space, arch = from_spec(r["arch"])
-            model = space.build(arch).eval()
-            t = time_phases(model, [torch.randn(1, *space.input_size(arch))], torch.device("cpu"), min_repeats=10,
-                            min_time_s=0.5)
-            r["measured_ms"] = t.total_ms
+        with torch_threads(1):
+            for r in rows:
+                space, arch = from_spec(r["arch"])
+                model = space.build(arch).eval()
+                t = time_phases(model, [torch.randn(1, *space.input_size(arch))], torch.device("cpu"), min_repeats=10,
+                                min_time_s=0.5)
+                r["measured_ms"] = t.total_ms
         s.violation_rate_measured = sum(r["measured_ms"] > budget_ms for r in rows) / len(rows)
     return s
 
 
-def plot_search(study: Any, budget_ms: float, path: str | os.PathLike, title: str = "") -> Path:
-    """Predicted latency vs proxy for every trial, the feasible region and the Pareto front, as PNG."""
+def plot_search(study: Any, budget_ms: float, path: str | os.PathLike, title: str = "", proxy: str = "synflow") -> Path:
+    """:func:`search_figure` saved as a PNG at ``path``."""
+    import matplotlib.pyplot as plt
+
+    fig = search_figure(study, budget_ms, title, proxy)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
+
+
+def search_figure(study: Any, budget_ms: float, title: str = "", proxy: str = "synflow") -> Any:
+    """Predicted latency vs ``proxy`` for every trial, the feasible region and the Pareto front (a matplotlib
+    figure). The default title names the space, the GPU, the budget and the number of trials."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -178,14 +234,13 @@ def plot_search(study: Any, budget_ms: float, path: str | os.PathLike, title: st
                    marker="|", label="pruned (over budget)", transform=ax.get_xaxis_transform())
     if front:
         ax.plot([t.values[1] for t in front], [t.values[0] for t in front], "-o", c="black", ms=4, label="Pareto front")
-    ax.set_xlabel(f"predicted latency (ms) on {study.trials[0].user_attrs.get('hwaware_gpu', '')}")
-    ax.set_ylabel("accuracy proxy (log synflow)")
-    ax.set_title(title or study.study_name)
+    first = study.trials[0].user_attrs if study.trials else {}
+    gpu = first.get("hwaware_gpu", "")
+    space = first.get("hwaware_arch", "").partition(":")[0]
+    ax.set_xlabel(f"predicted latency (ms) on {gpu}")
+    ax.set_ylabel(f"accuracy proxy ({LABELS.get(proxy, proxy)})")
+    ax.set_title(title or f"{space or 'search'} on {gpu}, budget {budget_ms:g} ms, {len(study.trials)} trials")
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
+    return fig
 

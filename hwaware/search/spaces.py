@@ -13,14 +13,22 @@ True
 """
 from __future__ import annotations
 
+import itertools
 import json
+import random
 from abc import ABC, abstractmethod
 from functools import partial
-from typing import Any, ClassVar
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
 
+import torch
 from torch import nn
 
 from hwaware.errors import InvalidArgumentError, ModelNotFoundError
+from hwaware.threads import torch_threads
+
+if TYPE_CHECKING:
+    from hwaware.graph.layer import Graph
 
 Arch = dict[str, Any]
 
@@ -34,9 +42,16 @@ class ModelSpace(ABC):
     def sample(self, trial: Any) -> Arch:
         """Draw an architecture with ``trial.suggest_*`` (an Optuna trial)."""
 
-    @abstractmethod
     def build(self, arch: Arch) -> nn.Module:
-        """The network of ``arch`` (random weights; callers may build under ``torch.device('meta')``)."""
+        """The network of ``arch`` (random weights; callers may build under ``torch.device('meta')``).
+        Weight initialisation runs with one torch thread: a search builds a model per trial, and torch's
+        default thread count stalls when another process keeps the cores busy."""
+        with torch_threads(1):
+            return self._build(arch)
+
+    @abstractmethod
+    def _build(self, arch: Arch) -> nn.Module:
+        """The network of ``arch``; see :meth:`build`."""
 
     @abstractmethod
     def default(self) -> Arch:
@@ -45,8 +60,40 @@ class ModelSpace(ABC):
     def input_size(self, arch: Arch) -> tuple[int, int, int]:
         return (3, arch["resolution"], arch["resolution"])
 
+    def shell(self, arch: Arch) -> nn.Module:
+        """The network on the meta device: shapes without weights, all a latency prediction needs."""
+        with torch.device("meta"):
+            return self.build(arch)
+
+    def graph(self, arch: Arch, *, batch_size: int = 1, precision: str = "fp32") -> Graph:
+        """The captured graph of ``arch``; a structure seen before comes from the graph cache, not a trace."""
+        from hwaware.graph.sources import capture  # (the package's `capture` can be shadowed by its submodule)
+
+        return capture(self.shell(arch), batch_size=batch_size, input_size=self.input_size(arch), precision=precision)
+
+    def archs(self) -> Iterator[Arch]:
+        """Every architecture of a finite space, in a fixed order (the index of ``hwaware space-latency``)."""
+        raise InvalidArgumentError(f"space {self.name!r} is too large to enumerate; spaces that can: nb201")
+
+    def random_arch(self, rng: random.Random) -> Arch:
+        """An architecture drawn uniformly (each choice independently), without an Optuna study."""
+        return self.sample(_RandomTrial(rng))
+
     def spec(self, arch: Arch) -> str:
         return f"{self.name}:{json.dumps(arch, sort_keys=True, separators=(',', ':'))}"
+
+
+class _RandomTrial:
+    """The part of an Optuna trial that :meth:`ModelSpace.sample` uses, drawing uniformly from ``rng``."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def suggest_categorical(self, name: str, choices: tuple[Any, ...]) -> Any:
+        return self.rng.choice(list(choices))
+
+    def suggest_int(self, name: str, low: int, high: int, step: int = 1) -> int:
+        return self.rng.randrange(low, high + 1, step)
 
 
 _SPACES: dict[str, type[ModelSpace]] = {}
@@ -131,7 +178,7 @@ class MobileNetV3Space(ModelSpace):
                                     rd_round_fn=round_channels),
                 "act_layer": get_act_layer("hard_swish")}
 
-    def build(self, arch: Arch) -> nn.Module:
+    def _build(self, arch: Arch) -> nn.Module:
         from timm.models.mobilenetv3 import MobileNetV3
 
         return MobileNetV3(**self.timm_kwargs(arch))
@@ -165,7 +212,7 @@ class EfficientNetSpace(ModelSpace):
         return {"block_args": decode_arch_def(arch_def), "num_features": round_chs(1280), "stem_size": 32,
                 "round_chs_fn": round_chs, "act_layer": get_act_layer("swish")}
 
-    def build(self, arch: Arch) -> nn.Module:
+    def _build(self, arch: Arch) -> nn.Module:
         from timm.models.efficientnet import EfficientNet
 
         return EfficientNet(**self.timm_kwargs(arch))
@@ -195,7 +242,7 @@ class ResNetSpace(ModelSpace):
                 "channels": tuple(int(c * w) for c in (64, 128, 256, 512)),
                 "stem_width": 32 if arch["deep_stem"] else int(64 * w), "stem_type": "deep" if arch["deep_stem"] else ""}
 
-    def build(self, arch: Arch) -> nn.Module:
+    def _build(self, arch: Arch) -> nn.Module:
         from timm.models.resnet import ResNet
 
         return ResNet(**self.timm_kwargs(arch))
@@ -217,13 +264,21 @@ class NB201Space(ModelSpace):
         return {"arch": "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
                 "dataset": "cifar10"}
 
+    def archs(self) -> Iterator[Arch]:
+        """All 5^6 = 15,625 cells, edges 0..5 in :data:`hwaware.zoo.nb201.OPS` order, the last edge varying fastest
+        (this enumeration's index, not NAS-Bench-201's own)."""
+        from hwaware.zoo.nb201 import OPS
+
+        for ops in itertools.product(OPS, repeat=6):
+            yield {"arch": f"|{ops[0]}~0|+|{ops[1]}~0|{ops[2]}~1|+|{ops[3]}~0|{ops[4]}~1|{ops[5]}~2|", "dataset": "cifar10"}
+
     def input_size(self, arch: Arch) -> tuple[int, int, int]:
         from hwaware.zoo.nb201 import DATASETS
 
         r = DATASETS[arch["dataset"]][0]
         return (3, r, r)
 
-    def build(self, arch: Arch) -> nn.Module:
+    def _build(self, arch: Arch) -> nn.Module:
         from hwaware.zoo import build
 
         return build("nb201", arch=arch["arch"], dataset=arch["dataset"])
@@ -244,7 +299,7 @@ class FBNetSpace(ModelSpace):
     def input_size(self, arch: Arch) -> tuple[int, int, int]:
         return (3, 32, 32)
 
-    def build(self, arch: Arch) -> nn.Module:
+    def _build(self, arch: Arch) -> nn.Module:
         from hwaware.zoo import build
 
         return build("fbnet", ops=arch["ops"])
@@ -266,7 +321,7 @@ class OFASpace(ModelSpace):
         return {"ks": [7, 5, 5, 5, 7, 7, 5, 7, 5, 7, 3, 7, 5, 3, 7, 3, 5, 3, 5, 3],
                 "e": [6, 4, 4, 6, 6, 3, 4, 3, 3, 6, 3, 3, 3, 6, 3, 4, 6, 4, 3, 6], "d": [2, 2, 2, 2, 3], "resolution": 204}
 
-    def build(self, arch: Arch) -> nn.Module:
+    def _build(self, arch: Arch) -> nn.Module:
         from hwaware.zoo import build
 
         return build("ofa_mbv3", ks=arch["ks"], e=arch["e"], d=arch["d"], r=arch["resolution"])
