@@ -17,6 +17,7 @@ from typing import Any
 
 from hwaware.datasets.paths import DataNotFoundError
 from hwaware.graph.layer import Graph, Layer
+from hwaware.graph.transform import batch_led
 
 GRAPH_DIR = Path(__file__).resolve().parents[2] / "data" / "gpu" / "graphs"
 
@@ -52,6 +53,8 @@ class GraphStore:
         kernels = graph.kernels()
         if graph.batch_size != 1 or graph.precision != "fp32" or not kernels:
             raise ValueError(f"{arch_id}: store batch-1 fp32 graphs with at least one kernel")
+        if not all(batch_led(l) for l in graph.layers):
+            raise ValueError(f"{arch_id}: a layer folds the batch into another dimension; re-batching would not be exact")
         ids = [self._id(l) for l in kernels]
         self.nets[arch_id] = StoredNet(dict(Counter(ids)), ids[0], ids[-1], tuple(graph.input_shape[1:]),
                                        graph.total_params, graph.macs, arch)
@@ -64,6 +67,14 @@ class GraphStore:
                         for k, n in self.nets.items()}}
         with gzip.open(path, "wt") as f:
             json.dump(doc, f, separators=(",", ":"))
+
+    def drop_unbatchable(self) -> GraphStore:
+        """Networks stored before :meth:`add` checked re-batching go to ``failed`` if a layer folds the batch."""
+        bad = {i for i, l in enumerate(self.layers) if not batch_led(l)}
+        for k in [k for k, n in self.nets.items() if bad & n.counts.keys()]:
+            del self.nets[k]
+            self.failed[k] = "a layer folds the batch into another dimension"
+        return self
 
     @classmethod
     def load(cls, path: Path) -> GraphStore:
@@ -96,7 +107,7 @@ class GraphStore:
 @functools.cache
 def load_store(space: str) -> GraphStore:
     """The committed store of ``space`` (``nb201``, ``fbnet``, ``ofa_mbv3``, ``torchvision``, ``timm``)."""
-    return GraphStore.load(GRAPH_DIR / f"{space}.json.gz")
+    return GraphStore.load(GRAPH_DIR / f"{space}.json.gz").drop_unbatchable()
 
 
 def timm_table_models() -> list[tuple[str, int]]:

@@ -58,11 +58,24 @@ def row_features(layer: Layer, gpu: GPUSpec, precision: str, runtime: str, gvec:
     return x, math.log(base)
 
 
+ROW_FEATURES: tuple[str, ...] = (
+    *LAYER_FEATURES, *(f"kind_{k.value}" for k in KINDS), "log_fused", "log_compute_ms", "log_memory_ms",
+    *GPU_FEATURES, *(f"precision_{p}" for p in PRECISION_CODES), *(f"runtime_{r}" for r in RUNTIME_CODES))
+# What each head may read. The data confound precision with device class (fp16 PyTorch is measured only on
+# Jetsons, whose hosts are slow), so precision reaches the kernel head only through the roofline terms and the
+# rates, and the framework head (host-side dispatch) reads the op, the runtime and coarse device class only.
+_HOST = ("integrated", "compute_capability", "log_clock_ghz", "log_sms")
+KERNEL_INPUTS: tuple[int, ...] = tuple(i for i, n in enumerate(ROW_FEATURES) if not n.startswith("precision_"))
+FRAMEWORK_INPUTS: tuple[int, ...] = tuple(i for i, n in enumerate(ROW_FEATURES)
+                                          if n.startswith(("kind_", "runtime_")) or n in (*_HOST, "n_inputs"))
+
+
 def n_features() -> int:
-    return len(LAYER_FEATURES) + len(KINDS) + 3 + len(GPU_FEATURES) + len(PRECISION_CODES) + len(RUNTIME_CODES)
+    return len(ROW_FEATURES)
 
 
-def call_features(gpu: GPUSpec, precision: str, runtime: str, batch: int) -> np.ndarray:
-    """Features of the per-call cost (synchronisation, input/output handling) of one forward pass."""
-    return np.concatenate([gpu_vector(gpu, precision), _one_hot(precision, PRECISION_CODES),
-                           _one_hot(runtime, RUNTIME_CODES), [math.log(batch)]])
+def call_features(gpu: GPUSpec, runtime: str, batch: int) -> np.ndarray:
+    """Features of the per-call cost (synchronisation, Python around the forward): device class, runtime, batch."""
+    clock = gpu.boost_clock_mhz or gpu.base_clock_mhz or 1000.0
+    return np.concatenate([[float(gpu.is_integrated_soc), gpu.compute_capability, math.log(clock / 1e3),
+                            math.log(gpu.sm_count)], _one_hot(runtime, RUNTIME_CODES), [math.log(batch)]])

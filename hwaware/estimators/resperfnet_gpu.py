@@ -29,6 +29,7 @@ equally. TensorRT is the graph rewrite of :mod:`hwaware.runtime.tensorrt` plus `
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Sequence
@@ -43,7 +44,9 @@ from torch import nn
 
 from hwaware.errors import UnsupportedPlatformError
 from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, register_estimator
-from hwaware.estimators.gpu_features import call_features, gpu_vector, n_features, row_features
+from hwaware.estimators.cache import PredictionCache, default_cache_path
+from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, KERNEL_INPUTS, call_features, gpu_vector, n_features,
+                                             row_features)
 from hwaware.graph.layer import Graph, Layer
 from hwaware.graph.transform import ELEMENT_BYTES, reshape_layer
 from hwaware.hardware.catalog import GPUSpec, Platform
@@ -71,8 +74,10 @@ class LayerTimeNet(nn.Module):
 
     def __init__(self, n_row: int, n_call: int, width: int = 64, blocks: int = 2, combine: str = "smoothmax") -> None:
         super().__init__()
-        self.kernel = _regressor(n_row, width, blocks)
-        self.framework = _regressor(n_row, width, blocks)
+        self.register_buffer("kernel_idx", torch.tensor(KERNEL_INPUTS))
+        self.register_buffer("framework_idx", torch.tensor(FRAMEWORK_INPUTS))
+        self.kernel = _regressor(len(KERNEL_INPUTS), width, blocks)
+        self.framework = _regressor(len(FRAMEWORK_INPUTS), width, blocks)
         self.call = _regressor(n_call, 32, 1)
         self.raw_p = nn.Parameter(torch.tensor(0.5))
         self.smooth = combine == "smoothmax"
@@ -88,8 +93,8 @@ class LayerTimeNet(nn.Module):
         """(t, k, o) per row; ``bare`` rows (bare kernels) have no framework time."""
         # z-scores clipped and outputs bounded: a GPU far outside the training range stays finite
         z = ((x - self.row_mean) / self.row_std).clamp(-10.0, 10.0)
-        log_k = log_base + self.kernel(z).squeeze(-1).clamp(-10.0, 10.0)
-        log_o = self.framework(z).squeeze(-1).clamp(-12.0, 12.0) - 3.0  # starts near 50 us
+        log_k = log_base + self.kernel(z[:, self.kernel_idx]).squeeze(-1).clamp(-10.0, 10.0)
+        log_o = self.framework(z[:, self.framework_idx]).squeeze(-1).clamp(-12.0, 12.0) - 3.0  # starts near 50 us
         log_o = torch.where(bare, torch.full_like(log_o, -30.0), log_o)
         p = self.p
         # (k^p + o^p)^(1/p) in log space, stable for the five decades layer times span
@@ -207,7 +212,7 @@ class DesignBuilder:
             ms: float, weight: float = 1.0) -> None:
         """One measured network (or bare kernel): ``layers`` are (key, batch-1 fp32 layer, count)."""
         ids = [self.row(k, l, gpu, runtime, precision, batch) for k, l, _ in layers]
-        self.samples.append((ids, [c for _, _, c in layers], call_features(gpu, precision, runtime, batch),
+        self.samples.append((ids, [c for _, _, c in layers], call_features(gpu, runtime, batch),
                              runtime != "kernel", ms, weight))
 
     def build(self) -> Design:
@@ -266,8 +271,9 @@ class ResPerfNetGPUEstimator(Estimator):
     name = "resperfnet-gpu"
     version = "1"
 
-    def __init__(self, weights_dir: str | Path | None = None) -> None:
+    def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
         self.weights_dir = weights_dir
+        self.cache = cache
 
     def _folder(self) -> Path:
         if self.weights_dir is not None:
@@ -280,6 +286,8 @@ class ResPerfNetGPUEstimator(Estimator):
             if not (folder / "meta.json").is_file():
                 raise UnsupportedPlatformError(f"no trained resperfnet-gpu weights at {folder}; run scripts/train_gpu.py")
             self.net_, self.meta_ = load_net(folder)
+            # cache keys name the weights, so a re-trained model never reads an old model's predictions
+            self.weights_id_ = hashlib.blake2b((folder / "weights.safetensors").read_bytes(), digest_size=6).hexdigest()
         return self.net_, self.meta_
 
     def supports(self, platform: Platform) -> bool:
@@ -295,52 +303,70 @@ class ResPerfNetGPUEstimator(Estimator):
         return self.predict_many([graph], platform)[0]
 
     def predict_many(self, graphs: Sequence[Graph], platform: Platform) -> list[Estimate]:
-        """Every graph in one forward of the regressor over their distinct layers."""
+        """Every graph at once: distinct layers are looked up in the prediction cache, the rest go through one
+        forward of the regressor."""
         if not isinstance(platform.device, GPUSpec):
             raise UnsupportedPlatformError(f"resperfnet-gpu predicts catalog GPUs, not {platform.device.name}; "
                                            "use gpu='cpu' with the resperfnet estimator")
         net, meta = self._loaded()
         gpu, runtime, precision = platform.device, platform.runtime, platform.precision
         prepared = [self._runtime_graph(g, runtime) for g in graphs]
-        builder = DesignBuilder()
-        per_graph = []
+        prefix = f"{self.name}:{self.weights_id_}:{platform.key}:{platform.batch_size}:"
+        keys = list(dict.fromkeys(prefix + l.signature() for g in prepared for l in g.kernels()))
+        cache = self._cache()
+        known = cache.get_many(keys) if cache is not None else {}
+        todo = {}
         for g in prepared:
-            kernels = g.kernels()
-            rows = [builder.row(l.signature(), l, gpu, runtime, precision, g.batch_size, g.precision) for l in kernels]
-            per_graph.append(rows)
-        x = torch.from_numpy(np.asarray(builder.x, dtype=np.float32))
+            for l in g.kernels():
+                key = prefix + l.signature()
+                if key not in known and key not in todo:
+                    todo[key] = (l, g.precision)
+        if todo:
+            builder = DesignBuilder()
+            for key, (l, captured) in todo.items():
+                builder.row(key, l, gpu, runtime, precision, platform.batch_size, captured)
+            with torch.no_grad():
+                t = net.layer_times(torch.from_numpy(np.asarray(builder.x, dtype=np.float32)),
+                                    torch.from_numpy(np.asarray(builder.log_base, dtype=np.float32)),
+                                    torch.zeros(len(builder.x), dtype=torch.bool))[0].numpy().astype(np.float64)
+            fresh = {key: (0.0, float(v), 0.0) for key, v in zip(todo, t)}
+            if cache is not None:
+                cache.put_many(fresh)
+            known.update(fresh)
         with torch.no_grad():
-            t = net.layer_times(x, torch.from_numpy(np.asarray(builder.log_base, dtype=np.float32)),
-                                torch.zeros(len(builder.x), dtype=torch.bool))[0].numpy().astype(np.float64) \
-                if builder.x else np.zeros(0)
             call = float(net.call_time(torch.from_numpy(
-                call_features(gpu, precision, runtime, platform.batch_size)).float()[None])[0])
+                call_features(gpu, runtime, platform.batch_size)).float()[None])[0])
         regime = self.regime(platform)
         lo, hi = meta["intervals"][regime]
-        out = []
-        for g, rows in zip(prepared, per_graph):
-            times = iter(t[rows])
-            layer_rows = tuple(LayerEstimate(l.index, l.module, l.kind.value, l.op, l.input_shapes, l.output_shapes,
-                                             l.macs, float(next(times)) if l.kind.launches_kernel else 0.0)
-                               for l in g.layers)
-            exe = sum(r.ms for r in layer_rows)
-            total = call + exe
-            notes = [f"{regime}: {gpu.name} ({runtime}, {precision}) "
-                     + ("is in the training data" if regime == "measured" else "has no training measurements; "
-                        "predicted from its catalog features"),
-                     f"{int(meta['intervals']['coverage'] * 100)} % interval from held-out residuals ({regime})",
-                     "inputs assumed on the device: host<->device copies are not included"]
-            if runtime == "tensorrt":
-                from hwaware.runtime.tensorrt import NOT_MODELLED
+        lo, hi = min(lo, 0.0), max(hi, 0.0)  # widened to contain the point prediction itself
+        notes = [f"{regime}: {gpu.name} ({runtime}, {precision}) "
+                 + ("is in the training data" if regime == "measured" else
+                    "has no training measurements; predicted from its catalog features"),
+                 f"{meta['intervals']['coverage']:.0%} interval from held-out residuals ({regime})",
+                 "inputs assumed on the device: host<->device copies are not included"]
+        if runtime == "tensorrt":
+            from hwaware.runtime.tensorrt import NOT_MODELLED
 
-                notes.append(NOT_MODELLED)
-            if precision == "amp":
-                notes.append("amp: conv/dense/matmul in fp16 on tensor cores, the rest in fp32 rates with fp16 tensors")
-            out.append(Estimate(total_ms=total, pre_ms=call, exe_ms=exe, post_ms=0.0, layers=layer_rows,
+            notes.append(NOT_MODELLED)
+        if precision == "amp":
+            notes.append("amp: conv/dense/matmul at fp16 tensor-core rates, other layers at fp32 rates")
+        out = []
+        for g in prepared:
+            rows = tuple(LayerEstimate(l.index, l.module, l.kind.value, l.op, l.input_shapes, l.output_shapes, l.macs,
+                                       known[prefix + l.signature()][1] if l.kind.launches_kernel else 0.0)
+                         for l in g.layers)
+            exe = sum(r.ms for r in rows)
+            total = call + exe
+            out.append(Estimate(total_ms=total, pre_ms=call, exe_ms=exe, post_ms=0.0, layers=rows,
                                 unknown_ops=g.unknown_ops, estimator=self.name, estimator_version=self.version,
                                 platform=platform, model=g.name, notes=tuple(notes),
                                 interval_ms=(total * math.exp(lo), total * math.exp(hi))))
         return out
+
+    def _cache(self) -> PredictionCache | None:
+        if self.cache is True:
+            self.cache = PredictionCache(default_cache_path())
+        return self.cache if isinstance(self.cache, PredictionCache) else None
 
     @staticmethod
     def _runtime_graph(graph: Graph, runtime: str) -> Graph:

@@ -22,12 +22,19 @@ def _param_elements(layer: Layer, elem_bytes: int) -> int:
     return layer.bytes_read // elem_bytes - sum(numel(s) for s in layer.input_shapes)
 
 
-def reshape_layer(layer: Layer, batch: int, precision: str, *, from_precision: str) -> Layer:
-    """``layer`` (captured in ``from_precision``) at batch ``batch`` and element type ``precision``."""
+def batch_led(layer: Layer) -> bool:
+    """Whether every activation of ``layer`` carries the batch as its first dimension (re-batching is exact)."""
     shapes = [*layer.input_shapes, *layer.output_shapes]
     old = shapes[0][0] if shapes and shapes[0] else 1
-    if layer.kind is LayerKind.ATTENTION or any(not s or s[0] != old for s in shapes):
+    return layer.kind is not LayerKind.ATTENTION and all(s and s[0] == old for s in shapes)
+
+
+def reshape_layer(layer: Layer, batch: int, precision: str, *, from_precision: str) -> Layer:
+    """``layer`` (captured in ``from_precision``) at batch ``batch`` and element type ``precision``."""
+    if not batch_led(layer):
         raise ValueError(f"layer {layer.index} ({layer.op}) does not carry the batch as its first dimension")
+    shapes = [*layer.input_shapes, *layer.output_shapes]
+    old = shapes[0][0] if shapes and shapes[0] else 1
     scale = lambda s: (s[0] // old * batch, *s[1:])  # noqa: E731
     ins = tuple(scale(s) for s in layer.input_shapes)
     outs = tuple(scale(s) for s in layer.output_shapes)
