@@ -9,6 +9,7 @@ from hwaware.features import NetworkFeatures, network_features
 from hwaware.graph.layer import Graph
 from hwaware.graph.sources import InputSize, ModelLike, capture
 from hwaware.hardware.catalog import Device, Platform
+from hwaware.threads import torch_threads
 
 
 def _graph(model: ModelLike | Graph, batch_size: int, input_size: InputSize, precision: str, trace_device: str) -> Graph:
@@ -39,7 +40,8 @@ def estimate(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size:
     """
     platform = Platform.resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size)
     graph = _graph(model, batch_size, input_size, precision, trace_device)
-    result = get_estimator(estimator or default_estimator(platform)).predict(graph, platform)
+    with torch_threads(1):  # learned estimators run torch, whose default thread count stalls under CPU contention
+        result = get_estimator(estimator or default_estimator(platform)).predict(graph, platform)
     if graph.notes:  # what the model's source changed (e.g. folded batch norm), beside what the estimator says
         result = dataclasses.replace(result, notes=result.notes + graph.notes)
     return result

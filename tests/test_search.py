@@ -253,3 +253,17 @@ def test_an_unreachable_storage_is_one_clear_error_without_the_password():
     with pytest.raises(InvalidArgumentError, match="cannot open the study storage") as exc:
         open_storage("postgresql+psycopg2://user:s3cret@127.0.0.1:1/db")
     assert "s3cret" not in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_a_prediction_runs_the_estimator_with_one_thread(monkeypatch):
+    from hwaware.estimators.base import get_estimator
+
+    est, seen = get_estimator("roofline"), []
+    original = est.predict
+    monkeypatch.setattr(est, "predict", lambda g, p: seen.append(torch.get_num_threads()) or original(g, p))
+    torch.set_num_threads(2)
+    try:
+        LatencyConstraint(1.0, gpu="agx", estimator="roofline").estimate("resnet18")
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)
