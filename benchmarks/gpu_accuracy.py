@@ -103,6 +103,33 @@ def fit_table(samples, log) -> dict:
     return out
 
 
+def expected_error(report: dict) -> list[str]:
+    """Per catalog GPU: the error to expect from resperfnet-gpu (held-out MAPE where the GPU has measurements,
+    else the pooled leave-one-GPU-out zero-shot MAPE), and after a 10-shot calibration."""
+    from hwaware.hardware.catalog import gpus
+
+    measured: dict[str, list[float]] = {}
+    for col, r in report["held_out"].items():
+        if col.startswith(("help:", "timm")):
+            measured.setdefault(col.split(":")[-1].split("|")[0], []).append(r["resperfnet-gpu"]["mape"])
+    logo = report.get("logo", {}).get("data", {}).get("per_gpu", {})
+    zs = [z["mape"] for r in logo.values() for z in r["zero_shot"].values()]
+    ts = [t["mape"] for r in logo.values() for t in r["ten_shot"].values()]
+    pooled_zs = f"{np.median(zs):.0%} (median of {len(zs)} held-out-GPU columns)" if zs else "not measured"
+    pooled_ts = f"{np.median(ts):.0%}" if ts else "not measured"
+    lines = ["| GPU | regime | expected MAPE | with 10 measurements (hwaware calibrate) |", "|---|---|---|---|"]
+    for g in gpus():
+        if g.name in measured:
+            own = logo.get(g.name, {})
+            t = [v["mape"] for v in own.get("ten_shot", {}).values()]
+            lines.append(f"| {g.name} | measured (held-out architectures) | {np.median(measured[g.name]):.1%} "
+                         f"(median of {len(measured[g.name])} columns) | {np.median(t):.0%} when held out |" if t else
+                         f"| {g.name} | measured (held-out architectures) | {np.median(measured[g.name]):.1%} | – |")
+        else:
+            lines.append(f"| {g.name} | zero-shot from catalog specs | {pooled_zs} | {pooled_ts} |")
+    return lines
+
+
 def markdown(report: dict) -> str:
     lines = ["# GPU accuracy (`python benchmarks/gpu_accuracy.py`)", "",
              f"Shipped model: resperfnet-gpu, {report['model']['chosen']} (rule: {report['model']['rule']}).", "",
@@ -122,6 +149,8 @@ def markdown(report: dict) -> str:
     for title, key in (("Leave-one-GPU-out", "logo"), ("HELP's NB201 protocol", "help_protocol")):
         if report.get(key):
             lines += ["", f"## {title} (from `{report[key]['source']}`)", ""] + report[key]["lines"]
+    lines += ["", "## Expected error per catalog GPU (PyTorch fp32/AMP as measured; see the regime)", ""]
+    lines += expected_error(report)
     return "\n".join(lines) + "\n"
 
 

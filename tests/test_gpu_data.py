@@ -102,3 +102,10 @@ def test_composed_nb201_graphs_equal_whole_network_captures():
         full, composed = hwaware.capture(build_nb201(arch)), mod.compose_nb201(arch)
         assert [l.signature() for l in composed.layers] == [l.signature() for l in full.layers]
         assert composed.total_params == full.total_params
+
+
+def test_api_re_batches_a_captured_graph_exactly():
+    one = hwaware.capture("resnet18")
+    fresh = hwaware.estimate("resnet18", gpu="2080ti", batch_size=4, precision="fp16", estimator="roofline")
+    moved = hwaware.estimate(one, gpu="2080ti", batch_size=4, precision="fp16", estimator="roofline")
+    assert moved.total_ms == fresh.total_ms

@@ -6,33 +6,32 @@ Network (paper Fig. 1, Sec. 3): the feature vector is a 1-channel sequence; head
 lambda per feature fitted on the training split) then z-score; targets scaled by 10 (Appendix B);
 L2 weight penalty; Adam with step decay (Appendix E).
 
-Choices where the paper is vague or its defaults do not transfer (measured on this CPU's data, 8-20
-epoch runs on the training split, validation MAPE; see ``scripts/train_resperfnet.py``):
+Choices where the paper is vague or its defaults do not transfer (made in short exploratory runs on this CPU's
+data whose figures were not recorded by any script, so none is quoted here):
 
 * loss: MAPLE (Eq. 7) caps the penalty of under-prediction at 1 while over-prediction is unbounded;
-  with layer times spanning five orders of magnitude the optimiser drove predictions to 0 (pool:
-  validation MAPE 100 %; activation 57 %). The shipped models minimise mean |log(pred/true)| instead
-  (pool 29 %, activation 40 % after 8 epochs; conv 25 % with either); ``loss="maple"`` keeps the paper's.
+  with layer times spanning five orders of magnitude the optimiser drove predictions towards 0 on some
+  kinds. The shipped models minimise mean |log(pred/true)| instead; ``loss="maple"`` keeps the paper's.
 * output: the last layer gives a standardised log time, t = exp(mean + std * out) (training targets'
   log mean and std); residual blocks start as identities (zero-initialised second conv); gradients
   are clipped to norm 1; inputs are z-scores clipped to +-10.
-* optimiser: Adam lr 1e-3, weight decay 1e-5 (the paper's lr 0.1 and lambda_2 0.1 do not train
-  here), batch 32 (activation: 17 % vs 21 % with 128 at lr 3e-3, 20 epochs), 30 epochs with step
-  decay x0.5 every 6; the epoch with the best validation MAPE (10 % of the training rows) is kept.
+* optimiser: Adam lr 1e-3, weight decay 1e-5 (the paper's lr 0.1 and lambda_2 0.1 did not train
+  here), batch 32, 30 epochs with step decay x0.5 every 6; the epoch with the best validation MAPE is kept
+  (validation: whole layer groups, ``CPU_VAL`` in :mod:`hwaware.evaluation.splits`).
 * targets are scaled by 10 (Appendix B) before the log.
 
-Phase models: exe per layer kind, or one model conditioned on the kind (one-hot): both are trained;
-the per-kind set (one network per kind, ~5x the weights) ships only if its validation MAPE is lower
-by at least one point, else the conditioned model (a size tie-break set after the first run, where
-validation MAPE was 14.99 % per kind vs 15.63 % conditioned and the per-kind weights took 30 MB). Pre and post (input/output copies, which depend
+Phase models: exe per layer kind, or one model conditioned on the kind (one-hot): both are trained by
+``scripts/train_resperfnet.py``, which declares the selection rule before training and records both
+candidates' figures in the shipped meta.json (``candidates``). Pre and post (input/output copies, which depend
 on sizes, not kinds) use one conditioned model each.
 
 Whole network (Eq. 2): T = T_pre(first kernel) + sum T_exe + T_post(last kernel). Views cost 0.
 Isolated micro-benchmarks miss what a real forward pass adds around each op (module calls, Python
 glue between ops), so the exe sum is calibrated as a * sum T_exe + c * (number of kernels), with
 ``a`` and ``c`` fitted by least squares on whole-network measurements of the *training* families
-only (``scripts/fit_network_calibration.py``; stored in meta.json; the form was fixed before any
-held-out result was seen). Without a calibration, a = 1 and c = 0.
+only (:func:`hwaware.evaluation.cpu_networks.fit_calibration`, run by ``scripts/train_resperfnet.py`` for
+every candidate; stored in meta.json). Without a calibration, a = 1 and c = 0; the held-out figures are
+reported both ways (``benchmarks/cpu_wholenet.py``).
 Layers of kinds without training data are predicted with the ``copy`` model (a memory-bound
 op of the same bytes) and reported in the estimate's notes.
 """
@@ -177,13 +176,17 @@ def feature_names(conditioned: bool) -> list[str]:
 
 def train_phase_model(x: np.ndarray, y_ms: np.ndarray, *, conditioned: bool, epochs: int = 30, lr: float = 1e-3,
                       batch_size: int = 32, weight_decay: float = 1e-5, seed: int = 0, loss: str = "log_ratio",
-                      log: Any = None) -> PhaseModel:
-    """Train one regressor on features ``x`` and times ``y_ms``; 10 % of the rows select the best epoch."""
+                      val_rows: np.ndarray | None = None, log: Any = None) -> PhaseModel:
+    """Train one regressor on features ``x`` and times ``y_ms``; the rows ``val_rows`` (default: a seeded random
+    10 %) select the best epoch and are not trained on."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    order = rng.permutation(len(x))
-    n_val = max(1, len(x) // 10)
-    val, tr = order[:n_val], order[n_val:]
+    if val_rows is None or len(val_rows) == 0:
+        order = rng.permutation(len(x))
+        n_val = max(1, len(x) // 10)
+        val, tr = order[:n_val], order[n_val:]
+    else:
+        val, tr = np.asarray(val_rows), np.setdiff1d(np.arange(len(x)), val_rows)
     transform = InputTransform.fit(x[tr])
     xt = torch.from_numpy(transform(x))
     yt = torch.from_numpy((y_ms * TARGET_SCALE).astype(np.float32))
@@ -215,7 +218,8 @@ def train_phase_model(x: np.ndarray, y_ms: np.ndarray, *, conditioned: bool, epo
     net.load_state_dict(best[1])
     history = {"val_mape": best[0], "best_epoch": best[2] + 1, "epochs": epochs, "train_rows": len(tr),
                "val_rows": len(val), "seconds": round(time.time() - t0, 1), "lr": lr, "batch_size": batch_size,
-               "weight_decay": weight_decay, "seed": seed, "loss": loss}
+               "weight_decay": weight_decay, "seed": seed, "loss": loss,
+               "val": "random 10 %" if val_rows is None or len(val_rows) == 0 else "given rows"}
     return PhaseModel(net, transform, conditioned, history)
 
 
@@ -252,40 +256,43 @@ class ResPerfNetEstimator(Estimator):
 
     # -- training --------------------------------------------------------------------------------------------------
     def fit(self, samples: Sequence[Any], platform: Platform | str = "cpu", log: Any = None,
-            phases: Sequence[str] = PHASES) -> ResPerfNetEstimator:
+            phases: Sequence[str] = PHASES, val: Sequence[Any] = ()) -> ResPerfNetEstimator:
         """Train on measured :class:`~hwaware.datasets.measured.LayerSample` rows of one platform.
 
         ``mode="per_kind"``: one exe model per layer kind with at least ``min_samples`` rows (rarer kinds
         share a conditioned model); ``mode="conditioned"``: one exe model for all kinds. Pre and post
         (host<->device copies, functions of the tensor sizes) are one conditioned model each, trained on
-        at most ``copy_phase_rows`` rows drawn evenly over kinds."""
+        at most ``copy_phase_rows`` rows drawn evenly over kinds. ``val`` (e.g. whole layer groups, see
+        :mod:`hwaware.evaluation.splits`) selects each model's best epoch; without it, a random 10 % of its rows."""
         if self.mode not in ("per_kind", "conditioned"):
             raise ValueError(f"mode must be 'per_kind' or 'conditioned', got {self.mode!r}")
         platform = platform if isinstance(platform, Platform) else Platform.resolve(platform)
         dev = device_features(platform.device)
         counts = Counter(s.layer.kind for s in samples)
-        groups: list[tuple[str, str, list[Any]]] = []
-        for phase in phases:
-            if phase != "exe":
-                groups.append((phase, ALL_KINDS, _even_subsample(samples, self.copy_phase_rows, self.seed)))
-            elif self.mode == "per_kind":
-                own = [k for k, n in counts.items() if n >= self.min_samples]
-                groups += [(phase, k.value, [s for s in samples if s.layer.kind is k]) for k in own]
-                rest = [s for s in samples if s.layer.kind not in own]
-                if rest:
-                    groups.append((phase, ALL_KINDS, rest))
-            else:
-                groups.append((phase, ALL_KINDS, list(samples)))
+        own = {k for k, n in counts.items() if n >= self.min_samples} if self.mode == "per_kind" else set()
+
+        def members(pool: Sequence[Any], phase: str, key: str) -> list[Any]:
+            if phase != "exe" or not own:
+                return list(pool)
+            return [s for s in pool if (s.layer.kind not in own if key == ALL_KINDS else s.layer.kind.value == key)]
+
+        keys = [(phase, k.value) for phase in phases if phase == "exe" for k in sorted(own, key=lambda k: k.value)]
+        keys += [(phase, ALL_KINDS) for phase in phases
+                 if phase != "exe" or any(s.layer.kind not in own for s in samples)]
         models: dict[tuple[str, str], PhaseModel] = {}
-        for phase, key, rows in groups:
+        for phase, key in keys:
+            rows = members(samples, phase, key)
+            if phase != "exe":
+                rows = _even_subsample(rows, self.copy_phase_rows, self.seed)
+            held = members(val, phase, key)
             conditioned = key == ALL_KINDS
-            x = PhaseModel.inputs_for([s.layer for s in rows], dev, conditioned)
-            y = np.array([getattr(s, f"{phase}_ms") for s in rows])
+            x = PhaseModel.inputs_for([s.layer for s in rows + held], dev, conditioned)
+            y = np.array([getattr(s, f"{phase}_ms") for s in rows + held])
             if log:
-                log(f"training {phase}/{key} on {len(rows)} layers")
+                log(f"training {phase}/{key} on {len(rows)} layers ({len(held)} validation)")
             models[(phase, key)] = train_phase_model(x, y, conditioned=conditioned, epochs=self.epochs, lr=self.lr,
                                                      batch_size=self.batch_size, weight_decay=self.weight_decay,
-                                                     seed=self.seed)
+                                                     seed=self.seed, val_rows=np.arange(len(rows), len(rows) + len(held)))
         self.__dict__.setdefault("models_", {})[platform.key] = models
         self.fit_platform_ = platform.key
         return self
@@ -317,8 +324,8 @@ class ResPerfNetEstimator(Estimator):
             if not self.supports(platform):
                 raise UnsupportedPlatformError(
                     f"no ResPerfNet model trained for {platform.device.name} ({platform.runtime}, {platform.precision}); "
-                    f"trained platforms: {', '.join(self.platforms()) or 'none'}. Use estimator='roofline' for a GPU "
-                    "from the catalog, or train one with benchmarks/train_resperfnet.py")
+                    f"trained platforms: {', '.join(self.platforms()) or 'none'}. Use estimator='resperfnet-gpu' (or "
+                    "'roofline') for a GPU from the catalog, or train one with scripts/train_resperfnet.py")
             cache[platform.key] = load_models(self._root() / platform.key)
         return cache[platform.key]
 

@@ -121,8 +121,13 @@ def with_seed(splitter: Any, seed: int) -> Any:
 # -- the GPU estimator's splits (scripts/train_gpu.py, benchmarks/gpu_accuracy.py, tests) --------------------------
 
 def gpu_sample_group(s: Any) -> str:
-    """The group of a :class:`~hwaware.evaluation.gpu_data.Sample`: HELP architecture (across GPUs and batches),
-    timm family, torchvision model, or DeepBench kernel signature (across batch sizes)."""
+    """The group of a :class:`~hwaware.evaluation.gpu_data.Sample`: for HELP, the network's multiset of distinct
+    layers (across GPUs and batches), timm family, torchvision model, or DeepBench kernel signature (across batch
+    sizes).
+
+    HELP rows are grouped by layer multiset, not by architecture string: a per-layer model sees only the multiset,
+    and in NB201 many architectures share one (3,250 captured archs had 204 distinct multisets: a cell's op counts
+    fix its layers), so holding out architecture strings would test on networks identical to training ones."""
     if s.kernel is not None:
         from hwaware.evaluation.gpu_data import kernel_layer
 
@@ -130,7 +135,26 @@ def gpu_sample_group(s: Any) -> str:
     r = s.net
     if r.space == "timm":
         return "timm:" + timm_family(r.arch["model"])
+    if r.table == "help":
+        return f"{r.space}:" + _multiset_digest(r.space, r.arch_id)
     return arch_group(r.space, r.arch_id)
+
+
+@functools.cache
+def _multiset_digest(space: str, arch_id: str) -> str:
+    from hwaware.datasets.graph_store import load_store
+
+    store = load_store(space)
+    sigs = _signatures(space)
+    counts = sorted((sigs[i], c) for i, c in store.nets[arch_id].counts.items())
+    return hashlib.blake2b(json.dumps(counts).encode(), digest_size=10).hexdigest()
+
+
+@functools.cache
+def _signatures(space: str) -> list[str]:
+    from hwaware.datasets.graph_store import load_store
+
+    return [l.signature() for l in load_store(space).layers]
 
 
 GPU_TEST = GroupShuffleSplit(gpu_sample_group, test_share=0.2, seed=0)  # never trained on, never chosen on
@@ -152,3 +176,130 @@ def split_gpu_samples(samples: Sequence[Any]) -> tuple[list, list, list]:
         else:
             train.append(s)
     return train, val, test
+
+
+# -- the CPU estimator's splits (scripts/train_resperfnet.py, scripts/fit_network_calibration.py,
+#    benchmarks/cpu_wholenet.py, tests) ------------------------------------------------------------------------------
+
+# Whole timm families held out of everything: no layer of theirs trains, no choice is made on them.
+HELD_OUT_FAMILIES: tuple[str, ...] = ("regnet", "densenet", "ghostnet", "dla", "rexnet", "vovnet", "hardcorenas",
+                                      "selecsls", "res2net")
+
+# Whole networks measured on the CPU at batch 1 (default timm input size).
+TRAIN_NETWORKS: tuple[str, ...] = (
+    "resnet18", "resnet26", "resnet34", "resnet50", "resnet18d", "resnet26d", "resnet34d", "seresnet18",
+    "seresnet34", "seresnet50", "ecaresnet26t", "resnext26ts", "wide_resnet50_2", "efficientnet_b0",
+    "efficientnet_b1", "efficientnet_lite0", "mobilenetv2_050", "mobilenetv2_100", "mobilenetv2_140",
+    "mnasnet_100", "semnasnet_100", "spnasnet_100", "fbnetc_100", "mixnet_s", "tinynet_a", "tinynet_c",
+    "mobilenetv3_large_100", "mobilenetv3_small_100", "mobilenetv3_small_050", "lcnet_100", "convnext_atto",
+    "convnext_femto", "convnext_pico", "inception_v3", "vgg11", "vgg13_bn", "cspresnet50", "cs3darknet_s",
+    "skresnet18", "dpn48b",
+)
+HELD_OUT_NETWORKS: tuple[str, ...] = (
+    "regnetx_002", "regnetx_004", "regnetx_006", "regnetx_008", "regnetx_016", "regnetx_032", "regnety_002",
+    "regnety_004", "regnety_006", "regnety_008", "regnety_016", "densenet121", "densenet169", "densenet201",
+    "densenetblur121d", "ghostnet_050", "ghostnet_100", "ghostnet_130", "dla34", "dla46_c", "dla46x_c", "dla60x_c",
+    "dla60", "rexnet_100", "rexnet_130", "rexnet_150", "rexnetr_100", "ese_vovnet19b_dw", "ese_vovnet19b_slim_dw",
+    "hardcorenas_a", "hardcorenas_b", "hardcorenas_c", "hardcorenas_d", "selecsls42b", "regnety_032", "dla102",
+    "res2net50_14w_8s", "res2net50_26w_4s",
+)
+
+
+def is_held_out(model: str) -> bool:
+    return timm_family(model) in HELD_OUT_FAMILIES
+
+
+def cpu_layer_group(sample: Any) -> str:
+    """The group of a :class:`~hwaware.datasets.measured.LayerSample`: its layer's batch-agnostic signature."""
+    return layer_group(sample.layer)
+
+
+CPU_TEST = GroupShuffleSplit(cpu_layer_group, test_share=0.2, seed=0)  # layer-level test: never trained or chosen on
+CPU_VAL = GroupShuffleSplit(cpu_layer_group, test_share=0.1, seed=1)  # of the rest: best epoch and candidate choice
+
+
+@functools.cache
+def held_out_layer_groups() -> frozenset[str]:
+    """:func:`layer_group` of every kernel of :data:`HELD_OUT_NETWORKS`, captured at their default timm input size
+    (the size ``data/cpu/networks.csv.gz`` measured them at)."""
+    from hwaware.graph import capture
+
+    return frozenset(layer_group(l) for m in HELD_OUT_NETWORKS for l in capture(m).layers if l.kind.launches_kernel)
+
+
+def split_cpu_layers(samples: Sequence[Any], clean: bool = True) -> tuple[list, list, list]:
+    """(train, val, test) of CPU layer samples, each a set of whole :func:`cpu_layer_group` groups.
+
+    TEST's groups are the layer-level test split; of the rest, VAL's groups choose the best epoch and the
+    candidate. ``clean`` also drops from train and val every layer whose group is a kernel of a held-out
+    network, so that the held-out networks' figures are on layers no model saw (their share of the test split
+    stays: the layer-level test never trains anything)."""
+    heldout = held_out_layer_groups() if clean else frozenset()
+    train, val, test = [], [], []
+    for s in samples:
+        group = cpu_layer_group(s)
+        if CPU_TEST.is_test(group):
+            test.append(s)
+        elif group in heldout:
+            continue
+        elif CPU_VAL.is_test(group):
+            val.append(s)
+        else:
+            train.append(s)
+    return train, val, test
+
+
+# -- paper 003's exploration spaces (Bouzidi et al., Sec. IV-A) on timm rows: scripts/train_netregress.py, the
+#    leaderboard, tests. Items are timm rows (``NetworkLatency`` with ``arch["model"]`` and ``arch["input_size"]``) or
+#    samples carrying one as ``.net``. -------------------------------------------------------------------------------
+
+def _timm_row(x: Any) -> Any:
+    return getattr(x, "net", None) or x
+
+
+def timm_model_size(x: Any) -> str:
+    """``"<model>@<image size>"``: a network at one input size, the unit NIS holds out."""
+    r = _timm_row(x)
+    return f"{r.arch['model']}@{r.arch['input_size'][-1]}"
+
+
+def timm_model(x: Any) -> str:
+    return _timm_row(x).arch["model"]
+
+
+def timm_row_family(x: Any) -> str:
+    return timm_family(timm_model(x))
+
+
+@dataclass(frozen=True)
+class GroupShuffleSplitWithin(Generic[T]):
+    """Hold out about ``test_share`` of the groups *inside* each parent, keeping at least one group of every parent
+    in training (the parent's lowest group under a second hash), so that the test side is new groups of known parents. Parents with a
+    single group stay in training. A group must belong to exactly one parent."""
+
+    group: Callable[[T], str]
+    parent: Callable[[T], str]
+    test_share: float = 0.3
+    seed: int = 0
+
+    def split(self, items: Sequence[T]) -> tuple[np.ndarray, np.ndarray]:
+        groups = [self.group(x) for x in items]
+        kept: dict[str, str] = {}  # parent -> its group that always trains
+        keep_seed = self.seed + 1000  # independent of the test draw (the same hash would bias the test share low)
+        for g, x in zip(groups, items):
+            p = self.parent(x)
+            if p not in kept or stable_unit(g, keep_seed) < stable_unit(kept[p], keep_seed):
+                kept[p] = g
+        keep = set(kept.values())
+        test = np.array([g not in keep and stable_unit(g, self.seed) < self.test_share for g in groups], dtype=bool)
+        return np.flatnonzero(~test), np.flatnonzero(test)
+
+
+# New Image Sizes: a model at sizes it was not trained at (other sizes of it train).
+NIS = GroupShuffleSplitWithin(timm_model_size, timm_model, test_share=0.3, seed=0)
+# New CNN Variants: models whose family has other models in training (all sizes of a model on one side).
+NCV = GroupShuffleSplitWithin(timm_model, timm_row_family, test_share=0.3, seed=0)
+# New CNN Architectures: whole timm families never seen (the paper's random synthetic CNNs; timm families are ours).
+NCA = GroupShuffleSplit(timm_row_family, test_share=0.3, seed=0)
+PAPER003_SPLITS: dict[str, Any] = {"NIS": NIS, "NCV": NCV, "NCA": NCA}
+PAPER003_GROUPS: dict[str, Callable[[Any], str]] = {"NIS": timm_model_size, "NCV": timm_model, "NCA": timm_row_family}

@@ -1,0 +1,107 @@
+"""The learned GPU estimator: default for GPUs, batched == one by one, intervals, runtimes, and held-out accuracy.
+
+Accuracy thresholds come from the recorded run of ``python benchmarks/gpu_accuracy.py`` (written to
+``benchmarks/results/gpu_accuracy.md``) with the margin stated beside each; the fast subset here recomputes
+the NB201 held-out columns (GPU_TEST split: architectures never trained on) with the shipped weights.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import hwaware
+from hwaware.errors import UnsupportedPlatformError
+from hwaware.estimators import get_estimator
+from hwaware.estimators.resperfnet_gpu import ResPerfNetGPUEstimator, predict_design
+from hwaware.hardware.catalog import Platform
+
+EST = "resperfnet-gpu"
+
+
+@pytest.fixture(scope="module")
+def r18():
+    return hwaware.capture("resnet18")
+
+
+def test_it_is_the_default_for_gpus_and_not_for_the_cpu(r18):
+    assert hwaware.estimate(r18, gpu="agx").estimator == EST
+    assert hwaware.estimate(r18, gpu="cpu").estimator == "resperfnet"
+    with pytest.raises(UnsupportedPlatformError, match="catalog GPUs"):
+        get_estimator(EST).predict(r18, Platform.resolve("cpu"))
+
+
+def test_breakdown_interval_and_notes(r18):
+    est = hwaware.estimate(r18, gpu="2080ti")
+    assert est.total_ms == pytest.approx(est.pre_ms + est.exe_ms + est.post_ms)
+    assert est.exe_ms == pytest.approx(sum(r.ms for r in est.layers))
+    assert all(r.ms > 0 for r in est.layers if r.kind != "reshape")
+    lo, hi = est.interval_ms
+    assert lo <= est.total_ms <= hi and lo > 0
+    assert est.notes[0].startswith("measured:")  # the 2080 Ti is in HELP's tables
+    orin = hwaware.estimate(r18, gpu="orin")
+    assert orin.notes[0].startswith("zero-shot:")
+    assert orin.interval_ms[1] / orin.interval_ms[0] > hi / lo  # no data on the GPU: a wider interval
+
+
+def test_predict_many_equals_one_by_one_and_the_cache_changes_nothing():
+    graphs = [hwaware.capture(m) for m in ("resnet18", "mobilenetv3_small_100", "efficientnet_b0")]
+    platform = Platform.resolve("titanxp", batch_size=1)
+    cold = ResPerfNetGPUEstimator(cache=False)
+    one = [cold.predict(g, platform).total_ms for g in graphs]
+    many = [e.total_ms for e in cold.predict_many(graphs, platform)]
+    cached = ResPerfNetGPUEstimator(cache=True)
+    twice = [cached.predict_many(graphs, platform)[i].total_ms for i in range(3)]
+    assert one == many
+    assert twice == pytest.approx(one, rel=1e-12)
+
+
+def test_tensorrt_is_a_fused_graph_and_faster(r18):
+    pt = hwaware.estimate(r18, gpu="agx", precision="fp16")
+    trt = hwaware.estimate(r18, gpu="agx", precision="fp16", runtime="tensorrt")
+    assert len([r for r in trt.layers if r.ms > 0]) < len([r for r in pt.layers if r.ms > 0]) / 2
+    assert trt.total_ms < pt.total_ms
+    assert any("TensorRT graph rewrite" in n for n in trt.notes)
+
+
+def test_jetson_tensorrt_over_pytorch_ratio_follows_torch2trt():
+    """torch2trt measured TensorRT/PyTorch = 11.4/34.7 (Nano) and the AGX rows; before this estimator the
+    roofline predicted 0.78 on the AGX where torch2trt measured 0.19 (issue 8). The table trains the model, so
+    this checks that the rewrite and the runtime feature carry the effect, not held-out accuracy."""
+    from hwaware.datasets.gpu_tables import load_torch2trt
+
+    rows = {(r.gpu, r.arch_id, r.runtime): r.ms for r in load_torch2trt()}
+    ratios = []
+    for name in ("resnet18", "resnet50", "mobilenet_v2", "densenet121", "vgg16"):
+        g = hwaware.capture(f"torchvision:{name}", precision="fp16")
+        pred = (hwaware.latency(g, gpu="agx", precision="fp16", runtime="tensorrt")
+                / hwaware.latency(g, gpu="agx", precision="fp16"))
+        measured = rows[("Jetson AGX Xavier", name, "tensorrt")] / rows[("Jetson AGX Xavier", name, "pytorch")]
+        ratios.append(pred / measured)
+    assert max(abs(math.log(r)) for r in ratios) < math.log(2.0)
+
+
+def test_nb201_held_out_architectures_fast_subset():
+    """GPU_TEST architectures of NB201 (never trained on): per non-flagged column, Spearman and MAPE within the
+    recorded run's figures plus a margin (see the module docstring for the command)."""
+    from hwaware.evaluation.gpu_data import build_design, help_samples
+    from hwaware.evaluation.metrics import accuracy
+    from hwaware.evaluation.splits import split_gpu_samples
+
+    _, _, test = split_gpu_samples(help_samples(("nb201",)))
+    test = [s for s in test if not s.net.flag and s.gpu in ("GeForce RTX 2080 Ti", "TITAN RTX")]
+    net, _ = get_estimator(EST)._loaded()
+    pred = predict_design(net, build_design(test))
+    cols: dict[str, list[int]] = {}
+    for i, s in enumerate(test):
+        cols.setdefault(s.column, []).append(i)
+    for col, idx in cols.items():
+        a = accuracy(pred[idx], np.array([test[i].ms for i in idx]))
+        assert a["spearman"] >= NB201_MIN_SPEARMAN, col
+        assert a["mape"] <= NB201_MAX_MAPE, col
+
+
+# from `python benchmarks/gpu_accuracy.py` (benchmarks/results/gpu_accuracy.md): filled in from the recorded run
+NB201_MIN_SPEARMAN = 0.9
+NB201_MAX_MAPE = 0.15
