@@ -2,7 +2,7 @@
 
 1. HELP's NB201 protocol (train on 1080 Ti columns, 10-shot per other GPU column, all its architectures),
    leave-one-GPU-out (zero-shot and 10-shot): read from ``benchmarks/results/gpu/`` where
-   ``scripts/train_gpu.py --logo --help-protocol`` wrote them (these retrain models: hours on 2 cores).
+   ``scripts/train_gpu.py logo help`` wrote them (these retrain models: about an hour on 2 cores).
 2. Held-out architectures of NB201 / FBNet / OFA and held-out timm families (``GPU_TEST`` of
    :mod:`hwaware.evaluation.splits`), per GPU column: the shipped ``resperfnet-gpu`` next to the roofline
    and a MACs-linear fit (``ms = a * MACs + b`` per column on the same training rows) — recomputed here.
@@ -166,17 +166,17 @@ def trained_results() -> dict:
                 t = r["ten_shot"].get(col)
                 tt = f"{t['mape']:.1%} | {t['spearman']:.3f} | {t['within10']:.0%}" if t else "– | – | –"
                 lines.append(f"| {gpu} | {col.split(':', 1)[-1]} | {z['mape']:.1%} | {z['spearman']:.3f} | {tt} |")
-        out["logo"] = {"source": "scripts/train_gpu.py --logo", "lines": lines, "data": d}
+        out["logo"] = {"source": "scripts/train_gpu.py logo", "lines": lines, "data": d}
     hp = RESULTS / "gpu" / "help_protocol.json"
     if hp.is_file():
-        d = json.loads(hp.read_text())
+        d = json.loads(hp.read_text())["columns"]
         lines = ["| test column | n | 10-shot ρ (HELP: 0.987 on titan_rtx_256) | 10-shot MAPE | within ±10 % | zero-shot ρ |",
                  "|---|---|---|---|---|---|"]
         for col, r in d.items():
             t, z = r["ten_shot"], r["zero_shot"]
             lines.append(f"| {col} | {r['n']} | {t['spearman']:.3f} | {t['mape']:.1%} | {t['within10']:.0%} | "
                          f"{z['spearman']:.3f} |")
-        out["help_protocol"] = {"source": "scripts/train_gpu.py --help-protocol", "lines": lines, "data": d}
+        out["help_protocol"] = {"source": "scripts/train_gpu.py help", "lines": lines, "data": d}
     return out
 
 

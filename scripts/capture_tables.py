@@ -20,7 +20,6 @@ import functools
 import sys
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import torch
 
@@ -29,7 +28,6 @@ from hwaware.datasets.graph_store import GRAPH_DIR, GraphStore, timm_table_model
 from hwaware.evaluation.splits import arch_group, stable_unit
 from hwaware.graph.layer import Graph, LayerKind
 from hwaware.graph.sources import capture
-from hwaware.zoo import build
 
 CHUNK = 250
 ORDER_SEED = 99  # capture order only; the splits use seeds 0 and 1
