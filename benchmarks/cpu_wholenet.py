@@ -1,38 +1,43 @@
 """Whole-network accuracy on this machine's CPU: predicted vs measured batch-1 latency.
 
-Networks: ``data/cpu/networks.csv.gz`` (``hwaware collect networks``). The figures that count are
-on the held-out families (``hwaware.datasets.splits``: no layer of theirs trained anything); the
-training families are shown for contrast. Baselines on the same networks:
+Networks: ``data/cpu/networks.csv.gz`` (``hwaware collect networks``). The figures that count are on the
+held-out families (:data:`hwaware.evaluation.splits.HELD_OUT_FAMILIES`); the training families are shown for
+contrast. ResPerfNet (the shipped weights) is reported with its whole-network calibration and without it.
+Baselines on the same networks:
 
 * roofline: per layer max(FLOPs/peak, bytes/bandwidth) + a per-op overhead, with peak, bandwidth and
-  overhead derived from the *training* layer samples (99th percentile conv GFLOPS, 99th percentile
-  copy/elementwise GB/s, median time of the smallest elementwise ops);
+  overhead derived from the *training* layer samples of :func:`~hwaware.evaluation.splits.split_cpu_layers`
+  (99th percentile conv GFLOPS, 99th percentile copy/elementwise GB/s, median time of the smallest elementwise
+  ops);
 * FLOPs-linear: T = a * FLOPs + b, least squares on the training-family networks.
 
-Run: ``python benchmarks/cpu_wholenet.py``
+It also records the shipped weights' layer-level exe MAPE on the clean test split and the hash of the weights,
+which ``tests/test_resperfnet.py`` pins against and ``tests/test_readme_figures.py`` checks the README against.
+
+Run: ``python benchmarks/cpu_wholenet.py`` (writes ``benchmarks/results/cpu_wholenet.json``)
 """
 from __future__ import annotations
 
-import numpy as np
-from scipy import stats
+import hashlib
+import json
+from pathlib import Path
 
-import hwaware
-from hwaware.datasets.measured import load_layer_samples, load_network_samples
-from hwaware.datasets.splits import is_held_out, layer_split
-from hwaware.estimators import RooflineEstimator
-from hwaware.graph import LayerKind, capture
+import numpy as np
+import torch
+
+from hwaware.datasets.measured import load_layer_samples
+from hwaware.estimators import ResPerfNetEstimator, RooflineEstimator
+from hwaware.evaluation.cpu_networks import UNCALIBRATED, batch1_networks, totals
+from hwaware.evaluation.metrics import accuracy
+from hwaware.evaluation.splits import HELD_OUT_FAMILIES, is_held_out, split_cpu_layers, timm_family
+from hwaware.graph import LayerKind
 from hwaware.hardware import Platform
 
-
-def summary(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
-    err = (pred - true) / true
-    return {"mape": float(np.mean(np.abs(err)) * 100), "within10": float(np.mean(np.abs(err) <= 0.10) * 100),
-            "tau": float(stats.kendalltau(pred, true)[0]), "rho": float(stats.spearmanr(pred, true)[0]), "n": len(true)}
+RESULTS = Path(__file__).resolve().parent / "results" / "cpu_wholenet.json"
 
 
-def cpu_roofline() -> RooflineEstimator:
-    train, _ = layer_split(load_layer_samples())  # the shipped models' training split
-    conv = [s.layer.flops / (s.exe_ms * 1e-3) for s in train if s.layer.kind in (LayerKind.CONV,) and s.exe_ms > 0]
+def cpu_roofline(train: list) -> RooflineEstimator:
+    conv = [s.layer.flops / (s.exe_ms * 1e-3) for s in train if s.layer.kind is LayerKind.CONV and s.exe_ms > 0]
     mem = [(s.layer.bytes_read + s.layer.bytes_written) / (s.exe_ms * 1e-3) for s in train
            if s.layer.kind in (LayerKind.COPY, LayerKind.ELEMENTWISE) and s.exe_ms > 0]
     tiny = [s.exe_ms for s in train if s.layer.kind is LayerKind.ELEMENTWISE and s.layer.output_elements < 1000]
@@ -42,29 +47,53 @@ def cpu_roofline() -> RooflineEstimator:
     return RooflineEstimator(launch_overhead_us={"pytorch": overhead_us}, peak_tflops=peak, bandwidth_gbs=bw)
 
 
+def shipped_test_exe_mape(est: ResPerfNetEstimator, test: list, platform: Platform) -> float:
+    """Layer-level exe MAPE (%) of ``est`` on the clean test split (all kinds)."""
+    exe = np.array([t[1] for t in est.layer_phases([s.layer for s in test], platform)])
+    true = np.array([s.exe_ms for s in test])
+    return float(np.mean(np.abs(exe - true) / true) * 100)
+
+
 def main() -> None:
-    nets = [n for n in load_network_samples() if n.batch == 1]
+    torch.set_num_threads(1)
     platform = Platform.resolve("cpu")
-    roofline = cpu_roofline()
-    rows = []
-    for n in nets:
-        g = capture(n.model, input_size=(3, n.img_size, n.img_size))
-        rows.append((n, hwaware.estimate(g, gpu="cpu", estimator="resperfnet").total_ms,
-                     roofline.predict(g, platform).total_ms, g.flops))
-    held = [r for r in rows if is_held_out(r[0].model)]
-    train = [r for r in rows if not is_held_out(r[0].model)]
-    a, b = np.polyfit([r[3] for r in train], [r[0].total_ms for r in train], 1)
-    print(f"\n{'network':<26}{'family':<14}{'measured ms':>12}{'ResPerfNet':>12}{'roofline':>10}{'FLOPs-lin':>10}")
-    for n, p, rf, fl in sorted(held, key=lambda r: r[0].total_ms):
-        print(f"{n.model:<26}{n.family:<14}{n.total_ms:>12.2f}{p:>12.2f}{rf:>10.2f}{a * fl + b:>10.2f}")
-    for label, group in (("held-out families", held), ("training families", train)):
-        true = np.array([r[0].total_ms for r in group])
-        print(f"\n{label} ({len(group)} networks, batch 1, {nets[0].env.threads} thread, {nets[0].env.device_name}):")
-        for name, pred in (("ResPerfNet", np.array([r[1] for r in group])), ("roofline", np.array([r[2] for r in group])),
-                           ("FLOPs-linear", a * np.array([r[3] for r in group]) + b)):
-            s = summary(pred, true)
-            print(f"  {name:<13} MAPE {s['mape']:6.2f} %  within ±10 % {s['within10']:5.1f} %  "
-                  f"Kendall tau {s['tau']:.3f}  Spearman rho {s['rho']:.3f}")
+    train_layers, _, test_layers = split_cpu_layers(load_layer_samples())
+    nets = batch1_networks()
+    est = ResPerfNetEstimator(cache=False)
+    folder = est._root() / platform.key
+    meta = json.loads((folder / "meta.json").read_text())
+    calibration = est.calibration(platform)
+    roofline = cpu_roofline(train_layers)
+    train = [(n, g) for n, g in nets if not is_held_out(n.model)]
+    a, b = np.polyfit([g.flops for _, g in train], [n.total_ms for n, _ in train], 1)
+    preds = {"resperfnet": totals(est, platform, nets, calibration),
+             "resperfnet_uncalibrated": totals(est, platform, nets, UNCALIBRATED),
+             "roofline": np.array([roofline.predict(g, platform).total_ms for _, g in nets]),
+             "flops_linear": np.array([a * g.flops + b for _, g in nets])}
+    held = np.array([is_held_out(n.model) for n, _ in nets])
+    true = np.array([n.total_ms for n, _ in nets])
+    print(f"\n{'network':<26}{'family':<14}{'measured ms':>12}" + "".join(f"{k[:12]:>13}" for k in preds))
+    for i in sorted(np.flatnonzero(held), key=lambda i: true[i]):
+        print(f"{nets[i][0].model:<26}{nets[i][0].family:<14}{true[i]:>12.2f}" +
+              "".join(f"{p[i]:>13.2f}" for p in preds.values()))
+    env = nets[0][0].env
+    out = {"command": "python benchmarks/cpu_wholenet.py",
+           "weights": {"platform": platform.key, "sha256": hashlib.sha256(
+               (folder / "weights.safetensors").read_bytes()).hexdigest(), "trained_on_split": meta["split"]},
+           "calibration": {"scale": calibration[0], "overhead_ms_per_kernel": calibration[1]},
+           "environment": {"threads": env.threads, "device_name": env.device_name},
+           "held_out_families": sorted({timm_family(n.model) for n, _ in nets if is_held_out(n.model)}),
+           "declared_held_out_families": list(HELD_OUT_FAMILIES),
+           "layer_test_exe_mape_shipped": shipped_test_exe_mape(est, test_layers, platform), "networks": {}}
+    for label, mask in (("held_out", held), ("training", ~held)):
+        out["networks"][label] = {k: accuracy(p[mask], true[mask]) for k, p in preds.items()}
+        print(f"\n{label} families ({mask.sum()} networks, batch 1, {env.threads} thread, {env.device_name}):")
+        for k, s in out["networks"][label].items():
+            print(f"  {k:<24} MAPE {s['mape']:6.1%}  within ±10 % {s['within10']:6.1%}  "
+                  f"Kendall tau {s['kendall']:.3f}  Spearman rho {s['spearman']:.3f}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(out, indent=1))
+    print(f"wrote {RESULTS}")
 
 
 if __name__ == "__main__":

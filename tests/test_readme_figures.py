@@ -1,0 +1,119 @@
+"""The README's accuracy tables equal the committed results files they name, so that neither can drift.
+
+A table is registered in :data:`TABLES` as a :class:`Table`:
+
+* ``header``: the README table's header line, exactly as written (it identifies the table);
+* ``source``: the results file, from the repository root; the README must name it (in backticks) in the
+  paragraph just above the table;
+* ``rows``: a function of the source's path returning ``{key: cells}``, each row's cells formatted exactly as the
+  README writes them, the key being its first ``key_cells`` cells. Every README row must equal the source's row
+  of the same key (a README may show a subset of the source's rows: ``all_rows=False``).
+
+For a Markdown source whose table has the same header, ``rows=md_rows(header, key_cells)`` reads it. To register
+the GPU table, add e.g.::
+
+    Table(header="| column | MAPE | ... |", source="benchmarks/results/gpu/train.json",
+          rows=lambda path: {c: [f"{m['mape'] * 100:.1f} %", ...]
+                             for c, m in json.loads(path.read_text())["candidates"][...]["test"].items()})
+
+and the test covers it. After a re-run changes a results file, this test fails until the README is updated.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+Rows = dict[tuple[str, ...], list[str]]
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def markdown_table(text: str, header: str) -> tuple[str, list[list[str]]]:
+    """(the paragraph above the table, its body rows as cells) of the table whose header line is ``header``."""
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.strip() == header.strip()]
+    if len(starts) != 1:
+        raise AssertionError(f"{len(starts)} tables with the header {header!r}")
+    i = starts[0]
+    above = []
+    for line in reversed(lines[:i]):
+        if not line.strip() and above:
+            break
+        above.insert(0, line)
+    body = []
+    for line in lines[i + 2:]:  # skip the |---| line
+        if not line.strip().startswith("|"):
+            break
+        body.append(_cells(line))
+    return "\n".join(above), body
+
+
+def md_rows(header: str, key_cells: int = 1) -> Callable[[Path], Rows]:
+    def rows(path: Path) -> Rows:
+        return {tuple(r[:key_cells]): r[key_cells:] for r in markdown_table(path.read_text(), header)[1]}
+
+    return rows
+
+
+@dataclass(frozen=True)
+class Table:
+    header: str
+    source: str
+    rows: Callable[[Path], Rows]
+    key_cells: int = 1
+    all_rows: bool = True
+
+
+CPU_ESTIMATORS = {"resperfnet": "ResPerfNet (default for `gpu=\"cpu\"`), calibrated",
+                  "resperfnet_uncalibrated": "ResPerfNet without the calibration (a = 1, c = 0)",
+                  "roofline": "roofline (peak/bandwidth from the training layers)", "flops_linear": "FLOPs-linear"}
+
+
+def cpu_wholenet_rows(path: Path) -> Rows:
+    held = json.loads(path.read_text())["networks"]["held_out"]
+    return {(label,): [f"{held[k]['mape'] * 100:.1f} %", f"{held[k]['within10'] * 100:.1f} %",
+                       f"{held[k]['kendall']:.3f}", f"{held[k]['spearman']:.3f}"] for k, label in CPU_ESTIMATORS.items()}
+
+
+LAYERS_MAIN = "| kind | phase | MAPE % (per kind) | MAPE % (conditioned) | RMSE ms | MAE ms | n | paper Table 5 MAPE % |"
+LAYERS_BASELINES = "| kind | ResPerfNet (shipped) | XGBoost | SVR (RBF) | polynomial (deg 2) |"
+TABLES = [
+    Table("| estimator | MAPE | within ±10 % | Kendall τ | Spearman ρ |", "benchmarks/results/cpu_wholenet.json",
+          cpu_wholenet_rows),
+    Table(LAYERS_MAIN, "benchmarks/results/resperfnet_layers.md", md_rows(LAYERS_MAIN, 2), key_cells=2, all_rows=False),
+    Table(LAYERS_BASELINES, "benchmarks/results/resperfnet_layers.md", md_rows(LAYERS_BASELINES), all_rows=False),
+]
+
+
+@pytest.fixture(scope="module")
+def readme() -> str:
+    return (ROOT / "README.md").read_text()
+
+
+@pytest.mark.parametrize("table", TABLES, ids=lambda t: t.header[:40])
+def test_readme_table_matches_its_results_file(readme, table):
+    above, body = markdown_table(readme, table.header)
+    assert f"`{table.source}`" in above, f"the paragraph above the table must name `{table.source}`"
+    expected = table.rows(ROOT / table.source)
+    shown = {tuple(r[:table.key_cells]): r[table.key_cells:] for r in body}
+    assert shown, "empty table"
+    for key, cells in shown.items():
+        assert key in expected, f"README row {key} is not in {table.source}"
+        assert cells == expected[key], f"README row {key}: {cells} != {table.source}: {expected[key]}"
+    if table.all_rows:
+        assert set(shown) == set(expected), f"rows missing from the README: {set(expected) - set(shown)}"
+
+
+def test_readme_counts_the_held_out_networks_and_families(readme):
+    rec = json.loads((ROOT / "benchmarks" / "results" / "cpu_wholenet.json").read_text())
+    n = int(rec["networks"]["held_out"]["resperfnet"]["n"])
+    assert rec["held_out_families"] == sorted(rec["declared_held_out_families"])
+    assert re.search(rf"\b{n} networks from {len(rec['held_out_families'])} timm families\b", readme)

@@ -1,0 +1,73 @@
+"""No layer signature crosses a split: the CPU layer split, the CPU held-out networks, and the GPU splits."""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from hwaware.datasets.measured import load_layer_samples, load_network_samples
+from hwaware.datasets.paths import DataNotFoundError
+from hwaware.evaluation.splits import (HELD_OUT_FAMILIES, HELD_OUT_NETWORKS, TRAIN_NETWORKS, check_disjoint,
+                                       cpu_layer_group, gpu_sample_group, held_out_layer_groups, is_held_out,
+                                       split_cpu_layers, timm_family)
+
+
+@pytest.fixture(scope="module")
+def cpu_samples():
+    return load_layer_samples()
+
+
+def _check_sides(sides: dict[str, list], key) -> None:
+    for (a, xs), (b, ys) in itertools.combinations(sides.items(), 2):
+        try:
+            check_disjoint([key(x) for x in xs], [key(y) for y in ys])
+        except AssertionError as e:
+            raise AssertionError(f"{a} / {b}: {e}") from None
+
+
+def test_cpu_layer_split_is_grouped_and_clean(cpu_samples):
+    train, val, test = split_cpu_layers(cpu_samples)
+    sides = {"train": train, "val": val, "test": test}
+    _check_sides(sides, cpu_layer_group)  # batch variants are one group
+    _check_sides(sides, lambda s: s.layer.signature())  # so exact signatures cannot cross either
+    heldout = held_out_layer_groups()
+    assert not heldout & {cpu_layer_group(s) for s in train + val}  # no kernel of a held-out network trains
+    assert 0.15 < len(test) / len(cpu_samples) < 0.25 and 0.05 < len(val) / len(train + val) < 0.15
+    assert not any(is_held_out(s.source) for s in cpu_samples if s.source != "random")
+
+
+def test_the_leaky_protocol_is_caught(cpu_samples):
+    """The check above is not vacuous: without ``clean``, training holds kernels of held-out networks."""
+    train, _, _ = split_cpu_layers(cpu_samples, clean=False)
+    assert held_out_layer_groups() & {cpu_layer_group(s) for s in train}
+
+
+def test_held_out_networks_are_whole_families():
+    assert len(HELD_OUT_FAMILIES) == 9 and {timm_family(m) for m in HELD_OUT_NETWORKS} == set(HELD_OUT_FAMILIES)
+    assert not any(is_held_out(m) for m in TRAIN_NETWORKS)
+    measured = {n.model for n in load_network_samples() if n.batch == 1}
+    assert measured == set(TRAIN_NETWORKS) | set(HELD_OUT_NETWORKS)
+
+
+def _gpu_sample() -> list:
+    """Every tenth GPU sample of each source whose committed store exists."""
+    from hwaware.evaluation import gpu_data
+
+    out, missing = [], []
+    loads = [lambda space=space: gpu_data.help_samples((space,)) for space in ("nb201", "fbnet", "ofa_mbv3")]
+    for load in (*loads, gpu_data.timm_samples, gpu_data.torch2trt_samples, gpu_data.deepbench_samples):
+        try:
+            out += load()[::10]
+        except DataNotFoundError as e:
+            missing.append(str(e))
+    if not out:
+        pytest.skip(f"no GPU store: {missing}")
+    return out
+
+
+def test_gpu_splits_share_no_group():
+    from hwaware.evaluation.splits import split_gpu_samples
+
+    train, val, test = split_gpu_samples(_gpu_sample())
+    assert test and val and train
+    _check_sides({"train": train, "val": val, "test": test}, gpu_sample_group)
