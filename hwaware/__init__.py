@@ -20,7 +20,7 @@ _LAZY = {
     "NetworkFeatures": "hwaware.features", "Graph": "hwaware.graph", "Layer": "hwaware.graph",
     "LayerKind": "hwaware.graph", "capture": "hwaware.graph.sources", "CPUSpec": "hwaware.hardware",
     "GPUSpec": "hwaware.hardware", "Platform": "hwaware.hardware", "get_device": "hwaware.hardware",
-    "get_gpu": "hwaware.hardware", "gpus": "hwaware.hardware",
+    "get_gpu": "hwaware.hardware", "gpus": "hwaware.hardware", "rank": "hwaware.ranking", "RankTable": "hwaware.ranking",
 }
 __all__ = sorted([*_LAZY, "__version__"])
 

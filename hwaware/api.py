@@ -1,12 +1,20 @@
-"""The public entry points: :func:`latency`, :func:`estimate`, :func:`features`."""
+"""The public entry points: :func:`latency`, :func:`latency_many`, :func:`estimate`, :func:`calibrate`,
+:func:`features`."""
 from __future__ import annotations
 
 import dataclasses
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
+from hwaware.calibration.measurements import Measurement, read_measurements
+from hwaware.calibration.profile import Profile, find_profile, fit_profile, save_profile
 from hwaware.errors import InvalidArgumentError
 from hwaware.estimators.base import Estimate, default_estimator, get_estimator
 from hwaware.features import NetworkFeatures, network_features
 from hwaware.graph.layer import Graph
+from hwaware.graph.transform import with_batch
 from hwaware.graph.sources import InputSize, ModelLike, capture
 from hwaware.hardware.catalog import Device, Platform
 from hwaware.threads import torch_threads
@@ -15,6 +23,10 @@ from hwaware.threads import torch_threads
 def _graph(model: ModelLike | Graph, batch_size: int, input_size: InputSize, precision: str, trace_device: str) -> Graph:
     if isinstance(model, Graph):
         if model.batch_size != batch_size or model.precision != precision:
+            try:  # exact for every layer that carries the batch first (hwaware.graph.transform)
+                return with_batch(model, batch_size, precision)
+            except ValueError:
+                pass
             raise InvalidArgumentError(
                 f"the graph was captured at batch {model.batch_size}, {model.precision}; pass batch_size="
                 f"{model.batch_size}, precision={model.precision!r} or capture it again")
@@ -27,7 +39,8 @@ def estimate(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size:
              trace_device: str = "meta") -> Estimate:
     """Predict the inference latency of ``model`` on ``gpu``, with its breakdown.
 
-    ``gpu``: a GPU name or alias from :func:`hwaware.gpus`, or ``"cpu"`` for the measured CPU target.
+    ``gpu``: a GPU name or alias from :func:`hwaware.gpus`, ``"cpu"`` for the measured CPU target, or a
+    calibration profile (a ``.json`` path or a saved profile's name, see :mod:`hwaware.calibration`).
     ``model``: an ``nn.Module``, a timm name, ``"torchvision:<name>"``, an ``.onnx`` path, an
     ``onnx.ModelProto`` or a captured :class:`~hwaware.graph.Graph`. ``input_size``: ``(C, H, W)``,
     ``"3x224x224"`` or ``224``; default from the model's timm config. ``estimator``: a name from
@@ -38,13 +51,28 @@ def estimate(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size:
     >>> round(est.total_ms, 6) == round(est.pre_ms + est.exe_ms + est.post_ms, 6)
     True
     """
-    platform = Platform.resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size)
-    graph = _graph(model, batch_size, input_size, precision, trace_device)
+    platform, profile = _platform(gpu, precision, runtime, batch_size)
+    graph = _graph(model, batch_size, input_size, platform.precision, trace_device)
+    est = get_estimator(estimator or (profile.estimator if profile else default_estimator(platform)))
     with torch_threads(1):  # learned estimators run torch, whose default thread count stalls under CPU contention
-        result = get_estimator(estimator or default_estimator(platform)).predict(graph, platform)
+        result = est.predict(graph, platform)
     if graph.notes:  # what the model's source changed (e.g. folded batch norm), beside what the estimator says
         result = dataclasses.replace(result, notes=result.notes + graph.notes)
-    return result
+    return profile.apply_estimate(result) if profile else result
+
+
+def _platform(gpu: str | Device, precision: str, runtime: str, batch_size: int) -> tuple[Platform, Profile | None]:
+    """The platform ``gpu`` names: a catalog GPU, the CPU target, or a calibration profile (a ``.json`` path or a
+    saved profile's name), whose base GPU, runtime and precision it takes."""
+    profile = find_profile(gpu) if isinstance(gpu, str) else None
+    if profile is None:
+        return Platform.resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size), None
+    for arg, given, own in (("precision", precision, profile.precision), ("runtime", runtime, profile.runtime)):
+        if given != own and given != {"precision": "fp32", "runtime": "pytorch"}[arg]:
+            raise InvalidArgumentError(f"profile {profile.name!r} was calibrated with {arg}={own!r}, not {given!r}; "
+                                       f"calibrate another profile for {given}")
+    return Platform.resolve(profile.gpu, precision=profile.precision, runtime=profile.runtime,
+                            batch_size=batch_size), profile
 
 
 def latency(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size: int = 1, input_size: InputSize = None,
@@ -58,6 +86,86 @@ def latency(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size: 
     """
     return estimate(model, gpu, batch_size=batch_size, input_size=input_size, precision=precision, runtime=runtime,
                     estimator=estimator, trace_device=trace_device).total_ms
+
+
+def latency_many(models: Iterable[ModelLike | Graph], gpu: str | Device = "agx", *, batch_size: int = 1,
+                 input_size: InputSize = None, precision: str = "fp32", runtime: str = "pytorch",
+                 estimator: str | None = None, trace_device: str = "meta", progress: bool | None = None) -> list[float]:
+    """:func:`latency` of each model, equal to calling it one by one, in one batched prediction.
+
+    Graphs come from the graph cache where a structure was seen before; the estimator predicts all
+    graphs at once (:meth:`~hwaware.estimators.Estimator.predict_many`). ``progress``: a bar on
+    stderr (default: when stderr is a terminal and there are more than 20 models).
+
+    >>> import hwaware
+    >>> ms = hwaware.latency_many(["resnet18", "resnet34"], gpu="2080ti")
+    >>> ms == [hwaware.latency("resnet18", gpu="2080ti"), hwaware.latency("resnet34", gpu="2080ti")]
+    True
+    """
+    platform, profile = _platform(gpu, precision, runtime, batch_size)
+    est = get_estimator(estimator or (profile.estimator if profile else default_estimator(platform)))
+    models = list(models)
+    bar = Progress(len(models), f"{est.name} on {platform.device.name}", enabled=progress)
+    graphs = []
+    for m in models:
+        graphs.append(_graph(m, batch_size, input_size, platform.precision, trace_device))
+        bar.step()
+    estimates = est.predict_many(graphs, platform)
+    out = [(profile.apply_estimate(e) if profile else e).total_ms for e in estimates]
+    bar.close()
+    return out
+
+
+class Progress:
+    """A one-line progress bar on stderr: ``done/total``, rate and time left.
+
+    >>> bar = Progress(3, "demo", enabled=False)
+    >>> bar.step(); bar.close()
+    """
+
+    def __init__(self, total: int, label: str, *, enabled: bool | None = None, min_total: int = 20) -> None:
+        self.total, self.label, self.done = total, label, 0
+        self.enabled = sys.stderr.isatty() and total > min_total if enabled is None else enabled
+        self.t0 = self.shown = time.perf_counter()
+
+    def step(self, n: int = 1) -> None:
+        self.done += n
+        now = time.perf_counter()
+        if self.enabled and (now - self.shown > 0.2 or self.done == self.total):  # redraw at most 5 times a second
+            self.shown = now
+            rate = self.done / max(now - self.t0, 1e-9)
+            left = (self.total - self.done) / rate if rate else 0.0
+            print(f"\r{self.label}: {self.done}/{self.total} ({rate:.0f}/s, {left:.0f} s left)", end="", file=sys.stderr)
+
+    def close(self) -> None:
+        if self.enabled:
+            print(file=sys.stderr)
+
+
+def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, name: str, runtime: str = "pytorch",
+              precision: str = "fp32", estimator: str | None = None, save: bool | str | Path = True) -> Profile:
+    """Fit a calibration profile of your device from a handful of whole-network measurements.
+
+    ``measurements``: a CSV (``hwaware collect networks`` output or ``model,ms[,batch,input]``) or a list of
+    :class:`~hwaware.calibration.measurements.Measurement`. ``gpu``: the catalog GPU your device is (or is
+    closest to). The profile is saved under its ``name`` (``save=True``), to a path (``save=PATH``) or not at
+    all, and resolves wherever a GPU name goes: ``latency(model, gpu=name)``.
+    """
+    rows = read_measurements(measurements) if isinstance(measurements, (str, Path)) else list(measurements)
+    platform = Platform.resolve(gpu, precision=precision, runtime=runtime)
+    est_name = estimator or default_estimator(platform)
+    preds, kernels = [], []
+    for m in rows:
+        graph = _graph(m.model, m.batch, m.input_size, precision, "meta")
+        e = get_estimator(est_name).predict(graph, Platform.resolve(gpu, precision=precision, runtime=runtime,
+                                                                    batch_size=m.batch))
+        preds.append(e.total_ms)
+        kernels.append(sum(1 for r in e.layers if r.ms > 0))
+    profile = fit_profile(gpu, preds, [m.ms for m in rows], kernels, name=name, runtime=runtime,
+                          precision=precision, estimator=est_name)
+    if save:
+        save_profile(profile, None if save is True else save)
+    return profile
 
 
 def features(model: ModelLike | Graph, *, batch_size: int = 1, input_size: InputSize = None, precision: str = "fp32",

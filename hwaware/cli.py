@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 from collections.abc import Sequence
@@ -35,12 +36,16 @@ def _positive(kind: type[int] | type[float]):
     return parse
 
 
+PRECISION_CHOICES = ["fp32", "fp16", "bf16", "int8", "amp"]  # hwaware.hardware.PRECISIONS, without importing torch
+
+
 def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="timm model name (resnet50), torchvision:<name>, or path to an .onnx file")
     p.add_argument("--batch", type=int, default=1, help="batch size (default 1)")
     p.add_argument("--input", default=None, metavar="CxHxW",
                    help="input size without batch, e.g. 3x224x224 (default: the model's timm config)")
-    p.add_argument("--precision", default="fp32", choices=["fp32", "fp16", "bf16"])
+    p.add_argument("--precision", default="fp32", choices=PRECISION_CHOICES,
+                   help="amp: PyTorch autocast (fp16 tensor cores for conv/dense/matmul)")
     p.add_argument("--trace-device", default="meta", choices=["meta", "cpu"],
                    help="meta: shapes only, no weights (default); cpu: run the real forward (fallback)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -77,7 +82,6 @@ def _parser() -> argparse.ArgumentParser:
                                    "($HWAWARE_CACHE_DIR/predictions.sqlite, default ~/.cache/hwaware).")
     p.add_argument("action", choices=["info", "clear"])
 
-
     p = sub.add_parser("collect", help="measure layers or networks on this machine (training data)",
                        description="Measure micro-benchmarked layers or whole timm networks, three phases each. "
                                    "Resumable: rerun the same command to continue.")
@@ -88,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--random", type=int, default=1000, help="layers: number of random layers")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--models", default="train",
-                   help="comma-separated timm names, or 'train' / 'heldout' / 'all' (the sets in hwaware.datasets.splits); "
+                   help="comma-separated timm names, or 'train' / 'heldout' / 'all' (the sets in hwaware.evaluation.splits); "
                         "layers: networks to sample layers from ('none' for random layers only)")
     p.add_argument("--batch", default="1", help="comma-separated batch sizes (default 1)")
 
@@ -143,7 +147,75 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--measure", action="store_true", help="with --gpu cpu: measure the Pareto-front models")
     p.add_argument("--out", default="results/search", help="folder for search.png and summary.json")
+
+    p = sub.add_parser("space-latency", help="predict every architecture of a finite space into a CSV table",
+                       description="Predict the latency of every architecture of SPACE (nb201: 15,625) and write "
+                                   "index, arch, ms to a CSV; each value equals `hwaware latency` of that architecture.")
+    p.add_argument("space", help="a finite model space: nb201")
+    p.add_argument("--gpu", default="agx", help="GPU name or alias; see `hwaware gpus`")
+    p.add_argument("--out", required=True, help="CSV file to write")
+    p.add_argument("--estimator", default=None, help="estimator name (default: best for the platform)")
+    p.add_argument("--workers", type=_positive(int), default=1, help="worker processes (default 1)")
+    p.add_argument("--limit", type=_positive(int), default=None, help="only the first N architectures")
+    p.add_argument("--progress", action="store_true", help="show a progress bar even when stderr is not a terminal")
+
+    p = sub.add_parser("calibrate", help="fit a calibration profile of your device from a few measurements",
+                       description="Fit a few-shot calibration profile: MEASUREMENTS is `hwaware collect networks` "
+                                   "output or a CSV with columns model,ms[,batch,input]. The profile is saved under "
+                                   "--name and then works as --gpu NAME everywhere.")
+    p.add_argument("measurements", help="CSV of whole-network latencies measured on your device")
+    p.add_argument("--gpu", required=True, help="the catalog GPU your device is or is closest to; see `hwaware gpus`")
+    p.add_argument("--name", required=True, help="the profile's name (then: hwaware latency MODEL --gpu NAME)")
+    p.add_argument("--runtime", default="pytorch", choices=["pytorch", "tensorrt"])
+    p.add_argument("--precision", default="fp32", choices=PRECISION_CHOICES)
+    p.add_argument("--out", default=None, help="write the profile JSON here instead of the profile folder")
+
+    p = sub.add_parser("rank", help="rank models across GPUs by predicted latency",
+                       description="Predict every MODEL on every --gpu: which GPU for each network, which network "
+                                   "for each GPU.")
+    p.add_argument("models", nargs="+", metavar="MODEL", help="timm name, torchvision:<name> or .onnx path")
+    p.add_argument("--gpu", action="append", required=True, help="a GPU (repeat: --gpu agx --gpu orin)")
+    p.add_argument("--batch", type=_positive(int), default=1, help="batch size (default 1)")
+    p.add_argument("--input", default=None, metavar="CxHxW", help="input size without batch (default: timm config)")
+    p.add_argument("--precision", default="fp32", choices=PRECISION_CHOICES)
+    p.add_argument("--runtime", default="pytorch", choices=["pytorch", "tensorrt"])
+    p.add_argument("--estimator", default=None, help="one estimator for every GPU (default: each GPU's best)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return ap
+
+
+def _rank(args: argparse.Namespace) -> None:
+    from hwaware.ranking import rank
+
+    table = rank(args.models, args.gpu, batch_size=args.batch, input_size=args.input, precision=args.precision,
+                 runtime=args.runtime, estimator=args.estimator)
+    print(json.dumps(table.as_dict(), indent=2) if args.json else table.table())
+
+
+def _calibrate(args: argparse.Namespace) -> None:
+    from hwaware.api import calibrate
+
+    p = calibrate(args.measurements, args.gpu, name=args.name, runtime=args.runtime, precision=args.precision,
+                  save=args.out or True)
+    lo, hi = p.log_residual_interval
+    print(f"profile {p.name!r} on {p.gpu} ({p.runtime}, {p.precision}) from {p.n_samples} networks: "
+          f"x{p.scale:.3f} {p.overhead_ms_per_kernel * 1e3:+.1f} us/kernel; fit MAPE {p.fit_mape:.1%}; "
+          f"leave-one-out error {math.expm1(lo):+.0%} .. {math.expm1(hi):+.0%}")
+    print(f"use it: hwaware latency MODEL --gpu {args.out or p.name}")
+
+
+def _space_latency(args: argparse.Namespace) -> None:
+    import csv
+
+    from hwaware.search.table import space_table
+
+    rows = space_table(args.space, args.gpu, estimator=args.estimator, workers=args.workers, limit=args.limit,
+                       progress=args.progress or None)
+    with open(args.out, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["index", "arch", "ms"])
+        w.writerows((i, spec.split(":", 1)[1], repr(ms)) for i, (spec, ms) in enumerate(rows))  # repr: exact floats
+    print(f"{len(rows)} architectures of {args.space} on {args.gpu} -> {args.out}")
 
 
 def _latency(args: argparse.Namespace) -> None:
@@ -209,7 +281,7 @@ def _cache(args: argparse.Namespace) -> None:
 def _collect(args: argparse.Namespace) -> None:
     import torch
 
-    from hwaware.datasets import splits
+    from hwaware.evaluation import splits
     from hwaware.measure.collect import collect_layers, collect_networks, layer_plan, measurement_device
 
     measurement_device(args.device)  # before the layer plan, which captures whole networks first
@@ -385,7 +457,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         commands = {"latency": _latency, "gpus": _gpus, "features": _features, "estimators": _estimators,
-                    "collect": _collect, "search": _search, "ptx": _ptx, "cache": _cache}
+                    "collect": _collect, "search": _search, "ptx": _ptx, "cache": _cache,
+                    "space-latency": _space_latency, "calibrate": _calibrate, "rank": _rank}
         commands[args.command](args)
     except HwawareError as exc:
         print(f"hwaware: error: {exc}", file=sys.stderr)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -37,6 +37,8 @@ class Estimate:
     ``total_ms = pre_ms + exe_ms + post_ms`` (paper 004's three phases: input to the device and
     launch, the layers, result back to the host). ``unknown_ops`` lists ops the capture could not
     classify and ``notes`` what the estimator did not model, so nothing is silently zero.
+    ``interval_ms`` is the (low, high) prediction interval where the estimator has one (its notes say
+    how it is derived and its held-out coverage).
     """
 
     total_ms: float
@@ -50,6 +52,7 @@ class Estimate:
     platform: Platform
     model: str
     notes: tuple[str, ...] = field(default=())
+    interval_ms: tuple[float, float] | None = None
 
     def table(self, top: int | None = None) -> str:
         """The per-layer breakdown as a text table (slowest ``top`` layers if given)."""
@@ -69,6 +72,8 @@ class Estimate:
         text = (f"{self.model} on {g.name} ({self.platform.runtime}, {self.platform.precision}, batch "
                 f"{self.platform.batch_size}): {self.total_ms:.3f} ms = pre {self.pre_ms:.3f} + exe {self.exe_ms:.3f} "
                 f"+ post {self.post_ms:.3f} [{self.estimator} {self.estimator_version}]")
+        if self.interval_ms is not None:
+            text += f"\ninterval: {self.interval_ms[0]:.3f} .. {self.interval_ms[1]:.3f} ms"
         if self.unknown_ops:
             text += f"\nunknown ops (timed as memory copies): {self.unknown_ops}"
         for note in self.notes:
@@ -82,6 +87,7 @@ class Estimate:
             "platform": {"device": self.platform.device.name, "runtime": self.platform.runtime,
                          "precision": self.platform.precision, "batch_size": self.platform.batch_size},
             "unknown_ops": self.unknown_ops, "notes": list(self.notes),
+            "interval_ms": list(self.interval_ms) if self.interval_ms is not None else None,
             "layers": [{"index": r.index, "module": r.module, "kind": r.kind, "op": r.op,
                         "input_shapes": [list(s) for s in r.input_shapes],
                         "output_shapes": [list(s) for s in r.output_shapes], "macs": r.macs, "ms": r.ms}
@@ -109,6 +115,19 @@ class Estimator(ABC):
     @abstractmethod
     def predict(self, graph: Graph, platform: Platform) -> Estimate:
         """Predict the latency of ``graph`` on ``platform``."""
+
+    def predict_many(self, graphs: Sequence[Graph], platform: Platform) -> list[Estimate]:
+        """``[predict(g, platform) for g in graphs]``; estimators that can batch their per-layer model
+        across all layers of all graphs override it (the results must equal ``predict``'s exactly).
+
+        >>> from hwaware.estimators import get_estimator
+        >>> from hwaware.graph import capture
+        >>> from hwaware.hardware import Platform
+        >>> est, p = get_estimator("roofline"), Platform.resolve("2080ti")
+        >>> [e.total_ms for e in est.predict_many([capture("resnet18")], p)] == [est.predict(capture("resnet18"), p).total_ms]
+        True
+        """
+        return [self.predict(g, platform) for g in graphs]
 
     def supports(self, platform: Platform) -> bool:
         """Whether the estimator can predict for ``platform`` (a learned one needs trained weights)."""
@@ -140,7 +159,7 @@ def get_estimator(name: str) -> Estimator:
 
 
 # Estimators in order of preference; the first that supports a platform is its default.
-DEFAULT_ORDER: list[str] = ["resperfnet", "roofline"]
+DEFAULT_ORDER: list[str] = ["resperfnet", "resperfnet-gpu", "roofline"]
 
 
 def default_estimator(platform: Platform) -> str:

@@ -108,7 +108,7 @@ def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Seq
     import timm
     from timm.utils.model import reparameterize_model
 
-    from hwaware.datasets.splits import timm_family
+    from hwaware.evaluation.splits import timm_family
     from hwaware.graph.sources import _timm_input_size, check_timm_name
 
     dev = measurement_device(device)
