@@ -1,0 +1,111 @@
+"""Rank networks across GPUs: the seeds' design-space-exploration question, "which GPU for this network, which
+network for this GPU", answered from predictions only.
+
+>>> import hwaware
+>>> t = hwaware.rank(["resnet18", "resnet50"], gpus=["2080ti", "agx"], estimator="roofline")
+>>> t.fastest_gpu("resnet50") == min(t.gpus, key=lambda g: t.latency("resnet50", g))
+True
+>>> [m for m, _ in t.by_gpu("agx")]
+['resnet18', 'resnet50']
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hwaware.api import latency_many
+from hwaware.errors import HwawareError, InvalidArgumentError
+from hwaware.estimators.base import default_estimator
+from hwaware.graph.layer import Graph
+from hwaware.graph.sources import InputSize, ModelLike
+from hwaware.hardware.catalog import Platform
+
+
+@dataclass(frozen=True)
+class RankTable:
+    """Predicted milliseconds per (model, GPU): ``ms[i][j]`` is ``models[i]`` on ``gpus[j]``; ``estimators[j]`` is
+    the estimator that answered for ``gpus[j]``."""
+
+    models: tuple[str, ...]
+    gpus: tuple[str, ...]
+    ms: tuple[tuple[float, ...], ...]
+    estimators: tuple[str, ...]
+    batch_size: int
+    precision: str
+    runtime: str
+
+    def latency(self, model: str, gpu: str) -> float:
+        return self.ms[self.models.index(model)][self.gpus.index(gpu)]
+
+    def by_gpu(self, gpu: str) -> list[tuple[str, float]]:
+        """Which network for this GPU: (model, ms), fastest first."""
+        j = self.gpus.index(gpu)
+        return sorted(((m, row[j]) for m, row in zip(self.models, self.ms)), key=lambda t: t[1])
+
+    def by_model(self, model: str) -> list[tuple[str, float]]:
+        """Which GPU for this network: (gpu, ms), fastest first."""
+        row = self.ms[self.models.index(model)]
+        return sorted(zip(self.gpus, row), key=lambda t: t[1])
+
+    def fastest_gpu(self, model: str) -> str:
+        return self.by_model(model)[0][0]
+
+    def table(self) -> str:
+        """Text table: ms with the model's rank on that GPU in brackets, and each model's GPU order."""
+        rank = {(m, g): i + 1 for g in self.gpus for i, (m, _) in enumerate(self.by_gpu(g))}
+        w = max(12, *(len(m) for m in self.models)) + 2
+        cw = max(14, *(len(g) + 2 for g in self.gpus))
+        lines = [f"{'model':<{w}}" + "".join(f"{g:>{cw}}" for g in self.gpus) + "   GPUs fastest first",
+                 f"{'':<{w}}" + "".join(f"{e:>{cw}}" for e in self.estimators)]
+        for m, row in zip(self.models, self.ms):
+            cells = "".join(f"{f'{v:.3f} ({rank[(m, g)]})':>{cw}}" for g, v in zip(self.gpus, row))
+            lines.append(f"{m:<{w}}{cells}   {' < '.join(g for g, _ in self.by_model(m))}")
+        lines.append(f"ms per batch of {self.batch_size} ({self.runtime}, {self.precision}); (n) = the model's rank "
+                     "on that GPU, 1 = fastest")
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"models": list(self.models), "gpus": list(self.gpus), "estimators": list(self.estimators),
+                "batch_size": self.batch_size, "precision": self.precision, "runtime": self.runtime,
+                "ms": [list(r) for r in self.ms],
+                "by_gpu": {g: [m for m, _ in self.by_gpu(g)] for g in self.gpus},
+                "by_model": {m: [g for g, _ in self.by_model(m)] for m in self.models}}
+
+
+def _label(model: ModelLike | Graph) -> str:
+    if isinstance(model, str):
+        return model
+    if isinstance(model, Graph):
+        return model.name
+    return type(model).__name__
+
+
+def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size: int = 1,
+         input_size: InputSize = None, precision: str = "fp32", runtime: str = "pytorch",
+         estimator: str | None = None, progress: bool | None = None) -> RankTable:
+    """Predict every model on every GPU (one :func:`~hwaware.latency_many` call per GPU) and order them.
+
+    ``gpus``: catalog names/aliases or calibration profiles, as for :func:`hwaware.latency`. ``estimator``: one for
+    all GPUs, or ``None`` for each GPU's default (the table records which answered).
+    """
+    models = list(models)
+    if not models or not gpus:
+        raise InvalidArgumentError("rank needs at least one model and one GPU, e.g. "
+                                   "hwaware.rank(['resnet50'], gpus=['agx', 'orin'])")
+    labels = [_label(m) for m in models]
+    if len(set(labels)) != len(labels) or len(set(gpus)) != len(gpus):
+        raise InvalidArgumentError("rank needs distinct models and distinct GPUs; drop the repeated ones")
+    columns, names = [], []
+    for gpu in gpus:
+        columns.append(latency_many(models, gpu, batch_size=batch_size, input_size=input_size, precision=precision,
+                                    runtime=runtime, estimator=estimator, progress=progress))
+        names.append(estimator or _default_name(gpu, precision, runtime, batch_size))
+    return RankTable(tuple(labels), tuple(gpus), tuple(zip(*columns)), tuple(names), batch_size, precision, runtime)
+
+
+def _default_name(gpu: str, precision: str, runtime: str, batch_size: int) -> str:
+    try:
+        return default_estimator(Platform.resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size))
+    except HwawareError:  # a calibration profile: its own estimator answered
+        return "profile"

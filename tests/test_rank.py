@@ -1,0 +1,64 @@
+"""hwaware.rank and `hwaware rank`: a (model, GPU) table equal to latency_many per GPU, ordered both ways."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import hwaware
+from hwaware.cli import main
+from hwaware.errors import InvalidArgumentError
+
+MODELS = ["resnet18", "mobilenetv2_100", "resnet50"]
+GPUS = ["2080ti", "agx", "orin"]
+
+
+@pytest.fixture(scope="module")
+def table():
+    return hwaware.rank(MODELS, gpus=GPUS, estimator="roofline")
+
+
+def test_values_equal_latency_many_per_gpu(table):
+    for j, gpu in enumerate(GPUS):
+        assert [row[j] for row in table.ms] == hwaware.latency_many(MODELS, gpu, estimator="roofline")
+
+
+def test_orders_per_gpu_and_per_model(table):
+    for gpu in GPUS:
+        order = table.by_gpu(gpu)
+        assert sorted(m for m, _ in order) == sorted(MODELS)
+        assert [ms for _, ms in order] == sorted(ms for _, ms in order)
+    for m in MODELS:
+        order = table.by_model(m)
+        assert [ms for _, ms in order] == sorted(table.latency(m, g) for g in GPUS)
+        assert table.fastest_gpu(m) == order[0][0]
+    # the roofline's AGX runs the mobile network faster than resnet18 (fewer MACs, launch-bound either way), a
+    # desktop 2080 Ti the other way round: the per-GPU orders differ, which is the point of the table
+    assert table.by_gpu("agx")[0][0] == "mobilenetv2_100" and table.by_gpu("2080ti")[0][0] == "resnet18"
+
+
+def test_default_estimator_is_recorded_per_gpu():
+    t = hwaware.rank(["resnet18"], gpus=["agx"])
+    assert t.estimators == (hwaware.estimate("resnet18", gpu="agx").estimator,)
+
+
+@pytest.mark.parametrize("models,gpus", [([], ["agx"]), (["resnet18"], []), (["resnet18", "resnet18"], ["agx"])])
+def test_bad_arguments(models, gpus):
+    with pytest.raises(InvalidArgumentError):
+        hwaware.rank(models, gpus=gpus)
+
+
+def test_cli_table_and_json(capsys, table):
+    assert main(["rank", *MODELS, "--gpu", "2080ti", "--gpu", "agx", "--gpu", "orin", "--estimator", "roofline"]) == 0
+    out = capsys.readouterr().out
+    assert "GPUs fastest first" in out and "mobilenetv2_100" in out
+    assert main(["rank", *MODELS, "--gpu", "2080ti", "--gpu", "agx", "--gpu", "orin", "--estimator", "roofline",
+                 "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["ms"] == [list(r) for r in table.ms] and d["by_gpu"]["agx"][0] == "mobilenetv2_100"
+
+
+def test_cli_unknown_gpu_is_one_line(capsys):
+    assert main(["rank", "resnet18", "--gpu", "agx", "--gpu", "rtx9999"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hwaware: error: unknown GPU") and "\n" not in err
