@@ -1,8 +1,7 @@
-"""The per-layer prediction cache: an in-process LRU in front of an on-disk SQLite table.
+"""The per-layer prediction cache: an in-process LRU in front of an on-disk SQLite table
+(:class:`hwaware.sqlite_store.SqliteStore`: shared by processes, a corrupt file moved aside and recreated).
 
 Keys are ``(estimator, version, platform key, layer signature)``; values the three phase times.
-SQLite runs in WAL mode with a busy timeout, so several processes (NAS workers) read and write one
-file at once; a corrupt file is moved aside and recreated rather than failing a prediction.
 Location: ``$HWAWARE_CACHE_DIR/predictions.sqlite`` (default ``~/.cache/hwaware``); ``HWAWARE_CACHE=0``
 turns the disk cache off; ``hwaware cache info`` shows it and ``hwaware cache clear`` empties it.
 """
@@ -10,78 +9,25 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from hwaware.sqlite_store import SqliteStore, cache_dir, db_files
+
 Phases = tuple[float, float, float]
-_SCHEMA = "CREATE TABLE IF NOT EXISTS predictions (key TEXT PRIMARY KEY, pre REAL, exe REAL, post REAL)"
 
 
 def default_cache_path() -> Path | None:
-    if os.environ.get("HWAWARE_CACHE", "1") == "0":
-        return None
-    root = Path(os.environ.get("HWAWARE_CACHE_DIR") or Path.home() / ".cache" / "hwaware")
-    return root / "predictions.sqlite"
+    folder = cache_dir()
+    return folder / "predictions.sqlite" if folder is not None else None
 
 
-def _files(path: Path) -> list[Path]:
-    """The database and the WAL files SQLite keeps beside it, those that exist."""
-    return [p for p in (Path(f"{path}{suffix}") for suffix in ("", "-wal", "-shm")) if p.exists()]
-
-
-class PredictionCache:
+class PredictionCache(SqliteStore[Phases]):
     """``get_many``/``put_many`` of phase times by key; see the module docstring."""
 
     def __init__(self, path: str | os.PathLike | None = None, maxsize: int = 200_000) -> None:
-        self.path = Path(path) if path is not None else None
-        self.maxsize = maxsize
-        self._lru: OrderedDict[str, Phases] = OrderedDict()
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
-        self._pid = os.getpid()
-
-    def _db(self) -> sqlite3.Connection | None:
-        if self.path is None:
-            return None
-        if self._conn is None or self._pid != os.getpid():  # a forked worker opens its own connection
-            self._pid = os.getpid()
-            self._conn = self._open()
-        return self._conn
-
-    def _open(self) -> sqlite3.Connection:
-        assert self.path is not None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            return self._connect()
-        except sqlite3.DatabaseError:
-            self._quarantine()
-            return self._connect()
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout=30000")
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute(_SCHEMA)
-        conn.execute("SELECT count(*) FROM predictions WHERE key = ''").fetchone()  # touch: detects corruption
-        return conn
-
-    def _quarantine(self) -> None:
-        """Move a corrupt database (and its WAL files) aside; the cache only holds recomputable values."""
-        assert self.path is not None
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        for p in _files(self.path):
-            p.rename(Path(f"{self.path}.corrupt-{stamp}{p.name[len(self.path.name):]}"))
-
-    def _remember(self, key: str, value: Phases) -> None:
-        self._lru[key] = value
-        self._lru.move_to_end(key)
-        if len(self._lru) > self.maxsize:
-            self._lru.popitem(last=False)
+        super().__init__(path, "predictions", ("pre REAL", "exe REAL", "post REAL"), maxsize)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Phases]:
         keys = list(dict.fromkeys(keys))
@@ -112,41 +58,12 @@ class PredictionCache:
                 return
 
     def put_many(self, items: dict[str, Phases]) -> None:
-        if not items:
-            return
-        with self._lock:
-            for k, v in items.items():
-                self._remember(k, v)
-            conn = self._db()
-            if conn is None:
-                return
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                conn.executemany("INSERT OR REPLACE INTO predictions VALUES (?, ?, ?, ?)",
-                                 [(k, *v) for k, v in items.items()])
-                conn.execute("COMMIT")
-            except sqlite3.DatabaseError:
-                self._reset()
-
-    def _reset(self) -> None:
-        """Self-heal after a database error: drop the connection, move the file aside, start empty."""
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            except sqlite3.Error:
-                pass
-        self._conn = None
-        self._quarantine()
+        if items:
+            self._put(items, lambda k, v: (k, *v))
 
     def clear(self) -> None:
         """Empty the cache and give the disk space back (VACUUM, then truncate the WAL)."""
-        with self._lock:
-            self._lru.clear()
-            conn = self._db()
-            if conn is not None:
-                conn.execute("DELETE FROM predictions")
-                conn.execute("VACUUM")
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._clear("VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)")
 
     def __len__(self) -> int:
         conn = self._db()
@@ -175,7 +92,7 @@ def cache_info(path: str | os.PathLike | None = None) -> CacheInfo:
     if where is None:
         return CacheInfo(None, 0, 0)
     entries = len(PredictionCache(where)) if where.exists() else 0
-    return CacheInfo(where, entries, sum(p.stat().st_size for p in _files(where)))
+    return CacheInfo(where, entries, sum(p.stat().st_size for p in db_files(where)))
 
 
 def clear_cache(path: str | os.PathLike | None = None) -> None:

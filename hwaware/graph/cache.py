@@ -1,8 +1,8 @@
 """The graph cache: captured graphs by structural key (:mod:`hwaware.graph.structure`), in an
 in-process LRU in front of an on-disk SQLite table, so a NAS loop traces each distinct structure once.
 
-Same store pattern as the prediction cache: WAL mode and a busy timeout (several worker processes
-share one file), a corrupt file is moved aside and recreated. Location: ``$HWAWARE_CACHE_DIR/graphs.sqlite``
+The store is :class:`hwaware.sqlite_store.SqliteStore`, as for the prediction cache: several worker
+processes share one file, a corrupt file is moved aside and recreated. Location: ``$HWAWARE_CACHE_DIR/graphs.sqlite``
 (default ``~/.cache/hwaware``). ``HWAWARE_CACHE=0`` turns the disk cache off; ``HWAWARE_GRAPH_CACHE=0``
 turns graph caching off altogether; ``HWAWARE_GRAPH_CACHE=verify`` re-traces on every hit and raises
 on a mismatch (to check that a model's forward depends only on what the key sees).
@@ -20,23 +20,12 @@ import contextlib
 import json
 import os
 import sqlite3
-import threading
-import time
 import zlib
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 
 from hwaware.graph.layer import Graph, Layer
-
-_SCHEMA = "CREATE TABLE IF NOT EXISTS graphs (key TEXT PRIMARY KEY, data BLOB)"
-
-
-def cache_dir() -> Path | None:
-    """The folder of hwaware's on-disk caches, or None when ``HWAWARE_CACHE=0``."""
-    if os.environ.get("HWAWARE_CACHE", "1") == "0":
-        return None
-    return Path(os.environ.get("HWAWARE_CACHE_DIR") or Path.home() / ".cache" / "hwaware")
+from hwaware.sqlite_store import SqliteStore, cache_dir
 
 
 def cache_mode() -> str:
@@ -66,57 +55,12 @@ def copy_graph(graph: Graph, name: str | None = None) -> Graph:
                  skipped=Counter(graph.skipped))
 
 
-class GraphCache:
+class GraphCache(SqliteStore[Graph]):
     """``get``/``put`` of graphs by key; see the module docstring. ``path=None``: memory only."""
 
     def __init__(self, path: str | os.PathLike | None = None, maxsize: int = 2_000) -> None:
-        self.path = Path(path) if path is not None else None
-        self.maxsize = maxsize
-        self._lru: OrderedDict[str, Graph] = OrderedDict()
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
-        self._pid = os.getpid()
+        super().__init__(path, "graphs", ("data BLOB",), maxsize)
         self.hits = self.misses = 0
-
-    def _db(self) -> sqlite3.Connection | None:
-        if self.path is None:
-            return None
-        if self._conn is None or self._pid != os.getpid():  # a forked worker opens its own connection
-            self._pid = os.getpid()
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                self._conn = self._connect()
-            except sqlite3.DatabaseError:
-                self._quarantine()
-                self._conn = self._connect()
-        return self._conn
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout=30000")
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")  # no fsync per insert: a lost graph is only traced again
-        conn.execute(_SCHEMA)
-        conn.execute("SELECT count(*) FROM graphs WHERE key = ''").fetchone()  # touch: detects corruption
-        return conn
-
-    def _quarantine(self) -> None:
-        """Move a corrupt database aside; the cache only holds recomputable graphs."""
-        assert self.path is not None
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        for suffix in ("", "-wal", "-shm"):
-            p = Path(str(self.path) + suffix)
-            if p.exists():
-                p.rename(Path(f"{self.path}.corrupt-{stamp}{suffix}"))
-
-    def _remember(self, key: str, graph: Graph) -> None:
-        self._lru[key] = graph
-        self._lru.move_to_end(key)
-        if len(self._lru) > self.maxsize:
-            self._lru.popitem(last=False)
 
     def get(self, key: str) -> Graph | None:
         with self._lock:
@@ -125,7 +69,7 @@ class GraphCache:
                 try:
                     row = self._db().execute("SELECT data FROM graphs WHERE key = ?", (key,)).fetchone()
                 except sqlite3.DatabaseError:
-                    self._quarantine()
+                    self._reset()
                     row = None
                 if row is not None:
                     graph = graph_from_bytes(row[0])
@@ -137,22 +81,10 @@ class GraphCache:
             return graph
 
     def put(self, key: str, graph: Graph) -> None:
-        with self._lock:
-            self._remember(key, graph)
-            conn = self._db()
-            if conn is None:
-                return
-            try:
-                conn.execute("INSERT OR REPLACE INTO graphs VALUES (?, ?)", (key, graph_to_bytes(graph)))
-            except sqlite3.DatabaseError:
-                self._quarantine()
+        self._put({key: graph}, lambda k, g: (k, graph_to_bytes(g)))
 
     def clear(self) -> None:
-        with self._lock:
-            self._lru.clear()
-            conn = self._db()
-            if conn is not None:
-                conn.execute("DELETE FROM graphs")
+        self._clear()
 
 
 _DEFAULT: GraphCache | None = None

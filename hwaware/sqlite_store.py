@@ -1,0 +1,119 @@
+"""The on-disk caches' common part: one SQLite table by text key behind an in-process LRU.
+
+Several processes (NAS workers) share one file, so SQLite runs in WAL mode with a busy timeout and
+each process opens its own connection. The caches only hold recomputable values, so a corrupt file
+is moved aside (``<file>.corrupt-<time>``, with its WAL files) and recreated rather than failing.
+Location: :func:`cache_dir`, i.e. ``$HWAWARE_CACHE_DIR`` (default ``~/.cache/hwaware``); ``HWAWARE_CACHE=0``
+turns the disk caches off.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+
+
+def cache_dir() -> Path | None:
+    """The folder of hwaware's on-disk caches, or None when ``HWAWARE_CACHE=0``."""
+    if os.environ.get("HWAWARE_CACHE", "1") == "0":
+        return None
+    return Path(os.environ.get("HWAWARE_CACHE_DIR") or Path.home() / ".cache" / "hwaware")
+
+
+def db_files(path: Path) -> list[Path]:
+    """The database and the WAL files SQLite keeps beside it, those that exist."""
+    return [p for p in (Path(f"{path}{suffix}") for suffix in ("", "-wal", "-shm")) if p.exists()]
+
+
+class SqliteStore(Generic[V]):
+    """Table ``table (key TEXT PRIMARY KEY, *columns)`` in the file ``path`` (``None``: memory only),
+    with an LRU of at most ``maxsize`` values; subclasses read it under ``_lock`` and write with ``_put``."""
+
+    def __init__(self, path: str | os.PathLike | None, table: str, columns: tuple[str, ...], maxsize: int) -> None:
+        self.path = Path(path) if path is not None else None
+        self.maxsize = maxsize
+        self._table = table
+        self._schema = f"CREATE TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY, {', '.join(columns)})"
+        self._insert = f"INSERT OR REPLACE INTO {table} VALUES ({', '.join('?' * (1 + len(columns)))})"
+        self._lru: OrderedDict[str, V] = OrderedDict()
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._pid = os.getpid()
+
+    def _db(self) -> sqlite3.Connection | None:
+        if self.path is None:
+            return None
+        if self._conn is None or self._pid != os.getpid():  # a forked worker opens its own connection
+            self._pid = os.getpid()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._conn = self._connect()
+            except sqlite3.DatabaseError:
+                self._quarantine()
+                self._conn = self._connect()
+        return self._conn
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # no fsync per insert: a lost entry is only computed again
+        conn.execute(self._schema)
+        conn.execute(f"SELECT count(*) FROM {self._table} WHERE key = ''").fetchone()  # touch: detects corruption
+        return conn
+
+    def _quarantine(self) -> None:
+        """Move a corrupt database (and its WAL files) aside."""
+        assert self.path is not None
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for p in db_files(self.path):
+            p.rename(Path(f"{self.path}.corrupt-{stamp}{p.name[len(self.path.name):]}"))
+
+    def _reset(self) -> None:
+        """Self-heal after a database error: drop the connection, move the file aside, start empty."""
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except sqlite3.Error:
+                pass
+        self._conn = None
+        self._quarantine()
+
+    def _remember(self, key: str, value: V) -> None:
+        self._lru[key] = value
+        self._lru.move_to_end(key)
+        if len(self._lru) > self.maxsize:
+            self._lru.popitem(last=False)
+
+    def _put(self, items: dict[str, V], to_row: Callable[[str, V], tuple[object, ...]]) -> None:
+        """Remember ``items`` and write them, as ``to_row(key, value)`` (the key, then the columns), in one
+        transaction; a database error heals the store, the values stay in the LRU."""
+        with self._lock:
+            for k, v in items.items():
+                self._remember(k, v)
+            conn = self._db()
+            if conn is None:
+                return
+            rows = [to_row(k, v) for k, v in items.items()]  # before BEGIN: an error here leaves no open transaction
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany(self._insert, rows)
+                conn.execute("COMMIT")
+            except sqlite3.DatabaseError:
+                self._reset()
+
+    def _clear(self, *then: str) -> None:
+        """Empty the LRU and the table, then run the statements ``then`` (e.g. ``VACUUM``)."""
+        with self._lock:
+            self._lru.clear()
+            conn = self._db()
+            if conn is not None:
+                for sql in (f"DELETE FROM {self._table}", *then):
+                    conn.execute(sql)
