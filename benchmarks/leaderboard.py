@@ -24,7 +24,7 @@ Sections (each row: MAPE, share within +-10 %, Kendall tau, Spearman rho, predic
 
 Published reference rows are marked ``published`` with how their protocol differs.
 
-Writes ``benchmarks/results/leaderboard/{leaderboard.md, leaderboard.json, *.png}``.
+Writes ``benchmarks/results/leaderboard/{leaderboard.md, leaderboard.json, *.png}`` (``--quick``: into ``quick/``).
 Run: ``OMP_NUM_THREADS=1 python benchmarks/leaderboard.py`` (``--quick``: two NB201 columns, fewer rows, < 5 min).
 """
 from __future__ import annotations
@@ -73,8 +73,13 @@ PUBLISHED = [  # (method, dataset, figures, how the protocol differs from ours)
     ("FLOPs (published, in HELP)", "HELP protocol: NB201 titan_rtx_256", {"spearman": 0.950}, "FLOPs rank, no samples"),
     ("Bouzidi XGBoost (published, paper 003)", "NIS / NCV / NCA, Jetson AGX Xavier", {"mape": (0.0875, 0.0812, 0.1229)},
      "Keras/TF fp32 batch 1 on a Jetson, own CNN zoo, NCA = random synthetic CNNs (ours: timm AMP tables, desktop GPUs)"),
-    ("ResPerfNet (published, paper 004)", "whole networks, own GPUs", {"mape": None},
-     "see benchmarks/results/resperfnet_layers.md for its Table 5 beside ours; different GPUs and framework"),
+    ("Metz et al. decision tree (published, paper 000 Table II)", "IPC of CNNs, GTX 1080 Ti + other GPUs",
+     {"mape": {"linear": 0.0807, "xgboost": 0.0759, "random forest": 0.0712, "knn": 0.0594, "decision tree": 0.0573}},
+     "target is IPC (not latency) from executed PTX instructions; six held-out standard CNNs; ipc-tree is not built here"),
+    ("ResPerfNet (published, paper 004)", "LeNet / AlexNet / VGG16, GTX 1080 Ti", {"mape": {"tensorflow": 0.084,
+                                                                                          "tensorrt": 0.17}},
+     "three whole networks over batch sizes, TensorFlow / TensorRT; per-layer Table 1/2 figures in "
+     "benchmarks/results/resperfnet_layers.md"),
 ]
 
 
@@ -226,9 +231,12 @@ def heldout_architectures(quick: bool, bar: Progress, plots: dict) -> list[dict]
         fit_t = nnm.fit_column([batched(r) for r in tr], [r.ms for r in tr], gpu)
         t0 = time.perf_counter()
         preds["nnmeter-rf"] = (nnm.predict(graphs, gpu), (time.perf_counter() - t0) / len(te), nnm.forest_seconds + fit_t)
-        spaces = "+".join(sorted({r.space for r in te}))
+        spaces = np.array([r.space for r in te])
         for name, (p, pt, tt) in preds.items():
-            out.append(row(name, accuracy(p, truth), pt, tt, column=key, spaces=spaces, n_train=len(tr)))
+            for space in sorted(set(spaces)):  # a column pools spaces measured on one platform: report each apart
+                m = spaces == space
+                if m.sum() >= 3:
+                    out.append(row(name, accuracy(p[m], truth[m]), pt, tt, column=key, space=space, n_train=len(tr)))
             plots.setdefault(("heldout", name), []).append((truth, p, size))
         bar.step()
     return out
@@ -371,7 +379,7 @@ def table(rows: list[dict], by: str, title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def save_plots(plots: dict) -> list[str]:
+def save_plots(plots: dict, out: Path) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -391,7 +399,7 @@ def save_plots(plots: dict) -> list[str]:
             ax.set_xlabel("measured ms", fontsize=7)
         axes[0][0].set_ylabel("predicted ms", fontsize=7)
         fig.tight_layout()
-        path = OUT / f"pred_vs_measured_{dataset}.png"
+        path = out / f"pred_vs_measured_{dataset}.png"
         fig.savefig(path, dpi=110)
         plt.close(fig)
         written.append(path.name)
@@ -408,7 +416,7 @@ def save_plots(plots: dict) -> list[str]:
         ax.set_ylim(0, 100)
         ax.legend(fontsize=6, markerscale=4)
         fig.tight_layout()
-        fig.savefig(OUT / "error_vs_size_heldout.png", dpi=110)
+        fig.savefig(out / "error_vs_size_heldout.png", dpi=110)
         plt.close(fig)
         written.append("error_vs_size_heldout.png")
     return written
@@ -419,7 +427,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="two NB201 columns, fewer rows (CI, < 5 minutes)")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    OUT.mkdir(parents=True, exist_ok=True)
+    out = OUT / "quick" if args.quick else OUT  # a quick run never overwrites the full figures
+    out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     help_cols = 1 if args.quick else 10
     heldout_cols = len(QUICK_COLUMNS) if args.quick else 20
@@ -429,13 +438,13 @@ def main() -> None:
                "help_protocol": help_protocol(args.quick, bar), "cpu": cpu_section(args.quick, bar, plots),
                "logo": read_gpu_results("logo"), "help_protocol_resperfnet_gpu": read_gpu_results("help_protocol")}
     bar.close()
-    figures = save_plots(plots)
+    figures = save_plots(plots, out)
     md = ["# hwaware leaderboard", "",
           f"`python benchmarks/leaderboard.py{' --quick' if args.quick else ''}` ({time.perf_counter() - t0:.0f} s). "
           "Means over the listed columns; every column in leaderboard.json. predict ms/net: the estimator's "
           "`predict_many` wall time per network on a captured graph (capture excluded); train s: grid search + fit "
           "for one platform ('–' where not recorded, 0 for analytic models).", "",
-          table(results["heldout"], "spaces", "Held-out architectures (GPU_TEST), HELP NB201 / FBNet / OFA columns"),
+          table(results["heldout"], "space", "Held-out architectures (GPU_TEST), HELP NB201 / FBNet / OFA columns"),
           table(results["paper003"], "split", "Paper 003 exploration spaces on the timm GPU tables (mean over GPUs)"),
           table(results["help_protocol"], "column", "HELP protocol, NB201, 10 samples of the target column"),
           table(results["cpu"], "split", "CPU (this machine), held-out timm families"),
@@ -448,8 +457,8 @@ def main() -> None:
           "### Published reference rows (not run here)", "", "| method | dataset | figures | protocol difference |",
           "|---|---|---|---|", *[f"| {m} | {d} | {json.dumps(f)} | {why} |" for m, d, f, why in PUBLISHED], "",
           "Plots: " + ", ".join(figures), ""]
-    (OUT / "leaderboard.md").write_text("\n".join(md))
-    (OUT / "leaderboard.json").write_text(json.dumps({"quick": args.quick, **results,
+    (out / "leaderboard.md").write_text("\n".join(md))
+    (out / "leaderboard.json").write_text(json.dumps({"quick": args.quick, **results,
                                                       "published": [dict(zip(("method", "dataset", "figures", "protocol"), p))
                                                                     for p in PUBLISHED]}, indent=1, default=float))
     print("\n".join(md))

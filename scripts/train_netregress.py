@@ -208,6 +208,13 @@ def table_v(results: dict) -> str:
                 cells.append(f"{100 * v['test']['mape']:.1f} % (n={int(v['test']['n'])})" if v else "–")
             agx, tx2 = PAPER_TABLE_V[f][sp]
             lines.append(f"| {f} | {sp} | " + " | ".join(cells) + f" | {agx:.2f} % | {tx2:.2f} % |")
+    lines += ["", "| family | training s (mean) | grid search s (mean) | candidates | prediction µs/network (model only) |",
+              "|---|---|---|---|---|"]
+    for f in FAMILIES:
+        recs = [v["families"][f] for g in gpus for v in results["paper003"][g].values()]
+        mean = lambda k: float(np.mean([r[k] for r in recs]))  # noqa: E731
+        lat = float(np.mean([r["test"]["predict_us_per_network"] for r in recs]))
+        lines.append(f"| {f} | {mean('fit_seconds'):.3f} | {mean('grid_seconds'):.2f} | {len(GRIDS[f])} | {lat:.2f} |")
     lines.append("")
     lines.append("Ours: timm AMP tables (eager PyTorch, batch = the table's most common, 1024 or 2048), per-batch ms; "
                  "NIS/NCV/NCA from timm families and image sizes (hwaware.evaluation.splits.PAPER003_SPLITS). Paper: "

@@ -34,10 +34,10 @@ def test_nnmeter_peer_fits_and_predicts_positive(lb):
 
 
 def test_summary_means_per_method(lb):
-    rows = [lb.row("a", {"n": 3, "mape": 0.1, "within10": 0.5, "kendall": 0.8, "spearman": 0.9}, 0.001, 1.0, spaces="x"),
-            lb.row("a", {"n": 3, "mape": 0.3, "within10": 0.1, "kendall": 0.6, "spearman": 0.7}, 0.003, 3.0, spaces="x"),
-            lb.row("b", {"n": 3, "mape": 0.05, "within10": 1.0, "kendall": 1.0, "spearman": 1.0}, None, None, spaces="x")]
-    s = lb.summarise(rows, "spaces")
+    rows = [lb.row("a", {"n": 3, "mape": 0.1, "within10": 0.5, "kendall": 0.8, "spearman": 0.9}, 0.001, 1.0, space="x"),
+            lb.row("a", {"n": 3, "mape": 0.3, "within10": 0.1, "kendall": 0.6, "spearman": 0.7}, 0.003, 3.0, space="x"),
+            lb.row("b", {"n": 3, "mape": 0.05, "within10": 1.0, "kendall": 1.0, "spearman": 1.0}, None, None, space="x")]
+    s = lb.summarise(rows, "space")
     assert [r["method"] for r in s] == ["b", "a"]  # best MAPE first
     assert s[1]["mape"] == pytest.approx(0.2) and s[1]["columns"] == 2 and s[0]["train_seconds"] is None
-    assert "| b | x | 1 | 5.0 % |" in lb.table(rows, "spaces", "t")
+    assert "| b | x | 1 | 5.0 % |" in lb.table(rows, "space", "t")
