@@ -130,6 +130,14 @@ def expected_error(report: dict) -> list[str]:
     return lines
 
 
+def label(column: str) -> str:
+    """A column key without the pipes Markdown would split: ``nb201 · TITAN RTX · pytorch fp32 · batch 1``."""
+    source, _, platform = column.rpartition(":")
+    parts = platform.split("|")
+    batch = f" · batch {parts[3]}" if len(parts) > 3 else ""
+    return f"{source.replace('help:', 'HELP ').replace(':', ' ')} · {parts[0]} · {parts[1]} {parts[2]}{batch}"
+
+
 def markdown(report: dict) -> str:
     lines = ["# GPU accuracy (`python benchmarks/gpu_accuracy.py`)", "",
              f"Shipped model: resperfnet-gpu, {report['model']['chosen']} (rule: {report['model']['rule']}).", "",
@@ -139,13 +147,31 @@ def markdown(report: dict) -> str:
     for col, r in report["held_out"].items():
         m, rf, ml = r["resperfnet-gpu"], r["roofline"], r.get("macs-linear")
         mlt = f"{ml['mape']:.1%} / {ml['spearman']:.3f}" if ml else "–"
-        lines.append(f"| {col} | {int(m['n'])} | {m['mape']:.1%} | {m['within10']:.0%} | {m['kendall']:.3f} | "
+        lines.append(f"| {label(col)} | {int(m['n'])} | {m['mape']:.1%} | {m['within10']:.0%} | {m['kendall']:.3f} | "
                      f"{m['spearman']:.3f} | {rf['mape']:.1%} / {rf['spearman']:.3f} | {mlt} | "
                      f"{r['interval_coverage']:.0%} |")
+    lines += ["", "Summary per table and batch (medians over the GPU columns above):", "",
+              "| held-out set | columns | MAPE | within ±10 % | Spearman ρ | roofline MAPE | MACs-linear MAPE |",
+              "|---|---|---|---|---|---|---|"]
+    groups: dict[str, list[dict]] = {}
+    for col, r in report["held_out"].items():
+        source, _, platform = col.rpartition(":")
+        parts = platform.split("|")
+        key = source.replace("help:", "HELP ") + (f" batch {parts[3]}" if len(parts) > 3 else " (AMP, large batch)")
+        groups.setdefault(key, []).append(r)
+    for key, rs in groups.items():
+        med = lambda f: float(np.median([f(r) for r in rs]))  # noqa: E731
+        lines.append(f"| {key} | {len(rs)} | {med(lambda r: r['resperfnet-gpu']['mape']):.1%} | "
+                     f"{med(lambda r: r['resperfnet-gpu']['within10']):.0%} | "
+                     f"{med(lambda r: r['resperfnet-gpu']['spearman']):.3f} | {med(lambda r: r['roofline']['mape']):.1%} | "
+                     f"{med(lambda r: r.get('macs-linear', {}).get('mape', float('nan'))):.1%} |")
+    cov = [r["interval_coverage"] for r in report["held_out"].values()]
+    lines += ["", f"Interval coverage (nominal 90 %), mean over the {len(cov)} columns: {np.mean(cov):.0%}; "
+              f"columns below 80 %: {sum(c < 0.8 for c in cov)}."]
     lines += ["", "## torch2trt Jetson: fit error (all 47 rows train the model; not an accuracy claim)", "",
               "| column | n | MAPE | Spearman ρ |", "|---|---|---|---|"]
     for col, m in report["jetson_fit"].items():
-        lines.append(f"| {col} | {int(m['n'])} | {m['mape']:.1%} | {m['spearman']:.3f} |")
+        lines.append(f"| {label(col)} | {int(m['n'])} | {m['mape']:.1%} | {m['spearman']:.3f} |")
     for title, key in (("Leave-one-GPU-out", "logo"), ("HELP's NB201 protocol", "help_protocol")):
         if report.get(key):
             lines += ["", f"## {title} (from `{report[key]['source']}`)", ""] + report[key]["lines"]
@@ -165,7 +191,7 @@ def trained_results() -> dict:
             for col, z in r["zero_shot"].items():
                 t = r["ten_shot"].get(col)
                 tt = f"{t['mape']:.1%} | {t['spearman']:.3f} | {t['within10']:.0%}" if t else "– | – | –"
-                lines.append(f"| {gpu} | {col.split(':', 1)[-1]} | {z['mape']:.1%} | {z['spearman']:.3f} | {tt} |")
+                lines.append(f"| {gpu} | {label(col)} | {z['mape']:.1%} | {z['spearman']:.3f} | {tt} |")
         out["logo"] = {"source": "scripts/train_gpu.py logo", "lines": lines, "data": d}
     hp = RESULTS / "gpu" / "help_protocol.json"
     if hp.is_file():
@@ -174,7 +200,7 @@ def trained_results() -> dict:
                  "|---|---|---|---|---|---|"]
         for col, r in d.items():
             t, z = r["ten_shot"], r["zero_shot"]
-            lines.append(f"| {col} | {r['n']} | {t['spearman']:.3f} | {t['mape']:.1%} | {t['within10']:.0%} | "
+            lines.append(f"| {label(col)} | {r['n']} | {t['spearman']:.3f} | {t['mape']:.1%} | {t['within10']:.0%} | "
                          f"{z['spearman']:.3f} |")
         out["help_protocol"] = {"source": "scripts/train_gpu.py help", "lines": lines, "data": d}
     return out

@@ -102,6 +102,7 @@ def test_nb201_held_out_architectures_fast_subset():
         assert a["mape"] <= NB201_MAX_MAPE, col
 
 
-# from `python benchmarks/gpu_accuracy.py` (benchmarks/results/gpu_accuracy.md): filled in from the recorded run
-NB201_MIN_SPEARMAN = 0.9
-NB201_MAX_MAPE = 0.15
+# `python benchmarks/gpu_accuracy.py` (benchmarks/results/gpu_accuracy.md), 2026-11-30: on these six columns
+# Spearman 0.951-0.999 and MAPE 0.3-5.2 %; thresholds leave a margin of 0.02 and 2 points
+NB201_MIN_SPEARMAN = 0.93
+NB201_MAX_MAPE = 0.072

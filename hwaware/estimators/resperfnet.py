@@ -329,6 +329,17 @@ class ResPerfNetEstimator(Estimator):
             cache[platform.key] = load_models(self._root() / platform.key)
         return cache[platform.key]
 
+    def _weights_id(self, platform: Platform) -> str:
+        """A digest of the platform's weights: cache keys name them, so re-trained weights never read old entries."""
+        ids = self.__dict__.setdefault("weights_ids_", {})
+        if platform.key not in ids:
+            import hashlib
+
+            folder = self._root() / platform.key
+            ids[platform.key] = hashlib.blake2b(b"".join(p.read_bytes() for p in sorted(folder.glob("*"))
+                                                         if p.is_file()), digest_size=6).hexdigest()
+        return ids[platform.key]
+
     def calibration(self, platform: Platform) -> tuple[float, float]:
         """(scale a, overhead c in ms per kernel) of the platform's whole-network calibration."""
         cache = self.__dict__.setdefault("calibration_", {})
@@ -347,7 +358,7 @@ class ResPerfNetEstimator(Estimator):
     def layer_phases(self, layers: Sequence[Layer], platform: Platform) -> list[tuple[float, float, float]]:
         """(pre, exe, post) ms for each layer, from the cache where possible."""
         cache = self._cache()
-        prefix = f"{self.name}:{self.version}:{platform.key}:"
+        prefix = f"{self.name}:{self.version}:{self._weights_id(platform)}:{platform.key}:"
         keys = [prefix + l.signature() for l in layers]
         known = cache.get_many(keys) if cache is not None else {}
         todo = [i for i, k in enumerate(keys) if k not in known]
