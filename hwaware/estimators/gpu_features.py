@@ -61,11 +61,16 @@ def row_features(layer: Layer, gpu: GPUSpec, precision: str, runtime: str, gvec:
 ROW_FEATURES: tuple[str, ...] = (
     *LAYER_FEATURES, *(f"kind_{k.value}" for k in KINDS), "log_fused", "log_compute_ms", "log_memory_ms",
     *GPU_FEATURES, *(f"precision_{p}" for p in PRECISION_CODES), *(f"runtime_{r}" for r in RUNTIME_CODES))
-# What each head may read. The data confound precision with device class (fp16 PyTorch is measured only on
-# Jetsons, whose hosts are slow), so precision reaches the kernel head only through the roofline terms and the
-# rates, and the framework head (host-side dispatch) reads the op, the runtime and coarse device class only.
-_HOST = ("integrated", "compute_capability", "log_clock_ghz", "log_sms")
-KERNEL_INPUTS: tuple[int, ...] = tuple(i for i, n in enumerate(ROW_FEATURES) if not n.startswith("precision_"))
+# What each head may read. The data confound device identity with the host that measured it (fp16 PyTorch is
+# measured only on Jetsons, whose hosts are slow; each desktop GPU of HELP sat in its own machine), so:
+# the kernel head sees the GPU only through its rates and size (no compute capability, clock or precision label:
+# a leave-one-GPU-out run that let it read them predicted an unseen RTX 4090 12x too slow), and the framework
+# head (host-side dispatch) reads the op, the runtime and a coarse device class.
+_KERNEL_GPU = ("log_peak_tensor", "log_peak_plain", "log_bandwidth", "log_l2_mb", "log_sms", "integrated")
+_HOST = ("integrated", "log_clock_ghz", "log_sms")
+KERNEL_INPUTS: tuple[int, ...] = tuple(
+    i for i, n in enumerate(ROW_FEATURES)
+    if not n.startswith("precision_") and (n not in GPU_FEATURES or n in _KERNEL_GPU))
 FRAMEWORK_INPUTS: tuple[int, ...] = tuple(i for i, n in enumerate(ROW_FEATURES)
                                           if n.startswith(("kind_", "runtime_")) or n in (*_HOST, "n_inputs"))
 
@@ -77,5 +82,5 @@ def n_features() -> int:
 def call_features(gpu: GPUSpec, runtime: str, batch: int) -> np.ndarray:
     """Features of the per-call cost (synchronisation, Python around the forward): device class, runtime, batch."""
     clock = gpu.boost_clock_mhz or gpu.base_clock_mhz or 1000.0
-    return np.concatenate([[float(gpu.is_integrated_soc), gpu.compute_capability, math.log(clock / 1e3),
-                            math.log(gpu.sm_count)], _one_hot(runtime, RUNTIME_CODES), [math.log(batch)]])
+    return np.concatenate([[float(gpu.is_integrated_soc), math.log(clock / 1e3), math.log(gpu.sm_count)],
+                           _one_hot(runtime, RUNTIME_CODES), [math.log(batch)]])

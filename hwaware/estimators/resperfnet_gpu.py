@@ -90,6 +90,9 @@ class LayerTimeNet(nn.Module):
         for name, n in (("row", n_row), ("call", n_call)):
             self.register_buffer(f"{name}_mean", torch.zeros(n))
             self.register_buffer(f"{name}_std", torch.ones(n))
+            # the training range of every feature: inputs are clamped to it, so nothing is extrapolated
+            self.register_buffer(f"{name}_lo", torch.full((n,), -1e30))
+            self.register_buffer(f"{name}_hi", torch.full((n,), 1e30))
 
     @property
     def p(self) -> torch.Tensor:
@@ -97,8 +100,8 @@ class LayerTimeNet(nn.Module):
 
     def layer_times(self, x: torch.Tensor, log_base: torch.Tensor, bare: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """(t, k, o) per row; ``bare`` rows (bare kernels) have no framework time."""
-        # z-scores clipped and outputs bounded: a GPU far outside the training range stays finite
-        z = ((x - self.row_mean) / self.row_std).clamp(-10.0, 10.0)
+        # inputs clamped to the training range and outputs bounded: a GPU outside that range stays finite
+        z = (torch.minimum(torch.maximum(x, self.row_lo), self.row_hi) - self.row_mean) / self.row_std
         log_k = log_base + self.kernel(z[:, self.kernel_idx]).squeeze(-1).clamp(-10.0, 10.0)
         log_o = self.framework(z[:, self.framework_idx]).squeeze(-1).clamp(-12.0, 12.0) - 3.0  # starts near 50 us
         log_o = torch.where(bare, torch.full_like(log_o, -30.0), log_o)
@@ -108,7 +111,7 @@ class LayerTimeNet(nn.Module):
         return torch.exp(log_t), torch.exp(log_k), torch.exp(log_o)
 
     def call_time(self, c: torch.Tensor) -> torch.Tensor:
-        z = ((c - self.call_mean) / self.call_std).clamp(-10.0, 10.0)
+        z = (torch.minimum(torch.maximum(c, self.call_lo), self.call_hi) - self.call_mean) / self.call_std
         return torch.exp(self.call(z).squeeze(-1).clamp(-12.0, 12.0) - 3.0)
 
 
@@ -165,6 +168,8 @@ def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str =
         std = arr.std(axis=0)
         getattr(net, f"{name}_mean").copy_(torch.from_numpy(arr.mean(axis=0)).float())
         getattr(net, f"{name}_std").copy_(torch.from_numpy(np.where(std > 1e-9, std, 1.0)).float())
+        getattr(net, f"{name}_lo").copy_(torch.from_numpy(arr.min(axis=0)).float())
+        getattr(net, f"{name}_hi").copy_(torch.from_numpy(arr.max(axis=0)).float())
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     p = train.weight / train.weight.sum()

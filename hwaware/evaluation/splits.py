@@ -122,8 +122,8 @@ def with_seed(splitter: Any, seed: int) -> Any:
 
 def gpu_sample_group(s: Any) -> str:
     """The group of a :class:`~hwaware.evaluation.gpu_data.Sample`: for HELP, the network's multiset of distinct
-    layers (across GPUs and batches), timm family, torchvision model, or DeepBench kernel signature (across batch
-    sizes).
+    layers (across GPUs and batches); for timm and torchvision (torch2trt) networks, the timm family; for DeepBench,
+    the kernel's signature without the batch.
 
     HELP rows are grouped by layer multiset, not by architecture string: a per-layer model sees only the multiset,
     and in NB201 many architectures share one (3,250 captured archs had 204 distinct multisets: a cell's op counts
@@ -135,6 +135,8 @@ def gpu_sample_group(s: Any) -> str:
     r = s.net
     if r.space == "timm":
         return "timm:" + timm_family(r.arch["model"])
+    if r.space == "torchvision":  # the same networks as timm's resnet18, densenet121 ...: one group with their family
+        return "timm:" + timm_family(r.arch_id)
     if r.table == "help":
         return f"{r.space}:" + _multiset_digest(r.space, r.arch_id)
     return arch_group(r.space, r.arch_id)
@@ -163,13 +165,16 @@ GPU_ALWAYS_TRAIN: tuple[str, ...] = ("torch2trt",)  # 47 rows: too small to spli
 
 
 def split_gpu_samples(samples: Sequence[Any]) -> tuple[list, list, list]:
-    """(train, val, test) of GPU samples: TEST's groups, then VAL's groups of the rest; torch2trt always trains."""
+    """(train, val, test) of GPU samples: TEST's groups, then VAL's groups of the rest. torch2trt rows train even
+    when their group is in VAL (too few to spare), never when it is in TEST (their timm twins are tested there)."""
     train, val, test = [], [], []
     for s in samples:
         group = gpu_sample_group(s)
-        if s.net is not None and s.net.table in GPU_ALWAYS_TRAIN:
+        if GPU_TEST.is_test(group):
+            test.append(s)
+        elif s.net is not None and s.net.table in GPU_ALWAYS_TRAIN:
             train.append(s)
-        elif GPU_TEST.is_test(group):
+        elif GPU_VAL.is_test(group):
             test.append(s)
         elif GPU_VAL.is_test(group):
             val.append(s)
