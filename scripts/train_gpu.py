@@ -37,6 +37,7 @@ import numpy as np
 import torch
 
 from hwaware.calibration import fit_profile
+from hwaware.datasets.graph_store import GRAPH_DIR
 from hwaware.estimators.gpu_features import n_features
 from hwaware.estimators.resperfnet_gpu import WEIGHTS, predict_design, save_net, train_net
 from hwaware.evaluation.gpu_data import (Sample, build_design, column_weights, deepbench_samples, help_samples,
@@ -94,10 +95,14 @@ def provenance(samples: list[Sample], threads: int) -> dict:
     h = hashlib.sha256()
     for s in samples:
         h.update(f"{s.column}|{gpu_sample_group(s)}|{s.ms:.6g}\n".encode())
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()  # noqa: E731
+    commit = git("rev-parse", "HEAD")
+    dirty = sorted(line[3:] for line in git("status", "--porcelain", "--untracked-files=no").splitlines())
     import timm
 
+    stores = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:16] for p in sorted(GRAPH_DIR.glob("*.json.gz"))}
     return {"data_sha256": h.hexdigest(), "n_samples": len(samples), "code_commit": commit,
+            "uncommitted_files": dirty, "graph_stores_sha256": stores,
             "torch": torch.__version__, "timm": timm.__version__, "numpy": np.__version__,
             "python": pyplatform.python_version(), "torch_threads": threads}
 
@@ -124,13 +129,16 @@ def main(argv: list[str] | None = None) -> None:
         meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
         logo = leave_one_gpu_out(all_samples(), CANDIDATES[meta["chosen"]], args.logo_steps, log)
         logo["command"] = command
+        logo["provenance"] = provenance(all_samples(), torch.get_num_threads())
         (RESULTS / "logo.json").write_text(json.dumps(logo, indent=1))
         meta["intervals"].update(zero_shot_intervals(meta["intervals"]["measured"]))
         (OUT_WEIGHTS / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
     if "help" in args.stages:
         meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
         result = help_protocol(CANDIDATES[meta["chosen"]], args.steps, log)
-        (RESULTS / "help_protocol.json").write_text(json.dumps({"command": command, "columns": result}, indent=1))
+        (RESULTS / "help_protocol.json").write_text(json.dumps(
+            {"command": command, "provenance": provenance(help_samples(("nb201",)), torch.get_num_threads()),
+             "columns": result}, indent=1))
 
 
 def train_main(steps: int, command: str, log) -> None:
@@ -187,7 +195,7 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
     """Zero-shot and 10-shot figures for every GPU with network measurements (its rows never train)."""
     gpus = sorted({s.gpu for s in samples if s.net is not None})
     out: dict = {"per_gpu": {}}
-    zs_res, cal_res = [], []
+    zs_res, cal_res, owner_zs, owner_cal = [], [], [], []
     for gpu in gpus:
         train = [s for s in samples if s.gpu != gpu and not GPU_TEST.is_test(gpu_sample_group(s))]
         held = [s for s in samples if s.gpu == gpu and s.net is not None]
@@ -200,16 +208,26 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
             shots, rest = (np.array(idx)[k].tolist() for k in ten_shots([held[i] for i in idx]))
             y = np.array([s.ms for s in held])
             zs_res.append(np.log(y[idx] / pred[idx]))
+            owner_zs.append(gpu)
             if len(rest) < 5:
                 continue
             prof = fit_profile(gpu, pred[shots], y[shots], [kern[i] for i in shots], name=col)
             cal = np.array([prof.apply(pred[i], kern[i]) for i in rest])
             cal_res.append(np.log(y[rest] / cal))
+            owner_cal.append(gpu)
             res["ten_shot"][col] = accuracy(cal, y[rest])
         out["per_gpu"][gpu] = res
         log(f"LOGO {gpu}: zero-shot MAPE per column {[round(a['mape'], 3) for a in res['zero_shot'].values()]}, "
             f"10-shot {[round(a['mape'], 3) for a in res['ten_shot'].values()]}")
     out["pooled"] = {"zero_shot_interval": column_quantiles(zs_res), "ten_shot_interval": column_quantiles(cal_res)}
+    # the intervals checked the same way they are used: each GPU's rows against the interval of the others
+    for name, res, owner in (("zero_shot", zs_res, owner_zs), ("ten_shot", cal_res, owner_cal)):
+        for gpu in gpus:
+            mine = [r for r, o in zip(res, owner) if o == gpu]
+            if mine:
+                lo, hi = column_quantiles([r for r, o in zip(res, owner) if o != gpu])
+                out["per_gpu"][gpu][f"{name}_interval_coverage"] = float(np.mean([((r >= lo) & (r <= hi)).mean()
+                                                                                   for r in mine]))
     return out
 
 
@@ -223,9 +241,12 @@ def column_quantiles(residuals: list[np.ndarray]) -> list[float]:
 
 
 def ten_shots(held: list[Sample]) -> tuple[list[int], list[int]]:
-    """(the 10 calibration rows, the rest) of one column: by a stable hash of the architecture, seed 7."""
+    """(the 10 calibration rows, the rest) of one column, by a stable hash of the architecture (seed 7); rows in
+    the same group as a shot (an identical layer multiset) are in neither: they would be the same network."""
     order = sorted(range(len(held)), key=lambda i: stable_unit(f"{held[i].column}:{held[i].net.arch_id}", 7))
-    return order[:10], order[10:]
+    shots = order[:10]
+    taken = {gpu_sample_group(held[i]) for i in shots}
+    return shots, [i for i in order[10:] if gpu_sample_group(held[i]) not in taken]
 
 
 def help_protocol(cfg: dict, steps: int, log) -> dict:
