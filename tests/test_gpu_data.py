@@ -109,3 +109,24 @@ def test_api_re_batches_a_captured_graph_exactly():
     fresh = hwaware.estimate("resnet18", gpu="2080ti", batch_size=4, precision="fp16", estimator="roofline")
     moved = hwaware.estimate(one, gpu="2080ti", batch_size=4, precision="fp16", estimator="roofline")
     assert moved.total_ms == fresh.total_ms
+
+
+def test_gpu_split_shares_and_torch2trt_rule():
+    """Every network group lands in exactly one of train / val / test, in about the declared shares; torch2trt
+    rows are tested exactly when their timm family is a GPU_TEST group."""
+    from hwaware.evaluation.gpu_data import deepbench_samples, torch2trt_samples
+    from hwaware.evaluation.splits import GPU_TEST, GPU_VAL, gpu_sample_group, split_gpu_samples
+
+    samples = deepbench_samples() + torch2trt_samples()
+    train, val, test = split_gpu_samples(samples)
+    assert len(train) + len(val) + len(test) == len(samples)
+    groups = [{gpu_sample_group(s) for s in part} for part in (train, val, test)]
+    assert not (groups[0] & groups[1]) and not (groups[0] & groups[2]) and not (groups[1] & groups[2])
+    kernels = [s for s in samples if s.kernel is not None]
+    share = lambda part: sum(1 for s in part if s.kernel is not None) / len(kernels)  # noqa: E731
+    assert 0.1 < share(test) < 0.3 and 0.06 < share(val) < 0.2  # 20 % and 15 % of the remaining 80 %
+    for s in samples:
+        if s.net is not None:
+            assert (s in test) == GPU_TEST.is_test(gpu_sample_group(s))
+            assert s not in val
+    assert GPU_VAL.test_share == 0.15 and GPU_TEST.test_share == 0.2

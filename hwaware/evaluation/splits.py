@@ -175,8 +175,6 @@ def split_gpu_samples(samples: Sequence[Any]) -> tuple[list, list, list]:
         elif s.net is not None and s.net.table in GPU_ALWAYS_TRAIN:
             train.append(s)
         elif GPU_VAL.is_test(group):
-            test.append(s)
-        elif GPU_VAL.is_test(group):
             val.append(s)
         else:
             train.append(s)
