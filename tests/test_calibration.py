@@ -1,6 +1,8 @@
 """Few-shot calibration profiles: the fit, the file, and every entry point that accepts a profile."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -18,6 +20,20 @@ def test_fit_recovers_scale_and_overhead():
     assert p.scale == pytest.approx(1.3, rel=0.05)
     assert p.overhead_ms_per_kernel == pytest.approx(0.02, rel=0.1)
     assert p.fit_mape < 0.01 and p.gpu == "Jetson AGX Xavier"
+
+
+def test_leave_one_out_interval_narrow_on_exact_data_and_wider_with_an_outlier():
+    """Ten exact points of T = 2 * pred + 0.01 ms per kernel: every leave-one-out fit lands near that line (the
+    ridge pulls it slightly towards scale 1), so the residual range is within a few percent of 0; one point
+    measured 20 % high must widen the range's top by at least 10 points."""
+    rng = np.random.default_rng(1)
+    pred, kernels = rng.uniform(1, 20, 10), rng.integers(40, 400, 10)
+    true = 2 * pred + 0.01 * kernels
+    lo, hi = fit_profile("agx", pred, true, kernels, name="t").log_residual_interval
+    assert -0.05 < lo <= hi < 0.05
+    true[3] *= 1.2
+    lo2, hi2 = fit_profile("agx", pred, true, kernels, name="t").log_residual_interval
+    assert hi2 > hi + 0.10
 
 
 def test_ridge_keeps_two_samples_sane():
@@ -46,7 +62,8 @@ def test_profile_round_trip_and_api(tmp_path, monkeypatch):
     for gpu in (str(path), "my-2080ti"):
         cal = hwaware.estimate(graph, gpu=gpu, estimator="roofline")
         assert cal.total_ms == pytest.approx(p.scale * base.total_ms + p.overhead_ms_per_kernel * kernels, rel=1e-9)
-        assert cal.interval_ms[0] < cal.total_ms < cal.interval_ms[1] or p.log_residual_interval[0] >= 0
+        lo, hi = p.log_residual_interval
+        assert cal.interval_ms == pytest.approx((cal.total_ms * math.exp(lo), cal.total_ms * math.exp(hi)))
         assert "my-2080ti" in cal.notes[0]
     with pytest.raises(InvalidArgumentError, match="calibrated with precision='fp32'"):
         hwaware.estimate(graph, gpu="my-2080ti", precision="fp16", estimator="roofline")
