@@ -5,9 +5,10 @@ warm: the same structure again, built afresh (a NAS loop's repeated candidate: t
 the structural-key cache). Medians of ``--repeats`` runs. Everything goes through the public API, so
 the figures are for whatever estimator is the default on the GPU (named in the output).
 Throughput: ``latency_many`` over ``--candidates`` random architectures of each space (all distinct
-structures: each is traced once), with 1 and 2 torch threads.
+structures: each is traced once, NB201's assembled without a module), with 1 and 2 torch threads.
+``--full-space`` also times the whole ``hwaware space-latency nb201`` table in a fresh process.
 
-Run: ``python benchmarks/prediction_speed.py [--repeats 5] [--candidates 40]``
+Run: ``python benchmarks/prediction_speed.py [--repeats 5] [--candidates 40] [--full-space]``
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--candidates", type=int, default=40)
+    ap.add_argument("--full-space", action="store_true", help="also time `hwaware space-latency nb201` (all archs)")
     args = ap.parse_args()
     os.environ["HWAWARE_CACHE_DIR"] = tempfile.mkdtemp(prefix="hwaware-bench-")  # cold = empty caches
     print(f"load average before: {open('/proc/loadavg').read().split()[:3]}")
@@ -73,24 +75,27 @@ def main() -> None:
     archs = list(space.archs())
     rng = random.Random(0)
     picks = rng.sample(archs, args.repeats + 1)
-    est = hwaware.estimate(space.shell(picks[0]), gpu="2080ti", input_size=space.input_size(picks[0]))
-    nb_cold = median_ms(lambda: hwaware.latency(space.shell(picks.pop()), gpu="2080ti", input_size=(3, 32, 32)),
-                        args.repeats)
-    arch = archs[0]
-    nb_warm = median_ms(lambda: hwaware.latency(space.shell(arch), gpu="2080ti", input_size=(3, 32, 32)), args.repeats)
+    est = hwaware.estimate(space.graph(picks[0]), gpu="2080ti")
+    nb_build = median_ms(lambda: hwaware.latency(space.shell(picks.pop()), gpu="2080ti", input_size=(3, 32, 32)),
+                         args.repeats)
+    picks = rng.sample(archs, args.repeats)
+    nb_graph = median_ms(lambda: hwaware.latency(space.graph(picks.pop()), gpu="2080ti"), args.repeats)
     print(f"estimator on 2080ti: {est.estimator} {est.estimator_version}")
-    print(f"{'nb201 build + predict, new structure':<48}{nb_cold:>10.1f} ms -> {nb_cold * len(archs) / 60e3:.1f} min "
-          f"for all {len(archs)} one by one")
-    print(f"{'nb201 build + predict, structure seen before':<48}{nb_warm:>10.1f} ms")
+    print(f"{'nb201 build + trace + predict, new arch':<48}{nb_build:>10.1f} ms")
+    print(f"{'nb201 space.graph (no module) + predict, new arch':<48}{nb_graph:>10.1f} ms")
 
     from hwaware.search.table import space_table
 
     for workers in (1, 2):
         t = time.perf_counter()
-        n = len(space_table("nb201", "2080ti", limit=200, workers=workers, progress=False))
+        n = len(space_table("nb201", "2080ti", limit=1000, workers=workers, progress=False))
         dt = time.perf_counter() - t
         print(f"{f'space_table nb201, {workers} worker(s), {n} archs':<48}{n / dt:>10.1f} archs/s -> "
               f"{len(archs) / (n / dt):.0f} s for all {len(archs)}")
+    if args.full_space:
+        out = os.path.join(os.environ["HWAWARE_CACHE_DIR"], "nb201.csv")
+        cli = [py, "-m", "hwaware.cli", "space-latency", "nb201", "--gpu", "2080ti", "--out", out]
+        print(f"{'hwaware space-latency nb201 (all, process)':<48}{process_ms(cli, args.repeats) / 1e3:>10.1f} s")
 
     print(f"latency_many over {args.candidates} random new candidates (candidates/s):")
     print(f"{'space':<14}{'gpu':<10}{'estimator':<14}{'1 thread':>10}{'2 threads':>11}")
@@ -100,14 +105,13 @@ def main() -> None:
         for threads in (1, 2):
             torch.set_num_threads(threads)
             cands = [sp.random_arch(random.Random(1000 * threads + i)) for i in range(args.candidates)]
-            models = [sp.shell(a) for a in cands]
             t = time.perf_counter()
-            graphs = [hwaware.capture(m, input_size=sp.input_size(a)) for m, a in zip(models, cands)]
-            hwaware.latency_many(graphs, gpu="2080ti", progress=False)
+            hwaware.latency_many([sp.graph(a) for a in cands], gpu="2080ti", progress=False)
             rates.append(len(cands) / (time.perf_counter() - t))
         name_est = hwaware.estimate(graphs[0], gpu="2080ti").estimator
         print(f"{name:<14}{'2080ti':<10}{name_est:<14}{rates[0]:>10.1f}{rates[1]:>11.1f}")
-    print("(the rates include the graph capture of each new structure; module building is excluded)")
+    print("(the rates include each space's arch -> graph path: a meta-device build and trace of each new structure,"
+          " or for nb201 an assembly from templates)")
     print(f"load average after: {open('/proc/loadavg').read().split()[:3]}")
 
 

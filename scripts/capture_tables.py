@@ -16,18 +16,17 @@ core for all HELP archs).
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
 import time
-from dataclasses import replace
 
 import torch
 
 from hwaware.datasets.gpu_tables import load_help, load_torch2trt
 from hwaware.datasets.graph_store import GRAPH_DIR, GraphStore, timm_table_models
 from hwaware.evaluation.splits import arch_group, stable_unit
-from hwaware.graph.layer import Graph, LayerKind
+from hwaware.graph.layer import LayerKind
 from hwaware.graph.sources import capture
+from hwaware.zoo.nb201 import nb201_graph
 
 CHUNK = 250
 ORDER_SEED = 99  # capture order only; the splits use seeds 0 and 1
@@ -48,46 +47,12 @@ def _jobs(space: str) -> list[tuple[str, dict]]:
     raise SystemExit(f"unknown space {space!r}")
 
 
-@functools.cache
-def _nb201_frame() -> tuple[list, list, list, int]:
-    """The layers of an NB201 network outside its 15 InferCells: (before stage 1, the two reduction blocks,
-    the head) and their parameter count; the same for every architecture."""
-    from hwaware.zoo.nb201 import build_nb201
-
-    g = capture(build_nb201(NB201_REFERENCE), input_size=(3, 32, 32))
-    head = [l for l in g.layers if not l.module.startswith(("cells.", "stem"))]
-    stem = [l for l in g.layers if l.module.startswith("stem")]
-    reductions = [[l for l in g.layers if l.module.startswith(f"cells.{i}.") or l.module == f"cells.{i}"]
-                  for i in (5, 11)]
-    cell_params = 5 * sum(_cell_graph(NB201_REFERENCE, c, h).total_params for c, h in NB201_STAGES)
-    return stem, reductions, head, g.total_params - cell_params
-
-
-NB201_STAGES = ((16, 32), (32, 16), (64, 8))  # (width, input side) of the cells of each stage
-NB201_REFERENCE = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
-
-
-@functools.lru_cache(maxsize=4096)
-def _cell_graph(arch: str, c: int, h: int):
-    from hwaware.zoo.nb201 import InferCell, parse_arch
-
-    return capture(InferCell(parse_arch(arch), c).eval(), input_size=(c, h, h))
-
-
-def compose_nb201(arch: str) -> Graph:
-    """An NB201 network's graph from its three cell captures (one per stage width) and the fixed frame: the same
-    layers in the same order as capturing the whole network (checked by ``--check``), 7x faster."""
-    stem, (red1, red2), head, frame_params = _nb201_frame()
-    cells = [_cell_graph(arch, c, h) for c, h in NB201_STAGES]
-    layers = [*stem, *cells[0].layers * 5, *red1, *cells[1].layers * 5, *red2, *cells[2].layers * 5, *head]
-    return Graph(name="nb201", layers=[replace(l, index=i, inputs=()) for i, l in enumerate(layers)],
-                 input_shape=(1, 3, 32, 32), precision="fp32",
-                 total_params=frame_params + 5 * sum(c.total_params for c in cells), source="composed")
+compose_nb201 = nb201_graph  # the name tests/test_gpu_data.py loads
 
 
 def _capture(space: str, arch: dict):
-    if space == "nb201":
-        return compose_nb201(arch["arch"])
+    if space == "nb201":  # assembled from per-edge templates, equal to a capture (tests/test_zoo.py)
+        return nb201_graph(arch["arch"])
     if space in ("fbnet", "ofa_mbv3"):
         from hwaware.search.spaces import get_space
 

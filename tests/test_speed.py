@@ -3,6 +3,7 @@ catalog and argument errors, and ``import hwaware``, do not import torch."""
 from __future__ import annotations
 
 import csv
+import random
 import subprocess
 import sys
 
@@ -10,11 +11,11 @@ import pytest
 
 import hwaware
 from hwaware.cli import main
-from hwaware.estimators import get_estimator
+from hwaware.estimators import default_estimator, get_estimator
 from hwaware.graph.sources import capture
 from hwaware.hardware import Platform
 from hwaware.search import get_space
-from hwaware.search.table import space_table
+from hwaware.search.table import _predict_chunk, space_table
 
 
 def _no_torch(code: str) -> bool:
@@ -60,6 +61,23 @@ def test_space_table_equals_latency_one_by_one(tmp_path):
     assert main(["space-latency", "nb201", "--gpu", "2080ti", "--out", str(out), "--limit", "12"]) == 0
     table = list(csv.DictReader(out.open()))
     assert [float(r["ms"]) for r in table] == [ms for _, ms in rows] and table[3]["index"] == "3"
+
+
+def test_nb201_table_graphs_and_values_equal_built_modules_one_by_one():
+    # NB201Space.graph assembles graphs without modules: 200 random archs, each graph and table value against a
+    # module built and captured on its own
+    space = get_space("nb201")
+    archs = random.Random(0).sample(list(space.archs()), 200)
+    expected = []
+    for a in archs:
+        model, size = space.build(a), space.input_size(a)
+        g, c = space.graph(a), capture(model, input_size=size)
+        assert g.layers == c.layers, a
+        assert (g.name, g.input_shape, g.precision, g.total_params, g.skipped) == \
+               (c.name, c.input_shape, c.precision, c.total_params, c.skipped), a
+        expected.append(hwaware.latency(model, gpu="2080ti", input_size=size))
+    name = default_estimator(Platform.resolve("2080ti"))
+    assert _predict_chunk(("nb201", "2080ti", name, archs)) == expected
 
 
 def test_space_latency_rejects_a_space_it_cannot_enumerate(tmp_path, capsys):

@@ -1,4 +1,5 @@
-"""The NAS-space builders reproduce the published parameter and MAC counts of the HELP architectures."""
+"""The NAS-space builders reproduce the published parameter and MAC counts of the HELP architectures; NB201
+graphs assembled from templates equal whole-network captures."""
 import ast
 import csv
 import random
@@ -7,7 +8,9 @@ import pytest
 
 from hwaware import zoo
 from hwaware.errors import InvalidArgumentError, ModelNotFoundError
-from hwaware.graph import capture
+from hwaware.graph import Graph, capture
+from hwaware.runtime.tensorrt import fuse
+from hwaware.zoo.nb201 import DATASETS, OPS, build_nb201, nb201_graph
 
 
 def _rows(shared_data, name, n, seed=0):
@@ -58,3 +61,40 @@ def test_bad_architectures_are_rejected(name, kwargs):
         zoo.build(name, **kwargs)
     with pytest.raises(ModelNotFoundError, match="available"):
         zoo.build("darts")
+
+
+def _arch(ops: list[str]) -> str:
+    return f"|{ops[0]}~0|+|{ops[1]}~0|{ops[2]}~1|+|{ops[3]}~0|{ops[4]}~1|{ops[5]}~2|"
+
+
+def _same_graph(a: Graph, b: Graph) -> bool:
+    """Every field of every layer (index, module, shapes, attrs, params, costs, inputs) and of the graph."""
+    fields = lambda g: (g.name, g.input_shape, g.precision, g.total_params, g.source, g.skipped, g.notes)  # noqa: E731
+    return a.layers == b.layers and fields(a) == fields(b)
+
+
+def test_nb201_graph_equals_whole_network_capture(monkeypatch):
+    monkeypatch.setenv("HWAWARE_GRAPH_CACHE", "0")  # the comparison traces every network
+    rng = random.Random(0)
+    archs = [_arch([op] * 6) for op in OPS] + [_arch([rng.choice(OPS) for _ in range(6)]) for _ in range(50)]
+    datasets = list(DATASETS)
+    for i, arch in enumerate(archs):
+        dataset = datasets[i % len(datasets)]
+        assert _same_graph(nb201_graph(arch, dataset), capture(build_nb201(arch, dataset))), (arch, dataset)
+    for arch, batch, precision in ((archs[7], 4, "fp16"), (archs[8], 3, "bf16"), (archs[1], 8, "fp32")):
+        assert _same_graph(nb201_graph(arch, "cifar100", batch_size=batch, precision=precision),
+                           capture(build_nb201(arch, "cifar100"), batch_size=batch, precision=precision))
+
+
+def test_nb201_graph_gives_tensorrt_fusion_the_same_layers():
+    # fuse() follows `inputs`: the assembled graph's producers must be the captured ones
+    for arch in (_arch(["nor_conv_3x3", "skip_connect", "none", "nor_conv_1x1", "avg_pool_3x3", "skip_connect"]),
+                 _arch(["skip_connect"] * 6)):
+        assert fuse(nb201_graph(arch)).layers == fuse(capture(build_nb201(arch))).layers
+
+
+def test_nb201_graph_rejects_what_build_rejects():
+    with pytest.raises(InvalidArgumentError):
+        nb201_graph(_arch(["conv"] * 6))
+    with pytest.raises(InvalidArgumentError, match="dataset"):
+        nb201_graph(_arch(["none"] * 6), "imagenet")

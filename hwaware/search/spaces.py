@@ -283,6 +283,13 @@ class NB201Space(ModelSpace):
 
         return build("nb201", arch=arch["arch"], dataset=arch["dataset"])
 
+    def graph(self, arch: Arch, *, batch_size: int = 1, precision: str = "fp32") -> Graph:
+        """The graph a capture of :meth:`shell` gives, assembled from per-edge templates without building or tracing
+        a module (:func:`hwaware.zoo.nb201.nb201_graph`)."""
+        from hwaware.zoo.nb201 import nb201_graph
+
+        return nb201_graph(arch["arch"], arch["dataset"], batch_size=batch_size, precision=precision)
+
 
 @register_space
 class FBNetSpace(ModelSpace):

@@ -2,7 +2,8 @@
 
 Each value equals ``hwaware.latency(space.shell(arch), gpu, input_size=space.input_size(arch))``:
 the same graphs (:meth:`ModelSpace.graph`) and the same estimator, only batched
-(:meth:`~hwaware.estimators.Estimator.predict_many`) and optionally split over worker processes.
+(:meth:`~hwaware.estimators.Estimator.predict_many`) and optionally split over worker processes. NB201's graphs
+are assembled from templates, without building a module (:func:`hwaware.zoo.nb201.nb201_graph`).
 Graphs are kept in memory only (a whole space would fill the on-disk graph cache).
 
 >>> rows = space_table("nb201", "2080ti", limit=2)
