@@ -323,13 +323,13 @@ class ResPerfNetGPUEstimator(Estimator):
         gpu, runtime, precision = platform.device, platform.runtime, platform.precision
         prepared = [self._runtime_graph(g, runtime) for g in graphs]
         prefix = f"{self.name}:{self.weights_id_}:{platform.key}:{platform.batch_size}:"
-        keys = list(dict.fromkeys(prefix + l.signature() for g in prepared for l in g.kernels()))
+        keyed = [[(prefix + l.signature(), l) for l in g.kernels()] for g in prepared]
+        keys = list(dict.fromkeys(k for rows in keyed for k, _ in rows))
         cache = self._cache()
         known = cache.get_many(keys) if cache is not None else {}
         todo = {}
-        for g in prepared:
-            for l in g.kernels():
-                key = prefix + l.signature()
+        for g, rows in zip(prepared, keyed):
+            for key, l in rows:
                 if key not in known and key not in todo:
                     todo[key] = (l, g.precision)
         if todo:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
@@ -70,12 +70,24 @@ class Layer:
         return sum(_numel(s) for s in self.output_shapes)
 
     def signature(self) -> str:
-        """What determines this layer's cost: kind, op, shapes and attributes (not its name or place)."""
-        payload = json.dumps(
-            [self.kind.value, self.op, self.input_shapes, self.output_shapes, sorted(self.attrs.items()), self.params],
-            default=str,
-        )
-        return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
+        """What determines this layer's cost: kind, op, shapes and attributes (not its name or place).
+
+        Computed once per layer object (a JSON dump and a hash: the hot path of whole-space predictions)."""
+        sig = self.__dict__.get("_signature")
+        if sig is None:
+            payload = json.dumps(
+                [self.kind.value, self.op, self.input_shapes, self.output_shapes, sorted(self.attrs.items()),
+                 self.params], default=str)
+            sig = hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
+            object.__setattr__(self, "_signature", sig)  # a cache, not a field: equality and as_dict ignore it
+        return sig
+
+    def placed(self, index: int, module: str, inputs: tuple[int, ...]) -> Layer:
+        """The same layer at another place in a graph; it keeps the computed signature, which ignores place."""
+        moved = replace(self, index=index, module=module, inputs=inputs)
+        if "_signature" in self.__dict__:
+            object.__setattr__(moved, "_signature", self.__dict__["_signature"])
+        return moved
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -215,8 +215,7 @@ def nb201_graph(arch: str, dataset: str = "cifar10", *, batch_size: int = 1, pre
     layers = []
     for i, p in enumerate(pieces):
         l = p.layer
-        layers.append(Layer(i, l.kind, l.op, l.module, l.input_shapes, l.output_shapes, l.attrs, l.params, l.macs,
-                            l.flops, l.bytes_read, l.bytes_written, tuple(-1 if s is None else at[s] for s in p.input_slots)))
+        layers.append(l.placed(i, l.module, tuple(-1 if s is None else at[s] for s in p.input_slots)))
     skipped = Counter(t.reference.skipped)
     for op in ops:
         skipped.update({k: n * t.cells for k, n in t.skipped_per_edge[op].items()})
