@@ -47,7 +47,6 @@ def _jobs(space: str) -> list[tuple[str, dict]]:
     raise SystemExit(f"unknown space {space!r}")
 
 
-compose_nb201 = nb201_graph  # the name tests/test_gpu_data.py loads
 
 
 def _capture(space: str, arch: dict):
