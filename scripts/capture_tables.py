@@ -47,8 +47,6 @@ def _jobs(space: str) -> list[tuple[str, dict]]:
     raise SystemExit(f"unknown space {space!r}")
 
 
-
-
 def _capture(space: str, arch: dict):
     if space == "nb201":  # assembled from per-edge templates, equal to a capture (tests/test_zoo.py)
         return nb201_graph(arch["arch"])
