@@ -15,9 +15,11 @@ Sections (each row: MAPE, share within +-10 %, Kendall tau, Spearman rho, predic
 2. **Paper 003's NIS / NCV / NCA** on each timm GPU table: ``netregress-*`` from ``benchmarks/results/netregress.json``
    (the training script's grid search on each split's training side), ``roofline`` and ``macs-linear`` computed here on
    the same test rows.
-3. **HELP's protocol** on NB201 (10 samples of the target column, every other stored architecture tested): ``macs-linear``
-   fitted on the same 10 samples, ``flops`` (rank by FLOPs alone: HELP's FLOPs row), ``roofline`` zero-shot, and
-   the learned GPU model's own figures from ``benchmarks/results/gpu/help_protocol.json`` when present.
+3. **HELP's protocol** on NB201, every column (flagged ones labelled): the learned GPU model's 10 shots
+   (``splits.ten_shots``), tested on every other stored architecture sharing no layer multiset with a shot;
+   ``macs-linear`` fitted on the same 10 shots, ``flops`` (rank by FLOPs alone: HELP's FLOPs row), ``roofline``
+   zero-shot (on a stable-hash sample of those rows), and the learned GPU model's own figures on those rows from
+   ``benchmarks/results/gpu/help_protocol.json`` when present.
 4. **Leave-one-GPU-out**: from ``benchmarks/results/gpu/logo.json`` when present (``scripts/train_gpu.py`` writes it).
 5. **CPU** (this machine, ``data/cpu/networks.csv.gz``): ``resperfnet`` and ``roofline``; ``macs-linear`` fitted on
    the training families, all tested on the held-out families.
@@ -50,11 +52,11 @@ from hwaware.datasets.gpu_tables import NetworkLatency, load_deepbench
 from hwaware.datasets.graph_store import load_store
 from hwaware.estimators import get_estimator, list_estimators
 from hwaware.estimators.netregress import platform_key
-from hwaware.evaluation.gpu_data import Sample, kernel_layer
+from hwaware.evaluation.gpu_data import Sample, help_samples, kernel_layer
 from hwaware.evaluation.metrics import accuracy
 from hwaware.evaluation.netregress_fit import cap_rows, measured_rows, stored_graph
 from hwaware.evaluation.splits import (HELD_OUT_FAMILIES, PAPER003_SPLITS, gpu_sample_group, split_gpu_samples,
-                                       timm_family)
+                                       ten_shots, timm_family)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.transform import with_batch
 from hwaware.hardware.catalog import GPUSpec, Platform, get_gpu
@@ -203,18 +205,29 @@ def row(method: str, acc: dict[str, float], predict_s: float | None, train_s: fl
             "train_seconds": train_s, **extra}
 
 
-def heldout_architectures(quick: bool, bar: Progress, plots: dict) -> list[dict]:
+def heldout_split() -> tuple[list[NetworkLatency], list[NetworkLatency]]:
+    """(train + val, test) of the HELP rows by ``split_gpu_samples``: what netregress trained on, and GPU_TEST."""
     rows = [r for r in measured_rows() if r.table == "help"]
     train_s, val_s, test_s = split_gpu_samples([Sample(r, None) for r in rows])
-    train, test = [s.net for s in train_s + val_s], [s.net for s in test_s]
+    return [s.net for s in train_s + val_s], [s.net for s in test_s]
+
+
+def column_rows(key: str, train: Sequence[NetworkLatency], test: Sequence[NetworkLatency],
+                quick: bool) -> tuple[list[NetworkLatency], list[NetworkLatency]]:
+    """A column's baseline training rows and its scored test rows (stable-hash samples)."""
+    return (cap_rows([r for r in train if key_of(r) == key], TRAIN_CAP),
+            cap_rows([r for r in test if key_of(r) == key], 60 if quick else 300))
+
+
+def heldout_architectures(quick: bool, bar: Progress, plots: dict) -> list[dict]:
+    train, test = heldout_split()
     columns = sorted({key_of(r) for r in test})
     columns = [c for c in columns if c in QUICK_COLUMNS] if quick else columns
     nreg_train = netregress_train_seconds()
     nnm = NnMeterRF()
     out = []
     for key in columns:
-        tr = cap_rows([r for r in train if key_of(r) == key], TRAIN_CAP)
-        te = cap_rows([r for r in test if key_of(r) == key], 60 if quick else 300)
+        tr, te = column_rows(key, train, test, quick)
         gpu = get_gpu(tr[0].gpu)
         platform = Platform(gpu, precision="fp32", runtime="pytorch", batch_size=tr[0].batch)
         graphs, truth = [batched(r) for r in te], np.array([r.ms for r in te])
@@ -273,36 +286,44 @@ def paper003(quick: bool, bar: Progress, plots: dict) -> list[dict]:
 
 
 def help_protocol(quick: bool, bar: Progress) -> list[dict]:
-    """HELP's few-shot protocol on NB201: 10 samples of the target column, every stored architecture tested."""
-    from hwaware.datasets.gpu_tables import load_help
-
+    """HELP's few-shot protocol on NB201, on the rows resperfnet-gpu is scored on (``scripts/train_gpu.py help``): the
+    10 shots of :func:`~hwaware.evaluation.splits.ten_shots`, evaluated on every other stored architecture that shares
+    no layer multiset with a shot. Columns the data README flags are kept, labelled with their flag."""
+    samples = help_samples(("nb201",))
     store = load_store("nb201")
-    rows = [r for r in load_help("nb201") if r.arch_id in store.nets]
-    targets = ["TITAN RTX|pytorch|fp32|256"] if quick else sorted({key_of(r) for r in rows if not r.flag})
+    columns = sorted({s.column for s in samples})
+    targets = [c for c in columns if c.endswith("TITAN RTX|pytorch|fp32|256")] if quick else columns
+    recorded = {c: v["shots"] for c, v in read_gpu_json("help_protocol").get("columns", {}).items()}
     out = []
-    for key in targets:
-        col = [r for r in rows if key_of(r) == key]
-        shots = cap_rows(col, 10)
-        col = [r for r in col if r not in shots]  # tested on every other stored architecture
-        truth = np.array([r.ms for r in col])
+    for column in targets:
+        col = [s for s in samples if s.column == column]
+        shot_i, rest_i = ten_shots(col)
+        shots, rest = [col[i].net for i in shot_i], [col[i].net for i in rest_i]
+        label = key_of(rest[0]) + (f" (flagged: {rest[0].flag})" if rest[0].flag else "")
+        extra = {"column": label, "n_shots": len(shots),
+                 # None: no resperfnet-gpu figures for this column; False: its shots differ (a store grew since)
+                 "same_shots_as_resperfnet_gpu": recorded[column] == [r.arch_id for r in shots]
+                 if column in recorded else None}
+        truth = np.array([r.ms for r in rest])
         lin, lin_t = fit_macs_linear(shots)
-        out.append(row("macs-linear (10-shot)", accuracy(lin(col), truth), None, lin_t, column=key))
-        flops = np.array([store.nets[r.arch_id].macs for r in col], float)
-        acc = accuracy(flops, truth)
-        out.append(row("flops (rank only)", {**acc, "mape": float("nan"), "within10": float("nan")}, None, 0.0,
-                       column=key))
-        some = cap_rows(col, 100 if quick else 500)  # the roofline on a stable-hash sample: graphs cost time
-        roof = timed_predict("roofline", [batched(r) for r in some], Platform(get_gpu(col[0].gpu), batch_size=col[0].batch))
-        out.append(row("roofline (zero-shot)", accuracy(roof[0], [r.ms for r in some]), roof[1], 0.0, column=key))
+        out.append(row("macs-linear (10-shot)", accuracy(lin(rest), truth), None, lin_t, **extra))
+        acc = accuracy(np.array([store.nets[r.arch_id].macs for r in rest], float), truth)
+        out.append(row("flops (rank only)", {**acc, "mape": float("nan"), "within10": float("nan")}, None, 0.0, **extra))
+        some = cap_rows(rest, 100 if quick else 500)  # a stable-hash sample of the same rows: graphs cost time
+        roof = timed_predict("roofline", [batched(r) for r in some], Platform(get_gpu(some[0].gpu), batch_size=some[0].batch))
+        out.append(row("roofline (zero-shot)", accuracy(roof[0], [r.ms for r in some]), roof[1], 0.0, **extra))
         bar.step()
     return out
 
 
+def read_gpu_json(name: str) -> dict:
+    """A results file of ``scripts/train_gpu.py`` (empty when not written yet)."""
+    path = GPU_RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def read_gpu_results(name: str) -> list[dict]:
     """Rows of a results file of ``scripts/train_gpu.py``: every object that carries both 'mape' and 'spearman'."""
-    path = GPU_RESULTS / f"{name}.json"
-    if not path.is_file():
-        return []
     found: list[dict] = []
 
     def walk(node: Any, where: list[str]) -> None:
@@ -316,7 +337,7 @@ def read_gpu_results(name: str) -> list[dict]:
             for i, v in enumerate(node):
                 walk(v, [*where, str(i)])
 
-    walk(json.loads(path.read_text()), [])
+    walk(read_gpu_json(name), [])
     return found
 
 
@@ -430,7 +451,7 @@ def main() -> None:
     out = OUT / "quick" if args.quick else OUT  # a quick run never overwrites the full figures
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    help_cols = 1 if args.quick else 10
+    help_cols = 1 if args.quick else 15  # NB201 HELP columns
     heldout_cols = len(QUICK_COLUMNS) if args.quick else 20
     bar = Progress(heldout_cols + 9 + help_cols + 1, "leaderboard", enabled=True)
     plots: dict = {}

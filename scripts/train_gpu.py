@@ -44,7 +44,7 @@ from hwaware.evaluation.gpu_data import (Sample, build_design, column_weights, d
                                          sample_layers, timm_samples, torch2trt_samples)
 from hwaware.evaluation.metrics import accuracy
 from hwaware.evaluation.splits import (GPU_ALWAYS_TRAIN, GPU_TEST, GPU_VAL, gpu_sample_group, split_gpu_samples,
-                                       stable_unit)
+                                       ten_shots)
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_WEIGHTS = ROOT / "hwaware" / "estimators" / "weights" / WEIGHTS
@@ -238,15 +238,6 @@ def column_quantiles(residuals: list[np.ndarray]) -> list[float]:
     order = np.argsort(r)
     cdf = np.cumsum(w[order]) / w.sum()
     return [float(r[order][np.searchsorted(cdf, q)]) for q in ((1 - COVERAGE) / 2, 1 - (1 - COVERAGE) / 2)]
-
-
-def ten_shots(held: list[Sample]) -> tuple[list[int], list[int]]:
-    """(the 10 calibration rows, the rest) of one column, by a stable hash of the architecture (seed 7); rows in
-    the same group as a shot (an identical layer multiset) are in neither: they would be the same network."""
-    order = sorted(range(len(held)), key=lambda i: stable_unit(f"{held[i].column}:{held[i].net.arch_id}", 7))
-    shots = order[:10]
-    taken = {gpu_sample_group(held[i]) for i in shots}
-    return shots, [i for i in order[10:] if gpu_sample_group(held[i]) not in taken]
 
 
 def help_protocol(cfg: dict, steps: int, log) -> dict:

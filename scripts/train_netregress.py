@@ -7,7 +7,9 @@ Declared before any fit (and written to meta.json as declared):
 * **Platforms**: every measured table column (GPU, runtime, precision, batch): HELP NB201/FBNet/OFA columns, timm
   GPU tables at their most common batch, torch2trt's Jetson columns.
 * **Split**: the GPU splits of :mod:`hwaware.evaluation.splits` — ``GPU_TEST`` groups are never trained or chosen
-  on; everything else (train + val of ``split_gpu_samples``) trains. torch2trt always trains (fit error only).
+  on; everything else (train + val of ``split_gpu_samples``) trains, torch2trt rows included unless their timm family
+  is in ``GPU_TEST``. The scored test networks of each platform are listed in the results (``test_networks``), so
+  that tests re-score the same networks however the graph stores grow.
   At most ``--cap`` training networks per platform, taken in stable-hash order (2 shared cores).
 * **Selection rule**: per platform and family, lowest grouped ``--folds``-fold CV MAPE (GroupKFold by
   :func:`gpu_sample_group`: HELP architecture, timm family, torchvision model); the winner is refitted on all training
@@ -42,10 +44,11 @@ import numpy as np
 from hwaware.estimators.netregress import FAMILIES, FEATURES, WEIGHTS_DIR, platform_key
 from hwaware.evaluation.gpu_data import Sample
 from hwaware.evaluation.metrics import accuracy
-from hwaware.evaluation.netregress_fit import (GRIDS, FeatureCache, Search, cap_rows, grid_search, measured_rows,
-                                               modal_batch)
-from hwaware.evaluation.splits import (PAPER003_GROUPS, PAPER003_SPLITS, check_disjoint, gpu_sample_group,
-                                      split_gpu_samples)
+from hwaware.datasets.graph_store import GRAPH_DIR
+from hwaware.evaluation.netregress_fit import (CV_SEED, GRIDS, SEED, FeatureCache, Search, cap_rows, grid_search,
+                                               measured_rows, modal_batch)
+from hwaware.evaluation.splits import (GPU_TEST, GPU_VAL, PAPER003_GROUPS, PAPER003_SPLITS, check_disjoint,
+                                       gpu_sample_group, split_gpu_samples)
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / "hwaware" / "estimators" / "weights" / WEIGHTS_DIR
@@ -79,6 +82,36 @@ def search_record(s: Search) -> dict:
             "grid_seconds": s.grid_seconds, "fit_seconds": s.fit_seconds, "residual_q05_q95": list(s.residual_q)}
 
 
+def split_definition(cap: int) -> dict:
+    """Every seed and share that decides which rows train, are tested, and fall in which CV fold."""
+    desc = lambda sp: {"class": type(sp).__name__, "seed": sp.seed, "test_share": sp.test_share}  # noqa: E731
+    return {"gpu_test": {**desc(GPU_TEST), "rule": "GPU_TEST groups held out (split_gpu_samples: train + val train; "
+                                                   "torch2trt trains unless its group is in GPU_TEST)"},
+            "gpu_val": desc(GPU_VAL), "groups": "hwaware.evaluation.splits.gpu_sample_group",
+            "paper003": {name: desc(sp) for name, sp in PAPER003_SPLITS.items()},
+            "cv": {"class": "GroupKFold", "seed": CV_SEED}, "cap": {"per_platform": cap, "stable_hash_seed": SEED + 7},
+            "test_cap": TEST_CAP}
+
+
+def provenance() -> dict:
+    """Code (commit and the tracked files that differ from it), library versions, threads and graph-store hashes."""
+    import sklearn
+    import timm
+    import torch
+    import xgboost
+
+    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout  # noqa: E731
+    return {"commit": git("rev-parse", "HEAD").strip(),  # porcelain lines are "XY path": not stripped
+            "uncommitted_files": sorted(line[3:] for line in
+                                        git("status", "--porcelain", "--untracked-files=no").splitlines()),
+            "graph_stores_sha256": {p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:16]
+                                    for p in sorted(GRAPH_DIR.glob("*.json.gz"))},
+            "versions": {"python": pyplatform.python_version(), "numpy": np.__version__, "sklearn": sklearn.__version__,
+                         "xgboost": xgboost.__version__, "torch": torch.__version__, "timm": timm.__version__},
+            "threads": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"), "n_jobs": 1,
+                        "torch": torch.get_num_threads()}}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cap", type=int, default=400, help="training networks per platform (stable-hash sample)")
@@ -110,7 +143,8 @@ def main() -> None:
         digest.update(json.dumps([key, [(r.space, r.arch_id, r.ms) for r in tr]]).encode())
         digest.update(x.tobytes())
         searches = run_searches(x, y, [group(r) for r in tr], args.folds)
-        rec = {"n_train": len(tr), "n_test": len(te), "spaces": sorted({r.space for r in tr}),
+        rec = {"n_train": len(tr), "n_test": len(te), "test_networks": [r.arch_id for r in te],
+               "spaces": sorted({r.space for r in tr}),
                "flags": sorted({r.flag for r in tr if r.flag}), "feature_seconds": feat_seconds, "families": {}}
         xt, yt = (feats.matrix(te), np.array([r.ms for r in te])) if te else (None, None)
         for f, s in searches.items():
@@ -157,20 +191,12 @@ def main() -> None:
                       + ", ".join(f"{f} {100 * v['test']['mape']:.1f} %" for f, v in out["families"].items())
                       + f" ({time.perf_counter() - t0:.0f} s)", flush=True)
 
-    import sklearn
-    import xgboost
-
     meta = {
         "estimators": [f"netregress-{f}" for f in FAMILIES], "features": list(FEATURES),
         "feature_transform": "log1p; standardised (train mean/std) for ols, mlp, svr", "target": "log(ms)",
         "grid": GRIDS, "selection": f"lowest grouped {args.folds}-fold CV MAPE per platform and family; refit on all",
-        "split": "GPU_TEST groups held out (hwaware.evaluation.splits.split_gpu_samples: train+val train); "
-                 "torch2trt always trains", "cap_train_per_platform": args.cap, "test_cap_per_platform": TEST_CAP,
-        "data_hash": digest.hexdigest(), "platforms": columns,
-        "commit": subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
-        "versions": {"python": pyplatform.python_version(), "numpy": np.__version__, "sklearn": sklearn.__version__,
-                     "xgboost": xgboost.__version__},
-        "threads": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"), "n_jobs": 1},
+        "split": split_definition(args.cap), "cap_train_per_platform": args.cap, "test_cap_per_platform": TEST_CAP,
+        "data_hash": digest.hexdigest(), "platforms": columns, **provenance(),
         "command": " ".join(["python", *sys.argv]), "seconds": time.perf_counter() - t_start,
         "figures": "benchmarks/results/netregress.json",
     }

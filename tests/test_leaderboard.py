@@ -4,11 +4,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-import numpy as np
 import pytest
-
-from hwaware.datasets.gpu_tables import load_help
-from hwaware.datasets.graph_store import load_store
 
 
 @pytest.fixture(scope="module")
@@ -20,17 +16,27 @@ def lb():
     return mod
 
 
-def test_nnmeter_peer_fits_and_predicts_positive(lb):
+def test_nnmeter_peer_held_out_mape(lb):
+    """The nn-Meter-style peer on the leaderboard's held-out rows of one column (400 training rows, 300 GPU_TEST NB201
+    rows). Bound: the figure of the last full run (``OMP_NUM_THREADS=1 python benchmarks/leaderboard.py``, committed in
+    benchmarks/results/leaderboard/leaderboard.json) x 1.25: the stable-hash samples shift as the graph stores grow
+    (0.1094 recorded, 0.1086 on the grown NB201 store)."""
+    import json
+
+    from hwaware.evaluation.metrics import accuracy
     from hwaware.hardware import get_gpu
 
-    store = load_store("nb201")
-    rows = [r for r in load_help("nb201") if r.gpu == "TITAN Xp" and r.batch == 32 and r.arch_id in store.nets][:40]
-    graphs = [lb.batched(r) for r in rows]
+    key = "TITAN RTX|pytorch|fp32|256"
+    recorded = json.loads((lb.OUT / "leaderboard.json").read_text())
+    mape = next(r["mape"] for r in recorded["heldout"]
+                if r["method"] == "nnmeter-rf" and r["column"] == key and r["space"] == "nb201")
+    tr, te = lb.column_rows(key, *lb.heldout_split(), quick=False)
+    te = [r for r in te if r.space == "nb201"]
+    gpu = get_gpu("TITAN RTX")
     peer = lb.NnMeterRF()
-    peer.fit_column(graphs[:30], [r.ms for r in rows[:30]], get_gpu("TITAN Xp"))
-    pred = peer.predict(graphs[30:], get_gpu("TITAN Xp"))
-    assert pred.shape == (10,) and np.all(np.isfinite(pred)) and np.all(pred > 0)
-    assert np.all(peer.costs >= 0)  # NNLS: no negative per-kernel cost
+    peer.fit_column([lb.batched(r) for r in tr], [r.ms for r in tr], gpu)
+    acc = accuracy(peer.predict([lb.batched(r) for r in te], gpu), [r.ms for r in te])
+    assert acc["mape"] <= 1.25 * mape, (acc, mape)
 
 
 def test_summary_means_per_method(lb):

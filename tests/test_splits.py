@@ -1,14 +1,17 @@
 """No layer signature crosses a split: the CPU layer split, the CPU held-out networks, and the GPU splits."""
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
+from collections import Counter
 
 import pytest
 
 from hwaware.datasets.measured import load_layer_samples, load_network_samples
 from hwaware.datasets.paths import DataNotFoundError
 from hwaware.evaluation.splits import (HELD_OUT_FAMILIES, HELD_OUT_NETWORKS, TRAIN_NETWORKS, check_disjoint,
-                                       cpu_layer_group, gpu_sample_group, held_out_layer_groups, is_held_out,
+                                       cpu_layer_group, held_out_layer_groups, is_held_out, layer_group,
                                        split_cpu_layers, timm_family)
 
 
@@ -50,14 +53,16 @@ def test_held_out_networks_are_whole_families():
 
 
 def _gpu_sample() -> list:
-    """Every tenth GPU sample of each source whose committed store exists."""
+    """Every tenth HELP and DeepBench sample, and every timm and torch2trt sample (so that torch2trt rows meet their
+    timm twins), of each source whose committed store exists."""
     from hwaware.evaluation import gpu_data
 
     out, missing = [], []
-    loads = [lambda space=space: gpu_data.help_samples((space,)) for space in ("nb201", "fbnet", "ofa_mbv3")]
-    for load in (*loads, gpu_data.timm_samples, gpu_data.torch2trt_samples, gpu_data.deepbench_samples):
+    loads = [(lambda space=space: gpu_data.help_samples((space,)), 10) for space in ("nb201", "fbnet", "ofa_mbv3")]
+    for load, step in (*loads, (gpu_data.timm_samples, 1), (gpu_data.torch2trt_samples, 1),
+                       (gpu_data.deepbench_samples, 10)):
         try:
-            out += load()[::10]
+            out += load()[::step]
         except DataNotFoundError as e:
             missing.append(str(e))
     if not out:
@@ -65,9 +70,36 @@ def _gpu_sample() -> list:
     return out
 
 
-def test_gpu_splits_share_no_group():
-    from hwaware.evaluation.splits import split_gpu_samples
+def layer_multisets(samples: list) -> list[str]:
+    """Each sample's multiset of batch-agnostic layer signatures (:func:`layer_group` of the layers
+    :func:`sample_layers` gives, with counts): the network a model sees, computed without the splitter's group."""
+    from hwaware.evaluation.gpu_data import sample_layers
 
-    train, val, test = split_gpu_samples(_gpu_sample())
+    groups: dict = {}  # row key -> layer_group, computed once per distinct layer
+    out = []
+    for s in samples:
+        counts: Counter[str] = Counter()
+        for key, layer, c in sample_layers(s):
+            counts[groups.setdefault(key, layer_group(layer))] += c
+        out.append(hashlib.blake2b(json.dumps(sorted(counts.items())).encode(), digest_size=10).hexdigest())
+    return out
+
+
+def check_gpu_split(samples: list) -> None:
+    """No layer multiset on two sides of ``split_gpu_samples`` (which must be looked up through its module, so that a
+    test can replace it)."""
+    from hwaware.evaluation import splits
+
+    keys = dict(zip(map(id, samples), layer_multisets(samples)))
+    train, val, test = splits.split_gpu_samples(samples)
     assert test and val and train
-    _check_sides({"train": train, "val": val, "test": test}, gpu_sample_group)
+    _check_sides({"train": train, "val": val, "test": test}, lambda s: keys[id(s)])
+
+
+def test_gpu_splits_share_no_layer_multiset():
+    samples = _gpu_sample()
+    keys = layer_multisets(samples)
+    timm = {k for k, s in zip(keys, samples) if s.net is not None and s.net.space == "timm"}
+    trt = {k for k, s in zip(keys, samples) if s.net is not None and s.net.table == "torch2trt"}
+    assert timm & trt  # the check covers torch2trt networks that are also timm rows
+    check_gpu_split(samples)

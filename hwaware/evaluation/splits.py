@@ -164,6 +164,16 @@ GPU_VAL = GroupShuffleSplit(gpu_sample_group, test_share=0.15, seed=1)  # of the
 GPU_ALWAYS_TRAIN: tuple[str, ...] = ("torch2trt",)  # 47 rows: too small to split, fit error only
 
 
+def ten_shots(column: Sequence[Any]) -> tuple[list[int], list[int]]:
+    """(the 10 calibration rows, the rows to evaluate) of one measured column of network samples, by a stable hash of
+    the architecture (seed 7); rows in the same :func:`gpu_sample_group` as a shot (an identical layer multiset) are in
+    neither: they would be the same network. Every few-shot protocol (scripts/train_gpu.py, the leaderboard) uses it."""
+    order = sorted(range(len(column)), key=lambda i: stable_unit(f"{column[i].column}:{column[i].net.arch_id}", 7))
+    shots = order[:10]
+    taken = {gpu_sample_group(column[i]) for i in shots}
+    return shots, [i for i in order[10:] if gpu_sample_group(column[i]) not in taken]
+
+
 def split_gpu_samples(samples: Sequence[Any]) -> tuple[list, list, list]:
     """(train, val, test) of GPU samples: TEST's groups, then VAL's groups of the rest. torch2trt rows train even
     when their group is in VAL (too few to spare), never when it is in TEST (their timm twins are tested there)."""
@@ -260,14 +270,37 @@ def _timm_row(x: Any) -> Any:
     return getattr(x, "net", None) or x
 
 
+@functools.cache
+def _timm_twins() -> dict[str, str]:
+    """model -> the first name (alphabetically) of the stored timm models it shares a layer multiset with at some
+    input size: aliases (``efficientnet_el`` / ``efficientnet_el_pruned``) are one network under two names."""
+    from hwaware.datasets.graph_store import load_store
+
+    parent: dict[str, str] = {}
+
+    def root(m: str) -> str:
+        while parent.get(m, m) != m:
+            m = parent[m]
+        return m
+
+    first: dict[str, str] = {}  # multiset digest -> the first model seen with it
+    for arch_id in sorted(load_store("timm").nets):
+        model = arch_id.split("@")[0]
+        a, b = root(model), root(first.setdefault(_multiset_digest("timm", arch_id), model))
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    return {m: root(m) for m in {a.split("@")[0] for a in load_store("timm").nets}}
+
+
 def timm_model_size(x: Any) -> str:
-    """``"<model>@<image size>"``: a network at one input size, the unit NIS holds out."""
-    r = _timm_row(x)
-    return f"{r.arch['model']}@{r.arch['input_size'][-1]}"
+    """``"<model>@<image size>"``: a network at one input size, the unit NIS holds out (aliases merged)."""
+    return f"{timm_model(x)}@{_timm_row(x).arch['input_size'][-1]}"
 
 
 def timm_model(x: Any) -> str:
-    return _timm_row(x).arch["model"]
+    """The row's timm model, with its identical-multiset aliases merged into one name (:func:`_timm_twins`)."""
+    model = _timm_row(x).arch["model"]
+    return _timm_twins().get(model, model)
 
 
 def timm_row_family(x: Any) -> str:
