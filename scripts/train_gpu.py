@@ -27,8 +27,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import platform as pyplatform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,12 +35,12 @@ import numpy as np
 import torch
 
 from hwaware.calibration import fit_profile
-from hwaware.datasets.graph_store import GRAPH_DIR
 from hwaware.estimators.gpu_features import n_features
 from hwaware.estimators.resperfnet_gpu import WEIGHTS, predict_design, save_net, train_net
 from hwaware.evaluation.gpu_data import (Sample, build_design, column_weights, deepbench_samples, help_samples,
                                          sample_layers, timm_samples, torch2trt_samples)
 from hwaware.evaluation.metrics import accuracy
+from hwaware.evaluation.provenance import provenance
 from hwaware.evaluation.splits import (GPU_ALWAYS_TRAIN, GPU_TEST, GPU_VAL, gpu_sample_group, split_gpu_samples,
                                        ten_shots)
 
@@ -91,20 +89,12 @@ def residual_interval(pred: np.ndarray, samples: list[Sample]) -> list[float]:
     return column_quantiles([np.log(y[idx] / pred[idx]) for idx in cols.values()])
 
 
-def provenance(samples: list[Sample], threads: int) -> dict:
+def data_provenance(samples: list[Sample]) -> dict:
+    """The data's hash (column, group and latency of every sample) and the code, libraries and threads."""
     h = hashlib.sha256()
     for s in samples:
         h.update(f"{s.column}|{gpu_sample_group(s)}|{s.ms:.6g}\n".encode())
-    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()  # noqa: E731
-    commit = git("rev-parse", "HEAD")
-    dirty = sorted(line[3:] for line in git("status", "--porcelain", "--untracked-files=no").splitlines())
-    import timm
-
-    stores = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:16] for p in sorted(GRAPH_DIR.glob("*.json.gz"))}
-    return {"data_sha256": h.hexdigest(), "n_samples": len(samples), "code_commit": commit,
-            "uncommitted_files": dirty, "graph_stores_sha256": stores,
-            "torch": torch.__version__, "timm": timm.__version__, "numpy": np.__version__,
-            "python": pyplatform.python_version(), "torch_threads": threads}
+    return {"data_sha256": h.hexdigest(), "n_samples": len(samples), **provenance()}
 
 
 def all_samples() -> list[Sample]:
@@ -129,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
         meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
         logo = leave_one_gpu_out(all_samples(), CANDIDATES[meta["chosen"]], args.logo_steps, log)
         logo["command"] = command
-        logo["provenance"] = provenance(all_samples(), torch.get_num_threads())
+        logo["provenance"] = data_provenance(all_samples())
         (RESULTS / "logo.json").write_text(json.dumps(logo, indent=1))
         meta["intervals"].update(zero_shot_intervals(meta["intervals"]["measured"]))
         (OUT_WEIGHTS / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
@@ -137,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
         meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
         result = help_protocol(CANDIDATES[meta["chosen"]], args.steps, log)
         (RESULTS / "help_protocol.json").write_text(json.dumps(
-            {"command": command, "provenance": provenance(help_samples(("nb201",)), torch.get_num_threads()),
+            {"command": command, "provenance": data_provenance(help_samples(("nb201",))),
              "columns": result}, indent=1))
 
 
@@ -174,7 +164,7 @@ def train_main(steps: int, command: str, log) -> None:
                                                            for n, c in report["candidates"].items()},
             "splits": SPLITS, "intervals": intervals, "trained_platforms": trained,
             "train_columns": sorted({s.column for s in train}),
-            "provenance": provenance(samples, torch.get_num_threads()), "command": command}
+            "provenance": data_provenance(samples), "command": command}
     save_net(net, OUT_WEIGHTS, meta)
     log(f"shipped {chosen} to {OUT_WEIGHTS}")
 

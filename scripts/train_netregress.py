@@ -32,9 +32,7 @@ import argparse
 import gzip
 import hashlib
 import json
-import platform as pyplatform
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -44,7 +42,7 @@ import numpy as np
 from hwaware.estimators.netregress import FAMILIES, FEATURES, WEIGHTS_DIR, platform_key
 from hwaware.evaluation.gpu_data import Sample
 from hwaware.evaluation.metrics import accuracy
-from hwaware.datasets.graph_store import GRAPH_DIR
+from hwaware.evaluation.provenance import provenance
 from hwaware.evaluation.netregress_fit import (CV_SEED, GRIDS, SEED, FeatureCache, Search, cap_rows, grid_search,
                                                measured_rows, modal_batch)
 from hwaware.evaluation.splits import (GPU_TEST, GPU_VAL, PAPER003_GROUPS, PAPER003_SPLITS, check_disjoint,
@@ -91,25 +89,6 @@ def split_definition(cap: int) -> dict:
             "paper003": {name: desc(sp) for name, sp in PAPER003_SPLITS.items()},
             "cv": {"class": "GroupKFold", "seed": CV_SEED}, "cap": {"per_platform": cap, "stable_hash_seed": SEED + 7},
             "test_cap": TEST_CAP}
-
-
-def provenance() -> dict:
-    """Code (commit and the tracked files that differ from it), library versions, threads and graph-store hashes."""
-    import sklearn
-    import timm
-    import torch
-    import xgboost
-
-    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout  # noqa: E731
-    return {"commit": git("rev-parse", "HEAD").strip(),  # porcelain lines are "XY path": not stripped
-            "uncommitted_files": sorted(line[3:] for line in
-                                        git("status", "--porcelain", "--untracked-files=no").splitlines()),
-            "graph_stores_sha256": {p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:16]
-                                    for p in sorted(GRAPH_DIR.glob("*.json.gz"))},
-            "versions": {"python": pyplatform.python_version(), "numpy": np.__version__, "sklearn": sklearn.__version__,
-                         "xgboost": xgboost.__version__, "torch": torch.__version__, "timm": timm.__version__},
-            "threads": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"), "n_jobs": 1,
-                        "torch": torch.get_num_threads()}}
 
 
 def main() -> None:
@@ -196,7 +175,7 @@ def main() -> None:
         "feature_transform": "log1p; standardised (train mean/std) for ols, mlp, svr", "target": "log(ms)",
         "grid": GRIDS, "selection": f"lowest grouped {args.folds}-fold CV MAPE per platform and family; refit on all",
         "split": split_definition(args.cap), "cap_train_per_platform": args.cap, "test_cap_per_platform": TEST_CAP,
-        "data_hash": digest.hexdigest(), "platforms": columns, **provenance(),
+        "data_hash": digest.hexdigest(), "platforms": columns, **provenance("sklearn", "xgboost"), "n_jobs": 1,
         "command": " ".join(["python", *sys.argv]), "seconds": time.perf_counter() - t_start,
         "figures": "benchmarks/results/netregress.json",
     }
