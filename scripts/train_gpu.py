@@ -190,7 +190,7 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
         train = [s for s in samples if s.gpu != gpu and not GPU_TEST.is_test(gpu_sample_group(s))]
         held = [s for s in samples if s.gpu == gpu and s.net is not None]
         net, _ = train_net(build_design(train), steps=steps, log=None, **cfg)
-        pred = predict_design(net, build_design(held))
+        pred = predict_design(net, build_design(held), generic_host=True)  # as the estimator does for an unseen GPU
         res: dict = {"zero_shot": per_column(pred, held), "ten_shot": {}}
         kern = [sum(c for _, _, c in sample_layers(h)) for h in held]
         for col in sorted({s.column for s in held}):
@@ -238,7 +238,7 @@ def help_protocol(cfg: dict, steps: int, log) -> dict:
     out = {}
     for col in sorted({s.column for s in nb if s.gpu != "GeForce GTX 1080 Ti"}):
         held = [s for s in nb if s.column == col]
-        pred = predict_design(net, build_design(held))
+        pred = predict_design(net, build_design(held), generic_host=True)  # a GPU the model never saw
         shots, rest = ten_shots(held)
         kern = [sum(c for _, _, c in sample_layers(h)) for h in held]
         prof = fit_profile(held[0].gpu, pred[shots], [held[i].ms for i in shots], [kern[i] for i in shots], name=col)

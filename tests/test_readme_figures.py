@@ -85,7 +85,15 @@ def cpu_wholenet_rows(path: Path) -> Rows:
 
 LAYERS_MAIN = "| kind | phase | MAPE % (per kind) | MAPE % (conditioned) | RMSE ms | MAE ms | n | paper Table 5 MAPE % |"
 LAYERS_BASELINES = "| kind | ResPerfNet (shipped) | XGBoost | SVR (RBF) | polynomial (deg 2) |"
+GPU_SUMMARY = "| held-out set | columns | MAPE | within ±10 % | Spearman ρ | roofline MAPE | MACs-linear MAPE |"
+GPU_HELP = ("| test column | n | 10-shot ρ (HELP: 0.987 on titan_rtx_256) | 10-shot MAPE | within ±10 % | "
+            "zero-shot ρ |")
+GPU_EXPECTED = "| GPU | regime | expected MAPE | with 10 measurements (hwaware calibrate) |"
+GPU_RESULTS = "benchmarks/results/gpu_accuracy.md"  # written by `python benchmarks/gpu_accuracy.py`
 TABLES = [
+    Table(GPU_SUMMARY, GPU_RESULTS, md_rows(GPU_SUMMARY)),
+    Table(GPU_HELP, GPU_RESULTS, md_rows(GPU_HELP)),
+    Table(GPU_EXPECTED, GPU_RESULTS, md_rows(GPU_EXPECTED)),
     Table("| estimator | MAPE | within ±10 % | Kendall τ | Spearman ρ |", "benchmarks/results/cpu_wholenet.json",
           cpu_wholenet_rows),
     Table(LAYERS_MAIN, "benchmarks/results/resperfnet_layers.md", md_rows(LAYERS_MAIN, 2), key_cells=2, all_rows=False),

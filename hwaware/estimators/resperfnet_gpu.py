@@ -51,8 +51,8 @@ from torch import nn
 from hwaware.errors import UnsupportedPlatformError
 from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, register_estimator
 from hwaware.estimators.cache import PredictionCache, default_cache_path
-from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, KERNEL_INPUTS, call_features, gpu_vector, n_features,
-                                             row_features)
+from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, KERNEL_INPUTS, ROW_FEATURES, call_features, gpu_vector,
+                                             n_features, row_features)
 from hwaware.graph.layer import Graph, Layer
 from hwaware.graph.transform import ELEMENT_BYTES, reshape_layer
 from hwaware.hardware.catalog import GPUSpec, Platform
@@ -93,26 +93,63 @@ class LayerTimeNet(nn.Module):
             # the training range of every feature: inputs are clamped to it, so nothing is extrapolated
             self.register_buffer(f"{name}_lo", torch.full((n,), -1e30))
             self.register_buffer(f"{name}_hi", torch.full((n,), 1e30))
+        # the average measured host of each device class (desktop, Jetson): (clock, SMs) as the host heads read them
+        self.register_buffer("row_host", torch.zeros(2, len(_HOST_COLUMNS)))
+        self.register_buffer("call_host", torch.zeros(2, len(_CALL_HOST_COLUMNS)))
 
     @property
     def p(self) -> torch.Tensor:
         return 1.0 + nn.functional.softplus(self.raw_p) if self.smooth else torch.tensor(1.0)
 
-    def layer_times(self, x: torch.Tensor, log_base: torch.Tensor, bare: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """(t, k, o) per row; ``bare`` rows (bare kernels) have no framework time."""
-        # inputs clamped to the training range and outputs bounded: a GPU outside that range stays finite
-        z = (torch.minimum(torch.maximum(x, self.row_lo), self.row_hi) - self.row_mean) / self.row_std
+    def layer_times(self, x: torch.Tensor, log_base: torch.Tensor, bare: torch.Tensor, generic_host: bool = False
+                    ) -> tuple[torch.Tensor, ...]:
+        """(t, k, o) per row; ``bare`` rows (bare kernels) have no framework time. ``generic_host``: the framework
+        head sees the average measured host of the GPU's class instead of the GPU's own clock and SM count (a GPU
+        that never trained: its machine's dispatch cost is unknown, and extrapolating it from specs is not sound)."""
+        z = self._standard(x, self.row_lo, self.row_hi, self.row_mean, self.row_std)
         log_k = log_base + self.kernel(z[:, self.kernel_idx]).squeeze(-1).clamp(-10.0, 10.0)
-        log_o = self.framework(z[:, self.framework_idx]).squeeze(-1).clamp(-12.0, 12.0) - 3.0  # starts near 50 us
+        xf = _with_host(x, self.row_host, _INTEGRATED, _HOST_COLUMNS) if generic_host else x
+        zf = self._standard(xf, self.row_lo, self.row_hi, self.row_mean, self.row_std)
+        log_o = self.framework(zf[:, self.framework_idx]).squeeze(-1).clamp(-12.0, 12.0) - 3.0  # starts near 50 us
         log_o = torch.where(bare, torch.full_like(log_o, -30.0), log_o)
         p = self.p
         # (k^p + o^p)^(1/p) in log space, stable for the five decades layer times span
         log_t = torch.logsumexp(torch.stack([p * log_k, p * log_o]), dim=0) / p
         return torch.exp(log_t), torch.exp(log_k), torch.exp(log_o)
 
-    def call_time(self, c: torch.Tensor) -> torch.Tensor:
-        z = (torch.minimum(torch.maximum(c, self.call_lo), self.call_hi) - self.call_mean) / self.call_std
+    def call_time(self, c: torch.Tensor, generic_host: bool = False) -> torch.Tensor:
+        c = _with_host(c, self.call_host, 0, _CALL_HOST_COLUMNS) if generic_host else c
+        z = self._standard(c, self.call_lo, self.call_hi, self.call_mean, self.call_std)
         return torch.exp(self.call(z).squeeze(-1).clamp(-12.0, 12.0) - 3.0)
+
+    @staticmethod
+    def _standard(x: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, mean: torch.Tensor, std: torch.Tensor
+                  ) -> torch.Tensor:
+        # inputs clamped to the training range (outputs are bounded too): a GPU outside that range stays finite
+        return (torch.minimum(torch.maximum(x, lo), hi) - mean) / std
+
+
+_INTEGRATED = ROW_FEATURES.index("integrated")
+_HOST_COLUMNS = [ROW_FEATURES.index(n) for n in ("log_clock_ghz", "log_sms")]
+_CALL_HOST_COLUMNS = [1, 2]  # call_features: integrated, log clock, log SMs, runtime ..., log batch
+
+
+def _with_host(x: torch.Tensor, host: torch.Tensor, integrated: int, columns: list[int]) -> torch.Tensor:
+    """``x`` with the host columns replaced by the average measured host of each row's device class."""
+    out = x.clone()
+    out[:, columns] = host[x[:, integrated].round().long().clamp(0, 1)]
+    return out
+
+
+def _host_means(x: np.ndarray, integrated: int, columns: list[int]) -> torch.Tensor:
+    """Per device class (0 desktop, 1 Jetson), the mean of the host columns over training rows (overall mean for a
+    class without rows)."""
+    out = np.tile(x[:, columns].mean(axis=0), (2, 1))
+    for cls in (0, 1):
+        rows = x[np.round(x[:, integrated]) == cls]
+        if len(rows):
+            out[cls] = rows[:, columns].mean(axis=0)
+    return torch.from_numpy(out).float()
 
 
 @dataclass
@@ -138,20 +175,20 @@ class Design:
                       self.has_call[idx], self.y[idx], self.weight[idx])
 
 
-def predict_design(net: LayerTimeNet, d: Design) -> np.ndarray:
-    """Predicted ms of every sample of ``d`` (no gradient)."""
+def predict_design(net: LayerTimeNet, d: Design, generic_host: bool = False) -> np.ndarray:
+    """Predicted ms of every sample of ``d`` (no gradient); ``generic_host`` as in :meth:`LayerTimeNet.layer_times`."""
     with torch.no_grad():
-        return _forward(net, d)[0].numpy().astype(np.float64)
+        return _forward(net, d, generic_host)[0].numpy().astype(np.float64)
 
 
-def _forward(net: LayerTimeNet, d: Design) -> tuple[torch.Tensor, torch.Tensor]:
+def _forward(net: LayerTimeNet, d: Design, generic_host: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     used, inverse = np.unique(d.indices, return_inverse=True)
     t, _, _ = net.layer_times(torch.from_numpy(d.x[used]).float(), torch.from_numpy(d.log_base[used]).float(),
-                              torch.from_numpy(d.bare[used]))
+                              torch.from_numpy(d.bare[used]), generic_host)
     sample = np.repeat(np.arange(len(d.y)), np.diff(d.indptr))
     contrib = t[torch.from_numpy(inverse)] * torch.from_numpy(d.counts).float()
     total = torch.zeros(len(d.y)).index_add_(0, torch.from_numpy(sample), contrib)
-    call = net.call_time(torch.from_numpy(d.call).float()) * torch.from_numpy(d.has_call).float()
+    call = net.call_time(torch.from_numpy(d.call).float(), generic_host) * torch.from_numpy(d.has_call).float()
     return total + call, call
 
 
@@ -170,6 +207,8 @@ def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str =
         getattr(net, f"{name}_std").copy_(torch.from_numpy(np.where(std > 1e-9, std, 1.0)).float())
         getattr(net, f"{name}_lo").copy_(torch.from_numpy(arr.min(axis=0)).float())
         getattr(net, f"{name}_hi").copy_(torch.from_numpy(arr.max(axis=0)).float())
+    net.row_host.copy_(_host_means(train.x[used][~train.bare[used]], _INTEGRATED, _HOST_COLUMNS))
+    net.call_host.copy_(_host_means(train.call[train.has_call], 0, _CALL_HOST_COLUMNS))
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     p = train.weight / train.weight.sum()
@@ -310,6 +349,11 @@ class ResPerfNetGPUEstimator(Estimator):
         key = f"{platform.device.name}|{platform.runtime}|{platform.precision}"
         return "measured" if key in meta.get("trained_platforms", []) else "zero-shot"
 
+    def known_host(self, gpu: GPUSpec) -> bool:
+        """Whether the training data measured networks on this GPU (so its machine's host-side costs are known)."""
+        _, meta = self._loaded()
+        return any(p.split("|")[0] == gpu.name for p in meta.get("trained_platforms", []))
+
     def predict(self, graph: Graph, platform: Platform) -> Estimate:
         return self.predict_many([graph], platform)[0]
 
@@ -323,6 +367,7 @@ class ResPerfNetGPUEstimator(Estimator):
         gpu, runtime, precision = platform.device, platform.runtime, platform.precision
         prepared = [self._runtime_graph(g, runtime) for g in graphs]
         prefix = f"{self.name}:{self.weights_id_}:{platform.key}:{platform.batch_size}:"
+        generic = not self.known_host(gpu)
         keyed = [[(prefix + l.signature(), l) for l in g.kernels()] for g in prepared]
         keys = list(dict.fromkeys(k for rows in keyed for k, _ in rows))
         cache = self._cache()
@@ -339,14 +384,14 @@ class ResPerfNetGPUEstimator(Estimator):
             with torch.no_grad():
                 t = net.layer_times(torch.from_numpy(np.asarray(builder.x, dtype=np.float32)),
                                     torch.from_numpy(np.asarray(builder.log_base, dtype=np.float32)),
-                                    torch.zeros(len(builder.x), dtype=torch.bool))[0].numpy().astype(np.float64)
+                                    torch.zeros(len(builder.x), dtype=torch.bool), generic)[0].numpy().astype(np.float64)
             fresh = {key: (0.0, float(v), 0.0) for key, v in zip(todo, t)}
             if cache is not None:
                 cache.put_many(fresh)
             known.update(fresh)
         with torch.no_grad():
             call = float(net.call_time(torch.from_numpy(
-                call_features(gpu, runtime, platform.batch_size)).float()[None])[0])
+                call_features(gpu, runtime, platform.batch_size)).float()[None], generic)[0])
         regime = self.regime(platform)
         lo, hi = meta["intervals"][regime]
         lo, hi = min(lo, 0.0), max(hi, 0.0)  # widened to contain the point prediction itself
@@ -355,6 +400,10 @@ class ResPerfNetGPUEstimator(Estimator):
                     "has no training measurements; predicted from its catalog features"),
                  f"{meta['intervals']['coverage']:.0%} interval from held-out residuals ({regime})",
                  "inputs assumed on the device: host<->device copies are not included"]
+        if generic:
+            notes.append("host-side costs (dispatch per kernel, per call) are the average measured "
+                         + ("Jetson" if gpu.is_integrated_soc else "desktop") + " host's: batch-1 latency on your "
+                         "machine differs; `hwaware calibrate` with a few measurements fixes it")
         if runtime == "tensorrt":
             from hwaware.runtime.tensorrt import NOT_MODELLED
 
