@@ -186,11 +186,14 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
     gpus = sorted({s.gpu for s in samples if s.net is not None})
     out: dict = {"per_gpu": {}}
     zs_res, cal_res, owner_zs, owner_cal = [], [], [], []
+    design = build_design(samples)  # once: every column's weights are per column, the same in any subset of GPUs
+    in_test = np.array([GPU_TEST.is_test(gpu_sample_group(s)) for s in samples])
     for gpu in gpus:
-        train = [s for s in samples if s.gpu != gpu and not GPU_TEST.is_test(gpu_sample_group(s))]
-        held = [s for s in samples if s.gpu == gpu and s.net is not None]
-        net, _ = train_net(build_design(train), steps=steps, log=None, **cfg)
-        pred = predict_design(net, build_design(held), generic_host=True)  # as the estimator does for an unseen GPU
+        on_gpu = np.array([s.gpu == gpu for s in samples])
+        held_idx = np.flatnonzero(on_gpu & np.array([s.net is not None for s in samples]))
+        held = [samples[i] for i in held_idx]
+        net, _ = train_net(design.subset(np.flatnonzero(~on_gpu & ~in_test)), steps=steps, log=None, **cfg)
+        pred = predict_design(net, design.subset(held_idx), generic_host=True)  # as the estimator does for a new GPU
         res: dict = {"zero_shot": per_column(pred, held), "ten_shot": {}}
         kern = [sum(c for _, _, c in sample_layers(h)) for h in held]
         for col in sorted({s.column for s in held}):
