@@ -350,9 +350,15 @@ class ResPerfNetGPUEstimator(Estimator):
         return "measured" if key in meta.get("trained_platforms", []) else "zero-shot"
 
     def known_host(self, gpu: GPUSpec) -> bool:
-        """Whether the training data measured networks on this GPU (so its machine's host-side costs are known)."""
+        """Whether the training data timed this GPU's machine where host-side costs show: a network column at batch
+        <= 64 (HELP, torch2trt). At timm's batch 1024 every kernel hides the dispatch cost, so those columns say
+        nothing about it."""
         _, meta = self._loaded()
-        return any(p.split("|")[0] == gpu.name for p in meta.get("trained_platforms", []))
+        for column in meta.get("train_columns", []):
+            parts = column.rsplit(":", 1)[-1].split("|")
+            if parts[0] == gpu.name and len(parts) == 4 and int(parts[3]) <= 64:
+                return True
+        return False
 
     def predict(self, graph: Graph, platform: Platform) -> Estimate:
         return self.predict_many([graph], platform)[0]
@@ -366,8 +372,8 @@ class ResPerfNetGPUEstimator(Estimator):
         net, meta = self._loaded()
         gpu, runtime, precision = platform.device, platform.runtime, platform.precision
         prepared = [self._runtime_graph(g, runtime) for g in graphs]
-        prefix = f"{self.name}:{self.weights_id_}:{platform.key}:{platform.batch_size}:"
         generic = not self.known_host(gpu)
+        prefix = f"{self.name}:{self.weights_id_}:{platform.key}:{platform.batch_size}:{'generic' if generic else 'own'}:"
         keyed = [[(prefix + l.signature(), l) for l in g.kernels()] for g in prepared]
         keys = list(dict.fromkeys(k for rows in keyed for k, _ in rows))
         cache = self._cache()
