@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 __version__ = "0.1.0"
@@ -35,3 +37,16 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return __all__
+
+
+class _Package(types.ModuleType):
+    """``hwaware.features`` is the function even after the submodule ``hwaware/features.py`` has been imported
+    (importing a submodule sets the parent's attribute of that name)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "features" and isinstance(value, types.ModuleType):
+            return  # the submodule stays reachable as sys.modules["hwaware.features"]
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

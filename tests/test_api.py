@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 import torch
 from torch import nn
@@ -60,11 +62,14 @@ def test_unknown_ops_surface_in_the_estimate():
     assert "unknown ops" in est.summary()
 
 
-def test_graph_can_be_passed_directly_but_must_match():
+def test_graph_can_be_passed_directly_and_is_re_batched_exactly():
     g = capture("resnet18", batch_size=2)
     assert hwaware.latency(g, gpu="agx", batch_size=2) == pytest.approx(hwaware.latency("resnet18", gpu="agx", batch_size=2))
-    with pytest.raises(InvalidArgumentError, match="batch_size=2"):
-        hwaware.latency(g, gpu="agx")
+    # another batch: re-shaped exactly (hwaware.graph.transform), the same as capturing at that batch
+    assert hwaware.latency(g, gpu="agx") == pytest.approx(hwaware.latency("resnet18", gpu="agx"))
+    folded = replace(g, layers=[replace(g.layers[0], input_shapes=((1, 6, 224, 224),))] + g.layers[1:])
+    with pytest.raises(InvalidArgumentError, match="batch_size=2"):  # a layer without the batch first: no re-batching
+        hwaware.latency(folded, gpu="agx")
 
 
 def test_bad_input_errors():

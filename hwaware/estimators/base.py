@@ -107,6 +107,9 @@ class Estimator(ABC):
 
     name: ClassVar[str]
     version: ClassVar[str]
+    # False for estimators made of independent per-platform models (netregress): nothing ties their answers on two
+    # platforms together, so relations between platforms (more batch, a faster GPU) are not theirs to promise
+    joint_platforms: ClassVar[bool] = True
 
     def fit(self, samples: Iterable[Any]) -> Estimator:
         """Learn from measured samples; analytic estimators override it only if they calibrate."""

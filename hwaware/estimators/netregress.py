@@ -145,6 +145,7 @@ class NetRegressEstimator(Estimator):
 
     family: ClassVar[str]
     version: ClassVar[str] = "1"
+    joint_platforms: ClassVar[bool] = False  # one independent regressor per measured column
 
     def __init__(self, weights_dir: str | Path | None = None) -> None:
         self.weights_dir = weights_dir

@@ -51,10 +51,10 @@ from torch import nn
 from hwaware.errors import UnsupportedPlatformError
 from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, register_estimator
 from hwaware.estimators.cache import PredictionCache, default_cache_path
-from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, KERNEL_INPUTS, ROW_FEATURES, call_features, gpu_vector,
-                                             n_features, row_features)
+from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_INPUTS, ROW_FEATURES, call_features,
+                                             gpu_vector, n_features, row_features)
 from hwaware.graph.layer import Graph, Layer
-from hwaware.graph.transform import ELEMENT_BYTES, reshape_layer
+from hwaware.graph.transform import ELEMENT_BYTES, batch_led, reshape_layer
 from hwaware.hardware.catalog import GPUSpec, Platform
 
 WEIGHTS = "resperfnet_gpu"
@@ -349,6 +349,17 @@ class ResPerfNetGPUEstimator(Estimator):
         key = f"{platform.device.name}|{platform.runtime}|{platform.precision}"
         return "measured" if key in meta.get("trained_platforms", []) else "zero-shot"
 
+    def outside_training_range(self, gpu: GPUSpec, precision: str) -> list[str]:
+        """The GPU features (as the kernel head reads them) outside the range the model was trained on."""
+        net, _ = self._loaded()
+        vec = gpu_vector(gpu, precision)
+        out = []
+        for j, name in enumerate(GPU_FEATURES):
+            i = ROW_FEATURES.index(name)
+            if ROW_FEATURES.index(name) in KERNEL_INPUTS and not net.row_lo[i] - 1e-6 <= vec[j] <= net.row_hi[i] + 1e-6:
+                out.append(name.removeprefix("log_"))
+        return out
+
     def known_host(self, gpu: GPUSpec) -> bool:
         """Whether the training data timed this GPU's machine where host-side costs show: a network column at batch
         <= 64 (HELP, torch2trt). At timm's batch 1024 every kernel hides the dispatch cost, so those columns say
@@ -373,7 +384,8 @@ class ResPerfNetGPUEstimator(Estimator):
         gpu, runtime, precision = platform.device, platform.runtime, platform.precision
         prepared = [self._runtime_graph(g, runtime) for g in graphs]
         generic = not self.known_host(gpu)
-        prefix = f"{self.name}:{self.weights_id_}:{platform.key}:{platform.batch_size}:{'generic' if generic else 'own'}:"
+        # keys name the weights, the host used and the batch bound (v2), so no earlier prediction is reused
+        prefix = f"{self.name}:{self.weights_id_}:{platform.key}:{platform.batch_size}:{'generic' if generic else 'own'}:v2:"
         keyed = [[(prefix + l.signature(), l) for l in g.kernels()] for g in prepared]
         keys = list(dict.fromkeys(k for rows in keyed for k, _ in rows))
         cache = self._cache()
@@ -384,14 +396,23 @@ class ResPerfNetGPUEstimator(Estimator):
                 if key not in known and key not in todo:
                     todo[key] = (l, g.precision)
         if todo:
+            b = platform.batch_size
             builder = DesignBuilder()
             for key, (l, captured) in todo.items():
-                builder.row(key, l, gpu, runtime, precision, platform.batch_size, captured)
+                builder.row(key, l, gpu, runtime, precision, b, captured)
+                if b > 1 and batch_led(l):  # the same layer at batch 1: bounds below
+                    builder.row(key + "@1", l, gpu, runtime, precision, 1, captured)
             with torch.no_grad():
                 t = net.layer_times(torch.from_numpy(np.asarray(builder.x, dtype=np.float32)),
                                     torch.from_numpy(np.asarray(builder.log_base, dtype=np.float32)),
                                     torch.zeros(len(builder.x), dtype=torch.bool), generic)[0].numpy().astype(np.float64)
-            fresh = {key: (0.0, float(v), 0.0) for key, v in zip(todo, t)}
+            fresh = {}
+            for key in todo:
+                v = t[builder.rows[(key, gpu.name, runtime, precision, b)]]
+                one = builder.rows.get((key + "@1", gpu.name, runtime, precision, 1))
+                if one is not None:  # a batch of b costs at least one image and at most b images run one by one
+                    v = min(max(v, t[one]), b * t[one])
+                fresh[key] = (0.0, float(v), 0.0)
             if cache is not None:
                 cache.put_many(fresh)
             known.update(fresh)
@@ -406,6 +427,10 @@ class ResPerfNetGPUEstimator(Estimator):
                     "has no training measurements; predicted from its catalog features"),
                  f"{meta['intervals']['coverage']:.0%} interval from held-out residuals ({regime})",
                  "inputs assumed on the device: host<->device copies are not included"]
+        outside = self.outside_training_range(gpu, precision)
+        if outside:
+            notes.append(f"outside the training GPUs' range ({', '.join(outside)}): the learned parts see the nearest "
+                         "trained value, only the roofline terms extrapolate; expect larger errors")
         if generic:
             notes.append("host-side costs (dispatch per kernel, per call) are the average measured "
                          + ("Jetson" if gpu.is_integrated_soc else "desktop") + " host's: batch-1 latency on your "
