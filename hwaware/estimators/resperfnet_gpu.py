@@ -427,6 +427,10 @@ class ResPerfNetGPUEstimator(Estimator):
                     "has no training measurements; predicted from its catalog features"),
                  f"{meta['intervals']['coverage']:.0%} interval from held-out residuals ({regime})",
                  "inputs assumed on the device: host<->device copies are not included"]
+        if generic and gpu.is_integrated_soc:
+            notes.append("unreliable: a Jetson the training never measured is extrapolated from two Jetsons "
+                         "(leave-one-GPU-out predicted the AGX Xavier from the Nano alone >100x off; see "
+                         "benchmarks/results/gpu_accuracy.md); calibrate with `hwaware calibrate` before trusting it")
         outside = self.outside_training_range(gpu, precision)
         if outside:
             notes.append(f"outside the training GPUs' range ({', '.join(outside)}): the learned parts see the nearest "
