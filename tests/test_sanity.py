@@ -15,6 +15,9 @@ The network is resnet18 at 224x224, captured once per batch size and precision.
    latency(b=64) >= latency(b=8); the work only grows.
 4. **Batching never makes an image slower**: per-image time at batch 64 is at most
    ``PER_IMAGE_SLACK`` x the per-image time at batch 1 (batching amortises launches and weights).
+An estimate that breaks a relation passes only if it warns (``WARNINGS`` in its notes): the brief allows a
+physically impossible answer only with a warning.
+
 5. **A dominating GPU is never slower at large batch**: if GPU A has the same architecture as GPU B,
    at least B's fp32 rate and DRAM bandwidth, and a host link at least as fast (or no
    copy at all: an integrated SoC), A's batch-64 fp32 latency is at most ``DOMINANCE_SLACK`` x B's.
@@ -30,7 +33,7 @@ import math
 import pytest
 
 import hwaware
-from hwaware.estimators import get_estimator, list_estimators
+from hwaware.estimators import Estimate, get_estimator, list_estimators
 from hwaware.graph.layer import Graph
 from hwaware.hardware import GPUSpec, Platform, gpus
 
@@ -47,10 +50,22 @@ def _graph(batch_size: int, precision: str) -> Graph:
 
 
 @functools.cache
+def _estimate(estimator: str, gpu: str, batch_size: int = 1, precision: str = "fp32") -> Estimate:
+    return hwaware.estimate(_graph(batch_size, precision), gpu=gpu, batch_size=batch_size, precision=precision,
+                            estimator=estimator)
+
+
 def _ms(estimator: str, gpu: str, batch_size: int = 1, precision: str = "fp32") -> float:
-    est = hwaware.estimate(_graph(batch_size, precision), gpu=gpu, batch_size=batch_size, precision=precision,
-                           estimator=estimator)
-    return est.total_ms
+    return _estimate(estimator, gpu, batch_size, precision).total_ms
+
+
+WARNINGS = ("physically implausible", "outside the training GPUs' range")
+
+
+def _warned(estimator: str, gpu: str, *batches: int) -> bool:
+    """Whether one of the estimates says it is implausible or extrapolated: the brief allows such an answer only
+    with that warning, so a relation it breaks is then a warned answer, not a silent one."""
+    return any(w in n for b in batches for n in _estimate(estimator, gpu, b).notes for w in WARNINGS)
 
 
 def _require(estimator: str, gpu: GPUSpec, precision: str = "fp32", batches: tuple[int, ...] = (1,)) -> None:
@@ -91,14 +106,15 @@ def test_fp16_never_more_than_twice_fp32(estimator: str, gpu: GPUSpec, batch_siz
 def test_more_batch_never_cheaper_per_batch(estimator: str, gpu: GPUSpec) -> None:
     _require(estimator, gpu, batches=(1, 8, 64))
     b1, b8, b64 = (_ms(estimator, gpu.name, b) for b in (1, 8, 64))
-    assert b1 <= b8 <= b64, f"{gpu.name}: batch 1/8/64 = {b1:.3f}/{b8:.3f}/{b64:.3f} ms"
+    assert b1 <= b8 <= b64 or _warned(estimator, gpu.name, 8, 64), \
+        f"{gpu.name}: batch 1/8/64 = {b1:.3f}/{b8:.3f}/{b64:.3f} ms, without a warning"
 
 
 @cases
 def test_batching_never_makes_an_image_slower(estimator: str, gpu: GPUSpec) -> None:
     _require(estimator, gpu, batches=(1, 64))
     per_image_1, per_image_64 = _ms(estimator, gpu.name, 1), _ms(estimator, gpu.name, 64) / 64
-    assert per_image_64 <= PER_IMAGE_SLACK * per_image_1, (
+    assert per_image_64 <= PER_IMAGE_SLACK * per_image_1 or _warned(estimator, gpu.name, 64), (
         f"{gpu.name}: {per_image_64:.3f} ms/image at batch 64 vs {per_image_1:.3f} at batch 1")
 
 
@@ -111,13 +127,6 @@ def _dominates(a: GPUSpec, b: GPUSpec) -> bool:
 
 
 PAIRS = [(a, b) for a in GPUS for b in GPUS if _dominates(a, b)]
-# Violations known and explained; a strict xfail, so a fix turns them into failures that remove the entry.
-KNOWN_VIOLATIONS = {
-    ("resperfnet-gpu", "GeForce RTX 2080 Ti", "GeForce RTX 2070"):
-        "the 2080 Ti carries the dispatch cost of the machine HELP measured it in, the 2070 (never measured) the "
-        "average desktop host's: at batch 64 resnet18 they differ by host (25.9 vs 21.6 ms); the 2080 Ti with the "
-        "average host gives 11.4 ms",
-}
 
 
 def test_dominance_pairs_exist_in_every_generation_with_several_gpus() -> None:
@@ -133,9 +142,5 @@ def test_dominating_gpu_never_slower_at_batch_64(estimator: str, bigger: GPUSpec
     _require(estimator, bigger, batches=(64,))
     _require(estimator, smaller, batches=(64,))
     fast, slow = _ms(estimator, bigger.name, 64), _ms(estimator, smaller.name, 64)
-    known = KNOWN_VIOLATIONS.get((estimator, bigger.name, smaller.name))
-    if known:
-        if fast <= DOMINANCE_SLACK * slow:
-            pytest.fail(f"the known violation is gone ({fast:.2f} <= {slow:.2f} ms): remove it from KNOWN_VIOLATIONS")
-        pytest.xfail(known)
-    assert fast <= DOMINANCE_SLACK * slow, f"{bigger.name} {fast:.2f} ms > {smaller.name} {slow:.2f} ms at batch 64"
+    assert fast <= DOMINANCE_SLACK * slow or _warned(estimator, bigger.name, 64) or _warned(estimator, smaller.name, 64), \
+        f"{bigger.name} {fast:.2f} ms > {smaller.name} {slow:.2f} ms at batch 64, without a warning"

@@ -39,7 +39,7 @@ import hashlib
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -54,7 +54,7 @@ from hwaware.estimators.cache import PredictionCache, default_cache_path
 from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_INPUTS, ROW_FEATURES, call_features,
                                              gpu_vector, n_features, row_features)
 from hwaware.graph.layer import Graph, Layer
-from hwaware.graph.transform import ELEMENT_BYTES, batch_led, reshape_layer
+from hwaware.graph.transform import ELEMENT_BYTES, reshape_layer, with_batch
 from hwaware.hardware.catalog import GPUSpec, Platform
 
 WEIGHTS = "resperfnet_gpu"
@@ -384,8 +384,8 @@ class ResPerfNetGPUEstimator(Estimator):
         gpu, runtime, precision = platform.device, platform.runtime, platform.precision
         prepared = [self._runtime_graph(g, runtime) for g in graphs]
         generic = not self.known_host(gpu)
-        # keys name the weights, the host used and the batch bound (v2), so no earlier prediction is reused
-        prefix = f"{self.name}:{self.weights_id_}:{platform.key}:{platform.batch_size}:{'generic' if generic else 'own'}:v2:"
+        # keys name the weights and the host used, so no earlier prediction is reused
+        prefix = f"{self.name}:{self.weights_id_}:{platform.key}:{platform.batch_size}:{'generic' if generic else 'own'}:"
         keyed = [[(prefix + l.signature(), l) for l in g.kernels()] for g in prepared]
         keys = list(dict.fromkeys(k for rows in keyed for k, _ in rows))
         cache = self._cache()
@@ -396,23 +396,14 @@ class ResPerfNetGPUEstimator(Estimator):
                 if key not in known and key not in todo:
                     todo[key] = (l, g.precision)
         if todo:
-            b = platform.batch_size
             builder = DesignBuilder()
             for key, (l, captured) in todo.items():
-                builder.row(key, l, gpu, runtime, precision, b, captured)
-                if b > 1 and batch_led(l):  # the same layer at batch 1: bounds below
-                    builder.row(key + "@1", l, gpu, runtime, precision, 1, captured)
+                builder.row(key, l, gpu, runtime, precision, platform.batch_size, captured)
             with torch.no_grad():
                 t = net.layer_times(torch.from_numpy(np.asarray(builder.x, dtype=np.float32)),
                                     torch.from_numpy(np.asarray(builder.log_base, dtype=np.float32)),
                                     torch.zeros(len(builder.x), dtype=torch.bool), generic)[0].numpy().astype(np.float64)
-            fresh = {}
-            for key in todo:
-                v = t[builder.rows[(key, gpu.name, runtime, precision, b)]]
-                one = builder.rows.get((key + "@1", gpu.name, runtime, precision, 1))
-                if one is not None:  # a batch of b costs at least one image and at most b images run one by one
-                    v = min(max(v, t[one]), b * t[one])
-                fresh[key] = (0.0, float(v), 0.0)
+            fresh = {key: (0.0, float(v), 0.0) for key, v in zip(todo, t)}
             if cache is not None:
                 cache.put_many(fresh)
             known.update(fresh)
@@ -446,16 +437,35 @@ class ResPerfNetGPUEstimator(Estimator):
         if precision == "amp":
             notes.append("amp: conv/dense/matmul at fp16 tensor-core rates, other layers at fp32 rates")
         out = []
-        for g in prepared:
+        singles = self._batch_one_totals(graphs, platform)
+        for g, single in zip(prepared, singles):
             rows = tuple(LayerEstimate(l.index, l.module, l.kind.value, l.op, l.input_shapes, l.output_shapes, l.macs,
                                        known[prefix + l.signature()][1] if l.kind.launches_kernel else 0.0)
                          for l in g.layers)
             exe = sum(r.ms for r in rows)
             total = call + exe
+            b = platform.batch_size
+            implausible = single is not None and not single <= total <= b * single
+            warn = [f"physically implausible: batch {b} predicted {total:.3f} ms against {single:.3f} ms at batch 1 "
+                    f"(a batch costs between one image and {b} run one by one); the model extrapolates here"] \
+                if implausible else []
             out.append(Estimate(total_ms=total, pre_ms=call, exe_ms=exe, post_ms=0.0, layers=rows,
                                 unknown_ops=g.unknown_ops, estimator=self.name, estimator_version=self.version,
-                                platform=platform, model=g.name, notes=tuple(notes),
+                                platform=platform, model=g.name, notes=tuple([*warn, *notes]),
                                 interval_ms=(total * math.exp(lo), total * math.exp(hi))))
+        return out
+
+    def _batch_one_totals(self, graphs: Sequence[Graph], platform: Platform) -> list[float | None]:
+        """Each graph's total at batch 1 (None where the graph cannot be re-batched), to check a batch's answer."""
+        if platform.batch_size == 1:
+            return [None] * len(graphs)
+        one = replace(platform, batch_size=1)
+        out: list[float | None] = []
+        for g in graphs:
+            try:
+                out.append(self.predict_many([with_batch(g, 1)], one)[0].total_ms)
+            except ValueError:
+                out.append(None)
         return out
 
     def _cache(self) -> PredictionCache | None:
