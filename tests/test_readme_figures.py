@@ -90,10 +90,13 @@ GPU_HELP = ("| test column | n | 10-shot ρ (HELP: 0.987 on titan_rtx_256) | 10-
             "zero-shot ρ |")
 GPU_EXPECTED = "| GPU | regime | expected MAPE | with 10 measurements (hwaware calibrate) |"
 GPU_RESULTS = "benchmarks/results/gpu_accuracy.md"  # written by `python benchmarks/gpu_accuracy.py`
+LEADERBOARD = "| method | space | columns | MAPE | ±10 % | Kendall τ | Spearman ρ | predict ms/net | train s |"
 TABLES = [
     Table(GPU_SUMMARY, GPU_RESULTS, md_rows(GPU_SUMMARY)),
     Table(GPU_HELP, GPU_RESULTS, md_rows(GPU_HELP)),
     Table(GPU_EXPECTED, GPU_RESULTS, md_rows(GPU_EXPECTED)),
+    # written by `python benchmarks/leaderboard.py`
+    Table(LEADERBOARD, "benchmarks/results/leaderboard/leaderboard.md", md_rows(LEADERBOARD, 2), key_cells=2),
     Table("| estimator | MAPE | within ±10 % | Kendall τ | Spearman ρ |", "benchmarks/results/cpu_wholenet.json",
           cpu_wholenet_rows),
     Table(LAYERS_MAIN, "benchmarks/results/resperfnet_layers.md", md_rows(LAYERS_MAIN, 2), key_cells=2, all_rows=False),
