@@ -22,7 +22,10 @@ head through the rates and roofline terms, never as a label, and the framework h
 and a coarse device class. This restriction was added after a preliminary run in which every head read all of
 ``x``: fp16 PyTorch is measured only on Jetsons, whose hosts are slow, and that model predicted fp16 resnet18
 on an RTX 5090 2.1x slower than fp32 (``tests/test_sanity.py`` failed); on the preliminary data its validation
-loss was 0.094 against 0.106 with the restriction. Physical sanity was preferred to that difference. ``f`` and ``g`` are
+loss was 0.094 against 0.106 with the restriction (that preliminary run, on an earlier split, is in no committed
+file). Physical sanity was preferred to that difference. A leave-one-GPU-out run then predicted an unseen RTX 4090
+12x too slow, and the kernel head lost compute capability and clock too. A GPU whose machine never measured small
+batches gets the average measured host of its class in the host-side heads (``known_host``). ``f`` and ``g`` are
 ResPerfNet-style residual regressors with dense blocks instead of the paper's 1-D convolutions (a choice
 measured for cost: the paper's 128-channel 1-D CNN needs ~2 M MACs per row, and whole-network supervision
 evaluates hundreds of thousands of rows per step on 2 CPU cores; a residual MLP needs ~20 k).
