@@ -25,7 +25,7 @@ import torch
 
 from hwaware.estimators import get_estimator
 from hwaware.estimators.resperfnet_gpu import DesignBuilder, predict_design
-from hwaware.evaluation.gpu_data import (build_design, deepbench_samples, help_samples, timm_samples,
+from hwaware.evaluation.gpu_data import (build_design, column_indices, deepbench_samples, help_samples, timm_samples,
                                          torch2trt_samples)
 from hwaware.evaluation.metrics import accuracy
 from hwaware.evaluation.splits import gpu_sample_group, split_gpu_samples
@@ -55,14 +55,6 @@ def baselines(samples, builder: DesignBuilder, design) -> tuple[np.ndarray, np.n
     return out_roof, out_macs
 
 
-def columns(samples) -> dict[str, list[int]]:
-    cols: dict[str, list[int]] = {}
-    for i, s in enumerate(samples):
-        if s.net is not None:
-            cols.setdefault(s.column, []).append(i)
-    return cols
-
-
 def held_out_table(train, test, log) -> dict:
     """Per test column: resperfnet-gpu, roofline, MACs-linear (fitted on that column's training rows)."""
     est = get_estimator("resperfnet-gpu")
@@ -73,9 +65,9 @@ def held_out_table(train, test, log) -> dict:
     roof_te, macs_te = baselines(test, b_te, d_te)
     _, macs_tr = baselines(train, b_tr, d_tr)
     lo, hi = meta["intervals"]["measured"]
-    tr_cols = columns(train)
+    tr_cols = column_indices(train, networks_only=True)
     out = {}
-    for col, idx in sorted(columns(test).items()):
+    for col, idx in column_indices(test, networks_only=True).items():
         y = np.array([test[i].ms for i in idx])
         row = {"resperfnet-gpu": accuracy(pred[idx], y), "roofline": accuracy(roof_te[idx], y)}
         if col in tr_cols and len(tr_cols[col]) >= 3:
@@ -99,7 +91,7 @@ def fit_table(samples, log) -> dict:
     d = build_design(samples)
     pred = predict_design(net, d)
     out = {}
-    for col, idx in sorted(columns(samples).items()):
+    for col, idx in column_indices(samples, networks_only=True).items():
         out[col] = accuracy(pred[idx], [samples[i].ms for i in idx])
         log(f"{col:70s} n={len(idx):5d} fit MAPE {out[col]['mape']:6.1%} rho {out[col]['spearman']:.3f}")
     return out

@@ -37,8 +37,8 @@ import torch
 from hwaware.calibration import fit_profile
 from hwaware.estimators.gpu_features import n_features
 from hwaware.estimators.resperfnet_gpu import WEIGHTS, predict_design, save_net, train_net
-from hwaware.evaluation.gpu_data import (Sample, build_design, column_weights, deepbench_samples, help_samples,
-                                         sample_layers, timm_samples, torch2trt_samples)
+from hwaware.evaluation.gpu_data import (Sample, build_design, column_indices, column_weights, deepbench_samples,
+                                         help_samples, sample_layers, timm_samples, torch2trt_samples)
 from hwaware.evaluation.metrics import accuracy
 from hwaware.evaluation.provenance import provenance
 from hwaware.evaluation.splits import (GPU_ALWAYS_TRAIN, GPU_TEST, GPU_VAL, gpu_sample_group, split_gpu_samples,
@@ -72,20 +72,14 @@ def weighted_loss(pred: np.ndarray, samples: list[Sample]) -> float:
 
 
 def per_column(pred: np.ndarray, samples: list[Sample]) -> dict[str, dict[str, float]]:
-    cols: dict[str, list[int]] = {}
-    for i, s in enumerate(samples):
-        cols.setdefault(s.column, []).append(i)
     y = np.array([s.ms for s in samples])
-    return {c: accuracy(pred[idx], y[idx]) for c, idx in sorted(cols.items())}
+    return {c: accuracy(pred[idx], y[idx]) for c, idx in column_indices(samples).items()}
 
 
 def residual_interval(pred: np.ndarray, samples: list[Sample]) -> list[float]:
     """Central COVERAGE interval of log(true / pred) over network rows, every column weighing the same."""
-    cols: dict[str, list[int]] = {}
-    for i, s in enumerate(samples):
-        if s.net is not None:
-            cols.setdefault(s.column, []).append(i)
     y = np.array([s.ms for s in samples])
+    cols = column_indices(samples, networks_only=True)
     return column_quantiles([np.log(y[idx] / pred[idx]) for idx in cols.values()])
 
 

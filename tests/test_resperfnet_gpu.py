@@ -93,7 +93,7 @@ def test_nb201_held_out_architectures_fast_subset():
     import json
     from pathlib import Path
 
-    from hwaware.evaluation.gpu_data import build_design, help_samples
+    from hwaware.evaluation.gpu_data import build_design, column_indices, help_samples
     from hwaware.evaluation.metrics import accuracy
     from hwaware.evaluation.splits import split_gpu_samples
 
@@ -104,9 +104,7 @@ def test_nb201_held_out_architectures_fast_subset():
     _, _, test = split_gpu_samples(help_samples(("nb201",)))
     test = [s for s in test if s.gpu in ("GeForce RTX 2080 Ti", "TITAN RTX")]
     pred = predict_design(net, build_design(test))
-    cols: dict[str, list[int]] = {}
-    for i, s in enumerate(test):
-        cols.setdefault(s.column, []).append(i)
+    cols = column_indices(test)
     assert len(cols) == 6
     for col, idx in cols.items():
         a = accuracy(pred[idx], np.array([test[i].ms for i in idx]))

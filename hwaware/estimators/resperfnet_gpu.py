@@ -462,14 +462,15 @@ class ResPerfNetGPUEstimator(Estimator):
         """Each graph's total at batch 1 (None where the graph cannot be re-batched), to check a batch's answer."""
         if platform.batch_size == 1:
             return [None] * len(graphs)
-        one = replace(platform, batch_size=1)
-        out: list[float | None] = []
-        for g in graphs:
+        singles: dict[int, Graph] = {}
+        for i, g in enumerate(graphs):
             try:
-                out.append(self.predict_many([with_batch(g, 1)], one)[0].total_ms)
-            except ValueError:
-                out.append(None)
-        return out
+                singles[i] = with_batch(g, 1)
+            except ValueError:  # a layer folds the batch: no exact batch-1 graph to check against
+                pass
+        totals = self.predict_many(list(singles.values()), replace(platform, batch_size=1))  # one forward for all
+        by_index = dict(zip(singles, (e.total_ms for e in totals)))
+        return [by_index.get(i) for i in range(len(graphs))]
 
     def _cache(self) -> PredictionCache | None:
         if self.cache is True:

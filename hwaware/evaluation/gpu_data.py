@@ -47,6 +47,15 @@ class Sample:
         return self.net.ms if self.net is not None else self.kernel.ms  # type: ignore[union-attr]
 
 
+def column_indices(samples: Sequence[Sample], networks_only: bool = False) -> dict[str, list[int]]:
+    """Row indices of each measured column (sorted by column); ``networks_only`` leaves DeepBench kernels out."""
+    cols: dict[str, list[int]] = {}
+    for i, s in enumerate(samples):
+        if s.net is not None or not networks_only:
+            cols.setdefault(s.column, []).append(i)
+    return dict(sorted(cols.items()))
+
+
 def help_samples(spaces: Iterable[str] = ("nb201", "fbnet", "ofa_mbv3")) -> list[Sample]:
     """HELP measurements of the architectures whose graphs are in the committed store."""
     out = []
