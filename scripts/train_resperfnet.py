@@ -29,8 +29,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import platform as pyplatform
-import subprocess
 import sys
 from collections import defaultdict
 from collections.abc import Callable
@@ -43,6 +41,7 @@ import torch
 from hwaware.datasets.measured import REPO_DATA, load_layer_samples, resolve
 from hwaware.estimators.features import device_features
 from hwaware.estimators.resperfnet import PHASES, PhaseModel, ResPerfNetEstimator, _model_key, load_models, save_models
+from hwaware.evaluation.provenance import provenance as shared_provenance
 from hwaware.evaluation.cpu_networks import batch1_networks, fit_calibration, held_out_accuracy
 from hwaware.evaluation.splits import CPU_TEST, CPU_VAL, HELD_OUT_FAMILIES, split_cpu_layers
 from hwaware.hardware import Platform
@@ -135,17 +134,9 @@ def baselines(train, test, dev, threads: int) -> dict[str, dict[str, dict[str, f
 
 
 def provenance(data: Path, threads: int) -> dict[str, Any]:
-    import timm
-
-    def git(*a: str) -> str:
-        return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-
-    return {"code_commit": git("rev-parse", "HEAD"),
-            "uncommitted_changes": bool(git("status", "--porcelain", "--", "hwaware", "scripts")),
-            "data_file": str(data.relative_to(ROOT)) if data.is_relative_to(ROOT) else str(data),
-            "data_sha256": hashlib.sha256(data.read_bytes()).hexdigest(), "torch": torch.__version__,
-            "timm": timm.__version__, "numpy": np.__version__, "python": pyplatform.python_version(),
-            "torch_threads": threads}
+    """The shared record (:func:`hwaware.evaluation.provenance.provenance`) plus this script's data file."""
+    return {**shared_provenance(), "data_file": str(data.relative_to(ROOT)) if data.is_relative_to(ROOT) else str(data),
+            "data_sha256": hashlib.sha256(data.read_bytes()).hexdigest(), "torch_threads": threads}
 
 
 def step(work: Path, name: str, settings: dict[str, Any], train: Callable[[], dict], log: Callable) -> dict:
