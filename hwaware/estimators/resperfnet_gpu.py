@@ -56,9 +56,11 @@ from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, register
 from hwaware.estimators.cache import PredictionCache, default_cache_path
 from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_INPUTS, ROW_FEATURES, call_features,
                                              gpu_vector, n_features, row_features)
-from hwaware.graph.layer import Graph, Layer
+from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.transform import ELEMENT_BYTES, reshape_layer, with_batch
 from hwaware.hardware.catalog import GPUSpec, Platform
+
+KIND_NAMES = {k: k.value for k in LayerKind}  # Enum.value is a descriptor call: slow per layer of a whole space
 
 WEIGHTS = "resperfnet_gpu"
 
@@ -442,8 +444,8 @@ class ResPerfNetGPUEstimator(Estimator):
         out = []
         singles = self._batch_one_totals(graphs, platform)
         for g, single in zip(prepared, singles):
-            rows = tuple(LayerEstimate(l.index, l.module, l.kind.value, l.op, l.input_shapes, l.output_shapes, l.macs,
-                                       known[prefix + l.signature()][1] if l.kind.launches_kernel else 0.0)
+            rows = tuple(LayerEstimate(l.index, l.module, KIND_NAMES[l.kind], l.op, l.input_shapes, l.output_shapes,
+                                       l.macs, known[prefix + l.signature()][1] if l.kind.launches_kernel else 0.0)
                          for l in g.layers)
             exe = sum(r.ms for r in rows)
             total = call + exe

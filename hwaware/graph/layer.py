@@ -83,10 +83,11 @@ class Layer:
         return sig
 
     def placed(self, index: int, module: str, inputs: tuple[int, ...]) -> Layer:
-        """The same layer at another place in a graph; it keeps the computed signature, which ignores place."""
-        moved = replace(self, index=index, module=module, inputs=inputs)
-        if "_signature" in self.__dict__:
-            object.__setattr__(moved, "_signature", self.__dict__["_signature"])
+        """The same layer at another place in a graph, sharing the signature (computed here once, on ``self``:
+        placing a template layer thousands of times hashes it once)."""
+        self.signature()
+        moved = object.__new__(Layer)  # dataclasses.replace re-runs __init__: the hot path of assembled graphs
+        moved.__dict__.update(self.__dict__, index=index, module=module, inputs=inputs)
         return moved
 
     def as_dict(self) -> dict[str, Any]:

@@ -211,11 +211,9 @@ def nb201_graph(arch: str, dataset: str = "cifar10", *, batch_size: int = 1, pre
             pieces.append(item)
         else:
             pieces += t.edges[(ops[item[1]], *item)]
-    at = {p.slot: i for i, p in enumerate(pieces)}
-    layers = []
-    for i, p in enumerate(pieces):
-        l = p.layer
-        layers.append(l.placed(i, l.module, tuple(-1 if s is None else at[s] for s in p.input_slots)))
+    at: dict[Slot | None, int] = {p.slot: i for i, p in enumerate(pieces)}
+    at[None] = -1  # the network input
+    layers = [p.layer.placed(i, p.layer.module, tuple([at[s] for s in p.input_slots])) for i, p in enumerate(pieces)]
     skipped = Counter(t.reference.skipped)
     for op in ops:
         skipped.update({k: n * t.cells for k, n in t.skipped_per_edge[op].items()})
