@@ -63,6 +63,10 @@ class KernelCounts:
     seconds: float
     ctas_executed: int
     notes: list[str] = field(default_factory=list)
+    # included in warp_instructions / thread_instructions_guard_true: the repeated completions of vector loads that
+    # hit in L1 (GPGPU-Sim completes them once per destination register; see hwaware.ptx.engine.L1Sectors)
+    l1_repeat_warp_instructions: int = 0
+    l1_repeat_lanes: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {k: (dict(v) if isinstance(v, dict) else v) for k, v in self.__dict__.items()}
@@ -192,6 +196,15 @@ def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Seq
         factor = launch.ctas if group else 1
         thread, warp = c.thread * factor, c.warp * factor
         guard_true = thread - c.guard_false * factor
+        notes = [f"all {launch.ctas} CTAs follow the same control flow: one executed"] if group else []
+        repeat_warp = repeat_lanes = 0
+        if c.extra_warp is not None and c.extra_lanes is not None and c.extra_warp.any():
+            # vector loads that hit in L1: GPGPU-Sim completes them once per destination register
+            warp = warp + c.extra_warp * factor
+            guard_true = guard_true + c.extra_lanes * factor
+            repeat_warp, repeat_lanes = int(c.extra_warp.sum()) * factor, int(c.extra_lanes.sum()) * factor
+            notes.append(f"{repeat_warp:,} warp instructions are repeated completions of vector loads that hit in L1 "
+                         "(GPGPU-Sim completes them once per destination register)")
         per_thread = c.per_thread[: launch.threads_per_cta] if group else c.per_thread
         per_line: Counter[int] = Counter()
         per_cat: Counter[str] = Counter()
@@ -207,7 +220,7 @@ def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Seq
             per_thread_max=int(per_thread.max()), method=method, evaluated=c.evaluated,
             slice_size=len(sl.indices) if sl else len(insts), n_instructions=len(insts),
             seconds=time.perf_counter() - t0, ctas_executed=1 if group else launch.ctas,
-            notes=[f"all {launch.ctas} CTAs follow the same control flow: one executed"] if group else []))
+            notes=notes, l1_repeat_warp_instructions=repeat_warp, l1_repeat_lanes=repeat_lanes))
     return results
 
 

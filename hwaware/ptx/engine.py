@@ -18,6 +18,25 @@ its own stack entry, or empty and not counted), warp instructions are counted pe
 active lane, and lockstep execution is a valid interleaving for barriers and shared memory.
 Shuffles and votes act within each 32-lane warp of a group. Counting is per block visit: all
 instructions of a block share the active mask.
+
+Vector loads that hit in L1 (:class:`L1Sectors`): GPGPU-Sim counts a warp instruction when it
+*completes* (``shader_core_ctx::warp_inst_complete`` adds 1 to ``gpgpu_n_tot_w_icount`` and the
+guard-true lanes to ``gpu_sim_insn``). A global or local load whose last outstanding access is an
+L1 hit completes in ``ldst_unit::L1_latency_queue_cycle``, which calls ``warp_inst_complete``
+inside its loop over the load's destination registers, once per register whose pending-write count
+reaches zero; the miss path (``ldst_unit::writeback``) completes once. So a ``ld.v2`` / ``ld.v4``
+whose every 32-byte sector access hits is counted 2 / 4 times at warp level and in the guard-true
+count; thread and per-line counts (``ptx_exec_inst``) are unchanged. Which accesses hit follows the
+L1 model of :class:`L1Sectors`.
+
+The reconvergence stack issues what GPGPU-Sim's ``simt_stack::update`` issues. There a divergent
+branch turns the top entry into the reconvergence entry (PC = the IPDOM) unless the IPDOM equals the
+top's own reconvergence PC, in which case the first path overwrites the top; a path whose next PC
+is the reconvergence PC is not pushed (taken lanes of ``@%p bra L`` with L the IPDOM wait in the
+reconvergence entry); an entry is popped when its next PC equals its reconvergence PC. The engine
+pushes both paths and pops an entry whose PC equals its reconvergence PC before issuing from it:
+the same warp instructions with the same masks. Predicated-off lanes are in the mask (thread
+count) and out of ``set_not_active``'s ``active_count`` (guard-true count).
 """
 from __future__ import annotations
 
@@ -29,6 +48,7 @@ import numpy as np
 from hwaware.errors import DataDependentError, PTXExecutionError, StepLimitError
 from hwaware.ptx.cfg import CFG, EXIT
 from hwaware.ptx.parser import Function, Instruction, Module, Operand
+from hwaware.ptx.slicer import defs_uses, l1_loads, vector_l1_loads
 
 WARP = 32
 GLOBAL_STRIDE = 1 << 32  # buffer i lives at [(i + 1) << 32, ...)
@@ -86,6 +106,10 @@ class Counts:
     per_thread: np.ndarray  # int64 [threads launched]: instructions executed by each thread
     evaluated: int = 0  # warp-level instruction evaluations performed (the interpretation cost)
     steps: int = 0
+    # completions beyond the first of vector loads that hit in L1 (see L1Sectors): warp instructions and
+    # guard-true lanes that GPGPU-Sim adds to gpgpu_n_tot_w_icount / gpu_sim_insn; None: no such load
+    extra_warp: np.ndarray | None = None
+    extra_lanes: np.ndarray | None = None
 
 
 class Group:
@@ -106,6 +130,129 @@ class Group:
         self.local = np.zeros((self.n, local_bytes), dtype=np.uint8) if local_bytes else None
 
 
+SECTOR = 32  # bytes: the L1 data cache's sector (GPGPU-Sim's sectored L1, coalescing arch >= 40)
+_KEY = 38  # sector keys are < 2**38; the warp or CTA row goes in the bits above
+_LOCAL_TAG = 1 << 37  # local-memory sector keys (global ones are < 2**37: buffer index < 1023)
+
+
+class L1Sectors:
+    """Which L1 loads hit: the state behind GPGPU-Sim's once-per-destination-register completion of
+    vector loads that hit in L1 (``ldst_unit::L1_latency_queue_cycle``; see the module docstring).
+
+    GPGPU-Sim's configuration the corpus was simulated with (SM86_RTX3070): global loads are cached
+    in L1 (``-gpgpu_gmem_skip_L1D 0``; ``.cg`` bypasses it), 32-byte sectors (one access per sector,
+    ``memory_coalescing_arch``), no write-allocate (``L:L:m:N:L``: stores neither fill nor need to
+    invalidate), L1 flushed between kernels. Local memory is interleaved per 4-byte word across the
+    threads (``translate_local_memaddr``): word ``w`` of threads ``8j ... 8j+7`` shares a sector.
+
+    An access hits when its sector is *valid*; a sector that an earlier miss requested but whose fill
+    has not returned is not (``HIT_RESERVED`` joins the MSHR and completes through the miss path, once).
+    When a fill has returned is a matter of timing, which this model replaces by two facts that hold
+    whatever the timing:
+
+    * the warp that issued a load sees its sectors valid once it has issued an instruction reading or
+      writing one of the load's destination registers (the scoreboard holds that instruction until
+      the last access of the load has returned, and the fill precedes the register write-back);
+    * every warp of the CTA sees them valid after the next barrier all its warps pass.
+
+    Sectors another warp fetched in the current barrier interval, or that the warp fetched without
+    using the result yet, count as not valid. Not modelled: eviction (the L1 holds at least 28 KB,
+    fully associative, LRU), and CTAs sharing an SM's L1 (each CTA has its own: exact while every CTA
+    runs on an SM of its own, e.g. up to 46 CTAs on SM86_RTX3070). The state depends only on each
+    warp's own instruction order and on barriers, so grouping warps (``group="grid"``) does not change it.
+    """
+
+    def __init__(self, engine: "Engine") -> None:
+        self.loads = l1_loads(engine.fn)
+        tracked = {r for regs in self.loads.values() for r in regs}
+        touch = {}
+        for i, inst in enumerate(engine.insts):
+            defs, uses = defs_uses(inst)
+            regs = frozenset(r for r in (*defs, *uses) if r in tracked)
+            if regs:
+                touch[i] = regs
+        self.touch = touch
+        self.relevant = set(self.loads) | set(touch)
+        self.sizes = {i: np.dtype(_TYPES[instruction_type(engine.insts[i])]).itemsize * _vector_count(engine.insts[i])
+                      for i in self.loads}
+        self.warps_per_cta = -(-engine.launch.threads_per_cta // WARP)
+        self.pending: dict[str, list[tuple[np.ndarray, list[np.ndarray]]]] = {}  # reg -> [(warp per lane, keys)]
+        self.own: set[int] = set()  # warp << _KEY | sector: valid for that warp
+        self.cta: set[int] = set()  # CTA row << _KEY | sector: valid for every warp of the CTA
+        self._warp_of: tuple[Group, np.ndarray] | None = None
+
+    def _warps(self, w: Group) -> np.ndarray:
+        """Per lane: the warp's number in the launch (CTA row x warps per CTA + warp in the CTA)."""
+        if self._warp_of is None or self._warp_of[0] is not w:
+            self._warp_of = (w, w.cta.astype(np.int64) * self.warps_per_cta + w.tid // WARP)
+        return self._warp_of[1]
+
+    def step(self, e: "Engine", i: int, inst: Instruction, w: Group, mask: np.ndarray) -> None:
+        """Instruction ``i`` issued with ``mask``, before it executes."""
+        warp = self._warps(w)
+        regs = [r for r in self.touch.get(i, ()) if self.pending.get(r)]
+        if regs:  # the scoreboard held this instruction until these registers' loads returned: sectors filled
+            issuing = np.unique(warp[mask])
+            for r in regs:
+                kept = []
+                for wid, keys in self.pending[r]:
+                    sel = np.isin(wid, issuing)
+                    for k in keys:
+                        self.own.update(((wid[sel] << _KEY) | k[sel]).tolist())
+                    if not sel.all():
+                        kept.append((wid[~sel], [k[~sel] for k in keys]))
+                self.pending[r] = kept
+        dests = self.loads.get(i)
+        if dests is None:
+            return
+        run = mask & e._guard(inst, w) if inst.guard else mask
+        if not run.any():
+            return  # no lane accesses memory: no access, one completion
+        addr = e._addresses(inst.operands[1], w)
+        space = e._space(inst, addr, run)
+        lanes = np.nonzero(run)[0]
+        size = self.sizes[i]
+        a = addr[lanes]
+        if space in ("global",):
+            first, last = a // SECTOR, (a + size - 1) // SECTOR
+            keys = [first & (_LOCAL_TAG - 1)] + ([last & (_LOCAL_TAG - 1)] if (last != first).any() else [])
+        elif space in ("local", "local-generic"):
+            offs = a - (LOCAL_GENERIC if space == "local-generic" else 0)
+            group = (w.tid[lanes] // 8) & 127  # threads 8j ... 8j+7 share the sector of each 4-byte word
+            words = [((offs + 4 * k) // 4) & ((1 << 30) - 1) for k in range(max(1, size // 4))]
+            keys = [_LOCAL_TAG | (word << 7) | group for word in words]
+        else:
+            return  # a generic address in shared memory: not an L1 access
+        wid = warp[lanes]
+        if len(dests) > 1:
+            own_keys, cta_keys = (wid << _KEY).tolist(), (w.cta[lanes].astype(np.int64) << _KEY).tolist()
+            hit = np.ones(w.n, dtype=bool)
+            for k in keys:
+                hit[lanes] &= np.fromiter(((o | x) in self.own or (t | x) in self.cta
+                                           for o, t, x in zip(own_keys, cta_keys, k.tolist())), bool, len(lanes))
+            per_warp = hit.reshape(-1, WARP).all(axis=1) & run.reshape(-1, WARP).any(axis=1)
+            if per_warp.any():  # every access of the warp hits: one completion per destination register
+                extra = len(dests) - 1
+                counts = e.counts
+                counts.extra_warp[i] += extra * int(per_warp.sum())  # type: ignore[index]
+                counts.extra_lanes[i] += extra * int(run.reshape(-1, WARP)[per_warp].sum())  # type: ignore[index]
+        entry = (wid, keys)
+        for r in dests:
+            self.pending.setdefault(r, []).append(entry)
+
+    def barrier(self) -> None:
+        """Every warp passed a barrier: what any warp saw valid is valid for all warps of its CTA."""
+        low = (1 << _KEY) - 1
+        self.cta.update(((k >> _KEY) // self.warps_per_cta) << _KEY | (k & low) for k in self.own)
+        self.own.clear()
+
+    def reset(self) -> None:
+        """A CTA finished (reference interpreter: the next one has its own L1)."""
+        self.pending.clear()
+        self.own.clear()
+        self.cta.clear()
+
+
 class Engine:
     """Runs one launch of ``fn``; ``evaluate`` is the set of instruction indices to compute (None: all)."""
 
@@ -118,12 +265,14 @@ class Engine:
         self.max_steps = max_steps
         self.only_ctas = None if only_ctas is None else set(only_ctas)
         self.group = group
-        # per block, in program order: (index, instruction, evaluate it?, guarded?) for the instructions that are
-        # evaluated or guarded; a guard is read just before its own instruction, since a later instruction of
-        # the same block may redefine the predicate
-        self.block_ops = [[(i, x, evaluate is None or i in evaluate, x.guard is not None)
+        self.l1 = L1Sectors(self) if vector_l1_loads(fn) else None
+        l1 = self.l1.relevant if self.l1 else set()
+        # per block, in program order: (index, instruction, evaluate it?, guarded?, L1 state?) for the instructions
+        # that are evaluated, guarded or touch the L1 state; a guard is read just before its own instruction, since
+        # a later instruction of the same block may redefine the predicate
+        self.block_ops = [[(i, x, evaluate is None or i in evaluate, x.guard is not None, i in l1)
                            for i, x in ((self.index[id(x)], x) for x in b.instructions)
-                           if x.guard is not None or evaluate is None or i in evaluate] for b in cfg.blocks]
+                           if x.guard is not None or evaluate is None or i in evaluate or i in l1] for b in cfg.blocks]
         self.block_size = [len(b.instructions) for b in cfg.blocks]
         self.block_first = [b.first for b in cfg.blocks]
         self._check_size()
@@ -131,6 +280,8 @@ class Engine:
         n = len(self.insts)
         self.counts = Counts(np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64),
                              np.zeros(launch.ctas * launch.threads_per_cta, np.int64))
+        if self.l1:
+            self.counts.extra_warp, self.counts.extra_lanes = np.zeros(n, np.int64), np.zeros(n, np.int64)
 
     def _check_size(self) -> None:
         """Refuse launches that cannot finish within the step budget or fit in memory, before allocating."""
@@ -204,12 +355,15 @@ class Engine:
             tids = np.tile(np.arange(padded), len(self.cta_ids))
             g = Group(rows, tids, size, self.local_bytes)
             while self._run_group(g) == "barrier":
-                pass  # every warp of the launch is in the group: it is alone at the barrier
+                if self.l1:  # every warp of the launch is in the group: it is alone at the barrier
+                    self.l1.barrier()
             return self.counts
         for row in range(len(self.cta_ids)):
             warps = [Group(np.full(WARP, row), np.arange(w * WARP, (w + 1) * WARP), size, self.local_bytes)
                      for w in range(padded // WARP)]
             self._run_cta(warps)
+            if self.l1:
+                self.l1.reset()
         return self.counts
 
     def _run_cta(self, warps: list[Group]) -> None:
@@ -227,6 +381,8 @@ class Engine:
                 return
             if set(live) <= waiting:  # every live warp reached the barrier: release them
                 waiting.clear()
+                if self.l1:
+                    self.l1.barrier()
             elif not progressed:
                 raise PTXExecutionError(f"{self.module.file}:{self.fn.line}: kernel {self.fn.name}: warps wait at a "
                                         "barrier that others never reach")
@@ -257,7 +413,9 @@ class Engine:
             c.thread[first:first + size] += active
             c.warp[first:first + size] += int(mask.reshape(-1, WARP).any(axis=1).sum()) if w.n > WARP else 1
             c.per_thread[thread_index[mask]] += size
-            for i, inst, run, guarded in self.block_ops[pc]:
+            for i, inst, run, guarded, l1 in self.block_ops[pc]:
+                if l1:
+                    self.l1.step(self, i, inst, w, mask)  # type: ignore[union-attr]
                 if guarded:
                     c.guard_false[i] += int((mask & ~self._guard(inst, w)).sum())
                 if run:
@@ -547,6 +705,10 @@ def _to_bits(v: np.ndarray, t: str) -> np.ndarray:
         return v.astype(np.uint64)
     arr = v.astype(_TYPES[t]) if v.dtype != _TYPES[t] else v
     return arr.view(_UNSIGNED_OF[t]).astype(np.uint64)
+
+
+def _vector_count(inst: Instruction) -> int:
+    return next((int(m[1]) for m in inst.mods if m in ("v2", "v4", "v8")), 1)
 
 
 def instruction_type(inst: Instruction) -> str:

@@ -11,6 +11,11 @@ contents were not given make the analysis stop with a "data-dependent" error nam
 
 Grouping: if the slice never reads ``%ctaid`` and has no atomics, every CTA follows the same
 control flow, so one CTA is executed and its counts are multiplied by the number of CTAs.
+
+Kernels with vector loads through L1 (:func:`vector_l1_loads`) also need the addresses of every L1
+load (not the loaded values): they decide which vector loads hit in L1, which GPGPU-Sim counts
+once per destination register (see :mod:`hwaware.ptx.engine`). Their address computations join the
+slice; if they read ``%ctaid``, every CTA is executed.
 """
 from __future__ import annotations
 
@@ -108,6 +113,24 @@ def _may_alias(a: set[str], b: set[str]) -> bool:
     return UNKNOWN in a or UNKNOWN in b or bool(a & b)
 
 
+def l1_loads(fn: Function) -> dict[int, tuple[str, ...]]:
+    """Instruction index -> distinct destination registers of every load GPGPU-Sim sends through the L1
+    data cache: ``ld``/``ldu`` of global, local or generic memory (a generic address may resolve to
+    either), except ``.cg`` (``CACHE_GLOBAL``: bypasses L1, ``ldst_unit::memory_cycle``)."""
+    out: dict[int, tuple[str, ...]] = {}
+    for i, inst in enumerate(fn.instructions):
+        if inst.base in ("ld", "ldu") and _space(inst) in ("global", "local", "generic") and "cg" not in inst.mods \
+                and inst.operands:
+            out[i] = tuple(dict.fromkeys(defs_uses(inst)[0]))
+    return out
+
+
+def vector_l1_loads(fn: Function) -> bool:
+    """Whether some L1 load has several destination registers (the case :class:`~hwaware.ptx.engine.L1Sectors`
+    counts: it completes once per register when it hits)."""
+    return any(len(regs) > 1 for regs in l1_loads(fn).values())
+
+
 def compute_slice(fn: Function) -> Slice:
     insts = fn.instructions
     du = [defs_uses(x) for x in insts]
@@ -119,6 +142,11 @@ def compute_slice(fn: Function) -> Slice:
     writers = [j for j, x in enumerate(insts) if x.base in ("st", "atom", "red")]
     criterion = frozenset(i for i, x in enumerate(insts) if x.guard)
     needed = [str(insts[i].guard) for i in criterion]
+    if vector_l1_loads(fn):
+        # whether a vector load hits in L1 (and is counted once per destination register) depends on which
+        # sectors earlier loads fetched: the addresses of every L1 load are needed, not the loaded values
+        for i in l1_loads(fn):
+            needed.extend(r for o in insts[i].operands[1:] if o.kind == "addr" for r in _regs(o))
     seen_regs: set[str] = set()
     indices: set[int] = set()
 
