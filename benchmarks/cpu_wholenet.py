@@ -11,6 +11,9 @@ Baselines on the same networks:
   ops);
 * FLOPs-linear: T = a * FLOPs + b, least squares on the training-family networks.
 
+NAS-space networks (NB201, FBNet, OFA-MBv3 drawn at random and measured here: ``data/cpu/space_networks.csv``, see
+:func:`hwaware.evaluation.cpu_networks.space_networks`) are reported per space; no model or calibration saw them.
+
 It also records the shipped weights' layer-level exe MAPE on the clean test split and the hash of the weights,
 which ``tests/test_resperfnet.py`` pins against and ``tests/test_readme_figures.py`` checks the README against.
 
@@ -26,8 +29,9 @@ import numpy as np
 import torch
 
 from hwaware.datasets.measured import load_layer_samples
+from hwaware.datasets.paths import DataNotFoundError
 from hwaware.estimators import ResPerfNetEstimator, RooflineEstimator
-from hwaware.evaluation.cpu_networks import UNCALIBRATED, batch1_networks, totals
+from hwaware.evaluation.cpu_networks import UNCALIBRATED, batch1_networks, space_networks, totals
 from hwaware.evaluation.metrics import accuracy
 from hwaware.evaluation.splits import HELD_OUT_FAMILIES, is_held_out, split_cpu_layers, timm_family
 from hwaware.graph import LayerKind
@@ -52,6 +56,34 @@ def shipped_test_exe_mape(est: ResPerfNetEstimator, test: list, platform: Platfo
     exe = np.array([t[1] for t in est.layer_phases([s.layer for s in test], platform)])
     true = np.array([s.exe_ms for s in test])
     return float(np.mean(np.abs(exe - true) / true) * 100)
+
+
+def space_section(est: ResPerfNetEstimator, platform: Platform, calibration: tuple[float, float],
+                  roofline: RooflineEstimator, flops_fit: tuple[float, float]) -> dict:
+    """NAS-space networks measured here (issue 8's CPU-live proof): nothing was fitted on them, not even the
+    calibration or the FLOPs line (both from the timm training families)."""
+    try:
+        nets = space_networks()
+    except DataNotFoundError:
+        print("\nno NAS-space networks measured (data/cpu/space_networks.csv): skipped")
+        return {}
+    a, b = flops_fit
+    preds = {"resperfnet": totals(est, platform, nets, calibration),
+             "resperfnet_uncalibrated": totals(est, platform, nets, UNCALIBRATED),
+             "roofline": np.array([roofline.predict(g, platform).total_ms for _, g in nets]),
+             "flops_linear": np.array([a * g.flops + b for _, g in nets])}
+    true = np.array([n.total_ms for n, _ in nets])
+    spaces = np.array([n.family for n, _ in nets])
+    out = {}
+    for space in sorted(set(spaces)):
+        m = spaces == space
+        out[space] = {k: accuracy(p[m], true[m]) for k, p in preds.items()}
+        print(f"\n{space} ({m.sum()} networks measured here, batch 1, median {np.median(true[m]):.2f} ms):")
+        for k, acc in out[space].items():
+            print(f"  {k:<24} MAPE {acc['mape']:6.1%}  within ±10 % {acc['within10']:6.1%}  "
+                  f"Kendall tau {acc['kendall']:.3f}  Spearman rho {acc['spearman']:.3f}  "
+                  f"median ratio {np.median(preds[k][m] / true[m]):.2f}")
+    return out
 
 
 def main() -> None:
@@ -91,6 +123,7 @@ def main() -> None:
         for k, s in out["networks"][label].items():
             print(f"  {k:<24} MAPE {s['mape']:6.1%}  within ±10 % {s['within10']:6.1%}  "
                   f"Kendall tau {s['kendall']:.3f}  Spearman rho {s['spearman']:.3f}")
+    out["spaces"] = space_section(est, platform, calibration, roofline, (a, b))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=1))
     print(f"wrote {RESULTS}")

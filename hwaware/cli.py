@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="comma-separated timm names, or 'train' / 'heldout' / 'all' (the sets in hwaware.evaluation.splits); "
                         "layers: networks to sample layers from ('none' for random layers only)")
     p.add_argument("--batch", default="1", help="comma-separated batch sizes (default 1)")
+    p.add_argument("--space", default=None, help="networks: also COUNT random architectures of this model space "
+                                                 "(nb201, fbnet, ofa_mbv3, ...; drawn with --seed)")
+    p.add_argument("--count", type=_positive(int), default=100, help="with --space: how many architectures")
 
     p = sub.add_parser("ptx", help="PTX analysis (executed-instruction counts)",
                        description="Analyse PTX kernels without a GPU.")
@@ -289,6 +292,13 @@ def _collect(args: argparse.Namespace) -> None:
     named = {"train": splits.TRAIN_NETWORKS, "heldout": splits.HELD_OUT_NETWORKS,
              "all": splits.TRAIN_NETWORKS + splits.HELD_OUT_NETWORKS, "none": ()}
     models = list(named.get(args.models, [m for m in args.models.split(",") if m]))
+    if args.space is not None:
+        import random
+
+        from hwaware.search.spaces import get_space
+
+        space, rng = get_space(args.space), random.Random(args.seed)
+        models += list(dict.fromkeys(space.spec(space.random_arch(rng)) for _ in range(args.count)))
     batches = [int(b) for b in args.batch.split(",")]
     if args.what == "layers":
         if any(splits.is_held_out(m) for m in models):

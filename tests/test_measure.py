@@ -111,3 +111,34 @@ def test_collect_refuses_a_missing_gpu_and_unknown_models_before_measuring(tmp_p
     with pytest.raises(ModelNotFoundError, match="'nosuch' is neither a timm model"):
         collect_networks(tmp_path / "n.csv", ["resnet18", "nosuch"])
     assert not (tmp_path / "n.csv").exists()  # nothing measured before the typo was found
+
+
+def test_space_networks_are_measured_at_the_space_input_and_resume(tmp_path):
+    """`hwaware collect networks --space nb201`: a spec builds the space's network at its input size."""
+    import random
+
+    from hwaware.measure.collect import collect_networks
+    from hwaware.search.spaces import get_space
+
+    space = get_space("nb201")
+    specs = [space.spec(space.random_arch(random.Random(i))) for i in range(2)]
+    out = tmp_path / "spaces.csv"
+    assert collect_networks(out, specs, min_time_s=0.05) == 2
+    assert collect_networks(out, specs, min_time_s=0.05) == 0  # resumed: nothing measured twice
+    with open(out) as f:
+        rows = list(csv.DictReader(f))
+    assert [r["model"] for r in rows] == specs and {r["family"] for r in rows} == {"nb201"}
+    assert {r["img_size"] for r in rows} == {"32"} and all(float(r["exe_ms"]) > 0 for r in rows)
+
+
+def test_a_malformed_space_spec_fails_before_measuring(tmp_path):
+    from hwaware.errors import InvalidArgumentError
+    from hwaware.measure.collect import collect_networks
+
+    with pytest.raises(InvalidArgumentError, match="malformed architecture JSON"):
+        collect_networks(tmp_path / "n.csv", ["nb201:{oops"])
+    bad_op = '{"arch": "|nor_conv_9x9~0|+|none~0|none~1|+|none~0|none~1|none~2|", "dataset": "cifar10"}'
+    for arch in (bad_op, '{"arch": "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"}'):  # no such op; no dataset
+        with pytest.raises(InvalidArgumentError, match="is not an architecture of space 'nb201'"):
+            collect_networks(tmp_path / "n.csv", [f"nb201:{arch}"])
+    assert not (tmp_path / "n.csv").exists()

@@ -29,6 +29,23 @@ def batch1_networks() -> list[tuple[NetworkSample, Graph]]:
             if n.batch == 1]
 
 
+SPACE_NETWORKS = "cpu/space_networks.csv"  # under data/: `hwaware collect networks --models none --space ...`
+
+
+def space_networks() -> list[tuple[NetworkSample, Graph]]:
+    """The measured batch-1 networks of the NAS spaces (NB201, FBNet, OFA: the specs ``hwaware collect networks
+    --space`` drew), each with its graph as the space builds it (what a search asks the estimator about)."""
+    from hwaware.datasets.measured import REPO_DATA
+    from hwaware.search.spaces import from_spec
+
+    out = []
+    for n in load_network_samples(REPO_DATA / SPACE_NETWORKS):
+        if n.batch == 1:
+            space, arch = from_spec(n.model)
+            out.append((n, space.graph(arch)))
+    return out
+
+
 def totals(est: Any, platform: Platform, nets: Sequence[tuple[NetworkSample, Graph]],
            calibration: tuple[float, float]) -> np.ndarray:
     """Predicted whole-network ms of ``est`` (a :class:`ResPerfNetEstimator`) with ``calibration`` = (a, c ms)

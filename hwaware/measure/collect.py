@@ -102,28 +102,57 @@ def collect_layers(out: str | Path, plan: Iterable[tuple[str, str, Layer]], *, d
     return len(todo)
 
 
-def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Sequence[int] = (1,),
-                     device: str = "cpu", dtype: torch.dtype = torch.float32, min_time_s: float = 1.0) -> int:
-    """Measure whole timm networks (random weights, eval mode, default input size) three-phase."""
+def _is_space_spec(name: str) -> bool:
+    from hwaware.search.spaces import list_spaces
+
+    return name.partition(":")[0] in list_spaces()
+
+
+def _network(name: str, dev: torch.device, dtype: torch.dtype) -> tuple[torch.nn.Module, tuple[int, ...], str]:
+    """(module, input size, family) of a timm name or a model-space spec (``nb201:{...}``, :meth:`ModelSpace.spec`)."""
+    if _is_space_spec(name):
+        from hwaware.search.spaces import from_spec
+
+        space, arch = from_spec(name)
+        return space.build(arch).eval().to(dev, dtype), space.input_size(arch), space.name
     import timm
     from timm.utils.model import reparameterize_model
 
     from hwaware.evaluation.splits import timm_family
-    from hwaware.graph.sources import _timm_input_size, check_timm_name
+    from hwaware.graph.sources import _timm_input_size
+
+    model = reparameterize_model(timm.create_model(name, pretrained=False).eval().to(dev, dtype))
+    return model, _timm_input_size(model), timm_family(name)
+
+
+def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Sequence[int] = (1,),
+                     device: str = "cpu", dtype: torch.dtype = torch.float32, min_time_s: float = 1.0) -> int:
+    """Measure whole networks (random weights, eval mode) three-phase: timm names at timm's default input size, or
+    model-space specs (``hwaware.search.get_space(name).spec(arch)``) at the space's input size."""
+    from hwaware.graph.sources import check_timm_name
+    from hwaware.search.spaces import from_spec
 
     dev = measurement_device(device)
     for name in models:  # every name, before hours of measuring stop at a typo
-        check_timm_name(name)
+        if _is_space_spec(name):
+            space, arch = from_spec(name)
+            try:  # built on the meta device: a malformed architecture fails here, not hours into the measuring
+                space.shell(arch)
+            except (KeyError, ValueError, TypeError, IndexError) as exc:
+                raise InvalidArgumentError(f"{name!r} is not an architecture of space {space.name!r} ({exc!r}); "
+                                           f"write it as hwaware.search.get_space({space.name!r}).spec(arch) does") from None
+        else:
+            check_timm_name(name)
     store = SampleStore(out, NETWORK_COLUMNS)
     todo = [(m, b) for m in models for b in batch_sizes if f"{m}-b{b}" not in store]
     env = environment(dev, dtype)
     progress = Progress(len(todo), f"networks -> {out}")
     for model_name, batch in todo:
-        model = reparameterize_model(timm.create_model(model_name, pretrained=False).eval().to(dev, dtype))
-        shape = (batch, *_timm_input_size(model))  # the timm default the graph capture uses too
+        model, size, family = _network(model_name, dev, dtype)
+        shape = (batch, *size)
         x = torch.randn(shape, dtype=dtype)
         times = time_phases(model, [x], dev, warmup=3, min_repeats=10, max_repeats=100, min_time_s=min_time_s)
-        store.append({"sample_id": f"{model_name}-b{batch}", "model": model_name, "family": timm_family(model_name),
+        store.append({"sample_id": f"{model_name}-b{batch}", "model": model_name, "family": family,
                       "img_size": shape[-1], "batch": batch, **_phases(times), **env})
         progress.step(model_name)
         del model
