@@ -48,7 +48,7 @@ import numpy as np
 from hwaware.errors import DataDependentError, PTXExecutionError, StepLimitError
 from hwaware.ptx.cfg import CFG, EXIT
 from hwaware.ptx.parser import Function, Instruction, Module, Operand
-from hwaware.ptx.slicer import defs_uses, l1_loads, vector_l1_loads
+from hwaware.ptx.slicer import defs_uses, tracked_l1_loads, vector_l1_loads
 
 WARP = 32
 GLOBAL_STRIDE = 1 << 32  # buffer i lives at [(i + 1) << 32, ...)
@@ -135,6 +135,30 @@ _KEY = 38  # sector keys are < 2**38; the warp or CTA row goes in the bits above
 _LOCAL_TAG = 1 << 37  # local-memory sector keys (global ones are < 2**37: buffer index < 1023)
 
 
+class _KeySet:
+    """A set of int64 keys filled and queried with numpy arrays; lanes of a warp mostly share sectors, so keys are
+    de-duplicated before they reach the Python set."""
+
+    def __init__(self) -> None:
+        self.keys: set[int] = set()
+
+    def clear(self) -> None:
+        self.keys.clear()
+
+    def add(self, keys: np.ndarray) -> None:
+        self.keys.update(np.unique(keys).tolist())
+
+    def array(self) -> np.ndarray:
+        return np.fromiter(self.keys, np.int64, len(self.keys))
+
+    def contains(self, keys: np.ndarray) -> np.ndarray:
+        if not self.keys:
+            return np.zeros(len(keys), dtype=bool)
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        have = self.keys
+        return np.fromiter((k in have for k in uniq.tolist()), bool, len(uniq))[inverse]
+
+
 class L1Sectors:
     """Which L1 loads hit: the state behind GPGPU-Sim's once-per-destination-register completion of
     vector loads that hit in L1 (``ldst_unit::L1_latency_queue_cycle``; see the module docstring).
@@ -163,7 +187,7 @@ class L1Sectors:
     """
 
     def __init__(self, engine: "Engine") -> None:
-        self.loads = l1_loads(engine.fn)
+        self.loads = tracked_l1_loads(engine.fn)
         tracked = {r for regs in self.loads.values() for r in regs}
         touch = {}
         for i, inst in enumerate(engine.insts):
@@ -177,8 +201,8 @@ class L1Sectors:
                       for i in self.loads}
         self.warps_per_cta = -(-engine.launch.threads_per_cta // WARP)
         self.pending: dict[str, list[tuple[np.ndarray, list[np.ndarray]]]] = {}  # reg -> [(warp per lane, keys)]
-        self.own: set[int] = set()  # warp << _KEY | sector: valid for that warp
-        self.cta: set[int] = set()  # CTA row << _KEY | sector: valid for every warp of the CTA
+        self.own = _KeySet()  # warp << _KEY | sector: valid for that warp
+        self.cta = _KeySet()  # CTA row << _KEY | sector: valid for every warp of the CTA
         self._warp_of: tuple[Group, np.ndarray] | None = None
 
     def _warps(self, w: Group) -> np.ndarray:
@@ -198,7 +222,7 @@ class L1Sectors:
                 for wid, keys in self.pending[r]:
                     sel = np.isin(wid, issuing)
                     for k in keys:
-                        self.own.update(((wid[sel] << _KEY) | k[sel]).tolist())
+                        self.own.add((wid[sel] << _KEY) | k[sel])
                     if not sel.all():
                         kept.append((wid[~sel], [k[~sel] for k in keys]))
                 self.pending[r] = kept
@@ -225,11 +249,10 @@ class L1Sectors:
             return  # a generic address in shared memory: not an L1 access
         wid = warp[lanes]
         if len(dests) > 1:
-            own_keys, cta_keys = (wid << _KEY).tolist(), (w.cta[lanes].astype(np.int64) << _KEY).tolist()
+            own_keys, cta_keys = wid << _KEY, w.cta[lanes].astype(np.int64) << _KEY
             hit = np.ones(w.n, dtype=bool)
             for k in keys:
-                hit[lanes] &= np.fromiter(((o | x) in self.own or (t | x) in self.cta
-                                           for o, t, x in zip(own_keys, cta_keys, k.tolist())), bool, len(lanes))
+                hit[lanes] &= self.own.contains(own_keys | k) | self.cta.contains(cta_keys | k)
             per_warp = hit.reshape(-1, WARP).all(axis=1) & run.reshape(-1, WARP).any(axis=1)
             if per_warp.any():  # every access of the warp hits: one completion per destination register
                 extra = len(dests) - 1
@@ -243,7 +266,8 @@ class L1Sectors:
     def barrier(self) -> None:
         """Every warp passed a barrier: what any warp saw valid is valid for all warps of its CTA."""
         low = (1 << _KEY) - 1
-        self.cta.update(((k >> _KEY) // self.warps_per_cta) << _KEY | (k & low) for k in self.own)
+        own = self.own.array()
+        self.cta.add(((own >> _KEY) // self.warps_per_cta) << _KEY | (own & low))
         self.own.clear()
 
     def reset(self) -> None:

@@ -131,6 +131,34 @@ def vector_l1_loads(fn: Function) -> bool:
     return any(len(regs) > 1 for regs in l1_loads(fn).values())
 
 
+def tracked_l1_loads(fn: Function) -> dict[int, tuple[str, ...]]:
+    """The L1 loads (:func:`l1_loads`) whose sectors a vector load can hit: the vector loads, and the loads that may
+    read the same memory (same state space, or generic; pointer roots that may alias by :func:`points_to`). The
+    others fetch sectors no vector load asks about, so neither the engine's L1 model nor the slice needs them (on
+    TVM's convolutions: the input-tile loads, most of a kernel's loads). Empty when no load is a vector load."""
+    loads = l1_loads(fn)
+    vectors = [i for i, regs in loads.items() if len(regs) > 1]
+    if not vectors:
+        return {}
+    insts = fn.instructions
+    pts = points_to(fn, [defs_uses(x) for x in insts])
+
+    def roots(i: int) -> set[str]:
+        addr = insts[i].operands[1]
+        found = set().union(*(pts.get(r, set()) for r in _regs(addr)))
+        if addr.kind == "addr" and addr.value is not None and not str(addr.value).startswith("%"):
+            found.add(str(addr.value))  # a symbol (a param or variable) addressed directly
+        return found or {UNKNOWN}  # an address of unknown origin may alias anything
+
+    def same_space(i: int, j: int) -> bool:
+        a, b = _space(insts[i]), _space(insts[j])
+        return a == b or "generic" in (a, b)
+
+    vec_roots = {v: roots(v) for v in vectors}
+    return {i: regs for i, regs in loads.items()
+            if i in vec_roots or any(same_space(i, v) and _may_alias(roots(i), r) for v, r in vec_roots.items())}
+
+
 def compute_slice(fn: Function) -> Slice:
     insts = fn.instructions
     du = [defs_uses(x) for x in insts]
@@ -144,8 +172,8 @@ def compute_slice(fn: Function) -> Slice:
     needed = [str(insts[i].guard) for i in criterion]
     if vector_l1_loads(fn):
         # whether a vector load hits in L1 (and is counted once per destination register) depends on which
-        # sectors earlier loads fetched: the addresses of every L1 load are needed, not the loaded values
-        for i in l1_loads(fn):
+        # sectors earlier loads of the same memory fetched: their addresses are needed, not the loaded values
+        for i in tracked_l1_loads(fn):
             needed.extend(r for o in insts[i].operands[1:] if o.kind == "addr" for r in _regs(o))
     seen_regs: set[str] = set()
     indices: set[int] = set()
