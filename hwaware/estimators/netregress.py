@@ -113,6 +113,19 @@ def _predict_svr(doc: dict[str, Any], x: np.ndarray) -> np.ndarray:
     return k @ np.asarray(doc["dual_coef"]) + doc["intercept"]
 
 
+def _predict_knn(doc: dict[str, Any], x: np.ndarray) -> np.ndarray:
+    z, pts, ys = _standardise(x, doc), np.asarray(doc["points"]), np.asarray(doc["targets"])
+    k = min(doc["k"], len(ys))
+    out = np.empty(len(z))
+    for i in range(0, len(z), 256):  # bounded memory: 256 queries x every training row at a time
+        d = np.sqrt(np.maximum((z[i:i + 256, None, :] - pts[None]) ** 2, 0.0).sum(-1))
+        near = np.argsort(d, axis=1, kind="stable")[:, :k]
+        dn = np.take_along_axis(d, near, 1)
+        w = np.where(dn[:, :1] == 0.0, (dn == 0.0).astype(float), 1.0 / np.maximum(dn, 1e-300))  # exact hits win
+        out[i:i + 256] = (w * ys[near]).sum(1) / w.sum(1)
+    return out
+
+
 def _predict_xgb(path: Path, x: np.ndarray) -> np.ndarray:
     return _booster(str(path)).inplace_predict(x)
 
@@ -130,10 +143,10 @@ def _booster(path: str) -> Any:
 
 def predict_log_ms(family: str, doc: dict[str, Any], x: np.ndarray, folder: Path | None = None) -> np.ndarray:
     """``log(ms)`` from a stored model ``doc`` of ``family`` (RF/XGB docs name an XGBoost-JSON file in ``folder``)."""
-    if family in ("rf", "xgb"):
+    if family in ("rf", "xgb", "dt"):
         assert folder is not None
         return _predict_xgb(folder / doc["file"], x)
-    return {"ols": _predict_ols, "mlp": _predict_mlp, "svr": _predict_svr}[family](doc, x)
+    return {"ols": _predict_ols, "mlp": _predict_mlp, "svr": _predict_svr, "knn": _predict_knn}[family](doc, x)
 
 
 def weights_folder() -> Path:

@@ -35,6 +35,9 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
     "svr": [{"kernel": k, "C": c, "epsilon": e} for k in ("rbf", "linear") for c in (1.0, 10.0) for e in (0.01, 0.05)],
     "rf": [{"max_depth": d, "colsample_bynode": c} for d in (6, 10) for c in (0.5, 1.0)],
     "xgb": [{"max_depth": d, "learning_rate": lr} for d in (3, 6) for lr in (0.05, 0.2)],
+    # the two further families of papers 000/001 (used by ipc-tree): one exact-greedy regression tree, k neighbours
+    "dt": [{"max_depth": d, "min_child_weight": m} for d in (4, 8, 12) for m in (1, 20)],
+    "knn": [{"n_neighbors": k} for k in (1, 5, 15)],
 }
 SEED = 0
 CV_SEED = 3  # fold assignment; must differ from the hash seeds of GPU_TEST / GPU_VAL / NCA (0, 1), whose held-out
@@ -136,10 +139,13 @@ def _scaler(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def fit_family(family: str, params: dict[str, Any], x: np.ndarray, y: np.ndarray) -> Fitted:
     """Fit one candidate of ``family`` with ``params`` on log1p features ``x`` and log-ms targets ``y``."""
-    if family in ("rf", "xgb"):
+    if family in ("rf", "xgb", "dt"):
         import xgboost
 
-        if family == "rf":  # a random forest: parallel trees on bootstrap-like row samples, one round, no shrinkage
+        if family == "dt":  # one tree, no shrinkage, no leaf regularisation: leaves are their rows' mean (CART)
+            model = xgboost.XGBRegressor(n_estimators=1, learning_rate=1.0, reg_lambda=0.0, tree_method="exact",
+                                         n_jobs=1, random_state=SEED, **params)
+        elif family == "rf":  # a random forest: parallel trees on bootstrap-like row samples, one round, no shrinkage
             model = xgboost.XGBRFRegressor(n_estimators=50, subsample=0.8, learning_rate=1.0, n_jobs=1,
                                            random_state=SEED, **params)
         else:
@@ -168,6 +174,8 @@ def fit_family(family: str, params: dict[str, Any], x: np.ndarray, y: np.ndarray
         doc = {**base, "kernel": m.kernel, "gamma": float(m._gamma), "coef0": float(m.coef0), "degree": int(m.degree),
                "support_vectors": m.support_vectors_.tolist(), "dual_coef": m.dual_coef_[0].tolist(),
                "intercept": float(m.intercept_[0])}
+    elif family == "knn":  # distance-weighted mean of the k nearest standardised training rows
+        doc = {**base, "k": int(params["n_neighbors"]), "points": z.tolist(), "targets": np.asarray(y).tolist()}
     else:
         raise ValueError(f"unknown family {family!r}; one of {', '.join(GRIDS)}")
     return Fitted(family, params, lambda q: predict_log_ms(family, doc, q), doc)

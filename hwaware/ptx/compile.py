@@ -40,6 +40,7 @@ class KernelLaunch:
     block: tuple[int, int, int]
     args: dict[str, int]  # parameter name -> buffer bytes (every TVM kernel argument is a pointer)
     dynamic_shared_mem_bytes: int = 0
+    operands: tuple[str, ...] = field(default=(), compare=False)  # the Relax variables the call reads and writes
 
 
 @dataclass
@@ -126,14 +127,22 @@ def compile_network(model: Any, input_size: tuple[int, ...], *, arch: str = "sm_
     """Compile ``model`` (an ``nn.Module``) for ``arch``; see the module docstring."""
     import torch
 
+    x = torch.zeros((batch_size, *input_size))
+    return compile_module(model, (x,), arch=arch)
+
+
+def compile_module(model: Any, example_inputs: tuple[Any, ...], *, arch: str = "sm_72") -> CompiledNetwork:
+    """Compile ``model`` called on ``example_inputs`` (tensors); each launch names its operands (Relax variables:
+    the forward's inputs are ``xs_<i>`` for a ``*xs`` signature, parameters ``p_<module path>``)."""
+    import torch
+
     tvm = _require("tvm")
     from tvm import relax
     from tvm.relax.frontend.torch import from_exported_program
 
     t0 = time.perf_counter()
-    x = torch.zeros((batch_size, *input_size))
     with torch.no_grad():
-        exported = torch.export.export(model.eval(), (x,))
+        exported = torch.export.export(model.eval(), tuple(example_inputs))
     mod = from_exported_program(exported, keep_params_as_input=True)
     target = tvm.target.Target({"kind": "cuda", "arch": arch})
     mod = relax.get_default_pipeline(target)(mod)
@@ -163,7 +172,7 @@ def compile_network(model: Any, input_size: tuple[int, ...], *, arch: str = "sm_
     signatures = {m.group(2): [p.strip().split()[-1].lstrip("*").removesuffix("_ptr") for p in m.group(3).split(",")
                                if p.strip()] for m in _KERNEL.finditer(source)}
     launches = []
-    for call, _args in _CALL.findall(mod["main"].script()):
+    for call, operands in _CALL.findall(mod["main"].script()):
         if call not in dims or f"{call}_kernel" not in signatures:
             continue
         kernel = f"{call}_kernel"
@@ -171,7 +180,8 @@ def compile_network(model: Any, input_size: tuple[int, ...], *, arch: str = "sm_
         params = signatures[kernel]
         sizes = buffers[call]
         launches.append(KernelLaunch(kernel, grid, block, {f"{kernel}_param_{i}": sizes.get(p, 1 << 30)
-                                                          for i, p in enumerate(params)}))
+                                                          for i, p in enumerate(params)},
+                                     operands=tuple(a.strip() for a in operands.split(",") if a.strip())))
     ptx = nvrtc_compile(source, arch)
     return CompiledNetwork(ptx, arch, launches, source, time.perf_counter() - t0)
 
