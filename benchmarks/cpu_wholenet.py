@@ -12,7 +12,9 @@ Baselines on the same networks:
 * FLOPs-linear: T = a * FLOPs + b, least squares on the training-family networks.
 
 NAS-space networks (NB201, FBNet, OFA-MBv3 drawn at random and measured here: ``data/cpu/space_networks.csv``, see
-:func:`hwaware.evaluation.cpu_networks.space_networks`) are reported per space; no model or calibration saw them.
+:func:`hwaware.evaluation.cpu_networks.space_networks`) are reported per space. No such network was measured for
+training or calibration, but their layers were not kept out of the layer training set: the share of their kernels
+whose layer group (:func:`~hwaware.evaluation.splits.layer_group`) is in the training split is reported beside.
 
 It also records the shipped weights' layer-level exe MAPE on the clean test split and the hash of the weights,
 which ``tests/test_resperfnet.py`` pins against and ``tests/test_readme_figures.py`` checks the README against.
@@ -33,7 +35,7 @@ from hwaware.datasets.paths import DataNotFoundError
 from hwaware.estimators import ResPerfNetEstimator, RooflineEstimator
 from hwaware.evaluation.cpu_networks import UNCALIBRATED, batch1_networks, space_networks, totals
 from hwaware.evaluation.metrics import accuracy
-from hwaware.evaluation.splits import HELD_OUT_FAMILIES, is_held_out, split_cpu_layers, timm_family
+from hwaware.evaluation.splits import HELD_OUT_FAMILIES, is_held_out, layer_group, split_cpu_layers, timm_family
 from hwaware.graph import LayerKind
 from hwaware.hardware import Platform
 
@@ -59,9 +61,10 @@ def shipped_test_exe_mape(est: ResPerfNetEstimator, test: list, platform: Platfo
 
 
 def space_section(est: ResPerfNetEstimator, platform: Platform, calibration: tuple[float, float],
-                  roofline: RooflineEstimator, flops_fit: tuple[float, float]) -> dict:
-    """NAS-space networks measured here (issue 8's CPU-live proof): nothing was fitted on them, not even the
-    calibration or the FLOPs line (both from the timm training families)."""
+                  roofline: RooflineEstimator, flops_fit: tuple[float, float], train_layers: list) -> dict:
+    """NAS-space networks measured here (issue 8's CPU-live proof): no network fitted on them, not even the
+    calibration or the FLOPs line (both from the timm training families); their kernels' overlap with the training
+    layer groups is reported."""
     try:
         nets = space_networks()
     except DataNotFoundError:
@@ -74,12 +77,18 @@ def space_section(est: ResPerfNetEstimator, platform: Platform, calibration: tup
              "flops_linear": np.array([a * g.flops + b for _, g in nets])}
     true = np.array([n.total_ms for n, _ in nets])
     spaces = np.array([n.family for n, _ in nets])
+    trained = {layer_group(s.layer) for s in train_layers}
     out = {}
     for space in sorted(set(spaces)):
         m = spaces == space
+        kernels = [l for (n, g), keep in zip(nets, m) if keep for l in g.kernels()]
         out[space] = {k: accuracy(p[m], true[m]) for k, p in preds.items()}
+        out[space]["kernels_with_a_trained_layer_group"] = float(np.mean([layer_group(l) in trained for l in kernels]))
+        out[space]["median_measured_ms"] = float(np.median(true[m]))
         print(f"\n{space} ({m.sum()} networks measured here, batch 1, median {np.median(true[m]):.2f} ms):")
-        for k, acc in out[space].items():
+        print(f"  kernels whose layer group is in the training split: {out[space]['kernels_with_a_trained_layer_group']:.0%}")
+        for k in preds:
+            acc = out[space][k]
             print(f"  {k:<24} MAPE {acc['mape']:6.1%}  within ±10 % {acc['within10']:6.1%}  "
                   f"Kendall tau {acc['kendall']:.3f}  Spearman rho {acc['spearman']:.3f}  "
                   f"median ratio {np.median(preds[k][m] / true[m]):.2f}")
@@ -123,7 +132,7 @@ def main() -> None:
         for k, s in out["networks"][label].items():
             print(f"  {k:<24} MAPE {s['mape']:6.1%}  within ±10 % {s['within10']:6.1%}  "
                   f"Kendall tau {s['kendall']:.3f}  Spearman rho {s['spearman']:.3f}")
-    out["spaces"] = space_section(est, platform, calibration, roofline, (a, b))
+    out["spaces"] = space_section(est, platform, calibration, roofline, (a, b), train_layers)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=1))
     print(f"wrote {RESULTS}")

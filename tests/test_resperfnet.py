@@ -88,6 +88,19 @@ def test_shipped_cpu_model_is_the_default_and_loads_from_safetensors():
     assert {phase for phase, _ in models} == {"pre", "exe", "post"}
 
 
+def test_shipped_weights_were_trained_on_todays_clean_split(cpu_samples):
+    """The accuracy pins below are one-sided; this ties the shipped weights to the split they must have been trained
+    on: the same data file (hash) and the same train / val / test sizes as split_cpu_layers gives now."""
+    from hwaware.datasets.measured import REPO_DATA
+
+    meta = json.loads((ResPerfNetEstimator(cache=False)._root() / Platform.resolve("cpu").key / "meta.json").read_text())
+    train, val, test = split_cpu_layers(cpu_samples)
+    assert (meta["split"]["train"], meta["split"]["val"], meta["split"]["test"]) == (len(train), len(val), len(test))
+    assert meta["split"]["limit"] is None and "neither train nor val" in meta["split"]["clean"]
+    data = REPO_DATA.parent / meta["provenance"]["data_file"]
+    assert hashlib.sha256(data.read_bytes()).hexdigest() == meta["provenance"]["data_sha256"]
+
+
 def test_layer_accuracy_on_the_test_split(cpu_split, recorded):
     """Exe MAPE of the shipped weights on the clean layer test split, pinned to the recorded run."""
     _, test = cpu_split

@@ -1,9 +1,11 @@
 """Whole-network IPC model of papers 000/001 (Metz et al.): IPC from instructions, parameters and GPU features.
 
 A network's IPC on a GPU is its executed PTX warp instructions per cycle: ``IPC = instructions / (latency x clock)``.
-The regressor learns ``log IPC`` from the network's executed PTX instructions and trainable parameters and the GPU's
+The regressor learns it from the network's executed PTX instructions and trainable parameters and the GPU's
 architectural features (:data:`FEATURES`; the paper found memory bandwidth the most important), across every GPU we
 have whole-network measurements for, and predicts ``latency = instructions / (IPC x clock)`` on any catalog GPU.
+Its target is ``log CPI = -log IPC`` (cycles per instruction): the same model up to a sign, chosen so that a residual
+of the target is a residual of log latency (MAPE, grid search and intervals are then latency figures).
 
 Where we differ from the paper, and why:
 
@@ -62,16 +64,16 @@ def feature_rows(warp_instructions: Sequence[int], params: Sequence[int], gpu: G
     return np.asarray([[math.log(max(w, 1)), math.log1p(p), *g] for w, p in zip(warp_instructions, params)])
 
 
-def latency_ms(warp_instructions: np.ndarray, log_ipc: np.ndarray, gpu: GPUSpec) -> np.ndarray:
-    """``instructions / (IPC x clock)`` in ms."""
+def latency_ms(warp_instructions: np.ndarray, log_cpi: np.ndarray, gpu: GPUSpec) -> np.ndarray:
+    """``instructions x CPI / clock`` in ms."""
     assert gpu.boost_clock_mhz
-    return warp_instructions / (np.exp(log_ipc) * gpu.boost_clock_mhz * 1e6) * 1e3
+    return warp_instructions * np.exp(log_cpi) / (gpu.boost_clock_mhz * 1e6) * 1e3
 
 
-def log_ipc(warp_instructions: np.ndarray, ms: np.ndarray, gpu: GPUSpec) -> np.ndarray:
-    """The measured IPC (log) of networks with these instruction counts and latencies: the inverse of latency_ms."""
+def log_cpi(warp_instructions: np.ndarray, ms: np.ndarray, gpu: GPUSpec) -> np.ndarray:
+    """The measured cycles per warp instruction (log) of networks with these counts and latencies."""
     assert gpu.boost_clock_mhz
-    return np.log(warp_instructions / (ms * 1e-3 * gpu.boost_clock_mhz * 1e6))
+    return np.log(ms * 1e-3 * gpu.boost_clock_mhz * 1e6 / warp_instructions)
 
 
 @register_estimator

@@ -135,7 +135,12 @@ def tracked_l1_loads(fn: Function) -> dict[int, tuple[str, ...]]:
     """The L1 loads (:func:`l1_loads`) whose sectors a vector load can hit: the vector loads, and the loads that may
     read the same memory (same state space, or generic; pointer roots that may alias by :func:`points_to`). The
     others fetch sectors no vector load asks about, so neither the engine's L1 model nor the slice needs them (on
-    TVM's convolutions: the input-tile loads, most of a kernel's loads). Empty when no load is a vector load."""
+    TVM's convolutions: the input-tile loads, most of a kernel's loads). Empty when no load is a vector load.
+
+    Sound for the engine's memory (each pointer parameter its own region, even when one buffer is passed twice); a
+    launch that passes one device buffer as two parameters aliases them on a GPU, which no count here models. The
+    tracked loads' addresses join the slice: a kernel whose such addresses depend on loaded data needs that data
+    (:class:`~hwaware.ptx.engine.DataDependentError` names it)."""
     loads = l1_loads(fn)
     vectors = [i for i, regs in loads.items() if len(regs) > 1]
     if not vectors:
@@ -145,10 +150,12 @@ def tracked_l1_loads(fn: Function) -> dict[int, tuple[str, ...]]:
 
     def roots(i: int) -> set[str]:
         addr = insts[i].operands[1]
-        found = set().union(*(pts.get(r, set()) for r in _regs(addr)))
+        found: set[str] = set()
+        for r in _regs(addr):
+            found |= pts.get(r) or {UNKNOWN}  # a register of unknown origin may point anywhere
         if addr.kind == "addr" and addr.value is not None and not str(addr.value).startswith("%"):
             found.add(str(addr.value))  # a symbol (a param or variable) addressed directly
-        return found or {UNKNOWN}  # an address of unknown origin may alias anything
+        return found or {UNKNOWN}
 
     def same_space(i: int, j: int) -> bool:
         a, b = _space(insts[i]), _space(insts[j])
