@@ -77,7 +77,8 @@ PUBLISHED = [  # (method, dataset, figures, how the protocol differs from ours)
      "Keras/TF fp32 batch 1 on a Jetson, own CNN zoo, NCA = random synthetic CNNs (ours: timm AMP tables, desktop GPUs)"),
     ("Metz et al. decision tree (published, paper 000 Table II)", "IPC of CNNs, GTX 1080 Ti + other GPUs",
      {"mape": {"linear": 0.0807, "xgboost": 0.0759, "random forest": 0.0712, "knn": 0.0594, "decision tree": 0.0573}},
-     "target is IPC (not latency) from executed PTX instructions; six held-out standard CNNs; ipc-tree is not built here"),
+     "target is IPC measured with nvprof, 32 CNNs, six held-out standard CNNs (ours: IPC derived from HELP's batch-1 "
+     "latencies, grouped held-out architectures; our Table II: benchmarks/results/ipc_tree.md)"),
     ("ResPerfNet (published, paper 004)", "LeNet / AlexNet / VGG16, GTX 1080 Ti", {"mape": {"tensorflow": 0.084,
                                                                                           "tensorrt": 0.17}},
      "three whole networks over batch sizes, TensorFlow / TensorRT; per-layer Table 1/2 figures in "
@@ -190,6 +191,12 @@ def timed_predict(name: str, graphs: Sequence[Graph], platform: Platform) -> tup
     return pred, (time.perf_counter() - t0) / len(graphs)
 
 
+def ipc_tree_results() -> dict:
+    """``scripts/train_ipc_tree.py``'s results (empty when not written yet)."""
+    path = ROOT / "benchmarks" / "results" / "ipc_tree.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def netregress_train_seconds() -> dict[str, dict[str, float]]:
     path = ROOT / "benchmarks" / "results" / "netregress.json"
     if not path.is_file():
@@ -224,6 +231,8 @@ def heldout_architectures(quick: bool, bar: Progress, plots: dict) -> list[dict]
     columns = sorted({key_of(r) for r in test})
     columns = [c for c in columns if c in QUICK_COLUMNS] if quick else columns
     nreg_train = netregress_train_seconds()
+    ipc = ipc_tree_results()
+    ipc_train = ipc["candidates"][ipc["chosen"]]["train_seconds"] if ipc else None
     nnm = NnMeterRF()
     out = []
     for key in columns:
@@ -236,7 +245,8 @@ def heldout_architectures(quick: bool, bar: Progress, plots: dict) -> list[dict]
         for name in learned_estimators():
             got = timed_predict(name, graphs, platform)
             if got is not None:
-                train_t = nreg_train.get(key, {}).get(name.removeprefix("netregress-")) if name.startswith("netregress") else None
+                train_t = nreg_train.get(key, {}).get(name.removeprefix("netregress-")) if name.startswith("netregress") \
+                    else ipc_train if name == "ipc-tree" else None
                 preds[name] = (got[0], got[1], 0.0 if name == "roofline" else train_t)
         lin, lin_t = fit_macs_linear(tr)
         t0 = time.perf_counter()
@@ -457,7 +467,9 @@ def main() -> None:
     plots: dict = {}
     results = {"heldout": heldout_architectures(args.quick, bar, plots), "paper003": paper003(args.quick, bar, plots),
                "help_protocol": help_protocol(args.quick, bar), "cpu": cpu_section(args.quick, bar, plots),
-               "logo": read_gpu_results("logo"), "help_protocol_resperfnet_gpu": read_gpu_results("help_protocol")}
+               "logo": read_gpu_results("logo"), "help_protocol_resperfnet_gpu": read_gpu_results("help_protocol"),
+               "logo_ipc_tree": [{"method": "ipc-tree", "held_out_gpu": g, **v}
+                                 for g, v in sorted(ipc_tree_results().get("logo", {}).items())]}
     bar.close()
     figures = save_plots(plots, out)
     md = ["# hwaware leaderboard", "",
@@ -475,6 +487,10 @@ def main() -> None:
           if results["logo"] or results["help_protocol_resperfnet_gpu"] else
           "benchmarks/results/gpu/logo.json and help_protocol.json are not written yet (scripts/train_gpu.py); "
           "netregress-* cannot run leave-one-GPU-out (one model per measured platform).", "",
+          *([f"ipc-tree, leave-one-GPU-out zero-shot (HELP batch-1 test rows of the held-out GPU; "
+             "scripts/train_ipc_tree.py): " + ", ".join(f"{r['held_out_gpu']} {100 * r['mape']:.1f} %"
+                                                         for r in results["logo_ipc_tree"]), ""]
+            if results["logo_ipc_tree"] else []),
           "### Published reference rows (not run here)", "", "| method | dataset | figures | protocol difference |",
           "|---|---|---|---|", *[f"| {m} | {d} | {json.dumps(f)} | {why} |" for m, d, f, why in PUBLISHED], "",
           "Plots: " + ", ".join(figures), ""]

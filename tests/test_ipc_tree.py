@@ -177,3 +177,24 @@ def test_shipped_model_reproduces_its_recorded_test_figures():
     mape = mape_of_log(np.log([e.total_ms for e in got]), np.log([r.ms for r in rows]))
     assert mape == pytest.approx(want, rel=1e-6)
     assert want < 0.15  # the recorded figure itself (a regression past 15 % needs a new look, not a new number)
+
+
+def test_a_gpu_without_a_needed_feature_is_a_clear_error():
+    """Every catalog GPU has a boost clock today; a user's GPU spec (e.g. a calibration's base) may not."""
+    import dataclasses
+
+    from hwaware.hardware.catalog import get_gpu
+    from hwaware.zoo.nb201 import nb201_graph
+
+    gpu = dataclasses.replace(get_gpu("2080ti"), boost_clock_mhz=None)
+    with pytest.raises(UnsupportedPlatformError, match="boost clock.*resperfnet-gpu"):
+        get_estimator("ipc-tree").predict(nb201_graph(NB201_ARCH), Platform(gpu))
+
+
+def test_ipc_tree_beats_the_constant_cpi_baseline_on_every_test_column():
+    """What instructions and parameters add beyond each GPU's median CPI, per test column of the recorded run."""
+    recorded = json.loads(RESULTS.read_text())
+    model = recorded["candidates"][recorded["chosen"]]["test"]["mape_by_column"]
+    baseline = recorded["constant_cpi_baseline"]["test"]["mape_by_column"]
+    assert set(model) == set(baseline) and len(model) >= 11
+    assert all(model[c] < baseline[c] for c in model), {c: (model[c], baseline[c]) for c in model}

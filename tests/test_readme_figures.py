@@ -83,6 +83,19 @@ def cpu_wholenet_rows(path: Path) -> Rows:
                        f"{held[k]['kendall']:.3f}", f"{held[k]['spearman']:.3f}"] for k, label in CPU_ESTIMATORS.items()}
 
 
+def cpu_space_rows(path: Path) -> Rows:
+    spaces = json.loads(path.read_text())["spaces"]
+    return {(sp,): [str(int(v["resperfnet"]["n"])), f"{v['median_measured_ms']:.2f}",
+                    f"{v['resperfnet']['mape'] * 100:.1f} %", f"{v['resperfnet']['spearman']:.3f}",
+                    f"{v['resperfnet_uncalibrated']['mape'] * 100:.1f} %", f"{v['resperfnet_uncalibrated']['spearman']:.3f}",
+                    f"{v['roofline']['mape'] * 100:.1f} %", f"{v['kernels_with_a_trained_layer_group'] * 100:.0f} %"]
+            for sp, v in spaces.items()}
+
+
+IPC_TREE = ("| family | val MAPE | test MAPE | test within ±10 % | test R² (IPC) | test adj. R² "
+            "| CV MAPE | test interval coverage (90 %) | train s | paper MAPE | paper R² | paper adj. R² |")
+CPU_SPACES = ("| space | networks | median measured ms | calibrated MAPE | calibrated ρ | uncalibrated MAPE | "
+              "uncalibrated ρ | roofline MAPE | kernels in trained layer groups |")
 LAYERS_MAIN = "| kind | phase | MAPE % (per_kind) | MAPE % (conditioned) | RMSE ms | MAE ms | n | paper Table 5 MAPE % |"
 LAYERS_BASELINES = "| kind | ResPerfNet (shipped) | XGBoost | SVR (RBF) | polynomial (deg 2) |"
 CPU_CANDIDATES = "| candidate | val exe MAPE % | held-out networks MAPE % (calibrated) | (uncalibrated) |"
@@ -103,6 +116,8 @@ TABLES = [
     Table(LAYERS_MAIN, "benchmarks/results/resperfnet_layers.md", md_rows(LAYERS_MAIN, 2), key_cells=2, all_rows=False),
     Table(LAYERS_BASELINES, "benchmarks/results/resperfnet_layers.md", md_rows(LAYERS_BASELINES), all_rows=False),
     Table(CPU_CANDIDATES, "benchmarks/results/resperfnet_layers.md", md_rows(CPU_CANDIDATES)),
+    Table(CPU_SPACES, "benchmarks/results/cpu_wholenet.json", cpu_space_rows),
+    Table(IPC_TREE, "benchmarks/results/ipc_tree.md", md_rows(IPC_TREE)),  # OMP_NUM_THREADS=1 python scripts/train_ipc_tree.py
 ]
 
 
