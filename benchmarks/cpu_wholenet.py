@@ -60,7 +60,7 @@ def shipped_test_exe_mape(est: ResPerfNetEstimator, test: list, platform: Platfo
     return float(np.mean(np.abs(exe - true) / true) * 100)
 
 
-def space_section(est: ResPerfNetEstimator, platform: Platform, calibration: tuple[float, float],
+def space_section(est: ResPerfNetEstimator, platform: Platform, calibration: tuple[float, float, float],
                   roofline: RooflineEstimator, flops_fit: tuple[float, float], train_layers: list) -> dict:
     """NAS-space networks measured here (issue 8's CPU-live proof): no network fitted on them, not even the
     calibration or the FLOPs line (both from the timm training families); their kernels' overlap with the training
@@ -122,7 +122,8 @@ def main() -> None:
     out = {"command": "python benchmarks/cpu_wholenet.py",
            "weights": {"platform": platform.key, "sha256": hashlib.sha256(
                (folder / "weights.safetensors").read_bytes()).hexdigest(), "trained_on_split": meta["split"]},
-           "calibration": {"scale": calibration[0], "overhead_ms_per_kernel": calibration[1]},
+           "calibration": {"scale": calibration[0], "overhead_ms_per_kernel": calibration[1],
+                           "overhead_ms_per_mb": calibration[2], "form": meta["network_calibration"].get("form", "kernels")},
            "environment": {"threads": env.threads, "device_name": env.device_name},
            "held_out_families": sorted({timm_family(n.model) for n, _ in nets if is_held_out(n.model)}),
            "declared_held_out_families": list(HELD_OUT_FAMILIES),

@@ -27,11 +27,11 @@ on sizes, not kinds) use one conditioned model each.
 
 Whole network (Eq. 2): T = T_pre(first kernel) + sum T_exe + T_post(last kernel). Views cost 0.
 Isolated micro-benchmarks miss what a real forward pass adds around each op (module calls, Python
-glue between ops), so the exe sum is calibrated as a * sum T_exe + c * (number of kernels), with
-``a`` and ``c`` fitted by least squares on whole-network measurements of the *training* families
-only (:func:`hwaware.evaluation.cpu_networks.fit_calibration`, run by ``scripts/train_resperfnet.py`` for
-every candidate; stored in meta.json). Without a calibration, a = 1 and c = 0; the held-out figures are
-reported both ways (``benchmarks/cpu_wholenet.py``).
+glue between ops, inputs that come from memory rather than a warm cache), so the exe sum is calibrated as
+a * sum T_exe + c * (number of kernels) [+ d * (MB the kernels read and write)], fitted by least squares on
+whole-network measurements of the *training* families only (:func:`hwaware.evaluation.cpu_networks.fit_calibration`;
+``scripts/fit_network_calibration.py`` chooses the form by leave-one-family-out CV; stored in meta.json). Without a
+calibration, a = 1 and c = d = 0; the held-out figures are reported both ways (``benchmarks/cpu_wholenet.py``).
 Layers of kinds without training data are predicted with the ``copy`` model (a memory-bound
 op of the same bytes) and reported in the estimate's notes.
 """
@@ -340,13 +340,14 @@ class ResPerfNetEstimator(Estimator):
                                                          if p.is_file()), digest_size=6).hexdigest()
         return ids[platform.key]
 
-    def calibration(self, platform: Platform) -> tuple[float, float]:
-        """(scale a, overhead c in ms per kernel) of the platform's whole-network calibration."""
+    def calibration(self, platform: Platform) -> tuple[float, float, float]:
+        """(scale a, ms per kernel c, ms per MB the kernel reads and writes d) of the whole-network calibration."""
         cache = self.__dict__.setdefault("calibration_", {})
         if platform.key not in cache:
             meta_path = self._root() / platform.key / "meta.json"
             cal = json.loads(meta_path.read_text()).get("network_calibration", {}) if meta_path.is_file() else {}
-            cache[platform.key] = (float(cal.get("scale", 1.0)), float(cal.get("overhead_ms_per_kernel", 0.0)))
+            cache[platform.key] = (float(cal.get("scale", 1.0)), float(cal.get("overhead_ms_per_kernel", 0.0)),
+                                   float(cal.get("overhead_ms_per_mb", 0.0)))
         return cache[platform.key]
 
     def _cache(self) -> PredictionCache | None:
@@ -388,8 +389,9 @@ class ResPerfNetEstimator(Estimator):
         models = self._models(platform)
         times = self.layer_phases(graph.layers, platform)
         kernels = [i for i, l in enumerate(graph.layers) if l.kind.launches_kernel]
-        scale, overhead = self.calibration(platform)
-        exe = [scale * t[1] + overhead if graph.layers[i].kind.launches_kernel else 0.0 for i, t in enumerate(times)]
+        scale, overhead, per_mb = self.calibration(platform)
+        exe = [scale * t[1] + overhead + per_mb * (l.bytes_read + l.bytes_written) / 1e6 if l.kind.launches_kernel
+               else 0.0 for l, t in zip(graph.layers, times)]
         pre = times[kernels[0]][0] if kernels else 0.0
         post = times[kernels[-1]][2] if kernels else 0.0
         rows = tuple(LayerEstimate(l.index, l.module, l.kind.value, l.op, l.input_shapes, l.output_shapes, l.macs, exe[i])
@@ -397,9 +399,10 @@ class ResPerfNetEstimator(Estimator):
         fallback = Counter(l.kind.value for l in graph.layers if l.kind.launches_kernel
                            and _model_key(models, "exe", l.kind) == LayerKind.COPY.value != l.kind.value)
         notes = [f"no training data for {dict(fallback)}: predicted with the copy model"] if fallback else []
-        if (scale, overhead) != (1.0, 0.0):
-            notes.append(f"per-layer times scaled by {scale:.3f} plus {overhead * 1e3:.1f} us per kernel "
-                         "(whole-network calibration on training-family networks)")
+        if (scale, overhead, per_mb) != (1.0, 0.0, 0.0):
+            notes.append(f"per-layer times scaled by {scale:.3f} plus {overhead * 1e3:.1f} us per kernel"
+                         + (f" and {per_mb * 1e3:.1f} us per MB moved" if per_mb else "")
+                         + " (whole-network calibration on training-family networks)")
         return Estimate(total_ms=pre + sum(exe) + post, pre_ms=pre, exe_ms=sum(exe), post_ms=post, layers=rows,
                         unknown_ops=graph.unknown_ops, estimator=self.name, estimator_version=self.version,
                         platform=platform, model=graph.name, notes=tuple(notes))
