@@ -94,6 +94,16 @@ def cpu_space_rows(path: Path) -> Rows:
 
 IPC_TREE = ("| family | val MAPE | test MAPE | test within ±10 % | test R² (IPC) | test adj. R² "
             "| CV MAPE | test interval coverage (90 %) | train s | paper MAPE | paper R² | paper adj. R² |")
+def cpu_calibration_rows(path: Path) -> Rows:
+    forms = json.loads(path.read_text())["candidates"]
+    return {(f,): [f"{v['leave_one_family_out_mape']:.1f} %", f"{v['held_out_families']['mape'] * 100:.1f} %",
+                   *(f"{v[sp]['mape'] * 100:.1f} %" for sp in ("nb201", "fbnet", "ofa_mbv3")), f"{v['scale']:.3f}",
+                   f"{v['overhead_ms_per_kernel'] * 1e3:.1f}", f"{v['overhead_ms_per_mb'] * 1e3:.1f}"]
+            for f, v in forms.items()}
+
+
+CPU_CALIBRATION = ("| calibration form | leave-one-family-out CV MAPE | held-out families MAPE | NB201 MAPE | FBNet MAPE "
+                   "| OFA MAPE | a | µs per kernel | µs per MB |")
 CPU_SPACES = ("| space | networks | median measured ms | calibrated MAPE | calibrated ρ | uncalibrated MAPE | "
               "uncalibrated ρ | roofline MAPE | kernels in trained layer groups |")
 LAYERS_MAIN = "| kind | phase | MAPE % (per_kind) | MAPE % (conditioned) | RMSE ms | MAE ms | n | paper Table 5 MAPE % |"
@@ -117,6 +127,7 @@ TABLES = [
     Table(LAYERS_BASELINES, "benchmarks/results/resperfnet_layers.md", md_rows(LAYERS_BASELINES), all_rows=False),
     Table(CPU_CANDIDATES, "benchmarks/results/resperfnet_layers.md", md_rows(CPU_CANDIDATES)),
     Table(CPU_SPACES, "benchmarks/results/cpu_wholenet.json", cpu_space_rows),
+    Table(CPU_CALIBRATION, "benchmarks/results/cpu_calibration.json", cpu_calibration_rows),
     Table(IPC_TREE, "benchmarks/results/ipc_tree.md", md_rows(IPC_TREE)),  # OMP_NUM_THREADS=1 python scripts/train_ipc_tree.py
 ]
 
