@@ -155,3 +155,18 @@ def test_device_descriptor_is_shared_by_cpu_and_gpu():
     assert device_features(hwaware.get_device("cpu")).shape == device_features(hwaware.get_device("agx")).shape
     assert PhaseModel.inputs_for(capture("resnet18").layers[:3], device_features(hwaware.get_device("cpu")),
                                  False).shape == (3, len(LAYER_FEATURES) + 6)
+
+
+def test_every_calibration_form_predicts_what_it_fitted():
+    """fit_calibration computes its in-sample figure from per-network sums (exe, kernels, MB moved); the estimator
+    applies (a, c, d) per layer in predict(). Both paths must give the same totals, for every declared form."""
+    from hwaware.evaluation.cpu_networks import CALIBRATION_FORMS, as_calibration, fit_calibration, totals
+
+    chosen = [n for n in load_network_samples() if n.batch == 1 and not is_held_out(n.model)][:4]
+    nets = [(n, capture(n.model, input_size=(3, n.img_size, n.img_size))) for n in chosen]
+    est, platform = ResPerfNetEstimator(cache=False), Platform.resolve("cpu")
+    for form, (use_bytes, _) in CALIBRATION_FORMS.items():
+        cal = fit_calibration(est, platform, nets, form)
+        assert (cal["overhead_ms_per_mb"] != 0.0) == use_bytes
+        got = accuracy(totals(est, platform, nets, as_calibration(cal)), [n.total_ms for n, _ in nets])
+        assert got["mape"] * 100 == pytest.approx(cal["in_sample_mape"], rel=1e-9, abs=1e-9), form
