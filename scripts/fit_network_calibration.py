@@ -5,9 +5,11 @@
 * Rule (:data:`RULE`): the lowest leave-one-family-out CV MAPE over the *training-family* batch-1 networks of
   ``data/cpu/networks.csv.gz``; the held-out families and the NAS-space networks (``data/cpu/space_networks.csv.gz``)
   play no part in the choice. They are reported for every candidate afterwards (``benchmarks/results/cpu_calibration.json``).
-* Disclosed: the bytes term and the relative weighting were added after the NAS-space measurements showed the
-  per-kernel form over-predicting small networks 1.4-2.6x (the first shipped form, "kernels", is kept as a candidate
-  and reported). The rule reads only timm training families.
+* Disclosed (:data:`DISCLOSED`): the bytes term, the relative weighting and this rule were written after the first
+  shipped form ("kernels", kept as a candidate and reported) was seen over-predicting the NAS-space networks
+  1.4-2.6x and scoring 16.8 % on the held-out families. The rule reads only timm training families.
+* ``scripts/train_resperfnet.py`` stores the "kernels" form with the weights it trains: run this script after it
+  (``tests/test_resperfnet.py`` fails until the shipped form is the rule's).
 
 Run: ``python scripts/fit_network_calibration.py``; writes ``network_calibration`` into the weights' meta.json.
 """
@@ -28,6 +30,9 @@ from hwaware.hardware import Platform
 
 RULE = ("lowest leave-one-family-out CV MAPE over the training-family networks (held-out families and NAS-space "
         "networks never read); first in CALIBRATION_FORMS order on a tie")
+DISCLOSED = ("'kernels' was the first shipped form; the other forms and this rule were written after its results on "
+             "the held-out families (16.8 %) and the NAS spaces were seen, so the held-out figure of the chosen form is "
+             "not a clean held-out figure")
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "cpu_calibration.json"
 
 
@@ -40,7 +45,8 @@ def main() -> None:
     chosen = min(CALIBRATION_FORMS, key=lambda f: fits[f]["leave_one_family_out_mape"])
     held = [(n, g) for n, g in nets if is_held_out(n.model)]
     spaces = space_networks()
-    report = {"rule": RULE, "chosen": chosen, "command": "python scripts/fit_network_calibration.py", "candidates": {}}
+    report = {"rule": RULE, "chosen": chosen, "command": "python scripts/fit_network_calibration.py",
+              "previously_shipped": "kernels", "disclosed": DISCLOSED, "provenance": provenance(), "candidates": {}}
     for form, cal in fits.items():
         row = {k: cal[k] for k in ("scale", "overhead_ms_per_kernel", "overhead_ms_per_mb", "in_sample_mape",
                                    "leave_one_family_out_mape")}
@@ -58,7 +64,8 @@ def main() -> None:
     meta = json.loads(path.read_text())
     meta["network_calibration"] = {**fits[chosen], "rule": RULE, "script": "scripts/fit_network_calibration.py",
                                    "candidates_cv_mape": {f: c["leave_one_family_out_mape"] for f, c in fits.items()},
-                                   "provenance": provenance()}
+                                   "disclosed": DISCLOSED, "previously_shipped": "kernels",
+                                   "results": "benchmarks/results/cpu_calibration.json", "provenance": provenance()}
     path.write_text(json.dumps(meta, indent=1))
     RESULTS.write_text(json.dumps(report, indent=1))
 

@@ -23,6 +23,8 @@ settings) and loaded, not retrained, by a later run with the same ones. Seconds 
 
 Run: ``python scripts/train_resperfnet.py`` (1 torch thread; see ``--help``). ``--limit N`` trains on N rows
 for a smoke test: write it to a temporary ``--out``, never to the shipped weights.
+After training, ``python scripts/fit_network_calibration.py`` chooses the shipped whole-network calibration form
+(this script fits and stores the first form, "kernels", for every candidate).
 """
 from __future__ import annotations
 

@@ -72,8 +72,9 @@ class Table:
     all_rows: bool = True
 
 
-CPU_ESTIMATORS = {"resperfnet": "ResPerfNet (default for `gpu=\"cpu\"`), calibrated",
-                  "resperfnet_uncalibrated": "ResPerfNet without the calibration (a = 1, c = 0)",
+CPU_ESTIMATORS = {"resperfnet": "ResPerfNet (default for `gpu=\"cpu\"`), calibrated (form chosen after these results "
+                                "were seen, see below)",
+                  "resperfnet_uncalibrated": "ResPerfNet without the calibration (a = 1, c = d = 0)",
                   "roofline": "roofline (peak/bandwidth from the training layers)", "flops_linear": "FLOPs-linear"}
 
 
