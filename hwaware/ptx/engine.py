@@ -136,8 +136,8 @@ _LOCAL_TAG = 1 << 37  # local-memory sector keys (global ones are < 2**37: buffe
 
 
 class _KeySet:
-    """A set of int64 keys filled and queried with numpy arrays; lanes of a warp mostly share sectors, so keys are
-    de-duplicated before they reach the Python set."""
+    """A set of int64 keys filled and queried with numpy arrays (bulk ``set.update`` and a ``map`` of
+    ``__contains__``: the per-key Python work of the L1 model, its cost on TVM's convolutions)."""
 
     def __init__(self) -> None:
         self.keys: set[int] = set()
@@ -146,7 +146,7 @@ class _KeySet:
         self.keys.clear()
 
     def add(self, keys: np.ndarray) -> None:
-        self.keys.update(np.unique(keys).tolist())
+        self.keys.update(keys.tolist())
 
     def array(self) -> np.ndarray:
         return np.fromiter(self.keys, np.int64, len(self.keys))
@@ -154,9 +154,8 @@ class _KeySet:
     def contains(self, keys: np.ndarray) -> np.ndarray:
         if not self.keys:
             return np.zeros(len(keys), dtype=bool)
-        uniq, inverse = np.unique(keys, return_inverse=True)
         have = self.keys
-        return np.fromiter((k in have for k in uniq.tolist()), bool, len(uniq))[inverse]
+        return np.fromiter(map(have.__contains__, keys.tolist()), bool, len(keys))
 
 
 class L1Sectors:
