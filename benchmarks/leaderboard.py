@@ -487,7 +487,7 @@ def main() -> None:
           if results["logo"] or results["help_protocol_resperfnet_gpu"] else
           "benchmarks/results/gpu/logo.json and help_protocol.json are not written yet (scripts/train_gpu.py); "
           "netregress-* cannot run leave-one-GPU-out (one model per measured platform).", "",
-          *([f"ipc-tree, leave-one-GPU-out zero-shot (HELP batch-1 test rows of the held-out GPU; "
+          *(["ipc-tree, leave-one-GPU-out zero-shot (HELP batch-1 test rows of the held-out GPU; "
              "scripts/train_ipc_tree.py): " + ", ".join(f"{r['held_out_gpu']} {100 * r['mape']:.1f} %"
                                                          for r in results["logo_ipc_tree"]), ""]
             if results["logo_ipc_tree"] else []),

@@ -35,7 +35,7 @@ from scipy.stats import spearmanr
 from hwaware.datasets.graph_store import load_store
 from hwaware.estimators.ipc_tree import FEATURES, WEIGHTS, feature_rows, log_cpi
 from hwaware.evaluation.gpu_data import Sample, help_samples
-from hwaware.evaluation.netregress_fit import Fitted, fit_family, grid_search, mape_of_log
+from hwaware.evaluation.netregress_fit import Fitted, grid_search, mape_of_log
 from hwaware.evaluation.provenance import provenance
 from hwaware.evaluation.splits import gpu_sample_group, split_gpu_samples, stable_unit
 from hwaware.hardware.catalog import get_gpu

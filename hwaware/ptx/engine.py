@@ -618,7 +618,6 @@ class Engine:
         return out
 
     def store(self, inst: Instruction, op: Operand, values: list[np.ndarray], t: str, w: Group, mask: np.ndarray) -> None:
-        size = np.dtype(_TYPES[t]).itemsize
         lanes = np.nonzero(mask)[0]
         if not len(lanes):
             return
