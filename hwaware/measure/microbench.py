@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -21,7 +21,7 @@ from torch import nn
 from hwaware.errors import GraphCaptureError
 from hwaware.graph.layer import Layer, LayerKind
 from hwaware.graph.sources import capture
-from hwaware.measure.ops import MEASURED_KINDS
+from hwaware.measure.ops import MEASURED_KINDS, OpModule
 
 K = LayerKind
 MAX_MACS = 400_000_000
@@ -32,15 +32,6 @@ RANDOM_MIX: dict[LayerKind, float] = {
     K.ACTIVATION: 0.10, K.ELEMENTWISE: 0.10, K.CONCAT: 0.04, K.MATMUL: 0.02, K.SOFTMAX: 0.015, K.REDUCE: 0.01,
     K.UPSAMPLE: 0.01, K.COPY: 0.015,
 }
-
-
-class _Fn(nn.Module):
-    def __init__(self, fn: Callable[..., torch.Tensor]) -> None:
-        super().__init__()
-        self.fn = fn
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fn(x)
 
 
 def _loguniform(rng: random.Random, lo: int, hi: int) -> int:
@@ -109,7 +100,7 @@ def _draw(kind: LayerKind, rng: random.Random) -> Layer | None:
         return _one(nn.Linear(fin, fout, bias=rng.random() < 0.8), (rows, fin))
     if kind is K.MATMUL:  # attention-style product of two activations
         n, dim = _loguniform(rng, 4, 512), _loguniform(rng, 8, 512)
-        return _one(_Fn(lambda x: torch.matmul(x, x.transpose(-1, -2))), (b, rng.choice([1, 2, 4, 8]), n, dim))
+        return _one(OpModule(lambda x: torch.matmul(x, x.transpose(-1, -2))), (b, rng.choice([1, 2, 4, 8]), n, dim))
     if kind is K.POOL:
         k = rng.choice([2, 3, 3, 5])
         s = rng.choice([1, 2, 2])
@@ -120,7 +111,7 @@ def _draw(kind: LayerKind, rng: random.Random) -> Layer | None:
         return _one(pool, shape)
     if kind is K.GLOBAL_POOL:
         keep = rng.random() < 0.5
-        return _one(_Fn(lambda x: x.mean((2, 3), keepdim=keep)) if rng.random() < 0.8 else nn.AdaptiveMaxPool2d(1),
+        return _one(OpModule(lambda x: x.mean((2, 3), keepdim=keep)) if rng.random() < 0.8 else nn.AdaptiveMaxPool2d(1),
                     (b, c, max(hw // 4, 2), max(hw // 4, 2)))
     if kind is K.NORM:
         r = rng.random()
@@ -139,26 +130,26 @@ def _draw(kind: LayerKind, rng: random.Random) -> Layer | None:
     if kind is K.ELEMENTWISE:
         r = rng.random()
         if r < 0.45:
-            return _one(_Fn(lambda x: x + x), shape, K.ELEMENTWISE)
+            return _one(OpModule(lambda x: x + x), shape, K.ELEMENTWISE)
         if r < 0.8:  # SE gate: broadcast multiply
-            return _one(_Fn(lambda x: x * x.mean((2, 3), keepdim=True)), shape, K.ELEMENTWISE)
-        return _one(_Fn(lambda x: x * 0.5 + 1.0), shape, K.ELEMENTWISE)
+            return _one(OpModule(lambda x: x * x.mean((2, 3), keepdim=True)), shape, K.ELEMENTWISE)
+        return _one(OpModule(lambda x: x * 0.5 + 1.0), shape, K.ELEMENTWISE)
     if kind is K.CONCAT:
         parts = rng.choice([2, 2, 3, 4])
-        return _one(_Fn(lambda x: torch.cat([x] * parts, 1)), shape, K.CONCAT)
+        return _one(OpModule(lambda x: torch.cat([x] * parts, 1)), shape, K.CONCAT)
     if kind is K.SOFTMAX:
-        return _one(_Fn(lambda x: torch.softmax(x, -1)), (b, rng.choice([1, 4, 8]), _loguniform(rng, 4, 512),
+        return _one(OpModule(lambda x: torch.softmax(x, -1)), (b, rng.choice([1, 4, 8]), _loguniform(rng, 4, 512),
                                                            _loguniform(rng, 4, 1000)))
     if kind is K.REDUCE:
-        return _one(_Fn(lambda x: x.sum(1)), shape, K.REDUCE)
+        return _one(OpModule(lambda x: x.sum(1)), shape, K.REDUCE)
     if kind is K.UPSAMPLE:
         mode = rng.choice(["nearest", "bilinear"])
         small = (b, c, max(hw // 2, 1), max(hw // 2, 1))
-        return _one(_Fn(lambda x: F.interpolate(x, scale_factor=2, mode=mode)), small, K.UPSAMPLE)
+        return _one(OpModule(lambda x: F.interpolate(x, scale_factor=2, mode=mode)), small, K.UPSAMPLE)
     if kind is K.COPY:
         if rng.random() < 0.5:
-            return _one(_Fn(lambda x: F.pad(x, (1, 1, 1, 1))), shape, K.COPY)
-        return _one(_Fn(lambda x: x.permute(0, 2, 3, 1).contiguous()), shape, K.COPY)
+            return _one(OpModule(lambda x: F.pad(x, (1, 1, 1, 1))), shape, K.COPY)
+        return _one(OpModule(lambda x: x.permute(0, 2, 3, 1).contiguous()), shape, K.COPY)
     raise ValueError(f"no random generator for {kind}")
 
 

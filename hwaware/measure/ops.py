@@ -54,6 +54,17 @@ class RunnableOp:
         return [torch.randn(s, device=self.device, dtype=self.dtype) for s in self.input_shapes]
 
 
+class OpModule(torch.nn.Module):
+    """A callable (e.g. :attr:`RunnableOp.fn`) as a module, for what needs one (torch.export, micro-benchmarks)."""
+
+    def __init__(self, fn: Callable[..., torch.Tensor]) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        return self.fn(*xs)
+
+
 def _param(shape: tuple[int, ...], device: torch.device, dtype: torch.dtype) -> torch.Tensor:
     return torch.randn(shape, device=device, dtype=dtype) * 0.1
 
