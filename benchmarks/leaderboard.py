@@ -62,8 +62,8 @@ from hwaware.graph.transform import with_batch
 from hwaware.hardware.catalog import GPUSpec, Platform, get_gpu
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "benchmarks" / "results" / "leaderboard"
-GPU_RESULTS = ROOT / "benchmarks" / "results" / "gpu"
+RESULTS = ROOT / "benchmarks" / "results"
+OUT = RESULTS / "leaderboard"
 TRAIN_CAP = 400  # = scripts/train_netregress.py's default --cap: the baselines see the rows netregress trained on
 QUICK_COLUMNS = ("TITAN RTX|pytorch|fp32|256", "GeForce RTX 2080 Ti|pytorch|fp32|1")
 
@@ -191,19 +191,15 @@ def timed_predict(name: str, graphs: Sequence[Graph], platform: Platform) -> tup
     return pred, (time.perf_counter() - t0) / len(graphs)
 
 
-def ipc_tree_results() -> dict:
-    """``scripts/train_ipc_tree.py``'s results (empty when not written yet)."""
-    path = ROOT / "benchmarks" / "results" / "ipc_tree.json"
+def read_results(name: str) -> dict:
+    """A committed results file under benchmarks/results/ (empty when its script has not written it yet)."""
+    path = RESULTS / name
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def netregress_train_seconds() -> dict[str, dict[str, float]]:
-    path = ROOT / "benchmarks" / "results" / "netregress.json"
-    if not path.is_file():
-        return {}
-    doc = json.loads(path.read_text())
     return {k: {f: v["grid_seconds"] + v["fit_seconds"] for f, v in rec["families"].items()}
-            for k, rec in doc["platforms"].items()}
+            for k, rec in read_results("netregress.json").get("platforms", {}).items()}
 
 
 def row(method: str, acc: dict[str, float], predict_s: float | None, train_s: float | None, **extra: Any) -> dict:
@@ -231,7 +227,7 @@ def heldout_architectures(quick: bool, bar: Progress, plots: dict) -> list[dict]
     columns = sorted({key_of(r) for r in test})
     columns = [c for c in columns if c in QUICK_COLUMNS] if quick else columns
     nreg_train = netregress_train_seconds()
-    ipc = ipc_tree_results()
+    ipc = read_results("ipc_tree.json")
     ipc_train = ipc["candidates"][ipc["chosen"]]["train_seconds"] if ipc else None
     nnm = NnMeterRF()
     out = []
@@ -266,8 +262,7 @@ def heldout_architectures(quick: bool, bar: Progress, plots: dict) -> list[dict]
 
 
 def paper003(quick: bool, bar: Progress, plots: dict) -> list[dict]:
-    path = ROOT / "benchmarks" / "results" / "netregress.json"
-    doc = json.loads(path.read_text()) if path.is_file() else {"paper003": {}}
+    doc = read_results("netregress.json") or {"paper003": {}}
     timm = [r for r in measured_rows() if r.space == "timm"]
     out = []
     for gpu_name in sorted({r.gpu for r in timm}):
@@ -303,7 +298,7 @@ def help_protocol(quick: bool, bar: Progress) -> list[dict]:
     store = load_store("nb201")
     columns = sorted({s.column for s in samples})
     targets = [c for c in columns if c.endswith("TITAN RTX|pytorch|fp32|256")] if quick else columns
-    recorded = {c: v["shots"] for c, v in read_gpu_json("help_protocol").get("columns", {}).items()}
+    recorded = {c: v["shots"] for c, v in read_results("gpu/help_protocol.json").get("columns", {}).items()}
     out = []
     for column in targets:
         col = [s for s in samples if s.column == column]
@@ -326,12 +321,6 @@ def help_protocol(quick: bool, bar: Progress) -> list[dict]:
     return out
 
 
-def read_gpu_json(name: str) -> dict:
-    """A results file of ``scripts/train_gpu.py`` (empty when not written yet)."""
-    path = GPU_RESULTS / f"{name}.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
-
-
 def read_gpu_results(name: str) -> list[dict]:
     """Rows of a results file of ``scripts/train_gpu.py``: every object that carries both 'mape' and 'spearman'."""
     found: list[dict] = []
@@ -347,7 +336,7 @@ def read_gpu_results(name: str) -> list[dict]:
             for i, v in enumerate(node):
                 walk(v, [*where, str(i)])
 
-    walk(read_gpu_json(name), [])
+    walk(read_results(f"gpu/{name}.json"), [])
     return found
 
 
@@ -469,7 +458,7 @@ def main() -> None:
                "help_protocol": help_protocol(args.quick, bar), "cpu": cpu_section(args.quick, bar, plots),
                "logo": read_gpu_results("logo"), "help_protocol_resperfnet_gpu": read_gpu_results("help_protocol"),
                "logo_ipc_tree": [{"method": "ipc-tree", "held_out_gpu": g, **v}
-                                 for g, v in sorted(ipc_tree_results().get("logo", {}).items())]}
+                                 for g, v in sorted(read_results("ipc_tree.json").get("logo", {}).items())]}
     bar.close()
     figures = save_plots(plots, out)
     md = ["# hwaware leaderboard", "",
