@@ -60,6 +60,21 @@ def shipped_test_exe_mape(est: ResPerfNetEstimator, test: list, platform: Platfo
     return float(np.mean(np.abs(exe - true) / true) * 100)
 
 
+def predictions(est: ResPerfNetEstimator, platform: Platform, nets: list, calibration: tuple[float, float, float],
+                roofline: RooflineEstimator, flops_fit: tuple[float, float]) -> dict[str, np.ndarray]:
+    """Every reported estimator's whole-network ms for ``nets`` (the timm networks and the NAS-space ones alike)."""
+    a, b = flops_fit
+    return {"resperfnet": totals(est, platform, nets, calibration),
+            "resperfnet_uncalibrated": totals(est, platform, nets, UNCALIBRATED),
+            "roofline": np.array([roofline.predict(g, platform).total_ms for _, g in nets]),
+            "flops_linear": np.array([a * g.flops + b for _, g in nets])}
+
+
+def summary(name: str, acc: dict[str, float]) -> str:
+    return (f"  {name:<24} MAPE {acc['mape']:6.1%}  within ±10 % {acc['within10']:6.1%}  "
+            f"Kendall tau {acc['kendall']:.3f}  Spearman rho {acc['spearman']:.3f}")
+
+
 def space_section(est: ResPerfNetEstimator, platform: Platform, calibration: tuple[float, float, float],
                   roofline: RooflineEstimator, flops_fit: tuple[float, float], train_layers: list) -> dict:
     """NAS-space networks measured here (issue 8's CPU-live proof): no network fitted on them, not even the
@@ -70,11 +85,7 @@ def space_section(est: ResPerfNetEstimator, platform: Platform, calibration: tup
     except DataNotFoundError:
         print("\nno NAS-space networks measured (data/cpu/space_networks.csv): skipped")
         return {}
-    a, b = flops_fit
-    preds = {"resperfnet": totals(est, platform, nets, calibration),
-             "resperfnet_uncalibrated": totals(est, platform, nets, UNCALIBRATED),
-             "roofline": np.array([roofline.predict(g, platform).total_ms for _, g in nets]),
-             "flops_linear": np.array([a * g.flops + b for _, g in nets])}
+    preds = predictions(est, platform, nets, calibration, roofline, flops_fit)
     true = np.array([n.total_ms for n, _ in nets])
     spaces = np.array([n.family for n, _ in nets])
     trained = {layer_group(s.layer) for s in train_layers}
@@ -89,10 +100,7 @@ def space_section(est: ResPerfNetEstimator, platform: Platform, calibration: tup
         print(f"\n{space} ({m.sum()} networks measured here, batch 1, median {np.median(true[m]):.2f} ms):")
         print(f"  kernels whose layer group is in the training split: {out[space]['kernels_with_a_trained_layer_group']:.0%}")
         for k in preds:
-            acc = out[space][k]
-            print(f"  {k:<24} MAPE {acc['mape']:6.1%}  within ±10 % {acc['within10']:6.1%}  "
-                  f"Kendall tau {acc['kendall']:.3f}  Spearman rho {acc['spearman']:.3f}  "
-                  f"median ratio {out[space]['median_ratio'][k]:.2f}")
+            print(f"{summary(k, out[space][k])}  median ratio {out[space]['median_ratio'][k]:.2f}")
     return out
 
 
@@ -108,10 +116,7 @@ def main() -> None:
     roofline = cpu_roofline(train_layers)
     train = [(n, g) for n, g in nets if not is_held_out(n.model)]
     a, b = np.polyfit([g.flops for _, g in train], [n.total_ms for n, _ in train], 1)
-    preds = {"resperfnet": totals(est, platform, nets, calibration),
-             "resperfnet_uncalibrated": totals(est, platform, nets, UNCALIBRATED),
-             "roofline": np.array([roofline.predict(g, platform).total_ms for _, g in nets]),
-             "flops_linear": np.array([a * g.flops + b for _, g in nets])}
+    preds = predictions(est, platform, nets, calibration, roofline, (a, b))
     held = np.array([is_held_out(n.model) for n, _ in nets])
     true = np.array([n.total_ms for n, _ in nets])
     print(f"\n{'network':<26}{'family':<14}{'measured ms':>12}" + "".join(f"{k[:12]:>13}" for k in preds))
@@ -131,9 +136,8 @@ def main() -> None:
     for label, mask in (("held_out", held), ("training", ~held)):
         out["networks"][label] = {k: accuracy(p[mask], true[mask]) for k, p in preds.items()}
         print(f"\n{label} families ({mask.sum()} networks, batch 1, {env.threads} thread, {env.device_name}):")
-        for k, s in out["networks"][label].items():
-            print(f"  {k:<24} MAPE {s['mape']:6.1%}  within ±10 % {s['within10']:6.1%}  "
-                  f"Kendall tau {s['kendall']:.3f}  Spearman rho {s['spearman']:.3f}")
+        for k, acc in out["networks"][label].items():
+            print(summary(k, acc))
     out["spaces"] = space_section(est, platform, calibration, roofline, (a, b), train_layers)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=1))
