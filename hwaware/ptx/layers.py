@@ -90,20 +90,13 @@ def layer_module(layer: Layer) -> Any:
     if fn is None:
         raise UnsupportedLayerError(f"the PTX instruction count has no module for {op} ({kind.value}) with inputs "
                                     f"{list(shapes)}; use an estimator that does not count PTX (resperfnet-gpu)")
-    return _Fn(fn)
+    from hwaware.measure.ops import OpModule
+
+    return OpModule(fn)
 
 
-class _Fn:  # a plain callable as a module (torch.export needs an nn.Module)
-    def __new__(cls, fn: Callable[..., Any]) -> Any:
-        from torch import nn
-
-        class Op(nn.Module):
-            def forward(self, *xs: Any) -> Any:
-                return fn(*xs)
-        return Op()
-
-
-def _chunk_module(modules: Sequence[Any]) -> Any:
+def _chunk_module(modules: Sequence[Any], arity: Sequence[int]) -> Any:
+    """Independent layers as one module whose forward takes each layer's ``arity`` inputs in turn."""
     from torch import nn
 
     class Layers(nn.Module):
@@ -113,7 +106,7 @@ def _chunk_module(modules: Sequence[Any]) -> Any:
 
         def forward(self, *xs: Any) -> tuple[Any, ...]:
             out, i = [], 0
-            for m, n in zip(self.m, self.arity):
+            for m, n in zip(self.m, arity):
                 out.append(m(*xs[i:i + n]))
                 i += n
             return tuple(out)
@@ -149,10 +142,10 @@ def count_layers(layers: Sequence[Layer], arch: str = ARCH) -> dict[str, tuple[i
             todo.append((l, layer_module(l)))  # every unsupported op raises before anything compiles
     for c in range(0, len(todo), CHUNK):
         chunk = todo[c:c + CHUNK]
-        wrapper = _chunk_module([m for _, m in chunk])
-        wrapper.arity = [len(l.input_shapes) for l, _ in chunk]
+        arity = [len(l.input_shapes) for l, _ in chunk]
+        wrapper = _chunk_module([m for _, m in chunk], arity)
         inputs = [torch.zeros(s) for l, _ in chunk for s in l.input_shapes]
-        input_layer = [k for k, n in enumerate(wrapper.arity) for _ in range(n)]
+        input_layer = [k for k, n in enumerate(arity) for _ in range(n)]
         compiled = compile_module(wrapper, tuple(inputs), arch=arch)
         counts = count_network_instructions(compiled.ptx, compiled.launches).per_kernel
         totals = [[0, 0] for _ in chunk]
