@@ -42,9 +42,10 @@ import torch
 
 from hwaware.datasets.measured import REPO_DATA, load_layer_samples, resolve
 from hwaware.estimators.features import device_features
-from hwaware.estimators.resperfnet import PHASES, PhaseModel, ResPerfNetEstimator, _model_key, load_models, save_models
+from hwaware.estimators.resperfnet import (PHASES, NetworkCalibration, PhaseModel, ResPerfNetEstimator, _model_key,
+                                          load_models, save_models)
 from hwaware.evaluation.provenance import provenance as shared_provenance
-from hwaware.evaluation.cpu_networks import as_calibration, batch1_networks, fit_calibration, held_out_accuracy
+from hwaware.evaluation.cpu_networks import batch1_networks, fit_calibration, held_out_accuracy
 from hwaware.evaluation.splits import CPU_TEST, CPU_VAL, HELD_OUT_FAMILIES, split_cpu_layers
 from hwaware.hardware import Platform
 
@@ -205,7 +206,7 @@ def main(argv: list[str] | None = None) -> None:
         report["candidates"][name] = {
             "config": CANDIDATES[name], "val_exe_mape": metrics(val_exe, np.array([s.exe_ms for s in val]))["mape"],
             "test": per_kind_phase(models, test, dev), "network_calibration": calibration,
-            "held_out_networks": held_out_accuracy(est, platform, nets, as_calibration(calibration)),
+            "held_out_networks": held_out_accuracy(est, platform, nets, NetworkCalibration.from_doc(calibration)),
             "history": {f"{p}/{k}": m.history for (p, k), m in sorted(models.items())}}
         c = report["candidates"][name]
         log(f"{name}: val exe MAPE {c['val_exe_mape']:.2f} %, held-out networks MAPE "

@@ -15,7 +15,7 @@ from hwaware.datasets.measured import load_layer_samples, load_network_samples
 from hwaware.estimators import ResPerfNetEstimator, default_estimator, get_estimator
 from hwaware.estimators.cache import PredictionCache
 from hwaware.estimators.features import LAYER_FEATURES, device_features
-from hwaware.estimators.resperfnet import InputTransform, PhaseModel, ResPerfNet, load_models, maple
+from hwaware.estimators.resperfnet import InputTransform, NetworkCalibration, PhaseModel, ResPerfNet, load_models, maple
 from hwaware.evaluation.metrics import accuracy
 from hwaware.evaluation.splits import is_held_out, split_cpu_layers
 from hwaware.graph import capture
@@ -158,9 +158,10 @@ def test_device_descriptor_is_shared_by_cpu_and_gpu():
 
 
 def test_every_calibration_form_predicts_what_it_fitted():
-    """fit_calibration computes its in-sample figure from per-network sums (exe, kernels, MB moved); the estimator
-    applies (a, c, d) per layer in predict(). Both paths must give the same totals, for every declared form."""
-    from hwaware.evaluation.cpu_networks import CALIBRATION_FORMS, as_calibration, fit_calibration, totals
+    """fit_calibration computes its in-sample figure from per-network sums (exe, kernels, MB moved, sum of MB ** alpha);
+    the estimator applies the calibration per layer in predict(). Both paths must give the same totals, for every
+    declared form, and each form fits exactly its own terms."""
+    from hwaware.evaluation.cpu_networks import CALIBRATION_FORMS, EXPONENTS, fit_calibration, totals
 
     by_family: dict[str, list] = {}
     for n in load_network_samples():
@@ -170,11 +171,27 @@ def test_every_calibration_form_predicts_what_it_fitted():
         [ns[1] for f, ns in sorted(by_family.items()) if len(ns) >= 2][:3]  # 3 families: the CV leaves one out
     nets = [(n, capture(n.model, input_size=(3, n.img_size, n.img_size))) for n in chosen]
     est, platform = ResPerfNetEstimator(cache=False), Platform.resolve("cpu")
-    for form, (use_bytes, _) in CALIBRATION_FORMS.items():
+    for form, (terms, _) in CALIBRATION_FORMS.items():
         cal = fit_calibration(est, platform, nets, form)
-        assert (cal["overhead_ms_per_mb"] != 0.0) == use_bytes
-        got = accuracy(totals(est, platform, nets, as_calibration(cal)), [n.total_ms for n, _ in nets])
+        assert (cal["overhead_ms_per_kernel"] != 0.0) == ("kernels" in terms), form
+        assert (cal["overhead_ms_per_mb"] != 0.0) == ("mb" in terms), form
+        assert (cal["overhead_ms_per_mb_pow"] != 0.0) == ("mb_pow" in terms), form
+        assert cal["overhead_exponent"] in (EXPONENTS if "mb_pow" in terms else (0.0,)), form
+        got = accuracy(totals(est, platform, nets, NetworkCalibration.from_doc(cal)), [n.total_ms for n, _ in nets])
         assert got["mape"] * 100 == pytest.approx(cal["in_sample_mape"], rel=1e-9, abs=1e-9), form
+
+
+def test_test_networks_share_no_layer_multiset_with_the_fit_set():
+    """The seed-1 NAS-space test networks: none has a layer multiset of a fit-set network (NB201 has only a few
+    hundred multisets, so random draws repeat them)."""
+    from hwaware.evaluation.cpu_networks import SPACE_TEST_NETWORKS, space_networks, space_test_networks
+    from hwaware.evaluation.splits import check_disjoint, graph_multiset
+
+    fit = space_networks()
+    test = space_test_networks(fit)
+    check_disjoint([graph_multiset(g) for _, g in fit], [graph_multiset(g) for _, g in test])
+    everything = space_networks(SPACE_TEST_NETWORKS)
+    assert 0 < len(test) < len(everything)  # NB201 repeats multisets: some seed-1 networks must have been dropped
 
 
 def test_the_shipped_calibration_is_the_rules_choice():
@@ -187,15 +204,17 @@ def test_the_shipped_calibration_is_the_rules_choice():
     assert cal["form"] == chosen["chosen"] == min(cal["candidates_cv_mape"], key=cal["candidates_cv_mape"].get)
     entry = chosen["candidates"][chosen["chosen"]]
     stored = json.loads((root / "cpu_wholenet.json").read_text())["calibration"]
-    for key in ("scale", "overhead_ms_per_kernel", "overhead_ms_per_mb"):
+    for key in ("scale", "overhead_ms_per_kernel", "overhead_ms_per_mb", "overhead_ms_per_mb_pow", "overhead_exponent"):
         assert cal[key] == entry[key] == stored[key], key
 
 
 def test_the_per_mb_term_adds_what_the_kernels_move():
     est, platform = ResPerfNetEstimator(cache=False), Platform.resolve("cpu")
     g = capture("resnet18")
-    est.__dict__.setdefault("calibration_", {})[platform.key] = (1.0, 0.0, 0.0)
+    est.__dict__.setdefault("calibration_", {})[platform.key] = NetworkCalibration()
     base = est.predict(g, platform).total_ms
-    est.calibration_[platform.key] = (1.0, 0.0, 0.01)
-    moved = sum(l.bytes_read + l.bytes_written for l in g.kernels()) / 1e6
-    assert est.predict(g, platform).total_ms - base == pytest.approx(0.01 * moved, rel=1e-9)
+    est.calibration_[platform.key] = NetworkCalibration(per_mb_ms=0.01)
+    mb = [(l.bytes_read + l.bytes_written) / 1e6 for l in g.kernels()]
+    assert est.predict(g, platform).total_ms - base == pytest.approx(0.01 * sum(mb), rel=1e-9)
+    est.calibration_[platform.key] = NetworkCalibration(per_mb_pow_ms=0.01, exponent=0.5)
+    assert est.predict(g, platform).total_ms - base == pytest.approx(0.01 * sum(m ** 0.5 for m in mb), rel=1e-9)

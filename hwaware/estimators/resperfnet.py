@@ -27,11 +27,11 @@ on sizes, not kinds) use one conditioned model each.
 
 Whole network (Eq. 2): T = T_pre(first kernel) + sum T_exe + T_post(last kernel). Views cost 0.
 Isolated micro-benchmarks miss what a real forward pass adds around each op (module calls, Python
-glue between ops, inputs that come from memory rather than a warm cache), so the exe sum is calibrated as
-a * sum T_exe + c * (number of kernels) [+ d * (MB the kernels read and write)], fitted by least squares on
-whole-network measurements of the *training* families only (:func:`hwaware.evaluation.cpu_networks.fit_calibration`;
-``scripts/fit_network_calibration.py`` chooses the form by leave-one-family-out CV; stored in meta.json). Without a
-calibration, a = 1 and c = d = 0; the held-out figures are reported both ways (``benchmarks/cpu_wholenet.py``).
+glue between ops, inputs that come from memory rather than a warm cache), so each kernel's exe time is calibrated
+(:class:`NetworkCalibration`) as a * T_exe + c + d * MB + e * MB ** alpha (MB the kernel reads and writes), fitted by
+least squares on whole-network measurements (:func:`hwaware.evaluation.cpu_networks.fit_calibration`;
+``scripts/fit_network_calibration.py`` chooses the form by cross-validation; stored in meta.json). Without a
+calibration, a = 1 and c = d = e = 0; the held-out figures are reported both ways (``benchmarks/cpu_wholenet.py``).
 Layers of kinds without training data are predicted with the ``copy`` model (a memory-bound
 op of the same bytes) and reported in the estimate's notes.
 """
@@ -340,14 +340,13 @@ class ResPerfNetEstimator(Estimator):
                                                          if p.is_file()), digest_size=6).hexdigest()
         return ids[platform.key]
 
-    def calibration(self, platform: Platform) -> tuple[float, float, float]:
-        """(scale a, ms per kernel c, ms per MB the kernel reads and writes d) of the whole-network calibration."""
+    def calibration(self, platform: Platform) -> NetworkCalibration:
+        """The whole-network calibration stored with the platform's weights (none: :class:`NetworkCalibration`())."""
         cache = self.__dict__.setdefault("calibration_", {})
         if platform.key not in cache:
             meta_path = self._root() / platform.key / "meta.json"
             cal = json.loads(meta_path.read_text()).get("network_calibration", {}) if meta_path.is_file() else {}
-            cache[platform.key] = (float(cal.get("scale", 1.0)), float(cal.get("overhead_ms_per_kernel", 0.0)),
-                                   float(cal.get("overhead_ms_per_mb", 0.0)))
+            cache[platform.key] = NetworkCalibration.from_doc(cal)
         return cache[platform.key]
 
     def _cache(self) -> PredictionCache | None:
@@ -389,9 +388,9 @@ class ResPerfNetEstimator(Estimator):
         models = self._models(platform)
         times = self.layer_phases(graph.layers, platform)
         kernels = [i for i, l in enumerate(graph.layers) if l.kind.launches_kernel]
-        scale, overhead, per_mb = self.calibration(platform)
-        exe = [scale * t[1] + overhead + per_mb * (l.bytes_read + l.bytes_written) / 1e6 if l.kind.launches_kernel
-               else 0.0 for l, t in zip(graph.layers, times)]
+        cal = self.calibration(platform)
+        exe = [cal.kernel_ms(t[1], (l.bytes_read + l.bytes_written) / 1e6) if l.kind.launches_kernel else 0.0
+               for l, t in zip(graph.layers, times)]
         pre = times[kernels[0]][0] if kernels else 0.0
         post = times[kernels[-1]][2] if kernels else 0.0
         rows = tuple(LayerEstimate(l.index, l.module, l.kind.value, l.op, l.input_shapes, l.output_shapes, l.macs, exe[i])
@@ -399,13 +398,49 @@ class ResPerfNetEstimator(Estimator):
         fallback = Counter(l.kind.value for l in graph.layers if l.kind.launches_kernel
                            and _model_key(models, "exe", l.kind) == LayerKind.COPY.value != l.kind.value)
         notes = [f"no training data for {dict(fallback)}: predicted with the copy model"] if fallback else []
-        if (scale, overhead, per_mb) != (1.0, 0.0, 0.0):
-            notes.append(f"per-layer times scaled by {scale:.3f} plus {overhead * 1e3:.1f} us per kernel"
-                         + (f" and {per_mb * 1e3:.1f} us per MB moved" if per_mb else "")
-                         + " (whole-network calibration on training-family networks)")
+        if cal != NetworkCalibration():
+            notes.append(cal.describe())
         return Estimate(total_ms=pre + sum(exe) + post, pre_ms=pre, exe_ms=sum(exe), post_ms=post, layers=rows,
                         unknown_ops=graph.unknown_ops, estimator=self.name, estimator_version=self.version,
                         platform=platform, model=graph.name, notes=tuple(notes))
+
+
+@dataclass(frozen=True)
+class NetworkCalibration:
+    """Whole-network calibration of the per-layer exe times: a kernel that moves ``mb`` MB and was predicted ``exe``
+    ms in isolation costs ``scale * exe + per_kernel_ms + per_mb_ms * mb + per_mb_pow_ms * mb ** exponent`` in a
+    forward pass. The power term is the cost of inputs that come from memory rather than a warm cache: measured here,
+    the time a forward pass adds per kernel grows with the kernel's bytes, but less than linearly (about 7 us per
+    kernel in NB201 cells, 35 us in timm networks; ``benchmarks/results/cpu_calibration.json``)."""
+
+    scale: float = 1.0
+    per_kernel_ms: float = 0.0
+    per_mb_ms: float = 0.0
+    per_mb_pow_ms: float = 0.0
+    exponent: float = 0.0
+
+    def kernel_ms(self, exe_ms: float, mb: float) -> float:
+        return (self.scale * exe_ms + self.per_kernel_ms + self.per_mb_ms * mb
+                + (self.per_mb_pow_ms * mb ** self.exponent if self.per_mb_pow_ms else 0.0))
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> NetworkCalibration:
+        """From meta.json's ``network_calibration`` (absent terms are 0)."""
+        return cls(float(doc.get("scale", 1.0)), float(doc.get("overhead_ms_per_kernel", 0.0)),
+                   float(doc.get("overhead_ms_per_mb", 0.0)), float(doc.get("overhead_ms_per_mb_pow", 0.0)),
+                   float(doc.get("overhead_exponent", 0.0)))
+
+    def to_doc(self) -> dict[str, float]:
+        return {"scale": self.scale, "overhead_ms_per_kernel": self.per_kernel_ms, "overhead_ms_per_mb": self.per_mb_ms,
+                "overhead_ms_per_mb_pow": self.per_mb_pow_ms, "overhead_exponent": self.exponent}
+
+    def describe(self) -> str:
+        terms = [f"per-layer times scaled by {self.scale:.3f}", f"plus {self.per_kernel_ms * 1e3:.1f} us per kernel"]
+        if self.per_mb_ms:
+            terms.append(f"{self.per_mb_ms * 1e3:.1f} us per MB moved")
+        if self.per_mb_pow_ms:
+            terms.append(f"{self.per_mb_pow_ms * 1e3:.1f} us x MB^{self.exponent:g} per kernel")
+        return ", ".join(terms) + " (whole-network calibration)"
 
 
 def _even_subsample(samples: Sequence[Any], limit: int | None, seed: int) -> list[Any]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
@@ -40,6 +41,13 @@ def layer_group(layer: Any) -> str:
     payload = json.dumps([layer.kind.value, layer.op, strip(layer.input_shapes), strip(layer.output_shapes),
                           sorted(layer.attrs.items()), layer.params], default=str)
     return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
+
+
+def graph_multiset(graph: Any) -> str:
+    """The multiset of a graph's kernel signatures: networks with equal multisets are the same network to a per-layer
+    model (its group when networks are split, as :func:`gpu_sample_group` does for HELP)."""
+    counts = sorted(Counter(l.signature() for l in graph.kernels()).items())
+    return hashlib.blake2b(json.dumps(counts).encode(), digest_size=10).hexdigest()
 
 
 def arch_group(space: str, arch_id: str) -> str:
