@@ -108,7 +108,7 @@ def main() -> None:
             t = time.perf_counter()
             hwaware.latency_many([sp.graph(a) for a in cands], gpu="2080ti", progress=False)
             rates.append(len(cands) / (time.perf_counter() - t))
-        name_est = hwaware.estimate(graphs[0], gpu="2080ti").estimator
+        name_est = hwaware.estimate(sp.graph(cands[0]), gpu="2080ti").estimator
         print(f"{name:<14}{'2080ti':<10}{name_est:<14}{rates[0]:>10.1f}{rates[1]:>11.1f}")
     print("(the rates include each space's arch -> graph path: a meta-device build and trace of each new structure,"
           " or for nb201 an assembly from templates)")
