@@ -189,23 +189,24 @@ def trained_results() -> dict:
     logo = RESULTS / "gpu" / "logo.json"
     if logo.is_file():
         d = json.loads(logo.read_text())
-        lines = ["| GPU | column | zero-shot MAPE | zero-shot ρ | 10-shot MAPE | 10-shot ρ | 10-shot within ±10 % |",
-                 "|---|---|---|---|---|---|---|"]
+        lines = ["| GPU | column | zero-shot MAPE | zero-shot ρ | 10-shot MAPE | 10-shot ρ | 10-shot within ±10 % "
+                 "| profile terms |", "|---|---|---|---|---|---|---|---|"]
         for gpu, r in d["per_gpu"].items():
             for col, z in r["zero_shot"].items():
                 t = r["ten_shot"].get(col)
                 tt = f"{t['mape']:.1%} | {t['spearman']:.3f} | {t['within10']:.0%}" if t else "– | – | –"
-                lines.append(f"| {gpu} | {label(col)} | {z['mape']:.1%} | {z['spearman']:.3f} | {tt} |")
+                lines.append(f"| {gpu} | {label(col)} | {z['mape']:.1%} | {z['spearman']:.3f} | {tt} | "
+                             f"{r.get('profile_terms', {}).get(col, '–')} |")
         out["logo"] = {"source": "scripts/train_gpu.py logo", "lines": lines, "data": d}
     hp = RESULTS / "gpu" / "help_protocol.json"
     if hp.is_file():
         d = json.loads(hp.read_text())["columns"]
-        lines = ["| test column | n | 10-shot ρ (HELP: 0.987 on titan_rtx_256) | 10-shot MAPE | within ±10 % | zero-shot ρ |",
-                 "|---|---|---|---|---|---|"]
+        lines = ["| test column | n | 10-shot ρ (HELP: 0.987 on titan_rtx_256) | 10-shot MAPE | within ±10 % | zero-shot ρ "
+                 "| profile terms |", "|---|---|---|---|---|---|---|"]
         for col, r in d.items():
             t, z = r["ten_shot"], r["zero_shot"]
             lines.append(f"| {label(col)} | {r['n']} | {t['spearman']:.3f} | {t['mape']:.1%} | {t['within10']:.0%} | "
-                         f"{z['spearman']:.3f} |")
+                         f"{z['spearman']:.3f} | {r.get('profile_terms', '–')} |")
         out["help_protocol"] = {"source": "scripts/train_gpu.py help", "lines": lines, "data": d}
     return out
 

@@ -154,15 +154,16 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
     rows = read_measurements(measurements) if isinstance(measurements, (str, Path)) else list(measurements)
     platform = Platform.resolve(gpu, precision=precision, runtime=runtime)
     est_name = estimator or default_estimator(platform)
-    preds, kernels = [], []
+    preds, kernels, gmacs = [], [], []
     for m in rows:
         graph = _graph(m.model, m.batch, m.input_size, precision, "meta")
         e = get_estimator(est_name).predict(graph, Platform.resolve(gpu, precision=precision, runtime=runtime,
                                                                     batch_size=m.batch))
         preds.append(e.total_ms)
         kernels.append(sum(1 for r in e.layers if r.ms > 0))
+        gmacs.append(sum(r.macs for r in e.layers if r.ms > 0) / 1e9)
     profile = fit_profile(gpu, preds, [m.ms for m in rows], kernels, name=name, runtime=runtime,
-                          precision=precision, estimator=est_name)
+                          precision=precision, estimator=est_name, gmacs=gmacs)
     if save:
         save_profile(profile, None if save is True else save)
     return profile

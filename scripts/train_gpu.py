@@ -187,9 +187,11 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
         held_idx = np.flatnonzero(on_gpu & np.array([s.net is not None for s in samples]))
         held = [samples[i] for i in held_idx]
         net, _ = train_net(design.subset(np.flatnonzero(~on_gpu & ~in_test)), steps=steps, log=None, **cfg)
-        pred = predict_design(net, design.subset(held_idx), generic_host=True)  # as the estimator does for a new GPU
+        held_design = design.subset(held_idx)
+        pred = predict_design(net, held_design, generic_host=True)  # as the estimator does for a new GPU
         res: dict = {"zero_shot": per_column(pred, held), "ten_shot": {}}
         kern = [sum(c for _, _, c in sample_layers(h)) for h in held]
+        gmacs = held_design.per_sample(held_design.macs) / 1e9
         for col in sorted({s.column for s in held}):
             idx = [i for i, s in enumerate(held) if s.column == col]
             shots, rest = (np.array(idx)[k].tolist() for k in ten_shots([held[i] for i in idx]))
@@ -198,8 +200,9 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
             owner_zs.append(gpu)
             if len(rest) < 5:
                 continue
-            prof = fit_profile(gpu, pred[shots], y[shots], [kern[i] for i in shots], name=col)
-            cal = np.array([prof.apply(pred[i], kern[i]) for i in rest])
+            prof = fit_profile(gpu, pred[shots], y[shots], [kern[i] for i in shots], name=col, gmacs=gmacs[shots])
+            cal = np.array([prof.apply(pred[i], kern[i], gmacs[i]) for i in rest])
+            res.setdefault("profile_terms", {})[col] = "scale, kernel, gmac" if prof.ms_per_gmac else "scale, kernel"
             cal_res.append(np.log(y[rest] / cal))
             owner_cal.append(gpu)
             res["ten_shot"][col] = accuracy(cal, y[rest])
@@ -235,13 +238,17 @@ def help_protocol(cfg: dict, steps: int, log) -> dict:
     out = {}
     for col in sorted({s.column for s in nb if s.gpu != "GeForce GTX 1080 Ti"}):
         held = [s for s in nb if s.column == col]
-        pred = predict_design(net, build_design(held), generic_host=True)  # a GPU the model never saw
+        held_design = build_design(held)
+        pred = predict_design(net, held_design, generic_host=True)  # a GPU the model never saw
         shots, rest = ten_shots(held)
         kern = [sum(c for _, _, c in sample_layers(h)) for h in held]
-        prof = fit_profile(held[0].gpu, pred[shots], [held[i].ms for i in shots], [kern[i] for i in shots], name=col)
-        cal = np.array([prof.apply(pred[i], kern[i]) for i in rest])
+        gmacs = held_design.per_sample(held_design.macs) / 1e9
+        prof = fit_profile(held[0].gpu, pred[shots], [held[i].ms for i in shots], [kern[i] for i in shots], name=col,
+                           gmacs=gmacs[shots])
+        cal = np.array([prof.apply(pred[i], kern[i], gmacs[i]) for i in rest])
         truth = [held[i].ms for i in rest]
         out[col] = {"zero_shot": accuracy(pred[rest], truth), "ten_shot": accuracy(cal, truth), "n": len(rest),
+                    "profile_terms": "scale, kernel, gmac" if prof.ms_per_gmac else "scale, kernel",
                     "shots": [held[i].net.arch_id for i in shots]}
         log(f"HELP protocol {col}: 10-shot rho {out[col]['ten_shot']['spearman']:.3f} "
             f"MAPE {out[col]['ten_shot']['mape']:.1%}")

@@ -67,3 +67,33 @@ def test_profile_round_trip_and_api(tmp_path, monkeypatch):
         assert "my-2080ti" in cal.notes[0]
     with pytest.raises(InvalidArgumentError, match="calibrated with precision='fp32'"):
         hwaware.estimate(graph, gpu="my-2080ti", precision="fp16", estimator="roofline")
+
+
+def test_per_gmac_term_is_kept_only_when_it_lowers_the_leave_one_out_error():
+    """A device whose compute rate the model got wrong (true = pred + 0.05 ms per GMAC, GMACs not proportional to the
+    prediction) needs the third term; a device that differs only in scale and host cost does not, so the rule keeps
+    the two-number form there; with fewer than MIN_FOR_GMAC measurements the term is never tried."""
+    from hwaware.calibration.profile import MIN_FOR_GMAC
+
+    rng = np.random.default_rng(2)
+    pred, kernels, gmacs = rng.uniform(2, 30, 10), rng.integers(50, 400, 10), rng.uniform(1, 100, 10)
+    compute = pred + 0.05 * gmacs
+    p = fit_profile("2080ti", pred, compute, kernels, name="t", gmacs=gmacs)
+    assert p.ms_per_gmac == pytest.approx(0.05, rel=0.1) and p.fit_mape < 0.01
+    assert p.apply(10.0, 100, 20.0) == pytest.approx(p.scale * 10 + p.overhead_ms_per_kernel * 100 + p.ms_per_gmac * 20)
+    host = 1.2 * pred + 0.01 * kernels
+    assert fit_profile("2080ti", pred, host, kernels, name="t", gmacs=gmacs).ms_per_gmac == 0.0
+    few = slice(0, MIN_FOR_GMAC - 1)
+    assert fit_profile("2080ti", pred[few], compute[few], kernels[few], name="t", gmacs=gmacs[few]).ms_per_gmac == 0.0
+
+
+def test_profile_with_a_gmac_term_applies_it_per_layer():
+    """apply_estimate adds the per-GMAC term layer by layer: its total equals apply() on the network's sums."""
+    graph = hwaware.capture("resnet18")
+    base = hwaware.estimate(graph, gpu="2080ti", estimator="roofline")
+    p = Profile(name="g", gpu="GeForce RTX 2080 Ti", runtime="pytorch", precision="fp32", scale=1.1,
+                overhead_ms_per_kernel=0.003, n_samples=10, log_residual_interval=(-0.1, 0.1), ms_per_gmac=0.2)
+    kernels = [r for r in base.layers if r.ms > 0]
+    gmacs = sum(r.macs for r in kernels) / 1e9
+    assert p.apply_estimate(base).total_ms == pytest.approx(p.apply(base.total_ms, len(kernels), gmacs), rel=1e-9)
+    assert gmacs > 1.0  # resnet18: 1.8 GMACs, so the term is visible

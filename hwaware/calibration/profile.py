@@ -1,11 +1,14 @@
 """Few-shot calibration: a handful of whole-network measurements of your own device become a profile.
 
-A profile corrects a base GPU's zero-shot predictions with two numbers, fitted on your measurements:
-``T = scale * T_predicted + overhead_ms_per_kernel * kernels``. The scale absorbs what the catalog does not
-say (clocks under your power mode, a different driver or cuDNN); the per-kernel term absorbs your host's
-dispatch cost, which dominates small networks at batch 1. The fit minimises squared *relative* error with a
-weak ridge pull towards (1, 0), so two or three samples cannot produce a wild profile. The interval comes from
-leave-one-out residuals of the fit.
+A profile corrects a base GPU's zero-shot predictions with two or three numbers, fitted on your measurements:
+``T = scale * T_predicted + overhead_ms_per_kernel * kernels [+ ms_per_gmac * GMACs]``. The scale absorbs what the
+catalog does not say (clocks under your power mode, a different driver or cuDNN); the per-kernel term absorbs your
+host's dispatch cost, which dominates small networks at batch 1; the per-GMAC term corrects the device's compute
+rate where the model, trained on other GPUs, mis-ranks compute-bound networks (large batches). The fit minimises
+squared *relative* error with a weak ridge pull towards (1, 0, 0), so a few samples cannot produce a wild profile.
+The per-GMAC term is kept only when it lowers the leave-one-out error of your measurements (a rule that reads
+nothing but them; with fewer than :data:`MIN_FOR_GMAC` measurements it is never tried). The interval comes from
+leave-one-out residuals of the chosen form (chosen on the same residuals, so slightly optimistic).
 
 A profile is a small JSON file. Pass its path (or, once saved with :func:`save_profile`, its name) wherever a
 GPU name goes: ``hwaware.latency(model, gpu="my-orin.json")``, the CLI's ``--gpu``, the Optuna constraint.
@@ -50,22 +53,24 @@ class Profile:
     estimator: str = "resperfnet-gpu"
     fit_mape: float = 0.0
     notes: tuple[str, ...] = field(default=())
+    ms_per_gmac: float = 0.0  # 0 when the leave-one-out rule did not keep the term
 
-    def apply(self, predicted_ms: float, kernels: int) -> float:
-        return max(self.scale * predicted_ms + self.overhead_ms_per_kernel * kernels, 1e-6)
+    def apply(self, predicted_ms: float, kernels: int, gmacs: float = 0.0) -> float:
+        return max(self.scale * predicted_ms + self.overhead_ms_per_kernel * kernels + self.ms_per_gmac * gmacs, 1e-6)
 
     def apply_estimate(self, est: Estimate) -> Estimate:
         """``est`` (a zero-shot estimate on the base GPU) corrected by this profile, phase by phase: every phase
         is scaled and every kernel gets the per-kernel overhead; the interval is the leave-one-out range."""
         kernels = [r for r in est.layers if r.ms > 0]
         # a negative per-kernel term (the zero-shot overhead was too high) never makes a layer negative
-        layers = tuple(replace(r, ms=max(self.scale * r.ms + self.overhead_ms_per_kernel, 0.0)) if r.ms > 0 else r
-                       for r in est.layers)
+        layers = tuple(replace(r, ms=max(self.scale * r.ms + self.overhead_ms_per_kernel + self.ms_per_gmac * r.macs / 1e9,
+                                         0.0)) if r.ms > 0 else r for r in est.layers)
         pre, post = self.scale * est.pre_ms, self.scale * est.post_ms
         total = max(pre + sum(r.ms for r in layers) + post, 1e-6)  # apply(est.total_ms, kernels) unless clamped
         lo, hi = self.log_residual_interval
+        gmac = f" {self.ms_per_gmac:+.4f} ms per GMAC" if self.ms_per_gmac else ""
         notes = (f"calibrated by profile {self.name!r} ({self.n_samples} measurements): x{self.scale:.3f} "
-                 f"{self.overhead_ms_per_kernel * 1e3:+.1f} us per kernel ({len(kernels)} kernels); interval from "
+                 f"{self.overhead_ms_per_kernel * 1e3:+.1f} us per kernel ({len(kernels)} kernels){gmac}; interval from "
                  "its leave-one-out residuals", *est.notes)
         return replace(est, total_ms=total, pre_ms=pre, exe_ms=total - pre - post, post_ms=post, layers=layers,
                        notes=notes, interval_ms=(total * math.exp(lo), total * math.exp(hi)))
@@ -84,40 +89,55 @@ class Profile:
             raise InvalidArgumentError(f"not an hwaware calibration profile ({exc}); make one with `hwaware calibrate`") from exc
 
 
-def _solve(pred: np.ndarray, kernels: np.ndarray, true: np.ndarray) -> tuple[float, float]:
-    # rows: scale * pred/true + c * kernels/true = 1, plus the ridge rows sqrt(l) * (scale - 1) and sqrt(l) * c * k0
-    k0 = float(np.median(kernels / true)) or 1.0
+MIN_FOR_GMAC = 5  # three numbers from fewer measurements would fit noise
+
+
+def _solve(cols: np.ndarray, true: np.ndarray) -> np.ndarray:
+    """(scale, per kernel[, per GMAC]) for ``cols`` = (pred, kernels[, GMACs]) per network: rows ``cols @ coef / true =
+    1`` plus ridge rows pulling towards (1, 0, 0), each term's pull scaled to its typical share of a measurement."""
     lam = math.sqrt(RIDGE)
-    a = np.vstack([np.column_stack([pred / true, kernels / true]), [[lam, 0.0], [0.0, lam * k0]]])
-    b = np.concatenate([np.ones(len(true)), [lam, 0.0]])
-    scale, c = np.linalg.lstsq(a, b, rcond=None)[0]
-    return float(scale), float(c)
+    ridge = np.diag([lam] + [lam * (float(np.median(cols[:, j] / true)) or 1.0) for j in range(1, cols.shape[1])])
+    target = np.zeros(cols.shape[1])
+    target[0] = lam
+    a = np.vstack([cols / true[:, None], ridge])
+    return np.linalg.lstsq(a, np.concatenate([np.ones(len(true)), target]), rcond=None)[0]
+
+
+def _loo(cols: np.ndarray, true: np.ndarray) -> np.ndarray:
+    """Leave-one-out log residuals log(true / calibrated) of the form ``cols``."""
+    out = np.zeros(len(true))
+    for i in range(len(true)):
+        keep = np.arange(len(true)) != i
+        out[i] = math.log(true[i] / max(float(cols[i] @ _solve(cols[keep], true[keep])), 1e-6))
+    return out
 
 
 def fit_profile(gpu: str, predicted_ms: Sequence[float], measured_ms: Sequence[float], kernels: Sequence[int], *,
-                name: str, runtime: str = "pytorch", precision: str = "fp32",
-                estimator: str = "resperfnet-gpu") -> Profile:
-    """Fit a profile from zero-shot predictions, your measurements and each network's kernel count."""
+                name: str, runtime: str = "pytorch", precision: str = "fp32", estimator: str = "resperfnet-gpu",
+                gmacs: Sequence[float] | None = None) -> Profile:
+    """Fit a profile from zero-shot predictions, your measurements and each network's kernel count (and GMACs at the
+    measured batch, which lets the rule try the per-GMAC term)."""
     pred, true, k = (np.asarray(v, dtype=float) for v in (predicted_ms, measured_ms, kernels))
     if not (len(pred) == len(true) == len(k)) or len(true) < 2:
         raise InvalidArgumentError(f"calibration needs at least 2 measured networks, got {len(true)}; "
                                    "measure more with `hwaware collect networks`")
     if (true <= 0).any() or not np.isfinite(true).all():
         raise InvalidArgumentError("measured latencies must be positive milliseconds")
-    scale, c = _solve(pred, k, true)
-    if scale <= 0:
-        raise InvalidArgumentError(f"the measurements do not fit {gpu}'s predictions (scale {scale:.3f} <= 0): "
+    forms = [np.column_stack([pred, k])]
+    if gmacs is not None and len(true) >= MIN_FOR_GMAC:
+        forms.append(np.column_stack([pred, k, np.asarray(gmacs, dtype=float)]))
+    loo = [_loo(cols, true) for cols in forms]
+    best = min(range(len(forms)), key=lambda i: float(np.mean(np.abs(np.expm1(loo[i])))))  # the simpler on a tie
+    coef = _solve(forms[best], true)
+    if coef[0] <= 0:
+        raise InvalidArgumentError(f"the measurements do not fit {gpu}'s predictions (scale {coef[0]:.3f} <= 0): "
                                    "check that they are ms per forward pass of the listed models at the stated batch")
-    fitted = np.maximum(scale * pred + c * k, 1e-6)
-    loo = []
-    for i in range(len(true)):
-        keep = np.arange(len(true)) != i
-        s_i, c_i = _solve(pred[keep], k[keep], true[keep])
-        loo.append(math.log(true[i] / max(s_i * pred[i] + c_i * k[i], 1e-6)))
-    lo, hi = (min(loo), max(loo)) if len(loo) < 20 else tuple(np.quantile(loo, [0.05, 0.95]))
-    return Profile(name=name, gpu=get_gpu(gpu).name, runtime=runtime, precision=precision, scale=scale,
-                   overhead_ms_per_kernel=c, n_samples=len(true), log_residual_interval=(float(lo), float(hi)),
-                   estimator=estimator, fit_mape=float(np.mean(np.abs(fitted - true) / true)))
+    fitted = np.maximum(forms[best] @ coef, 1e-6)
+    lo, hi = (min(loo[best]), max(loo[best])) if len(true) < 20 else tuple(np.quantile(loo[best], [0.05, 0.95]))
+    return Profile(name=name, gpu=get_gpu(gpu).name, runtime=runtime, precision=precision, scale=float(coef[0]),
+                   overhead_ms_per_kernel=float(coef[1]), n_samples=len(true), log_residual_interval=(float(lo), float(hi)),
+                   estimator=estimator, fit_mape=float(np.mean(np.abs(fitted - true) / true)),
+                   ms_per_gmac=float(coef[2]) if len(coef) > 2 else 0.0)
 
 
 def profile_dir() -> Path:

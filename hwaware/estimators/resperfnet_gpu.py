@@ -171,13 +171,19 @@ class Design:
     has_call: np.ndarray  # samples, bool (bare kernels have none)
     y: np.ndarray  # samples, ms
     weight: np.ndarray  # samples
+    macs: np.ndarray  # rows: each row's MACs at its platform's batch
 
     def subset(self, idx: np.ndarray) -> Design:
         starts, ends = self.indptr[idx], self.indptr[idx + 1]
         take = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)]) if len(idx) else np.zeros(0, int)
         indptr = np.concatenate([[0], np.cumsum(ends - starts)])
         return Design(self.x, self.log_base, self.bare, indptr, self.indices[take], self.counts[take], self.call[idx],
-                      self.has_call[idx], self.y[idx], self.weight[idx])
+                      self.has_call[idx], self.y[idx], self.weight[idx], self.macs)
+
+    def per_sample(self, row_values: np.ndarray) -> np.ndarray:
+        """Per sample, the count-weighted sum of a per-row quantity (e.g. ``macs``: each network's MACs)."""
+        sample = np.repeat(np.arange(len(self.y)), np.diff(self.indptr))
+        return np.bincount(sample, weights=row_values[self.indices] * self.counts, minlength=len(self.y))
 
 
 def predict_design(net: LayerTimeNet, d: Design, generic_host: bool = False) -> np.ndarray:
@@ -279,7 +285,8 @@ class DesignBuilder:
                       np.asarray([s[2] for s in self.samples], dtype=np.float32),
                       np.asarray([s[3] for s in self.samples], dtype=bool),
                       np.asarray([s[4] for s in self.samples], dtype=np.float64),
-                      np.asarray([s[5] for s in self.samples], dtype=np.float64))
+                      np.asarray([s[5] for s in self.samples], dtype=np.float64),
+                      np.asarray([l.macs for l in self.layers], dtype=np.float64))
 
 
 def graph_layers(graph: Graph) -> list[tuple[Any, Layer, int]]:
