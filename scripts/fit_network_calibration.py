@@ -27,8 +27,8 @@ import torch
 
 from hwaware.estimators.resperfnet import NetworkCalibration, ResPerfNetEstimator
 from hwaware.evaluation.cpu_networks import (CALIBRATION_FORMS, SPACE_TEST_NETWORKS, Terms, batch1_networks,
-                                             calibration_group, fit_calibration, is_fit_network, space_networks,
-                                             space_test_networks, totals)
+                                             calibration_group, fit_calibration, fit_calibrations, is_fit_network,
+                                             space_networks, space_test_networks)
 from hwaware.evaluation.metrics import accuracy
 from hwaware.evaluation.provenance import provenance
 from hwaware.evaluation.splits import is_held_out
@@ -55,11 +55,10 @@ def main() -> None:
     test_spaces = space_test_networks(fit)
     for space in sorted({n.family for n, _ in test_spaces}):
         tests[f"{space} (seed 1)"] = [(n, g) for n, g in test_spaces if n.family == space]
-    fits = {form: fit_calibration(est, platform, fit, form) for form in CALIBRATION_FORMS}
+    terms = Terms(est, platform, fit)
+    fits = fit_calibrations(est, platform, fit, list(CALIBRATION_FORMS), terms)
     chosen = min(CALIBRATION_FORMS, key=lambda f: fits[f]["leave_one_group_out_mape"])
     previous = fit_calibration(est, platform, timm_nets, PREVIOUS_RULE["form"])
-
-    terms = Terms(est, platform, fit)
     groups = np.array([calibration_group(n) for n, _ in fit])
     added = (terms.y - terms.x[:, 0]) / terms.x[:, 1] * 1e3
     report = {"rule": RULE, "chosen": chosen, "command": "python scripts/fit_network_calibration.py",
@@ -74,11 +73,13 @@ def main() -> None:
               "candidates": {}}
     rows = {**{form: (cal, NetworkCalibration.from_doc(cal)) for form, cal in fits.items()},
             "previous_rule": (previous, NetworkCalibration.from_doc(previous))}
+    # each test set's uncalibrated sums once; Terms.predicted equals the estimator's own path (tests/test_resperfnet.py)
+    test_terms = {label: Terms(est, platform, nets) for label, nets in tests.items()}
     for name, (doc, cal) in rows.items():
         row = {k: doc[k] for k in ("scale", "overhead_ms_per_kernel", "overhead_ms_per_mb", "overhead_ms_per_mb_pow",
                                    "overhead_exponent", "in_sample_mape", "leave_one_group_out_mape")}
-        for label, nets in tests.items():
-            row[label] = accuracy(totals(est, platform, nets, cal), [n.total_ms for n, _ in nets])
+        for label, t in test_terms.items():
+            row[label] = accuracy(t.predicted(cal, np.arange(len(t.total))), t.total)
         if name == "previous_rule":
             report["previous_rule"] = {**PREVIOUS_RULE, **row}
         else:

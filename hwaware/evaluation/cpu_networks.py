@@ -142,24 +142,36 @@ class Terms:
                 + cal.per_mb_ms * x[:, 2] + power)
 
 
-def fit_calibration(est: Any, platform: Platform, nets: Sequence[Net], form: str = "kernels") -> dict[str, Any]:
-    """Least squares of :data:`CALIBRATION_FORMS` [form] over the fit-set networks of ``nets`` (:func:`is_fit_network`;
-    the others are not read), with its leave-one-group-out CV MAPE (:func:`calibration_group`: each timm family and
-    each NAS space predicted by a fit on the others)."""
+def fit_calibrations(est: Any, platform: Platform, nets: Sequence[Net], forms: Sequence[str],
+                     terms: Terms | None = None) -> dict[str, dict[str, Any]]:
+    """Least squares of each of :data:`CALIBRATION_FORMS` [form] over the fit-set networks of ``nets``
+    (:func:`is_fit_network`; the others are not read), with its leave-one-group-out CV MAPE
+    (:func:`calibration_group`: each timm family and each NAS space predicted by a fit on the others). ``terms``: the
+    fit-set networks' :class:`Terms`, when the caller has them already."""
     fit = [(n, g) for n, g in nets if is_fit_network(n)]
-    terms = Terms(est, platform, fit)
+    terms = terms or Terms(est, platform, fit)  # the estimator runs once; every form and fold reuses its sums
+    if len(terms.total) != len(fit):
+        raise ValueError("terms were computed on other networks than the fit set of nets")
     groups = np.array([calibration_group(n) for n, _ in fit])
     everything = np.arange(len(fit))
-    cv = np.zeros(len(fit))
-    for group in sorted(set(groups)):
-        out = groups == group
-        cv[out] = terms.predicted(terms.solve(form, everything[~out]), everything[out])
-    cal = terms.solve(form, everything)
-    return {"form": form, **cal.to_doc(), "networks": [n.model for n, _ in fit],
-            "in_sample_mape": accuracy(terms.predicted(cal, everything), terms.total)["mape"] * 100,
-            "leave_one_group_out_mape": accuracy(cv, terms.total)["mape"] * 100,
-            "data": "batch-1 timm training families (data/cpu/networks.csv.gz) and seed-0 NAS-space networks "
-                    "(data/cpu/space_networks.csv.gz)"}
+    out = {}
+    for form in forms:
+        cv = np.zeros(len(fit))
+        for group in sorted(set(groups)):
+            held = groups == group
+            cv[held] = terms.predicted(terms.solve(form, everything[~held]), everything[held])
+        cal = terms.solve(form, everything)
+        out[form] = {"form": form, **cal.to_doc(), "networks": [n.model for n, _ in fit],
+                     "in_sample_mape": accuracy(terms.predicted(cal, everything), terms.total)["mape"] * 100,
+                     "leave_one_group_out_mape": accuracy(cv, terms.total)["mape"] * 100,
+                     "data": "batch-1 timm training families (data/cpu/networks.csv.gz) and seed-0 NAS-space networks "
+                             "(data/cpu/space_networks.csv.gz)"}
+    return out
+
+
+def fit_calibration(est: Any, platform: Platform, nets: Sequence[Net], form: str = "kernels") -> dict[str, Any]:
+    """:func:`fit_calibrations` of one form."""
+    return fit_calibrations(est, platform, nets, [form])[form]
 
 
 def held_out_accuracy(est: Any, platform: Platform, nets: Sequence[Net],
