@@ -75,6 +75,21 @@ def test_counts_are_cached_per_kernel_and_launch(compiled):
     assert again.cache_hits == len(net.launches) and again.total_thread_instructions == counts.total_thread_instructions
 
 
+def test_cta_grouping_of_a_channel_tiled_convolution_equals_interpretation():
+    """TVM tiles a 16 -> 128 channel 3x3 convolution on 7x7 into a (2, 2) grid: ctaid.x picks pixels (bound checks:
+    the CTAs differ), ctaid.y picks output channels (it moves the weight tile's vector loads by whole sectors: the
+    CTAs count alike, L1 hits included). The slicer runs 2 of the 4 CTAs; full interpretation runs all 4."""
+    net, _ = network_instructions(torch.nn.Conv2d(16, 128, 3, padding=1, bias=False), (16, 7, 7), arch="sm_72")
+    (launch,) = [l for l in net.launches if l.kernel.startswith("conv2d")]
+    args = {k: buffer_from_array(None, n) for k, n in launch.args.items()}
+    spec = {"grid": launch.grid, "block": launch.block, "args": args}
+    sl = analyze(net.ptx, spec, kernel=launch.kernel)[0]
+    ref = analyze(net.ptx, spec, kernel=launch.kernel, method="interpret")[0]
+    assert launch.grid == (2, 2, 1) and sl.ctas_executed == 2 and sl.l1_repeat_warp_instructions > 0
+    assert (sl.thread_instructions, sl.warp_instructions, sl.thread_instructions_guard_true, sl.per_line) == \
+        (ref.thread_instructions, ref.warp_instructions, ref.thread_instructions_guard_true, ref.per_line)
+
+
 def test_missing_extra_is_a_clear_error(monkeypatch):
     import hwaware.ptx.compile as c
 

@@ -404,3 +404,25 @@ def test_pruning_untracked_loads_changes_no_count(method, monkeypatch):
     monkeypatch.setattr(engine, "tracked_l1_loads", slicer.l1_loads)
     assert counts() == pruned
     assert pruned[0][3:] == (4, 4 * 32)
+
+
+def test_l1_key_set_is_a_set():
+    """The L1 model's numpy hash set (batched linear probing) against Python's set: colliding keys (a small table
+    grown while filled), duplicates within a batch, clearing, and the keys it holds."""
+    import numpy as np
+
+    from hwaware.ptx.engine import _KeySet
+
+    rng = np.random.default_rng(0)
+    keys, reference = _KeySet(bits=2), set()
+    for step in range(60):
+        batch = rng.integers(0, 1 << 12, size=int(rng.integers(0, 300))) << int(rng.integers(0, 40))
+        if step % 3 == 0:
+            queries = np.concatenate([batch, rng.integers(0, 1 << 52, size=50)])
+            assert keys.contains(queries).tolist() == [int(q) in reference for q in queries]
+        keys.add(np.concatenate([batch, batch[:10]]))
+        reference.update(batch.tolist())
+        if step == 30:
+            keys.clear()
+            reference.clear()
+        assert sorted(keys.array().tolist()) == sorted(reference)

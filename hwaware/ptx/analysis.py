@@ -3,6 +3,7 @@ interpretation (the reference the slicer is checked against)."""
 from __future__ import annotations
 
 import functools
+import math
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -14,7 +15,7 @@ import numpy as np
 
 from hwaware.errors import InvalidArgumentError
 from hwaware.ptx.cfg import build_cfg
-from hwaware.ptx.engine import Buffer, Engine, Launch
+from hwaware.ptx.engine import Buffer, Engine, GroupingRefused, Launch
 from hwaware.ptx.parser import Instruction, Module, parse
 from hwaware.ptx.slicer import compute_slice
 
@@ -95,7 +96,8 @@ def _prepare_text(text: str, file: str, kernel: str | None) -> Prepared:
 
 def _prepare_module(module: Module, kernel: str | None) -> Prepared:
     fn = module.entry(kernel)
-    return Prepared(module, fn, build_cfg(fn, module.file), compute_slice(fn))
+    cfg = build_cfg(fn, module.file)
+    return Prepared(module, fn, cfg, compute_slice(fn, cfg))
 
 
 def prepare(ptx: str | Path | Module, kernel: str | None = None) -> Prepared:
@@ -189,14 +191,24 @@ def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Seq
     for spec in specs:
         launch = as_launch(spec, fn.params, module.source_names)
         t0 = time.perf_counter()
-        group = sl is not None and sl.ctas_equivalent and launch.ctas > 1
-        engine = Engine(module, fn, cfg, launch, evaluate=None if sl is None else set(sl.indices), max_steps=max_steps,
-                        only_ctas=[0] if group else None, group="warp" if sl is None else "grid")
-        c = engine.run()
-        factor = launch.ctas if group else 1
+        dims = [d for d in range(3) if sl is not None and sl.free_dims[d] and launch.grid[d] > 1]
+        try:
+            engine = Engine(module, fn, cfg, launch, evaluate=None if sl is None else set(sl.indices),
+                            max_steps=max_steps, group="warp" if sl is None else "grid", grouped_dims=dims,
+                            wrap_checks=sl.wrap_checks if dims else None)  # type: ignore[union-attr]
+            c = engine.run()
+        except GroupingRefused:
+            dims = []
+            launch = as_launch(spec, fn.params, module.source_names)  # fresh buffers: the first run wrote into them
+            engine = Engine(module, fn, cfg, launch, evaluate=set(sl.indices), max_steps=max_steps,  # type: ignore[union-attr]
+                            group="grid")
+            c = engine.run()
+        reps = engine.cta_ids
+        factor = math.prod(launch.grid[d] for d in dims)
         thread, warp = c.thread * factor, c.warp * factor
         guard_true = thread - c.guard_false * factor
-        notes = [f"all {launch.ctas} CTAs follow the same control flow: one executed"] if group else []
+        notes = [f"CTAs that differ only in %ctaid.{'/'.join('xyz'[d] for d in dims)} count alike: "
+                 f"{len(reps)} of {launch.ctas} executed"] if dims else []
         repeat_warp = repeat_lanes = 0
         if c.extra_warp is not None and c.extra_lanes is not None and c.extra_warp.any():
             # vector loads that hit in L1: GPGPU-Sim completes them once per destination register
@@ -205,7 +217,7 @@ def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Seq
             repeat_warp, repeat_lanes = int(c.extra_warp.sum()) * factor, int(c.extra_lanes.sum()) * factor
             notes.append(f"{repeat_warp:,} warp instructions are repeated completions of vector loads that hit in L1 "
                          "(GPGPU-Sim completes them once per destination register)")
-        per_thread = c.per_thread[: launch.threads_per_cta] if group else c.per_thread
+        per_thread = c.per_thread.reshape(launch.ctas, -1)[reps]
         per_line: Counter[int] = Counter()
         per_cat: Counter[str] = Counter()
         for i, inst in enumerate(insts):
@@ -219,7 +231,7 @@ def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Seq
             per_thread_min=int(per_thread.min()), per_thread_mean=float(per_thread.mean()),
             per_thread_max=int(per_thread.max()), method=method, evaluated=c.evaluated,
             slice_size=len(sl.indices) if sl else len(insts), n_instructions=len(insts),
-            seconds=time.perf_counter() - t0, ctas_executed=1 if group else launch.ctas,
+            seconds=time.perf_counter() - t0, ctas_executed=len(reps),
             notes=notes, l1_repeat_warp_instructions=repeat_warp, l1_repeat_lanes=repeat_lanes))
     return results
 

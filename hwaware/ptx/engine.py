@@ -40,7 +40,8 @@ count) and out of ``set_not_active``'s ``active_count`` (guard-true count).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,7 +49,7 @@ import numpy as np
 from hwaware.errors import DataDependentError, PTXExecutionError, StepLimitError
 from hwaware.ptx.cfg import CFG, EXIT
 from hwaware.ptx.parser import Function, Instruction, Module, Operand
-from hwaware.ptx.slicer import defs_uses, tracked_l1_loads, vector_l1_loads
+from hwaware.ptx.slicer import WrapCheck, defs_uses, tracked_l1_loads, vector_l1_loads
 
 WARP = 32
 GLOBAL_STRIDE = 1 << 32  # buffer i lives at [(i + 1) << 32, ...)
@@ -65,6 +66,11 @@ _UNSIGNED = {"u8", "u16", "u32", "u64", "b8", "b16", "b32", "b64"}
 
 def _bits_mask(t: str) -> int:
     return (1 << (8 * np.dtype(_TYPES[t]).itemsize)) - 1
+
+
+class GroupingRefused(Exception):
+    """CTAs grouped by :func:`~hwaware.ptx.slicer.cta_offsets` would not count alike (a :class:`WrapCheck`
+    failed): the caller runs every CTA instead."""
 
 
 @dataclass
@@ -136,26 +142,65 @@ _LOCAL_TAG = 1 << 37  # local-memory sector keys (global ones are < 2**37: buffe
 
 
 class _KeySet:
-    """A set of int64 keys filled and queried with numpy arrays (bulk ``set.update`` and a ``map`` of
-    ``__contains__``: the per-key Python work of the L1 model, its cost on TVM's convolutions)."""
+    """A set of non-negative int64 keys filled and queried with numpy arrays: an open-addressing hash table
+    (linear probing) whose probes run for a whole batch at once, so no per-key Python work (the L1 model's
+    cost on TVM's convolutions, millions of keys per launch)."""
 
-    def __init__(self) -> None:
-        self.keys: set[int] = set()
+    _EMPTY = -1
+    _MUL = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the high bits of key x this odd constant
+
+    def __init__(self, bits: int = 12) -> None:
+        self._alloc(bits)
+
+    def _alloc(self, bits: int) -> None:
+        self.bits = bits
+        self.table = np.full(1 << bits, self._EMPTY, dtype=np.int64)
+        self.size = 0  # occupied slots, or more (equal keys of one batch are counted once each)
+
+    def _slots(self, keys: np.ndarray) -> np.ndarray:
+        return ((keys.view(np.uint64) * self._MUL) >> np.uint64(64 - self.bits)).astype(np.int64)
 
     def clear(self) -> None:
-        self.keys.clear()
+        if self.size:
+            self.table.fill(self._EMPTY)
+            self.size = 0
 
     def add(self, keys: np.ndarray) -> None:
-        self.keys.update(keys.tolist())
+        if 2 * (self.size + len(keys)) > len(self.table):  # keep the load below 1/2: short probe sequences
+            old = self.array()
+            self.size = len(old)
+            if 2 * (self.size + len(keys)) > len(self.table):
+                self._alloc(max(self.bits + 1, int(2 * (len(old) + len(keys))).bit_length()))
+                self._insert(old)
+        self._insert(np.ascontiguousarray(keys, dtype=np.int64))
+
+    def _insert(self, keys: np.ndarray) -> None:
+        table, mask = self.table, len(self.table) - 1
+        pos = self._slots(keys)
+        while len(keys):
+            free = table[pos] == self._EMPTY
+            table[pos[free]] = keys[free]  # equal keys claim the same slot; of different ones, one wins
+            placed = table[pos] == keys
+            self.size += int(np.count_nonzero(free))
+            keys, pos = keys[~placed], (pos[~placed] + 1) & mask
 
     def array(self) -> np.ndarray:
-        return np.fromiter(self.keys, np.int64, len(self.keys))
+        return self.table[self.table != self._EMPTY]
 
     def contains(self, keys: np.ndarray) -> np.ndarray:
-        if not self.keys:
-            return np.zeros(len(keys), dtype=bool)
-        have = self.keys
-        return np.fromiter(map(have.__contains__, keys.tolist()), bool, len(keys))
+        out = np.zeros(len(keys), dtype=bool)
+        if not self.size:
+            return out
+        table, mask = self.table, len(self.table) - 1
+        idx = np.arange(len(keys))
+        keys = np.ascontiguousarray(keys, dtype=np.int64)
+        pos = self._slots(keys)
+        while len(idx):
+            found = table[pos]
+            out[idx[found == keys]] = True
+            more = (found != keys) & (found != self._EMPTY)
+            idx, keys, pos = idx[more], keys[more], (pos[more] + 1) & mask
+        return out
 
 
 class L1Sectors:
@@ -280,20 +325,22 @@ class Engine:
     """Runs one launch of ``fn``; ``evaluate`` is the set of instruction indices to compute (None: all)."""
 
     def __init__(self, module: Module, fn: Function, cfg: CFG, launch: Launch, *, evaluate: set[int] | None = None,
-                 max_steps: int = 50_000_000, only_ctas: Iterable[int] | None = None, group: str = "warp") -> None:
+                 max_steps: int = 50_000_000, group: str = "warp", grouped_dims: Sequence[int] = (),
+                 wrap_checks: dict[int, WrapCheck] | None = None) -> None:
         self.module, self.fn, self.cfg, self.launch = module, fn, cfg, launch
         self.insts = fn.instructions
         self.index = {id(inst): i for i, inst in enumerate(self.insts)}
         self.evaluate = evaluate
         self.max_steps = max_steps
-        self.only_ctas = None if only_ctas is None else set(only_ctas)
+        self.grouped_dims = tuple(grouped_dims)  # run only the CTAs at 0 along these: each stands for its line
         self.group = group
         self.l1 = L1Sectors(self) if vector_l1_loads(fn) else None
         l1 = self.l1.relevant if self.l1 else set()
         # per block, in program order: (index, instruction, evaluate it?, guarded?, L1 state?) for the instructions
         # that are evaluated, guarded or touch the L1 state; a guard is read just before its own instruction, since
         # a later instruction of the same block may redefine the predicate
-        self.block_ops = [[(i, x, evaluate is None or i in evaluate, x.guard is not None, i in l1)
+        checks = wrap_checks or {}
+        self.block_ops = [[(i, x, evaluate is None or i in evaluate, x.guard is not None, i in l1, checks.get(i))
                            for i, x in ((self.index[id(x)], x) for x in b.instructions)
                            if x.guard is not None or evaluate is None or i in evaluate or i in l1] for b in cfg.blocks]
         self.block_size = [len(b.instructions) for b in cfg.blocks]
@@ -309,7 +356,7 @@ class Engine:
     def _check_size(self) -> None:
         """Refuse launches that cannot finish within the step budget or fit in memory, before allocating."""
         l = self.launch
-        ctas = l.ctas if self.only_ctas is None else len(self.only_ctas)
+        ctas = l.ctas // math.prod(l.grid[d] for d in self.grouped_dims)
         warps = ctas * -(-l.threads_per_cta // WARP)
         where = f"{self.module.file}:{self.fn.line}: kernel {self.fn.name}"
         if warps > self.max_steps:
@@ -366,7 +413,7 @@ class Engine:
         l = self.launch
         gx, gy, gz = l.grid
         self.cids = [(x, y, z) for z in range(gz) for y in range(gy) for x in range(gx)]
-        self.cta_ids = [i for i in range(len(self.cids)) if self.only_ctas is None or i in self.only_ctas]
+        self.cta_ids = [i for i, c in enumerate(self.cids) if not any(c[d] for d in self.grouped_dims)]
         size = l.threads_per_cta
         padded = -(-size // WARP) * WARP
         self.shared = np.zeros((len(self.cta_ids), self.shared_bytes), dtype=np.uint8)
@@ -436,12 +483,14 @@ class Engine:
             c.thread[first:first + size] += active
             c.warp[first:first + size] += int(mask.reshape(-1, WARP).any(axis=1).sum()) if w.n > WARP else 1
             c.per_thread[thread_index[mask]] += size
-            for i, inst, run, guarded, l1 in self.block_ops[pc]:
+            for i, inst, run, guarded, l1, check in self.block_ops[pc]:
                 if l1:
                     self.l1.step(self, i, inst, w, mask)  # type: ignore[union-attr]
                 if guarded:
                     c.guard_false[i] += int((mask & ~self._guard(inst, w)).sum())
                 if run:
+                    if check:
+                        self._check_wrap(check, inst, w, mask)
                     c.evaluated += 1
                     self._execute(inst, w, mask, i)
             block = self.cfg.blocks[pc]
@@ -479,6 +528,19 @@ class Engine:
             top[0] = nxt
         w.done = True
         return "done"
+
+    def _check_wrap(self, check: WrapCheck, inst: Instruction, w: Group, mask: np.ndarray) -> None:
+        """The CTAs this run stands for (those further along the grouped dimensions) widen values that differ from
+        this CTA's by the check's offsets; refuse the grouping if one of those values wraps around (:class:`WrapCheck`)."""
+        run = mask & self._guard(inst, w) if inst.guard else mask
+        if not run.any():
+            return
+        v = self.read(inst.operands[check.operand], f"{'s' if check.signed else 'u'}{check.width}", w)[run]
+        spans = [k * (g - 1) for k, g in zip(check.offset, self.launch.grid)]
+        low, high = int(v.min()) + sum(min(0, s) for s in spans), int(v.max()) + sum(max(0, s) for s in spans)
+        bound = 1 << (check.width - 1 if check.signed else check.width)
+        if low < (-bound if check.signed else 0) or high >= bound:
+            raise GroupingRefused(f"{self._where(inst)}: a grouped CTA's {inst.operands[check.operand]} wraps around")
 
     # -- operand access --------------------------------------------------------------------------------------------------
     def _guard(self, inst: Instruction, w: Group) -> np.ndarray:

@@ -9,18 +9,22 @@ and the registers those stores read (a conservative memory dependence). Address 
 computations of slice loads are included through their registers. Loads from global buffers whose
 contents were not given make the analysis stop with a "data-dependent" error naming the argument.
 
-Grouping: if the slice never reads ``%ctaid`` and has no atomics, every CTA follows the same
-control flow, so one CTA is executed and its counts are multiplied by the number of CTAs.
-
 Kernels with vector loads through L1 (:func:`vector_l1_loads`) also need the addresses of every L1
 load (not the loaded values): they decide which vector loads hit in L1, which GPGPU-Sim counts
 once per destination register (see :mod:`hwaware.ptx.engine`). Their address computations join the
-slice; if they read ``%ctaid``, every CTA is executed.
+slice.
+
+Grouping (:func:`cta_offsets`): CTAs that differ only along a ``%ctaid`` dimension that no guard
+depends on, and that moves every tracked L1 address by one multiple of the 32-byte sector, count
+alike; one CTA per line along such dimensions is executed and its counts multiplied (TVM's
+convolutions: ``%ctaid.y`` picks output channels, i.e. only where the weight tile is read). A slice
+without ``%ctaid`` is the case of all three dimensions.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hwaware.ptx.cfg import CFG, EXIT, build_cfg
 from hwaware.ptx.parser import Function, Instruction, Operand
 
 _NO_DEST = {"st", "bar", "barrier", "bra", "brx", "ret", "exit", "trap", "membar", "fence", "red", "prefetch",
@@ -63,12 +67,13 @@ def _space(inst: Instruction) -> str:
 class Slice:
     indices: frozenset[int]  # instruction indices in the slice
     criterion: frozenset[int]
-    uses_ctaid: bool
-    has_atomics: bool
+    # per %ctaid dimension: CTAs that differ only along it count the same (:func:`cta_offsets`)
+    free_dims: tuple[bool, bool, bool]
+    wrap_checks: dict[int, "WrapCheck"]  # instruction index -> what the engine checks for that claim
 
     @property
     def ctas_equivalent(self) -> bool:
-        return not self.uses_ctaid and not self.has_atomics
+        return all(self.free_dims)
 
 
 UNKNOWN = "*"
@@ -166,7 +171,7 @@ def tracked_l1_loads(fn: Function) -> dict[int, tuple[str, ...]]:
             if i in vec_roots or any(same_space(i, v) and _may_alias(roots(i), r) for v, r in vec_roots.items())}
 
 
-def compute_slice(fn: Function) -> Slice:
+def compute_slice(fn: Function, cfg: CFG | None = None) -> Slice:
     insts = fn.instructions
     du = [defs_uses(x) for x in insts]
     pts = points_to(fn, du)
@@ -177,10 +182,11 @@ def compute_slice(fn: Function) -> Slice:
     writers = [j for j, x in enumerate(insts) if x.base in ("st", "atom", "red")]
     criterion = frozenset(i for i, x in enumerate(insts) if x.guard)
     needed = [str(insts[i].guard) for i in criterion]
-    if vector_l1_loads(fn):
+    tracked = tracked_l1_loads(fn)
+    if tracked:
         # whether a vector load hits in L1 (and is counted once per destination register) depends on which
         # sectors earlier loads of the same memory fetched: their addresses are needed, not the loaded values
-        for i in tracked_l1_loads(fn):
+        for i in tracked:
             needed.extend(r for o in insts[i].operands[1:] if o.kind == "addr" for r in _regs(o))
     seen_regs: set[str] = set()
     indices: set[int] = set()
@@ -205,6 +211,236 @@ def compute_slice(fn: Function) -> Slice:
                     if (space == "generic" or _space(insts[j]) in (space, "generic")) and \
                             _may_alias(origins, _address_origins(insts[j], pts)):
                         add(j)
-    uses_ctaid = any(r.startswith("%ctaid") for i in indices for r in du[i][1])
-    has_atomics = any(insts[i].base in ("atom", "red") for i in indices)
-    return Slice(frozenset(indices), criterion, uses_ctaid, has_atomics)
+    free, checks = cta_offsets(fn, cfg or build_cfg(fn), frozenset(indices), criterion, tracked)
+    return Slice(frozenset(indices), criterion, free, checks)
+
+
+# -- CTAs that count the same --------------------------------------------------------------------------------------------
+Offset = tuple  # per %ctaid dimension: k such that value in CTA c = value in CTA r + k * (c - r) (mod 2^width); None: no k
+_ZERO: Offset = (0, 0, 0)
+_INT_WIDTH = {"u8": 8, "s8": 8, "b8": 8, "u16": 16, "s16": 16, "b16": 16, "u32": 32, "s32": 32, "b32": 32,
+              "u64": 64, "s64": 64, "b64": 64}
+_FLOATS = {"f16", "f16x2", "bf16", "bf16x2", "f32", "f64", "tf32"}
+
+
+@dataclass(frozen=True)
+class WrapCheck:
+    """A widening (``mul.wide``, ``mad.wide``, integer ``cvt``) of operand ``operand``, whose offset between CTAs
+    (``offset``, for the grouped dimensions) is exact modulo 2^``width`` only: the engine checks on the CTAs it runs
+    that the other CTAs' values stay in range (no wrap-around), else the grouping is refused."""
+
+    operand: int
+    width: int
+    signed: bool
+    offset: Offset
+
+
+def _generic(*offs: Offset) -> Offset:
+    """An operation that is not a translation: a dimension stays 0 only if no input varies along it."""
+    return tuple(0 if all(o[d] == 0 for o in offs) else None for d in range(3))
+
+
+def _combine(a: Offset, b: Offset, scale: int = 1) -> Offset:
+    return tuple(None if x is None or y is None else x + scale * y for x, y in zip(a, b))
+
+
+def _scale(a: Offset, m: int) -> Offset:
+    return tuple(None if x is None else x * m for x in a)
+
+
+def _join(a: Offset, b: Offset) -> Offset:
+    return tuple(x if x == y else None for x, y in zip(a, b))
+
+
+def _ctz(v: int, width: int) -> int:
+    v &= (1 << width) - 1
+    return width if v == 0 else (v & -v).bit_length() - 1
+
+
+def _may_be_uninitialised(fn: Function, cfg: CFG, evaluated: set[int], extra_uses: dict[int, list[str]],
+                          du: list[tuple[list[str], list[str]]]) -> set[str]:
+    """Registers some lane may read before any evaluated instruction of its path wrote them (a lane's register
+    starts at 0 in every CTA): a forward must-analysis of definitions by unguarded evaluated instructions."""
+    index = {id(x): i for i, x in enumerate(fn.instructions)}
+    preds: dict[int, list[int]] = {b.index: [] for b in cfg.blocks}
+    for b in cfg.blocks:
+        for s in b.succs:
+            if s != EXIT:
+                preds[s].append(b.index)
+    every = {r for defs, _ in du for r in defs}
+    out = {b.index: set(every) for b in cfg.blocks}
+
+    def walk(b: int, defined: set[str], found: set[str] | None) -> set[str]:
+        defined = set(defined)
+        for x in cfg.blocks[b].instructions:
+            i = index[id(x)]
+            if found is not None:
+                uses = (du[i][1] if i in evaluated else []) + extra_uses.get(i, [])
+                found.update(r for r in uses if r in every and r not in defined)
+            if i in evaluated and x.guard is None:
+                defined.update(du[i][0])
+        return defined
+
+    def entry(b: int) -> set[str]:
+        return set.intersection(*(out[p] for p in preds[b])) if preds[b] and b else set()
+
+    changed = True
+    while changed:
+        changed = False
+        for b in cfg.blocks:
+            new = walk(b.index, entry(b.index), None)
+            if new != out[b.index]:
+                out[b.index], changed = new, True
+    found: set[str] = set()
+    for b in cfg.blocks:
+        walk(b.index, entry(b.index), found)
+    return found
+
+
+def _transfer(inst: Instruction, ops: list[tuple[Offset, tuple[int, int | None]]],
+              mem: Offset) -> tuple[Offset, tuple[int, int | None], WrapCheck | None]:
+    """(offset, known bits, wrap check) of what ``inst`` writes, from its source operands' ``ops``."""
+    op, mods = inst.base, inst.mods
+    types = [m for m in mods if m in _INT_WIDTH or m in _FLOATS]
+    offs, tzs, masks = [v[0] for v in ops], [v[1][0] for v in ops], [v[1][1] for v in ops]
+    unknown: tuple[int, int | None] = (0, None)
+    if op in ("ld", "ldu"):
+        return (_ZERO if "param" in mods else _generic(*offs, mem)), unknown, None
+    if not types or any(t in _FLOATS for t in types) or {"sat", "cc", "hi"} & set(mods) or \
+            inst.operands[0].kind != "reg" or any(o.kind in ("vec", "list") for o in inst.operands[1:]):
+        return _generic(*offs), unknown, None
+    t = types[-1]
+    width, signed = _INT_WIDTH[t], t.startswith("s")
+    full = (1 << width) - 1
+    imm = [int(o.value) if o.kind == "imm" else None for o in inst.operands[1:]]  # type: ignore[arg-type]
+    known = all(m is not None for m in masks)
+    ones = [((1 << 64) - (1 << tz)) if m is None else m for tz, m in zip(tzs, masks)]  # bits that may be one
+    if op in ("mov", "cvta"):
+        return offs[0], (ops[0][1] if op == "mov" else unknown), None
+    if op == "cvt":
+        dw = _INT_WIDTH[types[0]]
+        if dw <= width:
+            return offs[0], (min(tzs[0], dw), None if masks[0] is None else masks[0] & ((1 << dw) - 1)), None
+        keep = masks[0] is not None and (not signed or masks[0] < 1 << (width - 1))
+        return offs[0], (tzs[0], masks[0] if keep else None), WrapCheck(1, width, signed, offs[0])
+    if op in ("add", "sub", "or", "xor"):
+        disjoint = ones[0] & ones[1] == 0
+        tz = min(tzs[:2])
+        mask = masks[0] | masks[1] if known and (disjoint or op != "add") else None  # type: ignore[operator]
+        if op == "sub":
+            return _combine(offs[0], offs[1], -1), (tz, None), None
+        if op == "add" or disjoint:  # or / xor of operands without common one-bits is their sum
+            return _combine(offs[0], offs[1]), (tz, mask), None
+        return _generic(*offs), (tz, mask), None
+    if op == "and":
+        mask = masks[0] & masks[1] if known else (masks[0] if masks[0] is not None else masks[1])  # type: ignore[operator]
+        return _generic(*offs), (max(tzs[:2]), mask), None
+    if op in ("shl", "shr") and imm[1] is not None:
+        k = imm[1]
+        if op == "shl":
+            return _scale(offs[0], 1 << k), (min(tzs[0] + k, 64), None if masks[0] is None else (masks[0] << k) & full), None
+        keep = masks[0] is not None and (not signed or masks[0] < 1 << (width - 1))
+        return _generic(offs[0]), (max(tzs[0] - k, 0), masks[0] >> k if keep else None), None  # type: ignore[operator]
+    if op in ("mul", "mad") and ("lo" in mods or "wide" in mods):
+        tz = min(tzs[0] + tzs[1], 64)
+        if imm[0] is None and imm[1] is None:
+            return _generic(*offs), (tz if op == "mul" else min(tz, tzs[2]), None), None
+        src = 0 if imm[1] is not None else 1
+        product = _scale(offs[src], imm[1 - src])  # type: ignore[arg-type]
+        check = WrapCheck(src + 1, width, signed, offs[src]) if "wide" in mods else None
+        if op == "mul":
+            return product, (tz, None), check
+        return _combine(product, offs[2]), (min(tz, tzs[2]), None), check
+    return _generic(*offs), unknown, None
+
+
+def cta_offsets(fn: Function, cfg: CFG, indices: frozenset[int], criterion: frozenset[int],
+                tracked: dict[int, tuple[str, ...]]) -> tuple[tuple[bool, bool, bool], dict[int, WrapCheck]]:
+    """Along which %ctaid dimensions CTAs count the same, and the wrap-around checks that claim rests on.
+
+    An abstract interpretation of the slice: per register, the constant offset between its value in two CTAs per
+    unit of each %ctaid dimension (exact modulo 2^width through add, sub, shl, multiplication by a constant, and
+    ``or`` / ``xor`` of operands without common one-bits, which known-bits tracking proves), else none. CTAs that
+    differ only along dimension d follow the same control flow with the same masks if no guard varies along d, and
+    their vector loads hit in L1 alike if every tracked L1 load's address moves by one multiple of the 32-byte
+    sector along d (the sector sets of each CTA are translates). Loads from memory that a slice store writes with a
+    varying address or value vary. Atomics make CTAs interact: no dimension then."""
+    insts = fn.instructions
+    du = [defs_uses(x) for x in insts]
+    extra = {i: [r for o in insts[i].operands[1:] if o.kind == "addr" for r in _regs(o)] for i in tracked}
+    zero = _may_be_uninitialised(fn, cfg, set(indices), extra, du)
+    off: dict[str, Offset] = {r: _ZERO for r in zero}
+    bits: dict[str, tuple[int, int | None]] = {r: (64, 0) for r in zero}  # (trailing zero bits, may-be-one mask)
+    checks: dict[int, WrapCheck] = {}
+    order = sorted(indices)
+    written = {r for i in order for r in du[i][0]}
+
+    def value(o: Operand) -> tuple[Offset, tuple[int, int | None]] | None:
+        """(offset, known bits) of a source operand; None while a register written in the slice has none yet."""
+        if o.kind == "imm":
+            v = int(o.value)  # type: ignore[arg-type]
+            return _ZERO, (_ctz(v, 64), v if v >= 0 else None)
+        if o.kind in ("vec", "list", "pair"):
+            parts = [value(x) for x in o.value]  # type: ignore[union-attr]
+            return None if None in parts else (_generic(*(p[0] for p in parts)), (0, None))  # type: ignore[index]
+        name = str(o.value) if o.kind in ("reg", "addr") and o.value is not None else ""
+        if name.startswith("%ctaid"):
+            d = "xyz".index(name.partition(".")[2] or "x")
+            return tuple(int(k == d) for k in range(3)), (0, None)
+        if name not in written:  # symbols, float immediates, other special registers, never-written registers (0)
+            return _ZERO, (0, None)
+        if name not in off:
+            return None
+        if o.neg:
+            return _scale(off[name], -1), (0, None)
+        return off[name], bits[name]
+
+    def dirty() -> Offset:
+        """Per dimension: 0 when every store of the slice writes the same place and value in every CTA."""
+        stores = [value(o) for i in order if insts[i].base in ("st", "atom", "red") for o in insts[i].operands]
+        return _generic(*(v[0] for v in stores if v is not None))
+
+    changed = True
+    while changed:
+        changed = False
+        mem = dirty()
+        checks.clear()
+        waiting = []
+        for i in order:
+            inst = insts[i]
+            defs, _ = du[i]
+            if not defs:
+                continue
+            ops = [value(o) for o in inst.operands[1:]]
+            guard = value(Operand("reg", inst.guard)) if inst.guard else (_ZERO, (0, None))
+            if guard is None or None in ops:
+                waiting.append(i)
+                continue
+            o_new, b_new, check = _transfer(inst, ops, mem)  # type: ignore[arg-type]
+            # a definition under a guard that varies along d: whether it happens varies
+            o_new = tuple(None if g != 0 else k for k, g in zip(o_new, guard[0]))
+            if check is not None:
+                checks[i] = check
+            for r in defs:
+                old_o, old_b = off.get(r), bits.get(r)
+                jo = o_new if old_o is None else _join(old_o, o_new)
+                jb = b_new if old_b is None else (min(old_b[0], b_new[0]),
+                                                  None if old_b[1] is None or b_new[1] is None else old_b[1] | b_new[1])
+                if jo != old_o or jb != old_b:
+                    off[r], bits[r], changed = jo, jb, True
+        if not changed and waiting:  # operands that never got an offset: nothing is proved of these registers
+            for r in (r for i in waiting for r in du[i][0]):
+                off[r], bits[r] = (None, None, None), (0, None)
+            changed = True
+
+    guards = [value(Operand("reg", insts[i].guard)) for i in criterion]
+    free = [all(g is not None and g[0][d] == 0 for g in guards) for d in range(3)]
+    moves = [value(o) for i in tracked for o in insts[i].operands[1:] if o.kind == "addr"]
+    for d in range(3):
+        steps = {None if m is None else m[0][d] for m in moves}
+        free[d] = free[d] and len(steps) <= 1 and None not in steps and all(s % 32 == 0 for s in steps)
+    if any(insts[i].base in ("atom", "red") for i in indices):
+        free = [False, False, False]
+    grouped = {i: WrapCheck(c.operand, c.width, c.signed, tuple(k if free[d] else 0 for d, k in enumerate(c.offset)))
+               for i, c in checks.items()}
+    return (free[0], free[1], free[2]), {i: c for i, c in grouped.items() if any(c.offset)}

@@ -1,0 +1,170 @@
+"""CTA grouping (issue 10, part 3): CTAs that differ only along a %ctaid dimension the slicer proves irrelevant are
+counted once (:func:`hwaware.ptx.slicer.cta_offsets`). Every case is checked against full interpretation and
+against the slicer without grouping, on kernels where the grouping applies and on kernels where it must not: a
+CTA-dependent branch, and a CTA-dependent vector-load address whose step is not a multiple of the 32-byte L1
+sector (its L1 hits, counted once per destination register, differ between CTAs)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hwaware.ptx import analyze, buffer_from_array
+from hwaware.ptx.analysis import as_launch, prepare
+from hwaware.ptx.engine import Engine
+
+HEADER = ".version 9.0\n.target sm_80\n.address_size 64\n\n"
+
+# Block of 2 warps, grid (2, 4). Lanes with ctaid.x * 64 + tid >= 100 skip the loads (a bound check: CTA x = 1
+# diverges, x = 0 does not, so x always matters). Lane tid loads 8 bytes at byte 16 * tid + 4 * STEP * ctaid.y, then
+# 8 more at +8: the second load hits in L1 when both fall in one 32-byte sector, which depends on ctaid.y unless
+# 4 * STEP is a multiple of 32.
+KERNEL = HEADER + """.visible .entry grp(
+	.param .u64 grp_param_0
+)
+{
+	.reg .pred 	%p<3>;
+	.reg .b32 	%r<10>;
+	.reg .f32 	%f<7>;
+	.reg .b64 	%rd<5>;
+
+	ld.param.u64 	%rd1, [grp_param_0];
+	cvta.to.global.u64 	%rd2, %rd1;
+	mov.u32 	%r1, %tid.x;
+	mov.u32 	%r2, %ctaid.x;
+	mov.u32 	%r3, %ctaid.y;
+	shl.b32 	%r4, %r2, 6;
+	add.s32 	%r5, %r4, %r1;
+	setp.lt.u32 	%p1, %r5, 100;
+	and.b32 	%r9, %r1, 63;
+	shl.b32 	%r6, %r9, 2;
+	mul.lo.s32 	%r7, %r3, STEP;
+	COMBINE 	%r8, %r7, %r6;
+	mul.wide.s32 	%rd3, %r8, 4;
+	add.s64 	%rd4, %rd2, %rd3;
+	@!%p1 bra 	$L_done;
+	ld.global.nc.v2.f32 	{%f1, %f2}, [%rd4];
+	add.f32 	%f3, %f1, %f2;
+	ld.global.nc.v2.f32 	{%f4, %f5}, [%rd4+8];
+BRANCH	add.f32 	%f6, %f4, %f5;
+$L_done:
+	ret;
+
+}
+"""
+Y_BRANCH = "\tsetp.eq.s32 \t%p2, %r3, 2;\n\t@%p2 bra \t$L_done;\n"  # CTAs with ctaid.y = 2 skip an instruction
+
+
+def kernel(step: int, branch: str = "", combine: str = "add.s32") -> str:
+    return KERNEL.replace("STEP", str(step)).replace("BRANCH", branch).replace("COMBINE", combine)
+
+
+def launch(grid_y: int = 4, nbytes: int = 1 << 16) -> dict:
+    return {"grid": (2, grid_y, 1), "block": (64, 1, 1), "args": {0: buffer_from_array(None, nbytes)}}
+
+
+def fields(r) -> tuple:
+    return (r.thread_instructions, r.warp_instructions, r.thread_instructions_guard_true, r.per_line,
+            r.per_thread_min, r.per_thread_mean, r.per_thread_max, r.l1_repeat_warp_instructions, r.l1_repeat_lanes)
+
+
+def ungrouped_slice(ptx: str, spec: dict) -> tuple[int, int, int]:
+    """(thread, warp, guard-true) of the slicer running every CTA (no grouping)."""
+    p = prepare(ptx)
+    c = Engine(p.module, p.fn, p.cfg, as_launch(spec, p.fn.params), evaluate=set(p.slice.indices), group="grid").run()
+    extra_w = 0 if c.extra_warp is None else int(c.extra_warp.sum())
+    extra_l = 0 if c.extra_lanes is None else int(c.extra_lanes.sum())
+    return int(c.thread.sum()), int(c.warp.sum()) + extra_w, int((c.thread - c.guard_false).sum()) + extra_l
+
+
+@pytest.mark.parametrize("step, branch, combine, free, executed", [
+    (1024, "", "add.s32", (False, True, True), 2),  # y moves the loads by 4 KiB: y is free, 2 of 8 CTAs run
+    (1024, "", "or.b32", (False, True, True), 2),  # the same with or: a sum, since tid & 63 << 2 < 1024
+    (2, "", "add.s32", (False, False, True), 8),  # y moves them by 8 bytes: the L1 hits differ, every CTA runs
+    (1024, Y_BRANCH, "add.s32", (False, False, True), 8),  # a branch on ctaid.y: every CTA runs
+])
+def test_grouping_equals_full_interpretation(step, branch, combine, free, executed):
+    ptx = kernel(step, branch, combine)
+    assert prepare(ptx).slice.free_dims == free
+    grouped = analyze(ptx, launch())[0]
+    ref = analyze(ptx, launch(), method="interpret")[0]
+    assert grouped.ctas_executed == executed
+    assert fields(grouped) == fields(ref)
+    assert (grouped.thread_instructions, grouped.warp_instructions,
+            grouped.thread_instructions_guard_true) == ungrouped_slice(ptx, launch())
+
+
+def test_cta_dependence_changes_the_counts_it_must_not_group():
+    """The two must-not cases do count differently per CTA row: grouping them would be wrong."""
+    for ptx in (kernel(2), kernel(1024, Y_BRANCH)):
+        one_row = analyze(ptx, launch(grid_y=1), method="interpret")[0]
+        assert analyze(ptx, launch(), method="interpret")[0].warp_instructions != 4 * one_row.warp_instructions
+    assert analyze(kernel(2), launch())[0].l1_repeat_warp_instructions > 0
+
+
+def test_a_widening_that_would_wrap_refuses_the_grouping():
+    """ctaid.y * 2^29 words is exact in 32 bits for y < 4 only: with 8 rows, the engine's wrap check (on the
+    representative's values) refuses the grouping and every CTA runs."""
+    ptx = kernel(1 << 29)
+    assert prepare(ptx).slice.free_dims == (False, True, True)
+    assert analyze(ptx, launch(grid_y=4))[0].ctas_executed == 2
+    wraps = analyze(ptx, launch(grid_y=8))[0]
+    assert wraps.ctas_executed == 16
+    assert (wraps.thread_instructions, wraps.warp_instructions,
+            wraps.thread_instructions_guard_true) == ungrouped_slice(ptx, launch(grid_y=8))
+
+
+def test_or_of_overlapping_bits_is_not_a_translation():
+    """``or`` is a sum only when the operands have no common one-bit: without the ``and`` that bounds tid, y's
+    offset is not proved and y is not grouped (counts still equal)."""
+    ptx = kernel(1024, combine="or.b32").replace("and.b32 \t%r9, %r1, 63;", "mov.u32 \t%r9, %r1;")
+    assert prepare(ptx).slice.free_dims == (False, False, True)
+    assert fields(analyze(ptx, launch())[0]) == fields(analyze(ptx, launch(), method="interpret")[0])
+
+
+# Lanes with tid < 40 skip the definition of %r8 and keep its initial 0, so %r10 = -1024 * ctaid.y for them and
+# 4 for the others: their branch depends on ctaid.y although %r8 - %r7 would not if %r8 were always defined.
+LATE = HEADER + """.visible .entry late(
+	.param .u64 late_param_0
+)
+{
+	.reg .pred 	%p<3>;
+	.reg .b32 	%r<11>;
+	.reg .f32 	%f<3>;
+
+	mov.u32 	%r1, %tid.x;
+	mov.u32 	%r3, %ctaid.y;
+	shl.b32 	%r7, %r3, 10;
+	setp.lt.u32 	%p1, %r1, 40;
+	@%p1 bra 	$L_skip;
+	or.b32 	%r8, %r7, 4;
+$L_skip:
+	sub.s32 	%r10, %r8, %r7;
+	setp.eq.s32 	%p2, %r10, 0;
+	@%p2 bra 	$L_done;
+	add.f32 	%f1, %f1, %f2;
+	add.f32 	%f1, %f1, %f2;
+$L_done:
+	ret;
+
+}
+"""
+
+
+def test_register_read_before_its_ctaid_dependent_definition():
+    """A register is 0 in every CTA until written: the analysis joins that 0 into registers some path reads
+    before writing, so the guard on %r8 - %r7 varies with y and y is not grouped."""
+    spec = {"grid": (1, 4, 1), "block": (64, 1, 1), "args": {0: buffer_from_array(None, 64)}}
+    assert prepare(LATE).slice.free_dims == (True, False, True)
+    grouped, ref = analyze(LATE, spec)[0], analyze(LATE, spec, method="interpret")[0]
+    assert grouped.ctas_executed == 4
+    assert fields(grouped) == fields(ref)
+
+
+def test_per_thread_statistics_weight_every_group_alike():
+    ptx = kernel(1024)
+    grouped = analyze(ptx, launch())[0]
+    p = prepare(ptx)
+    c = Engine(p.module, p.fn, p.cfg, as_launch(launch(), p.fn.params), evaluate=set(p.slice.indices),
+               group="grid").run()
+    assert (grouped.per_thread_min, grouped.per_thread_max) == (int(c.per_thread.min()), int(c.per_thread.max()))
+    assert np.isclose(grouped.per_thread_mean, c.per_thread.mean())
