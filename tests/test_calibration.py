@@ -97,3 +97,27 @@ def test_profile_with_a_gmac_term_applies_it_per_layer():
     gmacs = sum(r.macs for r in kernels) / 1e9
     assert p.apply_estimate(base).total_ms == pytest.approx(p.apply(base.total_ms, len(kernels), gmacs), rel=1e-9)
     assert gmacs > 1.0  # resnet18: 1.8 GMACs, so the term is visible
+
+
+def test_cli_calibrate_end_to_end_on_measured_jetson_rows(tmp_path, capsys):
+    """`hwaware calibrate` on real measurements (torch2trt's Jetson Nano, PyTorch fp16, as a model,ms table) with the
+    TX2 as the closest catalog GPU (a device the catalog does not describe exactly), then the profile as --gpu: the
+    CLI's answer is the profile applied to the base GPU's estimate, and the profile reproduces the measurements far
+    better than the base GPU's zero-shot estimate does."""
+    from hwaware.cli import main
+    from hwaware.datasets.gpu_tables import load_torch2trt
+
+    rows = [r for r in load_torch2trt() if r.gpu == "Jetson Nano" and r.runtime == "pytorch"][:6]
+    csv_path, prof_path = tmp_path / "nano.csv", tmp_path / "nano.json"
+    csv_path.write_text("model,ms\n" + "".join(f"{r.arch['model']},{r.ms}\n" for r in rows))
+    main(["calibrate", str(csv_path), "--gpu", "tx2", "--precision", "fp16", "--name", "nano", "--out", str(prof_path)])
+    assert "profile 'nano' on Jetson TX2 (pytorch, fp16) from 6 networks" in capsys.readouterr().out
+    p = Profile.from_json(prof_path.read_text())
+    base = [hwaware.estimate(r.arch["model"], gpu="tx2", precision="fp16") for r in rows]
+    raw = np.mean([abs(b.total_ms - r.ms) / r.ms for b, r in zip(base, rows)])
+    assert raw > 0.3 and p.fit_mape < raw / 3
+    main(["latency", rows[0].arch["model"], "--gpu", str(prof_path), "--precision", "fp16", "--json"])
+    import json
+
+    out = json.loads(capsys.readouterr().out)
+    assert out["total_ms"] == pytest.approx(p.apply_estimate(base[0]).total_ms, rel=1e-6)
