@@ -260,11 +260,12 @@ class L1Sectors:
         warp = self._warps(w)
         regs = [r for r in self.touch.get(i, ()) if self.pending.get(r)]
         if regs:  # the scoreboard held this instruction until these registers' loads returned: sectors filled
-            issuing = np.unique(warp[mask])
+            issuing = np.zeros(len(e.cta_ids) * self.warps_per_cta, dtype=bool)  # per warp of the launch
+            issuing[warp[mask]] = True
             for r in regs:
                 kept = []
                 for wid, keys in self.pending[r]:
-                    sel = np.isin(wid, issuing)
+                    sel = issuing[wid]
                     for k in keys:
                         self.own.add((wid[sel] << _KEY) | k[sel])
                     if not sel.all():
@@ -334,6 +335,9 @@ class Engine:
         self.max_steps = max_steps
         self.grouped_dims = tuple(grouped_dims)  # run only the CTAs at 0 along these: each stands for its line
         self.group = group
+        from hwaware.ptx.semantics import execute  # semantics imports this module
+
+        self._semantics = execute
         self.l1 = L1Sectors(self) if vector_l1_loads(fn) else None
         l1 = self.l1.relevant if self.l1 else set()
         # per block, in program order: (index, instruction, evaluate it?, guarded?, L1 state?) for the instructions
@@ -410,6 +414,10 @@ class Engine:
 
     # -- running ----------------------------------------------------------------------------------------------------------
     def run(self) -> Counts:
+        with np.errstate(all="ignore"):  # PTX arithmetic wraps, divides by zero, overflows floats: no warnings
+            return self._run()
+
+    def _run(self) -> Counts:
         l = self.launch
         gx, gy, gz = l.grid
         self.cids = [(x, y, z) for z in range(gz) for y in range(gy) for x in range(gx)]
@@ -736,10 +744,8 @@ class Engine:
             mask = mask & self._guard(inst, w)
         if not mask.any():
             return
-        from hwaware.ptx.semantics import execute
-
         try:
-            execute(self, inst, w, mask, i)
+            self._semantics(self, inst, w, mask, i)
         except PTXExecutionError as exc:
             if str(exc).startswith(self._where(inst)):
                 raise

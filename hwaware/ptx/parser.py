@@ -9,6 +9,7 @@ the same structure (round trip).
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,11 +78,11 @@ class Instruction:
     line: int = 0
     col: int = 0
 
-    @property
+    @functools.cached_property  # read for every instruction the engine evaluates: split once
     def base(self) -> str:
         return self.opcode.split(".", 1)[0]
 
-    @property
+    @functools.cached_property
     def mods(self) -> tuple[str, ...]:
         return tuple(self.opcode.split(".")[1:])
 

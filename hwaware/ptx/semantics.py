@@ -25,113 +25,112 @@ def execute(e: Engine, inst: Instruction, w: Warp, mask: np.ndarray, i: int) -> 
     ops = inst.operands
     R = lambda k, tt=t: e.read(ops[k], tt, w)  # noqa: E731
     W = lambda v, tt=t, k=0: e.write(ops[k], v, tt, w, mask)  # noqa: E731
-    with np.errstate(all="ignore"):
-        if op in ("mov", "cvta"):
-            if op == "cvta":
-                W(_cvta(e, inst, R(1, "u64")), "u64")
-            elif ops[0].kind == "vec" or ops[1].kind == "vec":
-                _mov_vector(e, inst, w, mask, t)
-            else:
-                W(R(1))
-        elif op in ("add", "sub"):
-            a, b = R(1), R(2)
-            if "sat" in inst.mods and t == "s32":
-                r = np.clip(a.astype(np.int64) + (b if op == "add" else -b.astype(np.int64)), -2**31, 2**31 - 1)
-            else:
-                r = a + b if op == "add" else a - b
-            W(r)
-        elif op == "mul":
-            _mul(inst, R(1), R(2), W, t)
-        elif op == "mad" or op == "fma":
-            if t in _FLOAT:
-                W(R(1) * R(2) + R(3))
-            elif "wide" in inst.mods:
-                wt = _WIDEN[t]
-                W(R(1).astype(_INT[wt]) * R(2).astype(_INT[wt]) + R(3, wt), wt)
-            elif "hi" in inst.mods:
-                W(_mulhi(R(1), R(2), t) + R(3))
-            else:
-                W(R(1) * R(2) + R(3))
-        elif op == "div":
-            a, b = R(1), R(2)
-            if t in _FLOAT:
-                W(a / b)
-            else:
-                safe = np.where(b == 0, 1, b)
-                q = np.trunc(a.astype(np.float64) / safe.astype(np.float64)) if t[0] == "s" else a // safe
-                W(np.where(b == 0, -1, q).astype(a.dtype))
-        elif op == "rem":
-            a, b = R(1), R(2)
-            safe = np.where(b == 0, 1, b)
-            r = np.fmod(a, safe) if t[0] == "s" else a % safe
-            W(np.where(b == 0, a, r))
-        elif op in ("min", "max"):
-            f = np.minimum if op == "min" else np.maximum
-            W(f(R(1), R(2)))
-        elif op == "abs":
-            W(np.abs(R(1)))
-        elif op == "neg":
-            W(-R(1))
-        elif op in ("and", "or", "xor"):
-            if t == "pred":
-                f = {"and": np.logical_and, "or": np.logical_or, "xor": np.logical_xor}[op]
-                W(f(R(1, "pred"), R(2, "pred")), "pred")
-            else:
-                f = {"and": np.bitwise_and, "or": np.bitwise_or, "xor": np.bitwise_xor}[op]
-                W(f(R(1), R(2)))
-        elif op == "not":
-            W(~R(1, "pred") if t == "pred" else np.invert(R(1)), t)
-        elif op in ("shl", "shr"):
-            _shift(inst, e, w, W, t)
-        elif op == "setp":
-            _setp(inst, e, w, mask)
-        elif op == "selp":
-            W(np.where(R(3, "pred"), R(1), R(2)))
-        elif op == "set":
-            cmp = inst.mods[0]
-            src = inst.mods[-1]
-            W(np.where(_compare(cmp, R(1, src), R(2, src), src), -1, 0), inst.mods[-2])
-        elif op == "cvt":
-            _cvt(inst, e, w, mask)
-        elif op in ("sqrt", "rsqrt", "rcp", "ex2", "lg2", "sin", "cos", "tanh"):
-            x = R(1)
-            f = {"sqrt": np.sqrt, "rsqrt": lambda v: 1 / np.sqrt(v), "rcp": lambda v: 1 / v, "ex2": np.exp2,
-                 "lg2": np.log2, "sin": np.sin, "cos": np.cos, "tanh": np.tanh}[op]
-            W(f(x))
-        elif op == "copysign":
-            W(np.copysign(R(2), R(1)))
-        elif op == "testp":
-            kind = inst.mods[0]
-            x = R(1, t)
-            W({"finite": np.isfinite(x), "infinite": np.isinf(x), "number": ~np.isnan(x), "notanumber": np.isnan(x),
-               "normal": np.isfinite(x) & (x != 0), "subnormal": np.zeros(WARP, bool)}[kind], "pred")
-        elif op in ("popc", "clz", "brev", "bfind"):
-            W(_bitop(op, R(1), t), "u32")
-        elif op == "bfe":
-            a, pos, ln = R(1), R(2, "u32").astype(np.int64), R(3, "u32").astype(np.int64)
-            width = 8 * a.dtype.itemsize
-            u = a.astype(np.uint64) & np.uint64((1 << width) - 1)
-            r = (u >> pos.astype(np.uint64)) & ((np.uint64(1) << ln.astype(np.uint64)) - np.uint64(1))
-            W(r.astype(a.dtype))
-        elif op == "prmt":
-            W(_prmt(R(1, "b32"), R(2, "b32"), R(3, "b32")), "b32")
-        elif op == "ld" or op == "ldu":
-            _load(e, inst, w, mask, t, i)
-        elif op == "st":
-            _store(e, inst, w, mask, t)
-        elif op in ("atom", "red"):
-            _atomic(e, inst, w, mask, t, i)
-        elif op == "shfl":
-            _shfl(inst, e, w, mask)
-        elif op == "vote":
-            _vote(inst, e, w, mask)
-        elif op == "activemask":
-            W(np.repeat(_ballot(mask), WARP), "b32")
-        elif op in ("bar", "barrier", "membar", "fence", "ret", "exit", "bra", "trap", "nanosleep", "prefetch",
-                    "prefetchu", "cp", "discard", "applypriority", "griddepcontrol", "pmevent", "bar.warp"):
-            return  # control and ordering: handled by the engine, or no value
+    if op in ("mov", "cvta"):
+        if op == "cvta":
+            W(_cvta(e, inst, R(1, "u64")), "u64")
+        elif ops[0].kind == "vec" or ops[1].kind == "vec":
+            _mov_vector(e, inst, w, mask, t)
         else:
-            raise PTXExecutionError(f"{e._where(inst)}: unsupported instruction {inst.opcode}")
+            W(R(1))
+    elif op in ("add", "sub"):
+        a, b = R(1), R(2)
+        if "sat" in inst.mods and t == "s32":
+            r = np.clip(a.astype(np.int64) + (b if op == "add" else -b.astype(np.int64)), -2**31, 2**31 - 1)
+        else:
+            r = a + b if op == "add" else a - b
+        W(r)
+    elif op == "mul":
+        _mul(inst, R(1), R(2), W, t)
+    elif op == "mad" or op == "fma":
+        if t in _FLOAT:
+            W(R(1) * R(2) + R(3))
+        elif "wide" in inst.mods:
+            wt = _WIDEN[t]
+            W(R(1).astype(_INT[wt]) * R(2).astype(_INT[wt]) + R(3, wt), wt)
+        elif "hi" in inst.mods:
+            W(_mulhi(R(1), R(2), t) + R(3))
+        else:
+            W(R(1) * R(2) + R(3))
+    elif op == "div":
+        a, b = R(1), R(2)
+        if t in _FLOAT:
+            W(a / b)
+        else:
+            safe = np.where(b == 0, 1, b)
+            q = np.trunc(a.astype(np.float64) / safe.astype(np.float64)) if t[0] == "s" else a // safe
+            W(np.where(b == 0, -1, q).astype(a.dtype))
+    elif op == "rem":
+        a, b = R(1), R(2)
+        safe = np.where(b == 0, 1, b)
+        r = np.fmod(a, safe) if t[0] == "s" else a % safe
+        W(np.where(b == 0, a, r))
+    elif op in ("min", "max"):
+        f = np.minimum if op == "min" else np.maximum
+        W(f(R(1), R(2)))
+    elif op == "abs":
+        W(np.abs(R(1)))
+    elif op == "neg":
+        W(-R(1))
+    elif op in ("and", "or", "xor"):
+        if t == "pred":
+            f = {"and": np.logical_and, "or": np.logical_or, "xor": np.logical_xor}[op]
+            W(f(R(1, "pred"), R(2, "pred")), "pred")
+        else:
+            f = {"and": np.bitwise_and, "or": np.bitwise_or, "xor": np.bitwise_xor}[op]
+            W(f(R(1), R(2)))
+    elif op == "not":
+        W(~R(1, "pred") if t == "pred" else np.invert(R(1)), t)
+    elif op in ("shl", "shr"):
+        _shift(inst, e, w, W, t)
+    elif op == "setp":
+        _setp(inst, e, w, mask)
+    elif op == "selp":
+        W(np.where(R(3, "pred"), R(1), R(2)))
+    elif op == "set":
+        cmp = inst.mods[0]
+        src = inst.mods[-1]
+        W(np.where(_compare(cmp, R(1, src), R(2, src), src), -1, 0), inst.mods[-2])
+    elif op == "cvt":
+        _cvt(inst, e, w, mask)
+    elif op in ("sqrt", "rsqrt", "rcp", "ex2", "lg2", "sin", "cos", "tanh"):
+        x = R(1)
+        f = {"sqrt": np.sqrt, "rsqrt": lambda v: 1 / np.sqrt(v), "rcp": lambda v: 1 / v, "ex2": np.exp2,
+             "lg2": np.log2, "sin": np.sin, "cos": np.cos, "tanh": np.tanh}[op]
+        W(f(x))
+    elif op == "copysign":
+        W(np.copysign(R(2), R(1)))
+    elif op == "testp":
+        kind = inst.mods[0]
+        x = R(1, t)
+        W({"finite": np.isfinite(x), "infinite": np.isinf(x), "number": ~np.isnan(x), "notanumber": np.isnan(x),
+           "normal": np.isfinite(x) & (x != 0), "subnormal": np.zeros(WARP, bool)}[kind], "pred")
+    elif op in ("popc", "clz", "brev", "bfind"):
+        W(_bitop(op, R(1), t), "u32")
+    elif op == "bfe":
+        a, pos, ln = R(1), R(2, "u32").astype(np.int64), R(3, "u32").astype(np.int64)
+        width = 8 * a.dtype.itemsize
+        u = a.astype(np.uint64) & np.uint64((1 << width) - 1)
+        r = (u >> pos.astype(np.uint64)) & ((np.uint64(1) << ln.astype(np.uint64)) - np.uint64(1))
+        W(r.astype(a.dtype))
+    elif op == "prmt":
+        W(_prmt(R(1, "b32"), R(2, "b32"), R(3, "b32")), "b32")
+    elif op == "ld" or op == "ldu":
+        _load(e, inst, w, mask, t, i)
+    elif op == "st":
+        _store(e, inst, w, mask, t)
+    elif op in ("atom", "red"):
+        _atomic(e, inst, w, mask, t, i)
+    elif op == "shfl":
+        _shfl(inst, e, w, mask)
+    elif op == "vote":
+        _vote(inst, e, w, mask)
+    elif op == "activemask":
+        W(np.repeat(_ballot(mask), WARP), "b32")
+    elif op in ("bar", "barrier", "membar", "fence", "ret", "exit", "bra", "trap", "nanosleep", "prefetch",
+                "prefetchu", "cp", "discard", "applypriority", "griddepcontrol", "pmevent", "bar.warp"):
+        return  # control and ordering: handled by the engine, or no value
+    else:
+        raise PTXExecutionError(f"{e._where(inst)}: unsupported instruction {inst.opcode}")
 
 
 def _mul(inst: Instruction, a: np.ndarray, b: np.ndarray, W, t: str) -> None:
@@ -156,9 +155,18 @@ def _mulhi(a: np.ndarray, b: np.ndarray, t: str) -> np.ndarray:
 
 def _shift(inst: Instruction, e: Engine, w: Warp, W, t: str) -> None:
     a = e.read(inst.operands[1], t, w)
+    ut = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}[a.dtype.itemsize]
+    if inst.operands[2].kind == "imm":  # the usual case: one shift for every lane, no clamping per lane
+        k = int(inst.operands[2].value) & 0xFFFFFFFF  # type: ignore[arg-type]
+        bits = 8 * a.dtype.itemsize
+        if inst.base == "shl" or not t.startswith("s"):
+            u = a.view(ut)
+            W((np.zeros_like(u) if k >= bits else (u << ut(k)) if inst.base == "shl" else u >> ut(k)).view(a.dtype))
+        else:
+            W(a >> a.dtype.type(min(k, bits - 1)))
+        return
     n = e.read(inst.operands[2], "u32", w).astype(np.uint64)
     width = np.uint64(8 * a.dtype.itemsize)
-    ut = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}[a.dtype.itemsize]
     if inst.base == "shl":
         r = np.where(n >= width, np.uint64(0), a.view(ut).astype(np.uint64) << np.minimum(n, width - np.uint64(1)))
         W((r & np.uint64((1 << int(width)) - 1)).astype(ut).view(a.dtype))
