@@ -11,6 +11,11 @@ Per kernel-launching layer ``l`` on platform ``P`` (GPU, runtime, precision, bat
   the GPU runs the current one, so a layer costs about the larger of the two (``p`` -> inf), not their sum
   (``p = 1``). ``p`` is learned because the pipeline is not perfect.
 
+Every head's output is clamped to the range it took over the training rows (``out_lo``/``out_hi``, set after
+training): a GPU or feature combination no measurement covered (a leave-one-GPU-out Jetson) cannot push a layer's
+inefficiency or dispatch cost beyond what some measured row needed. (Added after leave-one-GPU-out predicted the AGX
+Xavier from the Nano alone more than 500x too slow.)
+
 The network: ``T = T_pre + sum_l t_l + T_post``, with ``T_pre`` a learned per-call cost (synchronisation,
 Python around the forward) and ``T_post = 0``: every training table times inputs that already sit on the
 device, so host<->device copies are not included (the estimate says so).
@@ -101,6 +106,10 @@ class LayerTimeNet(nn.Module):
         # the average measured host of each device class (desktop, Jetson): (clock, SMs) as the host heads read them
         self.register_buffer("row_host", torch.zeros(2, len(_HOST_COLUMNS)))
         self.register_buffer("call_host", torch.zeros(2, len(_CALL_HOST_COLUMNS)))
+        # each head's output range over the training rows (set after training, see :func:`train_net`): an unseen
+        # combination of features (a Jetson never measured) cannot take a head beyond what any measured row needed
+        self.register_buffer("out_lo", torch.tensor([-10.0, -12.0, -12.0]))  # kernel, framework, call
+        self.register_buffer("out_hi", torch.tensor([10.0, 12.0, 12.0]))
 
     @property
     def p(self) -> torch.Tensor:
@@ -112,10 +121,10 @@ class LayerTimeNet(nn.Module):
         head sees the average measured host of the GPU's class instead of the GPU's own clock and SM count (a GPU
         that never trained: its machine's dispatch cost is unknown, and extrapolating it from specs is not sound)."""
         z = self._standard(x, self.row_lo, self.row_hi, self.row_mean, self.row_std)
-        log_k = log_base + self.kernel(z[:, self.kernel_idx]).squeeze(-1).clamp(-10.0, 10.0)
+        log_k = log_base + self.kernel(z[:, self.kernel_idx]).squeeze(-1).clamp(self.out_lo[0], self.out_hi[0])
         xf = _with_host(x, self.row_host, _INTEGRATED, _HOST_COLUMNS) if generic_host else x
         zf = self._standard(xf, self.row_lo, self.row_hi, self.row_mean, self.row_std)
-        log_o = self.framework(zf[:, self.framework_idx]).squeeze(-1).clamp(-12.0, 12.0) - 3.0  # starts near 50 us
+        log_o = self.framework(zf[:, self.framework_idx]).squeeze(-1).clamp(self.out_lo[1], self.out_hi[1]) - 3.0  # ~50 us at 0
         log_o = torch.where(bare, torch.full_like(log_o, -30.0), log_o)
         p = self.p
         # (k^p + o^p)^(1/p) in log space, stable for the five decades layer times span
@@ -125,7 +134,7 @@ class LayerTimeNet(nn.Module):
     def call_time(self, c: torch.Tensor, generic_host: bool = False) -> torch.Tensor:
         c = _with_host(c, self.call_host, 0, _CALL_HOST_COLUMNS) if generic_host else c
         z = self._standard(c, self.call_lo, self.call_hi, self.call_mean, self.call_std)
-        return torch.exp(self.call(z).squeeze(-1).clamp(-12.0, 12.0) - 3.0)
+        return torch.exp(self.call(z).squeeze(-1).clamp(self.out_lo[2], self.out_hi[2]) - 3.0)
 
     @staticmethod
     def _standard(x: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, mean: torch.Tensor, std: torch.Tensor
@@ -236,8 +245,25 @@ def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str =
         sched.step()
         if log and (step % 100 == 0 or step == steps - 1):
             log(f"step {step + 1}/{steps} loss {loss.item():.4f} p {float(net.p):.2f} ({time.time() - t0:.0f}s)")
+    _set_output_ranges(net, train, used)
     return net, {"steps": steps, "lr": lr, "batch": batch, "width": width, "blocks": blocks, "combine": combine,
                  "seed": seed, "seconds": round(time.time() - t0, 1), "p": float(net.p)}
+
+
+def _set_output_ranges(net: LayerTimeNet, train: Design, used: np.ndarray) -> None:
+    """Each head's output range over the rows it trained on (framework: rows with a framework; call: samples with a
+    call), stored in ``out_lo``/``out_hi``; predictions clamp to it."""
+    with torch.no_grad():
+        x = torch.from_numpy(train.x[used]).float()
+        z = net._standard(x, net.row_lo, net.row_hi, net.row_mean, net.row_std)
+        k = net.kernel(z[:, net.kernel_idx]).squeeze(-1)
+        f = net.framework(z[:, net.framework_idx]).squeeze(-1)[torch.from_numpy(~train.bare[used])]
+        c = torch.from_numpy(train.call[train.has_call]).float()
+        g = net.call(net._standard(c, net.call_lo, net.call_hi, net.call_mean, net.call_std)).squeeze(-1)
+        lo = [t.min() if len(t) else net.out_lo[i] for i, t in enumerate((k, f, g))]
+        hi = [t.max() if len(t) else net.out_hi[i] for i, t in enumerate((k, f, g))]
+        net.out_lo.copy_(torch.maximum(torch.stack(lo), net.out_lo))
+        net.out_hi.copy_(torch.minimum(torch.stack(hi), net.out_hi))
 
 
 class DesignBuilder:
