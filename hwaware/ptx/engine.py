@@ -262,14 +262,18 @@ class L1Sectors:
         if regs:  # the scoreboard held this instruction until these registers' loads returned: sectors filled
             issuing = np.zeros(len(e.cta_ids) * self.warps_per_cta, dtype=bool)  # per warp of the launch
             issuing[warp[mask]] = True
+            done: dict[int, tuple | None] = {}  # a load pending in several of these registers is filled once
             for r in regs:
                 kept = []
-                for wid, keys in self.pending[r]:
-                    sel = issuing[wid]
-                    for k in keys:
-                        self.own.add((wid[sel] << _KEY) | k[sel])
-                    if not sel.all():
-                        kept.append((wid[~sel], [k[~sel] for k in keys]))
+                for entry in self.pending[r]:
+                    if id(entry) not in done:
+                        wid, keys = entry
+                        sel = issuing[wid]
+                        for k in keys:
+                            self.own.add((wid[sel] << _KEY) | k[sel])
+                        done[id(entry)] = None if sel.all() else (wid[~sel], [k[~sel] for k in keys])
+                    if done[id(entry)] is not None:
+                        kept.append(done[id(entry)])
                 self.pending[r] = kept
         dests = self.loads.get(i)
         if dests is None:
@@ -599,10 +603,10 @@ class Engine:
                 v = w.preds.get(name)
                 v = np.zeros(w.n, dtype=bool) if v is None else v
                 return ~v if op.neg else v
-            if name.partition(".")[0] in _SPECIALS:
-                return self._special(name, w).astype(_TYPES[t])
-            bits = w.regs.get(name)
+            bits = w.regs.get(name)  # a special register is never written: looked up only when no register is
             if bits is None:
+                if name.partition(".")[0] in _SPECIALS:
+                    return self._special(name, w).astype(_TYPES[t])
                 bits = np.zeros(w.n, dtype=np.uint64)
             v = _from_bits(bits, t)
             return -v if op.neg else v
@@ -764,8 +768,7 @@ def _const(value: int | float, t: str, n: int) -> np.ndarray:
         return np.full(n, value, dtype=_TYPES[t])
     if t == "pred":
         return np.full(n, bool(value))
-    v = int(value) & _bits_mask(t)
-    return np.full(n, v, dtype=np.uint64).astype(_UNSIGNED_OF[t]).view(_TYPES[t])
+    return np.full(n, int(value) & _bits_mask(t), dtype=_UNSIGNED_OF[t]).view(_TYPES[t])
 
 
 _UNSIGNED_OF = {"u8": np.uint8, "s8": np.uint8, "b8": np.uint8, "u16": np.uint16, "s16": np.uint16, "b16": np.uint16,
