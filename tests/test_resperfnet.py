@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from pathlib import Path
 
 import numpy as np
@@ -196,12 +197,16 @@ def test_test_networks_share_no_layer_multiset_with_the_fit_set():
 
 def test_the_shipped_calibration_is_the_rules_choice():
     """scripts/train_resperfnet.py stores the first form; scripts/fit_network_calibration.py must have run after it:
-    the shipped form is the lowest-CV form, and the benchmark and results used the shipped coefficients."""
+    the shipped form is the lowest-CV form among those whose overhead is >= 0 for every fit-set kernel, and the
+    benchmark and results used the shipped coefficients."""
     root = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
     meta = json.loads((ResPerfNetEstimator(cache=False)._root() / Platform.resolve("cpu").key / "meta.json").read_text())
     cal = meta["network_calibration"]
     chosen = json.loads((root / "cpu_calibration.json").read_text())
-    assert cal["form"] == chosen["chosen"] == min(cal["candidates_cv_mape"], key=cal["candidates_cv_mape"].get)
+    cv = cal["candidates_cv_mape"]
+    assert cal["form"] == chosen["chosen"] == min(cal["eligible"], key=cv.get)
+    assert all(chosen["candidates"][f]["least_kernel_overhead_ms"] >= 0 for f in cal["eligible"])
+    assert cal["first_rule_choice"] == chosen["first_rule_choice"] == min(cv, key=cv.get)  # reported, not shipped
     entry = chosen["candidates"][chosen["chosen"]]
     stored = json.loads((root / "cpu_wholenet.json").read_text())["calibration"]
     for key in ("scale", "overhead_ms_per_kernel", "overhead_ms_per_mb", "overhead_ms_per_mb_pow", "overhead_exponent"):
@@ -218,3 +223,15 @@ def test_the_per_mb_term_adds_what_the_kernels_move():
     assert est.predict(g, platform).total_ms - base == pytest.approx(0.01 * sum(mb), rel=1e-9)
     est.calibration_[platform.key] = NetworkCalibration(per_mb_pow_ms=0.01, exponent=0.5)
     assert est.predict(g, platform).total_ms - base == pytest.approx(0.01 * sum(m ** 0.5 for m in mb), rel=1e-9)
+
+
+def test_shipped_calibration_never_gives_a_kernel_a_negative_time():
+    """The smallest kernels there are (an NB201 cell network at 32x32, SE gates of OFA): every calibrated layer time
+    of the shipped CPU model is positive (a form with a negative per-kernel constant fails this)."""
+    from hwaware.search.spaces import get_space
+
+    est, platform = ResPerfNetEstimator(cache=False), Platform.resolve("cpu")
+    for name in ("nb201", "ofa_mbv3"):
+        sp = get_space(name)
+        g = sp.graph(sp.random_arch(random.Random(0)))
+        assert min(r.ms for r in est.predict(g, platform).layers if r.ms != 0.0) > 0, name
