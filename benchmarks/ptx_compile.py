@@ -1,13 +1,16 @@
 """End-to-end: compile a network to PTX without a GPU (TVM + NVRTC) and count its executed
 instructions by slicing; a second count shows the per-(kernel, launch) cache. Cold counting speed
 (launches counted per second, every cache cleared, median of ``--repeat`` runs) is the figure to
-compare across versions of the analyzer.
+compare across versions of the analyzer; it is printed with the date and the load average, since the
+machine is shared (compare versions in one session, under the same load).
 
 Run: ``python benchmarks/ptx_compile.py [--arch sm_72] [--repeat 3]`` (needs ``pip install 'hwaware[ptx]'``)
 """
 from __future__ import annotations
 
 import argparse
+import datetime
+import os
 import statistics
 import time
 
@@ -26,6 +29,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="cold counting runs (median reported)")
     args = ap.parse_args()
     torch.set_num_threads(2)
+    print(f"{datetime.date.today()}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     nets = {"resnet18": (timm.create_model("resnet18"), (3, 224, 224)),
             "NB201 (cifar10)": (build("nb201", arch=NB201_CELL), (3, 32, 32))}
     for name, (model, size) in nets.items():
@@ -39,7 +43,8 @@ def main() -> None:
               f"({again.cache_hits} hits)")
         cold = statistics.median(_cold_count(compiled) for _ in range(args.repeat))
         print(f"  cold count: {cold:.2f} s = {len(compiled.launches) / cold:.1f} launches/s, "
-              f"{counts.total_thread_instructions / cold:,.0f} thread instructions/s (median of {args.repeat})")
+              f"{counts.total_thread_instructions / cold:,.0f} thread instructions/s (median of {args.repeat}; "
+              f"load {os.getloadavg()[0]:.2f})")
 
 
 def _cold_count(compiled) -> float:
