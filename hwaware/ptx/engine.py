@@ -301,7 +301,10 @@ class L1Sectors:
             own_keys, cta_keys = wid << _KEY, w.cta[lanes].astype(np.int64) << _KEY
             hit = np.ones(w.n, dtype=bool)
             for k in keys:
-                hit[lanes] &= self.own.contains(own_keys | k) | self.cta.contains(cta_keys | k)
+                valid = self.own.contains(own_keys | k)
+                if not valid.all():  # the CTA-wide set (the larger) only for what the warp's own set lacks
+                    valid[~valid] = self.cta.contains((cta_keys | k)[~valid])
+                hit[lanes] &= valid
             per_warp = hit.reshape(-1, WARP).all(axis=1) & run.reshape(-1, WARP).any(axis=1)
             if per_warp.any():  # every access of the warp hits: one completion per destination register
                 extra = len(dests) - 1
