@@ -14,7 +14,8 @@ Per kernel-launching layer ``l`` on platform ``P`` (GPU, runtime, precision, bat
 Every head's output is clamped to the range it took over the training rows (``out_lo``/``out_hi``, set after
 training): a GPU or feature combination no measurement covered (a leave-one-GPU-out Jetson) cannot push a layer's
 inefficiency or dispatch cost beyond what some measured row needed. (Added after leave-one-GPU-out predicted the AGX
-Xavier from the Nano alone more than 500x too slow.)
+Xavier from the Nano alone more than 500x too slow; it did not change that figure, whose layers stay inside the
+ranges: a bound, not a fix. Unmeasured Jetsons say so in their notes.)
 
 The network: ``T = T_pre + sum_l t_l + T_post``, with ``T_pre`` a learned per-call cost (synchronisation,
 Python around the forward) and ``T_post = 0``: every training table times inputs that already sit on the
