@@ -2,7 +2,9 @@
 counted once (:func:`hwaware.ptx.slicer.cta_offsets`). Every case is checked against full interpretation and
 against the slicer without grouping, on kernels where the grouping applies and on kernels where it must not: a
 CTA-dependent branch, and a CTA-dependent vector-load address whose step is not a multiple of the 32-byte L1
-sector (its L1 hits, counted once per destination register, differ between CTAs)."""
+sector (its L1 hits, counted once per destination register, differ between CTAs). CTAs with equal key values
+(:func:`hwaware.ptx.slicer.cta_keys`) likewise, including classes of different sizes, and where the key must not
+merge CTAs: a register defined twice, one read before its definition, %ctaid read directly."""
 from __future__ import annotations
 
 import numpy as np
@@ -168,3 +170,92 @@ def test_per_thread_statistics_weight_every_group_alike():
                group="grid").run()
     assert (grouped.per_thread_min, grouped.per_thread_max) == (int(c.per_thread.min()), int(c.per_thread.max()))
     assert np.isclose(grouped.per_thread_mean, c.per_thread.mean())
+
+
+# -- CTAs with equal key values (hwaware.ptx.slicer.cta_keys) ---------------------------------------------------------
+# Grid (7, 1, 1), block 64: lanes with (ctaid.x & 3) + tid < 62 run two more instructions, like a pooling window's
+# bound check. The key is %r3 = ctaid.x & 3: 4 classes of 2, 2, 2 and 1 CTAs (weights that differ).
+POOL = HEADER + """.visible .entry pool(
+	.param .u64 pool_param_0
+)
+{
+	.reg .pred 	%p<4>;
+	.reg .b32 	%r<12>;
+	.reg .f32 	%f<3>;
+
+	mov.u32 	%r1, %tid.x;
+	mov.u32 	%r2, %ctaid.x;
+	and.b32 	%r3, %r2, 3;
+BODY
+$L_done:
+	ret;
+
+}
+"""
+WINDOW = """	add.s32 	%r4, %r3, %r1;
+	setp.lt.u32 	%p1, %r4, 62;
+	@!%p1 bra 	$L_done;
+	add.f32 	%f1, %f1, %f2;
+	add.f32 	%f1, %f1, %f2;"""
+# %r3 = ctaid.x & 3 is read by the first check and redefined as ctaid.x >> 2 before the second: CTAs 1 and 5 agree
+# in the first value only, and count differently
+TWICE = WINDOW + """
+	shr.u32 	%r3, %r2, 2;
+	setp.eq.s32 	%p2, %r3, 1;
+	@%p2 add.f32 	%f1, %f1, %f2;"""
+# In the first pass of the loop %r8 = %r7 + %r9 reads %r9 before its definition (0): CTAs 1 and 2 agree in the
+# final %r8 = (ctaid.x & 1) + ((ctaid.x >> 1) & 1) but not in its first-pass value, which a guard reads
+LOOP = """	and.b32 	%r7, %r2, 1;
+	mov.u32 	%r5, 0;
+$L_loop:
+	add.s32 	%r8, %r7, %r9;
+	setp.eq.s32 	%p1, %r8, 1;
+	@%p1 add.f32 	%f1, %f1, %f2;
+	shr.u32 	%r10, %r2, 1;
+	and.b32 	%r9, %r10, 1;
+	add.s32 	%r5, %r5, 1;
+	setp.lt.u32 	%p2, %r5, 2;
+	@%p2 bra 	$L_loop;"""
+# the window check reads %ctaid.x itself, not through a register: no key along x
+DIRECT = WINDOW.replace("add.s32 \t%r4, %r3, %r1;", "add.s32 \t%r4, %ctaid.x, %r1;")
+
+
+def pool(body: str) -> str:
+    return POOL.replace("BODY", body)
+
+
+@pytest.mark.parametrize("body, keys, executed", [
+    (WINDOW, ("%r3",), 4),  # 7 CTAs, 4 key values
+    (TWICE, ("%r2",), 7),  # %r3 has two definitions: not uniform; the key is %ctaid.x itself
+    (LOOP, ("%r10", "%r7"), 7),  # %r9 is read before it is written: neither it nor %r8 is uniform
+    (DIRECT, (), 7),  # a non-uniform instruction reads %ctaid.x: no key along x
+])
+def test_key_grouping_equals_full_interpretation(body, keys, executed):
+    ptx = pool(body)
+    spec = {"grid": (7, 1, 1), "block": (64, 1, 1), "args": {0: buffer_from_array(None, 64)}}
+    grouped, ref = analyze(ptx, spec)[0], analyze(ptx, spec, method="interpret")[0]
+    assert fields(grouped) == fields(ref)
+    assert (grouped.thread_instructions, grouped.warp_instructions,
+            grouped.thread_instructions_guard_true) == ungrouped_slice(ptx, spec)
+    assert (prepare(ptx).slice.key.regs, grouped.ctas_executed) == (keys, executed)
+
+
+def test_key_cases_it_must_not_group_do_count_differently():
+    """CTAs the must-not cases above would wrongly merge count differently: merging them would be wrong."""
+    def one(ptx: str, x: int) -> int:  # guard-true instructions of CTA x alone
+        spec = {"grid": (x + 1, 1, 1), "block": (64, 1, 1), "args": {0: buffer_from_array(None, 64)}}
+        before = {"grid": (x, 1, 1), "block": (64, 1, 1), "args": {0: buffer_from_array(None, 64)}}
+        return analyze(ptx, spec, method="interpret")[0].thread_instructions_guard_true - \
+            analyze(ptx, before, method="interpret")[0].thread_instructions_guard_true
+    assert one(pool(WINDOW), 1) != one(pool(WINDOW), 2)  # the window check does depend on ctaid.x & 3
+    assert one(pool(TWICE), 1) != one(pool(TWICE), 5)  # same ctaid.x & 3, different ctaid.x >> 2
+    assert one(pool(LOOP), 1) != one(pool(LOOP), 2)  # same final %r8, different first-pass %r8
+
+
+def test_key_and_free_dimension_together():
+    """x keyed, y free (no instruction reads it): one CTA per key value and y line."""
+    ptx = pool(WINDOW)
+    spec = {"grid": (7, 3, 1), "block": (64, 1, 1), "args": {0: buffer_from_array(None, 64)}}
+    grouped, ref = analyze(ptx, spec)[0], analyze(ptx, spec, method="interpret")[0]
+    assert grouped.ctas_executed == 4
+    assert fields(grouped) == fields(ref)

@@ -15,7 +15,7 @@ import numpy as np
 
 from hwaware.errors import InvalidArgumentError
 from hwaware.ptx.cfg import build_cfg
-from hwaware.ptx.engine import Buffer, Engine, GroupingRefused, Launch
+from hwaware.ptx.engine import Buffer, Engine, GroupingRefused, Launch, check_size, cta_coordinates
 from hwaware.ptx.parser import Instruction, Module, parse
 from hwaware.ptx.slicer import compute_slice
 
@@ -192,32 +192,55 @@ def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Seq
         launch = as_launch(spec, fn.params, module.source_names)
         t0 = time.perf_counter()
         dims = [d for d in range(3) if sl is not None and sl.free_dims[d] and launch.grid[d] > 1]
+        lines = math.prod(launch.grid[d] for d in dims)  # CTAs each run CTA stands for along the free dimensions
+        check_size(module, fn, launch, launch.ctas // lines, max_steps)  # before listing the CTAs
+        plan: dict[int, list[int]] = {1: list(range(launch.ctas))}  # weight -> CTAs that stand for that many
         try:
-            engine = Engine(module, fn, cfg, launch, evaluate=None if sl is None else set(sl.indices),
-                            max_steps=max_steps, group="warp" if sl is None else "grid", grouped_dims=dims,
-                            wrap_checks=sl.wrap_checks if dims else None)  # type: ignore[union-attr]
-            c = engine.run()
+            if sl is not None:
+                plan = _key_classes(prepared, launch, dims)
+            runs = [(weight * lines, ctas, Engine(
+                module, fn, cfg, launch if len(plan) == 1 else as_launch(spec, fn.params, module.source_names),
+                evaluate=None if sl is None else set(sl.indices), max_steps=max_steps,
+                group="warp" if sl is None else "grid", ctas=ctas,
+                wrap_checks=sl.wrap_checks if dims else None).run())  # type: ignore[union-attr]
+                for weight, ctas in plan.items()]
         except GroupingRefused:
-            dims = []
+            dims, lines = [], 1
             launch = as_launch(spec, fn.params, module.source_names)  # fresh buffers: the first run wrote into them
-            engine = Engine(module, fn, cfg, launch, evaluate=set(sl.indices), max_steps=max_steps,  # type: ignore[union-attr]
-                            group="grid")
-            c = engine.run()
-        reps = engine.cta_ids
-        factor = math.prod(launch.grid[d] for d in dims)
-        thread, warp = c.thread * factor, c.warp * factor
-        guard_true = thread - c.guard_false * factor
-        notes = [f"CTAs that differ only in %ctaid.{'/'.join('xyz'[d] for d in dims)} count alike: "
-                 f"{len(reps)} of {launch.ctas} executed"] if dims else []
+            runs = [(1, list(range(launch.ctas)), Engine(module, fn, cfg, launch, evaluate=set(sl.indices),  # type: ignore[union-attr]
+                                                         max_steps=max_steps, group="grid").run())]
+        n = len(insts)
+        thread, guard_false, warp = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
+        extra_warp, extra_lanes = np.zeros(n, np.int64), np.zeros(n, np.int64)
+        rows, row_weights, evaluated = [], [], 0
+        for weight, ctas, c in runs:
+            thread += c.thread * weight
+            guard_false += c.guard_false * weight
+            warp += c.warp * weight
+            if c.extra_warp is not None and c.extra_lanes is not None:
+                extra_warp += c.extra_warp * weight
+                extra_lanes += c.extra_lanes * weight
+            rows.append(c.per_thread.reshape(launch.ctas, -1)[ctas])
+            row_weights.append(np.full(len(ctas), weight))
+            evaluated += c.evaluated
+        executed = sum(len(ctas) for _, ctas, _ in runs)
+        guard_true = thread - guard_false
+        notes = []
+        why = [f"differ only in %ctaid.{'/'.join('xyz'[d] for d in dims)}"] if dims else []
+        if executed * lines < launch.ctas:
+            why.append(f"agree in the key registers ({', '.join(sl.key.regs) or 'none'})")  # type: ignore[union-attr]
+        if why:
+            notes.append(f"CTAs that {' or '.join(why)} count alike: {executed} of {launch.ctas} executed")
         repeat_warp = repeat_lanes = 0
-        if c.extra_warp is not None and c.extra_lanes is not None and c.extra_warp.any():
+        if extra_warp.any():
             # vector loads that hit in L1: GPGPU-Sim completes them once per destination register
-            warp = warp + c.extra_warp * factor
-            guard_true = guard_true + c.extra_lanes * factor
-            repeat_warp, repeat_lanes = int(c.extra_warp.sum()) * factor, int(c.extra_lanes.sum()) * factor
+            warp = warp + extra_warp
+            guard_true = guard_true + extra_lanes
+            repeat_warp, repeat_lanes = int(extra_warp.sum()), int(extra_lanes.sum())
             notes.append(f"{repeat_warp:,} warp instructions are repeated completions of vector loads that hit in L1 "
                          "(GPGPU-Sim completes them once per destination register)")
-        per_thread = c.per_thread.reshape(launch.ctas, -1)[reps]
+        per_thread = np.concatenate(rows)
+        per_row = np.concatenate(row_weights)
         per_line: Counter[int] = Counter()
         per_cat: Counter[str] = Counter()
         for i, inst in enumerate(insts):
@@ -228,12 +251,35 @@ def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Seq
             kernel=fn.name, grid=launch.grid, block=launch.block, thread_instructions=int(thread.sum()),
             warp_instructions=int(warp.sum()), thread_instructions_guard_true=int(guard_true.sum()),
             per_line=dict(sorted(per_line.items())), per_category=dict(per_cat.most_common()),
-            per_thread_min=int(per_thread.min()), per_thread_mean=float(per_thread.mean()),
-            per_thread_max=int(per_thread.max()), method=method, evaluated=c.evaluated,
+            per_thread_min=int(per_thread.min()), per_thread_mean=int(per_thread.sum(axis=1) @ per_row) / (launch.ctas * per_thread.shape[1]),
+            per_thread_max=int(per_thread.max()), method=method, evaluated=evaluated,
             slice_size=len(sl.indices) if sl else len(insts), n_instructions=len(insts),
-            seconds=time.perf_counter() - t0, ctas_executed=len(reps),
+            seconds=time.perf_counter() - t0, ctas_executed=executed,
             notes=notes, l1_repeat_warp_instructions=repeat_warp, l1_repeat_lanes=repeat_lanes))
     return results
+
+
+def _key_classes(prepared: Prepared, launch: Launch, dims: list[int]) -> dict[int, list[int]]:
+    """The CTAs to run: weight -> CTAs each standing for that many (times the free dimensions' lines). The CTAs at 0
+    along the free dimensions ``dims``, of which those with equal key values (:func:`~hwaware.ptx.slicer.cta_keys`)
+    run once. No key along a dimension that a non-uniform instruction reads directly, nor where a free dimension's
+    wrap check is on a uniform instruction (it was checked on the run CTAs' values, which the others do not share)."""
+    sl = prepared.slice
+    reps = [i for i, c in enumerate(cta_coordinates(launch.grid)) if not any(c[d] for d in dims)]
+    key = sl.key
+    keyed = {d for d in range(3) if d not in dims and launch.grid[d] > 1}
+    if key is None or not keyed or key.reads & keyed or (dims and set(sl.wrap_checks) & key.uniform):
+        return {1: reps}
+    if not key.regs:
+        return {len(reps): reps[:1]}
+    engine = Engine(prepared.module, prepared.fn, prepared.cfg, launch, evaluate=set(sl.indices), group="grid",
+                    ctas=reps)
+    values = engine.uniform_values(key.program, key.regs)
+    _, first, counts = np.unique(values, axis=0, return_index=True, return_counts=True)
+    plan: dict[int, list[int]] = {}
+    for f, n in sorted(zip(first.tolist(), counts.tolist())):
+        plan.setdefault(n, []).append(reps[f])
+    return plan
 
 
 def buffer_from_array(array: np.ndarray | None, nbytes: int | None = None) -> Buffer:

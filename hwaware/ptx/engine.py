@@ -40,7 +40,6 @@ count) and out of ``set_not_active``'s ``active_count`` (guard-true count).
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -333,14 +332,19 @@ class Engine:
     """Runs one launch of ``fn``; ``evaluate`` is the set of instruction indices to compute (None: all)."""
 
     def __init__(self, module: Module, fn: Function, cfg: CFG, launch: Launch, *, evaluate: set[int] | None = None,
-                 max_steps: int = 50_000_000, group: str = "warp", grouped_dims: Sequence[int] = (),
+                 max_steps: int = 50_000_000, group: str = "warp", ctas: Sequence[int] | None = None,
                  wrap_checks: dict[int, WrapCheck] | None = None) -> None:
         self.module, self.fn, self.cfg, self.launch = module, fn, cfg, launch
         self.insts = fn.instructions
         self.index = {id(inst): i for i, inst in enumerate(self.insts)}
         self.evaluate = evaluate
         self.max_steps = max_steps
-        self.grouped_dims = tuple(grouped_dims)  # run only the CTAs at 0 along these: each stands for its line
+        check_size(module, fn, launch, launch.ctas if ctas is None else len(ctas), max_steps)
+        coordinates = cta_coordinates(launch.grid)
+        # the CTAs to run (linear ids; each may stand for others, see hwaware.ptx.analysis), by default all
+        self.cta_ids = list(range(launch.ctas)) if ctas is None else list(ctas)
+        self.cta_xyz = np.array([coordinates[i] for i in self.cta_ids], dtype=np.int64).reshape(-1, 3)
+        self.cta_global = np.array(self.cta_ids, dtype=np.int64)
         self.group = group
         from hwaware.ptx.semantics import execute  # semantics imports this module
 
@@ -356,26 +360,12 @@ class Engine:
                            if x.guard is not None or evaluate is None or i in evaluate or i in l1] for b in cfg.blocks]
         self.block_size = [len(b.instructions) for b in cfg.blocks]
         self.block_first = [b.first for b in cfg.blocks]
-        self._check_size()
         self._layout_memory()
         n = len(self.insts)
         self.counts = Counts(np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64),
                              np.zeros(launch.ctas * launch.threads_per_cta, np.int64))
         if self.l1:
             self.counts.extra_warp, self.counts.extra_lanes = np.zeros(n, np.int64), np.zeros(n, np.int64)
-
-    def _check_size(self) -> None:
-        """Refuse launches that cannot finish within the step budget or fit in memory, before allocating."""
-        l = self.launch
-        ctas = l.ctas // math.prod(l.grid[d] for d in self.grouped_dims)
-        warps = ctas * -(-l.threads_per_cta // WARP)
-        where = f"{self.module.file}:{self.fn.line}: kernel {self.fn.name}"
-        if warps > self.max_steps:
-            raise StepLimitError(f"{where}: {warps:,} warps cannot finish within max_steps={self.max_steps:,} "
-                                 "(every warp issues at least one instruction); raise max_steps")
-        if l.ctas * l.threads_per_cta > MAX_THREADS:
-            raise StepLimitError(f"{where}: {l.ctas * l.threads_per_cta:,} threads exceed the interpreter's limit of "
-                                 f"{MAX_THREADS:,}; count a smaller grid and scale the counts")
 
     # -- memory layout -------------------------------------------------------------------------------------------------
     def _layout_memory(self) -> None:
@@ -425,16 +415,9 @@ class Engine:
             return self._run()
 
     def _run(self) -> Counts:
-        l = self.launch
-        gx, gy, gz = l.grid
-        self.cids = [(x, y, z) for z in range(gz) for y in range(gy) for x in range(gx)]
-        self.cta_ids = [i for i, c in enumerate(self.cids) if not any(c[d] for d in self.grouped_dims)]
-        size = l.threads_per_cta
+        size = self.launch.threads_per_cta
         padded = -(-size // WARP) * WARP
         self.shared = np.zeros((len(self.cta_ids), self.shared_bytes), dtype=np.uint8)
-        cid = np.array([self.cids[i] for i in self.cta_ids], dtype=np.int64).reshape(-1, 3)
-        self.cta_xyz = cid
-        self.cta_global = np.array(self.cta_ids, dtype=np.int64)
         if self.group == "grid":
             rows = np.repeat(np.arange(len(self.cta_ids)), padded)
             tids = np.tile(np.arange(padded), len(self.cta_ids))
@@ -450,6 +433,17 @@ class Engine:
             if self.l1:
                 self.l1.reset()
         return self.counts
+
+    def uniform_values(self, program: Sequence[int], regs: Sequence[str]) -> np.ndarray:
+        """Per CTA to run, the bits of ``regs`` after ``program``: instructions that read only %ctaid, %nctaid,
+        %ntid, constants and parameters (:class:`~hwaware.ptx.slicer.CtaKey`), run by one lane per CTA."""
+        n = len(self.cta_ids)
+        w = Group(np.arange(n), np.zeros(n, dtype=np.int64), 1, 0)
+        everyone = np.ones(n, dtype=bool)
+        with np.errstate(all="ignore"):
+            for i in program:
+                self._execute(self.insts[i], w, everyone, i)
+        return np.stack([w.preds[r].astype(np.uint64) if r in w.preds else w.regs[r] for r in regs], axis=1)
 
     def _run_cta(self, warps: list[Group]) -> None:
         waiting: set[int] = set()
@@ -764,6 +758,26 @@ class Engine:
 _SPECIALS = {"%tid", "%ntid", "%ctaid", "%nctaid", "%laneid", "%warpid", "%nwarpid", "%smid", "%nsmid", "%gridid",
              "%lanemask_eq", "%lanemask_le", "%lanemask_lt", "%lanemask_ge", "%lanemask_gt", "%clock", "%clock64",
              "%globaltimer", "%dynamic_smem_size", "%total_smem_size"}
+
+
+def check_size(module: Module, fn: Function, launch: Launch, ctas: int, max_steps: int) -> None:
+    """Refuse a launch that cannot finish within the step budget running ``ctas`` of its CTAs, or whose threads do
+    not fit in memory, before allocating anything per CTA."""
+    warps = ctas * -(-launch.threads_per_cta // WARP)
+    where = f"{module.file}:{fn.line}: kernel {fn.name}"
+    if warps > max_steps:
+        raise StepLimitError(f"{where}: {warps:,} warps cannot finish within max_steps={max_steps:,} "
+                             "(every warp issues at least one instruction); raise max_steps")
+    threads = launch.ctas * launch.threads_per_cta
+    if threads > MAX_THREADS:
+        raise StepLimitError(f"{where}: {threads:,} threads exceed the interpreter's limit of "
+                             f"{MAX_THREADS:,}; count a smaller grid and scale the counts")
+
+
+def cta_coordinates(grid: tuple[int, int, int]) -> list[tuple[int, int, int]]:
+    """(x, y, z) of every CTA, by linear id."""
+    gx, gy, gz = grid
+    return [(x, y, z) for z in range(gz) for y in range(gy) for x in range(gx)]
 
 
 def _const(value: int | float, t: str, n: int) -> np.ndarray:

@@ -18,10 +18,13 @@ Grouping (:func:`cta_offsets`): CTAs that differ only along a ``%ctaid`` dimensi
 depends on, and that moves every tracked L1 address by one multiple of the 32-byte sector, count
 alike; one CTA per line along such dimensions is executed and its counts multiplied (TVM's
 convolutions: ``%ctaid.y`` picks output channels, i.e. only where the weight tile is read). A slice
-without ``%ctaid`` is the case of all three dimensions.
+without ``%ctaid`` is the case of all three dimensions. Along the other dimensions, CTAs whose key registers
+(:func:`cta_keys`: the CTA-uniform values through which alone ``%ctaid`` reaches the rest of the slice) hold equal
+values count alike: one CTA per key value runs, weighted by how many CTAs share it.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from hwaware.ptx.cfg import CFG, EXIT, build_cfg
@@ -70,6 +73,7 @@ class Slice:
     # per %ctaid dimension: CTAs that differ only along it count the same (:func:`cta_offsets`)
     free_dims: tuple[bool, bool, bool]
     wrap_checks: dict[int, "WrapCheck"]  # instruction index -> what the engine checks for that claim
+    key: "CtaKey | None" = None  # CTAs whose key registers agree count the same (:func:`cta_keys`); None: no key
 
     @property
     def ctas_equivalent(self) -> bool:
@@ -116,6 +120,10 @@ def _address_origins(inst: Instruction, pts: dict[str, set[str]]) -> set[str]:
 
 def _may_alias(a: set[str], b: set[str]) -> bool:
     return UNKNOWN in a or UNKNOWN in b or bool(a & b)
+
+
+def _address_regs(inst: Instruction) -> list[str]:
+    return [r for o in inst.operands[1:] if o.kind == "addr" for r in _regs(o)]
 
 
 def l1_loads(fn: Function) -> dict[int, tuple[str, ...]]:
@@ -187,7 +195,7 @@ def compute_slice(fn: Function, cfg: CFG | None = None) -> Slice:
         # whether a vector load hits in L1 (and is counted once per destination register) depends on which
         # sectors earlier loads of the same memory fetched: their addresses are needed, not the loaded values
         for i in tracked:
-            needed.extend(r for o in insts[i].operands[1:] if o.kind == "addr" for r in _regs(o))
+            needed.extend(_address_regs(insts[i]))
     seen_regs: set[str] = set()
     indices: set[int] = set()
 
@@ -211,8 +219,11 @@ def compute_slice(fn: Function, cfg: CFG | None = None) -> Slice:
                     if (space == "generic" or _space(insts[j]) in (space, "generic")) and \
                             _may_alias(origins, _address_origins(insts[j], pts)):
                         add(j)
-    free, checks = cta_offsets(fn, cfg or build_cfg(fn), frozenset(indices), criterion, tracked)
-    return Slice(frozenset(indices), criterion, free, checks)
+    sliced = frozenset(indices)
+    addresses = {i: _address_regs(insts[i]) for i in tracked}
+    zero = _may_be_uninitialised(fn, cfg or build_cfg(fn), set(sliced), addresses, du)
+    free, checks = cta_offsets(fn, sliced, criterion, addresses, du, zero)
+    return Slice(sliced, criterion, free, checks, cta_keys(fn, sliced, criterion, addresses, du, zero))
 
 
 # -- CTAs that count the same --------------------------------------------------------------------------------------------
@@ -354,8 +365,8 @@ def _transfer(inst: Instruction, ops: list[tuple[Offset, tuple[int, int | None]]
     return _generic(*offs), unknown, None
 
 
-def cta_offsets(fn: Function, cfg: CFG, indices: frozenset[int], criterion: frozenset[int],
-                tracked: dict[int, tuple[str, ...]]) -> tuple[tuple[bool, bool, bool], dict[int, WrapCheck]]:
+def cta_offsets(fn: Function, indices: frozenset[int], criterion: frozenset[int], tracked: dict[int, list[str]],
+                du: list[tuple[list[str], list[str]]], zero: set[str]) -> tuple[tuple[bool, bool, bool], dict[int, WrapCheck]]:
     """Along which %ctaid dimensions CTAs count the same, and the wrap-around checks that claim rests on.
 
     An abstract interpretation of the slice: per register, the constant offset between its value in two CTAs per
@@ -364,11 +375,9 @@ def cta_offsets(fn: Function, cfg: CFG, indices: frozenset[int], criterion: froz
     differ only along dimension d follow the same control flow with the same masks if no guard varies along d, and
     their vector loads hit in L1 alike if every tracked L1 load's address moves by one multiple of the 32-byte
     sector along d (the sector sets of each CTA are translates). Loads from memory that a slice store writes with a
-    varying address or value vary. Atomics make CTAs interact: no dimension then."""
+    varying address or value vary. Atomics make CTAs interact: no dimension then. ``tracked``: the tracked loads'
+    address registers; ``zero``: registers some lane may read before writing them (:func:`_may_be_uninitialised`)."""
     insts = fn.instructions
-    du = [defs_uses(x) for x in insts]
-    extra = {i: [r for o in insts[i].operands[1:] if o.kind == "addr" for r in _regs(o)] for i in tracked}
-    zero = _may_be_uninitialised(fn, cfg, set(indices), extra, du)
     off: dict[str, Offset] = {r: _ZERO for r in zero}
     bits: dict[str, tuple[int, int | None]] = {r: (64, 0) for r in zero}  # (trailing zero bits, may-be-one mask)
     checks: dict[int, WrapCheck] = {}
@@ -444,3 +453,67 @@ def cta_offsets(fn: Function, cfg: CFG, indices: frozenset[int], criterion: froz
     grouped = {i: WrapCheck(c.operand, c.width, c.signed, tuple(k if free[d] else 0 for d, k in enumerate(c.offset)))
                for i, c in checks.items()}
     return (free[0], free[1], free[2]), {i: c for i, c in grouped.items() if any(c.offset)}
+
+
+# -- CTAs with equal key values ---------------------------------------------------------------------------------------
+# side-effect-free instructions whose value is a function of their operands alone (ld: of a parameter only)
+_PURE = {"mov", "cvta", "cvt", "add", "sub", "mul", "mad", "div", "rem", "min", "max", "abs", "neg", "and", "or", "xor",
+         "not", "shl", "shr", "setp", "selp", "set", "popc", "clz", "brev", "bfind", "bfe", "prmt", "ld"}
+_CTA_UNIFORM = {"%ctaid", "%nctaid", "%ntid"}  # special registers that are the same in every thread of a CTA
+
+
+@dataclass(frozen=True)
+class CtaKey:
+    """CTAs in which the registers ``regs`` hold the same values count the same (:func:`cta_keys`)."""
+
+    program: tuple[int, ...]  # instructions computing ``regs`` from %ctaid, constants and parameters, in order
+    regs: tuple[str, ...]
+    uniform: frozenset[int]  # every CTA-uniform instruction (those not covered by the claim)
+    reads: frozenset[int]  # %ctaid dimensions other instructions read directly: no key along them
+
+
+def cta_keys(fn: Function, indices: frozenset[int], criterion: frozenset[int], tracked: dict[int, list[str]],
+             du: list[tuple[list[str], list[str]]], zero: set[str]) -> CtaKey | None:
+    """The registers through which alone the CTA index reaches control flow and the tracked L1 addresses.
+
+    A *uniform* instruction is an unguarded side-effect-free instruction of the slice, the only definition of its
+    one register, which no lane reads before it is written (not in ``zero``), reading only %ctaid, %nctaid, %ntid,
+    constants, parameters and uniform registers: its register holds the same function of the CTA index wherever it
+    is read. The key is the set of uniform registers read by the other slice instructions, the guards and the
+    tracked loads' addresses (``tracked``). Two CTAs whose key registers agree and whose %ctaid agrees along the
+    dimensions in ``reads`` run the non-uniform instructions on the same values (induction over the execution: same
+    operands, same masks, same shared-memory contents), so they follow the same control flow and fetch the same L1
+    sectors. None when CTAs may communicate through global memory (atomics, global or generic stores in the slice).
+    Exact values, no reasoning about ranges: on TVM's pooling kernels the key is the pooling window's position
+    (``%ctaid.x & 31`` and ``(%ctaid.x & 992) >> 5``), shared by every channel."""
+    insts = fn.instructions
+    if any(insts[i].base in ("atom", "red") or (insts[i].base == "st" and _space(insts[i]) not in ("shared", "local"))
+           for i in indices):
+        return None
+    writes = Counter(r for defs, _ in du for r in defs)
+    candidates = sorted(
+        i for i in indices
+        if insts[i].guard is None and insts[i].base in _PURE and (insts[i].base != "ld" or "param" in insts[i].mods)
+        and len(du[i][0]) == 1 and writes[du[i][0][0]] == 1 and du[i][0][0] not in zero
+        and all(o.kind not in ("vec", "list", "pair") for o in insts[i].operands))
+    uniform: dict[str, int] = {}  # register -> its uniform instruction; insertion order is a dependency order
+    changed = True
+    while changed:
+        changed = False
+        for i in candidates:
+            r = du[i][0][0]
+            if r not in uniform and all(u.partition(".")[0] in _CTA_UNIFORM or u in uniform for u in du[i][1]):
+                uniform[r], changed = i, True
+    inside = set(uniform.values())
+    read = {r for i in indices - inside for r in du[i][1]} | {str(insts[i].guard) for i in criterion}
+    read |= {r for regs in tracked.values() for r in regs}
+    keys = sorted(r for r in read if r in uniform)
+    needed: set[str] = set()
+    stack = list(keys)
+    while stack:
+        r = stack.pop()
+        if r in uniform and r not in needed:
+            needed.add(r)
+            stack.extend(du[uniform[r]][1])
+    dims = frozenset("xyz".index(r.partition(".")[2] or "x") for r in read if r.partition(".")[0] == "%ctaid")
+    return CtaKey(tuple(i for r, i in uniform.items() if r in needed), tuple(keys), frozenset(inside), dims)
