@@ -349,19 +349,23 @@ class Engine:
         from hwaware.ptx.semantics import execute  # semantics imports this module
 
         self._semantics = execute
-        self.l1 = L1Sectors(self) if vector_l1_loads(fn) else None
+        self._wrap_checks = wrap_checks or {}
+        self.block_size = [len(b.instructions) for b in cfg.blocks]
+        self.block_first = [b.first for b in cfg.blocks]
+        self._layout_memory()
+
+    def _start(self) -> None:
+        """What only a run needs (not :meth:`uniform_values`): the L1 model, the per-block work lists, the counts."""
+        self.l1 = L1Sectors(self) if vector_l1_loads(self.fn) else None
         l1 = self.l1.relevant if self.l1 else set()
         # per block, in program order: (index, instruction, evaluate it?, guarded?, L1 state?) for the instructions
         # that are evaluated, guarded or touch the L1 state; a guard is read just before its own instruction, since
         # a later instruction of the same block may redefine the predicate
-        checks = wrap_checks or {}
+        evaluate, checks = self.evaluate, self._wrap_checks
         self.block_ops = [[(i, x, evaluate is None or i in evaluate, x.guard is not None, i in l1, checks.get(i))
                            for i, x in ((self.index[id(x)], x) for x in b.instructions)
-                           if x.guard is not None or evaluate is None or i in evaluate or i in l1] for b in cfg.blocks]
-        self.block_size = [len(b.instructions) for b in cfg.blocks]
-        self.block_first = [b.first for b in cfg.blocks]
-        self._layout_memory()
-        n = len(self.insts)
+                           if x.guard is not None or evaluate is None or i in evaluate or i in l1] for b in self.cfg.blocks]
+        n, launch = len(self.insts), self.launch
         self.counts = Counts(np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64),
                              np.zeros(launch.ctas * launch.threads_per_cta, np.int64))
         if self.l1:
@@ -411,6 +415,7 @@ class Engine:
 
     # -- running ----------------------------------------------------------------------------------------------------------
     def run(self) -> Counts:
+        self._start()
         with np.errstate(all="ignore"):  # PTX arithmetic wraps, divides by zero, overflows floats: no warnings
             return self._run()
 
