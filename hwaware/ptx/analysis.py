@@ -198,6 +198,7 @@ def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Seq
         try:
             if sl is not None:
                 plan = _key_classes(prepared, launch, dims)
+            # one run per class weight (the engine counts every run CTA alike), each on its own buffers
             runs = [(weight * lines, ctas, Engine(
                 module, fn, cfg, launch if len(plan) == 1 else as_launch(spec, fn.params, module.source_names),
                 evaluate=None if sl is None else set(sl.indices), max_steps=max_steps,
