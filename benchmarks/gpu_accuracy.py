@@ -200,13 +200,17 @@ def trained_results() -> dict:
         out["logo"] = {"source": "scripts/train_gpu.py logo", "lines": lines, "data": d}
     hp = RESULTS / "gpu" / "help_protocol.json"
     if hp.is_file():
-        d = json.loads(hp.read_text())["columns"]
+        doc = json.loads(hp.read_text())
+        d = doc["columns"]
         lines = ["| test column | n | 10-shot ρ (HELP: 0.987 on titan_rtx_256) | 10-shot MAPE | within ±10 % | zero-shot ρ "
-                 "| profile terms |", "|---|---|---|---|---|---|---|"]
+                 "| profile terms | two-number profile ρ / MAPE |", "|---|---|---|---|---|---|---|---|"]
         for col, r in d.items():
-            t, z = r["ten_shot"], r["zero_shot"]
+            t, z, two = r["ten_shot"], r["zero_shot"], r.get("ten_shot_two_number")
+            two_cell = f"{two['spearman']:.3f} / {two['mape']:.1%}" if two else "–"
             lines.append(f"| {label(col)} | {r['n']} | {t['spearman']:.3f} | {t['mape']:.1%} | {t['within10']:.0%} | "
-                         f"{z['spearman']:.3f} | {r.get('profile_terms', '–')} |")
+                         f"{z['spearman']:.3f} | {r.get('profile_terms', '–')} | {two_cell} |")
+        if doc.get("disclosed"):
+            lines += ["", f"Disclosed: {doc['disclosed']}"]
         out["help_protocol"] = {"source": "scripts/train_gpu.py help", "lines": lines, "data": d}
     return out
 

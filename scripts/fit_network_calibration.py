@@ -5,11 +5,14 @@
 * Fit set: the batch-1 timm training families (``data/cpu/networks.csv.gz``) and the seed-0 NAS-space networks
   (``data/cpu/space_networks.csv.gz``, 100 each of NB201, FBNet, OFA-MBv3).
 * Rule (:data:`RULE`): the lowest leave-one-group-out CV MAPE over the fit set, a group being a timm family or a
-  whole NAS space (each space is predicted by a fit that never saw it), among the forms whose fitted overhead is
-  non-negative for every kernel of the fit set. The CV part was committed before the test networks were measured;
-  the non-negativity condition was added after the first run (see :data:`DISCLOSED`); both choices are reported.
-* Test sets, never read by the choice and reported for every candidate: the held-out timm families and the seed-1
-  NAS-space networks (``data/cpu/space_networks_test.csv.gz``) whose layer multiset is not in the fit set.
+  whole NAS space (each space is predicted by a fit that never saw it), among the forms whose fitted coefficients
+  make every kernel's overhead non-negative at any size (a > 0 and c, d, e >= 0). The CV part was committed while the
+  seed-1 networks were being measured, before any was predicted; the non-negativity condition was added after the
+  first run (see :data:`DISCLOSED`); both choices are reported.
+* Test sets, never read by the choice and reported for every candidate: the held-out timm families (not clean: their
+  figures were seen in earlier rounds and their per-kernel residual while the power forms were designed) and the
+  seed-1 NAS-space networks (``data/cpu/space_networks_test.csv.gz``) whose layer multiset is not in the fit set.
+  Their measurement noise (relative IQR of the repeated runs) is reported beside.
 * Disclosed (:data:`DISCLOSED`): the previous rule (leave-one-family-out CV on the timm training families only, which
   chose "kernels, relative") is replaced after its NAS-space results were seen; its choice is re-fitted the old way
   and reported on the same test sets (``previous_rule``).
@@ -38,16 +41,20 @@ from hwaware.hardware import Platform
 
 RULE = ("lowest leave-one-group-out CV MAPE over the fit set (timm training families and the seed-0 NAS-space "
         "networks; a group is a timm family or a whole NAS space) among the forms whose overhead c + d * MB + e * MB ** "
-        "alpha is >= 0 for every kernel of the fit set; first in CALIBRATION_FORMS order on a tie")
-FIRST_RULE = "the same without the non-negativity condition (committed before the seed-1 networks were measured)"
+        "alpha is >= 0 for a kernel of any size (a > 0 and c, d, e >= 0); first in CALIBRATION_FORMS order on a tie")
+FIRST_RULE = ("the same without the non-negativity condition (committed at 09:49 while the seed-1 networks were being "
+              "measured, 09:44-09:52, before any was predicted)")
 DISCLOSED = ("the first shipped form was 'kernels'; the forms without a power term and a timm-only rule were written "
              "after its results were seen; the power forms, the NAS-space fit set and this rule after the timm-only "
-             "rule's choice ('kernels, relative') was seen over-predicting seed-0 NB201 networks 1.6x. The seed-1 test "
-             "networks were measured after that rule (FIRST_RULE) was committed. Its choice, 'kernels+bytes^alpha, "
-             "relative', fitted c = -34.6 us per kernel: every kernel under ~39 KB got a negative overhead, i.e. ran "
-             "faster in a forward pass than the per-layer model says it runs alone, and tiny layers came out with "
-             "negative times. The non-negativity condition was added after that first run's test figures were printed; "
-             "both rules' choices are reported (first_rule).")
+             "rule's choice ('kernels, relative') was seen over-predicting seed-0 NB201 networks 1.6x, and after the "
+             "per-kernel residual of the fit set and of the held-out timm families was printed (so the held-out "
+             "family figures are not clean; the seed-1 ones are, for the first rule). That rule (FIRST_RULE) was "
+             "committed while the seed-1 networks were being measured, before any was predicted. Its choice, "
+             "'kernels+bytes^alpha, relative', fitted c = -34.6 us per kernel: every kernel under ~39 KB got a negative "
+             "overhead and tiny layers negative times. The non-negativity condition was added after that first run's "
+             "test figures were printed (checked at the fit set's kernel sizes), and made a condition on the "
+             "coefficients after a review (the same choice). Both rules' choices are reported: first_rule_choice names "
+             "the first, whose figures are under candidates.")
 PREVIOUS_RULE = {"form": "kernels, relative", "fit_set": "timm training families only",
                  "rule": "lowest leave-one-family-out CV MAPE over the timm training families"}
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "cpu_calibration.json"
@@ -66,8 +73,7 @@ def main() -> None:
     terms = Terms(est, platform, fit)
     fits = fit_calibrations(est, platform, fit, list(CALIBRATION_FORMS), terms)
     all_mb = np.concatenate(terms.kernel_mb)
-    least = {f: float(NetworkCalibration.from_doc(c).kernel_ms(0.0, all_mb).min()) for f, c in fits.items()}
-    eligible = [f for f in CALIBRATION_FORMS if least[f] >= 0.0]
+    eligible = [f for f in CALIBRATION_FORMS if NetworkCalibration.from_doc(fits[f]).never_negative()]
     chosen = min(eligible, key=lambda f: fits[f]["leave_one_group_out_mape"])
     first_choice = min(CALIBRATION_FORMS, key=lambda f: fits[f]["leave_one_group_out_mape"])
     previous = fit_calibration(est, platform, timm_nets, PREVIOUS_RULE["form"])
@@ -83,6 +89,9 @@ def main() -> None:
                   g: float(np.median(added[groups == g])) for g in ("nb201", "fbnet", "ofa_mbv3")},
               "fit_set_added_us_per_kernel_median_timm": float(np.median(added[~np.isin(groups, ["nb201", "fbnet",
                                                                                                   "ofa_mbv3"])])),
+              # the ground truth's own noise: interquartile range of a network's repeated runs / its median
+              "test_relative_iqr": {label: {q: float(np.percentile([n.exe_iqr_ms / n.exe_ms for n, _ in nets], p))
+                                            for q, p in (("median", 50), ("p90", 90))} for label, nets in tests.items()},
               "candidates": {}}
     rows = {**{form: (cal, NetworkCalibration.from_doc(cal)) for form, cal in fits.items()},
             "previous_rule": (previous, NetworkCalibration.from_doc(previous))}

@@ -60,6 +60,10 @@ SPLITS = {"groups": "hwaware.evaluation.splits.gpu_sample_group (HELP layer mult
           "val": f"GPU_VAL: of the rest, stable_unit(group, seed={GPU_VAL.seed}) < {GPU_VAL.test_share}",
           "always_train": list(GPU_ALWAYS_TRAIN)}
 COVERAGE = 0.9
+DISCLOSED_HELP = ("the profile's per-GMAC term (and its leave-one-out rule) was tried in exploratory scripts on these "
+                  "very columns' evaluation rows, after the two-number profile's batch-256 results (rho 0.781 / 0.842) "
+                  "were seen, before it was committed; its figures are not clean held-out figures. The two-number "
+                  "profile is reported beside it (ten_shot_two_number) on the same shots and rows.")
 # leave-one-GPU-out retrains once per GPU: fewer steps than the shipped model (CPU time on 2 cores), so its
 # zero-shot figures are, if anything, pessimistic
 LOGO_STEPS = 800  # central interval from the 5 % and 95 % residual quantiles
@@ -121,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
         meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
         result = help_protocol(CANDIDATES[meta["chosen"]], args.steps, log)
         (RESULTS / "help_protocol.json").write_text(json.dumps(
-            {"command": command, "provenance": data_provenance(help_samples(("nb201",))),
+            {"command": command, "provenance": data_provenance(help_samples(("nb201",))), "disclosed": DISCLOSED_HELP,
              "columns": result}, indent=1))
 
 
@@ -243,11 +247,16 @@ def help_protocol(cfg: dict, steps: int, log) -> dict:
         shots, rest = ten_shots(held)
         kern = [sum(c for _, _, c in sample_layers(h)) for h in held]
         gmacs = held_design.per_sample(held_design.macs) / 1e9
+        truth = [held[i].ms for i in rest]
+        # the two-number profile beside it: the per-GMAC term was tried on these columns' rows before it was declared
+        two = fit_profile(held[0].gpu, pred[shots], [held[i].ms for i in shots], [kern[i] for i in shots], name=col)
         prof = fit_profile(held[0].gpu, pred[shots], [held[i].ms for i in shots], [kern[i] for i in shots], name=col,
                            gmacs=gmacs[shots])
         cal = np.array([prof.apply(pred[i], kern[i], gmacs[i]) for i in rest])
-        truth = [held[i].ms for i in rest]
         out[col] = {"zero_shot": accuracy(pred[rest], truth), "ten_shot": accuracy(cal, truth), "n": len(rest),
+                    "ten_shot_two_number": accuracy(np.array([two.apply(pred[i], kern[i]) for i in rest]), truth),
+                    "profile": {"scale": prof.scale, "ms_per_kernel": prof.overhead_ms_per_kernel,
+                                "ms_per_gmac": prof.ms_per_gmac},
                     "profile_terms": "scale, kernel, gmac" if prof.ms_per_gmac else "scale, kernel",
                     "shots": [held[i].net.arch_id for i in shots]}
         log(f"HELP protocol {col}: 10-shot rho {out[col]['ten_shot']['spearman']:.3f} "

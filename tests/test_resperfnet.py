@@ -191,8 +191,22 @@ def test_test_networks_share_no_layer_multiset_with_the_fit_set():
     fit = space_networks()
     test = space_test_networks(fit)
     check_disjoint([graph_multiset(g) for _, g in fit], [graph_multiset(g) for _, g in test])
-    everything = space_networks(SPACE_TEST_NETWORKS)
-    assert 0 < len(test) < len(everything)  # NB201 repeats multisets: some seed-1 networks must have been dropped
+    assert {f: sum(n.family == f for n, _ in test) for f in ("nb201", "fbnet", "ofa_mbv3")} == \
+        {"nb201": 127, "fbnet": 100, "ofa_mbv3": 100}
+    same_spec = {n.model for n, _ in fit} & {n.model for n, _ in space_networks(SPACE_TEST_NETWORKS)}
+    assert same_spec and not same_spec & {n.model for n, _ in test}  # drawn twice, measured twice, tested never
+
+
+def test_graph_multiset_names_the_layers():
+    """The same architecture built twice has one multiset; one op changed gives another."""
+    from hwaware.evaluation.splits import graph_multiset
+    from hwaware.search.spaces import get_space
+
+    sp = get_space("nb201")
+    arch = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|none~0|avg_pool_3x3~1|nor_conv_3x3~2|"
+    other = arch.replace("avg_pool_3x3", "nor_conv_1x1")
+    digests = [graph_multiset(sp.graph({"arch": a, "dataset": "cifar10"})) for a in (arch, arch, other)]
+    assert digests[0] == digests[1] != digests[2]
 
 
 def test_the_shipped_calibration_is_the_rules_choice():
@@ -205,7 +219,7 @@ def test_the_shipped_calibration_is_the_rules_choice():
     chosen = json.loads((root / "cpu_calibration.json").read_text())
     cv = cal["candidates_cv_mape"]
     assert cal["form"] == chosen["chosen"] == min(cal["eligible"], key=cv.get)
-    assert all(chosen["candidates"][f]["least_kernel_overhead_ms"] >= 0 for f in cal["eligible"])
+    assert cal["eligible"] == [f for f, c in chosen["candidates"].items() if NetworkCalibration.from_doc(c).never_negative()]
     assert cal["first_rule_choice"] == chosen["first_rule_choice"] == min(cv, key=cv.get)  # reported, not shipped
     entry = chosen["candidates"][chosen["chosen"]]
     stored = json.loads((root / "cpu_wholenet.json").read_text())["calibration"]
@@ -226,12 +240,32 @@ def test_the_per_mb_term_adds_what_the_kernels_move():
 
 
 def test_shipped_calibration_never_gives_a_kernel_a_negative_time():
-    """The smallest kernels there are (an NB201 cell network at 32x32, SE gates of OFA): every calibrated layer time
-    of the shipped CPU model is positive (a form with a negative per-kernel constant fails this)."""
+    """The shipped calibration's coefficients keep every kernel's overhead >= 0 at any size (the first rule's choice
+    does not: its constant is negative), and on the smallest kernels there are (an NB201 network at 32x32, SE gates
+    of OFA) every calibrated layer time is positive."""
     from hwaware.search.spaces import get_space
 
     est, platform = ResPerfNetEstimator(cache=False), Platform.resolve("cpu")
+    assert est.calibration(platform).never_negative()
+    results = json.loads((Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "cpu_calibration.json")
+                         .read_text())
+    assert not NetworkCalibration.from_doc(results["candidates"][results["first_rule_choice"]]).never_negative()
     for name in ("nb201", "ofa_mbv3"):
         sp = get_space(name)
         g = sp.graph(sp.random_arch(random.Random(0)))
         assert min(r.ms for r in est.predict(g, platform).layers if r.ms != 0.0) > 0, name
+
+
+def test_cpu_live_nas_space_networks_within_target(tmp_path, recorded):
+    """Issue 8's CPU-live proof: the seed-1 NAS-space networks measured on this CPU (none shares a layer multiset with
+    the calibration's fit set), predicted by the default CPU estimator: per space within the recorded MAPE and the
+    issue's 15 % target (the recorded figures are 13.0 / 11.3 / 9.3 %, `python benchmarks/cpu_wholenet.py`)."""
+    from hwaware.evaluation.cpu_networks import space_networks, space_test_networks
+
+    est, platform = ResPerfNetEstimator(cache=PredictionCache(tmp_path / "c.sqlite")), Platform.resolve("cpu")
+    nets = space_test_networks(space_networks())
+    for space, pinned in recorded["spaces"].items():
+        mine = [(n, g) for n, g in nets if n.family == space]
+        assert len(mine) == pinned["resperfnet"]["n"], space
+        got = accuracy([est.predict(g, platform).total_ms for _, g in mine], [n.total_ms for n, _ in mine])
+        assert got["mape"] <= min(pinned["resperfnet"]["mape"] + MAPE_MARGIN, 0.15), space

@@ -423,6 +423,10 @@ class NetworkCalibration:
         return (self.scale * exe_ms + self.per_kernel_ms + self.per_mb_ms * mb
                 + (self.per_mb_pow_ms * mb ** self.exponent if self.per_mb_pow_ms else 0.0))
 
+    def never_negative(self) -> bool:
+        """Whether every kernel's overhead is >= 0 whatever its size (and the scale positive)."""
+        return self.scale > 0 and min(self.per_kernel_ms, self.per_mb_ms, self.per_mb_pow_ms) >= 0
+
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> NetworkCalibration:
         """From meta.json's ``network_calibration`` (absent terms are 0)."""

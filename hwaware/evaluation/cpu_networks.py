@@ -5,9 +5,9 @@ Networks: the batch-1 rows of ``data/cpu/networks.csv.gz`` (timm) and of the NAS
 OFA-MBv3 drawn at random and measured here with ``hwaware collect networks --space``). The calibration
 (:class:`~hwaware.estimators.resperfnet.NetworkCalibration`) is fitted on the *fit set* (:func:`is_fit_network`):
 the timm training families and ``data/cpu/space_networks.csv.gz`` (seed 0). The figures that count are on the
-held-out timm families and on ``data/cpu/space_networks_test.csv.gz`` (seed 1, measured after the calibration rule
-was committed) without the networks whose layer multiset (:func:`~hwaware.evaluation.splits.graph_multiset`) is in
-the fit set. Calibrated and uncalibrated figures are both reported.
+held-out timm families and on ``data/cpu/space_networks_test.csv.gz`` (seed 1, measured while the calibration rule
+was being committed, before any was predicted) without the networks whose layer multiset
+(:func:`~hwaware.evaluation.splits.graph_multiset`) is in the fit set. Calibrated and uncalibrated figures are both reported.
 """
 from __future__ import annotations
 
