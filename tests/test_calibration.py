@@ -69,22 +69,27 @@ def test_profile_round_trip_and_api(tmp_path, monkeypatch):
         hwaware.estimate(graph, gpu="my-2080ti", precision="fp16", estimator="roofline")
 
 
-def test_per_gmac_term_is_kept_only_when_it_lowers_the_leave_one_out_error():
+def test_per_gmac_term_is_kept_only_when_it_lowers_the_leave_one_out_error(monkeypatch):
     """A device whose compute rate the model got wrong (true = pred + 0.05 ms per GMAC, GMACs not proportional to the
     prediction) needs the third term; a device that differs only in scale and host cost does not, so the rule keeps
     the two-number form there; with fewer than MIN_FOR_GMAC measurements the term is never tried."""
     from hwaware.calibration.profile import MIN_FOR_GMAC
 
+    from hwaware.calibration import profile
+
     rng = np.random.default_rng(2)
     pred, kernels, gmacs = rng.uniform(2, 30, 10), rng.integers(50, 400, 10), rng.uniform(1, 100, 10)
-    compute = pred + 0.05 * gmacs
+    noise = rng.normal(1.0, 0.02, 10)  # 2 % measurement noise (synthetic, as every number here)
+    compute = (pred + 0.05 * gmacs) * noise
     p = fit_profile("2080ti", pred, compute, kernels, name="t", gmacs=gmacs)
-    assert p.ms_per_gmac == pytest.approx(0.05, rel=0.1) and p.fit_mape < 0.01
+    assert p.ms_per_gmac == pytest.approx(0.05, rel=0.2) and p.fit_mape < 0.03
     assert p.apply(10.0, 100, 20.0) == pytest.approx(p.scale * 10 + p.overhead_ms_per_kernel * 100 + p.ms_per_gmac * 20)
-    host = 1.2 * pred + 0.01 * kernels
+    host = (1.2 * pred + 0.01 * kernels) * noise
     assert fit_profile("2080ti", pred, host, kernels, name="t", gmacs=gmacs).ms_per_gmac == 0.0
     few = slice(0, MIN_FOR_GMAC - 1)
     assert fit_profile("2080ti", pred[few], compute[few], kernels[few], name="t", gmacs=gmacs[few]).ms_per_gmac == 0.0
+    monkeypatch.setattr(profile, "MIN_FOR_GMAC", 2)  # the threshold, not the data, kept the term out above
+    assert fit_profile("2080ti", pred[few], compute[few], kernels[few], name="t", gmacs=gmacs[few]).ms_per_gmac != 0.0
 
 
 def test_profile_with_a_gmac_term_applies_it_per_layer():
@@ -102,20 +107,23 @@ def test_profile_with_a_gmac_term_applies_it_per_layer():
 def test_cli_calibrate_end_to_end_on_measured_jetson_rows(tmp_path, capsys):
     """`hwaware calibrate` on real measurements (torch2trt's Jetson Nano, PyTorch fp16, as a model,ms table) with the
     TX2 as the closest catalog GPU (a device the catalog does not describe exactly), then the profile as --gpu: the
-    CLI's answer is the profile applied to the base GPU's estimate, and the profile reproduces the measurements far
-    better than the base GPU's zero-shot estimate does."""
+    CLI's answer is the profile applied to the base GPU's estimate, and on the Nano networks it was not fitted on the
+    profile is far closer to the measurements than the base GPU's zero-shot estimate."""
     from hwaware.cli import main
     from hwaware.datasets.gpu_tables import load_torch2trt
 
-    rows = [r for r in load_torch2trt() if r.gpu == "Jetson Nano" and r.runtime == "pytorch"][:6]
+    nano = [r for r in load_torch2trt() if r.gpu == "Jetson Nano" and r.runtime == "pytorch"]
+    rows, rest = nano[:6], nano[6:]
     csv_path, prof_path = tmp_path / "nano.csv", tmp_path / "nano.json"
     csv_path.write_text("model,ms\n" + "".join(f"{r.arch['model']},{r.ms}\n" for r in rows))
     main(["calibrate", str(csv_path), "--gpu", "tx2", "--precision", "fp16", "--name", "nano", "--out", str(prof_path)])
     assert "profile 'nano' on Jetson TX2 (pytorch, fp16) from 6 networks" in capsys.readouterr().out
     p = Profile.from_json(prof_path.read_text())
     base = [hwaware.estimate(r.arch["model"], gpu="tx2", precision="fp16") for r in rows]
-    raw = np.mean([abs(b.total_ms - r.ms) / r.ms for b, r in zip(base, rows)])
-    assert raw > 0.3 and p.fit_mape < raw / 3
+    held = [hwaware.estimate(r.arch["model"], gpu="tx2", precision="fp16") for r in rest]
+    raw = np.mean([abs(b.total_ms - r.ms) / r.ms for b, r in zip(held, rest)])
+    calibrated = np.mean([abs(p.apply_estimate(b).total_ms - r.ms) / r.ms for b, r in zip(held, rest)])
+    assert len(rest) >= 5 and raw > 0.3 and calibrated < raw / 2
     main(["latency", rows[0].arch["model"], "--gpu", str(prof_path), "--precision", "fp16", "--json"])
     import json
 
