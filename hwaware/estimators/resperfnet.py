@@ -409,9 +409,10 @@ class ResPerfNetEstimator(Estimator):
 class NetworkCalibration:
     """Whole-network calibration of the per-layer exe times: a kernel that moves ``mb`` MB and was predicted ``exe``
     ms in isolation costs ``scale * exe + per_kernel_ms + per_mb_ms * mb + per_mb_pow_ms * mb ** exponent`` in a
-    forward pass. The power term is the cost of inputs that come from memory rather than a warm cache: measured here,
-    the time a forward pass adds per kernel grows with the kernel's bytes, but less than linearly (about 7 us per
-    kernel in NB201 cells, 35 us in timm networks; ``benchmarks/results/cpu_calibration.json``)."""
+    forward pass. The bytes terms are the cost of inputs that come from memory rather than a warm cache: measured
+    here, the time a forward pass adds per kernel grows with the kernel's bytes (a median 7 us per kernel in NB201
+    networks, 35 us in timm networks; ``benchmarks/results/cpu_calibration.json``); the power term lets it grow less
+    than linearly. Which terms ship is chosen by ``scripts/fit_network_calibration.py``."""
 
     scale: float = 1.0
     per_kernel_ms: float = 0.0
