@@ -73,7 +73,8 @@ def main() -> None:
     terms = Terms(est, platform, fit)
     fits = fit_calibrations(est, platform, fit, list(CALIBRATION_FORMS), terms)
     all_mb = np.concatenate(terms.kernel_mb)
-    eligible = [f for f in CALIBRATION_FORMS if NetworkCalibration.from_doc(fits[f]).never_negative()]
+    cals = {form: NetworkCalibration.from_doc(doc) for form, doc in fits.items()}
+    eligible = [f for f in CALIBRATION_FORMS if cals[f].never_negative()]
     chosen = min(eligible, key=lambda f: fits[f]["leave_one_group_out_mape"])
     first_choice = min(CALIBRATION_FORMS, key=lambda f: fits[f]["leave_one_group_out_mape"])
     previous = fit_calibration(est, platform, timm_nets, PREVIOUS_RULE["form"])
@@ -93,7 +94,7 @@ def main() -> None:
               "test_relative_iqr": {label: {q: float(np.percentile([n.exe_iqr_ms / n.exe_ms for n, _ in nets], p))
                                             for q, p in (("median", 50), ("p90", 90))} for label, nets in tests.items()},
               "candidates": {}}
-    rows = {**{form: (cal, NetworkCalibration.from_doc(cal)) for form, cal in fits.items()},
+    rows = {**{form: (fits[form], cals[form]) for form in fits},
             "previous_rule": (previous, NetworkCalibration.from_doc(previous))}
     # each test set's uncalibrated sums once; Terms.predicted equals the estimator's own path (tests/test_resperfnet.py)
     test_terms = {label: Terms(est, platform, nets) for label, nets in tests.items()}

@@ -230,13 +230,15 @@ def test_the_shipped_calibration_is_the_rules_choice():
 def test_the_per_mb_term_adds_what_the_kernels_move():
     est, platform = ResPerfNetEstimator(cache=False), Platform.resolve("cpu")
     g = capture("resnet18")
-    est.__dict__.setdefault("calibration_", {})[platform.key] = NetworkCalibration()
-    base = est.predict(g, platform).total_ms
-    est.calibration_[platform.key] = NetworkCalibration(per_mb_ms=0.01)
+    with est.using_calibration(platform, NetworkCalibration()):
+        base = est.predict(g, platform).total_ms
     mb = [(l.bytes_read + l.bytes_written) / 1e6 for l in g.kernels()]
-    assert est.predict(g, platform).total_ms - base == pytest.approx(0.01 * sum(mb), rel=1e-9)
-    est.calibration_[platform.key] = NetworkCalibration(per_mb_pow_ms=0.01, exponent=0.5)
-    assert est.predict(g, platform).total_ms - base == pytest.approx(0.01 * sum(m ** 0.5 for m in mb), rel=1e-9)
+    with est.using_calibration(platform, NetworkCalibration(per_mb_ms=0.01)):
+        assert est.predict(g, platform).total_ms - base == pytest.approx(0.01 * sum(mb), rel=1e-9)
+    with est.using_calibration(platform, NetworkCalibration(per_mb_pow_ms=0.01, exponent=0.5)):
+        assert est.predict(g, platform).total_ms - base == pytest.approx(0.01 * sum(m ** 0.5 for m in mb), rel=1e-9)
+    assert est.calibration(platform) == NetworkCalibration.from_doc(  # the stored one is back
+        json.loads((est._root() / platform.key / "meta.json").read_text())["network_calibration"])
 
 
 def test_shipped_calibration_never_gives_a_kernel_a_negative_time():

@@ -41,7 +41,8 @@ import json
 import math
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -348,6 +349,21 @@ class ResPerfNetEstimator(Estimator):
             cal = json.loads(meta_path.read_text()).get("network_calibration", {}) if meta_path.is_file() else {}
             cache[platform.key] = NetworkCalibration.from_doc(cal)
         return cache[platform.key]
+
+    @contextmanager
+    def using_calibration(self, platform: Platform, calibration: NetworkCalibration) -> Iterator[None]:
+        """Inside the block, predict on ``platform`` with ``calibration`` instead of the stored one (fitting and
+        evaluating calibrations); the stored one is back afterwards."""
+        cache = self.__dict__.setdefault("calibration_", {})
+        before = cache.get(platform.key)
+        cache[platform.key] = calibration
+        try:
+            yield
+        finally:
+            if before is None:
+                del cache[platform.key]  # read from meta.json again when next asked
+            else:
+                cache[platform.key] = before
 
     def _cache(self) -> PredictionCache | None:
         if self.cache is True:

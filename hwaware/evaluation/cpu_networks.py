@@ -83,8 +83,8 @@ def calibration_group(n: NetworkSample) -> str:
 def totals(est: Any, platform: Platform, nets: Sequence[Net], calibration: NetworkCalibration) -> np.ndarray:
     """Predicted whole-network ms of ``est`` (a :class:`ResPerfNetEstimator`) with ``calibration`` in place of the one
     stored in its meta.json: the estimator's own ``predict`` path."""
-    est.__dict__.setdefault("calibration_", {})[platform.key] = calibration
-    return np.array([est.predict(g, platform).total_ms for _, g in nets])
+    with est.using_calibration(platform, calibration):
+        return np.array([est.predict(g, platform).total_ms for _, g in nets])
 
 
 class Terms:
@@ -92,20 +92,14 @@ class Terms:
     term); ``y`` the measured time minus pre and post (what the calibrated kernels must add up to); ``total``."""
 
     def __init__(self, est: Any, platform: Platform, nets: Sequence[Net]) -> None:
-        cals = est.__dict__.setdefault("calibration_", {})
-        before = cals.get(platform.key)
-        cals[platform.key] = UNCALIBRATED
         rows, y, self.kernel_mb = [], [], []
-        for n, g in nets:
-            e = est.predict(g, platform)
-            mb = np.array([(l.bytes_read + l.bytes_written) / 1e6 for l in g.kernels()])
-            self.kernel_mb.append(mb)
-            rows.append((e.exe_ms, len(mb), mb.sum()))
-            y.append(n.total_ms - e.pre_ms - e.post_ms)
-        if before is None:  # the estimator's own calibration again (read from meta.json when next asked)
-            del cals[platform.key]
-        else:
-            cals[platform.key] = before
+        with est.using_calibration(platform, UNCALIBRATED):
+            for n, g in nets:
+                e = est.predict(g, platform)
+                mb = np.array([(l.bytes_read + l.bytes_written) / 1e6 for l in g.kernels()])
+                self.kernel_mb.append(mb)
+                rows.append((e.exe_ms, len(mb), mb.sum()))
+                y.append(n.total_ms - e.pre_ms - e.post_ms)
         self.x, self.y = np.array(rows).reshape(-1, 3), np.array(y)
         self.total = np.array([n.total_ms for n, _ in nets])
 
