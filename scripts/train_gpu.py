@@ -34,11 +34,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from hwaware.calibration import fit_profile
+from hwaware.calibration import Profile, fit_profile
 from hwaware.estimators.gpu_features import n_features
-from hwaware.estimators.resperfnet_gpu import WEIGHTS, predict_design, save_net, train_net
+from hwaware.estimators.resperfnet_gpu import WEIGHTS, Design, predict_design, save_net, train_net
 from hwaware.evaluation.gpu_data import (Sample, build_design, column_indices, column_weights, deepbench_samples,
-                                         help_samples, sample_layers, timm_samples, torch2trt_samples)
+                                         help_samples, timm_samples, torch2trt_samples)
 from hwaware.evaluation.metrics import accuracy
 from hwaware.evaluation.provenance import provenance
 from hwaware.evaluation.splits import (GPU_ALWAYS_TRAIN, GPU_TEST, GPU_VAL, gpu_sample_group, split_gpu_samples,
@@ -194,8 +194,6 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
         held_design = design.subset(held_idx)
         pred = predict_design(net, held_design, generic_host=True)  # as the estimator does for a new GPU
         res: dict = {"zero_shot": per_column(pred, held), "ten_shot": {}}
-        kern = [sum(c for _, _, c in sample_layers(h)) for h in held]
-        gmacs = held_design.per_sample(held_design.macs) / 1e9
         for col in sorted({s.column for s in held}):
             idx = [i for i, s in enumerate(held) if s.column == col]
             shots, rest = (np.array(idx)[k].tolist() for k in ten_shots([held[i] for i in idx]))
@@ -204,9 +202,8 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
             owner_zs.append(gpu)
             if len(rest) < 5:
                 continue
-            prof = fit_profile(gpu, pred[shots], y[shots], [kern[i] for i in shots], name=col, gmacs=gmacs[shots])
-            cal = np.array([prof.apply(pred[i], kern[i], gmacs[i]) for i in rest])
-            res.setdefault("profile_terms", {})[col] = "scale, kernel, gmac" if prof.ms_per_gmac else "scale, kernel"
+            prof, cal = ten_shot_profile(gpu, col, pred, y, held_design, shots, rest)
+            res.setdefault("profile_terms", {})[col] = prof.terms
             cal_res.append(np.log(y[rest] / cal))
             owner_cal.append(gpu)
             res["ten_shot"][col] = accuracy(cal, y[rest])
@@ -234,6 +231,17 @@ def column_quantiles(residuals: list[np.ndarray]) -> list[float]:
     return [float(r[order][np.searchsorted(cdf, q)]) for q in ((1 - COVERAGE) / 2, 1 - (1 - COVERAGE) / 2)]
 
 
+def ten_shot_profile(gpu: str, col: str, pred: np.ndarray, y: np.ndarray, design: Design, shots: list[int],
+                     rest: list[int], gmac: bool = True) -> tuple[Profile, np.ndarray]:
+    """The profile :func:`hwaware.calibration.fit_profile` fits on the ``shots`` of a held-out column (``design`` its
+    networks, ``pred`` their zero-shot ms, ``y`` the measured), and its predictions of the ``rest``; ``gmac=False``:
+    the two-number form only."""
+    kernels = design.per_sample(np.ones(len(design.macs)))
+    gmacs = design.per_sample(design.macs) / 1e9 if gmac else np.zeros(len(y))
+    prof = fit_profile(gpu, pred[shots], y[shots], kernels[shots], name=col, gmacs=gmacs[shots] if gmac else None)
+    return prof, np.array([prof.apply(pred[i], kernels[i], gmacs[i]) for i in rest])
+
+
 def help_protocol(cfg: dict, steps: int, log) -> dict:
     """HELP (NeurIPS 2021) NB201 protocol: train on 1080 Ti columns, 10-shot on each other GPU column."""
     nb = [s for s in help_samples(("nb201",))]
@@ -245,19 +253,16 @@ def help_protocol(cfg: dict, steps: int, log) -> dict:
         held_design = build_design(held)
         pred = predict_design(net, held_design, generic_host=True)  # a GPU the model never saw
         shots, rest = ten_shots(held)
-        kern = [sum(c for _, _, c in sample_layers(h)) for h in held]
-        gmacs = held_design.per_sample(held_design.macs) / 1e9
-        truth = [held[i].ms for i in rest]
+        y = np.array([s.ms for s in held])
+        truth = y[rest]
         # the two-number profile beside it: the per-GMAC term was tried on these columns' rows before it was declared
-        two = fit_profile(held[0].gpu, pred[shots], [held[i].ms for i in shots], [kern[i] for i in shots], name=col)
-        prof = fit_profile(held[0].gpu, pred[shots], [held[i].ms for i in shots], [kern[i] for i in shots], name=col,
-                           gmacs=gmacs[shots])
-        cal = np.array([prof.apply(pred[i], kern[i], gmacs[i]) for i in rest])
+        _, two = ten_shot_profile(held[0].gpu, col, pred, y, held_design, shots, rest, gmac=False)
+        prof, cal = ten_shot_profile(held[0].gpu, col, pred, y, held_design, shots, rest)
         out[col] = {"zero_shot": accuracy(pred[rest], truth), "ten_shot": accuracy(cal, truth), "n": len(rest),
-                    "ten_shot_two_number": accuracy(np.array([two.apply(pred[i], kern[i]) for i in rest]), truth),
+                    "ten_shot_two_number": accuracy(two, truth),
                     "profile": {"scale": prof.scale, "ms_per_kernel": prof.overhead_ms_per_kernel,
                                 "ms_per_gmac": prof.ms_per_gmac},
-                    "profile_terms": "scale, kernel, gmac" if prof.ms_per_gmac else "scale, kernel",
+                    "profile_terms": prof.terms,
                     "shots": [held[i].net.arch_id for i in shots]}
         log(f"HELP protocol {col}: 10-shot rho {out[col]['ten_shot']['spearman']:.3f} "
             f"MAPE {out[col]['ten_shot']['mape']:.1%}")

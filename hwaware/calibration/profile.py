@@ -55,6 +55,11 @@ class Profile:
     notes: tuple[str, ...] = field(default=())
     ms_per_gmac: float = 0.0  # 0 when the leave-one-out rule did not keep the term
 
+    @property
+    def terms(self) -> str:
+        """The terms the profile uses (the per-GMAC one only when its rule kept it)."""
+        return "scale, kernel, gmac" if self.ms_per_gmac else "scale, kernel"
+
     def apply(self, predicted_ms: float, kernels: int, gmacs: float = 0.0) -> float:
         return max(self.scale * predicted_ms + self.overhead_ms_per_kernel * kernels + self.ms_per_gmac * gmacs, 1e-6)
 
