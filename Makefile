@@ -1,6 +1,7 @@
 # Two entry points on a fresh machine: `make demo` and `make test`. Each installs what it needs
 # into .venv (plain torch/torchvision from the registry: CUDA builds that run on the CPU): the demo
 # the package alone, the tests also the test extras (TVM, NVRTC, psycopg2, pytest). One stamp per set.
+# --no-cache-dir: no second copy of the multi-GB torch wheels in pip's cache (a CI install once ran out of disk).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,14 +12,14 @@ TEST_STAMP := $(VENV)/.installed-test
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --no-cache-dir --upgrade pip
 
 $(DEMO_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --no-cache-dir -e .
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet --no-cache-dir -e ".[test]"
 	touch $@ $(DEMO_STAMP)
 
 install: $(TEST_STAMP)
