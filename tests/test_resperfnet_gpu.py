@@ -112,3 +112,38 @@ def test_nb201_held_out_architectures_fast_subset():
         assert a["n"] == want["n"], col
         assert a["mape"] <= want["mape"] + 0.01, col
         assert a["spearman"] >= want["spearman"] - 0.01, col
+
+
+def test_bounded_heads_keep_their_gradient_outside_the_bound():
+    """A head that overshoots its output bound must still learn: a plain clamp has zero gradient there, and a
+    leave-one-GPU-out fold once left the per-call head stuck at its bound (8.1 s per call on every Jetson row).
+    Here the call head starts far above the bound on the Jetson Nano's torch2trt rows (a few ms each) and
+    must come back within a few dozen steps."""
+    import torch
+
+    from hwaware.estimators.resperfnet_gpu import _bounded, _forward, train_net
+    from hwaware.evaluation.gpu_data import build_design, torch2trt_samples
+
+    v = torch.tensor([-20.0, 0.5, 20.0], requires_grad=True)
+    out = _bounded(v, torch.tensor(-1.0), torch.tensor(1.0))
+    out.sum().backward()
+    assert out.tolist() == [-1.0, 0.5, 1.0] and v.grad.tolist() == [1.0, 1.0, 1.0]
+
+    nano = [s for s in torch2trt_samples() if s.gpu == "Jetson Nano" and s.net.runtime == "pytorch"]
+    design = build_design(nano)
+    net, _ = train_net(design, steps=0)  # standardisation from the data; the bounds back to training's (+-12 ms-logs)
+    with torch.no_grad():
+        net.out_lo.copy_(torch.tensor([-10.0, -12.0, -12.0]))
+        net.out_hi.copy_(torch.tensor([10.0, 12.0, 12.0]))
+        net.call[-1].bias.fill_(15.0)  # the call head starts beyond its +12 bound
+    assert predict_design(net, design).min() > 8000.0  # every row at the bound: exp(12 - 3) ms
+    torch.manual_seed(0)
+    opt = torch.optim.Adam(net.parameters(), lr=3e-2)
+    y = torch.from_numpy(design.y).float()
+    for _ in range(60):
+        pred, _ = _forward(net, design)
+        loss = torch.abs(torch.log(pred) - torch.log(y)).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert np.median(predict_design(net, design) / design.y) < 10.0

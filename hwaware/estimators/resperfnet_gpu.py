@@ -122,10 +122,10 @@ class LayerTimeNet(nn.Module):
         head sees the average measured host of the GPU's class instead of the GPU's own clock and SM count (a GPU
         that never trained: its machine's dispatch cost is unknown, and extrapolating it from specs is not sound)."""
         z = self._standard(x, self.row_lo, self.row_hi, self.row_mean, self.row_std)
-        log_k = log_base + self.kernel(z[:, self.kernel_idx]).squeeze(-1).clamp(self.out_lo[0], self.out_hi[0])
+        log_k = log_base + _bounded(self.kernel(z[:, self.kernel_idx]).squeeze(-1), self.out_lo[0], self.out_hi[0])
         xf = _with_host(x, self.row_host, _INTEGRATED, _HOST_COLUMNS) if generic_host else x
         zf = self._standard(xf, self.row_lo, self.row_hi, self.row_mean, self.row_std)
-        log_o = self.framework(zf[:, self.framework_idx]).squeeze(-1).clamp(self.out_lo[1], self.out_hi[1]) - 3.0  # ~50 us at 0
+        log_o = _bounded(self.framework(zf[:, self.framework_idx]).squeeze(-1), self.out_lo[1], self.out_hi[1]) - 3.0  # ~50 us at 0
         log_o = torch.where(bare, torch.full_like(log_o, -30.0), log_o)
         p = self.p
         # (k^p + o^p)^(1/p) in log space, stable for the five decades layer times span
@@ -135,13 +135,20 @@ class LayerTimeNet(nn.Module):
     def call_time(self, c: torch.Tensor, generic_host: bool = False) -> torch.Tensor:
         c = _with_host(c, self.call_host, 0, _CALL_HOST_COLUMNS) if generic_host else c
         z = self._standard(c, self.call_lo, self.call_hi, self.call_mean, self.call_std)
-        return torch.exp(self.call(z).squeeze(-1).clamp(self.out_lo[2], self.out_hi[2]) - 3.0)
+        return torch.exp(_bounded(self.call(z).squeeze(-1), self.out_lo[2], self.out_hi[2]) - 3.0)
 
     @staticmethod
     def _standard(x: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, mean: torch.Tensor, std: torch.Tensor
                   ) -> torch.Tensor:
         # inputs clamped to the training range (outputs are bounded too): a GPU outside that range stays finite
         return (torch.minimum(torch.maximum(x, lo), hi) - mean) / std
+
+
+def _bounded(v: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
+    """``v`` clamped to [lo, hi] with the gradient of ``v`` (straight through). A plain clamp has zero gradient outside
+    the bounds: a head that overshoots early in training stays stuck there (a leave-one-GPU-out fold left the per-call
+    head at its +12 bound, 8.1 s per call, on every Jetson row it trained on)."""
+    return v + (v.clamp(lo, hi) - v).detach()
 
 
 _INTEGRATED = ROW_FEATURES.index("integrated")
@@ -245,10 +252,10 @@ def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str =
         opt.step()
         sched.step()
         if log and (step % 100 == 0 or step == steps - 1):
-            log(f"step {step + 1}/{steps} loss {loss.item():.4f} p {float(net.p):.2f} ({time.time() - t0:.0f}s)")
+            log(f"step {step + 1}/{steps} loss {loss.item():.4f} p {float(net.p.detach()):.2f} ({time.time() - t0:.0f}s)")
     _set_output_ranges(net, train, used)
     return net, {"steps": steps, "lr": lr, "batch": batch, "width": width, "blocks": blocks, "combine": combine,
-                 "seed": seed, "seconds": round(time.time() - t0, 1), "p": float(net.p)}
+                 "seed": seed, "seconds": round(time.time() - t0, 1), "p": float(net.p.detach())}
 
 
 def _set_output_ranges(net: LayerTimeNet, train: Design, used: np.ndarray) -> None:
