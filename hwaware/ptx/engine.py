@@ -63,8 +63,11 @@ _TYPES = {**_INT, **_FLOAT, "pred": np.bool_}
 _UNSIGNED = {"u8", "u16", "u32", "u64", "b8", "b16", "b32", "b64"}
 
 
+_BITS_MASK = {t: (1 << (8 * np.dtype(d).itemsize)) - 1 for t, d in _TYPES.items()}
+
+
 def _bits_mask(t: str) -> int:
-    return (1 << (8 * np.dtype(_TYPES[t]).itemsize)) - 1
+    return _BITS_MASK[t]
 
 
 class GroupingRefused(Exception):
@@ -350,6 +353,7 @@ class Engine:
 
         self._semantics = execute
         self._wrap_checks = wrap_checks or {}
+        self._full: np.ndarray | None = None  # the active mask while it holds every lane of the group
         self.block_size = [len(b.instructions) for b in cfg.blocks]
         self.block_first = [b.first for b in cfg.blocks]
         self._layout_memory()
@@ -445,6 +449,7 @@ class Engine:
         n = len(self.cta_ids)
         w = Group(np.arange(n), np.zeros(n, dtype=np.int64), 1, 0)
         everyone = np.ones(n, dtype=bool)
+        self._full = everyone
         with np.errstate(all="ignore"):
             for i in program:
                 self._execute(self.insts[i], w, everyone, i)
@@ -487,6 +492,7 @@ class Engine:
                 w.stack.pop()
                 continue
             active = int(mask.sum())
+            self._full = mask if active == w.n else None  # writes under it replace whole registers
             size = self.block_size[pc]
             c.steps += size
             if c.steps > self.max_steps:
@@ -641,12 +647,16 @@ class Engine:
         if op.kind != "reg":
             raise PTXExecutionError(f"cannot write to operand {op}")
         name = str(op.value)
+        full = mask is self._full  # every lane of the group is active: nothing to keep
         if t == "pred":
             old = w.preds.get(name)
             new = np.asarray(value, dtype=bool)
-            w.preds[name] = new.copy() if old is None else np.where(mask, new, old)
+            w.preds[name] = new.copy() if old is None or full else np.where(mask, new, old)
             return
         bits = _to_bits(np.asarray(value), t)
+        if full:
+            w.regs[name] = bits if bits.base is None and bits.shape == (w.n,) else np.broadcast_to(bits, (w.n,)).copy()
+            return
         old = w.regs.get(name)
         w.regs[name] = np.where(mask, bits, np.uint64(0) if old is None else old)
 
@@ -809,7 +819,7 @@ def _from_bits(bits: np.ndarray, t: str) -> np.ndarray:
         return (bits & np.uint64(0xFFFFFFFF)).astype(np.uint32).view(np.float32)
     if t == "f16":
         return (bits & np.uint64(0xFFFF)).astype(np.uint16).view(np.float16)
-    return (bits & np.uint64(_bits_mask(t))).astype(_UNSIGNED_OF[t]).view(_TYPES[t])
+    return bits.astype(_UNSIGNED_OF[t]).view(_TYPES[t])  # an unsigned narrowing cast keeps the low bits
 
 
 def _to_bits(v: np.ndarray, t: str) -> np.ndarray:
