@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -129,3 +130,22 @@ def test_cli_calibrate_end_to_end_on_measured_jetson_rows(tmp_path, capsys):
 
     out = json.loads(capsys.readouterr().out)
     assert out["total_ms"] == pytest.approx(p.apply_estimate(base[0]).total_ms, rel=1e-6)
+
+
+def test_a_negative_per_kernel_term_is_clamped_per_layer_and_said():
+    """A profile whose per-kernel term is negative (its measurements were faster than the zero-shot overheads) must not
+    make a layer negative: the layer becomes 0 and the estimate's notes say how many were clamped."""
+    graph = hwaware.capture("resnet18")
+    base = hwaware.estimate(graph, gpu="2080ti", estimator="roofline")
+    kernels = [r for r in base.layers if r.ms > 0]
+    cut = float(np.median([r.ms for r in kernels]))  # half the layers are cheaper than this
+    p = Profile(name="neg", gpu="GeForce RTX 2080 Ti", runtime="pytorch", precision="fp32", scale=1.0,
+                overhead_ms_per_kernel=-cut, n_samples=10, log_residual_interval=(-0.1, 0.1))
+    out = p.apply_estimate(base)
+    below = sum(r.ms < cut for r in kernels)
+    zeroed = sum(o.ms == 0.0 for o, b in zip(out.layers, base.layers) if b.ms > 0)
+    assert min(r.ms for r in out.layers) >= 0.0 and zeroed >= below > 0
+    assert any(f"make {below} of {len(kernels)} layers negative" in n for n in out.notes)
+    assert out.total_ms > p.apply(base.total_ms, len(kernels))  # per-layer clamping keeps what the sum would cancel
+    fine = replace(p, overhead_ms_per_kernel=0.0)
+    assert not any("negative" in n for n in fine.apply_estimate(base).notes)

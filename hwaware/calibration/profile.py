@@ -68,15 +68,20 @@ class Profile:
         is scaled and every kernel gets the per-kernel overhead; the interval is the leave-one-out range."""
         kernels = [r for r in est.layers if r.ms > 0]
         # a negative per-kernel term (the zero-shot overhead was too high) never makes a layer negative
-        layers = tuple(replace(r, ms=max(self.scale * r.ms + self.overhead_ms_per_kernel + self.ms_per_gmac * r.macs / 1e9,
-                                         0.0)) if r.ms > 0 else r for r in est.layers)
+        raw = {i: self.scale * r.ms + self.overhead_ms_per_kernel + self.ms_per_gmac * r.macs / 1e9
+               for i, r in enumerate(est.layers) if r.ms > 0}
+        layers = tuple(replace(r, ms=max(raw[i], 0.0)) if i in raw else r for i, r in enumerate(est.layers))
+        clamped = sum(v < 0 for v in raw.values())
         pre, post = self.scale * est.pre_ms, self.scale * est.post_ms
         total = max(pre + sum(r.ms for r in layers) + post, 1e-6)  # apply(est.total_ms, kernels) unless clamped
         lo, hi = self.log_residual_interval
         gmac = f" {self.ms_per_gmac:+.4f} ms per GMAC" if self.ms_per_gmac else ""
         notes = (f"calibrated by profile {self.name!r} ({self.n_samples} measurements): x{self.scale:.3f} "
                  f"{self.overhead_ms_per_kernel * 1e3:+.1f} us per kernel ({len(kernels)} kernels){gmac}; interval from "
-                 "its leave-one-out residuals", *est.notes)
+                 "its leave-one-out residuals",
+                 *([f"the profile's terms make {clamped} of {len(kernels)} layers negative: set to 0 (this network lies "
+                    "outside what the profile's measurements cover; measure one like it)"] if clamped else []),
+                 *est.notes)
         return replace(est, total_ms=total, pre_ms=pre, exe_ms=total - pre - post, post_ms=post, layers=layers,
                        notes=notes, interval_ms=(total * math.exp(lo), total * math.exp(hi)))
 
