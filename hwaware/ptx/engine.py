@@ -47,8 +47,9 @@ import numpy as np
 
 from hwaware.errors import DataDependentError, PTXExecutionError, StepLimitError
 from hwaware.ptx.cfg import CFG, EXIT
+from hwaware.ptx.loops import Loop, batchable_loops
 from hwaware.ptx.parser import Function, Instruction, Module, Operand
-from hwaware.ptx.slicer import WrapCheck, defs_uses, tracked_l1_loads, vector_l1_loads
+from hwaware.ptx.slicer import WrapCheck, _address_regs, defs_uses, tracked_l1_loads, vector_l1_loads
 
 WARP = 32
 GLOBAL_STRIDE = 1 << 32  # buffer i lives at [(i + 1) << 32, ...)
@@ -68,6 +69,14 @@ _BITS_MASK = {t: (1 << (8 * np.dtype(d).itemsize)) - 1 for t, d in _TYPES.items(
 
 def _bits_mask(t: str) -> int:
     return _BITS_MASK[t]
+
+
+class _BatchRefused(Exception):
+    """Loop iterations run side by side shared an L1 sector (:meth:`Engine._check_sectors`)."""
+
+
+BATCH_LANES = 1 << 17  # lanes of one side-by-side run of loop iterations (copies x the group's lanes), at most
+_MAX_ROWS = 1 << 24  # CTA rows the L1 model's keys can name (the warp number sits above the 38 sector bits)
 
 
 class GroupingRefused(Exception):
@@ -123,7 +132,8 @@ class Counts:
 class Group:
     """Whole warps run together: lane i belongs to CTA row ``cta[i]`` with linear thread id ``tid[i]``."""
 
-    __slots__ = ("n", "cta", "tid", "exists", "regs", "preds", "stack", "exited", "done", "local")
+    __slots__ = ("n", "cta", "tid", "exists", "regs", "preds", "stack", "exited", "done", "local", "count", "l1row",
+                 "tag")
 
     def __init__(self, cta: np.ndarray, tid: np.ndarray, cta_size: int, local_bytes: int) -> None:
         self.n = len(tid)
@@ -136,6 +146,11 @@ class Group:
         self.stack: list[list] = [[0, self.exists.copy(), EXIT]]
         self.done = False
         self.local = np.zeros((self.n, local_bytes), dtype=np.uint8) if local_bytes else None
+        # copies of a group's lanes running loop iterations side by side (Engine._batch): per lane, instructions
+        # executed (added to the thread's count afterwards), the CTA row the L1 model sees, the iteration's tag
+        self.count: np.ndarray | None = None
+        self.l1row: np.ndarray | None = None
+        self.tag: np.ndarray | None = None
 
 
 SECTOR = 32  # bytes: the L1 data cache's sector (GPGPU-Sim's sectored L1, coalescing arch >= 40)
@@ -249,12 +264,14 @@ class L1Sectors:
         self.pending: dict[str, list[tuple[np.ndarray, list[np.ndarray]]]] = {}  # reg -> [(warp per lane, keys)]
         self.own = _KeySet()  # warp << _KEY | sector: valid for that warp
         self.cta = _KeySet()  # CTA row << _KEY | sector: valid for every warp of the CTA
+        self.record: list[tuple[np.ndarray, np.ndarray]] | None = None  # see Engine._batch
         self._warp_of: tuple[Group, np.ndarray] | None = None
 
     def _warps(self, w: Group) -> np.ndarray:
         """Per lane: the warp's number in the launch (CTA row x warps per CTA + warp in the CTA)."""
         if self._warp_of is None or self._warp_of[0] is not w:
-            self._warp_of = (w, w.cta.astype(np.int64) * self.warps_per_cta + w.tid // WARP)
+            rows = w.cta if w.l1row is None else w.l1row
+            self._warp_of = (w, rows.astype(np.int64) * self.warps_per_cta + w.tid // WARP)
         return self._warp_of[1]
 
     def step(self, e: "Engine", i: int, inst: Instruction, w: Group, mask: np.ndarray) -> None:
@@ -262,7 +279,7 @@ class L1Sectors:
         warp = self._warps(w)
         regs = [r for r in self.touch.get(i, ()) if self.pending.get(r)]
         if regs:  # the scoreboard held this instruction until these registers' loads returned: sectors filled
-            issuing = np.zeros(len(e.cta_ids) * self.warps_per_cta, dtype=bool)  # per warp of the launch
+            issuing = np.zeros(e.l1_rows * self.warps_per_cta, dtype=bool)  # per warp of the launch (and copies)
             issuing[warp[mask]] = True
             done: dict[int, tuple | None] = {}  # a load pending in several of these registers is filled once
             for r in regs:
@@ -299,8 +316,13 @@ class L1Sectors:
         else:
             return  # a generic address in shared memory: not an L1 access
         wid = warp[lanes]
+        if self.record is not None:  # (CTA, sector) pairs and the iteration copy that accessed them
+            rows = w.cta[lanes].astype(np.int64) << _KEY
+            tags = np.full(len(lanes), -1, np.int64) if w.tag is None else w.tag[lanes]
+            for k in keys:
+                self.record.append((rows | k, tags))
         if len(dests) > 1:
-            own_keys, cta_keys = wid << _KEY, w.cta[lanes].astype(np.int64) << _KEY
+            own_keys, cta_keys = wid << _KEY, (wid // self.warps_per_cta) << _KEY
             hit = np.ones(w.n, dtype=bool)
             for k in keys:
                 valid = self.own.contains(own_keys | k)
@@ -336,7 +358,7 @@ class Engine:
 
     def __init__(self, module: Module, fn: Function, cfg: CFG, launch: Launch, *, evaluate: set[int] | None = None,
                  max_steps: int = 50_000_000, group: str = "warp", ctas: Sequence[int] | None = None,
-                 wrap_checks: dict[int, WrapCheck] | None = None) -> None:
+                 wrap_checks: dict[int, WrapCheck] | None = None, batch_loops: bool = True) -> None:
         self.module, self.fn, self.cfg, self.launch = module, fn, cfg, launch
         self.insts = fn.instructions
         self.index = {id(inst): i for i, inst in enumerate(self.insts)}
@@ -354,6 +376,8 @@ class Engine:
         self._semantics = execute
         self._wrap_checks = wrap_checks or {}
         self._full: np.ndarray | None = None  # the active mask while it holds every lane of the group
+        # loops whose iterations run side by side (:meth:`_batch`): the slicer's runs of the whole launch as one group
+        self.batch_loops = batch_loops and group == "grid" and evaluate is not None
         self.block_size = [len(b.instructions) for b in cfg.blocks]
         self.block_first = [b.first for b in cfg.blocks]
         self._layout_memory()
@@ -374,6 +398,19 @@ class Engine:
                              np.zeros(launch.ctas * launch.threads_per_cta, np.int64))
         if self.l1:
             self.counts.extra_warp, self.counts.extra_lanes = np.zeros(n, np.int64), np.zeros(n, np.int64)
+        self.l1_rows = len(self.cta_ids)  # CTA rows the L1 model knows, the iteration copies' included
+        self._tags = 0  # iteration copies run so far
+        self._batch: Loop | None = None  # the loop whose iterations are running side by side
+        self.loops: dict[int, Loop] = {}
+        if self.batch_loops:
+            du = [defs_uses(x) for x in self.insts]
+            # a store to global memory or an atomic would have to be undone to run the launch again without batching
+            if not any(x.base in ("atom", "red") or (x.base == "st" and not {"shared", "local"} & set(x.mods))
+                       for i, x in enumerate(self.insts) if i in evaluate):  # type: ignore[operator]
+                addresses = {i: _address_regs(self.insts[i]) for i in (self.l1.loads if self.l1 else {})}
+                self.loops = batchable_loops(self.fn, self.cfg, evaluate, addresses, du)  # type: ignore[arg-type]
+            if self.loops and self.l1:
+                self.l1.record = []
 
     # -- memory layout -------------------------------------------------------------------------------------------------
     def _layout_memory(self) -> None:
@@ -421,7 +458,12 @@ class Engine:
     def run(self) -> Counts:
         self._start()
         with np.errstate(all="ignore"):  # PTX arithmetic wraps, divides by zero, overflows floats: no warnings
-            return self._run()
+            try:
+                return self._run()
+            except _BatchRefused:  # two iterations run side by side shared an L1 sector: run them one by one
+                self.batch_loops = False
+                self._start()
+                return self._run()
 
     def _run(self) -> Counts:
         size = self.launch.threads_per_cta
@@ -434,6 +476,8 @@ class Engine:
             while self._run_group(g) == "barrier":
                 if self.l1:  # every warp of the launch is in the group: it is alone at the barrier
                     self.l1.barrier()
+            if self._tags and self.l1 and self.l1.record:
+                self._check_sectors(self.l1.record)
             return self.counts
         for row in range(len(self.cta_ids)):
             warps = [Group(np.full(WARP, row), np.arange(w * WARP, (w + 1) * WARP), size, self.local_bytes)
@@ -491,6 +535,9 @@ class Engine:
             if not mask.any():
                 w.stack.pop()
                 continue
+            loop = self.loops.get(pc) if self._batch is None else None
+            if loop is not None and rpc not in loop.body and self._run_batched(w, top, mask, loop):
+                continue
             active = int(mask.sum())
             self._full = mask if active == w.n else None  # writes under it replace whole registers
             size = self.block_size[pc]
@@ -502,7 +549,10 @@ class Engine:
             first = self.block_first[pc]
             c.thread[first:first + size] += active
             c.warp[first:first + size] += int(mask.reshape(-1, WARP).any(axis=1).sum()) if w.n > WARP else 1
-            c.per_thread[thread_index[mask]] += size
+            if w.count is None:
+                c.per_thread[thread_index[mask]] += size
+            else:
+                w.count[mask] += size
             for i, inst, run, guarded, l1, check in self.block_ops[pc]:
                 if l1:
                     self.l1.step(self, i, inst, w, mask)  # type: ignore[union-attr]
@@ -521,6 +571,9 @@ class Engine:
                 continue
             base_op = term.base
             if base_op in ("bra", "brx"):
+                if self._batch is not None and pc == self._batch.latch:
+                    top[0] = self._batch.exit  # each copy runs one iteration
+                    continue
                 target = self.cfg.target(term)
                 if term.guard is None:
                     top[0] = target
@@ -548,6 +601,90 @@ class Engine:
             top[0] = nxt
         w.done = True
         return "done"
+
+    def _run_batched(self, w: Group, top: list, mask: np.ndarray, loop: Loop) -> bool:
+        """Run every iteration of ``loop`` (entered by ``w``'s top entry, at its header, with ``mask``) as copies of
+        the group's lanes side by side, copy k starting with the counter's value at iteration k and leaving at the
+        latch (:mod:`hwaware.ptx.loops` says why they count as the iterations one after the other do); False, having
+        run nothing, when a condition fails: the counter differs between active lanes, fewer than two iterations,
+        the L1 model has a load pending whose register the body reads, or too many copies for the L1 keys.
+
+        Counts: block visits add to the shared counts as usual; per-thread counts go to each copy's lane and are summed
+        into its thread. L1: each copy is a CTA of its own (its own sectors, warps and barriers), so the copies cannot
+        see each other's sectors; the hits equal the one-by-one hits when no sector is accessed in two iterations, or
+        in an iteration and outside the loop, of the same CTA, which :meth:`_check_sectors` verifies at the end (else
+        the launch runs again without batching)."""
+        c0 = self.read(Operand("reg", loop.counter), loop.add_type, w)[mask]
+        if len(c0) == 0 or (c0 != c0[0]).any():
+            return False
+        start = np.array([c0[0]], dtype=c0.dtype)
+        # the counter at the latch's setp of iteration k (after its increment), read as the setp's type
+        limit = 1 << 16
+        k = np.arange(1, limit + 1, dtype=np.uint64)
+        bits = _to_bits(start, loop.add_type) + k * np.uint64(loop.step & ((1 << 64) - 1))
+        value = _from_bits(bits, loop.compare_type)
+        bound = _const(loop.bound, loop.compare_type, 1)
+        from hwaware.ptx.semantics import _compare  # semantics imports this module
+
+        goes_on = _compare(loop.compare, value, bound, loop.compare_type) == loop.continue_if
+        stops = np.nonzero(~goes_on)[0]
+        if not len(stops) or stops[0] == 0:
+            return False  # more iterations than the limit, or just one
+        trips = int(stops[0]) + 1
+        if self.l1 is not None:
+            touched = {r for i in loop.touched for r in self.l1.touch.get(i, ())}
+            if any(self.l1.pending.get(r) for r in touched):
+                return False
+        rows = len(self.cta_ids)
+        if (self.l1_rows + trips * rows) * -(-self.launch.threads_per_cta // WARP) >= _MAX_ROWS:
+            return False
+        counter_bits = _to_bits(np.concatenate([start, _from_bits(bits[:trips - 1], loop.add_type)]), loop.add_type)
+        n, per = w.n, max(1, BATCH_LANES // w.n)
+        size = self.launch.threads_per_cta
+        thread_index = self.cta_global[w.cta] * size + w.tid
+        self._batch = loop
+        try:
+            for first in range(0, trips, per):
+                copies = min(per, trips - first)
+                g = Group(np.tile(w.cta, copies), np.tile(w.tid, copies), size, 0)
+                g.exited = np.tile(w.exited, copies)
+                g.local = None if w.local is None else np.tile(w.local, (copies, 1))
+                g.regs = {r: np.tile(v, copies) for r, v in w.regs.items()}
+                g.preds = {r: np.tile(v, copies) for r, v in w.preds.items()}
+                g.regs[loop.counter] = np.repeat(counter_bits[first:first + copies], n)
+                g.stack = [[loop.header, np.tile(mask, copies), loop.exit]]
+                g.count = np.zeros(g.n, np.int64)
+                g.l1row = self.l1_rows + np.repeat(np.arange(copies), n) * rows + g.cta
+                g.tag = np.repeat(np.arange(self._tags, self._tags + copies), n)
+                self.l1_rows += copies * rows
+                self._tags += copies
+                while self._run_group(g) == "barrier":
+                    if self.l1:
+                        self.l1.barrier()
+                count = g.count.reshape(copies, n).sum(axis=0)
+                self.counts.per_thread[thread_index[w.exists]] += count[w.exists]
+            last = slice((copies - 1) * n, copies * n)  # the last iteration's values are the loop's
+            w.regs = {r: v[last].copy() for r, v in g.regs.items()}
+            w.preds = {r: v[last].copy() for r, v in g.preds.items()}
+        finally:
+            self._batch = None
+        if self.l1 is not None:  # the copies' loads pending in a register: their sectors are the copies' own
+            real = rows * self.l1.warps_per_cta
+            self.l1.pending = {r: [e for e in entries if not len(e[0]) or e[0].max() < real]
+                               for r, entries in self.l1.pending.items()}
+        top[0] = loop.exit
+        return True
+
+    def _check_sectors(self, record: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Refuse the side-by-side runs of :meth:`_run_batched` if some CTA accessed an L1 sector (through a tracked
+        load) in two of them, or in one and outside every one (tag -1)."""
+        keys = np.concatenate([k for k, _ in record])
+        tags = np.concatenate([t for _, t in record])
+        order = np.lexsort((tags, keys))
+        keys, tags = keys[order], tags[order]
+        same = keys[1:] == keys[:-1]
+        if (same & (tags[1:] != tags[:-1])).any():
+            raise _BatchRefused()
 
     def _check_wrap(self, check: WrapCheck, inst: Instruction, w: Group, mask: np.ndarray) -> None:
         """The CTAs this run stands for (those further along the grouped dimensions) widen values that differ from
