@@ -144,7 +144,20 @@ def vector_l1_loads(fn: Function) -> bool:
     return any(len(regs) > 1 for regs in l1_loads(fn).values())
 
 
+_TRACKED: dict[int, tuple[Function, dict[int, tuple[str, ...]]]] = {}  # id(fn) -> (fn, its tracked loads)
+
+
 def tracked_l1_loads(fn: Function) -> dict[int, tuple[str, ...]]:
+    """:func:`_tracked_l1_loads`, computed once per function object (every engine run and the slice ask for it)."""
+    hit = _TRACKED.get(id(fn))
+    if hit is None or hit[0] is not fn:
+        if len(_TRACKED) > 1024:
+            _TRACKED.clear()
+        hit = _TRACKED[id(fn)] = (fn, _tracked_l1_loads(fn))
+    return dict(hit[1])
+
+
+def _tracked_l1_loads(fn: Function) -> dict[int, tuple[str, ...]]:
     """The L1 loads (:func:`l1_loads`) whose sectors a vector load can hit: the vector loads, and the loads that may
     read the same memory (same state space, or generic; pointer roots that may alias by :func:`points_to`). The
     others fetch sectors no vector load asks about, so neither the engine's L1 model nor the slice needs them (on
