@@ -259,3 +259,127 @@ def test_key_and_free_dimension_together():
     grouped, ref = analyze(ptx, spec)[0], analyze(ptx, spec, method="interpret")[0]
     assert grouped.ctas_executed == 4
     assert fields(grouped) == fields(ref)
+
+
+# Interior CTAs (hwaware.ptx.interior): a 1-D convolution. CTA x covers positions 64x + tid; tap k (0 ... 6) reads
+# position 64x + tid - 2 + k, skipped outside [0, LIMIT] (one unsigned compare, as TVM's bound checks). Each tap also
+# reads a weight pair twice (ADDR: the byte offset; the second load hits in L1 when both fall in one sector).
+CONV = HEADER + """.visible .entry conv(
+	.param .u64 conv_param_0
+)
+{
+	.reg .pred 	%p<3>;
+	.reg .b32 	%r<10>;
+	.reg .f32 	%f<6>;
+	.reg .b64 	%rd<5>;
+
+	ld.param.u64 	%rd1, [conv_param_0];
+	cvta.to.global.u64 	%rd2, %rd1;
+	mov.u32 	%r1, %tid.x;
+	mov.u32 	%r2, %ctaid.x;
+	shl.b32 	%r3, %r2, 6;
+	add.s32 	%r4, %r3, %r1;
+	add.s32 	%r5, %r4, -2;
+	mov.u32 	%r6, 0;
+$L_loop:
+	add.s32 	%r7, %r5, %r6;
+	setp.gt.u32 	%p1, %r7, LIMIT;
+	@%p1 bra 	$L_skip;
+	add.f32 	%f1, %f1, 0f3F800000;
+$L_skip:
+	ADDR
+	mul.wide.u32 	%rd3, %r8, 1;
+	add.s64 	%rd4, %rd2, %rd3;
+	ld.global.nc.v2.f32 	{%f2, %f3}, [%rd4];
+	add.f32 	%f3, %f2, %f3;
+	ld.global.nc.v2.f32 	{%f4, %f5}, [%rd4+8];
+	add.s32 	%r6, %r6, 1;
+	setp.lt.u32 	%p2, %r6, 7;
+	@%p2 bra 	$L_loop;
+	ret;
+
+}
+"""
+WEIGHTS = "shl.b32 \t%r8, %r6, 5;"  # byte 32k: the same sectors in every CTA
+BY_CTA = "shl.b32 \t%r9, %r2, 3;\n\tmad.lo.s32 \t%r8, %r6, 32, %r9;"  # byte 32k + 8x: hits depend on x & 3
+
+
+def conv(addr: str = WEIGHTS, limit: int = 20 * 64 - 1) -> str:
+    return CONV.replace("ADDR", addr).replace("LIMIT", str(limit))
+
+
+def conv_launch(ctas: int = 20) -> dict:
+    return {"grid": (ctas, 1, 1), "block": (64, 1, 1), "args": {0: buffer_from_array(None, 1 << 16)}}
+
+
+@pytest.mark.parametrize("candidates", [16, 0])
+def test_interior_grouping_equals_full_interpretation(monkeypatch, candidates):
+    """CTAs 1 ... 18 pass every bound check in every tap: one runs for all 18; CTA 0 (taps left of 0) and CTA 19
+    (right of LIMIT) run on their own. ``candidates`` 0: the edge CTAs are told apart by their key values alone
+    (no representative's ranges), which must still keep them apart."""
+    from hwaware.ptx import analysis
+    monkeypatch.setattr(analysis, "_CANDIDATES", candidates)
+    ptx = conv()
+    assert prepare(ptx).slice.interior is not None
+    grouped, ref = analyze(ptx, conv_launch())[0], analyze(ptx, conv_launch(), method="interpret")[0]
+    assert fields(grouped) == fields(ref)
+    assert (grouped.thread_instructions, grouped.warp_instructions,
+            grouped.thread_instructions_guard_true) == ungrouped_slice(ptx, conv_launch())
+    assert grouped.ctas_executed == 3
+    assert ref.l1_repeat_warp_instructions > 0  # the L1 model's hits are part of what is compared
+
+
+def test_interior_edges_differ_and_must_not_merge():
+    """CTA 0 and CTA 19 count differently from the interior and from each other (3 and 10 taps skipped in all): a
+    rule that merged either with the interior, or the two together, would be wrong."""
+    def one(x: int) -> int:
+        a = analyze(conv(), conv_launch(x + 1), method="interpret")[0].thread_instructions
+        return a - (analyze(conv(), conv_launch(x), method="interpret")[0].thread_instructions if x else 0)
+    counts = [one(x) for x in (0, 1, 18, 19)]
+    assert counts[1] == counts[2] and len({counts[0], counts[1], counts[3]}) == 3
+
+
+def test_interior_with_a_limit_inside_a_cta():
+    """LIMIT inside CTA 12: CTAs 13 ... 19 skip every tap (fixed true), 12 is an edge, 1 ... 11 interior."""
+    ptx = conv(limit=12 * 64 + 30)
+    grouped, ref = analyze(ptx, conv_launch())[0], analyze(ptx, conv_launch(), method="interpret")[0]
+    assert fields(grouped) == fields(ref)
+    assert grouped.ctas_executed == 4
+
+
+def test_interior_refused_when_l1_sectors_depend_on_the_cta():
+    """The weight pair's address moves 8 bytes per CTA: whether the second load hits depends on ctaid.x & 3, so
+    interior CTAs do not count alike; no interior plan, every CTA runs, counts exact."""
+    ptx = conv(BY_CTA)
+    assert prepare(ptx).slice.interior is None
+    grouped, ref = analyze(ptx, conv_launch())[0], analyze(ptx, conv_launch(), method="interpret")[0]
+    assert fields(grouped) == fields(ref)
+    assert grouped.ctas_executed == 20
+    hits = [analyze(ptx, conv_launch(x + 1), method="interpret")[0].l1_repeat_warp_instructions for x in range(1, 5)]
+    assert len({b - a for a, b in zip(hits, hits[1:])}) > 1  # interior CTAs' hits do differ
+
+
+def test_interior_guard_values_on_intervals():
+    """The interval rules themselves, on the convolution's bound check ``tid + 64x - 2 + k > LIMIT`` (unsigned):
+    a tap range that crosses 0 is unknown (the unsigned compare wraps there), one that does not is fixed; with no
+    recorded range for the tap counter every lane is unknown."""
+    from hwaware.ptx.interior import evaluate_guards
+    p = prepare(conv())
+    plan = p.slice.interior
+    spec = conv_launch()
+    keys = Engine(p.module, p.fn, p.cfg, as_launch(spec, p.fn.params), evaluate=set(p.slice.indices),
+                  group="grid").thread_values(plan.keys, sorted(plan.key_regs))
+    lanes = 20 * 64
+    (tree_add,) = plan.record  # the add reading the tap counter %r6
+    g = plan.guards.index(next(i for i in plan.guards if p.fn.instructions[i].base == "bra" and
+                               p.fn.instructions[i].guard == "%p1"))
+
+    def fixed(lo: int, hi: int) -> np.ndarray:
+        return evaluate_guards(p.fn, plan, keys, {(tree_add, "%r6"): (lo, hi)}, lanes)[g].reshape(20, 64)
+    taps = fixed(0, 6)
+    assert list(taps[0, :3]) == [2, 2, 0]  # tid 0, 1: position -2 / -1 plus 0 ... 6 crosses 0; tid 2 never does
+    assert (taps[1:19] == 0).all() and list(taps[19, -5:]) == [0, 2, 2, 2, 2]  # 1276 + 2 + 6 > 1279 for tid >= 61
+    assert list(fixed(3, 6)[0, :2]) == [0, 0]
+    assert list(fixed(0, 1)[0, :2]) == [1, 2]  # tid 0: -2 ... -1, always above LIMIT as unsigned; tid 1: -1 ... 0
+    none = evaluate_guards(p.fn, plan, keys, {}, lanes)
+    assert (none[g] == 2).all()

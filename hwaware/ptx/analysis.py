@@ -15,7 +15,8 @@ import numpy as np
 
 from hwaware.errors import InvalidArgumentError
 from hwaware.ptx.cfg import build_cfg
-from hwaware.ptx.engine import Buffer, Engine, GroupingRefused, Launch, check_size, cta_coordinates
+from hwaware.ptx.engine import Buffer, Counts, Engine, GroupingRefused, Launch, check_size, cta_coordinates
+from hwaware.ptx.interior import MAX_LANES, classes, evaluate_guards, signatures
 from hwaware.ptx.parser import Instruction, Module, parse
 from hwaware.ptx.slicer import compute_slice
 
@@ -198,23 +199,33 @@ def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Seq
         try:
             if sl is not None:
                 plan = _key_classes(prepared, launch, dims)
+            # (CTAs, how many CTAs each stands for, their run if already made: counted with those weights)
+            interior = False
+            todo: list[tuple[list[int], list[int], Counts | None]] = [
+                (ctas, [w] * len(ctas), None) for w, ctas in plan.items()]
+            if sl is not None and len(plan) == 1 and 1 in plan and len(plan[1]) >= INTERIOR_MIN_CTAS and \
+                    _interior_wraps(prepared, dims):
+                found = _interior_classes(prepared, spec, launch, plan[1], dims, max_steps)
+                todo = found or todo
+                interior = found is not None and sum(len(c) for c, _, _ in found) < len(plan[1])
             # one run per class weight (the engine counts every run CTA alike), each on its own buffers
-            runs = [(weight * lines, ctas, Engine(
-                module, fn, cfg, launch if len(plan) == 1 else as_launch(spec, fn.params, module.source_names),
+            # a run whose CTAs all stand for as many CTAs is counted plainly and its counts multiplied afterwards
+            runs = [(lines * (1 if len(set(weights)) > 1 else weights[0]), ctas, weights, done or Engine(
+                module, fn, cfg, launch if len(todo) == 1 else as_launch(spec, fn.params, module.source_names),
                 evaluate=None if sl is None else set(sl.indices), max_steps=max_steps,
-                group="warp" if sl is None else "grid", ctas=ctas,
+                group="warp" if sl is None else "grid", ctas=ctas, weights=weights if len(set(weights)) > 1 else None,
                 wrap_checks=sl.wrap_checks if dims else None).run())  # type: ignore[union-attr]
-                for weight, ctas in plan.items()]
+                for ctas, weights, done in todo]
         except GroupingRefused:
-            dims, lines = [], 1
+            dims, lines, interior = [], 1, False
             launch = as_launch(spec, fn.params, module.source_names)  # fresh buffers: the first run wrote into them
-            runs = [(1, list(range(launch.ctas)), Engine(module, fn, cfg, launch, evaluate=set(sl.indices),  # type: ignore[union-attr]
+            runs = [(1, list(range(launch.ctas)), [1] * launch.ctas, Engine(module, fn, cfg, launch, evaluate=set(sl.indices),  # type: ignore[union-attr]
                                                          max_steps=max_steps, group="grid").run())]
         n = len(insts)
         thread, guard_false, warp = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
         extra_warp, extra_lanes = np.zeros(n, np.int64), np.zeros(n, np.int64)
         rows, row_weights, evaluated = [], [], 0
-        for weight, ctas, c in runs:
+        for weight, ctas, row_weight, c in runs:
             thread += c.thread * weight
             guard_false += c.guard_false * weight
             warp += c.warp * weight
@@ -222,13 +233,15 @@ def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Seq
                 extra_warp += c.extra_warp * weight
                 extra_lanes += c.extra_lanes * weight
             rows.append(c.per_thread.reshape(launch.ctas, -1)[ctas])
-            row_weights.append(np.full(len(ctas), weight))
+            row_weights.append(np.asarray(row_weight, np.int64) * lines)
             evaluated += c.evaluated
-        executed = sum(len(ctas) for _, ctas, _ in runs)
+        executed = sum(len(ctas) for _, ctas, _, _ in runs)
         guard_true = thread - guard_false
         notes = []
         why = [f"differ only in %ctaid.{'/'.join('xyz'[d] for d in dims)}"] if dims else []
-        if executed * lines < launch.ctas:
+        if interior:
+            why.append("take every CTA-dependent guard alike (interior CTAs)")
+        elif executed * lines < launch.ctas:
             why.append(f"agree in the key registers ({', '.join(sl.key.regs) or 'none'})")  # type: ignore[union-attr]
         if why:
             notes.append(f"CTAs that {' or '.join(why)} count alike: {executed} of {launch.ctas} executed")
@@ -281,6 +294,107 @@ def _key_classes(prepared: Prepared, launch: Launch, dims: list[int]) -> dict[in
     for f, n in sorted(zip(first.tolist(), counts.tolist())):
         plan.setdefault(n, []).append(reps[f])
     return plan
+
+
+def _interior_classes(prepared: Prepared, spec: Launch | Mapping[str, Any], launch: Launch, reps: list[int],
+                      dims: list[int], max_steps: int) -> list[tuple[list[int], list[int], Counts | None]] | None:
+    """CTAs of ``reps`` (each standing for itself) that count alike by :mod:`hwaware.ptx.interior`: (CTAs to run,
+    how many CTAs each stands for, their run if already made). None when the slice has no interior plan.
+
+    A class's representative runs recording the ranges of the invariant registers its guard trees read; the CTAs
+    whose signature (:func:`~hwaware.ptx.interior.signatures`) under those ranges equals its own count as it does.
+    First a likely interior CTA (its run is kept), then one CTA of each class those ranges suggest for the others
+    (at most ``_CANDIDATES``, run together only for their ranges). The CTAs left are grouped by their signature
+    without ranges (equal key values wherever a guard is not fixed), which needs no run."""
+    sl, fn = prepared.slice, prepared.fn
+    plan = sl.interior
+    n, size = len(reps), launch.threads_per_cta
+    if plan is None or n * size > MAX_LANES:
+        return None
+    every = Engine(prepared.module, fn, prepared.cfg, launch, evaluate=set(sl.indices), group="grid", ctas=reps)
+    keys = every.thread_values(plan.keys, sorted(plan.key_regs))
+    left = np.ones(n, dtype=bool)
+    out: list[tuple[list[int], list[int], Counts | None]] = []
+    final: list[tuple[int, int]] = []  # (CTA, weight) to run together, weighted
+
+    def signature(idx: np.ndarray, ranges: dict) -> np.ndarray:
+        """Signatures of the CTAs ``idx`` (of ``reps``) under ``ranges``."""
+        sub = {r: v.reshape(n, size)[idx].reshape(-1) for r, v in keys.items()}
+        return signatures(plan, evaluate_guards(fn, plan, sub, ranges, len(idx) * size), sub, len(idx))
+
+    if plan.record:  # guard trees read invariant registers: classes need the ranges of their representatives
+        candidates, guessed = [_central_cta(keys, n, size)], [1]
+        for first in (True, False):
+            # the first round runs a likely interior CTA; the second one CTA of each class the first one's ranges
+            # suggest among the others, weighted by that class's size (kept if the guess proves right)
+            engine = Engine(prepared.module, fn, prepared.cfg, as_launch(spec, fn.params, prepared.module.source_names),
+                            evaluate=set(sl.indices), max_steps=max_steps, group="grid",
+                            ctas=[reps[c] for c in candidates], record=plan.record,
+                            weights=None if first else guessed, wrap_checks=sl.wrap_checks if dims else None)
+            counts = engine.run()
+            guess, found = None, []
+            for row, c in enumerate(candidates):
+                idx = np.nonzero(left)[0]
+                sig = signature(idx, engine.row_ranges(row))
+                alike = idx[(sig == sig[np.searchsorted(idx, c)]).all(axis=1)]
+                left[alike] = False
+                found.append((reps[c], len(alike)))
+                guess = (idx, sig) if guess is None else guess
+            if first:
+                out.append(([found[0][0]], [found[0][1]], counts))
+            elif [k for _, k in found] == guessed:
+                out.append(([c for c, _ in found], guessed, counts))
+            else:
+                final += found
+            if not first or not left.any() or guess is None or not _CANDIDATES:
+                break
+            groups = classes(guess[1][left[guess[0]]])[:_CANDIDATES]
+            candidates = np.nonzero(left)[0][[g[0] for g in groups]].tolist()
+            guessed = [len(g) for g in groups]
+    if left.any():
+        idx = np.nonzero(left)[0]
+        final += [(reps[int(idx[group[0]])], len(group)) for group in classes(signature(idx, {}))]
+    if final:
+        final.sort()
+        out.append(([c for c, _ in final], [k for _, k in final], None))
+    return out
+
+
+_CANDIDATES = 16
+# fewer CTAs run side by side cost little more than one: the interior classes' extra runs would not pay
+INTERIOR_MIN_CTAS = 16
+
+
+def _interior_wraps(prepared: Prepared, dims: list[int]) -> bool:
+    """Whether interior grouping may combine with the free dimensions' grouping ``dims``: every wrap check that
+    grouping rests on reads an invariant register (:mod:`hwaware.ptx.interior`), so the check made on a class's
+    representative holds for every CTA of the class (same control flow, same values)."""
+    sl = prepared.slice
+    if not dims or not sl.wrap_checks:
+        return True
+    if sl.interior is None:
+        return False
+    insts = prepared.fn.instructions
+    read = [insts[i].operands[c.operand] for i, c in sl.wrap_checks.items()]
+    return all(o.kind == "reg" and str(o.value) not in sl.interior.varying and not str(o.value).startswith("%ctaid")
+               for o in read)
+
+
+def _central_cta(keys: dict[str, np.ndarray], n: int, size: int) -> int:
+    """A CTA likely to be interior (any choice is sound): the one whose key values stay farthest, relative to their
+    spread over the launch, from the extremes over the launch."""
+    score = np.ones(n)
+    for v in keys.values():
+        if v.dtype == bool:
+            continue
+        v = v.astype(np.int64)
+        if v.max() < 1 << 32:
+            v = v.astype(np.uint32).view(np.int32).astype(np.int64)
+        v = v.reshape(n, size)
+        lo, hi = v.min(), v.max()
+        if hi > lo:
+            score = np.minimum(score, np.minimum(v.min(axis=1) - lo, hi - v.max(axis=1)) / (hi - lo))
+    return int(np.argmax(score))
 
 
 def buffer_from_array(array: np.ndarray | None, nbytes: int | None = None) -> Buffer:

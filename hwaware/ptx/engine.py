@@ -333,8 +333,9 @@ class L1Sectors:
             if per_warp.any():  # every access of the warp hits: one completion per destination register
                 extra = len(dests) - 1
                 counts = e.counts
-                counts.extra_warp[i] += extra * int(per_warp.sum())  # type: ignore[index]
-                counts.extra_lanes[i] += extra * int(run.reshape(-1, WARP)[per_warp].sum())  # type: ignore[index]
+                ww = np.ones(len(per_warp), np.int64) if e.row_weight is None else e.row_weight[w.cta[::WARP]]
+                counts.extra_warp[i] += extra * int(ww[per_warp].sum())  # type: ignore[index]
+                counts.extra_lanes[i] += extra * int(run.reshape(-1, WARP)[per_warp].sum(axis=1) @ ww[per_warp])  # type: ignore[index]
         entry = (wid, keys)
         for r in dests:
             self.pending.setdefault(r, []).append(entry)
@@ -358,7 +359,8 @@ class Engine:
 
     def __init__(self, module: Module, fn: Function, cfg: CFG, launch: Launch, *, evaluate: set[int] | None = None,
                  max_steps: int = 50_000_000, group: str = "warp", ctas: Sequence[int] | None = None,
-                 wrap_checks: dict[int, WrapCheck] | None = None, batch_loops: bool = True) -> None:
+                 wrap_checks: dict[int, WrapCheck] | None = None, batch_loops: bool = True,
+                 record: dict[int, tuple[str, ...]] | None = None, weights: Sequence[int] | None = None) -> None:
         self.module, self.fn, self.cfg, self.launch = module, fn, cfg, launch
         self.insts = fn.instructions
         self.index = {id(inst): i for i, inst in enumerate(self.insts)}
@@ -376,6 +378,13 @@ class Engine:
         self._semantics = execute
         self._wrap_checks = wrap_checks or {}
         self._full: np.ndarray | None = None  # the active mask while it holds every lane of the group
+        # instruction index -> registers whose range of values (read as the instruction's type, over the lanes that
+        # execute it) :attr:`ranges` collects, for :mod:`hwaware.ptx.interior`
+        self._record = record or {}
+        # per CTA to run, how many CTAs it stands for: thread, warp, guard-false and L1 counts are multiplied by it
+        # (per-thread counts are not: the caller weights those rows)
+        self.row_weight = None if weights is None else np.asarray(weights, dtype=np.int64)
+        self.ranges: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = {}
         # loops whose iterations run side by side (:meth:`_batch`): the slicer's runs of the whole launch as one group
         self.batch_loops = batch_loops and group == "grid" and evaluate is not None
         self.block_size = [len(b.instructions) for b in cfg.blocks]
@@ -390,7 +399,9 @@ class Engine:
         # that are evaluated, guarded or touch the L1 state; a guard is read just before its own instruction, since
         # a later instruction of the same block may redefine the predicate
         evaluate, checks = self.evaluate, self._wrap_checks
-        self.block_ops = [[(i, x, evaluate is None or i in evaluate, x.guard is not None, i in l1, checks.get(i))
+        self.ranges = {}
+        self.block_ops = [[(i, x, evaluate is None or i in evaluate, x.guard is not None, i in l1, checks.get(i),
+                            self._record.get(i))
                            for i, x in ((self.index[id(x)], x) for x in b.instructions)
                            if x.guard is not None or evaluate is None or i in evaluate or i in l1] for b in self.cfg.blocks]
         n, launch = len(self.insts), self.launch
@@ -525,6 +536,7 @@ class Engine:
         c = self.counts
         size_cta = self.launch.threads_per_cta
         thread_index = self.cta_global[w.cta] * size_cta + w.tid  # valid where the lane exists
+        lw = None if self.row_weight is None else self.row_weight[w.cta]  # per lane: its CTA's weight
         while w.stack:
             top = w.stack[-1]
             pc, rpc = top[0], top[2]
@@ -540,6 +552,8 @@ class Engine:
                 continue
             active = int(mask.sum())
             self._full = mask if active == w.n else None  # writes under it replace whole registers
+            if lw is not None:
+                active = int(lw[mask].sum())
             size = self.block_size[pc]
             c.steps += size
             if c.steps > self.max_steps:
@@ -548,19 +562,25 @@ class Engine:
                                      f"(kernel {self.fn.name}); a runaway loop, or raise max_steps")
             first = self.block_first[pc]
             c.thread[first:first + size] += active
-            c.warp[first:first + size] += int(mask.reshape(-1, WARP).any(axis=1).sum()) if w.n > WARP else 1
+            if lw is None:
+                c.warp[first:first + size] += int(mask.reshape(-1, WARP).any(axis=1).sum()) if w.n > WARP else 1
+            else:
+                c.warp[first:first + size] += int(lw[::WARP][mask.reshape(-1, WARP).any(axis=1)].sum())
             if w.count is None:
                 c.per_thread[thread_index[mask]] += size
             else:
                 w.count[mask] += size
-            for i, inst, run, guarded, l1, check in self.block_ops[pc]:
+            for i, inst, run, guarded, l1, check, record in self.block_ops[pc]:
                 if l1:
                     self.l1.step(self, i, inst, w, mask)  # type: ignore[union-attr]
                 if guarded:
-                    c.guard_false[i] += int((mask & ~self._guard(inst, w)).sum())
+                    off = mask & ~self._guard(inst, w)
+                    c.guard_false[i] += int(off.sum()) if lw is None else int(lw[off].sum())
                 if run:
                     if check:
                         self._check_wrap(check, inst, w, mask)
+                    if record:
+                        self._note_ranges(i, inst, record, w, mask)
                     c.evaluated += 1
                     self._execute(inst, w, mask, i)
             block = self.cfg.blocks[pc]
@@ -685,6 +705,39 @@ class Engine:
         same = keys[1:] == keys[:-1]
         if (same & (tags[1:] != tags[:-1])).any():
             raise _BatchRefused()
+
+    def _note_ranges(self, i: int, inst: Instruction, regs: tuple[str, ...], w: Group, mask: np.ndarray) -> None:
+        """Widen, per CTA row, the recorded range of each of ``regs`` as instruction ``i`` reads it (as its type),
+        over the lanes executing it."""
+        run = mask & self._guard(inst, w) if inst.guard else mask
+        if not run.any():
+            return
+        t = instruction_type(inst)
+        rows = w.cta[run]
+        for r in regs:
+            v = self.read(Operand("reg", r), t, w)[run].astype(np.int64)
+            span = self.ranges.get((i, r))
+            if span is None:
+                n = len(self.cta_ids)
+                span = self.ranges[(i, r)] = (np.full(n, np.iinfo(np.int64).max), np.full(n, np.iinfo(np.int64).min))
+            np.minimum.at(span[0], rows, v)
+            np.maximum.at(span[1], rows, v)
+
+    def row_ranges(self, row: int) -> dict[tuple[int, str], tuple[int, int]]:
+        """The ranges :meth:`_note_ranges` recorded for one CTA row (reads it never made: absent)."""
+        return {k: (int(lo[row]), int(hi[row])) for k, (lo, hi) in self.ranges.items() if lo[row] <= hi[row]}
+
+    def thread_values(self, program: Sequence[int], regs: Sequence[str]) -> dict[str, np.ndarray]:
+        """Per lane of every CTA to run (CTA-major, then linear thread id), the bits (predicates: bools) of ``regs``
+        after ``program``: instructions that read only %ctaid, %nctaid, %ntid, %tid, constants and parameters."""
+        n, size = len(self.cta_ids), self.launch.threads_per_cta
+        w = Group(np.repeat(np.arange(n), size), np.tile(np.arange(size), n), size, 0)
+        everyone = np.ones(w.n, dtype=bool)
+        self._full = everyone
+        with np.errstate(all="ignore"):
+            for i in program:
+                self._execute(self.insts[i], w, everyone, i)
+        return {r: w.preds[r] if r in w.preds else w.regs.get(r, np.zeros(w.n, np.uint64)) for r in regs}
 
     def _check_wrap(self, check: WrapCheck, inst: Instruction, w: Group, mask: np.ndarray) -> None:
         """The CTAs this run stands for (those further along the grouped dimensions) widen values that differ from

@@ -28,6 +28,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from hwaware.ptx.cfg import CFG, EXIT, build_cfg
+from hwaware.ptx.interior import InteriorPlan, interior_plan
 from hwaware.ptx.parser import Function, Instruction, Operand
 
 _NO_DEST = {"st", "bar", "barrier", "bra", "brx", "ret", "exit", "trap", "membar", "fence", "red", "prefetch",
@@ -74,6 +75,7 @@ class Slice:
     free_dims: tuple[bool, bool, bool]
     wrap_checks: dict[int, "WrapCheck"]  # instruction index -> what the engine checks for that claim
     key: "CtaKey | None" = None  # CTAs whose key registers agree count the same (:func:`cta_keys`); None: no key
+    interior: "InteriorPlan | None" = None  # CTAs whose guards are fixed alike count the same (hwaware.ptx.interior)
 
     @property
     def ctas_equivalent(self) -> bool:
@@ -236,7 +238,8 @@ def compute_slice(fn: Function, cfg: CFG | None = None) -> Slice:
     addresses = {i: _address_regs(insts[i]) for i in tracked}
     zero = _may_be_uninitialised(fn, cfg or build_cfg(fn), set(sliced), addresses, du)
     free, checks = cta_offsets(fn, sliced, criterion, addresses, du, zero)
-    return Slice(sliced, criterion, free, checks, cta_keys(fn, sliced, criterion, addresses, du, zero))
+    return Slice(sliced, criterion, free, checks, cta_keys(fn, sliced, criterion, addresses, du, zero),
+                 interior_plan(fn, sliced, criterion, addresses, du, zero, tuple(not f for f in free)))
 
 
 # -- CTAs that count the same --------------------------------------------------------------------------------------------
