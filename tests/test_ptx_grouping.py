@@ -312,20 +312,23 @@ def conv_launch(ctas: int = 20) -> dict:
     return {"grid": (ctas, 1, 1), "block": (64, 1, 1), "args": {0: buffer_from_array(None, 1 << 16)}}
 
 
-@pytest.mark.parametrize("candidates", [16, 0])
-def test_interior_grouping_equals_full_interpretation(monkeypatch, candidates):
+@pytest.mark.parametrize("candidates, first", [(16, None), (0, None), (16, 0), (16, 19), (0, 19)])
+def test_interior_grouping_equals_full_interpretation(monkeypatch, candidates, first):
     """CTAs 1 ... 18 pass every bound check in every tap: one runs for all 18; CTA 0 (taps left of 0) and CTA 19
-    (right of LIMIT) run on their own. ``candidates`` 0: the edge CTAs are told apart by their key values alone
-    (no representative's ranges), which must still keep them apart."""
+    (right of LIMIT) run on their own. ``candidates`` 0: the CTAs the first representative does not cover are told
+    apart by their key values alone (no representative's ranges), which must still keep them apart. ``first``: the
+    first representative (None: the likely interior one), an edge CTA leaves the interior to the second round."""
     from hwaware.ptx import analysis
     monkeypatch.setattr(analysis, "_CANDIDATES", candidates)
+    if first is not None:
+        monkeypatch.setattr(analysis, "_central_cta", lambda *a: first)
     ptx = conv()
     assert prepare(ptx).slice.interior is not None
     grouped, ref = analyze(ptx, conv_launch())[0], analyze(ptx, conv_launch(), method="interpret")[0]
     assert fields(grouped) == fields(ref)
     assert (grouped.thread_instructions, grouped.warp_instructions,
             grouped.thread_instructions_guard_true) == ungrouped_slice(ptx, conv_launch())
-    assert grouped.ctas_executed == 3
+    assert grouped.ctas_executed == (20 if (candidates, first) == (0, 19) else 3)  # without ranges all differ
     assert ref.l1_repeat_warp_instructions > 0  # the L1 model's hits are part of what is compared
 
 

@@ -334,6 +334,9 @@ def _interior_classes(prepared: Prepared, spec: Launch | Mapping[str, Any], laun
             counts = engine.run()
             guess, found = None, []
             for row, c in enumerate(candidates):
+                if not left[c]:  # an earlier candidate's class took it: it stands for none (so the guess was wrong)
+                    found.append((reps[c], 0))
+                    continue
                 idx = np.nonzero(left)[0]
                 sig = signature(idx, engine.row_ranges(row))
                 alike = idx[(sig == sig[np.searchsorted(idx, c)]).all(axis=1)]
@@ -345,7 +348,7 @@ def _interior_classes(prepared: Prepared, spec: Launch | Mapping[str, Any], laun
             elif [k for _, k in found] == guessed:
                 out.append(([c for c, _ in found], guessed, counts))
             else:
-                final += found
+                final += [(c, k) for c, k in found if k]
             if not first or not left.any() or guess is None or not _CANDIDATES:
                 break
             groups = classes(guess[1][left[guess[0]]])[:_CANDIDATES]
