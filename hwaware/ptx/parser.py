@@ -16,13 +16,15 @@ from pathlib import Path
 
 from hwaware.errors import PTXParseError
 
-_TOKEN = re.compile(r"""
-    (?P<ws>[ \t\r]+) | (?P<nl>\n) | (?P<comment>//[^\n]*) | (?P<block>/\*.*?\*/) |
+# a token with the blanks before it, or (``end``) the end of the text: one finditer pass tokenizes
+_SCAN = re.compile(r"""[ \t\r]*(?:
+    (?P<nl>\n) | (?P<comment>//[^\n]*) | (?P<block>/\*.*?\*/) |
     (?P<string>"(?:[^"\\\n]|\\.)*") |
     (?P<float>0[fF][0-9a-fA-F]{8}|0[dD][0-9a-fA-F]{16}) |
     (?P<number>0[xX][0-9a-fA-F]+U?|\d+\.\d*(?:[eE][+-]?\d+)?|\d+U?) |
     (?P<name>[%$.]?[A-Za-z_$][\w$.]*|%[\w$.]+) |
-    (?P<punct>[,;:{}\[\]()<>+\-!@|=*])
+    (?P<punct>[,;:{}\[\]()<>+\-!@|=*]) |
+    (?P<end>\Z))
 """, re.S | re.X)
 
 SPECIAL_REGISTERS = {"%tid", "%ntid", "%ctaid", "%nctaid", "%laneid", "%warpid", "%nwarpid", "%smid", "%nsmid",
@@ -31,12 +33,17 @@ SPECIAL_REGISTERS = {"%tid", "%ntid", "%ctaid", "%nctaid", "%laneid", "%warpid",
 
 
 
-@dataclass(frozen=True)
 class Token:
-    kind: str
-    text: str
-    line: int
-    col: int
+    """One token (``kind``: nl, name, number, float, string, punct, eof) and where it starts. A plain slotted class:
+    the tokenizer makes ~100k of them per network, which a frozen dataclass's ``__init__`` makes twice as slow."""
+
+    __slots__ = ("kind", "text", "line", "col")
+
+    def __init__(self, kind: str, text: str, line: int, col: int) -> None:
+        self.kind, self.text, self.line, self.col = kind, text, line, col
+
+    def __repr__(self) -> str:
+        return f"Token({self.kind!r}, {self.text!r}, {self.line}, {self.col})"
 
 
 @dataclass(frozen=True)
@@ -172,39 +179,53 @@ class _Parser:
         self.mod = Module(file=file)
 
     def _tokenize(self, text: str) -> list[Token]:
+        """One pass of ``_SCAN``: each match is a token with the blanks before it. Text no match covers (a gap before
+        a match, found by comparing positions) is an unexpected character, reported at its line and column."""
         toks: list[Token] = []
+        append = toks.append
         line, line_start, pos = 1, 0, 0
-        while pos < len(text):
-            m = _TOKEN.match(text, pos)
-            if not m:
-                raise PTXParseError(f"unexpected character {text[pos]!r}", file=self.file, line=line,
-                                    column=pos - line_start + 1)
-            kind = m.lastgroup or ""
+        for m in _SCAN.finditer(text):
+            if m.start() != pos:
+                break  # ``pos``: the first character no token starts at
+            kind = m.lastgroup
+            end = pos = m.end()
             if kind == "nl":
-                toks.append(Token("nl", "\n", line, pos - line_start + 1))
-                line, line_start = line + 1, m.end()
+                append(Token("nl", "\n", line, end - line_start))
+                line, line_start = line + 1, end
+            elif kind == "name" or kind == "punct" or kind == "number":
+                tok = m.group(kind)
+                append(Token(kind, tok, line, end - len(tok) - line_start + 1))
             elif kind == "block":
-                line_start = (m.start() + m.group().rfind("\n") + 1) if "\n" in m.group() else line_start
-                line += m.group().count("\n")
-            elif kind not in ("ws", "comment"):
-                toks.append(Token(kind, m.group(), line, pos - line_start + 1))
-            pos = m.end()
-        toks.append(Token("eof", "", line, pos - line_start + 1))
-        return toks
+                tok = m.group(kind)
+                if "\n" in tok:
+                    line, line_start = line + tok.count("\n"), end - len(tok) + tok.rfind("\n") + 1
+            elif kind == "end":
+                append(Token("eof", "", line, end - line_start + 1))
+                return toks
+            elif kind != "comment":
+                tok = m.group(kind)
+                append(Token(kind, tok, line, end - len(tok) - line_start + 1))
+        while pos < len(text) and text[pos] in " \t\r":
+            pos += 1
+        raise PTXParseError(f"unexpected character {text[pos]!r}", file=self.file, line=line,
+                            column=pos - line_start + 1)
 
     # -- token helpers -----------------------------------------------------------------------------------------------
     def peek(self, skip_nl: bool = True) -> Token:
-        j = self.i
-        while skip_nl and self.toks[j].kind == "nl":
+        toks, j = self.toks, self.i
+        t = toks[j]
+        while skip_nl and t.kind == "nl":
             j += 1
-        return self.toks[j]
+            t = toks[j]
+        return t
 
     def next(self, skip_nl: bool = True) -> Token:
-        while skip_nl and self.toks[self.i].kind == "nl":
-            self.i += 1
-        t = self.toks[self.i]
-        if t.kind != "eof":  # the end stays the end: callers see eof and report it
-            self.i += 1
+        toks, i = self.toks, self.i
+        t = toks[i]
+        while skip_nl and t.kind == "nl":
+            i += 1
+            t = toks[i]
+        self.i = i if t.kind == "eof" else i + 1  # the end stays the end: callers see eof and report it
         return t
 
     def error(self, msg: str, tok: Token | None = None) -> PTXParseError:
