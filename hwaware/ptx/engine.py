@@ -49,7 +49,7 @@ from hwaware.errors import DataDependentError, PTXExecutionError, StepLimitError
 from hwaware.ptx.cfg import CFG, EXIT
 from hwaware.ptx.loops import Loop, batchable_loops
 from hwaware.ptx.parser import Function, Instruction, Module, Operand
-from hwaware.ptx.slicer import WrapCheck, _address_regs, defs_uses, tracked_l1_loads, vector_l1_loads
+from hwaware.ptx.slicer import WrapCheck, _address_regs, function_facts, tracked_l1_loads, vector_l1_loads
 
 WARP = 32
 GLOBAL_STRIDE = 1 << 32  # buffer i lives at [(i + 1) << 32, ...)
@@ -251,8 +251,7 @@ class L1Sectors:
         self.loads = tracked_l1_loads(engine.fn)
         tracked = {r for regs in self.loads.values() for r in regs}
         touch = {}
-        for i, inst in enumerate(engine.insts):
-            defs, uses = defs_uses(inst)
+        for i, (defs, uses) in enumerate(function_facts(engine.fn)[0]):
             regs = frozenset(r for r in (*defs, *uses) if r in tracked)
             if regs:
                 touch[i] = regs
@@ -414,7 +413,7 @@ class Engine:
         self._batch: Loop | None = None  # the loop whose iterations are running side by side
         self.loops: dict[int, Loop] = {}
         if self.batch_loops:
-            du = [defs_uses(x) for x in self.insts]
+            du = function_facts(self.fn)[0]
             # a store to global memory or an atomic would have to be undone to run the launch again without batching
             if not any(x.base in ("atom", "red") or (x.base == "st" and not {"shared", "local"} & set(x.mods))
                        for i, x in enumerate(self.insts) if i in evaluate):  # type: ignore[operator]

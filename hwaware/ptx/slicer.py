@@ -147,6 +147,19 @@ def vector_l1_loads(fn: Function) -> bool:
 
 
 _TRACKED: dict[int, tuple[Function, dict[int, tuple[str, ...]]]] = {}  # id(fn) -> (fn, its tracked loads)
+_FACTS: dict[int, tuple[Function, list, dict]] = {}  # id(fn) -> (fn, its defs_uses, its points_to)
+
+
+def function_facts(fn: Function) -> tuple[list[tuple[list[str], list[str]]], dict[str, set[str]]]:
+    """:func:`defs_uses` of every instruction and :func:`points_to`, computed once per function object (the slice,
+    the tracked loads and every engine run ask for them). Callers must not modify them."""
+    hit = _FACTS.get(id(fn))
+    if hit is None or hit[0] is not fn:
+        if len(_FACTS) > 1024:
+            _FACTS.clear()
+        du = [defs_uses(x) for x in fn.instructions]
+        hit = _FACTS[id(fn)] = (fn, du, points_to(fn, du))
+    return hit[1], hit[2]
 
 
 def tracked_l1_loads(fn: Function) -> dict[int, tuple[str, ...]]:
@@ -174,7 +187,7 @@ def _tracked_l1_loads(fn: Function) -> dict[int, tuple[str, ...]]:
     if not vectors:
         return {}
     insts = fn.instructions
-    pts = points_to(fn, [defs_uses(x) for x in insts])
+    _, pts = function_facts(fn)
 
     def roots(i: int) -> set[str]:
         addr = insts[i].operands[1]
@@ -196,8 +209,7 @@ def _tracked_l1_loads(fn: Function) -> dict[int, tuple[str, ...]]:
 
 def compute_slice(fn: Function, cfg: CFG | None = None) -> Slice:
     insts = fn.instructions
-    du = [defs_uses(x) for x in insts]
-    pts = points_to(fn, du)
+    du, pts = function_facts(fn)
     definers: dict[str, list[int]] = {}
     for i, (defs, _) in enumerate(du):
         for r in defs:
