@@ -699,7 +699,8 @@ class Engine:
         load) in two of them, or in one and outside every one (tag -1)."""
         keys = np.concatenate([k for k, _ in record])
         tags = np.concatenate([t for _, t in record])
-        order = np.lexsort((tags, keys))
+        # sorted by key alone: a key with two tags has two of its (adjacent) entries with different tags, in any order
+        order = np.argsort(keys)
         keys, tags = keys[order], tags[order]
         same = keys[1:] == keys[:-1]
         if (same & (tags[1:] != tags[:-1])).any():

@@ -91,21 +91,33 @@ def points_to(fn: Function, du: list[tuple[list[str], list[str]]]) -> dict[str, 
     params = {p.name for p in fn.params}
     shared = {v.name for v in fn.variables if v.space == "shared"}
     pts: dict[str, set[str]] = {}
+    # per defining instruction: its registers, the origins it adds itself, the registers whose origins it passes on
+    rules: list[tuple[list[str], set[str], tuple[str, ...]]] = []
+    for inst, (defs, uses) in zip(insts, du):
+        if not defs:
+            continue
+        for d in defs:
+            pts.setdefault(d, set())
+        if inst.base in ("ld", "ldu") and "param" in inst.mods:
+            rules.append((defs, {str(inst.operands[1].value)} & params, ()))
+        elif inst.base in ("ld", "ldu", "atom", "shfl"):
+            rules.append((defs, {UNKNOWN}, ()))  # a value loaded from memory could be a pointer
+        else:
+            own = {str(o.value) for o in inst.operands[1:] if o.kind == "symbol" and o.value in shared}
+            rules.append((defs, own, tuple(u for u in uses if u != inst.guard)))
     changed = True
     while changed:
         changed = False
-        for inst, (defs, uses) in zip(insts, du):
-            if not defs:
+        for defs, own, passed in rules:
+            src = set(own)
+            for u in passed:
+                got = pts.get(u)
+                if got:
+                    src |= got
+            if not src:
                 continue
-            if inst.base in ("ld", "ldu") and "param" in inst.mods:
-                src = {str(inst.operands[1].value)} & params
-            elif inst.base in ("ld", "ldu", "atom", "shfl"):
-                src = {UNKNOWN}  # a value loaded from memory could be a pointer
-            else:
-                src = set().union(*(pts.get(u, set()) for u in uses if u != inst.guard))
-                src |= {str(o.value) for o in inst.operands[1:] if o.kind == "symbol" and o.value in shared}
             for d in defs:
-                if not src <= pts.setdefault(d, set()):
+                if not src <= pts[d]:
                     pts[d] |= src
                     changed = True
     return pts
