@@ -57,8 +57,8 @@ def test_predict_many_equals_one_by_one_and_the_cache_changes_nothing():
     many = [e.total_ms for e in cold.predict_many(graphs, platform)]
     cached = ResPerfNetGPUEstimator(cache=True)
     twice = [cached.predict_many(graphs, platform)[i].total_ms for i in range(3)]
-    assert one == many
-    assert twice == pytest.approx(one, rel=1e-12)
+    assert many == pytest.approx(one, rel=1e-6)  # float32 rows batched differently round differently
+    assert twice == pytest.approx(one, rel=1e-6)
 
 
 def test_tensorrt_is_a_fused_graph_and_faster(r18):

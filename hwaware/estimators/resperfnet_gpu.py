@@ -12,10 +12,10 @@ Per kernel-launching layer ``l`` on platform ``P`` (GPU, runtime, precision, bat
   (``p = 1``). ``p`` is learned because the pipeline is not perfect.
 
 Every head's output is clamped to the range it took over the training rows (``out_lo``/``out_hi``, set after
-training): a GPU or feature combination no measurement covered (a leave-one-GPU-out Jetson) cannot push a layer's
-inefficiency or dispatch cost beyond what some measured row needed. (Added after leave-one-GPU-out predicted the AGX
-Xavier from the Nano alone more than 500x too slow; it did not change that figure, whose layers stay inside the
-ranges: a bound, not a fix. Unmeasured Jetsons say so in their notes.)
+training): a GPU or feature combination no measurement covered cannot push a layer's inefficiency or dispatch cost
+beyond what some measured row needed. The clamp passes the gradient straight through during training: a plain clamp
+has none outside its bounds, and in the leave-one-GPU-out fold without the AGX Xavier the per-call head overshot early
+and stayed at its bound (8.1 s per call), which was the whole of that fold's ">500x" zero-shot error.
 
 The network: ``T = T_pre + sum_l t_l + T_post``, with ``T_pre`` a learned per-call cost (synchronisation,
 Python around the forward) and ``T_post = 0``: every training table times inputs that already sit on the
@@ -465,9 +465,9 @@ class ResPerfNetGPUEstimator(Estimator):
                  f"{meta['intervals']['coverage']:.0%} interval from held-out residuals ({regime})",
                  "inputs assumed on the device: host<->device copies are not included"]
         if generic and gpu.is_integrated_soc:
-            notes.append("unreliable: a Jetson the training never measured is extrapolated from two Jetsons "
-                         "(leave-one-GPU-out predicted the AGX Xavier from the Nano alone >100x off; see "
-                         "benchmarks/results/gpu_accuracy.md); calibrate with `hwaware calibrate` before trusting it")
+            notes.append("a Jetson the training never measured is extrapolated from two Jetsons (its expected error is "
+                         "the leave-one-Jetson-out figure in benchmarks/results/gpu_accuracy.md, largest with TensorRT); "
+                         "`hwaware calibrate` with a few measurements of your device narrows it")
         outside = self.outside_training_range(gpu, precision)
         if outside:
             notes.append(f"outside the training GPUs' range ({', '.join(outside)}): the learned parts see the nearest "
