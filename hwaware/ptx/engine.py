@@ -411,6 +411,7 @@ class Engine:
         self.l1_rows = len(self.cta_ids)  # CTA rows the L1 model knows, the iteration copies' included
         self._tags = 0  # iteration copies run so far
         self._batch: Loop | None = None  # the loop whose iterations are running side by side
+        self._loop_regs: dict[int, set[str]] = {}  # loop header -> the registers its body reads or writes
         self.loops: dict[int, Loop] = {}
         if self.batch_loops:
             du = function_facts(self.fn)[0]
@@ -661,6 +662,12 @@ class Engine:
         n, per = w.n, max(1, BATCH_LANES // w.n)
         size = self.launch.threads_per_cta
         thread_index = self.cta_global[w.cta] * size + w.tid
+        # only the registers the body reads or writes are copied: the copies never leave the body (its latch is the
+        # loop's one exit), and the others keep their values
+        regs = self._loop_regs.get(loop.header)
+        if regs is None:
+            du = function_facts(self.fn)[0]
+            regs = self._loop_regs[loop.header] = {r for i in loop.touched for part in du[i] for r in part}
         self._batch = loop
         try:
             for first in range(0, trips, per):
@@ -668,8 +675,8 @@ class Engine:
                 g = Group(np.tile(w.cta, copies), np.tile(w.tid, copies), size, 0)
                 g.exited = np.tile(w.exited, copies)
                 g.local = None if w.local is None else np.tile(w.local, (copies, 1))
-                g.regs = {r: np.tile(v, copies) for r, v in w.regs.items()}
-                g.preds = {r: np.tile(v, copies) for r, v in w.preds.items()}
+                g.regs = {r: np.tile(v, copies) for r, v in w.regs.items() if r in regs}
+                g.preds = {r: np.tile(v, copies) for r, v in w.preds.items() if r in regs}
                 g.regs[loop.counter] = np.repeat(counter_bits[first:first + copies], n)
                 g.stack = [[loop.header, np.tile(mask, copies), loop.exit]]
                 g.count = np.zeros(g.n, np.int64)
@@ -683,8 +690,8 @@ class Engine:
                 count = g.count.reshape(copies, n).sum(axis=0)
                 self.counts.per_thread[thread_index[w.exists]] += count[w.exists]
             last = slice((copies - 1) * n, copies * n)  # the last iteration's values are the loop's
-            w.regs = {r: v[last].copy() for r, v in g.regs.items()}
-            w.preds = {r: v[last].copy() for r, v in g.preds.items()}
+            w.regs = {**w.regs, **{r: v[last].copy() for r, v in g.regs.items()}}
+            w.preds = {**w.preds, **{r: v[last].copy() for r, v in g.preds.items()}}
         finally:
             self._batch = None
         if self.l1 is not None:  # the copies' loads pending in a register: their sectors are the copies' own
@@ -700,7 +707,7 @@ class Engine:
         keys = np.concatenate([k for k, _ in record])
         tags = np.concatenate([t for _, t in record])
         # sorted by key alone: a key with two tags has two of its (adjacent) entries with different tags, in any order
-        order = np.argsort(keys)
+        order = np.argsort(keys, kind="stable")  # timsort: the records come in sorted runs
         keys, tags = keys[order], tags[order]
         same = keys[1:] == keys[:-1]
         if (same & (tags[1:] != tags[:-1])).any():

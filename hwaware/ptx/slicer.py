@@ -103,7 +103,8 @@ def points_to(fn: Function, du: list[tuple[list[str], list[str]]]) -> dict[str, 
         elif inst.base in ("ld", "ldu", "atom", "shfl"):
             rules.append((defs, {UNKNOWN}, ()))  # a value loaded from memory could be a pointer
         else:
-            own = {str(o.value) for o in inst.operands[1:] if o.kind == "symbol" and o.value in shared}
+            own = {str(o.value) for o in inst.operands[1:] if o.kind == "symbol" and o.value in shared} if shared \
+                else set()
             rules.append((defs, own, tuple(u for u in uses if u != inst.guard)))
     changed = True
     while changed:
