@@ -386,3 +386,16 @@ def test_interior_guard_values_on_intervals():
     assert list(fixed(0, 1)[0, :2]) == [1, 2]  # tid 0: -2 ... -1, always above LIMIT as unsigned; tid 1: -1 ... 0
     none = evaluate_guards(p.fn, plan, keys, {}, lanes)
     assert (none[g] == 2).all()
+
+
+def test_interior_and_free_dimension_together():
+    """ctaid.y moves the weight pair by 4 KiB (a whole number of sectors, through a widening the engine checks for
+    wrap-around): y is free, and among the CTAs at y = 0 the interior ones group as before (the wrap check reads a
+    register that does not depend on ctaid.x, so the representative's check holds for its whole class)."""
+    ptx = conv("mov.u32 \t%r0, %ctaid.y;\n\tshl.b32 \t%r9, %r6, 5;\n\tmad.lo.s32 \t%r8, %r0, 4096, %r9;")
+    sl = prepare(ptx).slice
+    assert sl.free_dims[1] and sl.wrap_checks and sl.interior is not None
+    spec = {**conv_launch(), "grid": (20, 3, 1)}
+    grouped, ref = analyze(ptx, spec)[0], analyze(ptx, spec, method="interpret")[0]
+    assert fields(grouped) == fields(ref)
+    assert grouped.ctas_executed == 3
