@@ -399,3 +399,23 @@ def test_interior_and_free_dimension_together():
     grouped, ref = analyze(ptx, spec)[0], analyze(ptx, spec, method="interpret")[0]
     assert fields(grouped) == fields(ref)
     assert grouped.ctas_executed == 3
+
+
+@pytest.mark.parametrize("first", [0, 100])
+def test_interior_on_random_kernels_equals_full_interpretation(first):
+    """hwaware.ptx.fuzz's random kernels (grids of 1 ... 3 CTAs there) launched on 16 ... 33 CTAs, where interior
+    grouping is tried: every count equals full interpretation. Seed 195 found a double weighting (a second-round
+    class whose CTAs all stood for 4 was multiplied by the engine and again by the caller)."""
+    import random
+
+    from hwaware.ptx.fuzz import counts_of, random_kernel
+    seeds = list(range(first, first + 40)) + ([195] if first == 100 else [])
+    for seed in seeds:
+        g = random_kernel(seed)
+        grid, block = random.Random(seed + 7).choice([16, 20, 33]), g.launch["block"][0]
+        lens = np.array([random.Random(seed).randint(0, 4) for _ in range(64)], dtype=np.int32)
+
+        def spec() -> dict:
+            return {"grid": (grid, 1, 1), "block": (block, 1, 1), "args": {
+                0: buffer_from_array(lens), 1: g.launch["args"][1], 2: buffer_from_array(None, grid * block * 4)}}
+        assert counts_of(analyze(g.ptx, spec())[0]) == counts_of(analyze(g.ptx, spec(), method="interpret")[0]), seed

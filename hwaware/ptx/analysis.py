@@ -330,7 +330,9 @@ def _interior_classes(prepared: Prepared, spec: Launch | Mapping[str, Any], laun
             engine = Engine(prepared.module, fn, prepared.cfg, as_launch(spec, fn.params, prepared.module.source_names),
                             evaluate=set(sl.indices), max_steps=max_steps, group="grid",
                             ctas=[reps[c] for c in candidates], record=plan.record,
-                            weights=None if first else guessed, wrap_checks=sl.wrap_checks if dims else None)
+                            # the caller multiplies a run whose CTAs all stand for as many CTAs: weights then None
+                            weights=None if first or len(set(guessed)) == 1 else guessed,
+                            wrap_checks=sl.wrap_checks if dims else None)
             counts = engine.run()
             guess, found = None, []
             for row, c in enumerate(candidates):
