@@ -9,7 +9,6 @@ the same structure (round trip).
 """
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +75,20 @@ class Operand:
         raise ValueError(self.kind)
 
 
+class _once:
+    """A property computed on first access and stored in the instance's ``__dict__`` (which then shadows it):
+    ``functools.cached_property`` without its lock, which costs more than the computation here."""
+
+    def __init__(self, f) -> None:  # type: ignore[no-untyped-def]
+        self.f, self.name = f, f.__name__
+
+    def __get__(self, obj, cls=None):  # type: ignore[no-untyped-def]
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.f(obj)
+        return value
+
+
 @dataclass(frozen=True)
 class Instruction:
     opcode: str  # e.g. "ld.global.nc.f32"
@@ -85,11 +98,11 @@ class Instruction:
     line: int = 0
     col: int = 0
 
-    @functools.cached_property  # read for every instruction the engine evaluates: split once
+    @_once  # read for every instruction the engine evaluates: split once
     def base(self) -> str:
         return self.opcode.split(".", 1)[0]
 
-    @functools.cached_property
+    @_once
     def mods(self) -> tuple[str, ...]:
         return tuple(self.opcode.split(".")[1:])
 
