@@ -45,7 +45,7 @@ _PURE = {"mov", "cvta", "cvt", "add", "sub", "mul", "mad", "div", "rem", "min", 
          "not", "shl", "shr", "setp", "selp", "set", "popc", "clz", "brev", "bfind", "bfe", "prmt", "ld"}
 _TREE = {"mov", "cvt", "add", "sub", "mul", "mad", "shl", "shr", "setp"}
 _WIDTH = {"u8": 8, "s8": 8, "b8": 8, "u16": 16, "s16": 16, "b16": 16, "u32": 32, "s32": 32, "b32": 32}
-MAX_LANES = 1 << 21  # lanes (CTAs x threads) whose key values are computed at once, at most
+MAX_LANES = 1 << 19  # lanes (CTAs x threads) whose key values and guard intervals are computed at once, at most
 _BOUND = 1 << 40  # interval ends beyond this are unknown (keeps the int64 arithmetic exact)
 
 
