@@ -99,3 +99,33 @@ def test_missing_extra_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(c, "_require", missing)
     with pytest.raises(CompilerMissingError, match=r"hwaware\[ptx\]"):
         c.compile_network(GoldenNet(), (3, 16, 16))
+
+
+def test_parsing_pauses_the_cyclic_gc_and_restores_it(monkeypatch):
+    """parse() runs with the cyclic collector off (it cost two thirds of parsing a network's PTX) and leaves it as it
+    found it: on, off, or after an error."""
+    import gc
+
+    from hwaware.errors import PTXParseError
+    from hwaware.ptx import parser
+
+    seen = []
+
+    class Spy(parser._Parser):
+        def module(self):
+            seen.append(gc.isenabled())
+            return super().module()
+
+    monkeypatch.setattr(parser, "_Parser", Spy)
+    text = ".version 7.0\n.target sm_70\n.address_size 64\n"
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            parser.parse(text)
+            assert gc.isenabled() is enabled
+        gc.enable()
+        with pytest.raises(PTXParseError):
+            parser.parse(text + ".entry k( {")
+        assert gc.isenabled() and seen == [False, False, False]
+    finally:
+        gc.enable()

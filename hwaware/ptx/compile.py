@@ -206,6 +206,13 @@ _COUNT_CACHE: dict[tuple[str, str, tuple, tuple, int, tuple], tuple[int, int]] =
 
 def count_network_instructions(ptx: str, launches: list[KernelLaunch]) -> NetworkInstructions:
     """Executed PTX instructions of every launch, summed; cached per (kernel text hash, launch)."""
+    from hwaware.ptx.parser import paused_gc
+
+    with paused_gc():  # tens of thousands of parsed objects: collections would rescan them over and over
+        return _count(ptx, launches)
+
+
+def _count(ptx: str, launches: list[KernelLaunch]) -> NetworkInstructions:
     from hwaware.ptx.analysis import analyze, buffer_from_array
 
     t0 = time.perf_counter()
