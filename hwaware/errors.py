@@ -109,5 +109,15 @@ class DataDependentError(PTXExecutionError):
         super().__init__(message)
 
 
+class UnsupportedInstructionError(PTXExecutionError):
+    """An instruction the interpreter has no semantics for. The slicer counts it without executing it when it lies
+    outside the slice (it decides no branch); control transfers the engine cannot follow are refused by both."""
+
+
+class OutOfBoundsError(PTXExecutionError):
+    """A load or store outside the launch's buffers (the launch would fault on a GPU). Only executed accesses are
+    checked: the slicer does not execute the ones outside its slice, so it can count such a launch."""
+
+
 class StepLimitError(PTXExecutionError):
     """Execution stopped after ``max_steps`` warp instructions (a runaway loop or a huge launch)."""

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from hwaware.cli import main
 from hwaware.datasets.ptx_golden import golden_root, load_golden_cases
-from hwaware.errors import InvalidArgumentError, PTXExecutionError, PTXParseError, StepLimitError
+from hwaware.errors import InvalidArgumentError, PTXError, PTXExecutionError, PTXParseError, StepLimitError
 from hwaware.ptx import analyze, buffer_from_array, parse
 from hwaware.ptx.fuzz import check, counts_of, hostile_launch, mutate, random_kernel
 
@@ -170,8 +170,8 @@ def test_mutated_corpus_ptx_counts_or_raises_a_located_error(seed):
     (HEADER + ".visible .entry k()\n{\n\t@%p1 bra;\n}\n", PTXParseError, "without a target label"),  # IndexError
     (HEADER + ".visible .entry k(\n\t.param .u32 k_param_0\n)\n{\n\t.reg .b32 %r<2>;\n\tld.param.u32", PTXParseError,
      "end of file"),  # IndexError past the end of the tokens
-    (HEADER + ".visible .entry k()\n{\n\tld.global.u32 %r1, [nosuchsymbol];\n\tret;\n}\n", PTXExecutionError,
-     r"<ptx>:6:2: unknown symbol"),  # the message had no location
+    (HEADER + ".visible .entry k()\n{\n\tld.global.u32 %r1, [nosuchsymbol];\n\tret;\n}\n", PTXParseError,
+     r"<ptx>:6:2: unknown symbol"),  # the message had no location (now refused before counting, by both methods)
 ])
 def test_crashes_found_by_the_fuzzer_are_located_errors(src, error, message):
     with pytest.raises(error, match=message):
@@ -257,3 +257,109 @@ def test_readme_ptx_example_runs_as_written(tmp_path, monkeypatch, capsys):
     assert main(argv[1:]) == 0
     out = capsys.readouterr().out
     assert "kernel ragged_row_sum" in out and "thread instructions" in out
+
+
+# -- what the audit of 2026-11-30 found: a silently wrong count the oracle hid, and exceptions that were not PTXErrors --
+_HEAD = ".version 7.0\n.target sm_70\n.address_size 64\n"
+_ONE_WARP = {"grid": (1, 1, 1), "block": (32, 1, 1), "args": {}}
+
+
+def test_a_device_function_call_is_refused_by_both_methods():
+    """The slicer used to count ``call`` as one instruction and miss the callee's (96 thread instructions instead of
+    192); the interpreter refused it, and check() took the first refusal for a clean one. Both now refuse up front."""
+    ptx = _HEAD + (".func f()\n{\n.reg .b32 %r<3>;\nmov.u32 %r1, 1;\nadd.s32 %r2, %r1, 1;\nret;\n}\n"
+                   ".visible .entry k()\n{\n.reg .b32 %r<3>;\nmov.u32 %r1, %tid.x;\ncall.uni f;\nret;\n}\n")
+    for method in ("slice", "interpret"):
+        with pytest.raises(PTXExecutionError, match=r"^<ptx>:\d+: device-function calls are not supported"):
+            analyze(ptx, _ONE_WARP, kernel="k", method=method)
+    assert check(ptx, _ONE_WARP, "k") == "error"
+
+
+def test_check_flags_one_method_counting_what_the_other_refuses(monkeypatch):
+    """The oracle: a count from one method and a refusal from the other is a finding, except for the refusals one
+    method makes alone by design (step budget, missing data for the slicer, out-of-bounds or unknown instructions the
+    interpreter meets outside the slice)."""
+    from hwaware.errors import DataDependentError, OutOfBoundsError, UnsupportedInstructionError
+    from hwaware.ptx import fuzz
+
+    ptx = _HEAD + ".visible .entry k()\n{\n.reg .b32 %r<2>;\nmov.u32 %r1, %tid.x;\nret;\n}\n"
+    real = fuzz.analyze
+
+    def refusing(refuser: str, exc: Exception):
+        def fake(*a, method: str = "slice", **kw):
+            if method == refuser:
+                raise exc
+            return real(*a, method=method, **kw)
+        return fake
+
+    located = "<ptx>:5: x"
+    for refuser, exc, ok in [("interpret", PTXExecutionError(located), False),
+                             ("slice", PTXExecutionError(located), False),
+                             ("interpret", StepLimitError(located), True),
+                             ("interpret", OutOfBoundsError(located), True),
+                             ("interpret", UnsupportedInstructionError(located), True),
+                             ("slice", DataDependentError(located, param="p", location="l"), True),
+                             ("slice", OutOfBoundsError(located), False)]:
+        monkeypatch.setattr(fuzz, "analyze", refusing(refuser, exc))
+        if ok:
+            assert check(ptx, _ONE_WARP) == "error"
+        else:
+            with pytest.raises(AssertionError, match="slicer .* but interpreter"):
+                check(ptx, _ONE_WARP)
+
+
+@pytest.mark.parametrize("declaration, message", [
+    (".reg .b32 %q<2000000000>;", r"^<ptx>:\d+:\d+: %q<2000000000> declares 2,000,000,000 registers"),
+    (".shared .align 4 .b8 sm[99999999999];", r"^<ptx>:\d+: kernel k declares [0-9,]{15} bytes of shared memory"),
+    (".local .align 4 .b8 lm[9999999999];", r"^<ptx>:\d+: kernel k declares 9,999,999,999 bytes of local memory"),
+])
+def test_absurd_declarations_are_located_errors_not_memory_errors(declaration, message):
+    """Each used to exhaust memory (a 2e9-entry register table, a 93 GiB numpy array) before any step budget."""
+    ptx = _HEAD + f".visible .entry k()\n{{\n.reg .b32 %r<2>;\n{declaration}\nmov.u32 %r1, %tid.x;\nret;\n}}\n"
+    for method in ("slice", "interpret"):
+        with pytest.raises(PTXError, match=message):
+            analyze(ptx, _ONE_WARP, method=method)
+
+
+def test_a_shift_wider_than_the_register_is_counted_not_a_memory_error():
+    """``shl`` by 99,999,999,999 made the slicer's offset analysis build 1 << k (a MemoryError); PTX clamps the shift
+    (the result is 0), so every lane takes the branch: 5 warp instructions (mov, shl, setp, bra, ret), 160 thread."""
+    ptx = _HEAD + (".visible .entry k()\n{\n.reg .b32 %r<3>;\n.reg .pred %p<2>;\nmov.u32 %r1, %tid.x;\n"
+                   "shl.b32 %r2, %r1, 99999999999;\nsetp.eq.u32 %p1, %r2, 0;\n@%p1 bra L;\nadd.u32 %r1, %r1, 1;\n"
+                   "L:\nret;\n}\n")
+    for method in ("slice", "interpret"):
+        r = analyze(ptx, _ONE_WARP, method=method)[0]
+        assert (r.thread_instructions, r.warp_instructions) == (160, 5)
+
+
+@pytest.mark.parametrize("line, message", [
+    ("add.s32 16, %r1, 1;", r"add.s32 writes its first operand, which must be a register, not 16"),
+    ("shfl.sync.down.b32 16|%p1, %r1, 1, 31, -1;", r"writes its first operand, which must be a register"),
+    ("add.s32 %r1, 0;", r"add.s32 takes 3 operands, got 2"),
+    ("rem.s32 %r1, [%rd1];", r"rem.s32 takes 3 operands, got 2"),
+    ("mov.u32 %r1, [%rd1];", r"an address \[...\] is not a value operand"),
+    ("mov.u32 %r1, L;", r"unknown symbol 'L' \(no parameter or variable has this name\)"),
+    ("ld.param.u32 %r1, [%rd1];", r"through a register address is not supported"),
+])
+def test_malformed_instructions_outside_the_slice_are_refused_by_both_methods(line, message):
+    """Mutation fuzzing found each: the slicer never executes an instruction outside its slice, so it counted these
+    kernels while the interpreter refused them. They are now refused before counting, with the place."""
+    ptx = _HEAD + (".visible .entry k()\n{\n.reg .b32 %r<3>;\n.reg .b64 %rd<2>;\n.reg .pred %p<2>;\n"
+                   f"mov.u32 %r2, %tid.x;\n{line}\nL:\nret;\n}}\n")
+    for method in ("slice", "interpret"):
+        with pytest.raises(PTXError, match=r"^<ptx>:10(:\d+)?: .*" + message):
+            analyze(ptx, _ONE_WARP, method=method)
+    assert check(ptx, _ONE_WARP) == "error"
+
+
+def test_a_global_variable_outside_the_slice_is_counted_by_the_slicer_only():
+    """The interpreter gives no address to a .global variable (UnsupportedInstructionError); outside the slice its
+    address decides nothing, so the slicer's count stands (2 instructions + ret per thread), and check() accepts the
+    one-sided refusal."""
+    ptx = _HEAD + (".global .align 4 .b8 table[64];\n.visible .entry k()\n{\n.reg .b64 %rd<2>;\n"
+                   "mov.u64 %rd1, table;\nret;\n}\n")
+    assert analyze(ptx, _ONE_WARP)[0].warp_instructions == 2
+    from hwaware.errors import UnsupportedInstructionError
+    with pytest.raises(UnsupportedInstructionError, match=r"^<ptx>:\d+:\d+: the address of table \(.global\)"):
+        analyze(ptx, _ONE_WARP, method="interpret")
+    assert check(ptx, _ONE_WARP) == "error"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hwaware.ptx import analyze, buffer_from_array
+from hwaware.ptx import analyze, buffer_from_array, parse
 from hwaware.ptx.analysis import as_launch, prepare
 from hwaware.ptx.engine import Engine
 
@@ -419,3 +419,27 @@ def test_interior_on_random_kernels_equals_full_interpretation(first):
             return {"grid": (grid, 1, 1), "block": (block, 1, 1), "args": {
                 0: buffer_from_array(lens), 1: g.launch["args"][1], 2: buffer_from_array(None, grid * block * 4)}}
         assert counts_of(analyze(g.ptx, spec())[0]) == counts_of(analyze(g.ptx, spec(), method="interpret")[0]), seed
+
+
+def test_a_parameter_loaded_through_a_cta_dependent_address_is_not_cta_uniform():
+    """``ld.param`` named by its symbol reads the same value in every CTA; through a register address that moves with
+    ``%ctaid.y`` it need not, so y must not be proved free (the audit found the slicer treating any ``ld.param`` as
+    CTA-uniform; the engine refuses such a load today, so no count went wrong)."""
+    head = ".version 7.0\n.target sm_70\n.address_size 64\n.visible .entry k(.param .u32 k_param_0)\n{\n"
+    body = (".reg .b32 %r<4>;\n.reg .b64 %rd<4>;\n.reg .pred %p<2>;\nmov.u64 %rd1, k_param_0;\nmov.u32 %r1, %ctaid.y;\n"
+            "mul.wide.u32 %rd2, %r1, 4;\nadd.s64 %rd3, %rd1, %rd2;\nLOAD\nsetp.eq.u32 %p1, %r2, 0;\n@%p1 bra L;\n"
+            "add.u32 %r3, %r2, 1;\nL:\nret;\n}\n")
+    through_register = head + body.replace("LOAD", "ld.param.u32 %r2, [%rd3];")
+    by_symbol = head + body.replace("LOAD", "ld.param.u32 %r2, [k_param_0];")
+    from hwaware.errors import PTXExecutionError
+    from hwaware.ptx.cfg import build_cfg
+    from hwaware.ptx.slicer import compute_slice
+
+    def free_dims(ptx: str) -> tuple[bool, bool, bool]:  # the slicer alone: prepare() refuses the register address
+        fn = parse(ptx).entry()
+        return compute_slice(fn, build_cfg(fn, "<ptx>")).free_dims
+
+    assert free_dims(through_register)[1] is False
+    assert free_dims(by_symbol)[1] is True and prepare(by_symbol).slice.free_dims[1] is True
+    with pytest.raises(PTXExecutionError, match="through a register address is not supported"):
+        prepare(through_register)

@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from hwaware.errors import InvalidArgumentError
+from hwaware.errors import InvalidArgumentError, PTXExecutionError, PTXParseError
 from hwaware.ptx.cfg import build_cfg
 from hwaware.ptx.engine import Buffer, Counts, Engine, GroupingRefused, Launch, check_size, cta_coordinates
 from hwaware.ptx.interior import MAX_LANES, classes, evaluate_guards, signatures
-from hwaware.ptx.parser import Instruction, Module, parse
+from hwaware.ptx.parser import Function, Instruction, Module, parse
+from hwaware.ptx.semantics import OPERAND_COUNTS, UNFOLLOWED, WRITES_FIRST
 from hwaware.ptx.slicer import compute_slice
 
 METHODS = ("slice", "interpret")
@@ -97,8 +98,51 @@ def _prepare_text(text: str, file: str, kernel: str | None) -> Prepared:
 
 def _prepare_module(module: Module, kernel: str | None) -> Prepared:
     fn = module.entry(kernel)
+    _validate(module, fn)
     cfg = build_cfg(fn, module.file)
     return Prepared(module, fn, cfg, compute_slice(fn, cfg))
+
+
+def _validate(module: Module, fn: Function) -> None:
+    """Refuse, before counting and for both methods alike, what the slicer would otherwise count without noticing
+    (it never executes an instruction outside its slice): control transfers the engine does not follow, a value
+    written to something that is not a register, a name declared nowhere."""
+    known = {p.name for p in fn.params} | {v.name for v in (*module.variables, *fn.variables)}  # labels: bra only
+    for inst in fn.instructions:
+        def bad(message: str) -> PTXParseError:
+            return PTXParseError(message, file=module.file, line=inst.line, column=inst.col)
+        if inst.base in UNFOLLOWED:
+            what = "device-function calls" if inst.base == "call" else f"indirect branches ({inst.opcode})"
+            raise PTXExecutionError(f"{module.file}:{inst.line}: {what} are not supported; inline the callee "
+                                    "(__forceinline__) or avoid the indirect branch, and regenerate the PTX")
+        if inst.base in WRITES_FIRST and (not inst.operands or not _destination(inst.operands[0])):
+            raise bad(f"{inst.opcode} writes its first operand, which must be a register, not "
+                      f"{inst.operands[0] if inst.operands else 'nothing'}")
+        counts = OPERAND_COUNTS.get(inst.base)
+        if counts is not None:
+            if len(inst.operands) not in counts:
+                raise bad(f"{inst.opcode} takes {' or '.join(map(str, counts))} operands, got {len(inst.operands)}")
+            memory = inst.base in ("ld", "ldu")  # the one operand that is an address
+            if any((o.kind == "addr") != (memory and k == 1) for k, o in enumerate(inst.operands[1:], 1)):
+                raise bad(f"{inst.opcode}: " + ("its source must be an address [...]" if memory else
+                                                "an address [...] is not a value operand"))
+        for op in inst.operands if inst.base != "bra" else ():  # a branch's target: the CFG reports unknown labels
+            for o in (op.value if op.kind in ("vec", "pair", "list") else (op,)):  # type: ignore[union-attr]
+                name = o.value if o.kind == "symbol" or (o.kind == "addr" and isinstance(o.value, str)
+                                                          and not o.value.startswith("%")) else None
+                if name is not None and name not in known:
+                    raise bad(f"unknown symbol {name!r} (no parameter or variable has this name)")
+        if inst.base in ("ld", "ldu") and "param" in inst.mods and len(inst.operands) == 2 and \
+                str(inst.operands[1].value).startswith("%"):
+            raise PTXExecutionError(f"{module.file}:{inst.line}: {inst.opcode} through a register address is not "
+                                    "supported: load kernel parameters by name ([<kernel>_param_N])")
+
+
+def _destination(op: Any) -> bool:
+    """A register, a sink, or a vector / predicate pair of them."""
+    if op.kind in ("vec", "pair"):
+        return all(o.kind in ("reg", "sink") for o in op.value)
+    return op.kind in ("reg", "sink")
 
 
 def prepare(ptx: str | Path | Module, kernel: str | None = None) -> Prepared:

@@ -45,7 +45,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hwaware.errors import DataDependentError, PTXExecutionError, StepLimitError
+from hwaware.errors import (DataDependentError, OutOfBoundsError, PTXExecutionError, StepLimitError,
+                            UnsupportedInstructionError)
 from hwaware.ptx.cfg import CFG, EXIT
 from hwaware.ptx.loops import Loop, batchable_loops
 from hwaware.ptx.parser import Function, Instruction, Module, Operand
@@ -55,6 +56,8 @@ WARP = 32
 GLOBAL_STRIDE = 1 << 32  # buffer i lives at [(i + 1) << 32, ...)
 SHARED_GENERIC = 1 << 48  # generic-address window of shared memory
 LOCAL_GENERIC = 1 << 52
+MAX_SHARED_BYTES = 1 << 20  # shared memory per CTA: no GPU has more (228 KiB on Hopper); as the launch's dynamic limit
+MAX_LOCAL_BYTES = 512 << 10  # local memory per thread: CUDA's limit
 MAX_THREADS = 1 << 24  # threads of one launch the interpreter will hold (per-thread counts, lane vectors)
 
 _INT = {"u8": np.uint8, "s8": np.int8, "b8": np.uint8, "u16": np.uint16, "s16": np.int16, "b16": np.uint16,
@@ -449,6 +452,14 @@ class Engine:
                 self.local_offsets[v.name] = loc
                 loc += v.nbytes
         self.local_bytes = loc
+        where = f"{self.module.file}:{self.fn.line}: kernel {self.fn.name}"
+        if self.shared_bytes > MAX_SHARED_BYTES:
+            raise PTXExecutionError(f"{where} declares {self.shared_bytes:,} bytes of shared memory per CTA, over the "
+                                    f"analyzer's {MAX_SHARED_BYTES:,} (no GPU has more than 228 KiB); check the .shared "
+                                    "declarations")
+        if self.local_bytes > MAX_LOCAL_BYTES:
+            raise PTXExecutionError(f"{where} declares {self.local_bytes:,} bytes of local memory per thread, more than "
+                                    f"CUDA allows ({MAX_LOCAL_BYTES:,}); check the .local declarations")
         self.buffers: list[Buffer] = []
         self.params: dict[str, int | float] = {}
         for p in self.fn.params:
@@ -836,6 +847,9 @@ class Engine:
             return self.local_offsets[name]
         if name in self.params:
             return int(self.params[name])
+        declared = next((v for v in (*self.module.variables, *self.fn.variables) if v.name == name), None)
+        if declared is not None:  # declared, but in a state space the interpreter gives no addresses
+            raise UnsupportedInstructionError(f"the address of {name} (.{declared.space}) is not supported")
         raise PTXExecutionError(f"unknown symbol {name}")
 
     def write(self, op: Operand, value: np.ndarray, t: str, w: Group, mask: np.ndarray) -> None:
@@ -929,7 +943,7 @@ class Engine:
         pieces = []
         for b in np.unique(idx):
             if not 0 <= b < len(self.buffers):
-                raise PTXExecutionError(f"{self._where(inst)}: global address outside every argument buffer")
+                raise OutOfBoundsError(f"{self._where(inst)}: global address outside every argument buffer")
             buf = self.buffers[int(b)]
             sel = lanes[idx == b]
             offs = a[idx == b] & (GLOBAL_STRIDE - 1)
@@ -946,7 +960,7 @@ class Engine:
 
     def _bounds(self, offs: np.ndarray, nbytes: int, limit: int, inst: Instruction, what: str) -> None:
         if ((offs < 0) | (offs + nbytes > limit)).any():
-            raise PTXExecutionError(f"{self._where(inst)}: access out of bounds of {what} ({limit} bytes)")
+            raise OutOfBoundsError(f"{self._where(inst)}: access out of bounds of {what} ({limit} bytes)")
 
     def _where(self, inst: Instruction) -> str:
         return f"{self.module.file}:{inst.line}:{inst.col}"
@@ -962,7 +976,8 @@ class Engine:
         except PTXExecutionError as exc:
             if str(exc).startswith(self._where(inst)):
                 raise
-            raise PTXExecutionError(f"{self._where(inst)}: {exc}") from exc  # operand-level errors lack the place
+            kind = type(exc) if type(exc) in (UnsupportedInstructionError, OutOfBoundsError) else PTXExecutionError
+            raise kind(f"{self._where(inst)}: {exc}") from exc  # operand-level errors lack the place
         except Exception as exc:  # report where, never a bare numpy traceback
             raise PTXExecutionError(f"{self._where(inst)}: cannot execute {inst}: {type(exc).__name__}: {exc}") from exc
 

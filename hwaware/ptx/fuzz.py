@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hwaware.errors import InvalidArgumentError, PTXError
+from hwaware.errors import (DataDependentError, InvalidArgumentError, OutOfBoundsError, PTXError, StepLimitError,
+                            UnsupportedInstructionError)
 from hwaware.ptx.analysis import KernelCounts, analyze, buffer_from_array
 
 _CMP = ("lt", "le", "gt", "ge", "eq", "ne")
@@ -253,10 +254,11 @@ def _rejected(exc: Exception) -> str:
 
 
 def check(ptx: str, launch: dict, kernel: str | None = None, max_steps: int = 200_000) -> str:
-    """Run both methods: ``"counted"`` (they agree), ``"error"`` (a located one-line PTXError) or
-    ``"invalid launch"`` (InvalidArgumentError from launch validation); anything else raises, and a
-    slicer/interpreter disagreement (a silently wrong count) raises AssertionError."""
-    results = []
+    """Run both methods: ``"counted"`` (they agree), ``"error"`` (both refuse with a located one-line PTXError, or
+    one of them for a reason the other need not share, see below) or ``"invalid launch"`` (InvalidArgumentError from
+    launch validation); anything else raises, and so does a slicer/interpreter disagreement (a silently wrong count),
+    including one method counting what the other refuses for any other reason."""
+    results: list = []
     for method in ("slice", "interpret"):
         try:
             results.append(analyze(ptx, launch, kernel=kernel, method=method, max_steps=max_steps)[0])
@@ -265,9 +267,27 @@ def check(ptx: str, launch: dict, kernel: str | None = None, max_steps: int = 20
                 raise AssertionError(f"multi-line message: {exc!r}") from exc
             return "invalid launch"
         except PTXError as exc:
-            # the step budget can stop one method and not the other (grouped warps step together)
-            return _rejected(exc)
+            _rejected(exc)
+            results.append(exc)
     s, i = results
+    if isinstance(s, Exception) or isinstance(i, Exception):
+        if isinstance(s, Exception) == isinstance(i, Exception) or _one_sided_ok(s, i):
+            return "error"
+        raise AssertionError(f"slicer {_outcome(s)} but interpreter {_outcome(i)}")
     if counts_of(s) != counts_of(i):
         raise AssertionError(f"slicer {counts_of(s)[:3]} != interpreter {counts_of(i)[:3]}")
     return "counted"
+
+
+def _one_sided_ok(s: object, i: object) -> bool:
+    """Refusals one method may make alone: the step budget (the methods step differently), the slicer's
+    data-dependent limits (the interpreter has the data), and what the interpreter finds only by executing an
+    instruction outside the slice: an access outside the buffers, or an instruction it has no semantics for (the
+    slicer only counts it; control transfers it cannot follow are refused by both up front)."""
+    if isinstance(s, Exception):
+        return isinstance(s, (StepLimitError, DataDependentError))
+    return isinstance(i, (StepLimitError, OutOfBoundsError, UnsupportedInstructionError))
+
+
+def _outcome(r: object) -> str:
+    return f"raised {type(r).__name__}: {r}" if isinstance(r, Exception) else f"counted {counts_of(r)[:3]}"

@@ -179,6 +179,9 @@ class Module:
         raise PTXParseError(f"no kernel {name!r}; kernels: {', '.join(f.name for f in entries)}", file=self.file)
 
 
+MAX_REGISTER_VECTOR = 1 << 20  # registers of one %r<N> declaration: far above any compiler's output
+
+
 def _type_size(dtype: str) -> int:
     t = dtype.lstrip(".")
     if t == "pred":
@@ -464,7 +467,11 @@ class _Parser:
             if name.kind != "name":
                 raise self.error(f"expected a register name, found {name.text!r}", name)
             if self.accept("<"):
-                n = self.integer(self.next())
+                count = self.next()
+                n = self.integer(count)
+                if not 0 <= n <= MAX_REGISTER_VECTOR:
+                    raise self.error(f"{name.text}<{n}> declares {n:,} registers; PTX kernels use at most a few "
+                                     f"thousand (limit {MAX_REGISTER_VECTOR:,})", count)
                 self.expect(">")
                 for k in range(n):
                     fn.registers[f"{name.text}{k}"] = dtype

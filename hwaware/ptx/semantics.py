@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hwaware.errors import PTXExecutionError
+from hwaware.errors import UnsupportedInstructionError
 from hwaware.ptx.engine import _FLOAT, _INT, WARP, instruction_type
 from hwaware.ptx.parser import Instruction
 
@@ -17,6 +17,25 @@ if TYPE_CHECKING:
 _WIDEN = {"s16": "s32", "u16": "u32", "s32": "s64", "u32": "u64", "b16": "b32", "b32": "b64"}
 _CMP = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal, "gt": np.greater,
         "ge": np.greater_equal, "lo": np.less, "ls": np.less_equal, "hi": np.greater, "hs": np.greater_equal}
+
+
+_NO_VALUE = frozenset({"bar", "barrier", "membar", "fence", "ret", "exit", "bra", "trap", "nanosleep", "prefetch",
+                       "prefetchu", "cp", "discard", "applypriority", "griddepcontrol", "pmevent"})
+UNFOLLOWED = frozenset({"call", "brx"})  # control transfers the engine does not follow: refused before counting
+# operands (destination first) of the value instructions :func:`execute` runs: another count is malformed
+OPERAND_COUNTS: dict[str, tuple[int, ...]] = {
+    **{op: (2,) for op in ("mov", "abs", "neg", "not", "cvt", "cvta", "sqrt", "rsqrt", "rcp", "ex2", "lg2", "sin",
+                           "cos", "tanh", "popc", "clz", "brev", "bfind", "testp", "ld", "ldu")},
+    **{op: (3,) for op in ("add", "sub", "mul", "div", "rem", "min", "max", "and", "or", "xor", "shl", "shr",
+                           "copysign")},
+    **{op: (3, 4) for op in ("setp", "set")},  # 4: with a predicate combined (setp.lt.and p, a, b, q)
+    **{op: (4,) for op in ("mad", "fma", "selp", "bfe", "prmt")}}
+# the base opcodes whose first operand :func:`execute` writes (a register, vector, sink or predicate pair)
+WRITES_FIRST = frozenset({
+    "mov", "cvta", "add", "sub", "mul", "mad", "fma", "div", "rem", "min", "max", "abs", "neg", "and", "or", "xor",
+    "not", "shl", "shr", "setp", "selp", "set", "cvt", "sqrt", "rsqrt", "rcp", "ex2", "lg2", "sin", "cos", "tanh",
+    "copysign", "testp", "popc", "clz", "brev", "bfind", "bfe", "prmt", "ld", "ldu", "atom", "shfl", "vote",
+    "activemask"})
 
 
 def execute(e: Engine, inst: Instruction, w: Warp, mask: np.ndarray, i: int) -> None:
@@ -126,11 +145,10 @@ def execute(e: Engine, inst: Instruction, w: Warp, mask: np.ndarray, i: int) -> 
         _vote(inst, e, w, mask)
     elif op == "activemask":
         W(np.repeat(_ballot(mask), WARP), "b32")
-    elif op in ("bar", "barrier", "membar", "fence", "ret", "exit", "bra", "trap", "nanosleep", "prefetch",
-                "prefetchu", "cp", "discard", "applypriority", "griddepcontrol", "pmevent", "bar.warp"):
+    elif op in _NO_VALUE:
         return  # control and ordering: handled by the engine, or no value
     else:
-        raise PTXExecutionError(f"{e._where(inst)}: unsupported instruction {inst.opcode}")
+        raise UnsupportedInstructionError(f"{e._where(inst)}: unsupported instruction {inst.opcode}")
 
 
 def _mul(inst: Instruction, a: np.ndarray, b: np.ndarray, W, t: str) -> None:
@@ -304,7 +322,7 @@ def _atomic(e: Engine, inst: Instruction, w: Warp, mask: np.ndarray, t: str, i: 
             cmpv = e.read(inst.operands[3], t, w)
             new = np.where(old == vals, cmpv, old)
         if new is None:
-            raise PTXExecutionError(f"{e._where(inst)}: unsupported atomic {inst.opcode}")
+            raise UnsupportedInstructionError(f"{e._where(inst)}: unsupported atomic {inst.opcode}")
         e.store(inst, addr_op, [new], t, w, lm)
         old_all[lane] = old[lane]
     if not red:

@@ -357,7 +357,10 @@ def _transfer(inst: Instruction, ops: list[tuple[Offset, tuple[int, int | None]]
     offs, tzs, masks = [v[0] for v in ops], [v[1][0] for v in ops], [v[1][1] for v in ops]
     unknown: tuple[int, int | None] = (0, None)
     if op in ("ld", "ldu"):
-        return (_ZERO if "param" in mods else _generic(*offs, mem)), unknown, None
+        # a kernel parameter named by its symbol is the same in every CTA; through a register address it may not be
+        by_symbol = "param" in mods and len(inst.operands) > 1 and inst.operands[1].kind == "addr" and \
+            inst.operands[1].value is not None and not str(inst.operands[1].value).startswith("%")
+        return (_ZERO if by_symbol else _generic(*offs, mem)), unknown, None
     if not types or any(t in _FLOATS for t in types) or {"sat", "cc", "hi"} & set(mods) or \
             inst.operands[0].kind != "reg" or any(o.kind in ("vec", "list") for o in inst.operands[1:]):
         return _generic(*offs), unknown, None
@@ -387,7 +390,7 @@ def _transfer(inst: Instruction, ops: list[tuple[Offset, tuple[int, int | None]]
     if op == "and":
         mask = masks[0] & masks[1] if known else (masks[0] if masks[0] is not None else masks[1])  # type: ignore[operator]
         return _generic(*offs), (max(tzs[:2]), mask), None
-    if op in ("shl", "shr") and imm[1] is not None:
+    if op in ("shl", "shr") and imm[1] is not None and 0 <= imm[1] < width:  # wider shifts give 0 (or the sign)
         k = imm[1]
         if op == "shl":
             return _scale(offs[0], 1 << k), (min(tzs[0] + k, 64), None if masks[0] is None else (masks[0] << k) & full), None
