@@ -112,9 +112,9 @@ def _validate(module: Module, fn: Function) -> None:
         def bad(message: str) -> PTXParseError:
             return PTXParseError(message, file=module.file, line=inst.line, column=inst.col)
         if inst.base in UNFOLLOWED:
-            what = "device-function calls" if inst.base == "call" else f"indirect branches ({inst.opcode})"
-            raise PTXExecutionError(f"{module.file}:{inst.line}: {what} are not supported; inline the callee "
-                                    "(__forceinline__) or avoid the indirect branch, and regenerate the PTX")
+            fix = ("device-function calls are not supported; inline the callee (__forceinline__)" if inst.base == "call"
+                   else f"indirect branches ({inst.opcode}) are not supported; rewrite them as direct branches")
+            raise PTXExecutionError(f"{module.file}:{inst.line}: {fix} and regenerate the PTX")
         if inst.base in WRITES_FIRST and (not inst.operands or not _destination(inst.operands[0])):
             raise bad(f"{inst.opcode} writes its first operand, which must be a register, not "
                       f"{inst.operands[0] if inst.operands else 'nothing'}")
