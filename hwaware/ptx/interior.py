@@ -34,6 +34,7 @@ guard-false and per-thread counts, and (tracked L1 addresses being invariant) th
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +59,20 @@ class InteriorPlan:
     record: dict[int, tuple[str, ...]]  # tree instruction -> invariant registers it reads
     guard_keys: tuple[tuple[str, ...], ...] = ()  # per guard: the key registers its tree reads
     varying: frozenset[str] = frozenset()
+
+
+def defining_closure(regs: Iterable[str], single_def: Mapping[str, int], du: list[tuple[list[str], list[str]]]
+                     ) -> set[str]:
+    """``regs`` and, transitively, the registers their single definitions (``single_def``: register -> instruction)
+    read, as far as those have single definitions too."""
+    out: set[str] = set()
+    stack = list(regs)
+    while stack:
+        r = stack.pop()
+        if r in single_def and r not in out:
+            out.add(r)
+            stack.extend(du[single_def[r]][1])
+    return out
 
 
 def _space(inst: Instruction) -> str:
@@ -160,13 +175,7 @@ def interior_plan(fn: Function, indices: frozenset[int], criterion: frozenset[in
 
     if not guards or not all(need(str(insts[i].guard)) for i in guards):
         return None
-    closure: set[str] = set()
-    stack = list(needed_keys)
-    while stack:
-        r = stack.pop()
-        if r in key and r not in closure:
-            closure.add(r)
-            stack.extend(du[key[r]][1])
+    closure = defining_closure(needed_keys, key, du)
     program = tuple(sorted(key[r] for r in closure))  # one definition each, read only after it: index order works
 
     def feeding(r: str, seen: set[str]) -> set[str]:

@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from hwaware.ptx.cfg import CFG, EXIT, build_cfg
-from hwaware.ptx.interior import InteriorPlan, interior_plan
+from hwaware.ptx.interior import InteriorPlan, defining_closure, interior_plan
 from hwaware.ptx.parser import Function, Instruction, Operand
 
 _NO_DEST = {"st", "bar", "barrier", "bra", "brx", "ret", "exit", "trap", "membar", "fence", "red", "prefetch",
@@ -552,12 +552,6 @@ def cta_keys(fn: Function, indices: frozenset[int], criterion: frozenset[int], t
     read = {r for i in indices - inside for r in du[i][1]} | {str(insts[i].guard) for i in criterion}
     read |= {r for regs in tracked.values() for r in regs}
     keys = sorted(r for r in read if r in uniform)
-    needed: set[str] = set()
-    stack = list(keys)
-    while stack:
-        r = stack.pop()
-        if r in uniform and r not in needed:
-            needed.add(r)
-            stack.extend(du[uniform[r]][1])
+    needed = defining_closure(keys, uniform, du)
     dims = frozenset("xyz".index(r.partition(".")[2] or "x") for r in read if r.partition(".")[0] == "%ctaid")
     return CtaKey(tuple(i for r, i in uniform.items() if r in needed), tuple(keys), frozenset(inside), dims)
