@@ -1,11 +1,12 @@
 """Fuzz the PTX analyzer with a large budget: random valid kernels (slicer == interpreter on every
-count) and mutations of the golden corpus's PTX and launches (counts, or a located PTXError).
+count), random kernels for 2-D/3-D grids that reach the slicer's shortcuts (the same, plus a tally of the
+shortcuts taken) and mutations of the golden corpus's PTX and launches (counts, or a located PTXError).
 
 Every input is ``random.Random(seed)``-driven, so a failing seed replays in any process. A
 finding is any other exception, a slicer/interpreter disagreement, or an input running longer than
 ``--timeout`` seconds (a hang). Prints the tally and writes the findings as JSON.
 
-Run: ``python scripts/fuzz_ptx.py [--random 2000] [--mutations 5000] [--first-seed 0] [--out fuzz.json]``
+Run: ``python scripts/fuzz_ptx.py [--random 2000] [--grid 1000] [--mutations 5000] [--first-seed 0] [--out fuzz.json]``
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import signal
 import time
 
 from hwaware.datasets.ptx_golden import load_golden_cases
-from hwaware.ptx.fuzz import check, hostile_launch, mutate, random_kernel
+from hwaware.ptx.fuzz import check, hostile_launch, mutate, random_grid_kernel, random_kernel, shortcuts_fired
 
 
 class Hang(Exception):
@@ -39,6 +40,7 @@ def run_one(fn, timeout: float) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--random", type=int, default=2000, help="random valid kernels to try")
+    ap.add_argument("--grid", type=int, default=1000, help="random grid kernels (shortcuts) to try")
     ap.add_argument("--mutations", type=int, default=5000, help="corpus mutations to try")
     ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=30.0, help="seconds before an input counts as a hang")
@@ -48,6 +50,7 @@ def main() -> None:
     cases = load_golden_cases()
     texts = {c.id: c.ptx_path.read_text() for c in cases}
     tally: collections.Counter[str] = collections.Counter()
+    fired: collections.Counter[str] = collections.Counter()  # grid kernels on which each shortcut was taken
     findings = []
     t0 = time.perf_counter()
 
@@ -63,6 +66,16 @@ def main() -> None:
     for seed in range(args.first_seed, args.first_seed + args.random):
         g = random_kernel(seed)
         attempt("random kernel", seed, "random_kernel(seed)", lambda g=g: check(g.ptx, g.launch))
+    for seed in range(args.first_seed, args.first_seed + args.grid):
+        g = random_grid_kernel(seed)
+
+        def grid_one(g=g) -> str:
+            outcome = check(g.ptx, g.launch)
+            if outcome == "counted":
+                for name in shortcuts_fired(g.ptx, g.launch):
+                    fired[name] += 1
+            return outcome
+        attempt("grid kernel", seed, "random_grid_kernel(seed)", grid_one)
     for seed in range(args.first_seed, args.first_seed + args.mutations):
         rng = random.Random(seed)
         case = cases[seed % len(cases)]
@@ -76,9 +89,11 @@ def main() -> None:
     seconds = time.perf_counter() - t0
     for key, n in sorted(tally.items()):
         print(f"{key:<40} {n:>7,}")
+    for key, n in sorted(fired.items()):
+        print(f"{'grid kernel shortcut: ' + key:<40} {n:>7,}")
     print(f"{sum(tally.values()):,} inputs in {seconds:.0f} s, {len(findings)} findings -> {args.out}")
     with open(args.out, "w") as f:
-        json.dump({"tally": tally, "findings": findings, "seconds": seconds}, f, indent=1)
+        json.dump({"tally": tally, "shortcuts": fired, "findings": findings, "seconds": seconds}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ derived by hand, slicer == interpreter on random valid kernels (hypothesis, fixe
 fuzzing of corpus PTX (counts or a located PTXError, never another exception), ``--arg`` names."""
 from __future__ import annotations
 
+import collections
 import random
 import re
 import shutil
@@ -18,7 +19,8 @@ from hwaware.cli import main
 from hwaware.datasets.ptx_golden import golden_root, load_golden_cases
 from hwaware.errors import InvalidArgumentError, PTXError, PTXExecutionError, PTXParseError, StepLimitError
 from hwaware.ptx import analyze, buffer_from_array, parse
-from hwaware.ptx.fuzz import check, counts_of, hostile_launch, mutate, random_kernel
+from hwaware.ptx.fuzz import (SHORTCUTS, check, counts_of, hostile_launch, mutate, random_grid_kernel, random_kernel,
+                              shortcuts_fired)
 
 HEADER = ".version 9.0\n.target sm_80\n.address_size 64\n"
 
@@ -129,6 +131,42 @@ def test_random_kernels_are_reproducible_and_varied():
     for feature in ("bar.sync", "shfl.sync", "ld.global.u32", "bra.uni", "@%p"):
         assert any(feature in t for t in texts), feature
     assert any(re.search(r"@%p\d+ (ret|exit)", t) for t in texts)
+
+
+def test_random_grid_kernels_agree_and_reach_every_shortcut():
+    """random_grid_kernel's 2-D/3-D grids of up to 64 CTAs, %ctaid guards and bound checks, ld.global.nc.v2/v4 loads
+    and canonical counted loops: each input counts alike by both methods (or both refuse it cleanly), and across the
+    examples the slicer takes each of its shortcuts (free %ctaid dimensions, key classes, interior CTAs, the L1 rule
+    for vector loads, loop batching) at least once, so the property keeps covering them."""
+    fired: collections.Counter[str] = collections.Counter()
+    outcomes: collections.Counter[str] = collections.Counter()
+
+    @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+    @given(seed=st.integers(0, 2**32 - 1))
+    def one(seed):
+        g = random_grid_kernel(seed)
+        outcome = check(g.ptx, g.launch)
+        assert outcome in ("counted", "error"), (seed, outcome)
+        outcomes[outcome] += 1
+        if outcome == "counted":
+            fired.update(shortcuts_fired(g.ptx, g.launch))
+
+    one()
+    assert outcomes["counted"] >= 30, outcomes
+    assert all(fired[s] for s in SHORTCUTS), fired
+
+
+def test_random_grid_kernels_are_reproducible_and_varied():
+    a, b = random_grid_kernel(7), random_grid_kernel(7)
+    assert a.ptx == b.ptx and a.launch["grid"] == b.launch["grid"]
+    gens = [random_grid_kernel(s) for s in range(30)]
+    texts = "\n".join(g.ptx for g in gens)
+    for feature in ("ld.global.nc.v2.f32", "ld.global.nc.v4.f32", "mad.lo.s32 %r", "setp.gt.u32", "bar.sync"):
+        assert feature in texts, feature
+    assert re.search(r"add.s32 (%r\d+), \1, \d+;\n\tsetp.(ne|lt|le).s32 (%p\d+), \1, \d+;\n\t@\3 bra", texts)
+    grids = [g.launch["grid"] for g in gens]
+    assert any(y > 1 and z == 1 for _, y, z in grids) and any(z > 1 for _, _, z in grids)
+    assert max(x * y * z for x, y, z in grids) <= 64 and max(x for x, _, _ in grids) >= 16
 
 
 def test_the_check_catches_a_wrong_count(monkeypatch):

@@ -5,6 +5,9 @@
   a buffer or a scalar argument, divergent if/else, predicated instructions, shuffles, barriers and
   early exits, with a random launch (partial warps included). The slicer and the reference
   interpreter must agree on every count.
+* :func:`random_grid_kernel` does the same for 1-D, 2-D and 3-D grids of up to 64 CTAs with the code shapes the
+  slicer's shortcuts are for (bound checks on ``%ctaid.x * K + %tid.x``, guards on ``%ctaid.x/y`` and on keys,
+  ``ld.global.nc.v2/v4`` loads, canonical counted loops); :func:`shortcuts_fired` says which shortcuts an input took.
 * :func:`mutate` damages corpus PTX (truncation, flipped tokens, deleted labels, unknown
   instructions) and :func:`hostile_launch` the launch (absurd sizes, missing parameters). Every such
   input must count or raise a :class:`~hwaware.errors.PTXError`; :func:`check` says which.
@@ -183,6 +186,262 @@ def random_kernel(seed: int) -> Generated:
     launch = {"grid": (grid, 1, 1), "block": (block, 1, 1),
               "args": {0: buffer_from_array(lens), 1: rng.randint(0, 50), 2: buffer_from_array(None, grid * block * 4)}}
     return Generated(ptx, launch)
+
+
+class _GridWriter(_Writer):
+    """Emits a kernel for a multi-dimensional grid that reaches the analyzer's shortcuts: bound checks on
+    ``%ctaid.x * K + %tid.x`` (interior CTAs), guards on ``%ctaid.x`` / ``%ctaid.y`` and on keys such as
+    ``%ctaid.x & 3`` (key grouping), ``ld.global.nc.v2/v4`` loads from computed addresses, some moved per CTA (the L1
+    sector rule), and canonical counted loops (loop batching), with or without a value carried between iterations.
+    ``%ctaid.y`` / ``%ctaid.z`` are read by some kernels only, so other kernels leave those dimensions free."""
+
+    def __init__(self, rng: random.Random, ctas_x: int, block: int) -> None:
+        super().__init__(rng)
+        self.pool = ["%r2", "%r7", "%r1"]  # tid.x, lane id, the scalar argument: the same in every CTA
+        self.cta = ["%r3", "%r5", "%r8", "%r9"]  # ctaid.x, global id, ctaid.y, ctaid.z
+        # what the kernel leans to: interior CTAs (bound checks only), key grouping (windows), counted loops, any
+        self.theme = rng.choice(["mixed", "mixed", "interior", "keys", "loops"])
+        self.mix = self.theme == "mixed" and rng.random() < 0.4  # whether arithmetic may read CTA-dependent values
+        self.counters: list[str] = []  # the enclosing counted loops' counters, outermost first
+        self.f = 0
+        self.ctas_x, self.threads = ctas_x, block
+
+    def freg(self) -> str:
+        self.f += 1
+        return f"%f{self.f}"
+
+    def rd_reg(self) -> str:
+        self.rd += 1
+        return f"%rd{self.rd}"
+
+    def value(self) -> str:
+        if self.mix and self.rng.random() < 0.3:
+            return self.rng.choice(self.cta)
+        return self.rng.choice(self.pool)
+
+    def statement(self, depth: int, top: bool, in_loop: bool = False) -> None:
+        rng = self.rng
+        kinds = ["arith", "pred", "ncload", "ncload"]
+        if depth < 3:  # the kinds with a body, weighted by the kernel's theme
+            kinds += {"mixed": ["bound", "bound", "window", "cta_guard", "if", "counted", "counted", "loop_scalar"],
+                      "interior": ["bound", "bound", "bound", "if", "counted", "counted"],
+                      "keys": ["window", "window", "window", "if", "counted"],
+                      "loops": ["counted", "counted", "counted", "bound", "if"]}[self.theme]
+        if top and not in_loop:
+            kinds += ["barrier", "exit"]
+        kind = rng.choice(kinds)
+        if kind == "counted" and len(self.counters) == 2:  # two nested counted loops at most (addresses)
+            kind = "if"
+        if kind == "arith":
+            self._arith()
+        elif kind == "pred":
+            p = self.condition()
+            self.emit(f"@{'!' if rng.random() < 0.5 else ''}{p} add.s32 %r6, %r6, {rng.randint(1, 5)}")
+        elif kind == "barrier":
+            self.emit("bar.sync 0")
+        elif kind == "exit":
+            p = self.condition()
+            self.emit(f"@{p} ret" if rng.random() < 0.5 else f"@{p} exit")
+        elif kind == "if":
+            p, other = self.condition(), self.lab()
+            self.emit(f"@{p} bra {other}")
+            self.block(depth + 1, False, in_loop)
+            self.emit(f"{other}:")
+        elif kind == "loop_scalar":  # lanes' trip counts from the scalar argument: not a counted loop
+            trips, i, head, done = self.reg(), self.reg(), self.lab(), self.lab()
+            self.emit(f"rem.u32 {trips}, %r1, {rng.randint(2, 4)}")
+            self.emit(f"mov.u32 {i}, 0")
+            self.emit(f"{head}:")
+            p = self.pred()
+            self.emit(f"setp.ge.s32 {p}, {i}, {trips}")
+            self.emit(f"@{p} bra {done}")
+            self.block(depth + 1, False, in_loop)
+            self.emit(f"add.s32 {i}, {i}, 1")
+            self.emit(f"bra.uni {head}")
+            self.emit(f"{done}:")
+        elif kind == "bound":  # TVM's bound check: ctaid.x * K + tid.x + c against a limit, unsigned
+            t, u, skip = self.reg(), self.reg(), self.lab()
+            k = rng.choice([self.threads, self.threads, 32, 64])
+            self.emit(f"mad.lo.s32 {t}, %r3, {k}, %r2")
+            if rng.random() < 0.5:  # plus a loop counter or a lane value: a range the interior rule records
+                self.emit(f"add.s32 {u}, {t}, {self.pool[-1] if rng.random() < 0.6 else self.value()}")
+            else:
+                self.emit(f"add.s32 {u}, {t}, {rng.choice([0, -2, 3])}")
+            limit = max(0, k * self.ctas_x - rng.randint(1, 40))
+            p = self.pred()
+            self.emit(f"setp.gt.u32 {p}, {u}, {limit}")
+            self.emit(f"@{p} bra {skip}")
+            self.block(depth + 1, False, in_loop)
+            self.emit(f"{skip}:")
+        elif kind == "window":  # a key of the CTA: ctaid.x & 3 or ctaid.x >> 1, plus tid, against a limit
+            k, t, skip = self.reg(), self.reg(), self.lab()
+            src = rng.choice(["%r3", "%r3", "%r8"])
+            self.emit(rng.choice([f"and.b32 {k}, {src}, {rng.choice([1, 3, 7])}", f"shr.u32 {k}, {src}, 1"]))
+            self.emit(f"add.s32 {t}, {k}, %r2")
+            p = self.pred()
+            self.emit(f"setp.lt.u32 {p}, {t}, {self.threads - rng.randint(1, 8)}")
+            self.emit(f"@!{p} bra {skip}")
+            self.block(depth + 1, False, in_loop)
+            self.emit(f"{skip}:")
+        elif kind == "cta_guard":  # a branch on the CTA's x or y coordinate
+            p, skip = self.pred(), self.lab()
+            self.emit(f"setp.{rng.choice(_CMP)}.s32 {p}, {rng.choice(['%r3', '%r8'])}, {rng.randint(0, 3)}")
+            self.emit(f"@{p} bra {skip}")
+            self.block(depth + 1, False, in_loop)
+            self.emit(f"{skip}:")
+        elif kind == "ncload":  # a vector load from a computed address, then maybe one in the same or next sector
+            width = rng.choice([2, 4])
+            size = 4 * width
+            idx, off, byte = self.reg(), self.reg(), self.reg()
+            self.emit(f"and.b32 {idx}, {self.value()}, 63")
+            self.emit(f"mul.lo.s32 {off}, {idx}, {size}")
+            cta = "" if self.theme == "interior" else rng.choice(["", "", "%r3", "%r8", "%r9"])
+            if self.counters and (self.theme == "loops" or rng.random() < 0.8):
+                # a block of its own per iteration of every enclosing counted loop (or, stride 8, a shared one)
+                stride = 1024 if self.theme == "loops" else rng.choice([1024, 1024, 8])
+                for c in reversed(self.counters):
+                    self.emit(f"mad.lo.s32 {byte}, {c}, {stride}, {off}")
+                    off, stride = byte, stride * 24  # counters stay below 24
+            elif cta:  # moved per CTA: by whole sectors (the CTAs count alike) or not
+                self.emit(f"mad.lo.s32 {byte}, {cta}, {rng.choice([8, 16, 32, 1024])}, {off}")
+            else:
+                self.emit(f"mov.u32 {byte}, {off}")
+            wide, addr = self.rd_reg(), self.rd_reg()
+            self.emit(f"cvt.u64.u32 {wide}, {byte}")
+            self.emit(f"add.s64 {addr}, %rd4, {wide}")
+            regs = [self.freg() for _ in range(width)]
+            self.emit(f"ld.global.nc.v{width}.f32 {{{', '.join(regs)}}}, [{addr}]")
+            if rng.random() < 0.7:
+                again = [self.freg() for _ in range(width)]
+                plus = rng.choice([0, size, 32])
+                self.emit(f"ld.global.nc.v{width}.f32 {{{', '.join(again)}}}, [{addr}{f'+{plus}' if plus else ''}]")
+        else:  # a canonical counted loop: latch add c, c, STEP; setp.CMP p, c, BOUND; @p bra header
+            c, p, head = self.reg(), self.pred(), self.lab()
+            start, step, trips = rng.randint(0, 3), rng.randint(1, 3), rng.randint(2, 6)
+            cmp = rng.choice(["ne", "lt", "le"])
+            bound = start + step * trips if cmp != "le" else start + step * (trips - 1)
+            self.emit(f"mov.u32 {c}, {start}")
+            self.emit(f"{head}:")
+            saved = list(self.pool)
+            self.pool.append(c)
+            self.counters.append(c)
+            self.block(depth + 1, False, True)
+            self.counters.pop()
+            if rng.random() < 0.3:  # a value carried between iterations, read by a guard
+                acc, q = self.reg(), self.pred()
+                self.emit(f"add.s32 {acc}, {acc}, {rng.choice(['%r2', c])}")
+                self.emit(f"setp.gt.u32 {q}, {acc}, {rng.randint(2, 20)}")
+                self.emit(f"@{q} add.s32 %r6, %r6, 1")
+            self.pool = saved
+            self.emit(f"add.s32 {c}, {c}, {step}")
+            self.emit(f"setp.{cmp}.s32 {p}, {c}, {bound}")
+            self.emit(f"@{p} bra {head}")
+
+    def _arith(self) -> None:
+        d = self.reg()
+        op = self.rng.choice(["add.s32", "sub.s32", "mul.lo.s32", "shl.b32", "and.b32"])
+        b = str(self.rng.randint(1, 5))
+        self.emit(f"{op} {d}, {self.value()}, {b}")
+        self.pool.append(d)
+
+    def block(self, depth: int, top: bool, in_loop: bool = False) -> None:  # type: ignore[override]
+        for _ in range(self.rng.randint(1, 3)):
+            self.statement(depth, top, in_loop)
+
+
+_GRIDS = ((16, 1, 1), (20, 1, 1), (33, 1, 1), (40, 1, 1), (4, 4, 1), (8, 2, 1), (2, 8, 1), (16, 2, 1), (3, 5, 2),
+          (2, 2, 4), (4, 2, 3), (1, 4, 4), (20, 3, 1), (2, 3, 1))
+
+
+def random_grid_kernel(seed: int) -> Generated:
+    """A valid PTX kernel for a 1-D, 2-D or 3-D grid of 2 ... 64 CTAs and a launch for it, both determined by
+    ``seed``: the analyzer's shortcuts (free %ctaid dimensions, key and interior CTA grouping, the L1 sector rule for
+    vector loads, loop batching) apply to many of them (:func:`shortcuts_fired`)."""
+    rng = random.Random(seed)
+    grid = rng.choice(_GRIDS)
+    block = rng.choice([32, 33, 64, 64, 96])
+    w = _GridWriter(rng, grid[0], block)
+    if w.theme == "interior":  # enough CTAs along x for interior grouping
+        grid = rng.choice([(16, 1, 1), (20, 1, 1), (33, 1, 1), (40, 1, 1), (20, 3, 1), (16, 2, 2)])
+        w.ctas_x = grid[0]
+    w.block(0, True)
+    store = rng.random() < 0.5
+    body = "\n".join(w.lines)
+    tail = ("\tld.param.u64 %rd2, [fuzz_param_2];\n\tcvta.to.global.u64 %rd2, %rd2;\n\tmul.wide.u32 %rd3, %r10, 4;\n"
+            "\tadd.s64 %rd2, %rd2, %rd3;\n\tst.global.u32 [%rd2], %r6;\n") if store else ""
+    ptx = f"""//
+.version 9.0
+.target sm_80
+.address_size 64
+
+.visible .entry fuzz(
+	.param .u64 fuzz_param_0,
+	.param .u32 fuzz_param_1,
+	.param .u64 fuzz_param_2,
+	.param .u64 fuzz_param_3
+)
+{{
+	.reg .pred %p<{w.p + 1}>;
+	.reg .b32 %r<{w.r + 1}>;
+	.reg .f32 %f<{w.f + 1}>;
+	.reg .b64 %rd<{w.rd + 1}>;
+
+	ld.param.u64 %rd1, [fuzz_param_0];
+	cvta.to.global.u64 %rd1, %rd1;
+	ld.param.u32 %r1, [fuzz_param_1];
+	ld.param.u64 %rd4, [fuzz_param_3];
+	cvta.to.global.u64 %rd4, %rd4;
+	mov.u32 %r2, %tid.x;
+	mov.u32 %r3, %ctaid.x;
+	mov.u32 %r4, %ntid.x;
+	mad.lo.s32 %r5, %r3, %r4, %r2;
+	mov.u32 %r6, 0;
+	mov.u32 %r7, %laneid;
+	mov.u32 %r8, %ctaid.y;
+	mov.u32 %r9, %ctaid.z;
+	mov.u32 %r10, %nctaid.x;
+	mad.lo.s32 %r10, %r8, %r10, %r3;
+	mad.lo.s32 %r10, %r10, %r4, %r2;
+{body}
+{tail}	ret;
+}}
+"""
+    ctas = grid[0] * grid[1] * grid[2]
+    lens = np.array([rng.randint(0, 4) for _ in range(64)], dtype=np.int32)
+    launch = {"grid": grid, "block": (block, 1, 1),
+              "args": {0: buffer_from_array(lens), 1: rng.randint(0, 50), 2: buffer_from_array(None, ctas * block * 4),
+                       3: buffer_from_array(None, 1 << 20)}}
+    return Generated(ptx, launch)
+
+
+SHORTCUTS = ("free_dims", "keys", "interior", "l1", "batch")
+
+
+def shortcuts_fired(ptx: str, launch: dict) -> set[str]:
+    """Which of the analyzer's shortcuts the slicer takes on this input: ``"free_dims"`` (CTAs that differ only in a
+    %ctaid dimension the slice never reads counted once), ``"keys"`` (CTAs with equal key values), ``"interior"``
+    (interior CTAs), ``"l1"`` (vector loads that hit in L1 counted once per destination register) and ``"batch"``
+    (loop iterations run side by side: fewer evaluations than running them one by one). Raises what analyze raises."""
+    from hwaware.ptx.analysis import as_launch, prepare
+    from hwaware.ptx.engine import Engine
+
+    r = analyze(ptx, launch, max_steps=200_000)[0]
+    fired = set()
+    notes = " ".join(r.notes)
+    if "differ only in %ctaid" in notes:
+        fired.add("free_dims")
+    if "agree in the key registers" in notes:
+        fired.add("keys")
+    if "interior CTAs" in notes:
+        fired.add("interior")
+    if r.l1_repeat_warp_instructions:
+        fired.add("l1")
+    p = prepare(ptx)
+    evaluated = [Engine(p.module, p.fn, p.cfg, as_launch(launch, p.fn.params), evaluate=set(p.slice.indices),
+                        max_steps=200_000, group="grid", batch_loops=batch).run().evaluated for batch in (True, False)]
+    if evaluated[0] < evaluated[1]:
+        fired.add("batch")
+    return fired
 
 
 def counts_of(r: KernelCounts) -> tuple:
