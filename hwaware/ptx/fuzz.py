@@ -142,45 +142,36 @@ class Generated:
     launch: dict
 
 
+_STORE = ("\tld.param.u64 %rd2, [fuzz_param_2];\n\tcvta.to.global.u64 %rd2, %rd2;\n\tmul.wide.u32 %rd3, {index}, 4;\n"
+          "\tadd.s64 %rd2, %rd2, %rd3;\n\tst.global.u32 [%rd2], %r6;\n")
+
+
+def _kernel_text(w: _Writer, body: str, tail: str, *, grid: bool) -> str:
+    """The ``fuzz`` entry around ``body``: parameters (a lengths buffer, a scalar, an output buffer, and for a grid
+    kernel a buffer the vector loads read), registers as ``w`` used them, the prologue (tid, ctaid, global thread
+    index, lane; for a grid kernel also ctaid.y/z and the linear CTA id) and ``tail`` before ``ret``."""
+    params = ["fuzz_param_0", "fuzz_param_1", "fuzz_param_2", *(["fuzz_param_3"] if grid else [])]
+    types = [".u64", ".u32", ".u64", ".u64"]
+    regs = [f".pred %p<{w.p + 1}>", f".b32 %r<{w.r + 1}>", *([f".f32 %f<{w.f + 1}>"] if grid else []),  # type: ignore[attr-defined]
+            f".b64 %rd<{w.rd + 1}>"]
+    prologue = ["ld.param.u64 %rd1, [fuzz_param_0];", "cvta.to.global.u64 %rd1, %rd1;", "ld.param.u32 %r1, [fuzz_param_1];",
+                *(["ld.param.u64 %rd4, [fuzz_param_3];", "cvta.to.global.u64 %rd4, %rd4;"] if grid else []),
+                "mov.u32 %r2, %tid.x;", "mov.u32 %r3, %ctaid.x;", "mov.u32 %r4, %ntid.x;",
+                "mad.lo.s32 %r5, %r3, %r4, %r2;", "mov.u32 %r6, 0;", "mov.u32 %r7, %laneid;",
+                *(["mov.u32 %r8, %ctaid.y;", "mov.u32 %r9, %ctaid.z;", "mov.u32 %r10, %nctaid.x;",
+                   "mad.lo.s32 %r10, %r8, %r10, %r3;", "mad.lo.s32 %r10, %r10, %r4, %r2;"] if grid else [])]
+    return ("//\n.version 9.0\n.target sm_80\n.address_size 64\n\n.visible .entry fuzz(\n"
+            + ",\n".join(f"\t.param {t} {p}" for t, p in zip(types, params)) + "\n)\n{\n"
+            + "".join(f"\t.reg {r};\n" for r in regs) + "\n" + "".join(f"\t{line}\n" for line in prologue)
+            + f"{body}\n{tail}\tret;\n}}\n")
+
+
 def random_kernel(seed: int) -> Generated:
     """A valid PTX kernel and a launch for it, both determined by ``seed``."""
     rng = random.Random(seed)
     w = _Writer(rng)
     w.block(0, True)
-    body = "\n".join(w.lines)
-    ptx = f"""//
-.version 9.0
-.target sm_80
-.address_size 64
-
-.visible .entry fuzz(
-	.param .u64 fuzz_param_0,
-	.param .u32 fuzz_param_1,
-	.param .u64 fuzz_param_2
-)
-{{
-	.reg .pred %p<{w.p + 1}>;
-	.reg .b32 %r<{w.r + 1}>;
-	.reg .b64 %rd<{w.rd + 1}>;
-
-	ld.param.u64 %rd1, [fuzz_param_0];
-	cvta.to.global.u64 %rd1, %rd1;
-	ld.param.u32 %r1, [fuzz_param_1];
-	mov.u32 %r2, %tid.x;
-	mov.u32 %r3, %ctaid.x;
-	mov.u32 %r4, %ntid.x;
-	mad.lo.s32 %r5, %r3, %r4, %r2;
-	mov.u32 %r6, 0;
-	mov.u32 %r7, %laneid;
-{body}
-	ld.param.u64 %rd2, [fuzz_param_2];
-	cvta.to.global.u64 %rd2, %rd2;
-	mul.wide.u32 %rd3, %r5, 4;
-	add.s64 %rd2, %rd2, %rd3;
-	st.global.u32 [%rd2], %r6;
-	ret;
-}}
-"""
+    ptx = _kernel_text(w, "\n".join(w.lines), _STORE.format(index="%r5"), grid=False)
     grid, block = rng.randint(1, 3), rng.choice([1, 7, 32, 33, 64, 96, 100])
     lens = np.array([rng.randint(0, 4) for _ in range(64)], dtype=np.int32)
     launch = {"grid": (grid, 1, 1), "block": (block, 1, 1),
@@ -366,46 +357,7 @@ def random_grid_kernel(seed: int) -> Generated:
         w.ctas_x = grid[0]
     w.block(0, True)
     store = rng.random() < 0.5
-    body = "\n".join(w.lines)
-    tail = ("\tld.param.u64 %rd2, [fuzz_param_2];\n\tcvta.to.global.u64 %rd2, %rd2;\n\tmul.wide.u32 %rd3, %r10, 4;\n"
-            "\tadd.s64 %rd2, %rd2, %rd3;\n\tst.global.u32 [%rd2], %r6;\n") if store else ""
-    ptx = f"""//
-.version 9.0
-.target sm_80
-.address_size 64
-
-.visible .entry fuzz(
-	.param .u64 fuzz_param_0,
-	.param .u32 fuzz_param_1,
-	.param .u64 fuzz_param_2,
-	.param .u64 fuzz_param_3
-)
-{{
-	.reg .pred %p<{w.p + 1}>;
-	.reg .b32 %r<{w.r + 1}>;
-	.reg .f32 %f<{w.f + 1}>;
-	.reg .b64 %rd<{w.rd + 1}>;
-
-	ld.param.u64 %rd1, [fuzz_param_0];
-	cvta.to.global.u64 %rd1, %rd1;
-	ld.param.u32 %r1, [fuzz_param_1];
-	ld.param.u64 %rd4, [fuzz_param_3];
-	cvta.to.global.u64 %rd4, %rd4;
-	mov.u32 %r2, %tid.x;
-	mov.u32 %r3, %ctaid.x;
-	mov.u32 %r4, %ntid.x;
-	mad.lo.s32 %r5, %r3, %r4, %r2;
-	mov.u32 %r6, 0;
-	mov.u32 %r7, %laneid;
-	mov.u32 %r8, %ctaid.y;
-	mov.u32 %r9, %ctaid.z;
-	mov.u32 %r10, %nctaid.x;
-	mad.lo.s32 %r10, %r8, %r10, %r3;
-	mad.lo.s32 %r10, %r10, %r4, %r2;
-{body}
-{tail}	ret;
-}}
-"""
+    ptx = _kernel_text(w, "\n".join(w.lines), _STORE.format(index="%r10") if store else "", grid=True)
     ctas = grid[0] * grid[1] * grid[2]
     lens = np.array([rng.randint(0, 4) for _ in range(64)], dtype=np.int32)
     launch = {"grid": grid, "block": (block, 1, 1),
