@@ -65,7 +65,9 @@ class Profile:
 
     def apply_estimate(self, est: Estimate) -> Estimate:
         """``est`` (a zero-shot estimate on the base GPU) corrected by this profile, phase by phase: every phase
-        is scaled and every kernel gets the per-kernel overhead; the interval is the leave-one-out range."""
+        is scaled and every kernel gets the per-kernel overhead (a layer that a negative overhead would make negative
+        is set to 0, and the notes say how many; the fit saw only totals, so this total can exceed :meth:`apply`'s);
+        the interval is the leave-one-out range."""
         kernels = [r for r in est.layers if r.ms > 0]
         # a negative per-kernel term (the zero-shot overhead was too high) never makes a layer negative
         raw = {i: self.scale * r.ms + self.overhead_ms_per_kernel + self.ms_per_gmac * r.macs / 1e9
@@ -79,8 +81,8 @@ class Profile:
         notes = (f"calibrated by profile {self.name!r} ({self.n_samples} measurements): x{self.scale:.3f} "
                  f"{self.overhead_ms_per_kernel * 1e3:+.1f} us per kernel ({len(kernels)} kernels){gmac}; interval from "
                  "its leave-one-out residuals",
-                 *([f"the profile's terms make {clamped} of {len(kernels)} layers negative: set to 0 (this network lies "
-                    "outside what the profile's measurements cover; measure one like it)"] if clamped else []),
+                 *([f"the profile's negative per-kernel term exceeds {clamped} of {len(kernels)} layers' predicted "
+                    "times: those are set to 0 (the profile was fitted on whole-network totals)"] if clamped else []),
                  *est.notes)
         return replace(est, total_ms=total, pre_ms=pre, exe_ms=total - pre - post, post_ms=post, layers=layers,
                        notes=notes, interval_ms=(total * math.exp(lo), total * math.exp(hi)))

@@ -149,8 +149,10 @@ class LayerTimeNet(nn.Module):
         """``head`` averaged over the measured hosts of each row's device class (``columns``: where the host's
         integrated flag, clock and SMs sit in ``x``); a class without a measured host takes every measured host.
         The average of the hosts' outputs, not the output at their average: the head is not linear in its inputs."""
-        out = torch.zeros(len(x))
         hosts, used = self.hosts[self.host_used], None
+        if not len(hosts):  # a model no host-revealing column trained: the GPU's own features, as for a measured one
+            return head(x)
+        out = torch.zeros(len(x))
         for cls in (0.0, 1.0):
             rows = x[:, columns[0]].round() == cls
             if not bool(rows.any()):
@@ -182,11 +184,18 @@ MAX_HOSTS = 32
 KNOWN_HOST_MAX_BATCH = 64  # at larger batches every kernel hides the dispatch cost: such columns say nothing of it
 
 
+def column_shows_host(column: str) -> bool:
+    """Whether a training column times its machine where host-side costs show: a network column with one batch size,
+    <= :data:`KNOWN_HOST_MAX_BATCH` (HELP, torch2trt). timm's columns (no batch in the name: it runs at 1024 and
+    shrinks per row on out-of-memory) and DeepBench's bare kernels say nothing about it."""
+    parts = column.rsplit(":", 1)[-1].split("|")
+    return len(parts) == 4 and parts[3].isdigit() and int(parts[3]) <= KNOWN_HOST_MAX_BATCH
+
+
 def known_hosts(call: np.ndarray) -> np.ndarray:
-    """The distinct hosts (integrated, log clock, log SMs) of the call rows ``call`` measured at batch <=
-    :data:`KNOWN_HOST_MAX_BATCH`: the machines whose dispatch cost the data shows."""
-    small = call[call[:, -1] <= math.log(KNOWN_HOST_MAX_BATCH) + 1e-9]
-    hosts = np.unique(np.round(small[:, _CALL_HOST], 6), axis=0)
+    """The distinct hosts (integrated, log clock, log SMs) of the call rows ``call`` (the samples of columns that
+    :func:`column_shows_host`): the machines whose dispatch cost the data shows."""
+    hosts = np.unique(np.round(call[:, _CALL_HOST], 6), axis=0)
     if len(hosts) > MAX_HOSTS:
         raise ValueError(f"{len(hosts)} measured hosts; raise MAX_HOSTS")
     return hosts
@@ -207,13 +216,14 @@ class Design:
     y: np.ndarray  # samples, ms
     weight: np.ndarray  # samples
     macs: np.ndarray  # rows: each row's MACs at its platform's batch
+    shows_host: np.ndarray  # samples, bool: from a column that :func:`column_shows_host`
 
     def subset(self, idx: np.ndarray) -> Design:
         starts, ends = self.indptr[idx], self.indptr[idx + 1]
         take = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)]) if len(idx) else np.zeros(0, int)
         indptr = np.concatenate([[0], np.cumsum(ends - starts)])
         return Design(self.x, self.log_base, self.bare, indptr, self.indices[take], self.counts[take], self.call[idx],
-                      self.has_call[idx], self.y[idx], self.weight[idx], self.macs)
+                      self.has_call[idx], self.y[idx], self.weight[idx], self.macs, self.shows_host[idx])
 
     def per_sample(self, row_values: np.ndarray) -> np.ndarray:
         """Per sample, the count-weighted sum of a per-row quantity (e.g. ``macs``: each network's MACs)."""
@@ -253,7 +263,7 @@ def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str =
         getattr(net, f"{name}_std").copy_(torch.from_numpy(np.where(std > 1e-9, std, 1.0)).float())
         getattr(net, f"{name}_lo").copy_(torch.from_numpy(arr.min(axis=0)).float())
         getattr(net, f"{name}_hi").copy_(torch.from_numpy(arr.max(axis=0)).float())
-    hosts = known_hosts(train.call[train.has_call])
+    hosts = known_hosts(train.call[train.shows_host])
     net.hosts[:len(hosts)] = torch.from_numpy(hosts).float()
     net.host_used[:len(hosts)] = True
     opt = torch.optim.Adam(net.parameters(), lr=lr)
@@ -323,11 +333,12 @@ class DesignBuilder:
         return self.rows[full]
 
     def add(self, layers: Sequence[tuple[Any, Layer, int]], gpu: GPUSpec, runtime: str, precision: str, batch: int,
-            ms: float, weight: float = 1.0) -> None:
-        """One measured network (or bare kernel): ``layers`` are (key, batch-1 fp32 layer, count)."""
+            ms: float, weight: float = 1.0, shows_host: bool = False) -> None:
+        """One measured network (or bare kernel): ``layers`` are (key, batch-1 fp32 layer, count); ``shows_host``: its
+        column :func:`column_shows_host`."""
         ids = [self.row(k, l, gpu, runtime, precision, batch) for k, l, _ in layers]
         self.samples.append((ids, [c for _, _, c in layers], call_features(gpu, runtime, batch),
-                             runtime != "kernel", ms, weight))
+                             runtime != "kernel", ms, weight, shows_host))
 
     def build(self) -> Design:
         lens = [len(s[0]) for s in self.samples]
@@ -339,7 +350,8 @@ class DesignBuilder:
                       np.asarray([s[3] for s in self.samples], dtype=bool),
                       np.asarray([s[4] for s in self.samples], dtype=np.float64),
                       np.asarray([s[5] for s in self.samples], dtype=np.float64),
-                      np.asarray([l.macs for l in self.layers], dtype=np.float64))
+                      np.asarray([l.macs for l in self.layers], dtype=np.float64),
+                      np.asarray([s[6] for s in self.samples], dtype=bool))
 
 
 def graph_layers(graph: Graph) -> list[tuple[Any, Layer, int]]:
@@ -384,7 +396,7 @@ class ResPerfNetGPUEstimator(Estimator):
     """
 
     name = "resperfnet-gpu"
-    version = "1"
+    version = "2"  # 2: host-side costs of an unmeasured GPU averaged over the measured hosts (buffers hosts, host_used)
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
         self.weights_dir = weights_dir
@@ -430,11 +442,8 @@ class ResPerfNetGPUEstimator(Estimator):
         <= 64 (HELP, torch2trt). At timm's batch 1024 every kernel hides the dispatch cost, so those columns say
         nothing about it."""
         _, meta = self._loaded()
-        for column in meta.get("train_columns", []):
-            parts = column.rsplit(":", 1)[-1].split("|")
-            if parts[0] == gpu.name and len(parts) == 4 and int(parts[3]) <= KNOWN_HOST_MAX_BATCH:
-                return True
-        return False
+        return any(column_shows_host(c) and c.rsplit(":", 1)[-1].split("|")[0] == gpu.name
+                   for c in meta.get("train_columns", []))
 
     def predict(self, graph: Graph, platform: Platform) -> Estimate:
         return self.predict_many([graph], platform)[0]
