@@ -147,3 +147,27 @@ def test_bounded_heads_keep_their_gradient_outside_the_bound():
         loss.backward()
         opt.step()
     assert np.median(predict_design(net, design) / design.y) < 10.0
+
+
+def test_the_averaged_hosts_are_the_machines_whose_host_costs_the_data_shows():
+    """An unmeasured GPU's host-side costs average over the shipped model's measured hosts: they must be exactly the
+    GPUs that known_host() names (HELP's and torch2trt's machines), not timm's, whose out-of-memory rows at batch 32
+    once slipped in; and the average must equal a loop over those hosts."""
+    import torch
+
+    from hwaware.estimators.gpu_features import call_features
+    from hwaware.hardware.catalog import gpus
+
+    est = get_estimator(EST)
+    net, meta = est._loaded()
+    shipped = {tuple(np.round(h.tolist(), 4)) for h in net.hosts[net.host_used]}
+    named = {tuple(np.round(call_features(g, "pytorch", 1)[:3], 4)) for g in gpus() if est.known_host(g)}
+    assert shipped == named and len(named) == 7  # HELP's five desktop machines, the Nano and the AGX Xavier
+
+    c = torch.from_numpy(np.stack([call_features(g, "pytorch", 1) for g in gpus()])).float()
+    with torch.no_grad():
+        averaged = net.call_time(c, generic_host=True)
+        for i in range(len(c)):
+            same_class = [h for h in net.hosts[net.host_used] if h[0] == c[i, 0]]
+            logs = [net._log_call(torch.cat([h, c[i, 3:]])[None])[0] for h in same_class]
+            assert float(averaged[i]) == pytest.approx(math.exp(float(sum(logs)) / len(logs) - 3.0), rel=1e-5)

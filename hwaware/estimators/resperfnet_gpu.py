@@ -32,8 +32,8 @@ loss was 0.094 against 0.106 with the restriction (that preliminary run, on an e
 file). Physical sanity was preferred to that difference. A leave-one-GPU-out run then predicted an unseen RTX 4090
 12x too slow, and the kernel head lost compute capability and clock too. A GPU whose machine never measured small
 batches gets, from the host-side heads, the average (in log) of their outputs over the measured hosts of its class
-(:func:`known_hosts`: machines timed at batch <= 64, where dispatch shows; until 2026-11-30 it was the heads' output
-at the row-weighted mean host features, timm's batch-1024 GPUs included). ``f`` and ``g`` are
+(:func:`column_shows_host`: machines timed at one batch <= 64, where dispatch shows; until 2026-11-30 it was the
+heads' output at the row-weighted mean host features, timm's batch-1024 GPUs included). ``f`` and ``g`` are
 ResPerfNet-style residual regressors with dense blocks instead of the paper's 1-D convolutions (a choice
 measured for cost: the paper's 128-channel 1-D CNN needs ~2 M MACs per row, and whole-network supervision
 evaluates hundreds of thousands of rows per step on 2 CPU cores; a residual MLP needs ~20 k).
