@@ -188,8 +188,13 @@ def column_shows_host(column: str) -> bool:
     """Whether a training column times its machine where host-side costs show: a network column with one batch size,
     <= :data:`KNOWN_HOST_MAX_BATCH` (HELP, torch2trt). timm's columns (no batch in the name: it runs at 1024 and
     shrinks per row on out-of-memory) and DeepBench's bare kernels say nothing about it."""
-    parts = column.rsplit(":", 1)[-1].split("|")
+    parts = _platform_parts(column)
     return len(parts) == 4 and parts[3].isdigit() and int(parts[3]) <= KNOWN_HOST_MAX_BATCH
+
+
+def _platform_parts(column: str) -> list[str]:
+    """GPU, runtime, precision[, batch] of a training column (``table:space:gpu|runtime|precision|batch``)."""
+    return column.rsplit(":", 1)[-1].split("|")
 
 
 def known_hosts(call: np.ndarray) -> np.ndarray:
@@ -442,7 +447,7 @@ class ResPerfNetGPUEstimator(Estimator):
         <= 64 (HELP, torch2trt). At timm's batch 1024 every kernel hides the dispatch cost, so those columns say
         nothing about it."""
         _, meta = self._loaded()
-        return any(column_shows_host(c) and c.rsplit(":", 1)[-1].split("|")[0] == gpu.name
+        return any(column_shows_host(c) and _platform_parts(c)[0] == gpu.name
                    for c in meta.get("train_columns", []))
 
     def predict(self, graph: Graph, platform: Platform) -> Estimate:

@@ -31,11 +31,7 @@ OPERAND_COUNTS: dict[str, tuple[int, ...]] = {
     **{op: (3, 4) for op in ("setp", "set")},  # 4: with a predicate combined (setp.lt.and p, a, b, q)
     **{op: (4,) for op in ("mad", "fma", "selp", "bfe", "prmt")}}
 # the base opcodes whose first operand :func:`execute` writes (a register, vector, sink or predicate pair)
-WRITES_FIRST = frozenset({
-    "mov", "cvta", "add", "sub", "mul", "mad", "fma", "div", "rem", "min", "max", "abs", "neg", "and", "or", "xor",
-    "not", "shl", "shr", "setp", "selp", "set", "cvt", "sqrt", "rsqrt", "rcp", "ex2", "lg2", "sin", "cos", "tanh",
-    "copysign", "testp", "popc", "clz", "brev", "bfind", "bfe", "prmt", "ld", "ldu", "atom", "shfl", "vote",
-    "activemask"})
+WRITES_FIRST = frozenset(OPERAND_COUNTS) | {"atom", "shfl", "vote", "activemask"}
 
 
 def execute(e: Engine, inst: Instruction, w: Warp, mask: np.ndarray, i: int) -> None:
