@@ -9,7 +9,8 @@ Everything that decides what ships is declared here, before any training:
   the selection rule and the intervals; torch2trt's rows (47 networks, too few to spare) train when their group
   is in VAL, and are tested when it is in TEST.
 * Candidates: :data:`CANDIDATES`; rule: :data:`RULE`. Every candidate is trained on the same split and all of
-  their validation and test figures are written to the results.
+  their validation and test figures are written to the results. The rule's loss is on predictions as users get
+  them (each GPU's average measurement setup); the losses on each column's own setup are recorded beside it.
 * Leave-one-GPU-out (stage ``logo``): the chosen recipe retrained without each GPU that has network measurements;
   zero-shot and 10-shot (:func:`hwaware.calibration.fit_profile` on 10 seeded random rows of that GPU's
   columns) figures on that GPU; their residuals set the ``zero-shot`` and ``calibrated`` intervals.
@@ -143,9 +144,11 @@ def train_main(steps: int, command: str, log) -> None:
         net, hist = train_net(d_train, steps=steps, log=log, **cfg)
         nets[name] = net
         pv, pt = predict_design(net, d_val), predict_design(net, d_test)
+        sv, st = predict_design(net, d_val, use_setup=True), predict_design(net, d_test, use_setup=True)
         report["candidates"][name] = {"config": cfg, "history": hist, "val_loss": weighted_loss(pv, val),
                                       "test_loss": weighted_loss(pt, test), "val": per_column(pv, val),
-                                      "test": per_column(pt, test)}
+                                      "test": per_column(pt, test), "val_loss_own_setup": weighted_loss(sv, val),
+                                      "test_loss_own_setup": weighted_loss(st, test)}
         log(f"{name}: val loss {report['candidates'][name]['val_loss']:.4f} "
             f"test loss {report['candidates'][name]['test_loss']:.4f}")
     best = min(report["candidates"][n]["val_loss"] for n in CANDIDATES)
@@ -158,8 +161,10 @@ def train_main(steps: int, command: str, log) -> None:
     trained = sorted({f"{s.gpu}|{s.net.runtime}|{s.net.precision}" for s in train if s.net is not None})
     meta = {"estimator": "resperfnet-gpu", "architecture": {**CANDIDATES[chosen], "n_row": n_features(),
                                                              "n_call": d_train.call.shape[1]},
-            "rule": RULE, "chosen": chosen, "candidates": {n: {k: c[k] for k in ("val_loss", "test_loss", "config")}
-                                                           for n, c in report["candidates"].items()},
+            "rule": RULE, "chosen": chosen,
+            "candidates": {n: {k: c[k] for k in ("val_loss", "test_loss", "val_loss_own_setup", "test_loss_own_setup",
+                                                 "config")} for n, c in report["candidates"].items()},
+            "setups": net.setups,
             "splits": SPLITS, "intervals": intervals, "trained_platforms": trained,
             "train_columns": sorted({s.column for s in train}),
             "provenance": data_provenance(samples), "command": command}

@@ -38,6 +38,17 @@ ResPerfNet-style residual regressors with dense blocks instead of the paper's 1-
 measured for cost: the paper's 128-channel 1-D CNN needs ~2 M MACs per row, and whole-network supervision
 evaluates hundreds of thousands of rows per step on 2 CPU cores; a residual MLP needs ~20 k).
 
+Measurement setups (version 3, 2026-11-30): one GPU was timed on different machines or harnesses for different
+tables, and the host-side costs follow the setup, not the GPU. In HELP's medians at batch 1, the TITAN RTX takes
+0.85x the 2080 Ti's time on NB201, 1.14x on FBNet and 0.50x on OFA (``../shared/data/wholenet/help``; the data's
+``archspecs.md`` finds 0.25 ms per OFA block on the TITAN RTX against 0.52 ms on the 2080 Ti). Heads that see only
+the GPU cannot fit both: version 2 predicted the OFA batch-1 *training* rows 15 % low on the 2080 Ti and 14 % high
+on the TITAN RTX. Every setup (:func:`measurement_setup`: a table's machine for one GPU, in the columns that
+:func:`column_shows_host`) now gets two learned log offsets, framework and per-call, centred per GPU: the heads give
+the average over a GPU's setups, which is what a prediction without a setup (every user's, the leave-one-GPU-out
+folds') uses. The kernel head has no offset: kernel time is the GPU's. Evaluations on a measured column can add its
+setup's offsets (``predict_design(..., use_setup=True)``); ``benchmarks/gpu_accuracy.py`` reports both.
+
 Training (``scripts/train_gpu.py``): whole-network latencies supervise the sum ``T`` (HELP NB201 / FBNet /
 OFA, torch2trt Jetson, timm), DeepBench supervises single kernels ``k``; the loss is the mean
 ``|log(T_pred / T_true)|`` with every measured column (table, GPU, runtime, precision, batch) weighted
@@ -91,7 +102,8 @@ def _regressor(n_in: int, width: int, blocks: int) -> nn.Sequential:
 class LayerTimeNet(nn.Module):
     """Kernel, framework and per-call heads over standardised feature rows; times in ms."""
 
-    def __init__(self, n_row: int, n_call: int, width: int = 64, blocks: int = 2, combine: str = "smoothmax") -> None:
+    def __init__(self, n_row: int, n_call: int, width: int = 64, blocks: int = 2, combine: str = "smoothmax",
+                 setups: Sequence[str] = ()) -> None:
         super().__init__()
         self.register_buffer("kernel_idx", torch.tensor(KERNEL_INPUTS))
         self.register_buffer("framework_idx", torch.tensor(FRAMEWORK_INPUTS))
@@ -114,28 +126,57 @@ class LayerTimeNet(nn.Module):
         # combination of features (a Jetson never measured) cannot take a head beyond what any measured row needed
         self.register_buffer("out_lo", torch.tensor([-10.0, -12.0, -12.0]))  # kernel, framework, call
         self.register_buffer("out_hi", torch.tensor([10.0, 12.0, 12.0]))
+        # per measurement setup (:func:`measurement_setup`), log offsets of the framework and per-call times, centred
+        # over each GPU's setups so the heads alone give the GPU's average setup
+        self.setups = list(setups)
+        self.setup_offset = nn.Parameter(torch.zeros(len(self.setups), 2))
+        gpus = [_platform_parts(name)[0] for name in self.setups]
+        self.setup_group = torch.tensor([gpus.index(g) for g in gpus], dtype=torch.long)
+
+    def centred_offsets(self) -> torch.Tensor:
+        """(setups, 2) framework and per-call log offsets, each GPU's setups averaging to zero."""
+        g = self.setup_group
+        n = torch.bincount(g, minlength=len(self.setups)).clamp(min=1).float()[:, None]
+        mean = torch.zeros_like(self.setup_offset).index_add_(0, g, self.setup_offset) / n
+        return self.setup_offset - mean[g]
+
+    def setup_index(self, names: Sequence[str]) -> np.ndarray:
+        """Indices of ``names`` among the model's setups (-1: not one of them), with a trailing -1 so that a design's
+        -1 (no setup) maps to -1."""
+        known = {n: i for i, n in enumerate(self.setups)}
+        return np.array([known.get(n, -1) for n in names] + [-1], dtype=np.int64)
+
+    def _offset(self, setup: torch.Tensor | None, which: int) -> torch.Tensor | float:
+        if setup is None or not len(self.setups):
+            return 0.0
+        off = self.centred_offsets()[setup.clamp(min=0), which]
+        return torch.where(setup >= 0, off, torch.zeros_like(off))
 
     @property
     def p(self) -> torch.Tensor:
         return 1.0 + nn.functional.softplus(self.raw_p) if self.smooth else torch.tensor(1.0)
 
-    def layer_times(self, x: torch.Tensor, log_base: torch.Tensor, bare: torch.Tensor, generic_host: bool = False
-                    ) -> tuple[torch.Tensor, ...]:
+    def layer_times(self, x: torch.Tensor, log_base: torch.Tensor, bare: torch.Tensor, generic_host: bool = False,
+                    setup: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
         """(t, k, o) per row; ``bare`` rows (bare kernels) have no framework time. ``generic_host``: the framework
         time is the average (in log) over the measured hosts of the GPU's class, each seen in place of the GPU's own
         clock and SM count (a GPU that never trained: its machine's dispatch cost is unknown, and extrapolating it
-        from specs is not sound)."""
+        from specs is not sound). ``setup``: per row, the index of its measurement setup (-1 or None: the GPU's
+        average setup); ignored with ``generic_host``."""
         z = self._standard(x, self.row_lo, self.row_hi, self.row_mean, self.row_std)
         log_k = log_base + _bounded(self.kernel(z[:, self.kernel_idx]).squeeze(-1), self.out_lo[0], self.out_hi[0])
-        log_o = (self._over_hosts(self._log_framework, x, _ROW_HOST) if generic_host else self._log_framework(x)) - 3.0  # ~50 us at 0
+        log_o = (self._over_hosts(self._log_framework, x, _ROW_HOST) if generic_host
+                 else self._log_framework(x) + self._offset(setup, 0)) - 3.0  # ~50 us at 0
         log_o = torch.where(bare, torch.full_like(log_o, -30.0), log_o)
         p = self.p
         # (k^p + o^p)^(1/p) in log space, stable for the five decades layer times span
         log_t = torch.logsumexp(torch.stack([p * log_k, p * log_o]), dim=0) / p
         return torch.exp(log_t), torch.exp(log_k), torch.exp(log_o)
 
-    def call_time(self, c: torch.Tensor, generic_host: bool = False) -> torch.Tensor:
-        return torch.exp((self._over_hosts(self._log_call, c, _CALL_HOST) if generic_host else self._log_call(c)) - 3.0)
+    def call_time(self, c: torch.Tensor, generic_host: bool = False, setup: torch.Tensor | None = None
+                  ) -> torch.Tensor:
+        log_c = self._over_hosts(self._log_call, c, _CALL_HOST) if generic_host else self._log_call(c) + self._offset(setup, 1)
+        return torch.exp(log_c - 3.0)
 
     def _log_framework(self, x: torch.Tensor) -> torch.Tensor:
         z = self._standard(x, self.row_lo, self.row_hi, self.row_mean, self.row_std)
@@ -192,6 +233,13 @@ def column_shows_host(column: str) -> bool:
     return len(parts) == 4 and parts[3].isdigit() and int(parts[3]) <= KNOWN_HOST_MAX_BATCH
 
 
+def measurement_setup(column: str) -> str | None:
+    """The setup that timed a training column (``table:space:gpu``: one table's machine and harness for one GPU, every
+    runtime and batch of it), for the columns that :func:`column_shows_host`; None for the others, whose host-side
+    costs the data cannot show."""
+    return column.split("|", 1)[0] if column_shows_host(column) else None
+
+
 def _platform_parts(column: str) -> list[str]:
     """GPU, runtime, precision[, batch] of a training column (``table:space:gpu|runtime|precision|batch``)."""
     return column.rsplit(":", 1)[-1].split("|")
@@ -222,13 +270,17 @@ class Design:
     weight: np.ndarray  # samples
     macs: np.ndarray  # rows: each row's MACs at its platform's batch
     shows_host: np.ndarray  # samples, bool: from a column that :func:`column_shows_host`
+    row_setup: np.ndarray  # rows: index into ``setup_names`` (-1: none)
+    setup: np.ndarray  # samples: index into ``setup_names`` (-1: none)
+    setup_names: list[str]  # the :func:`measurement_setup` of the design's columns
 
     def subset(self, idx: np.ndarray) -> Design:
         starts, ends = self.indptr[idx], self.indptr[idx + 1]
         take = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)]) if len(idx) else np.zeros(0, int)
         indptr = np.concatenate([[0], np.cumsum(ends - starts)])
         return Design(self.x, self.log_base, self.bare, indptr, self.indices[take], self.counts[take], self.call[idx],
-                      self.has_call[idx], self.y[idx], self.weight[idx], self.macs, self.shows_host[idx])
+                      self.has_call[idx], self.y[idx], self.weight[idx], self.macs, self.shows_host[idx],
+                      self.row_setup, self.setup[idx], self.setup_names)
 
     def per_sample(self, row_values: np.ndarray) -> np.ndarray:
         """Per sample, the count-weighted sum of a per-row quantity (e.g. ``macs``: each network's MACs)."""
@@ -236,20 +288,25 @@ class Design:
         return np.bincount(sample, weights=row_values[self.indices] * self.counts, minlength=len(self.y))
 
 
-def predict_design(net: LayerTimeNet, d: Design, generic_host: bool = False) -> np.ndarray:
-    """Predicted ms of every sample of ``d`` (no gradient); ``generic_host`` as in :meth:`LayerTimeNet.layer_times`."""
+def predict_design(net: LayerTimeNet, d: Design, generic_host: bool = False, use_setup: bool = False) -> np.ndarray:
+    """Predicted ms of every sample of ``d`` (no gradient); ``generic_host`` as in :meth:`LayerTimeNet.layer_times`;
+    ``use_setup``: add each sample's measurement-setup offsets (only an evaluation on a measured column can: a user's
+    prediction, as :class:`ResPerfNetGPUEstimator` makes it, is at the GPU's average setup)."""
     with torch.no_grad():
-        return _forward(net, d, generic_host)[0].numpy().astype(np.float64)
+        return _forward(net, d, generic_host, use_setup)[0].numpy().astype(np.float64)
 
 
-def _forward(net: LayerTimeNet, d: Design, generic_host: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+def _forward(net: LayerTimeNet, d: Design, generic_host: bool = False, use_setup: bool = True
+             ) -> tuple[torch.Tensor, torch.Tensor]:
     used, inverse = np.unique(d.indices, return_inverse=True)
+    lut = net.setup_index(d.setup_names)
+    row_setup, setup = (torch.from_numpy(lut[s]) if use_setup else None for s in (d.row_setup[used], d.setup))
     t, _, _ = net.layer_times(torch.from_numpy(d.x[used]).float(), torch.from_numpy(d.log_base[used]).float(),
-                              torch.from_numpy(d.bare[used]), generic_host)
+                              torch.from_numpy(d.bare[used]), generic_host, row_setup)
     sample = np.repeat(np.arange(len(d.y)), np.diff(d.indptr))
     contrib = t[torch.from_numpy(inverse)] * torch.from_numpy(d.counts).float()
     total = torch.zeros(len(d.y)).index_add_(0, torch.from_numpy(sample), contrib)
-    call = net.call_time(torch.from_numpy(d.call).float(), generic_host) * torch.from_numpy(d.has_call).float()
+    call = net.call_time(torch.from_numpy(d.call).float(), generic_host, setup) * torch.from_numpy(d.has_call).float()
     return total + call, call
 
 
@@ -260,7 +317,7 @@ def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str =
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    net = LayerTimeNet(train.x.shape[1], train.call.shape[1], width, blocks, combine)
+    net = LayerTimeNet(train.x.shape[1], train.call.shape[1], width, blocks, combine, train.setup_names)
     used = np.unique(train.indices)
     for name, arr in (("row", train.x[used]), ("call", train.call[train.has_call] if train.has_call.any() else train.call)):
         std = arr.std(axis=0)
@@ -289,7 +346,8 @@ def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str =
             log(f"step {step + 1}/{steps} loss {loss.item():.4f} p {float(net.p.detach()):.2f} ({time.time() - t0:.0f}s)")
     _set_output_ranges(net, train, used)
     return net, {"steps": steps, "lr": lr, "batch": batch, "width": width, "blocks": blocks, "combine": combine,
-                 "seed": seed, "seconds": round(time.time() - t0, 1), "p": float(net.p.detach())}
+                 "seed": seed, "seconds": round(time.time() - t0, 1), "p": float(net.p.detach()),
+                 "setups": dict(zip(net.setups, np.round(net.centred_offsets().detach().numpy(), 4).tolist()))}
 
 
 def _set_output_ranges(net: LayerTimeNet, train: Design, used: np.ndarray) -> None:
@@ -317,13 +375,17 @@ class DesignBuilder:
         self.log_base: list[float] = []
         self.bare: list[bool] = []
         self.layers: list[Layer] = []  # each row's layer at its platform's batch and precision (for baselines)
-        self.samples: list[tuple[list[int], list[int], np.ndarray, bool, float, float]] = []
+        self.samples: list[tuple[list[int], list[int], np.ndarray, bool, float, float, bool, int]] = []
+        self.row_setup: list[int] = []
+        self.setups: dict[str, int] = {}
         self._gvec: dict[tuple[str, str], np.ndarray] = {}
 
     def row(self, key: Any, layer: Layer, gpu: GPUSpec, runtime: str, precision: str, batch: int,
-            from_precision: str = "fp32") -> int:
-        """The row of ``layer`` (captured at its own batch in ``from_precision``) on the platform."""
-        full = (key, gpu.name, runtime, precision, batch)
+            from_precision: str = "fp32", setup: str | None = None) -> int:
+        """The row of ``layer`` (captured at its own batch in ``from_precision``) on the platform, as timed by
+        ``setup`` (:func:`measurement_setup`; None: no particular one)."""
+        s = -1 if setup is None else self.setups.setdefault(setup, len(self.setups))
+        full = (key, gpu.name, runtime, precision, batch, s)
         if full not in self.rows:
             shapes = layer.input_shapes or layer.output_shapes
             same = batch == shapes[0][0] and ELEMENT_BYTES[precision] == ELEMENT_BYTES[from_precision]
@@ -331,6 +393,7 @@ class DesignBuilder:
             gv = self._gvec.setdefault((gpu.name, precision), gpu_vector(gpu, precision))
             x, base = row_features(shaped, gpu, precision, runtime, gv)
             self.rows[full] = len(self.x)
+            self.row_setup.append(s)
             self.x.append(x)
             self.log_base.append(base)
             self.bare.append(runtime == "kernel")
@@ -338,12 +401,13 @@ class DesignBuilder:
         return self.rows[full]
 
     def add(self, layers: Sequence[tuple[Any, Layer, int]], gpu: GPUSpec, runtime: str, precision: str, batch: int,
-            ms: float, weight: float = 1.0, shows_host: bool = False) -> None:
+            ms: float, weight: float = 1.0, shows_host: bool = False, setup: str | None = None) -> None:
         """One measured network (or bare kernel): ``layers`` are (key, batch-1 fp32 layer, count); ``shows_host``: its
-        column :func:`column_shows_host`."""
-        ids = [self.row(k, l, gpu, runtime, precision, batch) for k, l, _ in layers]
+        column :func:`column_shows_host`; ``setup``: its column's :func:`measurement_setup`."""
+        ids = [self.row(k, l, gpu, runtime, precision, batch, setup=setup) for k, l, _ in layers]
         self.samples.append((ids, [c for _, _, c in layers], call_features(gpu, runtime, batch),
-                             runtime != "kernel", ms, weight, shows_host))
+                             runtime != "kernel", ms, weight, shows_host,
+                             -1 if setup is None else self.setups[setup]))
 
     def build(self) -> Design:
         lens = [len(s[0]) for s in self.samples]
@@ -356,7 +420,9 @@ class DesignBuilder:
                       np.asarray([s[4] for s in self.samples], dtype=np.float64),
                       np.asarray([s[5] for s in self.samples], dtype=np.float64),
                       np.asarray([l.macs for l in self.layers], dtype=np.float64),
-                      np.asarray([s[6] for s in self.samples], dtype=bool))
+                      np.asarray([s[6] for s in self.samples], dtype=bool),
+                      np.asarray(self.row_setup, dtype=np.int64), np.asarray([s[7] for s in self.samples], dtype=np.int64),
+                      list(self.setups))
 
 
 def graph_layers(graph: Graph) -> list[tuple[Any, Layer, int]]:
@@ -384,7 +450,8 @@ def load_net(folder: Path) -> tuple[LayerTimeNet, dict[str, Any]]:
 
     meta = json.loads((folder / "meta.json").read_text())
     arch = meta["architecture"]
-    net = LayerTimeNet(n_features(), arch["n_call"], arch["width"], arch["blocks"], arch["combine"])
+    net = LayerTimeNet(n_features(), arch["n_call"], arch["width"], arch["blocks"], arch["combine"],
+                       meta.get("setups", []))
     net.load_state_dict(load_file(str(folder / "weights.safetensors")))
     net.eval()
     return net, meta
@@ -401,7 +468,9 @@ class ResPerfNetGPUEstimator(Estimator):
     """
 
     name = "resperfnet-gpu"
-    version = "2"  # 2: host-side costs of an unmeasured GPU averaged over the measured hosts (buffers hosts, host_used)
+    # 2: host-side costs of an unmeasured GPU averaged over the measured hosts (buffers hosts, host_used);
+    # 3: measurement-setup offsets (a user's prediction is at the GPU's average setup)
+    version = "3"
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
         self.weights_dir = weights_dir
