@@ -37,9 +37,9 @@ import torch
 
 from hwaware.calibration import Profile, fit_profile
 from hwaware.estimators.gpu_features import n_features
-from hwaware.estimators.resperfnet_gpu import WEIGHTS, Design, predict_design, save_net, train_net
-from hwaware.evaluation.gpu_data import (Sample, build_design, column_indices, column_weights, deepbench_samples,
-                                         help_samples, timm_samples, torch2trt_samples)
+from hwaware.estimators.resperfnet_gpu import WEIGHTS, Design, LayerTimeNet, predict_design, save_net, train_net
+from hwaware.evaluation.gpu_data import (Sample, build_design, calibrated_totals, column_indices, column_weights,
+                                         deepbench_samples, help_samples, timm_samples, torch2trt_samples)
 from hwaware.evaluation.metrics import accuracy
 from hwaware.evaluation.provenance import provenance
 from hwaware.evaluation.splits import (GPU_ALWAYS_TRAIN, GPU_TEST, GPU_VAL, gpu_sample_group, split_gpu_samples,
@@ -207,7 +207,7 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
             owner_zs.append(gpu)
             if len(rest) < 5:
                 continue
-            prof, cal = ten_shot_profile(gpu, col, pred, y, held_design, shots, rest)
+            prof, cal = ten_shot_profile(gpu, col, net, pred, y, held_design, shots, rest)
             res.setdefault("profile_terms", {})[col] = prof.terms
             cal_res.append(np.log(y[rest] / cal))
             owner_cal.append(gpu)
@@ -236,15 +236,16 @@ def column_quantiles(residuals: list[np.ndarray]) -> list[float]:
     return [float(r[order][np.searchsorted(cdf, q)]) for q in ((1 - COVERAGE) / 2, 1 - (1 - COVERAGE) / 2)]
 
 
-def ten_shot_profile(gpu: str, col: str, pred: np.ndarray, y: np.ndarray, design: Design, shots: list[int],
-                     rest: list[int], gmac: bool = True) -> tuple[Profile, np.ndarray]:
+def ten_shot_profile(gpu: str, col: str, net: LayerTimeNet, pred: np.ndarray, y: np.ndarray, design: Design,
+                     shots: list[int], rest: list[int], gmac: bool = True) -> tuple[Profile, np.ndarray]:
     """The profile :func:`hwaware.calibration.fit_profile` fits on the ``shots`` of a held-out column (``design`` its
-    networks, ``pred`` their zero-shot ms, ``y`` the measured), and its predictions of the ``rest``; ``gmac=False``:
-    the two-number form only."""
+    networks, ``pred`` their zero-shot ms from ``net`` (a GPU it never saw), ``y`` the measured), and its predictions
+    of the ``rest`` layer by layer, as a user's estimate is corrected (:func:`calibrated_totals`); ``gmac=False``: the
+    two-number form only."""
     kernels = design.per_sample(np.ones(len(design.macs)))
     gmacs = design.per_sample(design.macs) / 1e9 if gmac else np.zeros(len(y))
     prof = fit_profile(gpu, pred[shots], y[shots], kernels[shots], name=col, gmacs=gmacs[shots] if gmac else None)
-    return prof, np.array([prof.apply(pred[i], kernels[i], gmacs[i]) for i in rest])
+    return prof, calibrated_totals(prof, net, design, rest, generic_host=True)
 
 
 def help_protocol(cfg: dict, steps: int, log) -> dict:
@@ -261,8 +262,8 @@ def help_protocol(cfg: dict, steps: int, log) -> dict:
         y = np.array([s.ms for s in held])
         truth = y[rest]
         # the two-number profile beside it: the per-GMAC term was tried on these columns' rows before it was declared
-        _, two = ten_shot_profile(held[0].gpu, col, pred, y, held_design, shots, rest, gmac=False)
-        prof, cal = ten_shot_profile(held[0].gpu, col, pred, y, held_design, shots, rest)
+        _, two = ten_shot_profile(held[0].gpu, col, net, pred, y, held_design, shots, rest, gmac=False)
+        prof, cal = ten_shot_profile(held[0].gpu, col, net, pred, y, held_design, shots, rest)
         out[col] = {"zero_shot": accuracy(pred[rest], truth), "ten_shot": accuracy(cal, truth), "n": len(rest),
                     "ten_shot_two_number": accuracy(two, truth),
                     "profile": {"scale": prof.scale, "ms_per_kernel": prof.overhead_ms_per_kernel,

@@ -63,17 +63,22 @@ class Profile:
     def apply(self, predicted_ms: float, kernels: int, gmacs: float = 0.0) -> float:
         return max(self.scale * predicted_ms + self.overhead_ms_per_kernel * kernels + self.ms_per_gmac * gmacs, 1e-6)
 
+    def layer_ms(self, ms: np.ndarray, macs: np.ndarray) -> tuple[np.ndarray, int]:
+        """Calibrated times of kernel layers with zero-shot times ``ms`` and ``macs``, and how many were clamped: a
+        negative per-kernel term (the zero-shot overhead was too high) never makes a layer negative."""
+        raw = self.scale * ms + self.overhead_ms_per_kernel + self.ms_per_gmac * macs / 1e9
+        return np.maximum(raw, 0.0), int((raw < 0).sum())
+
     def apply_estimate(self, est: Estimate) -> Estimate:
         """``est`` (a zero-shot estimate on the base GPU) corrected by this profile, phase by phase: every phase
         is scaled and every kernel gets the per-kernel overhead (a layer that a negative overhead would make negative
         is set to 0, and the notes say how many; the fit saw only totals, so this total can exceed :meth:`apply`'s);
         the interval is the leave-one-out range."""
-        kernels = [r for r in est.layers if r.ms > 0]
-        # a negative per-kernel term (the zero-shot overhead was too high) never makes a layer negative
-        raw = {i: self.scale * r.ms + self.overhead_ms_per_kernel + self.ms_per_gmac * r.macs / 1e9
-               for i, r in enumerate(est.layers) if r.ms > 0}
-        layers = tuple(replace(r, ms=max(raw[i], 0.0)) if i in raw else r for i, r in enumerate(est.layers))
-        clamped = sum(v < 0 for v in raw.values())
+        kernels = [i for i, r in enumerate(est.layers) if r.ms > 0]
+        ms, clamped = self.layer_ms(np.array([est.layers[i].ms for i in kernels]),
+                                    np.array([est.layers[i].macs for i in kernels], dtype=float))
+        calibrated = dict(zip(kernels, ms.tolist()))
+        layers = tuple(replace(r, ms=calibrated[i]) if i in calibrated else r for i, r in enumerate(est.layers))
         pre, post = self.scale * est.pre_ms, self.scale * est.post_ms
         total = max(pre + sum(r.ms for r in layers) + post, 1e-6)  # apply(est.total_ms, kernels) unless clamped
         lo, hi = self.log_residual_interval

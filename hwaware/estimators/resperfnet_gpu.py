@@ -216,7 +216,7 @@ def _bounded(v: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tenso
     """``v`` clamped to [lo, hi] with the gradient of ``v`` (straight through). A plain clamp has zero gradient outside
     the bounds: a head that overshoots early in training stays stuck there (a leave-one-GPU-out fold left the per-call
     head at its +12 bound, 8.1 s per call, on every Jetson row it trained on)."""
-    return v + (v.clamp(lo, hi) - v).detach()
+    return v.clamp(lo, hi).detach() + (v - v.detach())  # exact clamp values; v's gradient
 
 
 _ROW_HOST = [ROW_FEATURES.index(n) for n in ("integrated", "log_clock_ghz", "log_sms")]
@@ -296,17 +296,34 @@ def predict_design(net: LayerTimeNet, d: Design, generic_host: bool = False, use
         return _forward(net, d, generic_host, use_setup)[0].numpy().astype(np.float64)
 
 
-def _forward(net: LayerTimeNet, d: Design, generic_host: bool = False, use_setup: bool = True
-             ) -> tuple[torch.Tensor, torch.Tensor]:
+def design_parts(net: LayerTimeNet, d: Design, generic_host: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(ms of every row of ``d``, 0 where no sample uses it; per-call ms of every sample), without setups: the
+    per-layer and per-call times an estimate reports, for calibrating designs as :class:`Profile` does estimates."""
+    with torch.no_grad():
+        used, _, t, call = _times(net, d, generic_host, False)
+    rows = np.zeros(len(d.x))
+    rows[used] = t.numpy()
+    return rows, call.numpy().astype(np.float64)
+
+
+def _times(net: LayerTimeNet, d: Design, generic_host: bool, use_setup: bool
+           ) -> tuple[np.ndarray, np.ndarray, torch.Tensor, torch.Tensor]:
+    """The rows ``d`` uses, each index's position among them, their layer times, and every sample's per-call time."""
     used, inverse = np.unique(d.indices, return_inverse=True)
     lut = net.setup_index(d.setup_names)
     row_setup, setup = (torch.from_numpy(lut[s]) if use_setup else None for s in (d.row_setup[used], d.setup))
     t, _, _ = net.layer_times(torch.from_numpy(d.x[used]).float(), torch.from_numpy(d.log_base[used]).float(),
                               torch.from_numpy(d.bare[used]), generic_host, row_setup)
+    call = net.call_time(torch.from_numpy(d.call).float(), generic_host, setup) * torch.from_numpy(d.has_call).float()
+    return used, inverse, t, call
+
+
+def _forward(net: LayerTimeNet, d: Design, generic_host: bool = False, use_setup: bool = True
+             ) -> tuple[torch.Tensor, torch.Tensor]:
+    _, inverse, t, call = _times(net, d, generic_host, use_setup)
     sample = np.repeat(np.arange(len(d.y)), np.diff(d.indptr))
     contrib = t[torch.from_numpy(inverse)] * torch.from_numpy(d.counts).float()
     total = torch.zeros(len(d.y)).index_add_(0, torch.from_numpy(sample), contrib)
-    call = net.call_time(torch.from_numpy(d.call).float(), generic_host, setup) * torch.from_numpy(d.has_call).float()
     return total + call, call
 
 

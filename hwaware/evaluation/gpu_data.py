@@ -10,13 +10,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from hwaware.datasets.gpu_tables import (KernelLatency, NetworkLatency, load_deepbench, load_help, load_timm_gpu,
                                          load_torch2trt)
 from hwaware.datasets.graph_store import load_store
-from hwaware.estimators.resperfnet_gpu import Design, DesignBuilder, column_shows_host, graph_layers, measurement_setup
+from hwaware.estimators.resperfnet_gpu import (Design, DesignBuilder, column_shows_host, design_parts, graph_layers,
+                                               measurement_setup)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.ops import layer_cost
 from hwaware.hardware.catalog import get_gpu
@@ -153,3 +155,13 @@ def build_design(samples: Sequence[Sample], weights: np.ndarray | None = None,
             batch = layers[0][1].input_shapes[0][0]
             builder.add(layers, gpu, "kernel", k.precision, batch, k.ms, float(w))
     return builder.build()
+
+
+def calibrated_totals(profile: Any, net: Any, design: Design, idx: Sequence[int], generic_host: bool) -> np.ndarray:
+    """The ms of samples ``idx`` of ``design`` once ``profile`` (a :class:`hwaware.calibration.Profile`) corrects the
+    model ``net``'s estimates, layer by layer as :meth:`~hwaware.calibration.Profile.apply_estimate` does for a user
+    (a layer that a negative per-kernel term would make negative counts 0), not as a correction of the totals."""
+    row_ms, call_ms = design_parts(net, design, generic_host)
+    layer_ms, _ = profile.layer_ms(row_ms, design.macs)
+    idx = np.asarray(idx, dtype=np.int64)
+    return np.maximum(profile.scale * call_ms[idx] + design.subset(idx).per_sample(layer_ms), 1e-6)
