@@ -10,7 +10,8 @@ Everything that decides what ships is declared here, before any training:
   is in VAL, and are tested when it is in TEST.
 * Candidates: :data:`CANDIDATES`; rule: :data:`RULE`. Every candidate is trained on the same split and all of
   their validation and test figures are written to the results. The rule's loss is on predictions as users get
-  them (each GPU's average measurement setup); the losses on each column's own setup are recorded beside it.
+  them (:func:`hwaware.evaluation.gpu_data.user_predictions`: each GPU's average measurement setup, timm's GPUs with
+  the averaged host); the losses on each column's own setup are recorded beside it.
 * Leave-one-GPU-out (stage ``logo``): the chosen recipe retrained without each GPU that has network measurements;
   zero-shot and 10-shot (:func:`hwaware.calibration.fit_profile` on 10 seeded random rows of that GPU's
   columns) figures on that GPU; their residuals set the ``zero-shot`` and ``calibrated`` intervals.
@@ -39,7 +40,8 @@ from hwaware.calibration import Profile, fit_profile
 from hwaware.estimators.gpu_features import n_features
 from hwaware.estimators.resperfnet_gpu import WEIGHTS, Design, LayerTimeNet, predict_design, save_net, train_net
 from hwaware.evaluation.gpu_data import (Sample, build_design, calibrated_totals, column_indices, column_weights,
-                                         deepbench_samples, help_samples, timm_samples, torch2trt_samples)
+                                         deepbench_samples, help_samples, timm_samples, torch2trt_samples,
+                                         user_predictions)
 from hwaware.evaluation.metrics import accuracy
 from hwaware.evaluation.provenance import provenance
 from hwaware.evaluation.splits import (GPU_ALWAYS_TRAIN, GPU_TEST, GPU_VAL, gpu_sample_group, split_gpu_samples,
@@ -119,15 +121,26 @@ def main(argv: list[str] | None = None) -> None:
         logo = leave_one_gpu_out(all_samples(), CANDIDATES[meta["chosen"]], args.logo_steps, log)
         logo["command"] = command
         logo["provenance"] = data_provenance(all_samples())
+        logo["weights_id"] = weights_id()  # the shipped model whose recipe these folds retrained
         (RESULTS / "logo.json").write_text(json.dumps(logo, indent=1))
-        meta["intervals"].update(zero_shot_intervals(meta["intervals"]["measured"]))
+        meta["intervals"].update(zero_shot_intervals(meta["intervals"]["measured"], logo["weights_id"]))
         (OUT_WEIGHTS / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
     if "help" in args.stages:
         meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
         result = help_protocol(CANDIDATES[meta["chosen"]], args.steps, log)
         (RESULTS / "help_protocol.json").write_text(json.dumps(
             {"command": command, "provenance": data_provenance(help_samples(("nb201",))), "disclosed": DISCLOSED_HELP,
-             "columns": result}, indent=1))
+             "weights_id": weights_id(), "columns": result}, indent=1))
+
+
+def weights_id() -> str:
+    """The shipped weights' identity, as :class:`~hwaware.estimators.resperfnet_gpu.ResPerfNetGPUEstimator` names
+    them in its cache keys."""
+    from hwaware.estimators.resperfnet_gpu import ResPerfNetGPUEstimator
+
+    est = ResPerfNetGPUEstimator(OUT_WEIGHTS, cache=False)
+    est._loaded()
+    return est.weights_id_
 
 
 def train_main(steps: int, command: str, log) -> None:
@@ -140,10 +153,11 @@ def train_main(steps: int, command: str, log) -> None:
 
     report: dict = {"rule": RULE, "candidates": {}, "splits": SPLITS, "command": command}
     nets = {}
+    columns = sorted({s.column for s in train})
     for name, cfg in CANDIDATES.items():
         net, hist = train_net(d_train, steps=steps, log=log, **cfg)
         nets[name] = net
-        pv, pt = predict_design(net, d_val), predict_design(net, d_test)
+        pv, pt = user_predictions(net, d_val, val, columns), user_predictions(net, d_test, test, columns)
         sv, st = predict_design(net, d_val, use_setup=True), predict_design(net, d_test, use_setup=True)
         report["candidates"][name] = {"config": cfg, "history": hist, "val_loss": weighted_loss(pv, val),
                                       "test_loss": weighted_loss(pt, test), "val": per_column(pv, val),
@@ -155,7 +169,7 @@ def train_main(steps: int, command: str, log) -> None:
     chosen = next(n for n in CANDIDATES if report["candidates"][n]["val_loss"] <= best + 0.005)
     report["chosen"] = chosen
     net = nets[chosen]
-    measured_interval = residual_interval(predict_design(net, d_val), val)
+    measured_interval = residual_interval(user_predictions(net, d_val, val, columns), val)
     (RESULTS / "train.json").write_text(json.dumps(report, indent=1))
     intervals = {"coverage": COVERAGE, "measured": measured_interval, **zero_shot_intervals(measured_interval)}
     trained = sorted({f"{s.gpu}|{s.net.runtime}|{s.net.precision}" for s in train if s.net is not None})
@@ -166,18 +180,18 @@ def train_main(steps: int, command: str, log) -> None:
                                                  "config")} for n, c in report["candidates"].items()},
             "setups": net.setups,
             "splits": SPLITS, "intervals": intervals, "trained_platforms": trained,
-            "train_columns": sorted({s.column for s in train}),
+            "train_columns": columns,
             "provenance": data_provenance(samples), "command": command}
     save_net(net, OUT_WEIGHTS, meta)
     log(f"shipped {chosen} to {OUT_WEIGHTS}")
 
 
-def zero_shot_intervals(measured: list[float]) -> dict:
-    """The zero-shot and calibrated intervals from the last leave-one-GPU-out run; without one, the measured
-    interval widened x3 (an assumption, named as such in meta.json)."""
+def zero_shot_intervals(measured: list[float], weights: str | None = None) -> dict:
+    """The zero-shot and calibrated intervals from the leave-one-GPU-out run of the shipped weights ``weights``;
+    without one, the measured interval widened x3 (an assumption, named as such in meta.json)."""
     path = RESULTS / "logo.json"
-    if path.is_file():
-        logo = json.loads(path.read_text())
+    logo = json.loads(path.read_text()) if path.is_file() else {}
+    if weights is not None and logo.get("weights_id") == weights:
         return {"zero-shot": logo["pooled"]["zero_shot_interval"], "calibrated": logo["pooled"]["ten_shot_interval"],
                 "zero-shot-source": f"pooled leave-one-GPU-out residuals ({logo.get('command', 'logo stage')})"}
     return {"zero-shot": [3 * measured[0], 3 * measured[1]],

@@ -94,12 +94,13 @@ def test_api_re_batches_a_captured_graph_exactly():
 
 
 def test_gpu_split_shares_and_torch2trt_rule():
-    """Every network group lands in exactly one of train / val / test, in about the declared shares; torch2trt
-    rows are tested exactly when their timm family is a GPU_TEST group."""
-    from hwaware.evaluation.gpu_data import deepbench_samples, torch2trt_samples
-    from hwaware.evaluation.splits import GPU_TEST, GPU_VAL, gpu_sample_group, split_gpu_samples
+    """Every network group lands in exactly one of train / val / test, in about the declared shares; torch2trt rows
+    always train (the data README: calibrate on them, never report accuracy on them) and no timm row of their
+    families is tested; a torchvision model is in its timm twin's family."""
+    from hwaware.evaluation.gpu_data import deepbench_samples, timm_samples, torch2trt_samples
+    from hwaware.evaluation.splits import GPU_TEST, GPU_VAL, always_train_groups, gpu_sample_group, split_gpu_samples
 
-    samples = deepbench_samples() + torch2trt_samples()
+    samples = deepbench_samples() + torch2trt_samples() + timm_samples()
     train, val, test = split_gpu_samples(samples)
     assert len(train) + len(val) + len(test) == len(samples)
     groups = [{gpu_sample_group(s) for s in part} for part in (train, val, test)]
@@ -107,8 +108,17 @@ def test_gpu_split_shares_and_torch2trt_rule():
     kernels = [s for s in samples if s.kernel is not None]
     share = lambda part: sum(1 for s in part if s.kernel is not None) / len(kernels)  # noqa: E731
     assert 0.1 < share(test) < 0.3 and 0.06 < share(val) < 0.2  # 20 % and 15 % of the remaining 80 %
+    assert all(s.net.table == "torch2trt" or s.net.space == "timm" for s in test if s.net is not None)
+    assert not any(s.net.table == "torch2trt" for s in val + test if s.net is not None)
+    assert not {gpu_sample_group(s) for s in test} & always_train_groups()
+    assert len({gpu_sample_group(s) for s in test if s.net is not None}) >= 3  # timm families are still tested
     for s in samples:
-        if s.net is not None:
-            assert (s in test) == GPU_TEST.is_test(gpu_sample_group(s))
-            assert s not in val
+        if s.net is not None and s.net.table != "torch2trt":
+            group = gpu_sample_group(s)
+            assert (s in test) == (GPU_TEST.is_test(group) and group not in always_train_groups())
     assert GPU_VAL.test_share == 0.15 and GPU_TEST.test_share == 0.2
+    twins = {r.net.arch_id: gpu_sample_group(r) for r in samples if r.net is not None}
+    timm = {r.net.arch["model"]: gpu_sample_group(r) for r in samples if r.net is not None and r.net.space == "timm"}
+    assert twins["mnasnet1_0"] == timm["mnasnet_100"] and twins["mobilenet_v2"] == timm["mobilenetv2_075"]
+    assert twins["resnet18"] == timm["resnet18"]
+    assert len({twins[m] for m in ("shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5")}) == 1

@@ -93,27 +93,33 @@ def test_nb201_held_out_architectures_fast_subset():
     import json
     from pathlib import Path
 
-    from hwaware.evaluation.gpu_data import build_design, column_indices, help_samples
+    from hwaware.evaluation.gpu_data import build_design, column_indices, help_samples, user_predictions
     from hwaware.evaluation.metrics import accuracy
     from hwaware.evaluation.splits import split_gpu_samples
 
     recorded = json.loads((Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "gpu_accuracy.json")
                           .read_text())
-    net, meta = get_estimator(EST)._loaded()
+    est = get_estimator(EST)
+    net, meta = est._loaded()
     assert recorded["model"]["provenance"]["data_sha256"] == meta["provenance"]["data_sha256"]
+    assert recorded["model"]["weights_id"] == est.weights_id_, "re-run benchmarks/gpu_accuracy.py for these weights"
     _, _, test = split_gpu_samples(help_samples(("nb201",)))
     test = [s for s in test if s.gpu in ("GeForce RTX 2080 Ti", "TITAN RTX")]
     design = build_design(test)
     cols = column_indices(test)
     assert len(cols) == 6
-    for key, use_setup in (("resperfnet-gpu", True), ("average-setup", False)):
-        pred = predict_design(net, design, use_setup=use_setup)
+    for key, pred in (("resperfnet-gpu", user_predictions(net, design, test, meta["train_columns"])),
+                      ("own-setup", predict_design(net, design, use_setup=True))):
         for col, idx in cols.items():
             a = accuracy(pred[idx], np.array([test[i].ms for i in idx]))
             want = recorded["held_out"][col][key]
             assert a["n"] == want["n"], col
             assert a["mape"] <= want["mape"] + 0.01, (key, col)
             assert a["spearman"] >= want["spearman"] - 0.01, (key, col)
+            # floors declared before the final run, from version 2's figures on these columns (the recorded ones
+            # move with every retrain): MAPE 0.3-4.6 %, rho 0.95-1.00 as users got them
+            assert a["spearman"] >= 0.93, (key, col)
+            assert a["mape"] <= (0.06 if key == "own-setup" else 0.15), (key, col)
 
 
 def test_measurement_setups_are_one_tables_machine_per_gpu_centred_per_gpu():
@@ -161,8 +167,8 @@ def test_setup_offsets_fit_each_tables_machine_on_held_out_ofa():
         y = np.array([test[i].ms for i in idx])
         a, b = accuracy(own[idx], y), accuracy(avg[idx], y)
         assert a["mape"] < 0.5 * b["mape"], col
-        assert a["mape"] <= recorded["held_out"][col]["resperfnet-gpu"]["mape"] + 0.01, col
-        assert b["mape"] <= recorded["held_out"][col]["average-setup"]["mape"] + 0.01, col
+        assert a["mape"] <= recorded["held_out"][col]["own-setup"]["mape"] + 0.01, col
+        assert b["mape"] <= recorded["held_out"][col]["resperfnet-gpu"]["mape"] + 0.01, col
 
 
 def test_bounded_heads_keep_their_gradient_outside_the_bound():
@@ -222,3 +228,47 @@ def test_the_averaged_hosts_are_the_machines_whose_host_costs_the_data_shows():
             same_class = [h for h in net.hosts[net.host_used] if h[0] == c[i, 0]]
             logs = [net._log_call(torch.cat([h, c[i, 3:]])[None])[0] for h in same_class]
             assert float(averaged[i]) == pytest.approx(math.exp(float(sum(logs)) / len(logs) - 3.0), rel=1e-5)
+
+
+def test_the_resource_prior_moves_features_as_a_faster_gpu_does_and_penalises_only_slowdowns():
+    """_resource_penalty's shifted rows are what row_features gives the kernel head on a GPU with more compute,
+    bandwidth and L2 (nothing else changed), and the penalty is positive exactly for a kernel head that slows such a GPU down."""
+    import dataclasses
+
+    import torch
+
+    from hwaware.estimators.gpu_features import ROW_FEATURES, row_features
+    from hwaware.estimators.resperfnet_gpu import KERNEL_INPUTS, RESOURCE_FEATURES, LayerTimeNet, _resource_penalty
+    from hwaware.hardware.catalog import get_gpu
+
+    layers = [l for l in hwaware.capture("resnet18").kernels()][:20]
+    gpu = get_gpu("1080ti")  # no tensor cores: fp32 compute is its one rate
+    more = dataclasses.replace(gpu, fp32_tflops=gpu.fp32_tflops * 1.5, memory_bandwidth_gbs=gpu.memory_bandwidth_gbs * 1.25,
+                               l2_cache_mb=gpu.l2_cache_mb * 2)
+    step = {"log_peak_tensor": math.log(1.5), "log_peak_plain": math.log(1.5), "log_compute_ms": -math.log(1.5),
+            "log_bandwidth": math.log(1.25), "log_memory_ms": -math.log(1.25), "log_l2_mb": math.log(2)}
+    for layer in layers:
+        (x0, b0), (x1, b1) = (row_features(layer, g, "fp32", "pytorch") for g in (gpu, more))
+        for name, i in RESOURCE_FEATURES.items():
+            assert x1[i] - x0[i] == pytest.approx(step[name], abs=5e-3), (layer.op, name)
+        changed = [ROW_FEATURES[i] for i in KERNEL_INPUTS if abs(x1[i] - x0[i]) > 1e-9]  # what the kernel head reads
+        assert set(changed) <= set(RESOURCE_FEATURES), changed
+        assert b1 <= b0 + 1e-12
+
+    x = torch.from_numpy(np.stack([row_features(l, gpu, "fp32", "pytorch")[0] for l in layers])).float()
+    base = torch.from_numpy(np.array([row_features(l, gpu, "fp32", "pytorch")[1] for l in layers])).float()
+    net = LayerTimeNet(x.shape[1], 5)
+    j = KERNEL_INPUTS.index(RESOURCE_FEATURES["log_peak_plain"])
+
+    class Linear(torch.nn.Module):  # a kernel head linear in the compute rate
+        def __init__(self, slope: float) -> None:
+            super().__init__()
+            self.slope = slope
+
+        def forward(self, z: torch.Tensor) -> torch.Tensor:
+            return self.slope * z[:, j:j + 1]
+
+    for slope, positive in ((50.0, True), (-1.0, False), (0.0, False)):
+        net.kernel = Linear(slope)
+        penalty = float(_resource_penalty(net, x, base, torch.Generator().manual_seed(0)))
+        assert (penalty > 0) == positive, slope

@@ -268,6 +268,12 @@ def measurement_setup(column: str) -> str | None:
     return column.split("|", 1)[0] if column_shows_host(column) else None
 
 
+def host_gpus(columns: Sequence[str]) -> set[str]:
+    """The GPUs whose machines the training ``columns`` timed where host-side costs show (:func:`column_shows_host`);
+    every other GPU is predicted with the averaged measured host."""
+    return {_platform_parts(c)[0] for c in columns if column_shows_host(c)}
+
+
 def _platform_parts(column: str) -> list[str]:
     """GPU, runtime, precision[, batch] of a training column (``table:space:gpu|runtime|precision|batch``)."""
     return column.rsplit(":", 1)[-1].split("|")
@@ -567,8 +573,7 @@ class ResPerfNetGPUEstimator(Estimator):
         <= 64 (HELP, torch2trt). At timm's batch 1024 every kernel hides the dispatch cost, so those columns say
         nothing about it."""
         _, meta = self._loaded()
-        return any(column_shows_host(c) and _platform_parts(c)[0] == gpu.name
-                   for c in meta.get("train_columns", []))
+        return gpu.name in host_gpus(meta.get("train_columns", []))
 
     def predict(self, graph: Graph, platform: Platform) -> Estimate:
         return self.predict_many([graph], platform)[0]

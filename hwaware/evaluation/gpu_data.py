@@ -17,8 +17,8 @@ import numpy as np
 from hwaware.datasets.gpu_tables import (KernelLatency, NetworkLatency, load_deepbench, load_help, load_timm_gpu,
                                          load_torch2trt)
 from hwaware.datasets.graph_store import load_store
-from hwaware.estimators.resperfnet_gpu import (Design, DesignBuilder, column_shows_host, design_parts, graph_layers,
-                                               measurement_setup)
+from hwaware.estimators.resperfnet_gpu import (Design, DesignBuilder, LayerTimeNet, column_shows_host, design_parts,
+                                               graph_layers, host_gpus, measurement_setup, predict_design)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.ops import layer_cost
 from hwaware.hardware.catalog import get_gpu
@@ -165,3 +165,16 @@ def calibrated_totals(profile: Any, net: Any, design: Design, idx: Sequence[int]
     layer_ms, _ = profile.layer_ms(row_ms, design.macs)
     idx = np.asarray(idx, dtype=np.int64)
     return np.maximum(profile.scale * call_ms[idx] + design.subset(idx).per_sample(layer_ms), 1e-6)
+
+
+def user_predictions(net: LayerTimeNet, design: Design, samples: Sequence[Sample], train_columns: Sequence[str]
+                     ) -> np.ndarray:
+    """Each sample's ms as :class:`~hwaware.estimators.resperfnet_gpu.ResPerfNetGPUEstimator` answers a user: at the
+    GPU's average measurement setup, with the averaged measured host for a GPU whose machine ``train_columns`` never
+    timed where host costs show (timm's GPUs: :func:`~hwaware.estimators.resperfnet_gpu.host_gpus`)."""
+    own = predict_design(net, design)
+    known = host_gpus(train_columns)
+    generic = np.array([s.gpu not in known for s in samples])
+    if generic.any():
+        own = np.where(generic, predict_design(net, design, generic_host=True), own)
+    return own
