@@ -4,7 +4,9 @@ Sections (each row: MAPE, share within +-10 %, Kendall tau, Spearman rho, predic
 
 1. **Held-out architectures** of NB201 / FBNet / OFA (``GPU_TEST`` of :mod:`hwaware.evaluation.splits`, never trained
    or chosen on), per HELP column (GPU, batch); the table shows the mean over columns, the JSON every column.
-   Estimators through ``predict_many`` on the stored graphs at the column's batch; baselines fitted on the column's
+   Estimators through ``predict_many`` on the stored graphs at the column's batch (``resperfnet-gpu (own setup)``: the
+   same model with the offsets of the machine that timed the column, learned from its training rows, as a per-column
+   regressor knows it; a user gets it only by calibrating on that machine); baselines fitted on the column's
    training rows (the same capped, stable-hash sample ``scripts/train_netregress.py`` trains on):
    ``macs-linear`` (``ms = a * MACs + b``) and ``nnmeter-rf`` (nn-Meter's method, our code: per-kernel random forests
    summed over a network's kernels. Conv and dense kernels: one forest each, trained on DeepBench's fp32 forward
@@ -52,7 +54,8 @@ from hwaware.datasets.gpu_tables import NetworkLatency, load_deepbench
 from hwaware.datasets.graph_store import load_store
 from hwaware.estimators import get_estimator, list_estimators
 from hwaware.estimators.netregress import platform_key
-from hwaware.evaluation.gpu_data import Sample, help_samples, kernel_layer
+from hwaware.estimators.resperfnet_gpu import predict_design
+from hwaware.evaluation.gpu_data import Sample, build_design, help_samples, kernel_layer
 from hwaware.evaluation.metrics import accuracy
 from hwaware.evaluation.netregress_fit import cap_rows, measured_rows, stored_graph
 from hwaware.evaluation.splits import (HELD_OUT_FAMILIES, PAPER003_SPLITS, gpu_sample_group, split_gpu_samples,
@@ -244,6 +247,10 @@ def heldout_architectures(quick: bool, bar: Progress, plots: dict) -> list[dict]
                 train_t = nreg_train.get(key, {}).get(name.removeprefix("netregress-")) if name.startswith("netregress") \
                     else ipc_train if name == "ipc-tree" else None
                 preds[name] = (got[0], got[1], 0.0 if name == "roofline" else train_t)
+        if "resperfnet-gpu" in preds:
+            net, _ = get_estimator("resperfnet-gpu")._loaded()
+            own = predict_design(net, build_design([Sample(r, None) for r in te]), use_setup=True)
+            preds["resperfnet-gpu (own setup)"] = (own, None, None)
         lin, lin_t = fit_macs_linear(tr)
         t0 = time.perf_counter()
         preds["macs-linear"] = (lin(te), (time.perf_counter() - t0) / len(te), lin_t)
