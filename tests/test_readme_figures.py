@@ -112,8 +112,8 @@ CPU_SPACES = ("| space | networks | median measured ms | calibrated MAPE | calib
 LAYERS_MAIN = "| kind | phase | MAPE % (per_kind) | MAPE % (conditioned) | RMSE ms | MAE ms | n | paper Table 5 MAPE % |"
 LAYERS_BASELINES = "| kind | ResPerfNet (shipped) | XGBoost | SVR (RBF) | polynomial (deg 2) |"
 CPU_CANDIDATES = "| candidate | val exe MAPE % | held-out networks MAPE % (calibrated) | (uncalibrated) |"
-GPU_SUMMARY = ("| held-out set | columns | MAPE | within ±10 % | Spearman ρ | average setup MAPE | roofline MAPE "
-               "| MACs-linear MAPE |")
+GPU_SUMMARY = ("| held-out set | columns | MAPE | within ±10 % | Spearman ρ | own setup MAPE | own setup within ±10 % "
+               "| roofline MAPE | MACs-linear MAPE |")
 GPU_HELP = ("| test column | n | 10-shot ρ (HELP: 0.987 on titan_rtx_256) | 10-shot MAPE | within ±10 % | "
             "zero-shot ρ | profile terms | two-number profile ρ / MAPE |")
 GPU_EXPECTED = "| GPU | regime | expected MAPE | with 10 measurements (hwaware calibrate) |"
