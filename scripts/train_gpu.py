@@ -204,12 +204,9 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
     out: dict = {"per_gpu": {}}
     zs_res, cal_res, owner_zs, owner_cal = [], [], [], []
     design = build_design(samples)  # once: every column's weights are per column, the same in any subset of GPUs
-    in_test = np.array([GPU_TEST.is_test(gpu_sample_group(s)) for s in samples])
     for gpu in gpus:
-        on_gpu = np.array([s.gpu == gpu for s in samples])
-        held_idx = np.flatnonzero(on_gpu & np.array([s.net is not None for s in samples]))
+        net, held_idx = train_fold(samples, design, gpu, cfg, steps)
         held = [samples[i] for i in held_idx]
-        net, _ = train_net(design.subset(np.flatnonzero(~on_gpu & ~in_test)), steps=steps, log=None, **cfg)
         held_design = design.subset(held_idx)
         pred = predict_design(net, held_design, generic_host=True)  # as the estimator does for a new GPU
         res: dict = {"zero_shot": per_column(pred, held), "ten_shot": {}}
@@ -239,6 +236,16 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
                 out["per_gpu"][gpu][f"{name}_interval_coverage"] = float(np.mean([((r >= lo) & (r <= hi)).mean()
                                                                                    for r in mine]))
     return out
+
+
+def train_fold(samples: list[Sample], design: Design, gpu: str, cfg: dict, steps: int
+               ) -> tuple[LayerTimeNet, np.ndarray]:
+    """The leave-one-GPU-out model without ``gpu`` (none of its rows, no GPU_TEST row trains) and the indices of that
+    GPU's network rows in ``samples`` (``design`` is theirs)."""
+    on_gpu = np.array([s.gpu == gpu for s in samples])
+    in_test = np.array([GPU_TEST.is_test(gpu_sample_group(s)) for s in samples])
+    net, _ = train_net(design.subset(np.flatnonzero(~on_gpu & ~in_test)), steps=steps, log=None, **cfg)
+    return net, np.flatnonzero(on_gpu & np.array([s.net is not None for s in samples]))
 
 
 def column_quantiles(residuals: list[np.ndarray]) -> list[float]:

@@ -1,0 +1,61 @@
+"""Why a 10-shot calibration helps or hurts on one held-out GPU: every profile form on the same shots.
+
+Retrains the leave-one-GPU-out fold of ``GPU`` exactly as ``scripts/train_gpu.py logo`` does (the shipped recipe,
+same steps), then for each of its columns prints the zero-shot error on the evaluated rows and, for each form the
+profile can take (scale; scale and per kernel; and per GMAC), its leave-one-out error on the 10 shots (what
+:func:`hwaware.calibration.fit_profile`'s rule compares) and its error on the evaluated rows, with the networks on
+each side. Diagnostic only: nothing is chosen from it.
+
+Run: ``python scripts/ten_shot_forms.py "Jetson AGX Xavier"`` (one fold: a few minutes on one core).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import torch
+
+from hwaware.calibration.profile import _loo, _solve
+from hwaware.estimators.resperfnet_gpu import predict_design
+from hwaware.evaluation.gpu_data import build_design
+from hwaware.evaluation.splits import ten_shots
+from train_gpu import CANDIDATES, LOGO_STEPS, OUT_WEIGHTS, all_samples, train_fold
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("gpu", help="a GPU with network measurements, as the data names it (e.g. 'Jetson AGX Xavier')")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    samples = all_samples()
+    if not any(s.gpu == args.gpu and s.net is not None for s in samples):
+        raise SystemExit(f"no network measurements of {args.gpu!r}; one of: "
+                         f"{sorted({s.gpu for s in samples if s.net is not None})}")
+    cfg = CANDIDATES[json.loads((OUT_WEIGHTS / "meta.json").read_text())["chosen"]]
+    design = build_design(samples)
+    net, held_idx = train_fold(samples, design, args.gpu, cfg, LOGO_STEPS)
+    held = [samples[i] for i in held_idx]
+    hd = design.subset(held_idx)
+    pred = predict_design(net, hd, generic_host=True)
+    y = np.array([s.ms for s in held])
+    kernels, gmacs = hd.per_sample(np.ones(len(hd.macs))), hd.per_sample(hd.macs) / 1e9
+    forms = {"scale": [pred], "scale, kernel": [pred, kernels], "scale, kernel, gmac": [pred, kernels, gmacs]}
+    mape = lambda p, idx: float(np.mean(np.abs(p / y[idx] - 1)))  # noqa: E731
+    for col in sorted({s.column for s in held}):
+        idx = [i for i, s in enumerate(held) if s.column == col]
+        shots, rest = (np.array(idx)[k].tolist() for k in ten_shots([held[i] for i in idx]))
+        print(f"{col}: zero-shot MAPE on the {len(rest)} evaluated rows {mape(pred[rest], rest):.1%}")
+        print(f"  shots: {[held[i].net.arch_id for i in shots]}\n  evaluated: {[held[i].net.arch_id for i in rest]}")
+        if not rest:
+            continue
+        for name, parts in forms.items():
+            cols = np.column_stack(parts)
+            coef = _solve(cols[shots], y[shots])
+            loo = float(np.mean(np.abs(np.expm1(_loo(cols[shots], y[shots])))))
+            print(f"  {name:20s} leave-one-out on the shots {loo:6.1%}  evaluated {mape(np.maximum(cols[rest] @ coef, 1e-6), rest):6.1%}"
+                  f"  coefficients {np.round(coef, 4).tolist()}")
+
+
+if __name__ == "__main__":
+    main()
