@@ -158,14 +158,17 @@ def test_ten_shot_figures_correct_designs_as_a_users_estimates_are_corrected():
     from hwaware.estimators import get_estimator
     from hwaware.evaluation.gpu_data import build_design, calibrated_totals, torch2trt_samples
 
-    rows = [s for s in torch2trt_samples() if s.gpu == "Jetson Nano" and s.net.runtime == "pytorch"][:3]
     net, _ = get_estimator("resperfnet-gpu")._loaded()
-    ests = [hwaware.estimate(hwaware.capture(s.net.arch["model"], input_size=tuple(s.net.arch["input_size"])),
-                             gpu="nano", precision="fp16") for s in rows]
-    cut = float(np.median([r.ms for e in ests for r in e.layers if r.ms > 0]))
-    p = Profile(name="neg", gpu="Jetson Nano", runtime="pytorch", precision="fp16", scale=1.2,
-                overhead_ms_per_kernel=-cut, n_samples=10, log_residual_interval=(-0.1, 0.1), ms_per_gmac=0.01)
-    want = [p.apply_estimate(e) for e in ests]
-    assert all(any("exceeds" in n for n in w.notes) for w in want)
-    got = calibrated_totals(p, net, build_design(rows), range(len(rows)), generic_host=False)
-    assert got == pytest.approx([w.total_ms for w in want], rel=1e-4)
+    # TensorRT: the design fuses the fp32 capture and then reshapes to fp16, a user's estimate fuses its own capture
+    # (the review measured the two within 0.2 %)
+    for runtime, rel in (("pytorch", 1e-4), ("tensorrt", 5e-3)):
+        rows = [s for s in torch2trt_samples() if s.gpu == "Jetson Nano" and s.net.runtime == runtime][:3]
+        ests = [hwaware.estimate(hwaware.capture(s.net.arch["model"], input_size=tuple(s.net.arch["input_size"])),
+                                 gpu="nano", precision="fp16", runtime=runtime) for s in rows]
+        cut = float(np.median([r.ms for e in ests for r in e.layers if r.ms > 0]))
+        p = Profile(name="neg", gpu="Jetson Nano", runtime=runtime, precision="fp16", scale=1.2,
+                    overhead_ms_per_kernel=-cut, n_samples=10, log_residual_interval=(-0.1, 0.1), ms_per_gmac=0.01)
+        want = [p.apply_estimate(e) for e in ests]
+        assert all(any("exceeds" in n for n in w.notes) for w in want)
+        got = calibrated_totals(p, net, build_design(rows), range(len(rows)), generic_host=False)
+        assert got == pytest.approx([w.total_ms for w in want], rel=rel), runtime
