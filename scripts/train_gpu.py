@@ -6,15 +6,15 @@ Everything that decides what ships is declared here, before any training:
   multiset (one group across every GPU and batch; NB201's 15,625 architectures make 210), timm and torch2trt
   rows by timm family, DeepBench kernels by their batch-agnostic layer signature. ``GPU_TEST`` holds out 20 % of
   the groups: never trained on, never used for a choice. ``GPU_VAL`` holds out 15 % of the remaining groups for
-  the selection rule and the intervals; torch2trt's rows (47 networks, too few to spare) train when their group
-  is in VAL, and are tested when it is in TEST.
+  the selection rule and the intervals; torch2trt's rows (47 networks) always train, and no row of their families is
+  tested (the data README: calibrate on them, never report accuracy on them).
 * Candidates: :data:`CANDIDATES`; rule: :data:`RULE`. Every candidate is trained on the same split and all of
   their validation and test figures are written to the results. The rule's loss is on predictions as users get
   them (:func:`hwaware.evaluation.gpu_data.user_predictions`: each GPU's average measurement setup, timm's GPUs with
   the averaged host); the losses on each column's own setup are recorded beside it.
 * Leave-one-GPU-out (stage ``logo``): the chosen recipe retrained without each GPU that has network measurements;
-  zero-shot and 10-shot (:func:`hwaware.calibration.fit_profile` on 10 seeded random rows of that GPU's
-  columns) figures on that GPU; their residuals set the ``zero-shot`` and ``calibrated`` intervals.
+  zero-shot and 10-shot (:func:`hwaware.calibration.fit_profile` on 10 rows of each of that GPU's columns
+  chosen by a stable hash, :func:`hwaware.evaluation.splits.ten_shots`) figures on that GPU; their residuals set the ``zero-shot`` and ``calibrated`` intervals.
 * HELP's protocol (stage ``help``): NB201 only; train on the 1080 Ti columns (HELP meta-trains on them), choose
   nothing (HELP chooses on TITAN X columns; the recipe here is fixed above), 10-shot calibration on each other
   desktop GPU column, evaluated on all of its other architectures (the 10 shots excluded; HELP includes them).
@@ -44,8 +44,8 @@ from hwaware.evaluation.gpu_data import (Sample, build_design, calibrated_totals
                                          user_predictions)
 from hwaware.evaluation.metrics import accuracy
 from hwaware.evaluation.provenance import provenance
-from hwaware.evaluation.splits import (GPU_ALWAYS_TRAIN, GPU_TEST, GPU_VAL, gpu_sample_group, split_gpu_samples,
-                                       ten_shots)
+from hwaware.evaluation.splits import (GPU_ALWAYS_TRAIN, GPU_TEST, GPU_VAL, gpu_sample_group, is_gpu_test,
+                                       split_gpu_samples, ten_shots)
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_WEIGHTS = ROOT / "hwaware" / "estimators" / "weights" / WEIGHTS
@@ -218,8 +218,9 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
             owner_zs.append(gpu)
             if len(rest) < 5:
                 continue
-            prof, cal = ten_shot_profile(gpu, col, net, pred, y, held_design, shots, rest)
+            prof, cal, clamped = ten_shot_profile(gpu, col, net, pred, y, held_design, shots, rest)
             res.setdefault("profile_terms", {})[col] = prof.terms
+            res.setdefault("clamped_layers", {})[col] = clamped
             cal_res.append(np.log(y[rest] / cal))
             owner_cal.append(gpu)
             res["ten_shot"][col] = accuracy(cal, y[rest])
@@ -243,7 +244,7 @@ def train_fold(samples: list[Sample], design: Design, gpu: str, cfg: dict, steps
     """The leave-one-GPU-out model without ``gpu`` (none of its rows, no GPU_TEST row trains) and the indices of that
     GPU's network rows in ``samples`` (``design`` is theirs)."""
     on_gpu = np.array([s.gpu == gpu for s in samples])
-    in_test = np.array([GPU_TEST.is_test(gpu_sample_group(s)) for s in samples])
+    in_test = np.array([is_gpu_test(s) for s in samples])
     net, _ = train_net(design.subset(np.flatnonzero(~on_gpu & ~in_test)), steps=steps, log=None, **cfg)
     return net, np.flatnonzero(on_gpu & np.array([s.net is not None for s in samples]))
 
@@ -258,15 +259,15 @@ def column_quantiles(residuals: list[np.ndarray]) -> list[float]:
 
 
 def ten_shot_profile(gpu: str, col: str, net: LayerTimeNet, pred: np.ndarray, y: np.ndarray, design: Design,
-                     shots: list[int], rest: list[int], gmac: bool = True) -> tuple[Profile, np.ndarray]:
+                     shots: list[int], rest: list[int], gmac: bool = True) -> tuple[Profile, np.ndarray, int]:
     """The profile :func:`hwaware.calibration.fit_profile` fits on the ``shots`` of a held-out column (``design`` its
     networks, ``pred`` their zero-shot ms from ``net`` (a GPU it never saw), ``y`` the measured), and its predictions
-    of the ``rest`` layer by layer, as a user's estimate is corrected (:func:`calibrated_totals`); ``gmac=False``: the
-    two-number form only."""
+    of the ``rest`` layer by layer, as a user's estimate is corrected (:func:`calibrated_totals`), and how many layers
+    that clamped to 0; ``gmac=False``: the two-number form only."""
     kernels = design.per_sample(np.ones(len(design.macs)))
     gmacs = design.per_sample(design.macs) / 1e9 if gmac else np.zeros(len(y))
     prof = fit_profile(gpu, pred[shots], y[shots], kernels[shots], name=col, gmacs=gmacs[shots] if gmac else None)
-    return prof, calibrated_totals(prof, net, design, rest, generic_host=True)
+    return (prof, *calibrated_totals(prof, net, design, rest, generic_host=True))
 
 
 def help_protocol(cfg: dict, steps: int, log) -> dict:
@@ -283,13 +284,13 @@ def help_protocol(cfg: dict, steps: int, log) -> dict:
         y = np.array([s.ms for s in held])
         truth = y[rest]
         # the two-number profile beside it: the per-GMAC term was tried on these columns' rows before it was declared
-        _, two = ten_shot_profile(held[0].gpu, col, net, pred, y, held_design, shots, rest, gmac=False)
-        prof, cal = ten_shot_profile(held[0].gpu, col, net, pred, y, held_design, shots, rest)
+        _, two, _ = ten_shot_profile(held[0].gpu, col, net, pred, y, held_design, shots, rest, gmac=False)
+        prof, cal, clamped = ten_shot_profile(held[0].gpu, col, net, pred, y, held_design, shots, rest)
         out[col] = {"zero_shot": accuracy(pred[rest], truth), "ten_shot": accuracy(cal, truth), "n": len(rest),
                     "ten_shot_two_number": accuracy(two, truth),
                     "profile": {"scale": prof.scale, "ms_per_kernel": prof.overhead_ms_per_kernel,
                                 "ms_per_gmac": prof.ms_per_gmac},
-                    "profile_terms": prof.terms,
+                    "profile_terms": prof.terms, "clamped_layers": clamped,
                     "shots": [held[i].net.arch_id for i in shots]}
         log(f"HELP protocol {col}: 10-shot rho {out[col]['ten_shot']['spearman']:.3f} "
             f"MAPE {out[col]['ten_shot']['mape']:.1%}")

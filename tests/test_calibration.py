@@ -170,5 +170,7 @@ def test_ten_shot_figures_correct_designs_as_a_users_estimates_are_corrected():
                     overhead_ms_per_kernel=-cut, n_samples=10, log_residual_interval=(-0.1, 0.1), ms_per_gmac=0.01)
         want = [p.apply_estimate(e) for e in ests]
         assert all(any("exceeds" in n for n in w.notes) for w in want)
-        got = calibrated_totals(p, net, build_design(rows), range(len(rows)), generic_host=False)
+        got, clamped = calibrated_totals(p, net, build_design(rows), range(len(rows)), generic_host=False)
         assert got == pytest.approx([w.total_ms for w in want], rel=rel), runtime
+        said = sum(int(n.split("exceeds ")[1].split(" of ")[0]) for w in want for n in w.notes if "exceeds" in n)
+        assert clamped == said, runtime

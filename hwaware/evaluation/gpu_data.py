@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from hwaware.estimators.resperfnet_gpu import (Design, DesignBuilder, LayerTimeN
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.ops import layer_cost
 from hwaware.hardware.catalog import get_gpu
+
+if TYPE_CHECKING:
+    from hwaware.calibration import Profile
 
 
 @dataclass(frozen=True)
@@ -157,14 +160,17 @@ def build_design(samples: Sequence[Sample], weights: np.ndarray | None = None,
     return builder.build()
 
 
-def calibrated_totals(profile: Any, net: Any, design: Design, idx: Sequence[int], generic_host: bool) -> np.ndarray:
-    """The ms of samples ``idx`` of ``design`` once ``profile`` (a :class:`hwaware.calibration.Profile`) corrects the
-    model ``net``'s estimates, layer by layer as :meth:`~hwaware.calibration.Profile.apply_estimate` does for a user
-    (a layer that a negative per-kernel term would make negative counts 0), not as a correction of the totals."""
+def calibrated_totals(profile: Profile, net: LayerTimeNet, design: Design, idx: Sequence[int], generic_host: bool
+                      ) -> tuple[np.ndarray, int]:
+    """The ms of samples ``idx`` of ``design`` once ``profile`` corrects the model ``net``'s estimates, layer by layer
+    as :meth:`~hwaware.calibration.Profile.apply_estimate` does for a user (a layer that a negative per-kernel term
+    would make negative counts 0), not as a correction of the totals; and how many layer instances were clamped."""
     row_ms, call_ms = design_parts(net, design, generic_host)
     layer_ms, _ = profile.layer_ms(row_ms, design.macs)
     idx = np.asarray(idx, dtype=np.int64)
-    return np.maximum(profile.scale * call_ms[idx] + design.subset(idx).per_sample(layer_ms), 1e-6)
+    sub = design.subset(idx)
+    clamped = int(sub.per_sample(layer_ms <= 0.0).sum())
+    return np.maximum(profile.scale * call_ms[idx] + sub.per_sample(layer_ms), 1e-6), clamped
 
 
 def user_predictions(net: LayerTimeNet, design: Design, samples: Sequence[Sample], train_columns: Sequence[str]
@@ -172,9 +178,9 @@ def user_predictions(net: LayerTimeNet, design: Design, samples: Sequence[Sample
     """Each sample's ms as :class:`~hwaware.estimators.resperfnet_gpu.ResPerfNetGPUEstimator` answers a user: at the
     GPU's average measurement setup, with the averaged measured host for a GPU whose machine ``train_columns`` never
     timed where host costs show (timm's GPUs: :func:`~hwaware.estimators.resperfnet_gpu.host_gpus`)."""
-    own = predict_design(net, design)
+    pred = predict_design(net, design)
     known = host_gpus(train_columns)
     generic = np.array([s.gpu not in known for s in samples])
     if generic.any():
-        own = np.where(generic, predict_design(net, design, generic_host=True), own)
-    return own
+        pred = np.where(generic, predict_design(net, design, generic_host=True), pred)
+    return pred

@@ -213,18 +213,23 @@ def split_gpu_samples(samples: Sequence[Any]) -> tuple[list, list, list]:
     :data:`GPU_ALWAYS_TRAIN` always train, and their groups (:func:`always_train_groups`) are never tested: a timm
     network of the same family trains or validates with them."""
     train, val, test = [], [], []
-    never_test = always_train_groups()
     for s in samples:
-        group = gpu_sample_group(s)
-        if s.net is not None and s.net.table in GPU_ALWAYS_TRAIN:
-            train.append(s)
-        elif GPU_TEST.is_test(group) and group not in never_test:
+        if is_gpu_test(s):
             test.append(s)
-        elif GPU_VAL.is_test(group):
+        elif (s.net is None or s.net.table not in GPU_ALWAYS_TRAIN) and GPU_VAL.is_test(gpu_sample_group(s)):
             val.append(s)
         else:
             train.append(s)
     return train, val, test
+
+
+def is_gpu_test(s: Any) -> bool:
+    """Whether a GPU sample is in the test split (:func:`split_gpu_samples`; leave-one-GPU-out folds leave these out
+    of training too)."""
+    if s.net is not None and s.net.table in GPU_ALWAYS_TRAIN:
+        return False
+    group = gpu_sample_group(s)
+    return GPU_TEST.is_test(group) and group not in always_train_groups()
 
 
 # -- the CPU estimator's splits (scripts/train_resperfnet.py, scripts/fit_network_calibration.py,
