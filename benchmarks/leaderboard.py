@@ -6,7 +6,7 @@ Sections (each row: MAPE, share within +-10 %, Kendall tau, Spearman rho, predic
    or chosen on), per HELP column (GPU, batch); the table shows the mean over columns, the JSON every column.
    Estimators through ``predict_many`` on the stored graphs at the column's batch (``resperfnet-gpu (own setup)``: the
    same model with the offsets of the machine that timed the column, learned from its training rows, as a per-column
-   regressor knows it; a user gets it only by calibrating on that machine); baselines fitted on the column's
+   regressor knows it; no user path returns it); baselines fitted on the column's
    training rows (the same capped, stable-hash sample ``scripts/train_netregress.py`` trains on):
    ``macs-linear`` (``ms = a * MACs + b``) and ``nnmeter-rf`` (nn-Meter's method, our code: per-kernel random forests
    summed over a network's kernels. Conv and dense kernels: one forest each, trained on DeepBench's fp32 forward

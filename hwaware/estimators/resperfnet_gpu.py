@@ -134,7 +134,8 @@ class LayerTimeNet(nn.Module):
         self.setups = list(setups)
         self.setup_offset = nn.Parameter(torch.zeros(len(self.setups), 2))
         gpus = [_platform_parts(name)[0] for name in self.setups]
-        self.setup_group = torch.tensor([gpus.index(g) for g in gpus], dtype=torch.long)
+        self.register_buffer("setup_group", torch.tensor([gpus.index(g) for g in gpus], dtype=torch.long),
+                             persistent=False)  # rebuilt from the names, which meta.json keeps
 
     def centred_offsets(self) -> torch.Tensor:
         """(setups, 2) framework and per-call log offsets, each GPU's setups averaging to zero."""
@@ -509,7 +510,11 @@ def load_net(folder: Path) -> tuple[LayerTimeNet, dict[str, Any]]:
     arch = meta["architecture"]
     net = LayerTimeNet(n_features(), arch["n_call"], arch["width"], arch["blocks"], arch["combine"],
                        meta.get("setups", []))
-    net.load_state_dict(load_file(str(folder / "weights.safetensors")))
+    try:
+        net.load_state_dict(load_file(str(folder / "weights.safetensors")))
+    except RuntimeError as exc:  # weights of another version of this model
+        raise UnsupportedPlatformError(f"the resperfnet-gpu weights at {folder} do not fit this version of the model "
+                                       f"({str(exc).splitlines()[0]}); retrain with scripts/train_gpu.py") from exc
     net.eval()
     return net, meta
 
