@@ -42,8 +42,9 @@ Measurement setups (version 3, 2026-11-30): one GPU was timed on different machi
 tables, and the host-side costs follow the setup, not the GPU. In HELP's medians at batch 1, the TITAN RTX takes
 0.85x the 2080 Ti's time on NB201, 1.14x on FBNet and 0.50x on OFA (``../shared/data/wholenet/help``; the data's
 ``archspecs.md`` finds 0.25 ms per OFA block on the TITAN RTX against 0.52 ms on the 2080 Ti). Heads that see only
-the GPU cannot fit both: version 2 predicted the OFA batch-1 *training* rows 15 % low on the 2080 Ti and 14 % high
-on the TITAN RTX. Every setup (:func:`measurement_setup`: a table's machine for one GPU, in the columns that
+the GPU cannot fit both: version 2 missed the OFA batch-1 *training* rows by about 15 % in opposite directions on
+the 2080 Ti and the TITAN RTX (a diagnostic of its predictions, not committed; its held-out OFA batch-1 MAPE was
+16.2 %, ``benchmarks/results/gpu_accuracy.md`` at commit cfea5af). Every setup (:func:`measurement_setup`: a table's machine for one GPU, in the columns that
 :func:`column_shows_host`) now gets two learned log offsets, framework and per-call, centred per GPU: the heads give
 the average over a GPU's setups, which is what a prediction without a setup (every user's, the leave-one-GPU-out
 folds') uses. The kernel head has no offset: kernel time is the GPU's. Evaluations on a measured column can add its
@@ -55,8 +56,9 @@ OFA, torch2trt Jetson, timm), DeepBench supervises single kernels ``k``; the los
 equally, plus a physical prior (:func:`_resource_penalty`, from version 3): a GPU with more compute, bandwidth or L2
 and nothing else changed never runs a kernel slower. Without it the first version-3 model predicted resnet18 at
 batch 64 6 % slower on the V100S than on the V100 it dominates (``tests/test_sanity.py`` failed): the kernel head's
-slope in the GPU's rates is free where only eight GPUs anchor it. Its weight and ranges are set a priori, not tuned. TensorRT is the graph rewrite of :mod:`hwaware.runtime.tensorrt` plus ``runtime="tensorrt"`` in
-``x``. Intervals come from held-out log residuals (split conformal, see ``meta.json``).
+slope in the GPU's rates is free where only eight GPUs anchor it. Its weight and ranges are set a priori, not
+tuned; inputs are clamped to the training range, so it constrains nothing beyond it. TensorRT is the graph rewrite
+of :mod:`hwaware.runtime.tensorrt` plus ``runtime="tensorrt"`` in ``x``. Intervals come from held-out log residuals (split conformal, see ``meta.json``).
 """
 from __future__ import annotations
 
