@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from hwaware.estimators import get_estimator
-from hwaware.estimators.resperfnet_gpu import DesignBuilder, predict_design
+from hwaware.estimators.resperfnet_gpu import DesignBuilder, column_gpu, predict_design
 from hwaware.evaluation.gpu_data import (build_design, column_indices, deepbench_samples, help_samples, timm_samples,
                                          torch2trt_samples, user_predictions)
 from hwaware.evaluation.metrics import accuracy
@@ -116,9 +116,9 @@ def expected_error(report: dict) -> list[str]:
     measured: dict[str, list[float]] = {}
     fitted: dict[str, list[float]] = {}
     for col, m in report["jetson_fit"].items():
-        fitted.setdefault(col.rsplit(":", 1)[-1].split("|")[0], []).append(m["mape"])
+        fitted.setdefault(column_gpu(col), []).append(m["mape"])
     for col, r in report["held_out"].items():
-        measured.setdefault(col.rsplit(":", 1)[-1].split("|")[0], []).append(r["resperfnet-gpu"]["mape"])
+        measured.setdefault(column_gpu(col), []).append(r["resperfnet-gpu"]["mape"])
     logo = report.get("logo", {}).get("data", {}).get("per_gpu", {})
     by_class: dict[bool, tuple[list[float], list[float]]] = {True: ([], []), False: ([], [])}
     for gpu, r in logo.items():

@@ -135,7 +135,7 @@ class LayerTimeNet(nn.Module):
         # over each GPU's setups so the heads alone give the GPU's average setup
         self.setups = list(setups)
         self.setup_offset = nn.Parameter(torch.zeros(len(self.setups), 2))
-        gpus = [_platform_parts(name)[0] for name in self.setups]
+        gpus = [column_gpu(name) for name in self.setups]
         self.register_buffer("setup_group", torch.tensor([gpus.index(g) for g in gpus], dtype=torch.long),
                              persistent=False)  # rebuilt from the names, which meta.json keeps
 
@@ -274,7 +274,12 @@ def measurement_setup(column: str) -> str | None:
 def host_gpus(columns: Sequence[str]) -> set[str]:
     """The GPUs whose machines the training ``columns`` timed where host-side costs show (:func:`column_shows_host`);
     every other GPU is predicted with the averaged measured host."""
-    return {_platform_parts(c)[0] for c in columns if column_shows_host(c)}
+    return {column_gpu(c) for c in columns if column_shows_host(c)}
+
+
+def column_gpu(column: str) -> str:
+    """The GPU of a training column (``table:space:gpu|runtime|precision[|batch]``)."""
+    return _platform_parts(column)[0]
 
 
 def _platform_parts(column: str) -> list[str]:
@@ -306,7 +311,6 @@ class Design:
     y: np.ndarray  # samples, ms
     weight: np.ndarray  # samples
     macs: np.ndarray  # rows: each row's MACs at its platform's batch
-    shows_host: np.ndarray  # samples, bool: from a column that :func:`column_shows_host`
     row_setup: np.ndarray  # rows: index into ``setup_names`` (-1: none)
     setup: np.ndarray  # samples: index into ``setup_names`` (-1: none)
     setup_names: list[str]  # the :func:`measurement_setup` of the design's columns
@@ -316,8 +320,13 @@ class Design:
         take = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)]) if len(idx) else np.zeros(0, int)
         indptr = np.concatenate([[0], np.cumsum(ends - starts)])
         return Design(self.x, self.log_base, self.bare, indptr, self.indices[take], self.counts[take], self.call[idx],
-                      self.has_call[idx], self.y[idx], self.weight[idx], self.macs, self.shows_host[idx],
-                      self.row_setup, self.setup[idx], self.setup_names)
+                      self.has_call[idx], self.y[idx], self.weight[idx], self.macs, self.row_setup, self.setup[idx],
+                      self.setup_names)
+
+    @property
+    def shows_host(self) -> np.ndarray:
+        """Per sample, whether its column :func:`column_shows_host` (exactly the samples with a setup)."""
+        return self.setup >= 0
 
     def per_sample(self, row_values: np.ndarray) -> np.ndarray:
         """Per sample, the count-weighted sum of a per-row quantity (e.g. ``macs``: each network's MACs)."""
@@ -355,8 +364,7 @@ def _times(net: LayerTimeNet, d: Design, generic_host: bool, use_setup: bool
     return used, inverse, t, call
 
 
-def _forward(net: LayerTimeNet, d: Design, generic_host: bool = False, use_setup: bool = True
-             ) -> tuple[torch.Tensor, torch.Tensor]:
+def _forward(net: LayerTimeNet, d: Design, generic_host: bool, use_setup: bool) -> tuple[torch.Tensor, torch.Tensor]:
     _, inverse, t, call = _times(net, d, generic_host, use_setup)
     sample = np.repeat(np.arange(len(d.y)), np.diff(d.indptr))
     contrib = t[torch.from_numpy(inverse)] * torch.from_numpy(d.counts).float()
@@ -390,7 +398,7 @@ def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str =
     for step in range(steps):
         idx = np.sort(rng.choice(len(train.y), size=min(batch, len(train.y)), replace=False, p=p))
         sub = train.subset(idx)
-        pred, _ = _forward(net, sub)
+        pred, _ = _forward(net, sub, False, True)  # each column fitted on its own setup
         rows = np.unique(sub.indices)
         prior = _resource_penalty(net, torch.from_numpy(train.x[rows]).float(),
                                   torch.from_numpy(train.log_base[rows]).float(), gen)
@@ -435,7 +443,7 @@ class DesignBuilder:
         self.log_base: list[float] = []
         self.bare: list[bool] = []
         self.layers: list[Layer] = []  # each row's layer at its platform's batch and precision (for baselines)
-        self.samples: list[tuple[list[int], list[int], np.ndarray, bool, float, float, bool, int]] = []
+        self.samples: list[tuple[list[int], list[int], np.ndarray, bool, float, float, int]] = []
         self.row_setup: list[int] = []
         self.setups: dict[str, int] = {}
         self._gvec: dict[tuple[str, str], np.ndarray] = {}
@@ -461,13 +469,12 @@ class DesignBuilder:
         return self.rows[full]
 
     def add(self, layers: Sequence[tuple[Any, Layer, int]], gpu: GPUSpec, runtime: str, precision: str, batch: int,
-            ms: float, weight: float = 1.0, shows_host: bool = False, setup: str | None = None) -> None:
-        """One measured network (or bare kernel): ``layers`` are (key, batch-1 fp32 layer, count); ``shows_host``: its
-        column :func:`column_shows_host`; ``setup``: its column's :func:`measurement_setup`."""
+            ms: float, weight: float = 1.0, setup: str | None = None) -> None:
+        """One measured network (or bare kernel): ``layers`` are (key, batch-1 fp32 layer, count); ``setup``: its
+        column's :func:`measurement_setup` (None where the column does not :func:`column_shows_host`)."""
         ids = [self.row(k, l, gpu, runtime, precision, batch, setup=setup) for k, l, _ in layers]
         self.samples.append((ids, [c for _, _, c in layers], call_features(gpu, runtime, batch),
-                             runtime != "kernel", ms, weight, shows_host,
-                             -1 if setup is None else self.setups[setup]))
+                             runtime != "kernel", ms, weight, -1 if setup is None else self.setups[setup]))
 
     def build(self) -> Design:
         lens = [len(s[0]) for s in self.samples]
@@ -480,8 +487,7 @@ class DesignBuilder:
                       np.asarray([s[4] for s in self.samples], dtype=np.float64),
                       np.asarray([s[5] for s in self.samples], dtype=np.float64),
                       np.asarray([l.macs for l in self.layers], dtype=np.float64),
-                      np.asarray([s[6] for s in self.samples], dtype=bool),
-                      np.asarray(self.row_setup, dtype=np.int64), np.asarray([s[7] for s in self.samples], dtype=np.int64),
+                      np.asarray(self.row_setup, dtype=np.int64), np.asarray([s[6] for s in self.samples], dtype=np.int64),
                       list(self.setups))
 
 

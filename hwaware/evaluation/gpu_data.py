@@ -17,8 +17,8 @@ import numpy as np
 from hwaware.datasets.gpu_tables import (KernelLatency, NetworkLatency, load_deepbench, load_help, load_timm_gpu,
                                          load_torch2trt)
 from hwaware.datasets.graph_store import load_store
-from hwaware.estimators.resperfnet_gpu import (Design, DesignBuilder, LayerTimeNet, column_shows_host, design_parts,
-                                               graph_layers, host_gpus, measurement_setup, predict_design)
+from hwaware.estimators.resperfnet_gpu import (Design, DesignBuilder, LayerTimeNet, design_parts, graph_layers,
+                                               host_gpus, measurement_setup, predict_design)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.ops import layer_cost
 from hwaware.hardware.catalog import get_gpu
@@ -150,7 +150,7 @@ def build_design(samples: Sequence[Sample], weights: np.ndarray | None = None,
         if s.net is not None:
             r = s.net
             builder.add(sample_layers(s), gpu, r.runtime, r.precision, r.batch, r.ms, float(w),
-                        shows_host=column_shows_host(s.column), setup=measurement_setup(s.column))
+                        setup=measurement_setup(s.column))
         else:
             k = s.kernel
             assert k is not None
