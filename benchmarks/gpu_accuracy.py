@@ -217,26 +217,32 @@ def trained_results() -> dict:
     if logo.is_file():
         d = json.loads(logo.read_text())
         lines = ["| GPU | column | zero-shot MAPE | zero-shot ρ | 10-shot MAPE | 10-shot ρ | 10-shot within ±10 % "
-                 "| profile terms |", "|---|---|---|---|---|---|---|---|"]
+                 "| profile terms | 10-shot MAPE, linear forms only |", "|---|---|---|---|---|---|---|---|---|"]
         for gpu, r in d["per_gpu"].items():
             for col, z in r["zero_shot"].items():
-                t = r["ten_shot"].get(col)
+                t, lin = r["ten_shot"].get(col), r.get("ten_shot_linear_forms", {}).get(col)
                 tt = f"{t['mape']:.1%} | {t['spearman']:.3f} | {t['within10']:.0%}" if t else "– | – | –"
+                before = f"{lin['mape']:.1%}" if lin else "–"
                 lines.append(f"| {gpu} | {label(col)} | {z['mape']:.1%} | {z['spearman']:.3f} | {tt} | "
-                             f"{r.get('profile_terms', {}).get(col, '–')} |")
+                             f"{r.get('profile_terms', {}).get(col, '–')} | {before} |")
+        if d.get("disclosed"):
+            lines += ["", f"Disclosed: {d['disclosed']}"]
         out["logo"] = {"source": "scripts/train_gpu.py logo", "lines": lines, "data": d,
                        "weights_id": d.get("weights_id")}
     hp = RESULTS / "gpu" / "help_protocol.json"
     if hp.is_file():
         doc = json.loads(hp.read_text())
         d = doc["columns"]
+        beside = {"ten_shot_two_number": "scale-and-kernel profile", "ten_shot_device_host": "device-and-host profile",
+                  "ten_shot_linear_forms": "linear forms only"}
         lines = ["| test column | n | 10-shot ρ (HELP: 0.987 on titan_rtx_256) | 10-shot MAPE | within ±10 % | zero-shot ρ "
-                 "| profile terms | two-number profile ρ / MAPE |", "|---|---|---|---|---|---|---|---|"]
+                 "| profile terms | " + " | ".join(f"{b} ρ / MAPE" for b in beside.values()) + " |",
+                 "|---|---|---|---|---|---|---|" + "---|" * len(beside)]
         for col, r in d.items():
-            t, z, two = r["ten_shot"], r["zero_shot"], r.get("ten_shot_two_number")
-            two_cell = f"{two['spearman']:.3f} / {two['mape']:.1%}" if two else "–"
+            t, z = r["ten_shot"], r["zero_shot"]
+            cells = [f"{r[k]['spearman']:.3f} / {r[k]['mape']:.1%}" if k in r else "–" for k in beside]
             lines.append(f"| {label(col)} | {r['n']} | {t['spearman']:.3f} | {t['mape']:.1%} | {t['within10']:.0%} | "
-                         f"{z['spearman']:.3f} | {r.get('profile_terms', '–')} | {two_cell} |")
+                         f"{z['spearman']:.3f} | {r.get('profile_terms', '–')} | " + " | ".join(cells) + " |")
         if doc.get("disclosed"):
             lines += ["", f"Disclosed: {doc['disclosed']}"]
         out["help_protocol"] = {"source": "scripts/train_gpu.py help", "lines": lines, "data": d,

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from hwaware.calibration.measurements import Measurement, read_measurements
-from hwaware.calibration.profile import Profile, find_profile, fit_profile, save_profile
+from hwaware.calibration.profile import Breakdown, Profile, find_profile, fit_profile, save_profile
 from hwaware.errors import InvalidArgumentError
 from hwaware.estimators.base import Estimate, default_estimator, get_estimator
 from hwaware.features import NetworkFeatures, network_features
@@ -154,16 +154,15 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
     rows = read_measurements(measurements) if isinstance(measurements, (str, Path)) else list(measurements)
     platform = Platform.resolve(gpu, precision=precision, runtime=runtime)
     est_name = estimator or default_estimator(platform)
-    preds, kernels, gmacs = [], [], []
+    nets = []
     for m in rows:
         graph = _graph(m.model, m.batch, m.input_size, precision, "meta")
-        e = get_estimator(est_name).predict(graph, Platform.resolve(gpu, precision=precision, runtime=runtime,
-                                                                    batch_size=m.batch))
-        preds.append(e.total_ms)
-        kernels.append(sum(1 for r in e.layers if r.ms > 0))
-        gmacs.append(sum(r.macs for r in e.layers if r.ms > 0) / 1e9)
-    profile = fit_profile(gpu, preds, [m.ms for m in rows], kernels, name=name, runtime=runtime,
-                          precision=precision, estimator=est_name, gmacs=gmacs)
+        with torch_threads(1):
+            e = get_estimator(est_name).predict(graph, Platform.resolve(gpu, precision=precision, runtime=runtime,
+                                                                        batch_size=m.batch))
+        nets.append(Breakdown.of(e))
+    profile = fit_profile(gpu, nets, [m.ms for m in rows], name=name, runtime=runtime, precision=precision,
+                          estimator=est_name)
     if save:
         save_profile(profile, None if save is True else save)
     return profile

@@ -202,8 +202,7 @@ def _calibrate(args: argparse.Namespace) -> None:
                   save=args.out or True)
     lo, hi = p.log_residual_interval
     print(f"profile {p.name!r} on {p.gpu} ({p.runtime}, {p.precision}) from {p.n_samples} networks: "
-          f"x{p.scale:.3f} {p.overhead_ms_per_kernel * 1e3:+.1f} us/kernel"
-          + (f" {p.ms_per_gmac:+.4f} ms/GMAC" if p.ms_per_gmac else "") + f"; fit MAPE {p.fit_mape:.1%}; "
+          f"{p.describe()} (form {p.terms!r}); fit MAPE {p.fit_mape:.1%}; "
           f"leave-one-out error {math.expm1(lo):+.0%} .. {math.expm1(hi):+.0%}")
     print(f"use it: hwaware latency MODEL --gpu {args.out or p.name}")
 

@@ -2,7 +2,7 @@
 
 Retrains the leave-one-GPU-out fold of ``GPU`` exactly as ``scripts/train_gpu.py logo`` does (the shipped recipe,
 same steps), then for each of its columns prints the zero-shot error on the evaluated rows and, for each form the
-profile can take (scale; scale and per kernel; and per GMAC), its leave-one-out error on the 10 shots (what
+profile can take (:data:`hwaware.calibration.FORMS`), its leave-one-out error on the 10 shots (what
 :func:`hwaware.calibration.fit_profile`'s rule compares) and its error on the evaluated rows, with the networks on
 each side. Diagnostic only: nothing is chosen from it.
 
@@ -16,11 +16,11 @@ import json
 import numpy as np
 import torch
 
-from hwaware.calibration.profile import _loo, _solve
+from hwaware.calibration import FORMS
 from hwaware.estimators.resperfnet_gpu import predict_design
 from hwaware.evaluation.gpu_data import build_design
 from hwaware.evaluation.splits import ten_shots
-from train_gpu import CANDIDATES, LOGO_STEPS, OUT_WEIGHTS, all_samples, train_fold
+from train_gpu import CANDIDATES, LOGO_STEPS, OUT_WEIGHTS, all_samples, ten_shot_profile, train_fold
 
 
 def main() -> None:
@@ -39,8 +39,6 @@ def main() -> None:
     hd = design.subset(held_idx)
     pred = predict_design(net, hd, generic_host=True)
     y = np.array([s.ms for s in held])
-    kernels, gmacs = hd.per_sample(np.ones(len(hd.macs))), hd.per_sample(hd.macs) / 1e9
-    forms = {"scale": [pred], "scale, kernel": [pred, kernels], "scale, kernel, gmac": [pred, kernels, gmacs]}
     mape = lambda p, idx: float(np.mean(np.abs(p / y[idx] - 1)))  # noqa: E731
     for col in sorted({s.column for s in held}):
         idx = [i for i, s in enumerate(held) if s.column == col]
@@ -49,12 +47,10 @@ def main() -> None:
         print(f"  shots: {[held[i].net.arch_id for i in shots]}\n  evaluated: {[held[i].net.arch_id for i in rest]}")
         if not rest:
             continue
-        for name, parts in forms.items():
-            cols = np.column_stack(parts)
-            coef = _solve(cols[shots], y[shots])
-            loo = float(np.mean(np.abs(np.expm1(_loo(cols[shots], y[shots])))))
-            print(f"  {name:20s} leave-one-out on the shots {loo:6.1%}  evaluated {mape(np.maximum(cols[rest] @ coef, 1e-6), rest):6.1%}"
-                  f"  coefficients {np.round(coef, 4).tolist()}")
+        for form in FORMS:
+            prof, cal, _ = ten_shot_profile(args.gpu, col, net, y, hd, shots, rest, (form,))
+            print(f"  {form:20s} leave-one-out on the shots {prof.loo_mape:6.1%}  evaluated {mape(cal, rest):6.1%}"
+                  f"  {prof.describe()}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Few-shot calibration profiles: the fit, the file, and every entry point that accepts a profile."""
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
 
@@ -8,19 +9,51 @@ import numpy as np
 import pytest
 
 import hwaware
-from hwaware.calibration import Profile, find_profile, fit_profile, save_profile
+from hwaware.calibration import FORMS, Breakdown, Profile, find_profile, fit_profile, save_profile
+from hwaware.calibration.profile import LINEAR_FORMS
 from hwaware.errors import InvalidArgumentError
+
+
+def synthetic(kernels, layer_ms=0.05, share=0.0, call_ms=0.0, gmacs=None):
+    """Breakdowns of networks of ``kernels[i]`` equal layers (synthetic, as every number in these tests)."""
+    gmacs = np.zeros(len(kernels)) if gmacs is None else gmacs
+    return [Breakdown(call_ms, np.full(int(k), float(t)), np.full(int(k), share), np.full(int(k), g * 1e9 / k))
+            for k, t, g in zip(kernels, np.broadcast_to(layer_ms, len(kernels)), gmacs)]
 
 
 def test_fit_recovers_scale_and_overhead():
     rng = np.random.default_rng(0)
-    pred = rng.uniform(1, 30, 12)
-    kernels = rng.integers(50, 400, 12)
+    pred, kernels = rng.uniform(1, 30, 12), rng.integers(50, 400, 12)
+    nets = synthetic(kernels, pred / kernels)
     true = 1.3 * pred + 0.02 * kernels  # a device 30 % slower with 20 us more per kernel
-    p = fit_profile("agx", pred, true, kernels, name="t")
+    p = fit_profile("agx", nets, true, name="t")
+    assert p.terms == "scale, kernel"  # no layer has a host share: the device-and-host form cannot add per kernel
     assert p.scale == pytest.approx(1.3, rel=0.05)
     assert p.overhead_ms_per_kernel == pytest.approx(0.02, rel=0.1)
     assert p.fit_mape < 0.01 and p.gpu == "Jetson AGX Xavier"
+
+
+def test_device_and_host_form_fixes_what_a_per_kernel_term_over_corrects():
+    """Small networks whose layers the host decides (share 0.9) measured 2x faster than predicted, large ones whose
+    layers the kernels decide (share 0.05) 1.25x slower: one device factor and one host factor explain both, so the rule
+    chooses that form, recovers the factors, and predicts networks it was not fitted on far better than the
+    scale-and-per-kernel form, which subtracts its per-kernel term from the kernel-bound layers too."""
+    rng = np.random.default_rng(3)
+    def nets(n):
+        small = synthetic(rng.integers(60, 150, n), 0.02, share=0.9, call_ms=0.3)
+        large = synthetic(rng.integers(40, 120, n), rng.uniform(0.1, 0.4, n), share=0.05, call_ms=0.3)
+        return small + large
+    def truth(ns):
+        return np.array([0.5 * n.call_ms + n.weights @ (n.layer_ms * 1.25 ** (1 - n.host_share) * 0.5 ** n.host_share)
+                         for n in ns]) * rng.normal(1.0, 0.02, len(ns))
+    fit, held = nets(5), nets(5)
+    p = fit_profile("agx", fit, truth(fit), name="t")
+    assert p.terms == "device, host"
+    assert p.scale == pytest.approx(1.25, rel=0.05) and p.host_scale == pytest.approx(0.5, rel=0.1)
+    lin = fit_profile("agx", fit, truth(fit), name="t", forms=LINEAR_FORMS)
+    y = truth(held)
+    err = lambda prof: np.mean([abs(prof.apply(n) / t - 1) for n, t in zip(held, y)])  # noqa: E731
+    assert err(p) < 0.05 and 2 * err(p) < err(lin)
 
 
 def test_leave_one_out_interval_narrow_on_exact_data_and_wider_with_an_outlier():
@@ -29,40 +62,45 @@ def test_leave_one_out_interval_narrow_on_exact_data_and_wider_with_an_outlier()
     measured 20 % high must widen the range's top by at least 10 points."""
     rng = np.random.default_rng(1)
     pred, kernels = rng.uniform(1, 20, 10), rng.integers(40, 400, 10)
-    true = 2 * pred + 0.01 * kernels
-    lo, hi = fit_profile("agx", pred, true, kernels, name="t").log_residual_interval
+    nets = synthetic(kernels, pred / kernels)
+    true = 2 * np.array([n.total_ms for n in nets]) + 0.01 * kernels
+    lo, hi = fit_profile("agx", nets, true, name="t").log_residual_interval
     assert -0.05 < lo <= hi < 0.05
     true[3] *= 1.2
-    lo2, hi2 = fit_profile("agx", pred, true, kernels, name="t").log_residual_interval
+    lo2, hi2 = fit_profile("agx", nets, true, name="t").log_residual_interval
     assert hi2 > hi + 0.10
 
 
 def test_ridge_keeps_two_samples_sane():
-    p = fit_profile("agx", [10.0, 10.5], [20.0, 21.0], [100, 101], name="t")
-    assert 0 < p.scale < 3  # two nearly collinear samples cannot give a wild per-kernel term
-    assert abs(p.apply(10.0, 100) - 20.0) < 2.0
+    nets = synthetic([100, 101], [0.1, 0.104], share=0.5, call_ms=0.1)
+    for form in FORMS:
+        p = fit_profile("agx", nets, [20.0, 21.0], name="t", forms=(form,))
+        assert 0 < p.scale < 3 and 0 < p.host < 3, form  # two nearly collinear samples cannot give a wild term
+        assert abs(p.apply(nets[0]) - 20.0) < 2.0, form
 
 
 def test_bad_measurements_are_one_line_errors():
     with pytest.raises(InvalidArgumentError, match="at least 2"):
-        fit_profile("agx", [1.0], [1.0], [10], name="t")
+        fit_profile("agx", synthetic([10]), [1.0], name="t")
     with pytest.raises(InvalidArgumentError, match="positive"):
-        fit_profile("agx", [1.0, 2.0], [1.0, -2.0], [10, 20], name="t")
+        fit_profile("agx", synthetic([10, 20]), [1.0, -2.0], name="t")
+    with pytest.raises(InvalidArgumentError, match="unknown profile forms"):
+        fit_profile("agx", synthetic([10, 20]), [1.0, 2.0], name="t", forms=("scale",))
     with pytest.raises(InvalidArgumentError, match="hwaware calibrate"):
         find_profile("/nonexistent/profile.json")
 
 
 def test_profile_round_trip_and_api(tmp_path, monkeypatch):
     monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
-    p = fit_profile("2080ti", [2.0, 4.0, 8.0], [3.0, 5.5, 10.0], [60, 60, 60], name="my-2080ti")
+    p = fit_profile("2080ti", synthetic([60, 60, 60], [2 / 60, 4 / 60, 8 / 60]), [3.0, 5.5, 10.0], name="my-2080ti")
     path = save_profile(p)
     assert Profile.from_json(path.read_text()) == p
     graph = hwaware.capture("resnet18")
     base = hwaware.estimate(graph, gpu="2080ti", estimator="roofline")
-    kernels = len(graph.kernels())
+    assert all(r.host_share == 0.0 for r in base.layers)  # the roofline does not split a layer
     for gpu in (str(path), "my-2080ti"):
         cal = hwaware.estimate(graph, gpu=gpu, estimator="roofline")
-        assert cal.total_ms == pytest.approx(p.scale * base.total_ms + p.overhead_ms_per_kernel * kernels, rel=1e-9)
+        assert cal.total_ms == pytest.approx(p.apply(Breakdown.of(base)), rel=1e-9)
         lo, hi = p.log_residual_interval
         assert cal.interval_ms == pytest.approx((cal.total_ms * math.exp(lo), cal.total_ms * math.exp(hi)))
         assert "my-2080ti" in cal.notes[0]
@@ -70,38 +108,54 @@ def test_profile_round_trip_and_api(tmp_path, monkeypatch):
         hwaware.estimate(graph, gpu="my-2080ti", precision="fp16", estimator="roofline")
 
 
+def test_a_profile_saved_before_the_forms_were_named_loads_as_the_linear_form(tmp_path):
+    """A profile file of the earlier format (no host_scale, terms or loo_mape) applies as it did: scale times every
+    layer and the per-call time, plus its per-kernel term."""
+    old = {"name": "old", "gpu": "Jetson Nano", "runtime": "pytorch", "precision": "fp16", "scale": 1.2,
+           "overhead_ms_per_kernel": 0.004, "n_samples": 10, "log_residual_interval": [-0.1, 0.1],
+           "estimator": "resperfnet-gpu", "fit_mape": 0.05, "notes": [], "ms_per_gmac": 0.0}
+    p = Profile.from_json(json.dumps(old))
+    net = synthetic([80], 0.1, share=0.7, call_ms=0.5)[0]
+    assert p.terms == "scale, kernel" and p.host == 1.2
+    assert p.apply(net) == pytest.approx(1.2 * net.total_ms + 0.004 * 80)
+
+
 def test_per_gmac_term_is_kept_only_when_it_lowers_the_leave_one_out_error(monkeypatch):
     """A device whose compute rate the model got wrong (true = pred + 0.05 ms per GMAC, GMACs not proportional to the
     prediction) needs the third term; a device that differs only in scale and host cost does not, so the rule keeps
-    the two-number form there; with fewer than MIN_FOR_GMAC measurements the term is never tried."""
-    from hwaware.calibration.profile import MIN_FOR_GMAC
-
+    a two-number form there; with fewer than MIN_FOR_GMAC measurements the term is never tried."""
     from hwaware.calibration import profile
+    from hwaware.calibration.profile import MIN_FOR_GMAC
 
     rng = np.random.default_rng(2)
     pred, kernels, gmacs = rng.uniform(2, 30, 10), rng.integers(50, 400, 10), rng.uniform(1, 100, 10)
-    noise = rng.normal(1.0, 0.02, 10)  # 2 % measurement noise (synthetic, as every number here)
+    nets = synthetic(kernels, pred / kernels, gmacs=gmacs)
+    noise = rng.normal(1.0, 0.02, 10)  # 2 % measurement noise
     compute = (pred + 0.05 * gmacs) * noise
-    p = fit_profile("2080ti", pred, compute, kernels, name="t", gmacs=gmacs)
-    assert p.ms_per_gmac == pytest.approx(0.05, rel=0.2) and p.fit_mape < 0.03
-    assert p.apply(10.0, 100, 20.0) == pytest.approx(p.scale * 10 + p.overhead_ms_per_kernel * 100 + p.ms_per_gmac * 20)
+    p = fit_profile("2080ti", nets, compute, name="t")
+    assert p.terms.endswith("gmac") and p.ms_per_gmac == pytest.approx(0.05, rel=0.2) and p.fit_mape < 0.03
     host = (1.2 * pred + 0.01 * kernels) * noise
-    assert fit_profile("2080ti", pred, host, kernels, name="t", gmacs=gmacs).ms_per_gmac == 0.0
+    assert fit_profile("2080ti", nets, host, name="t").ms_per_gmac == 0.0
     few = slice(0, MIN_FOR_GMAC - 1)
-    assert fit_profile("2080ti", pred[few], compute[few], kernels[few], name="t", gmacs=gmacs[few]).ms_per_gmac == 0.0
+    assert fit_profile("2080ti", nets[few], compute[few], name="t").ms_per_gmac == 0.0
     monkeypatch.setattr(profile, "MIN_FOR_GMAC", 2)  # the threshold, not the data, kept the term out above
-    assert fit_profile("2080ti", pred[few], compute[few], kernels[few], name="t", gmacs=gmacs[few]).ms_per_gmac != 0.0
+    assert fit_profile("2080ti", nets[few], compute[few], name="t").ms_per_gmac != 0.0
 
 
 def test_profile_with_a_gmac_term_applies_it_per_layer():
-    """apply_estimate adds the per-GMAC term layer by layer: its total equals apply() on the network's sums."""
+    """apply_estimate adds the per-GMAC term layer by layer and scales the host part: its total equals apply() on
+    the estimate's breakdown, and for a linear profile the closed form on the network's sums."""
     graph = hwaware.capture("resnet18")
-    base = hwaware.estimate(graph, gpu="2080ti", estimator="roofline")
-    p = Profile(name="g", gpu="GeForce RTX 2080 Ti", runtime="pytorch", precision="fp32", scale=1.1,
-                overhead_ms_per_kernel=0.003, n_samples=10, log_residual_interval=(-0.1, 0.1), ms_per_gmac=0.2)
+    base = hwaware.estimate(graph, gpu="2080ti")
     kernels = [r for r in base.layers if r.ms > 0]
     gmacs = sum(r.macs for r in kernels) / 1e9
-    assert p.apply_estimate(base).total_ms == pytest.approx(p.apply(base.total_ms, len(kernels), gmacs), rel=1e-9)
+    lin = Profile(name="g", gpu="GeForce RTX 2080 Ti", runtime="pytorch", precision="fp32", scale=1.1,
+                  overhead_ms_per_kernel=0.003, n_samples=10, log_residual_interval=(-0.1, 0.1), ms_per_gmac=0.2)
+    assert lin.apply_estimate(base).total_ms == pytest.approx(1.1 * base.total_ms + 0.003 * len(kernels) + 0.2 * gmacs)
+    two = replace(lin, overhead_ms_per_kernel=0.0, host_scale=0.5, terms="device, host, gmac")
+    assert two.apply_estimate(base).total_ms == pytest.approx(two.apply(Breakdown.of(base)), rel=1e-9)
+    shares = np.array([r.host_share for r in kernels])
+    assert 0 < shares.min() and shares.max() < 1 and shares.std() > 0.05  # the estimator splits layers unevenly
     assert gmacs > 1.0  # resnet18: 1.8 GMACs, so the term is visible
 
 
@@ -126,8 +180,6 @@ def test_cli_calibrate_end_to_end_on_measured_jetson_rows(tmp_path, capsys):
     calibrated = np.mean([abs(p.apply_estimate(b).total_ms - r.ms) / r.ms for b, r in zip(held, rest)])
     assert len(rest) >= 5 and raw > 0.3 and calibrated < raw / 2
     main(["latency", rows[0].arch["model"], "--gpu", str(prof_path), "--precision", "fp16", "--json"])
-    import json
-
     out = json.loads(capsys.readouterr().out)
     assert out["total_ms"] == pytest.approx(p.apply_estimate(base[0]).total_ms, rel=1e-6)
 
@@ -146,7 +198,7 @@ def test_a_negative_per_kernel_term_is_clamped_per_layer_and_said():
     zeroed = sum(o.ms == 0.0 for o, b in zip(out.layers, base.layers) if b.ms > 0)
     assert min(r.ms for r in out.layers) >= 0.0 and zeroed >= below > 0
     assert any(f"exceeds {below} of {len(kernels)} layers' predicted times" in n for n in out.notes)
-    assert out.total_ms > p.apply(base.total_ms, len(kernels))  # per-layer clamping keeps what the sum would cancel
+    assert out.total_ms > p.scale * base.total_ms - cut * len(kernels)  # clamping keeps what the sum would cancel
     fine = replace(p, overhead_ms_per_kernel=0.0)
     assert not any("exceeds" in n for n in fine.apply_estimate(base).notes)
 
@@ -154,9 +206,10 @@ def test_a_negative_per_kernel_term_is_clamped_per_layer_and_said():
 def test_ten_shot_figures_correct_designs_as_a_users_estimates_are_corrected():
     """The leave-one-GPU-out and HELP-protocol 10-shot figures are computed on designs (calibrated_totals); they must
     be what a user gets from Profile.apply_estimate on hwaware.estimate, per-layer clamping included (here a negative
-    per-kernel term zeroes some layers)."""
+    per-kernel term zeroes some layers), and a device-and-host profile must see the same host shares; the breakdowns
+    a profile is fitted on must be the estimates' too."""
     from hwaware.estimators import get_estimator
-    from hwaware.evaluation.gpu_data import build_design, calibrated_totals, torch2trt_samples
+    from hwaware.evaluation.gpu_data import build_design, calibrated_totals, design_breakdowns, torch2trt_samples
 
     net, _ = get_estimator("resperfnet-gpu")._loaded()
     # TensorRT: the design fuses the fp32 capture and then reshapes to fp16, a user's estimate fuses its own capture
@@ -174,3 +227,9 @@ def test_ten_shot_figures_correct_designs_as_a_users_estimates_are_corrected():
         assert got == pytest.approx([w.total_ms for w in want], rel=rel), runtime
         said = sum(int(n.split("exceeds ")[1].split(" of ")[0]) for w in want for n in w.notes if "exceeds" in n)
         assert clamped == said, runtime
+        two = replace(p, overhead_ms_per_kernel=0.0, host_scale=0.6, terms="device, host, gmac")
+        got, clamped = calibrated_totals(two, net, build_design(rows), range(len(rows)), generic_host=False)
+        assert clamped == 0 and got == pytest.approx([two.apply_estimate(e).total_ms for e in ests], rel=rel), runtime
+        nets = design_breakdowns(net, build_design(rows), range(len(rows)), generic_host=False)
+        assert [n.total_ms for n in nets] == pytest.approx([e.total_ms for e in ests], rel=rel), runtime
+        assert [two.apply(n) for n in nets] == pytest.approx(got, rel=1e-9), runtime

@@ -1,21 +1,33 @@
 """Few-shot calibration: a handful of whole-network measurements of your own device become a profile.
 
-A profile corrects a base GPU's zero-shot predictions with two or three numbers, fitted on your measurements:
-``T = scale * T_predicted + overhead_ms_per_kernel * kernels [+ ms_per_gmac * GMACs]``. The scale absorbs what the
-catalog does not say (clocks under your power mode, a different driver or cuDNN); the per-kernel term absorbs your
-host's dispatch cost, which dominates small networks at batch 1; the per-GMAC term corrects the device's compute
-rate where the model, trained on other GPUs, mis-ranks compute-bound networks (large batches). The fit minimises
-squared *relative* error with a weak ridge pull towards (1, 0, 0), so a few samples cannot produce a wild profile.
-The per-GMAC term is kept only when it lowers the leave-one-out error of your measurements (a rule that reads
-nothing but them; with fewer than :data:`MIN_FOR_GMAC` measurements it is never tried). The interval comes from
-leave-one-out residuals of the chosen form (chosen on the same residuals, so slightly optimistic).
+A profile corrects a base GPU's zero-shot estimate with two or three numbers fitted on your measurements, layer by
+layer. Every layer's predicted time ``t`` has a host share ``s`` (the part of it the host's dispatch decides, which
+the estimator reports as :attr:`~hwaware.estimators.base.LayerEstimate.host_share`; 0 where it reports none). The
+profile has one of these forms (:data:`FORMS`):
+
+* ``scale, kernel``: ``t' = scale * t + overhead_ms_per_kernel``, the per-call time scaled too;
+* ``device, host``: ``t' = t * scale^(1 - s) * host_scale^s``, the per-call time times ``host_scale``: one factor for
+  the device's kernels (clocks under your power mode, another cuDNN or TensorRT), one for the host around them (your
+  CPU and driver). It is the estimator's own split of a layer, so a host that dispatches faster does not shorten
+  layers whose kernels hide the dispatch (the ``scale, kernel`` form subtracts its per-kernel term from those too:
+  on the AGX Xavier's TensorRT column of the leave-one-GPU-out run that made 10 measurements worse than none);
+* either with ``+ ms_per_gmac * GMACs``: corrects the device's compute rate where the model, trained on other GPUs,
+  mis-ranks compute-bound networks (large batches).
+
+The fit minimises squared *relative* error of the totals with a weak ridge pull towards no correction, so a few
+samples cannot produce a wild profile. The form is chosen by the leave-one-out error of your measurements (a rule
+that reads nothing but them; the per-GMAC forms need at least :data:`MIN_FOR_GMAC` measurements; on a tie the form
+listed first). The interval comes from the chosen form's leave-one-out residuals (chosen on the same residuals, so
+slightly optimistic).
 
 A profile is a small JSON file. Pass its path (or, once saved with :func:`save_profile`, its name) wherever a
 GPU name goes: ``hwaware.latency(model, gpu="my-orin.json")``, the CLI's ``--gpu``, the Optuna constraint.
 
->>> from hwaware.calibration import fit_profile
->>> p = fit_profile("xavier-nx", [10.0, 20.0, 40.0], [12.0, 23.0, 45.0], [100, 150, 300], name="nx-15w")
->>> round(p.apply(30.0, 200), 2) > 30.0
+>>> import numpy as np
+>>> from hwaware.calibration import Breakdown, fit_profile
+>>> nets = [Breakdown(0.1, np.full(n, 0.05), np.full(n, 0.5), np.full(n, 1e6)) for n in (100, 150, 300)]
+>>> p = fit_profile("xavier-nx", nets, [6.0, 9.0, 18.0], name="nx-15w")
+>>> p.apply(nets[0]) > nets[0].total_ms
 True
 """
 from __future__ import annotations
@@ -28,64 +40,103 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import least_squares
 
 from hwaware.errors import InvalidArgumentError
 from hwaware.estimators.base import Estimate
 from hwaware.hardware.catalog import get_gpu
 
-# pull towards (scale 1, overhead 0), worth about a twentieth of one measurement: it steadies two or three samples
+# pull towards no correction, worth about a twentieth of one measurement: it steadies two or three samples
 # and fades as measurements accumulate
 RIDGE = 0.05
+FORMS: tuple[str, ...] = ("scale, kernel", "scale, kernel, gmac", "device, host", "device, host, gmac")
+LINEAR_FORMS: tuple[str, ...] = FORMS[:2]  # the forms of profiles before 2026-11-30 (version 1)
+MIN_FOR_GMAC = 5  # three numbers from fewer measurements would fit noise
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """What a profile corrects of one network's zero-shot estimate: the per-call ms, and per kernel layer its ms, host
+    share and MACs (``counts``: how often each layer occurs; default once)."""
+
+    call_ms: float
+    layer_ms: np.ndarray
+    host_share: np.ndarray
+    macs: np.ndarray
+    counts: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, est: Estimate) -> Breakdown:
+        rows = [r for r in est.layers if r.ms > 0]
+        return cls(est.pre_ms + est.post_ms, np.array([r.ms for r in rows]), np.array([r.host_share for r in rows]),
+                   np.array([r.macs for r in rows], dtype=float))
+
+    @property
+    def weights(self) -> np.ndarray:
+        return np.ones(len(self.layer_ms)) if self.counts is None else np.asarray(self.counts, dtype=float)
+
+    @property
+    def total_ms(self) -> float:
+        return self.call_ms + float(self.weights @ self.layer_ms)
 
 
 @dataclass(frozen=True)
 class Profile:
-    """A calibrated device: a catalog GPU plus a two-number correction of one estimator's predictions."""
+    """A calibrated device: a catalog GPU plus a correction of one estimator's predictions (module docstring)."""
 
     name: str
     gpu: str  # catalog name of the base GPU
     runtime: str
     precision: str
-    scale: float
+    scale: float  # the device's kernels (the whole layer in the scale-and-kernel forms)
     overhead_ms_per_kernel: float
     n_samples: int
     log_residual_interval: tuple[float, float]  # leave-one-out residual range of log(true / calibrated)
     estimator: str = "resperfnet-gpu"
     fit_mape: float = 0.0
     notes: tuple[str, ...] = field(default=())
-    ms_per_gmac: float = 0.0  # 0 when the leave-one-out rule did not keep the term
+    ms_per_gmac: float = 0.0  # 0 unless the form has the term
+    host_scale: float | None = None  # the host-side part and the per-call time; None: ``scale`` (the linear forms)
+    terms: str = "scale, kernel"  # the form, one of FORMS
+    loo_mape: float = 0.0  # the chosen form's leave-one-out mean |error| on the measurements
 
     @property
-    def terms(self) -> str:
-        """The terms the profile uses (the per-GMAC one only when its rule kept it)."""
-        return "scale, kernel, gmac" if self.ms_per_gmac else "scale, kernel"
+    def host(self) -> float:
+        return self.scale if self.host_scale is None else self.host_scale
 
-    def apply(self, predicted_ms: float, kernels: int, gmacs: float = 0.0) -> float:
-        return max(self.scale * predicted_ms + self.overhead_ms_per_kernel * kernels + self.ms_per_gmac * gmacs, 1e-6)
-
-    def layer_ms(self, ms: np.ndarray, macs: np.ndarray) -> tuple[np.ndarray, int]:
-        """Calibrated times of kernel layers with zero-shot times ``ms`` and ``macs``, and how many were clamped: a
-        negative per-kernel term (the zero-shot overhead was too high) never makes a layer negative."""
-        raw = self.scale * ms + self.overhead_ms_per_kernel + self.ms_per_gmac * macs / 1e9
+    def layer_ms(self, ms: np.ndarray, host_share: np.ndarray, macs: np.ndarray) -> tuple[np.ndarray, int]:
+        """Calibrated times of kernel layers with zero-shot times ``ms``, host shares and ``macs``, and how many were
+        clamped: a negative per-kernel term (the zero-shot overhead was too high) never makes a layer negative."""
+        factor = self.scale * (self.host / self.scale) ** np.clip(host_share, 0.0, 1.0)
+        raw = factor * ms + self.overhead_ms_per_kernel + self.ms_per_gmac * macs / 1e9
         return np.maximum(raw, 0.0), int((raw < 0).sum())
 
+    def apply(self, net: Breakdown) -> float:
+        """The calibrated total of one network (what :meth:`apply_estimate` gives for its estimate)."""
+        ms, _ = self.layer_ms(net.layer_ms, net.host_share, net.macs)
+        return max(self.host * net.call_ms + float(net.weights @ ms), 1e-6)
+
+    def describe(self) -> str:
+        if self.host_scale is None:
+            text = f"x{self.scale:.3f} {self.overhead_ms_per_kernel * 1e3:+.1f} us per kernel"
+        else:
+            text = f"device x{self.scale:.3f}, host x{self.host_scale:.3f}"
+        return text + (f" {self.ms_per_gmac:+.4f} ms per GMAC" if self.ms_per_gmac else "")
+
     def apply_estimate(self, est: Estimate) -> Estimate:
-        """``est`` (a zero-shot estimate on the base GPU) corrected by this profile, phase by phase: every phase
-        is scaled and every kernel gets the per-kernel overhead (a layer that a negative overhead would make negative
-        is set to 0, and the notes say how many; the fit saw only totals, so this total can exceed :meth:`apply`'s);
-        the interval is the leave-one-out range."""
+        """``est`` (a zero-shot estimate on the base GPU) corrected by this profile layer by layer (a layer that a
+        negative per-kernel term would make negative is set to 0, and the notes say how many), the per-call phases by
+        the host factor; the interval is the leave-one-out range."""
         kernels = [i for i, r in enumerate(est.layers) if r.ms > 0]
-        ms, clamped = self.layer_ms(np.array([est.layers[i].ms for i in kernels]),
-                                    np.array([est.layers[i].macs for i in kernels], dtype=float))
+        net = Breakdown.of(est)
+        ms, clamped = self.layer_ms(net.layer_ms, net.host_share, net.macs)
         calibrated = dict(zip(kernels, ms.tolist()))
         layers = tuple(replace(r, ms=calibrated[i]) if i in calibrated else r for i, r in enumerate(est.layers))
-        pre, post = self.scale * est.pre_ms, self.scale * est.post_ms
-        total = max(pre + sum(r.ms for r in layers) + post, 1e-6)  # apply(est.total_ms, kernels) unless clamped
+        pre, post = self.host * est.pre_ms, self.host * est.post_ms
+        total = max(pre + sum(r.ms for r in layers) + post, 1e-6)  # apply(Breakdown.of(est))
         lo, hi = self.log_residual_interval
-        gmac = f" {self.ms_per_gmac:+.4f} ms per GMAC" if self.ms_per_gmac else ""
-        notes = (f"calibrated by profile {self.name!r} ({self.n_samples} measurements): x{self.scale:.3f} "
-                 f"{self.overhead_ms_per_kernel * 1e3:+.1f} us per kernel ({len(kernels)} kernels){gmac}; interval from "
-                 "its leave-one-out residuals",
+        notes = (f"calibrated by profile {self.name!r} ({self.n_samples} measurements): {self.describe()} "
+                 f"({len(kernels)} kernels); interval from its leave-one-out residuals",
                  *([f"the profile's negative per-kernel term exceeds {clamped} of {len(kernels)} layers' predicted "
                     "times: those are set to 0 (the profile was fitted on whole-network totals)"] if clamped else []),
                  *est.notes)
@@ -101,60 +152,99 @@ class Profile:
         try:
             d["log_residual_interval"] = tuple(d["log_residual_interval"])
             d["notes"] = tuple(d.get("notes", ()))
+            # profiles saved before the forms were named: the per-GMAC term marked theirs
+            d.setdefault("terms", LINEAR_FORMS[1] if d.get("ms_per_gmac") else LINEAR_FORMS[0])
             return cls(**d)
         except (KeyError, TypeError) as exc:
             raise InvalidArgumentError(f"not an hwaware calibration profile ({exc}); make one with `hwaware calibrate`") from exc
 
 
-MIN_FOR_GMAC = 5  # three numbers from fewer measurements would fit noise
+class _Nets:
+    """The measured networks' breakdowns as arrays, for fitting every form on any subset."""
+
+    def __init__(self, nets: Sequence[Breakdown]) -> None:
+        self.nets = list(nets)
+        self.call = np.array([n.call_ms for n in nets])
+        self.pred = np.array([n.total_ms for n in nets])
+        self.kernels = np.array([n.weights.sum() for n in nets])
+        self.gmacs = np.array([float(n.weights @ n.macs) / 1e9 for n in nets])
+
+    def totals(self, form: str, coef: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Calibrated totals of networks ``idx`` under ``form`` with coefficients ``coef`` (see :func:`_solve`)."""
+        if form.startswith("scale"):
+            return self._linear(form, idx) @ coef
+        la, lb = coef[:2]
+        gmac = coef[2] * self.gmacs[idx] if len(coef) > 2 else 0.0
+        return np.exp(lb) * self.call[idx] + gmac + np.array(
+            [n.weights @ (n.layer_ms * np.exp(la + (lb - la) * np.clip(n.host_share, 0.0, 1.0)))
+             for n in (self.nets[i] for i in idx)])
+
+    def _linear(self, form: str, idx: np.ndarray) -> np.ndarray:
+        cols = [self.pred[idx], self.kernels[idx]] + ([self.gmacs[idx]] if form.endswith("gmac") else [])
+        return np.column_stack(cols)
+
+    def solve(self, form: str, true: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Coefficients of ``form`` fitted on networks ``idx``: (scale, per kernel[, per GMAC]) for the linear forms,
+        solved exactly; (log device, log host[, per GMAC]) for the others, by nonlinear least squares from no
+        correction. Rows ``calibrated / true = 1`` plus ridge rows pulling towards no correction, each additive term's
+        pull scaled to its typical share of a measurement."""
+        lam = math.sqrt(RIDGE)
+        y = true[idx]
+        if form.startswith("scale"):
+            cols = self._linear(form, idx)
+            ridge = np.diag([lam] + [lam * (float(np.median(cols[:, j] / y)) or 1.0) for j in range(1, cols.shape[1])])
+            target = np.zeros(cols.shape[1])
+            target[0] = lam
+            a = np.vstack([cols / y[:, None], ridge])
+            return np.linalg.lstsq(a, np.concatenate([np.ones(len(y)), target]), rcond=None)[0]
+        g_pull = lam * (float(np.median(self.gmacs[idx] / y)) or 1.0)
+        n = 3 if form.endswith("gmac") else 2
+
+        def residuals(c: np.ndarray) -> np.ndarray:
+            return np.concatenate([self.totals(form, c, idx) / y - 1.0, lam * c[:2], [g_pull * c[2]] if n > 2 else []])
+
+        return least_squares(residuals, np.zeros(n), method="lm").x
+
+    def loo(self, form: str, true: np.ndarray) -> np.ndarray:
+        """Leave-one-out log residuals log(true / calibrated) of ``form``."""
+        every = np.arange(len(true))
+        return np.array([math.log(true[i] / max(float(self.totals(form, self.solve(form, true, every[every != i]),
+                                                                   np.array([i]))[0]), 1e-6)) for i in every])
 
 
-def _solve(cols: np.ndarray, true: np.ndarray) -> np.ndarray:
-    """(scale, per kernel[, per GMAC]) for ``cols`` = (pred, kernels[, GMACs]) per network: rows ``cols @ coef / true =
-    1`` plus ridge rows pulling towards (1, 0, 0), each term's pull scaled to its typical share of a measurement."""
-    lam = math.sqrt(RIDGE)
-    ridge = np.diag([lam] + [lam * (float(np.median(cols[:, j] / true)) or 1.0) for j in range(1, cols.shape[1])])
-    target = np.zeros(cols.shape[1])
-    target[0] = lam
-    a = np.vstack([cols / true[:, None], ridge])
-    return np.linalg.lstsq(a, np.concatenate([np.ones(len(true)), target]), rcond=None)[0]
-
-
-def _loo(cols: np.ndarray, true: np.ndarray) -> np.ndarray:
-    """Leave-one-out log residuals log(true / calibrated) of the form ``cols``."""
-    out = np.zeros(len(true))
-    for i in range(len(true)):
-        keep = np.arange(len(true)) != i
-        out[i] = math.log(true[i] / max(float(cols[i] @ _solve(cols[keep], true[keep])), 1e-6))
-    return out
-
-
-def fit_profile(gpu: str, predicted_ms: Sequence[float], measured_ms: Sequence[float], kernels: Sequence[int], *,
-                name: str, runtime: str = "pytorch", precision: str = "fp32", estimator: str = "resperfnet-gpu",
-                gmacs: Sequence[float] | None = None) -> Profile:
-    """Fit a profile from zero-shot predictions, your measurements and each network's kernel count (and GMACs at the
-    measured batch, which lets the rule try the per-GMAC term)."""
-    pred, true, k = (np.asarray(v, dtype=float) for v in (predicted_ms, measured_ms, kernels))
-    if not (len(pred) == len(true) == len(k)) or len(true) < 2:
+def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float], *, name: str,
+                runtime: str = "pytorch", precision: str = "fp32", estimator: str = "resperfnet-gpu",
+                forms: Sequence[str] = FORMS) -> Profile:
+    """Fit a profile from the zero-shot breakdown of each measured network (:meth:`Breakdown.of` its estimate at the
+    measured batch) and your measurements, choosing among ``forms`` by leave-one-out error."""
+    true = np.asarray(measured_ms, dtype=float)
+    if len(nets) != len(true) or len(true) < 2:
         raise InvalidArgumentError(f"calibration needs at least 2 measured networks, got {len(true)}; "
                                    "measure more with `hwaware collect networks`")
     if (true <= 0).any() or not np.isfinite(true).all():
         raise InvalidArgumentError("measured latencies must be positive milliseconds")
-    forms = [np.column_stack([pred, k])]
-    if gmacs is not None and len(true) >= MIN_FOR_GMAC:
-        forms.append(np.column_stack([pred, k, np.asarray(gmacs, dtype=float)]))
-    loo = [_loo(cols, true) for cols in forms]
-    best = min(range(len(forms)), key=lambda i: float(np.mean(np.abs(np.expm1(loo[i])))))  # the simpler on a tie
-    coef = _solve(forms[best], true)
-    if coef[0] <= 0:
+    unknown = set(forms) - set(FORMS)
+    if unknown or not forms:
+        raise InvalidArgumentError(f"unknown profile forms {sorted(unknown)}; choose from {list(FORMS)}")
+    data = _Nets(nets)
+    tried = [f for f in forms if not f.endswith("gmac") or len(true) >= MIN_FOR_GMAC] or list(forms)
+    loo = {f: data.loo(f, true) for f in tried}
+    form = min(tried, key=lambda f: float(np.mean(np.abs(np.expm1(loo[f])))))  # the first listed on a tie
+    coef = data.solve(form, true, np.arange(len(true)))
+    linear = form.startswith("scale")
+    if linear and coef[0] <= 0:
         raise InvalidArgumentError(f"the measurements do not fit {gpu}'s predictions (scale {coef[0]:.3f} <= 0): "
                                    "check that they are ms per forward pass of the listed models at the stated batch")
-    fitted = np.maximum(forms[best] @ coef, 1e-6)
-    lo, hi = (min(loo[best]), max(loo[best])) if len(true) < 20 else tuple(np.quantile(loo[best], [0.05, 0.95]))
-    return Profile(name=name, gpu=get_gpu(gpu).name, runtime=runtime, precision=precision, scale=float(coef[0]),
-                   overhead_ms_per_kernel=float(coef[1]), n_samples=len(true), log_residual_interval=(float(lo), float(hi)),
-                   estimator=estimator, fit_mape=float(np.mean(np.abs(fitted - true) / true)),
-                   ms_per_gmac=float(coef[2]) if len(coef) > 2 else 0.0)
+    fitted = np.maximum(data.totals(form, coef, np.arange(len(true))), 1e-6)
+    lo, hi = (min(loo[form]), max(loo[form])) if len(true) < 20 else tuple(np.quantile(loo[form], [0.05, 0.95]))
+    return Profile(name=name, gpu=get_gpu(gpu).name, runtime=runtime, precision=precision,
+                   scale=float(coef[0] if linear else math.exp(coef[0])),
+                   overhead_ms_per_kernel=float(coef[1]) if linear else 0.0, n_samples=len(true),
+                   log_residual_interval=(float(lo), float(hi)), estimator=estimator,
+                   fit_mape=float(np.mean(np.abs(fitted - true) / true)),
+                   ms_per_gmac=float(coef[2]) if len(coef) > 2 else 0.0,
+                   host_scale=None if linear else float(math.exp(coef[1])), terms=form,
+                   loo_mape=float(np.mean(np.abs(np.expm1(loo[form])))))
 
 
 def profile_dir() -> Path:

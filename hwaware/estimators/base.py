@@ -28,6 +28,9 @@ class LayerEstimate:
     output_shapes: tuple[Shape, ...]
     macs: int
     ms: float
+    # the part of ``ms`` the host's dispatch decides (d log ms / d log host time, 0..1): what a calibration profile's
+    # host factor acts on; 0 from estimators that do not split a layer's time
+    host_share: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -179,6 +179,13 @@ class LayerTimeNet(nn.Module):
         log_t = torch.logsumexp(torch.stack([p * log_k, p * log_o]), dim=0) / p
         return torch.exp(log_t), torch.exp(log_k), torch.exp(log_o)
 
+    def layer_parts(self, x: torch.Tensor, log_base: torch.Tensor, bare: torch.Tensor, generic_host: bool = False,
+                    setup: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(t, k, host share) per row: the share is ``d log t / d log o = (o / t)^p``, the part of the layer's time that
+        the framework (host) time decides (what a calibration profile's host factor scales)."""
+        t, k, o = self.layer_times(x, log_base, bare, generic_host, setup)
+        return t, k, ((o / t) ** self.p).clamp(0.0, 1.0)
+
     def call_time(self, c: torch.Tensor, generic_host: bool = False, setup: torch.Tensor | None = None
                   ) -> torch.Tensor:
         log_c = self._over_hosts(self._log_call, c, _CALL_HOST) if generic_host else self._log_call(c) + self._offset(setup, 1)
@@ -342,14 +349,18 @@ def predict_design(net: LayerTimeNet, d: Design, generic_host: bool = False, use
         return _forward(net, d, generic_host, use_setup)[0].numpy().astype(np.float64)
 
 
-def design_parts(net: LayerTimeNet, d: Design, generic_host: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """(ms of every row of ``d``, 0 where no sample uses it; per-call ms of every sample), without setups: the
-    per-layer and per-call times an estimate reports, for calibrating designs as :class:`Profile` does estimates."""
+def design_parts(net: LayerTimeNet, d: Design, generic_host: bool = False
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ms and host share of every row of ``d``, 0 where no sample uses it; per-call ms of every sample), without
+    setups: what an estimate reports, for calibrating designs as :class:`Profile` does estimates."""
+    used = np.unique(d.indices)
     with torch.no_grad():
-        used, _, t, call = _times(net, d, generic_host, False)
-    rows = np.zeros(len(d.x))
-    rows[used] = t.numpy()
-    return rows, call.numpy().astype(np.float64)
+        t, _, share = net.layer_parts(torch.from_numpy(d.x[used]).float(), torch.from_numpy(d.log_base[used]).float(),
+                                      torch.from_numpy(d.bare[used]), generic_host)
+        call = net.call_time(torch.from_numpy(d.call).float(), generic_host) * torch.from_numpy(d.has_call).float()
+    rows, shares = np.zeros(len(d.x)), np.zeros(len(d.x))
+    rows[used], shares[used] = t.numpy(), share.numpy()
+    return rows, shares, call.numpy().astype(np.float64)
 
 
 def _times(net: LayerTimeNet, d: Design, generic_host: bool, use_setup: bool
@@ -602,7 +613,8 @@ class ResPerfNetGPUEstimator(Estimator):
         prepared = [self._runtime_graph(g, runtime) for g in graphs]
         generic = not self.known_host(gpu)
         # keys name the weights and the host used, so no earlier prediction is reused
-        prefix = f"{self.name}:{self.weights_id_}:{platform.key}:{platform.batch_size}:{'generic' if generic else 'own'}:"
+        prefix = (f"{self.name}:{self.weights_id_}:share:{platform.key}:{platform.batch_size}:"
+                  f"{'generic' if generic else 'own'}:")  # 'share': entries carry the host share since 2026-11-30
         keyed = [[(prefix + l.signature(), l) for l in g.kernels()] for g in prepared]
         keys = list(dict.fromkeys(k for rows in keyed for k, _ in rows))
         cache = self._cache()
@@ -617,10 +629,11 @@ class ResPerfNetGPUEstimator(Estimator):
             for key, (l, captured) in todo.items():
                 builder.row(key, l, gpu, runtime, precision, platform.batch_size, captured)
             with torch.no_grad():
-                t = net.layer_times(torch.from_numpy(np.asarray(builder.x, dtype=np.float32)),
-                                    torch.from_numpy(np.asarray(builder.log_base, dtype=np.float32)),
-                                    torch.zeros(len(builder.x), dtype=torch.bool), generic)[0].numpy().astype(np.float64)
-            fresh = {key: (0.0, float(v), 0.0) for key, v in zip(todo, t)}
+                t, _, share = (v.numpy().astype(np.float64) for v in net.layer_parts(
+                    torch.from_numpy(np.asarray(builder.x, dtype=np.float32)),
+                    torch.from_numpy(np.asarray(builder.log_base, dtype=np.float32)),
+                    torch.zeros(len(builder.x), dtype=torch.bool), generic))
+            fresh = {key: (float(s), float(v), 0.0) for key, v, s in zip(todo, t, share)}  # (host share, ms, -)
             if cache is not None:
                 cache.put_many(fresh)
             known.update(fresh)
@@ -657,8 +670,8 @@ class ResPerfNetGPUEstimator(Estimator):
         singles = self._batch_one_totals(graphs, platform)
         for g, single in zip(prepared, singles):
             rows = tuple(LayerEstimate(l.index, l.module, KIND_NAMES[l.kind], l.op, l.input_shapes, l.output_shapes,
-                                       l.macs, known[prefix + l.signature()][1] if l.kind.launches_kernel else 0.0)
-                         for l in g.layers)
+                                       l.macs, *(known[prefix + l.signature()][1::-1] if l.kind.launches_kernel
+                                                 else (0.0, 0.0))) for l in g.layers)
             exe = sum(r.ms for r in rows)
             total = call + exe
             b = platform.batch_size
