@@ -186,9 +186,11 @@ def user_predictions(net: LayerTimeNet, design: Design, samples: Sequence[Sample
     """Each sample's ms as :class:`~hwaware.estimators.resperfnet_gpu.ResPerfNetGPUEstimator` answers a user: at the
     GPU's average measurement setup, with the averaged measured host for a GPU whose machine ``train_columns`` never
     timed where host costs show (timm's GPUs: :func:`~hwaware.estimators.resperfnet_gpu.host_gpus`)."""
-    pred = predict_design(net, design)
     known = host_gpus(train_columns)
     generic = np.array([s.gpu not in known for s in samples])
-    if generic.any():
-        pred = np.where(generic, predict_design(net, design, generic_host=True), pred)
+    pred = np.zeros(len(samples))
+    for flag in (False, True):
+        idx = np.flatnonzero(generic == flag)
+        if len(idx):
+            pred[idx] = predict_design(net, design.subset(idx), generic_host=flag)
     return pred
