@@ -9,8 +9,8 @@
    The headline figures are the model as ``hwaware.latency(..., gpu=...)`` answers without a calibration profile
    (:func:`~hwaware.evaluation.gpu_data.user_predictions`: the GPU's average measurement setup). Beside them, the
    same model on the column's own setup (the machine that timed the table, whose offsets the training rows of that
-   table and GPU learned, every batch with host costs). No user path returns it: a calibration profile fits a scale
-   and per-kernel terms (the 10-shot figures), not these offsets.
+   table and GPU learned, every batch with host costs). No user path returns it: a calibration profile fits device
+   and host factors or a scale and per-kernel cost (the 10-shot figures), not these offsets.
 3. torch2trt Jetson: fit error only (47 rows, all used for training; not an accuracy claim).
 4. The intervals' coverage on the held-out rows.
 
@@ -162,8 +162,8 @@ def markdown(report: dict) -> str:
              "multisets. `flag`: a column the data README calls suspect. MAPE to ρ and the interval: as "
              "`hwaware.latency` answers without a calibration profile (the GPU's average measurement setup); "
              "`own setup`: the same model with the offsets of the machine that timed this table on this GPU, learned "
-             "from its training rows; no user path returns it (a calibration profile fits a scale and per-kernel terms: the "
-             "10-shot figures below).", "",
+             "from its training rows; no user path returns it (a calibration profile fits device and host factors or a scale "
+             "and per-kernel cost: the 10-shot figures below).", "",
              "| column | flag | n | networks | MAPE | within ±10 % | Kendall τ | Spearman ρ | own setup MAPE / ρ | roofline MAPE / ρ | MACs-linear MAPE / ρ | interval coverage |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for col, r in report["held_out"].items():

@@ -53,7 +53,7 @@ def estimate(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size:
     """
     platform, profile = _platform(gpu, precision, runtime, batch_size)
     graph = _graph(model, batch_size, input_size, platform.precision, trace_device)
-    est = get_estimator(estimator or (profile.estimator if profile else default_estimator(platform)))
+    est = get_estimator(_estimator_name(estimator, profile, platform))
     with torch_threads(1):  # learned estimators run torch, whose default thread count stalls under CPU contention
         result = est.predict(graph, platform)
     if graph.notes:  # what the model's source changed (e.g. folded batch norm), beside what the estimator says
@@ -73,6 +73,17 @@ def _platform(gpu: str | Device, precision: str, runtime: str, batch_size: int) 
                                        f"calibrate another profile for {given}")
     return Platform.resolve(profile.gpu, precision=profile.precision, runtime=profile.runtime,
                             batch_size=batch_size), profile
+
+
+def _estimator_name(given: str | None, profile: Profile | None, platform: Platform) -> str:
+    """The estimator to run: a profile's own (its correction was fitted on that estimator's predictions), else the
+    one given, else the platform's default."""
+    if profile is None:
+        return given or default_estimator(platform)
+    if given is not None and given != profile.estimator:
+        raise InvalidArgumentError(f"profile {profile.name!r} corrects {profile.estimator}'s predictions, not {given}'s; "
+                                   f"drop estimator= or calibrate a profile with estimator={given!r}")
+    return profile.estimator
 
 
 def latency(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size: int = 1, input_size: InputSize = None,
@@ -103,7 +114,7 @@ def latency_many(models: Iterable[ModelLike | Graph], gpu: str | Device = "agx",
     True
     """
     platform, profile = _platform(gpu, precision, runtime, batch_size)
-    est = get_estimator(estimator or (profile.estimator if profile else default_estimator(platform)))
+    est = get_estimator(_estimator_name(estimator, profile, platform))
     models = list(models)
     bar = Progress(len(models), f"{est.name} on {platform.device.name}", enabled=progress)
     graphs = []

@@ -69,11 +69,16 @@ DISCLOSED_HELP = ("the profile's per-GMAC term (and its leave-one-out rule) was 
                   "very columns' evaluation rows, after the two-number profile's batch-256 results (rho 0.781 / 0.842) "
                   "were seen, before it was committed; its figures are not clean held-out figures. The two-number "
                   "profile is reported beside it (ten_shot_two_number) on the same shots and rows.")
-DISCLOSED_FORMS = ("the device-and-host profile forms were added to the profile's rule on 2026-11-30, after the "
+DISCLOSED_FORMS = ("The device-and-host profile forms were added to the profile's rule on 2026-11-30, after the "
                    "previous leave-one-GPU-out run showed the AGX Xavier TensorRT column 48 % off after 10 shots (34 % "
-                   "zero-shot; scale-and-per-kernel form); the figures of the rule before (LINEAR_FORMS) are reported "
-                   "beside (ten_shot_linear_forms) on the same shots and rows, and the fold models are retrained "
-                   "unchanged (compare the zero-shot figures with the previous run's)")
+                   "zero-shot; scale-and-per-kernel form). They follow the model's split of a layer's time; "
+                   "scripts/ten_shot_forms.py, which prints every form's error on the evaluated rows, was rewritten in "
+                   "the same commit and first run after this stage's first run with them (479e90f has that run's "
+                   "figures). A review then changed the rule (leave-one-out and fit error on per-layer clamped "
+                   "predictions, as users get them; the device-and-host ridge on factor - 1, started at the median "
+                   "ratio) and the stages were re-run. Beside every 10-shot figure, the rule restricted to the linear "
+                   "forms (ten_shot_linear_forms) on the same shots and rows; the fold models are retrained unchanged "
+                   "(compare the zero-shot figures with earlier runs').")
 # leave-one-GPU-out retrains once per GPU: fewer steps than the shipped model (CPU time on 2 cores), so its
 # zero-shot figures are, if anything, pessimistic
 LOGO_STEPS = 800  # central interval from the 5 % and 95 % residual quantiles

@@ -272,3 +272,27 @@ def test_the_resource_prior_moves_features_as_a_faster_gpu_does_and_penalises_on
         net.kernel = Linear(slope)
         penalty = float(_resource_penalty(net, x, base, torch.Generator().manual_seed(0)))
         assert (penalty > 0) == positive, slope
+
+
+def test_host_share_is_the_layer_times_sensitivity_to_its_host_part():
+    """LayerEstimate.host_share (what a calibration profile's host factor acts on) must be d log t / d log o of the
+    layer-time model t = (k^p + o^p)^(1/p): checked against a finite difference of that formula at the shipped
+    model's k, o and p on the Jetson Nano's torch2trt layers (PyTorch: host-heavy; TensorRT: fewer, larger kernels),
+    and 0 for bare kernels (DeepBench rows, no framework around them)."""
+    import torch
+
+    from hwaware.evaluation.gpu_data import build_design, torch2trt_samples
+
+    net, _ = get_estimator(EST)._loaded()
+    design = build_design([s for s in torch2trt_samples() if s.gpu == "Jetson Nano"])
+    x, base = torch.from_numpy(design.x).float(), torch.from_numpy(design.log_base).float()
+    with torch.no_grad():
+        t, k, o = net.layer_times(x, base, torch.zeros(len(x), dtype=torch.bool))
+        _, _, share = net.layer_parts(x, base, torch.zeros(len(x), dtype=torch.bool))
+        _, _, bare_share = net.layer_parts(x, base, torch.ones(len(x), dtype=torch.bool))
+    p, eps = float(net.p.detach()), 1e-3
+    k, o, t = (v.double().numpy() for v in (k, o, t))
+    moved = (k ** p + (o * math.exp(eps)) ** p) ** (1 / p)
+    assert share.double().numpy() == pytest.approx((np.log(moved) - np.log(t)) / eps, abs=2e-3)
+    assert 0.05 < float(share.mean()) < 0.95 and float(share.std()) > 0.05  # neither part dominates every layer
+    assert float(bare_share.max()) < 1e-6

@@ -107,7 +107,8 @@ class Profile:
     def layer_ms(self, ms: np.ndarray, host_share: np.ndarray, macs: np.ndarray) -> tuple[np.ndarray, int]:
         """Calibrated times of kernel layers with zero-shot times ``ms``, host shares and ``macs``, and how many were
         clamped: a negative per-kernel term (the zero-shot overhead was too high) never makes a layer negative."""
-        factor = self.scale * (self.host / self.scale) ** np.clip(host_share, 0.0, 1.0)
+        share = np.clip(host_share, 0.0, 1.0)
+        factor = self.scale if self.host_scale is None else self.scale ** (1 - share) * self.host_scale ** share
         raw = factor * ms + self.overhead_ms_per_kernel + self.ms_per_gmac * macs / 1e9
         return np.maximum(raw, 0.0), int((raw < 0).sum())
 
@@ -185,9 +186,10 @@ class _Nets:
 
     def solve(self, form: str, true: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """Coefficients of ``form`` fitted on networks ``idx``: (scale, per kernel[, per GMAC]) for the linear forms,
-        solved exactly; (log device, log host[, per GMAC]) for the others, by nonlinear least squares from no
-        correction. Rows ``calibrated / true = 1`` plus ridge rows pulling towards no correction, each additive term's
-        pull scaled to its typical share of a measurement."""
+        solved exactly; (log device, log host[, per GMAC]) for the others, by nonlinear least squares started from the
+        median ratio of measured to predicted. Rows ``calibrated / true = 1`` plus ridge rows pulling towards no
+        correction: ``factor - 1`` for every factor (as the linear scale's), each additive term's pull scaled to its
+        typical share of a measurement."""
         lam = math.sqrt(RIDGE)
         y = true[idx]
         if form.startswith("scale"):
@@ -201,15 +203,28 @@ class _Nets:
         n = 3 if form.endswith("gmac") else 2
 
         def residuals(c: np.ndarray) -> np.ndarray:
-            return np.concatenate([self.totals(form, c, idx) / y - 1.0, lam * c[:2], [g_pull * c[2]] if n > 2 else []])
+            return np.concatenate([self.totals(form, c, idx) / y - 1.0, lam * np.expm1(c[:2]),
+                                   [g_pull * c[2]] if n > 2 else []])
 
-        return least_squares(residuals, np.zeros(n), method="lm").x
+        start = np.zeros(n)
+        start[:2] = math.log(float(np.median(y / np.maximum(self.pred[idx], 1e-9))))
+        return least_squares(residuals, start, method="lm").x
+
+    def profile(self, form: str, coef: np.ndarray) -> Profile:
+        """The correction that ``coef`` of ``form`` describes, as a (nameless) profile: what a user gets, per layer
+        and clamped."""
+        linear = form.startswith("scale")
+        return Profile(name="", gpu="", runtime="", precision="", scale=float(coef[0] if linear else math.exp(coef[0])),
+                       overhead_ms_per_kernel=float(coef[1]) if linear else 0.0, n_samples=0,
+                       log_residual_interval=(0.0, 0.0), ms_per_gmac=float(coef[2]) if len(coef) > 2 else 0.0,
+                       host_scale=None if linear else float(math.exp(coef[1])), terms=form)
 
     def loo(self, form: str, true: np.ndarray) -> np.ndarray:
-        """Leave-one-out log residuals log(true / calibrated) of ``form``."""
+        """Leave-one-out log residuals log(true / calibrated) of ``form``, each network calibrated as a user's
+        estimate is (:meth:`Profile.apply`: per layer, clamped)."""
         every = np.arange(len(true))
-        return np.array([math.log(true[i] / max(float(self.totals(form, self.solve(form, true, every[every != i]),
-                                                                   np.array([i]))[0]), 1e-6)) for i in every])
+        return np.array([math.log(true[i] / self.profile(form, self.solve(form, true, every[every != i])).apply(
+            self.nets[i])) for i in every])
 
 
 def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float], *, name: str,
@@ -227,23 +242,20 @@ def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float
     if unknown or not forms:
         raise InvalidArgumentError(f"unknown profile forms {sorted(unknown)}; choose from {list(FORMS)}")
     data = _Nets(nets)
+    # the per-GMAC forms need MIN_FOR_GMAC measurements, unless only such forms were asked for
     tried = [f for f in forms if not f.endswith("gmac") or len(true) >= MIN_FOR_GMAC] or list(forms)
     loo = {f: data.loo(f, true) for f in tried}
     form = min(tried, key=lambda f: float(np.mean(np.abs(np.expm1(loo[f])))))  # the first listed on a tie
-    coef = data.solve(form, true, np.arange(len(true)))
-    linear = form.startswith("scale")
-    if linear and coef[0] <= 0:
-        raise InvalidArgumentError(f"the measurements do not fit {gpu}'s predictions (scale {coef[0]:.3f} <= 0): "
-                                   "check that they are ms per forward pass of the listed models at the stated batch")
-    fitted = np.maximum(data.totals(form, coef, np.arange(len(true))), 1e-6)
+    fit = data.profile(form, data.solve(form, true, np.arange(len(true))))
+    fitted = np.array([fit.apply(n) for n in nets])
+    fit_mape = float(np.mean(np.abs(fitted - true) / true))
+    if fit.scale <= 0 or not 1e-3 < fit.scale < 1e3 or not 1e-3 < fit.host < 1e3 or fit_mape > 0.5:
+        raise InvalidArgumentError(f"the measurements do not fit {gpu}'s predictions ({fit.describe()}, fit error "
+                                   f"{fit_mape:.0%}): check that they are ms per forward pass of the listed models at "
+                                   "the stated batch, precision and runtime")
     lo, hi = (min(loo[form]), max(loo[form])) if len(true) < 20 else tuple(np.quantile(loo[form], [0.05, 0.95]))
-    return Profile(name=name, gpu=get_gpu(gpu).name, runtime=runtime, precision=precision,
-                   scale=float(coef[0] if linear else math.exp(coef[0])),
-                   overhead_ms_per_kernel=float(coef[1]) if linear else 0.0, n_samples=len(true),
-                   log_residual_interval=(float(lo), float(hi)), estimator=estimator,
-                   fit_mape=float(np.mean(np.abs(fitted - true) / true)),
-                   ms_per_gmac=float(coef[2]) if len(coef) > 2 else 0.0,
-                   host_scale=None if linear else float(math.exp(coef[1])), terms=form,
+    return replace(fit, name=name, gpu=get_gpu(gpu).name, runtime=runtime, precision=precision, n_samples=len(true),
+                   log_residual_interval=(float(lo), float(hi)), estimator=estimator, fit_mape=fit_mape,
                    loo_mape=float(np.mean(np.abs(np.expm1(loo[form])))))
 
 
