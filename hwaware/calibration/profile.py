@@ -171,7 +171,8 @@ class _Nets:
         self.gmacs = np.array([float(n.weights @ n.macs) / 1e9 for n in nets])
 
     def totals(self, form: str, coef: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        """Calibrated totals of networks ``idx`` under ``form`` with coefficients ``coef`` (see :func:`_solve`)."""
+        """Totals of networks ``idx`` under ``form`` with coefficients ``coef`` (see :meth:`solve`), unclamped: what the
+        fit minimises over; what users get, clamped per layer, is :meth:`profile`'s :meth:`Profile.apply`."""
         if form.startswith("scale"):
             return self._linear(form, idx) @ coef
         la, lb = coef[:2]
@@ -249,7 +250,7 @@ def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float
     fit = data.profile(form, data.solve(form, true, np.arange(len(true))))
     fitted = np.array([fit.apply(n) for n in nets])
     fit_mape = float(np.mean(np.abs(fitted - true) / true))
-    if fit.scale <= 0 or not 1e-3 < fit.scale < 1e3 or not 1e-3 < fit.host < 1e3 or fit_mape > 0.5:
+    if not 1e-3 < fit.scale < 1e3 or not 1e-3 < fit.host < 1e3 or fit_mape > 0.5:
         raise InvalidArgumentError(f"the measurements do not fit {gpu}'s predictions ({fit.describe()}, fit error "
                                    f"{fit_mape:.0%}): check that they are ms per forward pass of the listed models at "
                                    "the stated batch, precision and runtime")
