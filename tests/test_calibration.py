@@ -122,15 +122,19 @@ def test_profile_round_trip_and_api(tmp_path, monkeypatch):
 
 
 def test_a_profile_saved_before_the_forms_were_named_loads_as_the_linear_form(tmp_path):
-    """A profile file of the earlier format (no host_scale, terms or loo_mape) applies as it did: scale times every
-    layer and the per-call time, plus its per-kernel term."""
+    """A profile file of the earlier format (no host_scale, terms, loo_mape or format) applies as it did: scale times
+    every layer and the per-call time, plus its per-kernel term; a file of a later format is a one-line error."""
     old = {"name": "old", "gpu": "Jetson Nano", "runtime": "pytorch", "precision": "fp16", "scale": 1.2,
            "overhead_ms_per_kernel": 0.004, "n_samples": 10, "log_residual_interval": [-0.1, 0.1],
            "estimator": "resperfnet-gpu", "fit_mape": 0.05, "notes": [], "ms_per_gmac": 0.0}
     p = Profile.from_json(json.dumps(old))
     net = synthetic([80], 0.1, share=0.7, call_ms=0.5)[0]
-    assert p.terms == "scale, kernel" and p.host == 1.2
+    assert p.terms == "scale, kernel" and p.host == 1.2 and p.format == 1
     assert p.apply(net) == pytest.approx(1.2 * net.total_ms + 0.004 * 80)
+    new = Profile.from_json(replace(p, format=2).to_json())
+    assert new.format == 2 and json.loads(new.to_json())["format"] == 2
+    with pytest.raises(InvalidArgumentError, match="written by a newer hwaware"):
+        Profile.from_json(json.dumps({**old, "format": 3, "a_later_field": 1}))
 
 
 def test_per_gmac_term_is_kept_only_when_it_lowers_the_leave_one_out_error(monkeypatch):

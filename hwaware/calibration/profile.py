@@ -52,6 +52,7 @@ RIDGE = 0.05
 FORMS: tuple[str, ...] = ("scale, kernel", "scale, kernel, gmac", "device, host", "device, host, gmac")
 LINEAR_FORMS: tuple[str, ...] = FORMS[:2]  # the forms of profiles before 2026-11-30 (version 1)
 MIN_FOR_GMAC = 5  # three numbers from fewer measurements would fit noise
+FORMAT = 2  # profile files: 1 had the linear forms only and no format field
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class Profile:
     host_scale: float | None = None  # the host-side part and the per-call time; None: ``scale`` (the linear forms)
     terms: str = "scale, kernel"  # the form, one of FORMS
     loo_mape: float = 0.0  # the chosen form's leave-one-out mean |error| on the measurements
+    format: int = FORMAT  # of the file: a later hwaware may add fields, and an earlier one then says so
 
     @property
     def host(self) -> float:
@@ -149,14 +151,19 @@ class Profile:
 
     @classmethod
     def from_json(cls, text: str) -> Profile:
-        d = json.loads(text)
         try:
+            d = json.loads(text)
+            d["format"] = int(d.get("format", 1))
+            if d["format"] > FORMAT:
+                raise InvalidArgumentError(f"profile {d.get('name')!r} was written by a newer hwaware (format "
+                                           f"{d['format']}, this one reads up to {FORMAT}); upgrade hwaware or re-run "
+                                           "`hwaware calibrate`")
             d["log_residual_interval"] = tuple(d["log_residual_interval"])
             d["notes"] = tuple(d.get("notes", ()))
             # profiles saved before the forms were named: the per-GMAC term marked theirs
             d.setdefault("terms", LINEAR_FORMS[1] if d.get("ms_per_gmac") else LINEAR_FORMS[0])
             return cls(**d)
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InvalidArgumentError(f"not an hwaware calibration profile ({exc}); make one with `hwaware calibrate`") from exc
 
 
