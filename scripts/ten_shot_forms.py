@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from hwaware.calibration import FORMS
-from hwaware.estimators.resperfnet_gpu import predict_design
+from hwaware.estimators.resperfnet_gpu import design_parts, predict_design
 from hwaware.evaluation.gpu_data import build_design
 from hwaware.evaluation.splits import ten_shots
 from train_gpu import CANDIDATES, LOGO_STEPS, OUT_WEIGHTS, all_samples, ten_shot_profile, train_fold
@@ -38,6 +38,7 @@ def main() -> None:
     held = [samples[i] for i in held_idx]
     hd = design.subset(held_idx)
     pred = predict_design(net, hd, generic_host=True)
+    parts = design_parts(net, hd, generic_host=True)
     y = np.array([s.ms for s in held])
     mape = lambda p, idx: float(np.mean(np.abs(p / y[idx] - 1)))  # noqa: E731
     for col in sorted({s.column for s in held}):
@@ -48,7 +49,7 @@ def main() -> None:
         if not rest:
             continue
         for form in FORMS:
-            prof, cal, _ = ten_shot_profile(args.gpu, col, net, y, hd, shots, rest, (form,))
+            prof, cal, _ = ten_shot_profile(args.gpu, col, parts, y, hd, shots, rest, (form,))
             print(f"  {form:20s} leave-one-out on the shots {prof.loo_mape:6.1%}  evaluated {mape(cal, rest):6.1%}"
                   f"  {prof.describe()}")
 

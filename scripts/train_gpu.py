@@ -40,7 +40,8 @@ import torch
 from hwaware.calibration import FORMS, Profile, fit_profile
 from hwaware.calibration.profile import LINEAR_FORMS
 from hwaware.estimators.gpu_features import n_features
-from hwaware.estimators.resperfnet_gpu import WEIGHTS, Design, LayerTimeNet, predict_design, save_net, train_net
+from hwaware.estimators.resperfnet_gpu import (WEIGHTS, Design, DesignParts, LayerTimeNet, design_parts, predict_design,
+                                              save_net, train_net)
 from hwaware.evaluation.gpu_data import (Sample, build_design, calibrated_totals, column_indices, column_weights,
                                          deepbench_samples, design_breakdowns, help_samples, timm_samples, torch2trt_samples,
                                          user_predictions)
@@ -222,23 +223,24 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
         held = [samples[i] for i in held_idx]
         held_design = design.subset(held_idx)
         pred = predict_design(net, held_design, generic_host=True)  # as the estimator does for a new GPU
+        parts = design_parts(net, held_design, generic_host=True)
+        y = np.array([s.ms for s in held])
         res: dict = {"zero_shot": per_column(pred, held), "ten_shot": {}}
         for col in sorted({s.column for s in held}):
             idx = [i for i, s in enumerate(held) if s.column == col]
             shots, rest = (np.array(idx)[k].tolist() for k in ten_shots([held[i] for i in idx]))
-            y = np.array([s.ms for s in held])
             zs_res.append(np.log(y[idx] / pred[idx]))
             owner_zs.append(gpu)
             if len(rest) < 5:
                 continue
-            prof, cal, clamped = ten_shot_profile(gpu, col, net, y, held_design, shots, rest)
+            prof, cal, clamped = ten_shot_profile(gpu, col, parts, y, held_design, shots, rest)
             res.setdefault("profile_terms", {})[col] = prof.terms
             res.setdefault("clamped_layers", {})[col] = clamped
             cal_res.append(np.log(y[rest] / cal))
             owner_cal.append(gpu)
             res["ten_shot"][col] = accuracy(cal, y[rest])
             # the rule before 2026-11-30 (scale and per-kernel forms only), on the same shots: DISCLOSED_FORMS
-            _, linear, _ = ten_shot_profile(gpu, col, net, y, held_design, shots, rest, LINEAR_FORMS)
+            _, linear, _ = ten_shot_profile(gpu, col, parts, y, held_design, shots, rest, LINEAR_FORMS)
             res.setdefault("ten_shot_linear_forms", {})[col] = accuracy(linear, y[rest])
         out["per_gpu"][gpu] = res
         log(f"LOGO {gpu}: zero-shot MAPE per column {[round(a['mape'], 3) for a in res['zero_shot'].values()]}, "
@@ -274,14 +276,14 @@ def column_quantiles(residuals: list[np.ndarray]) -> list[float]:
     return [float(r[order][np.searchsorted(cdf, q)]) for q in ((1 - COVERAGE) / 2, 1 - (1 - COVERAGE) / 2)]
 
 
-def ten_shot_profile(gpu: str, col: str, net: LayerTimeNet, y: np.ndarray, design: Design, shots: list[int],
+def ten_shot_profile(gpu: str, col: str, parts: DesignParts, y: np.ndarray, design: Design, shots: list[int],
                      rest: list[int], forms: Sequence[str] = FORMS) -> tuple[Profile, np.ndarray, int]:
     """The profile :func:`hwaware.calibration.fit_profile` fits on the ``shots`` of a held-out column (``design`` its
-    networks as zero-shot estimates of ``net``, a model that never saw the GPU; ``y`` the measured) choosing among
-    ``forms``, and its predictions of the ``rest`` layer by layer, as a user's estimate is corrected
-    (:func:`calibrated_totals`), and how many layers that clamped to 0."""
-    prof = fit_profile(gpu, design_breakdowns(net, design, shots, generic_host=True), y[shots], name=col, forms=forms)
-    return (prof, *calibrated_totals(prof, net, design, rest, generic_host=True))
+    networks, ``parts`` their zero-shot estimates by a model that never saw the GPU, :func:`design_parts` with the
+    generic host; ``y`` the measured) choosing among ``forms``, and its predictions of the ``rest`` layer by layer, as
+    a user's estimate is corrected (:func:`calibrated_totals`), and how many layers that clamped to 0."""
+    prof = fit_profile(gpu, design_breakdowns(parts, design, shots), y[shots], name=col, forms=forms)
+    return (prof, *calibrated_totals(prof, parts, design, rest))
 
 
 def help_protocol(cfg: dict, steps: int, log) -> dict:
@@ -294,16 +296,17 @@ def help_protocol(cfg: dict, steps: int, log) -> dict:
         held = [s for s in nb if s.column == col]
         held_design = build_design(held)
         pred = predict_design(net, held_design, generic_host=True)  # a GPU the model never saw
+        parts = design_parts(net, held_design, generic_host=True)
         shots, rest = ten_shots(held)
         y = np.array([s.ms for s in held])
         truth = y[rest]
         # beside it, the two-number profile (the per-GMAC term was tried on these columns' rows before it was
         # declared) and the rule before the device-and-host forms (DISCLOSED_FORMS), on the same shots and rows
         gpu = held[0].gpu
-        beside = {key: ten_shot_profile(gpu, col, net, y, held_design, shots, rest, forms)[1]
+        beside = {key: ten_shot_profile(gpu, col, parts, y, held_design, shots, rest, forms)[1]
                   for key, forms in (("ten_shot_two_number", ("scale, kernel",)), ("ten_shot_device_host", ("device, host",)),
                                      ("ten_shot_linear_forms", LINEAR_FORMS))}
-        prof, cal, clamped = ten_shot_profile(gpu, col, net, y, held_design, shots, rest)
+        prof, cal, clamped = ten_shot_profile(gpu, col, parts, y, held_design, shots, rest)
         out[col] = {"zero_shot": accuracy(pred[rest], truth), "ten_shot": accuracy(cal, truth), "n": len(rest),
                     **{key: accuracy(v, truth) for key, v in beside.items()},
                     "profile": {"scale": prof.scale, "host_scale": prof.host_scale,

@@ -229,6 +229,7 @@ def test_ten_shot_figures_correct_designs_as_a_users_estimates_are_corrected():
     per-kernel term zeroes some layers), and a device-and-host profile must see the same host shares; the breakdowns
     a profile is fitted on must be the estimates' too."""
     from hwaware.estimators import get_estimator
+    from hwaware.estimators.resperfnet_gpu import design_parts
     from hwaware.evaluation.gpu_data import build_design, calibrated_totals, design_breakdowns, torch2trt_samples
 
     net, _ = get_estimator("resperfnet-gpu")._loaded()
@@ -243,13 +244,15 @@ def test_ten_shot_figures_correct_designs_as_a_users_estimates_are_corrected():
                     overhead_ms_per_kernel=-cut, n_samples=10, log_residual_interval=(-0.1, 0.1), ms_per_gmac=0.01)
         want = [p.apply_estimate(e) for e in ests]
         assert all(any("exceeds" in n for n in w.notes) for w in want)
-        got, clamped = calibrated_totals(p, net, build_design(rows), range(len(rows)), generic_host=False)
+        design = build_design(rows)
+        parts = design_parts(net, design, generic_host=False)
+        got, clamped = calibrated_totals(p, parts, design, range(len(rows)))
         assert got == pytest.approx([w.total_ms for w in want], rel=rel), runtime
         said = sum(int(n.split("exceeds ")[1].split(" of ")[0]) for w in want for n in w.notes if "exceeds" in n)
         assert clamped == said, runtime
         two = replace(p, overhead_ms_per_kernel=0.0, host_scale=0.6, terms="device, host, gmac")
-        got, clamped = calibrated_totals(two, net, build_design(rows), range(len(rows)), generic_host=False)
+        got, clamped = calibrated_totals(two, parts, design, range(len(rows)))
         assert clamped == 0 and got == pytest.approx([two.apply_estimate(e).total_ms for e in ests], rel=rel), runtime
-        nets = design_breakdowns(net, build_design(rows), range(len(rows)), generic_host=False)
+        nets = design_breakdowns(parts, design, range(len(rows)))
         assert [n.total_ms for n in nets] == pytest.approx([e.total_ms for e in ests], rel=rel), runtime
         assert [two.apply(n) for n in nets] == pytest.approx(got, rel=1e-9), runtime

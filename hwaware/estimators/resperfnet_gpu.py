@@ -69,7 +69,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -349,10 +349,18 @@ def predict_design(net: LayerTimeNet, d: Design, generic_host: bool = False, use
         return _forward(net, d, generic_host, use_setup)[0].numpy().astype(np.float64)
 
 
-def design_parts(net: LayerTimeNet, d: Design, generic_host: bool = False
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ms and host share of every row of ``d``, 0 where no sample uses it; per-call ms of every sample), without
-    setups: what an estimate reports, for calibrating designs as :class:`Profile` does estimates."""
+class DesignParts(NamedTuple):
+    """What an estimate reports, for a whole design: per row its ms and host share (0 where no sample uses the row),
+    per sample its per-call ms."""
+
+    row_ms: np.ndarray
+    host_share: np.ndarray
+    call_ms: np.ndarray
+
+
+def design_parts(net: LayerTimeNet, d: Design, generic_host: bool = False) -> DesignParts:
+    """:class:`DesignParts` of ``d`` without setups, for calibrating designs as :class:`Profile` does estimates (one
+    forward of the model; compute it once per model and design)."""
     used = np.unique(d.indices)
     with torch.no_grad():
         t, _, share = net.layer_parts(torch.from_numpy(d.x[used]).float(), torch.from_numpy(d.log_base[used]).float(),
@@ -360,7 +368,7 @@ def design_parts(net: LayerTimeNet, d: Design, generic_host: bool = False
         call = net.call_time(torch.from_numpy(d.call).float(), generic_host) * torch.from_numpy(d.has_call).float()
     rows, shares = np.zeros(len(d.x)), np.zeros(len(d.x))
     rows[used], shares[used] = t.numpy(), share.numpy()
-    return rows, shares, call.numpy().astype(np.float64)
+    return DesignParts(rows, shares, call.numpy().astype(np.float64))
 
 
 def _times(net: LayerTimeNet, d: Design, generic_host: bool, use_setup: bool

@@ -17,7 +17,7 @@ from hwaware.calibration import Breakdown, Profile
 from hwaware.datasets.gpu_tables import (KernelLatency, NetworkLatency, load_deepbench, load_help, load_timm_gpu,
                                          load_torch2trt)
 from hwaware.datasets.graph_store import load_store
-from hwaware.estimators.resperfnet_gpu import (Design, DesignBuilder, LayerTimeNet, design_parts, graph_layers,
+from hwaware.estimators.resperfnet_gpu import (Design, DesignBuilder, DesignParts, LayerTimeNet, graph_layers,
                                                host_gpus, measurement_setup, predict_design)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.ops import layer_cost
@@ -157,29 +157,27 @@ def build_design(samples: Sequence[Sample], weights: np.ndarray | None = None,
     return builder.build()
 
 
-def design_breakdowns(net: LayerTimeNet, design: Design, idx: Sequence[int], generic_host: bool) -> list[Breakdown]:
-    """The zero-shot breakdowns of samples ``idx`` of ``design`` (what :meth:`Breakdown.of` gives for a user's
-    estimate), to fit a profile on as a user does."""
-    row_ms, share, call_ms = design_parts(net, design, generic_host)
+def design_breakdowns(parts: DesignParts, design: Design, idx: Sequence[int]) -> list[Breakdown]:
+    """The zero-shot breakdowns of samples ``idx`` of ``design`` (``parts``: :func:`design_parts` of a model and the
+    design), what :meth:`Breakdown.of` gives for a user's estimate, to fit a profile on as a user does."""
     out = []
     for i in idx:
         rows = design.indices[design.indptr[i]:design.indptr[i + 1]]
-        out.append(Breakdown(float(call_ms[i]), row_ms[rows], share[rows], design.macs[rows],
+        out.append(Breakdown(float(parts.call_ms[i]), parts.row_ms[rows], parts.host_share[rows], design.macs[rows],
                              design.counts[design.indptr[i]:design.indptr[i + 1]]))
     return out
 
 
-def calibrated_totals(profile: Profile, net: LayerTimeNet, design: Design, idx: Sequence[int], generic_host: bool
-                      ) -> tuple[np.ndarray, int]:
-    """The ms of samples ``idx`` of ``design`` once ``profile`` corrects the model ``net``'s estimates, layer by layer
-    as :meth:`~hwaware.calibration.Profile.apply_estimate` does for a user (a layer that a negative per-kernel term
-    would make negative counts 0), not as a correction of the totals; and how many layer instances were clamped."""
-    row_ms, share, call_ms = design_parts(net, design, generic_host)
-    layer_ms, _ = profile.layer_ms(row_ms, share, design.macs)
+def calibrated_totals(profile: Profile, parts: DesignParts, design: Design, idx: Sequence[int]) -> tuple[np.ndarray, int]:
+    """The ms of samples ``idx`` of ``design`` once ``profile`` corrects a model's estimates (``parts``: its
+    :func:`design_parts` of the design), layer by layer as :meth:`~hwaware.calibration.Profile.apply_estimate` does
+    for a user (a layer that a negative per-kernel term would make negative counts 0), not as a correction of the
+    totals; and how many layer instances were clamped."""
+    layer_ms, _ = profile.layer_ms(parts.row_ms, parts.host_share, design.macs)
     idx = np.asarray(idx, dtype=np.int64)
     sub = design.subset(idx)
     clamped = int(sub.per_sample(layer_ms <= 0.0).sum())
-    return np.maximum(profile.host * call_ms[idx] + sub.per_sample(layer_ms), 1e-6), clamped
+    return np.maximum(profile.host * parts.call_ms[idx] + sub.per_sample(layer_ms), 1e-6), clamped
 
 
 def user_predictions(net: LayerTimeNet, design: Design, samples: Sequence[Sample], train_columns: Sequence[str]
