@@ -106,18 +106,25 @@ class Profile:
     def host(self) -> float:
         return self.scale if self.host_scale is None else self.host_scale
 
+    def _raw_ms(self, ms: np.ndarray, host_share: np.ndarray, macs: np.ndarray) -> np.ndarray:
+        share = np.clip(host_share, 0.0, 1.0)
+        factor = self.scale if self.host_scale is None else self.scale ** (1 - share) * self.host_scale ** share
+        return factor * ms + self.overhead_ms_per_kernel + self.ms_per_gmac * macs / 1e9
+
     def layer_ms(self, ms: np.ndarray, host_share: np.ndarray, macs: np.ndarray) -> tuple[np.ndarray, int]:
         """Calibrated times of kernel layers with zero-shot times ``ms``, host shares and ``macs``, and how many were
         clamped: a negative per-kernel term (the zero-shot overhead was too high) never makes a layer negative."""
-        share = np.clip(host_share, 0.0, 1.0)
-        factor = self.scale if self.host_scale is None else self.scale ** (1 - share) * self.host_scale ** share
-        raw = factor * ms + self.overhead_ms_per_kernel + self.ms_per_gmac * macs / 1e9
+        raw = self._raw_ms(ms, host_share, macs)
         return np.maximum(raw, 0.0), int((raw < 0).sum())
 
     def apply(self, net: Breakdown) -> float:
         """The calibrated total of one network (what :meth:`apply_estimate` gives for its estimate)."""
         ms, _ = self.layer_ms(net.layer_ms, net.host_share, net.macs)
         return max(self.host * net.call_ms + float(net.weights @ ms), 1e-6)
+
+    def _unclamped(self, net: Breakdown) -> float:
+        """:meth:`apply` without the clamps: smooth in the coefficients, what the nonlinear fit minimises over."""
+        return self.host * net.call_ms + float(net.weights @ self._raw_ms(net.layer_ms, net.host_share, net.macs))
 
     def describe(self) -> str:
         if self.host_scale is None:
@@ -172,21 +179,9 @@ class _Nets:
 
     def __init__(self, nets: Sequence[Breakdown]) -> None:
         self.nets = list(nets)
-        self.call = np.array([n.call_ms for n in nets])
         self.pred = np.array([n.total_ms for n in nets])
         self.kernels = np.array([n.weights.sum() for n in nets])
         self.gmacs = np.array([float(n.weights @ n.macs) / 1e9 for n in nets])
-
-    def totals(self, form: str, coef: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        """Totals of networks ``idx`` under ``form`` with coefficients ``coef`` (see :meth:`solve`), unclamped: what the
-        fit minimises over; what users get, clamped per layer, is :meth:`profile`'s :meth:`Profile.apply`."""
-        if form.startswith("scale"):
-            return self._linear(form, idx) @ coef
-        la, lb = coef[:2]
-        gmac = coef[2] * self.gmacs[idx] if len(coef) > 2 else 0.0
-        return np.exp(lb) * self.call[idx] + gmac + np.array(
-            [n.weights @ (n.layer_ms * np.exp(la + (lb - la) * np.clip(n.host_share, 0.0, 1.0)))
-             for n in (self.nets[i] for i in idx)])
 
     def _linear(self, form: str, idx: np.ndarray) -> np.ndarray:
         cols = [self.pred[idx], self.kernels[idx]] + ([self.gmacs[idx]] if form.endswith("gmac") else [])
@@ -211,7 +206,9 @@ class _Nets:
         n = 3 if form.endswith("gmac") else 2
 
         def residuals(c: np.ndarray) -> np.ndarray:
-            return np.concatenate([self.totals(form, c, idx) / y - 1.0, lam * np.expm1(c[:2]),
+            fit = self.profile(form, c)
+            totals = np.array([fit._unclamped(self.nets[i]) for i in idx])
+            return np.concatenate([totals / y - 1.0, lam * np.expm1(c[:2]),
                                    [g_pull * c[2]] if n > 2 else []])
 
         start = np.zeros(n)
