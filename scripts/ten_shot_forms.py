@@ -18,9 +18,9 @@ import torch
 
 from hwaware.calibration import FORMS
 from hwaware.estimators.resperfnet_gpu import design_parts, predict_design
-from hwaware.evaluation.gpu_data import build_design
+from hwaware.evaluation.gpu_data import build_design, ten_shot_profile
 from hwaware.evaluation.splits import ten_shots
-from train_gpu import CANDIDATES, LOGO_STEPS, OUT_WEIGHTS, all_samples, ten_shot_profile, train_fold
+from train_gpu import CANDIDATES, LOGO_STEPS, OUT_WEIGHTS, all_samples, train_fold
 
 
 def main() -> None:

@@ -31,20 +31,17 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from hwaware.calibration import FORMS, Profile, fit_profile
 from hwaware.calibration.profile import LINEAR_FORMS
 from hwaware.estimators.gpu_features import n_features
-from hwaware.estimators.resperfnet_gpu import (WEIGHTS, Design, DesignParts, LayerTimeNet, design_parts, predict_design,
+from hwaware.estimators.resperfnet_gpu import (WEIGHTS, Design, LayerTimeNet, design_parts, predict_design,
                                               save_net, train_net)
-from hwaware.evaluation.gpu_data import (Sample, build_design, calibrated_totals, column_indices, column_weights,
-                                         deepbench_samples, design_breakdowns, help_samples, timm_samples, torch2trt_samples,
-                                         user_predictions)
+from hwaware.evaluation.gpu_data import (Sample, build_design, column_indices, column_weights, deepbench_samples,
+                                         help_samples, ten_shot_profile, timm_samples, torch2trt_samples, user_predictions)
 from hwaware.evaluation.metrics import accuracy
 from hwaware.evaluation.provenance import provenance
 from hwaware.evaluation.splits import (GPU_ALWAYS_TRAIN, GPU_TEST, GPU_VAL, gpu_sample_group, is_gpu_test,
@@ -274,16 +271,6 @@ def column_quantiles(residuals: list[np.ndarray]) -> list[float]:
     order = np.argsort(r)
     cdf = np.cumsum(w[order]) / w.sum()
     return [float(r[order][np.searchsorted(cdf, q)]) for q in ((1 - COVERAGE) / 2, 1 - (1 - COVERAGE) / 2)]
-
-
-def ten_shot_profile(gpu: str, col: str, parts: DesignParts, y: np.ndarray, design: Design, shots: list[int],
-                     rest: list[int], forms: Sequence[str] = FORMS) -> tuple[Profile, np.ndarray, int]:
-    """The profile :func:`hwaware.calibration.fit_profile` fits on the ``shots`` of a held-out column (``design`` its
-    networks, ``parts`` their zero-shot estimates by a model that never saw the GPU, :func:`design_parts` with the
-    generic host; ``y`` the measured) choosing among ``forms``, and its predictions of the ``rest`` layer by layer, as
-    a user's estimate is corrected (:func:`calibrated_totals`), and how many layers that clamped to 0."""
-    prof = fit_profile(gpu, design_breakdowns(parts, design, shots), y[shots], name=col, forms=forms)
-    return (prof, *calibrated_totals(prof, parts, design, rest))
 
 
 def help_protocol(cfg: dict, steps: int, log) -> dict:

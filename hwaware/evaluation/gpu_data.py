@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hwaware.calibration import Breakdown, Profile
+from hwaware.calibration import FORMS, Breakdown, Profile, fit_profile
 from hwaware.datasets.gpu_tables import (KernelLatency, NetworkLatency, load_deepbench, load_help, load_timm_gpu,
                                          load_torch2trt)
 from hwaware.datasets.graph_store import load_store
@@ -193,3 +193,14 @@ def user_predictions(net: LayerTimeNet, design: Design, samples: Sequence[Sample
         if len(idx):
             pred[idx] = predict_design(net, design.subset(idx), generic_host=flag)
     return pred
+
+
+def ten_shot_profile(gpu: str, col: str, parts: DesignParts, y: np.ndarray, design: Design, shots: list[int],
+                     rest: list[int], forms: Sequence[str] = FORMS) -> tuple[Profile, np.ndarray, int]:
+    """The profile :func:`hwaware.calibration.fit_profile` fits on the ``shots`` of one measured column (``design`` its
+    networks, ``parts`` a model's estimates of them as a user gets them,
+    :func:`~hwaware.estimators.resperfnet_gpu.design_parts`; ``y`` the measured) choosing among ``forms``, its
+    predictions of the ``rest`` layer by layer, as a user's estimate is corrected (:func:`calibrated_totals`), and how
+    many layers that clamped to 0."""
+    prof = fit_profile(gpu, design_breakdowns(parts, design, shots), y[shots], name=col, forms=forms)
+    return (prof, *calibrated_totals(prof, parts, design, rest))
