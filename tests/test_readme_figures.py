@@ -112,18 +112,20 @@ CPU_SPACES = ("| space | networks | median measured ms | calibrated MAPE | calib
 LAYERS_MAIN = "| kind | phase | MAPE % (per_kind) | MAPE % (conditioned) | RMSE ms | MAE ms | n | paper Table 5 MAPE % |"
 LAYERS_BASELINES = "| kind | ResPerfNet (shipped) | XGBoost | SVR (RBF) | polynomial (deg 2) |"
 CPU_CANDIDATES = "| candidate | val exe MAPE % | held-out networks MAPE % (calibrated) | (uncalibrated) |"
-GPU_SUMMARY = ("| held-out set | columns | MAPE | within ±10 % | Spearman ρ | own setup MAPE | own setup within ±10 % "
-               "| roofline MAPE | MACs-linear MAPE |")
+GPU_SUMMARY = ("| held-out set | columns | MAPE | within ±10 % | Spearman ρ | 10-shot MAPE | 10-shot within ±10 % | "
+               "10-shot ρ | own setup MAPE | own setup within ±10 % | roofline MAPE | MACs-linear MAPE |")
 GPU_HELP = ("| test column | n | 10-shot ρ (HELP: 0.987 on titan_rtx_256) | 10-shot MAPE | within ±10 % | "
             "zero-shot ρ | profile terms | scale-and-kernel profile ρ / MAPE | device-and-host profile ρ / MAPE | "
-            "linear forms only ρ / MAPE |")
+            "linear forms only ρ / MAPE | best agreement ρ |")
 GPU_EXPECTED = "| GPU | regime | expected MAPE | with 10 measurements (hwaware calibrate) |"
+GPU_TARGETS = "| columns | n | as users predict | after 10 shots | own setup |"
 GPU_RESULTS = "benchmarks/results/gpu_accuracy.md"  # written by `python benchmarks/gpu_accuracy.py`
 LEADERBOARD = "| method | space | columns | MAPE | ±10 % | Kendall τ | Spearman ρ | predict ms/net | train s |"
 TABLES = [
     Table(GPU_SUMMARY, GPU_RESULTS, md_rows(GPU_SUMMARY)),
     Table(GPU_HELP, GPU_RESULTS, md_rows(GPU_HELP)),
     Table(GPU_EXPECTED, GPU_RESULTS, md_rows(GPU_EXPECTED)),
+    Table(GPU_TARGETS, GPU_RESULTS, md_rows(GPU_TARGETS)),
     # written by `python benchmarks/leaderboard.py`
     Table(LEADERBOARD, "benchmarks/results/leaderboard/leaderboard.md", md_rows(LEADERBOARD, 2), key_cells=2),
     Table("| estimator | MAPE | within ±10 % | Kendall τ | Spearman ρ |", "benchmarks/results/cpu_wholenet.json",
