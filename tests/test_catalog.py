@@ -130,7 +130,9 @@ def test_published_tensor_values(name, expected):
 
 def test_int8_precision():
     assert get_gpu("t4").peak_tflops("int8", tensor_cores=True) == get_gpu("t4").int8_tensor_tops_dense
-    assert Platform.resolve("1080ti", precision="int8").precision == "int8"  # dp4a, cc 6.1
+    assert Platform.resolve("1080ti", precision="int8", runtime="tensorrt").precision == "int8"  # dp4a, cc 6.1
+    with pytest.raises(InvalidArgumentError, match="eager PyTorch has no int8 GPU kernels.*runtime='tensorrt'"):
+        Platform.resolve("t4", precision="int8")
     with pytest.raises(InvalidArgumentError, match="neither int8 tensor cores nor dp4a.*use precision='fp16'"):
         Platform.resolve("nano", precision="int8")  # cc 5.3
     with pytest.raises(InvalidArgumentError, match="has no bf16"):

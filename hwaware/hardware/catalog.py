@@ -339,6 +339,11 @@ class Platform:
             raise InvalidArgumentError(
                 f"{spec.name} (compute capability {spec.compute_capability}) has neither int8 tensor cores nor dp4a "
                 "(compute capability 6.1 or later); use precision='fp16' or 'fp32'")
+        elif precision == "int8" and runtime == "pytorch":
+            # PyTorch's quantized convolutions and linears run on CPU backends (fbgemm, qnnpack, onednn); on an NVIDIA
+            # GPU a quantized CNN runs through TensorRT
+            raise InvalidArgumentError("eager PyTorch has no int8 GPU kernels for a quantized network; use "
+                                       "runtime='tensorrt' for int8, or precision='fp16'")
         check_batch_size(batch_size)
         return cls(device=spec, precision=precision, runtime=runtime, batch_size=batch_size)  # type: ignore[arg-type]
 
