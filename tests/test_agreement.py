@@ -28,6 +28,8 @@ def test_agreement_is_the_best_other_gpu_on_the_same_platform():
     xp = a["help:nb201:TITAN Xp|pytorch|fp32|1"]
     assert xp.low and xp.rho < AGREEMENT_RHO
     assert "help:nb201:TITAN Xp|pytorch|fp32|32" not in a  # no other GPU measured batch 32
+    flat = cross_gpu_agreement(_col("TITAN RTX", truth) + _col("TITAN Xp", np.ones(50)))
+    assert flat == {}  # a constant column ranks nothing: no figure either way, not a silent NaN
 
 
 def test_agreement_needs_ten_shared_architectures_of_the_same_batch():

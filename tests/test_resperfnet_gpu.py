@@ -312,8 +312,8 @@ def test_a_batch_is_capped_at_its_images_one_at_a_time():
     """Above batch 1 under PyTorch on a small GPU the kernel head extrapolates beyond every training batch (the
     Jetsons were timed at batch 1 only): it predicted resnet50 in fp32 on the Jetson Nano at batch 32 at 72x its
     batch-1 time. b images one at a time bound a batch, so the answer is capped there, layer by layer in proportion,
-    and the estimate says so. On measured batched rows near that bound (timm's RTX 4090 table: batch up to 1024,
-    AMP; the uncapped model reaches half the bound there) the cap does not bind."""
+    and the estimate says so. On a spread of measured batched rows (timm's RTX 4090 table: batch up to 1024, AMP)
+    the cap does not bind."""
     from hwaware.datasets.graph_store import load_store
     from hwaware.evaluation.gpu_data import timm_samples
     from hwaware.evaluation.netregress_fit import stored_graph

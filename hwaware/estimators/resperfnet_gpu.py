@@ -552,7 +552,7 @@ def load_net(folder: Path) -> tuple[LayerTimeNet, dict[str, Any]]:
 
 @register_estimator
 class ResPerfNetGPUEstimator(Estimator):
-    """Learned per-layer latency on any catalog GPU (eager PyTorch or TensorRT; fp32, fp16, bf16, int8, amp).
+    """Learned per-layer latency on any catalog GPU (eager PyTorch or TensorRT; fp32, fp16, bf16, amp; int8 with TensorRT).
 
     >>> import hwaware
     >>> est = hwaware.estimate("resnet18", gpu="2080ti", estimator="resperfnet-gpu")
@@ -688,7 +688,7 @@ class ResPerfNetGPUEstimator(Estimator):
             total = call + exe
             b = platform.batch_size
             warn = []
-            if single is not None and total > b * single:
+            if single is not None and exe > 0 and total > b * single > call:
                 # b images one at a time bound a batch; the training batches stop short of this GPU's regime
                 # (Jetsons and small desktop GPUs above batch 1 under PyTorch) and the kernel head overshoots there
                 scale = (b * single - call) / exe

@@ -180,13 +180,18 @@ def calibrated_totals(profile: Profile, parts: DesignParts, design: Design, idx:
     return np.maximum(profile.host * parts.call_ms[idx] + sub.per_sample(layer_ms), 1e-6), clamped
 
 
+def generic_hosts(samples: Sequence[Sample], train_columns: Sequence[str]) -> np.ndarray:
+    """Per sample, whether a user's estimate takes the averaged measured host: its GPU's machine ``train_columns``
+    never timed where host costs show (timm's GPUs: :func:`~hwaware.estimators.resperfnet_gpu.host_gpus`)."""
+    known = host_gpus(train_columns)
+    return np.array([s.gpu not in known for s in samples], dtype=bool)
+
+
 def user_predictions(net: LayerTimeNet, design: Design, samples: Sequence[Sample], train_columns: Sequence[str]
                      ) -> np.ndarray:
     """Each sample's ms as :class:`~hwaware.estimators.resperfnet_gpu.ResPerfNetGPUEstimator` answers a user: at the
-    GPU's average measurement setup, with the averaged measured host for a GPU whose machine ``train_columns`` never
-    timed where host costs show (timm's GPUs: :func:`~hwaware.estimators.resperfnet_gpu.host_gpus`)."""
-    known = host_gpus(train_columns)
-    generic = np.array([s.gpu not in known for s in samples])
+    GPU's average measurement setup, with the averaged measured host where :func:`generic_hosts` says so."""
+    generic = generic_hosts(samples, train_columns)
     pred = np.zeros(len(samples))
     for flag in (False, True):
         idx = np.flatnonzero(generic == flag)
