@@ -66,9 +66,14 @@ class Breakdown:
     macs: np.ndarray
     counts: np.ndarray | None = None
 
+    @staticmethod
+    def kernels(est: Estimate) -> list[int]:
+        """The indices of ``est``'s layers that take time: the ones a breakdown holds, in order."""
+        return [i for i, r in enumerate(est.layers) if r.ms > 0]
+
     @classmethod
     def of(cls, est: Estimate) -> Breakdown:
-        rows = [r for r in est.layers if r.ms > 0]
+        rows = [est.layers[i] for i in cls.kernels(est)]
         return cls(est.pre_ms + est.post_ms, np.array([r.ms for r in rows]), np.array([r.host_share for r in rows]),
                    np.array([r.macs for r in rows], dtype=float))
 
@@ -137,7 +142,7 @@ class Profile:
         """``est`` (a zero-shot estimate on the base GPU) corrected by this profile layer by layer (a layer that a
         negative per-kernel term would make negative is set to 0, and the notes say how many), the per-call phases by
         the host factor; the interval is the leave-one-out range."""
-        kernels = [i for i, r in enumerate(est.layers) if r.ms > 0]
+        kernels = Breakdown.kernels(est)
         net = Breakdown.of(est)
         ms, clamped = self.layer_ms(net.layer_ms, net.host_share, net.macs)
         calibrated = dict(zip(kernels, ms.tolist()))

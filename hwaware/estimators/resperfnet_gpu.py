@@ -369,7 +369,7 @@ def design_parts(net: LayerTimeNet, d: Design, generic_host: bool = False) -> De
     with torch.no_grad():
         t, _, share = net.layer_parts(torch.from_numpy(d.x[used]).float(), torch.from_numpy(d.log_base[used]).float(),
                                       torch.from_numpy(d.bare[used]), generic_host)
-        call = net.call_time(torch.from_numpy(d.call).float(), generic_host) * torch.from_numpy(d.has_call).float()
+        call = _call_times(net, d, generic_host)
     rows, shares = np.zeros(len(d.x)), np.zeros(len(d.x))
     rows[used], shares[used] = t.numpy(), share.numpy()
     return DesignParts(rows, shares, call.numpy().astype(np.float64))
@@ -383,8 +383,12 @@ def _times(net: LayerTimeNet, d: Design, generic_host: bool, use_setup: bool
     row_setup, setup = (torch.from_numpy(lut[s]) if use_setup else None for s in (d.row_setup[used], d.setup))
     t, _, _ = net.layer_times(torch.from_numpy(d.x[used]).float(), torch.from_numpy(d.log_base[used]).float(),
                               torch.from_numpy(d.bare[used]), generic_host, row_setup)
-    call = net.call_time(torch.from_numpy(d.call).float(), generic_host, setup) * torch.from_numpy(d.has_call).float()
-    return used, inverse, t, call
+    return used, inverse, t, _call_times(net, d, generic_host, setup)
+
+
+def _call_times(net: LayerTimeNet, d: Design, generic_host: bool, setup: torch.Tensor | None = None) -> torch.Tensor:
+    """Every sample's per-call time (0 for a bare kernel)."""
+    return net.call_time(torch.from_numpy(d.call).float(), generic_host, setup) * torch.from_numpy(d.has_call).float()
 
 
 def _forward(net: LayerTimeNet, d: Design, generic_host: bool, use_setup: bool) -> tuple[torch.Tensor, torch.Tensor]:
