@@ -703,7 +703,8 @@ class ResPerfNetGPUEstimator(Estimator):
                 exe, total = b * single - call, b * single
             elif single is not None and total < single:
                 warn = [f"physically implausible: batch {b} predicted {total:.3f} ms against {single:.3f} ms at batch 1 "
-                        f"(a batch costs at least one image); the model extrapolates here"]
+                        "(a batch costs at least one image); the learned per-call time falls with batch, as HELP's "
+                        "NB201 tables time batch 32 at or below batch 1"]
             out.append(Estimate(total_ms=total, pre_ms=call, exe_ms=exe, post_ms=0.0, layers=rows,
                                 unknown_ops=g.unknown_ops, estimator=self.name, estimator_version=self.version,
                                 platform=platform, model=g.name, notes=tuple([*warn, *notes]),

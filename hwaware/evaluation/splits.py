@@ -192,7 +192,8 @@ GPU_ALWAYS_TRAIN: tuple[str, ...] = ("torch2trt",)
 def ten_shots(column: Sequence[Any]) -> tuple[list[int], list[int]]:
     """(the 10 calibration rows, the rows to evaluate) of one measured column of network samples, by a stable hash of
     the architecture (seed 7); rows in the same :func:`gpu_sample_group` as a shot (an identical layer multiset) are in
-    neither: they would be the same network. Every few-shot protocol (scripts/train_gpu.py, benchmarks/gpu_accuracy.py, the leaderboard) uses it."""
+    neither: they would be the same network. Every few-shot protocol (scripts/train_gpu.py, benchmarks/gpu_accuracy.py,
+    the leaderboard) uses it."""
     order = sorted(range(len(column)), key=lambda i: stable_unit(f"{column[i].column}:{column[i].net.arch_id}", 7))
     shots = order[:10]
     taken = {gpu_sample_group(column[i]) for i in shots}
