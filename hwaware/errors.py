@@ -58,6 +58,10 @@ class ModelNotFoundError(HwawareError, LookupError):
     """A model name that no registry knows, or an ONNX path that does not exist."""
 
 
+class UnsupportedLayerError(HwawareError, ValueError):
+    """A captured layer that cannot be rebuilt as a runnable op (to time it, or to compile and count its PTX)."""
+
+
 class ONNXLoadError(HwawareError):
     """An ONNX file or ModelProto that cannot be parsed or shape-inferred."""
 

@@ -77,11 +77,13 @@ def test_weight_only_launches_are_not_counted(small_layers):
 
 
 def test_an_op_without_a_module_is_named():
-    from hwaware.ptx.layers import UnsupportedLayerError, layer_module
+    from hwaware.errors import HwawareError
+    from hwaware.ptx.layers import UnsupportedLayerError, layer_op
 
     odd = Layer(0, LayerKind.UNKNOWN, "aten.frobnicate", "m", ((1, 4),), ((1, 4),), {}, 0, 0, 0, 16, 16)
     with pytest.raises(UnsupportedLayerError, match="aten.frobnicate.*resperfnet-gpu"):
-        layer_module(odd)
+        layer_op(odd)
+    assert issubclass(UnsupportedLayerError, HwawareError)  # the CLI's one-line error, not a traceback
 
 
 def test_shipped_counts_cover_every_training_network():

@@ -2,7 +2,8 @@
 
 The whole-network IPC model (``ipc-tree``, papers 000/001) needs a network's executed PTX instructions. A
 :class:`~hwaware.graph.Graph` has no module to compile, and many graphs come from stores of measured tables, so each
-*distinct layer* (by :meth:`Layer.signature`: op, shapes, attributes) is rebuilt as a one-op PyTorch module, compiled
+*distinct layer* (by :meth:`Layer.signature`: op, shapes, attributes) is rebuilt as a one-op PyTorch module (the
+micro-benchmarks' rebuild, :func:`hwaware.measure.ops.build_op`), compiled
 with the compile path (:func:`hwaware.ptx.compile.compile_module`: torch.export -> TVM -> NVRTC) and counted with the
 analyzer; a network's count is the sum over its layers. Choices, and why:
 
@@ -25,74 +26,34 @@ from __future__ import annotations
 import gzip
 import json
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hwaware.errors import HwawareError
-from hwaware.graph.layer import Graph, Layer, LayerKind
+from hwaware.errors import HwawareError, UnsupportedLayerError
+from hwaware.graph.layer import Graph, Layer
+
+if TYPE_CHECKING:
+    from hwaware.measure.ops import RunnableOp
 
 ARCH = "sm_72"  # the PTX every count is for (PTX is virtual: one ISA for every GPU, the paper's premise)
 COUNTS_FILE = "layer_instructions.json.gz"  # in hwaware/ptx/data/
 CHUNK = 12  # layers per TVM build
 
 
-class UnsupportedLayerError(HwawareError, ValueError):
-    """A layer the per-layer compile path cannot rebuild as a module."""
+def layer_op(layer: Layer) -> RunnableOp:
+    """``layer`` rebuilt on the CPU as the micro-benchmarks rebuild it (:func:`hwaware.measure.ops.build_op`: same
+    shapes and attributes, its own parameters): its :meth:`~RunnableOp.module` is compiled, fed
+    :attr:`~RunnableOp.input_shapes`. Raises :class:`UnsupportedLayerError` for an op it cannot rebuild."""
+    from hwaware.measure.ops import build_op  # imports torch: only when something is compiled
 
-
-def _activation(op: str, attrs: dict[str, Any]) -> Callable[[Any], Any] | None:
-    import torch.nn.functional as F
-
-    lo, hi = (attrs.get("scalars") or (-1.0, 1.0))[:2]
-    return {"aten.relu": F.relu, "aten.relu_": F.relu, "aten.hardtanh": lambda x: F.hardtanh(x, float(lo), float(hi)),
-            "aten.hardswish": F.hardswish, "aten.hardsigmoid": F.hardsigmoid, "aten.sigmoid": F.sigmoid,
-            "aten.silu": F.silu, "aten.gelu": F.gelu, "aten.tanh": F.tanh}.get(op)
-
-
-def layer_module(layer: Layer) -> Any:
-    """A one-op ``nn.Module`` that does what ``layer`` does (same shapes and attributes); its forward takes the
-    layer's activation inputs. Raises :class:`UnsupportedLayerError` for an op it cannot rebuild."""
-    import torch
-    from torch import nn
-
-    kind, op, a = layer.kind, layer.op, layer.attrs
-    shapes = layer.input_shapes
-    if kind in (LayerKind.CONV, LayerKind.DEPTHWISE_CONV) and not a.get("transposed") and len(shapes[0]) == 4:
-        return nn.Conv2d(a["in_channels"], a["out_channels"], a["kernel"], a["stride"], a["padding"], a["dilation"],
-                         a["groups"], bias=bool(a.get("bias")))
-    if kind is LayerKind.DENSE and len(shapes[0]) == 2:
-        return nn.Linear(a["k"], layer.output_shapes[0][-1], bias=bool(a.get("bias")))
-    if kind is LayerKind.NORM and op in ("aten.native_batch_norm", "aten.batch_norm",
-                                         "aten._native_batch_norm_legit_no_training") and len(shapes[0]) == 4:
-        return nn.BatchNorm2d(shapes[0][1], eps=a.get("eps", 1e-5))
-    fn: Callable[..., Any] | None = None
-    if kind is LayerKind.ACTIVATION:
-        fn = _activation(op, a)
-    elif kind is LayerKind.ELEMENTWISE and op in ("aten.add", "aten.mul", "aten.sub", "aten.div"):
-        binary = {"aten.add": torch.add, "aten.mul": torch.mul, "aten.sub": torch.sub, "aten.div": torch.div}[op]
-        fn = binary if len(shapes) == 2 else lambda x: binary(x, 0.5)  # one input: a scalar operand
-    elif kind is LayerKind.POOL and not a.get("adaptive") and len(shapes[0]) == 4:
-        pool = nn.MaxPool2d if a.get("mode") == "max" else nn.AvgPool2d
-        return pool(a["kernel"], a.get("stride") or a["kernel"], a.get("padding", 0), ceil_mode=a.get("ceil_mode", False))
-    elif kind is LayerKind.POOL and a.get("adaptive"):
-        return nn.AdaptiveAvgPool2d(layer.output_shapes[0][2:]) if a.get("mode") == "avg" else \
-            nn.AdaptiveMaxPool2d(layer.output_shapes[0][2:])
-    elif kind is LayerKind.GLOBAL_POOL and len(shapes[0]) == 4:
-        fn = lambda x: x.mean((2, 3), keepdim=True)  # noqa: E731
-    elif kind is LayerKind.REDUCE and op == "aten.mean" and a.get("dims"):
-        fn = lambda x: x.mean(tuple(a["dims"]), keepdim=bool(a.get("keepdim")))  # noqa: E731
-    elif kind is LayerKind.CONCAT and op == "aten.cat":
-        fn = lambda *xs: torch.cat(xs, a.get("dim", 0))  # noqa: E731
-    elif kind is LayerKind.COPY and op == "aten.clone":
-        fn = lambda x: x.clone()  # noqa: E731
-    if fn is None:
-        raise UnsupportedLayerError(f"the PTX instruction count has no module for {op} ({kind.value}) with inputs "
-                                    f"{list(shapes)}; use an estimator that does not count PTX (resperfnet-gpu)")
-    from hwaware.measure.ops import OpModule
-
-    return OpModule(fn)
+    try:
+        return build_op(layer, "cpu")
+    except UnsupportedLayerError as exc:
+        raise UnsupportedLayerError(f"the PTX instruction count has no module for {layer.op} ({layer.kind.value}) with "
+                                    f"inputs {list(layer.input_shapes)} ({exc}); use an estimator that does not count "
+                                    f"PTX (resperfnet-gpu)") from None
 
 
 def _chunk_module(modules: Sequence[Any], arity: Sequence[int]) -> Any:
@@ -139,12 +100,12 @@ def count_layers(layers: Sequence[Layer], arch: str = ARCH) -> dict[str, tuple[i
         if not l.kind.launches_kernel:
             out[l.signature()] = (0, 0)
         else:
-            todo.append((l, layer_module(l)))  # every unsupported op raises before anything compiles
+            todo.append((l, layer_op(l)))  # every unsupported op raises before anything compiles
     for c in range(0, len(todo), CHUNK):
         chunk = todo[c:c + CHUNK]
-        arity = [len(l.input_shapes) for l, _ in chunk]
-        wrapper = _chunk_module([m for _, m in chunk], arity)
-        inputs = [torch.zeros(s) for l, _ in chunk for s in l.input_shapes]
+        arity = [len(op.input_shapes) for _, op in chunk]
+        wrapper = _chunk_module([op.module() for _, op in chunk], arity)
+        inputs = [torch.zeros(s) for _, op in chunk for s in op.input_shapes]
         input_layer = [k for k, n in enumerate(arity) for _ in range(n)]
         compiled = compile_module(wrapper, tuple(inputs), arch=arch)
         counts = count_network_instructions(compiled.ptx, compiled.launches).per_kernel
