@@ -476,14 +476,16 @@ class DesignBuilder:
         self._gvec: dict[tuple[str, str], np.ndarray] = {}
 
     def row(self, key: Any, layer: Layer, gpu: GPUSpec, runtime: str, precision: str, batch: int,
-            from_precision: str = "fp32", setup: str | None = None) -> int:
-        """The row of ``layer`` (captured at its own batch in ``from_precision``) on the platform, as timed by
-        ``setup`` (:func:`measurement_setup`; None: no particular one)."""
+            from_precision: str = "fp32", setup: str | None = None, from_batch: int | None = None) -> int:
+        """The row of ``layer`` (captured at batch ``from_batch`` in ``from_precision``; None: the batch its first
+        activation leads with) on the platform, as timed by ``setup`` (:func:`measurement_setup`; None: no
+        particular one). Only a layer whose activations lead with the batch can be moved to another batch."""
         s = -1 if setup is None else self.setups.setdefault(setup, len(self.setups))
         full = (key, gpu.name, runtime, precision, batch, s)
         if full not in self.rows:
             shapes = layer.input_shapes or layer.output_shapes
-            same = batch == shapes[0][0] and ELEMENT_BYTES[precision] == ELEMENT_BYTES[from_precision]
+            captured = shapes[0][0] if from_batch is None else from_batch
+            same = batch == captured and ELEMENT_BYTES[precision] == ELEMENT_BYTES[from_precision]
             shaped = layer if same else reshape_layer(layer, batch, precision, from_precision=from_precision)
             gv = self._gvec.setdefault((gpu.name, precision), gpu_vector(gpu, precision))
             x, base = row_features(shaped, gpu, precision, runtime, gv)
@@ -639,11 +641,11 @@ class ResPerfNetGPUEstimator(Estimator):
         for g, rows in zip(prepared, keyed):
             for key, l in rows:
                 if key not in known and key not in todo:
-                    todo[key] = (l, g.precision)
+                    todo[key] = (l, g.precision, g.batch_size)
         if todo:
             builder = DesignBuilder()
-            for key, (l, captured) in todo.items():
-                builder.row(key, l, gpu, runtime, precision, platform.batch_size, captured)
+            for key, (l, captured, captured_batch) in todo.items():
+                builder.row(key, l, gpu, runtime, precision, platform.batch_size, captured, from_batch=captured_batch)
             with torch.no_grad():
                 t, _, share = (v.numpy().astype(np.float64) for v in net.layer_parts(
                     torch.from_numpy(np.asarray(builder.x, dtype=np.float32)),
