@@ -87,3 +87,22 @@ def test_bad_input_errors():
 def test_registry():
     assert "roofline" in list_estimators() and "roofline" in hwaware.list_estimators()
     assert get_estimator("roofline") is get_estimator("roofline")
+
+
+def test_an_op_on_a_scalar_tensor_is_predicted():
+    """An op on a 0-d activation (as timm's vit_dpwee_patch16_reg1_gap_256 has) is a layer whose first input has no
+    dimension: the learned estimators' features read its batch from it and raised an IndexError traceback
+    (2026-12-01)."""
+    class Scaled(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3)
+
+        def forward(self, x):
+            return self.conv(x) * x.mean().exp()
+
+    g = capture(Scaled(), input_size=(3, 32, 32))
+    assert any(l.input_shapes == ((),) for l in g.layers)
+    for gpu in ("rtx4090", "cpu"):
+        est = hwaware.estimate(g, gpu=gpu)
+        assert est.total_ms > 0 and len(est.layers) == len(g.layers)

@@ -56,8 +56,8 @@ def layer_features(layer: Layer) -> np.ndarray:
     ph, pw = _pair(a.get("padding"))
     dil = _pair(a.get("dilation"), 1)[0]
     name = layer.op.split(".", 1)[-1]
-    return np.array([
-        x[0], len(layer.input_shapes), sum(int(np.prod(s)) for s in layer.input_shapes), layer.output_elements,
+    return np.array([  # x[0]: the batch, 1 for a 0-d first input (a scalar tensor)
+        x[0] if x else 1, len(layer.input_shapes), sum(int(np.prod(s)) for s in layer.input_shapes), layer.output_elements,
         in_c, in_h, in_w, out_c, out_h, out_w, kh, kw, sh, sw, ph, pw, dil, a.get("groups", 0), layer.macs,
         layer.flops, layer.bytes_read, layer.bytes_written, layer.params, int(bool(a.get("bias"))),
         _OP_CODES.get(name, 0), int(a.get("mode") == "max"), a.get("k", 0),
