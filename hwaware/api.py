@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import sys
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from hwaware.calibration.measurements import Measurement, read_measurements
 from hwaware.calibration.profile import Breakdown, Profile, find_profile, fit_profile, save_profile
-from hwaware.errors import InvalidArgumentError
+from hwaware.errors import ImplausibleEstimateWarning, InvalidArgumentError
 from hwaware.estimators.base import Estimate, default_estimator, get_estimator
 from hwaware.features import NetworkFeatures, network_features
 from hwaware.graph.layer import Graph
@@ -51,14 +52,42 @@ def estimate(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size:
     >>> round(est.total_ms, 6) == round(est.pre_ms + est.exe_ms + est.post_ms, 6)
     True
     """
+    return _estimate(model, gpu, batch_size, input_size, precision, runtime, estimator, trace_device)
+
+
+def _estimate(model: ModelLike | Graph, gpu: str | Device, batch_size: int, input_size: InputSize, precision: str,
+              runtime: str, estimator: str | None, trace_device: str) -> Estimate:
+    """:func:`estimate`; called by each public function directly, so that a warning names the user's line."""
     platform, profile = _platform(gpu, precision, runtime, batch_size)
     graph = _graph(model, batch_size, input_size, platform.precision, trace_device)
     est = get_estimator(_estimator_name(estimator, profile, platform))
     with torch_threads(1):  # learned estimators run torch, whose default thread count stalls under CPU contention
         result = est.predict(graph, platform)
-    if graph.notes:  # what the model's source changed (e.g. folded batch norm), beside what the estimator says
-        result = dataclasses.replace(result, notes=result.notes + graph.notes)
+    return _finish(result, graph, platform, profile, stacklevel=4)
+
+
+def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile | None, stacklevel: int) -> Estimate:
+    """``result`` with what the graph's source changed (e.g. folded batch norm) in its notes, a warning where the
+    batch cannot fit the GPU's memory, and the profile's correction. Each kind of warning is also raised, in words
+    that do not change with the network, so that a search loop shows it once per platform, not once per candidate."""
+    memory = _memory_warning(graph, platform)
+    result = dataclasses.replace(result, notes=result.notes + graph.notes, warnings=result.warnings + memory)
+    for kind in dict.fromkeys(text.split(":", 1)[0] for text in result.warnings):
+        warnings.warn(f"{platform.device.name} ({platform.runtime}, {platform.precision}, batch {platform.batch_size}): "
+                      f"{kind} (hwaware.estimate(...).warnings says why, per network)", ImplausibleEstimateWarning,
+                      stacklevel=stacklevel)  # ``stacklevel``: the frames between here and the user's call
     return profile.apply_estimate(result) if profile else result
+
+
+def _memory_warning(graph: Graph, platform: Platform) -> tuple[str, ...]:
+    """A warning where even a lower bound of the memory the forward pass needs exceeds the GPU's."""
+    gb = getattr(platform.device, "memory_size_gb", None)
+    need = graph.min_memory_bytes()
+    if not gb or need <= gb * 2**30:  # the catalog's GB are the binary ones of the datasheets: the larger reading
+        return ()
+    return (f"does not fit in memory: batch {graph.batch_size} needs at least {need / 2**30:.1f} GiB (the weights "
+            f"and the largest layer's activations) on a {gb:g} GB GPU; no real run at this batch exists, so the "
+            "answer is an extrapolation: lower the batch",)
 
 
 def _platform(gpu: str | Device, precision: str, runtime: str, batch_size: int) -> tuple[Platform, Profile | None]:
@@ -95,8 +124,7 @@ def latency(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size: 
     >>> hwaware.latency("resnet18", gpu="agx") > 0
     True
     """
-    return estimate(model, gpu, batch_size=batch_size, input_size=input_size, precision=precision, runtime=runtime,
-                    estimator=estimator, trace_device=trace_device).total_ms
+    return _estimate(model, gpu, batch_size, input_size, precision, runtime, estimator, trace_device).total_ms
 
 
 def latency_many(models: Iterable[ModelLike | Graph], gpu: str | Device = "agx", *, batch_size: int = 1,
@@ -122,7 +150,9 @@ def latency_many(models: Iterable[ModelLike | Graph], gpu: str | Device = "agx",
         graphs.append(_graph(m, batch_size, input_size, platform.precision, trace_device))
         bar.step()
     estimates = est.predict_many(graphs, platform)
-    out = [(profile.apply_estimate(e) if profile else e).total_ms for e in estimates]
+    out = []
+    for e, g in zip(estimates, graphs):  # a loop, not a comprehension: one frame to the user's line on every Python
+        out.append(_finish(e, g, platform, profile, stacklevel=3).total_ms)
     bar.close()
     return out
 

@@ -10,10 +10,11 @@ import json
 import math
 import signal
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
-from hwaware.errors import HwawareError
+from hwaware.errors import HwawareError, ImplausibleEstimateWarning
 
 
 class _Parser(argparse.ArgumentParser):
@@ -465,14 +466,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if hasattr(signal, "SIGPIPE"):  # `hwaware gpus | head` ends quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = _parser().parse_args(argv)
-    try:
+    with warnings.catch_warnings():  # restores the filters and showwarning on the way out
+        # a doubtful answer is one line on stderr, each distinct text once (`latency` prints its own beside the answer)
+        warnings.showwarning = lambda message, *_: print(f"hwaware: warning: {message}", file=sys.stderr)
+        warnings.simplefilter("ignore" if args.command == "latency" else "default", ImplausibleEstimateWarning)
         commands = {"latency": _latency, "gpus": _gpus, "features": _features, "estimators": _estimators,
                     "collect": _collect, "search": _search, "ptx": _ptx, "cache": _cache,
                     "space-latency": _space_latency, "calibrate": _calibrate, "rank": _rank}
-        commands[args.command](args)
-    except HwawareError as exc:
-        print(f"hwaware: error: {exc}", file=sys.stderr)
-        return 2
+        try:
+            commands[args.command](args)
+        except HwawareError as exc:
+            print(f"hwaware: error: {exc}", file=sys.stderr)
+            return 2
     return 0
 
 

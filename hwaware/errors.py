@@ -62,6 +62,11 @@ class UnsupportedLayerError(HwawareError, ValueError):
     """A captured layer that cannot be rebuilt as a runnable op (to time it, or to compile and count its PTX)."""
 
 
+class ImplausibleEstimateWarning(UserWarning):
+    """An answer hwaware returns but doubts: physically implausible, capped at a physical bound, or for a batch
+    larger than the GPU's memory holds. The same text is in :attr:`hwaware.Estimate.warnings`."""
+
+
 class ONNXLoadError(HwawareError):
     """An ONNX file or ModelProto that cannot be parsed or shape-inferred."""
 

@@ -89,6 +89,37 @@ def test_registry():
     assert get_estimator("roofline") is get_estimator("roofline")
 
 
+def test_a_batch_beyond_the_gpus_memory_warns():
+    """No real run of resnet50 at batch 4096 exists on a 4 GB Jetson Nano: its largest activation alone (the stem's
+    output, 4096 x 64 x 112 x 112 fp32 = 12.25 GiB) exceeds the memory. The answer is returned with a warning in the
+    estimate, raised as an ImplausibleEstimateWarning, and printed by the CLI; batch 1 fits and says nothing."""
+    import warnings
+
+    from hwaware.errors import ImplausibleEstimateWarning
+
+    g = capture("resnet50", batch_size=4096)
+    stem = next(l for l in g.layers if l.kind is LayerKind.CONV)
+    assert stem.output_shapes[0] == (4096, 64, 112, 112)
+    assert g.min_memory_bytes() >= 4096 * 64 * 112 * 112 * 4 + g.total_params * 4
+    with pytest.warns(ImplausibleEstimateWarning, match=r"Jetson Nano \(pytorch, fp32, batch 4096\): does not fit"):
+        est = hwaware.estimate(g, gpu="nano", batch_size=4096, estimator="roofline")
+    assert [w for w in est.warnings if w.startswith("does not fit in memory: batch 4096 needs at least")]
+    with pytest.warns(ImplausibleEstimateWarning):
+        hwaware.latency_many([g], gpu="nano", batch_size=4096, estimator="roofline")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ImplausibleEstimateWarning)
+        assert not hwaware.estimate("resnet50", gpu="nano", estimator="roofline").warnings
+        assert not hwaware.estimate(g, gpu="h100", batch_size=4096, estimator="roofline").warnings  # 80 GB hold it
+
+
+def test_the_cli_prints_a_warning_once_beside_the_answer(capfd):
+    from hwaware.cli import main
+
+    assert main(["latency", "resnet50", "--gpu", "nano", "--batch", "4096", "--estimator", "roofline"]) == 0
+    out, err = capfd.readouterr()
+    assert out.count("\nwarning: does not fit in memory") == 1 and "Warning" not in err + out
+
+
 def test_an_op_on_a_scalar_tensor_is_predicted():
     """An op on a 0-d activation (as timm's vit_dpwee_patch16_reg1_gap_256 has) is a layer whose first input has no
     dimension: the learned estimators' features read its batch from it and raised an IndexError traceback

@@ -319,10 +319,14 @@ def test_a_batch_is_capped_at_its_images_one_at_a_time():
     from hwaware.evaluation.netregress_fit import stored_graph
     from hwaware.graph.transform import with_batch
 
+    from hwaware.errors import ImplausibleEstimateWarning
+
     one = hwaware.estimate("resnet50", gpu="nano", precision="fp32", estimator=EST)
-    many = hwaware.estimate(hwaware.capture("resnet50", batch_size=32), gpu="nano", precision="fp32", batch_size=32,
-                            estimator=EST)
-    assert any(n.startswith("capped: batch 32") for n in many.notes)
+    with pytest.warns(ImplausibleEstimateWarning, match=r"Jetson Nano \(pytorch, fp32, batch 32\): capped"):
+        many = hwaware.estimate(hwaware.capture("resnet50", batch_size=32), gpu="nano", precision="fp32",
+                                batch_size=32, estimator=EST)
+    assert any(w.startswith("capped: batch 32") for w in many.warnings)
+    assert not one.warnings
     assert many.total_ms == pytest.approx(32 * one.total_ms)
     assert many.total_ms == pytest.approx(many.pre_ms + sum(r.ms for r in many.layers))
     store = load_store("timm")
@@ -342,3 +346,15 @@ def test_a_network_whose_layers_fold_the_batch_is_predicted():
     assert any(l.input_shapes and l.input_shapes[0][0] == 64 for l in g.layers)
     est = hwaware.estimate(g, gpu="rtx4090", precision="amp", estimator=EST)
     assert est.total_ms > 0 and est.total_ms == pytest.approx(est.pre_ms + est.exe_ms + est.post_ms)
+
+
+def test_a_network_outside_the_training_domain_warns():
+    """The GPU tables are CNNs: no training row is a matmul between activations, so the kernel head sees a ViT's
+    attention products with no kind at all. Such an estimate warns (and the warning is raised); a CNN's does not."""
+    from hwaware.errors import ImplausibleEstimateWarning
+
+    assert ResPerfNetGPUEstimator().untrained_kinds() == {"matmul", "attention"}
+    with pytest.warns(ImplausibleEstimateWarning, match="outside the training domain"):
+        vit = hwaware.estimate("vit_tiny_patch16_224", gpu="rtx4090", precision="amp", estimator=EST)
+    assert [w for w in vit.warnings if w.startswith("outside the training domain: 24 matmul layers")]
+    assert not hwaware.estimate("resnet18", gpu="rtx4090", precision="amp", estimator=EST).warnings

@@ -41,7 +41,9 @@ class Estimate:
     launch, the layers, result back to the host). ``unknown_ops`` lists ops the capture could not
     classify and ``notes`` what the estimator did not model, so nothing is silently zero.
     ``interval_ms`` is the (low, high) prediction interval where the estimator has one (its notes say
-    how it is derived and its held-out coverage).
+    how it is derived and its held-out coverage). ``warnings`` say why the answer itself is doubtful
+    (physically implausible, capped at a physical bound, more than the GPU's memory holds);
+    :func:`hwaware.estimate` also raises each as an :class:`~hwaware.errors.ImplausibleEstimateWarning`.
     """
 
     total_ms: float
@@ -56,6 +58,7 @@ class Estimate:
     model: str
     notes: tuple[str, ...] = field(default=())
     interval_ms: tuple[float, float] | None = None
+    warnings: tuple[str, ...] = field(default=())
 
     def table(self, top: int | None = None) -> str:
         """The per-layer breakdown as a text table (slowest ``top`` layers if given)."""
@@ -79,6 +82,8 @@ class Estimate:
             text += f"\ninterval: {self.interval_ms[0]:.3f} .. {self.interval_ms[1]:.3f} ms"
         if self.unknown_ops:
             text += f"\nunknown ops (timed as memory copies): {self.unknown_ops}"
+        for warning in self.warnings:
+            text += f"\nwarning: {warning}"
         for note in self.notes:
             text += f"\nnote: {note}"
         return text
@@ -89,7 +94,7 @@ class Estimate:
             "post_ms": self.post_ms, "estimator": self.estimator, "estimator_version": self.estimator_version,
             "platform": {"device": self.platform.device.name, "runtime": self.platform.runtime,
                          "precision": self.platform.precision, "batch_size": self.platform.batch_size},
-            "unknown_ops": self.unknown_ops, "notes": list(self.notes),
+            "unknown_ops": self.unknown_ops, "warnings": list(self.warnings), "notes": list(self.notes),
             "interval_ms": list(self.interval_ms) if self.interval_ms is not None else None,
             "layers": [{"index": r.index, "module": r.module, "kind": r.kind, "op": r.op,
                         "input_shapes": [list(s) for s in r.input_shapes],

@@ -69,6 +69,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -610,6 +611,14 @@ class ResPerfNetGPUEstimator(Estimator):
                 out.append(name.removeprefix("log_"))
         return out
 
+    def untrained_kinds(self) -> frozenset[str]:
+        """Layer kinds that no training row has (the kind's flag never set; ``unknown`` aside, which the estimate
+        reports on its own): the kernel head sees such a layer with no kind at all, its time a guess from its size
+        and roofline terms. The GPU tables are CNNs, so these are a transformer's matmul and attention."""
+        net, _ = self._loaded()
+        return frozenset(name.removeprefix("kind_") for i, name in enumerate(ROW_FEATURES)
+                         if name.startswith("kind_") and name != "kind_unknown" and float(net.row_hi[i]) < 0.5)
+
     def known_host(self, gpu: GPUSpec) -> bool:
         """Whether the training data timed this GPU's machine where host-side costs show: a network column at batch
         <= 64 (HELP, torch2trt). At timm's batch 1024 every kernel hides the dispatch cost, so those columns say
@@ -686,6 +695,7 @@ class ResPerfNetGPUEstimator(Estimator):
             notes.append("amp: conv/dense/matmul at fp16 tensor-core rates, other layers at fp32 rates")
         out = []
         singles = self._batch_one_totals(graphs, platform)
+        untrained = self.untrained_kinds()
         for g, single in zip(prepared, singles):
             rows = tuple(LayerEstimate(l.index, l.module, KIND_NAMES[l.kind], l.op, l.input_shapes, l.output_shapes,
                                        l.macs, *(known[prefix + l.signature()][1::-1] if l.kind.launches_kernel
@@ -707,9 +717,16 @@ class ResPerfNetGPUEstimator(Estimator):
                 warn = [f"physically implausible: batch {b} predicted {total:.3f} ms against {single:.3f} ms at batch 1 "
                         "(a batch costs at least one image); the learned per-call time falls with batch, as HELP's "
                         "NB201 tables time batch 32 at or below batch 1"]
+            odd = Counter(r.kind for r in rows if r.kind in untrained)
+            if odd:  # the whole network is then unlike the training ones (its softmax, norms, token-wise dense too)
+                warn.append("outside the training domain: " + ", ".join(f"{n} {k}" for k, n in sorted(odd.items()))
+                            + " layers, a kind no training network has (the GPU tables are CNNs). A transformer's "
+                            "attention is captured unfused (matmul, softmax, matmul) where PyTorch on a GPU runs one "
+                            "fused kernel: expect errors of several times, beyond the interval (measured on timm's "
+                            "networks that are not CNNs: benchmarks/results/timm_other.md)")
             out.append(Estimate(total_ms=total, pre_ms=call, exe_ms=exe, post_ms=0.0, layers=rows,
                                 unknown_ops=g.unknown_ops, estimator=self.name, estimator_version=self.version,
-                                platform=platform, model=g.name, notes=tuple([*warn, *notes]),
+                                platform=platform, model=g.name, notes=tuple(notes), warnings=tuple(warn),
                                 interval_ms=(total * math.exp(lo), total * math.exp(hi))))
         return out
 

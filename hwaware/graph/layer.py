@@ -161,6 +161,17 @@ class Graph:
 
         return sum(fvcore_macs(l.kind, l.op, l.macs, l.params, l.input_shapes, l.output_shapes) for l in self.layers)
 
+    def min_memory_bytes(self) -> int:
+        """A lower bound on the device memory one forward pass needs: every parameter, plus the one layer whose
+        activations (inputs and output, which coexist while it runs) are the largest. Workspaces, the allocator's
+        rounding and the runtime's own memory come on top."""
+        from hwaware.hardware.catalog import PRECISIONS
+
+        size = PRECISIONS[self.precision]
+        acts = max((l.bytes_read + l.bytes_written - l.params * size for l in self.layers if l.kind.launches_kernel),
+                   default=0)
+        return self.total_params * size + acts
+
     def kernels(self) -> list[Layer]:
         """Layers that launch a kernel (views excluded)."""
         return [l for l in self.layers if l.kind.launches_kernel]
