@@ -358,3 +358,22 @@ def test_a_network_outside_the_training_domain_warns():
         vit = hwaware.estimate("vit_tiny_patch16_224", gpu="rtx4090", precision="amp", estimator=EST)
     assert [w for w in vit.warnings if w.startswith("outside the training domain: 24 matmul layers")]
     assert not hwaware.estimate("resnet18", gpu="rtx4090", precision="amp", estimator=EST).warnings
+
+
+def test_networks_outside_the_training_domain_on_measured_rows():
+    """timm's 4090 table has 272 rows of networks that are not CNNs; every 20th (by name, 14 rows: ViTs, DeiT,
+    MaxViT, CoAtNet, XCiT, EfficientViT ...), captured at the row's batch and predicted as users get it. Under the
+    outside-domain rule (roofline kernels, elementwise launches) `python benchmarks/timm_other.py` measured these 14
+    at MAPE 27.1 %, median predicted/measured 0.92 (272 rows: 25.4 %, 0.84); the learned heads had been 4.35x in
+    median (commit 4ff0d9f). Bounds: a little above the measured figures, far below the learned heads' error."""
+    from hwaware.evaluation.gpu_data import timm_other_rows
+
+    rows = sorted((r for r in timm_other_rows() if r.gpu == "GeForce RTX 4090"), key=lambda r: r.arch_id)[::20]
+    assert len(rows) == 14
+    ratio = []
+    for r in rows:
+        g = hwaware.capture(r.arch["model"], batch_size=r.batch, input_size=tuple(r.arch["input_size"]), precision="amp")
+        with pytest.warns(match="outside the training domain"):
+            ratio.append(hwaware.latency(g, gpu="rtx4090", batch_size=r.batch, precision="amp", estimator=EST) / r.ms)
+    ratio = np.array(ratio)
+    assert np.mean(np.abs(ratio - 1)) <= 0.35 and 0.7 <= np.median(ratio) <= 1.2, ratio.round(2)
