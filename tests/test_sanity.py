@@ -11,8 +11,9 @@ The network is resnet18 at 224x224, captured once per batch size and precision.
    moves half the bytes and no framework computes it slower than fp32: where the native half rate is
    low (Pascal GeForce/Tesla P4 at 1/64) cuDNN computes fp16 convolutions in fp32. (Issue 12: the
    roofline predicted resnet50 fp16 on a 1080 Ti at 48 ms against 3 ms in fp32.)
-3. **More batch is never cheaper per batch**: latency(b=8) >= latency(b=1) and
-   latency(b=64) >= latency(b=8); the work only grows.
+3. **More batch is never cheaper per batch** beyond what measurements show: latency(b=8) >= ``BATCH_DIP`` x
+   latency(b=1) and latency(b=64) >= ``BATCH_DIP`` x latency(b=8); the work only grows, yet HELP's NB201 tables time
+   batch 32 at a median 0.92-1.00 of batch 1 per GPU (``BATCH_DIP``, derived in tests/test_resperfnet_gpu.py).
 4. **Batching never makes an image slower**: per-image time at batch 64 is at most
    ``PER_IMAGE_SLACK`` x the per-image time at batch 1 (batching amortises launches and weights).
 An estimate that breaks a relation passes only if it warns (``Estimate.warnings``, or the note that the GPU is outside
@@ -34,6 +35,7 @@ import pytest
 
 import hwaware
 from hwaware.estimators import Estimate, get_estimator, list_estimators
+from hwaware.estimators.resperfnet_gpu import BATCH_DIP
 from hwaware.graph.layer import Graph
 from hwaware.hardware import GPUSpec, Platform, gpus
 
@@ -109,7 +111,7 @@ def test_fp16_never_more_than_twice_fp32(estimator: str, gpu: GPUSpec, batch_siz
 def test_more_batch_never_cheaper_per_batch(estimator: str, gpu: GPUSpec) -> None:
     _require(estimator, gpu, batches=(1, 8, 64))
     b1, b8, b64 = (_ms(estimator, gpu.name, b) for b in (1, 8, 64))
-    assert b1 <= b8 <= b64 or _warned(estimator, gpu.name, 8, 64), \
+    assert BATCH_DIP * b1 <= b8 and BATCH_DIP * b8 <= b64 or _warned(estimator, gpu.name, 8, 64), \
         f"{gpu.name}: batch 1/8/64 = {b1:.3f}/{b8:.3f}/{b64:.3f} ms, without a warning"
 
 
