@@ -86,6 +86,17 @@ def test_an_op_without_a_module_is_named():
     assert issubclass(UnsupportedLayerError, HwawareError)  # the CLI's one-line error, not a traceback
 
 
+def test_a_layer_whose_count_depends_on_the_data_is_named():
+    """TVM's GELU kernel branches on its input's values: its executed instructions cannot be counted without them.
+    The count said to pass the buffer's contents (`hwaware ptx count`'s advice, which a layer graph cannot follow);
+    it now names the ops and the estimator that needs no count."""
+    from hwaware.ptx.layers import UnsupportedLayerError, count_layers
+
+    gelu = next(l for l in hwaware.capture("vit_tiny_patch16_224").layers if l.op == "aten.gelu")
+    with pytest.raises(UnsupportedLayerError, match=r"aten\.gelu depend on the data.*resperfnet-gpu"):
+        count_layers([gelu])
+
+
 def test_shipped_counts_cover_every_training_network():
     """Training and CI must not compile: every layer of the three HELP stores has a committed count."""
     from hwaware.datasets.graph_store import load_store

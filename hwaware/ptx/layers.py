@@ -31,7 +31,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hwaware.errors import HwawareError, UnsupportedLayerError
+from hwaware.errors import DataDependentError, HwawareError, UnsupportedLayerError
 from hwaware.graph.layer import Graph, Layer
 
 if TYPE_CHECKING:
@@ -108,7 +108,13 @@ def count_layers(layers: Sequence[Layer], arch: str = ARCH) -> dict[str, tuple[i
         inputs = [torch.zeros(s) for _, op in chunk for s in op.input_shapes]
         input_layer = [k for k, n in enumerate(arity) for _ in range(n)]
         compiled = compile_module(wrapper, tuple(inputs), arch=arch)
-        counts = count_network_instructions(compiled.ptx, compiled.launches).per_kernel
+        try:
+            counts = count_network_instructions(compiled.ptx, compiled.launches).per_kernel
+        except DataDependentError as exc:  # the `ptx count` advice (pass the buffer) does not apply to a layer graph
+            ops = sorted({l.op for l, _ in chunk})
+            raise UnsupportedLayerError(f"the executed PTX instructions of a layer among {', '.join(ops)} depend on "
+                                        f"the data ({exc.location}: a branch reads {exc.param}), so they cannot be "
+                                        "counted; use an estimator that does not count PTX (resperfnet-gpu)") from None
         totals = [[0, 0] for _ in chunk]
         for layer, (_, thread, warp) in zip(_attribute(compiled.launches, input_layer), counts):
             if layer is not None:
