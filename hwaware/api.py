@@ -52,21 +52,15 @@ def estimate(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size:
     >>> round(est.total_ms, 6) == round(est.pre_ms + est.exe_ms + est.post_ms, 6)
     True
     """
-    return _estimate(model, gpu, batch_size, input_size, precision, runtime, estimator, trace_device)
-
-
-def _estimate(model: ModelLike | Graph, gpu: str | Device, batch_size: int, input_size: InputSize, precision: str,
-              runtime: str, estimator: str | None, trace_device: str) -> Estimate:
-    """:func:`estimate`; called by each public function directly, so that a warning names the user's line."""
     platform, profile = _platform(gpu, precision, runtime, batch_size)
     graph = _graph(model, batch_size, input_size, platform.precision, trace_device)
     est = get_estimator(_estimator_name(estimator, profile, platform))
     with torch_threads(1):  # learned estimators run torch, whose default thread count stalls under CPU contention
         result = est.predict(graph, platform)
-    return _finish(result, graph, platform, profile, stacklevel=4)
+    return _finish(result, graph, platform, profile)
 
 
-def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile | None, stacklevel: int) -> Estimate:
+def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile | None) -> Estimate:
     """``result`` with what the graph's source changed (e.g. folded batch norm) in its notes, a warning where the
     batch cannot fit the GPU's memory, and the profile's correction. Each kind of warning is also raised, in words
     that do not change with the network, so that a search loop shows it once per platform, not once per candidate."""
@@ -75,8 +69,18 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
     for kind in dict.fromkeys(text.split(":", 1)[0] for text in result.warnings):
         warnings.warn(f"{platform.device.name} ({platform.runtime}, {platform.precision}, batch {platform.batch_size}): "
                       f"{kind} (hwaware.estimate(...).warnings says why, per network)", ImplausibleEstimateWarning,
-                      stacklevel=stacklevel)  # ``stacklevel``: the frames between here and the user's call
+                      stacklevel=_user_stacklevel())
     return profile.apply_estimate(result) if profile else result
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` of the first frame outside the hwaware package, seen from the caller's ``warnings.warn``:
+    a warning names the user's line whichever public function (latency, rank, the search hook) led here."""
+    package = str(Path(__file__).resolve().parent)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _memory_warning(graph: Graph, platform: Platform) -> tuple[str, ...]:
@@ -124,7 +128,8 @@ def latency(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size: 
     >>> hwaware.latency("resnet18", gpu="agx") > 0
     True
     """
-    return _estimate(model, gpu, batch_size, input_size, precision, runtime, estimator, trace_device).total_ms
+    return estimate(model, gpu, batch_size=batch_size, input_size=input_size, precision=precision, runtime=runtime,
+                    estimator=estimator, trace_device=trace_device).total_ms
 
 
 def latency_many(models: Iterable[ModelLike | Graph], gpu: str | Device = "agx", *, batch_size: int = 1,
@@ -150,9 +155,7 @@ def latency_many(models: Iterable[ModelLike | Graph], gpu: str | Device = "agx",
         graphs.append(_graph(m, batch_size, input_size, platform.precision, trace_device))
         bar.step()
     estimates = est.predict_many(graphs, platform)
-    out = []
-    for e, g in zip(estimates, graphs):  # a loop, not a comprehension: one frame to the user's line on every Python
-        out.append(_finish(e, g, platform, profile, stacklevel=3).total_ms)
+    out = [_finish(e, g, platform, profile).total_ms for e, g in zip(estimates, graphs)]
     bar.close()
     return out
 

@@ -467,8 +467,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = _parser().parse_args(argv)
     with warnings.catch_warnings():  # restores the filters and showwarning on the way out
-        # a doubtful answer is one line on stderr, each distinct text once (`latency` prints its own beside the answer)
-        warnings.showwarning = lambda message, *_: print(f"hwaware: warning: {message}", file=sys.stderr)
+        # a doubtful answer is one line on stderr, each distinct text once (`latency` prints its own beside the answer);
+        # other libraries' warnings keep their own form
+        shown = warnings.showwarning
+        warnings.showwarning = lambda message, category, *rest: (
+            print(f"hwaware: warning: {message}", file=sys.stderr) if issubclass(category, ImplausibleEstimateWarning)
+            else shown(message, category, *rest))
         warnings.simplefilter("ignore" if args.command == "latency" else "default", ImplausibleEstimateWarning)
         commands = {"latency": _latency, "gpus": _gpus, "features": _features, "estimators": _estimators,
                     "collect": _collect, "search": _search, "ptx": _ptx, "cache": _cache,

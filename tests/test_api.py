@@ -137,3 +137,20 @@ def test_an_op_on_a_scalar_tensor_is_predicted():
     for gpu in ("rtx4090", "cpu"):
         est = hwaware.estimate(g, gpu=gpu)
         assert est.total_ms > 0 and len(est.layers) == len(g.layers)
+
+
+def test_the_memory_bound_lets_an_output_overwrite_its_input():
+    """ReLU(inplace=True) is captured as an out-of-place relu; what must coexist is the conv's input and output
+    (3 + 64 channels of 224 x 224 fp32) and the weights, not the relu's input and output (2 x 64 channels)."""
+    g = capture(nn.Sequential(nn.Conv2d(3, 64, 3, padding=1), nn.ReLU(inplace=True)), input_size=(3, 224, 224))
+    assert g.min_memory_bytes() == (3 + 64) * 224 * 224 * 4 + g.total_params * 4
+
+
+def test_a_warning_names_the_users_line_whichever_function_led_there():
+    from hwaware.errors import ImplausibleEstimateWarning
+
+    for call in (lambda: hwaware.latency("resnet18", gpu="nano", batch_size=8192, estimator="roofline"),
+                 lambda: hwaware.rank(["resnet18"], gpus=["nano"], batch_size=8192, estimator="roofline")):
+        with pytest.warns(ImplausibleEstimateWarning) as record:
+            call()
+        assert {w.filename for w in record} == {__file__}

@@ -211,3 +211,13 @@ def test_ipc_tree_beats_the_constant_cpi_baseline_on_every_test_column():
     baseline = recorded["constant_cpi_baseline"]["test"]["mape_by_column"]
     assert set(model) == set(baseline) and len(model) >= 11
     assert all(model[c] < baseline[c] for c in model), {c: (model[c], baseline[c]) for c in model}
+
+
+def test_a_transformer_is_outside_ipc_trees_domain():
+    """ipc-tree learned its IPC on HELP's CNN cells. Since the PTX count compiles measure/ops.build_op's rebuild,
+    matmul layers could be counted too, and a ViT got an answer with nothing said: it is an error naming the
+    estimator that warns instead."""
+    from hwaware.errors import UnsupportedModelError
+
+    with pytest.raises(UnsupportedModelError, match=r"aten\.\w*mm.*resperfnet-gpu"):
+        hwaware.estimate("vit_tiny_patch16_224", gpu="2080ti", estimator="ipc-tree")

@@ -28,9 +28,10 @@ training batch (resnet50 fp32 on the Jetson Nano at batch 32: 72x its batch-1 ti
 Outside the training domain (a network with layers of a kind no training row has, :meth:`untrained_kinds`: the
 tables are CNNs, so matmul between activations marks a transformer) the heads are not trusted: every kernel of that
 network is timed at its roofline (``f = 0``) and every launch costs the framework time of an elementwise one, and the
-estimate warns. Chosen after the learned heads answered timm's transformers and mixers a median 3.2-4.4x too slow
-(softmax and token-wise dense layers, unlike any CNN's, got inefficiencies and dispatch costs of 0.3-0.9 ms);
-``benchmarks/timm_other.py`` reports the rule (MAPE 25-41 % per GPU at timm's batches) and the commit before it.
+estimate warns. Chosen after the learned heads answered timm's transformers a median 3.2-4.4x too slow (softmax and
+token-wise dense layers, unlike any CNN's, got inefficiencies and dispatch costs far above their roofline);
+``benchmarks/timm_other.py`` reports the rule on those same rows (MAPE 25-41 % per GPU at timm's batches, in sample)
+and, run at commit 4ff0d9f, the heads before it.
 
 ``x`` is :func:`hwaware.estimators.gpu_features.row_features`: the layer's features at the platform's batch
 and precision, its roofline terms, the GPU's catalog features, precision and runtime. Each head reads only the
@@ -87,7 +88,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from hwaware.errors import UnsupportedPlatformError
+from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
 from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, register_estimator
 from hwaware.estimators.cache import PredictionCache, default_cache_path
 from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_INPUTS, ROW_FEATURES, call_features,
@@ -658,6 +659,10 @@ class ResPerfNetGPUEstimator(Estimator):
                                            "use gpu='cpu' with the resperfnet estimator")
         net, meta = self._loaded()
         gpu, runtime, precision = platform.device, platform.runtime, platform.precision
+        for g in graphs:  # a layer that folds the batch cannot be moved to another one (hwaware.estimate re-batches)
+            if g.batch_size != platform.batch_size:
+                raise InvalidArgumentError(f"{g.name} was captured at batch {g.batch_size}, not the platform's "
+                                           f"{platform.batch_size}; capture it at that batch or use hwaware.estimate")
         prepared = [self._runtime_graph(g, runtime) for g in graphs]
         generic = not self.known_host(gpu)
         # keys name the weights and the host used, so no earlier prediction is reused
@@ -752,7 +757,7 @@ class ResPerfNetGPUEstimator(Estimator):
                             + " layers, a kind no training network has (the GPU tables are CNNs), so every kernel is "
                             "timed at its roofline, without the inefficiency learned on CNN layers, and every launch "
                             "costs the host what a plain elementwise one does. A transformer's attention is captured unfused (matmul, softmax, matmul) where "
-                            "PyTorch on a GPU runs one fused kernel. On timm's 772 such rows (AMP, batch mostly 1024) "
+                            "PyTorch on a GPU runs one fused kernel. On timm's 772 such rows (AMP, batch 256-2048) "
                             "this answered a median 0.58-0.84x the measured time per GPU, MAPE 25-41 %, its interval "
                             "covering 12-48 % (benchmarks/results/timm_other.md); batch 1 is untested")
             out.append(Estimate(total_ms=total, pre_ms=call, exe_ms=exe, post_ms=0.0, layers=rows,

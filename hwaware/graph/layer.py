@@ -163,14 +163,21 @@ class Graph:
 
     def min_memory_bytes(self) -> int:
         """A lower bound on the device memory one forward pass needs: every parameter, plus the one layer whose
-        activations (inputs and output, which coexist while it runs) are the largest. Workspaces, the allocator's
-        rounding and the runtime's own memory come on top."""
+        activations (inputs and output, which coexist while it runs) are the largest. An activation or elementwise
+        output the shape of one of its inputs may overwrite it (``inplace=True``, ``+=``, which the capture records
+        as out of place), so it is not counted. Workspaces, the allocator's rounding and the runtime's own memory come
+        on top."""
         from hwaware.hardware.catalog import PRECISIONS
 
         size = PRECISIONS[self.precision]
-        acts = max((l.bytes_read + l.bytes_written - l.params * size for l in self.layers if l.kind.launches_kernel),
-                   default=0)
-        return self.total_params * size + acts
+
+        def activations(l: Layer) -> int:
+            in_place = l.kind in (LayerKind.ACTIVATION, LayerKind.ELEMENTWISE) and any(
+                s in l.input_shapes for s in l.output_shapes)
+            return l.bytes_read - l.params * size + (0 if in_place else l.bytes_written)
+
+        return self.total_params * size + max((activations(l) for l in self.layers if l.kind.launches_kernel),
+                                              default=0)
 
     def kernels(self) -> list[Layer]:
         """Layers that launch a kernel (views excluded)."""
