@@ -8,7 +8,8 @@ and neither training nor CI compiles. Needs ``pip install 'hwaware[ptx]'``.
 Run: ``nice python scripts/count_instructions.py [--spaces nb201 fbnet ofa_mbv3]`` (2026-11-30, one core:
 NB201's 33 layers ~15 s, all three spaces' 3,771 distinct layers ~15 min). ``--check`` recounts every layer with
 the current code and lists those whose count differs from the shipped one, writing nothing (after a change to the
-rebuild or the compile path: the shipped counts and the ipc-tree trained on them stand only if none differs).
+rebuild or the compile path: the shipped counts and the ipc-tree trained on them stand only if none differs; it exits 1
+if any does).
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def main(argv: list[str] | None = None) -> None:
     path = shipped_counts_path()
     counts = load_counts(path)
     if args.check:
-        check(args.spaces, counts)
+        if check(args.spaces, counts):
+            raise SystemExit(1)
         return
     for space in args.spaces:
         layers = [l for l in {l.signature(): l for l in load_store(space).layers}.values()
@@ -41,7 +43,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  {done}/{len(layers)} in {time.perf_counter() - t0:.0f} s", flush=True)
 
 
-def check(spaces: list[str], counts: dict[str, tuple[int, int]]) -> None:
+def check(spaces: list[str], counts: dict[str, tuple[int, int]]) -> int:
+    """How many layers count differently now (each printed); 0: the shipped counts stand."""
     layers = list({l.signature(): l for space in spaces for l in load_store(space).layers}.values())
     differ = 0
     t0 = time.perf_counter()
@@ -53,6 +56,7 @@ def check(spaces: list[str], counts: dict[str, tuple[int, int]]) -> None:
         print(f"  {min(i + CHUNK * 10, len(layers))}/{len(layers)} checked, {differ} differ, "
               f"{time.perf_counter() - t0:.0f} s", flush=True)
     print(f"{len(layers)} layers: {len(layers) - differ} same, {differ} differ")
+    return differ
 
 
 if __name__ == "__main__":

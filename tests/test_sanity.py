@@ -14,6 +14,8 @@ The network is resnet18 at 224x224, captured once per batch size and precision.
 3. **More batch is never cheaper per batch** beyond what measurements show: latency(b=8) >= ``BATCH_DIP`` x
    latency(b=1) and latency(b=64) >= ``BATCH_DIP`` x latency(b=8); the work only grows, yet HELP's NB201 tables time
    batch 32 at a median 0.92-1.00 of batch 1 per GPU (``BATCH_DIP``, derived in tests/test_resperfnet_gpu.py).
+   Loosened on 2026-12-01 for every estimator, after resperfnet-gpu's 1-5 % dips at batch 8 became Python warnings;
+   until then any dip needed a warning.
 4. **Batching never makes an image slower**: per-image time at batch 64 is at most
    ``PER_IMAGE_SLACK`` x the per-image time at batch 1 (batching amortises launches and weights).
 An estimate that breaks a relation passes only if it warns (``Estimate.warnings``, or the note that the GPU is outside
