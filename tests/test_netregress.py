@@ -188,3 +188,13 @@ def test_divergent_prediction_is_bounded_and_noted(tmp_path):
                                                    "platforms": {"TITAN RTX|pytorch|fp32|1": doc}}))
     est = ESTIMATORS["ols"](weights_dir=tmp_path).predict(capture("resnet18"), Platform.resolve("titan_rtx"))
     assert est.total_ms == pytest.approx(np.exp(1.0 + LOG10)) and "clipped" in est.notes[-1]
+
+
+def test_a_transformer_is_outside_the_netregress_domain():
+    """The whole-network regressors learned on the GPU tables' CNNs; a ViT's features are nothing they saw, and its
+    answer was silent: it is an error naming the estimator that warns instead."""
+    from hwaware.errors import UnsupportedModelError
+
+    with pytest.raises(UnsupportedModelError, match=r"netregress-xgb is trained on CNNs only.*aten\.bmm"):
+        hwaware.estimate("vit_tiny_patch16_224", gpu="2080ti", estimator="netregress-xgb")
+    assert hwaware.estimate("resnet18", gpu="2080ti", estimator="netregress-xgb").total_ms > 0

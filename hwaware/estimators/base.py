@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from hwaware.errors import UnknownEstimatorError, UnsupportedPlatformError
-from hwaware.graph.layer import Graph, Shape
+from hwaware.errors import UnknownEstimatorError, UnsupportedModelError, UnsupportedPlatformError
+from hwaware.graph.layer import Graph, LayerKind, Shape
 from hwaware.hardware.catalog import Platform
 
 
@@ -104,6 +104,16 @@ class Estimate:
 
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), indent=2)
+
+
+def require_cnns(graphs: Sequence[Graph], estimator: str) -> None:
+    """Raise, naming the estimator that warns instead, if a graph has matmul or attention layers: the whole-network
+    estimators learned on the GPU tables' CNNs have nothing that speaks for a transformer."""
+    for g in graphs:
+        odd = sorted({l.op for l in g.layers if l.kind in (LayerKind.MATMUL, LayerKind.ATTENTION)})
+        if odd:
+            raise UnsupportedModelError(f"{estimator} is trained on CNNs only; {g.name} has {', '.join(odd)} layers; "
+                                        "use estimator='resperfnet-gpu', which warns outside its training domain")
 
 
 def _clip(text: str, n: int) -> str:

@@ -39,10 +39,10 @@ from typing import Any
 
 import numpy as np
 
-from hwaware.errors import UnsupportedModelError, UnsupportedPlatformError
-from hwaware.estimators.base import Estimate, Estimator, register_estimator
+from hwaware.errors import UnsupportedPlatformError
+from hwaware.estimators.base import Estimate, Estimator, register_estimator, require_cnns
 from hwaware.estimators.netregress import predict_log_ms
-from hwaware.graph.layer import Graph, LayerKind
+from hwaware.graph.layer import Graph
 from hwaware.hardware.catalog import GPUSpec, Platform
 
 FEATURES: tuple[str, ...] = ("log_warp_instructions", "log_params", "log_memory_bandwidth", "log_fp32_tflops",
@@ -124,11 +124,7 @@ class IPCTreeEstimator(Estimator):
         from hwaware.ptx.layers import InstructionCounter
 
         gpu = self._check(platform)
-        for g in graphs:  # trained on HELP's CNN cells; a transformer's matmul layers are outside it
-            odd = sorted({l.op for l in g.layers if l.kind in (LayerKind.MATMUL, LayerKind.ATTENTION)})
-            if odd:
-                raise UnsupportedModelError(f"ipc-tree is trained on CNN cells (NB201, FBNet, OFA); {g.name} has "
-                                            f"{', '.join(odd)} layers; use estimator='resperfnet-gpu'")
+        require_cnns(graphs, self.name)  # trained on HELP's CNN cells (NB201, FBNet, OFA)
         meta = self.meta_
         counter = InstructionCounter()
         warp = np.asarray([counter.warp_instructions(g) for g in graphs], dtype=float)

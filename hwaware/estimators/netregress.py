@@ -38,7 +38,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hwaware.errors import UnsupportedPlatformError
-from hwaware.estimators.base import Estimate, Estimator, register_estimator
+from hwaware.estimators.base import Estimate, Estimator, register_estimator, require_cnns
 from hwaware.features import network_features
 from hwaware.graph.layer import Graph
 from hwaware.hardware.catalog import Platform
@@ -208,6 +208,7 @@ class NetRegressEstimator(Estimator):
         doc = self._model(platform)
         if not graphs:
             return []
+        require_cnns(graphs, self.name)  # trained on HELP's cells and timm's and torchvision's CNNs
         raw = predict_log_ms(self.family, doc, feature_matrix(graphs), self.folder)
         # a regressor far outside its training networks can diverge (an MLP to inf): bound it to a decade beyond the
         # latencies it was trained on, and say so
