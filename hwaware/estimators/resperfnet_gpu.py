@@ -669,8 +669,10 @@ class ResPerfNetGPUEstimator(Estimator):
         prefix = (f"{self.name}:{self.weights_id_}:share:{platform.key}:{platform.batch_size}:"
                   f"{'generic' if generic else 'own'}:")  # 'share': entries carry the host share since 2026-11-30
         untrained = self.untrained_kinds()
-        outside = [bool(untrained & {KIND_NAMES[l.kind] for l in g.layers}) for g in prepared]
-        # a network outside the training domain: its kernels at their roofline times (marked in the keys)
+        # per network, its layers of kinds no training row has: if any, it is outside the training domain and its
+        # kernels take their roofline times (marked in the keys)
+        odds = [Counter(k for k in (KIND_NAMES[l.kind] for l in g.layers) if k in untrained) for g in prepared]
+        outside = [bool(odd) for odd in odds]
         prefixes = [prefix + ("outside-domain:" if o else "") for o in outside]
         keyed = [[(p + l.signature(), l) for l in g.kernels()] for g, p in zip(prepared, prefixes)]
         keys = list(dict.fromkeys(k for rows in keyed for k, _ in rows))
@@ -726,7 +728,7 @@ class ResPerfNetGPUEstimator(Estimator):
             notes.append("amp: conv/dense/matmul at fp16 tensor-core rates, other layers at fp32 rates")
         out = []
         singles = self._batch_one_totals(graphs, platform)
-        for g, single, p in zip(prepared, singles, prefixes):
+        for g, single, p, odd in zip(prepared, singles, prefixes, odds):
             rows = tuple(LayerEstimate(l.index, l.module, KIND_NAMES[l.kind], l.op, l.input_shapes, l.output_shapes,
                                        l.macs, *(known[p + l.signature()][1::-1] if l.kind.launches_kernel
                                                  else (0.0, 0.0))) for l in g.layers)
@@ -751,14 +753,13 @@ class ResPerfNetGPUEstimator(Estimator):
                 own_notes = [f"batch {b} predicted {1 - total / single:.0%} below batch 1 ({total:.3f} against "
                              f"{single:.3f} ms), as measured: HELP's NB201 tables time batch 32 at a median "
                              f"{BATCH_DIP}-1.00 of batch 1 per GPU"]
-            odd = Counter(r.kind for r in rows if r.kind in untrained)
             if odd:  # the whole network is then unlike the training ones (its softmax, norms, token-wise dense too)
                 warn.append("outside the training domain: " + ", ".join(f"{n} {k}" for k, n in sorted(odd.items()))
                             + " layers, a kind no training network has (the GPU tables are CNNs), so every kernel is "
                             "timed at its roofline, without the inefficiency learned on CNN layers, and every launch "
-                            "costs the host what a plain elementwise one does. A transformer's attention is captured unfused (matmul, softmax, matmul) where "
-                            "PyTorch on a GPU runs one fused kernel. On timm's 772 such rows (AMP, batch 256-2048) "
-                            "this answered a median 0.58-0.84x the measured time per GPU, MAPE 25-41 %, its interval "
+                            "costs the host what a plain elementwise one does. A transformer's attention is captured "
+                            "unfused (matmul, softmax, matmul) where PyTorch on a GPU runs one fused kernel. On "
+                            "timm's 772 such rows (AMP, batch 256-2048) this answered a median 0.58-0.84x the measured time per GPU, MAPE 25-41 %, its interval "
                             "covering 12-48 % (benchmarks/results/timm_other.md); batch 1 is untested")
             out.append(Estimate(total_ms=total, pre_ms=call, exe_ms=exe, post_ms=0.0, layers=rows,
                                 unknown_ops=g.unknown_ops, estimator=self.name, estimator_version=self.version,
