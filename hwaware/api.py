@@ -52,9 +52,10 @@ def estimate(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size:
     >>> round(est.total_ms, 6) == round(est.pre_ms + est.exe_ms + est.post_ms, 6)
     True
     """
-    platform, profile = _platform(gpu, precision, runtime, batch_size)
+    platform, profile, name = resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size,
+                                      estimator=estimator)
     graph = _graph(model, batch_size, input_size, platform.precision, trace_device)
-    est = get_estimator(_estimator_name(estimator, profile, platform))
+    est = get_estimator(name)
     with torch_threads(1):  # learned estimators run torch, whose default thread count stalls under CPU contention
         result = est.predict(graph, platform)
     return _finish(result, graph, platform, profile)
@@ -94,9 +95,21 @@ def _memory_warning(graph: Graph, platform: Platform) -> tuple[str, ...]:
             "answer is an extrapolation: lower the batch",)
 
 
+def resolve(gpu: str | Device, *, precision: str = "fp32", runtime: str = "pytorch", batch_size: int = 1,
+            estimator: str | None = None) -> tuple[Platform, Profile | None, str]:
+    """(platform, profile or None, estimator name) of a prediction request, as :func:`estimate` resolves it: ``gpu``
+    is a catalog GPU, the CPU target, or a calibration profile (a ``.json`` path or a saved profile's name), whose
+    base GPU, runtime, precision and estimator it takes. Every entry point that accepts a profile resolves here.
+
+    >>> platform, profile, name = resolve("2080ti", precision="fp16")
+    >>> (platform.precision, profile, name == default_estimator(platform))
+    ('fp16', None, True)
+    """
+    platform, profile = _platform(gpu, precision, runtime, batch_size)
+    return platform, profile, _estimator_name(estimator, profile, platform)
+
+
 def _platform(gpu: str | Device, precision: str, runtime: str, batch_size: int) -> tuple[Platform, Profile | None]:
-    """The platform ``gpu`` names: a catalog GPU, the CPU target, or a calibration profile (a ``.json`` path or a
-    saved profile's name), whose base GPU, runtime and precision it takes."""
     profile = find_profile(gpu) if isinstance(gpu, str) else None
     if profile is None:
         return Platform.resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size), None
@@ -146,18 +159,25 @@ def latency_many(models: Iterable[ModelLike | Graph], gpu: str | Device = "agx",
     >>> ms == [hwaware.latency("resnet18", gpu="2080ti"), hwaware.latency("resnet34", gpu="2080ti")]
     True
     """
-    platform, profile = _platform(gpu, precision, runtime, batch_size)
-    est = get_estimator(_estimator_name(estimator, profile, platform))
+    platform, profile, name = resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size,
+                                      estimator=estimator)
     models = list(models)
-    bar = Progress(len(models), f"{est.name} on {platform.device.name}", enabled=progress)
+    bar = Progress(len(models), f"{name} on {platform.device.name}", enabled=progress)
     graphs = []
     for m in models:
         graphs.append(_graph(m, batch_size, input_size, platform.precision, trace_device))
         bar.step()
-    estimates = est.predict_many(graphs, platform)
-    out = [_finish(e, g, platform, profile).total_ms for e, g in zip(estimates, graphs)]
+    out = graphs_latency(graphs, platform, profile, name)
     bar.close()
     return out
+
+
+def graphs_latency(graphs: Sequence[Graph], platform: Platform, profile: Profile | None, estimator: str
+                   ) -> list[float]:
+    """Total ms of each captured graph (at the platform's batch and precision) on a request :func:`resolve` returned, in
+    one batched prediction, each as :func:`latency` answers it: the same notes, warnings and profile correction."""
+    estimates = get_estimator(estimator).predict_many(graphs, platform)
+    return [_finish(e, g, platform, profile).total_ms for e, g in zip(estimates, graphs)]
 
 
 class Progress:

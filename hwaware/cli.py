@@ -40,6 +40,13 @@ def _positive(kind: type[int] | type[float]):
 PRECISION_CHOICES = ["fp32", "fp16", "bf16", "int8", "amp"]  # hwaware.hardware.PRECISIONS, without importing torch
 
 
+def _platform_options(p: argparse.ArgumentParser) -> None:
+    """Batch size, precision and runtime of the predictions, as `hwaware latency` takes them."""
+    p.add_argument("--batch", type=_positive(int), default=1, help="batch size (default 1)")
+    p.add_argument("--precision", default="fp32", choices=PRECISION_CHOICES)
+    p.add_argument("--runtime", default="pytorch", choices=["pytorch", "tensorrt"])
+
+
 def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="timm model name (resnet50), torchvision:<name>, or path to an .onnx file")
     p.add_argument("--batch", type=int, default=1, help="batch size (default 1)")
@@ -147,6 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--study", default="hwaware-search", help="study name (resumes an existing one)")
     p.add_argument("--proxy", default="synflow", choices=["synflow", "params"])
     p.add_argument("--prune", action="store_true", help="prune candidates over budget before the proxy")
+    _platform_options(p)
     p.add_argument("--estimator", default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--measure", action="store_true", help="with --gpu cpu: measure the Pareto-front models")
@@ -156,8 +164,9 @@ def _parser() -> argparse.ArgumentParser:
                        description="Predict the latency of every architecture of SPACE (nb201: 15,625) and write "
                                    "index, arch, ms to a CSV; each value equals `hwaware latency` of that architecture.")
     p.add_argument("space", help="a finite model space: nb201")
-    p.add_argument("--gpu", default="agx", help="GPU name or alias; see `hwaware gpus`")
+    p.add_argument("--gpu", default="agx", help="GPU name or alias (see `hwaware gpus`) or a calibration profile")
     p.add_argument("--out", required=True, help="CSV file to write")
+    _platform_options(p)
     p.add_argument("--estimator", default=None, help="estimator name (default: best for the platform)")
     p.add_argument("--workers", type=_positive(int), default=1, help="worker processes (default 1)")
     p.add_argument("--limit", type=_positive(int), default=None, help="only the first N architectures")
@@ -179,10 +188,8 @@ def _parser() -> argparse.ArgumentParser:
                                    "for each GPU.")
     p.add_argument("models", nargs="+", metavar="MODEL", help="timm name, torchvision:<name> or .onnx path")
     p.add_argument("--gpu", action="append", required=True, help="a GPU (repeat: --gpu agx --gpu orin)")
-    p.add_argument("--batch", type=_positive(int), default=1, help="batch size (default 1)")
+    _platform_options(p)
     p.add_argument("--input", default=None, metavar="CxHxW", help="input size without batch (default: timm config)")
-    p.add_argument("--precision", default="fp32", choices=PRECISION_CHOICES)
-    p.add_argument("--runtime", default="pytorch", choices=["pytorch", "tensorrt"])
     p.add_argument("--estimator", default=None, help="one estimator for every GPU (default: each GPU's best)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return ap
@@ -213,8 +220,8 @@ def _space_latency(args: argparse.Namespace) -> None:
 
     from hwaware.search.table import space_table
 
-    rows = space_table(args.space, args.gpu, estimator=args.estimator, workers=args.workers, limit=args.limit,
-                       progress=args.progress or None)
+    rows = space_table(args.space, args.gpu, batch_size=args.batch, precision=args.precision, runtime=args.runtime,
+                       estimator=args.estimator, workers=args.workers, limit=args.limit, progress=args.progress or None)
     with open(args.out, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["index", "arch", "ms"])
@@ -432,10 +439,12 @@ def _search(args: argparse.Namespace) -> None:
     # every field is checked here, before the few seconds of predictions a quantile budget takes
     cfg = SearchConfig(space=args.space, gpu=args.gpu, budget_ms=args.budget or 1.0, trials=args.trials,
                        proxy=args.proxy, prune=args.prune, storage=args.storage, study_name=args.study,
-                       workers=args.workers, seed=args.seed, estimator=args.estimator)
+                       workers=args.workers, seed=args.seed, estimator=args.estimator, batch_size=args.batch,
+                       precision=args.precision, runtime=args.runtime)
     if args.budget is None:
         derived = LatencyConstraint.at_quantile(args.space, args.budget_quantile, args.gpu, seed=args.seed,
-                                                estimator=args.estimator).budget_ms
+                                                estimator=args.estimator, batch_size=args.batch,
+                                                precision=args.precision, runtime=args.runtime).budget_ms
         cfg = dataclasses.replace(cfg, budget_ms=derived)
         print(f"budget {derived:.3f} ms: the {args.budget_quantile:g} quantile of the predicted latency of 20 random "
               f"{args.space} architectures on {args.gpu}")
@@ -443,7 +452,7 @@ def _search(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     study = run_search(cfg)
     elapsed = time.perf_counter() - t0
-    summary = summarize(study, budget, measure_on_cpu=args.measure)
+    summary = summarize(study, budget, measure_on_cpu=args.measure, batch_size=cfg.batch_size)
     out = Path(args.out)
     plot = plot_search(study, budget, out / "search.png", proxy=args.proxy)
     (out / "summary.json").write_text(json.dumps({**summary.as_dict(), "config": cfg.__dict__, "seconds": elapsed}, indent=1))

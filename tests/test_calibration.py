@@ -1,6 +1,7 @@
 """Few-shot calibration profiles: the fit, the file, and every entry point that accepts a profile."""
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from dataclasses import replace
@@ -119,6 +120,29 @@ def test_profile_round_trip_and_api(tmp_path, monkeypatch):
         hwaware.estimate(graph, gpu="my-2080ti", precision="fp16", estimator="roofline")
     with pytest.raises(InvalidArgumentError, match="corrects roofline's predictions, not resperfnet-gpu's"):
         hwaware.latency(graph, gpu="my-2080ti", estimator="resperfnet-gpu")
+
+
+def test_a_profile_works_in_the_space_table_and_the_search_constraint(tmp_path, monkeypatch):
+    """`calibrate` promises the profile works as --gpu NAME everywhere: the space-wide table (CLI space-latency) and
+    the Optuna constraint took catalog names only and refused a profile ("unknown GPU")."""
+    from hwaware.search import LatencyConstraint, get_space
+    from hwaware.search.table import space_table
+
+    monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
+    nets = synthetic([60, 60, 60], [2 / 60, 4 / 60, 8 / 60])
+    save_profile(fit_profile("2080ti", nets, [3.0, 5.5, 10.0], name="my-2080ti", estimator="roofline"))
+    space = get_space("nb201")
+    archs = list(itertools.islice(space.archs(), 3))
+    expected = [hwaware.latency(space.shell(a), gpu="my-2080ti", input_size=space.input_size(a)) for a in archs]
+    assert [ms for _, ms in space_table("nb201", "my-2080ti", limit=3, progress=False)] == expected
+    uncalibrated = [ms for _, ms in space_table("nb201", "2080ti", estimator="roofline", limit=3, progress=False)]
+    assert all(abs(a / b - 1) > 0.01 for a, b in zip(expected, uncalibrated))  # the profile's correction is applied
+    c = LatencyConstraint(5.0, gpu="my-2080ti")
+    assert c.estimate(space.shell(archs[2]), input_size=space.input_size(archs[2])).total_ms == expected[2]
+    with pytest.raises(InvalidArgumentError, match="calibrated with precision='fp32'"):
+        LatencyConstraint(5.0, gpu="my-2080ti", precision="fp16")
+    with pytest.raises(InvalidArgumentError, match="calibrated with precision='fp32'"):
+        space_table("nb201", "my-2080ti", precision="fp16", limit=1)
 
 
 def test_a_profile_saved_before_the_forms_were_named_loads_as_the_linear_form(tmp_path):

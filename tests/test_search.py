@@ -1,6 +1,7 @@
 """The search hook: both Optuna constraint APIs, pruning, model spaces, multi-worker studies (SQLite, PostgreSQL)."""
 from __future__ import annotations
 
+import json
 import os
 import random
 import sqlite3
@@ -14,6 +15,7 @@ from optuna.trial import TrialState
 from torch import nn
 
 import hwaware
+from hwaware.cli import main
 from hwaware.errors import InvalidArgumentError, UnknownGPUError
 from hwaware.graph import capture
 from hwaware.search import LatencyConstraint, constraints_func, from_spec, get_space, list_spaces
@@ -248,10 +250,28 @@ def test_workers_share_a_postgresql_study():
     ({"gpu": "agxx"}, UnknownGPUError, "did you mean 'agx'"),
     ({"proxy": "accuracy"}, InvalidArgumentError, "proxy must be one of"),
     ({"space": "nosuch"}, hwaware.HwawareError, "no model space"),
+    ({"batch_size": 0}, InvalidArgumentError, "batch_size must be a positive integer"),
+    ({"precision": "int8"}, InvalidArgumentError, "int8"),
 ])
 def test_bad_configurations_fail_on_construction(kwargs, error, match):
     with pytest.raises(error, match=match):
         SearchConfig(**kwargs)
+
+
+def test_cli_search_predicts_on_the_requested_batch_precision_and_runtime(tmp_path):
+    """The search had batch 1, fp32, PyTorch only: a TensorRT fp16 Jetson target could not be searched for."""
+    out = tmp_path / "s"
+    assert main(["search", "--space", "nb201", "--gpu", "agx", "--budget", "100", "--trials", "2", "--proxy", "params",
+                 "--batch", "4", "--precision", "fp16", "--runtime", "tensorrt", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert {k: summary["config"][k] for k in ("batch_size", "precision", "runtime")} == \
+           {"batch_size": 4, "precision": "fp16", "runtime": "tensorrt"}
+    assert summary["pareto"]
+    for row in summary["pareto"]:
+        space, arch = from_spec(row["arch"])
+        assert row["predicted_ms"] == pytest.approx(hwaware.latency(
+            space.shell(arch), "agx", input_size=space.input_size(arch), batch_size=4, precision="fp16",
+            runtime="tensorrt"), rel=1e-9)
 
 
 def test_an_unreachable_storage_is_one_clear_error_without_the_password():

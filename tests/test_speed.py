@@ -3,6 +3,7 @@ catalog and argument errors, and ``import hwaware``, do not import torch."""
 from __future__ import annotations
 
 import csv
+import itertools
 import random
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from hwaware.estimators import default_estimator, get_estimator
 from hwaware.graph.sources import capture
 from hwaware.hardware import Platform
 from hwaware.search import get_space
-from hwaware.search.table import _predict_chunk, space_table
+from hwaware.search.table import _Job, _predict_chunk, space_table
 
 
 def _no_torch(code: str) -> bool:
@@ -63,6 +64,21 @@ def test_space_table_equals_latency_one_by_one(tmp_path):
     assert [float(r["ms"]) for r in table] == [ms for _, ms in rows] and table[3]["index"] == "3"
 
 
+def test_space_table_takes_the_platform_as_latency_does(tmp_path):
+    """Batch, precision and runtime (the table had batch 1, fp32, PyTorch only); the CLI's options reach it."""
+    space = get_space("nb201")
+    archs = list(itertools.islice(space.archs(), 100, 104))
+    kw = dict(batch_size=8, precision="fp16", runtime="tensorrt")
+    rows = space_table("nb201", "agx", limit=104, progress=False, **kw)[100:]
+    assert [ms for _, ms in rows] == [hwaware.latency(space.shell(a), gpu="agx", input_size=space.input_size(a), **kw)
+                                      for a in archs]
+    assert [ms for _, ms in rows] != [ms for _, ms in space_table("nb201", "agx", limit=104, progress=False)[100:]]
+    out = tmp_path / "t.csv"
+    assert main(["space-latency", "nb201", "--gpu", "agx", "--out", str(out), "--limit", "104", "--batch", "8",
+                 "--precision", "fp16", "--runtime", "tensorrt"]) == 0
+    assert [float(r["ms"]) for r in csv.DictReader(out.open())][100:] == [ms for _, ms in rows]
+
+
 def test_nb201_table_graphs_and_values_equal_built_modules_one_by_one():
     # NB201Space.graph assembles graphs without modules: 200 random archs, each graph and table value against a
     # module built and captured on its own
@@ -77,7 +93,7 @@ def test_nb201_table_graphs_and_values_equal_built_modules_one_by_one():
                (c.name, c.input_shape, c.precision, c.total_params, c.skipped), a
         expected.append(hwaware.latency(model, gpu="2080ti", input_size=size))
     name = default_estimator(Platform.resolve("2080ti"))
-    assert _predict_chunk(("nb201", "2080ti", name, archs)) == expected
+    assert _predict_chunk(_Job("nb201", "2080ti", 1, "fp32", "pytorch", name, archs)) == (expected, [])
 
 
 def test_space_latency_rejects_a_space_it_cannot_enumerate(tmp_path, capsys):

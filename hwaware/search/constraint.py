@@ -25,18 +25,18 @@ from typing import Any
 
 import numpy as np
 
-from hwaware.api import estimate
+from hwaware.api import estimate, resolve
 from hwaware.errors import InvalidArgumentError
 from hwaware.estimators.base import Estimate, get_estimator
 from hwaware.graph.sources import InputSize, ModelLike
-from hwaware.hardware.catalog import Platform
 from hwaware.search.spaces import ModelSpace, get_space
 
 ATTR = "hwaware"  # user-attribute prefix
 
 
 class LatencyConstraint:
-    """A latency budget on one platform.
+    """A latency budget on one platform: ``gpu`` is a catalog GPU or a calibration profile's name or path
+    (:func:`hwaware.calibrate`), ``batch_size``, ``precision`` and ``runtime`` as in :func:`hwaware.latency`.
 
     >>> import optuna
     >>> from hwaware.search import LatencyConstraint, get_space
@@ -55,10 +55,10 @@ class LatencyConstraint:
                  runtime: str = "pytorch", estimator: str | None = None, key: str = "latency") -> None:
         if not (isinstance(budget_ms, (int, float)) and budget_ms > 0 and math.isfinite(budget_ms)):
             raise InvalidArgumentError(f"budget_ms must be a positive number of milliseconds, got {budget_ms!r}")
-        # a typo in the GPU or estimator fails here, not inside the first trial (Optuna would log a traceback)
-        Platform.resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size)
-        if estimator is not None:
-            get_estimator(estimator)
+        # a typo in the GPU (a catalog name or a calibration profile) or the estimator, or a profile calibrated for
+        # another runtime or precision, fails here, not inside the first trial (Optuna would log a traceback)
+        _, _, name = resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size, estimator=estimator)
+        get_estimator(name)
         self.budget_ms = float(budget_ms)
         self.gpu = gpu
         self.batch_size = batch_size

@@ -28,8 +28,11 @@ class SearchConfig:
     """What to search; every field is checked on construction, so a bad value fails before any trial runs."""
 
     space: str = "mobilenetv3"
-    gpu: str = "agx"
+    gpu: str = "agx"  # a catalog GPU or a calibration profile
     budget_ms: float = 10.0
+    batch_size: int = 1
+    precision: str = "fp32"
+    runtime: str = "pytorch"
     trials: int = 40
     proxy: str = "synflow"
     prune: bool = False
@@ -41,7 +44,7 @@ class SearchConfig:
     torch_threads: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("trials", "workers", "torch_threads"):
+        for name in ("trials", "workers", "torch_threads", "batch_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
@@ -54,7 +57,8 @@ class SearchConfig:
         self.constraint()  # checks the budget, the GPU and the estimator
 
     def constraint(self) -> LatencyConstraint:
-        return LatencyConstraint(self.budget_ms, self.gpu, estimator=self.estimator)
+        return LatencyConstraint(self.budget_ms, self.gpu, batch_size=self.batch_size, precision=self.precision,
+                                 runtime=self.runtime, estimator=self.estimator)
 
 
 def make_objective(cfg: SearchConfig):
@@ -166,9 +170,9 @@ def pareto_front(study: Any) -> list[Any]:
     return sorted(front, key=lambda t: t.values[1])
 
 
-def summarize(study: Any, budget_ms: float, measure_on_cpu: bool = False) -> SearchSummary:
+def summarize(study: Any, budget_ms: float, measure_on_cpu: bool = False, batch_size: int = 1) -> SearchSummary:
     """Pareto front and budget-violation rates (see :class:`SearchSummary`); measuring needs the platform
-    to be this CPU, and uses one thread, as the CPU target's training data does."""
+    to be this CPU, and uses one thread, as the CPU target's training data does, at the search's ``batch_size``."""
     from optuna.trial import TrialState
 
     front = pareto_front(study)
@@ -188,7 +192,7 @@ def summarize(study: Any, budget_ms: float, measure_on_cpu: bool = False) -> Sea
             for r in rows:
                 space, arch = from_spec(r["arch"])
                 model = space.build(arch).eval()
-                t = time_phases(model, [torch.randn(1, *space.input_size(arch))], torch.device("cpu"), min_repeats=10,
+                t = time_phases(model, [torch.randn(batch_size, *space.input_size(arch))], torch.device("cpu"), min_repeats=10,
                                 min_time_s=0.5)
                 r["measured_ms"] = t.total_ms
         s.violation_rate_measured = sum(r["measured_ms"] > budget_ms for r in rows) / len(rows)

@@ -1,7 +1,8 @@
 """A space-wide latency table: every architecture of a finite space, predicted in batches.
 
-Each value equals ``hwaware.latency(space.shell(arch), gpu, input_size=space.input_size(arch))``:
-the same graphs (:meth:`ModelSpace.graph`) and the same estimator, only batched
+Each value equals ``hwaware.latency(space.shell(arch), gpu, input_size=space.input_size(arch), ...)`` with the same
+batch size, precision and runtime, ``gpu`` a catalog GPU or a calibration profile: the same graphs
+(:meth:`ModelSpace.graph`), estimator, profile correction and warnings (each raised once), only batched
 (:meth:`~hwaware.estimators.Estimator.predict_many`) and optionally split over worker processes. NB201's graphs
 are assembled from templates, without building a module (:func:`hwaware.zoo.nb201.nb201_graph`).
 Graphs are kept in memory only (a whole space would fill the on-disk graph cache).
@@ -16,24 +17,39 @@ import contextlib
 import gc
 import itertools
 import multiprocessing as mp
+import warnings
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
-from hwaware.api import Progress
-from hwaware.estimators.base import default_estimator, get_estimator
+from hwaware.api import Progress, graphs_latency, resolve
 from hwaware.graph.cache import GraphCache, use_graph_cache
-from hwaware.hardware.catalog import Platform
 from hwaware.search.spaces import get_space
 
 CHUNK = 256  # architectures per predict_many call: bounded memory, one regressor batch per chunk
 
 
-def _predict_chunk(job: tuple[str, str, str, Sequence[dict]]) -> list[float]:
-    space_name, gpu, estimator, archs = job
-    space = get_space(space_name)
-    platform = Platform.resolve(gpu)
-    with _no_cyclic_gc(), use_graph_cache(_MEMORY):
-        graphs = [space.graph(a) for a in archs]
-        return [e.total_ms for e in get_estimator(estimator).predict_many(graphs, platform)]
+@dataclass(frozen=True)
+class _Job:
+    space: str
+    gpu: str
+    batch_size: int
+    precision: str
+    runtime: str
+    estimator: str | None
+    archs: Sequence[dict]
+
+
+def _predict_chunk(job: _Job) -> tuple[list[float], list[tuple[type[Warning], str]]]:
+    """The chunk's ms, and the warnings its predictions raised (a worker process's own would print once per worker
+    and escape the caller's filters: the caller re-raises them)."""
+    space = get_space(job.space)
+    platform, profile, name = resolve(job.gpu, precision=job.precision, runtime=job.runtime,
+                                      batch_size=job.batch_size, estimator=job.estimator)
+    with _no_cyclic_gc(), use_graph_cache(_MEMORY), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        graphs = [space.graph(a, batch_size=job.batch_size, precision=platform.precision) for a in job.archs]
+        ms = graphs_latency(graphs, platform, profile, name)
+    return ms, [(w.category, str(w.message)) for w in caught]
 
 
 @contextlib.contextmanager
@@ -53,27 +69,29 @@ def _no_cyclic_gc() -> Iterator[None]:
 _MEMORY = GraphCache(None)
 
 
-def space_table(space_name: str, gpu: str, *, estimator: str | None = None, workers: int = 1, limit: int | None = None,
+def space_table(space_name: str, gpu: str, *, batch_size: int = 1, precision: str = "fp32", runtime: str = "pytorch",
+                estimator: str | None = None, workers: int = 1, limit: int | None = None,
                 progress: bool | None = None) -> list[tuple[str, float]]:
     """``[(spec, ms)]`` for every architecture of ``space_name`` (first ``limit`` only if given), in
-    :meth:`ModelSpace.archs` order; ``workers`` > 1 forks that many processes (one torch thread each)."""
+    :meth:`ModelSpace.archs` order; ``gpu``, ``batch_size``, ``precision``, ``runtime`` and ``estimator`` as in
+    :func:`hwaware.latency`; ``workers`` > 1 forks that many processes (one torch thread each)."""
     space = get_space(space_name)
+    platform, _, name = resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size, estimator=estimator)
     archs = list(itertools.islice(space.archs(), limit))
-    platform = Platform.resolve(gpu)
-    name = estimator or default_estimator(platform)
-    jobs = [(space_name, gpu, name, archs[i:i + CHUNK]) for i in range(0, len(archs), CHUNK)]
+    jobs = [_Job(space_name, gpu, batch_size, precision, runtime, estimator, archs[i:i + CHUNK])
+            for i in range(0, len(archs), CHUNK)]
     bar = Progress(len(archs), f"{space_name} on {platform.device.name} [{name}]", enabled=progress)
     ms: list[float] = []
-    if workers > 1:
-        with mp.get_context("fork").Pool(workers, initializer=_one_thread) as pool:
-            for out in pool.imap(_predict_chunk, jobs):
-                ms += out
-                bar.step(len(out))
-    else:
-        for job in jobs:
-            ms += _predict_chunk(job)
-            bar.step(len(job[3]))
+    raised: dict[tuple[type[Warning], str], None] = {}
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(mp.get_context("fork").Pool(workers, initializer=_one_thread)) if workers > 1 else None
+        for out, caught in (pool.imap(_predict_chunk, jobs) if pool else map(_predict_chunk, jobs)):
+            ms += out
+            raised.update(dict.fromkeys(caught))
+            bar.step(len(out))
     bar.close()
+    for category, message in raised:
+        warnings.warn(message, category, stacklevel=2)
     return [(space.spec(a), t) for a, t in zip(archs, ms)]
 
 
