@@ -218,13 +218,10 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
     rows = read_measurements(measurements) if isinstance(measurements, (str, Path)) else list(measurements)
     platform = Platform.resolve(gpu, precision=precision, runtime=runtime)
     est_name = estimator or default_estimator(platform)
-    nets = []
-    for m in rows:
-        graph = _graph(m.model, m.batch, m.input_size, precision, "meta")
-        with torch_threads(1):
-            e = get_estimator(est_name).predict(graph, Platform.resolve(gpu, precision=precision, runtime=runtime,
-                                                                        batch_size=m.batch))
-        nets.append(Breakdown.of(e))
+    # through estimate(): a measurement whose prediction is doubtful (capped batch, outside the training domain,
+    # cannot fit in memory) warns as it would at prediction time, before the profile is fitted on it
+    nets = [Breakdown.of(estimate(m.model, platform.device, batch_size=m.batch, input_size=m.input_size,
+                                  precision=precision, runtime=runtime, estimator=est_name)) for m in rows]
     profile = fit_profile(gpu, nets, [m.ms for m in rows], name=name, runtime=runtime, precision=precision,
                           estimator=est_name)
     if save:

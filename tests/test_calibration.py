@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -143,6 +144,21 @@ def test_a_profile_works_in_the_space_table_and_the_search_constraint(tmp_path, 
         LatencyConstraint(5.0, gpu="my-2080ti", precision="fp16")
     with pytest.raises(InvalidArgumentError, match="calibrated with precision='fp32'"):
         space_table("nb201", "my-2080ti", precision="fp16", limit=1)
+
+
+def test_calibrating_on_a_doubtful_prediction_warns_as_predicting_does():
+    """calibrate() predicted each measurement without the warnings estimate() raises, so a profile was fitted on
+    a prediction the library itself doubts (here: a batch that cannot fit in the GPU's memory) without a word."""
+    from hwaware.calibration.measurements import Measurement
+    from hwaware.errors import ImplausibleEstimateWarning
+
+    runs = [("resnet18", 1), ("resnet50", 1), ("resnet34", 20000)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a fittable table: 1.5x the uncalibrated predictions
+        rows = [Measurement(m, 1.5 * hwaware.latency(m, "nano", batch_size=b, estimator="roofline"), batch=b)
+                for m, b in runs]
+    with pytest.warns(ImplausibleEstimateWarning, match="does not fit in memory"):
+        hwaware.calibrate(rows, "nano", name="t", estimator="roofline", save=False)
 
 
 def test_a_profile_saved_before_the_forms_were_named_loads_as_the_linear_form(tmp_path):
