@@ -139,6 +139,13 @@ def test_int8_precision():
         Platform.resolve("2080ti", precision="bf16")
 
 
+def test_amp_is_pytorch_only():
+    """amp (autocast) with TensorRT answered as a zero-shot guess; an engine has no autocast."""
+    assert Platform.resolve("a100", precision="amp").precision == "amp"
+    with pytest.raises(InvalidArgumentError, match="amp is PyTorch's autocast.*precision='fp16'"):
+        Platform.resolve("a100", precision="amp", runtime="tensorrt")
+
+
 def test_framework_rate_rule():
     assert get_gpu("1080ti").framework_tflops("fp16", tensor_cores=True) == get_gpu("1080ti").fp32_tflops  # 1/64 fp16
     assert get_gpu("1080ti").peak_tflops("fp16") == pytest.approx(0.177)  # the datasheet figure stays available

@@ -333,6 +333,10 @@ class Platform:
             if (precision, runtime) != ("fp32", "pytorch"):
                 raise InvalidArgumentError(f"CPU target {spec.name} was measured with PyTorch in fp32 only; "
                                            "use precision='fp32', runtime='pytorch'")
+        elif precision == "amp" and runtime == "tensorrt":
+            # autocast is PyTorch's per-op precision policy; a TensorRT engine is built with its own precision flags
+            raise InvalidArgumentError("amp is PyTorch's autocast, which a TensorRT engine does not run; use "
+                                       "precision='fp16' (or 'int8') with runtime='tensorrt', or runtime='pytorch'")
         elif precision == "bf16" and spec.compute_capability < 8.0:
             raise InvalidArgumentError(f"{spec.name} (compute capability {spec.compute_capability}) has no bf16; use precision='fp16'")
         elif precision == "int8" and spec.compute_capability < 6.1:
