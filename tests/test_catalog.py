@@ -51,6 +51,8 @@ def test_unknown_gpu_suggests_close_names():
 def test_ambiguous_name_is_an_error_listing_candidates():
     with pytest.raises(UnknownGPUError, match="titanx_pascal, titanx_maxwell"):
         get_gpu("titanx")
+    with pytest.raises(UnknownGPUError, match="p100_pcie, p100_sxm2"):  # not "did you mean 'p1000'"
+        get_gpu("p100")
 
 
 def test_host_link_from_bus_interface():

@@ -42,6 +42,7 @@ EXTRA_ALIASES: dict[str, str] = {
 # Spellings that datasets use but that do not identify one GPU.
 AMBIGUOUS: dict[str, tuple[str, ...]] = {
     "titanx": ("titanx_pascal", "titanx_maxwell"),  # HELP's 'titanx' columns do not say which
+    "p100": ("p100_pcie", "p100_sxm2"),  # the closest spellings of a bare 'p100' were the Quadro P1000
 }
 
 
