@@ -163,6 +163,18 @@ def test_the_memory_bound_leaves_out_attention_scores_a_fused_kernel_never_holds
     assert not hwaware.estimate(g, gpu="rtx4090", batch_size=768, precision="amp", estimator="roofline").warnings
 
 
+def test_the_memory_bound_counts_a_copys_output_not_its_possibly_broadcast_input():
+    """lambda_resnet26rpt_256 clones an expanded (broadcast) relative-position tensor: 12 GiB out of a view of far
+    less. Counting the view as a 12 GiB input put timm's measured RTX 3090 row (batch 768, 24 GB) at 24.02 GiB."""
+    from hwaware.datasets.gpu_tables import load_timm_gpu
+
+    row = next(r for r in load_timm_gpu() if r.gpu == "GeForce RTX 3090" and r.arch["model"] == "lambda_resnet26rpt_256")
+    g = capture(row.arch["model"], batch_size=row.batch, input_size=tuple(row.arch["input_size"]), precision="amp")
+    clone = max((l for l in g.layers if l.kind is LayerKind.COPY), key=lambda l: l.bytes_written)
+    assert clone.bytes_written == row.batch * 256 * 256 * 128 * 2 == 12 * 2**30
+    assert clone.bytes_written <= g.min_memory_bytes() - g.total_params * 2 < 24 * 2**30 - g.total_params * 2
+
+
 def test_a_warning_names_the_users_line_whichever_function_led_there():
     from hwaware.errors import ImplausibleEstimateWarning
 
