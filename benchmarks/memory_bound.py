@@ -2,8 +2,8 @@
 row's batch, image size and AMP) the lower bound of :meth:`hwaware.graph.Graph.min_memory_bytes` says cannot fit
 on the GPU that ran them. Every such row is a false warning: a real run exists.
 
-Run: ``python benchmarks/memory_bound.py`` (captures about 1,500 network shapes on the meta device: ~10 minutes on
-one core). Writes ``benchmarks/results/memory_bound.json``.
+Run: ``python benchmarks/memory_bound.py`` (captures about 1,500 network shapes on the meta device: 25 minutes on
+one core beside a training run, measured 2026-12-01). Writes ``benchmarks/results/memory_bound.json``.
 """
 from __future__ import annotations
 

@@ -161,6 +161,10 @@ def test_the_memory_bound_leaves_out_attention_scores_a_fused_kernel_never_holds
     need = g.min_memory_bytes()
     assert mlp.bytes_read + mlp.bytes_written - mlp.params * 2 <= need - g.total_params * 2 < 24 * 2**30
     assert not hwaware.estimate(g, gpu="rtx4090", batch_size=768, precision="amp", estimator="roofline").warnings
+    big = capture("vit_small_patch14_dinov2", batch_size=1024, input_size=(3, 518, 518), precision="amp")
+    assert big.min_memory_bytes() > 4 * 2**30  # what is left still flags a run that cannot exist (a 4 GB Nano)
+    with pytest.warns(match="does not fit in memory"):
+        hwaware.estimate(big, gpu="nano", batch_size=1024, precision="amp", estimator="roofline")
 
 
 def test_the_memory_bound_counts_a_copys_output_not_its_possibly_broadcast_input():

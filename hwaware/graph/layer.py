@@ -171,7 +171,8 @@ class Graph:
         then a clone; lambda_resnet26rpt_256 at batch 768, measured by timm on a 24 GB RTX 3090, would otherwise
         need 24.02 GiB). Attention scores (a matmul's output that a softmax reads) are not counted either: a GPU runs
         ``scaled_dot_product_attention`` fused, never holding them, where a capture may record the unfused ops (a
-        ViT-L/14 at 518 px, batch 384, measured by timm on a 24 GB RTX 4090, would otherwise need 43 GiB)."""
+        ViT-L/14 at 518 px, batch 384, measured by timm on a 24 GB RTX 4090, would otherwise need 43 GiB); where a
+        network does hold them (timm's bottleneck, halo and lambda attention) the bound is only looser."""
         from hwaware.hardware.catalog import PRECISIONS
 
         size = PRECISIONS[self.precision]
