@@ -52,7 +52,7 @@ def baselines(samples, builder: DesignBuilder, design) -> tuple[np.ndarray, np.n
     roof = get_estimator("roofline")
     row_roof, row_macs = np.zeros(len(builder.layers)), np.zeros(len(builder.layers))
     keys = list(builder.rows)
-    for (key, gpu, runtime, precision, batch, _), i in zip(keys, range(len(keys))):
+    for (key, gpu, runtime, precision, batch, *_), i in zip(keys, range(len(keys))):
         if runtime == "kernel":
             continue
         plat = Platform(get_gpu(gpu), precision=precision, runtime=runtime, batch_size=batch)  # type: ignore[arg-type]

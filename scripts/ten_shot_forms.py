@@ -34,7 +34,7 @@ def main() -> None:
                          f"{sorted({s.gpu for s in samples if s.net is not None})}")
     cfg = CANDIDATES[json.loads((OUT_WEIGHTS / "meta.json").read_text())["chosen"]]
     design = build_design(samples)
-    net, held_idx = train_fold(samples, design, args.gpu, cfg, LOGO_STEPS)
+    net, held_idx = train_fold(samples, build_design(samples, dense_rule=False), args.gpu, cfg, LOGO_STEPS)
     held = [samples[i] for i in held_idx]
     hd = design.subset(held_idx)
     pred = predict_design(net, hd, generic_host=True)

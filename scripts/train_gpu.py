@@ -159,7 +159,8 @@ def train_main(steps: int, command: str, log) -> None:
     train, val, test = split_gpu_samples(samples)
     log(f"samples: train {len(train)}, val {len(val)}, test {len(test)}")
     t0 = time.time()
-    d_train, d_val, d_test = build_design(train), build_design(val), build_design(test)
+    # training and selection without the prediction-time dense rule, as the shipped weights were trained and chosen
+    d_train, d_val, d_test = (build_design(s, dense_rule=False) for s in (train, val, test))
     log(f"designs built in {time.time() - t0:.0f}s ({d_train.x.shape[0]} train rows)")
 
     report: dict = {"rule": RULE, "candidates": {}, "splits": SPLITS, "command": command}
@@ -214,9 +215,11 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
     gpus = sorted({s.gpu for s in samples if s.net is not None})
     out: dict = {"per_gpu": {}}
     zs_res, cal_res, owner_zs, owner_cal = [], [], [], []
-    design = build_design(samples)  # once: every column's weights are per column, the same in any subset of GPUs
+    # once: every column's weights are per column, the same in any subset of GPUs; folds train as the shipped model
+    # did (no prediction-time dense rule) and are evaluated as users get predictions
+    design, train_design = build_design(samples), build_design(samples, dense_rule=False)
     for gpu in gpus:
-        net, held_idx = train_fold(samples, design, gpu, cfg, steps)
+        net, held_idx = train_fold(samples, train_design, gpu, cfg, steps)
         held = [samples[i] for i in held_idx]
         held_design = design.subset(held_idx)
         pred = predict_design(net, held_design, generic_host=True)  # as the estimator does for a new GPU
@@ -277,7 +280,7 @@ def help_protocol(cfg: dict, steps: int, log) -> dict:
     """HELP (NeurIPS 2021) NB201 protocol: train on 1080 Ti columns, 10-shot on each other GPU column."""
     nb = [s for s in help_samples(("nb201",))]
     train = [s for s in nb if s.gpu == "GeForce GTX 1080 Ti"]
-    net, _ = train_net(build_design(train), steps=steps, log=None, **cfg)
+    net, _ = train_net(build_design(train, dense_rule=False), steps=steps, log=None, **cfg)
     out = {}
     for col in sorted({s.column for s in nb if s.gpu != "GeForce GTX 1080 Ti"}):
         held = [s for s in nb if s.column == col]
