@@ -52,9 +52,9 @@ fold's figures move by several points with any change of training draws (both ru
 ``benchmarks/results/gpu/logo_disclosed_runs.txt``). With training unchanged the stage (``python scripts/train_gpu.py
 logo``) reproduces every HELP fold of the run before the rule exactly and moves the folds with several-dense
 networks (timm, torch2trt) by at most 0.3 points: RTX 4090 10-shot 11.6 -> 11.8 %, AGX Xavier zero-shot
-20.7 / 33.7 -> 20.9 / 33.8 %, 10-shot 7.0 / 42.6 -> 7.1 / 42.7 %. On the shipped model's evaluation (``python benchmarks/gpu_accuracy.py``, before and
-after) it moves the AGX Xavier fit error (PyTorch 1.3 -> 1.6 %; both columns 3.4 -> 3.6 %) and no held-out figure at
-the printed precision.
+20.7 / 33.7 -> 20.9 / 33.8 %, 10-shot 7.0 / 42.6 -> 7.1 / 42.7 %. On the shipped model's evaluation (``python
+benchmarks/gpu_accuracy.py``, before and after) it moves the AGX Xavier fit error (PyTorch 1.3 -> 1.6 %; both columns
+3.4 -> 3.6 %) and no held-out figure at the printed precision.
 
 ``x`` is :func:`hwaware.estimators.gpu_features.row_features`: the layer's features at the platform's batch
 and precision, its roofline terms, the GPU's catalog features, precision and runtime. Each head reads only the
@@ -793,9 +793,9 @@ class ResPerfNetGPUEstimator(Estimator):
         out = []
         singles = self._batch_one_totals(graphs, platform)
         for g, kernels, single, odd in zip(prepared, keyed, singles, odds):
-            keys = iter(key for key, *_ in kernels)  # the kernels in graph order, as g.kernels() listed them
+            in_order = iter(key for key, *_ in kernels)  # the kernels in graph order, as g.kernels() listed them
             rows = tuple(LayerEstimate(l.index, l.module, KIND_NAMES[l.kind], l.op, l.input_shapes, l.output_shapes,
-                                       l.macs, *(known[next(keys)][1::-1] if l.kind.launches_kernel
+                                       l.macs, *(known[next(in_order)][1::-1] if l.kind.launches_kernel
                                                  else (0.0, 0.0))) for l in g.layers)
             exe = sum(r.ms for r in rows)
             total = call + exe
