@@ -92,8 +92,8 @@ def test_nb201_table_graphs_and_values_equal_built_modules_one_by_one():
         assert (g.name, g.input_shape, g.precision, g.total_params, g.skipped) == \
                (c.name, c.input_shape, c.precision, c.total_params, c.skipped), a
         expected.append(hwaware.latency(model, gpu="2080ti", input_size=size))
-    name = default_estimator(Platform.resolve("2080ti"))
-    assert _predict_chunk(_Job("nb201", "2080ti", 1, "fp32", "pytorch", name, archs)) == (expected, [])
+    platform = Platform.resolve("2080ti")
+    assert _predict_chunk(_Job("nb201", platform, None, default_estimator(platform), archs)) == (expected, [])
 
 
 def test_space_latency_rejects_a_space_it_cannot_enumerate(tmp_path, capsys):

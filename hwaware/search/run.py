@@ -192,8 +192,8 @@ def summarize(study: Any, budget_ms: float, measure_on_cpu: bool = False, batch_
             for r in rows:
                 space, arch = from_spec(r["arch"])
                 model = space.build(arch).eval()
-                t = time_phases(model, [torch.randn(batch_size, *space.input_size(arch))], torch.device("cpu"), min_repeats=10,
-                                min_time_s=0.5)
+                t = time_phases(model, [torch.randn(batch_size, *space.input_size(arch))], torch.device("cpu"),
+                                min_repeats=10, min_time_s=0.5)
                 r["measured_ms"] = t.total_ms
         s.violation_rate_measured = sum(r["measured_ms"] > budget_ms for r in rows) / len(rows)
     return s

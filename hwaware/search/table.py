@@ -22,7 +22,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from hwaware.api import Progress, graphs_latency, resolve
+from hwaware.calibration.profile import Profile
 from hwaware.graph.cache import GraphCache, use_graph_cache
+from hwaware.hardware.catalog import Platform
 from hwaware.search.spaces import get_space
 
 CHUNK = 256  # architectures per predict_many call: bounded memory, one regressor batch per chunk
@@ -30,25 +32,23 @@ CHUNK = 256  # architectures per predict_many call: bounded memory, one regresso
 
 @dataclass(frozen=True)
 class _Job:
+    """One chunk of a table: the request as :func:`hwaware.api.resolve` returned it, resolved once by the caller."""
+
     space: str
-    gpu: str
-    batch_size: int
-    precision: str
-    runtime: str
-    estimator: str | None
+    platform: Platform
+    profile: Profile | None
+    estimator: str
     archs: Sequence[dict]
 
 
 def _predict_chunk(job: _Job) -> tuple[list[float], list[tuple[type[Warning], str]]]:
     """The chunk's ms, and the warnings its predictions raised (a worker process's own would print once per worker
     and escape the caller's filters: the caller re-raises them)."""
-    space = get_space(job.space)
-    platform, profile, name = resolve(job.gpu, precision=job.precision, runtime=job.runtime,
-                                      batch_size=job.batch_size, estimator=job.estimator)
+    space, platform = get_space(job.space), job.platform
     with _no_cyclic_gc(), use_graph_cache(_MEMORY), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        graphs = [space.graph(a, batch_size=job.batch_size, precision=platform.precision) for a in job.archs]
-        ms = graphs_latency(graphs, platform, profile, name)
+        graphs = [space.graph(a, batch_size=platform.batch_size, precision=platform.precision) for a in job.archs]
+        ms = graphs_latency(graphs, platform, job.profile, job.estimator)
     return ms, [(w.category, str(w.message)) for w in caught]
 
 
@@ -76,15 +76,16 @@ def space_table(space_name: str, gpu: str, *, batch_size: int = 1, precision: st
     :meth:`ModelSpace.archs` order; ``gpu``, ``batch_size``, ``precision``, ``runtime`` and ``estimator`` as in
     :func:`hwaware.latency`; ``workers`` > 1 forks that many processes (one torch thread each)."""
     space = get_space(space_name)
-    platform, _, name = resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size, estimator=estimator)
+    platform, profile, name = resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size,
+                                      estimator=estimator)
     archs = list(itertools.islice(space.archs(), limit))
-    jobs = [_Job(space_name, gpu, batch_size, precision, runtime, estimator, archs[i:i + CHUNK])
-            for i in range(0, len(archs), CHUNK)]
+    jobs = [_Job(space_name, platform, profile, name, archs[i:i + CHUNK]) for i in range(0, len(archs), CHUNK)]
     bar = Progress(len(archs), f"{space_name} on {platform.device.name} [{name}]", enabled=progress)
     ms: list[float] = []
     raised: dict[tuple[type[Warning], str], None] = {}
     with contextlib.ExitStack() as stack:
-        pool = stack.enter_context(mp.get_context("fork").Pool(workers, initializer=_one_thread)) if workers > 1 else None
+        pool = (stack.enter_context(mp.get_context("fork").Pool(workers, initializer=_one_thread)) if workers > 1
+                else None)
         for out, caught in (pool.imap(_predict_chunk, jobs) if pool else map(_predict_chunk, jobs)):
             ms += out
             raised.update(dict.fromkeys(caught))
