@@ -298,6 +298,56 @@ def _resource_penalty(net: LayerTimeNet, x: torch.Tensor, log_base: torch.Tensor
     return torch.relu(new_base + head(more).squeeze(-1) - log_base - head(x).squeeze(-1)).mean()
 
 
+BATCH_WEIGHT = 1.0  # as the resource prior's; an assumption, not tuned
+PRIOR_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128)  # each paired with twice itself
+PRIOR_PAIRS = 20000  # drawn once per training design; 1024 of them per step
+PRIOR_DRAWS = 1024
+
+
+@dataclass(frozen=True)
+class BatchPairs:
+    """Feature rows (and log roofline times) of layers at batch ``b`` (``lo``) and ``2b`` (``hi``), each pair on one
+    catalog GPU, runtime and precision: what :func:`_batch_penalty` compares."""
+
+    x_lo: torch.Tensor
+    base_lo: torch.Tensor
+    x_hi: torch.Tensor
+    base_hi: torch.Tensor
+
+
+def batch_pairs(layers: Sequence[Layer], gpus: Sequence[GPUSpec], n: int = PRIOR_PAIRS, seed: int = 0) -> BatchPairs:
+    """``n`` random (layer, GPU, runtime, precision, batch ``b`` in :data:`PRIOR_BATCHES`) pairs of rows at ``b`` and
+    ``2b``; ``layers`` are batch-1 fp32 layers (:func:`graph_layers`). Every catalog GPU may be drawn, measured or
+    not: the prior holds everywhere, and the Jetsons, measured at batch 1 only, are where it is needed."""
+    rng = np.random.default_rng(seed)
+    builder = DesignBuilder(dense_rule=False)
+    lo, hi = [], []
+    while len(lo) < n:
+        i, gpu = int(rng.integers(len(layers))), gpus[int(rng.integers(len(gpus)))]
+        runtime = ("pytorch", "tensorrt")[int(rng.integers(2))]
+        precision = (("fp32", "fp16", "amp") if runtime == "pytorch" else ("fp32", "fp16", "int8"))[int(rng.integers(3))]
+        b = PRIOR_BATCHES[int(rng.integers(len(PRIOR_BATCHES)))]
+        try:
+            pair = [builder.row(i, layers[i], gpu, runtime, precision, v, from_batch=1) for v in (b, 2 * b)]
+        except ValueError:  # a layer that folds the batch cannot be moved to another one
+            continue
+        lo.append(pair[0])
+        hi.append(pair[1])
+    x, base = torch.from_numpy(np.asarray(builder.x, dtype=np.float32)), torch.tensor(builder.log_base)
+    return BatchPairs(x[lo], base[lo], x[hi], base[hi])
+
+
+def _batch_penalty(net: LayerTimeNet, pairs: BatchPairs, gen: torch.Generator) -> torch.Tensor:
+    """Mean excess of a layer's kernel time at batch ``2b`` over twice its time at ``b`` (in log), over
+    :data:`PRIOR_DRAWS` random pairs: physically never positive, for ``2b`` images can run as two batches of ``b``.
+    The data cannot teach it where a GPU was timed at one batch only (the Jetsons), and the kernel head then grew
+    faster than the batch there (resnet50 fp32 on the Jetson Nano at batch 32: 72x its batch-1 time)."""
+    idx = torch.randint(len(pairs.x_lo), (PRIOR_DRAWS,), generator=gen)
+    head = lambda v: net.kernel(net._standard(v, net.row_lo, net.row_hi, net.row_mean, net.row_std)[:, net.kernel_idx])  # noqa: E731
+    excess = pairs.base_hi[idx] + head(pairs.x_hi[idx]).squeeze(-1) - pairs.base_lo[idx] - head(pairs.x_lo[idx]).squeeze(-1)
+    return torch.relu(excess - math.log(2.0)).mean()
+
+
 def _bounded(v: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
     """``v`` clamped to [lo, hi] with the gradient of ``v`` (straight through). A plain clamp has zero gradient outside
     the bounds: a head that overshoots early in training stays stuck there (a leave-one-GPU-out fold left the per-call
@@ -464,8 +514,10 @@ def _forward(net: LayerTimeNet, d: Design, generic_host: bool, use_setup: bool) 
 
 
 def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str = "smoothmax", steps: int = 1500,
-              lr: float = 3e-3, batch: int = 1024, seed: int = 0, log: Any = None) -> tuple[LayerTimeNet, dict]:
-    """Fit a :class:`LayerTimeNet` to ``train`` (weighted mean |log ratio| of whole-network sums)."""
+              lr: float = 3e-3, batch: int = 1024, seed: int = 0, log: Any = None, pairs: BatchPairs | None = None
+              ) -> tuple[LayerTimeNet, dict]:
+    """Fit a :class:`LayerTimeNet` to ``train`` (weighted mean |log ratio| of whole-network sums); with ``pairs``
+    (:func:`batch_pairs`), plus the batch prior :func:`_batch_penalty`."""
     import time
 
     torch.manual_seed(seed)
@@ -491,9 +543,11 @@ def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str =
         sub = train.subset(idx)
         pred, _ = _forward(net, sub, False, True)  # each column fitted on its own setup
         rows = np.unique(sub.indices)
-        prior = _resource_penalty(net, torch.from_numpy(train.x[rows]).float(),
-                                  torch.from_numpy(train.log_base[rows]).float(), gen)
-        loss = torch.abs(torch.log(pred) - torch.log(torch.from_numpy(sub.y).float())).mean() + RESOURCE_WEIGHT * prior
+        prior = RESOURCE_WEIGHT * _resource_penalty(net, torch.from_numpy(train.x[rows]).float(),
+                                                    torch.from_numpy(train.log_base[rows]).float(), gen)
+        if pairs is not None:  # after the resource prior's draws, so that without pairs training is what it was
+            prior = prior + BATCH_WEIGHT * _batch_penalty(net, pairs, gen)
+        loss = torch.abs(torch.log(pred) - torch.log(torch.from_numpy(sub.y).float())).mean() + prior
         opt.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -506,6 +560,8 @@ def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str =
     return net, {"steps": steps, "lr": lr, "batch": batch, "width": width, "blocks": blocks, "combine": combine,
                  "seed": seed, "seconds": round(time.time() - t0, 1), "p": float(net.p.detach()),
                  "resource_prior": {"weight": RESOURCE_WEIGHT, "step": RESOURCE_STEP},
+                 "batch_prior": None if pairs is None else {"weight": BATCH_WEIGHT, "pairs": len(pairs.x_lo),
+                                                            "draws": PRIOR_DRAWS, "batches": list(PRIOR_BATCHES)},
                  "setups": dict(zip(net.setups, np.round(net.centred_offsets().detach().numpy(), 4).tolist()))}
 
 

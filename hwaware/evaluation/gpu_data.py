@@ -17,11 +17,11 @@ from hwaware.calibration import FORMS, Breakdown, Profile, fit_profile
 from hwaware.datasets.gpu_tables import (KernelLatency, NetworkLatency, load_deepbench, load_help, load_timm_gpu,
                                          load_torch2trt)
 from hwaware.datasets.graph_store import load_store
-from hwaware.estimators.resperfnet_gpu import (Design, DesignBuilder, DesignParts, LayerTimeNet, graph_layers,
-                                               host_gpus, measurement_setup, predict_design)
+from hwaware.estimators.resperfnet_gpu import (BatchPairs, Design, DesignBuilder, DesignParts, LayerTimeNet, batch_pairs,
+                                               graph_layers, host_gpus, measurement_setup, predict_design)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.ops import layer_cost
-from hwaware.hardware.catalog import get_gpu
+from hwaware.hardware.catalog import get_gpu, gpus
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,13 @@ def sample_layers(s: Sample) -> list[tuple[object, Layer, int]]:
         return [((r.space, i), store.layers[i], c) for i, c in net.counts.items()]
     return [((r.space, r.runtime, key), l, c)
             for key, l, c in graph_layers(_live_graph(r.arch["model"], tuple(r.arch["input_size"]), r.runtime))]
+
+
+def prior_pairs(samples: Sequence[Sample], seed: int = 0) -> BatchPairs:
+    """The batch prior's pairs (:func:`~hwaware.estimators.resperfnet_gpu.batch_pairs`) over the distinct layers of
+    ``samples``' networks (the rows a model trains on: no other layer enters) on every catalog GPU."""
+    layers = {key: l for s in samples if s.net is not None for key, l, _ in sample_layers(s)}
+    return batch_pairs(list(layers.values()), gpus(), seed=seed)
 
 
 def kernel_layer(k: KernelLatency) -> Layer:
