@@ -274,7 +274,8 @@ def markdown(report: dict) -> str:
               "| column | n | MAPE | Spearman ρ |", "|---|---|---|---|"]
     for col, m in report["jetson_fit"].items():
         lines.append(f"| {label(col)} | {int(m['n'])} | {m['mape']:.1%} | {m['spearman']:.3f} |")
-    for title, key in (("Leave-one-GPU-out", "logo"), ("HELP's NB201 protocol", "help_protocol")):
+    for title, key in (("Leave-one-GPU-out", "logo"), ("HELP's NB201 protocol", "help_protocol"),
+                       ("Batch extrapolation: GPUs timed at batch 1 only", "batches")):
         if report.get(key):
             stale = report[key]["weights_id"] != report["model"]["weights_id"]
             lines += ["", f"## {title} (from `{report[key]['source']}`)"
@@ -325,6 +326,24 @@ def trained_results(agreement: dict[str, Agreement]) -> dict:
             lines += ["", f"Disclosed: {doc['disclosed']}"]
         out["help_protocol"] = {"source": "scripts/train_gpu.py help", "lines": lines, "data": d,
                                 "weights_id": doc.get("weights_id")}
+    bs = RESULTS / "gpu" / "batches.json"
+    if bs.is_file():
+        doc = json.loads(bs.read_text())
+        lines = ["Each fold trains without every batch > 1 column and DeepBench kernel of its GPUs (their batch-1 columns "
+                 "train, as the Jetsons' do) and predicts those columns' GPU_TEST rows; `capped`: at most b x the "
+                 "batch-1 answer, as the estimator does. Recipes: the shipped one (no prior) and the batch prior. "
+                 f"Rule, declared before the run: {doc['rule']}.", "",
+                 "| fold | column | no prior MAPE / ρ | capped MAPE | batch prior MAPE / ρ | capped MAPE |",
+                 "|---|---|---|---|---|---|"]
+        for fold, r in doc["per_fold"].items():
+            for col, a in r["no prior"]["uncapped"].items():
+                b = r["batch prior"]["uncapped"][col]
+                lines.append(f"| {fold} | {label(col)} | {a['mape']:.1%} / {a['spearman']:.3f} | "
+                             f"{r['no prior']['capped'][col]['mape']:.1%} | {b['mape']:.1%} / {b['spearman']:.3f} | "
+                             f"{r['batch prior']['capped'][col]['mape']:.1%} |")
+        lines += ["", "Mean MAPE over the columns: " + ", ".join(f"{k} {v:.1%}" for k, v in doc["mean_mape"].items())]
+        out["batches"] = {"source": "scripts/train_gpu.py batches", "lines": lines, "data": doc,
+                          "weights_id": doc.get("weights_id")}
     return out
 
 

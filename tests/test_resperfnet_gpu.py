@@ -284,6 +284,68 @@ def test_the_resource_prior_moves_features_as_a_faster_gpu_does_and_penalises_on
         assert (penalty > 0) == positive, slope
 
 
+def test_the_batch_prior_pairs_a_layer_with_itself_at_twice_the_batch_and_penalises_only_superlinear_growth():
+    """batch_pairs' rows are row_features of the same layer, GPU, runtime and precision at b and 2b (the roofline
+    time at most doubles: weights do not grow with the batch), and _batch_penalty is positive exactly for a kernel
+    head that makes a kernel more than twice as slow at twice the batch."""
+    import torch
+
+    from hwaware.estimators.gpu_features import ROW_FEATURES
+    from hwaware.estimators.resperfnet_gpu import KERNEL_INPUTS, LayerTimeNet, _batch_penalty, batch_pairs
+    from hwaware.hardware.catalog import get_gpu
+
+    layers = [l for l in hwaware.capture("resnet18").kernels()]
+    pairs = batch_pairs(layers, [get_gpu(g) for g in ("nano", "agx", "p1000", "rtx4090")], n=300, seed=1)
+    assert pairs.x_lo.shape == pairs.x_hi.shape == (300, len(ROW_FEATURES))
+    growth = pairs.base_hi - pairs.base_lo
+    assert float(growth.max()) <= math.log(2) + 1e-5 and float(growth.min()) >= 0.0
+    compute = ROW_FEATURES.index("log_compute_ms")
+    big = pairs.x_lo[:, compute] > math.log(1e-3)  # far above the 1e-7 ms floor of the feature's log
+    assert int(big.sum()) > 30
+    assert (pairs.x_hi[big, compute] - pairs.x_lo[big, compute]).numpy() == pytest.approx(math.log(2), abs=1e-3)
+    gpu_columns = [ROW_FEATURES.index(n) for n in ("log_sms", "log_bandwidth", "integrated")]
+    assert torch.equal(pairs.x_lo[:, gpu_columns], pairs.x_hi[:, gpu_columns])
+
+    net = LayerTimeNet(len(ROW_FEATURES), 5)
+    j = KERNEL_INPUTS.index(compute)
+
+    class Linear(torch.nn.Module):  # a kernel head linear in the (standardised) compute time
+        def __init__(self, slope: float) -> None:
+            super().__init__()
+            self.slope = slope
+
+        def forward(self, z: torch.Tensor) -> torch.Tensor:
+            return self.slope * z[:, j:j + 1]
+
+    for slope, positive in ((5.0, True), (-1.0, False), (0.0, False)):
+        net.kernel = Linear(slope)
+        assert (float(_batch_penalty(net, pairs, torch.Generator().manual_seed(0))) > 1e-6) == positive, slope
+
+
+def test_a_batch_no_measurement_covers_gets_the_zero_shot_interval_and_says_so():
+    """The measured interval comes from measured batches: the Jetsons were timed at batch 1 only and timm's GPUs at
+    large batches only, so beyond those the regime is zero-shot; a platform timed at batch 1 only quotes the batches
+    stage's figure (meta.json's batch_extrapolation, written by scripts/train_gpu.py batches)."""
+    from hwaware.estimators.resperfnet_gpu import measured_batches
+
+    _, meta = get_estimator(EST)._loaded()
+    columns = meta["train_columns"]
+    assert measured_batches(columns, "Jetson AGX Xavier|pytorch|fp16") == (1, 1)
+    assert measured_batches(columns, "GeForce GTX 1080 Ti|pytorch|fp32") == (1, 256)
+    assert measured_batches(columns, "GeForce RTX 4090|pytorch|amp")[0] == 2
+    assert measured_batches(columns, "Jetson AGX Orin 64GB|tensorrt|fp16") is None
+    for gpu, precision, batch, regime in (("agx", "fp16", 1, "measured"), ("agx", "fp16", 8, "zero-shot"),
+                                          ("1080ti", "fp32", 8, "measured"), ("rtx4090", "amp", 1, "zero-shot"),
+                                          ("rtx4090", "amp", 256, "measured")):
+        e = hwaware.estimate("resnet18", gpu=gpu, precision=precision, batch_size=batch, estimator=EST)
+        assert e.notes[0].startswith(f"{regime}:"), (gpu, batch, e.notes[0])
+        lo, hi = meta["intervals"][regime]
+        assert e.interval_ms == pytest.approx((e.total_ms * math.exp(min(lo, 0)), e.total_ms * math.exp(max(hi, 0))))
+    agx8 = hwaware.estimate("resnet18", gpu="agx", precision="fp16", batch_size=8, estimator=EST).notes[0]
+    assert f"came out {meta['batch_extrapolation']['mape']:.0%} MAPE" in agx8 and "no Jetson was timed above" in agx8
+    assert "MAPE" not in hwaware.estimate("resnet18", gpu="rtx4090", precision="amp", estimator=EST).notes[0]
+
+
 def test_host_share_is_the_layer_times_sensitivity_to_its_host_part():
     """LayerEstimate.host_share (what a calibration profile's host factor acts on) must be d log t / d log o of the
     layer-time model t = (k^p + o^p)^(1/p): checked against a finite difference of that formula at the shipped

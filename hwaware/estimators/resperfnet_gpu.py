@@ -24,6 +24,15 @@ the batch-1 answer (``b`` images one at a time bound a batch) and the estimate s
 batch 1 only, and above it, under PyTorch on them and on small desktop GPUs, the kernel head extrapolates past every
 training batch (resnet50 fp32 on the Jetson Nano at batch 32: 72x its batch-1 time uncapped). On timm's RTX 4090 rows
 (batch up to 1024, AMP), measured rows near the bound, it does not bind (``tests/test_resperfnet_gpu.py``).
+A platform asked at a batch outside those the training timed it at (:func:`measured_batches`: a Jetson above batch 1,
+timm's GPUs at batch 1) gets the zero-shot interval and a note quoting ``python scripts/train_gpu.py batches``: folds
+that hold out every batch > 1 column of the Pascal or Turing desktops predict them at 18.8 % MAPE (batches 32-256,
+``meta.json``'s ``batch_extrapolation``). The same stage tried a prior on the kernel head (:func:`_batch_penalty`: a
+layer's kernel at batch ``2b`` takes at most twice its time at ``b``, on every catalog GPU): 19.0 %, so, by the rule
+declared before the run (``scripts/train_gpu.py``'s ``BATCH_RULE``), it is not trained with. With it, no Jetson answer
+in a sweep of resnet50 / MobileNetV2 / VGG16 at batch 8 and 32 was capped, but the Quadro P1000's batch-1 resnet50
+doubled (28 -> 54 ms; ``benchmarks/results/gpu/batch_prior_sweep.txt``): the prior can be met by slowing small batches
+where the host hides them.
 
 Outside the training domain (a network with layers of a kind no training row has, :meth:`untrained_kinds`: the
 tables are CNNs, so matmul between activations marks a transformer) the heads are not trusted: every kernel of that
@@ -409,6 +418,18 @@ def _platform_parts(column: str) -> list[str]:
     return column.rsplit(":", 1)[-1].split("|")
 
 
+ANY_BATCH = 1 << 30  # the upper end of a timm column's batches
+
+
+def measured_batches(columns: Sequence[str], key: str) -> tuple[int, int] | None:
+    """The smallest and largest batch that the training ``columns`` timed platform ``key`` (``gpu|runtime|precision``)
+    at; None if none did. timm's columns (no batch in the name: 1024, less where it ran out of memory) count as every
+    batch above 1."""
+    spans = [(int(p[3]), int(p[3])) if len(p) == 4 else (2, ANY_BATCH)
+             for p in map(_platform_parts, columns) if "|".join(p[:3]) == key]
+    return (min(lo for lo, _ in spans), max(hi for _, hi in spans)) if spans else None
+
+
 def known_hosts(call: np.ndarray) -> np.ndarray:
     """The distinct hosts (integrated, log clock, log SMs) of the call rows ``call`` (the samples of columns that
     :func:`column_shows_host`): the machines whose dispatch cost the data shows."""
@@ -728,10 +749,16 @@ class ResPerfNetGPUEstimator(Estimator):
         return isinstance(platform.device, GPUSpec) and (self._folder() / "meta.json").is_file()
 
     def regime(self, platform: Platform) -> str:
-        """``measured`` when the training data has this GPU with this runtime and precision, else ``zero-shot``."""
+        """``measured`` when the training data has this GPU with this runtime and precision at batches around this one
+        (:meth:`batch_span`), else ``zero-shot``: the measured interval comes from measured batches."""
+        span = self.batch_span(platform)
+        return "measured" if span is not None and span[0] <= platform.batch_size <= span[1] else "zero-shot"
+
+    def batch_span(self, platform: Platform) -> tuple[int, int] | None:
+        """The batches the training data timed this GPU, runtime and precision at (:func:`measured_batches`)."""
         _, meta = self._loaded()
-        key = f"{platform.device.name}|{platform.runtime}|{platform.precision}"
-        return "measured" if key in meta.get("trained_platforms", []) else "zero-shot"
+        return measured_batches(meta["train_columns"],
+                                f"{platform.device.name}|{platform.runtime}|{platform.precision}")
 
     def outside_training_range(self, gpu: GPUSpec, precision: str) -> list[str]:
         """The GPU features (as the kernel head reads them) outside the range the model was trained on."""
@@ -820,12 +847,25 @@ class ResPerfNetGPUEstimator(Estimator):
         with torch.no_grad():
             call = float(net.call_time(torch.from_numpy(
                 call_features(gpu, runtime, platform.batch_size)).float()[None], generic)[0])
-        regime = self.regime(platform)
+        regime, span = self.regime(platform), self.batch_span(platform)
         lo, hi = meta["intervals"][regime]
         lo, hi = min(lo, 0.0), max(hi, 0.0)  # widened to contain the point prediction itself
-        notes = [f"{regime}: {gpu.name} ({runtime}, {precision}) "
-                 + ("is in the training data" if regime == "measured" else
-                    "has no training measurements; predicted from its catalog features"),
+        if regime == "measured":
+            measured = "is in the training data"
+        elif span is None:
+            measured = "has no training measurements; predicted from its catalog features"
+        else:
+            batches = (f"batch {span[0]}" if span[0] == span[1] else f"batches {span[0]}-{span[1]}" if span[1] < ANY_BATCH
+                       else f"batch {span[0]} and above")
+            figure = meta.get("batch_extrapolation") if span == (1, 1) else None  # what the batches stage measures
+            measured = (f"was timed at {batches} only, so batch {platform.batch_size} is extrapolated, with the "
+                        "zero-shot interval" + (
+                            "" if figure is None else
+                            f" (desktop GPUs timed at batch 1 only came out {figure['mape']:.0%} MAPE at batches "
+                            f"{figure['batches']}: {figure['command']}"
+                            + ("; no Jetson was timed above batch 1, so expect more)" if gpu.is_integrated_soc
+                               else ")")))
+        notes = [f"{regime}: {gpu.name} ({runtime}, {precision}) {measured}",
                  f"{meta['intervals']['coverage']:.0%} interval from held-out residuals ({regime})",
                  "inputs assumed on the device: host<->device copies are not included"]
         if generic and gpu.is_integrated_soc:
