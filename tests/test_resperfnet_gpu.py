@@ -240,6 +240,17 @@ def test_the_averaged_hosts_are_the_machines_whose_host_costs_the_data_shows():
             assert float(averaged[i]) == pytest.approx(math.exp(float(sum(logs)) / len(logs) - 3.0), rel=1e-5)
 
 
+def _linear_head(column: int, slope: float):
+    """A stand-in kernel head: ``slope`` times one of its (standardised) inputs."""
+    import torch
+
+    class Linear(torch.nn.Module):
+        def forward(self, z: torch.Tensor) -> torch.Tensor:
+            return slope * z[:, column:column + 1]
+
+    return Linear()
+
+
 def test_the_resource_prior_moves_features_as_a_faster_gpu_does_and_penalises_only_slowdowns():
     """_resource_penalty's shifted rows are what row_features gives the kernel head on a GPU with more compute,
     bandwidth and L2 (nothing else changed), and the penalty is positive exactly for a kernel head that slows such a GPU down."""
@@ -269,17 +280,8 @@ def test_the_resource_prior_moves_features_as_a_faster_gpu_does_and_penalises_on
     base = torch.from_numpy(np.array([row_features(l, gpu, "fp32", "pytorch")[1] for l in layers])).float()
     net = LayerTimeNet(x.shape[1], 5)
     j = KERNEL_INPUTS.index(RESOURCE_FEATURES["log_peak_plain"])
-
-    class Linear(torch.nn.Module):  # a kernel head linear in the compute rate
-        def __init__(self, slope: float) -> None:
-            super().__init__()
-            self.slope = slope
-
-        def forward(self, z: torch.Tensor) -> torch.Tensor:
-            return self.slope * z[:, j:j + 1]
-
     for slope, positive in ((50.0, True), (-1.0, False), (0.0, False)):
-        net.kernel = Linear(slope)
+        net.kernel = _linear_head(j, slope)  # linear in the compute rate
         penalty = float(_resource_penalty(net, x, base, torch.Generator().manual_seed(0)))
         assert (penalty > 0) == positive, slope
 
@@ -307,18 +309,8 @@ def test_the_batch_prior_pairs_a_layer_with_itself_at_twice_the_batch_and_penali
     assert torch.equal(pairs.x_lo[:, gpu_columns], pairs.x_hi[:, gpu_columns])
 
     net = LayerTimeNet(len(ROW_FEATURES), 5)
-    j = KERNEL_INPUTS.index(compute)
-
-    class Linear(torch.nn.Module):  # a kernel head linear in the (standardised) compute time
-        def __init__(self, slope: float) -> None:
-            super().__init__()
-            self.slope = slope
-
-        def forward(self, z: torch.Tensor) -> torch.Tensor:
-            return self.slope * z[:, j:j + 1]
-
     for slope, positive in ((5.0, True), (-1.0, False), (0.0, False)):
-        net.kernel = Linear(slope)
+        net.kernel = _linear_head(KERNEL_INPUTS.index(compute), slope)  # linear in the (standardised) compute time
         assert (float(_batch_penalty(net, pairs, torch.Generator().manual_seed(0))) > 1e-6) == positive, slope
 
 
