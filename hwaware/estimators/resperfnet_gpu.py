@@ -24,10 +24,10 @@ the batch-1 answer (``b`` images one at a time bound a batch) and the estimate s
 batch 1 only, and above it, under PyTorch on them and on small desktop GPUs, the kernel head extrapolates past every
 training batch (resnet50 fp32 on the Jetson Nano at batch 32: 72x its batch-1 time uncapped). On timm's RTX 4090 rows
 (batch up to 1024, AMP), measured rows near the bound, it does not bind (``tests/test_resperfnet_gpu.py``).
-A platform asked at a batch outside those the training timed it at (:func:`measured_batches`: a Jetson above batch 1,
-timm's GPUs at batch 1) gets the zero-shot interval and a note quoting ``python scripts/train_gpu.py batches``: folds
-that hold out every batch > 1 column of the Pascal or Turing desktops predict them at 18.8 % MAPE (batches 32-256,
-``meta.json``'s ``batch_extrapolation``). The same stage tried a prior on the kernel head (:func:`_batch_penalty`: a
+A platform asked at a batch outside those the training timed it at (``meta.json``'s ``trained_batches``: a Jetson above
+batch 1, timm's GPUs below 32) gets the zero-shot interval and a note quoting ``python scripts/train_gpu.py batches``: folds
+that hold out every batch > 1 column of the Pascal or Turing desktops predict them at 18.8 % MAPE (batches 32-256),
+the zero-shot interval covering 91 % of them (``meta.json``'s ``batch_extrapolation``). The same stage tried a prior on the kernel head (:func:`_batch_penalty`: a
 layer's kernel at batch ``2b`` takes at most twice its time at ``b``, on every catalog GPU): 19.0 %, so, by the rule
 declared before the run (``scripts/train_gpu.py``'s ``BATCH_RULE``), it is not trained with. With it, no Jetson answer
 in a sweep of resnet50 / MobileNetV2 / VGG16 at batch 8 and 32 was capped, but the Quadro P1000's batch-1 resnet50
@@ -303,8 +303,12 @@ def _resource_penalty(net: LayerTimeNet, x: torch.Tensor, log_base: torch.Tensor
     more[:, f["log_l2_mb"]] += step[:, 2]
     roof = lambda v: torch.maximum(v[:, f["log_compute_ms"]], v[:, f["log_memory_ms"]])  # noqa: E731
     new_base = log_base + roof(more) - roof(x)
-    head = lambda v: net.kernel(net._standard(v, net.row_lo, net.row_hi, net.row_mean, net.row_std)[:, net.kernel_idx])
-    return torch.relu(new_base + head(more).squeeze(-1) - log_base - head(x).squeeze(-1)).mean()
+    return torch.relu(new_base + _raw_kernel(net, more) - log_base - _raw_kernel(net, x)).mean()
+
+
+def _raw_kernel(net: LayerTimeNet, x: torch.Tensor) -> torch.Tensor:
+    """The kernel head's log inefficiency on rows ``x``, unbounded (what the priors shape)."""
+    return net.kernel(net._standard(x, net.row_lo, net.row_hi, net.row_mean, net.row_std)[:, net.kernel_idx]).squeeze(-1)
 
 
 BATCH_WEIGHT = 1.0  # as the resource prior's; an assumption, not tuned
@@ -328,10 +332,14 @@ def batch_pairs(layers: Sequence[Layer], gpus: Sequence[GPUSpec], n: int = PRIOR
     """``n`` random (layer, GPU, runtime, precision, batch ``b`` in :data:`PRIOR_BATCHES`) pairs of rows at ``b`` and
     ``2b``; ``layers`` are batch-1 fp32 layers (:func:`graph_layers`). Every catalog GPU may be drawn, measured or
     not: the prior holds everywhere, and the Jetsons, measured at batch 1 only, are where it is needed."""
+    if not layers or not gpus:
+        raise ValueError("batch_pairs needs at least one layer and one GPU")
     rng = np.random.default_rng(seed)
     builder = DesignBuilder(dense_rule=False)
     lo, hi = [], []
-    while len(lo) < n:
+    for _ in range(20 * n):  # bounded: every layer could fold the batch
+        if len(lo) == n:
+            break
         i, gpu = int(rng.integers(len(layers))), gpus[int(rng.integers(len(gpus)))]
         runtime = ("pytorch", "tensorrt")[int(rng.integers(2))]
         precision = (("fp32", "fp16", "amp") if runtime == "pytorch" else ("fp32", "fp16", "int8"))[int(rng.integers(3))]
@@ -342,6 +350,8 @@ def batch_pairs(layers: Sequence[Layer], gpus: Sequence[GPUSpec], n: int = PRIOR
             continue
         lo.append(pair[0])
         hi.append(pair[1])
+    if not lo:
+        raise ValueError("batch_pairs: every layer folds the batch, so none can be moved to another one")
     x, base = torch.from_numpy(np.asarray(builder.x, dtype=np.float32)), torch.tensor(builder.log_base)
     return BatchPairs(x[lo], base[lo], x[hi], base[hi])
 
@@ -352,8 +362,7 @@ def _batch_penalty(net: LayerTimeNet, pairs: BatchPairs, gen: torch.Generator) -
     The data cannot teach it where a GPU was timed at one batch only (the Jetsons), and the kernel head then grew
     faster than the batch there (resnet50 fp32 on the Jetson Nano at batch 32: 72x its batch-1 time)."""
     idx = torch.randint(len(pairs.x_lo), (PRIOR_DRAWS,), generator=gen)
-    head = lambda v: net.kernel(net._standard(v, net.row_lo, net.row_hi, net.row_mean, net.row_std)[:, net.kernel_idx])  # noqa: E731
-    excess = pairs.base_hi[idx] + head(pairs.x_hi[idx]).squeeze(-1) - pairs.base_lo[idx] - head(pairs.x_lo[idx]).squeeze(-1)
+    excess = pairs.base_hi[idx] + _raw_kernel(net, pairs.x_hi[idx]) - pairs.base_lo[idx] - _raw_kernel(net, pairs.x_lo[idx])
     return torch.relu(excess - math.log(2.0)).mean()
 
 
@@ -416,18 +425,6 @@ def column_gpu(column: str) -> str:
 def _platform_parts(column: str) -> list[str]:
     """GPU, runtime, precision[, batch] of a training column (``table:space:gpu|runtime|precision|batch``)."""
     return column.rsplit(":", 1)[-1].split("|")
-
-
-ANY_BATCH = 1 << 30  # the upper end of a timm column's batches
-
-
-def measured_batches(columns: Sequence[str], key: str) -> tuple[int, int] | None:
-    """The smallest and largest batch that the training ``columns`` timed platform ``key`` (``gpu|runtime|precision``)
-    at; None if none did. timm's columns (no batch in the name: 1024, less where it ran out of memory) count as every
-    batch above 1."""
-    spans = [(int(p[3]), int(p[3])) if len(p) == 4 else (2, ANY_BATCH)
-             for p in map(_platform_parts, columns) if "|".join(p[:3]) == key]
-    return (min(lo for lo, _ in spans), max(hi for _, hi in spans)) if spans else None
 
 
 def known_hosts(call: np.ndarray) -> np.ndarray:
@@ -749,16 +746,20 @@ class ResPerfNetGPUEstimator(Estimator):
         return isinstance(platform.device, GPUSpec) and (self._folder() / "meta.json").is_file()
 
     def regime(self, platform: Platform) -> str:
-        """``measured`` when the training data has this GPU with this runtime and precision at batches around this one
-        (:meth:`batch_span`), else ``zero-shot``: the measured interval comes from measured batches."""
-        span = self.batch_span(platform)
+        """``measured`` when the training rows timed this GPU with this runtime and precision at batches around this
+        one (:meth:`batch_span`), else ``zero-shot``: the measured interval comes from measured batches."""
+        return self._regime(platform, self.batch_span(platform))
+
+    @staticmethod
+    def _regime(platform: Platform, span: tuple[int, int] | None) -> str:
         return "measured" if span is not None and span[0] <= platform.batch_size <= span[1] else "zero-shot"
 
     def batch_span(self, platform: Platform) -> tuple[int, int] | None:
-        """The batches the training data timed this GPU, runtime and precision at (:func:`measured_batches`)."""
+        """The smallest and largest batch the training rows timed this GPU, runtime and precision at (meta.json's
+        ``trained_batches``, written by ``scripts/train_gpu.py main``); None if they never did."""
         _, meta = self._loaded()
-        return measured_batches(meta["train_columns"],
-                                f"{platform.device.name}|{platform.runtime}|{platform.precision}")
+        span = meta["trained_batches"].get(f"{platform.device.name}|{platform.runtime}|{platform.precision}")
+        return None if span is None else (int(span[0]), int(span[1]))
 
     def outside_training_range(self, gpu: GPUSpec, precision: str) -> list[str]:
         """The GPU features (as the kernel head reads them) outside the range the model was trained on."""
@@ -847,25 +848,25 @@ class ResPerfNetGPUEstimator(Estimator):
         with torch.no_grad():
             call = float(net.call_time(torch.from_numpy(
                 call_features(gpu, runtime, platform.batch_size)).float()[None], generic)[0])
-        regime, span = self.regime(platform), self.batch_span(platform)
+        span = self.batch_span(platform)
+        regime = self._regime(platform, span)
         lo, hi = meta["intervals"][regime]
         lo, hi = min(lo, 0.0), max(hi, 0.0)  # widened to contain the point prediction itself
         if regime == "measured":
-            measured = "is in the training data"
+            status = "is in the training data"
         elif span is None:
-            measured = "has no training measurements; predicted from its catalog features"
+            status = "has no training measurements; predicted from its catalog features"
         else:
-            batches = (f"batch {span[0]}" if span[0] == span[1] else f"batches {span[0]}-{span[1]}" if span[1] < ANY_BATCH
-                       else f"batch {span[0]} and above")
+            batches = f"batch {span[0]}" if span[0] == span[1] else f"batches {span[0]}-{span[1]}"
             figure = meta.get("batch_extrapolation") if span == (1, 1) else None  # what the batches stage measures
-            measured = (f"was timed at {batches} only, so batch {platform.batch_size} is extrapolated, with the "
+            status = (f"was timed at {batches} only, so batch {platform.batch_size} is extrapolated, with the "
                         "zero-shot interval" + (
                             "" if figure is None else
                             f" (desktop GPUs timed at batch 1 only came out {figure['mape']:.0%} MAPE at batches "
-                            f"{figure['batches']}: {figure['command']}"
+                            f"{figure['batches']}, the interval covering {figure['coverage']:.0%}: {figure['command']}"
                             + ("; no Jetson was timed above batch 1, so expect more)" if gpu.is_integrated_soc
                                else ")")))
-        notes = [f"{regime}: {gpu.name} ({runtime}, {precision}) {measured}",
+        notes = [f"{regime}: {gpu.name} ({runtime}, {precision}) {status}",
                  f"{meta['intervals']['coverage']:.0%} interval from held-out residuals ({regime})",
                  "inputs assumed on the device: host<->device copies are not included"]
         if generic and gpu.is_integrated_soc:
@@ -886,6 +887,7 @@ class ResPerfNetGPUEstimator(Estimator):
             notes.append(NOT_MODELLED)
         if precision == "amp":
             notes.append("amp: conv/dense/matmul at fp16 tensor-core rates, other layers at fp32 rates")
+        notes.extend(gpu.rate_notes(precision))  # where the catalog lacks the rate the roofline terms need
         out = []
         singles = self._batch_one_totals(graphs, platform)
         for g, kernels, single, odd in zip(prepared, keyed, singles, odds):

@@ -83,7 +83,8 @@ class RooflineEstimator(Estimator):
         in_bytes = PRECISIONS[graph.precision] * numel(graph.input_shape)
         out_bytes = graph.layers[-1].bytes_written if graph.layers else 0
         pre, post = self.transfer_ms(in_bytes, platform), self.transfer_ms(out_bytes, platform)
-        notes = ["launch overhead per kernel is an assumption, not a measurement"]
+        notes = ["launch overhead per kernel is an assumption, not a measurement",
+                 *(platform.device.rate_notes(platform.precision) if isinstance(platform.device, GPUSpec) else ())]
         return Estimate(total_ms=pre + exe + post, pre_ms=pre, exe_ms=exe, post_ms=post, layers=rows,
                         unknown_ops=graph.unknown_ops, estimator=self.name, estimator_version=self.version,
                         platform=platform, model=graph.name, notes=tuple(notes))

@@ -217,7 +217,7 @@ def split_gpu_samples(samples: Sequence[Any]) -> tuple[list, list, list]:
     for s in samples:
         if is_gpu_test(s):
             test.append(s)
-        elif (s.net is None or s.net.table not in GPU_ALWAYS_TRAIN) and GPU_VAL.is_test(gpu_sample_group(s)):
+        elif is_gpu_val(s):
             val.append(s)
         else:
             train.append(s)
@@ -231,6 +231,12 @@ def is_gpu_test(s: Any) -> bool:
         return False
     group = gpu_sample_group(s)
     return GPU_TEST.is_test(group) and group not in always_train_groups()
+
+
+def is_gpu_val(s: Any) -> bool:
+    """Whether a GPU sample is in the validation split (:func:`split_gpu_samples`)."""
+    return (not is_gpu_test(s) and (s.net is None or s.net.table not in GPU_ALWAYS_TRAIN)
+            and GPU_VAL.is_test(gpu_sample_group(s)))
 
 
 # -- the CPU estimator's splits (scripts/train_resperfnet.py, scripts/fit_network_calibration.py,

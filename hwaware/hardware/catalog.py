@@ -135,23 +135,53 @@ class GPUSpec:
           (elementwise bf16 is computed in fp32); int8 as fp16.
         - amp (autocast): fp16's rate on tensor-core layers, fp32's elsewhere.
         """
+        return self.framework_rate(precision, tensor_cores=tensor_cores)[0]
+
+    def framework_rate(self, precision: Precision, *, tensor_cores: bool = False) -> tuple[float, str | None]:
+        """(:meth:`framework_tflops`, why): ``why`` names the approximation where the rate is not the catalog's own
+        figure for this precision and layer class (None where it is), for an estimate's notes."""
         rate = self.fp32_tflops
         if precision == "amp":
-            return self.framework_tflops("fp16", tensor_cores=True) if tensor_cores else rate
+            return self.framework_rate("fp16", tensor_cores=True) if tensor_cores else (rate, None)
         if precision == "fp32":
-            return rate
+            return rate, (f"fp32 convolutions at {self.name}'s fp32 rate: cuDNN and TensorRT run them on TF32 tensor "
+                          "cores by default from Ampere on, which is not modelled (an upper bound on their time)"
+                          if tensor_cores and self.compute_capability >= 8.0 else None)
         if tensor_cores:
-            fp32acc = self.fp16_tensor_fp32acc_tflops_dense or (
-                self.fp16_tensor_tflops_dense / 2 if self.fp16_tensor_tflops_dense else None)
-            tensor = {"fp16": fp32acc, "bf16": self.bf16_tensor_tflops_dense or fp32acc,
-                      "int8": self.int8_tensor_tops_dense}[precision]
+            half = None
+            if self.fp16_tensor_fp32acc_tflops_dense:
+                fp32acc = self.fp16_tensor_fp32acc_tflops_dense
+            elif self.fp16_tensor_tflops_dense:
+                fp32acc = self.fp16_tensor_tflops_dense / 2
+                half = (f"fp16 tensor-core layers at half {self.name}'s FP16-accumulate tensor rate ({fp32acc:.3g} "
+                        "TFLOPS): the catalog has no FP32-accumulate figure for it (a lower bound)")
+            else:
+                fp32acc = None
+            tensor, why = {"fp16": (fp32acc, half),
+                           "bf16": (self.bf16_tensor_tflops_dense, None) if self.bf16_tensor_tflops_dense else
+                           (fp32acc, f"bf16 tensor-core layers at the fp16 tensor rate: the catalog has no bf16 figure "
+                                     f"for {self.name}"),
+                           "int8": (self.int8_tensor_tops_dense, None)}[precision]
             if tensor:
-                return max(tensor, rate)
+                return max(tensor, rate), why
         if precision == "int8":
-            return self.framework_tflops("fp16", tensor_cores=tensor_cores)
+            fp16, _ = self.framework_rate("fp16", tensor_cores=tensor_cores)
+            return fp16, (None if not tensor_cores else
+                          f"int8 layers at the rate fp16 gets on {self.name} ({fp16:.3g} TFLOPS): "
+                          + ("it has no tensor cores" if not self.tensor_cores else
+                             "the catalog has no int8 tensor rate for it")
+                          + " (a lower bound on their speed: a faster int8 path, such as dp4a, is not modelled)")
         if precision == "fp16" and self.fp16_tflops_nontensor:
-            return max(self.fp16_tflops_nontensor, rate)
-        return rate
+            if self.fp16_tflops_nontensor < rate:
+                return rate, (f"fp16 at {self.name}'s fp32 rate: its native fp16 runs at "
+                              f"{self.fp16_tflops_nontensor:.3g} TFLOPS, so the libraries compute in fp32")
+            return self.fp16_tflops_nontensor, None
+        return rate, None
+
+    def rate_notes(self, precision: Precision) -> tuple[str, ...]:
+        """What :meth:`framework_rate` approximates for ``precision`` on this GPU, tensor-core layers first."""
+        return tuple(dict.fromkeys(why for tc in (True, False)
+                                   if (why := self.framework_rate(precision, tensor_cores=tc)[1])))
 
     @property
     def host_link_gbs(self) -> float | None:
