@@ -314,20 +314,26 @@ def test_the_batch_prior_pairs_a_layer_with_itself_at_twice_the_batch_and_penali
         assert (float(_batch_penalty(net, pairs, torch.Generator().manual_seed(0))) > 1e-6) == positive, slope
 
 
-def test_training_with_pairs_adds_the_batch_prior_and_without_them_is_deterministic():
-    """train_net with pairs records the prior and trains to other weights; without them, two runs are identical."""
+def test_training_with_pairs_adds_the_batch_prior_and_nothing_else(monkeypatch):
+    """train_net with pairs records the prior and trains to other weights; at weight 0 it trains exactly as without
+    pairs (the prior draws from its own generator), so the penalty is what moves them."""
     import torch
 
+    from hwaware.estimators import resperfnet_gpu
     from hwaware.evaluation.gpu_data import build_design, help_samples, prior_pairs
-    from hwaware.estimators.resperfnet_gpu import train_net
 
     samples = help_samples(("nb201",))[:60]
     design = build_design(samples, dense_rule=False)
     pairs = prior_pairs(samples)
-    runs = [train_net(design, steps=3, batch=32, pairs=p) for p in (None, None, pairs)]
-    weights = [torch.cat([v.flatten() for v in net.state_dict().values() if v.is_floating_point()]) for net, _ in runs]
-    assert runs[0][1]["batch_prior"] is None and runs[2][1]["batch_prior"]["pairs"] == len(pairs.x_lo)
-    assert torch.equal(weights[0], weights[1]) and not torch.equal(weights[0], weights[2])
+
+    def weights(p, w):
+        monkeypatch.setattr(resperfnet_gpu, "BATCH_WEIGHT", w)
+        net, hist = resperfnet_gpu.train_net(design, steps=3, batch=32, pairs=p)
+        return torch.cat([v.flatten() for v in net.state_dict().values() if v.is_floating_point()]), hist
+
+    (plain, h0), (zero, _), (prior, h1) = weights(None, 1.0), weights(pairs, 0.0), weights(pairs, 1.0)
+    assert h0["batch_prior"] is None and h1["batch_prior"]["pairs"] == len(pairs.x_lo)
+    assert torch.equal(plain, zero) and not torch.equal(plain, prior)
 
 
 def test_a_batch_no_measurement_covers_gets_the_zero_shot_interval_and_says_so():

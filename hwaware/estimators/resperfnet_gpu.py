@@ -554,7 +554,7 @@ def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str =
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     p = train.weight / train.weight.sum()
-    gen = torch.Generator().manual_seed(seed)
+    gen, pair_gen = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed + 1)
     t0 = time.time()
     for step in range(steps):
         idx = np.sort(rng.choice(len(train.y), size=min(batch, len(train.y)), replace=False, p=p))
@@ -563,8 +563,8 @@ def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str =
         rows = np.unique(sub.indices)
         prior = RESOURCE_WEIGHT * _resource_penalty(net, torch.from_numpy(train.x[rows]).float(),
                                                     torch.from_numpy(train.log_base[rows]).float(), gen)
-        if pairs is not None:  # after the resource prior's draws, so that without pairs training is what it was
-            prior = prior + BATCH_WEIGHT * _batch_penalty(net, pairs, gen)
+        if pairs is not None:  # its own draws: without pairs (or at weight 0) training is what it was
+            prior = prior + BATCH_WEIGHT * _batch_penalty(net, pairs, pair_gen)
         loss = torch.abs(torch.log(pred) - torch.log(torch.from_numpy(sub.y).float())).mean() + prior
         opt.zero_grad()
         loss.backward()
