@@ -345,6 +345,14 @@ def trained_results(agreement: dict[str, Agreement]) -> dict:
                   + ", ".join(f"{k} {v:.1%}" for k, v in doc["mean_mape_val"].items())
                   + "; zero-shot interval (nominal 90 %) coverage "
                   + ", ".join(f"{k} {v:.0%}" for k, v in doc["mean_interval_coverage"].items())]
+        shipped = [(col, cov) for r in doc["per_fold"].values() for col, cov in r["no prior"]["interval_coverage"].items()]
+        by_batch: dict[str, list[float]] = {}
+        for col, cov in shipped:
+            by_batch.setdefault(col.rsplit("|", 1)[1], []).append(cov)
+        worst = min(shipped, key=lambda c: c[1])
+        lines += ["", "The shipped recipe's interval coverage by batch (mean over columns): "
+                  + ", ".join(f"batch {b} {np.mean(v):.0%}" for b, v in sorted(by_batch.items(), key=lambda i: int(i[0])))
+                  + f"; worst column {label(worst[0])} {worst[1]:.0%}."]
         if doc.get("disclosed"):
             lines += ["", f"Disclosed: {doc['disclosed']}"]
         out["batches"] = {"source": "scripts/train_gpu.py batches", "lines": lines, "data": doc,

@@ -162,10 +162,11 @@ def test_framework_rate_rule():
 
 
 def test_every_rate_the_catalog_lacks_is_named_in_the_estimate():
-    """A rate framework_tflops approximates (no int8 or FP32-accumulate figure, fp16 computed in fp32, TF32 not
+    """A rate framework_tflops approximates (no int8, FP32-accumulate or fp16 figure, fp16 computed in fp32, TF32 not
     modelled) comes with a note, the same in the learned and the roofline estimate; a rate the catalog has gets none."""
-    for gpu, precision, phrase in (("agx", "int8", "no int8 tensor rate"), ("1080ti", "int8", "no tensor cores"),
-                                   ("1080ti", "fp16", "native fp16 runs at 0.177"),
+    for gpu, precision, phrase in (("agx", "int8", "no sourced int8 tensor rate"), ("1080ti", "int8", "dp4a"),
+                                   ("v100", "int8", "no int8 mode"), ("1080ti", "fp16", "native fp16 runs at 0.177"),
+                                   ("titanx_maxwell", "fp16", "no native fp16 figure"),
                                    ("titanrtx", "fp16", "no FP32-accumulate figure"),
                                    ("orin", "amp", "no FP32-accumulate figure"),
                                    ("a100", "fp32", "TF32")):

@@ -338,17 +338,20 @@ def test_training_with_pairs_adds_the_batch_prior_and_nothing_else(monkeypatch):
 
 def test_a_batch_no_measurement_covers_gets_the_zero_shot_interval_and_says_so():
     """The measured interval comes from measured batches: the Jetsons were timed at batch 1 only and timm's GPUs at
-    batch 32 and above in the training rows, so beyond those the regime is zero-shot; a platform timed at batch 1 only
-    quotes the batches stage's figure, which is what scripts/train_gpu.py's batch_note makes of its results file."""
+    large batches (the RTX 4090's training rows: at least 5 per batch from 512 to 1024), so beyond those the regime is
+    zero-shot; a platform timed at batch 1 only quotes the batches stage's figure, which is what
+    scripts/train_gpu.py's batch_note makes of its results file; meta.json's spans are what its trained_batches makes
+    of the training split."""
     import json
 
     _, meta = get_estimator(EST)._loaded()
     spans = meta["trained_batches"]
     assert spans["Jetson AGX Xavier|pytorch|fp16"] == [1, 1] and spans["GeForce GTX 1080 Ti|pytorch|fp32"] == [1, 256]
-    assert spans["GeForce RTX 4090|pytorch|amp"] == [32, 1024]
+    assert spans["GeForce RTX 4090|pytorch|amp"] == [512, 1024]
     for gpu, precision, batch, regime in (("agx", "fp16", 1, "measured"), ("agx", "fp16", 8, "zero-shot"),
                                           ("1080ti", "fp32", 8, "measured"), ("rtx4090", "amp", 1, "zero-shot"),
-                                          ("rtx4090", "amp", 256, "measured"), ("orin", "fp16", 1, "zero-shot")):
+                                          ("rtx4090", "amp", 256, "zero-shot"), ("rtx4090", "amp", 1024, "measured"),
+                                          ("orin", "fp16", 1, "zero-shot")):
         e = hwaware.estimate("resnet18", gpu=gpu, precision=precision, batch_size=batch, estimator=EST)
         assert e.notes[0].startswith(f"{regime}:"), (gpu, batch, e.notes[0])
         lo, hi = meta["intervals"][regime]
@@ -357,13 +360,16 @@ def test_a_batch_no_measurement_covers_gets_the_zero_shot_interval_and_says_so()
     assert "timed at batch 1 only, so batch 8 is extrapolated" in agx8
     assert f"came out {meta['batch_extrapolation']['mape']:.0%} MAPE" in agx8 and "no Jetson was timed above" in agx8
     rtx1 = hwaware.estimate("resnet18", gpu="rtx4090", precision="amp", estimator=EST).notes[0]
-    assert "timed at batches 32-1024 only, so batch 1 is extrapolated" in rtx1 and "MAPE" not in rtx1
+    assert "timed at batches 512-1024 only, so batch 1 is extrapolated" in rtx1 and "MAPE" not in rtx1
     root = Path(__file__).resolve().parents[1]
     spec = importlib.util.spec_from_file_location("train_gpu", root / "scripts" / "train_gpu.py")
     train_gpu = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(train_gpu)
     stage = json.loads((root / "benchmarks" / "results" / "gpu" / "batches.json").read_text())
     assert train_gpu.batch_note(stage, stage["command"]) == meta["batch_extrapolation"]
+    from hwaware.evaluation.splits import split_gpu_samples
+
+    assert train_gpu.trained_batches(split_gpu_samples(train_gpu.all_samples())[0]) == spans
 
 
 def test_host_share_is_the_layer_times_sensitivity_to_its_host_part():

@@ -24,12 +24,13 @@ the batch-1 answer (``b`` images one at a time bound a batch) and the estimate s
 batch 1 only, and above it, under PyTorch on them and on small desktop GPUs, the kernel head extrapolates past every
 training batch (resnet50 fp32 on the Jetson Nano at batch 32: 72x its batch-1 time uncapped). On timm's RTX 4090 rows
 (batch up to 1024, AMP), measured rows near the bound, it does not bind (``tests/test_resperfnet_gpu.py``).
-A platform asked at a batch outside those the training timed it at (``meta.json``'s ``trained_batches``: a Jetson above
-batch 1, timm's GPUs below 32) gets the zero-shot interval and a note quoting ``python scripts/train_gpu.py batches``: folds
-that hold out every batch > 1 column of the Pascal or Turing desktops predict them at 18.8 % MAPE (batches 32-256),
-the zero-shot interval covering 91 % of them (``meta.json``'s ``batch_extrapolation``). The same stage tried a prior on the kernel head (:func:`_batch_penalty`: a
-layer's kernel at batch ``2b`` takes at most twice its time at ``b``, on every catalog GPU): 19.0 %, so, by the rule
-declared before the run (``scripts/train_gpu.py``'s ``BATCH_RULE``), it is not trained with. With it, no Jetson answer
+A platform asked at a batch outside those the training timed it at (``meta.json``'s ``trained_batches``: a Jetson
+above batch 1, timm's GPUs below 384-1024) gets the zero-shot interval and a note quoting ``python
+scripts/train_gpu.py batches``: folds that hold out every batch > 1 column of the Pascal or Turing desktops predict
+them at 18.0 % MAPE (batches 32-256), the zero-shot interval covering 91 % of a column on average (``meta.json``'s
+``batch_extrapolation``). The same stage tried a prior on the kernel head (:func:`_batch_penalty`: a layer's kernel at
+batch ``2b`` takes at most twice its time at ``b``, on every catalog GPU): 19.3 %, so, by the rule declared before the
+run (``scripts/train_gpu.py``'s ``BATCH_RULE``), it is not trained with. With it (trained at 29bb65b), no Jetson answer
 in a sweep of resnet50 / MobileNetV2 / VGG16 at batch 8 and 32 was capped, but the Quadro P1000's batch-1 resnet50
 doubled (28 -> 54 ms; ``benchmarks/results/gpu/batch_prior_sweep.txt``): the prior can be met by slowing small batches
 where the host hides them.
@@ -863,7 +864,8 @@ class ResPerfNetGPUEstimator(Estimator):
                         "zero-shot interval" + (
                             "" if figure is None else
                             f" (desktop GPUs timed at batch 1 only came out {figure['mape']:.0%} MAPE at batches "
-                            f"{figure['batches']}, the interval covering {figure['coverage']:.0%}: {figure['command']}"
+                            f"{figure['batches']}, the interval covering {figure['coverage']:.0%} of a column on "
+                            f"average, some far less: {figure['command']}"
                             + ("; no Jetson was timed above batch 1, so expect more)" if gpu.is_integrated_soc
                                else ")")))
         notes = [f"{regime}: {gpu.name} ({runtime}, {precision}) {status}",

@@ -138,15 +138,17 @@ class GPUSpec:
         return self.framework_rate(precision, tensor_cores=tensor_cores)[0]
 
     def framework_rate(self, precision: Precision, *, tensor_cores: bool = False) -> tuple[float, str | None]:
-        """(:meth:`framework_tflops`, why): ``why`` names the approximation where the rate is not the catalog's own
-        figure for this precision and layer class (None where it is), for an estimate's notes."""
+        """(:meth:`framework_tflops`, why): ``why`` names what the rate leaves out, for an estimate's notes: a figure
+        the catalog lacks (the rate taken instead) or, for fp32 from Ampere on, the TF32 tensor math the libraries
+        use by default. None where the rate is the catalog's figure and what the libraries run (bf16 on layers without
+        tensor cores is computed in fp32, as the fp32 rate says)."""
         rate = self.fp32_tflops
         if precision == "amp":
             return self.framework_rate("fp16", tensor_cores=True) if tensor_cores else (rate, None)
         if precision == "fp32":
-            return rate, (f"fp32 convolutions at {self.name}'s fp32 rate: cuDNN and TensorRT run them on TF32 tensor "
-                          "cores by default from Ampere on, which is not modelled (an upper bound on their time)"
-                          if tensor_cores and self.compute_capability >= 8.0 else None)
+            return rate, (f"fp32 tensor-core layers at {self.name}'s fp32 rate: from Ampere on cuDNN runs convolutions, "
+                          "and TensorRT dense layers too, on TF32 tensor cores by default, which is not modelled (the "
+                          "rate is a lower bound)" if tensor_cores and self.compute_capability >= 8.0 else None)
         if tensor_cores:
             half = None
             if self.fp16_tensor_fp32acc_tflops_dense:
@@ -166,12 +168,17 @@ class GPUSpec:
                 return max(tensor, rate), why
         if precision == "int8":
             fp16, _ = self.framework_rate("fp16", tensor_cores=tensor_cores)
-            return fp16, (None if not tensor_cores else
-                          f"int8 layers at the rate fp16 gets on {self.name} ({fp16:.3g} TFLOPS): "
-                          + ("it has no tensor cores" if not self.tensor_cores else
-                             "the catalog has no int8 tensor rate for it")
-                          + " (a lower bound on their speed: a faster int8 path, such as dp4a, is not modelled)")
-        if precision == "fp16" and self.fp16_tflops_nontensor:
+            if not tensor_cores:
+                return fp16, None
+            why = ("it has no tensor cores, and its dp4a int8 path (4x the fp32 rate) is not modelled (a lower bound "
+                   "on their speed)" if not self.tensor_cores else
+                   "Volta's tensor cores have no int8 mode, so TensorRT keeps them in fp16"
+                   if self.compute_capability == 7.0 else
+                   "the catalog has no sourced int8 tensor rate for it (a lower bound on their speed)")
+            return fp16, f"int8 layers at the rate fp16 gets on {self.name} ({fp16:.3g} TFLOPS): {why}"
+        if precision == "fp16":
+            if self.fp16_tflops_nontensor is None:
+                return rate, f"fp16 at {self.name}'s fp32 rate: the catalog has no native fp16 figure for it"
             if self.fp16_tflops_nontensor < rate:
                 return rate, (f"fp16 at {self.name}'s fp32 rate: its native fp16 runs at "
                               f"{self.fp16_tflops_nontensor:.3g} TFLOPS, so the libraries compute in fp32")
