@@ -18,11 +18,14 @@ Everything that decides what ships is declared here, before any training:
 * HELP's protocol (stage ``help``): NB201 only; train on the 1080 Ti columns (HELP meta-trains on them), choose
   nothing (HELP chooses on TITAN X columns; the recipe here is fixed above), 10-shot calibration on each other
   desktop GPU column, evaluated on all of its other architectures (the 10 shots excluded; HELP includes them).
+* Batch extrapolation (stage ``batches``): :data:`BATCH_FOLDS` hold out every batch > 1 column of a group of
+  desktops (timed at batch 1 only, as the Jetsons) and predict it, with and without the batch prior
+  (:data:`BATCH_RULE`); writes the figure the estimator's note quotes (meta.json's ``batch_extrapolation``).
 
 Outputs: ``hwaware/estimators/weights/resperfnet_gpu/`` (safetensors + meta.json with data hash, splits, rule,
 candidates' figures, commit, versions, threads) and ``benchmarks/results/gpu/*.json``.
 
-Run: ``python scripts/train_gpu.py main logo help`` (1 torch thread; stages can run separately, in this order).
+Run: ``python scripts/train_gpu.py main logo help batches`` (1 torch thread; stages can run separately, in this order).
 """
 from __future__ import annotations
 
