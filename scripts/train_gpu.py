@@ -159,21 +159,23 @@ def main(argv: list[str] | None = None) -> None:
         train_main(args.steps, command, log)
     if "logo" in args.stages:
         meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
-        logo = leave_one_gpu_out(all_samples(), CANDIDATES[meta["chosen"]], args.logo_steps, log)
+        samples = all_samples()
+        logo = leave_one_gpu_out(samples, CANDIDATES[meta["chosen"]], args.logo_steps, log)
         logo["command"] = command
         logo["disclosed"] = DISCLOSED_FORMS
-        logo["provenance"] = data_provenance(all_samples())
+        logo["provenance"] = data_provenance(samples)
         logo["weights_id"] = weights_id()  # the shipped model whose recipe these folds retrained
         (RESULTS / "logo.json").write_text(json.dumps(logo, indent=1))
         meta["intervals"].update(zero_shot_intervals(meta["intervals"]["measured"], logo["weights_id"]))
         (OUT_WEIGHTS / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
     if "batches" in args.stages:
         meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
-        result = batch_extrapolation(all_samples(), CANDIDATES[meta["chosen"]], args.logo_steps, log,
+        samples = all_samples()
+        result = batch_extrapolation(samples, CANDIDATES[meta["chosen"]], args.logo_steps, log,
                                      meta["intervals"]["zero-shot"])
         (RESULTS / "batches.json").write_text(json.dumps(
             {"command": command, "rule": BATCH_RULE, "folds": {k: list(v) for k, v in BATCH_FOLDS.items()},
-             "provenance": data_provenance(all_samples()), "weights_id": weights_id(), "disclosed": BATCH_DISCLOSED,
+             "provenance": data_provenance(samples), "weights_id": weights_id(), "disclosed": BATCH_DISCLOSED,
              **result}, indent=1))
         meta["batch_extrapolation"] = batch_note(result, command)
         (OUT_WEIGHTS / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))

@@ -746,15 +746,6 @@ class ResPerfNetGPUEstimator(Estimator):
     def supports(self, platform: Platform) -> bool:
         return isinstance(platform.device, GPUSpec) and (self._folder() / "meta.json").is_file()
 
-    def regime(self, platform: Platform) -> str:
-        """``measured`` when the training rows timed this GPU with this runtime and precision at batches around this
-        one (:meth:`batch_span`), else ``zero-shot``: the measured interval comes from measured batches."""
-        return self._regime(platform, self.batch_span(platform))
-
-    @staticmethod
-    def _regime(platform: Platform, span: tuple[int, int] | None) -> str:
-        return "measured" if span is not None and span[0] <= platform.batch_size <= span[1] else "zero-shot"
-
     def batch_span(self, platform: Platform) -> tuple[int, int] | None:
         """The smallest and largest batch the training rows timed this GPU, runtime and precision at (meta.json's
         ``trained_batches``, written by ``scripts/train_gpu.py main``); None if they never did."""
@@ -849,8 +840,10 @@ class ResPerfNetGPUEstimator(Estimator):
         with torch.no_grad():
             call = float(net.call_time(torch.from_numpy(
                 call_features(gpu, runtime, platform.batch_size)).float()[None], generic)[0])
+        # measured: the training rows timed this platform at batches around this one (the measured interval comes
+        # from measured batches); zero-shot otherwise
         span = self.batch_span(platform)
-        regime = self._regime(platform, span)
+        regime = "measured" if span is not None and span[0] <= platform.batch_size <= span[1] else "zero-shot"
         lo, hi = meta["intervals"][regime]
         lo, hi = min(lo, 0.0), max(hi, 0.0)  # widened to contain the point prediction itself
         if regime == "measured":
@@ -859,15 +852,14 @@ class ResPerfNetGPUEstimator(Estimator):
             status = "has no training measurements; predicted from its catalog features"
         else:
             batches = f"batch {span[0]}" if span[0] == span[1] else f"batches {span[0]}-{span[1]}"
-            figure = meta.get("batch_extrapolation") if span == (1, 1) else None  # what the batches stage measures
             status = (f"was timed at {batches} only, so batch {platform.batch_size} is extrapolated, with the "
-                        "zero-shot interval" + (
-                            "" if figure is None else
-                            f" (desktop GPUs timed at batch 1 only came out {figure['mape']:.0%} MAPE at batches "
-                            f"{figure['batches']}, the interval covering {figure['coverage']:.0%} of a column on "
-                            f"average, some far less: {figure['command']}"
-                            + ("; no Jetson was timed above batch 1, so expect more)" if gpu.is_integrated_soc
-                               else ")")))
+                      "zero-shot interval")
+            figure = meta.get("batch_extrapolation") if span == (1, 1) else None  # what the batches stage measures
+            if figure is not None:
+                jetson = "; no Jetson was timed above batch 1, so expect more" if gpu.is_integrated_soc else ""
+                status += (f" (desktop GPUs timed at batch 1 only came out {figure['mape']:.0%} MAPE at batches "
+                           f"{figure['batches']}, the interval covering {figure['coverage']:.0%} of a column on "
+                           f"average, some far less: {figure['command']}{jetson})")
         notes = [f"{regime}: {gpu.name} ({runtime}, {precision}) {status}",
                  f"{meta['intervals']['coverage']:.0%} interval from held-out residuals ({regime})",
                  "inputs assumed on the device: host<->device copies are not included"]
