@@ -42,9 +42,45 @@ def test_a_conv_output_used_twice_keeps_its_norm():
     assert kinds[:2] == [LayerKind.CONV, LayerKind.NORM]
 
 
-def test_concat_and_views_launch_nothing():
-    g = hwaware.capture("torchvision:densenet121")
+def test_concat_of_single_use_tensors_and_views_launch_nothing():
+    g = hwaware.capture("torchvision:squeezenet1_0")  # fire modules: cat(expand1x1, expand3x3), each read once
     f = fuse(g)
     assert not any(l.kind in (LayerKind.CONCAT, LayerKind.RESHAPE, LayerKind.COPY) for l in f.layers)
     assert sum(1 for l in g.layers if l.kind is LayerKind.CONV) == sum(1 for l in f.layers if l.kind is LayerKind.CONV)
-    assert len(f.kernels()) < len(g.kernels()) // 2
+
+
+class _TwoConcats(nn.Module):
+    """``a`` is read by two concatenations, so it cannot sit in place in both outputs; ``b`` and ``c`` can."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b, self.c = nn.Conv2d(3, 4, 1), nn.Conv2d(3, 6, 1), nn.Conv2d(3, 8, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a = self.a(x)
+        return torch.cat([a, self.b(x)], 1).sum() + torch.cat([a, self.c(x)], 1).sum()
+
+
+def test_a_tensor_two_concats_read_is_copied_into_each():
+    f = fuse(hwaware.capture(_TwoConcats().eval(), input_size=(3, 5, 7)))
+    copies = [l for l in f.layers if l.kind is LayerKind.COPY]
+    assert len(copies) == 2 and not any(l.kind is LayerKind.CONCAT for l in f.layers)
+    assert all(l.input_shapes == ((1, 4, 5, 7),) and l.bytes_read == l.bytes_written == 4 * 5 * 7 * 4 for l in copies)
+    conv_a = next(l for l in f.layers if l.kind is LayerKind.CONV)
+    assert all(l.inputs == (conv_a.index,) for l in copies)
+    assert [l.index for l in f.layers] == list(range(len(f.layers)))
+
+
+def test_densenet_copies_every_feature_a_later_layer_reads_again():
+    g = hwaware.capture("torchvision:densenet121")
+    f = fuse(g)
+    consumers: dict[int, int] = {}
+    for l in g.layers:
+        for i in l.inputs:
+            consumers[i] = consumers.get(i, 0) + 1
+    shared = sum(1 for l in g.layers if l.kind is LayerKind.CONCAT and len(l.inputs) > 1
+                 for i in l.inputs if consumers[i] > 1)
+    assert sum(1 for l in f.layers if l.kind is LayerKind.COPY) == shared > 500  # quadratic in a block's depth
+    assert sum(1 for l in g.layers if l.kind is LayerKind.CONV) == sum(1 for l in f.layers if l.kind is LayerKind.CONV)
+
+
