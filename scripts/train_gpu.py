@@ -83,12 +83,16 @@ DISCLOSED_FORMS = ("The device-and-host profile forms were added to the profile'
                    "ratio) and the stages were re-run. Beside every 10-shot figure, the rule restricted to the linear "
                    "forms (ten_shot_linear_forms) on the same shots and rows; the fold models are retrained unchanged "
                    "(compare the zero-shot figures with earlier runs').")
-DISCLOSED_CONCAT = ("The TensorRT rewrite's concat copies (hwaware/runtime/tensorrt.py: an input another layer also "
-                    "reads is copied, one kernel each) were added on 2026-12-01 after a diagnostic retraining of this "
-                    "stage's Jetson Nano fold (same recipe, 4ed606e) showed its TensorRT DenseNets predicted 2.6-4.1x "
-                    "too slow (the column 98.7 % off zero-shot). The change was committed, with every stage to be "
-                    "re-run and shipped whatever they show, before any run with it; the figures without it are in "
-                    "4ed606e's benchmarks/results (logo.json, train.json, batches.json, help_protocol.json).")
+DISCLOSED_CONCAT = ("The TensorRT rewrite's concat copies (hwaware/runtime/tensorrt.py, rule 4: an operand whose "
+                    "tensor an earlier concat holds is copied, one kernel each) were added on 2026-12-01 after a "
+                    "diagnostic retraining of this stage's Jetson Nano fold (same recipe, 4ed606e) predicted its "
+                    "TensorRT DenseNets 2.6-4.1x too slow (the column 98.7 % off zero-shot): with every concat free, "
+                    "the AGX Xavier's slow TensorRT DenseNets (13-33 ms against 3.4 ms for resnet50) can only be "
+                    "learned as slow convolutions and norms, which a Nano then pays at its own compute rate. The "
+                    "change was committed, with every stage to be re-run and shipped whatever they show, before any "
+                    "run with it; a first version (a copy into every concat reading a shared tensor) was stopped at "
+                    "step 801 of the main stage after a review, before any figure. The figures without the copies are "
+                    "in 4ed606e's benchmarks/results (logo.json, train.json, batches.json, help_protocol.json).")
 # Stage ``batches`` (declared 2026-12-01 before its first run): does the batch prior
 # (:func:`hwaware.estimators.resperfnet_gpu._batch_penalty`) extrapolate batch better for a GPU timed at batch 1 only,
 # as the Jetsons are? Each fold drops every batch > 1 column and DeepBench kernel of its GPUs (their batch-1 columns

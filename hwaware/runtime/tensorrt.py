@@ -11,13 +11,16 @@ Fusions"). This pass applies the fusions that matter for CNN inference, in graph
    consumer run as one pointwise kernel (h-swish, SE gates' hsigmoid x mul ...); a norm that cannot be
    folded (pre-activation BN after a concat) becomes a scale layer that its activation joins.
 4. **Concat and copy elimination**: layout copies disappear and a concatenation's producers write into its
-   output in place, neither launching a kernel (views never did). An input can be placed so only if it is
-   read by nothing else: a tensor that two concatenations read (every feature of a torchvision DenseNet block
-   is read by each later layer's ``torch.cat``) or that is a view of one read elsewhere (ShuffleNet's
-   channel split) is copied into the output, one copy kernel per such input. That the copies are separate
-   kernels is an assumption; it agrees with torch2trt's DenseNet rows (from densenet121 to densenet169 the
-   AGX Xavier's TensorRT time grows 10.7 ms while 644 more such inputs, and only 24 more dense layers of
-   7x7 and 14x14 maps, are added).
+   output in place, neither launching a kernel (views never did). A tensor has one home: the first
+   multi-input concat that reads it (others read it there). Every other concat input is copied into the
+   output, one copy kernel each: a tensor a previous concat already holds (each feature of a torchvision
+   DenseNet block is read by every later layer's ``torch.cat``), part of a tensor read elsewhere (ShuffleNet's
+   channel split) or a graph input; where the captured inputs do not line up with the concat's operands (a
+   producer read twice), every operand is copied. That the copies are separate kernels is an assumption. The
+   torch2trt rows fit it on the AGX Xavier: from densenet121 to densenet169 its TensorRT time grows 10.7 ms
+   while 620 copies and 24 small dense layers (7x7 and 14x14 maps) are added, against 3.37 ms for all of
+   resnet50. On the Jetson Nano the same step adds 6.4 ms; there the copies' share cannot be told apart from
+   the layers'.
 
 What a fused kernel costs is not modelled here: the result is a :class:`Graph` whose layers are the
 surviving kernels, each carrying the FLOPs of everything fused into it, its own inputs and the fused
@@ -52,16 +55,16 @@ def fuse(graph: Graph) -> Graph:
             consumers[i] = consumers.get(i, 0) + 1
     owner: dict[int, int] = {}  # original index -> index of the surviving layer that computes it
     groups: dict[int, Layer] = {}  # surviving index -> its (merged) layer
-    copies: dict[tuple[int, int], Layer] = {}  # (concat index, input position) -> the kernel copying that input
+    copies: dict[tuple[int, int], Layer] = {}  # (concat index, operand position) -> the kernel copying that operand
+    homes: set[int] = set()  # tensors (original indices) already written in place into a concat's output
     for l in graph.layers:
         sources = [owner.get(i, i) for i in l.inputs if i >= 0]
         if l.kind in _ELIMINATED:
             owner[l.index] = sources[0] if len(sources) == 1 else l.index  # concat/copy: no kernel of its own
             if l.kind is K.RESHAPE or len(sources) != 1:
                 groups.pop(l.index, None)
-            if l.kind is K.CONCAT and len(l.inputs) > 1:
-                copies.update({(l.index, j): _copy_kernel(l, j, owner.get(i, i)) for j, i in enumerate(l.inputs)
-                               if not _placed_in_output(i, graph, consumers)})
+            if l.kind is K.CONCAT and len(l.input_shapes) > 1:
+                copies.update({(l.index, j): _copy_kernel(l, j) for j in _copied_operands(l, graph, consumers, homes)})
             continue
         target = _fusion_target(l, graph, groups, consumers)
         if target is None:
@@ -96,23 +99,46 @@ def _fusion_target(l: Layer, graph: Graph, groups: dict[int, Layer], consumers: 
     return None
 
 
-def _placed_in_output(index: int, graph: Graph, consumers: dict[int, int]) -> bool:
-    """Whether the tensor of original layer ``index`` can be written straight into the concat that reads it:
-    it, and every tensor it is a view of, is read by that concat alone (a graph input never is)."""
-    while index >= 0 and consumers.get(index, 0) == 1:
+def _copied_operands(concat: Layer, graph: Graph, consumers: dict[int, int], homes: set[int]) -> list[int]:
+    """The operand positions of ``concat`` that are copied into its output (module docstring, rule 4); the
+    tensors it holds in place are added to ``homes``."""
+    if len(concat.inputs) != len(concat.input_shapes):  # capture lists a producer once: positions are unknown
+        return list(range(len(concat.input_shapes)))
+    copied = []
+    for j, i in enumerate(concat.inputs):
+        tensor = _whole_tensor(i, graph, consumers)
+        if tensor is None or tensor in homes:
+            copied.append(j)
+        else:
+            homes.add(tensor)
+    return copied
+
+
+def _whole_tensor(index: int, graph: Graph, consumers: dict[int, int]) -> int | None:
+    """The kernel output that original layer ``index`` is, following views read by one layer alone down to it;
+    None for a graph input or a view that something else reads too (a split's halves). A concat read by one
+    concat alone counts as a kernel output: its own operands were placed (or copied) into it, and it into its
+    reader."""
+    while index >= 0:
         layer = graph.layers[index]
         if layer.kind not in _ELIMINATED:
-            return True
-        if layer.kind is K.CONCAT or len(layer.inputs) != 1:
-            return False  # a concat's own output is not one producer's: copy it
+            return index
+        if consumers.get(index, 0) != 1:
+            return None
+        if layer.kind is K.CONCAT:
+            return index
+        if len(layer.inputs) != 1:
+            return None
         index = layer.inputs[0]
-    return False
+    return None
 
 
-def _copy_kernel(concat: Layer, position: int, source: int) -> Layer:
-    """The kernel that copies input ``position`` of ``concat`` into its output."""
+def _copy_kernel(concat: Layer, position: int) -> Layer:
+    """The kernel that copies operand ``position`` of ``concat`` into its output (``inputs``: the original index
+    that produced it, as fused layers keep)."""
     shape = concat.input_shapes[position]
     size = _numel(shape) * (concat.bytes_written // max(1, concat.output_elements))
+    source = concat.inputs[position] if len(concat.inputs) == len(concat.input_shapes) else concat.inputs[0]
     return Layer(index=concat.index, kind=K.COPY, op="tensorrt.concat_copy", module=concat.module,
                  input_shapes=(shape,), output_shapes=(shape,), attrs={"fused": [concat.op]}, params=0, macs=0,
                  flops=0, bytes_read=size, bytes_written=size, inputs=(source,))
