@@ -84,7 +84,8 @@ DISCLOSED_FORMS = ("The device-and-host profile forms were added to the profile'
                    "forms (ten_shot_linear_forms) on the same shots and rows; the fold models are retrained unchanged "
                    "(compare the zero-shot figures with earlier runs').")
 DISCLOSED_CONCAT = ("The TensorRT rewrite's concat copies (hwaware/runtime/tensorrt.py, rule 4: an operand whose "
-                    "tensor an earlier concat holds is copied, one kernel each) were added on 2026-12-01 after a "
+                    "tensor an earlier concat holds, a split's half or a graph input is copied, one kernel each; "
+                    "all operands where capture lists a producer once) were added on 2026-12-01 after a "
                     "diagnostic retraining of this stage's Jetson Nano fold (same recipe, 4ed606e) predicted its "
                     "TensorRT DenseNets 2.6-4.1x too slow (the column 98.7 % off zero-shot): with every concat free, "
                     "the AGX Xavier's slow TensorRT DenseNets (13-33 ms against 3.4 ms for resnet50) can only be "
@@ -186,7 +187,7 @@ def main(argv: list[str] | None = None) -> None:
                                      meta["intervals"]["zero-shot"])
         (RESULTS / "batches.json").write_text(json.dumps(
             {"command": command, "rule": BATCH_RULE, "folds": {k: list(v) for k, v in BATCH_FOLDS.items()},
-             "provenance": data_provenance(samples), "weights_id": weights_id(), "disclosed": BATCH_DISCLOSED,
+             "provenance": data_provenance(samples), "weights_id": weights_id(), "disclosed": f"{BATCH_DISCLOSED} {DISCLOSED_CONCAT}",
              **result}, indent=1))
         meta["batch_extrapolation"] = batch_note(result, command)
         (OUT_WEIGHTS / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
@@ -194,7 +195,7 @@ def main(argv: list[str] | None = None) -> None:
         meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
         result = help_protocol(CANDIDATES[meta["chosen"]], args.steps, log)
         (RESULTS / "help_protocol.json").write_text(json.dumps(
-            {"command": command, "provenance": data_provenance(help_samples(("nb201",))), "disclosed": f"{DISCLOSED_HELP} {DISCLOSED_FORMS}",
+            {"command": command, "provenance": data_provenance(help_samples(("nb201",))), "disclosed": f"{DISCLOSED_HELP} {DISCLOSED_FORMS} {DISCLOSED_CONCAT}",
              "weights_id": weights_id(), "columns": result}, indent=1))
 
 

@@ -62,7 +62,7 @@ fold's figures move by several points with any change of training draws (both ru
 ``benchmarks/results/gpu/logo_disclosed_runs.txt``). With training unchanged the stage (``python scripts/train_gpu.py
 logo``) reproduces every HELP fold of the run before the rule exactly and moves the folds with several-dense
 networks (timm, torch2trt) by at most 0.3 points: RTX 4090 10-shot 11.6 -> 11.8 %, AGX Xavier zero-shot
-20.7 / 33.7 -> 20.9 / 33.8 %, 10-shot 7.0 / 42.6 -> 7.1 / 42.7 %. On the shipped model's evaluation (``python
+20.7 / 33.7 -> 20.9 / 33.8 %, 10-shot 7.0 / 42.6 -> 7.1 / 42.7 %. On the then shipped model's evaluation (``python
 benchmarks/gpu_accuracy.py``, before and after) it moves the AGX Xavier fit error (PyTorch 1.3 -> 1.6 %; both columns
 3.4 -> 3.6 %) and no held-out figure at the printed precision.
 

@@ -43,8 +43,8 @@ _POINTWISE = {K.ACTIVATION, K.ELEMENTWISE}
 _ELIMINATED = {K.CONCAT, K.COPY, K.RESHAPE}
 
 NOT_MODELLED = ("TensorRT graph rewrite: conv/BN/activation/residual and pointwise fusions, concat and copy "
-                "elimination (an operand an earlier concat already holds is copied); per-layer precision choice and "
-                "horizontal fusion are not modelled")
+                "elimination (an operand an earlier concat already holds, a split's half or a graph input is copied); "
+                "per-layer precision choice and horizontal fusion are not modelled")
 
 
 def fuse(graph: Graph) -> Graph:
