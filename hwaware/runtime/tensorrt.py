@@ -57,30 +57,32 @@ def fuse(graph: Graph) -> Graph:
     groups: dict[int, Layer] = {}  # surviving index -> its (merged) layer
     copies: dict[tuple[int, int], Layer] = {}  # (concat index, operand position) -> the kernel copying that operand
     homes: set[int] = set()  # tensors (original indices) already written in place into a concat's output
+    tails: dict[int, int] = {}  # original index of a group's last op -> the group (its kernel writes that output)
+    last: dict[int, int] = {}  # group -> original index of its last op
     for l in graph.layers:
         sources = [owner.get(i, i) for i in l.inputs if i >= 0]
         if l.kind in _ELIMINATED:
             owner[l.index] = sources[0] if len(sources) == 1 else l.index  # concat/copy: no kernel of its own
-            if l.kind is K.RESHAPE or len(sources) != 1:
-                groups.pop(l.index, None)
             if l.kind is K.CONCAT and len(l.input_shapes) > 1:
                 copies.update({(l.index, j): _copy_kernel(l, j) for j in _copied_operands(l, graph, consumers, homes)})
             continue
-        target = _fusion_target(l, graph, groups, consumers)
+        target = _fusion_target(l, graph, groups, consumers, tails)
         if target is None:
             groups[l.index] = replace(l, attrs={**l.attrs, "fused": [l.op]})
-            owner[l.index] = l.index
+            last[l.index] = l.index
         else:
             groups[target] = _absorb(groups[target], l)
-            owner[l.index] = target
+            del tails[last[target]]  # the group's kernel now produces l's output, not its earlier op's
+            last[target] = l.index
+        owner[l.index] = tails[l.index] = l.index if target is None else target
     # a concat's index is never a group's, so its copies sort between the layers around it
     kernels = {**{(k, 0): g for k, g in groups.items()}, **copies}
-    layers = [replace(g, index=i, attrs={k: v for k, v in g.attrs.items() if k != "_last"})
-              for i, g in enumerate(kernels[k] for k in sorted(kernels))]
+    layers = [replace(g, index=i) for i, g in enumerate(kernels[k] for k in sorted(kernels))]
     return replace(graph, name=f"{graph.name} [tensorrt]", layers=layers)
 
 
-def _fusion_target(l: Layer, graph: Graph, groups: dict[int, Layer], consumers: dict[int, int]) -> int | None:
+def _fusion_target(l: Layer, graph: Graph, groups: dict[int, Layer], consumers: dict[int, int],
+                   tails: dict[int, int]) -> int | None:
     """The surviving group ``l`` joins, or None if it runs as its own kernel."""
     if len(l.inputs) == 0:
         return None
@@ -88,7 +90,7 @@ def _fusion_target(l: Layer, graph: Graph, groups: dict[int, Layer], consumers: 
         if src < 0 or consumers.get(src, 0) != 1:
             continue
         producer = graph.layers[src]
-        head = _group_of(src, groups)
+        head = tails.get(src)
         if head is None:
             continue
         head_kind = groups[head].kind
@@ -144,14 +146,6 @@ def _copy_kernel(concat: Layer, position: int) -> Layer:
                  flops=0, bytes_read=size, bytes_written=size, inputs=(source,))
 
 
-def _group_of(index: int, groups: dict[int, Layer]) -> int | None:
-    """The surviving group whose kernel produces original layer ``index`` (its last absorbed op)."""
-    for head, g in groups.items():
-        if g.attrs.get("_last", head) == index:
-            return head
-    return None
-
-
 def _absorb(group: Layer, l: Layer) -> Layer:
     """``group`` with ``l`` fused into it: l's arithmetic, l's output, and l's other inputs read."""
     extra_in = max(0, len(l.input_shapes) - 1)
@@ -160,7 +154,7 @@ def _absorb(group: Layer, l: Layer) -> Layer:
     folded = l.kind is K.NORM  # BN folds into the conv's weights: no arithmetic left
     return replace(group, output_shapes=l.output_shapes, flops=group.flops + (0 if folded else l.flops),
                    bytes_read=group.bytes_read + extra_bytes, bytes_written=l.bytes_written,
-                   attrs={**group.attrs, "fused": [*group.attrs["fused"], l.op], "_last": l.index})
+                   attrs={**group.attrs, "fused": [*group.attrs["fused"], l.op]})
 
 
 def _numel(shape: tuple[int, ...]) -> int:
