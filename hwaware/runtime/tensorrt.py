@@ -53,16 +53,13 @@ def fuse(graph: Graph) -> Graph:
     for l in graph.layers:
         for i in l.inputs:
             consumers[i] = consumers.get(i, 0) + 1
-    owner: dict[int, int] = {}  # original index -> index of the surviving layer that computes it
     groups: dict[int, Layer] = {}  # surviving index -> its (merged) layer
     copies: dict[tuple[int, int], Layer] = {}  # (concat index, operand position) -> the kernel copying that operand
     homes: set[int] = set()  # tensors (original indices) already written in place into a concat's output
     tails: dict[int, int] = {}  # original index of a group's last op -> the group (its kernel writes that output)
     last: dict[int, int] = {}  # group -> original index of its last op
     for l in graph.layers:
-        sources = [owner.get(i, i) for i in l.inputs if i >= 0]
-        if l.kind in _ELIMINATED:
-            owner[l.index] = sources[0] if len(sources) == 1 else l.index  # concat/copy: no kernel of its own
+        if l.kind in _ELIMINATED:  # concat/copy/view: no kernel of its own
             if l.kind is K.CONCAT and len(l.input_shapes) > 1:
                 copies.update({(l.index, j): _copy_kernel(l, j) for j in _copied_operands(l, graph, consumers, homes)})
             continue
@@ -74,7 +71,7 @@ def fuse(graph: Graph) -> Graph:
             groups[target] = _absorb(groups[target], l)
             del tails[last[target]]  # the group's kernel now produces l's output, not its earlier op's
             last[target] = l.index
-        owner[l.index] = tails[l.index] = l.index if target is None else target
+        tails[l.index] = l.index if target is None else target
     # a concat's index is never a group's, so its copies sort between the layers around it
     kernels = {**{(k, 0): g for k, g in groups.items()}, **copies}
     layers = [replace(g, index=i) for i, g in enumerate(kernels[k] for k in sorted(kernels))]
