@@ -2,7 +2,7 @@
 
 cold: the first call in a fresh process-level state (empty graph cache, empty prediction cache);
 warm: the same structure again, built afresh (a NAS loop's repeated candidate: the graph comes from
-the structural-key cache). Medians of ``--repeats`` runs. Everything goes through the public API, so
+the structural-key cache), or a captured graph asked again, at its own or another batch, precision or runtime. Medians of ``--repeats`` runs. Everything goes through the public API, so
 the figures are for whatever estimator is the default on the GPU (named in the output).
 Throughput: ``latency_many`` over ``--candidates`` random architectures of each space (all distinct
 structures: each is traced once, NB201's assembled without a module), with 1 and 2 torch threads.
@@ -70,6 +70,13 @@ def main() -> None:
     print(f"estimator on agx: {est.estimator} {est.estimator_version}")
     print(f"{'resnet50 latency(), fresh module, cold':<48}{cold:>10.1f} ms (first call: imports, weights, trace)")
     print(f"{'resnet50 latency(), fresh module, warm':<48}{warm:>10.1f} ms (+ {build:.1f} ms to build the module)")
+    # a captured graph asked again (a sweep over settings): the re-batched and TensorRT graphs are remembered
+    for name, kw in (("resnet50", {}), ("resnet50", {"precision": "fp16", "batch_size": 8}),
+                     ("torchvision:densenet121", {"precision": "fp16", "runtime": "tensorrt"})):
+        graph = hwaware.capture(name)
+        hwaware.latency(graph, gpu="agx", **kw)
+        label = f"{name.split(':')[-1]} captured, warm" + "".join(f", {v}" for v in kw.values())
+        print(f"{label:<48}{median_ms(lambda: hwaware.latency(graph, gpu='agx', **kw), args.repeats * 4):>10.1f} ms")
 
     space = get_space("nb201")
     archs = list(space.archs())

@@ -47,6 +47,53 @@ def test_with_batch_equals_a_fresh_capture(model):
         assert [l.as_dict() for l in moved.layers] == [l.as_dict() for l in fresh.layers]
 
 
+def test_derived_graphs_are_reused_only_for_the_same_graph_and_layers():
+    import gc
+    from dataclasses import replace
+
+    from hwaware.graph import transform
+
+    one = hwaware.capture("resnet18")
+    built = []
+
+    def build(g):
+        built.append(g)
+        return with_batch(g, 2)
+
+    first = transform.derived(one, "b2", build)
+    assert transform.derived(one, "b2", build) is first and len(built) == 1
+    assert [l.as_dict() for l in first.layers] == [l.as_dict() for l in with_batch(one, 2).layers]
+    transform.derived(one, "other", build)
+    assert len(built) == 2  # another key is another graph
+    twin = replace(one)  # equal, but another object: its own entry
+    transform.derived(twin, "b2", build)
+    assert len(built) == 3
+    one.layers[3] = replace(one.layers[3])  # a graph whose layers changed in place is re-derived
+    assert transform.derived(one, "b2", build) is not first and len(built) == 4
+    for i in range(transform.DERIVED_KEPT + 1):  # bounded: the oldest entries go
+        transform.derived(twin, ("k", i), lambda g: replace(g, name=g.name + "'"))
+    assert len(transform._derived) == transform.DERIVED_KEPT
+    assert (id(one), "b2") not in transform._derived and (id(twin), ("k", 0)) not in transform._derived
+    ref = transform._derived[(id(twin), ("k", 1))][0]
+    del twin, built  # build() saw it
+    gc.collect()
+    assert ref() is None  # an entry never keeps its graph alive
+
+
+def test_warm_predictions_equal_cold_ones_at_every_batch_precision_and_runtime():
+    from hwaware.graph import transform
+
+    graph = hwaware.capture("torchvision:squeezenet1_1")
+    asks = [(b, p, r) for b in (1, 4) for p in ("fp32", "fp16") for r in ("pytorch", "tensorrt")]
+    warm = [hwaware.latency(graph, gpu="agx", batch_size=b, precision=p, runtime=r) for b, p, r in asks * 2]
+    assert warm[:len(asks)] == warm[len(asks):]
+    transform._derived.clear()
+    cold = [hwaware.latency(hwaware.capture("torchvision:squeezenet1_1", batch_size=b, precision=p), gpu="agx",
+                            batch_size=b, precision=p, runtime=r) for b, p, r in asks]
+    assert warm[:len(asks)] == pytest.approx(cold, rel=1e-9)
+    assert len(set(cold)) == len(asks)  # every ask is a different answer: no entry answered another
+
+
 def test_stable_unit_is_the_same_in_every_process():
     # Python's str hash is salted per process (PYTHONHASHSEED); a split must not depend on it
     import os

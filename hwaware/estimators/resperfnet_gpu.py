@@ -127,7 +127,7 @@ from hwaware.estimators.cache import PredictionCache, default_cache_path
 from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_INPUTS, ROW_FEATURES, call_features,
                                              gpu_vector, n_features, row_features)
 from hwaware.graph.layer import Graph, Layer, LayerKind
-from hwaware.graph.transform import ELEMENT_BYTES, reshape_layer, with_batch
+from hwaware.graph.transform import ELEMENT_BYTES, derived, reshape_layer, with_batch
 from hwaware.hardware.catalog import GPUSpec, Platform
 
 KIND_NAMES = {k: k.value for k in LayerKind}  # Enum.value is a descriptor call: slow per layer of a whole space
@@ -931,7 +931,7 @@ class ResPerfNetGPUEstimator(Estimator):
         singles: dict[int, Graph] = {}
         for i, g in enumerate(graphs):
             try:
-                singles[i] = with_batch(g, 1)
+                singles[i] = derived(g, ("batch", 1, g.precision), lambda x: with_batch(x, 1))
             except ValueError:  # a layer folds the batch: no exact batch-1 graph to check against
                 pass
         totals = self.predict_many(list(singles.values()), replace(platform, batch_size=1))  # one forward for all
@@ -948,5 +948,5 @@ class ResPerfNetGPUEstimator(Estimator):
         if runtime == "tensorrt":
             from hwaware.runtime.tensorrt import fuse
 
-            return fuse(graph)
+            return derived(graph, "tensorrt", fuse)
         return graph

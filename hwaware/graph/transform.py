@@ -6,10 +6,14 @@ dimension of every activation shape and recomputing the costs. This is exact for
 activations all carry the batch as their first dimension (every CNN op); layers that fold the batch
 into another dimension (attention's batch x heads, a reshape to ``(B*C, ...)``) are refused with
 :class:`ValueError`, and :func:`with_batch` on a graph then tells the caller to capture again.
-``tests/test_graph_transform.py`` checks equality with fresh captures.
+``tests/test_gpu_data.py`` checks equality with fresh captures.
 """
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import replace
 
 from hwaware.graph.layer import Graph, Layer, LayerKind
@@ -53,3 +57,30 @@ def with_batch(graph: Graph, batch: int, precision: str | None = None) -> Graph:
     except ValueError as exc:
         raise ValueError(f"{graph.name}: {exc}; capture the model again at batch {batch}") from exc
     return replace(graph, layers=layers, input_shape=(batch, *graph.input_shape[1:]), precision=precision)
+
+
+DERIVED_KEPT = 32  # derived graphs remembered across all graphs: a sweep's worth, bounded for whole-space calls
+_derived: OrderedDict[tuple[int, Hashable], tuple[weakref.ref, tuple, Graph]] = OrderedDict()
+_derived_lock = threading.Lock()
+
+
+def derived(graph: Graph, key: Hashable, build: Callable[[Graph], Graph]) -> Graph:
+    """``build(graph)``, remembered under ``key`` for the next call on the same graph (a least-recently-used store of
+    :data:`DERIVED_KEPT`). A warm prediction asked again, or at another batch, precision or runtime, re-derived its
+    graph each time (``with_batch``, the TensorRT rewrite): about two thirds of a warm densenet121 TensorRT call. An
+    entry holds while ``graph`` is alive and has the same layer objects, batch and precision (layers are frozen, so
+    replacing one is the only way to change them); it never keeps ``graph`` alive."""
+    stamp = (graph.input_shape, graph.precision, tuple(map(id, graph.layers)))
+    slot = (id(graph), key)
+    with _derived_lock:
+        hit = _derived.get(slot)
+        if hit is not None and hit[0]() is graph and hit[1] == stamp:
+            _derived.move_to_end(slot)
+            return hit[2]
+    out = build(graph)
+    with _derived_lock:
+        _derived[slot] = (weakref.ref(graph), stamp, out)
+        _derived.move_to_end(slot)
+        while len(_derived) > DERIVED_KEPT:
+            _derived.popitem(last=False)
+    return out
