@@ -213,30 +213,31 @@ def split_gpu_samples(samples: Sequence[Any]) -> tuple[list, list, list]:
     """(train, val, test) of GPU samples: TEST's groups, then VAL's groups of the rest. The tables of
     :data:`GPU_ALWAYS_TRAIN` always train, and their groups (:func:`always_train_groups`) are never tested: a timm
     network of the same family trains or validates with them."""
-    train, val, test = [], [], []
+    parts: dict[str, list] = {"train": [], "val": [], "test": []}
     for s in samples:
-        if is_gpu_test(s):
-            test.append(s)
-        elif is_gpu_val(s):
-            val.append(s)
-        else:
-            train.append(s)
-    return train, val, test
+        parts[gpu_part(s)].append(s)
+    return parts["train"], parts["val"], parts["test"]
+
+
+def gpu_part(s: Any) -> str:
+    """``"train"``, ``"val"`` or ``"test"``: where :func:`split_gpu_samples` puts a GPU sample."""
+    if s.net is not None and s.net.table in GPU_ALWAYS_TRAIN:
+        return "train"
+    group = gpu_sample_group(s)
+    if GPU_TEST.is_test(group) and group not in always_train_groups():
+        return "test"
+    return "val" if GPU_VAL.is_test(group) else "train"
 
 
 def is_gpu_test(s: Any) -> bool:
     """Whether a GPU sample is in the test split (:func:`split_gpu_samples`; leave-one-GPU-out folds leave these out
     of training too)."""
-    if s.net is not None and s.net.table in GPU_ALWAYS_TRAIN:
-        return False
-    group = gpu_sample_group(s)
-    return GPU_TEST.is_test(group) and group not in always_train_groups()
+    return gpu_part(s) == "test"
 
 
 def is_gpu_val(s: Any) -> bool:
     """Whether a GPU sample is in the validation split (:func:`split_gpu_samples`)."""
-    return (not is_gpu_test(s) and (s.net is None or s.net.table not in GPU_ALWAYS_TRAIN)
-            and GPU_VAL.is_test(gpu_sample_group(s)))
+    return gpu_part(s) == "val"
 
 
 # -- the CPU estimator's splits (scripts/train_resperfnet.py, scripts/fit_network_calibration.py,

@@ -36,6 +36,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hwaware.graph.layer import Graph, Layer, LayerKind
+from hwaware.graph.ops import numel
 
 K = LayerKind
 _MAIN = {K.CONV, K.DEPTHWISE_CONV, K.DENSE, K.MATMUL}
@@ -61,7 +62,8 @@ def fuse(graph: Graph) -> Graph:
     for l in graph.layers:
         if l.kind in _ELIMINATED:  # concat/copy/view: no kernel of its own
             if l.kind is K.CONCAT and len(l.input_shapes) > 1:
-                copies.update({(l.index, j): _copy_kernel(l, j) for j in _copied_operands(l, graph, consumers, homes)})
+                copies.update({(l.index, j): _copy_kernel(l, j, source)
+                               for j, source in _copied_operands(l, graph, consumers, homes)})
             continue
         target = _fusion_target(l, graph, groups, consumers, tails)
         if target is None:
@@ -98,16 +100,17 @@ def _fusion_target(l: Layer, graph: Graph, groups: dict[int, Layer], consumers: 
     return None
 
 
-def _copied_operands(concat: Layer, graph: Graph, consumers: dict[int, int], homes: set[int]) -> list[int]:
-    """The operand positions of ``concat`` that are copied into its output (module docstring, rule 4); the
-    tensors it holds in place are added to ``homes``."""
+def _copied_operands(concat: Layer, graph: Graph, consumers: dict[int, int], homes: set[int]
+                     ) -> list[tuple[int, int]]:
+    """(operand position, original index of its producer) of each operand of ``concat`` that is copied into its
+    output (module docstring, rule 4); the tensors it holds in place are added to ``homes``."""
     if len(concat.inputs) != len(concat.input_shapes):  # capture lists a producer once: positions are unknown
-        return list(range(len(concat.input_shapes)))
+        return [(j, concat.inputs[0]) for j in range(len(concat.input_shapes))]
     copied = []
     for j, i in enumerate(concat.inputs):
         tensor = _whole_tensor(i, graph, consumers)
         if tensor is None or tensor in homes:
-            copied.append(j)
+            copied.append((j, i))
         else:
             homes.add(tensor)
     return copied
@@ -132,12 +135,11 @@ def _whole_tensor(index: int, graph: Graph, consumers: dict[int, int]) -> int | 
     return None
 
 
-def _copy_kernel(concat: Layer, position: int) -> Layer:
-    """The kernel that copies operand ``position`` of ``concat`` into its output (``inputs``: the original index
-    that produced it, as fused layers keep)."""
+def _copy_kernel(concat: Layer, position: int, source: int) -> Layer:
+    """The kernel that copies operand ``position`` of ``concat``, produced by original layer ``source``, into its
+    output (``inputs``: that index, as fused layers keep)."""
     shape = concat.input_shapes[position]
-    size = _numel(shape) * (concat.bytes_written // max(1, concat.output_elements))
-    source = concat.inputs[position] if len(concat.inputs) == len(concat.input_shapes) else concat.inputs[0]
+    size = numel(shape) * (concat.bytes_written // max(1, concat.output_elements))
     return Layer(index=concat.index, kind=K.COPY, op="tensorrt.concat_copy", module=concat.module,
                  input_shapes=(shape,), output_shapes=(shape,), attrs={"fused": [concat.op]}, params=0, macs=0,
                  flops=0, bytes_read=size, bytes_written=size, inputs=(source,))
@@ -147,15 +149,8 @@ def _absorb(group: Layer, l: Layer) -> Layer:
     """``group`` with ``l`` fused into it: l's arithmetic, l's output, and l's other inputs read."""
     extra_in = max(0, len(l.input_shapes) - 1)
     elem = group.bytes_written // max(1, group.output_elements)
-    extra_bytes = sum(_numel(s) for s in l.input_shapes[1:]) * elem if extra_in else 0
+    extra_bytes = sum(numel(s) for s in l.input_shapes[1:]) * elem if extra_in else 0
     folded = l.kind is K.NORM  # BN folds into the conv's weights: no arithmetic left
     return replace(group, output_shapes=l.output_shapes, flops=group.flops + (0 if folded else l.flops),
                    bytes_read=group.bytes_read + extra_bytes, bytes_written=l.bytes_written,
                    attrs={**group.attrs, "fused": [*group.attrs["fused"], l.op]})
-
-
-def _numel(shape: tuple[int, ...]) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
