@@ -44,12 +44,18 @@ def test_breakdown_interval_and_notes(r18):
     orin = hwaware.estimate(r18, gpu="orin")
     assert orin.notes[0].startswith("zero-shot:")
     intervals = get_estimator(EST)._loaded()[1]["intervals"]
-    for e, regime in ((est, "measured"), (orin, "zero-shot")):
-        q_lo, q_hi = intervals[regime]  # log residual quantiles from held-out rows (meta.json)
+    # log residual quantiles from held-out rows (meta.json); a Jetson zero-shot takes the held-out Jetsons'
+    for e, regime in ((est, "measured"), (orin, "zero-shot-integrated")):
+        q_lo, q_hi = intervals[regime]
         assert e.interval_ms == pytest.approx((e.total_ms * math.exp(min(q_lo, 0.0)),
                                                e.total_ms * math.exp(max(q_hi, 0.0))))
-    # no data on the GPU: a wider interval
+    # no data on the GPU: a wider interval; a Jetson's contains the pooled zero-shot interval
     assert orin.interval_ms[1] / orin.interval_ms[0] > est.interval_ms[1] / est.interval_ms[0]
+    (lo, hi), (soc_lo, soc_hi) = intervals["zero-shot"], intervals["zero-shot-integrated"]
+    assert soc_lo <= lo and soc_hi >= hi and "of the Jetsons held out in turn" in orin.notes[1]
+    desktop = hwaware.estimate(r18, gpu="A100 SXM4 80GB")  # zero-shot, not a Jetson: the pooled interval
+    assert desktop.notes[0].startswith("zero-shot:") and desktop.interval_ms == pytest.approx(
+        (desktop.total_ms * math.exp(min(lo, 0.0)), desktop.total_ms * math.exp(max(hi, 0.0))))
 
 
 def test_predict_many_equals_one_by_one_and_the_cache_changes_nothing():
@@ -354,7 +360,8 @@ def test_a_batch_no_measurement_covers_gets_the_zero_shot_interval_and_says_so()
                                           ("orin", "fp16", 1, "zero-shot")):
         e = hwaware.estimate("resnet18", gpu=gpu, precision=precision, batch_size=batch, estimator=EST)
         assert e.notes[0].startswith(f"{regime}:"), (gpu, batch, e.notes[0])
-        lo, hi = meta["intervals"][regime]
+        jetson = regime == "zero-shot" and gpu in ("agx", "orin")
+        lo, hi = meta["intervals"]["zero-shot-integrated" if jetson else regime]
         assert e.interval_ms == pytest.approx((e.total_ms * math.exp(min(lo, 0)), e.total_ms * math.exp(max(hi, 0))))
     agx8 = hwaware.estimate("resnet18", gpu="agx", precision="fp16", batch_size=8, estimator=EST).notes[0]
     assert "timed at batch 1 only, so batch 8 is extrapolated" in agx8
