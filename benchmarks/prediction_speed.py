@@ -2,7 +2,8 @@
 
 cold: the first call in a fresh process-level state (empty graph cache, empty prediction cache);
 warm: the same structure again, built afresh (a NAS loop's repeated candidate: the graph comes from
-the structural-key cache), or a captured graph asked again, at its own or another batch, precision or runtime. Medians of ``--repeats`` runs. Everything goes through the public API, so
+the structural-key cache), or a captured graph asked again, at its own or another batch, precision or
+runtime. Medians of ``--repeats`` runs. Everything goes through the public API, so
 the figures are for whatever estimator is the default on the GPU (named in the output).
 Throughput: ``latency_many`` over ``--candidates`` random architectures of each space (all distinct
 structures: each is traced once, NB201's assembled without a module), with 1 and 2 torch threads.

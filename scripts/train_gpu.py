@@ -179,6 +179,8 @@ def main(argv: list[str] | None = None) -> None:
         logo["provenance"] = data_provenance(samples)
         logo["weights_id"] = weights_id()  # the shipped model whose recipe these folds retrained
         (RESULTS / "logo.json").write_text(json.dumps(logo, indent=1))
+        for key in ("zero-shot-integrated", "zero-shot-integrated-source"):  # only what this run computed stays
+            meta["intervals"].pop(key, None)
         meta["intervals"].update(zero_shot_intervals(meta["intervals"]["measured"], logo["weights_id"]))
         (OUT_WEIGHTS / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
     if "batches" in args.stages:
@@ -274,10 +276,16 @@ def zero_shot_intervals(measured: list[float], weights: str | None = None) -> di
     path = RESULTS / "logo.json"
     logo = json.loads(path.read_text()) if path.is_file() else {}
     if weights is not None and logo.get("weights_id") == weights:
+        out = {"zero-shot": logo["pooled"]["zero_shot_interval"], "calibrated": logo["pooled"]["ten_shot_interval"],
+               "zero-shot-source": f"pooled leave-one-GPU-out residuals ({logo.get('command', 'logo stage')})"}
         soc = logo["pooled"].get("zero_shot_interval_integrated")
-        return {"zero-shot": logo["pooled"]["zero_shot_interval"], "calibrated": logo["pooled"]["ten_shot_interval"],
-                "zero-shot-source": f"pooled leave-one-GPU-out residuals ({logo.get('command', 'logo stage')})",
-                **({"zero-shot-integrated": soc} if soc is not None else {})}
+        if soc is not None:
+            covered = ", ".join(f"{g} {r['zero_shot_interval_integrated_coverage']:.0%}"
+                                for g, r in logo["per_gpu"].items() if "zero_shot_interval_integrated_coverage" in r)
+            out.update({"zero-shot-integrated": soc, "zero-shot-integrated-source": (
+                "held-out Jetson columns' residuals widened to contain the pooled interval (scripts/train_gpu.py: "
+                f"integrated_interval); each Jetson's held-out rows inside the others' rule: {covered}")})
+        return out
     return {"zero-shot": [3 * measured[0], 3 * measured[1]],
             "zero-shot-source": "assumption: 3x the measured interval (run the logo stage)"}
 
@@ -336,7 +344,8 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
     return out
 
 
-def integrated_interval(res: list[np.ndarray], owner: list[str], soc: set[str], skip: str | None = None) -> list[float]:
+def integrated_interval(res: list[np.ndarray], owner: list[str], soc: set[str], skip: str | None = None
+                        ) -> list[float]:
     """An unmeasured Jetson's zero-shot interval: the central COVERAGE interval of the held-out Jetsons' columns
     (``soc``), widened to contain the pooled interval of every GPU but ``skip``. Declared on 2026-12-01 before any run
     computed it, after the pooled interval covered 26 % and 75 % of the AGX Xavier's and the Nano's held-out rows:

@@ -69,7 +69,15 @@ def test_derived_graphs_are_reused_only_for_the_same_graph_and_layers():
     transform.derived(twin, "b2", build)
     assert len(built) == 3
     one.layers[3] = replace(one.layers[3])  # a graph whose layers changed in place is re-derived
-    assert transform.derived(one, "b2", build) is not first and len(built) == 4
+    second = transform.derived(one, "b2", build)
+    assert second is not first and len(built) == 4
+    for n in (5, 6):  # replaced twice between calls: the second may sit at the freed address of the one seen
+        one.layers[3] = replace(one.layers[3])
+        one.layers[3] = replace(one.layers[3])
+        second = transform.derived(one, "b2", build)
+        assert len(built) == n
+    one.name = "renamed"  # the graph's own fields count too
+    assert transform.derived(one, "b2", build).name == "renamed" and len(built) == 7
     for i in range(transform.DERIVED_KEPT + 1):  # bounded: the oldest entries go
         transform.derived(twin, ("k", i), lambda g: replace(g, name=g.name + "'"))
     assert len(transform._derived) == transform.DERIVED_KEPT

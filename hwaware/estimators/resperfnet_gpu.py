@@ -103,10 +103,11 @@ and nothing else changed never runs a kernel slower. Without it the first versio
 batch 64 6 % slower on the V100S than on the V100 it dominates (``tests/test_sanity.py`` failed): the kernel head's
 slope in the GPU's rates is free where only eight GPUs anchor it. Its weight and ranges are set a priori, not
 tuned; inputs are clamped to the training range, so it constrains nothing beyond it. TensorRT is the graph rewrite
-of :mod:`hwaware.runtime.tensorrt` plus ``runtime="tensorrt"`` in ``x``. Intervals come from held-out log residuals (split conformal, see ``meta.json``):
-the validation rows' for a measured platform, the leave-one-GPU-out folds' for a zero-shot one, and for a Jetson
-asked zero-shot the held-out Jetsons' columns, widened to contain the pooled interval (``zero-shot-integrated``, from
-2026-12-01: the pooled interval covered 26 % and 75 % of the AGX Xavier's and the Nano's held-out rows).
+of :mod:`hwaware.runtime.tensorrt` plus ``runtime="tensorrt"`` in ``x``. Intervals come from held-out log
+residuals (split conformal, see ``meta.json``): the validation rows' for a measured platform, the leave-one-GPU-out
+folds' for a zero-shot one, and for a Jetson no row measured the held-out Jetsons' columns, widened to contain the
+pooled interval (``zero-shot-integrated``, from 2026-12-01: the pooled interval covered 26 % and 75 % of the AGX
+Xavier's and the Nano's held-out rows).
 """
 from __future__ import annotations
 
@@ -847,8 +848,9 @@ class ResPerfNetGPUEstimator(Estimator):
         # from measured batches); zero-shot otherwise
         span = self.batch_span(platform)
         regime = "measured" if span is not None and span[0] <= platform.batch_size <= span[1] else "zero-shot"
-        # an unmeasured Jetson's residuals are the held-out Jetsons' (scripts/train_gpu.py: integrated_interval)
-        source = ("zero-shot-integrated" if regime == "zero-shot" and gpu.is_integrated_soc
+        # an unmeasured Jetson's residuals are the held-out Jetsons' (scripts/train_gpu.py: integrated_interval); a
+        # measured one at another batch keeps the pooled interval: no fold held a Jetson's batches out
+        source = ("zero-shot-integrated" if span is None and gpu.is_integrated_soc
                   and "zero-shot-integrated" in meta["intervals"] else regime)
         lo, hi = meta["intervals"][source]
         lo, hi = min(lo, 0.0), max(hi, 0.0)  # widened to contain the point prediction itself

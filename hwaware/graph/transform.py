@@ -60,7 +60,7 @@ def with_batch(graph: Graph, batch: int, precision: str | None = None) -> Graph:
 
 
 DERIVED_KEPT = 32  # derived graphs remembered across all graphs: a sweep's worth, bounded for whole-space calls
-_derived: OrderedDict[tuple[int, Hashable], tuple[weakref.ref, tuple, Graph]] = OrderedDict()
+_derived: OrderedDict[tuple[int, Hashable], tuple[weakref.ref, tuple, tuple[Layer, ...], Graph]] = OrderedDict()
 _derived_lock = threading.Lock()
 
 
@@ -68,18 +68,21 @@ def derived(graph: Graph, key: Hashable, build: Callable[[Graph], Graph]) -> Gra
     """``build(graph)``, remembered under ``key`` for the next call on the same graph (a least-recently-used store of
     :data:`DERIVED_KEPT`). A warm prediction asked again, or at another batch, precision or runtime, re-derived its
     graph each time (``with_batch``, the TensorRT rewrite): about two thirds of a warm densenet121 TensorRT call. An
-    entry holds while ``graph`` is alive and has the same layer objects, batch and precision (layers are frozen, so
-    replacing one is the only way to change them); it never keeps ``graph`` alive."""
-    stamp = (graph.input_shape, graph.precision, tuple(map(id, graph.layers)))
+    entry holds while ``graph`` is alive with the same fields and the same layer objects (an entry keeps those, so a
+    replaced layer is never mistaken for a new one at the same address); a layer's ``attrs`` dict edited in place
+    goes unseen. It never keeps ``graph`` itself alive."""
+    fields = (graph.name, graph.input_shape, graph.precision, graph.total_params, graph.source, graph.notes,
+              dict(graph.skipped))
     slot = (id(graph), key)
     with _derived_lock:
         hit = _derived.get(slot)
-        if hit is not None and hit[0]() is graph and hit[1] == stamp:
+        if (hit is not None and hit[0]() is graph and hit[1] == fields and len(hit[2]) == len(graph.layers)
+                and all(a is b for a, b in zip(hit[2], graph.layers))):
             _derived.move_to_end(slot)
-            return hit[2]
+            return hit[3]
     out = build(graph)
     with _derived_lock:
-        _derived[slot] = (weakref.ref(graph), stamp, out)
+        _derived[slot] = (weakref.ref(graph), fields, tuple(graph.layers), out)
         _derived.move_to_end(slot)
         while len(_derived) > DERIVED_KEPT:
             _derived.popitem(last=False)

@@ -103,7 +103,8 @@ def _fusion_target(l: Layer, graph: Graph, groups: dict[int, Layer], consumers: 
 def _copied_operands(concat: Layer, graph: Graph, consumers: dict[int, int], homes: set[int]
                      ) -> list[tuple[int, int]]:
     """(operand position, original index of its producer) of each operand of ``concat`` that is copied into its
-    output (module docstring, rule 4); the tensors it holds in place are added to ``homes``."""
+    output (module docstring, rule 4); the tensors it holds in place are added to ``homes``. Where capture listed a
+    producer once, positions are unknown: every operand is copied and named after the first producer."""
     if len(concat.inputs) != len(concat.input_shapes):  # capture lists a producer once: positions are unknown
         return [(j, concat.inputs[0]) for j in range(len(concat.input_shapes))]
     copied = []
