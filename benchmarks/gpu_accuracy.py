@@ -302,6 +302,20 @@ def trained_results(agreement: dict[str, Agreement]) -> dict:
                 before = f"{lin['mape']:.1%}" if lin else "–"
                 lines.append(f"| {gpu} | {label(col)} | {z['mape']:.1%} | {z['spearman']:.3f} | {tt} | "
                              f"{r.get('profile_terms', {}).get(col, '–')} | {before} |")
+        cover = {g: r["zero_shot_interval_coverage"] for g, r in d["per_gpu"].items()
+                 if "zero_shot_interval_coverage" in r}
+        soc = {g: r["zero_shot_interval_integrated_coverage"] for g, r in d["per_gpu"].items()
+               if "zero_shot_interval_integrated_coverage" in r}
+        if cover:
+            lines += ["", "Zero-shot interval (nominal 90 %): share of each held-out GPU's rows inside the interval "
+                      "pooled over the other GPUs' folds (mean over its columns): "
+                      + ", ".join(f"{g} {c:.0%}" for g, c in cover.items()) + "."]
+        if soc:
+            ends = lambda key: ", ".join(f"{v:.2f}" for v in d["pooled"][key])  # noqa: E731
+            lines[-1] += (" A Jetson no row measured gets the held-out Jetsons' columns' interval, widened to contain "
+                          f"the pooled one ({ends('zero_shot_interval_integrated')} in log ratio, against "
+                          f"{ends('zero_shot_interval')}); each Jetson against that rule made from the others: "
+                          + ", ".join(f"{g} {c:.0%}" for g, c in soc.items()) + ".")
         if d.get("disclosed"):
             lines += ["", f"Disclosed: {d['disclosed']}"]
         out["logo"] = {"source": "scripts/train_gpu.py logo", "lines": lines, "data": d,

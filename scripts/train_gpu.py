@@ -173,10 +173,11 @@ def main(argv: list[str] | None = None) -> None:
     if "logo" in args.stages:
         meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
         samples = all_samples()
+        prov = data_provenance(samples)  # as the run starts (see train_main)
         logo = leave_one_gpu_out(samples, CANDIDATES[meta["chosen"]], args.logo_steps, log)
         logo["command"] = command
         logo["disclosed"] = f"{DISCLOSED_FORMS} {DISCLOSED_CONCAT}"
-        logo["provenance"] = data_provenance(samples)
+        logo["provenance"] = prov
         logo["weights_id"] = weights_id()  # the shipped model whose recipe these folds retrained
         (RESULTS / "logo.json").write_text(json.dumps(logo, indent=1))
         for key in ("zero-shot-integrated", "zero-shot-integrated-source"):  # only what this run computed stays
@@ -186,19 +187,21 @@ def main(argv: list[str] | None = None) -> None:
     if "batches" in args.stages:
         meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
         samples = all_samples()
+        prov = data_provenance(samples)
         result = batch_extrapolation(samples, CANDIDATES[meta["chosen"]], args.logo_steps, log,
                                      meta["intervals"]["zero-shot"])
         (RESULTS / "batches.json").write_text(json.dumps(
             {"command": command, "rule": BATCH_RULE, "folds": {k: list(v) for k, v in BATCH_FOLDS.items()},
-             "provenance": data_provenance(samples), "weights_id": weights_id(), "disclosed": f"{BATCH_DISCLOSED} {DISCLOSED_CONCAT}",
+             "provenance": prov, "weights_id": weights_id(), "disclosed": f"{BATCH_DISCLOSED} {DISCLOSED_CONCAT}",
              **result}, indent=1))
         meta["batch_extrapolation"] = batch_note(result, command)
         (OUT_WEIGHTS / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
     if "help" in args.stages:
         meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
+        prov = data_provenance(help_samples(("nb201",)))
         result = help_protocol(CANDIDATES[meta["chosen"]], args.steps, log)
         (RESULTS / "help_protocol.json").write_text(json.dumps(
-            {"command": command, "provenance": data_provenance(help_samples(("nb201",))), "disclosed": f"{DISCLOSED_HELP} {DISCLOSED_FORMS} {DISCLOSED_CONCAT}",
+            {"command": command, "provenance": prov, "disclosed": f"{DISCLOSED_HELP} {DISCLOSED_FORMS} {DISCLOSED_CONCAT}",
              "weights_id": weights_id(), "columns": result}, indent=1))
 
 
@@ -214,6 +217,7 @@ def weights_id() -> str:
 
 def train_main(steps: int, command: str, log) -> None:
     samples = all_samples()
+    prov = data_provenance(samples)  # the code as the run starts: a commit made while it trains is not its code
     train, val, test = split_gpu_samples(samples)
     log(f"samples: train {len(train)}, val {len(val)}, test {len(test)}")
     t0 = time.time()
@@ -251,7 +255,7 @@ def train_main(steps: int, command: str, log) -> None:
             "setups": net.setups,
             "splits": SPLITS, "intervals": intervals, "trained_batches": trained_batches(train),
             "train_columns": columns,
-            "provenance": data_provenance(samples), "command": command}
+            "provenance": prov, "command": command}
     save_net(net, OUT_WEIGHTS, meta)
     log(f"shipped {chosen} to {OUT_WEIGHTS}")
 
