@@ -157,7 +157,14 @@ def expected_error(report: dict) -> list[str]:
         zs, ts = by_class[get_gpu(gpu).is_integrated_soc]
         zs += [z["mape"] for z in r["zero_shot"].values()]
         ts += [t["mape"] for t in r["ten_shot"].values()]
-    lines = ["| GPU | regime | expected MAPE | with 10 measurements (hwaware calibrate) |", "|---|---|---|---|"]
+    intervals = report["model"]["intervals"]
+
+    def interval(key: str) -> str:  # the estimate's 90 % interval, as multiples of its answer
+        lo, hi = intervals[key]
+        return f"x{math.exp(min(lo, 0.0)):.2f} to x{math.exp(max(hi, 0.0)):.2f}"
+
+    lines = ["| GPU | regime | expected MAPE | with 10 measurements (hwaware calibrate) | 90 % interval |",
+             "|---|---|---|---|---|"]
     for g in gpus():
         zs, ts = by_class[g.is_integrated_soc]
         own = [v["mape"] for v in logo.get(g.name, {}).get("ten_shot", {}).values()]
@@ -165,16 +172,18 @@ def expected_error(report: dict) -> list[str]:
             zero = [v["mape"] for v in logo.get(g.name, {}).get("zero_shot", {}).values()]
             lines.append(f"| {g.name} | measured, all rows train (fit error {np.median(fitted[g.name]):.1%}, not an "
                          f"accuracy claim) | {np.median(zero):.0%} zero-shot when held out (median of {len(zero)} "
-                         f"columns) | {f'{np.median(own):.0%} when held out' if own else '–'} |")
+                         f"columns) | {f'{np.median(own):.0%} when held out' if own else '–'} | {interval('measured')} |")
         elif g.name in measured:
             lines.append(f"| {g.name} | measured (held-out networks, average setup) | {np.median(measured[g.name]):.1%} (median of "
-                         f"{len(measured[g.name])} columns) | {f'{np.median(own):.0%} when held out' if own else '–'} |")
+                         f"{len(measured[g.name])} columns) | {f'{np.median(own):.0%} when held out' if own else '–'} | "
+                         f"{interval('measured')} |")
         elif zs:
+            soc = g.is_integrated_soc and "zero-shot-integrated" in intervals
             lines.append(f"| {g.name} | zero-shot from catalog specs | {np.median(zs):.0%} (median of {len(zs)} held-out-"
                          f"{'Jetson' if g.is_integrated_soc else 'desktop'} columns; worst {max(zs):.0%}) | "
-                         f"{np.median(ts):.0%} |")
+                         f"{np.median(ts):.0%} | {interval('zero-shot-integrated' if soc else 'zero-shot')} |")
         else:
-            lines.append(f"| {g.name} | zero-shot from catalog specs | not measured | – |")
+            lines.append(f"| {g.name} | zero-shot from catalog specs | not measured | – | {interval('zero-shot')} |")
     return lines
 
 
@@ -281,7 +290,10 @@ def markdown(report: dict) -> str:
             lines += ["", f"## {title} (from `{report[key]['source']}`)"
                       + (f" — STALE: run for weights {report[key]['weights_id']}, not the shipped ones" if stale else ""),
                       ""] + report[key]["lines"]
-    lines += ["", "## Expected error per catalog GPU (PyTorch fp32/AMP as measured; see the regime)", ""]
+    lines += ["", "## Expected error per catalog GPU (PyTorch fp32/AMP as measured; see the regime)", "",
+              "`90 % interval`: what an estimate in that regime carries, as multiples of its answer (`meta.json`); a "
+              "measured GPU asked at a runtime, precision or batch its rows do not cover is zero-shot there and "
+              "carries the pooled zero-shot interval.", ""]
     lines += expected_error(report)
     return "\n".join(lines) + "\n"
 
@@ -389,7 +401,7 @@ def main() -> None:
     est = get_estimator("resperfnet-gpu")
     est._loaded()
     report = {"model": {"chosen": meta["chosen"], "rule": meta["rule"], "provenance": meta["provenance"],
-                        "weights_id": est.weights_id_},
+                        "weights_id": est.weights_id_, "intervals": meta["intervals"]},
               "held_out": held_out_table(train, test, agreement, print),
               "jetson_fit": fit_table([s for s in train if s.net is not None and s.net.table == "torch2trt"], print),
               **trained_results(agreement), "seconds": round(time.time() - t0, 1)}

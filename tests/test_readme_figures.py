@@ -117,7 +117,7 @@ GPU_SUMMARY = ("| held-out set | columns | MAPE | within ±10 % | Spearman ρ | 
 GPU_HELP = ("| test column | n | 10-shot ρ (HELP: 0.987 on titan_rtx_256) | 10-shot MAPE | within ±10 % | "
             "zero-shot ρ | profile terms | scale-and-kernel profile ρ / MAPE | device-and-host profile ρ / MAPE | "
             "linear forms only ρ / MAPE | best agreement ρ |")
-GPU_EXPECTED = "| GPU | regime | expected MAPE | with 10 measurements (hwaware calibrate) |"
+GPU_EXPECTED = "| GPU | regime | expected MAPE | with 10 measurements (hwaware calibrate) | 90 % interval |"
 GPU_TARGETS = "| columns | n | as users predict | after 10 shots | own setup |"
 GPU_RESULTS = "benchmarks/results/gpu_accuracy.md"  # written by `python benchmarks/gpu_accuracy.py`
 LEADERBOARD = "| method | space | columns | MAPE | ±10 % | Kendall τ | Spearman ρ | predict ms/net | train s |"

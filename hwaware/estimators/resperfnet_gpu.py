@@ -107,7 +107,8 @@ of :mod:`hwaware.runtime.tensorrt` plus ``runtime="tensorrt"`` in ``x``. Interva
 residuals (split conformal, see ``meta.json``): the validation rows' for a measured platform, the leave-one-GPU-out
 folds' for a zero-shot one, and for a Jetson no row measured the held-out Jetsons' columns, widened to contain the
 pooled interval (``zero-shot-integrated``, from 2026-12-01: the pooled interval covered 26 % and 75 % of the AGX
-Xavier's and the Nano's held-out rows).
+Xavier's and the Nano's held-out rows; this rule, each Jetson against the rule made from the other, 40 % and 86 %,
+``python scripts/train_gpu.py logo``).
 """
 from __future__ import annotations
 
