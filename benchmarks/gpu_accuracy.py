@@ -322,7 +322,7 @@ def trained_results(agreement: dict[str, Agreement]) -> dict:
             lines += ["", "Zero-shot interval (nominal 90 %): share of each held-out GPU's rows inside the interval "
                       "pooled over the other GPUs' folds (mean over its columns): "
                       + ", ".join(f"{g} {c:.0%}" for g, c in cover.items()) + "."]
-        if soc:
+        if cover and soc:
             ends = lambda key: ", ".join(f"{v:.2f}" for v in d["pooled"][key])  # noqa: E731
             lines[-1] += (" A Jetson no row measured gets the held-out Jetsons' columns' interval, widened to contain "
                           f"the pooled one ({ends('zero_shot_interval_integrated')} in log ratio, against "

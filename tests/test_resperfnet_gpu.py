@@ -54,6 +54,10 @@ def test_breakdown_interval_and_notes(r18):
     assert orin.interval_ms[1] / orin.interval_ms[0] > est.interval_ms[1] / est.interval_ms[0]
     lo, hi = intervals["zero-shot"]
     assert "of the Jetsons held out in turn" in orin.notes[1]
+    agx32 = hwaware.estimate(r18, gpu="agx")  # a measured Jetson at a precision no row has: the pooled interval
+    assert "at this runtime and precision" in agx32.notes[0] and "at this runtime" not in orin.notes[0]
+    assert agx32.notes[0].startswith("zero-shot:") and agx32.interval_ms == pytest.approx(
+        (agx32.total_ms * math.exp(min(lo, 0.0)), agx32.total_ms * math.exp(max(hi, 0.0))))
     desktop = hwaware.estimate(r18, gpu="A100 SXM4 80GB")  # zero-shot, not a Jetson: the pooled interval
     assert desktop.notes[0].startswith("zero-shot:") and desktop.interval_ms == pytest.approx(
         (desktop.total_ms * math.exp(min(lo, 0.0)), desktop.total_ms * math.exp(max(hi, 0.0))))

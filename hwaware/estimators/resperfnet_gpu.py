@@ -849,16 +849,19 @@ class ResPerfNetGPUEstimator(Estimator):
         # from measured batches); zero-shot otherwise
         span = self.batch_span(platform)
         regime = "measured" if span is not None and span[0] <= platform.batch_size <= span[1] else "zero-shot"
-        # an unmeasured Jetson's residuals are the held-out Jetsons' (scripts/train_gpu.py: integrated_interval); a
-        # measured one at another batch keeps the pooled interval: no fold held a Jetson's batches out
-        source = ("zero-shot-integrated" if span is None and gpu.is_integrated_soc
+        # a Jetson no row measured: the held-out Jetsons' residuals (scripts/train_gpu.py: integrated_interval); a
+        # measured one at another precision or batch keeps the pooled interval (its own host is known; no fold held
+        # out a measured Jetson's precision or batch)
+        source = ("zero-shot-integrated" if regime == "zero-shot" and generic and gpu.is_integrated_soc
                   and "zero-shot-integrated" in meta["intervals"] else regime)
         lo, hi = meta["intervals"][source]
         lo, hi = min(lo, 0.0), max(hi, 0.0)  # widened to contain the point prediction itself
         if regime == "measured":
             status = "is in the training data"
         elif span is None:
-            status = "has no training measurements; predicted from its catalog features"
+            status = ("has no training measurements; predicted from its catalog features" if generic else
+                      "has no training measurements at this runtime and precision (others of this GPU train the "
+                      "model, its host costs included); predicted from its catalog features")
         else:
             batches = f"batch {span[0]}" if span[0] == span[1] else f"batches {span[0]}-{span[1]}"
             status = (f"was timed at {batches} only, so batch {platform.batch_size} is extrapolated, with the "
