@@ -33,7 +33,7 @@ import torch
 
 from hwaware.estimators import get_estimator
 from hwaware.estimators.resperfnet_gpu import (Design, DesignBuilder, LayerTimeNet, column_gpu, design_parts,
-                                              predict_design)
+                                              interval_key, predict_design)
 from hwaware.evaluation.agreement import AGREEMENT_RHO, Agreement, cross_gpu_agreement
 from hwaware.evaluation.gpu_data import (Sample, build_design, column_indices, deepbench_samples, generic_hosts,
                                          help_samples, ten_shot_profile, timm_samples, torch2trt_samples,
@@ -178,12 +178,13 @@ def expected_error(report: dict) -> list[str]:
                          f"{len(measured[g.name])} columns) | {f'{np.median(own):.0%} when held out' if own else '–'} | "
                          f"{interval('measured')} |")
         elif zs:
-            soc = g.is_integrated_soc and "zero-shot-integrated" in intervals
+            key = interval_key(intervals, "zero-shot", True, g.is_integrated_soc)  # no row measured it
             lines.append(f"| {g.name} | zero-shot from catalog specs | {np.median(zs):.0%} (median of {len(zs)} held-out-"
                          f"{'Jetson' if g.is_integrated_soc else 'desktop'} columns; worst {max(zs):.0%}) | "
-                         f"{np.median(ts):.0%} | {interval('zero-shot-integrated' if soc else 'zero-shot')} |")
+                         f"{np.median(ts):.0%} | {interval(key)} |")
         else:
-            lines.append(f"| {g.name} | zero-shot from catalog specs | not measured | – | {interval('zero-shot')} |")
+            lines.append(f"| {g.name} | zero-shot from catalog specs | not measured | – | "
+                         f"{interval(interval_key(intervals, 'zero-shot', True, g.is_integrated_soc))} |")
     return lines
 
 

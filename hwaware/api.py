@@ -15,7 +15,7 @@ from hwaware.errors import ImplausibleEstimateWarning, InvalidArgumentError
 from hwaware.estimators.base import Estimate, default_estimator, get_estimator
 from hwaware.features import NetworkFeatures, network_features
 from hwaware.graph.layer import Graph
-from hwaware.graph.transform import derived, with_batch
+from hwaware.graph.transform import at_batch
 from hwaware.graph.sources import InputSize, ModelLike, capture
 from hwaware.hardware.catalog import Device, Platform
 from hwaware.threads import torch_threads
@@ -25,7 +25,7 @@ def _graph(model: ModelLike | Graph, batch_size: int, input_size: InputSize, pre
     if isinstance(model, Graph):
         if model.batch_size != batch_size or model.precision != precision:
             try:  # exact for every layer that carries the batch first (hwaware.graph.transform)
-                return derived(model, ("batch", batch_size, precision), lambda g: with_batch(g, batch_size, precision))
+                return at_batch(model, batch_size, precision)
             except ValueError:
                 pass
             raise InvalidArgumentError(

@@ -332,7 +332,8 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
     out["pooled"] = {"zero_shot_interval": column_quantiles(zs_res), "ten_shot_interval": column_quantiles(cal_res)}
     soc = {gpu for gpu in gpus if get_gpu(gpu).is_integrated_soc}
     if soc:
-        out["pooled"]["zero_shot_interval_integrated"] = integrated_interval(zs_res, owner_zs, soc)
+        out["pooled"]["zero_shot_interval_integrated"] = integrated_interval(zs_res, owner_zs, soc,
+                                                                             out["pooled"]["zero_shot_interval"])
     # the intervals checked the same way they are used: each GPU's rows against the interval of the others
     for name, res, owner in (("zero_shot", zs_res, owner_zs), ("ten_shot", cal_res, owner_cal)):
         for gpu in gpus:
@@ -342,22 +343,20 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
                 out["per_gpu"][gpu][f"{name}_interval_coverage"] = float(np.mean([((r >= lo) & (r <= hi)).mean()
                                                                                    for r in mine]))
                 if name == "zero_shot" and gpu in soc and len(soc) > 1:  # a Jetson against the other Jetsons' rule
-                    lo, hi = integrated_interval(res, owner, soc - {gpu}, skip=gpu)
+                    lo, hi = integrated_interval(res, owner, soc - {gpu}, [lo, hi])  # the others' pooled
                     out["per_gpu"][gpu]["zero_shot_interval_integrated_coverage"] = float(np.mean(
                         [((r >= lo) & (r <= hi)).mean() for r in mine]))
     return out
 
 
-def integrated_interval(res: list[np.ndarray], owner: list[str], soc: set[str], skip: str | None = None
-                        ) -> list[float]:
+def integrated_interval(res: list[np.ndarray], owner: list[str], soc: set[str], pooled: list[float]) -> list[float]:
     """An unmeasured Jetson's zero-shot interval: the central COVERAGE interval of the held-out Jetsons' columns
-    (``soc``), widened to contain the pooled interval of every GPU but ``skip``. Declared on 2026-12-01 before any run
-    computed it, after the pooled interval covered 26 % and 75 % of the AGX Xavier's and the Nano's held-out rows:
-    a Jetson predicted from one other Jetson errs more than a desktop GPU predicted from seven others, and the
-    pooled interval, every column weighing the same, is mostly desktop columns."""
-    lo, hi = column_quantiles([r for r, o in zip(res, owner) if o != skip])
+    (``soc``), widened to contain ``pooled`` (the pooled interval of the GPUs the rule may see). Declared on
+    2026-12-01 before any run computed it, after the pooled interval covered 26 % and 75 % of the AGX Xavier's and
+    the Nano's held-out rows: a Jetson predicted from one other Jetson errs more than a desktop GPU predicted from
+    seven others, and the pooled interval, every column weighing the same, is mostly desktop columns."""
     slo, shi = column_quantiles([r for r, o in zip(res, owner) if o in soc])
-    return [min(lo, slo), max(hi, shi)]
+    return [min(pooled[0], slo), max(pooled[1], shi)]
 
 
 def train_fold(samples: list[Sample], design: Design, gpu: str, cfg: dict, steps: int

@@ -393,9 +393,11 @@ def test_the_jetson_interval_rule_never_sees_the_held_out_jetson_and_is_what_met
     rng = np.random.default_rng(0)
     res = [rng.normal(0.0, 0.1, 40) for _ in range(6)] + [rng.normal(0.2, 0.3, 20), np.full(20, 3.0)]
     owner = [f"desktop {i}" for i in range(6)] + ["Jetson A", "Jetson B"]
-    lo, hi = train_gpu.integrated_interval(res, owner, {"Jetson A"}, skip="Jetson B")
+    others = train_gpu.column_quantiles(res[:7])  # B held out: the pooled interval of the others
+    lo, hi = train_gpu.integrated_interval(res, owner, {"Jetson A"}, others)
     assert hi < 3.0 and lo <= train_gpu.column_quantiles(res[:7])[0]  # B's residuals out; never below the pooled
-    assert train_gpu.integrated_interval(res, owner, {"Jetson A", "Jetson B"})[1] == 3.0  # shipped: both Jetsons
+    shipped = train_gpu.integrated_interval(res, owner, {"Jetson A", "Jetson B"}, train_gpu.column_quantiles(res))
+    assert shipped[1] == 3.0  # shipped: both Jetsons
     meta = get_estimator(EST)._loaded()[1]
     logo = json.loads((ROOT / "benchmarks" / "results" / "gpu" / "logo.json").read_text())
     shipped = train_gpu.zero_shot_intervals(meta["intervals"]["measured"], logo["weights_id"])

@@ -132,7 +132,7 @@ from hwaware.estimators.cache import PredictionCache, default_cache_path
 from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_INPUTS, ROW_FEATURES, call_features,
                                              gpu_vector, n_features, row_features)
 from hwaware.graph.layer import Graph, Layer, LayerKind
-from hwaware.graph.transform import ELEMENT_BYTES, derived, reshape_layer, with_batch
+from hwaware.graph.transform import ELEMENT_BYTES, at_batch, derived, reshape_layer
 from hwaware.hardware.catalog import GPUSpec, Platform
 
 KIND_NAMES = {k: k.value for k in LayerKind}  # Enum.value is a descriptor call: slow per layer of a whole space
@@ -400,6 +400,15 @@ def dense_as_conv(layers: Sequence[Layer], counts: Sequence[int]) -> list[tuple[
     own = min(dense, key=lambda i: (math.prod(layers[i].output_shapes[0]), layers[i].signature()), default=-1)
     return [(c - (i == own), int(i == own)) if l.kind is LayerKind.DENSE else (0, c)
             for i, (l, c) in enumerate(zip(layers, counts))]
+
+
+def interval_key(intervals: dict[str, Any], regime: str, generic: bool, integrated: bool) -> str:
+    """Which of ``meta.json``'s ``intervals`` an estimate in ``regime`` carries. A Jetson no row measured
+    (``generic`` host, ``integrated``) takes the held-out Jetsons' residuals (scripts/train_gpu.py:
+    integrated_interval); a measured one at another precision or batch keeps the pooled interval (its own host is
+    known; no fold held out a measured Jetson's precision or batch)."""
+    soc = regime == "zero-shot" and generic and integrated and "zero-shot-integrated" in intervals
+    return "zero-shot-integrated" if soc else regime
 
 
 def column_shows_host(column: str) -> bool:
@@ -849,11 +858,7 @@ class ResPerfNetGPUEstimator(Estimator):
         # from measured batches); zero-shot otherwise
         span = self.batch_span(platform)
         regime = "measured" if span is not None and span[0] <= platform.batch_size <= span[1] else "zero-shot"
-        # a Jetson no row measured: the held-out Jetsons' residuals (scripts/train_gpu.py: integrated_interval); a
-        # measured one at another precision or batch keeps the pooled interval (its own host is known; no fold held
-        # out a measured Jetson's precision or batch)
-        source = ("zero-shot-integrated" if regime == "zero-shot" and generic and gpu.is_integrated_soc
-                  and "zero-shot-integrated" in meta["intervals"] else regime)
+        source = interval_key(meta["intervals"], regime, generic, gpu.is_integrated_soc)
         lo, hi = meta["intervals"][source]
         lo, hi = min(lo, 0.0), max(hi, 0.0)  # widened to contain the point prediction itself
         if regime == "measured":
@@ -944,7 +949,7 @@ class ResPerfNetGPUEstimator(Estimator):
         singles: dict[int, Graph] = {}
         for i, g in enumerate(graphs):
             try:
-                singles[i] = derived(g, ("batch", 1, g.precision), lambda x: with_batch(x, 1))
+                singles[i] = at_batch(g, 1)
             except ValueError:  # a layer folds the batch: no exact batch-1 graph to check against
                 pass
         totals = self.predict_many(list(singles.values()), replace(platform, batch_size=1))  # one forward for all

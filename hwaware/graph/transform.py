@@ -87,3 +87,9 @@ def derived(graph: Graph, key: Hashable, build: Callable[[Graph], Graph]) -> Gra
         while len(_derived) > DERIVED_KEPT:
             _derived.popitem(last=False)
     return out
+
+
+def at_batch(graph: Graph, batch: int, precision: str | None = None) -> Graph:
+    """:func:`with_batch`, remembered by :func:`derived` (a prediction asked again at that batch and precision)."""
+    precision = precision or graph.precision
+    return derived(graph, ("batch", batch, precision), lambda g: with_batch(g, batch, precision))
