@@ -62,6 +62,7 @@ RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "cpu_
 
 def main() -> None:
     torch.set_num_threads(1)
+    prov = provenance()  # as the run starts: a commit made while it fits is not its code
     platform = Platform.resolve("cpu")
     est = ResPerfNetEstimator(cache=False)
     timm_nets, fit_spaces = batch1_networks(), space_networks()
@@ -82,7 +83,7 @@ def main() -> None:
     added = (terms.y - terms.x[:, 0]) / terms.x[:, 1] * 1e3
     report = {"rule": RULE, "chosen": chosen, "first_rule": FIRST_RULE, "first_rule_choice": first_choice,
               "command": "python scripts/fit_network_calibration.py",
-              "disclosed": DISCLOSED, "provenance": provenance(),
+              "disclosed": DISCLOSED, "provenance": prov,
               "test_networks": {k: len(v) for k, v in tests.items()},
               "test_file": f"data/{SPACE_TEST_NETWORKS}.gz (seed 1; networks whose layer multiset is in the fit set "
                            "dropped)",

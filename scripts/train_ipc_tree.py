@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--spaces", nargs="+", default=["nb201", "fbnet", "ofa_mbv3"])
     args = ap.parse_args(argv)
     t_start = time.perf_counter()
+    prov = provenance("xgboost", "sklearn")  # as the run starts: a commit made while it trains is not its code
     samples = [s for s in help_samples(args.spaces) if s.net.batch == 1]
     warp = instructions(samples)
     missing = sorted({s.net.space for s in samples if (s.net.space, s.net.arch_id) not in warp})
@@ -195,7 +196,7 @@ def main(argv: list[str] | None = None) -> None:
             "candidates": {f: {k: v for k, v in c.items() if k != "grid"} for f, c in cands.items()},
             "data": {"help_sha256": data_hashes(args.spaces), "instruction_counts": str(counts.relative_to(ROOT)),
                      "instruction_counts_sha256": hashlib.sha256(counts.read_bytes()).hexdigest()},
-            "command": "OMP_NUM_THREADS=1 python scripts/train_ipc_tree.py", "provenance": provenance("xgboost", "sklearn")}
+            "command": "OMP_NUM_THREADS=1 python scripts/train_ipc_tree.py", "provenance": prov}
     (out / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
     results = {"rule": RULE, "chosen": chosen, "candidates": cands, "constant_cpi_baseline": baseline,
                "flagged_test_columns": flagged, "logo": logo, "split": meta["split"], "command": meta["command"],

@@ -101,6 +101,7 @@ def main() -> None:
     np.random.seed(0)
 
     t_start = time.perf_counter()
+    prov = provenance("sklearn", "xgboost")  # the code as the run starts: a commit made while it trains is not its code
     rows = measured_rows()
     train_s, val_s, test_s = split_gpu_samples([Sample(r, None) for r in rows])
     train_rows, test_rows = [s.net for s in train_s + val_s], [s.net for s in test_s]
@@ -175,7 +176,7 @@ def main() -> None:
         "feature_transform": "log1p; standardised (train mean/std) for ols, mlp, svr", "target": "log(ms)",
         "grid": GRIDS, "selection": f"lowest grouped {args.folds}-fold CV MAPE per platform and family; refit on all",
         "split": split_definition(args.cap), "cap_train_per_platform": args.cap, "test_cap_per_platform": TEST_CAP,
-        "data_hash": digest.hexdigest(), "platforms": columns, **provenance("sklearn", "xgboost"), "n_jobs": 1,
+        "data_hash": digest.hexdigest(), "platforms": columns, **prov, "n_jobs": 1,
         "command": " ".join(["python", *sys.argv]), "seconds": time.perf_counter() - t_start,
         "figures": "benchmarks/results/netregress.json",
     }
