@@ -6,6 +6,7 @@ the NB201 held-out columns (GPU_TEST split: architectures never trained on) with
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import math
@@ -247,6 +248,31 @@ def test_the_averaged_hosts_are_the_machines_whose_host_costs_the_data_shows():
             same_class = [h for h in net.hosts[net.host_used] if h[0] == c[i, 0]]
             logs = [net._log_call(torch.cat([h, c[i, 3:]])[None])[0] for h in same_class]
             assert float(averaged[i]) == pytest.approx(math.exp(float(sum(logs)) / len(logs) - 3.0), rel=1e-5)
+
+
+def test_a_jetson_with_a_measured_jetsons_chip_takes_its_host_and_is_not_faster_than_it():
+    """An unmeasured Jetson whose GPU chip a measured Jetson has (the Xavier NX: the AGX Xavier's GV10B with fewer SMs,
+    lower clocks, less bandwidth) takes that Jetson's host-side costs (``host_sibling``), and with them is at least as
+    slow as it on every runtime and precision at batch 1. With the average over both measured Jetsons' hosts it was
+    not: densenet121 under TensorRT fp16 came out 9.7 ms against the AGX Xavier's 13.3. A Jetson of a chip no row
+    measured (Orin) keeps the average; a desktop GPU never takes a sibling (one chip sits in any machine)."""
+    from hwaware.hardware.catalog import get_gpu
+
+    est = get_estimator(EST)
+    nx, agx = get_gpu("xavier-nx"), get_gpu("agx")
+    assert est.host_sibling(nx) == agx and est.host_sibling(agx) is None  # measured: its own host
+    assert est.host_sibling(get_gpu("orin")) is None
+    other_gp102 = dataclasses.replace(get_gpu("1080ti"), name="a GP102 board no table timed", aliases=())
+    assert not est.known_host(other_gp102) and est.host_sibling(other_gp102) is None
+    assert (nx.sm_count, nx.boost_clock_mhz, nx.memory_bandwidth_gbs) < (agx.sm_count, agx.boost_clock_mhz,
+                                                                         agx.memory_bandwidth_gbs)
+    graphs = {m: hwaware.capture(m) for m in ("resnet18", "densenet121", "torchvision:mobilenet_v2")}
+    for runtime, precision in (("pytorch", "fp16"), ("pytorch", "fp32"), ("tensorrt", "fp16"), ("tensorrt", "int8")):
+        for name, g in graphs.items():
+            small = hwaware.estimate(g, gpu=nx, runtime=runtime, precision=precision)
+            big = hwaware.estimate(g, gpu=agx, runtime=runtime, precision=precision)
+            assert small.total_ms >= big.total_ms, (name, runtime, precision, small.total_ms, big.total_ms)
+            assert any("Jetson AGX Xavier's, measured" in n for n in small.notes)
 
 
 def _linear_head(column: int, slope: float):

@@ -133,7 +133,7 @@ from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KER
                                              gpu_vector, n_features, row_features)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.transform import ELEMENT_BYTES, at_batch, derived, reshape_layer
-from hwaware.hardware.catalog import GPUSpec, Platform
+from hwaware.hardware.catalog import GPUSpec, Platform, get_gpu
 
 KIND_NAMES = {k: k.value for k in LayerKind}  # Enum.value is a descriptor call: slow per layer of a whole space
 
@@ -215,15 +215,17 @@ class LayerTimeNet(nn.Module):
 
     def layer_times(self, x: torch.Tensor, log_base: torch.Tensor, bare: torch.Tensor, generic_host: bool = False,
                     setup: torch.Tensor | None = None, roofline_kernel: torch.Tensor | None = None,
-                    as_conv: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
+                    as_conv: torch.Tensor | None = None, hosts: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
         """(t, k, o) per row; ``bare`` rows (bare kernels) have no framework time. ``generic_host``: the framework
         time is the average (in log) over the measured hosts of the GPU's class, each seen in place of the GPU's own
         clock and SM count (a GPU that never trained: its machine's dispatch cost is unknown, and extrapolating it
-        from specs is not sound). ``setup``: per row, the index of its measurement setup (-1 or None: the GPU's
-        average setup); ignored with ``generic_host``. ``roofline_kernel``: rows of a network outside the training
-        domain, whose kernel time is their roofline time (no learned inefficiency) and whose framework time is that of
-        a plain elementwise launch, the launch the training data has most of (the framework head's per-kind values
-        for dense and softmax absorbed per-network costs: one classifier per CNN, 19 small softmax layers).
+        from specs is not sound); ``hosts`` (rows of integrated flag, log clock, log SMs) narrows the average to
+        those measured hosts (:meth:`ResPerfNetGPUEstimator.host_sibling`). ``setup``: per row, the index of its
+        measurement setup (-1 or None: the GPU's average setup); ignored with ``generic_host``. ``roofline_kernel``:
+        rows of a network outside the training domain, whose kernel time is their roofline time (no learned
+        inefficiency) and whose framework time is that of a plain elementwise launch, the launch the training data
+        has most of (the framework head's per-kind values for dense and softmax absorbed per-network costs: one
+        classifier per CNN, 19 small softmax layers).
         ``as_conv``: rows whose framework time is a convolution's (a network's dense layers but its classifier, see
         the module docstring); the kernel head still reads their own kind."""
         z = self._standard(x, self.row_lo, self.row_hi, self.row_mean, self.row_std)
@@ -233,7 +235,7 @@ class LayerTimeNet(nn.Module):
             if rows is not None and bool(rows.any()):
                 x = x.clone()
                 x[rows.nonzero()[:, 0][:, None], _KIND_COLUMNS] = flags
-        log_o = (self._over_hosts(self._log_framework, x, _ROW_HOST) if generic_host
+        log_o = (self._over_hosts(self._log_framework, x, _ROW_HOST, hosts) if generic_host
                  else self._log_framework(x) + self._offset(setup, 0)) - 3.0  # ~50 us at 0
         log_o = torch.where(bare, torch.full_like(log_o, -30.0), log_o)
         p = self.p
@@ -243,15 +245,17 @@ class LayerTimeNet(nn.Module):
 
     def layer_parts(self, x: torch.Tensor, log_base: torch.Tensor, bare: torch.Tensor, generic_host: bool = False,
                     setup: torch.Tensor | None = None, roofline_kernel: torch.Tensor | None = None,
-                    as_conv: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                    as_conv: torch.Tensor | None = None, hosts: torch.Tensor | None = None
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(t, k, host share) per row: the share is ``d log t / d log o = (o / t)^p``, the part of the layer's time that
         the framework (host) time decides (what a calibration profile's host factor scales)."""
-        t, k, o = self.layer_times(x, log_base, bare, generic_host, setup, roofline_kernel, as_conv)
+        t, k, o = self.layer_times(x, log_base, bare, generic_host, setup, roofline_kernel, as_conv, hosts)
         return t, k, ((o / t) ** self.p).clamp(0.0, 1.0)
 
-    def call_time(self, c: torch.Tensor, generic_host: bool = False, setup: torch.Tensor | None = None
-                  ) -> torch.Tensor:
-        log_c = self._over_hosts(self._log_call, c, _CALL_HOST) if generic_host else self._log_call(c) + self._offset(setup, 1)
+    def call_time(self, c: torch.Tensor, generic_host: bool = False, setup: torch.Tensor | None = None,
+                  hosts: torch.Tensor | None = None) -> torch.Tensor:
+        log_c = (self._over_hosts(self._log_call, c, _CALL_HOST, hosts) if generic_host
+                 else self._log_call(c) + self._offset(setup, 1))
         return torch.exp(log_c - 3.0)
 
     def _log_framework(self, x: torch.Tensor) -> torch.Tensor:
@@ -262,11 +266,12 @@ class LayerTimeNet(nn.Module):
         z = self._standard(c, self.call_lo, self.call_hi, self.call_mean, self.call_std)
         return _bounded(self.call(z).squeeze(-1), self.out_lo[2], self.out_hi[2])
 
-    def _over_hosts(self, head: Any, x: torch.Tensor, columns: list[int]) -> torch.Tensor:
-        """``head`` averaged over the measured hosts of each row's device class (``columns``: where the host's
-        integrated flag, clock and SMs sit in ``x``); a class without a measured host takes every measured host.
+    def _over_hosts(self, head: Any, x: torch.Tensor, columns: list[int], hosts: torch.Tensor | None = None
+                    ) -> torch.Tensor:
+        """``head`` averaged over the measured hosts (``hosts``, default all) of each row's device class (``columns``:
+        where the host's integrated flag, clock and SMs sit in ``x``); a class without one takes every given host.
         The average of the hosts' outputs, not the output at their average: the head is not linear in its inputs."""
-        hosts, used = self.hosts[self.host_used], None
+        hosts, used = (self.hosts[self.host_used] if hosts is None else hosts), None
         if not len(hosts):  # a model no host-revealing column trained: the GPU's own features, as for a measured one
             return head(x)
         out = torch.zeros(len(x))
@@ -793,6 +798,21 @@ class ResPerfNetGPUEstimator(Estimator):
         _, meta = self._loaded()
         return gpu.name in host_gpus(meta.get("train_columns", []))
 
+    def host_sibling(self, gpu: GPUSpec) -> GPUSpec | None:
+        """For a Jetson whose own host the data never timed: a measured Jetson with the same GPU chip (the catalog's
+        ``gpu_chip``: the Xavier NX's GV10B is the AGX Xavier's), whose host-side costs it takes instead of the average
+        over the measured Jetsons. One chip is one SoC family, CPU complex and software stack (JetPack), and the
+        average mixes in another family's: with it, the Xavier NX, the AGX Xavier's chip with fewer SMs, lower clocks
+        and less bandwidth, came out faster than the AGX Xavier (densenet121 under TensorRT fp16: 9.7 against 13.3 ms
+        at 949fa4a; ``tests/test_resperfnet_gpu.py`` pins the order). Desktop GPUs keep the average: one chip sits in
+        any machine. An assumption, chosen from that one prediction; no measurement of a sibling Jetson tests it."""
+        if not gpu.is_integrated_soc or self.known_host(gpu):
+            return None
+        _, meta = self._loaded()
+        same = sorted(name for name in host_gpus(meta.get("train_columns", []))
+                      if (g := get_gpu(name)).is_integrated_soc and g.gpu_chip == gpu.gpu_chip)
+        return get_gpu(same[0]) if same else None
+
     def predict(self, graph: Graph, platform: Platform) -> Estimate:
         return self.predict_many([graph], platform)[0]
 
@@ -810,9 +830,14 @@ class ResPerfNetGPUEstimator(Estimator):
                                            f"{platform.batch_size}; capture it at that batch or use hwaware.estimate")
         prepared = [self._runtime_graph(g, runtime) for g in graphs]
         generic = not self.known_host(gpu)
+        sibling = self.host_sibling(gpu)
+        # the sibling's host row as the model's measured hosts hold it (call_features' integrated, log clock, log SMs)
+        hosts = (None if sibling is None
+                 else torch.from_numpy(call_features(sibling, runtime, 1)[_CALL_HOST]).float()[None])
         # keys name the weights and the host used, so no earlier prediction is reused
-        prefix = (f"{self.name}:{self.weights_id_}:share:{platform.key}:{platform.batch_size}:"
-                  f"{'generic' if generic else 'own'}:")  # 'share': entries carry the host share since 2026-11-30
+        host = "own" if not generic else "generic" if sibling is None else f"host={sibling.name}"
+        prefix = f"{self.name}:{self.weights_id_}:share:{platform.key}:{platform.batch_size}:{host}:"
+        # 'share': entries carry the host share since 2026-11-30
         untrained = self.untrained_kinds()
         # per network, its layers of kinds no training row has: if any, it is outside the training domain and its
         # kernels take their roofline times (marked in the keys)
@@ -846,14 +871,14 @@ class ResPerfNetGPUEstimator(Estimator):
                     torch.from_numpy(np.asarray(builder.log_base, dtype=np.float32)),
                     torch.zeros(len(builder.x), dtype=torch.bool), generic,
                     roofline_kernel=torch.tensor([v[3] for v in todo.values()], dtype=torch.bool),
-                    as_conv=torch.tensor(builder.as_conv, dtype=torch.bool)))
+                    as_conv=torch.tensor(builder.as_conv, dtype=torch.bool), hosts=hosts))
             fresh = {key: (float(s), float(v), 0.0) for key, v, s in zip(todo, t, share)}  # (host share, ms, -)
             if cache is not None:
                 cache.put_many(fresh)
             known.update(fresh)
         with torch.no_grad():
             call = float(net.call_time(torch.from_numpy(
-                call_features(gpu, runtime, platform.batch_size)).float()[None], generic)[0])
+                call_features(gpu, runtime, platform.batch_size)).float()[None], generic, hosts=hosts)[0])
         # measured: the training rows timed this platform at batches around this one (the measured interval comes
         # from measured batches); zero-shot otherwise
         span = self.batch_span(platform)
@@ -889,7 +914,11 @@ class ResPerfNetGPUEstimator(Estimator):
         if outside:
             notes.append(f"outside the training GPUs' range ({', '.join(outside)}): the learned parts see the nearest "
                          "trained value, only the roofline terms extrapolate; expect larger errors")
-        if generic:
+        if sibling is not None:
+            notes.append(f"host-side costs (dispatch per kernel, per call) are the {sibling.name}'s, measured, the "
+                         f"Jetson with this one's GPU chip ({gpu.gpu_chip}): batch-1 latency on your device differs as "
+                         "its CPU does; `hwaware calibrate` with a few measurements fixes it")
+        elif generic:
             notes.append("host-side costs (dispatch per kernel, per call) are the average measured "
                          + ("Jetson" if gpu.is_integrated_soc else "desktop") + " host's: batch-1 latency on your "
                          "machine differs; `hwaware calibrate` with a few measurements fixes it")
