@@ -76,6 +76,22 @@ def test_predict_many_equals_one_by_one_and_the_cache_changes_nothing():
     assert twice == pytest.approx(one, rel=1e-6)
 
 
+def test_the_cache_tells_a_changed_gpu_spec_apart(r18, tmp_path):
+    """Cached layer times are keyed by every catalog field of the GPU, not its name alone: a GPUSpec under a catalog
+    name with other rates (a user's, or the catalog's after an update) gets its own answer, as a cold estimator does."""
+    from hwaware.estimators.cache import PredictionCache
+
+    platform = Platform.resolve("nano", batch_size=1)  # kernel-bound at batch 1: its rates decide its answer
+    faster = dataclasses.replace(platform, device=dataclasses.replace(
+        platform.device, fp32_tflops=4 * platform.device.fp32_tflops,
+        fp16_tflops_nontensor=4 * platform.device.fp16_tflops_nontensor,
+        memory_bandwidth_gbs=4 * platform.device.memory_bandwidth_gbs))
+    cached = ResPerfNetGPUEstimator(cache=PredictionCache(tmp_path / "predictions.sqlite"))
+    first, second = (cached.predict(r18, p).total_ms for p in (platform, faster))
+    assert second == pytest.approx(ResPerfNetGPUEstimator(cache=False).predict(r18, faster).total_ms, rel=1e-6)
+    assert second < 0.7 * first
+
+
 def test_tensorrt_is_a_fused_graph_and_faster(r18):
     pt = hwaware.estimate(r18, gpu="agx", precision="fp16")
     trt = hwaware.estimate(r18, gpu="agx", precision="fp16", runtime="tensorrt")

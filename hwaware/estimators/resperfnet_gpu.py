@@ -112,6 +112,7 @@ Xavier's and the Nano's held-out rows; this rule, each Jetson against the rule m
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -405,6 +406,12 @@ def dense_as_conv(layers: Sequence[Layer], counts: Sequence[int]) -> list[tuple[
     own = min(dense, key=lambda i: (math.prod(layers[i].output_shapes[0]), layers[i].signature()), default=-1)
     return [(c - (i == own), int(i == own)) if l.kind is LayerKind.DENSE else (0, c)
             for i, (l, c) in enumerate(zip(layers, counts))]
+
+
+@functools.lru_cache(maxsize=256)
+def spec_digest(gpu: GPUSpec) -> str:
+    """A short hash of every catalog field of ``gpu``: part of the prediction cache's keys."""
+    return hashlib.blake2b(repr(sorted(gpu.as_dict().items())).encode(), digest_size=6).hexdigest()
 
 
 def interval_key(intervals: dict[str, Any], regime: str, generic: bool, integrated: bool) -> str:
@@ -834,9 +841,11 @@ class ResPerfNetGPUEstimator(Estimator):
         # the sibling's host row as the model's measured hosts hold it (call_features' integrated, log clock, log SMs)
         hosts = (None if sibling is None
                  else torch.from_numpy(call_features(sibling, runtime, 1)[_CALL_HOST]).float()[None])
-        # keys name the weights and the host used, so no earlier prediction is reused
+        # keys name the weights, the GPU's specs and the host used, so no earlier prediction is reused (a catalog
+        # update or a user's GPUSpec under a catalog name changes the rates the rows are built from)
         host = "own" if not generic else "generic" if sibling is None else f"host={sibling.name}"
-        prefix = f"{self.name}:{self.weights_id_}:share:{platform.key}:{platform.batch_size}:{host}:"
+        prefix = (f"{self.name}:{self.weights_id_}:share:{platform.key}:{spec_digest(gpu)}:{platform.batch_size}:"
+                  f"{host}:")
         # 'share': entries carry the host share since 2026-11-30
         untrained = self.untrained_kinds()
         # per network, its layers of kinds no training row has: if any, it is outside the training domain and its
