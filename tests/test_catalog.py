@@ -167,6 +167,19 @@ def test_framework_rate_rule():
             assert gpu.framework_tflops("int8", tensor_cores=tensor) >= gpu.framework_tflops("fp16", tensor_cores=tensor)
 
 
+def test_bf16_is_the_fp16_fp32_accumulate_rate_where_the_catalog_has_both():
+    """framework_tflops takes the bf16 tensor rate for fp16 with FP32 accumulate where the catalog has no figure for the
+    latter (Jetson Orin): every catalog part with both figures, GeForce (both halved) and data-centre alike, has them
+    equal (the RTX 3090's 71.0 and 71.2 are two roundings); before, Orin's fp16 took half its bf16 rate."""
+    both = [g for g in hwaware.gpus() if g.bf16_tensor_tflops_dense and g.fp16_tensor_fp32acc_tflops_dense]
+    assert len(both) >= 10 and {g.architecture for g in both} >= {"Ampere", "Ada Lovelace", "Hopper"}
+    for g in both:
+        assert g.bf16_tensor_tflops_dense == pytest.approx(g.fp16_tensor_fp32acc_tflops_dense, rel=0.005), g.name
+    orin = get_gpu("orin")
+    assert orin.fp16_tensor_fp32acc_tflops_dense is None and orin.bf16_tensor_tflops_dense
+    assert orin.framework_tflops("fp16", tensor_cores=True) == orin.framework_tflops("bf16", tensor_cores=True)
+
+
 def test_every_rate_the_catalog_lacks_is_named_in_the_estimate():
     """A rate framework_tflops approximates (no int8, FP32-accumulate or fp16 figure, fp16 computed in fp32, TF32 not
     modelled) comes with a note, the same in the learned and the roofline estimate; a rate the catalog has gets none."""
@@ -174,7 +187,7 @@ def test_every_rate_the_catalog_lacks_is_named_in_the_estimate():
                                    ("v100", "int8", "no int8 mode"), ("1080ti", "fp16", "native fp16 runs at 0.177"),
                                    ("titanx_maxwell", "fp16", "no native fp16 figure"),
                                    ("titanrtx", "fp16", "no FP32-accumulate figure"),
-                                   ("orin", "amp", "no FP32-accumulate figure"),
+                                   ("orin", "amp", "bf16 tensor rate (42.6 TFLOPS)"),
                                    ("a100", "fp32", "TF32")):
         notes = get_gpu(gpu).rate_notes(precision)
         assert len(notes) == 1 and phrase in notes[0], (gpu, precision, notes)

@@ -126,8 +126,10 @@ class GPUSpec:
 
         - fp32: the fp32 rate (TF32 tensor math is not modelled).
         - fp16 on tensor cores: the tensor rate with FP32 accumulate, which AMP and cuDNN use. Where the
-          catalog has no FP32-accumulate figure (TITAN RTX, Jetson Orin) half the FP16-accumulate rate,
-          the lowest NVIDIA ships (GeForce): a lower bound, not a datasheet value.
+          catalog has no FP32-accumulate figure, the bf16 tensor rate (bf16 always accumulates in FP32, and
+          every catalog part with both figures runs the two at one rate: Jetson Orin), else half the
+          FP16-accumulate rate, the lowest NVIDIA ships (GeForce; TITAN RTX): a lower bound, not a datasheet
+          value.
         - bf16 on tensor cores: the bf16 tensor rate (FP32 accumulate), else as fp16.
         - int8 on tensor cores: the int8 tensor rate; without an int8 figure (Volta, dp4a on Pascal) the
           fp16 rule's rate, a lower bound: a runtime with no faster int8 path keeps the layer in fp16.
@@ -150,16 +152,21 @@ class GPUSpec:
                           "and TensorRT dense layers too, on TF32 tensor cores by default, which is not modelled (the "
                           "rate is a lower bound)" if tensor_cores and self.compute_capability >= 8.0 else None)
         if tensor_cores:
-            half = None
+            fp16_why = None
             if self.fp16_tensor_fp32acc_tflops_dense:
                 fp32acc = self.fp16_tensor_fp32acc_tflops_dense
+            elif self.bf16_tensor_tflops_dense:
+                fp32acc = self.bf16_tensor_tflops_dense
+                fp16_why = (f"fp16 tensor-core layers at {self.name}'s bf16 tensor rate ({fp32acc:.3g} TFLOPS): the "
+                            "catalog has no FP32-accumulate fp16 figure for it, and every part with both runs them at "
+                            "one rate")
             elif self.fp16_tensor_tflops_dense:
                 fp32acc = self.fp16_tensor_tflops_dense / 2
-                half = (f"fp16 tensor-core layers at half {self.name}'s FP16-accumulate tensor rate ({fp32acc:.3g} "
-                        "TFLOPS): the catalog has no FP32-accumulate figure for it (a lower bound)")
+                fp16_why = (f"fp16 tensor-core layers at half {self.name}'s FP16-accumulate tensor rate "
+                            f"({fp32acc:.3g} TFLOPS): the catalog has no FP32-accumulate figure for it (a lower bound)")
             else:
                 fp32acc = None
-            tensor, why = {"fp16": (fp32acc, half),
+            tensor, why = {"fp16": (fp32acc, fp16_why),
                            "bf16": (self.bf16_tensor_tflops_dense, None) if self.bf16_tensor_tflops_dense else
                            (fp32acc, f"bf16 tensor-core layers at the fp16 tensor rate: the catalog has no bf16 figure "
                                      f"for {self.name}"),
