@@ -15,6 +15,11 @@ Everything that decides what ships is declared here, before any training:
 * Leave-one-GPU-out (stage ``logo``): the chosen recipe retrained without each GPU that has network measurements;
   zero-shot and 10-shot (:func:`hwaware.calibration.fit_profile` on 10 rows of each of that GPU's columns
   chosen by a stable hash, :func:`hwaware.evaluation.splits.ten_shots`) figures on that GPU; their residuals set the ``zero-shot`` and ``calibrated`` intervals.
+* Kernels of unseen GPUs (stage ``kernels``, declared 2026-12-01 before its first run): the same recipe retrained
+  without every row of each GPU that DeepBench timed (five of them have no network rows, so ``logo`` never held them
+  out), predicting each of that GPU's kernels; beside it each kernel's roofline time. Reported, never chosen on:
+  nothing in the shipped model or its intervals comes from it. Zero-shot only: a calibration profile fits whole
+  networks, and a bare kernel has none of the host costs it corrects.
 * HELP's protocol (stage ``help``): NB201 only; train on the 1080 Ti columns (HELP meta-trains on them), choose
   nothing (HELP chooses on TITAN X columns; the recipe here is fixed above), 10-shot calibration on each other
   desktop GPU column, evaluated on all of its other architectures (the 10 shots excluded; HELP includes them).
@@ -25,7 +30,8 @@ Everything that decides what ships is declared here, before any training:
 Outputs: ``hwaware/estimators/weights/resperfnet_gpu/`` (safetensors + meta.json with data hash, splits, rule,
 candidates' figures, commit, versions, threads) and ``benchmarks/results/gpu/*.json``.
 
-Run: ``python scripts/train_gpu.py main logo help batches`` (1 torch thread; stages can run separately, in this order).
+Run: ``python scripts/train_gpu.py main logo help batches kernels`` (1 torch thread; stages can run separately, in
+this order).
 """
 from __future__ import annotations
 
@@ -157,10 +163,11 @@ def all_samples() -> list[Sample]:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("stages", nargs="*", default=["main"], choices=["main", "logo", "help", "batches"],
+    ap.add_argument("stages", nargs="*", default=["main"], choices=["main", "logo", "help", "batches", "kernels"],
                     help="main: candidates, selection, shipped weights; logo: leave-one-GPU-out with the shipped "
                          "recipe (updates the shipped intervals); help: HELP's NB201 protocol; batches: batch "
-                         "extrapolation with and without the batch prior (default: main)")
+                         "extrapolation with and without the batch prior; kernels: DeepBench's kernels of each GPU "
+                         "held out (default: main)")
     ap.add_argument("--steps", type=int, default=1500)
     ap.add_argument("--logo-steps", type=int, default=LOGO_STEPS)
     args = ap.parse_args(argv)
@@ -203,6 +210,14 @@ def main(argv: list[str] | None = None) -> None:
         (RESULTS / "help_protocol.json").write_text(json.dumps(
             {"command": command, "provenance": prov, "disclosed": f"{DISCLOSED_HELP} {DISCLOSED_FORMS} {DISCLOSED_CONCAT}",
              "weights_id": weights_id(), "columns": result}, indent=1))
+    if "kernels" in args.stages:
+        meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
+        samples = all_samples()
+        prov = data_provenance(samples)
+        result = kernel_folds(samples, CANDIDATES[meta["chosen"]], args.logo_steps, log)
+        (RESULTS / "kernel_logo.json").write_text(json.dumps(
+            {"command": command, "provenance": prov, "weights_id": weights_id(), "disclosed": DISCLOSED_CONCAT,
+             "columns": result}, indent=1))
 
 
 def weights_id() -> str:
@@ -346,6 +361,24 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
                     lo, hi = integrated_interval(res, owner, soc - {gpu}, [lo, hi])  # the others' pooled
                     out["per_gpu"][gpu]["zero_shot_interval_integrated_coverage"] = float(np.mean(
                         [((r >= lo) & (r <= hi)).mean() for r in mine]))
+    return out
+
+
+def kernel_folds(samples: list[Sample], cfg: dict, steps: int, log) -> dict:
+    """Per DeepBench column (GPU, conv or dense, precision), zero-shot figures of the recipe retrained without any row
+    of that GPU (:func:`train_fold`, as ``logo``), and of each kernel's roofline time, on every kernel of the column."""
+    design, train_design = build_design(samples), build_design(samples, dense_rule=False)
+    roofline = design.per_sample(np.exp(design.log_base))  # a kernel sample is one row: its roofline time
+    out = {}
+    for gpu in sorted({s.gpu for s in samples if s.net is None}):
+        net, _ = train_fold(samples, train_design, gpu, cfg, steps)
+        idx = np.flatnonzero([s.gpu == gpu and s.net is None for s in samples])
+        pred = predict_design(net, design.subset(idx))
+        y = np.array([samples[i].ms for i in idx])
+        cols = column_indices([samples[i] for i in idx])
+        for col, rows in cols.items():
+            out[col] = {"zero_shot": accuracy(pred[rows], y[rows]), "roofline": accuracy(roofline[idx][rows], y[rows])}
+        log(f"kernels {gpu}: zero-shot MAPE " + ", ".join(f"{c}: {out[c]['zero_shot']['mape']:.1%}" for c in cols))
     return out
 
 
