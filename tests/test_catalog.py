@@ -70,6 +70,7 @@ def test_host_link_from_bus_interface():
 @pytest.mark.parametrize("kwargs,match", [
     ({"precision": "int4"}, "precision must be one of"),
     ({"runtime": "onnxruntime"}, "runtime must be one of"),
+    ({"runtime": "torch.compile"}, "torch.compile is not modelled"),
     ({"precision": "bf16"}, "has no bf16"),  # Volta
     ({"batch_size": 0}, "positive integer"),
     ({"batch_size": 2.5}, "positive integer"),

@@ -377,7 +377,11 @@ class Platform:
         if precision not in PRECISIONS:
             raise InvalidArgumentError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         if runtime not in RUNTIMES:
-            raise InvalidArgumentError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+            # torch.compile fuses differently from both, and no table times it: say so rather than guess
+            why = ("; torch.compile is not modelled (no measured table times it): it usually runs between "
+                   "runtime='pytorch' (eager) and runtime='tensorrt'" if "compile" in str(runtime) or runtime == "inductor"
+                   else "")
+            raise InvalidArgumentError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}{why}")
         if isinstance(spec, CPUSpec):
             if (precision, runtime) != ("fp32", "pytorch"):
                 raise InvalidArgumentError(f"CPU target {spec.name} was measured with PyTorch in fp32 only; "
