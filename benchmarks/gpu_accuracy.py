@@ -45,6 +45,8 @@ from hwaware.hardware.catalog import Platform, get_gpu
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 TARGET_RHO, TARGET_WITHIN10 = AGREEMENT_RHO, 0.90  # issue 8's held-out architecture target
+KERNEL_GPU_HEADER = ("| held-out GPU | kernel columns | zero-shot MAPE | within ±10 % | Spearman ρ | "
+                     "roofline MAPE |")
 
 
 def baselines(samples, builder: DesignBuilder, design) -> tuple[np.ndarray, np.ndarray]:
@@ -122,6 +124,38 @@ def held_out_table(train, test, agreement: dict[str, Agreement], log) -> dict:
             f"| roofline {row['roofline']['mape']:6.1%} "
             f"| macs-lin {row.get('macs-linear', {}).get('mape', float('nan')):6.1%}")
     return out
+
+
+def kernel_table(test, log) -> dict:
+    """Per DeepBench column, the shipped model on its GPU_TEST kernels (layer signatures no GPU's kernel rows trained
+    on; the GPU's other kernels did) and each kernel's roofline time on the same rows."""
+    net, _ = get_estimator("resperfnet-gpu")._loaded()
+    kernels = [s for s in test if s.net is None]
+    design = build_design(kernels)
+    pred, roof = predict_design(net, design), design.per_sample(np.exp(design.log_base))
+    y = np.array([s.ms for s in kernels])
+    out = {}
+    for col, idx in column_indices(kernels).items():
+        out[col] = {"resperfnet-gpu": accuracy(pred[idx], y[idx]), "roofline": accuracy(roof[idx], y[idx])}
+        log(f"{col:70s} n={len(idx):4d} MAPE {out[col]['resperfnet-gpu']['mape']:6.1%} "
+            f"| roofline {out[col]['roofline']['mape']:6.1%}")
+    return out
+
+
+def kernel_lines(columns: dict, key: str) -> list[str]:
+    """A markdown table of DeepBench columns: ``key``'s figures beside the roofline's, and their medians."""
+    lines = ["| column | n | MAPE | within ±10 % | Spearman ρ | roofline MAPE | roofline within ±10 % | roofline ρ |",
+             "|---|---|---|---|---|---|---|---|"]
+    for col, r in columns.items():
+        m, rf = r[key], r["roofline"]
+        lines.append(f"| {label(col)} | {int(m['n'])} | {m['mape']:.1%} | {m['within10']:.0%} | {m['spearman']:.3f} | "
+                     f"{rf['mape']:.1%} | {rf['within10']:.0%} | {rf['spearman']:.3f} |")
+    med = lambda k, f: float(np.median([r[k][f] for r in columns.values()]))  # noqa: E731
+    lines += ["", f"Median over the {len(columns)} columns: MAPE {med(key, 'mape'):.1%} (roofline "
+              f"{med('roofline', 'mape'):.1%}), within ±10 % {med(key, 'within10'):.0%} (roofline "
+              f"{med('roofline', 'within10'):.0%}), Spearman ρ {med(key, 'spearman'):.3f} (roofline "
+              f"{med('roofline', 'spearman'):.3f})."]
+    return lines
 
 
 def fit_table(samples, log) -> dict:
@@ -284,7 +318,12 @@ def markdown(report: dict) -> str:
               "| column | n | MAPE | Spearman ρ |", "|---|---|---|---|"]
     for col, m in report["jetson_fit"].items():
         lines.append(f"| {label(col)} | {int(m['n'])} | {m['mape']:.1%} | {m['spearman']:.3f} |")
-    for title, key in (("Leave-one-GPU-out", "logo"), ("HELP's NB201 protocol", "help_protocol"),
+    if report.get("held_out_kernels"):
+        lines += ["", "## DeepBench kernels held out (GPU_TEST: kernel shapes no GPU's rows trained on)", "",
+                  "The shipped model's bare kernel time (no framework around it) on each GPU's held-out kernels; their "
+                  "GPU's other kernels trained it.", ""] + kernel_lines(report["held_out_kernels"], "resperfnet-gpu")
+    for title, key in (("Leave-one-GPU-out", "logo"), ("Leave-one-GPU-out on DeepBench's kernels", "kernel_logo"),
+                       ("HELP's NB201 protocol", "help_protocol"),
                        ("Batch extrapolation: GPUs timed at batch 1 only", "batches")):
         if report.get(key):
             stale = report[key]["weights_id"] != report["model"]["weights_id"]
@@ -353,6 +392,26 @@ def trained_results(agreement: dict[str, Agreement]) -> dict:
             lines += ["", f"Disclosed: {doc['disclosed']}"]
         out["help_protocol"] = {"source": "scripts/train_gpu.py help", "lines": lines, "data": d,
                                 "weights_id": doc.get("weights_id")}
+    kl = RESULTS / "gpu" / "kernel_logo.json"
+    if kl.is_file():
+        doc = json.loads(kl.read_text())
+        lines = ["Each GPU DeepBench timed, held out in turn: the shipped recipe retrained without any of its rows "
+                 "(as leave-one-GPU-out; five of these GPUs have no network rows) predicts every one of its kernels, "
+                 "bare (no framework around them). Zero-shot only: a calibration profile fits whole networks.", ""]
+        lines += kernel_lines(doc["columns"], "zero_shot")
+        by_gpu: dict[str, list[dict]] = {}
+        for col, r in doc["columns"].items():
+            by_gpu.setdefault(column_gpu(col), []).append(r)
+        lines += ["", "Per held-out GPU (medians over its columns):", "",
+                  KERNEL_GPU_HEADER, "|---|---|---|---|---|---|"]
+        for gpu, rs in by_gpu.items():
+            med = lambda k, f, rs=rs: float(np.median([r[k][f] for r in rs]))  # noqa: E731
+            lines.append(f"| {gpu} | {len(rs)} | {med('zero_shot', 'mape'):.1%} | {med('zero_shot', 'within10'):.0%} "
+                         f"| {med('zero_shot', 'spearman'):.3f} | {med('roofline', 'mape'):.1%} |")
+        if doc.get("disclosed"):
+            lines += ["", f"Disclosed: {doc['disclosed']}"]
+        out["kernel_logo"] = {"source": "scripts/train_gpu.py kernels", "lines": lines, "data": doc,
+                              "weights_id": doc.get("weights_id")}
     bs = RESULTS / "gpu" / "batches.json"
     if bs.is_file():
         doc = json.loads(bs.read_text())
@@ -405,6 +464,7 @@ def main() -> None:
                         "weights_id": est.weights_id_, "intervals": meta["intervals"]},
               "held_out": held_out_table(train, test, agreement, print),
               "jetson_fit": fit_table([s for s in train if s.net is not None and s.net.table == "torch2trt"], print),
+              "held_out_kernels": kernel_table(test, print) if not args.quick else {},
               **trained_results(agreement), "seconds": round(time.time() - t0, 1)}
     name = "gpu_accuracy_quick" if args.quick else "gpu_accuracy"
     (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=1, default=str))

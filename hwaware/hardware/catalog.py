@@ -378,9 +378,9 @@ class Platform:
             raise InvalidArgumentError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         if runtime not in RUNTIMES:
             # torch.compile fuses differently from both, and no table times it: say so rather than guess
+            compiled = "compile" in str(runtime) or runtime == "inductor"
             why = ("; torch.compile is not modelled (no measured table times it): it usually runs between "
-                   "runtime='pytorch' (eager) and runtime='tensorrt'" if "compile" in str(runtime) or runtime == "inductor"
-                   else "")
+                   "runtime='pytorch' (eager) and runtime='tensorrt'" if compiled else "")
             raise InvalidArgumentError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}{why}")
         if isinstance(spec, CPUSpec):
             if (precision, runtime) != ("fp32", "pytorch"):
