@@ -65,13 +65,23 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
     """``result`` with what the graph's source changed (e.g. folded batch norm) in its notes, a warning where the
     batch cannot fit the GPU's memory, and the profile's correction. Each kind of warning is also raised, in words
     that do not change with the network, so that a search loop shows it once per platform, not once per candidate."""
-    memory = _memory_warning(graph, platform)
+    memory = _memory_warning(graph, platform) + (_stale_profile(profile, result.estimator, platform) if profile else ())
     result = dataclasses.replace(result, notes=result.notes + graph.notes, warnings=result.warnings + memory)
     for kind in dict.fromkeys(text.split(":", 1)[0] for text in result.warnings):
         warnings.warn(f"{platform.device.name} ({platform.runtime}, {platform.precision}, batch {platform.batch_size}): "
                       f"{kind} (hwaware.estimate(...).warnings says why, per network)", ImplausibleEstimateWarning,
                       stacklevel=_user_stacklevel())
     return profile.apply_estimate(result) if profile else result
+
+
+def _stale_profile(profile: Profile, estimator: str, platform: Platform) -> tuple[str, ...]:
+    """A warning where ``profile`` was fitted on other predictions than the estimator now gives (re-trained weights,
+    another catalog spec of its GPU): its correction was fitted to errors that have since changed."""
+    now = get_estimator(estimator).model_id(platform)
+    if not profile.base or profile.base == now:
+        return ()
+    return (f"stale profile: {profile.name!r} was fitted on predictions of {profile.base}, these come from {now} "
+            "(re-trained weights or another GPU spec); re-run `hwaware calibrate` with the same measurements",)
 
 
 def _user_stacklevel() -> int:
@@ -223,7 +233,7 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
     nets = [Breakdown.of(estimate(m.model, platform.device, batch_size=m.batch, input_size=m.input_size,
                                   precision=precision, runtime=runtime, estimator=est_name)) for m in rows]
     profile = fit_profile(gpu, nets, [m.ms for m in rows], name=name, runtime=runtime, precision=precision,
-                          estimator=est_name)
+                          estimator=est_name, base=get_estimator(est_name).model_id(platform))
     if save:
         save_profile(profile, None if save is True else save)
     return profile

@@ -173,8 +173,34 @@ def test_a_profile_saved_before_the_forms_were_named_loads_as_the_linear_form(tm
     assert p.apply(net) == pytest.approx(1.2 * net.total_ms + 0.004 * 80)
     new = Profile.from_json(replace(p, format=2).to_json())
     assert new.format == 2 and json.loads(new.to_json())["format"] == 2
+    assert p.base == "" and Profile.from_json(replace(p, format=3, base="x").to_json()).base == "x"
     with pytest.raises(InvalidArgumentError, match="written by a newer hwaware"):
-        Profile.from_json(json.dumps({**old, "format": 3, "a_later_field": 1}))
+        Profile.from_json(json.dumps({**old, "format": 4, "a_later_field": 1}))
+
+
+def test_a_profile_fitted_on_other_predictions_warns(tmp_path):
+    """A profile records the model it was fitted on (estimator, version, GPU spec, weights): predicting with it after
+    that model changed (re-trained weights, a catalog update of its GPU) warns and says to re-calibrate, since its
+    correction was fitted to errors that have since changed. Measured rows: torch2trt's Jetson Nano, PyTorch fp16."""
+    from hwaware.calibration.measurements import Measurement
+    from hwaware.datasets.gpu_tables import load_torch2trt
+    from hwaware.errors import ImplausibleEstimateWarning
+    from hwaware.estimators import get_estimator
+    from hwaware.hardware import Platform
+
+    nano = [r for r in load_torch2trt() if r.gpu == "Jetson Nano" and r.runtime == "pytorch"][:5]
+    rows = [Measurement(model=r.arch["model"], ms=r.ms) for r in nano]
+    path = tmp_path / "nano.json"
+    p = hwaware.calibrate(rows, "nano", name="nano", precision="fp16", estimator="roofline", save=path)
+    assert p.base == get_estimator("roofline").model_id(Platform.resolve("nano", precision="fp16"))
+    model = rows[0].model
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ImplausibleEstimateWarning)
+        assert not hwaware.estimate(model, gpu=str(path), precision="fp16").warnings
+    path.write_text(replace(p, base="roofline 0 spec 000000000000").to_json())
+    with pytest.warns(ImplausibleEstimateWarning, match="stale profile"):
+        est = hwaware.estimate(model, gpu=str(path), precision="fp16")
+    assert any("re-run `hwaware calibrate`" in w and "roofline 0 spec" in w for w in est.warnings)
 
 
 def test_per_gmac_term_is_kept_only_when_it_lowers_the_leave_one_out_error(monkeypatch):

@@ -52,7 +52,7 @@ RIDGE = 0.05
 FORMS: tuple[str, ...] = ("scale, kernel", "scale, kernel, gmac", "device, host", "device, host, gmac")
 LINEAR_FORMS: tuple[str, ...] = FORMS[:2]  # the forms of profiles before 2026-11-30 (version 1)
 MIN_FOR_GMAC = 5  # three numbers from fewer measurements would fit noise
-FORMAT = 2  # profile files: 1 had the linear forms only and no format field
+FORMAT = 3  # profile files: 1 had the linear forms only and no format field; 2 no base
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,9 @@ class Profile:
     terms: str = "scale, kernel"  # the form, one of FORMS
     loo_mape: float = 0.0  # the chosen form's leave-one-out mean |error| on the measurements
     format: int = FORMAT  # of the file: a later hwaware may add fields, and an earlier one then says so
+    # the model its correction was fitted on (:meth:`hwaware.estimators.Estimator.model_id`: estimator, version, GPU
+    # spec, weights); "" in files before format 3
+    base: str = ""
 
     @property
     def host(self) -> float:
@@ -239,9 +242,10 @@ class _Nets:
 
 def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float], *, name: str,
                 runtime: str = "pytorch", precision: str = "fp32", estimator: str = "resperfnet-gpu",
-                forms: Sequence[str] = FORMS) -> Profile:
+                forms: Sequence[str] = FORMS, base: str = "") -> Profile:
     """Fit a profile from the zero-shot breakdown of each measured network (:meth:`Breakdown.of` its estimate at the
-    measured batch) and your measurements, choosing among ``forms`` by leave-one-out error."""
+    measured batch) and your measurements, choosing among ``forms`` by leave-one-out error; ``base``: the model id
+    of the estimator that gave the breakdowns (:meth:`hwaware.estimators.Estimator.model_id`)."""
     true = np.asarray(measured_ms, dtype=float)
     if len(nets) != len(true) or len(true) < 2:
         raise InvalidArgumentError(f"calibration needs at least 2 measured networks, got {len(true)}; "
@@ -266,7 +270,7 @@ def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float
     lo, hi = (min(loo[form]), max(loo[form])) if len(true) < 20 else tuple(np.quantile(loo[form], [0.05, 0.95]))
     return replace(fit, name=name, gpu=get_gpu(gpu).name, runtime=runtime, precision=precision, n_samples=len(true),
                    log_residual_interval=(float(lo), float(hi)), estimator=estimator, fit_mape=fit_mape,
-                   loo_mape=float(np.mean(np.abs(np.expm1(loo[form])))))
+                   loo_mape=float(np.mean(np.abs(np.expm1(loo[form])))), base=base)
 
 
 def profile_dir() -> Path:

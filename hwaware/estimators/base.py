@@ -13,7 +13,7 @@ from typing import Any, ClassVar, TypeVar
 
 from hwaware.errors import UnknownEstimatorError, UnsupportedModelError, UnsupportedPlatformError
 from hwaware.graph.layer import Graph, LayerKind, Shape
-from hwaware.hardware.catalog import Platform
+from hwaware.hardware.catalog import Platform, spec_digest
 
 
 @dataclass(frozen=True)
@@ -153,6 +153,18 @@ class Estimator(ABC):
     def supports(self, platform: Platform) -> bool:
         """Whether the estimator can predict for ``platform`` (a learned one needs trained weights)."""
         return True
+
+    def model_id(self, platform: Platform) -> str:
+        """What this estimator's predictions for ``platform`` are computed from: its name and version and the
+        device's spec (learned estimators add their weights). A calibration profile records it, so that a profile
+        fitted on predictions that have since changed says so.
+
+        >>> from hwaware.estimators import get_estimator
+        >>> from hwaware.hardware import Platform
+        >>> get_estimator("roofline").model_id(Platform.resolve("2080ti")).startswith("roofline ")
+        True
+        """
+        return f"{self.name} {self.version} spec {spec_digest(platform.device)}"
 
 
 _REGISTRY: dict[str, type[Estimator]] = {}

@@ -330,6 +330,9 @@ class ResPerfNetEstimator(Estimator):
             cache[platform.key] = load_models(self._root() / platform.key)
         return cache[platform.key]
 
+    def model_id(self, platform: Platform) -> str:
+        return f"{super().model_id(platform)} weights {self._weights_id(platform)}"
+
     def _weights_id(self, platform: Platform) -> str:
         """A digest of the platform's weights: cache keys name them, so re-trained weights never read old entries."""
         ids = self.__dict__.setdefault("weights_ids_", {})

@@ -112,7 +112,6 @@ Xavier's and the Nano's held-out rows; this rule, each Jetson against the rule m
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import math
@@ -134,7 +133,7 @@ from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KER
                                              gpu_vector, n_features, row_features)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.transform import ELEMENT_BYTES, at_batch, derived, reshape_layer
-from hwaware.hardware.catalog import GPUSpec, Platform, get_gpu
+from hwaware.hardware.catalog import GPUSpec, Platform, get_gpu, spec_digest
 
 KIND_NAMES = {k: k.value for k in LayerKind}  # Enum.value is a descriptor call: slow per layer of a whole space
 
@@ -406,12 +405,6 @@ def dense_as_conv(layers: Sequence[Layer], counts: Sequence[int]) -> list[tuple[
     own = min(dense, key=lambda i: (math.prod(layers[i].output_shapes[0]), layers[i].signature()), default=-1)
     return [(c - (i == own), int(i == own)) if l.kind is LayerKind.DENSE else (0, c)
             for i, (l, c) in enumerate(zip(layers, counts))]
-
-
-@functools.lru_cache(maxsize=256)
-def spec_digest(gpu: GPUSpec) -> str:
-    """A short hash of every catalog field of ``gpu``: part of the prediction cache's keys."""
-    return hashlib.blake2b(repr(sorted(gpu.as_dict().items())).encode(), digest_size=6).hexdigest()
 
 
 def interval_key(intervals: dict[str, Any], regime: str, generic: bool, integrated: bool) -> str:
@@ -771,6 +764,10 @@ class ResPerfNetGPUEstimator(Estimator):
 
     def supports(self, platform: Platform) -> bool:
         return isinstance(platform.device, GPUSpec) and (self._folder() / "meta.json").is_file()
+
+    def model_id(self, platform: Platform) -> str:
+        self._loaded()
+        return f"{super().model_id(platform)} weights {self.weights_id_}"
 
     def batch_span(self, platform: Platform) -> tuple[int, int] | None:
         """The smallest and largest batch the training rows timed this GPU, runtime and precision at (meta.json's

@@ -9,10 +9,11 @@ error lists the candidates.
 from __future__ import annotations
 
 import csv
-import io
 import functools
+import hashlib
+import io
 import re
-from dataclasses import dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from importlib import resources
 from typing import Literal, Union
 
@@ -408,6 +409,13 @@ class Platform:
     def key(self) -> str:
         """Identifies device, runtime and precision (batch excluded): what a trained model is specific to."""
         return f"{_key(self.device.name)}-{self.runtime}-{self.precision}"
+
+
+@functools.lru_cache(maxsize=256)
+def spec_digest(device: GPUSpec | CPUSpec) -> str:
+    """A short hash of every field of a device's spec: what predictions for it were computed from (prediction cache
+    keys, the base of a calibration profile)."""
+    return hashlib.blake2b(repr(sorted(asdict(device).items())).encode(), digest_size=6).hexdigest()
 
 
 def check_batch_size(batch_size: object) -> int:
