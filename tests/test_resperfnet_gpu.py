@@ -64,6 +64,16 @@ def test_breakdown_interval_and_notes(r18):
         (desktop.total_ms * math.exp(min(lo, 0.0)), desktop.total_ms * math.exp(max(hi, 0.0))))
 
 
+def test_a_per_call_time_learned_as_zero_is_explained(r18):
+    """``pre 0.000`` in a summary looks unmodelled: where the learned per-call time is below a microsecond (the Jetsons'
+    and TensorRT's tables cannot tell it from the per-layer costs) the notes say so; desktop PyTorch, whose HELP tables
+    separate it, learns a per-call time and needs no such note."""
+    jetson = hwaware.estimate(r18, gpu="agx", runtime="tensorrt", precision="fp16")
+    desktop = hwaware.estimate(r18, gpu="2080ti")
+    assert jetson.pre_ms < 1e-3 and any(n.startswith("pre (per call") for n in jetson.notes)
+    assert desktop.pre_ms > 0.1 and not any(n.startswith("pre (per call") for n in desktop.notes)
+
+
 def test_predict_many_equals_one_by_one_and_the_cache_changes_nothing():
     graphs = [hwaware.capture(m) for m in ("resnet18", "mobilenetv3_small_100", "efficientnet_b0")]
     platform = Platform.resolve("titanxp", batch_size=1)

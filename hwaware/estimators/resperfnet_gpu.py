@@ -928,6 +928,10 @@ class ResPerfNetGPUEstimator(Estimator):
             notes.append("host-side costs (dispatch per kernel, per call) are the average measured "
                          + ("Jetson" if gpu.is_integrated_soc else "desktop") + " host's: batch-1 latency on your "
                          "machine differs; `hwaware calibrate` with a few measurements fixes it")
+        if call < 1e-3:  # what "pre 0.000" in a summary means
+            notes.append(f"pre (per call: synchronisation, the code around the forward) learned as {call * 1e3:.2g} us "
+                         "here: the measured tables of this runtime and device class do not separate it from the "
+                         "per-layer costs, which carry it")
         if runtime == "tensorrt":
             from hwaware.runtime.tensorrt import NOT_MODELLED
 
