@@ -55,12 +55,14 @@ class RankTable:
         """Text table: ms with the model's rank on that GPU in brackets, and each model's GPU order."""
         rank = {(m, g): i + 1 for g in self.gpus for i, (m, _) in enumerate(self.by_gpu(g))}
         w = max(12, *(len(m) for m in self.models)) + 2
-        cw = max(14, *(len(g) + 2 for g in self.gpus))
+        cells = [[f"{v:.3f} ({rank[(m, g)]})" for g, v in zip(self.gpus, row)] for m, row in zip(self.models, self.ms)]
+        # every column at least two spaces wider than anything in it: names, estimators and cells never run together
+        cw = max(14, *(len(t) + 2 for t in (*self.gpus, *self.estimators, *(c for r in cells for c in r))))
         lines = [f"{'model':<{w}}" + "".join(f"{g:>{cw}}" for g in self.gpus) + "   GPUs fastest first",
                  f"{'':<{w}}" + "".join(f"{e:>{cw}}" for e in self.estimators)]
-        for m, row in zip(self.models, self.ms):
-            cells = "".join(f"{f'{v:.3f} ({rank[(m, g)]})':>{cw}}" for g, v in zip(self.gpus, row))
-            lines.append(f"{m:<{w}}{cells}   {' < '.join(g for g, _ in self.by_model(m))}")
+        for m, row in zip(self.models, cells):
+            lines.append(f"{m:<{w}}" + "".join(f"{c:>{cw}}" for c in row)
+                         + f"   {' < '.join(g for g, _ in self.by_model(m))}")
         lines.append(f"ms per batch of {self.batch_size} ({self.runtime}, {self.precision}); (n) = the model's rank "
                      "on that GPU, 1 = fastest")
         return "\n".join(lines)

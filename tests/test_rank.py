@@ -48,6 +48,30 @@ def test_bad_arguments(models, gpus):
         hwaware.rank(models, gpus=gpus)
 
 
+def test_the_text_table_keeps_its_columns_apart():
+    """Every cell of the text table is right-aligned in a column at least two spaces wider than it: the default
+    estimator's name ("resperfnet-gpu", 14 characters) once filled the 14-wide columns and the header read
+    "resperfnet-gpuresperfnet-gpu"."""
+    from hwaware.ranking import RankTable
+
+    # made-up milliseconds: this checks the layout only, one cell wider than the old 14-character columns
+    t = RankTable(models=("resnet18",), gpus=("agx", "xavier-nx"), ms=((12345.678, 7.0),),
+                  estimators=("resperfnet-gpu", "resperfnet-gpu"), batch_size=1, precision="fp32", runtime="pytorch")
+    header, estimators, row = t.table().splitlines()[:3]
+
+    def ends(line: str, texts: list[str]) -> list[int]:  # where each text ends, each after two spaces at least
+        out, pos = [], 0
+        for text in texts:
+            k = line.index(text, pos)
+            assert line[k - 2:k] == "  ", line
+            pos = k + len(text)
+            out.append(pos)
+        return out
+
+    columns = ends(header, ["agx", "xavier-nx"])
+    assert ends(estimators, ["resperfnet-gpu"] * 2) == columns == ends(row, ["12345.678 (1)", "7.000 (1)"])
+
+
 def test_cli_table_and_json(capsys, table):
     assert main(["rank", *MODELS, "--gpu", "2080ti", "--gpu", "agx", "--gpu", "orin", "--estimator", "roofline"]) == 0
     out = capsys.readouterr().out
