@@ -17,9 +17,10 @@ import numpy as np
 import torch
 
 from hwaware.calibration import FORMS
-from hwaware.estimators.resperfnet_gpu import design_parts, predict_design
+from hwaware.estimators.resperfnet_gpu import design_parts, host_choice, predict_design
 from hwaware.evaluation.gpu_data import build_design, ten_shot_profile
 from hwaware.evaluation.splits import ten_shots
+from hwaware.hardware.catalog import get_gpu
 from train_gpu import CANDIDATES, LOGO_STEPS, OUT_WEIGHTS, all_samples, train_fold
 
 
@@ -34,11 +35,13 @@ def main() -> None:
                          f"{sorted({s.gpu for s in samples if s.net is not None})}")
     cfg = CANDIDATES[json.loads((OUT_WEIGHTS / "meta.json").read_text())["chosen"]]
     design = build_design(samples)
-    net, held_idx = train_fold(samples, build_design(samples, dense_rule=False), args.gpu, cfg, LOGO_STEPS)
+    net, held_idx, fold_columns = train_fold(samples, build_design(samples, dense_rule=False), args.gpu, cfg,
+                                             LOGO_STEPS)
     held = [samples[i] for i in held_idx]
     hd = design.subset(held_idx)
-    pred = predict_design(net, hd, generic_host=True)
-    parts = design_parts(net, hd, generic_host=True)
+    hosts = host_choice(get_gpu(args.gpu), fold_columns).rows()  # as train_gpu.py logo
+    pred = predict_design(net, hd, generic_host=True, hosts=hosts)
+    parts = design_parts(net, hd, generic_host=True, hosts=hosts)
     y = np.array([s.ms for s in held])
     mape = lambda p, idx: float(np.mean(np.abs(p / y[idx] - 1)))  # noqa: E731
     for col in sorted({s.column for s in held}):

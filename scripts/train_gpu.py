@@ -49,8 +49,8 @@ import torch
 
 from hwaware.calibration.profile import LINEAR_FORMS
 from hwaware.estimators.gpu_features import n_features
-from hwaware.estimators.resperfnet_gpu import (WEIGHTS, Design, LayerTimeNet, design_parts, predict_design,
-                                              save_net, train_net)
+from hwaware.estimators.resperfnet_gpu import (WEIGHTS, Design, LayerTimeNet, design_parts, host_choice,
+                                              predict_design, save_net, train_net)
 from hwaware.evaluation.gpu_data import (Sample, build_design, column_indices, column_weights, deepbench_samples,
                                          help_samples, prior_pairs, ten_shot_profile, timm_samples, torch2trt_samples,
                                          user_predictions)
@@ -318,11 +318,12 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
     # did (no prediction-time dense rule) and are evaluated as users get predictions
     design, train_design = build_design(samples), build_design(samples, dense_rule=False)
     for gpu in gpus:
-        net, held_idx = train_fold(samples, train_design, gpu, cfg, steps)
+        net, held_idx, fold_columns = train_fold(samples, train_design, gpu, cfg, steps)
         held = [samples[i] for i in held_idx]
         held_design = design.subset(held_idx)
-        pred = predict_design(net, held_design, generic_host=True)  # as the estimator does for a new GPU
-        parts = design_parts(net, held_design, generic_host=True)
+        hosts = host_choice(get_gpu(gpu), fold_columns).rows()  # as the estimator does for a new GPU
+        pred = predict_design(net, held_design, generic_host=True, hosts=hosts)
+        parts = design_parts(net, held_design, generic_host=True, hosts=hosts)
         y = np.array([s.ms for s in held])
         res: dict = {"zero_shot": per_column(pred, held), "ten_shot": {}}
         for col in sorted({s.column for s in held}):
@@ -371,7 +372,7 @@ def kernel_folds(samples: list[Sample], cfg: dict, steps: int, log) -> dict:
     roofline = design.per_sample(np.exp(design.log_base))  # a kernel sample is one row: its roofline time
     out = {}
     for gpu in sorted({s.gpu for s in samples if s.net is None}):
-        net, _ = train_fold(samples, train_design, gpu, cfg, steps)
+        net, _, _ = train_fold(samples, train_design, gpu, cfg, steps)
         idx = np.flatnonzero([s.gpu == gpu and s.net is None for s in samples])
         pred = predict_design(net, design.subset(idx))
         y = np.array([samples[i].ms for i in idx])
@@ -393,13 +394,15 @@ def integrated_interval(res: list[np.ndarray], owner: list[str], soc: set[str], 
 
 
 def train_fold(samples: list[Sample], design: Design, gpu: str, cfg: dict, steps: int
-               ) -> tuple[LayerTimeNet, np.ndarray]:
-    """The leave-one-GPU-out model without ``gpu`` (none of its rows, no GPU_TEST row trains) and the indices of that
-    GPU's network rows in ``samples`` (``design`` is theirs)."""
+               ) -> tuple[LayerTimeNet, np.ndarray, list[str]]:
+    """The leave-one-GPU-out model without ``gpu`` (none of its rows, no GPU_TEST row trains), the indices of that
+    GPU's network rows in ``samples`` (``design`` is theirs) and the columns that trained."""
     on_gpu = np.array([s.gpu == gpu for s in samples])
     in_test = np.array([is_gpu_test(s) for s in samples])
-    net = fit(samples, design, np.flatnonzero(~on_gpu & ~in_test), cfg, steps, BATCH_PRIOR)
-    return net, np.flatnonzero(on_gpu & np.array([s.net is not None for s in samples]))
+    train = np.flatnonzero(~on_gpu & ~in_test)
+    net = fit(samples, design, train, cfg, steps, BATCH_PRIOR)
+    return (net, np.flatnonzero(on_gpu & np.array([s.net is not None for s in samples])),
+            sorted({samples[i].column for i in train}))
 
 
 def fit(samples: list[Sample], design: Design, idx: np.ndarray, cfg: dict, steps: int, batch_prior: bool

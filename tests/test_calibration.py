@@ -178,6 +178,35 @@ def test_a_profile_saved_before_the_forms_were_named_loads_as_the_linear_form(tm
         Profile.from_json(json.dumps({**old, "format": 4, "a_later_field": 1}))
 
 
+def test_model_id_changes_with_what_predictions_read_and_nothing_else():
+    """A profile's base is :meth:`Estimator.model_id`: it must change with the rates the predictions read (a GPUSpec
+    under the same name with another bandwidth), with the weights, and with the host a sibling Jetson takes, and must
+    not change with the batch or with catalog text no prediction reads (sources, aliases): those would warn for
+    nothing."""
+    import dataclasses
+
+    from hwaware.estimators import get_estimator
+    from hwaware.estimators.resperfnet_gpu import ResPerfNetGPUEstimator
+    from hwaware.hardware import Platform
+
+    est = get_estimator("resperfnet-gpu")
+    p = Platform.resolve("2080ti")
+    base = est.model_id(p)
+    gpu = p.device
+    assert est.model_id(dataclasses.replace(p, batch_size=32)) == base
+    assert est.model_id(dataclasses.replace(p, device=dataclasses.replace(gpu, source="x", aliases=()))) == base
+    assert est.model_id(dataclasses.replace(p, device=dataclasses.replace(
+        gpu, memory_bandwidth_gbs=2 * gpu.memory_bandwidth_gbs))) != base
+    other = ResPerfNetGPUEstimator(cache=False)
+    other._loaded()
+    other.weights_id_ = "retrained"
+    assert other.model_id(p) != base
+    nx = Platform.resolve("xavier-nx")
+    assert "Jetson AGX Xavier" in est.model_id(nx)  # its host's spec is part of what its predictions read
+    for name in ("ipc-tree", "netregress-xgb", "resperfnet"):  # every learned estimator names its weights
+        assert " weights " in get_estimator(name).model_id(p), name
+
+
 def test_a_profile_fitted_on_other_predictions_warns(tmp_path):
     """A profile records the model it was fitted on (estimator, version, GPU spec, weights): predicting with it after
     that model changed (re-trained weights, a catalog update of its GPU) warns and says to re-calibrate, since its
@@ -197,6 +226,11 @@ def test_a_profile_fitted_on_other_predictions_warns(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ImplausibleEstimateWarning)
         assert not hwaware.estimate(model, gpu=str(path), precision="fp16").warnings
+    path.write_text(replace(p, base="").to_json())  # a profile of format 2 records none: a note, no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ImplausibleEstimateWarning)
+        assert any("does not record the model" in n for n in hwaware.estimate(model, gpu=str(path),
+                                                                               precision="fp16").notes)
     path.write_text(replace(p, base="roofline 0 spec 000000000000").to_json())
     with pytest.warns(ImplausibleEstimateWarning, match="stale profile"):
         est = hwaware.estimate(model, gpu=str(path), precision="fp16")

@@ -5,10 +5,12 @@ learns (state ending in ``_``), ``predict(graph, platform)`` returns an :class:`
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from hwaware.errors import UnknownEstimatorError, UnsupportedModelError, UnsupportedPlatformError
@@ -165,6 +167,16 @@ class Estimator(ABC):
         True
         """
         return f"{self.name} {self.version} spec {spec_digest(platform.device)}"
+
+
+def files_digest(*paths: Path) -> str:
+    """A short hash of the bytes of ``paths`` (a folder: the files in it, by name; a missing path: nothing): what a
+    learned estimator's weights are, for cache keys and :meth:`Estimator.model_id`."""
+    h = hashlib.blake2b(digest_size=6)
+    for path in paths:
+        for f in sorted(p for p in path.glob("*") if p.is_file()) if path.is_dir() else [path] * path.is_file():
+            h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
 
 
 _REGISTRY: dict[str, type[Estimator]] = {}

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from hwaware.errors import UnsupportedPlatformError
-from hwaware.estimators.base import Estimate, Estimator, register_estimator, require_cnns
+from hwaware.estimators.base import Estimate, Estimator, files_digest, register_estimator, require_cnns
 from hwaware.estimators.netregress import predict_log_ms
 from hwaware.graph.layer import Graph
 from hwaware.hardware.catalog import GPUSpec, Platform
@@ -91,6 +91,13 @@ class IPCTreeEstimator(Estimator):
         if self.weights_dir is not None:
             return Path(self.weights_dir)
         return Path(str(resources.files("hwaware.estimators.weights").joinpath(WEIGHTS)))
+
+    def model_id(self, platform: Platform) -> str:
+        return f"{super().model_id(platform)} weights {self.weights_id_}"
+
+    @functools.cached_property
+    def weights_id_(self) -> str:
+        return files_digest(self.folder)
 
     @functools.cached_property
     def meta_(self) -> dict[str, Any]:

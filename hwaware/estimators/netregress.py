@@ -38,7 +38,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hwaware.errors import UnsupportedPlatformError
-from hwaware.estimators.base import Estimate, Estimator, register_estimator, require_cnns
+from hwaware.estimators.base import Estimate, Estimator, files_digest, register_estimator, require_cnns
 from hwaware.features import network_features
 from hwaware.graph.layer import Graph
 from hwaware.hardware.catalog import Platform
@@ -179,6 +179,14 @@ class NetRegressEstimator(Estimator):
     @property
     def folder(self) -> Path:
         return Path(self.weights_dir) if self.weights_dir is not None else weights_folder()
+
+    def model_id(self, platform: Platform) -> str:
+        return f"{super().model_id(platform)} weights {self.weights_id_}"
+
+    @functools.cached_property
+    def weights_id_(self) -> str:
+        """The family's weights: its JSON and its folder of per-platform boosters (RF/XGB)."""
+        return files_digest(self.folder / f"{self.family}.json", self.folder / self.family)
 
     def platforms(self) -> list[str]:
         """The platform keys (``gpu|runtime|precision|batch``) this estimator was trained for."""

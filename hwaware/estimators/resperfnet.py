@@ -53,7 +53,7 @@ import torch
 from torch import nn
 
 from hwaware.errors import UnsupportedPlatformError
-from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, register_estimator
+from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, files_digest, register_estimator
 from hwaware.estimators.cache import PredictionCache, default_cache_path
 from hwaware.estimators.features import DEVICE_FEATURES, KINDS, LAYER_FEATURES, device_features, kind_one_hot, layer_features
 from hwaware.graph.layer import Graph, Layer, LayerKind
@@ -337,11 +337,7 @@ class ResPerfNetEstimator(Estimator):
         """A digest of the platform's weights: cache keys name them, so re-trained weights never read old entries."""
         ids = self.__dict__.setdefault("weights_ids_", {})
         if platform.key not in ids:
-            import hashlib
-
-            folder = self._root() / platform.key
-            ids[platform.key] = hashlib.blake2b(b"".join(p.read_bytes() for p in sorted(folder.glob("*"))
-                                                         if p.is_file()), digest_size=6).hexdigest()
+            ids[platform.key] = files_digest(self._root() / platform.key)
         return ids[platform.key]
 
     def calibration(self, platform: Platform) -> NetworkCalibration:

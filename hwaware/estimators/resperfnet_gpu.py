@@ -220,7 +220,7 @@ class LayerTimeNet(nn.Module):
         time is the average (in log) over the measured hosts of the GPU's class, each seen in place of the GPU's own
         clock and SM count (a GPU that never trained: its machine's dispatch cost is unknown, and extrapolating it
         from specs is not sound); ``hosts`` (rows of integrated flag, log clock, log SMs) narrows the average to
-        those measured hosts (:meth:`ResPerfNetGPUEstimator.host_sibling`). ``setup``: per row, the index of its
+        those measured hosts (:func:`host_choice`). ``setup``: per row, the index of its
         measurement setup (-1 or None: the GPU's average setup); ignored with ``generic_host``. ``roofline_kernel``:
         rows of a network outside the training domain, whose kernel time is their roofline time (no learned
         inefficiency) and whose framework time is that of a plain elementwise launch, the launch the training data
@@ -437,6 +437,47 @@ def host_gpus(columns: Sequence[str]) -> set[str]:
     return {column_gpu(c) for c in columns if column_shows_host(c)}
 
 
+class HostChoice(NamedTuple):
+    """Whose host-side costs a GPU's prediction takes (:func:`host_choice`)."""
+
+    generic: bool  # False: the GPU's own measured host
+    siblings: tuple[GPUSpec, ...]  # with ``generic``: the measured Jetsons of its chip, else () (its class's average)
+
+    def rows(self) -> torch.Tensor | None:
+        """The ``hosts`` argument of :meth:`LayerTimeNet.layer_times`: the siblings' host rows (integrated flag, log
+        clock, log SMs, as :func:`known_hosts` stores them), or None."""
+        if not self.siblings:
+            return None
+        return torch.from_numpy(np.stack([call_features(g, "pytorch", 1)[_CALL_HOST] for g in self.siblings])).float()
+
+    def key(self) -> str:
+        """What the prediction cache's keys say of it: the siblings' names and specs, whose host rows it reads."""
+        if not self.generic:
+            return "own"
+        return "generic" if not self.siblings else "hosts=" + "+".join(f"{g.name}@{spec_digest(g)}"
+                                                                      for g in self.siblings)
+
+
+def host_choice(gpu: GPUSpec, train_columns: Sequence[str]) -> HostChoice:
+    """Whose host-side costs a prediction for ``gpu`` takes, by a model trained on ``train_columns``: its own where
+    those columns timed its machine (:func:`host_gpus`); for a Jetson they did not, the measured Jetsons with its GPU
+    chip (the catalog's ``gpu_chip``: the Xavier NX's GV10B is the AGX Xavier's), from 2026-12-01; else the average
+    over the measured hosts of its class. One chip is one SoC family, CPU complex and software stack (JetPack), and the
+    class average mixes in another family's: with it, the Xavier NX, the AGX Xavier's chip with fewer SMs, lower
+    clocks and less bandwidth, came out faster than the AGX Xavier (densenet121 under TensorRT fp16: 9.7 against
+    13.3 ms at 949fa4a; ``tests/test_resperfnet_gpu.py`` pins the order). Desktop GPUs keep the average: one chip
+    sits in any machine. An assumption chosen from that one prediction; no measurement of a sibling Jetson tests it.
+    Such a Jetson keeps the unmeasured-Jetson interval, from folds that predicted each Jetson with the other's host
+    alone (the only other Jetson host of its fold), as a sibling is predicted."""
+    measured = host_gpus(train_columns)
+    if gpu.name in measured:
+        return HostChoice(False, ())
+    if not gpu.is_integrated_soc:
+        return HostChoice(True, ())
+    return HostChoice(True, tuple(g for g in map(get_gpu, sorted(measured))
+                                  if g.is_integrated_soc and g.gpu_chip == gpu.gpu_chip))
+
+
 def column_gpu(column: str) -> str:
     """The GPU of a training column (``table:space:gpu|runtime|precision[|batch]``)."""
     return _platform_parts(column)[0]
@@ -495,12 +536,14 @@ class Design:
         return np.bincount(sample, weights=row_values[self.indices] * self.counts, minlength=len(self.y))
 
 
-def predict_design(net: LayerTimeNet, d: Design, generic_host: bool = False, use_setup: bool = False) -> np.ndarray:
-    """Predicted ms of every sample of ``d`` (no gradient); ``generic_host`` as in :meth:`LayerTimeNet.layer_times`;
-    ``use_setup``: add each sample's measurement-setup offsets (only an evaluation on a measured column can: a user's
-    prediction, as :class:`ResPerfNetGPUEstimator` makes it, is at the GPU's average setup)."""
+def predict_design(net: LayerTimeNet, d: Design, generic_host: bool = False, use_setup: bool = False,
+                   hosts: torch.Tensor | None = None) -> np.ndarray:
+    """Predicted ms of every sample of ``d`` (no gradient); ``generic_host`` and ``hosts`` as in
+    :meth:`LayerTimeNet.layer_times` (:func:`host_choice` says which a GPU takes); ``use_setup``: add each sample's
+    measurement-setup offsets (only an evaluation on a measured column can: a user's prediction, as
+    :class:`ResPerfNetGPUEstimator` makes it, is at the GPU's average setup)."""
     with torch.no_grad():
-        return _forward(net, d, generic_host, use_setup)[0].numpy().astype(np.float64)
+        return _forward(net, d, generic_host, use_setup, hosts)[0].numpy().astype(np.float64)
 
 
 class DesignParts(NamedTuple):
@@ -512,21 +555,22 @@ class DesignParts(NamedTuple):
     call_ms: np.ndarray
 
 
-def design_parts(net: LayerTimeNet, d: Design, generic_host: bool = False) -> DesignParts:
+def design_parts(net: LayerTimeNet, d: Design, generic_host: bool = False, hosts: torch.Tensor | None = None
+                 ) -> DesignParts:
     """:class:`DesignParts` of ``d`` without setups, for calibrating designs as :class:`Profile` does estimates (one
     forward of the model; compute it once per model and design)."""
     used = np.unique(d.indices)
     with torch.no_grad():
         t, _, share = net.layer_parts(torch.from_numpy(d.x[used]).float(), torch.from_numpy(d.log_base[used]).float(),
                                       torch.from_numpy(d.bare[used]), generic_host,
-                                      as_conv=torch.from_numpy(d.as_conv[used]))
-        call = _call_times(net, d, generic_host)
+                                      as_conv=torch.from_numpy(d.as_conv[used]), hosts=hosts)
+        call = _call_times(net, d, generic_host, hosts=hosts)
     rows, shares = np.zeros(len(d.x)), np.zeros(len(d.x))
     rows[used], shares[used] = t.numpy(), share.numpy()
     return DesignParts(rows, shares, call.numpy().astype(np.float64))
 
 
-def _times(net: LayerTimeNet, d: Design, generic_host: bool, use_setup: bool
+def _times(net: LayerTimeNet, d: Design, generic_host: bool, use_setup: bool, hosts: torch.Tensor | None = None
            ) -> tuple[np.ndarray, np.ndarray, torch.Tensor, torch.Tensor]:
     """The rows ``d`` uses, each index's position among them, their layer times, and every sample's per-call time."""
     used, inverse = np.unique(d.indices, return_inverse=True)
@@ -534,17 +578,20 @@ def _times(net: LayerTimeNet, d: Design, generic_host: bool, use_setup: bool
     row_setup, setup = (torch.from_numpy(lut[s]) if use_setup else None for s in (d.row_setup[used], d.setup))
     t, _, _ = net.layer_times(torch.from_numpy(d.x[used]).float(), torch.from_numpy(d.log_base[used]).float(),
                               torch.from_numpy(d.bare[used]), generic_host, row_setup,
-                              as_conv=torch.from_numpy(d.as_conv[used]))
-    return used, inverse, t, _call_times(net, d, generic_host, setup)
+                              as_conv=torch.from_numpy(d.as_conv[used]), hosts=hosts)
+    return used, inverse, t, _call_times(net, d, generic_host, setup, hosts)
 
 
-def _call_times(net: LayerTimeNet, d: Design, generic_host: bool, setup: torch.Tensor | None = None) -> torch.Tensor:
+def _call_times(net: LayerTimeNet, d: Design, generic_host: bool, setup: torch.Tensor | None = None,
+                hosts: torch.Tensor | None = None) -> torch.Tensor:
     """Every sample's per-call time (0 for a bare kernel)."""
-    return net.call_time(torch.from_numpy(d.call).float(), generic_host, setup) * torch.from_numpy(d.has_call).float()
+    return (net.call_time(torch.from_numpy(d.call).float(), generic_host, setup, hosts)
+            * torch.from_numpy(d.has_call).float())
 
 
-def _forward(net: LayerTimeNet, d: Design, generic_host: bool, use_setup: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    _, inverse, t, call = _times(net, d, generic_host, use_setup)
+def _forward(net: LayerTimeNet, d: Design, generic_host: bool, use_setup: bool, hosts: torch.Tensor | None = None
+             ) -> tuple[torch.Tensor, torch.Tensor]:
+    _, inverse, t, call = _times(net, d, generic_host, use_setup, hosts)
     sample = np.repeat(np.arange(len(d.y)), np.diff(d.indptr))
     contrib = t[torch.from_numpy(inverse)] * torch.from_numpy(d.counts).float()
     total = torch.zeros(len(d.y)).index_add_(0, torch.from_numpy(sample), contrib)
@@ -741,7 +788,8 @@ class ResPerfNetGPUEstimator(Estimator):
     name = "resperfnet-gpu"
     # 2: host-side costs of an unmeasured GPU averaged over the measured hosts (buffers hosts, host_used);
     # 3: measurement-setup offsets (a user's prediction is at the GPU's average setup)
-    version = "3"
+    # 4: a Jetson sharing a measured Jetson's GPU chip takes its host (host_choice); calibration profiles record it
+    version = "4"
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
         self.weights_dir = weights_dir
@@ -767,7 +815,9 @@ class ResPerfNetGPUEstimator(Estimator):
 
     def model_id(self, platform: Platform) -> str:
         self._loaded()
-        return f"{super().model_id(platform)} weights {self.weights_id_}"
+        siblings = self.host_choice(platform.device).siblings if isinstance(platform.device, GPUSpec) else ()
+        return (f"{super().model_id(platform)} weights {self.weights_id_}"
+                + "".join(f" host {g.name} {spec_digest(g)}" for g in siblings))
 
     def batch_span(self, platform: Platform) -> tuple[int, int] | None:
         """The smallest and largest batch the training rows timed this GPU, runtime and precision at (meta.json's
@@ -799,23 +849,12 @@ class ResPerfNetGPUEstimator(Estimator):
         """Whether the training data timed this GPU's machine where host-side costs show: a network column at batch
         <= 64 (HELP, torch2trt). At timm's batch 1024 every kernel hides the dispatch cost, so those columns say
         nothing about it."""
-        _, meta = self._loaded()
-        return gpu.name in host_gpus(meta.get("train_columns", []))
+        return not self.host_choice(gpu).generic
 
-    def host_sibling(self, gpu: GPUSpec) -> GPUSpec | None:
-        """For a Jetson whose own host the data never timed: a measured Jetson with the same GPU chip (the catalog's
-        ``gpu_chip``: the Xavier NX's GV10B is the AGX Xavier's), whose host-side costs it takes instead of the average
-        over the measured Jetsons. One chip is one SoC family, CPU complex and software stack (JetPack), and the
-        average mixes in another family's: with it, the Xavier NX, the AGX Xavier's chip with fewer SMs, lower clocks
-        and less bandwidth, came out faster than the AGX Xavier (densenet121 under TensorRT fp16: 9.7 against 13.3 ms
-        at 949fa4a; ``tests/test_resperfnet_gpu.py`` pins the order). Desktop GPUs keep the average: one chip sits in
-        any machine. An assumption, chosen from that one prediction; no measurement of a sibling Jetson tests it."""
-        if not gpu.is_integrated_soc or self.known_host(gpu):
-            return None
+    def host_choice(self, gpu: GPUSpec) -> HostChoice:
+        """Whose host-side costs this model's predictions for ``gpu`` take (:func:`host_choice`)."""
         _, meta = self._loaded()
-        same = sorted(name for name in host_gpus(meta.get("train_columns", []))
-                      if (g := get_gpu(name)).is_integrated_soc and g.gpu_chip == gpu.gpu_chip)
-        return get_gpu(same[0]) if same else None
+        return host_choice(gpu, meta.get("train_columns", []))
 
     def predict(self, graph: Graph, platform: Platform) -> Estimate:
         return self.predict_many([graph], platform)[0]
@@ -833,16 +872,12 @@ class ResPerfNetGPUEstimator(Estimator):
                 raise InvalidArgumentError(f"{g.name} was captured at batch {g.batch_size}, not the platform's "
                                            f"{platform.batch_size}; capture it at that batch or use hwaware.estimate")
         prepared = [self._runtime_graph(g, runtime) for g in graphs]
-        generic = not self.known_host(gpu)
-        sibling = self.host_sibling(gpu)
-        # the sibling's host row as the model's measured hosts hold it (call_features' integrated, log clock, log SMs)
-        hosts = (None if sibling is None
-                 else torch.from_numpy(call_features(sibling, runtime, 1)[_CALL_HOST]).float()[None])
-        # keys name the weights, the GPU's specs and the host used, so no earlier prediction is reused (a catalog
-        # update or a user's GPUSpec under a catalog name changes the rates the rows are built from)
-        host = "own" if not generic else "generic" if sibling is None else f"host={sibling.name}"
+        choice = self.host_choice(gpu)
+        generic, siblings, hosts = choice.generic, choice.siblings, choice.rows()
+        # keys name the weights, what the rows read of the GPU's spec and the host used, so no earlier prediction is
+        # reused (a catalog update or a user's GPUSpec under a catalog name changes the rates the rows are built from)
         prefix = (f"{self.name}:{self.weights_id_}:share:{platform.key}:{spec_digest(gpu)}:{platform.batch_size}:"
-                  f"{host}:")
+                  f"{choice.key()}:")
         # 'share': entries carry the host share since 2026-11-30
         untrained = self.untrained_kinds()
         # per network, its layers of kinds no training row has: if any, it is outside the training domain and its
@@ -920,10 +955,12 @@ class ResPerfNetGPUEstimator(Estimator):
         if outside:
             notes.append(f"outside the training GPUs' range ({', '.join(outside)}): the learned parts see the nearest "
                          "trained value, only the roofline terms extrapolate; expect larger errors")
-        if sibling is not None:
-            notes.append(f"host-side costs (dispatch per kernel, per call) are the {sibling.name}'s, measured, the "
-                         f"Jetson with this one's GPU chip ({gpu.gpu_chip}): batch-1 latency on your device differs as "
-                         "its CPU does; `hwaware calibrate` with a few measurements fixes it")
+        if siblings:
+            names = " and ".join(g.name for g in siblings)
+            notes.append(f"host-side costs (dispatch per kernel, per call) are the {names}'s, measured, the "
+                         f"Jetson{'s' if len(siblings) > 1 else ''} with this one's GPU chip ({gpu.gpu_chip}): batch-1 "
+                         "latency on your device differs as its CPU does; `hwaware calibrate` with a few measurements "
+                         "fixes it")
         elif generic:
             notes.append("host-side costs (dispatch per kernel, per call) are the average measured "
                          + ("Jetson" if gpu.is_integrated_soc else "desktop") + " host's: batch-1 latency on your "

@@ -17,8 +17,9 @@ from hwaware.calibration import FORMS, Breakdown, Profile, fit_profile
 from hwaware.datasets.gpu_tables import (KernelLatency, NetworkLatency, load_deepbench, load_help, load_timm_gpu,
                                          load_torch2trt)
 from hwaware.datasets.graph_store import load_store
-from hwaware.estimators.resperfnet_gpu import (BatchPairs, Design, DesignBuilder, DesignParts, LayerTimeNet, batch_pairs,
-                                               graph_layers, host_gpus, measurement_setup, predict_design)
+from hwaware.estimators.resperfnet_gpu import (BatchPairs, Design, DesignBuilder, DesignParts, HostChoice, LayerTimeNet,
+                                               batch_pairs, graph_layers, host_choice, measurement_setup,
+                                               predict_design)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.ops import layer_cost
 from hwaware.hardware.catalog import get_gpu, gpus
@@ -197,23 +198,23 @@ def calibrated_totals(profile: Profile, parts: DesignParts, design: Design, idx:
     return np.maximum(profile.host * parts.call_ms[idx] + sub.per_sample(layer_ms), 1e-6), clamped
 
 
-def generic_hosts(samples: Sequence[Sample], train_columns: Sequence[str]) -> np.ndarray:
-    """Per sample, whether a user's estimate takes the averaged measured host: its GPU's machine ``train_columns``
-    never timed where host costs show (timm's GPUs: :func:`~hwaware.estimators.resperfnet_gpu.host_gpus`)."""
-    known = host_gpus(train_columns)
-    return np.array([s.gpu not in known for s in samples], dtype=bool)
+def host_choices(samples: Sequence[Sample], train_columns: Sequence[str]) -> list[HostChoice]:
+    """Per sample, whose host-side costs a user's estimate for its GPU takes from a model trained on ``train_columns``
+    (:func:`~hwaware.estimators.resperfnet_gpu.host_choice`: its own, or an average, as for timm's GPUs)."""
+    by_gpu = {gpu: host_choice(get_gpu(gpu), train_columns) for gpu in {s.gpu for s in samples}}
+    return [by_gpu[s.gpu] for s in samples]
 
 
 def user_predictions(net: LayerTimeNet, design: Design, samples: Sequence[Sample], train_columns: Sequence[str]
                      ) -> np.ndarray:
     """Each sample's ms as :class:`~hwaware.estimators.resperfnet_gpu.ResPerfNetGPUEstimator` answers a user: at the
-    GPU's average measurement setup, with the averaged measured host where :func:`generic_hosts` says so."""
-    generic = generic_hosts(samples, train_columns)
+    GPU's average measurement setup, with the host :func:`host_choices` gives it."""
+    choices = host_choices(samples, train_columns)
     pred = np.zeros(len(samples))
-    for flag in (False, True):
-        idx = np.flatnonzero(generic == flag)
-        if len(idx):
-            pred[idx] = predict_design(net, design.subset(idx), generic_host=flag)
+    for key in dict.fromkeys(c.key() for c in choices):
+        idx = np.flatnonzero([c.key() == key for c in choices])
+        choice = choices[idx[0]]
+        pred[idx] = predict_design(net, design.subset(idx), generic_host=choice.generic, hosts=choice.rows())
     return pred
 
 

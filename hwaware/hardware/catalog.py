@@ -127,10 +127,10 @@ class GPUSpec:
 
         - fp32: the fp32 rate (TF32 tensor math is not modelled).
         - fp16 on tensor cores: the tensor rate with FP32 accumulate, which AMP and cuDNN use. Where the
-          catalog has no FP32-accumulate figure, the bf16 tensor rate (bf16 always accumulates in FP32, and
-          every catalog part with both figures runs the two at one rate: Jetson Orin), else half the
-          FP16-accumulate rate, the lowest NVIDIA ships (GeForce; TITAN RTX): a lower bound, not a datasheet
-          value.
+          catalog has no FP32-accumulate figure, the bf16 tensor rate where it has one (the Jetson Orins: bf16
+          always accumulates in FP32, and every catalog part with both figures runs the two at one rate), else
+          half the FP16-accumulate rate, the lowest NVIDIA ships (GeForce; the TITAN RTX): a lower bound, not
+          a datasheet value.
         - bf16 on tensor cores: the bf16 tensor rate (FP32 accumulate), else as fp16.
         - int8 on tensor cores: the int8 tensor rate; without an int8 figure (Volta, dp4a on Pascal) the
           fp16 rule's rate, a lower bound: a runtime with no faster int8 path keeps the layer in fp16.
@@ -413,9 +413,17 @@ class Platform:
 
 @functools.lru_cache(maxsize=256)
 def spec_digest(device: GPUSpec | CPUSpec) -> str:
-    """A short hash of every field of a device's spec: what predictions for it were computed from (prediction cache
-    keys, the base of a calibration profile)."""
-    return hashlib.blake2b(repr(sorted(asdict(device).items())).encode(), digest_size=6).hexdigest()
+    """A short hash of what predictions for ``device`` read (prediction cache keys, the base of a calibration profile):
+    a GPU's name, chip, size, clocks, memory, host link and the rate :meth:`GPUSpec.framework_rate` gives every
+    precision, so that a change of that rule changes it and an edit of the catalog's sources or aliases does not; the
+    CPU target's whole spec."""
+    if not isinstance(device, GPUSpec):
+        return hashlib.blake2b(repr(sorted(asdict(device).items())).encode(), digest_size=6).hexdigest()
+    rates = [device.framework_rate(p, tensor_cores=tc)[0] for p in PRECISIONS for tc in (False, True)]  # type: ignore
+    read = (device.name, device.gpu_chip, device.is_integrated_soc, device.compute_capability, device.sm_count,
+            device.tensor_cores, device.base_clock_mhz, device.boost_clock_mhz, device.memory_bandwidth_gbs,
+            device.l2_cache_mb, device.memory_size_gb, device.bus_interface, device.fp32_tflops, rates)
+    return hashlib.blake2b(repr(read).encode(), digest_size=6).hexdigest()
 
 
 def check_batch_size(batch_size: object) -> int:
