@@ -852,9 +852,13 @@ class ResPerfNetGPUEstimator(Estimator):
         return not self.host_choice(gpu).generic
 
     def host_choice(self, gpu: GPUSpec) -> HostChoice:
-        """Whose host-side costs this model's predictions for ``gpu`` take (:func:`host_choice`)."""
+        """Whose host-side costs this model's predictions for ``gpu`` take (:func:`host_choice`; kept per GPU spec:
+        every warm prediction asks)."""
         _, meta = self._loaded()
-        return host_choice(gpu, meta.get("train_columns", []))
+        known = self.__dict__.setdefault("host_choices_", {})
+        if gpu not in known:
+            known[gpu] = host_choice(gpu, meta.get("train_columns", []))
+        return known[gpu]
 
     def predict(self, graph: Graph, platform: Platform) -> Estimate:
         return self.predict_many([graph], platform)[0]
