@@ -175,8 +175,8 @@ def expected_error(report: dict) -> list[str]:
     (as a user without a calibration profile gets it); for a GPU all of whose rows train (the Jetsons of torch2trt),
     its fit error, labelled as such, and its leave-one-GPU-out zero-shot MAPE; else
     the median leave-one-GPU-out zero-shot MAPE over the held-out GPUs of its class (Jetson or desktop: a Jetson
-    is never predicted from desktop evidence alone), with the worst such column beside it; and after a 10-shot
-    calibration."""
+    is never predicted from desktop evidence alone), with the worst such column beside it (and, for a GPU DeepBench
+    timed, its kernels' figure when held out, ``train_gpu.py kernels``); and after a 10-shot calibration."""
     from hwaware.hardware.catalog import get_gpu, gpus
 
     measured: dict[str, list[float]] = {}
@@ -192,6 +192,7 @@ def expected_error(report: dict) -> list[str]:
         zs += [z["mape"] for z in r["zero_shot"].values()]
         ts += [t["mape"] for t in r["ten_shot"].values()]
     intervals = report["model"]["intervals"]
+    kernels = report.get("kernel_logo", {}).get("data", {}).get("columns", {})
 
     def interval(key: str) -> str:  # the estimate's 90 % interval, as multiples of its answer
         lo, hi = intervals[key]
@@ -213,7 +214,10 @@ def expected_error(report: dict) -> list[str]:
                          f"{interval('measured')} |")
         elif zs:
             key = interval_key(intervals, "zero-shot", True, g.is_integrated_soc)  # no row measured it
-            lines.append(f"| {g.name} | zero-shot from catalog specs | {np.median(zs):.0%} (median of {len(zs)} held-out-"
+            own_kernels = [r["zero_shot"]["mape"] for col, r in kernels.items() if column_gpu(col) == g.name]
+            regime = "zero-shot from catalog specs" + (
+                f" (its DeepBench kernels, held out: {np.median(own_kernels):.0%} MAPE)" if own_kernels else "")
+            lines.append(f"| {g.name} | {regime} | {np.median(zs):.0%} (median of {len(zs)} held-out-"
                          f"{'Jetson' if g.is_integrated_soc else 'desktop'} columns; worst {max(zs):.0%}) | "
                          f"{np.median(ts):.0%} | {interval(key)} |")
         else:
