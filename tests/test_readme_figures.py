@@ -119,6 +119,8 @@ GPU_HELP = ("| test column | n | 10-shot ρ (HELP: 0.987 on titan_rtx_256) | 10-
             "linear forms only ρ / MAPE | best agreement ρ |")
 GPU_EXPECTED = "| GPU | regime | expected MAPE | with 10 measurements (hwaware calibrate) | 90 % interval |"
 GPU_TARGETS = "| columns | n | as users predict | after 10 shots | own setup |"
+GPU_KERNELS = ("| held-out GPU | kernel columns | zero-shot MAPE | within ±10 % | Spearman ρ | roofline MAPE | "
+               "same chip trains |")
 GPU_RESULTS = "benchmarks/results/gpu_accuracy.md"  # written by `python benchmarks/gpu_accuracy.py`
 LEADERBOARD = "| method | space | columns | MAPE | ±10 % | Kendall τ | Spearman ρ | predict ms/net | train s |"
 TABLES = [
@@ -126,6 +128,7 @@ TABLES = [
     Table(GPU_HELP, GPU_RESULTS, md_rows(GPU_HELP)),
     Table(GPU_EXPECTED, GPU_RESULTS, md_rows(GPU_EXPECTED)),
     Table(GPU_TARGETS, GPU_RESULTS, md_rows(GPU_TARGETS)),
+    Table(GPU_KERNELS, GPU_RESULTS, md_rows(GPU_KERNELS)),
     # written by `python benchmarks/leaderboard.py`
     Table(LEADERBOARD, "benchmarks/results/leaderboard/leaderboard.md", md_rows(LEADERBOARD, 2), key_cells=2),
     Table("| estimator | MAPE | within ±10 % | Kendall τ | Spearman ρ |", "benchmarks/results/cpu_wholenet.json",
