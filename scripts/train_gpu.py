@@ -321,9 +321,9 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
         net, held_idx, fold_columns = train_fold(samples, train_design, gpu, cfg, steps)
         held = [samples[i] for i in held_idx]
         held_design = design.subset(held_idx)
-        hosts = host_choice(get_gpu(gpu), fold_columns).rows()  # as the estimator does for a new GPU
-        pred = predict_design(net, held_design, generic_host=True, hosts=hosts)
-        parts = design_parts(net, held_design, generic_host=True, hosts=hosts)
+        host = host_choice(get_gpu(gpu), fold_columns)  # as the estimator does for a new GPU
+        pred = predict_design(net, held_design, generic_host=host.generic, hosts=host.rows())
+        parts = design_parts(net, held_design, generic_host=host.generic, hosts=host.rows())
         y = np.array([s.ms for s in held])
         res: dict = {"zero_shot": per_column(pred, held), "ten_shot": {}}
         for col in sorted({s.column for s in held}):

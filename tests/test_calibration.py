@@ -178,7 +178,7 @@ def test_a_profile_saved_before_the_forms_were_named_loads_as_the_linear_form(tm
         Profile.from_json(json.dumps({**old, "format": 4, "a_later_field": 1}))
 
 
-def test_model_id_changes_with_what_predictions_read_and_nothing_else():
+def test_model_id_changes_with_what_predictions_read_and_nothing_else(tmp_path):
     """A profile's base is :meth:`Estimator.model_id`: it must change with the rates the predictions read (a GPUSpec
     under the same name with another bandwidth), with the weights, and with the host a sibling Jetson takes, and must
     not change with the batch or with catalog text no prediction reads (sources, aliases): those would warn for
@@ -203,8 +203,11 @@ def test_model_id_changes_with_what_predictions_read_and_nothing_else():
     assert other.model_id(p) != base
     nx = Platform.resolve("xavier-nx")
     assert "Jetson AGX Xavier" in est.model_id(nx)  # its host's spec is part of what its predictions read
-    for name in ("ipc-tree", "netregress-xgb", "resperfnet"):  # every learned estimator names its weights
-        assert " weights " in get_estimator(name).model_id(p), name
+    # every learned estimator's id follows its weights: the same estimator on an empty weights folder differs
+    cpu = Platform.resolve("cpu")
+    for name, plat in (("ipc-tree", p), ("netregress-xgb", p), ("resperfnet", cpu)):
+        shipped = get_estimator(name)
+        assert type(shipped)(weights_dir=tmp_path).model_id(plat) != shipped.model_id(plat), name
 
 
 def test_a_profile_fitted_on_other_predictions_warns(tmp_path):

@@ -87,8 +87,9 @@ def test_predict_many_equals_one_by_one_and_the_cache_changes_nothing():
 
 
 def test_the_cache_tells_a_changed_gpu_spec_apart(r18, tmp_path):
-    """Cached layer times are keyed by every catalog field of the GPU, not its name alone: a GPUSpec under a catalog
-    name with other rates (a user's, or the catalog's after an update) gets its own answer, as a cold estimator does."""
+    """Cached layer times are keyed by what predictions read of the GPU's spec, not its name alone: a GPUSpec under a
+    catalog name with other rates (a user's, or the catalog's after an update) gets its own answer, as a cold estimator
+    does."""
     from hwaware.estimators.cache import PredictionCache
 
     platform = Platform.resolve("nano", batch_size=1)  # kernel-bound at batch 1: its rates decide its answer

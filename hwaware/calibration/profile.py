@@ -157,9 +157,9 @@ class Profile:
                  f"({len(kernels)} kernels); interval from its leave-one-out residuals",
                  *([f"the profile's negative per-kernel term exceeds {clamped} of {len(kernels)} layers' predicted "
                     "times: those are set to 0 (the profile was fitted on whole-network totals)"] if clamped else []),
-                 *([] if self.base else ["the profile does not record the model it was fitted on (written before "
-                                         "format 3): if hwaware or its weights changed since, re-run `hwaware "
-                                         "calibrate` with the same measurements"]),
+                 *([] if self.base else ["the profile does not record the model it was fitted on (a file written "
+                                         "before format 3 has none): if hwaware or its weights changed since, "
+                                         "re-run `hwaware calibrate` with the same measurements"]),
                  *est.notes)
         return replace(est, total_ms=total, pre_ms=pre, exe_ms=total - pre - post, post_ms=post, layers=layers,
                        notes=notes, interval_ms=(total * math.exp(lo), total * math.exp(hi)))

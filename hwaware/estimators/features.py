@@ -55,7 +55,7 @@ def layer_features(layer: Layer) -> np.ndarray:
     sh, sw = _pair(a.get("stride"))
     ph, pw = _pair(a.get("padding"))
     dil = _pair(a.get("dilation"), 1)[0]
-    name = a.get("aten_op") or layer.op.split(".", 1)[-1]  # an imported ONNX layer names its aten equivalent
+    name = layer.aten_name
     return np.array([  # x[0]: the batch, 1 for a 0-d first input (a scalar tensor)
         x[0] if x else 1, len(layer.input_shapes), sum(int(np.prod(s)) for s in layer.input_shapes), layer.output_elements,
         in_c, in_h, in_w, out_c, out_h, out_w, kh, kw, sh, sw, ph, pw, dil, a.get("groups", 0), layer.macs,

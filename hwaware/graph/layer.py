@@ -70,6 +70,12 @@ class Layer:
     def output_elements(self) -> int:
         return sum(_numel(s) for s in self.output_shapes)
 
+    @property
+    def aten_name(self) -> str:
+        """The aten op name of this layer (``convolution``, ``relu``): a capture's own, an imported ONNX layer's
+        equivalent (``attrs["aten_op"]``), so that costs and learned features read one vocabulary."""
+        return self.attrs.get("aten_op") or self.op.split(".", 1)[-1]
+
     def signature(self) -> str:
         """What determines this layer's cost: kind, op, shapes and attributes (not its name or place).
 
@@ -160,7 +166,8 @@ class Graph:
         """MACs in fvcore's convention, the unit of timm's published ``infer_gmacs`` (see :mod:`hwaware.graph.ops`)."""
         from hwaware.graph.ops import fvcore_macs
 
-        return sum(fvcore_macs(l.kind, l.op, l.macs, l.params, l.input_shapes, l.output_shapes) for l in self.layers)
+        return sum(fvcore_macs(l.kind, l.aten_name, l.macs, l.params, l.input_shapes, l.output_shapes)
+                   for l in self.layers)
 
     def min_memory_bytes(self) -> int:
         """A lower bound on the device memory one forward pass needs: every parameter, plus the one layer whose

@@ -131,9 +131,9 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | None = 
         in_shapes = tuple(_shape(shapes, n, node) for n in acts)
         out_shapes = tuple(_shape(shapes, n, node) for n in node.output if n)
         kind, attrs, flop_op = _classify(node, inits, shapes, weights, in_shapes, out_shapes)
-        attrs["aten_op"] = _aten_op(op, kind, attrs, flop_op)
+        attrs["aten_op"] = _aten_op(op, kind, attrs, flop_op)  # what Layer.aten_name gives every reader
         param_elems = sum(ops.numel(shapes[n]) for n in node.input if n in inits)  # bytes: every initializer read
-        macs, flops, rd, wr = ops.layer_cost(kind, flop_op, in_shapes, out_shapes, attrs, param_elems, elem)
+        macs, flops, rd, wr = ops.layer_cost(kind, attrs["aten_op"], in_shapes, out_shapes, attrs, param_elems, elem)
         trainable = sum(ops.numel(shapes[w]) for w in weights)
         params_seen |= weights
         index = len(layers)

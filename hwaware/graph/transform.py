@@ -43,7 +43,7 @@ def reshape_layer(layer: Layer, batch: int, precision: str, *, from_precision: s
     ins = tuple(scale(s) for s in layer.input_shapes)
     outs = tuple(scale(s) for s in layer.output_shapes)
     params = _param_elements(layer, ELEMENT_BYTES[from_precision])
-    macs, flops, rd, wr = layer_cost(layer.kind, layer.op.split(".", 1)[-1], ins, outs, layer.attrs, params,
+    macs, flops, rd, wr = layer_cost(layer.kind, layer.aten_name, ins, outs, layer.attrs, params,
                                      ELEMENT_BYTES[precision])
     return replace(layer, input_shapes=ins, output_shapes=outs, macs=macs, flops=flops, bytes_read=rd,
                    bytes_written=wr)

@@ -83,7 +83,7 @@ def _param(shape: tuple[int, ...], device: torch.device, dtype: torch.dtype) -> 
 def build_op(layer: Layer, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32) -> RunnableOp:
     """Rebuild ``layer`` as a runnable op with its own (random) parameters on ``device``."""
     dev = torch.device(device)
-    name = layer.op.split(".", 1)[-1]
+    name = layer.aten_name
     a = layer.attrs
     ins = layer.input_shapes
     out = layer.output_shapes[0] if layer.output_shapes else ()
