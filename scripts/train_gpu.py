@@ -54,7 +54,7 @@ from hwaware.estimators.resperfnet_gpu import (WEIGHTS, Design, LayerTimeNet, de
 from hwaware.evaluation.gpu_data import (Sample, build_design, column_indices, column_weights, deepbench_samples,
                                          help_samples, prior_pairs, ten_shot_profile, timm_samples, torch2trt_samples,
                                          user_predictions)
-from hwaware.evaluation.metrics import accuracy
+from hwaware.evaluation.metrics import accuracy, signed_accuracy
 from hwaware.evaluation.provenance import provenance
 from hwaware.evaluation.splits import (GPU_ALWAYS_TRAIN, GPU_TEST, GPU_VAL, gpu_sample_group, is_gpu_test,
                                        is_gpu_val, split_gpu_samples, ten_shots)
@@ -378,7 +378,8 @@ def kernel_folds(samples: list[Sample], cfg: dict, steps: int, log) -> dict:
         y = np.array([samples[i].ms for i in idx])
         cols = column_indices([samples[i] for i in idx])
         for col, rows in cols.items():
-            out[col] = {"zero_shot": accuracy(pred[rows], y[rows]), "roofline": accuracy(roofline[idx][rows], y[rows])}
+            out[col] = {"zero_shot": signed_accuracy(pred[rows], y[rows]),
+                        "roofline": signed_accuracy(roofline[idx][rows], y[rows])}
         log(f"kernels {gpu}: zero-shot MAPE " + ", ".join(f"{c}: {out[c]['zero_shot']['mape']:.1%}" for c in cols))
     return out
 

@@ -20,3 +20,9 @@ def accuracy(pred: Sequence[float], true: Sequence[float]) -> dict[str, float]:
     else:
         out["kendall"] = out["spearman"] = float("nan")
     return out
+
+
+def signed_accuracy(pred: Sequence[float], true: Sequence[float]) -> dict[str, float]:
+    """:func:`accuracy` and the median of ``pred / true``: which way the predictions err (MAPE says how far only)."""
+    p, t = np.asarray(pred, dtype=float), np.asarray(true, dtype=float)
+    return {**accuracy(p, t), "median_ratio": float(np.median(p / t))}
