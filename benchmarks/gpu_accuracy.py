@@ -415,19 +415,19 @@ def trained_results(agreement: dict[str, Agreement]) -> dict:
         for col, r in doc["columns"].items():
             by_gpu.setdefault(column_gpu(col), []).append(r)
         with_data = set(by_gpu) | set(json.loads(logo.read_text())["per_gpu"] if logo.is_file() else ())
-        lines += ["", "Per held-out GPU (medians over its columns); `answer / measured`: the median over its columns of "
-                  "each column's median ratio (above 1: too slow); `same chip trains`: another GPU of its chip (the "
+        lines += ["", "Per held-out GPU (medians over its columns); `answer / measured`: the median over its columns "
+                  "of each column's median ratio (above 1: too slow); `same chip trains`: another GPU of its chip (the "
                   "catalog's `gpu_chip`) has rows in the data, which train its fold, so the GPU is less unseen than "
                   "its name says:", "", KERNEL_GPU_HEADER, "|---|---|---|---|---|---|---|---|"]
         for gpu, rs in by_gpu.items():
             med = lambda k, f, rs=rs: float(np.median([r[k][f] for r in rs]))  # noqa: E731
             chip = get_gpu(gpu).gpu_chip
             twins = sorted(g for g in with_data if g != gpu and get_gpu(g).gpu_chip == chip)
-            signed = ([r["zero_shot"] for r in rs] if all("median_ratio" in r["zero_shot"] for r in rs) else [])
+            signed = all("median_ratio" in r["zero_shot"] for r in rs)
+            both_ways = ratio({"median_ratio": med("zero_shot", "median_ratio")}) if signed else "–"
             lines.append(f"| {gpu} | {len(rs)} | {med('zero_shot', 'mape'):.1%} | {med('zero_shot', 'within10'):.0%} "
-                         f"| {med('zero_shot', 'spearman'):.3f} | "
-                         f"{ratio({'median_ratio': np.median([s['median_ratio'] for s in signed])}) if signed else '–'} "
-                         f"| {med('roofline', 'mape'):.1%} | {', '.join(twins) if twins else '–'} |")
+                         f"| {med('zero_shot', 'spearman'):.3f} | {both_ways} | {med('roofline', 'mape'):.1%} | "
+                         f"{', '.join(twins) if twins else '–'} |")
         if doc.get("disclosed"):
             lines += ["", f"Disclosed: {doc['disclosed']}"]
         out["kernel_logo"] = {"source": "scripts/train_gpu.py kernels", "lines": lines, "data": doc,
