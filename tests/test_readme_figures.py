@@ -119,8 +119,8 @@ GPU_HELP = ("| test column | n | 10-shot ρ (HELP: 0.987 on titan_rtx_256) | 10-
             "linear forms only ρ / MAPE | best agreement ρ |")
 GPU_EXPECTED = "| GPU | regime | expected MAPE | with 10 measurements (hwaware calibrate) | 90 % interval |"
 GPU_TARGETS = "| columns | n | as users predict | after 10 shots | own setup |"
-GPU_KERNELS = ("| held-out GPU | kernel columns | zero-shot MAPE | within ±10 % | Spearman ρ | roofline MAPE | "
-               "same chip trains |")
+GPU_KERNELS = ("| held-out GPU | kernel columns | zero-shot MAPE | within ±10 % | Spearman ρ | answer / measured | "
+               "roofline MAPE | same chip trains |")
 GPU_RESULTS = "benchmarks/results/gpu_accuracy.md"  # written by `python benchmarks/gpu_accuracy.py`
 LEADERBOARD = "| method | space | columns | MAPE | ±10 % | Kendall τ | Spearman ρ | predict ms/net | train s |"
 TABLES = [
