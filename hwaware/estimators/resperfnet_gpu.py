@@ -815,9 +815,10 @@ class ResPerfNetGPUEstimator(Estimator):
 
     def model_id(self, platform: Platform) -> str:
         self._loaded()
-        siblings = self.host_choice(platform.device).siblings if isinstance(platform.device, GPUSpec) else ()
-        return (f"{super().model_id(platform)} weights {self.weights_id_}"
-                + "".join(f" host {g.name} {spec_digest(g)}" for g in siblings))
+        choice = self.host_choice(platform.device) if isinstance(platform.device, GPUSpec) else None
+        # a sibling Jetson's host is read from its spec: the cache key's account of it
+        return f"{super().model_id(platform)} weights {self.weights_id_}" + (
+            f" {choice.key()}" if choice is not None and choice.siblings else "")
 
     def batch_span(self, platform: Platform) -> tuple[int, int] | None:
         """The smallest and largest batch the training rows timed this GPU, runtime and precision at (meta.json's

@@ -130,10 +130,10 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | None = 
         acts = [n for n in node.input if n and n not in inits]
         in_shapes = tuple(_shape(shapes, n, node) for n in acts)
         out_shapes = tuple(_shape(shapes, n, node) for n in node.output if n)
-        kind, attrs, flop_op = _classify(node, inits, shapes, weights, in_shapes, out_shapes)
-        attrs["aten_op"] = _aten_op(op, kind, attrs, flop_op)  # what Layer.aten_name gives every reader
+        kind, attrs, aten = _classify(node, inits, shapes, weights, in_shapes, out_shapes)
+        attrs["aten_op"] = aten  # what Layer.aten_name gives every reader
         param_elems = sum(ops.numel(shapes[n]) for n in node.input if n in inits)  # bytes: every initializer read
-        macs, flops, rd, wr = ops.layer_cost(kind, attrs["aten_op"], in_shapes, out_shapes, attrs, param_elems, elem)
+        macs, flops, rd, wr = ops.layer_cost(kind, aten, in_shapes, out_shapes, attrs, param_elems, elem)
         trainable = sum(ops.numel(shapes[w]) for w in weights)
         params_seen |= weights
         index = len(layers)
@@ -148,20 +148,6 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | None = 
     notes = (FOLDED_NORM_NOTE,) if kinds & {K.CONV, K.DEPTHWISE_CONV} and K.NORM not in kinds else ()
     return Graph(name=name, layers=layers, input_shape=tuple(wanted if input_size else shapes[first.name]),
                  precision=precision, total_params=total, source="onnx", skipped=skipped, notes=notes)
-
-
-def _aten_op(op: str, kind: LayerKind, attrs: dict[str, Any], flop_op: str) -> str:
-    """The aten op a PyTorch capture records for the layer ONNX's ``op`` is: learned estimators read the op's name
-    (:func:`hwaware.estimators.features.layer_features`) and were trained on captured graphs, where an ONNX name
-    means nothing (before 2026-12-01 every ONNX layer read as an unknown op: resnet18 under TensorRT on a Xavier NX
-    came out 1.89 ms from ONNX against 2.79 ms from torchvision, one fused graph)."""
-    if kind is K.POOL:
-        return "max_pool2d_with_indices" if attrs["mode"] == "max" else "avg_pool2d"
-    if kind is K.UPSAMPLE:
-        return "upsample_nearest2d" if attrs["mode"] == "nearest" else "upsample_bilinear2d"
-    if op == "Gemm" or (op == "MatMul" and kind is K.DENSE):
-        return "addmm" if attrs.get("bias") else "mm"
-    return {"MatMul": "bmm", "Pad": "constant_pad_nd", "GlobalMaxPool": "amax"}.get(op, flop_op)
 
 
 def _shape(shapes: dict[str, list[int | None]], name: str, node: Any) -> Shape:
@@ -183,6 +169,10 @@ def _attr(node: Any, name: str, default: Any = None) -> Any:
 
 def _classify(node: Any, inits: dict, shapes: dict, weights: set[str], in_shapes: tuple[Shape, ...],
               out_shapes: tuple[Shape, ...]) -> tuple[LayerKind, dict[str, Any], str]:
+    """(kind, attributes, aten op) of an ONNX node. The aten op is the one a PyTorch capture records for the same layer:
+    costs and the learned estimators read it (:attr:`Layer.aten_name`), and the estimators were trained on captured
+    graphs, where an ONNX name means nothing (before 2026-12-01 every ONNX layer read as an unknown op: resnet18 under
+    TensorRT on a Xavier NX came out 1.89 ms from ONNX against 2.79 ms from torchvision, one fused graph)."""
     op = node.op_type
     if op in ("Conv", "ConvTranspose"):
         w = shapes[node.input[1]]
@@ -199,7 +189,9 @@ def _classify(node: Any, inits: dict, shapes: dict, weights: set[str], in_shapes
         a_shape = shapes[node.input[0]]
         k = a_shape[0] if op == "Gemm" and _attr(node, "transA", 0) else a_shape[-1]
         attrs = {"k": int(k), "bias": op == "Gemm" and len(node.input) > 2 and bool(node.input[2])}
-        return (K.DENSE if weights else K.MATMUL), attrs, "mm"
+        if not weights and op == "MatMul":  # between activations
+            return K.MATMUL, attrs, "bmm"
+        return (K.DENSE if weights else K.MATMUL), attrs, "addmm" if attrs["bias"] else "mm"
     if op in _NORM:
         return K.NORM, {}, _NORM[op]
     if op in _ACT:
@@ -208,9 +200,10 @@ def _classify(node: Any, inits: dict, shapes: dict, weights: set[str], in_shapes
         ks = tuple(_attr(node, "kernel_shape"))
         return K.POOL, {"mode": "max" if op == "MaxPool" else "avg", "kernel": ks,
                         "stride": tuple(_attr(node, "strides", [1] * len(ks))),
-                        "padding": tuple(_attr(node, "pads", [0] * 2 * len(ks))[: len(ks)])}, "pool"
+                        "padding": tuple(_attr(node, "pads", [0] * 2 * len(ks))[: len(ks)])}, (
+            "max_pool2d_with_indices" if op == "MaxPool" else "avg_pool2d")
     if op in ("GlobalAveragePool", "GlobalMaxPool"):
-        return K.GLOBAL_POOL, {"mode": "max" if "Max" in op else "avg"}, "mean"
+        return K.GLOBAL_POOL, {"mode": "max" if "Max" in op else "avg"}, "amax" if "Max" in op else "mean"
     if op in _REDUCE:
         if op == "ReduceMean" and in_shapes and out_shapes and ops.is_global(
                 in_shapes[0], out_shapes[0] + (1,) * (len(in_shapes[0]) - len(out_shapes[0]))):
@@ -223,11 +216,11 @@ def _classify(node: Any, inits: dict, shapes: dict, weights: set[str], in_shapes
     if op in ("Resize", "Upsample"):
         mode = _attr(node, "mode", b"nearest")
         mode = mode.decode() if isinstance(mode, bytes) else str(mode)
-        return K.UPSAMPLE, {"mode": mode}, f"upsample_{mode}"
+        return K.UPSAMPLE, {"mode": mode}, "upsample_nearest2d" if mode == "nearest" else "upsample_bilinear2d"
     if op in _ELEMENTWISE:
         return K.ELEMENTWISE, {}, op.lower()
     if op in _VIEW:
         return K.RESHAPE, {}, op.lower()
     if op in _COPY:
-        return K.COPY, {}, op.lower()
+        return K.COPY, {}, "constant_pad_nd" if op == "Pad" else op.lower()
     return K.UNKNOWN, {}, op.lower()
