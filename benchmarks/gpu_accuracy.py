@@ -78,7 +78,7 @@ def ten_shot_held_out(net: LayerTimeNet, design: Design, column: list[Sample], h
     shots, rest = ten_shots(column)
     if len(rest) < 5:
         return None
-    parts = design_parts(net, design, generic_host=host.generic, hosts=host.rows())
+    parts = design_parts(net, design, host)
     y = np.array([s.ms for s in column])
     prof, cal, clamped = ten_shot_profile(column[0].gpu, column[0].column, parts, y, design, shots, rest)
     return {**accuracy(cal, y[rest]), "terms": prof.terms, "clamped_layers": clamped,

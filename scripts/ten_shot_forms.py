@@ -40,8 +40,8 @@ def main() -> None:
     held = [samples[i] for i in held_idx]
     hd = design.subset(held_idx)
     host = host_choice(get_gpu(args.gpu), fold_columns)  # as train_gpu.py logo
-    pred = predict_design(net, hd, generic_host=host.generic, hosts=host.rows())
-    parts = design_parts(net, hd, generic_host=host.generic, hosts=host.rows())
+    pred = predict_design(net, hd, host)
+    parts = design_parts(net, hd, host)
     y = np.array([s.ms for s in held])
     mape = lambda p, idx: float(np.mean(np.abs(p / y[idx] - 1)))  # noqa: E731
     for col in sorted({s.column for s in held}):

@@ -49,7 +49,7 @@ import torch
 
 from hwaware.calibration.profile import LINEAR_FORMS
 from hwaware.estimators.gpu_features import n_features
-from hwaware.estimators.resperfnet_gpu import (WEIGHTS, Design, LayerTimeNet, design_parts, host_choice,
+from hwaware.estimators.resperfnet_gpu import (WEIGHTS, Design, HostChoice, LayerTimeNet, design_parts, host_choice,
                                               predict_design, save_net, train_net)
 from hwaware.evaluation.gpu_data import (Sample, build_design, column_indices, column_weights, deepbench_samples,
                                          help_samples, prior_pairs, ten_shot_profile, timm_samples, torch2trt_samples,
@@ -322,8 +322,8 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
         held = [samples[i] for i in held_idx]
         held_design = design.subset(held_idx)
         host = host_choice(get_gpu(gpu), fold_columns)  # as the estimator does for a new GPU
-        pred = predict_design(net, held_design, generic_host=host.generic, hosts=host.rows())
-        parts = design_parts(net, held_design, generic_host=host.generic, hosts=host.rows())
+        pred = predict_design(net, held_design, host)
+        parts = design_parts(net, held_design, host)
         y = np.array([s.ms for s in held])
         res: dict = {"zero_shot": per_column(pred, held), "ten_shot": {}}
         for col in sorted({s.column for s in held}):
@@ -488,8 +488,8 @@ def help_protocol(cfg: dict, steps: int, log) -> dict:
     for col in sorted({s.column for s in nb if s.gpu != "GeForce GTX 1080 Ti"}):
         held = [s for s in nb if s.column == col]
         held_design = build_design(held)
-        pred = predict_design(net, held_design, generic_host=True)  # a GPU the model never saw
-        parts = design_parts(net, held_design, generic_host=True)
+        pred = predict_design(net, held_design, HostChoice(True, ()))  # a GPU the model never saw
+        parts = design_parts(net, held_design, HostChoice(True, ()))
         shots, rest = ten_shots(held)
         y = np.array([s.ms for s in held])
         truth = y[rest]

@@ -348,7 +348,7 @@ def test_ten_shot_figures_correct_designs_as_a_users_estimates_are_corrected():
         want = [p.apply_estimate(e) for e in ests]
         assert all(any("exceeds" in n for n in w.notes) for w in want)
         design = build_design(rows)
-        parts = design_parts(net, design, generic_host=False)
+        parts = design_parts(net, design)
         got, clamped = calibrated_totals(p, parts, design, range(len(rows)))
         assert got == pytest.approx([w.total_ms for w in want], rel=rel), runtime
         said = sum(int(n.split("exceeds ")[1].split(" of ")[0]) for w in want for n in w.notes if "exceeds" in n)

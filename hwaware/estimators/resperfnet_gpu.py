@@ -536,14 +536,14 @@ class Design:
         return np.bincount(sample, weights=row_values[self.indices] * self.counts, minlength=len(self.y))
 
 
-def predict_design(net: LayerTimeNet, d: Design, generic_host: bool = False, use_setup: bool = False,
-                   hosts: torch.Tensor | None = None) -> np.ndarray:
-    """Predicted ms of every sample of ``d`` (no gradient); ``generic_host`` and ``hosts`` as in
-    :meth:`LayerTimeNet.layer_times` (:func:`host_choice` says which a GPU takes); ``use_setup``: add each sample's
-    measurement-setup offsets (only an evaluation on a measured column can: a user's prediction, as
-    :class:`ResPerfNetGPUEstimator` makes it, is at the GPU's average setup)."""
+def predict_design(net: LayerTimeNet, d: Design, host: HostChoice = HostChoice(False, ()), use_setup: bool = False
+                   ) -> np.ndarray:
+    """Predicted ms of every sample of ``d`` (no gradient) with the host-side costs ``host`` says (:func:`host_choice`
+    gives a GPU's; the default, the GPU's own measured host); ``use_setup``: add each sample's measurement-setup
+    offsets (only an evaluation on a measured column can: a user's prediction, as :class:`ResPerfNetGPUEstimator`
+    makes it, is at the GPU's average setup)."""
     with torch.no_grad():
-        return _forward(net, d, generic_host, use_setup, hosts)[0].numpy().astype(np.float64)
+        return _forward(net, d, host.generic, use_setup, host.rows())[0].numpy().astype(np.float64)
 
 
 class DesignParts(NamedTuple):
@@ -555,11 +555,11 @@ class DesignParts(NamedTuple):
     call_ms: np.ndarray
 
 
-def design_parts(net: LayerTimeNet, d: Design, generic_host: bool = False, hosts: torch.Tensor | None = None
-                 ) -> DesignParts:
-    """:class:`DesignParts` of ``d`` without setups, for calibrating designs as :class:`Profile` does estimates (one
-    forward of the model; compute it once per model and design)."""
+def design_parts(net: LayerTimeNet, d: Design, host: HostChoice = HostChoice(False, ())) -> DesignParts:
+    """:class:`DesignParts` of ``d`` without setups, with the host-side costs ``host`` says, for calibrating designs as
+    :class:`Profile` does estimates (one forward of the model; compute it once per model and design)."""
     used = np.unique(d.indices)
+    generic_host, hosts = host.generic, host.rows()
     with torch.no_grad():
         t, _, share = net.layer_parts(torch.from_numpy(d.x[used]).float(), torch.from_numpy(d.log_base[used]).float(),
                                       torch.from_numpy(d.bare[used]), generic_host,

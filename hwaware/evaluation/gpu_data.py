@@ -214,7 +214,7 @@ def user_predictions(net: LayerTimeNet, design: Design, samples: Sequence[Sample
     for key in dict.fromkeys(c.key() for c in choices):
         idx = np.flatnonzero([c.key() == key for c in choices])
         choice = choices[idx[0]]
-        pred[idx] = predict_design(net, design.subset(idx), generic_host=choice.generic, hosts=choice.rows())
+        pred[idx] = predict_design(net, design.subset(idx), choice)
     return pred
 
 
