@@ -116,3 +116,47 @@ def test_a_rebatched_onnx_graph_costs_what_its_import_at_that_batch_does(tmp_pat
     moved = with_batch(one, 4)
     assert [l.flops for l in moved.layers] == [l.flops for l in four.layers]
     assert moved.fvcore_macs == four.fvcore_macs
+
+
+def test_constants_are_neither_kernels_nor_activation_inputs():
+    """torch.onnx's TorchScript exporter (``dynamo=False``) passes a deduplicated weight through an Identity node and
+    gives Clip (ReLU6) its bounds as Constant nodes. Before 2026-12-01 the Identity's output read as an activation
+    input of the conv (a second input, a second producer: the graph input) and its bias was not a parameter, and each
+    Clip read two scalar activations; the TensorRT estimate of torchvision's MobileNetV2 exported so came out 0.76x
+    its torchvision answer on the Jetson Nano (1.00x with the fix)."""
+    h = onnx.helper
+    w = onnx.numpy_helper.from_array(np.ones((4, 3, 3, 3), np.float32), "w")
+    b = onnx.numpy_helper.from_array(np.zeros(4, np.float32), "b")
+    nodes = [h.make_node("Identity", ["b"], ["b_alias"]),
+             h.make_node("Constant", [], ["lo"], value=onnx.numpy_helper.from_array(np.array(0.0, np.float32))),
+             h.make_node("Constant", [], ["hi"], value=onnx.numpy_helper.from_array(np.array(6.0, np.float32))),
+             h.make_node("Conv", ["x", "w", "b_alias"], ["c"], pads=[1, 1, 1, 1]),
+             h.make_node("Clip", ["c", "lo", "hi"], ["y"])]
+    graph = h.make_graph(nodes, "conv_relu6", [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3, 8, 8])],
+                         [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)], [w, b])
+    g = capture(h.make_model(graph, opset_imports=[h.make_opsetid("", 17)]))
+    conv, clip = g.layers
+    assert (conv.kind, clip.kind) == (LayerKind.CONV, LayerKind.ACTIVATION)
+    assert conv.input_shapes == ((1, 3, 8, 8),) and conv.inputs == (-1,) and conv.attrs["bias"]
+    assert clip.input_shapes == ((1, 4, 8, 8),) and clip.inputs == (0,)
+    assert conv.params == g.total_params == 4 * 3 * 3 * 3 + 4
+    assert g.skipped == {"onnx.Identity": 1, "onnx.Constant": 2}
+
+
+def test_legacy_export_estimates_as_its_module_under_tensorrt(tmp_path):
+    """The same network exported by the TorchScript exporter, fused for TensorRT, gets about its torchvision answer
+    (the batch-norm difference is gone in the fused graph; torchvision's untrained convs have zero folded biases,
+    which the exporter keeps). Fails without the constant handling above (0.76 on the Nano)."""
+    import hwaware
+
+    model = torchvision.models.mobilenet_v2().eval()
+    path = tmp_path / "mnv2.onnx"
+    torch.onnx.export(model, (torch.randn(1, 3, 224, 224),), str(path), input_names=["x"], dynamo=False,
+                      opset_version=17)
+    for gpu in ("nano", "agx", "xavier-nx"):
+        from_onnx = hwaware.latency(path, gpu=gpu, runtime="tensorrt", precision="fp16")
+        from_module = hwaware.latency(model, gpu=gpu, runtime="tensorrt", precision="fp16", input_size=(3, 224, 224))
+        assert 0.93 < from_onnx / from_module < 1.07, (gpu, from_onnx, from_module)
+    g, t = capture(path), capture(model, input_size=(3, 224, 224))
+    assert g.macs == t.macs
+    assert g.skipped["onnx.Identity"] > 0 and g.skipped["onnx.Constant"] > 0  # the constructs this test is about

@@ -6,6 +6,10 @@ Dynamic dimensions of the (first) graph input are bound to ``batch_size`` (dim 0
 initializers read as weights (conv/gemm/matmul weights and biases, norm scales and shifts);
 batch-norm running statistics and shape constants are not parameters.
 
+Constants are neither kernels nor activation inputs: Constant-like nodes, the TorchScript exporter's Identity of a
+deduplicated weight (read as that weight, a parameter of its own) and any node computed from constants alone (shape
+arithmetic), as an engine folds them; before 2026-12-01 they read as activations fed by the graph input.
+
 Only shapes are read: a file's external tensor data (``model.onnx.data``) is never loaded, so an
 ``.onnx`` file copied without it imports all the same (exporters keep the small constants shape
 inference reads, such as axes and target shapes, inside the file). A graph with convolutions and no
@@ -120,14 +124,23 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | None = 
     skipped: Counter[str] = Counter()
     producer: dict[str, int] = {first.name: -1}
     params_seen: set[str] = set()
+    # tensors known before any input arrives: Constant-like outputs and what is computed from constants alone (shape
+    # arithmetic, an exporter's Identity of a shared initializer); an engine folds them, eager PyTorch holds them as
+    # attributes or sizes, so none is a kernel or an activation input
+    consts: set[str] = set()
     for node in graph.node:
         op = node.op_type
-        if op in _BOOKKEEPING:
+        if op in _BOOKKEEPING or all(n in inits or n in consts for n in node.input if n):
+            if op == "Identity" and node.input[0] in inits:  # the legacy exporter reading a deduplicated weight
+                inits[node.output[0]] = inits[node.input[0]]
+                shapes[node.output[0]] = shapes[node.input[0]]
+            else:
+                consts.update(n for n in node.output if n)
             skipped[f"onnx.{op}"] += 1
             continue
         weights = {node.input[i] for i in _WEIGHT_INPUTS.get(op, ()) if i < len(node.input)
                    and node.input[i] in inits and inits[node.input[i]].data_type in _FLOAT_TYPES}
-        acts = [n for n in node.input if n and n not in inits]
+        acts = [n for n in node.input if n and n not in inits and n not in consts]
         in_shapes = tuple(_shape(shapes, n, node) for n in acts)
         out_shapes = tuple(_shape(shapes, n, node) for n in node.output if n)
         kind, attrs, aten = _classify(node, inits, shapes, weights, in_shapes, out_shapes)
