@@ -101,6 +101,13 @@ DISCLOSED_CONCAT = ("The TensorRT rewrite's concat copies (hwaware/runtime/tenso
                     "run with it; a first version (a copy into every concat reading a shared tensor) was stopped at "
                     "step 801 of the main stage after a review, before any figure. The figures without the copies are "
                     "in 4ed606e's benchmarks/results (logo.json, train.json, batches.json, help_protocol.json).")
+DISCLOSED_FOLD = ("Version 5 (2026-12-01): the TensorRT rewrite folds a batch norm into its conv as that conv's bias "
+                  "(bias flag, FLOPs, parameters and bytes; the norm no longer counted among the fused operations) "
+                  "and drops eager max pooling's argmax indices (hwaware/runtime/tensorrt.py, rules 1 and 5), after "
+                  "benchmarks/onnx_consistency.py (8b8b9a9) showed a network and its ONNX export, one engine, "
+                  "predicted 1.07-1.83x apart under TensorRT (resnet18, five GPUs). Found from predictions, not from "
+                  "any accuracy figure; committed, with every stage to be re-run and shipped whatever they show, "
+                  "before any run with it. Version 4's figures are in 3abbbac's benchmarks/results.")
 # Stage ``batches`` (declared 2026-12-01 before its first run): does the batch prior
 # (:func:`hwaware.estimators.resperfnet_gpu._batch_penalty`) extrapolate batch better for a GPU timed at batch 1 only,
 # as the Jetsons are? Each fold drops every batch > 1 column and DeepBench kernel of its GPUs (their batch-1 columns
@@ -183,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
         prov = data_provenance(samples)  # as the run starts (see train_main)
         logo = leave_one_gpu_out(samples, CANDIDATES[meta["chosen"]], args.logo_steps, log)
         logo["command"] = command
-        logo["disclosed"] = f"{DISCLOSED_FORMS} {DISCLOSED_CONCAT}"
+        logo["disclosed"] = f"{DISCLOSED_FORMS} {DISCLOSED_CONCAT} {DISCLOSED_FOLD}"
         logo["provenance"] = prov
         logo["weights_id"] = weights_id()  # the shipped model whose recipe these folds retrained
         (RESULTS / "logo.json").write_text(json.dumps(logo, indent=1))
@@ -199,8 +206,8 @@ def main(argv: list[str] | None = None) -> None:
                                      meta["intervals"]["zero-shot"])
         (RESULTS / "batches.json").write_text(json.dumps(
             {"command": command, "rule": BATCH_RULE, "folds": {k: list(v) for k, v in BATCH_FOLDS.items()},
-             "provenance": prov, "weights_id": weights_id(), "disclosed": f"{BATCH_DISCLOSED} {DISCLOSED_CONCAT}",
-             **result}, indent=1))
+             "provenance": prov, "weights_id": weights_id(),
+             "disclosed": f"{BATCH_DISCLOSED} {DISCLOSED_CONCAT} {DISCLOSED_FOLD}", **result}, indent=1))
         meta["batch_extrapolation"] = batch_note(result, command)
         (OUT_WEIGHTS / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
     if "help" in args.stages:
@@ -208,7 +215,8 @@ def main(argv: list[str] | None = None) -> None:
         prov = data_provenance(help_samples(("nb201",)))
         result = help_protocol(CANDIDATES[meta["chosen"]], args.steps, log)
         (RESULTS / "help_protocol.json").write_text(json.dumps(
-            {"command": command, "provenance": prov, "disclosed": f"{DISCLOSED_HELP} {DISCLOSED_FORMS} {DISCLOSED_CONCAT}",
+            {"command": command, "provenance": prov,
+             "disclosed": f"{DISCLOSED_HELP} {DISCLOSED_FORMS} {DISCLOSED_CONCAT} {DISCLOSED_FOLD}",
              "weights_id": weights_id(), "columns": result}, indent=1))
     if "kernels" in args.stages:
         meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
@@ -216,8 +224,8 @@ def main(argv: list[str] | None = None) -> None:
         prov = data_provenance(samples)
         result = kernel_folds(samples, CANDIDATES[meta["chosen"]], args.logo_steps, log)
         (RESULTS / "kernel_logo.json").write_text(json.dumps(
-            {"command": command, "provenance": prov, "weights_id": weights_id(), "disclosed": DISCLOSED_CONCAT,
-             "columns": result}, indent=1))
+            {"command": command, "provenance": prov, "weights_id": weights_id(),
+             "disclosed": f"{DISCLOSED_CONCAT} {DISCLOSED_FOLD}", "columns": result}, indent=1))
 
 
 def weights_id() -> str:
@@ -240,7 +248,7 @@ def train_main(steps: int, command: str, log) -> None:
     d_train, d_val, d_test = (build_design(s, dense_rule=False) for s in (train, val, test))
     log(f"designs built in {time.time() - t0:.0f}s ({d_train.x.shape[0]} train rows)")
 
-    report: dict = {"rule": RULE, "candidates": {}, "splits": SPLITS, "command": command}
+    report: dict = {"rule": RULE, "candidates": {}, "splits": SPLITS, "command": command, "disclosed": DISCLOSED_FOLD}
     nets = {}
     columns = sorted({s.column for s in train})
     pairs = prior_pairs(train) if BATCH_PRIOR else None
@@ -270,7 +278,7 @@ def train_main(steps: int, command: str, log) -> None:
             "setups": net.setups,
             "splits": SPLITS, "intervals": intervals, "trained_batches": trained_batches(train),
             "train_columns": columns,
-            "provenance": prov, "command": command}
+            "provenance": prov, "command": command, "disclosed": DISCLOSED_FOLD}
     save_net(net, OUT_WEIGHTS, meta)
     log(f"shipped {chosen} to {OUT_WEIGHTS}")
 

@@ -789,7 +789,7 @@ class ResPerfNetGPUEstimator(Estimator):
     # 2: host-side costs of an unmeasured GPU averaged over the measured hosts (buffers hosts, host_used);
     # 3: measurement-setup offsets (a user's prediction is at the GPU's average setup)
     # 4: a Jetson sharing a measured Jetson's GPU chip takes its host (host_choice); calibration profiles record it
-    version = "4"
+    version = "5"
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
         self.weights_dir = weights_dir

@@ -4,7 +4,13 @@ TensorRT's builder fuses layers before it picks kernels (NVIDIA's TensorRT devel
 Fusions"). This pass applies the fusions that matter for CNN inference, in graph order:
 
 1. **BatchNorm folding**: a norm whose only input is a conv/dense output used by nothing else is folded
-   into that conv's weights (no kernel).
+   into that conv's weights and bias (no kernel). The fused layer is the conv with a bias, as an exporter's folded
+   ONNX conv is: its ``bias`` flag set, the bias's FLOPs, parameters and bytes counted, and the norm listed under
+   ``attrs["folded"]``, not among the fused operations (from 2026-12-01, resperfnet-gpu version 5: until then the
+   conv kept the flags of its bias-free capture and listed the norm as fused, so a network and its ONNX export,
+   one engine, got different kernels: resnet18 under TensorRT fp16 came out 1.07-1.83x from the export over five
+   GPUs, ``python benchmarks/onnx_consistency.py``; torchvision's VGG16 and VGG16-BN, alike once folded and timed
+   within 1 % of each other by torch2trt, read differently).
 2. **Conv + residual add + activation**: an activation or an elementwise add whose producer is a conv
    group used by nothing else joins that conv's kernel (cuDNN/TensorRT epilogue fusion).
 3. **Pointwise fusion**: chains of activations and elementwise ops whose intermediate results have one
@@ -21,6 +27,8 @@ Fusions"). This pass applies the fusions that matter for CNN inference, in graph
    while 620 copies and 24 small dense layers (7x7 and 14x14 maps) are added, against 3.37 ms for all of
    resnet50. On the Jetson Nano the same step adds 6.4 ms; there the copies' share cannot be told apart from
    the layers'.
+5. **Pooling writes its values only**: eager max pooling's argmax indices (kept for backward) are not an output
+   (from resperfnet-gpu version 5).
 
 What a fused kernel costs is not modelled here: the result is a :class:`Graph` whose layers are the
 surviving kernels, each carrying the FLOPs of everything fused into it, its own inputs and the fused
@@ -67,7 +75,7 @@ def fuse(graph: Graph) -> Graph:
             continue
         target = _fusion_target(l, graph, groups, consumers, tails)
         if target is None:
-            groups[l.index] = replace(l, attrs={**l.attrs, "fused": [l.op]})
+            groups[l.index] = _values_only(replace(l, attrs={**l.attrs, "fused": [l.op]}))
             last[l.index] = l.index
         else:
             groups[target] = _absorb(groups[target], l)
@@ -146,12 +154,27 @@ def _copy_kernel(concat: Layer, position: int, source: int) -> Layer:
                  flops=0, bytes_read=size, bytes_written=size, inputs=(source,))
 
 
+def _values_only(l: Layer) -> Layer:
+    """``l`` without the outputs an engine does not write: eager max pooling also returns its argmax indices (for
+    backward), TensorRT's pooling layer the values alone (from resperfnet-gpu version 5, as an ONNX MaxPool)."""
+    if l.kind is not K.POOL or len(l.output_shapes) < 2:
+        return l
+    share = numel(l.output_shapes[0]) / sum(numel(s) for s in l.output_shapes)
+    return replace(l, output_shapes=l.output_shapes[:1], bytes_written=round(l.bytes_written * share))
+
+
 def _absorb(group: Layer, l: Layer) -> Layer:
-    """``group`` with ``l`` fused into it: l's arithmetic, l's output, and l's other inputs read."""
-    extra_in = max(0, len(l.input_shapes) - 1)
+    """``group`` with ``l`` fused into it: l's arithmetic, l's output, and l's other inputs read; a norm folds into
+    the group's conv as its bias (module docstring, rule 1)."""
     elem = group.bytes_written // max(1, group.output_elements)
-    extra_bytes = sum(numel(s) for s in l.input_shapes[1:]) * elem if extra_in else 0
-    folded = l.kind is K.NORM  # BN folds into the conv's weights: no arithmetic left
-    return replace(group, output_shapes=l.output_shapes, flops=group.flops + (0 if folded else l.flops),
+    if l.kind is K.NORM:
+        attrs = {**group.attrs, "folded": [*group.attrs.get("folded", ()), l.op]}
+        if group.attrs.get("bias"):  # a biased conv's bias absorbs the shift
+            return replace(group, attrs=attrs)
+        channels = l.input_shapes[0][1]  # what the norm normalises: one bias per channel
+        return replace(group, flops=group.flops + group.output_elements, params=group.params + channels,
+                       bytes_read=group.bytes_read + channels * elem, attrs={**attrs, "bias": True})
+    extra_bytes = sum(numel(s) for s in l.input_shapes[1:]) * elem
+    return replace(group, output_shapes=l.output_shapes, flops=group.flops + l.flops,
                    bytes_read=group.bytes_read + extra_bytes, bytes_written=l.bytes_written,
                    attrs={**group.attrs, "fused": [*group.attrs["fused"], l.op]})
