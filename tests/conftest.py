@@ -25,3 +25,23 @@ def timm_reference(shared_data):
     """(model, img_size) -> published row of the reference timm table."""
     path = next(p for p in timm_benchmark_files(shared_data) if p.name == REFERENCE_TABLE)
     return {(r.model, r.img_size): r for r in load_timm_benchmark(path)}
+
+
+@pytest.fixture(scope="session")
+def resnet18_onnx(tmp_path_factory):
+    """torchvision's resnet18 and its export, with random batch-norm shifts: an untrained network's folded biases are
+    zero and the exporter drops them, a trained one's are not."""
+    import torch
+    import torchvision
+
+    model = torchvision.models.resnet18().eval()
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.bias.copy_(torch.randn(m.bias.shape, generator=gen))
+    path = tmp_path_factory.mktemp("onnx") / "resnet18.onnx"
+    batch = torch.export.Dim("batch", min=1, max=64)
+    torch.onnx.export(model, (torch.randn(1, 3, 224, 224),), str(path), input_names=["x"],
+                      dynamic_shapes={"x": {0: batch}})
+    return model, path

@@ -9,28 +9,20 @@ from hwaware.errors import ModelNotFoundError, ONNXLoadError
 from hwaware.graph import LayerKind, capture
 
 
-@pytest.fixture(scope="module")
-def resnet18_onnx(tmp_path_factory):
-    model = torchvision.models.resnet18().eval()
-    path = tmp_path_factory.mktemp("onnx") / "resnet18.onnx"
-    batch = torch.export.Dim("batch", min=1, max=64)
-    torch.onnx.export(model, (torch.randn(1, 3, 224, 224),), str(path), input_names=["x"],
-                      dynamic_shapes={"x": {0: batch}})
-    return model, path
-
-
 def test_onnx_matches_the_pytorch_capture(resnet18_onnx):
     model, path = resnet18_onnx
     g = capture(path)
     t = capture(model, input_size=(3, 224, 224))
     assert g.source == "onnx" and not g.unknown_ops
     assert g.macs == t.macs  # same convs and fc, same shapes
-    onnx_conv = [{k: v for k, v in l.attrs.items() if k != "aten_op"} for l in g.layers if l.kind is LayerKind.CONV]
-    assert onnx_conv == [l.attrs for l in t.layers if l.kind is LayerKind.CONV]
-    # the exporter folds batch norm into the convs; the folded biases of an untrained net are zero and
-    # the exporter drops them, so exactly the BN scale+shift parameters (2 x 4,800) disappear
+    onnx_conv = [{k: v for k, v in l.attrs.items() if k not in ("aten_op", "bias")} for l in g.layers
+                 if l.kind is LayerKind.CONV]
+    assert onnx_conv == [{k: v for k, v in l.attrs.items() if k != "bias"} for l in t.layers if l.kind is LayerKind.CONV]
+    assert all(l.attrs["bias"] for l in g.layers if l.kind is LayerKind.CONV)  # the folded norms' shifts
+    # the exporter folds batch norm into the convs: the BN scale+shift parameters (2 x 4,800) become one bias per
+    # channel
     bn = sum(l.params for l in t.layers if l.kind is LayerKind.NORM)
-    assert bn == 9600 and g.total_params == t.total_params - bn
+    assert bn == 9600 and g.total_params == t.total_params - bn // 2
     assert {l.kind for l in g.layers} == {l.kind for l in t.layers} - {LayerKind.NORM}
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import torch
-import torchvision
 from torch import nn
 
 import hwaware
@@ -33,22 +32,14 @@ def test_resnet18_fuses_to_its_convs_pools_and_fc():
     assert len(pool.output_shapes) == 1 and pool.bytes_written == 4 * 64 * 56 * 56
 
 
-def test_a_network_and_its_onnx_export_are_one_tensorrt_graph(tmp_path):
+def test_a_network_and_its_onnx_export_are_one_tensorrt_graph(resnet18_onnx):
     """An exporter folds each batch norm into its conv's bias; the rewrite folds the captured norm the same way, so the
     kernels of torchvision's resnet18 and of its ONNX export read alike to the learned model (every feature of every
     conv; before resperfnet-gpu version 5 their bias flag, FLOPs and fused-op count differed, and the estimates
-    1.07-1.83x, ``python benchmarks/onnx_consistency.py``). Random norm statistics make the folded biases non-zero,
-    as a trained network's are, so the exporter keeps them."""
+    1.07-1.83x, ``python benchmarks/onnx_consistency.py``)."""
     from hwaware.estimators.gpu_features import row_features
 
-    gen = torch.Generator().manual_seed(0)
-    model = torchvision.models.resnet18().eval()
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.bias.copy_(torch.randn(m.bias.shape, generator=gen))
-    path = tmp_path / "r18.onnx"
-    torch.onnx.export(model, (torch.randn(1, 3, 224, 224),), str(path), input_names=["x"])
+    model, path = resnet18_onnx
     a = list(fuse(hwaware.capture(path, precision="fp16")).kernels())
     b = list(fuse(hwaware.capture(model, input_size=(3, 224, 224), precision="fp16")).kernels())
     gpu = hwaware.get_gpu("agx")
