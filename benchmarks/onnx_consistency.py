@@ -2,10 +2,11 @@
 
 A TensorRT engine built from a torchvision network or from its ONNX export is the same engine, so the two
 estimates under ``runtime="tensorrt"`` should agree (under PyTorch the ONNX graph has lost its batch-norm kernels,
-which the estimate notes: the ratio there is what those kernels cost). Exporters fold each batch norm into its
-convolution's bias; the learned model reads a conv's bias flag, which its training networks confound (torchvision's
+which the estimate notes, and its convs carry the folded biases: the ratio there is both). Exporters fold each batch
+norm into its convolution's bias; the learned model reads a conv's bias flag, which its training networks confound (torchvision's
 VGGs and AlexNet have biased convs, its ResNets and MobileNets a bias-free conv then a norm). The second table
-measures that directly: every bias-free conv of the module given a bias, nothing else changed.
+measures that directly: every bias-free conv of the module given a bias, nothing else changed (from version 5 the
+TensorRT rewrite gives a conv its folded norm's bias, so there only convs that no batch norm follows move).
 
 Each network's batch-norm statistics and shifts and its own biases are drawn at random (seed 0) before export, as a
 trained network's are: every bias is then non-zero and both exporters keep it (torchvision initialises biases to
@@ -52,7 +53,7 @@ def as_trained(model: nn.Module) -> nn.Module:
 
 
 def with_biases(model: nn.Module) -> nn.Module:
-    """``model`` with a bias on every convolution that has none (a copy; nothing else changed)."""
+    """``model`` with a bias on every convolution that has none, in place (nothing else changed)."""
     for parent in list(model.modules()):
         for name, c in list(parent.named_children()):
             if isinstance(c, nn.Conv2d) and c.bias is None:

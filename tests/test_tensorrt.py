@@ -137,3 +137,20 @@ def test_densenet_copies_every_feature_an_earlier_concat_holds():
     assert sum(1 for l in f.layers if l.kind is LayerKind.COPY) == sum(n * (n + 1) // 2 - 1 for n in (6, 12, 24, 16))
     assert sum(1 for l in g.layers if l.kind is LayerKind.CONV) == sum(1 for l in f.layers if l.kind is LayerKind.CONV)
     assert len([l for l in f.layers if l.kind is not LayerKind.COPY]) < len(g.kernels()) // 2
+
+
+def test_only_a_batch_norm_folds_and_a_biased_conv_reads_as_its_norm_free_twin():
+    """A group norm's per-sample statistics cannot fold into the conv (it stays a kernel; until 2026-12-01 it was
+    folded away). torchvision's VGG16-BN has biased convs then batch norms: fused, its kernels read exactly as VGG16's,
+    and torch2trt timed the two within 1 % on both Jetsons."""
+    from hwaware.estimators.gpu_features import row_features
+
+    gn = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.GroupNorm(2, 8), nn.ReLU()).eval()
+    f = fuse(hwaware.capture(gn, input_size=(3, 16, 16)))
+    assert [l.kind for l in f.kernels()] == [LayerKind.CONV, LayerKind.NORM]
+    assert not f.layers[0].attrs["bias"] and "folded" not in f.layers[0].attrs
+    gpu = hwaware.get_gpu("nano")
+    plain, bn = (list(fuse(hwaware.capture(f"torchvision:{n}")).kernels()) for n in ("vgg16", "vgg16_bn"))
+    assert len(plain) == len(bn)
+    for a, b in zip(plain, bn):
+        assert (row_features(a, gpu, "fp16", "tensorrt")[0] == row_features(b, gpu, "fp16", "tensorrt")[0]).all()

@@ -130,7 +130,8 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | None = 
     consts: set[str] = set()
     for node in graph.node:
         op = node.op_type
-        if op in _BOOKKEEPING or all(n in inits or n in consts for n in node.input if n):
+        subgraph = any(a.HasField("g") or a.graphs for a in node.attribute)  # If/Loop/Scan bodies read activations
+        if op in _BOOKKEEPING or (not subgraph and all(n in inits or n in consts for n in node.input if n)):
             if op == "Identity" and node.input[0] in inits:  # the legacy exporter reading a deduplicated weight
                 inits[node.output[0]] = inits[node.input[0]]
                 shapes[node.output[0]] = shapes[node.input[0]]
@@ -145,7 +146,8 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | None = 
         out_shapes = tuple(_shape(shapes, n, node) for n in node.output if n)
         kind, attrs, aten = _classify(node, inits, shapes, weights, in_shapes, out_shapes)
         attrs["aten_op"] = aten  # what Layer.aten_name gives every reader
-        param_elems = sum(ops.numel(shapes[n]) for n in node.input if n in inits)  # bytes: every initializer read
+        # bytes: every initializer and constant read (a DequantizeLinear'd or transposed weight is a constant)
+        param_elems = sum(ops.numel(shapes[n]) for n in node.input if (n in inits or n in consts) and n in shapes)
         macs, flops, rd, wr = ops.layer_cost(kind, aten, in_shapes, out_shapes, attrs, param_elems, elem)
         trainable = sum(ops.numel(shapes[w]) for w in weights)
         params_seen |= weights

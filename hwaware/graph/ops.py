@@ -154,7 +154,7 @@ def layer_cost(kind: LayerKind, op: str, in_shapes: Sequence[Shape], out_shapes:
     return macs, flops, (inp + param_elements) * elem_bytes, out * elem_bytes
 
 
-_BATCH_NORMS = {"native_batch_norm", "_native_batch_norm_legit_no_training", "_native_batch_norm_legit",
+BATCH_NORMS = {"native_batch_norm", "_native_batch_norm_legit_no_training", "_native_batch_norm_legit",
                 "_batch_norm_no_update", "_batch_norm_with_update"}
 
 
@@ -164,7 +164,7 @@ def fvcore_macs(kind: LayerKind, op: str, macs: int, params: int, in_shapes: Seq
     name = op.split(".", 1)[-1]
     if kind is K.NORM and in_shapes:
         n = numel(in_shapes[0])
-        if name in _BATCH_NORMS:
+        if name in BATCH_NORMS:
             return n * (2 if params else 1)
         return n * (5 if params else 4)
     if kind is K.UPSAMPLE and out_shapes:

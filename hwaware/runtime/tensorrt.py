@@ -3,8 +3,9 @@
 TensorRT's builder fuses layers before it picks kernels (NVIDIA's TensorRT developer guide, "Types of
 Fusions"). This pass applies the fusions that matter for CNN inference, in graph order:
 
-1. **BatchNorm folding**: a norm whose only input is a conv/dense output used by nothing else is folded
-   into that conv's weights and bias (no kernel). The fused layer is the conv with a bias, as an exporter's folded
+1. **BatchNorm folding**: a batch norm whose only input is a conv/dense output used by nothing else is folded
+   into that conv's weights and bias (no kernel; until 2026-12-01 any norm was, a group or layer norm too, whose
+   per-sample statistics cannot fold: such a norm is now a kernel, which no training network has). The fused layer is the conv with a bias, as an exporter's folded
    ONNX conv is: its ``bias`` flag set, the bias's FLOPs, parameters and bytes counted, and the norm listed under
    ``attrs["folded"]``, not among the fused operations (from 2026-12-01, resperfnet-gpu version 5: until then the
    conv kept the flags of its bias-free capture and listed the norm as fused, so a network and its ONNX export,
@@ -44,10 +45,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hwaware.graph.layer import Graph, Layer, LayerKind
-from hwaware.graph.ops import numel
+from hwaware.graph.ops import BATCH_NORMS, numel
 
 K = LayerKind
 _MAIN = {K.CONV, K.DEPTHWISE_CONV, K.DENSE, K.MATMUL}
+_WEIGHTED = {K.CONV, K.DEPTHWISE_CONV, K.DENSE}  # what a batch norm can fold into
 _POINTWISE = {K.ACTIVATION, K.ELEMENTWISE}
 _ELIMINATED = {K.CONCAT, K.COPY, K.RESHAPE}
 
@@ -101,7 +103,8 @@ def _fusion_target(l: Layer, graph: Graph, groups: dict[int, Layer], consumers: 
         if head is None:
             continue
         head_kind = groups[head].kind
-        if l.kind is K.NORM and producer.kind in _MAIN and len(l.inputs) == 1:
+        if (l.kind is K.NORM and l.aten_name in BATCH_NORMS and producer.kind in _WEIGHTED
+                and len(l.inputs) == 1):  # a batch norm's fixed statistics fold into weights; a group norm's do not
             return head
         if l.kind in _POINTWISE and (head_kind in _MAIN or head_kind in _POINTWISE or head_kind is K.NORM):
             return head
