@@ -10,7 +10,8 @@ TensorRT rewrite gives a conv its folded norm's bias, so there only convs that n
 
 Each network's batch-norm statistics and shifts and its own biases are drawn at random (seed 0) before export, as a
 trained network's are: every bias is then non-zero and both exporters keep it (torchvision initialises biases to
-zero, and the dynamo exporter drops a zero bias: an untrained VGG16 exports bias-free). Nothing here is measured on a GPU; no figure chose or tuned anything.
+zero, and the dynamo exporter drops a zero bias: an untrained VGG16 exports bias-free). Nothing here is measured on
+a GPU; no figure chose or tuned anything.
 
 Writes ``benchmarks/results/onnx_consistency.md``. Run: ``python benchmarks/onnx_consistency.py`` (2026-12-01: about
 3 minutes on one core).
