@@ -497,8 +497,8 @@ def help_protocol(cfg: dict, steps: int, log) -> dict:
     for col in sorted({s.column for s in nb if s.gpu != "GeForce GTX 1080 Ti"}):
         held = [s for s in nb if s.column == col]
         held_design = build_design(held)
-        pred = predict_design(net, held_design, HostChoice(True, ()))  # a GPU the model never saw
-        parts = design_parts(net, held_design, HostChoice(True, ()))
+        unseen = HostChoice(True, ())  # a GPU the model never saw: its class's average host
+        pred, parts = predict_design(net, held_design, unseen), design_parts(net, held_design, unseen)
         shots, rest = ten_shots(held)
         y = np.array([s.ms for s in held])
         truth = y[rest]
