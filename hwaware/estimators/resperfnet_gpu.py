@@ -108,7 +108,7 @@ residuals (split conformal, see ``meta.json``): the validation rows' for a measu
 folds' for a zero-shot one, and for a Jetson no row measured the held-out Jetsons' columns, widened to contain the
 pooled interval (``zero-shot-integrated``, from 2026-12-01: the pooled interval covered 26 % and 75 % of the AGX
 Xavier's and the Nano's held-out rows; this rule, each Jetson against the rule made from the other, 40 % and 86 %;
-version 5, 36 % and 75 % against 36 % and 78 %, ``python scripts/train_gpu.py logo``).
+version 5, pooled 36 % and 75 %, this rule 36 % and 78 %, ``python scripts/train_gpu.py logo``).
 """
 from __future__ import annotations
 
@@ -789,6 +789,7 @@ class ResPerfNetGPUEstimator(Estimator):
     # 2: host-side costs of an unmeasured GPU averaged over the measured hosts (buffers hosts, host_used);
     # 3: measurement-setup offsets (a user's prediction is at the GPU's average setup)
     # 4: a Jetson sharing a measured Jetson's GPU chip takes its host (host_choice); calibration profiles record it
+    # 5: under TensorRT a batch norm folds into its conv as that conv's bias; pooling's argmax indices dropped
     version = "5"
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
