@@ -45,3 +45,16 @@ def resnet18_onnx(tmp_path_factory):
     torch.onnx.export(model, (torch.randn(1, 3, 224, 224),), str(path), input_names=["x"],
                       dynamic_shapes={"x": {0: batch}})
     return model, path
+
+
+@pytest.fixture(scope="session")
+def onnx_to_module_ratio():
+    """``ratio(onnx_path, module, gpu)``: the TensorRT fp16 batch-1 estimate of an ONNX export over that of its
+    224 x 224 module (one engine, so about 1)."""
+    import hwaware
+
+    def ratio(path, model, gpu: str) -> float:
+        kw = dict(gpu=gpu, runtime="tensorrt", precision="fp16")
+        return hwaware.latency(path, **kw) / hwaware.latency(model, input_size=(3, 224, 224), **kw)
+
+    return ratio

@@ -72,12 +72,11 @@ def test_folded_batch_norm_is_noted_in_the_estimate(resnet18_onnx):
     assert capture(unfolded).notes == ()  # batch norm still there: nothing to note
 
 
-def test_learned_estimators_read_an_onnx_layer_as_its_aten_op(resnet18_onnx):
+def test_learned_estimators_read_an_onnx_layer_as_its_aten_op(resnet18_onnx, onnx_to_module_ratio):
     """Learned estimators were trained on captured graphs and read each layer's op name: an imported ONNX layer names
     its aten equivalent (``aten_op``), so the same network fused for TensorRT (no batch-norm difference left) gets the
     same feature codes and about the same answer from either source. Before, every ONNX layer read as an unknown op,
     and this test's ratio failed (resnet18 on a Xavier NX came out about two thirds of its torchvision answer)."""
-    import hwaware
     from hwaware.estimators.features import LAYER_FEATURES, layer_features
 
     model, path = resnet18_onnx
@@ -88,9 +87,7 @@ def test_learned_estimators_read_an_onnx_layer_as_its_aten_op(resnet18_onnx):
         onnx_codes = {layer_features(l)[code] for l in g.layers if l.kind is kind}
         assert onnx_codes == {layer_features(l)[code] for l in t.layers if l.kind is kind} and 0 not in onnx_codes, kind
     for gpu in ("xavier-nx", "2080ti"):
-        from_onnx = hwaware.latency(path, gpu=gpu, runtime="tensorrt", precision="fp16")
-        from_module = hwaware.latency(model, gpu=gpu, runtime="tensorrt", precision="fp16", input_size=(3, 224, 224))
-        assert 0.9 < from_onnx / from_module < 1.1, (gpu, from_onnx, from_module)
+        assert 0.9 < onnx_to_module_ratio(path, model, gpu) < 1.1, gpu
 
 
 def test_a_rebatched_onnx_graph_costs_what_its_import_at_that_batch_does(tmp_path):
@@ -135,20 +132,16 @@ def test_constants_are_neither_kernels_nor_activation_inputs():
     assert g.skipped == {"onnx.Identity": 1, "onnx.Constant": 2}
 
 
-def test_legacy_export_estimates_as_its_module_under_tensorrt(tmp_path):
+def test_legacy_export_estimates_as_its_module_under_tensorrt(tmp_path, onnx_to_module_ratio):
     """The same network exported by the TorchScript exporter, fused for TensorRT, gets about its torchvision answer
     (the batch-norm difference is gone in the fused graph; torchvision's untrained convs have zero folded biases,
     which the exporter keeps). Fails without the constant handling above (0.76 on the Nano)."""
-    import hwaware
-
     model = torchvision.models.mobilenet_v2().eval()
     path = tmp_path / "mnv2.onnx"
     torch.onnx.export(model, (torch.randn(1, 3, 224, 224),), str(path), input_names=["x"], dynamo=False,
                       opset_version=17)
     for gpu in ("nano", "agx", "xavier-nx"):
-        from_onnx = hwaware.latency(path, gpu=gpu, runtime="tensorrt", precision="fp16")
-        from_module = hwaware.latency(model, gpu=gpu, runtime="tensorrt", precision="fp16", input_size=(3, 224, 224))
-        assert 0.93 < from_onnx / from_module < 1.07, (gpu, from_onnx, from_module)
+        assert 0.93 < onnx_to_module_ratio(path, model, gpu) < 1.07, gpu
     g, t = capture(path), capture(model, input_size=(3, 224, 224))
     assert g.macs == t.macs
     assert g.skipped["onnx.Identity"] > 0 and g.skipped["onnx.Constant"] > 0  # the constructs this test is about

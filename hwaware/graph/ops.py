@@ -155,7 +155,7 @@ def layer_cost(kind: LayerKind, op: str, in_shapes: Sequence[Shape], out_shapes:
 
 
 BATCH_NORMS = {"native_batch_norm", "_native_batch_norm_legit_no_training", "_native_batch_norm_legit",
-                "_batch_norm_no_update", "_batch_norm_with_update"}
+               "_batch_norm_no_update", "_batch_norm_with_update"}
 
 
 def fvcore_macs(kind: LayerKind, op: str, macs: int, params: int, in_shapes: Sequence[Shape],

@@ -6,8 +6,8 @@ Fusions"). This pass applies the fusions that matter for CNN inference, in graph
 1. **BatchNorm folding**: a batch norm whose only input is a conv/dense output used by nothing else is folded
    into that conv's weights and bias (no kernel; until 2026-12-01 any norm was, a group or layer norm too, whose
    per-sample statistics cannot fold: such a norm is now a kernel, which no training network has). The fused layer
-   is the conv with a bias, as an exporter's folded ONNX conv is: its ``bias`` flag set, the bias's FLOPs, parameters and bytes counted, and the norm listed under
-   ``attrs["folded"]``, not among the fused operations (from 2026-12-01, resperfnet-gpu version 5: until then the
+   is the conv with a bias, as an exporter's folded ONNX conv is: its ``bias`` flag set, the bias's FLOPs,
+   parameters and bytes counted, and the norm listed under ``attrs["folded"]``, not among the fused operations (from 2026-12-01, resperfnet-gpu version 5: until then the
    conv kept the flags of its bias-free capture and listed the norm as fused, so a network and its ONNX export,
    one engine, got different kernels: resnet18 under TensorRT fp16 came out 1.07-1.83x from the export over five
    GPUs, ``python benchmarks/onnx_consistency.py``; torchvision's VGG16 and VGG16-BN, alike once folded and timed
