@@ -68,9 +68,12 @@ ROW_FEATURES: tuple[str, ...] = (
 # head (host-side dispatch) reads the op, the runtime and a coarse device class.
 _KERNEL_GPU = ("log_peak_tensor", "log_peak_plain", "log_bandwidth", "log_l2_mb", "log_sms", "integrated")
 _HOST = ("integrated", "log_clock_ghz", "log_sms")
+# Nor does it read a conv's ``bias`` flag (from version 6): a bias costs its FLOPs and bytes inside the kernel
+# (TensorRT, a folded norm) or is a kernel of its own (eager PyTorch, :mod:`hwaware.runtime.eager`), while the flag
+# itself marks VGG, AlexNet and SqueezeNet in the training data, whose costs version 5 let it carry.
 KERNEL_INPUTS: tuple[int, ...] = tuple(
     i for i, n in enumerate(ROW_FEATURES)
-    if not n.startswith("precision_") and (n not in GPU_FEATURES or n in _KERNEL_GPU))
+    if not n.startswith("precision_") and n != "bias" and (n not in GPU_FEATURES or n in _KERNEL_GPU))
 FRAMEWORK_INPUTS: tuple[int, ...] = tuple(i for i, n in enumerate(ROW_FEATURES)
                                           if n.startswith(("kind_", "runtime_")) or n in (*_HOST, "n_inputs"))
 

@@ -103,7 +103,8 @@ and nothing else changed never runs a kernel slower. Without it the first versio
 batch 64 6 % slower on the V100S than on the V100 it dominates (``tests/test_sanity.py`` failed): the kernel head's
 slope in the GPU's rates is free where only eight GPUs anchor it. Its weight and ranges are set a priori, not
 tuned; inputs are clamped to the training range, so it constrains nothing beyond it. TensorRT is the graph rewrite
-of :mod:`hwaware.runtime.tensorrt` plus ``runtime="tensorrt"`` in ``x``. Intervals come from held-out log
+of :mod:`hwaware.runtime.tensorrt` plus ``runtime="tensorrt"`` in ``x``; eager PyTorch that of
+:mod:`hwaware.runtime.eager` (a conv's bias its own kernel, from version 6). Intervals come from held-out log
 residuals (split conformal, see ``meta.json``): the validation rows' for a measured platform, the leave-one-GPU-out
 folds' for a zero-shot one, and for a Jetson no row measured the held-out Jetsons' columns, widened to contain the
 pooled interval (``zero-shot-integrated``, from 2026-12-01: the pooled interval covered 26 % and 75 % of the AGX
@@ -790,7 +791,7 @@ class ResPerfNetGPUEstimator(Estimator):
     # 3: measurement-setup offsets (a user's prediction is at the GPU's average setup)
     # 4: a Jetson sharing a measured Jetson's GPU chip takes its host (host_choice); calibration profiles record it
     # 5: under TensorRT a batch norm folds into its conv as that conv's bias; pooling's argmax indices dropped
-    version = "5"
+    version = "6"
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
         self.weights_dir = weights_dir
@@ -975,10 +976,10 @@ class ResPerfNetGPUEstimator(Estimator):
             notes.append(f"pre (per call: synchronisation, the code around the forward) learned as {call * 1e3:.2g} us "
                          "here: the measured tables of this runtime and device class do not separate it from the "
                          "per-layer costs, which carry it")
-        if runtime == "tensorrt":
-            from hwaware.runtime.tensorrt import NOT_MODELLED
+        if runtime in ("tensorrt", "pytorch"):
+            from hwaware.runtime import eager, tensorrt
 
-            notes.append(NOT_MODELLED)
+            notes.append((tensorrt if runtime == "tensorrt" else eager).NOT_MODELLED)
         if precision == "amp":
             notes.append("amp: conv/dense/matmul at fp16 tensor-core rates, other layers at fp32 rates")
         notes.extend(gpu.rate_notes(precision))  # where the catalog lacks the rate the roofline terms need
@@ -1045,8 +1046,6 @@ class ResPerfNetGPUEstimator(Estimator):
 
     @staticmethod
     def _runtime_graph(graph: Graph, runtime: str) -> Graph:
-        if runtime == "tensorrt":
-            from hwaware.runtime.tensorrt import fuse
+        from hwaware.runtime import runtime_graph
 
-            return derived(graph, "tensorrt", fuse)
-        return graph
+        return derived(graph, runtime, lambda g: runtime_graph(g, runtime))

@@ -23,6 +23,8 @@ from hwaware.estimators.resperfnet_gpu import (BatchPairs, Design, DesignBuilder
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.ops import layer_cost
 from hwaware.hardware.catalog import get_gpu, gpus
+from hwaware.runtime import runtime_graph
+from hwaware.runtime.eager import kernels as eager_kernels
 
 
 @dataclass(frozen=True)
@@ -93,12 +95,7 @@ def deepbench_samples() -> list[Sample]:
 def _live_graph(model: str, input_size: tuple[int, ...], runtime: str) -> Graph:
     from hwaware.graph.sources import capture
 
-    graph = capture(model, input_size=input_size)
-    if runtime == "tensorrt":
-        from hwaware.runtime.tensorrt import fuse
-
-        graph = fuse(graph)
-    return graph
+    return runtime_graph(capture(model, input_size=input_size), runtime)
 
 
 def sample_layers(s: Sample) -> list[tuple[object, Layer, int]]:
@@ -110,7 +107,9 @@ def sample_layers(s: Sample) -> list[tuple[object, Layer, int]]:
     if r.table == "help" or r.space == "timm":
         store = load_store(r.space)
         net = store.nets[r.arch_id]
-        return [((r.space, i), store.layers[i], c) for i, c in net.counts.items()]
+        assert r.runtime == "pytorch", r  # the stores hold eager captures of eager-timed tables
+        return [((r.space, i, j) if j else (r.space, i), k, c) for i, c in net.counts.items()
+                for j, k in enumerate(eager_kernels(store.layers[i]))]
     return [((r.space, r.runtime, key), l, c)
             for key, l, c in graph_layers(_live_graph(r.arch["model"], tuple(r.arch["input_size"]), r.runtime))]
 
