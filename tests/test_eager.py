@@ -29,15 +29,6 @@ class _Biased(nn.Module):
         return self.fc(x)
 
 
-def _with_biases(model: nn.Module) -> nn.Module:
-    """``model`` with a bias on every bias-free convolution (random, as trained ones are), nothing else changed."""
-    gen = torch.Generator().manual_seed(0)
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d) and m.bias is None:
-            m.bias = nn.Parameter(torch.randn(m.out_channels, generator=gen))
-    return model
-
-
 def test_a_biased_conv_runs_as_a_bias_free_conv_and_an_add():
     g = hwaware.capture(_Biased().eval(), input_size=(3, 16, 16))
     e = rewrite(g)
@@ -66,27 +57,27 @@ def test_the_split_and_rebatching_commute(precision):
         assert list(kernels(reshape_layer(l, 8, precision, from_precision="fp32"))) == moved
 
 
-def test_a_bias_under_tensorrt_costs_its_arithmetic_not_a_different_kernel():
+def test_a_bias_under_tensorrt_costs_its_arithmetic_not_a_different_kernel(onnx_consistency):
     """Under TensorRT a bias is inside the conv's kernel: giving every bias-free conv of densenet121 (pre-activation:
     no batch norm folds into its convs) a bias moves the answer by its few FLOPs and bytes (version 5, which read the
     flag, 1.09-1.69x at batch 32 over five GPUs, ``python benchmarks/onnx_consistency.py``)."""
     import torchvision
 
     plain = torchvision.models.densenet121().eval()
-    biased = _with_biases(torchvision.models.densenet121().eval())
+    biased = onnx_consistency.with_biases(torchvision.models.densenet121().eval())
     for gpu in ("agx", "nano", "orin", "2080ti"):
         kw = dict(gpu=gpu, runtime="tensorrt", precision="fp16", batch_size=32, input_size=(3, 224, 224))
-        assert 1.0 <= hwaware.latency(biased, **kw) / hwaware.latency(plain, **kw) < 1.03, gpu
+        assert 0.97 <= hwaware.latency(biased, **kw) / hwaware.latency(plain, **kw) <= 1.03, gpu
 
 
-def test_a_bias_under_eager_pytorch_costs_its_add_kernels_alone():
+def test_a_bias_under_eager_pytorch_costs_its_add_kernels_alone(onnx_consistency):
     """Eager PyTorch: every conv row of resnet18 given biases predicts as the bias-free one's, and the rest of the
     answer is one elementwise add per conv (version 5 read the flag and moved the conv rows themselves)."""
     import torchvision
 
     kw = dict(gpu="agx", runtime="pytorch", precision="fp16", batch_size=32, input_size=(3, 224, 224))
     plain = hwaware.estimate(torchvision.models.resnet18().eval(), **kw)
-    biased = hwaware.estimate(_with_biases(torchvision.models.resnet18().eval()), **kw)
+    biased = hwaware.estimate(onnx_consistency.with_biases(torchvision.models.resnet18().eval()), **kw)
     convs = [i for i, r in enumerate(biased.layers) if r.kind == "conv"]
     adds = {i + 1 for i in convs}
     assert len(convs) == 20 and all(biased.layers[i].kind == "elementwise" for i in adds)

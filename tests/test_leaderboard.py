@@ -1,19 +1,12 @@
 """Pieces of benchmarks/leaderboard.py that can break quietly: the nn-Meter-style peer and the summary table."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 
 @pytest.fixture(scope="module")
-def lb():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "leaderboard.py"
-    spec = importlib.util.spec_from_file_location("leaderboard", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def lb(repo_script):
+    return repo_script("benchmarks/leaderboard.py")
 
 
 def test_nnmeter_peer_held_out_mape(lb):

@@ -7,7 +7,6 @@ the NB201 held-out columns (GPU_TEST split: architectures never trained on) with
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import math
 from pathlib import Path
@@ -128,7 +127,7 @@ def test_jetson_tensorrt_over_pytorch_ratio_follows_torch2trt():
     assert max(abs(math.log(r)) for r in ratios) < math.log(2.0)
 
 
-def test_nb201_held_out_architectures_fast_subset():
+def test_nb201_held_out_architectures_fast_subset(repo_script):
     """GPU_TEST networks of NB201 (layer multisets never trained on), every 2080 Ti and TITAN RTX column: each
     column's MAPE and Spearman within 1 point / 0.01 of the figures `python benchmarks/gpu_accuracy.py` recorded in
     benchmarks/results/gpu_accuracy.json for the same shipped weights (checked by their data hash)."""
@@ -162,9 +161,7 @@ def test_nb201_held_out_architectures_fast_subset():
             assert a["mape"] <= (0.06 if key == "own-setup" else 0.15), (key, col)
     # after a 10-shot profile from each column's own held-out networks (benchmarks/gpu_accuracy.py's
     # ten_shot_held_out), the recorded figures again, and at most 5 % (recorded 0.4-3.5 % on these columns)
-    spec = importlib.util.spec_from_file_location("gpu_accuracy", ROOT / "benchmarks" / "gpu_accuracy.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = repo_script("benchmarks/gpu_accuracy.py")
     for col, idx in cols.items():
         got = bench.ten_shot_held_out(net, design.subset(np.asarray(idx)), [test[i] for i in idx],
                                       est.host_choice(get_gpu(test[idx[0]].gpu)), user[idx])
@@ -174,7 +171,7 @@ def test_nb201_held_out_architectures_fast_subset():
         assert got["mape"] <= 0.05, col
 
 
-def test_deepbench_held_out_kernels_fast_subset():
+def test_deepbench_held_out_kernels_fast_subset(repo_script):
     """DeepBench's GPU_TEST kernels (shapes no GPU's kernel rows trained on), every column: the shipped model's bare
     kernel times within 1 point MAPE / 0.01 rho of what `python benchmarks/gpu_accuracy.py` recorded for these weights,
     and, over the columns, a median MAPE at most 20 % and under half the roofline's (first computed at 15.7 % against
@@ -186,9 +183,7 @@ def test_deepbench_held_out_kernels_fast_subset():
     est = get_estimator(EST)
     est._loaded()
     assert recorded["model"]["weights_id"] == est.weights_id_, "re-run benchmarks/gpu_accuracy.py for these weights"
-    spec = importlib.util.spec_from_file_location("gpu_accuracy", ROOT / "benchmarks" / "gpu_accuracy.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = repo_script("benchmarks/gpu_accuracy.py")
     got = bench.kernel_table(split_gpu_samples(deepbench_samples())[2], lambda line: None)
     want = recorded["held_out_kernels"]
     assert set(got) == set(want) and len(got) == 30
@@ -428,7 +423,7 @@ def test_training_with_pairs_adds_the_batch_prior_and_nothing_else(monkeypatch):
     assert torch.equal(plain, zero) and not torch.equal(plain, prior)
 
 
-def test_a_batch_no_measurement_covers_gets_the_zero_shot_interval_and_says_so():
+def test_a_batch_no_measurement_covers_gets_the_zero_shot_interval_and_says_so(repo_script):
     """The measured interval comes from measured batches: the Jetsons were timed at batch 1 only and timm's GPUs at
     large batches (the RTX 4090's training rows: at least 5 per batch from 512 to 1024), so beyond those the regime is
     zero-shot; a platform timed at batch 1 only quotes the batches stage's figure, which is what
@@ -453,7 +448,7 @@ def test_a_batch_no_measurement_covers_gets_the_zero_shot_interval_and_says_so()
     assert f"came out {meta['batch_extrapolation']['mape']:.0%} MAPE" in agx8 and "no Jetson was timed above" in agx8
     rtx1 = hwaware.estimate("resnet18", gpu="rtx4090", precision="amp", estimator=EST).notes[0]
     assert "timed at batches 512-1024 only, so batch 1 is extrapolated" in rtx1 and "MAPE" not in rtx1
-    train_gpu = _train_gpu()
+    train_gpu = repo_script("scripts/train_gpu.py")
     stage = json.loads((ROOT / "benchmarks" / "results" / "gpu" / "batches.json").read_text())
     assert train_gpu.batch_note(stage, stage["command"]) == meta["batch_extrapolation"]
     from hwaware.evaluation.splits import split_gpu_samples
@@ -461,18 +456,11 @@ def test_a_batch_no_measurement_covers_gets_the_zero_shot_interval_and_says_so()
     assert train_gpu.trained_batches(split_gpu_samples(train_gpu.all_samples())[0]) == spans
 
 
-def _train_gpu():
-    spec = importlib.util.spec_from_file_location("train_gpu", ROOT / "scripts" / "train_gpu.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_the_jetson_interval_rule_never_sees_the_held_out_jetson_and_is_what_meta_ships():
+def test_the_jetson_interval_rule_never_sees_the_held_out_jetson_and_is_what_meta_ships(repo_script):
     """integrated_interval checked on each Jetson against the other Jetsons' residuals (the leave-one-Jetson-out
     coverage in logo.json) must not contain the held-out one's; the shipped zero-shot intervals are what the committed
     logo.json gives."""
-    train_gpu = _train_gpu()
+    train_gpu = repo_script("scripts/train_gpu.py")
     rng = np.random.default_rng(0)
     res = [rng.normal(0.0, 0.1, 40) for _ in range(6)] + [rng.normal(0.2, 0.3, 20), np.full(20, 3.0)]
     owner = [f"desktop {i}" for i in range(6)] + ["Jetson A", "Jetson B"]
