@@ -128,10 +128,14 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | None = 
     # arithmetic, an exporter's Identity of a shared initializer); an engine folds them, eager PyTorch holds them as
     # attributes or sizes, so none is a kernel or an activation input
     consts: set[str] = set()
+
+    def fixed(name: str) -> bool:  # an initializer or a constant: read as a parameter, never an activation
+        return name in inits or name in consts
+
     for node in graph.node:
         op = node.op_type
         subgraph = any(a.HasField("g") or a.graphs for a in node.attribute)  # If/Loop/Scan bodies read activations
-        if op in _BOOKKEEPING or (not subgraph and all(n in inits or n in consts for n in node.input if n)):
+        if op in _BOOKKEEPING or (not subgraph and all(fixed(n) for n in node.input if n)):
             if op == "Identity" and node.input[0] in inits:  # the legacy exporter reading a deduplicated weight
                 inits[node.output[0]] = inits[node.input[0]]
                 shapes[node.output[0]] = shapes[node.input[0]]
@@ -141,13 +145,13 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | None = 
             continue
         weights = {node.input[i] for i in _WEIGHT_INPUTS.get(op, ()) if i < len(node.input)
                    and node.input[i] in inits and inits[node.input[i]].data_type in _FLOAT_TYPES}
-        acts = [n for n in node.input if n and n not in inits and n not in consts]
+        acts = [n for n in node.input if n and not fixed(n)]
         in_shapes = tuple(_shape(shapes, n, node) for n in acts)
         out_shapes = tuple(_shape(shapes, n, node) for n in node.output if n)
         kind, attrs, aten = _classify(node, inits, shapes, weights, in_shapes, out_shapes)
         attrs["aten_op"] = aten  # what Layer.aten_name gives every reader
         # bytes: every initializer and constant read (a DequantizeLinear'd or transposed weight is a constant)
-        param_elems = sum(ops.numel(shapes[n]) for n in node.input if (n in inits or n in consts) and n in shapes)
+        param_elems = sum(ops.numel(shapes[n]) for n in node.input if fixed(n) and n in shapes)
         macs, flops, rd, wr = ops.layer_cost(kind, aten, in_shapes, out_shapes, attrs, param_elems, elem)
         trainable = sum(ops.numel(shapes[w]) for w in weights)
         params_seen |= weights
