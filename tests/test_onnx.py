@@ -145,3 +145,29 @@ def test_legacy_export_estimates_as_its_module_under_tensorrt(tmp_path, onnx_to_
     g, t = capture(path), capture(model, input_size=(3, 224, 224))
     assert g.macs == t.macs
     assert g.skipped["onnx.Identity"] > 0 and g.skipped["onnx.Constant"] > 0  # the constructs this test is about
+
+
+def test_a_quantized_export_is_noted_and_its_qdq_nodes_launch_nothing():
+    """A QDQ model (what TensorRT's explicit int8 quantization reads): the quantize/dequantize pair on the activation
+    is no kernel, the int8 weight's dequantize folds into the conv's bytes, and the graph says the model is quantized
+    and asks for precision='int8' (before 2026-12-01 both activation nodes were unknown ops)."""
+    import hwaware
+    from hwaware.graph.onnx_import import QDQ_NOTE
+
+    h = onnx.helper
+    inits = [onnx.numpy_helper.from_array(np.ones((4, 3, 3, 3), np.int8), "wq"),
+             onnx.numpy_helper.from_array(np.array(0.1, np.float32), "s"),
+             onnx.numpy_helper.from_array(np.array(0, np.int8), "z")]
+    nodes = [h.make_node("QuantizeLinear", ["x", "s", "z"], ["xq"]),
+             h.make_node("DequantizeLinear", ["xq", "s", "z"], ["xd"]),
+             h.make_node("DequantizeLinear", ["wq", "s", "z"], ["w"]),
+             h.make_node("Conv", ["xd", "w"], ["c"], pads=[1, 1, 1, 1]),
+             h.make_node("Relu", ["c"], ["y"])]
+    graph = h.make_graph(nodes, "qdq_conv", [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3, 8, 8])],
+                         [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)], inits)
+    g = capture(h.make_model(graph, opset_imports=[h.make_opsetid("", 17)]))
+    assert [l.kind for l in g.kernels()] == [LayerKind.CONV, LayerKind.ACTIVATION]
+    assert g.unknown_ops == {} and QDQ_NOTE.format(n=2) in g.notes
+    conv = g.kernels()[0]
+    assert conv.bytes_read == 4 * (3 * 8 * 8 + 4 * 3 * 3 * 3)  # the dequantized weight is read with the activation
+    assert QDQ_NOTE.format(n=2) in hwaware.estimate(g, "agx", runtime="tensorrt", precision="int8").notes

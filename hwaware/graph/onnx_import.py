@@ -42,6 +42,9 @@ _NORM = {"BatchNormalization": "native_batch_norm", "LayerNormalization": "nativ
 _VIEW = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"}
 _COPY = {"Transpose", "Pad", "Slice", "Split", "Expand", "Tile", "Gather", "GatherElements", "GatherND", "Cast",
          "ScatterND", "ScatterElements", "DepthToSpace", "SpaceToDepth", "Trilu", "CastLike"}
+# Quantize/dequantize of an activation: TensorRT fuses each pair into its neighbours' int8 kernels (explicit
+# quantization), so they are taken as no kernel; the graph's notes say the model is quantized (QDQ_NOTE).
+_QDQ = {"QuantizeLinear", "DequantizeLinear"}
 _BOOKKEEPING = {"Shape", "Constant", "ConstantOfShape", "Range", "Size", "EyeLike", "RandomNormal",
                 "RandomUniform", "RandomNormalLike", "RandomUniformLike"}
 # Which inputs of an op are trainable weights when they are float initializers.
@@ -52,6 +55,12 @@ _FLOAT_TYPES = {1, 10, 11, 16}  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
 FOLDED_NORM_NOTE = ("the ONNX graph has convolutions but no normalization nodes: if the source model had batch norm, "
                     "the exporter folded it into the convolutions (torch.onnx.export does), so this predicts without "
                     "the batch-norm kernels PyTorch runs; estimate the nn.Module to include them")
+
+
+QDQ_NOTE = ("the ONNX graph is quantized ({n} QuantizeLinear/DequantizeLinear nodes on activations): TensorRT fuses "
+            "them into int8 kernels, so they are counted as no kernel, and every layer is estimated at the precision "
+            "asked for; for its TensorRT engine ask precision='int8' (which layers TensorRT keeps in int8 is not "
+            "modelled)")
 
 
 def is_onnx_model(obj: Any) -> bool:
@@ -165,6 +174,8 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | None = 
     total = sum(ops.numel(shapes[w]) for w in params_seen)
     kinds = {l.kind for l in layers}
     notes = (FOLDED_NORM_NOTE,) if kinds & {K.CONV, K.DEPTHWISE_CONV} and K.NORM not in kinds else ()
+    qdq = sum(l.op in (f"onnx.{q}" for q in _QDQ) for l in layers)
+    notes += (QDQ_NOTE.format(n=qdq),) if qdq else ()
     return Graph(name=name, layers=layers, input_shape=tuple(wanted if input_size else shapes[first.name]),
                  precision=precision, total_params=total, source="onnx", skipped=skipped, notes=notes)
 
@@ -238,7 +249,7 @@ def _classify(node: Any, inits: dict, shapes: dict, weights: set[str], in_shapes
         return K.UPSAMPLE, {"mode": mode}, "upsample_nearest2d" if mode == "nearest" else "upsample_bilinear2d"
     if op in _ELEMENTWISE:
         return K.ELEMENTWISE, {}, op.lower()
-    if op in _VIEW:
+    if op in _VIEW or op in _QDQ:
         return K.RESHAPE, {}, op.lower()
     if op in _COPY:
         return K.COPY, {}, "constant_pad_nd" if op == "Pad" else op.lower()
