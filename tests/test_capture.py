@@ -192,6 +192,17 @@ def test_wrong_input_channels_say_what_the_first_conv_expects(trace_device, size
     assert "--input 3x224x224" in msg and "trace_device" not in msg  # the fix, not another trace device
 
 
+@pytest.mark.parametrize("trace_device", ["meta", "cpu"])
+def test_an_input_size_with_the_batch_says_input_size_is_one_sample(trace_device):
+    """(1, 3, 224, 224) traces a 5-D input, which conv2d refuses before any op is recorded; before 2026-12-01 the
+    meta trace's error suggested the CPU trace, which fails the same way."""
+    with pytest.raises(GraphCaptureError) as info:
+        capture("resnet18", input_size=(1, 3, 224, 224), trace_device=trace_device)
+    msg = str(info.value)
+    assert "The traced input was (1, 1, 3, 224, 224) (the batch, then input_size)" in msg
+    assert "one sample's shape without the batch" in msg and "trace_device" not in msg
+
+
 def test_a_failure_on_the_cpu_does_not_suggest_the_cpu():
     class Broken(nn.Module):
         def forward(self, x):

@@ -41,6 +41,8 @@ TRACE_DEVICES = ("meta", "cpu")
 _DYNAMIC_MARKERS = ("item() cannot be called on meta", "data-dependent", "Could not guard on data-dependent",
                     "cannot be called on meta tensors", "nonzero is not supported for meta",
                     "register_meta function for torch.nonzero()")
+# a layer refused the input's number of dimensions: input_size was given with the batch (or without a dimension)
+_RANK_MARKERS = ("(unbatched) or", "D input", "D (batched)")
 _REDUCED = {torch.float16: "fp16", torch.bfloat16: "bf16"}  # module dtypes that need their own precision
 
 
@@ -138,7 +140,7 @@ def _diagnose(name: str, args: tuple, recorder: _Recorder) -> str | None:
 
 
 def _capture_error(exc: Exception, op: str | None, module: str, trace_device: str,
-                   cause: str | None = None) -> GraphCaptureError:
+                   cause: str | None = None, input_shape: Shape | None = None) -> GraphCaptureError:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     where = f" in module {module!r}" if module else ""
     at = f" at {op}" if op else ""
@@ -146,6 +148,11 @@ def _capture_error(exc: Exception, op: str | None, module: str, trace_device: st
         return exc
     if cause:
         return GraphCaptureError(f"the forward failed{at}{where}: {cause}", op=op, module=module)
+    if input_shape is not None and any(m in text for m in _RANK_MARKERS):
+        return GraphCaptureError(
+            f"the forward failed{at}{where}: {text}. The traced input was {tuple(input_shape)} (the batch, then "
+            "input_size): input_size is one sample's shape without the batch, e.g. (3, 224, 224) (CLI --input "
+            "3x224x224); batch_size= sets the batch.", op=op, module=module)
     if trace_device == "meta" and any(m in str(exc) for m in _DYNAMIC_MARKERS):
         return DynamicControlFlowError(
             f"the forward reads tensor values{at}{where} (dynamic control flow or data-dependent shapes: {text}); "
@@ -325,7 +332,7 @@ def _trace(model: nn.Module, input_shape: Shape, name: str, precision: str, trac
     except GraphCaptureError:
         raise
     except Exception as exc:
-        raise _capture_error(exc, None, recorder.module, trace_device) from exc
+        raise _capture_error(exc, None, recorder.module, trace_device, input_shape=input_shape) from exc
     total = sum(sizes[n] for n in trainable)
     return Graph(name=name or type(model).__name__, layers=recorder.layers, input_shape=tuple(input_shape),
                  precision=precision, total_params=total,
