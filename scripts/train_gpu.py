@@ -109,7 +109,10 @@ DISCLOSED_FOLD = ("Version 5 (2026-12-01): the TensorRT rewrite folds a batch no
                   "any accuracy figure; committed, with every stage to be re-run and shipped whatever they show, "
                   "before any run with it. Version 4's figures are in 3abbbac's benchmarks/results.")
 DISCLOSED_BIAS = ("Version 6 (2026-12-01): eager PyTorch on a GPU runs a convolution's bias as its own add kernel "
-                  "(hwaware/runtime/eager.py, as PyTorch's cuDNN path does) and the kernel head no longer reads the "
+                  "(hwaware/runtime/eager.py, as PyTorch's cuDNN path does; the add has no host-side dispatch of its "
+                  "own, as PyTorch launches it inside the conv's call, added after a code review while the first main "
+                  "run trained: that run was stopped in its second candidate and its log deleted unread) and the "
+                  "kernel head no longer reads the "
                   "conv bias flag (hwaware/estimators/gpu_features.py), after benchmarks/onnx_consistency.py (f3de017) "
                   "showed that giving every bias-free conv a bias, nothing else changed, moved version 5's answers "
                   "up to 1.35x under eager PyTorch (resnet18, batch 32) and 1.69x under TensorRT (densenet121, batch "

@@ -135,6 +135,7 @@ from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KER
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.transform import ELEMENT_BYTES, at_batch, derived, reshape_layer
 from hwaware.hardware.catalog import GPUSpec, Platform, get_gpu, spec_digest
+from hwaware.runtime.eager import inside_call
 
 KIND_NAMES = {k: k.value for k in LayerKind}  # Enum.value is a descriptor call: slow per layer of a whole space
 
@@ -705,7 +706,7 @@ class DesignBuilder:
             self.row_setup.append(s)
             self.x.append(x)
             self.log_base.append(base)
-            self.bare.append(runtime == "kernel")
+            self.bare.append(runtime == "kernel" or inside_call(layer))  # no framework time of its own
             self.as_conv.append(as_conv)
             self.layers.append(shaped)
         return self.rows[full]
@@ -791,6 +792,7 @@ class ResPerfNetGPUEstimator(Estimator):
     # 3: measurement-setup offsets (a user's prediction is at the GPU's average setup)
     # 4: a Jetson sharing a measured Jetson's GPU chip takes its host (host_choice); calibration profiles record it
     # 5: under TensorRT a batch norm folds into its conv as that conv's bias; pooling's argmax indices dropped
+    # 6: eager PyTorch runs a conv's bias as its own add kernel, without a dispatch; the kernel head reads no bias flag
     version = "6"
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:

@@ -70,7 +70,7 @@ def derived(graph: Graph, key: Hashable, build: Callable[[Graph], Graph]) -> Gra
     graph each time (``with_batch``, the TensorRT rewrite): about two thirds of a warm densenet121 TensorRT call. An
     entry holds while ``graph`` is alive with the same fields and the same layer objects (an entry keeps those, so a
     replaced layer is never mistaken for a new one at the same address); a layer's ``attrs`` dict edited in place
-    goes unseen. It never keeps ``graph`` itself alive."""
+    goes unseen. It never keeps ``graph`` itself alive (a build that returns ``graph`` is not remembered)."""
     fields = (graph.name, graph.input_shape, graph.precision, graph.total_params, graph.source, graph.notes,
               dict(graph.skipped))
     slot = (id(graph), key)
@@ -81,6 +81,8 @@ def derived(graph: Graph, key: Hashable, build: Callable[[Graph], Graph]) -> Gra
             _derived.move_to_end(slot)
             return hit[3]
     out = build(graph)
+    if out is graph:
+        return out
     with _derived_lock:
         _derived[slot] = (weakref.ref(graph), fields, tuple(graph.layers), out)
         _derived.move_to_end(slot)
