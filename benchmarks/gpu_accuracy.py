@@ -50,7 +50,9 @@ KERNEL_GPU_HEADER = ("| held-out GPU | kernel columns | zero-shot MAPE | within 
 
 
 def baselines(samples, builder: DesignBuilder, design) -> tuple[np.ndarray, np.ndarray]:
-    """(roofline ms, MACs) per sample from the design's rows (the roofline as its estimator computes a layer)."""
+    """(roofline ms, MACs) per sample from the design's rows (the roofline as its estimator computes a layer), on
+    the runtime's graph the learned model reads (:func:`hwaware.runtime.runtime_graph`: TensorRT's fused kernels,
+    from version 6 eager PyTorch's conv bias adds), so it can differ slightly from ``estimator="roofline"``."""
     roof = get_estimator("roofline")
     row_roof, row_macs = np.zeros(len(builder.layers)), np.zeros(len(builder.layers))
     keys = list(builder.rows)
