@@ -628,3 +628,28 @@ def test_dense_layers_but_the_last_take_a_convolutions_framework_time():
     # ConvNeXt-T (136 kernels, 37 of them Linears) against resnet50 (173 kernels): both host-bound at batch 1
     convnext, resnet = (hwaware.latency(m, gpu="rtx4090", estimator=EST) for m in ("convnext_tiny", "resnet50"))
     assert convnext < resnet, (convnext, resnet)
+
+
+def test_a_user_gets_the_answer_the_figures_report():
+    """The accuracy figures "as users predict" come from the design path (``user_predictions``, the rows training
+    builds); a user's ``predict_many`` builds its own rows. Both must give one answer, on networks whose eager graphs
+    have bias adds (VGG16, SqueezeNet, an SE network), under TensorRT and on a HELP cell. Until version 6's review the
+    user path gave every row a framework time, the bias adds too, which train without one (VGG16 on the AGX Xavier
+    came out differently from its figure)."""
+    from hwaware.evaluation.gpu_data import build_design, help_samples, timm_samples, torch2trt_samples, user_predictions
+    from hwaware.evaluation.netregress_fit import row_graph
+    from hwaware.graph.transform import with_batch
+    from hwaware.hardware.catalog import get_gpu
+
+    est = ResPerfNetGPUEstimator(cache=False)
+    net, meta = est._loaded()
+    samples = [s for s in torch2trt_samples() if s.net.arch_id in ("vgg16", "squeezenet1_1") and "AGX" in s.gpu]
+    samples += [s for s in timm_samples() if s.net.arch_id == "mobilenetv3_large_100@224"][:1]
+    samples += [s for s in help_samples(("nb201",)) if s.gpu == "GeForce RTX 2080 Ti"][:1]
+    assert len(samples) == 6
+    figures = user_predictions(net, build_design(samples), samples, meta["train_columns"])
+    for s, want in zip(samples, figures):
+        r = s.net
+        platform = Platform(get_gpu(r.gpu), precision=r.precision, runtime=r.runtime, batch_size=r.batch)
+        got = est.predict_many([with_batch(row_graph(r), r.batch)], platform)[0].total_ms
+        assert got == pytest.approx(want, rel=1e-5), (r.arch_id, r.gpu, r.runtime)

@@ -919,7 +919,7 @@ class ResPerfNetGPUEstimator(Estimator):
                 t, _, share = (v.numpy().astype(np.float64) for v in net.layer_parts(
                     torch.from_numpy(np.asarray(builder.x, dtype=np.float32)),
                     torch.from_numpy(np.asarray(builder.log_base, dtype=np.float32)),
-                    torch.zeros(len(builder.x), dtype=torch.bool), generic,
+                    torch.from_numpy(np.asarray(builder.bare, dtype=bool)), generic,
                     roofline_kernel=torch.tensor([v[3] for v in todo.values()], dtype=torch.bool),
                     as_conv=torch.tensor(builder.as_conv, dtype=torch.bool), hosts=hosts))
             fresh = {key: (float(s), float(v), 0.0) for key, v, s in zip(todo, t, share)}  # (host share, ms, -)
