@@ -11,6 +11,7 @@ import hwaware
 from hwaware.graph.layer import LayerKind
 from hwaware.graph.transform import reshape_layer
 from hwaware.runtime import runtime_graph
+from hwaware.runtime.eager import NOT_MODELLED as EAGER_NOTE
 from hwaware.runtime.eager import kernels, rewrite
 
 K = LayerKind
@@ -93,3 +94,4 @@ def test_a_bias_under_eager_pytorch_costs_its_add_kernels_alone(onnx_consistency
     kept = [r.ms for i, r in enumerate(biased.layers) if i not in adds]
     assert kept == pytest.approx([r.ms for r in plain.layers], rel=1e-5)
     assert biased.total_ms - plain.total_ms == pytest.approx(sum(biased.layers[i].ms for i in adds), rel=1e-4)
+    assert EAGER_NOTE in biased.notes and EAGER_NOTE not in plain.notes  # said where the rewrite changed the graph

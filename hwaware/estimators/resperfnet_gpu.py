@@ -135,6 +135,7 @@ from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KER
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.transform import ELEMENT_BYTES, at_batch, derived, reshape_layer
 from hwaware.hardware.catalog import GPUSpec, Platform, get_gpu, spec_digest
+from hwaware.runtime.eager import NOT_MODELLED as EAGER_NOTE
 from hwaware.runtime.eager import inside_call
 
 KIND_NAMES = {k: k.value for k in LayerKind}  # Enum.value is a descriptor call: slow per layer of a whole space
@@ -978,16 +979,16 @@ class ResPerfNetGPUEstimator(Estimator):
             notes.append(f"pre (per call: synchronisation, the code around the forward) learned as {call * 1e3:.2g} us "
                          "here: the measured tables of this runtime and device class do not separate it from the "
                          "per-layer costs, which carry it")
-        if runtime in ("tensorrt", "pytorch"):
-            from hwaware.runtime import eager, tensorrt
+        if runtime == "tensorrt":
+            from hwaware.runtime.tensorrt import NOT_MODELLED
 
-            notes.append((tensorrt if runtime == "tensorrt" else eager).NOT_MODELLED)
+            notes.append(NOT_MODELLED)
         if precision == "amp":
             notes.append("amp: conv/dense/matmul at fp16 tensor-core rates, other layers at fp32 rates")
         notes.extend(gpu.rate_notes(precision))  # where the catalog lacks the rate the roofline terms need
         out = []
         singles = self._batch_one_totals(graphs, platform)
-        for g, kernels, single, odd in zip(prepared, keyed, singles, odds):
+        for g, source, kernels, single, odd in zip(prepared, graphs, keyed, singles, odds):
             in_order = iter(key for key, *_ in kernels)  # the kernels in graph order, as g.kernels() listed them
             rows = tuple(LayerEstimate(l.index, l.module, KIND_NAMES[l.kind], l.op, l.input_shapes, l.output_shapes,
                                        l.macs, *(known[next(in_order)][1::-1] if l.kind.launches_kernel
@@ -1023,7 +1024,9 @@ class ResPerfNetGPUEstimator(Estimator):
                             "covering 14-49 % (benchmarks/results/timm_other.md); batch 1 is untested")
             out.append(Estimate(total_ms=total, pre_ms=call, exe_ms=exe, post_ms=0.0, layers=rows,
                                 unknown_ops=g.unknown_ops, estimator=self.name, estimator_version=self.version,
-                                platform=platform, model=g.name, notes=tuple([*own_notes, *notes]), warnings=tuple(warn),
+                                platform=platform, model=g.name,
+                                notes=tuple([*own_notes, *notes, *([EAGER_NOTE] if g is not source else [])]),
+                                warnings=tuple(warn),
                                 interval_ms=(total * math.exp(lo), total * math.exp(hi))))
         return out
 
