@@ -48,7 +48,7 @@ still sees a dense layer): every training network timed where dispatch shows has
 (HELP's; torchvision's but AlexNet and VGG, whose three sit among kernels that hide it), so the framework head's
 value for dense absorbed per-network costs (277 us per Linear on an RTX 4090 against 39 us per convolution, weights
 of 95d2a92), and ConvNeXt-T, with 37 Linears, was predicted 14.7 ms there at batch 1, twice resnet50 with more
-kernels (6.2 ms with the rule, version 5 too). A Linear is one GEMM launch, as a 1x1 convolution is; the classifier keeps the learned value
+kernels (6.2 ms with the rule, versions 5 and 6 too). A Linear is one GEMM launch, as a 1x1 convolution is; the classifier keeps the learned value
 (``tests/test_resperfnet_gpu.py`` pins both networks and that stacking Linears before a classifier adds about a
 launch each). A rule of physical sense chosen from those two predictions, which no measurement covers. It applies
 when predicting and evaluating, not in training: every training design is built without it
