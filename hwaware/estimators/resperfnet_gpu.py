@@ -6,7 +6,7 @@ Per kernel-launching layer ``l`` on platform ``P`` (GPU, runtime, precision, bat
   at DRAM bandwidth) times a learned inefficiency, so a GPU without measurements still gets the right order
   of magnitude from its specs;
 * framework time ``o = exp(g(x))``: what the runtime spends around the kernel (dispatch, launch; 0 for
-  DeepBench's bare kernels);
+  DeepBench's bare kernels and, from version 6, eager PyTorch's conv bias adds, launched inside the conv's call);
 * layer time ``t = (k^p + o^p)^(1/p)`` with a learned ``p >= 1``: while the host queues the next kernel
   the GPU runs the current one, so a layer costs about the larger of the two (``p`` -> inf), not their sum
   (``p = 1``). ``p`` is learned because the pipeline is not perfect.
@@ -136,6 +136,7 @@ from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KER
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.transform import ELEMENT_BYTES, at_batch, derived, reshape_layer
 from hwaware.hardware.catalog import GPUSpec, Platform, get_gpu, spec_digest
+from hwaware.runtime import runtime_graph
 from hwaware.runtime.eager import NOT_MODELLED as EAGER_NOTE
 from hwaware.runtime.eager import inside_call
 
@@ -1026,7 +1027,7 @@ class ResPerfNetGPUEstimator(Estimator):
             out.append(Estimate(total_ms=total, pre_ms=call, exe_ms=exe, post_ms=0.0, layers=rows,
                                 unknown_ops=g.unknown_ops, estimator=self.name, estimator_version=self.version,
                                 platform=platform, model=g.name,
-                                notes=tuple([*own_notes, *notes, *([EAGER_NOTE] if g is not source else [])]),
+                                notes=tuple([*own_notes, *notes, *([EAGER_NOTE] if runtime == "pytorch" and g is not source else [])]),
                                 warnings=tuple(warn),
                                 interval_ms=(total * math.exp(lo), total * math.exp(hi))))
         return out
@@ -1052,6 +1053,4 @@ class ResPerfNetGPUEstimator(Estimator):
 
     @staticmethod
     def _runtime_graph(graph: Graph, runtime: str) -> Graph:
-        from hwaware.runtime import runtime_graph
-
         return derived(graph, runtime, lambda g: runtime_graph(g, runtime))

@@ -332,7 +332,9 @@ def _trace(model: nn.Module, input_shape: Shape, name: str, precision: str, trac
     except GraphCaptureError:
         raise
     except Exception as exc:
-        raise _capture_error(exc, None, recorder.module, trace_device, input_shape=input_shape) from exc
+        # the input's rank refused before any op ran: input_size is the suspect (deeper in the model it is not)
+        shape = None if recorder.layers else input_shape
+        raise _capture_error(exc, None, recorder.module, trace_device, input_shape=shape) from exc
     total = sum(sizes[n] for n in trainable)
     return Graph(name=name or type(model).__name__, layers=recorder.layers, input_shape=tuple(input_shape),
                  precision=precision, total_params=total,
