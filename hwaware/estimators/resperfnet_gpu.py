@@ -22,7 +22,9 @@ Python around the forward) and ``T_post = 0``: every training table times inputs
 device, so host<->device copies are not included (the estimate says so). A batch's answer is capped at ``b`` times
 the batch-1 answer (``b`` images one at a time bound a batch) and the estimate says so: the Jetsons were timed at
 batch 1 only, and above it, under PyTorch on them and on small desktop GPUs, the kernel head extrapolates past every
-training batch (resnet50 fp32 on the Jetson Nano at batch 32: 72x its batch-1 time uncapped). On timm's RTX 4090 rows
+training batch (resnet50 fp32 on the Jetson Nano at batch 32: 72x its batch-1 time uncapped, weights of 7e6f8f0;
+version 6 answers it at 0.89x the bound, and resnet18/50, MobileNetV2 and VGG16 on the Nano, AGX Xavier and TX2 in
+fp32 and fp16 at batch 32 all stay below it). On timm's RTX 4090 rows
 (batch up to 1024, AMP), measured rows near the bound, it does not bind (``tests/test_resperfnet_gpu.py``).
 A platform asked at a batch outside those the training timed it at (``meta.json``'s ``trained_batches``: a Jetson
 above batch 1, timm's GPUs below 384-1024) gets the zero-shot interval and a note quoting ``python
