@@ -202,6 +202,28 @@ def test_an_input_size_with_the_batch_says_input_size_is_one_sample(trace_device
     assert "The traced input was (1, 1, 3, 224, 224) (the batch, then input_size)" in msg
     assert "one sample's shape without the batch" in msg and "trace_device" not in msg
 
+    class Normalised(nn.Module):  # an op on the input before the conv: the error still names the traced input
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3)
+
+        def forward(self, x):
+            return self.conv(x - 0.5)
+
+    class Deep(nn.Module):  # a rank error on another tensor, deeper in the model: no advice about input_size
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b = nn.Conv2d(3, 8, 3), nn.Conv2d(8, 8, 3)
+
+        def forward(self, x):
+            return self.b(self.a(x)[:, None])
+
+    with pytest.raises(GraphCaptureError, match="one sample's shape without the batch"):
+        capture(Normalised(), input_size=(1, 3, 16, 16), trace_device=trace_device)
+    with pytest.raises(GraphCaptureError) as info:
+        capture(Deep(), input_size=(3, 16, 16), trace_device=trace_device)
+    assert "one sample's shape without the batch" not in str(info.value)
+
 
 def test_a_failure_on_the_cpu_does_not_suggest_the_cpu():
     class Broken(nn.Module):

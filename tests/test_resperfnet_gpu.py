@@ -516,6 +516,8 @@ def test_a_batch_is_capped_at_its_images_one_at_a_time(monkeypatch):
     batched = hwaware.capture("resnet50", batch_size=32)
     free = hwaware.estimate(batched, gpu="nano", precision="fp32", batch_size=32, estimator=EST)
     assert not free.warnings and free.total_ms < 32 * one.total_ms
+    platform = Platform.resolve("nano", batch_size=32)  # fp32, pytorch: what the bound is computed from
+    assert get_estimator(EST)._batch_one_totals([batched], platform) == pytest.approx([one.total_ms])
     single = one.total_ms / 2
     monkeypatch.setattr(ResPerfNetGPUEstimator, "_batch_one_totals", lambda self, graphs, platform: [single])
     with pytest.warns(ImplausibleEstimateWarning, match=r"Jetson Nano \(pytorch, fp32, batch 32\): capped"):

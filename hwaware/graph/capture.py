@@ -332,8 +332,10 @@ def _trace(model: nn.Module, input_shape: Shape, name: str, precision: str, trac
     except GraphCaptureError:
         raise
     except Exception as exc:
-        # the input's rank refused before any op ran: input_size is the suspect (deeper in the model it is not)
-        shape = None if recorder.layers else input_shape
+        # a rank refused before any layer was recorded, or one naming the traced input's shape: input_size is the
+        # suspect (a rank error deeper in the model, on another tensor, is not)
+        named = "[" + ", ".join(map(str, input_shape)) + "]" in str(exc)
+        shape = input_shape if named or not recorder.layers else None
         raise _capture_error(exc, None, recorder.module, trace_device, input_shape=shape) from exc
     total = sum(sizes[n] for n in trainable)
     return Graph(name=name or type(model).__name__, layers=recorder.layers, input_shape=tuple(input_shape),
