@@ -21,7 +21,7 @@ from hwaware.graph.ops import layer_cost, numel
 from hwaware.hardware.catalog import PRECISIONS as ELEMENT_BYTES
 
 
-def _param_elements(layer: Layer, elem_bytes: int) -> int:
+def param_elements(layer: Layer, elem_bytes: int) -> int:
     """Parameter and buffer elements the layer reads (bytes_read = (activations + these) x element size)."""
     return layer.bytes_read // elem_bytes - sum(numel(s) for s in layer.input_shapes)
 
@@ -42,7 +42,7 @@ def reshape_layer(layer: Layer, batch: int, precision: str, *, from_precision: s
     scale = lambda s: (s[0] // old * batch, *s[1:])  # noqa: E731
     ins = tuple(scale(s) for s in layer.input_shapes)
     outs = tuple(scale(s) for s in layer.output_shapes)
-    params = _param_elements(layer, ELEMENT_BYTES[from_precision])
+    params = param_elements(layer, ELEMENT_BYTES[from_precision])
     macs, flops, rd, wr = layer_cost(layer.kind, layer.aten_name, ins, outs, layer.attrs, params,
                                      ELEMENT_BYTES[precision])
     return replace(layer, input_shapes=ins, output_shapes=outs, macs=macs, flops=flops, bytes_read=rd,

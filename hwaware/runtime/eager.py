@@ -19,7 +19,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hwaware.graph.layer import Graph, Layer, LayerKind
-from hwaware.graph.ops import layer_cost, numel
+from hwaware.graph.ops import layer_cost
+from hwaware.graph.transform import param_elements
 
 K = LayerKind
 NOT_MODELLED = ("eager PyTorch rewrite: a convolution's bias is its own add kernel (cuDNN), without a host-side "
@@ -37,7 +38,7 @@ def kernels(layer: Layer) -> tuple[Layer, ...]:
     elem = layer.bytes_written // max(1, layer.output_elements)
     out = layer.output_shapes[:1]
     channels = out[0][1]
-    weights = layer.bytes_read // elem - sum(numel(s) for s in layer.input_shapes) - channels
+    weights = param_elements(layer, elem) - channels
     attrs = {**layer.attrs, "bias": False}
     macs, flops, read, written = layer_cost(K.CONV, layer.aten_name, layer.input_shapes, layer.output_shapes, attrs,
                                             weights, elem)
