@@ -53,13 +53,13 @@ def row_features(layer: Layer, gpu: GPUSpec, precision: str, runtime: str, gvec:
     gvec = gpu_vector(gpu, precision) if gvec is None else gvec
     x = np.concatenate([
         np.log1p(np.maximum(layer_features(layer), 0.0)), kind_one_hot(layer.kind),
-        [math.log1p(len(layer.attrs.get("fused", ())) or 1), math.log(compute + 1e-7), math.log(memory + 1e-7)],
+        [math.log(compute + 1e-7), math.log(memory + 1e-7)],
         gvec, _one_hot(precision, PRECISION_CODES), _one_hot(runtime, RUNTIME_CODES)])
     return x, math.log(base)
 
 
 ROW_FEATURES: tuple[str, ...] = (
-    *LAYER_FEATURES, *(f"kind_{k.value}" for k in KINDS), "log_fused", "log_compute_ms", "log_memory_ms",
+    *LAYER_FEATURES, *(f"kind_{k.value}" for k in KINDS), "log_compute_ms", "log_memory_ms",
     *GPU_FEATURES, *(f"precision_{p}" for p in PRECISION_CODES), *(f"runtime_{r}" for r in RUNTIME_CODES))
 # What each head may read. The data confound device identity with the host that measured it (fp16 PyTorch is
 # measured only on Jetsons, whose hosts are slow; each desktop GPU of HELP sat in its own machine), so:
@@ -71,6 +71,12 @@ _HOST = ("integrated", "log_clock_ghz", "log_sms")
 # Nor does it read a conv's ``bias`` flag (from version 6): a bias costs its FLOPs and bytes inside the kernel
 # (TensorRT, a folded norm) or is a kernel of its own (eager PyTorch, :mod:`hwaware.runtime.eager`), while the flag
 # itself marks VGG, AlexNet and SqueezeNet in the training data, whose costs version 5 let it carry.
+# No head reads how many operations a TensorRT kernel fuses (version 7; until then the row's ``log_fused``): what the
+# fused epilogue adds is its FLOPs and bytes, which the row carries, while the count was measured only on the Jetsons
+# at batch 1. Version 6's kernel head, extrapolating it, timed resnet50's fused convolutions at 28.3 ms on an RTX 4090
+# at batch 64 in fp16, against 6.0 ms for the eager graph's convolutions, and answered TensorRT slower than eager
+# PyTorch in 56 of 156 cases of resnet18 (catalog GPUs, fp32 and fp16, batch 1 and 64; up to 2.6x: the RTX 4090,
+# fp16, batch 64), which no engine does (tests/test_sanity.py, relation 6).
 KERNEL_INPUTS: tuple[int, ...] = tuple(
     i for i, n in enumerate(ROW_FEATURES)
     if not n.startswith("precision_") and n != "bias" and (n not in GPU_FEATURES or n in _KERNEL_GPU))
