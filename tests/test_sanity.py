@@ -28,8 +28,8 @@ the training range): the brief allows a physically impossible answer only with a
 6. **TensorRT is never slower than eager PyTorch** on the same GPU, precision and batch (fp32 and fp16, batch 1 and
    64), beyond ``DOMINANCE_SLACK``: TensorRT's builder times its tactics, cuDNN's among them, and keeps the fastest,
    and its engine runs fewer kernels. torch2trt measured 0.09-0.67x of eager PyTorch on 47 Jetson rows
-   (``../shared/data/wholenet/jetson``). Added with resperfnet-gpu version 7, after version 6 answered resnet18 up to
-   2.6x slower under TensorRT (56 of 156 GPU, precision and batch cases).
+   (``../shared/data/wholenet/jetson``). Added with resperfnet-gpu version 7 (version 6 fails it: ``DISCLOSED_FUSED``
+   in scripts/train_gpu.py).
 
 The slack factors leave room for a learned estimator's noise (a few percent), not for a wrong
 direction.
@@ -50,6 +50,7 @@ from hwaware.hardware import GPUSpec, Platform, gpus
 MODEL = "resnet18"
 PER_IMAGE_SLACK = 1.1
 DOMINANCE_SLACK = 1.05
+RUNTIME_SLACK = DOMINANCE_SLACK  # relation 6: the same room for a learned estimator's noise
 GPUS = gpus()
 ESTIMATORS = list_estimators()
 
@@ -138,11 +139,13 @@ def test_batching_never_makes_an_image_slower(estimator: str, gpu: GPUSpec) -> N
 @pytest.mark.parametrize("batch_size", [1, 64])
 def test_tensorrt_never_slower_than_eager_pytorch(estimator: str, gpu: GPUSpec, precision: str, batch_size: int
                                                   ) -> None:
+    if not get_estimator(estimator).joint_platforms:
+        pytest.skip(f"{estimator} fits each platform separately: relations between platforms are not promised")
     _require(estimator, gpu, precision, (batch_size,))
     _require(estimator, gpu, precision, (batch_size,), runtime="tensorrt")
-    engine = _estimate(estimator, gpu.name, batch_size, precision, "tensorrt")
-    eager = _estimate(estimator, gpu.name, batch_size, precision)
-    assert engine.total_ms <= DOMINANCE_SLACK * eager.total_ms or engine.warnings or eager.warnings, (
+    engine, eager = (_estimate(estimator, gpu.name, batch_size, precision, r) for r in ("tensorrt", "pytorch"))
+    warned = any(e.warnings or any(EXTRAPOLATED in n for n in e.notes) for e in (engine, eager))
+    assert engine.total_ms <= RUNTIME_SLACK * eager.total_ms or warned, (
         f"{gpu.name} {precision} batch {batch_size}: TensorRT {engine.total_ms:.3f} ms > eager PyTorch "
         f"{eager.total_ms:.3f} ms, without a warning")
 

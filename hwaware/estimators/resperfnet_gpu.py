@@ -107,9 +107,7 @@ slope in the GPU's rates is free where only eight GPUs anchor it. Its weight and
 tuned; inputs are clamped to the training range, so it constrains nothing beyond it. TensorRT is the graph rewrite
 of :mod:`hwaware.runtime.tensorrt` plus ``runtime="tensorrt"`` in ``x``; eager PyTorch that of
 :mod:`hwaware.runtime.eager` (a conv's bias its own kernel, from version 6). No head reads how many operations a
-TensorRT kernel fuses (from version 7): their FLOPs and bytes are in the row, and the count, measured on the Jetsons
-at batch 1 only, let version 6 answer TensorRT slower than eager PyTorch at batch 64 on desktop GPUs (up to 2.6x,
-resnet18 on an RTX 4090 in fp16; ``DISCLOSED_FUSED`` in ``scripts/train_gpu.py``). Intervals come from held-out log
+TensorRT kernel fuses (from version 7, ``DISCLOSED_FUSED`` in ``scripts/train_gpu.py``). Intervals come from held-out log
 residuals (split conformal, see ``meta.json``): the validation rows' for a measured platform, the leave-one-GPU-out
 folds' for a zero-shot one, and for a Jetson no row measured the held-out Jetsons' columns, widened to contain the
 pooled interval (``zero-shot-integrated``, from 2026-12-01: the pooled interval covered 26 % and 75 % of the AGX
@@ -801,6 +799,7 @@ class ResPerfNetGPUEstimator(Estimator):
     # 4: a Jetson sharing a measured Jetson's GPU chip takes its host (host_choice); calibration profiles record it
     # 5: under TensorRT a batch norm folds into its conv as that conv's bias; pooling's argmax indices dropped
     # 6: eager PyTorch runs a conv's bias as its own add kernel, without a dispatch; the kernel head reads no bias flag
+    # 7: no head reads how many ops a TensorRT kernel fuses (log_fused dropped from the row)
     version = "7"
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
