@@ -31,6 +31,10 @@ the training range): the brief allows a physically impossible answer only with a
    (``../shared/data/wholenet/jetson``). Added with resperfnet-gpu version 7 (version 6 fails it: ``DISCLOSED_FUSED``
    in scripts/train_gpu.py).
 
+7. **A TensorRT engine of lower precision is never slower** (int8 <= fp16 <= fp32 at batch 1 and 64, beyond
+   ``RUNTIME_SLACK``): a precision flag adds tactics to the builder's choice and takes none away, and where a GPU has
+   no faster int8 path the catalog's int8 rate is fp16's (:meth:`hwaware.hardware.GPUSpec.framework_tflops`).
+
 The slack factors leave room for a learned estimator's noise (a few percent), not for a wrong
 direction.
 """
@@ -148,6 +152,22 @@ def test_tensorrt_never_slower_than_eager_pytorch(estimator: str, gpu: GPUSpec, 
     assert engine.total_ms <= RUNTIME_SLACK * eager.total_ms or warned, (
         f"{gpu.name} {precision} batch {batch_size}: TensorRT {engine.total_ms:.3f} ms > eager PyTorch "
         f"{eager.total_ms:.3f} ms, without a warning")
+
+
+@cases
+@pytest.mark.parametrize("batch_size", [1, 64])
+def test_a_lower_precision_tensorrt_engine_is_never_slower(estimator: str, gpu: GPUSpec, batch_size: int) -> None:
+    if not get_estimator(estimator).joint_platforms:
+        pytest.skip(f"{estimator} fits each platform separately: relations between platforms are not promised")
+    precisions = [p for p in ("fp32", "fp16", "int8") if p != "int8" or gpu.compute_capability >= 6.1]
+    for p in precisions:
+        _require(estimator, gpu, p, (batch_size,), runtime="tensorrt")
+    engines = [_estimate(estimator, gpu.name, batch_size, p, "tensorrt") for p in precisions]
+    for (high, a), (low, b) in zip(zip(precisions, engines), zip(precisions[1:], engines[1:])):
+        warned = any(e.warnings or any(EXTRAPOLATED in n for n in e.notes) for e in (a, b))
+        assert b.total_ms <= RUNTIME_SLACK * a.total_ms or warned, (
+            f"{gpu.name} batch {batch_size}: TensorRT {low} {b.total_ms:.3f} ms > {high} {a.total_ms:.3f} ms, "
+            "without a warning")
 
 
 def _dominates(a: GPUSpec, b: GPUSpec) -> bool:
