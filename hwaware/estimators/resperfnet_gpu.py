@@ -392,6 +392,9 @@ def _bounded(v: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tenso
     return v.clamp(lo, hi).detach() + (v - v.detach())  # exact clamp values; v's gradient
 
 
+# The precisions a TensorRT engine built for a precision may also run a layer in (its builder flags; int8 falls back to
+# fp16, as the catalog's int8 rate does where a GPU has no int8 path): each layer takes the fastest
+TENSORRT_FALLBACKS: dict[str, tuple[str, ...]] = {"fp16": ("fp32",), "bf16": ("fp32",), "int8": ("fp16", "fp32")}
 # A batch answered below batch 1 by more than this is implausible; less is measured: HELP's NB201 table times batch 32
 # at a median 0.922 (TITAN Xp) to 0.999 (2080 Ti) of batch 1 per GPU (tests/test_resperfnet_gpu.py derives it)
 BATCH_DIP = 0.92
@@ -838,6 +841,11 @@ class ResPerfNetGPUEstimator(Estimator):
         span = meta["trained_batches"].get(f"{platform.device.name}|{platform.runtime}|{platform.precision}")
         return None if span is None else (int(span[0]), int(span[1]))
 
+    def measured(self, platform: Platform) -> bool:
+        """Whether the training rows timed this GPU, runtime and precision at batches around this one."""
+        span = self.batch_span(platform)
+        return span is not None and span[0] <= platform.batch_size <= span[1]
+
     def outside_training_range(self, gpu: GPUSpec, precision: str) -> list[str]:
         """The GPU features (as the kernel head reads them) outside the range the model was trained on."""
         net, _ = self._loaded()
@@ -939,7 +947,7 @@ class ResPerfNetGPUEstimator(Estimator):
         # measured: the training rows timed this platform at batches around this one (the measured interval comes
         # from measured batches); zero-shot otherwise
         span = self.batch_span(platform)
-        regime = "measured" if span is not None and span[0] <= platform.batch_size <= span[1] else "zero-shot"
+        regime = "measured" if self.measured(platform) else "zero-shot"
         source = interval_key(meta["intervals"], regime, generic, gpu.is_integrated_soc)
         lo, hi = meta["intervals"][source]
         lo, hi = min(lo, 0.0), max(hi, 0.0)  # widened to contain the point prediction itself
@@ -1034,7 +1042,7 @@ class ResPerfNetGPUEstimator(Estimator):
                                 notes=tuple([*own_notes, *notes, *([EAGER_NOTE] if runtime == "pytorch" and g is not source else [])]),
                                 warnings=tuple(warn),
                                 interval_ms=(total * math.exp(lo), total * math.exp(hi))))
-        return out
+        return self._engine_bounds(graphs, platform, out)
 
     def _batch_one_totals(self, graphs: Sequence[Graph], platform: Platform) -> list[float | None]:
         """Each graph's total at batch 1 (None where the graph cannot be re-batched), to check a batch's answer."""
@@ -1049,6 +1057,45 @@ class ResPerfNetGPUEstimator(Estimator):
         totals = self.predict_many(list(singles.values()), replace(platform, batch_size=1))  # one forward for all
         by_index = dict(zip(singles, (e.total_ms for e in totals)))
         return [by_index.get(i) for i in range(len(graphs))]
+
+    def _engine_bounds(self, graphs: Sequence[Graph], platform: Platform, estimates: list[Estimate]
+                       ) -> list[Estimate]:
+        """Two bounds on a TensorRT answer, from how its builder works: it times several tactics per layer and keeps
+        the fastest. (1) An engine allowed a precision may also run a layer in the precisions
+        :data:`TENSORRT_FALLBACKS` lists, so it is never slower than the engine at those: the answer is the fastest of
+        them, taken per network, an approximation of the per-layer choice. (2) cuDNN's kernels are among
+        the tactics, so an engine is never slower than eager PyTorch at a precision it allows (eager PyTorch runs no
+        int8): a slower answer is scaled to that bound, with a warning. Both come from physical sense, after version
+        7's answers broke them (tests/test_sanity.py, relations 6 and 7), and bind only where the training rows never
+        timed the platform (:meth:`measured`: the Jetsons' fp16 engines at batch 1 were, and the model's answer there is
+        fit to engines that made their own choices): a measured platform's answer stands, as the figures report it."""
+        if platform.runtime != "tensorrt" or self.measured(platform):
+            return estimates
+        fallbacks = TENSORRT_FALLBACKS.get(platform.precision, ())
+        higher = [self.predict_many(graphs, replace(platform, precision=p)) for p in fallbacks]
+        eager = [self.predict_many(graphs, replace(platform, runtime="pytorch", precision=p))
+                 for p in (platform.precision, *fallbacks) if p != "int8"]
+        out = []
+        for i, est in enumerate(estimates):
+            lo, hi = (v / est.total_ms for v in est.interval_ms)
+            for alt in (h[i] for h in higher):
+                if alt.total_ms < est.total_ms:
+                    note = (f"TensorRT precision: the {alt.platform.precision} engine is predicted faster ("
+                            f"{alt.total_ms:.3f} against {est.total_ms:.3f} ms in {platform.precision}), and an engine "
+                            f"allowed {platform.precision} keeps the faster tactics: its layers are the answer")
+                    est = replace(est, total_ms=alt.total_ms, pre_ms=alt.pre_ms, exe_ms=alt.exe_ms, layers=alt.layers,
+                                  notes=(*est.notes, note), warnings=tuple(dict.fromkeys((*est.warnings, *alt.warnings))))
+            bound = min(e[i].total_ms for e in eager)
+            if est.exe_ms > 0 and est.total_ms > bound > est.pre_ms:
+                scale = (bound - est.pre_ms) / est.exe_ms
+                warn = (f"capped: TensorRT predicted {est.total_ms:.3f} ms, more than eager PyTorch's {bound:.3f} ms on "
+                        "this platform; an engine keeps the fastest of its tactics, cuDNN's kernels among them, so "
+                        "every layer is scaled to that bound (the TensorRT tables are the Jetsons' at batch 1: the "
+                        "model extrapolates here)")
+                est = replace(est, total_ms=bound, exe_ms=bound - est.pre_ms, warnings=(*est.warnings, warn),
+                              layers=tuple(replace(r, ms=r.ms * scale) for r in est.layers))
+            out.append(replace(est, interval_ms=(est.total_ms * lo, est.total_ms * hi)))
+        return out
 
     def _cache(self) -> PredictionCache | None:
         if self.cache is True:

@@ -36,9 +36,9 @@ surviving kernels, each carrying the FLOPs of everything fused into it, its own 
 group's output (``attrs["fused"]`` lists the absorbed ops). Per-layer estimators then learn TensorRT's
 kernel costs from measurements of this graph (``runtime="tensorrt"``).
 
-Not modelled (named in the estimate's notes by the estimators): TensorRT's per-layer precision choice
-(every layer is taken in the requested precision), horizontal fusion of parallel 1x1 convs, and tactic
-selection.
+Not modelled here (named in the estimate's notes by the estimators): TensorRT's per-layer precision choice (every
+layer is taken in the requested precision; resperfnet-gpu predicts each layer at each allowed precision and keeps the
+fastest, from 2026-12-02), horizontal fusion of parallel 1x1 convs, and tactic selection.
 """
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ _ELIMINATED = {K.CONCAT, K.COPY, K.RESHAPE}
 
 NOT_MODELLED = ("TensorRT graph rewrite: conv/BN/activation/residual and pointwise fusions, concat and copy "
                 "elimination (an operand an earlier concat already holds, a split's half or a graph input is copied); "
-                "per-layer precision choice and horizontal fusion are not modelled")
+                "horizontal fusion of parallel convolutions is not modelled")
 
 
 def fuse(graph: Graph) -> Graph:
