@@ -4,7 +4,9 @@ Retrains the leave-one-GPU-out fold of ``GPU`` exactly as ``scripts/train_gpu.py
 same steps), then for each of its columns prints the zero-shot error on the evaluated rows and, for each form the
 profile can take (:data:`hwaware.calibration.FORMS`), its leave-one-out error on the 10 shots (what
 :func:`hwaware.calibration.fit_profile`'s rule compares) and its error on the evaluated rows, with the networks on
-each side. Diagnostic only: nothing is chosen from it.
+each side. Beside the zero-shot error, the same with the estimator's TensorRT bounds
+(:func:`hwaware.evaluation.gpu_data.engine_bounded`), which the leave-one-GPU-out stage's figures leave out, on every
+row of the column. Diagnostic only: nothing is chosen from it.
 
 Run: ``python scripts/ten_shot_forms.py "Jetson AGX Xavier"`` (one fold: a few minutes on one core).
 """
@@ -18,7 +20,7 @@ import torch
 
 from hwaware.calibration import FORMS
 from hwaware.estimators.resperfnet_gpu import design_parts, host_choice, predict_design
-from hwaware.evaluation.gpu_data import build_design, ten_shot_profile
+from hwaware.evaluation.gpu_data import build_design, engine_bounded, ten_shot_profile
 from hwaware.evaluation.splits import ten_shots
 from hwaware.hardware.catalog import get_gpu
 from train_gpu import CANDIDATES, LOGO_STEPS, OUT_WEIGHTS, all_samples, train_fold
@@ -41,13 +43,16 @@ def main() -> None:
     hd = design.subset(held_idx)
     host = host_choice(get_gpu(args.gpu), fold_columns)  # as train_gpu.py logo
     pred = predict_design(net, hd, host)
+    bounded = engine_bounded(net, held, pred, fold_columns)
     parts = design_parts(net, hd, host)
     y = np.array([s.ms for s in held])
     mape = lambda p, idx: float(np.mean(np.abs(p / y[idx] - 1)))  # noqa: E731
     for col in sorted({s.column for s in held}):
         idx = [i for i, s in enumerate(held) if s.column == col]
         shots, rest = (np.array(idx)[k].tolist() for k in ten_shots([held[i] for i in idx]))
-        print(f"{col}: zero-shot MAPE on the {len(rest)} evaluated rows {mape(pred[rest], rest):.1%}")
+        print(f"{col}: zero-shot MAPE on the {len(rest)} evaluated rows {mape(pred[rest], rest):.1%}; on all {len(idx)} "
+              f"rows {mape(pred[idx], idx):.1%}, with the TensorRT bounds {mape(bounded[idx], idx):.1%} "
+              f"({int(np.sum(bounded[idx] != pred[idx]))} rows moved)")
         print(f"  shots: {[held[i].net.arch_id for i in shots]}\n  evaluated: {[held[i].net.arch_id for i in rest]}")
         if not rest:
             continue

@@ -110,6 +110,13 @@ def test_tensorrt_is_a_fused_graph_and_faster(r18):
     assert any("TensorRT graph rewrite" in n for n in trt.notes)
 
 
+def _scaled(est, total, pre=0.1):
+    """``est`` with its layers scaled to ``total`` (exe = the layers' sum, total = pre + exe)."""
+    scale = (total - pre) / sum(r.ms for r in est.layers)
+    return dataclasses.replace(est, total_ms=total, pre_ms=pre, exe_ms=total - pre, interval_ms=(total / 2, total * 2),
+                               layers=tuple(dataclasses.replace(r, ms=r.ms * scale) for r in est.layers))
+
+
 class _Fixed(ResPerfNetGPUEstimator):
     """Answers a fixed total per (runtime, precision), for :meth:`ResPerfNetGPUEstimator._engine_bounds`."""
 
@@ -121,33 +128,43 @@ class _Fixed(ResPerfNetGPUEstimator):
         return self.is_measured
 
     def predict_many(self, graphs, platform):
-        total = self.totals[(platform.runtime, platform.precision)]
-        return [dataclasses.replace(self.template, platform=platform, total_ms=total, pre_ms=0.1, exe_ms=total - 0.1,
-                                    interval_ms=(total / 2, total * 2))]
+        est = _scaled(self.template, self.totals[(platform.runtime, platform.precision)])
+        return [dataclasses.replace(est, platform=platform, warnings=(f"{platform.precision} warning",))]
 
 
 def test_an_unmeasured_tensorrt_answer_is_bounded_by_higher_precisions_and_eager_pytorch(r18):
     """TensorRT's builder keeps the fastest tactic: an fp16 engine is no slower than the fp32 one (its answer taken,
     with a note), nor than eager PyTorch at fp16 or fp32 (scaled to it, with a warning); a measured platform's answer
-    stands."""
+    stands, with a note; the estimator applies the bounds on its own answers."""
     platform = Platform.resolve("agx", precision="fp16", runtime="tensorrt")
     template = ResPerfNetGPUEstimator(cache=False).predict(r18, platform)
-    scale = 2.9 / sum(r.ms for r in template.layers)
-    ask = dataclasses.replace(template, total_ms=3.0, pre_ms=0.1, exe_ms=2.9, interval_ms=(1.5, 6.0),
-                              layers=tuple(dataclasses.replace(r, ms=r.ms * scale) for r in template.layers))
-    faster_fp32 = _Fixed(template, {("tensorrt", "fp32"): 2.0, ("pytorch", "fp16"): 9.0, ("pytorch", "fp32"): 9.0})
-    got = faster_fp32._engine_bounds([r18], platform, [ask])[0]
-    assert got.total_ms == 2.0 and got.interval_ms == pytest.approx((1.0, 4.0))
-    assert any("the fp32 engine is predicted faster" in n for n in got.notes) and not got.warnings
-    slow = _Fixed(template, {("tensorrt", "fp32"): 5.0, ("pytorch", "fp16"): 2.5, ("pytorch", "fp32"): 2.2})
-    got = slow._engine_bounds([r18], platform, [ask])[0]
-    assert got.total_ms == pytest.approx(2.2) and got.exe_ms == pytest.approx(sum(r.ms for r in got.layers))
-    assert any(w.startswith("capped: TensorRT") for w in got.warnings)
-    measured = _Fixed(template, slow.totals, measured=True)
-    assert measured._engine_bounds([r18], platform, [ask])[0] is ask
-    int8 = _Fixed(template, {("tensorrt", "fp16"): 2.0, ("tensorrt", "fp32"): 2.5, ("pytorch", "fp16"): 9.0,
-                             ("pytorch", "fp32"): 9.0})  # eager PyTorch runs no int8: never asked
-    assert int8._engine_bounds([r18], dataclasses.replace(platform, precision="int8"), [ask])[0].total_ms == 2.0
+    ask = _scaled(template, 3.0)
+
+    def bounded(totals, measured=False, precision="fp16"):
+        got = _Fixed(template, totals, measured)._engine_bounds([r18], dataclasses.replace(platform, precision=precision),
+                                                               [ask])[0]
+        assert got.total_ms == pytest.approx(got.pre_ms + got.exe_ms) and got.post_ms == 0
+        assert got.exe_ms == pytest.approx(sum(r.ms for r in got.layers))
+        assert got.interval_ms == pytest.approx((got.total_ms / 2, got.total_ms * 2))
+        return got
+
+    got = bounded({("tensorrt", "fp32"): 2.0, ("pytorch", "fp16"): 9.0, ("pytorch", "fp32"): 9.0})
+    assert got.total_ms == pytest.approx(2.0) and got.warnings == ("fp32 warning",)
+    assert any("the fp32 engine is predicted faster" in n for n in got.notes)
+    slow = {("tensorrt", "fp32"): 5.0, ("pytorch", "fp16"): 2.5, ("pytorch", "fp32"): 2.2}
+    got = bounded(slow)
+    assert got.total_ms == pytest.approx(2.2) and got.warnings[-1].startswith("bounded by eager PyTorch: ")
+    got = bounded(slow, measured=True)
+    assert got.total_ms == 3.0 and got.layers == ask.layers and not got.warnings
+    assert bounded({("tensorrt", "fp32"): 2.0}, measured=True).notes[-1].startswith("TensorRT precision")
+    # eager PyTorch runs no int8: never asked (the dict has no int8 eager entry)
+    int8 = {("tensorrt", "fp16"): 2.0, ("tensorrt", "fp32"): 2.5, ("pytorch", "fp16"): 9.0, ("pytorch", "fp32"): 9.0}
+    assert bounded(int8, precision="int8").total_ms == pytest.approx(2.0)
+    spied = []
+    est = ResPerfNetGPUEstimator(cache=False)
+    est._engine_bounds = lambda graphs, p, estimates: spied.append(p) or estimates
+    est.predict(r18, platform)
+    assert spied == [platform]
 
 
 def test_jetson_tensorrt_over_pytorch_ratio_follows_torch2trt():

@@ -29,11 +29,14 @@ the training range): the brief allows a physically impossible answer only with a
    64), beyond ``DOMINANCE_SLACK``: TensorRT's builder times its tactics, cuDNN's among them, and keeps the fastest,
    and its engine runs fewer kernels. torch2trt measured 0.09-0.67x of eager PyTorch on 47 Jetson rows
    (``../shared/data/wholenet/jetson``). Added with resperfnet-gpu version 7 (version 6 fails it: ``DISCLOSED_FUSED``
-   in scripts/train_gpu.py).
+   in scripts/train_gpu.py); resperfnet-gpu now bounds its unmeasured TensorRT answers so (``engine_bound``), and
+   version 7 failed it in 6 cases before.
 
 7. **A TensorRT engine of lower precision is never slower** (int8 <= fp16 <= fp32 at batch 1 and 64, beyond
    ``RUNTIME_SLACK``): a precision flag adds tactics to the builder's choice and takes none away, and where a GPU has
    no faster int8 path the catalog's int8 rate is fp16's (:meth:`hwaware.hardware.GPUSpec.framework_tflops`).
+   resperfnet-gpu version 7 failed it in 21 cases before it bounded its unmeasured TensorRT answers (``engine_bound``;
+   a measured platform's answer stands, with a note where a faster engine is predicted).
 
 The slack factors leave room for a learned estimator's noise (a few percent), not for a wrong
 direction.

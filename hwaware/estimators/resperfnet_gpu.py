@@ -392,9 +392,28 @@ def _bounded(v: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tenso
     return v.clamp(lo, hi).detach() + (v - v.detach())  # exact clamp values; v's gradient
 
 
-# The precisions a TensorRT engine built for a precision may also run a layer in (its builder flags; int8 falls back to
-# fp16, as the catalog's int8 rate does where a GPU has no int8 path): each layer takes the fastest
+# The precisions a TensorRT engine built for a precision may also run a layer in (assumed: an int8 engine is built
+# with the fp16 flag too, as the catalog's int8 rate falls back to fp16 where a GPU has no int8 path)
 TENSORRT_FALLBACKS: dict[str, tuple[str, ...]] = {"fp16": ("fp32",), "bf16": ("fp32",), "int8": ("fp16", "fp32")}
+EAGER_BOUND = "bounded by eager PyTorch"  # the warning's prefix (a batch cap's is "capped")
+
+
+def engine_bound(total: float, pre: float, fallbacks: Sequence[float], eager: Sequence[float]
+                 ) -> tuple[float, int | None, bool]:
+    """A TensorRT engine's answer bounded as its builder works (it times tactics and keeps the fastest): never slower
+    than the engines at the precisions it falls back to (``fallbacks``: their answers, already bounded), nor than eager
+    PyTorch at a precision it allows (``eager``), cuDNN's kernels being among its tactics. Returns the bounded total,
+    the index of the fallback engine taken (None: its own) and whether the eager bound binds (only above ``pre``, the
+    per-call time the engine keeps)."""
+    taken = min(range(len(fallbacks)), key=lambda i: fallbacks[i], default=None)
+    if taken is None or fallbacks[taken] >= total:
+        taken = None
+    else:
+        total = fallbacks[taken]
+    bound = min(eager, default=math.inf)
+    return (bound, taken, True) if total > bound > pre else (total, taken, False)
+
+
 # A batch answered below batch 1 by more than this is implausible; less is measured: HELP's NB201 table times batch 32
 # at a median 0.922 (TITAN Xp) to 0.999 (2080 Ti) of batch 1 per GPU (tests/test_resperfnet_gpu.py derives it)
 BATCH_DIP = 0.92
@@ -1060,41 +1079,47 @@ class ResPerfNetGPUEstimator(Estimator):
 
     def _engine_bounds(self, graphs: Sequence[Graph], platform: Platform, estimates: list[Estimate]
                        ) -> list[Estimate]:
-        """Two bounds on a TensorRT answer, from how its builder works: it times several tactics per layer and keeps
-        the fastest. (1) An engine allowed a precision may also run a layer in the precisions
-        :data:`TENSORRT_FALLBACKS` lists, so it is never slower than the engine at those: the answer is the fastest of
-        them, taken per network, an approximation of the per-layer choice. (2) cuDNN's kernels are among
-        the tactics, so an engine is never slower than eager PyTorch at a precision it allows (eager PyTorch runs no
-        int8): a slower answer is scaled to that bound, with a warning. Both come from physical sense, after version
-        7's answers broke them (tests/test_sanity.py, relations 6 and 7), and bind only where the training rows never
-        timed the platform (:meth:`measured`: the Jetsons' fp16 engines at batch 1 were, and the model's answer there is
-        fit to engines that made their own choices): a measured platform's answer stands, as the figures report it."""
-        if platform.runtime != "tensorrt" or self.measured(platform):
+        """:func:`engine_bound` on each TensorRT answer where no row timed the platform (:meth:`measured`), taken per
+        network (an approximation of the builder's per-layer choice); eager PyTorch runs no int8. A measured platform's
+        answer stands (the model is fit to engines that made their own choices, and the figures report it), with a
+        note where a fallback engine, which no row timed, is predicted faster. Added after version 7 broke both
+        bounds (tests/test_sanity.py, relations 6 and 7)."""
+        if platform.runtime != "tensorrt":
             return estimates
         fallbacks = TENSORRT_FALLBACKS.get(platform.precision, ())
         higher = [self.predict_many(graphs, replace(platform, precision=p)) for p in fallbacks]
+        if self.measured(platform):
+            return [est if not any(h[i].total_ms < est.total_ms for h in higher) else replace(est, notes=(
+                *est.notes, f"TensorRT precision: an engine at {', '.join(fallbacks)}, which no row timed, is predicted "
+                "faster; this platform's measured regime stands")) for i, est in enumerate(estimates)]
         eager = [self.predict_many(graphs, replace(platform, runtime="pytorch", precision=p))
                  for p in (platform.precision, *fallbacks) if p != "int8"]
         out = []
         for i, est in enumerate(estimates):
             lo, hi = (v / est.total_ms for v in est.interval_ms)
-            for alt in (h[i] for h in higher):
-                if alt.total_ms < est.total_ms:
-                    note = (f"TensorRT precision: the {alt.platform.precision} engine is predicted faster ("
-                            f"{alt.total_ms:.3f} against {est.total_ms:.3f} ms in {platform.precision}), and an engine "
-                            f"allowed {platform.precision} keeps the faster tactics: its layers are the answer")
-                    est = replace(est, total_ms=alt.total_ms, pre_ms=alt.pre_ms, exe_ms=alt.exe_ms, layers=alt.layers,
-                                  notes=(*est.notes, note), warnings=tuple(dict.fromkeys((*est.warnings, *alt.warnings))))
-            bound = min(e[i].total_ms for e in eager)
-            if est.exe_ms > 0 and est.total_ms > bound > est.pre_ms:
-                scale = (bound - est.pre_ms) / est.exe_ms
-                warn = (f"capped: TensorRT predicted {est.total_ms:.3f} ms, more than eager PyTorch's {bound:.3f} ms on "
-                        "this platform; an engine keeps the fastest of its tactics, cuDNN's kernels among them, so "
-                        "every layer is scaled to that bound (the TensorRT tables are the Jetsons' at batch 1: the "
-                        "model extrapolates here)")
-                est = replace(est, total_ms=bound, exe_ms=bound - est.pre_ms, warnings=(*est.warnings, warn),
-                              layers=tuple(replace(r, ms=r.ms * scale) for r in est.layers))
-            out.append(replace(est, interval_ms=(est.total_ms * lo, est.total_ms * hi)))
+            bounds = [e[i].total_ms for e in eager]
+            total, taken, capped = engine_bound(est.total_ms, est.pre_ms, [h[i].total_ms for h in higher], bounds)
+            if taken is not None:  # the faster engine's layers and warnings; this platform's notes, and why
+                alt = higher[taken][i]
+                est = replace(est, total_ms=alt.total_ms, pre_ms=alt.pre_ms, exe_ms=alt.exe_ms, layers=alt.layers,
+                              warnings=alt.warnings,
+                              notes=(*est.notes, *(n for n in alt.notes if n.startswith("TensorRT precision")),
+                                     f"TensorRT precision: the {fallbacks[taken]} engine is predicted faster ("
+                                     f"{alt.total_ms:.3f} ms) than {platform.precision} layers, and an engine allowed "
+                                     f"{platform.precision} keeps the faster tactics: its answer is taken"))
+            if capped:
+                scale = (total - est.pre_ms) / est.exe_ms
+                est = replace(est, exe_ms=total - est.pre_ms, layers=tuple(replace(r, ms=r.ms * scale) for r in est.layers),
+                              warnings=(*est.warnings, f"{EAGER_BOUND}: TensorRT predicted {est.total_ms:.3f} ms, more "
+                                        f"than eager PyTorch's {total:.3f} ms on this platform; an engine keeps the "
+                                        "fastest of its tactics, cuDNN's kernels among them, so every layer is scaled to "
+                                        "that bound (the TensorRT tables are the Jetsons' at batch 1: the model "
+                                        "extrapolates here)"))
+            elif est.pre_ms + est.exe_ms > min(bounds):  # the engine's per-call time alone exceeds eager PyTorch's
+                est = replace(est, warnings=(*est.warnings, f"{EAGER_BOUND} fails: TensorRT's per-call time alone "
+                                             f"({est.pre_ms:.3f} ms) exceeds eager PyTorch's answer ({min(bounds):.3f} ms)"))
+            out.append(replace(est, total_ms=est.pre_ms + est.exe_ms, interval_ms=(
+                (est.pre_ms + est.exe_ms) * lo, (est.pre_ms + est.exe_ms) * hi)))
         return out
 
     def _cache(self) -> PredictionCache | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -17,9 +17,9 @@ from hwaware.calibration import FORMS, Breakdown, Profile, fit_profile
 from hwaware.datasets.gpu_tables import (KernelLatency, NetworkLatency, load_deepbench, load_help, load_timm_gpu,
                                          load_torch2trt)
 from hwaware.datasets.graph_store import load_store
-from hwaware.estimators.resperfnet_gpu import (BatchPairs, Design, DesignBuilder, DesignParts, HostChoice, LayerTimeNet,
-                                               batch_pairs, graph_layers, host_choice, measurement_setup,
-                                               predict_design)
+from hwaware.estimators.resperfnet_gpu import (TENSORRT_FALLBACKS, BatchPairs, Design, DesignBuilder, DesignParts,
+                                               HostChoice, LayerTimeNet, batch_pairs, engine_bound, graph_layers,
+                                               host_choice, measurement_setup, predict_design)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.ops import layer_cost
 from hwaware.hardware.catalog import get_gpu, gpus
@@ -215,6 +215,36 @@ def user_predictions(net: LayerTimeNet, design: Design, samples: Sequence[Sample
         choice = choices[idx[0]]
         pred[idx] = predict_design(net, design.subset(idx), choice)
     return pred
+
+
+def engine_bounded(net: LayerTimeNet, samples: Sequence[Sample], pred: np.ndarray, train_columns: Sequence[str]
+                   ) -> np.ndarray:
+    """``pred`` (:func:`user_predictions` of ``samples``) with the estimator's TensorRT bounds
+    (:func:`~hwaware.estimators.resperfnet_gpu.engine_bound`) on the TensorRT networks whose column did not train
+    (the estimator's ``measured``, by column): their fallback engines' and eager PyTorch's answers, each bounded as it
+    would be, from the same model. Approximations: a per-call time of 0 (the estimator skips the eager bound where
+    eager PyTorch's answer is below the engine's per-call time), and a calibration profile is not mirrored."""
+    out = np.asarray(pred, dtype=np.float64).copy()
+    todo = [i for i, s in enumerate(samples)
+            if s.net is not None and s.net.runtime == "tensorrt" and s.column not in set(train_columns)]
+    if not todo:
+        return out
+
+    @functools.cache
+    def answers(runtime: str, precision: str) -> tuple[float, ...]:
+        alt = [replace(samples[i], net=replace(samples[i].net, runtime=runtime, precision=precision)) for i in todo]
+        raw = user_predictions(net, build_design(alt), alt, train_columns)
+        if runtime != "tensorrt":
+            return tuple(raw)
+        fallbacks = TENSORRT_FALLBACKS.get(precision, ())
+        eager = [answers("pytorch", p) for p in (precision, *fallbacks) if p != "int8"]
+        higher = [answers("tensorrt", p) for p in fallbacks]
+        return tuple(engine_bound(float(t), 0.0, [h[k] for h in higher], [e[k] for e in eager])[0]
+                     for k, t in enumerate(raw))
+
+    for k, i in enumerate(todo):  # the samples' own precision may differ from one to the next
+        out[i] = answers("tensorrt", samples[i].net.precision)[k]
+    return out
 
 
 def ten_shot_profile(gpu: str, col: str, parts: DesignParts, y: np.ndarray, design: Design, shots: list[int],

@@ -37,8 +37,8 @@ group's output (``attrs["fused"]`` lists the absorbed ops). Per-layer estimators
 kernel costs from measurements of this graph (``runtime="tensorrt"``).
 
 Not modelled here (named in the estimate's notes by the estimators): TensorRT's per-layer precision choice (every
-layer is taken in the requested precision; resperfnet-gpu predicts each layer at each allowed precision and keeps the
-fastest, from 2026-12-02), horizontal fusion of parallel 1x1 convs, and tactic selection.
+layer is taken in the requested precision; resperfnet-gpu takes it per network where no row timed the platform,
+:func:`hwaware.estimators.resperfnet_gpu.engine_bound`), horizontal fusion of parallel 1x1 convs, and tactic selection.
 """
 from __future__ import annotations
 
@@ -55,7 +55,8 @@ _ELIMINATED = {K.CONCAT, K.COPY, K.RESHAPE}
 
 NOT_MODELLED = ("TensorRT graph rewrite: conv/BN/activation/residual and pointwise fusions, concat and copy "
                 "elimination (an operand an earlier concat already holds, a split's half or a graph input is copied); "
-                "horizontal fusion of parallel convolutions is not modelled")
+                "per-layer precision choice only per network and where no row timed the platform; horizontal fusion of parallel "
+                "convolutions not modelled")
 
 
 def fuse(graph: Graph) -> Graph:
