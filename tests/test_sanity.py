@@ -29,8 +29,8 @@ the training range): the brief allows a physically impossible answer only with a
    64), beyond ``DOMINANCE_SLACK``: TensorRT's builder times its tactics, cuDNN's among them, and keeps the fastest,
    and its engine runs fewer kernels. torch2trt measured 0.09-0.67x of eager PyTorch on 47 Jetson rows
    (``../shared/data/wholenet/jetson``). Added with resperfnet-gpu version 7 (version 6 fails it: ``DISCLOSED_FUSED``
-   in scripts/train_gpu.py); resperfnet-gpu now bounds its unmeasured TensorRT answers so (``engine_bound``), and
-   version 7 failed it in 6 cases before.
+   in scripts/train_gpu.py); version 7 failed it in 6 cases before resperfnet-gpu warned of such an answer where no
+   row timed the platform (``_engine_bounds``: a warning, not a cap, as a network and its ONNX export are one engine).
 
 7. **A TensorRT engine of lower precision is never slower** (int8 <= fp16 <= fp32 at batch 1 and 64, beyond
    ``RUNTIME_SLACK``): a precision flag adds tactics to the builder's choice and takes none away, and where a GPU has

@@ -219,11 +219,10 @@ def user_predictions(net: LayerTimeNet, design: Design, samples: Sequence[Sample
 
 def engine_bounded(net: LayerTimeNet, samples: Sequence[Sample], pred: np.ndarray, train_columns: Sequence[str]
                    ) -> np.ndarray:
-    """``pred`` (:func:`user_predictions` of ``samples``) with the estimator's TensorRT bounds
+    """``pred`` (:func:`user_predictions` of ``samples``) with the estimator's TensorRT precision bound
     (:func:`~hwaware.estimators.resperfnet_gpu.engine_bound`) on the TensorRT networks whose column did not train
-    (the estimator's ``measured``, by column): their fallback engines' and eager PyTorch's answers, each bounded as it
-    would be, from the same model. Approximations: a per-call time of 0 (the estimator skips the eager bound where
-    eager PyTorch's answer is below the engine's per-call time), and a calibration profile is not mirrored."""
+    (the estimator's ``measured``, by column): their fallback engines' answers, each bounded as it would be, from the
+    same model. A calibration profile is not mirrored."""
     out = np.asarray(pred, dtype=np.float64).copy()
     todo = [i for i, s in enumerate(samples)
             if s.net is not None and s.net.runtime == "tensorrt" and s.column not in set(train_columns)]
@@ -231,19 +230,14 @@ def engine_bounded(net: LayerTimeNet, samples: Sequence[Sample], pred: np.ndarra
         return out
 
     @functools.cache
-    def answers(runtime: str, precision: str) -> tuple[float, ...]:
-        alt = [replace(samples[i], net=replace(samples[i].net, runtime=runtime, precision=precision)) for i in todo]
+    def answers(precision: str) -> tuple[float, ...]:
+        alt = [replace(samples[i], net=replace(samples[i].net, precision=precision)) for i in todo]
         raw = user_predictions(net, build_design(alt), alt, train_columns)
-        if runtime != "tensorrt":
-            return tuple(raw)
-        fallbacks = TENSORRT_FALLBACKS.get(precision, ())
-        eager = [answers("pytorch", p) for p in (precision, *fallbacks) if p != "int8"]
-        higher = [answers("tensorrt", p) for p in fallbacks]
-        return tuple(engine_bound(float(t), 0.0, [h[k] for h in higher], [e[k] for e in eager])[0]
-                     for k, t in enumerate(raw))
+        higher = [answers(p) for p in TENSORRT_FALLBACKS.get(precision, ())]
+        return tuple(engine_bound(float(t), [h[k] for h in higher])[0] for k, t in enumerate(raw))
 
     for k, i in enumerate(todo):  # the samples' own precision may differ from one to the next
-        out[i] = answers("tensorrt", samples[i].net.precision)[k]
+        out[i] = answers(samples[i].net.precision)[k]
     return out
 
 
