@@ -219,10 +219,10 @@ def user_predictions(net: LayerTimeNet, design: Design, samples: Sequence[Sample
 
 def engine_bounded(net: LayerTimeNet, samples: Sequence[Sample], pred: np.ndarray, train_columns: Sequence[str]
                    ) -> np.ndarray:
-    """``pred`` (:func:`user_predictions` of ``samples``) with the estimator's TensorRT precision bound
-    (:func:`~hwaware.estimators.resperfnet_gpu.engine_bound`) on the TensorRT networks whose column did not train
-    (the estimator's ``measured``, by column): their fallback engines' answers, each bounded as it would be, from the
-    same model. A calibration profile is not mirrored."""
+    """``pred`` (:func:`user_predictions` of ``samples``) where the estimator's TensorRT precision bound
+    (:func:`~hwaware.estimators.resperfnet_gpu.engine_bound`) does not apply, and the bounded answer, recomputed from
+    the same model with their fallback engines' answers (each bounded as it would be), on the TensorRT networks whose
+    column did not train (the estimator's ``measured``, by column). A calibration profile is not mirrored."""
     out = np.asarray(pred, dtype=np.float64).copy()
     todo = [i for i, s in enumerate(samples)
             if s.net is not None and s.net.runtime == "tensorrt" and s.column not in set(train_columns)]
