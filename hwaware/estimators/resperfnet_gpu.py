@@ -127,6 +127,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -397,6 +398,9 @@ def _bounded(v: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tenso
     return v.clamp(lo, hi).detach() + (v - v.detach())  # exact clamp values; v's gradient
 
 
+# One user request's answers by (estimator, device, runtime, precision, batch, graphs), while it runs: the TensorRT and
+# batch checks ask for the same other answers several times (a context variable: threads do not share it)
+_REQUEST: ContextVar[dict | None] = ContextVar("resperfnet_gpu_request", default=None)
 # The precisions a TensorRT engine built for a precision may also run a layer in (assumed: an int8 engine is built
 # with the fp16 flag too, as the catalog's int8 rate falls back to fp16 where a GPU has no int8 path)
 TENSORRT_FALLBACKS: dict[str, tuple[str, ...]] = {"fp16": ("fp32",), "bf16": ("fp32",), "int8": ("fp16", "fp32")}
@@ -817,7 +821,8 @@ class ResPerfNetGPUEstimator(Estimator):
     # 4: a Jetson sharing a measured Jetson's GPU chip takes its host (host_choice); calibration profiles record it
     # 5: under TensorRT a batch norm folds into its conv as that conv's bias; pooling's argmax indices dropped
     # 6: eager PyTorch runs a conv's bias as its own add kernel, without a dispatch; the kernel head reads no bias flag
-    # 7: no head reads how many ops a TensorRT kernel fuses (log_fused dropped from the row)
+    # 7: no head reads how many ops a TensorRT kernel fuses (log_fused dropped from the row); then, same weights,
+    #    unmeasured TensorRT answers bounded by their fallback precisions' and warned above eager PyTorch's
     version = "7"
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
@@ -900,7 +905,22 @@ class ResPerfNetGPUEstimator(Estimator):
 
     def predict_many(self, graphs: Sequence[Graph], platform: Platform) -> list[Estimate]:
         """Every graph at once: distinct layers are looked up in the prediction cache, the rest go through one
-        forward of the regressor."""
+        forward of the regressor. Within one call, the answers for other precisions, runtimes and batch 1 that the
+        checks ask for (:meth:`_engine_bounds`, :meth:`_batch_one_totals`) are computed once each."""
+        memo = _REQUEST.get()
+        token = _REQUEST.set({}) if memo is None else None
+        try:
+            key = (id(self), id(platform.device), platform.runtime, platform.precision, platform.batch_size,
+                   tuple(map(id, graphs)))
+            known = _REQUEST.get()
+            if key not in known:
+                known[key] = self._predict_many(graphs, platform)
+            return known[key]
+        finally:
+            if token is not None:
+                _REQUEST.reset(token)
+
+    def _predict_many(self, graphs: Sequence[Graph], platform: Platform) -> list[Estimate]:
         if not isinstance(platform.device, GPUSpec):
             raise UnsupportedPlatformError(f"resperfnet-gpu predicts catalog GPUs, not {platform.device.name}; "
                                            "use gpu='cpu' with the resperfnet estimator")
@@ -1088,9 +1108,13 @@ class ResPerfNetGPUEstimator(Estimator):
         fallbacks = TENSORRT_FALLBACKS.get(platform.precision, ())
         higher = [self.predict_many(graphs, replace(platform, precision=p)) for p in fallbacks]
         if self.measured(platform):
-            return [est if not any(h[i].total_ms < est.total_ms for h in higher) else replace(est, notes=(
-                *est.notes, f"TensorRT precision: an engine at {', '.join(fallbacks)}, which no row timed, is predicted "
-                "faster; this platform's measured regime stands")) for i, est in enumerate(estimates)]
+            out = []
+            for i, est in enumerate(estimates):
+                faster = [p for p, h in zip(fallbacks, higher) if h[i].total_ms < est.total_ms]
+                out.append(replace(est, notes=(*est.notes, f"TensorRT precision: the {' and '.join(faster)} engine is "
+                                               "predicted faster; this platform's measured regime stands"))
+                           if faster else est)
+            return out
         eager = [self.predict_many(graphs, replace(platform, runtime="pytorch", precision=p))
                  for p in (platform.precision, *fallbacks) if p != "int8"]
         out = []
@@ -1099,9 +1123,10 @@ class ResPerfNetGPUEstimator(Estimator):
             if taken is not None:  # the faster engine's layers and warnings; this platform's notes, and why
                 alt = higher[taken][i]
                 lo, hi = (v / est.total_ms for v in est.interval_ms)
+                own = tuple(n for n in est.notes if not n.startswith(f"batch {platform.batch_size} predicted"))
                 est = replace(est, total_ms=total, pre_ms=alt.pre_ms, exe_ms=alt.exe_ms, layers=alt.layers,
                               warnings=alt.warnings, interval_ms=(total * lo, total * hi),
-                              notes=(*est.notes, *(n for n in alt.notes if n.startswith("TensorRT precision")),
+                              notes=(*own, *(n for n in alt.notes if n.startswith(("TensorRT precision", "batch "))),
                                      f"TensorRT precision: the {fallbacks[taken]} engine is predicted faster ("
                                      f"{total:.3f} ms) than {platform.precision} layers, and an engine allowed "
                                      f"{platform.precision} keeps the faster tactics: its answer is taken"))

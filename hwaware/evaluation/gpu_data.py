@@ -219,13 +219,15 @@ def user_predictions(net: LayerTimeNet, design: Design, samples: Sequence[Sample
 
 def engine_bounded(net: LayerTimeNet, samples: Sequence[Sample], pred: np.ndarray, train_columns: Sequence[str]
                    ) -> np.ndarray:
-    """``pred`` (:func:`user_predictions` of ``samples``) where the estimator's TensorRT precision bound
-    (:func:`~hwaware.estimators.resperfnet_gpu.engine_bound`) does not apply, and the bounded answer, recomputed from
-    the same model with their fallback engines' answers (each bounded as it would be), on the TensorRT networks whose
-    column did not train (the estimator's ``measured``, by column). A calibration profile is not mirrored."""
+    """``pred`` (:func:`user_predictions` of ``samples``) with the estimator's TensorRT precision bound
+    (:func:`~hwaware.estimators.resperfnet_gpu.engine_bound`) on the TensorRT networks whose column did not train
+    (the estimator's ``measured``, by column): their fallback engines' answers, each bounded as it would be, from the
+    same model. Unlike the estimator, a fallback platform that trained is bounded too (no such row exists: the only
+    TensorRT rows are the Jetsons' fp16 ones); a calibration profile is not mirrored."""
     out = np.asarray(pred, dtype=np.float64).copy()
+    trained = set(train_columns)
     todo = [i for i, s in enumerate(samples)
-            if s.net is not None and s.net.runtime == "tensorrt" and s.column not in set(train_columns)]
+            if s.net is not None and s.net.runtime == "tensorrt" and s.column not in trained]
     if not todo:
         return out
 
@@ -237,7 +239,8 @@ def engine_bounded(net: LayerTimeNet, samples: Sequence[Sample], pred: np.ndarra
         return tuple(engine_bound(float(t), [h[k] for h in higher])[0] for k, t in enumerate(raw))
 
     for k, i in enumerate(todo):  # the samples' own precision may differ from one to the next
-        out[i] = answers(samples[i].net.precision)[k]
+        higher = [answers(p)[k] for p in TENSORRT_FALLBACKS.get(samples[i].net.precision, ())]
+        out[i] = engine_bound(out[i], higher)[0]
     return out
 
 

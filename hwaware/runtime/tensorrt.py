@@ -55,8 +55,7 @@ _ELIMINATED = {K.CONCAT, K.COPY, K.RESHAPE}
 
 NOT_MODELLED = ("TensorRT graph rewrite: conv/BN/activation/residual and pointwise fusions, concat and copy "
                 "elimination (an operand an earlier concat already holds, a split's half or a graph input is copied); "
-                "per-layer precision choice only per network and where no row timed the platform; horizontal fusion of parallel "
-                "convolutions not modelled")
+                "per-layer precision choice and horizontal fusion are not modelled")
 
 
 def fuse(graph: Graph) -> Graph:
