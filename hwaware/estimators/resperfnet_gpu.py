@@ -118,7 +118,7 @@ folds' for a zero-shot one, and for a Jetson no row measured the held-out Jetson
 pooled interval (``zero-shot-integrated``, from 2026-12-01: the pooled interval covered 26 % and 75 % of the AGX
 Xavier's and the Nano's held-out rows; this rule, each Jetson against the rule made from the other, 40 % and 86 %;
 version 5, pooled 36 % and 75 %, this rule 36 % and 78 %; version 6, pooled 57 % and 72 %, this rule 69 % and
-78 %, ``python scripts/train_gpu.py logo``).
+78 %; version 7, pooled 34 % and 75 %, this rule 34 % and 78 %, ``python scripts/train_gpu.py logo``).
 """
 from __future__ import annotations
 
