@@ -35,9 +35,9 @@ def main() -> None:
     warnings.simplefilter("ignore")  # each estimate's warnings are counted, not printed
     start = time.time()
     graphs: dict = {}
+    default = hwaware.estimate("resnet18", gpu="agx")
     lines = ["# TensorRT against eager PyTorch (`python benchmarks/tensorrt_vs_eager.py`)", "",
-             f"Default estimator ({hwaware.estimate('resnet18', gpu='agx').estimator} "
-             f"{hwaware.estimate('resnet18', gpu='agx').estimator_version}), every catalog GPU, batches "
+             f"Default estimator ({default.estimator} {default.estimator_version}), every catalog GPU, batches "
              f"{' and '.join(map(str, BATCHES))}. `broken`: cases above {SLACK}x (the sanity tests' slack); "
              "`warned`: of those, answers that warn.", "",
              "| network | relation | cases | above 1x | broken | warned | worst ratio | worst case |",
