@@ -174,8 +174,9 @@ def test_an_unmeasured_tensorrt_answer_is_bounded_by_higher_precisions_and_warne
 
 def test_tensorrt_answers_above_eager_pytorch_stay_few_and_warn():
     """Where no row timed TensorRT, an answer above eager PyTorch's only warns (relation 6 of tests/test_sanity.py
-    accepts it), so this counts them on resnet18 over the catalog (fp32 and fp16, batch 1 and 64): 9 of 156 above
-    1.05x with version 7, every one warned (``python benchmarks/tensorrt_vs_eager.py``; version 6: 52, 33 warned)."""
+    accepts it), so this counts them on resnet18 over the catalog (fp32 and fp16, batch 1 and 64): none above 1.05x
+    with version 7.1 (``python benchmarks/tensorrt_vs_eager.py``; version 7: 9 of 156, every one warned; version 6:
+    52, 33 warned)."""
     graphs = {(b, p): hwaware.capture("resnet18", batch_size=b, precision=p) for b in (1, 64) for p in ("fp32", "fp16")}
     above = []
     for gpu in gpus():
@@ -184,7 +185,7 @@ def test_tensorrt_answers_above_eager_pytorch_stay_few_and_warn():
                           for r in ("tensorrt", "pytorch"))
             if trt.total_ms > 1.05 * eager.total_ms:
                 above.append((gpu.name, p, batch, any("more than eager PyTorch" in w for w in trt.warnings)))
-    assert len(above) <= 9 and all(w for *_, w in above), above
+    assert not above, above
 
 
 def test_the_design_path_mirror_of_the_tensorrt_bound_answers_as_the_estimator():
@@ -208,6 +209,53 @@ def test_the_design_path_mirror_of_the_tensorrt_bound_answers_as_the_estimator()
         r = s.net
         platform = Platform(get_gpu(r.gpu), precision=r.precision, runtime=r.runtime, batch_size=r.batch)
         assert est.predict(with_batch(row_graph(r), r.batch), platform).total_ms == pytest.approx(want, rel=1e-5)
+
+
+def test_tensorrt_on_a_desktop_goes_through_the_jetsons_and_no_evaluated_platform_does():
+    """``runtime_via``: TensorRT on a desktop GPU (no training machine of that class timed it) takes eager PyTorch's
+    host-side costs on its host times TensorRT's against eager PyTorch's on the Jetsons that timed both, and eager
+    PyTorch's kernel time. No platform of a training or held-out column, in the shipped model or in any
+    leave-one-GPU-out fold, goes through it: every evaluated figure is what it was without it."""
+    import torch
+
+    from hwaware.estimators.gpu_features import RUNTIME_CODES
+    from hwaware.estimators.resperfnet_gpu import (_ROW_HOST, _ROW_RUNTIME, DesignBuilder, column_gpu, host_rows,
+                                                   runtime_via)
+
+    est = ResPerfNetGPUEstimator(cache=False)
+    net, meta = est._loaded()
+    columns = meta["train_columns"]
+    jetsons = (get_gpu("Jetson AGX Xavier"), get_gpu("Jetson Nano"))
+    assert est.runtime_via(get_gpu("4090"), "tensorrt") == jetsons
+    assert est.runtime_via(get_gpu("TITAN RTX"), "tensorrt") == jetsons  # its own host measured, under PyTorch only
+    assert est.runtime_via(get_gpu("4090"), "pytorch") == () == est.runtime_via(get_gpu("orin"), "tensorrt")
+    for held in {column_gpu(c) for c in columns} | {None}:  # the shipped model, then each leave-one-GPU-out fold
+        fold = [c for c in columns if column_gpu(c) != held]
+        for c in columns:
+            gpu, runtime = c.rsplit(":", 1)[-1].split("|")[:2]
+            assert runtime_via(get_gpu(gpu), runtime, fold) == (), (held, c)
+
+    g = hwaware.capture("resnet50", precision="fp16")
+    layers = list(est._runtime_graph(g, "tensorrt").kernels())
+    b = DesignBuilder()
+    for i, l in enumerate(layers):
+        b.row(i, l, get_gpu("4090"), "tensorrt", "fp16", 1, "fp16", from_batch=1)
+    x, base, bare = (torch.from_numpy(np.asarray(v, dtype=t)) for v, t in ((b.x, np.float32), (b.log_base, np.float32),
+                                                                          (b.bare, bool)))
+    eager = x.clone()
+    eager[:, _ROW_RUNTIME] = torch.tensor([float(r == "pytorch") for r in RUNTIME_CODES])
+    with torch.no_grad():
+        _, k, o = net.layer_times(x, base, bare, True, via=host_rows(jetsons))
+        _, k_eager, o_eager = net.layer_times(eager, base, bare, True)
+        _, k_flag, o_flag = net.layer_times(x, base, bare, True)  # the runtime flag read as is
+        ratio = torch.zeros(len(x))
+        for h in host_rows(jetsons):
+            at, at_eager = x.clone(), eager.clone()
+            at[:, _ROW_HOST], at_eager[:, _ROW_HOST] = h, h
+            ratio += (net.layer_times(at, base, bare)[2] / net.layer_times(at_eager, base, bare)[2]).log()
+    assert torch.allclose(k, k_eager) and torch.allclose(o, o_eager * (ratio / 2).exp(), rtol=1e-4)
+    # not a no-op: version 7 read the flag on the desktop, TensorRT's launches costing about what the AGX's do
+    assert float(o.sum()) < 0.5 * float(o_flag.sum()) and float(k.sum()) < 0.7 * float(k_flag.sum())
 
 
 def test_jetson_tensorrt_over_pytorch_ratio_follows_torch2trt():

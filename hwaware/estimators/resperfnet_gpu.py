@@ -40,7 +40,9 @@ where the host hides them.
 Under TensorRT, where no row timed the platform (every GPU but the Jetsons' fp16 engines at batch 1), an answer is the
 fastest of the engine and the engines at the precisions it may fall back to (:func:`engine_bound`, per network), and an
 answer above eager PyTorch's warns (:meth:`ResPerfNetGPUEstimator._engine_bounds`): a builder keeps the fastest of its
-tactics. Version 7's answers broke both (``tests/test_sanity.py``, relations 6 and 7).
+tactics. Version 7's answers broke both (``tests/test_sanity.py``, relations 6 and 7). On a desktop GPU, whose class no
+row timed under TensorRT, the heads do not read the runtime flag (version 7.1, :func:`runtime_via`): host-side costs
+come through the Jetsons that timed both runtimes, kernels are eager PyTorch's for the fused layers.
 
 Outside the training domain (a network with layers of a kind no training row has, :meth:`untrained_kinds`: the
 tables are CNNs, so matmul between activations marks a transformer) the heads are not trusted: every kernel of that
@@ -140,8 +142,8 @@ from torch import nn
 from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
 from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, register_estimator
 from hwaware.estimators.cache import PredictionCache, default_cache_path
-from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_INPUTS, ROW_FEATURES, call_features,
-                                             gpu_vector, n_features, row_features)
+from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_INPUTS, ROW_FEATURES, RUNTIME_CODES,
+                                             call_features, gpu_vector, n_features, row_features)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.transform import ELEMENT_BYTES, at_batch, derived, reshape_layer
 from hwaware.hardware.catalog import GPUSpec, Platform, get_gpu, spec_digest
@@ -229,7 +231,8 @@ class LayerTimeNet(nn.Module):
 
     def layer_times(self, x: torch.Tensor, log_base: torch.Tensor, bare: torch.Tensor, generic_host: bool = False,
                     setup: torch.Tensor | None = None, roofline_kernel: torch.Tensor | None = None,
-                    as_conv: torch.Tensor | None = None, hosts: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
+                    as_conv: torch.Tensor | None = None, hosts: torch.Tensor | None = None,
+                    via: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
         """(t, k, o) per row; ``bare`` rows (bare kernels) have no framework time. ``generic_host``: the framework
         time is the average (in log) over the measured hosts of the GPU's class, each seen in place of the GPU's own
         clock and SM count (a GPU that never trained: its machine's dispatch cost is unknown, and extrapolating it
@@ -241,16 +244,23 @@ class LayerTimeNet(nn.Module):
         has most of (the framework head's per-kind values for dense and softmax absorbed per-network costs: one
         classifier per CNN, 19 small softmax layers).
         ``as_conv``: rows whose framework time is a convolution's (a network's dense layers but its classifier, see
-        the module docstring); the kernel head still reads their own kind."""
-        z = self._standard(x, self.row_lo, self.row_hi, self.row_mean, self.row_std)
+        the module docstring); the kernel head still reads their own kind. ``via``: host rows (:func:`host_rows`) of
+        the machines through which the rows' runtime reaches a host that never ran it (:func:`runtime_via`): the
+        framework time is eager PyTorch's on this host times the runtime's against eager PyTorch's on those."""
+        # through ``via``, the kernel is eager PyTorch's on this GPU (what the builder can always pick: cuDNN's kernels
+        # are among its tactics), not a reading of the runtime flag where no row of this class has it
+        z = self._standard(x if via is None else _eager(x, _ROW_RUNTIME), self.row_lo, self.row_hi, self.row_mean,
+                           self.row_std)
         head = _bounded(self.kernel(z[:, self.kernel_idx]).squeeze(-1), self.out_lo[0], self.out_hi[0])
         log_k = log_base + (head if roofline_kernel is None else torch.where(roofline_kernel, 0.0, head))
         for rows, flags in ((as_conv, _CONV_FLAGS), (roofline_kernel, _ELEMENTWISE_FLAGS)):
             if rows is not None and bool(rows.any()):
                 x = x.clone()
                 x[rows.nonzero()[:, 0][:, None], _KIND_COLUMNS] = flags
-        log_o = (self._over_hosts(self._log_framework, x, _ROW_HOST, hosts) if generic_host
-                 else self._log_framework(x) + self._offset(setup, 0)) - 3.0  # ~50 us at 0
+        own = lambda v: (self._over_hosts(self._log_framework, v, _ROW_HOST, hosts) if generic_host  # noqa: E731
+                         else self._log_framework(v) + self._offset(setup, 0))
+        log_o = (own(x) if via is None else self._via(own, self._log_framework, x, _ROW_HOST, _ROW_RUNTIME, via)
+                 ) - 3.0  # ~50 us at 0
         log_o = torch.where(bare, torch.full_like(log_o, -30.0), log_o)
         p = self.p
         # (k^p + o^p)^(1/p) in log space, stable for the five decades layer times span
@@ -259,18 +269,33 @@ class LayerTimeNet(nn.Module):
 
     def layer_parts(self, x: torch.Tensor, log_base: torch.Tensor, bare: torch.Tensor, generic_host: bool = False,
                     setup: torch.Tensor | None = None, roofline_kernel: torch.Tensor | None = None,
-                    as_conv: torch.Tensor | None = None, hosts: torch.Tensor | None = None
-                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                    as_conv: torch.Tensor | None = None, hosts: torch.Tensor | None = None,
+                    via: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(t, k, host share) per row: the share is ``d log t / d log o = (o / t)^p``, the part of the layer's time that
         the framework (host) time decides (what a calibration profile's host factor scales)."""
-        t, k, o = self.layer_times(x, log_base, bare, generic_host, setup, roofline_kernel, as_conv, hosts)
+        t, k, o = self.layer_times(x, log_base, bare, generic_host, setup, roofline_kernel, as_conv, hosts, via)
         return t, k, ((o / t) ** self.p).clamp(0.0, 1.0)
 
     def call_time(self, c: torch.Tensor, generic_host: bool = False, setup: torch.Tensor | None = None,
-                  hosts: torch.Tensor | None = None) -> torch.Tensor:
-        log_c = (self._over_hosts(self._log_call, c, _CALL_HOST, hosts) if generic_host
-                 else self._log_call(c) + self._offset(setup, 1))
+                  hosts: torch.Tensor | None = None, via: torch.Tensor | None = None) -> torch.Tensor:
+        own = lambda v: (self._over_hosts(self._log_call, v, _CALL_HOST, hosts) if generic_host  # noqa: E731
+                         else self._log_call(v) + self._offset(setup, 1))
+        log_c = own(c) if via is None else self._via(own, self._log_call, c, _CALL_HOST, _CALL_RUNTIME, via)
         return torch.exp(log_c - 3.0)
+
+    @staticmethod
+    def _via(own: Any, head: Any, x: torch.Tensor, host_columns: list[int], runtime_columns: list[int],
+             via: torch.Tensor) -> torch.Tensor:
+        """``own`` (a head at this host) of ``x`` under eager PyTorch, plus the mean over the ``via`` hosts of ``head``'s
+        log difference between ``x``'s own runtime and eager PyTorch (:func:`runtime_via`)."""
+        eager = _eager(x, runtime_columns)
+        delta = torch.zeros(len(x))
+        for h in via:
+            at, at_eager = x.clone(), eager.clone()
+            at[:, host_columns] = h
+            at_eager[:, host_columns] = h
+            delta += head(at) - head(at_eager)
+        return own(eager) + delta / len(via)
 
     def _log_framework(self, x: torch.Tensor) -> torch.Tensor:
         z = self._standard(x, self.row_lo, self.row_hi, self.row_mean, self.row_std)
@@ -391,6 +416,13 @@ def _batch_penalty(net: LayerTimeNet, pairs: BatchPairs, gen: torch.Generator) -
     return torch.relu(excess - math.log(2.0)).mean()
 
 
+def _eager(x: torch.Tensor, runtime_columns: list[int]) -> torch.Tensor:
+    """``x`` with its runtime one-hot (at ``runtime_columns``) set to eager PyTorch."""
+    eager = x.clone()
+    eager[:, runtime_columns] = torch.tensor([float(r == "pytorch") for r in RUNTIME_CODES])
+    return eager
+
+
 def _bounded(v: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
     """``v`` clamped to [lo, hi] with the gradient of ``v`` (straight through). A plain clamp has zero gradient outside
     the bounds: a head that overshoots early in training stays stuck there (a leave-one-GPU-out fold left the per-call
@@ -422,6 +454,8 @@ _KIND_COLUMNS = torch.tensor([i for i, n in enumerate(ROW_FEATURES) if n.startsw
 _ELEMENTWISE_FLAGS = torch.tensor([float(n == "kind_elementwise") for n in ROW_FEATURES if n.startswith("kind_")])
 _CONV_FLAGS = torch.tensor([float(n == "kind_conv") for n in ROW_FEATURES if n.startswith("kind_")])
 _CALL_HOST = [0, 1, 2]  # call_features: integrated, log clock, log SMs, runtime ..., log batch
+_CALL_RUNTIME = [3 + i for i in range(len(RUNTIME_CODES))]
+_ROW_RUNTIME = [ROW_FEATURES.index(f"runtime_{r}") for r in RUNTIME_CODES]
 MAX_HOSTS = 32
 KNOWN_HOST_MAX_BATCH = 64  # at larger batches every kernel hides the dispatch cost: such columns say nothing of it
 
@@ -476,9 +510,7 @@ class HostChoice(NamedTuple):
     def rows(self) -> torch.Tensor | None:
         """The ``hosts`` argument of :meth:`LayerTimeNet.layer_times`: the siblings' host rows (integrated flag, log
         clock, log SMs, as :func:`known_hosts` stores them), or None."""
-        if not self.siblings:
-            return None
-        return torch.from_numpy(np.stack([call_features(g, "pytorch", 1)[_CALL_HOST] for g in self.siblings])).float()
+        return host_rows(self.siblings) if self.siblings else None
 
     def key(self) -> str:
         """What the prediction cache's keys say of it: the siblings' names and specs, whose host rows it reads."""
@@ -506,6 +538,29 @@ def host_choice(gpu: GPUSpec, train_columns: Sequence[str]) -> HostChoice:
         return HostChoice(True, ())
     return HostChoice(True, tuple(g for g in map(get_gpu, sorted(measured))
                                   if g.is_integrated_soc and g.gpu_chip == gpu.gpu_chip))
+
+
+def host_rows(gpus: Sequence[GPUSpec]) -> torch.Tensor:
+    """The host rows (integrated flag, log clock, log SMs, as :func:`known_hosts` stores them) of ``gpus``' machines."""
+    return torch.from_numpy(np.stack([call_features(g, "pytorch", 1)[_CALL_HOST] for g in gpus])).float()
+
+
+def runtime_via(gpu: GPUSpec, runtime: str, train_columns: Sequence[str]) -> tuple[GPUSpec, ...]:
+    """The machines through which ``runtime``'s host-side costs reach ``gpu``'s (:meth:`LayerTimeNet.layer_times`'s
+    ``via``): () where ``train_columns`` timed ``runtime`` on a machine of ``gpu``'s class (desktop or Jetson) where
+    host-side costs show (:func:`column_shows_host`), or never timed it with eager PyTorch on one machine; else every
+    machine they timed under both. From 2026-12-02, for TensorRT on a desktop GPU, which no training row times: the
+    framework and per-call heads, reading the desktop class with TensorRT's flag, a combination no row has, answered
+    22 us per fused layer on any desktop GPU (the AGX Xavier's 23 us; resnet50 fp16 at batch 1), while its eager
+    PyTorch launches cost 34 us there against the AGX Xavier's 110 us. Via the Jetsons, a launch costs eager PyTorch's
+    on this host times TensorRT's against eager PyTorch's on the Jetsons: the runtime's dispatch path sets that ratio,
+    the host's CPU the scale. An assumption chosen from those predictions; no measurement tests it. It leaves every
+    evaluated figure as it was: no training or held-out row is of such a platform (``tests/test_resperfnet_gpu.py``)."""
+    shown = [_platform_parts(c) for c in train_columns if column_shows_host(c)]
+    timed = {rt: {get_gpu(p[0]) for p in shown if p[1] == rt} for rt in (runtime, "pytorch")}
+    if runtime == "pytorch" or any(g.is_integrated_soc == gpu.is_integrated_soc for g in timed[runtime]):
+        return ()
+    return tuple(sorted(timed[runtime] & timed["pytorch"], key=lambda g: g.name))
 
 
 def column_gpu(column: str) -> str:
@@ -823,7 +878,10 @@ class ResPerfNetGPUEstimator(Estimator):
     # 6: eager PyTorch runs a conv's bias as its own add kernel, without a dispatch; the kernel head reads no bias flag
     # 7: no head reads how many ops a TensorRT kernel fuses (log_fused dropped from the row); then, same weights,
     #    unmeasured TensorRT answers bounded by their fallback precisions' and warned above eager PyTorch's
-    version = "7"
+    # 7.1: same weights; TensorRT on a desktop GPU, which no row times, reaches its host-side costs through the Jetsons
+    #    that timed it and eager PyTorch, and its kernels at eager PyTorch's (:func:`runtime_via`); cache keys name the
+    #    version, so no answer of an earlier one is reused
+    version = "7.1"
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
         self.weights_dir = weights_dir
@@ -900,6 +958,15 @@ class ResPerfNetGPUEstimator(Estimator):
             known[gpu] = host_choice(gpu, meta.get("train_columns", []))
         return known[gpu]
 
+    def runtime_via(self, gpu: GPUSpec, runtime: str) -> tuple[GPUSpec, ...]:
+        """The measured machines through which this model's host-side costs of ``runtime`` reach ``gpu``
+        (:func:`runtime_via`; () where its class timed the runtime)."""
+        _, meta = self._loaded()
+        known = self.__dict__.setdefault("runtime_vias_", {})
+        if (gpu, runtime) not in known:
+            known[gpu, runtime] = runtime_via(gpu, runtime, meta.get("train_columns", []))
+        return known[gpu, runtime]
+
     def predict(self, graph: Graph, platform: Platform) -> Estimate:
         return self.predict_many([graph], platform)[0]
 
@@ -933,10 +1000,12 @@ class ResPerfNetGPUEstimator(Estimator):
         prepared = [self._runtime_graph(g, runtime) for g in graphs]
         choice = self.host_choice(gpu)
         generic, siblings, hosts = choice.generic, choice.siblings, choice.rows()
-        # keys name the weights, what the rows read of the GPU's spec and the host used, so no earlier prediction is
+        through = self.runtime_via(gpu, runtime)
+        via = host_rows(through) if through else None
+        # keys name the weights, what the rows read of the GPU's spec and the hosts used, so no earlier prediction is
         # reused (a catalog update or a user's GPUSpec under a catalog name changes the rates the rows are built from)
-        prefix = (f"{self.name}:{self.weights_id_}:share:{platform.key}:{spec_digest(gpu)}:{platform.batch_size}:"
-                  f"{choice.key()}:")
+        prefix = (f"{self.name}:{self.version}:{self.weights_id_}:share:{platform.key}:{spec_digest(gpu)}:{platform.batch_size}:"
+                  f"{choice.key()}:" + "".join(f"via={g.name}@{spec_digest(g)}:" for g in through))
         # 'share': entries carry the host share since 2026-11-30
         untrained = self.untrained_kinds()
         # per network, its layers of kinds no training row has: if any, it is outside the training domain and its
@@ -971,14 +1040,14 @@ class ResPerfNetGPUEstimator(Estimator):
                     torch.from_numpy(np.asarray(builder.log_base, dtype=np.float32)),
                     torch.from_numpy(np.asarray(builder.bare, dtype=bool)), generic,
                     roofline_kernel=torch.tensor([v[3] for v in todo.values()], dtype=torch.bool),
-                    as_conv=torch.tensor(builder.as_conv, dtype=torch.bool), hosts=hosts))
+                    as_conv=torch.tensor(builder.as_conv, dtype=torch.bool), hosts=hosts, via=via))
             fresh = {key: (float(s), float(v), 0.0) for key, v, s in zip(todo, t, share)}  # (host share, ms, -)
             if cache is not None:
                 cache.put_many(fresh)
             known.update(fresh)
         with torch.no_grad():
             call = float(net.call_time(torch.from_numpy(
-                call_features(gpu, runtime, platform.batch_size)).float()[None], generic, hosts=hosts)[0])
+                call_features(gpu, runtime, platform.batch_size)).float()[None], generic, hosts=hosts, via=via)[0])
         # measured: the training rows timed this platform at batches around this one (the measured interval comes
         # from measured batches); zero-shot otherwise
         span = self.batch_span(platform)
@@ -1024,6 +1093,12 @@ class ResPerfNetGPUEstimator(Estimator):
             notes.append("host-side costs (dispatch per kernel, per call) are the average measured "
                          + ("Jetson" if gpu.is_integrated_soc else "desktop") + " host's: batch-1 latency on your "
                          "machine differs; `hwaware calibrate` with a few measurements fixes it")
+        if through:
+            notes.append(f"{runtime} on a {'Jetson' if gpu.is_integrated_soc else 'desktop GPU'}: no training machine "
+                         f"of this class timed it, so each launch and call costs the host what eager PyTorch's do here, "
+                         f"times {runtime}'s against eager PyTorch's on the {' and '.join(g.name for g in through)}, "
+                         "which timed both, and each kernel what eager PyTorch's kernel for the fused layer takes (an "
+                         "assumption no measurement tests)")
         if call < 1e-3:  # what "pre 0.000" in a summary means
             notes.append(f"pre (per call: synchronisation, the code around the forward) learned as {call * 1e3:.2g} us "
                          "here: the measured tables of this runtime and device class do not separate it from the "
