@@ -97,8 +97,9 @@ def _user_stacklevel() -> int:
 def _memory_warning(graph: Graph, platform: Platform) -> tuple[str, ...]:
     """A warning where even a lower bound of the memory the forward pass needs exceeds the GPU's."""
     gb = getattr(platform.device, "memory_size_gb", None)
-    need = graph.min_memory_bytes()
-    if not gb or need <= gb * 2**30:  # the catalog's GB are the binary ones of the datasheets: the larger reading
+    # the catalog's GB are the binary ones of the datasheets: the larger reading; the linear upper bound first (most
+    # networks fit by far, and the lower bound's attention check costs a warm call a millisecond)
+    if not gb or graph.max_memory_bytes() <= gb * 2**30 or (need := graph.min_memory_bytes()) <= gb * 2**30:
         return ()
     return (f"does not fit in memory: batch {graph.batch_size} needs at least {need / 2**30:.1f} GiB (the weights "
             f"and the largest layer's activations) on a {gb:g} GB GPU; no real run at this batch exists, so the "

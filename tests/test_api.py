@@ -160,11 +160,20 @@ def test_the_memory_bound_leaves_out_attention_scores_a_fused_kernel_never_holds
     mlp = max((l for l in g.layers if l.kind is LayerKind.DENSE), key=lambda l: l.bytes_written)
     need = g.min_memory_bytes()
     assert mlp.bytes_read + mlp.bytes_written - mlp.params * 2 <= need - g.total_params * 2 < 24 * 2**30
+    assert g.max_memory_bytes() > 24 * 2**30  # the quick upper bound does not clear it: the lower bound does
     assert not hwaware.estimate(g, gpu="rtx4090", batch_size=768, precision="amp", estimator="roofline").warnings
     big = capture("vit_small_patch14_dinov2", batch_size=1024, input_size=(3, 518, 518), precision="amp")
     assert big.min_memory_bytes() > 4 * 2**30  # what is left still flags a run that cannot exist (a 4 GB Nano)
     with pytest.warns(match="does not fit in memory"):
         hwaware.estimate(big, gpu="nano", batch_size=1024, precision="amp", estimator="roofline")
+
+
+@pytest.mark.parametrize("model", ["resnet50", "densenet121", "vit_tiny_patch16_224", "mobilenetv3_large_100"])
+def test_the_quick_memory_bound_is_above_the_lower_bound(model):
+    """``max_memory_bytes`` clears a network before ``min_memory_bytes`` is computed (api._memory_warning): it must
+    never be below it, or a network that does not fit would pass unwarned."""
+    g = capture(model, batch_size=8)
+    assert g.max_memory_bytes() >= g.min_memory_bytes() > g.total_params * 4
 
 
 def test_the_memory_bound_counts_a_copys_output_not_its_possibly_broadcast_input():

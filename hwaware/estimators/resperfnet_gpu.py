@@ -926,6 +926,12 @@ class ResPerfNetGPUEstimator(Estimator):
 
     def outside_training_range(self, gpu: GPUSpec, precision: str) -> list[str]:
         """The GPU features (as the kernel head reads them) outside the range the model was trained on."""
+        known = self.__dict__.setdefault("outside_", {})  # every warm prediction asks
+        if (gpu, precision) not in known:
+            known[gpu, precision] = self._outside_training_range(gpu, precision)
+        return list(known[gpu, precision])
+
+    def _outside_training_range(self, gpu: GPUSpec, precision: str) -> list[str]:
         net, _ = self._loaded()
         vec = gpu_vector(gpu, precision)
         out = []
@@ -940,8 +946,11 @@ class ResPerfNetGPUEstimator(Estimator):
         reports on its own): the kernel head sees such a layer with no kind at all, its time a guess from its size
         and roofline terms. The GPU tables are CNNs, so these are a transformer's matmul and attention."""
         net, _ = self._loaded()
-        return frozenset(name.removeprefix("kind_") for i, name in enumerate(ROW_FEATURES)
-                         if name.startswith("kind_") and name != "kind_unknown" and float(net.row_hi[i]) < 0.5)
+        if "untrained_" not in self.__dict__:  # every warm prediction asks
+            self.untrained_ = frozenset(name.removeprefix("kind_") for i, name in enumerate(ROW_FEATURES)
+                                        if name.startswith("kind_") and name != "kind_unknown"
+                                        and float(net.row_hi[i]) < 0.5)
+        return self.untrained_
 
     def known_host(self, gpu: GPUSpec) -> bool:
         """Whether the training data timed this GPU's machine where host-side costs show: a network column at batch
@@ -1045,9 +1054,12 @@ class ResPerfNetGPUEstimator(Estimator):
             if cache is not None:
                 cache.put_many(fresh)
             known.update(fresh)
-        with torch.no_grad():
-            call = float(net.call_time(torch.from_numpy(
-                call_features(gpu, runtime, platform.batch_size)).float()[None], generic, hosts=hosts, via=via)[0])
+        calls = self.__dict__.setdefault("call_ms_", {})  # per platform: its hosts follow from the GPU and runtime
+        if (gpu, runtime, platform.batch_size) not in calls:
+            with torch.no_grad():
+                calls[gpu, runtime, platform.batch_size] = float(net.call_time(torch.from_numpy(
+                    call_features(gpu, runtime, platform.batch_size)).float()[None], generic, hosts=hosts, via=via)[0])
+        call = calls[gpu, runtime, platform.batch_size]
         # measured: the training rows timed this platform at batches around this one (the measured interval comes
         # from measured batches); zero-shot otherwise
         span = self.batch_span(platform)

@@ -199,6 +199,14 @@ class Graph:
         return self.total_params * size + max((activations(l) for l in self.layers if l.kind.launches_kernel),
                                               default=0)
 
+    def max_memory_bytes(self) -> int:
+        """An upper bound of :meth:`min_memory_bytes` (every parameter, plus the largest bytes a layer reads and
+        writes), linear in the layers: a quick check that a network fits."""
+        from hwaware.hardware.catalog import PRECISIONS
+
+        return self.total_params * PRECISIONS[self.precision] + max(
+            (l.bytes_read + l.bytes_written for l in self.layers if l.kind.launches_kernel), default=0)
+
     def kernels(self) -> list[Layer]:
         """Layers that launch a kernel (views excluded)."""
         return [l for l in self.layers if l.kind.launches_kernel]
