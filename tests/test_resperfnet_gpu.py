@@ -127,9 +127,10 @@ class _Fixed(ResPerfNetGPUEstimator):
     def measured(self, platform):
         return self.is_measured
 
-    def predict_many(self, graphs, platform):
+    def _answers(self, graphs, platform, layers):  # what _engine_bounds asks, with or without per-layer rows
         est = _scaled(self.template, self.totals[(platform.runtime, platform.precision)])
-        return [dataclasses.replace(est, platform=platform, warnings=(f"{platform.precision} warning",))]
+        return [dataclasses.replace(est, platform=platform, warnings=(f"{platform.precision} warning",),
+                                    layers=est.layers if layers else ())]
 
 
 def test_an_unmeasured_tensorrt_answer_is_bounded_by_higher_precisions_and_warned_above_eager_pytorch(r18):
@@ -164,12 +165,26 @@ def test_an_unmeasured_tensorrt_answer_is_bounded_by_higher_precisions_and_warne
     assert bounded(int8, precision="int8").total_ms == pytest.approx(2.0)
     marked = dataclasses.replace(ask, model="bounded")
     est = ResPerfNetGPUEstimator(cache=False)
-    est._engine_bounds = lambda graphs, p, estimates: [marked] if p == platform else estimates
+    est._engine_bounds = lambda graphs, p, estimates, layers: [marked] if p == platform else estimates
     assert est.predict(r18, platform) is marked  # predict returns what the bounds return
     real = ResPerfNetGPUEstimator(cache=False)  # measured: the AGX Xavier's fp16 engines at batch 1, nothing else
     assert real.measured(platform)
     assert not any(real.measured(dataclasses.replace(platform, **change)) for change in (
         {"batch_size": 64}, {"precision": "fp32"}, {"device": get_gpu("GeForce RTX 2080 Ti")}))
+
+
+def test_the_checks_answers_without_layers_are_the_same_answers():
+    """The fallback, eager and batch-1 answers a request's checks read are computed without per-layer rows; their
+    totals, notes and warnings are the full answers', and an answer taken from a fallback engine keeps its rows."""
+    est = ResPerfNetGPUEstimator(cache=False)
+    g = hwaware.capture("resnet18", batch_size=8, precision="int8")
+    for platform in (Platform.resolve("orin", precision="int8", runtime="tensorrt", batch_size=8),
+                     Platform.resolve("agx", precision="fp16", batch_size=8)):
+        full, bare = est._answers([g], platform, layers=True)[0], est._answers([g], platform, layers=False)[0]
+        assert bare.layers == () and full.layers
+        assert dataclasses.replace(full, layers=()) == bare
+        assert full.exe_ms == pytest.approx(sum(r.ms for r in full.layers))
+        assert est.predict(g, platform) == full
 
 
 def test_tensorrt_answers_above_eager_pytorch_stay_few_and_warn():

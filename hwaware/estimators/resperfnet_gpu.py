@@ -423,6 +423,18 @@ def _eager(x: torch.Tensor, runtime_columns: list[int]) -> torch.Tensor:
     return eager
 
 
+def _layer_rows(graph: Graph, parts: Sequence[tuple[float, float, float]], scale: float) -> tuple[LayerEstimate, ...]:
+    """An estimate's per-layer rows: ``parts`` are the kernels' (host share, ms, -) in ``graph.kernels()``'s order,
+    their ms times ``scale``; a view launches nothing (0 ms)."""
+    in_order = iter(parts)
+    rows = []
+    for l in graph.layers:
+        share, ms, _ = next(in_order) if l.kind.launches_kernel else (0.0, 0.0, 0.0)
+        rows.append(LayerEstimate(l.index, l.module, KIND_NAMES[l.kind], l.op, l.input_shapes, l.output_shapes, l.macs,
+                                  ms * scale, share))
+    return tuple(rows)
+
+
 def _bounded(v: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
     """``v`` clamped to [lo, hi] with the gradient of ``v`` (straight through). A plain clamp has zero gradient outside
     the bounds: a head that overshoots early in training stays stuck there (a leave-one-GPU-out fold left the per-call
@@ -982,21 +994,29 @@ class ResPerfNetGPUEstimator(Estimator):
     def predict_many(self, graphs: Sequence[Graph], platform: Platform) -> list[Estimate]:
         """Every graph at once: distinct layers are looked up in the prediction cache, the rest go through one
         forward of the regressor. Within one call, the answers for other precisions, runtimes and batch 1 that the
-        checks ask for (:meth:`_engine_bounds`, :meth:`_batch_one_totals`) are computed once each."""
+        checks ask for (:meth:`_engine_bounds`, :meth:`_batch_one_totals`) are computed once each, without their
+        per-layer rows, which they do not read."""
+        return self._answers(graphs, platform, layers=True)
+
+    def _answers(self, graphs: Sequence[Graph], platform: Platform, layers: bool) -> list[Estimate]:
+        """:meth:`predict_many`, memoised per request; ``layers=False``: the estimates' ``layers`` are left empty (their
+        totals, notes and warnings are the same)."""
         memo = _REQUEST.get()
         token = _REQUEST.set({}) if memo is None else None
         try:
             key = (id(self), id(platform.device), platform.runtime, platform.precision, platform.batch_size,
                    tuple(map(id, graphs)))
             known = _REQUEST.get()
-            if key not in known:
-                known[key] = self._predict_many(graphs, platform)
-            return known[key]
+            if (key, True) in known:
+                return known[key, True]
+            if (key, layers) not in known:
+                known[key, layers] = self._predict_many(graphs, platform, layers)
+            return known[key, layers]
         finally:
             if token is not None:
                 _REQUEST.reset(token)
 
-    def _predict_many(self, graphs: Sequence[Graph], platform: Platform) -> list[Estimate]:
+    def _predict_many(self, graphs: Sequence[Graph], platform: Platform, layers: bool = True) -> list[Estimate]:
         if not isinstance(platform.device, GPUSpec):
             raise UnsupportedPlatformError(f"resperfnet-gpu predicts catalog GPUs, not {platform.device.name}; "
                                            "use gpu='cpu' with the resperfnet estimator")
@@ -1125,19 +1145,15 @@ class ResPerfNetGPUEstimator(Estimator):
         out = []
         singles = self._batch_one_totals(graphs, platform)
         for g, source, kernels, single, odd in zip(prepared, graphs, keyed, singles, odds):
-            in_order = iter(key for key, *_ in kernels)  # the kernels in graph order, as g.kernels() listed them
-            rows = tuple(LayerEstimate(l.index, l.module, KIND_NAMES[l.kind], l.op, l.input_shapes, l.output_shapes,
-                                       l.macs, *(known[next(in_order)][1::-1] if l.kind.launches_kernel
-                                                 else (0.0, 0.0))) for l in g.layers)
-            exe = sum(r.ms for r in rows)
+            parts = [known[key] for key, *_ in kernels]  # (host share, ms, -) per kernel, in g.kernels()'s order
+            exe = sum(p[1] for p in parts)
             total = call + exe
             b = platform.batch_size
-            warn, own_notes = [], []
+            warn, own_notes, scale = [], [], 1.0
             if single is not None and exe > 0 and total > b * single > call:
                 # b images one at a time bound a batch; the training batches stop short of this GPU's regime
                 # (Jetsons and small desktop GPUs above batch 1 under PyTorch) and the kernel head overshoots there
                 scale = (b * single - call) / exe
-                rows = tuple(replace(r, ms=r.ms * scale) for r in rows)
                 warn = [f"capped: batch {b} predicted {total:.3f} ms, more than {b} images one at a time "
                         f"({b} x {single:.3f} ms at batch 1); the model extrapolates beyond its training batches here, "
                         "so every layer is scaled to that bound, which is likely pessimistic"]
@@ -1158,13 +1174,14 @@ class ResPerfNetGPUEstimator(Estimator):
                             "unfused (matmul, softmax, matmul) where PyTorch on a GPU runs one fused kernel. On "
                             "timm's 772 such rows (AMP, batch 256-2048) this answered a median 0.59-0.87x the measured time per GPU, MAPE 24-40 %, its interval "
                             "covering 15-50 % (benchmarks/results/timm_other.md); batch 1 is untested")
-            out.append(Estimate(total_ms=total, pre_ms=call, exe_ms=exe, post_ms=0.0, layers=rows,
+            out.append(Estimate(total_ms=total, pre_ms=call, exe_ms=exe, post_ms=0.0,
+                                layers=_layer_rows(g, parts, scale) if layers else (),
                                 unknown_ops=g.unknown_ops, estimator=self.name, estimator_version=self.version,
                                 platform=platform, model=g.name,
                                 notes=tuple([*own_notes, *notes, *([EAGER_NOTE] if runtime == "pytorch" and g is not source else [])]),
                                 warnings=tuple(warn),
                                 interval_ms=(total * math.exp(lo), total * math.exp(hi))))
-        return self._engine_bounds(graphs, platform, out)
+        return self._engine_bounds(graphs, platform, out, layers)
 
     def _batch_one_totals(self, graphs: Sequence[Graph], platform: Platform) -> list[float | None]:
         """Each graph's total at batch 1 (None where the graph cannot be re-batched), to check a batch's answer."""
@@ -1176,11 +1193,11 @@ class ResPerfNetGPUEstimator(Estimator):
                 singles[i] = at_batch(g, 1)
             except ValueError:  # a layer folds the batch: no exact batch-1 graph to check against
                 pass
-        totals = self.predict_many(list(singles.values()), replace(platform, batch_size=1))  # one forward for all
+        totals = self._answers(list(singles.values()), replace(platform, batch_size=1), layers=False)  # one forward
         by_index = dict(zip(singles, (e.total_ms for e in totals)))
         return [by_index.get(i) for i in range(len(graphs))]
 
-    def _engine_bounds(self, graphs: Sequence[Graph], platform: Platform, estimates: list[Estimate]
+    def _engine_bounds(self, graphs: Sequence[Graph], platform: Platform, estimates: list[Estimate], layers: bool = True
                        ) -> list[Estimate]:
         """:func:`engine_bound` on each TensorRT answer where no row timed the platform (:meth:`measured`), taken per
         network (an approximation of the builder's per-layer choice), and a warning where the answer still exceeds
@@ -1193,7 +1210,7 @@ class ResPerfNetGPUEstimator(Estimator):
         if platform.runtime != "tensorrt":
             return estimates
         fallbacks = TENSORRT_FALLBACKS.get(platform.precision, ())
-        higher = [self.predict_many(graphs, replace(platform, precision=p)) for p in fallbacks]
+        higher = [self._answers(graphs, replace(platform, precision=p), layers=False) for p in fallbacks]
         if self.measured(platform):
             out = []
             for i, est in enumerate(estimates):
@@ -1202,13 +1219,14 @@ class ResPerfNetGPUEstimator(Estimator):
                                                "predicted faster; this platform's measured regime stands"))
                            if faster else est)
             return out
-        eager = [self.predict_many(graphs, replace(platform, runtime="pytorch", precision=p))
+        eager = [self._answers(graphs, replace(platform, runtime="pytorch", precision=p), layers=False)
                  for p in (platform.precision, *fallbacks) if p != "int8"]
         out = []
         for i, est in enumerate(estimates):
             total, taken = engine_bound(est.total_ms, [h[i].total_ms for h in higher])
             if taken is not None:  # the faster engine's layers and warnings; this platform's notes, and why
-                alt = higher[taken][i]
+                alt = (self._answers([graphs[i]], replace(platform, precision=fallbacks[taken]), layers=True)[0]
+                       if layers else higher[taken][i])
                 lo, hi = (v / est.total_ms for v in est.interval_ms)
                 own = tuple(n for n in est.notes if not n.startswith(f"batch {platform.batch_size} predicted"))
                 est = replace(est, total_ms=total, pre_ms=alt.pre_ms, exe_ms=alt.exe_ms, layers=alt.layers,
