@@ -271,6 +271,11 @@ def test_tensorrt_on_a_desktop_goes_through_the_jetsons_and_no_evaluated_platfor
     assert torch.allclose(k, k_eager) and torch.allclose(o, o_eager * (ratio / 2).exp(), rtol=1e-4)
     # not a no-op: version 7 read the flag on the desktop, TensorRT's launches costing about what the AGX's do
     assert float(o.sum()) < 0.5 * float(o_flag.sum()) and float(k.sum()) < 0.7 * float(k_flag.sum())
+    # no held-out row checks such a platform: it carries the widest interval, the held-out Jetsons'
+    intervals = meta["intervals"]
+    for runtime, key in (("tensorrt", "zero-shot-integrated"), ("pytorch", "zero-shot")):
+        e = est.predict(g, Platform.resolve("4090", precision="fp16", runtime=runtime))
+        assert e.interval_ms == pytest.approx(tuple(e.total_ms * math.exp(v) for v in intervals[key]))
 
 
 def test_jetson_tensorrt_over_pytorch_ratio_follows_torch2trt():

@@ -483,13 +483,15 @@ def dense_as_conv(layers: Sequence[Layer], counts: Sequence[int]) -> list[tuple[
             for i, (l, c) in enumerate(zip(layers, counts))]
 
 
-def interval_key(intervals: dict[str, Any], regime: str, generic: bool, integrated: bool) -> str:
+def interval_key(intervals: dict[str, Any], regime: str, generic: bool, integrated: bool, via: bool = False) -> str:
     """Which of ``meta.json``'s ``intervals`` an estimate in ``regime`` carries. A Jetson no row measured
     (``generic`` host, ``integrated``) takes the held-out Jetsons' residuals (scripts/train_gpu.py:
     integrated_interval); a measured one at another precision or batch keeps the pooled interval (its own host is
-    known; no fold held out a measured Jetson's precision or batch)."""
-    soc = regime == "zero-shot" and generic and integrated and "zero-shot-integrated" in intervals
-    return "zero-shot-integrated" if soc else regime
+    known; no fold held out a measured Jetson's precision or batch). So does a runtime its device class never ran
+    (``via``, :func:`runtime_via`: TensorRT on a desktop GPU, from version 7.1): no held-out row is of such a platform,
+    and the held-out Jetsons' TensorRT columns, whose engines' costs the other Jetson taught, are the nearest."""
+    wide = regime == "zero-shot" and (via or (generic and integrated)) and "zero-shot-integrated" in intervals
+    return "zero-shot-integrated" if wide else regime
 
 
 def column_shows_host(column: str) -> bool:
@@ -1084,7 +1086,7 @@ class ResPerfNetGPUEstimator(Estimator):
         # from measured batches); zero-shot otherwise
         span = self.batch_span(platform)
         regime = "measured" if self.measured(platform) else "zero-shot"
-        source = interval_key(meta["intervals"], regime, generic, gpu.is_integrated_soc)
+        source = interval_key(meta["intervals"], regime, generic, gpu.is_integrated_soc, bool(through))
         lo, hi = meta["intervals"][source]
         lo, hi = min(lo, 0.0), max(hi, 0.0)  # widened to contain the point prediction itself
         if regime == "measured":
@@ -1130,7 +1132,7 @@ class ResPerfNetGPUEstimator(Estimator):
                          f"of this class timed it, so each launch and call costs the host what eager PyTorch's do here, "
                          f"times {runtime}'s against eager PyTorch's on the {' and '.join(g.name for g in through)}, "
                          "which timed both, and each kernel what eager PyTorch's kernel for the fused layer takes (an "
-                         "assumption no measurement tests)")
+                         "assumption no measurement tests; the interval is the held-out Jetsons', the widest)")
         if call < 1e-3:  # what "pre 0.000" in a summary means
             notes.append(f"pre (per call: synchronisation, the code around the forward) learned as {call * 1e3:.2g} us "
                          "here: the measured tables of this runtime and device class do not separate it from the "
