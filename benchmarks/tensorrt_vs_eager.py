@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 
 import hwaware
-from hwaware.hardware import gpus
+from hwaware.hardware import get_gpu, gpus
 
 NETWORKS = ("resnet18", "resnet50", "mobilenetv3_large_100")
 BATCHES = (1, 64)
@@ -66,10 +66,54 @@ def main() -> None:
             broken = [r for r in rows if r[0] > SLACK]
             lines.append(f"| {network} | {name} | {len(rows)} | {sum(r[0] > 1 for r in rows)} | {len(broken)} | "
                          f"{sum(r[1] for r in broken)} | {worst[0]:.2f} | {worst[2]} |")
-    lines += ["", f"({time.time() - start:.0f} s)"]
+    lines += ["", *route_lines(), "", f"({time.time() - start:.0f} s)"]
     OUT.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     print(f"wrote {OUT}")
+
+
+def route_lines() -> list[str]:
+    """What :func:`hwaware.estimators.resperfnet_gpu.runtime_via` changes (resnet50, fp16, TensorRT's fused graph):
+    per GPU, the median host time per conv launch and the kernels' sum, with the heads reading TensorRT's flag as
+    version 7 did and (desktops) through the Jetsons; eager PyTorch's on its own graph beside them."""
+    import numpy as np
+    import torch
+
+    from hwaware.estimators.resperfnet_gpu import DesignBuilder, ResPerfNetGPUEstimator, _eager, host_rows
+
+    est = ResPerfNetGPUEstimator(cache=False)
+    net, _ = est._loaded()
+    out = ["Host time per conv launch (median, us) and kernels (sum, ms) of resnet50 in fp16, as the heads answer them: "
+           "eager PyTorch's graph; TensorRT's fused graph with the runtime flag read (version 7), its same rows read as "
+           "eager PyTorch's, and through the Jetsons (version 7.1, desktops only: `runtime_via`).", "",
+           "| GPU | batch | eager launch | TensorRT launch, flag read | through the Jetsons | eager kernels | TensorRT "
+           "kernels, flag read | same rows as eager (7.1) | flag read / as eager |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for name in ("GeForce RTX 4090", "H100 SXM5 80GB", "Jetson AGX Xavier", "Jetson Nano"):
+        gpu = get_gpu(name)
+        choice, through = est.host_choice(gpu), est.runtime_via(gpu, "tensorrt")
+        for batch in BATCHES:
+            graph = hwaware.capture("resnet50", batch_size=batch, precision="fp16")
+            parts = {}
+            for runtime in ("pytorch", "tensorrt"):
+                layers = est._runtime_graph(graph, runtime).kernels()
+                b = DesignBuilder()
+                for i, layer in enumerate(layers):
+                    b.row(i, layer, gpu, runtime, "fp16", batch, "fp16", from_batch=batch)
+                x = torch.from_numpy(np.asarray(b.x, dtype=np.float32))
+                base, bare = torch.tensor(b.log_base), torch.tensor(b.bare)
+                conv = np.array([layer.kind.value == "conv" for layer in layers])
+                with torch.no_grad():
+                    _, k, o = net.layer_times(x, base, bare, choice.generic, hosts=choice.rows())
+                    k_eager = net.layer_times(_eager(x), base, bare, choice.generic, hosts=choice.rows())[1]
+                    o_via = (net.layer_times(x, base, bare, choice.generic, hosts=choice.rows(),
+                                             via=host_rows(through))[2] if through else None)
+                parts[runtime] = (np.median(o.numpy()[conv]) * 1e3, float(k.sum()), float(k_eager.sum()),
+                                  None if o_via is None else np.median(o_via.numpy()[conv]) * 1e3)
+            (o_pt, k_pt, _, _), (o_trt, k_trt, k_as_eager, o_via) = parts["pytorch"], parts["tensorrt"]
+            out.append(f"| {name} | {batch} | {o_pt:.1f} | {o_trt:.1f} | {'–' if o_via is None else f'{o_via:.1f}'} | "
+                       f"{k_pt:.3f} | {k_trt:.3f} | {k_as_eager:.3f} | {k_trt / k_as_eager:.2f}x |")
+    return out
 
 
 if __name__ == "__main__":

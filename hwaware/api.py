@@ -76,12 +76,14 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
 
 def _stale_profile(profile: Profile, estimator: str, platform: Platform) -> tuple[str, ...]:
     """A warning where ``profile`` was fitted on other predictions than the estimator now gives (re-trained weights,
-    another catalog spec of its GPU): its correction was fitted to errors that have since changed."""
+    a new estimator version, another catalog spec of its GPU): its correction was fitted to errors that may have
+    changed."""
     now = get_estimator(estimator).model_id(platform)
     if not profile.base or profile.base == now:
         return ()
     return (f"stale profile: {profile.name!r} was fitted on predictions of {profile.base}, these come from {now} "
-            "(re-trained weights or another GPU spec); re-run `hwaware calibrate` with the same measurements",)
+            "(re-trained weights, a new estimator version or another GPU spec); re-run `hwaware calibrate` with the "
+            "same measurements",)
 
 
 def _user_stacklevel() -> int:

@@ -112,15 +112,16 @@ and nothing else changed never runs a kernel slower. Without it the first versio
 batch 64 6 % slower on the V100S than on the V100 it dominates (``tests/test_sanity.py`` failed): the kernel head's
 slope in the GPU's rates is free where only eight GPUs anchor it. Its weight and ranges are set a priori, not
 tuned; inputs are clamped to the training range, so it constrains nothing beyond it. TensorRT is the graph rewrite
-of :mod:`hwaware.runtime.tensorrt` plus ``runtime="tensorrt"`` in ``x``; eager PyTorch that of
-:mod:`hwaware.runtime.eager` (a conv's bias its own kernel, from version 6). No head reads how many operations a
-TensorRT kernel fuses (from version 7, ``DISCLOSED_FUSED`` in ``scripts/train_gpu.py``). Intervals come from held-out log
-residuals (split conformal, see ``meta.json``): the validation rows' for a measured platform, the leave-one-GPU-out
-folds' for a zero-shot one, and for a Jetson no row measured the held-out Jetsons' columns, widened to contain the
-pooled interval (``zero-shot-integrated``, from 2026-12-01: the pooled interval covered 26 % and 75 % of the AGX
-Xavier's and the Nano's held-out rows; this rule, each Jetson against the rule made from the other, 40 % and 86 %;
-version 5, pooled 36 % and 75 %, this rule 36 % and 78 %; version 6, pooled 57 % and 72 %, this rule 69 % and
-78 %; version 7, pooled 34 % and 75 %, this rule 34 % and 78 %, ``python scripts/train_gpu.py logo``).
+of :mod:`hwaware.runtime.tensorrt` plus ``runtime="tensorrt"`` in ``x`` (on a desktop GPU, from version 7.1, what
+:func:`runtime_via` says); eager PyTorch that of :mod:`hwaware.runtime.eager` (a conv's bias its own kernel, from
+version 6). No head reads how many operations a TensorRT kernel fuses (from version 7, ``DISCLOSED_FUSED`` in
+``scripts/train_gpu.py``). Intervals come from held-out log residuals (split conformal, see ``meta.json``): the
+validation rows' for a measured platform, the leave-one-GPU-out folds' for a zero-shot one, and for a Jetson no row
+measured (and, from version 7.1, TensorRT on a desktop GPU, :func:`runtime_via`) the held-out Jetsons' columns,
+widened to contain the pooled interval (``zero-shot-integrated``, from 2026-12-01: the pooled interval covered 26 % and
+75 % of the AGX Xavier's and the Nano's held-out rows; this rule, each Jetson against the rule made from the other,
+40 % and 86 %; version 5, pooled 36 % and 75 %, this rule 36 % and 78 %; version 6, pooled 57 % and 72 %, this rule
+69 % and 78 %; version 7, pooled 34 % and 75 %, this rule 34 % and 78 %, ``python scripts/train_gpu.py logo``).
 """
 from __future__ import annotations
 
@@ -128,7 +129,7 @@ import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -246,21 +247,22 @@ class LayerTimeNet(nn.Module):
         ``as_conv``: rows whose framework time is a convolution's (a network's dense layers but its classifier, see
         the module docstring); the kernel head still reads their own kind. ``via``: host rows (:func:`host_rows`) of
         the machines through which the rows' runtime reaches a host that never ran it (:func:`runtime_via`): the
-        framework time is eager PyTorch's on this host times the runtime's against eager PyTorch's on those."""
+        framework time is eager PyTorch's on this host times the runtime's against eager PyTorch's on those, and the
+        kernel head reads the rows as eager PyTorch's."""
         # through ``via``, the kernel is eager PyTorch's on this GPU (what the builder can always pick: cuDNN's kernels
         # are among its tactics), not a reading of the runtime flag where no row of this class has it
-        z = self._standard(x if via is None else _eager(x, _ROW_RUNTIME), self.row_lo, self.row_hi, self.row_mean,
-                           self.row_std)
+        z = self._standard(x if via is None else _eager(x), self.row_lo, self.row_hi, self.row_mean, self.row_std)
         head = _bounded(self.kernel(z[:, self.kernel_idx]).squeeze(-1), self.out_lo[0], self.out_hi[0])
         log_k = log_base + (head if roofline_kernel is None else torch.where(roofline_kernel, 0.0, head))
         for rows, flags in ((as_conv, _CONV_FLAGS), (roofline_kernel, _ELEMENTWISE_FLAGS)):
             if rows is not None and bool(rows.any()):
                 x = x.clone()
                 x[rows.nonzero()[:, 0][:, None], _KIND_COLUMNS] = flags
-        own = lambda v: (self._over_hosts(self._log_framework, v, _ROW_HOST, hosts) if generic_host  # noqa: E731
-                         else self._log_framework(v) + self._offset(setup, 0))
-        log_o = (own(x) if via is None else self._via(own, self._log_framework, x, _ROW_HOST, _ROW_RUNTIME, via)
-                 ) - 3.0  # ~50 us at 0
+        def own(v: torch.Tensor) -> torch.Tensor:
+            return (self._over_hosts(self._log_framework, v, _ROW_HOST, hosts) if generic_host
+                    else self._log_framework(v) + self._offset(setup, 0))
+
+        log_o = (own(x) if via is None else self._via(own, x, via)) - 3.0  # ~50 us at 0
         log_o = torch.where(bare, torch.full_like(log_o, -30.0), log_o)
         p = self.p
         # (k^p + o^p)^(1/p) in log space, stable for the five decades layer times span
@@ -277,24 +279,21 @@ class LayerTimeNet(nn.Module):
         return t, k, ((o / t) ** self.p).clamp(0.0, 1.0)
 
     def call_time(self, c: torch.Tensor, generic_host: bool = False, setup: torch.Tensor | None = None,
-                  hosts: torch.Tensor | None = None, via: torch.Tensor | None = None) -> torch.Tensor:
-        own = lambda v: (self._over_hosts(self._log_call, v, _CALL_HOST, hosts) if generic_host  # noqa: E731
-                         else self._log_call(v) + self._offset(setup, 1))
-        log_c = own(c) if via is None else self._via(own, self._log_call, c, _CALL_HOST, _CALL_RUNTIME, via)
+                  hosts: torch.Tensor | None = None) -> torch.Tensor:
+        log_c = (self._over_hosts(self._log_call, c, _CALL_HOST, hosts) if generic_host
+                 else self._log_call(c) + self._offset(setup, 1))
         return torch.exp(log_c - 3.0)
 
-    @staticmethod
-    def _via(own: Any, head: Any, x: torch.Tensor, host_columns: list[int], runtime_columns: list[int],
-             via: torch.Tensor) -> torch.Tensor:
-        """``own`` (a head at this host) of ``x`` under eager PyTorch, plus the mean over the ``via`` hosts of ``head``'s
-        log difference between ``x``'s own runtime and eager PyTorch (:func:`runtime_via`)."""
-        eager = _eager(x, runtime_columns)
+    def _via(self, own: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, via: torch.Tensor) -> torch.Tensor:
+        """``own`` (the framework head at this host) of ``x`` under eager PyTorch, plus the mean over the ``via`` hosts
+        of the framework head's log difference between ``x``'s own runtime and eager PyTorch (:func:`runtime_via`)."""
+        eager = _eager(x)
         delta = torch.zeros(len(x))
         for h in via:
             at, at_eager = x.clone(), eager.clone()
-            at[:, host_columns] = h
-            at_eager[:, host_columns] = h
-            delta += head(at) - head(at_eager)
+            at[:, _ROW_HOST] = h
+            at_eager[:, _ROW_HOST] = h
+            delta += self._log_framework(at) - self._log_framework(at_eager)
         return own(eager) + delta / len(via)
 
     def _log_framework(self, x: torch.Tensor) -> torch.Tensor:
@@ -416,10 +415,10 @@ def _batch_penalty(net: LayerTimeNet, pairs: BatchPairs, gen: torch.Generator) -
     return torch.relu(excess - math.log(2.0)).mean()
 
 
-def _eager(x: torch.Tensor, runtime_columns: list[int]) -> torch.Tensor:
-    """``x`` with its runtime one-hot (at ``runtime_columns``) set to eager PyTorch."""
+def _eager(x: torch.Tensor) -> torch.Tensor:
+    """Feature rows ``x`` with their runtime set to eager PyTorch."""
     eager = x.clone()
-    eager[:, runtime_columns] = torch.tensor([float(r == "pytorch") for r in RUNTIME_CODES])
+    eager[:, _ROW_RUNTIME] = torch.tensor([float(r == "pytorch") for r in RUNTIME_CODES])
     return eager
 
 
@@ -466,7 +465,6 @@ _KIND_COLUMNS = torch.tensor([i for i, n in enumerate(ROW_FEATURES) if n.startsw
 _ELEMENTWISE_FLAGS = torch.tensor([float(n == "kind_elementwise") for n in ROW_FEATURES if n.startswith("kind_")])
 _CONV_FLAGS = torch.tensor([float(n == "kind_conv") for n in ROW_FEATURES if n.startswith("kind_")])
 _CALL_HOST = [0, 1, 2]  # call_features: integrated, log clock, log SMs, runtime ..., log batch
-_CALL_RUNTIME = [3 + i for i in range(len(RUNTIME_CODES))]
 _ROW_RUNTIME = [ROW_FEATURES.index(f"runtime_{r}") for r in RUNTIME_CODES]
 MAX_HOSTS = 32
 KNOWN_HOST_MAX_BATCH = 64  # at larger batches every kernel hides the dispatch cost: such columns say nothing of it
@@ -487,9 +485,10 @@ def interval_key(intervals: dict[str, Any], regime: str, generic: bool, integrat
     """Which of ``meta.json``'s ``intervals`` an estimate in ``regime`` carries. A Jetson no row measured
     (``generic`` host, ``integrated``) takes the held-out Jetsons' residuals (scripts/train_gpu.py:
     integrated_interval); a measured one at another precision or batch keeps the pooled interval (its own host is
-    known; no fold held out a measured Jetson's precision or batch). So does a runtime its device class never ran
-    (``via``, :func:`runtime_via`: TensorRT on a desktop GPU, from version 7.1): no held-out row is of such a platform,
-    and the held-out Jetsons' TensorRT columns, whose engines' costs the other Jetson taught, are the nearest."""
+    known; no fold held out a measured Jetson's precision or batch). A runtime its device class never ran (``via``,
+    :func:`runtime_via`: TensorRT on a desktop GPU, from version 7.1) takes the held-out Jetsons' residuals too, not the
+    pooled ones: no held-out row is of such a platform, and the held-out Jetsons' TensorRT columns, whose engines' costs
+    the other Jetson taught, are the nearest evidence."""
     wide = regime == "zero-shot" and (via or (generic and integrated)) and "zero-shot-integrated" in intervals
     return "zero-shot-integrated" if wide else regime
 
@@ -563,13 +562,20 @@ def runtime_via(gpu: GPUSpec, runtime: str, train_columns: Sequence[str]) -> tup
     """The machines through which ``runtime``'s host-side costs reach ``gpu``'s (:meth:`LayerTimeNet.layer_times`'s
     ``via``): () where ``train_columns`` timed ``runtime`` on a machine of ``gpu``'s class (desktop or Jetson) where
     host-side costs show (:func:`column_shows_host`), or never timed it with eager PyTorch on one machine; else every
-    machine they timed under both. From 2026-12-02, for TensorRT on a desktop GPU, which no training row times: the
-    framework and per-call heads, reading the desktop class with TensorRT's flag, a combination no row has, answered
-    22 us per fused layer on any desktop GPU (the AGX Xavier's 23 us; resnet50 fp16 at batch 1), while its eager
-    PyTorch launches cost 34 us there against the AGX Xavier's 110 us. Via the Jetsons, a launch costs eager PyTorch's
-    on this host times TensorRT's against eager PyTorch's on the Jetsons: the runtime's dispatch path sets that ratio,
-    the host's CPU the scale. An assumption chosen from those predictions; no measurement tests it. It leaves every
-    evaluated figure as it was: no training or held-out row is of such a platform (``tests/test_resperfnet_gpu.py``)."""
+    machine they timed under both. From version 7.1, for TensorRT on a desktop GPU, which no training row times: the
+    framework head, reading the desktop class with TensorRT's flag, a combination no row has, answered 22 us per conv
+    launch on an RTX 4090 (the AGX Xavier's 23 us; resnet50 fp16 at batch 1), while eager PyTorch's launches cost 34 us
+    there against the AGX Xavier's 110 us, and the kernel head put the fused graph's kernels at 3.0x (batch 1) and 1.9x
+    (batch 64) what it answers for the same rows as eager PyTorch's (the H100: 4.2x, 2.3x), where the Jetsons, timed at
+    batch 1, put that ratio at 0.45-1.13x (``python benchmarks/tensorrt_vs_eager.py``, its second table). Through the
+    Jetsons, a launch costs eager PyTorch's on this host times TensorRT's against eager PyTorch's on the Jetsons (the
+    runtime's dispatch path sets that ratio, the host's CPU the scale), and a kernel eager PyTorch's for the fused layer
+    (what the builder can always pick). The per-call head still reads the flag: the Jetsons' TensorRT per-call time is
+    learned as next to nothing (their per-layer costs carry it), so no ratio can be drawn from it. Assumptions chosen
+    from those predictions; no measurement tests them. They leave every evaluated figure as it was: no training or
+    held-out row is of such a platform, in the shipped model or any leave-one-GPU-out fold
+    (``tests/test_resperfnet_gpu.py``; the design path, :func:`hwaware.evaluation.gpu_data.user_predictions`, refuses
+    one)."""
     shown = [_platform_parts(c) for c in train_columns if column_shows_host(c)]
     timed = {rt: {get_gpu(p[0]) for p in shown if p[1] == rt} for rt in (runtime, "pytorch")}
     if runtime == "pytorch" or any(g.is_integrated_soc == gpu.is_integrated_soc for g in timed[runtime]):
@@ -1010,10 +1016,10 @@ class ResPerfNetGPUEstimator(Estimator):
                    tuple(map(id, graphs)))
             known = _REQUEST.get()
             if (key, True) in known:
-                return known[key, True]
-            if (key, layers) not in known:
-                known[key, layers] = self._predict_many(graphs, platform, layers)
-            return known[key, layers]
+                return known[key, True][1]
+            if (key, layers) not in known:  # the graphs kept with their answers: no id is reused within the request
+                known[key, layers] = (list(graphs), self._predict_many(graphs, platform, layers))
+            return known[key, layers][1]
         finally:
             if token is not None:
                 _REQUEST.reset(token)
@@ -1035,8 +1041,8 @@ class ResPerfNetGPUEstimator(Estimator):
         via = host_rows(through) if through else None
         # keys name the weights, what the rows read of the GPU's spec and the hosts used, so no earlier prediction is
         # reused (a catalog update or a user's GPUSpec under a catalog name changes the rates the rows are built from)
-        prefix = (f"{self.name}:{self.version}:{self.weights_id_}:share:{platform.key}:{spec_digest(gpu)}:{platform.batch_size}:"
-                  f"{choice.key()}:" + "".join(f"via={g.name}@{spec_digest(g)}:" for g in through))
+        prefix = (f"{self.name}:{self.version}:{self.weights_id_}:share:{platform.key}:{spec_digest(gpu)}:"
+                  f"{platform.batch_size}:{choice.key()}:" + "".join(f"via={g.name}@{spec_digest(g)}:" for g in through))
         # 'share': entries carry the host share since 2026-11-30
         untrained = self.untrained_kinds()
         # per network, its layers of kinds no training row has: if any, it is outside the training domain and its
@@ -1080,7 +1086,7 @@ class ResPerfNetGPUEstimator(Estimator):
         if (gpu, runtime, platform.batch_size) not in calls:
             with torch.no_grad():
                 calls[gpu, runtime, platform.batch_size] = float(net.call_time(torch.from_numpy(
-                    call_features(gpu, runtime, platform.batch_size)).float()[None], generic, hosts=hosts, via=via)[0])
+                    call_features(gpu, runtime, platform.batch_size)).float()[None], generic, hosts=hosts)[0])
         call = calls[gpu, runtime, platform.batch_size]
         # measured: the training rows timed this platform at batches around this one (the measured interval comes
         # from measured batches); zero-shot otherwise
@@ -1128,11 +1134,12 @@ class ResPerfNetGPUEstimator(Estimator):
                          + ("Jetson" if gpu.is_integrated_soc else "desktop") + " host's: batch-1 latency on your "
                          "machine differs; `hwaware calibrate` with a few measurements fixes it")
         if through:
+            widest = (", the interval the held-out Jetsons', the widest" if source == "zero-shot-integrated" else "")
             notes.append(f"{runtime} on a {'Jetson' if gpu.is_integrated_soc else 'desktop GPU'}: no training machine "
-                         f"of this class timed it, so each launch and call costs the host what eager PyTorch's do here, "
-                         f"times {runtime}'s against eager PyTorch's on the {' and '.join(g.name for g in through)}, "
-                         "which timed both, and each kernel what eager PyTorch's kernel for the fused layer takes (an "
-                         "assumption no measurement tests; the interval is the held-out Jetsons', the widest)")
+                         f"of this class timed it, so each launch costs the host what eager PyTorch's does here, times "
+                         f"{runtime}'s against eager PyTorch's on the {' and '.join(g.name for g in through)}, which "
+                         "timed both, and each kernel what eager PyTorch's kernel for the fused layer takes (assumptions "
+                         f"no measurement tests{widest})")
         if call < 1e-3:  # what "pre 0.000" in a summary means
             notes.append(f"pre (per call: synchronisation, the code around the forward) learned as {call * 1e3:.2g} us "
                          "here: the measured tables of this runtime and device class do not separate it from the "

@@ -19,7 +19,7 @@ from hwaware.datasets.gpu_tables import (KernelLatency, NetworkLatency, load_dee
 from hwaware.datasets.graph_store import load_store
 from hwaware.estimators.resperfnet_gpu import (TENSORRT_FALLBACKS, BatchPairs, Design, DesignBuilder, DesignParts,
                                                HostChoice, LayerTimeNet, batch_pairs, engine_bound, graph_layers,
-                                               host_choice, measurement_setup, predict_design)
+                                               host_choice, measurement_setup, predict_design, runtime_via)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.ops import layer_cost
 from hwaware.hardware.catalog import get_gpu, gpus
@@ -46,6 +46,10 @@ class Sample:
     @property
     def gpu(self) -> str:
         return self.net.gpu if self.net is not None else self.kernel.gpu  # type: ignore[union-attr]
+
+    @property
+    def runtime(self) -> str:
+        return self.net.runtime if self.net is not None else "kernel"  # DeepBench: a bare kernel
 
     @property
     def ms(self) -> float:
@@ -207,7 +211,12 @@ def host_choices(samples: Sequence[Sample], train_columns: Sequence[str]) -> lis
 def user_predictions(net: LayerTimeNet, design: Design, samples: Sequence[Sample], train_columns: Sequence[str]
                      ) -> np.ndarray:
     """Each sample's ms as :class:`~hwaware.estimators.resperfnet_gpu.ResPerfNetGPUEstimator` answers a user: at the
-    GPU's average measurement setup, with the host :func:`host_choices` gives it."""
+    GPU's average measurement setup, with the host :func:`host_choices` gives it. A platform whose runtime its device
+    class never ran (:func:`~hwaware.estimators.resperfnet_gpu.runtime_via`) is answered through other machines, which
+    designs do not model: such a sample is an error (no table has one)."""
+    through = [p for p in {(s.gpu, s.runtime) for s in samples} if runtime_via(get_gpu(p[0]), p[1], train_columns)]
+    if through:
+        raise ValueError(f"user_predictions: {sorted(through)} would go through runtime_via, which designs do not model")
     choices = host_choices(samples, train_columns)
     pred = np.zeros(len(samples))
     for key in dict.fromkeys(c.key() for c in choices):
