@@ -87,7 +87,7 @@ def route_lines() -> list[str]:
            "eager PyTorch's graph; TensorRT's fused graph with the runtime flag read (version 7), its same rows read as "
            "eager PyTorch's, and through the Jetsons (version 7.1, desktops only: `runtime_via`).", "",
            "| GPU | batch | eager launch | TensorRT launch, flag read | through the Jetsons | eager kernels | TensorRT "
-           "kernels, flag read | same rows as eager (7.1) | flag read / as eager |",
+           "kernels, flag read | same rows as eager (desktops in 7.1) | flag read / as eager |",
            "|---|---|---|---|---|---|---|---|---|"]
     for name in ("GeForce RTX 4090", "H100 SXM5 80GB", "Jetson AGX Xavier", "Jetson Nano"):
         gpu = get_gpu(name)

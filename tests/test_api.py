@@ -171,7 +171,8 @@ def test_the_memory_bound_leaves_out_attention_scores_a_fused_kernel_never_holds
 @pytest.mark.parametrize("model", ["resnet50", "densenet121", "vit_tiny_patch16_224", "mobilenetv3_large_100"])
 def test_the_quick_memory_bound_is_above_the_lower_bound(model):
     """``max_memory_bytes`` clears a network before ``min_memory_bytes`` is computed (api._memory_warning): it must
-    never be below it, or a network that does not fit would pass unwarned."""
+    never be below it, or a network that does not fit would pass unwarned. It holds term by term today (each layer's
+    count in the lower bound is at most its bytes read and written): this guards a change of either bound."""
     g = capture(model, batch_size=8)
     assert g.max_memory_bytes() >= g.min_memory_bytes() > g.total_params * 4
 

@@ -41,8 +41,9 @@ Under TensorRT, where no row timed the platform (every GPU but the Jetsons' fp16
 fastest of the engine and the engines at the precisions it may fall back to (:func:`engine_bound`, per network), and an
 answer above eager PyTorch's warns (:meth:`ResPerfNetGPUEstimator._engine_bounds`): a builder keeps the fastest of its
 tactics. Version 7's answers broke both (``tests/test_sanity.py``, relations 6 and 7). On a desktop GPU, whose class no
-row timed under TensorRT, the heads do not read the runtime flag (version 7.1, :func:`runtime_via`): host-side costs
-come through the Jetsons that timed both runtimes, kernels are eager PyTorch's for the fused layers.
+row timed under TensorRT, the per-layer heads do not read the runtime flag (version 7.1, :func:`runtime_via`): each
+launch's host-side cost comes through the Jetsons that timed both runtimes, kernels are eager PyTorch's for the fused
+layers; the per-call time still reads the flag.
 
 Outside the training domain (a network with layers of a kind no training row has, :meth:`untrained_kinds`: the
 tables are CNNs, so matmul between activations marks a transformer) the heads are not trusted: every kernel of that
@@ -898,8 +899,8 @@ class ResPerfNetGPUEstimator(Estimator):
     # 6: eager PyTorch runs a conv's bias as its own add kernel, without a dispatch; the kernel head reads no bias flag
     # 7: no head reads how many ops a TensorRT kernel fuses (log_fused dropped from the row); then, same weights,
     #    unmeasured TensorRT answers bounded by their fallback precisions' and warned above eager PyTorch's
-    # 7.1: same weights; TensorRT on a desktop GPU, which no row times, reaches its host-side costs through the Jetsons
-    #    that timed it and eager PyTorch, and its kernels at eager PyTorch's (:func:`runtime_via`); cache keys name the
+    # 7.1: same weights; TensorRT on a desktop GPU, which no row times, reaches each launch's host-side cost through the
+    #    Jetsons that timed it and eager PyTorch, and its kernels at eager PyTorch's (:func:`runtime_via`); cache keys name the
     #    version, so no answer of an earlier one is reused
     version = "7.1"
 
