@@ -282,3 +282,26 @@ def test_torchvision_detection_and_segmentation_build_without_downloading(name, 
     assert sum(p.numel() for p in model.parameters()) > 1_000_000
     if name.startswith("deeplab"):  # segmentation traces on meta; detection needs trace_device='cpu'
         assert capture(f"torchvision:{name}", input_size=(3, 320, 320)).macs > 0
+
+
+@pytest.mark.parametrize("name", ["resnet50", "efficientnet_b0", "convnext_tiny", "inception_v3",
+                                  "vit_small_patch16_224"])
+def test_remembered_meta_outputs_give_the_graph_every_meta_kernel_gives(name, monkeypatch):
+    """A meta trace serves a functional op's outputs from the metadata remembered for the same inputs (capture.py's
+    ``_run_meta``: most of a search candidate's trace was Python meta kernels); the graph is byte for byte the one
+    that runs every meta kernel."""
+    import importlib
+
+    from hwaware.graph.cache import graph_to_bytes
+
+    module = importlib.import_module("hwaware.graph.capture")  # the package's `capture` is the function
+    monkeypatch.setenv("HWAWARE_GRAPH_CACHE", "0")  # trace every time
+    served = []
+    real_unflatten = module.tree_unflatten
+    monkeypatch.setattr(module, "tree_unflatten", lambda *a: served.append(1) or real_unflatten(*a))  # hits only
+    module._meta_outputs.clear()
+    first = graph_to_bytes(capture(name, batch_size=2))
+    again = graph_to_bytes(capture(name, batch_size=2))
+    assert len(served) > len(module._meta_outputs) > 0  # the second trace came from the store
+    monkeypatch.setattr(module, "_run_meta", lambda func, args, kwargs: func(*args, **kwargs))
+    assert first == again == graph_to_bytes(capture(name, batch_size=2))

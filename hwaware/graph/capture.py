@@ -20,14 +20,15 @@ another trace device.
 from __future__ import annotations
 
 import contextlib
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_flatten
+from torch.utils._pytree import tree_flatten, tree_unflatten
 
 from hwaware.errors import DynamicControlFlowError, GraphCaptureError, InvalidArgumentError
 from hwaware.graph import ops
@@ -49,6 +50,83 @@ _REDUCED = {torch.float16: "fp16", torch.bfloat16: "bf16"}  # module dtypes that
 def _packet(func: Any) -> str:
     name = func.overloadpacket.__name__
     return name[:-1] if name.endswith("_") and not name.endswith("__") else name
+
+
+# On the meta device an op's outputs follow from its inputs' metadata and its other arguments alone, yet many meta
+# kernels are Python decompositions (convolution, batch norm, hardtanh: 2-3 ms each, most of a NAS candidate's trace).
+# For ops that neither mutate nor alias their inputs the outputs' metadata is remembered and fresh meta tensors made
+# from it (a least-recently-used store of META_KEPT calls, shared across traces: a search space repeats its shapes).
+META_KEPT = 50_000
+_meta_outputs: OrderedDict[tuple, tuple[Any, list]] = OrderedDict()
+_meta_lock = threading.Lock()
+_functional: dict[Any, bool] = {}
+
+
+def _is_functional(func: Any) -> bool:
+    """Whether ``func`` returns fresh tensors only: it mutates no argument and no output aliases one."""
+    if func not in _functional:
+        schema = func._schema
+        _functional[func] = not schema.is_mutable and all(r.alias_info is None for r in schema.returns)
+    return _functional[func]
+
+
+_SCALARS = (int, float, bool, str, torch.dtype, torch.device, torch.layout, torch.memory_format, type(None))
+
+
+def _meta_key(func: Any, args: tuple, kwargs: dict) -> tuple | None:
+    """What a meta call's outputs depend on, hashable; None where an argument is not a meta tensor, a scalar or a
+    list or tuple of those (the arguments aten ops take; a plain walk: pytree's costs a trace more than the ops)."""
+
+    def key(a: Any) -> Any:
+        if isinstance(a, torch.Tensor):
+            if a.device.type != "meta":
+                raise LookupError
+            return ("T", tuple(a.shape), a.stride(), a.dtype, a.storage_offset())
+        if isinstance(a, (list, tuple)):
+            return (type(a), tuple(key(v) for v in a))
+        if isinstance(a, _SCALARS):
+            return (type(a), a)
+        raise LookupError
+
+    try:
+        return (func, key(args), tuple((k, key(v)) for k, v in kwargs.items()))
+    except LookupError:
+        return None
+
+
+def _tensor_leaves(obj: Any) -> list[torch.Tensor]:
+    """The tensors in an aten call's arguments or outputs (lists, tuples and dicts of them), in pytree's order."""
+    if isinstance(obj, torch.Tensor):
+        return [obj]
+    if isinstance(obj, (list, tuple)):
+        return [t for v in obj for t in _tensor_leaves(v)]
+    if isinstance(obj, dict):
+        return [t for v in obj.values() for t in _tensor_leaves(v)]
+    return []
+
+
+def _run_meta(func: Any, args: tuple, kwargs: dict) -> Any:
+    """``func(*args, **kwargs)``, from the remembered outputs' metadata where :func:`_meta_key` allows."""
+    key = _meta_key(func, args, kwargs) if _is_functional(func) else None
+    with _meta_lock:
+        hit = _meta_outputs.get(key) if key is not None else None
+        if hit is not None:
+            _meta_outputs.move_to_end(key)
+    if hit is not None:
+        spec, metas = hit
+        return tree_unflatten([torch.empty_strided(m[0], m[1], dtype=m[2], device="meta") if isinstance(m, tuple)
+                               else m for m in metas], spec)
+    out = func(*args, **kwargs)
+    if key is not None:
+        leaves, spec = tree_flatten(out)
+        if all(not isinstance(t, torch.Tensor) or (t.device.type == "meta" and t.storage_offset() == 0)
+               for t in leaves) and not any(isinstance(t, tuple) for t in leaves):
+            with _meta_lock:
+                _meta_outputs[key] = (spec, [(tuple(t.shape), t.stride(), t.dtype) if isinstance(t, torch.Tensor)
+                                             else t for t in leaves])
+                while len(_meta_outputs) > META_KEPT:
+                    _meta_outputs.popitem(last=False)
+    return out
 
 
 class _Recorder(TorchDispatchMode):
@@ -73,7 +151,7 @@ class _Recorder(TorchDispatchMode):
         kwargs = kwargs or {}
         name = _packet(func)
         try:
-            out = func(*args, **kwargs)
+            out = _run_meta(func, args, kwargs) if self.trace_device == "meta" else func(*args, **kwargs)
         except Exception as exc:
             cause = _diagnose(name, args, self)
             raise _capture_error(exc, f"aten.{name}", self.module, self.trace_device, cause) from exc
@@ -81,8 +159,8 @@ class _Recorder(TorchDispatchMode):
         if kind is None:
             self.skipped[f"aten.{name}"] += 1
             return out
-        tensors = [t for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)]
-        outs = [t for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor)]
+        tensors = _tensor_leaves((args, kwargs))
+        outs = _tensor_leaves(out)
         acts = [t for t in tensors if id(t) not in self.param_names]
         params = [self.param_names[id(t)] for t in tensors if id(t) in self.param_names]
         if kind is LayerKind.RESHAPE and not acts and params:
@@ -358,6 +436,7 @@ def _input_dtype(tensors: Iterable[torch.Tensor], precision: str) -> torch.dtype
 
 
 def _replacement(t: torch.Tensor, trace_device: str) -> torch.Tensor:
-    if trace_device == "meta":
-        return torch.empty_like(t, device="meta")
+    if trace_device == "meta":  # empty_like of a meta tensor runs a Python reference: a plain empty where that is it
+        return (torch.empty(t.shape, dtype=t.dtype, device="meta") if t.is_contiguous()
+                else torch.empty_like(t, device="meta"))
     return t.detach() if t.device.type == "cpu" else torch.zeros(t.shape, dtype=t.dtype)
