@@ -305,3 +305,39 @@ def test_remembered_meta_outputs_give_the_graph_every_meta_kernel_gives(name, mo
     assert len(served) > len(module._meta_outputs) > 0  # the second trace came from the store
     monkeypatch.setattr(module, "_run_meta", lambda func, args, kwargs: func(*args, **kwargs))
     assert first == again == graph_to_bytes(capture(name, batch_size=2))
+
+
+def test_meta_device_skips_weight_initialisation_and_nothing_else(monkeypatch):
+    """``meta_device`` (hwaware/graph/meta.py) returns a value-only in-place op's tensor without its meta kernel; the
+    model's tensors have the shapes, strides and dtypes ``torch.device("meta")`` gives, and its graph is the same."""
+    import timm
+
+    from hwaware.graph import meta
+    from hwaware.graph.cache import graph_to_bytes
+
+    monkeypatch.setenv("HWAWARE_GRAPH_CACHE", "0")
+    skipped = []
+    monkeypatch.setattr(meta, "_VALUE_ONLY", _Counting(meta._VALUE_ONLY, skipped))
+    with meta.meta_device():
+        fast = timm.create_model("mobilenetv3_large_100")
+    with torch.device("meta"):
+        plain = timm.create_model("mobilenetv3_large_100")
+    assert len(skipped) > 100  # normal_, uniform_, zero_, fill_ of every layer
+    describe = lambda m: [(n, t.shape, t.stride(), t.dtype, t.device.type) for n, t in m.state_dict().items()]  # noqa: E731
+    assert describe(fast) == describe(plain)
+    assert graph_to_bytes(capture(fast)) == graph_to_bytes(capture(plain))
+
+
+class _Counting(frozenset):
+    """A set whose membership test records each hit."""
+
+    def __new__(cls, items, hits):
+        new = super().__new__(cls, items)
+        new.hits = hits
+        return new
+
+    def __contains__(self, item):
+        found = super().__contains__(item)
+        if found:
+            self.hits.append(item)
+        return found

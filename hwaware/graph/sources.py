@@ -18,6 +18,7 @@ from torch import nn
 
 from hwaware.errors import InvalidArgumentError, ModelNotFoundError, UnsupportedModelError
 from hwaware.graph.layer import Graph, Shape
+from hwaware.graph.meta import meta_device
 from hwaware.hardware.catalog import PRECISIONS, check_batch_size
 
 ModelLike = Union[nn.Module, str, os.PathLike, Any]  # Any: onnx.ModelProto (onnx is imported lazily)
@@ -83,7 +84,7 @@ def _build_timm(name: str) -> nn.Module:
 
     check_timm_name(name)
     try:
-        with torch.device("meta"):  # no weights are allocated
+        with meta_device():  # no weights are allocated
             model = timm.create_model(name, pretrained=False)
     except Exception:  # some constructors read tensor values; build those on the CPU instead
         model = timm.create_model(name, pretrained=False)
@@ -106,7 +107,7 @@ def _build_torchvision(name: str) -> tuple[nn.Module, Shape | None]:
     kwargs: dict[str, Any] = {"aux_logits": False, "init_weights": False} if name in ("inception_v3", "googlenet") else {}
     if "weights_backbone" in inspect.signature(torchvision.models.get_model_builder(name)).parameters:
         kwargs["weights_backbone"] = None  # detection/segmentation default to downloading ImageNet backbone weights
-    with torch.device("meta"):
+    with meta_device():
         return torchvision.models.get_model(name, weights=None, **kwargs), size
 
 

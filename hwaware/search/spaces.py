@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from hwaware.errors import InvalidArgumentError, ModelNotFoundError
+from hwaware.graph.meta import meta_device
 from hwaware.threads import torch_threads
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ class ModelSpace(ABC):
 
     def shell(self, arch: Arch) -> nn.Module:
         """The network on the meta device: shapes without weights, all a latency prediction needs."""
-        with torch.device("meta"):
+        with meta_device():
             return self.build(arch)
 
     def graph(self, arch: Arch, *, batch_size: int = 1, precision: str = "fp32") -> Graph:

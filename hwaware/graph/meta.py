@@ -1,0 +1,37 @@
+"""Building a model on the meta device, where weights are shapes without values.
+
+A constructor initialises its weights in place (``normal_``, ``uniform_``, ``fill_``...). On meta tensors those write
+nothing, yet each runs a Python meta kernel: ``normal_`` alone cost a timm MobileNetV3 of the search space 40 ms per
+build (57 calls), most of its build's time in ops. :func:`meta_device` skips them: an in-place op that only rewrites
+values returns its tensor unchanged, as it would (every other op, and every tensor's shape, dtype and strides, is what
+``torch.device("meta")`` alone gives).
+"""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+_aten = torch.ops.aten
+# in-place ops that rewrite a tensor's values only (never its shape or strides), as weight initialisers use them
+_VALUE_ONLY = {_aten.normal_.default, _aten.uniform_.default, _aten.zero_.default, _aten.fill_.Scalar,
+               _aten.fill_.Tensor, _aten.erfinv_.default, _aten.mul_.Scalar, _aten.add_.Scalar, _aten.clamp_.default,
+               _aten.copy_.default, _aten.exponential_.default, _aten.bernoulli_.float, _aten.random_.default}
+
+
+class _SkipValues(TorchDispatchMode):
+    def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        if func in _VALUE_ONLY and args[0].device.type == "meta" and (
+                func is not _aten.copy_.default or args[1].shape == args[0].shape):
+            return args[0]
+        return func(*args, **(kwargs or {}))
+
+
+@contextlib.contextmanager
+def meta_device() -> Iterator[None]:
+    """``torch.device("meta")`` for building a model, without running the meta kernels of its weight initialisation."""
+    with torch.device("meta"), _SkipValues():
+        yield
