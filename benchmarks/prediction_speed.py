@@ -9,11 +9,14 @@ Throughput: ``latency_many`` over ``--candidates`` random architectures of each 
 structures: each is traced once, NB201's assembled without a module), with 1 and 2 torch threads.
 ``--full-space`` also times the whole ``hwaware space-latency nb201`` table in a fresh process.
 
-Run: ``python benchmarks/prediction_speed.py [--repeats 5] [--candidates 40] [--full-space]``
+Run: ``python benchmarks/prediction_speed.py [--repeats 5] [--candidates 40] [--full-space]``; what it prints is also
+written to ``benchmarks/results/prediction_speed.txt`` (a shared 2-core machine: compare runs of one session only).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import random
 import statistics
@@ -22,6 +25,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
 
 
 def median_ms(fn: Callable[[], object], repeats: int) -> float:
@@ -38,7 +43,32 @@ def process_ms(code: list[str], repeats: int) -> float:
     return median_ms(lambda: subprocess.run(code, check=True, capture_output=True), repeats)
 
 
+OUT = Path(__file__).resolve().parent / "results" / "prediction_speed.txt"
+
+
+class _Tee:
+    """stdout that also keeps what it writes."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out, self.kept = out, io.StringIO()
+
+    def write(self, text: str) -> int:
+        self.kept.write(text)
+        return self.out.write(text)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
 def main() -> None:
+    tee = _Tee(sys.stdout)
+    with contextlib.redirect_stdout(tee):  # type: ignore[type-var]
+        _main()
+    OUT.write_text(tee.kept.getvalue())
+    print(f"wrote {OUT}")
+
+
+def _main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--candidates", type=int, default=40)
