@@ -288,8 +288,8 @@ def test_torchvision_detection_and_segmentation_build_without_downloading(name, 
                                   "vit_small_patch16_224"])
 def test_remembered_meta_outputs_give_the_graph_every_meta_kernel_gives(name, monkeypatch):
     """A meta trace serves a functional op's outputs from the metadata remembered for the same inputs (capture.py's
-    ``_run_meta``: most of a search candidate's trace was Python meta kernels); the graph is byte for byte the one
-    that runs every meta kernel."""
+    ``_run_meta``: most of a search candidate's trace was Python meta kernels): every served output has the shape,
+    strides, dtype and layout the op itself gives, and the graph is byte for byte the one that runs every kernel."""
     import importlib
 
     from hwaware.graph.cache import graph_to_bytes
@@ -297,19 +297,29 @@ def test_remembered_meta_outputs_give_the_graph_every_meta_kernel_gives(name, mo
     module = importlib.import_module("hwaware.graph.capture")  # the package's `capture` is the function
     monkeypatch.setenv("HWAWARE_GRAPH_CACHE", "0")  # trace every time
     served = []
-    real_unflatten = module.tree_unflatten
+    real_unflatten, real_run = module.tree_unflatten, module._run_meta
     monkeypatch.setattr(module, "tree_unflatten", lambda *a: served.append(1) or real_unflatten(*a))  # hits only
+
+    def checked(func, args, kwargs):
+        got, want = real_run(func, args, kwargs), func(*args, **kwargs)
+        describe = lambda out: [(t.shape, t.stride(), t.dtype, t.layout) for t in module._tensor_leaves(out)]  # noqa: E731
+        assert describe(got) == describe(want), func
+        return got
+
+    monkeypatch.setattr(module, "_run_meta", checked)
     module._meta_outputs.clear()
     first = graph_to_bytes(capture(name, batch_size=2))
+    served.clear()
     again = graph_to_bytes(capture(name, batch_size=2))
-    assert len(served) > len(module._meta_outputs) > 0  # the second trace came from the store
+    assert len(served) > 100  # the second trace came from the store, every served op checked
     monkeypatch.setattr(module, "_run_meta", lambda func, args, kwargs: func(*args, **kwargs))
     assert first == again == graph_to_bytes(capture(name, batch_size=2))
 
 
 def test_meta_device_skips_weight_initialisation_and_nothing_else(monkeypatch):
     """``meta_device`` (hwaware/graph/meta.py) returns a value-only in-place op's tensor without its meta kernel; the
-    model's tensors have the shapes, strides and dtypes ``torch.device("meta")`` gives, and its graph is the same."""
+    model's parameters and buffers have the shapes, strides, dtypes and ``requires_grad`` that ``torch.device("meta")``
+    gives, and its graph is the same."""
     import timm
 
     from hwaware.graph import meta
@@ -317,27 +327,19 @@ def test_meta_device_skips_weight_initialisation_and_nothing_else(monkeypatch):
 
     monkeypatch.setenv("HWAWARE_GRAPH_CACHE", "0")
     skipped = []
-    monkeypatch.setattr(meta, "_VALUE_ONLY", _Counting(meta._VALUE_ONLY, skipped))
+    real = meta._skippable
+    monkeypatch.setattr(meta, "_skippable", lambda func, args: real(func, args) and not skipped.append(func))
     with meta.meta_device():
         fast = timm.create_model("mobilenetv3_large_100")
     with torch.device("meta"):
         plain = timm.create_model("mobilenetv3_large_100")
     assert len(skipped) > 100  # normal_, uniform_, zero_, fill_ of every layer
-    describe = lambda m: [(n, t.shape, t.stride(), t.dtype, t.device.type) for n, t in m.state_dict().items()]  # noqa: E731
+
+    def describe(m):
+        return [(n, t.shape, t.stride(), t.dtype, t.device.type, t.requires_grad)
+                for n, t in [*m.named_parameters(), *m.named_buffers()]]
+
     assert describe(fast) == describe(plain)
     assert graph_to_bytes(capture(fast)) == graph_to_bytes(capture(plain))
-
-
-class _Counting(frozenset):
-    """A set whose membership test records each hit."""
-
-    def __new__(cls, items, hits):
-        new = super().__new__(cls, items)
-        new.hits = hits
-        return new
-
-    def __contains__(self, item):
-        found = super().__contains__(item)
-        if found:
-            self.hits.append(item)
-        return found
+    with meta.meta_device(), pytest.raises(RuntimeError):  # what plain meta refuses, this refuses too
+        torch.empty(3).fill_(torch.empty(2))

@@ -27,7 +27,7 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._python_dispatch import TorchDispatchMode, _get_current_dispatch_mode_stack
 from torch.utils._pytree import tree_flatten, tree_unflatten
 
 from hwaware.errors import DynamicControlFlowError, GraphCaptureError, InvalidArgumentError
@@ -79,7 +79,7 @@ def _meta_key(func: Any, args: tuple, kwargs: dict) -> tuple | None:
 
     def key(a: Any) -> Any:
         if isinstance(a, torch.Tensor):
-            if a.device.type != "meta":
+            if a.device.type != "meta" or a.layout is not torch.strided:  # a sparse tensor's strides say nothing
                 raise LookupError
             return ("T", tuple(a.shape), a.stride(), a.dtype, a.storage_offset())
         if isinstance(a, (list, tuple)):
@@ -88,8 +88,8 @@ def _meta_key(func: Any, args: tuple, kwargs: dict) -> tuple | None:
             return (type(a), a)
         raise LookupError
 
-    try:
-        return (func, key(args), tuple((k, key(v)) for k, v in kwargs.items()))
+    try:  # the default dtype decides a Python scalar's type (arange(0., 3.), a tensor times 1.5)
+        return (func, torch.get_default_dtype(), key(args), tuple((k, key(v)) for k, v in kwargs.items()))
     except LookupError:
         return None
 
@@ -106,8 +106,10 @@ def _tensor_leaves(obj: Any) -> list[torch.Tensor]:
 
 
 def _run_meta(func: Any, args: tuple, kwargs: dict) -> Any:
-    """``func(*args, **kwargs)``, from the remembered outputs' metadata where :func:`_meta_key` allows."""
-    key = _meta_key(func, args, kwargs) if _is_functional(func) else None
+    """``func(*args, **kwargs)``, from the remembered outputs' metadata where :func:`_meta_key` allows and no other
+    dispatch mode (a user's, below the recorder) would see the op."""
+    alone = not _get_current_dispatch_mode_stack()
+    key = _meta_key(func, args, kwargs) if alone and _is_functional(func) else None
     with _meta_lock:
         hit = _meta_outputs.get(key) if key is not None else None
         if hit is not None:
@@ -119,7 +121,11 @@ def _run_meta(func: Any, args: tuple, kwargs: dict) -> Any:
     out = func(*args, **kwargs)
     if key is not None:
         leaves, spec = tree_flatten(out)
-        if all(not isinstance(t, torch.Tensor) or (t.device.type == "meta" and t.storage_offset() == 0)
+        # fresh, plain outputs only (``_unsafe_view`` passes the schema test yet shares its input's storage)
+        inputs = {t.untyped_storage()._cdata for t in _tensor_leaves((args, kwargs))}
+        if all(not isinstance(t, torch.Tensor) or (t.device.type == "meta" and t.layout is torch.strided
+                                                   and t.storage_offset() == 0
+                                                   and t.untyped_storage()._cdata not in inputs)
                for t in leaves) and not any(isinstance(t, tuple) for t in leaves):
             with _meta_lock:
                 _meta_outputs[key] = (spec, [(tuple(t.shape), t.stride(), t.dtype) if isinstance(t, torch.Tensor)
@@ -437,6 +443,7 @@ def _input_dtype(tensors: Iterable[torch.Tensor], precision: str) -> torch.dtype
 
 def _replacement(t: torch.Tensor, trace_device: str) -> torch.Tensor:
     if trace_device == "meta":  # empty_like of a meta tensor runs a Python reference: a plain empty where that is it
-        return (torch.empty(t.shape, dtype=t.dtype, device="meta") if t.is_contiguous()
-                else torch.empty_like(t, device="meta"))
+        plain = torch.empty(t.shape, dtype=t.dtype, device="meta")
+        same = plain.stride() == t.stride() and t.layout is torch.strided
+        return plain if same else torch.empty_like(t, device="meta")
     return t.detach() if t.device.type == "cpu" else torch.zeros(t.shape, dtype=t.dtype)

@@ -17,17 +17,21 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 _aten = torch.ops.aten
 # in-place ops that rewrite a tensor's values only (never its shape or strides), as weight initialisers use them
+# (a fill_ with a tensor value only when that value is a scalar: plain meta refuses any other, and so must this)
 _VALUE_ONLY = {_aten.normal_.default, _aten.uniform_.default, _aten.zero_.default, _aten.fill_.Scalar,
                _aten.fill_.Tensor, _aten.erfinv_.default, _aten.mul_.Scalar, _aten.add_.Scalar, _aten.clamp_.default,
-               _aten.copy_.default, _aten.exponential_.default, _aten.bernoulli_.float, _aten.random_.default}
+               _aten.exponential_.default, _aten.bernoulli_.float, _aten.random_.default}
 
 
 class _SkipValues(TorchDispatchMode):
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
-        if func in _VALUE_ONLY and args[0].device.type == "meta" and (
-                func is not _aten.copy_.default or args[1].shape == args[0].shape):
+        if func in _VALUE_ONLY and _skippable(func, args):
             return args[0]
         return func(*args, **(kwargs or {}))
+
+
+def _skippable(func: Any, args: tuple) -> bool:
+    return args[0].device.type == "meta" and (func is not _aten.fill_.Tensor or args[1].dim() == 0)
 
 
 @contextlib.contextmanager
