@@ -27,7 +27,7 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils._python_dispatch import TorchDispatchMode, _get_current_dispatch_mode_stack
+from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten, tree_unflatten
 
 from hwaware.errors import DynamicControlFlowError, GraphCaptureError, InvalidArgumentError
@@ -60,6 +60,16 @@ META_KEPT = 50_000
 _meta_outputs: OrderedDict[tuple, tuple[Any, list]] = OrderedDict()
 _meta_lock = threading.Lock()
 _functional: dict[Any, bool] = {}
+try:  # private torch helpers: a torch without them never serves from the store
+    from torch.utils._python_dispatch import _get_current_dispatch_mode_stack
+except ImportError:  # pragma: no cover
+    def _get_current_dispatch_mode_stack() -> list:
+        return [None]
+
+
+def _storage(t: torch.Tensor) -> int | None:
+    """An id of ``t``'s storage (None where torch does not expose one)."""
+    return getattr(t.untyped_storage(), "_cdata", None)
 
 
 def _is_functional(func: Any) -> bool:
@@ -122,10 +132,9 @@ def _run_meta(func: Any, args: tuple, kwargs: dict) -> Any:
     if key is not None:
         leaves, spec = tree_flatten(out)
         # fresh, plain outputs only (``_unsafe_view`` passes the schema test yet shares its input's storage)
-        inputs = {t.untyped_storage()._cdata for t in _tensor_leaves((args, kwargs))}
+        inputs = {_storage(t) for t in _tensor_leaves((args, kwargs))} | {None}
         if all(not isinstance(t, torch.Tensor) or (t.device.type == "meta" and t.layout is torch.strided
-                                                   and t.storage_offset() == 0
-                                                   and t.untyped_storage()._cdata not in inputs)
+                                                   and t.storage_offset() == 0 and _storage(t) not in inputs)
                for t in leaves) and not any(isinstance(t, tuple) for t in leaves):
             with _meta_lock:
                 _meta_outputs[key] = (spec, [(tuple(t.shape), t.stride(), t.dtype) if isinstance(t, torch.Tensor)
