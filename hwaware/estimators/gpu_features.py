@@ -75,8 +75,8 @@ _HOST = ("integrated", "log_clock_ghz", "log_sms")
 # fused epilogue adds its FLOPs and bytes, which the row carries, while the count was measured on the Jetsons at batch 1
 # only, and version 6's kernel head, reading it with a desktop GPU's rates at batch 64, answered TensorRT slower than
 # eager PyTorch (``DISCLOSED_FUSED`` in scripts/train_gpu.py). The ``runtime_tensorrt`` flag, as narrowly measured, is
-# still read on a Jetson (the class that measured it); on a desktop GPU the estimator reads the row as eager PyTorch's (from
-# version 7.1, resperfnet_gpu.runtime_via). tests/test_sanity.py's relation 6 checks the answers.
+# still read on a Jetson (the class that measured it); on a desktop GPU the estimator reads the row as eager
+# PyTorch's (from version 7.1, resperfnet_gpu.runtime_via). tests/test_sanity.py's relation 6 checks the answers.
 KERNEL_INPUTS: tuple[int, ...] = tuple(
     i for i, n in enumerate(ROW_FEATURES)
     if not n.startswith("precision_") and n != "bias" and (n not in GPU_FEATURES or n in _KERNEL_GPU))

@@ -899,9 +899,9 @@ class ResPerfNetGPUEstimator(Estimator):
     # 6: eager PyTorch runs a conv's bias as its own add kernel, without a dispatch; the kernel head reads no bias flag
     # 7: no head reads how many ops a TensorRT kernel fuses (log_fused dropped from the row); then, same weights,
     #    unmeasured TensorRT answers bounded by their fallback precisions' and warned above eager PyTorch's
-    # 7.1: same weights; TensorRT on a desktop GPU, which no row times, reaches each launch's host-side cost through the
-    #    Jetsons that timed it and eager PyTorch, and its kernels at eager PyTorch's (:func:`runtime_via`); cache keys name the
-    #    version, so no answer of an earlier one is reused
+    # 7.1: same weights; TensorRT on a desktop GPU, which no row times, reaches each launch's host-side cost through
+    #    the Jetsons that timed it and eager PyTorch, and its kernels at eager PyTorch's (:func:`runtime_via`); cache
+    #    keys name the version, so no answer of an earlier one is reused
     version = "7.1"
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
