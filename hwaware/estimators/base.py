@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -122,6 +122,9 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else "…" + text[-(n - 1):]
 
 
+T = TypeVar("T")
+
+
 class Estimator(ABC):
     """Base class: a name, a version, ``fit`` and ``predict``."""
 
@@ -155,6 +158,14 @@ class Estimator(ABC):
     def supports(self, platform: Platform) -> bool:
         """Whether the estimator can predict for ``platform`` (a learned one needs trained weights)."""
         return True
+
+    def _remembered(self, store: str, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, kept on this estimator in the dict ``store`` (learned state: its name ends in ``_``) under
+        ``key``: what every warm prediction asks again (loaded weights, a GPU's host, a platform's constants)."""
+        known = self.__dict__.setdefault(store, {})
+        if key not in known:
+            known[key] = compute()
+        return known[key]
 
     def model_id(self, platform: Platform) -> str:
         """What this estimator's predictions for ``platform`` are computed from: its name and version and the

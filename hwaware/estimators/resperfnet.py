@@ -320,34 +320,31 @@ class ResPerfNetEstimator(Estimator):
         return platform.key in self.platforms()
 
     def _models(self, platform: Platform) -> dict[tuple[str, str], PhaseModel]:
-        cache = self.__dict__.setdefault("models_", {})
-        if platform.key not in cache:
+        def load() -> dict[tuple[str, str], PhaseModel]:
             if not self.supports(platform):
                 raise UnsupportedPlatformError(
                     f"no ResPerfNet model trained for {platform.device.name} ({platform.runtime}, {platform.precision}); "
                     f"trained platforms: {', '.join(self.platforms()) or 'none'}. Use estimator='resperfnet-gpu' (or "
                     "'roofline') for a GPU from the catalog, or train one with scripts/train_resperfnet.py")
-            cache[platform.key] = load_models(self._root() / platform.key)
-        return cache[platform.key]
+            return load_models(self._root() / platform.key)
+
+        return self._remembered("models_", platform.key, load)
 
     def model_id(self, platform: Platform) -> str:
         return f"{super().model_id(platform)} weights {self._weights_id(platform)}"
 
     def _weights_id(self, platform: Platform) -> str:
         """A digest of the platform's weights: cache keys name them, so re-trained weights never read old entries."""
-        ids = self.__dict__.setdefault("weights_ids_", {})
-        if platform.key not in ids:
-            ids[platform.key] = files_digest(self._root() / platform.key)
-        return ids[platform.key]
+        return self._remembered("weights_ids_", platform.key, lambda: files_digest(self._root() / platform.key))
 
     def calibration(self, platform: Platform) -> NetworkCalibration:
         """The whole-network calibration stored with the platform's weights (none: :class:`NetworkCalibration`())."""
-        cache = self.__dict__.setdefault("calibration_", {})
-        if platform.key not in cache:
+        def stored() -> NetworkCalibration:
             meta_path = self._root() / platform.key / "meta.json"
             cal = json.loads(meta_path.read_text()).get("network_calibration", {}) if meta_path.is_file() else {}
-            cache[platform.key] = NetworkCalibration.from_doc(cal)
-        return cache[platform.key]
+            return NetworkCalibration.from_doc(cal)
+
+        return self._remembered("calibration_", platform.key, stored)
 
     @contextmanager
     def using_calibration(self, platform: Platform, calibration: NetworkCalibration) -> Iterator[None]:

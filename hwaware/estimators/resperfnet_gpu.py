@@ -947,10 +947,8 @@ class ResPerfNetGPUEstimator(Estimator):
 
     def outside_training_range(self, gpu: GPUSpec, precision: str) -> list[str]:
         """The GPU features (as the kernel head reads them) outside the range the model was trained on."""
-        known = self.__dict__.setdefault("outside_", {})  # every warm prediction asks
-        if (gpu, precision) not in known:
-            known[gpu, precision] = self._outside_training_range(gpu, precision)
-        return list(known[gpu, precision])
+        return list(self._remembered("outside_", (gpu, precision),
+                                     lambda: self._outside_training_range(gpu, precision)))
 
     def _outside_training_range(self, gpu: GPUSpec, precision: str) -> list[str]:
         net, _ = self._loaded()
@@ -967,11 +965,9 @@ class ResPerfNetGPUEstimator(Estimator):
         reports on its own): the kernel head sees such a layer with no kind at all, its time a guess from its size
         and roofline terms. The GPU tables are CNNs, so these are a transformer's matmul and attention."""
         net, _ = self._loaded()
-        if "untrained_" not in self.__dict__:  # every warm prediction asks
-            self.untrained_ = frozenset(name.removeprefix("kind_") for i, name in enumerate(ROW_FEATURES)
-                                        if name.startswith("kind_") and name != "kind_unknown"
-                                        and float(net.row_hi[i]) < 0.5)
-        return self.untrained_
+        return self._remembered("untrained_", None, lambda: frozenset(
+            name.removeprefix("kind_") for i, name in enumerate(ROW_FEATURES)
+            if name.startswith("kind_") and name != "kind_unknown" and float(net.row_hi[i]) < 0.5))
 
     def known_host(self, gpu: GPUSpec) -> bool:
         """Whether the training data timed this GPU's machine where host-side costs show: a network column at batch
@@ -983,19 +979,14 @@ class ResPerfNetGPUEstimator(Estimator):
         """Whose host-side costs this model's predictions for ``gpu`` take (:func:`host_choice`; kept per GPU spec:
         every warm prediction asks)."""
         _, meta = self._loaded()
-        known = self.__dict__.setdefault("host_choices_", {})
-        if gpu not in known:
-            known[gpu] = host_choice(gpu, meta.get("train_columns", []))
-        return known[gpu]
+        return self._remembered("host_choices_", gpu, lambda: host_choice(gpu, meta.get("train_columns", [])))
 
     def runtime_via(self, gpu: GPUSpec, runtime: str) -> tuple[GPUSpec, ...]:
         """The measured machines through which this model's host-side costs of ``runtime`` reach ``gpu``
         (:func:`runtime_via`; () where its class timed the runtime)."""
         _, meta = self._loaded()
-        known = self.__dict__.setdefault("runtime_vias_", {})
-        if (gpu, runtime) not in known:
-            known[gpu, runtime] = runtime_via(gpu, runtime, meta.get("train_columns", []))
-        return known[gpu, runtime]
+        return self._remembered("runtime_vias_", (gpu, runtime),
+                                lambda: runtime_via(gpu, runtime, meta.get("train_columns", [])))
 
     def predict(self, graph: Graph, platform: Platform) -> Estimate:
         return self.predict_many([graph], platform)[0]
@@ -1083,12 +1074,13 @@ class ResPerfNetGPUEstimator(Estimator):
             if cache is not None:
                 cache.put_many(fresh)
             known.update(fresh)
-        calls = self.__dict__.setdefault("call_ms_", {})  # per platform: its hosts follow from the GPU and runtime
-        if (gpu, runtime, platform.batch_size) not in calls:
+        def call_ms() -> float:
             with torch.no_grad():
-                calls[gpu, runtime, platform.batch_size] = float(net.call_time(torch.from_numpy(
-                    call_features(gpu, runtime, platform.batch_size)).float()[None], generic, hosts=hosts)[0])
-        call = calls[gpu, runtime, platform.batch_size]
+                features = torch.from_numpy(call_features(gpu, runtime, platform.batch_size)).float()[None]
+                return float(net.call_time(features, generic, hosts=hosts)[0])
+
+        # per platform: its hosts follow from the GPU and runtime
+        call = self._remembered("call_ms_", (gpu, runtime, platform.batch_size), call_ms)
         # measured: the training rows timed this platform at batches around this one (the measured interval comes
         # from measured batches); zero-shot otherwise
         span = self.batch_span(platform)
