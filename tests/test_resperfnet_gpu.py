@@ -256,9 +256,10 @@ def test_tensorrt_on_a_desktop_goes_through_the_jetsons_and_no_evaluated_platfor
         for c in columns:
             gpu, runtime = _platform_parts(c)[:2]
             assert runtime_via(get_gpu(gpu), runtime, fold) == (), (held, c)
+    sample = torch2trt_samples()[0]
     with pytest.raises(ValueError, match="runtime_via"):  # the design path refuses what it does not model
-        user_predictions(net, None, [dataclasses.replace(torch2trt_samples()[0], net=dataclasses.replace(
-            torch2trt_samples()[0].net, gpu="GeForce RTX 4090", runtime="tensorrt"))], columns)
+        user_predictions(net, None, [dataclasses.replace(sample, net=dataclasses.replace(
+            sample.net, gpu="GeForce RTX 4090", runtime="tensorrt"))], columns)
 
     g = hwaware.capture("resnet50", precision="fp16")
     layers = list(est._runtime_graph(g, "tensorrt").kernels())
