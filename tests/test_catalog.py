@@ -179,6 +179,22 @@ def test_bf16_is_the_fp16_fp32_accumulate_rate_where_the_catalog_has_both():
     assert orin.framework_tflops("fp16", tensor_cores=True) == orin.framework_tflops("bf16", tensor_cores=True)
 
 
+def test_tf32_is_half_the_bf16_rate_as_nvidias_whitepapers_list_it():
+    """Dense TF32 in NVIDIA's whitepapers (A100 156, RTX 3090 35.6, RTX 4090 82.6, H100 SXM5 494.7 TFLOPS), each half
+    its part's bf16 figure; none before Ampere. Only the layers a runtime runs on TF32 (``tf32=True``) take it, and no
+    part's TF32 rate is above its fp16 tensor rate."""
+    for gpu, published in (("a100", 156), ("3090", 35.6), ("4090", 82.6), ("h100 sxm5 80gb", 494.7)):
+        assert get_gpu(gpu).tf32_tflops_dense == pytest.approx(published, rel=0.005), gpu
+    for gpu in ("v100", "t4", "2080ti", "agx", "1080ti"):
+        assert get_gpu(gpu).tf32_tflops_dense is None, gpu
+    a100 = get_gpu("a100")
+    assert a100.framework_tflops("fp32", tensor_cores=True, tf32=True) == pytest.approx(156)
+    assert a100.framework_tflops("fp32", tensor_cores=True) == a100.framework_tflops("fp32") == a100.fp32_tflops
+    for gpu in hwaware.gpus():
+        tf32 = gpu.framework_tflops("fp32", tensor_cores=True, tf32=True)
+        assert gpu.fp32_tflops <= tf32 <= gpu.framework_tflops("fp16", tensor_cores=True), gpu.name
+
+
 def test_every_rate_the_catalog_lacks_is_named_in_the_estimate():
     """A rate framework_tflops approximates (no int8, FP32-accumulate or fp16 figure, fp16 computed in fp32, TF32 not
     modelled) comes with a note, the same in the learned and the roofline estimate; a rate the catalog has gets none."""

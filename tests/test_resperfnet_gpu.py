@@ -18,6 +18,7 @@ import hwaware
 from hwaware.errors import UnsupportedPlatformError
 from hwaware.estimators import get_estimator
 from hwaware.estimators.resperfnet_gpu import ResPerfNetGPUEstimator, predict_design
+from hwaware.estimators.roofline import RooflineEstimator
 from hwaware.hardware.catalog import Platform, get_gpu, gpus
 
 EST = "resperfnet-gpu"
@@ -100,6 +101,38 @@ def test_the_cache_tells_a_changed_gpu_spec_apart(r18, tmp_path):
     first, second = (cached.predict(r18, p).total_ms for p in (platform, faster))
     assert second == pytest.approx(ResPerfNetGPUEstimator(cache=False).predict(r18, faster).total_ms, rel=1e-6)
     assert second < 0.7 * first
+
+
+def test_fp32_convolutions_take_the_tf32_rate_from_ampere_on_and_no_training_row_changes(monkeypatch):
+    """From version 7.2 an fp32 convolution's roofline compute term is at the TF32 rate on Ampere and later (cuDNN's
+    default), a dense layer's only under TensorRT (PyTorch's matmuls default to fp32), and before Ampere nothing
+    changes; no training column is fp32 on such a GPU, so the shipped weights are what they were trained as."""
+    from hwaware.estimators.gpu_features import roofline_ms, runs_tf32
+    from hwaware.estimators.resperfnet_gpu import _platform_parts
+
+    graph = hwaware.capture("resnet50", batch_size=64)
+    conv = max((l for l in graph.layers if l.kind.value == "conv"), key=lambda l: l.flops)
+    dense = next(l for l in graph.layers if l.kind.value == "dense")
+    a100, turing = get_gpu("a100"), get_gpu("2080ti")
+    assert runs_tf32(conv.kind, "pytorch") and runs_tf32(dense.kind, "tensorrt") and not runs_tf32(dense.kind, "pytorch")
+    assert roofline_ms(conv, a100, "fp32", "pytorch")[0] == pytest.approx(conv.flops / (a100.tf32_tflops_dense * 1e9))
+    assert roofline_ms(dense, a100, "fp32", "pytorch")[0] == pytest.approx(dense.flops / (a100.fp32_tflops * 1e9))
+    assert roofline_ms(dense, a100, "fp32", "tensorrt")[0] < roofline_ms(dense, a100, "fp32", "pytorch")[0]
+    assert roofline_ms(conv, turing, "fp32", "pytorch")[0] == pytest.approx(conv.flops / (turing.fp32_tflops * 1e9))
+    meta = json.loads((ROOT / "hwaware/estimators/weights/resperfnet_gpu/meta.json").read_text())
+    trained = [_platform_parts(c) for c in meta["train_columns"]]
+    assert trained and not [p for p in trained if p[2] == "fp32" and get_gpu(p[0]).tf32_tflops_dense], trained
+    platform = Platform.resolve("a100", precision="fp32", batch_size=64)
+
+    def answers() -> list:
+        return [est.predict(graph, platform) for est in (ResPerfNetGPUEstimator(cache=False), RooflineEstimator())]
+
+    with_tf32 = answers()
+    monkeypatch.setattr("hwaware.estimators.gpu_features.runs_tf32", lambda kind, runtime: False)
+    monkeypatch.setattr("hwaware.estimators.roofline.runs_tf32", lambda kind, runtime: False)
+    for e, fp32 in zip(with_tf32, answers()):  # a compute-heavy batch: the conv-bound layers get faster, none slower
+        assert any("TF32 tensor rate" in n for n in e.notes)
+        assert e.total_ms < 0.8 * fp32.total_ms, (e.total_ms, fp32.total_ms)
 
 
 def test_tensorrt_is_a_fused_graph_and_faster(r18):

@@ -28,18 +28,33 @@ def _one_hot(value: str, codes: tuple[str, ...]) -> np.ndarray:
     return v
 
 
+def runs_tf32(kind: LayerKind, runtime: str) -> bool:
+    """Whether the libraries run an fp32 layer of ``kind`` on TF32 tensor cores by default (where the GPU has them,
+    :attr:`GPUSpec.tf32_tflops_dense`): cuDNN's convolutions (``torch.backends.cudnn.allow_tf32`` is on by default;
+    DeepBench's convolutions are cuDNN's too) and, under TensorRT, whose TF32 builder flag is on by default, its dense
+    layers and matmuls as well; eager PyTorch's (cuBLAS's) matmuls and dense layers are not
+    (``torch.backends.cuda.matmul.allow_tf32`` is off by default from PyTorch 1.12). Depthwise convolutions have no
+    tensor-core path here (:data:`_TENSOR_KINDS`).
+    No training row is affected: every fp32 row was timed before Ampere."""
+    return kind == LayerKind.CONV or (runtime == "tensorrt" and kind in _TENSOR_KINDS)
+
+
 def gpu_vector(gpu: GPUSpec, precision: str) -> np.ndarray:
+    """The GPU's catalog features at ``precision``; the tensor-core rate is a convolution's (fp32: TF32 from Ampere
+    on, as every runtime runs convolutions, :func:`runs_tf32`)."""
     clock = gpu.boost_clock_mhz or gpu.base_clock_mhz or 1000.0
     return np.array([
-        math.log(gpu.sm_count), math.log(gpu.fp32_tflops), math.log(gpu.framework_tflops(precision, tensor_cores=True)),
+        math.log(gpu.sm_count), math.log(gpu.fp32_tflops),
+        math.log(gpu.framework_tflops(precision, tensor_cores=True, tf32=True)),  # type: ignore[arg-type]
         math.log(gpu.framework_tflops(precision, tensor_cores=False)), math.log(gpu.memory_bandwidth_gbs),
         math.log(gpu.l2_cache_mb or 0.25), float(gpu.is_integrated_soc), gpu.compute_capability,
         math.log(clock / 1e3), float(gpu.tensor_cores > 0)])
 
 
-def roofline_ms(layer: Layer, gpu: GPUSpec, precision: str) -> tuple[float, float]:
-    """(compute ms, memory ms) of ``layer`` at the precision's peak and the GPU's DRAM bandwidth."""
-    peak = gpu.framework_tflops(precision, tensor_cores=layer.kind in _TENSOR_KINDS)  # type: ignore[arg-type]
+def roofline_ms(layer: Layer, gpu: GPUSpec, precision: str, runtime: str) -> tuple[float, float]:
+    """(compute ms, memory ms) of ``layer`` under ``runtime`` at the precision's peak and the GPU's DRAM bandwidth."""
+    peak = gpu.framework_tflops(precision, tensor_cores=layer.kind in _TENSOR_KINDS,  # type: ignore[arg-type]
+                                tf32=runs_tf32(layer.kind, runtime))
     compute = layer.flops / (peak * 1e9)
     memory = (layer.bytes_read + layer.bytes_written) / (gpu.memory_bandwidth_gbs * 1e6)
     return compute, memory
@@ -48,7 +63,7 @@ def roofline_ms(layer: Layer, gpu: GPUSpec, precision: str) -> tuple[float, floa
 def row_features(layer: Layer, gpu: GPUSpec, precision: str, runtime: str, gvec: np.ndarray | None = None
                  ) -> tuple[np.ndarray, float]:
     """(feature vector, log of the roofline time in ms) of one kernel-launching layer on one platform."""
-    compute, memory = roofline_ms(layer, gpu, precision)
+    compute, memory = roofline_ms(layer, gpu, precision, runtime)
     base = max(compute, memory, 1e-7)
     gvec = gpu_vector(gpu, precision) if gvec is None else gvec
     x = np.concatenate([

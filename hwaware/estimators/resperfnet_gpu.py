@@ -902,7 +902,9 @@ class ResPerfNetGPUEstimator(Estimator):
     # 7.1: same weights; TensorRT on a desktop GPU, which no row times, reaches each launch's host-side cost through
     #    the Jetsons that timed it and eager PyTorch, and its kernels at eager PyTorch's (:func:`runtime_via`); cache
     #    keys name the version, so no answer of an earlier one is reused
-    version = "7.1"
+    # 7.2: same weights, same training rows; fp32 convolutions (and TensorRT's dense layers) from Ampere on at the TF32
+    #    tensor rate in the roofline terms (gpu_features.runs_tf32), as cuDNN and TensorRT run them by default
+    version = "7.2"
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
         self.weights_dir = weights_dir

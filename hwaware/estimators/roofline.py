@@ -3,7 +3,8 @@
 Per kernel-launching layer: ``max(FLOPs / peak, bytes / DRAM bandwidth) + launch overhead``.
 Peak is the rate a framework achieves for the platform's precision, :meth:`GPUSpec.framework_tflops`
 (tensor cores for conv/dense/matmul layers; e.g. fp16 on Pascal GeForce runs at the fp32 rate, not
-the native 1/64 half rate); views cost nothing.
+the native 1/64 half rate; fp32 from Ampere on at the TF32 rate where the runtime runs the layer on it,
+:func:`hwaware.estimators.gpu_features.runs_tf32`); views cost nothing.
 Pre: the input's host->device copy over the PCIe link of the catalog's ``bus_interface`` plus one
 launch; post: the output's copy back plus one launch. On a Jetson (integrated SoC) host and GPU
 share DRAM, so there is no copy.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from hwaware.errors import UnsupportedPlatformError
 from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, register_estimator
+from hwaware.estimators.gpu_features import runs_tf32
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.ops import numel
 from hwaware.hardware.catalog import PRECISIONS, GPUSpec, Platform
@@ -66,8 +68,9 @@ class RooflineEstimator(Estimator):
         if self.peak_tflops is not None and self.bandwidth_gbs is not None:
             return self.peak_tflops, self.bandwidth_gbs
         assert isinstance(gpu, GPUSpec)
-        tensor = platform.precision != "fp32" and layer.kind in _TENSOR_CORE_KINDS
-        return gpu.framework_tflops(platform.precision, tensor_cores=tensor), gpu.memory_bandwidth_gbs
+        tf32 = runs_tf32(layer.kind, platform.runtime)
+        tensor = tf32 if platform.precision == "fp32" else layer.kind in _TENSOR_CORE_KINDS
+        return gpu.framework_tflops(platform.precision, tensor_cores=tensor, tf32=tf32), gpu.memory_bandwidth_gbs
 
     def transfer_ms(self, nbytes: int, platform: Platform) -> float:
         link = getattr(platform.device, "host_link_gbs", None)  # None: shared memory (Jetson, CPU)

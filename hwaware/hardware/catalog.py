@@ -117,7 +117,17 @@ class GPUSpec:
             return self.fp32_tflops
         return self.fp16_tflops_nontensor or self.fp32_tflops
 
-    def framework_tflops(self, precision: Precision, *, tensor_cores: bool = False) -> float:
+    @property
+    def tf32_tflops_dense(self) -> float | None:
+        """The dense TF32 tensor rate (compute capability 8.0 and later): half the bf16 tensor rate, as NVIDIA's
+        whitepapers list every part of each generation (dense TF32 / BF16: GA100's A100 156 / 312, GA102's RTX 3090
+        35.6 / 71, Ada's RTX 4090 82.6 / 165.2, H100 SXM5 494.7 / 989.4, RTX Blackwell's RTX 5090 104.8 / 209.5): a
+        derived figure, as the catalog's other derived tensor columns. None before Ampere or without a bf16 figure."""
+        if self.compute_capability < 8.0 or not self.bf16_tensor_tflops_dense:
+            return None
+        return self.bf16_tensor_tflops_dense / 2
+
+    def framework_tflops(self, precision: Precision, *, tensor_cores: bool = False, tf32: bool = False) -> float:
         """The arithmetic rate a framework (PyTorch/cuDNN/cuBLAS, TensorRT) achieves for ``precision``:
         what a latency model should divide FLOPs by. ``tensor_cores``: the layer is one the libraries
         run on tensor cores (conv, dense, matmul).
@@ -125,7 +135,8 @@ class GPUSpec:
         The rule, per precision, never below the fp32 rate (a library that has a slower path for a
         precision computes in fp32 instead, as cuDNN does for fp16 on Pascal GeForce at 1/64 rate):
 
-        - fp32: the fp32 rate (TF32 tensor math is not modelled).
+        - fp32: the fp32 rate; with ``tf32`` (the library runs the layer on TF32 tensor cores, which the caller
+          decides: :func:`hwaware.estimators.gpu_features.tensor_math`) the larger of it and :attr:`tf32_tflops_dense`.
         - fp16 on tensor cores: the tensor rate with FP32 accumulate, which AMP and cuDNN use. Where the
           catalog has no FP32-accumulate figure, the bf16 tensor rate where it has one (the Jetson Orins: bf16
           always accumulates in FP32, and every catalog part with both figures runs the two at one rate), else
@@ -138,20 +149,29 @@ class GPUSpec:
           (elementwise bf16 is computed in fp32); int8 as fp16.
         - amp (autocast): fp16's rate on tensor-core layers, fp32's elsewhere.
         """
-        return self.framework_rate(precision, tensor_cores=tensor_cores)[0]
+        return self.framework_rate(precision, tensor_cores=tensor_cores, tf32=tf32)[0]
 
-    def framework_rate(self, precision: Precision, *, tensor_cores: bool = False) -> tuple[float, str | None]:
+    def framework_rate(self, precision: Precision, *, tensor_cores: bool = False, tf32: bool = False
+                       ) -> tuple[float, str | None]:
         """(:meth:`framework_tflops`, why): ``why`` names what the rate leaves out, for an estimate's notes: a figure
-        the catalog lacks (the rate taken instead) or, for fp32 from Ampere on, the TF32 tensor math the libraries
-        use by default. None where the rate is the catalog's figure and what the libraries run (bf16 on layers without
+        the catalog lacks (the rate taken instead) or, for fp32 from Ampere on, which layers the TF32 rate is taken
+        for. None where the rate is the catalog's figure and what the libraries run (bf16 on layers without
         tensor cores is computed in fp32, as the fp32 rate says)."""
         rate = self.fp32_tflops
         if precision == "amp":
             return self.framework_rate("fp16", tensor_cores=True) if tensor_cores else (rate, None)
         if precision == "fp32":
-            return rate, (f"fp32 tensor-core layers at {self.name}'s fp32 rate: from Ampere on cuDNN runs convolutions, "
-                          "and TensorRT dense layers too, on TF32 tensor cores by default, which is not modelled (the "
-                          "rate is a lower bound)" if tensor_cores and self.compute_capability >= 8.0 else None)
+            if not tensor_cores or self.compute_capability < 8.0:
+                return rate, None
+            tf32_rate = self.tf32_tflops_dense
+            if tf32_rate is None:
+                return rate, (f"fp32 tensor-core layers at {self.name}'s fp32 rate: the catalog has no bf16 tensor "
+                              "figure for it, from which its TF32 rate is derived (a lower bound on their speed)")
+            return (max(tf32_rate, rate) if tf32 else rate), (
+                f"fp32 convolutions at {self.name}'s TF32 tensor rate ({tf32_rate:.3g} TFLOPS, half its bf16 rate), as "
+                "cuDNN runs them by default (torch.backends.cudnn.allow_tf32) and TensorRT runs every conv and dense "
+                "layer; eager PyTorch's dense layers and matmuls at the fp32 rate (torch.backends.cuda.matmul."
+                "allow_tf32 is off by default): a model run with TF32 disabled is slower than this answer")
         if tensor_cores:
             fp16_why = None
             if self.fp16_tensor_fp32acc_tflops_dense:
@@ -196,7 +216,7 @@ class GPUSpec:
     def rate_notes(self, precision: Precision) -> tuple[str, ...]:
         """What :meth:`framework_rate` approximates for ``precision`` on this GPU, tensor-core layers first."""
         return tuple(dict.fromkeys(why for tc in (True, False)
-                                   if (why := self.framework_rate(precision, tensor_cores=tc)[1])))
+                                   if (why := self.framework_rate(precision, tensor_cores=tc, tf32=tc)[1])))
 
     @property
     def host_link_gbs(self) -> float | None:
@@ -419,7 +439,8 @@ def spec_digest(device: GPUSpec | CPUSpec) -> str:
     CPU target's whole spec."""
     if not isinstance(device, GPUSpec):
         return hashlib.blake2b(repr(sorted(asdict(device).items())).encode(), digest_size=6).hexdigest()
-    rates = [device.framework_rate(p, tensor_cores=tc)[0] for p in PRECISIONS for tc in (False, True)]  # type: ignore
+    rates = [device.framework_rate(p, tensor_cores=tc, tf32=tc)[0]  # type: ignore[arg-type]
+             for p in PRECISIONS for tc in (False, True)]
     read = (device.name, device.gpu_chip, device.is_integrated_soc, device.compute_capability, device.sm_count,
             device.tensor_cores, device.base_clock_mhz, device.boost_clock_mhz, device.memory_bandwidth_gbs,
             device.l2_cache_mb, device.memory_size_gb, device.bus_interface, device.fp32_tflops, rates)
