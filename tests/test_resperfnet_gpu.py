@@ -114,7 +114,8 @@ def test_fp32_convolutions_take_the_tf32_rate_from_ampere_on_and_no_training_row
     conv = max((l for l in graph.layers if l.kind.value == "conv"), key=lambda l: l.flops)
     dense = next(l for l in graph.layers if l.kind.value == "dense")
     a100, turing = get_gpu("a100"), get_gpu("2080ti")
-    assert runs_tf32(conv.kind, "pytorch") and runs_tf32(dense.kind, "tensorrt") and not runs_tf32(dense.kind, "pytorch")
+    assert runs_tf32(conv.kind, "pytorch") and runs_tf32(dense.kind, "tensorrt")
+    assert not runs_tf32(dense.kind, "pytorch")
     assert roofline_ms(conv, a100, "fp32", "pytorch")[0] == pytest.approx(conv.flops / (a100.tf32_tflops_dense * 1e9))
     assert roofline_ms(dense, a100, "fp32", "pytorch")[0] == pytest.approx(dense.flops / (a100.fp32_tflops * 1e9))
     assert roofline_ms(dense, a100, "fp32", "tensorrt")[0] < roofline_ms(dense, a100, "fp32", "pytorch")[0]
@@ -406,16 +407,18 @@ def test_deepbench_held_out_kernels_fast_subset(repo_script):
     assert median("resperfnet-gpu") <= 0.20 and median("resperfnet-gpu") < median("roofline") / 2
 
 
-def test_nvidias_published_resnet50_timings_outside_the_repository(repo_script):
-    """`python benchmarks/external_nvidia.py`: NVIDIA's own ResNet-50 inference tables (V100 SXM2 and T4, fp32 and AMP,
-    batches 1-256), which nothing trained or chose on. First run (resperfnet-gpu 7.2): MAPE 13.1 % and 96 % interval
-    coverage at batches >= 8, 17.9 % over all 36 rows; the thresholds leave about 5 points for a retrained model."""
+def test_nvidias_published_timings_outside_the_repository(repo_script):
+    """`python benchmarks/external_nvidia.py`: NVIDIA's own ResNet-50 and ResNeXt101-32x4d inference tables (V100 SXM2
+    and T4, fp32 and AMP, batches 1-256), which nothing trained or chose on. First run (resperfnet-gpu 7.2): at batches
+    >= 8 MAPE 22.3 % and 86 % interval coverage, 16.2 % and 92 % without the flagged T4 fp32 ResNeXt101 column; 24.1 %
+    over all 66 rows; the thresholds leave about 5 points for a retrained model."""
     bench = repo_script("benchmarks/external_nvidia.py")
     rows, version = bench.predictions()
-    assert len(rows) == 36 and version.startswith(EST)
-    large = bench.summary([r for r in rows if r.batch >= 8])
-    assert large["mape"] <= 0.18 and large["coverage"] >= 0.85 and 0.85 <= large["median_ratio"] <= 1.2, large
-    assert bench.summary(rows)["mape"] <= 0.23
+    assert len(rows) == 66 and version.startswith(EST)
+    large = [r for r in rows if r.batch >= 8]
+    kept = bench.summary([r for r in large if (r.network, r.gpu, r.precision) not in bench.FLAGGED])
+    assert kept["mape"] <= 0.21 and kept["coverage"] >= 0.85 and 0.85 <= kept["median_ratio"] <= 1.2, kept
+    assert bench.summary(large)["mape"] <= 0.27 and bench.summary(rows)["mape"] <= 0.29
 
 
 def test_measurement_setups_are_one_tables_machine_per_gpu_centred_per_gpu():

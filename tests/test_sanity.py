@@ -180,6 +180,8 @@ def _dominates(a: GPUSpec, b: GPUSpec) -> bool:
     link_ok = a.host_link_gbs is None or (b.host_link_gbs is not None and a.host_link_gbs >= b.host_link_gbs)
     return (a.name != b.name and a.architecture == b.architecture and link_ok
             and a.framework_tflops("fp32") >= b.framework_tflops("fp32")
+            and a.framework_tflops("fp32", tensor_cores=True, tf32=True)
+            >= b.framework_tflops("fp32", tensor_cores=True, tf32=True)
             and a.memory_bandwidth_gbs >= b.memory_bandwidth_gbs)
 
 

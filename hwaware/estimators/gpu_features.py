@@ -34,18 +34,19 @@ def runs_tf32(kind: LayerKind, runtime: str) -> bool:
     DeepBench's convolutions are cuDNN's too) and, under TensorRT, whose TF32 builder flag is on by default, its dense
     layers and matmuls as well; eager PyTorch's (cuBLAS's) matmuls and dense layers are not
     (``torch.backends.cuda.matmul.allow_tf32`` is off by default from PyTorch 1.12). Depthwise convolutions have no
-    tensor-core path here (:data:`_TENSOR_KINDS`).
-    No training row is affected: every fp32 row was timed before Ampere."""
+    tensor-core path here (:data:`_TENSOR_KINDS`). No measured row is affected (every fp32 row was timed before
+    Ampere), so the shipped weights train as before; the batch prior's pairs, drawn on every catalog GPU, change
+    (``scripts/train_gpu.py batches`` trains with them)."""
     return kind == LayerKind.CONV or (runtime == "tensorrt" and kind in _TENSOR_KINDS)
 
 
 def gpu_vector(gpu: GPUSpec, precision: str) -> np.ndarray:
-    """The GPU's catalog features at ``precision``; the tensor-core rate is a convolution's (fp32: TF32 from Ampere
-    on, as every runtime runs convolutions, :func:`runs_tf32`)."""
+    """The GPU's catalog features at ``precision``. In fp32 the tensor-core rate stays the fp32 one, TF32 or not: every
+    fp32 training row had the two equal, so TF32 (:func:`runs_tf32`) reaches the heads only through a layer's roofline
+    terms, not as a GPU combination no row had."""
     clock = gpu.boost_clock_mhz or gpu.base_clock_mhz or 1000.0
     return np.array([
-        math.log(gpu.sm_count), math.log(gpu.fp32_tflops),
-        math.log(gpu.framework_tflops(precision, tensor_cores=True, tf32=True)),  # type: ignore[arg-type]
+        math.log(gpu.sm_count), math.log(gpu.fp32_tflops), math.log(gpu.framework_tflops(precision, tensor_cores=True)),
         math.log(gpu.framework_tflops(precision, tensor_cores=False)), math.log(gpu.memory_bandwidth_gbs),
         math.log(gpu.l2_cache_mb or 0.25), float(gpu.is_integrated_soc), gpu.compute_capability,
         math.log(clock / 1e3), float(gpu.tensor_cores > 0)])

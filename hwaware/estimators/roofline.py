@@ -37,7 +37,7 @@ class RooflineEstimator(Estimator):
     """
 
     name = "roofline"
-    version = "1"
+    version = "2"  # 2: fp32 convolutions (TensorRT's dense layers too) at the TF32 rate from Ampere on
 
     def __init__(self, launch_overhead_us: dict[str, float] | None = None, efficiency: float = 1.0,
                  peak_tflops: float | None = None, bandwidth_gbs: float | None = None) -> None:
@@ -68,9 +68,8 @@ class RooflineEstimator(Estimator):
         if self.peak_tflops is not None and self.bandwidth_gbs is not None:
             return self.peak_tflops, self.bandwidth_gbs
         assert isinstance(gpu, GPUSpec)
-        tf32 = runs_tf32(layer.kind, platform.runtime)
-        tensor = tf32 if platform.precision == "fp32" else layer.kind in _TENSOR_CORE_KINDS
-        return gpu.framework_tflops(platform.precision, tensor_cores=tensor, tf32=tf32), gpu.memory_bandwidth_gbs
+        return (gpu.framework_tflops(platform.precision, tensor_cores=layer.kind in _TENSOR_CORE_KINDS,
+                                     tf32=runs_tf32(layer.kind, platform.runtime)), gpu.memory_bandwidth_gbs)
 
     def transfer_ms(self, nbytes: int, platform: Platform) -> float:
         link = getattr(platform.device, "host_link_gbs", None)  # None: shared memory (Jetson, CPU)

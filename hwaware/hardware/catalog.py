@@ -119,10 +119,11 @@ class GPUSpec:
 
     @property
     def tf32_tflops_dense(self) -> float | None:
-        """The dense TF32 tensor rate (compute capability 8.0 and later): half the bf16 tensor rate, as NVIDIA's
-        whitepapers list every part of each generation (dense TF32 / BF16: GA100's A100 156 / 312, GA102's RTX 3090
-        35.6 / 71, Ada's RTX 4090 82.6 / 165.2, H100 SXM5 494.7 / 989.4, RTX Blackwell's RTX 5090 104.8 / 209.5): a
-        derived figure, as the catalog's other derived tensor columns. None before Ampere or without a bf16 figure."""
+        """The dense TF32 tensor rate (compute capability 8.0 and later): half the bf16 tensor rate, the ratio of every
+        part NVIDIA's whitepapers list (dense TF32 / BF16: GA100's A100 156 / 312, GA102's RTX 3090 35.6 / 71, Ada's
+        RTX 4090 82.6 / 165.2, H100 SXM5 494.7 / 989.4, RTX Blackwell's RTX 5090 104.8 / 209.5); a derived figure,
+        and for parts no cited table lists (the Jetson Orins, the RTX PRO 6000) an assumption that their tensor cores
+        keep that ratio. None before Ampere or without a bf16 figure."""
         if self.compute_capability < 8.0 or not self.bf16_tensor_tflops_dense:
             return None
         return self.bf16_tensor_tflops_dense / 2
@@ -136,7 +137,7 @@ class GPUSpec:
         precision computes in fp32 instead, as cuDNN does for fp16 on Pascal GeForce at 1/64 rate):
 
         - fp32: the fp32 rate; with ``tf32`` (the library runs the layer on TF32 tensor cores, which the caller
-          decides: :func:`hwaware.estimators.gpu_features.tensor_math`) the larger of it and :attr:`tf32_tflops_dense`.
+          decides: :func:`hwaware.estimators.gpu_features.runs_tf32`) the larger of it and :attr:`tf32_tflops_dense`.
         - fp16 on tensor cores: the tensor rate with FP32 accumulate, which AMP and cuDNN use. Where the
           catalog has no FP32-accumulate figure, the bf16 tensor rate where it has one (the Jetson Orins: bf16
           always accumulates in FP32, and every catalog part with both figures runs the two at one rate), else
@@ -167,7 +168,9 @@ class GPUSpec:
             if tf32_rate is None:
                 return rate, (f"fp32 tensor-core layers at {self.name}'s fp32 rate: the catalog has no bf16 tensor "
                               "figure for it, from which its TF32 rate is derived (a lower bound on their speed)")
-            return (max(tf32_rate, rate) if tf32 else rate), (
+            if tf32_rate < 1.01 * rate:  # GeForce Ampere and later: TF32 no faster than the fp32 pipes (35.6 / 35.58)
+                return rate, None
+            return (tf32_rate if tf32 else rate), (
                 f"fp32 convolutions at {self.name}'s TF32 tensor rate ({tf32_rate:.3g} TFLOPS, half its bf16 rate), as "
                 "cuDNN runs them by default (torch.backends.cudnn.allow_tf32) and TensorRT runs every conv and dense "
                 "layer; eager PyTorch's dense layers and matmuls at the fp32 rate (torch.backends.cuda.matmul."
