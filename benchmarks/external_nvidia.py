@@ -1,16 +1,19 @@
-"""The shipped GPU model against timings no file of the project holds: NVIDIA's own inference tables of two CNNs.
+"""The shipped GPU model against timings no file of the project holds: NVIDIA's own inference tables of four CNNs.
 
-NVIDIA's DeepLearningExamples publish PyTorch inference latency ("Latency Avg", data loading excluded) on a V100 16GB
-(DGX-1, SXM2) and a T4, in fp32 and in mixed precision (AMP), for ResNet-50 v1.5 (torchvision's ``resnet50``
-architecture: the stride on the 3x3 convolution; pytorch-21.03 container, native AMP) and ResNeXt101-32x4d (timm's
-``resnext101_32x4d``: grouped convolutions; pytorch-20.06 container, AMP run channels-last): :data:`SOURCES`. The rows
-are copied below as published ("N/A" rows left out). No row of them is in ``../shared/data``: no model, rule, interval
-or threshold of the project was trained, chosen or tuned on them; this script only reports (first run 2026-12-02 with
-resperfnet-gpu 7.2, whose answers on these pre-Ampere GPUs are version 7.1's; a look at timm's resnet50 there came
-first, and ResNeXt101 was added after the ResNet-50 rows' first run, before any prediction of it; nothing was changed
-after either; :data:`FLAGGED` names a column flagged after that run). What the harness times beyond the forward (its
-Python loop, casts, synchronisation) is its own: a machine's host costs are what ``hwaware calibrate`` learns, and
-batch 1 shows them most.
+NVIDIA's DeepLearningExamples publish PyTorch inference latency ("Latency Avg", data loading excluded) per batch, in
+fp32 (TF32 on the A100, its default) and in mixed precision (AMP): :data:`SOURCES`. ResNet-50 v1.5 (torchvision's
+``resnet50`` architecture: the stride on the 3x3 convolution; pytorch-21.03 container, native AMP) and
+ResNeXt101-32x4d (timm's ``resnext101_32x4d``: grouped convolutions; pytorch-20.06, AMP run channels-last) on a V100
+16GB (DGX-1, SXM2) and a T4; EfficientNet-B0 and -B4 (timm's ``efficientnet_b0`` at 224 and ``efficientnet_b4`` at
+380, the paper's sizes: depthwise convolutions, SiLU, squeeze-excite; pytorch-21.03) on an A100 80GB (DGX A100,
+SXM4) and the V100. The rows are copied below as published ("N/A" rows left out; the WideSE variants, no timm model,
+too). No row of them is in ``../shared/data``: no model, rule, interval or threshold of the project was trained,
+chosen or tuned on them; this script only reports. History, first run 2026-12-02 with resperfnet-gpu 7.2 (whose
+answers on the pre-Ampere GPUs are version 7.1's): a look at timm's resnet50 on the V100 and T4 came first; the
+ResNet-50 rows ran, then ResNeXt101 was added before any prediction of it, then EfficientNet; nothing in the
+estimator was changed after any of them; :data:`FLAGGED` names a column flagged after its first run. What the
+harness times beyond the forward (its Python loop, casts, synchronisation) is its own: a machine's host costs are
+what ``hwaware calibrate`` learns, and small batches show them most.
 
 Printed per row: published and predicted ms, the ratio, whether the 90 % interval holds the published figure; then
 MAPE, median ratio and interval coverage per (network, GPU, precision), over all rows, and over batch 1 and batches
@@ -34,8 +37,11 @@ SOURCES = {"torchvision:resnet50": _README.format("resnet50v1.5", "291f0d02e815b
                                    + " (pytorch-21.03 NGC container)",
            "resnext101_32x4d": _README.format("resnext101-32x4d", "46ff3707e04683e41b79af0f94a74e45f8016786")
                                + " (pytorch-20.06 NGC container)"}
+SOURCES["efficientnet_b0"] = SOURCES["efficientnet_b4"] = (
+    _README.format("efficientnet", "0107cf27e71bbb6a49f0d89bdb843c97ce41098d") + " (pytorch-21.03 NGC container)")
+INPUTS = {"efficientnet_b4": (3, 380, 380)}  # the paper's and NVIDIA's B4 size; every other network at its default
 BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
-V100, T4 = "Tesla V100 SXM2 16/32GB", "Tesla T4"
+V100, T4, A100 = "Tesla V100 SXM2 16/32GB", "Tesla T4", "A100 SXM4 80GB"
 # (network, catalog GPU, hwaware precision) -> published "Latency Avg" in ms for the first batches of BATCHES
 PUBLISHED: dict[tuple[str, str, str], tuple[float, ...]] = {
     ("torchvision:resnet50", V100, "fp32"): (10.37, 10.24, 10.46, 11.5, 16.07, 29.37, 55.4, 109.26, 214.48),
@@ -46,6 +52,14 @@ PUBLISHED: dict[tuple[str, str, str], tuple[float, ...]] = {
     ("resnext101_32x4d", V100, "amp"): (23.05, 23.82, 22.82, 24.05, 25.0, 35.71, 63.43, 117.74),
     ("resnext101_32x4d", T4, "fp32"): (17.88, 18.24, 18.26, 26.74, 45.34, 79.1, 140.3),
     ("resnext101_32x4d", T4, "amp"): (19.48, 19.44, 18.93, 19.47, 24.54, 39.28, 71.76, 134.19),
+    ("efficientnet_b0", A100, "fp32"): (9.33, 9.39, 9.68, 9.85, 10.27, 11.46, 19.58, 31.03, 60.71),
+    ("efficientnet_b0", A100, "amp"): (11.21, 11.01, 11.45, 11.78, 11.89, 13.03, 12.71, 18.78, 39.05),
+    ("efficientnet_b4", A100, "fp32"): (16.22, 16.84, 17.33, 18.22, 28.28, 51.08, 96.23, 195.22, 380.01),
+    ("efficientnet_b4", A100, "amp"): (20.45, 20.01, 20.6, 21.02, 21.53, 28.4, 50.55, 95.84, 191.48),
+    ("efficientnet_b0", V100, "fp32"): (13.15, 13.17, 13.25, 13.42, 13.78, 16.46, 25.14, 48.03, 94.86),
+    ("efficientnet_b0", V100, "amp"): (17.19, 17.96, 17.9, 17.38, 18.23, 19.29, 20.34, 26.11, 49.36),
+    ("efficientnet_b4", V100, "fp32"): (23.31, 24.07, 26.29, 26.65, 48.18, 89.07, 173.2, 346.32),
+    ("efficientnet_b4", V100, "amp"): (30.28, 30.12, 32.08, 34.43, 34.12, 44.67, 80.93, 156.42, 311.03),
 }
 # Flagged after the first run (every figure is printed with and without it): at batch 64 the published time needs
 # 7.3 TFLOPS, 90 % of the T4's fp32 peak, where the same network on the V100 takes 50 % of its peak and ResNet-50 on
@@ -68,11 +82,12 @@ def predictions() -> tuple[list[Row], str]:
     """Every published row with the default estimator's answer (no calibration profile), and that estimator's name."""
     rows, version, graphs = [], "", {}
     for (network, gpu, precision), published in PUBLISHED.items():
-        graph = graphs.setdefault(network, hwaware.capture(network))
+        if network not in graphs:
+            graphs[network] = hwaware.capture(network, input_size=INPUTS.get(network))
         for batch, true in zip(BATCHES, published):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                e = hwaware.estimate(graph, gpu=gpu, precision=precision, batch_size=batch)
+                e = hwaware.estimate(graphs[network], gpu=gpu, precision=precision, batch_size=batch)
             version = f"{e.estimator} {e.estimator_version}"
             lo, hi = e.interval_ms or (float("nan"), float("nan"))
             rows.append(Row(network, gpu, precision, batch, e.total_ms, true, bool(lo <= true <= hi)))
@@ -89,8 +104,8 @@ def summary(rows: list[Row]) -> dict[str, float]:
 def main() -> None:
     start = time.time()
     rows, version = predictions()
-    lines = ["# Two CNNs against NVIDIA's published inference latency (`python benchmarks/external_nvidia.py`)", "",
-             *(f"{network}: {source}." for network, source in SOURCES.items()),
+    lines = ["# Four CNNs against NVIDIA's published inference latency (`python benchmarks/external_nvidia.py`)", "",
+             *(f"{network}: {source}.  " for network, source in SOURCES.items()),
              "", "Never trained, chosen or tuned on (see the script's docstring).", "",
              "| network | GPU | precision | batch | published ms | predicted ms | predicted / published "
              "| in 90 % interval |",
