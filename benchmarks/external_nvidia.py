@@ -5,23 +5,30 @@ fp32 (TF32 on the A100, its default) and in mixed precision (AMP): :data:`SOURCE
 ``resnet50`` architecture: the stride on the 3x3 convolution; pytorch-21.03 container, native AMP) and
 ResNeXt101-32x4d (timm's ``resnext101_32x4d``: grouped convolutions; pytorch-20.06, AMP run channels-last) on a V100
 16GB (DGX-1, SXM2) and a T4; EfficientNet-B0 and -B4 (timm's ``efficientnet_b0`` at 224 and ``efficientnet_b4`` at
-380, the paper's sizes: depthwise convolutions, SiLU, squeeze-excite; pytorch-21.03) on an A100 80GB (DGX A100,
-SXM4) and the V100. The rows are copied below as published ("N/A" rows left out; the WideSE variants, no timm model,
-too). No row of them is in ``../shared/data``: no model, rule, interval or threshold of the project was trained,
-chosen or tuned on them; this script only reports. History, first run 2026-12-02 with resperfnet-gpu 7.2 (whose
-answers on the pre-Ampere GPUs are version 7.1's): a look at timm's resnet50 on the V100 and T4 came first; the
-ResNet-50 rows ran, then ResNeXt101 was added before any prediction of it, then EfficientNet; nothing in the
-estimator was changed after any of them; :data:`FLAGGED` names a column flagged after its first run. What the
-harness times beyond the forward (its Python loop, casts, synchronisation) is its own: a machine's host costs are
-what ``hwaware calibrate`` learns, and small batches show them most.
+380, the paper's and NVIDIA's sizes: depthwise convolutions, SiLU, squeeze-excite; pytorch-21.03) on an "A100 80GB"
+(NVIDIA's heading; the SXM4 module of a DGX A100 is inferred from the README's training section, its inference
+caption naming a DGX-1 being a slip) and the V100. The rows are copied below as published ("N/A" rows left out; the
+WideSE variants, no timm model, too). No row of them is in ``../shared/data``: no model, rule, interval or threshold
+of the project was trained, chosen or tuned on them; this script only reports.
+
+History (2026-12-02): a look at timm's resnet50 on the V100 and T4 came first; the ResNet-50 rows ran with
+resperfnet-gpu 7.2; the estimator then became 7.3 after a code review (the TF32 rate out of the GPU features; answers
+on the V100 and T4, pre-Ampere, identical), ResNeXt101 was added before any prediction of it, then EfficientNet (the
+A100 rows, the only ones the TF32 rule reaches, first ran with 7.3); :data:`FLAGGED` names a column flagged after
+its first run. What the harness times beyond the forward (its Python loop, casts, synchronisation) is its own: a
+machine's host costs are what ``hwaware calibrate`` learns, and small batches show them most.
 
 Printed per row: published and predicted ms, the ratio, whether the 90 % interval holds the published figure; then
-MAPE, median ratio and interval coverage per (network, GPU, precision), over all rows, and over batch 1 and batches
->= 8 apart (declared here before the first run). Writes ``benchmarks/results/external_nvidia.md``.
-Run: ``python benchmarks/external_nvidia.py`` (seconds).
+MAPE, median ratio and interval coverage per (network, GPU, precision), per GPU, over all rows, and over batch 1 and
+batches >= 8 apart (declared here before the first run; per GPU added after it). Writes
+``benchmarks/results/external_nvidia.md``. Run: ``python benchmarks/external_nvidia.py`` (seconds);
+``--fp32-rate`` prints the A100's fp32 columns with TF32 left out (:func:`hwaware.estimators.gpu_features.runs_tf32`
+answering no, the disk cache off) and writes nothing.
 """
 from __future__ import annotations
 
+import os
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -30,6 +37,7 @@ from typing import NamedTuple
 import numpy as np
 
 import hwaware
+from hwaware.estimators import gpu_features, roofline
 
 OUT = Path(__file__).resolve().parent / "results" / "external_nvidia.md"
 _README = "NVIDIA/DeepLearningExamples, PyTorch/Classification/ConvNets/{}/README.md at {}"
@@ -101,7 +109,22 @@ def summary(rows: list[Row]) -> dict[str, float]:
             "coverage": float(np.mean([r.inside for r in rows]))}
 
 
+def fp32_rate() -> None:
+    """The A100's fp32 columns as the estimator answers them with the fp32 rate instead of TF32's."""
+    os.environ["HWAWARE_CACHE"] = "0"  # answers cached with TF32 carry the same keys
+    fp32_only = lambda kind, runtime: False  # noqa: E731
+    gpu_features.runs_tf32 = roofline.runs_tf32 = fp32_only
+    rows, version = predictions()
+    for network, gpu, precision in PUBLISHED:
+        if gpu == A100 and precision == "fp32":
+            f = summary([r for r in rows if (r.network, r.gpu, r.precision) == (network, gpu, precision)])
+            print(f"{network} {gpu} fp32, fp32 rate ({version}): MAPE {100 * f['mape']:.1f}%, median ratio "
+                  f"x{f['median_ratio']:.2f}, coverage {100 * f['coverage']:.0f}%")
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--fp32-rate"]:
+        return fp32_rate()
     start = time.time()
     rows, version = predictions()
     lines = ["# Four CNNs against NVIDIA's published inference latency (`python benchmarks/external_nvidia.py`)", "",
@@ -113,6 +136,10 @@ def main() -> None:
     lines += [f"| {r.network} | {r.gpu} | {r.precision} | {r.batch} | {r.published:g} | {r.predicted:.2f} | "
               f"{r.predicted / r.published:.2f} | {'yes' if r.inside else 'no'} |" for r in rows]
     groups = {" ".join(key): [r for r in rows if (r.network, r.gpu, r.precision) == key] for key in PUBLISHED}
+    for gpu in dict.fromkeys(gpu for _, gpu, _ in PUBLISHED):
+        mine = [r for r in rows if r.gpu == gpu]
+        kept = [r for r in mine if (r.network, r.gpu, r.precision) not in FLAGGED]
+        groups.update({gpu: mine, **({f"{gpu} but the flagged": kept} if len(kept) < len(mine) else {})})
     kept = [r for r in rows if (r.network, r.gpu, r.precision) not in FLAGGED]
     for name, subset in (("", rows), (" but the flagged", kept)):
         groups.update({f"all{name}": subset, f"batch 1{name}": [r for r in subset if r.batch == 1],

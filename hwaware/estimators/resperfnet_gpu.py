@@ -903,8 +903,9 @@ class ResPerfNetGPUEstimator(Estimator):
     #    the Jetsons that timed it and eager PyTorch, and its kernels at eager PyTorch's (:func:`runtime_via`); cache
     #    keys name the version, so no answer of an earlier one is reused
     # 7.2: same weights, same training rows; fp32 convolutions (and TensorRT's dense layers) from Ampere on at the TF32
-    #    tensor rate in the roofline terms (gpu_features.runs_tf32), as cuDNN and TensorRT run them by default
-    version = "7.2"
+    #    tensor rate (gpu_features.runs_tf32), as cuDNN and TensorRT run them by default, in the roofline terms and the
+    #    GPU features' tensor rate; 7.3: in the roofline terms only (every fp32 training row had the feature at fp32)
+    version = "7.3"
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
         self.weights_dir = weights_dir
