@@ -12,11 +12,11 @@ WideSE variants, no timm model, too). No row of them is in ``../shared/data``: n
 of the project was trained, chosen or tuned on them; this script only reports.
 
 History (2026-12-02): a look at timm's resnet50 on the V100 and T4 came first; the ResNet-50 rows ran with
-resperfnet-gpu 7.2; the estimator then became 7.3 after a code review (the TF32 rate out of the GPU features; answers
-on the V100 and T4, pre-Ampere, identical), ResNeXt101 was added before any prediction of it, then EfficientNet (the
-A100 rows, the only ones the TF32 rule reaches, first ran with 7.3); :data:`FLAGGED` names a column flagged after
-its first run. What the harness times beyond the forward (its Python loop, casts, synchronisation) is its own: a
-machine's host costs are what ``hwaware calibrate`` learns, and small batches show them most.
+resperfnet-gpu 7.2; the estimator then changed after a code review (the TF32 rate out of the GPU features; answers
+on the V100 and T4, pre-Ampere, identical; numbered 7.3 later), ResNeXt101 was added before any prediction of it,
+then EfficientNet (the A100 rows, the only ones the TF32 rule reaches, first ran with the code now numbered 7.3, then
+still labelled 7.2); :data:`FLAGGED` names a column flagged after its first run. What the harness times beyond
+the forward (its Python loop, casts, synchronisation) is its own: a machine's host costs are what ``hwaware calibrate`` learns, and small batches show them most.
 
 Printed per row: published and predicted ms, the ratio, whether the 90 % interval holds the published figure; then
 MAPE, median ratio and interval coverage per (network, GPU, precision), per GPU, over all rows, and over batch 1 and
@@ -27,8 +27,8 @@ answering no, the disk cache off) and writes nothing.
 """
 from __future__ import annotations
 
+import argparse
 import os
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -123,7 +123,10 @@ def fp32_rate() -> None:
 
 
 def main() -> None:
-    if sys.argv[1:] == ["--fp32-rate"]:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--fp32-rate", action="store_true",
+                    help="print the A100's fp32 columns with the fp32 rate instead of TF32's; writes nothing")
+    if ap.parse_args().fp32_rate:
         return fp32_rate()
     start = time.time()
     rows, version = predictions()

@@ -131,9 +131,10 @@ def test_fp32_convolutions_take_the_tf32_rate_from_ampere_on_and_no_training_row
     with_tf32 = answers()
     monkeypatch.setattr("hwaware.estimators.gpu_features.runs_tf32", lambda kind, runtime: False)
     monkeypatch.setattr("hwaware.estimators.roofline.runs_tf32", lambda kind, runtime: False)
-    for e, fp32 in zip(with_tf32, answers()):  # a compute-heavy batch: the conv-bound layers get faster, none slower
+    # a compute-heavy batch: recorded 26.1 / 51.6 ms (resperfnet-gpu 7.3) and 17.5 / 39.6 ms (roofline 2)
+    for e, fp32, most in zip(with_tf32, answers(), (0.6, 0.55)):
         assert any("TF32 tensor rate" in n for n in e.notes)
-        assert e.total_ms < 0.8 * fp32.total_ms, (e.total_ms, fp32.total_ms)
+        assert e.total_ms < most * fp32.total_ms, (e.total_ms, fp32.total_ms)
 
 
 def test_tensorrt_is_a_fused_graph_and_faster(r18):
@@ -410,8 +411,8 @@ def test_deepbench_held_out_kernels_fast_subset(repo_script):
 def test_nvidias_published_timings_outside_the_repository(repo_script):
     """`python benchmarks/external_nvidia.py`: NVIDIA's own inference tables of ResNet-50, ResNeXt101-32x4d and
     EfficientNet-B0/B4 (V100 SXM2, T4, A100 80GB; fp32 (TF32 on the A100) and AMP; batches 1-256), which nothing
-    trained or chose on. First run (resperfnet-gpu 7.3): at batches >= 8 MAPE 17.9 % and 89 % interval coverage, 15.0 %
-    and 92 % without the flagged T4 fp32 ResNeXt101 column; 20.1 % over all 137 rows; the A100's 36 rows (no training
+    trained or chose on. First run (the code of resperfnet-gpu 7.3): at batches >= 8 MAPE 17.9 % and 89 % interval
+    coverage, 15.0 % and 92 % without the flagged T4 fp32 ResNeXt101 column; 20.1 % over all 137 rows; the A100's 36 rows (no training
     row has the A100) 12.3 %. The thresholds leave about 5 points for a retrained model."""
     bench = repo_script("benchmarks/external_nvidia.py")
     # the transcription as first run: an edit of a published figure shows here

@@ -136,8 +136,9 @@ class GPUSpec:
         The rule, per precision, never below the fp32 rate (a library that has a slower path for a
         precision computes in fp32 instead, as cuDNN does for fp16 on Pascal GeForce at 1/64 rate):
 
-        - fp32: the fp32 rate; with ``tf32`` (the library runs the layer on TF32 tensor cores, which the caller
-          decides: :func:`hwaware.estimators.gpu_features.runs_tf32`) the larger of it and :attr:`tf32_tflops_dense`.
+        - fp32: the fp32 rate; with ``tensor_cores`` and ``tf32`` (the library runs the layer on TF32 tensor cores,
+          which the caller decides: :func:`hwaware.estimators.gpu_features.runs_tf32`) :attr:`tf32_tflops_dense`
+          where it is at least 1 % above the fp32 rate (not on GeForce parts, whose two figures are one rate).
         - fp16 on tensor cores: the tensor rate with FP32 accumulate, which AMP and cuDNN use. Where the
           catalog has no FP32-accumulate figure, the bf16 tensor rate where it has one (the Jetson Orins: bf16
           always accumulates in FP32, and every catalog part with both figures runs the two at one rate), else
