@@ -16,7 +16,8 @@ resperfnet-gpu 7.2; the estimator then changed after a code review (the TF32 rat
 on the V100 and T4, pre-Ampere, identical; numbered 7.3 later), ResNeXt101 was added before any prediction of it,
 then EfficientNet (the A100 rows, the only ones the TF32 rule reaches, first ran with the code now numbered 7.3, then
 still labelled 7.2); :data:`FLAGGED` names a column flagged after its first run. What the harness times beyond
-the forward (its Python loop, casts, synchronisation) is its own: a machine's host costs are what ``hwaware calibrate`` learns, and small batches show them most.
+the forward (its Python loop, casts, synchronisation) is its own: a machine's host costs are what ``hwaware
+calibrate`` learns, and small batches show them most.
 
 Printed per row: published and predicted ms, the ratio, whether the 90 % interval holds the published figure; then
 MAPE, median ratio and interval coverage per (network, GPU, precision), per GPU, over all rows, and over batch 1 and
