@@ -39,6 +39,7 @@ import numpy as np
 
 import hwaware
 from hwaware.estimators import gpu_features, roofline
+from hwaware.evaluation.metrics import signed_accuracy
 
 OUT = Path(__file__).resolve().parent / "results" / "external_nvidia.md"
 _README = "NVIDIA/DeepLearningExamples, PyTorch/Classification/ConvNets/{}/README.md at {}"
@@ -86,6 +87,11 @@ class Row(NamedTuple):
     published: float
     inside: bool  # the 90 % interval holds the published figure
 
+    @property
+    def column(self) -> tuple[str, str, str]:
+        """(network, GPU, precision): the key of :data:`PUBLISHED` and :data:`FLAGGED`."""
+        return self.network, self.gpu, self.precision
+
 
 def predictions() -> tuple[list[Row], str]:
     """Every published row with the default estimator's answer (no calibration profile), and that estimator's name."""
@@ -104,9 +110,9 @@ def predictions() -> tuple[list[Row], str]:
 
 
 def summary(rows: list[Row]) -> dict[str, float]:
-    """n, MAPE, median predicted / published and interval coverage of ``rows``."""
-    ratio = np.array([r.predicted / r.published for r in rows])
-    return {"n": len(rows), "mape": float(np.mean(np.abs(ratio - 1))), "median_ratio": float(np.median(ratio)),
+    """n, MAPE, median predicted / published (:func:`signed_accuracy`, as every benchmark) and interval coverage."""
+    f = signed_accuracy([r.predicted for r in rows], [r.published for r in rows])
+    return {"n": len(rows), "mape": f["mape"], "median_ratio": f["median_ratio"],
             "coverage": float(np.mean([r.inside for r in rows]))}
 
 
@@ -118,7 +124,7 @@ def fp32_rate() -> None:
     rows, version = predictions()
     for network, gpu, precision in PUBLISHED:
         if gpu == A100 and precision == "fp32":
-            f = summary([r for r in rows if (r.network, r.gpu, r.precision) == (network, gpu, precision)])
+            f = summary([r for r in rows if r.column == (network, gpu, precision)])
             print(f"{network} {gpu} fp32, fp32 rate ({version}): MAPE {100 * f['mape']:.1f}%, median ratio "
                   f"x{f['median_ratio']:.2f}, coverage {100 * f['coverage']:.0f}%")
 
@@ -139,12 +145,12 @@ def main() -> None:
              "|---|---|---|---|---|---|---|---|"]
     lines += [f"| {r.network} | {r.gpu} | {r.precision} | {r.batch} | {r.published:g} | {r.predicted:.2f} | "
               f"{r.predicted / r.published:.2f} | {'yes' if r.inside else 'no'} |" for r in rows]
-    groups = {" ".join(key): [r for r in rows if (r.network, r.gpu, r.precision) == key] for key in PUBLISHED}
+    groups = {" ".join(key): [r for r in rows if r.column == key] for key in PUBLISHED}
     for gpu in dict.fromkeys(gpu for _, gpu, _ in PUBLISHED):
         mine = [r for r in rows if r.gpu == gpu]
-        kept = [r for r in mine if (r.network, r.gpu, r.precision) not in FLAGGED]
+        kept = [r for r in mine if r.column not in FLAGGED]
         groups.update({gpu: mine, **({f"{gpu} but the flagged": kept} if len(kept) < len(mine) else {})})
-    kept = [r for r in rows if (r.network, r.gpu, r.precision) not in FLAGGED]
+    kept = [r for r in rows if r.column not in FLAGGED]
     for name, subset in (("", rows), (" but the flagged", kept)):
         groups.update({f"all{name}": subset, f"batch 1{name}": [r for r in subset if r.batch == 1],
                        f"batch >= 8{name}": [r for r in subset if r.batch >= 8]})
