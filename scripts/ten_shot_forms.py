@@ -37,7 +37,7 @@ def main() -> None:
                          f"{sorted({s.gpu for s in samples if s.net is not None})}")
     cfg = CANDIDATES[json.loads((OUT_WEIGHTS / "meta.json").read_text())["chosen"]]
     design = build_design(samples)
-    net, held_idx, fold_columns = train_fold(samples, build_design(samples, dense_rule=False), args.gpu, cfg,
+    net, held_idx, fold_columns = train_fold(samples, build_design(samples, prediction_rules=False), args.gpu, cfg,
                                              LOGO_STEPS)
     held = [samples[i] for i in held_idx]
     hd = design.subset(held_idx)

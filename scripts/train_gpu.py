@@ -270,7 +270,7 @@ def train_main(steps: int, command: str, log) -> None:
     log(f"samples: train {len(train)}, val {len(val)}, test {len(test)}")
     t0 = time.time()
     # training and selection without the prediction-time dense rule, as the shipped weights were trained and chosen
-    d_train, d_val, d_test = (build_design(s, dense_rule=False) for s in (train, val, test))
+    d_train, d_val, d_test = (build_design(s, prediction_rules=False) for s in (train, val, test))
     log(f"designs built in {time.time() - t0:.0f}s ({d_train.x.shape[0]} train rows)")
 
     report: dict = {"rule": RULE, "candidates": {}, "splits": SPLITS, "command": command, "disclosed": DISCLOSED_MODEL}
@@ -349,7 +349,7 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
     zs_res, cal_res, owner_zs, owner_cal = [], [], [], []
     # once: every column's weights are per column, the same in any subset of GPUs; folds train as the shipped model
     # did (no prediction-time dense rule) and are evaluated as users get predictions
-    design, train_design = build_design(samples), build_design(samples, dense_rule=False)
+    design, train_design = build_design(samples), build_design(samples, prediction_rules=False)
     for gpu in gpus:
         net, held_idx, fold_columns = train_fold(samples, train_design, gpu, cfg, steps)
         held = [samples[i] for i in held_idx]
@@ -401,7 +401,7 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
 def kernel_folds(samples: list[Sample], cfg: dict, steps: int, log) -> dict:
     """Per DeepBench column (GPU, conv or dense, precision), zero-shot figures of the recipe retrained without any row
     of that GPU (:func:`train_fold`, as ``logo``), and of each kernel's roofline time, on every kernel of the column."""
-    design, train_design = build_design(samples), build_design(samples, dense_rule=False)
+    design, train_design = build_design(samples), build_design(samples, prediction_rules=False)
     roofline = design.per_sample(np.exp(design.log_base))  # a kernel sample is one row: its roofline time
     out = {}
     for gpu in sorted({s.gpu for s in samples if s.net is None}):
@@ -463,7 +463,7 @@ def batch_extrapolation(samples: list[Sample], cfg: dict, steps: int, log, inter
     rank figures on the GPU_TEST rows of the fold's dropped columns, uncapped and capped at b x the batch-1 answer,
     the share of them inside the zero-shot ``interval`` (log ratios) that such answers carry, and the uncapped figures
     on the dropped columns' GPU_VAL rows (reported beside; BATCH_RULE reads the GPU_TEST ones)."""
-    design = build_design(samples, dense_rule=False)
+    design = build_design(samples, prediction_rules=False)
     in_test = np.array([is_gpu_test(s) for s in samples])
     in_val = np.array([is_gpu_val(s) for s in samples])
     out: dict = {"per_fold": {}, "mean_mape": {}}
@@ -516,7 +516,7 @@ def help_protocol(cfg: dict, steps: int, log) -> dict:
     """HELP (NeurIPS 2021) NB201 protocol: train on 1080 Ti columns, 10-shot on each other GPU column."""
     nb = [s for s in help_samples(("nb201",))]
     train = [s for s in nb if s.gpu == "GeForce GTX 1080 Ti"]
-    net = fit(train, build_design(train, dense_rule=False), np.arange(len(train)), cfg, steps, BATCH_PRIOR)
+    net = fit(train, build_design(train, prediction_rules=False), np.arange(len(train)), cfg, steps, BATCH_PRIOR)
     out = {}
     for col in sorted({s.column for s in nb if s.gpu != "GeForce GTX 1080 Ti"}):
         held = [s for s in nb if s.column == col]

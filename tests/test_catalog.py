@@ -203,6 +203,31 @@ def test_tf32_is_half_the_bf16_rate_as_nvidias_whitepapers_list_it():
     assert rate == a100.fp32_tflops and "no bf16 tensor figure" in why
 
 
+def test_fastest_rate_is_the_datasheet_bound_and_none_where_unsourced():
+    """The rate no kernel beats: never below what the framework is assumed to run at, FP16 accumulate only where the
+    runtime may take it (GeForce: twice FP32 accumulate), and None where the catalog has no figure that bounds it."""
+    rtx4090, a100, v100 = get_gpu("4090"), get_gpu("a100"), get_gpu("v100")
+    assert rtx4090.fastest_tflops("fp16", tensor_cores=True, tf32=False, fp16_accumulate=False) == \
+        rtx4090.fp16_tensor_fp32acc_tflops_dense
+    assert rtx4090.fastest_tflops("amp", tensor_cores=True, tf32=False, fp16_accumulate=True) == \
+        rtx4090.fp16_tensor_tflops_dense == pytest.approx(2 * rtx4090.fp16_tensor_fp32acc_tflops_dense, rel=0.01)
+    assert a100.fastest_tflops("fp32", tensor_cores=True, tf32=True, fp16_accumulate=False) == pytest.approx(156)
+    assert a100.fastest_tflops("fp32", tensor_cores=True, tf32=False, fp16_accumulate=True) == a100.fp32_tflops
+    assert a100.fastest_tflops("int8", tensor_cores=True, tf32=False, fp16_accumulate=True) == 624
+    for gpu, precision in ((v100, "int8"), (get_gpu("1080ti"), "int8"), (get_gpu("titanx_maxwell"), "fp16")):
+        assert gpu.fastest_tflops(precision, tensor_cores=True, tf32=False, fp16_accumulate=True) is None, gpu.name
+    assert dataclasses.replace(a100, bf16_tensor_tflops_dense=None).fastest_tflops(
+        "fp32", tensor_cores=True, tf32=True, fp16_accumulate=False) is None
+    for g in hwaware.gpus():
+        for precision in ("fp32", "fp16", "amp", "int8"):
+            for tc in (True, False):
+                for acc in (True, False):
+                    fastest = g.fastest_tflops(precision, tensor_cores=tc, tf32=tc, fp16_accumulate=acc)
+                    assumed, why = g.framework_rate(precision, tensor_cores=tc, tf32=tc)
+                    if fastest is not None and (why is None or "TF32" in why):
+                        assert fastest >= assumed, (g.name, precision, tc, acc)
+
+
 def test_every_rate_the_catalog_lacks_is_named_in_the_estimate():
     """A rate framework_tflops approximates (no int8, FP32-accumulate or fp16 figure, fp16 computed in fp32, fp32
     convolutions at the TF32 rate) comes with a note, the same in the learned and the roofline estimate; a rate the

@@ -38,6 +38,30 @@ def test_jetson_timm_and_deepbench_tables():
     assert len({k.gpu for k in db}) == 8
 
 
+def test_no_deepbench_gemm_beats_the_peak_floor():
+    """The bound resperfnet-gpu puts under a GEMM's kernel time (:func:`peak_floor_ms`: datasheet peak, BOOST_HEADROOM
+    above it) holds on every measured GEMM: DeepBench's dense layers and 1x1 convolutions on eight GPUs. The closest,
+    the GTX 1080 Ti's fp32 GEMMs, run 6 % above its datasheet peak (GPU Boost), inside the headroom."""
+    from hwaware.estimators.gpu_features import BOOST_HEADROOM, is_gemm, peak_floor_ms
+    from hwaware.evaluation.gpu_data import kernel_layer
+    from hwaware.graph.transform import reshape_layer
+
+    ratios = {}
+    for k in load_deepbench():
+        layer = kernel_layer(k)
+        layer = reshape_layer(layer, layer.output_shapes[0][0], k.precision, from_precision="fp32")
+        floor = peak_floor_ms(layer, get_gpu(k.gpu), k.precision, "kernel")
+        if floor > 0:
+            assert is_gemm(layer)
+            ratios.setdefault((k.gpu, k.precision), []).append(k.ms / floor)
+    # every GPU's fp32 GEMMs, fp16 where it has a native or tensor figure, int8 where the catalog has a tensor rate
+    assert len(ratios) == 12 and sum(map(len, ratios.values())) == 2378
+    assert min(min(r) for r in ratios.values()) > 1.0
+    closest = min(ratios, key=lambda c: min(ratios[c]))
+    assert closest == ("GeForce GTX 1080 Ti", "fp32")
+    assert min(ratios[closest]) / BOOST_HEADROOM == pytest.approx(0.94, abs=0.01)
+
+
 @pytest.mark.parametrize("model", ["resnet18", "mobilenetv3_small_100", "torchvision:densenet121"])
 def test_with_batch_equals_a_fresh_capture(model):
     one = hwaware.capture(model)

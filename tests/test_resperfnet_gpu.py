@@ -642,7 +642,7 @@ def test_training_with_pairs_adds_the_batch_prior_and_nothing_else(monkeypatch):
     from hwaware.evaluation.gpu_data import build_design, help_samples, prior_pairs
 
     samples = help_samples(("nb201",))[:60]
-    design = build_design(samples, dense_rule=False)
+    design = build_design(samples, prediction_rules=False)
     pairs = prior_pairs(samples)
 
     def weights(p, w):
@@ -856,7 +856,7 @@ def test_dense_layers_but_the_last_take_a_convolutions_framework_time():
 
     rows = [s for s in torch2trt_samples() if s.net.arch["model"].endswith("vgg11")]
     assert len(rows) == 4 and build_design(rows).as_conv.sum() == 2 * 4
-    assert not build_design(rows, dense_rule=False).as_conv.any()
+    assert not build_design(rows, prediction_rules=False).as_conv.any()
 
     def head(k: int) -> nn.Module:
         return nn.Sequential(nn.Conv2d(3, 64, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),

@@ -61,6 +61,30 @@ def roofline_ms(layer: Layer, gpu: GPUSpec, precision: str, runtime: str) -> tup
     return compute, memory
 
 
+# Datasheet peaks are quoted at the rated boost clock, which GPU Boost exceeds on parts with thermal headroom (an
+# assumption, not a measured figure: GeForce cards commonly run some 5-15 % above it), so a bound leaves that margin.
+BOOST_HEADROOM = 1.15
+
+
+def is_gemm(layer: Layer) -> bool:
+    """Whether ``layer``'s FLOPs are a GEMM's multiply-adds that no algorithm reduces: a dense layer, a matmul, or a
+    convolution with a 1x1 kernel (a larger one may run Winograd or FFT, fewer multiplies than its FLOPs count)."""
+    if layer.kind in (LayerKind.DENSE, LayerKind.MATMUL):
+        return True
+    return layer.kind == LayerKind.CONV and all(k == 1 for k in layer.attrs.get("kernel", (0,)))
+
+
+def peak_floor_ms(layer: Layer, gpu: GPUSpec, precision: str, runtime: str) -> float:
+    """The least kernel time ``layer``'s arithmetic allows: its multiply-adds at the fastest datasheet rate the runtime
+    can run it at (:meth:`GPUSpec.fastest_tflops`; TensorRT's tactics and bare kernels may accumulate fp16 in fp16),
+    ``BOOST_HEADROOM`` faster still; 0 where no bound is sound (not :func:`is_gemm`, or no sourced rate)."""
+    if not is_gemm(layer) or layer.macs <= 0:
+        return 0.0
+    rate = gpu.fastest_tflops(precision, tensor_cores=True, tf32=runs_tf32(layer.kind, runtime),  # type: ignore[arg-type]
+                              fp16_accumulate=runtime != "pytorch")
+    return 0.0 if rate is None else 2 * layer.macs / (rate * BOOST_HEADROOM * 1e9)
+
+
 def row_features(layer: Layer, gpu: GPUSpec, precision: str, runtime: str, gvec: np.ndarray | None = None
                  ) -> tuple[np.ndarray, float]:
     """(feature vector, log of the roofline time in ms) of one kernel-launching layer on one platform."""

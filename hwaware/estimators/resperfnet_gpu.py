@@ -45,6 +45,19 @@ row timed under TensorRT, the per-layer heads do not read the runtime flag (vers
 launch's host-side cost comes through the Jetsons that timed both runtimes, kernels are eager PyTorch's for the fused
 layers; the per-call time still reads the flag.
 
+No GEMM (a dense layer, a matmul, a 1x1 convolution: :func:`~hwaware.estimators.gpu_features.is_gemm`) gets a
+kernel time below its multiply-adds at the fastest datasheet rate the runtime can take on the GPU, with
+``BOOST_HEADROOM`` (1.15, an assumption) for GPU Boost clocks above the rated one
+(:func:`~hwaware.estimators.gpu_features.peak_floor_ms`; none where the catalog has no figure that bounds the rate, nor
+for larger kernels, which Winograd or FFT may run in fewer multiplies than their FLOPs count). Version 7.3 answered
+DeepBench's large GEMMs on GPUs that DeepBench did not time above their datasheet peak: fp16 on the A100, H100 SXM5
+and RTX 4090 at 1.29-1.38x it, int8 up to 1.46x (the kernel head, its inputs clamped to the training range, gives
+those GPUs an inefficiency learned on slower parts). A physical bound, found by a sweep of such kernels over the catalog,
+not from any accuracy figure; every one of DeepBench's 2,378 bounded GEMM rows is above it (the closest, the GTX 1080
+Ti's fp32 GEMMs, at 0.94x its datasheet peak time: GPU Boost; ``tests/test_gpu_data.py``). It applies when predicting
+and evaluating, not in training, as the dense-layer rule below (version 7.4, same weights); an estimate notes how many
+kernels it raised, and ``tests/test_sanity.py`` (relation 8) checks it for every estimator on every catalog GPU.
+
 Outside the training domain (a network with layers of a kind no training row has, :meth:`untrained_kinds`: the
 tables are CNNs, so matmul between activations marks a transformer) the heads are not trusted: every kernel of that
 network is timed at its roofline (``f = 0``) and every launch costs the framework time of an elementwise one, and the
@@ -62,7 +75,7 @@ kernels (6.2 ms with the rule, versions 5 and 6 too; 6.1 with version 7). A Line
 (``tests/test_resperfnet_gpu.py`` pins both networks and that stacking Linears before a classifier adds about a
 launch each). A rule of physical sense chosen from those two predictions, which no measurement covers. It applies
 when predicting and evaluating, not in training: every training design is built without it
-(``DesignBuilder(dense_rule=False)``), so training is what it was, bit for bit, and the shipped weights (trained and
+(``DesignBuilder(prediction_rules=False)``), so training is what it was, bit for bit, and the shipped weights (trained and
 chosen before the rule; their ``train.json`` figures and measured interval are without it) are those
 ``scripts/train_gpu.py main`` gives. Applied in training too, a first leave-one-GPU-out run moved the RTX 3090's
 zero-shot MAPE from 25.9 to 42.9 % and the AGX Xavier's 10-shot from 7.0 / 42.6 to 4.4 / 25.4 % (PyTorch / TensorRT;
@@ -145,7 +158,8 @@ from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
 from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, register_estimator
 from hwaware.estimators.cache import PredictionCache, default_cache_path
 from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_INPUTS, ROW_FEATURES, RUNTIME_CODES,
-                                             call_features, gpu_vector, n_features, row_features)
+                                             BOOST_HEADROOM, call_features, gpu_vector, n_features, peak_floor_ms,
+                                             row_features)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.transform import ELEMENT_BYTES, at_batch, derived, reshape_layer
 from hwaware.hardware.catalog import GPUSpec, Platform, get_gpu, spec_digest
@@ -234,7 +248,8 @@ class LayerTimeNet(nn.Module):
     def layer_times(self, x: torch.Tensor, log_base: torch.Tensor, bare: torch.Tensor, generic_host: bool = False,
                     setup: torch.Tensor | None = None, roofline_kernel: torch.Tensor | None = None,
                     as_conv: torch.Tensor | None = None, hosts: torch.Tensor | None = None,
-                    via: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
+                    via: torch.Tensor | None = None, log_floor: torch.Tensor | None = None
+                    ) -> tuple[torch.Tensor, ...]:
         """(t, k, o) per row; ``bare`` rows (bare kernels) have no framework time. ``generic_host``: the framework
         time is the average (in log) over the measured hosts of the GPU's class, each seen in place of the GPU's own
         clock and SM count (a GPU that never trained: its machine's dispatch cost is unknown, and extrapolating it
@@ -249,12 +264,15 @@ class LayerTimeNet(nn.Module):
         the module docstring); the kernel head still reads their own kind. ``via``: host rows (:func:`host_rows`) of
         the machines through which the rows' runtime reaches a host that never ran it (:func:`runtime_via`): the
         framework time is eager PyTorch's on this host times the runtime's against eager PyTorch's on those, and the
-        kernel head reads the rows as eager PyTorch's."""
+        kernel head reads the rows as eager PyTorch's. ``log_floor``: per row, the log of the least kernel time its
+        arithmetic allows (:func:`peak_floor_ms`), which the kernel time never goes below."""
         # through ``via``, the kernel is eager PyTorch's on this GPU (what the builder can always pick: cuDNN's kernels
         # are among its tactics), not a reading of the runtime flag where no row of this class has it
         z = self._standard(x if via is None else _eager(x), self.row_lo, self.row_hi, self.row_mean, self.row_std)
         head = _bounded(self.kernel(z[:, self.kernel_idx]).squeeze(-1), self.out_lo[0], self.out_hi[0])
         log_k = log_base + (head if roofline_kernel is None else torch.where(roofline_kernel, 0.0, head))
+        if log_floor is not None:
+            log_k = torch.maximum(log_k, log_floor)
         for rows, flags in ((as_conv, _CONV_FLAGS), (roofline_kernel, _ELEMENTWISE_FLAGS)):
             if rows is not None and bool(rows.any()):
                 x = x.clone()
@@ -273,10 +291,12 @@ class LayerTimeNet(nn.Module):
     def layer_parts(self, x: torch.Tensor, log_base: torch.Tensor, bare: torch.Tensor, generic_host: bool = False,
                     setup: torch.Tensor | None = None, roofline_kernel: torch.Tensor | None = None,
                     as_conv: torch.Tensor | None = None, hosts: torch.Tensor | None = None,
-                    via: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                    via: torch.Tensor | None = None, log_floor: torch.Tensor | None = None
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(t, k, host share) per row: the share is ``d log t / d log o = (o / t)^p``, the part of the layer's time that
         the framework (host) time decides (what a calibration profile's host factor scales)."""
-        t, k, o = self.layer_times(x, log_base, bare, generic_host, setup, roofline_kernel, as_conv, hosts, via)
+        t, k, o = self.layer_times(x, log_base, bare, generic_host, setup, roofline_kernel, as_conv, hosts, via,
+                                   log_floor)
         return t, k, ((o / t) ** self.p).clamp(0.0, 1.0)
 
     def call_time(self, c: torch.Tensor, generic_host: bool = False, setup: torch.Tensor | None = None,
@@ -385,7 +405,7 @@ def batch_pairs(layers: Sequence[Layer], gpus: Sequence[GPUSpec], n: int = PRIOR
     if not layers or not gpus:
         raise ValueError("batch_pairs needs at least one layer and one GPU")
     rng = np.random.default_rng(seed)
-    builder = DesignBuilder(dense_rule=False)
+    builder = DesignBuilder(prediction_rules=False)
     lo, hi = [], []
     for _ in range(20 * n):  # bounded: every layer could fold the batch
         if len(lo) == n:
@@ -622,6 +642,7 @@ class Design:
     setup: np.ndarray  # samples: index into ``setup_names`` (-1: none)
     setup_names: list[str]  # the :func:`measurement_setup` of the design's columns
     as_conv: np.ndarray  # rows, bool: framework time of a convolution (:func:`dense_as_conv`)
+    log_floor: np.ndarray  # rows: log of the least kernel time (:func:`peak_floor_ms`; -inf: none)
 
     def subset(self, idx: np.ndarray) -> Design:
         starts, ends = self.indptr[idx], self.indptr[idx + 1]
@@ -629,7 +650,7 @@ class Design:
         indptr = np.concatenate([[0], np.cumsum(ends - starts)])
         return Design(self.x, self.log_base, self.bare, indptr, self.indices[take], self.counts[take], self.call[idx],
                       self.has_call[idx], self.y[idx], self.weight[idx], self.macs, self.row_setup, self.setup[idx],
-                      self.setup_names, self.as_conv)
+                      self.setup_names, self.as_conv, self.log_floor)
 
     @property
     def shows_host(self) -> np.ndarray:
@@ -669,7 +690,8 @@ def design_parts(net: LayerTimeNet, d: Design, host: HostChoice = HostChoice(Fal
     with torch.no_grad():
         t, _, share = net.layer_parts(torch.from_numpy(d.x[used]).float(), torch.from_numpy(d.log_base[used]).float(),
                                       torch.from_numpy(d.bare[used]), generic_host,
-                                      as_conv=torch.from_numpy(d.as_conv[used]), hosts=hosts)
+                                      as_conv=torch.from_numpy(d.as_conv[used]), hosts=hosts,
+                                      log_floor=torch.from_numpy(d.log_floor[used]).float())
         call = _call_times(net, d, generic_host, hosts=hosts)
     rows, shares = np.zeros(len(d.x)), np.zeros(len(d.x))
     rows[used], shares[used] = t.numpy(), share.numpy()
@@ -684,7 +706,8 @@ def _times(net: LayerTimeNet, d: Design, generic_host: bool, use_setup: bool, ho
     row_setup, setup = (torch.from_numpy(lut[s]) if use_setup else None for s in (d.row_setup[used], d.setup))
     t, _, _ = net.layer_times(torch.from_numpy(d.x[used]).float(), torch.from_numpy(d.log_base[used]).float(),
                               torch.from_numpy(d.bare[used]), generic_host, row_setup,
-                              as_conv=torch.from_numpy(d.as_conv[used]), hosts=hosts)
+                              as_conv=torch.from_numpy(d.as_conv[used]), hosts=hosts,
+                              log_floor=torch.from_numpy(d.log_floor[used]).float())
     return used, inverse, t, _call_times(net, d, generic_host, setup, hosts)
 
 
@@ -773,15 +796,17 @@ def _set_output_ranges(net: LayerTimeNet, train: Design, used: np.ndarray) -> No
 
 
 class DesignBuilder:
-    """Turns (network layers, platform, ms) into a :class:`Design`, deduplicating rows. ``dense_rule``: a network's
-    dense layers but its classifier take a convolution's framework time (:func:`dense_as_conv`), as predictions do;
-    training designs are built without it (see the module docstring)."""
+    """Turns (network layers, platform, ms) into a :class:`Design`, deduplicating rows. ``prediction_rules``: the two
+    rules predictions apply and training does not (see the module docstring): a network's dense layers but its
+    classifier take a convolution's framework time (:func:`dense_as_conv`), and no GEMM's kernel is faster than the
+    GPU's peak allows (:func:`peak_floor_ms`); training designs are built without them."""
 
-    def __init__(self, dense_rule: bool = True) -> None:
-        self.dense_rule = dense_rule
+    def __init__(self, prediction_rules: bool = True) -> None:
+        self.prediction_rules = prediction_rules
         self.rows: dict[tuple, int] = {}
         self.x: list[np.ndarray] = []
         self.log_base: list[float] = []
+        self.log_floor: list[float] = []
         self.bare: list[bool] = []
         self.as_conv: list[bool] = []
         self.layers: list[Layer] = []  # each row's layer at its platform's batch and precision (for baselines)
@@ -810,6 +835,8 @@ class DesignBuilder:
             self.row_setup.append(s)
             self.x.append(x)
             self.log_base.append(base)
+            floor = peak_floor_ms(shaped, gpu, precision, runtime) if self.prediction_rules else 0.0
+            self.log_floor.append(math.log(floor) if floor > 0 else -math.inf)
             self.bare.append(runtime == "kernel" or inside_call(layer))  # no framework time of its own
             self.as_conv.append(as_conv)
             self.layers.append(shaped)
@@ -820,7 +847,7 @@ class DesignBuilder:
         """One measured network (or bare kernel): ``layers`` are (key, batch-1 fp32 layer, count); ``setup``: its
         column's :func:`measurement_setup` (None where the column does not :func:`column_shows_host`)."""
         ids, counts = [], []
-        split = (dense_as_conv([l for _, l, _ in layers], [c for *_, c in layers]) if self.dense_rule
+        split = (dense_as_conv([l for _, l, _ in layers], [c for *_, c in layers]) if self.prediction_rules
                  else [(0, c) for *_, c in layers])
         for (k, l, _), (n_conv, n_own) in zip(layers, split):
             for n, as_conv in ((n_conv, True), (n_own, False)):
@@ -842,7 +869,8 @@ class DesignBuilder:
                       np.asarray([s[5] for s in self.samples], dtype=np.float64),
                       np.asarray([l.macs for l in self.layers], dtype=np.float64),
                       np.asarray(self.row_setup, dtype=np.int64), np.asarray([s[6] for s in self.samples], dtype=np.int64),
-                      list(self.setups), np.asarray(self.as_conv, dtype=bool))
+                      list(self.setups), np.asarray(self.as_conv, dtype=bool),
+                      np.asarray(self.log_floor, dtype=np.float32))
 
 
 def graph_layers(graph: Graph) -> list[tuple[Any, Layer, int]]:
@@ -905,7 +933,9 @@ class ResPerfNetGPUEstimator(Estimator):
     # 7.2: same weights, same training rows; fp32 convolutions (and TensorRT's dense layers) from Ampere on at the TF32
     #    tensor rate (gpu_features.runs_tf32), as cuDNN and TensorRT run them by default, in the roofline terms and the
     #    GPU features' tensor rate; 7.3: in the roofline terms only (every fp32 training row had the feature at fp32)
-    version = "7.3"
+    # 7.4: same weights; no GEMM's kernel time below its multiply-adds at the GPU's fastest datasheet rate
+    #    (:func:`peak_floor_ms`), a prediction rule as ``dense_as_conv`` is, not applied in training
+    version = "7.4"
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
         self.weights_dir = weights_dir
@@ -1066,14 +1096,18 @@ class ResPerfNetGPUEstimator(Estimator):
             for key, (l, captured, captured_batch, _, c) in todo.items():
                 builder.row(key, l, gpu, runtime, precision, platform.batch_size, captured, from_batch=captured_batch,
                             as_conv=c)
+            log_floor = np.asarray(builder.log_floor, dtype=np.float32)
             with torch.no_grad():
-                t, _, share = (v.numpy().astype(np.float64) for v in net.layer_parts(
+                t, k, share = (v.numpy().astype(np.float64) for v in net.layer_parts(
                     torch.from_numpy(np.asarray(builder.x, dtype=np.float32)),
                     torch.from_numpy(np.asarray(builder.log_base, dtype=np.float32)),
                     torch.from_numpy(np.asarray(builder.bare, dtype=bool)), generic,
                     roofline_kernel=torch.tensor([v[3] for v in todo.values()], dtype=torch.bool),
-                    as_conv=torch.tensor(builder.as_conv, dtype=torch.bool), hosts=hosts, via=via))
-            fresh = {key: (float(s), float(v), 0.0) for key, v, s in zip(todo, t, share)}  # (host share, ms, -)
+                    as_conv=torch.tensor(builder.as_conv, dtype=torch.bool), hosts=hosts, via=via,
+                    log_floor=torch.from_numpy(log_floor)))
+            floored = np.log(k) <= log_floor + 1e-6  # the kernel head asked for less than the GPU's peak allows
+            # (host share, ms, 1 where the kernel time is the peak floor)
+            fresh = {key: (float(s), float(v), float(f)) for key, v, s, f in zip(todo, t, share, floored)}
             if cache is not None:
                 cache.put_many(fresh)
             known.update(fresh)
@@ -1150,7 +1184,7 @@ class ResPerfNetGPUEstimator(Estimator):
         out = []
         singles = self._batch_one_totals(graphs, platform)
         for g, source, kernels, single, odd in zip(prepared, graphs, keyed, singles, odds):
-            parts = [known[key] for key, *_ in kernels]  # (host share, ms, -) per kernel, in g.kernels()'s order
+            parts = [known[key] for key, *_ in kernels]  # (host share, ms, floored) per kernel, in g.kernels()'s order
             exe = sum(p[1] for p in parts)
             total = call + exe
             b = platform.batch_size
@@ -1179,6 +1213,12 @@ class ResPerfNetGPUEstimator(Estimator):
                             "unfused (matmul, softmax, matmul) where PyTorch on a GPU runs one fused kernel. On "
                             "timm's 772 such rows (AMP, batch 256-2048) this answered a median 0.59-0.87x the measured time per GPU, MAPE 24-40 %, its interval "
                             "covering 15-50 % (benchmarks/results/timm_other.md); batch 1 is untested")
+            floored = int(sum(p[2] for p in parts))
+            if floored:
+                own_notes.append(f"{floored} GEMM kernel{'s' if floored > 1 else ''} (dense or 1x1 convolution) raised "
+                                 f"to the least time {gpu.name}'s datasheet peak allows ({BOOST_HEADROOM:.2f}x above "
+                                 "it for GPU Boost): the learned model asked for less, an extrapolation beyond its "
+                                 "training GPUs and shapes, so expect a larger error on such layers")
             out.append(Estimate(total_ms=total, pre_ms=call, exe_ms=exe, post_ms=0.0,
                                 layers=_layer_rows(g, parts, scale) if layers else (),
                                 unknown_ops=g.unknown_ops, estimator=self.name, estimator_version=self.version,

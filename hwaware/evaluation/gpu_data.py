@@ -156,12 +156,12 @@ def column_weights(samples: Sequence[Sample], flagged_weight: float = 0.5) -> np
 
 
 def build_design(samples: Sequence[Sample], weights: np.ndarray | None = None,
-                 builder: DesignBuilder | None = None, dense_rule: bool = True) -> Design:
-    """The :class:`Design` of ``samples`` (weights default to :func:`column_weights`); ``dense_rule`` as in
+                 builder: DesignBuilder | None = None, prediction_rules: bool = True) -> Design:
+    """The :class:`Design` of ``samples`` (weights default to :func:`column_weights`); ``prediction_rules`` as in
     :class:`DesignBuilder` (False for a design that trains)."""
-    if builder is not None and builder.dense_rule != dense_rule:
-        raise ValueError("the builder's dense_rule and the one asked for differ")
-    builder = builder or DesignBuilder(dense_rule)
+    if builder is not None and builder.prediction_rules != prediction_rules:
+        raise ValueError("the builder's prediction_rules and the one asked for differ")
+    builder = builder or DesignBuilder(prediction_rules)
     weights = column_weights(samples) if weights is None else weights
     for s, w in zip(samples, weights):
         gpu = get_gpu(s.gpu)

@@ -217,6 +217,38 @@ class GPUSpec:
             return self.fp16_tflops_nontensor, None
         return rate, None
 
+    def fastest_tflops(self, precision: Precision, *, tensor_cores: bool, tf32: bool, fp16_accumulate: bool
+                       ) -> float | None:
+        """The fastest datasheet rate a library can run a layer at, for a bound no answer may beat; None where the
+        catalog has no sourced figure that bounds it (int8 without an int8 tensor figure: dp4a or Volta; a tensor-core
+        GPU without any fp16 or bf16 tensor figure; TF32 without a bf16 figure).
+
+        ``tensor_cores`` and ``tf32`` as for :meth:`framework_rate`; ``fp16_accumulate``: the library may take
+        FP16-accumulate tensor kernels (TensorRT's tactics, DeepBench's bare kernels), twice the FP32-accumulate rate
+        on GeForce parts; eager PyTorch accumulates fp16 in fp32 (cuBLAS with CUBLAS_COMPUTE_32F, cuDNN with a float
+        math type), so without it the FP32-accumulate figure bounds, else the bf16 figure (the rule of
+        :meth:`framework_rate`), else the FP16-accumulate one, which is never below it."""
+        if precision == "amp":
+            precision = "fp16" if tensor_cores else "fp32"
+        if precision == "fp32":
+            if not (tensor_cores and tf32) or self.compute_capability < 8.0:
+                return self.fp32_tflops
+            return None if self.tf32_tflops_dense is None else max(self.tf32_tflops_dense, self.fp32_tflops)
+        if precision == "int8":
+            return self.int8_tensor_tops_dense if tensor_cores else None
+        if tensor_cores and self.tensor_cores:
+            rates = ((self.fp16_tensor_tflops_dense, self.fp16_tensor_fp32acc_tflops_dense,
+                      self.bf16_tensor_tflops_dense) if fp16_accumulate else
+                     (self.fp16_tensor_fp32acc_tflops_dense or self.bf16_tensor_tflops_dense
+                      or self.fp16_tensor_tflops_dense,))
+            if precision == "bf16":
+                rates = (self.bf16_tensor_tflops_dense,)
+            known = [r for r in rates if r]
+            return max(max(known), self.fp32_tflops) if known else None
+        if precision == "bf16":  # computed in fp32 without tensor cores
+            return self.fp32_tflops
+        return None if self.fp16_tflops_nontensor is None else max(self.fp16_tflops_nontensor, self.fp32_tflops)
+
     def rate_notes(self, precision: Precision) -> tuple[str, ...]:
         """What :meth:`framework_rate` approximates for ``precision`` on this GPU, tensor-core layers first."""
         return tuple(dict.fromkeys(why for tc in (True, False)
