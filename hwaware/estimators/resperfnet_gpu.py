@@ -50,10 +50,11 @@ kernel time below its multiply-adds at the fastest datasheet rate the runtime ca
 ``BOOST_HEADROOM`` (1.15, an assumption) for GPU Boost clocks above the rated one
 (:func:`~hwaware.estimators.gpu_features.peak_floor_ms`; none where the catalog has no figure that bounds the rate, nor
 for larger kernels, which Winograd or FFT may run in fewer multiplies than their FLOPs count). Version 7.3 answered
-DeepBench's large GEMMs on GPUs that DeepBench did not time above their datasheet peak: fp16 on the A100, H100 SXM5
-and RTX 4090 at 1.29-1.38x it, int8 up to 1.46x (the kernel head, its inputs clamped to the training range, gives
-those GPUs an inefficiency learned on slower parts). A physical bound, found by a sweep of such kernels over the catalog,
-not from any accuracy figure; every one of DeepBench's 2,378 bounded GEMM rows is above it (the closest, the GTX 1080
+DeepBench's largest GEMMs, as bare kernels, faster than the GPU's fastest datasheet rate on 34 catalog GPU and
+precision pairs, up to 1.64x (Quadro P4000, fp16): the A100s' fp16 at 1.16-1.19x, the H100s' at 1.25-1.28x, int8 up
+to 1.44x (the kernel head, its inputs clamped to the training range, gives GPUs DeepBench did not time an inefficiency
+learned on slower parts; ``python benchmarks/peak_floor.py``). A physical bound, found by that sweep, not from any
+accuracy figure; every one of DeepBench's 2,378 bounded GEMM rows is above it (the closest, the GTX 1080
 Ti's fp32 GEMMs, at 0.94x its datasheet peak time: GPU Boost; ``tests/test_gpu_data.py``). It applies when predicting
 and evaluating, not in training, as the dense-layer rule below (version 7.4, same weights); an estimate notes how many
 kernels it raised, and ``tests/test_sanity.py`` (relation 8) checks it for every estimator on every catalog GPU.

@@ -1,0 +1,135 @@
+"""What the GEMM peak floor of resperfnet-gpu (version 7.4, ``gpu_features.peak_floor_ms``) changes, with and without it.
+
+1. DeepBench's largest GEMMs (the three largest dense shapes and 1x1 convolutions of ``../shared/data``'s DeepBench
+   tables, by FLOPs) as bare kernels on every catalog GPU in fp32, fp16 and int8: each kernel's predicted rate against
+   the fastest datasheet rate for it (:meth:`hwaware.hardware.GPUSpec.fastest_tflops`: TF32 for a 1x1 convolution
+   from Ampere on, as cuDNN runs it, the fp32 rate for a dense layer, as cuBLAS does), the largest ratio per GPU and
+   precision. Above 1.0 is a kernel faster than the GPU can run; the floor allows up to ``BOOST_HEADROOM``.
+2. Network answers that move: six CNNs (timm and torchvision) at batch 1, 8, 64 and 256 on every catalog GPU, eager
+   PyTorch in fp32 / fp16 / AMP and TensorRT in fp32 / fp16 / int8, through ``hwaware.estimate``.
+
+No accuracy figure is read or computed here. "Without" patches the floor to 0 in-process, nothing else changed (same
+weights); the prediction cache is off so that neither pass reads the other's answers.
+
+Run: ``python benchmarks/peak_floor.py`` (about 4 minutes on 2 cores); writes ``benchmarks/results/peak_floor.md``.
+"""
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from collections import defaultdict
+from pathlib import Path
+from unittest import mock
+
+os.environ["HWAWARE_CACHE"] = "0"  # before hwaware is imported: both passes compute every answer
+
+import hwaware  # noqa: E402
+from hwaware.datasets.gpu_tables import load_deepbench  # noqa: E402
+from hwaware.estimators import resperfnet_gpu  # noqa: E402
+from hwaware.estimators.gpu_features import BOOST_HEADROOM, is_gemm, peak_floor_ms  # noqa: E402
+from hwaware.evaluation.gpu_data import kernel_layer  # noqa: E402
+from hwaware.graph.transform import reshape_layer  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "results" / "peak_floor.md"
+NETWORKS = ("resnet50", "torchvision:densenet121", "mobilenetv2_100", "efficientnet_b0", "vgg16", "convnext_tiny")
+PLATFORMS = (("pytorch", ("fp32", "fp16", "amp")), ("tensorrt", ("fp32", "fp16", "int8")))
+BATCHES = (1, 8, 64, 256)
+
+
+def _largest_gemms() -> list:
+    shapes = {}
+    for k in load_deepbench():
+        layer = kernel_layer(k)
+        if is_gemm(layer):
+            shapes[(k.kind, tuple(sorted(k.dims.items())))] = layer
+    by_kind = defaultdict(list)
+    for (kind, _), layer in shapes.items():
+        by_kind[kind].append(layer)
+    return [l for kind in sorted(by_kind) for l in sorted(by_kind[kind], key=lambda l: -l.flops)[:3]]
+
+
+def _peak_ratio(net, gpu, precision: str, layers: list) -> float | None:
+    """The largest of the bare kernels' predicted rate / their fastest datasheet rate; None where no kernel has one."""
+    builder = resperfnet_gpu.DesignBuilder()
+    shaped = [reshape_layer(l, l.output_shapes[0][0], precision, from_precision="fp32") for l in layers]
+    for i, layer in enumerate(shaped):
+        builder.add([(i, layer, 1)], gpu, "kernel", precision, layer.output_shapes[0][0], 1.0)
+    ms = resperfnet_gpu.predict_design(net, builder.build())
+    # peak_floor_ms is the time at BOOST_HEADROOM x the fastest rate (the unpatched function: the bound, not the rule)
+    ratios = [BOOST_HEADROOM * peak_floor_ms(l, gpu, precision, "kernel") / t for l, t in zip(shaped, ms)]
+    return max(ratios) if any(ratios) else None
+
+
+def _kernels(lines: list[str]) -> None:
+    est = resperfnet_gpu.ResPerfNetGPUEstimator(cache=False)
+    net, _ = est._loaded()
+    layers = _largest_gemms()
+    lines += ["## DeepBench's largest GEMMs as bare kernels: fastest predicted rate / fastest datasheet rate", "",
+              f"Shapes: {len(layers)} (the three largest dense and 1x1 convolutions by FLOPs). Above 1.00: faster than "
+              f"the GPU runs; the floor allows {BOOST_HEADROOM:.2f}. GPUs and precisions where no kernel went above 1.00 "
+              "without the floor are left out, and those without a sourced rate for the precision.", "",
+              "| GPU | precision | without the floor | with it |", "|---|---|---|---|"]
+    above = 0
+    for gpu in hwaware.gpus():
+        for precision in ("fp32", "fp16", "int8"):
+            if precision == "int8" and gpu.compute_capability < 6.1:
+                continue
+            with mock.patch.object(resperfnet_gpu, "peak_floor_ms", lambda *a: 0.0):
+                off = _peak_ratio(net, gpu, precision, layers)
+            on = _peak_ratio(net, gpu, precision, layers)
+            if off is not None and off > 1.0:
+                above += 1
+                lines.append(f"| {gpu.name} | {precision} | {off:.2f} | {on:.2f} |")
+    lines += ["", f"{above} GPU and precision pairs above their datasheet peak without the floor.", ""]
+
+
+def _networks(lines: list[str]) -> None:
+    graphs = {n: hwaware.capture(n) for n in NETWORKS}
+
+    def sweep() -> dict[tuple, float]:
+        out = {}
+        for gpu in hwaware.gpus():
+            for runtime, precisions in PLATFORMS:
+                for precision in precisions:
+                    for b in BATCHES:
+                        for name, g in graphs.items():
+                            try:
+                                out[gpu.name, runtime, precision, b, name] = hwaware.estimate(
+                                    g, gpu=gpu.name, precision=precision, runtime=runtime, batch_size=b).total_ms
+                            except hwaware.HwawareError:  # a precision the GPU lacks (int8 before 6.1, bf16)
+                                pass
+        return out
+
+    with mock.patch.object(resperfnet_gpu, "peak_floor_ms", lambda *a: 0.0):
+        off = sweep()
+    on = sweep()
+    moved = {k: on[k] / off[k] for k in off if abs(on[k] / off[k] - 1) > 1e-6}
+    groups = defaultdict(list)
+    for (gpu, runtime, precision, _, _), r in moved.items():
+        groups[gpu, runtime, precision].append(r)
+    lines += ["## Network answers that move", "",
+              f"{', '.join(NETWORKS)} at batches {', '.join(map(str, BATCHES))}, every catalog GPU, eager PyTorch fp32 / "
+              f"fp16 / AMP and TensorRT fp32 / fp16 / int8 (the default estimator): {len(moved)} of {len(off)} answers "
+              f"move, up to x{max(moved.values(), default=1):.3f} (none can fall: the floor only raises a kernel). The "
+              "platforms with an answer moved by more than 1 %:", "",
+              "| GPU | runtime | precision | answers moved | largest ratio |", "|---|---|---|---|---|"]
+    for (gpu, runtime, precision), rs in sorted(groups.items(), key=lambda kv: -max(kv[1])):
+        if max(rs) > 1.01:
+            lines.append(f"| {gpu} | {runtime} | {precision} | {len(rs)} | x{max(rs):.3f} |")
+    lines.append("")
+
+
+def main() -> None:
+    warnings.simplefilter("ignore")  # the sweep's capped and extrapolated answers warn; their values are what is compared
+    t = time.time()
+    lines = ["# The GEMM peak floor (`python benchmarks/peak_floor.py`)", ""]
+    _kernels(lines)
+    _networks(lines)
+    lines.append(f"({time.time() - t:.0f} s; resperfnet-gpu {resperfnet_gpu.ResPerfNetGPUEstimator.version})")
+    OUT.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
