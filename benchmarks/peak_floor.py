@@ -1,4 +1,4 @@
-"""What the GEMM peak floor of resperfnet-gpu (version 7.4, ``gpu_features.peak_floor_ms``) changes, with and without it.
+"""What the GEMM peak floor of resperfnet-gpu (version 7.4, ``gpu_features.peak_floor_ms``) changes: with and without.
 
 1. DeepBench's largest GEMMs (the three largest dense shapes and 1x1 convolutions of ``../shared/data``'s DeepBench
    tables, by FLOPs) as bare kernels on every catalog GPU in fp32, fp16 and int8: each kernel's predicted rate against
@@ -67,8 +67,8 @@ def _kernels(lines: list[str]) -> None:
     layers = _largest_gemms()
     lines += ["## DeepBench's largest GEMMs as bare kernels: fastest predicted rate / fastest datasheet rate", "",
               f"Shapes: {len(layers)} (the three largest dense and 1x1 convolutions by FLOPs). Above 1.00: faster than "
-              f"the GPU runs; the floor allows {BOOST_HEADROOM:.2f}. GPUs and precisions where no kernel went above 1.00 "
-              "without the floor are left out, and those without a sourced rate for the precision.", "",
+              f"the GPU runs; the floor allows {BOOST_HEADROOM:.2f}. GPUs and precisions where no kernel went above "
+              "1.00 without the floor are left out, and those without a sourced rate for the precision.", "",
               "| GPU | precision | without the floor | with it |", "|---|---|---|---|"]
     above = 0
     for gpu in hwaware.gpus():
@@ -109,10 +109,10 @@ def _networks(lines: list[str]) -> None:
     for (gpu, runtime, precision, _, _), r in moved.items():
         groups[gpu, runtime, precision].append(r)
     lines += ["## Network answers that move", "",
-              f"{', '.join(NETWORKS)} at batches {', '.join(map(str, BATCHES))}, every catalog GPU, eager PyTorch fp32 / "
-              f"fp16 / AMP and TensorRT fp32 / fp16 / int8 (the default estimator): {len(moved)} of {len(off)} answers "
-              f"move, up to x{max(moved.values(), default=1):.3f} (none can fall: the floor only raises a kernel). The "
-              "platforms with an answer moved by more than 1 %:", "",
+              f"{', '.join(NETWORKS)} at batches {', '.join(map(str, BATCHES))}, every catalog GPU, eager PyTorch "
+              f"fp32 / fp16 / AMP and TensorRT fp32 / fp16 / int8 (the default estimator): {len(moved)} of {len(off)} "
+              f"answers move, up to x{max(moved.values(), default=1):.3f} (none can fall: the floor only raises a "
+              "kernel). The platforms with an answer moved by more than 1 %:", "",
               "| GPU | runtime | precision | answers moved | largest ratio |", "|---|---|---|---|---|"]
     for (gpu, runtime, precision), rs in sorted(groups.items(), key=lambda kv: -max(kv[1])):
         if max(rs) > 1.01:
@@ -121,7 +121,7 @@ def _networks(lines: list[str]) -> None:
 
 
 def main() -> None:
-    warnings.simplefilter("ignore")  # the sweep's capped and extrapolated answers warn; their values are what is compared
+    warnings.simplefilter("ignore")  # capped and extrapolated answers warn; their values are what is compared
     t = time.time()
     lines = ["# The GEMM peak floor (`python benchmarks/peak_floor.py`)", ""]
     _kernels(lines)

@@ -80,7 +80,8 @@ def peak_floor_ms(layer: Layer, gpu: GPUSpec, precision: str, runtime: str) -> f
     ``BOOST_HEADROOM`` faster still; 0 where no bound is sound (not :func:`is_gemm`, or no sourced rate)."""
     if not is_gemm(layer) or layer.macs <= 0:
         return 0.0
-    rate = gpu.fastest_tflops(precision, tensor_cores=True, tf32=runs_tf32(layer.kind, runtime),  # type: ignore[arg-type]
+    tf32 = runs_tf32(layer.kind, runtime)
+    rate = gpu.fastest_tflops(precision, tensor_cores=True, tf32=tf32,  # type: ignore[arg-type]
                               fp16_accumulate=runtime != "pytorch")
     return 0.0 if rate is None else 2 * layer.macs / (rate * BOOST_HEADROOM * 1e9)
 
