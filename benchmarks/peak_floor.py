@@ -7,6 +7,11 @@
    precision. Above 1.0 is a kernel faster than the GPU can run; the floor allows up to ``BOOST_HEADROOM``.
 2. Network answers that move: six CNNs (timm and torchvision) at batch 1, 8, 64 and 256 on every catalog GPU, eager
    PyTorch in fp32 / fp16 / AMP and TensorRT in fp32 / fp16 / int8, through ``hwaware.estimate``.
+3. What no bound covers yet: in the same answers (with the floor), layers whose predicted time moves their bytes beyond
+   twice the L2 (what can sit in L2 before and after the kernel) faster than ``BOOST_HEADROOM`` x the datasheet DRAM
+   bandwidth. Not bounded in 7.4: the training fitted whole networks without such a bound, so raising one layer's time
+   at prediction would not be met by lowering the others'; a bound for the next training (a diagnostic, not a claim
+   on any measured figure: no table times single memory-bound kernels on a GPU).
 
 No accuracy figure is read or computed here. "Without" patches the floor to 0 in-process, nothing else changed (same
 weights); the prediction cache is off so that neither pass reads the other's answers.
@@ -15,6 +20,7 @@ Run: ``python benchmarks/peak_floor.py`` (about 4 minutes on 2 cores); writes ``
 """
 from __future__ import annotations
 
+import functools
 import os
 import time
 import warnings
@@ -29,7 +35,9 @@ from hwaware.datasets.gpu_tables import load_deepbench  # noqa: E402
 from hwaware.estimators import resperfnet_gpu  # noqa: E402
 from hwaware.estimators.gpu_features import BOOST_HEADROOM, is_gemm, peak_floor_ms  # noqa: E402
 from hwaware.evaluation.gpu_data import kernel_layer  # noqa: E402
+from hwaware.graph.layer import Graph  # noqa: E402
 from hwaware.graph.transform import reshape_layer  # noqa: E402
+from hwaware.runtime import runtime_graph  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "peak_floor.md"
 NETWORKS = ("resnet50", "torchvision:densenet121", "mobilenetv2_100", "efficientnet_b0", "vgg16", "convnext_tiny")
@@ -85,25 +93,34 @@ def _kernels(lines: list[str]) -> None:
 
 
 def _networks(lines: list[str]) -> None:
-    graphs = {n: hwaware.capture(n) for n in NETWORKS}
+    @functools.cache
+    def graph(name: str, batch: int, precision: str) -> Graph:  # captured at each (a view may fix the batch)
+        return hwaware.capture(name, batch_size=batch, precision=precision)
 
-    def sweep() -> dict[tuple, float]:
+    def sweep(memory: list | None = None) -> dict[tuple, float]:
+        """Every answer's total; ``memory`` gathers :func:`_under_dram` of each answer."""
         out = {}
         for gpu in hwaware.gpus():
             for runtime, precisions in PLATFORMS:
                 for precision in precisions:
                     for b in BATCHES:
-                        for name, g in graphs.items():
+                        for name in NETWORKS:
+                            key = gpu.name, runtime, precision, b, name
+                            g = graph(name, b, precision)
                             try:
-                                out[gpu.name, runtime, precision, b, name] = hwaware.estimate(
-                                    g, gpu=gpu.name, precision=precision, runtime=runtime, batch_size=b).total_ms
+                                est = hwaware.estimate(g, gpu=gpu.name, precision=precision, runtime=runtime,
+                                                       batch_size=b)
                             except hwaware.HwawareError:  # a precision the GPU lacks (int8 before 6.1, bf16)
-                                pass
+                                continue
+                            out[key] = est.total_ms
+                            if memory is not None:
+                                memory += _under_dram(gpu, runtime, g, est, key)
         return out
 
     with mock.patch.object(resperfnet_gpu, "peak_floor_ms", lambda *a: 0.0):
         off = sweep()
-    on = sweep()
+    memory: list = []
+    on = sweep(memory)
     moved = {k: on[k] / off[k] for k in off if abs(on[k] / off[k] - 1) > 1e-6}
     groups = defaultdict(list)
     for (gpu, runtime, precision, _, _), r in moved.items():
@@ -117,7 +134,36 @@ def _networks(lines: list[str]) -> None:
     for (gpu, runtime, precision), rs in sorted(groups.items(), key=lambda kv: -max(kv[1])):
         if max(rs) > 1.01:
             lines.append(f"| {gpu} | {runtime} | {precision} | {len(rs)} | x{max(rs):.3f} |")
+    under = [m for m in memory if m[0] > 1.0]
+    by_op = defaultdict(list)
+    for ratio, _, op in under:
+        by_op[op].append(ratio)
+    lines += ["", "## Not bounded: layers under their DRAM time", "",
+              f"In the answers above (with the floor), {len(under)} of {len(memory)} layers whose bytes exceed twice "
+              f"the L2 are predicted to move them faster than {BOOST_HEADROOM:.2f}x the datasheet DRAM bandwidth, in "
+              f"{len({m[1] for m in under})} of {len(on)} answers (a breakdown the training's whole-network sums do "
+              "not constrain; see the docstring). By op:", "",
+              "| op | layers | median ratio | largest |", "|---|---|---|---|"]
+    for op, rs in sorted(by_op.items(), key=lambda kv: -len(kv[1])):
+        rs.sort()
+        lines.append(f"| {op} | {len(rs)} | x{rs[len(rs) // 2]:.2f} | x{rs[-1]:.2f} |")
     lines.append("")
+
+
+def _under_dram(gpu, runtime: str, graph, est, key: tuple) -> list[tuple[float, tuple, str]]:
+    """(DRAM time / predicted time, ``key``, op) of the estimate's layers whose bytes exceed twice the GPU's L2; the
+    estimate's rows are the runtime's kernels (checked)."""
+    kernels = runtime_graph(graph, runtime).layers
+    if [l.op for l in kernels] != [r.op for r in est.layers]:
+        raise AssertionError(f"{key}: the estimate's rows are not the runtime's kernels")
+    l2 = (gpu.l2_cache_mb or 0.25) * 2 ** 20
+    rate = gpu.memory_bandwidth_gbs * 1e6 * BOOST_HEADROOM  # bytes per ms
+    out = []
+    for layer, row in zip(kernels, est.layers):
+        spill = layer.bytes_read + layer.bytes_written - 2 * l2
+        if spill > 0 and row.ms > 0:
+            out.append((spill / rate / row.ms, key, layer.op))
+    return out
 
 
 def main() -> None:
