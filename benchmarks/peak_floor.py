@@ -2,9 +2,9 @@
 
 1. DeepBench's largest GEMMs (the three largest dense shapes and 1x1 convolutions of ``../shared/data``'s DeepBench
    tables, by FLOPs) as bare kernels on every catalog GPU in fp32, fp16 and int8: each kernel's predicted rate against
-   the fastest datasheet rate for it (:meth:`hwaware.hardware.GPUSpec.fastest_tflops`: TF32 for a 1x1 convolution
-   from Ampere on, as cuDNN runs it, the fp32 rate for a dense layer, as cuBLAS does), the largest ratio per GPU and
-   precision. Above 1.0 is a kernel faster than the GPU can run; the floor allows up to ``BOOST_HEADROOM``.
+   the fastest datasheet rate any library setting can take (:meth:`hwaware.hardware.GPUSpec.fastest_tflops`: TF32
+   from Ampere on, FP16 accumulate), the largest ratio per GPU and precision. Above 1.0 is a kernel faster than the
+   GPU can run; the floor allows up to ``BOOST_HEADROOM``.
 2. Network answers that move: six CNNs (timm and torchvision) at batch 1, 8, 64 and 256 on every catalog GPU, eager
    PyTorch in fp32 / fp16 / AMP and TensorRT in fp32 / fp16 / int8, through ``hwaware.estimate``.
 3. What no bound covers yet: in the same answers (with the floor), layers whose predicted time moves their bytes beyond
@@ -14,7 +14,8 @@
    on any measured figure: no table times single memory-bound kernels on a GPU).
 
 No accuracy figure is read or computed here. "Without" patches the floor to 0 in-process, nothing else changed (same
-weights); the prediction cache is off so that neither pass reads the other's answers.
+weights); the disk cache is off and each pass gets fresh estimator instances (their in-memory caches' keys do not
+say whether the floor was on), so that neither pass reads the other's answers.
 
 Run: ``python benchmarks/peak_floor.py`` (about 4 minutes on 2 cores); writes ``benchmarks/results/peak_floor.md``.
 """
@@ -33,6 +34,7 @@ os.environ["HWAWARE_CACHE"] = "0"  # before hwaware is imported: both passes com
 import hwaware  # noqa: E402
 from hwaware.datasets.gpu_tables import load_deepbench  # noqa: E402
 from hwaware.estimators import resperfnet_gpu  # noqa: E402
+from hwaware.estimators.base import _INSTANCES  # noqa: E402
 from hwaware.estimators.gpu_features import BOOST_HEADROOM, is_gemm, peak_floor_ms  # noqa: E402
 from hwaware.evaluation.gpu_data import kernel_layer  # noqa: E402
 from hwaware.graph.layer import Graph  # noqa: E402
@@ -65,7 +67,7 @@ def _peak_ratio(net, gpu, precision: str, layers: list) -> float | None:
         builder.add([(i, layer, 1)], gpu, "kernel", precision, layer.output_shapes[0][0], 1.0)
     ms = resperfnet_gpu.predict_design(net, builder.build())
     # peak_floor_ms is the time at BOOST_HEADROOM x the fastest rate (the unpatched function: the bound, not the rule)
-    ratios = [BOOST_HEADROOM * peak_floor_ms(l, gpu, precision, "kernel") / t for l, t in zip(shaped, ms)]
+    ratios = [BOOST_HEADROOM * peak_floor_ms(l, gpu, precision) / t for l, t in zip(shaped, ms)]
     return max(ratios) if any(ratios) else None
 
 
@@ -118,7 +120,9 @@ def _networks(lines: list[str]) -> None:
         return out
 
     with mock.patch.object(resperfnet_gpu, "peak_floor_ms", lambda *a: 0.0):
+        _INSTANCES.clear()
         off = sweep()
+    _INSTANCES.clear()
     memory: list = []
     on = sweep(memory)
     moved = {k: on[k] / off[k] for k in off if abs(on[k] / off[k] - 1) > 1e-6}

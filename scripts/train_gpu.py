@@ -269,7 +269,7 @@ def train_main(steps: int, command: str, log) -> None:
     train, val, test = split_gpu_samples(samples)
     log(f"samples: train {len(train)}, val {len(val)}, test {len(test)}")
     t0 = time.time()
-    # training and selection without the prediction-time dense rule, as the shipped weights were trained and chosen
+    # training and selection without the prediction-time rules, as the shipped weights were trained and chosen
     d_train, d_val, d_test = (build_design(s, prediction_rules=False) for s in (train, val, test))
     log(f"designs built in {time.time() - t0:.0f}s ({d_train.x.shape[0]} train rows)")
 
@@ -348,7 +348,7 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
     out: dict = {"per_gpu": {}}
     zs_res, cal_res, owner_zs, owner_cal = [], [], [], []
     # once: every column's weights are per column, the same in any subset of GPUs; folds train as the shipped model
-    # did (no prediction-time dense rule) and are evaluated as users get predictions
+    # did (no prediction-time rules) and are evaluated as users get predictions
     design, train_design = build_design(samples), build_design(samples, prediction_rules=False)
     for gpu in gpus:
         net, held_idx, fold_columns = train_fold(samples, train_design, gpu, cfg, steps)

@@ -41,8 +41,8 @@ def test_jetson_timm_and_deepbench_tables():
 def test_no_deepbench_gemm_beats_the_peak_floor():
     """The bound resperfnet-gpu puts under a GEMM's kernel time (:func:`peak_floor_ms`: datasheet peak, BOOST_HEADROOM
     above it) holds on every measured GEMM: DeepBench's dense layers and 1x1 convolutions on eight GPUs. The closest,
-    the GTX 1080 Ti's fp32 GEMMs, run 6 % above its datasheet peak (GPU Boost), inside the headroom."""
-    from hwaware.estimators.gpu_features import BOOST_HEADROOM, is_gemm, peak_floor_ms
+    the GTX 1080 Ti's fp32 GEMMs, run 7 % above its datasheet peak (GPU Boost), inside the headroom."""
+    from hwaware.estimators.gpu_features import BOOST_HEADROOM, peak_floor_ms
     from hwaware.evaluation.gpu_data import kernel_layer
     from hwaware.graph.transform import reshape_layer
 
@@ -50,9 +50,8 @@ def test_no_deepbench_gemm_beats_the_peak_floor():
     for k in load_deepbench():
         layer = kernel_layer(k)
         layer = reshape_layer(layer, layer.output_shapes[0][0], k.precision, from_precision="fp32")
-        floor = peak_floor_ms(layer, get_gpu(k.gpu), k.precision, "kernel")
+        floor = peak_floor_ms(layer, get_gpu(k.gpu), k.precision)
         if floor > 0:
-            assert is_gemm(layer)
             ratios.setdefault((k.gpu, k.precision), []).append(k.ms / floor)
     # every GPU's fp32 GEMMs, fp16 where it has a native or tensor figure, int8 where the catalog has a tensor rate
     assert len(ratios) == 12 and sum(map(len, ratios.values())) == 2378

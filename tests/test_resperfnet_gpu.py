@@ -104,8 +104,8 @@ def test_the_cache_tells_a_changed_gpu_spec_apart(r18, tmp_path):
 
 
 def test_fp32_convolutions_take_the_tf32_rate_from_ampere_on_and_no_training_row_changes(monkeypatch):
-    """From version 7.2 (7.3 as it is) an fp32 convolution's roofline compute term is at the TF32 rate on Ampere and later (cuDNN's
-    default), a dense layer's only under TensorRT (PyTorch's matmuls default to fp32), and before Ampere nothing
+    """From version 7.2 (as 7.3 has it) an fp32 convolution's roofline compute term is at the TF32 rate on Ampere and
+    later (cuDNN's default), a dense layer's only under TensorRT (PyTorch's matmuls default to fp32), and before Ampere nothing
     changes; no training column is fp32 on such a GPU, so the shipped weights are what they were trained as."""
     from hwaware.estimators.gpu_features import roofline_ms, runs_tf32
     from hwaware.estimators.resperfnet_gpu import _platform_parts
@@ -413,7 +413,8 @@ def test_nvidias_published_timings_outside_the_repository(repo_script):
     EfficientNet-B0/B4 (V100 SXM2, T4, A100 80GB; fp32 (TF32 on the A100) and AMP; batches 1-256), which nothing
     trained or chose on. First run (the code of resperfnet-gpu 7.3): at batches >= 8 MAPE 17.9 % and 89 % interval
     coverage, 15.0 % and 92 % without the flagged T4 fp32 ResNeXt101 column; 20.1 % over all 137 rows (7.4: 20.2 %);
-    the A100's 36 rows (no training row has the A100) 12.3 %. The thresholds leave about 5 points for a retrained model."""
+    the A100's 36 rows (no training row has the A100) 12.3 %. The thresholds leave about 5 points for a retrained
+    model."""
     bench = repo_script("benchmarks/external_nvidia.py")
     # the transcription as first run: an edit of a published figure shows here
     assert sum(sum(v) for v in bench.PUBLISHED.values()) == pytest.approx(7399.21)
@@ -895,3 +896,32 @@ def test_a_user_gets_the_answer_the_figures_report():
         platform = Platform(get_gpu(r.gpu), precision=r.precision, runtime=r.runtime, batch_size=r.batch)
         got = est.predict_many([with_batch(row_graph(r), r.batch)], platform)[0].total_ms
         assert got == pytest.approx(want, rel=1e-5), (r.arch_id, r.gpu, r.runtime)
+
+
+def test_the_gemm_peak_floor_is_a_prediction_rule_that_training_never_sees(tmp_path, monkeypatch):
+    """Training designs carry no floor (every row -inf: the shipped weights train as before); prediction designs floor
+    the GEMM rows, and the kernel time the model gives such a row is never below it. An answer whose kernels the floor
+    raised says how many (resnet50 fp32 at batch 64 on an RTX 4090: its 1x1 convolutions)."""
+    from hwaware.estimators import resperfnet_gpu
+    from hwaware.estimators.gpu_features import is_gemm
+    from hwaware.evaluation.gpu_data import build_design, deepbench_samples
+
+    samples = [s for s in deepbench_samples() if s.gpu == "Tesla V100 SXM2 16/32GB"][:80]
+    assert np.isneginf(build_design(samples, prediction_rules=False).log_floor).all()
+    builder = resperfnet_gpu.DesignBuilder()
+    design = build_design(samples, builder=builder)
+    gemm = np.array([is_gemm(l) for l in builder.layers])
+    assert gemm.any() and (~gemm).any()
+    assert np.isfinite(design.log_floor[gemm]).all() and np.isneginf(design.log_floor[~gemm]).all()
+
+    monkeypatch.setenv("HWAWARE_CACHE_DIR", str(tmp_path))
+    est = hwaware.estimate("resnet50", gpu="4090", batch_size=64)
+    floored = [n for n in est.notes if n.startswith(resperfnet_gpu.FLOOR_NOTE)]
+    assert len(floored) == 1 and "1x1 convolution" in floored[0]
+    with monkeypatch.context() as m:  # the same answer without the bound has no such note and is faster
+        m.setattr(resperfnet_gpu, "peak_floor_ms", lambda *a: 0.0)
+        m.setenv("HWAWARE_CACHE", "0")
+        plain = ResPerfNetGPUEstimator(cache=False).predict(
+            hwaware.capture("resnet50", batch_size=64), Platform.resolve(get_gpu("4090"), batch_size=64))
+    assert not [n for n in plain.notes if n.startswith(resperfnet_gpu.FLOOR_NOTE)]
+    assert plain.total_ms < est.total_ms

@@ -39,13 +39,13 @@ the training range): the brief allows a physically impossible answer only with a
    a measured platform's answer stands, with a note where a faster engine is predicted).
 
 8. **No GEMM runs faster than the GPU's peak**: a dense layer's or 1x1 convolution's time is at least its
-   multiply-adds at the fastest datasheet rate the runtime can take (``peak_floor_ms`` in
-   :mod:`hwaware.estimators.gpu_features`, ``BOOST_HEADROOM`` above it: GPU Boost), for a stack of 4096-wide dense
-   layers at batch 256 (DeepBench's shapes) and resnet50 at batch 64, in fp32, fp16 and int8. resperfnet-gpu 7.3
-   broke it on GPUs DeepBench did not time: its kernel head, inputs clamped to the training range, met their rates
-   with an inefficiency learned on slower parts (DeepBench's largest GEMMs above the datasheet peak on 34 GPU and
-   precision pairs, up to 1.64x; ``python benchmarks/peak_floor.py``). With the bound patched out, this test fails
-   on seven GPUs (the Jetsons' TensorRT fp16, the RTX 3090's and 4090's fp32).
+   multiply-adds at the fastest datasheet rate any library setting can take (``peak_floor_ms`` in
+   :mod:`hwaware.estimators.gpu_features`: TF32, FP16 accumulate; ``BOOST_HEADROOM`` above it: GPU Boost), for a stack
+   of 4096-wide dense layers at batch 256 (DeepBench's shapes) and resnet50 at batch 64, eager PyTorch in fp32 and
+   fp16, TensorRT in fp32, fp16 and int8 (a layer's time, kernel and host, is checked: the kernel's is within it).
+   resperfnet-gpu 7.3 broke it where its kernel head, inputs clamped to the training range, met rates no training row
+   had with an inefficiency learned on slower parts (``python benchmarks/peak_floor.py``). With the bound patched out,
+   this test fails in 14 cases on nine GPUs (the RTX 3090's and 4090's fp32, the Jetsons' TensorRT fp32 and fp16).
 
 The slack factors leave room for a learned estimator's noise (a few percent), not for a wrong
 direction.
@@ -228,10 +228,10 @@ def _gemm_graphs() -> dict[str, Graph]:
 
 
 @cases
-@pytest.mark.parametrize("precision,runtime", [("fp32", "pytorch"), ("fp16", "pytorch"), ("fp16", "tensorrt"),
-                                               ("int8", "tensorrt")])
+@pytest.mark.parametrize("precision,runtime", [("fp32", "pytorch"), ("fp16", "pytorch"), ("fp32", "tensorrt"),
+                                               ("fp16", "tensorrt"), ("int8", "tensorrt")])
 def test_no_gemm_faster_than_the_gpus_peak(estimator: str, gpu: GPUSpec, precision: str, runtime: str) -> None:
-    from hwaware.estimators.gpu_features import is_gemm, peak_floor_ms
+    from hwaware.estimators.gpu_features import peak_floor_ms
     from hwaware.graph.transform import at_batch
     from hwaware.runtime import runtime_graph
 
@@ -251,11 +251,10 @@ def test_no_gemm_faster_than_the_gpus_peak(estimator: str, gpu: GPUSpec, precisi
                         if [l.op for l in g.layers] == [r.op for r in est.layers]), None)
         assert kernels is not None, f"{estimator}: rows are neither the runtime's kernels nor the captured layers"
         for layer, row in zip(kernels, est.layers):
-            floor = peak_floor_ms(layer, gpu, precision, runtime)
+            floor = peak_floor_ms(layer, gpu, precision)
             checked += floor > 0
-            assert not floor or is_gemm(layer)
             assert row.ms >= floor * (1 - 1e-4), (
                 f"{name} {layer.module} on {gpu.name} ({runtime}, {precision}): {row.ms:.4g} ms, under the "
                 f"{floor:.4g} ms its multiply-adds take at the GPU's peak")
-    if layered and gpu.fastest_tflops(precision, tensor_cores=True, tf32=False, fp16_accumulate=runtime != "pytorch"):
+    if layered and gpu.fastest_tflops(precision, tensor_cores=True):
         assert checked, "no layer was bounded: the relation was not tested"

@@ -74,15 +74,14 @@ def is_gemm(layer: Layer) -> bool:
     return layer.kind == LayerKind.CONV and all(k == 1 for k in layer.attrs.get("kernel", (0,)))
 
 
-def peak_floor_ms(layer: Layer, gpu: GPUSpec, precision: str, runtime: str) -> float:
-    """The least kernel time ``layer``'s arithmetic allows: its multiply-adds at the fastest datasheet rate the runtime
-    can run it at (:meth:`GPUSpec.fastest_tflops`; TensorRT's tactics and bare kernels may accumulate fp16 in fp16),
-    ``BOOST_HEADROOM`` faster still; 0 where no bound is sound (not :func:`is_gemm`, or no sourced rate)."""
+def peak_floor_ms(layer: Layer, gpu: GPUSpec, precision: str) -> float:
+    """The least kernel time ``layer``'s arithmetic allows: its multiply-adds at the fastest datasheet rate any library
+    setting can take (:meth:`GPUSpec.fastest_tflops`: TF32, FP16 accumulate), ``BOOST_HEADROOM`` faster still; 0
+    where no bound is sound (not :func:`is_gemm`, or no sourced rate). The same for every runtime: a bound, not what
+    the runtime is assumed to run."""
     if not is_gemm(layer) or layer.macs <= 0:
         return 0.0
-    tf32 = runs_tf32(layer.kind, runtime)
-    rate = gpu.fastest_tflops(precision, tensor_cores=True, tf32=tf32,  # type: ignore[arg-type]
-                              fp16_accumulate=runtime != "pytorch")
+    rate = gpu.fastest_tflops(precision, tensor_cores=True)  # type: ignore[arg-type]
     return 0.0 if rate is None else 2 * layer.macs / (rate * BOOST_HEADROOM * 1e9)
 
 

@@ -46,18 +46,17 @@ launch's host-side cost comes through the Jetsons that timed both runtimes, kern
 layers; the per-call time still reads the flag.
 
 No GEMM (a dense layer, a matmul, a 1x1 convolution: :func:`~hwaware.estimators.gpu_features.is_gemm`) gets a
-kernel time below its multiply-adds at the fastest datasheet rate the runtime can take on the GPU, with
-``BOOST_HEADROOM`` (1.15, an assumption) for GPU Boost clocks above the rated one
-(:func:`~hwaware.estimators.gpu_features.peak_floor_ms`; none where the catalog has no figure that bounds the rate, nor
-for larger kernels, which Winograd or FFT may run in fewer multiplies than their FLOPs count). Version 7.3 answered
-DeepBench's largest GEMMs, as bare kernels, faster than the GPU's fastest datasheet rate on 34 catalog GPU and
-precision pairs, up to 1.64x (Quadro P4000, fp16): the A100s' fp16 at 1.16-1.19x, the H100s' at 1.25-1.28x, int8 up
-to 1.44x (the kernel head, its inputs clamped to the training range, gives GPUs DeepBench did not time an inefficiency
-learned on slower parts; ``python benchmarks/peak_floor.py``). A physical bound, found by that sweep, not from any
-accuracy figure; every one of DeepBench's 2,378 bounded GEMM rows is above it (the closest, the GTX 1080
-Ti's fp32 GEMMs, at 0.94x its datasheet peak time: GPU Boost; ``tests/test_gpu_data.py``). It applies when predicting
-and evaluating, not in training, as the dense-layer rule below (version 7.4, same weights); an estimate notes how many
-kernels it raised, and ``tests/test_sanity.py`` (relation 8) checks it for every estimator on every catalog GPU.
+kernel time below its multiply-adds at the fastest datasheet rate any library setting can take on the GPU (TF32, FP16
+accumulate), ``BOOST_HEADROOM`` (1.15, an assumption) above it for GPU Boost clocks beyond the rated one, at the
+catalog's clocks (:func:`~hwaware.estimators.gpu_features.peak_floor_ms`; none where the catalog has no figure that
+bounds the rate, nor for larger kernels, which Winograd or FFT may run in fewer multiplies than their FLOPs count).
+Version 7.3 answered DeepBench's largest GEMMs, as bare kernels, above that rate on 27 catalog GPU and precision pairs,
+up to 1.64x (``python benchmarks/peak_floor.py``): the kernel head, its inputs clamped to the training range, gives
+rates no training row had an inefficiency learned on slower parts. A physical bound, found by that sweep, not from any
+accuracy figure; every one of DeepBench's 2,378 bounded GEMM rows is above it (``tests/test_gpu_data.py``). It
+applies when predicting and evaluating, not in training, as the dense-layer rule below (version 7.4, same weights);
+an estimate notes how many kernels it raised; ``tests/test_sanity.py`` (relation 8) checks every estimator on every
+catalog GPU.
 
 Outside the training domain (a network with layers of a kind no training row has, :meth:`untrained_kinds`: the
 tables are CNNs, so matmul between activations marks a transformer) the heads are not trusted: every kernel of that
@@ -69,24 +68,24 @@ and, run at commit 4ff0d9f, the heads before it.
 
 A network's dense layers but its classifier take the framework time of a convolution (``as_conv``; their kernel head
 still sees a dense layer): every training network timed where dispatch shows has one dense layer, its classifier
-(HELP's; torchvision's but AlexNet and VGG, whose three sit among kernels that hide it), so the framework head's
-value for dense absorbed per-network costs (277 us per Linear on an RTX 4090 against 39 us per convolution, weights
-of 95d2a92), and ConvNeXt-T, with 37 Linears, was predicted 14.7 ms there at batch 1, twice resnet50 with more
-kernels (6.2 ms with the rule, versions 5 and 6 too; 6.1 with version 7). A Linear is one GEMM launch, as a 1x1 convolution is; the classifier keeps the learned value
-(``tests/test_resperfnet_gpu.py`` pins both networks and that stacking Linears before a classifier adds about a
-launch each). A rule of physical sense chosen from those two predictions, which no measurement covers. It applies
-when predicting and evaluating, not in training: every training design is built without it
-(``DesignBuilder(prediction_rules=False)``), so training is what it was, bit for bit, and the shipped weights (trained and
-chosen before the rule; their ``train.json`` figures and measured interval are without it) are those
+(HELP's; torchvision's but AlexNet and VGG, whose three sit among kernels that hide it), so the framework head's value
+for dense absorbed per-network costs (277 us per Linear on an RTX 4090 against 39 us per convolution, weights of
+95d2a92), and ConvNeXt-T, with 37 Linears, was predicted 14.7 ms there at batch 1, twice resnet50 with more kernels (6.2
+ms with the rule, versions 5 and 6 too; 6.1 with version 7). A Linear is one GEMM launch, as a 1x1 convolution is; the
+classifier keeps the learned value (``tests/test_resperfnet_gpu.py`` pins both networks and that stacking Linears before
+a classifier adds about a launch each). A rule of physical sense chosen from those two predictions, which no measurement
+covers. It applies when predicting and evaluating, not in training: every training design is built without it
+(``DesignBuilder(prediction_rules=False)``), so training is what it was, bit for bit, and the shipped weights (trained
+and chosen before the rule; their ``train.json`` figures and measured interval are without it) are those
 ``scripts/train_gpu.py main`` gives. Applied in training too, a first leave-one-GPU-out run moved the RTX 3090's
 zero-shot MAPE from 25.9 to 42.9 % and the AGX Xavier's 10-shot from 7.0 / 42.6 to 4.4 / 25.4 % (PyTorch / TensorRT;
-stopped after five folds), and a second, training without the rule on a design whose rows it had split (which
-changes the random draws, not the loss), moved the 3090 to 29.8 % and the RTX 4090's 10-shot from 11.6 to 15.5 %: a
-fold's figures move by several points with any change of training draws (both runs' lines:
+stopped after five folds), and a second, training without the rule on a design whose rows it had split (which changes
+the random draws, not the loss), moved the 3090 to 29.8 % and the RTX 4090's 10-shot from 11.6 to 15.5 %: a fold's
+figures move by several points with any change of training draws (both runs' lines:
 ``benchmarks/results/gpu/logo_disclosed_runs.txt``). With training unchanged the stage (``python scripts/train_gpu.py
-logo``) reproduces every HELP fold of the run before the rule exactly and moves the folds with several-dense
-networks (timm, torch2trt) by at most 0.3 points: RTX 4090 10-shot 11.6 -> 11.8 %, AGX Xavier zero-shot
-20.7 / 33.7 -> 20.9 / 33.8 %, 10-shot 7.0 / 42.6 -> 7.1 / 42.7 %. On the then shipped model's evaluation (``python
+logo``) reproduces every HELP fold of the run before the rule exactly and moves the folds with several-dense networks
+(timm, torch2trt) by at most 0.3 points: RTX 4090 10-shot 11.6 -> 11.8 %, AGX Xavier zero-shot 20.7 / 33.7 -> 20.9 /
+33.8 %, 10-shot 7.0 / 42.6 -> 7.1 / 42.7 %. On the then shipped model's evaluation (``python
 benchmarks/gpu_accuracy.py``, before and after) it moves the AGX Xavier fit error (PyTorch 1.3 -> 1.6 %; both columns
 3.4 -> 3.6 %) and no held-out figure at the printed precision.
 
@@ -169,6 +168,7 @@ from hwaware.runtime.eager import NOT_MODELLED as EAGER_NOTE
 from hwaware.runtime.eager import inside_call
 
 KIND_NAMES = {k: k.value for k in LayerKind}  # Enum.value is a descriptor call: slow per layer of a whole space
+FLOOR_NOTE = "GEMM peak floor"  # how an estimate's note on the kernels :func:`peak_floor_ms` raised begins
 
 WEIGHTS = "resperfnet_gpu"
 
@@ -445,8 +445,9 @@ def _eager(x: torch.Tensor) -> torch.Tensor:
 
 
 def _layer_rows(graph: Graph, parts: Sequence[tuple[float, float, float]], scale: float) -> tuple[LayerEstimate, ...]:
-    """An estimate's per-layer rows: ``parts`` are the kernels' (host share, ms, -) in ``graph.kernels()``'s order,
-    their ms times ``scale``; a view launches nothing (0 ms)."""
+    """An estimate's per-layer rows: ``parts`` are the kernels' (host share, ms, floored) in ``graph.kernels()``'s
+    order, their ms times ``scale`` (the batch cap's, which may take a floored GEMM below :func:`peak_floor_ms`: the
+    cap's answer is b images one at a time, each above it); a view launches nothing (0 ms)."""
     in_order = iter(parts)
     rows = []
     for l in graph.layers:
@@ -836,7 +837,7 @@ class DesignBuilder:
             self.row_setup.append(s)
             self.x.append(x)
             self.log_base.append(base)
-            floor = peak_floor_ms(shaped, gpu, precision, runtime) if self.prediction_rules else 0.0
+            floor = peak_floor_ms(shaped, gpu, precision) if self.prediction_rules else 0.0
             self.log_floor.append(math.log(floor) if floor > 0 else -math.inf)
             self.bare.append(runtime == "kernel" or inside_call(layer))  # no framework time of its own
             self.as_conv.append(as_conv)
@@ -1106,7 +1107,8 @@ class ResPerfNetGPUEstimator(Estimator):
                     roofline_kernel=torch.tensor([v[3] for v in todo.values()], dtype=torch.bool),
                     as_conv=torch.tensor(builder.as_conv, dtype=torch.bool), hosts=hosts, via=via,
                     log_floor=torch.from_numpy(log_floor)))
-            floored = np.log(k) <= log_floor + 1e-6  # the kernel head asked for less than the GPU's peak allows
+            # the kernel head asked for less than the GPU's peak allows
+            floored = np.isfinite(log_floor) & (np.log(k) <= log_floor + 1e-6)
             # (host share, ms, 1 where the kernel time is the peak floor)
             fresh = {key: (float(s), float(v), float(f)) for key, v, s, f in zip(todo, t, share, floored)}
             if cache is not None:
@@ -1216,10 +1218,11 @@ class ResPerfNetGPUEstimator(Estimator):
                             "covering 15-50 % (benchmarks/results/timm_other.md); batch 1 is untested")
             floored = int(sum(p[2] for p in parts))
             if floored:
-                own_notes.append(f"{floored} GEMM kernel{'s' if floored > 1 else ''} (dense or 1x1 convolution) raised "
-                                 f"to the least time {gpu.name}'s datasheet peak allows ({BOOST_HEADROOM:.2f}x above "
-                                 "it for GPU Boost): the learned model asked for less, an extrapolation beyond its "
-                                 "training GPUs and shapes, so expect a larger error on such layers")
+                own_notes.append(f"{FLOOR_NOTE}: {floored} GEMM kernel{'s' if floored > 1 else ''} (dense, matmul or "
+                                 f"1x1 convolution) raised to the least time {gpu.name}'s fastest datasheet rate "
+                                 f"allows ({BOOST_HEADROOM:.2f}x above it for GPU Boost): the learned model asked for "
+                                 "less, an extrapolation beyond its training GPUs and shapes, so expect a larger error "
+                                 "on such layers")
             out.append(Estimate(total_ms=total, pre_ms=call, exe_ms=exe, post_ms=0.0,
                                 layers=_layer_rows(g, parts, scale) if layers else (),
                                 unknown_ops=g.unknown_ops, estimator=self.name, estimator_version=self.version,
@@ -1274,10 +1277,12 @@ class ResPerfNetGPUEstimator(Estimator):
                 alt = (self._answers([graphs[i]], replace(platform, precision=fallbacks[taken]), layers=True)[0]
                        if layers else higher[taken][i])
                 lo, hi = (v / est.total_ms for v in est.interval_ms)
-                own = tuple(n for n in est.notes if not n.startswith(f"batch {platform.batch_size} predicted"))
+                own = tuple(n for n in est.notes
+                            if not n.startswith((f"batch {platform.batch_size} predicted", FLOOR_NOTE)))
                 est = replace(est, total_ms=total, pre_ms=alt.pre_ms, exe_ms=alt.exe_ms, layers=alt.layers,
                               warnings=alt.warnings, interval_ms=(total * lo, total * hi),
-                              notes=(*own, *(n for n in alt.notes if n.startswith(("TensorRT precision", "batch "))),
+                              notes=(*own, *(n for n in alt.notes
+                                             if n.startswith(("TensorRT precision", "batch ", FLOOR_NOTE))),
                                      f"TensorRT precision: the {fallbacks[taken]} engine is predicted faster ("
                                      f"{total:.3f} ms) than {platform.precision} layers, and an engine allowed "
                                      f"{platform.precision} keeps the faster tactics: its answer is taken"))

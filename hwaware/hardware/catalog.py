@@ -217,32 +217,25 @@ class GPUSpec:
             return self.fp16_tflops_nontensor, None
         return rate, None
 
-    def fastest_tflops(self, precision: Precision, *, tensor_cores: bool, tf32: bool, fp16_accumulate: bool
-                       ) -> float | None:
-        """The fastest datasheet rate a library can run a layer at, for a bound no answer may beat; None where the
-        catalog has no sourced figure that bounds it (int8 without an int8 tensor figure: dp4a or Volta; a tensor-core
-        GPU without any fp16 or bf16 tensor figure; TF32 without a bf16 figure).
-
-        ``tensor_cores`` and ``tf32`` as for :meth:`framework_rate`; ``fp16_accumulate``: the library may take
-        FP16-accumulate tensor kernels (TensorRT's tactics, DeepBench's bare kernels), twice the FP32-accumulate rate
-        on GeForce parts; eager PyTorch accumulates fp16 in fp32 (cuBLAS with CUBLAS_COMPUTE_32F, cuDNN with a float
-        math type), so without it the FP32-accumulate figure bounds, else the bf16 figure (the rule of
-        :meth:`framework_rate`), else the FP16-accumulate one, which is never below it."""
+    def fastest_tflops(self, precision: Precision, *, tensor_cores: bool) -> float | None:
+        """The fastest datasheet rate any library setting can run a layer at (``tensor_cores``: a conv, dense or
+        matmul layer), for a bound no answer may beat whatever the user's math flags: TF32 from Ampere on (PyTorch
+        1.7-1.11 and ``torch.backends.cuda.matmul.allow_tf32`` run matmuls on it too), and FP16 accumulate (TensorRT's
+        tactics, PyTorch's opt-in ``allow_fp16_accumulation``), twice FP32 accumulate on GeForce parts. At the
+        catalog's clocks: a Jetson power mode above them (JetPack 6.2's Super modes) is another spec. None where the
+        catalog has no sourced figure that bounds it: int8 without an int8 tensor figure (dp4a, Volta), a tensor-core
+        GPU without any fp16 or bf16 tensor figure, TF32 without a bf16 one, fp16 without a native figure."""
         if precision == "amp":
             precision = "fp16" if tensor_cores else "fp32"
         if precision == "fp32":
-            if not (tensor_cores and tf32) or self.compute_capability < 8.0:
+            if not tensor_cores or self.compute_capability < 8.0:
                 return self.fp32_tflops
             return None if self.tf32_tflops_dense is None else max(self.tf32_tflops_dense, self.fp32_tflops)
         if precision == "int8":
             return self.int8_tensor_tops_dense if tensor_cores else None
         if tensor_cores and self.tensor_cores:
-            rates = ((self.fp16_tensor_tflops_dense, self.fp16_tensor_fp32acc_tflops_dense,
-                      self.bf16_tensor_tflops_dense) if fp16_accumulate else
-                     (self.fp16_tensor_fp32acc_tflops_dense or self.bf16_tensor_tflops_dense
-                      or self.fp16_tensor_tflops_dense,))
-            if precision == "bf16":
-                rates = (self.bf16_tensor_tflops_dense,)
+            rates = ((self.bf16_tensor_tflops_dense,) if precision == "bf16" else (
+                self.fp16_tensor_tflops_dense, self.fp16_tensor_fp32acc_tflops_dense, self.bf16_tensor_tflops_dense))
             known = [r for r in rates if r]
             return max(max(known), self.fp32_tflops) if known else None
         if precision == "bf16":  # computed in fp32 without tensor cores
@@ -470,12 +463,14 @@ class Platform:
 @functools.lru_cache(maxsize=256)
 def spec_digest(device: GPUSpec | CPUSpec) -> str:
     """A short hash of what predictions for ``device`` read (prediction cache keys, the base of a calibration profile):
-    a GPU's name, chip, size, clocks, memory, host link and the rate :meth:`GPUSpec.framework_rate` gives every
-    precision, so that a change of that rule changes it and an edit of the catalog's sources or aliases does not; the
+    a GPU's name, chip, size, clocks, memory, host link and the rates :meth:`GPUSpec.framework_rate` and
+    :meth:`GPUSpec.fastest_tflops` give every precision, so that a change of those rules changes it and an edit of the
+    catalog's sources or aliases does not; the
     CPU target's whole spec."""
     if not isinstance(device, GPUSpec):
         return hashlib.blake2b(repr(sorted(asdict(device).items())).encode(), digest_size=6).hexdigest()
-    rates = [device.framework_rate(p, tensor_cores=tc, tf32=tc)[0]  # type: ignore[arg-type]
+    rates = [(device.framework_rate(p, tensor_cores=tc, tf32=tc)[0],  # type: ignore[arg-type]
+              device.fastest_tflops(p, tensor_cores=tc))  # type: ignore[arg-type]
              for p in PRECISIONS for tc in (False, True)]
     read = (device.name, device.gpu_chip, device.is_integrated_soc, device.compute_capability, device.sm_count,
             device.tensor_cores, device.base_clock_mhz, device.boost_clock_mhz, device.memory_bandwidth_gbs,
