@@ -126,6 +126,7 @@ def _networks(lines: list[str]) -> None:
     memory: list = []
     on = sweep(memory)
     moved = {k: on[k] / off[k] for k in off if abs(on[k] / off[k] - 1) > 1e-6}
+    assert min(moved.values(), default=1.0) > 1.0, "an answer fell with the floor, which only raises kernels"
     groups = defaultdict(list)
     for (gpu, runtime, precision, _, _), r in moved.items():
         groups[gpu, runtime, precision].append(r)

@@ -104,9 +104,10 @@ def test_the_cache_tells_a_changed_gpu_spec_apart(r18, tmp_path):
 
 
 def test_fp32_convolutions_take_the_tf32_rate_from_ampere_on_and_no_training_row_changes(monkeypatch):
-    """From version 7.2 (as 7.3 has it) an fp32 convolution's roofline compute term is at the TF32 rate on Ampere and
-    later (cuDNN's default), a dense layer's only under TensorRT (PyTorch's matmuls default to fp32), and before Ampere nothing
-    changes; no training column is fp32 on such a GPU, so the shipped weights are what they were trained as."""
+    """From version 7.2 (as 7.3 and 7.4 have it) an fp32 convolution's roofline compute term is at the TF32 rate on
+    Ampere and later (cuDNN's default), a dense layer's only under TensorRT (PyTorch's matmuls default to fp32), and
+    before Ampere nothing changes; no training column is fp32 on such a GPU, so the shipped weights are what they were
+    trained as."""
     from hwaware.estimators.gpu_features import roofline_ms, runs_tf32
     from hwaware.estimators.resperfnet_gpu import _platform_parts
 
@@ -900,28 +901,50 @@ def test_a_user_gets_the_answer_the_figures_report():
 
 def test_the_gemm_peak_floor_is_a_prediction_rule_that_training_never_sees(tmp_path, monkeypatch):
     """Training designs carry no floor (every row -inf: the shipped weights train as before); prediction designs floor
-    the GEMM rows, and the kernel time the model gives such a row is never below it. An answer whose kernels the floor
-    raised says how many (resnet50 fp32 at batch 64 on an RTX 4090: its 1x1 convolutions)."""
-    from hwaware.estimators import resperfnet_gpu
-    from hwaware.estimators.gpu_features import is_gemm
-    from hwaware.evaluation.gpu_data import build_design, deepbench_samples
+    the GEMM rows, and no GEMM kernel is predicted below its floor. An answer whose kernels the floor raised says how
+    many, and exactly those layers are slower than without the bound, all GEMMs (resnet50 fp32 at batch 64 on an RTX
+    4090: 1x1 convolutions). What the floor reads of a GPU (its FP16-accumulate figure too) keys the model."""
+    import re
 
-    samples = [s for s in deepbench_samples() if s.gpu == "Tesla V100 SXM2 16/32GB"][:80]
+    from hwaware.estimators import resperfnet_gpu
+    from hwaware.estimators.gpu_features import is_gemm, peak_floor_ms
+    from hwaware.evaluation.gpu_data import build_design, deepbench_samples, kernel_layer
+    from hwaware.runtime import runtime_graph
+
+    v100 = [s for s in deepbench_samples() if s.gpu == "Tesla V100 SXM2 16/32GB"]
+    # the largest kernels, where the bound binds, and the first ones (3x3 convolutions among them)
+    samples = sorted(v100, key=lambda s: -kernel_layer(s.kernel).flops)[:40] + v100[:40]
     assert np.isneginf(build_design(samples, prediction_rules=False).log_floor).all()
     builder = resperfnet_gpu.DesignBuilder()
     design = build_design(samples, builder=builder)
     gemm = np.array([is_gemm(l) for l in builder.layers])
     assert gemm.any() and (~gemm).any()
     assert np.isfinite(design.log_floor[gemm]).all() and np.isneginf(design.log_floor[~gemm]).all()
+    net, _ = ResPerfNetGPUEstimator()._loaded()
+    h100 = resperfnet_gpu.DesignBuilder()  # the same kernels in fp16 on a GPU DeepBench never timed
+    for i, layer in enumerate(builder.layers):
+        h100.add([(i, layer, 1)], get_gpu("h100"), "kernel", "fp16", layer.output_shapes[0][0], 1.0)
+    at_h100 = h100.build()
+    ms, floor = predict_design(net, at_h100), np.exp(at_h100.log_floor)  # one row per kernel, in order
+    assert (ms[gemm] >= floor[gemm] * (1 - 1e-5)).all()
+    assert (ms[gemm] <= floor[gemm] * (1 + 1e-5)).any()  # the bound binds here (7.3: up to 1.28x the peak)
 
     monkeypatch.setenv("HWAWARE_CACHE_DIR", str(tmp_path))
-    est = hwaware.estimate("resnet50", gpu="4090", batch_size=64)
-    floored = [n for n in est.notes if n.startswith(resperfnet_gpu.FLOOR_NOTE)]
-    assert len(floored) == 1 and "1x1 convolution" in floored[0]
-    with monkeypatch.context() as m:  # the same answer without the bound has no such note and is faster
+    graph, platform = hwaware.capture("resnet50", batch_size=64), Platform.resolve(get_gpu("4090"), batch_size=64)
+    est = ResPerfNetGPUEstimator(cache=False).predict(graph, platform)
+    note = [n for n in est.notes if n.startswith(resperfnet_gpu.FLOOR_NOTE)]
+    assert len(note) == 1
+    with monkeypatch.context() as m:
         m.setattr(resperfnet_gpu, "peak_floor_ms", lambda *a: 0.0)
-        m.setenv("HWAWARE_CACHE", "0")
-        plain = ResPerfNetGPUEstimator(cache=False).predict(
-            hwaware.capture("resnet50", batch_size=64), Platform.resolve(get_gpu("4090"), batch_size=64))
+        plain = ResPerfNetGPUEstimator(cache=False).predict(graph, platform)
     assert not [n for n in plain.notes if n.startswith(resperfnet_gpu.FLOOR_NOTE)]
+    raised = [i for i, (a, b) in enumerate(zip(est.layers, plain.layers)) if a.ms > b.ms * (1 + 1e-9)]
+    assert len(raised) == int(re.search(r": (\d+) GEMM kernel", note[0]).group(1)) > 0
+    kernels = runtime_graph(graph, "pytorch").layers
+    assert all(peak_floor_ms(kernels[i], get_gpu("4090"), "fp32") > 0 for i in raised)
     assert plain.total_ms < est.total_ms
+
+    rtx4090 = get_gpu("4090")
+    other = dataclasses.replace(rtx4090, fp16_tensor_tflops_dense=500.0)
+    est_model = ResPerfNetGPUEstimator()
+    assert est_model.model_id(Platform.resolve(other)) != est_model.model_id(Platform.resolve(rtx4090))

@@ -45,7 +45,7 @@ the training range): the brief allows a physically impossible answer only with a
    fp16, TensorRT in fp32, fp16 and int8 (a layer's time, kernel and host, is checked: the kernel's is within it).
    resperfnet-gpu 7.3 broke it where its kernel head, inputs clamped to the training range, met rates no training row
    had with an inefficiency learned on slower parts (``python benchmarks/peak_floor.py``). With the bound patched out,
-   this test fails in 14 cases on nine GPUs (the RTX 3090's and 4090's fp32, the Jetsons' TensorRT fp32 and fp16).
+   this test fails in 14 cases on eight GPUs (the RTX 3090's and 4090's fp32, the Jetsons' TensorRT fp32 and fp16).
 
 The slack factors leave room for a learned estimator's noise (a few percent), not for a wrong
 direction.
@@ -237,14 +237,13 @@ def test_no_gemm_faster_than_the_gpus_peak(estimator: str, gpu: GPUSpec, precisi
 
     if precision == "int8" and gpu.compute_capability < 6.1:
         pytest.skip(f"{gpu.name} has no int8 path (neither tensor cores nor dp4a)")
-    checked, layered = 0, False
+    checked = 0
     for name, graph in _gemm_graphs().items():
         _require(estimator, gpu, precision, (graph.batch_size,), runtime)
         est = hwaware.estimate(graph, gpu=gpu.name, batch_size=graph.batch_size, precision=precision,
                                runtime=runtime, estimator=estimator)
         if not est.layers:  # an estimator of whole networks has no layer to check
-            continue
-        layered = True
+            pytest.skip(f"{estimator} gives no per-layer rows")
         captured = at_batch(graph, graph.batch_size, precision)
         # an estimator's rows are the runtime's kernels (resperfnet-gpu) or the captured layers (roofline)
         kernels = next((g.layers for g in (runtime_graph(captured, runtime), captured)
@@ -256,5 +255,5 @@ def test_no_gemm_faster_than_the_gpus_peak(estimator: str, gpu: GPUSpec, precisi
             assert row.ms >= floor * (1 - 1e-4), (
                 f"{name} {layer.module} on {gpu.name} ({runtime}, {precision}): {row.ms:.4g} ms, under the "
                 f"{floor:.4g} ms its multiply-adds take at the GPU's peak")
-    if layered and gpu.fastest_tflops(precision, tensor_cores=True):
+    if gpu.fastest_tflops(precision, tensor_cores=True):
         assert checked, "no layer was bounded: the relation was not tested"

@@ -85,6 +85,12 @@ def peak_floor_ms(layer: Layer, gpu: GPUSpec, precision: str) -> float:
     return 0.0 if rate is None else 2 * layer.macs / (rate * BOOST_HEADROOM * 1e9)
 
 
+def floor_digest(gpu: GPUSpec) -> str:
+    """What :func:`peak_floor_ms` reads of ``gpu`` beyond :func:`~hwaware.hardware.catalog.spec_digest` (its FP16-
+    accumulate figure, which no framework rate takes), for resperfnet-gpu's cache keys and calibration base."""
+    return ",".join(f"{gpu.fastest_tflops(p, tensor_cores=True)}" for p in ("fp32", "fp16", "bf16", "int8"))
+
+
 def row_features(layer: Layer, gpu: GPUSpec, precision: str, runtime: str, gvec: np.ndarray | None = None
                  ) -> tuple[np.ndarray, float]:
     """(feature vector, log of the roofline time in ms) of one kernel-launching layer on one platform."""

@@ -158,8 +158,8 @@ from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
 from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, register_estimator
 from hwaware.estimators.cache import PredictionCache, default_cache_path
 from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_INPUTS, ROW_FEATURES, RUNTIME_CODES,
-                                             BOOST_HEADROOM, call_features, gpu_vector, n_features, peak_floor_ms,
-                                             row_features)
+                                             BOOST_HEADROOM, call_features, floor_digest, gpu_vector, n_features,
+                                             peak_floor_ms, row_features)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.transform import ELEMENT_BYTES, at_batch, derived, reshape_layer
 from hwaware.hardware.catalog import GPUSpec, Platform, get_gpu, spec_digest
@@ -964,8 +964,9 @@ class ResPerfNetGPUEstimator(Estimator):
     def model_id(self, platform: Platform) -> str:
         self._loaded()
         choice = self.host_choice(platform.device) if isinstance(platform.device, GPUSpec) else None
+        floor = f" floor {floor_digest(platform.device)}" if isinstance(platform.device, GPUSpec) else ""
         # a sibling Jetson's host is read from its spec: the cache key's account of it
-        return f"{super().model_id(platform)} weights {self.weights_id_}" + (
+        return f"{super().model_id(platform)} weights {self.weights_id_}{floor}" + (
             f" {choice.key()}" if choice is not None and choice.siblings else "")
 
     def batch_span(self, platform: Platform) -> tuple[int, int] | None:
@@ -1069,6 +1070,7 @@ class ResPerfNetGPUEstimator(Estimator):
         # keys name the weights, what the rows read of the GPU's spec and the hosts used, so no earlier prediction is
         # reused (a catalog update or a user's GPUSpec under a catalog name changes the rates the rows are built from)
         prefix = (f"{self.name}:{self.version}:{self.weights_id_}:share:{platform.key}:{spec_digest(gpu)}:"
+                  f"floor={floor_digest(gpu)}:"
                   f"{platform.batch_size}:{choice.key()}:" + "".join(f"via={g.name}@{spec_digest(g)}:" for g in through))
         # 'share': entries carry the host share since 2026-11-30
         untrained = self.untrained_kinds()

@@ -463,14 +463,12 @@ class Platform:
 @functools.lru_cache(maxsize=256)
 def spec_digest(device: GPUSpec | CPUSpec) -> str:
     """A short hash of what predictions for ``device`` read (prediction cache keys, the base of a calibration profile):
-    a GPU's name, chip, size, clocks, memory, host link and the rates :meth:`GPUSpec.framework_rate` and
-    :meth:`GPUSpec.fastest_tflops` give every precision, so that a change of those rules changes it and an edit of the
-    catalog's sources or aliases does not; the
+    a GPU's name, chip, size, clocks, memory, host link and the rate :meth:`GPUSpec.framework_rate` gives every
+    precision, so that a change of that rule changes it and an edit of the catalog's sources or aliases does not; the
     CPU target's whole spec."""
     if not isinstance(device, GPUSpec):
         return hashlib.blake2b(repr(sorted(asdict(device).items())).encode(), digest_size=6).hexdigest()
-    rates = [(device.framework_rate(p, tensor_cores=tc, tf32=tc)[0],  # type: ignore[arg-type]
-              device.fastest_tflops(p, tensor_cores=tc))  # type: ignore[arg-type]
+    rates = [device.framework_rate(p, tensor_cores=tc, tf32=tc)[0]  # type: ignore[arg-type]
              for p in PRECISIONS for tc in (False, True)]
     read = (device.name, device.gpu_chip, device.is_integrated_soc, device.compute_capability, device.sm_count,
             device.tensor_cores, device.base_clock_mhz, device.boost_clock_mhz, device.memory_bandwidth_gbs,
