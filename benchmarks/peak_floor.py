@@ -1,4 +1,5 @@
-"""What the GEMM peak floor of resperfnet-gpu (version 7.4, ``gpu_features.peak_floor_ms``) changes: with and without.
+"""What the GEMM peak floor of resperfnet-gpu (version 7.4, ``gpu_features.peak_floor_ms``) changes, with and without
+it, and the physical relations of the answers no bound covers yet.
 
 1. DeepBench's largest GEMMs (the three largest dense shapes and 1x1 convolutions of ``../shared/data``'s DeepBench
    tables, by FLOPs) as bare kernels on every catalog GPU in fp32, fp16 and int8: each kernel's predicted rate against
@@ -12,12 +13,17 @@
    bandwidth. Not bounded in 7.4: the training fitted whole networks without such a bound, so raising one layer's time
    at prediction would not be met by lowering the others'; a bound for the next training (a diagnostic, not a claim
    on any measured figure: no table times single memory-bound kernels on a GPU).
+4. Batch relations beyond ``tests/test_sanity.py`` (which checks batch 1 against 8 and 64): in the same answers, for
+   each step to the next batch, unwarned answers that cost an image more than ``PER_IMAGE_SLACK`` x the smaller
+   batch's per-image time, or the batch less than ``BATCH_DIP`` x the smaller batch's time; beside them, how often
+   HELP's measured tables do so (above batch 1). A report, not a rule: resperfnet-gpu caps a batch only at b x its
+   batch-1 answer.
 
 No accuracy figure is read or computed here. "Without" patches the floor to 0 in-process, nothing else changed (same
 weights); the disk cache is off and each pass gets fresh estimator instances (their in-memory caches' keys do not
 say whether the floor was on), so that neither pass reads the other's answers.
 
-Run: ``python benchmarks/peak_floor.py`` (about 4 minutes on 2 cores); writes ``benchmarks/results/peak_floor.md``.
+Run: ``python benchmarks/peak_floor.py`` (about 5 minutes on 2 cores); writes ``benchmarks/results/peak_floor.md``.
 """
 from __future__ import annotations
 
@@ -25,16 +31,17 @@ import functools
 import os
 import time
 import warnings
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from unittest import mock
 
 os.environ["HWAWARE_CACHE"] = "0"  # before hwaware is imported: both passes compute every answer
 
 import hwaware  # noqa: E402
-from hwaware.datasets.gpu_tables import load_deepbench  # noqa: E402
+from hwaware.datasets.gpu_tables import load_deepbench, load_help  # noqa: E402
 from hwaware.estimators import resperfnet_gpu  # noqa: E402
 from hwaware.estimators.base import _INSTANCES  # noqa: E402
+from hwaware.estimators.resperfnet_gpu import BATCH_DIP  # noqa: E402
 from hwaware.estimators.gpu_features import BOOST_HEADROOM, is_gemm, peak_floor_ms  # noqa: E402
 from hwaware.evaluation.gpu_data import kernel_layer  # noqa: E402
 from hwaware.graph.layer import Graph  # noqa: E402
@@ -45,6 +52,7 @@ OUT = Path(__file__).resolve().parent / "results" / "peak_floor.md"
 NETWORKS = ("resnet50", "torchvision:densenet121", "mobilenetv2_100", "efficientnet_b0", "vgg16", "convnext_tiny")
 PLATFORMS = (("pytorch", ("fp32", "fp16", "amp")), ("tensorrt", ("fp32", "fp16", "int8")))
 BATCHES = (1, 8, 64, 256)
+PER_IMAGE_SLACK = 1.1  # as tests/test_sanity.py
 
 
 def _largest_gemms() -> list:
@@ -99,8 +107,8 @@ def _networks(lines: list[str]) -> None:
     def graph(name: str, batch: int, precision: str) -> Graph:  # captured at each (a view may fix the batch)
         return hwaware.capture(name, batch_size=batch, precision=precision)
 
-    def sweep(memory: list | None = None) -> dict[tuple, float]:
-        """Every answer's total; ``memory`` gathers :func:`_under_dram` of each answer."""
+    def sweep(memory: list | None = None) -> dict[tuple, tuple[float, bool]]:
+        """Every answer's total and whether it warns; ``memory`` gathers :func:`_under_dram` of each answer."""
         out = {}
         for gpu in hwaware.gpus():
             for runtime, precisions in PLATFORMS:
@@ -114,7 +122,7 @@ def _networks(lines: list[str]) -> None:
                                                        batch_size=b)
                             except hwaware.HwawareError:  # a precision the GPU lacks (int8 before 6.1, bf16)
                                 continue
-                            out[key] = est.total_ms
+                            out[key] = est.total_ms, bool(est.warnings)
                             if memory is not None:
                                 memory += _under_dram(gpu, runtime, g, est, key)
         return out
@@ -125,7 +133,7 @@ def _networks(lines: list[str]) -> None:
     _INSTANCES.clear()
     memory: list = []
     on = sweep(memory)
-    moved = {k: on[k] / off[k] for k in off if abs(on[k] / off[k] - 1) > 1e-6}
+    moved = {k: on[k][0] / off[k][0] for k in off if abs(on[k][0] / off[k][0] - 1) > 1e-6}
     assert min(moved.values(), default=1.0) > 1.0, "an answer fell with the floor, which only raises kernels"
     groups = defaultdict(list)
     for (gpu, runtime, precision, _, _), r in moved.items():
@@ -153,6 +161,54 @@ def _networks(lines: list[str]) -> None:
         rs.sort()
         lines.append(f"| {op} | {len(rs)} | x{rs[len(rs) // 2]:.2f} | x{rs[-1]:.2f} |")
     lines.append("")
+    _batch_relations(on, lines)
+
+
+def _batch_relations(answers: dict[tuple, tuple[float, bool]], lines: list[str]) -> None:
+    """Section 4 of the docstring, from :func:`_networks`' answers with the floor."""
+    broken, steps = [], 0
+    for (gpu, runtime, precision, b, name), (total, warned) in answers.items():
+        if b == BATCHES[0]:
+            continue
+        a = BATCHES[BATCHES.index(b) - 1]
+        small = answers.get((gpu, runtime, precision, a, name))
+        if small is None:  # a precision the GPU lacks
+            continue
+        steps += 1
+        if warned or small[1]:
+            continue
+        per_image = (total / b) / (small[0] / a)
+        if per_image > PER_IMAGE_SLACK:
+            broken.append(("per image", gpu, runtime, precision, name, a, b, per_image))
+        if total < BATCH_DIP * small[0]:
+            broken.append(("dip", gpu, runtime, precision, name, a, b, total / small[0]))
+    by = Counter((kind, runtime, precision, f"{a} -> {b}") for kind, _, runtime, precision, _, a, b, _ in broken)
+    lines += ["## Not bounded: batch relations beyond the sanity tests", "",
+              f"In the answers above (with the floor): {steps} steps to the next batch, {len(broken)} unwarned answers "
+              f"an image dearer than {PER_IMAGE_SLACK}x the smaller batch's (or a batch below {BATCH_DIP}x).", "",
+              "| relation | runtime | precision | step | answers |", "|---|---|---|---|---|"]
+    lines += [f"| {k[0]} | {k[1]} | {k[2]} | {k[3]} | {n} |" for k, n in sorted(by.items(), key=lambda kv: -kv[1])]
+    lines += ["", "Largest:", "", "| relation | GPU | runtime | precision | network | step | ratio |",
+              "|---|---|---|---|---|---|---|"]
+    for kind, gpu, runtime, precision, name, a, b, r in sorted(broken, key=lambda x: -x[-1])[:15]:
+        lines.append(f"| {kind} | {gpu} | {runtime} | {precision} | {name} | {a} -> {b} | {r:.2f} |")
+    lines += ["", "Measured (HELP's tables, every architecture, above batch 1):", "",
+              "| HELP table | GPU | batches | per-image ratio, median | max | share above 1.1 |",
+              "|---|---|---|---|---|---|"]
+    for space in ("nb201", "fbnet", "ofa_mbv3"):
+        rows = load_help(space)
+        ms: dict[tuple, dict[int, float]] = defaultdict(dict)
+        for r in rows:
+            ms[r.gpu, r.arch_id][r.batch] = r.ms
+        batches = sorted({r.batch for r in rows})
+        for gpu in sorted({r.gpu for r in rows}):
+            for a, b in zip(batches[1:], batches[2:]):  # above batch 1, where the host no longer decides
+                ratios = sorted((v[b] / b) / (v[a] / a) for (g, _), v in ms.items() if g == gpu and a in v and b in v)
+                if ratios:
+                    above = sum(r > PER_IMAGE_SLACK for r in ratios) / len(ratios)
+                    lines.append(f"| {space} | {gpu} | {a} -> {b} | {ratios[len(ratios) // 2]:.3f} | "
+                                 f"{ratios[-1]:.3f} | {above:.1%} |")
+    lines.append("")
 
 
 def _under_dram(gpu, runtime: str, graph, est, key: tuple) -> list[tuple[float, tuple, str]]:
@@ -174,7 +230,7 @@ def _under_dram(gpu, runtime: str, graph, est, key: tuple) -> list[tuple[float, 
 def main() -> None:
     warnings.simplefilter("ignore")  # capped and extrapolated answers warn; their values are what is compared
     t = time.time()
-    lines = ["# The GEMM peak floor (`python benchmarks/peak_floor.py`)", ""]
+    lines = ["# The GEMM peak floor, and what no bound covers yet (`python benchmarks/peak_floor.py`)", ""]
     _kernels(lines)
     _networks(lines)
     lines.append(f"({time.time() - t:.0f} s; resperfnet-gpu {resperfnet_gpu.ResPerfNetGPUEstimator.version})")
