@@ -1,5 +1,5 @@
-"""What the GEMM peak floor of resperfnet-gpu (version 7.4, ``gpu_features.peak_floor_ms``) changes, with and without
-it, and the physical relations of the answers no bound covers yet.
+"""What the GEMM peak floor of resperfnet-gpu (since version 7.4, ``gpu_features.peak_floor_ms``) changes, with and
+without it, and the physical relations of the answers no bound covers yet.
 
 1. DeepBench's largest GEMMs (the three largest dense shapes and 1x1 convolutions of ``../shared/data``'s DeepBench
    tables, by FLOPs) as bare kernels on every catalog GPU in fp32, fp16 and int8: each kernel's predicted rate against
@@ -16,8 +16,9 @@ it, and the physical relations of the answers no bound covers yet.
 4. Batch relations beyond ``tests/test_sanity.py`` (which checks batch 1 against 8 and 64): in the same answers, for
    each step to the next batch, unwarned answers that cost an image more than ``PER_IMAGE_SLACK`` x the smaller
    batch's per-image time, or the batch less than ``BATCH_DIP`` x the smaller batch's time; beside them, how often
-   HELP's measured tables do so (above batch 1). A report, not a rule: resperfnet-gpu caps a batch only at b x its
-   batch-1 answer.
+   HELP's measured tables do so (above batch 1). Since resperfnet-gpu 7.5 its answers at a batch no training row timed
+   the platform around are bounded by the powers of two below it (a bound that warns, so it is not counted here); the
+   section counts what is left, per network.
 
 No accuracy figure is read or computed here. "Without" patches the floor to 0 in-process, nothing else changed (same
 weights); the disk cache is off and each pass gets fresh estimator instances (their in-memory caches' keys do not
@@ -188,6 +189,11 @@ def _batch_relations(answers: dict[tuple, tuple[float, bool]], lines: list[str])
               f"an image dearer than {PER_IMAGE_SLACK}x the smaller batch's (or a batch below {BATCH_DIP}x).", "",
               "| relation | runtime | precision | step | answers |", "|---|---|---|---|---|"]
     lines += [f"| {k[0]} | {k[1]} | {k[2]} | {k[3]} | {n} |" for k, n in sorted(by.items(), key=lambda kv: -kv[1])]
+    per_net = Counter(x[4] for x in broken)
+    lines += ["", "By network (a network that cannot be moved to smaller batches exactly, a layer's first dimension "
+              "neither its batch nor a multiple of it, gets no batch bound from resperfnet-gpu; its estimates say so):",
+              "",
+              "| network | answers |", "|---|---|", *(f"| {n} | {per_net[n]} |" for n in NETWORKS)]
     lines += ["", "Largest:", "", "| relation | GPU | runtime | precision | network | step | ratio |",
               "|---|---|---|---|---|---|---|"]
     for kind, gpu, runtime, precision, name, a, b, r in sorted(broken, key=lambda x: -x[-1])[:15]:

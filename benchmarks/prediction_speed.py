@@ -102,10 +102,12 @@ def _main() -> None:
     print(f"{'resnet50 latency(), fresh module, cold':<48}{cold:>10.1f} ms (first call: imports, weights, trace)")
     print(f"{'resnet50 latency(), fresh module, warm':<48}{warm:>10.1f} ms (+ {build:.1f} ms to build the module)")
     # a captured graph asked again (a sweep over settings): the re-batched and TensorRT graphs are remembered
-    # TensorRT where no row timed it (a desktop, an unmeasured Jetson) also asks its fallback and eager engines
+    # TensorRT where no row timed it (a desktop, an unmeasured Jetson) also asks its fallback and eager engines; above
+    # batch 1 an answer no row timed asks every power of two below its batch too (the batch bounds, version 7.5)
     for name, gpu, kw in (("resnet50", "agx", {}), ("resnet50", "agx", {"precision": "fp16", "batch_size": 8}),
                           ("torchvision:densenet121", "agx", {"precision": "fp16", "runtime": "tensorrt"}),
                           ("resnet50", "4090", {"precision": "fp16", "runtime": "tensorrt"}),
+                          ("resnet50", "4090", {"precision": "fp16", "runtime": "tensorrt", "batch_size": 64}),
                           ("resnet50", "orin", {"precision": "int8", "runtime": "tensorrt", "batch_size": 8})):
         graph = hwaware.capture(name)
         hwaware.latency(graph, gpu=gpu, **kw)

@@ -70,6 +70,26 @@ def test_with_batch_equals_a_fresh_capture(model):
         assert [l.as_dict() for l in moved.layers] == [l.as_dict() for l in fresh.layers]
 
 
+def test_a_graph_that_folds_the_batch_moves_from_a_larger_batch():
+    """ConvNeXt runs its dense layers on ``(B*H*W, C)`` views: captured at batch 8, every fold is a multiple of 8 and
+    moves exactly to batches 1, 2 and 32 (resperfnet-gpu bounds a batch's answer with such moves); captured at batch 1
+    a fold cannot be told from a batch and moving is refused, as is a graph whose folded dimension is not a multiple
+    of its batch."""
+    from dataclasses import replace
+
+    eight = hwaware.capture("convnext_tiny", batch_size=8)
+    assert any(l.output_shapes[0][0] == 8 * 56 * 56 for l in eight.layers)  # a folded view is there
+    for batch in (1, 2, 32):
+        fresh = hwaware.capture("convnext_tiny", batch_size=batch)
+        assert [l.as_dict() for l in with_batch(eight, batch).layers] == [l.as_dict() for l in fresh.layers]
+    with pytest.raises(ValueError, match="capture the model again at batch 2"):
+        with_batch(hwaware.capture("convnext_tiny"), 2)
+    i = next(i for i, l in enumerate(eight.layers) if l.output_shapes[0][0] == 8 * 56 * 56)
+    odd = replace(eight.layers[i], output_shapes=((8 * 56 * 56 + 4, 96),))
+    with pytest.raises(ValueError, match="does not carry the batch"):
+        with_batch(replace(eight, layers=[*eight.layers[:i], odd, *eight.layers[i + 1:]]), 1)
+
+
 def test_derived_graphs_are_reused_only_for_the_same_graph_and_layers():
     import gc
     from dataclasses import replace

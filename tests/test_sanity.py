@@ -3,7 +3,8 @@
 They hold for any real framework on any real GPU, whatever an estimator has learned, so they are
 checked through the public API (:func:`hwaware.estimate`) for every registered estimator that
 ``supports()`` the platform; an estimator registered later is checked without editing this file.
-The network is resnet18 at 224x224, captured once per batch size and precision.
+The network is resnet18 at 224x224 (relation 4: also mobilenetv2_100), captured once per batch size and
+precision.
 
 1. **Finite and positive**: ``total_ms`` is finite and > 0, every phase is >= 0, and
    ``total_ms = pre_ms + exe_ms + post_ms``.
@@ -16,8 +17,13 @@ The network is resnet18 at 224x224, captured once per batch size and precision.
    batch 32 at a median 0.92-1.00 of batch 1 per GPU (``BATCH_DIP``, derived in tests/test_resperfnet_gpu.py).
    Loosened on 2026-12-01 for every estimator, after resperfnet-gpu's 1-5 % dips at batch 8 became Python warnings;
    until then any dip needed a warning.
-4. **Batching never makes an image slower**: per-image time at batch 64 is at most
-   ``PER_IMAGE_SLACK`` x the per-image time at batch 1 (batching amortises launches and weights).
+4. **Batching never makes an image slower**: per-image time at batch 8 is at most ``PER_IMAGE_SLACK`` x batch 1's,
+   and at batch 64 at most that x batch 8's (batching amortises launches and weights; a runtime could run the larger
+   batch as smaller ones), eager PyTorch in fp32 and TensorRT in fp16. Until resperfnet-gpu 7.5 it compared batch 64
+   with batch 1 in fp32 eager PyTorch only, and 7.4's answers broke the steps beyond the sanity tests (192 of 4,122
+   steps over six CNNs, most of them desktop TensorRT from batch 8 to 64: ``python benchmarks/peak_floor.py``); with
+   7.5's cap patched back to batch 1 only, this test fails in 11 cases on 11 GPUs, all of them mobilenetv2_100's
+   (resnet18 alone passes either way: its depthwise-free layers take the desktop TensorRT route better).
 An estimate that breaks a relation passes only if it warns (``Estimate.warnings``, or the note that the GPU is outside
 the training range): the brief allows a physically impossible answer only with a warning.
 
@@ -73,14 +79,14 @@ ESTIMATORS = list_estimators()
 
 
 @functools.cache
-def _graph(batch_size: int, precision: str) -> Graph:
-    return hwaware.capture(MODEL, batch_size=batch_size, precision=precision)
+def _graph(batch_size: int, precision: str, model: str = MODEL) -> Graph:
+    return hwaware.capture(model, batch_size=batch_size, precision=precision)
 
 
 @functools.cache
-def _estimate(estimator: str, gpu: str, batch_size: int = 1, precision: str = "fp32", runtime: str = "pytorch"
-              ) -> Estimate:
-    return hwaware.estimate(_graph(batch_size, precision), gpu=gpu, batch_size=batch_size, precision=precision,
+def _estimate(estimator: str, gpu: str, batch_size: int = 1, precision: str = "fp32", runtime: str = "pytorch",
+              model: str = MODEL) -> Estimate:
+    return hwaware.estimate(_graph(batch_size, precision, model), gpu=gpu, batch_size=batch_size, precision=precision,
                             runtime=runtime, estimator=estimator)
 
 
@@ -148,11 +154,17 @@ def test_more_batch_never_cheaper_per_batch(estimator: str, gpu: GPUSpec) -> Non
 
 
 @cases
-def test_batching_never_makes_an_image_slower(estimator: str, gpu: GPUSpec) -> None:
-    _require(estimator, gpu, batches=(1, 64))
-    per_image_1, per_image_64 = _ms(estimator, gpu.name, 1), _ms(estimator, gpu.name, 64) / 64
-    assert per_image_64 <= PER_IMAGE_SLACK * per_image_1 or _warned(estimator, gpu.name, 64), (
-        f"{gpu.name}: {per_image_64:.3f} ms/image at batch 64 vs {per_image_1:.3f} at batch 1")
+@pytest.mark.parametrize("runtime,precision", [("pytorch", "fp32"), ("tensorrt", "fp16")])
+@pytest.mark.parametrize("model", [MODEL, "mobilenetv2_100"])
+def test_batching_never_makes_an_image_slower(estimator: str, gpu: GPUSpec, runtime: str, precision: str, model: str
+                                              ) -> None:
+    _require(estimator, gpu, precision, batches=(1, 8, 64), runtime=runtime)
+    for small, large in ((1, 8), (8, 64)):
+        ests = [_estimate(estimator, gpu.name, b, precision, runtime, model) for b in (small, large)]
+        per_image = [e.total_ms / b for e, b in zip(ests, (small, large))]
+        assert per_image[1] <= PER_IMAGE_SLACK * per_image[0] or _excused(ests[1]), (
+            f"{gpu.name} ({runtime}, {precision}): {per_image[1]:.3f} ms/image at batch {large} vs {per_image[0]:.3f} "
+            f"at batch {small}")
 
 
 @cases

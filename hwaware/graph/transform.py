@@ -3,10 +3,13 @@
 A layer's costs are a function of its shapes, attributes and parameter count (:func:`ops.layer_cost`),
 so a layer captured at batch 1 in fp32 gives the layer at batch ``b`` in fp16 by scaling the batch
 dimension of every activation shape and recomputing the costs. This is exact for layers whose
-activations all carry the batch as their first dimension (every CNN op); layers that fold the batch
-into another dimension (attention's batch x heads, a reshape to ``(B*C, ...)``) are refused with
-:class:`ValueError`, and :func:`with_batch` on a graph then tells the caller to capture again.
-``tests/test_gpu_data.py`` checks equality with fresh captures.
+activations all carry the batch as their first dimension (every CNN op). A graph captured at a batch
+``B > 1`` also moves layers whose first dimensions are multiples of ``B`` (a view of a batch-first
+tensor folds the batch outermost: ConvNeXt's ``(B, H, W, C) -> (B*H*W, C)`` around its dense layers);
+at batch 1 such a fold cannot be told from a batch-led shape. Other layers (attention's batch x heads,
+a first dimension that is not a multiple of ``B``) are refused with :class:`ValueError`, and
+:func:`with_batch` on a graph then tells the caller to capture again. ``tests/test_gpu_data.py`` and
+``tests/test_capture.py`` check equality with fresh captures.
 """
 from __future__ import annotations
 
@@ -33,12 +36,25 @@ def batch_led(layer: Layer) -> bool:
     return layer.kind is not LayerKind.ATTENTION and all(s and s[0] == old for s in shapes)
 
 
-def reshape_layer(layer: Layer, batch: int, precision: str, *, from_precision: str) -> Layer:
-    """``layer`` (captured in ``from_precision``) at batch ``batch`` and element type ``precision``."""
-    if not batch_led(layer):
-        raise ValueError(f"layer {layer.index} ({layer.op}) does not carry the batch as its first dimension")
+def folds_batch(layer: Layer, from_batch: int) -> bool:
+    """Whether every activation of ``layer``, in a graph captured at batch ``from_batch`` > 1, has a first dimension
+    that is a multiple of it: the batch, or the batch folded outermost with other dimensions by a view."""
     shapes = [*layer.input_shapes, *layer.output_shapes]
-    old = shapes[0][0] if shapes and shapes[0] else 1
+    return (from_batch > 1 and layer.kind is not LayerKind.ATTENTION and bool(shapes)
+            and all(s and s[0] % from_batch == 0 for s in shapes))
+
+
+def reshape_layer(layer: Layer, batch: int, precision: str, *, from_precision: str, from_batch: int | None = None
+                  ) -> Layer:
+    """``layer`` (captured in ``from_precision``, in a graph at batch ``from_batch`` if given: see the module
+    docstring) at batch ``batch`` and element type ``precision``."""
+    shapes = [*layer.input_shapes, *layer.output_shapes]
+    if from_batch is not None and folds_batch(layer, from_batch):
+        old = from_batch
+    elif batch_led(layer):
+        old = shapes[0][0] if shapes and shapes[0] else 1
+    else:
+        raise ValueError(f"layer {layer.index} ({layer.op}) does not carry the batch as its first dimension")
     scale = lambda s: (s[0] // old * batch, *s[1:])  # noqa: E731
     ins = tuple(scale(s) for s in layer.input_shapes)
     outs = tuple(scale(s) for s in layer.output_shapes)
@@ -53,7 +69,8 @@ def with_batch(graph: Graph, batch: int, precision: str | None = None) -> Graph:
     """``graph`` at another batch size (and precision), exactly as a capture at that batch would give it."""
     precision = precision or graph.precision
     try:
-        layers = [reshape_layer(l, batch, precision, from_precision=graph.precision) for l in graph.layers]
+        layers = [reshape_layer(l, batch, precision, from_precision=graph.precision, from_batch=graph.batch_size)
+                  for l in graph.layers]
     except ValueError as exc:
         raise ValueError(f"{graph.name}: {exc}; capture the model again at batch {batch}") from exc
     return replace(graph, layers=layers, input_shape=(batch, *graph.input_shape[1:]), precision=precision)
