@@ -27,10 +27,9 @@ version 6 answers it at 0.89x the bound, version 7 at 0.79x, and resnet18/50, Mo
 fp32 and fp16 at batch 32 all stay below it). On timm's RTX 4090 rows
 (batch up to 1024, AMP), measured rows near the bound, it does not bind (``tests/test_resperfnet_gpu.py``).
 Since version 7.5 (same weights), an answer at a batch the training never timed the platform around is capped at the
-cheapest cost per image of every power of two below it, and, where the training timed the platform only at larger
-batches (timm's GPUs in AMP), floored at the cost per image of the smallest of them (:meth:`_batch_bounds`): 7.4's
-answers cost an image more at the larger batch in 192 of 4,122 steps of ``python benchmarks/peak_floor.py``'s sweep,
-mostly desktop TensorRT from batch 8 to 64 (1.46x at worst). A measured answer stands but for the batch-1 cap.
+cheapest cost per image of every power of two below it (:meth:`_batch_bounds`): 7.4's answers cost an image more at
+the larger batch in 192 of 4,122 steps of ``python benchmarks/peak_floor.py``'s sweep, mostly desktop TensorRT from
+batch 8 to 64 (1.46x at worst). A measured answer stands but for the batch-1 cap.
 A platform asked at a batch outside those the training timed it at (``meta.json``'s ``trained_batches``: a Jetson
 above batch 1, timm's GPUs below 384-1024) gets the zero-shot interval and a note quoting ``python
 scripts/train_gpu.py batches``: folds that hold out every batch > 1 column of the Pascal or Turing desktops predict
@@ -942,8 +941,8 @@ class ResPerfNetGPUEstimator(Estimator):
     #    GPU features' tensor rate; 7.3: in the roofline terms only (every fp32 training row had the feature at fp32)
     # 7.4: same weights; no GEMM's kernel time below its multiply-adds at the GPU's fastest datasheet rate
     #    (:func:`peak_floor_ms`), a prediction rule as ``dense_as_conv`` is, not applied in training
-    # 7.5: same weights; an answer at a batch the training did not time the platform at is capped at the cheapest cost
-    #    per image of the powers of two below it, and floored at the smallest timed batch's (:meth:`_batch_bounds`)
+    # 7.5: same weights; an answer at a batch the training did not time the platform around is capped at the cheapest
+    #    cost per image of the powers of two below it (:meth:`_batch_bounds`)
     version = "7.5"
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
@@ -1197,43 +1196,31 @@ class ResPerfNetGPUEstimator(Estimator):
             notes.append("amp: conv/dense/matmul at fp16 tensor-core rates, other layers at fp32 rates")
         notes.extend(gpu.rate_notes(precision))  # where the catalog lacks the rate the roofline terms need
         out = []
-        bounds = self._batch_bounds(graphs, platform) if capped else [({}, None) for _ in graphs]
-        for g, source, kernels, (below, above), odd in zip(prepared, graphs, keyed, bounds, odds):
+        bounds = self._batch_bounds(graphs, platform) if capped else [{} for _ in graphs]
+        for g, source, kernels, below, odd in zip(prepared, graphs, keyed, bounds, odds):
             parts = [known[key] for key, *_ in kernels]  # (host share, ms, floored) per kernel, in g.kernels()'s order
             exe = sum(p[1] for p in parts)
             total = call + exe
             b = platform.batch_size
             warn, own_notes, scale = [], [], 1.0
             single = below.get(1)
-            # the smaller batch with the cheapest image: b images at its cost per image bound this batch from above;
-            # the smallest batch the training timed, from below (that bound wins: it is measured)
+            # the smaller batch with the cheapest image: b images at its cost per image bound this batch
             k = min(below, key=lambda h: below[h] / h, default=None)
-            cap = b / k * below[k] if k is not None else math.inf
-            floor = b / above[0] * above[1] if above is not None else 0.0
-            bound = min(max(total, floor), max(cap, floor))
-            raised = (f"{b} images at batch {above[0]}'s cost per image ({above[1]:.3f} ms), the smallest batch the "
-                      "training timed this platform at" if above is not None else "")
             if b > 1 and not below:  # the network answers as the model predicts it, unchecked
                 own_notes = [f"no batch bound: a layer's first dimension is neither the batch nor a multiple of it "
                              f"(attention's heads), so the network cannot be moved to smaller batches to check that an "
                              f"image costs no more at batch {b}"]
-            if exe > 0 and bound > total:
-                # below every batch the training timed this platform at, the kernel head extrapolates too low
-                scale = (bound - call) / exe
-                own_notes = [f"raised: batch {b} predicted {total:.3f} ms, less than {raised}: an image never costs "
-                             "less in a smaller batch, so every layer is scaled to that bound"]
-                exe, total = bound - call, bound
-            elif exe > 0 and total > bound > call:
+            if k is not None and exe > 0 and total > b / k * below[k] > call:
                 # the training batches stop short of this GPU's regime (Jetsons and small desktop GPUs above batch 1
                 # under PyTorch, desktop TensorRT) and the kernel head overshoots there
+                bound = b / k * below[k]
                 scale = (bound - call) / exe
                 one = f"{b} images one at a time ({b} x {single:.3f} ms at batch 1)" if k == 1 else (
                     f"{b} images at batch {k}'s cost per image ({b // k if b % k == 0 else f'{b / k:.3g}'} x "
                     f"{below[k]:.3f} ms)")
                 warn = [f"capped: batch {b} predicted {total:.3f} ms, more than {one}: an image never costs more in a "
                         "larger batch; the model extrapolates beyond its training batches here, so every layer is "
-                        "scaled to that bound, which is likely pessimistic"
-                        + (f" (no lower than {raised}, which wins)" if bound > cap else "")]
+                        "scaled to that bound, which is likely pessimistic"]
                 exe, total = bound - call, bound
             elif single is not None and total < BATCH_DIP * single:
                 warn = [f"physically implausible: batch {b} predicted {total:.3f} ms against {single:.3f} ms at batch 1 "
@@ -1267,41 +1254,32 @@ class ResPerfNetGPUEstimator(Estimator):
                                 interval_ms=(total * math.exp(lo), total * math.exp(hi))))
         return self._engine_bounds(graphs, platform, out, layers, capped)
 
-    def _batch_bounds(self, graphs: Sequence[Graph], platform: Platform
-                      ) -> list[tuple[dict[int, float], tuple[int, float] | None]]:
-        """Per graph, what bounds its answer at the platform's batch ``b`` (an image never costs more in a larger
-        batch, a runtime could run it as smaller ones): the answers at smaller batches, to cap it at the cheapest cost
-        per image among them, and the answer (batch, ms) whose cost per image floors it, or None.
+    def _batch_bounds(self, graphs: Sequence[Graph], platform: Platform) -> list[dict[int, float]]:
+        """Per graph, the answers at smaller batches that bound its answer at the platform's batch ``b``: an image
+        never costs more in a larger batch (a runtime could run it as smaller ones), so the answer is capped at the
+        cheapest cost per image among them.
 
-        Where the training timed the platform at batches around ``b`` (:meth:`measured`), its answer stands but for
-        the batch-1 cap; an extrapolated answer, fitted to nothing, must not bound a fitted one (resperfnet-gpu 7.5,
-        first built with the cap on every platform: it then lowered 519 of timm's 1,104 measured AMP rows on the RTX
-        3090 / 4090 / PRO 6000, by up to 25 %, with answers extrapolated below their training batches). Elsewhere the
-        cap takes the answers without this cap at every power of two below ``b`` (so it telescopes: each power of
-        two's answer is capped at the same smaller ones), and where the training timed the platform only above ``b``
-        (timm's GPUs), the answer at the smallest timed batch floors it. Empty where the graph cannot be moved to
-        another batch exactly (:func:`hwaware.graph.transform.with_batch`)."""
+        Where the training timed the platform at batches around ``b`` (:meth:`measured`), only batch 1's: its answer
+        stands but for the batch-1 cap, as an extrapolated answer, fitted to nothing, must not bound a fitted one.
+        Elsewhere, the answers without this cap at every power of two below ``b``, so the cap telescopes (each power
+        of two's answer is capped at the same smaller ones). Empty where the graph cannot be moved to another batch
+        exactly (:func:`hwaware.graph.transform.with_batch`). ``python benchmarks/batch_bounds.py`` reports the forms
+        tried on timm's measured rows: the cap on every platform lowered 519 of 1,104 by up to 25 %; a floor at the
+        smallest timed batch's cost per image (at da36944) raised 32 rows timed below it, worse on them."""
         b = platform.batch_size
-        span = self.batch_span(platform)
-        measured = span is not None and span[0] <= b <= span[1]
-        batches = (1,) if measured and b > 1 else (1 << i for i in range(max(b - 1, 0).bit_length()))
-        floor_at = span[0] if span is not None and span[0] > b else None
-        out: list[tuple[dict[int, float], tuple[int, float] | None]] = [({}, None) for _ in graphs]
-        for h in [*batches, *([floor_at] if floor_at else [])]:
+        batches = [1] if self.measured(platform) and b > 1 else [1 << i for i in range(max(b - 1, 0).bit_length())]
+        out: list[dict[int, float]] = [{} for _ in graphs]
+        for h in batches:
             moved: dict[int, Graph] = {}
             for i, g in enumerate(graphs):
                 try:
                     moved[i] = at_batch(g, h)
                 except ValueError:  # a layer's first dimension is not the batch's
                     pass
-            # the floor's answer is the measured one, as users get it; the cap's are uncapped, so it takes one pass
-            totals = self._answers(list(moved.values()), replace(platform, batch_size=h), layers=False,
-                                   capped=h == floor_at)
+            # uncapped answers: the cap is computed in one pass
+            totals = self._answers(list(moved.values()), replace(platform, batch_size=h), layers=False, capped=False)
             for i, e in zip(moved, totals):
-                if h == floor_at:
-                    out[i] = (out[i][0], (h, e.total_ms))
-                else:
-                    out[i][0][h] = e.total_ms
+                out[i][h] = e.total_ms
         return out
 
     def _engine_bounds(self, graphs: Sequence[Graph], platform: Platform, estimates: list[Estimate], layers: bool = True,
