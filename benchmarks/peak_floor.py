@@ -17,8 +17,8 @@ without it, and the physical relations of the answers no bound covers yet.
    each step to the next batch, unwarned answers that cost an image more than ``PER_IMAGE_SLACK`` x the smaller
    batch's per-image time, or the batch less than ``BATCH_DIP`` x the smaller batch's time; beside them, how often
    HELP's measured tables do so (above batch 1). Since resperfnet-gpu 7.5 its answers at a batch no training row timed
-   the platform around are bounded by the powers of two below it (a bound that warns, so it is not counted here); the
-   section counts what is left, per network.
+   the platform around warn where an image is dearer than at a smaller power of two (a warned answer is not counted
+   here); the section counts what is left, per network.
 
 No accuracy figure is read or computed here. "Without" patches the floor to 0 in-process, nothing else changed (same
 weights); the disk cache is off and each pass gets fresh estimator instances (their in-memory caches' keys do not
