@@ -72,9 +72,9 @@ def test_with_batch_equals_a_fresh_capture(model):
 
 def test_a_graph_that_folds_the_batch_moves_from_a_larger_batch():
     """ConvNeXt runs its dense layers on ``(B*H*W, C)`` views: captured at batch 8, every fold is a multiple of 8 and
-    moves exactly to batches 1, 2 and 32 (resperfnet-gpu bounds a batch's answer with such moves); captured at batch 1
+    moves exactly to batches 1, 2 and 32 (resperfnet-gpu checks a batch's answer with such moves); captured at batch 1
     a fold cannot be told from a batch and moving is refused, as is a graph whose folded dimension is not a multiple
-    of its batch."""
+    of its batch, or a computing layer whose operands lead with different multiples of it."""
     from dataclasses import replace
 
     eight = hwaware.capture("convnext_tiny", batch_size=8)
@@ -88,6 +88,13 @@ def test_a_graph_that_folds_the_batch_moves_from_a_larger_batch():
     odd = replace(eight.layers[i], output_shapes=((8 * 56 * 56 + 4, 96),))
     with pytest.raises(ValueError, match="does not carry the batch"):
         with_batch(replace(eight, layers=[*eight.layers[:i], odd, *eight.layers[i + 1:]]), 1)
+    # a computing layer whose operands lead with different multiples of 8 (a second operand of 16 rows, as an
+    # attention bias of 16 heads would be): one of them may not carry the batch, so it is refused, not guessed
+    dense = eight.layers[i + 1]
+    assert dense.op == "aten.addmm" and dense.input_shapes[0][0] == 8 * 56 * 56
+    mixed = replace(dense, input_shapes=(*dense.input_shapes, (16, 96)))
+    with pytest.raises(ValueError, match="does not carry the batch"):
+        with_batch(replace(eight, layers=[*eight.layers[:i + 1], mixed, *eight.layers[i + 2:]]), 1)
 
 
 def test_derived_graphs_are_reused_only_for_the_same_graph_and_layers():

@@ -163,7 +163,7 @@ class _Fixed(ResPerfNetGPUEstimator):
     def measured(self, platform):
         return self.is_measured
 
-    def _answers(self, graphs, platform, layers, capped=True):  # what _engine_bounds asks, with or without rows
+    def _answers(self, graphs, platform, layers, checks="all"):  # what _engine_bounds asks, with or without rows
         est = _scaled(self.template, self.totals[(platform.runtime, platform.precision)])
         return [dataclasses.replace(est, platform=platform, warnings=(f"{platform.precision} warning",),
                                     layers=est.layers if layers else ())]
@@ -199,9 +199,17 @@ def test_an_unmeasured_tensorrt_answer_is_bounded_by_higher_precisions_and_warne
     # eager PyTorch runs no int8: never asked (the dict has no int8 eager entry)
     int8 = {("tensorrt", "fp16"): 2.0, ("tensorrt", "fp32"): 2.5, ("pytorch", "fp16"): 9.0, ("pytorch", "fp32"): 9.0}
     assert bounded(int8, precision="int8").total_ms == pytest.approx(2.0)
+    # the engine taken gets this platform's batch check on its total (the fallback's own answers do not carry one)
+    at64 = dataclasses.replace(platform, batch_size=64)
+    fixed = _Fixed(template, {("tensorrt", "fp32"): 2.0, ("pytorch", "fp16"): 9.0, ("pytorch", "fp32"): 9.0})
+    taken = fixed._engine_bounds([r18], at64, [ask], True, "all", [{8: 0.1}])[0]
+    assert taken.total_ms == pytest.approx(2.0)
+    assert [w for w in taken.warnings if "2.50x dearer than at batch 8 (0.100 ms there)" in w]
+    assert not [w for w in fixed._engine_bounds([r18], at64, [ask], True, "all", [{8: 1.0}])[0].warnings
+                if "dearer" in w]
     marked = dataclasses.replace(ask, model="bounded")
     est = ResPerfNetGPUEstimator(cache=False)
-    est._engine_bounds = lambda graphs, p, estimates, layers, capped: [marked] if p == platform else estimates
+    est._engine_bounds = lambda graphs, p, estimates, layers, checks, bounds: [marked] if p == platform else estimates
     assert est.predict(r18, platform) is marked  # predict returns what the bounds return
     real = ResPerfNetGPUEstimator(cache=False)  # measured: the AGX Xavier's fp16 engines at batch 1, nothing else
     assert real.measured(platform)
@@ -754,7 +762,7 @@ def test_a_batch_is_capped_at_its_images_one_at_a_time(monkeypatch):
     below = get_estimator(EST)._batch_bounds([batched], platform)[0]
     assert sorted(below) == [1, 2, 4, 8, 16] and below[1] == pytest.approx(one.total_ms)
     single = one.total_ms / 2
-    monkeypatch.setattr(ResPerfNetGPUEstimator, "_batch_bounds", lambda self, graphs, platform: [{1: single}])
+    monkeypatch.setattr(ResPerfNetGPUEstimator, "_batch_bounds", lambda self, graphs, platform, rise: [{1: single}])
     with pytest.warns(ImplausibleEstimateWarning, match=r"Jetson Nano \(pytorch, fp32, batch 32\): capped"):
         many = hwaware.estimate(batched, gpu="nano", precision="fp32", batch_size=32, estimator=EST)
     assert any(w.startswith("capped: batch 32") and "32 images one at a time" in w for w in many.warnings)
@@ -791,7 +799,7 @@ def test_an_image_dearer_in_a_larger_batch_warns():
     rise = [w for w in got.warnings if w.startswith("physically implausible: batch 64")]
     assert rise and f"dearer than at batch {k} ({below[k]:.3f} ms there)" in rise[0]
     assert got.total_ms / 64 > 1.1 * below[k] / k
-    assert got.total_ms == pytest.approx(est._answers([graph], platform, layers=False, capped=False)[0].total_ms)
+    assert got.total_ms == pytest.approx(est._answers([graph], platform, layers=False, checks="none")[0].total_ms)
     measured = Platform.resolve("2080ti", batch_size=32)  # HELP timed it at 1, 32 and 256: batch 1 only
     assert sorted(est._batch_bounds([hwaware.capture("resnet18", batch_size=32)], measured)[0]) == [1]
     two = hwaware.capture("resnet18", batch_size=2)  # a first dimension that is not the batch's: unchecked, said so

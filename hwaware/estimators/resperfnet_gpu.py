@@ -490,6 +490,18 @@ BATCH_DIP = 0.92
 # An image dearer by more than this at a larger batch warns: a learned model's noise takes a few percent, and HELP's
 # tables show such a rise (32 -> 64) for at most 1.1 % of a column's architectures (python benchmarks/peak_floor.py)
 BATCH_RISE = 1.1
+
+
+def _rise_warning(total: float, batch: int, below: dict[int, float]) -> list[str]:
+    """The warning of an answer ``total`` at ``batch`` whose image costs more than ``BATCH_RISE`` x the cheapest among
+    ``below``'s answers at powers of two above 1 (batch 1's is the cap), as a list of zero or one."""
+    k = min((h for h in below if h > 1), key=lambda h: below[h] / h, default=None)
+    if k is None or total / batch <= BATCH_RISE * below[k] / k:
+        return []
+    return [f"physically implausible: batch {batch} predicted {total:.3f} ms, an image "
+            f"{total / batch / (below[k] / k):.2f}x dearer than at batch {k} ({below[k]:.3f} ms there): an image never "
+            "costs more in a larger batch, so one of the two answers is off; no training row timed this platform at "
+            "these batches to say which"]
 _ROW_HOST = [ROW_FEATURES.index(n) for n in ("integrated", "log_clock_ghz", "log_sms")]
 _KIND_COLUMNS = torch.tensor([i for i, n in enumerate(ROW_FEATURES) if n.startswith("kind_")])
 _ELEMENTWISE_FLAGS = torch.tensor([float(n == "kind_elementwise") for n in ROW_FEATURES if n.startswith("kind_")])
@@ -830,14 +842,16 @@ class DesignBuilder:
         """The row of ``layer`` (captured at batch ``from_batch`` in ``from_precision``; None: the batch its first
         activation leads with) on the platform, as timed by ``setup`` (:func:`measurement_setup`; None: no
         particular one), with a convolution's framework time if ``as_conv`` (:func:`dense_as_conv`). Only a layer
-        whose activations lead with the batch can be moved to another batch."""
+        whose activations lead with the batch (or fold it, from a batch above 1: :func:`reshape_layer`) can be moved to
+        another batch."""
         s = -1 if setup is None else self.setups.setdefault(setup, len(self.setups))
         full = (key, gpu.name, runtime, precision, batch, s, as_conv)
         if full not in self.rows:
             shapes = layer.input_shapes or layer.output_shapes
             captured = shapes[0][0] if from_batch is None else from_batch
             same = batch == captured and ELEMENT_BYTES[precision] == ELEMENT_BYTES[from_precision]
-            shaped = layer if same else reshape_layer(layer, batch, precision, from_precision=from_precision)
+            shaped = layer if same else reshape_layer(layer, batch, precision, from_precision=from_precision,
+                                                      from_batch=from_batch)
             gv = self._gvec.setdefault((gpu.name, precision), gpu_vector(gpu, precision))
             x, base = row_features(shaped, gpu, precision, runtime, gv)
             self.rows[full] = len(self.x)
@@ -1039,31 +1053,32 @@ class ResPerfNetGPUEstimator(Estimator):
     def predict_many(self, graphs: Sequence[Graph], platform: Platform) -> list[Estimate]:
         """Every graph at once: distinct layers are looked up in the prediction cache, the rest go through one
         forward of the regressor. Within one call, the answers for other precisions, runtimes and batch 1 that the
-        checks ask for (:meth:`_engine_bounds`, :meth:`_batch_one_totals`) are computed once each, without their
+        checks ask for (:meth:`_engine_bounds`, :meth:`_batch_bounds`) are computed once each, without their
         per-layer rows, which they do not read."""
         return self._answers(graphs, platform, layers=True)
 
-    def _answers(self, graphs: Sequence[Graph], platform: Platform, layers: bool, capped: bool = True
+    def _answers(self, graphs: Sequence[Graph], platform: Platform, layers: bool, checks: str = "all"
                  ) -> list[Estimate]:
         """:meth:`predict_many`, memoised per request; ``layers=False``: the estimates' ``layers`` are left empty (their
-        totals, notes and warnings are the same); ``capped=False``: without the batch checks of :meth:`_batch_bounds`
-        (the batch-1 cap and the warning; what they are computed from)."""
+        totals, notes and warnings are the same). ``checks``: the batch checks of :meth:`_batch_bounds` taken, "all"
+        (as users get it), "cap" (the batch-1 cap only: the totals are the same, what other answers' bounds read) or
+        "none" (what the checks are computed from)."""
         memo = _REQUEST.get()
         token = _REQUEST.set({}) if memo is None else None
         try:
             key = (id(self), id(platform.device), platform.runtime, platform.precision, platform.batch_size,
-                   tuple(map(id, graphs)), capped)
+                   tuple(map(id, graphs)), checks)
             known = _REQUEST.get()
             if (key, True) in known:
                 return known[key, True][1]
             if (key, layers) not in known:  # the graphs kept with their answers: no id is reused within the request
-                known[key, layers] = (list(graphs), self._predict_many(graphs, platform, layers, capped))
+                known[key, layers] = (list(graphs), self._predict_many(graphs, platform, layers, checks))
             return known[key, layers][1]
         finally:
             if token is not None:
                 _REQUEST.reset(token)
 
-    def _predict_many(self, graphs: Sequence[Graph], platform: Platform, layers: bool = True, capped: bool = True
+    def _predict_many(self, graphs: Sequence[Graph], platform: Platform, layers: bool = True, checks: str = "all"
                       ) -> list[Estimate]:
         if not isinstance(platform.device, GPUSpec):
             raise UnsupportedPlatformError(f"resperfnet-gpu predicts catalog GPUs, not {platform.device.name}; "
@@ -1199,7 +1214,8 @@ class ResPerfNetGPUEstimator(Estimator):
             notes.append("amp: conv/dense/matmul at fp16 tensor-core rates, other layers at fp32 rates")
         notes.extend(gpu.rate_notes(precision))  # where the catalog lacks the rate the roofline terms need
         out = []
-        bounds = self._batch_bounds(graphs, platform) if capped else [{} for _ in graphs]
+        bounds = (self._batch_bounds(graphs, platform, rise=checks == "all") if checks != "none"
+                  else [{} for _ in graphs])
         for g, source, kernels, below, odd in zip(prepared, graphs, keyed, bounds, odds):
             parts = [known[key] for key, *_ in kernels]  # (host share, ms, floored) per kernel, in g.kernels()'s order
             exe = sum(p[1] for p in parts)
@@ -1207,7 +1223,7 @@ class ResPerfNetGPUEstimator(Estimator):
             b = platform.batch_size
             warn, own_notes, scale = [], [], 1.0
             single = below.get(1)
-            if capped and b > 1 and not below:  # the network answers as the model predicts it, unchecked
+            if checks != "none" and b > 1 and not below:  # the network answers as the model predicts it, unchecked
                 own_notes = [f"no batch bound: a layer's first dimension is neither the batch nor a multiple of it "
                              f"(attention's heads), so the network cannot be moved to smaller batches to check that an "
                              f"image costs no more at batch {b}"]
@@ -1227,13 +1243,7 @@ class ResPerfNetGPUEstimator(Estimator):
                 own_notes = [f"batch {b} predicted {1 - total / single:.0%} below batch 1 ({total:.3f} against "
                              f"{single:.3f} ms), as measured: HELP's NB201 tables time batch 32 at a median "
                              f"{BATCH_DIP}-1.00 of batch 1 per GPU"]
-            # the smaller power of two with the cheapest image (batch 1's is the cap above)
-            k = min((h for h in below if h > 1), key=lambda h: below[h] / h, default=None)
-            if k is not None and total / b > BATCH_RISE * below[k] / k:
-                warn.append(f"physically implausible: batch {b} predicted {total:.3f} ms, an image "
-                            f"{total / b / (below[k] / k):.2f}x dearer than at batch {k} ({below[k]:.3f} ms there): an "
-                            "image never costs more in a larger batch, so one of the two answers is off; no training "
-                            "row timed this platform at these batches to say which")
+            warn += _rise_warning(total, b, below)
             if odd:  # the whole network is then unlike the training ones (its softmax, norms, token-wise dense too)
                 warn.append("outside the training domain: " + ", ".join(f"{n} {k}" for k, n in sorted(odd.items()))
                             + " layers, a kind no training network has (the GPU tables are CNNs), so every kernel is "
@@ -1256,24 +1266,25 @@ class ResPerfNetGPUEstimator(Estimator):
                                 notes=tuple([*own_notes, *notes, *([EAGER_NOTE] if runtime == "pytorch" and g is not source else [])]),
                                 warnings=tuple(warn),
                                 interval_ms=(total * math.exp(lo), total * math.exp(hi))))
-        return self._engine_bounds(graphs, platform, out, layers, capped)
+        return self._engine_bounds(graphs, platform, out, layers, checks, bounds)
 
-    def _batch_bounds(self, graphs: Sequence[Graph], platform: Platform) -> list[dict[int, float]]:
+    def _batch_bounds(self, graphs: Sequence[Graph], platform: Platform, rise: bool = True) -> list[dict[int, float]]:
         """Per graph, the model's answers at smaller batches that check its answer at the platform's batch ``b``: an
         image never costs more in a larger batch (a runtime could run it as smaller ones). Batch 1's caps it (``b``
         images one at a time); where the training never timed the platform around ``b`` (:meth:`measured`), every
-        power of two below ``b`` is asked too, without these checks, and an image dearer than ``BATCH_RISE`` x the
-        cheapest of theirs warns. Empty where the graph cannot be moved to another batch exactly
+        power of two below ``b`` is asked too (if ``rise``), without these checks, and an image dearer than
+        ``BATCH_RISE`` x the cheapest of theirs warns (:func:`_rise_warning`). Empty where the graph cannot be moved to another batch exactly
         (:func:`hwaware.graph.transform.with_batch`).
 
         A warning, not a cap (resperfnet-gpu 7.5): no row tells which answer is off, and on timm's measured rows
         capping at the smaller powers of two made answers worse in each form tried (``python
-        benchmarks/batch_bounds.py``; on every platform: 519 of 1,104 rows lowered, up to 25 %; on unmeasured batches
-        only, at a2122c3: 24 rows timed below their GPU's training batches, MAPE 11.6/12.5/9.0 -> 13.4/15.4/9.4 %;
-        with a floor at the smallest timed batch's cost per image, at da36944: 32 rows raised, worse too): there the
-        model's small-batch answers are the ones off."""
+        benchmarks/batch_bounds.py`` at each commit; on every platform, at da36944: 519 of 1,104 rows lowered, up to
+        25 %; on unmeasured batches only, at a2122c3: 24 rows timed below their GPU's training batches, MAPE
+        11.6/12.5/9.0 -> 13.4/15.4/9.4 %; with a floor at the smallest timed batch's cost per image, at da36944: 32
+        rows moved, worse too): there the model's small-batch answers look like the ones off."""
         b = platform.batch_size
-        batches = [1] if self.measured(platform) and b > 1 else [1 << i for i in range(max(b - 1, 0).bit_length())]
+        every = rise and not self.measured(platform)
+        batches = [1 << i for i in range(max(b - 1, 0).bit_length())] if every else [1] if b > 1 else []
         out: list[dict[int, float]] = [{} for _ in graphs]
         for h in batches:
             moved: dict[int, Graph] = {}
@@ -1282,13 +1293,13 @@ class ResPerfNetGPUEstimator(Estimator):
                     moved[i] = at_batch(g, h)
                 except ValueError:  # a layer's first dimension is not the batch's
                     pass
-            totals = self._answers(list(moved.values()), replace(platform, batch_size=h), layers=False, capped=False)
+            totals = self._answers(list(moved.values()), replace(platform, batch_size=h), layers=False, checks="none")
             for i, e in zip(moved, totals):
                 out[i][h] = e.total_ms
         return out
 
     def _engine_bounds(self, graphs: Sequence[Graph], platform: Platform, estimates: list[Estimate], layers: bool = True,
-                       capped: bool = True) -> list[Estimate]:
+                       checks: str = "all", bounds: Sequence[dict[int, float]] | None = None) -> list[Estimate]:
         """:func:`engine_bound` on each TensorRT answer where no row timed the platform (:meth:`measured`), taken per
         network (an approximation of the builder's per-layer choice), and a warning where the answer still exceeds
         eager PyTorch's at a precision the engine allows (eager PyTorch runs no int8): cuDNN's kernels are among an
@@ -1300,8 +1311,9 @@ class ResPerfNetGPUEstimator(Estimator):
         if platform.runtime != "tensorrt":
             return estimates
         fallbacks = TENSORRT_FALLBACKS.get(platform.precision, ())
-        higher = [self._answers(graphs, replace(platform, precision=p), layers=False, capped=capped)
-                  for p in fallbacks]
+        # the other engines' totals are read (their batch-1 cap, not the batch check's warning: this one's is redone)
+        sub = "none" if checks == "none" else "cap"
+        higher = [self._answers(graphs, replace(platform, precision=p), layers=False, checks=sub) for p in fallbacks]
         if self.measured(platform):
             out = []
             for i, est in enumerate(estimates):
@@ -1310,20 +1322,22 @@ class ResPerfNetGPUEstimator(Estimator):
                                                "predicted faster; this platform's measured regime stands"))
                            if faster else est)
             return out
-        eager = [self._answers(graphs, replace(platform, runtime="pytorch", precision=p), layers=False, capped=capped)
+        eager = [self._answers(graphs, replace(platform, runtime="pytorch", precision=p), layers=False, checks=sub)
                  for p in (platform.precision, *fallbacks) if p != "int8"]
         out = []
         for i, est in enumerate(estimates):
             total, taken = engine_bound(est.total_ms, [h[i].total_ms for h in higher])
             if taken is not None:  # the faster engine's layers and warnings; this platform's notes, and why
                 alt = (self._answers([graphs[i]], replace(platform, precision=fallbacks[taken]), layers=True,
-                                      capped=capped)[0]
+                                      checks=sub)[0]
                        if layers else higher[taken][i])
                 lo, hi = (v / est.total_ms for v in est.interval_ms)
                 own = tuple(n for n in est.notes
                             if not n.startswith((f"batch {platform.batch_size} predicted", FLOOR_NOTE)))
                 est = replace(est, total_ms=total, pre_ms=alt.pre_ms, exe_ms=alt.exe_ms, layers=alt.layers,
-                              warnings=alt.warnings, interval_ms=(total * lo, total * hi),
+                              warnings=(*alt.warnings, *_rise_warning(total, platform.batch_size,
+                                                                       bounds[i] if bounds else {})),
+                              interval_ms=(total * lo, total * hi),
                               notes=(*own, *(n for n in alt.notes
                                              if n.startswith(("TensorRT precision", "batch ", FLOOR_NOTE))),
                                      f"TensorRT precision: the {fallbacks[taken]} engine is predicted faster ("

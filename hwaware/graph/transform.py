@@ -4,12 +4,12 @@ A layer's costs are a function of its shapes, attributes and parameter count (:f
 so a layer captured at batch 1 in fp32 gives the layer at batch ``b`` in fp16 by scaling the batch
 dimension of every activation shape and recomputing the costs. This is exact for layers whose
 activations all carry the batch as their first dimension (every CNN op). A graph captured at a batch
-``B > 1`` also moves layers whose first dimensions are multiples of ``B`` (a view of a batch-first
-tensor folds the batch outermost: ConvNeXt's ``(B, H, W, C) -> (B*H*W, C)`` around its dense layers);
-at batch 1 such a fold cannot be told from a batch-led shape. Other layers (attention's batch x heads,
-a first dimension that is not a multiple of ``B``) are refused with :class:`ValueError`, and
-:func:`with_batch` on a graph then tells the caller to capture again. ``tests/test_gpu_data.py`` and
-``tests/test_capture.py`` check equality with fresh captures.
+``B > 1`` also moves layers that carry the batch folded outermost (:func:`folds_batch`: a view of a
+batch-first tensor, ConvNeXt's ``(B, H, W, C) -> (B*H*W, C)`` around its dense layers, and the layers
+on it); at batch 1 such a fold cannot be told from a batch-led shape. Other layers (attention's batch x
+heads, operands leading with different dimensions) are refused with :class:`ValueError`, and
+:func:`with_batch` on a graph then tells the caller to capture again. ``tests/test_gpu_data.py`` checks
+equality with fresh captures.
 """
 from __future__ import annotations
 
@@ -37,11 +37,15 @@ def batch_led(layer: Layer) -> bool:
 
 
 def folds_batch(layer: Layer, from_batch: int) -> bool:
-    """Whether every activation of ``layer``, in a graph captured at batch ``from_batch`` > 1, has a first dimension
-    that is a multiple of it: the batch, or the batch folded outermost with other dimensions by a view."""
+    """Whether ``layer``, in a graph captured at batch ``from_batch`` > 1, carries the batch folded outermost: every
+    activation's first dimension a multiple of it, and either one first dimension throughout (a layer on a folded
+    tensor) or a view (which is where a fold happens). A computing layer whose operands lead with different multiples
+    (an attention score plus a bias of ``heads`` rows) is not taken: one of them may not carry the batch at all."""
     shapes = [*layer.input_shapes, *layer.output_shapes]
-    return (from_batch > 1 and layer.kind is not LayerKind.ATTENTION and bool(shapes)
-            and all(s and s[0] % from_batch == 0 for s in shapes))
+    if from_batch <= 1 or layer.kind is LayerKind.ATTENTION or not shapes or not all(shapes):
+        return False
+    firsts = {s[0] for s in shapes}
+    return all(f % from_batch == 0 for f in firsts) and (len(firsts) == 1 or layer.kind is LayerKind.RESHAPE)
 
 
 def reshape_layer(layer: Layer, batch: int, precision: str, *, from_precision: str, from_batch: int | None = None
