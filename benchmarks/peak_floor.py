@@ -13,7 +13,7 @@ without it, and the physical relations of the answers no bound covers yet.
    bandwidth. Not bounded in 7.4: the training fitted whole networks without such a bound, so raising one layer's time
    at prediction would not be met by lowering the others'; a bound for the next training (a diagnostic, not a claim
    on any measured figure: no table times single memory-bound kernels on a GPU).
-4. Batch relations beyond ``tests/test_sanity.py`` (which checks batch 1 against 8 and 64): in the same answers, for
+4. Batch relations beyond ``tests/test_sanity.py`` (which checks batches 1 -> 8 -> 64): in the same answers, for
    each step to the next batch, unwarned answers that cost an image more than ``BATCH_RISE`` x the smaller
    batch's per-image time, or the batch less than ``BATCH_DIP`` x the smaller batch's time; beside them, how often
    HELP's measured tables do so (above batch 1). Since resperfnet-gpu 7.5 its answers at a batch no training row timed

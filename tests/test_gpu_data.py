@@ -7,7 +7,7 @@ import pytest
 import hwaware
 from hwaware.datasets.gpu_tables import load_deepbench, load_help, load_timm_gpu, load_torch2trt
 from hwaware.evaluation.splits import GroupKFold, GroupShuffleSplit, LeaveOneGroupOut, check_disjoint, layer_group, stable_unit
-from hwaware.graph.transform import with_batch
+from hwaware.graph.transform import reshape_layer, with_batch
 from hwaware.hardware.catalog import get_gpu
 
 
@@ -88,6 +88,13 @@ def test_a_graph_that_folds_the_batch_moves_from_a_larger_batch():
     odd = replace(eight.layers[i], output_shapes=((8 * 56 * 56 + 4, 96),))
     with pytest.raises(ValueError, match="does not carry the batch"):
         with_batch(replace(eight, layers=[*eight.layers[:i], odd, *eight.layers[i + 1:]]), 1)
+    # a change of precision alone keeps a folded layer's shapes (7.4 moved it to one row, its own first dimension
+    # taken for the batch): at batch 1, as the fallback TensorRT engines and eager bounds of a fp16 answer ask
+    one, half = hwaware.capture("convnext_tiny"), hwaware.capture("convnext_tiny", precision="fp16")
+    j = next(j for j, l in enumerate(one.layers) if l.op == "aten.addmm")
+    assert one.layers[j].input_shapes == ((56 * 56, 96),)
+    moved = reshape_layer(half.layers[j], 1, "fp32", from_precision="fp16", from_batch=1)
+    assert moved.as_dict() == one.layers[j].as_dict()
     # a computing layer whose operands lead with different multiples of 8 (a second operand of 16 rows, as an
     # attention bias of 16 heads would be): one of them may not carry the batch, so it is refused, not guessed
     dense = eight.layers[i + 1]

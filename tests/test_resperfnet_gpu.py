@@ -159,11 +159,13 @@ class _Fixed(ResPerfNetGPUEstimator):
     def __init__(self, template, totals, measured=False):
         super().__init__(cache=False)
         self.template, self.totals, self.is_measured = template, totals, measured
+        self.checks = set()  # the batch checks the other engines' and eager answers were asked with
 
     def measured(self, platform):
         return self.is_measured
 
     def _answers(self, graphs, platform, layers, checks="all"):  # what _engine_bounds asks, with or without rows
+        self.checks.add(checks)
         est = _scaled(self.template, self.totals[(platform.runtime, platform.precision)])
         return [dataclasses.replace(est, platform=platform, warnings=(f"{platform.precision} warning",),
                                     layers=est.layers if layers else ())]
@@ -207,6 +209,7 @@ def test_an_unmeasured_tensorrt_answer_is_bounded_by_higher_precisions_and_warne
     assert [w for w in taken.warnings if "2.50x dearer than at batch 8 (0.100 ms there)" in w]
     assert not [w for w in fixed._engine_bounds([r18], at64, [ask], True, "all", [{8: 1.0}])[0].warnings
                 if "dearer" in w]
+    assert fixed.checks == {"cap"}  # their totals with the batch-1 cap; only this platform's answer is checked
     marked = dataclasses.replace(ask, model="bounded")
     est = ResPerfNetGPUEstimator(cache=False)
     est._engine_bounds = lambda graphs, p, estimates, layers, checks, bounds: [marked] if p == platform else estimates
@@ -802,6 +805,12 @@ def test_an_image_dearer_in_a_larger_batch_warns():
     assert got.total_ms == pytest.approx(est._answers([graph], platform, layers=False, checks="none")[0].total_ms)
     measured = Platform.resolve("2080ti", batch_size=32)  # HELP timed it at 1, 32 and 256: batch 1 only
     assert sorted(est._batch_bounds([hwaware.capture("resnet18", batch_size=32)], measured)[0]) == [1]
+    # a fp16 graph asked in fp32 (a fallback engine's answer) is the fp32 graph's answer: its folded dense layers keep
+    # their rows (7.4 moved them to one row, so the P4000's fp32 engine answered convnext_tiny fp16 at 0.50x)
+    fp32 = Platform.resolve("p4000", runtime="tensorrt", precision="fp32")
+    halves, full = (hwaware.capture("convnext_tiny", precision=p) for p in ("fp16", "fp32"))
+    fresh = ResPerfNetGPUEstimator(cache=False)  # no layer shared through a cache (keys are the layers' shapes)
+    assert fresh.predict(halves, fp32).total_ms == pytest.approx(fresh.predict(full, fp32).total_ms, rel=1e-2)
     two = hwaware.capture("resnet18", batch_size=2)  # a first dimension that is not the batch's: unchecked, said so
     odd = dataclasses.replace(two, layers=[dataclasses.replace(two.layers[0], input_shapes=((1, 6, 224, 224),)),
                                            *two.layers[1:]])

@@ -19,11 +19,12 @@ precision.
    until then any dip needed a warning.
 4. **Batching never makes an image slower**: per-image time at batch 8 is at most ``PER_IMAGE_SLACK`` x batch 1's,
    and at batch 64 at most that x batch 1's and x batch 8's (batching amortises launches and weights; a runtime could
-   run the larger batch as smaller ones), eager PyTorch in fp32 and TensorRT in fp16. Until resperfnet-gpu 7.5 it compared batch 64
-   with batch 1 in fp32 eager PyTorch only, and 7.4's answers broke the steps beyond the sanity tests unwarned (192 of
-   4,122 steps over six CNNs, most of them desktop TensorRT from batch 8 to 64: ``python benchmarks/peak_floor.py``);
-   with 7.5's check patched back to batch 1 only (``_batch_bounds`` asking ``[1]`` at every batch above 1), this test
-   fails in 11 cases on 11 GPUs, all of them mobilenetv2_100's (resnet18 alone passes either way).
+   run the larger batch as smaller ones), eager PyTorch in fp32 and TensorRT in fp16. Until resperfnet-gpu 7.5 it
+   compared batch 64 with batch 1 in fp32 eager PyTorch only, and 7.4's answers broke the steps beyond the sanity tests
+   unwarned (192 of 4,122 steps over six CNNs, most of them desktop TensorRT from batch 8 to 64: ``python
+   benchmarks/peak_floor.py`` at 67dc2c3); with 7.5's check patched back to batch 1 only (``_batch_bounds`` asking
+   ``[1]`` at every batch above 1), this test fails in 11 cases on 11 GPUs, all of them mobilenetv2_100's (resnet18
+   alone passes either way).
 An estimate that breaks a relation passes only if it warns (``Estimate.warnings``, or the note that the GPU is outside
 the training range): the brief allows a physically impossible answer only with a warning.
 

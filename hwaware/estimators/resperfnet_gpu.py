@@ -29,7 +29,7 @@ fp32 and fp16 at batch 32 all stay below it). On timm's RTX 4090 rows
 Since version 7.5 (same weights), an answer at a batch the training never timed the platform around warns where an
 image costs more than ``BATCH_RISE`` x its cost at a smaller power of two (:meth:`_batch_bounds`: a warning, not a
 cap, as no row says which answer is off): 7.4's answers did so unwarned in 192 of 4,122 steps of ``python
-benchmarks/peak_floor.py``'s sweep, mostly desktop TensorRT from batch 8 to 64 (1.46x at worst).
+benchmarks/peak_floor.py``'s sweep at 67dc2c3, mostly desktop TensorRT from batch 8 to 64 (1.46x at worst).
 A platform asked at a batch outside those the training timed it at (``meta.json``'s ``trained_batches``: a Jetson
 above batch 1, timm's GPUs below 384-1024) gets the zero-shot interval and a note quoting ``python
 scripts/train_gpu.py batches``: folds that hold out every batch > 1 column of the Pascal or Turing desktops predict
@@ -1224,9 +1224,9 @@ class ResPerfNetGPUEstimator(Estimator):
             warn, own_notes, scale = [], [], 1.0
             single = below.get(1)
             if checks != "none" and b > 1 and not below:  # the network answers as the model predicts it, unchecked
-                own_notes = [f"no batch bound: a layer's first dimension is neither the batch nor a multiple of it "
-                             f"(attention's heads), so the network cannot be moved to smaller batches to check that an "
-                             f"image costs no more at batch {b}"]
+                own_notes = ["no batch bound: the network cannot be moved to smaller batches exactly (a layer's "
+                             "first dimension does not carry the batch, or an attention layer folds it), so nothing "
+                             f"checks that an image costs no more at batch {b}"]
             if single is not None and exe > 0 and total > b * single > call:
                 # b images one at a time bound a batch; the training batches stop short of this GPU's regime
                 # (Jetsons and small desktop GPUs above batch 1 under PyTorch) and the kernel head overshoots there
@@ -1273,8 +1273,8 @@ class ResPerfNetGPUEstimator(Estimator):
         image never costs more in a larger batch (a runtime could run it as smaller ones). Batch 1's caps it (``b``
         images one at a time); where the training never timed the platform around ``b`` (:meth:`measured`), every
         power of two below ``b`` is asked too (if ``rise``), without these checks, and an image dearer than
-        ``BATCH_RISE`` x the cheapest of theirs warns (:func:`_rise_warning`). Empty where the graph cannot be moved to another batch exactly
-        (:func:`hwaware.graph.transform.with_batch`).
+        ``BATCH_RISE`` x the cheapest of theirs warns (:func:`_rise_warning`). Empty where the graph cannot be moved
+        to another batch exactly (:func:`hwaware.graph.transform.with_batch`).
 
         A warning, not a cap (resperfnet-gpu 7.5): no row tells which answer is off, and on timm's measured rows
         capping at the smaller powers of two made answers worse in each form tried (``python
@@ -1298,8 +1298,9 @@ class ResPerfNetGPUEstimator(Estimator):
                 out[i][h] = e.total_ms
         return out
 
-    def _engine_bounds(self, graphs: Sequence[Graph], platform: Platform, estimates: list[Estimate], layers: bool = True,
-                       checks: str = "all", bounds: Sequence[dict[int, float]] | None = None) -> list[Estimate]:
+    def _engine_bounds(self, graphs: Sequence[Graph], platform: Platform, estimates: list[Estimate],
+                       layers: bool = True, checks: str = "all", bounds: Sequence[dict[int, float]] | None = None
+                       ) -> list[Estimate]:
         """:func:`engine_bound` on each TensorRT answer where no row timed the platform (:meth:`measured`), taken per
         network (an approximation of the builder's per-layer choice), and a warning where the answer still exceeds
         eager PyTorch's at a precision the engine allows (eager PyTorch runs no int8): cuDNN's kernels are among an
@@ -1307,7 +1308,9 @@ class ResPerfNetGPUEstimator(Estimator):
         ONNX export's batch norms are folded, a module's are kernels), and a network and its export are one engine.
         A measured platform's answer stands (the model is fit to engines that made their own choices, and the
         figures report it), with a note where a fallback engine, which no row timed, is predicted faster. Added after
-        version 7 broke both relations (tests/test_sanity.py, 6 and 7)."""
+        version 7 broke both relations (tests/test_sanity.py, 6 and 7). The engine taken keeps its own batch-1 cap and
+        gets this platform's batch warning (:func:`_rise_warning` on ``bounds``); this platform's batch-1 cap is not
+        applied again (its batch-1 answer is at most the fallback's, so a taken answer may exceed it, unwarned)."""
         if platform.runtime != "tensorrt":
             return estimates
         fallbacks = TENSORRT_FALLBACKS.get(platform.precision, ())

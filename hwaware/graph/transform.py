@@ -51,15 +51,20 @@ def folds_batch(layer: Layer, from_batch: int) -> bool:
 def reshape_layer(layer: Layer, batch: int, precision: str, *, from_precision: str, from_batch: int | None = None
                   ) -> Layer:
     """``layer`` (captured in ``from_precision``, in a graph at batch ``from_batch`` if given: see the module
-    docstring) at batch ``batch`` and element type ``precision``."""
+    docstring) at batch ``batch`` and element type ``precision``. Without ``from_batch`` the batch is read from the
+    layer's own first dimension, which a layer on a folded view does not lead with: resperfnet-gpu 7.4 moved such a
+    layer to one row on a change of precision alone (a ViT's or ConvNeXt's fallback TensorRT engine and eager bound),
+    which ``from_batch`` equal to ``batch`` avoids."""
     shapes = [*layer.input_shapes, *layer.output_shapes]
-    if from_batch is not None and folds_batch(layer, from_batch):
+    if from_batch is not None and batch == from_batch:  # the element size alone: every layer keeps its shapes
+        old = None
+    elif from_batch is not None and folds_batch(layer, from_batch):
         old = from_batch
     elif batch_led(layer):
         old = shapes[0][0] if shapes and shapes[0] else 1
     else:
         raise ValueError(f"layer {layer.index} ({layer.op}) does not carry the batch as its first dimension")
-    scale = lambda s: (s[0] // old * batch, *s[1:])  # noqa: E731
+    scale = (lambda s: s) if old is None else (lambda s: (s[0] // old * batch, *s[1:]))
     ins = tuple(scale(s) for s in layer.input_shapes)
     outs = tuple(scale(s) for s in layer.output_shapes)
     params = param_elements(layer, ELEMENT_BYTES[from_precision])
