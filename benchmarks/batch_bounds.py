@@ -16,8 +16,8 @@ Here, the shipped form on timm's measured rows (RTX 3090 / 4090 / PRO 6000, AMP,
 at batches whose smaller powers of two no row timed), every row, each network re-batched from the graph store to the
 row's batch, as users get it without a calibration profile: how many answers the checks move (the batch-1 cap,
 against the model's answer without them, ``checks="none"``) and how many warn. Rows are training and held-out ones
-alike (what the rule does to fitted answers, not a held-out figure). ``python benchmarks/gpu_accuracy.py`` evaluates the learned
-model through designs, without the checks; no answer it scores is moved by them.
+alike (what the rule does to fitted answers, not a held-out figure). ``python benchmarks/gpu_accuracy.py``
+evaluates the learned model through designs, without the checks; no answer it scores is moved by them.
 
 Run: ``python benchmarks/batch_bounds.py`` (under a minute on 2 cores); writes ``benchmarks/results/batch_bounds.md``.
 """

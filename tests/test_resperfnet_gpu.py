@@ -788,7 +788,8 @@ def test_an_image_dearer_in_a_larger_batch_warns():
     it check the answer. 7.4 answered mobilenetv2_100 on a Quadro P4000 under TensorRT fp16 (desktop TensorRT: no row
     timed it, an assumed route) with an image 1.42x dearer at batch 64 than at batch 8, unwarned (``python
     benchmarks/peak_floor.py``). Now that answer warns, naming the batch, and stands (a warning, not a cap: no row
-    says which answer is off); a platform the training timed around the batch is checked against batch 1 only."""
+    says which answer is off); a platform the training timed around the batch is checked against batch 1 only, and a
+    graph that cannot be moved to smaller batches says it is unchecked."""
     from hwaware.errors import ImplausibleEstimateWarning
 
     graph = hwaware.capture("mobilenetv2_100", batch_size=64, precision="fp16")
@@ -805,12 +806,6 @@ def test_an_image_dearer_in_a_larger_batch_warns():
     assert got.total_ms == pytest.approx(est._answers([graph], platform, layers=False, checks="none")[0].total_ms)
     measured = Platform.resolve("2080ti", batch_size=32)  # HELP timed it at 1, 32 and 256: batch 1 only
     assert sorted(est._batch_bounds([hwaware.capture("resnet18", batch_size=32)], measured)[0]) == [1]
-    # a fp16 graph asked in fp32 (a fallback engine's answer) is the fp32 graph's answer: its folded dense layers keep
-    # their rows (7.4 moved them to one row, so the P4000's fp32 engine answered convnext_tiny fp16 at 0.50x)
-    fp32 = Platform.resolve("p4000", runtime="tensorrt", precision="fp32")
-    halves, full = (hwaware.capture("convnext_tiny", precision=p) for p in ("fp16", "fp32"))
-    fresh = ResPerfNetGPUEstimator(cache=False)  # no layer shared through a cache (keys are the layers' shapes)
-    assert fresh.predict(halves, fp32).total_ms == pytest.approx(fresh.predict(full, fp32).total_ms, rel=1e-2)
     two = hwaware.capture("resnet18", batch_size=2)  # a first dimension that is not the batch's: unchecked, said so
     odd = dataclasses.replace(two, layers=[dataclasses.replace(two.layers[0], input_shapes=((1, 6, 224, 224),)),
                                            *two.layers[1:]])
@@ -819,6 +814,16 @@ def test_an_image_dearer_in_a_larger_batch_warns():
     assert any(n.startswith("no batch bound") for n in notes)
     assert not any(n.startswith("no batch bound") for n in hwaware.estimate(two, gpu="p4000", batch_size=2,
                                                                            estimator=EST).notes)
+
+
+def test_a_change_of_precision_keeps_a_folded_layers_rows():
+    """A fp16 graph asked in fp32 (a TensorRT fp16 answer's fallback engine, its eager bound) is the fp32 graph's
+    answer: ConvNeXt's dense layers on (H*W, C) views keep their rows. 7.4 read the batch from such a layer's own first
+    dimension and moved it to one row, so the P4000's fp32 engine answered convnext_tiny fp16 at 0.50x."""
+    fp32 = Platform.resolve("p4000", runtime="tensorrt", precision="fp32")
+    halves, full = (hwaware.capture("convnext_tiny", precision=p) for p in ("fp16", "fp32"))
+    fresh = ResPerfNetGPUEstimator(cache=False)  # no layer shared through a cache (keys are the layers' shapes)
+    assert fresh.predict(halves, fp32).total_ms == pytest.approx(fresh.predict(full, fp32).total_ms, rel=1e-2)
 
 
 def test_a_network_whose_layers_fold_the_batch_is_predicted():
