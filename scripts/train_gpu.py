@@ -129,8 +129,19 @@ DISCLOSED_FUSED = ("Version 7 (2026-12-02): no head reads how many operations a 
                    "Found from predictions, not from any accuracy figure; committed, with every stage to be re-run and "
                    "shipped whatever they show, before any run with it. Version 6's figures are in 6596c22's "
                    "benchmarks/results.")
+DISCLOSED_STORE = ("Version 8 (2026-12-02): a network's stored kernels move from batch 1 as folds where they lead "
+                   "with d != 1 rows (hwaware/graph/transform.py: reshape_layer; DesignBuilder.add moves with "
+                   "from_batch=1), after a review on 2026-12-02 found that the timm store, which keeps kernels only, "
+                   "at batch 1, gave the dense layers on folded views of 42 networks (ConvNeXt/V2, MambaOut, "
+                   "MLP-Mixer, ResMLP, gMLP, SwiftFormer) one row per image at a row's batch: convnext_tiny@384's "
+                   "(9216, 96) dense layer became (b, 96). tests/test_gpu_data.py checks every such network against "
+                   "a capture at batch 2 and fails on version 7's move. Found from a code review, not from any "
+                   "accuracy figure; declared in the session note of 2026-12-02 for the next training; committed, "
+                   "with every stage to be re-run and shipped whatever they show, before any run with it. Nothing "
+                   "else changes (candidates, rule, splits, steps); the memory floor also named for a next training "
+                   "is not in it. Version 7's figures are in 0937a9b's benchmarks/results.")
 # What every stage's results disclose of the model they retrain (the stage-specific disclosures come first).
-DISCLOSED_MODEL = f"{DISCLOSED_CONCAT} {DISCLOSED_FOLD} {DISCLOSED_BIAS} {DISCLOSED_FUSED}"
+DISCLOSED_MODEL = f"{DISCLOSED_CONCAT} {DISCLOSED_FOLD} {DISCLOSED_BIAS} {DISCLOSED_FUSED} {DISCLOSED_STORE}"
 # Stage ``batches`` (declared 2026-12-01 before its first run): does the batch prior
 # (:func:`hwaware.estimators.resperfnet_gpu._batch_penalty`) extrapolate batch better for a GPU timed at batch 1 only,
 # as the Jetsons are? Each fold drops every batch > 1 column and DeepBench kernel of its GPUs (their batch-1 columns

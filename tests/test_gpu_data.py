@@ -104,6 +104,59 @@ def test_a_graph_that_folds_the_batch_moves_from_a_larger_batch():
         with_batch(replace(eight, layers=[*eight.layers[:i + 1], mixed, *eight.layers[i + 2:]]), 1)
 
 
+def _store_folds() -> list[str]:
+    """The timm store's networks with a kernel whose activations lead with ``d != 1`` at batch 1 (a fold)."""
+    from hwaware.datasets.graph_store import load_store
+
+    store = load_store("timm")
+    return sorted(k for k, n in store.nets.items()
+                  if any({s[0] for s in [*store.layers[i].input_shapes, *store.layers[i].output_shapes]} != {1}
+                         for i in n.counts))
+
+
+def test_the_timm_store_has_folded_kernels():
+    """ConvNeXt/V2, MambaOut, MLP-Mixer, ResMLP, gMLP and SwiftFormer keep their dense layers on folded views: the
+    parametrised check below must have them to check (42 networks at the store of resperfnet-gpu 8)."""
+    assert len(_store_folds()) == 42 and any(k.startswith("convnext_tiny@") for k in _store_folds())
+
+
+@pytest.mark.parametrize("arch_id", _store_folds())
+def test_a_stored_network_moves_to_batch_2_as_a_capture_there(arch_id):
+    """The store keeps kernels only, at batch 1: a kernel leading with ``d != 1`` moves as a fold of ``d`` rows per
+    image (``DesignBuilder.add`` moves a network's layers with ``from_batch=1``), which a capture at batch 2 confirms
+    cost by cost (an MLP-Mixer's token ``mm`` on ``(512, 196)`` is a 3-D product there, with the same costs). Before
+    resperfnet-gpu 8 the fold's ``d`` was taken for the batch: convnext_tiny's ``(3136, 96)`` dense layer became
+    ``(2, 96)``, and every such network in timm's rows trained and was scored that way."""
+    from collections import Counter
+
+    from hwaware.datasets.graph_store import load_store
+
+    store = load_store("timm")
+    net = store.nets[arch_id]
+    costs = lambda l: (l.kind, l.macs, l.flops, l.bytes_read, l.bytes_written)  # noqa: E731
+    moved = Counter()
+    for i, c in net.counts.items():
+        moved[costs(reshape_layer(store.layers[i], 2, "fp32", from_precision="fp32", from_batch=1))] += c
+    fresh = hwaware.capture(arch_id.split("@")[0], input_size=net.input_shape, batch_size=2)
+    assert moved == Counter(costs(l) for l in fresh.kernels())
+
+
+def test_a_timm_row_of_a_folding_network_trains_on_its_batchs_macs():
+    """The design a timm row trains on (``build_design``, as ``scripts/train_gpu.py``) carries the batch's MACs for a
+    network that folds the batch (resperfnet-gpu 7 trained convnext rows on about a thousandth of them)."""
+    from hwaware.datasets.graph_store import load_store
+    from hwaware.evaluation.gpu_data import build_design, timm_samples
+
+    store = load_store("timm")
+    rows = [s for s in timm_samples() if s.net.arch_id in ("convnext_tiny@384", "resnet18@224")]
+    assert {s.net.arch_id for s in rows} == {"convnext_tiny@384", "resnet18@224"}
+    design = build_design(rows, prediction_rules=False)
+    for i, s in enumerate(rows):
+        lo, hi = design.indptr[i], design.indptr[i + 1]
+        total = float(np.sum(design.counts[lo:hi] * design.macs[design.indices[lo:hi]]))
+        assert total == pytest.approx(s.net.batch * store.nets[s.net.arch_id].macs, rel=1e-6), s.net.arch_id
+
+
 def test_derived_graphs_are_reused_only_for_the_same_graph_and_layers():
     import gc
     from dataclasses import replace

@@ -867,15 +867,19 @@ class DesignBuilder:
 
     def add(self, layers: Sequence[tuple[Any, Layer, int]], gpu: GPUSpec, runtime: str, precision: str, batch: int,
             ms: float, weight: float = 1.0, setup: str | None = None) -> None:
-        """One measured network (or bare kernel): ``layers`` are (key, batch-1 fp32 layer, count); ``setup``: its
-        column's :func:`measurement_setup` (None where the column does not :func:`column_shows_host`)."""
+        """One measured network (or bare kernel): ``layers`` are (key, batch-1 fp32 layer, count; a bare kernel's
+        layer at its own batch); ``setup``: its column's :func:`measurement_setup` (None where the column does not
+        :func:`column_shows_host`). A network's layers move from batch 1 (a kernel-only layer leading with ``d != 1``
+        is a fold of ``d`` rows per image: :func:`reshape_layer`; before version 8 its ``d`` was taken for the batch)."""
+        from_batch = None if runtime == "kernel" else 1
         ids, counts = [], []
         split = (dense_as_conv([l for _, l, _ in layers], [c for *_, c in layers]) if self.prediction_rules
                  else [(0, c) for *_, c in layers])
         for (k, l, _), (n_conv, n_own) in zip(layers, split):
             for n, as_conv in ((n_conv, True), (n_own, False)):
                 if n:
-                    ids.append(self.row(k, l, gpu, runtime, precision, batch, setup=setup, as_conv=as_conv))
+                    ids.append(self.row(k, l, gpu, runtime, precision, batch, setup=setup, from_batch=from_batch,
+                                        as_conv=as_conv))
                     counts.append(n)
         self.samples.append((ids, counts, call_features(gpu, runtime, batch),
                              runtime != "kernel", ms, weight, -1 if setup is None else self.setups[setup]))

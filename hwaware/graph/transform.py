@@ -6,10 +6,15 @@ dimension of every activation shape and recomputing the costs. This is exact for
 activations all carry the batch as their first dimension (every CNN op). A graph captured at a batch
 ``B > 1`` also moves layers that carry the batch folded outermost (:func:`folds_batch`: a view of a
 batch-first tensor, ConvNeXt's ``(B, H, W, C) -> (B*H*W, C)`` around its dense layers, and the layers
-on it); at batch 1 such a fold cannot be told from a batch-led shape. Other layers (attention's batch x
-heads, operands leading with different dimensions) are refused with :class:`ValueError`, and
-:func:`with_batch` on a graph then tells the caller to capture again. ``tests/test_gpu_data.py`` checks
-equality with fresh captures.
+on it). At batch 1 the view that makes such a fold (``(1, H, W, C) -> (H*W, C)``) leads with 1 on one
+side only and is refused, so a whole captured graph never moves from batch 1 with a fold; a layer on its
+own (a graph store keeps kernels only, no views) whose activations all lead with ``d != 1`` at batch 1 is
+moved as a fold of ``d`` rows per image (resperfnet-gpu 8; before, its ``d`` was taken for the batch and
+ConvNeXt's ``(3136, 96)`` dense layer became ``(b, 96)`` at batch ``b``). ``tests/test_gpu_data.py``
+checks this on every network of the timm store that has such a kernel against captures at batch 2.
+Other layers (attention's batch x heads, operands leading with different dimensions) are refused with
+:class:`ValueError`, and :func:`with_batch` on a graph then tells the caller to capture again.
+``tests/test_gpu_data.py`` checks equality with fresh captures.
 """
 from __future__ import annotations
 
@@ -54,12 +59,15 @@ def reshape_layer(layer: Layer, batch: int, precision: str, *, from_precision: s
     docstring) at batch ``batch`` and element type ``precision``. Without ``from_batch`` the batch is read from the
     layer's own first dimension, which a layer on a folded view does not lead with: resperfnet-gpu 7.4 moved such a
     layer to one row on a change of precision alone (a ViT's or ConvNeXt's fallback TensorRT engine and eager bound),
-    which ``from_batch`` equal to ``batch`` avoids."""
+    which ``from_batch`` equal to ``batch`` avoids. From ``from_batch`` 1 a layer whose activations all lead with
+    ``d`` moves as ``d`` rows per image (a fold where ``d != 1``: see the module docstring)."""
     shapes = [*layer.input_shapes, *layer.output_shapes]
     if from_batch is not None and batch == from_batch:  # the element size alone: every layer keeps its shapes
         old = None
     elif from_batch is not None and folds_batch(layer, from_batch):
         old = from_batch
+    elif from_batch == 1 and batch_led(layer):
+        old = 1
     elif batch_led(layer):
         old = shapes[0][0] if shapes and shapes[0] else 1
     else:
