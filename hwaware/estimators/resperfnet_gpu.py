@@ -964,7 +964,9 @@ class ResPerfNetGPUEstimator(Estimator):
     #    (:func:`peak_floor_ms`), a prediction rule as ``dense_as_conv`` is, not applied in training
     # 7.5: same weights; an answer at a batch the training did not time the platform around warns where an image costs
     #    more than at a smaller power of two (:meth:`_batch_bounds`)
-    version = "7.5"
+    # 8: retrained; a network's stored kernels leading with d != 1 rows at batch 1 move as folds (the timm store's
+    #    ConvNeXt-style dense layers had got one row per image at a row's batch: ``DISCLOSED_STORE``)
+    version = "8"
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
         self.weights_dir = weights_dir
