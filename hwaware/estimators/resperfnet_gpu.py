@@ -412,7 +412,7 @@ def batch_pairs(layers: Sequence[Layer], gpus: Sequence[GPUSpec], n: int = PRIOR
     rng = np.random.default_rng(seed)
     builder = DesignBuilder(prediction_rules=False)
     lo, hi = [], []
-    for _ in range(20 * n):  # bounded: every layer could fold the batch
+    for _ in range(20 * n):  # bounded: every layer could be one that cannot move
         if len(lo) == n:
             break
         i, gpu = int(rng.integers(len(layers))), gpus[int(rng.integers(len(gpus)))]
@@ -421,12 +421,12 @@ def batch_pairs(layers: Sequence[Layer], gpus: Sequence[GPUSpec], n: int = PRIOR
         b = PRIOR_BATCHES[int(rng.integers(len(PRIOR_BATCHES)))]
         try:
             pair = [builder.row(i, layers[i], gpu, runtime, precision, v, from_batch=1) for v in (b, 2 * b)]
-        except ValueError:  # a layer that folds the batch cannot be moved to another one
+        except ValueError:  # a layer whose operands lead with different dimensions cannot be moved
             continue
         lo.append(pair[0])
         hi.append(pair[1])
     if not lo:
-        raise ValueError("batch_pairs: every layer folds the batch, so none can be moved to another one")
+        raise ValueError("batch_pairs: no layer leads with one dimension, so none can be moved to another batch")
     x, base = torch.from_numpy(np.asarray(builder.x, dtype=np.float32)), torch.tensor(builder.log_base)
     return BatchPairs(x[lo], base[lo], x[hi], base[hi])
 
@@ -842,8 +842,7 @@ class DesignBuilder:
         """The row of ``layer`` (captured at batch ``from_batch`` in ``from_precision``; None: the batch its first
         activation leads with) on the platform, as timed by ``setup`` (:func:`measurement_setup`; None: no
         particular one), with a convolution's framework time if ``as_conv`` (:func:`dense_as_conv`). Only a layer
-        whose activations lead with the batch (or fold it, from a batch above 1: :func:`reshape_layer`) can be moved to
-        another batch."""
+        whose activations lead with the batch, or fold it (:func:`reshape_layer`), can be moved to another batch."""
         s = -1 if setup is None else self.setups.setdefault(setup, len(self.setups))
         full = (key, gpu.name, runtime, precision, batch, s, as_conv)
         if full not in self.rows:
@@ -866,12 +865,12 @@ class DesignBuilder:
         return self.rows[full]
 
     def add(self, layers: Sequence[tuple[Any, Layer, int]], gpu: GPUSpec, runtime: str, precision: str, batch: int,
-            ms: float, weight: float = 1.0, setup: str | None = None) -> None:
-        """One measured network (or bare kernel): ``layers`` are (key, batch-1 fp32 layer, count; a bare kernel's
-        layer at its own batch); ``setup``: its column's :func:`measurement_setup` (None where the column does not
-        :func:`column_shows_host`). A network's layers move from batch 1 (a kernel-only layer leading with ``d != 1``
-        is a fold of ``d`` rows per image: :func:`reshape_layer`; before version 8 its ``d`` was taken for the batch)."""
-        from_batch = None if runtime == "kernel" else 1
+            ms: float, weight: float = 1.0, setup: str | None = None, from_batch: int | None = 1) -> None:
+        """One measured network (or bare kernel): ``layers`` are (key, fp32 layer captured at batch ``from_batch``,
+        count; None: a bare kernel's layer, at the batch its first activation leads with); ``setup``: its column's
+        :func:`measurement_setup` (None where the column does not :func:`column_shows_host`). From batch 1 a
+        kernel-only layer leading with ``d != 1`` rows is a fold of ``d`` rows per image (:func:`reshape_layer`;
+        before version 8 its ``d`` was taken for the batch)."""
         ids, counts = [], []
         split = (dense_as_conv([l for _, l, _ in layers], [c for *_, c in layers]) if self.prediction_rules
                  else [(0, c) for *_, c in layers])

@@ -174,7 +174,7 @@ def build_design(samples: Sequence[Sample], weights: np.ndarray | None = None,
             assert k is not None
             layers = sample_layers(s)
             batch = layers[0][1].input_shapes[0][0]
-            builder.add(layers, gpu, "kernel", k.precision, batch, k.ms, float(w))
+            builder.add(layers, gpu, "kernel", k.precision, batch, k.ms, float(w), from_batch=None)
     return builder.build()
 
 
