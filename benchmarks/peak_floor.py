@@ -72,7 +72,7 @@ def _peak_ratio(net, gpu, precision: str, layers: list) -> float | None:
     builder = resperfnet_gpu.DesignBuilder()
     shaped = [reshape_layer(l, l.output_shapes[0][0], precision, from_precision="fp32") for l in layers]
     for i, layer in enumerate(shaped):
-        builder.add([(i, layer, 1)], gpu, "kernel", precision, layer.output_shapes[0][0], 1.0)
+        builder.add([(i, layer, 1)], gpu, "kernel", precision, layer.output_shapes[0][0], 1.0, from_batch=None)
     ms = resperfnet_gpu.predict_design(net, builder.build())
     # peak_floor_ms is the time at BOOST_HEADROOM x the fastest rate (the unpatched function: the bound, not the rule)
     ratios = [BOOST_HEADROOM * peak_floor_ms(l, gpu, precision) / t for l, t in zip(shaped, ms)]

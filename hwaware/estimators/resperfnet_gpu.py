@@ -23,9 +23,10 @@ device, so host<->device copies are not included (the estimate says so). A batch
 the batch-1 answer (``b`` images one at a time bound a batch) and the estimate says so: the Jetsons were timed at
 batch 1 only, and above it, under PyTorch on them and on small desktop GPUs, the kernel head extrapolates past every
 training batch (resnet50 fp32 on the Jetson Nano at batch 32: 72x its batch-1 time uncapped, weights of 7e6f8f0;
-version 6 answers it at 0.89x the bound, version 7 at 0.79x, and resnet18/50, MobileNetV2 and VGG16 on the Nano, AGX Xavier and TX2 in
-fp32 and fp16 at batch 32 all stay below it). On timm's RTX 4090 rows
-(batch up to 1024, AMP), measured rows near the bound, it does not bind (``tests/test_resperfnet_gpu.py``).
+version 6 answers it at 0.89x the bound, version 7 at 0.79x, version 8 at 0.66x, and resnet18/50, MobileNetV2 and
+VGG16 on the Nano, AGX Xavier and TX2 in fp32 and fp16 at batch 32 all stay below it: at most 0.75x with version
+8). On timm's RTX 4090 rows (batch up to 1024, AMP), measured rows near the bound, it does not bind
+(``tests/test_resperfnet_gpu.py``).
 Since version 7.5 (same weights), an answer at a batch the training never timed the platform around warns where an
 image costs more than ``BATCH_RISE`` x its cost at a smaller power of two (:meth:`_batch_bounds`: a warning, not a
 cap, as no row says which answer is off): 7.4's answers did so unwarned in 192 of 4,122 steps of ``python
@@ -866,12 +867,13 @@ class DesignBuilder:
         return self.rows[full]
 
     def add(self, layers: Sequence[tuple[Any, Layer, int]], gpu: GPUSpec, runtime: str, precision: str, batch: int,
-            ms: float, weight: float = 1.0, setup: str | None = None, from_batch: int | None = 1) -> None:
+            ms: float, weight: float = 1.0, setup: str | None = None, *, from_batch: int | None) -> None:
         """One measured network (or bare kernel): ``layers`` are (key, fp32 layer captured at batch ``from_batch``,
         count; None: a bare kernel's layer, at the batch its first activation leads with); ``setup``: its column's
         :func:`measurement_setup` (None where the column does not :func:`column_shows_host`). From batch 1 a
         kernel-only layer leading with ``d != 1`` rows is a fold of ``d`` rows per image (:func:`reshape_layer`;
-        before version 8 its ``d`` was taken for the batch)."""
+        before version 8 its ``d`` was taken for the batch). No default: a bare kernel moved as from batch 1 would
+        have its batch squared (e25e558 defaulted to 1, which ``benchmarks/peak_floor.py``'s kernels took)."""
         ids, counts = [], []
         split = (dense_as_conv([l for _, l, _ in layers], [c for *_, c in layers]) if self.prediction_rules
                  else [(0, c) for *_, c in layers])

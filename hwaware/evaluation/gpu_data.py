@@ -168,7 +168,7 @@ def build_design(samples: Sequence[Sample], weights: np.ndarray | None = None,
         if s.net is not None:
             r = s.net
             builder.add(sample_layers(s), gpu, r.runtime, r.precision, r.batch, r.ms, float(w),
-                        setup=measurement_setup(s.column))
+                        setup=measurement_setup(s.column), from_batch=1)
         else:
             k = s.kernel
             assert k is not None
