@@ -103,7 +103,7 @@ def _live_graph(model: str, input_size: tuple[int, ...], runtime: str) -> Graph:
 
 
 def sample_layers(s: Sample) -> list[tuple[object, Layer, int]]:
-    """(row key, batch-1 fp32 layer, count) of a sample's kernels."""
+    """(row key, fp32 layer, count) of a sample's kernels: a network's at batch 1, a DeepBench kernel's at its own."""
     if s.kernel is not None:
         return [(("deepbench", s.kernel.kind, tuple(sorted(s.kernel.dims.items()))), kernel_layer(s.kernel), 1)]
     r = s.net
