@@ -118,7 +118,8 @@ def test_the_timm_store_has_folded_kernels():
     """ConvNeXt/V2, MambaOut, MLP-Mixer, ResMLP, gMLP and SwiftFormer keep their dense layers on folded views: the
     parametrised check below must have them to check (42 networks at the store of resperfnet-gpu 8, 38 of them
     in timm's rows)."""
-    assert len(_store_folds()) == 42 and any(k.startswith("convnext_tiny@") for k in _store_folds())
+    folds = _store_folds()
+    assert len(folds) == 42 and any(k.startswith("convnext_tiny@") for k in folds)
     # a new capture of such a network is stored too (views are not; before version 8 ``add`` refused it for them),
     # and a kernel whose operands lead with different dimensions is still refused
     from dataclasses import replace

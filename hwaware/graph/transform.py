@@ -42,15 +42,18 @@ def batch_led(layer: Layer) -> bool:
 
 
 def folds_batch(layer: Layer, from_batch: int) -> bool:
-    """Whether ``layer``, in a graph captured at batch ``from_batch`` > 1, carries the batch folded outermost: every
+    """Whether ``layer``, in a graph captured at batch ``from_batch``, carries the batch folded outermost: every
     activation's first dimension a multiple of it, and either one first dimension throughout (a layer on a folded
-    tensor) or a view (which is where a fold happens). A computing layer whose operands lead with different multiples
-    (an attention score plus a bias of ``heads`` rows) is not taken: one of them may not carry the batch at all."""
+    tensor: at batch 1 any layer that leads with one dimension ``d``, ``d`` rows per image) or, above batch 1, a view
+    (which is where a fold happens; at batch 1 a view's sides cannot be told from a batch, so it is refused). A
+    computing layer whose operands lead with different multiples (an attention score plus a bias of ``heads`` rows)
+    is not taken: one of them may not carry the batch at all."""
     shapes = [*layer.input_shapes, *layer.output_shapes]
-    if from_batch <= 1 or layer.kind is LayerKind.ATTENTION or not shapes or not all(shapes):
+    if from_batch < 1 or layer.kind is LayerKind.ATTENTION or not shapes or not all(shapes):
         return False
     firsts = {s[0] for s in shapes}
-    return all(f % from_batch == 0 for f in firsts) and (len(firsts) == 1 or layer.kind is LayerKind.RESHAPE)
+    return all(f % from_batch == 0 for f in firsts) and (
+        len(firsts) == 1 or (layer.kind is LayerKind.RESHAPE and from_batch > 1))
 
 
 def reshape_layer(layer: Layer, batch: int, precision: str, *, from_precision: str, from_batch: int | None = None
@@ -66,8 +69,6 @@ def reshape_layer(layer: Layer, batch: int, precision: str, *, from_precision: s
         old = None
     elif from_batch is not None and folds_batch(layer, from_batch):
         old = from_batch
-    elif from_batch == 1 and batch_led(layer):
-        old = 1
     elif batch_led(layer):
         old = shapes[0][0] if shapes and shapes[0] else 1
     else:
