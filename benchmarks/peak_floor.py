@@ -1,5 +1,6 @@
-"""What the GEMM peak floor of resperfnet-gpu (since version 7.4, ``gpu_features.peak_floor_ms``) changes, with and
-without it, and the physical relations of the answers no bound covers yet.
+"""What the floors of resperfnet-gpu (the GEMM peak's since version 7.4, ``gpu_features.peak_floor_ms``; DRAM's
+since 8.1, ``gpu_features.dram_floor_ms``) change, with and without them, and the physical relations of the answers
+no bound covers yet.
 
 1. DeepBench's largest GEMMs (the three largest dense shapes and 1x1 convolutions of ``../shared/data``'s DeepBench
    tables, by FLOPs) as bare kernels on every catalog GPU in fp32, fp16 and int8: each kernel's predicted rate against
@@ -8,11 +9,11 @@ without it, and the physical relations of the answers no bound covers yet.
    GPU can run; the floor allows up to ``BOOST_HEADROOM``.
 2. Network answers that move: six CNNs (timm and torchvision) at batch 1, 8, 64 and 256 on every catalog GPU, eager
    PyTorch in fp32 / fp16 / AMP and TensorRT in fp32 / fp16 / int8, through ``hwaware.estimate``.
-3. What no bound covers yet: in the same answers (with the floor), layers whose predicted time moves their bytes beyond
-   twice the L2 (what can sit in L2 before and after the kernel) faster than ``BOOST_HEADROOM`` x the datasheet DRAM
-   bandwidth. Not bounded in 7.4: the training fitted whole networks without such a bound, so raising one layer's time
-   at prediction would not be met by lowering the others'; a bound for the next training (a diagnostic, not a claim
-   on any measured figure: no table times single memory-bound kernels on a GPU).
+3. The DRAM floor: in the same answers, without the floors and with them, layers whose predicted time moves their
+   bytes beyond twice the L2 (what can sit in L2 before and after the kernel) faster than ``BOOST_HEADROOM`` x the
+   datasheet DRAM bandwidth. Not bounded until 8.1 (version 8: 6,072 layers): the training fits whole networks, and a
+   prediction rule raising one layer's time is not met by lowering the others', as a training with the bound would
+   (a diagnostic, not a claim on any measured figure: no table times single memory-bound kernels on a GPU).
 4. Batch relations beyond ``tests/test_sanity.py`` (which checks batches 1 -> 8 -> 64): in the same answers, for
    each step to the next batch, unwarned answers that cost an image more than ``BATCH_RISE`` x the smaller
    batch's per-image time, or the batch less than ``BATCH_DIP`` x the smaller batch's time; beside them, how often
@@ -20,11 +21,11 @@ without it, and the physical relations of the answers no bound covers yet.
    the platform around warn where an image is dearer than at a smaller power of two (a warned answer is not counted
    here); the section counts what is left, per network.
 
-No accuracy figure is read or computed here. "Without" patches the floor to 0 in-process, nothing else changed (same
-weights); the disk cache is off and each pass gets fresh estimator instances (their in-memory caches' keys do not
-say whether the floor was on), so that neither pass reads the other's answers.
+No accuracy figure is read or computed here. "Without" patches the floors to 0 in-process (section 1: the GEMM
+floor), nothing else changed (same weights); the disk cache is off and each pass gets fresh estimator instances (their
+in-memory caches' keys do not say whether the floors were on), so that neither pass reads the other's answers.
 
-Run: ``python benchmarks/peak_floor.py`` (about 5 minutes on 2 cores); writes ``benchmarks/results/peak_floor.md``.
+Run: ``python benchmarks/peak_floor.py`` (about 13 minutes on 2 cores); writes ``benchmarks/results/peak_floor.md``.
 """
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ from hwaware.datasets.gpu_tables import load_deepbench, load_help  # noqa: E402
 from hwaware.estimators import resperfnet_gpu  # noqa: E402
 from hwaware.estimators.base import _INSTANCES  # noqa: E402
 from hwaware.estimators.resperfnet_gpu import BATCH_DIP, BATCH_RISE  # noqa: E402
-from hwaware.estimators.gpu_features import BOOST_HEADROOM, is_gemm, peak_floor_ms  # noqa: E402
+from hwaware.estimators.gpu_features import BOOST_HEADROOM, dram_floor_ms, is_gemm, peak_floor_ms  # noqa: E402
 from hwaware.evaluation.gpu_data import kernel_layer  # noqa: E402
 from hwaware.graph.layer import Graph  # noqa: E402
 from hwaware.graph.transform import reshape_layer  # noqa: E402
@@ -107,8 +108,9 @@ def _networks(lines: list[str]) -> None:
     def graph(name: str, batch: int, precision: str) -> Graph:  # captured at each (a view may fix the batch)
         return hwaware.capture(name, batch_size=batch, precision=precision)
 
-    def sweep(memory: list | None = None) -> dict[tuple, tuple[float, bool]]:
-        """Every answer's total and whether it warns; ``memory`` gathers :func:`_under_dram` of each answer."""
+    def sweep(memory: list, noted: Counter) -> dict[tuple, tuple[float, bool]]:
+        """Every answer's total and whether it warns; ``memory`` gathers :func:`_under_dram` of each answer, ``noted``
+        counts the answers noting each floor."""
         out = {}
         for gpu in hwaware.gpus():
             for runtime, precisions in PLATFORMS:
@@ -123,39 +125,47 @@ def _networks(lines: list[str]) -> None:
                             except hwaware.HwawareError:  # a precision the GPU lacks (int8 before 6.1, bf16)
                                 continue
                             out[key] = est.total_ms, bool(est.warnings)
-                            if memory is not None:
-                                memory += _under_dram(gpu, runtime, g, est, key)
+                            memory += _under_dram(gpu, runtime, g, est, key)
+                            noted.update(n for n in (resperfnet_gpu.FLOOR_NOTE, resperfnet_gpu.DRAM_NOTE)
+                                         if any(x.startswith(n) for x in est.notes))
         return out
 
-    with mock.patch.object(resperfnet_gpu, "peak_floor_ms", lambda *a: 0.0):
+    memory_off: list = []
+    with mock.patch.multiple(resperfnet_gpu, peak_floor_ms=lambda *a: 0.0, dram_floor_ms=lambda *a: 0.0):
         _INSTANCES.clear()
-        off = sweep()
+        off = sweep(memory_off, Counter())
     _INSTANCES.clear()
     memory: list = []
-    on = sweep(memory)
+    noted: Counter = Counter()
+    on = sweep(memory, noted)
     moved = {k: on[k][0] / off[k][0] for k in off if abs(on[k][0] / off[k][0] - 1) > 1e-6}
-    assert min(moved.values(), default=1.0) > 1.0, "an answer fell with the floor, which only raises kernels"
+    assert min(moved.values(), default=1.0) > 1.0, "an answer fell with the floors, which only raise kernels"
     groups = defaultdict(list)
     for (gpu, runtime, precision, _, _), r in moved.items():
         groups[gpu, runtime, precision].append(r)
     lines += ["## Network answers that move", "",
               f"{', '.join(NETWORKS)} at batches {', '.join(map(str, BATCHES))}, every catalog GPU, eager PyTorch "
               f"fp32 / fp16 / AMP and TensorRT fp32 / fp16 / int8 (the default estimator): {len(moved)} of {len(off)} "
-              f"answers move, up to x{max(moved.values(), default=1):.3f} (none can fall: the floor only raises a "
-              "kernel). The platforms with an answer moved by more than 1 %:", "",
+              f"answers move with the floors, up to x{max(moved.values(), default=1):.3f} (none can fall: a floor only "
+              f"raises a kernel); {noted[resperfnet_gpu.FLOOR_NOTE]} answers note the GEMM peak floor, "
+              f"{noted[resperfnet_gpu.DRAM_NOTE]} the DRAM floor (since 8.1). The platforms with an answer moved by "
+              "more than 1 %:", "",
               "| GPU | runtime | precision | answers moved | largest ratio |", "|---|---|---|---|---|"]
     for (gpu, runtime, precision), rs in sorted(groups.items(), key=lambda kv: -max(kv[1])):
         if max(rs) > 1.01:
             lines.append(f"| {gpu} | {runtime} | {precision} | {len(rs)} | x{max(rs):.3f} |")
-    under = [m for m in memory if m[0] > 1.0]
+    under_off = [m for m in memory_off if m[0] > 1.0]
+    under = [m for m in memory if m[0] > 1.0 + 1e-4]
     by_op = defaultdict(list)
-    for ratio, _, op in under:
+    for ratio, _, op in under_off:
         by_op[op].append(ratio)
-    lines += ["", "## Not bounded: layers under their DRAM time", "",
-              f"In the answers above (with the floor), {len(under)} of {len(memory)} layers whose bytes exceed twice "
-              f"the L2 are predicted to move them faster than {BOOST_HEADROOM:.2f}x the datasheet DRAM bandwidth, in "
-              f"{len({m[1] for m in under})} of {len(on)} answers (a breakdown the training's whole-network sums do "
-              "not constrain; see the docstring). By op:", "",
+    lines += ["", "## The DRAM floor (since 8.1): layers under their DRAM time", "",
+              f"Without the floors, {len(under_off)} of {len(memory_off)} layers whose bytes exceed twice the L2 are "
+              f"predicted to move them faster than {BOOST_HEADROOM:.2f}x the datasheet DRAM bandwidth, in "
+              f"{len({m[1] for m in under_off})} of {len(off)} answers (a breakdown the training's whole-network sums "
+              f"do not constrain); with them, {len(under)} (in {len({m[1] for m in under})} answers: the batch cap "
+              "scales a capped answer's layers, floored ones too). By op, without the floors (the ratio is the "
+              "floor's time over the predicted one):", "",
               "| op | layers | median ratio | largest |", "|---|---|---|---|"]
     for op, rs in sorted(by_op.items(), key=lambda kv: -len(kv[1])):
         rs.sort()
@@ -165,7 +175,7 @@ def _networks(lines: list[str]) -> None:
 
 
 def _batch_relations(answers: dict[tuple, tuple[float, bool]], lines: list[str]) -> None:
-    """Section 4 of the docstring, from :func:`_networks`' answers with the floor."""
+    """Section 4 of the docstring, from :func:`_networks`' answers with the floors."""
     broken, steps = [], 0
     for (gpu, runtime, precision, b, name), (total, warned) in answers.items():
         if b == BATCHES[0]:
@@ -184,7 +194,8 @@ def _batch_relations(answers: dict[tuple, tuple[float, bool]], lines: list[str])
             broken.append(("dip", gpu, runtime, precision, name, a, b, total / small[0]))
     by = Counter((kind, runtime, precision, f"{a} -> {b}") for kind, _, runtime, precision, _, a, b, _ in broken)
     lines += ["## Not bounded: batch relations beyond the sanity tests", "",
-              f"In the answers above (with the floor): {steps} steps to the next batch, {len(broken)} unwarned answers "
+              f"In the answers above (with the floors): {steps} steps to the next batch, {len(broken)} unwarned "
+              "answers "
               f"an image dearer than {BATCH_RISE}x the smaller batch's (or a batch below {BATCH_DIP}x).", "",
               "| relation | runtime | precision | step | answers |", "|---|---|---|---|---|"]
     lines += [f"| {k[0]} | {k[1]} | {k[2]} | {k[3]} | {n} |" for k, n in sorted(by.items(), key=lambda kv: -kv[1])]
@@ -217,19 +228,13 @@ def _batch_relations(answers: dict[tuple, tuple[float, bool]], lines: list[str])
 
 
 def _under_dram(gpu, runtime: str, graph, est, key: tuple) -> list[tuple[float, tuple, str]]:
-    """(DRAM time / predicted time, ``key``, op) of the estimate's layers whose bytes exceed twice the GPU's L2; the
-    estimate's rows are the runtime's kernels (checked)."""
+    """(:func:`dram_floor_ms` / predicted time, ``key``, op) of the estimate's layers with a DRAM floor (bytes beyond
+    twice the GPU's L2); the estimate's rows are the runtime's kernels (checked)."""
     kernels = runtime_graph(graph, runtime).layers
     if [l.op for l in kernels] != [r.op for r in est.layers]:
         raise AssertionError(f"{key}: the estimate's rows are not the runtime's kernels")
-    l2 = (gpu.l2_cache_mb or 0.25) * 2 ** 20
-    rate = gpu.memory_bandwidth_gbs * 1e6 * BOOST_HEADROOM  # bytes per ms
-    out = []
-    for layer, row in zip(kernels, est.layers):
-        spill = layer.bytes_read + layer.bytes_written - 2 * l2
-        if spill > 0 and row.ms > 0:
-            out.append((spill / rate / row.ms, key, layer.op))
-    return out
+    return [(floor / row.ms, key, layer.op) for layer, row in zip(kernels, est.layers)
+            if (floor := dram_floor_ms(layer, gpu)) > 0 and row.ms > 0]
 
 
 def main() -> None:

@@ -143,8 +143,20 @@ DISCLOSED_STORE = ("Version 8 (2026-12-02): a network's stored kernels move from
                    "with every stage to be re-run and shipped whatever they show, before any run with it. Nothing "
                    "else changes (candidates, rule, splits, steps); the memory floor also named for a next training "
                    "is not in it. Version 7's figures are in 0937a9b's benchmarks/results.")
+DISCLOSED_DRAM = ("Version 8.1 (2026-12-02, same weights and training): no kernel is predicted faster than its bytes "
+                  "beyond twice the L2 move at 1.15x the datasheet DRAM bandwidth (gpu_features.dram_floor_ms), a "
+                  "prediction rule as the GEMM peak floor is: the designs these stages evaluate on carry it, the "
+                  "designs they train on do not, so every fold trains as in version 8. Found from "
+                  "benchmarks/peak_floor.py's sweep (version 8 timed 6,072 layers faster than that), not from any "
+                  "accuracy figure; before any figure with it, one data check: on every DeepBench kernel and every "
+                  "timm, torch2trt and HELP network, floors against the measured times, which one DeepBench kernel "
+                  "beat (a 1x1 stride-2 convolution on the T4 in fp16, 1.21x, its input counted whole: the rule "
+                  "reads only the input under a window narrower than its stride). Committed, with these stages to be "
+                  "re-run and shipped whatever they show, before any run with it. Version 8's figures are in "
+                  "0dc2a65's benchmarks/results.")
 # What every stage's results disclose of the model they retrain (the stage-specific disclosures come first).
-DISCLOSED_MODEL = f"{DISCLOSED_CONCAT} {DISCLOSED_FOLD} {DISCLOSED_BIAS} {DISCLOSED_FUSED} {DISCLOSED_STORE}"
+DISCLOSED_MODEL = (f"{DISCLOSED_CONCAT} {DISCLOSED_FOLD} {DISCLOSED_BIAS} {DISCLOSED_FUSED} {DISCLOSED_STORE} "
+                   f"{DISCLOSED_DRAM}")
 # Stage ``batches`` (declared 2026-12-01 before its first run): does the batch prior
 # (:func:`hwaware.estimators.resperfnet_gpu._batch_penalty`) extrapolate batch better for a GPU timed at batch 1 only,
 # as the Jetsons are? Each fold drops every batch > 1 column and DeepBench kernel of its GPUs (their batch-1 columns

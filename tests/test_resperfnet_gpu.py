@@ -963,6 +963,38 @@ def test_a_user_gets_the_answer_the_figures_report():
         assert got == pytest.approx(want, rel=1e-5), (r.arch_id, r.gpu, r.runtime)
 
 
+def test_the_dram_floor_is_a_prediction_rule_that_training_never_sees(monkeypatch):
+    """From version 8.1 no kernel is predicted faster than its bytes beyond twice the L2 move at the DRAM bandwidth
+    (:func:`dram_floor_ms`). Training designs carry no floor (the Jetsons' networks: every row -inf); an answer whose
+    kernels the floor raised says how many, and exactly those layers are slower than without it, each with a DRAM
+    floor (densenet121 in fp16 at batch 64 on a T4, where version 8 timed concatenations faster than DRAM allows)."""
+    import re
+
+    from hwaware.estimators import resperfnet_gpu
+    from hwaware.estimators.gpu_features import dram_floor_ms
+    from hwaware.evaluation.gpu_data import build_design, torch2trt_samples
+    from hwaware.runtime import runtime_graph
+
+    assert np.isneginf(build_design(torch2trt_samples(), prediction_rules=False).log_floor).all()
+    t4 = get_gpu("t4")
+    graph, platform = (hwaware.capture("torchvision:densenet121", batch_size=64, precision="fp16"),
+                       Platform.resolve(t4, batch_size=64, precision="fp16"))
+    est = ResPerfNetGPUEstimator(cache=False).predict(graph, platform)
+    note = [n for n in est.notes if n.startswith(resperfnet_gpu.DRAM_NOTE)]
+    assert len(note) == 1 and not est.warnings
+    with monkeypatch.context() as m:
+        m.setattr(resperfnet_gpu, "dram_floor_ms", lambda *a: 0.0)
+        plain = ResPerfNetGPUEstimator(cache=False).predict(graph, platform)
+    assert not [n for n in plain.notes if n.startswith(resperfnet_gpu.DRAM_NOTE)]
+    raised = [i for i, (a, b) in enumerate(zip(est.layers, plain.layers)) if a.ms > b.ms * (1 + 1e-9)]
+    assert len(raised) == int(re.search(r": (\d+) kernel", note[0]).group(1)) > 0
+    kernels = runtime_graph(graph, "pytorch").layers
+    # a layer's time is its kernel's and its launch's together (the module docstring): at least the floor
+    assert all(est.layers[i].ms >= dram_floor_ms(kernels[i], t4) > 0 for i in raised)
+    assert {kernels[i].op for i in raised} >= {"aten.cat"}
+    assert plain.total_ms < est.total_ms
+
+
 def test_the_gemm_peak_floor_is_a_prediction_rule_that_training_never_sees(tmp_path, monkeypatch):
     """Training designs carry no floor (every row -inf: the shipped weights train as before); prediction designs floor
     the GEMM rows, and no GEMM kernel is predicted below its floor. An answer whose kernels the floor raised says how
@@ -975,6 +1007,7 @@ def test_the_gemm_peak_floor_is_a_prediction_rule_that_training_never_sees(tmp_p
     from hwaware.evaluation.gpu_data import build_design, deepbench_samples, kernel_layer
     from hwaware.runtime import runtime_graph
 
+    monkeypatch.setattr(resperfnet_gpu, "dram_floor_ms", lambda *a: 0.0)  # this floor alone (8.1's has its own test)
     v100 = [s for s in deepbench_samples() if s.gpu == "Tesla V100 SXM2 16/32GB"]
     # the largest kernels, where the bound binds, and the first ones (3x3 convolutions among them)
     samples = sorted(v100, key=lambda s: -kernel_layer(s.kernel).flops)[:40] + v100[:40]

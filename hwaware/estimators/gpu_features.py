@@ -85,6 +85,25 @@ def peak_floor_ms(layer: Layer, gpu: GPUSpec, precision: str) -> float:
     return 0.0 if rate is None else 2 * layer.macs / (rate * BOOST_HEADROOM * 1e9)
 
 
+def dram_floor_ms(layer: Layer, gpu: GPUSpec) -> float:
+    """The least kernel time ``layer``'s bytes allow: the bytes that cannot sit in L2 before and after the kernel (all
+    but twice the L2) at ``BOOST_HEADROOM`` x the datasheet DRAM bandwidth (the margin here for the byte counts'
+    approximations: DRAM clocks do not boost); 0 where the catalog has no L2 size. A convolution or pooling whose
+    stride exceeds its kernel reads only the input under its windows (DeepBench's 1x1 stride-2 convolutions on the
+    T4 run 1.21x faster than their whole input allows). Not a bound under data compression, which Ampere's
+    compute data compression applies to sparse activations and no byte count here models."""
+    if gpu.l2_cache_mb is None or not layer.kind.launches_kernel:
+        return 0.0
+    read = layer.bytes_read
+    window, stride = layer.attrs.get("kernel"), layer.attrs.get("stride")
+    if window and stride and layer.input_shapes and not layer.attrs.get("transposed"):
+        share = math.prod(min(1.0, k / s) for k, s in zip(window, stride))
+        elem = layer.bytes_written // max(1, layer.output_elements)
+        read -= (1.0 - share) * math.prod(layer.input_shapes[0]) * elem
+    spill = read + layer.bytes_written - 2 * gpu.l2_cache_mb * 2 ** 20
+    return max(0.0, spill) / (gpu.memory_bandwidth_gbs * 1e6 * BOOST_HEADROOM)
+
+
 def floor_digest(gpu: GPUSpec) -> str:
     """What :func:`peak_floor_ms` reads of ``gpu`` beyond :func:`~hwaware.hardware.catalog.spec_digest` (its FP16-
     accumulate figure, which no framework rate takes), for resperfnet-gpu's cache keys and calibration base."""

@@ -61,7 +61,14 @@ rates no training row had an inefficiency learned on slower parts. A physical bo
 accuracy figure; every one of DeepBench's 2,378 bounded GEMM rows is above it (``tests/test_gpu_data.py``). It
 applies when predicting and evaluating, not in training, as the dense-layer rule below (version 7.4, same weights);
 an estimate notes how many kernels it raised; ``tests/test_sanity.py`` (relation 8) checks every estimator on every
-catalog GPU.
+catalog GPU. From version 8.1 (same weights) no kernel is faster than its bytes allow either: those beyond twice the
+L2 (what can sit there before and after it) at ``BOOST_HEADROOM`` x the datasheet DRAM bandwidth
+(:func:`~hwaware.estimators.gpu_features.dram_floor_ms`). Version 8 answered 6,072 layers of ``python
+benchmarks/peak_floor.py``'s sweep faster than that (eager concatenations, GELUs, means, up to 2.2x): the training fits
+whole networks, so nothing held one layer of a sum to its bytes. Also a prediction rule, from that sweep and no
+accuracy figure (declared before any figure with it was computed); no measured DeepBench kernel and no measured
+network beats its floors (``tests/test_gpu_data.py``). Raising a layer is not met by lowering the others, as training
+would; a training with the floor is the candidate for a next version.
 
 Outside the training domain (a network with layers of a kind no training row has, :meth:`untrained_kinds`: the
 tables are CNNs, so matmul between activations marks a transformer) the heads are not trusted: every kernel of that
@@ -164,8 +171,8 @@ from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
 from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, register_estimator
 from hwaware.estimators.cache import PredictionCache, default_cache_path
 from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_INPUTS, ROW_FEATURES, RUNTIME_CODES,
-                                             BOOST_HEADROOM, call_features, floor_digest, gpu_vector, n_features,
-                                             peak_floor_ms, row_features)
+                                             BOOST_HEADROOM, call_features, dram_floor_ms, floor_digest, gpu_vector,
+                                             n_features, peak_floor_ms, row_features)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.transform import ELEMENT_BYTES, at_batch, derived, reshape_layer
 from hwaware.hardware.catalog import GPUSpec, Platform, get_gpu, spec_digest
@@ -175,6 +182,7 @@ from hwaware.runtime.eager import inside_call
 
 KIND_NAMES = {k: k.value for k in LayerKind}  # Enum.value is a descriptor call: slow per layer of a whole space
 FLOOR_NOTE = "GEMM peak floor"  # how an estimate's note on the kernels :func:`peak_floor_ms` raised begins
+DRAM_NOTE = "DRAM floor"  # and on those :func:`dram_floor_ms` raised
 
 WEIGHTS = "resperfnet_gpu"
 
@@ -272,7 +280,8 @@ class LayerTimeNet(nn.Module):
         the machines through which the rows' runtime reaches a host that never ran it (:func:`runtime_via`): the
         framework time is eager PyTorch's on this host times the runtime's against eager PyTorch's on those, and the
         kernel head reads the rows as eager PyTorch's. ``log_floor``: per row, the log of the least kernel time its
-        arithmetic allows (:func:`peak_floor_ms`), which the kernel time never goes below."""
+        arithmetic and bytes allow (:func:`peak_floor_ms`, :func:`dram_floor_ms`), which the kernel time never goes
+        below."""
         # through ``via``, the kernel is eager PyTorch's on this GPU (what the builder can always pick: cuDNN's kernels
         # are among its tactics), not a reading of the runtime flag where no row of this class has it
         z = self._standard(x if via is None else _eager(x), self.row_lo, self.row_hi, self.row_mean, self.row_std)
@@ -451,9 +460,9 @@ def _eager(x: torch.Tensor) -> torch.Tensor:
 
 
 def _layer_rows(graph: Graph, parts: Sequence[tuple[float, float, float]], scale: float) -> tuple[LayerEstimate, ...]:
-    """An estimate's per-layer rows: ``parts`` are the kernels' (host share, ms, floored) in ``graph.kernels()``'s
-    order, their ms times ``scale`` (the batch cap's, which may take a floored GEMM below :func:`peak_floor_ms`: the
-    cap's answer is b images one at a time, each above it); a view launches nothing (0 ms)."""
+    """An estimate's per-layer rows: ``parts`` are the kernels' (host share, ms, floor kind) in ``graph.kernels()``'s
+    order, their ms times ``scale`` (the batch cap's, which may take a floored kernel below its floor: the cap's answer
+    is b images one at a time, each above it); a view launches nothing (0 ms)."""
     in_order = iter(parts)
     rows = []
     for l in graph.layers:
@@ -665,7 +674,7 @@ class Design:
     setup: np.ndarray  # samples: index into ``setup_names`` (-1: none)
     setup_names: list[str]  # the :func:`measurement_setup` of the design's columns
     as_conv: np.ndarray  # rows, bool: framework time of a convolution (:func:`dense_as_conv`)
-    log_floor: np.ndarray  # rows: log of the least kernel time (:func:`peak_floor_ms`; -inf: none)
+    log_floor: np.ndarray  # rows: log of the least kernel time (peak_floor_ms, dram_floor_ms; -inf: none)
 
     def subset(self, idx: np.ndarray) -> Design:
         starts, ends = self.indptr[idx], self.indptr[idx + 1]
@@ -821,8 +830,9 @@ def _set_output_ranges(net: LayerTimeNet, train: Design, used: np.ndarray) -> No
 class DesignBuilder:
     """Turns (network layers, platform, ms) into a :class:`Design`, deduplicating rows. ``prediction_rules``: the two
     rules predictions apply and training does not (see the module docstring): a network's dense layers but its
-    classifier take a convolution's framework time (:func:`dense_as_conv`), and no GEMM's kernel is faster than the
-    GPU's peak allows (:func:`peak_floor_ms`); training designs are built without them."""
+    classifier take a convolution's framework time (:func:`dense_as_conv`), and no kernel is faster than the GPU's peak
+    (a GEMM's, :func:`peak_floor_ms`) or DRAM (:func:`dram_floor_ms`) allows; training designs are built without
+    them."""
 
     def __init__(self, prediction_rules: bool = True) -> None:
         self.prediction_rules = prediction_rules
@@ -830,6 +840,7 @@ class DesignBuilder:
         self.x: list[np.ndarray] = []
         self.log_base: list[float] = []
         self.log_floor: list[float] = []
+        self.floor_kind: list[int] = []  # per row, the floor in log_floor: 0 none, 1 the GEMM peak's, 2 DRAM's
         self.bare: list[bool] = []
         self.as_conv: list[bool] = []
         self.layers: list[Layer] = []  # each row's layer at its platform's batch and precision (for baselines)
@@ -859,8 +870,10 @@ class DesignBuilder:
             self.row_setup.append(s)
             self.x.append(x)
             self.log_base.append(base)
-            floor = peak_floor_ms(shaped, gpu, precision) if self.prediction_rules else 0.0
-            self.log_floor.append(math.log(floor) if floor > 0 else -math.inf)
+            gemm, dram = ((peak_floor_ms(shaped, gpu, precision), dram_floor_ms(shaped, gpu)) if self.prediction_rules
+                          else (0.0, 0.0))
+            self.log_floor.append(math.log(max(gemm, dram)) if max(gemm, dram) > 0 else -math.inf)
+            self.floor_kind.append(0 if max(gemm, dram) <= 0 else 1 if gemm >= dram else 2)
             self.bare.append(runtime == "kernel" or inside_call(layer))  # no framework time of its own
             self.as_conv.append(as_conv)
             self.layers.append(shaped)
@@ -968,7 +981,9 @@ class ResPerfNetGPUEstimator(Estimator):
     #    more than at a smaller power of two (:meth:`_batch_bounds`)
     # 8: retrained; a network's stored kernels leading with d != 1 rows at batch 1 move as folds (the timm store's
     #    ConvNeXt-style dense layers had got one row per image at a row's batch: ``DISCLOSED_STORE``)
-    version = "8"
+    # 8.1: same weights; no kernel below the time its bytes beyond twice the L2 take at the DRAM bandwidth
+    #    (:func:`dram_floor_ms`), a prediction rule as the GEMM floor is, not applied in training
+    version = "8.1"
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
         self.weights_dir = weights_dir
@@ -1144,9 +1159,9 @@ class ResPerfNetGPUEstimator(Estimator):
                     roofline_kernel=torch.tensor([v[3] for v in todo.values()], dtype=torch.bool),
                     as_conv=torch.tensor(builder.as_conv, dtype=torch.bool), hosts=hosts, via=via,
                     log_floor=torch.from_numpy(log_floor)))
-            # the kernel head asked for less than the GPU's peak allows
-            floored = np.isfinite(log_floor) & (np.log(k) <= log_floor + 1e-6)
-            # (host share, ms, 1 where the kernel time is the peak floor)
+            # the kernel head asked for less than the GPU's peak or DRAM allows: which floor it got
+            floored = (np.isfinite(log_floor) & (np.log(k) <= log_floor + 1e-6)) * np.asarray(builder.floor_kind)
+            # (host share, ms, floor kind: 0 none, 1 GEMM peak, 2 DRAM)
             fresh = {key: (float(s), float(v), float(f)) for key, v, s, f in zip(todo, t, share, floored)}
             if cache is not None:
                 cache.put_many(fresh)
@@ -1260,13 +1275,18 @@ class ResPerfNetGPUEstimator(Estimator):
                             "unfused (matmul, softmax, matmul) where PyTorch on a GPU runs one fused kernel. On "
                             "timm's 772 such rows (AMP, batch 256-2048) this answered a median 0.59-0.87x the measured time per GPU, MAPE 24-40 %, its interval "
                             "covering 15-50 % (benchmarks/results/timm_other.md); batch 1 is untested")
-            floored = int(sum(p[2] for p in parts))
-            if floored:
-                own_notes.append(f"{FLOOR_NOTE}: {floored} GEMM kernel{'s' if floored > 1 else ''} (dense, matmul or "
-                                 f"1x1 convolution) raised to the least time {gpu.name}'s fastest datasheet rate "
-                                 f"allows ({BOOST_HEADROOM:.2f}x above it for GPU Boost): the learned model asked for "
-                                 "less, an extrapolation beyond its training GPUs and shapes, so expect a larger error "
-                                 "on such layers")
+            floored = Counter(int(p[2]) for p in parts)
+            if floored[1]:
+                own_notes.append(f"{FLOOR_NOTE}: {floored[1]} GEMM kernel{'s' if floored[1] > 1 else ''} (dense, "
+                                 f"matmul or 1x1 convolution) raised to the least time {gpu.name}'s fastest datasheet "
+                                 f"rate allows ({BOOST_HEADROOM:.2f}x above it for GPU Boost): the learned model asked "
+                                 "for less, an extrapolation beyond its training GPUs and shapes, so expect a larger "
+                                 "error on such layers")
+            if floored[2]:
+                own_notes.append(f"{DRAM_NOTE}: {floored[2]} kernel{'s' if floored[2] > 1 else ''} raised to the least "
+                                 f"time their bytes beyond twice the L2 take at {gpu.name}'s datasheet DRAM bandwidth "
+                                 f"({BOOST_HEADROOM:.2f}x above it): the learned model, fitted to whole networks, "
+                                 "asked for less; data compression (Ampere's, of sparse activations) is not modelled")
             out.append(Estimate(total_ms=total, pre_ms=call, exe_ms=exe, post_ms=0.0,
                                 layers=_layer_rows(g, parts, scale) if layers else (),
                                 unknown_ops=g.unknown_ops, estimator=self.name, estimator_version=self.version,
@@ -1344,13 +1364,13 @@ class ResPerfNetGPUEstimator(Estimator):
                        if layers else higher[taken][i])
                 lo, hi = (v / est.total_ms for v in est.interval_ms)
                 own = tuple(n for n in est.notes
-                            if not n.startswith((f"batch {platform.batch_size} predicted", FLOOR_NOTE)))
+                            if not n.startswith((f"batch {platform.batch_size} predicted", FLOOR_NOTE, DRAM_NOTE)))
                 est = replace(est, total_ms=total, pre_ms=alt.pre_ms, exe_ms=alt.exe_ms, layers=alt.layers,
                               warnings=(*alt.warnings, *_rise_warning(total, platform.batch_size,
                                                                        bounds[i] if bounds else {})),
                               interval_ms=(total * lo, total * hi),
                               notes=(*own, *(n for n in alt.notes
-                                             if n.startswith(("TensorRT precision", "batch ", FLOOR_NOTE))),
+                                             if n.startswith(("TensorRT precision", "batch ", FLOOR_NOTE, DRAM_NOTE))),
                                      f"TensorRT precision: the {fallbacks[taken]} engine is predicted faster ("
                                      f"{total:.3f} ms) than {platform.precision} layers, and an engine allowed "
                                      f"{platform.precision} keeps the faster tactics: its answer is taken"))
