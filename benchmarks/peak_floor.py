@@ -108,9 +108,9 @@ def _networks(lines: list[str]) -> None:
     def graph(name: str, batch: int, precision: str) -> Graph:  # captured at each (a view may fix the batch)
         return hwaware.capture(name, batch_size=batch, precision=precision)
 
-    def sweep(memory: list, noted: Counter) -> dict[tuple, tuple[float, bool]]:
+    def sweep(memory: list, noted: Counter, capped: set) -> dict[tuple, tuple[float, bool]]:
         """Every answer's total and whether it warns; ``memory`` gathers :func:`_under_dram` of each answer, ``noted``
-        counts the answers noting each floor."""
+        counts the answers noting each floor, ``capped`` collects the answers the batch cap scaled."""
         out = {}
         for gpu in hwaware.gpus():
             for runtime, precisions in PLATFORMS:
@@ -126,6 +126,8 @@ def _networks(lines: list[str]) -> None:
                                 continue
                             out[key] = est.total_ms, bool(est.warnings)
                             memory += _under_dram(gpu, runtime, g, est, key)
+                            if any(w.startswith("capped:") for w in est.warnings):
+                                capped.add(key)
                             noted.update(n for n in (resperfnet_gpu.FLOOR_NOTE, resperfnet_gpu.DRAM_NOTE)
                                          if any(x.startswith(n) for x in est.notes))
         return out
@@ -133,11 +135,12 @@ def _networks(lines: list[str]) -> None:
     memory_off: list = []
     with mock.patch.multiple(resperfnet_gpu, peak_floor_ms=lambda *a: 0.0, dram_floor_ms=lambda *a: 0.0):
         _INSTANCES.clear()
-        off = sweep(memory_off, Counter())
+        off = sweep(memory_off, Counter(), set())
     _INSTANCES.clear()
     memory: list = []
     noted: Counter = Counter()
-    on = sweep(memory, noted)
+    capped: set = set()
+    on = sweep(memory, noted, capped)
     moved = {k: on[k][0] / off[k][0] for k in off if abs(on[k][0] / off[k][0] - 1) > 1e-6}
     assert min(moved.values(), default=1.0) > 1.0, "an answer fell with the floors, which only raise kernels"
     groups = defaultdict(list)
@@ -156,16 +159,18 @@ def _networks(lines: list[str]) -> None:
             lines.append(f"| {gpu} | {runtime} | {precision} | {len(rs)} | x{max(rs):.3f} |")
     under_off = [m for m in memory_off if m[0] > 1.0]
     under = [m for m in memory if m[0] > 1.0 + 1e-4]
+    under_answers = {m[1] for m in under}
     by_op = defaultdict(list)
     for ratio, _, op in under_off:
         by_op[op].append(ratio)
     lines += ["", "## The DRAM floor (since 8.1): layers under their DRAM time", "",
-              f"Without the floors, {len(under_off)} of {len(memory_off)} layers whose bytes exceed twice the L2 are "
-              f"predicted to move them faster than {BOOST_HEADROOM:.2f}x the datasheet DRAM bandwidth, in "
+              f"Without the floors, {len(under_off)} of {len(memory_off)} layers with a DRAM floor (bytes beyond twice "
+              "the L2, of a kind whose byte count bounds its traffic: `dram_floor_ms`) are predicted to move them "
+              f"faster than {BOOST_HEADROOM:.2f}x the datasheet DRAM bandwidth, in "
               f"{len({m[1] for m in under_off})} of {len(off)} answers (a breakdown the training's whole-network sums "
-              f"do not constrain); with them, {len(under)} (in {len({m[1] for m in under})} answers: the batch cap "
-              "scales a capped answer's layers, floored ones too). By op, without the floors (the ratio is the "
-              "floor's time over the predicted one):", "",
+              f"do not constrain); with them, {len(under)}, in {len(under_answers)} answers, "
+              f"{len(under_answers & capped)} of them capped (the batch cap scales every layer of an answer, floored "
+              "ones too). By op, without the floors (the ratio is the floor's time over the predicted one):", "",
               "| op | layers | median ratio | largest |", "|---|---|---|---|"]
     for op, rs in sorted(by_op.items(), key=lambda kv: -len(kv[1])):
         rs.sort()

@@ -147,13 +147,18 @@ DISCLOSED_DRAM = ("Version 8.1 (2026-12-02, same weights and training): no kerne
                   "beyond twice the L2 move at 1.15x the datasheet DRAM bandwidth (gpu_features.dram_floor_ms), a "
                   "prediction rule as the GEMM peak floor is: the designs these stages evaluate on carry it, the "
                   "designs they train on do not, so every fold trains as in version 8. Found from "
-                  "benchmarks/peak_floor.py's sweep (version 8 timed 6,072 layers faster than that), not from any "
+                  "benchmarks/peak_floor.py's sweep (version 8 predicted 6,072 layers faster than that), not from any "
                   "accuracy figure; before any figure with it, one data check: on every DeepBench kernel and every "
                   "timm, torch2trt and HELP network, floors against the measured times, which one DeepBench kernel "
-                  "beat (a 1x1 stride-2 convolution on the T4 in fp16, 1.21x, its input counted whole: the rule "
-                  "reads only the input under a window narrower than its stride). Committed, with these stages to be "
-                  "re-run and shipped whatever they show, before any run with it. Version 8's figures are in "
-                  "0dc2a65's benchmarks/results.")
+                  "beat (a 1x1 stride-2 convolution on the T4 in fp16, at 1.055x its floor, its input counted whole: "
+                  "the rule reads only the input under a window narrower than its stride). Declared at 140a22a; a "
+                  "first run of the logo and kernels stages was stopped after a code review found byte counts that "
+                  "bound no traffic (copies, gathers, fills, broadcast operands, comparisons' bool outputs), so the "
+                  "rule now floors only the kinds whose counts do (an elementwise op by its largest input); that "
+                  "run's lines, printed before it was stopped (eight leave-one-GPU-out folds, seven DeepBench GPUs), "
+                  "are in benchmarks/results/gpu/dram_floor_first_run.txt. Committed, with these stages to be re-run "
+                  "and shipped whatever they show, before their second run. Version 8's figures are in 0dc2a65's "
+                  "benchmarks/results.")
 # What every stage's results disclose of the model they retrain (the stage-specific disclosures come first).
 DISCLOSED_MODEL = (f"{DISCLOSED_CONCAT} {DISCLOSED_FOLD} {DISCLOSED_BIAS} {DISCLOSED_FUSED} {DISCLOSED_STORE} "
                    f"{DISCLOSED_DRAM}")

@@ -1007,7 +1007,7 @@ def test_the_gemm_peak_floor_is_a_prediction_rule_that_training_never_sees(tmp_p
     from hwaware.evaluation.gpu_data import build_design, deepbench_samples, kernel_layer
     from hwaware.runtime import runtime_graph
 
-    monkeypatch.setattr(resperfnet_gpu, "dram_floor_ms", lambda *a: 0.0)  # this floor alone (8.1's has its own test)
+    monkeypatch.setattr(resperfnet_gpu, "dram_floor_ms", lambda *a: 0.0)  # the designs: this floor alone
     v100 = [s for s in deepbench_samples() if s.gpu == "Tesla V100 SXM2 16/32GB"]
     # the largest kernels, where the bound binds, and the first ones (3x3 convolutions among them)
     samples = sorted(v100, key=lambda s: -kernel_layer(s.kernel).flops)[:40] + v100[:40]
@@ -1028,6 +1028,7 @@ def test_the_gemm_peak_floor_is_a_prediction_rule_that_training_never_sees(tmp_p
     # the bound binds here (version 8: a Pascal card in fp16; 7.3 on the H100, up to 1.28x the peak)
     assert (ms[gemm] <= floor[gemm] * (1 + 1e-5)).any()
 
+    monkeypatch.undo()  # the answers: both floors (8.1's DRAM floor too), each kernel noted under the one it took
     monkeypatch.setenv("HWAWARE_CACHE_DIR", str(tmp_path))
     # batch 256 (version 8; version 7 raised kernels at batch 64 already)
     graph, platform = hwaware.capture("resnet50", batch_size=256), Platform.resolve(get_gpu("4090"), batch_size=256)

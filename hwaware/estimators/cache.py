@@ -3,8 +3,9 @@
 
 Keys are ``(estimator, version, platform key, layer signature)`` (``resperfnet-gpu``'s also a hash of what its
 predictions read of the GPU's spec, :func:`hwaware.hardware.catalog.spec_digest`, the batch and the host); values
-three numbers per layer: the phase times (pre, exe, post) of the CPU estimator, (host share, ms, floored: 1 where
-the kernel time is the GEMM peak floor, else 0) of ``resperfnet-gpu``, whose keys say so.
+three numbers per layer: the phase times (pre, exe, post) of the CPU estimator, (host share, ms, floor: 1 where
+the kernel time is the GEMM peak floor, 2 the DRAM floor (from version 8.1), else 0) of ``resperfnet-gpu``, whose keys
+say so.
 Location: ``$HWAWARE_CACHE_DIR/predictions.sqlite`` (default ``~/.cache/hwaware``); ``HWAWARE_CACHE=0``
 turns the disk cache off; ``hwaware cache info`` shows it and ``hwaware cache clear`` empties it.
 """

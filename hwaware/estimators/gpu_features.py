@@ -85,21 +85,51 @@ def peak_floor_ms(layer: Layer, gpu: GPUSpec, precision: str) -> float:
     return 0.0 if rate is None else 2 * layer.macs / (rate * BOOST_HEADROOM * 1e9)
 
 
-def dram_floor_ms(layer: Layer, gpu: GPUSpec) -> float:
-    """The least kernel time ``layer``'s bytes allow: the bytes that cannot sit in L2 before and after the kernel (all
-    but twice the L2) at ``BOOST_HEADROOM`` x the datasheet DRAM bandwidth (the margin here for the byte counts'
-    approximations: DRAM clocks do not boost); 0 where the catalog has no L2 size. A convolution or pooling whose
-    stride exceeds its kernel reads only the input under its windows (DeepBench's 1x1 stride-2 convolutions on the
-    T4 run 1.21x faster than their whole input allows). Not a bound under data compression, which Ampere's
-    compute data compression applies to sparse activations and no byte count here models."""
-    if gpu.l2_cache_mb is None or not layer.kind.launches_kernel:
-        return 0.0
-    read = layer.bytes_read
+# Kinds whose byte counts (hwaware.graph.ops.layer_cost: every input, parameter and output once) a kernel cannot
+# beat: each reads its whole input(s) and parameters and writes its output. Not counted exactly, so given no DRAM
+# floor: copies (a gather or pad reads part of its input, a broadcast's copy counts its expanded view), upsampling
+# (grid sampling), matmuls and attention (a broadcast operand counts its expanded view), reductions (bool and index
+# outputs), unknown ops, and elementwise ops but arithmetic (fills read nothing, comparisons write bools).
+_EXACT_BYTES = {LayerKind.CONV, LayerKind.DEPTHWISE_CONV, LayerKind.DENSE, LayerKind.NORM, LayerKind.POOL,
+                LayerKind.GLOBAL_POOL, LayerKind.ACTIVATION, LayerKind.SOFTMAX, LayerKind.CONCAT}
+_BROADCAST_DENSE = {"bmm", "baddbmm", "matmul", "einsum", "addbmm"}  # a DENSE op whose operand may be a broadcast
+_ARITHMETIC = {"add", "sub", "mul", "div", "rsub", "neg", "maximum", "minimum", "addcmul", "addcdiv", "lerp", "exp",
+               "log", "sqrt", "rsqrt", "pow", "abs", "reciprocal", "square"}
+
+
+def _floor_read_bytes(layer: Layer) -> float | None:
+    """Bytes ``layer`` must read (None: its count is not a bound, see ``_EXACT_BYTES``): an arithmetic elementwise op
+    its largest input only (an operand may be a broadcast view or the same tensor twice); a convolution or pooling
+    window narrower than its stride, or not reaching the input's end, the input under its windows only (DeepBench's
+    1x1 stride-2 convolution on the T4 in fp16 runs at 1.05x its floor with the whole input counted)."""
+    name = layer.op.rsplit(".", 1)[-1]
+    elem = layer.bytes_written / max(1, layer.output_elements)
+    if layer.kind is LayerKind.ELEMENTWISE:
+        shapes = layer.input_shapes
+        return max((math.prod(s) for s in shapes), default=0) * elem if name in _ARITHMETIC and shapes else None
+    if layer.op == "tensorrt.concat_copy":  # one operand into the concat's buffer: read and written once
+        return float(layer.bytes_read)
+    if layer.kind not in _EXACT_BYTES or (layer.kind is LayerKind.DENSE and name in _BROADCAST_DENSE):
+        return None
+    read = float(layer.bytes_read)
     window, stride = layer.attrs.get("kernel"), layer.attrs.get("stride")
-    if window and stride and layer.input_shapes and not layer.attrs.get("transposed"):
-        share = math.prod(min(1.0, k / s) for k, s in zip(window, stride))
-        elem = layer.bytes_written // max(1, layer.output_elements)
+    if window and stride and layer.input_shapes and layer.output_shapes and not layer.attrs.get("transposed"):
+        window, stride = (w if isinstance(w, tuple) else (w,) for w in (window, stride))
+        ins, outs = layer.input_shapes[0][-len(window):], layer.output_shapes[0][-len(window):]
+        share = math.prod(min(1.0, k / st, o * k / max(1, i)) for k, st, i, o in zip(window, stride, ins, outs))
         read -= (1.0 - share) * math.prod(layer.input_shapes[0]) * elem
+    return read
+
+
+def dram_floor_ms(layer: Layer, gpu: GPUSpec) -> float:
+    """The least kernel time ``layer``'s bytes allow: the bytes it must move (:func:`_floor_read_bytes` and its output)
+    that cannot sit in L2 before and after the kernel (all but twice the L2), at ``BOOST_HEADROOM`` x the datasheet
+    DRAM bandwidth (the margin here for the byte counts' approximations: DRAM clocks do not boost); 0 where the catalog
+    has no L2 size or the layer's byte count is no bound. Data compression is not modelled (Ampere's compute data
+    compression is opt-in per allocation)."""
+    read = _floor_read_bytes(layer) if gpu.l2_cache_mb is not None and layer.kind.launches_kernel else None
+    if read is None:
+        return 0.0
     spill = read + layer.bytes_written - 2 * gpu.l2_cache_mb * 2 ** 20
     return max(0.0, spill) / (gpu.memory_bandwidth_gbs * 1e6 * BOOST_HEADROOM)
 

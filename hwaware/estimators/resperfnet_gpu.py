@@ -63,12 +63,14 @@ applies when predicting and evaluating, not in training, as the dense-layer rule
 an estimate notes how many kernels it raised; ``tests/test_sanity.py`` (relation 8) checks every estimator on every
 catalog GPU. From version 8.1 (same weights) no kernel is faster than its bytes allow either: those beyond twice the
 L2 (what can sit there before and after it) at ``BOOST_HEADROOM`` x the datasheet DRAM bandwidth
-(:func:`~hwaware.estimators.gpu_features.dram_floor_ms`). Version 8 answered 6,072 layers of ``python
-benchmarks/peak_floor.py``'s sweep faster than that (eager concatenations, GELUs, means, up to 2.2x): the training fits
-whole networks, so nothing held one layer of a sum to its bytes. Also a prediction rule, from that sweep and no
-accuracy figure (declared before any figure with it was computed); no measured DeepBench kernel and no measured
-network beats its floors (``tests/test_gpu_data.py``). Raising a layer is not met by lowering the others, as training
-would; a training with the floor is the candidate for a next version.
+(:func:`~hwaware.estimators.gpu_features.dram_floor_ms`; for the kinds whose byte counts bound the traffic: no copy,
+gather, broadcast matmul or fill). Version 8 predicted 6,072 layers of ``python benchmarks/peak_floor.py``'s sweep
+faster than that (eager concatenations, GELUs, means, up to 2.2x): the training fits whole networks, so nothing held
+one layer of a sum to its bytes. Also a prediction rule, from that sweep and no accuracy figure; no DeepBench kernel
+and no HELP, timm or torch2trt network beats its floors (``tests/test_gpu_data.py``). Raising a layer is not met by
+lowering the others, as training would; a training with the floor is the candidate for a next version. Two paths
+still scale floored kernels below their floors, with the whole answer: the batch cap below, and a calibration
+profile's correction.
 
 Outside the training domain (a network with layers of a kind no training row has, :meth:`untrained_kinds`: the
 tables are CNNs, so matmul between activations marks a transformer) the heads are not trusted: every kernel of that
@@ -1240,7 +1242,8 @@ class ResPerfNetGPUEstimator(Estimator):
         bounds = (self._batch_bounds(graphs, platform, rise=checks == "all") if checks != "none"
                   else [{} for _ in graphs])
         for g, source, kernels, below, odd in zip(prepared, graphs, keyed, bounds, odds):
-            parts = [known[key] for key, *_ in kernels]  # (host share, ms, floored) per kernel, in g.kernels()'s order
+            # (host share, ms, floor kind) per kernel, in g.kernels()'s order
+            parts = [known[key] for key, *_ in kernels]
             exe = sum(p[1] for p in parts)
             total = call + exe
             b = platform.batch_size
