@@ -11,8 +11,9 @@ no bound covers yet.
    PyTorch in fp32 / fp16 / AMP and TensorRT in fp32 / fp16 / int8, through ``hwaware.estimate``.
 3. The DRAM floor: in the same answers, without the floors and with them, layers whose predicted time moves their
    bytes beyond twice the L2 (what can sit in L2 before and after the kernel) faster than ``BOOST_HEADROOM`` x the
-   datasheet DRAM bandwidth. Not bounded until 8.1 (version 8: 6,072 layers): the training fits whole networks, and a
-   prediction rule raising one layer's time is not met by lowering the others', as a training with the bound would
+   datasheet DRAM bandwidth. Not bounded until 8.1 (version 8's weights without either floor: 6,071 of
+   407,308 such layers; 6,072 by the declaration's count, every kind, GEMM floor on): the training fits whole networks,
+   and a prediction rule raising one layer's time is not met by lowering the others', as a training with the bound would
    (a diagnostic, not a claim on any measured figure: no table times single memory-bound kernels on a GPU).
 4. Batch relations beyond ``tests/test_sanity.py`` (which checks batches 1 -> 8 -> 64): in the same answers, for
    each step to the next batch, unwarned answers that cost an image more than ``BATCH_RISE`` x the smaller

@@ -963,13 +963,30 @@ def test_a_user_gets_the_answer_the_figures_report():
         assert got == pytest.approx(want, rel=1e-5), (r.arch_id, r.gpu, r.runtime)
 
 
+def _raised_by_floor(graph, platform, monkeypatch, floor: str, note_prefix: str):
+    """The answer, the answer with the floor function ``floor`` patched to 0, and the layers the floor raised: exactly
+    as many as the answer's one note starting with ``note_prefix`` counts, and at least one."""
+    import re
+
+    from hwaware.estimators import resperfnet_gpu
+
+    est = ResPerfNetGPUEstimator(cache=False).predict(graph, platform)
+    note = [n for n in est.notes if n.startswith(note_prefix)]
+    assert len(note) == 1
+    with monkeypatch.context() as m:
+        m.setattr(resperfnet_gpu, floor, lambda *a: 0.0)
+        plain = ResPerfNetGPUEstimator(cache=False).predict(graph, platform)
+    assert not [n for n in plain.notes if n.startswith(note_prefix)]
+    raised = [i for i, (a, b) in enumerate(zip(est.layers, plain.layers)) if a.ms > b.ms * (1 + 1e-9)]
+    assert len(raised) == int(re.search(r": (\d+) (?:GEMM )?kernel", note[0]).group(1)) > 0
+    return est, plain, raised
+
+
 def test_the_dram_floor_is_a_prediction_rule_that_training_never_sees(monkeypatch):
     """From version 8.1 no kernel is predicted faster than its bytes beyond twice the L2 move at the DRAM bandwidth
     (:func:`dram_floor_ms`). Training designs carry no floor (the Jetsons' networks: every row -inf); an answer whose
     kernels the floor raised says how many, and exactly those layers are slower than without it, each with a DRAM
     floor (densenet121 in fp16 at batch 64 on a T4, where version 8 timed concatenations faster than DRAM allows)."""
-    import re
-
     from hwaware.estimators import resperfnet_gpu
     from hwaware.estimators.gpu_features import dram_floor_ms
     from hwaware.evaluation.gpu_data import build_design, torch2trt_samples
@@ -979,15 +996,8 @@ def test_the_dram_floor_is_a_prediction_rule_that_training_never_sees(monkeypatc
     t4 = get_gpu("t4")
     graph, platform = (hwaware.capture("torchvision:densenet121", batch_size=64, precision="fp16"),
                        Platform.resolve(t4, batch_size=64, precision="fp16"))
-    est = ResPerfNetGPUEstimator(cache=False).predict(graph, platform)
-    note = [n for n in est.notes if n.startswith(resperfnet_gpu.DRAM_NOTE)]
-    assert len(note) == 1 and not est.warnings
-    with monkeypatch.context() as m:
-        m.setattr(resperfnet_gpu, "dram_floor_ms", lambda *a: 0.0)
-        plain = ResPerfNetGPUEstimator(cache=False).predict(graph, platform)
-    assert not [n for n in plain.notes if n.startswith(resperfnet_gpu.DRAM_NOTE)]
-    raised = [i for i, (a, b) in enumerate(zip(est.layers, plain.layers)) if a.ms > b.ms * (1 + 1e-9)]
-    assert len(raised) == int(re.search(r": (\d+) kernel", note[0]).group(1)) > 0
+    est, plain, raised = _raised_by_floor(graph, platform, monkeypatch, "dram_floor_ms", resperfnet_gpu.DRAM_NOTE)
+    assert not est.warnings
     kernels = runtime_graph(graph, "pytorch").layers
     # a layer's time is its kernel's and its launch's together (the module docstring): at least the floor
     assert all(est.layers[i].ms >= dram_floor_ms(kernels[i], t4) > 0 for i in raised)
@@ -1000,8 +1010,6 @@ def test_the_gemm_peak_floor_is_a_prediction_rule_that_training_never_sees(tmp_p
     the GEMM rows, and no GEMM kernel is predicted below its floor. An answer whose kernels the floor raised says how
     many, and exactly those layers are slower than without the bound, all GEMMs (resnet50 fp32 at batch 256 on an RTX
     4090: a 1x1 convolution). What the floor reads of a GPU (its FP16-accumulate figure too) keys the model."""
-    import re
-
     from hwaware.estimators import resperfnet_gpu
     from hwaware.estimators.gpu_features import is_gemm, peak_floor_ms
     from hwaware.evaluation.gpu_data import build_design, deepbench_samples, kernel_layer
@@ -1032,15 +1040,7 @@ def test_the_gemm_peak_floor_is_a_prediction_rule_that_training_never_sees(tmp_p
     monkeypatch.setenv("HWAWARE_CACHE_DIR", str(tmp_path))
     # batch 256 (version 8; version 7 raised kernels at batch 64 already)
     graph, platform = hwaware.capture("resnet50", batch_size=256), Platform.resolve(get_gpu("4090"), batch_size=256)
-    est = ResPerfNetGPUEstimator(cache=False).predict(graph, platform)
-    note = [n for n in est.notes if n.startswith(resperfnet_gpu.FLOOR_NOTE)]
-    assert len(note) == 1
-    with monkeypatch.context() as m:
-        m.setattr(resperfnet_gpu, "peak_floor_ms", lambda *a: 0.0)
-        plain = ResPerfNetGPUEstimator(cache=False).predict(graph, platform)
-    assert not [n for n in plain.notes if n.startswith(resperfnet_gpu.FLOOR_NOTE)]
-    raised = [i for i, (a, b) in enumerate(zip(est.layers, plain.layers)) if a.ms > b.ms * (1 + 1e-9)]
-    assert len(raised) == int(re.search(r": (\d+) GEMM kernel", note[0]).group(1)) > 0
+    est, plain, raised = _raised_by_floor(graph, platform, monkeypatch, "peak_floor_ms", resperfnet_gpu.FLOOR_NOTE)
     kernels = runtime_graph(graph, "pytorch").layers
     assert all(peak_floor_ms(kernels[i], get_gpu("4090"), "fp32") > 0 for i in raised)
     assert plain.total_ms < est.total_ms

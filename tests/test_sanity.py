@@ -56,7 +56,8 @@ the training range): the brief allows a physically impossible answer only with a
    Nor does any kernel move its bytes faster than DRAM allows (``dram_floor_ms``: the bytes beyond twice the L2 at
    ``BOOST_HEADROOM`` x the datasheet bandwidth), in the same answers: resperfnet-gpu 8 broke it here in 2 cases
    (resnet50 at batch 64 under TensorRT fp32 on the Orin 32GB and Orin NX, a 1x1 convolution at 0.98x its floor; the
-   same test with 8.1's DRAM floor patched out) and in 6,072 layers of ``python benchmarks/peak_floor.py``'s sweep.
+   same test with 8.1's DRAM floor patched out) and in 6,071 layers of ``python
+   benchmarks/peak_floor.py``'s sweep (without either floor).
 
 The slack factors leave room for a learned estimator's noise (a few percent), not for a wrong
 direction.

@@ -101,8 +101,8 @@ def _floor_read_bytes(layer: Layer) -> float | None:
     """Bytes ``layer`` must read (None: its count is not a bound, see ``_EXACT_BYTES``): an arithmetic elementwise op
     its largest input only (an operand may be a broadcast view or the same tensor twice); a convolution or pooling
     window narrower than its stride, or not reaching the input's end, the input under its windows only (DeepBench's
-    1x1 stride-2 convolution on the T4 in fp16 runs at 1.05x its floor with the whole input counted)."""
-    name = layer.op.rsplit(".", 1)[-1]
+    1x1 stride-2 convolution on the T4 in fp16 runs at 1/1.055 of the floor its whole input would give)."""
+    name = layer.aten_name.rsplit(".", 1)[-1]  # an ONNX import's too (its op is ``onnx.Add``)
     elem = layer.bytes_written / max(1, layer.output_elements)
     if layer.kind is LayerKind.ELEMENTWISE:
         shapes = layer.input_shapes

@@ -64,11 +64,12 @@ an estimate notes how many kernels it raised; ``tests/test_sanity.py`` (relation
 catalog GPU. From version 8.1 (same weights) no kernel is faster than its bytes allow either: those beyond twice the
 L2 (what can sit there before and after it) at ``BOOST_HEADROOM`` x the datasheet DRAM bandwidth
 (:func:`~hwaware.estimators.gpu_features.dram_floor_ms`; for the kinds whose byte counts bound the traffic: no copy,
-gather, broadcast matmul or fill). Version 8 predicted 6,071 of 407,308 such layers of ``python
-benchmarks/peak_floor.py``'s sweep faster than that (eager concatenations, GELUs, means, up to 2.2x): the training fits
-whole networks, so nothing held one layer of a sum to its bytes; with the floor, 1,148 of its 5,496 answers move (312
-with the GEMM floor alone), and 226 layers stay under, all in the 33 answers the batch cap scaled. Also a prediction rule, from that sweep and no accuracy figure; no DeepBench kernel
-and no HELP, timm or torch2trt network beats its floors (``tests/test_gpu_data.py``). Raising a layer is not met by
+gather, broadcast matmul or fill). Version 8's weights without either floor predict 6,071 of 407,308 such layers of
+``python benchmarks/peak_floor.py``'s sweep faster than that (eager concatenations, GELUs, means, up to 2.2x): the
+training fits whole networks, so nothing held one layer of a sum to its bytes; with both floors, 1,148 of its 5,496
+answers move (312 with the GEMM floor alone), and 226 layers stay under, all in the 33 answers the batch cap scaled.
+Also a prediction rule, from that sweep and no accuracy figure; no DeepBench kernel and no HELP, timm or torch2trt
+network is measured faster than its floors (``tests/test_gpu_data.py``). Raising a layer is not met by
 lowering the others, as training would; a training with the floor is the candidate for a next version. Two paths
 still scale floored kernels below their floors, with the whole answer: the batch cap below, and a calibration
 profile's correction.
@@ -954,6 +955,11 @@ def load_net(folder: Path) -> tuple[LayerTimeNet, dict[str, Any]]:
     return net, meta
 
 
+# The floors' rules within a version, in the prediction cache's keys: 140a22a's first DRAM floor answered under
+# "8.1" too (any change to what the floors count gets a new tag, so no cached answer outlives it).
+FLOOR_RULES = "rules=dram-whitelist"
+
+
 @register_estimator
 class ResPerfNetGPUEstimator(Estimator):
     """Learned per-layer latency on any catalog GPU (eager PyTorch or TensorRT; fp32, fp16, bf16, amp; int8 with TensorRT).
@@ -1123,7 +1129,7 @@ class ResPerfNetGPUEstimator(Estimator):
         # keys name the weights, what the rows read of the GPU's spec and the hosts used, so no earlier prediction is
         # reused (a catalog update or a user's GPUSpec under a catalog name changes the rates the rows are built from)
         prefix = (f"{self.name}:{self.version}:{self.weights_id_}:share:{platform.key}:{spec_digest(gpu)}:"
-                  f"floor={floor_digest(gpu)}:"
+                  f"floor={floor_digest(gpu)},{FLOOR_RULES}:"
                   f"{platform.batch_size}:{choice.key()}:" + "".join(f"via={g.name}@{spec_digest(g)}:" for g in through))
         # 'share': entries carry the host share since 2026-11-30
         untrained = self.untrained_kinds()
