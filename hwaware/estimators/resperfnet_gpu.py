@@ -955,8 +955,9 @@ def load_net(folder: Path) -> tuple[LayerTimeNet, dict[str, Any]]:
     return net, meta
 
 
-# The floors' rules within a version, in the prediction cache's keys: 140a22a's first DRAM floor answered under
-# "8.1" too (any change to what the floors count gets a new tag, so no cached answer outlives it).
+# The floors' rules within a version, in the prediction cache's keys and model_id: 140a22a's first DRAM floor answered
+# as "8.1" too (a change to what the floors count gets a new tag: no cached answer outlives it, and a calibration
+# profile fitted on the old answers is reported stale).
 FLOOR_RULES = "rules=dram-whitelist"
 
 
@@ -1019,7 +1020,7 @@ class ResPerfNetGPUEstimator(Estimator):
     def model_id(self, platform: Platform) -> str:
         self._loaded()
         choice = self.host_choice(platform.device) if isinstance(platform.device, GPUSpec) else None
-        floor = f" floor {floor_digest(platform.device)}" if isinstance(platform.device, GPUSpec) else ""
+        floor = f" floor {floor_digest(platform.device)} {FLOOR_RULES}" if isinstance(platform.device, GPUSpec) else ""
         # a sibling Jetson's host is read from its spec: the cache key's account of it
         return f"{super().model_id(platform)} weights {self.weights_id_}{floor}" + (
             f" {choice.key()}" if choice is not None and choice.siblings else "")
