@@ -134,10 +134,18 @@ def dram_floor_ms(layer: Layer, gpu: GPUSpec) -> float:
     return max(0.0, spill) / (gpu.memory_bandwidth_gbs * 1e6 * BOOST_HEADROOM)
 
 
+# The floors' rules, named in floor_digest: 140a22a's first DRAM floor answered as resperfnet-gpu "8.1" too, so a
+# change to what the floors count gets a new tag (no cached answer outlives it, a profile fitted on the old answers is
+# reported stale).
+FLOOR_RULES = "rules=dram-whitelist"
+
+
 def floor_digest(gpu: GPUSpec) -> str:
     """What :func:`peak_floor_ms` reads of ``gpu`` beyond :func:`~hwaware.hardware.catalog.spec_digest` (its FP16-
-    accumulate figure, which no framework rate takes), for resperfnet-gpu's cache keys and calibration base."""
-    return ",".join(f"{gpu.fastest_tflops(p, tensor_cores=True)}" for p in ("fp32", "fp16", "bf16", "int8"))
+    accumulate figure, which no framework rate takes) and the floors' rules (``FLOOR_RULES``), for resperfnet-gpu's
+    cache keys and calibration base."""
+    rates = ",".join(f"{gpu.fastest_tflops(p, tensor_cores=True)}" for p in ("fp32", "fp16", "bf16", "int8"))
+    return f"{rates},{FLOOR_RULES}"
 
 
 def row_features(layer: Layer, gpu: GPUSpec, precision: str, runtime: str, gvec: np.ndarray | None = None

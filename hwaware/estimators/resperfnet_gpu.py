@@ -955,12 +955,6 @@ def load_net(folder: Path) -> tuple[LayerTimeNet, dict[str, Any]]:
     return net, meta
 
 
-# The floors' rules within a version, in the prediction cache's keys and model_id: 140a22a's first DRAM floor answered
-# as "8.1" too (a change to what the floors count gets a new tag: no cached answer outlives it, and a calibration
-# profile fitted on the old answers is reported stale).
-FLOOR_RULES = "rules=dram-whitelist"
-
-
 @register_estimator
 class ResPerfNetGPUEstimator(Estimator):
     """Learned per-layer latency on any catalog GPU (eager PyTorch or TensorRT; fp32, fp16, bf16, amp; int8 with TensorRT).
@@ -1020,7 +1014,7 @@ class ResPerfNetGPUEstimator(Estimator):
     def model_id(self, platform: Platform) -> str:
         self._loaded()
         choice = self.host_choice(platform.device) if isinstance(platform.device, GPUSpec) else None
-        floor = f" floor {floor_digest(platform.device)} {FLOOR_RULES}" if isinstance(platform.device, GPUSpec) else ""
+        floor = f" floor {floor_digest(platform.device)}" if isinstance(platform.device, GPUSpec) else ""
         # a sibling Jetson's host is read from its spec: the cache key's account of it
         return f"{super().model_id(platform)} weights {self.weights_id_}{floor}" + (
             f" {choice.key()}" if choice is not None and choice.siblings else "")
@@ -1130,7 +1124,7 @@ class ResPerfNetGPUEstimator(Estimator):
         # keys name the weights, what the rows read of the GPU's spec and the hosts used, so no earlier prediction is
         # reused (a catalog update or a user's GPUSpec under a catalog name changes the rates the rows are built from)
         prefix = (f"{self.name}:{self.version}:{self.weights_id_}:share:{platform.key}:{spec_digest(gpu)}:"
-                  f"floor={floor_digest(gpu)},{FLOOR_RULES}:"
+                  f"floor={floor_digest(gpu)}:"
                   f"{platform.batch_size}:{choice.key()}:" + "".join(f"via={g.name}@{spec_digest(g)}:" for g in through))
         # 'share': entries carry the host share since 2026-11-30
         untrained = self.untrained_kinds()
