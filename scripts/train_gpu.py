@@ -159,9 +159,19 @@ DISCLOSED_DRAM = ("Version 8.1 (2026-12-02, same weights and training): no kerne
                   "are in benchmarks/results/gpu/dram_floor_first_run.txt. Committed, with these stages to be re-run "
                   "and shipped whatever they show, before their second run. Version 8's figures are in 0dc2a65's "
                   "benchmarks/results.")
+DISCLOSED_CAP = ("Version 8.2 (2026-12-03, same weights and training): three prediction rules change, from the open "
+                 "risks a review of 8.1 named (its session note), not from any accuracy figure. The batch cap scales "
+                 "kernels but none below its floor (resperfnet_gpu.cap_scale; where the floors alone exceed the cap, "
+                 "the answer is not capped and warns). A calibration profile stops a layer at its floor as it stops "
+                 "one at 0, so these stages' 10-shot profiles are fitted and applied so. A convolution's or pooling's "
+                 "DRAM floor counts the input positions its windows' taps read (gpu_features._tap_share: dilation and "
+                 "padding included; 8.1 counted a dilated window's whole span). Committed, with every stage to be "
+                 "re-run and shipped whatever it shows, before any run with them. An erratum: DISCLOSED_DRAM says the "
+                 "T4 kernel ran 'at 1.055x its floor'; it ran at 1/1.055 of it (measured / floor), as the README "
+                 "says. Version 8.1's figures are in 9f79c6f's benchmarks/results.")
 # What every stage's results disclose of the model they retrain (the stage-specific disclosures come first).
 DISCLOSED_MODEL = (f"{DISCLOSED_CONCAT} {DISCLOSED_FOLD} {DISCLOSED_BIAS} {DISCLOSED_FUSED} {DISCLOSED_STORE} "
-                   f"{DISCLOSED_DRAM}")
+                   f"{DISCLOSED_DRAM} {DISCLOSED_CAP}")
 # Stage ``batches`` (declared 2026-12-01 before its first run): does the batch prior
 # (:func:`hwaware.estimators.resperfnet_gpu._batch_penalty`) extrapolate batch better for a GPU timed at batch 1 only,
 # as the Jetsons are? Each fold drops every batch > 1 column and DeepBench kernel of its GPUs (their batch-1 columns

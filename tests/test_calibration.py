@@ -309,7 +309,8 @@ def test_cli_calibrate_end_to_end_on_measured_jetson_rows(tmp_path, capsys):
 
 def test_a_negative_per_kernel_term_is_clamped_per_layer_and_said():
     """A profile whose per-kernel term is negative (its measurements were faster than the zero-shot overheads) must not
-    make a layer negative: the layer becomes 0 and the estimate's notes say how many were clamped."""
+    make a layer negative: the layer becomes 0 and the estimate's notes say how many were clamped (the roofline
+    estimator knows no floor, so 0 is the bound)."""
     graph = hwaware.capture("resnet18")
     base = hwaware.estimate(graph, gpu="2080ti", estimator="roofline")
     kernels = [r for r in base.layers if r.ms > 0]
@@ -320,10 +321,26 @@ def test_a_negative_per_kernel_term_is_clamped_per_layer_and_said():
     below = sum(r.ms < cut for r in kernels)
     zeroed = sum(o.ms == 0.0 for o, b in zip(out.layers, base.layers) if b.ms > 0)
     assert min(r.ms for r in out.layers) >= 0.0 and zeroed >= below > 0
-    assert any(f"exceeds {below} of {len(kernels)} layers' predicted times" in n for n in out.notes)
+    assert any(f"would take {below} of {len(kernels)} layers below 0" in n for n in out.notes)
     assert out.total_ms > p.scale * base.total_ms - cut * len(kernels)  # clamping keeps what the sum would cancel
     fine = replace(p, overhead_ms_per_kernel=0.0)
-    assert not any("exceeds" in n for n in fine.apply_estimate(base).notes)
+    assert not any("would take" in n for n in fine.apply_estimate(base).notes)
+
+
+def test_a_profile_stops_a_layer_at_its_floor():
+    """Version 8.2: a device factor below 1 does not take a kernel below the least time its arithmetic or bytes allow
+    on the base GPU (``LayerEstimate.floor_ms``; its power modes only lower the datasheet rates), as a negative
+    per-kernel term does not take one below 0; the notes count both."""
+    base = hwaware.estimate("resnet50", gpu="agx", precision="fp16")
+    kernels = [r for r in base.layers if r.ms > 0]
+    assert all(r.ms >= r.floor_ms * (1 - 1e-6) for r in kernels) and sum(r.floor_ms > 0 for r in kernels) > 50
+    p = Profile(name="fast", gpu="Jetson AGX Xavier", runtime="pytorch", precision="fp16", scale=0.1,
+                overhead_ms_per_kernel=0.0, n_samples=10, log_residual_interval=(-0.1, 0.1))
+    out = p.apply_estimate(base)
+    below = sum(0.1 * r.ms < r.floor_ms for r in kernels)
+    assert below > 0 and any(f"would take {below} of {len(kernels)} layers below" in n for n in out.notes)
+    assert [o.ms for o in out.layers if o.ms > 0] == pytest.approx([max(0.1 * r.ms, r.floor_ms) for r in kernels])
+    assert out.total_ms == pytest.approx(p.apply(Breakdown.of(base)))
 
 
 def test_ten_shot_figures_correct_designs_as_a_users_estimates_are_corrected():
@@ -346,13 +363,17 @@ def test_ten_shot_figures_correct_designs_as_a_users_estimates_are_corrected():
         p = Profile(name="neg", gpu="Jetson Nano", runtime=runtime, precision="fp16", scale=1.2,
                     overhead_ms_per_kernel=-cut, n_samples=10, log_residual_interval=(-0.1, 0.1), ms_per_gmac=0.01)
         want = [p.apply_estimate(e) for e in ests]
-        assert all(any("exceeds" in n for n in w.notes) for w in want)
+        assert all(any("would take" in n for n in w.notes) for w in want)
         design = build_design(rows)
         parts = design_parts(net, design)
         got, clamped = calibrated_totals(p, parts, design, range(len(rows)))
         assert got == pytest.approx([w.total_ms for w in want], rel=rel), runtime
-        said = sum(int(n.split("exceeds ")[1].split(" of ")[0]) for w in want for n in w.notes if "exceeds" in n)
+        said = sum(int(n.split("would take ")[1].split(" of ")[0]) for w in want for n in w.notes if "would take" in n)
         assert clamped == said, runtime
+        fast = replace(p, scale=0.2, overhead_ms_per_kernel=0.0, ms_per_gmac=0.0)  # takes kernels to their floors
+        got, clamped = calibrated_totals(fast, parts, design, range(len(rows)))
+        assert got == pytest.approx([fast.apply_estimate(e).total_ms for e in ests], rel=rel), runtime
+        assert clamped == sum(sum(0.2 * r.ms < r.floor_ms for r in e.layers if r.ms > 0) for e in ests) > 0, runtime
         two = replace(p, overhead_ms_per_kernel=0.0, host_scale=0.6, terms="device, host, gmac")
         got, clamped = calibrated_totals(two, parts, design, range(len(rows)))
         assert clamped == 0 and got == pytest.approx([two.apply_estimate(e).total_ms for e in ests], rel=rel), runtime

@@ -355,8 +355,9 @@ def _layer(kind, op, ins, outs, attrs=None, read=0, written=0):
 def test_the_dram_floor_by_hand():
     """:func:`dram_floor_ms` against figures worked out by hand on a toy GPU (1 MB of L2, 1,000 GB/s: a byte beyond
     2 MiB costs 1 / (1e9 x BOOST_HEADROOM) ms): a broadcast add reads its largest input only, a 1x1 stride-2 window a
-    quarter of its input, an ONNX import's add as a capture's, a copy, a reduction or a broadcast matmul no floor, and
-    a GPU without an L2 figure none."""
+    quarter of its input, so does a 3x3 one dilated by 2 (its taps fall on even positions only; since 8.2), a padded
+    3x3 stride-1 or dilated stride-1 window all of it, an ONNX import's add as a capture's, a copy, a reduction or a
+    broadcast matmul no floor, and a GPU without an L2 figure none."""
     import dataclasses
 
     from hwaware.estimators.gpu_features import BOOST_HEADROOM, dram_floor_ms
@@ -374,6 +375,14 @@ def test_the_dram_floor_by_hand():
     conv = _layer(K.CONV, "aten.convolution", (image,), (half,), {"kernel": (1, 1), "stride": (2, 2)},
                   read=4 * 64 * 256 * 256 + 4 * 64 * 64, written=4 * 64 * 128 * 128)
     assert dram_floor_ms(conv, gpu) == pytest.approx((4 * (64 * 64 + 2 * 64 * 128 * 128) - l2) * per_byte)
+    taps = {"kernel": (3, 3), "stride": (2, 2), "dilation": (2, 2), "padding": (2, 2)}
+    dilated = dataclasses.replace(conv, attrs=taps, bytes_read=4 * 64 * 256 * 256 + 4 * 64 * 64 * 9)
+    assert dram_floor_ms(dilated, gpu) == pytest.approx((4 * (9 * 64 * 64 + 2 * 64 * 128 * 128) - l2) * per_byte)
+    for stride, dilation in ((1, 1), (1, 2)):  # padded so every output position has a window: the whole input
+        same = _layer(K.CONV, "aten.convolution", (image,), (image,), {
+            "kernel": (3, 3), "stride": (stride,) * 2, "dilation": (dilation,) * 2, "padding": (dilation,) * 2},
+            read=4 * (64 * 256 * 256 + 9 * 64 * 64), written=4 * 64 * 256 * 256)
+        assert dram_floor_ms(same, gpu) == pytest.approx((4 * (9 * 64 * 64 + 2 * 64 * 256 * 256) - l2) * per_byte)
     for kind, op in ((K.COPY, "aten.index_select"), (K.REDUCE, "aten.sum"), (K.DENSE, "aten.bmm"),
                      (K.ELEMENTWISE, "aten.eq")):
         assert dram_floor_ms(_layer(kind, op, (big,), (big,), read=8 * n, written=4 * n), gpu) == 0.0

@@ -784,6 +784,45 @@ def test_a_batch_is_capped_at_its_images_one_at_a_time(monkeypatch):
         assert not any(w.startswith("capped") for w in e.warnings), r.arch_id
 
 
+def test_the_batch_cap_keeps_floored_kernels_at_their_floor(monkeypatch):
+    """Version 8.2: the batch cap scales the kernels alike but none below the least time its arithmetic or bytes
+    allow (8.1 scaled floored kernels with the rest: 226 layers of ``python benchmarks/peak_floor.py``'s sweep).
+    Where the floors alone exceed the cap, the answer is not capped and warns: the batch-1 answer it comes from is the
+    one too low. A made-up DRAM floor under resnet50's ReLUs and made-up batch-1 answers (the model's
+    own, on the Nano at batch 32, neither binds) exercise both branches."""
+    from hwaware.estimators import resperfnet_gpu
+
+    batched = hwaware.capture("resnet50", batch_size=32)
+    platform = Platform.resolve("nano", batch_size=32)
+    monkeypatch.setattr(resperfnet_gpu, "dram_floor_ms", lambda layer, gpu: 200.0 * (layer.op == "aten.relu"))
+    est = ResPerfNetGPUEstimator(cache=False)
+
+    def answer(single: float | None):
+        bound = {} if single is None else {1: single}
+        monkeypatch.setattr(ResPerfNetGPUEstimator, "_batch_bounds", lambda self, graphs, platform, rise: [bound])
+        return est.predict(batched, platform)
+
+    free = answer(None)
+    floored = [r.floor_ms > 0 and r.ms == pytest.approx(r.floor_ms, rel=1e-5) for r in free.layers]
+    assert sum(floored) == 49 and not free.warnings  # every ReLU raised to the made-up floor
+    least = free.pre_ms + sum(r.floor_ms for r in free.layers)  # what no cap goes below
+    bound = (free.total_ms + least) / 2
+    capped = answer(bound / 32)
+    assert any(w.startswith("capped: batch 32") for w in capped.warnings)
+    assert capped.total_ms == pytest.approx(bound)
+    assert capped.total_ms == pytest.approx(capped.pre_ms + sum(r.ms for r in capped.layers))
+    assert all(r.ms >= r.floor_ms * (1 - 1e-6) for r in capped.layers)
+    assert [c.ms for c, f in zip(capped.layers, floored) if f] == pytest.approx(
+        [b.ms for b, f in zip(free.layers, floored) if f])
+    # the others scaled alike, but for those the cap took to their own floors
+    scaled = [c.ms / b.ms for c, b in zip(capped.layers, free.layers) if c.ms > c.floor_ms * (1 + 1e-6)]
+    assert len(scaled) > 100 and max(scaled) < 1 and scaled == pytest.approx([scaled[0]] * len(scaled))
+    short = answer(least * 0.9 / 32)  # the floors alone exceed b images one at a time
+    assert short.total_ms == pytest.approx(free.total_ms)
+    assert not any(w.startswith("capped") for w in short.warnings)
+    assert any(w.startswith("physically implausible: batch 32") and "not capped" in w for w in short.warnings)
+
+
 def test_an_image_dearer_in_a_larger_batch_warns():
     """Version 7.5: where no row timed the platform around the batch, the model's answers at every power of two below
     it check the answer. 7.4 answered mobilenetv2_100 on a Quadro P4000 under TensorRT fp16 (desktop TensorRT: no row

@@ -58,13 +58,15 @@ FORMAT = 3  # profile files: 1 had the linear forms only and no format field; 2 
 @dataclass(frozen=True)
 class Breakdown:
     """What a profile corrects of one network's zero-shot estimate: the per-call ms, and per kernel layer its ms, host
-    share and MACs (``counts``: how often each layer occurs; default once)."""
+    share and MACs (``counts``: how often each layer occurs; default once; ``floor_ms``: the least time physics allows
+    it, :attr:`~hwaware.estimators.base.LayerEstimate.floor_ms`; default none)."""
 
     call_ms: float
     layer_ms: np.ndarray
     host_share: np.ndarray
     macs: np.ndarray
     counts: np.ndarray | None = None
+    floor_ms: np.ndarray | None = None
 
     @staticmethod
     def kernels(est: Estimate) -> list[int]:
@@ -75,7 +77,7 @@ class Breakdown:
     def of(cls, est: Estimate) -> Breakdown:
         rows = [est.layers[i] for i in cls.kernels(est)]
         return cls(est.pre_ms + est.post_ms, np.array([r.ms for r in rows]), np.array([r.host_share for r in rows]),
-                   np.array([r.macs for r in rows], dtype=float))
+                   np.array([r.macs for r in rows], dtype=float), floor_ms=np.array([r.floor_ms for r in rows]))
 
     @property
     def weights(self) -> np.ndarray:
@@ -119,15 +121,19 @@ class Profile:
         factor = self.scale if self.host_scale is None else self.scale ** (1 - share) * self.host_scale ** share
         return factor * ms + self.overhead_ms_per_kernel + self.ms_per_gmac * macs / 1e9
 
-    def layer_ms(self, ms: np.ndarray, host_share: np.ndarray, macs: np.ndarray) -> tuple[np.ndarray, int]:
-        """Calibrated times of kernel layers with zero-shot times ``ms``, host shares and ``macs``, and how many were
-        clamped: a negative per-kernel term (the zero-shot overhead was too high) never makes a layer negative."""
+    def layer_ms(self, ms: np.ndarray, host_share: np.ndarray, macs: np.ndarray, floor_ms: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Calibrated times of kernel layers with zero-shot times ``ms``, host shares and ``macs``, and which were
+        clamped: a negative per-kernel term (the zero-shot overhead was too high) never makes a layer negative, nor a
+        device factor below 1 one faster than its ``floor_ms`` (the base GPU's datasheet bound, which its power modes
+        only lower: a profile that asks for less is fitted on networks whose other layers it under-predicts)."""
         raw = self._raw_ms(ms, host_share, macs)
-        return np.maximum(raw, 0.0), int((raw < 0).sum())
+        least = 0.0 if floor_ms is None else np.asarray(floor_ms, dtype=float)
+        return np.maximum(raw, least), raw < least
 
     def apply(self, net: Breakdown) -> float:
         """The calibrated total of one network (what :meth:`apply_estimate` gives for its estimate)."""
-        ms, _ = self.layer_ms(net.layer_ms, net.host_share, net.macs)
+        ms, _ = self.layer_ms(net.layer_ms, net.host_share, net.macs, net.floor_ms)
         return max(self.host * net.call_ms + float(net.weights @ ms), 1e-6)
 
     def _unclamped(self, net: Breakdown) -> float:
@@ -143,11 +149,12 @@ class Profile:
 
     def apply_estimate(self, est: Estimate) -> Estimate:
         """``est`` (a zero-shot estimate on the base GPU) corrected by this profile layer by layer (a layer that a
-        negative per-kernel term would make negative is set to 0, and the notes say how many), the per-call phases by
-        the host factor; the interval is the leave-one-out range."""
+        negative per-kernel term would take below 0 or its floor stays there, and the notes say how many), the
+        per-call phases by the host factor; the interval is the leave-one-out range."""
         kernels = Breakdown.kernels(est)
         net = Breakdown.of(est)
-        ms, clamped = self.layer_ms(net.layer_ms, net.host_share, net.macs)
+        ms, below = self.layer_ms(net.layer_ms, net.host_share, net.macs, net.floor_ms)
+        clamped = int(below.sum())
         calibrated = dict(zip(kernels, ms.tolist()))
         layers = tuple(replace(r, ms=calibrated[i]) if i in calibrated else r for i, r in enumerate(est.layers))
         pre, post = self.host * est.pre_ms, self.host * est.post_ms
@@ -155,8 +162,9 @@ class Profile:
         lo, hi = self.log_residual_interval
         notes = (f"calibrated by profile {self.name!r} ({self.n_samples} measurements): {self.describe()} "
                  f"({len(kernels)} kernels); interval from its leave-one-out residuals",
-                 *([f"the profile's negative per-kernel term exceeds {clamped} of {len(kernels)} layers' predicted "
-                    "times: those are set to 0 (the profile was fitted on whole-network totals)"] if clamped else []),
+                 *([f"the profile would take {clamped} of {len(kernels)} layers below 0 or below the least time their "
+                    "arithmetic or bytes allow on the base GPU: those stay at that bound (the profile was fitted on "
+                    "whole-network totals)"] if clamped else []),
                  *([] if self.base else ["the profile does not record the model it was fitted on (a file written "
                                          "before format 3 has none): if hwaware or its weights changed since, "
                                          "re-run `hwaware calibrate` with the same measurements"]),

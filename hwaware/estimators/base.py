@@ -33,6 +33,9 @@ class LayerEstimate:
     # the part of ``ms`` the host's dispatch decides (d log ms / d log host time, 0..1): what a calibration profile's
     # host factor acts on; 0 from estimators that do not split a layer's time
     host_share: float = 0.0
+    # the least time physics allows this kernel on the platform's GPU (its arithmetic at the datasheet peak, its bytes
+    # at the DRAM bandwidth), which a calibration profile does not go below; 0 where the estimator knows none
+    floor_ms: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -100,8 +100,8 @@ _ARITHMETIC = {"add", "sub", "mul", "div", "rsub", "neg", "maximum", "minimum", 
 def _floor_read_bytes(layer: Layer) -> float | None:
     """Bytes ``layer`` must read (None: its count is not a bound, see ``_EXACT_BYTES``): an arithmetic elementwise op
     its largest input only (an operand may be a broadcast view or the same tensor twice); a convolution or pooling
-    window narrower than its stride, or not reaching the input's end, the input under its windows only (DeepBench's
-    1x1 stride-2 convolution on the T4 in fp16 runs at 1/1.055 of the floor its whole input would give)."""
+    the input positions its windows' taps read only (:func:`_tap_share`: DeepBench's 1x1 stride-2 convolution on the
+    T4 in fp16 runs at 1/1.055 of the floor its whole input would give)."""
     name = layer.aten_name.rsplit(".", 1)[-1]  # an ONNX import's too (its op is ``onnx.Add``)
     elem = layer.bytes_written / max(1, layer.output_elements)
     if layer.kind is LayerKind.ELEMENTWISE:
@@ -114,11 +114,22 @@ def _floor_read_bytes(layer: Layer) -> float | None:
     read = float(layer.bytes_read)
     window, stride = layer.attrs.get("kernel"), layer.attrs.get("stride")
     if window and stride and layer.input_shapes and layer.output_shapes and not layer.attrs.get("transposed"):
-        window, stride = (w if isinstance(w, tuple) else (w,) for w in (window, stride))
-        ins, outs = layer.input_shapes[0][-len(window):], layer.output_shapes[0][-len(window):]
-        share = math.prod(min(1.0, k / st, o * k / max(1, i)) for k, st, i, o in zip(window, stride, ins, outs))
+        n = len(window) if isinstance(window, tuple) else 1
+        window, stride, dilation, padding = (
+            v if isinstance(v, tuple) else (v,) * n
+            for v in (window, stride, layer.attrs.get("dilation") or 1, layer.attrs.get("padding") or 0))
+        ins, outs = layer.input_shapes[0][-n:], layer.output_shapes[0][-n:]
+        share = math.prod(_tap_share(*dim) for dim in zip(ins, outs, window, stride, dilation, padding))
         read -= (1.0 - share) * math.prod(layer.input_shapes[0]) * elem
     return read
+
+
+def _tap_share(size: int, out: int, taps: int, stride: int, dilation: int, pad: int) -> float:
+    """The share of an input dimension's ``size`` positions that ``out`` windows read: each ``taps`` positions
+    ``dilation`` apart, windows ``stride`` apart, the first ``pad`` positions padding (read from nowhere). A window
+    narrower than its stride, dilated taps with a stride, or windows not reaching the input's end leave some unread."""
+    at = np.arange(out)[:, None] * stride + np.arange(taps)[None, :] * dilation - pad
+    return np.unique(at[(at >= 0) & (at < size)]).size / max(1, size)
 
 
 def dram_floor_ms(layer: Layer, gpu: GPUSpec) -> float:
@@ -137,7 +148,7 @@ def dram_floor_ms(layer: Layer, gpu: GPUSpec) -> float:
 # The floors' rules, named in floor_digest: 140a22a's first DRAM floor answered as resperfnet-gpu "8.1" too, so a
 # change to what the floors count gets a new tag (no cached answer outlives it, a profile fitted on the old answers is
 # reported stale).
-FLOOR_RULES = "rules=dram-whitelist"
+FLOOR_RULES = "rules=dram-whitelist,window-taps"
 
 
 def floor_digest(gpu: GPUSpec) -> str:

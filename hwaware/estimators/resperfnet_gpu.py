@@ -70,9 +70,12 @@ training fits whole networks, so nothing held one layer of a sum to its bytes; w
 answers move (312 with the GEMM floor alone), and 226 layers stay under, all in the 33 answers the batch cap scaled.
 Also a prediction rule, from that sweep and no accuracy figure; no DeepBench kernel and no HELP, timm or torch2trt
 network is measured faster than its floors (``tests/test_gpu_data.py``). Raising a layer is not met by
-lowering the others, as training would; a training with the floor is the candidate for a next version. Two paths
-still scale floored kernels below their floors, with the whole answer: the batch cap below, and a calibration
-profile's correction.
+lowering the others, as training would; a training with the floor is the candidate for a next version. From version
+8.2 (same weights) nothing takes a kernel below its floor afterwards: the batch cap scales the kernels but none below
+its floor (:func:`cap_scale`; where the floors alone exceed the cap, the answer is not capped and warns that the
+batch-1 answer is the one too low), and a calibration profile stops a layer at its floor
+(:attr:`LayerEstimate.floor_ms`), as it stops one at 0. In 8.1 both scaled floored kernels with the rest: 226 layers of
+the sweep's answers, all in the 33 it capped. 8.2's DRAM floor also counts a window's taps, dilation included.
 
 Outside the training domain (a network with layers of a kind no training row has, :meth:`untrained_kinds`: the
 tables are CNNs, so matmul between activations marks a transformer) the heads are not trusted: every kernel of that
@@ -463,17 +466,29 @@ def _eager(x: torch.Tensor) -> torch.Tensor:
     return eager
 
 
-def _layer_rows(graph: Graph, parts: Sequence[tuple[float, float, float]], scale: float) -> tuple[LayerEstimate, ...]:
-    """An estimate's per-layer rows: ``parts`` are the kernels' (host share, ms, floor kind) in ``graph.kernels()``'s
-    order, their ms times ``scale`` (the batch cap's, which may take a floored kernel below its floor: the cap's answer
-    is b images one at a time, each above it); a view launches nothing (0 ms)."""
+def _layer_rows(graph: Graph, parts: Sequence[tuple[float, float, float, float]], scale: float
+                ) -> tuple[LayerEstimate, ...]:
+    """An estimate's per-layer rows: ``parts`` are the kernels' (host share, ms, floor kind, floor ms) in
+    ``graph.kernels()``'s order, their ms times ``scale`` (the batch cap's, :func:`cap_scale`) but never below their
+    floors; a view launches nothing (0 ms)."""
     in_order = iter(parts)
     rows = []
     for l in graph.layers:
-        share, ms, _ = next(in_order) if l.kind.launches_kernel else (0.0, 0.0, 0.0)
+        share, ms, _, floor = next(in_order) if l.kind.launches_kernel else (0.0, 0.0, 0.0, 0.0)
         rows.append(LayerEstimate(l.index, l.module, KIND_NAMES[l.kind], l.op, l.input_shapes, l.output_shapes, l.macs,
-                                  ms * scale, share))
+                                  max(ms * scale, floor), share, floor))
     return tuple(rows)
+
+
+def cap_scale(ms: np.ndarray, floor_ms: np.ndarray, room: float) -> float:
+    """The factor ``s`` in (0, 1) that brings kernels of times ``ms`` to ``room`` in all, none below its floor:
+    ``sum(max(s * ms, floor_ms)) = room``, for ``sum(floor_ms) < room < sum(ms)`` (bisection: the sum rises with
+    ``s``)."""
+    lo, hi = 0.0, 1.0
+    for _ in range(60):  # 2^-60 of the range: the float's own resolution
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if np.maximum(mid * ms, floor_ms).sum() < room else (lo, mid)
+    return hi
 
 
 def _bounded(v: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
@@ -987,7 +1002,7 @@ class ResPerfNetGPUEstimator(Estimator):
     #    ConvNeXt-style dense layers had got one row per image at a row's batch: ``DISCLOSED_STORE``)
     # 8.1: same weights; no kernel below the time its bytes beyond twice the L2 take at the DRAM bandwidth
     #    (:func:`dram_floor_ms`), a prediction rule as the GEMM floor is, not applied in training
-    version = "8.1"
+    version = "8.2"
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
         self.weights_dir = weights_dir
@@ -1165,8 +1180,9 @@ class ResPerfNetGPUEstimator(Estimator):
                     log_floor=torch.from_numpy(log_floor)))
             # the kernel head asked for less than the GPU's peak or DRAM allows: which floor it got
             floored = (np.isfinite(log_floor) & (np.log(k) <= log_floor + 1e-6)) * np.asarray(builder.floor_kind)
-            # (host share, ms, floor kind: 0 none, 1 GEMM peak, 2 DRAM)
-            fresh = {key: (float(s), float(v), float(f)) for key, v, s, f in zip(todo, t, share, floored)}
+            # (host share, ms, floor kind: 0 none, 1 GEMM peak, 2 DRAM; floor ms, 0 where none)
+            fresh = {key: (float(s), float(v), float(f), float(m))
+                     for key, v, s, f, m in zip(todo, t, share, floored, np.exp(log_floor.astype(np.float64)))}
             if cache is not None:
                 cache.put_many(fresh)
             known.update(fresh)
@@ -1244,7 +1260,7 @@ class ResPerfNetGPUEstimator(Estimator):
         bounds = (self._batch_bounds(graphs, platform, rise=checks == "all") if checks != "none"
                   else [{} for _ in graphs])
         for g, source, kernels, below, odd in zip(prepared, graphs, keyed, bounds, odds):
-            # (host share, ms, floor kind) per kernel, in g.kernels()'s order
+            # (host share, ms, floor kind, floor ms) per kernel, in g.kernels()'s order
             parts = [known[key] for key, *_ in kernels]
             exe = sum(p[1] for p in parts)
             total = call + exe
@@ -1255,14 +1271,21 @@ class ResPerfNetGPUEstimator(Estimator):
                 own_notes = ["no batch bound: the network cannot be moved to smaller batches exactly (a layer's "
                              "first dimension does not carry the batch, or an attention layer folds it), so nothing "
                              f"checks that an image costs no more at batch {b}"]
-            if single is not None and exe > 0 and total > b * single > call:
+            floors = np.array([p[3] for p in parts])  # physics, which no cap takes a kernel below
+            if single is not None and total > b * single > call + floors.sum():
                 # b images one at a time bound a batch; the training batches stop short of this GPU's regime
                 # (Jetsons and small desktop GPUs above batch 1 under PyTorch) and the kernel head overshoots there
-                scale = (b * single - call) / exe
+                scale = cap_scale(np.array([p[1] for p in parts]), floors, b * single - call)
                 warn = [f"capped: batch {b} predicted {total:.3f} ms, more than {b} images one at a time "
                         f"({b} x {single:.3f} ms at batch 1); the model extrapolates beyond its training batches here, "
-                        "so every layer is scaled to that bound, which is likely pessimistic"]
+                        "so every layer is scaled to that bound, none below its floor, which is likely pessimistic"]
                 exe, total = b * single - call, b * single
+            elif single is not None and total > b * single:
+                # the floors alone exceed the bound: the batch-1 answer it comes from is the one too low
+                warn = [f"physically implausible: batch {b} predicted {total:.3f} ms, more than {b} images one at a "
+                        f"time ({b} x {single:.3f} ms at batch 1), and the least times its kernels' arithmetic and bytes "
+                        f"allow take {call + floors.sum():.3f} ms with the per-call time: the batch-1 answer is likely "
+                        "too low, so this one is not capped"]
             elif single is not None and total < BATCH_DIP * single:
                 warn = [f"physically implausible: batch {b} predicted {total:.3f} ms against {single:.3f} ms at batch 1 "
                         f"(a batch costs about one image at least: the measured tables go no lower than {BATCH_DIP} of "

@@ -185,19 +185,20 @@ def design_breakdowns(parts: DesignParts, design: Design, idx: Sequence[int]) ->
     for i in idx:
         rows = design.indices[design.indptr[i]:design.indptr[i + 1]]
         out.append(Breakdown(float(parts.call_ms[i]), parts.row_ms[rows], parts.host_share[rows], design.macs[rows],
-                             design.counts[design.indptr[i]:design.indptr[i + 1]]))
+                             design.counts[design.indptr[i]:design.indptr[i + 1]], np.exp(design.log_floor[rows])))
     return out
 
 
 def calibrated_totals(profile: Profile, parts: DesignParts, design: Design, idx: Sequence[int]) -> tuple[np.ndarray, int]:
     """The ms of samples ``idx`` of ``design`` once ``profile`` corrects a model's estimates (``parts``: its
     :func:`design_parts` of the design), layer by layer as :meth:`~hwaware.calibration.Profile.apply_estimate` does
-    for a user (a layer that a negative per-kernel term would make negative counts 0), not as a correction of the
-    totals; and how many layer instances were clamped."""
-    layer_ms, _ = profile.layer_ms(parts.row_ms, parts.host_share, design.macs)
+    for a user (a layer that a negative per-kernel term would take below 0 or its floor stays there), not as a
+    correction of the totals; and how many layer instances were clamped."""
+    layer_ms, below = profile.layer_ms(parts.row_ms, parts.host_share, design.macs,
+                                       np.exp(design.log_floor.astype(np.float64)))
     idx = np.asarray(idx, dtype=np.int64)
     sub = design.subset(idx)
-    clamped = int(sub.per_sample(layer_ms <= 0.0).sum())
+    clamped = int(sub.per_sample(below).sum())
     return np.maximum(profile.host * parts.call_ms[idx] + sub.per_sample(layer_ms), 1e-6), clamped
 
 
@@ -259,6 +260,6 @@ def ten_shot_profile(gpu: str, col: str, parts: DesignParts, y: np.ndarray, desi
     networks, ``parts`` a model's estimates of them as a user gets them,
     :func:`~hwaware.estimators.resperfnet_gpu.design_parts`; ``y`` the measured) choosing among ``forms``, its
     predictions of the ``rest`` layer by layer, as a user's estimate is corrected (:func:`calibrated_totals`), and how
-    many layers that clamped to 0."""
+    many layer instances were clamped (to 0 or their floor)."""
     prof = fit_profile(gpu, design_breakdowns(parts, design, shots), y[shots], name=col, forms=forms)
     return (prof, *calibrated_totals(prof, parts, design, rest))
