@@ -165,8 +165,12 @@ DISCLOSED_CAP = ("Version 8.2 (2026-12-03, same weights and training): three pre
                  "the answer is not capped and warns). A calibration profile stops a layer at its floor as it stops "
                  "one at 0, so these stages' 10-shot profiles are fitted and applied so. A convolution's or pooling's "
                  "DRAM floor counts the input positions its windows' taps read (gpu_features._tap_share: dilation and "
-                 "padding included; 8.1 counted a dilated window's whole span). Committed, with every stage to be "
-                 "re-run and shipped whatever it shows, before any run with them. An erratum: DISCLOSED_DRAM says the "
+                 "padding included; 8.1 counted a dilated window's whole span). Committed (c91d3f2), with every "
+                 "stage to be re-run and shipped whatever it shows, before any run with them. Those runs started at "
+                 "c91d3f2; a review then found that the profile fit still minimised unclamped totals (now it fits "
+                 "the totals as applied, floors included) and that the new floor broke the disk cache (no stage "
+                 "reads it), so the logo run was stopped before it printed any figure and re-run at the fix; the "
+                 "kernels stage, which reads no profile, ran on at c91d3f2. An erratum: DISCLOSED_DRAM says the "
                  "T4 kernel ran 'at 1.055x its floor'; it ran at 1/1.055 of it (measured / floor), as the README "
                  "says. Version 8.1's figures are in 9f79c6f's benchmarks/results.")
 # What every stage's results disclose of the model they retrain (the stage-specific disclosures come first).

@@ -13,6 +13,24 @@ def test_roundtrip_and_persistence(tmp_path):
     assert len(PredictionCache(tmp_path / "p.sqlite")) == 0
 
 
+def test_three_and_four_numbers_share_the_table_and_clear_drops_the_old_one(tmp_path):
+    """The CPU estimator caches three numbers a layer, resperfnet-gpu from 8.2 four (its floor's ms): both come back
+    from disk as written. ``clear`` drops the table of files written before 8.2, whose rows no key reads."""
+    import sqlite3
+
+    path = tmp_path / "p.sqlite"
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE predictions (key TEXT PRIMARY KEY, pre REAL, exe REAL, post REAL)")
+    PredictionCache(path).put_many({"cpu": (1.0, 2.0, 3.0), "gpu": (0.5, 2.0, 0.0, 1.5)})
+    fresh = PredictionCache(path)
+    assert fresh.get_many(["cpu", "gpu"]) == {"cpu": (1.0, 2.0, 3.0), "gpu": (0.5, 2.0, 0.0, 1.5)} and len(fresh) == 2
+    assert list(tmp_path.glob("*corrupt*")) == []
+    fresh.clear()
+    with sqlite3.connect(path) as db:
+        assert [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == [
+            "layer_predictions"]
+
+
 def test_memory_only_cache_is_bounded():
     c = PredictionCache(None, maxsize=2)
     c.put_many({"a": (1, 1, 1), "b": (2, 2, 2), "c": (3, 3, 3)})

@@ -1,6 +1,8 @@
 """GPU tables, exact re-batching, and the grouped splits every GPU figure is computed on."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -356,8 +358,9 @@ def test_the_dram_floor_by_hand():
     """:func:`dram_floor_ms` against figures worked out by hand on a toy GPU (1 MB of L2, 1,000 GB/s: a byte beyond
     2 MiB costs 1 / (1e9 x BOOST_HEADROOM) ms): a broadcast add reads its largest input only, a 1x1 stride-2 window a
     quarter of its input, so does a 3x3 one dilated by 2 (its taps fall on even positions only; since 8.2), a padded
-    3x3 stride-1 or dilated stride-1 window all of it, an ONNX import's add as a capture's, a copy, a reduction or a
-    broadcast matmul no floor, and a GPU without an L2 figure none."""
+    pooling window what its taps reach (since 8.2), a padded 3x3 stride-1 or dilated stride-1 window all of it, an
+    ONNX import's add as a capture's, a copy, a reduction or a broadcast matmul no floor, and a GPU without an L2
+    figure none."""
     import dataclasses
 
     from hwaware.estimators.gpu_features import BOOST_HEADROOM, dram_floor_ms
@@ -378,6 +381,12 @@ def test_the_dram_floor_by_hand():
     taps = {"kernel": (3, 3), "stride": (2, 2), "dilation": (2, 2), "padding": (2, 2)}
     dilated = dataclasses.replace(conv, attrs=taps, bytes_read=4 * 64 * 256 * 256 + 4 * 64 * 64 * 9)
     assert dram_floor_ms(dilated, gpu) == pytest.approx((4 * (9 * 64 * 64 + 2 * 64 * 128 * 128) - l2) * per_byte)
+    grid, pooled = (16, 4096, 8, 8), (16, 4096, 2, 2)  # 16 MiB in, 1 MiB out; 3-wide windows 4 apart, 1 padded:
+    window = {"kernel": (3, 3), "stride": (4, 4), "padding": (1, 1)}  # rows 0, 1, 3, 4, 5 of 8 read (6 unpadded)
+    pool = _layer(K.POOL, "aten.max_pool2d", (grid,), (pooled,), window, read=4 * math.prod(grid),
+                  written=4 * math.prod(pooled))
+    want = 4 * (math.prod(grid) * 25 / 64 + math.prod(pooled)) - l2
+    assert dram_floor_ms(pool, gpu) == pytest.approx(want * per_byte)
     for stride, dilation in ((1, 1), (1, 2)):  # padded so every output position has a window: the whole input
         same = _layer(K.CONV, "aten.convolution", (image,), (image,), {
             "kernel": (3, 3), "stride": (stride,) * 2, "dilation": (dilation,) * 2, "padding": (dilation,) * 2},

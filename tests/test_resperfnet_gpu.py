@@ -101,6 +101,12 @@ def test_the_cache_tells_a_changed_gpu_spec_apart(r18, tmp_path):
     first, second = (cached.predict(r18, p).total_ms for p in (platform, faster))
     assert second == pytest.approx(ResPerfNetGPUEstimator(cache=False).predict(r18, faster).total_ms, rel=1e-6)
     assert second < 0.7 * first
+    # another process's estimator reads the file's layers back, floors too (8.2's fourth number), as computed
+    reread = ResPerfNetGPUEstimator(cache=PredictionCache(tmp_path / "predictions.sqlite")).predict(r18, faster)
+    fresh = ResPerfNetGPUEstimator(cache=False).predict(r18, faster)
+    for field in ("ms", "floor_ms"):
+        assert [getattr(r, field) for r in reread.layers] == pytest.approx([getattr(r, field) for r in fresh.layers])
+    assert any(r.floor_ms > 0 for r in reread.layers) and not list(tmp_path.glob("*corrupt*"))
 
 
 def test_fp32_convolutions_take_the_tf32_rate_from_ampere_on_and_no_training_row_changes(monkeypatch):

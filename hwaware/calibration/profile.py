@@ -14,8 +14,9 @@ profile has one of these forms (:data:`FORMS`):
 * either with ``+ ms_per_gmac * GMACs``: corrects the device's compute rate where the model, trained on other GPUs,
   mis-ranks compute-bound networks (large batches).
 
-The fit minimises squared *relative* error of the totals with a weak ridge pull towards no correction, so a few
-samples cannot produce a wild profile. The form is chosen by the leave-one-out error of your measurements (a rule
+The fit minimises squared *relative* error of the totals, each layer corrected as your estimates will be (at least 0
+and the least time its arithmetic or bytes allow, from version 8.2), with a weak ridge pull towards no correction, so
+a few samples cannot produce a wild profile. The form is chosen by the leave-one-out error of your measurements (a rule
 that reads nothing but them; the per-GMAC forms need at least :data:`MIN_FOR_GMAC` measurements; on a tie the form
 listed first). The interval comes from the chosen form's leave-one-out residuals (chosen on the same residuals, so
 slightly optimistic).
@@ -129,16 +130,13 @@ class Profile:
         only lower: a profile that asks for less is fitted on networks whose other layers it under-predicts)."""
         raw = self._raw_ms(ms, host_share, macs)
         least = 0.0 if floor_ms is None else np.asarray(floor_ms, dtype=float)
-        return np.maximum(raw, least), raw < least
+        # a layer the estimator raised to its floor sits there within float32 rounding: not counted as clamped
+        return np.maximum(raw, least), raw < least * (1 - 1e-6)
 
     def apply(self, net: Breakdown) -> float:
         """The calibrated total of one network (what :meth:`apply_estimate` gives for its estimate)."""
         ms, _ = self.layer_ms(net.layer_ms, net.host_share, net.macs, net.floor_ms)
         return max(self.host * net.call_ms + float(net.weights @ ms), 1e-6)
-
-    def _unclamped(self, net: Breakdown) -> float:
-        """:meth:`apply` without the clamps: smooth in the coefficients, what the nonlinear fit minimises over."""
-        return self.host * net.call_ms + float(net.weights @ self._raw_ms(net.layer_ms, net.host_share, net.macs))
 
     def describe(self) -> str:
         if self.host_scale is None:
@@ -208,10 +206,12 @@ class _Nets:
 
     def solve(self, form: str, true: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """Coefficients of ``form`` fitted on networks ``idx``: (scale, per kernel[, per GMAC]) for the linear forms,
-        solved exactly; (log device, log host[, per GMAC]) for the others, by nonlinear least squares started from the
-        median ratio of measured to predicted. Rows ``calibrated / true = 1`` plus ridge rows pulling towards no
-        correction: ``factor - 1`` for every factor (as the linear scale's), each additive term's pull scaled to its
-        typical share of a measurement."""
+        (log device, log host[, per GMAC]) for the others. Rows ``calibrated / true = 1``, each network calibrated as
+        a user's estimate is (:meth:`Profile.apply`: per layer, at least 0 and its floor), plus ridge rows pulling
+        towards no correction: ``factor - 1`` for every factor (as the linear scale's), each additive term's pull
+        scaled to its typical share of a measurement. The linear forms are solved exactly where no layer meets a clamp
+        at the solution; otherwise, and for the others (started from the median ratio of measured to predicted), by
+        nonlinear least squares."""
         lam = math.sqrt(RIDGE)
         y = true[idx]
         if form.startswith("scale"):
@@ -220,18 +220,26 @@ class _Nets:
             target = np.zeros(cols.shape[1])
             target[0] = lam
             a = np.vstack([cols / y[:, None], ridge])
-            return np.linalg.lstsq(a, np.concatenate([np.ones(len(y)), target]), rcond=None)[0]
-        g_pull = lam * (float(np.median(self.gmacs[idx] / y)) or 1.0)
-        n = 3 if form.endswith("gmac") else 2
+            start = np.linalg.lstsq(a, np.concatenate([np.ones(len(y)), target]), rcond=None)[0]
+            exact = self.profile(form, start)
+            if not any(exact.layer_ms(n.layer_ms, n.host_share, n.macs, n.floor_ms)[1].any()
+                       for n in (self.nets[i] for i in idx)):
+                return start
+
+            def pull(c: np.ndarray) -> np.ndarray:
+                return ridge @ c - target
+        else:
+            g_pull = lam * (float(np.median(self.gmacs[idx] / y)) or 1.0)
+            start = np.zeros(3 if form.endswith("gmac") else 2)
+            start[:2] = math.log(float(np.median(y / np.maximum(self.pred[idx], 1e-9))))
+
+            def pull(c: np.ndarray) -> np.ndarray:
+                return np.concatenate([lam * np.expm1(c[:2]), [g_pull * c[2]] if len(c) > 2 else []])
 
         def residuals(c: np.ndarray) -> np.ndarray:
             fit = self.profile(form, c)
-            totals = np.array([fit._unclamped(self.nets[i]) for i in idx])
-            return np.concatenate([totals / y - 1.0, lam * np.expm1(c[:2]),
-                                   [g_pull * c[2]] if n > 2 else []])
+            return np.concatenate([np.array([fit.apply(self.nets[i]) for i in idx]) / y - 1.0, pull(c)])
 
-        start = np.zeros(n)
-        start[:2] = math.log(float(np.median(y / np.maximum(self.pred[idx], 1e-9))))
         return least_squares(residuals, start, method="lm").x
 
     def profile(self, form: str, coef: np.ndarray) -> Profile:

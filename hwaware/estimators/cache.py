@@ -5,7 +5,7 @@ Keys are ``(estimator, version, platform key, layer signature)`` (``resperfnet-g
 predictions read of the GPU's spec, :func:`hwaware.hardware.catalog.spec_digest`, the batch and the host); values
 three numbers per layer: the phase times (pre, exe, post) of the CPU estimator, (host share, ms, floor: 1 where
 the kernel time is the GEMM peak floor, 2 the DRAM floor (from version 8.1), else 0) of ``resperfnet-gpu``, whose keys
-say so.
+say so, and from version 8.2 a fourth, its floor's ms (0: none), in the table's ``extra`` column (empty for three).
 Location: ``$HWAWARE_CACHE_DIR/predictions.sqlite`` (default ``~/.cache/hwaware``); ``HWAWARE_CACHE=0``
 turns the disk cache off; ``hwaware cache info`` shows it and ``hwaware cache clear`` empties it.
 """
@@ -19,7 +19,8 @@ from pathlib import Path
 
 from hwaware.sqlite_store import SqliteStore, cache_dir, db_files
 
-Phases = tuple[float, float, float]
+Phases = tuple[float, ...]  # three numbers, or four (see the module docstring)
+TABLE = "layer_predictions"  # since 8.2, with the fourth column; before it "predictions", which ``clear`` drops
 
 
 def default_cache_path() -> Path | None:
@@ -31,7 +32,7 @@ class PredictionCache(SqliteStore[Phases]):
     """``get_many``/``put_many`` of phase times by key; see the module docstring."""
 
     def __init__(self, path: str | os.PathLike | None = None, maxsize: int = 200_000) -> None:
-        super().__init__(path, "predictions", ("pre REAL", "exe REAL", "post REAL"), maxsize)
+        super().__init__(path, TABLE, ("pre REAL", "exe REAL", "post REAL", "extra REAL"), maxsize)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Phases]:
         keys = list(dict.fromkeys(keys))
@@ -44,9 +45,10 @@ class PredictionCache(SqliteStore[Phases]):
             missing = [k for k in keys if k not in found]
             if missing and self._db() is not None:
                 for rows in self._query(missing):
-                    for key, pre, exe, post in rows:
-                        found[key] = (pre, exe, post)
-                        self._remember(key, (pre, exe, post))
+                    for key, *values in rows:
+                        value = tuple(values[:3] if values[3] is None else values)
+                        found[key] = value
+                        self._remember(key, value)
         return found
 
     def _query(self, keys: list[str]) -> Iterable[list[tuple[str, float, float, float]]]:
@@ -54,7 +56,7 @@ class PredictionCache(SqliteStore[Phases]):
         assert conn is not None
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
-            sql = f"SELECT key, pre, exe, post FROM predictions WHERE key IN ({','.join('?' * len(chunk))})"
+            sql = f"SELECT key, pre, exe, post, extra FROM {TABLE} WHERE key IN ({','.join('?' * len(chunk))})"
             try:
                 yield conn.execute(sql, chunk).fetchall()
             except sqlite3.DatabaseError:
@@ -63,17 +65,18 @@ class PredictionCache(SqliteStore[Phases]):
 
     def put_many(self, items: dict[str, Phases]) -> None:
         if items:
-            self._put(items, lambda k, v: (k, *v))
+            self._put(items, lambda k, v: (k, *v, *[None] * (4 - len(v))))
 
     def clear(self) -> None:
-        """Empty the cache and give the disk space back (VACUUM, then truncate the WAL)."""
-        self._clear("VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)")
+        """Empty the cache and give the disk space back (the table before 8.2 dropped, VACUUM, then truncate the
+        WAL)."""
+        self._clear("DROP TABLE IF EXISTS predictions", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)")
 
     def __len__(self) -> int:
         conn = self._db()
         if conn is None:
             return len(self._lru)
-        return conn.execute("SELECT count(*) FROM predictions").fetchone()[0]
+        return conn.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
 
 
 @dataclass(frozen=True)

@@ -704,6 +704,12 @@ class Design:
                       self.setup_names, self.as_conv, self.log_floor)
 
     @property
+    def floor_ms(self) -> np.ndarray:
+        """Per row, the least kernel time in ms (0: none), in float64 as an estimate's
+        :attr:`~hwaware.estimators.base.LayerEstimate.floor_ms`."""
+        return np.exp(self.log_floor.astype(np.float64))
+
+    @property
     def shows_host(self) -> np.ndarray:
         """Per sample, whether its column :func:`column_shows_host` (exactly the samples with a setup)."""
         return self.setup >= 0
@@ -1278,14 +1284,15 @@ class ResPerfNetGPUEstimator(Estimator):
                 scale = cap_scale(np.array([p[1] for p in parts]), floors, b * single - call)
                 warn = [f"capped: batch {b} predicted {total:.3f} ms, more than {b} images one at a time "
                         f"({b} x {single:.3f} ms at batch 1); the model extrapolates beyond its training batches here, "
-                        "so every layer is scaled to that bound, none below its floor, which is likely pessimistic"]
+                        f"so every layer is scaled by {scale:.3g} to that bound, none below the least time its "
+                        "arithmetic and bytes allow, which is likely pessimistic"]
                 exe, total = b * single - call, b * single
             elif single is not None and total > b * single:
-                # the floors alone exceed the bound: the batch-1 answer it comes from is the one too low
+                # the floors (and per-call time) alone exceed the bound, which no cap then meets
                 warn = [f"physically implausible: batch {b} predicted {total:.3f} ms, more than {b} images one at a "
-                        f"time ({b} x {single:.3f} ms at batch 1), and the least times its kernels' arithmetic and bytes "
-                        f"allow take {call + floors.sum():.3f} ms with the per-call time: the batch-1 answer is likely "
-                        "too low, so this one is not capped"]
+                        f"time ({b} x {single:.3f} ms at batch 1), while the least times its kernels' arithmetic and "
+                        f"bytes allow take {call + floors.sum():.3f} ms with the per-call time: not capped, as one of "
+                        "the two answers is off (at batch 1 more of a kernel's bytes fit in the L2)"]
             elif single is not None and total < BATCH_DIP * single:
                 warn = [f"physically implausible: batch {b} predicted {total:.3f} ms against {single:.3f} ms at batch 1 "
                         f"(a batch costs about one image at least: the measured tables go no lower than {BATCH_DIP} of "

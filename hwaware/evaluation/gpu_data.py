@@ -185,7 +185,7 @@ def design_breakdowns(parts: DesignParts, design: Design, idx: Sequence[int]) ->
     for i in idx:
         rows = design.indices[design.indptr[i]:design.indptr[i + 1]]
         out.append(Breakdown(float(parts.call_ms[i]), parts.row_ms[rows], parts.host_share[rows], design.macs[rows],
-                             design.counts[design.indptr[i]:design.indptr[i + 1]], np.exp(design.log_floor[rows])))
+                             design.counts[design.indptr[i]:design.indptr[i + 1]], design.floor_ms[rows]))
     return out
 
 
@@ -194,8 +194,7 @@ def calibrated_totals(profile: Profile, parts: DesignParts, design: Design, idx:
     :func:`design_parts` of the design), layer by layer as :meth:`~hwaware.calibration.Profile.apply_estimate` does
     for a user (a layer that a negative per-kernel term would take below 0 or its floor stays there), not as a
     correction of the totals; and how many layer instances were clamped."""
-    layer_ms, below = profile.layer_ms(parts.row_ms, parts.host_share, design.macs,
-                                       np.exp(design.log_floor.astype(np.float64)))
+    layer_ms, below = profile.layer_ms(parts.row_ms, parts.host_share, design.macs, design.floor_ms)
     idx = np.asarray(idx, dtype=np.int64)
     sub = design.subset(idx)
     clamped = int(sub.per_sample(below).sum())
