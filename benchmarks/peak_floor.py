@@ -178,7 +178,7 @@ def _networks(lines: list[str]) -> None:
               f"{len({m[1] for m in under_off})} of {len(off)} answers (a breakdown the training's whole-network sums "
               f"do not constrain); with the GEMM floor alone (version 8 as shipped), {len(under_gemm)}; with both, "
               f"{len(under)}, in {len(under_answers)} answers, {len(under_answers & capped)} of them capped (since 8.2 "
-              "the batch cap scales only the kernels no floor raised). By op, without the floors (the ratio is the "
+              "the batch cap takes no kernel below its floor). By op, without the floors (the ratio is the "
               "floor's time over the predicted one):", "",
               "| op | layers | median ratio | largest |", "|---|---|---|---|"]
     for op, rs in sorted(by_op.items(), key=lambda kv: -len(kv[1])):

@@ -17,6 +17,7 @@ from torch import nn
 import hwaware
 from hwaware.cli import main
 from hwaware.errors import InvalidArgumentError, UnknownGPUError
+from hwaware.estimators.cache import TABLE
 from hwaware.graph import capture
 from hwaware.search import LatencyConstraint, constraints_func, from_spec, get_space, list_spaces
 from hwaware.search.proxies import proxy_score
@@ -225,7 +226,7 @@ def _check_workers(storage: str, study_name: str, trials: int, workers: int) -> 
     cache = os.path.join(os.environ["HWAWARE_CACHE_DIR"], "predictions.sqlite")
     with sqlite3.connect(cache) as conn:  # the prediction cache the workers shared is intact
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert conn.execute("SELECT count(*) FROM predictions").fetchone()[0] > 0
+        assert conn.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0] > 0
 
 
 def test_workers_share_a_sqlite_study(tmp_path):
