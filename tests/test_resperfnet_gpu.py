@@ -86,7 +86,7 @@ def test_predict_many_equals_one_by_one_and_the_cache_changes_nothing():
     assert twice == pytest.approx(one, rel=1e-6)
 
 
-def test_the_cache_tells_a_changed_gpu_spec_apart(r18, tmp_path):
+def test_the_cache_tells_a_changed_gpu_spec_apart(r18, tmp_path, monkeypatch):
     """Cached layer times are keyed by what predictions read of the GPU's spec, not its name alone: a GPUSpec under a
     catalog name with other rates (a user's, or the catalog's after an update) gets its own answer, as a cold estimator
     does."""
@@ -101,9 +101,16 @@ def test_the_cache_tells_a_changed_gpu_spec_apart(r18, tmp_path):
     first, second = (cached.predict(r18, p).total_ms for p in (platform, faster))
     assert second == pytest.approx(ResPerfNetGPUEstimator(cache=False).predict(r18, faster).total_ms, rel=1e-6)
     assert second < 0.7 * first
-    # another process's estimator reads the file's layers back, floors too (8.2's fourth number), as computed
-    reread = ResPerfNetGPUEstimator(cache=PredictionCache(tmp_path / "predictions.sqlite")).predict(r18, faster)
+    # another process's estimator reads the file's layers back, floors too (8.2's fourth number), as computed: its
+    # model cannot answer a layer, so every one comes from the file
     fresh = ResPerfNetGPUEstimator(cache=False).predict(r18, faster)
+    other = ResPerfNetGPUEstimator(cache=PredictionCache(tmp_path / "predictions.sqlite"))
+
+    def unasked(*args, **kwargs):
+        raise AssertionError("a layer was predicted, not read from the cache")
+
+    monkeypatch.setattr(other._loaded()[0], "layer_parts", unasked)
+    reread = other.predict(r18, faster)
     for field in ("ms", "floor_ms"):
         assert [getattr(r, field) for r in reread.layers] == pytest.approx([getattr(r, field) for r in fresh.layers])
     assert any(r.floor_ms > 0 for r in reread.layers) and not list(tmp_path.glob("*corrupt*"))
