@@ -875,12 +875,13 @@ class DesignBuilder:
         self._gvec: dict[tuple[str, str], np.ndarray] = {}
 
     def row(self, key: Any, layer: Layer, gpu: GPUSpec, runtime: str, precision: str, batch: int,
-            from_precision: str = "fp32", setup: str | None = None, from_batch: int | None = None,
+            from_precision: str = "fp32", setup: str | None = None, *, from_batch: int | None,
             as_conv: bool = False) -> int:
         """The row of ``layer`` (captured at batch ``from_batch`` in ``from_precision``; None: the batch its first
         activation leads with) on the platform, as timed by ``setup`` (:func:`measurement_setup`; None: no
         particular one), with a convolution's framework time if ``as_conv`` (:func:`dense_as_conv`). Only a layer
-        whose activations lead with the batch, or fold it (:func:`reshape_layer`), can be moved to another batch."""
+        whose activations lead with the batch, or fold it (:func:`reshape_layer`), can be moved to another batch.
+        ``from_batch`` has no default, as in :meth:`add` (since 8.2): a caller states where its layer's batch is."""
         s = -1 if setup is None else self.setups.setdefault(setup, len(self.setups))
         full = (key, gpu.name, runtime, precision, batch, s, as_conv)
         if full not in self.rows:
