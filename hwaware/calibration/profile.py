@@ -127,7 +127,7 @@ class Profile:
         """Calibrated times of kernel layers with zero-shot times ``ms``, host shares and ``macs``, and which were
         clamped: a negative per-kernel term (the zero-shot overhead was too high) never makes a layer negative, nor a
         device factor below 1 one faster than its ``floor_ms`` (the base GPU's datasheet bound, which its power modes
-        only lower: a profile that asks for less is fitted on networks whose other layers it under-predicts)."""
+        only lower)."""
         raw = self._raw_ms(ms, host_share, macs)
         least = 0.0 if floor_ms is None else np.asarray(floor_ms, dtype=float)
         # a layer the estimator raised to its floor sits there within float32 rounding: not counted as clamped

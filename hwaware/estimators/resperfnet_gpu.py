@@ -72,8 +72,8 @@ Also a prediction rule, from that sweep and no accuracy figure; no DeepBench ker
 network is measured faster than its floors (``tests/test_gpu_data.py``). Raising a layer is not met by
 lowering the others, as training would; a training with the floor is the candidate for a next version. From version
 8.2 (same weights) nothing takes a kernel below its floor afterwards: the batch cap scales the kernels but none below
-its floor (:func:`cap_scale`; where the floors alone exceed the cap, the answer is not capped and warns that the
-batch-1 answer is the one too low), and a calibration profile stops a layer at its floor
+its floor (:func:`cap_scale`; where the floors alone exceed the cap, the answer is not capped and warns that one of
+the two answers is off), and a calibration profile stops a layer at its floor
 (:attr:`LayerEstimate.floor_ms`), as it stops one at 0. In 8.1 both scaled floored kernels with the rest: 226 layers of
 the sweep's answers, all in the 33 it capped. 8.2's DRAM floor also counts a window's taps, dilation included.
 
