@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 
 import numpy as np
 import torch
@@ -23,7 +22,7 @@ from hwaware.estimators.gpu_features import GPU_FEATURES, ROW_FEATURES, gpu_vect
 from hwaware.estimators.resperfnet_gpu import predict_design
 from hwaware.evaluation.gpu_data import build_design
 from hwaware.hardware.catalog import get_gpu
-from train_gpu import CANDIDATES, LOGO_STEPS, OUT_WEIGHTS, all_samples, train_fold
+from train_gpu import LOGO_STEPS, all_samples, shipped_recipe, train_fold
 
 
 def main() -> None:
@@ -35,7 +34,7 @@ def main() -> None:
     timed = sorted({s.gpu for s in samples if s.kernel is not None})
     if args.gpu not in timed:
         raise SystemExit(f"DeepBench timed no kernel on {args.gpu!r}; one of: {timed}")
-    cfg = CANDIDATES[json.loads((OUT_WEIGHTS / "meta.json").read_text())["chosen"]]
+    cfg = shipped_recipe()
     net, _, _ = train_fold(samples, build_design(samples, prediction_rules=False), args.gpu, cfg, LOGO_STEPS)
     idx = np.flatnonzero([s.gpu == args.gpu and s.kernel is not None for s in samples])
     kernels = [samples[i] for i in idx]

@@ -13,7 +13,6 @@ Run: ``python scripts/ten_shot_forms.py "Jetson AGX Xavier"`` (one fold: a few m
 from __future__ import annotations
 
 import argparse
-import json
 
 import numpy as np
 import torch
@@ -23,7 +22,7 @@ from hwaware.estimators.resperfnet_gpu import design_parts, host_choice, predict
 from hwaware.evaluation.gpu_data import build_design, engine_bounded, ten_shot_profile
 from hwaware.evaluation.splits import ten_shots
 from hwaware.hardware.catalog import get_gpu
-from train_gpu import CANDIDATES, LOGO_STEPS, OUT_WEIGHTS, all_samples, train_fold
+from train_gpu import LOGO_STEPS, all_samples, shipped_recipe, train_fold
 
 
 def main() -> None:
@@ -35,7 +34,7 @@ def main() -> None:
     if not any(s.gpu == args.gpu and s.net is not None for s in samples):
         raise SystemExit(f"no network measurements of {args.gpu!r}; one of: "
                          f"{sorted({s.gpu for s in samples if s.net is not None})}")
-    cfg = CANDIDATES[json.loads((OUT_WEIGHTS / "meta.json").read_text())["chosen"]]
+    cfg = shipped_recipe()
     design = build_design(samples)
     net, held_idx, fold_columns = train_fold(samples, build_design(samples, prediction_rules=False), args.gpu, cfg,
                                              LOGO_STEPS)

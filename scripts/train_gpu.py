@@ -300,6 +300,12 @@ def main(argv: list[str] | None = None) -> None:
              "disclosed": DISCLOSED_MODEL, "columns": result}, indent=1))
 
 
+def shipped_recipe() -> dict:
+    """The configuration of the candidate the shipped weights were chosen as (meta.json's ``chosen``), which every
+    retraining stage and diagnostic script retrains."""
+    return CANDIDATES[json.loads((OUT_WEIGHTS / "meta.json").read_text())["chosen"]]
+
+
 def weights_id() -> str:
     """The shipped weights' identity, as :class:`~hwaware.estimators.resperfnet_gpu.ResPerfNetGPUEstimator` names
     them in its cache keys."""

@@ -480,6 +480,12 @@ def _layer_rows(graph: Graph, parts: Sequence[tuple[float, float, float, float]]
     return tuple(rows)
 
 
+def floors_ms(log_floor: np.ndarray) -> np.ndarray:
+    """Least kernel times in ms (0: none) from their float32 logs, in float64: an estimate's rows and a design's
+    take them alike, so a profile clamps both at the same values."""
+    return np.exp(log_floor.astype(np.float64))
+
+
 def cap_scale(ms: np.ndarray, floor_ms: np.ndarray, room: float) -> float:
     """The factor ``s`` in (0, 1) that brings kernels of times ``ms`` to ``room`` in all, none below its floor:
     ``sum(max(s * ms, floor_ms)) = room``, for ``sum(floor_ms) < room < sum(ms)`` (bisection: the sum rises with
@@ -705,9 +711,9 @@ class Design:
 
     @property
     def floor_ms(self) -> np.ndarray:
-        """Per row, the least kernel time in ms (0: none), in float64 as an estimate's
-        :attr:`~hwaware.estimators.base.LayerEstimate.floor_ms`."""
-        return np.exp(self.log_floor.astype(np.float64))
+        """Per row, the least kernel time in ms (0: none), as an estimate's
+        :attr:`~hwaware.estimators.base.LayerEstimate.floor_ms` (:func:`floors_ms`)."""
+        return floors_ms(self.log_floor)
 
     @property
     def shows_host(self) -> np.ndarray:
@@ -1189,7 +1195,7 @@ class ResPerfNetGPUEstimator(Estimator):
             floored = (np.isfinite(log_floor) & (np.log(k) <= log_floor + 1e-6)) * np.asarray(builder.floor_kind)
             # (host share, ms, floor kind: 0 none, 1 GEMM peak, 2 DRAM; floor ms, 0 where none)
             fresh = {key: (float(s), float(v), float(f), float(m))
-                     for key, v, s, f, m in zip(todo, t, share, floored, np.exp(log_floor.astype(np.float64)))}
+                     for key, v, s, f, m in zip(todo, t, share, floored, floors_ms(log_floor))}
             if cache is not None:
                 cache.put_many(fresh)
             known.update(fresh)
@@ -1278,21 +1284,22 @@ class ResPerfNetGPUEstimator(Estimator):
                 own_notes = ["no batch bound: the network cannot be moved to smaller batches exactly (a layer's "
                              "first dimension does not carry the batch, or an attention layer folds it), so nothing "
                              f"checks that an image costs no more at batch {b}"]
-            floors = np.array([p[3] for p in parts])  # physics, which no cap takes a kernel below
-            if single is not None and total > b * single > call + floors.sum():
+            over = single is not None and total > b * single  # more than b images one at a time
+            # what no cap goes below: the per-call time and the kernels' floors (only summed where a cap is asked)
+            least = call + sum(p[3] for p in parts) if over else 0.0
+            if over and b * single > least:
                 # b images one at a time bound a batch; the training batches stop short of this GPU's regime
                 # (Jetsons and small desktop GPUs above batch 1 under PyTorch) and the kernel head overshoots there
-                scale = cap_scale(np.array([p[1] for p in parts]), floors, b * single - call)
+                scale = cap_scale(np.array([p[1] for p in parts]), np.array([p[3] for p in parts]), b * single - call)
                 warn = [f"capped: batch {b} predicted {total:.3f} ms, more than {b} images one at a time "
                         f"({b} x {single:.3f} ms at batch 1); the model extrapolates beyond its training batches here, "
                         f"so every layer is scaled by {scale:.3g} to that bound, none below the least time its "
                         "arithmetic and bytes allow, which is likely pessimistic"]
                 exe, total = b * single - call, b * single
-            elif single is not None and total > b * single:
-                # the floors (and per-call time) alone exceed the bound, which no cap then meets
+            elif over:  # the floors and per-call time alone exceed the bound, which no cap then meets
                 warn = [f"physically implausible: batch {b} predicted {total:.3f} ms, more than {b} images one at a "
                         f"time ({b} x {single:.3f} ms at batch 1), while the least times its kernels' arithmetic and "
-                        f"bytes allow take {call + floors.sum():.3f} ms with the per-call time: not capped, as one of "
+                        f"bytes allow take {least:.3f} ms with the per-call time: not capped, as one of "
                         "the two answers is off (at batch 1 more of a kernel's bytes fit in the L2)"]
             elif single is not None and total < BATCH_DIP * single:
                 warn = [f"physically implausible: batch {b} predicted {total:.3f} ms against {single:.3f} ms at batch 1 "
