@@ -597,15 +597,17 @@ def _linear_head(column: int, slope: float):
     return Linear()
 
 
-def test_the_resource_prior_moves_features_as_a_faster_gpu_does_and_penalises_only_slowdowns():
+@pytest.mark.parametrize("kernel_gpu", ["rates-and-size", "size"])
+def test_the_resource_prior_moves_features_as_a_faster_gpu_does_and_penalises_only_slowdowns(kernel_gpu):
     """_resource_penalty's shifted rows are what row_features gives the kernel head on a GPU with more compute,
-    bandwidth and L2 (nothing else changed), and the penalty is positive exactly for a kernel head that slows such a GPU down."""
+    bandwidth and L2 (nothing else changed), and the penalty is positive exactly for a kernel head that slows such a
+    GPU down, whichever GPU features the head reads."""
     import dataclasses
 
     import torch
 
-    from hwaware.estimators.gpu_features import ROW_FEATURES, row_features
-    from hwaware.estimators.resperfnet_gpu import KERNEL_INPUTS, RESOURCE_FEATURES, LayerTimeNet, _resource_penalty
+    from hwaware.estimators.gpu_features import ROW_FEATURES, kernel_inputs, row_features
+    from hwaware.estimators.resperfnet_gpu import RESOURCE_FEATURES, LayerTimeNet, _resource_penalty
     from hwaware.hardware.catalog import get_gpu
 
     layers = [l for l in hwaware.capture("resnet18").kernels()][:20]
@@ -618,16 +620,16 @@ def test_the_resource_prior_moves_features_as_a_faster_gpu_does_and_penalises_on
         (x0, b0), (x1, b1) = (row_features(layer, g, "fp32", "pytorch") for g in (gpu, more))
         for name, i in RESOURCE_FEATURES.items():
             assert x1[i] - x0[i] == pytest.approx(step[name], abs=5e-3), (layer.op, name)
-        changed = [ROW_FEATURES[i] for i in KERNEL_INPUTS if abs(x1[i] - x0[i]) > 1e-9]  # what the kernel head reads
+        changed = [ROW_FEATURES[i] for i in kernel_inputs(kernel_gpu) if abs(x1[i] - x0[i]) > 1e-9]  # what it reads
         assert set(changed) <= set(RESOURCE_FEATURES), changed
         assert b1 <= b0 + 1e-12
 
     x = torch.from_numpy(np.stack([row_features(l, gpu, "fp32", "pytorch")[0] for l in layers])).float()
     base = torch.from_numpy(np.array([row_features(l, gpu, "fp32", "pytorch")[1] for l in layers])).float()
-    net = LayerTimeNet(x.shape[1], 5)
-    j = KERNEL_INPUTS.index(RESOURCE_FEATURES["log_peak_plain"])
-    for slope, positive in ((50.0, True), (-1.0, False), (0.0, False)):
-        net.kernel = _linear_head(j, slope)  # linear in the compute rate
+    net = LayerTimeNet(x.shape[1], 5, kernel_gpu=kernel_gpu)
+    j = net.kernel_idx.tolist().index(RESOURCE_FEATURES["log_compute_ms"])
+    for slope, positive in ((-50.0, True), (1.0, False), (0.0, False)):
+        net.kernel = _linear_head(j, slope)  # linear in the roofline compute time, which more compute lowers
         penalty = float(_resource_penalty(net, x, base, torch.Generator().manual_seed(0)))
         assert (penalty > 0) == positive, slope
 
@@ -639,7 +641,7 @@ def test_the_batch_prior_pairs_a_layer_with_itself_at_twice_the_batch_and_penali
     import torch
 
     from hwaware.estimators.gpu_features import ROW_FEATURES
-    from hwaware.estimators.resperfnet_gpu import KERNEL_INPUTS, LayerTimeNet, _batch_penalty, batch_pairs
+    from hwaware.estimators.resperfnet_gpu import LayerTimeNet, _batch_penalty, batch_pairs
     from hwaware.hardware.catalog import get_gpu
 
     layers = [l for l in hwaware.capture("resnet18").kernels()]
@@ -656,7 +658,7 @@ def test_the_batch_prior_pairs_a_layer_with_itself_at_twice_the_batch_and_penali
 
     net = LayerTimeNet(len(ROW_FEATURES), 5)
     for slope, positive in ((5.0, True), (-1.0, False), (0.0, False)):
-        net.kernel = _linear_head(KERNEL_INPUTS.index(compute), slope)  # linear in the (standardised) compute time
+        net.kernel = _linear_head(net.kernel_idx.tolist().index(compute), slope)  # linear in the (standardised) compute time
         assert (float(_batch_penalty(net, pairs, torch.Generator().manual_seed(0))) > 1e-6) == positive, slope
 
 

@@ -177,23 +177,38 @@ ROW_FEATURES: tuple[str, ...] = (
     *GPU_FEATURES, *(f"precision_{p}" for p in PRECISION_CODES), *(f"runtime_{r}" for r in RUNTIME_CODES))
 # What each head may read. The data confound device identity with the host that measured it (fp16 PyTorch is
 # measured only on Jetsons, whose hosts are slow; each desktop GPU of HELP sat in its own machine), so:
-# the kernel head sees the GPU only through its rates and size (no compute capability, clock or precision label:
-# a leave-one-GPU-out run that let it read them predicted an unseen RTX 4090 12x too slow), and the framework
-# head (host-side dispatch) reads the op, the runtime and a coarse device class.
-_KERNEL_GPU = ("log_peak_tensor", "log_peak_plain", "log_bandwidth", "log_l2_mb", "log_sms", "integrated")
-_HOST = ("integrated", "log_clock_ghz", "log_sms")
-# Nor does it read a conv's ``bias`` flag (from version 6): a bias costs its FLOPs and bytes inside the kernel
-# (TensorRT, a folded norm) or is a kernel of its own (eager PyTorch, :mod:`hwaware.runtime.eager`), while the flag
-# itself marks VGG, AlexNet and SqueezeNet in the training data, whose costs version 5 let it carry.
+# the kernel head sees the GPU only through the catalog features of ``KERNEL_GPU_SETS`` (no compute capability, clock
+# or precision label: a leave-one-GPU-out run that let it read them predicted an unseen RTX 4090 12x too slow), and the
+# framework head (host-side dispatch) reads the op, the runtime and a coarse device class.
+# Nor does the kernel head read a conv's ``bias`` flag (from version 6): a bias costs its FLOPs and bytes inside the
+# kernel (TensorRT, a folded norm) or is a kernel of its own (eager PyTorch, :mod:`hwaware.runtime.eager`), while the
+# flag itself marks VGG, AlexNet and SqueezeNet in the training data, whose costs version 5 let it carry.
 # No head reads how many operations a TensorRT kernel fuses (version 7; until then the row's ``log_fused``): the
 # fused epilogue adds its FLOPs and bytes, which the row carries, while the count was measured on the Jetsons at batch 1
 # only, and version 6's kernel head, reading it with a desktop GPU's rates at batch 64, answered TensorRT slower than
 # eager PyTorch (``DISCLOSED_FUSED`` in scripts/train_gpu.py). The ``runtime_tensorrt`` flag, as narrowly measured, is
 # still read on a Jetson (the class that measured it); on a desktop GPU the estimator reads the row as eager
 # PyTorch's (from version 7.1, resperfnet_gpu.runtime_via). tests/test_sanity.py's relation 6 checks the answers.
-KERNEL_INPUTS: tuple[int, ...] = tuple(
-    i for i, n in enumerate(ROW_FEATURES)
-    if not n.startswith("precision_") and n != "bias" and (n not in GPU_FEATURES or n in _KERNEL_GPU))
+_HOST = ("integrated", "log_clock_ghz", "log_sms")
+# The GPU features the kernel head reads, by name (a recipe's ``kernel_gpu``, in meta.json's architecture):
+# "rates-and-size" through version 8; "size" leaves the rates to the layer's roofline terms, which carry them. The
+# V100 held out of DeepBench's kernels was predicted x7.0 too slow in fp16 with its own features and x0.7 with a GP102
+# card's (scripts/kernel_fold_features.py): the head had learned large inefficiencies for the high rates of the only
+# GPUs that have them (timm's AMP rows). SMs and L2, which set how a layer fills a GPU, stay.
+KERNEL_GPU_SETS: dict[str, tuple[str, ...]] = {
+    "rates-and-size": ("log_peak_tensor", "log_peak_plain", "log_bandwidth", "log_l2_mb", "log_sms", "integrated"),
+    "size": ("log_l2_mb", "log_sms", "integrated"),
+}
+KERNEL_GPU_BEFORE_9 = "rates-and-size"  # weights whose meta.json names no set
+
+
+def kernel_inputs(kernel_gpu: str) -> tuple[int, ...]:
+    """The columns of a feature row the kernel head reads, with the GPU features of ``KERNEL_GPU_SETS[kernel_gpu]``."""
+    gpu = KERNEL_GPU_SETS[kernel_gpu]
+    return tuple(i for i, n in enumerate(ROW_FEATURES)
+                 if not n.startswith("precision_") and n != "bias" and (n not in GPU_FEATURES or n in gpu))
+
+
 FRAMEWORK_INPUTS: tuple[int, ...] = tuple(i for i, n in enumerate(ROW_FEATURES)
                                           if n.startswith(("kind_", "runtime_")) or n in (*_HOST, "n_inputs"))
 

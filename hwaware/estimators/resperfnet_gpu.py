@@ -110,7 +110,7 @@ benchmarks/gpu_accuracy.py``, before and after) it moves the AGX Xavier fit erro
 
 ``x`` is :func:`hwaware.estimators.gpu_features.row_features`: the layer's features at the platform's batch
 and precision, its roofline terms, the GPU's catalog features, precision and runtime. Each head reads only the
-part of ``x`` that can cause its time (``KERNEL_INPUTS``, ``FRAMEWORK_INPUTS``): precision reaches the kernel
+part of ``x`` that can cause its time (``kernel_inputs``, ``FRAMEWORK_INPUTS``): precision reaches the kernel
 head through the rates and roofline terms, never as a label, and the framework head reads the op, the runtime
 and a coarse device class. This restriction was added after a preliminary run in which every head read all of
 ``x``: fp16 PyTorch is measured only on Jetsons, whose hosts are slow, and that model predicted fp16 resnet18
@@ -177,9 +177,9 @@ from torch import nn
 from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
 from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, register_estimator
 from hwaware.estimators.cache import PredictionCache, default_cache_path
-from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_INPUTS, ROW_FEATURES, RUNTIME_CODES,
+from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_GPU_BEFORE_9, ROW_FEATURES, RUNTIME_CODES,
                                              BOOST_HEADROOM, call_features, dram_floor_ms, floor_digest, gpu_vector,
-                                             n_features, peak_floor_ms, row_features)
+                                             kernel_inputs, n_features, peak_floor_ms, row_features)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.transform import ELEMENT_BYTES, at_batch, derived, reshape_layer
 from hwaware.hardware.catalog import GPUSpec, Platform, get_gpu, spec_digest
@@ -213,11 +213,11 @@ class LayerTimeNet(nn.Module):
     """Kernel, framework and per-call heads over standardised feature rows; times in ms."""
 
     def __init__(self, n_row: int, n_call: int, width: int = 64, blocks: int = 2, combine: str = "smoothmax",
-                 setups: Sequence[str] = ()) -> None:
+                 setups: Sequence[str] = (), kernel_gpu: str = KERNEL_GPU_BEFORE_9) -> None:
         super().__init__()
-        self.register_buffer("kernel_idx", torch.tensor(KERNEL_INPUTS))
+        self.register_buffer("kernel_idx", torch.tensor(kernel_inputs(kernel_gpu)))
         self.register_buffer("framework_idx", torch.tensor(FRAMEWORK_INPUTS))
-        self.kernel = _regressor(len(KERNEL_INPUTS), width, blocks)
+        self.kernel = _regressor(len(self.kernel_idx), width, blocks)
         self.framework = _regressor(len(FRAMEWORK_INPUTS), width, blocks)
         self.call = _regressor(n_call, 32, 1)
         self.raw_p = nn.Parameter(torch.tensor(0.5))
@@ -790,16 +790,16 @@ def _forward(net: LayerTimeNet, d: Design, generic_host: bool, use_setup: bool, 
     return total + call, call
 
 
-def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str = "smoothmax", steps: int = 1500,
-              lr: float = 3e-3, batch: int = 1024, seed: int = 0, log: Any = None, pairs: BatchPairs | None = None
-              ) -> tuple[LayerTimeNet, dict]:
+def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str = "smoothmax",
+              kernel_gpu: str = KERNEL_GPU_BEFORE_9, steps: int = 1500, lr: float = 3e-3, batch: int = 1024,
+              seed: int = 0, log: Any = None, pairs: BatchPairs | None = None) -> tuple[LayerTimeNet, dict]:
     """Fit a :class:`LayerTimeNet` to ``train`` (weighted mean |log ratio| of whole-network sums); with ``pairs``
     (:func:`batch_pairs`), plus the batch prior :func:`_batch_penalty`."""
     import time
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    net = LayerTimeNet(train.x.shape[1], train.call.shape[1], width, blocks, combine, train.setup_names)
+    net = LayerTimeNet(train.x.shape[1], train.call.shape[1], width, blocks, combine, train.setup_names, kernel_gpu)
     used = np.unique(train.indices)
     for name, arr in (("row", train.x[used]), ("call", train.call[train.has_call] if train.has_call.any() else train.call)):
         std = arr.std(axis=0)
@@ -835,6 +835,7 @@ def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str =
                 f"({time.time() - t0:.0f}s)")
     _set_output_ranges(net, train, used)
     return net, {"steps": steps, "lr": lr, "batch": batch, "width": width, "blocks": blocks, "combine": combine,
+                 "kernel_gpu": kernel_gpu,
                  "seed": seed, "seconds": round(time.time() - t0, 1), "p": float(net.p.detach()),
                  "resource_prior": {"weight": RESOURCE_WEIGHT, "step": RESOURCE_STEP},
                  "batch_prior": None if pairs is None else {"weight": BATCH_WEIGHT, "pairs": len(pairs.x_lo),
@@ -973,7 +974,7 @@ def load_net(folder: Path) -> tuple[LayerTimeNet, dict[str, Any]]:
     meta = json.loads((folder / "meta.json").read_text())
     arch = meta["architecture"]
     net = LayerTimeNet(n_features(), arch["n_call"], arch["width"], arch["blocks"], arch["combine"],
-                       meta.get("setups", []))
+                       meta.get("setups", []), arch.get("kernel_gpu", KERNEL_GPU_BEFORE_9))
     try:
         net.load_state_dict(load_file(str(folder / "weights.safetensors")))
     except RuntimeError as exc:  # weights of another version of this model
@@ -1070,7 +1071,7 @@ class ResPerfNetGPUEstimator(Estimator):
         out = []
         for j, name in enumerate(GPU_FEATURES):
             i = ROW_FEATURES.index(name)
-            if ROW_FEATURES.index(name) in KERNEL_INPUTS and not net.row_lo[i] - 1e-6 <= vec[j] <= net.row_hi[i] + 1e-6:
+            if i in net.kernel_idx.tolist() and not net.row_lo[i] - 1e-6 <= vec[j] <= net.row_hi[i] + 1e-6:
                 out.append(name.removeprefix("log_"))
         return out
 
