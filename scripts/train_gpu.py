@@ -23,6 +23,10 @@ Everything that decides what ships is declared here, before any training:
 * HELP's protocol (stage ``help``): NB201 only; train on the 1080 Ti columns (HELP meta-trains on them), choose
   nothing (HELP chooses on TITAN X columns; the recipe here is fixed above), 10-shot calibration on each other
   desktop GPU column, evaluated on all of its other architectures (the 10 shots excluded; HELP includes them).
+* The kernel head's GPU features (stage ``kernel-gpu``, declared 2026-12-03): :data:`KERNEL_GPU_RULE` compares the
+  sets of :data:`hwaware.estimators.gpu_features.KERNEL_GPU_SETS` on the ``logo`` and ``kernels`` stages' folds
+  retrained with each (``--kernel-gpu``), on rows outside ``GPU_TEST``; ``--from`` adopts the chosen set's runs as
+  those stages' results once the main stage has retrained with it.
 * Batch extrapolation (stage ``batches``): :data:`BATCH_FOLDS` hold out every batch > 1 column of a group of
   desktops (timed at batch 1 only, as the Jetsons) and predict it, with and without the batch prior
   (:data:`BATCH_RULE`); writes the figure the estimator's note quotes (meta.json's ``batch_extrapolation``).
@@ -31,7 +35,7 @@ Outputs: ``hwaware/estimators/weights/resperfnet_gpu/`` (safetensors + meta.json
 candidates' figures, commit, versions, threads) and ``benchmarks/results/gpu/*.json``.
 
 Run: ``python scripts/train_gpu.py main logo help batches kernels`` (1 torch thread; stages can run separately, in
-this order).
+this order); the kernel head's set: ``logo kernels --kernel-gpu NAME`` for each set, then ``kernel-gpu``.
 """
 from __future__ import annotations
 

@@ -627,9 +627,11 @@ def test_the_resource_prior_moves_features_as_a_faster_gpu_does_and_penalises_on
     x = torch.from_numpy(np.stack([row_features(l, gpu, "fp32", "pytorch")[0] for l in layers])).float()
     base = torch.from_numpy(np.array([row_features(l, gpu, "fp32", "pytorch")[1] for l in layers])).float()
     net = LayerTimeNet(x.shape[1], 5, kernel_gpu=kernel_gpu)
-    j = net.kernel_idx.tolist().index(RESOURCE_FEATURES["log_compute_ms"])
-    for slope, positive in ((-50.0, True), (1.0, False), (0.0, False)):
-        net.kernel = _linear_head(j, slope)  # linear in the roofline compute time, which more compute lowers
+    # linear in the compute rate where the head reads it, else in the roofline compute time (more compute lowers it)
+    feature, sign = ("log_peak_plain", 1.0) if kernel_gpu == "rates-and-size" else ("log_compute_ms", -1.0)
+    j = net.kernel_idx.tolist().index(RESOURCE_FEATURES[feature])
+    for slope, positive in ((50.0, True), (-1.0, False), (0.0, False)):
+        net.kernel = _linear_head(j, sign * slope)
         penalty = float(_resource_penalty(net, x, base, torch.Generator().manual_seed(0)))
         assert (penalty > 0) == positive, slope
 
@@ -1103,3 +1105,103 @@ def test_the_gemm_peak_floor_is_a_prediction_rule_that_training_never_sees(tmp_p
     other = dataclasses.replace(rtx4090, fp16_tensor_tflops_dense=500.0)
     est_model = ResPerfNetGPUEstimator()
     assert est_model.model_id(Platform.resolve(other)) != est_model.model_id(Platform.resolve(rtx4090))
+
+
+V100_COLUMN = "deepbench:conv:Tesla V100 SXM2 16/32GB|kernel|fp16"
+
+
+def _stub_folds(train_gpu, monkeypatch, tmp_path, logo_score, kernel_score, v100_score, rows=3):
+    """train_gpu with its results and weights in ``tmp_path`` and fold stages that answer, per kernel-head set, the
+    given mean |log ratio| (one network column, one DeepBench column, the V100's) on ``rows`` rows."""
+    import shutil
+
+    weights = tmp_path / "weights"
+    if not weights.exists():  # a second call keeps the first one's
+        shutil.copytree(train_gpu.OUT_WEIGHTS, weights)
+    monkeypatch.setattr(train_gpu, "RESULTS", tmp_path)
+    monkeypatch.setattr(train_gpu, "OUT_WEIGHTS", weights)
+    monkeypatch.setattr(train_gpu, "all_samples", lambda: [])
+    monkeypatch.setattr(train_gpu, "data_provenance", lambda s: {"data_sha256": "data", "uncommitted_files": []})
+
+    def fig(v: float, n: int) -> dict:
+        return {"n": n, "mean_abs_log": v}
+
+    monkeypatch.setattr(train_gpu, "leave_one_gpu_out", lambda s, cfg, steps, log: {
+        "per_gpu": {"GPU A": {"zero_shot": {"a": {"mape": 0.0}}, "zero_shot_rule": {"a": fig(logo_score[cfg["kernel_gpu"]], rows)}}},
+        "pooled": {"zero_shot_interval": [-0.3, 0.4], "ten_shot_interval": [-0.1, 0.1]}})
+    monkeypatch.setattr(train_gpu, "kernel_folds", lambda s, cfg, steps, log: {
+        "k": {"zero_shot": {}, "zero_shot_rule": fig(kernel_score[cfg["kernel_gpu"]], 4)},
+        V100_COLUMN: {"zero_shot": {}, "zero_shot_rule": fig(v100_score[cfg["kernel_gpu"]], 4)}})
+
+
+def _rule(train_gpu) -> str:
+    train_gpu.main(["kernel-gpu"])
+    return json.loads((train_gpu.RESULTS / "kernel_gpu_rule.json").read_text())["chosen"]
+
+
+@pytest.mark.parametrize("logo_score, kernel_score, v100_score, chosen", [
+    ({"rates-and-size": 0.2, "size": 0.1}, {"rates-and-size": 0.2, "size": 0.2}, {"rates-and-size": 1, "size": 1}, "size"),
+    # the V100's columns proposed the 'size' set: never scored
+    ({"rates-and-size": 0.2, "size": 0.2}, {"rates-and-size": 0.2, "size": 0.2}, {"rates-and-size": 9, "size": 0}, "rates-and-size"),
+    ({"rates-and-size": 0.2, "size": 0.1}, {"rates-and-size": 0.2, "size": 0.3}, {"rates-and-size": 1, "size": 1}, "rates-and-size"),  # a tie
+    ({"rates-and-size": 0.2, "size": 0.2}, {"rates-and-size": 0.2, "size": 0.3}, {"rates-and-size": 1, "size": 0}, "rates-and-size"),
+])
+def test_the_kernel_gpu_rule_picks_the_lower_score_the_v100_aside(repo_script, monkeypatch, tmp_path, logo_score,
+                                                                   kernel_score, v100_score, chosen):
+    """KERNEL_GPU_RULE: the mean of the logo stage's and the kernels stage's mean |log ratio| (rows outside GPU_TEST,
+    the V100's kernel columns left out) decides, a tie keeping the shipped set."""
+    train_gpu = repo_script("scripts/train_gpu.py")
+    _stub_folds(train_gpu, monkeypatch, tmp_path, logo_score, kernel_score, v100_score)
+    for name in ("rates-and-size", "size"):
+        train_gpu.main(["logo", "kernels", "--kernel-gpu", name])
+    assert _rule(train_gpu) == chosen
+
+
+def test_the_kernel_gpu_rule_compares_only_runs_on_the_same_rows_and_from_adopts_only_the_shipped_recipe(
+        repo_script, monkeypatch, tmp_path):
+    """Runs with different row counts are not compared; ``--from`` refuses another recipe, other steps or other data,
+    and adopting the shipped recipe's run writes logo.json and the intervals a fresh logo stage would."""
+    train_gpu = repo_script("scripts/train_gpu.py")
+    scores = {"rates-and-size": 0.2, "size": 0.1}
+    _stub_folds(train_gpu, monkeypatch, tmp_path, scores, scores, scores)
+    train_gpu.main(["logo", "kernels", "--kernel-gpu", "rates-and-size"])
+    _stub_folds(train_gpu, monkeypatch, tmp_path, scores, scores, scores, rows=2)
+    train_gpu.main(["logo", "kernels", "--kernel-gpu", "size"])
+    with pytest.raises(SystemExit, match="differ in columns, rows"):
+        _rule(train_gpu)
+
+    shipped = train_gpu.shipped_recipe()
+    assert shipped["kernel_gpu"] == json.loads((train_gpu.OUT_WEIGHTS / "meta.json").read_text())["architecture"].get(
+        "kernel_gpu", "rates-and-size")
+    other = "size" if shipped["kernel_gpu"] == "rates-and-size" else "rates-and-size"
+    for argv in (["logo", "--from", other], ["logo", "--from", shipped["kernel_gpu"], "--logo-steps", "5"]):
+        with pytest.raises(SystemExit, match="run the logo stage without --from"):
+            train_gpu.main(argv)
+    monkeypatch.setattr(train_gpu, "data_provenance", lambda s: {"data_sha256": "other", "uncommitted_files": []})
+    with pytest.raises(SystemExit, match="without --from"):
+        train_gpu.main(["kernels", "--from", shipped["kernel_gpu"]])
+    monkeypatch.setattr(train_gpu, "data_provenance", lambda s: {"data_sha256": "data", "uncommitted_files": []})
+    train_gpu.main(["logo", "--from", shipped["kernel_gpu"]])
+    logo = json.loads((tmp_path / "logo.json").read_text())
+    assert logo["adopted_by"] == f"python scripts/train_gpu.py logo --from {shipped['kernel_gpu']}"
+    assert logo["command"] == f"python scripts/train_gpu.py logo kernels --kernel-gpu {shipped['kernel_gpu']}"
+    meta = json.loads((train_gpu.OUT_WEIGHTS / "meta.json").read_text())
+    assert meta["intervals"]["zero-shot"] == [-0.3, 0.4] and logo["weights_id"] == train_gpu.weights_id()
+
+
+def test_weights_with_the_size_kernel_head_save_and_load_as_trained(tmp_path):
+    """A model whose kernel head reads the 'size' GPU features (meta.json's architecture names them) loads with that
+    head and answers as it did; weights whose meta.json names no set load with version 8's."""
+    import torch
+
+    from hwaware.estimators.gpu_features import kernel_inputs, n_features
+    from hwaware.estimators.resperfnet_gpu import LayerTimeNet, load_net, save_net
+
+    assert len(kernel_inputs("size")) < len(kernel_inputs("rates-and-size"))
+    for kernel_gpu, arch in (("size", {"kernel_gpu": "size"}), ("rates-and-size", {})):
+        net = LayerTimeNet(n_features(), 5, kernel_gpu=kernel_gpu)
+        save_net(net, tmp_path, {"architecture": {"n_call": 5, "width": 64, "blocks": 2, "combine": "smoothmax", **arch}})
+        loaded, _ = load_net(tmp_path)
+        assert loaded.kernel_idx.tolist() == list(kernel_inputs(kernel_gpu))
+        z = torch.randn(7, len(kernel_inputs(kernel_gpu)))
+        assert torch.equal(loaded.kernel(z), net.kernel(z))

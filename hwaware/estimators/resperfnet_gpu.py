@@ -177,9 +177,9 @@ from torch import nn
 from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
 from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, register_estimator
 from hwaware.estimators.cache import PredictionCache, default_cache_path
-from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_GPU_BEFORE_9, ROW_FEATURES, RUNTIME_CODES,
-                                             BOOST_HEADROOM, call_features, dram_floor_ms, floor_digest, gpu_vector,
-                                             kernel_inputs, n_features, peak_floor_ms, row_features)
+from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_GPU_BEFORE_9, ROW_FEATURES,
+                                             RUNTIME_CODES, BOOST_HEADROOM, call_features, dram_floor_ms, floor_digest,
+                                             gpu_vector, kernel_inputs, n_features, peak_floor_ms, row_features)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.transform import ELEMENT_BYTES, at_batch, derived, reshape_layer
 from hwaware.hardware.catalog import GPUSpec, Platform, get_gpu, spec_digest
