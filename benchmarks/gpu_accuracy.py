@@ -344,12 +344,48 @@ def markdown(report: dict) -> str:
             lines += ["", f"## {title} (from `{report[key]['source']}`)"
                       + (f" — STALE: run for weights {report[key]['weights_id']}, not the shipped ones" if stale else ""),
                       ""] + report[key]["lines"]
+    if report.get("kernel_gpu"):
+        lines += ["", "## The kernel head's GPU features (from `scripts/train_gpu.py kernel-gpu`)", ""]
+        lines += report["kernel_gpu"]["lines"]
     lines += ["", "## Expected error per catalog GPU (PyTorch fp32/AMP as measured; see the regime)", "",
               "`90 % interval`: what an estimate in that regime carries, as multiples of its answer (`meta.json`); a "
               "measured GPU asked at a runtime, precision or batch its rows do not cover is zero-shot there and "
               "carries the pooled zero-shot interval.", ""]
     lines += expected_error(report)
     return "\n".join(lines) + "\n"
+
+
+def kernel_gpu_lines(rule: dict) -> list[str]:
+    """KERNEL_GPU_RULE's figures per set of the kernel head's GPU features, and the same folds as the rule first
+    declared read them (MAPE on every row, the V100 included) and as the other stages report them."""
+    lines = [f"Rule, declared before these runs: {rule['rule']}.", "",
+             "| set | logo mean abs log | kernels mean abs log (V100 aside) | score | V100 (not scored) "
+             "| logo MAPE, every row | kernels MAPE, every row and GPU | desktop zero-shot median / within 25 % "
+             "| Jetson zero-shot (PyTorch, TensorRT) |", "|---|---|---|---|---|---|---|---|---|"]
+    ratios, first = {}, {}
+    for name, f in rule["figures"].items():
+        logo = json.loads((RESULTS / "gpu" / f"logo_kernel_gpu_{name}.json").read_text())["per_gpu"]
+        kernels = json.loads((RESULTS / "gpu" / f"kernel_logo_kernel_gpu_{name}.json").read_text())["columns"]
+        net = [(g, c, v["mape"]) for g, r in logo.items() for c, v in r["zero_shot"].items()]
+        desk = [m for g, _, m in net if not get_gpu(g).is_integrated_soc]
+        kernel_mape = [c["zero_shot"]["mape"] for c in kernels.values()]
+        first[name] = (np.mean([m for *_, m in net]) + np.mean(kernel_mape)) / 2
+        jets = ", ".join(f"{g.removeprefix('Jetson ')} {c.split('|')[1]} {m:.0%}" for g, c, m in net
+                         if get_gpu(g).is_integrated_soc)
+        lines.append(f"| {name}{' (chosen)' if name == rule['chosen'] else ''} | {f['logo_mean_abs_log']:.3f} | "
+                     f"{f['kernels_mean_abs_log']:.3f} | {f['score']:.3f} | {f['v100_mean_abs_log_not_scored']:.3f} | "
+                     f"{np.mean([m for *_, m in net]):.1%} | {np.mean(kernel_mape):.1%} | "
+                     f"{np.median(desk):.1%} / {sum(m <= 0.25 for m in desk)} of {len(desk)} | {jets} |")
+        for col, c in kernels.items():
+            ratios.setdefault(column_gpu(col), {}).setdefault(name, []).append(
+                c["zero_shot"]["median_ratio"])
+    lines += ["", "Median predicted / measured of each held-out DeepBench GPU's kernels (median over its columns): "
+              + "; ".join(f"{g} " + " / ".join(f"x{np.median(v):.2f}" for v in by.values())
+                          for g, by in ratios.items()) + f" ({' / '.join(rule['figures'])}).", "",
+              "The rule as first declared (the mean of the two MAPE columns: every row, GPU_TEST's and the V100's "
+              "included) would score " + ", ".join(f"{n} {v:.3f}" for n, v in first.items())
+              + f" and pick {min(first, key=first.get)!r}.", "", f"Disclosed: {rule['disclosed']}"]
+    return lines
 
 
 def trained_results(agreement: dict[str, Agreement]) -> dict:
@@ -465,6 +501,9 @@ def trained_results(agreement: dict[str, Agreement]) -> dict:
             lines += ["", f"Disclosed: {doc['disclosed']}"]
         out["batches"] = {"source": "scripts/train_gpu.py batches", "lines": lines, "data": doc,
                           "weights_id": doc.get("weights_id")}
+    rule = RESULTS / "gpu" / "kernel_gpu_rule.json"
+    if rule.is_file():
+        out["kernel_gpu"] = {"lines": kernel_gpu_lines(json.loads(rule.read_text()))}
     return out
 
 

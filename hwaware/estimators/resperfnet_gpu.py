@@ -1016,6 +1016,8 @@ class ResPerfNetGPUEstimator(Estimator):
     #    ConvNeXt-style dense layers had got one row per image at a row's batch: ``DISCLOSED_STORE``)
     # 8.1: same weights; no kernel below the time its bytes beyond twice the L2 take at the DRAM bandwidth
     #    (:func:`dram_floor_ms`), a prediction rule as the GEMM floor is, not applied in training
+    # 8.2: same weights; the batch cap and calibration profiles take no kernel below its floors (:func:`cap_scale`,
+    #    ``LayerEstimate.floor_ms``); a window's DRAM floor counts the positions its taps read
     version = "8.2"
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
