@@ -355,6 +355,14 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+V100 = "Tesla V100 SXM2 16/32GB"  # the GPU KERNEL_GPU_RULE leaves out (scripts/train_gpu.py RULE_EXCLUDED_GPU)
+
+
+def variant(scores: dict[str, float]) -> str:
+    """A rule variant's scores per set and the set its lowest picks."""
+    return ", ".join(f"{n} {v:.3f}" for n, v in scores.items()) + f" (picks {min(scores, key=scores.get)!r})"
+
+
 def kernel_gpu_lines(rule: dict) -> list[str]:
     """KERNEL_GPU_RULE's figures per set of the kernel head's GPU features, and the same folds as the rule first
     declared read them (MAPE on every row, the V100 included) and as the other stages report them."""
@@ -362,14 +370,18 @@ def kernel_gpu_lines(rule: dict) -> list[str]:
              "| set | logo mean abs log | kernels mean abs log (V100 aside) | score | V100 (not scored) "
              "| logo MAPE, every row | kernels MAPE, every row and GPU | desktop zero-shot median / within 25 % "
              "| Jetson zero-shot (PyTorch, TensorRT) |", "|---|---|---|---|---|---|---|---|---|"]
-    ratios, first = {}, {}
+    ratios, first = {}, {}  # first: each variant of the rule, per set, its score
     for name, f in rule["figures"].items():
-        logo = json.loads((RESULTS / "gpu" / f"logo_kernel_gpu_{name}.json").read_text())["per_gpu"]
-        kernels = json.loads((RESULTS / "gpu" / f"kernel_logo_kernel_gpu_{name}.json").read_text())["columns"]
+        logo, kernels = (json.loads((RESULTS / "gpu" / f["files"][stage]).read_text())[key]
+                         for stage, key in (("logo", "per_gpu"), ("kernels", "columns")))
         net = [(g, c, v["mape"]) for g, r in logo.items() for c, v in r["zero_shot"].items()]
         desk = [m for g, _, m in net if not get_gpu(g).is_integrated_soc]
         kernel_mape = [c["zero_shot"]["mape"] for c in kernels.values()]
-        first[name] = (np.mean([m for *_, m in net]) + np.mean(kernel_mape)) / 2
+        aside = [c["zero_shot"]["mape"] for col, c in kernels.items() if column_gpu(col) != V100]
+        every = [c["zero_shot_rule"]["mean_abs_log"] for c in kernels.values() if c["zero_shot_rule"]]
+        for rule_name, k in (("first", kernel_mape), ("mape_v100_aside", aside)):  # the network part: MAPE
+            first.setdefault(rule_name, {})[name] = (np.mean([m for *_, m in net]) + np.mean(k)) / 2
+        first.setdefault("log_v100_scored", {})[name] = (f["logo_mean_abs_log"] + np.mean(every)) / 2
         jets = ", ".join(f"{g.removeprefix('Jetson ')} {c.split('|')[1]} {m:.0%}" for g, c, m in net
                          if get_gpu(g).is_integrated_soc)
         lines.append(f"| {name}{' (chosen)' if name == rule['chosen'] else ''} | {f['logo_mean_abs_log']:.3f} | "
@@ -383,8 +395,9 @@ def kernel_gpu_lines(rule: dict) -> list[str]:
               + "; ".join(f"{g} " + " / ".join(f"x{np.median(v):.2f}" for v in by.values())
                           for g, by in ratios.items()) + f" ({' / '.join(rule['figures'])}).", "",
               "The rule as first declared (the mean of the two MAPE columns: every row, GPU_TEST's and the V100's "
-              "included) would score " + ", ".join(f"{n} {v:.3f}" for n, v in first.items())
-              + f" and pick {min(first, key=first.get)!r}.", "", f"Disclosed: {rule['disclosed']}"]
+              "included) would score " + variant(first["first"]) + "; with MAPE on every row but the V100's kernels "
+              "aside " + variant(first["mape_v100_aside"]) + "; with the amended metric but the V100 scored "
+              + variant(first["log_v100_scored"]) + ".", "", f"Disclosed: {rule['disclosed']}"]
     return lines
 
 

@@ -4,10 +4,11 @@ Retrains the fold of ``scripts/train_gpu.py kernels`` that holds out ``GPU`` (th
 its rows trains), then predicts each of its DeepBench kernels (bare, no framework) with the GPU's own catalog features
 (:func:`hwaware.estimators.gpu_features.gpu_vector`) and with those of every other GPU that has rows in the data in
 their place, all else kept (the layer, its roofline terms on the held-out GPU). Prints the median predicted /
-measured per precision. A swap that brings the ratio to about 1 says the error comes from what the heads learned for GPUs whose features look like
-the held-out one's, not from the roofline terms. The swap reaches only what the recipe's kernel head reads of the GPU
-(``gpu_features.KERNEL_GPU_SETS``: with the 'size' set its SMs, L2 and integrated flag). Diagnostic only: nothing is chosen from it, and it reads the
-held-out GPU's measurements, so no figure of it is an accuracy claim.
+measured per precision. A swap that brings the ratio to about 1 says the error comes from what the heads learned for
+GPUs whose features look like the held-out one's, not from the roofline terms. The swap reaches only what the recipe's
+kernel head reads of the GPU (``gpu_features.KERNEL_GPU_SETS``: with the 'size' set its SMs, L2 and integrated flag).
+Diagnostic only: nothing is chosen from it, and it reads the held-out GPU's measurements, so no figure of it is an
+accuracy claim.
 
 Run: ``python scripts/kernel_fold_features.py "Tesla V100 SXM2 16/32GB"`` (one fold: about 5 minutes on one core).
 """

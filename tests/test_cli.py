@@ -106,6 +106,7 @@ def test_top_applies_to_json(capsys):
 
 def test_cache_info_and_clear(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("HWAWARE_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("HWAWARE_CACHE", raising=False)  # a shell that turned the cache off would report it off
     from hwaware.estimators.cache import PredictionCache
 
     PredictionCache(tmp_path / "predictions.sqlite").put_many({"a": (1.0, 2.0, 3.0), "b": (1.0, 2.0, 3.0)})

@@ -1121,7 +1121,7 @@ def _stub_folds(train_gpu, monkeypatch, tmp_path, logo_score, kernel_score, v100
     monkeypatch.setattr(train_gpu, "RESULTS", tmp_path)
     monkeypatch.setattr(train_gpu, "OUT_WEIGHTS", weights)
     monkeypatch.setattr(train_gpu, "all_samples", lambda: [])
-    monkeypatch.setattr(train_gpu, "data_provenance", lambda s: {"data_sha256": "data", "uncommitted_files": []})
+    _provenance(train_gpu, monkeypatch)
 
     def fig(v: float, n: int) -> dict:
         return {"n": n, "mean_abs_log": v}
@@ -1132,6 +1132,11 @@ def _stub_folds(train_gpu, monkeypatch, tmp_path, logo_score, kernel_score, v100
     monkeypatch.setattr(train_gpu, "kernel_folds", lambda s, cfg, steps, log: {
         "k": {"zero_shot": {}, "zero_shot_rule": fig(kernel_score[cfg["kernel_gpu"]], 4)},
         V100_COLUMN: {"zero_shot": {}, "zero_shot_rule": fig(v100_score[cfg["kernel_gpu"]], 4)}})
+
+
+def _provenance(train_gpu, monkeypatch, data: str = "data", uncommitted: tuple[str, ...] = ()) -> None:
+    monkeypatch.setattr(train_gpu, "data_provenance", lambda s: {"data_sha256": data, "code_commit": "commit",
+                                                                 "uncommitted_files": list(uncommitted)})
 
 
 def _rule(train_gpu) -> str:
@@ -1155,6 +1160,9 @@ def test_the_kernel_gpu_rule_picks_the_lower_score_the_v100_aside(repo_script, m
     for name in ("rates-and-size", "size"):
         train_gpu.main(["logo", "kernels", "--kernel-gpu", name])
     assert _rule(train_gpu) == chosen
+    if logo_score["size"] + kernel_score["size"] == logo_score["rates-and-size"] + kernel_score["rates-and-size"]:
+        monkeypatch.setattr(train_gpu, "KERNEL_GPU_BEFORE_9", "size")  # a tie keeps the shipped set, whichever it is
+        assert _rule(train_gpu) == "size"
 
 
 def test_the_kernel_gpu_rule_compares_only_runs_on_the_same_rows_and_from_adopts_only_the_shipped_recipe(
@@ -1177,10 +1185,14 @@ def test_the_kernel_gpu_rule_compares_only_runs_on_the_same_rows_and_from_adopts
     for argv in (["logo", "--from", other], ["logo", "--from", shipped["kernel_gpu"], "--logo-steps", "5"]):
         with pytest.raises(SystemExit, match="run the logo stage without --from"):
             train_gpu.main(argv)
-    monkeypatch.setattr(train_gpu, "data_provenance", lambda s: {"data_sha256": "other", "uncommitted_files": []})
+    _provenance(train_gpu, monkeypatch, data="other")
     with pytest.raises(SystemExit, match="without --from"):
         train_gpu.main(["kernels", "--from", shipped["kernel_gpu"]])
-    monkeypatch.setattr(train_gpu, "data_provenance", lambda s: {"data_sha256": "data", "uncommitted_files": []})
+    _provenance(train_gpu, monkeypatch, uncommitted=("scripts/train_gpu.py",))  # a run of code no commit holds
+    train_gpu.main(["kernels", "--kernel-gpu", shipped["kernel_gpu"]])
+    _provenance(train_gpu, monkeypatch)
+    with pytest.raises(SystemExit, match="without --from"):
+        train_gpu.main(["kernels", "--from", shipped["kernel_gpu"]])
     train_gpu.main(["logo", "--from", shipped["kernel_gpu"]])
     logo = json.loads((tmp_path / "logo.json").read_text())
     assert logo["adopted_by"] == f"python scripts/train_gpu.py logo --from {shipped['kernel_gpu']}"
@@ -1205,3 +1217,17 @@ def test_weights_with_the_size_kernel_head_save_and_load_as_trained(tmp_path):
         assert loaded.kernel_idx.tolist() == list(kernel_inputs(kernel_gpu))
         z = torch.randn(7, len(kernel_inputs(kernel_gpu)))
         assert torch.equal(loaded.kernel(z), net.kernel(z))
+
+
+def test_the_kernel_gpu_rule_reads_no_gpu_test_row(repo_script, monkeypatch):
+    """rule_columns, what KERNEL_GPU_RULE reads of a fold, scores a column's rows outside GPU_TEST only: predictions
+    off on test rows alone leave it at 0."""
+    from types import SimpleNamespace
+
+    train_gpu = repo_script("scripts/train_gpu.py")
+    rows = [SimpleNamespace(column=c, ms=1.0, net=None, test=t) for c in ("a", "b") for t in (False, True, False)]
+    monkeypatch.setattr(train_gpu, "is_gpu_test", lambda s: s.test)
+    pred = np.array([9.0 if s.test else 1.0 for s in rows])
+    assert train_gpu.rule_columns(pred, rows) == {"a": {"n": 2, "mean_abs_log": 0.0}, "b": {"n": 2, "mean_abs_log": 0.0}}
+    pred[0] = np.e
+    assert train_gpu.rule_columns(pred, rows)["a"]["mean_abs_log"] == pytest.approx(0.5)

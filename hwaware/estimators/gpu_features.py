@@ -193,9 +193,10 @@ _HOST = ("integrated", "log_clock_ghz", "log_sms")
 # The GPU features the kernel head reads, by name (a recipe's ``kernel_gpu``, in meta.json's architecture):
 # "rates-and-size" through version 8; "size" leaves the rates to the layer's roofline terms, which carry them. The
 # V100 held out of DeepBench's kernels was predicted x7.0 too slow in fp16 with its own features, x0.7 with a GP102
-# card's, x3.2-4.1 with the Turing cards' and x6.3-18.8 with timm's AMP GPUs' (scripts/kernel_fold_features.py, which
-# swaps every feature, SMs and L2 too, so it does not single out the rates). SMs and L2, which set how a layer fills
-# a GPU, stay. scripts/train_gpu.py's KERNEL_GPU_RULE chooses between the sets.
+# card's, x3.2-4.1 with the RTX 2080 Ti's and TITAN RTX's (x1.04 with the T4's), x6.3-18.8 with timm's AMP GPUs'
+# (benchmarks/results/gpu/kernel_fold_features_v100.txt, from scripts/kernel_fold_features.py, which swaps every
+# feature, SMs and L2 too, so it does not single out the rates). SMs and L2, which set how a layer fills a GPU, stay.
+# scripts/train_gpu.py's KERNEL_GPU_RULE chose between the sets: "rates-and-size" stays (gpu_accuracy.md).
 KERNEL_GPU_SETS: dict[str, tuple[str, ...]] = {
     "rates-and-size": ("log_peak_tensor", "log_peak_plain", "log_bandwidth", "log_l2_mb", "log_sms", "integrated"),
     "size": ("log_l2_mb", "log_sms", "integrated"),
