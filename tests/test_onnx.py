@@ -171,3 +171,23 @@ def test_a_quantized_export_is_noted_and_its_qdq_nodes_launch_nothing():
     conv = g.kernels()[0]
     assert conv.bytes_read == 4 * (3 * 8 * 8 + 4 * 3 * 3 * 3)  # the dequantized weight is read with the activation
     assert QDQ_NOTE.format(n=2) in hwaware.estimate(g, "agx", runtime="tensorrt", precision="int8").notes
+
+
+def test_a_dilated_max_pool_keeps_its_dilation_from_a_module_and_from_its_export(tmp_path):
+    """A max-pool's dilation is recorded by capture and by the ONNX import alike (the DRAM floor's taps read it,
+    ``gpu_features._tap_share``); a pool without one records none, so its attributes are what they were before."""
+    import dataclasses
+
+    from hwaware.estimators.gpu_features import dram_floor_ms
+    from hwaware.hardware.catalog import get_gpu
+
+    model = torch.nn.Sequential(torch.nn.MaxPool2d(3, stride=2, dilation=2), torch.nn.MaxPool2d(2)).eval()
+    path = tmp_path / "pools.onnx"
+    torch.onnx.export(model, (torch.randn(1, 8, 64, 64),), str(path), input_names=["x"], dynamo=False, opset_version=17)
+    for g in (capture(model, input_size=(8, 64, 64)), capture(path)):
+        dilated, plain = [l for l in g.layers if l.kind is LayerKind.POOL]
+        assert dilated.attrs["dilation"] == (2, 2) and "dilation" not in plain.attrs
+    # with its dilation a stride-2 3x3 window dilated by 2 reads even positions only: a quarter of a big input
+    big = capture(torch.nn.MaxPool2d(3, stride=2, dilation=2), input_size=(64, 1024, 1024)).layers[0]
+    undilated = dataclasses.replace(big, attrs={k: v for k, v in big.attrs.items() if k != "dilation"})
+    assert dram_floor_ms(big, get_gpu("rtx4090")) < 0.5 * dram_floor_ms(undilated, get_gpu("rtx4090"))

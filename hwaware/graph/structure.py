@@ -39,7 +39,8 @@ from typing import Any
 import torch
 from torch import nn
 
-CAPTURE_VERSION = "1"  # bump when the capture records layers differently: old cached graphs stop matching
+# bump when the capture records layers differently: old cached graphs stop matching (2: a max-pool's dilation)
+CAPTURE_VERSION = "2"
 
 _HOOK_DICTS = ("_forward_hooks", "_forward_pre_hooks")
 # bookkeeping of nn.Module that does not change what the forward computes
