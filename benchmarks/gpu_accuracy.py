@@ -355,9 +355,6 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-V100 = "Tesla V100 SXM2 16/32GB"  # the GPU KERNEL_GPU_RULE leaves out (scripts/train_gpu.py RULE_EXCLUDED_GPU)
-
-
 def variant(scores: dict[str, float]) -> str:
     """A rule variant's scores per set and the set its lowest picks."""
     return ", ".join(f"{n} {v:.3f}" for n, v in scores.items()) + f" (picks {min(scores, key=scores.get)!r})"
@@ -375,18 +372,19 @@ def kernel_gpu_lines(rule: dict) -> list[str]:
         logo, kernels = (json.loads((RESULTS / "gpu" / f["files"][stage]).read_text())[key]
                          for stage, key in (("logo", "per_gpu"), ("kernels", "columns")))
         net = [(g, c, v["mape"]) for g, r in logo.items() for c, v in r["zero_shot"].items()]
+        net_mape = float(np.mean([m for *_, m in net]))
         desk = [m for g, _, m in net if not get_gpu(g).is_integrated_soc]
         kernel_mape = [c["zero_shot"]["mape"] for c in kernels.values()]
-        aside = [c["zero_shot"]["mape"] for col, c in kernels.items() if column_gpu(col) != V100]
+        aside = [c["zero_shot"]["mape"] for col, c in kernels.items() if column_gpu(col) != rule["excluded_gpu"]]
         every = [c["zero_shot_rule"]["mean_abs_log"] for c in kernels.values() if c["zero_shot_rule"]]
         for rule_name, k in (("first", kernel_mape), ("mape_v100_aside", aside)):  # the network part: MAPE
-            variants.setdefault(rule_name, {})[name] = (np.mean([m for *_, m in net]) + np.mean(k)) / 2
+            variants.setdefault(rule_name, {})[name] = (net_mape + np.mean(k)) / 2
         variants.setdefault("log_v100_scored", {})[name] = (f["logo_mean_abs_log"] + np.mean(every)) / 2
         jets = ", ".join(f"{g.removeprefix('Jetson ')} {c.split('|')[1]} {m:.0%}" for g, c, m in net
                          if get_gpu(g).is_integrated_soc)
         lines.append(f"| {name}{' (chosen)' if name == rule['chosen'] else ''} | {f['logo_mean_abs_log']:.3f} | "
                      f"{f['kernels_mean_abs_log']:.3f} | {f['score']:.3f} | {f['v100_mean_abs_log_not_scored']:.3f} | "
-                     f"{np.mean([m for *_, m in net]):.1%} | {np.mean(kernel_mape):.1%} | "
+                     f"{net_mape:.1%} | {np.mean(kernel_mape):.1%} | "
                      f"{np.median(desk):.1%} / {sum(m <= 0.25 for m in desk)} of {len(desk)} | {jets} |")
         for col, c in kernels.items():
             ratios.setdefault(column_gpu(col), {}).setdefault(name, []).append(

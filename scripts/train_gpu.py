@@ -417,7 +417,8 @@ def kernel_gpu_rule() -> dict:
     best = min(f["score"] for f in figures.values())
     chosen = KERNEL_GPU_BEFORE_9 if figures[KERNEL_GPU_BEFORE_9]["score"] <= best else min(
         figures, key=lambda n: figures[n]["score"])
-    return {"rule": KERNEL_GPU_RULE, "disclosed": DISCLOSED_KERNEL_GPU, "figures": figures, "chosen": chosen}
+    return {"rule": KERNEL_GPU_RULE, "disclosed": DISCLOSED_KERNEL_GPU, "excluded_gpu": RULE_EXCLUDED_GPU,
+            "figures": figures, "chosen": chosen}
 
 
 def shipped_recipe() -> dict:

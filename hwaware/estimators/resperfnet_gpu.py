@@ -1070,10 +1070,11 @@ class ResPerfNetGPUEstimator(Estimator):
     def _outside_training_range(self, gpu: GPUSpec, precision: str) -> list[str]:
         net, _ = self._loaded()
         vec = gpu_vector(gpu, precision)
+        read = set(net.kernel_idx.tolist())
         out = []
         for j, name in enumerate(GPU_FEATURES):
             i = ROW_FEATURES.index(name)
-            if i in net.kernel_idx.tolist() and not net.row_lo[i] - 1e-6 <= vec[j] <= net.row_hi[i] + 1e-6:
+            if i in read and not net.row_lo[i] - 1e-6 <= vec[j] <= net.row_hi[i] + 1e-6:
                 out.append(name.removeprefix("log_"))
         return out
 
@@ -1288,12 +1289,13 @@ class ResPerfNetGPUEstimator(Estimator):
                              "first dimension does not carry the batch, or an attention layer folds it), so nothing "
                              f"checks that an image costs no more at batch {b}"]
             over = single is not None and total > b * single  # more than b images one at a time
-            # what no cap goes below: the per-call time and the kernels' floors (only summed where a cap is asked)
-            least = call + sum(p[3] for p in parts) if over else 0.0
+            # what no cap goes below: the kernels' floors and the per-call time (only gathered where a cap is asked)
+            floors = np.array([p[3] for p in parts]) if over else np.zeros(0)
+            least = call + floors.sum()
             if over and b * single > least:
                 # b images one at a time bound a batch; the training batches stop short of this GPU's regime
                 # (Jetsons and small desktop GPUs above batch 1 under PyTorch) and the kernel head overshoots there
-                scale = cap_scale(np.array([p[1] for p in parts]), np.array([p[3] for p in parts]), b * single - call)
+                scale = cap_scale(np.array([p[1] for p in parts]), floors, b * single - call)
                 warn = [f"capped: batch {b} predicted {total:.3f} ms, more than {b} images one at a time "
                         f"({b} x {single:.3f} ms at batch 1); the model extrapolates beyond its training batches here, "
                         f"so every layer is scaled by {scale:.3g} to that bound, none below the least time its "

@@ -304,12 +304,9 @@ def _attributes(name: str, kind: LayerKind, args: tuple, acts: list[torch.Tensor
         padding = _as_tuple(args[3], len(ks)) if len(args) > 3 else (0,) * len(ks)
         ceil_at = 5 if "max" in name else 4  # max: (.., dilation, ceil_mode); avg: (.., ceil_mode, count_include_pad)
         ceil = bool(args[ceil_at]) if len(args) > ceil_at else False
-        attrs = {"mode": "max" if "max" in name else "avg", "kernel": ks, "stride": stride, "padding": padding,
-                 "ceil_mode": ceil}
         dilation = _as_tuple(args[4], len(ks)) if "max" in name and len(args) > 4 else (1,) * len(ks)
-        if any(d != 1 for d in dilation):  # only then: an undilated pool's attributes (its signature) stay as they were
-            attrs["dilation"] = dilation
-        return kind, attrs
+        return kind, {"mode": "max" if "max" in name else "avg", "kernel": ks, "stride": stride, "padding": padding,
+                      "ceil_mode": ceil, **ops.pool_dilation(dilation)}
     if kind is LayerKind.REDUCE and x is not None and y is not None:
         if name == "mean" and ops.is_global(tuple(x.shape), tuple(y.shape) + (1,) * (x.dim() - y.dim())):
             return LayerKind.GLOBAL_POOL, {"mode": "avg", "keepdim": y.dim() == x.dim()}

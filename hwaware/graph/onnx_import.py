@@ -228,13 +228,11 @@ def _classify(node: Any, inits: dict, shapes: dict, weights: set[str], in_shapes
         return K.ACTIVATION, {}, _ACT[op]
     if op in ("MaxPool", "AveragePool", "LpPool"):
         ks = tuple(_attr(node, "kernel_shape"))
-        attrs = {"mode": "max" if op == "MaxPool" else "avg", "kernel": ks,
-                 "stride": tuple(_attr(node, "strides", [1] * len(ks))),
-                 "padding": tuple(_attr(node, "pads", [0] * 2 * len(ks))[: len(ks)])}
-        dilation = tuple(_attr(node, "dilations", [1] * len(ks)))
-        if any(d != 1 for d in dilation):  # as capture records a pool's dilation: only where it has one
-            attrs["dilation"] = dilation
-        return K.POOL, attrs, "max_pool2d_with_indices" if op == "MaxPool" else "avg_pool2d"
+        return K.POOL, {"mode": "max" if op == "MaxPool" else "avg", "kernel": ks,
+                        "stride": tuple(_attr(node, "strides", [1] * len(ks))),
+                        "padding": tuple(_attr(node, "pads", [0] * 2 * len(ks))[: len(ks)]),
+                        **ops.pool_dilation(_attr(node, "dilations", [1] * len(ks)))}, (
+            "max_pool2d_with_indices" if op == "MaxPool" else "avg_pool2d")
     if op in ("GlobalAveragePool", "GlobalMaxPool"):
         return K.GLOBAL_POOL, {"mode": "max" if "Max" in op else "avg"}, "amax" if "Max" in op else "mean"
     if op in _REDUCE:

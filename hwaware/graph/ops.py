@@ -102,6 +102,12 @@ def conv_kind(in_channels: int, groups: int) -> LayerKind:
     return K.DEPTHWISE_CONV if groups > 1 and groups == in_channels else K.CONV
 
 
+def pool_dilation(dilation: Sequence[int]) -> dict[str, tuple[int, ...]]:
+    """A pooling layer's ``dilation`` attribute: recorded only where a tap skips positions, so an undilated pool's
+    attributes (and its signature) stay as they were before pools recorded it (capture and the ONNX import alike)."""
+    return {"dilation": tuple(dilation)} if any(d != 1 for d in dilation) else {}
+
+
 def is_global(in_shape: Shape, out_shape: Shape) -> bool:
     """A pooling/reduction whose output keeps batch and channels and has every spatial dim 1."""
     return (len(in_shape) >= 3 and len(out_shape) >= 2 and tuple(out_shape[:2]) == tuple(in_shape[:2])
