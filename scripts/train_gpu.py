@@ -53,11 +53,11 @@ import torch
 
 from hwaware.calibration.profile import LINEAR_FORMS
 from hwaware.estimators.gpu_features import KERNEL_GPU_BEFORE_9, KERNEL_GPU_SETS, n_features
-from hwaware.estimators.resperfnet_gpu import (WEIGHTS, Design, HostChoice, LayerTimeNet, column_gpu, design_parts,
-                                              host_choice, predict_design, save_net, train_net)
+from hwaware.estimators.resperfnet_gpu import (WEIGHTS, Design, HostChoice, LayerTimeNet, batch_capped, column_gpu,
+                                              design_parts, host_choice, predict_design, save_net, train_net)
 from hwaware.evaluation.gpu_data import (Sample, build_design, column_indices, column_weights, deepbench_samples,
                                          help_samples, prior_pairs, ten_shot_profile, timm_samples, torch2trt_samples,
-                                         user_predictions)
+                                         user_predictions, user_predictions_call)
 from hwaware.evaluation.metrics import accuracy, signed_accuracy
 from hwaware.evaluation.provenance import provenance
 from hwaware.evaluation.splits import (GPU_ALWAYS_TRAIN, GPU_TEST, GPU_VAL, gpu_sample_group, is_gpu_test,
@@ -646,7 +646,8 @@ def batch_note(result: dict, command: str) -> dict:
 
 def batch_extrapolation(samples: list[Sample], cfg: dict, steps: int, log, interval: list[float]) -> dict:
     """Stage ``batches``: per fold of :data:`BATCH_FOLDS` and per recipe (without, with the batch prior), MAPE and
-    rank figures on the GPU_TEST rows of the fold's dropped columns, uncapped and capped at b x the batch-1 answer,
+    rank figures on the GPU_TEST rows of the fold's dropped columns, uncapped and capped at b x the batch-1 answer
+    (:func:`~hwaware.estimators.resperfnet_gpu.batch_capped`: not where the kernels' floors exceed it),
     the share of them inside the zero-shot ``interval`` (log ratios) that such answers carry, and the uncapped figures
     on the dropped columns' GPU_VAL rows (reported beside; BATCH_RULE reads the GPU_TEST ones)."""
     design = build_design(samples, prediction_rules=False)
@@ -668,8 +669,10 @@ def batch_extrapolation(samples: list[Sample], cfg: dict, steps: int, log, inter
         y, b = np.array([s.ms for s in held]), np.array([s.net.batch for s in held])
         for recipe, prior in (("no prior", False), ("batch prior", True)):
             net = fit(samples, design, train_idx, cfg, steps, prior)
-            pred = user_predictions(net, held_design, held, columns)
-            capped = np.minimum(pred, b * user_predictions(net, ones_design, ones, columns))
+            pred, call = user_predictions_call(net, held_design, held, columns)
+            # as the estimator caps (until 2026-12-03 min(pred, b x batch 1), uncapped too where the floors bind)
+            capped = batch_capped(pred, b * user_predictions(net, ones_design, ones, columns),
+                                  call + held_design.per_sample(held_design.floor_ms))
             res = out["per_fold"].setdefault(fold, {}).setdefault(recipe, {})
             for name, p in (("uncapped", pred), ("capped", capped)):
                 res[name] = per_column(p, held)

@@ -838,6 +838,10 @@ def test_the_batch_cap_keeps_floored_kernels_at_their_floor(monkeypatch):
     assert short.total_ms == pytest.approx(free.total_ms)
     assert not any(w.startswith("capped") for w in short.warnings)
     assert any(w.startswith("physically implausible: batch 32") and "not capped" in w for w in short.warnings)
+    # the designs' rule (scripts/train_gpu.py batches) gives the estimator's totals in all three cases
+    for single, e in ((bound / 32, capped), (least * 0.9 / 32, short), (free.total_ms, answer(free.total_ms))):
+        assert resperfnet_gpu.batch_capped(np.array([free.total_ms]), np.array([32 * single]),
+                                           np.array([least]))[0] == pytest.approx(e.total_ms)
 
 
 def test_an_image_dearer_in_a_larger_batch_warns():

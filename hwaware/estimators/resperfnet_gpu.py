@@ -497,6 +497,14 @@ def cap_scale(ms: np.ndarray, floor_ms: np.ndarray, room: float) -> float:
     return hi
 
 
+def batch_capped(total: np.ndarray, bound: np.ndarray, least: np.ndarray) -> np.ndarray:
+    """Totals under the batch cap as :class:`ResPerfNetGPUEstimator` applies it: ``bound`` (b x the batch-1 answer)
+    where a total exceeds it and the least time the kernels' floors and the per-call time allow (``least``) is below
+    it, else the total (the estimator then warns instead). For evaluations of designs; the estimator also scales each
+    layer (:func:`cap_scale`)."""
+    return np.where((total > bound) & (bound > least), bound, total)
+
+
 def _bounded(v: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
     """``v`` clamped to [lo, hi] with the gradient of ``v`` (straight through). A plain clamp has zero gradient outside
     the bounds: a head that overshoots early in training stays stuck there (a leave-one-GPU-out fold left the per-call
@@ -732,8 +740,15 @@ def predict_design(net: LayerTimeNet, d: Design, host: HostChoice = HostChoice(F
     gives a GPU's; the default, the GPU's own measured host); ``use_setup``: add each sample's measurement-setup
     offsets (only an evaluation on a measured column can: a user's prediction, as :class:`ResPerfNetGPUEstimator`
     makes it, is at the GPU's average setup)."""
+    return predict_design_call(net, d, host, use_setup)[0]
+
+
+def predict_design_call(net: LayerTimeNet, d: Design, host: HostChoice = HostChoice(False, ()), use_setup: bool = False
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`predict_design`'s totals and, beside them, each sample's per-call ms (in the totals)."""
     with torch.no_grad():
-        return _forward(net, d, host.generic, use_setup, host.rows())[0].numpy().astype(np.float64)
+        total, call = _forward(net, d, host.generic, use_setup, host.rows())
+    return total.numpy().astype(np.float64), call.numpy().astype(np.float64)
 
 
 class DesignParts(NamedTuple):

@@ -19,7 +19,7 @@ from hwaware.datasets.gpu_tables import (KernelLatency, NetworkLatency, load_dee
 from hwaware.datasets.graph_store import load_store
 from hwaware.estimators.resperfnet_gpu import (TENSORRT_FALLBACKS, BatchPairs, Design, DesignBuilder, DesignParts,
                                                HostChoice, LayerTimeNet, batch_pairs, engine_bound, graph_layers,
-                                               host_choice, measurement_setup, predict_design, runtime_via)
+                                               host_choice, measurement_setup, predict_design_call, runtime_via)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.ops import layer_cost
 from hwaware.hardware.catalog import get_gpu, gpus
@@ -214,16 +214,21 @@ def user_predictions(net: LayerTimeNet, design: Design, samples: Sequence[Sample
     GPU's average measurement setup, with the host :func:`host_choices` gives it. A platform whose runtime its device
     class never ran (:func:`~hwaware.estimators.resperfnet_gpu.runtime_via`) is answered through other machines, which
     designs do not model: such a sample is an error (no table has one)."""
+    return user_predictions_call(net, design, samples, train_columns)[0]
+
+
+def user_predictions_call(net: LayerTimeNet, design: Design, samples: Sequence[Sample], train_columns: Sequence[str]
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`user_predictions` and, beside them, each sample's per-call ms (in the totals)."""
     through = [p for p in {(s.gpu, s.runtime) for s in samples} if runtime_via(get_gpu(p[0]), p[1], train_columns)]
     if through:
         raise ValueError(f"user_predictions: {sorted(through)} would go through runtime_via, which designs do not model")
     choices = host_choices(samples, train_columns)
-    pred = np.zeros(len(samples))
+    pred, call = np.zeros(len(samples)), np.zeros(len(samples))
     for key in dict.fromkeys(c.key() for c in choices):
         idx = np.flatnonzero([c.key() == key for c in choices])
-        choice = choices[idx[0]]
-        pred[idx] = predict_design(net, design.subset(idx), choice)
-    return pred
+        pred[idx], call[idx] = predict_design_call(net, design.subset(idx), choices[idx[0]])
+    return pred, call
 
 
 def engine_bounded(net: LayerTimeNet, samples: Sequence[Sample], pred: np.ndarray, train_columns: Sequence[str]
