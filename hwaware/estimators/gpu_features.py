@@ -136,8 +136,10 @@ def dram_floor_ms(layer: Layer, gpu: GPUSpec) -> float:
     """The least kernel time ``layer``'s bytes allow: the bytes it must move (:func:`_floor_read_bytes` and its output)
     that cannot sit in L2 before and after the kernel (all but twice the L2), at ``BOOST_HEADROOM`` x the datasheet
     DRAM bandwidth (the margin here for the byte counts' approximations: DRAM clocks do not boost); 0 where the catalog
-    has no L2 size or the layer's byte count is no bound. Data compression is not modelled (Ampere's compute data
-    compression is opt-in per allocation)."""
+    has no L2 size or the layer's byte count is no bound. Data compression is not modelled: Ampere's compute data
+    compression applies only to memory created with the compressible hint (CUDA driver API, ``cuMemCreate`` with
+    ``CUmemAllocationProp.compressionType``), which PyTorch's caching allocator does not set (``cudaMalloc``, or
+    ``cuMemCreate`` with a zeroed ``prop`` for its expandable segments, c10/cuda/CUDACachingAllocator.cpp)."""
     read = _floor_read_bytes(layer) if gpu.l2_cache_mb is not None and layer.kind.launches_kernel else None
     if read is None:
         return 0.0
