@@ -27,6 +27,8 @@ Everything that decides what ships is declared here, before any training:
   sets of :data:`hwaware.estimators.gpu_features.KERNEL_GPU_SETS` on the ``logo`` and ``kernels`` stages' folds
   retrained with each (``--kernel-gpu``), on rows outside ``GPU_TEST``, the V100's kernels aside; ``--from`` adopts the chosen set's runs as
   those stages' results once the main stage has retrained with it.
+* Training with the kernels' floors (stage ``floors``, declared 2026-12-03): :data:`FLOORS_RULE` compares the shipped
+  weights with the recipe retrained on designs that carry the floors predictions apply, on GPU_VAL as users get answers.
 * Batch extrapolation (stage ``batches``): :data:`BATCH_FOLDS` hold out every batch > 1 column of a group of
   desktops (timed at batch 1 only, as the Jetsons) and predict it, with and without the batch prior
   (:data:`BATCH_RULE`); writes the figure the estimator's note quotes (meta.json's ``batch_extrapolation``).
@@ -200,6 +202,14 @@ DISCLOSED_KERNEL_GPU = ("KERNEL_GPU_RULE and the 'size' set were written after v
 # What every stage's results disclose of the model they retrain (the stage-specific disclosures come first).
 DISCLOSED_MODEL = (f"{DISCLOSED_CONCAT} {DISCLOSED_FOLD} {DISCLOSED_BIAS} {DISCLOSED_FUSED} {DISCLOSED_STORE} "
                    f"{DISCLOSED_DRAM} {DISCLOSED_CAP} {DISCLOSED_KERNEL_GPU}")
+# Stage ``floors`` (declared 2026-12-03 before its run): training on designs that carry the kernels' floors
+# (peak_floor_ms, dram_floor_ms), which predictions apply and training has not (the estimator's docstring: "a training
+# with the floor is the candidate for a next version"), against the shipped weights.
+FLOORS_RULE = ("the shipped recipe retrained on training designs with the kernels' floors (GEMM peak, DRAM; not the "
+               "dense-as-conv rule), same split, steps and seed, and the shipped weights are both scored on GPU_VAL as "
+               "users get answers (prediction rules on; RULE's column-weighted mean |log(pred/true)|); the floors-"
+               "trained model ships only if its score is lower by more than 0.005 (RULE's margin), after which every "
+               "stage re-runs; GPU_TEST figures of both are reported, never chosen on")
 # Stage ``batches`` (declared 2026-12-01 before its first run): does the batch prior
 # (:func:`hwaware.estimators.resperfnet_gpu._batch_penalty`) extrapolate batch better for a GPU timed at batch 1 only,
 # as the Jetsons are? Each fold drops every batch > 1 column and DeepBench kernel of its GPUs (their batch-1 columns
@@ -275,11 +285,12 @@ def all_samples() -> list[Sample]:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("stages", nargs="*", default=["main"],
-                    choices=["main", "logo", "help", "batches", "kernels", "kernel-gpu"],
+                    choices=["main", "logo", "help", "batches", "kernels", "kernel-gpu", "floors"],
                     help="main: candidates, selection, shipped weights; logo: leave-one-GPU-out with the shipped "
                          "recipe (updates the shipped intervals); help: HELP's NB201 protocol; batches: batch "
                          "extrapolation with and without the batch prior; kernels: DeepBench's kernels of each GPU "
-                         "held out; kernel-gpu: KERNEL_GPU_RULE on the --kernel-gpu runs (default: main)")
+                         "held out; kernel-gpu: KERNEL_GPU_RULE on the --kernel-gpu runs; floors: FLOORS_RULE, "
+                         "training with the kernels' floors against the shipped weights (default: main)")
     ap.add_argument("--steps", type=int, default=1500)
     ap.add_argument("--logo-steps", type=int, default=LOGO_STEPS)
     ap.add_argument("--kernel-gpu", choices=sorted(KERNEL_GPU_SETS),
@@ -340,6 +351,11 @@ def main(argv: list[str] | None = None) -> None:
             run_path("kernels", args.kernel_gpu).write_text(json.dumps(result, indent=1))
         else:
             (RESULTS / "kernel_logo.json").write_text(json.dumps({**result, "weights_id": weights_id()}, indent=1))
+    if "floors" in args.stages:
+        result = floors_training(args.steps, log)
+        (RESULTS / "floors_training.json").write_text(json.dumps({"command": command, **result}, indent=1))
+        log(f"floors: GPU_VAL scores {[(n, round(f['val_loss'], 4)) for n, f in result['figures'].items()]}; "
+            f"the rule picks {result['chosen']!r}")
     if "kernel-gpu" in args.stages:
         result = kernel_gpu_rule()
         (RESULTS / "kernel_gpu_rule.json").write_text(json.dumps({"command": command, **result}, indent=1))
@@ -491,6 +507,30 @@ def train_main(steps: int, command: str, log) -> None:
         meta["batch_extrapolation"] = batch_note(batches, batches["command"])
     save_net(net, OUT_WEIGHTS, meta)
     log(f"shipped {chosen} to {OUT_WEIGHTS}")
+
+
+def floors_training(steps: int, log) -> dict:
+    """Stage ``floors``: FLOORS_RULE's figures (the shipped weights' and the floors-trained model's, on GPU_VAL and
+    GPU_TEST as users get answers) and its choice; nothing is shipped here."""
+    from hwaware.estimators.resperfnet_gpu import load_net
+
+    samples = all_samples()
+    prov = data_provenance(samples)
+    train, val, test = split_gpu_samples(samples)
+    columns = sorted({s.column for s in train})
+    cfg = shipped_recipe()
+    net, hist = train_net(build_design(train, prediction_rules=False, floors=True), steps=steps, log=log,
+                          pairs=prior_pairs(train) if BATCH_PRIOR else None, **cfg)
+    d_val, d_test = build_design(val), build_design(test)
+    figures = {}
+    for name, model in (("shipped", load_net(OUT_WEIGHTS)[0]), ("floors", net)):
+        pv, pt = user_predictions(model, d_val, val, columns), user_predictions(model, d_test, test, columns)
+        figures[name] = {"val_loss": weighted_loss(pv, val), "test_loss": weighted_loss(pt, test),
+                         "val": per_column(pv, val), "test": per_column(pt, test)}
+    figures["floors"]["history"] = hist
+    chosen = "floors" if figures["floors"]["val_loss"] < figures["shipped"]["val_loss"] - 0.005 else "shipped"
+    return {"rule": FLOORS_RULE, "recipe": cfg, "steps": steps, "weights_id": weights_id(), "provenance": prov,
+            "figures": figures, "chosen": chosen}
 
 
 SPAN_MIN_ROWS = 5  # an assumption: one network timed at a batch (timm's out-of-memory fallbacks) says little of it

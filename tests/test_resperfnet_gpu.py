@@ -983,6 +983,14 @@ def test_dense_layers_but_the_last_take_a_convolutions_framework_time():
     rows = [s for s in torch2trt_samples() if s.net.arch["model"].endswith("vgg11")]
     assert len(rows) == 4 and build_design(rows).as_conv.sum() == 2 * 4
     assert not build_design(rows, prediction_rules=False).as_conv.any()
+    # the floors stage's training design: the floors without this rule (fc6, fc7 take their peak floors)
+    from hwaware.estimators.resperfnet_gpu import DesignBuilder
+
+    floored = build_design(rows, prediction_rules=False, floors=True)
+    assert not floored.as_conv.any()
+    assert np.isfinite(floored.log_floor).any() and np.isneginf(build_design(rows, prediction_rules=False).log_floor).all()
+    with pytest.raises(ValueError, match="differ"):
+        build_design(rows, builder=DesignBuilder(prediction_rules=False), floors=True)
 
     def head(k: int) -> nn.Module:
         return nn.Sequential(nn.Conv2d(3, 64, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),

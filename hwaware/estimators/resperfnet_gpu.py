@@ -879,10 +879,12 @@ class DesignBuilder:
     rules predictions apply and training does not (see the module docstring): a network's dense layers but its
     classifier take a convolution's framework time (:func:`dense_as_conv`), and no kernel is faster than the GPU's peak
     (a GEMM's, :func:`peak_floor_ms`) or DRAM (:func:`dram_floor_ms`) allows; training designs are built without
-    them."""
+    them. ``floors`` (default: ``prediction_rules``) sets the second alone: a training design with the floors is
+    ``scripts/train_gpu.py``'s ``floors`` stage's candidate."""
 
-    def __init__(self, prediction_rules: bool = True) -> None:
+    def __init__(self, prediction_rules: bool = True, floors: bool | None = None) -> None:
         self.prediction_rules = prediction_rules
+        self.floors = prediction_rules if floors is None else floors
         self.rows: dict[tuple, int] = {}
         self.x: list[np.ndarray] = []
         self.log_base: list[float] = []
@@ -918,7 +920,7 @@ class DesignBuilder:
             self.row_setup.append(s)
             self.x.append(x)
             self.log_base.append(base)
-            gemm, dram = ((peak_floor_ms(shaped, gpu, precision), dram_floor_ms(shaped, gpu)) if self.prediction_rules
+            gemm, dram = ((peak_floor_ms(shaped, gpu, precision), dram_floor_ms(shaped, gpu)) if self.floors
                           else (0.0, 0.0))
             self.log_floor.append(math.log(max(gemm, dram)) if max(gemm, dram) > 0 else -math.inf)
             self.floor_kind.append(0 if max(gemm, dram) <= 0 else 1 if gemm >= dram else 2)

@@ -156,12 +156,13 @@ def column_weights(samples: Sequence[Sample], flagged_weight: float = 0.5) -> np
 
 
 def build_design(samples: Sequence[Sample], weights: np.ndarray | None = None,
-                 builder: DesignBuilder | None = None, prediction_rules: bool = True) -> Design:
-    """The :class:`Design` of ``samples`` (weights default to :func:`column_weights`); ``prediction_rules`` as in
-    :class:`DesignBuilder` (False for a design that trains)."""
-    if builder is not None and builder.prediction_rules != prediction_rules:
-        raise ValueError("the builder's prediction_rules and the one asked for differ")
-    builder = builder or DesignBuilder(prediction_rules)
+                 builder: DesignBuilder | None = None, prediction_rules: bool = True, floors: bool | None = None
+                 ) -> Design:
+    """The :class:`Design` of ``samples`` (weights default to :func:`column_weights`); ``prediction_rules`` and
+    ``floors`` as in :class:`DesignBuilder` (``prediction_rules=False`` for a design that trains)."""
+    builder = builder or DesignBuilder(prediction_rules, floors)
+    if (builder.prediction_rules, builder.floors) != (prediction_rules, prediction_rules if floors is None else floors):
+        raise ValueError("the builder's prediction_rules or floors and the ones asked for differ")
     weights = column_weights(samples) if weights is None else weights
     for s, w in zip(samples, weights):
         gpu = get_gpu(s.gpu)
