@@ -486,8 +486,8 @@ def trained_results(agreement: dict[str, Agreement]) -> dict:
     if bs.is_file():
         doc = json.loads(bs.read_text())
         lines = ["Each fold trains without every batch > 1 column and DeepBench kernel of its GPUs (their batch-1 columns "
-                 "train, as the Jetsons' do) and predicts those columns' GPU_TEST rows; `capped`: at most b x the "
-                 "batch-1 answer where the kernels' floors allow it, as the estimator does (since 2026-12-03). Recipes: the shipped one (no prior) and the batch prior. "
+                 "train, as the Jetsons' do) and predicts those columns' GPU_TEST rows; `capped`: "
+                 f"{doc.get('cap_rule', 'at most b x the batch-1 answer')}. Recipes: the shipped one (no prior) and the batch prior. "
                  f"Rule, declared before the run: {doc['rule']}.", "",
                  "| fold | column | no prior MAPE / ρ | capped MAPE | zero-shot interval coverage | batch prior MAPE / ρ "
                  "| capped MAPE | zero-shot interval coverage |", "|---|---|---|---|---|---|---|---|"]

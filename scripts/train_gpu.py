@@ -56,7 +56,8 @@ import torch
 from hwaware.calibration.profile import LINEAR_FORMS
 from hwaware.estimators.gpu_features import KERNEL_GPU_BEFORE_9, KERNEL_GPU_SETS, n_features
 from hwaware.estimators.resperfnet_gpu import (WEIGHTS, Design, HostChoice, LayerTimeNet, batch_capped, column_gpu,
-                                              design_parts, host_choice, predict_design, save_net, train_net)
+                                              design_parts, host_choice, load_net, predict_design, save_net,
+                                              train_net)
 from hwaware.evaluation.gpu_data import (Sample, build_design, column_indices, column_weights, deepbench_samples,
                                          help_samples, prior_pairs, ten_shot_profile, timm_samples, torch2trt_samples,
                                          user_predictions, user_predictions_call)
@@ -210,6 +211,11 @@ FLOORS_RULE = ("the shipped recipe retrained on training designs with the kernel
                "users get answers (prediction rules on; RULE's column-weighted mean |log(pred/true)|); the floors-"
                "trained model ships only if its score is lower by more than 0.005 (RULE's margin), after which every "
                "stage re-runs; GPU_TEST figures of both are reported, never chosen on")
+DISCLOSED_FLOORS = ("The shipped weights were chosen among CANDIDATES on these GPU_VAL rows (RULE, without the "
+                    "prediction rules), which leans FLOORS_RULE towards them. The stage's first run (ffe0c4a) printed "
+                    "GPU_VAL 0.1189 (shipped) and 0.1181 (floors); a review then added the check that the retraining "
+                    "matches the shipped weights' data, columns and steps, and the rows under their floors and the "
+                    "kernel head's range, and the stage was re-run.")
 # Stage ``batches`` (declared 2026-12-01 before its first run): does the batch prior
 # (:func:`hwaware.estimators.resperfnet_gpu._batch_penalty`) extrapolate batch better for a GPU timed at batch 1 only,
 # as the Jetsons are? Each fold drops every batch > 1 column and DeepBench kernel of its GPUs (their batch-1 columns
@@ -230,6 +236,9 @@ BATCH_RULE = ("the shipped recipe takes the batch prior (BATCH_PRIOR) if the bat
 # 18.6 % and 20.2 %, the same choice; version 8 (DISCLOSED_STORE): 19.9 % and 20.4 % (GPU_VAL rows 19.9 % and 20.6 %),
 # the same choice.
 BATCH_PRIOR = False
+# How the stage's `capped` figures cap (written into batches.json; until 2026-12-03, min(pred, b x batch 1))
+CAP_RULE = ("at most b x the batch-1 answer unless the kernels' floors and the per-call time exceed that bound, then "
+            "uncapped, as the estimator caps (resperfnet_gpu.batch_capped)")
 BATCH_DISCLOSED = ("A review after the first run found that BATCH_RULE compares the recipes on the dropped columns' "
                    "GPU_TEST rows, which nothing else may choose on. It kept the recipe that shipped before, so no "
                    "shipped figure was chosen on them; a rule that could adopt the prior should have compared on their "
@@ -331,7 +340,8 @@ def main(argv: list[str] | None = None) -> None:
         result = batch_extrapolation(samples, shipped_recipe(), args.logo_steps, log,
                                      meta["intervals"]["zero-shot"])
         (RESULTS / "batches.json").write_text(json.dumps(
-            {"command": command, "rule": BATCH_RULE, "folds": {k: list(v) for k, v in BATCH_FOLDS.items()},
+            {"command": command, "rule": BATCH_RULE, "cap_rule": CAP_RULE,
+             "folds": {k: list(v) for k, v in BATCH_FOLDS.items()},
              "provenance": prov, "weights_id": weights_id(),
              "disclosed": f"{BATCH_DISCLOSED} {DISCLOSED_MODEL}", **result}, indent=1))
         meta["batch_extrapolation"] = batch_note(result, command)
@@ -471,11 +481,10 @@ def train_main(steps: int, command: str, log) -> None:
     for name, cfg in CANDIDATES.items():
         net, hist = train_net(d_train, steps=steps, log=log, pairs=pairs, **cfg)
         nets[name] = net
-        pv, pt = user_predictions(net, d_val, val, columns), user_predictions(net, d_test, test, columns)
         sv, st = predict_design(net, d_val, use_setup=True), predict_design(net, d_test, use_setup=True)
-        report["candidates"][name] = {"config": cfg, "history": hist, "val_loss": weighted_loss(pv, val),
-                                      "test_loss": weighted_loss(pt, test), "val": per_column(pv, val),
-                                      "test": per_column(pt, test), "val_loss_own_setup": weighted_loss(sv, val),
+        report["candidates"][name] = {"config": cfg, "history": hist, **user_figures(net, d_val, val, d_test, test,
+                                                                                     columns),
+                                      "val_loss_own_setup": weighted_loss(sv, val),
                                       "test_loss_own_setup": weighted_loss(st, test)}
         log(f"{name}: val loss {report['candidates'][name]['val_loss']:.4f} "
             f"test loss {report['candidates'][name]['test_loss']:.4f}")
@@ -487,7 +496,7 @@ def train_main(steps: int, command: str, log) -> None:
     # rule-free design above, on which the candidates are compared)
     measured_interval = residual_interval(user_predictions(net, build_design(val), val, columns), val)
     (RESULTS / "train.json").write_text(json.dumps(report, indent=1))
-    intervals = {"coverage": COVERAGE, "measured": measured_interval}
+    intervals = {"coverage": COVERAGE, "measured": measured_interval, **zero_shot_intervals(measured_interval)}
     meta = {"estimator": "resperfnet-gpu", "architecture": {**CANDIDATES[chosen], "n_row": n_features(),
                                                              "n_call": d_train.call.shape[1]},
             "rule": RULE, "chosen": chosen,
@@ -497,40 +506,69 @@ def train_main(steps: int, command: str, log) -> None:
             "splits": SPLITS, "intervals": intervals, "trained_batches": trained_batches(train),
             "train_columns": columns,
             "provenance": prov, "command": command, "disclosed": DISCLOSED_MODEL}
-    save_net(net, OUT_WEIGHTS, meta)
-    # a retraining that gives the very weights the logo and batches stages ran on (training is deterministic) keeps
-    # what they wrote into meta.json; other weights get the assumption until those stages run
-    wid = weights_id()
-    meta["intervals"].update(zero_shot_intervals(measured_interval, wid))
-    batches = json.loads((RESULTS / "batches.json").read_text()) if (RESULTS / "batches.json").is_file() else {}
-    if batches.get("weights_id") == wid:
-        meta["batch_extrapolation"] = batch_note(batches, batches["command"])
+    previous = shipped_meta_if_same(net)
+    if previous is not None:  # training is deterministic: what the later stages wrote of these weights stands
+        meta["intervals"].update({k: v for k, v in previous["intervals"].items() if k not in ("coverage", "measured")})
+        if "batch_extrapolation" in previous:
+            meta["batch_extrapolation"] = previous["batch_extrapolation"]
     save_net(net, OUT_WEIGHTS, meta)
     log(f"shipped {chosen} to {OUT_WEIGHTS}")
 
 
+def shipped_meta_if_same(net: LayerTimeNet) -> dict | None:
+    """The shipped meta.json if its weights are ``net``'s, tensor for tensor (a retraining of the same recipe, data and
+    code), else None."""
+    if not (OUT_WEIGHTS / "weights.safetensors").is_file():
+        return None
+    shipped, meta = load_net(OUT_WEIGHTS)
+    mine, theirs = net.state_dict(), shipped.state_dict()
+    same = mine.keys() == theirs.keys() and all(torch.equal(mine[k], theirs[k]) for k in mine)
+    return meta if same else None
+
+
+def user_figures(net: LayerTimeNet, d_val: Design, val: list[Sample], d_test: Design, test: list[Sample],
+                 columns: list[str]) -> dict:
+    """RULE's loss and the per-column figures on GPU_VAL and GPU_TEST, as users get answers (:func:`user_predictions`,
+    without the estimator's batch cap and TensorRT engine bound)."""
+    pv, pt = user_predictions(net, d_val, val, columns), user_predictions(net, d_test, test, columns)
+    return {"val_loss": weighted_loss(pv, val), "test_loss": weighted_loss(pt, test), "val": per_column(pv, val),
+            "test": per_column(pt, test)}
+
+
 def floors_training(steps: int, log) -> dict:
     """Stage ``floors``: FLOORS_RULE's figures (the shipped weights' and the floors-trained model's, on GPU_VAL and
-    GPU_TEST as users get answers) and its choice; nothing is shipped here."""
-    from hwaware.estimators.resperfnet_gpu import load_net
-
+    GPU_TEST as users get answers), what the floors did in training, and the rule's choice; nothing is shipped here.
+    The retraining must match the shipped weights' data, training columns and steps (else the floors are not what
+    differs)."""
     samples = all_samples()
     prov = data_provenance(samples)
     train, val, test = split_gpu_samples(samples)
     columns = sorted({s.column for s in train})
+    shipped, meta = load_net(OUT_WEIGHTS)
+    shipped_steps = json.loads((RESULTS / "train.json").read_text())["candidates"][meta["chosen"]]["history"]["steps"]
+    ran, was = ((prov["data_sha256"], columns, steps),
+                (meta["provenance"]["data_sha256"], meta["train_columns"], shipped_steps))
+    if ran != was:
+        raise SystemExit("the floors stage must retrain the shipped weights' data, columns and steps: run "
+                         "python scripts/train_gpu.py main first (and --steps as it ran)")
     cfg = shipped_recipe()
-    net, hist = train_net(build_design(train, prediction_rules=False, floors=True), steps=steps, log=log,
-                          pairs=prior_pairs(train) if BATCH_PRIOR else None, **cfg)
+    d_train = build_design(train, prediction_rules=False, floors=True)
+    net, hist = train_net(d_train, steps=steps, log=log, pairs=prior_pairs(train) if BATCH_PRIOR else None, **cfg)
     d_val, d_test = build_design(val), build_design(test)
+    floored = np.isfinite(d_train.log_floor)
+    x, base = torch.from_numpy(d_train.x).float(), torch.from_numpy(d_train.log_base).float()
     figures = {}
-    for name, model in (("shipped", load_net(OUT_WEIGHTS)[0]), ("floors", net)):
-        pv, pt = user_predictions(model, d_val, val, columns), user_predictions(model, d_test, test, columns)
-        figures[name] = {"val_loss": weighted_loss(pv, val), "test_loss": weighted_loss(pt, test),
-                         "val": per_column(pv, val), "test": per_column(pt, test)}
+    for name, model in (("shipped", shipped), ("floors", net)):
+        with torch.no_grad():  # the kernel time each model gives the training rows, before any floor
+            log_k = torch.log(model.layer_times(x, base, torch.from_numpy(d_train.bare))[1]).numpy()
+        figures[name] = {**user_figures(model, d_val, val, d_test, test, columns),
+                         "train_rows_under_their_floor": int((log_k < d_train.log_floor).sum()),
+                         "kernel_head_range": [float(model.out_lo[0]), float(model.out_hi[0])]}
     figures["floors"]["history"] = hist
     chosen = "floors" if figures["floors"]["val_loss"] < figures["shipped"]["val_loss"] - 0.005 else "shipped"
-    return {"rule": FLOORS_RULE, "recipe": cfg, "steps": steps, "weights_id": weights_id(), "provenance": prov,
-            "figures": figures, "chosen": chosen}
+    return {"rule": FLOORS_RULE, "disclosed": DISCLOSED_FLOORS, "recipe": cfg, "steps": steps,
+            "weights_id": weights_id(), "provenance": prov, "train_rows": len(d_train.x),
+            "train_rows_with_a_floor": int(floored.sum()), "figures": figures, "chosen": chosen}
 
 
 SPAN_MIN_ROWS = 5  # an assumption: one network timed at a batch (timm's out-of-memory fallbacks) says little of it
@@ -710,7 +748,7 @@ def batch_extrapolation(samples: list[Sample], cfg: dict, steps: int, log, inter
         for recipe, prior in (("no prior", False), ("batch prior", True)):
             net = fit(samples, design, train_idx, cfg, steps, prior)
             pred, call = user_predictions_call(net, held_design, held, columns)
-            # as the estimator caps (until 2026-12-03 min(pred, b x batch 1), uncapped too where the floors bind)
+            # as the estimator caps (CAP_RULE)
             capped = batch_capped(pred, b * user_predictions(net, ones_design, ones, columns),
                                   call + held_design.per_sample(held_design.floor_ms))
             res = out["per_fold"].setdefault(fold, {}).setdefault(recipe, {})

@@ -808,6 +808,7 @@ def test_the_batch_cap_keeps_floored_kernels_at_their_floor(monkeypatch):
     one too low. A made-up DRAM floor under resnet50's ReLUs and made-up batch-1 answers (the model's
     own, on the Nano at batch 32, neither binds) exercise both branches."""
     from hwaware.estimators import resperfnet_gpu
+    from hwaware.runtime import runtime_graph
 
     batched = hwaware.capture("resnet50", batch_size=32)
     platform = Platform.resolve("nano", batch_size=32)
@@ -842,6 +843,13 @@ def test_the_batch_cap_keeps_floored_kernels_at_their_floor(monkeypatch):
     for single, e in ((bound / 32, capped), (least * 0.9 / 32, short), (free.total_ms, answer(free.total_ms))):
         assert resperfnet_gpu.batch_capped(np.array([free.total_ms]), np.array([32 * single]),
                                            np.array([least]))[0] == pytest.approx(e.total_ms)
+    # and the least time those designs take (per-call time and the kernels' floors, moved from batch 1) is this one
+    builder = resperfnet_gpu.DesignBuilder()
+    builder.add(resperfnet_gpu.graph_layers(runtime_graph(hwaware.capture("resnet50"), "pytorch")), platform.device,
+                "pytorch", "fp32", 32, 1.0, from_batch=1)
+    design = builder.build()
+    call = resperfnet_gpu.predict_design_call(est._loaded()[0], design)[1]
+    assert call[0] + design.per_sample(design.floor_ms)[0] == pytest.approx(least, rel=1e-4)
 
 
 def test_an_image_dearer_in_a_larger_batch_warns():

@@ -160,8 +160,9 @@ def build_design(samples: Sequence[Sample], weights: np.ndarray | None = None,
                  ) -> Design:
     """The :class:`Design` of ``samples`` (weights default to :func:`column_weights`); ``prediction_rules`` and
     ``floors`` as in :class:`DesignBuilder` (``prediction_rules=False`` for a design that trains)."""
-    builder = builder or DesignBuilder(prediction_rules, floors)
-    if (builder.prediction_rules, builder.floors) != (prediction_rules, prediction_rules if floors is None else floors):
+    asked = DesignBuilder(prediction_rules, floors)
+    builder = builder or asked
+    if (builder.prediction_rules, builder.floors) != (asked.prediction_rules, asked.floors):
         raise ValueError("the builder's prediction_rules or floors and the ones asked for differ")
     weights = column_weights(samples) if weights is None else weights
     for s, w in zip(samples, weights):
@@ -214,7 +215,9 @@ def user_predictions(net: LayerTimeNet, design: Design, samples: Sequence[Sample
     """Each sample's ms as :class:`~hwaware.estimators.resperfnet_gpu.ResPerfNetGPUEstimator` answers a user: at the
     GPU's average measurement setup, with the host :func:`host_choices` gives it. A platform whose runtime its device
     class never ran (:func:`~hwaware.estimators.resperfnet_gpu.runtime_via`) is answered through other machines, which
-    designs do not model: such a sample is an error (no table has one)."""
+    designs do not model: such a sample is an error (no table has one). The estimator's batch cap
+    (:func:`~hwaware.estimators.resperfnet_gpu.batch_capped`) and TensorRT engine bound (:func:`engine_bounded`) are
+    not applied."""
     return user_predictions_call(net, design, samples, train_columns)[0]
 
 
