@@ -347,6 +347,9 @@ def markdown(report: dict) -> str:
     if report.get("kernel_gpu"):
         lines += ["", "## The kernel head's GPU features (from `scripts/train_gpu.py kernel-gpu`)", ""]
         lines += report["kernel_gpu"]["lines"]
+    if report.get("floors"):
+        lines += ["", "## Training with the kernels' floors (from `scripts/train_gpu.py floors`)", ""]
+        lines += report["floors"]["lines"]
     lines += ["", "## Expected error per catalog GPU (PyTorch fp32/AMP as measured; see the regime)", "",
               "`90 % interval`: what an estimate in that regime carries, as multiples of its answer (`meta.json`); a "
               "measured GPU asked at a runtime, precision or batch its rows do not cover is zero-shot there and "
@@ -398,6 +401,22 @@ def kernel_gpu_lines(rule: dict) -> list[str]:
               "aside " + variant(variants["mape_v100_aside"]) + "; with the amended metric but the V100 scored "
               + variant(variants["log_v100_scored"]) + ".", "", f"Disclosed: {rule['disclosed']}"]
     return lines
+
+
+def floors_lines(doc: dict) -> list[str]:
+    """FLOORS_RULE's figures: the shipped weights and the floors-trained model, per split, and what the floors did."""
+    lines = [f"Rule, declared before the run: {doc['rule']}.", "",
+             f"{doc['train_rows_with_a_floor']:,} of the {doc['train_rows']:,} training rows carry a floor.", "",
+             "| model | GPU_VAL loss (chooses) | GPU_TEST loss | GPU_TEST median MAPE over network columns "
+             "| training rows under their floor before it | kernel head's output range (log) |",
+             "|---|---|---|---|---|---|"]
+    for name, f in doc["figures"].items():
+        nets = [c["mape"] for col, c in f["test"].items() if not col.startswith("deepbench")]
+        lo, hi = f["kernel_head_range"]
+        lines.append(f"| {name}{' (chosen)' if name == doc['chosen'] else ''} | {f['val_loss']:.4f} | "
+                     f"{f['test_loss']:.4f} | {np.median(nets):.1%} | {f['train_rows_under_their_floor']:,} | "
+                     f"{lo:.2f} to {hi:.2f} |")
+    return lines + ["", f"Disclosed: {doc['disclosed']}"]
 
 
 def trained_results(agreement: dict[str, Agreement]) -> dict:
@@ -516,6 +535,9 @@ def trained_results(agreement: dict[str, Agreement]) -> dict:
     rule = RESULTS / "gpu" / "kernel_gpu_rule.json"
     if rule.is_file():
         out["kernel_gpu"] = {"lines": kernel_gpu_lines(json.loads(rule.read_text()))}
+    floors = RESULTS / "gpu" / "floors_training.json"
+    if floors.is_file():
+        out["floors"] = {"lines": floors_lines(json.loads(floors.read_text()))}
     return out
 
 

@@ -194,6 +194,12 @@ FLOOR_NOTE = "GEMM peak floor"  # how an estimate's note on the kernels :func:`p
 DRAM_NOTE = "DRAM floor"  # and on those :func:`dram_floor_ms` raised
 
 WEIGHTS = "resperfnet_gpu"
+# autocast casts each conv/dense weight to fp16 in every call (its cast cache lives one autocast region) and adds a
+# dispatch step per op; no table times AMP below timm's large batches, so neither is learned
+AMP_NOTE = ("amp: conv/dense/matmul at fp16 tensor-core rates, other layers at fp32 rates; autocast's per-call weight "
+            "casts and dispatch are not modelled (AMP was timed at large batches only): at small batches, where the "
+            "host decides, expect the answer low (NVIDIA's published eager AMP latency at batch 1 is 1.09-1.31x its "
+            "fp32 on a V100, T4 and A100, where version 8.2 answers 0.92-1.00x: python benchmarks/external_nvidia.py)")
 
 
 class _Block(nn.Module):
@@ -1290,7 +1296,7 @@ class ResPerfNetGPUEstimator(Estimator):
 
             notes.append(NOT_MODELLED)
         if precision == "amp":
-            notes.append("amp: conv/dense/matmul at fp16 tensor-core rates, other layers at fp32 rates")
+            notes.append(AMP_NOTE)
         notes.extend(gpu.rate_notes(precision))  # where the catalog lacks the rate the roofline terms need
         out = []
         bounds = (self._batch_bounds(graphs, platform, rise=checks == "all") if checks != "none"
