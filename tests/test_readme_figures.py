@@ -121,6 +121,8 @@ GPU_EXPECTED = "| GPU | regime | expected MAPE | with 10 measurements (hwaware c
 GPU_TARGETS = "| columns | n | as users predict | after 10 shots | own setup |"
 GPU_KERNELS = ("| held-out GPU | kernel columns | zero-shot MAPE | within ±10 % | Spearman ρ | answer / measured | "
                "roofline MAPE | same chip trains |")
+GPU_FLOORS = ("| model | GPU_VAL loss (chooses) | GPU_TEST loss | GPU_TEST median MAPE over network columns "
+              "| training rows under their floor before it | kernel head's output range (log) |")
 GPU_RESULTS = "benchmarks/results/gpu_accuracy.md"  # written by `python benchmarks/gpu_accuracy.py`
 LEADERBOARD = "| method | space | columns | MAPE | ±10 % | Kendall τ | Spearman ρ | predict ms/net | train s |"
 TABLES = [
@@ -129,6 +131,7 @@ TABLES = [
     Table(GPU_EXPECTED, GPU_RESULTS, md_rows(GPU_EXPECTED)),
     Table(GPU_TARGETS, GPU_RESULTS, md_rows(GPU_TARGETS)),
     Table(GPU_KERNELS, GPU_RESULTS, md_rows(GPU_KERNELS)),
+    Table(GPU_FLOORS, GPU_RESULTS, md_rows(GPU_FLOORS)),
     # written by `python benchmarks/leaderboard.py`
     Table(LEADERBOARD, "benchmarks/results/leaderboard/leaderboard.md", md_rows(LEADERBOARD, 2), key_cells=2),
     Table("| estimator | MAPE | within ±10 % | Kendall τ | Spearman ρ |", "benchmarks/results/cpu_wholenet.json",
