@@ -493,8 +493,13 @@ def train_main(steps: int, command: str, log) -> None:
     report["chosen"] = chosen
     net = nets[chosen]
     # the interval of answers as users get them: the validation rows with the prediction rules (until 2026-12-03 the
-    # rule-free design above, on which the candidates are compared)
-    measured_interval = residual_interval(user_predictions(net, build_design(val), val, columns), val)
+    # rule-free design above, on which the candidates are compared; both are recorded, and how many rows the rules move)
+    ruled, free = user_predictions(net, build_design(val), val, columns), user_predictions(net, d_val, val, columns)
+    measured_interval = residual_interval(ruled, val)
+    moved = np.abs(np.log(ruled / free))
+    report["measured_interval"] = {"with_prediction_rules": measured_interval,
+                                   "rule_free": residual_interval(free, val), "val_rows": len(val),
+                                   "rows_the_rules_move": int((moved > 1e-6).sum()), "largest_move": float(moved.max())}
     (RESULTS / "train.json").write_text(json.dumps(report, indent=1))
     intervals = {"coverage": COVERAGE, "measured": measured_interval, **zero_shot_intervals(measured_interval)}
     meta = {"estimator": "resperfnet-gpu", "architecture": {**CANDIDATES[chosen], "n_row": n_features(),
