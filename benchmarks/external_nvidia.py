@@ -9,7 +9,8 @@ ResNeXt101-32x4d (timm's ``resnext101_32x4d``: grouped convolutions; pytorch-20.
 (NVIDIA's heading; the SXM4 module of a DGX A100 is inferred from the README's training section, its inference
 caption naming a DGX-1 being a slip) and the V100. The rows are copied below as published ("N/A" rows left out; the
 WideSE variants, no timm model, too). No row of them is in ``../shared/data``: no model, rule, interval or threshold
-of the project was trained, chosen or tuned on them; this script only reports.
+of the project was trained, chosen or tuned on them; this script only reports (an AMP estimate's note quotes its
+batch-1 AMP/fp32 ratios as a documented limitation, ``resperfnet_gpu.AMP_NOTE``).
 
 History (2026-12-02): a look at timm's resnet50 on the V100 and T4 came first; the ResNet-50 rows ran with
 resperfnet-gpu 7.2; the estimator then changed after a code review (the TF32 rate out of the GPU features; answers

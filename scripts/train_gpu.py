@@ -9,9 +9,10 @@ Everything that decides what ships is declared here, before any training:
   the selection rule and the intervals; torch2trt's rows (47 networks) always train, and no row of their families is
   tested (the data README: calibrate on them, never report accuracy on them).
 * Candidates: :data:`CANDIDATES`; rule: :data:`RULE`. Every candidate is trained on the same split and all of
-  their validation and test figures are written to the results. The rule's loss is on predictions as users get
-  them (:func:`hwaware.evaluation.gpu_data.user_predictions`: each GPU's average measurement setup, timm's GPUs with
-  the averaged host); the losses on each column's own setup are recorded beside it.
+  their validation and test figures are written to the results. The rule's loss is on predictions at the host users
+  get (:func:`hwaware.evaluation.gpu_data.user_predictions`: each GPU's average measurement setup, timm's GPUs with
+  the averaged host), on designs without the prediction rules, as the weights train; the losses on each column's own
+  setup are recorded beside it.
 * Leave-one-GPU-out (stage ``logo``): the chosen recipe retrained without each GPU that has network measurements;
   zero-shot and 10-shot (:func:`hwaware.calibration.fit_profile` on 10 rows of each of that GPU's columns
   chosen by a stable hash, :func:`hwaware.evaluation.splits.ten_shots`) figures on that GPU; their residuals set the ``zero-shot`` and ``calibrated`` intervals.
@@ -215,12 +216,13 @@ DISCLOSED_FLOORS = ("The shipped weights were chosen among CANDIDATES on these G
                     "prediction rules), which leans FLOORS_RULE towards them. The stage's first run (ffe0c4a) printed "
                     "GPU_VAL 0.1189 (shipped) and 0.1181 (floors); a review then added the check that the retraining "
                     "matches the shipped weights' data, columns and steps, and the rows under their floors and the "
-                    "kernel head's range, and the stage was re-run.")
+                    "kernel head's range, and the stage was re-run; the first run's results file was discarded "
+                    "unread.")
 # Stage ``batches`` (declared 2026-12-01 before its first run): does the batch prior
 # (:func:`hwaware.estimators.resperfnet_gpu._batch_penalty`) extrapolate batch better for a GPU timed at batch 1 only,
 # as the Jetsons are? Each fold drops every batch > 1 column and DeepBench kernel of its GPUs (their batch-1 columns
-# train) and predicts the dropped columns' GPU_TEST rows, with and without the prior; the cap (b x the batch-1
-# answer) is reported beside.
+# train) and predicts the dropped columns' GPU_TEST rows, with and without the prior; the capped answers (CAP_RULE)
+# are reported beside.
 BATCH_FOLDS = {"Pascal": ("GeForce GTX 1080 Ti", "TITAN Xp", "TITAN X (Pascal)"),
                "Turing": ("GeForce RTX 2080 Ti", "TITAN RTX")}
 BATCH_RULE = ("the shipped recipe takes the batch prior (BATCH_PRIOR) if the batches stage's mean MAPE over both "
@@ -551,11 +553,12 @@ def floors_training(steps: int, log) -> dict:
     columns = sorted({s.column for s in train})
     shipped, meta = load_net(OUT_WEIGHTS)
     shipped_steps = json.loads((RESULTS / "train.json").read_text())["candidates"][meta["chosen"]]["history"]["steps"]
-    ran, was = ((prov["data_sha256"], columns, steps),
-                (meta["provenance"]["data_sha256"], meta["train_columns"], shipped_steps))
+    ran, was = ((prov["data_sha256"], prov["graph_stores_sha256"], columns, steps),
+                (meta["provenance"]["data_sha256"], meta["provenance"]["graph_stores_sha256"], meta["train_columns"],
+                 shipped_steps))
     if ran != was:
-        raise SystemExit("the floors stage must retrain the shipped weights' data, columns and steps: run "
-                         "python scripts/train_gpu.py main first (and --steps as it ran)")
+        raise SystemExit("the floors stage must retrain the shipped weights' data, graph stores, columns and steps: "
+                         "run python scripts/train_gpu.py main first (and --steps as it ran)")
     cfg = shipped_recipe()
     d_train = build_design(train, prediction_rules=False, floors=True)
     net, hist = train_net(d_train, steps=steps, log=log, pairs=prior_pairs(train) if BATCH_PRIOR else None, **cfg)
@@ -729,8 +732,7 @@ def batch_note(result: dict, command: str) -> dict:
 
 def batch_extrapolation(samples: list[Sample], cfg: dict, steps: int, log, interval: list[float]) -> dict:
     """Stage ``batches``: per fold of :data:`BATCH_FOLDS` and per recipe (without, with the batch prior), MAPE and
-    rank figures on the GPU_TEST rows of the fold's dropped columns, uncapped and capped at b x the batch-1 answer
-    (:func:`~hwaware.estimators.resperfnet_gpu.batch_capped`: not where the kernels' floors exceed it),
+    rank figures on the GPU_TEST rows of the fold's dropped columns, uncapped and capped as :data:`CAP_RULE` says,
     the share of them inside the zero-shot ``interval`` (log ratios) that such answers carry, and the uncapped figures
     on the dropped columns' GPU_VAL rows (reported beside; BATCH_RULE reads the GPU_TEST ones)."""
     design = build_design(samples, prediction_rules=False)

@@ -70,7 +70,9 @@ training fits whole networks, so nothing held one layer of a sum to its bytes; w
 answers move (312 with the GEMM floor alone), and 226 layers stay under, all in the 33 answers the batch cap scaled.
 Also a prediction rule, from that sweep and no accuracy figure; no DeepBench kernel and no HELP, timm or torch2trt
 network is measured faster than its floors (``tests/test_gpu_data.py``). Raising a layer is not met by
-lowering the others, as training would; a training with the floor is the candidate for a next version. From version
+lowering the others, as training would; a training with the floors was tried on 2026-12-03 and not shipped (0.1181
+against 0.1189 on GPU_VAL, within its declared rule's margin: ``python scripts/train_gpu.py floors``,
+``benchmarks/results/gpu/floors_training.json``). From version
 8.2 (same weights) nothing takes a kernel below its floor afterwards: the batch cap scales the kernels but none below
 its floor (:func:`cap_scale`; where the floors alone exceed the cap, the answer is not capped and warns that one of
 the two answers is off), and a calibration profile stops a layer at its floor
@@ -198,8 +200,9 @@ WEIGHTS = "resperfnet_gpu"
 # dispatch step per op; no table times AMP below timm's large batches, so neither is learned
 AMP_NOTE = ("amp: conv/dense/matmul at fp16 tensor-core rates, other layers at fp32 rates; autocast's per-call weight "
             "casts and dispatch are not modelled (AMP was timed at large batches only): at small batches, where the "
-            "host decides, expect the answer low (NVIDIA's published eager AMP latency at batch 1 is 1.09-1.31x its "
-            "fp32 on a V100, T4 and A100, where version 8.2 answers 0.92-1.00x: python benchmarks/external_nvidia.py)")
+            "host decides, the answer may be low (NVIDIA's published AMP latency at batch 1 is 1.09-1.31x its fp32 "
+            "on a V100, T4 and A100, where version 8.2 answers 0.92-1.00x; their AMP runs differ in more than the "
+            "casts: channels-last, APEX AMP for ResNeXt101: python benchmarks/external_nvidia.py)")
 
 
 class _Block(nn.Module):
