@@ -100,7 +100,7 @@ covers. It applies when predicting and evaluating, not in training: every traini
 and chosen before the rule; their ``train.json`` figures are without it) are those ``scripts/train_gpu.py main`` gives
 (re-run on 2026-12-03: the same weights, tensor for tensor). Since then the measured interval comes from the validation
 rows with the prediction rules, as users get answers: the same quantiles as without them (896 of 40,902 rows move, by
-at most 1.4 %). Applied in training too, a first leave-one-GPU-out run moved the RTX 3090's
+at most 1.4 %: ``train.json``'s ``measured_interval``). Applied in training too, a first leave-one-GPU-out run moved the RTX 3090's
 zero-shot MAPE from 25.9 to 42.9 % and the AGX Xavier's 10-shot from 7.0 / 42.6 to 4.4 / 25.4 % (PyTorch / TensorRT;
 stopped after five folds), and a second, training without the rule on a design whose rows it had split (which changes
 the random draws, not the loss), moved the 3090 to 29.8 % and the RTX 4090's 10-shot from 11.6 to 15.5 %: a fold's
