@@ -205,8 +205,8 @@ DISCLOSED_KERNEL_GPU = ("KERNEL_GPU_RULE and the 'size' set were written after v
 DISCLOSED_MODEL = (f"{DISCLOSED_CONCAT} {DISCLOSED_FOLD} {DISCLOSED_BIAS} {DISCLOSED_FUSED} {DISCLOSED_STORE} "
                    f"{DISCLOSED_DRAM} {DISCLOSED_CAP} {DISCLOSED_KERNEL_GPU}")
 # Stage ``floors`` (declared 2026-12-03 before its run): training on designs that carry the kernels' floors
-# (peak_floor_ms, dram_floor_ms), which predictions apply and training has not (the estimator's docstring: "a training
-# with the floor is the candidate for a next version"), against the shipped weights.
+# (peak_floor_ms, dram_floor_ms), which predictions apply and training had not (since 8.1 the estimator's docstring
+# named it the candidate for a next version), against the shipped weights.
 FLOORS_RULE = ("the shipped recipe retrained on training designs with the kernels' floors (GEMM peak, DRAM; not the "
                "dense-as-conv rule), same split, steps and seed, and the shipped weights are both scored on GPU_VAL as "
                "users get answers (prediction rules on; RULE's column-weighted mean |log(pred/true)|); the floors-"
@@ -535,8 +535,9 @@ def shipped_meta_if_same(net: LayerTimeNet) -> dict | None:
 
 def user_figures(net: LayerTimeNet, d_val: Design, val: list[Sample], d_test: Design, test: list[Sample],
                  columns: list[str]) -> dict:
-    """RULE's loss and the per-column figures on GPU_VAL and GPU_TEST, as users get answers (:func:`user_predictions`,
-    without the estimator's batch cap and TensorRT engine bound)."""
+    """RULE's loss and the per-column figures on GPU_VAL and GPU_TEST at the host users get (:func:`user_predictions`,
+    without the estimator's batch cap and TensorRT engine bound), on the designs given (with or without the prediction
+    rules)."""
     pv, pt = user_predictions(net, d_val, val, columns), user_predictions(net, d_test, test, columns)
     return {"val_loss": weighted_loss(pv, val), "test_loss": weighted_loss(pt, test), "val": per_column(pv, val),
             "test": per_column(pt, test)}
