@@ -8,6 +8,11 @@ each side. Beside the zero-shot error, the same with the estimator's TensorRT bo
 (:func:`hwaware.evaluation.gpu_data.engine_bounded`), which the leave-one-GPU-out stage's figures leave out, on every
 row of the column. Diagnostic only: nothing is chosen from it.
 
+With ``--parts``, first each held-out network's measured and predicted time and what the prediction sums: its
+kernels' times, their framework (host-side) times and their roofline times (``benchmarks/results/gpu/
+ten_shot_forms_agx_xavier_parts.txt``: held out, the AGX Xavier's TensorRT networks are answered with almost no
+framework time, which the Nano's TensorRT rows, whose slow kernels hide it, cannot teach).
+
 Run: ``python scripts/ten_shot_forms.py "Jetson AGX Xavier"`` (one fold: a few minutes on one core).
 """
 from __future__ import annotations
@@ -18,7 +23,7 @@ import numpy as np
 import torch
 
 from hwaware.calibration import FORMS
-from hwaware.estimators.resperfnet_gpu import design_parts, host_choice, predict_design
+from hwaware.estimators.resperfnet_gpu import Design, HostChoice, design_parts, host_choice, predict_design
 from hwaware.evaluation.gpu_data import build_design, engine_bounded, ten_shot_profile
 from hwaware.evaluation.splits import ten_shots
 from hwaware.hardware.catalog import get_gpu
@@ -28,6 +33,7 @@ from train_gpu import LOGO_STEPS, all_samples, shipped_recipe, train_fold
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("gpu", help="a GPU with network measurements, as the data names it (e.g. 'Jetson AGX Xavier')")
+    ap.add_argument("--parts", action="store_true", help="first, each network's kernel, framework and roofline sums")
     args = ap.parse_args()
     torch.set_num_threads(1)
     samples = all_samples()
@@ -45,6 +51,8 @@ def main() -> None:
     bounded = engine_bounded(net, held, pred, fold_columns)
     parts = design_parts(net, hd, host)
     y = np.array([s.ms for s in held])
+    if args.parts:
+        print_parts(net, hd, host, held, pred)
     mape = lambda p, idx: float(np.mean(np.abs(p / y[idx] - 1)))  # noqa: E731
     for col in sorted({s.column for s in held}):
         idx = [i for i, s in enumerate(held) if s.column == col]
@@ -60,6 +68,25 @@ def main() -> None:
             prof, cal, _ = ten_shot_profile(args.gpu, col, parts, y, hd, shots, rest, (form,))
             print(f"  {form:20s} leave-one-out on the shots {prof.loo_mape:6.1%}  evaluated {mape(cal, rest):6.1%}"
                   f"  {prof.describe()}")
+
+
+def print_parts(net, design: Design, host: HostChoice, held: list, pred: np.ndarray) -> None:
+    """Per held-out network: measured and predicted ms, and the sums over its kernels of their kernel, framework and
+    roofline times (the per-call time is the rest of the prediction)."""
+    used = np.unique(design.indices)
+    with torch.no_grad():
+        _, k, o = net.layer_times(torch.from_numpy(design.x[used]).float(),
+                                  torch.from_numpy(design.log_base[used]).float(), torch.from_numpy(design.bare[used]),
+                                  host.generic, as_conv=torch.from_numpy(design.as_conv[used]), hosts=host.rows(),
+                                  log_floor=torch.from_numpy(design.log_floor[used]).float())
+    rows = np.zeros((3, len(design.x)))
+    rows[:, used] = k.numpy(), o.numpy(), np.exp(design.log_base[used])
+    kernel, framework, roofline = (design.per_sample(r) for r in rows)
+    print("runtime    network                     measured ms  predicted ms  ratio | kernels  framework  roofline")
+    for i in sorted(range(len(held)), key=lambda i: (held[i].column, held[i].net.arch_id)):
+        s = held[i]
+        print(f"{s.column.split('|')[1]:10s} {s.net.arch_id:28s} {s.ms:10.2f} {pred[i]:12.2f}  x{pred[i] / s.ms:4.2f} | "
+              f"{kernel[i]:7.2f} {framework[i]:10.2f} {roofline[i]:9.2f}")
 
 
 if __name__ == "__main__":
