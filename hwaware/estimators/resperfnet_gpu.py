@@ -508,12 +508,17 @@ def cap_scale(ms: np.ndarray, floor_ms: np.ndarray, room: float) -> float:
     return hi
 
 
+def cap_applies(total: Any, bound: Any, least: Any) -> Any:
+    """Whether the batch cap takes a total to ``bound`` (b x the batch-1 answer): the total exceeds it and the least
+    time the kernels' floors and the per-call time allow (``least``) is below it (else the estimator warns instead).
+    Scalars or arrays alike: :class:`ResPerfNetGPUEstimator` and :func:`batch_capped` share it."""
+    return (total > bound) & (bound > least)
+
+
 def batch_capped(total: np.ndarray, bound: np.ndarray, least: np.ndarray) -> np.ndarray:
-    """Totals under the batch cap as :class:`ResPerfNetGPUEstimator` applies it: ``bound`` (b x the batch-1 answer)
-    where a total exceeds it and the least time the kernels' floors and the per-call time allow (``least``) is below
-    it, else the total (the estimator then warns instead). For evaluations of designs; the estimator also scales each
-    layer (:func:`cap_scale`)."""
-    return np.where((total > bound) & (bound > least), bound, total)
+    """Totals under the batch cap as :class:`ResPerfNetGPUEstimator` applies it (:func:`cap_applies`), for evaluations
+    of designs; the estimator also scales each layer (:func:`cap_scale`)."""
+    return np.where(cap_applies(total, bound, least), bound, total)
 
 
 def _bounded(v: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
@@ -1320,7 +1325,7 @@ class ResPerfNetGPUEstimator(Estimator):
             # what no cap goes below: the kernels' floors and the per-call time (only gathered where a cap is asked)
             floors = np.array([p[3] for p in parts]) if over else np.zeros(0)
             least = call + floors.sum()
-            if over and b * single > least:
+            if single is not None and cap_applies(total, b * single, least):
                 # b images one at a time bound a batch; the training batches stop short of this GPU's regime
                 # (Jetsons and small desktop GPUs above batch 1 under PyTorch) and the kernel head overshoots there
                 scale = cap_scale(np.array([p[1] for p in parts]), floors, b * single - call)
