@@ -23,7 +23,8 @@ import numpy as np
 import torch
 
 from hwaware.calibration import FORMS
-from hwaware.estimators.resperfnet_gpu import Design, HostChoice, design_parts, host_choice, predict_design
+from hwaware.estimators.resperfnet_gpu import (Design, HostChoice, design_layer_times, design_parts, host_choice,
+                                              predict_design)
 from hwaware.evaluation.gpu_data import build_design, engine_bounded, ten_shot_profile
 from hwaware.evaluation.splits import ten_shots
 from hwaware.hardware.catalog import get_gpu
@@ -73,12 +74,8 @@ def main() -> None:
 def print_parts(net, design: Design, host: HostChoice, held: list, pred: np.ndarray) -> None:
     """Per held-out network: measured and predicted ms, and the sums over its kernels of their kernel, framework and
     roofline times (the per-call time is the rest of the prediction)."""
-    used = np.unique(design.indices)
     with torch.no_grad():
-        _, k, o = net.layer_times(torch.from_numpy(design.x[used]).float(),
-                                  torch.from_numpy(design.log_base[used]).float(), torch.from_numpy(design.bare[used]),
-                                  host.generic, as_conv=torch.from_numpy(design.as_conv[used]), hosts=host.rows(),
-                                  log_floor=torch.from_numpy(design.log_floor[used]).float())
+        used, _, (_, k, o) = design_layer_times(net, design, host)
     rows = np.zeros((3, len(design.x)))
     rows[:, used] = k.numpy(), o.numpy(), np.exp(design.log_base[used])
     kernel, framework, roofline = (design.per_sample(r) for r in rows)

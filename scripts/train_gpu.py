@@ -480,12 +480,13 @@ def train_main(steps: int, command: str, log) -> None:
     nets = {}
     columns = sorted({s.column for s in train})
     pairs = prior_pairs(train) if BATCH_PRIOR else None
+    free = {}  # per candidate, its rule-free GPU_VAL answers as users get them
     for name, cfg in CANDIDATES.items():
         net, hist = train_net(d_train, steps=steps, log=log, pairs=pairs, **cfg)
         nets[name] = net
         sv, st = predict_design(net, d_val, use_setup=True), predict_design(net, d_test, use_setup=True)
-        report["candidates"][name] = {"config": cfg, "history": hist, **user_figures(net, d_val, val, d_test, test,
-                                                                                     columns),
+        figures, free[name] = user_figures(net, d_val, val, d_test, test, columns)
+        report["candidates"][name] = {"config": cfg, "history": hist, **figures,
                                       "val_loss_own_setup": weighted_loss(sv, val),
                                       "test_loss_own_setup": weighted_loss(st, test)}
         log(f"{name}: val loss {report['candidates'][name]['val_loss']:.4f} "
@@ -496,11 +497,11 @@ def train_main(steps: int, command: str, log) -> None:
     net = nets[chosen]
     # the interval of answers as users get them: the validation rows with the prediction rules (until 2026-12-03 the
     # rule-free design above, on which the candidates are compared; both are recorded, and how many rows the rules move)
-    ruled, free = user_predictions(net, build_design(val), val, columns), user_predictions(net, d_val, val, columns)
+    ruled = user_predictions(net, build_design(val), val, columns)
     measured_interval = residual_interval(ruled, val)
-    moved = np.abs(np.log(ruled / free))
+    moved = np.abs(np.log(ruled / free[chosen]))
     report["measured_interval"] = {"with_prediction_rules": measured_interval,
-                                   "rule_free": residual_interval(free, val), "val_rows": len(val),
+                                   "rule_free": residual_interval(free[chosen], val), "val_rows": len(val),
                                    "rows_the_rules_move": int((moved > 1e-6).sum()), "largest_move": float(moved.max())}
     (RESULTS / "train.json").write_text(json.dumps(report, indent=1))
     intervals = {"coverage": COVERAGE, "measured": measured_interval, **zero_shot_intervals(measured_interval)}
@@ -534,13 +535,13 @@ def shipped_meta_if_same(net: LayerTimeNet) -> dict | None:
 
 
 def user_figures(net: LayerTimeNet, d_val: Design, val: list[Sample], d_test: Design, test: list[Sample],
-                 columns: list[str]) -> dict:
+                 columns: list[str]) -> tuple[dict, np.ndarray]:
     """RULE's loss and the per-column figures on GPU_VAL and GPU_TEST at the host users get (:func:`user_predictions`,
     without the estimator's batch cap and TensorRT engine bound), on the designs given (with or without the prediction
-    rules)."""
+    rules), and the GPU_VAL predictions they are of."""
     pv, pt = user_predictions(net, d_val, val, columns), user_predictions(net, d_test, test, columns)
     return {"val_loss": weighted_loss(pv, val), "test_loss": weighted_loss(pt, test), "val": per_column(pv, val),
-            "test": per_column(pt, test)}
+            "test": per_column(pt, test)}, pv
 
 
 def floors_training(steps: int, log) -> dict:
@@ -570,7 +571,7 @@ def floors_training(steps: int, log) -> dict:
     for name, model in (("shipped", shipped), ("floors", net)):
         with torch.no_grad():  # the kernel time each model gives the training rows, before any floor
             log_k = torch.log(model.layer_times(x, base, torch.from_numpy(d_train.bare))[1]).numpy()
-        figures[name] = {**user_figures(model, d_val, val, d_test, test, columns),
+        figures[name] = {**user_figures(model, d_val, val, d_test, test, columns)[0],
                          "train_rows_under_their_floor": int((log_k < d_train.log_floor).sum()),
                          "kernel_head_range": [float(model.out_lo[0]), float(model.out_hi[0])]}
     figures["floors"]["history"] = hist

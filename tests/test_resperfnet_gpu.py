@@ -506,7 +506,7 @@ def test_bounded_heads_keep_their_gradient_outside_the_bound():
     must come back within a few dozen steps."""
     import torch
 
-    from hwaware.estimators.resperfnet_gpu import _bounded, _forward, train_net
+    from hwaware.estimators.resperfnet_gpu import HostChoice, _bounded, _forward, train_net
     from hwaware.evaluation.gpu_data import build_design, torch2trt_samples
 
     v = torch.tensor([-20.0, 0.5, 20.0], requires_grad=True)
@@ -526,7 +526,7 @@ def test_bounded_heads_keep_their_gradient_outside_the_bound():
     opt = torch.optim.Adam(net.parameters(), lr=3e-2)
     y = torch.from_numpy(design.y).float()
     for _ in range(60):
-        pred, _ = _forward(net, design, False, True)
+        pred, _ = _forward(net, design, HostChoice(False, ()), True)
         loss = torch.abs(torch.log(pred) - torch.log(y)).mean()
         opt.zero_grad()
         loss.backward()

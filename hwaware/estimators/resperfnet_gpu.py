@@ -331,7 +331,11 @@ class LayerTimeNet(nn.Module):
         the framework (host) time decides (what a calibration profile's host factor scales)."""
         t, k, o = self.layer_times(x, log_base, bare, generic_host, setup, roofline_kernel, as_conv, hosts, via,
                                    log_floor)
-        return t, k, ((o / t) ** self.p).clamp(0.0, 1.0)
+        return t, k, self.host_share(t, o)
+
+    def host_share(self, t: torch.Tensor, o: torch.Tensor) -> torch.Tensor:
+        """:meth:`layer_parts`' host share of layers whose time is ``t`` and framework time ``o``."""
+        return ((o / t) ** self.p).clamp(0.0, 1.0)
 
     def call_time(self, c: torch.Tensor, generic_host: bool = False, setup: torch.Tensor | None = None,
                   hosts: torch.Tensor | None = None) -> torch.Tensor:
@@ -763,7 +767,7 @@ def predict_design_call(net: LayerTimeNet, d: Design, host: HostChoice = HostCho
                         ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`predict_design`'s totals and, beside them, each sample's per-call ms (in the totals)."""
     with torch.no_grad():
-        total, call = _forward(net, d, host.generic, use_setup, host.rows())
+        total, call = _forward(net, d, host, use_setup)
     return total.numpy().astype(np.float64), call.numpy().astype(np.float64)
 
 
@@ -779,42 +783,38 @@ class DesignParts(NamedTuple):
 def design_parts(net: LayerTimeNet, d: Design, host: HostChoice = HostChoice(False, ())) -> DesignParts:
     """:class:`DesignParts` of ``d`` without setups, with the host-side costs ``host`` says, for calibrating designs as
     :class:`Profile` does estimates (one forward of the model; compute it once per model and design)."""
-    used = np.unique(d.indices)
-    generic_host, hosts = host.generic, host.rows()
     with torch.no_grad():
-        t, _, share = net.layer_parts(torch.from_numpy(d.x[used]).float(), torch.from_numpy(d.log_base[used]).float(),
-                                      torch.from_numpy(d.bare[used]), generic_host,
-                                      as_conv=torch.from_numpy(d.as_conv[used]), hosts=hosts,
-                                      log_floor=torch.from_numpy(d.log_floor[used]).float())
-        call = _call_times(net, d, generic_host, hosts=hosts)
+        used, _, (t, _, o) = design_layer_times(net, d, host)
+        share = net.host_share(t, o)
+        call = _call_times(net, d, host)
     rows, shares = np.zeros(len(d.x)), np.zeros(len(d.x))
     rows[used], shares[used] = t.numpy(), share.numpy()
     return DesignParts(rows, shares, call.numpy().astype(np.float64))
 
 
-def _times(net: LayerTimeNet, d: Design, generic_host: bool, use_setup: bool, hosts: torch.Tensor | None = None
-           ) -> tuple[np.ndarray, np.ndarray, torch.Tensor, torch.Tensor]:
-    """The rows ``d`` uses, each index's position among them, their layer times, and every sample's per-call time."""
+def design_layer_times(net: LayerTimeNet, d: Design, host: HostChoice = HostChoice(False, ()), use_setup: bool = False
+                       ) -> tuple[np.ndarray, np.ndarray, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """The rows ``d``'s samples use, each index's position among them, and those rows' (t, k, o) per
+    :meth:`LayerTimeNet.layer_times`, with the host-side costs ``host`` says; ``use_setup``: each row at its sample's
+    measurement setup."""
     used, inverse = np.unique(d.indices, return_inverse=True)
-    lut = net.setup_index(d.setup_names)
-    row_setup, setup = (torch.from_numpy(lut[s]) if use_setup else None for s in (d.row_setup[used], d.setup))
-    t, _, _ = net.layer_times(torch.from_numpy(d.x[used]).float(), torch.from_numpy(d.log_base[used]).float(),
-                              torch.from_numpy(d.bare[used]), generic_host, row_setup,
-                              as_conv=torch.from_numpy(d.as_conv[used]), hosts=hosts,
-                              log_floor=torch.from_numpy(d.log_floor[used]).float())
-    return used, inverse, t, _call_times(net, d, generic_host, setup, hosts)
+    row_setup = torch.from_numpy(net.setup_index(d.setup_names)[d.row_setup[used]]) if use_setup else None
+    return used, inverse, net.layer_times(
+        torch.from_numpy(d.x[used]).float(), torch.from_numpy(d.log_base[used]).float(), torch.from_numpy(d.bare[used]),
+        host.generic, row_setup, as_conv=torch.from_numpy(d.as_conv[used]), hosts=host.rows(),
+        log_floor=torch.from_numpy(d.log_floor[used]).float())
 
 
-def _call_times(net: LayerTimeNet, d: Design, generic_host: bool, setup: torch.Tensor | None = None,
-                hosts: torch.Tensor | None = None) -> torch.Tensor:
+def _call_times(net: LayerTimeNet, d: Design, host: HostChoice, use_setup: bool = False) -> torch.Tensor:
     """Every sample's per-call time (0 for a bare kernel)."""
-    return (net.call_time(torch.from_numpy(d.call).float(), generic_host, setup, hosts)
+    setup = torch.from_numpy(net.setup_index(d.setup_names)[d.setup]) if use_setup else None
+    return (net.call_time(torch.from_numpy(d.call).float(), host.generic, setup, host.rows())
             * torch.from_numpy(d.has_call).float())
 
 
-def _forward(net: LayerTimeNet, d: Design, generic_host: bool, use_setup: bool, hosts: torch.Tensor | None = None
-             ) -> tuple[torch.Tensor, torch.Tensor]:
-    _, inverse, t, call = _times(net, d, generic_host, use_setup, hosts)
+def _forward(net: LayerTimeNet, d: Design, host: HostChoice, use_setup: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    _, inverse, (t, _, _) = design_layer_times(net, d, host, use_setup)
+    call = _call_times(net, d, host, use_setup)
     sample = np.repeat(np.arange(len(d.y)), np.diff(d.indptr))
     contrib = t[torch.from_numpy(inverse)] * torch.from_numpy(d.counts).float()
     total = torch.zeros(len(d.y)).index_add_(0, torch.from_numpy(sample), contrib)
@@ -849,7 +849,7 @@ def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str =
     for step in range(steps):
         idx = np.sort(rng.choice(len(train.y), size=min(batch, len(train.y)), replace=False, p=p))
         sub = train.subset(idx)
-        pred, _ = _forward(net, sub, False, True)  # each column fitted on its own setup
+        pred, _ = _forward(net, sub, HostChoice(False, ()), True)  # each column fitted on its own setup
         rows = np.unique(sub.indices)
         prior = RESOURCE_WEIGHT * _resource_penalty(net, torch.from_numpy(train.x[rows]).float(),
                                                     torch.from_numpy(train.log_base[rows]).float(), gen)
