@@ -412,14 +412,15 @@ def load_run(stage: str, kernel_gpu: str) -> dict:
 
 
 def run_shape(run: dict) -> dict:
-    """What two runs compared by KERNEL_GPU_RULE must share: their columns' row counts, data, steps, code and recipe
-    but the kernel head's set."""
+    """What two runs compared by KERNEL_GPU_RULE must share: their columns' row counts, data, steps, code, CPU (none
+    before it was recorded) and recipe but the kernel head's set."""
     if "per_gpu" in run:
         cols = {c: v["n"] for r in run["per_gpu"].values() for c, v in r["zero_shot_rule"].items()}
     else:
         cols = {c: v["zero_shot_rule"] and v["zero_shot_rule"]["n"] for c, v in run["columns"].items()}
     return {"columns": cols, "data": run["provenance"]["data_sha256"], "steps": run["steps"],
-            "commit": run["provenance"]["code_commit"], "recipe": {**run["recipe"], "kernel_gpu": None}}
+            "commit": run["provenance"]["code_commit"], "cpu": run["provenance"].get("cpu"),
+            "recipe": {**run["recipe"], "kernel_gpu": None}}
 
 
 def kernel_gpu_rule() -> dict:
@@ -480,7 +481,7 @@ def train_main(steps: int, command: str, log) -> None:
     nets = {}
     columns = sorted({s.column for s in train})
     pairs = prior_pairs(train) if BATCH_PRIOR else None
-    free = {}  # per candidate, its rule-free GPU_VAL answers as users get them
+    free: dict[str, np.ndarray] = {}  # per candidate, its rule-free GPU_VAL answers as users get them
     for name, cfg in CANDIDATES.items():
         net, hist = train_net(d_train, steps=steps, log=log, pairs=pairs, **cfg)
         nets[name] = net
@@ -555,12 +556,14 @@ def floors_training(steps: int, log) -> dict:
     columns = sorted({s.column for s in train})
     shipped, meta = load_net(OUT_WEIGHTS)
     shipped_steps = json.loads((RESULTS / "train.json").read_text())["candidates"][meta["chosen"]]["history"]["steps"]
-    ran, was = ((prov["data_sha256"], prov["graph_stores_sha256"], columns, steps),
+    # and on their CPU (a weights file from before the CPU was recorded has none): the same recipe trains other
+    # weights on another CPU (provenance's docstring), and the floors would not be all that differs
+    ran, was = ((prov["data_sha256"], prov["graph_stores_sha256"], columns, steps, prov["cpu"]),
                 (meta["provenance"]["data_sha256"], meta["provenance"]["graph_stores_sha256"], meta["train_columns"],
-                 shipped_steps))
+                 shipped_steps, meta["provenance"].get("cpu")))
     if ran != was:
-        raise SystemExit("the floors stage must retrain the shipped weights' data, graph stores, columns and steps: "
-                         "run python scripts/train_gpu.py main first (and --steps as it ran)")
+        raise SystemExit("the floors stage must retrain the shipped weights' data, graph stores, columns and steps on "
+                         "their CPU: run python scripts/train_gpu.py main first on this machine (and --steps as it ran)")
     cfg = shipped_recipe()
     d_train = build_design(train, prediction_rules=False, floors=True)
     net, hist = train_net(d_train, steps=steps, log=log, pairs=prior_pairs(train) if BATCH_PRIOR else None, **cfg)

@@ -98,7 +98,8 @@ a classifier adds about a launch each). A rule of physical sense chosen from tho
 covers. It applies when predicting and evaluating, not in training: every training design is built without it
 (``DesignBuilder(prediction_rules=False)``), so training is what it was, bit for bit, and the shipped weights (trained
 and chosen before the rule; their ``train.json`` figures are without it) are those ``scripts/train_gpu.py main`` gives
-(re-run on 2026-12-03: the same weights, tensor for tensor). Since then the measured interval comes from the validation
+(re-run on 2026-12-03 on the machine that trained them: the same weights, tensor for tensor; another CPU trains
+other weights: ``benchmarks/results/gpu/retrain_other_cpu.txt``). Since then the measured interval comes from the validation
 rows with the prediction rules, as users get answers: the same quantiles as without them (896 of 40,902 rows move, by
 at most 1.4 %: ``train.json``'s ``measured_interval``). Applied in training too, a first leave-one-GPU-out run moved the RTX 3090's
 zero-shot MAPE from 25.9 to 42.9 % and the AGX Xavier's 10-shot from 7.0 / 42.6 to 4.4 / 25.4 % (PyTorch / TensorRT;
@@ -806,7 +807,8 @@ def design_layer_times(net: LayerTimeNet, d: Design, host: HostChoice = HostChoi
 
 
 def _call_times(net: LayerTimeNet, d: Design, host: HostChoice, use_setup: bool = False) -> torch.Tensor:
-    """Every sample's per-call time (0 for a bare kernel)."""
+    """Every sample's per-call time (0 for a bare kernel) at the host-side costs ``host`` says; ``use_setup``: at
+    each sample's measurement setup."""
     setup = torch.from_numpy(net.setup_index(d.setup_names)[d.setup]) if use_setup else None
     return (net.call_time(torch.from_numpy(d.call).float(), host.generic, setup, host.rows())
             * torch.from_numpy(d.has_call).float())

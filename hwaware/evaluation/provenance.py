@@ -1,6 +1,7 @@
 """What a trained model or a results file records about how it was made: code, libraries, threads, data files."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import platform
@@ -10,12 +11,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name (``cpuinfo``'s ``model name`` line; else what :func:`platform.processor` says, possibly
+    empty, as on arm64 Linux: :func:`provenance` records the machine type beside it)."""
+    with contextlib.suppress(OSError):
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
 def provenance(*extra_modules: str) -> dict:
     """The commit, the tracked files that differ from it, library versions (numpy, torch, timm and
-    ``extra_modules``), thread settings, and the hashes of the committed graph stores.
+    ``extra_modules``), thread settings, the CPU, and the hashes of the committed graph stores.
+
+    The CPU: torch and MKL pick kernels by vendor and instruction set, so the same code, data and one thread can train
+    other weights on another CPU (``scripts/train_gpu.py main`` on an AVX2 AMD EPYC did not give the shipped weights).
 
     >>> sorted(provenance())[:3]
-    ['code_commit', 'graph_stores_sha256', 'python']
+    ['code_commit', 'cpu', 'graph_stores_sha256']
     """
     import importlib
 
@@ -37,4 +51,6 @@ def provenance(*extra_modules: str) -> dict:
             "graph_stores_sha256": {p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:16]
                                     for p in sorted(GRAPH_DIR.glob("*.json.gz"))},
             "python": platform.python_version(), "versions": versions,
-            "threads": {"torch": torch.get_num_threads(), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}}
+            "threads": {"torch": torch.get_num_threads(), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")},
+            "cpu": {"model": cpu_model(), "machine": platform.machine(),
+                    "torch_capability": torch.backends.cpu.get_cpu_capability()}}

@@ -1,0 +1,32 @@
+"""What trained models and results files record of how they were made (hwaware.evaluation.provenance)."""
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+
+import torch
+
+from hwaware.evaluation.provenance import ROOT, cpu_model, provenance
+
+
+def test_provenance_names_the_commit_libraries_threads_and_cpu():
+    prov = provenance()
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    assert prov["code_commit"] == head
+    assert prov["versions"]["torch"] == torch.__version__
+    assert prov["threads"]["torch"] == torch.get_num_threads()
+    # the same code and data trained other weights on another CPU (provenance's docstring): the CPU is part of a run
+    assert prov["cpu"] == {"model": cpu_model(), "machine": platform.machine(),
+                           "torch_capability": torch.backends.cpu.get_cpu_capability()}
+    json.dumps(prov)  # it is written to meta.json
+
+
+def test_cpu_model_reads_cpuinfo_else_the_platform(tmp_path):
+    x86 = tmp_path / "x86"
+    x86.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\nflags\t: fpu\n")
+    assert cpu_model(x86) == "AMD EPYC 7B13"
+    arm = tmp_path / "arm"  # arm64 Linux names no model
+    arm.write_text("processor\t: 0\nBogoMIPS\t: 50.00\nCPU part\t: 0xd0c\n")
+    assert cpu_model(arm) == platform.processor()
+    assert cpu_model(tmp_path / "missing") == platform.processor()
