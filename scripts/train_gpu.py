@@ -599,7 +599,8 @@ def floors_training(steps: int, log) -> dict:
                  shipped_steps, meta["provenance"].get("cpu")))
     if ran != was:
         raise SystemExit("the floors stage must retrain the shipped weights' data, graph stores, columns and steps on "
-                         "their CPU: run python scripts/train_gpu.py main first on this machine (and --steps as it ran)")
+                         "their CPU: run python scripts/train_gpu.py main, then floors, in a scratch worktree on this "
+                         "machine (main rewrites the weights, which differ on another CPU; --steps as it ran)")
     cfg = shipped_recipe()
     d_train = build_design(train, prediction_rules=False, floors=True)
     net, hist = train_net(d_train, steps=steps, log=log, pairs=prior_pairs(train) if BATCH_PRIOR else None, **cfg)

@@ -1272,3 +1272,12 @@ def test_the_kernel_gpu_rule_reads_no_gpu_test_row(repo_script, monkeypatch):
     assert train_gpu.rule_columns(pred, rows) == {"a": {"n": 2, "mean_abs_log": 0.0}, "b": {"n": 2, "mean_abs_log": 0.0}}
     pred[0] = np.e
     assert train_gpu.rule_columns(pred, rows)["a"]["mean_abs_log"] == pytest.approx(0.5)
+
+
+def test_the_declared_rules_state_the_margin_the_code_applies(repo_script):
+    """RULE and FLOORS_RULE are declared text; RULE_MARGIN is what the main and floors stages compare with: they must
+    say the same number (the seeds stage reports the spread against it)."""
+    train_gpu = repo_script("scripts/train_gpu.py")
+    margin = f"within {train_gpu.RULE_MARGIN} of the best"
+    assert margin in train_gpu.RULE
+    assert f"lower by more than {train_gpu.RULE_MARGIN}" in train_gpu.FLOORS_RULE
