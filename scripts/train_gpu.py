@@ -301,6 +301,14 @@ def all_samples() -> list[Sample]:
     return help_samples() + timm_samples() + torch2trt_samples() + deepbench_samples()
 
 
+def main_split() -> tuple[dict, list[Sample], list[Sample], list[Sample], list[str]]:
+    """What the main, floors and seeds stages train and score on: the data's provenance (taken as the run starts: a
+    commit made while it trains is not its code), GPU_TRAIN, GPU_VAL, GPU_TEST and the training columns."""
+    samples = all_samples()
+    train, val, test = split_gpu_samples(samples)
+    return data_provenance(samples), train, val, test, sorted({s.column for s in train})
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("stages", nargs="*", default=["main"],
@@ -481,9 +489,7 @@ def weights_id() -> str:
 
 
 def train_main(steps: int, command: str, log) -> None:
-    samples = all_samples()
-    prov = data_provenance(samples)  # the code as the run starts: a commit made while it trains is not its code
-    train, val, test = split_gpu_samples(samples)
+    prov, train, val, test, columns = main_split()
     log(f"samples: train {len(train)}, val {len(val)}, test {len(test)}")
     t0 = time.time()
     # training and selection without the prediction-time rules, as the shipped weights were trained and chosen
@@ -492,7 +498,6 @@ def train_main(steps: int, command: str, log) -> None:
 
     report: dict = {"rule": RULE, "candidates": {}, "splits": SPLITS, "command": command, "disclosed": DISCLOSED_MODEL}
     nets = {}
-    columns = sorted({s.column for s in train})
     pairs = prior_pairs(train) if BATCH_PRIOR else None
     free: dict[str, np.ndarray] = {}  # per candidate, its rule-free GPU_VAL answers as users get them
     for name, cfg in CANDIDATES.items():
@@ -562,10 +567,7 @@ def seed_spread(steps: int, log) -> dict:
     """Stage ``seeds``: the shipped recipe trained as the main stage trains it (rule-free designs, the batch prior as
     shipped) with each of :data:`SEEDS`; per seed RULE's losses on GPU_VAL and GPU_TEST at the host users get
     (:func:`user_figures`), and each loss's range over the seeds."""
-    samples = all_samples()
-    prov = data_provenance(samples)
-    train, val, test = split_gpu_samples(samples)
-    columns = sorted({s.column for s in train})
+    prov, train, val, test, columns = main_split()
     d_train, d_val, d_test = (build_design(s, prediction_rules=False) for s in (train, val, test))
     cfg = shipped_recipe()
     pairs = prior_pairs(train) if BATCH_PRIOR else None
@@ -586,10 +588,7 @@ def floors_training(steps: int, log) -> dict:
     GPU_TEST as users get answers), what the floors did in training, and the rule's choice; nothing is shipped here.
     The retraining must match the shipped weights' data, training columns and steps (else the floors are not what
     differs)."""
-    samples = all_samples()
-    prov = data_provenance(samples)
-    train, val, test = split_gpu_samples(samples)
-    columns = sorted({s.column for s in train})
+    prov, train, val, test, columns = main_split()
     shipped, meta = load_net(OUT_WEIGHTS)
     shipped_steps = json.loads((RESULTS / "train.json").read_text())["candidates"][meta["chosen"]]["history"]["steps"]
     # and on their CPU (a weights file from before the CPU was recorded has none): the same recipe trains other
