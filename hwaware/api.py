@@ -189,7 +189,8 @@ def graphs_latency(graphs: Sequence[Graph], platform: Platform, profile: Profile
                    ) -> list[float]:
     """Total ms of each captured graph (at the platform's batch and precision) on a request :func:`resolve` returned, in
     one batched prediction, each as :func:`latency` answers it: the same notes, warnings and profile correction."""
-    estimates = get_estimator(estimator).predict_many(graphs, platform)
+    with torch_threads(1):  # as in estimate(): latency_many and space tables must not stall under contention
+        estimates = get_estimator(estimator).predict_many(graphs, platform)
     return [_finish(e, g, platform, profile).total_ms for e, g in zip(estimates, graphs)]
 
 

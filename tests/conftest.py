@@ -76,3 +76,15 @@ def onnx_to_module_ratio():
         return hwaware.latency(path, **kw) / hwaware.latency(model, input_size=(3, 224, 224), **kw)
 
     return ratio
+
+
+@pytest.fixture
+def two_threads():
+    """torch at two intra-op threads during the test, a caller's count that hwaware must leave as it found it; the
+    count from before the test afterwards (tests must not leave other tests a count they did not choose)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)

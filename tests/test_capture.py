@@ -252,7 +252,7 @@ def test_a_half_precision_module_is_estimable_with_precision_fp16(trace_device):
         pytest.approx(hwaware.latency("resnet18", "agx", precision="fp16"))
 
 
-def test_cpu_trace_uses_one_thread_and_restores_the_callers():
+def test_cpu_trace_uses_one_thread_and_restores_the_callers(two_threads):
     seen = []
 
     class Probe(nn.Module):
@@ -260,12 +260,8 @@ def test_cpu_trace_uses_one_thread_and_restores_the_callers():
             seen.append(torch.get_num_threads())
             return x + 1
 
-    torch.set_num_threads(2)
-    try:
-        capture(Probe(), input_size=(4,), trace_device="cpu")
-        assert seen == [1] and torch.get_num_threads() == 2
-    finally:
-        torch.set_num_threads(1)
+    capture(Probe(), input_size=(4,), trace_device="cpu")
+    assert seen == [1] and torch.get_num_threads() == 2
 
 
 @pytest.mark.parametrize("name", ["fasterrcnn_mobilenet_v3_large_320_fpn", "deeplabv3_mobilenet_v3_large"])

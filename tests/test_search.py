@@ -183,18 +183,14 @@ class _Probe(nn.Module):
         return self.conv(x)
 
 
-def test_proxy_sees_the_full_resolution_with_one_thread():
-    torch.set_num_threads(2)
-    try:
-        for name in ("synflow", "params"):
-            probe = _Probe()
-            proxy_score(name, probe, (3, 256, 256))
-            assert torch.get_num_threads() == 2  # the caller's count is restored
+def test_proxy_sees_the_full_resolution_with_one_thread(two_threads):
+    for name in ("synflow", "params"):
         probe = _Probe()
-        proxy_score("synflow", probe, (3, 256, 192))
-        assert probe.seen == {"shape": (1, 3, 256, 192), "threads": 1}
-    finally:
-        torch.set_num_threads(1)
+        proxy_score(name, probe, (3, 256, 256))
+        assert torch.get_num_threads() == 2  # the caller's count is restored
+    probe = _Probe()
+    proxy_score("synflow", probe, (3, 256, 192))
+    assert probe.seen == {"shape": (1, 3, 256, 192), "threads": 1}
 
 
 def test_synflow_ranks_resolution():
@@ -281,15 +277,14 @@ def test_an_unreachable_storage_is_one_clear_error_without_the_password():
     assert "s3cret" not in str(exc.value) and "\n" not in str(exc.value)
 
 
-def test_a_prediction_runs_the_estimator_with_one_thread(monkeypatch):
+def test_a_prediction_runs_the_estimator_with_one_thread(monkeypatch, two_threads):
+    """A constraint's estimate and a batched prediction (latency_many, space tables) run the estimator on one torch
+    thread and give the caller its count back (until 2026-12-03 the batched one ran at the caller's count)."""
     from hwaware.estimators.base import get_estimator
 
     est, seen = get_estimator("roofline"), []
     original = est.predict
     monkeypatch.setattr(est, "predict", lambda g, p: seen.append(torch.get_num_threads()) or original(g, p))
-    torch.set_num_threads(2)
-    try:
-        LatencyConstraint(1.0, gpu="agx", estimator="roofline").estimate("resnet18")
-        assert seen == [1] and torch.get_num_threads() == 2
-    finally:
-        torch.set_num_threads(1)
+    LatencyConstraint(1.0, gpu="agx", estimator="roofline").estimate("resnet18")
+    hwaware.latency_many(["resnet18"], gpu="agx", estimator="roofline", progress=False)  # predict_many calls predict
+    assert seen == [1, 1] and torch.get_num_threads() == 2
