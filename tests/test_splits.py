@@ -80,26 +80,44 @@ def layer_multisets(samples: list) -> list[str]:
     for s in samples:
         counts: Counter[str] = Counter()
         for key, layer, c in sample_layers(s):
-            counts[groups.setdefault(key, layer_group(layer))] += c
+            group = groups.get(key)
+            if group is None:  # (not setdefault, whose argument would be computed every time)
+                group = groups[key] = layer_group(layer)
+            counts[group] += c
         out.append(hashlib.blake2b(json.dumps(sorted(counts.items())).encode(), digest_size=10).hexdigest())
     return out
 
 
-def check_gpu_split(samples: list) -> None:
-    """No layer multiset on two sides of ``split_gpu_samples`` (which must be looked up through its module, so that a
-    test can replace it)."""
+def check_gpu_split(samples: list, multisets: list[str]) -> None:
+    """No layer multiset (``multisets``: :func:`layer_multisets` of ``samples``) on two sides of ``split_gpu_samples``
+    (which must be looked up through its module, so that a test can replace it)."""
     from hwaware.evaluation import splits
 
-    keys = dict(zip(map(id, samples), layer_multisets(samples)))
+    keys = dict(zip(map(id, samples), multisets))
     train, val, test = splits.split_gpu_samples(samples)
     assert test and val and train
     _check_sides({"train": train, "val": val, "test": test}, lambda s: keys[id(s)])
 
 
-def test_gpu_splits_share_no_layer_multiset():
+@pytest.fixture(scope="module")
+def gpu_sample() -> tuple[list, list[str]]:
+    """:func:`_gpu_sample` and its :func:`layer_multisets`."""
     samples = _gpu_sample()
-    keys = layer_multisets(samples)
+    return samples, layer_multisets(samples)
+
+
+def test_gpu_splits_share_no_layer_multiset(gpu_sample):
+    samples, keys = gpu_sample
     timm = {k for k, s in zip(keys, samples) if s.net is not None and s.net.space == "timm"}
     trt = {k for k, s in zip(keys, samples) if s.net is not None and s.net.table == "torch2trt"}
     assert timm & trt  # the check covers torch2trt networks that are also timm rows
-    check_gpu_split(samples)
+    check_gpu_split(samples, keys)
+
+
+def test_an_ungrouped_gpu_split_is_caught(gpu_sample, monkeypatch):
+    """The check above is not vacuous: rows dealt to three sides one by one put a network on two of them."""
+    from hwaware.evaluation import splits
+
+    monkeypatch.setattr(splits, "split_gpu_samples", lambda xs: (xs[0::3], xs[1::3], xs[2::3]))
+    with pytest.raises(AssertionError, match="/"):
+        check_gpu_split(*gpu_sample)

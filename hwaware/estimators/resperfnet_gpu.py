@@ -925,7 +925,7 @@ class DesignBuilder:
         whose activations lead with the batch, or fold it (:func:`reshape_layer`), can be moved to another batch.
         ``from_batch`` has no default, as in :meth:`add` (since 8.2): a caller states where its layer's batch is."""
         s = -1 if setup is None else self.setups.setdefault(setup, len(self.setups))
-        full = (key, gpu.name, runtime, precision, batch, s, as_conv)
+        full = (key, gpu.name, runtime, precision, batch, s, as_conv)  # add() looks a row up by this key too
         if full not in self.rows:
             shapes = layer.input_shapes or layer.output_shapes
             captured = shapes[0][0] if from_batch is None else from_batch
@@ -956,16 +956,20 @@ class DesignBuilder:
         before version 8 its ``d`` was taken for the batch). No default: a bare kernel moved as from batch 1 would
         have its batch squared (e25e558 defaulted to 1, which ``benchmarks/peak_floor.py``'s kernels took)."""
         ids, counts = [], []
-        split = (dense_as_conv([l for _, l, _ in layers], [c for *_, c in layers]) if self.prediction_rules
+        # with one dense kernel at most (most networks) every kernel keeps its own framework time: nothing to split
+        several = self.prediction_rules and sum(c for _, l, c in layers if l.kind is LayerKind.DENSE) > 1
+        split = (dense_as_conv([l for _, l, _ in layers], [c for *_, c in layers]) if several
                  else [(0, c) for *_, c in layers])
+        s = -1 if setup is None else self.setups.setdefault(setup, len(self.setups))
+        platform = (gpu.name, runtime, precision, batch, s)
         for (k, l, _), (n_conv, n_own) in zip(layers, split):
             for n, as_conv in ((n_conv, True), (n_own, False)):
-                if n:
+                if n:  # most rows exist (a layer recurs across networks and columns): looked up before row() runs
+                    i = self.rows.get((k, *platform, as_conv))
                     ids.append(self.row(k, l, gpu, runtime, precision, batch, setup=setup, from_batch=from_batch,
-                                        as_conv=as_conv))
+                                        as_conv=as_conv) if i is None else i)
                     counts.append(n)
-        self.samples.append((ids, counts, call_features(gpu, runtime, batch),
-                             runtime != "kernel", ms, weight, -1 if setup is None else self.setups[setup]))
+        self.samples.append((ids, counts, call_features(gpu, runtime, batch), runtime != "kernel", ms, weight, s))
 
     def build(self) -> Design:
         lens = [len(s[0]) for s in self.samples]

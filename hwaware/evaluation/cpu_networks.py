@@ -11,6 +11,7 @@ was being committed, before any was predicted) without the networks whose layer 
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -53,6 +54,13 @@ def batch1_networks() -> list[Net]:
 def space_networks(name: str = SPACE_NETWORKS) -> list[Net]:
     """The measured batch-1 networks of the NAS spaces in ``data/<name>`` (NB201, FBNet, OFA: the specs ``hwaware
     collect networks --space`` drew), each with its graph as the space builds it (what a search asks about)."""
+    return list(_space_networks(name))
+
+
+@functools.cache
+def _space_networks(name: str) -> tuple[Net, ...]:
+    # once per process: an FBNet or OFA graph is a trace (about 0.1 s each, 66 s for both files on an AMD EPYC), and
+    # space_test_networks, the tests and the benchmark read the same files again
     from hwaware.search.spaces import from_spec
 
     out = []
@@ -60,7 +68,7 @@ def space_networks(name: str = SPACE_NETWORKS) -> list[Net]:
         if n.batch == 1:
             space, arch = from_spec(n.model)
             out.append((n, space.graph(arch)))
-    return out
+    return tuple(out)
 
 
 def space_test_networks(fit: Sequence[Net]) -> list[Net]:
