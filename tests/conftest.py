@@ -5,8 +5,11 @@ import tempfile
 
 import pytest
 
-# Predictions made by the tests (and their worker processes) go to a throw-away cache, not ~/.cache.
-os.environ.setdefault("HWAWARE_CACHE_DIR", tempfile.mkdtemp(prefix="hwaware-test-cache-"))
+# Predictions made by the tests (and their worker processes) go to a throw-away cache, not ~/.cache; saved profiles
+# likewise (a user's profile named "agx" would otherwise answer the tests' gpu="agx").
+for _var, _prefix in (("HWAWARE_CACHE_DIR", "hwaware-test-cache-"), ("HWAWARE_PROFILES", "hwaware-test-profiles-")):
+    if _var not in os.environ:
+        os.environ[_var] = tempfile.mkdtemp(prefix=_prefix)
 
 from hwaware.datasets import data_root, load_timm_benchmark, timm_benchmark_files
 

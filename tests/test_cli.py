@@ -2,6 +2,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -48,10 +49,11 @@ def test_help_everywhere(args):
     assert r.returncode == 0 and "usage: hwaware" in r.stdout
 
 
-def _cli(*argv: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    """The installed command in a fresh process: stderr holds everything it prints (Optuna's logging too)."""
+def _cli(*argv: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The installed command in a fresh process: stderr holds everything it prints (Optuna's logging too); ``cwd``
+    for a command given a relative path that it must not write in the checkout."""
     return subprocess.run([sys.executable, "-m", "hwaware.cli", *argv], capture_output=True, text=True, timeout=600,
-                          env=env)
+                          env=env, cwd=cwd)
 
 
 @pytest.mark.parametrize("argv,message", [
@@ -73,15 +75,16 @@ def _cli(*argv: str, env: dict | None = None) -> subprocess.CompletedProcess:
     (["cache", "drop"], "invalid choice: 'drop'"),
 ])
 def test_bad_input_is_one_line_on_stderr_and_exit_2(argv, message, tmp_path):
-    r = _cli(*argv, env={**os.environ, "HWAWARE_CACHE_DIR": str(tmp_path)})
+    r = _cli(*argv, env={**os.environ, "HWAWARE_CACHE_DIR": str(tmp_path)}, cwd=tmp_path)
     assert r.returncode == 2, r.stderr
     assert len(r.stderr.splitlines()) == 1 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert "s3cret" not in r.stderr and "trace_device='cpu'" not in r.stderr
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without a GPU")
-def test_collect_on_cuda_without_a_gpu_is_one_line():
-    r = _cli("collect", "layers", "--out", "unused.csv", "--device", "cuda", "--models", "none", "--random", "1")
+def test_collect_on_cuda_without_a_gpu_is_one_line(tmp_path):
+    r = _cli("collect", "layers", "--out", "unused.csv", "--device", "cuda", "--models", "none", "--random", "1",
+             cwd=tmp_path)
     assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and "no CUDA GPU is visible" in r.stderr
 
 

@@ -5,6 +5,7 @@ import json
 import os
 import random
 import sqlite3
+import uuid
 import warnings
 
 import numpy as np
@@ -235,9 +236,11 @@ def test_workers_share_a_postgresql_study():
         if os.environ.get("CI"):
             pytest.fail("CI must provide HWAWARE_TEST_POSTGRES_URL (.ci/run starts PostgreSQL)")
         pytest.skip("no PostgreSQL server (set HWAWARE_TEST_POSTGRES_URL; .ci/run starts one)")
-    name = f"pg-workers-{os.getpid()}"
-    _check_workers(url, name, trials=9, workers=3)
-    optuna.delete_study(study_name=name, storage=url)
+    name = f"pg-workers-{uuid.uuid4().hex}"  # a server outlives runs: a PID can come again, a failed run's study stays
+    try:
+        _check_workers(url, name, trials=9, workers=3)
+    finally:
+        optuna.delete_study(study_name=name, storage=url)
 
 
 @pytest.mark.parametrize("kwargs,error,match", [
