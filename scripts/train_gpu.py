@@ -61,7 +61,7 @@ from hwaware.calibration.profile import LINEAR_FORMS
 from hwaware.estimators.gpu_features import KERNEL_GPU_BEFORE_9, KERNEL_GPU_SETS, n_features
 from hwaware.estimators.resperfnet_gpu import (WEIGHTS, Design, HostChoice, LayerTimeNet, batch_capped, column_gpu,
                                               design_parts, host_choice, load_net, predict_design, save_net,
-                                              train_net)
+                                              train_net, weights_bytes)
 from hwaware.evaluation.gpu_data import (Sample, build_design, column_indices, column_weights, deepbench_samples,
                                          help_samples, prior_pairs, ten_shot_profile, timm_samples, torch2trt_samples,
                                          user_predictions, user_predictions_call)
@@ -566,7 +566,8 @@ def user_figures(net: LayerTimeNet, d_val: Design, val: list[Sample], d_test: De
 def seed_spread(steps: int, log) -> dict:
     """Stage ``seeds``: the shipped recipe trained as the main stage trains it (rule-free designs, the batch prior as
     shipped) with each of :data:`SEEDS`; per seed RULE's losses on GPU_VAL and GPU_TEST at the host users get
-    (:func:`user_figures`), and each loss's range over the seeds."""
+    (:func:`user_figures`), each seed's weights (the sha256 of the file :func:`save_net` would write: seed 0's is the
+    main stage's on the same machine), and each loss's range over the seeds."""
     prov, train, val, test, columns = main_split()
     d_train, d_val, d_test = (build_design(s, prediction_rules=False) for s in (train, val, test))
     cfg = shipped_recipe()
@@ -575,7 +576,8 @@ def seed_spread(steps: int, log) -> dict:
     for seed in SEEDS:
         net, hist = train_net(d_train, steps=steps, log=log, pairs=pairs, seed=seed, **cfg)
         figures, _ = user_figures(net, d_val, val, d_test, test, columns)
-        seeds[seed] = {"val_loss": figures["val_loss"], "test_loss": figures["test_loss"], "history": hist}
+        seeds[seed] = {"val_loss": figures["val_loss"], "test_loss": figures["test_loss"], "history": hist,
+                       "weights_sha256": hashlib.sha256(weights_bytes(net)).hexdigest()}
         log(f"seed {seed}: val loss {figures['val_loss']:.4f} test loss {figures['test_loss']:.4f}")
     spread = {k: max(f[k] for f in seeds.values()) - min(f[k] for f in seeds.values())
               for k in ("val_loss", "test_loss")}

@@ -999,11 +999,16 @@ def graph_layers(graph: Graph) -> list[tuple[Any, Layer, int]]:
     return [tuple(v) for v in seen.values()]  # type: ignore[misc]
 
 
-def save_net(net: LayerTimeNet, folder: Path, meta: dict[str, Any]) -> None:
-    from safetensors.torch import save_file
+def weights_bytes(net: LayerTimeNet) -> bytes:
+    """The ``weights.safetensors`` file :func:`save_net` writes for ``net`` (its sha256 names trained weights)."""
+    from safetensors.torch import save
 
+    return save({k: v.detach().contiguous() for k, v in net.state_dict().items()})
+
+
+def save_net(net: LayerTimeNet, folder: Path, meta: dict[str, Any]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.detach().contiguous() for k, v in net.state_dict().items()}, str(folder / "weights.safetensors"))
+    (folder / "weights.safetensors").write_bytes(weights_bytes(net))
     (folder / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
 
 
