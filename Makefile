@@ -28,7 +28,7 @@ demo: $(DEMO_STAMP)
 	$(BIN)/hwaware latency resnet50 --gpu agx --by-layer
 
 # Two workers (pytest-xdist; a test file stays on one worker, so its module fixtures are built once), one OpenMP
-# thread each so that they do not contend for the two cores: 10 min instead of 18 on a 2-core AMD EPYC.
+# thread each so that they do not contend for two cores; TEST_WORKERS=0 runs the tests in pytest's own process.
 TEST_WORKERS ?= 2
 test: $(TEST_STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile

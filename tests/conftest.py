@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 import pytest
 
 # Predictions made by the tests (and their worker processes) go to a throw-away cache, not ~/.cache; saved profiles
 # likewise (a user's profile named "agx" would otherwise answer the tests' gpu="agx").
+# The process that makes them removes them at exit (pytest-xdist's workers inherit the variables).
 for _var, _prefix in (("HWAWARE_CACHE_DIR", "hwaware-test-cache-"), ("HWAWARE_PROFILES", "hwaware-test-profiles-")):
     if _var not in os.environ:
         os.environ[_var] = tempfile.mkdtemp(prefix=_prefix)
+        atexit.register(shutil.rmtree, os.environ[_var], True)
 
 from hwaware.datasets import data_root, load_timm_benchmark, timm_benchmark_files
 

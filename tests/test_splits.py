@@ -119,5 +119,5 @@ def test_an_ungrouped_gpu_split_is_caught(gpu_sample, monkeypatch):
     from hwaware.evaluation import splits
 
     monkeypatch.setattr(splits, "split_gpu_samples", lambda xs: (xs[0::3], xs[1::3], xs[2::3]))
-    with pytest.raises(AssertionError, match="/"):
+    with pytest.raises(AssertionError, match=r"^(train|val) / (val|test): "):
         check_gpu_split(*gpu_sample)

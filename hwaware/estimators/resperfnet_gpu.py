@@ -583,6 +583,8 @@ def dense_as_conv(layers: Sequence[Layer], counts: Sequence[int]) -> list[tuple[
     told by the fewest outputs (on a tie, the smallest signature), not by position: the graph store keeps a
     network's layers in no execution order, and a prediction and a design must pick the same layer."""
     dense = [i for i, l in enumerate(layers) if l.kind is LayerKind.DENSE]
+    if sum(counts[i] for i in dense) <= 1:  # most networks: their one dense kernel is the classifier
+        return [(0, c) for c in counts]
     own = min(dense, key=lambda i: (math.prod(layers[i].output_shapes[0]), layers[i].signature()), default=-1)
     return [(c - (i == own), int(i == own)) if l.kind is LayerKind.DENSE else (0, c)
             for i, (l, c) in enumerate(zip(layers, counts))]
@@ -892,6 +894,11 @@ def _set_output_ranges(net: LayerTimeNet, train: Design, used: np.ndarray) -> No
         net.out_hi.copy_(torch.minimum(torch.stack(hi), net.out_hi))
 
 
+def _row_key(key: Any, gpu: GPUSpec, runtime: str, precision: str, batch: int, setup: int, as_conv: bool) -> tuple:
+    """The key a :class:`DesignBuilder` files a row under (``setup``: its index; -1: none)."""
+    return key, gpu.name, runtime, precision, batch, setup, as_conv
+
+
 class DesignBuilder:
     """Turns (network layers, platform, ms) into a :class:`Design`, deduplicating rows. ``prediction_rules``: the two
     rules predictions apply and training does not (see the module docstring): a network's dense layers but its
@@ -925,7 +932,7 @@ class DesignBuilder:
         whose activations lead with the batch, or fold it (:func:`reshape_layer`), can be moved to another batch.
         ``from_batch`` has no default, as in :meth:`add` (since 8.2): a caller states where its layer's batch is."""
         s = -1 if setup is None else self.setups.setdefault(setup, len(self.setups))
-        full = (key, gpu.name, runtime, precision, batch, s, as_conv)  # add() looks a row up by this key too
+        full = _row_key(key, gpu, runtime, precision, batch, s, as_conv)
         if full not in self.rows:
             shapes = layer.input_shapes or layer.output_shapes
             captured = shapes[0][0] if from_batch is None else from_batch
@@ -956,16 +963,13 @@ class DesignBuilder:
         before version 8 its ``d`` was taken for the batch). No default: a bare kernel moved as from batch 1 would
         have its batch squared (e25e558 defaulted to 1, which ``benchmarks/peak_floor.py``'s kernels took)."""
         ids, counts = [], []
-        # with one dense kernel at most (most networks) every kernel keeps its own framework time: nothing to split
-        several = self.prediction_rules and sum(c for _, l, c in layers if l.kind is LayerKind.DENSE) > 1
-        split = (dense_as_conv([l for _, l, _ in layers], [c for *_, c in layers]) if several
+        split = (dense_as_conv([l for _, l, _ in layers], [c for *_, c in layers]) if self.prediction_rules
                  else [(0, c) for *_, c in layers])
         s = -1 if setup is None else self.setups.setdefault(setup, len(self.setups))
-        platform = (gpu.name, runtime, precision, batch, s)
         for (k, l, _), (n_conv, n_own) in zip(layers, split):
             for n, as_conv in ((n_conv, True), (n_own, False)):
                 if n:  # most rows exist (a layer recurs across networks and columns): looked up before row() runs
-                    i = self.rows.get((k, *platform, as_conv))
+                    i = self.rows.get(_row_key(k, gpu, runtime, precision, batch, s, as_conv))
                     ids.append(self.row(k, l, gpu, runtime, precision, batch, setup=setup, from_batch=from_batch,
                                         as_conv=as_conv) if i is None else i)
                     counts.append(n)
