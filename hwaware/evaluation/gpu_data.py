@@ -112,13 +112,15 @@ def _store_kernels(space: str) -> list[tuple[tuple[object, Layer], ...]]:
 @functools.cache
 def _stored_net_layers(space: str, arch_id: str) -> tuple[tuple[object, Layer, int], ...]:
     # once per network: every column that timed it reads the same kernels (1.28 M entries for the 21,608 networks
-    # HELP and timm timed, about 15.8 M over their 304,539 rows)
+    # HELP and timm timed, about 15.8 M over their 304,539 rows; about 110 MB kept for the process, which only
+    # training, benchmarks and tests are: no user-facing path reads these tables)
     kernels = _store_kernels(space)
     return tuple((key, k, c) for i, c in load_store(space).nets[arch_id].counts.items() for key, k in kernels[i])
 
 
 def sample_layers(s: Sample) -> Sequence[tuple[object, Layer, int]]:
-    """(row key, fp32 layer, count) of a sample's kernels: a network's at batch 1, a DeepBench kernel's at its own."""
+    """(row key, fp32 layer, count) of a sample's kernels: a network's at batch 1, a DeepBench kernel's at its own (a
+    stored network's are shared between calls: read them, do not change them)."""
     if s.kernel is not None:
         return [(("deepbench", s.kernel.kind, tuple(sorted(s.kernel.dims.items()))), kernel_layer(s.kernel), 1)]
     r = s.net
