@@ -112,8 +112,8 @@ def _store_kernels(space: str) -> list[tuple[tuple[object, Layer], ...]]:
 @functools.cache
 def _stored_net_layers(space: str, arch_id: str) -> tuple[tuple[object, Layer, int], ...]:
     # once per network: every column that timed it reads the same kernels (1.28 M entries for the 21,608 networks
-    # HELP and timm timed, about 15.8 M over their 304,539 rows; about 110 MB kept for the process, which only
-    # training, benchmarks and tests are: no user-facing path reads these tables)
+    # HELP and timm timed, about 15.8 M over their 304,539 rows). They hold 90.5 MiB (tracemalloc, 2026-12-03) for
+    # the process's life: training, benchmarks and tests only, no user-facing path reads these tables.
     kernels = _store_kernels(space)
     return tuple((key, k, c) for i, c in load_store(space).nets[arch_id].counts.items() for key, k in kernels[i])
 
