@@ -7,6 +7,9 @@ and precisions are exact re-shapes (:mod:`hwaware.graph.transform`). The store i
 its ordered list of layer ids (see :mod:`hwaware.datasets.graph_store`).
 
 Resumable: finished chunks are kept in ``data/gpu/graphs/parts/``; a re-run captures only what no chunk has.
+timm's reparameterizable models are stored in both forms, fused and ``<model>@<size>:unfused``, as the tables timed
+one or the other (:func:`hwaware.datasets.graph_store.store_key`): ``timm --unfused`` adds the second form of
+the committed store's networks (copied in as the first chunk: its layer ids stay), and captures nothing else.
 Architectures are captured in a stable-hash order, so ``--limit N`` captures a uniform sample that a later
 run without the limit extends.
 
@@ -16,16 +19,17 @@ core for all HELP archs).
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 
 import torch
 
 from hwaware.datasets.gpu_tables import load_help, load_torch2trt
-from hwaware.datasets.graph_store import GRAPH_DIR, GraphStore, timm_table_models
+from hwaware.datasets.graph_store import GRAPH_DIR, UNFUSED, GraphStore, timm_table_models
 from hwaware.evaluation.splits import arch_group, stable_unit
 from hwaware.graph.layer import LayerKind
-from hwaware.graph.sources import capture
+from hwaware.graph.sources import build_timm, capture, reparameterizable
 from hwaware.zoo.nb201 import nb201_graph
 
 CHUNK = 250
@@ -55,7 +59,16 @@ def _capture(space: str, arch: dict):
 
         sp = get_space(space)
         return capture(sp.build(arch), input_size=sp.input_size(arch))
-    return capture(arch["model"], input_size=arch["input_size"])
+    if arch.get("fused", True):
+        return capture(arch["model"], input_size=arch["input_size"])
+    return capture(build_timm(arch["model"], fused=False), input_size=arch["input_size"])
+
+
+def _fuses(model: str) -> bool:
+    try:
+        return reparameterizable(build_timm(model, fused=False))
+    except Exception:  # a model timm cannot build is recorded by the capture itself
+        return False
 
 
 def is_cnn(graph) -> bool:
@@ -65,11 +78,21 @@ def is_cnn(graph) -> bool:
                                                                                       LayerKind.ATTENTION}
 
 
-def run(space: str, limit: int | None) -> None:
+def _unfused_jobs(stored: GraphStore) -> list[tuple[str, dict]]:
+    """The train-time form of every stored fused timm network whose model timm reparameterizes (older tables timed
+    that form: :func:`hwaware.datasets.graph_store.store_key`)."""
+    fused = [(k, n.arch) for k, n in stored.nets.items() if not k.endswith(UNFUSED)]
+    return sorted((f"{k}{UNFUSED}", {**arch, "fused": False}) for k, arch in fused if _fuses(arch["model"]))
+
+
+def run(space: str, limit: int | None, unfused: bool = False) -> None:
     parts = GRAPH_DIR / "parts"
     parts.mkdir(parents=True, exist_ok=True)
+    if unfused and not list(parts.glob(f"{space}.*.json.gz")):  # extends the committed store, ids unchanged
+        shutil.copy(GRAPH_DIR / f"{space}.json.gz", parts / f"{space}.00000.json.gz")
     done = GraphStore.merge(space, sorted(parts.glob(f"{space}.*.json.gz")))
-    jobs = [j for j in _jobs(space)[:limit] if j[0] not in done.nets and j[0] not in done.failed]
+    todo = _unfused_jobs(done) if unfused else _jobs(space)[:limit]
+    jobs = [j for j in todo if j[0] not in done.nets and j[0] not in done.failed]
     first = len(list(parts.glob(f"{space}.*.json.gz")))
     for k, start in enumerate(range(0, len(jobs), CHUNK)):
         path = parts / f"{space}.{first + k:05d}.json.gz"
@@ -95,10 +118,14 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("spaces", nargs="+")
     ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--unfused", action="store_true",
+                    help="timm: add the train-time form of the stored reparameterizable networks, nothing else")
     args = ap.parse_args(argv)
+    if args.unfused and args.spaces != ["timm"]:
+        ap.error("--unfused applies to the timm store only: python scripts/capture_tables.py timm --unfused")
     torch.set_num_threads(1)
     for space in args.spaces:
-        run(space, args.limit)
+        run(space, args.limit, args.unfused)
 
 
 if __name__ == "__main__":

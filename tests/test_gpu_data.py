@@ -398,3 +398,36 @@ def test_the_dram_floor_by_hand():
     assert dram_floor_ms(add, dataclasses.replace(gpu, l2_cache_mb=None)) == 0.0
     small = _layer(K.ACTIVATION, "aten.relu", (row,), (row,), read=4096, written=4096)
     assert dram_floor_ms(small, gpu) == 0.0  # fits in L2
+
+
+def test_every_timm_row_trains_on_the_form_its_run_timed():
+    """A timm row's network is the stored form (fused or train-time) whose parameter count its table publishes: the
+    RTX 3090's pt240 run timed reparameterizable models unfused (MobileOne-S1 4.83 M with its branches, 4.76 M fused;
+    it was predicted 0.50x of its time on the fused graph), the pt291 runs fused. Before the unfused forms were
+    stored, 14 pt240 rows trained or were scored on the fused graph; rows whose network no stored form matches
+    (another timm version's GhostNetV3, FastViT-T8) are left out."""
+    from hwaware.datasets.graph_store import PARAMS_MATCH, UNFUSED, load_store, store_key, timm_unfused_runs
+    from hwaware.evaluation.gpu_data import timm_samples
+
+    nets = load_store("timm").nets
+    assert timm_unfused_runs() == {("timm-pt240", "GeForce RTX 3090")}
+    samples = timm_samples()
+    for s in samples:
+        published, stored = s.net.arch["param_count_m"], nets[store_key(s.net)].params / 1e6
+        assert abs(stored - published) <= PARAMS_MATCH * published, (s.net.table, s.net.arch_id, published, stored)
+    unfused = {(s.net.gpu, s.net.arch_id) for s in samples if store_key(s.net).endswith(UNFUSED)}
+    assert len(unfused) == 15 and {g for g, _ in unfused} == {"GeForce RTX 3090"}
+    assert ("GeForce RTX 3090", "mobileone_s1@224") in unfused
+    left_out = {(r.gpu, r.arch_id) for r in load_timm_gpu() if r.arch_id in nets and store_key(r) is None}
+    assert {a for _, a in left_out} == {"ghostnetv3_050@224", "ghostnetv3_160@224", "fastvit_t8@256"}
+
+
+def test_a_reparameterizable_model_is_captured_in_either_form():
+    """``build_timm`` fuses by default (as deployed, what ``hwaware.latency("mobileone_s1")`` answers); the train-time
+    form keeps its branches: more parameters (BN and branch weights), multiply-adds and kernels."""
+    from hwaware.graph.sources import build_timm, reparameterizable
+
+    unfused = build_timm("mobileone_s1", fused=False)
+    assert reparameterizable(unfused) and not reparameterizable(build_timm("resnet18"))
+    a, b = hwaware.capture("mobileone_s1"), hwaware.capture(unfused, input_size=(3, 224, 224))
+    assert b.total_params > a.total_params and b.macs > a.macs and len(b.kernels()) > 2 * len(a.kernels())

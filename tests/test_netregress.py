@@ -64,9 +64,9 @@ def test_stored_graph_features_equal_a_fresh_capture():
 
 def _rtx4090_timm_rows() -> list:
     from hwaware.datasets.gpu_tables import load_timm_gpu
+    from hwaware.datasets.graph_store import store_key
 
-    nets = load_store("timm").nets
-    return [r for r in load_timm_gpu() if r.gpu == "GeForce RTX 4090" and r.arch_id in nets]
+    return [r for r in load_timm_gpu() if r.gpu == "GeForce RTX 4090" and store_key(r) is not None]
 
 
 def check_paper003_splits(rows: list) -> None:

@@ -140,7 +140,9 @@ TIMM_FILES: dict[str, str] = {  # the eager AMP NCHW table hwaware trains on, pe
 
 @functools.cache
 def load_timm_gpu(root: Path | None = None) -> tuple[NetworkLatency, ...]:
-    """Rows of :data:`TIMM_FILES`: ms per batch (``infer_step_time``) at the row's batch size, AMP, eager."""
+    """Rows of :data:`TIMM_FILES`: ms per batch (``infer_step_time``) at the row's batch size, AMP, eager. Each row
+    keeps its published ``param_count`` (millions): which form of a reparameterizable model it timed
+    (:func:`hwaware.datasets.graph_store.store_key`; the pt240 run timed them unfused, the pt291 runs fused)."""
     from hwaware.datasets.timm_results import load_timm_benchmark
 
     out = []
@@ -150,7 +152,8 @@ def load_timm_gpu(root: Path | None = None) -> tuple[NetworkLatency, ...]:
                 arch_id = f"{r.model.split('.')[0]}@{r.img_size}"
                 out.append(NetworkLatency(f"timm-pt{r.torch_version}", "timm", arch_id, gpu, "pytorch", "amp",
                                           r.batch_size, r.step_time_ms,
-                                          {"model": r.model.split(".")[0], "input_size": (3, r.img_size, r.img_size)}))
+                                          {"model": r.model.split(".")[0], "input_size": (3, r.img_size, r.img_size),
+                                           "param_count_m": r.param_count_m}))
     return tuple(out)
 
 

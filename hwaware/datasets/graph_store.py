@@ -16,11 +16,14 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hwaware.datasets.paths import DataNotFoundError
 from hwaware.graph.layer import Graph, Layer
 from hwaware.graph.transform import batch_led
+
+if TYPE_CHECKING:
+    from hwaware.datasets.gpu_tables import NetworkLatency
 
 GRAPH_DIR = Path(__file__).resolve().parents[2] / "data" / "gpu" / "graphs"
 
@@ -112,6 +115,44 @@ class GraphStore:
 def load_store(space: str) -> GraphStore:
     """The committed store of ``space`` (``nb201``, ``fbnet``, ``ofa_mbv3``, ``torchvision``, ``timm``)."""
     return GraphStore.load(GRAPH_DIR / f"{space}.json.gz").drop_unbatchable()
+
+
+UNFUSED = ":unfused"  # store key suffix: a reparameterizable timm model in its train-time (multi-branch) form
+
+
+PARAMS_MATCH = 0.01  # relative: timm publishes millions to 2 decimals; 1 % also spans small timm-version drift
+
+
+@functools.cache
+def timm_unfused_runs() -> frozenset[tuple[str, str]]:
+    """The (table, GPU) benchmark runs that timed reparameterizable models in their train-time form: those where
+    most of the rows of models stored in both forms publish a parameter count nearer the unfused form's. A run
+    times every such model one way (timm's benchmark reparameterizes or not): the RTX 3090's pt240 table unfused
+    (14 of its 14 such rows: MobileOne, RepVGG, RepViT ... with their branches' parameters), the pt291 tables fused."""
+    from hwaware.datasets.gpu_tables import load_timm_gpu
+
+    nets, votes = load_store("timm").nets, Counter()
+    for r in load_timm_gpu():
+        both, published = (r.arch_id, r.arch_id + UNFUSED), r.arch.get("param_count_m")
+        if published and all(k in nets for k in both):
+            fused, unfused = (abs(nets[k].params / 1e6 - published) for k in both)
+            votes[r.table, r.gpu] += 1 if unfused < fused else -1
+    return frozenset(run for run, v in votes.items() if v > 0)
+
+
+def store_key(r: NetworkLatency) -> str | None:
+    """The key of a measured row's network in its space's store; None: not stored. A timm row takes the form its
+    run timed (:func:`timm_unfused_runs`), and None where that form's parameter count is not within
+    ``PARAMS_MATCH`` of the row's published one: the row timed another timm version's network (GhostNetV3 in the
+    pt291 tables, 2.85 / 12.38 M published, 2.26 / 6.93 M fused here; FastViT-T8, 4.00 against 3.92)."""
+    nets = load_store(r.space).nets
+    if r.space != "timm":
+        return r.arch_id if r.arch_id in nets else None
+    key = r.arch_id + UNFUSED if (r.table, r.gpu) in timm_unfused_runs() and r.arch_id + UNFUSED in nets else r.arch_id
+    published = r.arch.get("param_count_m")
+    if key not in nets or (published and abs(nets[key].params / 1e6 - published) > PARAMS_MATCH * published):
+        return None
+    return key
 
 
 def timm_table_models() -> list[tuple[str, int]]:

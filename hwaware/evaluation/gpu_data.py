@@ -16,7 +16,7 @@ import numpy as np
 from hwaware.calibration import FORMS, Breakdown, Profile, fit_profile
 from hwaware.datasets.gpu_tables import (KernelLatency, NetworkLatency, load_deepbench, load_help, load_timm_gpu,
                                          load_torch2trt)
-from hwaware.datasets.graph_store import load_store
+from hwaware.datasets.graph_store import load_store, store_key
 from hwaware.estimators.resperfnet_gpu import (TENSORRT_FALLBACKS, BatchPairs, Design, DesignBuilder, DesignParts,
                                                HostChoice, LayerTimeNet, batch_pairs, engine_bound, graph_layers,
                                                host_choice, measurement_setup, predict_design_call, runtime_via)
@@ -75,9 +75,9 @@ def help_samples(spaces: Iterable[str] = ("nb201", "fbnet", "ofa_mbv3")) -> list
 
 
 def timm_samples() -> list[Sample]:
-    """timm GPU rows of CNNs whose graphs are in the store (non-CNNs were not captured)."""
-    nets = load_store("timm").nets
-    return [Sample(r, None) for r in load_timm_gpu() if r.arch_id in nets]
+    """timm GPU rows of CNNs whose graphs are in the store (non-CNNs were not captured), each read as the form it
+    timed (:func:`~hwaware.datasets.graph_store.store_key`)."""
+    return [Sample(r, None) for r in load_timm_gpu() if store_key(r) is not None]
 
 
 def timm_other_rows() -> list[NetworkLatency]:
@@ -127,7 +127,7 @@ def sample_layers(s: Sample) -> Sequence[tuple[object, Layer, int]]:
     assert r is not None
     if r.table == "help" or r.space == "timm":
         assert r.runtime == "pytorch", r  # the stores hold eager captures of eager-timed tables
-        return _stored_net_layers(r.space, r.arch_id)
+        return _stored_net_layers(r.space, store_key(r))
     return [((r.space, r.runtime, key), l, c)
             for key, l, c in graph_layers(_live_graph(r.arch["model"], tuple(r.arch["input_size"]), r.runtime))]
 

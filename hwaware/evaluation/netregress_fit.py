@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from hwaware.datasets.gpu_tables import NetworkLatency, load_help, load_timm_gpu, load_torch2trt
-from hwaware.datasets.graph_store import GraphStore, load_store
+from hwaware.datasets.graph_store import GraphStore, load_store, store_key
 from hwaware.datasets.paths import DataNotFoundError
 from hwaware.estimators.netregress import FEATURES, feature_matrix, predict_log_ms
 from hwaware.evaluation.splits import GroupKFold, stable_unit
@@ -66,7 +66,7 @@ def row_graph(r: NetworkLatency) -> Graph:
     regressors read the network as the user passes it, whatever the runtime)."""
     if r.space == "torchvision":
         return _live_graph(r.arch["model"], tuple(r.arch["input_size"]))
-    return stored_graph(load_store(r.space), r.arch_id)
+    return stored_graph(load_store(r.space), store_key(r))
 
 
 def modal_batch(rows: Sequence[NetworkLatency]) -> int:
@@ -77,7 +77,8 @@ def modal_batch(rows: Sequence[NetworkLatency]) -> int:
 def measured_rows() -> list[NetworkLatency]:
     """Every whole-network row a platform model can train on: HELP rows whose graphs are stored, timm rows at the
     table's most common batch (timm shrinks the batch per row on OOM; other batches would be platforms of a handful
-    of rows) whose graphs are stored, torch2trt rows."""
+    of rows) whose graphs are stored in the form they timed (:func:`~hwaware.datasets.graph_store.store_key`),
+    torch2trt rows."""
     out: list[NetworkLatency] = []
     for space in ("nb201", "fbnet", "ofa_mbv3"):
         try:
@@ -86,12 +87,11 @@ def measured_rows() -> list[NetworkLatency]:
             continue
         out += [r for r in load_help(space) if r.arch_id in nets]
     try:
-        nets = load_store("timm").nets
         timm = load_timm_gpu()
         for gpu in sorted({r.gpu for r in timm}):
             rows = [r for r in timm if r.gpu == gpu]
             batch = modal_batch(rows)
-            out += [r for r in rows if r.batch == batch and r.arch_id in nets]
+            out += [r for r in rows if r.batch == batch and store_key(r) is not None]
     except DataNotFoundError:
         pass
     return out + list(load_torch2trt())

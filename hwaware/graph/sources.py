@@ -75,10 +75,12 @@ def check_timm_name(name: str) -> None:
             "`timm.list_models('*pattern*')` lists timm names; prefix 'torchvision:' for torchvision models")
 
 
-def _build_timm(name: str) -> nn.Module:
+def build_timm(name: str, *, fused: bool = True) -> nn.Module:
     """Build a timm model without weights. Reparameterizable models (RepVGG, MobileOne, ...) are
-    returned in their fused inference form, as timm benchmarks them and as they are deployed; the
-    fusion computes weights, so those are built on the CPU."""
+    returned in their fused inference form, as they are deployed and as timm's newer benchmark tables
+    time them; the fusion computes weights, so those are built on the CPU. ``fused=False``: the
+    train-time multi-branch form, which older tables timed (their parameter counts say which,
+    :func:`hwaware.datasets.graph_store.store_key`)."""
     import timm
     from timm.utils.model import reparameterize_model
 
@@ -88,9 +90,14 @@ def _build_timm(name: str) -> nn.Module:
             model = timm.create_model(name, pretrained=False)
     except Exception:  # some constructors read tensor values; build those on the CPU instead
         model = timm.create_model(name, pretrained=False)
-    if any(hasattr(m, "reparameterize") or hasattr(m, "fuse") for m in model.modules()):
+    if fused and reparameterizable(model):
         model = reparameterize_model(timm.create_model(name, pretrained=False), inplace=True)
     return model
+
+
+def reparameterizable(model: nn.Module) -> bool:
+    """Whether timm's ``reparameterize_model`` changes ``model`` (a module of it can fuse its branches)."""
+    return any(hasattr(m, "reparameterize") or hasattr(m, "fuse") for m in model.modules())
 
 
 def _build_torchvision(name: str) -> tuple[nn.Module, Shape | None]:
@@ -137,7 +144,7 @@ def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = No
             module, default = _build_torchvision(tv_name)
             name = text
         else:
-            module, default, name = _build_timm(text), None, text
+            module, default, name = build_timm(text), None, text
         default = default or _timm_input_size(module)
     elif isinstance(model, nn.Module):
         module, default, name = model, _timm_input_size(model), type(model).__name__
