@@ -128,7 +128,8 @@ def timm_unfused_runs() -> frozenset[tuple[str, str]]:
     """The (table, GPU) benchmark runs that timed reparameterizable models in their train-time form: those where
     most of the rows of models stored in both forms publish a parameter count nearer the unfused form's. A run
     times every such model one way (timm's benchmark reparameterizes or not): the RTX 3090's pt240 table unfused
-    (14 of its 14 such rows: MobileOne, RepVGG, RepViT ... with their branches' parameters), the pt291 tables fused."""
+    (14 of its 15 such rows: MobileOne, RepVGG, RepViT ... with their branches' parameters; the 15th, RepGhostNet-0.5,
+    matches both at 2 decimals), the pt291 tables fused (14 of 17; the other 3 match neither form: :func:`store_key`)."""
     from hwaware.datasets.gpu_tables import load_timm_gpu
 
     nets, votes = load_store("timm").nets, Counter()
