@@ -31,10 +31,9 @@ from pathlib import Path
 
 os.environ["HWAWARE_CACHE"] = "0"  # before hwaware is imported: every answer computed by this code
 
-from hwaware.datasets.graph_store import load_store  # noqa: E402
 from hwaware.estimators import get_estimator  # noqa: E402
 from hwaware.evaluation.gpu_data import timm_samples  # noqa: E402
-from hwaware.evaluation.netregress_fit import stored_graph  # noqa: E402
+from hwaware.evaluation.netregress_fit import row_graph  # noqa: E402
 from hwaware.graph.transform import with_batch  # noqa: E402
 from hwaware.hardware import Platform  # noqa: E402
 
@@ -44,12 +43,11 @@ OUT = Path(__file__).resolve().parent / "results" / "batch_bounds.md"
 def main() -> None:
     start = time.time()
     warnings.simplefilter("ignore")
-    store = load_store("timm")
     rows = [s.net for s in timm_samples()]
     est = get_estimator("resperfnet-gpu")
     by_gpu: dict[str, list[tuple]] = {}
     for r in rows:
-        g = with_batch(stored_graph(store, r.arch_id), r.batch)
+        g = with_batch(row_graph(r), r.batch)
         p = Platform.resolve(r.gpu, precision=r.precision, batch_size=r.batch)
         free = est._answers([g], p, layers=False, checks="none")[0].total_ms
         got = est.predict(g, p)

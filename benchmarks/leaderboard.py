@@ -51,13 +51,13 @@ import torch
 
 from hwaware.api import Progress
 from hwaware.datasets.gpu_tables import NetworkLatency, load_deepbench
-from hwaware.datasets.graph_store import load_store
+from hwaware.datasets.graph_store import load_store, store_key
 from hwaware.estimators import get_estimator, list_estimators
 from hwaware.estimators.netregress import platform_key
 from hwaware.estimators.resperfnet_gpu import predict_design
 from hwaware.evaluation.gpu_data import Sample, build_design, help_samples, kernel_layer
 from hwaware.evaluation.metrics import accuracy
-from hwaware.evaluation.netregress_fit import cap_rows, measured_rows, stored_graph
+from hwaware.evaluation.netregress_fit import cap_rows, measured_rows, row_graph
 from hwaware.evaluation.splits import (HELD_OUT_FAMILIES, PAPER003_SPLITS, gpu_sample_group, split_gpu_samples,
                                        ten_shots, timm_family)
 from hwaware.graph.layer import Graph, Layer, LayerKind
@@ -100,14 +100,14 @@ def key_of(r: NetworkLatency) -> str:
 
 
 def batched(r: NetworkLatency) -> Graph:
-    g = stored_graph(load_store(r.space), r.arch_id)
+    g = row_graph(r)
     return with_batch(g, r.batch, "fp32" if r.precision == "fp32" else r.precision)
 
 
 def fit_macs_linear(rows: Sequence[NetworkLatency]) -> tuple[Callable[[Sequence[NetworkLatency]], np.ndarray], float]:
     """``ms = a * MACs + b`` by least squares (per batch MACs from the store); returns (predict, training seconds)."""
     t0 = time.perf_counter()
-    macs = lambda rs: np.array([load_store(r.space).nets[r.arch_id].macs * r.batch for r in rs], float)  # noqa: E731
+    macs = lambda rs: np.array([load_store(r.space).nets[store_key(r)].macs * r.batch for r in rs], float)  # noqa: E731
     a, b = np.polyfit(macs(rows), [r.ms for r in rows], 1) if len(rows) > 1 else (0.0, rows[0].ms)
     return (lambda rs: np.maximum(a * macs(rs) + b, 1e-6)), time.perf_counter() - t0
 

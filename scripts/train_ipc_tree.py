@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import spearmanr
 
-from hwaware.datasets.graph_store import load_store
+from hwaware.datasets.graph_store import load_store, store_key
 from hwaware.estimators.ipc_tree import FEATURES, WEIGHTS, feature_rows, log_cpi
 from hwaware.evaluation.gpu_data import Sample, help_samples
 from hwaware.evaluation.netregress_fit import Fitted, grid_search, mape_of_log
@@ -70,7 +70,7 @@ def design(samples: list[Sample], warp: dict[tuple[str, str], int]) -> tuple[np.
         r = s.net
         gpu = get_gpu(r.gpu)
         n = warp[(r.space, r.arch_id)]
-        x.append(feature_rows([n], [load_store(r.space).nets[r.arch_id].params], gpu)[0])
+        x.append(feature_rows([n], [load_store(r.space).nets[store_key(r)].params], gpu)[0])
         y.append(float(log_cpi(np.array([n], float), np.array([r.ms]), gpu)[0]))
         w.append(n)
     return np.asarray(x), np.asarray(y), np.asarray(w, float)

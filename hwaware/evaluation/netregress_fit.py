@@ -105,18 +105,24 @@ def cap_rows(rows: Sequence[NetworkLatency], cap: int | None) -> list[NetworkLat
     return list(ordered if cap is None else ordered[:cap])
 
 
+def graph_key(r: NetworkLatency) -> tuple[str, str]:
+    """The network :func:`row_graph` reads for a row: rows of one architecture can differ (a timm run that timed a
+    reparameterizable model unfused, :func:`~hwaware.datasets.graph_store.store_key`)."""
+    return r.space, (r.arch_id if r.space == "torchvision" else str(store_key(r)))
+
+
 class FeatureCache:
-    """:func:`feature_matrix` of each row's graph, computed once per (space, arch)."""
+    """:func:`feature_matrix` of each row's graph, computed once per :func:`graph_key`."""
 
     def __init__(self) -> None:
         self._rows: dict[tuple[str, str], np.ndarray] = {}
 
     def matrix(self, rows: Sequence[NetworkLatency]) -> np.ndarray:
-        todo = [r for r in {(r.space, r.arch_id): r for r in rows}.values() if (r.space, r.arch_id) not in self._rows]
+        todo = [r for k, r in {graph_key(r): r for r in rows}.items() if k not in self._rows]
         if todo:
             for r, x in zip(todo, feature_matrix([row_graph(r) for r in todo])):
-                self._rows[(r.space, r.arch_id)] = x
-        return np.stack([self._rows[(r.space, r.arch_id)] for r in rows]) if rows else np.zeros((0, len(FEATURES)))
+                self._rows[graph_key(r)] = x
+        return np.stack([self._rows[graph_key(r)] for r in rows]) if rows else np.zeros((0, len(FEATURES)))
 
 
 # -- the five families: fit, predict, export ------------------------------------------------------------------------
