@@ -118,9 +118,12 @@ def load_store(space: str) -> GraphStore:
 
 
 UNFUSED = ":unfused"  # store key suffix: a reparameterizable timm model in its train-time (multi-branch) form
-
-
 PARAMS_MATCH = 0.01  # relative: timm publishes millions to 2 decimals; 1 % also spans small timm-version drift
+
+
+def _params_off(net: StoredNet, published_m: float) -> float:
+    """How far a stored network's parameter count is from a published one (millions)."""
+    return abs(net.params / 1e6 - published_m)
 
 
 @functools.cache
@@ -136,7 +139,7 @@ def timm_unfused_runs() -> frozenset[tuple[str, str]]:
     for r in load_timm_gpu():
         both, published = (r.arch_id, r.arch_id + UNFUSED), r.arch.get("param_count_m")
         if published and all(k in nets for k in both):
-            fused, unfused = (abs(nets[k].params / 1e6 - published) for k in both)
+            fused, unfused = (_params_off(nets[k], published) for k in both)
             votes[r.table, r.gpu] += 1 if unfused < fused else -1
     return frozenset(run for run, v in votes.items() if v > 0)
 
@@ -151,7 +154,7 @@ def store_key(r: NetworkLatency) -> str | None:
         return r.arch_id if r.arch_id in nets else None
     key = r.arch_id + UNFUSED if (r.table, r.gpu) in timm_unfused_runs() and r.arch_id + UNFUSED in nets else r.arch_id
     published = r.arch.get("param_count_m")
-    if key not in nets or (published and abs(nets[key].params / 1e6 - published) > PARAMS_MATCH * published):
+    if key not in nets or (published and _params_off(nets[key], published) > PARAMS_MATCH * published):
         return None
     return key
 

@@ -61,12 +61,20 @@ def _live_graph(model: str, input_size: tuple[int, ...]) -> Graph:
     return capture(model, input_size=input_size)
 
 
+def graph_key(r: NetworkLatency) -> tuple[str, str | None]:
+    """The network :func:`row_graph` reads for a row, (space, its key: the store's, a torchvision model's name):
+    rows of one architecture can differ (a timm run that timed a reparameterizable model unfused,
+    :func:`~hwaware.datasets.graph_store.store_key`)."""
+    return r.space, (r.arch_id if r.space == "torchvision" else store_key(r))
+
+
 def row_graph(r: NetworkLatency) -> Graph:
     """The batch-1 fp32 graph of a measured row (from the store; torchvision models captured live, unfused: the
     regressors read the network as the user passes it, whatever the runtime)."""
-    if r.space == "torchvision":
+    space, key = graph_key(r)
+    if space == "torchvision":
         return _live_graph(r.arch["model"], tuple(r.arch["input_size"]))
-    return stored_graph(load_store(r.space), store_key(r))
+    return stored_graph(load_store(space), key)
 
 
 def modal_batch(rows: Sequence[NetworkLatency]) -> int:
@@ -105,17 +113,11 @@ def cap_rows(rows: Sequence[NetworkLatency], cap: int | None) -> list[NetworkLat
     return list(ordered if cap is None else ordered[:cap])
 
 
-def graph_key(r: NetworkLatency) -> tuple[str, str]:
-    """The network :func:`row_graph` reads for a row: rows of one architecture can differ (a timm run that timed a
-    reparameterizable model unfused, :func:`~hwaware.datasets.graph_store.store_key`)."""
-    return r.space, (r.arch_id if r.space == "torchvision" else str(store_key(r)))
-
-
 class FeatureCache:
     """:func:`feature_matrix` of each row's graph, computed once per :func:`graph_key`."""
 
     def __init__(self) -> None:
-        self._rows: dict[tuple[str, str], np.ndarray] = {}
+        self._rows: dict[tuple[str, str | None], np.ndarray] = {}
 
     def matrix(self, rows: Sequence[NetworkLatency]) -> np.ndarray:
         todo = [r for k, r in {graph_key(r): r for r in rows}.items() if k not in self._rows]
