@@ -36,8 +36,8 @@ from hwaware.estimators.resperfnet_gpu import (Design, DesignBuilder, HostChoice
                                               design_parts, interval_key, predict_design)
 from hwaware.evaluation.agreement import AGREEMENT_RHO, Agreement, cross_gpu_agreement
 from hwaware.evaluation.gpu_data import (Sample, build_design, column_indices, deepbench_samples, host_choices,
-                                         help_samples, ten_shot_profile, timm_samples, torch2trt_samples,
-                                         user_predictions)
+                                         help_samples, measured_bounds, ten_shot_profile, timm_samples,
+                                         torch2trt_samples, user_predictions)
 from hwaware.evaluation.metrics import accuracy, signed_accuracy
 from hwaware.evaluation.splits import gpu_sample_group, split_gpu_samples, ten_shots
 from hwaware.hardware.catalog import Platform, get_gpu
@@ -99,7 +99,7 @@ def held_out_table(train, test, agreement: dict[str, Agreement], log) -> dict:
     own = predict_design(net, d_te, use_setup=True)
     roof_te, macs_te = baselines(test, b_te, d_te)
     _, macs_tr = baselines(train, b_tr, d_tr)
-    lo, hi = meta["intervals"]["measured"]
+    lo_ms, hi_ms = measured_bounds(net, d_te, test, meta["train_columns"], meta["intervals"])
     tr_cols = column_indices(train, networks_only=True)
     out = {}
     for col, idx in column_indices(test, networks_only=True).items():
@@ -110,8 +110,9 @@ def held_out_table(train, test, agreement: dict[str, Agreement], log) -> dict:
             t_idx = tr_cols[col]
             a, b = np.polyfit(macs_tr[t_idx], [train[i].ms for i in t_idx], 1)
             row["macs-linear"] = accuracy(np.maximum(a * macs_te[idx] + b, 1e-6), y)
-        inside = (y >= pred[idx] * math.exp(lo)) & (y <= pred[idx] * math.exp(hi))
+        inside = (y >= lo_ms[idx]) & (y <= hi_ms[idx])
         row["interval_coverage"] = float(inside.mean())
+        row["interval_width"] = float(np.median(hi_ms[idx] / lo_ms[idx]))  # high end over low end, median row
         row["flag"] = test[idx[0]].net.flag
         row["ten-shot"] = ten_shot_held_out(net, d_te.subset(np.asarray(idx)), [test[i] for i in idx],
                                             hosts[idx[0]], pred[idx])
@@ -206,6 +207,12 @@ def expected_error(report: dict) -> list[str]:
         lo, hi = intervals[key]
         return f"x{math.exp(min(lo, 0.0)):.2f} to x{math.exp(max(hi, 0.0)):.2f}"
 
+    def measured_interval(gpu: str) -> str:  # interval_key's measured one, around setup_factors' answers
+        setups = sum(column_gpu(name) == gpu for name in report["model"].get("setups", []))
+        key = interval_key(intervals, "measured", False, False, setups=setups)
+        return interval(key) + (f" around its answers on each of the {setups} machines the tables timed it on"
+                                if key == "measured-own-setup" else "")
+
     lines = ["| GPU | regime | expected MAPE | with 10 measurements (hwaware calibrate) | 90 % interval |",
              "|---|---|---|---|---|"]
     for g in gpus():
@@ -215,11 +222,11 @@ def expected_error(report: dict) -> list[str]:
             zero = [v["mape"] for v in logo.get(g.name, {}).get("zero_shot", {}).values()]
             lines.append(f"| {g.name} | measured, all rows train (fit error {np.median(fitted[g.name]):.1%}, not an "
                          f"accuracy claim) | {np.median(zero):.0%} zero-shot when held out (median of {len(zero)} "
-                         f"columns) | {f'{np.median(own):.0%} when held out' if own else '–'} | {interval('measured')} |")
+                         f"columns) | {f'{np.median(own):.0%} when held out' if own else '–'} | {measured_interval(g.name)} |")
         elif g.name in measured:
             lines.append(f"| {g.name} | measured (held-out networks, average setup) | {np.median(measured[g.name]):.1%} (median of "
                          f"{len(measured[g.name])} columns) | {f'{np.median(own):.0%} when held out' if own else '–'} | "
-                         f"{interval('measured')} |")
+                         f"{measured_interval(g.name)} |")
         elif zs:
             key = interval_key(intervals, "zero-shot", True, g.is_integrated_soc)  # no row measured it
             own_kernels = [r["zero_shot"]["mape"] for col, r in kernels.items() if column_gpu(col) == g.name]
@@ -329,8 +336,13 @@ def markdown(report: dict) -> str:
                      f"{sum(meets(r['ten-shot']) for r in rows)}" + (f" ({no_ten} without a 10-shot figure)" if no_ten else "")
                      + f" | {sum(meets(r['own-setup']) for r in rows)} |")
     cov = [r["interval_coverage"] for r in report["held_out"].values()]
+    width = np.median([r["interval_width"] for r in report["held_out"].values()])
     lines += ["", f"Interval coverage (nominal 90 %), mean over the {len(cov)} columns: {np.mean(cov):.0%}; "
-              f"columns below 80 %: {sum(c < 0.8 for c in cov)}."]
+              f"columns below 80 %: {sum(c < 0.8 for c in cov)}; width (high end over low end), median over the "
+              f"columns of each one's median: x{width:.2f}. The interval as the estimator gives it (from "
+              "resperfnet-gpu 8.3, MEASURED_INTERVAL in scripts/train_gpu.py): for a GPU the tables timed on several "
+              "machines, GPU_VAL's residuals at each row's own measurement setup around the answers at each of its "
+              "setups; for the others, the residuals at the GPU's average setup around that answer."]
     lines += ["", "## torch2trt Jetson: fit error (all 47 rows train the model; not an accuracy claim)", "",
               "| column | n | MAPE | Spearman ρ |", "|---|---|---|---|"]
     for col, m in report["jetson_fit"].items():
@@ -560,7 +572,7 @@ def main() -> None:
     est = get_estimator("resperfnet-gpu")
     est._loaded()
     report = {"model": {"chosen": meta["chosen"], "rule": meta["rule"], "provenance": meta["provenance"],
-                        "weights_id": est.weights_id_, "intervals": meta["intervals"]},
+                        "weights_id": est.weights_id_, "intervals": meta["intervals"], "setups": meta["setups"]},
               "held_out": held_out_table(train, test, agreement, print),
               "jetson_fit": fit_table([s for s in train if s.net is not None and s.net.table == "torch2trt"], print),
               "held_out_kernels": kernel_table(test, print) if not args.quick else {},

@@ -17,12 +17,27 @@ import pytest
 import hwaware
 from hwaware.errors import UnsupportedPlatformError
 from hwaware.estimators import get_estimator
-from hwaware.estimators.resperfnet_gpu import ResPerfNetGPUEstimator, predict_design
+from hwaware.estimators.resperfnet_gpu import ResPerfNetGPUEstimator, predict_design, setup_factors
 from hwaware.estimators.roofline import RooflineEstimator
 from hwaware.hardware.catalog import Platform, get_gpu, gpus
 
 EST = "resperfnet-gpu"
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def measured_interval(e: hwaware.Estimate) -> tuple[float, float]:
+    """The interval a measured platform's estimate must carry (MEASURED_INTERVAL in scripts/train_gpu.py): a GPU timed
+    on several machines, the own-setup residuals around its answers at each (:func:`setup_factors` of its layers);
+    else the residuals at the average setup around the answer."""
+    net, meta = get_estimator(EST)._loaded()
+    gpu = e.platform.device.name
+    if len(net.gpu_setup_offsets(gpu)) < 2:
+        lo, hi = meta["intervals"]["measured"]
+        return e.total_ms * math.exp(min(lo, 0.0)), e.total_ms * math.exp(max(hi, 0.0))
+    least, most = setup_factors(net, gpu, np.array([r.ms for r in e.layers]), np.array([r.host_share for r in e.layers]),
+                                e.pre_ms)
+    lo, hi = meta["intervals"]["measured-own-setup"]
+    return e.total_ms * float(least) * math.exp(min(lo, 0.0)), e.total_ms * float(most) * math.exp(max(hi, 0.0))
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +61,16 @@ def test_breakdown_interval_and_notes(r18):
     orin = hwaware.estimate(r18, gpu="orin")
     assert orin.notes[0].startswith("zero-shot:")
     intervals = get_estimator(EST)._loaded()[1]["intervals"]
-    # log residual quantiles from held-out rows (meta.json); a Jetson zero-shot takes the held-out Jetsons'
-    for e, regime in ((est, "measured"), (orin, "zero-shot-integrated")):
-        q_lo, q_hi = intervals[regime]
-        assert e.interval_ms == pytest.approx((e.total_ms * math.exp(min(q_lo, 0.0)),
-                                               e.total_ms * math.exp(max(q_hi, 0.0))))
+    # log residual quantiles from held-out rows (meta.json); a Jetson zero-shot takes the held-out Jetsons'; the 2080
+    # Ti, timed on three machines, the residuals at a row's own machine, around its answers at each
+    assert est.interval_ms == pytest.approx(measured_interval(est))
+    assert "around the answers at each of the 3 machines" in est.notes[1]
+    least, most = (est.interval_ms[0] / est.total_ms, est.interval_ms[1] / est.total_ms)
+    own_lo, own_hi = intervals["measured-own-setup"]
+    assert least < math.exp(own_lo) - 1e-3 or most > math.exp(own_hi) + 1e-3  # the machines' answers differ
+    q_lo, q_hi = intervals["zero-shot-integrated"]
+    assert orin.interval_ms == pytest.approx((orin.total_ms * math.exp(min(q_lo, 0.0)),
+                                              orin.total_ms * math.exp(max(q_hi, 0.0))))
     # no data on the GPU: a wider interval; a Jetson's contains the pooled zero-shot interval
     assert orin.interval_ms[1] / orin.interval_ms[0] > est.interval_ms[1] / est.interval_ms[0]
     lo, hi = intervals["zero-shot"]
@@ -372,7 +392,8 @@ def test_nb201_held_out_architectures_fast_subset(repo_script):
     column's MAPE and Spearman within 1 point / 0.01 of the figures `python benchmarks/gpu_accuracy.py` recorded in
     benchmarks/results/gpu_accuracy.json for the same shipped weights (checked by their data hash)."""
 
-    from hwaware.evaluation.gpu_data import build_design, column_indices, help_samples, user_predictions
+    from hwaware.evaluation.gpu_data import (build_design, column_indices, help_samples, measured_bounds,
+                                             user_predictions)
     from hwaware.evaluation.metrics import accuracy
     from hwaware.evaluation.splits import split_gpu_samples
     from hwaware.hardware.catalog import get_gpu
@@ -388,6 +409,12 @@ def test_nb201_held_out_architectures_fast_subset(repo_script):
     cols = column_indices(test)
     assert len(cols) == 6
     user = user_predictions(net, design, test, meta["train_columns"])
+    # the estimator's interval (MEASURED_INTERVAL) covers what the benchmark recorded, at least 90 % (recorded: 99-100 %)
+    lo, hi = measured_bounds(net, design, test, meta["train_columns"], meta["intervals"])
+    y = np.array([s.ms for s in test])
+    for col, idx in cols.items():
+        covered = float(((y[idx] >= lo[idx]) & (y[idx] <= hi[idx])).mean())
+        assert covered == pytest.approx(recorded["held_out"][col]["interval_coverage"]) and covered >= 0.9, col
     for key, pred in (("resperfnet-gpu", user), ("own-setup", predict_design(net, design, use_setup=True))):
         for col, idx in cols.items():
             a = accuracy(pred[idx], np.array([test[i].ms for i in idx]))
@@ -409,6 +436,41 @@ def test_nb201_held_out_architectures_fast_subset(repo_script):
         assert got["n"] == want["n"] and got["terms"] == want["terms"], col
         assert abs(got["mape"] - want["mape"]) <= 0.005 and got["spearman"] >= want["spearman"] - 0.01, col
         assert got["mape"] <= 0.05, col
+
+
+def test_setup_factors_are_the_answers_at_each_measurement_setup():
+    """setup_factors rebuilds a network's time at each of its GPU's setups from the average setup's layer times and
+    host shares; the model's own forward at each setup (every row's setup set to it) must give the same totals, and the
+    factors must be their least and largest ratios to the average setup's (1 included)."""
+    from hwaware.estimators.resperfnet_gpu import design_parts, setup_scaled
+    from hwaware.evaluation.gpu_data import build_design, help_samples
+    from hwaware.evaluation.splits import split_gpu_samples
+
+    net, _ = get_estimator(EST)._loaded()
+    gpu = "TITAN RTX"
+    _, _, test = split_gpu_samples(help_samples(("nb201",)))
+    mine = [s for s in test if s.gpu == gpu and s.net.batch in (1, 32)][::40]
+    design = build_design(mine)
+    parts = design_parts(net, design)
+    average = design.per_sample(parts.row_ms) + parts.call_ms
+    offsets = net.gpu_setup_offsets(gpu)
+    names = [n for n in net.setups if n.endswith(f":{gpu}")]
+    assert len(offsets) == len(names) == 3 and np.abs(offsets).max() > 0.05  # NB201's, FBNet's and OFA's machines
+    ratios = []
+    for name, (framework, per_call) in zip(names, offsets):
+        at = predict_design(net, dataclasses.replace(design, setup_names=[name] * len(design.setup_names)),
+                            use_setup=True)
+        rebuilt = (design.per_sample(setup_scaled(parts.row_ms, parts.host_share, float(net.p.detach()), framework))
+                   + parts.call_ms * math.exp(per_call))
+        assert rebuilt == pytest.approx(at, rel=1e-4), name
+        ratios.append(at / average)
+    least, most = setup_factors(net, gpu, parts.row_ms, parts.host_share, parts.call_ms, design.per_sample)
+    ratios = np.array(ratios)
+    assert least == pytest.approx(np.minimum(ratios.min(axis=0), 1.0), rel=1e-4)
+    assert most == pytest.approx(np.maximum(ratios.max(axis=0), 1.0), rel=1e-4)
+    assert (most / least).max() > 1.1  # the machines' answers differ at batch 1
+    assert setup_factors(net, "Jetson AGX Xavier", parts.row_ms, parts.host_share, parts.call_ms,
+                         design.per_sample) == (pytest.approx(1.0), pytest.approx(1.0))  # one machine: no spread
 
 
 def test_deepbench_held_out_kernels_fast_subset(repo_script):
@@ -703,6 +765,10 @@ def test_a_batch_no_measurement_covers_gets_the_zero_shot_interval_and_says_so(r
                                           ("orin", "fp16", 1, "zero-shot")):
         e = hwaware.estimate("resnet18", gpu=gpu, precision=precision, batch_size=batch, estimator=EST)
         assert e.notes[0].startswith(f"{regime}:"), (gpu, batch, e.notes[0])
+        if regime == "measured":  # the AGX Xavier and the RTX 4090 have one setup or none, the 1080 Ti two
+            assert e.interval_ms == pytest.approx(measured_interval(e))
+            assert ("machines the tables timed" in e.notes[1]) == (gpu == "1080ti"), gpu
+            continue
         jetson = gpu == "orin"  # no row measured it; the AGX Xavier at batch 8 keeps the pooled interval
         lo, hi = meta["intervals"]["zero-shot-integrated" if jetson else regime]
         assert e.interval_ms == pytest.approx((e.total_ms * math.exp(min(lo, 0)), e.total_ms * math.exp(max(hi, 0))))

@@ -153,10 +153,11 @@ tuned; inputs are clamped to the training range, so it constrains nothing beyond
 of :mod:`hwaware.runtime.tensorrt` plus ``runtime="tensorrt"`` in ``x`` (on a desktop GPU, from version 7.1, what
 :func:`runtime_via` says); eager PyTorch that of :mod:`hwaware.runtime.eager` (a conv's bias its own kernel, from
 version 6). No head reads how many operations a TensorRT kernel fuses (from version 7, ``DISCLOSED_FUSED`` in
-``scripts/train_gpu.py``). Intervals come from held-out log residuals (split conformal, see ``meta.json``): the
-validation rows' for a measured platform, the leave-one-GPU-out folds' for a zero-shot one, and for a Jetson no row
-measured (and, from version 7.1, TensorRT on a desktop GPU, :func:`runtime_via`) the held-out Jetsons' columns,
-widened to contain the pooled interval (``zero-shot-integrated``, from 2026-12-01: the pooled interval covered 26 % and
+``scripts/train_gpu.py``). Intervals come from held-out log residuals (split conformal, see ``meta.json``): for a
+measured platform the validation rows' (of a GPU timed on several machines: each row at its own measurement setup,
+around the answers at each of the GPU's setups, from version 8.3, :func:`setup_factors`; ``MEASURED_INTERVAL`` in
+``scripts/train_gpu.py`` says why), the leave-one-GPU-out folds' for a zero-shot one, and for a Jetson no row measured (and, from version 7.1, TensorRT on a
+desktop GPU, :func:`runtime_via`) the held-out Jetsons' columns, widened to contain the pooled interval (``zero-shot-integrated``, from 2026-12-01: the pooled interval covered 26 % and
 75 % of the AGX Xavier's and the Nano's held-out rows; this rule, each Jetson against the rule made from the other,
 40 % and 86 %; version 5, pooled 36 % and 75 %, this rule 36 % and 78 %; version 6, pooled 57 % and 72 %, this rule
 69 % and 78 %; version 7, pooled 34 % and 75 %, this rule 34 % and 78 %; version 8, pooled 34 % and 72 %, this rule
@@ -268,6 +269,12 @@ class LayerTimeNet(nn.Module):
         -1 (no setup) maps to -1."""
         known = {n: i for i, n in enumerate(self.setups)}
         return np.array([known.get(n, -1) for n in names] + [-1], dtype=np.int64)
+
+    def gpu_setup_offsets(self, gpu: str) -> np.ndarray:
+        """(n, 2) centred framework and per-call log offsets of ``gpu``'s ``n`` measurement setups (none: (0, 2))."""
+        rows = [i for i, name in enumerate(self.setups) if column_gpu(name) == gpu]
+        with torch.no_grad():
+            return self.centred_offsets()[rows].numpy().astype(np.float64).reshape(len(rows), 2)
 
     def _offset(self, setup: torch.Tensor | None, which: int) -> torch.Tensor | float:
         if setup is None or not len(self.setups):
@@ -413,6 +420,29 @@ def _resource_penalty(net: LayerTimeNet, x: torch.Tensor, log_base: torch.Tensor
     roof = lambda v: torch.maximum(v[:, f["log_compute_ms"]], v[:, f["log_memory_ms"]])  # noqa: E731
     new_base = log_base + roof(more) - roof(x)
     return torch.relu(new_base + _raw_kernel(net, more) - log_base - _raw_kernel(net, x)).mean()
+
+
+def setup_scaled(ms: np.ndarray, share: np.ndarray, p: float, offset: float) -> np.ndarray:
+    """Layer times ``ms`` (host share ``share``, :meth:`LayerTimeNet.layer_parts`) with the framework time moved by the
+    log ``offset``: ``t = (k^p + o^p)^(1/p)`` becomes ``t (1 - share + share e^(p offset))^(1/p)``, exact as
+    ``share = (o / t)^p``."""
+    return ms * (1.0 - share + share * np.exp(p * offset)) ** (1.0 / p)
+
+
+def setup_factors(net: LayerTimeNet, gpu: str, ms: np.ndarray, share: np.ndarray, call: Any,
+                  per_sample: Callable[[np.ndarray], Any] = np.sum) -> tuple[Any, Any]:
+    """The least and the largest ratio (1 included) of a network's time at one of ``gpu``'s measurement setups to its
+    time at the GPU's average setup, which every answer is at: ``ms`` and ``share`` per layer, ``call`` the per-call
+    ms, ``per_sample`` the sum over a network's layers (a design's :meth:`Design.per_sample` for many at once). Both
+    1 for a GPU with one setup or none. A measured platform's interval spans its answers at every setup (version 8.3,
+    ``MEASURED_INTERVAL`` in scripts/train_gpu.py): a user's machine is none of them, and they differ as machines do."""
+    base = per_sample(ms) + call
+    lo = hi = base / base
+    p = float(net.p.detach())
+    for framework, per_call in net.gpu_setup_offsets(gpu):
+        ratio = (per_sample(setup_scaled(ms, share, p, framework)) + call * math.exp(per_call)) / base
+        lo, hi = np.minimum(lo, ratio), np.maximum(hi, ratio)
+    return lo, hi
 
 
 def _raw_kernel(net: LayerTimeNet, x: torch.Tensor) -> torch.Tensor:
@@ -590,15 +620,20 @@ def dense_as_conv(layers: Sequence[Layer], counts: Sequence[int]) -> list[tuple[
             for i, (l, c) in enumerate(zip(layers, counts))]
 
 
-def interval_key(intervals: dict[str, Any], regime: str, generic: bool, integrated: bool, via: bool = False) -> str:
+def interval_key(intervals: dict[str, Any], regime: str, generic: bool, integrated: bool, via: bool = False,
+                 setups: int = 0) -> str:
     """Which of ``meta.json``'s ``intervals`` an estimate in ``regime`` carries. A Jetson no row measured
     (``generic`` host, ``integrated``) takes the held-out Jetsons' residuals (scripts/train_gpu.py:
     integrated_interval); a measured one at another precision or batch keeps the pooled interval (its own host is
     known; no fold held out a measured Jetson's precision or batch). A runtime its device class never ran (``via``,
     :func:`runtime_via`: TensorRT on a desktop GPU, from version 7.1) takes the held-out Jetsons' residuals too, not the
     pooled ones: no held-out row is of such a platform, and the held-out Jetsons' TensorRT columns, whose engines' costs
-    the other Jetson taught, are the nearest evidence."""
+    the other Jetson taught, are the nearest evidence. A measured GPU with two or more measurement ``setups`` takes the
+    residuals at their own setup, to put around its answers at each (from version 8.3, :func:`setup_factors`,
+    ``MEASURED_INTERVAL`` in scripts/train_gpu.py)."""
     wide = regime == "zero-shot" and (via or (generic and integrated)) and "zero-shot-integrated" in intervals
+    if regime == "measured" and setups > 1 and "measured-own-setup" in intervals:
+        return "measured-own-setup"
     return "zero-shot-integrated" if wide else regime
 
 
@@ -1066,7 +1101,10 @@ class ResPerfNetGPUEstimator(Estimator):
     #    (:func:`dram_floor_ms`), a prediction rule as the GEMM floor is, not applied in training
     # 8.2: same weights; the batch cap and calibration profiles take no kernel below its floors (:func:`cap_scale`,
     #    ``LayerEstimate.floor_ms``); a window's DRAM floor counts the positions its taps read
-    version = "8.2"
+    # 8.3: same weights; a measured platform of a GPU timed on several machines takes the validation rows' residuals
+    #    at their own measurement setup, around the answers at each of the GPU's setups (:func:`setup_factors`), not
+    #    the residuals at the GPU's average setup around that answer
+    version = "8.3"
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
         self.weights_dir = weights_dir
@@ -1262,7 +1300,10 @@ class ResPerfNetGPUEstimator(Estimator):
         # from measured batches); zero-shot otherwise
         span = self.batch_span(platform)
         regime = "measured" if self.measured(platform) else "zero-shot"
-        source = interval_key(meta["intervals"], regime, generic, gpu.is_integrated_soc, bool(through))
+        # a measured GPU timed on several machines: its interval spans the answers at each (setup_factors)
+        setups = len(net.gpu_setup_offsets(gpu.name)) if regime == "measured" else 0
+        source = interval_key(meta["intervals"], regime, generic, gpu.is_integrated_soc, bool(through), setups)
+        spans_setups = source == "measured-own-setup"
         lo, hi = meta["intervals"][source]
         lo, hi = min(lo, 0.0), max(hi, 0.0)  # widened to contain the point prediction itself
         if regime == "measured":
@@ -1283,7 +1324,10 @@ class ResPerfNetGPUEstimator(Estimator):
                            f"average, some far less: {figure['command']}{jetson})")
         notes = [f"{regime}: {gpu.name} ({runtime}, {precision}) {status}",
                  f"{meta['intervals']['coverage']:.0%} interval from held-out residuals ({regime}"
-                 + (", of the Jetsons held out in turn)" if source == "zero-shot-integrated" else ")"),
+                 + (", of the Jetsons held out in turn)" if source == "zero-shot-integrated" else ")")
+                 + (f", at its own machine, around the answers at each of the {setups} machines the tables timed "
+                    "this GPU on (host-side costs differ by machine; yours is none of them)"
+                    if spans_setups else ""),
                  "inputs assumed on the device: host<->device copies are not included"]
         if generic and gpu.is_integrated_soc:
             notes.append("a Jetson the training never measured is extrapolated from two Jetsons (its expected error is "
@@ -1383,13 +1427,16 @@ class ResPerfNetGPUEstimator(Estimator):
                                  f"time their bytes beyond twice the L2 take at {gpu.name}'s datasheet DRAM bandwidth "
                                  f"({BOOST_HEADROOM:.2f}x above it): the learned model, fitted to whole networks, "
                                  "asked for less; data compression (Ampere's, of sparse activations) is not modelled")
+            spread = (setup_factors(net, gpu.name, np.array([p[1] for p in parts]), np.array([p[0] for p in parts]),
+                                    call) if spans_setups else (1.0, 1.0))
             out.append(Estimate(total_ms=total, pre_ms=call, exe_ms=exe, post_ms=0.0,
                                 layers=_layer_rows(g, parts, scale) if layers else (),
                                 unknown_ops=g.unknown_ops, estimator=self.name, estimator_version=self.version,
                                 platform=platform, model=g.name,
                                 notes=tuple([*own_notes, *notes, *([EAGER_NOTE] if runtime == "pytorch" and g is not source else [])]),
                                 warnings=tuple(warn),
-                                interval_ms=(total * math.exp(lo), total * math.exp(hi))))
+                                interval_ms=(total * float(spread[0]) * math.exp(lo),
+                                             total * float(spread[1]) * math.exp(hi))))
         return self._engine_bounds(graphs, platform, out, layers, checks, bounds)
 
     def _batch_bounds(self, graphs: Sequence[Graph], platform: Platform, rise: bool = True) -> list[dict[int, float]]:

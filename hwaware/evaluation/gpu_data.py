@@ -18,8 +18,9 @@ from hwaware.datasets.gpu_tables import (KernelLatency, NetworkLatency, load_dee
                                          load_torch2trt)
 from hwaware.datasets.graph_store import load_store, store_key
 from hwaware.estimators.resperfnet_gpu import (TENSORRT_FALLBACKS, BatchPairs, Design, DesignBuilder, DesignParts,
-                                               HostChoice, LayerTimeNet, batch_pairs, engine_bound, graph_layers,
-                                               host_choice, measurement_setup, predict_design_call, runtime_via)
+                                               HostChoice, LayerTimeNet, batch_pairs, design_parts, engine_bound,
+                                               graph_layers, host_choice, interval_key, measurement_setup,
+                                               predict_design_call, runtime_via, setup_factors)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.ops import layer_cost
 from hwaware.hardware.catalog import get_gpu, gpus
@@ -247,6 +248,31 @@ def user_predictions_call(net: LayerTimeNet, design: Design, samples: Sequence[S
         idx = np.flatnonzero([c.key() == key for c in choices])
         pred[idx], call[idx] = predict_design_call(net, design.subset(idx), choices[idx[0]])
     return pred, call
+
+
+def measured_bounds(net: LayerTimeNet, design: Design, samples: Sequence[Sample], train_columns: Sequence[str],
+                    intervals: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Per network sample of a measured platform, the ends (ms) of the interval the estimator gives its answer
+    (:func:`user_predictions`): ``intervals``' measured one for its GPU
+    (:func:`~hwaware.estimators.resperfnet_gpu.interval_key`), for a GPU timed on several machines around the answers
+    at each of its measurement setups (:func:`~hwaware.estimators.resperfnet_gpu.setup_factors`); NaN for a bare
+    kernel, which no estimate is."""
+    choices = host_choices(samples, train_columns)
+    lo, hi = np.full(len(samples), np.nan), np.full(len(samples), np.nan)
+    nets = [(s.gpu, c.key()) if s.net is not None else None for s, c in zip(samples, choices)]
+    for gpu, key in dict.fromkeys(n for n in nets if n is not None):
+        idx = np.flatnonzero([n == (gpu, key) for n in nets])
+        sub = design.subset(idx)
+        parts = design_parts(net, sub, choices[idx[0]])
+        least, most = setup_factors(net, gpu, parts.row_ms, parts.host_share, parts.call_ms, sub.per_sample)
+        total = sub.per_sample(parts.row_ms) + parts.call_ms
+        source = interval_key(intervals, "measured", choices[idx[0]].generic, get_gpu(gpu).is_integrated_soc,
+                              setups=len(net.gpu_setup_offsets(gpu)))
+        if source != "measured-own-setup":
+            least, most = np.ones(len(idx)), np.ones(len(idx))
+        a, b = intervals[source]
+        lo[idx], hi[idx] = total * least * np.exp(min(a, 0.0)), total * most * np.exp(max(b, 0.0))
+    return lo, hi
 
 
 def engine_bounded(net: LayerTimeNet, samples: Sequence[Sample], pred: np.ndarray, train_columns: Sequence[str]
