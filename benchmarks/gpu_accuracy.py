@@ -208,10 +208,13 @@ def expected_error(report: dict) -> list[str]:
         return f"x{math.exp(min(lo, 0.0)):.2f} to x{math.exp(max(hi, 0.0)):.2f}"
 
     def measured_interval(gpu: str) -> str:  # interval_key's measured one, around setup_factors' answers
-        setups = sum(column_gpu(name) == gpu for name in report["model"].get("setups", []))
+        setups = sum(column_gpu(name) == gpu for name in report["model"]["setups"])
         key = interval_key(intervals, "measured", False, False, setups=setups)
-        return interval(key) + (f" around its answers on each of the {setups} machines the tables timed it on"
-                                if key == "measured-own-setup" else "")
+        if key != "measured-own-setup":
+            return interval(key)
+        width = np.median([r["interval_width"] for col, r in report["held_out"].items() if column_gpu(col) == gpu])
+        return (f"{interval(key)} around its answers on each of the {setups} machines the tables timed it on (x{width:.2f} "
+                "wide: the median over its held-out columns)")
 
     lines = ["| GPU | regime | expected MAPE | with 10 measurements (hwaware calibrate) | 90 % interval |",
              "|---|---|---|---|---|"]

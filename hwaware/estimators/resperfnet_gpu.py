@@ -445,6 +445,17 @@ def setup_factors(net: LayerTimeNet, gpu: str, ms: np.ndarray, share: np.ndarray
     return lo, hi
 
 
+def interval_ends(net: LayerTimeNet, intervals: dict[str, Any], key: str, gpu: str, total: Any, ms: np.ndarray,
+                  share: np.ndarray, call: Any, per_sample: Callable[[np.ndarray], Any] = np.sum) -> tuple[Any, Any]:
+    """The ends (ms) of the interval ``intervals[key]`` (:func:`interval_key`; widened to contain 0) around answers
+    ``total``: for ``measured-own-setup``, around the answers at each of ``gpu``'s measurement setups
+    (:func:`setup_factors` of the layers' ``ms`` and host ``share`` and the per-call ``call``, ``per_sample`` as
+    there). What an estimate carries and what the benchmarks check (``hwaware.evaluation.gpu_data.measured_bounds``)."""
+    lo, hi = intervals[key]
+    least, most = setup_factors(net, gpu, ms, share, call, per_sample) if key == "measured-own-setup" else (1.0, 1.0)
+    return total * least * math.exp(min(lo, 0.0)), total * most * math.exp(max(hi, 0.0))
+
+
 def _raw_kernel(net: LayerTimeNet, x: torch.Tensor) -> torch.Tensor:
     """The kernel head's log inefficiency on rows ``x``, unbounded (what the priors shape)."""
     return net.kernel(net._standard(x, net.row_lo, net.row_hi, net.row_mean, net.row_std)[:, net.kernel_idx]).squeeze(-1)
@@ -632,7 +643,7 @@ def interval_key(intervals: dict[str, Any], regime: str, generic: bool, integrat
     residuals at their own setup, to put around its answers at each (from version 8.3, :func:`setup_factors`,
     ``MEASURED_INTERVAL`` in scripts/train_gpu.py)."""
     wide = regime == "zero-shot" and (via or (generic and integrated)) and "zero-shot-integrated" in intervals
-    if regime == "measured" and setups > 1 and "measured-own-setup" in intervals:
+    if regime == "measured" and not generic and setups > 1 and "measured-own-setup" in intervals:
         return "measured-own-setup"
     return "zero-shot-integrated" if wide else regime
 
@@ -1303,9 +1314,6 @@ class ResPerfNetGPUEstimator(Estimator):
         # a measured GPU timed on several machines: its interval spans the answers at each (setup_factors)
         setups = len(net.gpu_setup_offsets(gpu.name)) if regime == "measured" else 0
         source = interval_key(meta["intervals"], regime, generic, gpu.is_integrated_soc, bool(through), setups)
-        spans_setups = source == "measured-own-setup"
-        lo, hi = meta["intervals"][source]
-        lo, hi = min(lo, 0.0), max(hi, 0.0)  # widened to contain the point prediction itself
         if regime == "measured":
             status = "is in the training data"
         elif span is None:
@@ -1327,7 +1335,7 @@ class ResPerfNetGPUEstimator(Estimator):
                  + (", of the Jetsons held out in turn)" if source == "zero-shot-integrated" else ")")
                  + (f", at its own machine, around the answers at each of the {setups} machines the tables timed "
                     "this GPU on (host-side costs differ by machine; yours is none of them)"
-                    if spans_setups else ""),
+                    if source == "measured-own-setup" else ""),
                  "inputs assumed on the device: host<->device copies are not included"]
         if generic and gpu.is_integrated_soc:
             notes.append("a Jetson the training never measured is extrapolated from two Jetsons (its expected error is "
@@ -1368,7 +1376,7 @@ class ResPerfNetGPUEstimator(Estimator):
         out = []
         bounds = (self._batch_bounds(graphs, platform, rise=checks == "all") if checks != "none"
                   else [{} for _ in graphs])
-        for g, source, kernels, below, odd in zip(prepared, graphs, keyed, bounds, odds):
+        for g, original, kernels, below, odd in zip(prepared, graphs, keyed, bounds, odds):
             # (host share, ms, floor kind, floor ms) per kernel, in g.kernels()'s order
             parts = [known[key] for key, *_ in kernels]
             exe = sum(p[1] for p in parts)
@@ -1427,16 +1435,17 @@ class ResPerfNetGPUEstimator(Estimator):
                                  f"time their bytes beyond twice the L2 take at {gpu.name}'s datasheet DRAM bandwidth "
                                  f"({BOOST_HEADROOM:.2f}x above it): the learned model, fitted to whole networks, "
                                  "asked for less; data compression (Ampere's, of sparse activations) is not modelled")
-            spread = (setup_factors(net, gpu.name, np.array([p[1] for p in parts]), np.array([p[0] for p in parts]),
-                                    call) if spans_setups else (1.0, 1.0))
+            # the layers' ms as the rows carry them (the batch cap's scale, their floors)
+            ms = np.maximum(np.array([p[1] for p in parts]) * scale, np.array([p[3] for p in parts]))
+            ends = interval_ends(net, meta["intervals"], source, gpu.name, total, ms, np.array([p[0] for p in parts]),
+                                 call)
             out.append(Estimate(total_ms=total, pre_ms=call, exe_ms=exe, post_ms=0.0,
                                 layers=_layer_rows(g, parts, scale) if layers else (),
                                 unknown_ops=g.unknown_ops, estimator=self.name, estimator_version=self.version,
                                 platform=platform, model=g.name,
-                                notes=tuple([*own_notes, *notes, *([EAGER_NOTE] if runtime == "pytorch" and g is not source else [])]),
-                                warnings=tuple(warn),
-                                interval_ms=(total * float(spread[0]) * math.exp(lo),
-                                             total * float(spread[1]) * math.exp(hi))))
+                                notes=tuple([*own_notes, *notes,
+                                             *([EAGER_NOTE] if runtime == "pytorch" and g is not original else [])]),
+                                warnings=tuple(warn), interval_ms=(float(ends[0]), float(ends[1]))))
         return self._engine_bounds(graphs, platform, out, layers, checks, bounds)
 
     def _batch_bounds(self, graphs: Sequence[Graph], platform: Platform, rise: bool = True) -> list[dict[int, float]]:

@@ -19,8 +19,8 @@ from hwaware.datasets.gpu_tables import (KernelLatency, NetworkLatency, load_dee
 from hwaware.datasets.graph_store import load_store, store_key
 from hwaware.estimators.resperfnet_gpu import (TENSORRT_FALLBACKS, BatchPairs, Design, DesignBuilder, DesignParts,
                                                HostChoice, LayerTimeNet, batch_pairs, design_parts, engine_bound,
-                                               graph_layers, host_choice, interval_key, measurement_setup,
-                                               predict_design_call, runtime_via, setup_factors)
+                                               graph_layers, host_choice, interval_ends, interval_key,
+                                               measurement_setup, predict_design_call, runtime_via)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.ops import layer_cost
 from hwaware.hardware.catalog import get_gpu, gpus
@@ -260,18 +260,15 @@ def measured_bounds(net: LayerTimeNet, design: Design, samples: Sequence[Sample]
     choices = host_choices(samples, train_columns)
     lo, hi = np.full(len(samples), np.nan), np.full(len(samples), np.nan)
     nets = [(s.gpu, c.key()) if s.net is not None else None for s, c in zip(samples, choices)]
-    for gpu, key in dict.fromkeys(n for n in nets if n is not None):
-        idx = np.flatnonzero([n == (gpu, key) for n in nets])
+    for gpu, host in dict.fromkeys(n for n in nets if n is not None):
+        idx = np.flatnonzero([n == (gpu, host) for n in nets])
         sub = design.subset(idx)
         parts = design_parts(net, sub, choices[idx[0]])
-        least, most = setup_factors(net, gpu, parts.row_ms, parts.host_share, parts.call_ms, sub.per_sample)
+        key = interval_key(intervals, "measured", choices[idx[0]].generic, get_gpu(gpu).is_integrated_soc,
+                           setups=len(net.gpu_setup_offsets(gpu)))
         total = sub.per_sample(parts.row_ms) + parts.call_ms
-        source = interval_key(intervals, "measured", choices[idx[0]].generic, get_gpu(gpu).is_integrated_soc,
-                              setups=len(net.gpu_setup_offsets(gpu)))
-        if source != "measured-own-setup":
-            least, most = np.ones(len(idx)), np.ones(len(idx))
-        a, b = intervals[source]
-        lo[idx], hi[idx] = total * least * np.exp(min(a, 0.0)), total * most * np.exp(max(b, 0.0))
+        lo[idx], hi[idx] = interval_ends(net, intervals, key, gpu, total, parts.row_ms, parts.host_share,
+                                         parts.call_ms, sub.per_sample)
     return lo, hi
 
 
