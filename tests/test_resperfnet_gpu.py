@@ -832,6 +832,20 @@ def test_the_jetson_interval_rule_never_sees_the_held_out_jetson_and_is_what_met
     assert {k: meta["intervals"][k] for k in shipped} == shipped and "zero-shot-integrated" in shipped
 
 
+def test_the_shipped_measured_intervals_are_what_the_intervals_stage_computes(repo_script):
+    """meta.json's measured intervals are MEASURED_INTERVAL's on the main split's GPU_VAL for the shipped weights
+    (``python scripts/train_gpu.py intervals``, which the main stage's training also calls), the own-setup one
+    narrower: the average setup carries the GPUs' machine offsets."""
+    train_gpu = repo_script("scripts/train_gpu.py")
+    net, meta = get_estimator(EST)._loaded()
+    _, _, val, _, columns = train_gpu.main_split()
+    got = train_gpu.measured_intervals(net, val, columns)
+    assert got == {k: pytest.approx(meta["intervals"][k], abs=1e-9) for k in ("measured", "measured-own-setup")}
+    assert np.diff(got["measured-own-setup"])[0] < np.diff(got["measured"])[0]
+    recorded = json.loads((ROOT / "benchmarks" / "results" / "gpu" / "measured_interval.json").read_text())
+    assert recorded["intervals"] == got and recorded["weights_id"] == train_gpu.weights_id()
+
+
 def test_host_share_is_the_layer_times_sensitivity_to_its_host_part():
     """LayerEstimate.host_share (what a calibration profile's host factor acts on) must be d log t / d log o of the
     layer-time model t = (k^p + o^p)^(1/p): checked against a finite difference of that formula at the shipped
