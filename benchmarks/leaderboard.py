@@ -22,7 +22,9 @@ Sections (each row: MAPE, share within +-10 %, Kendall tau, Spearman rho, predic
    ``macs-linear`` fitted on the same 10 shots, ``flops`` (rank by FLOPs alone: HELP's FLOPs row), ``roofline``
    zero-shot (on a stable-hash sample of those rows), and the learned GPU model's own figures on those rows from
    ``benchmarks/results/gpu/help_protocol.json`` when present.
-4. **Leave-one-GPU-out**: from ``benchmarks/results/gpu/logo.json`` when present (``scripts/train_gpu.py`` writes it).
+4. **Leave-one-GPU-out**: from ``benchmarks/results/gpu/logo.json`` when present (``scripts/train_gpu.py`` writes it);
+   beside it, each held-out GPU predicted from a same-architecture GPU's measurements (:func:`sibling_scaling`, the
+   idea behind Habitat's scaling), on HELP's networks and DeepBench's kernels (not in ``--quick``).
 5. **CPU** (this machine, ``data/cpu/networks.csv.gz``): ``resperfnet`` and ``roofline``; ``macs-linear`` fitted on
    the training families, all tested on the held-out families.
 
@@ -55,7 +57,7 @@ from hwaware.datasets.graph_store import load_store, store_key
 from hwaware.estimators import get_estimator, list_estimators
 from hwaware.estimators.netregress import platform_key
 from hwaware.estimators.resperfnet_gpu import predict_design
-from hwaware.evaluation.gpu_data import Sample, build_design, help_samples, kernel_layer
+from hwaware.evaluation.gpu_data import Sample, build_design, deepbench_samples, help_samples, kernel_layer
 from hwaware.evaluation.metrics import accuracy
 from hwaware.evaluation.netregress_fit import cap_rows, measured_rows, row_graph
 from hwaware.evaluation.splits import (HELD_OUT_FAMILIES, PAPER003_SPLITS, gpu_sample_group, split_gpu_samples,
@@ -347,6 +349,73 @@ def read_gpu_results(name: str) -> list[dict]:
     return found
 
 
+def same_architecture(gpus: Sequence[str]) -> list[tuple[str, str]]:
+    """(held out, sibling) pairs of distinct GPUs of one catalog architecture and device class."""
+    spec = {g: get_gpu(g) for g in gpus}
+    return [(x, y) for x in sorted(gpus) for y in sorted(gpus) if x != y
+            and (spec[x].architecture, spec[x].is_integrated_soc) == (spec[y].architecture, spec[y].is_integrated_soc)]
+
+
+def sibling_scaling(samples: Sequence[Sample], zero_shot: dict[str, dict], match: Callable[[Sample], Any]) -> list[dict]:
+    """Leave-one-GPU-out by a same-architecture GPU's measurements, the idea behind Habitat's wave scaling (Habitat scales
+    each kernel it measured on one GPU to another by their rates, with MLPs for GEMMs and convolutions; here a whole
+    row's time, network or kernel, as the tables give no per-kernel times): each held-out column's rows ``match``-ed to
+    a sibling's (:func:`same_architecture`), predicted as the sibling's time (``sibling as measured``) and as that time
+    times the ratio of the two GPUs' roofline times of the row (``sibling x roofline``, the sum of its kernels' rooflines
+    for a network), beside ``zero_shot``'s figures of resperfnet-gpu on that column (``scripts/train_gpu.py``'s folds,
+    on all of the column's rows: ``n`` says when the sibling timed fewer)."""
+    design = build_design(samples)
+    roof = design.per_sample(np.exp(design.log_base))
+    rows = {}
+    for i, s in enumerate(samples):
+        rows.setdefault(s.column, {})[match(s)] = i
+    out = []
+    for x, y in same_architecture(sorted({s.gpu for s in samples})):
+        for col, mine in rows.items():
+            if samples[next(iter(mine.values()))].gpu != x:
+                continue
+            theirs = rows.get(col.replace(f":{x}|", f":{y}|"), {})
+            both = [(i, theirs[k]) for k, i in mine.items() if k in theirs]
+            if not both:
+                continue
+            i, j = (np.array(v) for v in zip(*both))
+            truth, ms = np.array([samples[k].ms for k in i]), np.array([samples[k].ms for k in j])
+            for method, pred in (("sibling as measured", ms), ("sibling x roofline", ms * roof[i] / roof[j])):
+                out.append(row(method, accuracy(pred, truth), None, 0.0, held_out_gpu=x, sibling=y, column=col))
+            if col in zero_shot:
+                out.append(row("resperfnet-gpu (leave-one-GPU-out)", zero_shot[col], None, None, held_out_gpu=x,
+                               column=col))
+    # one resperfnet-gpu row per column, however many siblings it has
+    return [r for k, r in enumerate(out) if r["method"] != "resperfnet-gpu (leave-one-GPU-out)"
+            or not any(o["method"] == r["method"] and o["column"] == r["column"] for o in out[:k])]
+
+
+def sibling_section(bar: Progress) -> list[dict]:
+    """:func:`sibling_scaling` on HELP's networks (matched by space, architecture and batch: the column) against
+    ``logo.json`` and on DeepBench's kernels (matched by kind, precision and shape) against ``kernel_logo.json``."""
+    logo = read_results("gpu/logo.json").get("per_gpu", {})
+    networks = sibling_scaling(help_samples(), {c: a for r in logo.values() for c, a in r["zero_shot"].items()},
+                               lambda s: s.net.arch_id)
+    bar.step()
+    kernels = sibling_scaling(deepbench_samples(), {c: r["zero_shot"] for c, r in
+                                                    read_results("gpu/kernel_logo.json").get("columns", {}).items()},
+                              lambda s: json.dumps(s.kernel.dims, sort_keys=True))
+    bar.step()
+    return [{**r, "table": "HELP networks"} for r in networks] + [{**r, "table": "DeepBench kernels"} for r in kernels]
+
+
+def sibling_batches(rows: list[dict]) -> str:
+    """Mean MAPE of each method of :func:`sibling_section`'s HELP rows per batch (host-side costs decide batch 1 and
+    the sibling timed on another machine; kernels decide batch 256)."""
+    help_rows = [r for r in rows if r["table"] == "HELP networks"]
+    batches = sorted({int(r["column"].rsplit("|", 1)[1]) for r in help_rows})
+    methods = list(dict.fromkeys(r["method"] for r in help_rows))
+    return "\nMean MAPE per batch over those columns: " + "; ".join(
+        f"batch {b}: " + ", ".join(f"{m} {100 * np.mean(v):.1f} %" for m in methods if (v := [
+            r["mape"] for r in help_rows if r["method"] == m and r["column"].endswith(f"|{b}")]))
+        for b in batches) + ".\n"
+
+
 def cpu_section(quick: bool, bar: Progress, plots: dict) -> list[dict]:
     from hwaware.graph.sources import capture
 
@@ -459,13 +528,14 @@ def main() -> None:
     t0 = time.perf_counter()
     help_cols = 1 if args.quick else 15  # NB201 HELP columns
     heldout_cols = len(QUICK_COLUMNS) if args.quick else 20
-    bar = Progress(heldout_cols + 9 + help_cols + 1, "leaderboard", enabled=True)
+    bar = Progress(heldout_cols + 9 + help_cols + 1 + (0 if args.quick else 2), "leaderboard", enabled=True)
     plots: dict = {}
     results = {"heldout": heldout_architectures(args.quick, bar, plots), "paper003": paper003(args.quick, bar, plots),
                "help_protocol": help_protocol(args.quick, bar), "cpu": cpu_section(args.quick, bar, plots),
                "logo": read_gpu_results("logo"), "help_protocol_resperfnet_gpu": read_gpu_results("help_protocol"),
                "logo_ipc_tree": [{"method": "ipc-tree", "held_out_gpu": g, **v}
-                                 for g, v in sorted(read_results("ipc_tree.json").get("logo", {}).items())]}
+                                 for g, v in sorted(read_results("ipc_tree.json").get("logo", {}).items())],
+               "siblings": [] if args.quick else sibling_section(bar)}
     bar.close()
     figures = save_plots(plots, out)
     md = ["# hwaware leaderboard", "",
@@ -487,6 +557,16 @@ def main() -> None:
              "scripts/train_ipc_tree.py): " + ", ".join(f"{r['held_out_gpu']} {100 * r['mape']:.1f} %"
                                                          for r in results["logo_ipc_tree"]), ""]
             if results["logo_ipc_tree"] else []),
+          *([table([r for r in results["siblings"] if r["table"] == t], "held_out_gpu",
+                   f"Leave-one-GPU-out by a same-architecture GPU's measurements, {t} (Habitat's idea)")
+             + "\nEach held-out GPU's columns predicted from another GPU of its architecture that timed the same rows "
+               "(every such GPU in turn; `columns` counts column x sibling): its time as measured, and times the ratio "
+               "of the two GPUs' roofline times (Habitat scales each measured kernel by the GPUs' rates, with MLPs for "
+               "GEMMs and convolutions: not reimplemented here, and these tables give whole rows, not kernels), beside "
+               "resperfnet-gpu's zero-shot figures of `python scripts/train_gpu.py logo` / `kernels` (its fold never "
+               "saw the held-out GPU; on all of the column's rows, the siblings' where both timed them).\n"
+               + (sibling_batches(results["siblings"]) if t == "HELP networks" else "")
+               for t in ("HELP networks", "DeepBench kernels") if results["siblings"]]),
           "### Published reference rows (not run here)", "", "| method | dataset | figures | protocol difference |",
           "|---|---|---|---|", *[f"| {m} | {d} | {json.dumps(f)} | {why} |" for m, d, f, why in PUBLISHED], "",
           "Plots: " + ", ".join(figures), ""]

@@ -40,3 +40,32 @@ def test_summary_means_per_method(lb):
     assert [r["method"] for r in s] == ["b", "a"]  # best MAPE first
     assert s[1]["mape"] == pytest.approx(0.2) and s[1]["columns"] == 2 and s[0]["train_seconds"] is None
     assert "| b | x | 1 | 5.0 % |" in lb.table(rows, "space", "t")
+
+
+def test_sibling_rows_compare_on_the_held_out_columns_rows(lb):
+    """The same-architecture section (Habitat's idea) scores each held-out HELP column on exactly the rows the
+    leave-one-GPU-out figure it stands beside was computed on (every row of the column: the siblings timed the same
+    networks), pairs only GPUs of one architecture, and recomputes its first column from the tables as recorded."""
+    import json
+
+    import numpy as np
+
+    from hwaware.evaluation.gpu_data import help_samples
+    from hwaware.evaluation.metrics import accuracy
+    from hwaware.hardware import get_gpu
+
+    recorded = [r for r in json.loads((lb.OUT / "leaderboard.json").read_text())["siblings"]
+                if r["table"] == "HELP networks"]
+    model = {r["column"]: r for r in recorded if r["method"] == "resperfnet-gpu (leave-one-GPU-out)"}
+    siblings = [r for r in recorded if r["method"] != "resperfnet-gpu (leave-one-GPU-out)"]
+    assert len(model) == 36 and {r["column"] for r in siblings} == set(model)
+    for r in siblings:
+        assert r["n"] == model[r["column"]]["n"], r["column"]
+        assert get_gpu(r["sibling"]).architecture == get_gpu(r["held_out_gpu"]).architecture != ""
+    first = next(r for r in siblings if r["method"] == "sibling as measured")
+    rows = {}
+    for s in help_samples((first["column"].split(":")[1],)):
+        if s.net.batch == int(first["column"].rsplit("|", 1)[1]) and s.gpu in (first["held_out_gpu"], first["sibling"]):
+            rows.setdefault(s.net.arch_id, {})[s.gpu] = s.ms
+    truth, pred = np.array([[v[first["held_out_gpu"]], v[first["sibling"]]] for v in rows.values() if len(v) == 2]).T
+    assert accuracy(pred, truth)["mape"] == pytest.approx(first["mape"])
