@@ -44,6 +44,7 @@ import csv
 import gzip
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -350,44 +351,59 @@ def read_gpu_results(name: str) -> list[dict]:
 
 
 def same_architecture(gpus: Sequence[str]) -> list[tuple[str, str]]:
-    """(held out, sibling) pairs of distinct GPUs of one catalog architecture and device class."""
+    """(held out, sibling) pairs of distinct GPUs of one catalog architecture (named) and device class."""
     spec = {g: get_gpu(g) for g in gpus}
-    return [(x, y) for x in sorted(gpus) for y in sorted(gpus) if x != y
+    return [(x, y) for x in sorted(gpus) for y in sorted(gpus) if x != y and spec[x].architecture
             and (spec[x].architecture, spec[x].is_integrated_soc) == (spec[y].architecture, spec[y].is_integrated_soc)]
+
+
+SIBLING_METHODS = ("sibling as measured", "sibling x roofline")
+FIGURES = ("n", "mape", "within10", "kendall", "spearman")
 
 
 def sibling_scaling(samples: Sequence[Sample], zero_shot: dict[str, dict], match: Callable[[Sample], Any]) -> list[dict]:
     """Leave-one-GPU-out by a same-architecture GPU's measurements, the idea behind Habitat's wave scaling (Habitat scales
     each kernel it measured on one GPU to another by their rates, with MLPs for GEMMs and convolutions; here a whole
     row's time, network or kernel, as the tables give no per-kernel times): each held-out column's rows ``match``-ed to
-    a sibling's (:func:`same_architecture`), predicted as the sibling's time (``sibling as measured``) and as that time
-    times the ratio of the two GPUs' roofline times of the row (``sibling x roofline``, the sum of its kernels' rooflines
-    for a network), beside ``zero_shot``'s figures of resperfnet-gpu on that column (``scripts/train_gpu.py``'s folds,
-    on all of the column's rows: ``n`` says when the sibling timed fewer)."""
+    a sibling's (:func:`same_architecture`; a key a column repeats, DeepBench's duplicate shapes, paired in order),
+    predicted as the sibling's time (``sibling as measured``) and as that time times the ratio of the two GPUs'
+    roofline times of the row (``sibling x roofline``, the sum of its kernels' rooflines for a network). One row per
+    column and method, its figures the mean over the column's siblings (each sibling's in ``per_sibling``), beside
+    ``zero_shot``'s figures of resperfnet-gpu on that column (``scripts/train_gpu.py``'s folds, on all of the column's
+    rows; ``n``, the rows a sibling timed too, says when that is fewer)."""
     design = build_design(samples)
     roof = design.per_sample(np.exp(design.log_base))
-    rows = {}
+    rows: dict[str, dict] = {}
+    seen: Counter = Counter()
     for i, s in enumerate(samples):
-        rows.setdefault(s.column, {})[match(s)] = i
+        key = match(s)
+        rows.setdefault(s.column, {})[key, seen[s.column, key]] = i  # the how-manieth time the column has this key
+        seen[s.column, key] += 1
     out = []
-    for x, y in same_architecture(sorted({s.gpu for s in samples})):
+    for x in sorted({s.gpu for s in samples}):
+        siblings = [y for g, y in same_architecture(sorted({s.gpu for s in samples})) if g == x]
         for col, mine in rows.items():
-            if samples[next(iter(mine.values()))].gpu != x:
+            if not siblings or samples[next(iter(mine.values()))].gpu != x:
                 continue
-            theirs = rows.get(col.replace(f":{x}|", f":{y}|"), {})
-            both = [(i, theirs[k]) for k, i in mine.items() if k in theirs]
-            if not both:
+            per: dict[str, dict[str, dict]] = {m: {} for m in SIBLING_METHODS}
+            for y in siblings:
+                theirs = rows.get(col.replace(f":{x}|", f":{y}|"), {})
+                both = [(i, theirs[k]) for k, i in mine.items() if k in theirs]
+                if not both:
+                    continue
+                i, j = (np.array(v) for v in zip(*both))
+                truth, ms = np.array([samples[k].ms for k in i]), np.array([samples[k].ms for k in j])
+                for method, pred in zip(SIBLING_METHODS, (ms, ms * roof[i] / roof[j])):
+                    per[method][y] = accuracy(pred, truth)
+            if not per[SIBLING_METHODS[0]]:
                 continue
-            i, j = (np.array(v) for v in zip(*both))
-            truth, ms = np.array([samples[k].ms for k in i]), np.array([samples[k].ms for k in j])
-            for method, pred in (("sibling as measured", ms), ("sibling x roofline", ms * roof[i] / roof[j])):
-                out.append(row(method, accuracy(pred, truth), None, 0.0, held_out_gpu=x, sibling=y, column=col))
+            for method, by_sibling in per.items():
+                mean = {k: float(np.mean([a[k] for a in by_sibling.values()])) for k in FIGURES}
+                out.append(row(method, mean, None, 0.0, held_out_gpu=x, column=col, per_sibling=by_sibling))
             if col in zero_shot:
                 out.append(row("resperfnet-gpu (leave-one-GPU-out)", zero_shot[col], None, None, held_out_gpu=x,
                                column=col))
-    # one resperfnet-gpu row per column, however many siblings it has
-    return [r for k, r in enumerate(out) if r["method"] != "resperfnet-gpu (leave-one-GPU-out)"
-            or not any(o["method"] == r["method"] and o["column"] == r["column"] for o in out[:k])]
+    return out
 
 
 def sibling_section(bar: Progress) -> list[dict]:
@@ -405,15 +421,20 @@ def sibling_section(bar: Progress) -> list[dict]:
 
 
 def sibling_batches(rows: list[dict]) -> str:
-    """Mean MAPE of each method of :func:`sibling_section`'s HELP rows per batch (host-side costs decide batch 1 and
-    the sibling timed on another machine; kernels decide batch 256)."""
+    """Mean MAPE of each method of :func:`sibling_section`'s HELP rows per batch (each column once), and the same
+    without the columns the data README flags."""
     help_rows = [r for r in rows if r["table"] == "HELP networks"]
+    flagged = {s.column for s in help_samples() if s.net.flag}
     batches = sorted({int(r["column"].rsplit("|", 1)[1]) for r in help_rows})
     methods = list(dict.fromkeys(r["method"] for r in help_rows))
-    return "\nMean MAPE per batch over those columns: " + "; ".join(
-        f"batch {b}: " + ", ".join(f"{m} {100 * np.mean(v):.1f} %" for m in methods if (v := [
-            r["mape"] for r in help_rows if r["method"] == m and r["column"].endswith(f"|{b}")]))
-        for b in batches) + ".\n"
+
+    def means(keep: Callable[[dict], bool]) -> str:
+        return "; ".join(f"batch {b}: " + ", ".join(
+            f"{m} {100 * np.mean(v):.1f} %" for m in methods if (v := [
+                r["mape"] for r in help_rows if r["method"] == m and r["column"].endswith(f"|{b}") and keep(r)]))
+            for b in batches)
+    return (f"\nMean MAPE per batch over those columns: {means(lambda r: True)}. Without the flagged columns: "
+            f"{means(lambda r: r['column'] not in flagged)}.\n")
 
 
 def cpu_section(quick: bool, bar: Progress, plots: dict) -> list[dict]:
@@ -559,8 +580,8 @@ def main() -> None:
             if results["logo_ipc_tree"] else []),
           *([table([r for r in results["siblings"] if r["table"] == t], "held_out_gpu",
                    f"Leave-one-GPU-out by a same-architecture GPU's measurements, {t} (Habitat's idea)")
-             + "\nEach held-out GPU's columns predicted from another GPU of its architecture that timed the same rows "
-               "(every such GPU in turn; `columns` counts column x sibling): its time as measured, and times the ratio "
+             + "\nEach held-out GPU's columns predicted from the other GPUs of its architecture that timed the same rows "
+               "(each column's figures the mean over them): its time as measured, and times the ratio "
                "of the two GPUs' roofline times (Habitat scales each measured kernel by the GPUs' rates, with MLPs for "
                "GEMMs and convolutions: not reimplemented here, and these tables give whole rows, not kernels), beside "
                "resperfnet-gpu's zero-shot figures of `python scripts/train_gpu.py logo` / `kernels` (its fold never "
