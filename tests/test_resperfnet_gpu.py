@@ -1389,3 +1389,27 @@ def test_the_declared_rules_state_the_margin_the_code_applies(repo_script):
     margin = f"within {train_gpu.RULE_MARGIN} of the best"
     assert margin in train_gpu.RULE
     assert f"lower by more than {train_gpu.RULE_MARGIN}" in train_gpu.FLOORS_RULE
+
+
+def test_same_chip_answers_from_the_gpu_itself_are_the_models_answers(repo_script, monkeypatch):
+    """scripts/sibling_folds.py rebuilds a network's time from a sibling's kernel times: with the GPU itself as the
+    sibling it must give the model's own answers (the same kernel, framework and per-call combination), with another
+    GPU of its chip different ones; the siblings are the measured GPUs of the chip."""
+    from hwaware.estimators.resperfnet_gpu import host_choice
+    from hwaware.evaluation.gpu_data import build_design, help_samples
+
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
+    folds = repo_script("scripts/sibling_folds.py")
+    net, meta = get_estimator(EST)._loaded()
+    samples = [s for s in help_samples(("nb201",)) if s.gpu == "TITAN RTX"][::997]
+    assert len({s.net.batch for s in samples}) > 1
+    design = build_design(samples)
+    # the host a fold without the TITAN RTX gives it: the measured desktop hosts' average
+    host = host_choice(get_gpu("TITAN RTX"), [c for c in meta["train_columns"] if "TITAN RTX" not in c])
+    assert host.generic
+    want = predict_design(net, design, host)
+    got = folds.same_chip_answers(net, design, [build_design(folds.on_gpu(samples, "TITAN RTX"))], host)
+    assert got == pytest.approx(want, rel=1e-5)
+    other = folds.same_chip_answers(net, design, [build_design(folds.on_gpu(samples, "GeForce RTX 2080 Ti"))], host)
+    assert not np.allclose(other, want, rtol=1e-3)
+    assert folds.same_chip("TITAN RTX", {"GeForce RTX 2080 Ti", "TITAN Xp", "TITAN RTX"}) == ["GeForce RTX 2080 Ti"]
