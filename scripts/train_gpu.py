@@ -588,7 +588,8 @@ def train_main(steps: int, command: str, log) -> None:
             "provenance": prov, "command": command, "disclosed": DISCLOSED_MODEL}
     previous = shipped_meta_if_same(net)
     if previous is not None:  # training is deterministic: what the later stages wrote of these weights stands
-        meta["intervals"].update({k: v for k, v in previous["intervals"].items() if k not in ("coverage", "measured", "measured-own-setup", "measured-source")})
+        fresh = ("coverage", "measured", "measured-own-setup", "measured-source")  # this run's own
+        meta["intervals"].update({k: v for k, v in previous["intervals"].items() if k not in fresh})
         if "batch_extrapolation" in previous:
             meta["batch_extrapolation"] = previous["batch_extrapolation"]
     save_net(net, OUT_WEIGHTS, meta)
