@@ -380,8 +380,9 @@ def sibling_scaling(samples: Sequence[Sample], zero_shot: dict[str, dict], match
         rows.setdefault(s.column, {})[key, seen[s.column, key]] = i  # the how-manieth time the column has this key
         seen[s.column, key] += 1
     out = []
+    pairs = same_architecture(sorted({s.gpu for s in samples}))
     for x in sorted({s.gpu for s in samples}):
-        siblings = [y for g, y in same_architecture(sorted({s.gpu for s in samples})) if g == x]
+        siblings = [y for g, y in pairs if g == x]
         for col, mine in rows.items():
             if not siblings or samples[next(iter(mine.values()))].gpu != x:
                 continue

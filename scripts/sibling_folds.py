@@ -64,7 +64,7 @@ def same_chip_answers(net: LayerTimeNet, design: Design, siblings: list[Design],
     networks on each sibling: the same rows in the same order) scaled by the roofline ratio, geometric mean over them,
     combined with this GPU's framework time as the model combines them, plus its per-call time."""
     with torch.no_grad():
-        used, inverse, (_, _, o) = design_layer_times(net, design, host)
+        used, _, (_, _, o) = design_layer_times(net, design, host)
         log_k = np.zeros(len(used))
         for sib in siblings:
             if not (np.array_equal(sib.indices, design.indices) and np.array_equal(sib.counts, design.counts)):
@@ -73,10 +73,9 @@ def same_chip_answers(net: LayerTimeNet, design: Design, siblings: list[Design],
             log_k += np.log(k_sib.numpy()) + design.log_base[used] - sib.log_base[used]
     log_k = np.maximum(log_k / len(siblings), design.log_floor[used])  # -inf where a row has no floor
     p = float(net.p.detach())
-    t = np.exp(np.logaddexp(p * log_k, p * np.log(o.numpy())) / p)
-    sample = np.repeat(np.arange(len(design.y)), np.diff(design.indptr))
-    total = np.bincount(sample, weights=t[inverse] * design.counts, minlength=len(design.y))
-    return total + predict_design_call(net, design, host)[1]
+    t = np.zeros(len(design.x))
+    t[used] = np.exp(np.logaddexp(p * log_k, p * np.log(o.numpy())) / p)
+    return design.per_sample(t) + predict_design_call(net, design, host)[1]
 
 
 def logo_drift(out: dict) -> dict[str, float]:
@@ -113,7 +112,7 @@ def main() -> None:
         held = [samples[i] for i in held_idx]
         host = host_choice(get_gpu(gpu), fold_columns)
         design = build_design(held)
-        siblings = same_chip(gpu, {s.gpu for s in samples if s.net is not None and s.gpu != gpu})
+        siblings = same_chip(gpu, measured)
         answers = {"zero-shot": predict_design(net, design, host),
                    "same-chip": same_chip_answers(net, design, [build_design(on_gpu(held, g)) for g in siblings],
                                                   host)}

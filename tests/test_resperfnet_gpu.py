@@ -34,8 +34,8 @@ def measured_interval(e: hwaware.Estimate) -> tuple[float, float]:
     if len(net.gpu_setup_offsets(gpu)) < 2:
         lo, hi = meta["intervals"]["measured"]
         return e.total_ms * math.exp(min(lo, 0.0)), e.total_ms * math.exp(max(hi, 0.0))
-    least, most = setup_factors(net, gpu, np.array([r.ms for r in e.layers]), np.array([r.host_share for r in e.layers]),
-                                e.pre_ms)
+    least, most = setup_factors(net.setup_spread(gpu), np.array([r.ms for r in e.layers]),
+                                np.array([r.host_share for r in e.layers]), e.pre_ms)
     lo, hi = meta["intervals"]["measured-own-setup"]
     return e.total_ms * float(least) * math.exp(min(lo, 0.0)), e.total_ms * float(most) * math.exp(max(hi, 0.0))
 
@@ -464,12 +464,13 @@ def test_setup_factors_are_the_answers_at_each_measurement_setup():
                    + parts.call_ms * math.exp(per_call))
         assert rebuilt == pytest.approx(at, rel=1e-4), name
         ratios.append(at / average)
-    least, most = setup_factors(net, gpu, parts.row_ms, parts.host_share, parts.call_ms, design.per_sample)
+    least, most = setup_factors(net.setup_spread(gpu), parts.row_ms, parts.host_share, parts.call_ms,
+                                design.per_sample)
     ratios = np.array(ratios)
     assert least == pytest.approx(np.minimum(ratios.min(axis=0), 1.0), rel=1e-4)
     assert most == pytest.approx(np.maximum(ratios.max(axis=0), 1.0), rel=1e-4)
     assert (most / least).max() > 1.1  # the machines' answers differ at batch 1
-    assert setup_factors(net, "Jetson AGX Xavier", parts.row_ms, parts.host_share, parts.call_ms,
+    assert setup_factors(net.setup_spread("Jetson AGX Xavier"), parts.row_ms, parts.host_share, parts.call_ms,
                          design.per_sample) == (pytest.approx(1.0), pytest.approx(1.0))  # one machine: no spread
 
 

@@ -277,6 +277,10 @@ class LayerTimeNet(nn.Module):
         with torch.no_grad():
             return self.centred_offsets()[rows].numpy().astype(np.float64).reshape(len(rows), 2)
 
+    def setup_spread(self, gpu: str) -> SetupSpread:
+        """What :func:`setup_factors` reads of this model for ``gpu`` (a prediction keeps it per GPU)."""
+        return SetupSpread(self.gpu_setup_offsets(gpu), float(self.p.detach()))
+
     def _offset(self, setup: torch.Tensor | None, which: int) -> torch.Tensor | float:
         if setup is None or not len(self.setups):
             return 0.0
@@ -430,30 +434,39 @@ def setup_scaled(ms: np.ndarray, share: np.ndarray, p: float, offset: float) -> 
     return ms * (1.0 - share + share * np.exp(p * offset)) ** (1.0 / p)
 
 
-def setup_factors(net: LayerTimeNet, gpu: str, ms: np.ndarray, share: np.ndarray, call: Any,
+class SetupSpread(NamedTuple):
+    """A GPU's measurement setups as :func:`setup_factors` reads them (:meth:`LayerTimeNet.setup_spread`): their
+    (n, 2) centred framework and per-call log offsets, and the model's combination exponent ``p``."""
+
+    offsets: np.ndarray
+    p: float
+
+
+def setup_factors(spread: SetupSpread, ms: np.ndarray, share: np.ndarray, call: Any,
                   per_sample: Callable[[np.ndarray], Any] = np.sum) -> tuple[Any, Any]:
-    """The least and the largest ratio (1 included) of a network's time at one of ``gpu``'s measurement setups to its
-    time at the GPU's average setup, which every answer is at: ``ms`` and ``share`` per layer, ``call`` the per-call
-    ms, ``per_sample`` the sum over a network's layers (a design's :meth:`Design.per_sample` for many at once). Both
-    1 for a GPU with one setup or none. A measured platform's interval spans its answers at every setup (version 8.3,
-    ``MEASURED_INTERVAL`` in scripts/train_gpu.py): a user's machine is none of them, and they differ as machines do."""
+    """The least and the largest ratio (1 included) of a network's time at one of a GPU's measurement setups
+    (``spread``) to its time at the GPU's average setup, which every answer is at: ``ms`` and ``share`` per layer,
+    ``call`` the per-call ms, ``per_sample`` the sum over a network's layers (a design's :meth:`Design.per_sample` for
+    many at once). Both 1 for a GPU with one setup or none. A measured platform's interval spans its answers at every
+    setup (version 8.3, ``MEASURED_INTERVAL`` in scripts/train_gpu.py): a user's machine is none of them, and they
+    differ as machines do."""
     base = per_sample(ms) + call
     lo = hi = base / base
-    p = float(net.p.detach())
-    for framework, per_call in net.gpu_setup_offsets(gpu):
-        ratio = (per_sample(setup_scaled(ms, share, p, framework)) + call * math.exp(per_call)) / base
+    for framework, per_call in spread.offsets:
+        ratio = (per_sample(setup_scaled(ms, share, spread.p, framework)) + call * math.exp(per_call)) / base
         lo, hi = np.minimum(lo, ratio), np.maximum(hi, ratio)
     return lo, hi
 
 
-def interval_ends(net: LayerTimeNet, intervals: dict[str, Any], key: str, gpu: str, total: Any, ms: np.ndarray,
+def interval_ends(intervals: dict[str, Any], key: str, spread: SetupSpread, total: Any, ms: np.ndarray,
                   share: np.ndarray, call: Any, per_sample: Callable[[np.ndarray], Any] = np.sum) -> tuple[Any, Any]:
     """The ends (ms) of the interval ``intervals[key]`` (:func:`interval_key`; widened to contain 0) around answers
-    ``total``: for ``measured-own-setup``, around the answers at each of ``gpu``'s measurement setups
-    (:func:`setup_factors` of the layers' ``ms`` and host ``share`` and the per-call ``call``, ``per_sample`` as
-    there). What an estimate carries and what the benchmarks check (``hwaware.evaluation.gpu_data.measured_bounds``)."""
+    ``total``: for ``measured-own-setup``, around the answers at each of the GPU's measurement setups
+    (:func:`setup_factors` of its ``spread``, the layers' ``ms`` and host ``share`` and the per-call ``call``,
+    ``per_sample`` as there). What an estimate carries and what the benchmarks check
+    (``hwaware.evaluation.gpu_data.measured_bounds``)."""
     lo, hi = intervals[key]
-    least, most = setup_factors(net, gpu, ms, share, call, per_sample) if key == "measured-own-setup" else (1.0, 1.0)
+    least, most = setup_factors(spread, ms, share, call, per_sample) if key == "measured-own-setup" else (1.0, 1.0)
     return total * least * math.exp(min(lo, 0.0)), total * most * math.exp(max(hi, 0.0))
 
 
@@ -1313,7 +1326,9 @@ class ResPerfNetGPUEstimator(Estimator):
         span = self.batch_span(platform)
         regime = "measured" if self.measured(platform) else "zero-shot"
         # a measured GPU timed on several machines: its interval spans the answers at each (setup_factors)
-        setups = len(net.gpu_setup_offsets(gpu.name)) if regime == "measured" else 0
+        # kept per GPU: every warm prediction of a measured platform asks (a torch op per setup)
+        spread = self._remembered("setup_spreads_", gpu.name, lambda: net.setup_spread(gpu.name))
+        setups = len(spread.offsets) if regime == "measured" else 0
         source = interval_key(meta["intervals"], regime, generic, gpu.is_integrated_soc, bool(through), setups)
         if regime == "measured":
             status = "is in the training data"
@@ -1438,8 +1453,7 @@ class ResPerfNetGPUEstimator(Estimator):
                                  "asked for less; data compression (Ampere's, of sparse activations) is not modelled")
             # the layers' ms as the rows carry them (the batch cap's scale, their floors)
             ms = np.maximum(np.array([p[1] for p in parts]) * scale, np.array([p[3] for p in parts]))
-            ends = interval_ends(net, meta["intervals"], source, gpu.name, total, ms, np.array([p[0] for p in parts]),
-                                 call)
+            ends = interval_ends(meta["intervals"], source, spread, total, ms, np.array([p[0] for p in parts]), call)
             out.append(Estimate(total_ms=total, pre_ms=call, exe_ms=exe, post_ms=0.0,
                                 layers=_layer_rows(g, parts, scale) if layers else (),
                                 unknown_ops=g.unknown_ops, estimator=self.name, estimator_version=self.version,

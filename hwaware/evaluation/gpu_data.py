@@ -264,11 +264,12 @@ def measured_bounds(net: LayerTimeNet, design: Design, samples: Sequence[Sample]
         idx = np.flatnonzero([n == (gpu, host) for n in nets])
         sub = design.subset(idx)
         parts = design_parts(net, sub, choices[idx[0]])
+        spread = net.setup_spread(gpu)
         key = interval_key(intervals, "measured", choices[idx[0]].generic, get_gpu(gpu).is_integrated_soc,
-                           setups=len(net.gpu_setup_offsets(gpu)))
+                           setups=len(spread.offsets))
         total = sub.per_sample(parts.row_ms) + parts.call_ms
-        lo[idx], hi[idx] = interval_ends(net, intervals, key, gpu, total, parts.row_ms, parts.host_share,
-                                         parts.call_ms, sub.per_sample)
+        lo[idx], hi[idx] = interval_ends(intervals, key, spread, total, parts.row_ms, parts.host_share, parts.call_ms,
+                                         sub.per_sample)
     return lo, hi
 
 
