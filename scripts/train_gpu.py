@@ -603,6 +603,9 @@ def shipped_intervals(command: str) -> dict:
     net, meta = load_net(OUT_WEIGHTS)
     if columns != meta["train_columns"]:
         raise SystemExit("the shipped weights trained on other columns than this split's: retrain them (main stage)")
+    if prov["data_sha256"] != meta["provenance"]["data_sha256"]:
+        raise SystemExit("the shipped weights trained on other data than this split's rows (data_sha256 differs): "
+                         "retrain them (main stage)")
     result = measured_intervals(net, val, columns)
     meta["intervals"].update(result)
     meta["intervals"]["measured-source"] = f"{MEASURED_INTERVAL} ({command})"

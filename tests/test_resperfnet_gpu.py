@@ -847,6 +847,16 @@ def test_the_shipped_measured_intervals_are_what_the_intervals_stage_computes(re
     assert recorded["intervals"] == got and recorded["weights_id"] == train_gpu.weights_id()
 
 
+def test_the_intervals_stage_refuses_weights_trained_on_other_data(repo_script, monkeypatch):
+    """The intervals stage scores the shipped weights on GPU_VAL: rows of other data than they trained on (a changed
+    table, another pairing of graphs) would give an interval of no model, so it stops and names the main stage."""
+    train_gpu = repo_script("scripts/train_gpu.py")
+    meta = json.loads((train_gpu.OUT_WEIGHTS / "meta.json").read_text())
+    monkeypatch.setattr(train_gpu, "main_split", lambda: ({"data_sha256": "other"}, [], [], [], meta["train_columns"]))
+    with pytest.raises(SystemExit, match="data_sha256 differs.*main stage"):
+        train_gpu.shipped_intervals("python scripts/train_gpu.py intervals")
+
+
 def test_host_share_is_the_layer_times_sensitivity_to_its_host_part():
     """LayerEstimate.host_share (what a calibration profile's host factor acts on) must be d log t / d log o of the
     layer-time model t = (k^p + o^p)^(1/p): checked against a finite difference of that formula at the shipped
