@@ -21,7 +21,6 @@ from functools import partial
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import torch
 from torch import nn
 
 from hwaware.errors import InvalidArgumentError, ModelNotFoundError
