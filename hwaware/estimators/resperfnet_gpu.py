@@ -1129,7 +1129,10 @@ class ResPerfNetGPUEstimator(Estimator):
     # 8.3: same weights; a measured platform of a GPU timed on several machines takes the validation rows' residuals
     #    at their own measurement setup, around the answers at each of the GPU's setups (:func:`setup_factors`), not
     #    the residuals at the GPU's average setup around that answer
-    version = "8.3"
+    # 9: retrained, same recipe, candidates and rule, every stage re-run on one machine (an AMD EPYC, recorded): timm's
+    #    rows on the graph their run timed (fused or unfused reparameterizable blocks, ``graph_store.store_key``; 8 had
+    #    trained 7 rows on the other form and 4 that are now left out)
+    version = "9"
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
         self.weights_dir = weights_dir
