@@ -830,6 +830,15 @@ def test_a_batch_no_measurement_covers_gets_the_zero_shot_interval_and_says_so(r
     assert train_gpu.trained_batches(split_gpu_samples(train_gpu.all_samples())[0]) == spans
 
 
+def test_the_batch_prior_is_what_the_batch_rule_says(repo_script):
+    """BATCH_RULE on the committed batches stage: the prior ships if its GPU_VAL mean MAPE is lower (its validation
+    condition, train_batch_prior.json against train.json at 566245a, holds: 0.1097 against 0.1087)."""
+    train_gpu = repo_script("scripts/train_gpu.py")
+    stage = json.loads((ROOT / "benchmarks" / "results" / "gpu" / "batches.json").read_text())
+    val = stage["mean_mape_val"]
+    assert train_gpu.BATCH_PRIOR == (val["batch prior"] < val["no prior"])
+
+
 def test_the_jetson_interval_rule_never_sees_the_held_out_jetson_and_is_what_meta_ships(repo_script):
     """integrated_interval checked on each Jetson against the other Jetsons' residuals (the leave-one-Jetson-out
     coverage in logo.json) must not contain the held-out one's; the shipped zero-shot intervals are what the committed
