@@ -265,7 +265,9 @@ def label(column: str) -> str:
 
 def markdown(report: dict) -> str:
     lines = ["# GPU accuracy (`python benchmarks/gpu_accuracy.py`)", "",
-             f"Shipped model: resperfnet-gpu, {report['model']['chosen']} (rule: {report['model']['rule']}).", "",
+             f"Shipped model: resperfnet-gpu, {report['model']['chosen']} (rule: {report['model']['rule']}); "
+             f"weights {report['model']['weights_id']}, data sha256 {report['model']['provenance']['data_sha256'][:16]}.",
+             "",
              "## Held-out architectures and timm families (GPU_TEST split; never trained on, never chosen on)", "",
              "`n` rows come from `networks` distinct networks (groups): NB201's 15,625 architectures are 210 layer "
              "multisets. MAPE to ρ and the interval: as `hwaware.latency` answers without a calibration profile (the "

@@ -45,6 +45,15 @@ def test_the_leaky_protocol_is_caught(cpu_samples):
     assert held_out_layer_groups() & {cpu_layer_group(s) for s in train}
 
 
+def test_a_stored_form_of_a_network_is_in_its_family():
+    """The graph store keys a reparameterizable model's train-time form apart (graph_store.UNFUSED); a family split
+    must not tell the two forms apart."""
+    from hwaware.datasets.graph_store import UNFUSED
+
+    assert timm_family("mobileone_s1" + UNFUSED) == timm_family("mobileone_s1") == "byobnet"
+    assert timm_family("repvit_m1@224" + UNFUSED) == timm_family("repvit_m1") != "repvit_m1"
+
+
 def test_held_out_networks_are_whole_families():
     assert len(HELD_OUT_FAMILIES) == 9 and {timm_family(m) for m in HELD_OUT_NETWORKS} == set(HELD_OUT_FAMILIES)
     assert not any(is_held_out(m) for m in TRAIN_NETWORKS)

@@ -62,8 +62,9 @@ def _model_to_family() -> dict[str, str]:
 
 
 def timm_family(model: str) -> str:
-    """The timm module defining ``model`` (``"mobilenetv2_100"`` -> ``"efficientnet"``)."""
-    return _model_to_family().get(model.split(".")[0].split("@")[0], model)
+    """The timm module defining ``model`` (``"mobilenetv2_100"`` -> ``"efficientnet"``); a graph store's key for
+    another form of it (``"mobileone_s1:unfused"``) is the same model."""
+    return _model_to_family().get(model.split(":")[0].split(".")[0].split("@")[0], model)
 
 
 @dataclass(frozen=True)
