@@ -204,7 +204,7 @@ WEIGHTS = "resperfnet_gpu"
 AMP_NOTE = ("amp: conv/dense/matmul at fp16 tensor-core rates, other layers at fp32 rates; autocast's per-call weight "
             "casts and dispatch are not modelled (AMP was timed at large batches only): at small batches, where the "
             "host decides, the answer may be low (NVIDIA's published AMP latency at batch 1 is 1.09-1.31x its fp32 "
-            "on a V100, T4 and A100, where version 8.2 answers 0.92-1.00x; their AMP runs differ in more than the "
+            "on a V100, T4 and A100, where version 9 answers 0.91-1.00x; their AMP runs differ in more than the "
             "casts: channels-last, APEX AMP for ResNeXt101: python benchmarks/external_nvidia.py)")
 
 
