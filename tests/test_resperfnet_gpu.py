@@ -843,6 +843,7 @@ def test_the_batch_prior_is_what_the_batch_rule_says(repo_script):
     train_gpu = repo_script("scripts/train_gpu.py")
     stage = json.loads((ROOT / "benchmarks" / "results" / "gpu" / "batches.json").read_text())
     prior = json.loads((ROOT / "benchmarks" / "results" / "gpu" / "train_batch_prior.json").read_text())
+    assert stage["rule"] == train_gpu.BATCH_RULE  # the stage ran with the rule as it reads now
     val = stage["mean_mape_val"]
     close = prior["candidates"][prior["chosen"]]["val_loss"] <= 0.1087 + train_gpu.RULE_MARGIN
     assert train_gpu.BATCH_PRIOR == (val["batch prior"] < val["no prior"] and close)
