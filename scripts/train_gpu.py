@@ -566,7 +566,8 @@ def train_main(steps: int, command: str, log) -> None:
     d_train, d_val, d_test = (build_design(s, prediction_rules=False) for s in (train, val, test))
     log(f"designs built in {time.time() - t0:.0f}s ({d_train.x.shape[0]} train rows)")
 
-    report: dict = {"rule": RULE, "candidates": {}, "splits": SPLITS, "command": command, "disclosed": DISCLOSED_MODEL}
+    report: dict = {"rule": RULE, "candidates": {}, "splits": SPLITS, "command": command, "provenance": prov,
+                    "disclosed": DISCLOSED_MODEL}
     nets = {}
     pairs = prior_pairs(train) if BATCH_PRIOR else None
     free: dict[str, np.ndarray] = {}  # per candidate, its rule-free GPU_VAL answers as users get them
@@ -584,6 +585,7 @@ def train_main(steps: int, command: str, log) -> None:
     chosen = next(n for n in CANDIDATES if report["candidates"][n]["val_loss"] <= best + RULE_MARGIN)
     report["chosen"] = chosen
     net = nets[chosen]
+    report["weights_sha256"] = hashlib.sha256(weights_bytes(net)).hexdigest()  # the file save_net writes below
     # the interval of answers as users get them: the validation rows with the prediction rules (until 2026-12-03 the
     # rule-free design above, on which the candidates are compared; both are recorded, and how many rows the rules
     # move), each at its own setup (MEASURED_INTERVAL)

@@ -836,6 +836,18 @@ def test_a_batch_no_measurement_covers_gets_the_zero_shot_interval_and_says_so(r
     assert train_gpu.trained_batches(split_gpu_samples(train_gpu.all_samples())[0]) == spans
 
 
+def test_the_main_stage_results_are_the_shipped_weights():
+    """train.json (the candidates' figures and the rule's choice) records the data and the weights file it shipped."""
+    import hashlib
+
+    folder = ROOT / "hwaware" / "estimators" / "weights" / "resperfnet_gpu"
+    report = json.loads((ROOT / "benchmarks" / "results" / "gpu" / "train.json").read_text())
+    meta = json.loads((folder / "meta.json").read_text())
+    assert report["provenance"]["data_sha256"] == meta["provenance"]["data_sha256"]
+    assert report["weights_sha256"] == hashlib.sha256((folder / "weights.safetensors").read_bytes()).hexdigest()
+    assert report["chosen"] == meta["chosen"] and report["rule"] == meta["rule"]
+
+
 def test_the_batch_prior_is_what_the_batch_rule_says(repo_script):
     """BATCH_RULE on the committed batches stage: the prior ships if its GPU_VAL mean MAPE is lower and the main
     stage's chosen candidate trained with it (train_batch_prior.json) is within RULE's margin of train.json at 566245a
