@@ -218,7 +218,8 @@ DISCLOSED_PAIRING = ("Version 9 (2026-12-04): retrained with the same recipe, ca
                      "(first each row took the nearer form; then the form became the run's: README, How it works). "
                      "Version 8 had trained 7 rows on the other form; GPU_TEST's timm rows differ between the two "
                      "versions, so their test figures are not like for like. This text was added after the version-9 "
-                     "stages ran (a review): their results files carry 371df88's. Version 8.3's figures are in "
+                     "stages ran (a review): the files of the stages run at 371df88 carry that commit's text (the later re-runs of "
+                     "main and batches carry this one). Version 8.3's figures are in "
                      "463bcce's benchmarks/results.")
 # What every stage's results disclose of the model they retrain (the stage-specific disclosures come first).
 DISCLOSED_MODEL = (f"{DISCLOSED_CONCAT} {DISCLOSED_FOLD} {DISCLOSED_BIAS} {DISCLOSED_FUSED} {DISCLOSED_STORE} "
@@ -266,8 +267,8 @@ BATCH_RULE = ("the shipped recipe takes the batch prior (BATCH_PRIOR) if the bat
 # (0.1097 against 0.1087): by the rule as written the prior ships. It does not: the rule compares on GPU_TEST rows,
 # which nothing may choose on (BATCH_DISCLOSED named the GPU_VAL rows as what a rule that could adopt the prior must
 # compare), and on those the prior is not lower (20.28 % without, 20.32 % with). A change of rule after a result,
-# decided 2026-12-04 on these figures; both are reported (batches.json, README, issue 8's note). Version 9's
-# batches.json was written before the amendment and stores the rule as first written. Either way the two recipes are
+# decided 2026-12-04 on these figures; both are reported (batches.json, README, issue 8's note). The stage was then
+# re-run (ed62b1e, every figure the same) so that batches.json stores the amended rule. Either way the two recipes are
 # within seed noise on these columns (0.04 point on GPU_VAL, 0.24 on GPU_TEST).
 BATCH_PRIOR = False
 # How the stage's `capped` figures cap (written into batches.json; until 2026-12-03, min(pred, b x batch 1))
