@@ -552,8 +552,10 @@ def kernel_gpu_rule() -> dict:
     best = min(f["score"] for f in figures.values())
     chosen = KERNEL_GPU_BEFORE_9 if figures[KERNEL_GPU_BEFORE_9]["score"] <= best else min(
         figures, key=lambda n: figures[n]["score"])
+    # what was scored: the shared data, steps, code and CPU of the runs (their shape, the columns aside), and this code
+    inputs = {k: v for k, v in next(iter(shape.values()))[0].items() if k not in ("columns", "recipe")}
     return {"rule": KERNEL_GPU_RULE, "disclosed": DISCLOSED_KERNEL_GPU, "excluded_gpu": RULE_EXCLUDED_GPU,
-            "figures": figures, "chosen": chosen}
+            "figures": figures, "chosen": chosen, "runs": inputs, "provenance": provenance()}
 
 
 def shipped_recipe() -> dict:
