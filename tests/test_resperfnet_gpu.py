@@ -1452,6 +1452,71 @@ def test_the_declared_rules_state_the_margin_the_code_applies(repo_script):
     margin = f"within {train_gpu.RULE_MARGIN} of the best"
     assert margin in train_gpu.RULE
     assert f"lower by more than {train_gpu.RULE_MARGIN}" in train_gpu.FLOORS_RULE
+    assert f"within {train_gpu.RULE_MARGIN} of it" in train_gpu.SEED_RULE
+
+
+@pytest.mark.parametrize("val,chosen", [
+    ({("smoothmax", 0): 0.12, ("smoothmax", 1): 0.12, ("smoothmax", 2): 0.12,
+      ("sum", 0): 0.11, ("sum", 1): 0.11, ("sum", 2): 0.11}, "sum-w64"),  # means 0.010 apart: beyond the margin
+    ({("smoothmax", 0): 0.12, ("smoothmax", 1): 0.10, ("smoothmax", 2): 0.12,
+      ("sum", 0): 0.11, ("sum", 1): 0.11, ("sum", 2): 0.11}, "smoothmax-w64"),  # seed 0 alone would pick sum-w64
+])
+def test_the_candidate_seeds_stage_applies_rule_to_seed_means_and_retrains_what_no_matching_run_stored(
+        repo_script, monkeypatch, tmp_path, val, chosen):
+    """SEED_RULE: RULE on each candidate's GPU_VAL mean over SEEDS. A stored figure stands in for a training only when
+    its run had this data, these steps and this candidate's recipe and seed; every other one is trained."""
+    import shutil
+    from types import SimpleNamespace
+
+    train_gpu = repo_script("scripts/train_gpu.py")
+    weights = tmp_path / "weights"
+    shutil.copytree(train_gpu.OUT_WEIGHTS, weights)
+    monkeypatch.setattr(train_gpu, "RESULTS", tmp_path)
+    monkeypatch.setattr(train_gpu, "OUT_WEIGHTS", weights)
+    monkeypatch.setattr(train_gpu, "main_split", lambda: ({"data_sha256": "data", "code_commit": "commit"}, [], [], [], []))
+    monkeypatch.setattr(train_gpu, "build_design", lambda s, prediction_rules: None)
+    trained = []
+
+    def train_net(design, *, steps, log, seed, pairs, **cfg):
+        trained.append((cfg["combine"], seed))
+        return SimpleNamespace(key=(cfg["combine"], seed)), {"seconds": 1.0}
+
+    monkeypatch.setattr(train_gpu, "train_net", train_net)
+    monkeypatch.setattr(train_gpu, "weights_bytes", lambda net: repr(net.key).encode())
+    monkeypatch.setattr(train_gpu, "user_figures", lambda net, *a: ({"val_loss": val[net.key], "test_loss": 0.2}, None))
+    shipped = json.loads((weights / "meta.json").read_text())["chosen"]
+    steps = 1500
+
+    def history(name: str, seed: int) -> dict:
+        return {**train_gpu.CANDIDATES[name], "steps": steps, "seed": seed, "batch_prior": None}
+
+    def stored(name: str, seed: int) -> dict:
+        return {"val_loss": val[(train_gpu.CANDIDATES[name]["combine"], seed)], "test_loss": 0.2,
+                "history": history(name, seed)}
+
+    prov = {"data_sha256": "data", "code_commit": "0123456789"}
+    (tmp_path / "train.json").write_text(json.dumps({"provenance": prov, "candidates": {
+        n: stored(n, 0) for n in train_gpu.CANDIDATES}}))
+    seeds = {str(s): stored(shipped, s) for s in train_gpu.SEEDS}
+    seeds["2"]["history"]["steps"] = 800  # another run's steps: retrained
+    (tmp_path / "seeds.json").write_text(json.dumps({"provenance": prov, "seeds": seeds}))
+    train_gpu.main(["candidate-seeds", "--steps", str(steps)])
+    result = json.loads((tmp_path / "candidate_seeds.json").read_text())
+    other = next(n for n in train_gpu.CANDIDATES if n != shipped)
+    assert sorted(trained) == sorted([(train_gpu.CANDIDATES[shipped]["combine"], 2)]
+                                     + [(train_gpu.CANDIDATES[other]["combine"], s) for s in train_gpu.SEEDS[1:]])
+    assert result["runs"][shipped]["1"]["source"].startswith("seeds.json")
+    assert result["runs"][other]["0"]["source"].startswith("train.json")
+    assert result["chosen"] == chosen and result["shipped"] == shipped
+    assert result["mean_val_loss"][other] == pytest.approx(np.mean([val[("sum", s)] for s in train_gpu.SEEDS]))
+    # other data: nothing stored stands in
+    trained.clear()
+    (tmp_path / "train.json").write_text(json.dumps({"provenance": {**prov, "data_sha256": "old"}, "candidates": {
+        n: stored(n, 0) for n in train_gpu.CANDIDATES}}))
+    train_gpu.main(["candidate-seeds", "--steps", str(steps)])
+    assert sorted(trained) == sorted([(c["combine"], 0) for c in train_gpu.CANDIDATES.values()]
+                                     + [(train_gpu.CANDIDATES[shipped]["combine"], 2)]
+                                     + [(train_gpu.CANDIDATES[other]["combine"], s) for s in train_gpu.SEEDS[1:]])
 
 
 def test_same_chip_answers_from_the_gpu_itself_are_the_models_answers(repo_script, monkeypatch):
