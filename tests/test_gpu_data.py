@@ -43,8 +43,10 @@ def test_jetson_timm_and_deepbench_tables():
 def test_no_deepbench_gemm_beats_the_peak_floor():
     """The bound resperfnet-gpu puts under a GEMM's kernel time (:func:`peak_floor_ms`: datasheet peak, BOOST_HEADROOM
     above it) holds on every measured GEMM: DeepBench's dense layers and 1x1 convolutions on eight GPUs. The closest,
-    the GTX 1080 Ti's fp32 GEMMs, run 7 % above its datasheet peak (GPU Boost), inside the headroom."""
-    from hwaware.estimators.gpu_features import BOOST_HEADROOM, peak_floor_ms
+    the GTX 1080 Ti's fp32 GEMMs, run 7 % above its datasheet peak (GPU Boost), inside the headroom; none on tensor
+    cores above 0.90 of it (the shares an estimate's floor note quotes)."""
+    from hwaware.estimators.gpu_features import (BOOST_HEADROOM, MEASURED_PEAK_SHARE, MEASURED_TENSOR_PEAK_SHARE,
+                                                 peak_floor_ms)
     from hwaware.evaluation.gpu_data import kernel_layer
     from hwaware.graph.transform import reshape_layer
 
@@ -61,6 +63,12 @@ def test_no_deepbench_gemm_beats_the_peak_floor():
     closest = min(ratios, key=lambda c: min(ratios[c]))
     assert closest == ("GeForce GTX 1080 Ti", "fp32")
     assert min(ratios[closest]) / BOOST_HEADROOM == pytest.approx(0.94, abs=0.01)
+    # the shares of the datasheet peak an estimate's floor note quotes: the fastest GEMM's, and on tensor cores
+    share = {c: BOOST_HEADROOM / min(r) for c, r in ratios.items()}
+    tensor = [c for c in share if c[1] != "fp32" and get_gpu(c[0]).tensor_cores]
+    assert sorted(tensor) == [("Tesla T4", "fp16"), ("Tesla T4", "int8"), ("Tesla V100 SXM2 16/32GB", "fp16")]
+    assert max(share.values()) == pytest.approx(MEASURED_PEAK_SHARE, abs=0.005)
+    assert max(share[c] for c in tensor) == pytest.approx(MEASURED_TENSOR_PEAK_SHARE, abs=0.005)
 
 
 def test_no_measurement_beats_its_dram_floor():

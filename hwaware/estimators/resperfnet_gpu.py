@@ -58,7 +58,9 @@ bounds the rate, nor for larger kernels, which Winograd or FFT may run in fewer 
 Version 7.3 answered DeepBench's largest GEMMs, as bare kernels, above that rate on 27 catalog GPU and precision pairs,
 up to 1.64x (``python benchmarks/peak_floor.py``): the kernel head, its inputs clamped to the training range, gives
 rates no training row had an inefficiency learned on slower parts. A physical bound, found by that sweep, not from any
-accuracy figure; every one of DeepBench's 2,378 bounded GEMM rows is above it (``tests/test_gpu_data.py``). It
+accuracy figure; every one of DeepBench's 2,378 bounded GEMM rows is above it (``tests/test_gpu_data.py``), none
+faster than 1.07x its datasheet peak (0.90x on tensor cores), so an estimate whose GEMMs the floor raised says they are
+likely answered too fast (A100 and H100 fp16 GEMMs of 4096, at batch 4096: 1.15x and 1.13x their peak, 2026-12-04). It
 applies when predicting and evaluating, not in training, as the dense-layer rule below (version 7.4, same weights);
 an estimate notes how many kernels it raised; ``tests/test_sanity.py`` (relation 8) checks every estimator on every
 catalog GPU. From version 8.1 (same weights) no kernel is faster than its bytes allow either: those beyond twice the
@@ -185,8 +187,9 @@ from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
 from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, register_estimator
 from hwaware.estimators.cache import PredictionCache, default_cache_path
 from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_GPU_BEFORE_9, ROW_FEATURES,
-                                             RUNTIME_CODES, BOOST_HEADROOM, call_features, dram_floor_ms, floor_digest,
-                                             gpu_vector, kernel_inputs, n_features, peak_floor_ms, row_features)
+                                             MEASURED_PEAK_SHARE, MEASURED_TENSOR_PEAK_SHARE, RUNTIME_CODES,
+                                             BOOST_HEADROOM, call_features, dram_floor_ms, floor_digest, gpu_vector,
+                                             kernel_inputs, n_features, peak_floor_ms, row_features)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.transform import ELEMENT_BYTES, at_batch, derived, reshape_layer
 from hwaware.hardware.catalog import GPUSpec, Platform, get_gpu, spec_digest
@@ -1447,8 +1450,10 @@ class ResPerfNetGPUEstimator(Estimator):
                 own_notes.append(f"{FLOOR_NOTE}: {floored[1]} GEMM kernel{'s' if floored[1] > 1 else ''} (dense, "
                                  f"matmul or 1x1 convolution) raised to the least time {gpu.name}'s fastest datasheet "
                                  f"rate allows ({BOOST_HEADROOM:.2f}x above it for GPU Boost): the learned model asked "
-                                 "for less, an extrapolation beyond its training GPUs and shapes, so expect a larger "
-                                 "error on such layers")
+                                 "for less, an extrapolation beyond its training GPUs and shapes. No GEMM DeepBench "
+                                 f"timed ran above {MEASURED_PEAK_SHARE:.2f}x its GPU's datasheet peak, none on tensor "
+                                 f"cores above {MEASURED_TENSOR_PEAK_SHARE:.2f}x: such layers are likely answered too "
+                                 "fast")
             if floored[2]:
                 own_notes.append(f"{DRAM_NOTE}: {floored[2]} kernel{'s' if floored[2] > 1 else ''} raised to the least "
                                  f"time their bytes beyond twice the L2 take at {gpu.name}'s datasheet DRAM bandwidth "
