@@ -60,7 +60,7 @@ up to 1.64x (``python benchmarks/peak_floor.py``): the kernel head, its inputs c
 rates no training row had an inefficiency learned on slower parts. A physical bound, found by that sweep, not from any
 accuracy figure; every one of DeepBench's 2,378 bounded GEMM rows is above it (``tests/test_gpu_data.py``), none
 faster than 1.07x its datasheet peak (0.90x on tensor cores), so an estimate whose GEMMs the floor raised says they are
-likely answered too fast (A100 and H100 fp16 GEMMs of 4096, at batch 4096: 1.15x and 1.13x their peak, 2026-12-04). It
+likely answered too fast. It
 applies when predicting and evaluating, not in training, as the dense-layer rule below (version 7.4, same weights);
 an estimate notes how many kernels it raised; ``tests/test_sanity.py`` (relation 8) checks every estimator on every
 catalog GPU. From version 8.1 (same weights) no kernel is faster than its bytes allow either: those beyond twice the
