@@ -29,7 +29,7 @@ from hwaware.estimators.resperfnet_gpu import (Design, HostChoice, design_layer_
 from hwaware.evaluation.gpu_data import build_design, engine_bounded, ten_shot_profile
 from hwaware.evaluation.splits import ten_shots
 from hwaware.hardware.catalog import get_gpu
-from train_gpu import LOGO_STEPS, all_samples, shipped_recipe, train_fold
+from train_gpu import LOGO_STEPS, all_samples, data_provenance, shipped_recipe, train_fold
 
 
 def main() -> None:
@@ -42,6 +42,10 @@ def main() -> None:
     if not any(s.gpu == args.gpu and s.net is not None for s in samples):
         raise SystemExit(f"no network measurements of {args.gpu!r}; one of: "
                          f"{sorted({s.gpu for s in samples if s.net is not None})}")
+    prov = data_provenance(samples)  # what the output is of: the data, code, CPU and threads
+    print(f"# data sha256 {prov['data_sha256'][:16]}, commit {prov['code_commit'][:7]}"
+          f"{' with uncommitted files' if prov['uncommitted_files'] else ''}, {prov['cpu']['model']} "
+          f"{prov['cpu']['torch_capability']}, torch threads {prov['threads']['torch']}", flush=True)
     cfg = shipped_recipe()
     design = build_design(samples)
     net, held_idx, fold_columns = train_fold(samples, build_design(samples, prediction_rules=False), args.gpu, cfg,
