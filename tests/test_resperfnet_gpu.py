@@ -1455,25 +1455,17 @@ def test_the_declared_rules_state_the_margin_the_code_applies(repo_script):
     assert f"within {train_gpu.RULE_MARGIN} of it" in train_gpu.SEED_RULE
 
 
-@pytest.mark.parametrize("val,chosen", [
-    ({("smoothmax", 0): 0.12, ("smoothmax", 1): 0.12, ("smoothmax", 2): 0.12,
-      ("sum", 0): 0.11, ("sum", 1): 0.11, ("sum", 2): 0.11}, "sum-w64"),  # means 0.010 apart: beyond the margin
-    ({("smoothmax", 0): 0.12, ("smoothmax", 1): 0.10, ("smoothmax", 2): 0.12,
-      ("sum", 0): 0.11, ("sum", 1): 0.11, ("sum", 2): 0.11}, "smoothmax-w64"),  # seed 0 alone would pick sum-w64
-])
-def test_the_candidate_seeds_stage_applies_rule_to_seed_means_and_retrains_what_no_matching_run_stored(
-        repo_script, monkeypatch, tmp_path, val, chosen):
-    """SEED_RULE: RULE on each candidate's GPU_VAL mean over SEEDS. A stored figure stands in for a training only when
-    its run had this data, these steps and this candidate's recipe and seed; every other one is trained."""
+def _candidate_seeds_stage(train_gpu, monkeypatch, tmp_path, val: dict, prov: dict) -> list[tuple[str, int]]:
+    """train_gpu's candidate-seeds stage with results and weights in ``tmp_path``, ``prov`` as this run's provenance,
+    and a train_net that records what it trains, whose GPU_VAL loss is ``val[(combine, seed)]``."""
     import shutil
     from types import SimpleNamespace
 
-    train_gpu = repo_script("scripts/train_gpu.py")
     weights = tmp_path / "weights"
     shutil.copytree(train_gpu.OUT_WEIGHTS, weights)
     monkeypatch.setattr(train_gpu, "RESULTS", tmp_path)
     monkeypatch.setattr(train_gpu, "OUT_WEIGHTS", weights)
-    monkeypatch.setattr(train_gpu, "main_split", lambda: ({"data_sha256": "data", "code_commit": "commit"}, [], [], [], []))
+    monkeypatch.setattr(train_gpu, "main_split", lambda: (prov, [], [], [], []))
     monkeypatch.setattr(train_gpu, "build_design", lambda s, prediction_rules: None)
     trained = []
 
@@ -1484,39 +1476,80 @@ def test_the_candidate_seeds_stage_applies_rule_to_seed_means_and_retrains_what_
     monkeypatch.setattr(train_gpu, "train_net", train_net)
     monkeypatch.setattr(train_gpu, "weights_bytes", lambda net: repr(net.key).encode())
     monkeypatch.setattr(train_gpu, "user_figures", lambda net, *a: ({"val_loss": val[net.key], "test_loss": 0.2}, None))
-    shipped = json.loads((weights / "meta.json").read_text())["chosen"]
-    steps = 1500
+    return trained
 
-    def history(name: str, seed: int) -> dict:
-        return {**train_gpu.CANDIDATES[name], "steps": steps, "seed": seed, "batch_prior": None}
 
-    def stored(name: str, seed: int) -> dict:
-        return {"val_loss": val[(train_gpu.CANDIDATES[name]["combine"], seed)], "test_loss": 0.2,
-                "history": history(name, seed)}
-
-    prov = {"data_sha256": "data", "code_commit": "0123456789"}
-    (tmp_path / "train.json").write_text(json.dumps({"provenance": prov, "candidates": {
-        n: stored(n, 0) for n in train_gpu.CANDIDATES}}))
-    seeds = {str(s): stored(shipped, s) for s in train_gpu.SEEDS}
-    seeds["2"]["history"]["steps"] = 800  # another run's steps: retrained
-    (tmp_path / "seeds.json").write_text(json.dumps({"provenance": prov, "seeds": seeds}))
-    train_gpu.main(["candidate-seeds", "--steps", str(steps)])
-    result = json.loads((tmp_path / "candidate_seeds.json").read_text())
+@pytest.mark.parametrize("val,chosen", [
+    ({("smoothmax", 0): 0.12, ("smoothmax", 1): 0.12, ("smoothmax", 2): 0.12,
+      ("sum", 0): 0.11, ("sum", 1): 0.11, ("sum", 2): 0.11}, "sum-w64"),  # means 0.010 apart: beyond the margin
+    ({("smoothmax", 0): 0.12, ("smoothmax", 1): 0.10, ("smoothmax", 2): 0.12,
+      ("sum", 0): 0.11, ("sum", 1): 0.11, ("sum", 2): 0.11}, "smoothmax-w64"),  # seed 0 alone would pick sum-w64
+])
+def test_the_candidate_seeds_stage_applies_rule_to_seed_means_and_retrains_what_no_matching_run_stored(
+        repo_script, monkeypatch, tmp_path, val, chosen):
+    """SEED_RULE: RULE on each candidate's GPU_VAL mean over SEEDS. A stored figure stands in for a training only when
+    its run had this data and machine and its history records this candidate's recipe, seed and steps; every other
+    one is trained. The stored histories are the main stage's real ones (train.json), seed and candidate set."""
+    train_gpu = repo_script("scripts/train_gpu.py")
+    prov = {"data_sha256": "data", "code_commit": "0123456789", "cpu": {"model": "cpu"}, "threads": {"torch": 1}}
+    trained = _candidate_seeds_stage(train_gpu, monkeypatch, tmp_path, val, prov)
+    real = json.loads((ROOT / "benchmarks" / "results" / "gpu" / "train.json").read_text())["candidates"]
+    shipped = json.loads((tmp_path / "weights" / "meta.json").read_text())["chosen"]
     other = next(n for n in train_gpu.CANDIDATES if n != shipped)
-    assert sorted(trained) == sorted([(train_gpu.CANDIDATES[shipped]["combine"], 2)]
-                                     + [(train_gpu.CANDIDATES[other]["combine"], s) for s in train_gpu.SEEDS[1:]])
+    steps = real[shipped]["history"]["steps"]
+
+    def stored(name: str, seed: int, **changes) -> dict:
+        return {"val_loss": val[(train_gpu.CANDIDATES[name]["combine"], seed)], "test_loss": 0.2,
+                "history": {**real[name]["history"], "seed": seed, **changes}}
+
+    def run(train: dict, seeds: dict, data: str = "data", cpu: str = "cpu") -> dict:
+        trained.clear()
+        (tmp_path / "train.json").write_text(json.dumps({"provenance": {**prov, "data_sha256": data},
+                                                         "candidates": train}))
+        (tmp_path / "seeds.json").write_text(json.dumps({"provenance": {**prov, "cpu": {"model": cpu}},
+                                                         "seeds": seeds}))
+        train_gpu.main(["candidate-seeds", "--steps", str(steps)])
+        return json.loads((tmp_path / "candidate_seeds.json").read_text())
+
+    def combine(name: str, seeds) -> list[tuple[str, int]]:
+        return [(train_gpu.CANDIDATES[name]["combine"], s) for s in seeds]
+
+    train = {n: stored(n, 0) for n in train_gpu.CANDIDATES}
+    seeds = {"1": stored(shipped, 1), "2": stored(shipped, 2, steps=800)}  # seed 2: another run's steps
+    result = run(train, seeds)
+    assert sorted(trained) == sorted(combine(shipped, [2]) + combine(other, [1, 2]))
     assert result["runs"][shipped]["1"]["source"].startswith("seeds.json")
     assert result["runs"][other]["0"]["source"].startswith("train.json")
     assert result["chosen"] == chosen and result["shipped"] == shipped
-    assert result["mean_val_loss"][other] == pytest.approx(np.mean([val[("sum", s)] for s in train_gpu.SEEDS]))
-    # other data: nothing stored stands in
-    trained.clear()
-    (tmp_path / "train.json").write_text(json.dumps({"provenance": {**prov, "data_sha256": "old"}, "candidates": {
-        n: stored(n, 0) for n in train_gpu.CANDIDATES}}))
-    train_gpu.main(["candidate-seeds", "--steps", str(steps)])
-    assert sorted(trained) == sorted([(c["combine"], 0) for c in train_gpu.CANDIDATES.values()]
-                                     + [(train_gpu.CANDIDATES[shipped]["combine"], 2)]
-                                     + [(train_gpu.CANDIDATES[other]["combine"], s) for s in train_gpu.SEEDS[1:]])
+    for name in train_gpu.CANDIDATES:
+        combine_name = train_gpu.CANDIDATES[name]["combine"]
+        assert result["mean_val_loss"][name] == pytest.approx(np.mean([val[(combine_name, s)] for s in train_gpu.SEEDS]))
+    # another recipe: a batch prior, another kernel head set; another data hash or CPU: each retrained
+    result = run({**train, other: stored(other, 0, batch_prior={"weight": 1.0})},
+                 {**seeds, "1": stored(shipped, 1, kernel_gpu="size")})
+    assert sorted(trained) == sorted(combine(shipped, [1, 2]) + combine(other, [0, 1, 2]))
+    run(train, seeds, data="old")
+    assert sorted(trained) == sorted(combine(shipped, [0, 2]) + combine(other, [0, 1, 2]))
+    run(train, seeds, cpu="other")
+    assert sorted(trained) == sorted(combine(shipped, [1, 2]) + combine(other, [1, 2]))
+
+
+def test_the_candidate_seeds_stage_takes_the_stored_runs_of_this_machine(repo_script, monkeypatch, tmp_path):
+    """On the committed train.json and seeds.json (their own provenance as this run's), every stored figure of the
+    shipped candidate and the other candidates' seed 0 stand in: the history check accepts what train_net records."""
+    import shutil
+
+    train_gpu = repo_script("scripts/train_gpu.py")
+    results = ROOT / "benchmarks" / "results" / "gpu"
+    prov = json.loads((results / "train.json").read_text())["provenance"]
+    trained = _candidate_seeds_stage(train_gpu, monkeypatch, tmp_path, {k: 0.1 for k in (
+        (c["combine"], s) for c in train_gpu.CANDIDATES.values() for s in train_gpu.SEEDS)}, prov)
+    for name in ("train.json", "seeds.json"):
+        shutil.copy(results / name, tmp_path / name)
+    train_gpu.main(["candidate-seeds"])
+    shipped = json.loads((tmp_path / "weights" / "meta.json").read_text())["chosen"]
+    assert sorted(trained) == sorted((c["combine"], s) for n, c in train_gpu.CANDIDATES.items() if n != shipped
+                                     for s in train_gpu.SEEDS[1:])
 
 
 def test_same_chip_answers_from_the_gpu_itself_are_the_models_answers(repo_script, monkeypatch):
