@@ -848,6 +848,25 @@ def test_the_main_stage_results_are_the_shipped_weights():
     assert report["chosen"] == meta["chosen"] and report["rule"] == meta["rule"]
 
 
+def test_the_candidate_seeds_results_are_the_shipped_recipes(repo_script):
+    """candidate_seeds.json ran SEED_RULE as it reads now on the shipped weights' data, and its figures for the
+    shipped candidate are the main and seeds stages' (whose seed 0 is the shipped weights); its pick is the RULE
+    applied to the means it records."""
+    train_gpu = repo_script("scripts/train_gpu.py")
+    gpu = ROOT / "benchmarks" / "results" / "gpu"
+    stage, main, seeds = (json.loads((gpu / f).read_text()) for f in ("candidate_seeds.json", "train.json", "seeds.json"))
+    meta = json.loads((ROOT / "hwaware" / "estimators" / "weights" / "resperfnet_gpu" / "meta.json").read_text())
+    assert stage["rule"] == train_gpu.SEED_RULE and stage["shipped"] == meta["chosen"]
+    assert stage["provenance"]["data_sha256"] == meta["provenance"]["data_sha256"]
+    shipped = stage["runs"][meta["chosen"]]
+    assert shipped["0"]["val_loss"] == main["candidates"][meta["chosen"]]["val_loss"]
+    assert [shipped[s]["val_loss"] for s in ("1", "2")] == [seeds["seeds"][s]["val_loss"] for s in ("1", "2")]
+    means = stage["mean_val_loss"]
+    assert means == {n: pytest.approx(np.mean([f["val_loss"] for f in r.values()])) for n, r in stage["runs"].items()}
+    assert stage["chosen"] == next(n for n in train_gpu.CANDIDATES
+                                   if means[n] <= min(means.values()) + train_gpu.RULE_MARGIN)
+
+
 def test_the_batch_prior_is_what_the_batch_rule_says(repo_script):
     """BATCH_RULE on the committed batches stage: the prior ships if its GPU_VAL mean MAPE is lower and the main
     stage's chosen candidate trained with it (train_batch_prior.json) is within RULE's margin of train.json at 566245a
