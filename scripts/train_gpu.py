@@ -67,9 +67,9 @@ import torch
 
 from hwaware.calibration.profile import LINEAR_FORMS
 from hwaware.estimators.gpu_features import KERNEL_GPU_BEFORE_9, KERNEL_GPU_SETS, n_features
-from hwaware.estimators.resperfnet_gpu import (RESOURCE_STEP, RESOURCE_WEIGHT, WEIGHTS, Design, HostChoice, LayerTimeNet,
-                                              batch_capped, column_gpu, design_parts, host_choice, load_net,
-                                              predict_design, save_net, train_net, weights_bytes)
+from hwaware.estimators.resperfnet_gpu import (RESOURCE_STEP, RESOURCE_WEIGHT, WEIGHTS, Design, HostChoice,
+                                              LayerTimeNet, batch_capped, column_gpu, design_parts, host_choice,
+                                              load_net, predict_design, save_net, train_net, weights_bytes)
 from hwaware.evaluation.gpu_data import (Sample, build_design, column_indices, column_weights, deepbench_samples,
                                          help_samples, prior_pairs, ten_shot_profile, timm_samples, torch2trt_samples,
                                          user_predictions, user_predictions_call)
@@ -251,7 +251,7 @@ SEEDS = (0, 1, 2)
 # each candidate's mean over SEEDS; the stage says whether it keeps the shipped candidate. It ships nothing now: the
 # next retraining selects with SEED_RULE, and a different pick here is reported, not acted on in this version. Four of
 # its six losses were known when it was declared (the shipped candidate's three seeds, mean 0.1129; sum-w64's seed 0,
-# 0.1145): only sum-w64's seeds 1 and 2 were not, and it wins only if they average below about 0.1071.
+# 0.1145): only sum-w64's seeds 1 and 2 were not, and it wins only if they average below about 0.1046.
 SEED_RULE = ("RULE applied to each candidate's GPU_VAL loss averaged over SEEDS (lowest mean; within 0.005 of it, "
              "the first candidate listed in CANDIDATES)")
 # what train_net records of a recipe beside CANDIDATES' fields, steps and seed (without the batch prior)
@@ -382,8 +382,9 @@ def all_samples() -> list[Sample]:
 
 
 def main_split() -> tuple[dict, list[Sample], list[Sample], list[Sample], list[str]]:
-    """What the main, floors, seeds and candidate-seeds stages train and score on: the data's provenance (taken as the run starts: a
-    commit made while it trains is not its code), GPU_TRAIN, GPU_VAL, GPU_TEST and the training columns."""
+    """What the main, floors, seeds and candidate-seeds stages train and score on: the data's provenance (taken as
+    the run starts: a commit made while it trains is not its code), GPU_TRAIN, GPU_VAL, GPU_TEST and the training
+    columns."""
     samples = all_samples()
     train, val, test = split_gpu_samples(samples)
     return data_provenance(samples), train, val, test, sorted({s.column for s in train})
@@ -715,7 +716,9 @@ def candidate_seeds(steps: int, log) -> dict:
     candidate: ``train.json``) or the seeds stage (the shipped candidate: ``seeds.json``) wrote is taken from there when
     that run had this data, graph stores, CPU, libraries and threads and its history records this candidate's recipe,
     seed and steps; the rest are trained here. Each figure names its source and the commit it ran at (training code
-    unchanged since: the main stage re-run at 2fb0ac4 gave the seeds stage's seed-0 weights of 371df88, bit for bit)."""
+    unchanged since: the main stage re-run at 2fb0ac4 gave the seeds stage's seed-0 weights of 371df88, bit for bit).
+    The check was tightened on review after the stage's run at ea961d8 (it compared data, steps, seed and the
+    candidate's fields); the committed stored runs pass both (``tests/test_resperfnet_gpu.py``)."""
     prov, train, val, test, columns = main_split()
     stored_runs = {f: json.loads((RESULTS / f).read_text()) for f in ("train.json", "seeds.json")
                    if (RESULTS / f).is_file()}
@@ -751,7 +754,8 @@ def candidate_seeds(steps: int, log) -> dict:
                 fig = {"val_loss": figures["val_loss"], "test_loss": figures["test_loss"], "source": "trained here",
                        "seconds": hist["seconds"], "weights_sha256": hashlib.sha256(weights_bytes(net)).hexdigest()}
             runs[name][str(seed)] = fig
-            log(f"{name} seed {seed}: val loss {fig['val_loss']:.4f} test loss {fig['test_loss']:.4f} ({fig['source']})")
+            log(f"{name} seed {seed}: val loss {fig['val_loss']:.4f} test loss {fig['test_loss']:.4f} "
+                f"({fig['source']})")
     means = {n: float(np.mean([f["val_loss"] for f in r.values()])) for n, r in runs.items()}
     chosen = next(n for n in CANDIDATES if means[n] <= min(means.values()) + RULE_MARGIN)
     shipped = json.loads((OUT_WEIGHTS / "meta.json").read_text())["chosen"]

@@ -64,9 +64,9 @@ def roofline_ms(layer: Layer, gpu: GPUSpec, precision: str, runtime: str) -> tup
 # Datasheet peaks are quoted at the rated boost clock, which GPU Boost exceeds on parts with thermal headroom (an
 # assumption, not a measured figure: GeForce cards commonly run some 5-15 % above it), so a bound leaves that margin.
 BOOST_HEADROOM = 1.15
-# The highest share of its datasheet peak (the floor's rate) any DeepBench GEMM reached, on eight GPUs: the GTX 1080 Ti's
-# fp32 GEMMs (GPU Boost); on tensor cores, the V100's fp16 (tests/test_gpu_data.py derives both from the data). An
-# answer the GEMM floor raised runs beyond both: an estimate's note says it is likely too fast.
+# The highest share of its datasheet peak (the floor's rate) any DeepBench GEMM reached, on eight GPUs: the GTX 1080
+# Ti's fp32 GEMMs (GPU Boost); on tensor cores, the V100's fp16 (tests/test_gpu_data.py derives both from the data).
+# An answer the GEMM floor raised runs beyond both: an estimate's note says it is likely too fast.
 MEASURED_PEAK_SHARE = 1.07
 MEASURED_TENSOR_PEAK_SHARE = 0.90
 
