@@ -1,9 +1,9 @@
 """Where the default GPU estimator answers a GPU that is faster on paper slower than the one it outruns.
 
-GPU ``A`` dominates ``B`` here when both are integrated SoCs or both discrete cards, ``A``'s compute capability is at
-least ``B``'s, its host link is at least as fast (or it has none to cross), and every datasheet rate a latency depends
-on is at least ``B``'s: fp32, fp16 (native and on tensor cores, :meth:`~hwaware.hardware.GPUSpec.framework_tflops`),
-TF32, DRAM bandwidth and L2. Across architectures, unlike ``tests/test_sanity.py``'s relation 5 (same architecture,
+GPU ``A`` dominates ``B`` (:meth:`~hwaware.hardware.GPUSpec.dominates`) when both are integrated SoCs or both discrete
+cards, ``A``'s compute capability is at least ``B``'s, its host link is at least as fast (or it has none to cross), and
+every datasheet rate a latency depends on is at least ``B``'s: fp32, fp16 (native and on tensor cores), TF32, DRAM
+bandwidth and L2. Across architectures, unlike ``tests/test_sanity.py``'s relation 5 (same architecture,
 batch 64, eager fp32), because a user comparing modules (a TX2 against a Xavier) compares across them.
 
 An inversion at batch 1 is not necessarily wrong: there the host's cost per launch dominates, under TensorRT too (a
@@ -11,7 +11,8 @@ launch costs the machine's eager one scaled by the Jetsons' TensorRT-to-eager ra
 :func:`~hwaware.estimators.resperfnet_gpu.runtime_via`), and a measured GPU's answer carries the machines that timed
 it (HELP's TITAN RTX machines are faster hosts than the class average an unmeasured RTX 4090 gets; a Jetson without a
 measured sibling chip, the TX2, takes the average of the AGX Xavier's and the Nano's). At batch 64 the GPU's own rates
-decide. Diagnostic only: nothing is chosen, tuned or warned from it.
+decide. A diagnostic that chooses nothing; the Jetson inversion it found (the TX2 below the AGX Xavier) led to
+resperfnet-gpu's warning on such answers (``ResPerfNetGPUEstimator._order_warnings``), which changes no answer here.
 
 Run: ``python benchmarks/gpu_order.py`` (about two minutes on one core); writes ``benchmarks/results/gpu_order.md``.
 """
@@ -28,23 +29,13 @@ os.environ["HWAWARE_CACHE"] = "0"  # before hwaware is imported: every answer co
 import torch  # noqa: E402
 
 import hwaware  # noqa: E402
-from hwaware.hardware import GPUSpec, gpus  # noqa: E402
+from hwaware.hardware import gpus  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "gpu_order.md"
 MODELS = ("resnet50", "mobilenetv2_100", "densenet121")
 REGIMES = (("tensorrt", "fp16", 1), ("tensorrt", "int8", 1), ("pytorch", "fp16", 1), ("pytorch", "fp32", 1),
            ("pytorch", "fp32", 64), ("pytorch", "amp", 64), ("tensorrt", "fp16", 64))
 SLACK = 1.05  # tests/test_sanity.py's DOMINANCE_SLACK: room for a learned estimator's noise
-RATES = (("fp32", {}), ("fp16", {}), ("fp16", {"tensor_cores": True}), ("fp32", {"tensor_cores": True, "tf32": True}))
-
-
-def dominates(a: GPUSpec, b: GPUSpec) -> bool:
-    """Whether ``a`` is at least ``b`` in every rate a latency depends on, in the same integration class."""
-    link = a.host_link_gbs is None or (b.host_link_gbs is not None and a.host_link_gbs >= b.host_link_gbs)
-    return (a.name != b.name and a.is_integrated_soc == b.is_integrated_soc and link
-            and a.compute_capability >= b.compute_capability
-            and all(a.framework_tflops(p, **k) >= b.framework_tflops(p, **k) for p, k in RATES)
-            and a.memory_bandwidth_gbs >= b.memory_bandwidth_gbs and (a.l2_cache_mb or 0) >= (b.l2_cache_mb or 0))
 
 
 def main() -> None:
@@ -52,7 +43,7 @@ def main() -> None:
     warnings.simplefilter("ignore")
     torch.set_num_threads(1)
     catalog = gpus()
-    pairs = [(a, b) for a in catalog for b in catalog if dominates(a, b)]
+    pairs = [(a, b) for a in catalog for b in catalog if a.dominates(b)]
     graphs = {(m, p, b): hwaware.capture(m, batch_size=b, precision=p) for m in MODELS for _, p, b in REGIMES}
     answers: dict[tuple, float] = {}
 

@@ -67,11 +67,12 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
     that do not change with the network, so that a search loop shows it once per platform, not once per candidate."""
     memory = _memory_warning(graph, platform) + (_stale_profile(profile, result.estimator, platform) if profile else ())
     result = dataclasses.replace(result, notes=result.notes + graph.notes, warnings=result.warnings + memory)
+    result = profile.apply_estimate(result) if profile else result  # first: a profile drops what it resolves
     for kind in dict.fromkeys(text.split(":", 1)[0] for text in result.warnings):
         warnings.warn(f"{platform.device.name} ({platform.runtime}, {platform.precision}, batch {platform.batch_size}): "
                       f"{kind} (hwaware.estimate(...).warnings says why, per network)", ImplausibleEstimateWarning,
                       stacklevel=_user_stacklevel())
-    return profile.apply_estimate(result) if profile else result
+    return result
 
 
 def _stale_profile(profile: Profile, estimator: str, platform: Platform) -> tuple[str, ...]:

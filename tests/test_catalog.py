@@ -257,3 +257,14 @@ def test_build_script_regenerates_the_shipped_csv(tmp_path, monkeypatch, repo_sc
     module.main()
     shipped = resources.files("hwaware.hardware").joinpath("data/gpu_specs.csv").read_text()
     assert (tmp_path / "gpu_specs.csv").read_text() == shipped
+
+
+def test_dominance_needs_every_rate_the_class_and_the_link():
+    """``GPUSpec.dominates``: at least the other in every rate, the same integration class, the host link; never itself."""
+    a100, v100, h100, agx, tx2 = (get_gpu(n) for n in ("a100", "v100", "h100", "agx", "tx2"))
+    assert agx.dominates(tx2) and not tx2.dominates(agx) and not agx.dominates(agx)
+    assert not agx.dominates(get_gpu("1080ti")) and not get_gpu("4090").dominates(agx)  # another class
+    assert h100.dominates(v100) and not v100.dominates(a100)
+    # one rate short: the T4 has more tensor throughput than the GTX 1080 Ti but less fp32 and bandwidth
+    t4, gtx = get_gpu("t4"), get_gpu("1080ti")
+    assert not t4.dominates(gtx) and not gtx.dominates(t4)

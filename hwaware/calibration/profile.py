@@ -44,7 +44,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from hwaware.errors import InvalidArgumentError
-from hwaware.estimators.base import Estimate
+from hwaware.estimators.base import HOST_GUESS_WARNING, Estimate
 from hwaware.hardware.catalog import get_gpu
 
 # pull towards no correction, worth about a twentieth of one measurement: it steadies two or three samples
@@ -168,7 +168,8 @@ class Profile:
                                          "re-run `hwaware calibrate` with the same measurements"]),
                  *est.notes)
         return replace(est, total_ms=total, pre_ms=pre, exe_ms=total - pre - post, post_ms=post, layers=layers,
-                       notes=notes, interval_ms=(total * math.exp(lo), total * math.exp(hi)))
+                       notes=notes, interval_ms=(total * math.exp(lo), total * math.exp(hi)),
+                       warnings=tuple(w for w in est.warnings if not w.startswith(HOST_GUESS_WARNING)))
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)

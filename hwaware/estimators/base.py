@@ -38,6 +38,11 @@ class LayerEstimate:
     floor_ms: float = 0.0
 
 
+# How a warning about an uncalibrated answer's guessed host begins (resperfnet-gpu's order check): a calibration
+# profile, fitted to the device's own measurements, replaces that guess, so its estimates drop the warning.
+HOST_GUESS_WARNING = "physically implausible: answered faster than"
+
+
 @dataclass(frozen=True)
 class Estimate:
     """A predicted latency with its breakdown.

@@ -184,7 +184,7 @@ import torch
 from torch import nn
 
 from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
-from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, register_estimator
+from hwaware.estimators.base import HOST_GUESS_WARNING, Estimate, Estimator, LayerEstimate, register_estimator
 from hwaware.estimators.cache import PredictionCache, default_cache_path
 from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_GPU_BEFORE_9, ROW_FEATURES,
                                              MEASURED_PEAK_SHARE, MEASURED_TENSOR_PEAK_SHARE, RUNTIME_CODES,
@@ -193,6 +193,7 @@ from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KER
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.transform import ELEMENT_BYTES, at_batch, derived, reshape_layer
 from hwaware.hardware.catalog import GPUSpec, Platform, get_gpu, spec_digest
+from hwaware.hardware.catalog import gpus as catalog_gpus  # the module's own names say 'gpus' for column GPUs
 from hwaware.runtime import runtime_graph
 from hwaware.runtime.eager import NOT_MODELLED as EAGER_NOTE
 from hwaware.runtime.eager import inside_call
@@ -610,6 +611,9 @@ def engine_bound(total: float, fallbacks: Sequence[float]) -> tuple[float, int |
 # A batch answered below batch 1 by more than this is implausible; less is measured: HELP's NB201 table times batch 32
 # at a median 0.922 (TITAN Xp) to 0.999 (2080 Ti) of batch 1 per GPU (tests/test_resperfnet_gpu.py derives it)
 BATCH_DIP = 0.92
+# A Jetson answered faster than this fraction of a measured Jetson that dominates it warns (tests/test_sanity.py's
+# DOMINANCE_SLACK: a learned estimator's noise)
+ORDER_SLACK = 1.05
 # An image dearer by more than this at a larger batch warns: a learned model's noise takes a few percent, and HELP's
 # tables show such a rise (32 -> 64) for at most 1.1 % of a column's architectures (python benchmarks/peak_floor.py)
 BATCH_RISE = 1.1
@@ -1469,7 +1473,8 @@ class ResPerfNetGPUEstimator(Estimator):
                                 notes=tuple([*own_notes, *notes,
                                              *([EAGER_NOTE] if runtime == "pytorch" and g is not original else [])]),
                                 warnings=tuple(warn), interval_ms=(float(ends[0]), float(ends[1]))))
-        return self._engine_bounds(graphs, platform, out, layers, checks, bounds)
+        out = self._engine_bounds(graphs, platform, out, layers, checks, bounds)
+        return self._order_warnings(graphs, platform, out) if checks == "all" else out
 
     def _batch_bounds(self, graphs: Sequence[Graph], platform: Platform, rise: bool = True) -> list[dict[int, float]]:
         """Per graph, the model's answers at smaller batches that check its answer at the platform's batch ``b``: an
@@ -1556,6 +1561,34 @@ class ResPerfNetGPUEstimator(Estimator):
                                              "engine keeps the fastest of its tactics, cuDNN's kernels among them: "
                                              "expect at most that (the TensorRT tables are the Jetsons' at batch 1: "
                                              "the model extrapolates here)"))
+            out.append(est)
+        return out
+
+    def _order_warnings(self, graphs: Sequence[Graph], platform: Platform, estimates: list[Estimate]
+                        ) -> list[Estimate]:
+        """A warning on each answer for a Jetson no row timed at this runtime, precision and batch that is faster than
+        ``ORDER_SLACK`` x the answer for a measured Jetson that :meth:`~hwaware.hardware.GPUSpec.dominates` it: a
+        module with less of every rate does not run a network faster. A warning, not a bound: the catalog has no CPU
+        figures, and on a Jetson the host's cost per launch decides at batch 1, where the answer takes a guessed
+        host (:func:`host_choice`). Found by ``python benchmarks/gpu_order.py`` (the TX2 under TensorRT fp16 answered
+        below the AGX Xavier, densenet121 12.3 against 13.0 ms); desktops are left alone, where a measured GPU's answer
+        carries the machines that timed it."""
+        gpu = platform.device
+        if not gpu.is_integrated_soc or self.measured(platform):
+            return estimates
+        above = [g for g in self._remembered("dominating_", gpu, lambda: tuple(
+                    g for g in catalog_gpus() if g.is_integrated_soc and g.dominates(gpu)))
+                 if self.measured(replace(platform, device=g))]
+        out = []
+        for i, est in enumerate(estimates):
+            for g in above:
+                theirs = self._answers([graphs[i]], replace(platform, device=g), layers=False, checks="cap")[0]
+                if est.total_ms * ORDER_SLACK < theirs.total_ms:
+                    est = replace(est, warnings=(*est.warnings, (
+                        f"{HOST_GUESS_WARNING} the {g.name} ({theirs.total_ms:.3f} ms, a measured platform; this "
+                        f"answer {est.total_ms:.3f} ms), which is at least the {gpu.name} in every datasheet rate: "
+                        "the host-side costs, which decide here, are a guess (no measured machine of its chip); "
+                        "calibrate it with a few measurements (hwaware calibrate)")))
             out.append(est)
         return out
 

@@ -242,6 +242,26 @@ class GPUSpec:
             return self.fp32_tflops
         return None if self.fp16_tflops_nontensor is None else max(self.fp16_tflops_nontensor, self.fp32_tflops)
 
+    def dominates(self, other: GPUSpec) -> bool:
+        """Whether this GPU is at least ``other`` in every datasheet figure a latency depends on: the same integration
+        class (an SoC's host is its own), a compute capability and host link at least ``other``'s (or none to cross),
+        and the fp32, fp16, fp16 tensor-core and TF32 rates the libraries take (:meth:`framework_tflops`), DRAM
+        bandwidth and L2, each at least ``other``'s. Not the host's CPU, which the catalog does not hold.
+
+        >>> from hwaware.hardware import get_gpu
+        >>> get_gpu("agx").dominates(get_gpu("tx2")), get_gpu("tx2").dominates(get_gpu("agx"))
+        (True, False)
+        """
+        link = self.host_link_gbs is None or (other.host_link_gbs is not None and
+                                              self.host_link_gbs >= other.host_link_gbs)
+        rates = (("fp32", {}), ("fp16", {}), ("fp16", {"tensor_cores": True}),
+                 ("fp32", {"tensor_cores": True, "tf32": True}))
+        return (self.name != other.name and self.is_integrated_soc == other.is_integrated_soc and link
+                and self.compute_capability >= other.compute_capability
+                and all(self.framework_tflops(p, **k) >= other.framework_tflops(p, **k) for p, k in rates)
+                and self.memory_bandwidth_gbs >= other.memory_bandwidth_gbs
+                and (self.l2_cache_mb or 0) >= (other.l2_cache_mb or 0))
+
     def rate_notes(self, precision: Precision) -> tuple[str, ...]:
         """What :meth:`framework_rate` approximates for ``precision`` on this GPU, tensor-core layers first."""
         return tuple(dict.fromkeys(why for tc in (True, False)
