@@ -14,7 +14,7 @@ measured sibling chip, the TX2, takes the average of the AGX Xavier's and the Na
 decide. A diagnostic that chooses nothing; the Jetson inversion it found (the TX2 below the AGX Xavier) led to
 resperfnet-gpu's warning on such answers (``ResPerfNetGPUEstimator._order_warnings``), which changes no answer here.
 
-Run: ``python benchmarks/gpu_order.py`` (about two minutes on one core); writes ``benchmarks/results/gpu_order.md``.
+Run: ``python benchmarks/gpu_order.py`` (three to five minutes on one core); writes ``benchmarks/results/gpu_order.md``.
 """
 from __future__ import annotations
 

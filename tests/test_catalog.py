@@ -268,3 +268,9 @@ def test_dominance_needs_every_rate_the_class_and_the_link():
     # one rate short: the T4 has more tensor throughput than the GTX 1080 Ti but less fp32 and bandwidth
     t4, gtx = get_gpu("t4"), get_gpu("1080ti")
     assert not t4.dominates(gtx) and not gtx.dominates(t4)
+    # the class alone: an Orin is at least a Quadro P1000 in every rate, compute capability and (no) link
+    assert not get_gpu("agx_orin").dominates(get_gpu("Quadro P1000"))
+    # each figure alone: a copy of the TX2 a little ahead in one of them is no longer dominated
+    for field in ("fp32_tflops", "fp16_tflops_nontensor", "memory_bandwidth_gbs", "l2_cache_mb"):
+        ahead = dataclasses.replace(tx2, name="a TX2 ahead", **{field: getattr(agx, field) * 1.01})
+        assert agx.dominates(tx2) and not agx.dominates(ahead), field

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -671,7 +672,7 @@ def test_the_averaged_hosts_are_the_machines_whose_host_costs_the_data_shows():
             assert float(averaged[i]) == pytest.approx(math.exp(float(sum(logs)) / len(logs) - 3.0), rel=1e-5)
 
 
-def test_a_jetson_answered_faster_than_a_measured_jetson_that_dominates_it_warns(monkeypatch):
+def test_a_jetson_answered_faster_than_a_measured_jetson_that_dominates_it_warns(monkeypatch, tmp_path):
     """The TX2, no measured Jetson of its chip, takes the measured Jetsons' average host; under TensorRT fp16 its
     densenet121 came out below the AGX Xavier's (``python benchmarks/gpu_order.py``), a module with more of every rate:
     the answer warns, naming the AGX Xavier. The AGX Xavier (measured) and the Xavier NX (answered slower) do not; with
@@ -702,6 +703,16 @@ def test_a_jetson_answered_faster_than_a_measured_jetson_that_dominates_it_warns
                           runtime="tensorrt", precision="fp16")
     calibrated = profile.apply_estimate(slow)
     assert calibrated.total_ms != slow.total_ms and not [w for w in calibrated.warnings if HOST_GUESS_WARNING in w]
+    # as users ask it (the profile's file as the GPU): no Python warning either, raised after the profile applies
+    path = tmp_path / "tx2-test.json"
+    path.write_text(profile.to_json())
+    with warnings.catch_warnings(record=True) as raised:
+        warnings.simplefilter("always")
+        through_api = hwaware.estimate(g, gpu=str(path))
+    assert through_api.total_ms == pytest.approx(calibrated.total_ms)
+    assert not [w for w in raised if issubclass(w.category, hwaware.ImplausibleEstimateWarning)]
+    with pytest.warns(hwaware.ImplausibleEstimateWarning):  # uncalibrated, it is raised
+        order(tx2)
     monkeypatch.setattr(resperfnet_gpu, "ORDER_SLACK", 10.0)
     assert not order(tx2)[1]
 

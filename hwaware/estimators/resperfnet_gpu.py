@@ -611,7 +611,7 @@ def engine_bound(total: float, fallbacks: Sequence[float]) -> tuple[float, int |
 # A batch answered below batch 1 by more than this is implausible; less is measured: HELP's NB201 table times batch 32
 # at a median 0.922 (TITAN Xp) to 0.999 (2080 Ti) of batch 1 per GPU (tests/test_resperfnet_gpu.py derives it)
 BATCH_DIP = 0.92
-# A Jetson answered faster than this fraction of a measured Jetson that dominates it warns (tests/test_sanity.py's
+# A Jetson answered more than this factor faster than a measured Jetson that dominates it warns (tests/test_sanity.py's
 # DOMINANCE_SLACK: a learned estimator's noise)
 ORDER_SLACK = 1.05
 # An image dearer by more than this at a larger batch warns: a learned model's noise takes a few percent, and HELP's
@@ -1566,29 +1566,32 @@ class ResPerfNetGPUEstimator(Estimator):
 
     def _order_warnings(self, graphs: Sequence[Graph], platform: Platform, estimates: list[Estimate]
                         ) -> list[Estimate]:
-        """A warning on each answer for a Jetson no row timed at this runtime, precision and batch that is faster than
-        ``ORDER_SLACK`` x the answer for a measured Jetson that :meth:`~hwaware.hardware.GPUSpec.dominates` it: a
-        module with less of every rate does not run a network faster. A warning, not a bound: the catalog has no CPU
-        figures, and on a Jetson the host's cost per launch decides at batch 1, where the answer takes a guessed
+        """A warning on each answer for a Jetson no row timed at this runtime, precision and batch that is more than
+        ``ORDER_SLACK`` x faster than the answer for a measured Jetson that :meth:`~hwaware.hardware.GPUSpec.dominates`
+        it: a module with less of every rate does not run a network faster. A warning, not a bound: the catalog has no
+        CPU figures, and on a Jetson the host's cost per launch decides at batch 1, where the answer takes a guessed
         host (:func:`host_choice`). Found by ``python benchmarks/gpu_order.py`` (the TX2 under TensorRT fp16 answered
         below the AGX Xavier, densenet121 12.3 against 13.0 ms); desktops are left alone, where a measured GPU's answer
-        carries the machines that timed it."""
+        carries the machines that timed it. Each dominating platform's answers are asked once for all the graphs."""
         gpu = platform.device
         if not gpu.is_integrated_soc or self.measured(platform):
             return estimates
         above = [g for g in self._remembered("dominating_", gpu, lambda: tuple(
                     g for g in catalog_gpus() if g.is_integrated_soc and g.dominates(gpu)))
                  if self.measured(replace(platform, device=g))]
+        siblings = self.host_choice(gpu).siblings
+        host = (f"the {' and '.join(h.name for h in siblings)}'s, a measured module of its chip" if siblings else
+                "the measured Jetsons' average (no measured machine of its chip)")
+        theirs = {g: self._answers(graphs, replace(platform, device=g), layers=False, checks="cap") for g in above}
         out = []
         for i, est in enumerate(estimates):
-            for g in above:
-                theirs = self._answers([graphs[i]], replace(platform, device=g), layers=False, checks="cap")[0]
-                if est.total_ms * ORDER_SLACK < theirs.total_ms:
+            for g, answers in theirs.items():
+                if est.total_ms * ORDER_SLACK < answers[i].total_ms:
                     est = replace(est, warnings=(*est.warnings, (
-                        f"{HOST_GUESS_WARNING} the {g.name} ({theirs.total_ms:.3f} ms, a measured platform; this "
+                        f"{HOST_GUESS_WARNING} the {g.name} ({answers[i].total_ms:.3f} ms, a measured platform; this "
                         f"answer {est.total_ms:.3f} ms), which is at least the {gpu.name} in every datasheet rate: "
-                        "the host-side costs, which decide here, are a guess (no measured machine of its chip); "
-                        "calibrate it with a few measurements (hwaware calibrate)")))
+                        f"the host-side costs, which decide here, are a guess ({host}); calibrate it with a few "
+                        "measurements (hwaware calibrate)")))
             out.append(est)
         return out
 
