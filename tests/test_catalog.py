@@ -260,7 +260,8 @@ def test_build_script_regenerates_the_shipped_csv(tmp_path, monkeypatch, repo_sc
 
 
 def test_dominance_needs_every_rate_the_class_and_the_link():
-    """``GPUSpec.dominates``: at least the other in every rate, the same integration class, the host link; never itself."""
+    """``GPUSpec.dominates``: at least the other in every rate, the same integration class, the host link; never
+    itself."""
     a100, v100, h100, agx, tx2 = (get_gpu(n) for n in ("a100", "v100", "h100", "agx", "tx2"))
     assert agx.dominates(tx2) and not tx2.dominates(agx) and not agx.dominates(agx)
     assert not agx.dominates(get_gpu("1080ti")) and not get_gpu("4090").dominates(agx)  # another class

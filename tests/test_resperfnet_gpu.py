@@ -900,7 +900,8 @@ def test_the_candidate_seeds_results_are_the_shipped_recipes(repo_script):
     applied to the means it records."""
     train_gpu = repo_script("scripts/train_gpu.py")
     gpu = ROOT / "benchmarks" / "results" / "gpu"
-    stage, main, seeds = (json.loads((gpu / f).read_text()) for f in ("candidate_seeds.json", "train.json", "seeds.json"))
+    stage, main, seeds = (json.loads((gpu / f).read_text())
+                          for f in ("candidate_seeds.json", "train.json", "seeds.json"))
     meta = json.loads((ROOT / "hwaware" / "estimators" / "weights" / "resperfnet_gpu" / "meta.json").read_text())
     assert stage["rule"] == train_gpu.SEED_RULE and stage["shipped"] == meta["chosen"]
     assert stage["provenance"]["data_sha256"] == meta["provenance"]["data_sha256"]
@@ -1588,7 +1589,8 @@ def test_the_candidate_seeds_stage_applies_rule_to_seed_means_and_retrains_what_
     assert result["chosen"] == chosen and result["shipped"] == shipped
     for name in train_gpu.CANDIDATES:
         combine_name = train_gpu.CANDIDATES[name]["combine"]
-        assert result["mean_val_loss"][name] == pytest.approx(np.mean([val[(combine_name, s)] for s in train_gpu.SEEDS]))
+        mean = np.mean([val[(combine_name, s)] for s in train_gpu.SEEDS])
+        assert result["mean_val_loss"][name] == pytest.approx(mean)
     # another recipe: a batch prior, another kernel head set; another data hash or CPU: each retrained
     result = run({**train, other: stored(other, 0, batch_prior={"weight": 1.0})},
                  {**seeds, "1": stored(shipped, 1, kernel_gpu="size")})
