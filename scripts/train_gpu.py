@@ -335,6 +335,12 @@ def weighted_loss(pred: np.ndarray, samples: list[Sample]) -> float:
     return float(np.sum(w * np.abs(np.log(pred / y))) / w.sum())
 
 
+def rule_pick(val_losses: dict[str, float]) -> str:
+    """RULE's choice among CANDIDATES by their GPU_VAL losses (SEED_RULE gives it their means over SEEDS)."""
+    best = min(val_losses.values())
+    return next(n for n in CANDIDATES if val_losses[n] <= best + RULE_MARGIN)
+
+
 def per_column(pred: np.ndarray, samples: list[Sample]) -> dict[str, dict[str, float]]:
     y = np.array([s.ms for s in samples])
     return {c: accuracy(pred[idx], y[idx]) for c, idx in column_indices(samples).items()}
@@ -608,8 +614,7 @@ def train_main(steps: int, command: str, log) -> None:
                                       "test_loss_own_setup": weighted_loss(st, test)}
         log(f"{name}: val loss {report['candidates'][name]['val_loss']:.4f} "
             f"test loss {report['candidates'][name]['test_loss']:.4f}")
-    best = min(report["candidates"][n]["val_loss"] for n in CANDIDATES)
-    chosen = next(n for n in CANDIDATES if report["candidates"][n]["val_loss"] <= best + RULE_MARGIN)
+    chosen = rule_pick({n: report["candidates"][n]["val_loss"] for n in CANDIDATES})
     report["chosen"] = chosen
     net = nets[chosen]
     report["weights_sha256"] = hashlib.sha256(weights_bytes(net)).hexdigest()  # the file save_net writes below
@@ -757,7 +762,7 @@ def candidate_seeds(steps: int, log) -> dict:
             log(f"{name} seed {seed}: val loss {fig['val_loss']:.4f} test loss {fig['test_loss']:.4f} "
                 f"({fig['source']})")
     means = {n: float(np.mean([f["val_loss"] for f in r.values()])) for n, r in runs.items()}
-    chosen = next(n for n in CANDIDATES if means[n] <= min(means.values()) + RULE_MARGIN)
+    chosen = rule_pick(means)
     shipped = json.loads((OUT_WEIGHTS / "meta.json").read_text())["chosen"]
     return {"rule": SEED_RULE, "seeds": list(SEEDS), "steps": steps, "provenance": prov, "runs": runs,
             "mean_val_loss": means,

@@ -1577,7 +1577,7 @@ class ResPerfNetGPUEstimator(Estimator):
         if not gpu.is_integrated_soc or self.measured(platform):
             return estimates
         above = [g for g in self._remembered("dominating_", gpu, lambda: tuple(
-                    g for g in catalog_gpus() if g.is_integrated_soc and g.dominates(gpu)))
+                    g for g in catalog_gpus() if g.dominates(gpu)))  # dominates: same class
                  if self.measured(replace(platform, device=g))]
         siblings = self.host_choice(gpu).siblings
         host = (f"the {' and '.join(h.name for h in siblings)}'s, a measured module of its chip" if siblings else
