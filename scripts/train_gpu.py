@@ -830,7 +830,7 @@ def floors_seeds(steps: int, log) -> dict:
     stored = {f: r for f, r in stored.items() if same_run(r, prov) and r["steps"] == steps}
     recipes = {"shipped": {"floors": False}, "floors": {"floors": True}}
     runs: dict[str, dict[str, dict]] = {name: {} for name in recipes}
-    scored = None
+    designs = None
     for seed in SEEDS:
         if seed == 0 and "floors_training.json" in stored:
             run = stored["floors_training.json"]
@@ -839,12 +839,12 @@ def floors_seeds(steps: int, log) -> dict:
                 runs[name]["0"] = {"val_loss": fig["val_loss"], "test_loss": fig["test_loss"],
                                    "source": f"floors_training.json ({run['provenance']['code_commit'][:7]})"}
             continue
-        if scored is None:  # prediction rules on, as the floors stage scores
-            scored = (build_design(val), build_design(test))
-        for name, kw in recipes.items():
-            net, hist = train_net(build_design(train, prediction_rules=False, **kw), steps=steps, log=log, pairs=pairs,
-                                  seed=seed, **cfg)
-            fig = seed_figures(net, hist, scored, val, test, columns)
+        if designs is None:  # scored with the prediction rules on, as the floors stage scores
+            designs = ({name: build_design(train, prediction_rules=False, **kw) for name, kw in recipes.items()},
+                       (build_design(val), build_design(test)))
+        for name in recipes:
+            net, hist = train_net(designs[0][name], steps=steps, log=log, pairs=pairs, seed=seed, **cfg)
+            fig = seed_figures(net, hist, designs[1], val, test, columns)
             if name == "shipped" and "seeds.json" in stored:
                 fig["seeds_stage_weights"] = fig["weights_sha256"] == stored["seeds.json"]["seeds"][str(seed)][
                     "weights_sha256"]
