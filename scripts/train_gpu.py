@@ -477,7 +477,7 @@ def main(argv: list[str] | None = None) -> None:
         result = batch_extrapolation(samples, shipped_recipe(), args.logo_steps, log,
                                      meta["intervals"]["zero-shot"])
         (RESULTS / "batches.json").write_text(json.dumps(
-            {"command": command, "rule": BATCH_RULE, "cap_rule": CAP_RULE,
+            {"command": command, "rule": BATCH_RULE, "cap_rule": CAP_RULE, "steps": args.logo_steps,
              "folds": {k: list(v) for k, v in BATCH_FOLDS.items()},
              "provenance": prov, "weights_id": weights_id(),
              "disclosed": f"{BATCH_DISCLOSED} {DISCLOSED_MODEL}", **result}, indent=1))
@@ -861,7 +861,7 @@ def prior_seeds(steps: int, fold_steps: int, log) -> dict:
     """Stage ``prior-seeds``: :data:`PRIOR_SEED_RULE`. The shipped candidate trained on the main split with the batch
     prior at each of SEEDS, scored as :func:`candidate_seeds` scores (the same candidate without the prior: its figures
     in ``candidate_seeds.json``, which must be the same run), and the batches stage (:func:`batch_extrapolation`, both
-    recipes, ``fold_steps``) at each seed, all trained here (seed 0's figures are compared with ``batches.json``'s)."""
+    recipes, ``fold_steps``) at each seed, seed 0's taken from ``batches.json`` when it is the same run (and steps)."""
     prov, train, val, test, columns = main_split()
     cfg = shipped_recipe()
     chosen = json.loads((OUT_WEIGHTS / "meta.json").read_text())["chosen"]
@@ -882,9 +882,17 @@ def prior_seeds(steps: int, fold_steps: int, log) -> dict:
             f"{without[str(seed)]['val_loss']:.4f} without")
     samples = all_samples()
     interval = json.loads((OUT_WEIGHTS / "meta.json").read_text())["intervals"]["zero-shot"]
-    batches = {}
+    stored = json.loads((RESULTS / "batches.json").read_text()) if (RESULTS / "batches.json").is_file() else None
+    # a batches.json from before the stage recorded its steps ran at the default (LOGO_STEPS since 2026-11-30)
+    if stored is not None and same_run(stored, prov) and stored.get("steps", None if "--logo-steps" in stored[
+            "command"] else LOGO_STEPS) == fold_steps:
+        batches = {"0": {**{k: stored[k] for k in ("per_fold", "mean_mape", "mean_mape_val", "mean_interval_coverage")},
+                         "source": f"batches.json ({stored['provenance']['code_commit'][:7]})"}}
+    else:
+        batches = {}
     for seed in SEEDS:
-        batches[str(seed)] = batch_extrapolation(samples, cfg, fold_steps, log, interval, seed=seed)
+        if str(seed) not in batches:
+            batches[str(seed)] = batch_extrapolation(samples, cfg, fold_steps, log, interval, seed=seed)
         log(f"prior-seeds batches seed {seed}: GPU_VAL rows' MAPE {batches[str(seed)]['mean_mape_val']}")
     recipes = ("no prior", "batch prior")
     mape_val = {r: float(np.mean([b["mean_mape_val"][r] for b in batches.values()])) for r in recipes}
@@ -892,12 +900,9 @@ def prior_seeds(steps: int, fold_steps: int, log) -> dict:
     loss = {"no prior": float(np.mean([f["val_loss"] for f in without.values()])),
             "batch prior": float(np.mean([f["val_loss"] for f in main_runs.values()]))}
     takes = mape_val["batch prior"] < mape_val["no prior"] and loss["batch prior"] <= loss["no prior"] + RULE_MARGIN
-    stored = json.loads((RESULTS / "batches.json").read_text()) if (RESULTS / "batches.json").is_file() else None
-    again = None if stored is None else all(stored[k] == batches["0"][k] for k in ("mean_mape_val", "mean_mape"))
     return {"rule": PRIOR_SEED_RULE, "seeds": list(SEEDS), "steps": steps, "fold_steps": fold_steps, "recipe": cfg,
             "provenance": prov, "main": {"batch prior": main_runs, "no prior": without},
             "mean_val_loss": loss, "batches": batches, "mean_mape_val": mape_val, "mean_mape_test": mape_test,
-            "seed_0_as_batches_json": again,
             "chosen": "batch prior" if takes else "no prior", "shipped": "batch prior" if BATCH_PRIOR else "no prior"}
 
 

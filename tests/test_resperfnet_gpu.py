@@ -1519,6 +1519,8 @@ def test_the_declared_rules_state_the_margin_the_code_applies(repo_script):
     assert margin in train_gpu.RULE
     assert f"lower by more than {train_gpu.RULE_MARGIN}" in train_gpu.FLOORS_RULE
     assert f"within {train_gpu.RULE_MARGIN} of it" in train_gpu.SEED_RULE
+    assert f"lower by more than {train_gpu.RULE_MARGIN}" in train_gpu.FLOORS_SEED_RULE
+    assert f"at most {train_gpu.RULE_MARGIN} above" in train_gpu.PRIOR_SEED_RULE
 
 
 def _candidate_seeds_stage(train_gpu, monkeypatch, tmp_path, val: dict, prov: dict) -> list[tuple[str, int]]:
@@ -1617,6 +1619,71 @@ def test_the_candidate_seeds_stage_takes_the_stored_runs_of_this_machine(repo_sc
     shipped = json.loads((tmp_path / "weights" / "meta.json").read_text())["chosen"]
     assert sorted(trained) == sorted((c["combine"], s) for n, c in train_gpu.CANDIDATES.items() if n != shipped
                                      for s in train_gpu.SEEDS[1:])
+
+
+@pytest.mark.parametrize("val,chosen", [
+    ({(False, 0): 0.12, (False, 1): 0.12, (False, 2): 0.12, (True, 0): 0.13, (True, 1): 0.10, (True, 2): 0.10},
+     "floors"),  # means 0.12 and 0.11: floors lower by more than the margin, though seed 0 alone keeps the shipped
+    ({(False, 0): 0.12, (False, 1): 0.12, (False, 2): 0.12, (True, 0): 0.11, (True, 1): 0.12, (True, 2): 0.12},
+     "shipped"),  # seed 0 alone would take floors (0.01 lower); the means are 0.0033 apart
+])
+def test_the_floors_seeds_stage_applies_the_floors_rule_to_seed_means(repo_script, monkeypatch, tmp_path, val, chosen):
+    """FLOORS_SEED_RULE: floors only if their GPU_VAL mean over SEEDS is lower by more than the margin. Seed 0 is the
+    floors stage's run when it is the same run (data, machine, steps); otherwise every seed of both recipes trains
+    here, on the training design with and without the floors, and is scored on the designs with the prediction rules
+    on; the shipped recipe's weights are compared with the seeds stage's."""
+    import shutil
+    from types import SimpleNamespace
+
+    train_gpu = repo_script("scripts/train_gpu.py")
+    prov = {"data_sha256": "data", "code_commit": "0123456789", "cpu": {"model": "cpu"}, "threads": {"torch": 1}}
+    weights = tmp_path / "weights"
+    shutil.copytree(train_gpu.OUT_WEIGHTS, weights)
+    monkeypatch.setattr(train_gpu, "RESULTS", tmp_path)
+    monkeypatch.setattr(train_gpu, "OUT_WEIGHTS", weights)
+    monkeypatch.setattr(train_gpu, "main_split", lambda: (prov, ["train"], ["val"], ["test"], []))
+    monkeypatch.setattr(train_gpu, "build_design", lambda s, prediction_rules=True, floors=None: (
+        s[0], prediction_rules, prediction_rules if floors is None else floors))
+    trained, scored = [], set()
+
+    def train_net(design, *, steps, log, seed, pairs, **cfg):
+        assert design[:2] == ("train", False)  # trains without the prediction rules
+        trained.append((design[2], seed))
+        return SimpleNamespace(key=(design[2], seed)), {"seconds": 1.0}
+
+    def user_figures(net, d_val, v, d_test, t, columns):
+        scored.add((d_val[:2], d_test[:2]))
+        return {"val_loss": val[net.key], "test_loss": 0.2}, None
+
+    monkeypatch.setattr(train_gpu, "train_net", train_net)
+    monkeypatch.setattr(train_gpu, "weights_bytes", lambda net: repr(net.key).encode())
+    monkeypatch.setattr(train_gpu, "user_figures", user_figures)
+    sha = {s: hashlib.sha256(repr((False, s)).encode()).hexdigest() for s in train_gpu.SEEDS}
+    (tmp_path / "seeds.json").write_text(json.dumps({"provenance": prov, "steps": 1500, "seeds": {
+        "1": {"weights_sha256": sha[1]}, "2": {"weights_sha256": "another"}}}))
+
+    def run(data: str = "data", steps: int = 1500) -> dict:
+        trained.clear()
+        (tmp_path / "floors_training.json").write_text(json.dumps({
+            "provenance": {**prov, "data_sha256": data}, "steps": steps,
+            "figures": {"shipped": {"val_loss": val[(False, 0)], "test_loss": 0.3},
+                        "floors": {"val_loss": val[(True, 0)], "test_loss": 0.3}}}))
+        train_gpu.main(["floors-seeds"])
+        return json.loads((tmp_path / "floors_seeds.json").read_text())
+
+    result = run()
+    assert sorted(trained) == [(False, 1), (False, 2), (True, 1), (True, 2)]
+    assert scored == {(("val", True), ("test", True))}
+    assert result["runs"]["floors"]["0"]["source"].startswith("floors_training.json")
+    assert [result["runs"]["shipped"][s]["seeds_stage_weights"] for s in ("1", "2")] == [True, False]
+    assert result["chosen"] == chosen and result["rule"] == train_gpu.FLOORS_SEED_RULE
+    for floors, name in ((False, "shipped"), (True, "floors")):
+        mean = np.mean([val[(floors, s)] for s in train_gpu.SEEDS])
+        assert result["mean_val_loss"][name] == pytest.approx(mean)
+    for stored in ({"data": "old"}, {"steps": 800}):  # another run: seed 0 trains here too
+        result = run(**stored)
+        assert sorted(trained) == [(f, s) for f in (False, True) for s in train_gpu.SEEDS]
+        assert result["chosen"] == chosen
 
 
 def test_same_chip_answers_from_the_gpu_itself_are_the_models_answers(repo_script, monkeypatch):
