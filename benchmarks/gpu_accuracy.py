@@ -371,6 +371,9 @@ def markdown(report: dict) -> str:
     if report.get("floors"):
         lines += ["", "## Training with the kernels' floors (from `scripts/train_gpu.py floors`)", ""]
         lines += report["floors"]["lines"]
+    if report.get("seed_rules"):
+        lines += ["", "## Selection over seeds (from `scripts/train_gpu.py candidate-seeds floors-seeds prior-seeds`)",
+                  ""] + report["seed_rules"]["lines"]
     lines += ["", "## Expected error per catalog GPU (PyTorch fp32/AMP as measured; see the regime)", "",
               "`90 % interval`: what an estimate in that regime carries, as multiples of its answer (`meta.json`); a "
               "measured GPU asked at a runtime, precision or batch its rows do not cover is zero-shot there and "
@@ -438,6 +441,43 @@ def floors_lines(doc: dict) -> list[str]:
                      f"{f['test_loss']:.4f} | {np.median(nets):.1%} | {f['train_rows_under_their_floor']:,} | "
                      f"{lo:.2f} to {hi:.2f} |")
     return lines + ["", f"Disclosed: {doc['disclosed']}"]
+
+
+# the seed stages' results files, stages and rules (scripts/train_gpu.py)
+SEED_STAGES = (("candidate_seeds.json", "candidate-seeds", "SEED_RULE"),
+               ("floors_seeds.json", "floors-seeds", "FLOORS_SEED_RULE"),
+               ("prior_seeds.json", "prior-seeds", "PRIOR_SEED_RULE"))
+
+
+def seed_lines(docs: dict[str, dict]) -> list[str]:
+    """The selection rules applied to means over seeds (``docs``: each seed stage's results by file name): per recipe
+    the figure each rule reads at every seed, its mean, the GPU_TEST mean beside it, and the rule's pick."""
+    lines = ["| stage (rule) | recipe | what the rule reads | per seed | mean | GPU_TEST mean | picked |",
+             "|---|---|---|---|---|---|---|"]
+    rows = []
+    for file, stage, rule in SEED_STAGES:
+        doc = docs.get(file)
+        if doc is None:
+            continue
+        if stage == "prior-seeds":
+            for recipe in ("no prior", "batch prior"):
+                rows.append((stage, rule, recipe, "GPU_VAL loss, main split",
+                             [doc["main"][recipe][s]["val_loss"] for s in sorted(doc["main"][recipe])],
+                             doc["mean_val_loss"][recipe], None, doc["chosen"]))
+                rows.append((stage, rule, recipe, "batches stage, mean MAPE of the dropped columns' GPU_VAL rows",
+                             [doc["batches"][s]["mean_mape_val"][recipe] for s in sorted(doc["batches"])],
+                             doc["mean_mape_val"][recipe], doc["mean_mape_test"][recipe], doc["chosen"]))
+            continue
+        for recipe, runs in doc["runs"].items():
+            rows.append((stage, rule, recipe, "GPU_VAL loss", [runs[s]["val_loss"] for s in sorted(runs)],
+                         doc["mean_val_loss"][recipe], doc["mean_test_loss"][recipe], doc["chosen"]))
+    for stage, rule, recipe, reads, per_seed, mean, test, chosen in rows:
+        pct = "MAPE" in reads
+        fmt = (lambda v: f"{v:.2%}") if pct else (lambda v: f"{v:.4f}")
+        lines.append(f"| `{stage}` ({rule}) | {recipe} | {reads} | {' / '.join(fmt(v) for v in per_seed)} | "
+                     f"{fmt(mean)} | {'–' if test is None else fmt(test)} | {'yes' if recipe == chosen else 'no'} |")
+    return lines + ["", "Seeds 0, 1, 2 in that order. The rules' text is in `scripts/train_gpu.py`; each stage's "
+                    "results file names which figures were taken from an earlier stage's run and which it trained."]
 
 
 def trained_results(agreement: dict[str, Agreement]) -> dict:
@@ -559,6 +599,10 @@ def trained_results(agreement: dict[str, Agreement]) -> dict:
     floors = RESULTS / "gpu" / "floors_training.json"
     if floors.is_file():
         out["floors"] = {"lines": floors_lines(json.loads(floors.read_text()))}
+    seeds = {f: json.loads((RESULTS / "gpu" / f).read_text()) for f, _, _ in SEED_STAGES
+             if (RESULTS / "gpu" / f).is_file()}
+    if seeds:
+        out["seed_rules"] = {"lines": seed_lines(seeds)}
     return out
 
 

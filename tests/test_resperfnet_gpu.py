@@ -7,6 +7,7 @@ the NB201 held-out columns (GPU_TEST split: architectures never trained on) with
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import warnings
@@ -884,8 +885,6 @@ def test_a_batch_no_measurement_covers_gets_the_zero_shot_interval_and_says_so(r
 
 def test_the_main_stage_results_are_the_shipped_weights():
     """train.json (the candidates' figures and the rule's choice) records the data and the weights file it shipped."""
-    import hashlib
-
     folder = ROOT / "hwaware" / "estimators" / "weights" / "resperfnet_gpu"
     report = json.loads((ROOT / "benchmarks" / "results" / "gpu" / "train.json").read_text())
     meta = json.loads((folder / "meta.json").read_text())
