@@ -1685,6 +1685,79 @@ def test_the_floors_seeds_stage_applies_the_floors_rule_to_seed_means(repo_scrip
         assert result["chosen"] == chosen
 
 
+@pytest.mark.parametrize("mape,loss,chosen", [
+    ({"no prior": 0.20, "batch prior": 0.19}, 0.116, "batch prior"),  # lower MAPE, loss within the margin
+    ({"no prior": 0.20, "batch prior": 0.19}, 0.120, "no prior"),  # the loss 0.007 above: beyond the margin
+    ({"no prior": 0.19, "batch prior": 0.20}, 0.100, "no prior"),  # a lower loss does not outweigh a higher MAPE
+])
+def test_the_prior_seeds_stage_applies_the_batch_rule_to_seed_means(repo_script, monkeypatch, tmp_path, mape, loss,
+                                                                    chosen):
+    """PRIOR_SEED_RULE: the prior if the batches stage's GPU_VAL MAPE, averaged over SEEDS, is lower with it and the
+    shipped candidate's mean GPU_VAL loss with it is at most the margin above candidate-seeds' mean without it. The
+    batches stage's seed 0 comes from batches.json only when it is the same run at the same steps (a file without
+    recorded steps: its command's); the stage refuses to run without candidate-seeds' figures of the same run."""
+    import shutil
+    from types import SimpleNamespace
+
+    train_gpu = repo_script("scripts/train_gpu.py")
+    prov = {"data_sha256": "data", "code_commit": "0123456789", "cpu": {"model": "cpu"}, "threads": {"torch": 1}}
+    weights = tmp_path / "weights"
+    shutil.copytree(train_gpu.OUT_WEIGHTS, weights)
+    shipped = json.loads((weights / "meta.json").read_text())["chosen"]
+    for name, value in (("RESULTS", tmp_path), ("OUT_WEIGHTS", weights)):
+        monkeypatch.setattr(train_gpu, name, value)
+    monkeypatch.setattr(train_gpu, "main_split", lambda: (prov, ["train"], ["val"], ["test"], []))
+    monkeypatch.setattr(train_gpu, "build_design", lambda s, prediction_rules=True: (s[0], prediction_rules))
+    monkeypatch.setattr(train_gpu, "prior_pairs", lambda train: "pairs")
+    monkeypatch.setattr(train_gpu, "all_samples", lambda: [])
+    trained, batches = [], []
+
+    def train_net(design, *, steps, log, seed, pairs, **cfg):
+        assert design == ("train", False) and pairs == "pairs" and steps == 1500
+        trained.append(seed)
+        return SimpleNamespace(seed=seed), {"seconds": 1.0}
+
+    def batch_extrapolation(samples, cfg, steps, log, interval, seed=0):
+        assert steps == train_gpu.LOGO_STEPS
+        batches.append(seed)
+        return {"per_fold": {}, "mean_mape": {"no prior": 0.3, "batch prior": 0.3}, "mean_mape_val": dict(mape),
+                "mean_interval_coverage": {}}
+
+    monkeypatch.setattr(train_gpu, "train_net", train_net)
+    monkeypatch.setattr(train_gpu, "batch_extrapolation", batch_extrapolation)
+    monkeypatch.setattr(train_gpu, "weights_bytes", lambda net: b"w")
+    monkeypatch.setattr(train_gpu, "user_figures", lambda net, *a: ({"val_loss": loss, "test_loss": 0.2}, None))
+    without = {str(s): {"val_loss": 0.111, "test_loss": 0.2} for s in train_gpu.SEEDS}
+    candidate = {"provenance": prov, "steps": 1500, "batch_prior": False, "runs": {shipped: without}}
+
+    def run(stored: dict | None) -> dict:
+        trained.clear()
+        batches.clear()
+        if stored is not None:
+            (tmp_path / "batches.json").write_text(json.dumps({
+                "command": "python scripts/train_gpu.py batches", "provenance": prov, "per_fold": {},
+                "mean_mape": {"no prior": 0.3, "batch prior": 0.3}, "mean_mape_val": dict(mape),
+                "mean_interval_coverage": {}, **stored}))
+        train_gpu.main(["prior-seeds"])
+        return json.loads((tmp_path / "prior_seeds.json").read_text())
+
+    with pytest.raises(SystemExit, match="candidate-seeds first"):
+        run(None)
+    (tmp_path / "candidate_seeds.json").write_text(json.dumps(candidate))
+    result = run({})
+    assert trained == list(train_gpu.SEEDS) and batches == list(train_gpu.SEEDS[1:])
+    assert result["batches"]["0"]["source"].startswith("batches.json")
+    assert result["chosen"] == chosen and result["rule"] == train_gpu.PRIOR_SEED_RULE
+    assert result["mean_val_loss"] == {"no prior": pytest.approx(0.111), "batch prior": pytest.approx(loss)}
+    assert result["mean_mape_val"] == pytest.approx(mape)
+    for other in ({"steps": 400}, {"command": "python scripts/train_gpu.py batches --logo-steps 400"},
+                  {"provenance": {**prov, "cpu": {"model": "other"}}}):
+        assert run(other)["chosen"] == chosen and batches == list(train_gpu.SEEDS)
+    (tmp_path / "candidate_seeds.json").write_text(json.dumps({**candidate, "steps": 800}))
+    with pytest.raises(SystemExit, match="candidate-seeds first"):
+        run({})
+
+
 def test_same_chip_answers_from_the_gpu_itself_are_the_models_answers(repo_script, monkeypatch):
     """scripts/sibling_folds.py rebuilds a network's time from a sibling's kernel times: with the GPU itself as the
     sibling it must give the model's own answers (the same kernel, framework and per-call combination), with another
