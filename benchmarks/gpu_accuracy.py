@@ -120,12 +120,25 @@ def held_out_table(train, test, agreement: dict[str, Agreement], log) -> dict:
         row["agreement"] = a._asdict() if a else None
         row["low_agreement"] = bool(a and a.low)
         row["networks"] = len({gpu_sample_group(test[i]) for i in idx})  # distinct networks (groups) behind n
+        if test[idx[0]].net.space == "timm":  # its groups are model families (HELP's: layer multisets)
+            row["families"] = family_figures([gpu_sample_group(test[i]) for i in idx], pred[idx], y)
         out[col] = row
         ten = row["ten-shot"]
         log(f"{col:70s} n={len(idx):5d} MAPE {row['resperfnet-gpu']['mape']:6.1%} "
             f"rho {row['resperfnet-gpu']['spearman']:.3f} | 10-shot {ten['mape'] if ten else float('nan'):6.1%} "
             f"| roofline {row['roofline']['mape']:6.1%} "
             f"| macs-lin {row.get('macs-linear', {}).get('mape', float('nan')):6.1%}")
+    return out
+
+
+def family_figures(groups: list[str], pred: np.ndarray, y: np.ndarray) -> dict[str, dict[str, float]]:
+    """Per group (a timm model family): rows, MAPE and the median answer / measured, where a column's error comes
+    from."""
+    out = {}
+    for g in sorted(set(groups)):
+        idx = [i for i, x in enumerate(groups) if x == g]
+        r = pred[idx] / y[idx]
+        out[g.split(":", 1)[-1]] = {"n": len(idx), "mape": float(np.mean(np.abs(r - 1))), "ratio": float(np.median(r))}
     return out
 
 
@@ -301,6 +314,16 @@ def markdown(report: dict) -> str:
                      f"{m['within10']:.0%} | {m['kendall']:.3f} | {m['spearman']:.3f} | {tent} | "
                      f"{av['mape']:.1%} / {av['spearman']:.3f} | {rf['mape']:.1%} / {rf['spearman']:.3f} | {mlt} | "
                      f"{r['interval_coverage']:.0%} | {agt} |")
+    timm = {col: r["families"] for col, r in report["held_out"].items() if r.get("families")}
+    if timm:
+        names = sorted({f for fams in timm.values() for f in fams})
+        lines += ["", "timm's held-out columns by model family (the split's groups), as users predict: MAPE and the "
+                  "median answer / measured (rows):", "",
+                  "| column | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        for col, fams in timm.items():
+            cells = [f"{fams[n]['mape']:.1%}, x{fams[n]['ratio']:.2f} ({fams[n]['n']})" if n in fams else "–"
+                     for n in names]
+            lines.append(f"| {label(col)} | " + " | ".join(cells) + " |")
     lines += ["", "Summary per table and batch: medians over the GPU columns above that are not flagged (flagged columns "
               "are summarised separately, by flag):", "",
               "| held-out set | columns | MAPE | within ±10 % | Spearman ρ | 10-shot MAPE | 10-shot within ±10 % | "
