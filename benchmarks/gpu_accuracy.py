@@ -137,8 +137,8 @@ def family_figures(groups: list[str], pred: np.ndarray, y: np.ndarray) -> dict[s
     out = {}
     for g in sorted(set(groups)):
         idx = [i for i, x in enumerate(groups) if x == g]
-        r = pred[idx] / y[idx]
-        out[g.split(":", 1)[-1]] = {"n": len(idx), "mape": float(np.mean(np.abs(r - 1))), "ratio": float(np.median(r))}
+        out[g.split(":", 1)[-1]] = {"n": len(idx), "mape": accuracy(pred[idx], y[idx])["mape"],
+                                    "ratio": float(np.median(pred[idx] / y[idx]))}
     return out
 
 
@@ -466,10 +466,11 @@ def floors_lines(doc: dict) -> list[str]:
     return lines + ["", f"Disclosed: {doc['disclosed']}"]
 
 
-# the seed stages' results files, stages and rules (scripts/train_gpu.py)
-SEED_STAGES = (("candidate_seeds.json", "candidate-seeds", "SEED_RULE"),
-               ("floors_seeds.json", "floors-seeds", "FLOORS_SEED_RULE"),
-               ("prior_seeds.json", "prior-seeds", "PRIOR_SEED_RULE"))
+# the seed stages' results files, stages, rules (scripts/train_gpu.py) and how their GPU_VAL losses are scored: the
+# floors stage's with the prediction rules, the others' on rule-free designs (as the main stage chooses)
+SEED_STAGES = (("candidate_seeds.json", "candidate-seeds", "SEED_RULE", "rules off"),
+               ("floors_seeds.json", "floors-seeds", "FLOORS_SEED_RULE", "rules on"),
+               ("prior_seeds.json", "prior-seeds", "PRIOR_SEED_RULE", "rules off"))
 
 
 def seed_lines(docs: dict[str, dict]) -> list[str]:
@@ -477,30 +478,34 @@ def seed_lines(docs: dict[str, dict]) -> list[str]:
     the figure each rule reads at every seed, its mean, the GPU_TEST mean beside it, and the rule's pick."""
     lines = ["| stage (rule) | recipe | what the rule reads | per seed | mean | GPU_TEST mean | picked |",
              "|---|---|---|---|---|---|---|"]
-    rows = []
-    for file, stage, rule in SEED_STAGES:
+    rows: list[tuple] = []
+    for file, stage, rule, scored in SEED_STAGES:
         doc = docs.get(file)
         if doc is None:
             continue
+        seeds = [str(s) for s in doc["seeds"]]
+        loss = f"GPU_VAL loss (prediction {scored})"
         if stage == "prior-seeds":
             for recipe in ("no prior", "batch prior"):
-                rows.append((stage, rule, recipe, "GPU_VAL loss, main split",
-                             [doc["main"][recipe][s]["val_loss"] for s in sorted(doc["main"][recipe])],
-                             doc["mean_val_loss"][recipe], None, doc["chosen"]))
-                rows.append((stage, rule, recipe, "batches stage, mean MAPE of the dropped columns' GPU_VAL rows",
-                             [doc["batches"][s]["mean_mape_val"][recipe] for s in sorted(doc["batches"])],
+                runs = doc["main"][recipe]
+                rows.append((stage, rule, recipe, loss, [runs[s]["val_loss"] for s in seeds],
+                             doc["mean_val_loss"][recipe], float(np.mean([runs[s]["test_loss"] for s in seeds])),
+                             doc["chosen"]))
+                rows.append((stage, rule, recipe, "batches stage: mean MAPE of the dropped columns' GPU_VAL rows",
+                             [doc["batches"][s]["mean_mape_val"][recipe] for s in seeds],
                              doc["mean_mape_val"][recipe], doc["mean_mape_test"][recipe], doc["chosen"]))
             continue
         for recipe, runs in doc["runs"].items():
-            rows.append((stage, rule, recipe, "GPU_VAL loss", [runs[s]["val_loss"] for s in sorted(runs)],
+            rows.append((stage, rule, recipe, loss, [runs[s]["val_loss"] for s in seeds],
                          doc["mean_val_loss"][recipe], doc["mean_test_loss"][recipe], doc["chosen"]))
     for stage, rule, recipe, reads, per_seed, mean, test, chosen in rows:
         pct = "MAPE" in reads
         fmt = (lambda v: f"{v:.2%}") if pct else (lambda v: f"{v:.4f}")
         lines.append(f"| `{stage}` ({rule}) | {recipe} | {reads} | {' / '.join(fmt(v) for v in per_seed)} | "
-                     f"{fmt(mean)} | {'–' if test is None else fmt(test)} | {'yes' if recipe == chosen else 'no'} |")
-    return lines + ["", "Seeds 0, 1, 2 in that order. The rules' text is in `scripts/train_gpu.py`; each stage's "
-                    "results file names which figures were taken from an earlier stage's run and which it trained."]
+                     f"{fmt(mean)} | {fmt(test)} | {'yes' if recipe == chosen else 'no'} |")
+    return lines + ["", "Per seed: in the order of the stage's seeds (0, 1, 2). The rules' text is in "
+                    "`scripts/train_gpu.py`; each stage's results file names which figures were taken from an earlier "
+                    "stage's run and which it trained."]
 
 
 def trained_results(agreement: dict[str, Agreement]) -> dict:
@@ -622,7 +627,7 @@ def trained_results(agreement: dict[str, Agreement]) -> dict:
     floors = RESULTS / "gpu" / "floors_training.json"
     if floors.is_file():
         out["floors"] = {"lines": floors_lines(json.loads(floors.read_text()))}
-    seeds = {f: json.loads((RESULTS / "gpu" / f).read_text()) for f, _, _ in SEED_STAGES
+    seeds = {f: json.loads((RESULTS / "gpu" / f).read_text()) for f, *_ in SEED_STAGES
              if (RESULTS / "gpu" / f).is_file()}
     if seeds:
         out["seed_rules"] = {"lines": seed_lines(seeds)}

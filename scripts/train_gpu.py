@@ -258,21 +258,23 @@ SEEDS = (0, 1, 2)
 SEED_RULE = ("RULE applied to each candidate's GPU_VAL loss averaged over SEEDS (lowest mean; within 0.005 of it, "
              "the first candidate listed in CANDIDATES)")
 # Stages ``floors-seeds`` and ``prior-seeds`` (declared 2026-12-04, fourth session, before their runs): the floors and
-# batch-prior comparisons were single-seed with gaps inside the seeds' spread (issue 8's note, open risk 1). Each rule is
-# its single-seed rule on means over SEEDS; they ship nothing now: the next retraining takes what they pick, and a pick
-# other than version 9's is reported, not acted on. Known when declared: both comparisons' seed 0 (floors_training.json:
-# GPU_VAL 0.1159 shipped, 0.1222 floors, so floors wins only if its seeds 1 and 2 average about 0.0107 below the
-# shipped recipe's; batches.json: GPU_VAL rows 20.28 % without the prior, 20.32 % with it), the shipped recipe's seeds
-# 1 and 2 as the seeds stage scored them (prediction rules off: 0.1135, 0.1092) and the candidates' means without the
-# prior (candidate_seeds.json). train_batch_prior.json (2026-12-01's data, no provenance) is not read.
-FLOORS_SEED_RULE = ("FLOORS_RULE on means over SEEDS: the shipped recipe and the floors-trained one, each trained with "
-                    "every seed of SEEDS and scored as the floors stage scores (GPU_VAL as users get answers, prediction "
-                    "rules on); the next retraining trains with the floors only if their mean is lower by more than "
-                    "0.005; GPU_TEST means reported, never chosen on")
-PRIOR_SEED_RULE = ("BATCH_RULE (as amended 2026-12-04: the dropped columns' GPU_VAL rows) on means over SEEDS: the next "
-                   "retraining takes the batch prior if the batches stage's mean uncapped MAPE over both folds' dropped "
-                   "columns' GPU_VAL rows, averaged over SEEDS, is lower with it than without it, and the shipped "
-                   "candidate trained on the main split with it has a mean GPU_VAL loss over SEEDS (scored as "
+# batch-prior comparisons were single-seed with gaps inside the seeds' spread (issue 8's note, open risk 1). Each rule
+# is its single-seed rule on means over SEEDS; they ship nothing now: the next retraining takes what they pick, and a
+# pick other than version 9's is reported, not acted on. Known when declared: both comparisons' seed 0
+# (floors_training.json: GPU_VAL 0.1159 shipped, 0.1222 floors, so floors wins only if its seeds 1 and 2 average about
+# 0.0107 below the shipped recipe's; batches.json: GPU_VAL rows 20.28 % without the prior, 20.32 % with it), the shipped
+# recipe's seeds 1 and 2 as the seeds stage scored them (prediction rules off: 0.1135, 0.1092) and the candidates' means
+# without the prior (candidate_seeds.json). train_batch_prior.json (2026-12-01's data, no provenance) is not read. Added
+# after the runs had started, on review: the batch prior's pair set is drawn with one fixed generator at every seed
+# (prior_pairs); the seed moves initialisation, minibatches and each step's draw of pairs.
+FLOORS_SEED_RULE = ("FLOORS_RULE on means over SEEDS: the shipped recipe and the floors-trained one, each trained "
+                    "with every seed of SEEDS and scored as the floors stage scores (GPU_VAL as users get answers, "
+                    "prediction rules on); the next retraining trains with the floors only if their mean is lower by "
+                    "more than 0.005; GPU_TEST means reported, never chosen on")
+PRIOR_SEED_RULE = ("BATCH_RULE (as amended 2026-12-04: the dropped columns' GPU_VAL rows) on means over SEEDS: the "
+                   "next retraining takes the batch prior if the batches stage's mean uncapped MAPE over both folds' "
+                   "dropped columns' GPU_VAL rows, averaged over SEEDS, is lower with it than without it, and the "
+                   "shipped candidate trained on the main split with it has a mean GPU_VAL loss over SEEDS (scored as "
                    "candidate-seeds scores) at most 0.005 above its mean without it (candidate_seeds.json); GPU_TEST "
                    "figures reported, never chosen on")
 # what a stored run must share with this one for its figures to stand in for a training here (training is
@@ -412,7 +414,7 @@ def all_samples() -> list[Sample]:
 
 
 def main_split() -> tuple[dict, list[Sample], list[Sample], list[Sample], list[str]]:
-    """What the main, floors, seeds and candidate-seeds stages train and score on: the data's provenance (taken as
+    """What the main, floors, seeds and the seed-rule stages train and score on: the data's provenance (taken as
     the run starts: a commit made while it trains is not its code), GPU_TRAIN, GPU_VAL, GPU_TEST and the training
     columns."""
     samples = all_samples()
@@ -766,15 +768,9 @@ def candidate_seeds(steps: int, log) -> dict:
         key = "train.json" if seed == 0 else "seeds.json"
         run = stored_runs.get(key, {})
         fig = run.get("candidates", {}).get(name) if seed == 0 else run.get("seeds", {}).get(str(seed))
-        if fig is None or not same_run(run, prov):
+        if fig is None or not same_run(run, prov) or not trained_as(fig["history"], CANDIDATES[name], steps, seed):
             return None
-        # the whole recipe as it trained (what it learned, p and setups, and its time aside) is what train_net records
-        # here; with the batch prior, whose record holds a count of the data's pairs, nothing stored stands in
-        hist = {k: v for k, v in fig["history"].items() if k not in ("seconds", "p", "setups")}
-        if BATCH_PRIOR or hist != {**RECIPE_DEFAULTS, **CANDIDATES[name], "steps": steps, "seed": seed}:
-            return None
-        return {"val_loss": fig["val_loss"], "test_loss": fig["test_loss"],
-                "source": f"{key} ({run['provenance']['code_commit'][:7]})"}
+        return {"val_loss": fig["val_loss"], "test_loss": fig["test_loss"], "source": source(key, run)}
 
     designs = None
     runs: dict[str, dict[str, dict]] = {}
@@ -788,9 +784,7 @@ def candidate_seeds(steps: int, log) -> dict:
                     pairs = prior_pairs(train) if BATCH_PRIOR else None
                 d_train, d_val, d_test = designs
                 net, hist = train_net(d_train, steps=steps, log=log, seed=seed, pairs=pairs, **cfg)
-                figures, _ = user_figures(net, d_val, val, d_test, test, columns)
-                fig = {"val_loss": figures["val_loss"], "test_loss": figures["test_loss"], "source": "trained here",
-                       "seconds": hist["seconds"], "weights_sha256": hashlib.sha256(weights_bytes(net)).hexdigest()}
+                fig = seed_figures(net, hist, (d_val, d_test), val, test, columns)
             runs[name][str(seed)] = fig
             log(f"{name} seed {seed}: val loss {fig['val_loss']:.4f} test loss {fig['test_loss']:.4f} "
                 f"({fig['source']})")
@@ -809,6 +803,27 @@ def same_run(run: dict, prov: dict) -> bool:
     return all(run["provenance"].get(k) == prov.get(k) for k in SAME_RUN)
 
 
+def stored_run(name: str, prov: dict, **fields) -> dict | None:
+    """The stored stage result ``name`` if it is the same run as this one (:func:`same_run`) with each of ``fields``
+    as given, else None."""
+    path = RESULTS / name
+    run = json.loads(path.read_text()) if path.is_file() else None
+    return run if run is not None and same_run(run, prov) and all(run.get(k) == v for k, v in fields.items()) else None
+
+
+def trained_as(history: dict, cfg: dict, steps: int, seed: int) -> bool:
+    """Whether a training's record (:func:`train_net`'s history) is ``cfg``'s recipe at ``steps`` and ``seed``, without
+    the batch prior: the whole recipe as it trained (what it learned, p and setups, and its time aside); with the
+    prior, whose record holds a count of the data's pairs, nothing stored stands in."""
+    hist = {k: v for k, v in history.items() if k not in ("seconds", "p", "setups")}
+    return not BATCH_PRIOR and hist == {**RECIPE_DEFAULTS, **cfg, "steps": steps, "seed": seed}
+
+
+def source(name: str, run: dict) -> str:
+    """How a figure taken from the stored result ``name`` names its source: the file and the commit it ran at."""
+    return f"{name} ({run['provenance']['code_commit'][:7]})"
+
+
 def seed_figures(net: LayerTimeNet, hist: dict, designs: tuple[Design, Design], val: list[Sample],
                  test: list[Sample], columns: list[str]) -> dict:
     """A seed's entry in the seed stages: RULE's GPU_VAL and GPU_TEST losses on ``designs`` (:func:`user_figures`),
@@ -820,24 +835,27 @@ def seed_figures(net: LayerTimeNet, hist: dict, designs: tuple[Design, Design], 
 
 def floors_seeds(steps: int, log) -> dict:
     """Stage ``floors-seeds``: :data:`FLOORS_SEED_RULE`. Seed 0 of both recipes is the floors stage's run
-    (``floors_training.json``) where that run is the same (:func:`same_run`, and its steps); the other seeds are trained
-    here, and the shipped recipe's weights are compared with the seeds stage's of the same seed (``seeds.json``)."""
+    (``floors_training.json``) where that run is the same (:func:`same_run`, steps, recipe, the shipped weights); the
+    other seeds are trained here, and the shipped recipe's weights are compared with the seeds stage's of the same seed
+    (``seeds.json``, where it is the same run and recipe: training is deterministic on one machine)."""
     prov, train, val, test, columns = main_split()
     cfg = shipped_recipe()
     pairs = prior_pairs(train) if BATCH_PRIOR else None
-    stored = {f: json.loads((RESULTS / f).read_text()) for f in ("floors_training.json", "seeds.json")
-              if (RESULTS / f).is_file()}
-    stored = {f: r for f, r in stored.items() if same_run(r, prov) and r["steps"] == steps}
+    stored = {f: stored_run(f, prov, steps=steps, recipe=cfg) for f in ("floors_training.json", "seeds.json")}
+    floors = stored["floors_training.json"]
+    # its shipped model is the shipped weights (the main stage's seed 0) and its floors model this recipe's seed 0
+    if floors is not None and (floors["weights_id"] != weights_id() or not trained_as(
+            floors["figures"]["floors"]["history"], cfg, steps, 0)):
+        floors = None
     recipes = {"shipped": {"floors": False}, "floors": {"floors": True}}
     runs: dict[str, dict[str, dict]] = {name: {} for name in recipes}
     designs = None
     for seed in SEEDS:
-        if seed == 0 and "floors_training.json" in stored:
-            run = stored["floors_training.json"]
+        if seed == 0 and floors is not None:
             for name in recipes:
-                fig = run["figures"][name]
+                fig = floors["figures"][name]
                 runs[name]["0"] = {"val_loss": fig["val_loss"], "test_loss": fig["test_loss"],
-                                   "source": f"floors_training.json ({run['provenance']['code_commit'][:7]})"}
+                                   "source": source("floors_training.json", floors)}
             continue
         if designs is None:  # scored with the prediction rules on, as the floors stage scores
             designs = ({name: build_design(train, prediction_rules=False, **kw) for name, kw in recipes.items()},
@@ -845,7 +863,7 @@ def floors_seeds(steps: int, log) -> dict:
         for name in recipes:
             net, hist = train_net(designs[0][name], steps=steps, log=log, pairs=pairs, seed=seed, **cfg)
             fig = seed_figures(net, hist, designs[1], val, test, columns)
-            theirs = stored.get("seeds.json", {}).get("seeds", {}).get(str(seed), {}).get("weights_sha256")
+            theirs = (stored["seeds.json"] or {}).get("seeds", {}).get(str(seed), {}).get("weights_sha256")
             if name == "shipped" and theirs is not None:  # training is deterministic on one machine
                 fig["seeds_stage_weights"] = fig["weights_sha256"] == theirs
             runs[name][str(seed)] = fig
@@ -861,16 +879,19 @@ def prior_seeds(steps: int, fold_steps: int, log) -> dict:
     """Stage ``prior-seeds``: :data:`PRIOR_SEED_RULE`. The shipped candidate trained on the main split with the batch
     prior at each of SEEDS, scored as :func:`candidate_seeds` scores (the same candidate without the prior: its figures
     in ``candidate_seeds.json``, which must be the same run), and the batches stage (:func:`batch_extrapolation`, both
-    recipes, ``fold_steps``) at each seed, seed 0's taken from ``batches.json`` when it is the same run (and steps)."""
+    recipes, ``fold_steps``) at each seed, seed 0's taken from ``batches.json`` when it is the same run (steps, folds,
+    the shipped weights' recipe). The batch prior's pair set is drawn with one fixed generator at every seed
+    (:func:`~hwaware.evaluation.gpu_data.prior_pairs`); the seed moves initialisation, minibatches and the pairs each
+    step draws from it."""
     prov, train, val, test, columns = main_split()
     cfg = shipped_recipe()
-    chosen = json.loads((OUT_WEIGHTS / "meta.json").read_text())["chosen"]
-    cand_path = RESULTS / "candidate_seeds.json"
-    cand = json.loads(cand_path.read_text()) if cand_path.is_file() else None
-    if cand is None or not same_run(cand, prov) or cand["steps"] != steps or cand["batch_prior"] or \
-            [int(s) for s in cand["runs"][chosen]] != list(SEEDS):
-        raise SystemExit("prior-seeds compares with candidate-seeds' figures of the same data, machine and steps: "
-                         "run python scripts/train_gpu.py candidate-seeds first (same --steps)")
+    meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
+    chosen = meta["chosen"]
+    cand = stored_run("candidate_seeds.json", prov, steps=steps, batch_prior=False, seeds=list(SEEDS))
+    # its figures without the prior are the chosen candidate's recipe, which this stage trains with the prior
+    if cand is None or chosen not in cand["runs"] or any(cfg[k] != v for k, v in CANDIDATES[chosen].items()):
+        raise SystemExit("prior-seeds compares with candidate-seeds' figures of the same data, machine, steps and "
+                         "recipe: run python scripts/train_gpu.py candidate-seeds first (same --steps)")
     without = cand["runs"][chosen]
     designs = tuple(build_design(s, prediction_rules=False) for s in (train, val, test))
     pairs = prior_pairs(train)
@@ -881,18 +902,19 @@ def prior_seeds(steps: int, fold_steps: int, log) -> dict:
         log(f"prior-seeds main seed {seed}: val loss {main_runs[str(seed)]['val_loss']:.4f} with the prior, "
             f"{without[str(seed)]['val_loss']:.4f} without")
     samples = all_samples()
-    interval = json.loads((OUT_WEIGHTS / "meta.json").read_text())["intervals"]["zero-shot"]
-    stored = json.loads((RESULTS / "batches.json").read_text()) if (RESULTS / "batches.json").is_file() else None
+    stored = stored_run("batches.json", prov, weights_id=weights_id(),
+                        folds={k: list(v) for k, v in BATCH_FOLDS.items()})
     # a batches.json from before the stage recorded its steps ran at the default (LOGO_STEPS since 2026-11-30)
-    if stored is not None and same_run(stored, prov) and stored.get("steps", None if "--logo-steps" in stored[
-            "command"] else LOGO_STEPS) == fold_steps:
-        batches = {"0": {**{k: stored[k] for k in ("per_fold", "mean_mape", "mean_mape_val", "mean_interval_coverage")},
-                         "source": f"batches.json ({stored['provenance']['code_commit'][:7]})"}}
+    if stored is not None and stored.get("steps", None if "--logo-steps" in stored["command"] else LOGO_STEPS
+                                         ) == fold_steps:
+        keys = ("per_fold", "mean_mape", "mean_mape_val", "mean_interval_coverage")
+        batches = {"0": {**{k: stored[k] for k in keys}, "source": source("batches.json", stored)}}
     else:
         batches = {}
     for seed in SEEDS:
         if str(seed) not in batches:
-            batches[str(seed)] = batch_extrapolation(samples, cfg, fold_steps, log, interval, seed=seed)
+            batches[str(seed)] = batch_extrapolation(samples, cfg, fold_steps, log, meta["intervals"]["zero-shot"],
+                                                     seed=seed)
         log(f"prior-seeds batches seed {seed}: GPU_VAL rows' MAPE {batches[str(seed)]['mean_mape_val']}")
     recipes = ("no prior", "batch prior")
     mape_val = {r: float(np.mean([b["mean_mape_val"][r] for b in batches.values()])) for r in recipes}

@@ -1511,7 +1511,7 @@ def test_the_kernel_gpu_rule_reads_no_gpu_test_row(repo_script, monkeypatch):
 
 
 def test_the_declared_rules_state_the_margin_the_code_applies(repo_script):
-    """RULE and FLOORS_RULE are declared text; RULE_MARGIN is what the main and floors stages compare with: they must
+    """The rules are declared text; RULE_MARGIN is what the main, floors and seed-rule stages compare with: they must
     say the same number (the seeds stage reports the spread against it)."""
     train_gpu = repo_script("scripts/train_gpu.py")
     margin = f"within {train_gpu.RULE_MARGIN} of the best"
@@ -1620,6 +1620,30 @@ def test_the_candidate_seeds_stage_takes_the_stored_runs_of_this_machine(repo_sc
                                      for s in train_gpu.SEEDS[1:])
 
 
+def _seed_stage(train_gpu, monkeypatch, tmp_path, prov: dict, designs: list) -> None:
+    """train_gpu with results and weights in ``tmp_path``, ``prov`` as this run's provenance, "wid" as the shipped
+    weights' id, and designs that record what built them (``designs``: each (samples, prediction_rules, floors))."""
+    import shutil
+
+    weights = tmp_path / "weights"
+    shutil.copytree(train_gpu.OUT_WEIGHTS, weights)
+    for name, value in (("RESULTS", tmp_path), ("OUT_WEIGHTS", weights)):
+        monkeypatch.setattr(train_gpu, name, value)
+    monkeypatch.setattr(train_gpu, "weights_id", lambda: "wid")
+    monkeypatch.setattr(train_gpu, "main_split", lambda: (prov, ["train"], ["val"], ["test"], []))
+
+    def build_design(samples, prediction_rules=True, floors=None):
+        design = (samples[0], prediction_rules, prediction_rules if floors is None else floors)
+        designs.append(design)
+        return design
+
+    monkeypatch.setattr(train_gpu, "build_design", build_design)
+    monkeypatch.setattr(train_gpu, "weights_bytes", lambda net: repr(net.key).encode())
+
+
+SEED_PROV = {"data_sha256": "data", "code_commit": "0123456789", "cpu": {"model": "cpu"}, "threads": {"torch": 1}}
+
+
 @pytest.mark.parametrize("val,chosen", [
     ({(False, 0): 0.12, (False, 1): 0.12, (False, 2): 0.12, (True, 0): 0.13, (True, 1): 0.10, (True, 2): 0.10},
      "floors"),  # means 0.12 and 0.11: floors lower by more than the margin, though seed 0 alone keeps the shipped
@@ -1628,134 +1652,171 @@ def test_the_candidate_seeds_stage_takes_the_stored_runs_of_this_machine(repo_sc
 ])
 def test_the_floors_seeds_stage_applies_the_floors_rule_to_seed_means(repo_script, monkeypatch, tmp_path, val, chosen):
     """FLOORS_SEED_RULE: floors only if their GPU_VAL mean over SEEDS is lower by more than the margin. Seed 0 is the
-    floors stage's run when it is the same run (data, machine, steps); otherwise every seed of both recipes trains
-    here, on the training design with and without the floors, and is scored on the designs with the prediction rules
-    on; the shipped recipe's weights are compared with the seeds stage's."""
-    import shutil
+    floors stage's run when it is the same run (data, machine, steps, recipe, the shipped weights, its floors model
+    trained at seed 0); otherwise every seed of both recipes trains here, on the training design with and without the
+    floors, and is scored on the designs with the prediction rules on; the shipped recipe's weights are compared with
+    the seeds stage's."""
     from types import SimpleNamespace
 
     train_gpu = repo_script("scripts/train_gpu.py")
-    prov = {"data_sha256": "data", "code_commit": "0123456789", "cpu": {"model": "cpu"}, "threads": {"torch": 1}}
-    weights = tmp_path / "weights"
-    shutil.copytree(train_gpu.OUT_WEIGHTS, weights)
-    monkeypatch.setattr(train_gpu, "RESULTS", tmp_path)
-    monkeypatch.setattr(train_gpu, "OUT_WEIGHTS", weights)
-    monkeypatch.setattr(train_gpu, "main_split", lambda: (prov, ["train"], ["val"], ["test"], []))
-    monkeypatch.setattr(train_gpu, "build_design", lambda s, prediction_rules=True, floors=None: (
-        s[0], prediction_rules, prediction_rules if floors is None else floors))
+    designs = []
+    _seed_stage(train_gpu, monkeypatch, tmp_path, SEED_PROV, designs)
+    cfg = train_gpu.shipped_recipe()
     trained, scored = [], set()
 
-    def train_net(design, *, steps, log, seed, pairs, **cfg):
-        assert design[:2] == ("train", False)  # trains without the prediction rules
+    def train_net(design, *, steps, log, seed, pairs, **kw):
+        assert design[:2] == ("train", False) and kw == cfg  # trains the shipped recipe without the prediction rules
         trained.append((design[2], seed))
         return SimpleNamespace(key=(design[2], seed)), {"seconds": 1.0}
 
     def user_figures(net, d_val, v, d_test, t, columns):
-        scored.add((d_val[:2], d_test[:2]))
+        scored.add((d_val, d_test))
         return {"val_loss": val[net.key], "test_loss": 0.2}, None
 
     monkeypatch.setattr(train_gpu, "train_net", train_net)
-    monkeypatch.setattr(train_gpu, "weights_bytes", lambda net: repr(net.key).encode())
     monkeypatch.setattr(train_gpu, "user_figures", user_figures)
     sha = {s: hashlib.sha256(repr((False, s)).encode()).hexdigest() for s in train_gpu.SEEDS}
-    (tmp_path / "seeds.json").write_text(json.dumps({"provenance": prov, "steps": 1500, "seeds": {
+    (tmp_path / "seeds.json").write_text(json.dumps({"provenance": SEED_PROV, "steps": 1500, "recipe": cfg, "seeds": {
         "1": {"weights_sha256": sha[1]}, "2": {"weights_sha256": "another"}}}))
+    history = {**train_gpu.RECIPE_DEFAULTS, **cfg, "steps": 1500, "seed": 0, "seconds": 9.0}
 
-    def run(data: str = "data", steps: int = 1500) -> dict:
+    def run(data: str = "data", steps: int = 1500, recipe: dict = cfg, wid: str = "wid", hist: dict = history) -> dict:
         trained.clear()
         (tmp_path / "floors_training.json").write_text(json.dumps({
-            "provenance": {**prov, "data_sha256": data}, "steps": steps,
+            "provenance": {**SEED_PROV, "data_sha256": data}, "steps": steps, "recipe": recipe, "weights_id": wid,
             "figures": {"shipped": {"val_loss": val[(False, 0)], "test_loss": 0.3},
-                        "floors": {"val_loss": val[(True, 0)], "test_loss": 0.3}}}))
+                        "floors": {"val_loss": val[(True, 0)], "test_loss": 0.3, "history": hist}}}))
         train_gpu.main(["floors-seeds"])
         return json.loads((tmp_path / "floors_seeds.json").read_text())
 
     result = run()
     assert sorted(trained) == [(False, 1), (False, 2), (True, 1), (True, 2)]
-    assert scored == {(("val", True), ("test", True))}
+    assert scored == {(("val", True, True), ("test", True, True))}
     assert result["runs"]["floors"]["0"]["source"].startswith("floors_training.json")
     assert [result["runs"]["shipped"][s]["seeds_stage_weights"] for s in ("1", "2")] == [True, False]
     assert result["chosen"] == chosen and result["rule"] == train_gpu.FLOORS_SEED_RULE
     for floors, name in ((False, "shipped"), (True, "floors")):
         mean = np.mean([val[(floors, s)] for s in train_gpu.SEEDS])
         assert result["mean_val_loss"][name] == pytest.approx(mean)
-    for stored in ({"data": "old"}, {"steps": 800}):  # another run: seed 0 trains here too
+    # another run: data, steps, recipe, shipped weights, or a floors model trained otherwise; seed 0 trains here too
+    for stored in ({"data": "old"}, {"steps": 800}, {"recipe": {**cfg, "width": 32}}, {"wid": "old"},
+                   {"hist": {**history, "seed": 1}}):
         result = run(**stored)
         assert sorted(trained) == [(f, s) for f in (False, True) for s in train_gpu.SEEDS]
         assert result["chosen"] == chosen
 
 
 @pytest.mark.parametrize("mape,loss,chosen", [
-    ({"no prior": 0.20, "batch prior": 0.19}, 0.116, "batch prior"),  # lower MAPE, loss within the margin
-    ({"no prior": 0.20, "batch prior": 0.19}, 0.120, "no prior"),  # the loss 0.007 above: beyond the margin
-    ({"no prior": 0.19, "batch prior": 0.20}, 0.100, "no prior"),  # a lower loss does not outweigh a higher MAPE
+    # the prior's MAPE mean lower (0.19 against 0.20) and its loss mean 0.1153, within 0.005 of 0.111: though seed 0
+    # alone has the higher MAPE and a loss beyond the margin
+    ({0: (0.20, 0.21), 1: (0.20, 0.18), 2: (0.20, 0.18)}, {0: 0.118, 1: 0.114, 2: 0.114}, "batch prior"),
+    # the loss mean 0.1170 is beyond the margin, though seed 0 alone is within it
+    ({0: (0.20, 0.19), 1: (0.20, 0.19), 2: (0.20, 0.19)}, {0: 0.112, 1: 0.120, 2: 0.119}, "no prior"),
+    # a higher MAPE mean (0.2033 against 0.1933) is not outweighed by a lower loss; seed 0 alone would take it
+    ({0: (0.20, 0.19), 1: (0.19, 0.21), 2: (0.19, 0.21)}, {0: 0.100, 1: 0.100, 2: 0.100}, "no prior"),
 ])
 def test_the_prior_seeds_stage_applies_the_batch_rule_to_seed_means(repo_script, monkeypatch, tmp_path, mape, loss,
                                                                     chosen):
     """PRIOR_SEED_RULE: the prior if the batches stage's GPU_VAL MAPE, averaged over SEEDS, is lower with it and the
-    shipped candidate's mean GPU_VAL loss with it is at most the margin above candidate-seeds' mean without it. The
-    batches stage's seed 0 comes from batches.json only when it is the same run at the same steps (a file without
-    recorded steps: its command's); the stage refuses to run without candidate-seeds' figures of the same run."""
-    import shutil
+    shipped candidate's mean GPU_VAL loss with it (rule-free designs, as candidate-seeds scores) is at most the margin
+    above candidate-seeds' mean without it. The batches stage's seed 0 comes from batches.json only when it is the same
+    run at the same steps, folds and shipped weights (a file without recorded steps: its command's); the stage
+    refuses to run without candidate-seeds' figures of the same run, steps, seeds and recipe, without the prior."""
     from types import SimpleNamespace
 
     train_gpu = repo_script("scripts/train_gpu.py")
-    prov = {"data_sha256": "data", "code_commit": "0123456789", "cpu": {"model": "cpu"}, "threads": {"torch": 1}}
-    weights = tmp_path / "weights"
-    shutil.copytree(train_gpu.OUT_WEIGHTS, weights)
-    shipped = json.loads((weights / "meta.json").read_text())["chosen"]
-    for name, value in (("RESULTS", tmp_path), ("OUT_WEIGHTS", weights)):
-        monkeypatch.setattr(train_gpu, name, value)
-    monkeypatch.setattr(train_gpu, "main_split", lambda: (prov, ["train"], ["val"], ["test"], []))
-    monkeypatch.setattr(train_gpu, "build_design", lambda s, prediction_rules=True: (s[0], prediction_rules))
+    designs = []
+    _seed_stage(train_gpu, monkeypatch, tmp_path, SEED_PROV, designs)
+    cfg = train_gpu.shipped_recipe()
+    shipped = json.loads((tmp_path / "weights" / "meta.json").read_text())["chosen"]
     monkeypatch.setattr(train_gpu, "prior_pairs", lambda train: "pairs")
     monkeypatch.setattr(train_gpu, "all_samples", lambda: [])
-    trained, batches = [], []
+    trained, batches, scored = [], [], set()
 
-    def train_net(design, *, steps, log, seed, pairs, **cfg):
-        assert design == ("train", False) and pairs == "pairs" and steps == 1500
+    def train_net(design, *, steps, log, seed, pairs, **kw):
+        assert design == ("train", False, False) and pairs == "pairs" and steps == 1500 and kw == cfg
         trained.append(seed)
-        return SimpleNamespace(seed=seed), {"seconds": 1.0}
+        return SimpleNamespace(key=seed), {"seconds": 1.0}
+
+    def figures(seed: int) -> dict:
+        return {"per_fold": {}, "mean_mape": {"no prior": 0.3, "batch prior": 0.3}, "mean_interval_coverage": {},
+                "mean_mape_val": dict(zip(("no prior", "batch prior"), mape[seed]))}
 
     def batch_extrapolation(samples, cfg, steps, log, interval, seed=0):
         assert steps == train_gpu.LOGO_STEPS
         batches.append(seed)
-        return {"per_fold": {}, "mean_mape": {"no prior": 0.3, "batch prior": 0.3}, "mean_mape_val": dict(mape),
-                "mean_interval_coverage": {}}
+        return figures(seed)
+
+    def user_figures(net, d_val, v, d_test, t, columns):
+        scored.add((d_val, d_test))
+        return {"val_loss": loss[net.key], "test_loss": 0.2}, None
 
     monkeypatch.setattr(train_gpu, "train_net", train_net)
     monkeypatch.setattr(train_gpu, "batch_extrapolation", batch_extrapolation)
-    monkeypatch.setattr(train_gpu, "weights_bytes", lambda net: b"w")
-    monkeypatch.setattr(train_gpu, "user_figures", lambda net, *a: ({"val_loss": loss, "test_loss": 0.2}, None))
-    without = {str(s): {"val_loss": 0.111, "test_loss": 0.2} for s in train_gpu.SEEDS}
-    candidate = {"provenance": prov, "steps": 1500, "batch_prior": False, "runs": {shipped: without}}
+    monkeypatch.setattr(train_gpu, "user_figures", user_figures)
+    without = {"0": {"val_loss": 0.111}, "1": {"val_loss": 0.113}, "2": {"val_loss": 0.109}}
+    candidate = {"provenance": SEED_PROV, "steps": 1500, "batch_prior": False, "seeds": list(train_gpu.SEEDS),
+                 "runs": {shipped: without}}
+    folds = {k: list(v) for k, v in train_gpu.BATCH_FOLDS.items()}
 
-    def run(stored: dict | None) -> dict:
+    def run(stored: dict | None, cand: dict | None = None) -> dict:
         trained.clear()
         batches.clear()
+        (tmp_path / "candidate_seeds.json").write_text(json.dumps({**candidate, **(cand or {})}))
         if stored is not None:
             (tmp_path / "batches.json").write_text(json.dumps({
-                "command": "python scripts/train_gpu.py batches", "provenance": prov, "per_fold": {},
-                "mean_mape": {"no prior": 0.3, "batch prior": 0.3}, "mean_mape_val": dict(mape),
-                "mean_interval_coverage": {}, **stored}))
+                "command": "python scripts/train_gpu.py batches", "provenance": SEED_PROV, "weights_id": "wid",
+                "folds": folds, **figures(0), **stored}))
         train_gpu.main(["prior-seeds"])
         return json.loads((tmp_path / "prior_seeds.json").read_text())
 
-    with pytest.raises(SystemExit, match="candidate-seeds first"):
-        run(None)
-    (tmp_path / "candidate_seeds.json").write_text(json.dumps(candidate))
     result = run({})
     assert trained == list(train_gpu.SEEDS) and batches == list(train_gpu.SEEDS[1:])
+    assert scored == {(("val", False, False), ("test", False, False))}
     assert result["batches"]["0"]["source"].startswith("batches.json")
     assert result["chosen"] == chosen and result["rule"] == train_gpu.PRIOR_SEED_RULE
-    assert result["mean_val_loss"] == {"no prior": pytest.approx(0.111), "batch prior": pytest.approx(loss)}
-    assert result["mean_mape_val"] == pytest.approx(mape)
+    assert result["mean_val_loss"] == {"no prior": pytest.approx(0.111),
+                                       "batch prior": pytest.approx(np.mean(list(loss.values())))}
+    assert result["mean_mape_val"] == {r: pytest.approx(np.mean([m[i] for m in mape.values()]))
+                                       for i, r in enumerate(("no prior", "batch prior"))}
     for other in ({"steps": 400}, {"command": "python scripts/train_gpu.py batches --logo-steps 400"},
-                  {"provenance": {**prov, "cpu": {"model": "other"}}}):
+                  {"provenance": {**SEED_PROV, "cpu": {"model": "other"}}}, {"weights_id": "old"},
+                  {"folds": {"Pascal": folds["Pascal"]}}):
         assert run(other)["chosen"] == chosen and batches == list(train_gpu.SEEDS)
-    (tmp_path / "candidate_seeds.json").write_text(json.dumps({**candidate, "steps": 800}))
-    with pytest.raises(SystemExit, match="candidate-seeds first"):
-        run({})
+    for other in ({"steps": 800}, {"batch_prior": True}, {"seeds": [0, 1]}, {"runs": {"another": without}},
+                  {"provenance": {**SEED_PROV, "data_sha256": "old"}}):
+        with pytest.raises(SystemExit, match="candidate-seeds first"):
+            run({}, other)
+
+
+def test_gpu_accuracy_prints_each_seed_rule_and_timm_family(repo_script):
+    """gpu_accuracy.py's seed table reads every seed stage's results as the stages write them (per seed in the stage's
+    order, the mean the rule reads, GPU_TEST beside it, the pick), and its family figures split a column by group."""
+    acc = repo_script("benchmarks/gpu_accuracy.py")
+    runs = {n: {str(s): {"val_loss": v + s / 100, "test_loss": 0.2} for s in (0, 1, 2)}
+            for n, v in (("a", 0.1), ("b", 0.2))}
+    docs = {"candidate_seeds.json": {"seeds": [0, 1, 2], "runs": runs, "chosen": "a",
+                                     "mean_val_loss": {"a": 0.11, "b": 0.21}, "mean_test_loss": {"a": 0.2, "b": 0.2}},
+            "floors_seeds.json": {"seeds": [0, 1, 2], "runs": {"shipped": runs["a"], "floors": runs["b"]},
+                                  "chosen": "shipped", "mean_val_loss": {"shipped": 0.11, "floors": 0.21},
+                                  "mean_test_loss": {"shipped": 0.2, "floors": 0.2}},
+            "prior_seeds.json": {"seeds": [0, 1, 2], "main": {"no prior": runs["a"], "batch prior": runs["b"]},
+                                 "chosen": "no prior", "mean_val_loss": {"no prior": 0.11, "batch prior": 0.21},
+                                 "batches": {str(s): {"mean_mape_val": {"no prior": 0.2 + s / 100, "batch prior": 0.3}}
+                                             for s in (0, 1, 2)},
+                                 "mean_mape_val": {"no prior": 0.21, "batch prior": 0.3},
+                                 "mean_mape_test": {"no prior": 0.25, "batch prior": 0.35}}}
+    rows = [r.split(" | ") for r in acc.seed_lines(docs) if r.startswith("| `")]
+    assert [(r[0].split("`")[1], r[1], r[-1].rstrip(" |")) for r in rows] == [
+        ("candidate-seeds", "a", "yes"), ("candidate-seeds", "b", "no"), ("floors-seeds", "shipped", "yes"),
+        ("floors-seeds", "floors", "no"), ("prior-seeds", "no prior", "yes"), ("prior-seeds", "no prior", "yes"),
+        ("prior-seeds", "batch prior", "no"), ("prior-seeds", "batch prior", "no")]
+    assert rows[0][3:6] == ["0.1000 / 0.1100 / 0.1200", "0.1100", "0.2000"]
+    assert "prediction rules on" in rows[2][2] and "prediction rules off" in rows[4][2]
+    assert rows[5][3:6] == ["20.00% / 21.00% / 22.00%", "21.00%", "25.00%"]
+    fams = acc.family_figures(["timm:a", "timm:b", "timm:a"], np.array([1.0, 3.0, 4.0]), np.array([2.0, 2.0, 2.0]))
+    assert fams == {"a": {"n": 2, "mape": pytest.approx(0.75), "ratio": pytest.approx(1.25)},
+                    "b": {"n": 1, "mape": pytest.approx(0.5), "ratio": pytest.approx(1.5)}}
 
 
 def test_same_chip_answers_from_the_gpu_itself_are_the_models_answers(repo_script, monkeypatch):
