@@ -913,6 +913,25 @@ def test_the_candidate_seeds_results_are_the_shipped_recipes(repo_script):
                                    if means[n] <= min(means.values()) + train_gpu.RULE_MARGIN)
 
 
+def test_the_floors_seeds_results_follow_their_rule(repo_script):
+    """floors_seeds.json ran FLOORS_SEED_RULE as it reads now on the shipped weights' data; its seed 0 is the floors
+    stage's run, the shipped recipe's other seeds retrained the seeds stage's weights bit for bit, and its pick is the
+    rule applied to the means it records."""
+    train_gpu = repo_script("scripts/train_gpu.py")
+    gpu = ROOT / "benchmarks" / "results" / "gpu"
+    stage, floors = (json.loads((gpu / f).read_text()) for f in ("floors_seeds.json", "floors_training.json"))
+    meta = json.loads((ROOT / "hwaware" / "estimators" / "weights" / "resperfnet_gpu" / "meta.json").read_text())
+    assert stage["rule"] == train_gpu.FLOORS_SEED_RULE and stage["seeds"] == list(train_gpu.SEEDS)
+    assert stage["provenance"]["data_sha256"] == meta["provenance"]["data_sha256"]
+    for name in ("shipped", "floors"):
+        assert stage["runs"][name]["0"]["val_loss"] == floors["figures"][name]["val_loss"]
+        assert stage["mean_val_loss"][name] == pytest.approx(np.mean([f["val_loss"]
+                                                                      for f in stage["runs"][name].values()]))
+    assert all(stage["runs"]["shipped"][s]["seeds_stage_weights"] for s in ("1", "2"))
+    means = stage["mean_val_loss"]
+    assert stage["chosen"] == ("floors" if means["floors"] < means["shipped"] - train_gpu.RULE_MARGIN else "shipped")
+
+
 def test_the_batch_prior_is_what_the_batch_rule_says(repo_script):
     """BATCH_RULE on the committed batches stage: the prior ships if its GPU_VAL mean MAPE is lower and the main
     stage's chosen candidate trained with it (train_batch_prior.json) is within RULE's margin of train.json at 566245a
