@@ -123,6 +123,7 @@ GPU_KERNELS = ("| held-out GPU | kernel columns | zero-shot MAPE | within ±10 %
                "roofline MAPE | same chip trains |")
 GPU_FLOORS = ("| model | GPU_VAL loss (chooses) | GPU_TEST loss | GPU_TEST median MAPE over network columns "
               "| training rows under their floor before it | kernel head's output range (log) |")
+GPU_SEEDS = "| stage (rule) | recipe | what the rule reads | per seed | mean | GPU_TEST mean | picked |"
 GPU_RESULTS = "benchmarks/results/gpu_accuracy.md"  # written by `python benchmarks/gpu_accuracy.py`
 LEADERBOARD = "| method | space | columns | MAPE | ±10 % | Kendall τ | Spearman ρ | predict ms/net | train s |"
 TABLES = [
@@ -132,6 +133,7 @@ TABLES = [
     Table(GPU_TARGETS, GPU_RESULTS, md_rows(GPU_TARGETS)),
     Table(GPU_KERNELS, GPU_RESULTS, md_rows(GPU_KERNELS)),
     Table(GPU_FLOORS, GPU_RESULTS, md_rows(GPU_FLOORS)),
+    Table(GPU_SEEDS, GPU_RESULTS, md_rows(GPU_SEEDS, 3), key_cells=3),
     # written by `python benchmarks/leaderboard.py`
     Table(LEADERBOARD, "benchmarks/results/leaderboard/leaderboard.md", md_rows(LEADERBOARD, 2), key_cells=2),
     Table("| estimator | MAPE | within ±10 % | Kendall τ | Spearman ρ |", "benchmarks/results/cpu_wholenet.json",

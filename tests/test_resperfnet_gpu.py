@@ -932,6 +932,27 @@ def test_the_floors_seeds_results_follow_their_rule(repo_script):
     assert stage["chosen"] == ("floors" if means["floors"] < means["shipped"] - train_gpu.RULE_MARGIN else "shipped")
 
 
+def test_the_prior_seeds_results_follow_their_rule(repo_script):
+    """prior_seeds.json ran PRIOR_SEED_RULE as it reads now on the shipped weights' data; its figures without the
+    prior are candidate-seeds' of the shipped candidate, its batches stage at seed 0 is batches.json's, and its pick is
+    the rule applied to the means it records."""
+    train_gpu = repo_script("scripts/train_gpu.py")
+    gpu = ROOT / "benchmarks" / "results" / "gpu"
+    stage, cand, batches = (json.loads((gpu / f).read_text())
+                            for f in ("prior_seeds.json", "candidate_seeds.json", "batches.json"))
+    meta = json.loads((ROOT / "hwaware" / "estimators" / "weights" / "resperfnet_gpu" / "meta.json").read_text())
+    assert stage["rule"] == train_gpu.PRIOR_SEED_RULE and stage["seeds"] == list(train_gpu.SEEDS)
+    assert stage["provenance"]["data_sha256"] == meta["provenance"]["data_sha256"]
+    assert stage["main"]["no prior"] == cand["runs"][meta["chosen"]]
+    assert stage["batches"]["0"]["mean_mape_val"] == batches["mean_mape_val"]
+    loss, mape = stage["mean_val_loss"], stage["mean_mape_val"]
+    for recipe in ("no prior", "batch prior"):
+        assert loss[recipe] == pytest.approx(np.mean([f["val_loss"] for f in stage["main"][recipe].values()]))
+        assert mape[recipe] == pytest.approx(np.mean([b["mean_mape_val"][recipe] for b in stage["batches"].values()]))
+    takes = mape["batch prior"] < mape["no prior"] and loss["batch prior"] <= loss["no prior"] + train_gpu.RULE_MARGIN
+    assert stage["chosen"] == ("batch prior" if takes else "no prior") and stage["shipped"] == "no prior"
+
+
 def test_the_batch_prior_is_what_the_batch_rule_says(repo_script):
     """BATCH_RULE on the committed batches stage: the prior ships if its GPU_VAL mean MAPE is lower and the main
     stage's chosen candidate trained with it (train_batch_prior.json) is within RULE's margin of train.json at 566245a
