@@ -1565,15 +1565,9 @@ def test_the_declared_rules_state_the_margin_the_code_applies(repo_script):
 def _candidate_seeds_stage(train_gpu, monkeypatch, tmp_path, val: dict, prov: dict) -> list[tuple[str, int]]:
     """train_gpu's candidate-seeds stage with results and weights in ``tmp_path``, ``prov`` as this run's provenance,
     and a train_net that records what it trains, whose GPU_VAL loss is ``val[(combine, seed)]``."""
-    import shutil
     from types import SimpleNamespace
 
-    weights = tmp_path / "weights"
-    shutil.copytree(train_gpu.OUT_WEIGHTS, weights)
-    monkeypatch.setattr(train_gpu, "RESULTS", tmp_path)
-    monkeypatch.setattr(train_gpu, "OUT_WEIGHTS", weights)
-    monkeypatch.setattr(train_gpu, "main_split", lambda: (prov, [], [], [], []))
-    monkeypatch.setattr(train_gpu, "build_design", lambda s, prediction_rules: None)
+    _seed_stage(train_gpu, monkeypatch, tmp_path, prov, [])
     trained = []
 
     def train_net(design, *, steps, log, seed, pairs, **cfg):
@@ -1581,7 +1575,6 @@ def _candidate_seeds_stage(train_gpu, monkeypatch, tmp_path, val: dict, prov: di
         return SimpleNamespace(key=(cfg["combine"], seed)), {"seconds": 1.0}
 
     monkeypatch.setattr(train_gpu, "train_net", train_net)
-    monkeypatch.setattr(train_gpu, "weights_bytes", lambda net: repr(net.key).encode())
     monkeypatch.setattr(train_gpu, "user_figures", lambda net, *a: ({"val_loss": val[net.key], "test_loss": 0.2}, None))
     return trained
 
