@@ -301,6 +301,8 @@ def test_cli_calibrate_end_to_end_on_measured_jetson_rows(tmp_path, capsys):
     held = [hwaware.estimate(r.arch["model"], gpu="tx2", precision="fp16") for r in rest]
     raw = np.mean([abs(b.total_ms - r.ms) / r.ms for b, r in zip(held, rest)])
     calibrated = np.mean([abs(p.apply_estimate(b).total_ms - r.ms) / r.ms for b, r in zip(held, rest)])
+    # version 9: raw 0.575, calibrated 0.105 (2026-12-04); the bounds ask that the TX2's answers be far from the
+    # Nano's timings (the task is real) and that six measurements at least halve that error
     assert len(rest) >= 5 and raw > 0.3 and calibrated < raw / 2
     main(["latency", rows[0].arch["model"], "--gpu", str(prof_path), "--precision", "fp16", "--json"])
     out = json.loads(capsys.readouterr().out)

@@ -177,6 +177,14 @@ def test_the_gpu_tables_are_the_shipped_weights(readme):
     assert named in (ROOT / GPU_RESULTS).read_text(), "re-run python benchmarks/gpu_accuracy.py"
 
 
+def test_gpu_accuracy_md_is_its_json_written_out(repo_script):
+    """gpu_accuracy.md (what the README's GPU tables are checked against) is ``markdown`` of gpu_accuracy.json (what
+    tests/test_resperfnet_gpu.py recomputes from the weights): neither file edited or regenerated without the other."""
+    bench = repo_script("benchmarks/gpu_accuracy.py")
+    report = json.loads((ROOT / GPU_RESULTS).with_suffix(".json").read_text())
+    assert bench.markdown(report) == (ROOT / GPU_RESULTS).read_text(), "re-run python benchmarks/gpu_accuracy.py"
+
+
 def test_readme_counts_the_held_out_networks_and_families(readme):
     rec = json.loads((ROOT / "benchmarks" / "results" / "cpu_wholenet.json").read_text())
     n = int(rec["networks"]["held_out"]["resperfnet"]["n"])

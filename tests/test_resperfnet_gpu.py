@@ -25,6 +25,17 @@ from hwaware.hardware.catalog import Platform, get_gpu, gpus
 
 EST = "resperfnet-gpu"
 ROOT = Path(__file__).resolve().parents[1]
+# A figure recomputed from the pinned weights against the one benchmarks/gpu_accuracy.py recorded for them: they
+# agreed to 3e-9 (2026-12-04), so both ways within float noise across torch builds, not one-sided points of slack
+# (a 4x worse or a suspiciously better column would have passed those)
+RECORDED = {"rel": 1e-3, "abs": 1e-4}
+
+
+def _as_recorded(got: dict, want: dict, where: object) -> None:
+    """``got``'s row count, MAPE and Spearman ρ as ``want`` recorded them (:data:`RECORDED`)."""
+    assert got["n"] == want["n"], where
+    assert got["mape"] == pytest.approx(want["mape"], **RECORDED), where
+    assert got["spearman"] == pytest.approx(want["spearman"], **RECORDED), where
 
 
 def measured_interval(e: hwaware.Estimate) -> tuple[float, float]:
@@ -404,12 +415,14 @@ def test_jetson_tensorrt_over_pytorch_ratio_follows_torch2trt():
                 / hwaware.latency(g, gpu="agx", precision="fp16"))
         measured = rows[("Jetson AGX Xavier", name, "tensorrt")] / rows[("Jetson AGX Xavier", name, "pytorch")]
         ratios.append(pred / measured)
-    assert max(abs(math.log(r)) for r in ratios) < math.log(2.0)
+    # version 9: 1.00-1.10 of the measured ratio (training rows); 1.25 leaves room for a retrain, not for the
+    # roofline's 4x
+    assert max(abs(math.log(r)) for r in ratios) < math.log(1.25), ratios
 
 
 def test_nb201_held_out_architectures_fast_subset(repo_script):
     """GPU_TEST networks of NB201 (layer multisets never trained on), every 2080 Ti and TITAN RTX column: each
-    column's MAPE and Spearman within 1 point / 0.01 of the figures `python benchmarks/gpu_accuracy.py` recorded in
+    column's MAPE and Spearman as `python benchmarks/gpu_accuracy.py` recorded them (:data:`RECORDED`) in
     benchmarks/results/gpu_accuracy.json for the same shipped weights (checked by their data hash)."""
 
     from hwaware.evaluation.gpu_data import (build_design, column_indices, help_samples, measured_bounds,
@@ -438,10 +451,7 @@ def test_nb201_held_out_architectures_fast_subset(repo_script):
     for key, pred in (("resperfnet-gpu", user), ("own-setup", predict_design(net, design, use_setup=True))):
         for col, idx in cols.items():
             a = accuracy(pred[idx], np.array([test[i].ms for i in idx]))
-            want = recorded["held_out"][col][key]
-            assert a["n"] == want["n"], col
-            assert a["mape"] <= want["mape"] + 0.01, (key, col)
-            assert a["spearman"] >= want["spearman"] - 0.01, (key, col)
+            _as_recorded(a, recorded["held_out"][col][key], (key, col))
             # floors declared before the final run, from version 2's figures on these columns (the recorded ones
             # move with every retrain): MAPE 0.3-4.6 %, rho 0.95-1.00 as users got them
             assert a["spearman"] >= 0.93, (key, col)
@@ -453,8 +463,8 @@ def test_nb201_held_out_architectures_fast_subset(repo_script):
         got = bench.ten_shot_held_out(net, design.subset(np.asarray(idx)), [test[i] for i in idx],
                                       est.host_choice(get_gpu(test[idx[0]].gpu)), user[idx])
         want = recorded["held_out"][col]["ten-shot"]
-        assert got["n"] == want["n"] and got["terms"] == want["terms"], col
-        assert abs(got["mape"] - want["mape"]) <= 0.005 and got["spearman"] >= want["spearman"] - 0.01, col
+        assert got["terms"] == want["terms"], col
+        _as_recorded(got, want, col)
         assert got["mape"] <= 0.05, col
 
 
@@ -524,8 +534,8 @@ def test_the_benchmarks_interval_is_the_estimators():
 
 def test_deepbench_held_out_kernels_fast_subset(repo_script):
     """DeepBench's GPU_TEST kernels (shapes no GPU's kernel rows trained on), every column: the shipped model's bare
-    kernel times within 1 point MAPE / 0.01 rho of what `python benchmarks/gpu_accuracy.py` recorded for these weights,
-    and, over the columns, a median MAPE at most 20 % and under half the roofline's (first computed at 15.7 % against
+    kernel times' MAPE and rho as `python benchmarks/gpu_accuracy.py` recorded them for these weights
+    (:data:`RECORDED`), and, over the columns, a median MAPE at most 20 % and under half the roofline's (first computed at 15.7 % against
     49.1 %, when the table was added)."""
     from hwaware.evaluation.gpu_data import deepbench_samples
     from hwaware.evaluation.splits import split_gpu_samples
@@ -539,8 +549,7 @@ def test_deepbench_held_out_kernels_fast_subset(repo_script):
     want = recorded["held_out_kernels"]
     assert set(got) == set(want) and len(got) == 30
     for col, r in got.items():
-        a, w = r["resperfnet-gpu"], want[col]["resperfnet-gpu"]
-        assert a["n"] == w["n"] and abs(a["mape"] - w["mape"]) <= 0.01 and a["spearman"] >= w["spearman"] - 0.01, col
+        _as_recorded(r["resperfnet-gpu"], want[col]["resperfnet-gpu"], col)
     median = lambda key: float(np.median([r[key]["mape"] for r in got.values()]))  # noqa: E731
     assert median("resperfnet-gpu") <= 0.20 and median("resperfnet-gpu") < median("roofline") / 2
 
@@ -592,7 +601,7 @@ def test_setup_offsets_fit_each_tables_machine_on_held_out_ofa():
     """HELP's OFA machines dispatch at other speeds than the same GPUs' NB201 and FBNet machines (TITAN RTX / 2080 Ti
     median at batch 1: 0.50 on OFA, 0.85 on NB201, 1.14 on FBNet). On OFA batch 1 (GPU_TEST architectures), the
     column's own setup must fit much closer than the GPU's average setup, whose error there is mostly the machine's;
-    and both within 1 point of the recorded run."""
+    and both as the recorded run has them (:data:`RECORDED`)."""
 
     from hwaware.evaluation.gpu_data import build_design, column_indices, help_samples
     from hwaware.evaluation.metrics import accuracy
@@ -606,12 +615,14 @@ def test_setup_offsets_fit_each_tables_machine_on_held_out_ofa():
     test = [s for s in test if s.net.batch == 1 and s.gpu in ("GeForce RTX 2080 Ti", "TITAN RTX")]
     design = build_design(test)
     own, avg = predict_design(net, design, use_setup=True), predict_design(net, design)
-    for col, idx in column_indices(test).items():
+    cols = column_indices(test)
+    assert len(cols) == 2  # the two GPUs' batch-1 columns: none renamed away
+    for col, idx in cols.items():
         y = np.array([test[i].ms for i in idx])
         a, b = accuracy(own[idx], y), accuracy(avg[idx], y)
         assert a["mape"] < 0.5 * b["mape"], col
-        assert a["mape"] <= recorded["held_out"][col]["own-setup"]["mape"] + 0.01, col
-        assert b["mape"] <= recorded["held_out"][col]["resperfnet-gpu"]["mape"] + 0.01, col
+        _as_recorded(a, recorded["held_out"][col]["own-setup"], col)
+        _as_recorded(b, recorded["held_out"][col]["resperfnet-gpu"], col)
 
 
 def test_bounded_heads_keep_their_gradient_outside_the_bound():

@@ -78,12 +78,16 @@ import torch
 
 import hwaware
 from hwaware.estimators import Estimate, get_estimator, list_estimators
-from hwaware.estimators.resperfnet_gpu import BATCH_DIP
+from hwaware.estimators.resperfnet_gpu import BATCH_DIP, BATCH_RISE
 from hwaware.graph.layer import Graph
 from hwaware.hardware import GPUSpec, Platform, gpus
 
 MODEL = "resnet18"
-PER_IMAGE_SLACK = 1.1
+# the rise the estimator itself lets pass unwarned (BATCH_RISE: HELP's tables show an image dearer at the larger batch
+# for at most 1.1 % of a column's architectures, python benchmarks/peak_floor.py)
+PER_IMAGE_SLACK = BATCH_RISE
+# an assumption, not a measurement: a learned estimator's noise between two platforms' answers (the estimator's
+# ORDER_SLACK takes the same value for Jetsons)
 DOMINANCE_SLACK = 1.05
 RUNTIME_SLACK = DOMINANCE_SLACK  # relations 6 and 7: the same room for a learned estimator's noise
 GPUS = gpus()
@@ -109,15 +113,24 @@ def _ms(estimator: str, gpu: str, batch_size: int = 1, precision: str = "fp32", 
 EXTRAPOLATED = "outside the training GPUs' range"
 
 
-def _excused(*estimates: Estimate, only_extrapolated: bool = False) -> bool:
-    """Whether one of the estimates warns (``only_extrapolated``: says it is extrapolated): the brief allows such an
-    answer only with that warning, so a relation it breaks is then a warned answer, not a silent one."""
-    return any((e.warnings and not only_extrapolated) or any(EXTRAPOLATED in n for n in e.notes) for e in estimates)
+# The warnings that excuse each relation: a warning about something else (outside the training domain, a guessed
+# host, the GPU's memory) says nothing of it, so a relation it breaks is a silent failure
+BATCH_WARNINGS = ("physically implausible: batch", "capped: batch")
+ENGINE_WARNINGS = ("physically implausible: TensorRT predicted",)
 
 
-def _warned(estimator: str, gpu: str, *batches: int, only_extrapolated: bool = False) -> bool:
+def _excused(*estimates: Estimate, about: tuple[str, ...] = (), only_extrapolated: bool = False) -> bool:
+    """Whether one of the estimates warns about what a relation compares (a warning beginning with one of
+    ``about``), or says it is extrapolated: the brief allows such an answer only with that warning, so a relation it
+    breaks is then a warned answer, not a silent one."""
+    return any(any(w.startswith(about) for w in e.warnings) and not only_extrapolated
+               or any(EXTRAPOLATED in n for n in e.notes) for e in estimates)
+
+
+def _warned(estimator: str, gpu: str, *batches: int, about: tuple[str, ...] = (), only_extrapolated: bool = False
+            ) -> bool:
     """:func:`_excused` of the fp32 eager estimates at ``batches``."""
-    return _excused(*(_estimate(estimator, gpu, b) for b in batches), only_extrapolated=only_extrapolated)
+    return _excused(*(_estimate(estimator, gpu, b) for b in batches), about=about, only_extrapolated=only_extrapolated)
 
 
 def _require(estimator: str, gpu: GPUSpec, precision: str = "fp32", batches: tuple[int, ...] = (1,),
@@ -161,7 +174,8 @@ def test_fp16_never_more_than_twice_fp32(estimator: str, gpu: GPUSpec, batch_siz
 def test_more_batch_never_cheaper_per_batch(estimator: str, gpu: GPUSpec) -> None:
     _require(estimator, gpu, batches=(1, 8, 64))
     b1, b8, b64 = (_ms(estimator, gpu.name, b) for b in (1, 8, 64))
-    assert BATCH_DIP * b1 <= b8 and BATCH_DIP * b8 <= b64 or _warned(estimator, gpu.name, 8, 64), \
+    assert BATCH_DIP * b1 <= b8 and BATCH_DIP * b8 <= b64 \
+        or _warned(estimator, gpu.name, 8, 64, about=BATCH_WARNINGS), \
         f"{gpu.name}: batch 1/8/64 = {b1:.3f}/{b8:.3f}/{b64:.3f} ms, without a warning"
 
 
@@ -174,7 +188,7 @@ def test_batching_never_makes_an_image_slower(estimator: str, gpu: GPUSpec, runt
     for small, large in ((1, 8), (1, 64), (8, 64)):
         ests = [_estimate(estimator, gpu.name, b, precision, runtime, model) for b in (small, large)]
         per_image = [e.total_ms / b for e, b in zip(ests, (small, large))]
-        assert per_image[1] <= PER_IMAGE_SLACK * per_image[0] or _excused(ests[1]), (
+        assert per_image[1] <= PER_IMAGE_SLACK * per_image[0] or _excused(ests[1], about=BATCH_WARNINGS), (
             f"{gpu.name} ({runtime}, {precision}): {per_image[1]:.3f} ms/image at batch {large} vs {per_image[0]:.3f} "
             f"at batch {small}")
 
@@ -189,7 +203,7 @@ def test_tensorrt_never_slower_than_eager_pytorch(estimator: str, gpu: GPUSpec, 
     _require(estimator, gpu, precision, (batch_size,))
     _require(estimator, gpu, precision, (batch_size,), runtime="tensorrt")
     engine, eager = (_estimate(estimator, gpu.name, batch_size, precision, r) for r in ("tensorrt", "pytorch"))
-    assert engine.total_ms <= RUNTIME_SLACK * eager.total_ms or _excused(engine, eager), (
+    assert engine.total_ms <= RUNTIME_SLACK * eager.total_ms or _excused(engine, eager, about=ENGINE_WARNINGS), (
         f"{gpu.name} {precision} batch {batch_size}: TensorRT {engine.total_ms:.3f} ms > eager PyTorch "
         f"{eager.total_ms:.3f} ms, without a warning")
 
@@ -204,7 +218,7 @@ def test_a_lower_precision_tensorrt_engine_is_never_slower(estimator: str, gpu: 
         _require(estimator, gpu, p, (batch_size,), runtime="tensorrt")
     engines = [_estimate(estimator, gpu.name, batch_size, p, "tensorrt") for p in precisions]
     for (high, a), (low, b) in zip(zip(precisions, engines), zip(precisions[1:], engines[1:])):
-        assert b.total_ms <= RUNTIME_SLACK * a.total_ms or _excused(a, b), (
+        assert b.total_ms <= RUNTIME_SLACK * a.total_ms or _excused(a, b, about=ENGINE_WARNINGS), (
             f"{gpu.name} batch {batch_size}: TensorRT {low} {b.total_ms:.3f} ms > {high} {a.total_ms:.3f} ms, "
             "without a warning")
 

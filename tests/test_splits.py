@@ -9,7 +9,6 @@ from collections import Counter
 import pytest
 
 from hwaware.datasets.measured import load_layer_samples, load_network_samples
-from hwaware.datasets.paths import DataNotFoundError
 from hwaware.evaluation.splits import (HELD_OUT_FAMILIES, HELD_OUT_NETWORKS, TRAIN_NETWORKS, check_disjoint,
                                        cpu_layer_group, held_out_layer_groups, is_held_out, layer_group,
                                        split_cpu_layers, timm_family)
@@ -63,20 +62,13 @@ def test_held_out_networks_are_whole_families():
 
 def _gpu_sample() -> list:
     """Every tenth HELP and DeepBench sample, and every timm and torch2trt sample (so that torch2trt rows meet their
-    timm twins), of each source whose committed store exists."""
+    timm twins). Every source must load: a missing one fails (as the ``shared_data`` fixture does) rather than
+    checking fewer splits."""
     from hwaware.evaluation import gpu_data
 
-    out, missing = [], []
     loads = [(lambda space=space: gpu_data.help_samples((space,)), 10) for space in ("nb201", "fbnet", "ofa_mbv3")]
-    for load, step in (*loads, (gpu_data.timm_samples, 1), (gpu_data.torch2trt_samples, 1),
-                       (gpu_data.deepbench_samples, 10)):
-        try:
-            out += load()[::step]
-        except DataNotFoundError as e:
-            missing.append(str(e))
-    if not out:
-        pytest.skip(f"no GPU store: {missing}")
-    return out
+    return [s for load, step in (*loads, (gpu_data.timm_samples, 1), (gpu_data.torch2trt_samples, 1),
+                                 (gpu_data.deepbench_samples, 10)) for s in load()[::step]]
 
 
 def layer_multisets(samples: list) -> list[str]:
@@ -109,7 +101,7 @@ def check_gpu_split(samples: list, multisets: list[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def gpu_sample() -> tuple[list, list[str]]:
+def gpu_sample(shared_data) -> tuple[list, list[str]]:
     """:func:`_gpu_sample` and its :func:`layer_multisets`."""
     samples = _gpu_sample()
     return samples, layer_multisets(samples)
