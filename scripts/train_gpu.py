@@ -16,6 +16,11 @@ Everything that decides what ships is declared here, before any training:
 * Leave-one-GPU-out (stage ``logo``): the chosen recipe retrained without each GPU that has network measurements;
   zero-shot and 10-shot (:func:`hwaware.calibration.fit_profile` on 10 rows of each of that GPU's columns
   chosen by a stable hash, :func:`hwaware.evaluation.splits.ten_shots`) figures on that GPU; their residuals set the ``zero-shot`` and ``calibrated`` intervals.
+  The one use of ``GPU_TEST`` rows beyond reporting (found on review, 2026-12-04; disclosed, not changed): those
+  residuals are of every row of the held-out GPU, ``GPU_TEST``'s included. The fold never trains on that GPU, the
+  intervals' coverage is checked on each GPU's rows against the other GPUs' residuals (never its own), and no figure
+  of the ``GPU_TEST`` architecture split reads these intervals (the measured GPUs' columns take ``MEASURED_INTERVAL``,
+  from ``GPU_VAL``); excluding them needs a re-run of this stage.
 * Kernels of unseen GPUs (stage ``kernels``, declared 2026-12-01 before its first run): the same recipe retrained
   without every row of each GPU that DeepBench timed (five of them have no network rows, so ``logo`` never held them
   out), predicting each of that GPU's kernels; beside it each kernel's roofline time. Reported, never chosen on:
