@@ -6,11 +6,13 @@ import dataclasses
 import sys
 import time
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from hwaware.calibration.measurements import Measurement, read_measurements
-from hwaware.calibration.profile import Breakdown, Profile, find_profile, fit_profile, save_profile
+from hwaware.calibration.profile import (Breakdown, Profile, check_profile_name, find_profile, fit_profile,
+                                        save_profile)
 from hwaware.errors import ImplausibleEstimateWarning, InvalidArgumentError
 from hwaware.estimators.base import Estimate, default_estimator, get_estimator
 from hwaware.features import NetworkFeatures, network_features
@@ -228,9 +230,20 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
     ``measurements``: a CSV (``hwaware collect networks`` output or ``model,ms[,batch,input]``) or a list of
     :class:`~hwaware.calibration.measurements.Measurement`. ``gpu``: the catalog GPU your device is (or is
     closest to). The profile is saved under its ``name`` (``save=True``), to a path (``save=PATH``) or not at
-    all, and resolves wherever a GPU name goes: ``latency(model, gpu=name)``.
+    all, and resolves wherever a GPU name goes: ``latency(model, gpu=name)``. A name is letters, digits, ``.``,
+    ``_`` and ``-``, and no catalog GPU's name or alias (it would replace that GPU). Measurements are milliseconds,
+    one row per network and batch; a median more than 50x from the predictions (seconds, microseconds) is refused.
     """
+    check_profile_name(name)  # before any prediction: a name that would shadow a GPU fails at once
     rows = read_measurements(measurements) if isinstance(measurements, (str, Path)) else list(measurements)
+    if not all(isinstance(m, Measurement) for m in rows):
+        raise InvalidArgumentError("measurements: a CSV path or a list of hwaware.calibration.Measurement(model, ms, "
+                                   f"batch, input_size), got {type(rows[0] if rows else measurements).__name__}")
+    seen = Counter((m.model, m.batch, m.input_size) for m in rows)
+    twice = [f"{k[0]} at batch {k[1]}" for k, n in seen.items() if n > 1]
+    if twice:  # repeats would count as independent networks and narrow the interval to nothing
+        raise InvalidArgumentError(f"measurements list {', '.join(twice)} more than once; give one row per network "
+                                   "and batch (the median of repeated timings)")
     platform = Platform.resolve(gpu, precision=precision, runtime=runtime)
     est_name = estimator or default_estimator(platform)
     # through estimate(): a measurement whose prediction is doubtful (capped batch, outside the training domain,

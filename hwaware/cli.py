@@ -12,9 +12,10 @@ import signal
 import sys
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
-from hwaware.errors import HwawareError, ImplausibleEstimateWarning
+from hwaware.errors import HwawareError, ImplausibleEstimateWarning, InvalidArgumentError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -220,6 +221,10 @@ def _space_latency(args: argparse.Namespace) -> None:
 
     from hwaware.search.table import space_table
 
+    out = Path(args.out)
+    if out.is_dir() or not out.parent.is_dir():  # before the predictions, which take minutes for a whole space
+        raise InvalidArgumentError(f"--out {args.out}: not a file in an existing folder; pass a path like "
+                                   f"{out.parent if out.parent.is_dir() else '.'}/{args.space}.csv")
     rows = space_table(args.space, args.gpu, batch_size=args.batch, precision=args.precision, runtime=args.runtime,
                        estimator=args.estimator, workers=args.workers, limit=args.limit, progress=args.progress or None)
     with open(args.out, "w", newline="") as f:
@@ -318,8 +323,6 @@ def _collect(args: argparse.Namespace) -> None:
 
 
 def _dims(text: str, what: str) -> tuple[int, int, int]:
-    from hwaware.errors import InvalidArgumentError
-
     parts = text.lower().replace(",", "x").split("x")
     if not 1 <= len(parts) <= 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
         raise InvalidArgumentError(f"malformed {what} {text!r}: write X, XxY or XxYxZ with positive integers")
@@ -330,7 +333,6 @@ def _dims(text: str, what: str) -> tuple[int, int, int]:
 def _ptx_arg(text: str) -> tuple[str, object]:
     import numpy as np
 
-    from hwaware.errors import InvalidArgumentError
     from hwaware.ptx import buffer_from_array
 
     name, sep, value = text.partition("=")
@@ -352,9 +354,6 @@ def _ptx_arg(text: str) -> tuple[str, object]:
 
 
 def _ptx(args: argparse.Namespace) -> None:
-    from pathlib import Path
-
-    from hwaware.errors import InvalidArgumentError
     from hwaware.ptx import analyze
 
     if args.ptx_command == "count":
@@ -384,8 +383,6 @@ def _ptx(args: argparse.Namespace) -> None:
 
 
 def _ptx_count(args: argparse.Namespace) -> None:
-    from pathlib import Path
-
     import torch
 
     from hwaware.graph.sources import TORCHVISION_PREFIXES, _timm_input_size, parse_input_size
@@ -423,9 +420,7 @@ def _ptx_count(args: argparse.Namespace) -> None:
 def _search(args: argparse.Namespace) -> None:
     import dataclasses
     import time
-    from pathlib import Path
 
-    from hwaware.errors import InvalidArgumentError
     from hwaware.search import LatencyConstraint, get_space, list_spaces
     from hwaware.search.run import SearchConfig, plot_search, run_search, summarize
 

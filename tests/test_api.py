@@ -1,5 +1,6 @@
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -81,6 +82,8 @@ def test_bad_input_errors():
         hwaware.latency(42)
     with pytest.raises(InvalidArgumentError):
         hwaware.latency("resnet18", batch_size=0)
+    # an integer of NumPy's (as a search space may give) is an integer: the same answer, not an error or a crash
+    assert hwaware.latency("resnet18", batch_size=np.int64(8)) == hwaware.latency("resnet18", batch_size=8)
     assert issubclass(UnknownGPUError, HwawareError)
 
 

@@ -12,6 +12,7 @@ import pytest
 
 import hwaware
 from hwaware.calibration import FORMS, Breakdown, Profile, find_profile, fit_profile, save_profile
+from hwaware.calibration.measurements import Measurement
 from hwaware.calibration.profile import LINEAR_FORMS
 from hwaware.errors import InvalidArgumentError
 
@@ -149,7 +150,6 @@ def test_a_profile_works_in_the_space_table_and_the_search_constraint(tmp_path, 
 def test_calibrating_on_a_doubtful_prediction_warns_as_predicting_does():
     """calibrate() predicted each measurement without the warnings estimate() raises, so a profile was fitted on
     a prediction the library itself doubts (here: a batch that cannot fit in the GPU's memory) without a word."""
-    from hwaware.calibration.measurements import Measurement
     from hwaware.errors import ImplausibleEstimateWarning
 
     runs = [("resnet18", 1), ("resnet50", 1), ("resnet34", 20000)]
@@ -214,7 +214,6 @@ def test_a_profile_fitted_on_other_predictions_warns(tmp_path):
     """A profile records the model it was fitted on (estimator, version, GPU spec, weights): predicting with it after
     that model changed (re-trained weights, a catalog update of its GPU) warns and says to re-calibrate, since its
     correction was fitted to errors that have since changed. Measured rows: torch2trt's Jetson Nano, PyTorch fp16."""
-    from hwaware.calibration.measurements import Measurement
     from hwaware.datasets.gpu_tables import load_torch2trt
     from hwaware.errors import ImplausibleEstimateWarning
     from hwaware.estimators import get_estimator
@@ -223,7 +222,7 @@ def test_a_profile_fitted_on_other_predictions_warns(tmp_path):
     nano = [r for r in load_torch2trt() if r.gpu == "Jetson Nano" and r.runtime == "pytorch"][:5]
     rows = [Measurement(model=r.arch["model"], ms=r.ms) for r in nano]
     path = tmp_path / "nano.json"
-    p = hwaware.calibrate(rows, "nano", name="nano", precision="fp16", estimator="roofline", save=path)
+    p = hwaware.calibrate(rows, "nano", name="my-nano", precision="fp16", estimator="roofline", save=path)
     assert p.base == get_estimator("roofline").model_id(Platform.resolve("nano", precision="fp16"))
     model = rows[0].model
     with warnings.catch_warnings():
@@ -294,8 +293,9 @@ def test_cli_calibrate_end_to_end_on_measured_jetson_rows(tmp_path, capsys):
     rows, rest = nano[:6], nano[6:]
     csv_path, prof_path = tmp_path / "nano.csv", tmp_path / "nano.json"
     csv_path.write_text("model,ms\n" + "".join(f"{r.arch['model']},{r.ms}\n" for r in rows))
-    main(["calibrate", str(csv_path), "--gpu", "tx2", "--precision", "fp16", "--name", "nano", "--out", str(prof_path)])
-    assert "profile 'nano' on Jetson TX2 (pytorch, fp16) from 6 networks" in capsys.readouterr().out
+    main(["calibrate", str(csv_path), "--gpu", "tx2", "--precision", "fp16", "--name", "nano-on-tx2", "--out",
+          str(prof_path)])
+    assert "profile 'nano-on-tx2' on Jetson TX2 (pytorch, fp16) from 6 networks" in capsys.readouterr().out
     p = Profile.from_json(prof_path.read_text())
     base = [hwaware.estimate(r.arch["model"], gpu="tx2", precision="fp16") for r in rows]
     held = [hwaware.estimate(r.arch["model"], gpu="tx2", precision="fp16") for r in rest]
@@ -398,3 +398,49 @@ def test_ten_shot_figures_correct_designs_as_a_users_estimates_are_corrected():
         nets = design_breakdowns(parts, design, range(len(rows)))
         assert [n.total_ms for n in nets] == pytest.approx([e.total_ms for e in ests], rel=rel), runtime
         assert [two.apply(n) for n in nets] == pytest.approx(got, rel=1e-9), runtime
+
+
+def test_a_profile_never_takes_a_gpus_name_nor_a_path(tmp_path, monkeypatch):
+    """A profile saved as 't4' would answer every later gpu='t4' with the device it calibrated (it resolves before
+    the catalog): such names, empty ones and paths are one-line errors before anything is predicted."""
+    from hwaware.calibration.profile import check_profile_name
+
+    monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
+    rows = [Measurement("resnet18", 12.0), Measurement("resnet50", 25.0)]
+    for name in ("t4", "AGX", "Jetson Nano", "cpu", "", "a/b", "x.json"):
+        with pytest.raises(InvalidArgumentError, match="profile name"):
+            hwaware.calibrate(rows, "agx", name=name)
+    assert check_profile_name("my-orin_15W.2") == "my-orin_15W.2"
+    assert not list(tmp_path.iterdir())
+
+
+def test_measurements_in_other_units_or_repeated_are_one_line_errors():
+    """Seconds (1000x below the predictions), microseconds (1000x above; a scale near 1 with a huge per-kernel term
+    once fitted them at 10 % error) and one network listed three times (a leave-one-out interval of zero width) are
+    refused, each naming the fix."""
+    nets = synthetic([100, 150, 300], 0.05)  # predictions 5, 7.5 and 15 ms
+    with pytest.raises(InvalidArgumentError, match="not seconds or microseconds"):
+        fit_profile("agx", nets, [0.005, 0.0075, 0.015], name="t")
+    with pytest.raises(InvalidArgumentError, match="not seconds or microseconds"):
+        fit_profile("agx", nets, [5000.0, 7500.0, 15000.0], name="t")
+    with pytest.raises(InvalidArgumentError, match="more than once"):
+        hwaware.calibrate([Measurement("resnet50", 25.0)] * 3, "agx", name="dup", save=False)
+    with pytest.raises(InvalidArgumentError, match="Measurement"):
+        hwaware.calibrate([("resnet18", 12.0), ("resnet50", 25.0)], "agx", name="tuples", save=False)
+
+
+@pytest.mark.parametrize("field,value", [("scale", float("nan")), ("scale", -1.0), ("host_scale", 0.0),
+                                         ("scale", "abc"), ("overhead_ms_per_kernel", float("inf")),
+                                         ("log_residual_interval", [1.0]), ("log_residual_interval", [0.2, -0.2])])
+def test_a_profile_with_impossible_values_is_refused(tmp_path, field, value):
+    """A hand-edited profile once answered NaN ms, or a negative pre phase, without a warning."""
+    p = fit_profile("agx", synthetic([100, 150, 300], 0.05), [6.0, 9.0, 18.0], name="t")
+    d = json.loads(p.to_json())
+    d[field] = value
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(d))
+    with pytest.raises(InvalidArgumentError, match="impossible values|not an hwaware calibration profile"):
+        hwaware.latency("resnet18", gpu=str(path))
+    path.write_bytes(b"\xff\xfe garbage")
+    with pytest.raises(InvalidArgumentError, match="cannot read the calibration profile"):
+        hwaware.latency("resnet18", gpu=str(path))

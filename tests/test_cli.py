@@ -36,6 +36,9 @@ def test_gpus_and_features_and_estimators(capsys):
     (["latency", "resnet18", "--batch", "0"], "positive integer"),
     (["latency", "missing.onnx"], "does not exist"),
     (["features", "not_a_model_name"], "neither a timm model name"),
+    # checked before the predictions, which take minutes for a whole space
+    (["space-latency", "nb201", "--out", "/nonexistent-hwaware-dir/s.csv"], "not a file in an existing folder"),
+    (["space-latency", "nb201", "--out", "."], "not a file in an existing folder"),
 ])
 def test_errors_are_one_line_and_exit_2(capsys, argv, message):
     assert main(argv) == 2

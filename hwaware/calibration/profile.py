@@ -36,6 +36,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -43,7 +44,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import least_squares
 
-from hwaware.errors import InvalidArgumentError
+from hwaware.errors import InvalidArgumentError, UnknownGPUError
 from hwaware.estimators.base import HOST_GUESS_WARNING, Estimate
 from hwaware.hardware.catalog import get_gpu
 
@@ -53,6 +54,10 @@ RIDGE = 0.05
 FORMS: tuple[str, ...] = ("scale, kernel", "scale, kernel, gmac", "device, host", "device, host, gmac")
 LINEAR_FORMS: tuple[str, ...] = FORMS[:2]  # the forms of profiles before 2026-11-30 (version 1)
 MIN_FOR_GMAC = 5  # three numbers from fewer measurements would fit noise
+# An assumption, not a measurement: a device whose measurements sit further than this from its base GPU's predictions
+# (median ratio) is another device or timed in other units (seconds or microseconds are 1000x off)
+MAX_MEDIAN_RATIO = 50.0
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 FORMAT = 3  # profile files: 1 had the linear forms only and no format field; 2 no base
 
 
@@ -187,9 +192,38 @@ class Profile:
             d["notes"] = tuple(d.get("notes", ()))
             # profiles saved before the forms were named: the per-GMAC term marked theirs
             d.setdefault("terms", LINEAR_FORMS[1] if d.get("ms_per_gmac") else LINEAR_FORMS[0])
-            return cls(**d)
+            p = cls(**d)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InvalidArgumentError(f"not an hwaware calibration profile ({exc}); make one with `hwaware calibrate`") from exc
+        factors = [p.scale] + ([] if p.host_scale is None else [p.host_scale])
+        terms = [*factors, p.overhead_ms_per_kernel, p.ms_per_gmac, *p.log_residual_interval]
+        if (len(p.log_residual_interval) != 2 or not all(_finite(v) for v in terms) or min(factors) <= 0
+                or p.log_residual_interval[0] > p.log_residual_interval[1]):
+            raise InvalidArgumentError(f"profile {p.name!r} holds impossible values (factors must be finite and "
+                                       "positive, terms finite, its interval two numbers low to high); re-run "
+                                       "`hwaware calibrate` rather than editing the file")
+        return p
+
+
+def _finite(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def check_profile_name(name: object) -> str:
+    """``name`` if a profile may take it: letters, digits, ``.``, ``_``, ``-`` (no path, no ``.json``), and not a
+    name a GPU argument already resolves to (a catalog GPU or alias, ``cpu``), which the profile would shadow."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or name.endswith(".json"):
+        raise InvalidArgumentError(f"profile name {name!r}: use letters, digits, '.', '_' or '-' (not a path, not "
+                                   "ending in .json), e.g. 'my-orin-15w'")
+    try:
+        taken = name.lower() == "cpu" or bool(get_gpu(name))
+    except UnknownGPUError:
+        taken = False
+    if taken:
+        raise InvalidArgumentError(f"profile name {name!r} already names a GPU of the catalog (or the CPU), which the "
+                                   f"profile would replace wherever gpu={name!r} is passed; pick another, e.g. "
+                                   f"'{name}-mine'")
+    return name
 
 
 class _Nets:
@@ -276,11 +310,20 @@ def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float
     if unknown or not forms:
         raise InvalidArgumentError(f"unknown profile forms {sorted(unknown)}; choose from {list(FORMS)}")
     data = _Nets(nets)
+    ratio = float(np.median(true / np.maximum(data.pred, 1e-9)))
+    if not 1 / MAX_MEDIAN_RATIO < ratio < MAX_MEDIAN_RATIO:
+        raise InvalidArgumentError(f"the measurements do not fit {gpu}'s predictions: they are {ratio:.3g}x them "
+                                   "(median); give milliseconds (not seconds or microseconds) per forward pass of the "
+                                   "listed models at the stated batch, precision and runtime, on the GPU the device is")
     # the per-GMAC forms need MIN_FOR_GMAC measurements, unless only such forms were asked for
     tried = [f for f in forms if not f.endswith("gmac") or len(true) >= MIN_FOR_GMAC] or list(forms)
-    loo = {f: data.loo(f, true) for f in tried}
-    form = min(tried, key=lambda f: float(np.mean(np.abs(np.expm1(loo[f])))))  # the first listed on a tie
-    fit = data.profile(form, data.solve(form, true, np.arange(len(true))))
+    try:
+        loo = {f: data.loo(f, true) for f in tried}
+        form = min(tried, key=lambda f: float(np.mean(np.abs(np.expm1(loo[f])))))  # the first listed on a tie
+        fit = data.profile(form, data.solve(form, true, np.arange(len(true))))
+    except (OverflowError, FloatingPointError) as exc:  # a factor beyond floats: no profile describes them
+        raise InvalidArgumentError(f"the measurements do not fit {gpu}'s predictions (the fit diverged: {exc}); check "
+                                   "that they are ms per forward pass of the listed models") from exc
     fitted = np.array([fit.apply(n) for n in nets])
     fit_mape = float(np.mean(np.abs(fitted - true) / true))
     if not 1e-3 < fit.scale < 1e3 or not 1e-3 < fit.host < 1e3 or fit_mape > 0.5:
@@ -299,7 +342,8 @@ def profile_dir() -> Path:
 
 
 def save_profile(profile: Profile, path: str | Path | None = None) -> Path:
-    out = Path(path) if path is not None else profile_dir() / f"{profile.name}.json"
+    """Write ``profile`` to ``path``, or under its name in :func:`profile_dir` (:func:`check_profile_name`)."""
+    out = Path(path) if path is not None else profile_dir() / f"{check_profile_name(profile.name)}.json"
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(profile.to_json())
@@ -317,6 +361,13 @@ def find_profile(name: str) -> Profile | None:
     if name.endswith(".json"):
         if not path.is_file():
             raise InvalidArgumentError(f"no calibration profile at {name}; make one with `hwaware calibrate`")
-        return Profile.from_json(path.read_text())
-    saved = profile_dir() / f"{name}.json"
-    return Profile.from_json(saved.read_text()) if saved.is_file() else None
+    else:
+        path = profile_dir() / f"{name}.json"
+        if not path.is_file():
+            return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidArgumentError(f"cannot read the calibration profile {path} ({exc}); make one with "
+                                   "`hwaware calibrate`") from exc
+    return Profile.from_json(text)

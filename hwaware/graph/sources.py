@@ -126,7 +126,7 @@ def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = No
     >>> g.input_shape, round(g.macs / 1e9, 2)
     ((1, 3, 224, 224), 1.81)
     """
-    check_batch_size(batch_size)
+    batch_size = check_batch_size(batch_size)
     if precision not in PRECISIONS:
         raise InvalidArgumentError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     size = parse_input_size(input_size)

@@ -12,6 +12,7 @@ import csv
 import functools
 import hashlib
 import io
+import numbers
 import re
 from dataclasses import asdict, dataclass, fields, replace
 from importlib import resources
@@ -471,8 +472,7 @@ class Platform:
             # GPU a quantized CNN runs through TensorRT
             raise InvalidArgumentError("eager PyTorch has no int8 GPU kernels for a quantized network; use "
                                        "runtime='tensorrt' for int8, or precision='fp16'")
-        check_batch_size(batch_size)
-        return cls(device=spec, precision=precision, runtime=runtime, batch_size=batch_size)  # type: ignore[arg-type]
+        return cls(device=spec, precision=precision, runtime=runtime, batch_size=check_batch_size(batch_size))  # type: ignore[arg-type]
 
     @property
     def key(self) -> str:
@@ -497,6 +497,7 @@ def spec_digest(device: GPUSpec | CPUSpec) -> str:
 
 
 def check_batch_size(batch_size: object) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+    """``batch_size`` as an int: any integer type (NumPy's too, as a search space may give), never a bool."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size <= 0:
         raise InvalidArgumentError(f"batch size must be a positive integer, got {batch_size!r}")
-    return batch_size
+    return int(batch_size)
