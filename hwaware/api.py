@@ -18,13 +18,17 @@ from hwaware.estimators.base import Estimate, default_estimator, get_estimator
 from hwaware.features import NetworkFeatures, network_features
 from hwaware.graph.layer import Graph
 from hwaware.graph.transform import at_batch
-from hwaware.graph.sources import InputSize, ModelLike, capture
+from hwaware.graph.sources import InputSize, ModelLike, capture, parse_input_size
 from hwaware.hardware.catalog import Device, Platform
 from hwaware.threads import torch_threads
 
 
 def _graph(model: ModelLike | Graph, batch_size: int, input_size: InputSize, precision: str, trace_device: str) -> Graph:
     if isinstance(model, Graph):
+        size = parse_input_size(input_size)
+        if size is not None and tuple(size) != tuple(model.input_shape[1:]):  # a graph's input is fixed at capture
+            raise InvalidArgumentError(f"the graph was captured with input {'x'.join(map(str, model.input_shape[1:]))};"
+                                       f" drop input_size or capture the model again at {'x'.join(map(str, size))}")
         if model.batch_size != batch_size or model.precision != precision:
             try:  # exact for every layer that carries the batch first (hwaware.graph.transform)
                 return at_batch(model, batch_size, precision)
@@ -175,6 +179,9 @@ def latency_many(models: Iterable[ModelLike | Graph], gpu: str | Device = "agx",
     >>> ms == [hwaware.latency("resnet18", gpu="2080ti"), hwaware.latency("resnet34", gpu="2080ti")]
     True
     """
+    if isinstance(models, (str, Path)) or not isinstance(models, Iterable):
+        raise InvalidArgumentError(f"latency_many takes a list of models, got {models!r}; for one model use "
+                                   "hwaware.latency, or pass [model]")
     platform, profile, name = resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size,
                                       estimator=estimator)
     models = list(models)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from hwaware.api import latency_many
@@ -91,6 +92,9 @@ def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size
     ``gpus``: catalog names/aliases or calibration profiles, as for :func:`hwaware.latency`. ``estimator``: one for
     all GPUs, or ``None`` for each GPU's default (the table records which answered).
     """
+    if isinstance(models, (str, Path)) or isinstance(gpus, str) or not isinstance(gpus, Sequence):
+        raise InvalidArgumentError("rank takes a list of models and a list of GPUs, e.g. "
+                                   "hwaware.rank(['resnet50'], gpus=['agx', 'orin'])")
     models = list(models)
     if not models or not gpus:
         raise InvalidArgumentError("rank needs at least one model and one GPU, e.g. "

@@ -82,6 +82,12 @@ def test_bad_input_errors():
         hwaware.latency(42)
     with pytest.raises(InvalidArgumentError):
         hwaware.latency("resnet18", batch_size=0)
+    with pytest.raises(InvalidArgumentError, match="captured with input 3x224x224"):  # was silently ignored
+        hwaware.latency(hwaware.capture("resnet18"), input_size=(3, 32, 32))
+    with pytest.raises(InvalidArgumentError, match="list of models"):  # not one model per character
+        hwaware.latency_many("resnet18")
+    with pytest.raises(InvalidArgumentError, match="list of GPUs"):  # not a GPU per character
+        hwaware.rank(["resnet18"], "agx")
     # an integer of NumPy's (as a search space may give) is an integer: the same answer, not an error or a crash
     assert hwaware.latency("resnet18", batch_size=np.int64(8)) == hwaware.latency("resnet18", batch_size=8)
     assert issubclass(UnknownGPUError, HwawareError)
