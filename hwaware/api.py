@@ -165,6 +165,15 @@ def latency(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size: 
                     estimator=estimator, trace_device=trace_device).total_ms
 
 
+def model_list(models: Iterable[ModelLike | Graph], caller: str) -> list[ModelLike | Graph]:
+    """``models`` as a list; one model where a list belongs (a name is itself iterable, one model per character) is
+    an error that names ``caller``."""
+    if isinstance(models, (str, Path)) or not isinstance(models, Iterable):
+        raise InvalidArgumentError(f"{caller} takes a list of models, got {models!r}; pass [model] (one model: "
+                                   "hwaware.latency)")
+    return list(models)
+
+
 def latency_many(models: Iterable[ModelLike | Graph], gpu: str | Device = "agx", *, batch_size: int = 1,
                  input_size: InputSize = None, precision: str = "fp32", runtime: str = "pytorch",
                  estimator: str | None = None, trace_device: str = "meta", progress: bool | None = None) -> list[float]:
@@ -179,12 +188,9 @@ def latency_many(models: Iterable[ModelLike | Graph], gpu: str | Device = "agx",
     >>> ms == [hwaware.latency("resnet18", gpu="2080ti"), hwaware.latency("resnet34", gpu="2080ti")]
     True
     """
-    if isinstance(models, (str, Path)) or not isinstance(models, Iterable):
-        raise InvalidArgumentError(f"latency_many takes a list of models, got {models!r}; for one model use "
-                                   "hwaware.latency, or pass [model]")
+    models = model_list(models, "latency_many")
     platform, profile, name = resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size,
                                       estimator=estimator)
-    models = list(models)
     bar = Progress(len(models), f"{name} on {platform.device.name}", enabled=progress)
     graphs = []
     for m in models:

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from hwaware.api import latency_many
+from hwaware.api import latency_many, model_list
 from hwaware.errors import HwawareError, InvalidArgumentError
 from hwaware.estimators.base import default_estimator
 from hwaware.graph.layer import Graph
@@ -92,10 +91,9 @@ def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size
     ``gpus``: catalog names/aliases or calibration profiles, as for :func:`hwaware.latency`. ``estimator``: one for
     all GPUs, or ``None`` for each GPU's default (the table records which answered).
     """
-    if isinstance(models, (str, Path)) or isinstance(gpus, str) or not isinstance(gpus, Sequence):
-        raise InvalidArgumentError("rank takes a list of models and a list of GPUs, e.g. "
-                                   "hwaware.rank(['resnet50'], gpus=['agx', 'orin'])")
-    models = list(models)
+    models = model_list(models, "rank")
+    if isinstance(gpus, str) or not isinstance(gpus, Sequence):  # a name is a sequence too: one GPU per character
+        raise InvalidArgumentError("rank takes a list of GPUs, e.g. hwaware.rank(['resnet50'], gpus=['agx', 'orin'])")
     if not models or not gpus:
         raise InvalidArgumentError("rank needs at least one model and one GPU, e.g. "
                                    "hwaware.rank(['resnet50'], gpus=['agx', 'orin'])")

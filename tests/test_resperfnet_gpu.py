@@ -535,8 +535,8 @@ def test_the_benchmarks_interval_is_the_estimators():
 def test_deepbench_held_out_kernels_fast_subset(repo_script):
     """DeepBench's GPU_TEST kernels (shapes no GPU's kernel rows trained on), every column: the shipped model's bare
     kernel times' MAPE and rho as `python benchmarks/gpu_accuracy.py` recorded them for these weights
-    (:data:`RECORDED`), and, over the columns, a median MAPE at most 20 % and under half the roofline's (first computed at 15.7 % against
-    49.1 %, when the table was added)."""
+    (:data:`RECORDED`), and, over the columns, a median MAPE at most 20 % and under half the roofline's (first
+    computed at 15.7 % against 49.1 %, when the table was added)."""
     from hwaware.evaluation.gpu_data import deepbench_samples
     from hwaware.evaluation.splits import split_gpu_samples
 
