@@ -991,7 +991,8 @@ def zero_shot_intervals(measured: list[float], weights: str | None = None) -> di
     logo = json.loads(path.read_text()) if path.is_file() else {}
     if weights is not None and logo.get("weights_id") == weights:
         out = {"zero-shot": logo["pooled"]["zero_shot_interval"], "calibrated": logo["pooled"]["ten_shot_interval"],
-               "zero-shot-source": f"pooled leave-one-GPU-out residuals ({logo.get('command', 'logo stage')})"}
+               "zero-shot-source": (f"pooled leave-one-GPU-out residuals, "
+                                    f"{logo['pooled'].get('rows', 'every held-out row')} ({logo.get('command')})")}
         soc = logo["pooled"].get("zero_shot_interval_integrated")
         if soc is not None:
             covered = ", ".join(f"{g} {r['zero_shot_interval_integrated_coverage']:.0%}"
@@ -1008,7 +1009,9 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
     """Zero-shot and 10-shot figures for every GPU with network measurements (its rows never train)."""
     gpus = sorted({s.gpu for s in samples if s.net is not None})
     out: dict = {"per_gpu": {}}
-    zs_res, cal_res, owner_zs, owner_cal = [], [], [], []
+    # residuals per held-out column: every row (checked against the others' intervals) and the rows outside GPU_TEST
+    # (the only ones the shipped pooled intervals are made of: no held-out architecture shapes what ships)
+    zs_res, cal_res, owner_zs, owner_cal, zs_fit, cal_fit = [], [], [], [], [], []
     # once: every column's weights are per column, the same in any subset of GPUs; folds train as the shipped model
     # did (no prediction-time rules) and are evaluated as users get predictions
     design, train_design = build_design(samples), build_design(samples, prediction_rules=False)
@@ -1024,7 +1027,9 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
         for col in sorted({s.column for s in held}):
             idx = [i for i, s in enumerate(held) if s.column == col]
             shots, rest = (np.array(idx)[k].tolist() for k in ten_shots([held[i] for i in idx]))
+            fit_rows = np.array([not is_gpu_test(held[i]) for i in idx])
             zs_res.append(np.log(y[idx] / pred[idx]))
+            zs_fit.append(zs_res[-1][fit_rows])
             owner_zs.append(gpu)
             if len(rest) < 5:
                 continue
@@ -1032,6 +1037,7 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
             res.setdefault("profile_terms", {})[col] = prof.terms
             res.setdefault("clamped_layers", {})[col] = clamped
             cal_res.append(np.log(y[rest] / cal))
+            cal_fit.append(cal_res[-1][[not is_gpu_test(held[i]) for i in rest]])
             owner_cal.append(gpu)
             res["ten_shot"][col] = accuracy(cal, y[rest])
             # the rule before 2026-11-30 (scale and per-kernel forms only), on the same shots: DISCLOSED_FORMS
@@ -1040,21 +1046,23 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
         out["per_gpu"][gpu] = res
         log(f"LOGO {gpu}: zero-shot MAPE per column {[round(a['mape'], 3) for a in res['zero_shot'].values()]}, "
             f"10-shot {[round(a['mape'], 3) for a in res['ten_shot'].values()]}")
-    out["pooled"] = {"zero_shot_interval": column_quantiles(zs_res), "ten_shot_interval": column_quantiles(cal_res)}
+    out["pooled"] = {"zero_shot_interval": column_quantiles(zs_fit), "ten_shot_interval": column_quantiles(cal_fit),
+                     "rows": "the rows outside GPU_TEST (from 2026-12-04; before, every row)"}
     soc = {gpu for gpu in gpus if get_gpu(gpu).is_integrated_soc}
     if soc:
-        out["pooled"]["zero_shot_interval_integrated"] = integrated_interval(zs_res, owner_zs, soc,
+        out["pooled"]["zero_shot_interval_integrated"] = integrated_interval(zs_fit, owner_zs, soc,
                                                                              out["pooled"]["zero_shot_interval"])
     # the intervals checked the same way they are used: each GPU's rows against the interval of the others
-    for name, res, owner in (("zero_shot", zs_res, owner_zs), ("ten_shot", cal_res, owner_cal)):
+    for name, res, fit_res, owner in (("zero_shot", zs_res, zs_fit, owner_zs),
+                                      ("ten_shot", cal_res, cal_fit, owner_cal)):
         for gpu in gpus:
             mine = [r for r, o in zip(res, owner) if o == gpu]
             if mine:
-                lo, hi = column_quantiles([r for r, o in zip(res, owner) if o != gpu])
+                lo, hi = column_quantiles([r for r, o in zip(fit_res, owner) if o != gpu])
                 out["per_gpu"][gpu][f"{name}_interval_coverage"] = float(np.mean([((r >= lo) & (r <= hi)).mean()
                                                                                    for r in mine]))
                 if name == "zero_shot" and gpu in soc and len(soc) > 1:  # a Jetson against the other Jetsons' rule
-                    lo, hi = integrated_interval(res, owner, soc - {gpu}, [lo, hi])  # the others' pooled
+                    lo, hi = integrated_interval(fit_res, owner, soc - {gpu}, [lo, hi])  # the others' pooled
                     out["per_gpu"][gpu]["zero_shot_interval_integrated_coverage"] = float(np.mean(
                         [((r >= lo) & (r <= hi)).mean() for r in mine]))
     return out
@@ -1171,6 +1179,7 @@ def batch_extrapolation(samples: list[Sample], cfg: dict, steps: int, log, inter
 
 def column_quantiles(residuals: list[np.ndarray]) -> list[float]:
     """The central COVERAGE interval of log residuals, every column weighing the same (not every row)."""
+    residuals = [c for c in residuals if len(c)]  # a column whose rows are all in GPU_TEST adds nothing
     r = np.concatenate(residuals)
     w = np.concatenate([np.full(len(c), 1.0 / len(c)) for c in residuals])
     order = np.argsort(r)
