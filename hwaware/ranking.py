@@ -10,6 +10,7 @@ True
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -75,12 +76,13 @@ class RankTable:
                 "by_model": {m: [g for g, _ in self.by_model(m)] for m in self.models}}
 
 
-def _label(model: ModelLike | Graph) -> str:
-    if isinstance(model, str):
-        return model
-    if isinstance(model, Graph):
-        return model.name
-    return type(model).__name__
+def _labels(models: list[ModelLike | Graph]) -> list[str]:
+    """Row names: a name as given, a graph's name, else the module's class name, with its position in ``models``
+    where two modules share one (two ``nn.Linear`` candidates are two rows, not a repeat)."""
+    labels = [m if isinstance(m, str) else m.name if isinstance(m, Graph) else type(m).__name__ for m in models]
+    counts = Counter(labels)
+    return [f"{label}#{i}" if counts[label] > 1 and not isinstance(m, str) else label
+            for i, (label, m) in enumerate(zip(labels, models))]
 
 
 def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size: int = 1,
@@ -97,8 +99,9 @@ def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size
     if not models or not gpus:
         raise InvalidArgumentError("rank needs at least one model and one GPU, e.g. "
                                    "hwaware.rank(['resnet50'], gpus=['agx', 'orin'])")
-    labels = [_label(m) for m in models]
-    if len(set(labels)) != len(labels) or len(set(gpus)) != len(gpus):
+    labels = _labels(models)
+    repeated = len({id(m) for m in models if not isinstance(m, str)}) < sum(not isinstance(m, str) for m in models)
+    if repeated or len(set(labels)) != len(labels) or len(set(gpus)) != len(gpus):
         raise InvalidArgumentError("rank needs distinct models and distinct GPUs; drop the repeated ones")
     columns, names = [], []
     for gpu in gpus:

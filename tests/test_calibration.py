@@ -12,7 +12,7 @@ import pytest
 
 import hwaware
 from hwaware.calibration import FORMS, Breakdown, Profile, find_profile, fit_profile, save_profile
-from hwaware.calibration.measurements import Measurement
+from hwaware.calibration.measurements import Measurement, read_measurements
 from hwaware.calibration.profile import LINEAR_FORMS
 from hwaware.errors import InvalidArgumentError
 
@@ -101,6 +101,24 @@ def test_bad_measurements_are_one_line_errors():
         fit_profile("agx", synthetic([10, 20]), [1.0, 2.0], name="t", forms=("scale",))
     with pytest.raises(InvalidArgumentError, match="hwaware calibrate"):
         find_profile("/nonexistent/profile.json")
+
+
+def test_measurement_tables_as_spreadsheets_and_hands_write_them(tmp_path):
+    """A byte-order mark (spreadsheets' CSV) and spaces after commas are read, not garbled into column names;
+    NaN, a missing value, other columns and other encodings are one-line errors."""
+    want = [Measurement("resnet18", 5.0), Measurement("resnet50", 9.5, 8)]
+    for name, text, encoding in (("bom.csv", "model,ms,batch\nresnet18,5,\nresnet50,9.5,8\n", "utf-8-sig"),
+                                 ("spaces.csv", "model, ms, batch\nresnet18, 5,\nresnet50, 9.5, 8\n", "utf-8")):
+        (tmp_path / name).write_text(text, encoding=encoding)
+        assert read_measurements(tmp_path / name) == want
+    for text, match in (("model,ms\nresnet18,nan\n", "positive, finite"), ("model,ms\nresnet18\n", "line 2"),
+                        ("name,time\nresnet18,3\n", "neither `hwaware collect networks`")):
+        (tmp_path / "bad.csv").write_text(text)
+        with pytest.raises(InvalidArgumentError, match=match):
+            read_measurements(tmp_path / "bad.csv")
+    (tmp_path / "bad.csv").write_bytes("model,ms\nr\xe9seau,5\n".encode("latin-1"))
+    with pytest.raises(InvalidArgumentError, match="not a UTF-8 CSV"):
+        read_measurements(tmp_path / "bad.csv")
 
 
 def test_profile_round_trip_and_api(tmp_path, monkeypatch):

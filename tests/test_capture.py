@@ -339,3 +339,24 @@ def test_meta_device_skips_weight_initialisation_and_nothing_else(monkeypatch):
     assert graph_to_bytes(capture(fast)) == graph_to_bytes(capture(plain))
     with meta.meta_device(), pytest.raises(RuntimeError):  # what plain meta refuses, this refuses too
         torch.empty(3).fill_(torch.empty(2))
+
+
+def test_an_integer_input_model_is_told_how_to_wrap_it_and_then_traces():
+    """An embedding refuses the float tensor the trace feeds it; the hint before 2026-12-04 offered the CPU trace,
+    which fails the same way."""
+    tokens = nn.Sequential(nn.Embedding(100, 8), nn.Flatten(), nn.Linear(8 * 16, 4))
+    for trace_device in ("meta", "cpu"):
+        with pytest.raises(GraphCaptureError) as info:
+            capture(tokens, input_size=(16,), trace_device=trace_device)
+        assert "integer inputs" in str(info.value) and "trace_device" not in str(info.value)
+
+    class Wrapped(nn.Module):  # what the message says to write
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = tokens
+
+        def forward(self, x):
+            return self.model(x.long())
+
+    kinds = [l.kind for l in capture(Wrapped(), input_size=(16,)).layers]
+    assert LayerKind.DENSE in kinds

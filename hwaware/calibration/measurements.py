@@ -10,6 +10,7 @@ Accepted columns (a header row is required):
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,25 +30,30 @@ def read_measurements(path: str | Path) -> list[Measurement]:
     if not path.is_file():
         raise InvalidArgumentError(f"no measurement file at {path}; write one with `hwaware collect networks` "
                                    "or as a CSV with columns model,ms")
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
+    try:  # utf-8-sig: spreadsheets save a byte-order mark before the header
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = [{(k or "").strip(): v.strip() if isinstance(v, str) else "" for k, v in r.items()}
+                    for r in csv.DictReader(f)]  # 'model, ms' as written by hand: the spaces are not the names
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InvalidArgumentError(f"{path} is not a UTF-8 CSV ({exc}); save it as CSV with columns model,ms") from exc
     if not rows:
         raise InvalidArgumentError(f"{path} has no rows; it needs a header and one row per measured network")
     cols = set(rows[0])
+    collected = {"pre_ms", "exe_ms", "post_ms", "model"} <= cols
+    if not collected and not {"model", "ms"} <= cols:
+        raise InvalidArgumentError(f"{path}: columns {sorted(cols)} are neither `hwaware collect networks` "
+                                   "output nor model,ms[,batch,input]")
     out = []
     for n, r in enumerate(rows, start=2):
         try:
-            if {"pre_ms", "exe_ms", "post_ms", "model"} <= cols:
+            if collected:
                 size = r.get("img_size")
                 out.append(Measurement(r["model"], float(r["pre_ms"]) + float(r["exe_ms"]) + float(r["post_ms"]),
                                        int(r.get("batch") or 1), f"3x{size}x{size}" if size else None))
-            elif {"model", "ms"} <= cols:
-                out.append(Measurement(r["model"], float(r["ms"]), int(r.get("batch") or 1), r.get("input") or None))
             else:
-                raise InvalidArgumentError(f"{path}: columns {sorted(cols)} are neither `hwaware collect networks` "
-                                           "output nor model,ms[,batch,input]")
+                out.append(Measurement(r["model"], float(r["ms"]), int(r.get("batch") or 1), r.get("input") or None))
         except ValueError as exc:
             raise InvalidArgumentError(f"{path} line {n}: {exc}; latencies are numbers in ms, batch an integer") from exc
-    if any(m.ms <= 0 for m in out):
-        raise InvalidArgumentError(f"{path}: every latency must be positive milliseconds")
+    if any(not math.isfinite(m.ms) or m.ms <= 0 for m in out):  # 'nan' and 'inf' parse as floats
+        raise InvalidArgumentError(f"{path}: every latency must be a positive, finite number of milliseconds")
     return out
