@@ -53,7 +53,8 @@ class LatencyConstraint:
 
     def __init__(self, budget_ms: float, gpu: str = "agx", *, batch_size: int = 1, precision: str = "fp32",
                  runtime: str = "pytorch", estimator: str | None = None, key: str = "latency") -> None:
-        if isinstance(budget_ms, bool) or not (isinstance(budget_ms, (int, float)) and budget_ms > 0 and math.isfinite(budget_ms)):
+        number = isinstance(budget_ms, (int, float)) and not isinstance(budget_ms, bool)  # True is not 1 ms
+        if not (number and budget_ms > 0 and math.isfinite(budget_ms)):
             raise InvalidArgumentError(f"budget_ms must be a positive number of milliseconds, got {budget_ms!r}")
         # a typo in the GPU (a catalog name or a calibration profile) or the estimator, or a profile calibrated for
         # another runtime or precision, fails here, not inside the first trial (Optuna would log a traceback)
