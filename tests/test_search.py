@@ -250,6 +250,7 @@ def test_workers_share_a_postgresql_study():
     ({"trials": 0}, InvalidArgumentError, "trials must be a positive integer"),
     ({"budget_ms": -1.0}, InvalidArgumentError, "budget_ms"),
     ({"budget_ms": True}, InvalidArgumentError, "budget_ms"),  # a bool is not 1 ms
+    ({"budget_ms": float("nan")}, InvalidArgumentError, "budget_ms"),
     ({"gpu": "agxx"}, UnknownGPUError, "did you mean 'agx'"),
     ({"proxy": "accuracy"}, InvalidArgumentError, "proxy must be one of"),
     ({"space": "nosuch"}, hwaware.HwawareError, "no model space"),

@@ -19,6 +19,7 @@ random architectures instead of a hard-coded number.
 from __future__ import annotations
 
 import math
+import numbers
 import random
 import time
 from typing import Any
@@ -53,7 +54,7 @@ class LatencyConstraint:
 
     def __init__(self, budget_ms: float, gpu: str = "agx", *, batch_size: int = 1, precision: str = "fp32",
                  runtime: str = "pytorch", estimator: str | None = None, key: str = "latency") -> None:
-        number = isinstance(budget_ms, (int, float)) and not isinstance(budget_ms, bool)  # True is not 1 ms
+        number = isinstance(budget_ms, numbers.Real) and not isinstance(budget_ms, bool)  # True is not 1 ms
         if not (number and budget_ms > 0 and math.isfinite(budget_ms)):
             raise InvalidArgumentError(f"budget_ms must be a positive number of milliseconds, got {budget_ms!r}")
         # a typo in the GPU (a catalog name or a calibration profile) or the estimator, or a profile calibrated for
