@@ -16,11 +16,10 @@ Everything that decides what ships is declared here, before any training:
 * Leave-one-GPU-out (stage ``logo``): the chosen recipe retrained without each GPU that has network measurements;
   zero-shot and 10-shot (:func:`hwaware.calibration.fit_profile` on 10 rows of each of that GPU's columns
   chosen by a stable hash, :func:`hwaware.evaluation.splits.ten_shots`) figures on that GPU; their residuals set the ``zero-shot`` and ``calibrated`` intervals.
-  The one use of ``GPU_TEST`` rows beyond reporting (found on review, 2026-12-04; disclosed, not changed): those
-  residuals are of every row of the held-out GPU, ``GPU_TEST``'s included. The fold never trains on that GPU, the
-  intervals' coverage is checked on each GPU's rows against the other GPUs' residuals (never its own), and no figure
-  of the ``GPU_TEST`` architecture split reads these intervals (the measured GPUs' columns take ``MEASURED_INTERVAL``,
-  from ``GPU_VAL``); excluding them needs a re-run of this stage.
+  The intervals are made of the held-out GPU's rows outside ``GPU_TEST`` only, the 10-shot one calibrated on shots
+  outside it too (from 2026-12-04; before, of every row, found on review): no held-out architecture shapes what
+  ships. The figures and each GPU's interval coverage are of every row of that GPU, checked against the other GPUs'
+  intervals (never its own).
 * Kernels of unseen GPUs (stage ``kernels``, declared 2026-12-01 before its first run): the same recipe retrained
   without every row of each GPU that DeepBench timed (five of them have no network rows, so ``logo`` never held them
   out), predicting each of that GPU's kernels; beside it each kernel's roofline time. Reported, never chosen on:
@@ -990,9 +989,10 @@ def zero_shot_intervals(measured: list[float], weights: str | None = None) -> di
     path = RESULTS / "logo.json"
     logo = json.loads(path.read_text()) if path.is_file() else {}
     if weights is not None and logo.get("weights_id") == weights:
+        rows = f" of {logo['pooled']['rows']}" if "rows" in logo["pooled"] else ""  # a run before 2026-12-04: every row
         out = {"zero-shot": logo["pooled"]["zero_shot_interval"], "calibrated": logo["pooled"]["ten_shot_interval"],
-               "zero-shot-source": (f"pooled leave-one-GPU-out residuals, "
-                                    f"{logo['pooled'].get('rows', 'every held-out row')} ({logo.get('command')})")}
+               "zero-shot-source": (f"pooled leave-one-GPU-out residuals{rows} "
+                                    f"({logo.get('command', 'logo stage')})")}
         soc = logo["pooled"].get("zero_shot_interval_integrated")
         if soc is not None:
             covered = ", ".join(f"{g} {r['zero_shot_interval_integrated_coverage']:.0%}"
@@ -1009,9 +1009,10 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
     """Zero-shot and 10-shot figures for every GPU with network measurements (its rows never train)."""
     gpus = sorted({s.gpu for s in samples if s.net is not None})
     out: dict = {"per_gpu": {}}
-    # residuals per held-out column: every row (checked against the others' intervals) and the rows outside GPU_TEST
-    # (the only ones the shipped pooled intervals are made of: no held-out architecture shapes what ships)
-    zs_res, cal_res, owner_zs, owner_cal, zs_fit, cal_fit = [], [], [], [], [], []
+    # residuals per held-out column: of every row (the figures; checked against the others' intervals) and of the
+    # rows outside GPU_TEST, calibrated on shots outside it too (what the shipped intervals are made of: no held-out
+    # architecture shapes what ships)
+    zs_res, cal_res, owner_zs, owner_cal, zs_fit, cal_fit, owner_cal_fit = [], [], [], [], [], [], []
     # once: every column's weights are per column, the same in any subset of GPUs; folds train as the shipped model
     # did (no prediction-time rules) and are evaluated as users get predictions
     design, train_design = build_design(samples), build_design(samples, prediction_rules=False)
@@ -1027,17 +1028,22 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
         for col in sorted({s.column for s in held}):
             idx = [i for i, s in enumerate(held) if s.column == col]
             shots, rest = (np.array(idx)[k].tolist() for k in ten_shots([held[i] for i in idx]))
-            fit_rows = np.array([not is_gpu_test(held[i]) for i in idx])
+            fit_idx = [i for i in idx if not is_gpu_test(held[i])]
             zs_res.append(np.log(y[idx] / pred[idx]))
-            zs_fit.append(zs_res[-1][fit_rows])
+            zs_fit.append(np.log(y[fit_idx] / pred[fit_idx]))
             owner_zs.append(gpu)
+            fit_shots, fit_rest = (np.array(fit_idx, dtype=int)[k].tolist()
+                                   for k in ten_shots([held[i] for i in fit_idx]))
+            if len(fit_rest) >= 5:
+                cal_fit.append(np.log(y[fit_rest] / ten_shot_profile(gpu, col, parts, y, held_design, fit_shots,
+                                                                     fit_rest)[1]))
+                owner_cal_fit.append(gpu)
             if len(rest) < 5:
                 continue
             prof, cal, clamped = ten_shot_profile(gpu, col, parts, y, held_design, shots, rest)
             res.setdefault("profile_terms", {})[col] = prof.terms
             res.setdefault("clamped_layers", {})[col] = clamped
             cal_res.append(np.log(y[rest] / cal))
-            cal_fit.append(cal_res[-1][[not is_gpu_test(held[i]) for i in rest]])
             owner_cal.append(gpu)
             res["ten_shot"][col] = accuracy(cal, y[rest])
             # the rule before 2026-11-30 (scale and per-kernel forms only), on the same shots: DISCLOSED_FORMS
@@ -1047,22 +1053,22 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
         log(f"LOGO {gpu}: zero-shot MAPE per column {[round(a['mape'], 3) for a in res['zero_shot'].values()]}, "
             f"10-shot {[round(a['mape'], 3) for a in res['ten_shot'].values()]}")
     out["pooled"] = {"zero_shot_interval": column_quantiles(zs_fit), "ten_shot_interval": column_quantiles(cal_fit),
-                     "rows": "the rows outside GPU_TEST (from 2026-12-04; before, every row)"}
+                     "rows": "held-out rows outside GPU_TEST (10-shot: its shots too)"}
     soc = {gpu for gpu in gpus if get_gpu(gpu).is_integrated_soc}
     if soc:
         out["pooled"]["zero_shot_interval_integrated"] = integrated_interval(zs_fit, owner_zs, soc,
                                                                              out["pooled"]["zero_shot_interval"])
     # the intervals checked the same way they are used: each GPU's rows against the interval of the others
-    for name, res, fit_res, owner in (("zero_shot", zs_res, zs_fit, owner_zs),
-                                      ("ten_shot", cal_res, cal_fit, owner_cal)):
+    for name, res, owner, fit_res, fit_owner in (("zero_shot", zs_res, owner_zs, zs_fit, owner_zs),
+                                                 ("ten_shot", cal_res, owner_cal, cal_fit, owner_cal_fit)):
         for gpu in gpus:
             mine = [r for r, o in zip(res, owner) if o == gpu]
             if mine:
-                lo, hi = column_quantiles([r for r, o in zip(fit_res, owner) if o != gpu])
+                lo, hi = column_quantiles([r for r, o in zip(fit_res, fit_owner) if o != gpu])
                 out["per_gpu"][gpu][f"{name}_interval_coverage"] = float(np.mean([((r >= lo) & (r <= hi)).mean()
                                                                                    for r in mine]))
                 if name == "zero_shot" and gpu in soc and len(soc) > 1:  # a Jetson against the other Jetsons' rule
-                    lo, hi = integrated_interval(fit_res, owner, soc - {gpu}, [lo, hi])  # the others' pooled
+                    lo, hi = integrated_interval(fit_res, fit_owner, soc - {gpu}, [lo, hi])  # the others' pooled
                     out["per_gpu"][gpu]["zero_shot_interval_integrated_coverage"] = float(np.mean(
                         [((r >= lo) & (r <= hi)).mean() for r in mine]))
     return out
@@ -1180,6 +1186,8 @@ def batch_extrapolation(samples: list[Sample], cfg: dict, steps: int, log, inter
 def column_quantiles(residuals: list[np.ndarray]) -> list[float]:
     """The central COVERAGE interval of log residuals, every column weighing the same (not every row)."""
     residuals = [c for c in residuals if len(c)]  # a column whose rows are all in GPU_TEST adds nothing
+    if not residuals:
+        raise ValueError("no residuals to take an interval of: every column is empty (all of it in GPU_TEST?)")
     r = np.concatenate(residuals)
     w = np.concatenate([np.full(len(c), 1.0 / len(c)) for c in residuals])
     order = np.argsort(r)
