@@ -78,10 +78,11 @@ class RankTable:
 
 def _labels(models: list[ModelLike | Graph]) -> list[str]:
     """Row names: a name as given, a graph's name, else the module's class name, with its position in ``models``
-    where two modules share one (two ``nn.Linear`` candidates are two rows, not a repeat)."""
+    where two modules share one (two ``nn.Linear`` candidates are two rows, not a repeat). Names and graphs are not
+    numbered: 'resnet18' and its captured graph are one model twice."""
     labels = [m if isinstance(m, str) else m.name if isinstance(m, Graph) else type(m).__name__ for m in models]
     counts = Counter(labels)
-    return [f"{label}#{i}" if counts[label] > 1 and not isinstance(m, str) else label
+    return [f"{label}#{i}" if counts[label] > 1 and not isinstance(m, (str, Graph)) else label
             for i, (label, m) in enumerate(zip(labels, models))]
 
 

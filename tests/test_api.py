@@ -91,8 +91,9 @@ def test_bad_input_errors():
     wide, narrow = nn.Linear(64, 64), nn.Linear(64, 8)  # two candidates of one class are two rows; one twice is not
     table = hwaware.rank([wide, narrow], gpus=["agx"], input_size=(64,), estimator="roofline")
     assert table.models == ("Linear#0", "Linear#1") and table.ms[0][0] > table.ms[1][0]
-    with pytest.raises(InvalidArgumentError, match="distinct models"):
-        hwaware.rank([wide, wide], gpus=["agx"], input_size=(64,), estimator="roofline")
+    for twice, size in (([wide, wide], (64,)), (["resnet18", hwaware.capture("resnet18")], None)):  # one model twice
+        with pytest.raises(InvalidArgumentError, match="distinct models"):
+            hwaware.rank(twice, gpus=["agx"], input_size=size, estimator="roofline")
     # an integer of NumPy's (as a search space may give) is an integer: the same answer, not an error or a crash
     assert hwaware.latency("resnet18", batch_size=np.int64(8)) == hwaware.latency("resnet18", batch_size=8)
     assert issubclass(UnknownGPUError, HwawareError)

@@ -106,16 +106,20 @@ def test_bad_measurements_are_one_line_errors():
 def test_measurement_tables_as_spreadsheets_and_hands_write_them(tmp_path):
     """A byte-order mark (spreadsheets' CSV) and spaces after commas are read, not garbled into column names;
     NaN, a missing value, other columns and other encodings are one-line errors."""
-    want = [Measurement("resnet18", 5.0), Measurement("resnet50", 9.5, 8)]
-    for name, text, encoding in (("bom.csv", "model,ms,batch\nresnet18,5,\nresnet50,9.5,8\n", "utf-8-sig"),
-                                 ("spaces.csv", "model, ms, batch\nresnet18, 5,\nresnet50, 9.5, 8\n", "utf-8")):
+    want = [Measurement("resnet18", 5.0), Measurement("resnet50", 9.5, 8, "3x256x256")]
+    for name, text, encoding in (
+            ("bom.csv", "model,ms,batch,input\nresnet18,5,,\nresnet50,9.5,8,3x256x256\n", "utf-8-sig"),
+            ("spaces.csv", 'model, ms, batch, input\nresnet18, 5,,\nresnet50, 9.5, 8, "3x256x256"\n', "utf-8")):
         (tmp_path / name).write_text(text, encoding=encoding)
         assert read_measurements(tmp_path / name) == want
-    for text, match in (("model,ms\nresnet18,nan\n", "positive, finite"), ("model,ms\nresnet18\n", "line 2"),
-                        ("name,time\nresnet18,3\n", "neither `hwaware collect networks`")):
+    for text, match in (("model,ms\nresnet18,5\nresnet50,nan\n", r"row 3 \(resnet50\).*positive, finite"),
+                        ("model,ms\nresnet18\n", "row 2: could not convert"),
+                        ("model,ms\nresnet18,12,5\n", "row 2 has more fields than the header; a decimal comma"),
+                        ("name,time\nresnet18,3\n", "^[^\n]*columns .* are neither `hwaware collect networks`")):
         (tmp_path / "bad.csv").write_text(text)
-        with pytest.raises(InvalidArgumentError, match=match):
+        with pytest.raises(InvalidArgumentError, match=match) as info:
             read_measurements(tmp_path / "bad.csv")
+        assert "neither" not in match or "row" not in str(info.value)  # said as such, not wrapped in a row's error
     (tmp_path / "bad.csv").write_bytes("model,ms\nr\xe9seau,5\n".encode("latin-1"))
     with pytest.raises(InvalidArgumentError, match="not a UTF-8 CSV"):
         read_measurements(tmp_path / "bad.csv")

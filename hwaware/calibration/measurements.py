@@ -32,10 +32,14 @@ def read_measurements(path: str | Path) -> list[Measurement]:
                                    "or as a CSV with columns model,ms")
     try:  # utf-8-sig: spreadsheets save a byte-order mark before the header
         with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = [{(k or "").strip(): v.strip() if isinstance(v, str) else "" for k, v in r.items()}
-                    for r in csv.DictReader(f)]  # 'model, ms' as written by hand: the spaces are not the names
+            records = list(csv.DictReader(f, skipinitialspace=True))  # 'model, ms' as written by hand
     except (UnicodeDecodeError, csv.Error) as exc:
         raise InvalidArgumentError(f"{path} is not a UTF-8 CSV ({exc}); save it as CSV with columns model,ms") from exc
+    for n, r in enumerate(records, start=2):
+        if None in r:  # csv puts the fields beyond the header's under None
+            raise InvalidArgumentError(f"{path} row {n} has more fields than the header; a decimal comma? "
+                                       "Write 12.5, not 12,5")
+    rows = [{(k or "").strip(): (v or "").strip() for k, v in r.items()} for r in records]
     if not rows:
         raise InvalidArgumentError(f"{path} has no rows; it needs a header and one row per measured network")
     cols = set(rows[0])
@@ -53,7 +57,8 @@ def read_measurements(path: str | Path) -> list[Measurement]:
             else:
                 out.append(Measurement(r["model"], float(r["ms"]), int(r.get("batch") or 1), r.get("input") or None))
         except ValueError as exc:
-            raise InvalidArgumentError(f"{path} line {n}: {exc}; latencies are numbers in ms, batch an integer") from exc
-    if any(not math.isfinite(m.ms) or m.ms <= 0 for m in out):  # 'nan' and 'inf' parse as floats
-        raise InvalidArgumentError(f"{path}: every latency must be a positive, finite number of milliseconds")
+            raise InvalidArgumentError(f"{path} row {n}: {exc}; latencies are numbers in ms, batch an integer") from exc
+        if not math.isfinite(out[-1].ms) or out[-1].ms <= 0:  # 'nan' and 'inf' parse as floats
+            raise InvalidArgumentError(f"{path} row {n} ({out[-1].model}): a latency must be a positive, finite "
+                                       f"number of milliseconds, got {out[-1].ms}")
     return out

@@ -45,7 +45,7 @@ _DYNAMIC_MARKERS = ("item() cannot be called on meta", "data-dependent", "Could 
 # a layer refused the input's number of dimensions: input_size was given with the batch (or without a dimension)
 _RANK_MARKERS = ("(unbatched) or", "D input", "D (batched)")
 # a layer wants integer inputs (token ids into an embedding): the trace feeds a float tensor
-_INTEGER_MARKERS = ("scalar types: Long, Int", "'indices' to have")
+_INTEGER_MARKERS = ("scalar types: Long, Int", "'indices' to have", "indices to be long or int")
 _REDUCED = {torch.float16: "fp16", torch.bfloat16: "bf16"}  # module dtypes that need their own precision
 
 
@@ -252,7 +252,8 @@ def _capture_error(exc: Exception, op: str | None, module: str, trace_device: st
     if any(m in text for m in _INTEGER_MARKERS):
         return GraphCaptureError(
             f"the forward failed{at}{where}: it takes integer inputs (token ids) and hwaware traces a float tensor "
-            "of input_size. Wrap the model in a module whose forward(x) calls it on x.long().", op=op, module=module)
+            "of input_size. Wrap the model in a module whose forward(x) calls it on torch.zeros_like(x, dtype=torch.long) "
+            "(ids in range; the latency does not depend on their values).", op=op, module=module)
     if trace_device == "meta" and any(m in str(exc) for m in _DYNAMIC_MARKERS):
         return DynamicControlFlowError(
             f"the forward reads tensor values{at}{where} (dynamic control flow or data-dependent shapes: {text}); "
