@@ -55,12 +55,15 @@ Outputs: ``hwaware/estimators/weights/resperfnet_gpu/`` (safetensors + meta.json
 candidates' figures, commit, versions, threads) and ``benchmarks/results/gpu/*.json``.
 
 Run: ``python scripts/train_gpu.py main logo help batches kernels`` (1 torch thread; stages can run separately, in
-this order); the kernel head's set: ``logo kernels --kernel-gpu NAME`` for each set, then ``kernel-gpu``.
+this order); the kernel head's set: ``logo kernels --kernel-gpu NAME`` for each set, then ``kernel-gpu``. A stopped
+``logo``, ``kernels``, ``batches`` or ``help`` run resumes where it stopped when run again from the same clean commit
+(:func:`fit` keeps each trained fold in ``logs/train_gpu_fits/``; delete it to retrain).
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import hashlib
 import inspect
 import json
@@ -89,6 +92,7 @@ from hwaware.hardware.catalog import get_gpu
 ROOT = Path(__file__).resolve().parents[1]
 OUT_WEIGHTS = ROOT / "hwaware" / "estimators" / "weights" / WEIGHTS
 RESULTS = ROOT / "benchmarks" / "results" / "gpu"
+FIT_CACHE = ROOT / "logs" / "train_gpu_fits"  # the fold stages' trained models (git-ignored; see fit)
 
 # The GPU features the kernel head reads (gpu_features.KERNEL_GPU_SETS), every candidate alike; set by KERNEL_GPU_RULE.
 KERNEL_GPU = KERNEL_GPU_BEFORE_9
@@ -1119,10 +1123,49 @@ def train_fold(samples: list[Sample], design: Design, gpu: str, cfg: dict, steps
 def fit(samples: list[Sample], design: Design, idx: np.ndarray, cfg: dict, steps: int, batch_prior: bool,
         seed: int = 0) -> LayerTimeNet:
     """A model trained on ``samples[idx]`` (``design`` is every sample's), with the batch prior's pairs drawn from
-    those samples' layers when ``batch_prior``."""
+    those samples' layers when ``batch_prior``. Saved in :data:`FIT_CACHE` and loaded from there by a run of the same
+    code, design and settings (:func:`fit_key`): a stopped fold stage resumes at the first fold it had not trained."""
+    train = design.subset(idx)
+    key = fit_key(train, cfg, steps, batch_prior, seed)
+    path = FIT_CACHE / f"{key}.safetensors"
+    if key and path.is_file():
+        from safetensors.torch import load_file
+
+        net = LayerTimeNet(train.x.shape[1], train.call.shape[1], cfg["width"], cfg["blocks"], cfg["combine"],
+                           train.setup_names, cfg["kernel_gpu"])
+        net.load_state_dict(load_file(str(path)))
+        return net
     pairs = prior_pairs([samples[i] for i in idx]) if batch_prior else None
-    net, _ = train_net(design.subset(idx), steps=steps, log=None, pairs=pairs, seed=seed, **cfg)
+    net, _ = train_net(train, steps=steps, log=None, pairs=pairs, seed=seed, **cfg)
+    if key:  # written whole, then renamed: a run stopped while saving leaves no half file
+        FIT_CACHE.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(weights_bytes(net))
+        tmp.replace(path)
     return net
+
+
+def fit_key(train: Design, cfg: dict, steps: int, batch_prior: bool, seed: int) -> str | None:
+    """What :func:`fit` trains from, hashed: the training design's arrays (the rows its samples use), the settings and
+    the code's provenance (commit, libraries, threads, CPU). None for a tree with uncommitted changes (its code has
+    no name), which then trains every fold."""
+    prov = code_provenance()
+    if prov["uncommitted_files"]:
+        return None
+    rows = np.unique(train.indices)
+    h = hashlib.sha256(json.dumps({"prov": prov, "cfg": cfg, "steps": steps, "prior": batch_prior, "seed": seed,
+                                   "setups": train.setup_names}, sort_keys=True, default=str).encode())
+    for a in (rows, train.x[rows], train.log_base[rows], train.bare[rows], train.macs[rows], train.row_setup[rows],
+              train.as_conv[rows], train.log_floor[rows], train.indptr, train.indices, train.counts, train.call,
+              train.has_call, train.y, train.weight, train.setup):
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()[:24]
+
+
+@functools.cache
+def code_provenance() -> dict:
+    """:func:`provenance` once per process (the graph stores' hashes read every store)."""
+    return provenance()
 
 
 def batch_note(result: dict, command: str) -> dict:

@@ -857,6 +857,45 @@ def test_training_with_pairs_adds_the_batch_prior_and_nothing_else(monkeypatch):
     assert torch.equal(plain, zero) and not torch.equal(plain, prior)
 
 
+def test_a_stopped_fold_stage_resumes_from_the_folds_it_saved(repo_script, monkeypatch, tmp_path):
+    """train_gpu.fit saves each trained model under a key of its design, settings and committed code; a second run
+    loads the same weights without training (resumable fold stages), other data or settings train anew, and a tree
+    with uncommitted changes saves nothing (its code has no name)."""
+    import torch
+
+    from hwaware.evaluation.gpu_data import build_design, help_samples
+
+    train_gpu = repo_script("scripts/train_gpu.py")
+    monkeypatch.setattr(train_gpu, "FIT_CACHE", tmp_path)
+    prov = {"code_commit": "0123456789", "uncommitted_files": []}
+    monkeypatch.setattr(train_gpu, "code_provenance", lambda: prov)
+    samples = help_samples(("nb201",))[:60]
+    design = build_design(samples, prediction_rules=False)
+    idx = np.arange(40)
+    cfg = {**train_gpu.shipped_recipe(), "batch": 32}
+    net = train_gpu.fit(samples, design, idx, cfg, 2, False)
+    assert len(list(tmp_path.glob("*.safetensors"))) == 1
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    real_train = train_gpu.train_net
+    monkeypatch.setattr(train_gpu, "train_net", no_training)
+    again = train_gpu.fit(samples, design, idx, cfg, 2, False)
+    assert again.setups == net.setups and all(torch.equal(a, b) for a, b in
+                                              zip(net.state_dict().values(), again.state_dict().values()))
+    other = train_gpu.fit_key(design.subset(idx), cfg, 2, False, 0)
+    assert other == train_gpu.fit_key(build_design(samples, prediction_rules=False).subset(idx), cfg, 2, False, 0)
+    assert len({other, train_gpu.fit_key(design.subset(idx[1:]), cfg, 2, False, 0),
+                train_gpu.fit_key(design.subset(idx), cfg, 3, False, 0),
+                train_gpu.fit_key(design.subset(idx), cfg, 2, False, 1)}) == 4
+    monkeypatch.setattr(train_gpu, "train_net", real_train)
+    prov["uncommitted_files"] = ["scripts/train_gpu.py"]
+    assert train_gpu.fit_key(design.subset(idx), cfg, 2, False, 0) is None
+    train_gpu.fit(samples, design, idx, cfg, 2, False)
+    assert len(list(tmp_path.glob("*"))) == 1
+
+
 def test_a_batch_no_measurement_covers_gets_the_zero_shot_interval_and_says_so(repo_script):
     """The measured interval comes from measured batches: the Jetsons were timed at batch 1 only and timm's GPUs at
     large batches (the RTX 4090's training rows: at least 5 per batch from 512 to 1024), so beyond those the regime is
