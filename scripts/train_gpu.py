@@ -57,7 +57,8 @@ candidates' figures, commit, versions, threads) and ``benchmarks/results/gpu/*.j
 Run: ``python scripts/train_gpu.py main logo help batches kernels`` (1 torch thread; stages can run separately, in
 this order); the kernel head's set: ``logo kernels --kernel-gpu NAME`` for each set, then ``kernel-gpu``. A stopped
 ``logo``, ``kernels``, ``batches`` or ``help`` run resumes where it stopped when run again from the same clean commit
-(:func:`fit` keeps each trained fold in ``logs/train_gpu_fits/``; delete it to retrain).
+(:func:`fit` keeps each trained fold in ``logs/train_gpu_fits/``, which the scripts that call :func:`train_fold` share;
+delete it to retrain).
 """
 from __future__ import annotations
 
@@ -67,7 +68,9 @@ import functools
 import hashlib
 import inspect
 import json
+import os
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -457,6 +460,7 @@ def main(argv: list[str] | None = None) -> None:
     if (args.kernel_gpu or args.source) and not set(args.stages) <= set(STAGE_FILES):
         ap.error("--kernel-gpu and --from apply to the logo and kernels stages only")
     torch.set_num_threads(1)
+    code_provenance()  # the code this run starts from (fit's cache keys)
     RESULTS.mkdir(parents=True, exist_ok=True)
     log = lambda m: print(m, flush=True)  # noqa: E731
     command = "python scripts/train_gpu.py " + " ".join(argv if argv is not None else sys.argv[1:])
@@ -1129,26 +1133,34 @@ def fit(samples: list[Sample], design: Design, idx: np.ndarray, cfg: dict, steps
     key = fit_key(train, cfg, steps, batch_prior, seed)
     path = FIT_CACHE / f"{key}.safetensors"
     if key and path.is_file():
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
 
         net = LayerTimeNet(train.x.shape[1], train.call.shape[1], cfg["width"], cfg["blocks"], cfg["combine"],
                            train.setup_names, cfg["kernel_gpu"])
-        net.load_state_dict(load_file(str(path)))
-        return net
+        try:
+            net.load_state_dict(load_file(str(path)))
+            return net
+        except (SafetensorError, RuntimeError):  # a damaged file: trained again below, and replaced
+            pass
     pairs = prior_pairs([samples[i] for i in idx]) if batch_prior else None
     net, _ = train_net(train, steps=steps, log=None, pairs=pairs, seed=seed, **cfg)
-    if key:  # written whole, then renamed: a run stopped while saving leaves no half file
+    if key and provenance() == code_provenance():  # the code did not change under the run
         FIT_CACHE.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(weights_bytes(net))
-        tmp.replace(path)
+        fd, tmp = tempfile.mkstemp(dir=FIT_CACHE, suffix=".tmp")  # whole, synced, then renamed: no half file
+        with os.fdopen(fd, "wb") as f:
+            f.write(weights_bytes(net))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
     return net
 
 
 def fit_key(train: Design, cfg: dict, steps: int, batch_prior: bool, seed: int) -> str | None:
-    """What :func:`fit` trains from, hashed: the training design's arrays (the rows its samples use), the settings and
-    the code's provenance (commit, libraries, threads, CPU). None for a tree with uncommitted changes (its code has
-    no name), which then trains every fold."""
+    """What :func:`fit` trains from, hashed: the training design's arrays (the rows its samples use; the batch prior's
+    pairs are made from the same layers by the same code), the settings and the code's provenance as the run started
+    (commit, libraries, threads, CPU). None for a tree with uncommitted changes (its code has no name), which then
+    trains every fold."""
     prov = code_provenance()
     if prov["uncommitted_files"]:
         return None
@@ -1158,13 +1170,14 @@ def fit_key(train: Design, cfg: dict, steps: int, batch_prior: bool, seed: int) 
     for a in (rows, train.x[rows], train.log_base[rows], train.bare[rows], train.macs[rows], train.row_setup[rows],
               train.as_conv[rows], train.log_floor[rows], train.indptr, train.indices, train.counts, train.call,
               train.has_call, train.y, train.weight, train.setup):
+        h.update(f"{a.dtype}{a.shape}".encode())
         h.update(np.ascontiguousarray(a).tobytes())
     return h.hexdigest()[:24]
 
 
 @functools.cache
 def code_provenance() -> dict:
-    """:func:`provenance` once per process (the graph stores' hashes read every store)."""
+    """:func:`provenance` as the run started (main takes it first; the graph stores' hashes read every store)."""
     return provenance()
 
 

@@ -859,8 +859,9 @@ def test_training_with_pairs_adds_the_batch_prior_and_nothing_else(monkeypatch):
 
 def test_a_stopped_fold_stage_resumes_from_the_folds_it_saved(repo_script, monkeypatch, tmp_path):
     """train_gpu.fit saves each trained model under a key of its design, settings and committed code; a second run
-    loads the same weights without training (resumable fold stages), other data or settings train anew, and a tree
-    with uncommitted changes saves nothing (its code has no name)."""
+    loads the same weights without training (resumable fold stages), with or without the batch prior; other data or
+    settings train anew; a damaged file is trained again; a tree with uncommitted changes, or whose code changed under
+    the run, saves nothing (its code has no name)."""
     import torch
 
     from hwaware.evaluation.gpu_data import build_design, help_samples
@@ -869,31 +870,43 @@ def test_a_stopped_fold_stage_resumes_from_the_folds_it_saved(repo_script, monke
     monkeypatch.setattr(train_gpu, "FIT_CACHE", tmp_path)
     prov = {"code_commit": "0123456789", "uncommitted_files": []}
     monkeypatch.setattr(train_gpu, "code_provenance", lambda: prov)
+    monkeypatch.setattr(train_gpu, "provenance", lambda: dict(prov))
     samples = help_samples(("nb201",))[:60]
     design = build_design(samples, prediction_rules=False)
     idx = np.arange(40)
     cfg = {**train_gpu.shipped_recipe(), "batch": 32}
-    net = train_gpu.fit(samples, design, idx, cfg, 2, False)
-    assert len(list(tmp_path.glob("*.safetensors"))) == 1
+    nets = {prior: train_gpu.fit(samples, design, idx, cfg, 2, prior) for prior in (False, True)}
+    assert len(list(tmp_path.glob("*.safetensors"))) == 2 and not list(tmp_path.glob("*.tmp"))
 
     def no_training(*args, **kwargs):
         raise AssertionError("trained again")
 
     real_train = train_gpu.train_net
     monkeypatch.setattr(train_gpu, "train_net", no_training)
-    again = train_gpu.fit(samples, design, idx, cfg, 2, False)
-    assert again.setups == net.setups and all(torch.equal(a, b) for a, b in
-                                              zip(net.state_dict().values(), again.state_dict().values()))
-    other = train_gpu.fit_key(design.subset(idx), cfg, 2, False, 0)
-    assert other == train_gpu.fit_key(build_design(samples, prediction_rules=False).subset(idx), cfg, 2, False, 0)
-    assert len({other, train_gpu.fit_key(design.subset(idx[1:]), cfg, 2, False, 0),
-                train_gpu.fit_key(design.subset(idx), cfg, 3, False, 0),
-                train_gpu.fit_key(design.subset(idx), cfg, 2, False, 1)}) == 4
+    for prior, net in nets.items():
+        again = train_gpu.fit(samples, design, idx, cfg, 2, prior)
+        assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), again.state_dict().values()))
+    assert not all(torch.equal(a, b) for a, b in zip(nets[False].state_dict().values(),
+                                                      nets[True].state_dict().values()))
+
+    def key(i=idx, c=cfg, steps=2, prior=False, seed=0, d=design):
+        return train_gpu.fit_key(d.subset(i), c, steps, prior, seed)
+
+    moved = dataclasses.replace(design, y=design.y * 1.01)
+    variants = [key(), key(i=idx[1:]), key(c={**cfg, "width": 32}), key(steps=3), key(prior=True), key(seed=1),
+                key(d=moved)]
+    assert key() == key(d=build_design(samples, prediction_rules=False)) and len(set(variants)) == len(variants)
     monkeypatch.setattr(train_gpu, "train_net", real_train)
-    prov["uncommitted_files"] = ["scripts/train_gpu.py"]
-    assert train_gpu.fit_key(design.subset(idx), cfg, 2, False, 0) is None
+    damaged = tmp_path / f"{key()}.safetensors"
+    damaged.write_bytes(b"cut off")
     train_gpu.fit(samples, design, idx, cfg, 2, False)
-    assert len(list(tmp_path.glob("*"))) == 1
+    assert damaged.read_bytes() != b"cut off"
+    monkeypatch.setattr(train_gpu, "provenance", lambda: {**prov, "uncommitted_files": ["README.md"]})
+    train_gpu.fit(samples, design, idx, cfg, 3, False)  # the code changed while it trained: nothing saved
+    prov["uncommitted_files"] = ["scripts/train_gpu.py"]
+    assert key() is None
+    train_gpu.fit(samples, design, idx, cfg, 2, False)
+    assert len(list(tmp_path.glob("*"))) == 2
 
 
 def test_a_batch_no_measurement_covers_gets_the_zero_shot_interval_and_says_so(repo_script):
