@@ -68,7 +68,10 @@ def baselines(samples, builder: DesignBuilder, design) -> tuple[np.ndarray, np.n
         idx, cnt = design.indices[lo:hi], design.counts[lo:hi]
         out_roof[n] = float(np.dot(row_roof[idx], cnt))
         out_macs[n] = float(np.dot(row_macs[idx], cnt))
-    return out_roof, out_macs
+    # to 10 significant digits: the same sums in another order (another CPU's BLAS) differ in the last bits, and
+    # NB201's networks of near-equal sums then rank otherwise (the roofline's Kendall tau moved by up to 0.007 between
+    # an AVX2 and an AVX-512 machine)
+    return tuple(np.array([float(f"{v:.10g}") for v in a]) for a in (out_roof, out_macs))  # type: ignore[return-value]
 
 
 def ten_shot_held_out(net: LayerTimeNet, design: Design, column: list[Sample], host: HostChoice,
