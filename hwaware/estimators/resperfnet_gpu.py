@@ -158,13 +158,14 @@ version 6). No head reads how many operations a TensorRT kernel fuses (from vers
 ``scripts/train_gpu.py``). Intervals come from held-out log residuals (split conformal, see ``meta.json``): for a
 measured platform the validation rows' (of a GPU timed on several machines: each row at its own measurement setup,
 around the answers at each of the GPU's setups, from version 8.3, :func:`setup_factors`; ``MEASURED_INTERVAL`` in
-``scripts/train_gpu.py`` says why), the leave-one-GPU-out folds' for a zero-shot one, and for a Jetson no row
+``scripts/train_gpu.py`` says why), the leave-one-GPU-out folds' rows outside ``GPU_TEST`` for a zero-shot one (from
+2026-12-05; before, every row), and for a Jetson no row
 measured (and, from version 7.1, TensorRT on a desktop GPU, :func:`runtime_via`) the held-out Jetsons' columns,
 widened to contain the pooled interval (``zero-shot-integrated``, from 2026-12-01: the pooled interval covered 26 % and
 75 % of the AGX Xavier's and the Nano's held-out rows; this rule, each Jetson against the rule made from the other,
 40 % and 86 %; version 5, pooled 36 % and 75 %, this rule 36 % and 78 %; version 6, pooled 57 % and 72 %, this rule
 69 % and 78 %; version 7, pooled 34 % and 75 %, this rule 34 % and 78 %; version 8, pooled 34 % and 72 %, this rule
-34 % and 75 %, ``python scripts/train_gpu.py logo``).
+34 % and 75 %; version 9, pooled 38 % and 69 %, this rule 47 % and 75 %, ``python scripts/train_gpu.py logo``).
 """
 from __future__ import annotations
 
