@@ -997,9 +997,8 @@ def zero_shot_intervals(measured: list[float], weights: str | None = None) -> di
     path = RESULTS / "logo.json"
     logo = json.loads(path.read_text()) if path.is_file() else {}
     if weights is not None and logo.get("weights_id") == weights:
-        rows = f" of {logo['pooled']['rows']}" if "rows" in logo["pooled"] else ""  # a run before 2026-12-04: every row
         out = {"zero-shot": logo["pooled"]["zero_shot_interval"], "calibrated": logo["pooled"]["ten_shot_interval"],
-               "zero-shot-source": (f"pooled leave-one-GPU-out residuals{rows} "
+               "zero-shot-source": (f"pooled leave-one-GPU-out residuals of {logo['pooled']['rows']} "
                                     f"({logo.get('command', 'logo stage')})")}
         soc = logo["pooled"].get("zero_shot_interval_integrated")
         if soc is not None:

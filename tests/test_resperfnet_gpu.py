@@ -1046,6 +1046,53 @@ def test_the_jetson_interval_rule_never_sees_the_held_out_jetson_and_is_what_met
     logo = json.loads((ROOT / "benchmarks" / "results" / "gpu" / "logo.json").read_text())
     shipped = train_gpu.zero_shot_intervals(meta["intervals"]["measured"], logo["weights_id"])
     assert {k: meta["intervals"][k] for k in shipped} == shipped and "zero-shot-integrated" in shipped
+    assert "outside GPU_TEST" in meta["intervals"]["zero-shot-source"]
+
+
+def test_no_gpu_test_row_shapes_the_shipped_leave_one_gpu_out_intervals(repo_script, monkeypatch):
+    """leave_one_gpu_out with stand-in folds whose answers are e^5 off on every GPU_TEST row: the pooled zero-shot and
+    10-shot intervals (what meta.json ships) stay those of the other rows, while the figures and each GPU's coverage,
+    checked on every held-out row against the others' intervals, see the GPU_TEST rows miss."""
+    from types import SimpleNamespace
+
+    from hwaware.evaluation.gpu_data import help_samples
+    from hwaware.evaluation.splits import is_gpu_test
+
+    train_gpu = repo_script("scripts/train_gpu.py")
+    gpus = ("GeForce GTX 1080 Ti", "TITAN Xp", "TITAN RTX")
+    samples = [s for s in help_samples(("nb201",)) if s.gpu in gpus and s.net.batch == 1][::25]
+    test = np.array([is_gpu_test(s) for s in samples])
+    y = np.array([s.ms for s in samples])
+    assert 0 < test.mean() < 0.5
+    # answers e^5 too fast on GPU_TEST rows, within e^+-0.1 elsewhere
+    off = np.where(test, 5.0, np.random.default_rng(0).uniform(-0.1, 0.1, len(samples)))
+
+    class Rows(list):
+        def subset(self, idx):
+            return Rows(self[i] for i in idx)
+
+    monkeypatch.setattr(train_gpu, "build_design", lambda s, prediction_rules=True: Rows(range(len(s))))
+    monkeypatch.setattr(train_gpu, "train_fold", lambda s, d, gpu, cfg, steps: (
+        None, np.flatnonzero([x.gpu == gpu for x in s]), []))
+    monkeypatch.setattr(train_gpu, "host_choice", lambda gpu, cols: None)
+    monkeypatch.setattr(train_gpu, "design_parts", lambda net, d, host: None)
+    monkeypatch.setattr(train_gpu, "predict_design", lambda net, d, host: y[d] * np.exp(-off[d]))
+
+    def ten_shot_profile(gpu, col, parts, yy, d, shots, rest, forms=None):  # a GPU_TEST shot moves the answers e^1
+        d = np.array(d)
+        return SimpleNamespace(terms=[]), y[d[rest]] * np.exp(-off[d[rest]] - test[d[shots]].any()), 0
+
+    monkeypatch.setattr(train_gpu, "ten_shot_profile", ten_shot_profile)
+    out = train_gpu.leave_one_gpu_out(samples, {}, 1, lambda m: None)
+    for name in ("zero_shot_interval", "ten_shot_interval"):
+        lo, hi = out["pooled"][name]
+        assert -0.1 <= lo < hi <= 0.1, (name, lo, hi)
+    on = {gpu: np.array([s.gpu == gpu for s in samples]) for gpu in gpus}  # one column each (batch 1)
+    for gpu in gpus:
+        lo, hi = train_gpu.column_quantiles([off[on[g] & ~test] for g in gpus if g != gpu])
+        inside = (off[on[gpu]] >= lo) & (off[on[gpu]] <= hi)
+        assert out["per_gpu"][gpu]["zero_shot_interval_coverage"] == pytest.approx(inside.mean())
+        assert inside.mean() < 1 - test[on[gpu]].mean() + 1e-9  # the GPU_TEST rows are checked, and miss
 
 
 def test_the_shipped_measured_intervals_are_what_the_intervals_stage_computes(repo_script):
