@@ -364,6 +364,7 @@ MEASURED_INTERVAL = ("A measured platform's interval (resperfnet-gpu 8.3; stage 
 # leave-one-GPU-out retrains once per GPU: fewer steps than the shipped model (CPU time on 2 cores), so its
 # zero-shot figures are, if anything, pessimistic
 LOGO_STEPS = 800  # central interval from the 5 % and 95 % residual quantiles
+POOLED_ROWS = "held-out rows outside GPU_TEST (10-shot: its shots too)"  # what the logo stage's intervals are made of
 
 
 def weighted_loss(pred: np.ndarray, samples: list[Sample]) -> float:
@@ -1060,7 +1061,7 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
         log(f"LOGO {gpu}: zero-shot MAPE per column {[round(a['mape'], 3) for a in res['zero_shot'].values()]}, "
             f"10-shot {[round(a['mape'], 3) for a in res['ten_shot'].values()]}")
     out["pooled"] = {"zero_shot_interval": column_quantiles(zs_fit), "ten_shot_interval": column_quantiles(cal_fit),
-                     "rows": "held-out rows outside GPU_TEST (10-shot: its shots too)"}
+                     "rows": POOLED_ROWS}
     soc = {gpu for gpu in gpus if get_gpu(gpu).is_integrated_soc}
     if soc:
         out["pooled"]["zero_shot_interval_integrated"] = integrated_interval(zs_fit, owner_zs, soc,

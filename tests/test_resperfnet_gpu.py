@@ -1555,7 +1555,7 @@ def _stub_folds(train_gpu, monkeypatch, tmp_path, logo_score, kernel_score, v100
 
     monkeypatch.setattr(train_gpu, "leave_one_gpu_out", lambda s, cfg, steps, log: {
         "per_gpu": {"GPU A": {"zero_shot": {"a": {"mape": 0.0}}, "zero_shot_rule": {"a": fig(logo_score[cfg["kernel_gpu"]], rows)}}},
-        "pooled": {"zero_shot_interval": [-0.3, 0.4], "ten_shot_interval": [-0.1, 0.1]}})
+        "pooled": {"zero_shot_interval": [-0.3, 0.4], "ten_shot_interval": [-0.1, 0.1], "rows": train_gpu.POOLED_ROWS}})
     monkeypatch.setattr(train_gpu, "kernel_folds", lambda s, cfg, steps, log: {
         "k": {"zero_shot": {}, "zero_shot_rule": fig(kernel_score[cfg["kernel_gpu"]], 4)},
         V100_COLUMN: {"zero_shot": {}, "zero_shot_rule": fig(v100_score[cfg["kernel_gpu"]], 4)}})
