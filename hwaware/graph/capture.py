@@ -252,8 +252,9 @@ def _capture_error(exc: Exception, op: str | None, module: str, trace_device: st
     if any(m in text for m in _INTEGER_MARKERS):
         return GraphCaptureError(
             f"the forward failed{at}{where}: it takes integer inputs (token ids) and hwaware traces a float tensor "
-            "of input_size. Wrap the model in a module whose forward(x) calls it on torch.zeros_like(x, dtype=torch.long) "
-            "(ids in range; the latency does not depend on their values).", op=op, module=module)
+            "of input_size. Wrap the model in a module whose forward(x) calls it on "
+            "torch.zeros_like(x, dtype=torch.long) (ids in range; the latency does not depend on their values).",
+            op=op, module=module)
     if trace_device == "meta" and any(m in str(exc) for m in _DYNAMIC_MARKERS):
         return DynamicControlFlowError(
             f"the forward reads tensor values{at}{where} (dynamic control flow or data-dependent shapes: {text}); "
