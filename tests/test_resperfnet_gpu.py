@@ -1984,3 +1984,19 @@ def test_same_chip_answers_from_the_gpu_itself_are_the_models_answers(repo_scrip
     other = folds.same_chip_answers(net, design, [build_design(folds.on_gpu(samples, "GeForce RTX 2080 Ti"))], host)
     assert not np.allclose(other, want, rtol=1e-3)
     assert folds.same_chip("TITAN RTX", {"GeForce RTX 2080 Ti", "TITAN Xp", "TITAN RTX"}) == ["GeForce RTX 2080 Ti"]
+
+
+def test_the_timm_resolution_diagnostic_lists_a_family_by_size(repo_script, monkeypatch, capsys):
+    """scripts/timm_resolution.py: an unknown GPU is one line naming the GPUs there are; a family's rows are listed
+    under their image size with their answer / measured and split, beside every size's median over the GPU's rows."""
+    script = repo_script("scripts/timm_resolution.py")
+    monkeypatch.setattr("sys.argv", ["timm_resolution.py", "--gpu", "T4"])
+    with pytest.raises(SystemExit, match="no CNN row on 'T4'; one of: .*GeForce RTX 4090"):
+        script.main()
+    monkeypatch.setattr("sys.argv", ["timm_resolution.py", "--gpu", "GeForce RTX 4090", "--family", "focalnet"])
+    script.main()
+    out = capsys.readouterr().out
+    assert "GeForce RTX 4090: 375 rows" in out and " 224 px   184 rows  x" in out
+    sizes = dict(line.strip().split(" px: ") for line in out.splitlines() if " px: " in line)
+    assert sizes["224"].count("focalnet_") == 3 and sizes["384"].count("focalnet_") == 2
+    assert all(s.count("(test, timm:focalnet)") == s.count("focalnet_") for s in sizes.values())
