@@ -96,6 +96,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT_WEIGHTS = ROOT / "hwaware" / "estimators" / "weights" / WEIGHTS
 RESULTS = ROOT / "benchmarks" / "results" / "gpu"
 FIT_CACHE = ROOT / "logs" / "train_gpu_fits"  # the fold stages' trained models (git-ignored; see fit)
+STAGE_OUTPUTS = ("benchmarks/results/", "hwaware/estimators/weights/")  # what the stages write (fit_key: not code)
 
 # The GPU features the kernel head reads (gpu_features.KERNEL_GPU_SETS), every candidate alike; set by KERNEL_GPU_RULE.
 KERNEL_GPU = KERNEL_GPU_BEFORE_9
@@ -1145,7 +1146,7 @@ def fit(samples: list[Sample], design: Design, idx: np.ndarray, cfg: dict, steps
             pass
     pairs = prior_pairs([samples[i] for i in idx]) if batch_prior else None
     net, _ = train_net(train, steps=steps, log=None, pairs=pairs, seed=seed, **cfg)
-    if key and provenance() == code_provenance():  # the code did not change under the run
+    if key and code_only(provenance()) == code_provenance():  # the code did not change under the run
         FIT_CACHE.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=FIT_CACHE, suffix=".tmp")  # whole, synced, then renamed: no half file
         with os.fdopen(fd, "wb") as f:
@@ -1159,8 +1160,8 @@ def fit(samples: list[Sample], design: Design, idx: np.ndarray, cfg: dict, steps
 def fit_key(train: Design, cfg: dict, steps: int, batch_prior: bool, seed: int) -> str | None:
     """What :func:`fit` trains from, hashed: the training design's arrays (the rows its samples use; the batch prior's
     pairs are made from the same layers by the same code), the settings and the code's provenance as the run started
-    (commit, libraries, threads, CPU). None for a tree with uncommitted changes (its code has no name), which then
-    trains every fold."""
+    (commit, libraries, threads, CPU). None for a tree with uncommitted changes to anything but the stages' outputs
+    (its code has no name), which then trains every fold."""
     prov = code_provenance()
     if prov["uncommitted_files"]:
         return None
@@ -1177,8 +1178,15 @@ def fit_key(train: Design, cfg: dict, steps: int, batch_prior: bool, seed: int) 
 
 @functools.cache
 def code_provenance() -> dict:
-    """:func:`provenance` as the run started (main takes it first; the graph stores' hashes read every store)."""
-    return provenance()
+    """:func:`code_only` of :func:`provenance` as the run started (main takes it first; the graph stores' hashes read
+    every store)."""
+    return code_only(provenance())
+
+
+def code_only(prov: dict) -> dict:
+    """``prov`` without the uncommitted files that are the stages' own outputs (results, weights): a stage that wrote
+    them leaves the code as it was, so the stages after it in one command, or the next command, still resume."""
+    return {**prov, "uncommitted_files": [f for f in prov["uncommitted_files"] if not f.startswith(STAGE_OUTPUTS)]}
 
 
 def batch_note(result: dict, command: str) -> dict:

@@ -857,11 +857,11 @@ def test_training_with_pairs_adds_the_batch_prior_and_nothing_else(monkeypatch):
     assert torch.equal(plain, zero) and not torch.equal(plain, prior)
 
 
-def test_a_stopped_fold_stage_resumes_from_the_folds_it_saved(repo_script, monkeypatch, tmp_path):
+def test_a_stopped_fold_stage_resumes_from_the_folds_it_saved(repo_script, monkeypatch, tmp_path, request):
     """train_gpu.fit saves each trained model under a key of its design, settings and committed code; a second run
-    loads the same weights without training (resumable fold stages), with or without the batch prior; other data or
-    settings train anew; a damaged file is trained again; a tree with uncommitted changes, or whose code changed under
-    the run, saves nothing (its code has no name)."""
+    loads the same weights without training (resumable fold stages), with or without the batch prior, also once a
+    stage has written its results; other data or settings train anew; a damaged file is trained again; a tree with
+    uncommitted code, or whose code changed under the run, saves nothing (its code has no name)."""
     import torch
 
     from hwaware.evaluation.gpu_data import build_design, help_samples
@@ -869,8 +869,9 @@ def test_a_stopped_fold_stage_resumes_from_the_folds_it_saved(repo_script, monke
     train_gpu = repo_script("scripts/train_gpu.py")
     monkeypatch.setattr(train_gpu, "FIT_CACHE", tmp_path)
     prov = {"code_commit": "0123456789", "uncommitted_files": []}
-    monkeypatch.setattr(train_gpu, "code_provenance", lambda: prov)
-    monkeypatch.setattr(train_gpu, "provenance", lambda: dict(prov))
+    monkeypatch.setattr(train_gpu, "provenance", lambda: {**prov, "uncommitted_files": list(prov["uncommitted_files"])})
+    train_gpu.code_provenance.cache_clear()  # a run starting now, with prov's code
+    request.addfinalizer(train_gpu.code_provenance.cache_clear)
     samples = help_samples(("nb201",))[:60]
     design = build_design(samples, prediction_rules=False)
     idx = np.arange(40)
@@ -896,14 +897,23 @@ def test_a_stopped_fold_stage_resumes_from_the_folds_it_saved(repo_script, monke
     variants = [key(), key(i=idx[1:]), key(c={**cfg, "width": 32}), key(steps=3), key(prior=True), key(seed=1),
                 key(d=moved)]
     assert key() == key(d=build_design(samples, prediction_rules=False)) and len(set(variants)) == len(variants)
+    clean = key()
+    prov["uncommitted_files"] = ["benchmarks/results/gpu/logo.json",
+                                 "hwaware/estimators/weights/resperfnet_gpu/meta.json"]
+    train_gpu.code_provenance.cache_clear()  # the next stage or command, after a stage wrote its results
+    assert key() == clean
+    train_gpu.fit(samples, design, idx, cfg, 2, False)  # loaded, not trained
+    prov["uncommitted_files"] = []
+    train_gpu.code_provenance.cache_clear()
     monkeypatch.setattr(train_gpu, "train_net", real_train)
     damaged = tmp_path / f"{key()}.safetensors"
     damaged.write_bytes(b"cut off")
     train_gpu.fit(samples, design, idx, cfg, 2, False)
     assert damaged.read_bytes() != b"cut off"
-    monkeypatch.setattr(train_gpu, "provenance", lambda: {**prov, "uncommitted_files": ["README.md"]})
-    train_gpu.fit(samples, design, idx, cfg, 3, False)  # the code changed while it trained: nothing saved
+    prov["uncommitted_files"] = ["README.md"]
+    train_gpu.fit(samples, design, idx, cfg, 3, False)  # the tree changed while it trained: nothing saved
     prov["uncommitted_files"] = ["scripts/train_gpu.py"]
+    train_gpu.code_provenance.cache_clear()
     assert key() is None
     train_gpu.fit(samples, design, idx, cfg, 2, False)
     assert len(list(tmp_path.glob("*"))) == 2
