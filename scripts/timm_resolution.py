@@ -6,8 +6,8 @@ answer / measured ratio is summarised per image size over all rows (median and q
 for, each row's batch, measured and answered ms, by size. A family whose ratio flips between sizes that the GPU's
 other rows do not flip between misses with resolution, not with a layer kind it shares across sizes; two variants at
 one size and batch that differ in one part show what that part costs, measured and answered (the question of issue
-8's FocalNet miss: its level-4 9x9 focal kernels, or its 384-px variants). Diagnostic only: it reads every row, training ones included, so no
-figure of it is a held-out accuracy claim; nothing is chosen from it.
+8's FocalNet miss: its level-4 9x9 focal kernels, or its 384-px variants). Diagnostic only: it reads every row,
+training ones included, so no figure of it is a held-out accuracy claim; nothing is chosen from it.
 
 Run: ``python scripts/timm_resolution.py --gpu "GeForce RTX 4090" --family focalnet`` (under a minute on one core).
 """
