@@ -81,8 +81,9 @@ import torch
 from hwaware.calibration.profile import LINEAR_FORMS
 from hwaware.estimators.gpu_features import KERNEL_GPU_BEFORE_9, KERNEL_GPU_SETS, n_features
 from hwaware.estimators.resperfnet_gpu import (RESOURCE_STEP, RESOURCE_WEIGHT, WEIGHTS, Design, HostChoice,
-                                              LayerTimeNet, batch_capped, column_gpu, design_parts, host_choice,
-                                              load_net, predict_design, save_net, train_net, weights_bytes)
+                                              LayerTimeNet, batch_capped, column_gpu, design_net, design_parts,
+                                              host_choice, load_net, predict_design, save_net, train_net,
+                                              weights_bytes)
 from hwaware.evaluation.gpu_data import (Sample, build_design, column_indices, column_weights, deepbench_samples,
                                          help_samples, prior_pairs, ten_shot_profile, timm_samples, torch2trt_samples,
                                          user_predictions, user_predictions_call)
@@ -1137,8 +1138,7 @@ def fit(samples: list[Sample], design: Design, idx: np.ndarray, cfg: dict, steps
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
-        net = LayerTimeNet(train.x.shape[1], train.call.shape[1], cfg["width"], cfg["blocks"], cfg["combine"],
-                           train.setup_names, cfg["kernel_gpu"])
+        net = design_net(train, cfg["width"], cfg["blocks"], cfg["combine"], cfg["kernel_gpu"])
         try:
             net.load_state_dict(load_file(str(path)))
             return net

@@ -894,6 +894,12 @@ def _forward(net: LayerTimeNet, d: Design, host: HostChoice, use_setup: bool) ->
     return total + call, call
 
 
+def design_net(train: Design, width: int, blocks: int, combine: str, kernel_gpu: str) -> LayerTimeNet:
+    """An untrained :class:`LayerTimeNet` shaped for ``train`` (its row and call features, its setups): what
+    :func:`train_net` fits, and what weights it saved load into."""
+    return LayerTimeNet(train.x.shape[1], train.call.shape[1], width, blocks, combine, train.setup_names, kernel_gpu)
+
+
 def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str = "smoothmax",
               kernel_gpu: str = KERNEL_GPU_BEFORE_9, steps: int = 1500, lr: float = 3e-3, batch: int = 1024,
               seed: int = 0, log: Any = None, pairs: BatchPairs | None = None) -> tuple[LayerTimeNet, dict]:
@@ -903,7 +909,7 @@ def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str =
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    net = LayerTimeNet(train.x.shape[1], train.call.shape[1], width, blocks, combine, train.setup_names, kernel_gpu)
+    net = design_net(train, width, blocks, combine, kernel_gpu)
     used = np.unique(train.indices)
     for name, arr in (("row", train.x[used]), ("call", train.call[train.has_call] if train.has_call.any() else train.call)):
         std = arr.std(axis=0)
