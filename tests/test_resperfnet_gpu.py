@@ -1066,7 +1066,7 @@ def test_no_gpu_test_row_shapes_the_shipped_leave_one_gpu_out_intervals(repo_scr
     from types import SimpleNamespace
 
     from hwaware.evaluation.gpu_data import help_samples
-    from hwaware.evaluation.splits import is_gpu_test
+    from hwaware.evaluation.splits import is_gpu_test, ten_shots
 
     train_gpu = repo_script("scripts/train_gpu.py")
     gpus = ("GeForce GTX 1080 Ti", "TITAN Xp", "TITAN RTX")
@@ -1090,7 +1090,8 @@ def test_no_gpu_test_row_shapes_the_shipped_leave_one_gpu_out_intervals(repo_scr
 
     def ten_shot_profile(gpu, col, parts, yy, d, shots, rest, forms=None):  # a GPU_TEST shot moves the answers e^1
         d = np.array(d)
-        return SimpleNamespace(terms=[]), y[d[rest]] * np.exp(-off[d[rest]] - test[d[shots]].any()), 0
+        return (SimpleNamespace(terms=[], log_residual_interval=(-0.05, 0.05)),
+                y[d[rest]] * np.exp(-off[d[rest]] - test[d[shots]].any()), 0)
 
     monkeypatch.setattr(train_gpu, "ten_shot_profile", ten_shot_profile)
     out = train_gpu.leave_one_gpu_out(samples, {}, 1, lambda m: None)
@@ -1103,6 +1104,13 @@ def test_no_gpu_test_row_shapes_the_shipped_leave_one_gpu_out_intervals(repo_scr
         inside = (off[on[gpu]] >= lo) & (off[on[gpu]] <= hi)
         assert out["per_gpu"][gpu]["zero_shot_interval_coverage"] == pytest.approx(inside.mean())
         assert inside.mean() < 1 - test[on[gpu]].mean() + 1e-9  # the GPU_TEST rows are checked, and miss
+        # a profile's own interval (its stand-in: +-0.05) and widened by the others' pooled 10-shot interval
+        (prof,) = out["per_gpu"][gpu]["ten_shot_profile_interval"].values()
+        kept = {g: np.flatnonzero(on[g] & ~test) for g in gpus if g != gpu}  # the others' rows outside GPU_TEST
+        fit_rest = [rows[ten_shots([samples[i] for i in rows])[1]] for rows in kept.values()]
+        lo, hi = train_gpu.column_quantiles([off[r] for r in fit_rest])
+        assert prof["widened"] == pytest.approx([min(lo, -0.05), max(hi, 0.05)])
+        assert prof["coverage"] <= prof["widened_coverage"] < 1 - test[on[gpu]].mean() + 1e-9
 
 
 def test_the_shipped_measured_intervals_are_what_the_intervals_stage_computes(repo_script):
