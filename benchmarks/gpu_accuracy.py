@@ -74,19 +74,31 @@ def baselines(samples, builder: DesignBuilder, design) -> tuple[np.ndarray, np.n
     return tuple(np.array([float(f"{v:.10g}") for v in a]) for a in (out_roof, out_macs))  # type: ignore[return-value]
 
 
+def profile_coverage(tens: dict[str, dict], key: str) -> str:
+    """The mean, the lowest and how many of ``tens``' columns fall below 80 % of one 10-shot interval's coverage."""
+    cov = {col: t["interval_coverage"][key] for col, t in tens.items()}
+    low = min(cov, key=cov.get)
+    return (f"{np.mean(list(cov.values())):.0%} of their rows (mean over columns; lowest {cov[low]:.0%}, {label(low)}; "
+            f"{sum(c < 0.8 for c in cov.values())} below 80 %)")
+
+
 def ten_shot_held_out(net: LayerTimeNet, design: Design, column: list[Sample], host: HostChoice,
-                      uncalibrated: np.ndarray) -> dict | None:
+                      uncalibrated: np.ndarray, held: tuple[float, float] | None) -> dict | None:
     """What a user who measures 10 of a column's held-out networks on that machine gets for the others: the profile
     :func:`~hwaware.evaluation.gpu_data.ten_shot_profile` fits on the 10 rows :func:`ten_shots` picks, evaluated on
-    the rest (``design`` is ``column``'s), and the ``uncalibrated`` predictions' figures on the same rows; None when
-    fewer than 5 rows stay outside the shots' groups."""
+    the rest (``design`` is ``column``'s), its interval's coverage of them (the leave-one-out range, and as shipped:
+    widened to contain ``held``, the weights' held-out 10-shot interval), and the ``uncalibrated`` predictions' figures
+    on the same rows; None when fewer than 5 rows stay outside the shots' groups."""
     shots, rest = ten_shots(column)
     if len(rest) < 5:
         return None
     parts = design_parts(net, design, host)
     y = np.array([s.ms for s in column])
-    prof, cal, clamped = ten_shot_profile(column[0].gpu, column[0].column, parts, y, design, shots, rest)
-    return {**accuracy(cal, y[rest]), "terms": prof.terms, "clamped_layers": clamped,
+    prof, cal, clamped = ten_shot_profile(column[0].gpu, column[0].column, parts, y, design, shots, rest, held=held)
+    r = np.log(y[rest] / cal)
+    covered = {name: float(((r >= lo) & (r <= hi)).mean())
+               for name, (lo, hi) in (("leave_one_out", prof.log_residual_interval), ("shipped", prof.interval))}
+    return {**accuracy(cal, y[rest]), "terms": prof.terms, "clamped_layers": clamped, "interval_coverage": covered,
             "uncalibrated": accuracy(uncalibrated[rest], y[rest])}
 
 
@@ -118,7 +130,7 @@ def held_out_table(train, test, agreement: dict[str, Agreement], log) -> dict:
         row["interval_width"] = float(np.median(hi_ms[idx] / lo_ms[idx]))  # high end over low end, median row
         row["flag"] = test[idx[0]].net.flag
         row["ten-shot"] = ten_shot_held_out(net, d_te.subset(np.asarray(idx)), [test[i] for i in idx],
-                                            hosts[idx[0]], pred[idx])
+                                            hosts[idx[0]], pred[idx], est.calibrated_interval())
         a = agreement.get(col)
         row["agreement"] = a._asdict() if a else None
         row["low_agreement"] = bool(a and a.low)
@@ -374,6 +386,13 @@ def markdown(report: dict) -> str:
               "resperfnet-gpu 8.3, MEASURED_INTERVAL in scripts/train_gpu.py): for a GPU the tables timed on several "
               "machines, GPU_VAL's residuals at each row's own measurement setup around the answers at each of its "
               "setups; for the others, the residuals at the GPU's average setup around that answer."]
+    tens = {col: r["ten-shot"] for col, r in report["held_out"].items() if r["ten-shot"]}
+    if tens:
+        lines += ["", f"After 10 shots, the interval a profile gives (nominal 90 %), over the {len(tens)} columns "
+                  "with a 10-shot figure, on the same rows: its shots' leave-one-out range covers "
+                  + profile_coverage(tens, "leave_one_out") + "; widened to contain the weights' held-out 10-shot "
+                  "interval (meta.json's `calibrated`, as shipped since 2026-12-05: PROFILE_INTERVAL_RULE in "
+                  "scripts/train_gpu.py) " + profile_coverage(tens, "shipped") + "."]
     lines += ["", "## torch2trt Jetson: fit error (all 47 rows train the model; not an accuracy claim)", "",
               "| column | n | MAPE | Spearman ρ |", "|---|---|---|---|"]
     for col, m in report["jetson_fit"].items():

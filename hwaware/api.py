@@ -263,8 +263,9 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
     # cannot fit in memory) warns as it would at prediction time, before the profile is fitted on it
     nets = [Breakdown.of(estimate(m.model, platform.device, batch_size=m.batch, input_size=m.input_size,
                                   precision=precision, runtime=runtime, estimator=est_name)) for m in rows]
+    est = get_estimator(est_name)
     profile = fit_profile(gpu, nets, [m.ms for m in rows], name=name, runtime=runtime, precision=precision,
-                          estimator=est_name, base=get_estimator(est_name).model_id(platform))
+                          estimator=est_name, base=est.model_id(platform), held_out_interval=est.calibrated_interval())
     if save:
         save_profile(profile, None if save is True else save)
     return profile

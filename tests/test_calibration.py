@@ -196,8 +196,33 @@ def test_a_profile_saved_before_the_forms_were_named_loads_as_the_linear_form(tm
     new = Profile.from_json(replace(p, format=2).to_json())
     assert new.format == 2 and json.loads(new.to_json())["format"] == 2
     assert p.base == "" and Profile.from_json(replace(p, format=3, base="x").to_json()).base == "x"
+    assert p.held_out_interval is None and p.interval == (-0.1, 0.1)  # before format 4: the leave-one-out range
     with pytest.raises(InvalidArgumentError, match="written by a newer hwaware"):
-        Profile.from_json(json.dumps({**old, "format": 4, "a_later_field": 1}))
+        Profile.from_json(json.dumps({**old, "format": 5, "a_later_field": 1}))
+
+
+def test_a_profiles_interval_contains_the_models_held_out_10_shot_interval(tmp_path, monkeypatch):
+    """PROFILE_INTERVAL_RULE (scripts/train_gpu.py): three measurements 1.3x the answers have a leave-one-out range
+    far narrower than what 10 shots left on GPUs held out of training; the estimate's interval is widened to contain
+    that (meta.json's ``calibrated``), and the file keeps both. The roofline measured none: its profiles keep their
+    leave-one-out range (test_profile_round_trip_and_api)."""
+    from hwaware.estimators import get_estimator
+
+    monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
+    rows = [Measurement(m, 1.3 * (1 + 0.005 * i) * hwaware.latency(m, "agx"))
+            for i, m in enumerate(("resnet18", "resnet34", "mobilenetv2_100"))]
+    p = hwaware.calibrate(rows, "agx", name="agx-mine")
+    held = get_estimator("resperfnet-gpu").calibrated_interval()
+    assert p.held_out_interval == held and held[0] < 0 < held[1]
+    (lo, hi), (llo, lhi) = p.interval, p.log_residual_interval
+    assert held[0] < llo <= lhi < held[1] and (lo, hi) == held  # the measurements' range is the narrower
+    est = hwaware.estimate("resnet18", gpu="agx-mine")
+    assert est.interval_ms == pytest.approx((est.total_ms * math.exp(lo), est.total_ms * math.exp(hi)))
+    assert "widened to contain the model's 10-shot interval" in est.notes[0]
+    # the zero-shot estimate's note on where its interval came from goes: the interval is the profile's
+    assert any("interval from held-out residuals" in n for n in hwaware.estimate("resnet18", gpu="agx").notes)
+    assert not any("interval from held-out residuals" in n for n in est.notes)
+    assert find_profile("agx-mine") == p
 
 
 def test_model_id_changes_with_what_predictions_read_and_nothing_else(tmp_path):
@@ -453,7 +478,8 @@ def test_measurements_in_other_units_or_repeated_are_one_line_errors():
 
 @pytest.mark.parametrize("field,value", [("scale", float("nan")), ("scale", -1.0), ("host_scale", 0.0),
                                          ("scale", "abc"), ("overhead_ms_per_kernel", float("inf")),
-                                         ("log_residual_interval", [1.0]), ("log_residual_interval", [0.2, -0.2])])
+                                         ("log_residual_interval", [1.0]), ("log_residual_interval", [0.2, -0.2]),
+                                         ("held_out_interval", [0.2, -0.2]), ("held_out_interval", [float("nan"), 1])])
 def test_a_profile_with_impossible_values_is_refused(tmp_path, field, value):
     """A hand-edited profile once answered NaN ms, or a negative pre phase, without a warning."""
     p = fit_profile("agx", synthetic([100, 150, 300], 0.05), [6.0, 9.0, 18.0], name="t")

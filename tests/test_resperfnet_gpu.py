@@ -457,15 +457,20 @@ def test_nb201_held_out_architectures_fast_subset(repo_script):
             assert a["spearman"] >= 0.93, (key, col)
             assert a["mape"] <= (0.06 if key == "own-setup" else 0.15), (key, col)
     # after a 10-shot profile from each column's own held-out networks (benchmarks/gpu_accuracy.py's
-    # ten_shot_held_out), the recorded figures again, and at most 5 % (recorded 0.4-3.5 % on these columns)
+    # ten_shot_held_out), the recorded figures again, and at most 5 % (recorded 0.4-3.5 % on these columns); the
+    # profile's interval as shipped covers them as recorded, at least 90 % (recorded 93-100 %), and no less than
+    # its leave-one-out range
     bench = repo_script("benchmarks/gpu_accuracy.py")
     for col, idx in cols.items():
         got = bench.ten_shot_held_out(net, design.subset(np.asarray(idx)), [test[i] for i in idx],
-                                      est.host_choice(get_gpu(test[idx[0]].gpu)), user[idx])
+                                      est.host_choice(get_gpu(test[idx[0]].gpu)), user[idx], est.calibrated_interval())
         want = recorded["held_out"][col]["ten-shot"]
         assert got["terms"] == want["terms"], col
         _as_recorded(got, want, col)
         assert got["mape"] <= 0.05, col
+        cover = got["interval_coverage"]
+        assert cover == pytest.approx(want["interval_coverage"]) and cover["leave_one_out"] <= cover["shipped"], col
+        assert cover["shipped"] >= 0.9, col
 
 
 def test_setup_factors_are_the_answers_at_each_measurement_setup():

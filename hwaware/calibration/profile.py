@@ -18,8 +18,10 @@ The fit minimises squared *relative* error of the totals, each layer corrected a
 and the least time its arithmetic or bytes allow, from version 8.2), with a weak ridge pull towards no correction, so
 a few samples cannot produce a wild profile. The form is chosen by the leave-one-out error of your measurements (a rule
 that reads nothing but them; the per-GMAC forms need at least :data:`MIN_FOR_GMAC` measurements; on a tie the form
-listed first). The interval comes from the chosen form's leave-one-out residuals (chosen on the same residuals, so
-slightly optimistic).
+listed first). The interval is the range of the chosen form's leave-one-out residuals (chosen on the same residuals,
+so optimistic: ten measurements' extremes hold a next network at best 9 times in 11, and only if it is like them),
+widened to contain the estimator's own 10-shot interval where it measured one on GPUs held out of its training
+(resperfnet-gpu: meta.json's ``calibrated``; from 2026-12-05, ``PROFILE_INTERVAL_RULE`` in scripts/train_gpu.py).
 
 A profile is a small JSON file. Pass its path (or, once saved with :func:`save_profile`, its name) wherever a
 GPU name goes: ``hwaware.latency(model, gpu="my-orin.json")``, the CLI's ``--gpu``, the Optuna constraint.
@@ -45,7 +47,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from hwaware.errors import InvalidArgumentError, UnknownGPUError
-from hwaware.estimators.base import HOST_GUESS_WARNING, Estimate
+from hwaware.estimators.base import HOST_GUESS_WARNING, INTERVAL_NOTE, Estimate
 from hwaware.hardware.catalog import get_gpu
 
 # pull towards no correction, worth about a twentieth of one measurement: it steadies two or three samples
@@ -58,7 +60,7 @@ MIN_FOR_GMAC = 5  # three numbers from fewer measurements would fit noise
 # (median ratio) is another device or timed in other units (seconds or microseconds are 1000x off)
 MAX_MEDIAN_RATIO = 50.0
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-FORMAT = 3  # profile files: 1 had the linear forms only and no format field; 2 no base
+FORMAT = 4  # profile files: 1 had the linear forms only and no format field; 2 no base; 3 no held_out_interval
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,19 @@ class Profile:
     # the model its correction was fitted on (:meth:`hwaware.estimators.Estimator.model_id`: estimator, version, GPU
     # spec, weights); "" in files before format 3
     base: str = ""
+    # that model's log(true / calibrated) interval on held-out GPUs after 10 shots
+    # (:meth:`hwaware.estimators.Estimator.calibrated_interval`), which :attr:`interval` contains; None: none measured
+    # (files before format 4 too)
+    held_out_interval: tuple[float, float] | None = None
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The interval of log(true / calibrated) an estimate carries: the leave-one-out range, widened to contain
+        :attr:`held_out_interval`."""
+        lo, hi = self.log_residual_interval
+        if self.held_out_interval is None:
+            return lo, hi
+        return min(lo, self.held_out_interval[0]), max(hi, self.held_out_interval[1])
 
     @property
     def host(self) -> float:
@@ -153,7 +168,7 @@ class Profile:
     def apply_estimate(self, est: Estimate) -> Estimate:
         """``est`` (a zero-shot estimate on the base GPU) corrected by this profile layer by layer (a layer that a
         negative per-kernel term would take below 0 or its floor stays there, and the notes say how many), the
-        per-call phases by the host factor; the interval is the leave-one-out range."""
+        per-call phases by the host factor; the interval is :attr:`interval`."""
         kernels = Breakdown.kernels(est)
         net = Breakdown.of(est)
         ms, below = self.layer_ms(net.layer_ms, net.host_share, net.macs, net.floor_ms)
@@ -162,16 +177,18 @@ class Profile:
         layers = tuple(replace(r, ms=calibrated[i]) if i in calibrated else r for i, r in enumerate(est.layers))
         pre, post = self.host * est.pre_ms, self.host * est.post_ms
         total = max(pre + sum(r.ms for r in layers) + post, 1e-6)  # apply(Breakdown.of(est))
-        lo, hi = self.log_residual_interval
+        lo, hi = self.interval
         notes = (f"calibrated by profile {self.name!r} ({self.n_samples} measurements): {self.describe()} "
-                 f"({len(kernels)} kernels); interval from its leave-one-out residuals",
+                 f"({len(kernels)} kernels); interval from its leave-one-out residuals"
+                 + (", widened to contain the model's 10-shot interval on held-out GPUs"
+                    if (lo, hi) != tuple(self.log_residual_interval) else ""),
                  *([f"the profile would take {clamped} of {len(kernels)} layers below 0 or below the least time their "
                     "arithmetic or bytes allow on the base GPU: those stay at that bound (the profile was fitted on "
                     "whole-network totals)"] if clamped else []),
                  *([] if self.base else ["the profile does not record the model it was fitted on (a file written "
                                          "before format 3 has none): if hwaware or its weights changed since, "
                                          "re-run `hwaware calibrate` with the same measurements"]),
-                 *est.notes)
+                 *(n for n in est.notes if INTERVAL_NOTE not in n))  # the interval is the profile's now
         return replace(est, total_ms=total, pre_ms=pre, exe_ms=total - pre - post, post_ms=post, layers=layers,
                        notes=notes, interval_ms=(total * math.exp(lo), total * math.exp(hi)),
                        warnings=tuple(w for w in est.warnings if not w.startswith(HOST_GUESS_WARNING)))
@@ -189,6 +206,8 @@ class Profile:
                                            f"{d['format']}, this one reads up to {FORMAT}); upgrade hwaware or re-run "
                                            "`hwaware calibrate`")
             d["log_residual_interval"] = tuple(d["log_residual_interval"])
+            if d.get("held_out_interval") is not None:
+                d["held_out_interval"] = tuple(d["held_out_interval"])
             d["notes"] = tuple(d.get("notes", ()))
             # profiles saved before the forms were named: the per-GMAC term marked theirs
             d.setdefault("terms", LINEAR_FORMS[1] if d.get("ms_per_gmac") else LINEAR_FORMS[0])
@@ -196,9 +215,10 @@ class Profile:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InvalidArgumentError(f"not an hwaware calibration profile ({exc}); make one with `hwaware calibrate`") from exc
         factors = [p.scale] + ([] if p.host_scale is None else [p.host_scale])
-        terms = [*factors, p.overhead_ms_per_kernel, p.ms_per_gmac, *p.log_residual_interval]
-        if (len(p.log_residual_interval) != 2 or not all(_finite(v) for v in terms) or min(factors) <= 0
-                or p.log_residual_interval[0] > p.log_residual_interval[1]):
+        ranges = [p.log_residual_interval] + ([] if p.held_out_interval is None else [p.held_out_interval])
+        terms = [*factors, p.overhead_ms_per_kernel, p.ms_per_gmac, *(v for r in ranges for v in r)]
+        if (any(len(r) != 2 for r in ranges) or not all(_finite(v) for v in terms) or min(factors) <= 0
+                or any(r[0] > r[1] for r in ranges)):
             raise InvalidArgumentError(f"profile {p.name!r} holds impossible values (factors must be finite and "
                                        "positive, terms finite, its interval two numbers low to high); re-run "
                                        "`hwaware calibrate` rather than editing the file")
@@ -296,10 +316,13 @@ class _Nets:
 
 def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float], *, name: str,
                 runtime: str = "pytorch", precision: str = "fp32", estimator: str = "resperfnet-gpu",
-                forms: Sequence[str] = FORMS, base: str = "") -> Profile:
+                forms: Sequence[str] = FORMS, base: str = "", held_out_interval: tuple[float, float] | None = None
+                ) -> Profile:
     """Fit a profile from the zero-shot breakdown of each measured network (:meth:`Breakdown.of` its estimate at the
     measured batch) and your measurements, choosing among ``forms`` by leave-one-out error; ``base``: the model id
-    of the estimator that gave the breakdowns (:meth:`hwaware.estimators.Estimator.model_id`)."""
+    of the estimator that gave the breakdowns (:meth:`hwaware.estimators.Estimator.model_id`), ``held_out_interval``
+    its 10-shot interval on held-out GPUs (:meth:`hwaware.estimators.Estimator.calibrated_interval`), which the
+    profile's interval is widened to contain."""
     true = np.asarray(measured_ms, dtype=float)
     if len(nets) != len(true) or len(true) < 2:
         raise InvalidArgumentError(f"calibration needs at least 2 measured networks, got {len(true)}; "
@@ -333,7 +356,8 @@ def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float
     lo, hi = (min(loo[form]), max(loo[form])) if len(true) < 20 else tuple(np.quantile(loo[form], [0.05, 0.95]))
     return replace(fit, name=name, gpu=get_gpu(gpu).name, runtime=runtime, precision=precision, n_samples=len(true),
                    log_residual_interval=(float(lo), float(hi)), estimator=estimator, fit_mape=fit_mape,
-                   loo_mape=float(np.mean(np.abs(np.expm1(loo[form])))), base=base)
+                   loo_mape=float(np.mean(np.abs(np.expm1(loo[form])))), base=base,
+                   held_out_interval=None if held_out_interval is None else tuple(map(float, held_out_interval)))
 
 
 def profile_dir() -> Path:

@@ -41,6 +41,8 @@ class LayerEstimate:
 # How a warning about an uncalibrated answer's guessed host begins (resperfnet-gpu's order check): a calibration
 # profile, fitted to the device's own measurements, replaces that guess, so its estimates drop the warning.
 HOST_GUESS_WARNING = "physically implausible: answered faster than"
+# in the note that says where an estimate's interval comes from; a calibration profile replaces that interval
+INTERVAL_NOTE = "interval from held-out residuals"
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,12 @@ class Estimator(ABC):
         True
         """
         return f"{self.name} {self.version} spec {spec_digest(platform.device)}"
+
+    def calibrated_interval(self) -> tuple[float, float] | None:
+        """The interval of log(true / calibrated) that this estimator's answers after a 10-shot calibration profile
+        showed on GPUs held out of its training, or None where it measured none; a profile's own interval is widened
+        to contain it (:attr:`hwaware.calibration.Profile.interval`)."""
+        return None
 
 
 def files_digest(*paths: Path) -> str:

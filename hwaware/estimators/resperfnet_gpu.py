@@ -186,7 +186,8 @@ import torch
 from torch import nn
 
 from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
-from hwaware.estimators.base import HOST_GUESS_WARNING, Estimate, Estimator, LayerEstimate, register_estimator
+from hwaware.estimators.base import (HOST_GUESS_WARNING, INTERVAL_NOTE, Estimate, Estimator, LayerEstimate,
+                                    register_estimator)
 from hwaware.estimators.cache import PredictionCache, default_cache_path
 from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_GPU_BEFORE_9, ROW_FEATURES,
                                              MEASURED_PEAK_SHARE, MEASURED_TENSOR_PEAK_SHARE, RUNTIME_CODES,
@@ -1179,6 +1180,12 @@ class ResPerfNetGPUEstimator(Estimator):
         return f"{super().model_id(platform)} weights {self.weights_id_}{floor}" + (
             f" {choice.key()}" if choice is not None and choice.siblings else "")
 
+    def calibrated_interval(self) -> tuple[float, float] | None:
+        """meta.json's ``calibrated`` interval: the leave-one-GPU-out folds' 10-shot residuals of held-out rows
+        (``python scripts/train_gpu.py logo``)."""
+        lo_hi = self._loaded()[1]["intervals"].get("calibrated")
+        return None if lo_hi is None else (float(lo_hi[0]), float(lo_hi[1]))
+
     def batch_span(self, platform: Platform) -> tuple[int, int] | None:
         """The smallest and largest batch the training rows timed this GPU, runtime and precision at (meta.json's
         ``trained_batches``, written by ``scripts/train_gpu.py main``); None if they never did."""
@@ -1365,7 +1372,7 @@ class ResPerfNetGPUEstimator(Estimator):
                            f"{figure['batches']}, the interval covering {figure['coverage']:.0%} of a column on "
                            f"average, some far less: {figure['command']}{jetson})")
         notes = [f"{regime}: {gpu.name} ({runtime}, {precision}) {status}",
-                 f"{meta['intervals']['coverage']:.0%} interval from held-out residuals ({regime}"
+                 f"{meta['intervals']['coverage']:.0%} {INTERVAL_NOTE} ({regime}"
                  + (", of the Jetsons held out in turn)" if source == "zero-shot-integrated" else ")")
                  + (f", at its own machine, around the answers at each of the {setups} machines the tables timed "
                     "this GPU on (host-side costs differ by machine; yours is none of them)"

@@ -301,11 +301,14 @@ def engine_bounded(net: LayerTimeNet, samples: Sequence[Sample], pred: np.ndarra
 
 
 def ten_shot_profile(gpu: str, col: str, parts: DesignParts, y: np.ndarray, design: Design, shots: list[int],
-                     rest: list[int], forms: Sequence[str] = FORMS) -> tuple[Profile, np.ndarray, int]:
+                     rest: list[int], forms: Sequence[str] = FORMS, held: tuple[float, float] | None = None
+                     ) -> tuple[Profile, np.ndarray, int]:
     """The profile :func:`hwaware.calibration.fit_profile` fits on the ``shots`` of one measured column (``design`` its
     networks, ``parts`` a model's estimates of them as a user gets them,
-    :func:`~hwaware.estimators.resperfnet_gpu.design_parts`; ``y`` the measured) choosing among ``forms``, its
-    predictions of the ``rest`` layer by layer, as a user's estimate is corrected (:func:`calibrated_totals`), and how
-    many layer instances were clamped (to 0 or their floor)."""
-    prof = fit_profile(gpu, design_breakdowns(parts, design, shots), y[shots], name=col, forms=forms)
+    :func:`~hwaware.estimators.resperfnet_gpu.design_parts`; ``y`` the measured) choosing among ``forms`` (``held``: the
+    model's held-out 10-shot interval, which its interval contains), its predictions of the ``rest`` layer by layer, as
+    a user's estimate is corrected (:func:`calibrated_totals`), and how many layer instances were clamped (to 0 or
+    their floor)."""
+    prof = fit_profile(gpu, design_breakdowns(parts, design, shots), y[shots], name=col, forms=forms,
+                       held_out_interval=held)
     return (prof, *calibrated_totals(prof, parts, design, rest))
