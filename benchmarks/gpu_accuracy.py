@@ -99,7 +99,7 @@ def ten_shot_held_out(net: LayerTimeNet, design: Design, column: list[Sample], h
     covered = {name: float(((r >= lo) & (r <= hi)).mean())
                for name, (lo, hi) in (("leave_one_out", prof.log_residual_interval), ("shipped", prof.interval))}
     return {**accuracy(cal, y[rest]), "terms": prof.terms, "clamped_layers": clamped, "interval_coverage": covered,
-            "uncalibrated": accuracy(uncalibrated[rest], y[rest])}
+            "held_out_interval": held, "uncalibrated": accuracy(uncalibrated[rest], y[rest])}
 
 
 def held_out_table(train, test, agreement: dict[str, Agreement], log) -> dict:
@@ -560,6 +560,15 @@ def trained_results(agreement: dict[str, Agreement]) -> dict:
                           f"the pooled one ({ends('zero_shot_interval_integrated')} in log ratio, against "
                           f"{ends('zero_shot_interval')}); each Jetson against that rule made from the others: "
                           + ", ".join(f"{g} {c:.0%}" for g, c in soc.items()) + ".")
+        prof = {g: list(r["ten_shot_profile_interval"].values()) for g, r in d["per_gpu"].items()
+                if r.get("ten_shot_profile_interval")}
+        if prof:
+            mean = lambda cols, key: np.mean([c[key] for c in cols])  # noqa: E731
+            lines += ["", "10-shot, the interval a user's profile gives (nominal 90 %): share of each held-out GPU's "
+                      "evaluated rows inside its shots' leave-one-out range / inside it widened to contain the other "
+                      "GPUs' pooled 10-shot interval (PROFILE_INTERVAL_RULE, what ships; mean over its columns): "
+                      + ", ".join(f"{g} {mean(c, 'coverage'):.0%} / {mean(c, 'widened_coverage'):.0%}"
+                                  for g, c in prof.items()) + "."]
         if d.get("disclosed"):
             lines += ["", f"Disclosed: {d['disclosed']}"]
         out["logo"] = {"source": "scripts/train_gpu.py logo", "lines": lines, "data": d,

@@ -78,7 +78,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from hwaware.calibration.profile import LINEAR_FORMS
+from hwaware.calibration.profile import LINEAR_FORMS, Profile
 from hwaware.estimators.gpu_features import KERNEL_GPU_BEFORE_9, KERNEL_GPU_SETS, n_features
 from hwaware.estimators.resperfnet_gpu import (RESOURCE_STEP, RESOURCE_WEIGHT, WEIGHTS, Design, HostChoice,
                                               LayerTimeNet, batch_capped, column_gpu, design_net, design_parts,
@@ -117,8 +117,8 @@ COVERAGE = 0.9
 # Declared 2026-12-05 before any run computed a figure of it: the interval of a calibrated estimate is the profile's
 # leave-one-out range (10 shots: their extremes, a nominal 9/11 of a next network at best, and the shots' families
 # are not the next network's) widened to contain the shipped weights' pooled 10-shot interval (meta.json's
-# ``calibrated``, :func:`hwaware.calibration.fit_profile`'s ``at_least``). The logo stage reports both, each held-out
-# GPU's rows against the other GPUs' pooled interval; the widened one ships whatever they show.
+# ``calibrated``, :func:`hwaware.calibration.fit_profile`'s ``held_out_interval``). The logo stage reports both, each
+# held-out GPU's rows against the other GPUs' pooled interval; the widened one ships whatever they show.
 PROFILE_INTERVAL_RULE = "leave-one-out range widened to contain the pooled held-out 10-shot interval"
 DISCLOSED_HELP = ("the profile's per-GMAC term (and its leave-one-out rule) was tried in exploratory scripts on these "
                   "very columns' evaluation rows, after the two-number profile's batch-256 results (rho 0.781 / 0.842) "
@@ -1029,7 +1029,7 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
     # rows outside GPU_TEST, calibrated on shots outside it too (what the shipped intervals are made of: no held-out
     # architecture shapes what ships)
     zs_res, cal_res, owner_zs, owner_cal, zs_fit, cal_fit, owner_cal_fit = [], [], [], [], [], [], []
-    profile_res: list[tuple[str, str, list[float], np.ndarray]] = []  # the interval each profile gives its user
+    profile_res: list[tuple[str, str, Profile, np.ndarray]] = []  # each profile and its evaluated rows' residuals
     # once: every column's weights are per column, the same in any subset of GPUs; folds train as the shipped model
     # did (no prediction-time rules) and are evaluated as users get predictions
     design, train_design = build_design(samples), build_design(samples, prediction_rules=False)
@@ -1066,7 +1066,7 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
             cal_res.append(np.log(y[rest] / cal))
             owner_cal.append(gpu)
             res["ten_shot"][col] = accuracy(cal, y[rest])
-            profile_res.append((gpu, col, list(prof.log_residual_interval), cal_res[-1]))
+            profile_res.append((gpu, col, prof, cal_res[-1]))
             # the rule before 2026-11-30 (scale and per-kernel forms only), on the same shots: DISCLOSED_FORMS
             _, linear, _ = ten_shot_profile(gpu, col, parts, y, held_design, shots, rest, LINEAR_FORMS)
             res.setdefault("ten_shot_linear_forms", {})[col] = accuracy(linear, y[rest])
@@ -1093,12 +1093,13 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
                     out["per_gpu"][gpu]["zero_shot_interval_integrated_coverage"] = float(np.mean(
                         [((r >= lo) & (r <= hi)).mean() for r in mine]))
     out["pooled"]["profile_interval_rule"] = PROFILE_INTERVAL_RULE
-    for gpu, col, (lo, hi), r in profile_res:  # PROFILE_INTERVAL_RULE: the profile's own range, and widened
-        olo, ohi = column_quantiles([c for c, o in zip(cal_fit, owner_cal_fit) if o != gpu])
-        wide = [min(lo, olo), max(hi, ohi)]
+    for gpu, col, prof, r in profile_res:  # PROFILE_INTERVAL_RULE: the profile's own range, and widened
+        (lo, hi), (wlo, whi) = prof.log_residual_interval, dataclasses.replace(
+            prof, held_out_interval=tuple(column_quantiles([c for c, o in zip(cal_fit, owner_cal_fit) if o != gpu]))
+        ).interval
         out["per_gpu"][gpu].setdefault("ten_shot_profile_interval", {})[col] = {
             "leave_one_out": [lo, hi], "coverage": float(((r >= lo) & (r <= hi)).mean()),
-            "widened": wide, "widened_coverage": float(((r >= wide[0]) & (r <= wide[1])).mean())}
+            "widened": [wlo, whi], "widened_coverage": float(((r >= wlo) & (r <= whi)).mean())}
     return out
 
 

@@ -197,8 +197,9 @@ def test_a_profile_saved_before_the_forms_were_named_loads_as_the_linear_form(tm
     assert new.format == 2 and json.loads(new.to_json())["format"] == 2
     assert p.base == "" and Profile.from_json(replace(p, format=3, base="x").to_json()).base == "x"
     assert p.held_out_interval is None and p.interval == (-0.1, 0.1)  # before format 4: the leave-one-out range
-    with pytest.raises(InvalidArgumentError, match="written by a newer hwaware"):
+    with pytest.raises(InvalidArgumentError, match="written by a newer hwaware") as info:
         Profile.from_json(json.dumps({**old, "format": 5, "a_later_field": 1}))
+    assert "not an hwaware calibration profile" not in str(info.value)
 
 
 def test_a_profiles_interval_contains_the_models_held_out_10_shot_interval(tmp_path, monkeypatch):
@@ -479,7 +480,8 @@ def test_measurements_in_other_units_or_repeated_are_one_line_errors():
 @pytest.mark.parametrize("field,value", [("scale", float("nan")), ("scale", -1.0), ("host_scale", 0.0),
                                          ("scale", "abc"), ("overhead_ms_per_kernel", float("inf")),
                                          ("log_residual_interval", [1.0]), ("log_residual_interval", [0.2, -0.2]),
-                                         ("held_out_interval", [0.2, -0.2]), ("held_out_interval", [float("nan"), 1])])
+                                         ("held_out_interval", [0.2, -0.2]), ("held_out_interval", [float("nan"), 1]),
+                                         ("held_out_interval", [1.0])])
 def test_a_profile_with_impossible_values_is_refused(tmp_path, field, value):
     """A hand-edited profile once answered NaN ms, or a negative pre phase, without a warning."""
     p = fit_profile("agx", synthetic([100, 150, 300], 0.05), [6.0, 9.0, 18.0], name="t")

@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -458,8 +459,7 @@ def test_nb201_held_out_architectures_fast_subset(repo_script):
             assert a["mape"] <= (0.06 if key == "own-setup" else 0.15), (key, col)
     # after a 10-shot profile from each column's own held-out networks (benchmarks/gpu_accuracy.py's
     # ten_shot_held_out), the recorded figures again, and at most 5 % (recorded 0.4-3.5 % on these columns); the
-    # profile's interval as shipped covers them as recorded, at least 90 % (recorded 93-100 %), and no less than
-    # its leave-one-out range
+    # profile's interval covers them as recorded, as shipped at least 90 % (recorded 93-100 %)
     bench = repo_script("benchmarks/gpu_accuracy.py")
     for col, idx in cols.items():
         got = bench.ten_shot_held_out(net, design.subset(np.asarray(idx)), [test[i] for i in idx],
@@ -469,8 +469,7 @@ def test_nb201_held_out_architectures_fast_subset(repo_script):
         _as_recorded(got, want, col)
         assert got["mape"] <= 0.05, col
         cover = got["interval_coverage"]
-        assert cover == pytest.approx(want["interval_coverage"]) and cover["leave_one_out"] <= cover["shipped"], col
-        assert cover["shipped"] >= 0.9, col
+        assert cover == pytest.approx(want["interval_coverage"]) and cover["shipped"] >= 0.9, col
 
 
 def test_setup_factors_are_the_answers_at_each_measurement_setup():
@@ -1067,15 +1066,17 @@ def test_the_jetson_interval_rule_never_sees_the_held_out_jetson_and_is_what_met
 def test_no_gpu_test_row_shapes_the_shipped_leave_one_gpu_out_intervals(repo_script, monkeypatch):
     """leave_one_gpu_out with stand-in folds whose answers are e^5 off on every GPU_TEST row: the pooled zero-shot and
     10-shot intervals (what meta.json ships) stay those of the other rows, while the figures and each GPU's coverage,
-    checked on every held-out row against the others' intervals, see the GPU_TEST rows miss."""
-    from types import SimpleNamespace
-
+    checked on every held-out row against the others' intervals, see the GPU_TEST rows miss. A profile's interval
+    (PROFILE_INTERVAL_RULE) is checked on its evaluated rows, alone and widened by the others' pooled 10-shot interval;
+    a column without GPU_TEST rows (the TITAN X's, kept so) fits its one profile once."""
+    from hwaware.calibration import Profile
     from hwaware.evaluation.gpu_data import help_samples
     from hwaware.evaluation.splits import is_gpu_test, ten_shots
 
     train_gpu = repo_script("scripts/train_gpu.py")
-    gpus = ("GeForce GTX 1080 Ti", "TITAN Xp", "TITAN RTX")
-    samples = [s for s in help_samples(("nb201",)) if s.gpu in gpus and s.net.batch == 1][::25]
+    gpus = ("GeForce GTX 1080 Ti", "TITAN Xp", "TITAN RTX", "TITAN X (Pascal)")
+    samples = [s for s in help_samples(("nb201",)) if s.gpu in gpus and s.net.batch == 1
+               and not (s.gpu == gpus[3] and is_gpu_test(s))][::25]
     test = np.array([is_gpu_test(s) for s in samples])
     y = np.array([s.ms for s in samples])
     assert 0 < test.mean() < 0.5
@@ -1092,11 +1093,14 @@ def test_no_gpu_test_row_shapes_the_shipped_leave_one_gpu_out_intervals(repo_scr
     monkeypatch.setattr(train_gpu, "host_choice", lambda gpu, cols: None)
     monkeypatch.setattr(train_gpu, "design_parts", lambda net, d, host: None)
     monkeypatch.setattr(train_gpu, "predict_design", lambda net, d, host: y[d] * np.exp(-off[d]))
+    stand_in = Profile(name="", gpu="", runtime="", precision="", scale=1.0, overhead_ms_per_kernel=0.0, n_samples=10,
+                       log_residual_interval=(-0.05, 0.05))
+    fits = Counter()
 
     def ten_shot_profile(gpu, col, parts, yy, d, shots, rest, forms=None):  # a GPU_TEST shot moves the answers e^1
         d = np.array(d)
-        return (SimpleNamespace(terms=[], log_residual_interval=(-0.05, 0.05)),
-                y[d[rest]] * np.exp(-off[d[rest]] - test[d[shots]].any()), 0)
+        fits[gpu] += forms is None
+        return stand_in, y[d[rest]] * np.exp(-off[d[rest]] - test[d[shots]].any()), 0
 
     monkeypatch.setattr(train_gpu, "ten_shot_profile", ten_shot_profile)
     out = train_gpu.leave_one_gpu_out(samples, {}, 1, lambda m: None)
@@ -1104,18 +1108,23 @@ def test_no_gpu_test_row_shapes_the_shipped_leave_one_gpu_out_intervals(repo_scr
         lo, hi = out["pooled"][name]
         assert -0.1 <= lo < hi <= 0.1, (name, lo, hi)
     on = {gpu: np.array([s.gpu == gpu for s in samples]) for gpu in gpus}  # one column each (batch 1)
+    assert fits == {**{g: 2 for g in gpus[:3]}, gpus[3]: 1}
     for gpu in gpus:
         lo, hi = train_gpu.column_quantiles([off[on[g] & ~test] for g in gpus if g != gpu])
         inside = (off[on[gpu]] >= lo) & (off[on[gpu]] <= hi)
         assert out["per_gpu"][gpu]["zero_shot_interval_coverage"] == pytest.approx(inside.mean())
         assert inside.mean() < 1 - test[on[gpu]].mean() + 1e-9  # the GPU_TEST rows are checked, and miss
-        # a profile's own interval (its stand-in: +-0.05) and widened by the others' pooled 10-shot interval
+        # a profile's own interval (the stand-in's +-0.05) and widened by the others' pooled 10-shot interval
         (prof,) = out["per_gpu"][gpu]["ten_shot_profile_interval"].values()
         kept = {g: np.flatnonzero(on[g] & ~test) for g in gpus if g != gpu}  # the others' rows outside GPU_TEST
         fit_rest = [rows[ten_shots([samples[i] for i in rows])[1]] for rows in kept.values()]
         lo, hi = train_gpu.column_quantiles([off[r] for r in fit_rest])
         assert prof["widened"] == pytest.approx([min(lo, -0.05), max(hi, 0.05)])
-        assert prof["coverage"] <= prof["widened_coverage"] < 1 - test[on[gpu]].mean() + 1e-9
+        rows = np.flatnonzero(on[gpu])
+        shots, rest = (rows[k] for k in ten_shots([samples[i] for i in rows]))
+        r = off[rest] + test[shots].any()  # log(true / calibrated) of the evaluated rows
+        assert prof["coverage"] == pytest.approx(np.mean(np.abs(r) <= 0.05))
+        assert prof["widened_coverage"] == pytest.approx(np.mean((r >= prof["widened"][0]) & (r <= prof["widened"][1])))
 
 
 def test_the_shipped_measured_intervals_are_what_the_intervals_stage_computes(repo_script):

@@ -212,6 +212,8 @@ class Profile:
             # profiles saved before the forms were named: the per-GMAC term marked theirs
             d.setdefault("terms", LINEAR_FORMS[1] if d.get("ms_per_gmac") else LINEAR_FORMS[0])
             p = cls(**d)
+        except InvalidArgumentError:  # a ValueError too: said as it is, not as a malformed file
+            raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InvalidArgumentError(f"not an hwaware calibration profile ({exc}); make one with `hwaware calibrate`") from exc
         factors = [p.scale] + ([] if p.host_scale is None else [p.host_scale])
