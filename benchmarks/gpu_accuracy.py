@@ -563,12 +563,17 @@ def trained_results(agreement: dict[str, Agreement]) -> dict:
         prof = {g: list(r["ten_shot_profile_interval"].values()) for g, r in d["per_gpu"].items()
                 if r.get("ten_shot_profile_interval")}
         if prof:
+            every = [c for cols in prof.values() for c in cols]
             mean = lambda cols, key: np.mean([c[key] for c in cols])  # noqa: E731
+            low = lambda key: sum(c[key] < 0.8 for c in every)  # noqa: E731
             lines += ["", "10-shot, the interval a user's profile gives (nominal 90 %): share of each held-out GPU's "
                       "evaluated rows inside its shots' leave-one-out range / inside it widened to contain the other "
                       "GPUs' pooled 10-shot interval (PROFILE_INTERVAL_RULE, what ships; mean over its columns): "
                       + ", ".join(f"{g} {mean(c, 'coverage'):.0%} / {mean(c, 'widened_coverage'):.0%}"
-                                  for g, c in prof.items()) + "."]
+                                  for g, c in prof.items())
+                      + f"; over all {len(every)} columns {mean(every, 'coverage'):.0%} / "
+                      f"{mean(every, 'widened_coverage'):.0%}, below 80 %: {low('coverage')} / "
+                      f"{low('widened_coverage')} columns."]
         if d.get("disclosed"):
             lines += ["", f"Disclosed: {d['disclosed']}"]
         out["logo"] = {"source": "scripts/train_gpu.py logo", "lines": lines, "data": d,
