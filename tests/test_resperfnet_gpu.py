@@ -1063,6 +1063,57 @@ def test_the_jetson_interval_rule_never_sees_the_held_out_jetson_and_is_what_met
     assert "outside GPU_TEST" in meta["intervals"]["zero-shot-source"]
 
 
+def test_an_unmeasured_jetsons_interval_is_made_of_the_held_out_jetsons_columns_of_its_runtime(repo_script,
+                                                                                                monkeypatch):
+    """INTEGRATED_RUNTIME_RULE through leave_one_gpu_out with stand-in folds: the Jetsons' TensorRT answers e^2 too
+    fast, their PyTorch ones and the desktop GPUs' within e^+-0.1. The all-runtime rule reaches e^2 for either runtime;
+    per runtime, PyTorch's stays the pooled interval and TensorRT's reaches e^2; each Jetson is checked against the
+    other's columns of the same runtime, which then cover it."""
+    from hwaware.evaluation.gpu_data import column_indices, help_samples, torch2trt_samples
+    from hwaware.evaluation.splits import is_gpu_test
+
+    train_gpu = repo_script("scripts/train_gpu.py")
+    help_rows = help_samples()
+    samples = torch2trt_samples() + [help_rows[i] for rows in column_indices(help_rows).values() for i in rows[:30]]
+    assert len({s.column for s in samples}) == 43  # HELP's 39 columns: the pooled interval stays theirs
+    trt = np.array([s.runtime == "tensorrt" for s in samples])
+    y = np.array([s.ms for s in samples])
+    off = np.where(trt, 2.0, np.random.default_rng(0).uniform(-0.1, 0.1, len(samples)))
+
+    class Rows(list):
+        def subset(self, idx):
+            return Rows(self[i] for i in idx)
+
+    monkeypatch.setattr(train_gpu, "build_design", lambda s, prediction_rules=True: Rows(range(len(s))))
+    monkeypatch.setattr(train_gpu, "train_fold", lambda s, d, gpu, cfg, steps: (
+        None, np.flatnonzero([x.gpu == gpu for x in s]), []))
+    monkeypatch.setattr(train_gpu, "host_choice", lambda gpu, cols: None)
+    monkeypatch.setattr(train_gpu, "design_parts", lambda net, d, host: None)
+    monkeypatch.setattr(train_gpu, "predict_design", lambda net, d, host: y[d] * np.exp(-off[d]))
+    monkeypatch.setattr(train_gpu, "ten_shot_profile", lambda gpu, col, parts, yy, d, shots, rest, forms=None: (
+        train_gpu.Profile(name="", gpu="", runtime="", precision="", scale=1.0, overhead_ms_per_kernel=0.0,
+                          n_samples=10, log_residual_interval=(-0.1, 0.1)), y[np.array(d)[rest]], 0))
+    out = train_gpu.leave_one_gpu_out(samples, {}, 1, lambda m: None)
+    pooled = out["pooled"]
+    by_runtime = pooled["zero_shot_interval_integrated_by_runtime"]
+    assert pooled["zero_shot_interval_integrated"][1] == pytest.approx(2.0)
+    lo, hi = pooled["zero_shot_interval"]
+    assert hi < 0.1 and by_runtime["tensorrt"] == [lo, pytest.approx(2.0)]
+    assert -0.1 <= by_runtime["pytorch"][0] <= lo < hi == by_runtime["pytorch"][1]  # the pooled, and the Jetsons' 0.1
+    fit = [[i for i in rows if not is_gpu_test(samples[i])] for rows in column_indices(samples).values()]
+    for jetson, other in (("Jetson AGX Xavier", "Jetson Nano"), ("Jetson Nano", "Jetson AGX Xavier")):
+        r = out["per_gpu"][jetson]
+        lo, hi = train_gpu.column_quantiles([off[rows] for rows in fit if rows and samples[rows[0]].gpu != jetson])
+        for runtime, covered in r["zero_shot_interval_integrated_by_runtime_coverage"].items():
+            mine, theirs = (off[[i for i, s in enumerate(samples) if s.gpu == g and s.runtime == runtime]]
+                            for g in (jetson, other))
+            qlo, qhi = train_gpu.column_quantiles([theirs])  # the other Jetson's column of this runtime
+            inside = (mine >= min(lo, qlo)) & (mine <= max(hi, qhi))
+            assert covered == pytest.approx(inside.mean()), (jetson, runtime)
+        assert r["zero_shot_interval_integrated_by_runtime_coverage"]["tensorrt"] == 1.0
+        assert r["zero_shot_interval_coverage"] <= 0.5  # its TensorRT column misses the pooled interval
+
+
 def test_no_gpu_test_row_shapes_the_shipped_leave_one_gpu_out_intervals(repo_script, monkeypatch):
     """leave_one_gpu_out with stand-in folds whose answers are e^5 off on every GPU_TEST row: the pooled zero-shot and
     10-shot intervals (what meta.json ships) stay those of the other rows, while the figures and each GPU's coverage,

@@ -656,7 +656,7 @@ def dense_as_conv(layers: Sequence[Layer], counts: Sequence[int]) -> list[tuple[
 
 
 def interval_key(intervals: dict[str, Any], regime: str, generic: bool, integrated: bool, via: bool = False,
-                 setups: int = 0) -> str:
+                 setups: int = 0, runtime: str = "") -> str:
     """Which of ``meta.json``'s ``intervals`` an estimate in ``regime`` carries. A Jetson no row measured
     (``generic`` host, ``integrated``) takes the held-out Jetsons' residuals (scripts/train_gpu.py:
     integrated_interval); a measured one at another precision or batch keeps the pooled interval (its own host is
@@ -665,10 +665,13 @@ def interval_key(intervals: dict[str, Any], regime: str, generic: bool, integrat
     pooled ones: no held-out row is of such a platform, and the held-out Jetsons' TensorRT columns, whose engines' costs
     the other Jetson taught, are the nearest evidence. A measured GPU with two or more measurement ``setups`` takes the
     residuals at their own setup, to put around its answers at each (from version 8.3, :func:`setup_factors`,
-    ``MEASURED_INTERVAL`` in scripts/train_gpu.py)."""
+    ``MEASURED_INTERVAL`` in scripts/train_gpu.py). From 2026-12-05 the held-out Jetsons' residuals are those of their
+    columns of ``runtime`` where meta.json has them (``INTEGRATED_RUNTIME_RULE`` in scripts/train_gpu.py)."""
     wide = regime == "zero-shot" and (via or (generic and integrated)) and "zero-shot-integrated" in intervals
     if regime == "measured" and not generic and setups > 1 and "measured-own-setup" in intervals:
         return "measured-own-setup"
+    if wide and f"zero-shot-integrated-{runtime}" in intervals:
+        return f"zero-shot-integrated-{runtime}"
     return "zero-shot-integrated" if wide else regime
 
 
@@ -1354,7 +1357,8 @@ class ResPerfNetGPUEstimator(Estimator):
         # kept per GPU: every warm prediction of a measured platform asks (a torch op per setup)
         spread = self._remembered("setup_spreads_", gpu.name, lambda: net.setup_spread(gpu.name))
         setups = len(spread.offsets) if regime == "measured" else 0
-        source = interval_key(meta["intervals"], regime, generic, gpu.is_integrated_soc, bool(through), setups)
+        source = interval_key(meta["intervals"], regime, generic, gpu.is_integrated_soc, bool(through), setups,
+                              runtime)
         if regime == "measured":
             status = "is in the training data"
         elif span is None:
@@ -1373,7 +1377,9 @@ class ResPerfNetGPUEstimator(Estimator):
                            f"average, some far less: {figure['command']}{jetson})")
         notes = [f"{regime}: {gpu.name} ({runtime}, {precision}) {status}",
                  f"{meta['intervals']['coverage']:.0%} {INTERVAL_NOTE} ({regime}"
-                 + (", of the Jetsons held out in turn)" if source == "zero-shot-integrated" else ")")
+                 + {"zero-shot-integrated": ", of the Jetsons held out in turn",
+                    f"zero-shot-integrated-{runtime}": f", of the Jetsons held out in turn, their {runtime} columns"
+                    }.get(source, "") + ")"
                  + (f", at its own machine, around the answers at each of the {setups} machines the tables timed "
                     "this GPU on (host-side costs differ by machine; yours is none of them)"
                     if source == "measured-own-setup" else ""),
@@ -1397,7 +1403,7 @@ class ResPerfNetGPUEstimator(Estimator):
                          + ("Jetson" if gpu.is_integrated_soc else "desktop") + " host's: batch-1 latency on your "
                          "machine differs; `hwaware calibrate` with a few measurements fixes it")
         if through:
-            widest = (", the interval the held-out Jetsons', the widest" if source == "zero-shot-integrated" else "")
+            widest = (", the interval the held-out Jetsons'" if source.startswith("zero-shot-integrated") else "")
             notes.append(f"{runtime} on a {'Jetson' if gpu.is_integrated_soc else 'desktop GPU'}: no training machine "
                          f"of this class timed it, so each launch costs the host what eager PyTorch's does here, times "
                          f"{runtime}'s against eager PyTorch's on the {' and '.join(g.name for g in through)}, which "
