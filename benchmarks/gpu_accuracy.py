@@ -33,7 +33,7 @@ import torch
 
 from hwaware.estimators import get_estimator
 from hwaware.estimators.resperfnet_gpu import (Design, DesignBuilder, HostChoice, LayerTimeNet, column_gpu,
-                                              design_parts, interval_key, predict_design)
+                                              column_runtime, design_parts, interval_key, predict_design)
 from hwaware.evaluation.agreement import AGREEMENT_RHO, Agreement, cross_gpu_agreement
 from hwaware.evaluation.gpu_data import (Sample, build_design, column_indices, deepbench_samples, host_choices,
                                          help_samples, measured_bounds, ten_shot_profile, timm_samples,
@@ -224,10 +224,14 @@ def expected_error(report: dict) -> list[str]:
         measured.setdefault(column_gpu(col), []).append(r["resperfnet-gpu"]["mape"])
     logo = report.get("logo", {}).get("data", {}).get("per_gpu", {})
     by_class: dict[bool, tuple[list[float], list[float]]] = {True: ([], []), False: ([], [])}
+    jetson_runtimes: dict[str, tuple[list[float], list[float]]] = {}  # a Jetson's interval is per runtime
     for gpu, r in logo.items():
         zs, ts = by_class[get_gpu(gpu).is_integrated_soc]
         zs += [z["mape"] for z in r["zero_shot"].values()]
         ts += [t["mape"] for t in r["ten_shot"].values()]
+        for name, key in ((0, "zero_shot"), (1, "ten_shot")):
+            for col, m in r[key].items() if get_gpu(gpu).is_integrated_soc else ():
+                jetson_runtimes.setdefault(column_runtime(col), ([], []))[name].append(m["mape"])
     intervals = report["model"]["intervals"]
     kernels = report.get("kernel_logo", {}).get("data", {}).get("columns", {})
 
@@ -258,6 +262,17 @@ def expected_error(report: dict) -> list[str]:
             lines.append(f"| {g.name} | measured (held-out networks, average setup) | {np.median(measured[g.name]):.1%} (median of "
                          f"{len(measured[g.name])} columns) | {f'{np.median(own):.0%} when held out' if own else '–'} | "
                          f"{measured_interval(g.name)} |")
+        elif zs and g.is_integrated_soc and any(f"zero-shot-integrated-{rt}" in intervals for rt in jetson_runtimes):
+            rts = sorted(jetson_runtimes)  # INTEGRATED_RUNTIME_RULE: per runtime, figures and interval
+
+            def per_runtime(i: int) -> str:  # the median of the held-out Jetsons' columns of each runtime
+                return " / ".join(f"{rt} {np.median(v):.0%} ({len(v)} held-out-Jetson column{'s' * (len(v) > 1)})"
+                                  if (v := jetson_runtimes[rt][i]) else f"{rt} –" for rt in rts)
+
+            zero, ten = per_runtime(0), per_runtime(1)
+            band = " / ".join(f"{rt} {interval(interval_key(intervals, 'zero-shot', True, True, runtime=rt))}"
+                              for rt in rts)
+            lines.append(f"| {g.name} | zero-shot from catalog specs | {zero} | {ten} | {band} |")
         elif zs:
             key = interval_key(intervals, "zero-shot", True, g.is_integrated_soc)  # no row measured it
             own_kernels = [r["zero_shot"]["mape"] for col, r in kernels.items() if column_gpu(col) == g.name]
@@ -560,6 +575,15 @@ def trained_results(agreement: dict[str, Agreement]) -> dict:
                           f"the pooled one ({ends('zero_shot_interval_integrated')} in log ratio, against "
                           f"{ends('zero_shot_interval')}); each Jetson against that rule made from the others: "
                           + ", ".join(f"{g} {c:.0%}" for g, c in soc.items()) + ".")
+        by_runtime = d["pooled"].get("zero_shot_interval_integrated_by_runtime")
+        if cover and by_runtime:
+            per = {g: r["zero_shot_interval_integrated_by_runtime_coverage"] for g, r in d["per_gpu"].items()
+                   if "zero_shot_interval_integrated_by_runtime_coverage" in r}
+            lines[-1] += (" Per runtime, as shipped from 2026-12-05 (INTEGRATED_RUNTIME_RULE in scripts/train_gpu.py): "
+                          + ", ".join(f"{rt} [{lo:.2f}, {hi:.2f}]" for rt, (lo, hi) in by_runtime.items())
+                          + "; each Jetson's columns against the other's of that runtime: "
+                          + ", ".join(f"{g} " + " / ".join(f"{rt} {c:.0%}" for rt, c in cs.items())
+                                      for g, cs in per.items()) + ".")
         prof = {g: list(r["ten_shot_profile_interval"].values()) for g, r in d["per_gpu"].items()
                 if r.get("ten_shot_profile_interval")}
         if prof:

@@ -166,7 +166,10 @@ widened to contain the pooled interval (``zero-shot-integrated``, from 2026-12-0
 75 % of the AGX Xavier's and the Nano's held-out rows; this rule, each Jetson against the rule made from the other,
 40 % and 86 %; version 5, pooled 36 % and 75 %, this rule 36 % and 78 %; version 6, pooled 57 % and 72 %, this rule
 69 % and 78 %; version 7, pooled 34 % and 75 %, this rule 34 % and 78 %; version 8, pooled 34 % and 72 %, this rule
-34 % and 75 %; version 9, pooled 38 % and 69 %, this rule 47 % and 75 %, ``python scripts/train_gpu.py logo``).
+34 % and 75 %; version 9, pooled 38 % and 69 %, this rule 47 % and 75 %, ``python scripts/train_gpu.py logo``); from
+2026-12-05 the held-out Jetsons' columns of the estimate's runtime only (``zero-shot-integrated-pytorch``,
+``-tensorrt``; ``INTEGRATED_RUNTIME_RULE`` in scripts/train_gpu.py: eager PyTorch x0.69-x1.74 covering 93 % and 100 %
+of the AGX Xavier's and the Nano's PyTorch rows, each against the other's rule; TensorRT x0.39-x10.43, 7 % and 50 %).
 """
 from __future__ import annotations
 
@@ -768,6 +771,11 @@ def runtime_via(gpu: GPUSpec, runtime: str, train_columns: Sequence[str]) -> tup
 def column_gpu(column: str) -> str:
     """The GPU of a training column (``table:space:gpu|runtime|precision[|batch]``)."""
     return _platform_parts(column)[0]
+
+
+def column_runtime(column: str) -> str:
+    """The runtime of a training column (``table:space:gpu|runtime|precision[|batch]``)."""
+    return _platform_parts(column)[1]
 
 
 def _platform_parts(column: str) -> list[str]:
