@@ -1110,19 +1110,8 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
                 lo, hi = column_quantiles([r for r, o in zip(fit_res, fit_owner) if o != gpu])
                 out["per_gpu"][gpu][f"{name}_interval_coverage"] = float(np.mean([((r >= lo) & (r <= hi)).mean()
                                                                                    for r in mine]))
-                if name == "zero_shot" and gpu in soc and len(soc) > 1:  # a Jetson against the other Jetsons' rule
-                    ilo, ihi = integrated_interval(fit_res, fit_owner, soc - {gpu}, [lo, hi])  # the others' pooled
-                    out["per_gpu"][gpu]["zero_shot_interval_integrated_coverage"] = float(np.mean(
-                        [((r >= ilo) & (r <= ihi)).mean() for r in mine]))
-                    # INTEGRATED_RUNTIME_RULE: each of its columns against the others' columns of that runtime
-                    cover: dict[str, list[float]] = {}
-                    for r, o, rt in zip(res, owner, runtime_zs):
-                        if o == gpu:
-                            rlo, rhi = integrated_interval(*of_runtime(fit_res, fit_owner, runtime_zs, rt),
-                                                           soc - {gpu}, [lo, hi])
-                            cover.setdefault(rt, []).append(float(((r >= rlo) & (r <= rhi)).mean()))
-                    out["per_gpu"][gpu]["zero_shot_interval_integrated_by_runtime_coverage"] = {
-                        rt: float(np.mean(c)) for rt, c in cover.items()}
+                if name == "zero_shot" and gpu in soc and len(soc) > 1:
+                    out["per_gpu"][gpu].update(jetson_coverage(gpu, soc, [lo, hi], res, fit_res, owner, runtime_zs))
     out["pooled"]["profile_interval_rule"] = PROFILE_INTERVAL_RULE
     for gpu, col, prof, r in profile_res:  # PROFILE_INTERVAL_RULE: the profile's own range, and widened
         (lo, hi), (wlo, whi) = prof.log_residual_interval, dataclasses.replace(
@@ -1152,6 +1141,32 @@ def kernel_folds(samples: list[Sample], cfg: dict, steps: int, log) -> dict:
                         "roofline": signed_accuracy(roofline[idx][rows], y[rows])}
         log(f"kernels {gpu}: zero-shot MAPE " + ", ".join(f"{c}: {out[c]['zero_shot']['mape']:.1%}" for c in cols))
     return out
+
+
+def jetson_coverage(gpu: str, soc: set[str], pooled: list[float], res: list[np.ndarray], fit_res: list[np.ndarray],
+                    owner: list[str], runtimes: list[str]) -> dict:
+    """A held-out Jetson's zero-shot columns (``res``, of ``owner`` ``gpu``) against the rules made from the other
+    Jetsons' (``fit_res``; ``pooled``: the other GPUs' pooled interval): the all-runtime rule
+    (:func:`integrated_interval`) over every column and per runtime, and INTEGRATED_RUNTIME_RULE's per runtime (a
+    runtime no other Jetson timed is left out). Means over the columns."""
+    others = soc - {gpu}
+    rules = {"": integrated_interval(fit_res, owner, others, pooled)}
+    cover: dict[str, dict[str, list[float]]] = {"": {}, "runtime": {}}
+    for r, o, rt in zip(res, owner, runtimes):
+        if o != gpu:
+            continue
+        cols, owners = of_runtime(fit_res, owner, runtimes, rt)
+        if rt not in rules and any(len(c) for c, w in zip(cols, owners) if w in others):
+            rules[rt] = integrated_interval(cols, owners, others, pooled)
+        for rule, kind in (("", ""), (rt, "runtime")):
+            if rule in rules:
+                lo, hi = rules[rule]
+                cover[kind].setdefault(rt, []).append(float(((r >= lo) & (r <= hi)).mean()))
+    return {"zero_shot_interval_integrated_coverage": float(np.mean([c for cs in cover[""].values() for c in cs])),
+            "zero_shot_interval_integrated_coverage_per_runtime": {rt: float(np.mean(c))
+                                                                   for rt, c in cover[""].items()},
+            "zero_shot_interval_integrated_by_runtime_coverage": {rt: float(np.mean(c))
+                                                                  for rt, c in cover["runtime"].items()}}
 
 
 def of_runtime(res: list[np.ndarray], owner: list[str], runtimes: list[str], runtime: str

@@ -1070,10 +1070,11 @@ def test_the_jetson_interval_rule_never_sees_the_held_out_jetson_and_is_what_met
 
 def test_an_unmeasured_jetsons_interval_is_made_of_the_held_out_jetsons_columns_of_its_runtime(repo_script,
                                                                                                 monkeypatch):
-    """INTEGRATED_RUNTIME_RULE through leave_one_gpu_out with stand-in folds: the Jetsons' TensorRT answers e^2 too
-    fast, their PyTorch ones and the desktop GPUs' within e^+-0.1. The all-runtime rule reaches e^2 for either runtime;
-    per runtime, PyTorch's stays the pooled interval and TensorRT's reaches e^2; each Jetson is checked against the
-    other's columns of the same runtime, which then cover it."""
+    """INTEGRATED_RUNTIME_RULE through leave_one_gpu_out with stand-in folds: the AGX Xavier's TensorRT answers e^2 too
+    fast, the Nano's e^1 too slow, the Jetsons' PyTorch ones within e^+-0.3 and the desktop GPUs' within e^+-0.1. The
+    all-runtime rule spans e^-1..e^2 for either runtime; per runtime, PyTorch's stays near the PyTorch columns and
+    TensorRT's spans both Jetsons' TensorRT columns. Each Jetson is checked against the rules made from the other's
+    columns only (its own would cover its TensorRT column; the other's misses it), both rules per runtime."""
     from hwaware.evaluation.gpu_data import column_indices, help_samples, torch2trt_samples
     from hwaware.evaluation.splits import is_gpu_test
 
@@ -1081,9 +1082,12 @@ def test_an_unmeasured_jetsons_interval_is_made_of_the_held_out_jetsons_columns_
     help_rows = help_samples()
     samples = torch2trt_samples() + [help_rows[i] for rows in column_indices(help_rows).values() for i in rows[:30]]
     assert len({s.column for s in samples}) == 43  # HELP's 39 columns: the pooled interval stays theirs
+    jetson = np.array([s.gpu.startswith("Jetson") for s in samples])
     trt = np.array([s.runtime == "tensorrt" for s in samples])
+    agx = np.array([s.gpu == "Jetson AGX Xavier" for s in samples])
     y = np.array([s.ms for s in samples])
-    off = np.where(trt, 2.0, np.random.default_rng(0).uniform(-0.1, 0.1, len(samples)))
+    noise = np.random.default_rng(0).uniform(-0.1, 0.1, len(samples))
+    off = np.where(trt, np.where(agx, 2.0, -1.0), np.where(jetson, 3 * noise, noise))
 
     class Rows(list):
         def subset(self, idx):
@@ -1101,22 +1105,26 @@ def test_an_unmeasured_jetsons_interval_is_made_of_the_held_out_jetsons_columns_
     out = train_gpu.leave_one_gpu_out(samples, {}, 1, lambda m: None)
     pooled = out["pooled"]
     by_runtime = pooled["zero_shot_interval_integrated_by_runtime"]
-    assert pooled["zero_shot_interval_integrated"][1] == pytest.approx(2.0)
     lo, hi = pooled["zero_shot_interval"]
-    assert hi < 0.1 and by_runtime["tensorrt"] == [lo, pytest.approx(2.0)]
-    assert -0.1 <= by_runtime["pytorch"][0] <= lo < hi == by_runtime["pytorch"][1]  # the pooled, and the Jetsons' 0.1
+    assert -0.1 < lo < hi < 0.1
+    assert pooled["zero_shot_interval_integrated"] == [pytest.approx(-1.0), pytest.approx(2.0)]
+    assert by_runtime["tensorrt"] == [pytest.approx(-1.0), pytest.approx(2.0)]
+    assert -0.3 <= by_runtime["pytorch"][0] < lo and hi < by_runtime["pytorch"][1] <= 0.3  # the Jetsons' PyTorch rows
     fit = [[i for i in rows if not is_gpu_test(samples[i])] for rows in column_indices(samples).values()]
-    for jetson, other in (("Jetson AGX Xavier", "Jetson Nano"), ("Jetson Nano", "Jetson AGX Xavier")):
-        r = out["per_gpu"][jetson]
-        lo, hi = train_gpu.column_quantiles([off[rows] for rows in fit if rows and samples[rows[0]].gpu != jetson])
-        for runtime, covered in r["zero_shot_interval_integrated_by_runtime_coverage"].items():
-            mine, theirs = (off[[i for i, s in enumerate(samples) if s.gpu == g and s.runtime == runtime]]
-                            for g in (jetson, other))
-            qlo, qhi = train_gpu.column_quantiles([theirs])  # the other Jetson's column of this runtime
-            inside = (mine >= min(lo, qlo)) & (mine <= max(hi, qhi))
-            assert covered == pytest.approx(inside.mean()), (jetson, runtime)
-        assert r["zero_shot_interval_integrated_by_runtime_coverage"]["tensorrt"] == 1.0
-        assert r["zero_shot_interval_coverage"] <= 0.5  # its TensorRT column misses the pooled interval
+    for gpu, other in (("Jetson AGX Xavier", "Jetson Nano"), ("Jetson Nano", "Jetson AGX Xavier")):
+        r = out["per_gpu"][gpu]
+        lo, hi = train_gpu.column_quantiles([off[rows] for rows in fit if rows and samples[rows[0]].gpu != gpu])
+        rows = {(g, rt): off[[i for i, s in enumerate(samples) if s.gpu == g and s.runtime == rt]]
+                for g in (gpu, other) for rt in ("pytorch", "tensorrt")}
+        every = train_gpu.column_quantiles([rows[other, "pytorch"], rows[other, "tensorrt"]])  # the all-runtime rule
+        for runtime in ("pytorch", "tensorrt"):
+            qlo, qhi = train_gpu.column_quantiles([rows[other, runtime]])  # the other Jetson's column of it
+            for rule, (a, b) in (("by_runtime_coverage", (qlo, qhi)), ("coverage_per_runtime", every)):
+                inside = (rows[gpu, runtime] >= min(lo, a)) & (rows[gpu, runtime] <= max(hi, b))
+                assert r[f"zero_shot_interval_integrated_{rule}"][runtime] == pytest.approx(inside.mean())
+        assert r["zero_shot_interval_integrated_by_runtime_coverage"]["tensorrt"] == 0.0  # the other's misses it
+        assert r["zero_shot_interval_integrated_coverage"] == pytest.approx(
+            np.mean(list(r["zero_shot_interval_integrated_coverage_per_runtime"].values())))
 
 
 def test_no_gpu_test_row_shapes_the_shipped_leave_one_gpu_out_intervals(repo_script, monkeypatch):
