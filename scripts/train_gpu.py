@@ -124,9 +124,11 @@ PROFILE_INTERVAL_RULE = "leave-one-out range widened to contain the pooled held-
 # held out, the Jetsons' PyTorch columns came out 15 % off and their TensorRT columns 64-65 % (logo.json), and the
 # one interval of an unmeasured Jetson, made of both runtimes' columns (integrated_interval), put x0.49-x8.74 around a
 # PyTorch answer. Per runtime: integrated_interval of the held-out Jetsons' columns of that runtime only (still
-# widened to contain the pooled interval); a runtime no Jetson column timed keeps the all-runtime one. Checked as the
-# other: each Jetson's columns against the rule made from the other Jetson's columns of their runtime; both rules'
-# figures are reported, and this one ships whatever they show.
+# widened to contain the pooled interval); a runtime no Jetson column timed keeps the all-runtime one. TensorRT on a
+# desktop GPU, which took the Jetsons' interval (resperfnet_gpu.interval_key's ``via``), takes their TensorRT one.
+# Checked as the other: each Jetson's columns against the rule made from the other Jetson's columns of their
+# runtime, and against the all-runtime rule on the same columns (:func:`jetson_coverage`); both are reported, and this
+# one ships whatever they show.
 INTEGRATED_RUNTIME_RULE = "an unmeasured Jetson's zero-shot interval from the held-out Jetsons' columns of its runtime"
 DISCLOSED_HELP = ("the profile's per-GMAC term (and its leave-one-out rule) was tried in exploratory scripts on these "
                   "very columns' evaluation rows, after the two-number profile's batch-256 results (rho 0.781 / 0.842) "

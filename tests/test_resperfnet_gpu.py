@@ -92,6 +92,8 @@ def test_breakdown_interval_and_notes(r18):
     lo, hi = intervals["zero-shot"]
     assert q_lo <= lo < hi <= q_hi
     assert "of the Jetsons held out in turn, their pytorch columns" in orin.notes[1]
+    # and how that rule fared on the measured Jetsons, as meta.json records it
+    assert f"the interval: {intervals['zero-shot-integrated-pytorch-source']}" in orin.notes
     agx32 = hwaware.estimate(r18, gpu="agx")  # a measured Jetson at a precision no row has: the pooled interval
     assert "at this runtime and precision" in agx32.notes[0] and "at this runtime" not in orin.notes[0]
     assert agx32.notes[0].startswith("zero-shot:") and agx32.interval_ms == pytest.approx(
@@ -1068,6 +1070,37 @@ def test_the_jetson_interval_rule_never_sees_the_held_out_jetson_and_is_what_met
     assert "outside GPU_TEST" in meta["intervals"]["zero-shot-source"]
 
 
+def stand_in_folds(train_gpu, monkeypatch, y: np.ndarray, off: np.ndarray) -> None:
+    """leave_one_gpu_out's folds replaced (no training): each GPU's rows held out in turn, answered ``y * e^-off``
+    (a design is the rows' indices)."""
+
+    class Rows(list):
+        def subset(self, idx):
+            return Rows(self[i] for i in idx)
+
+    monkeypatch.setattr(train_gpu, "build_design", lambda s, prediction_rules=True: Rows(range(len(s))))
+    monkeypatch.setattr(train_gpu, "train_fold", lambda s, d, gpu, cfg, steps: (
+        None, np.flatnonzero([x.gpu == gpu for x in s]), []))
+    monkeypatch.setattr(train_gpu, "host_choice", lambda gpu, cols: None)
+    monkeypatch.setattr(train_gpu, "design_parts", lambda net, d, host: None)
+    monkeypatch.setattr(train_gpu, "predict_design", lambda net, d, host: y[d] * np.exp(-off[d]))
+
+
+def test_interval_key_takes_the_runtimes_jetson_interval_where_meta_has_it():
+    """interval_key: an unmeasured Jetson (generic host) or a runtime its class never ran (``via``) takes the held-out
+    Jetsons' interval of its runtime where meta.json has one, else the all-runtime one; a measured Jetson at another
+    precision or batch (not generic) keeps the pooled zero-shot interval; a measured platform, the measured one."""
+    from hwaware.estimators.resperfnet_gpu import interval_key
+
+    both = {"zero-shot": 0, "measured": 0, "zero-shot-integrated": 0, "zero-shot-integrated-tensorrt": 0}
+    assert interval_key(both, "zero-shot", True, True, runtime="tensorrt") == "zero-shot-integrated-tensorrt"
+    assert interval_key(both, "zero-shot", True, True, runtime="pytorch") == "zero-shot-integrated"
+    via = interval_key(both, "zero-shot", False, False, via=True, runtime="tensorrt")  # TensorRT on a desktop GPU
+    assert via == "zero-shot-integrated-tensorrt"
+    assert interval_key(both, "zero-shot", False, True, runtime="tensorrt") == "zero-shot"
+    assert interval_key(both, "measured", True, True, runtime="tensorrt") == "measured"
+
+
 def test_an_unmeasured_jetsons_interval_is_made_of_the_held_out_jetsons_columns_of_its_runtime(repo_script,
                                                                                                 monkeypatch):
     """INTEGRATED_RUNTIME_RULE through leave_one_gpu_out with stand-in folds: the AGX Xavier's TensorRT answers e^2 too
@@ -1089,16 +1122,7 @@ def test_an_unmeasured_jetsons_interval_is_made_of_the_held_out_jetsons_columns_
     noise = np.random.default_rng(0).uniform(-0.1, 0.1, len(samples))
     off = np.where(trt, np.where(agx, 2.0, -1.0), np.where(jetson, 3 * noise, noise))
 
-    class Rows(list):
-        def subset(self, idx):
-            return Rows(self[i] for i in idx)
-
-    monkeypatch.setattr(train_gpu, "build_design", lambda s, prediction_rules=True: Rows(range(len(s))))
-    monkeypatch.setattr(train_gpu, "train_fold", lambda s, d, gpu, cfg, steps: (
-        None, np.flatnonzero([x.gpu == gpu for x in s]), []))
-    monkeypatch.setattr(train_gpu, "host_choice", lambda gpu, cols: None)
-    monkeypatch.setattr(train_gpu, "design_parts", lambda net, d, host: None)
-    monkeypatch.setattr(train_gpu, "predict_design", lambda net, d, host: y[d] * np.exp(-off[d]))
+    stand_in_folds(train_gpu, monkeypatch, y, off)
     monkeypatch.setattr(train_gpu, "ten_shot_profile", lambda gpu, col, parts, yy, d, shots, rest, forms=None: (
         train_gpu.Profile(name="", gpu="", runtime="", precision="", scale=1.0, overhead_ms_per_kernel=0.0,
                           n_samples=10, log_residual_interval=(-0.1, 0.1)), y[np.array(d)[rest]], 0))
@@ -1147,16 +1171,7 @@ def test_no_gpu_test_row_shapes_the_shipped_leave_one_gpu_out_intervals(repo_scr
     # answers e^5 too fast on GPU_TEST rows, within e^+-0.1 elsewhere
     off = np.where(test, 5.0, np.random.default_rng(0).uniform(-0.1, 0.1, len(samples)))
 
-    class Rows(list):
-        def subset(self, idx):
-            return Rows(self[i] for i in idx)
-
-    monkeypatch.setattr(train_gpu, "build_design", lambda s, prediction_rules=True: Rows(range(len(s))))
-    monkeypatch.setattr(train_gpu, "train_fold", lambda s, d, gpu, cfg, steps: (
-        None, np.flatnonzero([x.gpu == gpu for x in s]), []))
-    monkeypatch.setattr(train_gpu, "host_choice", lambda gpu, cols: None)
-    monkeypatch.setattr(train_gpu, "design_parts", lambda net, d, host: None)
-    monkeypatch.setattr(train_gpu, "predict_design", lambda net, d, host: y[d] * np.exp(-off[d]))
+    stand_in_folds(train_gpu, monkeypatch, y, off)
     stand_in = Profile(name="", gpu="", runtime="", precision="", scale=1.0, overhead_ms_per_kernel=0.0, n_samples=10,
                        log_residual_interval=(-0.05, 0.05))
     fits = Counter()

@@ -169,7 +169,8 @@ widened to contain the pooled interval (``zero-shot-integrated``, from 2026-12-0
 34 % and 75 %; version 9, pooled 38 % and 69 %, this rule 47 % and 75 %, ``python scripts/train_gpu.py logo``); from
 2026-12-05 the held-out Jetsons' columns of the estimate's runtime only (``zero-shot-integrated-pytorch``,
 ``-tensorrt``; ``INTEGRATED_RUNTIME_RULE`` in scripts/train_gpu.py: eager PyTorch x0.69-x1.74 covering 93 % and 100 %
-of the AGX Xavier's and the Nano's PyTorch rows, each against the other's rule; TensorRT x0.39-x10.43, 7 % and 50 %).
+of the AGX Xavier's and the Nano's PyTorch rows, each against the other's rule; TensorRT x0.39-x10.43, 7 % and 50 %;
+``python scripts/train_gpu.py logo``; chosen after those columns' errors were seen, so not clean held-out figures).
 """
 from __future__ import annotations
 
@@ -1392,6 +1393,9 @@ class ResPerfNetGPUEstimator(Estimator):
                     "this GPU on (host-side costs differ by machine; yours is none of them)"
                     if source == "measured-own-setup" else ""),
                  "inputs assumed on the device: host<->device copies are not included"]
+        if f"{source}-source" in meta["intervals"] and source.startswith("zero-shot-integrated"):
+            # how that interval fared on the measured Jetsons, each held out: far below 90 % under TensorRT
+            notes.append(f"the interval: {meta['intervals'][f'{source}-source']}")
         if generic and gpu.is_integrated_soc:
             notes.append("a Jetson the training never measured is extrapolated from two Jetsons (its expected error is "
                          "the leave-one-Jetson-out figure in benchmarks/results/gpu_accuracy.md, largest with TensorRT); "
