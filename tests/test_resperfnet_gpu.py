@@ -93,7 +93,7 @@ def test_breakdown_interval_and_notes(r18):
     assert q_lo <= lo < hi <= q_hi
     assert "of the Jetsons held out in turn, their pytorch columns" in orin.notes[1]
     # and how that rule fared on the measured Jetsons, as meta.json records it
-    assert f"the interval: {intervals['zero-shot-integrated-pytorch-source']}" in orin.notes
+    assert f"interval from held-out residuals: {intervals['zero-shot-integrated-pytorch-source']}" in orin.notes
     agx32 = hwaware.estimate(r18, gpu="agx")  # a measured Jetson at a precision no row has: the pooled interval
     assert "at this runtime and precision" in agx32.notes[0] and "at this runtime" not in orin.notes[0]
     assert agx32.notes[0].startswith("zero-shot:") and agx32.interval_ms == pytest.approx(

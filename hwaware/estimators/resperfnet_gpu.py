@@ -1395,7 +1395,7 @@ class ResPerfNetGPUEstimator(Estimator):
                  "inputs assumed on the device: host<->device copies are not included"]
         if f"{source}-source" in meta["intervals"] and source.startswith("zero-shot-integrated"):
             # how that interval fared on the measured Jetsons, each held out: far below 90 % under TensorRT
-            notes.append(f"the interval: {meta['intervals'][f'{source}-source']}")
+            notes.append(f"{INTERVAL_NOTE}: {meta['intervals'][f'{source}-source']}")  # a profile drops it
         if generic and gpu.is_integrated_soc:
             notes.append("a Jetson the training never measured is extrapolated from two Jetsons (its expected error is "
                          "the leave-one-Jetson-out figure in benchmarks/results/gpu_accuracy.md, largest with TensorRT); "
