@@ -38,7 +38,7 @@ from hwaware.evaluation.agreement import AGREEMENT_RHO, Agreement, cross_gpu_agr
 from hwaware.evaluation.gpu_data import (Sample, build_design, column_indices, deepbench_samples, host_choices,
                                          help_samples, measured_bounds, ten_shot_profile, timm_samples,
                                          torch2trt_samples, user_predictions)
-from hwaware.evaluation.metrics import accuracy, signed_accuracy
+from hwaware.evaluation.metrics import accuracy, share_inside, signed_accuracy
 from hwaware.evaluation.splits import gpu_sample_group, split_gpu_samples, ten_shots
 from hwaware.hardware.catalog import Platform, get_gpu
 
@@ -96,8 +96,7 @@ def ten_shot_held_out(net: LayerTimeNet, design: Design, column: list[Sample], h
     y = np.array([s.ms for s in column])
     prof, cal, clamped = ten_shot_profile(column[0].gpu, column[0].column, parts, y, design, shots, rest, held=held)
     r = np.log(y[rest] / cal)
-    covered = {name: float(((r >= lo) & (r <= hi)).mean())
-               for name, (lo, hi) in (("leave_one_out", prof.log_residual_interval), ("shipped", prof.interval))}
+    covered = {"leave_one_out": share_inside(r, prof.log_residual_interval), "shipped": share_inside(r, prof.interval)}
     return {**accuracy(cal, y[rest]), "terms": prof.terms, "clamped_layers": clamped, "interval_coverage": covered,
             "held_out_interval": held, "uncalibrated": accuracy(uncalibrated[rest], y[rest])}
 

@@ -87,7 +87,7 @@ from hwaware.estimators.resperfnet_gpu import (RESOURCE_STEP, RESOURCE_WEIGHT, W
 from hwaware.evaluation.gpu_data import (Sample, build_design, column_indices, column_weights, deepbench_samples,
                                          help_samples, prior_pairs, ten_shot_profile, timm_samples, torch2trt_samples,
                                          user_predictions, user_predictions_call)
-from hwaware.evaluation.metrics import accuracy, signed_accuracy
+from hwaware.evaluation.metrics import accuracy, share_inside, signed_accuracy
 from hwaware.evaluation.provenance import provenance
 from hwaware.evaluation.splits import (GPU_ALWAYS_TRAIN, GPU_TEST, GPU_VAL, gpu_sample_group, is_gpu_test,
                                        is_gpu_val, split_gpu_samples, ten_shots)
@@ -1104,24 +1104,24 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
                                     out["pooled"]["zero_shot_interval"])
             for rt in sorted({r for r, o in zip(runtime_zs, owner_zs) if o in soc})}
     # the intervals checked the same way they are used: each GPU's rows against the interval of the others
+    others: dict[tuple[str, str], list[float]] = {}  # (zero_shot or ten_shot, GPU): the other GPUs' pooled interval
     for name, res, owner, fit_res, fit_owner in (("zero_shot", zs_res, owner_zs, zs_fit, owner_zs),
                                                  ("ten_shot", cal_res, owner_cal, cal_fit, owner_cal_fit)):
         for gpu in gpus:
             mine = [r for r, o in zip(res, owner) if o == gpu]
             if mine:
-                lo, hi = column_quantiles([r for r, o in zip(fit_res, fit_owner) if o != gpu])
-                out["per_gpu"][gpu][f"{name}_interval_coverage"] = float(np.mean([((r >= lo) & (r <= hi)).mean()
+                others[name, gpu] = column_quantiles([r for r, o in zip(fit_res, fit_owner) if o != gpu])
+                out["per_gpu"][gpu][f"{name}_interval_coverage"] = float(np.mean([share_inside(r, others[name, gpu])
                                                                                    for r in mine]))
                 if name == "zero_shot" and gpu in soc and len(soc) > 1:
-                    out["per_gpu"][gpu].update(jetson_coverage(gpu, soc, [lo, hi], res, fit_res, owner, runtime_zs))
+                    out["per_gpu"][gpu].update(jetson_coverage(gpu, soc, others[name, gpu], res, fit_res, owner,
+                                                               runtime_zs))
     out["pooled"]["profile_interval_rule"] = PROFILE_INTERVAL_RULE
     for gpu, col, prof, r in profile_res:  # PROFILE_INTERVAL_RULE: the profile's own range, and widened
-        (lo, hi), (wlo, whi) = prof.log_residual_interval, dataclasses.replace(
-            prof, held_out_interval=tuple(column_quantiles([c for c, o in zip(cal_fit, owner_cal_fit) if o != gpu]))
-        ).interval
+        wide = dataclasses.replace(prof, held_out_interval=tuple(others["ten_shot", gpu])).interval
         out["per_gpu"][gpu].setdefault("ten_shot_profile_interval", {})[col] = {
-            "leave_one_out": [lo, hi], "coverage": float(((r >= lo) & (r <= hi)).mean()),
-            "widened": [wlo, whi], "widened_coverage": float(((r >= wlo) & (r <= whi)).mean())}
+            "leave_one_out": list(prof.log_residual_interval), "coverage": share_inside(r, prof.log_residual_interval),
+            "widened": list(wide), "widened_coverage": share_inside(r, wide)}
     return out
 
 
@@ -1162,8 +1162,7 @@ def jetson_coverage(gpu: str, soc: set[str], pooled: list[float], res: list[np.n
             rules[rt] = integrated_interval(cols, owners, others, pooled)
         for rule, kind in (("", ""), (rt, "runtime")):
             if rule in rules:
-                lo, hi = rules[rule]
-                cover[kind].setdefault(rt, []).append(float(((r >= lo) & (r <= hi)).mean()))
+                cover[kind].setdefault(rt, []).append(share_inside(r, rules[rule]))
     return {"zero_shot_interval_integrated_coverage": float(np.mean([c for cs in cover[""].values() for c in cs])),
             "zero_shot_interval_integrated_coverage_per_runtime": {rt: float(np.mean(c))
                                                                    for rt, c in cover[""].items()},

@@ -26,3 +26,9 @@ def signed_accuracy(pred: Sequence[float], true: Sequence[float]) -> dict[str, f
     """:func:`accuracy` and the median of ``pred / true``: which way the predictions err (MAPE says how far only)."""
     p, t = np.asarray(pred, dtype=float), np.asarray(true, dtype=float)
     return {**accuracy(p, t), "median_ratio": float(np.median(p / t))}
+
+
+def share_inside(log_residuals: Sequence[float], interval: Sequence[float]) -> float:
+    """How much of ``log_residuals`` (log true / predicted) an interval ``(low, high)`` of them holds: its coverage."""
+    r, (lo, hi) = np.asarray(log_residuals, dtype=float), interval
+    return float(((r >= lo) & (r <= hi)).mean())
