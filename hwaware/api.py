@@ -72,7 +72,10 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
     batch cannot fit the GPU's memory, and the profile's correction. Each kind of warning is also raised, in words
     that do not change with the network, so that a search loop shows it once per platform, not once per candidate."""
     memory = _memory_warning(graph, platform) + (_stale_profile(profile, result.estimator, platform) if profile else ())
-    result = dataclasses.replace(result, notes=result.notes + graph.notes, warnings=result.warnings + memory)
+    renewed = ()
+    if profile:
+        profile, renewed = _current_held_out(profile, result.estimator)
+    result = dataclasses.replace(result, notes=result.notes + graph.notes + renewed, warnings=result.warnings + memory)
     result = profile.apply_estimate(result) if profile else result  # first: a profile drops what it resolves
     for kind in dict.fromkeys(text.split(":", 1)[0] for text in result.warnings):
         warnings.warn(f"{platform.device.name} ({platform.runtime}, {platform.precision}, batch {platform.batch_size}): "
@@ -91,6 +94,24 @@ def _stale_profile(profile: Profile, estimator: str, platform: Platform) -> tupl
     return (f"stale profile: {profile.name!r} was fitted on predictions of {profile.base}, these come from {now} "
             "(re-trained weights, a new estimator version or another GPU spec); re-run `hwaware calibrate` with the "
             "same measurements",)
+
+
+def _current_held_out(profile: Profile, estimator: str) -> tuple[Profile, tuple[str, ...]]:
+    """``profile`` with the estimator's 10-shot interval on held-out GPUs as it is now, and a note where that differs
+    from the one the profile recorded: the interval is the model's (a re-run of ``scripts/train_gpu.py logo`` moves it
+    without new weights, which :func:`_stale_profile` would not see), the leave-one-out range the profile's. Where the
+    model now has none (weights retrained before that stage ran), the recorded one stays, the wider choice, and is
+    named."""
+    now = get_estimator(estimator).calibrated_interval()
+    if profile.held_out_interval == now:
+        return profile, ()
+    was = "none" if profile.held_out_interval is None else "[{:+.3f}, {:+.3f}]".format(*profile.held_out_interval)
+    head = f"profile {profile.name!r} recorded the model's 10-shot interval on held-out GPUs as {was} (log)"
+    if now is None:
+        return profile, (f"{head}; the model has none measured now, so the estimate's interval keeps it",)
+    return dataclasses.replace(profile, held_out_interval=now), (
+        f"{head}; the estimate's interval is widened with its current one instead, "
+        "[{:+.3f}, {:+.3f}]".format(*now),)
 
 
 def _user_stacklevel() -> int:

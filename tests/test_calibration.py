@@ -224,6 +224,20 @@ def test_a_profiles_interval_contains_the_models_held_out_10_shot_interval(tmp_p
     assert any("interval from held-out residuals" in n for n in hwaware.estimate("resnet18", gpu="agx").notes)
     assert not any("interval from held-out residuals" in n for n in est.notes)
     assert find_profile("agx-mine") == p
+    # a profile that recorded another (older) model interval, or none (formats 1-3), is widened with the current one
+    path = tmp_path / "agx-mine.json"
+    for recorded, said in (([-0.01, 0.01], "[-0.010, +0.010]"), ([-1.0, 1.0], "[-1.000, +1.000]"), (None, "none")):
+        path.write_text(json.dumps({**json.loads(path.read_text()), "held_out_interval": recorded}))
+        again = hwaware.estimate("resnet18", gpu="agx-mine")
+        assert again.interval_ms == pytest.approx(est.interval_ms)  # narrower, wider, none: the current one, not both
+        assert any(f"recorded the model's 10-shot interval on held-out GPUs as {said}" in n for n in again.notes)
+    assert not any("recorded the model's 10-shot interval" in n for n in est.notes)
+    # a model with none measured now (retrained, its logo stage not run yet) keeps the recorded one, and says so
+    path.write_text(json.dumps({**json.loads(path.read_text()), "held_out_interval": [-1.0, 1.0]}))
+    monkeypatch.setattr(type(get_estimator("resperfnet-gpu")), "calibrated_interval", lambda self: None)
+    kept = hwaware.estimate("resnet18", gpu="agx-mine")
+    assert kept.interval_ms == pytest.approx((kept.total_ms * math.exp(-1.0), kept.total_ms * math.exp(1.0)))
+    assert any("the model has none measured now" in n for n in kept.notes)
 
 
 def test_model_id_changes_with_what_predictions_read_and_nothing_else(tmp_path):

@@ -121,7 +121,7 @@ class Profile:
     base: str = ""
     # that model's log(true / calibrated) interval on held-out GPUs after 10 shots
     # (:meth:`hwaware.estimators.Estimator.calibrated_interval`), which :attr:`interval` contains; None: none measured
-    # (files before format 4 too)
+    # (files before format 4 too). As recorded at the fit: hwaware.estimate widens with the model's current one
     held_out_interval: tuple[float, float] | None = None
 
     @property
