@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import platform
 import subprocess
+from pathlib import Path
 
 import torch
 
@@ -19,17 +20,24 @@ def test_provenance_names_the_commit_libraries_threads_and_cpu():
     # the same code and data trained other weights on another CPU (provenance's docstring): the CPU is part of a run
     assert prov["cpu"] == {"model": cpu_model(), "machine": platform.machine(),
                            "torch_capability": torch.backends.cpu.get_cpu_capability()}
+    # what differs from the commit decides whether train_gpu's fold cache saves a fit: it must be git's own list
+    diff = subprocess.run(["git", "diff", "--name-only", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert prov["uncommitted_files"] == sorted(diff.split())
+    # every committed graph store is hashed (an empty dict from a wrong folder would pass a type check)
+    stores = subprocess.run(["git", "ls-files", "data/gpu/graphs/*.json.gz"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.split()
+    assert stores and sorted(prov["graph_stores_sha256"]) == sorted(Path(f).name for f in stores)
     json.dumps(prov)  # it is written to meta.json
 
 
-def test_cpu_model_reads_cpuinfo_else_the_platform(tmp_path):
+def test_cpu_model_reads_cpuinfo_else_the_platform(tmp_path, monkeypatch):
     x86 = tmp_path / "x86"
     x86.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\nflags\t: fpu\n")
     assert cpu_model(x86) == "AMD EPYC 7B13"
     arm = tmp_path / "arm"  # arm64 Linux names no model
     arm.write_text("processor\t: 0\nBogoMIPS\t: 50.00\nCPU part\t: 0xd0c\n")
-    assert cpu_model(arm) == platform.processor()
-    assert cpu_model(tmp_path / "missing") == platform.processor()
+    monkeypatch.setattr(platform, "processor", lambda: "sentinel-cpu")  # "" on x86 Linux: a fallback must show
+    assert cpu_model(arm) == cpu_model(tmp_path / "missing") == "sentinel-cpu"
 
 
 def test_weights_bytes_are_the_file_save_net_writes(tmp_path):

@@ -58,7 +58,10 @@ def markdown_table(text: str, header: str) -> tuple[str, list[list[str]]]:
 
 def md_rows(header: str, key_cells: int = 1) -> Callable[[Path], Rows]:
     def rows(path: Path) -> Rows:
-        return {tuple(r[:key_cells]): r[key_cells:] for r in markdown_table(path.read_text(), header)[1]}
+        body = markdown_table(path.read_text(), header)[1]
+        keyed = {tuple(r[:key_cells]): r[key_cells:] for r in body}
+        assert len(keyed) == len(body), f"{path.name}: a row key repeats in the table under {header[:40]!r}"
+        return keyed
 
     return rows
 
@@ -159,6 +162,7 @@ def test_readme_table_matches_its_results_file(readme, table):
     expected = table.rows(ROOT / table.source)
     shown = {tuple(r[:table.key_cells]): r[table.key_cells:] for r in body}
     assert shown, "empty table"
+    assert len(shown) == len(body), "a README row key repeats: the dict would check only its last row"
     for key, cells in shown.items():
         assert key in expected, f"README row {key} is not in {table.source}"
         assert cells == expected[key], f"README row {key}: {cells} != {table.source}: {expected[key]}"

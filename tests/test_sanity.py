@@ -164,8 +164,8 @@ def test_totals_finite_positive_and_consistent(estimator: str, gpu: GPUSpec) -> 
 @cases
 @pytest.mark.parametrize("batch_size", [1, 64])
 def test_fp16_never_more_than_twice_fp32(estimator: str, gpu: GPUSpec, batch_size: int) -> None:
-    _require(estimator, gpu, "fp16")
-    _require(estimator, gpu, "fp32")
+    _require(estimator, gpu, "fp16", (batch_size,))
+    _require(estimator, gpu, "fp32", (batch_size,))
     fp16, fp32 = _ms(estimator, gpu.name, batch_size, "fp16"), _ms(estimator, gpu.name, batch_size, "fp32")
     assert fp16 <= 2 * fp32, f"{gpu.name} batch {batch_size}: fp16 {fp16:.2f} ms vs fp32 {fp32:.2f} ms"
 
