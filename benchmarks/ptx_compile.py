@@ -58,6 +58,8 @@ def main() -> None:
               f"{counts.total_warp_instructions:,} warp instructions; compile {compiled.seconds:.1f} s + count "
               f"{counts.seconds:.1f} s = {total:.1f} s end to end; recount from cache {again.seconds * 1e3:.1f} ms "
               f"({again.cache_hits} hits)")
+        print(f"  distinct launches: {counts.ctas_run:,} of {counts.ctas_in_grids:,} CTAs run (the rest grouped), "
+              f"{counts.evaluated:,} warp-level instruction evaluations")
         cold = statistics.median(_cold_count(compiled) for _ in range(args.repeat))
         print(f"  cold count: {cold:.2f} s = {len(compiled.launches) / cold:.1f} launches/s, "
               f"{counts.total_thread_instructions / cold:,.0f} thread instructions/s (median of {args.repeat}; "

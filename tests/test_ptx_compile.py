@@ -5,6 +5,7 @@ tested on the corpus PTX in test_ptx.py, since NVRTC's PTX differs in detail fro
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 import torch
@@ -73,6 +74,15 @@ def test_counts_are_cached_per_kernel_and_launch(compiled):
     net, counts = compiled
     again = count_network_instructions(net.ptx, net.launches)
     assert again.cache_hits == len(net.launches) and again.total_thread_instructions == counts.total_thread_instructions
+    # the analyzer's work over the distinct launches, the same from the cache: each launch's own figures, summed once
+    work = [analyze(net.ptx, {"grid": l.grid, "block": l.block,
+                              "args": {k: buffer_from_array(None, n) for k, n in l.args.items()}}, kernel=l.kernel)[0]
+            for l in {(l.kernel, l.grid, l.block): l for l in net.launches}.values()]
+    assert (again.ctas_run, again.ctas_in_grids, again.evaluated) == (counts.ctas_run, counts.ctas_in_grids,
+                                                                      counts.evaluated)
+    assert counts.ctas_run == sum(r.ctas_executed for r in work) < counts.ctas_in_grids  # some CTAs grouped
+    assert counts.ctas_in_grids == sum(math.prod(r.grid) for r in work)
+    assert counts.evaluated == sum(r.evaluated for r in work) > 0
 
 
 def test_cta_grouping_of_a_channel_tiled_convolution_equals_interpretation():

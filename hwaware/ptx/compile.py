@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import hashlib
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -199,9 +200,15 @@ class NetworkInstructions:
     per_kernel: list[tuple[str, int, int]]  # (kernel, thread, warp) in launch order
     seconds: float
     cache_hits: int
+    # the analyzer's work over the distinct launches (a repeated one is counted once, from the cache): CTAs it ran, of
+    # the CTAs in their grids (the rest grouped with one that ran), and warp-level instruction evaluations
+    ctas_run: int = 0
+    ctas_in_grids: int = 0
+    evaluated: int = 0
 
 
-_COUNT_CACHE: dict[tuple[str, str, tuple, tuple, int, tuple], tuple[int, int]] = {}
+# (thread, warp) instructions, then the work: (CTAs run, CTAs in the grid, evaluations)
+_COUNT_CACHE: dict[tuple[str, str, tuple, tuple, int, tuple], tuple[int, int, tuple[int, int, int]]] = {}
 
 
 def count_network_instructions(ptx: str, launches: list[KernelLaunch]) -> NetworkInstructions:
@@ -217,7 +224,7 @@ def _count(ptx: str, launches: list[KernelLaunch]) -> NetworkInstructions:
 
     t0 = time.perf_counter()
     digest = hashlib.sha256(ptx.encode()).hexdigest()
-    rows, hits = [], 0
+    rows, hits, distinct = [], 0, {}
     for launch in launches:
         key = (digest, launch.kernel, launch.grid, launch.block, launch.dynamic_shared_mem_bytes,
                tuple(sorted(launch.args.items())))
@@ -227,10 +234,13 @@ def _count(ptx: str, launches: list[KernelLaunch]) -> NetworkInstructions:
             args = {name: buffer_from_array(None, nbytes) for name, nbytes in launch.args.items()}
             r = analyze(ptx, {"grid": launch.grid, "block": launch.block, "args": args,
                               "dynamic_shared_mem_bytes": launch.dynamic_shared_mem_bytes}, kernel=launch.kernel)[0]
-            _COUNT_CACHE[key] = (r.thread_instructions, r.warp_instructions)
-        thread, warp = _COUNT_CACHE[key]
+            _COUNT_CACHE[key] = (r.thread_instructions, r.warp_instructions,
+                                 (r.ctas_executed, math.prod(launch.grid), r.evaluated))
+        thread, warp, distinct[key] = _COUNT_CACHE[key]
         rows.append((launch.kernel, thread, warp))
-    return NetworkInstructions(sum(r[1] for r in rows), sum(r[2] for r in rows), rows, time.perf_counter() - t0, hits)
+    run, grids, evaluated = (sum(w[i] for w in distinct.values()) for i in range(3))
+    return NetworkInstructions(sum(r[1] for r in rows), sum(r[2] for r in rows), rows, time.perf_counter() - t0, hits,
+                               run, grids, evaluated)
 
 
 def network_instructions(model: Any, input_size: tuple[int, ...], *, arch: str = "sm_72") -> tuple[CompiledNetwork, NetworkInstructions]:
