@@ -21,7 +21,8 @@ def test_provenance_names_the_commit_libraries_threads_and_cpu():
     assert prov["cpu"] == {"model": cpu_model(), "machine": platform.machine(),
                            "torch_capability": torch.backends.cpu.get_cpu_capability()}
     # what differs from the commit decides whether train_gpu's fold cache saves a fit: it must be git's own list
-    diff = subprocess.run(["git", "diff", "--name-only", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    diff = subprocess.run(["git", "diff", "--name-only", "--no-renames", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True).stdout
     assert prov["uncommitted_files"] == sorted(diff.split())
     # every committed graph store is hashed (an empty dict from a wrong folder would pass a type check)
     stores = subprocess.run(["git", "ls-files", "data/gpu/graphs/*.json.gz"], cwd=ROOT, capture_output=True,

@@ -45,9 +45,10 @@ def provenance(*extra_modules: str) -> dict:
     for name in ("timm", *extra_modules):
         versions[name] = importlib.import_module(name).__version__
     return {"code_commit": git("rev-parse", "HEAD").strip(),
-            # porcelain lines are "XY path": the two status letters and a space come off, nothing else
-            "uncommitted_files": sorted(line[3:] for line in
-                                        git("status", "--porcelain", "--untracked-files=no").splitlines()),
+            # porcelain lines are "XY path": the two status letters and a space come off, nothing else; a rename is
+            # its two paths (else one line "old -> new")
+            "uncommitted_files": sorted(line[3:] for line in git("status", "--porcelain", "--untracked-files=no",
+                                                                 "--no-renames").splitlines()),
             "graph_stores_sha256": {p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:16]
                                     for p in sorted(GRAPH_DIR.glob("*.json.gz"))},
             "python": platform.python_version(), "versions": versions,
