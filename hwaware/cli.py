@@ -311,7 +311,7 @@ def _collect(args: argparse.Namespace) -> None:
     if args.space is not None:
         import random
 
-        from hwaware.search.spaces import get_space
+        from hwaware.zoo.spaces import get_space
 
         space, rng = get_space(args.space), random.Random(args.seed)
         models += list(dict.fromkeys(space.spec(space.random_arch(rng)) for _ in range(args.count)))
@@ -388,27 +388,24 @@ def _ptx(args: argparse.Namespace) -> None:
 def _ptx_count(args: argparse.Namespace) -> None:
     import torch
 
-    from hwaware.graph.sources import TORCHVISION_PREFIXES, _timm_input_size, parse_input_size
+    from hwaware.graph.sources import build_model, parse_input_size
     from hwaware.hardware import get_gpu
     from hwaware.ptx.compile import network_instructions
 
     gpu = get_gpu(args.gpu)
     arch = f"sm_{int(round(gpu.compute_capability * 10))}"
-    if args.model.startswith(TORCHVISION_PREFIXES):
-        import torchvision
-
-        model = torchvision.models.get_model(args.model.split(":", 1)[1], weights=None)
-    else:
-        import timm
-
-        model = timm.create_model(args.model, pretrained=False)
-    size = parse_input_size(args.input) or _timm_input_size(model) or (3, 224, 224)
+    size = parse_input_size(args.input)  # a malformed size fails before the build
+    model, default = build_model(args.model, weights=True)  # as `latency` captures it: fused, at its own size
+    size = size or default
+    if size is None:
+        raise InvalidArgumentError(f"cannot tell the input size of {args.model}: pass --input 3x224x224")
     with torch.no_grad():
         compiled, counts = network_instructions(model, size, arch=arch)
     if args.save_ptx:
         Path(args.save_ptx).write_text(compiled.ptx)
     if args.json:
-        print(json.dumps({"model": args.model, "arch": arch, "compile_s": compiled.seconds, "count_s": counts.seconds,
+        print(json.dumps({"model": args.model, "arch": arch, "input": list(size), "compile_s": compiled.seconds,
+                          "count_s": counts.seconds,
                           "thread_instructions": counts.total_thread_instructions,
                           "warp_instructions": counts.total_warp_instructions,
                           "kernels": [{"kernel": k, "thread": t, "warp": w} for k, t, w in counts.per_kernel]}, indent=1))

@@ -55,7 +55,7 @@ def _capture(space: str, arch: dict):
     if space == "nb201":  # assembled from per-edge templates, equal to a capture (tests/test_zoo.py)
         return nb201_graph(arch["arch"])
     if space in ("fbnet", "ofa_mbv3"):
-        from hwaware.search.spaces import get_space
+        from hwaware.zoo.spaces import get_space
 
         sp = get_space(space)
         return capture(sp.build(arch), input_size=sp.input_size(arch))

@@ -214,7 +214,7 @@ def test_ipc_tree_beats_the_constant_cpi_baseline_on_every_test_column():
 
 
 def test_a_transformer_is_outside_ipc_trees_domain():
-    """ipc-tree learned its IPC on HELP's CNN cells. Since the PTX count compiles measure/ops.build_op's rebuild,
+    """ipc-tree learned its IPC on HELP's CNN cells. Since the PTX count compiles graph/rebuild.build_op's rebuild,
     matmul layers could be counted too, and a ViT got an answer with nothing said: it is an error naming the
     estimator that warns instead."""
     from hwaware.errors import UnsupportedModelError

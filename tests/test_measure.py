@@ -10,14 +10,14 @@ from hwaware.graph import LayerKind, capture
 from hwaware.measure import collect as collect_mod
 from hwaware.measure.collect import LAYER_COLUMNS, collect_layers, layer_plan
 from hwaware.measure.microbench import MAX_MACS, random_layers
-from hwaware.measure.ops import MEASURED_KINDS, build_op
+from hwaware.graph.rebuild import REBUILT_KINDS, build_op
 from hwaware.measure.store import SampleStore
 from hwaware.measure.timing import time_phases
 
 
 @pytest.mark.parametrize("model", ["densenet121", "mobilenetv3_large_100", "convnext_atto", "inception_v3"])
 def test_every_real_layer_rebuilds_with_its_output_shape(model):
-    layers = [l for l in capture(model).layers if l.kind in MEASURED_KINDS]
+    layers = [l for l in capture(model).layers if l.kind in REBUILT_KINDS]
     assert layers
     for layer in layers:
         op = build_op(layer)
@@ -31,7 +31,7 @@ def test_random_layers_are_deterministic_valid_and_bounded():
     b = list(random_layers(60, seed=5))
     assert [l.signature() for l in a] == [l.signature() for l in b]
     assert len({l.kind for l in a}) >= 6
-    assert all(l.macs <= MAX_MACS and l.kind in MEASURED_KINDS for l in a)
+    assert all(l.macs <= MAX_MACS and l.kind in REBUILT_KINDS for l in a)
     for layer in a:
         op = build_op(layer)
         with torch.inference_mode():
@@ -118,7 +118,7 @@ def test_space_networks_are_measured_at_the_space_input_and_resume(tmp_path):
     import random
 
     from hwaware.measure.collect import collect_networks
-    from hwaware.search.spaces import get_space
+    from hwaware.zoo.spaces import get_space
 
     space = get_space("nb201")
     specs = [space.spec(space.random_arch(random.Random(i))) for i in range(2)]

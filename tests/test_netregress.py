@@ -52,7 +52,7 @@ def test_xgboost_json_reloads_exactly(family, data, tmp_path):
 def test_stored_graph_features_equal_a_fresh_capture():
     """Training reads features from the graph store; prediction from a captured graph: they must agree."""
     from hwaware.graph import capture
-    from hwaware.search.spaces import get_space
+    from hwaware.zoo.spaces import get_space
 
     store = load_store("nb201")
     arch_id = sorted(store.nets)[0]

@@ -139,3 +139,28 @@ def test_parsing_pauses_the_cyclic_gc_and_restores_it(monkeypatch):
         assert gc.isenabled() and seen == [False, False, False]
     finally:
         gc.enable()
+
+
+
+@pytest.mark.parametrize("model,size", [("mobileone_s0", (3, 224, 224)), ("torchvision:inception_v3", (3, 299, 299))])
+def test_cli_count_compiles_the_model_as_latency_captures_it(monkeypatch, model, size):
+    """`hwaware ptx count` builds a model as capture does (graph.sources.build_model): a reparameterizable timm model
+    in its fused inference form (it compiled the train-time branches), torchvision's at its weights' crop size (it took
+    224 for inception_v3). The compile is replaced by a recorder: what reaches it is the point."""
+    from hwaware import cli
+    from hwaware.ptx import compile as ptx_compile
+
+    seen = {}
+
+    def record(module, input_size, *, arch):
+        seen.update(module=module, size=tuple(input_size), arch=arch)
+        raise StopIteration  # nothing to count
+
+    monkeypatch.setattr(ptx_compile, "network_instructions", record)
+    with pytest.raises(StopIteration):
+        cli.main(["ptx", "count", model, "--gpu", "agx"])
+    assert seen["size"] == size and seen["arch"] == "sm_72"
+    assert next(seen["module"].parameters()).device.type == "cpu"  # real weights: TVM compiles values
+    if model.startswith("mobileone"):
+        blocks = [m for m in seen["module"].modules() if hasattr(m, "reparam_conv")]
+        assert blocks and all(m.reparam_conv is not None for m in blocks)

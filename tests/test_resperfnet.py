@@ -200,7 +200,7 @@ def test_test_networks_share_no_layer_multiset_with_the_fit_set():
 def test_graph_multiset_names_the_layers():
     """The same architecture built twice has one multiset; one op changed gives another."""
     from hwaware.evaluation.splits import graph_multiset
-    from hwaware.search.spaces import get_space
+    from hwaware.zoo.spaces import get_space
 
     sp = get_space("nb201")
     arch = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|none~0|avg_pool_3x3~1|nor_conv_3x3~2|"
@@ -245,7 +245,7 @@ def test_shipped_calibration_never_gives_a_kernel_a_negative_time():
     """The shipped calibration's coefficients keep every kernel's overhead >= 0 at any size (the first rule's choice
     does not: its constant is negative), and on the smallest kernels there are (an NB201 network at 32x32, SE gates
     of OFA) every calibrated layer time is positive."""
-    from hwaware.search.spaces import get_space
+    from hwaware.zoo.spaces import get_space
 
     est, platform = ResPerfNetEstimator(cache=False), Platform.resolve("cpu")
     assert est.calibration(platform).never_negative()

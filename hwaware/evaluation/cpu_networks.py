@@ -61,7 +61,7 @@ def space_networks(name: str = SPACE_NETWORKS) -> list[Net]:
 def _space_networks(name: str) -> tuple[Net, ...]:
     # once per process: an FBNet or OFA graph is a trace (about 0.1 s each, 66 s for both files on an AMD EPYC), and
     # space_test_networks, the tests and the benchmark read the same files again
-    from hwaware.search.spaces import from_spec
+    from hwaware.zoo.spaces import from_spec
 
     out = []
     for n in load_network_samples(REPO_DATA / name):

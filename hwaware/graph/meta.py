@@ -35,7 +35,11 @@ def _skippable(func: Any, args: tuple) -> bool:
 
 
 @contextlib.contextmanager
-def meta_device() -> Iterator[None]:
-    """``torch.device("meta")`` for building a model, without running the meta kernels of its weight initialisation."""
+def meta_device(enabled: bool = True) -> Iterator[None]:
+    """``torch.device("meta")`` for building a model, without running the meta kernels of its weight initialisation
+    (``enabled=False``: nothing changes, the model gets its weights)."""
+    if not enabled:
+        yield
+        return
     with torch.device("meta"), _SkipValues():
         yield

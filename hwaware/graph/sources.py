@@ -75,23 +75,23 @@ def check_timm_name(name: str) -> None:
             "`timm.list_models('*pattern*')` lists timm names; prefix 'torchvision:' for torchvision models")
 
 
-def build_timm(name: str, *, fused: bool = True) -> nn.Module:
-    """Build a timm model without weights. Reparameterizable models (RepVGG, MobileOne, ...) are
-    returned in their fused inference form, as they are deployed and as timm's newer benchmark tables
-    time them; the fusion computes weights, so those are built on the CPU. ``fused=False``: the
-    train-time multi-branch form, which older tables timed (their parameter counts say which,
-    :func:`hwaware.datasets.graph_store.store_key`)."""
+def build_timm(name: str, *, fused: bool = True, weights: bool = False) -> nn.Module:
+    """Build a timm model without weights (``weights``: with random ones on the CPU, to run or compile it).
+    Reparameterizable models (RepVGG, MobileOne, ...) are returned in their fused inference form, as they are
+    deployed and as timm's newer benchmark tables time them; the fusion computes weights, so those are built on
+    the CPU. ``fused=False``: the train-time multi-branch form, which older tables timed (their parameter counts say
+    which, :func:`hwaware.datasets.graph_store.store_key`)."""
     import timm
     from timm.utils.model import reparameterize_model
 
     check_timm_name(name)
     try:
-        with meta_device():  # no weights are allocated
+        with meta_device(enabled=not weights):  # no weights are allocated unless asked for
             model = timm.create_model(name, pretrained=False)
     except Exception:  # some constructors read tensor values; build those on the CPU instead
         model = timm.create_model(name, pretrained=False)
-    if fused and reparameterizable(model):
-        model = reparameterize_model(timm.create_model(name, pretrained=False), inplace=True)
+    if fused and reparameterizable(model):  # a meta model has no weights to fuse: built again on the CPU
+        model = reparameterize_model(model if weights else timm.create_model(name, pretrained=False), inplace=True)
     return model
 
 
@@ -100,7 +100,18 @@ def reparameterizable(model: nn.Module) -> bool:
     return any(hasattr(m, "reparameterize") or hasattr(m, "fuse") for m in model.modules())
 
 
-def _build_torchvision(name: str) -> tuple[nn.Module, Shape | None]:
+def build_model(name: str, *, weights: bool = False) -> tuple[nn.Module, Shape | None]:
+    """(module, default input size) of a timm name or ``'torchvision:<name>'``, as :func:`capture` builds it: on the
+    meta device, or with random weights on the CPU (``weights``: to run or compile it); timm's reparameterizable
+    models fused (:func:`build_timm`) at timm's input size, torchvision's at their weights' crop size (None where
+    neither says)."""
+    if name.startswith(TORCHVISION_PREFIXES):
+        return _build_torchvision(name.split(":", 1)[1], weights)
+    module = build_timm(name, weights=weights)
+    return module, _timm_input_size(module)
+
+
+def _build_torchvision(name: str, weights: bool = False) -> tuple[nn.Module, Shape | None]:
     import torchvision
 
     if name not in torchvision.models.list_models():
@@ -114,7 +125,7 @@ def _build_torchvision(name: str) -> tuple[nn.Module, Shape | None]:
     kwargs: dict[str, Any] = {"aux_logits": False, "init_weights": False} if name in ("inception_v3", "googlenet") else {}
     if "weights_backbone" in inspect.signature(torchvision.models.get_model_builder(name)).parameters:
         kwargs["weights_backbone"] = None  # detection/segmentation default to downloading ImageNet backbone weights
-    with meta_device():
+    with meta_device(enabled=not weights):
         return torchvision.models.get_model(name, weights=None, **kwargs), size
 
 
@@ -139,13 +150,7 @@ def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = No
         text = os.fspath(model)
         if text.lower().endswith(".onnx") or Path(text).is_file():
             return capture_onnx(text, batch_size=batch_size, input_size=size, precision=precision)
-        if text.startswith(TORCHVISION_PREFIXES):
-            tv_name = text.split(":", 1)[1]
-            module, default = _build_torchvision(tv_name)
-            name = text
-        else:
-            module, default, name = build_timm(text), None, text
-        default = default or _timm_input_size(module)
+        (module, default), name = build_model(text), text
     elif isinstance(model, nn.Module):
         module, default, name = model, _timm_input_size(model), type(model).__name__
     else:

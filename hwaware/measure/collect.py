@@ -18,7 +18,7 @@ import torch
 from hwaware.errors import InvalidArgumentError
 from hwaware.graph.layer import Layer
 from hwaware.measure.microbench import network_layers, random_layers
-from hwaware.measure.ops import build_op
+from hwaware.graph.rebuild import build_op
 from hwaware.measure.store import SampleStore
 from hwaware.measure.timing import PhaseTimes, device_name, time_phases
 
@@ -103,7 +103,7 @@ def collect_layers(out: str | Path, plan: Iterable[tuple[str, str, Layer]], *, d
 
 
 def _is_space_spec(name: str) -> bool:
-    from hwaware.search.spaces import list_spaces
+    from hwaware.zoo.spaces import list_spaces
 
     return name.partition(":")[0] in list_spaces()
 
@@ -111,18 +111,15 @@ def _is_space_spec(name: str) -> bool:
 def _network(name: str, dev: torch.device, dtype: torch.dtype) -> tuple[torch.nn.Module, tuple[int, ...], str]:
     """(module, input size, family) of a timm name or a model-space spec (``nb201:{...}``, :meth:`ModelSpace.spec`)."""
     if _is_space_spec(name):
-        from hwaware.search.spaces import from_spec
+        from hwaware.zoo.spaces import from_spec
 
         space, arch = from_spec(name)
         return space.build(arch).eval().to(dev, dtype), space.input_size(arch), space.name
-    import timm
-    from timm.utils.model import reparameterize_model
-
     from hwaware.evaluation.splits import timm_family
-    from hwaware.graph.sources import _timm_input_size
+    from hwaware.graph.sources import build_model
 
-    model = reparameterize_model(timm.create_model(name, pretrained=False).eval().to(dev, dtype))
-    return model, _timm_input_size(model), timm_family(name)
+    model, size = build_model(name, weights=True)  # fused, as captured for prediction
+    return model.eval().to(dev, dtype), size, timm_family(name)
 
 
 def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Sequence[int] = (1,),
@@ -130,7 +127,7 @@ def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Seq
     """Measure whole networks (random weights, eval mode) three-phase: timm names at timm's default input size, or
     model-space specs (``hwaware.search.get_space(name).spec(arch)``) at the space's input size."""
     from hwaware.graph.sources import check_timm_name
-    from hwaware.search.spaces import from_spec
+    from hwaware.zoo.spaces import from_spec
 
     dev = measurement_device(device)
     for name in models:  # every name, before hours of measuring stop at a typo

@@ -21,7 +21,7 @@ from torch import nn
 from hwaware.errors import GraphCaptureError
 from hwaware.graph.layer import Layer, LayerKind
 from hwaware.graph.sources import capture
-from hwaware.measure.ops import MEASURED_KINDS, OpModule
+from hwaware.graph.rebuild import REBUILT_KINDS, OpModule
 
 K = LayerKind
 MAX_MACS = 400_000_000
@@ -55,7 +55,7 @@ def _batch(rng: random.Random) -> int:
 
 def _one(module: nn.Module, shape: tuple[int, ...], kind: LayerKind | None = None) -> Layer | None:
     g = capture(module, input_size=shape[1:], batch_size=shape[0])
-    layers = [l for l in g.layers if l.kind in MEASURED_KINDS and (kind is None or l.kind is kind)]
+    layers = [l for l in g.layers if l.kind in REBUILT_KINDS and (kind is None or l.kind is kind)]
     return layers[-1] if layers else None
 
 
@@ -167,6 +167,6 @@ def network_layers(models: Iterable[str], batch_sizes: Iterable[int] = (1,)) -> 
     for name in models:
         for b in batch_sizes:
             for layer in capture(name, batch_size=b).layers:
-                if layer.kind in MEASURED_KINDS and layer.signature() not in seen:
+                if layer.kind in REBUILT_KINDS and layer.signature() not in seen:
                     seen.add(layer.signature())
                     yield name, layer

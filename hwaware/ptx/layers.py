@@ -3,7 +3,7 @@
 The whole-network IPC model (``ipc-tree``, papers 000/001) needs a network's executed PTX instructions. A
 :class:`~hwaware.graph.Graph` has no module to compile, and many graphs come from stores of measured tables, so each
 *distinct layer* (by :meth:`Layer.signature`: op, shapes, attributes) is rebuilt as a one-op PyTorch module (the
-micro-benchmarks' rebuild, :func:`hwaware.measure.ops.build_op`), compiled
+micro-benchmarks' rebuild, :func:`hwaware.graph.rebuild.build_op`), compiled
 with the compile path (:func:`hwaware.ptx.compile.compile_module`: torch.export -> TVM -> NVRTC) and counted with the
 analyzer; a network's count is the sum over its layers. Choices, and why:
 
@@ -35,7 +35,7 @@ from hwaware.errors import DataDependentError, HwawareError, UnsupportedLayerErr
 from hwaware.graph.layer import Graph, Layer
 
 if TYPE_CHECKING:
-    from hwaware.measure.ops import RunnableOp
+    from hwaware.graph.rebuild import RunnableOp
 
 ARCH = "sm_72"  # the PTX every count is for (PTX is virtual: one ISA for every GPU, the paper's premise)
 COUNTS_FILE = "layer_instructions.json.gz"  # in hwaware/ptx/data/
@@ -43,10 +43,10 @@ CHUNK = 12  # layers per TVM build
 
 
 def layer_op(layer: Layer) -> RunnableOp:
-    """``layer`` rebuilt on the CPU as the micro-benchmarks rebuild it (:func:`hwaware.measure.ops.build_op`: same
+    """``layer`` rebuilt on the CPU as the micro-benchmarks rebuild it (:func:`hwaware.graph.rebuild.build_op`: same
     shapes and attributes, its own parameters): its :meth:`~RunnableOp.module` is compiled, fed
     :attr:`~RunnableOp.input_shapes`. Raises :class:`UnsupportedLayerError` for an op it cannot rebuild."""
-    from hwaware.measure.ops import build_op  # imports torch: only when something is compiled
+    from hwaware.graph.rebuild import build_op  # imports torch: only when something is compiled
 
     try:
         return build_op(layer, "cpu")

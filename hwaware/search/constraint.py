@@ -30,7 +30,7 @@ from hwaware.api import estimate, resolve
 from hwaware.errors import InvalidArgumentError
 from hwaware.estimators.base import Estimate, get_estimator
 from hwaware.graph.sources import InputSize, ModelLike
-from hwaware.search.spaces import ModelSpace, get_space
+from hwaware.zoo.spaces import ModelSpace, get_space
 
 ATTR = "hwaware"  # user-attribute prefix
 

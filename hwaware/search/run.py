@@ -19,7 +19,7 @@ import torch
 from hwaware.errors import InvalidArgumentError
 from hwaware.search.constraint import LatencyConstraint, is_feasible
 from hwaware.search.proxies import LABELS, PROXIES, proxy_score
-from hwaware.search.spaces import get_space
+from hwaware.zoo.spaces import get_space
 from hwaware.threads import torch_threads
 
 
@@ -186,7 +186,7 @@ def summarize(study: Any, budget_ms: float, measure_on_cpu: bool = False, batch_
         s.violation_rate_predicted = s.infeasible / s.predicted
     if measure_on_cpu and rows:
         from hwaware.measure.timing import time_phases
-        from hwaware.search.spaces import from_spec
+        from hwaware.zoo.spaces import from_spec
 
         with torch_threads(1):
             for r in rows:

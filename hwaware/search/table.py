@@ -25,7 +25,7 @@ from hwaware.api import Progress, graphs_latency, resolve
 from hwaware.calibration.profile import Profile
 from hwaware.graph.cache import GraphCache, use_graph_cache
 from hwaware.hardware.catalog import Platform
-from hwaware.search.spaces import get_space
+from hwaware.zoo.spaces import get_space
 
 CHUNK = 256  # architectures per predict_many call: bounded memory, one regressor batch per chunk
 

@@ -1,4 +1,5 @@
-"""Rebuild an executable PyTorch op from a captured :class:`Layer` record, for micro-benchmarks.
+"""Rebuild an executable PyTorch op from a captured :class:`Layer` record (for the micro-benchmarks and the PTX
+compile of single layers).
 
 The op is rebuilt from the record alone (kind, op, shapes, attributes), so layers sampled from
 real networks and randomly generated ones are measured the same way, and the PTX count of ``ipc-tree``
@@ -21,8 +22,9 @@ from hwaware.graph.layer import Layer, LayerKind
 from hwaware.graph.ops import numel
 
 K = LayerKind
-MEASURED_KINDS = (K.CONV, K.DEPTHWISE_CONV, K.DENSE, K.MATMUL, K.POOL, K.GLOBAL_POOL, K.NORM, K.ACTIVATION,
-                  K.ELEMENTWISE, K.SOFTMAX, K.REDUCE, K.CONCAT, K.UPSAMPLE, K.COPY)
+REBUILT_KINDS = (  # the kinds build_op rebuilds: what the micro-benchmarks measure
+    K.CONV, K.DEPTHWISE_CONV, K.DENSE, K.MATMUL, K.POOL, K.GLOBAL_POOL, K.NORM, K.ACTIVATION, K.ELEMENTWISE,
+    K.SOFTMAX, K.REDUCE, K.CONCAT, K.UPSAMPLE, K.COPY)
 
 _ACTIVATIONS: dict[str, Callable[..., torch.Tensor]] = {
     "relu": F.relu, "silu": F.silu, "hardswish": F.hardswish, "hardsigmoid": F.hardsigmoid, "sigmoid": torch.sigmoid,
