@@ -86,6 +86,7 @@ class Estimate:
         return "\n".join(lines)
 
     def summary(self) -> str:
+        """The answer, its phases and interval, then every warning and note, one per line (what the CLI prints)."""
         g = self.platform.device
         text = (f"{self.model} on {g.name} ({self.platform.runtime}, {self.platform.precision}, batch "
                 f"{self.platform.batch_size}): {self.total_ms:.3f} ms = pre {self.pre_ms:.3f} + exe {self.exe_ms:.3f} "
@@ -101,6 +102,7 @@ class Estimate:
         return text
 
     def as_dict(self) -> dict[str, Any]:
+        """Everything in the estimate as JSON-able types, per-layer rows included."""
         return {
             "model": self.model, "total_ms": self.total_ms, "pre_ms": self.pre_ms, "exe_ms": self.exe_ms,
             "post_ms": self.post_ms, "estimator": self.estimator, "estimator_version": self.estimator_version,
@@ -115,6 +117,7 @@ class Estimate:
         }
 
     def to_json(self) -> str:
+        """:meth:`as_dict` as indented JSON."""
         return json.dumps(self.as_dict(), indent=2)
 
 
@@ -218,6 +221,7 @@ def register_estimator(cls: E) -> E:
 
 
 def list_estimators() -> list[str]:
+    """Names of the registered estimators, sorted (each one a valid ``estimator=``)."""
     return sorted(_REGISTRY)
 
 

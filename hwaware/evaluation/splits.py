@@ -21,7 +21,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -136,10 +136,6 @@ def torchvision_family(model: str) -> str:
         if model.startswith(prefix):
             return family
     return timm_family(model)
-
-
-def with_seed(splitter: Any, seed: int) -> Any:
-    return replace(splitter, seed=seed)
 
 
 # -- the GPU estimator's splits (scripts/train_gpu.py, benchmarks/gpu_accuracy.py, tests) --------------------------

@@ -64,7 +64,6 @@ _INT = {"u8": np.uint8, "s8": np.int8, "b8": np.uint8, "u16": np.uint16, "s16": 
         "u32": np.uint32, "s32": np.int32, "b32": np.uint32, "u64": np.uint64, "s64": np.int64, "b64": np.uint64}
 _FLOAT = {"f32": np.float32, "f64": np.float64, "f16": np.float16}
 _TYPES = {**_INT, **_FLOAT, "pred": np.bool_}
-_UNSIGNED = {"u8", "u16", "u32", "u64", "b8", "b16", "b32", "b64"}
 
 
 _BITS_MASK = {t: (1 << (8 * np.dtype(d).itemsize)) - 1 for t, d in _TYPES.items()}

@@ -29,9 +29,6 @@ _SCAN = re.compile(r"""[ \t\r]*(?:
     (?P<end>\Z))
 """, re.S | re.X)
 
-SPECIAL_REGISTERS = {"%tid", "%ntid", "%ctaid", "%nctaid", "%laneid", "%warpid", "%nwarpid", "%smid", "%nsmid",
-                     "%gridid", "%lanemask_eq", "%lanemask_le", "%lanemask_lt", "%lanemask_ge", "%lanemask_gt",
-                     "%clock", "%clock64", "%globaltimer", "%dynamic_smem_size", "%total_smem_size"}
 
 
 

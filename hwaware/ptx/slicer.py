@@ -77,10 +77,6 @@ class Slice:
     key: "CtaKey | None" = None  # CTAs whose key registers agree count the same (:func:`cta_keys`); None: no key
     interior: "InteriorPlan | None" = None  # CTAs whose guards are fixed alike count the same (hwaware.ptx.interior)
 
-    @property
-    def ctas_equivalent(self) -> bool:
-        return all(self.free_dims)
-
 
 UNKNOWN = "*"
 

@@ -14,8 +14,8 @@ from torch import nn
 
 from hwaware.errors import InvalidArgumentError
 
+# op index -> (kernel, expansion, groups): k3_e1, k3_e1_g2, k3_e3, k3_e6, k5_e1, k5_e1_g2, k5_e3, k5_e6, skip
 OPS = {0: (3, 1, 1), 1: (3, 1, 2), 2: (3, 3, 1), 3: (3, 6, 1), 4: (5, 1, 1), 5: (5, 1, 2), 6: (5, 3, 1), 7: (5, 6, 1), 8: None}
-OP_NAMES = {0: "k3_e1", 1: "k3_e1_g2", 2: "k3_e3", 3: "k3_e6", 4: "k5_e1", 5: "k5_e1_g2", 6: "k5_e3", 7: "k5_e6", 8: "skip"}
 STAGE_LAYERS = (1, 4, 4, 4, 4, 4, 1)
 STAGE_WIDTHS = (16, 24, 32, 64, 112, 184, 352)
 STAGE_STRIDES = (1, 1, 2, 2, 1, 2, 1)
