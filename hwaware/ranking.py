@@ -15,12 +15,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hwaware.api import latency_many, model_list
-from hwaware.errors import HwawareError, InvalidArgumentError
-from hwaware.estimators.base import default_estimator
+from hwaware.api import latency_many, model_list, resolve
+from hwaware.errors import InvalidArgumentError
 from hwaware.graph.layer import Graph
 from hwaware.graph.sources import InputSize, ModelLike
-from hwaware.hardware.catalog import Platform
 
 
 @dataclass(frozen=True)
@@ -37,6 +35,7 @@ class RankTable:
     runtime: str
 
     def latency(self, model: str, gpu: str) -> float:
+        """The predicted ms of ``model`` on ``gpu`` (names as in :attr:`models` and :attr:`gpus`)."""
         return self.ms[self.models.index(model)][self.gpus.index(gpu)]
 
     def by_gpu(self, gpu: str) -> list[tuple[str, float]]:
@@ -50,6 +49,7 @@ class RankTable:
         return sorted(zip(self.gpus, row), key=lambda t: t[1])
 
     def fastest_gpu(self, model: str) -> str:
+        """The GPU with the lowest predicted ms for ``model``."""
         return self.by_model(model)[0][0]
 
     def table(self) -> str:
@@ -69,6 +69,7 @@ class RankTable:
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
+        """The table as JSON-able types, with each GPU's model order and each model's GPU order."""
         return {"models": list(self.models), "gpus": list(self.gpus), "estimators": list(self.estimators),
                 "batch_size": self.batch_size, "precision": self.precision, "runtime": self.runtime,
                 "ms": [list(r) for r in self.ms],
@@ -108,12 +109,6 @@ def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size
     for gpu in gpus:
         columns.append(latency_many(models, gpu, batch_size=batch_size, input_size=input_size, precision=precision,
                                     runtime=runtime, estimator=estimator, progress=progress))
-        names.append(estimator or _default_name(gpu, precision, runtime, batch_size))
+        # the estimator that answered (a calibration profile's own, where it is one)
+        names.append(resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size, estimator=estimator)[2])
     return RankTable(tuple(labels), tuple(gpus), tuple(zip(*columns)), tuple(names), batch_size, precision, runtime)
-
-
-def _default_name(gpu: str, precision: str, runtime: str, batch_size: int) -> str:
-    try:
-        return default_estimator(Platform.resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size))
-    except HwawareError:  # a calibration profile: its own estimator answered
-        return "profile"

@@ -6,6 +6,7 @@ import json
 import pytest
 
 import hwaware
+from hwaware.calibration.measurements import Measurement
 from hwaware.cli import main
 from hwaware.errors import InvalidArgumentError
 
@@ -37,9 +38,14 @@ def test_orders_per_gpu_and_per_model(table):
     assert table.by_gpu("agx")[0][0] == "mobilenetv2_100" and table.by_gpu("2080ti")[0][0] == "resnet18"
 
 
-def test_default_estimator_is_recorded_per_gpu():
+def test_default_estimator_is_recorded_per_gpu(tmp_path, monkeypatch):
     t = hwaware.rank(["resnet18"], gpus=["agx"])
     assert t.estimators == (hwaware.estimate("resnet18", gpu="agx").estimator,)
+    # a calibration profile records the estimator it corrects, which answered (it used to say "profile")
+    monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
+    rows = [Measurement(m, 1.2 * hwaware.latency(m, "agx", estimator="roofline")) for m in ("resnet18", "resnet34")]
+    hwaware.calibrate(rows, "agx", name="agx-roof", estimator="roofline")
+    assert hwaware.rank(["resnet18"], gpus=["agx-roof", "agx"]).estimators == ("roofline", "resperfnet-gpu")
 
 
 @pytest.mark.parametrize("models,gpus", [([], ["agx"]), (["resnet18"], []), (["resnet18", "resnet18"], ["agx"])])
