@@ -72,6 +72,9 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
     batch cannot fit the GPU's memory, and the profile's correction. Each kind of warning is also raised, in words
     that do not change with the network, so that a search loop shows it once per platform, not once per candidate."""
     memory = _memory_warning(graph, platform) + (_stale_profile(profile, result.estimator, platform) if profile else ())
+    if not any(layer.kind.launches_kernel for layer in graph.layers):  # nn.Identity, an ONNX graph without nodes
+        memory += (f"no kernels: {graph.name} runs no layer that launches a kernel; the answer is the per-call time "
+                   "alone",)
     renewed = ()
     if profile:
         profile, renewed = _current_held_out(profile, result.estimator)
@@ -269,6 +272,13 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
     one row per network and batch; a median more than 50x from the predictions (seconds, microseconds) is refused.
     """
     check_profile_name(name)  # before any prediction: a name that would shadow a GPU fails at once
+    if isinstance(measurements, Measurement):  # one row: a list of one, refused below as too few
+        measurements = [measurements]
+    if not isinstance(measurements, (str, Path, Iterable)):
+        raise InvalidArgumentError("measurements: a CSV path or a list of hwaware.calibration.Measurement(model, ms, "
+                                   f"batch, input_size), got {type(measurements).__name__}")
+    if not isinstance(save, (bool, str, Path)):
+        raise InvalidArgumentError(f"save: True (under the profile's name), False, or a path; got {save!r}")
     rows = read_measurements(measurements) if isinstance(measurements, (str, Path)) else list(measurements)
     if not all(isinstance(m, Measurement) for m in rows):
         raise InvalidArgumentError("measurements: a CSV path or a list of hwaware.calibration.Measurement(model, ms, "

@@ -233,7 +233,7 @@ def _space_latency(args: argparse.Namespace) -> None:
     with open(args.out, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["index", "arch", "ms"])
-        w.writerows((i, spec.split(":", 1)[1], repr(ms)) for i, (spec, ms) in enumerate(rows))  # repr: exact floats
+        w.writerows((i, spec.split(":", 1)[1], repr(float(ms))) for i, (spec, ms) in enumerate(rows))  # exact floats
     print(f"{len(rows)} architectures of {args.space} on {args.gpu} -> {args.out}")
 
 
@@ -304,6 +304,13 @@ def _collect(args: argparse.Namespace) -> None:
     from hwaware.measure.collect import collect_layers, collect_networks, layer_plan, measurement_device
 
     measurement_device(args.device)  # before the layer plan, which captures whole networks first
+    if args.threads < 1:
+        raise InvalidArgumentError(f"--threads {args.threads}: pass a positive number of CPU threads, e.g. 1")
+    batches = _batches(args.batch)
+    out = Path(args.out)
+    if out.is_dir() or not out.parent.is_dir():
+        raise InvalidArgumentError(f"--out {args.out}: not a file in an existing folder; pass a path like "
+                                   f"{out.parent if out.parent.is_dir() else '.'}/{args.what}.csv")
     torch.set_num_threads(args.threads)
     named = {"train": splits.TRAIN_NETWORKS, "heldout": splits.HELD_OUT_NETWORKS,
              "all": splits.TRAIN_NETWORKS + splits.HELD_OUT_NETWORKS, "none": ()}
@@ -315,7 +322,6 @@ def _collect(args: argparse.Namespace) -> None:
 
         space, rng = get_space(args.space), random.Random(args.seed)
         models += list(dict.fromkeys(space.spec(space.random_arch(rng)) for _ in range(args.count)))
-    batches = [int(b) for b in args.batch.split(",")]
     if args.what == "layers":
         if any(splits.is_held_out(m) for m in models):
             print("hwaware: warning: sampling layers from held-out families", file=sys.stderr)
@@ -323,6 +329,13 @@ def _collect(args: argparse.Namespace) -> None:
     else:
         n = collect_networks(args.out, models, batch_sizes=batches, device=args.device)
     print(f"measured {n} new {args.what} into {args.out}")
+
+
+def _batches(text: str) -> list[int]:
+    parts = text.split(",")
+    if not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        raise InvalidArgumentError(f"--batch {text!r}: pass positive batch sizes separated by commas, e.g. 1,8")
+    return [int(p) for p in parts]
 
 
 def _dims(text: str, what: str) -> tuple[int, int, int]:
@@ -399,8 +412,16 @@ def _ptx_count(args: argparse.Namespace) -> None:
     size = size or default
     if size is None:
         raise InvalidArgumentError(f"cannot tell the input size of {args.model}: pass --input 3x224x224")
-    with torch.no_grad():
-        compiled, counts = network_instructions(model, size, arch=arch)
+    try:
+        with torch.no_grad():
+            compiled, counts = network_instructions(model, size, arch=arch)
+    except HwawareError:
+        raise
+    except Exception as exc:  # TVM's import or build of a model it cannot take: its own errors, many lines long
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise InvalidArgumentError(f"compiling {args.model} at input {'x'.join(map(str, size))} failed "
+                                   f"({type(exc).__name__}: {first}); check --input (C x H x W) or try another "
+                                   "model") from None
     if args.save_ptx:
         Path(args.save_ptx).write_text(compiled.ptx)
     if args.json:
@@ -431,6 +452,8 @@ def _search(args: argparse.Namespace) -> None:
     if args.budget is None and args.budget_quantile is None:
         raise InvalidArgumentError("no budget: pass --budget MS, or --budget-quantile 0.5 for the space's median "
                                    "predicted latency")
+    if Path(args.out).exists() and not Path(args.out).is_dir():  # before the search, not when it writes its plot
+        raise InvalidArgumentError(f"--out {args.out} is a file; pass a folder for the plot and summary.json")
     # every field is checked here, before the few seconds of predictions a quantile budget takes
     cfg = SearchConfig(space=args.space, gpu=args.gpu, budget_ms=args.budget or 1.0, trials=args.trials,
                        proxy=args.proxy, prune=args.prune, storage=args.storage, study_name=args.study,

@@ -102,13 +102,15 @@ def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size
         raise InvalidArgumentError("rank needs at least one model and one GPU, e.g. "
                                    "hwaware.rank(['resnet50'], gpus=['agx', 'orin'])")
     labels = _labels(models)
+    # each GPU as it resolves: 't4' and 'T4' are one device; the estimator that answers (a profile's own, for one)
+    resolved = [resolve(g, precision=precision, runtime=runtime, batch_size=batch_size, estimator=estimator)
+                for g in gpus]
+    devices = [profile.name if profile else platform.device.name for platform, profile, _ in resolved]
     repeated = len({id(m) for m in models if not isinstance(m, str)}) < sum(not isinstance(m, str) for m in models)
-    if repeated or len(set(labels)) != len(labels) or len(set(gpus)) != len(gpus):
+    if repeated or len(set(labels)) != len(labels) or len(set(devices)) != len(devices):
         raise InvalidArgumentError("rank needs distinct models and distinct GPUs; drop the repeated ones")
-    columns, names = [], []
+    columns, names = [], [name for _, _, name in resolved]
     for gpu in gpus:
         columns.append(latency_many(models, gpu, batch_size=batch_size, input_size=input_size, precision=precision,
                                     runtime=runtime, estimator=estimator, progress=progress))
-        # the estimator that answered (a calibration profile's own, where it is one)
-        names.append(resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size, estimator=estimator)[2])
     return RankTable(tuple(labels), tuple(gpus), tuple(zip(*columns)), tuple(names), batch_size, precision, runtime)

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from hwaware.errors import InvalidArgumentError
+
 V = TypeVar("V")
 
 
@@ -24,7 +26,11 @@ def cache_dir() -> Path | None:
     """The folder of hwaware's on-disk caches, or None when ``HWAWARE_CACHE=0``."""
     if os.environ.get("HWAWARE_CACHE", "1") == "0":
         return None
-    return Path(os.environ.get("HWAWARE_CACHE_DIR") or Path.home() / ".cache" / "hwaware")
+    folder = Path(os.environ.get("HWAWARE_CACHE_DIR") or Path.home() / ".cache" / "hwaware")
+    if folder.exists() and not folder.is_dir():
+        raise InvalidArgumentError(f"HWAWARE_CACHE_DIR={folder} is a file; point it to a folder, or set HWAWARE_CACHE=0 "
+                                   "to cache nothing on disk")
+    return folder
 
 
 def db_files(path: Path) -> list[Path]:

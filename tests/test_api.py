@@ -212,3 +212,13 @@ def test_a_warning_names_the_users_line_whichever_function_led_there():
         with pytest.warns(ImplausibleEstimateWarning) as record:
             call()
         assert {w.filename for w in record} == {__file__}
+
+
+@pytest.mark.parametrize("gpu", ["cpu", "t4"])
+def test_a_model_without_kernels_warns_instead_of_a_silent_zero(gpu):
+    """nn.Identity (an ONNX graph without nodes alike) launches nothing: the answer (0 on the CPU, the per-call time
+    on a GPU) comes with a warning, not silently (a review's fuzzing, helper-90)."""
+    with pytest.warns(hwaware.ImplausibleEstimateWarning, match="no kernels"):
+        est = hwaware.estimate(nn.Identity(), gpu, input_size=(3, 32, 32))
+    assert any(w.startswith("no kernels:") for w in est.warnings)
+    assert not any("no kernels" in w for w in hwaware.estimate("resnet18", gpu).warnings)

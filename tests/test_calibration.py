@@ -15,6 +15,7 @@ from hwaware.calibration import FORMS, Breakdown, Profile, find_profile, fit_pro
 from hwaware.calibration.measurements import Measurement, read_measurements
 from hwaware.calibration.profile import LINEAR_FORMS
 from hwaware.errors import InvalidArgumentError
+from hwaware.estimators.base import HOST_NOTE
 
 
 def synthetic(kernels, layer_ms=0.05, share=0.0, call_ms=0.0, gmacs=None):
@@ -508,3 +509,27 @@ def test_a_profile_with_impossible_values_is_refused(tmp_path, field, value):
     path.write_bytes(b"\xff\xfe garbage")
     with pytest.raises(InvalidArgumentError, match="cannot read the calibration profile"):
         hwaware.latency("resnet18", gpu=str(path))
+
+
+def test_calibrate_refuses_what_is_not_measurements_in_one_line(tmp_path, monkeypatch):
+    """None, a lone Measurement (too few) and a save that is no path: one InvalidArgumentError each (a TypeError or
+    AttributeError traceback until a review's fuzzing, helper-90)."""
+    monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
+    with pytest.raises(InvalidArgumentError, match="a CSV path or a list"):
+        hwaware.calibrate(None, "t4", name="a")
+    with pytest.raises(InvalidArgumentError, match="at least 2"):
+        hwaware.calibrate(Measurement("resnet18", 5.0), "t4", name="a")
+    rows = [Measurement("resnet18", 5.0), Measurement("resnet34", 9.0)]
+    with pytest.raises(InvalidArgumentError, match="save: True"):
+        hwaware.calibrate(rows, "t4", name="a", save=123)
+
+
+def test_a_profile_drops_the_note_that_host_costs_are_another_machines(tmp_path, monkeypatch):
+    """The zero-shot estimate says its host-side costs are the average measured host's and that calibrating fixes it;
+    after calibrating, the profile's estimate no longer says so."""
+    monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
+    zero = hwaware.estimate("resnet18", gpu="t4")
+    assert any(n.startswith(HOST_NOTE) for n in zero.notes)
+    rows = [Measurement(m, 1.1 * hwaware.latency(m, "t4")) for m in ("resnet18", "resnet34", "resnet50")]
+    hwaware.calibrate(rows, "t4", name="t4-mine")
+    assert not any(n.startswith(HOST_NOTE) for n in hwaware.estimate("resnet18", gpu="t4-mine").notes)

@@ -39,6 +39,15 @@ def test_gpus_and_features_and_estimators(capsys):
     # checked before the predictions, which take minutes for a whole space
     (["space-latency", "nb201", "--out", "/nonexistent-hwaware-dir/s.csv"], "not a file in an existing folder"),
     (["space-latency", "nb201", "--out", "."], "not a file in an existing folder"),
+    # a review's fuzzing (helper-90): each was a traceback
+    (["latency", "resnet18", "--batch", "9223372036854775807"], "more elements than any device holds"),
+    (["latency", "resnet18", "--input", "3x10000000000x10000000000"], "more elements than any device holds"),
+    (["search", "--budget", "5", "--trials", "1", "--out", "README.md"], "is a file; pass a folder"),
+    (["search", "--budget", "5", "--trials", "1", "--estimator", "resperfnet", "--gpu", "t4"],
+     "does not predict Tesla T4"),
+    (["collect", "networks", "--out", "unused.csv", "--models", "resnet18", "--batch", "1,x"], "positive batch sizes"),
+    (["collect", "networks", "--out", "unused.csv", "--models", "resnet18", "--threads", "0"], "positive number of CPU"),
+    (["collect", "networks", "--out", ".", "--models", "resnet18"], "not a file in an existing folder"),
 ])
 def test_errors_are_one_line_and_exit_2(capsys, argv, message):
     assert main(argv) == 2
@@ -136,3 +145,29 @@ def test_search_with_a_quantile_budget(tmp_path):
     budget = LatencyConstraint.at_quantile("nb201", 0.5, gpu="agx").budget_ms
     assert summary["config"]["budget_ms"] == pytest.approx(budget) and f"budget {budget:.3f} ms" in r.stdout
     assert summary["violation_rate_predicted"] == summary["infeasible"] / summary["predicted"]
+
+
+def test_files_that_are_not_text_are_one_line(tmp_path, capsys, monkeypatch):
+    """A binary .ptx, a binary CSV to collect into, a cache folder that is a file: one line each, exit 2 (tracebacks
+    until a review's fuzzing, helper-90)."""
+    junk = tmp_path / "r.ptx"
+    junk.write_bytes(bytes(range(256)) * 4)
+    assert main(["ptx", "analyze", str(junk), "--grid", "1", "--block", "32"]) == 2
+    assert "is not a PTX text file" in capsys.readouterr().err
+    csv_junk = tmp_path / "c.csv"
+    csv_junk.write_bytes(bytes(range(256)) * 4)
+    assert main(["collect", "networks", "--out", str(csv_junk), "--models", "resnet18"]) == 2
+    assert "is not a CSV text file" in capsys.readouterr().err
+    monkeypatch.setenv("HWAWARE_CACHE_DIR", str(junk))
+    assert main(["cache", "info"]) == 2
+    err = capsys.readouterr().err
+    assert "HWAWARE_CACHE_DIR" in err and "is a file" in err
+
+
+def test_space_latency_writes_plain_numbers(tmp_path, monkeypatch):
+    """The ms column holds numbers (it held numpy reprs, 'np.float64(2.75...)', from a fresh prediction)."""
+    monkeypatch.setenv("HWAWARE_CACHE", "0")
+    out = tmp_path / "s.csv"
+    assert main(["space-latency", "nb201", "--gpu", "cpu", "--limit", "2", "--out", str(out)]) == 0
+    rows = out.read_text().splitlines()[1:]
+    assert len(rows) == 2 and all(float(r.rsplit(",", 1)[1]) > 0 for r in rows)

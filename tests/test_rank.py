@@ -48,7 +48,8 @@ def test_default_estimator_is_recorded_per_gpu(tmp_path, monkeypatch):
     assert hwaware.rank(["resnet18"], gpus=["agx-roof", "agx"]).estimators == ("roofline", "resperfnet-gpu")
 
 
-@pytest.mark.parametrize("models,gpus", [([], ["agx"]), (["resnet18"], []), (["resnet18", "resnet18"], ["agx"])])
+@pytest.mark.parametrize("models,gpus", [([], ["agx"]), (["resnet18"], []), (["resnet18", "resnet18"], ["agx"]),
+                                         (["resnet18"], ["t4", "T4"])])
 def test_bad_arguments(models, gpus):
     with pytest.raises(InvalidArgumentError):
         hwaware.rank(models, gpus=gpus)

@@ -175,9 +175,21 @@ def test_a_numpy_number_is_a_budget_and_a_bool_is_not():
 
 
 def test_bad_quantiles_are_refused():
-    for q in (0, 1.5, float("nan")):
+    for q in (0, 1.5, float("nan"), "0.5", None):  # a string was a TypeError traceback
         with pytest.raises(InvalidArgumentError, match="quantile"):
             LatencyConstraint.at_quantile("nb201", q)
+
+
+def test_misuse_fails_at_construction_or_call_in_one_line():
+    """An estimator that cannot predict the platform fails when the constraint is made, not inside the first trial
+    (Optuna logged a traceback); a call without a trial names the fix (it was an AttributeError)."""
+    with pytest.raises(InvalidArgumentError, match="does not predict Tesla T4"):
+        LatencyConstraint(5.0, gpu="t4", estimator="resperfnet")
+    c = LatencyConstraint(5.0, gpu="t4", estimator="roofline")
+    with pytest.raises(InvalidArgumentError, match="expected an Optuna trial"):
+        c(None, "resnet18")
+    with pytest.raises(InvalidArgumentError, match="expected an Optuna trial"):
+        constraints_func(None)
 
 
 class _Probe(nn.Module):

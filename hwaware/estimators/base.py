@@ -43,6 +43,8 @@ class LayerEstimate:
 HOST_GUESS_WARNING = "physically implausible: answered faster than"
 # in the note that says where an estimate's interval comes from; a calibration profile replaces that interval
 INTERVAL_NOTE = "interval from held-out residuals"
+# the start of the note that host-side costs are another machine's; a calibration profile fits the user's own
+HOST_NOTE = "host-side costs (dispatch per kernel, per call) are the"
 
 
 @dataclass(frozen=True)

@@ -104,9 +104,9 @@ and chosen before the rule; their ``train.json`` figures are without it) are tho
 (re-run on 2026-12-03 on the machine that trained them: the same weights, tensor for tensor; another CPU trains
 other weights: ``benchmarks/results/gpu/retrain_other_cpu.txt``). Since then the measured interval comes from the validation
 rows with the prediction rules, as users get answers: about the same quantiles as without them (version 9: 518 of
-40,902 rows move, by at most 0.9 %; 8.3: 896, 1.4 %: ``train.json``'s ``measured_interval``). Applied in training too, a first leave-one-GPU-out run moved the RTX 3090's
-zero-shot MAPE from 25.9 to 42.9 % and the AGX Xavier's 10-shot from 7.0 / 42.6 to 4.4 / 25.4 % (PyTorch / TensorRT;
-stopped after five folds), and a second, training without the rule on a design whose rows it had split (which changes
+40,902 rows move, by at most 0.9 %; 8.3: 896, 1.4 %: ``train.json``'s ``measured_interval``). Applied in training
+too, a first leave-one-GPU-out run moved the RTX 3090's zero-shot MAPE from 25.9 to 42.9 % and the AGX Xavier's
+10-shot from 7.0 / 42.6 to 4.4 / 25.4 % (PyTorch / TensorRT; stopped after five folds), and a second, training without the rule on a design whose rows it had split (which changes
 the random draws, not the loss), moved the 3090 to 29.8 % and the RTX 4090's 10-shot from 11.6 to 15.5 %: a fold's
 figures move by several points with any change of training draws (both runs' lines:
 ``benchmarks/results/gpu/logo_disclosed_runs.txt``). With training unchanged the stage (``python scripts/train_gpu.py
@@ -190,8 +190,8 @@ import torch
 from torch import nn
 
 from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
-from hwaware.estimators.base import (HOST_GUESS_WARNING, INTERVAL_NOTE, Estimate, Estimator, LayerEstimate,
-                                    register_estimator)
+from hwaware.estimators.base import (HOST_GUESS_WARNING, HOST_NOTE, INTERVAL_NOTE, Estimate, Estimator,
+                                    LayerEstimate, register_estimator)
 from hwaware.estimators.cache import PredictionCache, default_cache_path
 from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_GPU_BEFORE_9, ROW_FEATURES,
                                              MEASURED_PEAK_SHARE, MEASURED_TENSOR_PEAK_SHARE, RUNTIME_CODES,
@@ -1406,12 +1406,12 @@ class ResPerfNetGPUEstimator(Estimator):
                          "trained value, only the roofline terms extrapolate; expect larger errors")
         if siblings:
             names = " and ".join(g.name for g in siblings)
-            notes.append(f"host-side costs (dispatch per kernel, per call) are the {names}'s, measured, the "
+            notes.append(f"{HOST_NOTE} {names}'s, measured, the "
                          f"Jetson{'s' if len(siblings) > 1 else ''} with this one's GPU chip ({gpu.gpu_chip}): batch-1 "
                          "latency on your device differs as its CPU does; `hwaware calibrate` with a few measurements "
                          "fixes it")
         elif generic:
-            notes.append("host-side costs (dispatch per kernel, per call) are the average measured "
+            notes.append(f"{HOST_NOTE} average measured "
                          + ("Jetson" if gpu.is_integrated_soc else "desktop") + " host's: batch-1 latency on your "
                          "machine differs; `hwaware calibrate` with a few measurements fixes it")
         if through:

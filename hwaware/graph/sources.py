@@ -8,6 +8,7 @@ else torchvision's weight metadata, else an error that says how to pass it.
 from __future__ import annotations
 
 import inspect
+import math
 import os
 import re
 from pathlib import Path
@@ -161,4 +162,7 @@ def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = No
     if shape is None:
         raise InvalidArgumentError(
             f"cannot tell the input size of {name}: pass input_size=(3, 224, 224) (CLI: --input 3x224x224)")
+    if math.prod((batch_size, *shape)) >= 2 ** 50:  # a tensor's storage size overflows in torch well before 2**63
+        raise InvalidArgumentError(f"batch {batch_size} x input {'x'.join(map(str, shape))} is more elements than any "
+                                   "device holds; lower the batch size or the input size")
     return capture_module(module, (batch_size, *shape), name=name, precision=precision, trace_device=trace_device)

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from hwaware.errors import InvalidArgumentError
+
 
 class SampleStore:
     def __init__(self, path: str | os.PathLike, columns: Iterable[str]) -> None:
@@ -19,12 +21,15 @@ class SampleStore:
     def _read_ids(self) -> set[str]:
         if not self.path.exists() or self.path.stat().st_size == 0:
             return set()
-        with open(self.path, newline="") as f:
-            reader = csv.DictReader(f)
-            if reader.fieldnames != self.columns:
-                raise ValueError(f"{self.path} has columns {reader.fieldnames}, expected {self.columns}; "
-                                 "collect into a new file")
-            return {row["sample_id"] for row in reader if row.get("sample_id")}
+        try:
+            with open(self.path, newline="") as f:
+                reader = csv.DictReader(f)
+                if reader.fieldnames != self.columns:
+                    raise InvalidArgumentError(f"{self.path} has columns {reader.fieldnames}, expected "
+                                               f"{self.columns}; collect into a new file")
+                return {row["sample_id"] for row in reader if row.get("sample_id")}
+        except UnicodeDecodeError:
+            raise InvalidArgumentError(f"{self.path} is not a CSV text file; collect into a new file") from None
 
     def __contains__(self, sample_id: str) -> bool:
         return sample_id in self._done

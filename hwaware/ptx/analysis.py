@@ -153,7 +153,12 @@ def prepare(ptx: str | Path | Module, kernel: str | None = None) -> Prepared:
         path = Path(ptx)
         if not path.is_file():
             raise InvalidArgumentError(f"no PTX file {str(path)!r}")
-        return _prepare_text(path.read_text(), str(path), kernel)
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            raise InvalidArgumentError(f"{str(path)!r} is not a PTX text file (not UTF-8); pass the .ptx that "
+                                       "nvcc -ptx or NVRTC writes") from None
+        return _prepare_text(text, str(path), kernel)
     return _prepare_text(str(ptx), "<ptx>", kernel)
 
 

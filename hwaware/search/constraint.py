@@ -59,8 +59,12 @@ class LatencyConstraint:
             raise InvalidArgumentError(f"budget_ms must be a positive number of milliseconds, got {budget_ms!r}")
         # a typo in the GPU (a catalog name or a calibration profile) or the estimator, or a profile calibrated for
         # another runtime or precision, fails here, not inside the first trial (Optuna would log a traceback)
-        _, _, name = resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size, estimator=estimator)
-        get_estimator(name)
+        platform, _, name = resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size,
+                                    estimator=estimator)
+        if not get_estimator(name).supports(platform):
+            raise InvalidArgumentError(f"estimator {name!r} does not predict {platform.device.name} ({runtime}, "
+                                       f"{precision}, batch {batch_size}); leave estimator out for the platform's "
+                                       "default (`hwaware estimators` lists them)")
         self.budget_ms = float(budget_ms)
         self.gpu = gpu
         self.batch_size = batch_size
@@ -79,9 +83,9 @@ class LatencyConstraint:
         >>> c.budget_ms > 0
         True
         """
-        if not 0 < quantile <= 1:
+        if not isinstance(quantile, numbers.Real) or isinstance(quantile, bool) or not 0 < quantile <= 1:
             raise InvalidArgumentError(f"the budget quantile must be in (0, 1], e.g. 0.5 for the median; got {quantile!r}")
-        if samples < 1:
+        if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
             raise InvalidArgumentError(f"samples must be a positive number of architectures, got {samples!r}")
         space = get_space(space) if isinstance(space, str) else space
         probe = cls(1.0, gpu, **kwargs)  # any budget: only its platform is used
@@ -100,6 +104,7 @@ class LatencyConstraint:
     def __call__(self, trial: Any, model: ModelLike, *, input_size: InputSize = None) -> float:
         """Predict ``model``'s latency, record it and its breakdown on ``trial``, set the constraint;
         returns the predicted milliseconds."""
+        _check_trial(trial)  # before the prediction, not after it when the first attribute is set
         t0 = time.perf_counter()
         est = self.estimate(model, input_size=input_size)
         value = est.total_ms - self.budget_ms
@@ -129,9 +134,16 @@ class LatencyConstraint:
 def constraints_func(trial: Any) -> list[float]:
     """For a sampler's ``constraints_func`` (Optuna < 5): the value :class:`LatencyConstraint` recorded.
     A trial that failed before any prediction is infeasible."""
+    _check_trial(trial)
     return [float(trial.user_attrs.get(f"{ATTR}_constraint", math.inf))]
 
 
 def is_feasible(trial: Any) -> bool:
     values = list(getattr(trial, "constraints", {}).values()) or constraints_func(trial)
     return all(v <= 0 for v in values)
+
+
+def _check_trial(trial: Any) -> None:
+    if not hasattr(trial, "set_user_attr") or not hasattr(trial, "user_attrs"):
+        raise InvalidArgumentError(f"expected an Optuna trial, got {type(trial).__name__}: call the constraint as "
+                                   "constraint(trial, model) inside the objective")
