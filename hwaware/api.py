@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import time
 import warnings
@@ -19,7 +20,7 @@ from hwaware.features import NetworkFeatures, network_features
 from hwaware.graph.layer import Graph
 from hwaware.graph.transform import at_batch
 from hwaware.graph.sources import InputSize, ModelLike, capture, parse_input_size
-from hwaware.hardware.catalog import Device, Platform
+from hwaware.hardware.catalog import CPUSpec, Device, GPUSpec, Platform
 from hwaware.threads import torch_threads
 
 
@@ -128,15 +129,19 @@ def _user_stacklevel() -> int:
 
 
 def _memory_warning(graph: Graph, platform: Platform) -> tuple[str, ...]:
-    """A warning where even a lower bound of the memory the forward pass needs exceeds the GPU's."""
+    """A warning where even a lower bound of the memory the forward pass needs exceeds the GPU's (the CPU target's:
+    this machine's RAM, where it was measured)."""
     gb = getattr(platform.device, "memory_size_gb", None)
+    if gb is None and isinstance(platform.device, CPUSpec):
+        gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     # the catalog's GB are the binary ones of the datasheets: the larger reading; the linear upper bound first (most
     # networks fit by far, and the lower bound's attention check costs a warm call a millisecond)
     if not gb or graph.max_memory_bytes() <= gb * 2**30 or (need := graph.min_memory_bytes()) <= gb * 2**30:
         return ()
+    kind = "GPU" if isinstance(platform.device, GPUSpec) else "CPU"
     return (f"does not fit in memory: batch {graph.batch_size} needs at least {need / 2**30:.1f} GiB (the weights "
-            f"and the largest layer's activations) on a {gb:g} GB GPU; no real run at this batch exists, so the "
-            "answer is an extrapolation: lower the batch",)
+            f"and the largest layer's activations) on a {gb:.3g} GB {kind}; no real run at this size exists, so the "
+            "answer is an extrapolation: lower the batch or the input size",)
 
 
 def resolve(gpu: str | Device, *, precision: str = "fp32", runtime: str = "pytorch", batch_size: int = 1,

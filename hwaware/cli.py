@@ -407,6 +407,9 @@ def _ptx_count(args: argparse.Namespace) -> None:
 
     gpu = get_gpu(args.gpu)
     arch = f"sm_{int(round(gpu.compute_capability * 10))}"
+    if args.model.lower().endswith(".onnx") or Path(args.model).is_file():
+        raise InvalidArgumentError(f"{args.model}: ptx count compiles a timm or torchvision model through TVM's "
+                                   "PyTorch import, not an ONNX file; pass the model's name (e.g. resnet18)")
     size = parse_input_size(args.input)  # a malformed size fails before the build
     model, default = build_model(args.model, weights=True)  # as `latency` captures it: fused, at its own size
     size = size or default
@@ -482,7 +485,10 @@ def _search(args: argparse.Namespace) -> None:
     for r in summary.pareto:
         meas = f"{r['measured_ms']:>10.2f}" if "measured_ms" in r else f"{'-':>10}"
         print(f"{r['number']:>6}{r['proxy']:>10.2f}{r['predicted_ms']:>10.2f}{meas}  {r['arch'][:80]}")
-    if summary.violation_rate_measured is not None:
+    if not summary.pareto:
+        print(f"no candidate fits the {budget:g} ms budget as predicted; raise --budget, or pass --budget-quantile 0.5 "
+              "for one that about half of the space meets")
+    elif summary.violation_rate_measured is not None:
         print(f"budget-violation rate of the chosen models, measured on this CPU: {summary.violation_rate_measured:.0%}")
     else:
         print("the chosen models are feasible as predicted; pass --gpu cpu --measure to measure them on this CPU")

@@ -33,6 +33,8 @@ def test_gpus_and_features_and_estimators(capsys):
 @pytest.mark.parametrize("argv,message", [
     (["latency", "resnet18", "--gpu", "agxx"], "did you mean 'agx'"),
     (["latency", "resnet18", "--input", "3x22a"], "malformed input size"),
+    (["latency", "resnet18", "--input", "3xx224"], "malformed input size"),  # was read as 3x224
+    (["ptx", "count", "README.md", "--gpu", "agx"], "not an ONNX file"),  # said no such .onnx file exists
     (["latency", "resnet18", "--batch", "0"], "positive integer"),
     (["latency", "missing.onnx"], "does not exist"),
     (["features", "not_a_model_name"], "neither a timm model name"),
@@ -158,6 +160,10 @@ def test_files_that_are_not_text_are_one_line(tmp_path, capsys, monkeypatch):
     csv_junk.write_bytes(bytes(range(256)) * 4)
     assert main(["collect", "networks", "--out", str(csv_junk), "--models", "resnet18"]) == 2
     assert "is not a CSV text file" in capsys.readouterr().err
+    empty = tmp_path / "empty.onnx"
+    empty.write_bytes(b"")
+    assert main(["latency", str(empty)]) == 2
+    assert "export it again" in capsys.readouterr().err
     monkeypatch.setenv("HWAWARE_CACHE_DIR", str(junk))
     assert main(["cache", "info"]) == 2
     err = capsys.readouterr().err

@@ -99,7 +99,8 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | None = 
     inits = {i.name: i for i in graph.initializer}
     real_inputs = [i for i in graph.input if i.name not in inits]
     if not real_inputs:
-        raise ONNXLoadError(f"ONNX model {name!r} has no graph input")
+        raise ONNXLoadError(f"ONNX model {name!r} has no graph input (an empty or truncated file?); export it again, "
+                            "e.g. with torch.onnx.export")
     first = real_inputs[0]
     dims = first.type.tensor_type.shape.dim
     wanted = [batch_size, *(input_size or [])]

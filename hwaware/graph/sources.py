@@ -38,7 +38,8 @@ def parse_input_size(input_size: InputSize) -> Shape | None:
         dims: tuple[int, ...] = (3, input_size, input_size)
     elif isinstance(input_size, str):
         parts = re.split(r"[x,× ]+", input_size.strip().lower())
-        if not parts or not all(p.isdigit() for p in parts):
+        doubled = re.search(r"[x,×]\s*[x,×]", input_size.lower())  # 3xx224: a dimension left out, not 3x224
+        if doubled or not parts or not all(p.isdigit() for p in parts):
             raise InvalidArgumentError(
                 f"malformed input size {input_size!r}: write channels x height x width, e.g. 3x224x224 (or 224 for 3x224x224)")
         dims = tuple(int(p) for p in parts)
