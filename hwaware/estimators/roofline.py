@@ -1,6 +1,7 @@
 """Analytic roofline baseline: the yardstick every learned estimator must beat.
 
-Per kernel-launching layer: ``max(FLOPs / peak, bytes / DRAM bandwidth) + launch overhead``.
+Per kernel the runtime launches (:func:`hwaware.runtime.runtime_graph`: TensorRT's fused engine, eager PyTorch's
+graph with its convolutions' bias adds): ``max(FLOPs / peak, bytes / DRAM bandwidth) + launch overhead``.
 Peak is the rate a framework achieves for the platform's precision, :meth:`GPUSpec.framework_tflops`
 (tensor cores for conv/dense/matmul layers; e.g. fp16 on Pascal GeForce runs at the fp32 rate, not
 the native 1/64 half rate; fp32 from Ampere on at the TF32 rate where the runtime runs the layer on it,
@@ -21,6 +22,7 @@ from hwaware.estimators.gpu_features import runs_tf32
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.ops import numel
 from hwaware.hardware.catalog import PRECISIONS, GPUSpec, Platform
+from hwaware.runtime import runtime_graph
 
 _TENSOR_CORE_KINDS = {LayerKind.CONV, LayerKind.DEPTHWISE_CONV, LayerKind.DENSE, LayerKind.MATMUL, LayerKind.ATTENTION}
 
@@ -37,7 +39,9 @@ class RooflineEstimator(Estimator):
     """
 
     name = "roofline"
-    version = "2"  # 2: fp32 convolutions (TensorRT's dense layers too) at the TF32 rate from Ampere on
+    # 2: fp32 convolutions (TensorRT's dense layers too) at the TF32 rate from Ampere on; 3: the runtime's kernels
+    # (hwaware.runtime.runtime_graph), and the output copy counted from the last layer's output, a view's too
+    version = "3"
 
     def __init__(self, launch_overhead_us: dict[str, float] | None = None, efficiency: float = 1.0,
                  peak_tflops: float | None = None, bandwidth_gbs: float | None = None) -> None:
@@ -79,11 +83,16 @@ class RooflineEstimator(Estimator):
     def predict(self, graph: Graph, platform: Platform) -> Estimate:
         if not self.supports(platform):
             raise UnsupportedPlatformError(f"the roofline estimator needs a GPU from the catalog, not {platform.device.name}")
+        # the kernels the runtime runs (TensorRT's fused engine, eager PyTorch's bias adds), as every GPU estimator
+        # times them; a CPU (peak and bandwidth given) runs the graph as captured
+        kernels = runtime_graph(graph, platform.runtime) if isinstance(platform.device, GPUSpec) else graph
         rows = tuple(LayerEstimate(l.index, l.module, l.kind.value, l.op, l.input_shapes, l.output_shapes, l.macs,
-                                   self.layer_ms(l, platform)) for l in graph.layers)
+                                   self.layer_ms(l, platform)) for l in kernels.layers)
         exe = sum(r.ms for r in rows)
         in_bytes = PRECISIONS[graph.precision] * numel(graph.input_shape)
-        out_bytes = graph.layers[-1].bytes_written if graph.layers else 0
+        # the network's output (a view writes no bytes of its own: its element count)
+        last = graph.layers[-1].output_shapes if graph.layers else ()
+        out_bytes = PRECISIONS[graph.precision] * numel(last[0]) if last else 0
         pre, post = self.transfer_ms(in_bytes, platform), self.transfer_ms(out_bytes, platform)
         notes = ["launch overhead per kernel is an assumption, not a measurement",
                  *(platform.device.rate_notes(platform.precision) if isinstance(platform.device, GPUSpec) else ())]
