@@ -533,3 +533,14 @@ def test_a_profile_drops_the_note_that_host_costs_are_another_machines(tmp_path,
     rows = [Measurement(m, 1.1 * hwaware.latency(m, "t4")) for m in ("resnet18", "resnet34", "resnet50")]
     hwaware.calibrate(rows, "t4", name="t4-mine")
     assert not any(n.startswith(HOST_NOTE) for n in hwaware.estimate("resnet18", gpu="t4-mine").notes)
+
+
+def test_the_cpu_target_calibrates_like_a_gpu(tmp_path, monkeypatch):
+    """`hwaware calibrate --gpu cpu` fitted nothing ("unknown GPU 'cpu'"): the CPU target, which latency takes, is a
+    base device for a profile too, and its answers scale with the measurements."""
+    monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
+    rows = [Measurement(m, 1.3 * hwaware.latency(m, "cpu")) for m in ("resnet18", "resnet34", "mobilenetv2_100")]
+    p = hwaware.calibrate(rows, "cpu", name="my-cpu")
+    assert p.gpu == hwaware.estimate("resnet18", gpu="cpu").platform.device.name
+    est = hwaware.estimate("resnet18", gpu="my-cpu")
+    assert est.platform.device.name == p.gpu and est.total_ms == pytest.approx(rows[0].ms, rel=0.05)

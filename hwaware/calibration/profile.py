@@ -48,7 +48,7 @@ from scipy.optimize import least_squares
 
 from hwaware.errors import InvalidArgumentError, UnknownGPUError
 from hwaware.estimators.base import HOST_GUESS_WARNING, HOST_NOTE, INTERVAL_NOTE, Estimate
-from hwaware.hardware.catalog import get_gpu
+from hwaware.hardware.catalog import get_device, get_gpu
 
 # pull towards no correction, worth about a twentieth of one measurement: it steadies two or three samples
 # and fades as measurements accumulate
@@ -357,7 +357,7 @@ def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float
                                    f"{fit_mape:.0%}): check that they are ms per forward pass of the listed models at "
                                    "the stated batch, precision and runtime")
     lo, hi = (min(loo[form]), max(loo[form])) if len(true) < 20 else tuple(np.quantile(loo[form], [0.05, 0.95]))
-    return replace(fit, name=name, gpu=get_gpu(gpu).name, runtime=runtime, precision=precision, n_samples=len(true),
+    return replace(fit, name=name, gpu=get_device(gpu).name, runtime=runtime, precision=precision, n_samples=len(true),
                    log_residual_interval=(float(lo), float(hi)), estimator=estimator, fit_mape=fit_mape,
                    loo_mape=float(np.mean(np.abs(np.expm1(loo[form])))), base=base,
                    held_out_interval=None if held_out_interval is None else tuple(map(float, held_out_interval)))
