@@ -496,7 +496,8 @@ def test_measurements_in_other_units_or_repeated_are_one_line_errors():
                                          ("scale", "abc"), ("overhead_ms_per_kernel", float("inf")),
                                          ("log_residual_interval", [1.0]), ("log_residual_interval", [0.2, -0.2]),
                                          ("held_out_interval", [0.2, -0.2]), ("held_out_interval", [float("nan"), 1]),
-                                         ("held_out_interval", [1.0])])
+                                         ("held_out_interval", [1.0]), ("scale", 1e300), ("host_scale", 1e-9),
+                                         ("terms", "bogus")])
 def test_a_profile_with_impossible_values_is_refused(tmp_path, field, value):
     """A hand-edited profile once answered NaN ms, or a negative pre phase, without a warning."""
     p = fit_profile("agx", synthetic([100, 150, 300], 0.05), [6.0, 9.0, 18.0], name="t")

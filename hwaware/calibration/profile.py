@@ -59,6 +59,7 @@ MIN_FOR_GMAC = 5  # three numbers from fewer measurements would fit noise
 # An assumption, not a measurement: a device whose measurements sit further than this from its base GPU's predictions
 # (median ratio) is another device or timed in other units (seconds or microseconds are 1000x off)
 MAX_MEDIAN_RATIO = 50.0
+FACTOR_RANGE = (1e-3, 1e3)  # a fitted factor outside it fits no device (the fit refuses it, a file cannot hold it)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 FORMAT = 4  # profile files: 1 had the linear forms only and no format field; 2 no base; 3 no held_out_interval
 
@@ -220,12 +221,17 @@ class Profile:
         factors = [p.scale] + ([] if p.host_scale is None else [p.host_scale])
         ranges = [p.log_residual_interval] + ([] if p.held_out_interval is None else [p.held_out_interval])
         terms = [*factors, p.overhead_ms_per_kernel, p.ms_per_gmac, *(v for r in ranges for v in r)]
-        if (any(len(r) != 2 for r in ranges) or not all(_finite(v) for v in terms) or min(factors) <= 0
-                or any(r[0] > r[1] for r in ranges)):
-            raise InvalidArgumentError(f"profile {p.name!r} holds impossible values (factors must be finite and "
-                                       "positive, terms finite, its interval two numbers low to high); re-run "
+        if (any(len(r) != 2 for r in ranges) or not all(_finite(v) for v in terms)
+                or not all(_plausible(v) for v in factors) or any(r[0] > r[1] for r in ranges) or p.terms not in FORMS):
+            raise InvalidArgumentError(f"profile {p.name!r} holds impossible values (factors between "
+                                       f"{FACTOR_RANGE[0]:g} and {FACTOR_RANGE[1]:g}, as a fit allows, terms finite, its "
+                                       f"interval two numbers low to high, its form one of {list(FORMS)}); re-run "
                                        "`hwaware calibrate` rather than editing the file")
         return p
+
+
+def _plausible(factor: float) -> bool:
+    return FACTOR_RANGE[0] < factor < FACTOR_RANGE[1]
 
 
 def _finite(v: object) -> bool:
@@ -352,7 +358,7 @@ def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float
                                    "that they are ms per forward pass of the listed models") from exc
     fitted = np.array([fit.apply(n) for n in nets])
     fit_mape = float(np.mean(np.abs(fitted - true) / true))
-    if not 1e-3 < fit.scale < 1e3 or not 1e-3 < fit.host < 1e3 or fit_mape > 0.5:
+    if not all(_plausible(v) for v in (fit.scale, fit.host)) or fit_mape > 0.5:
         raise InvalidArgumentError(f"the measurements do not fit {gpu}'s predictions ({fit.describe()}, fit error "
                                    f"{fit_mape:.0%}): check that they are ms per forward pass of the listed models at "
                                    "the stated batch, precision and runtime")
