@@ -270,11 +270,12 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
     """Fit a calibration profile of your device from a handful of whole-network measurements.
 
     ``measurements``: a CSV (``hwaware collect networks`` output or ``model,ms[,batch,input]``) or a list of
-    :class:`~hwaware.calibration.measurements.Measurement`. ``gpu``: the catalog GPU your device is (or is
-    closest to), or ``"cpu"`` (the measured CPU target, for your own CPU). The profile is saved under its ``name`` (``save=True``), to a path (``save=PATH``) or not at
-    all, and resolves wherever a GPU name goes: ``latency(model, gpu=name)``. A name is letters, digits, ``.``,
-    ``_`` and ``-``, and no catalog GPU's name or alias (it would replace that GPU). Measurements are milliseconds,
-    one row per network and batch; a median more than 50x from the predictions (seconds, microseconds) is refused.
+    :class:`~hwaware.calibration.measurements.Measurement`. ``gpu``: the catalog GPU your device is (or is closest to),
+    or ``"cpu"`` (the measured CPU target, for your own CPU). The profile is saved under its ``name`` (``save=True``),
+    to a path (``save=PATH``) or not at all, and resolves wherever a GPU name goes: ``latency(model, gpu=name)``. A name
+    is letters, digits, ``.``, ``_`` and ``-``, and no catalog GPU's name or alias (it would replace that GPU).
+    Measurements are milliseconds, one row per network and batch; a median more than 50x from the predictions (seconds,
+    microseconds) is refused.
     """
     check_profile_name(name)  # before any prediction: a name that would shadow a GPU fails at once
     if isinstance(measurements, Measurement):  # one row: a list of one, refused below as too few

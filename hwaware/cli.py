@@ -178,7 +178,8 @@ def _parser() -> argparse.ArgumentParser:
                                    "output or a CSV with columns model,ms[,batch,input]. The profile is saved under "
                                    "--name and then works as --gpu NAME everywhere.")
     p.add_argument("measurements", help="CSV of whole-network latencies measured on your device")
-    p.add_argument("--gpu", required=True, help="the catalog GPU your device is or is closest to (see `hwaware gpus`), or cpu")
+    p.add_argument("--gpu", required=True,
+                   help="the catalog GPU your device is or is closest to (see `hwaware gpus`), or cpu")
     p.add_argument("--name", required=True, help="the profile's name (then: hwaware latency MODEL --gpu NAME)")
     p.add_argument("--runtime", default="pytorch", choices=["pytorch", "tensorrt"])
     p.add_argument("--precision", default="fp32", choices=PRECISION_CHOICES)

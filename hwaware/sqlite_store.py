@@ -28,8 +28,8 @@ def cache_dir() -> Path | None:
         return None
     folder = Path(os.environ.get("HWAWARE_CACHE_DIR") or Path.home() / ".cache" / "hwaware")
     if folder.exists() and not folder.is_dir():
-        raise InvalidArgumentError(f"HWAWARE_CACHE_DIR={folder} is a file; point it to a folder, or set HWAWARE_CACHE=0 "
-                                   "to cache nothing on disk")
+        raise InvalidArgumentError(f"HWAWARE_CACHE_DIR={folder} is a file; point it to a folder, or set "
+                                   "HWAWARE_CACHE=0 to cache nothing on disk")
     return folder
 
 

@@ -48,7 +48,8 @@ def test_gpus_and_features_and_estimators(capsys):
     (["search", "--budget", "5", "--trials", "1", "--estimator", "resperfnet", "--gpu", "t4"],
      "does not predict Tesla T4"),
     (["collect", "networks", "--out", "unused.csv", "--models", "resnet18", "--batch", "1,x"], "positive batch sizes"),
-    (["collect", "networks", "--out", "unused.csv", "--models", "resnet18", "--threads", "0"], "positive number of CPU"),
+    (["collect", "networks", "--out", "unused.csv", "--models", "resnet18", "--threads", "0"],
+     "positive number of CPU"),
     (["collect", "networks", "--out", ".", "--models", "resnet18"], "not a file in an existing folder"),
 ])
 def test_errors_are_one_line_and_exit_2(capsys, argv, message):

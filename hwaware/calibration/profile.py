@@ -224,8 +224,8 @@ class Profile:
         if (any(len(r) != 2 for r in ranges) or not all(_finite(v) for v in terms)
                 or not all(_plausible(v) for v in factors) or any(r[0] > r[1] for r in ranges) or p.terms not in FORMS):
             raise InvalidArgumentError(f"profile {p.name!r} holds impossible values (factors between "
-                                       f"{FACTOR_RANGE[0]:g} and {FACTOR_RANGE[1]:g}, as a fit allows, terms finite, its "
-                                       f"interval two numbers low to high, its form one of {list(FORMS)}); re-run "
+                                       f"{FACTOR_RANGE[0]:g} and {FACTOR_RANGE[1]:g}, as a fit allows, terms finite, "
+                                       f"its interval two numbers low to high, its form one of {list(FORMS)}); re-run "
                                        "`hwaware calibrate` rather than editing the file")
         return p
 

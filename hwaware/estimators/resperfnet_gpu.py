@@ -105,14 +105,14 @@ and chosen before the rule; their ``train.json`` figures are without it) are tho
 other weights: ``benchmarks/results/gpu/retrain_other_cpu.txt``). Since then the measured interval comes from the validation
 rows with the prediction rules, as users get answers: about the same quantiles as without them (version 9: 518 of
 40,902 rows move, by at most 0.9 %; 8.3: 896, 1.4 %: ``train.json``'s ``measured_interval``). Applied in training
-too, a first leave-one-GPU-out run moved the RTX 3090's zero-shot MAPE from 25.9 to 42.9 % and the AGX Xavier's
-10-shot from 7.0 / 42.6 to 4.4 / 25.4 % (PyTorch / TensorRT; stopped after five folds), and a second, training without the rule on a design whose rows it had split (which changes
-the random draws, not the loss), moved the 3090 to 29.8 % and the RTX 4090's 10-shot from 11.6 to 15.5 %: a fold's
-figures move by several points with any change of training draws (both runs' lines:
-``benchmarks/results/gpu/logo_disclosed_runs.txt``). With training unchanged the stage (``python scripts/train_gpu.py
-logo``) reproduces every HELP fold of the run before the rule exactly and moves the folds with several-dense networks
-(timm, torch2trt) by at most 0.3 points: RTX 4090 10-shot 11.6 -> 11.8 %, AGX Xavier zero-shot 20.7 / 33.7 -> 20.9 /
-33.8 %, 10-shot 7.0 / 42.6 -> 7.1 / 42.7 %. On the then shipped model's evaluation (``python
+too, a first leave-one-GPU-out run moved the RTX 3090's zero-shot MAPE from 25.9 to 42.9 % and the AGX Xavier's 10-shot
+from 7.0 / 42.6 to 4.4 / 25.4 % (PyTorch / TensorRT; stopped after five folds), and a second, training without the rule
+on a design whose rows it had split (which changes the random draws, not the loss), moved the 3090 to 29.8 % and the RTX
+4090's 10-shot from 11.6 to 15.5 %: a fold's figures move by several points with any change of training draws (both
+runs' lines: ``benchmarks/results/gpu/logo_disclosed_runs.txt``). With training unchanged the stage (``python
+scripts/train_gpu.py logo``) reproduces every HELP fold of the run before the rule exactly and moves the folds with
+several-dense networks (timm, torch2trt) by at most 0.3 points: RTX 4090 10-shot 11.6 -> 11.8 %, AGX Xavier zero-shot
+20.7 / 33.7 -> 20.9 / 33.8 %, 10-shot 7.0 / 42.6 -> 7.1 / 42.7 %. On the then shipped model's evaluation (``python
 benchmarks/gpu_accuracy.py``, before and after) it moves the AGX Xavier fit error (PyTorch 1.3 -> 1.6 %; both columns
 3.4 -> 3.6 %) and no held-out figure at the printed precision.
 
