@@ -129,18 +129,21 @@ def _user_stacklevel() -> int:
 
 
 def _memory_warning(graph: Graph, platform: Platform) -> tuple[str, ...]:
-    """A warning where even a lower bound of the memory the forward pass needs exceeds the GPU's (the CPU target's:
-    this machine's RAM, where it was measured)."""
+    """A warning where even a lower bound of the memory the forward pass needs exceeds the GPU's (for the CPU target,
+    the RAM of the machine that runs hwaware, where it is known)."""
     gb = getattr(platform.device, "memory_size_gb", None)
     if gb is None and isinstance(platform.device, CPUSpec):
-        gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+        try:  # POSIX only: elsewhere no warning, as for a GPU the catalog gives no memory for
+            gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+        except (AttributeError, ValueError, OSError):
+            gb = None
     # the catalog's GB are the binary ones of the datasheets: the larger reading; the linear upper bound first (most
     # networks fit by far, and the lower bound's attention check costs a warm call a millisecond)
     if not gb or graph.max_memory_bytes() <= gb * 2**30 or (need := graph.min_memory_bytes()) <= gb * 2**30:
         return ()
     kind = "GPU" if isinstance(platform.device, GPUSpec) else "CPU"
     return (f"does not fit in memory: batch {graph.batch_size} needs at least {need / 2**30:.1f} GiB (the weights "
-            f"and the largest layer's activations) on a {gb:.3g} GB {kind}; no real run at this size exists, so the "
+            f"and the largest layer's activations) on a {gb:.1f} GB {kind}; no real run at this size exists, so the "
             "answer is an extrapolation: lower the batch or the input size",)
 
 

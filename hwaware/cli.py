@@ -409,8 +409,8 @@ def _ptx_count(args: argparse.Namespace) -> None:
     gpu = get_gpu(args.gpu)
     arch = f"sm_{int(round(gpu.compute_capability * 10))}"
     if args.model.lower().endswith(".onnx") or Path(args.model).is_file():
-        raise InvalidArgumentError(f"{args.model}: ptx count compiles a timm or torchvision model through TVM's "
-                                   "PyTorch import, not an ONNX file; pass the model's name (e.g. resnet18)")
+        raise InvalidArgumentError(f"{args.model}: ptx count compiles a timm or torchvision model, by name, through "
+                                   "TVM's PyTorch import, not a file; pass the model's name (e.g. resnet18)")
     size = parse_input_size(args.input)  # a malformed size fails before the build
     model, default = build_model(args.model, weights=True)  # as `latency` captures it: fused, at its own size
     size = size or default

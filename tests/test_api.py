@@ -222,3 +222,26 @@ def test_a_model_without_kernels_warns_instead_of_a_silent_zero(gpu):
         est = hwaware.estimate(nn.Identity(), gpu, input_size=(3, 32, 32))
     assert any(w.startswith("no kernels:") for w in est.warnings)
     assert not any("no kernels" in w for w in hwaware.estimate("resnet18", gpu).warnings)
+
+
+def test_the_cpu_target_warns_when_a_batch_cannot_fit_this_machines_memory():
+    """The CPU target answered batch 1e9 with 2.8e11 ms and no warning, where a GPU warns (helper-90)."""
+    big = hwaware.estimate("resnet18", "cpu", batch_size=100_000)
+    assert any(w.startswith("does not fit in memory: batch 100000") and "GB CPU" in w for w in big.warnings)
+    assert not any("memory" in w for w in hwaware.estimate("resnet18", "cpu").warnings)
+
+
+def test_the_roofline_times_the_runtimes_kernels_and_the_output_copy():
+    """Roofline 3: under TensorRT the fused engine's kernels (it timed every captured layer), and the output's copy
+    back over PCIe counted from the last layer's shape, a view's too (squeezenet ends in one: it copied 0 bytes)."""
+    from hwaware.runtime import runtime_graph
+
+    g = capture("resnet18")
+    trt = hwaware.estimate(g, "2080ti", precision="fp16", runtime="tensorrt", estimator="roofline")
+    fused = [l.op for l in runtime_graph(g, "tensorrt").layers]
+    assert [r.op for r in trt.layers] == fused and len(fused) < len(g.layers)
+    sq = capture("torchvision:squeezenet1_0")
+    assert sq.layers[-1].bytes_written == 0  # the view the copy used to read
+    est = hwaware.estimate(sq, "2080ti", estimator="roofline")
+    launch = RooflineEstimator()._overhead_ms(est.platform)
+    assert est.post_ms > launch  # 1000 floats over the link, plus one launch

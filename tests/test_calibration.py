@@ -470,7 +470,7 @@ def test_a_profile_never_takes_a_gpus_name_nor_a_path(tmp_path, monkeypatch):
 
     monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
     rows = [Measurement("resnet18", 12.0), Measurement("resnet50", 25.0)]
-    for name in ("t4", "AGX", "Jetson Nano", "cpu", "", "a/b", "x.json"):
+    for name in ("t4", "AGX", "Jetson Nano", "cpu", "cpu-epyc-1t", "", "a/b", "x.json"):  # the CPU target's full name
         with pytest.raises(InvalidArgumentError, match="profile name"):
             hwaware.calibrate(rows, "agx", name=name)
     assert check_profile_name("my-orin_15W.2") == "my-orin_15W.2"

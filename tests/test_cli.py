@@ -9,6 +9,8 @@ import torch
 
 from hwaware.cli import main
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def test_latency_table_and_json(capsys):
     # the CLI's table and JSON, on the analytic estimator (whose per-layer ranking is known: convs dominate)
@@ -34,7 +36,7 @@ def test_gpus_and_features_and_estimators(capsys):
     (["latency", "resnet18", "--gpu", "agxx"], "did you mean 'agx'"),
     (["latency", "resnet18", "--input", "3x22a"], "malformed input size"),
     (["latency", "resnet18", "--input", "3xx224"], "malformed input size"),  # was read as 3x224
-    (["ptx", "count", "README.md", "--gpu", "agx"], "not an ONNX file"),  # said no such .onnx file exists
+    (["ptx", "count", str(ROOT / "README.md"), "--gpu", "agx"], "not a file"),  # said no .onnx file exists
     (["latency", "resnet18", "--batch", "0"], "positive integer"),
     (["latency", "missing.onnx"], "does not exist"),
     (["features", "not_a_model_name"], "neither a timm model name"),
@@ -44,7 +46,7 @@ def test_gpus_and_features_and_estimators(capsys):
     # a review's fuzzing (helper-90): each was a traceback
     (["latency", "resnet18", "--batch", "9223372036854775807"], "more elements than any device holds"),
     (["latency", "resnet18", "--input", "3x10000000000x10000000000"], "more elements than any device holds"),
-    (["search", "--budget", "5", "--trials", "1", "--out", "README.md"], "is a file; pass a folder"),
+    (["search", "--budget", "5", "--trials", "1", "--out", str(ROOT / "README.md")], "is a file; pass a folder"),
     (["search", "--budget", "5", "--trials", "1", "--estimator", "resperfnet", "--gpu", "t4"],
      "does not predict Tesla T4"),
     (["collect", "networks", "--out", "unused.csv", "--models", "resnet18", "--batch", "1,x"], "positive batch sizes"),
@@ -178,3 +180,11 @@ def test_space_latency_writes_plain_numbers(tmp_path, monkeypatch):
     assert main(["space-latency", "nb201", "--gpu", "cpu", "--limit", "2", "--out", str(out)]) == 0
     rows = out.read_text().splitlines()[1:]
     assert len(rows) == 2 and all(float(r.rsplit(",", 1)[1]) > 0 for r in rows)
+
+
+def test_a_search_whose_budget_nothing_meets_says_so(tmp_path):
+    """It printed an empty Pareto front, then that the chosen models were feasible as predicted (helper-90)."""
+    r = _cli("search", "--space", "nb201", "--budget", "1e-9", "--trials", "2", "--gpu", "t4", "--estimator",
+             "roofline", "--out", str(tmp_path / "s"), cwd=tmp_path)
+    assert r.returncode == 0 and "no candidate fits the 1e-09 ms budget" in r.stdout
+    assert "feasible as predicted" not in r.stdout

@@ -154,11 +154,10 @@ def test_cli_count_compiles_the_model_as_latency_captures_it(monkeypatch, model,
 
     def record(module, input_size, *, arch):
         seen.update(module=module, size=tuple(input_size), arch=arch)
-        raise StopIteration  # nothing to count
+        raise RuntimeError("recorded, nothing compiled")
 
     monkeypatch.setattr(ptx_compile, "network_instructions", record)
-    with pytest.raises(StopIteration):
-        cli.main(["ptx", "count", model, "--gpu", "agx"])
+    assert cli.main(["ptx", "count", model, "--gpu", "agx"]) == 2  # a failed compile is one line
     assert seen["size"] == size and seen["arch"] == "sm_72"
     assert next(seen["module"].parameters()).device.type == "cpu"  # real weights: TVM compiles values
     if model.startswith("mobileone"):

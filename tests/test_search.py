@@ -174,6 +174,10 @@ def test_a_numpy_number_is_a_budget_and_a_bool_is_not():
             LatencyConstraint(flag)
 
 
+def test_numpy_sample_counts_are_counts():
+    assert LatencyConstraint.at_quantile("nb201", 0.5, gpu="agx", samples=np.int64(2)).budget_ms > 0
+
+
 def test_bad_quantiles_are_refused():
     for q in (0, 1.5, float("nan"), "0.5", None):  # a string was a TypeError traceback
         with pytest.raises(InvalidArgumentError, match="quantile"):

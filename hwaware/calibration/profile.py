@@ -48,7 +48,7 @@ from scipy.optimize import least_squares
 
 from hwaware.errors import InvalidArgumentError, UnknownGPUError
 from hwaware.estimators.base import HOST_GUESS_WARNING, HOST_NOTE, INTERVAL_NOTE, Estimate
-from hwaware.hardware.catalog import get_device, get_gpu
+from hwaware.hardware.catalog import get_device
 
 # pull towards no correction, worth about a twentieth of one measurement: it steadies two or three samples
 # and fades as measurements accumulate
@@ -245,7 +245,7 @@ def check_profile_name(name: object) -> str:
         raise InvalidArgumentError(f"profile name {name!r}: use letters, digits, '.', '_' or '-' (not a path, not "
                                    "ending in .json), e.g. 'my-orin-15w'")
     try:
-        taken = name.lower() == "cpu" or bool(get_gpu(name))
+        taken = bool(get_device(name))  # a catalog GPU or alias, or a CPU target ('cpu', 'cpu-epyc-1t')
     except UnknownGPUError:
         taken = False
     if taken:

@@ -198,10 +198,10 @@ from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KER
                                              BOOST_HEADROOM, call_features, dram_floor_ms, floor_digest, gpu_vector,
                                              kernel_inputs, n_features, peak_floor_ms, row_features)
 from hwaware.graph.layer import Graph, Layer, LayerKind
-from hwaware.graph.transform import ELEMENT_BYTES, at_batch, derived, reshape_layer
+from hwaware.graph.transform import ELEMENT_BYTES, at_batch, reshape_layer
 from hwaware.hardware.catalog import GPUSpec, Platform, get_gpu, spec_digest
 from hwaware.hardware.catalog import gpus as catalog_gpus  # the module's own names say 'gpus' for column GPUs
-from hwaware.runtime import runtime_graph
+from hwaware.runtime import runtime_kernels
 from hwaware.runtime.eager import NOT_MODELLED as EAGER_NOTE
 from hwaware.runtime.eager import inside_call
 
@@ -1635,4 +1635,4 @@ class ResPerfNetGPUEstimator(Estimator):
 
     @staticmethod
     def _runtime_graph(graph: Graph, runtime: str) -> Graph:
-        return derived(graph, runtime, lambda g: runtime_graph(g, runtime))
+        return runtime_kernels(graph, runtime)

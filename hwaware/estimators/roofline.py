@@ -22,14 +22,14 @@ from hwaware.estimators.gpu_features import runs_tf32
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.ops import numel
 from hwaware.hardware.catalog import PRECISIONS, GPUSpec, Platform
-from hwaware.runtime import runtime_graph
+from hwaware.runtime import runtime_kernels
 
 _TENSOR_CORE_KINDS = {LayerKind.CONV, LayerKind.DEPTHWISE_CONV, LayerKind.DENSE, LayerKind.MATMUL, LayerKind.ATTENTION}
 
 
 @register_estimator
 class RooflineEstimator(Estimator):
-    """Roofline time per layer plus a fixed launch overhead per kernel.
+    """Roofline time per kernel the runtime launches plus a fixed launch overhead per kernel.
 
     >>> from hwaware.graph import capture
     >>> from hwaware.hardware import Platform
@@ -85,7 +85,7 @@ class RooflineEstimator(Estimator):
             raise UnsupportedPlatformError(f"the roofline estimator needs a GPU from the catalog, not {platform.device.name}")
         # the kernels the runtime runs (TensorRT's fused engine, eager PyTorch's bias adds), as every GPU estimator
         # times them; a CPU (peak and bandwidth given) runs the graph as captured
-        kernels = runtime_graph(graph, platform.runtime) if isinstance(platform.device, GPUSpec) else graph
+        kernels = runtime_kernels(graph, platform.runtime) if isinstance(platform.device, GPUSpec) else graph
         rows = tuple(LayerEstimate(l.index, l.module, l.kind.value, l.op, l.input_shapes, l.output_shapes, l.macs,
                                    self.layer_ms(l, platform)) for l in kernels.layers)
         exe = sum(r.ms for r in rows)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from hwaware.graph.layer import Graph
+from hwaware.graph.transform import derived
 from hwaware.runtime.eager import rewrite
 from hwaware.runtime.tensorrt import fuse
 
@@ -14,3 +15,9 @@ def runtime_graph(graph: Graph, runtime: str) -> Graph:
     if runtime == "pytorch":
         return rewrite(graph)
     return graph
+
+
+def runtime_kernels(graph: Graph, runtime: str) -> Graph:
+    """:func:`runtime_graph`, remembered per graph and runtime (:func:`hwaware.graph.transform.derived`): every GPU
+    estimator asks it on each prediction, and the TensorRT fusion costs most of a warm call."""
+    return derived(graph, runtime, lambda g: runtime_graph(g, runtime))

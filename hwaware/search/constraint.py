@@ -85,7 +85,7 @@ class LatencyConstraint:
         """
         if not isinstance(quantile, numbers.Real) or isinstance(quantile, bool) or not 0 < quantile <= 1:
             raise InvalidArgumentError(f"the budget quantile must be in (0, 1], e.g. 0.5 for the median; got {quantile!r}")
-        if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
+        if not isinstance(samples, numbers.Integral) or isinstance(samples, bool) or samples < 1:
             raise InvalidArgumentError(f"samples must be a positive number of architectures, got {samples!r}")
         space = get_space(space) if isinstance(space, str) else space
         probe = cls(1.0, gpu, **kwargs)  # any budget: only its platform is used
