@@ -80,6 +80,7 @@ def route_lines() -> list[str]:
     import torch
 
     from hwaware.estimators.resperfnet_gpu import DesignBuilder, ResPerfNetGPUEstimator, _eager, host_rows
+    from hwaware.runtime import runtime_kernels
 
     est = ResPerfNetGPUEstimator(cache=False)
     net, _ = est._loaded()
@@ -96,7 +97,7 @@ def route_lines() -> list[str]:
             graph = hwaware.capture("resnet50", batch_size=batch, precision="fp16")
             parts = {}
             for runtime in ("pytorch", "tensorrt"):
-                layers = est._runtime_graph(graph, runtime).kernels()
+                layers = runtime_kernels(graph, runtime).kernels()
                 b = DesignBuilder()
                 for i, layer in enumerate(layers):
                     b.row(i, layer, gpu, runtime, "fp16", batch, "fp16", from_batch=batch)

@@ -38,6 +38,21 @@ def _positive(kind: type[int] | type[float]):
     return parse
 
 
+def _positives(kind: type[int] | type[float]):
+    """An argparse type: comma-separated positive values, each as :func:`_positive` takes it."""
+    one = _positive(kind)
+    return lambda text: [one(part) for part in text.split(",")]
+
+
+def _out_file(out: str, example: str) -> Path:
+    """``out`` if it can be a file written in an existing folder, checked before work that takes minutes."""
+    path = Path(out)
+    if path.is_dir() or not path.parent.is_dir():
+        raise InvalidArgumentError(f"--out {out}: not a file in an existing folder; pass a path like "
+                                   f"{path.parent if path.parent.is_dir() else '.'}/{example}")
+    return path
+
+
 PRECISION_CHOICES = ["fp32", "fp16", "bf16", "int8", "amp"]  # hwaware.hardware.PRECISIONS, without importing torch
 
 
@@ -97,13 +112,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=["layers", "networks"])
     p.add_argument("--out", required=True, help="CSV file to append to")
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
-    p.add_argument("--threads", type=int, default=1, help="CPU threads for torch (default 1)")
+    p.add_argument("--threads", type=_positive(int), default=1, help="CPU threads for torch (default 1)")
     p.add_argument("--random", type=int, default=1000, help="layers: number of random layers")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--models", default="train",
                    help="comma-separated timm names, or 'train' / 'heldout' / 'all' (the sets in hwaware.evaluation.splits); "
                         "layers: networks to sample layers from ('none' for random layers only)")
-    p.add_argument("--batch", default="1", help="comma-separated batch sizes (default 1)")
+    p.add_argument("--batch", type=_positives(int), default="1", help="comma-separated batch sizes (default 1)")
     p.add_argument("--space", default=None, help="networks: also COUNT random architectures of this model space "
                                                  "(nb201, fbnet, ofa_mbv3, ...; drawn with --seed)")
     p.add_argument("--count", type=_positive(int), default=100, help="with --space: how many architectures")
@@ -225,10 +240,7 @@ def _space_latency(args: argparse.Namespace) -> None:
 
     from hwaware.search.table import space_table
 
-    out = Path(args.out)
-    if out.is_dir() or not out.parent.is_dir():  # before the predictions, which take minutes for a whole space
-        raise InvalidArgumentError(f"--out {args.out}: not a file in an existing folder; pass a path like "
-                                   f"{out.parent if out.parent.is_dir() else '.'}/{args.space}.csv")
+    _out_file(args.out, f"{args.space}.csv")  # before the predictions, which take minutes for a whole space
     rows = space_table(args.space, args.gpu, batch_size=args.batch, precision=args.precision, runtime=args.runtime,
                        estimator=args.estimator, workers=args.workers, limit=args.limit, progress=args.progress or None)
     with open(args.out, "w", newline="") as f:
@@ -305,13 +317,7 @@ def _collect(args: argparse.Namespace) -> None:
     from hwaware.measure.collect import collect_layers, collect_networks, layer_plan, measurement_device
 
     measurement_device(args.device)  # before the layer plan, which captures whole networks first
-    if args.threads < 1:
-        raise InvalidArgumentError(f"--threads {args.threads}: pass a positive number of CPU threads, e.g. 1")
-    batches = _batches(args.batch)
-    out = Path(args.out)
-    if out.is_dir() or not out.parent.is_dir():
-        raise InvalidArgumentError(f"--out {args.out}: not a file in an existing folder; pass a path like "
-                                   f"{out.parent if out.parent.is_dir() else '.'}/{args.what}.csv")
+    _out_file(args.out, f"{args.what}.csv")
     torch.set_num_threads(args.threads)
     named = {"train": splits.TRAIN_NETWORKS, "heldout": splits.HELD_OUT_NETWORKS,
              "all": splits.TRAIN_NETWORKS + splits.HELD_OUT_NETWORKS, "none": ()}
@@ -326,17 +332,10 @@ def _collect(args: argparse.Namespace) -> None:
     if args.what == "layers":
         if any(splits.is_held_out(m) for m in models):
             print("hwaware: warning: sampling layers from held-out families", file=sys.stderr)
-        n = collect_layers(args.out, layer_plan(args.random, models, batches, args.seed), device=args.device)
+        n = collect_layers(args.out, layer_plan(args.random, models, args.batch, args.seed), device=args.device)
     else:
-        n = collect_networks(args.out, models, batch_sizes=batches, device=args.device)
+        n = collect_networks(args.out, models, batch_sizes=args.batch, device=args.device)
     print(f"measured {n} new {args.what} into {args.out}")
-
-
-def _batches(text: str) -> list[int]:
-    parts = text.split(",")
-    if not all(p.strip().isdigit() and int(p) > 0 for p in parts):
-        raise InvalidArgumentError(f"--batch {text!r}: pass positive batch sizes separated by commas, e.g. 1,8")
-    return [int(p) for p in parts]
 
 
 def _dims(text: str, what: str) -> tuple[int, int, int]:

@@ -49,9 +49,6 @@ def test_gpus_and_features_and_estimators(capsys):
     (["search", "--budget", "5", "--trials", "1", "--out", str(ROOT / "README.md")], "is a file; pass a folder"),
     (["search", "--budget", "5", "--trials", "1", "--estimator", "resperfnet", "--gpu", "t4"],
      "does not predict Tesla T4"),
-    (["collect", "networks", "--out", "unused.csv", "--models", "resnet18", "--batch", "1,x"], "positive batch sizes"),
-    (["collect", "networks", "--out", "unused.csv", "--models", "resnet18", "--threads", "0"],
-     "positive number of CPU"),
     (["collect", "networks", "--out", ".", "--models", "resnet18"], "not a file in an existing folder"),
 ])
 def test_errors_are_one_line_and_exit_2(capsys, argv, message):
@@ -89,6 +86,10 @@ def _cli(*argv: str, env: dict | None = None, cwd: Path | None = None) -> subpro
      "argument --count: must be a positive integer"),
     (["latency", "resnet18", "--input", "3x224"], "the first convolution expects N x 3 x H x W"),
     (["latency", "resnet18", "--input", "3x224", "--trace-device", "cpu"], "pass an input size of 3 channels"),
+    (["collect", "networks", "--out", "unused.csv", "--models", "resnet18", "--batch", "1,x"],
+     "argument --batch: must be a positive integer"),
+    (["collect", "networks", "--out", "unused.csv", "--models", "resnet18", "--threads", "0"],
+     "argument --threads: must be a positive integer"),
     (["cache", "drop"], "invalid choice: 'drop'"),
 ])
 def test_bad_input_is_one_line_on_stderr_and_exit_2(argv, message, tmp_path):

@@ -23,6 +23,7 @@ from hwaware.estimators import get_estimator
 from hwaware.estimators.resperfnet_gpu import ResPerfNetGPUEstimator, predict_design, setup_factors
 from hwaware.estimators.roofline import RooflineEstimator
 from hwaware.hardware.catalog import Platform, get_gpu, gpus
+from hwaware.runtime import runtime_kernels
 
 EST = "resperfnet-gpu"
 ROOT = Path(__file__).resolve().parents[1]
@@ -377,7 +378,7 @@ def test_tensorrt_on_a_desktop_goes_through_the_jetsons_and_no_evaluated_platfor
             sample.net, gpu="GeForce RTX 4090", runtime="tensorrt"))], columns)
 
     g = hwaware.capture("resnet50", precision="fp16")
-    layers = list(est._runtime_graph(g, "tensorrt").kernels())
+    layers = list(runtime_kernels(g, "tensorrt").kernels())
     b = DesignBuilder()
     for i, l in enumerate(layers):
         b.row(i, l, get_gpu("4090"), "tensorrt", "fp16", 1, "fp16", from_batch=1)

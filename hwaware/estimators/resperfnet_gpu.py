@@ -1296,7 +1296,7 @@ class ResPerfNetGPUEstimator(Estimator):
             if g.batch_size != platform.batch_size:
                 raise InvalidArgumentError(f"{g.name} was captured at batch {g.batch_size}, not the platform's "
                                            f"{platform.batch_size}; capture it at that batch or use hwaware.estimate")
-        prepared = [self._runtime_graph(g, runtime) for g in graphs]
+        prepared = [runtime_kernels(g, runtime) for g in graphs]
         choice = self.host_choice(gpu)
         generic, siblings, hosts = choice.generic, choice.siblings, choice.rows()
         through = self.runtime_via(gpu, runtime)
@@ -1632,7 +1632,3 @@ class ResPerfNetGPUEstimator(Estimator):
         if self.cache is True:
             self.cache = PredictionCache(default_cache_path())
         return self.cache if isinstance(self.cache, PredictionCache) else None
-
-    @staticmethod
-    def _runtime_graph(graph: Graph, runtime: str) -> Graph:
-        return runtime_kernels(graph, runtime)
