@@ -8,7 +8,8 @@ identical is on both sides. The groups used by hwaware:
   and its batch variants are one group.
 * :func:`arch_group` — a network architecture of a search space (``"nb201:1234"``): the same architecture
   measured on several GPUs and batches is one group.
-* :func:`timm_family` — the timm module that defines a model (``resnet`` holds ResNet, ResNet-D, SE-ResNet …).
+* :func:`~hwaware.graph.sources.timm_family` — the timm module that defines a model (``resnet`` holds ResNet,
+  ResNet-D, SE-ResNet …).
 * the GPU itself, for leave-one-GPU-out.
 
 Assignment to a fold is by a stable hash of the group key (blake2b, not Python's salted ``hash``), so a
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import numpy as np
+
+from hwaware.graph.sources import timm_family
 
 T = TypeVar("T")
 
@@ -52,19 +55,6 @@ def graph_multiset(graph: Any) -> str:
 
 def arch_group(space: str, arch_id: str) -> str:
     return f"{space}:{arch_id}"
-
-
-@functools.cache
-def _model_to_family() -> dict[str, str]:
-    import timm
-
-    return {m: module for module in timm.list_modules() for m in timm.list_models(module=module)}
-
-
-def timm_family(model: str) -> str:
-    """The timm module defining ``model`` (``"mobilenetv2_100"`` -> ``"efficientnet"``); a graph store's key for
-    another form of it (``"mobileone_s1:unfused"``) is the same model."""
-    return _model_to_family().get(model.split(":")[0].split(".")[0].split("@")[0], model)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ else torchvision's weight metadata, else an error that says how to pass it.
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import os
@@ -75,6 +76,19 @@ def check_timm_name(name: str) -> None:
         raise ModelNotFoundError(
             f"{name!r} is neither a timm model name nor an existing .onnx file{hint}. "
             "`timm.list_models('*pattern*')` lists timm names; prefix 'torchvision:' for torchvision models")
+
+
+@functools.cache
+def _model_to_family() -> dict[str, str]:
+    import timm
+
+    return {m: module for module in timm.list_modules() for m in timm.list_models(module=module)}
+
+
+def timm_family(model: str) -> str:
+    """The timm module defining ``model`` (``"mobilenetv2_100"`` -> ``"efficientnet"``); a graph store's key for
+    another form of it (``"mobileone_s1:unfused"``) is the same model."""
+    return _model_to_family().get(model.split(":")[0].split(".")[0].split("@")[0], model)
 
 
 def build_timm(name: str, *, fused: bool = True, weights: bool = False) -> nn.Module:

@@ -115,8 +115,7 @@ def _network(name: str, dev: torch.device, dtype: torch.dtype) -> tuple[torch.nn
 
         space, arch = from_spec(name)
         return space.build(arch).eval().to(dev, dtype), space.input_size(arch), space.name
-    from hwaware.evaluation.splits import timm_family
-    from hwaware.graph.sources import build_model
+    from hwaware.graph.sources import build_model, timm_family
 
     model, size = build_model(name, weights=True)  # fused, as captured for prediction
     return model.eval().to(dev, dtype), size, timm_family(name)
