@@ -301,8 +301,14 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
     est_name = estimator or default_estimator(platform)
     # through estimate(): a measurement whose prediction is doubtful (capped batch, outside the training domain,
     # cannot fit in memory) warns as it would at prediction time, before the profile is fitted on it
-    nets = [Breakdown.of(estimate(m.model, platform.device, batch_size=m.batch, input_size=m.input_size,
-                                  precision=precision, runtime=runtime, estimator=est_name)) for m in rows]
+    nets = []
+    for m in rows:
+        answer = estimate(m.model, platform.device, batch_size=m.batch, input_size=m.input_size,
+                          precision=precision, runtime=runtime, estimator=est_name)
+        if not Breakdown.kernels(answer):  # a profile corrects layer by layer: a bare total would calibrate to 0
+            raise InvalidArgumentError(f"{est_name} answers whole networks, without the per-layer breakdown a profile "
+                                       f"corrects; calibrate with {default_estimator(platform)!r} (the default) or 'roofline'")
+        nets.append(Breakdown.of(answer))
     est = get_estimator(est_name)
     profile = fit_profile(gpu, nets, [m.ms for m in rows], name=name, runtime=runtime, precision=precision,
                           estimator=est_name, base=est.model_id(platform), held_out_interval=est.calibrated_interval())

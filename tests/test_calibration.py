@@ -525,6 +525,17 @@ def test_calibrate_refuses_what_is_not_measurements_in_one_line(tmp_path, monkey
         hwaware.calibrate(rows, "t4", name="a", save=123)
 
 
+@pytest.mark.parametrize("estimator", ["netregress-ols", "ipc-tree"])
+def test_calibrate_refuses_a_whole_network_estimator(tmp_path, monkeypatch, estimator):
+    """A profile corrects layer by layer; a whole-network answer has no layer rows, so its calibration compared the
+    measurements with 0 ms and said they were 5.75e9x the predictions (review helper-90). It is refused by name."""
+    monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
+    rows = [Measurement(m, hwaware.latency(m, "2080ti", estimator=estimator)) for m in ("resnet18", "resnet34")]
+    with pytest.raises(InvalidArgumentError, match=f"{estimator} answers whole networks.*'resperfnet-gpu'"):
+        hwaware.calibrate(rows, "2080ti", name="a", estimator=estimator)
+    assert not list(tmp_path.iterdir())
+
+
 def test_a_profile_drops_the_note_that_host_costs_are_another_machines(tmp_path, monkeypatch):
     """The zero-shot estimate says its host-side costs are the average measured host's and that calibrating fixes it;
     after calibrating, the profile's estimate no longer says so."""
