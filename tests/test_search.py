@@ -235,6 +235,10 @@ def test_measured_violation_rate_on_this_cpu():
     s = summarize(study, budget, measure_on_cpu=True)
     assert s.pareto and all(r["measured_ms"] > 0 for r in s.pareto)
     assert s.violation_rate_measured == sum(r["measured_ms"] > budget for r in s.pareto) / len(s.pareto)
+    # the CPU estimator's totals were numpy floats, so the count over them was a numpy int that summary.json could
+    # not hold (the first `hwaware search --gpu cpu --measure` of a cold cache died after printing its front)
+    assert type(s.infeasible) is int and all(type(t.values[1]) is float for t in study.trials)
+    json.dumps(s.as_dict())
 
 
 def _check_workers(storage: str, study_name: str, trials: int, workers: int) -> None:

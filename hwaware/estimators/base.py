@@ -74,6 +74,13 @@ class Estimate:
     interval_ms: tuple[float, float] | None = None
     warnings: tuple[str, ...] = field(default=())
 
+    def __post_init__(self) -> None:
+        # plain floats whatever the estimator computed in (numpy scalars break json.dumps of anything counted over them)
+        for name in ("total_ms", "pre_ms", "exe_ms", "post_ms"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+        if self.interval_ms is not None:
+            object.__setattr__(self, "interval_ms", (float(self.interval_ms[0]), float(self.interval_ms[1])))
+
     def table(self, top: int | None = None) -> str:
         """The per-layer breakdown as a text table (slowest ``top`` layers if given)."""
         rows = sorted(self.layers, key=lambda r: -r.ms)[:top] if top else list(self.layers)

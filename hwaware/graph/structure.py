@@ -24,8 +24,8 @@ trace (``trace_device="cpu"``), which can, is never cached. When in doubt, ``HWA
 re-traces on every hit and raises :class:`~hwaware.errors.GraphCaptureError` on a mismatch.
 
 >>> from torch import nn
->>> a, b = nn.Conv2d(3, 8, 3), nn.Conv2d(3, 8, 3)
->>> module_keys(a)[id(a)] == module_keys(b)[id(b)], module_keys(a)[id(a)] == module_keys(nn.Conv2d(3, 8, 5))[id(a)]
+>>> a, b, c = nn.Conv2d(3, 8, 3), nn.Conv2d(3, 8, 3), nn.Conv2d(3, 8, 5)
+>>> module_keys(a)[id(a)] == module_keys(b)[id(b)], module_keys(a)[id(a)] == module_keys(c)[id(c)]
 (True, False)
 """
 from __future__ import annotations

@@ -181,7 +181,7 @@ def summarize(study: Any, budget_ms: float, measure_on_cpu: bool = False, batch_
     predicted = [t.user_attrs["hwaware_latency_ms"] for t in study.trials if "hwaware_latency_ms" in t.user_attrs]
     s = SearchSummary(trials=len(study.trials), complete=sum(t.state == TrialState.COMPLETE for t in study.trials),
                       pruned=sum(t.state == TrialState.PRUNED for t in study.trials), predicted=len(predicted),
-                      infeasible=sum(ms > budget_ms for ms in predicted), pareto=rows)
+                      infeasible=sum(bool(ms > budget_ms) for ms in predicted), pareto=rows)
     if predicted:
         s.violation_rate_predicted = s.infeasible / s.predicted
     if measure_on_cpu and rows:
@@ -195,7 +195,7 @@ def summarize(study: Any, budget_ms: float, measure_on_cpu: bool = False, batch_
                 t = time_phases(model, [torch.randn(batch_size, *space.input_size(arch))], torch.device("cpu"),
                                 min_repeats=10, min_time_s=0.5)
                 r["measured_ms"] = t.total_ms
-        s.violation_rate_measured = sum(r["measured_ms"] > budget_ms for r in rows) / len(rows)
+        s.violation_rate_measured = sum(bool(r["measured_ms"] > budget_ms) for r in rows) / len(rows)
     return s
 
 

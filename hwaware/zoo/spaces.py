@@ -8,7 +8,8 @@ through a spec string ``"<space>:<json>"``: trial -> architecture -> spec -> arc
 >>> from hwaware.search import get_space, from_spec
 >>> space = get_space("nb201")
 >>> arch = space.default()
->>> from_spec(space.spec(arch)) == (space, arch)
+>>> again, same = from_spec(space.spec(arch))
+>>> (again.name, same) == (space.name, arch)
 True
 """
 from __future__ import annotations
