@@ -13,8 +13,8 @@ from pathlib import Path
 
 from hwaware.calibration.measurements import Measurement, read_measurements
 from hwaware.calibration.profile import (Breakdown, Profile, check_profile_name, find_profile, fit_profile,
-                                        save_profile)
-from hwaware.errors import ImplausibleEstimateWarning, InvalidArgumentError
+                                        profile_dir, save_profile)
+from hwaware.errors import ImplausibleEstimateWarning, InvalidArgumentError, UnknownGPUError
 from hwaware.estimators.base import Estimate, default_estimator, get_estimator
 from hwaware.features import NetworkFeatures, network_features
 from hwaware.graph.layer import Graph
@@ -164,7 +164,15 @@ def resolve(gpu: str | Device, *, precision: str = "fp32", runtime: str = "pytor
 def _platform(gpu: str | Device, precision: str, runtime: str, batch_size: int) -> tuple[Platform, Profile | None]:
     profile = find_profile(gpu) if isinstance(gpu, str) else None
     if profile is None:
-        return Platform.resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size), None
+        try:
+            return Platform.resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size), None
+        except UnknownGPUError as exc:  # a name may be meant as a profile's: say where profiles are looked for
+            if exc.hint:  # an ambiguous catalog spelling: its candidates are the answer
+                raise
+            saved = sorted(p.stem for p in profile_dir().glob("*.json"))
+            raise UnknownGPUError(exc.name, exc.suggestions + saved, hint=(
+                f"no catalog GPU and no calibration profile in {profile_dir()} has that name"
+                + (f" (saved: {', '.join(saved[:8])}{' ...' if len(saved) > 8 else ''})" if saved else ""))) from None
     for arg, given, own in (("precision", precision, profile.precision), ("runtime", runtime, profile.runtime)):
         if given != own and given != {"precision": "fp32", "runtime": "pytorch"}[arg]:
             raise InvalidArgumentError(f"profile {profile.name!r} was calibrated with {arg}={own!r}, not {given!r}; "

@@ -21,7 +21,7 @@ class UnknownGPUError(HwawareError, KeyError):
     """A GPU name that is not in the catalog; the message lists the closest names."""
 
     def __init__(self, name: str, known: Iterable[str], hint: str = "") -> None:
-        self.name = name
+        self.name, self.hint = name, hint
         self.suggestions = difflib.get_close_matches(name.lower(), list(known), n=5, cutoff=0.5)
         msg = f"unknown GPU {name!r}"
         if hint:

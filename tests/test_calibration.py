@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 import warnings
 from dataclasses import replace
 
@@ -14,8 +15,8 @@ import hwaware
 from hwaware.calibration import FORMS, Breakdown, Profile, find_profile, fit_profile, save_profile
 from hwaware.calibration.measurements import Measurement, read_measurements
 from hwaware.calibration.profile import LINEAR_FORMS
-from hwaware.errors import InvalidArgumentError
-from hwaware.estimators.base import HOST_NOTE
+from hwaware.errors import InvalidArgumentError, UnknownGPUError
+from hwaware.estimators.base import HOST_NOTE, UNMEASURED_JETSON_NOTE
 
 
 def synthetic(kernels, layer_ms=0.05, share=0.0, call_ms=0.0, gmacs=None):
@@ -545,6 +546,35 @@ def test_a_profile_drops_the_note_that_host_costs_are_another_machines(tmp_path,
     rows = [Measurement(m, 1.1 * hwaware.latency(m, "t4")) for m in ("resnet18", "resnet34", "resnet50")]
     hwaware.calibrate(rows, "t4", name="t4-mine")
     assert not any(n.startswith(HOST_NOTE) for n in hwaware.estimate("resnet18", gpu="t4-mine").notes)
+
+
+def test_a_profile_of_an_unmeasured_jetson_drops_its_extrapolation_advice(tmp_path, monkeypatch):
+    """An unmeasured Jetson's estimate states its leave-one-Jetson-out error and advises calibrating; a profile's
+    answer kept both, reading as uncalibrated (review helper-94). Its interval is the profile's now."""
+    monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
+    assert any(n.startswith(UNMEASURED_JETSON_NOTE) for n in hwaware.estimate("resnet18", gpu="orin_nano").notes)
+    rows = [Measurement(m, 1.2 * hwaware.latency(m, "orin_nano")) for m in ("resnet18", "resnet34", "resnet50")]
+    hwaware.calibrate(rows, "orin_nano", name="nano-mine")
+    notes = hwaware.estimate("resnet18", gpu="nano-mine").notes
+    assert not any(n.startswith((UNMEASURED_JETSON_NOTE, HOST_NOTE)) for n in notes)
+    assert any(n.startswith("calibrated by profile 'nano-mine'") for n in notes)
+
+
+def test_an_unknown_name_says_where_profiles_are_looked_for(tmp_path, monkeypatch):
+    """A mistyped profile name read "unknown GPU 'my-2081'; did you mean 'orin'" with no word on profiles (review
+    helper-94): the error names the profile folder, the saved profiles and the close one; an ambiguous catalog
+    spelling keeps its own candidates."""
+    monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
+    folder = re.escape(str(tmp_path))
+    with pytest.raises(UnknownGPUError, match=f"no calibration profile in {folder} has that name \\(hwaware.gpus"):
+        hwaware.latency("resnet18", gpu="my-2081")
+    hwaware.calibrate([Measurement(m, 1.1 * hwaware.latency(m, "t4")) for m in ("resnet18", "resnet34")], "t4",
+                      name="my-2080")
+    with pytest.raises(UnknownGPUError, match=r"\(saved: my-2080\); did you mean 'my-2080'"):
+        hwaware.latency("resnet18", gpu="my-2081")
+    with pytest.raises(UnknownGPUError, match="ambiguous: use one of titanx_pascal, titanx_maxwell") as info:
+        hwaware.latency("resnet18", gpu="titanx")
+    assert "profile" not in str(info.value)
 
 
 def test_the_cpu_target_calibrates_like_a_gpu(tmp_path, monkeypatch):

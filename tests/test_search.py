@@ -21,7 +21,7 @@ from hwaware.cli import main
 from hwaware.errors import InvalidArgumentError, UnknownGPUError
 from hwaware.estimators.cache import TABLE
 from hwaware.graph import capture
-from hwaware.search import LatencyConstraint, constraints_func, from_spec, get_space, list_spaces
+from hwaware.search import LatencyConstraint, constraints_func, from_spec, get_space, list_spaces, sampler_kwargs
 from hwaware.search.proxies import proxy_score
 from hwaware.search.run import (SearchConfig, open_storage, pareto_front, plot_search, run_search, search_figure,
                                 summarize)
@@ -103,6 +103,18 @@ def test_old_constraints_func_api():
     study.optimize(_objective("nb201", c), n_trials=6)
     for t in study.trials:
         assert constraints_func(t) == [pytest.approx(t.user_attrs["hwaware_latency_ms"] - 2.0)]
+
+
+def test_sampler_kwargs_give_what_the_installed_optuna_reads(monkeypatch):
+    """The CLI's sampler and the example pass these: nothing where trials set constraints (Optuna >= 5); on an Optuna
+    whose trials cannot, ``constraints_func`` (without it TPE ignored the budget there, unwarned)."""
+    assert sampler_kwargs() == ({} if hasattr(optuna.trial.Trial, "set_constraint") else
+                                {"constraints_func": constraints_func})
+    if hasattr(optuna.trial.Trial, "set_constraint"):
+        for cls in optuna.trial.Trial.__mro__:  # the base trial declares it too
+            if "set_constraint" in vars(cls):
+                monkeypatch.delattr(cls, "set_constraint")
+        assert sampler_kwargs() == {"constraints_func": constraints_func}
 
 
 class _TrialWithoutSetConstraint:

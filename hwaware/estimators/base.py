@@ -45,6 +45,8 @@ HOST_GUESS_WARNING = "physically implausible: answered faster than"
 INTERVAL_NOTE = "interval from held-out residuals"
 # the start of the note that host-side costs are another machine's; a calibration profile fits the user's own
 HOST_NOTE = "host-side costs (dispatch per kernel, per call) are the"
+# the start of the note on an unmeasured Jetson's expected error; a calibration profile's interval replaces it
+UNMEASURED_JETSON_NOTE = "a Jetson the training never measured is extrapolated from two Jetsons"
 
 
 @dataclass(frozen=True)

@@ -190,8 +190,8 @@ import torch
 from torch import nn
 
 from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
-from hwaware.estimators.base import (HOST_GUESS_WARNING, HOST_NOTE, INTERVAL_NOTE, Estimate, Estimator,
-                                    LayerEstimate, register_estimator)
+from hwaware.estimators.base import (HOST_GUESS_WARNING, HOST_NOTE, INTERVAL_NOTE, UNMEASURED_JETSON_NOTE, Estimate,
+                                    Estimator, LayerEstimate, register_estimator)
 from hwaware.estimators.cache import PredictionCache, default_cache_path
 from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_GPU_BEFORE_9, ROW_FEATURES,
                                              MEASURED_PEAK_SHARE, MEASURED_TENSOR_PEAK_SHARE, RUNTIME_CODES,
@@ -1397,9 +1397,9 @@ class ResPerfNetGPUEstimator(Estimator):
             # how that interval fared on the measured Jetsons, each held out: far below 90 % under TensorRT
             notes.append(f"{INTERVAL_NOTE}: {meta['intervals'][f'{source}-source']}")  # a profile drops it
         if generic and gpu.is_integrated_soc:
-            notes.append("a Jetson the training never measured is extrapolated from two Jetsons (its expected error is "
-                         "the leave-one-Jetson-out figure in benchmarks/results/gpu_accuracy.md, largest with TensorRT); "
-                         "`hwaware calibrate` with a few measurements of your device narrows it")
+            notes.append(f"{UNMEASURED_JETSON_NOTE} (its expected error is the leave-one-Jetson-out figure in "
+                         "benchmarks/results/gpu_accuracy.md, largest with TensorRT); `hwaware calibrate` with a few "
+                         "measurements of your device narrows it")
         outside = self.outside_training_range(gpu, precision)
         if outside:
             notes.append(f"outside the training GPUs' range ({', '.join(outside)}): the learned parts see the nearest "

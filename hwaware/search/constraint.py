@@ -6,7 +6,8 @@ Two constraint APIs are supported:
 * Optuna >= 5: :meth:`LatencyConstraint.__call__` calls ``trial.set_constraint(key, value)``;
   every sampler reads it, no sampler argument is needed.
 * older Optuna (``constraints_func`` of TPE/NSGA-II/GP samplers, deprecated in 5): pass
-  :func:`constraints_func`, which reads the value recorded as a user attribute.
+  :func:`constraints_func`, which reads the value recorded as a user attribute (:func:`sampler_kwargs` gives what
+  the installed Optuna needs; the CLI's sampler and ``examples/constrained_search.py`` use it).
 
 "Predict, then prune before training": :meth:`LatencyConstraint.prune_if_infeasible` records the
 constraint *before* raising ``optuna.TrialPruned``, so constraint-aware samplers still count the
@@ -136,6 +137,18 @@ def constraints_func(trial: Any) -> list[float]:
     A trial that failed before any prediction is infeasible."""
     _check_trial(trial)
     return [float(trial.user_attrs.get(f"{ATTR}_constraint", math.inf))]
+
+
+def sampler_kwargs() -> dict[str, Any]:
+    """What a constraint-aware sampler needs to read :class:`LatencyConstraint`: nothing on Optuna >= 5,
+    ``constraints_func`` before it, so ``TPESampler(**sampler_kwargs())`` is constrained on both.
+
+    >>> import optuna
+    >>> sampler = optuna.samplers.TPESampler(seed=0, **sampler_kwargs())
+    """
+    from optuna.trial import Trial
+
+    return {} if hasattr(Trial, "set_constraint") else {"constraints_func": constraints_func}
 
 
 def is_feasible(trial: Any) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from hwaware.errors import InvalidArgumentError
-from hwaware.search.constraint import LatencyConstraint, is_feasible
+from hwaware.search.constraint import LatencyConstraint, is_feasible, sampler_kwargs
 from hwaware.search.proxies import LABELS, PROXIES, proxy_score
 from hwaware.zoo.spaces import get_space
 from hwaware.threads import torch_threads
@@ -107,7 +107,8 @@ def _study(cfg: SearchConfig, worker: int = 0):
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler = optuna.samplers.TPESampler(seed=cfg.seed + worker, n_startup_trials=min(10, max(cfg.trials // 4, 2)))
+    sampler = optuna.samplers.TPESampler(seed=cfg.seed + worker, n_startup_trials=min(10, max(cfg.trials // 4, 2)),
+                                         **sampler_kwargs())
     return optuna.create_study(study_name=cfg.study_name, storage=open_storage(cfg.storage),
                                directions=["maximize", "minimize"], sampler=sampler, load_if_exists=True)
 
