@@ -10,7 +10,7 @@ minute on one CPU core (`scripts/example_under_contention.py` checks it beside b
 """
 import optuna
 
-from hwaware.search import LatencyConstraint, get_space
+from hwaware.search import LatencyConstraint, get_space, sampler_kwargs
 from hwaware.search.proxies import proxy_score
 from hwaware.search.run import plot_search, summarize
 
@@ -28,7 +28,8 @@ def objective(trial: optuna.Trial) -> tuple[float, float]:
 
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
-study = optuna.create_study(directions=["maximize", "minimize"], sampler=optuna.samplers.TPESampler(seed=0))
+sampler = optuna.samplers.TPESampler(seed=0, **sampler_kwargs())  # constrained on Optuna 4 too (constraints_func)
+study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
 study.optimize(objective, n_trials=40)
 
 summary = summarize(study, budget.budget_ms)
