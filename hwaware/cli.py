@@ -13,7 +13,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from hwaware.errors import HwawareError, ImplausibleEstimateWarning, InvalidArgumentError
 
@@ -23,6 +23,18 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+class _OneGPU(argparse.Action):
+    """``--gpu`` of a command that answers for one GPU: given twice, argparse kept the last, unsaid."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        if getattr(namespace, "_gpu_given", False):
+            parser.error("--gpu given twice: this command answers for one GPU; `hwaware rank MODEL --gpu A --gpu B` "
+                         "compares several")
+        namespace._gpu_given = True
+        setattr(namespace, self.dest, values)
 
 
 def _positive(kind: type[int] | type[float]):
@@ -85,7 +97,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("latency", help="predict the latency of a model on a GPU",
                        description="Predict the inference latency of MODEL on a GPU (milliseconds).")
     _model_args(p)
-    p.add_argument("--gpu", default="agx", help="GPU name or alias (default agx = Jetson AGX Xavier); see `hwaware gpus`")
+    p.add_argument("--gpu", action=_OneGPU, default="agx",
+                   help="GPU name or alias (default agx = Jetson AGX Xavier); see `hwaware gpus`")
     p.add_argument("--runtime", default="pytorch", choices=["pytorch", "tensorrt"])
     p.add_argument("--estimator", default=None, help="estimator name (default: best for the platform); see `hwaware estimators`")
     p.add_argument("--by-layer", action="store_true", help="print the per-layer breakdown")
@@ -146,7 +159,8 @@ def _parser() -> argparse.ArgumentParser:
                         description="Compile MODEL for a GPU's architecture without a GPU (needs the optional extra: "
                                     "pip install 'hwaware[ptx]') and count the instructions of one forward pass.")
     a.add_argument("model", help="timm model name or torchvision:<name>")
-    a.add_argument("--gpu", default="agx", help="target GPU: its compute capability picks the PTX architecture")
+    a.add_argument("--gpu", action=_OneGPU, default="agx",
+                   help="target GPU: its compute capability picks the PTX architecture")
     a.add_argument("--input", default=None, metavar="CxHxW")
     a.add_argument("--save-ptx", default=None, help="write the PTX to this file")
     a.add_argument("--json", action="store_true")
@@ -157,7 +171,8 @@ def _parser() -> argparse.ArgumentParser:
                                    "the budget-violation rate; saves a plot and a JSON summary.")
     p.add_argument("--space", default="mobilenetv3", help="model space (see --list-spaces)")
     p.add_argument("--list-spaces", action="store_true", help="list the model spaces and exit")
-    p.add_argument("--gpu", default="agx", help="target GPU (or 'cpu': then the chosen models can be measured)")
+    p.add_argument("--gpu", action=_OneGPU, default="agx",
+                   help="target GPU (or 'cpu': then the chosen models can be measured)")
     b = p.add_mutually_exclusive_group()
     b.add_argument("--budget", type=_positive(float), help="latency budget in ms")
     b.add_argument("--budget-quantile", type=_positive(float), metavar="Q",
@@ -180,7 +195,8 @@ def _parser() -> argparse.ArgumentParser:
                        description="Predict the latency of every architecture of SPACE (nb201: 15,625) and write "
                                    "index, arch, ms to a CSV; each value equals `hwaware latency` of that architecture.")
     p.add_argument("space", help="a finite model space: nb201")
-    p.add_argument("--gpu", default="agx", help="GPU name or alias (see `hwaware gpus`) or a calibration profile")
+    p.add_argument("--gpu", action=_OneGPU, default="agx",
+                   help="GPU name or alias (see `hwaware gpus`) or a calibration profile")
     p.add_argument("--out", required=True, help="CSV file to write")
     _platform_options(p)
     p.add_argument("--estimator", default=None, help="estimator name (default: best for the platform)")
@@ -193,7 +209,7 @@ def _parser() -> argparse.ArgumentParser:
                                    "output or a CSV with columns model,ms[,batch,input]. The profile is saved under "
                                    "--name and then works as --gpu NAME everywhere.")
     p.add_argument("measurements", help="CSV of whole-network latencies measured on your device")
-    p.add_argument("--gpu", required=True,
+    p.add_argument("--gpu", action=_OneGPU, required=True,
                    help="the catalog GPU your device is or is closest to (see `hwaware gpus`), or cpu")
     p.add_argument("--name", required=True, help="the profile's name (then: hwaware latency MODEL --gpu NAME)")
     p.add_argument("--runtime", default="pytorch", choices=["pytorch", "tensorrt"])
@@ -445,6 +461,8 @@ def _search(args: argparse.Namespace) -> None:
     import dataclasses
     import time
 
+    from hwaware.api import resolve
+    from hwaware.hardware.catalog import CPUSpec
     from hwaware.search import LatencyConstraint, get_space, list_spaces
     from hwaware.search.run import SearchConfig, plot_search, run_search, summarize
 
@@ -455,6 +473,9 @@ def _search(args: argparse.Namespace) -> None:
     if args.budget is None and args.budget_quantile is None:
         raise InvalidArgumentError("no budget: pass --budget MS, or --budget-quantile 0.5 for the space's median "
                                    "predicted latency")
+    if args.measure and not isinstance(resolve(args.gpu, runtime=args.runtime)[0].device, CPUSpec):
+        raise InvalidArgumentError(f"--measure times the chosen models on this CPU, so its budget must be the CPU's: "
+                                   f"pass --gpu cpu (or a profile of it), not {args.gpu}")
     if Path(args.out).exists() and not Path(args.out).is_dir():  # before the search, not when it writes its plot
         raise InvalidArgumentError(f"--out {args.out} is a file; pass a folder for the plot and summary.json")
     # every field is checked here, before the few seconds of predictions a quantile budget takes

@@ -91,6 +91,11 @@ def _cli(*argv: str, env: dict | None = None, cwd: Path | None = None) -> subpro
     (["collect", "networks", "--out", "unused.csv", "--models", "resnet18", "--threads", "0"],
      "argument --threads: must be a positive integer"),
     (["cache", "drop"], "invalid choice: 'drop'"),
+    # a repeated --gpu kept the last GPU, unsaid (review helper-93)
+    (["latency", "resnet18", "--gpu", "agx", "--gpu", "orin"], "--gpu given twice: this command answers for one GPU"),
+    (["space-latency", "nb201", "--gpu", "agx", "--gpu", "orin"], "`hwaware rank MODEL --gpu A --gpu B`"),
+    # --measure timed the front on this CPU against a GPU's budget (review helper-93)
+    (["search", "--budget", "5", "--gpu", "agx", "--measure"], "pass --gpu cpu (or a profile of it), not agx"),
 ])
 def test_bad_input_is_one_line_on_stderr_and_exit_2(argv, message, tmp_path):
     r = _cli(*argv, env={**os.environ, "HWAWARE_CACHE_DIR": str(tmp_path)}, cwd=tmp_path)
