@@ -10,13 +10,15 @@ True
 """
 from __future__ import annotations
 
+import os
+
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from hwaware.api import latency_many, model_list, resolve
-from hwaware.errors import InvalidArgumentError
+from hwaware.errors import HwawareError, InvalidArgumentError
 from hwaware.graph.layer import Graph
 from hwaware.graph.sources import InputSize, ModelLike
 
@@ -34,18 +36,32 @@ class RankTable:
     precision: str
     runtime: str
 
+    def _row(self, model: str) -> int:
+        if model not in self.models:
+            raise InvalidArgumentError(f"{model!r} is not a model of this table; its models: {', '.join(self.models)}")
+        return self.models.index(model)
+
+    def _column(self, gpu: str) -> int:
+        """The column of ``gpu``, by its label or any name that resolves to the same device ('xavier' for 'agx')."""
+        if gpu in self.gpus:
+            return self.gpus.index(gpu)
+        same = [j for j, g in enumerate(self.gpus) if _device(g) == _device(gpu)] if _device(gpu) else []
+        if not same:
+            raise InvalidArgumentError(f"{gpu!r} is not a GPU of this table; its GPUs: {', '.join(self.gpus)}")
+        return same[0]
+
     def latency(self, model: str, gpu: str) -> float:
-        """The predicted ms of ``model`` on ``gpu`` (names as in :attr:`models` and :attr:`gpus`)."""
-        return self.ms[self.models.index(model)][self.gpus.index(gpu)]
+        """The predicted ms of ``model`` on ``gpu`` (names as in :attr:`models`; a GPU by any of its names)."""
+        return self.ms[self._row(model)][self._column(gpu)]
 
     def by_gpu(self, gpu: str) -> list[tuple[str, float]]:
         """Which network for this GPU: (model, ms), fastest first."""
-        j = self.gpus.index(gpu)
+        j = self._column(gpu)
         return sorted(((m, row[j]) for m, row in zip(self.models, self.ms)), key=lambda t: t[1])
 
     def by_model(self, model: str) -> list[tuple[str, float]]:
         """Which GPU for this network: (gpu, ms), fastest first."""
-        row = self.ms[self.models.index(model)]
+        row = self.ms[self._row(model)]
         return sorted(zip(self.gpus, row), key=lambda t: t[1])
 
     def fastest_gpu(self, model: str) -> str:
@@ -75,6 +91,15 @@ class RankTable:
                 "ms": [list(r) for r in self.ms],
                 "by_gpu": {g: [m for m, _ in self.by_gpu(g)] for g in self.gpus},
                 "by_model": {m: [g for g, _ in self.by_model(m)] for m in self.models}}
+
+
+def _device(gpu: str) -> str | None:
+    """The device (or profile) a GPU name resolves to, None where it resolves to none."""
+    try:
+        platform, profile, _ = resolve(gpu)
+    except HwawareError:
+        return None
+    return profile.name if profile else platform.device.name
 
 
 def _labels(models: list[ModelLike | Graph]) -> list[str]:
@@ -107,10 +132,12 @@ def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size
                 for g in gpus]
     devices = [profile.name if profile else platform.device.name for platform, profile, _ in resolved]
     repeated = len({id(m) for m in models if not isinstance(m, str)}) < sum(not isinstance(m, str) for m in models)
-    if repeated or len(set(labels)) != len(labels) or len(set(devices)) != len(devices):
+    files = [os.path.realpath(m) for m in models if isinstance(m, str) and os.path.isfile(m)]  # cnn.onnx, ./cnn.onnx
+    if repeated or any(len(set(x)) != len(x) for x in (files, labels, devices)):
         raise InvalidArgumentError("rank needs distinct models and distinct GPUs; drop the repeated ones")
     columns, names = [], [name for _, _, name in resolved]
     for gpu in gpus:
         columns.append(latency_many(models, gpu, batch_size=batch_size, input_size=input_size, precision=precision,
                                     runtime=runtime, estimator=estimator, progress=progress))
-    return RankTable(tuple(labels), tuple(gpus), tuple(zip(*columns)), tuple(names), batch_size, precision, runtime)
+    gpu_labels = tuple(g if isinstance(g, str) else d for g, d in zip(gpus, devices))  # a GPUSpec by its name
+    return RankTable(tuple(labels), gpu_labels, tuple(zip(*columns)), tuple(names), batch_size, precision, runtime)

@@ -55,6 +55,25 @@ def test_bad_arguments(models, gpus):
         hwaware.rank(models, gpus=gpus)
 
 
+def test_gpus_by_any_name_or_spec_and_one_line_for_what_the_table_lacks(table, tmp_path):
+    """A GPUSpec in ``gpus`` is labelled by its name (its table and JSON raised TypeErrors), a column is found by any
+    name of its GPU, a missing model or GPU is one InvalidArgumentError (a bare ValueError of tuple.index), and one
+    ONNX file under two spellings is a repeated model (review helper-93)."""
+    t = hwaware.rank(["resnet18"], gpus=[hwaware.get_gpu("agx"), "orin"], estimator="roofline")
+    assert t.gpus == ("Jetson AGX Xavier", "orin") and "Jetson AGX Xavier" in t.table()
+    json.dumps(t.as_dict())
+    assert table.latency("resnet18", "xavier") == table.latency("resnet18", "agx") == dict(table.by_gpu("agx"))["resnet18"]
+    assert table.by_gpu("Jetson AGX Xavier") == table.by_gpu("agx")
+    with pytest.raises(InvalidArgumentError, match="'nano' is not a GPU of this table; its GPUs: 2080ti, agx, orin"):
+        table.by_gpu("nano")
+    with pytest.raises(InvalidArgumentError, match="'resnet19' is not a model of this table"):
+        table.latency("resnet19", "agx")
+    onnx = tmp_path / "cnn.onnx"
+    onnx.write_bytes(b"")  # never read: the repeat is refused first
+    with pytest.raises(InvalidArgumentError, match="distinct models"):
+        hwaware.rank([str(onnx), f"{tmp_path}/./cnn.onnx"], gpus=["agx"])
+
+
 def test_the_text_table_keeps_its_columns_apart():
     """Every cell of the text table is right-aligned in a column at least two spaces wider than it: the default
     estimator's name ("resperfnet-gpu", 14 characters) once filled the 14-wide columns and the header read
