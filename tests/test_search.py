@@ -186,6 +186,17 @@ def test_a_numpy_number_is_a_budget_and_a_bool_is_not():
             LatencyConstraint(flag)
 
 
+def test_a_key_is_a_name_and_a_gpu_spec_reads_as_its_name():
+    """key=None or "" was stored as the constraint 'None' or ''; a GPUSpec put its whole repr (1,935 characters) into
+    the pruning message (review helper-93)."""
+    for key in (None, ""):
+        with pytest.raises(InvalidArgumentError, match="key must be a non-empty name"):
+            LatencyConstraint(5.0, key=key)
+    c = LatencyConstraint(1e-3, gpu=hwaware.get_gpu("agx"))
+    with pytest.raises(optuna.TrialPruned, match=r"budget 0.00 ms on Jetson AGX Xavier$"):
+        c.prune_if_infeasible(optuna.create_study().ask(), "resnet18")
+
+
 def test_numpy_sample_counts_are_counts():
     assert LatencyConstraint.at_quantile("nb201", 0.5, gpu="agx", samples=np.int64(2)).budget_ms > 0
 

@@ -62,12 +62,15 @@ class LatencyConstraint:
         # another runtime or precision, fails here, not inside the first trial (Optuna would log a traceback)
         platform, _, name = resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size,
                                     estimator=estimator)
+        if not isinstance(key, str) or not key:
+            raise InvalidArgumentError(f"key must be a non-empty name for the constraint, got {key!r}")
         if not get_estimator(name).supports(platform):
             raise InvalidArgumentError(f"estimator {name!r} does not predict {platform.device.name} ({runtime}, "
                                        f"{precision}, batch {batch_size}); leave estimator out for the platform's "
                                        "default (`hwaware estimators` lists them)")
         self.budget_ms = float(budget_ms)
         self.gpu = gpu
+        self._gpu_name = gpu if isinstance(gpu, str) else platform.device.name  # for messages: a spec's repr is long
         self.batch_size = batch_size
         self.precision = precision
         self.runtime = runtime
@@ -128,7 +131,7 @@ class LatencyConstraint:
 
         latency = self(trial, model, input_size=input_size)
         if latency > self.budget_ms:
-            raise optuna.TrialPruned(f"predicted {latency:.2f} ms > budget {self.budget_ms:.2f} ms on {self.gpu}")
+            raise optuna.TrialPruned(f"predicted {latency:.2f} ms > budget {self.budget_ms:.2f} ms on {self._gpu_name}")
         return latency
 
 
