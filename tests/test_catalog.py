@@ -49,6 +49,7 @@ def test_jetson_module_names_resolve_without_jetson(spelling):
     ("Tesla V100-PCIE-16GB", "Tesla V100 PCIe 16GB"), ("Tesla T4", "Tesla T4"), ("Tesla M40", "Tesla M40 12GB"),
     ("NVIDIA RTX PRO 6000 Blackwell Max-Q Workstation Edition", "RTX PRO 6000 Blackwell Max-Q"),
     ("NVIDIA Tegra X1", "Jetson Nano"), ("NVIDIA Jetson AGX Orin", "Jetson AGX Orin 64GB"),
+    ("Jetson Orin Nano", "Jetson Orin Nano 8GB"), ("Jetson Orin NX", "Jetson Orin NX 16GB"),
 ])
 def test_cuda_device_names_resolve(device_name, name):
     assert get_gpu(device_name).name == name
@@ -101,6 +102,19 @@ def test_host_link_from_bus_interface():
 def test_platform_rejects_bad_values(kwargs, match):
     with pytest.raises(InvalidArgumentError, match=match):
         Platform.resolve("agx", **kwargs)
+
+
+@pytest.mark.parametrize("change", [{"sm_count": 0}, {"memory_bandwidth_gbs": -5.0},
+                                    {"memory_bandwidth_gbs": float("nan")}, {"fp32_tflops": float("inf")},
+                                    {"tensor_cores": -1}, {"int8_tensor_tops_dense": 0.0}])
+def test_a_hand_made_spec_gets_the_catalogs_limits(change):
+    """A dataclasses.replace of a catalog row is a device too; an impossible number in it was a math domain error or
+    a NaN answer (review helper-93). Every catalog row passes the same check (it is resolved in every test)."""
+    name, value = next(iter(change.items()))
+    with pytest.raises(InvalidArgumentError, match=f"{name} must be a positive finite number"):
+        Platform.resolve(dataclasses.replace(get_gpu("orin"), **change))
+    assert Platform.resolve(dataclasses.replace(get_gpu("orin"), sm_count=32)).device.sm_count == 32
+    assert all(Platform.resolve(g) for g in hwaware.gpus())
 
 
 def test_each_alias_listed_once_with_the_gpu_it_resolves_to():

@@ -13,6 +13,7 @@ import csv
 import functools
 import hashlib
 import io
+import math
 import numbers
 import re
 from dataclasses import asdict, dataclass, fields, replace
@@ -53,8 +54,9 @@ DEVICE_NAMES: dict[str, str] = {
     "NVIDIA RTX PRO 6000 Blackwell Max-Q Workstation Edition": "RTX PRO 6000 Blackwell Max-Q",
     "GeForce GTX TITAN X": "GeForce GTX TITAN X (Maxwell)",
 }
-# words CUDA puts before a name the catalog has ("NVIDIA GeForce RTX 3090", "NVIDIA A100-SXM4-40GB"), tried off in turn
-VENDOR_WORDS: tuple[str, ...] = ("nvidia", "geforce", "tesla", "quadro")
+# words CUDA puts before a name the catalog has ("NVIDIA GeForce RTX 3090", "NVIDIA A100-SXM4-40GB"), tried off in turn;
+# "Jetson" too, before a module the catalog names with its memory ("Jetson Orin Nano": orin_nano)
+VENDOR_WORDS: tuple[str, ...] = ("nvidia", "geforce", "tesla", "quadro", "jetson")
 # Spellings that datasets use but that do not identify one GPU.
 AMBIGUOUS: dict[str, tuple[str, ...]] = {
     "titanx": ("titanx_pascal", "titanx_maxwell"),  # HELP's 'titanx' columns do not say which
@@ -336,6 +338,20 @@ def _parse(row: dict[str, str]) -> GPUSpec:
     )
 
 
+def _check_spec(spec: GPUSpec) -> None:
+    """A hand-made spec (``dataclasses.replace`` of a catalog row) gets the catalog's own limits: every number positive
+    and finite, tensor cores at least 0, a missing figure None (0 SMs or a negative bandwidth were a math domain error,
+    a NaN bandwidth a NaN answer)."""
+    for f in fields(GPUSpec):
+        value = getattr(spec, f.name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            continue
+        if not (math.isfinite(value) and (value >= 0 if f.name == "tensor_cores" else value > 0)):
+            raise InvalidArgumentError(f"{spec.name}: {f.name} must be a positive finite number"
+                                       f"{' or 0' if f.name == 'tensor_cores' else ''} (None where unknown), "
+                                       f"got {value!r}")
+
+
 @functools.cache
 def _catalog() -> tuple[dict[str, GPUSpec], dict[str, str], dict[str, tuple[str, ...]]]:
     """(name -> spec, key -> name, key -> ambiguous candidates), read once per process."""
@@ -472,6 +488,8 @@ class Platform:
             why = ("; torch.compile is not modelled (no measured table times it): it usually runs between "
                    "runtime='pytorch' (eager) and runtime='tensorrt'" if compiled else "")
             raise InvalidArgumentError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}{why}")
+        if isinstance(spec, GPUSpec):
+            _check_spec(spec)
         if isinstance(spec, CPUSpec):
             if (precision, runtime) != ("fp32", "pytorch"):
                 raise InvalidArgumentError(f"CPU target {spec.name} was measured with PyTorch in fp32 only; "
