@@ -5,7 +5,7 @@ import pytest
 import torch
 import torchvision
 
-from hwaware.errors import ModelNotFoundError, ONNXLoadError
+from hwaware.errors import InvalidArgumentError, ModelNotFoundError, ONNXLoadError
 from hwaware.graph import LayerKind, capture
 
 
@@ -191,3 +191,54 @@ def test_a_dilated_max_pool_keeps_its_dilation_from_a_module_and_from_its_export
     big = capture(torch.nn.MaxPool2d(3, stride=2, dilation=2), input_size=(64, 1024, 1024)).layers[0]
     undilated = dataclasses.replace(big, attrs={k: v for k, v in big.attrs.items() if k != "dilation"})
     assert dram_floor_ms(big, get_gpu("rtx4090")) < 0.5 * dram_floor_ms(undilated, get_gpu("rtx4090"))
+
+
+@pytest.mark.parametrize("name", ["test_vit", "swin_tiny_patch4_window7_224"])
+def test_transformer_legacy_exports_import_with_their_modules_macs(name, tmp_path):
+    """The TorchScript exporter computes a ViT's class-token Expand shape through ConstantOfShape, Equal and Where,
+    and a Swin's window Reshapes from its input's Shape; ONNX's shape inference evaluates neither, so both were
+    refused ("no static shape for tensor '/Concat_output_0'", review helper-93). Folded as an engine folds them, the
+    import has its module's multiply-adds."""
+    import timm
+
+    model = timm.create_model(name).eval()
+    size = model.pretrained_cfg["input_size"]
+    path = tmp_path / f"{name}.onnx"
+    torch.onnx.export(model, (torch.randn(1, *size),), str(path), dynamo=False)
+    assert capture(path).macs == capture(name).macs
+
+
+def _one_conv(inputs, precision=onnx.TensorProto.FLOAT):
+    """A 3-channel conv fed by the last of ``inputs`` ((name, dims) pairs; None dims are dynamic)."""
+    h = onnx.helper
+    w = onnx.numpy_helper.from_array(np.ones((4, 3, 3, 3), np.float16 if precision == onnx.TensorProto.FLOAT16
+                                             else np.float32), "w")
+    values = [h.make_tensor_value_info(n, precision, d) for n, d in inputs]
+    graph = h.make_graph([h.make_node("Conv", [inputs[-1][0], "w"], ["y"])], "g", values,
+                         [h.make_tensor_value_info("y", precision, None)], [w])
+    return h.make_model(graph, opset_imports=[h.make_opsetid("", 17)])
+
+
+@pytest.mark.parametrize("inputs,kwargs,match", [
+    ([("x", ["N", 3, 32, 32])], {"input_size": (1, 32, 32)}, "fixes dimension 1 at 3, not 1"),
+    ([("x", ["N", 3, 32, 32])], {"input_size": (3, 32, 32, 7)}, "has 3 dimensions after the batch"),
+    ([("x", [])], {}, "is a scalar"),
+    ([("y", ["N", 8]), ("x", ["N", 3, 32, 32])], {}, "a second input 'x' with a dynamic dimension"),
+])
+def test_an_input_size_the_file_contradicts_is_refused(inputs, kwargs, match):
+    """A size the file fixes was overwritten (a 1-channel input against a 3-channel weight), an extra dimension was
+    dropped from the cost but kept in the input shape, a scalar input was an IndexError, a second dynamic input stayed
+    unbound (review helper-93)."""
+    with pytest.raises(InvalidArgumentError, match=match):
+        capture(_one_conv(inputs), **kwargs)
+
+
+def test_the_bound_input_is_the_dynamic_one_and_precision_follows_the_file():
+    """A static input first (a scale vector) no longer takes the batch; an fp16 export asked in fp32 is refused, as
+    an nn.Module after .half() is, and imports in fp16."""
+    g = capture(_one_conv([("scale", [1]), ("x", ["N", 3, 32, 32])]), batch_size=4)
+    assert g.input_shape == (4, 3, 32, 32)
+    half = _one_conv([("x", [1, 3, 32, 32])], precision=onnx.TensorProto.FLOAT16)
+    with pytest.raises(InvalidArgumentError, match="takes an fp16 input"):
+        capture(half)
+    assert capture(half, precision="fp16").precision == "fp16"

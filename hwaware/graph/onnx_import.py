@@ -1,8 +1,9 @@
 """Import an ONNX model as a :class:`Graph`: shape inference, then each node mapped onto the
 same kinds and cost rules as the PyTorch capture (:mod:`hwaware.graph.ops`).
 
-Dynamic dimensions of the (first) graph input are bound to ``batch_size`` (dim 0) and to
-``input_size`` (the rest) before ONNX shape inference runs. Trainable parameters are the float
+Dynamic dimensions of the graph input (the first with one) are bound to ``batch_size`` (dim 0) and to
+``input_size`` (the rest, one size each) before ONNX shape inference runs; a size the file fixes must be the one
+asked for, and any other input must be static. Trainable parameters are the float
 initializers read as weights (conv/gemm/matmul weights and biases, norm scales and shifts);
 batch-norm running statistics and shape constants are not parameters.
 
@@ -101,33 +102,46 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | None = 
     if not real_inputs:
         raise ONNXLoadError(f"ONNX model {name!r} has no graph input (an empty or truncated file?); export it again, "
                             "e.g. with torch.onnx.export")
-    first = real_inputs[0]
+    # the input batch_size and input_size bind: the first with a dynamic dimension (a static scale vector may come
+    # first), else the first
+    first = next((i for i in real_inputs if _dynamic(i)), real_inputs[0])
+    _check_input(first, name, precision)
+    for other in (i for i in real_inputs if i is not first):  # another's dynamic dimension would stay unknown
+        if _dynamic(other):
+            raise InvalidArgumentError(f"ONNX model {name!r} has a second input {other.name!r} with a dynamic "
+                                       f"dimension; hwaware binds batch_size and input_size to the first, "
+                                       f"{first.name!r}: export the others with static shapes")
     dims = first.type.tensor_type.shape.dim
+    if input_size is not None and len(input_size) != len(dims) - 1:
+        raise InvalidArgumentError(f"ONNX input {first.name!r} has {len(dims) - 1} dimensions after the batch; "
+                                   f"input_size={tuple(input_size)} has {len(input_size)}: give one size per dimension")
     wanted = [batch_size, *(input_size or [])]
     for i, d in enumerate(dims):
+        given = d.HasField("dim_value") and d.dim_value > 0
         if i < len(wanted):
-            if d.HasField("dim_value") and d.dim_value > 0 and d.dim_value != wanted[i] and i == 0 and d.dim_value != batch_size:
-                raise InvalidArgumentError(f"ONNX model {name!r} has a fixed batch size {d.dim_value}; "
-                                           f"pass batch_size={d.dim_value} or re-export it with a dynamic batch axis")
+            if given and d.dim_value != wanted[i]:  # a size the file fixes: its weights were built for it
+                raise InvalidArgumentError(
+                    f"ONNX model {name!r} has a fixed batch size {d.dim_value}; pass batch_size={d.dim_value} or "
+                    "re-export it with a dynamic batch axis" if i == 0 else
+                    f"ONNX input {first.name!r} fixes dimension {i} at {d.dim_value}, not {wanted[i]}: pass an "
+                    f"input_size with {d.dim_value} there, or re-export it with that dimension dynamic")
             d.ClearField("dim_param")
             d.dim_value = wanted[i]
-        elif not (d.HasField("dim_value") and d.dim_value > 0):
-            raise InvalidArgumentError(f"ONNX input {first.name!r} has a dynamic dimension {i}; pass input_size=(C, H, W)")
+        elif not given:
+            raise InvalidArgumentError(f"ONNX input {first.name!r} has a dynamic dimension {i}; pass input_size with "
+                                       f"its {len(dims) - 1} sizes after the batch (an image: (C, H, W))")
     del graph.value_info[:]  # the exporter's shapes would pin the exported batch size
     for vi in graph.output:
         vi.type.tensor_type.ClearField("shape")
-    try:
-        proto = onnx.shape_inference.infer_shapes(proto, data_prop=True)
-    except Exception as exc:
-        raise ONNXLoadError(f"ONNX shape inference failed for {name!r}: {exc}") from exc
-    graph = proto.graph
-    shapes: dict[str, list[int | None]] = {}
-    for vi in list(graph.value_info) + list(graph.output) + list(graph.input):
-        dims = _dims(vi.type)
-        if dims is not None:
-            shapes[vi.name] = dims
-    for init in graph.initializer:
-        shapes[init.name] = list(init.dims)
+    shapes = _inferred_shapes(proto, name)
+    folded = proto
+    for _ in range(8):  # each round folds what the last one's shapes made constant (a Swin: Shape -> ... -> Reshape)
+        if not any(shapes.get(n) is None or None in shapes[n] for node in graph.node for n in node.output if n):
+            break
+        folded = _fold_constants(folded, shapes)  # shape arithmetic ONNX's inference leaves (Where, Equal, Shape)
+        if folded is None:
+            break
+        shapes.update(_inferred_shapes(folded, name))
 
     elem = PRECISIONS[precision]
     layers: list[Layer] = []
@@ -181,11 +195,92 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | None = 
                  precision=precision, total_params=total, source="onnx", skipped=skipped, notes=notes)
 
 
+def _inferred_shapes(proto: Any, name: str) -> dict[str, list[int | None]]:
+    """Every tensor's shape after ONNX shape inference (``None`` for a dimension it could not compute)."""
+    import onnx
+
+    try:
+        graph = onnx.shape_inference.infer_shapes(proto, data_prop=True).graph
+    except Exception as exc:
+        raise ONNXLoadError(f"ONNX shape inference failed for {name!r}: {exc}") from exc
+    shapes = {vi.name: dims for vi in (*graph.value_info, *graph.output, *graph.input)
+              if (dims := _dims(vi.type)) is not None}
+    shapes.update({init.name: list(init.dims) for init in graph.initializer})
+    return shapes
+
+
+def _fold_constants(proto: Any, shapes: dict[str, list[int | None]]) -> Any | None:
+    """A copy of ``proto`` whose nodes computed from constants alone are initializers, as an engine folds them, a
+    ``Shape`` of a tensor whose ``shapes`` are known being a constant too: the legacy exporter builds a ViT's
+    class-token Expand shape through ConstantOfShape, Equal and Where, and a Swin's window Reshape from its input's
+    Shape, which ONNX's shape inference does not evaluate, so the shapes after them stayed unknown. None where
+    nothing folds or the evaluation fails (a constant stored outside the file, an op the reference evaluator lacks)."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+    from onnx.reference import ReferenceEvaluator
+
+    graph = proto.graph
+    known = {i.name for i in graph.initializer}
+    folded, rest, sizes = [], [], {}
+    for node in graph.node:
+        subgraph = any(a.HasField("g") or a.graphs for a in node.attribute)
+        static = shapes.get(node.input[0]) if node.op_type == "Shape" and node.input else None
+        if static is not None and None not in static:
+            start, end = _attr(node, "start", 0), _attr(node, "end", len(static))
+            sizes[node.output[0]] = np.array(static[start:end], dtype=np.int64)
+            known.add(node.output[0])
+        elif not subgraph and all(n in known for n in node.input if n):
+            folded.append(node)
+            known.update(n for n in node.output if n)
+        else:
+            rest.append(node)
+    used = {n for node in rest for n in node.input} | {o.name for o in graph.output}
+    outputs = [n for node in folded for n in node.output if n in used]
+    if not outputs and not sizes:
+        return None
+    read = {n for node in folded for n in node.input}
+    try:
+        sub = helper.make_model(helper.make_graph(
+            folded, "fold", [helper.make_tensor_value_info(n, onnx.TensorProto.INT64, [len(v)])
+                             for n, v in sizes.items() if n in read],
+            [helper.make_empty_tensor_value_info(n) for n in outputs],
+            initializer=[i for i in graph.initializer if i.name in read]), opset_imports=proto.opset_import)
+        values = ReferenceEvaluator(sub).run(outputs, {n: v for n, v in sizes.items() if n in read}) if outputs else []
+    except Exception:  # noqa: BLE001 - folding is a second try; the caller's error names the tensor left unknown
+        return None
+    out = onnx.ModelProto.FromString(proto.SerializeToString())
+    del out.graph.node[:]
+    out.graph.node.extend(rest)
+    out.graph.initializer.extend(numpy_helper.from_array(v, n) for n, v in (*sizes.items(), *zip(outputs, values)))
+    return out
+
+
+def _dynamic(graph_input: Any) -> bool:
+    return any(not (d.HasField("dim_value") and d.dim_value > 0) for d in graph_input.type.tensor_type.shape.dim)
+
+
+def _check_input(first: Any, name: str, precision: str) -> None:
+    """The first graph input must carry a batch, and its element type the precision asked for (an fp16 file answered
+    as fp32 without a word, where an nn.Module after .half() is refused)."""
+    import onnx
+
+    tensor = first.type.tensor_type
+    if not tensor.HasField("shape") or not tensor.shape.dim:
+        raise InvalidArgumentError(f"ONNX input {first.name!r} of {name!r} is a scalar (or has no shape); hwaware "
+                                   "needs a batched input, N x ...: export the model with its batch dimension")
+    if tensor.elem_type == onnx.TensorProto.FLOAT16 and precision not in ("fp16", "amp", "int8"):
+        raise InvalidArgumentError(f"ONNX model {name!r} takes an fp16 input (an fp16 export): pass precision='fp16'")
+    if tensor.elem_type == onnx.TensorProto.BFLOAT16 and precision != "bf16":
+        raise InvalidArgumentError(f"ONNX model {name!r} takes a bf16 input (a bf16 export): pass precision='bf16'")
+
+
 def _shape(shapes: dict[str, list[int | None]], name: str, node: Any) -> Shape:
     s = shapes.get(name)
     if s is None or any(d is None for d in s):
         raise ONNXLoadError(f"no static shape for tensor {name!r} of node {node.name or node.op_type!r} "
-                            "after shape inference; pass input_size=(C, H, W) or export with static shapes")
+                            f"({node.op_type}) after shape inference: ONNX could not compute it from the input's "
+                            "shape; export with static shapes or estimate the nn.Module")
     return tuple(s)
 
 
