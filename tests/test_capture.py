@@ -361,3 +361,15 @@ def test_an_integer_input_model_is_told_how_to_wrap_it_and_then_traces():
     for trace_device in ("meta", "cpu"):
         kinds = [l.kind for l in capture(Wrapped(), input_size=(16,), trace_device=trace_device).layers]
         assert LayerKind.DENSE in kinds
+
+
+def test_a_vit_at_another_resolution_is_built_for_it():
+    """A timm ViT asked at 256 x 256 failed its own input check ("Input height (256) doesn't match model (224)"), on
+    the meta device and on the CPU alike (review helper-93): models whose constructor takes img_size are built at the
+    size asked for, and cost what timm builds at that size."""
+    import timm
+
+    g = capture("vit_tiny_patch16_224", input_size=(3, 256, 256))
+    at_256 = capture(timm.create_model("vit_tiny_patch16_224", img_size=256), input_size=(3, 256, 256))
+    assert g.macs == at_256.macs > capture("vit_tiny_patch16_224").macs
+    assert g.input_shape == (1, 3, 256, 256)

@@ -91,24 +91,32 @@ def timm_family(model: str) -> str:
     return _model_to_family().get(model.split(":")[0].split(".")[0].split("@")[0], model)
 
 
-def build_timm(name: str, *, fused: bool = True, weights: bool = False) -> nn.Module:
+def build_timm(name: str, *, fused: bool = True, weights: bool = False, img_size: tuple[int, int] | None = None
+               ) -> nn.Module:
     """Build a timm model without weights (``weights``: with random ones on the CPU, to run or compile it).
     Reparameterizable models (RepVGG, MobileOne, ...) are returned in their fused inference form, as they are
     deployed and as timm's newer benchmark tables time them; the fusion computes weights, so those are built on
     the CPU. ``fused=False``: the train-time multi-branch form, which older tables timed (their parameter counts say
-    which, :func:`hwaware.datasets.graph_store.store_key`)."""
+    which, :func:`hwaware.datasets.graph_store.store_key`). ``img_size``: built for that (H, W), for models whose
+    constructor takes it (ViTs, Swins: their position embeddings and windows are sized at construction)."""
     import timm
     from timm.utils.model import reparameterize_model
 
     check_timm_name(name)
+    sized = {} if img_size is None else {"img_size": img_size}
     try:
         with meta_device(enabled=not weights):  # no weights are allocated unless asked for
-            model = timm.create_model(name, pretrained=False)
+            model = timm.create_model(name, pretrained=False, **sized)
     except Exception:  # some constructors read tensor values; build those on the CPU instead
-        model = timm.create_model(name, pretrained=False)
+        model = timm.create_model(name, pretrained=False, **sized)
     if fused and reparameterizable(model):  # a meta model has no weights to fuse: built again on the CPU
-        model = reparameterize_model(model if weights else timm.create_model(name, pretrained=False), inplace=True)
+        model = reparameterize_model(model if weights else timm.create_model(name, pretrained=False, **sized),
+                                     inplace=True)
     return model
+
+
+def _takes_img_size(model: nn.Module) -> bool:
+    return "img_size" in inspect.signature(type(model).__init__).parameters
 
 
 def reparameterizable(model: nn.Module) -> bool:
@@ -167,6 +175,8 @@ def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = No
         if text.lower().endswith(".onnx") or Path(text).is_file():
             return capture_onnx(text, batch_size=batch_size, input_size=size, precision=precision)
         (module, default), name = build_model(text), text
+        if size and default and len(size) == 3 and size[1:] != default[1:] and _takes_img_size(module):
+            module = build_timm(text, img_size=(size[1], size[2]))  # a ViT's position embedding at that size
     elif isinstance(model, nn.Module):
         module, default, name = model, _timm_input_size(model), type(model).__name__
     else:
