@@ -163,3 +163,16 @@ def test_cli_count_compiles_the_model_as_latency_captures_it(monkeypatch, model,
     if model.startswith("mobileone"):
         blocks = [m for m in seen["module"].modules() if hasattr(m, "reparam_conv")]
         assert blocks and all(m.reparam_conv is not None for m in blocks)
+
+
+def test_nvrtc_finds_the_cuda_runtime_headers_and_its_errors_are_one_line():
+    """TVM's CUDA for some ops (MobileNetV3's) includes math_constants.h, a CUDA runtime header the extra did not
+    install: `--estimator ipc-tree` failed on it with an 11-line NVRTC log (review helper-93)."""
+    from hwaware.errors import HwawareError
+    from hwaware.ptx.compile import nvrtc_compile
+
+    ptx = nvrtc_compile('#include <math_constants.h>\nextern "C" __global__ void k(float* x) { x[0] = CUDART_INF_F; }')
+    assert ".entry k(" in ptx
+    with pytest.raises(HwawareError, match=r"could not compile the generated CUDA for sm_72: .*error") as info:
+        nvrtc_compile('extern "C" __global__ void k(float* x) { x[0] = nosuch + alsonot; }')
+    assert "\n" not in str(info.value) and str(info.value).endswith("(and 1 more)")

@@ -72,13 +72,20 @@ def _nvrtc() -> ctypes.CDLL:
     raise CompilerMissingError("libnvrtc.so.12 not found: pip install 'hwaware[ptx]' (nvidia-cuda-nvrtc-cu12)")
 
 
-def _cccl_include() -> str:
+def _includes() -> list[str]:
+    """The header folders NVRTC compiles TVM's CUDA with: CCCL's C++ standard headers and the CUDA runtime's
+    (``math_constants.h``, which TVM's code for some ops includes: MobileNetV3's, review helper-93)."""
     nvidia = _require("nvidia")
+    found = {}
     for root in getattr(nvidia, "__path__", []):
-        inc = Path(root) / "cuda_cccl" / "include"
-        if inc.is_dir():
-            return str(inc)
-    raise CompilerMissingError("CUDA C++ standard headers not found: pip install 'hwaware[ptx]' (nvidia-cuda-cccl-cu12)")
+        for wheel, package in (("cuda_cccl", "nvidia-cuda-cccl-cu12"), ("cuda_runtime", "nvidia-cuda-runtime-cu12")):
+            inc = Path(root) / wheel / "include"
+            if inc.is_dir():
+                found.setdefault(package, str(inc))
+    missing = [p for p in ("nvidia-cuda-cccl-cu12", "nvidia-cuda-runtime-cu12") if p not in found]
+    if missing:
+        raise CompilerMissingError(f"CUDA headers not found: pip install 'hwaware[ptx]' ({', '.join(missing)})")
+    return [f"-I{inc}" for inc in found.values()]
 
 
 def nvrtc_compile(source: str, arch: str = "sm_72", name: str = "kernels.cu") -> str:
@@ -87,8 +94,7 @@ def nvrtc_compile(source: str, arch: str = "sm_72", name: str = "kernels.cu") ->
     prog = ctypes.c_void_p()
     check = _nvrtc_check(lib)
     check(lib.nvrtcCreateProgram(ctypes.byref(prog), source.encode(), name.encode(), 0, None, None), prog)
-    opts = [f"--gpu-architecture=compute_{arch.split('_')[-1]}", "-std=c++17", f"-I{_cccl_include()}",
-            "--use_fast_math"]
+    opts = [f"--gpu-architecture=compute_{arch.split('_')[-1]}", "-std=c++17", *_includes(), "--use_fast_math"]
     c_opts = (ctypes.c_char_p * len(opts))(*[o.encode() for o in opts])
     status = lib.nvrtcCompileProgram(prog, len(opts), c_opts)
     if status != 0:
@@ -96,7 +102,9 @@ def nvrtc_compile(source: str, arch: str = "sm_72", name: str = "kernels.cu") ->
         lib.nvrtcGetProgramLogSize(prog, ctypes.byref(size))
         log = ctypes.create_string_buffer(size.value)
         lib.nvrtcGetProgramLog(prog, log)
-        raise HwawareError(f"NVRTC could not compile the generated CUDA for {arch}:\n{log.value.decode()[:2000]}")
+        errors = [line for line in log.value.decode().splitlines() if ": error" in line] or ["(no error line)"]
+        raise HwawareError(f"NVRTC could not compile the generated CUDA for {arch}: {errors[0].strip()}"
+                           + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""))
     size = ctypes.c_size_t()
     check(lib.nvrtcGetPTXSize(prog, ctypes.byref(size)), prog)
     buf = ctypes.create_string_buffer(size.value)
