@@ -1419,7 +1419,10 @@ def test_a_network_outside_the_training_domain_warns():
         vit = hwaware.estimate("vit_tiny_patch16_224", gpu="rtx4090", precision="amp", estimator=EST)
     assert [w for w in vit.warnings if w.startswith("outside the training domain: 24 matmul layers")]
     amp = hwaware.estimate("resnet18", gpu="rtx4090", precision="amp", estimator=EST)
-    assert not amp.warnings and AMP_NOTE in amp.notes
+    assert not amp.warnings and AMP_NOTE.format(rates="tensor-core rates") in amp.notes
+    # without tensor cores the note said "tensor-core rates" beside the one giving the fp16 rate (review helper-93)
+    p1000 = hwaware.estimate("resnet18", gpu="p1000", precision="amp", estimator=EST)
+    assert AMP_NOTE.format(rates="rates (no tensor cores)") in p1000.notes
 
 
 def test_the_amp_note_quotes_nvidias_batch_1_rows_as_the_results_file_has_them():

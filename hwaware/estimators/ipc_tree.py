@@ -142,7 +142,9 @@ class IPCTreeEstimator(Estimator):
         notes = [f"whole-network IPC model ({meta['family']}, papers 000/001): {'measured' if trained else 'zero-shot'}"
                  f" GPU; IPC learned on {', '.join(meta['train_gpus'])}; no per-layer breakdown",
                  "instructions: TVM-generated kernels' PTX per layer (not cuDNN's), counted by hwaware.ptx",
-                 f"interval: 5-95 % of grouped CV residuals (CV MAPE {100 * meta['cv_mape']:.1f} %)"]
+                 f"interval: 5-95 % of grouped CV residuals (CV MAPE {100 * meta['cv_mape']:.1f} %) of HELP's NB201, "
+                 "FBNet and OFA networks, the only ones it was trained on: another network (a timm or torchvision "
+                 "model) is an extrapolation the interval does not cover; resperfnet-gpu was trained on those too"]
         if not trained:
             notes.append(f"{gpu.name} is not among the training GPUs (all desktop Pascal/Turing): the IPC is "
                          "extrapolated from its catalog features; expect large errors (see benchmarks/results/ipc_tree.md)")

@@ -212,7 +212,7 @@ DRAM_NOTE = "DRAM floor"  # and on those :func:`dram_floor_ms` raised
 WEIGHTS = "resperfnet_gpu"
 # autocast casts each conv/dense weight to fp16 in every call (its cast cache lives one autocast region) and adds a
 # dispatch step per op; no table times AMP below timm's large batches, so neither is learned
-AMP_NOTE = ("amp: conv/dense/matmul at fp16 tensor-core rates, other layers at fp32 rates; autocast's per-call weight "
+AMP_NOTE = ("amp: conv/dense/matmul at fp16 {rates}, other layers at fp32 rates; autocast's per-call weight "
             "casts and dispatch are not modelled (AMP was timed at large batches only): at small batches, where the "
             "host decides, the answer may be low (NVIDIA's published AMP latency at batch 1 is 1.09-1.31x its fp32 "
             "on a V100, T4 and A100, where version 9 answers 0.91-1.00x; their AMP runs differ in more than the "
@@ -1429,8 +1429,8 @@ class ResPerfNetGPUEstimator(Estimator):
             from hwaware.runtime.tensorrt import NOT_MODELLED
 
             notes.append(NOT_MODELLED)
-        if precision == "amp":
-            notes.append(AMP_NOTE)
+        if precision == "amp":  # without tensor cores autocast's fp16 layers run at the fp16 rate the notes below give
+            notes.append(AMP_NOTE.format(rates="tensor-core rates" if gpu.tensor_cores else "rates (no tensor cores)"))
         notes.extend(gpu.rate_notes(precision))  # where the catalog lacks the rate the roofline terms need
         out = []
         bounds = (self._batch_bounds(graphs, platform, rise=checks == "all") if checks != "none"
