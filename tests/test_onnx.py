@@ -242,3 +242,15 @@ def test_the_bound_input_is_the_dynamic_one_and_precision_follows_the_file():
     with pytest.raises(InvalidArgumentError, match="takes an fp16 input"):
         capture(half)
     assert capture(half, precision="fp16").precision == "fp16"
+
+
+def test_one_number_sizes_what_the_file_leaves_dynamic():
+    """`--input 10` on a token model (N x L) was read as 3 x 10 x 10 and bound L to 3 (review helper-93): one number
+    is the sequence length of a one-dimensional input, an image's side with the file's channels."""
+    h = onnx.helper
+    tokens = h.make_model(h.make_graph(
+        [h.make_node("Relu", ["x"], ["y"])], "t", [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", "L"])],
+        [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)]), opset_imports=[h.make_opsetid("", 17)])
+    assert capture(tokens, input_size=10).input_shape == capture(tokens, input_size="10").input_shape == (1, 10)
+    image = _one_conv([("x", ["N", 3, "H", "W"])])
+    assert capture(image, input_size=64).input_shape == (1, 3, 64, 64)

@@ -90,8 +90,10 @@ def _dims(type_proto: Any) -> list[int | None] | None:
             for d in type_proto.tensor_type.shape.dim]
 
 
-def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | None = None, precision: str = "fp32") -> Graph:
-    """Import an ONNX file path or ``ModelProto``; see the module docstring."""
+def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | None = None, precision: str = "fp32"
+                 ) -> Graph:
+    """Import an ONNX file path or ``ModelProto``; see the module docstring. ``input_size`` one number ``n``: ``(n,)``
+    for an input of one dimension after the batch, ``(C, n, n)`` for an image (C as the file fixes it, else 3)."""
     import onnx
 
     proto, name = _load(model)
@@ -112,6 +114,9 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | None = 
                                        f"dimension; hwaware binds batch_size and input_size to the first, "
                                        f"{first.name!r}: export the others with static shapes")
     dims = first.type.tensor_type.shape.dim
+    if isinstance(input_size, int):
+        channels = dims[1].dim_value if len(dims) == 4 and dims[1].dim_value > 0 else 3
+        input_size = {2: (input_size,), 4: (channels, input_size, input_size)}.get(len(dims), (3, input_size, input_size))
     if input_size is not None and len(input_size) != len(dims) - 1:
         raise InvalidArgumentError(f"ONNX input {first.name!r} has {len(dims) - 1} dimensions after the batch; "
                                    f"input_size={tuple(input_size)} has {len(input_size)}: give one size per dimension")

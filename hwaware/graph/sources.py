@@ -168,12 +168,14 @@ def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = No
     from hwaware.graph.capture import capture_module
     from hwaware.graph.onnx_import import capture_onnx, is_onnx_model
 
+    # one number is a side for ONNX, which reads what it sizes from the file: (n,) for a sequence, (C, n, n) for an image
+    side = int(str(input_size)) if size is not None and str(input_size).strip().isdigit() else None
     if is_onnx_model(model):
-        return capture_onnx(model, batch_size=batch_size, input_size=size, precision=precision)
+        return capture_onnx(model, batch_size=batch_size, input_size=side or size, precision=precision)
     if isinstance(model, (str, os.PathLike)):
         text = os.fspath(model)
         if text.lower().endswith(".onnx") or Path(text).is_file():
-            return capture_onnx(text, batch_size=batch_size, input_size=size, precision=precision)
+            return capture_onnx(text, batch_size=batch_size, input_size=side or size, precision=precision)
         (module, default), name = build_model(text), text
         if size and default and len(size) == 3 and size[1:] != default[1:] and _takes_img_size(module):
             module = build_timm(text, img_size=(size[1], size[2]))  # a ViT's position embedding at that size
