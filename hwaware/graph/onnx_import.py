@@ -116,7 +116,8 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
     dims = first.type.tensor_type.shape.dim
     if isinstance(input_size, int):
         channels = dims[1].dim_value if len(dims) == 4 and dims[1].dim_value > 0 else 3
-        input_size = {2: (input_size,), 4: (channels, input_size, input_size)}.get(len(dims), (3, input_size, input_size))
+        n = input_size
+        input_size = {2: (n,), 4: (channels, n, n)}.get(len(dims), (3, n, n))
     if input_size is not None and len(input_size) != len(dims) - 1:
         raise InvalidArgumentError(f"ONNX input {first.name!r} has {len(dims) - 1} dimensions after the batch; "
                                    f"input_size={tuple(input_size)} has {len(input_size)}: give one size per dimension")

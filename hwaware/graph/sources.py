@@ -168,7 +168,7 @@ def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = No
     from hwaware.graph.capture import capture_module
     from hwaware.graph.onnx_import import capture_onnx, is_onnx_model
 
-    # one number is a side for ONNX, which reads what it sizes from the file: (n,) for a sequence, (C, n, n) for an image
+    # one number is a side for ONNX, which reads from the file what it sizes: (n,) for a sequence, (C, n, n) an image
     side = int(str(input_size)) if size is not None and str(input_size).strip().isdigit() else None
     if is_onnx_model(model):
         return capture_onnx(model, batch_size=batch_size, input_size=side or size, precision=precision)
