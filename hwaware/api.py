@@ -315,7 +315,8 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
                           precision=precision, runtime=runtime, estimator=est_name)
         if not Breakdown.kernels(answer):  # a profile corrects layer by layer: a bare total would calibrate to 0
             raise InvalidArgumentError(f"{est_name} answers whole networks, without the per-layer breakdown a profile "
-                                       f"corrects; calibrate with {default_estimator(platform)!r} (the default) or 'roofline'")
+                                       f"corrects; calibrate with {default_estimator(platform)!r} (the default) or "
+                                       "'roofline'")
         nets.append(Breakdown.of(answer))
     est = get_estimator(est_name)
     profile = fit_profile(gpu, nets, [m.ms for m in rows], name=name, runtime=runtime, precision=precision,

@@ -3,9 +3,10 @@
 Names are matched case- and punctuation-insensitively (``"Titan-RTX"`` == ``"titan_rtx"``).
 Aliases come from the catalog's ``aliases`` column, plus the short names and dataset spellings
 in :data:`EXTRA_ALIASES`; CUDA's device names (``torch.cuda.get_device_name()``, nvidia-smi) resolve too, through
-:data:`DEVICE_NAMES` and with a leading vendor word dropped (:data:`VENDOR_WORDS`). A spelling that the catalog gives to more than one GPU (``"Xavier"``
-is the deviceQuery name of both the AGX Xavier and the Xavier NX) resolves to nothing and the
-error lists the candidates.
+:data:`DEVICE_NAMES` and with a leading vendor word dropped (:data:`VENDOR_WORDS`). A spelling that the catalog gives
+to more than one GPU (``"Xavier"`` is the deviceQuery name of both the AGX Xavier and the Xavier NX) resolves to
+nothing and the error lists the candidates, unless it is also one GPU's own alias (``xavier``, ``orin``: the AGX
+modules).
 """
 from __future__ import annotations
 
