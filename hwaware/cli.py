@@ -427,7 +427,7 @@ def _ptx_count(args: argparse.Namespace) -> None:
         raise InvalidArgumentError(f"{args.model}: ptx count compiles a timm or torchvision model, by name, through "
                                    "TVM's PyTorch import, not a file; pass the model's name (e.g. resnet18)")
     size = parse_input_size(args.input)  # a malformed size fails before the build
-    model, default = build_model(args.model, weights=True)  # as `latency` captures it: fused, at its own size
+    model, default = build_model(args.model, weights=True, input_size=size)  # as `latency` captures it: fused
     size = size or default
     if size is None:
         raise InvalidArgumentError(f"cannot tell the input size of {args.model}: pass --input 3x224x224")

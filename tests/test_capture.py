@@ -373,3 +373,8 @@ def test_a_vit_at_another_resolution_is_built_for_it():
     at_256 = capture(timm.create_model("vit_tiny_patch16_224", img_size=256), input_size=(3, 256, 256))
     assert g.macs == at_256.macs > capture("vit_tiny_patch16_224").macs
     assert g.input_shape == (1, 3, 256, 256)
+    # only a patch embedding fixed to another size is rebuilt: EfficientViT-MSRA takes 288 as built (rebuilt, it had
+    # other MACs) and CrossViT cannot be rebuilt at 224 (review helper-95)
+    assert capture("efficientvit_m0", input_size=(3, 288, 288)).macs == capture(
+        timm.create_model("efficientvit_m0"), input_size=(3, 288, 288)).macs
+    assert capture("crossvit_tiny_240", input_size=(3, 224, 224)).macs > 0

@@ -98,7 +98,7 @@ def build_timm(name: str, *, fused: bool = True, weights: bool = False, img_size
     deployed and as timm's newer benchmark tables time them; the fusion computes weights, so those are built on
     the CPU. ``fused=False``: the train-time multi-branch form, which older tables timed (their parameter counts say
     which, :func:`hwaware.datasets.graph_store.store_key`). ``img_size``: built for that (H, W), for models whose
-    constructor takes it (ViTs, Swins: their position embeddings and windows are sized at construction)."""
+    constructor takes it (ViTs, Swins: their patch embeddings and windows are sized at construction)."""
     import timm
     from timm.utils.model import reparameterize_model
 
@@ -115,8 +115,13 @@ def build_timm(name: str, *, fused: bool = True, weights: bool = False, img_size
     return model
 
 
-def _takes_img_size(model: nn.Module) -> bool:
-    return "img_size" in inspect.signature(type(model).__init__).parameters
+def _fixed_to_another_size(model: nn.Module, size: Shape) -> bool:
+    """Whether ``model`` refuses inputs of ``size`` but can be built for it: a patch embedding fixed to another
+    (H, W) (timm's ``strict_img_size``: ViTs, Swins) in a model whose constructor takes ``img_size``. Models that
+    take other sizes as built keep that build (CrossViT cannot be rebuilt at 224; EfficientViT-MSRA would change)."""
+    strict = [m for m in model.modules() if getattr(m, "strict_img_size", False) and getattr(m, "img_size", None)]
+    return (len(size) == 3 and any(tuple(m.img_size) != tuple(size[1:]) for m in strict)
+            and "img_size" in inspect.signature(type(model).__init__).parameters)
 
 
 def reparameterizable(model: nn.Module) -> bool:
@@ -124,15 +129,20 @@ def reparameterizable(model: nn.Module) -> bool:
     return any(hasattr(m, "reparameterize") or hasattr(m, "fuse") for m in model.modules())
 
 
-def build_model(name: str, *, weights: bool = False) -> tuple[nn.Module, Shape | None]:
+def build_model(name: str, *, weights: bool = False, input_size: Shape | None = None
+                ) -> tuple[nn.Module, Shape | None]:
     """(module, default input size) of a timm name or ``'torchvision:<name>'``, as :func:`capture` builds it: on the
     meta device, or with random weights on the CPU (``weights``: to run or compile it); timm's reparameterizable
     models fused (:func:`build_timm`) at timm's input size, torchvision's at their weights' crop size (None where
-    neither says)."""
+    neither says). ``input_size`` (C, H, W): a timm model whose patch embedding is fixed to another size is built for
+    this one (a ViT asked at 256 x 256 failed its own input check)."""
     if name.startswith(TORCHVISION_PREFIXES):
         return _build_torchvision(name.split(":", 1)[1], weights)
     module = build_timm(name, weights=weights)
-    return module, _timm_input_size(module)
+    default = _timm_input_size(module)
+    if input_size is not None and _fixed_to_another_size(module, input_size):
+        module = build_timm(name, weights=weights, img_size=(input_size[1], input_size[2]))
+    return module, default
 
 
 def _build_torchvision(name: str, weights: bool = False) -> tuple[nn.Module, Shape | None]:
@@ -176,9 +186,7 @@ def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = No
         text = os.fspath(model)
         if text.lower().endswith(".onnx") or Path(text).is_file():
             return capture_onnx(text, batch_size=batch_size, input_size=side or size, precision=precision)
-        (module, default), name = build_model(text), text
-        if size and default and len(size) == 3 and size[1:] != default[1:] and _takes_img_size(module):
-            module = build_timm(text, img_size=(size[1], size[2]))  # a ViT's position embedding at that size
+        (module, default), name = build_model(text, input_size=size), text
     elif isinstance(model, nn.Module):
         module, default, name = model, _timm_input_size(model), type(model).__name__
     else:
