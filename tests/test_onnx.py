@@ -198,7 +198,8 @@ def test_transformer_legacy_exports_import_with_their_modules_macs(name, tmp_pat
     """The TorchScript exporter computes a ViT's class-token Expand shape through ConstantOfShape, Equal and Where,
     and a Swin's window Reshapes from its input's Shape; ONNX's shape inference evaluates neither, so both were
     refused ("no static shape for tensor '/Concat_output_0'", review helper-93). Folded as an engine folds them, the
-    import has its module's multiply-adds."""
+    import has its module's multiply-adds, with its weights beside the file too (a fold that read the class token's
+    bytes, never loaded, failed whole: review helper-95)."""
     import timm
 
     model = timm.create_model(name).eval()
@@ -206,6 +207,10 @@ def test_transformer_legacy_exports_import_with_their_modules_macs(name, tmp_pat
     path = tmp_path / f"{name}.onnx"
     torch.onnx.export(model, (torch.randn(1, *size),), str(path), dynamo=False)
     assert capture(path).macs == capture(name).macs
+    outside = tmp_path / "outside" / f"{name}.onnx"
+    outside.parent.mkdir()
+    onnx.save(onnx.load(str(path)), str(outside), save_as_external_data=True, size_threshold=1024)
+    assert capture(outside).macs == capture(name).macs
 
 
 def _one_conv(inputs, precision=onnx.TensorProto.FLOAT):
@@ -224,6 +229,8 @@ def _one_conv(inputs, precision=onnx.TensorProto.FLOAT):
     ([("x", ["N", 3, 32, 32])], {"input_size": (3, 32, 32, 7)}, "has 3 dimensions after the batch"),
     ([("x", [])], {}, "is a scalar"),
     ([("y", ["N", 8]), ("x", ["N", 3, 32, 32])], {}, "a second input 'x' with a dynamic dimension"),
+    # a dynamic side input took the batch while the image stayed at 1, unsaid (review helper-95)
+    ([("s", ["N", 2]), ("x", [1, 3, 32, 32])], {"batch_size": 8}, "'x' of 'g' fixes its batch at 1, not 8"),
 ])
 def test_an_input_size_the_file_contradicts_is_refused(inputs, kwargs, match):
     """A size the file fixes was overwritten (a 1-channel input against a 3-channel weight), an extra dimension was
@@ -254,3 +261,10 @@ def test_one_number_sizes_what_the_file_leaves_dynamic():
     assert capture(tokens, input_size=10).input_shape == capture(tokens, input_size="10").input_shape == (1, 10)
     image = _one_conv([("x", ["N", 3, "H", "W"])])
     assert capture(image, input_size=64).input_shape == (1, 3, 64, 64)
+    wave = h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", 1, "L"])  # the length alone is dynamic
+    audio = h.make_model(h.make_graph([h.make_node("Relu", ["x"], ["y"])], "a", [wave],
+                                      [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)]),
+                         opset_imports=[h.make_opsetid("", 17)])
+    assert capture(audio, input_size=16000).input_shape == (1, 1, 16000)
+    # a static export's spatial size is replaced, as before (its convolutions' weights do not depend on it)
+    assert capture(_one_conv([("x", [1, 3, 32, 32])]), input_size=(3, 64, 64)).input_shape == (1, 3, 64, 64)

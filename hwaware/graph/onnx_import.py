@@ -2,10 +2,10 @@
 same kinds and cost rules as the PyTorch capture (:mod:`hwaware.graph.ops`).
 
 Dynamic dimensions of the graph input (the first with one) are bound to ``batch_size`` (dim 0) and to
-``input_size`` (the rest, one size each) before ONNX shape inference runs; a size the file fixes must be the one
-asked for, and any other input must be static. Trainable parameters are the float
-initializers read as weights (conv/gemm/matmul weights and biases, norm scales and shifts);
-batch-norm running statistics and shape constants are not parameters.
+``input_size`` (the rest, one size each) before ONNX shape inference runs; the batch and channels the file fixes must
+be the ones asked for (its spatial sizes are replaced), and any other input must be static, at that batch.
+Trainable parameters are the float initializers read as weights (conv/gemm/matmul weights and biases, norm scales and
+shifts); batch-norm running statistics and shape constants are not parameters.
 
 Constants are neither kernels nor activation inputs: Constant-like nodes, the TorchScript exporter's Identity of a
 deduplicated weight (read as that weight, a parameter of its own) and any node computed from constants alone (shape
@@ -92,8 +92,9 @@ def _dims(type_proto: Any) -> list[int | None] | None:
 
 def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | None = None, precision: str = "fp32"
                  ) -> Graph:
-    """Import an ONNX file path or ``ModelProto``; see the module docstring. ``input_size`` one number ``n``: ``(n,)``
-    for an input of one dimension after the batch, ``(C, n, n)`` for an image (C as the file fixes it, else 3)."""
+    """Import an ONNX file path or ``ModelProto``; see the module docstring. ``input_size`` one number ``n``: every
+    dimension after the batch that the file leaves dynamic (a sequence's length, an image's sides; an image's dynamic
+    channels are 3)."""
     import onnx
 
     proto, name = _load(model)
@@ -108,16 +109,21 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
     # first), else the first
     first = next((i for i in real_inputs if _dynamic(i)), real_inputs[0])
     _check_input(first, name, precision)
-    for other in (i for i in real_inputs if i is not first):  # another's dynamic dimension would stay unknown
-        if _dynamic(other):
+    for other in (i for i in real_inputs if i is not first):
+        if _dynamic(other):  # its dynamic dimension would stay unknown
             raise InvalidArgumentError(f"ONNX model {name!r} has a second input {other.name!r} with a dynamic "
                                        f"dimension; hwaware binds batch_size and input_size to the first, "
                                        f"{first.name!r}: export the others with static shapes")
+        fixed = other.type.tensor_type.shape.dim
+        if len(fixed) >= 2 and fixed[0].dim_value != batch_size:  # a batched input of another batch than asked
+            raise InvalidArgumentError(f"ONNX input {other.name!r} of {name!r} fixes its batch at "
+                                       f"{fixed[0].dim_value}, not {batch_size}: pass batch_size={fixed[0].dim_value} "
+                                       "or export it with the batch dynamic")
     dims = first.type.tensor_type.shape.dim
-    if isinstance(input_size, int):
-        channels = dims[1].dim_value if len(dims) == 4 and dims[1].dim_value > 0 else 3
+    if isinstance(input_size, int):  # what the file leaves dynamic takes it; an image's channels, 3
         n = input_size
-        input_size = {2: (n,), 4: (channels, n, n)}.get(len(dims), (3, n, n))
+        input_size = tuple(d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else 3 if (i, len(dims)) == (1, 4)
+                           else n for i, d in enumerate(dims) if i > 0)
     if input_size is not None and len(input_size) != len(dims) - 1:
         raise InvalidArgumentError(f"ONNX input {first.name!r} has {len(dims) - 1} dimensions after the batch; "
                                    f"input_size={tuple(input_size)} has {len(input_size)}: give one size per dimension")
@@ -125,7 +131,7 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
     for i, d in enumerate(dims):
         given = d.HasField("dim_value") and d.dim_value > 0
         if i < len(wanted):
-            if given and d.dim_value != wanted[i]:  # a size the file fixes: its weights were built for it
+            if given and d.dim_value != wanted[i] and i < 2:  # the batch, and the channels its first weights take
                 raise InvalidArgumentError(
                     f"ONNX model {name!r} has a fixed batch size {d.dim_value}; pass batch_size={d.dim_value} or "
                     "re-export it with a dynamic batch axis" if i == 0 else
@@ -227,7 +233,8 @@ def _fold_constants(proto: Any, shapes: dict[str, list[int | None]]) -> Any | No
     from onnx.reference import ReferenceEvaluator
 
     graph = proto.graph
-    known = {i.name for i in graph.initializer}
+    # a tensor stored beside the file was not loaded: what reads it (a class token's Expand) stays unfolded
+    known = {i.name for i in graph.initializer if i.data_location != onnx.TensorProto.EXTERNAL}
     folded, rest, sizes = [], [], {}
     for node in graph.node:
         subgraph = any(a.HasField("g") or a.graphs for a in node.attribute)
@@ -285,8 +292,8 @@ def _shape(shapes: dict[str, list[int | None]], name: str, node: Any) -> Shape:
     s = shapes.get(name)
     if s is None or any(d is None for d in s):
         raise ONNXLoadError(f"no static shape for tensor {name!r} of node {node.name or node.op_type!r} "
-                            f"({node.op_type}) after shape inference: ONNX could not compute it from the input's "
-                            "shape; export with static shapes or estimate the nn.Module")
+                            f"({node.op_type}) after shape inference and constant folding: it depends on more than "
+                            "the input's shape; estimate the nn.Module instead")
     return tuple(s)
 
 
