@@ -176,3 +176,5 @@ def test_nvrtc_finds_the_cuda_runtime_headers_and_its_errors_are_one_line():
     with pytest.raises(HwawareError, match=r"could not compile the generated CUDA for sm_72: .*error") as info:
         nvrtc_compile('extern "C" __global__ void k(float* x) { x[0] = nosuch + alsonot; }')
     assert "\n" not in str(info.value) and str(info.value).endswith("(and 1 more)")
+    with pytest.raises(HwawareError, match="catastrophic error: cannot open source file \"nosuch.h\""):  # helper-95
+        nvrtc_compile('#include <nosuch.h>\nextern "C" __global__ void k(float* x) { x[0] = 1; }')

@@ -102,7 +102,9 @@ def nvrtc_compile(source: str, arch: str = "sm_72", name: str = "kernels.cu") ->
         lib.nvrtcGetProgramLogSize(prog, ctypes.byref(size))
         log = ctypes.create_string_buffer(size.value)
         lib.nvrtcGetProgramLog(prog, log)
-        errors = [line for line in log.value.decode().splitlines() if ": error" in line] or ["(no error line)"]
+        # "file(1): error: ...", and "catastrophic error" for a header it cannot open
+        errors = [line for line in log.value.decode().splitlines()
+                  if re.search(r": (catastrophic |fatal )?error", line)] or ["(no error line)"]
         raise HwawareError(f"NVRTC could not compile the generated CUDA for {arch}: {errors[0].strip()}"
                            + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""))
     size = ctypes.c_size_t()
