@@ -39,7 +39,7 @@ def test_jetson_module_names_resolve_without_jetson(spelling):
 # CUDA's device names (torch.cuda.get_device_name(), nvidia-smi) as public logs and configs print them
 @pytest.mark.parametrize("device_name, name", [
     ("NVIDIA GeForce RTX 3090", "GeForce RTX 3090"), ("NVIDIA GeForce RTX 4090", "GeForce RTX 4090"),
-    ("NVIDIA GeForce RTX 3060", "GeForce RTX 3060 12 GB"), ("NVIDIA GeForce GTX 1080 Ti", "GeForce GTX 1080 Ti"),
+    ("NVIDIA GeForce GTX 1080 Ti", "GeForce GTX 1080 Ti"),
     ("NVIDIA TITAN RTX", "TITAN RTX"), ("NVIDIA TITAN Xp", "TITAN Xp"), ("NVIDIA TITAN X (Pascal)", "TITAN X (Pascal)"),
     ("GeForce GTX TITAN X", "GeForce GTX TITAN X (Maxwell)"),
     ("NVIDIA A100-SXM4-40GB", "A100 SXM4 40GB"), ("NVIDIA A100-SXM4-80GB", "A100 SXM4 80GB"),
@@ -55,10 +55,22 @@ def test_cuda_device_names_resolve(device_name, name):
     assert get_gpu(device_name).name == name
 
 
-@pytest.mark.parametrize("device_name", ["NVIDIA RTX A6000", "NVIDIA GeForce RTX 4080", "Quadro RTX 6000", "NVIDIA"])
+@pytest.mark.parametrize("device_name", ["NVIDIA RTX A6000", "NVIDIA GeForce RTX 4080", "Quadro RTX 6000", "NVIDIA",
+                                         "NVIDIA NVIDIA 3090"])
 def test_cuda_device_names_outside_the_catalog_stay_unknown(device_name):
     with pytest.raises(UnknownGPUError):
         get_gpu(device_name)
+
+
+@pytest.mark.parametrize("spelling, candidates", [
+    ("Jetson Orin", "agx_orin, agx_orin_32gb, orin_nx, orin_nano"), ("NVIDIA Xavier", "agx_xavier, xavier_nx"),
+    ("Tesla P100", "p100_pcie, p100_sxm2")])
+def test_a_vendor_word_off_a_family_or_ambiguous_name_keeps_it_ambiguous(spelling, candidates):
+    """Dropping 'Jetson' took "Jetson Orin" to the AGX Orin's alias and dropping 'Tesla' lost the P100's ambiguity
+    (review helper-95); the bare aliases 'orin' and 'xavier' stay the AGX modules'."""
+    with pytest.raises(UnknownGPUError, match=f"use one of {candidates}$|use one of {candidates} "):
+        get_gpu(spelling)
+    assert get_gpu("orin").name == "Jetson AGX Orin 64GB" and get_gpu("Xavier").name == "Jetson AGX Xavier"
 
 
 def test_gpus_lists_the_whole_catalog_with_provenance():

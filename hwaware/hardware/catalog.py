@@ -6,7 +6,7 @@ in :data:`EXTRA_ALIASES`; CUDA's device names (``torch.cuda.get_device_name()``,
 :data:`DEVICE_NAMES` and with a leading vendor word dropped (:data:`VENDOR_WORDS`). A spelling that the catalog gives
 to more than one GPU (``"Xavier"`` is the deviceQuery name of both the AGX Xavier and the Xavier NX) resolves to
 nothing and the error lists the candidates, unless it is also one GPU's own alias (``xavier``, ``orin``: the AGX
-modules).
+modules; "Jetson Orin" or "NVIDIA Xavier" stay ambiguous, :data:`FAMILIES`).
 """
 from __future__ import annotations
 
@@ -55,9 +55,15 @@ DEVICE_NAMES: dict[str, str] = {
     "NVIDIA RTX PRO 6000 Blackwell Max-Q Workstation Edition": "RTX PRO 6000 Blackwell Max-Q",
     "GeForce GTX TITAN X": "GeForce GTX TITAN X (Maxwell)",
 }
-# words CUDA puts before a name the catalog has ("NVIDIA GeForce RTX 3090", "NVIDIA A100-SXM4-40GB"), tried off in turn;
-# "Jetson" too, before a module the catalog names with its memory ("Jetson Orin Nano": orin_nano)
+# words before a name the catalog has: CUDA's "NVIDIA" ("NVIDIA A100-SXM4-40GB"), then at most one product word
+# ("NVIDIA GeForce RTX 3090"; "Jetson Orin Nano": orin_nano)
 VENDOR_WORDS: tuple[str, ...] = ("nvidia", "geforce", "tesla", "quadro", "jetson")
+# a Jetson family's name, which CUDA reports on every module of it: "orin" and "xavier" alone are the AGX modules'
+# aliases, but a spelling that reaches them by dropping a vendor word ("Jetson Orin", "NVIDIA Xavier") is ambiguous
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "orin": ("agx_orin", "agx_orin_32gb", "orin_nx", "orin_nano"),
+    "xavier": ("agx_xavier", "xavier_nx"),
+}
 # Spellings that datasets use but that do not identify one GPU.
 AMBIGUOUS: dict[str, tuple[str, ...]] = {
     "titanx": ("titanx_pascal", "titanx_maxwell"),  # HELP's 'titanx' columns do not say which
@@ -405,14 +411,24 @@ def get_gpu(name: str | GPUSpec) -> GPUSpec:
     key = _key(name)
     if key not in index and not key.startswith("jetson"):
         key = f"jetson{key}" if f"jetson{key}" in index else key  # "agx-orin-64gb": the module name without "Jetson"
-    bare = key
-    while bare not in index and bare.startswith(VENDOR_WORDS):  # "NVIDIA GeForce RTX 3090": CUDA's device name
-        bare = bare[len(next(w for w in VENDOR_WORDS if bare.startswith(w))):]
-    if bare in index:
-        return specs[index[bare]]
-    if key in ambiguous:
-        raise UnknownGPUError(name, (), hint=f"the name is ambiguous: use one of {', '.join(ambiguous[key])}")
+    for bare in _without_vendor(key):
+        if bare in FAMILIES and bare != key:
+            raise UnknownGPUError(name, (), hint=f"every {bare.title()} module is named so: use one of "
+                                                 f"{', '.join(FAMILIES[bare])}")
+        if bare in index:
+            return specs[index[bare]]
+        if bare in ambiguous:
+            raise UnknownGPUError(name, (), hint=f"the name is ambiguous: use one of {', '.join(ambiguous[bare])}")
     raise UnknownGPUError(name, _known_names())
+
+
+def _without_vendor(key: str) -> list[str]:
+    """``key``, then without CUDA's "nvidia", then without one product word after it (:data:`VENDOR_WORDS`)."""
+    keys = [key]
+    if key.startswith("nvidia"):
+        keys.append(key[len("nvidia"):])
+    keys += [k[len(w):] for k in keys[-1:] for w in VENDOR_WORDS[1:] if k.startswith(w)]
+    return keys
 
 
 @functools.cache
