@@ -201,8 +201,8 @@ def latency(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size: 
     >>> hwaware.latency("resnet18", gpu="agx") > 0
     True
     """
-    return float(estimate(model, gpu, batch_size=batch_size, input_size=input_size, precision=precision,
-                          runtime=runtime, estimator=estimator, trace_device=trace_device).total_ms)
+    return estimate(model, gpu, batch_size=batch_size, input_size=input_size, precision=precision, runtime=runtime,
+                    estimator=estimator, trace_device=trace_device).total_ms
 
 
 def model_list(models: Iterable[ModelLike | Graph], caller: str) -> list[ModelLike | Graph]:
@@ -247,7 +247,7 @@ def graphs_latency(graphs: Sequence[Graph], platform: Platform, profile: Profile
     one batched prediction, each as :func:`latency` answers it: the same notes, warnings and profile correction."""
     with torch_threads(1):  # as in estimate(): latency_many and space tables must not stall under contention
         estimates = get_estimator(estimator).predict_many(graphs, platform)
-    return [float(_finish(e, g, platform, profile).total_ms) for e, g in zip(estimates, graphs)]
+    return [_finish(e, g, platform, profile).total_ms for e, g in zip(estimates, graphs)]
 
 
 class Progress:

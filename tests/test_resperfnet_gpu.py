@@ -1423,6 +1423,7 @@ def test_a_network_outside_the_training_domain_warns():
     # without tensor cores the note said "tensor-core rates" beside the one giving the fp16 rate (review helper-93)
     p1000 = hwaware.estimate("resnet18", gpu="p1000", precision="amp", estimator=EST)
     assert AMP_NOTE.format(rates="rates (no tensor cores)") in p1000.notes
+    assert not any("tensor-core rates" in n for n in p1000.notes)
 
 
 def test_the_amp_note_quotes_nvidias_batch_1_rows_as_the_results_file_has_them():

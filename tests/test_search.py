@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import random
@@ -23,8 +24,8 @@ from hwaware.estimators.cache import TABLE
 from hwaware.graph import capture
 from hwaware.search import LatencyConstraint, constraints_func, from_spec, get_space, list_spaces, sampler_kwargs
 from hwaware.search.proxies import proxy_score
-from hwaware.search.run import (SearchConfig, open_storage, pareto_front, plot_search, run_search, search_figure,
-                                summarize)
+from hwaware.search.run import (SearchConfig, _study, open_storage, pareto_front, plot_search, run_search,
+                                search_figure, summarize)
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -115,6 +116,9 @@ def test_sampler_kwargs_give_what_the_installed_optuna_reads(monkeypatch):
             if "set_constraint" in vars(cls):
                 monkeypatch.delattr(cls, "set_constraint")
         assert sampler_kwargs() == {"constraints_func": constraints_func}
+        # and the CLI's study passes it to its sampler (review helper-95: nothing tested the wiring)
+        study = _study(SearchConfig(space="nb201", gpu="agx", budget_ms=1.0, trials=4, proxy="params"))
+        assert study.sampler._constraints_func is constraints_func
 
 
 class _TrialWithoutSetConstraint:
@@ -258,9 +262,25 @@ def test_measured_violation_rate_on_this_cpu():
     s = summarize(study, budget, measure_on_cpu=True)
     assert s.pareto and all(r["measured_ms"] > 0 for r in s.pareto)
     assert s.violation_rate_measured == sum(r["measured_ms"] > budget for r in s.pareto) / len(s.pareto)
-    # the CPU estimator's totals were numpy floats, so the count over them was a numpy int that summary.json could
-    # not hold (the first `hwaware search --gpu cpu --measure` of a cold cache died after printing its front)
-    assert type(s.infeasible) is int and all(type(t.values[1]) is float for t in study.trials)
+    json.dumps(s.as_dict())
+
+
+def test_a_summary_over_numpy_latencies_is_json():
+    """The CPU estimator's totals were numpy floats on a cold cache, so the count over them was a numpy int that
+    summary.json could not hold (the first `hwaware search --gpu cpu --measure` died after printing its front). Both
+    ends are checked: an Estimate holds plain floats, and a summary of numpy-valued trials is JSON (review
+    helper-95: through the cache, the search test alone passed on the old code)."""
+    est = hwaware.estimate("resnet18", gpu="agx", estimator="roofline")
+    again = dataclasses.replace(est, total_ms=np.float64(2.0), interval_ms=(np.float64(1.0), np.float32(3.0)))
+    assert type(again.total_ms) is float and all(type(v) is float for v in again.interval_ms)
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    for ms in (1.0, 3.0):
+        trial = study.ask()
+        trial.set_user_attr("hwaware_latency_ms", np.float64(ms))
+        trial.set_user_attr("hwaware_arch", "nb201:{}")
+        study.tell(trial, [1.0, ms])
+    s = summarize(study, 2.0)
+    assert s.infeasible == 1 and type(s.infeasible) is int
     json.dumps(s.as_dict())
 
 
