@@ -505,7 +505,7 @@ def _search(args: argparse.Namespace) -> None:
     print(f"{'trial':>6}{'proxy':>10}{'pred ms':>10}{'meas ms':>10}  architecture")
     for r in summary.pareto:
         meas = f"{r['measured_ms']:>10.2f}" if "measured_ms" in r else f"{'-':>10}"
-        print(f"{r['number']:>6}{r['proxy']:>10.2f}{r['predicted_ms']:>10.2f}{meas}  {r['arch'][:80]}")
+        print(f"{r['number']:>6}{r['proxy']:>10.2f}{r['predicted_ms']:>10.2f}{meas}  {r['arch']}")
     if not summary.pareto:
         print(f"no candidate fits the {budget:g} ms budget as predicted; raise --budget, or pass --budget-quantile 0.5 "
               "for one that about half of the space meets")

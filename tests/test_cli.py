@@ -156,6 +156,9 @@ def test_search_with_a_quantile_budget(tmp_path):
     budget = LatencyConstraint.at_quantile("nb201", 0.5, gpu="agx").budget_ms
     assert summary["config"]["budget_ms"] == pytest.approx(budget) and f"budget {budget:.3f} ms" in r.stdout
     assert summary["violation_rate_predicted"] == summary["infeasible"] / summary["predicted"]
+    # each front member's spec is printed whole, to copy from the terminal (it was cut at 80 characters)
+    lines = r.stdout.splitlines()
+    assert summary["pareto"] and all(any(line.endswith(f"  {p['arch']}") for line in lines) for p in summary["pareto"])
 
 
 def test_files_that_are_not_text_are_one_line(tmp_path, capsys, monkeypatch):
