@@ -169,9 +169,10 @@ def _platform(gpu: str | Device, precision: str, runtime: str, batch_size: int) 
         except UnknownGPUError as exc:  # a name may be meant as a profile's: say where profiles are looked for
             if exc.hint:  # an ambiguous catalog spelling: its candidates are the answer
                 raise
-            saved = sorted(p.stem for p in profile_dir().glob("*.json"))
+            folder = profile_dir()
+            saved = sorted(p.stem for p in folder.glob("*.json"))
             raise UnknownGPUError(exc.name, exc.suggestions + saved, hint=(
-                f"no catalog GPU and no calibration profile in {profile_dir()} has that name"
+                f"no catalog GPU and no calibration profile in {folder} has that name"
                 + (f" (saved: {', '.join(saved[:8])}{' ...' if len(saved) > 8 else ''})" if saved else ""))) from None
     for arg, given, own in (("precision", precision, profile.precision), ("runtime", runtime, profile.runtime)):
         if given != own and given != {"precision": "fp32", "runtime": "pytorch"}[arg]:

@@ -83,11 +83,15 @@ def _load(model: Any) -> tuple[Any, str]:
                             "re-export it with torch.onnx.export or check the file is complete") from exc
 
 
+def _size(dim: Any) -> int | None:
+    """A dimension's size, None where the file leaves it dynamic (a name, or nothing)."""
+    return dim.dim_value if dim.HasField("dim_value") and dim.dim_value > 0 else None
+
+
 def _dims(type_proto: Any) -> list[int | None] | None:
     if not type_proto.tensor_type.HasField("shape"):
         return None
-    return [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None
-            for d in type_proto.tensor_type.shape.dim]
+    return [_size(d) for d in type_proto.tensor_type.shape.dim]
 
 
 def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | None = None, precision: str = "fp32"
@@ -122,24 +126,23 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
     dims = first.type.tensor_type.shape.dim
     if isinstance(input_size, int):  # what the file leaves dynamic takes it; an image's channels, 3
         n = input_size
-        input_size = tuple(d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else 3 if (i, len(dims)) == (1, 4)
-                           else n for i, d in enumerate(dims) if i > 0)
+        input_size = tuple(_size(d) or (3 if (i, len(dims)) == (1, 4) else n) for i, d in enumerate(dims) if i > 0)
     if input_size is not None and len(input_size) != len(dims) - 1:
         raise InvalidArgumentError(f"ONNX input {first.name!r} has {len(dims) - 1} dimensions after the batch; "
                                    f"input_size={tuple(input_size)} has {len(input_size)}: give one size per dimension")
     wanted = [batch_size, *(input_size or [])]
     for i, d in enumerate(dims):
-        given = d.HasField("dim_value") and d.dim_value > 0
+        size = _size(d)
         if i < len(wanted):
-            if given and d.dim_value != wanted[i] and i < 2:  # the batch, and the channels its first weights take
+            if size is not None and size != wanted[i] and i < 2:  # the batch, and the channels its first weights take
                 raise InvalidArgumentError(
-                    f"ONNX model {name!r} has a fixed batch size {d.dim_value}; pass batch_size={d.dim_value} or "
+                    f"ONNX model {name!r} has a fixed batch size {size}; pass batch_size={size} or "
                     "re-export it with a dynamic batch axis" if i == 0 else
-                    f"ONNX input {first.name!r} fixes dimension {i} at {d.dim_value}, not {wanted[i]}: pass an "
-                    f"input_size with {d.dim_value} there, or re-export it with that dimension dynamic")
+                    f"ONNX input {first.name!r} fixes dimension {i} at {size}, not {wanted[i]}: pass an "
+                    f"input_size with {size} there, or re-export it with that dimension dynamic")
             d.ClearField("dim_param")
             d.dim_value = wanted[i]
-        elif not given:
+        elif size is None:
             raise InvalidArgumentError(f"ONNX input {first.name!r} has a dynamic dimension {i}; pass input_size with "
                                        f"its {len(dims) - 1} sizes after the batch (an image: (C, H, W))")
     del graph.value_info[:]  # the exporter's shapes would pin the exported batch size
@@ -270,7 +273,7 @@ def _fold_constants(proto: Any, shapes: dict[str, list[int | None]]) -> Any | No
 
 
 def _dynamic(graph_input: Any) -> bool:
-    return any(not (d.HasField("dim_value") and d.dim_value > 0) for d in graph_input.type.tensor_type.shape.dim)
+    return any(_size(d) is None for d in graph_input.type.tensor_type.shape.dim)
 
 
 def _check_input(first: Any, name: str, precision: str) -> None:
