@@ -741,6 +741,32 @@ def test_a_jetson_answered_faster_than_a_measured_jetson_that_dominates_it_warns
     assert not order(tx2)[1]
 
 
+def test_a_measured_jetson_answered_faster_than_a_measured_jetson_that_dominates_it_warns(monkeypatch):
+    """Both Jetsons measured at the platform (TensorRT fp16, batch 1): the Nano's table times no MobileNet, and its
+    mobilenetv3_small_100 came out below the AGX Xavier's, a module with more of every rate. The Nano's answer warns,
+    naming the AGX Xavier and saying both are measured (not a guessed host); the AGX Xavier's does not, nor the
+    Nano's resnet18 (answered ~7x slower than the AGX Xavier's); with the slack out of reach, nothing warns."""
+    from hwaware.estimators import resperfnet_gpu
+    from hwaware.estimators.base import HOST_GUESS_WARNING
+
+    nano, agx = get_gpu("nano"), get_gpu("agx")
+    platform = dict(runtime="tensorrt", precision="fp16")
+    est = get_estimator(EST)
+    assert agx.dominates(nano) and est.measured(Platform.resolve(nano, **platform))
+    assert est.measured(Platform.resolve(agx, **platform))
+
+    def order(gpu, model="mobilenetv3_small_100"):
+        e = hwaware.estimate(model, gpu=gpu, estimator=EST, **platform)
+        return e, [w for w in e.warnings if w.startswith(HOST_GUESS_WARNING)]
+
+    (slow, warned), (fast, _) = order(nano), order(agx)
+    assert slow.total_ms * resperfnet_gpu.ORDER_SLACK < fast.total_ms  # the inversion the check exists for
+    assert len(warned) == 1 and "than the Jetson AGX Xavier (" in warned[0] and "both modules are measured" in warned[0]
+    assert not order(agx)[1] and not order(nano, "resnet18")[1]
+    monkeypatch.setattr(resperfnet_gpu, "ORDER_SLACK", 10.0)
+    assert not order(nano)[1]
+
+
 def test_a_jetson_with_a_measured_jetsons_chip_takes_its_host_and_is_not_faster_than_it():
     """An unmeasured Jetson whose GPU chip a measured Jetson has (the Xavier NX: the AGX Xavier's GV10B with fewer SMs,
     lower clocks, less bandwidth) takes that Jetson's host-side costs (``host_choice``), and with them is at least as

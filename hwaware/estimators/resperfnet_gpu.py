@@ -1599,21 +1599,29 @@ class ResPerfNetGPUEstimator(Estimator):
 
     def _order_warnings(self, graphs: Sequence[Graph], platform: Platform, estimates: list[Estimate]
                         ) -> list[Estimate]:
-        """A warning on each answer for a Jetson no row timed at this runtime, precision and batch that is more than
-        ``ORDER_SLACK`` x faster than the answer for a measured Jetson that :meth:`~hwaware.hardware.GPUSpec.dominates`
-        it: a module with less of every rate does not run a network faster. A warning, not a bound: the catalog has no
-        CPU figures, and on a Jetson the host's cost per launch decides at batch 1, where the answer takes a guessed
-        host (:func:`host_choice`). Found by ``python benchmarks/gpu_order.py`` (the TX2 under TensorRT fp16 answered
-        below the AGX Xavier, densenet121 12.3 against 13.0 ms); desktops are left alone, where a measured GPU's answer
-        carries the machines that timed it. Each dominating platform's answers are asked once for all the graphs."""
+        """A warning on each Jetson answer that is more than ``ORDER_SLACK`` x faster than the answer for a measured
+        Jetson that :meth:`~hwaware.hardware.GPUSpec.dominates` it: a module with less of every rate does not run a
+        network faster. A warning, not a bound. Where no row timed this Jetson at this runtime, precision and batch,
+        the catalog has no CPU figures, and on a Jetson the host's cost per launch decides at batch 1, where the
+        answer takes a guessed host (:func:`host_choice`); found by ``python benchmarks/gpu_order.py`` (the TX2 under
+        TensorRT fp16 answered below the AGX Xavier, densenet121 12.3 against 13.0 ms). Where both are measured, each
+        answer carries its own table, and the tables time other networks (the Nano's no MobileNet: under TensorRT
+        fp16 its mobilenetv3_small_100 answered below the AGX Xavier's, 1.50 against 1.67 ms); one of the two is off.
+        Desktops are left alone, where a measured GPU's answer carries the machines that timed it. Each dominating
+        platform's answers are asked once for all the graphs."""
         gpu = platform.device
-        if not gpu.is_integrated_soc or self.measured(platform):
+        if not gpu.is_integrated_soc:
             return estimates
         above = [g for g in self._remembered("dominating_", gpu, lambda: tuple(
                     g for g in catalog_gpus() if g.dominates(gpu)))  # dominates: same class
                  if self.measured(replace(platform, device=g))]
-        siblings = self.host_choice(gpu).siblings
-        host = (f"the {' and '.join(h.name for h in siblings)}'s, a measured module of its chip" if siblings else
+        if self.measured(platform):
+            why = ("both modules are measured at this runtime, precision and batch, and their tables time other "
+                   "networks: one of the two answers is off for this one")
+        else:
+            siblings = self.host_choice(gpu).siblings
+            why = "the host-side costs, which decide here, are a guess ({})".format(
+                f"the {' and '.join(h.name for h in siblings)}'s, a measured module of its chip" if siblings else
                 "the measured Jetsons' average (no measured machine of its chip)")
         theirs = {g: self._answers(graphs, replace(platform, device=g), layers=False, checks="cap") for g in above}
         out = []
@@ -1623,8 +1631,7 @@ class ResPerfNetGPUEstimator(Estimator):
                     est = replace(est, warnings=(*est.warnings, (
                         f"{HOST_GUESS_WARNING} the {g.name} ({answers[i].total_ms:.3f} ms, a measured platform; this "
                         f"answer {est.total_ms:.3f} ms), which is at least the {gpu.name} in every datasheet rate: "
-                        f"the host-side costs, which decide here, are a guess ({host}); calibrate it with a few "
-                        "measurements (hwaware calibrate)")))
+                        f"{why}; calibrate it with a few measurements (hwaware calibrate)")))
             out.append(est)
         return out
 
