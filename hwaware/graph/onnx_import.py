@@ -186,8 +186,8 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
                    and node.input[i] in inits and inits[node.input[i]].data_type in _FLOAT_TYPES}
         acts = [n for n in node.input if n and not fixed(n)]
         in_shapes = tuple(_shape(shapes, n, node) for n in acts)
-        out_shapes = tuple(_shape(shapes, n, node) for n in node.output if n)
-        kind, attrs, aten = _classify(node, inits, shapes, weights, in_shapes, out_shapes)
+        kind, attrs, aten = _classify(node, inits, shapes, weights, in_shapes)  # a malformed node names its fault
+        out_shapes = tuple(_shape(shapes, n, node) for n in node.output if n)  # before its output's unknown shape
         attrs["aten_op"] = aten  # what Layer.aten_name gives every reader
         # bytes: every initializer and constant read (a DequantizeLinear'd or transposed weight is a constant)
         param_elems = sum(ops.numel(shapes[n]) for n in node.input if fixed(n) and n in shapes)
@@ -309,8 +309,28 @@ def _attr(node: Any, name: str, default: Any = None) -> Any:
     return default
 
 
-def _classify(node: Any, inits: dict, shapes: dict, weights: set[str], in_shapes: tuple[Shape, ...],
-              out_shapes: tuple[Shape, ...]) -> tuple[LayerKind, dict[str, Any], str]:
+def _attention_attrs(node: Any, shapes: dict) -> dict[str, int]:
+    """A capture's attributes of a fused attention (:func:`hwaware.graph.capture`'s) for ONNX's ``Attention``: Q, K, V
+    as (batch, heads, length, head size), or 3-D (batch, length, heads x head size) with ``q_num_heads`` and
+    ``kv_num_heads``; a ``past_key`` input lengthens the keys the queries read."""
+    q, k, v = (_shape(shapes, node.input[i], node) for i in range(3))
+    if len(q) == 4:
+        heads, q_len, head_dim = q[1], q[2], q[3]
+        kv_len, v_dim = k[2], v[3]
+    else:
+        heads, kv_heads = _attr(node, "q_num_heads"), _attr(node, "kv_num_heads")
+        if not heads or not kv_heads:
+            raise ONNXLoadError(f"ONNX Attention node {node.name or '?'!r} has 3-D inputs without q_num_heads and "
+                                "kv_num_heads, which ONNX requires then; export it again")
+        q_len, head_dim, kv_len, v_dim = q[1], q[2] // heads, k[1], v[2] // kv_heads
+    if len(node.input) > 4 and node.input[4]:
+        kv_len += _shape(shapes, node.input[4], node)[2]
+    return {"batch_heads": int(q[0] * heads), "q_len": int(q_len), "kv_len": int(kv_len), "head_dim": int(head_dim),
+            "v_dim": int(v_dim)}
+
+
+def _classify(node: Any, inits: dict, shapes: dict, weights: set[str], in_shapes: tuple[Shape, ...]
+              ) -> tuple[LayerKind, dict[str, Any], str]:
     """(kind, attributes, aten op) of an ONNX node. The aten op is the one a PyTorch capture records for the same layer:
     costs and the learned estimators read it (:attr:`Layer.aten_name`), and the estimators were trained on captured
     graphs, where an ONNX name means nothing (before 2026-12-01 every ONNX layer read as an unknown op: resnet18 under
@@ -348,12 +368,14 @@ def _classify(node: Any, inits: dict, shapes: dict, weights: set[str], in_shapes
     if op in ("GlobalAveragePool", "GlobalMaxPool"):
         return K.GLOBAL_POOL, {"mode": "max" if "Max" in op else "avg"}, "amax" if "Max" in op else "mean"
     if op in _REDUCE:
-        if op == "ReduceMean" and in_shapes and out_shapes and ops.is_global(
-                in_shapes[0], out_shapes[0] + (1,) * (len(in_shapes[0]) - len(out_shapes[0]))):
+        out = _shape(shapes, node.output[0], node) if op == "ReduceMean" and in_shapes else None
+        if out is not None and ops.is_global(in_shapes[0], out + (1,) * (len(in_shapes[0]) - len(out))):
             return K.GLOBAL_POOL, {"mode": "avg"}, "mean"
         return K.REDUCE, {}, "sum"
     if op in ("Softmax", "LogSoftmax"):
         return K.SOFTMAX, {}, "softmax"
+    if op == "Attention" and node.domain in ("", "ai.onnx"):  # opset 23; com.microsoft's takes its projections too
+        return K.ATTENTION, _attention_attrs(node, shapes), "scaled_dot_product_attention"
     if op == "Concat":
         return K.CONCAT, {}, "cat"
     if op in ("Resize", "Upsample"):
