@@ -411,3 +411,21 @@ def test_gelu_spelled_with_erf_is_one_gelu_and_unrelated_reads_stay_apart():
     branches = [node("Mul", ["c", "half"], ["y"]), node("Add", ["c", "one"], ["z"])]
     assert [l.op for l in capture(_conv_then(branches, ("y", "z"))).layers] == ["onnx.Conv", "onnx.Mul", "onnx.Add"]
     assert len(capture(_conv_then(gelu, ("y", "e"))).layers) == 6  # the Erf's output leaves the region too
+
+
+@pytest.mark.parametrize("spelling,aten", [
+    # GELU's tanh form: x * 0.5 * (1 + Tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))
+    ([("Pow", ["c", "three"], ["p"]), ("Mul", ["p", "k"], ["q"]), ("Add", ["c", "q"], ["r"]),
+      ("Mul", ["r", "root2"], ["s"]), ("Tanh", ["s"], ["t"]), ("Add", ["t", "one"], ["u"]),
+      ("Mul", ["c", "u"], ["v"]), ("Mul", ["v", "half"], ["y"])], "gelu"),
+    ([("Softplus", ["c"], ["s"]), ("Tanh", ["s"], ["t"]), ("Mul", ["c", "t"], ["y"])], "mish"),
+    ([("HardSigmoid", ["c"], ["s"]), ("Mul", ["c", "s"], ["y"])], "hardswish"),
+])
+def test_other_spelled_activations_are_one_layer(spelling, aten):
+    h = onnx.helper
+    model = _conv_then([h.make_node(op, ins, outs) for op, ins, outs in spelling])
+    model.graph.initializer.extend(onnx.numpy_helper.from_array(np.array(v, np.float32), n)
+                                   for n, v in (("three", 3.0), ("k", 0.044715)))
+    g = capture(model)
+    assert [(l.kind, l.aten_name, l.inputs) for l in g.layers] == [(LayerKind.CONV, "convolution", (-1,)),
+                                                                    (LayerKind.ACTIVATION, aten, (0,))]
