@@ -1,4 +1,5 @@
-"""The README's accuracy tables equal the committed results files they name, so that neither can drift.
+"""The accuracy tables of the README and of docs/ (``DOCUMENTS``: read as one text, so a table's header names it once
+across them) equal the committed results files they name, so that neither can drift; their links resolve.
 
 A table is registered in :data:`TABLES` as a :class:`Table`:
 
@@ -150,9 +151,23 @@ TABLES = [
 ]
 
 
+DOCUMENTS = ("README.md", "docs/how-it-works.md", "docs/accuracy.md")
+
+
 @pytest.fixture(scope="module")
 def readme() -> str:
-    return (ROOT / "README.md").read_text()
+    return "\n".join((ROOT / d).read_text() for d in DOCUMENTS)
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_every_relative_link_resolves(document):
+    """The README's summary sends readers to docs/ and back: a link to a moved or renamed file fails here."""
+    path = ROOT / document
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", path.read_text())
+    relative = [link for link in links if "://" not in link]
+    assert relative, f"{document} links nothing: the check would pass vacuously"
+    missing = [link for link in relative if not (path.parent / link).exists()]
+    assert not missing, f"{document} links to missing files: {missing}"
 
 
 @pytest.mark.parametrize("table", TABLES, ids=lambda t: t.header[:40])
