@@ -181,9 +181,11 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
         return name in inits or name in consts
 
     inner, spelled = _spelled_activations(graph)
+    biased = _biased_matmuls(graph, inits)
+    bias_adds = {add for add, _ in biased.values()}
     for position, node in enumerate(graph.node):
         op = node.op_type
-        if position in inner:  # the region's last node below is the activation
+        if position in inner or position in bias_adds:  # the region's last node, the MatMul it adds to: below
             skipped[f"onnx.{op}"] += 1
             continue
         subgraph = any(a.HasField("g") or a.graphs for a in node.attribute)  # If/Loop/Scan bodies read activations
@@ -202,10 +204,17 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
         in_shapes = tuple(_shape(shapes, n, node) for n in acts)
         kind, attrs, aten = ((K.ACTIVATION, {}, aten) if x else  # a malformed node names its fault
                              _classify(node, inits, shapes, weights, in_shapes))
-        out_shapes = tuple(_shape(shapes, n, node) for n in node.output if n)  # before its output's unknown shape
+        add, bias = biased.get(position, (None, None))
+        outputs = graph.node[add].output if bias else node.output
+        out_shapes = tuple(_shape(shapes, n, node) for n in outputs if n)  # before its output's unknown shape
+        if bias:  # x @ W + b: PyTorch's addmm
+            weights.add(bias)
+            attrs["bias"], aten, label = True, "addmm", f"{label}+Add"
+        if kind is K.DENSE and op == "MatMul" and node.input[1] in weights:  # rows as PyTorch's linear folds them
+            in_shapes, out_shapes = (tuple(ops.rows(s) for s in shapes_) for shapes_ in (in_shapes, out_shapes))
         attrs["aten_op"] = aten  # what Layer.aten_name gives every reader
         # bytes: every initializer and constant read (a DequantizeLinear'd or transposed weight is a constant)
-        param_elems = sum(ops.numel(shapes[n]) for n in node.input if fixed(n) and n in shapes)
+        param_elems = sum(ops.numel(shapes[n]) for n in {*node.input, *weights} if fixed(n) and n in shapes)
         macs, flops, rd, wr = ops.layer_cost(kind, aten, in_shapes, out_shapes, attrs, param_elems, elem)
         trainable = sum(ops.numel(shapes[w]) for w in weights)
         params_seen |= weights
@@ -214,7 +223,7 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
                             output_shapes=out_shapes, attrs=attrs, params=trainable, macs=macs, flops=flops,
                             bytes_read=rd, bytes_written=wr,
                             inputs=tuple(dict.fromkeys(producer.get(n, -1) for n in acts))))
-        for n in node.output:
+        for n in outputs:
             producer[n] = index
     total = sum(ops.numel(shapes[w]) for w in params_seen)
     kinds = {l.kind for l in layers}
@@ -223,6 +232,35 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
     notes += (QDQ_NOTE.format(n=qdq),) if qdq else ()
     return Graph(name=name, layers=layers, input_shape=tuple(wanted if input_size else shapes[first.name]),
                  precision=precision, total_params=total, source="onnx", skipped=skipped, notes=notes)
+
+
+def _biased_matmuls(graph: Any, inits: dict) -> dict[int, tuple[int, str]]:
+    """``x @ W + b``, an exporter's ``nn.Linear`` on an input of more than two dimensions (a transformer's tokens, a
+    ConvNeXt's channels-last map): each MatMul by a weight whose output one Add alone reads, the Add's other operand a
+    weight of the output's width, with (the Add's position, the bias). PyTorch runs it as one addmm kernel, with the
+    rows folded (:func:`hwaware.graph.ops.rows`), where an import op by op timed a matmul and an add kernel."""
+    readers: dict[str, list[int]] = {}
+    inits = dict(inits)
+    for i, node in enumerate(graph.node):
+        for n in node.input:
+            readers.setdefault(n, []).append(i)
+        if node.op_type == "Identity" and node.input and node.input[0] in inits:  # a deduplicated weight (the legacy
+            inits[node.output[0]] = inits[node.input[0]]  # exporter's: equal biases, as an untrained net's zeros)
+    leaves = {o.name for o in graph.output}
+    out = {}
+    for i, node in enumerate(graph.node):
+        if node.op_type != "MatMul" or len(node.input) != 2 or node.input[1] not in inits:
+            continue
+        (y,) = node.output
+        reads = readers.get(y, [])
+        add = graph.node[reads[0]] if len(reads) == 1 and y not in leaves else None
+        if add is None or add.op_type != "Add" or len(add.input) != 2:
+            continue
+        b = add.input[1] if add.input[0] == y else add.input[0]
+        width = inits[node.input[1]].dims[-1] if inits[node.input[1]].dims else None
+        if b in inits and inits[b].data_type in _FLOAT_TYPES and list(inits[b].dims) in ([width], [1, width]):
+            out[i] = (reads[0], b)
+    return out
 
 
 def _spelled_activations(graph: Any) -> tuple[set[int], dict[int, tuple[str, str, str]]]:

@@ -114,6 +114,12 @@ def is_global(in_shape: Shape, out_shape: Shape) -> bool:
             and all(d == 1 for d in out_shape[2:]) and any(d > 1 for d in in_shape[2:]))
 
 
+def rows(shape: Sequence[int]) -> tuple[int, ...]:
+    """``shape`` with every dimension but the last folded into one, as PyTorch's linear hands a tensor of more than
+    two dimensions to its matrix product (a 2-D or smaller shape as it is)."""
+    return tuple(shape) if len(shape) <= 2 else (numel(shape[:-1]), shape[-1])
+
+
 def numel(shape: Sequence[int]) -> int:
     return math.prod(shape)
 
