@@ -152,3 +152,30 @@ def test_only_a_batch_norm_folds_and_a_biased_conv_reads_as_its_norm_free_twin()
     assert len(plain) == len(bn)
     for a, b in zip(plain, bn):
         assert (row_features(a, gpu, "fp16", "tensorrt")[0] == row_features(b, gpu, "fp16", "tensorrt")[0]).all()
+
+
+def test_an_activation_behind_a_view_joins_the_dense_kernel_in_its_rows():
+    """``nn.Linear`` on a channels-last map (ConvNeXt's blocks) is an addmm on the folded rows, then a view back to the
+    map, then GELU: the view kept the GELU a kernel of its own, where TensorRT writes it in the GEMM's epilogue, and a
+    fused kernel took its last op's output shape, which the kernel head reads as another layer (torchvision's
+    convnext_tiny and its ONNX export, one engine, came out 0.84-1.31x apart over five GPUs: python
+    benchmarks/onnx_consistency.py, 2026-12-05). Now one kernel per Linear and GELU, in the dense layer's rows. Two
+    readers of the view keep the GELU apart."""
+
+    class ChannelsLast(nn.Module):
+        def __init__(self, twice: bool = False) -> None:
+            super().__init__()
+            self.fc, self.act, self.twice = nn.Linear(8, 16), nn.GELU(), twice
+
+        def forward(self, x):
+            y = self.fc(x.permute(0, 2, 3, 1))
+            return self.act(y) + y if self.twice else self.act(y)
+
+    g = hwaware.capture(ChannelsLast(), input_size=(8, 4, 4))
+    kinds = [l.kind for l in g.layers]  # what the rule is for: a view after the matrix product (its bias, then GELU)
+    assert kinds[kinds.index(LayerKind.DENSE) + 1] is LayerKind.RESHAPE and kinds[-1] is LayerKind.ACTIVATION
+    (kernel,) = fuse(g).layers
+    assert (kernel.kind, kernel.output_shapes) == (LayerKind.DENSE, ((16, 16),))
+    assert "aten.gelu" in kernel.attrs["fused"]
+    assert [l.kind for l in fuse(hwaware.capture(ChannelsLast(twice=True), input_size=(8, 4, 4))).layers].count(
+        LayerKind.ACTIVATION) == 1

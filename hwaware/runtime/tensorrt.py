@@ -13,7 +13,9 @@ Fusions"). This pass applies the fusions that matter for CNN inference, in graph
    GPUs, ``python benchmarks/onnx_consistency.py``; torchvision's VGG16 and VGG16-BN, alike once folded and timed
    within 1 % of each other by torch2trt, read differently).
 2. **Conv + residual add + activation**: an activation or an elementwise add whose producer is a conv
-   group used by nothing else joins that conv's kernel (cuDNN/TensorRT epilogue fusion).
+   group used by nothing else joins that conv's kernel (cuDNN/TensorRT epilogue fusion), through a view read by it
+   alone (a dense layer on folded rows, then its map: ConvNeXt's GELU, from 2026-12-05); the kernel keeps its own
+   output layout, which the fused op's may only re-view.
 3. **Pointwise fusion**: chains of activations and elementwise ops whose intermediate results have one
    consumer run as one pointwise kernel (h-swish, SE gates' hsigmoid x mul ...); a norm that cannot be
    folded (pre-activation BN after a concat) becomes a scale layer that its activation joins.
@@ -96,6 +98,9 @@ def _fusion_target(l: Layer, graph: Graph, groups: dict[int, Layer], consumers: 
     if len(l.inputs) == 0:
         return None
     for src in l.inputs:
+        while src >= 0 and graph.layers[src].kind is K.RESHAPE and consumers.get(src, 0) == 1 \
+                and len(graph.layers[src].inputs) == 1:  # a view alone between them: the kernel writes through it
+            src = graph.layers[src].inputs[0]
         if src < 0 or consumers.get(src, 0) != 1:
             continue
         producer = graph.layers[src]
@@ -178,6 +183,10 @@ def _absorb(group: Layer, l: Layer) -> Layer:
         return replace(group, flops=group.flops + group.output_elements, params=group.params + channels,
                        bytes_read=group.bytes_read + channels * elem, attrs={**attrs, "bias": True})
     extra_bytes = sum(numel(s) for s in l.input_shapes[1:]) * elem
-    return replace(group, output_shapes=l.output_shapes, flops=group.flops + l.flops,
+    # the kernel writes l's values in its own layout: an ONNX dense layer's rows fold its tokens as PyTorch's do
+    # (onnx_import), while the activation it fuses reads them unfolded (convnext_tiny's export: the kernel head read a
+    # fused (1, 56, 56, 384) output as another shape of layer, 2.8x its (3136, 384) time on the RTX 2080 Ti)
+    same = len(l.output_shapes) == 1 and numel(l.output_shapes[0]) == group.output_elements
+    return replace(group, output_shapes=group.output_shapes if same else l.output_shapes, flops=group.flops + l.flops,
                    bytes_read=group.bytes_read + extra_bytes, bytes_written=l.bytes_written,
                    attrs={**group.attrs, "fused": [*group.attrs["fused"], l.op]})
