@@ -18,6 +18,7 @@ from hwaware.errors import ImplausibleEstimateWarning, InvalidArgumentError, Unk
 from hwaware.estimators.base import Estimate, default_estimator, get_estimator
 from hwaware.features import NetworkFeatures, network_features
 from hwaware.graph.layer import Graph
+from hwaware.graph.onnx_import import ONNX_EAGER_NOTE
 from hwaware.graph.transform import at_batch
 from hwaware.graph.sources import InputSize, ModelLike, capture, parse_input_size
 from hwaware.hardware.catalog import CPUSpec, Device, GPUSpec, Platform
@@ -79,7 +80,9 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
     renewed = ()
     if profile:
         profile, renewed = _current_held_out(profile, result.estimator)
-    result = dataclasses.replace(result, notes=result.notes + graph.notes + renewed, warnings=result.warnings + memory)
+    source = (ONNX_EAGER_NOTE,) if graph.source == "onnx" and platform.runtime == "pytorch" else ()
+    result = dataclasses.replace(result, notes=result.notes + graph.notes + source + renewed,
+                                 warnings=result.warnings + memory)
     result = profile.apply_estimate(result) if profile else result  # first: a profile drops what it resolves
     for kind in dict.fromkeys(text.split(":", 1)[0] for text in result.warnings):
         warnings.warn(f"{platform.device.name} ({platform.runtime}, {platform.precision}, batch {platform.batch_size}): "

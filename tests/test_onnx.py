@@ -72,6 +72,19 @@ def test_folded_batch_norm_is_noted_in_the_estimate(resnet18_onnx):
     assert capture(unfolded).notes == ()  # batch norm still there: nothing to note
 
 
+def test_an_onnx_graph_under_eager_pytorch_says_it_is_timed_op_by_op(resnet18_onnx):
+    """Under eager PyTorch an export is timed as its file writes it, a module as PyTorch runs it (0.62-1.58x apart on
+    benchmarks/onnx_consistency.py's networks); under TensorRT they are one engine, with nothing to say."""
+    import hwaware
+    from hwaware.graph.onnx_import import ONNX_EAGER_NOTE
+
+    model, path = resnet18_onnx
+    assert ONNX_EAGER_NOTE in hwaware.estimate(path, "agx").notes
+    assert ONNX_EAGER_NOTE in hwaware.estimate(path, "cpu").notes
+    assert ONNX_EAGER_NOTE not in hwaware.estimate(path, "agx", runtime="tensorrt", precision="fp16").notes
+    assert ONNX_EAGER_NOTE not in hwaware.estimate(model, "agx", input_size=224).notes
+
+
 def test_learned_estimators_read_an_onnx_layer_as_its_aten_op(resnet18_onnx, onnx_to_module_ratio):
     """Learned estimators were trained on captured graphs and read each layer's op name: an imported ONNX layer names
     its aten equivalent (``aten_op``), so the same network fused for TensorRT (no batch-norm difference left) gets the

@@ -59,6 +59,12 @@ _SPELLING_OPS = {"Sigmoid", "HardSigmoid", "Softplus", "Tanh", "Erf", "Mul", "Di
 _SPELLED = ((frozenset({"Erf"}), "gelu"), (frozenset({"Softplus", "Tanh"}), "mish"), (frozenset({"Tanh"}), "gelu"),
             (frozenset({"Sigmoid"}), "silu"), (frozenset({"HardSigmoid"}), "hardswish"))
 _FLOAT_TYPES = {1, 10, 11, 16}  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
+# an estimate's note where an ONNX graph is asked under eager PyTorch (hwaware.api); the range is python
+# benchmarks/onnx_consistency.py's eager columns (2026-12-05)
+ONNX_EAGER_NOTE = ("ONNX under eager PyTorch: timed as the file writes it, op by op (its layout ops, Transpose, Slice, "
+                   "as copy kernels; batch norms folded away by the exporter), where the nn.Module is timed as PyTorch "
+                   "runs it: the two came out 0.62-1.58x apart on benchmarks/onnx_consistency.py's networks; estimate "
+                   "the nn.Module for eager PyTorch (under TensorRT a network and its export are one engine)")
 FOLDED_NORM_NOTE = ("the ONNX graph has convolutions but no normalization nodes: if the source model had batch norm, "
                     "the exporter folded it into the convolutions (torch.onnx.export does), so this predicts without "
                     "the batch-norm kernels PyTorch runs; estimate the nn.Module to include them")
