@@ -287,8 +287,8 @@ def _attention(q, k, v, past=None, out=None, **attrs):
     """An opset-23 ``Attention`` node over graph inputs of these shapes (a past key of shape ``past`` if given; the
     output's shape declared if given)."""
     h = onnx.helper
-    names = ["q", "k", "v", "", "past_key"] if past else ["q", "k", "v"]
-    shapes = [q, k, v, None, past]
+    names = ["q", "k", "v", "", "past_key", "past_value"] if past else ["q", "k", "v"]  # the spec: both or neither
+    shapes = [q, k, v, None, past, past]
     values = [h.make_tensor_value_info(n, onnx.TensorProto.FLOAT, s) for n, s in zip(names, shapes) if n]
     node = h.make_node("Attention", names, ["y"], **attrs)
     graph = h.make_graph([node], "g", values, [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, out)])
@@ -300,7 +300,7 @@ def _attention(q, k, v, past=None, out=None, **attrs):
     (((2, 4, 16, 8), (2, 4, 20, 8), (2, 4, 20, 12)), {}, (8, 16, 20, 8, 12)),
     # 3-D: (batch, length, heads x head size), grouped keys and values (8 query heads read 2)
     (((2, 16, 64), (2, 20, 16), (2, 20, 24)), {"q_num_heads": 8, "kv_num_heads": 2}, (16, 16, 20, 8, 12)),
-    # a past key lengthens what the queries read: 20 new keys after 5
+    # a past key and value lengthen what the queries read: 20 new keys after 5
     (((1, 4, 16, 8), (1, 4, 20, 8), (1, 4, 20, 8), (1, 4, 5, 8)), {}, (4, 16, 25, 8, 8)),
 ])
 def test_an_opset_23_attention_is_one_fused_attention_layer(inputs, attrs, cost):
@@ -374,28 +374,30 @@ def test_x_times_sigmoid_x_is_one_silu_and_fuses_as_the_modules_silu(tmp_path, o
         assert 0.98 < onnx_to_module_ratio(path, model, gpu) < 1.02, gpu
 
 
-def test_an_op_that_keeps_its_inputs_shape_gets_it_where_onnx_infers_none():
+@pytest.mark.parametrize("input_type", [onnx.TensorProto.FLOAT, onnx.TensorProto.UINT8])
+def test_an_op_that_keeps_its_inputs_shape_gets_it_where_onnx_infers_none(input_type):
     """onnx 1.23's shape inference gives no GroupNormalization-21 output (checked 2026-12-05): timm's poolformer_s12
     exported at opset 23 was refused ("no static shape for tensor 'group_norm'"). A norm's output has its input's
-    shape; the import declares it, round after round, as each norm's input becomes known (two norms in a row here)."""
+    shape; the import declares it, in its input's element type (not the graph input's: a uint8 image cast to float
+    was refused, review helper-96), round after round as each norm's input becomes known (two norms in a row)."""
     h = onnx.helper
     w = onnx.numpy_helper.from_array(np.ones((4, 3, 3, 3), np.float32), "w")
     scale, bias = (onnx.numpy_helper.from_array(np.ones(4, np.float32), n) for n in ("scale", "bias"))
-    nodes = [h.make_node("Conv", ["x", "w"], ["c"]),
+    nodes = [h.make_node("Cast", ["image"], ["x"], to=onnx.TensorProto.FLOAT), h.make_node("Conv", ["x", "w"], ["c"]),
              h.make_node("GroupNormalization", ["c", "scale", "bias"], ["n1"], num_groups=1),
              h.make_node("Conv", ["n1", "w4"], ["c2"]),
              h.make_node("GroupNormalization", ["c2", "scale", "bias"], ["n2"], num_groups=1),
              h.make_node("Relu", ["n2"], ["y"])]
     w4 = onnx.numpy_helper.from_array(np.ones((4, 4, 1, 1), np.float32), "w4")
-    graph = h.make_graph(nodes, "g", [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", 3, 8, 8])],
+    graph = h.make_graph(nodes, "g", [h.make_tensor_value_info("image", input_type, ["N", 3, 8, 8])],
                          [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)], [w, w4, scale, bias])
     model = h.make_model(graph, opset_imports=[h.make_opsetid("", 21)])
     inferred = onnx.shape_inference.infer_shapes(model).graph.value_info
     assert "n1" not in {v.name for v in inferred}  # what this test is about: else ONNX gives the shape itself
     g = capture(model, batch_size=2)
-    assert [l.kind for l in g.layers] == [LayerKind.CONV, LayerKind.NORM, LayerKind.CONV, LayerKind.NORM,
-                                          LayerKind.ACTIVATION]
-    assert all(l.output_shapes == ((2, 4, 6, 6),) for l in g.layers)
+    assert [l.kind for l in g.layers][1:] == [LayerKind.CONV, LayerKind.NORM, LayerKind.CONV, LayerKind.NORM,
+                                              LayerKind.ACTIVATION]
+    assert all(l.output_shapes == ((2, 4, 6, 6),) for l in g.layers[1:])
 
 
 def _conv_then(nodes, outputs=("y",)):
@@ -421,9 +423,31 @@ def test_gelu_spelled_with_erf_is_one_gelu_and_unrelated_reads_stay_apart():
     assert [(l.kind, l.aten_name, l.inputs) for l in g.layers] == [(LayerKind.CONV, "convolution", (-1,)),
                                                                     (LayerKind.ACTIVATION, "gelu", (0,))]
     assert g.layers[1].op == "onnx.Add+Div+Erf+Mul" and sum(g.skipped.values()) == 4
-    branches = [node("Mul", ["c", "half"], ["y"]), node("Add", ["c", "one"], ["z"])]
-    assert [l.op for l in capture(_conv_then(branches, ("y", "z"))).layers] == ["onnx.Conv", "onnx.Mul", "onnx.Add"]
+    branches = [node("Sigmoid", ["c"], ["y"]), node("Mul", ["c", "half"], ["z"])]  # a SiLU's ops, two outputs
+    assert [l.op for l in capture(_conv_then(branches, ("y", "z"))).layers] == ["onnx.Conv", "onnx.Sigmoid", "onnx.Mul"]
     assert len(capture(_conv_then(gelu, ("y", "e"))).layers) == 6  # the Erf's output leaves the region too
+
+
+@pytest.mark.parametrize("after,ops", [
+    # a layer scale and a residual after the SiLU (ConvNeXt-like, NFNet's beta): neither joins it
+    ([("Mul", ["m", "half"], ["g"]), ("Add", ["g", "c"], ["y"])], ["onnx.Mul+Sigmoid", "onnx.Mul", "onnx.Add"]),
+    ([("Add", ["c", "m"], ["y"])], ["onnx.Mul+Sigmoid", "onnx.Add"]),  # x + silu(x)
+])
+def test_a_spelled_silu_ends_at_its_product(after, ops):
+    """Review helper-96: the region took every op combining the SiLU's output with x or a constant, so a layer
+    scale and a residual add were read as part of the activation."""
+    node = onnx.helper.make_node
+    silu = [node("Sigmoid", ["c"], ["s"]), node("Mul", ["c", "s"], ["m"])]
+    g = capture(_conv_then([*silu, *(node(op, i, o) for op, i, o in after)]))
+    assert [l.op for l in g.layers][1:] == ops and g.layers[1].aten_name == "silu"
+
+
+def test_a_sigmoid_times_a_constant_is_no_silu():
+    """x read once by the region (its other reader a residual add) is no x * Sigmoid(x) (review helper-96)."""
+    node = onnx.helper.make_node
+    g = capture(_conv_then([node("Sigmoid", ["c"], ["s"]), node("Mul", ["s", "half"], ["m"]),
+                            node("Add", ["m", "c"], ["y"])]))
+    assert [l.op for l in g.layers] == ["onnx.Conv", "onnx.Sigmoid", "onnx.Mul", "onnx.Add"]
 
 
 @pytest.mark.parametrize("spelling,aten", [

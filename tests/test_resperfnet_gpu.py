@@ -744,8 +744,8 @@ def test_a_jetson_answered_faster_than_a_measured_jetson_that_dominates_it_warns
 def test_a_measured_jetson_answered_faster_than_a_measured_jetson_that_dominates_it_warns(monkeypatch):
     """Both Jetsons measured at the platform (TensorRT fp16, batch 1): the Nano's table times no MobileNet, and its
     mobilenetv3_small_100 came out below the AGX Xavier's, a module with more of every rate. The Nano's answer warns,
-    naming the AGX Xavier and saying both are measured (not a guessed host); the AGX Xavier's does not, nor the
-    Nano's resnet18 (answered ~7x slower than the AGX Xavier's); with the slack out of reach, nothing warns."""
+    naming the AGX Xavier and saying both are measured (not a guessed host); the Nano's resnet18 (answered ~7x slower
+    than the AGX Xavier's) does not; with the slack out of reach, nothing warns."""
     from hwaware.estimators import resperfnet_gpu
     from hwaware.estimators.base import HOST_GUESS_WARNING
 
@@ -762,7 +762,7 @@ def test_a_measured_jetson_answered_faster_than_a_measured_jetson_that_dominates
     (slow, warned), (fast, _) = order(nano), order(agx)
     assert slow.total_ms * resperfnet_gpu.ORDER_SLACK < fast.total_ms  # the inversion the check exists for
     assert len(warned) == 1 and "than the Jetson AGX Xavier (" in warned[0] and "both modules are measured" in warned[0]
-    assert not order(agx)[1] and not order(nano, "resnet18")[1]
+    assert not order(nano, "resnet18")[1]
     monkeypatch.setattr(resperfnet_gpu, "ORDER_SLACK", 10.0)
     assert not order(nano)[1]
 

@@ -38,8 +38,9 @@ class LayerEstimate:
     floor_ms: float = 0.0
 
 
-# How a warning about an uncalibrated answer's guessed host begins (resperfnet-gpu's order check): a calibration
-# profile, fitted to the device's own measurements, replaces that guess, so its estimates drop the warning.
+# How resperfnet-gpu's order warning begins (a Jetson answered faster than a measured one with more of every rate: a
+# guessed host, or two measured modules' tables): a calibration profile, fitted to the device's own measurements,
+# replaces the answer it doubts, so its estimates drop the warning.
 HOST_GUESS_WARNING = "physically implausible: answered faster than"
 # in the note that says where an estimate's interval comes from; a calibration profile replaces that interval
 INTERVAL_NOTE = "interval from held-out residuals"

@@ -1620,7 +1620,7 @@ class ResPerfNetGPUEstimator(Estimator):
                    "networks: one of the two answers is off for this one")
         else:
             siblings = self.host_choice(gpu).siblings
-            why = "the host-side costs, which decide here, are a guess ({})".format(
+            why = "that one is measured, and the host-side costs, which decide here, are a guess ({})".format(
                 f"the {' and '.join(h.name for h in siblings)}'s, a measured module of its chip" if siblings else
                 "the measured Jetsons' average (no measured machine of its chip)")
         theirs = {g: self._answers(graphs, replace(platform, device=g), layers=False, checks="cap") for g in above}
@@ -1629,8 +1629,8 @@ class ResPerfNetGPUEstimator(Estimator):
             for g, answers in theirs.items():
                 if est.total_ms * ORDER_SLACK < answers[i].total_ms:
                     est = replace(est, warnings=(*est.warnings, (
-                        f"{HOST_GUESS_WARNING} the {g.name} ({answers[i].total_ms:.3f} ms, a measured platform; this "
-                        f"answer {est.total_ms:.3f} ms), which is at least the {gpu.name} in every datasheet rate: "
+                        f"{HOST_GUESS_WARNING} the {g.name} ({answers[i].total_ms:.3f} ms; this answer "
+                        f"{est.total_ms:.3f} ms), which is at least the {gpu.name} in every datasheet rate: "
                         f"{why}; calibrate it with a few measurements (hwaware calibrate)")))
             out.append(est)
         return out

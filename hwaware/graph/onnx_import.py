@@ -19,6 +19,7 @@ prediction leaves out the separate batch-norm kernels PyTorch runs.
 """
 from __future__ import annotations
 
+import heapq
 import os
 from collections import Counter
 from typing import Any
@@ -56,6 +57,7 @@ _WEIGHT_INPUTS = {"Conv": (1, 2), "ConvTranspose": (1, 2), "Gemm": (1, 2), "MatM
 # What an activation spelled as several pointwise ops holds (:func:`_spelled_activations`): the ops it may hold, and
 # (ops it must hold, the aten op PyTorch runs it as), the first match naming it
 _SPELLING_OPS = {"Sigmoid", "HardSigmoid", "Softplus", "Tanh", "Erf", "Mul", "Div", "Add", "Pow"}
+_SPELLING_SIZE = 12  # the longest, GELU's tanh form, takes 8 ops; a region that grows past this is no activation
 _SPELLED = ((frozenset({"Erf"}), "gelu"), (frozenset({"Softplus", "Tanh"}), "mish"), (frozenset({"Tanh"}), "gelu"),
             (frozenset({"Sigmoid"}), "silu"), (frozenset({"HardSigmoid"}), "hardswish"))
 _FLOAT_TYPES = {1, 10, 11, 16}  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
@@ -160,7 +162,8 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
     del graph.value_info[:]  # the exporter's shapes would pin the exported batch size
     for vi in graph.output:
         vi.type.tensor_type.ClearField("shape")
-    shapes = _inferred_shapes(proto, name)
+    types: dict[str, int] = {}
+    shapes = _inferred_shapes(proto, name, types)
     folded = proto
     # each round folds what the last one's shapes made constant (a Swin: Shape -> ... -> Reshape) and declares what
     # they gave an op that keeps its input's shape (a norm after each block), until neither finds anything
@@ -169,24 +172,21 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
             break
         fold = _fold_constants(folded, shapes)  # shape arithmetic ONNX's inference leaves (Where, Equal, Shape)
         folded = fold or folded
-        if not _declare_same_shapes(folded, shapes, first.type.tensor_type.elem_type) and fold is None:
+        if not _declare_same_shapes(folded, shapes, types) and fold is None:
             break
-        shapes.update(_inferred_shapes(folded, name))
+        shapes.update(_inferred_shapes(folded, name, types))
 
     elem = PRECISIONS[precision]
     layers: list[Layer] = []
     skipped: Counter[str] = Counter()
     producer: dict[str, int] = {first.name: -1}
     params_seen: set[str] = set()
-    # tensors known before any input arrives: Constant-like outputs and what is computed from constants alone (shape
-    # arithmetic, an exporter's Identity of a shared initializer); an engine folds them, eager PyTorch holds them as
-    # attributes or sizes, so none is a kernel or an activation input
-    consts: set[str] = set()
+    consts, const_nodes = _constants(graph, inits)
 
     def fixed(name: str) -> bool:  # an initializer or a constant: read as a parameter, never an activation
         return name in inits or name in consts
 
-    inner, spelled = _spelled_activations(graph)
+    inner, spelled = _spelled_activations(graph, consts | set(inits))
     biased = _biased_matmuls(graph, inits)
     bias_adds = {add for add, _ in biased.values()}
     for position, node in enumerate(graph.node):
@@ -194,13 +194,10 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
         if position in inner or position in bias_adds:  # the region's last node, the MatMul it adds to: below
             skipped[f"onnx.{op}"] += 1
             continue
-        subgraph = any(a.HasField("g") or a.graphs for a in node.attribute)  # If/Loop/Scan bodies read activations
-        if op in _BOOKKEEPING or (not subgraph and all(fixed(n) for n in node.input if n)):
+        if position in const_nodes:
             if op == "Identity" and node.input[0] in inits:  # the legacy exporter reading a deduplicated weight
                 inits[node.output[0]] = inits[node.input[0]]
                 shapes[node.output[0]] = shapes[node.input[0]]
-            else:
-                consts.update(n for n in node.output if n)
             skipped[f"onnx.{op}"] += 1
             continue
         weights = {node.input[i] for i in _WEIGHT_INPUTS.get(op, ()) if i < len(node.input)
@@ -269,58 +266,104 @@ def _biased_matmuls(graph: Any, inits: dict) -> dict[int, tuple[int, str]]:
     return out
 
 
-def _spelled_activations(graph: Any) -> tuple[set[int], dict[int, tuple[str, str, str]]]:
+def _constants(graph: Any, inits: dict) -> tuple[set[str], set[int]]:
+    """The tensors known before any input arrives, and the positions of the nodes that make them: Constant-like ops
+    and what is computed from initializers and constants alone (shape arithmetic, an exporter's Identity of a shared
+    initializer). An engine folds them, eager PyTorch holds them as attributes or sizes: none is a kernel or an
+    activation input. A node with a subgraph (If, Loop, Scan) reads activations inside it."""
+    const, nodes = set(inits), set()
+    for i, node in enumerate(graph.node):
+        subgraph = any(a.HasField("g") or a.graphs for a in node.attribute)
+        if node.op_type in _BOOKKEEPING or (not subgraph and all(n in const for n in node.input if n)):
+            const.update(n for n in node.output if n)
+            nodes.add(i)
+    return const - set(inits), nodes
+
+
+def _spelled_activations(graph: Any, const: set[str]) -> tuple[set[int], dict[int, tuple[str, str, str]]]:
     """Activations an exporter spells as several pointwise ops on one tensor ``x``: ``x * Sigmoid(x)`` (ONNX has no
     SiLU op; Swish from opset 24), GELU's ``x * 0.5 * (1 + Erf(x / sqrt 2))`` or its tanh form (Gelu from opset 20),
-    Mish, hard-swish. A region grows, in graph order, from the pointwise ops that read ``x`` at least twice between
-    them, taking each pointwise op whose inputs are ``x``, constants or the region's own outputs; it is one activation
-    where a single tensor leaves it, the last node's, and its ops name one (:data:`_SPELLED`). PyTorch runs
-    ``nn.SiLU`` or ``nn.GELU`` as one kernel and TensorRT fuses it into its conv; read op by op, an EfficientNet-B0
-    export came out 1.64x its module under TensorRT fp16 on the AGX Xavier (each Sigmoid a kernel of its own, the
-    conv's output read twice, 2026-12-05). Returns the positions of the regions' nodes but their last, and each last
-    node's position with (``x``, the aten op, a label naming the ops)."""
-    const = {i.name for i in graph.initializer}
+    Mish, hard-swish (``const``: initializers and constants). From the pointwise ops that read ``x``, a region grows in
+    graph order, taking each pointwise op whose inputs are ``x``, constants or the region's outputs, and closes at
+    the first Mul after which its ops name an activation (:data:`_SPELLED`), it has read ``x`` twice and no earlier
+    output of it is read elsewhere (GELU's trailing scale by a constant joins it); none closes, none is. PyTorch runs
+    ``nn.SiLU`` or ``nn.GELU`` as one kernel and TensorRT fuses it into its conv; read op by op, timm's
+    efficientnet_b0 export came out 1.64x its module under TensorRT fp16 on the AGX Xavier (each Sigmoid a kernel of
+    its own, the conv's output read twice, 2026-12-05). Returns the positions of the regions' nodes but their last,
+    and each last node's position with (``x``, the aten op, a label naming the ops)."""
     readers: dict[str, list[int]] = {}
     for i, node in enumerate(graph.node):
-        if node.op_type in _BOOKKEEPING or all(n in const for n in node.input if n):
-            const.update(n for n in node.output if n)
         for n in node.input:
             readers.setdefault(n, []).append(i)
-    leaves = {o.name for o in graph.output}
+    for o in graph.output:  # a graph output is read outside every region
+        readers.setdefault(o.name, []).append(len(graph.node))
+    taken: set[int] = set()
     inner: set[int] = set()
     last: dict[int, tuple[str, str, str]] = {}
+
+    def joins(i: int, made: set[str]) -> bool:
+        node = graph.node[i] if i < len(graph.node) else None
+        ins = [n for n in node.input if n and n not in const] if node is not None else []
+        return (node is not None and node.op_type in _SPELLING_OPS and i not in taken and bool(ins)
+                and all(n in made for n in ins))
+
     for x, reads in readers.items():
-        if x in const or sum(graph.node[r].op_type in _SPELLING_OPS for r in reads) < 2:
+        if x in const or sum(i < len(graph.node) and graph.node[i].op_type in _SPELLING_OPS for i in reads) < 2:
             continue
-        region, made = [], {x}
-        for i in range(min(reads), len(graph.node)):
+        region: list[int] = []
+        made, queue, seen = {x}, sorted(reads), set(reads)
+        open_reads: dict[str, int] = {}  # a region output -> its readers not in the region yet
+        x_reads = 0
+        while queue and len(region) < _SPELLING_SIZE:
+            i = heapq.heappop(queue)
+            if not joins(i, made):
+                continue
             node = graph.node[i]
-            ins = [n for n in node.input if n and n not in const]
-            if (node.op_type in _SPELLING_OPS and ins and all(n in made for n in ins) and i not in inner
-                    and i not in last):
-                region.append(i)
-                made.update(n for n in node.output if n)
-        out = {n for i in region for n in graph.node[i].output
-               if n and (n in leaves or any(r not in region for r in readers.get(n, ())))}
-        ops = {graph.node[i].op_type for i in region}
-        aten = next((a for need, a in _SPELLED if need <= ops), None)
-        if len(region) > 1 and aten and out == {graph.node[region[-1]].output[0]}:
-            inner.update(region[:-1])
-            last[region[-1]] = (x, aten, "onnx." + "+".join(sorted(ops)))
+            region.append(i)
+            x_reads += sum(n == x for n in node.input)
+            for n in node.input:
+                if n in open_reads:
+                    open_reads[n] -= 1
+            for n in (o for o in node.output if o):
+                made.add(n)
+                open_reads[n] = len(readers.get(n, ()))
+                for r in readers.get(n, ()):
+                    if r not in seen:
+                        seen.add(r)
+                        heapq.heappush(queue, r)
+            y = node.output[0]
+            ops = {graph.node[i].op_type for i in region}
+            aten = next((a for need, a in _SPELLED if need <= ops), None)
+            if (aten and node.op_type == "Mul" and x_reads >= 2  # each spelling ends multiplying by x's function
+                    and not any(c for n, c in open_reads.items() if n != y)):
+                break
+        else:
+            continue
+        after = readers.get(y, ())
+        if aten == "gelu" and len(after) == 1 and after[0] < len(graph.node) and graph.node[after[0]].op_type in (
+                "Mul", "Div") and any(n in const for n in graph.node[after[0]].input):  # its scale by 0.5
+            region.append(after[0])
+        taken.update(region)
+        inner.update(region[:-1])
+        last[region[-1]] = (x, aten, "onnx." + "+".join(sorted({graph.node[i].op_type for i in region})))
     return inner, last
 
 
-def _inferred_shapes(proto: Any, name: str) -> dict[str, list[int | None]]:
-    """Every tensor's shape after ONNX shape inference (``None`` for a dimension it could not compute)."""
+def _inferred_shapes(proto: Any, name: str, types: dict[str, int] | None = None) -> dict[str, list[int | None]]:
+    """Every tensor's shape after ONNX shape inference (``None`` for a dimension it could not compute); its element
+    type into ``types`` if given."""
     import onnx
 
     try:
         graph = onnx.shape_inference.infer_shapes(proto, data_prop=True).graph
     except Exception as exc:
         raise ONNXLoadError(f"ONNX shape inference failed for {name!r}: {exc}") from exc
-    shapes = {vi.name: dims for vi in (*graph.value_info, *graph.output, *graph.input)
-              if (dims := _dims(vi.type)) is not None}
+    infos = (*graph.value_info, *graph.output, *graph.input)
+    shapes = {vi.name: dims for vi in infos if (dims := _dims(vi.type)) is not None}
     shapes.update({init.name: list(init.dims) for init in graph.initializer})
+    if types is not None:
+        types.update({vi.name: vi.type.tensor_type.elem_type for vi in infos if vi.type.tensor_type.elem_type})
+        types.update({init.name: init.data_type for init in graph.initializer})
     return shapes
 
 
@@ -329,16 +372,16 @@ def _inferred_shapes(proto: Any, name: str) -> dict[str, list[int | None]]:
 _SAME_SHAPE = {*_NORM, *_ACT, "Softmax", "LogSoftmax"}
 
 
-def _declare_same_shapes(proto: Any, shapes: dict[str, list[int | None]], elem_type: int) -> bool:
+def _declare_same_shapes(proto: Any, shapes: dict[str, list[int | None]], types: dict[str, int]) -> bool:
     """Declare in ``proto`` (the import's own copy) the shape of each unknown first output of a :data:`_SAME_SHAPE`
-    op whose first input's shape is known, in the model's element type ``elem_type``; whether there was any."""
+    op whose first input's shape and element type (``types``) are known, in that type; whether there was any."""
     import onnx
 
-    known = lambda n: shapes.get(n) is not None and None not in shapes[n]  # noqa: E731
-    seeds = {node.output[0]: shapes[node.input[0]] for node in proto.graph.node
+    known = lambda n: shapes.get(n) is not None and None not in shapes[n] and n in types  # noqa: E731
+    seeds = {node.output[0]: node.input[0] for node in proto.graph.node
              if node.op_type in _SAME_SHAPE and node.input and node.output and known(node.input[0])
              and not known(node.output[0])}
-    proto.graph.value_info.extend(onnx.helper.make_tensor_value_info(n, elem_type, dims) for n, dims in seeds.items())
+    proto.graph.value_info.extend(onnx.helper.make_tensor_value_info(n, types[x], shapes[x]) for n, x in seeds.items())
     return bool(seeds)
 
 
