@@ -22,6 +22,7 @@ from __future__ import annotations
 import heapq
 import os
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from hwaware.errors import InvalidArgumentError, ModelNotFoundError, ONNXLoadError
@@ -56,10 +57,32 @@ _WEIGHT_INPUTS = {"Conv": (1, 2), "ConvTranspose": (1, 2), "Gemm": (1, 2), "MatM
                   "InstanceNormalization": (1, 2), "PRelu": (1,), "RMSNormalization": (1,)}
 # What an activation spelled as several pointwise ops holds (:func:`_spelled_activations`): the ops it may hold, and
 # (ops it must hold, the aten op PyTorch runs it as), the first match naming it
-_SPELLING_OPS = {"Sigmoid", "HardSigmoid", "Softplus", "Tanh", "Erf", "Mul", "Div", "Add", "Pow"}
-_SPELLING_SIZE = 12  # the longest, GELU's tanh form, takes 8 ops; a region that grows past this is no activation
-_SPELLED = ((frozenset({"Erf"}), "gelu"), (frozenset({"Softplus", "Tanh"}), "mish"), (frozenset({"Tanh"}), "gelu"),
-            (frozenset({"Sigmoid"}), "silu"), (frozenset({"HardSigmoid"}), "hardswish"))
+_SPELLING_OPS = {"Sigmoid", "HardSigmoid", "Softplus", "Tanh", "Erf", "Mul", "Div", "Add", "Sub", "Pow", "Sqrt",
+                 "Reciprocal", "ReduceMean"}
+_SPELLING_SIZE = 12  # the longest, GELU's tanh form, takes 8 ops (layer norm 7); a region past this is none of them
+
+
+@dataclass(frozen=True)
+class _Spelling:
+    """One op an exporter spells as several: the ops its region must hold, what PyTorch runs it as, the op its region
+    closes at, and the ops that may follow it, each by a constant (GELU's scale by 0.5; a norm's weight and bias)."""
+    needs: frozenset[str]
+    kind: LayerKind
+    aten: str
+    closes: frozenset[str]
+    trailing: tuple[str, ...] = ()
+
+
+# the first match names a region: layer norm below opset 17 (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div; RMS
+# norm alike), GELU below opset 20, SiLU (no ONNX op before Swish at opset 24), Mish, hard-swish
+_SPELLED = (
+    _Spelling(frozenset({"ReduceMean", "Sqrt"}), LayerKind.NORM, "native_layer_norm", frozenset({"Div", "Mul"}),
+              ("Mul", "Add")),
+    _Spelling(frozenset({"Erf"}), LayerKind.ACTIVATION, "gelu", frozenset({"Mul"}), ("Mul",)),
+    _Spelling(frozenset({"Softplus", "Tanh"}), LayerKind.ACTIVATION, "mish", frozenset({"Mul"})),
+    _Spelling(frozenset({"Tanh"}), LayerKind.ACTIVATION, "gelu", frozenset({"Mul"}), ("Mul",)),
+    _Spelling(frozenset({"Sigmoid"}), LayerKind.ACTIVATION, "silu", frozenset({"Mul"})),
+    _Spelling(frozenset({"HardSigmoid"}), LayerKind.ACTIVATION, "hardswish", frozenset({"Mul"})))
 _FLOAT_TYPES = {1, 10, 11, 16}  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
 # an estimate's note where an ONNX graph is asked under eager PyTorch (hwaware.api); the range is python
 # benchmarks/onnx_consistency.py's eager columns (2026-12-05)
@@ -202,10 +225,13 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
             continue
         weights = {node.input[i] for i in _WEIGHT_INPUTS.get(op, ()) if i < len(node.input)
                    and node.input[i] in inits and inits[node.input[i]].data_type in _FLOAT_TYPES}
-        x, aten, label = spelled.get(position, (None, "", f"onnx.{op}"))
+        x, spelling, label, read = spelled.get(position, (None, None, f"onnx.{op}", ()))
+        if spelling:  # a norm's weight and bias among what the region read (not its scalars)
+            weights = {n for n in read if n in inits and inits[n].data_type in _FLOAT_TYPES
+                       and ops.numel(shapes[n]) > 1}
         acts = [x] if x else [n for n in node.input if n and not fixed(n)]
         in_shapes = tuple(_shape(shapes, n, node) for n in acts)
-        kind, attrs, aten = ((K.ACTIVATION, {}, aten) if x else  # a malformed node names its fault
+        kind, attrs, aten = ((spelling.kind, {}, spelling.aten) if spelling else  # a malformed node names its fault
                              _classify(node, inits, shapes, weights, in_shapes))
         add, bias = biased.get(position, (None, None))
         outputs = graph.node[add].output if bias else node.output
@@ -280,17 +306,20 @@ def _constants(graph: Any, inits: dict) -> tuple[set[str], set[int]]:
     return const - set(inits), nodes
 
 
-def _spelled_activations(graph: Any, const: set[str]) -> tuple[set[int], dict[int, tuple[str, str, str]]]:
-    """Activations an exporter spells as several pointwise ops on one tensor ``x``: ``x * Sigmoid(x)`` (ONNX has no
-    SiLU op; Swish from opset 24), GELU's ``x * 0.5 * (1 + Erf(x / sqrt 2))`` or its tanh form (Gelu from opset 20),
-    Mish, hard-swish (``const``: initializers and constants). From the pointwise ops that read ``x``, a region grows in
-    graph order, taking each pointwise op whose inputs are ``x``, constants or the region's outputs, and closes at
-    the first Mul after which its ops name an activation (:data:`_SPELLED`), it has read ``x`` twice and no earlier
-    output of it is read elsewhere (GELU's trailing scale by a constant joins it); none closes, none is. PyTorch runs
-    ``nn.SiLU`` or ``nn.GELU`` as one kernel and TensorRT fuses it into its conv; read op by op, timm's
-    efficientnet_b0 export came out 1.64x its module under TensorRT fp16 on the AGX Xavier (each Sigmoid a kernel of
-    its own, the conv's output read twice, 2026-12-05). Returns the positions of the regions' nodes but their last,
-    and each last node's position with (``x``, the aten op, a label naming the ops)."""
+def _spelled_activations(graph: Any, const: set[str]
+                         ) -> tuple[set[int], dict[int, tuple[str, _Spelling, str, set[str]]]]:
+    """Ops an exporter spells as several elementwise ops and reductions on one tensor ``x`` (:data:`_SPELLED`):
+    ``x * Sigmoid(x)`` (ONNX has no SiLU op; Swish from opset 24), GELU's ``x * 0.5 * (1 + Erf(x / sqrt 2))`` or its
+    tanh form (Gelu from opset 20), Mish, hard-swish, layer norm below opset 17 (``const``: initializers and
+    constants). From the ops that read ``x``, a region grows in graph order, taking each such op whose inputs are
+    ``x``, constants or the region's outputs, and closes at the first of its spelling's closing ops after which its
+    ops name it, it has read ``x`` twice and no earlier output of it is read elsewhere; then the spelling's trailing
+    ops by a constant join it (GELU's scale by 0.5, a norm's weight and bias); none closes, none is. PyTorch runs
+    ``nn.SiLU``, ``nn.GELU`` or ``nn.LayerNorm`` as one kernel, and TensorRT fuses an activation into its conv; read
+    op by op, timm's efficientnet_b0 export came out 1.64x its module under TensorRT fp16 on the AGX Xavier (each
+    Sigmoid a kernel of its own, the conv's output read twice), deit_tiny_patch16_224's at opset 14 1.71x (eager
+    PyTorch 2.26x; 2026-12-05). Returns the positions of the regions' nodes but their last, and each last node's
+    position with (``x``, its spelling, a label naming the ops, the constants the region read)."""
     readers: dict[str, list[int]] = {}
     for i, node in enumerate(graph.node):
         for n in node.input:
@@ -299,7 +328,7 @@ def _spelled_activations(graph: Any, const: set[str]) -> tuple[set[int], dict[in
         readers.setdefault(o.name, []).append(len(graph.node))
     taken: set[int] = set()
     inner: set[int] = set()
-    last: dict[int, tuple[str, str, str]] = {}
+    last: dict[int, tuple[str, _Spelling, str, set[str]]] = {}
 
     def joins(i: int, made: set[str]) -> bool:
         node = graph.node[i] if i < len(graph.node) else None
@@ -333,19 +362,23 @@ def _spelled_activations(graph: Any, const: set[str]) -> tuple[set[int], dict[in
                         heapq.heappush(queue, r)
             y = node.output[0]
             ops = {graph.node[i].op_type for i in region}
-            aten = next((a for need, a in _SPELLED if need <= ops), None)
-            if (aten and node.op_type == "Mul" and x_reads >= 2  # each spelling ends multiplying by x's function
+            spelling = next((sp for sp in _SPELLED if sp.needs <= ops), None)
+            if (spelling and node.op_type in spelling.closes and x_reads >= 2
                     and not any(c for n, c in open_reads.items() if n != y)):
                 break
         else:
             continue
-        after = readers.get(y, ())
-        if aten == "gelu" and len(after) == 1 and after[0] < len(graph.node) and graph.node[after[0]].op_type in (
-                "Mul", "Div") and any(n in const for n in graph.node[after[0]].input):  # its scale by 0.5
+        for op in spelling.trailing:  # each by a constant, read by nothing else
+            after = [r for r in readers.get(y, ()) if r < len(graph.node)]
+            nxt = graph.node[after[0]] if len(after) == len(readers.get(y, ())) == 1 else None
+            if nxt is None or nxt.op_type != op or after[0] in taken or not any(n in const for n in nxt.input):
+                break
             region.append(after[0])
+            y = nxt.output[0]
         taken.update(region)
         inner.update(region[:-1])
-        last[region[-1]] = (x, aten, "onnx." + "+".join(sorted({graph.node[i].op_type for i in region})))
+        last[region[-1]] = (x, spelling, "onnx." + "+".join(sorted({graph.node[i].op_type for i in region})),
+                            {n for i in region for n in graph.node[i].input if n in const})
     return inner, last
 
 
