@@ -55,8 +55,7 @@ _BOOKKEEPING = {"Shape", "Constant", "ConstantOfShape", "Range", "Size", "EyeLik
 _WEIGHT_INPUTS = {"Conv": (1, 2), "ConvTranspose": (1, 2), "Gemm": (1, 2), "MatMul": (0, 1),
                   "BatchNormalization": (1, 2), "LayerNormalization": (1, 2), "GroupNormalization": (1, 2),
                   "InstanceNormalization": (1, 2), "PRelu": (1,), "RMSNormalization": (1,)}
-# What an activation spelled as several pointwise ops holds (:func:`_spelled_activations`): the ops it may hold, and
-# (ops it must hold, the aten op PyTorch runs it as), the first match naming it
+# The ops a spelled activation or norm may hold (:func:`_spelled_activations`)
 _SPELLING_OPS = {"Sigmoid", "HardSigmoid", "Softplus", "Tanh", "Erf", "Mul", "Div", "Add", "Sub", "Pow", "Sqrt",
                  "Reciprocal", "ReduceMean"}
 _SPELLING_SIZE = 12  # the longest, GELU's tanh form, takes 8 ops (layer norm 7); a region past this is none of them
@@ -263,26 +262,35 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
                  precision=precision, total_params=total, source="onnx", skipped=skipped, notes=notes)
 
 
+def _readers(graph: Any) -> dict[str, list[int]]:
+    """Each tensor's readers, by node position in graph order; a graph output is also read at ``len(graph.node)``,
+    by no node: outside every group of nodes."""
+    readers: dict[str, list[int]] = {}
+    for i, node in enumerate(graph.node):
+        for n in node.input:
+            readers.setdefault(n, []).append(i)
+    for o in graph.output:
+        readers.setdefault(o.name, []).append(len(graph.node))
+    return readers
+
+
 def _biased_matmuls(graph: Any, inits: dict) -> dict[int, tuple[int, str]]:
     """``x @ W + b``, an exporter's ``nn.Linear`` on an input of more than two dimensions (a transformer's tokens, a
     ConvNeXt's channels-last map): each MatMul by a weight whose output one Add alone reads, the Add's other operand a
     weight of the output's width, with (the Add's position, the bias). PyTorch runs it as one addmm kernel, with the
     rows folded (:func:`hwaware.graph.ops.rows`), where an import op by op timed a matmul and an add kernel."""
-    readers: dict[str, list[int]] = {}
+    readers = _readers(graph)
     inits = dict(inits)
-    for i, node in enumerate(graph.node):
-        for n in node.input:
-            readers.setdefault(n, []).append(i)
-        if node.op_type == "Identity" and node.input and node.input[0] in inits:  # a deduplicated weight (the legacy
-            inits[node.output[0]] = inits[node.input[0]]  # exporter's: equal biases, as an untrained net's zeros)
-    leaves = {o.name for o in graph.output}
+    for node in graph.node:  # a deduplicated weight (the legacy exporter's: equal biases, as an untrained net's zeros)
+        if node.op_type == "Identity" and node.input and node.input[0] in inits:
+            inits[node.output[0]] = inits[node.input[0]]
     out = {}
     for i, node in enumerate(graph.node):
         if node.op_type != "MatMul" or len(node.input) != 2 or node.input[1] not in inits:
             continue
         (y,) = node.output
         reads = readers.get(y, [])
-        add = graph.node[reads[0]] if len(reads) == 1 and y not in leaves else None
+        add = graph.node[reads[0]] if len(reads) == 1 and reads[0] < len(graph.node) else None
         if add is None or add.op_type != "Add" or len(add.input) != 2:
             continue
         b = add.input[1] if add.input[0] == y else add.input[0]
@@ -320,12 +328,7 @@ def _spelled_activations(graph: Any, const: set[str]
     Sigmoid a kernel of its own, the conv's output read twice), deit_tiny_patch16_224's at opset 14 1.71x (eager
     PyTorch 2.26x; 2026-12-05). Returns the positions of the regions' nodes but their last, and each last node's
     position with (``x``, its spelling, a label naming the ops, the constants the region read)."""
-    readers: dict[str, list[int]] = {}
-    for i, node in enumerate(graph.node):
-        for n in node.input:
-            readers.setdefault(n, []).append(i)
-    for o in graph.output:  # a graph output is read outside every region
-        readers.setdefault(o.name, []).append(len(graph.node))
+    readers = _readers(graph)
     taken: set[int] = set()
     inner: set[int] = set()
     last: dict[int, tuple[str, _Spelling, str, set[str]]] = {}
