@@ -535,3 +535,46 @@ def test_an_opset_14_export_of_a_vit_has_its_modules_layers(tmp_path):
                       if l.kind in (LayerKind.DENSE, LayerKind.NORM, LayerKind.ACTIVATION))
 
     assert kept(capture(path)) == kept(capture(model, input_size=model.pretrained_cfg["input_size"]))
+
+
+def _layer_norm(x, out, affine=True, axes=(-1,), tag=""):
+    """Layer norm over ``axes`` spelled as below opset 17, reading ``x`` and writing ``out`` (``tag`` names its
+    intermediates apart)."""
+    node = onnx.helper.make_node
+    t = {n: f"{n}{tag}" for n in ("m", "d", "p", "v", "e", "s", "n", "g")}
+    nodes = [node("ReduceMean", [x], [t["m"]], axes=list(axes)), node("Sub", [x, t["m"]], [t["d"]]),
+             node("Pow", [t["d"], "two"], [t["p"]]), node("ReduceMean", [t["p"]], [t["v"]], axes=list(axes)),
+             node("Add", [t["v"], "eps"], [t["e"]]), node("Sqrt", [t["e"]], [t["s"]]),
+             node("Div", [t["d"], t["s"]], [t["n"] if affine else out])]
+    return nodes + ([node("Mul", [t["n"], "gamma"], [t["g"]]), node("Add", [t["g"], "beta"], [out])] if affine else [])
+
+
+def _spelled(nodes, outputs=("y",)):
+    model = _conv_then(nodes, outputs)
+    model.graph.initializer.extend(onnx.numpy_helper.from_array(np.array(v, np.float32), n)
+                                   for n, v in (("two", 2.0), ("eps", 1e-5), ("gamma", np.ones(6)),
+                                                ("beta", np.zeros(6)), ("k", 1.7015)))
+    return [(l.op, l.aten_name, l.params) for l in capture(model).layers[1:]]
+
+
+def test_spelled_ops_take_nothing_after_them_but_their_own_constants():
+    """Review helper-97: GELU with its 0.5 inside took a following scale (timm's GammaAct, gelu x 1.7015) that PyTorch
+    runs as its own kernel; a norm's region took what follows it, a residual add or a product by another tensor;
+    standard-deviation pooling (a reduced shape) read as a layer norm; of two norms on one tensor only the first was
+    one layer (timm's parallel blocks)."""
+    node = onnx.helper.make_node
+    gelu = [node("Div", ["c", "root2"], ["d"]), node("Erf", ["d"], ["e"]), node("Add", ["e", "one"], ["a"]),
+            node("Mul", ["a", "half"], ["h"]), node("Mul", ["c", "h"], ["g"]), node("Mul", ["g", "k"], ["y"])]
+    assert _spelled(gelu) == [("onnx.Add+Div+Erf+Mul", "gelu", 0), ("onnx.Mul", "mul", 0)]
+    norm = ("onnx.Add+Div+Mul+Pow+ReduceMean+Sqrt+Sub", "native_layer_norm", 12)
+    bare = ("onnx.Add+Div+Pow+ReduceMean+Sqrt+Sub", "native_layer_norm", 0)
+    assert _spelled([*_layer_norm("c", "z"), node("Add", ["z", "c"], ["y"])]) == [norm, ("onnx.Add", "add", 0)]
+    assert _spelled([*_layer_norm("c", "z", affine=False), node("Mul", ["z", "c"], ["y"])]) == [
+        bare, ("onnx.Mul", "mul", 0)]
+    computed = node("ReduceMean", ["c"], ["t"], axes=[0, 1, 2], keepdims=0)  # of the norm's width, not a weight
+    assert _spelled([computed, *_layer_norm("c", "z", affine=False), node("Mul", ["z", "t"], ["y"])]) == [
+        ("onnx.ReduceMean", "sum", 0), bare, ("onnx.Mul", "mul", 0)]
+    assert _spelled([*_layer_norm("c", "y"), *_layer_norm("c", "y2", tag="2")], ("y", "y2")) == [norm, norm]
+    assert _spelled(_layer_norm("c", "y"), ("y", "n")) == [bare, ("onnx.Mul", "mul", 0), ("onnx.Add", "add", 0)]
+    pooled = _spelled([*_layer_norm("c", "z", affine=False, axes=(2, 3))[:6], node("Mul", ["s", "k"], ["y"])])
+    assert "native_layer_norm" not in {aten for _, aten, _ in pooled}

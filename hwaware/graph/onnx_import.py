@@ -63,23 +63,26 @@ _SPELLING_SIZE = 12  # the longest, GELU's tanh form, takes 8 ops (layer norm 7)
 
 @dataclass(frozen=True)
 class _Spelling:
-    """One op an exporter spells as several: the ops its region must hold, what PyTorch runs it as, the op its region
-    closes at, and the ops that may follow it, each by a constant (GELU's scale by 0.5; a norm's weight and bias)."""
+    """One op an exporter spells as several: the ops its region must hold, what PyTorch runs it as, the ops its region
+    closes at, and the ops that may follow it by a constant, each with what the constant must be: ``"half"`` the
+    scalar 0.5 (GELU's scale, where the exporter puts it last), ``"affine"`` a vector along x's last dimension (a
+    norm's weight, then its bias)."""
     needs: frozenset[str]
     kind: LayerKind
     aten: str
     closes: frozenset[str]
-    trailing: tuple[str, ...] = ()
+    trailing: tuple[tuple[str, str], ...] = ()
 
 
-# the first match names a region: layer norm below opset 17 (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div; RMS
-# norm alike), GELU below opset 20, SiLU (no ONNX op before Swish at opset 24), Mish, hard-swish
+# the first match names a region: layer norm below opset 17 (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, keeping
+# x's shape), GELU below opset 20, SiLU (no ONNX op before Swish at opset 24), Mish, hard-swish. Not RMS norm, which
+# PyTorch runs as six kernels (nn.RMSNorm's capture), as the import reads its spelling
 _SPELLED = (
-    _Spelling(frozenset({"ReduceMean", "Sqrt"}), LayerKind.NORM, "native_layer_norm", frozenset({"Div", "Mul"}),
-              ("Mul", "Add")),
-    _Spelling(frozenset({"Erf"}), LayerKind.ACTIVATION, "gelu", frozenset({"Mul"}), ("Mul",)),
+    _Spelling(frozenset({"ReduceMean", "Sub", "Pow", "Sqrt"}), LayerKind.NORM, "native_layer_norm",
+              frozenset({"Div", "Mul"}), (("Mul", "affine"), ("Add", "affine"))),
+    _Spelling(frozenset({"Erf"}), LayerKind.ACTIVATION, "gelu", frozenset({"Mul"}), (("Mul", "half"),)),
     _Spelling(frozenset({"Softplus", "Tanh"}), LayerKind.ACTIVATION, "mish", frozenset({"Mul"})),
-    _Spelling(frozenset({"Tanh"}), LayerKind.ACTIVATION, "gelu", frozenset({"Mul"}), ("Mul",)),
+    _Spelling(frozenset({"Tanh"}), LayerKind.ACTIVATION, "gelu", frozenset({"Mul"}), (("Mul", "half"),)),
     _Spelling(frozenset({"Sigmoid"}), LayerKind.ACTIVATION, "silu", frozenset({"Mul"})),
     _Spelling(frozenset({"HardSigmoid"}), LayerKind.ACTIVATION, "hardswish", frozenset({"Mul"})))
 _FLOAT_TYPES = {1, 10, 11, 16}  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
@@ -208,7 +211,7 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
     def fixed(name: str) -> bool:  # an initializer or a constant: read as a parameter, never an activation
         return name in inits or name in consts
 
-    inner, spelled = _spelled_activations(graph, consts | set(inits))
+    inner, spelled = _spelled_activations(graph, consts | set(inits), shapes)
     biased = _biased_matmuls(graph, inits)
     bias_adds = {add for add, _ in biased.values()}
     for position, node in enumerate(graph.node):
@@ -225,7 +228,7 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
         weights = {node.input[i] for i in _WEIGHT_INPUTS.get(op, ()) if i < len(node.input)
                    and node.input[i] in inits and inits[node.input[i]].data_type in _FLOAT_TYPES}
         x, spelling, label, read = spelled.get(position, (None, None, f"onnx.{op}", ()))
-        if spelling:  # a norm's weight and bias among what the region read (not its scalars)
+        if spelling and spelling.kind is K.NORM:  # its weight and bias among what the region read (not scalars)
             weights = {n for n in read if n in inits and inits[n].data_type in _FLOAT_TYPES
                        and ops.numel(shapes[n]) > 1}
         acts = [x] if x else [n for n in node.input if n and not fixed(n)]
@@ -314,21 +317,24 @@ def _constants(graph: Any, inits: dict) -> tuple[set[str], set[int]]:
     return const - set(inits), nodes
 
 
-def _spelled_activations(graph: Any, const: set[str]
+def _spelled_activations(graph: Any, const: set[str], shapes: dict[str, list[int | None]]
                          ) -> tuple[set[int], dict[int, tuple[str, _Spelling, str, set[str]]]]:
     """Ops an exporter spells as several elementwise ops and reductions on one tensor ``x`` (:data:`_SPELLED`):
     ``x * Sigmoid(x)`` (ONNX has no SiLU op; Swish from opset 24), GELU's ``x * 0.5 * (1 + Erf(x / sqrt 2))`` or its
     tanh form (Gelu from opset 20), Mish, hard-swish, layer norm below opset 17 (``const``: initializers and
-    constants). From the ops that read ``x``, a region grows in graph order, taking each such op whose inputs are
-    ``x``, constants or the region's outputs, and closes at the first of its spelling's closing ops after which its
-    ops name it, it has read ``x`` twice and no earlier output of it is read elsewhere; then the spelling's trailing
-    ops by a constant join it (GELU's scale by 0.5, a norm's weight and bias); none closes, none is. PyTorch runs
+    constants; ``shapes``: a norm keeps x's shape). From the ops that read ``x``, a region grows in graph order,
+    taking each such op whose inputs are ``x``, constants or the region's outputs; it closes at the first of its
+    spelling's closing ops that, with the region's ops it is computed from, names it, reads ``x`` twice and writes
+    nothing else reads; then the spelling's trailing ops by their constant join it (GELU's 0.5, a norm's weight and
+    bias; review helper-97 found a gamma scale, a residual add, a pooled deviation and a second norm on the same
+    tensor taken wrong, each tested now); none closes, none is; a tensor may feed several. PyTorch runs
     ``nn.SiLU``, ``nn.GELU`` or ``nn.LayerNorm`` as one kernel, and TensorRT fuses an activation into its conv; read
     op by op, timm's efficientnet_b0 export came out 1.64x its module under TensorRT fp16 on the AGX Xavier (each
     Sigmoid a kernel of its own, the conv's output read twice), deit_tiny_patch16_224's at opset 14 1.71x (eager
     PyTorch 2.26x; 2026-12-05). Returns the positions of the regions' nodes but their last, and each last node's
     position with (``x``, its spelling, a label naming the ops, the constants the region read)."""
     readers = _readers(graph)
+    scalars = {n: v for n, v in _constant_values(graph).items() if v.size == 1}
     taken: set[int] = set()
     inner: set[int] = set()
     last: dict[int, tuple[str, _Spelling, str, set[str]]] = {}
@@ -339,50 +345,90 @@ def _spelled_activations(graph: Any, const: set[str]
         return (node is not None and node.op_type in _SPELLING_OPS and i not in taken and bool(ins)
                 and all(n in made for n in ins))
 
-    for x, reads in readers.items():
-        if x in const or sum(i < len(graph.node) and graph.node[i].op_type in _SPELLING_OPS for i in reads) < 2:
-            continue
-        region: list[int] = []
+    def region_of(x: str) -> tuple[list[int], _Spelling, str] | None:
+        """The first spelled op on ``x`` among the nodes not taken yet, its closing node last; None if none closes.
+        Each node that could close it is tried with the region's nodes it is computed from alone (a reader of ``x``
+        outside the spelling, a pooled statistic, stays out)."""
+        grown: list[int] = []
+        reads = [r for r in readers[x] if r not in taken]
         made, queue, seen = {x}, sorted(reads), set(reads)
-        open_reads: dict[str, int] = {}  # a region output -> its readers not in the region yet
-        x_reads = 0
-        while queue and len(region) < _SPELLING_SIZE:
+        maker: dict[str, int] = {}  # a region output -> the node that writes it
+        while queue and len(grown) < _SPELLING_SIZE:
             i = heapq.heappop(queue)
             if not joins(i, made):
                 continue
             node = graph.node[i]
-            region.append(i)
-            x_reads += sum(n == x for n in node.input)
-            for n in node.input:
-                if n in open_reads:
-                    open_reads[n] -= 1
+            grown.append(i)
             for n in (o for o in node.output if o):
                 made.add(n)
-                open_reads[n] = len(readers.get(n, ()))
+                maker[n] = i
                 for r in readers.get(n, ()):
                     if r not in seen:
                         seen.add(r)
                         heapq.heappush(queue, r)
-            y = node.output[0]
-            ops = {graph.node[i].op_type for i in region}
+            region, todo = set(), [i]  # the nodes the candidate is computed from
+            while todo:
+                j = todo.pop()
+                if j not in region:
+                    region.add(j)
+                    todo.extend(maker[n] for n in graph.node[j].input if n in maker)
+            ops = {graph.node[j].op_type for j in region}
             spelling = next((sp for sp in _SPELLED if sp.needs <= ops), None)
-            if (spelling and node.op_type in spelling.closes and x_reads >= 2
-                    and not any(c for n, c in open_reads.items() if n != y)):
-                break
-        else:
+            y = node.output[0]
+            if (spelling and node.op_type in spelling.closes
+                    and sum(n == x for j in region for n in graph.node[j].input) >= 2
+                    and all(r in region for j in region for n in graph.node[j].output if n and n != y
+                            for r in readers.get(n, ()))
+                    and (spelling.kind is not LayerKind.NORM or shapes.get(y) == shapes.get(x))):
+                return sorted(region), spelling, y
+        return None
+
+    def trails(y: str, op: str, rule: str, x: str) -> int | None:
+        """The node after ``y`` that joins the region as its trailing ``op`` by a constant under ``rule``, or None."""
+        after = readers.get(y, [])
+        node = graph.node[after[0]] if len(after) == 1 and after[0] < len(graph.node) else None
+        if node is None or node.op_type != op or after[0] in taken or len(node.input) != 2:
+            return None
+        c = node.input[1] if node.input[0] == y else node.input[0]
+        if rule == "half":
+            return after[0] if c in scalars and float(scalars[c].reshape(())) == 0.5 else None
+        width = (shapes.get(x) or [None])[-1]
+        return after[0] if c in const and shapes.get(c) in ([width], [1, width]) and width not in (None, 1) else None
+
+    for x in list(readers):
+        if x in const:
             continue
-        for op in spelling.trailing:  # each by a constant, read by nothing else
-            after = [r for r in readers.get(y, ()) if r < len(graph.node)]
-            nxt = graph.node[after[0]] if len(after) == len(readers.get(y, ())) == 1 else None
-            if nxt is None or nxt.op_type != op or after[0] in taken or not any(n in const for n in nxt.input):
-                break
-            region.append(after[0])
-            y = nxt.output[0]
-        taken.update(region)
-        inner.update(region[:-1])
-        last[region[-1]] = (x, spelling, "onnx." + "+".join(sorted({graph.node[i].op_type for i in region})),
-                            {n for i in region for n in graph.node[i].input if n in const})
+        while sum(r < len(graph.node) and r not in taken and graph.node[r].op_type in _SPELLING_OPS
+                  for r in readers[x]) >= 2 and (found := region_of(x)):  # a tensor may feed several (two norms)
+            region, spelling, y = found
+            for op, rule in spelling.trailing:
+                nxt = trails(y, op, rule, x)
+                if nxt is None:
+                    break
+                region.append(nxt)
+                y = graph.node[nxt].output[0]
+            taken.update(region)
+            inner.update(region[:-1])
+            last[region[-1]] = (x, spelling, "onnx." + "+".join(sorted({graph.node[i].op_type for i in region})),
+                                {n for i in region for n in graph.node[i].input if n in const})
     return inner, last
+
+
+def _constant_values(graph: Any) -> dict[str, Any]:
+    """The values of the graph's initializers and Constant nodes (numpy arrays), as far as the file holds them."""
+    import numpy as np
+    from onnx import numpy_helper
+
+    values = {i.name: numpy_helper.to_array(i) for i in graph.initializer
+              if i.data_location != 1}  # onnx.TensorProto.EXTERNAL: stored beside the file, not loaded
+    for node in graph.node:
+        if node.op_type == "Constant" and node.output:
+            for a in node.attribute:
+                if a.name == "value":
+                    values[node.output[0]] = numpy_helper.to_array(a.t)
+                elif a.name in ("value_float", "value_floats"):
+                    values[node.output[0]] = np.array(a.f if a.name == "value_float" else list(a.floats))
+    return values
 
 
 def _inferred_shapes(proto: Any, name: str, types: dict[str, int] | None = None) -> dict[str, list[int | None]]:
