@@ -20,6 +20,7 @@ prediction leaves out the separate batch-norm kernels PyTorch runs.
 from __future__ import annotations
 
 import heapq
+import math
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -334,7 +335,7 @@ def _spelled_activations(graph: Any, const: set[str], shapes: dict[str, list[int
     PyTorch 2.26x; 2026-12-05). Returns the positions of the regions' nodes but their last, and each last node's
     position with (``x``, its spelling, a label naming the ops, the constants the region read)."""
     readers = _readers(graph)
-    scalars = {n: v for n, v in _constant_values(graph).items() if v.size == 1}
+    scalars = _scalar_constants(graph)
     taken: set[int] = set()
     inner: set[int] = set()
     last: dict[int, tuple[str, _Spelling, str, set[str]]] = {}
@@ -391,7 +392,7 @@ def _spelled_activations(graph: Any, const: set[str], shapes: dict[str, list[int
             return None
         c = node.input[1] if node.input[0] == y else node.input[0]
         if rule == "half":
-            return after[0] if c in scalars and float(scalars[c].reshape(())) == 0.5 else None
+            return after[0] if scalars.get(c) == 0.5 else None
         width = (shapes.get(x) or [None])[-1]
         return after[0] if c in const and shapes.get(c) in ([width], [1, width]) and width not in (None, 1) else None
 
@@ -414,21 +415,20 @@ def _spelled_activations(graph: Any, const: set[str], shapes: dict[str, list[int
     return inner, last
 
 
-def _constant_values(graph: Any) -> dict[str, Any]:
-    """The values of the graph's initializers and Constant nodes (numpy arrays), as far as the file holds them."""
-    import numpy as np
+def _scalar_constants(graph: Any) -> dict[str, float]:
+    """The values of the graph's one-element initializers and Constant nodes (weights are never read here)."""
     from onnx import numpy_helper
 
-    values = {i.name: numpy_helper.to_array(i) for i in graph.initializer
-              if i.data_location != 1}  # onnx.TensorProto.EXTERNAL: stored beside the file, not loaded
+    tensors = [(i.name, i) for i in graph.initializer  # EXTERNAL (1): stored beside the file, not loaded
+               if i.data_location != 1 and math.prod(i.dims) == 1]
     for node in graph.node:
         if node.op_type == "Constant" and node.output:
             for a in node.attribute:
-                if a.name == "value":
-                    values[node.output[0]] = numpy_helper.to_array(a.t)
-                elif a.name in ("value_float", "value_floats"):
-                    values[node.output[0]] = np.array(a.f if a.name == "value_float" else list(a.floats))
-    return values
+                if a.name == "value" and math.prod(a.t.dims) == 1:
+                    tensors.append((node.output[0], a.t))
+                elif a.name == "value_float":
+                    tensors.append((node.output[0], a.f))
+    return {n: float(t if isinstance(t, float) else numpy_helper.to_array(t).reshape(())) for n, t in tensors}
 
 
 def _inferred_shapes(proto: Any, name: str, types: dict[str, int] | None = None) -> dict[str, list[int | None]]:
