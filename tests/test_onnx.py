@@ -576,5 +576,34 @@ def test_spelled_ops_take_nothing_after_them_but_their_own_constants():
         ("onnx.ReduceMean", "sum", 0), bare, ("onnx.Mul", "mul", 0)]
     assert _spelled([*_layer_norm("c", "y"), *_layer_norm("c", "y2", tag="2")], ("y", "y2")) == [norm, norm]
     assert _spelled(_layer_norm("c", "y"), ("y", "n")) == [bare, ("onnx.Mul", "mul", 0), ("onnx.Add", "add", 0)]
-    pooled = _spelled([*_layer_norm("c", "z", affine=False, axes=(2, 3))[:6], node("Mul", ["s", "k"], ["y"])])
+    pooled = _spelled([*_layer_norm("c", "z", affine=False)[:6], node("Mul", ["s", "k"], ["y"])])  # (1, 4, 6, 1)
     assert "native_layer_norm" not in {aten for _, aten, _ in pooled}
+
+
+def test_spelled_ops_hold_only_their_own_kind_of_op():
+    """Review helper-98: ``x * Sigmoid(ReduceMean(x))`` (timm's GatherExcite) read as SiLU; a norm over channels and RMS
+    norm (which PyTorch runs as several kernels) read as a layer norm; two interleaved norms on one tensor collapsed
+    neither; the weight rule, the residual rule and 'only a norm takes parameters' went untested."""
+    node = onnx.helper.make_node
+    norm = ("onnx.Add+Div+Mul+Pow+ReduceMean+Sqrt+Sub", "native_layer_norm", 12)
+    bare = ("onnx.Add+Div+Pow+ReduceMean+Sqrt+Sub", "native_layer_norm", 0)
+    excite = [node("ReduceMean", ["c"], ["m"], axes=[2, 3]), node("Sigmoid", ["m"], ["s"]),
+              node("Mul", ["c", "s"], ["y"])]
+    assert "silu" not in {aten for _, aten, _ in _spelled(excite)}
+    excite[0] = node("ReduceMean", ["c"], ["m"], axes=[-1])  # over the last axis, as a norm's: still no SiLU
+    assert "silu" not in {aten for _, aten, _ in _spelled(excite)}
+    channels = _layer_norm("c", "z", affine=False, axes=(1,))
+    assert "native_layer_norm" not in {aten for _, aten, _ in _spelled(channels, ("z",))}
+    rms = [node("Pow", ["c", "two"], ["p"]), node("ReduceMean", ["p"], ["v"], axes=[-1]),
+           node("Add", ["v", "eps"], ["e"]), node("Sqrt", ["e"], ["s"]), node("Div", ["c", "s"], ["y"])]
+    assert "native_layer_norm" not in {aten for _, aten, _ in _spelled(rms)}
+    one, two = _layer_norm("c", "y"), _layer_norm("c", "y2", tag="2")
+    assert _spelled([n for pair in zip(one, two) for n in pair], ("y", "y2")) == [norm, norm]  # interleaved
+    weighted = [*_layer_norm("c", "z", affine=False), node("Mul", ["z", "gamma"], ["g"]),
+                node("Add", ["g", "c"], ["y"])]  # a weight, then a residual add
+    assert _spelled(weighted) == [(bare[0].replace("Div+", "Div+Mul+"), "native_layer_norm", 6), ("onnx.Add", "add", 0)]
+    scaled = [*_layer_norm("c", "z", affine=False), node("Mul", ["z", "k"], ["y"])]  # a scalar is no weight
+    assert _spelled(scaled) == [bare, ("onnx.Mul", "mul", 0)]
+    wide = [node("Div", ["c", "gamma"], ["d"]), node("Erf", ["d"], ["e"]), node("Add", ["e", "one"], ["a"]),
+            node("Mul", ["c", "a"], ["y"])]  # an activation reading a vector: still no parameters
+    assert _spelled(wide) == [("onnx.Add+Div+Erf+Mul", "gelu", 0)]

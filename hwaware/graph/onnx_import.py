@@ -59,16 +59,19 @@ _WEIGHT_INPUTS = {"Conv": (1, 2), "ConvTranspose": (1, 2), "Gemm": (1, 2), "MatM
 # The ops a spelled activation or norm may hold (:func:`_spelled_activations`)
 _SPELLING_OPS = {"Sigmoid", "HardSigmoid", "Softplus", "Tanh", "Erf", "Mul", "Div", "Add", "Sub", "Pow", "Sqrt",
                  "Reciprocal", "ReduceMean"}
-_SPELLING_SIZE = 12  # the longest, GELU's tanh form, takes 8 ops (layer norm 7); a region past this is none of them
+# a region grows to this many ops at most: GELU's tanh form takes 8, a layer norm 7 (9 with its weight and bias), and
+# two on one tensor may interleave
+_SPELLING_SIZE = 24
 
 
 @dataclass(frozen=True)
 class _Spelling:
-    """One op an exporter spells as several: the ops its region must hold, what PyTorch runs it as, the ops its region
-    closes at, and the ops that may follow it by a constant, each with what the constant must be: ``"half"`` the
-    scalar 0.5 (GELU's scale, where the exporter puts it last), ``"affine"`` a vector along x's last dimension (a
-    norm's weight, then its bias)."""
+    """One op an exporter spells as several: the ops its region must hold and may hold, what PyTorch runs it as, the
+    ops its region closes at, and the ops that may follow it by a constant, each with what the constant must be:
+    ``"half"`` the scalar 0.5 (GELU's scale, where the exporter puts it last), ``"affine"`` a vector along x's last
+    dimension (a norm's weight, then its bias)."""
     needs: frozenset[str]
+    may: frozenset[str]
     kind: LayerKind
     aten: str
     closes: frozenset[str]
@@ -78,14 +81,19 @@ class _Spelling:
 # the first match names a region: layer norm below opset 17 (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, keeping
 # x's shape), GELU below opset 20, SiLU (no ONNX op before Swish at opset 24), Mish, hard-swish. Not RMS norm, which
 # PyTorch runs as six kernels (nn.RMSNorm's capture), as the import reads its spelling
+_POINTWISE_SPELLING = frozenset({"Sigmoid", "HardSigmoid", "Softplus", "Tanh", "Erf", "Mul", "Div", "Add", "Pow"})
 _SPELLED = (
-    _Spelling(frozenset({"ReduceMean", "Sub", "Pow", "Sqrt"}), LayerKind.NORM, "native_layer_norm",
-              frozenset({"Div", "Mul"}), (("Mul", "affine"), ("Add", "affine"))),
-    _Spelling(frozenset({"Erf"}), LayerKind.ACTIVATION, "gelu", frozenset({"Mul"}), (("Mul", "half"),)),
-    _Spelling(frozenset({"Softplus", "Tanh"}), LayerKind.ACTIVATION, "mish", frozenset({"Mul"})),
-    _Spelling(frozenset({"Tanh"}), LayerKind.ACTIVATION, "gelu", frozenset({"Mul"}), (("Mul", "half"),)),
-    _Spelling(frozenset({"Sigmoid"}), LayerKind.ACTIVATION, "silu", frozenset({"Mul"})),
-    _Spelling(frozenset({"HardSigmoid"}), LayerKind.ACTIVATION, "hardswish", frozenset({"Mul"})))
+    _Spelling(frozenset({"ReduceMean", "Sub", "Pow", "Sqrt"}),
+              frozenset({"ReduceMean", "Sub", "Pow", "Add", "Sqrt", "Div", "Mul", "Reciprocal"}), LayerKind.NORM,
+              "native_layer_norm", frozenset({"Div", "Mul"}), (("Mul", "affine"), ("Add", "affine"))),
+    _Spelling(frozenset({"Erf"}), _POINTWISE_SPELLING, LayerKind.ACTIVATION, "gelu", frozenset({"Mul"}),
+              (("Mul", "half"),)),
+    _Spelling(frozenset({"Softplus", "Tanh"}), _POINTWISE_SPELLING, LayerKind.ACTIVATION, "mish", frozenset({"Mul"})),
+    _Spelling(frozenset({"Tanh"}), _POINTWISE_SPELLING, LayerKind.ACTIVATION, "gelu", frozenset({"Mul"}),
+              (("Mul", "half"),)),
+    _Spelling(frozenset({"Sigmoid"}), _POINTWISE_SPELLING, LayerKind.ACTIVATION, "silu", frozenset({"Mul"})),
+    _Spelling(frozenset({"HardSigmoid"}), _POINTWISE_SPELLING, LayerKind.ACTIVATION, "hardswish",
+              frozenset({"Mul"})))
 _FLOAT_TYPES = {1, 10, 11, 16}  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
 # an estimate's note where an ONNX graph is asked under eager PyTorch (hwaware.api); the range is python
 # benchmarks/onnx_consistency.py's eager columns (2026-12-05)
@@ -325,10 +333,13 @@ def _spelled_activations(graph: Any, const: set[str], shapes: dict[str, list[int
     tanh form (Gelu from opset 20), Mish, hard-swish, layer norm below opset 17 (``const``: initializers and
     constants; ``shapes``: a norm keeps x's shape). From the ops that read ``x``, a region grows in graph order,
     taking each such op whose inputs are ``x``, constants or the region's outputs; it closes at the first of its
-    spelling's closing ops that, with the region's ops it is computed from, names it, reads ``x`` twice and writes
-    nothing else reads; then the spelling's trailing ops by their constant join it (GELU's 0.5, a norm's weight and
-    bias; review helper-97 found a gamma scale, a residual add, a pooled deviation and a second norm on the same
-    tensor taken wrong, each tested now); none closes, none is; a tensor may feed several. PyTorch runs
+    spelling's closing ops that, with the region's ops it is computed from, holds the ops its spelling needs and no
+    other kind, keeps x's shape, reduces x's last dimension alone (a norm), reads ``x`` twice and writes nothing else
+    reads; then the spelling's trailing ops by their constant join it (GELU's 0.5; a norm's weight and bias: a norm
+    without either takes a following per-channel product as its weight, which ONNX cannot tell apart). Reviews
+    helper-97 and -98 found a gamma scale, a residual add, a pooled deviation, a squeeze-excite gate, a channel norm,
+    RMS norm and two norms on one tensor read wrong: each is tested. None closes, none is; a tensor may feed several.
+    PyTorch runs
     ``nn.SiLU``, ``nn.GELU`` or ``nn.LayerNorm`` as one kernel, and TensorRT fuses an activation into its conv; read
     op by op, timm's efficientnet_b0 export came out 1.64x its module under TensorRT fp16 on the AGX Xavier (each
     Sigmoid a kernel of its own, the conv's output read twice), deit_tiny_patch16_224's at opset 14 1.71x (eager
@@ -374,15 +385,23 @@ def _spelled_activations(graph: Any, const: set[str], shapes: dict[str, list[int
                     region.add(j)
                     todo.extend(maker[n] for n in graph.node[j].input if n in maker)
             ops = {graph.node[j].op_type for j in region}
-            spelling = next((sp for sp in _SPELLED if sp.needs <= ops), None)
+            spelling = next((sp for sp in _SPELLED if sp.needs <= ops <= sp.may), None)
             y = node.output[0]
-            if (spelling and node.op_type in spelling.closes
+            if (spelling and node.op_type in spelling.closes and shapes.get(y) == shapes.get(x)
                     and sum(n == x for j in region for n in graph.node[j].input) >= 2
                     and all(r in region for j in region for n in graph.node[j].output if n and n != y
                             for r in readers.get(n, ()))
-                    and (spelling.kind is not LayerKind.NORM or shapes.get(y) == shapes.get(x))):
+                    and all(last_axis(graph.node[j], x) for j in region if graph.node[j].op_type == "ReduceMean")):
                 return sorted(region), spelling, y
         return None
+
+    def last_axis(node: Any, x: str) -> bool:
+        """Whether a ReduceMean reduces x's last dimension alone, as ``F.layer_norm`` over one dimension does."""
+        axes = _attr(node, "axes")
+        if axes is None and len(node.input) > 1:  # opset 18: the axes are an input
+            axes = [scalars.get(node.input[1])]
+        rank = len(shapes.get(x) or ())
+        return axes is not None and len(axes) == 1 and axes[0] is not None and int(axes[0]) in (-1, rank - 1)
 
     def trails(y: str, op: str, rule: str, x: str) -> int | None:
         """The node after ``y`` that joins the region as its trailing ``op`` by a constant under ``rule``, or None."""
