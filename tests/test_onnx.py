@@ -468,14 +468,9 @@ def test_other_spelled_activations_are_one_layer(spelling, aten):
                                                                     (LayerKind.ACTIVATION, aten, (0,))]
 
 
-@pytest.mark.parametrize("dynamo", [False, True])
-def test_a_linear_on_tokens_is_the_modules_addmm(dynamo, tmp_path):
-    """An ``nn.Linear`` on a (batch, tokens, features) input exports as MatMul then Add: the import read a 3-D matmul
-    and an add kernel, where PyTorch runs one addmm on the tokens folded into rows, which the learned model was trained
-    on (a leading 1 reads as another batch: mixer_b16_224's export came out 1.22x its module under TensorRT fp16 on
-    the AGX Xavier, vit_small_patch16_224's at opset 23 1.28x under eager PyTorch, 2026-12-05). Every dense layer of
-    a ViT's export is now its module's (shapes, bias), by either exporter (biases drawn non-zero: the legacy exporter
-    shares equal ones through Identity nodes, the dynamo one drops zero ones)."""
+def _exported_test_vit(tmp_path, **export):
+    """timm's test_vit with non-zero biases (the legacy exporter shares equal ones through Identity nodes, the dynamo
+    one drops zero ones), and its ONNX export under ``export``'s options."""
     import timm
 
     model = timm.create_model("test_vit").eval()
@@ -484,7 +479,19 @@ def test_a_linear_on_tokens_is_the_modules_addmm(dynamo, tmp_path):
             if isinstance(m, torch.nn.Linear):
                 m.bias.copy_(torch.randn(m.bias.shape))
     path = tmp_path / "test_vit.onnx"
-    torch.onnx.export(model, (torch.randn(1, *model.pretrained_cfg["input_size"]),), str(path), dynamo=dynamo)
+    torch.onnx.export(model, (torch.randn(1, *model.pretrained_cfg["input_size"]),), str(path), **export)
+    return model, path
+
+
+@pytest.mark.parametrize("dynamo", [False, True])
+def test_a_linear_on_tokens_is_the_modules_addmm(dynamo, tmp_path):
+    """An ``nn.Linear`` on a (batch, tokens, features) input exports as MatMul then Add: the import read a 3-D matmul
+    and an add kernel, where PyTorch runs one addmm on the tokens folded into rows, which the learned model was trained
+    on (a leading 1 reads as another batch: mixer_b16_224's export came out 1.22x its module under TensorRT fp16 on
+    the AGX Xavier, vit_small_patch16_224's at opset 23 1.28x under eager PyTorch, 2026-12-05). Every dense layer of
+    a ViT's export is now its module's (shapes, bias), by either exporter (biases drawn non-zero: the legacy exporter
+    shares equal ones through Identity nodes, the dynamo one drops zero ones)."""
+    model, path = _exported_test_vit(tmp_path, dynamo=dynamo)
 
     def dense(g):
         return sorted((l.input_shapes, l.output_shapes, l.attrs["bias"], l.aten_name, l.params)
@@ -519,16 +526,7 @@ def test_a_layer_norm_spelled_below_opset_17_is_one_norm_with_its_weights():
 def test_an_opset_14_export_of_a_vit_has_its_modules_layers(tmp_path):
     """End to end, the legacy exporter at opset 14 (layer norm and GELU spelled, Linear as MatMul and Add): every
     dense layer, norm and activation of test_vit's export is its module's."""
-    import timm
-
-    model = timm.create_model("test_vit").eval()
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.Linear):
-                m.bias.copy_(torch.randn(m.bias.shape))
-    path = tmp_path / "test_vit.onnx"
-    torch.onnx.export(model, (torch.randn(1, *model.pretrained_cfg["input_size"]),), str(path), dynamo=False,
-                      opset_version=14)
+    model, path = _exported_test_vit(tmp_path, dynamo=False, opset_version=14)
 
     def kept(g):
         return sorted((l.kind.value, l.aten_name, l.input_shapes[:1], l.params) for l in g.layers
