@@ -11,7 +11,6 @@ True
 from __future__ import annotations
 
 import os
-
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -45,7 +44,8 @@ class RankTable:
         """The column of ``gpu``, by its label or any name that resolves to the same device ('xavier' for 'agx')."""
         if gpu in self.gpus:
             return self.gpus.index(gpu)
-        same = [j for j, g in enumerate(self.gpus) if _device(g) == _device(gpu)] if _device(gpu) else []
+        device = _device(gpu)
+        same = [j for j, g in enumerate(self.gpus) if _device(g) == device] if device else []
         if not same:
             raise InvalidArgumentError(f"{gpu!r} is not a GPU of this table; its GPUs: {', '.join(self.gpus)}")
         return same[0]

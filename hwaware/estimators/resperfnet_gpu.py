@@ -1615,6 +1615,8 @@ class ResPerfNetGPUEstimator(Estimator):
         above = [g for g in self._remembered("dominating_", gpu, lambda: tuple(
                     g for g in catalog_gpus() if g.dominates(gpu)))  # dominates: same class
                  if self.measured(replace(platform, device=g))]
+        if not above:  # most Jetsons, the AGX Xavier too: nothing measured to compare with
+            return estimates
         if self.measured(platform):
             why = ("both modules are measured at this runtime, precision and batch, and their tables time other "
                    "networks: one of the two answers is off for this one")

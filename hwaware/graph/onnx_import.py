@@ -56,9 +56,6 @@ _BOOKKEEPING = {"Shape", "Constant", "ConstantOfShape", "Range", "Size", "EyeLik
 _WEIGHT_INPUTS = {"Conv": (1, 2), "ConvTranspose": (1, 2), "Gemm": (1, 2), "MatMul": (0, 1),
                   "BatchNormalization": (1, 2), "LayerNormalization": (1, 2), "GroupNormalization": (1, 2),
                   "InstanceNormalization": (1, 2), "PRelu": (1,), "RMSNormalization": (1,)}
-# The ops a spelled activation or norm may hold (:func:`_spelled_activations`)
-_SPELLING_OPS = {"Sigmoid", "HardSigmoid", "Softplus", "Tanh", "Erf", "Mul", "Div", "Add", "Sub", "Pow", "Sqrt",
-                 "Reciprocal", "ReduceMean"}
 # a region grows to this many ops at most: GELU's tanh form takes 8, a layer norm 7 (9 with its weight and bias), and
 # two on one tensor may interleave
 _SPELLING_SIZE = 24
@@ -94,6 +91,7 @@ _SPELLED = (
     _Spelling(frozenset({"Sigmoid"}), _POINTWISE_SPELLING, LayerKind.ACTIVATION, "silu", frozenset({"Mul"})),
     _Spelling(frozenset({"HardSigmoid"}), _POINTWISE_SPELLING, LayerKind.ACTIVATION, "hardswish",
               frozenset({"Mul"})))
+_SPELLING_OPS = frozenset().union(*(sp.may for sp in _SPELLED))  # what a region may grow through
 _FLOAT_TYPES = {1, 10, 11, 16}  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
 # an estimate's note where an ONNX graph is asked under eager PyTorch (hwaware.api); the range is python
 # benchmarks/onnx_consistency.py's eager columns (2026-12-05)
@@ -215,13 +213,18 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
     skipped: Counter[str] = Counter()
     producer: dict[str, int] = {first.name: -1}
     params_seen: set[str] = set()
+    for node in graph.node:  # the legacy exporter's Identity of a deduplicated weight reads as that weight
+        if node.op_type == "Identity" and node.input and node.input[0] in inits:
+            inits[node.output[0]] = inits[node.input[0]]
+            shapes[node.output[0]] = shapes[node.input[0]]
     consts, const_nodes = _constants(graph, inits)
 
     def fixed(name: str) -> bool:  # an initializer or a constant: read as a parameter, never an activation
         return name in inits or name in consts
 
-    inner, spelled = _spelled_activations(graph, consts | set(inits), shapes)
-    biased = _biased_matmuls(graph, inits)
+    readers = _readers(graph)
+    inner, spelled = _spelled_activations(graph, readers, consts | set(inits), shapes)
+    biased = _biased_matmuls(graph, readers, inits)
     bias_adds = {add for add, _ in biased.values()}
     for position, node in enumerate(graph.node):
         op = node.op_type
@@ -229,9 +232,6 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
             skipped[f"onnx.{op}"] += 1
             continue
         if position in const_nodes:
-            if op == "Identity" and node.input[0] in inits:  # the legacy exporter reading a deduplicated weight
-                inits[node.output[0]] = inits[node.input[0]]
-                shapes[node.output[0]] = shapes[node.input[0]]
             skipped[f"onnx.{op}"] += 1
             continue
         weights = {node.input[i] for i in _WEIGHT_INPUTS.get(op, ()) if i < len(node.input)
@@ -286,16 +286,13 @@ def _readers(graph: Any) -> dict[str, list[int]]:
     return readers
 
 
-def _biased_matmuls(graph: Any, inits: dict) -> dict[int, tuple[int, str]]:
+def _biased_matmuls(graph: Any, readers: dict[str, list[int]], inits: dict) -> dict[int, tuple[int, str]]:
     """``x @ W + b``, an exporter's ``nn.Linear`` on an input of more than two dimensions (a transformer's tokens, a
     ConvNeXt's channels-last map): each MatMul by a weight whose output one Add alone reads, the Add's other operand a
     weight of the output's width, with (the Add's position, the bias). PyTorch runs it as one addmm kernel, with the
-    rows folded (:func:`hwaware.graph.ops.rows`), where an import op by op timed a matmul and an add kernel."""
-    readers = _readers(graph)
-    inits = dict(inits)
-    for node in graph.node:  # a deduplicated weight (the legacy exporter's: equal biases, as an untrained net's zeros)
-        if node.op_type == "Identity" and node.input and node.input[0] in inits:
-            inits[node.output[0]] = inits[node.input[0]]
+    rows folded (:func:`hwaware.graph.ops.rows`), where an import op by op timed a matmul and an add kernel.
+    ``readers``: :func:`_readers`; ``inits`` with the deduplicated weights the legacy exporter reads through Identity
+    (equal biases, as an untrained network's zeros)."""
     out = {}
     for i, node in enumerate(graph.node):
         if node.op_type != "MatMul" or len(node.input) != 2 or node.input[1] not in inits:
@@ -326,7 +323,8 @@ def _constants(graph: Any, inits: dict) -> tuple[set[str], set[int]]:
     return const - set(inits), nodes
 
 
-def _spelled_activations(graph: Any, const: set[str], shapes: dict[str, list[int | None]]
+def _spelled_activations(graph: Any, readers: dict[str, list[int]], const: set[str],
+                         shapes: dict[str, list[int | None]]
                          ) -> tuple[set[int], dict[int, tuple[str, _Spelling, str, set[str]]]]:
     """Ops an exporter spells as several elementwise ops and reductions on one tensor ``x`` (:data:`_SPELLED`):
     ``x * Sigmoid(x)`` (ONNX has no SiLU op; Swish from opset 24), GELU's ``x * 0.5 * (1 + Erf(x / sqrt 2))`` or its
@@ -344,8 +342,8 @@ def _spelled_activations(graph: Any, const: set[str], shapes: dict[str, list[int
     op by op, timm's efficientnet_b0 export came out 1.64x its module under TensorRT fp16 on the AGX Xavier (each
     Sigmoid a kernel of its own, the conv's output read twice), deit_tiny_patch16_224's at opset 14 1.71x (eager
     PyTorch 2.26x; 2026-12-05). Returns the positions of the regions' nodes but their last, and each last node's
-    position with (``x``, its spelling, a label naming the ops, the constants the region read)."""
-    readers = _readers(graph)
+    position with (``x``, its spelling, a label naming the ops, the constants the region read); ``readers``:
+    :func:`_readers`."""
     scalars = _scalar_constants(graph)
     taken: set[int] = set()
     inner: set[int] = set()
