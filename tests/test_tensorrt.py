@@ -179,3 +179,60 @@ def test_an_activation_behind_a_view_joins_the_dense_kernel_in_its_rows():
     assert "aten.gelu" in kernel.attrs["fused"]
     assert [l.kind for l in fuse(hwaware.capture(ChannelsLast(twice=True), input_size=(8, 4, 4))).layers].count(
         LayerKind.ACTIVATION) == 1
+
+
+class _Attention(nn.Module):
+    """One attention over (1, 2, 16, 8) queries, keys and values: ``sdpa`` PyTorch's fused op (which a meta-device
+    capture records written out), ``bias`` written out with a bias added to the scores, ``scaled_scores`` with the
+    scale on the scores instead of on Q, ``shared`` with the softmax's output read twice."""
+
+    def __init__(self, mode: str) -> None:
+        super().__init__()
+        self.mode = mode
+        self.bias = nn.Parameter(torch.zeros(2, 16, 16))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        q, k, v = x, x + 1, x + 2
+        if self.mode == "sdpa":
+            return nn.functional.scaled_dot_product_attention(q, k, v)
+        if self.mode == "scaled_scores":
+            return (q @ k.transpose(-2, -1) * 0.35).softmax(-1) @ v
+        p = ((q * 0.35) @ k.transpose(-2, -1) + self.bias).softmax(-1)
+        return p @ v + (p.sum() if self.mode == "shared" else 0)
+
+
+def _kinds(mode: str) -> tuple[list[LayerKind], object, object]:
+    g = hwaware.capture(_Attention(mode), input_size=(2, 16, 8))
+    f = fuse(g)
+    return [l.kind for l in f.kernels()], g, f
+
+
+def test_written_out_attention_is_one_fused_kernel_as_an_opset_23_export_reads():
+    """Rule 6: scores matmul, the scales of Q and K (PyTorch's written-out ``scaled_dot_product_attention`` scales
+    both), softmax and the matmul with V run as one attention kernel, with both matmuls' multiply-adds, Q, K and V read
+    and the output written; the scores never leave it."""
+    kinds, g, f = _kinds("sdpa")
+    assert kinds.count(LayerKind.ATTENTION) == 1
+    assert not {LayerKind.MATMUL, LayerKind.SOFTMAX} & set(kinds)
+    assert kinds.count(LayerKind.ELEMENTWISE) == 2  # k = x + 1, v = x + 2: the scales joined the kernel
+    att = next(l for l in f.layers if l.kind is LayerKind.ATTENTION)
+    assert {k: att.attrs[k] for k in ("batch_heads", "q_len", "kv_len", "head_dim", "v_dim")} == {
+        "batch_heads": 2, "q_len": 16, "kv_len": 16, "head_dim": 8, "v_dim": 8}
+    assert att.macs == 2 * 16 * 16 * (8 + 8) and f.macs == g.macs
+    assert att.bytes_read == 3 * 2 * 16 * 8 * 4 and att.bytes_written == 2 * 16 * 8 * 4
+    assert att.flops > 2 * att.macs  # the softmax's and the scales' arithmetic too
+
+
+def test_a_bias_on_the_scores_joins_the_attention_kernel():
+    kinds, _, f = _kinds("bias")
+    assert kinds.count(LayerKind.ATTENTION) == 1 and LayerKind.SOFTMAX not in kinds
+    assert "aten.add" in next(l for l in f.layers if l.kind is LayerKind.ATTENTION).attrs["fused"]
+
+
+def test_a_scale_on_the_scores_or_a_softmax_read_twice_keeps_the_chain_unfused():
+    """TensorRT's guide wants the scale on Q or K before the first matmul; a probability map something else reads is
+    written by a kernel of its own."""
+    for mode in ("scaled_scores", "shared"):
+        kinds, _, _ = _kinds(mode)
+        assert LayerKind.ATTENTION not in kinds, mode
+        assert kinds.count(LayerKind.MATMUL) == 2 and kinds.count(LayerKind.SOFTMAX) == 1, mode

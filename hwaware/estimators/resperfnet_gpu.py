@@ -1478,9 +1478,13 @@ class ResPerfNetGPUEstimator(Estimator):
                 warn.append("outside the training domain: " + ", ".join(f"{n} {k}" for k, n in sorted(odd.items()))
                             + " layers, a kind no training network has (the GPU tables are CNNs), so every kernel is "
                             "timed at its roofline, without the inefficiency learned on CNN layers, and every launch "
-                            "costs the host what a plain elementwise one does. A transformer's attention is captured "
-                            "unfused (matmul, softmax, matmul) where PyTorch on a GPU runs one fused kernel. On "
-                            "timm's 772 such rows (AMP, batch 256-2048) this answered a median 0.59-0.87x the measured time per GPU, MAPE 24-40 %, its interval "
+                            "costs the host what a plain elementwise one does. " + (
+                                "A transformer's attention runs as one fused kernel here (the TensorRT rewrite's "
+                                "attention fusion). " if runtime == "tensorrt" else
+                                "A transformer's attention is captured unfused (matmul, softmax, matmul) where "
+                                "PyTorch on a GPU runs one fused kernel. ") + "On "
+                            "timm's 772 such rows (eager PyTorch, AMP, batch 256-2048) this answered a median "
+                            "0.59-0.87x the measured time per GPU, MAPE 24-40 %, its interval "
                             "covering 15-50 % (benchmarks/results/timm_other.md); batch 1 is untested")
             floored = Counter(int(p[2]) for p in parts)
             if floored[1]:

@@ -32,6 +32,18 @@ Fusions"). This pass applies the fusions that matter for CNN inference, in graph
    the layers'.
 5. **Pooling writes its values only**: eager max pooling's argmax indices (kept for backward) are not an output
    (from resperfnet-gpu version 5).
+6. **Attention fusion**: a batched matmul of two activations (the scores ``Q Kᵀ``), an optional mask or bias added
+   to them, a softmax and the matmul of its result with a third activation (``V``), each read by the next alone
+   (through views), run as one fused attention kernel, the kernel an ONNX ``Attention`` node (opset 23) or a capture
+   of fused ``scaled_dot_product_attention`` reads as (:attr:`LayerKind.ATTENTION`): NVIDIA's TensorRT developer
+   guide ("Fused Attention") fuses attention built from matrix-multiply and softmax layers as it fuses its attention
+   layer. That guide requires the scale on ``Q`` or ``K`` (or ``sqrt`` of it on both) before the first matmul: such
+   a multiplication by a scalar, read by the matmul alone, joins the kernel (PyTorch's ``scaled_dot_product_attention``
+   written out, as a meta-device capture and an opset-18 export record it), while a multiplication (or division)
+   of the scores keeps the chain unfused (LeViT, XCiT). From 2026-12-05: until then a ViT and its opset-23 export, one
+   engine, read as different kernels (deit_tiny under TensorRT fp16 on the AGX Xavier: the export 0.65x its module,
+   ``python benchmarks/onnx_exports.py``). Which TensorRT versions and GPUs fuse it is not modelled (every one is
+   taken to); no training row has attention, so such a kernel is timed at its roofline (resperfnet-gpu).
 
 What a fused kernel costs is not modelled here: the result is a :class:`Graph` whose layers are the
 surviving kernels, each carrying the FLOPs of everything fused into it, its own inputs and the fused
@@ -53,9 +65,9 @@ K = LayerKind
 _MAIN = {K.CONV, K.DEPTHWISE_CONV, K.DENSE, K.MATMUL}
 _WEIGHTED = {K.CONV, K.DEPTHWISE_CONV, K.DENSE}  # what a batch norm can fold into
 _POINTWISE = {K.ACTIVATION, K.ELEMENTWISE}
-_ELIMINATED = {K.CONCAT, K.COPY, K.RESHAPE}
+_ELIMINATED = frozenset({K.CONCAT, K.COPY, K.RESHAPE})
 
-NOT_MODELLED = ("TensorRT graph rewrite: conv/BN/activation/residual and pointwise fusions, concat and copy "
+NOT_MODELLED = ("TensorRT graph rewrite: conv/BN/activation/residual, pointwise and attention fusions, concat and copy "
                 "elimination (an operand an earlier concat already holds, a split's half or a graph input is copied); "
                 "per-layer precision choice and horizontal fusion are not modelled")
 
@@ -71,18 +83,28 @@ def fuse(graph: Graph) -> Graph:
     homes: set[int] = set()  # tensors (original indices) already written in place into a concat's output
     tails: dict[int, int] = {}  # original index of a group's last op -> the group (its kernel writes that output)
     last: dict[int, int] = {}  # group -> original index of its last op
+    # softmax and P @ V of each fusable chain (rule 6) -> its scores matmul; the scales of Q and K -> the same
+    attention, scales = _attention_chains(graph, consumers)
+    scale_flops: dict[int, int] = {}  # scores matmul -> its chain's scales' FLOPs, which the attention kernel does
     for l in graph.layers:
+        if l.index in scales:
+            scale_flops[scales[l.index]] = scale_flops.get(scales[l.index], 0) + l.flops
+            continue
         if l.kind in _ELIMINATED:  # concat/copy/view: no kernel of its own
             if l.kind is K.CONCAT and len(l.input_shapes) > 1:
                 copies.update({(l.index, j): _copy_kernel(l, j, source)
                                for j, source in _copied_operands(l, graph, consumers, homes)})
             continue
-        target = _fusion_target(l, graph, groups, consumers, tails)
+        target = (tails.get(_through_views(l.inputs[0], graph, consumers)) if l.index in attention
+                  else _fusion_target(l, graph, groups, consumers, tails))
         if target is None:
             groups[l.index] = _values_only(replace(l, attrs={**l.attrs, "fused": [l.op]}))
             last[l.index] = l.index
         else:
             groups[target] = _absorb(groups[target], l)
+            if l.kind is K.MATMUL and l.index in attention:  # the chain's last op: one attention kernel
+                groups[target] = _as_attention(groups[target], graph.layers[attention[l.index]], l,
+                                               scale_flops.get(attention[l.index], 0))
             del tails[last[target]]  # the group's kernel now produces l's output, not its earlier op's
             last[target] = l.index
         tails[l.index] = l.index if target is None else target
@@ -98,9 +120,7 @@ def _fusion_target(l: Layer, graph: Graph, groups: dict[int, Layer], consumers: 
     if len(l.inputs) == 0:
         return None
     for src in l.inputs:
-        while src >= 0 and graph.layers[src].kind is K.RESHAPE and consumers.get(src, 0) == 1 \
-                and len(graph.layers[src].inputs) == 1:  # a view alone between them: the kernel writes through it
-            src = graph.layers[src].inputs[0]
+        src = _through_views(src, graph, consumers)
         if src < 0 or consumers.get(src, 0) != 1:
             continue
         producer = graph.layers[src]
@@ -114,6 +134,66 @@ def _fusion_target(l: Layer, graph: Graph, groups: dict[int, Layer], consumers: 
         if l.kind in _POINTWISE and (head_kind in _MAIN or head_kind in _POINTWISE or head_kind is K.NORM):
             return head
     return None
+
+
+def _through_views(src: int, graph: Graph, consumers: dict[int, int], past: frozenset = frozenset({K.RESHAPE})
+                   ) -> int:
+    """The layer whose output original layer ``src`` is, past views (or other single-input layers of a kind in
+    ``past``) read by one layer alone (a kernel writes through them); ``src`` itself if it is no such layer, a
+    negative index for a graph input."""
+    while src >= 0 and graph.layers[src].kind in past and consumers.get(src, 0) == 1 \
+            and len(graph.layers[src].inputs) == 1:
+        src = graph.layers[src].inputs[0]
+    return src
+
+
+def _attention_chains(graph: Graph, consumers: dict[int, int]) -> tuple[dict[int, int], dict[int, int]]:
+    """Rule 6's chains: for each, its softmax's and its ``P @ V`` matmul's original indices, each mapped to the
+    index of the chain's scores matmul (``Q Kᵀ``) (a mask or bias added to the scores joins that matmul by rule 3);
+    and the scalar multiplications of ``Q`` and ``K`` read by that matmul alone, mapped to it."""
+    readers: dict[int, list[int]] = {}
+    for l in graph.layers:
+        for i in l.inputs:
+            readers.setdefault(i, []).append(l.index)
+    chains: dict[int, int] = {}
+    scales: dict[int, int] = {}
+    for s in graph.layers:
+        if s.kind is not K.SOFTMAX or len(s.inputs) != 1:
+            continue
+        src = _through_views(s.inputs[0], graph, consumers)
+        while src >= 0 and graph.layers[src].kind is K.ELEMENTWISE and graph.layers[src].aten_name == "add" \
+                and consumers.get(src, 0) == 1:  # a mask or bias; a scale here keeps the chain unfused
+            src = _through_views(graph.layers[src].inputs[0], graph, consumers)
+        if src < 0 or graph.layers[src].kind is not K.MATMUL or consumers.get(src, 0) != 1:
+            continue
+        out = s.index  # the softmax's one reader, past views read alone
+        while consumers.get(out, 0) == 1 and graph.layers[readers[out][0]].kind is K.RESHAPE:
+            out = readers[out][0]
+        pv = graph.layers[readers[out][0]] if consumers.get(out, 0) == 1 else None
+        if pv is not None and pv.kind is K.MATMUL and pv.inputs and pv.inputs[0] == out:
+            chains[s.index] = chains[pv.index] = src
+            # past the layout copies the engine eliminates (rule 4): the expand-and-clone of a written-out attention
+            operands = (_through_views(i, graph, consumers, _ELIMINATED) for i in graph.layers[src].inputs)
+            scales.update((i, src) for i in operands
+                          if i >= 0 and _is_scale(graph.layers[i]) and consumers.get(i, 0) == 1)
+    return chains, scales
+
+
+def _is_scale(l: Layer) -> bool:
+    """Whether ``l`` multiplies (or divides) one activation by scalars only."""
+    return (l.kind is K.ELEMENTWISE and l.aten_name in ("mul", "div") and len(l.inputs) == 1
+            and all(numel(shape) <= 1 for shape in l.input_shapes[1:]))
+
+
+def _as_attention(group: Layer, scores: Layer, pv: Layer, scale_flops: int) -> Layer:
+    """The fused chain ``group`` (scores matmul ``scores`` through ``pv``, rule 6) as the attention layer a capture or
+    an ONNX import reads fused attention as: its attributes, both matmuls' multiply-adds, its scales' FLOPs."""
+    q_len, kv_len = scores.output_shapes[0][-2:]
+    attrs = {"batch_heads": numel(scores.output_shapes[0]) // max(1, q_len * kv_len), "q_len": q_len,
+             "kv_len": kv_len, "head_dim": scores.attrs["k"], "v_dim": pv.output_shapes[0][-1]}
+    return replace(group, kind=K.ATTENTION, op="tensorrt.attention", macs=group.macs + pv.macs,
+                   flops=group.flops + scale_flops,
+                   attrs={**attrs, "aten_op": "scaled_dot_product_attention", "fused": group.attrs["fused"]})
 
 
 def _copied_operands(concat: Layer, graph: Graph, consumers: dict[int, int], homes: set[int]
