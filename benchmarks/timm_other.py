@@ -12,8 +12,8 @@ roofline estimator's MAPE, and the 90 % interval's coverage. No figure here chos
 written after this script's first run (commit 4ff0d9f), whose figures the README reports beside these.
 
 Writes ``benchmarks/results/timm_other.{json,md}``. Run: ``python benchmarks/timm_other.py`` (2026-12-01: about 5
-minutes on one core); ``--resume`` keeps the predictions already in the JSON (an interrupted run), otherwise every
-row is predicted again with the code and weights at hand.
+minutes on one core); ``--resume`` keeps the predictions already in the JSON (an interrupted run) if they are of the
+same weights, otherwise every row is predicted again with the code and weights at hand.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ import torch
 
 import hwaware
 from hwaware.errors import ImplausibleEstimateWarning
+from hwaware.estimators.base import get_estimator
 from hwaware.evaluation.gpu_data import timm_other_rows
 from hwaware.evaluation.metrics import accuracy
 
@@ -88,7 +89,10 @@ def markdown(table: list[dict], done: dict[str, dict], n_rows: int) -> str:
              f"{n_rows} rows of the timm GPU tables (AMP, eager, the row's batch) whose networks have matmul or "
              f"attention layers; {errors} could not be captured. Predicted as `hwaware.estimate` answers, without "
              "calibration. `warned`: the share of rows whose estimate says it is outside the training domain (the "
-             "network has matmul layers).", "",
+             "network has matmul layers). `interval coverage`: of the interval the estimate carries, which from "
+             "2026-12-05 contains the outside-domain interval made from these very rows (`python scripts/train_gpu.py "
+             "outside`), so it is in-sample; that stage's held-out coverages are in "
+             "`benchmarks/results/gpu/outside_interval.json`.", "",
              "| table | GPU | n | warned | MAPE | median predicted / measured | within ±10 % | Spearman ρ | roofline MAPE "
              "| roofline ρ | interval coverage |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for t in table:
@@ -105,14 +109,19 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     path = RESULTS / "timm_other.json"
-    done = json.loads(path.read_text())["predictions"] if args.resume and path.is_file() else {}
+    est = get_estimator("resperfnet-gpu")
+    est._loaded()
+    model = {"estimator": est.name, "version": est.version, "weights_id": est.weights_id_}
+    before = json.loads(path.read_text()) if args.resume and path.is_file() else {}
+    done = before["predictions"] if before.get("model") == model else {}  # another model's are predicted again
     rows = timm_other_rows()
     todo = [r for r in rows if _key(r) not in done]
     t0 = time.time()
     n_rows = len(rows)
 
-    def save() -> None:
-        path.write_text(json.dumps({"predictions": done, "summary": summary(done)}, separators=(",", ":")))
+    def save() -> None:  # the weights the predictions are of: the outside-domain interval is made from them
+        path.write_text(json.dumps({"model": model, "predictions": done, "summary": summary(done)},
+                                   separators=(",", ":")))
 
     predict(todo, done, save)
     save()

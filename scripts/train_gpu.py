@@ -91,6 +91,7 @@ from hwaware.evaluation.metrics import accuracy, share_inside, signed_accuracy
 from hwaware.evaluation.provenance import provenance
 from hwaware.evaluation.splits import (GPU_ALWAYS_TRAIN, GPU_TEST, GPU_VAL, gpu_sample_group, is_gpu_test,
                                        is_gpu_val, split_gpu_samples, ten_shots)
+from hwaware.graph.sources import timm_family
 from hwaware.hardware.catalog import get_gpu
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,6 +131,15 @@ PROFILE_INTERVAL_RULE = "leave-one-out range widened to contain the pooled held-
 # runtime, and against the all-runtime rule on the same columns (:func:`jetson_coverage`); both are reported, and this
 # one ships whatever they show.
 INTEGRATED_RUNTIME_RULE = "an unmeasured Jetson's zero-shot interval from the held-out Jetsons' columns of its runtime"
+# Stage ``outside`` (declared 2026-12-05, before its run): a network outside the training domain (matmul or attention
+# layers: transformers, MLP mixers) carried its platform's interval, which covered 15-50 % of timm's such rows
+# (benchmarks/results/timm_other.md). Nothing trains; the shipped weights' predictions of those rows are read.
+OUTSIDE_RULE = ("an estimate of a network outside the training domain carries the union of its platform's interval and "
+                "the 5 % and 95 % quantiles of log(measured / predicted) over every timm row of such a network "
+                "(benchmarks/results/timm_other.json: eager PyTorch, AMP, the row's batch, the shipped weights' "
+                "answers through hwaware.estimate); held out by GPU and by timm family, each fold's quantiles from "
+                "the others")
+OUTSIDE_QUANTILES = (0.05, 0.95)
 DISCLOSED_HELP = ("the profile's per-GMAC term (and its leave-one-out rule) was tried in exploratory scripts on these "
                   "very columns' evaluation rows, after the two-number profile's batch-256 results (rho 0.781 / 0.842) "
                   "were seen, before it was committed; its figures are not clean held-out figures. The two-number "
@@ -456,7 +466,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("stages", nargs="*", default=["main"],
                     choices=["main", "intervals", "logo", "help", "batches", "kernels", "kernel-gpu", "floors",
-                             "seeds", "candidate-seeds", "floors-seeds", "prior-seeds"],
+                             "seeds", "candidate-seeds", "floors-seeds", "prior-seeds", "outside"],
                     help="main: candidates, selection, shipped weights; intervals: MEASURED_INTERVAL of the "
                          "shipped weights into their meta.json; logo: leave-one-GPU-out with the shipped "
                          "recipe (updates the shipped intervals); help: HELP's NB201 protocol; batches: batch "
@@ -464,7 +474,8 @@ def main(argv: list[str] | None = None) -> None:
                          "held out; kernel-gpu: KERNEL_GPU_RULE on the --kernel-gpu runs; floors: FLOORS_RULE, "
                          "training with the kernels' floors against the shipped weights; seeds: the recipe's "
                          "spread over SEEDS; candidate-seeds: SEED_RULE over every candidate; floors-seeds: "
-                         "FLOORS_SEED_RULE; prior-seeds: PRIOR_SEED_RULE (default: main)")
+                         "FLOORS_SEED_RULE; prior-seeds: PRIOR_SEED_RULE; outside: OUTSIDE_RULE's interval into "
+                         "meta.json (default: main)")
     ap.add_argument("--steps", type=int, default=1500)
     ap.add_argument("--logo-steps", type=int, default=LOGO_STEPS)
     ap.add_argument("--kernel-gpu", choices=sorted(KERNEL_GPU_SETS),
@@ -554,6 +565,12 @@ def main(argv: list[str] | None = None) -> None:
         (RESULTS / "prior_seeds.json").write_text(json.dumps({"command": command, **result}, indent=1))
         log(f"prior-seeds: mean GPU_VAL MAPE {result['mean_mape_val']}, loss {result['mean_val_loss']}; "
             f"PRIOR_SEED_RULE picks {result['chosen']!r}")
+    if "outside" in args.stages:
+        result = outside_interval(command)
+        (RESULTS / "outside_interval.json").write_text(json.dumps(result, indent=1))
+        log(f"outside: interval {[round(v, 3) for v in result['interval']]} (log); held out by GPU "
+            f"{result['held_out']['gpu']['coverage']:.0%}, by family {result['held_out']['family']['coverage']:.0%}, "
+            f"by both {result['held_out']['gpu_and_family']['coverage']:.0%}")
     if "kernel-gpu" in args.stages:
         result = kernel_gpu_rule()
         (RESULTS / "kernel_gpu_rule.json").write_text(json.dumps({"command": command, **result}, indent=1))
@@ -736,6 +753,51 @@ def shipped_intervals(command: str) -> dict:
     (OUT_WEIGHTS / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
     return {"command": command, "rule": MEASURED_INTERVAL, "weights_id": weights_id(), "provenance": prov,
             "val_rows": len(val), "intervals": result}
+
+
+def outside_interval(command: str) -> dict:
+    """Stage ``outside``: OUTSIDE_RULE's interval from ``python benchmarks/timm_other.py``'s predictions, which must be
+    the shipped weights', into their meta.json, with its coverage held out by GPU and by timm family; nothing is
+    trained."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "timm_other.json"
+    doc = json.loads(path.read_text()) if path.is_file() else {}
+    if doc.get("model", {}).get("weights_id") != weights_id():
+        raise SystemExit(f"{path} is not of the shipped weights: run python benchmarks/timm_other.py first")
+    rows = [v for v in doc["predictions"].values() if "error" not in v]
+    r = np.log(np.array([v["ms"] for v in rows]) / np.array([v["pred"] for v in rows]))
+    interval = [float(q) for q in np.quantile(r, OUTSIDE_QUANTILES)]
+    held_out = {}
+    for name, group in (("gpu", lambda v: v["gpu"]), ("family", lambda v: timm_family(v["arch"].split("@")[0]))):
+        keys = np.array([group(v) for v in rows])
+        inside = np.zeros(len(rows), dtype=bool)
+        for k in np.unique(keys):
+            lo, hi = np.quantile(r[keys != k], OUTSIDE_QUANTILES)
+            inside[keys == k] = (r[keys == k] >= lo) & (r[keys == k] <= hi)
+        per = {str(k): float(inside[keys == k].mean()) for k in np.unique(keys)}
+        held_out[name] = {"coverage": float(inside.mean()), "groups": len(per), "per_group": per,
+                          "below_80": sorted(k for k, c in per.items() if c < 0.8)}
+    # a new network on a new GPU: its GPU's and its family's rows both held out
+    cells = [(v["gpu"], timm_family(v["arch"].split("@")[0])) for v in rows]
+    inside = []
+    for cell in set(cells):
+        others = np.array([c[0] != cell[0] and c[1] != cell[1] for c in cells])
+        own = np.array([c == cell for c in cells])
+        lo, hi = np.quantile(r[others], OUTSIDE_QUANTILES)
+        inside += ((r[own] >= lo) & (r[own] <= hi)).tolist()
+    held_out["gpu_and_family"] = {"coverage": float(np.mean(inside)), "groups": len(set(cells))}
+    meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
+    meta["intervals"]["outside-domain"] = interval
+    meta["intervals"]["outside-domain-source"] = (
+        f"from {len(rows)} timm rows of non-CNN networks (eager PyTorch, AMP, batches {min(v['batch'] for v in rows)}-"
+        f"{max(v['batch'] for v in rows)} on {len({v['gpu'] for v in rows})} desktop GPUs), "
+        f"held out by GPU it covered {held_out['gpu']['coverage']:.0%}, by timm family "
+        f"{held_out['family']['coverage']:.0%}, by both {held_out['gpu_and_family']['coverage']:.0%} of their rows "
+        f"({command}); no such row times TensorRT or a Jetson, "
+        f"{sum(v['batch'] < 64 for v in rows)} a batch below 64")
+    (OUT_WEIGHTS / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
+    return {"command": command, "rule": OUTSIDE_RULE, "weights_id": weights_id(), "rows": len(rows),
+            "source": "benchmarks/results/timm_other.json", "interval": interval, "held_out": held_out,
+            "provenance": provenance()}
 
 
 def shipped_meta_if_same(net: LayerTimeNet) -> dict | None:

@@ -16,7 +16,7 @@ from hwaware.calibration import FORMS, Breakdown, Profile, find_profile, fit_pro
 from hwaware.calibration.measurements import Measurement, read_measurements
 from hwaware.calibration.profile import LINEAR_FORMS
 from hwaware.errors import InvalidArgumentError, UnknownGPUError
-from hwaware.estimators.base import HOST_NOTE, UNMEASURED_JETSON_NOTE
+from hwaware.estimators.base import HOST_NOTE, OUTSIDE_INTERVAL_NOTE, UNMEASURED_JETSON_NOTE
 
 
 def synthetic(kernels, layer_ms=0.05, share=0.0, call_ms=0.0, gmacs=None):
@@ -586,3 +586,16 @@ def test_the_cpu_target_calibrates_like_a_gpu(tmp_path, monkeypatch):
     assert p.gpu == hwaware.estimate("resnet18", gpu="cpu").platform.device.name
     est = hwaware.estimate("resnet18", gpu="my-cpu")
     assert est.platform.device.name == p.gpu and est.total_ms == pytest.approx(rows[0].ms, rel=0.05)
+
+
+def test_a_profile_keeps_the_wider_interval_of_a_network_outside_the_training_domain():
+    """A profile's interval comes from its CNN measurements; a transformer's estimate keeps the outside-domain span
+    too, and its note (review helper-100: the profile replaced both)."""
+    vit = hwaware.estimate("vit_tiny_patch16_224", gpu="rtx4090", precision="amp", batch_size=256)
+    p = Profile(name="tight", gpu="GeForce RTX 4090", runtime="pytorch", precision="amp", scale=1.0,
+                overhead_ms_per_kernel=0.0, n_samples=10, log_residual_interval=(-0.05, 0.05))
+    out = p.apply_estimate(vit)
+    assert out.interval_ms[1] / out.total_ms == pytest.approx(vit.interval_ms[1] / vit.total_ms)
+    assert any(n.startswith(OUTSIDE_INTERVAL_NOTE) for n in out.notes)
+    cnn = p.apply_estimate(hwaware.estimate("resnet18", gpu="rtx4090", precision="amp", batch_size=256))
+    assert cnn.interval_ms[1] / cnn.total_ms == pytest.approx(math.exp(0.05))

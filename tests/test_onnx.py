@@ -4,6 +4,7 @@ import onnx
 import pytest
 import torch
 import torchvision
+from torch import nn
 
 from hwaware.errors import InvalidArgumentError, ModelNotFoundError, ONNXLoadError
 from hwaware.graph import LayerKind, capture
@@ -455,6 +456,11 @@ def test_a_sigmoid_times_a_constant_is_no_silu():
     ([("Pow", ["c", "three"], ["p"]), ("Mul", ["p", "k"], ["q"]), ("Add", ["c", "q"], ["r"]),
       ("Mul", ["r", "root2"], ["s"]), ("Tanh", ["s"], ["t"]), ("Add", ["t", "one"], ["u"]),
       ("Mul", ["c", "u"], ["v"]), ("Mul", ["v", "half"], ["y"])], "gelu"),
+    # the same as torch.onnx.export(dynamo=True) writes it, x * (0.5 * (1 + Tanh(...))): it closed before the product
+    # by x, which stayed an op of its own (timm's test_convnext export: the dense layer's output read twice, no fusion)
+    ([("Pow", ["c", "three"], ["p"]), ("Mul", ["k", "p"], ["q"]), ("Add", ["c", "q"], ["r"]),
+      ("Mul", ["root2", "r"], ["s"]), ("Tanh", ["s"], ["t"]), ("Add", ["t", "one"], ["u"]),
+      ("Mul", ["half", "u"], ["v"]), ("Mul", ["c", "v"], ["y"])], "gelu"),
     ([("Softplus", ["c"], ["s"]), ("Tanh", ["s"], ["t"]), ("Mul", ["c", "t"], ["y"])], "mish"),
     ([("HardSigmoid", ["c"], ["s"]), ("Mul", ["c", "s"], ["y"])], "hardswish"),
 ])
@@ -629,3 +635,104 @@ def test_a_vit_and_its_export_are_one_tensorrt_engine(tmp_path, opset):
     for gpu in ("agx", "orin", "nano"):
         kw = dict(gpu=gpu, runtime="tensorrt", precision="fp16")
         assert 0.97 < hwaware.latency(exported, **kw) / hwaware.latency(module, **kw) < 1.03, gpu
+
+
+class _Rolled(nn.Module):
+    """A conv, its map rolled by (2, 3) on both spatial axes (a Swin's shifted windows), a conv; ``split``: also a
+    concat of two slices of different tensors, which is no roll."""
+
+    def __init__(self, split: bool = False) -> None:
+        super().__init__()
+        self.a, self.b, self.split = nn.Conv2d(3, 8, 3, padding=1), nn.Conv2d(8, 8, 1), split
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.roll(self.a(x), shifts=(2, 3), dims=(2, 3))
+        if self.split:
+            y = torch.cat([y[:, :, 4:], (y + 1)[:, :, :4]], dim=2)
+        return self.b(y)
+
+
+def test_an_exported_roll_is_one_copy_per_axis_and_no_kernel_under_tensorrt(tmp_path):
+    """Exporters spell ``torch.roll`` as two Slices and a Concat per axis; read op by op they were three copies the
+    TensorRT rewrite keeps (swin_tiny's export 1.27x its module under TensorRT fp16 on the AGX Xavier). Read as one
+    roll, a copy like the module's, which the rewrite eliminates; two slices of different tensors stay as written."""
+    from hwaware.runtime.tensorrt import fuse
+
+    path = tmp_path / "rolled.onnx"
+    torch.onnx.export(_Rolled().eval(), (torch.randn(1, 3, 16, 16),), str(path), dynamo=True, opset_version=18)
+    g = capture(path)
+    assert [l.aten_name for l in g.layers if l.kind is LayerKind.COPY] == ["roll", "roll"]
+    assert not any(l.op in ("onnx.Slice", "onnx.Concat") for l in g.layers)
+    assert [l.kind for l in fuse(g).kernels()] == [LayerKind.CONV, LayerKind.CONV]
+    path = tmp_path / "split.onnx"
+    torch.onnx.export(_Rolled(split=True).eval(), (torch.randn(1, 3, 16, 16),), str(path), dynamo=True,
+                      opset_version=18)
+    assert sum(l.op == "onnx.Concat" for l in capture(path).layers) == 1
+
+
+@pytest.mark.parametrize("name", ["test_convnext", "test_convnext2", "test_coatnet"])
+def test_a_channels_last_network_and_its_export_are_one_tensorrt_engine(tmp_path, name):
+    """ConvNeXt's block ends with a Linear on channels-last tokens, a permute back, its layer scale and the residual
+    add. The module's permute is a view the rewrite fuses through; the export's is a Transpose, which until 2026-12-05
+    kept the scale and the add out of the dense kernel (convnext_tiny's export 1.09x its module under TensorRT)."""
+    import timm
+
+    import hwaware
+    from hwaware.runtime.tensorrt import fuse
+
+    model = timm.create_model(name).eval()
+    size = model.pretrained_cfg["input_size"]
+    path = tmp_path / f"{name}.onnx"
+    torch.onnx.export(model, (torch.randn(1, *size),), str(path), dynamo=True, opset_version=18)
+    exported, module = capture(path, precision="fp16"), capture(name, input_size=size, precision="fp16")
+    assert len(list(fuse(exported).kernels())) == len(list(fuse(module).kernels()))
+    for gpu in ("agx", "orin", "nano"):
+        kw = dict(gpu=gpu, runtime="tensorrt", precision="fp16")
+        assert 0.97 < hwaware.latency(exported, **kw) / hwaware.latency(module, **kw) < 1.03, gpu
+
+
+@pytest.mark.parametrize("gelu", [
+    # erf form with x halved first: x * 0.5 is read by the closing product
+    [("Mul", ["c", "half"], ["h"]), ("Div", ["c", "root2"], ["d"]), ("Erf", ["d"], ["e"]), ("Add", ["e", "one"], ["a"]),
+     ("Mul", ["h", "a"], ["g"])],
+    # erf form as the TorchScript exporter writes it
+    [("Div", ["c", "root2"], ["d"]), ("Erf", ["d"], ["e"]), ("Add", ["e", "one"], ["a"]), ("Mul", ["c", "a"], ["m"]),
+     ("Mul", ["m", "half"], ["g"])],
+])
+def test_a_product_by_x_after_a_complete_gelu_stays_apart(gelu):
+    """x * gelu(x) is a GELU and a product: the dynamo tanh form's rule (its product by x after the 0.5) takes no
+    product after a GELU that closed complete (review helper-99)."""
+    node = onnx.helper.make_node
+    g = capture(_conv_then([*(node(op, i, o) for op, i, o in gelu), node("Mul", ["g", "c"], ["y"])]))
+    assert [(l.kind, l.aten_name) for l in g.layers] == [(LayerKind.CONV, "convolution"),
+                                                          (LayerKind.ACTIVATION, "gelu"),
+                                                          (LayerKind.ELEMENTWISE, "mul")]
+
+
+def test_a_tanh_gelu_with_its_half_inside_takes_no_product_by_half_after_it():
+    """The dynamo form ends with x * (0.5 * ...): a product by 0.5 after it is not GELU's (review helper-100)."""
+    h = onnx.helper
+    spelling = [("Pow", ["c", "three"], ["p"]), ("Mul", ["k", "p"], ["q"]), ("Add", ["c", "q"], ["r"]),
+                ("Mul", ["root2", "r"], ["s"]), ("Tanh", ["s"], ["t"]), ("Add", ["t", "one"], ["u"]),
+                ("Mul", ["half", "u"], ["v"]), ("Mul", ["c", "v"], ["g"]), ("Mul", ["g", "half"], ["y"])]
+    model = _conv_then([h.make_node(op, ins, outs) for op, ins, outs in spelling])
+    model.graph.initializer.extend(onnx.numpy_helper.from_array(np.array(v, np.float32), n)
+                                   for n, v in (("three", 3.0), ("k", 0.044715)))
+    assert [(l.kind, l.aten_name) for l in capture(model).layers] == [
+        (LayerKind.CONV, "convolution"), (LayerKind.ACTIVATION, "gelu"), (LayerKind.ELEMENTWISE, "mul")]
+
+
+def test_an_onnx_softmax_keeps_its_axis_and_log_softmax_its_name():
+    """As a capture records them, so that the TensorRT rewrite's attention fusion reads an export's softmax as it
+    reads the module's (review helper-99: every ONNX softmax read as over the last axis, a LogSoftmax as a softmax)."""
+    h = onnx.helper
+    graph = h.make_graph([h.make_node("Softmax", ["x"], ["s"], axis=1), h.make_node("LogSoftmax", ["s"], ["y"])], "g",
+                         [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 4, 8])],
+                         [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)])
+    g = capture(h.make_model(graph, opset_imports=[h.make_opsetid("", 17)]))
+    assert [(l.aten_name, l.attrs["dim"]) for l in g.layers] == [("softmax", 1), ("log_softmax", -1)]
+    # below opset 13 a Softmax without an axis normalises from axis 1 on, not the last axis alone
+    graph = h.make_graph([h.make_node("Softmax", ["x"], ["y"])], "g",
+                         [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 4, 8])],
+                         [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)])
+    assert capture(h.make_model(graph, opset_imports=[h.make_opsetid("", 11)])).layers[0].attrs["dim"] == 1

@@ -2142,3 +2142,28 @@ def test_the_timm_resolution_diagnostic_lists_a_family_by_size(repo_script, monk
     sizes = dict(line.strip().split(" px: ") for line in out.splitlines() if " px: " in line)
     assert sizes["224"].count("focalnet_") == 3 and sizes["384"].count("focalnet_") == 2
     assert all(s.count("(test, timm:focalnet)") == s.count("focalnet_") for s in sizes.values())
+
+
+def test_the_outside_domain_interval_is_the_timm_rows_quantiles_and_widens_only_such_networks():
+    """OUTSIDE_RULE (scripts/train_gpu.py ``outside``): the interval meta.json carries for networks outside the training
+    domain is the 5-95 % of log(measured / predicted) over timm's non-CNN rows as the shipped weights predicted them
+    (benchmarks/results/timm_other.json); a ViT's estimate contains it around its answer and says why, a CNN's does
+    not change. Their platform's interval alone covered 15-50 % of those rows."""
+    est = get_estimator(EST)
+    _, meta = est._loaded()
+    doc = json.loads((ROOT / "benchmarks/results/timm_other.json").read_text())
+    assert doc["model"]["weights_id"] == est.weights_id_
+    rows = [v for v in doc["predictions"].values() if "error" not in v]
+    r = np.log(np.array([v["ms"] for v in rows]) / np.array([v["pred"] for v in rows]))
+    lo, hi = meta["intervals"]["outside-domain"]
+    assert (lo, hi) == pytest.approx(tuple(np.quantile(r, (0.05, 0.95))))
+    stage = json.loads((ROOT / "benchmarks/results/gpu/outside_interval.json").read_text())
+    assert stage["interval"] == [lo, hi] and stage["weights_id"] == est.weights_id_
+    assert f"by GPU it covered {stage['held_out']['gpu']['coverage']:.0%}" in meta["intervals"]["outside-domain-source"]
+    vit = hwaware.estimate("vit_tiny_patch16_224", gpu="rtx4090", precision="amp", batch_size=256)
+    assert vit.interval_ms[0] <= vit.total_ms * math.exp(lo) * 1.0001
+    assert vit.interval_ms[1] >= vit.total_ms * math.exp(hi) * 0.9999
+    assert any("widened for a network outside the training domain" in n for n in vit.notes)
+    cnn = hwaware.estimate("resnet18", gpu="rtx4090", precision="amp", batch_size=256)
+    assert not any("outside the training domain" in n for n in cnn.notes)
+    assert cnn.interval_ms[1] / cnn.total_ms < math.exp(hi)

@@ -190,6 +190,7 @@ class _Attention(nn.Module):
         super().__init__()
         self.mode = mode
         self.bias = nn.Parameter(torch.zeros(2, 16, 16))
+        self.gain = nn.Parameter(torch.ones(8))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         q, k, v = x, x + 1, x + 2
@@ -197,6 +198,16 @@ class _Attention(nn.Module):
             return nn.functional.scaled_dot_product_attention(q, k, v)
         if self.mode == "scaled_scores":
             return (q @ k.transpose(-2, -1) * 0.35).softmax(-1) @ v
+        if self.mode == "queries_axis":
+            return (q @ k.transpose(-2, -1)).softmax(-2) @ v
+        if self.mode == "log_softmax":
+            return (q @ k.transpose(-2, -1)).log_softmax(-1) @ v
+        if self.mode == "transposed":
+            return (q @ k.transpose(-2, -1)).transpose(-2, -1).softmax(-1) @ v
+        if self.mode == "per_channel":
+            return ((q * self.gain) @ k.transpose(-2, -1)).softmax(-1) @ v
+        if self.mode == "transposed_probabilities":
+            return ((q * 0.35) @ k.transpose(-2, -1)).softmax(-1).transpose(-2, -1) @ v
         p = ((q * 0.35) @ k.transpose(-2, -1) + self.bias).softmax(-1)
         return p @ v + (p.sum() if self.mode == "shared" else 0)
 
@@ -231,8 +242,73 @@ def test_a_bias_on_the_scores_joins_the_attention_kernel():
 
 def test_a_scale_on_the_scores_or_a_softmax_read_twice_keeps_the_chain_unfused():
     """TensorRT's guide wants the scale on Q or K before the first matmul; a probability map something else reads is
-    written by a kernel of its own."""
-    for mode in ("scaled_scores", "shared"):
-        kinds, _, _ = _kinds(mode)
+    written by a kernel of its own; a log-softmax, or a softmax over the queries (or over transposed scores) is no
+    attention (review helper-99)."""
+    for mode in ("scaled_scores", "shared", "queries_axis", "log_softmax", "transposed", "transposed_probabilities"):
+        kinds, g, f = _kinds(mode)
         assert LayerKind.ATTENTION not in kinds, mode
         assert kinds.count(LayerKind.MATMUL) == 2 and kinds.count(LayerKind.SOFTMAX) == 1, mode
+        assert f.flops == g.flops, mode  # no scale dropped for a kernel that is not made (review helper-100)
+
+
+def test_a_per_channel_multiplier_of_q_stays_a_kernel_of_its_own():
+    """Only scalar scales of Q and K join the attention kernel; a per-channel gain is a kernel, its FLOPs its own
+    (review helper-99: it was dropped into the attention)."""
+    kinds, g, f = _kinds("per_channel")
+    assert kinds.count(LayerKind.ATTENTION) == 1 and kinds.count(LayerKind.ELEMENTWISE) == 3  # x + 1, x + 2, q * gain
+    assert f.flops == g.flops
+
+
+class _Vector(nn.Module):
+    """Scores of one query, a vector (``torch.mv``), softmax, then times a matrix: no batched attention."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        k = (x + 1)[0]
+        return torch.mv(k, k[0]).softmax(-1) @ k
+
+
+def test_an_unbatched_product_is_no_attention_and_no_error():
+    """Review helper-99: a 1-D scores matmul crashed the rewrite (``ValueError`` unpacking its shape)."""
+    f = fuse(hwaware.capture(_Vector(), input_size=(16, 8)))
+    assert LayerKind.ATTENTION not in {l.kind for l in f.layers}
+
+
+class _NormAcross(nn.Module):
+    """A conv, its map permuted so that the rows are the channels, a batch norm over those rows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv, self.bn = nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(16)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.bn(self.conv(x).permute(0, 2, 1, 3))
+
+
+def test_a_batch_norm_over_another_axis_than_the_convs_channels_does_not_fold():
+    """A batch norm folds into a conv's weights only over the conv's own output channels: not across a permute (or
+    an export's Transpose, through which pointwise ops now join a kernel; review helper-99)."""
+    kinds = [l.kind for l in fuse(hwaware.capture(_NormAcross(), input_size=(3, 16, 16))).kernels()]
+    assert kinds == [LayerKind.CONV, LayerKind.NORM]
+
+
+class _HeadsBack(nn.Module):
+    """A dense layer on tokens, its heads moved back (view, transpose, reshape: a clone of the permuted view), an
+    activation, a dense layer: LeViT's attention output as timm writes it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = nn.Linear(8, 8), nn.Linear(8, 8)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.a(x).view(1, 16, 2, 4).transpose(1, 2).reshape(1, 16, 8)
+        return self.b(nn.functional.hardswish(y))
+
+
+def test_an_activation_behind_a_layout_copy_joins_its_kernel():
+    """The module's reshape of a transposed view is a clone, where an export has Transpose and Reshape: both are
+    layout copies the engine eliminates, and the activation behind them joins the dense kernel either way (LeViT's
+    export came out 0.89x its module when only the export's Transpose was passed; 2026-12-05)."""
+    g = hwaware.capture(_HeadsBack(), input_size=(16, 8))
+    assert any(l.aten_name == "clone" for l in g.layers)
+    f = fuse(g)
+    assert [(l.kind, len(l.attrs["fused"])) for l in f.kernels()] == [(LayerKind.DENSE, 2), (LayerKind.DENSE, 1)]

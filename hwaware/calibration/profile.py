@@ -47,7 +47,8 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from hwaware.errors import InvalidArgumentError, UnknownGPUError
-from hwaware.estimators.base import HOST_GUESS_WARNING, HOST_NOTE, INTERVAL_NOTE, UNMEASURED_JETSON_NOTE, Estimate
+from hwaware.estimators.base import (HOST_GUESS_WARNING, HOST_NOTE, INTERVAL_NOTE, OUTSIDE_INTERVAL_NOTE,
+                                    UNMEASURED_JETSON_NOTE, Estimate)
 from hwaware.hardware.catalog import get_device
 
 # pull towards no correction, worth about a twentieth of one measurement: it steadies two or three samples
@@ -179,10 +180,14 @@ class Profile:
         pre, post = self.host * est.pre_ms, self.host * est.post_ms
         total = max(pre + sum(r.ms for r in layers) + post, 1e-6)  # apply(Breakdown.of(est))
         lo, hi = self.interval
+        widened = (lo, hi) != tuple(self.log_residual_interval)
+        if any(n.startswith(OUTSIDE_INTERVAL_NOTE) for n in est.notes):  # the profile's residuals are CNNs': the
+            # interval keeps what networks outside the training domain showed (its note stays too)
+            lo = min(lo, math.log(est.interval_ms[0] / est.total_ms))
+            hi = max(hi, math.log(est.interval_ms[1] / est.total_ms))
         notes = (f"calibrated by profile {self.name!r} ({self.n_samples} measurements): {self.describe()} "
                  f"({len(kernels)} kernels); interval from its leave-one-out residuals"
-                 + (", widened to contain the model's 10-shot interval on held-out GPUs"
-                    if (lo, hi) != tuple(self.log_residual_interval) else ""),
+                 + (", widened to contain the model's 10-shot interval on held-out GPUs" if widened else ""),
                  *([f"the profile would take {clamped} of {len(kernels)} layers below 0 or below the least time their "
                     "arithmetic or bytes allow on the base GPU: those stay at that bound (the profile was fitted on "
                     "whole-network totals)"] if clamped else []),

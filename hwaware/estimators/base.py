@@ -44,6 +44,9 @@ class LayerEstimate:
 HOST_GUESS_WARNING = "physically implausible: answered faster than"
 # in the note that says where an estimate's interval comes from; a calibration profile replaces that interval
 INTERVAL_NOTE = "interval from held-out residuals"
+# a network outside the training domain: its interval also spans what such networks showed (resperfnet-gpu), which
+# a calibration profile, fitted on CNNs' residuals, keeps
+OUTSIDE_INTERVAL_NOTE = "interval widened for a network outside the training domain"
 # the start of the note that host-side costs are another machine's; a calibration profile fits the user's own
 HOST_NOTE = "host-side costs (dispatch per kernel, per call) are the"
 # the start of the note on an unmeasured Jetson's expected error; a calibration profile's interval replaces it

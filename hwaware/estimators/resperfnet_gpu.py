@@ -190,8 +190,8 @@ import torch
 from torch import nn
 
 from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
-from hwaware.estimators.base import (HOST_GUESS_WARNING, HOST_NOTE, INTERVAL_NOTE, UNMEASURED_JETSON_NOTE, Estimate,
-                                    Estimator, LayerEstimate, register_estimator)
+from hwaware.estimators.base import (HOST_GUESS_WARNING, HOST_NOTE, INTERVAL_NOTE, OUTSIDE_INTERVAL_NOTE,
+                                    UNMEASURED_JETSON_NOTE, Estimate, Estimator, LayerEstimate, register_estimator)
 from hwaware.estimators.cache import PredictionCache, default_cache_path
 from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_GPU_BEFORE_9, ROW_FEATURES,
                                              MEASURED_PEAK_SHARE, MEASURED_TENSOR_PEAK_SHARE, RUNTIME_CODES,
@@ -1479,13 +1479,15 @@ class ResPerfNetGPUEstimator(Estimator):
                             + " layers, a kind no training network has (the GPU tables are CNNs), so every kernel is "
                             "timed at its roofline, without the inefficiency learned on CNN layers, and every launch "
                             "costs the host what a plain elementwise one does. " + (
-                                "A transformer's attention runs as one fused kernel here (the TensorRT rewrite's "
-                                "attention fusion). " if runtime == "tensorrt" else
+                                "A transformer's attention runs as one fused kernel here where TensorRT's "
+                                "guide fuses it (no scale on the scores: the rewrite's rule 6). "
+                                if runtime == "tensorrt" else
                                 "A transformer's attention is captured unfused (matmul, softmax, matmul) where "
                                 "PyTorch on a GPU runs one fused kernel. ") + "On "
-                            "timm's 772 such rows (eager PyTorch, AMP, batch 256-2048) this answered a median "
-                            "0.59-0.87x the measured time per GPU, MAPE 24-40 %, its interval "
-                            "covering 15-50 % (benchmarks/results/timm_other.md); batch 1 is untested")
+                            "timm's 772 such rows (eager PyTorch, AMP, batch 4-2048, most 1024) this answered a median "
+                            "0.59-0.87x the measured time per GPU, MAPE 24-40 % (benchmarks/results/timm_other.md), "
+                            "its platform's interval alone covering 15-50 %, hence the wider interval its note "
+                            "describes; batch 1 is untested")
             floored = Counter(int(p[2]) for p in parts)
             if floored[1]:
                 own_notes.append(f"{FLOOR_NOTE}: {floored[1]} GEMM kernel{'s' if floored[1] > 1 else ''} (dense, "
@@ -1503,6 +1505,10 @@ class ResPerfNetGPUEstimator(Estimator):
             # the layers' ms as the rows carry them (the batch cap's scale, their floors)
             ms = np.maximum(np.array([p[1] for p in parts]) * scale, np.array([p[3] for p in parts]))
             ends = interval_ends(meta["intervals"], source, spread, total, ms, np.array([p[0] for p in parts]), call)
+            if odd and "outside-domain" in meta["intervals"]:  # its platform's interval was made of CNNs' residuals
+                wide = interval_ends(meta["intervals"], "outside-domain", spread, total, ms, np.zeros(0), call)
+                ends = (min(ends[0], wide[0]), max(ends[1], wide[1]))
+                own_notes.append(f"{OUTSIDE_INTERVAL_NOTE}: " + meta["intervals"].get("outside-domain-source", ""))
             out.append(Estimate(total_ms=total, pre_ms=call, exe_ms=exe, post_ms=0.0,
                                 layers=_layer_rows(g, parts, scale) if layers else (),
                                 unknown_ops=g.unknown_ops, estimator=self.name, estimator_version=self.version,

@@ -92,6 +92,7 @@ _SPELLED = (
     _Spelling(frozenset({"HardSigmoid"}), _POINTWISE_SPELLING, LayerKind.ACTIVATION, "hardswish",
               frozenset({"Mul"})))
 _SPELLING_OPS = frozenset().union(*(sp.may for sp in _SPELLED))  # what a region may grow through
+_ROLL = _Spelling(frozenset(), frozenset(), LayerKind.COPY, "roll", frozenset())  # torch.roll spelled (:func:`_rolls`)
 _FLOAT_TYPES = {1, 10, 11, 16}  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
 # an estimate's note where an ONNX graph is asked under eager PyTorch (hwaware.api); the range is python
 # benchmarks/onnx_consistency.py's eager columns (2026-12-05)
@@ -209,6 +210,7 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
         shapes.update(_inferred_shapes(folded, name, types))
 
     elem = PRECISIONS[precision]
+    opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 13)
     layers: list[Layer] = []
     skipped: Counter[str] = Counter()
     producer: dict[str, int] = {first.name: -1}
@@ -224,6 +226,9 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
 
     readers = _readers(graph)
     inner, spelled = _spelled_activations(graph, readers, consts | set(inits), shapes)
+    for position, (x, halves) in _rolls(graph, readers, shapes).items():
+        inner |= halves
+        spelled[position] = (x, _ROLL, "onnx.Slice+Slice+Concat", set())
     biased = _biased_matmuls(graph, readers, inits)
     bias_adds = {add for add, _ in biased.values()}
     for position, node in enumerate(graph.node):
@@ -243,7 +248,7 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
         acts = [x] if x else [n for n in node.input if n and not fixed(n)]
         in_shapes = tuple(_shape(shapes, n, node) for n in acts)
         kind, attrs, aten = ((spelling.kind, {}, spelling.aten) if spelling else  # a malformed node names its fault
-                             _classify(node, inits, shapes, weights, in_shapes))
+                             _classify(node, inits, shapes, weights, in_shapes, opset))
         add, bias = biased.get(position, (None, None))
         outputs = graph.node[add].output if bias else node.output
         out_shapes = tuple(_shape(shapes, n, node) for n in outputs if n)  # before its output's unknown shape
@@ -402,12 +407,15 @@ def _spelled_activations(graph: Any, readers: dict[str, list[int]], const: set[s
         return axes is not None and len(axes) == 1 and axes[0] is not None and int(axes[0]) in (-1, rank - 1)
 
     def trails(y: str, op: str, rule: str, x: str) -> int | None:
-        """The node after ``y`` that joins the region as its trailing ``op`` by a constant under ``rule``, or None."""
+        """The node after ``y`` that joins the region as its trailing ``op`` by a constant under ``rule`` (``"x"``: by
+        ``x`` itself), or None."""
         after = readers.get(y, [])
         node = graph.node[after[0]] if len(after) == 1 and after[0] < len(graph.node) else None
         if node is None or node.op_type != op or after[0] in taken or len(node.input) != 2:
             return None
         c = node.input[1] if node.input[0] == y else node.input[0]
+        if rule == "x":
+            return after[0] if c == x else None
         if rule == "half":
             return after[0] if scalars.get(c) == 0.5 else None
         width = (shapes.get(x) or [None])[-1]
@@ -419,7 +427,14 @@ def _spelled_activations(graph: Any, readers: dict[str, list[int]], const: set[s
         while sum(r < len(graph.node) and r not in taken and graph.node[r].op_type in _SPELLING_OPS
                   for r in readers[x]) >= 2 and (found := region_of(x)):  # a tensor may feed several (two norms)
             region, spelling, y = found
-            for op, rule in spelling.trailing:
+            # GELU written x * (0.5 * (1 + tanh(...))) (the dynamo exporter's tanh form) closes at the product by 0.5,
+            # as reading x twice already, before its product by x, which joins it (not a product by x after a GELU
+            # that closed complete: x * gelu(x))
+            halved = spelling.aten == "gelu" and any(scalars.get(n) == 0.5 for n in graph.node[region[-1]].input)
+            if halved and (nxt := trails(y, "Mul", "x", x)) is not None:
+                region.append(nxt)
+                y = graph.node[nxt].output[0]
+            for op, rule in () if halved else spelling.trailing:  # its 0.5 inside: no trailing product by 0.5 joins
                 nxt = trails(y, op, rule, x)
                 if nxt is None:
                     break
@@ -430,6 +445,36 @@ def _spelled_activations(graph: Any, readers: dict[str, list[int]], const: set[s
             last[region[-1]] = (x, spelling, "onnx." + "+".join(sorted({graph.node[i].op_type for i in region})),
                                 {n for i in region for n in graph.node[i].input if n in const})
     return inner, last
+
+
+def _rolls(graph: Any, readers: dict[str, list[int]], shapes: dict[str, list[int | None]]
+           ) -> dict[int, tuple[str, set[int]]]:
+    """``torch.roll`` as exporters spell it: a Concat of two Slices of one tensor ``x``, read by it alone, that together
+    give back x's shape, differing from it along the concat's axis alone (a rotation of x along that axis, Swin's
+    shifted windows; the Slices' bounds are not read: any such concat is one copy of x's volume), with (``x``, the
+    Slices' positions) by the Concat's position. PyTorch runs a roll as one copy kernel, which TensorRT's
+    rewrite eliminates as it does the module's (:mod:`hwaware.runtime.tensorrt`, rule 4), where the two Slices and the
+    Concat were copies the rewrite keeps: swin_tiny's export came out 1.27x its module under TensorRT fp16 on the AGX
+    Xavier (``python benchmarks/onnx_exports.py``, 2026-12-05)."""
+    made = {n: i for i, node in enumerate(graph.node) for n in node.output if n}
+    out = {}
+    for i, node in enumerate(graph.node):
+        if node.op_type != "Concat" or len(node.input) != 2 or not all(n in made for n in node.input):
+            continue
+        halves = [made[n] for n in node.input]
+        slices = [graph.node[h] for h in halves]
+        if any(sl.op_type != "Slice" or readers.get(n) != [i] for sl, n in zip(slices, node.input)):
+            continue
+        x = slices[0].input[0]
+        shape, parts = shapes.get(x), [shapes.get(n) for n in node.input]
+        if slices[1].input[0] != x or not shape or None in shape or any(not p or None in p for p in parts):
+            continue
+        axis = int(_attr(node, "axis", 0)) % len(shape)
+        others = all(len(p) == len(shape) and all(a == b for d, (a, b) in enumerate(zip(p, shape)) if d != axis)
+                     for p in parts)
+        if others and parts[0][axis] + parts[1][axis] == shape[axis] and shapes.get(node.output[0]) == shape:
+            out[i] = (x, set(halves))
+    return out
 
 
 def _scalar_constants(graph: Any) -> dict[str, float]:
@@ -589,7 +634,16 @@ def _attention_attrs(node: Any, shapes: dict) -> dict[str, int]:
             "v_dim": int(v_dim)}
 
 
-def _classify(node: Any, inits: dict, shapes: dict, weights: set[str], in_shapes: tuple[Shape, ...]
+def _softmax_dim(node: Any, in_shapes: tuple[Shape, ...], opset: int) -> int:
+    """The dim a capture records for an ONNX (Log)Softmax: -1 where it normalises the last dimension alone, else its
+    axis (below opset 13 it normalises the input flattened from ``axis`` on, by default 1; from 13 ``axis`` alone, by
+    default the last)."""
+    rank = max(1, len(in_shapes[0]) if in_shapes else 1)
+    axis = int(_attr(node, "axis", -1 if opset >= 13 else 1)) % rank
+    return -1 if axis == rank - 1 else axis
+
+
+def _classify(node: Any, inits: dict, shapes: dict, weights: set[str], in_shapes: tuple[Shape, ...], opset: int
               ) -> tuple[LayerKind, dict[str, Any], str]:
     """(kind, attributes, aten op) of an ONNX node. The aten op is the one a PyTorch capture records for the same layer:
     costs and the learned estimators read it (:attr:`Layer.aten_name`), and the estimators were trained on captured
@@ -632,8 +686,8 @@ def _classify(node: Any, inits: dict, shapes: dict, weights: set[str], in_shapes
         if out is not None and ops.is_global(in_shapes[0], out + (1,) * (len(in_shapes[0]) - len(out))):
             return K.GLOBAL_POOL, {"mode": "avg"}, "mean"
         return K.REDUCE, {}, "sum"
-    if op in ("Softmax", "LogSoftmax"):
-        return K.SOFTMAX, {}, "softmax"
+    if op in ("Softmax", "LogSoftmax"):  # the axis a capture records as dim (from opset 13 the default is the last)
+        return K.SOFTMAX, {"dim": _softmax_dim(node, in_shapes, opset)}, "softmax" if op == "Softmax" else "log_softmax"
     if op == "Attention" and node.domain in ("", "ai.onnx"):  # opset 23; com.microsoft's takes its projections too
         return K.ATTENTION, _attention_attrs(node, shapes), "scaled_dot_product_attention"
     if op == "Concat":

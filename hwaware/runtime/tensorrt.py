@@ -14,8 +14,10 @@ Fusions"). This pass applies the fusions that matter for CNN inference, in graph
    within 1 % of each other by torch2trt, read differently).
 2. **Conv + residual add + activation**: an activation or an elementwise add whose producer is a conv
    group used by nothing else joins that conv's kernel (cuDNN/TensorRT epilogue fusion), through a view read by it
-   alone (a dense layer on folded rows, then its map: ConvNeXt's GELU, from 2026-12-05); the kernel keeps its own
-   output layout, which the fused op's may only re-view.
+   alone (a dense layer on folded rows, then its map: ConvNeXt's GELU, from 2026-12-05) or an export's Transpose,
+   where the module has a permute view (ConvNeXt's layer scale and residual add, from 2026-12-05; a batch norm folds
+   through views other than transposes alone); the kernel keeps its own output layout, which the fused
+   op's may only re-view or transpose.
 3. **Pointwise fusion**: chains of activations and elementwise ops whose intermediate results have one
    consumer run as one pointwise kernel (h-swish, SE gates' hsigmoid x mul ...); a norm that cannot be
    folded (pre-activation BN after a concat) becomes a scale layer that its activation joins.
@@ -40,7 +42,8 @@ Fusions"). This pass applies the fusions that matter for CNN inference, in graph
    layer. That guide requires the scale on ``Q`` or ``K`` (or ``sqrt`` of it on both) before the first matmul: such
    a multiplication by a scalar, read by the matmul alone, joins the kernel (PyTorch's ``scaled_dot_product_attention``
    written out, as a meta-device capture and an opset-18 export record it), while a multiplication (or division)
-   of the scores keeps the chain unfused (LeViT, XCiT). From 2026-12-05: until then a ViT and its opset-23 export, one
+   of the scores keeps the chain unfused (LeViT, XCiT), as do a log-softmax, a softmax over another axis than the
+   keys' and a per-channel multiplier of Q or K. From 2026-12-05: until then a ViT and its opset-23 export, one
    engine, read as different kernels (deit_tiny under TensorRT fp16 on the AGX Xavier: the export 0.65x its module,
    ``python benchmarks/onnx_exports.py``). Which TensorRT versions and GPUs fuse it is not modelled (every one is
    taken to); no training row has attention, so such a kernel is timed at its roofline (resperfnet-gpu).
@@ -85,17 +88,15 @@ def fuse(graph: Graph) -> Graph:
     last: dict[int, int] = {}  # group -> original index of its last op
     # softmax and P @ V of each fusable chain (rule 6) -> its scores matmul; the scales of Q and K -> the same
     attention, scales = _attention_chains(graph, consumers)
-    scale_flops: dict[int, int] = {}  # scores matmul -> its chain's scales' FLOPs, which the attention kernel does
     for l in graph.layers:
-        if l.index in scales:
-            scale_flops[scales[l.index]] = scale_flops.get(scales[l.index], 0) + l.flops
+        if l.index in scales:  # in its chain's attention kernel (_as_attention)
             continue
         if l.kind in _ELIMINATED:  # concat/copy/view: no kernel of its own
             if l.kind is K.CONCAT and len(l.input_shapes) > 1:
                 copies.update({(l.index, j): _copy_kernel(l, j, source)
                                for j, source in _copied_operands(l, graph, consumers, homes)})
             continue
-        target = (tails.get(_through_views(l.inputs[0], graph, consumers)) if l.index in attention
+        target = (tails.get(_key_axis_views(l.inputs[0], graph, consumers)) if l.index in attention
                   else _fusion_target(l, graph, groups, consumers, tails))
         if target is None:
             groups[l.index] = _values_only(replace(l, attrs={**l.attrs, "fused": [l.op]}))
@@ -104,7 +105,7 @@ def fuse(graph: Graph) -> Graph:
             groups[target] = _absorb(groups[target], l)
             if l.kind is K.MATMUL and l.index in attention:  # the chain's last op: one attention kernel
                 groups[target] = _as_attention(groups[target], graph.layers[attention[l.index]], l,
-                                               scale_flops.get(attention[l.index], 0))
+                                               [graph.layers[i] for i, m in scales.items() if m == attention[l.index]])
             del tails[last[target]]  # the group's kernel now produces l's output, not its earlier op's
             last[target] = l.index
         tails[l.index] = l.index if target is None else target
@@ -120,6 +121,7 @@ def _fusion_target(l: Layer, graph: Graph, groups: dict[int, Layer], consumers: 
     if len(l.inputs) == 0:
         return None
     for src in l.inputs:
+        viewed = _key_axis_views(src, graph, consumers)
         src = _through_views(src, graph, consumers)
         if src < 0 or consumers.get(src, 0) != 1:
             continue
@@ -128,8 +130,9 @@ def _fusion_target(l: Layer, graph: Graph, groups: dict[int, Layer], consumers: 
         if head is None:
             continue
         head_kind = groups[head].kind
-        if (l.kind is K.NORM and l.aten_name in BATCH_NORMS and producer.kind in _WEIGHTED
-                and len(l.inputs) == 1):  # a batch norm's fixed statistics fold into weights; a group norm's do not
+        if (l.kind is K.NORM and l.aten_name in BATCH_NORMS and producer.kind in _WEIGHTED and len(l.inputs) == 1
+                and viewed == src):  # a batch norm's fixed statistics fold into weights (a group norm's do not), the
+            # conv's channels its own: not across a transpose
             return head
         if l.kind in _POINTWISE and (head_kind in _MAIN or head_kind in _POINTWISE or head_kind is K.NORM):
             return head
@@ -138,19 +141,29 @@ def _fusion_target(l: Layer, graph: Graph, groups: dict[int, Layer], consumers: 
 
 def _through_views(src: int, graph: Graph, consumers: dict[int, int], past: frozenset = frozenset({K.RESHAPE})
                    ) -> int:
-    """The layer whose output original layer ``src`` is, past views (or other single-input layers of a kind in
-    ``past``) read by one layer alone (a kernel writes through them); ``src`` itself if it is no such layer, a
-    negative index for a graph input."""
-    while src >= 0 and graph.layers[src].kind in past and consumers.get(src, 0) == 1 \
-            and len(graph.layers[src].inputs) == 1:
+    """The layer whose output original layer ``src`` is, past views and layout copies (:func:`_is_transpose`; or
+    other single-input layers of a kind in ``past``), each read by one layer alone (a kernel writes through them);
+    ``src`` itself if it is no such layer, a negative index for a graph input."""
+    while src >= 0 and (graph.layers[src].kind in past or _is_transpose(graph.layers[src])) \
+            and consumers.get(src, 0) == 1 and len(graph.layers[src].inputs) == 1:
         src = graph.layers[src].inputs[0]
     return src
 
 
+def _is_transpose(l: Layer) -> bool:
+    """Whether ``l`` is a layout copy alone: an ONNX Transpose, where a capture has a permute view, or a capture's
+    clone of a permuted view (a reshape after a transpose), where an export has Transpose and Reshape; so that
+    ConvNeXt's layer scale and residual add join its dense kernel, and LeViT's activation its attention's second
+    matmul, from an export as from the module (2026-12-05)."""
+    return l.kind is K.COPY and (l.op == "onnx.Transpose" or l.aten_name in ("clone", "contiguous"))
+
+
 def _attention_chains(graph: Graph, consumers: dict[int, int]) -> tuple[dict[int, int], dict[int, int]]:
     """Rule 6's chains: for each, its softmax's and its ``P @ V`` matmul's original indices, each mapped to the
-    index of the chain's scores matmul (``Q Kᵀ``) (a mask or bias added to the scores joins that matmul by rule 3);
-    and the scalar multiplications of ``Q`` and ``K`` read by that matmul alone, mapped to it."""
+    index of the chain's scores matmul (``Q Kᵀ``; a mask or bias added to the scores, as the add's second operand,
+    joins that matmul by rule 3); and the multiplications of ``Q`` and ``K`` by scalars read by that matmul alone,
+    mapped to it. Batched matmuls only, the softmax over the scores' last axis (the keys) through views that keep it
+    last; a probability map the graph returns is not seen (a :class:`Graph` has no outputs), as for rules 2 and 3."""
     readers: dict[int, list[int]] = {}
     for l in graph.layers:
         for i in l.inputs:
@@ -158,42 +171,71 @@ def _attention_chains(graph: Graph, consumers: dict[int, int]) -> tuple[dict[int
     chains: dict[int, int] = {}
     scales: dict[int, int] = {}
     for s in graph.layers:
-        if s.kind is not K.SOFTMAX or len(s.inputs) != 1:
+        if s.aten_name not in _SOFTMAX or len(s.inputs) != 1 or len(s.input_shapes) != 1 or not _over_last_axis(s):
             continue
-        src = _through_views(s.inputs[0], graph, consumers)
+        src = _key_axis_views(s.inputs[0], graph, consumers)
         while src >= 0 and graph.layers[src].kind is K.ELEMENTWISE and graph.layers[src].aten_name == "add" \
                 and consumers.get(src, 0) == 1:  # a mask or bias; a scale here keeps the chain unfused
-            src = _through_views(graph.layers[src].inputs[0], graph, consumers)
-        if src < 0 or graph.layers[src].kind is not K.MATMUL or consumers.get(src, 0) != 1:
+            src = _key_axis_views(graph.layers[src].inputs[0], graph, consumers)
+        scores = graph.layers[src] if src >= 0 else None
+        if (scores is None or scores.kind is not K.MATMUL or consumers.get(src, 0) != 1
+                or len(scores.output_shapes[0]) < 3 or scores.output_shapes[0][-1] != s.input_shapes[0][-1]):
             continue
-        out = s.index  # the softmax's one reader, past views read alone
-        while consumers.get(out, 0) == 1 and graph.layers[readers[out][0]].kind is K.RESHAPE:
+        out = s.index  # the softmax's one reader, past the views _key_axis_views walks back through
+        while consumers.get(out, 0) == 1 and _keeps_axes(graph.layers[readers[out][0]]):
             out = readers[out][0]
         pv = graph.layers[readers[out][0]] if consumers.get(out, 0) == 1 else None
-        if pv is not None and pv.kind is K.MATMUL and pv.inputs and pv.inputs[0] == out:
+        if (pv is not None and pv.kind is K.MATMUL and pv.inputs and pv.inputs[0] == out
+                and len(pv.output_shapes[0]) >= 3):
             chains[s.index] = chains[pv.index] = src
             # past the layout copies the engine eliminates (rule 4): the expand-and-clone of a written-out attention
-            operands = (_through_views(i, graph, consumers, _ELIMINATED) for i in graph.layers[src].inputs)
+            operands = (_through_views(i, graph, consumers, _ELIMINATED) for i in scores.inputs)
             scales.update((i, src) for i in operands
                           if i >= 0 and _is_scale(graph.layers[i]) and consumers.get(i, 0) == 1)
     return chains, scales
 
 
+_SOFTMAX = {"_softmax", "softmax", "_safe_softmax"}  # not log-softmax
+_TRANSPOSING = {"permute", "transpose", "t", "swapaxes", "movedim"}  # views that may move the keys' axis
+
+
+def _over_last_axis(softmax: Layer) -> bool:
+    """Whether ``softmax`` normalises its input's last axis."""
+    dim = softmax.attrs.get("dim", -1)
+    return isinstance(dim, int) and dim % max(1, len(softmax.input_shapes[0])) == len(softmax.input_shapes[0]) - 1
+
+
+def _keeps_axes(l: Layer) -> bool:
+    """Whether ``l`` is a single-input view that transposes nothing (a capture's permute is a view too)."""
+    return l.kind is K.RESHAPE and l.aten_name not in _TRANSPOSING and len(l.inputs) == 1
+
+
+def _key_axis_views(src: int, graph: Graph, consumers: dict[int, int]) -> int:
+    """:func:`_through_views` past :func:`_keeps_axes` views only."""
+    while src >= 0 and _keeps_axes(graph.layers[src]) and consumers.get(src, 0) == 1:
+        src = graph.layers[src].inputs[0]
+    return src
+
+
 def _is_scale(l: Layer) -> bool:
-    """Whether ``l`` multiplies (or divides) one activation by scalars only."""
+    """Whether ``l`` multiplies (or divides) one activation by scalars only (no parameter or constant of more than
+    one element: a per-channel multiplier is a kernel of its own)."""
+    elem = l.bytes_written // max(1, l.output_elements)
     return (l.kind is K.ELEMENTWISE and l.aten_name in ("mul", "div") and len(l.inputs) == 1
-            and all(numel(shape) <= 1 for shape in l.input_shapes[1:]))
+            and all(numel(shape) <= 1 for shape in l.input_shapes[1:])
+            and l.bytes_read // max(1, elem) - sum(numel(shape) for shape in l.input_shapes) <= 1)
 
 
-def _as_attention(group: Layer, scores: Layer, pv: Layer, scale_flops: int) -> Layer:
+def _as_attention(group: Layer, scores: Layer, pv: Layer, scales: list[Layer]) -> Layer:
     """The fused chain ``group`` (scores matmul ``scores`` through ``pv``, rule 6) as the attention layer a capture or
-    an ONNX import reads fused attention as: its attributes, both matmuls' multiply-adds, its scales' FLOPs."""
+    an ONNX import reads fused attention as: its attributes, both matmuls' multiply-adds, the ``scales`` of Q and K."""
     q_len, kv_len = scores.output_shapes[0][-2:]
     attrs = {"batch_heads": numel(scores.output_shapes[0]) // max(1, q_len * kv_len), "q_len": q_len,
              "kv_len": kv_len, "head_dim": scores.attrs["k"], "v_dim": pv.output_shapes[0][-1]}
     return replace(group, kind=K.ATTENTION, op="tensorrt.attention", macs=group.macs + pv.macs,
-                   flops=group.flops + scale_flops,
-                   attrs={**attrs, "aten_op": "scaled_dot_product_attention", "fused": group.attrs["fused"]})
+                   flops=group.flops + sum(l.flops for l in scales),
+                   attrs={**attrs, "aten_op": "scaled_dot_product_attention",
+                          "fused": [*(l.op for l in scales), *group.attrs["fused"]]})
 
 
 def _copied_operands(concat: Layer, graph: Graph, consumers: dict[int, int], homes: set[int]
