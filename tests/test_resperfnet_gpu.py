@@ -2167,3 +2167,33 @@ def test_the_outside_domain_interval_is_the_timm_rows_quantiles_and_widens_only_
     cnn = hwaware.estimate("resnet18", gpu="rtx4090", precision="amp", batch_size=256)
     assert not any("outside the training domain" in n for n in cnn.notes)
     assert cnn.interval_ms[1] / cnn.total_ms < math.exp(hi)
+
+
+def test_a_cached_kernel_of_the_same_signature_and_other_costs_is_not_reused(tmp_path):
+    """A fused TensorRT kernel's signature does not fix the bytes of the operands it absorbed: timm's and torchvision's
+    efficientnet_b0 share their squeeze-excite kernels' signatures, and torchvision's answer took 0.17 % less after
+    timm's had filled the cache (2026-12-05). Two networks whose conv + add kernels differ only in what the add reads
+    get, through one cache, each its own cold answer."""
+    import torch
+    from torch import nn
+
+    from hwaware.estimators.cache import PredictionCache
+    from hwaware.runtime.tensorrt import fuse
+
+    class ConvPlus(nn.Module):
+        def __init__(self, wide: bool) -> None:
+            super().__init__()
+            self.conv, self.side, self.wide = nn.Conv2d(8, 8, 3, padding=1), nn.Conv2d(8, 8, 1), wide
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            other = self.side(x) if self.wide else self.side(x).mean((2, 3), keepdim=True)
+            return self.conv(x) + other
+
+    graphs = [hwaware.capture(ConvPlus(wide), input_size=(8, 32, 32), precision="fp16") for wide in (False, True)]
+    adds = [next(l for l in fuse(g).kernels() if "aten.add" in l.attrs["fused"]) for g in graphs]
+    assert adds[0].signature() == adds[1].signature() and adds[0].bytes_read < adds[1].bytes_read
+    platform = Platform.resolve("nano", batch_size=1, runtime="tensorrt", precision="fp16")
+    shared = ResPerfNetGPUEstimator(cache=PredictionCache(tmp_path / "predictions.sqlite"))
+    answers = [shared.predict(g, platform).total_ms for g in graphs]
+    assert answers == pytest.approx([ResPerfNetGPUEstimator(cache=False).predict(g, platform).total_ms
+                                     for g in graphs], rel=1e-6)

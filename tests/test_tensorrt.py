@@ -312,3 +312,25 @@ def test_an_activation_behind_a_layout_copy_joins_its_kernel():
     assert any(l.aten_name == "clone" for l in g.layers)
     f = fuse(g)
     assert [(l.kind, len(l.attrs["fused"])) for l in f.kernels()] == [(LayerKind.DENSE, 2), (LayerKind.DENSE, 1)]
+
+
+class _Gate(nn.Module):
+    """A squeeze-excite gate (pool, 1x1 convs, sigmoid) multiplying the map: ``x * gate`` as timm writes it, or
+    ``gate * x`` as torchvision does."""
+
+    def __init__(self, gate_first: bool) -> None:
+        super().__init__()
+        self.reduce, self.expand, self.gate_first = nn.Conv2d(16, 4, 1), nn.Conv2d(4, 16, 1), gate_first
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        gate = self.expand(self.reduce(x.mean((2, 3), keepdim=True))).sigmoid()
+        return gate * x if self.gate_first else x * gate
+
+
+def test_a_fused_gate_reads_the_map_whichever_operand_it_is():
+    """The gate's kernel (conv, sigmoid, the product) reads the 16 x 28 x 28 map it multiplies; until 2026-12-05 the
+    rewrite took the product's first operand for the group's own, so timm's ``x * gate`` read 16 gate values instead."""
+    gates = [next(l for l in fuse(hwaware.capture(_Gate(first), input_size=(16, 28, 28))).kernels()
+                  if "aten.mul" in l.attrs["fused"]) for first in (True, False)]
+    assert gates[0].bytes_read == gates[1].bytes_read
+    assert gates[0].bytes_read >= 4 * 16 * 28 * 28

@@ -304,7 +304,10 @@ def _absorb(group: Layer, l: Layer) -> Layer:
         channels = l.input_shapes[0][1]  # what the norm normalises: one bias per channel
         return replace(group, flops=group.flops + group.output_elements, params=group.params + channels,
                        bytes_read=group.bytes_read + channels * elem, attrs={**attrs, "bias": True})
-    extra_bytes = sum(numel(s) for s in l.input_shapes[1:]) * elem
+    # l's other operands: all it reads but the group's output, whichever operand that is (timm's squeeze-excite
+    # multiplies x by its gate, torchvision's the gate by x; before 2026-12-05 the first operand was taken for the
+    # group's, and timm's fused gate read its 96 gate values in place of its 96 x 56 x 56 map)
+    extra_bytes = max(0, sum(numel(s) for s in l.input_shapes) - group.output_elements) * elem
     # the kernel writes l's values in its own layout: an ONNX dense layer's rows fold its tokens as PyTorch's do
     # (onnx_import), while the activation it fuses reads them unfolded (convnext_tiny's export: the kernel head read a
     # fused (1, 56, 56, 384) output as another shape of layer, 2.8x its (3136, 384) time on the RTX 2080 Ti)
