@@ -59,6 +59,7 @@ layer is taken in the requested precision; resperfnet-gpu takes it per network w
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from hwaware.graph.layer import Graph, Layer, LayerKind
@@ -139,18 +140,20 @@ def _fusion_target(l: Layer, graph: Graph, groups: dict[int, Layer], consumers: 
     return None
 
 
-def _through_views(src: int, graph: Graph, consumers: dict[int, int], past: frozenset = frozenset({K.RESHAPE})
-                   ) -> int:
-    """The layer whose output original layer ``src`` is, past views and layout copies (:func:`_is_transpose`; or
-    other single-input layers of a kind in ``past``), each read by one layer alone (a kernel writes through them);
-    ``src`` itself if it is no such layer, a negative index for a graph input."""
-    while src >= 0 and (graph.layers[src].kind in past or _is_transpose(graph.layers[src])) \
-            and consumers.get(src, 0) == 1 and len(graph.layers[src].inputs) == 1:
+def _walk_back(src: int, graph: Graph, consumers: dict[int, int], passes: Callable[[Layer], bool]) -> int:
+    """The layer whose output original layer ``src`` is, past single-input layers that ``passes``, each read by one
+    layer alone; ``src`` itself if it is no such layer, a negative index for a graph input."""
+    while src >= 0 and passes(graph.layers[src]) and consumers.get(src, 0) == 1 and len(graph.layers[src].inputs) == 1:
         src = graph.layers[src].inputs[0]
     return src
 
 
-def _is_transpose(l: Layer) -> bool:
+def _through_views(src: int, graph: Graph, consumers: dict[int, int]) -> int:
+    """:func:`_walk_back` past views and layout copies (:func:`_is_layout_copy`): a kernel writes through them."""
+    return _walk_back(src, graph, consumers, lambda l: l.kind is K.RESHAPE or _is_layout_copy(l))
+
+
+def _is_layout_copy(l: Layer) -> bool:
     """Whether ``l`` is a layout copy alone: an ONNX Transpose, where a capture has a permute view, or a capture's
     clone of a permuted view (a reshape after a transpose), where an export has Transpose and Reshape; so that
     ConvNeXt's layer scale and residual add join its dense kernel, and LeViT's activation its attention's second
@@ -189,7 +192,7 @@ def _attention_chains(graph: Graph, consumers: dict[int, int]) -> tuple[dict[int
                 and len(pv.output_shapes[0]) >= 3):
             chains[s.index] = chains[pv.index] = src
             # past the layout copies the engine eliminates (rule 4): the expand-and-clone of a written-out attention
-            operands = (_through_views(i, graph, consumers, _ELIMINATED) for i in scores.inputs)
+            operands = (_walk_back(i, graph, consumers, lambda l: l.kind in _ELIMINATED) for i in scores.inputs)
             scales.update((i, src) for i in operands
                           if i >= 0 and _is_scale(graph.layers[i]) and consumers.get(i, 0) == 1)
     return chains, scales
@@ -211,10 +214,8 @@ def _keeps_axes(l: Layer) -> bool:
 
 
 def _key_axis_views(src: int, graph: Graph, consumers: dict[int, int]) -> int:
-    """:func:`_through_views` past :func:`_keeps_axes` views only."""
-    while src >= 0 and _keeps_axes(graph.layers[src]) and consumers.get(src, 0) == 1:
-        src = graph.layers[src].inputs[0]
-    return src
+    """:func:`_walk_back` past :func:`_keeps_axes` views only."""
+    return _walk_back(src, graph, consumers, _keeps_axes)
 
 
 def _is_scale(l: Layer) -> bool:
