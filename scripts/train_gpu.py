@@ -767,7 +767,8 @@ def outside_interval(command: str) -> dict:
     r = np.log(np.array([v["ms"] for v in rows]) / np.array([v["pred"] for v in rows]))
     interval = [float(q) for q in np.quantile(r, OUTSIDE_QUANTILES)]
     held_out = {}
-    for name, group in (("gpu", lambda v: v["gpu"]), ("family", lambda v: timm_family(v["arch"].split("@")[0]))):
+    family = lambda v: timm_family(v["arch"].split("@")[0])  # noqa: E731 (arch ids are name@resolution)
+    for name, group in (("gpu", lambda v: v["gpu"]), ("family", family)):
         keys = np.array([group(v) for v in rows])
         inside = np.zeros(len(rows), dtype=bool)
         for k in np.unique(keys):
@@ -777,7 +778,7 @@ def outside_interval(command: str) -> dict:
         held_out[name] = {"coverage": float(inside.mean()), "groups": len(per), "per_group": per,
                           "below_80": sorted(k for k, c in per.items() if c < 0.8)}
     # a new network on a new GPU: its GPU's and its family's rows both held out
-    cells = [(v["gpu"], timm_family(v["arch"].split("@")[0])) for v in rows]
+    cells = [(v["gpu"], family(v)) for v in rows]
     inside = []
     for cell in set(cells):
         others = np.array([c[0] != cell[0] and c[1] != cell[1] for c in cells])
