@@ -766,26 +766,22 @@ def outside_interval(command: str) -> dict:
     rows = [v for v in doc["predictions"].values() if "error" not in v]
     r = np.log(np.array([v["ms"] for v in rows]) / np.array([v["pred"] for v in rows]))
     interval = [float(q) for q in np.quantile(r, OUTSIDE_QUANTILES)]
-    held_out = {}
-    family = lambda v: timm_family(v["arch"].split("@")[0])  # noqa: E731 (arch ids are name@resolution)
-    for name, group in (("gpu", lambda v: v["gpu"]), ("family", family)):
-        keys = np.array([group(v) for v in rows])
-        inside = np.zeros(len(rows), dtype=bool)
-        for k in np.unique(keys):
-            lo, hi = np.quantile(r[keys != k], OUTSIDE_QUANTILES)
-            inside[keys == k] = (r[keys == k] >= lo) & (r[keys == k] <= hi)
-        per = {str(k): float(inside[keys == k].mean()) for k in np.unique(keys)}
-        held_out[name] = {"coverage": float(inside.mean()), "groups": len(per), "per_group": per,
-                          "below_80": sorted(k for k, c in per.items() if c < 0.8)}
-    # a new network on a new GPU: its GPU's and its family's rows both held out
-    cells = [(v["gpu"], family(v)) for v in rows]
-    inside = []
-    for cell in set(cells):
-        others = np.array([c[0] != cell[0] and c[1] != cell[1] for c in cells])
-        own = np.array([c == cell for c in cells])
-        lo, hi = np.quantile(r[others], OUTSIDE_QUANTILES)
-        inside += ((r[own] >= lo) & (r[own] <= hi)).tolist()
-    held_out["gpu_and_family"] = {"coverage": float(np.mean(inside)), "groups": len(set(cells))}
+    gpus = np.array([v["gpu"] for v in rows])
+    families = np.array([timm_family(v["arch"].split("@")[0]) for v in rows])  # arch ids are name@resolution
+
+    def held_out(folds) -> dict:
+        """Coverage of each fold's rows (``own``) by the quantiles of its ``others``, and of every row."""
+        per = {k: (int(own.sum()), share_inside(r[own], np.quantile(r[others], OUTSIDE_QUANTILES)))
+               for k, own, others in folds}
+        return {"coverage": sum(n * c for n, c in per.values()) / len(r), "groups": len(per),
+                "per_group": {k: c for k, (_, c) in per.items()},
+                "below_80": sorted(k for k, (_, c) in per.items() if c < 0.8)}
+
+    held_out = {"gpu": held_out((g, gpus == g, gpus != g) for g in np.unique(gpus)),
+                "family": held_out((f, families == f, families != f) for f in np.unique(families)),
+                # a new network on a new GPU: its GPU's and its family's rows both held out
+                "gpu_and_family": held_out((f"{g}|{f}", (gpus == g) & (families == f), (gpus != g) & (families != f))
+                                           for g, f in sorted(set(zip(gpus, families))))}
     meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
     meta["intervals"]["outside-domain"] = interval
     meta["intervals"]["outside-domain-source"] = (

@@ -74,13 +74,13 @@ def resnet18_onnx(tmp_path_factory, onnx_consistency):
 
 @pytest.fixture(scope="session")
 def onnx_to_module_ratio():
-    """``ratio(onnx_path, module, gpu)``: the TensorRT fp16 batch-1 estimate of an ONNX export over that of its
-    224 x 224 module (one engine, so about 1)."""
+    """``ratio(onnx_path, module, gpu, input_size=(3, 224, 224))``: the TensorRT fp16 batch-1 estimate of an ONNX
+    export over that of its module at ``input_size`` (one engine, so about 1)."""
     import hwaware
 
-    def ratio(path, model, gpu: str) -> float:
+    def ratio(path, model, gpu: str, input_size: tuple[int, ...] = (3, 224, 224)) -> float:
         kw = dict(gpu=gpu, runtime="tensorrt", precision="fp16")
-        return hwaware.latency(path, **kw) / hwaware.latency(model, input_size=(3, 224, 224), **kw)
+        return hwaware.latency(path, **kw) / hwaware.latency(model, input_size=input_size, **kw)
 
     return ratio
 

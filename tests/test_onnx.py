@@ -332,12 +332,7 @@ def test_a_3d_attention_without_its_head_counts_is_refused_in_one_line():
 
 def test_an_opset_23_export_of_a_vit_has_its_modules_macs(tmp_path):
     """The exporter's own ``Attention`` nodes (see above), end to end: no unknown op, the module's multiply-adds."""
-    import timm
-
-    model = timm.create_model("test_vit").eval()
-    path = tmp_path / "test_vit.onnx"
-    torch.onnx.export(model, (torch.randn(1, *model.pretrained_cfg["input_size"]),), str(path), dynamo=True,
-                      opset_version=23)
+    path, _ = _timm_export(tmp_path, "test_vit", 23)
     assert "Attention" in {n.op_type for n in onnx.load(str(path)).graph.node}
     g = capture(path)
     assert not g.unknown_ops and g.macs == capture("test_vit").macs
@@ -613,28 +608,32 @@ def test_spelled_ops_hold_only_their_own_kind_of_op():
     assert _spelled(wide) == [("onnx.Add+Div+Erf+Mul", "gelu", 0)]
 
 
+def _timm_export(tmp_path, name: str, opset: int):
+    """(path, input size) of timm's ``name`` exported with ``torch.onnx.export(dynamo=True)`` at ``opset``."""
+    import timm
+
+    model = timm.create_model(name).eval()
+    size = model.pretrained_cfg["input_size"]
+    path = tmp_path / f"{name}.onnx"
+    torch.onnx.export(model, (torch.randn(1, *size),), str(path), dynamo=True, opset_version=opset)
+    return path, size
+
+
 @pytest.mark.parametrize("opset", [18, 23])
-def test_a_vit_and_its_export_are_one_tensorrt_engine(tmp_path, opset):
+def test_a_vit_and_its_export_are_one_tensorrt_engine(tmp_path, opset, onnx_to_module_ratio):
     """Opset 23 writes attention as one ``Attention`` node, opset 18 as MatMul, Softmax and MatMul with Q and K
     scaled; TensorRT fuses both into one attention kernel (its rewrite's rule 6), as it does the module's captured
     (written-out) attention. Before that rule the opset-23 exports of five timm transformers answered 0.65-0.80x their
     modules under TensorRT (``python benchmarks/onnx_exports.py``)."""
-    import timm
-
-    import hwaware
     from hwaware.runtime.tensorrt import fuse
 
-    model = timm.create_model("test_vit").eval()
-    size = model.pretrained_cfg["input_size"]
-    path = tmp_path / "test_vit.onnx"
-    torch.onnx.export(model, (torch.randn(1, *size),), str(path), dynamo=True, opset_version=opset)
+    path, size = _timm_export(tmp_path, "test_vit", opset)
     exported, module = capture(path, precision="fp16"), capture("test_vit", input_size=size, precision="fp16")
     count = [sum(l.kind is LayerKind.ATTENTION for l in fuse(g).kernels()) for g in (exported, module)]
     assert count[0] == count[1] == sum(n.op_type in ("Softmax", "Attention")
                                        for n in onnx.load(str(path)).graph.node) > 0
     for gpu in ("agx", "orin", "nano"):
-        kw = dict(gpu=gpu, runtime="tensorrt", precision="fp16")
-        assert 0.97 < hwaware.latency(exported, **kw) / hwaware.latency(module, **kw) < 1.03, gpu
+        assert 0.97 < onnx_to_module_ratio(path, "test_vit", gpu, size) < 1.03, gpu
 
 
 class _Rolled(nn.Module):
@@ -671,24 +670,17 @@ def test_an_exported_roll_is_one_copy_per_axis_and_no_kernel_under_tensorrt(tmp_
 
 
 @pytest.mark.parametrize("name", ["test_convnext", "test_convnext2", "test_coatnet"])
-def test_a_channels_last_network_and_its_export_are_one_tensorrt_engine(tmp_path, name):
+def test_a_channels_last_network_and_its_export_are_one_tensorrt_engine(tmp_path, name, onnx_to_module_ratio):
     """ConvNeXt's block ends with a Linear on channels-last tokens, a permute back, its layer scale and the residual
     add. The module's permute is a view the rewrite fuses through; the export's is a Transpose, which until 2026-12-05
     kept the scale and the add out of the dense kernel (convnext_tiny's export 1.09x its module under TensorRT)."""
-    import timm
-
-    import hwaware
     from hwaware.runtime.tensorrt import fuse
 
-    model = timm.create_model(name).eval()
-    size = model.pretrained_cfg["input_size"]
-    path = tmp_path / f"{name}.onnx"
-    torch.onnx.export(model, (torch.randn(1, *size),), str(path), dynamo=True, opset_version=18)
+    path, size = _timm_export(tmp_path, name, 18)
     exported, module = capture(path, precision="fp16"), capture(name, input_size=size, precision="fp16")
     assert len(list(fuse(exported).kernels())) == len(list(fuse(module).kernels()))
     for gpu in ("agx", "orin", "nano"):
-        kw = dict(gpu=gpu, runtime="tensorrt", precision="fp16")
-        assert 0.97 < hwaware.latency(exported, **kw) / hwaware.latency(module, **kw) < 1.03, gpu
+        assert 0.97 < onnx_to_module_ratio(path, name, gpu, size) < 1.03, gpu
 
 
 @pytest.mark.parametrize("gelu", [
