@@ -36,11 +36,9 @@ import warnings
 from pathlib import Path
 from typing import NamedTuple
 
-import numpy as np
-
 import hwaware
 from hwaware.estimators import gpu_features, roofline
-from hwaware.evaluation.metrics import signed_accuracy
+from hwaware.evaluation.metrics import published_check
 
 OUT = Path(__file__).resolve().parent / "results" / "external_nvidia.md"
 _README = "NVIDIA/DeepLearningExamples, PyTorch/Classification/ConvNets/{}/README.md at {}"
@@ -111,10 +109,8 @@ def predictions() -> tuple[list[Row], str]:
 
 
 def summary(rows: list[Row]) -> dict[str, float]:
-    """n, MAPE, median predicted / published (:func:`signed_accuracy`, as every benchmark) and interval coverage."""
-    f = signed_accuracy([r.predicted for r in rows], [r.published for r in rows])
-    return {"n": len(rows), "mape": f["mape"], "median_ratio": f["median_ratio"],
-            "coverage": float(np.mean([r.inside for r in rows]))}
+    """n, MAPE, median predicted / published and interval coverage (:func:`published_check`)."""
+    return published_check([r.predicted for r in rows], [r.published for r in rows], [r.inside for r in rows])
 
 
 def fp32_rate() -> None:

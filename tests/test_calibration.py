@@ -16,7 +16,7 @@ from hwaware.calibration import FORMS, Breakdown, Profile, find_profile, fit_pro
 from hwaware.calibration.measurements import Measurement, read_measurements
 from hwaware.calibration.profile import LINEAR_FORMS
 from hwaware.errors import InvalidArgumentError, UnknownGPUError
-from hwaware.estimators.base import HOST_NOTE, OUTSIDE_INTERVAL_NOTE, UNMEASURED_JETSON_NOTE
+from hwaware.estimators.base import HOST_NOTE, JETSON_TRT_NOTE, OUTSIDE_INTERVAL_NOTE, UNMEASURED_JETSON_NOTE
 
 
 def synthetic(kernels, layer_ms=0.05, share=0.0, call_ms=0.0, gmacs=None):
@@ -558,6 +558,18 @@ def test_a_profile_of_an_unmeasured_jetson_drops_its_extrapolation_advice(tmp_pa
     notes = hwaware.estimate("resnet18", gpu="nano-mine").notes
     assert not any(n.startswith((UNMEASURED_JETSON_NOTE, HOST_NOTE)) for n in notes)
     assert any(n.startswith("calibrated by profile 'nano-mine'") for n in notes)
+
+
+def test_a_tensorrt_profile_of_a_jetson_drops_the_note_on_where_its_engine_costs_were_learned(tmp_path, monkeypatch):
+    """A Jetson's TensorRT estimate says its engine costs come from torch2trt's timings and how MLPerf's tuned engines
+    compare; a profile fitted on the user's own engines answers for them, so its estimate drops that note."""
+    monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
+    kw = {"runtime": "tensorrt", "precision": "fp16"}
+    assert JETSON_TRT_NOTE in hwaware.estimate("resnet18", gpu="orin_nx", **kw).notes
+    rows = [Measurement(m, 0.6 * hwaware.latency(m, "orin_nx", **kw)) for m in ("resnet18", "resnet34", "resnet50")]
+    hwaware.calibrate(rows, "orin_nx", name="orin-nx-mine", **kw)
+    notes = hwaware.estimate("resnet18", gpu="orin-nx-mine", **kw).notes
+    assert JETSON_TRT_NOTE not in notes and any(n.startswith("calibrated by profile 'orin-nx-mine'") for n in notes)
 
 
 def test_an_unknown_name_says_where_profiles_are_looked_for(tmp_path, monkeypatch):

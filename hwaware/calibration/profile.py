@@ -47,8 +47,8 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from hwaware.errors import InvalidArgumentError, UnknownGPUError
-from hwaware.estimators.base import (HOST_GUESS_WARNING, HOST_NOTE, INTERVAL_NOTE, OUTSIDE_INTERVAL_NOTE,
-                                    UNMEASURED_JETSON_NOTE, Estimate)
+from hwaware.estimators.base import (HOST_GUESS_WARNING, HOST_NOTE, INTERVAL_NOTE, JETSON_TRT_NOTE,
+                                    OUTSIDE_INTERVAL_NOTE, UNMEASURED_JETSON_NOTE, Estimate)
 from hwaware.hardware.catalog import get_device
 
 # pull towards no correction, worth about a twentieth of one measurement: it steadies two or three samples
@@ -194,9 +194,10 @@ class Profile:
                  *([] if self.base else ["the profile does not record the model it was fitted on (a file written "
                                          "before format 3 has none): if hwaware or its weights changed since, "
                                          "re-run `hwaware calibrate` with the same measurements"]),
-                 # the interval is the profile's now, and the host costs were fitted on the user's own machine
+                 # the interval is the profile's now; host and engine costs were fitted on the user's own machine
                  *(n for n in est.notes
-                   if INTERVAL_NOTE not in n and not n.startswith((HOST_NOTE, UNMEASURED_JETSON_NOTE))))
+                   if INTERVAL_NOTE not in n and n != JETSON_TRT_NOTE
+                   and not n.startswith((HOST_NOTE, UNMEASURED_JETSON_NOTE))))
         return replace(est, total_ms=total, pre_ms=pre, exe_ms=total - pre - post, post_ms=post, layers=layers,
                        notes=notes, interval_ms=(total * math.exp(lo), total * math.exp(hi)),
                        warnings=tuple(w for w in est.warnings if not w.startswith(HOST_GUESS_WARNING)))

@@ -51,6 +51,12 @@ OUTSIDE_INTERVAL_NOTE = "interval widened for a network outside the training dom
 HOST_NOTE = "host-side costs (dispatch per kernel, per call) are the"
 # the start of the note on an unmeasured Jetson's expected error; a calibration profile's interval replaces it
 UNMEASURED_JETSON_NOTE = "a Jetson the training never measured is extrapolated from two Jetsons"
+# where a Jetson's TensorRT costs were learned from, and the one outside check of them (reported, never fitted); a
+# calibration profile, fitted on the user's own engines, drops it
+JETSON_TRT_NOTE = ("tensorrt on a Jetson: engine costs learned from torch2trt's timings (fp16 engines called from "
+                   "Python on an AGX Xavier and a Nano); NVIDIA's MLPerf ResNet-50 runs (int8 engines with its own "
+                   "plugins, CUDA graphs, a C++ harness) took 0.43-0.77x this model's answer on four Jetsons: for "
+                   "engines tuned like those, expect less than the answer (python benchmarks/external_mlperf.py)")
 
 
 @dataclass(frozen=True)

@@ -190,8 +190,9 @@ import torch
 from torch import nn
 
 from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
-from hwaware.estimators.base import (HOST_GUESS_WARNING, HOST_NOTE, INTERVAL_NOTE, OUTSIDE_INTERVAL_NOTE,
-                                    UNMEASURED_JETSON_NOTE, Estimate, Estimator, LayerEstimate, register_estimator)
+from hwaware.estimators.base import (HOST_GUESS_WARNING, HOST_NOTE, INTERVAL_NOTE, JETSON_TRT_NOTE,
+                                    OUTSIDE_INTERVAL_NOTE, UNMEASURED_JETSON_NOTE, Estimate, Estimator, LayerEstimate,
+                                    register_estimator)
 from hwaware.estimators.cache import PredictionCache, default_cache_path
 from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_GPU_BEFORE_9, ROW_FEATURES,
                                              MEASURED_PEAK_SHARE, MEASURED_TENSOR_PEAK_SHARE, RUNTIME_CODES,
@@ -1438,6 +1439,8 @@ class ResPerfNetGPUEstimator(Estimator):
             from hwaware.runtime.tensorrt import NOT_MODELLED
 
             notes.append(NOT_MODELLED)
+            if gpu.is_integrated_soc:
+                notes.append(JETSON_TRT_NOTE)
         if precision == "amp":  # without tensor cores autocast's fp16 layers run at the fp16 rate the notes below give
             notes.append(AMP_NOTE.format(rates="tensor-core rates" if gpu.tensor_cores else "rates (no tensor cores)"))
         notes.extend(gpu.rate_notes(precision))  # where the catalog lacks the rate the roofline terms need

