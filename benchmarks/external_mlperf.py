@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import hwaware
-from hwaware.evaluation.metrics import published_check
+from hwaware.evaluation.metrics import published_check, published_table
 
 OUT = Path(__file__).resolve().parent / "results" / "external_mlperf.md"
 NETWORK = "torchvision:resnet50"
@@ -130,13 +130,8 @@ def main() -> None:
     groups.update({"Jetsons": [r for r in rows if r.gpu.startswith("Jetson")], "discrete GPUs": discrete,
                    "discrete GPUs of the first run": [r for r in discrete if r.gpu not in ADDED],
                    "GPUs added to the catalog after it": [r for r in discrete if r.gpu in ADDED], "all": rows})
-    lines += ["", f"Default estimator ({version}), no calibration profile.", "",
-              "| rows | n | MAPE | median predicted / published | interval coverage |", "|---|---|---|---|---|"]
-    for name, group in groups.items():
-        f = summary(group)
-        lines.append(f"| {name} | {f['n']} | {100 * f['mape']:.1f}% | x{f['median_ratio']:.2f} | "
-                     f"{100 * f['coverage']:.0f}% |")
-    lines += ["", f"({time.time() - start:.0f} s)"]
+    lines += ["", f"Default estimator ({version}), no calibration profile.", "", *published_table(groups), "",
+              f"({time.time() - start:.0f} s)"]
     OUT.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     print(f"wrote {OUT}")

@@ -38,7 +38,7 @@ from typing import NamedTuple
 
 import hwaware
 from hwaware.estimators import gpu_features, roofline
-from hwaware.evaluation.metrics import published_check
+from hwaware.evaluation.metrics import published_check, published_table
 
 OUT = Path(__file__).resolve().parent / "results" / "external_nvidia.md"
 _README = "NVIDIA/DeepLearningExamples, PyTorch/Classification/ConvNets/{}/README.md at {}"
@@ -151,13 +151,8 @@ def main() -> None:
     for name, subset in (("", rows), (" but the flagged", kept)):
         groups.update({f"all{name}": subset, f"batch 1{name}": [r for r in subset if r.batch == 1],
                        f"batch >= 8{name}": [r for r in subset if r.batch >= 8]})
-    lines += ["", f"Default estimator ({version}), no calibration profile.", "",
-              "| rows | n | MAPE | median predicted / published | interval coverage |", "|---|---|---|---|---|"]
-    for name, group in groups.items():
-        f = summary(group)
-        lines.append(f"| {name} | {f['n']} | {100 * f['mape']:.1f}% | x{f['median_ratio']:.2f} | "
-                     f"{100 * f['coverage']:.0f}% |")
-    lines += ["", f"({time.time() - start:.0f} s)"]
+    lines += ["", f"Default estimator ({version}), no calibration profile.", "", *published_table(groups), "",
+              f"({time.time() - start:.0f} s)"]
     OUT.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     print(f"wrote {OUT}")

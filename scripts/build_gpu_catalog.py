@@ -137,7 +137,8 @@ TENSOR: dict[str, dict[str, object]] = {
                     basis=f"GA100 256 FP16 FMA/clock/TC ({GA100}: 312 = 432 TC x 256 x 2 x 1410 MHz)"),
     "L4": {"published": {"fp16_tensor_tflops_dense": 121.2, "fp16_tensor_fp32acc_tflops_dense": 121.2,
                          "bf16_tensor_tflops_dense": 121.2, "int8_tensor_tops_dense": 242.5},
-           "source": L4_DATASHEET, "flag": "fp16/bf16 tensor derived as INT8 / 2 from NVIDIA's sparse INT8 figure halved"},
+           "source": L4_DATASHEET,
+           "flag": "fp16/bf16 tensor derived as INT8 / 2 from NVIDIA's sparse INT8 figure halved"},
 }
 for _a100 in ("A100 SXM4 40GB", "A100 PCIe 80GB", "A100 SXM4 80GB"):
     TENSOR[_a100] = TENSOR["A100 PCIe 40GB"]

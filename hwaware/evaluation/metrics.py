@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -34,6 +35,17 @@ def published_check(pred: Sequence[float], published: Sequence[float], inside: S
     f = signed_accuracy(pred, published)
     return {"n": len(published), "mape": f["mape"], "median_ratio": f["median_ratio"],
             "coverage": float(np.mean(np.asarray(inside, dtype=bool)))}
+
+
+def published_table(groups: dict[str, Sequence[Any]]) -> list[str]:
+    """Markdown lines: :func:`published_check`'s figures per named group of rows (each with ``predicted``,
+    ``published`` and ``inside``), as the checks against published timings print them."""
+    lines = ["| rows | n | MAPE | median predicted / published | interval coverage |", "|---|---|---|---|---|"]
+    for name, rows in groups.items():
+        f = published_check([r.predicted for r in rows], [r.published for r in rows], [r.inside for r in rows])
+        lines.append(f"| {name} | {f['n']} | {100 * f['mape']:.1f}% | x{f['median_ratio']:.2f} | "
+                     f"{100 * f['coverage']:.0f}% |")
+    return lines
 
 
 def share_inside(log_residuals: Sequence[float], interval: Sequence[float]) -> float:
