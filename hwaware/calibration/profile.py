@@ -47,7 +47,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from hwaware.errors import InvalidArgumentError, UnknownGPUError
-from hwaware.estimators.base import (HOST_GUESS_WARNING, HOST_NOTE, INTERVAL_NOTE, JETSON_TRT_NOTE,
+from hwaware.estimators.base import (HOST_GUESS_WARNING, HOST_NOTE, INT8_TRT_NOTE, INTERVAL_NOTE, JETSON_TRT_NOTE,
                                     OUTSIDE_INTERVAL_NOTE, UNMEASURED_JETSON_NOTE, Estimate)
 from hwaware.hardware.catalog import get_device
 
@@ -196,7 +196,7 @@ class Profile:
                                          "re-run `hwaware calibrate` with the same measurements"]),
                  # the interval is the profile's now; host and engine costs were fitted on the user's own machine
                  *(n for n in est.notes
-                   if INTERVAL_NOTE not in n and n != JETSON_TRT_NOTE
+                   if INTERVAL_NOTE not in n and n not in (JETSON_TRT_NOTE, INT8_TRT_NOTE)
                    and not n.startswith((HOST_NOTE, UNMEASURED_JETSON_NOTE))))
         return replace(est, total_ms=total, pre_ms=pre, exe_ms=total - pre - post, post_ms=post, layers=layers,
                        notes=notes, interval_ms=(total * math.exp(lo), total * math.exp(hi)),

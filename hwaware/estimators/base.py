@@ -58,6 +58,11 @@ JETSON_TRT_NOTE = ("tensorrt on a Jetson: engine costs learned from torch2trt's 
                    "plugins, a C++ harness, CUDA graphs in later rounds) took 0.43-0.89x this model's answer on four "
                    "Jetsons: for engines tuned like those, expect less than the answer (python "
                    "benchmarks/external_mlperf.py)")
+# the same for int8 engines on the other GPUs: no network table times int8 (reported, never fitted; a profile drops it)
+INT8_TRT_NOTE = ("int8 under tensorrt: no network table times int8 (DeepBench's int8 kernels train the kernel costs); "
+                 "NVIDIA's MLPerf ResNet-50 int8 engines on data-centre GPUs took 0.75-1.97x this model's answer at "
+                 "batch 1 and 0.52-0.95x at their Offline batches (32-2048): expect large batches to run faster than "
+                 "the answer (python benchmarks/external_mlperf.py)")
 
 
 @dataclass(frozen=True)

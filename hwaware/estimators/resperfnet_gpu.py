@@ -190,7 +190,7 @@ import torch
 from torch import nn
 
 from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
-from hwaware.estimators.base import (HOST_GUESS_WARNING, HOST_NOTE, INTERVAL_NOTE, JETSON_TRT_NOTE,
+from hwaware.estimators.base import (HOST_GUESS_WARNING, HOST_NOTE, INT8_TRT_NOTE, INTERVAL_NOTE, JETSON_TRT_NOTE,
                                     OUTSIDE_INTERVAL_NOTE, UNMEASURED_JETSON_NOTE, Estimate, Estimator, LayerEstimate,
                                     register_estimator)
 from hwaware.estimators.cache import PredictionCache, default_cache_path
@@ -1441,6 +1441,8 @@ class ResPerfNetGPUEstimator(Estimator):
             notes.append(NOT_MODELLED)
             if gpu.is_integrated_soc:
                 notes.append(JETSON_TRT_NOTE)
+            elif precision == "int8":
+                notes.append(INT8_TRT_NOTE)
         if precision == "amp":  # without tensor cores autocast's fp16 layers run at the fp16 rate the notes below give
             notes.append(AMP_NOTE.format(rates="tensor-core rates" if gpu.tensor_cores else "rates (no tensor cores)"))
         notes.extend(gpu.rate_notes(precision))  # where the catalog lacks the rate the roofline terms need
