@@ -131,8 +131,6 @@ TENSOR: dict[str, dict[str, object]] = {
     "RTX PRO 6000 Blackwell Max-Q": _derived(128, fp32acc=1.0, bf16=True, int8=True,
                                              basis=f"GB202 128 FP16 FMA/clock/TC ({BLACKWELL}: 419 = 680 TC x 128 x 2 x 2407 MHz); "
                                                    f"{PRO_BLACKWELL}; INT8 2x as on the RTX 5090"),
-    "A2": _derived(128, fp32acc=1.0, bf16=True, int8=True, basis=f"GA10x 128 FP16 FMA/clock/TC ({GA10X_DATACENTER})"),
-    "A10": _derived(128, fp32acc=1.0, bf16=True, int8=True, basis=f"GA10x 128 FP16 FMA/clock/TC ({GA10X_DATACENTER})"),
     "A30": _derived(256, fp32acc=1.0, bf16=True, int8=True,
                     basis=f"GA100 256 FP16 FMA/clock/TC ({GA100}: 312 = 432 TC x 256 x 2 x 1410 MHz)"),
     "L4": {"published": {"fp16_tensor_tflops_dense": 121.2, "fp16_tensor_fp32acc_tflops_dense": 121.2,
@@ -142,6 +140,9 @@ TENSOR: dict[str, dict[str, object]] = {
 }
 for _a100 in ("A100 SXM4 40GB", "A100 PCIe 80GB", "A100 SXM4 80GB"):
     TENSOR[_a100] = TENSOR["A100 PCIe 40GB"]
+for _ga10x in ("A2", "A10"):  # GA10x data-centre parts: one derivation at each one's clock
+    TENSOR[_ga10x] = _derived(128, fp32acc=1.0, bf16=True, int8=True,
+                              basis=f"GA10x 128 FP16 FMA/clock/TC ({GA10X_DATACENTER})")
 
 
 # name -> ({column: its corrected value, from the row}, why); applied before the tensor columns are derived (they

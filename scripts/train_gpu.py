@@ -759,9 +759,10 @@ def outside_interval(command: str) -> dict:
     """Stage ``outside``: OUTSIDE_RULE's interval from ``python benchmarks/timm_other.py``'s predictions, which must be
     the shipped weights', into their meta.json, with its coverage held out by GPU and by timm family; nothing is
     trained."""
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "timm_other.json"
+    path = RESULTS.parent / "timm_other.json"
     doc = json.loads(path.read_text()) if path.is_file() else {}
-    if doc.get("model", {}).get("weights_id") != weights_id():
+    wid = weights_id()  # loads the shipped weights: once
+    if doc.get("model", {}).get("weights_id") != wid:
         raise SystemExit(f"{path} is not of the shipped weights: run python benchmarks/timm_other.py first")
     rows = [v for v in doc["predictions"].values() if "error" not in v]
     r = np.log(np.array([v["ms"] for v in rows]) / np.array([v["pred"] for v in rows]))
@@ -769,7 +770,7 @@ def outside_interval(command: str) -> dict:
     gpus = np.array([v["gpu"] for v in rows])
     families = np.array([timm_family(v["arch"].split("@")[0]) for v in rows])  # arch ids are name@resolution
 
-    def held_out(folds) -> dict:
+    def coverage(folds) -> dict:
         """Coverage of each fold's rows (``own``) by the quantiles of its ``others``, and of every row."""
         per = {k: (int(own.sum()), share_inside(r[own], np.quantile(r[others], OUTSIDE_QUANTILES)))
                for k, own, others in folds}
@@ -777,10 +778,10 @@ def outside_interval(command: str) -> dict:
                 "per_group": {k: c for k, (_, c) in per.items()},
                 "below_80": sorted(k for k, (_, c) in per.items() if c < 0.8)}
 
-    held_out = {"gpu": held_out((g, gpus == g, gpus != g) for g in np.unique(gpus)),
-                "family": held_out((f, families == f, families != f) for f in np.unique(families)),
+    held_out = {"gpu": coverage((g, gpus == g, gpus != g) for g in np.unique(gpus)),
+                "family": coverage((f, families == f, families != f) for f in np.unique(families)),
                 # a new network on a new GPU: its GPU's and its family's rows both held out
-                "gpu_and_family": held_out((f"{g}|{f}", (gpus == g) & (families == f), (gpus != g) & (families != f))
+                "gpu_and_family": coverage((f"{g}|{f}", (gpus == g) & (families == f), (gpus != g) & (families != f))
                                            for g, f in sorted(set(zip(gpus, families))))}
     meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
     meta["intervals"]["outside-domain"] = interval
@@ -792,7 +793,7 @@ def outside_interval(command: str) -> dict:
         f"({command}); no such row times TensorRT or a Jetson, "
         f"{sum(v['batch'] < 64 for v in rows)} a batch below 64")
     (OUT_WEIGHTS / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
-    return {"command": command, "rule": OUTSIDE_RULE, "weights_id": weights_id(), "rows": len(rows),
+    return {"command": command, "rule": OUTSIDE_RULE, "weights_id": wid, "rows": len(rows),
             "source": "benchmarks/results/timm_other.json", "interval": interval, "held_out": held_out,
             "provenance": provenance()}
 

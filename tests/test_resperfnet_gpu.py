@@ -587,6 +587,13 @@ def test_nvidias_published_timings_outside_the_repository(repo_script):
     assert bench.summary([r for r in rows if r.gpu == bench.A100])["mape"] <= 0.18
 
 
+def _mlperf_results_rows() -> list[list[str]]:
+    """The cells of each run's row in ``benchmarks/results/external_mlperf.md``: SingleStream's 7, Offline's 8."""
+    return [[c.strip() for c in line.split("|")[1:-1]]
+            for line in (ROOT / "benchmarks/results/external_mlperf.md").read_text().splitlines()
+            if line.startswith("| v")]
+
+
 def test_mlperf_resnet50_under_tensorrt_int8_outside_the_repository(repo_script):
     """`python benchmarks/external_mlperf.py`: NVIDIA's MLPerf Inference SingleStream runs of ResNet-50 (TensorRT
     int8, batch 1; rounds v0.5-v3.1), which nothing trained or chose on. First run (resperfnet-gpu 9): the discrete
@@ -607,9 +614,7 @@ def test_mlperf_resnet50_under_tensorrt_int8_outside_the_repository(repo_script)
     offline, _ = bench.predictions(offline=True)
     assert len(offline) == 23 and sum(qps for qps, _ in bench.OFFLINE.values()) == pytest.approx(739_648.74)
     # the committed results file (which the notes quote) is what the model answers now
-    recorded = [[c.strip() for c in line.split("|")[1:-1]]
-                for line in (ROOT / "benchmarks/results/external_mlperf.md").read_text().splitlines()
-                if line.startswith("| v")]
+    recorded = _mlperf_results_rows()
     assert [[r.round, r.system, f"{r.predicted:.3f}"] for r in rows] == [c[:2] + c[4:5] for c in recorded
                                                                           if len(c) == 7]
     assert [[r.round, r.system, f"{r.published:.2f}", f"{r.predicted:.2f}"] for r in offline] == [
@@ -637,8 +642,7 @@ def test_the_tensorrt_notes_quote_mlperf_as_the_results_file_has_it():
         ratios = [float(r[published]) / float(r[published + 1]) for r in rows]
         return f"{min(ratios):.2f}-{max(ratios):.2f}x"
 
-    rows = [r.split("|")[1:-1] for r in (ROOT / "benchmarks/results/external_mlperf.md").read_text().splitlines()
-            if r.startswith("| v")]
+    rows = _mlperf_results_rows()
     single = [r for r in rows if len(r) == 7]  # SingleStream rows; Offline's carry a batch column too
     jetsons, discrete = [r for r in single if "Jetson" in r[2]], [r for r in single if "Jetson" not in r[2]]
     offline = [r for r in rows if len(r) == 8]
