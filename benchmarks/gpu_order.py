@@ -53,7 +53,7 @@ def main() -> None:
             try:
                 answers[key] = hwaware.latency(graphs[(model, precision, batch)], gpu=gpu, runtime=runtime,
                                                precision=precision, batch_size=batch)
-            except hwaware.HwawareError:  # a precision the GPU cannot run (int8 before compute capability 6.1)
+            except hwaware.HwawareError:  # a precision the GPU cannot run (int8 without dp4a or tensor cores)
                 answers[key] = math.nan
         return answers[key]
 

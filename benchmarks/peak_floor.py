@@ -94,7 +94,7 @@ def _kernels(lines: list[str]) -> None:
     above = 0
     for gpu in hwaware.gpus():
         for precision in ("fp32", "fp16", "int8"):
-            if precision == "int8" and gpu.compute_capability < 6.1:
+            if precision == "int8" and not gpu.runs_int8:
                 continue
             with mock.patch.object(resperfnet_gpu, "peak_floor_ms", lambda *a: 0.0):
                 off = _peak_ratio(net, gpu, precision, layers)
@@ -124,7 +124,7 @@ def _networks(lines: list[str]) -> None:
                             try:
                                 est = hwaware.estimate(g, gpu=gpu.name, precision=precision, runtime=runtime,
                                                        batch_size=b)
-                            except hwaware.HwawareError:  # a precision the GPU lacks (int8 before 6.1, bf16)
+                            except hwaware.HwawareError:  # a precision the GPU lacks (int8 without dp4a, bf16)
                                 continue
                             out[key] = est.total_ms, bool(est.warnings)
                             memory += _under_dram(gpu, runtime, g, est, key)

@@ -49,7 +49,7 @@ def main() -> None:
             for batch in BATCHES:
                 trt = {}
                 for precision in ("fp32", "fp16", "int8"):
-                    if precision == "int8" and gpu.compute_capability < 6.1:
+                    if precision == "int8" and not gpu.runs_int8:
                         continue
                     trt[precision] = _ms(graphs, network, gpu.name, "tensorrt", precision, batch)
                 for precision in ("fp32", "fp16"):

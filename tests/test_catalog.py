@@ -220,6 +220,9 @@ def test_int8_precision():
         Platform.resolve("t4", precision="int8")
     with pytest.raises(InvalidArgumentError, match="neither int8 tensor cores nor dp4a.*use precision='fp16'"):
         Platform.resolve("nano", precision="int8")  # cc 5.3
+    with pytest.raises(InvalidArgumentError, match="Jetson TX2 .compute capability 6.2. has neither int8"):
+        Platform.resolve("tx2", precision="int8", runtime="tensorrt")  # GP10B: no dp4a, unlike 6.1
+    assert Platform.resolve("agx", precision="int8", runtime="tensorrt").precision == "int8"  # cc 7.2
     with pytest.raises(InvalidArgumentError, match="has no bf16"):
         Platform.resolve("2080ti", precision="bf16")
 

@@ -213,7 +213,7 @@ def test_tensorrt_never_slower_than_eager_pytorch(estimator: str, gpu: GPUSpec, 
 def test_a_lower_precision_tensorrt_engine_is_never_slower(estimator: str, gpu: GPUSpec, batch_size: int) -> None:
     if not get_estimator(estimator).joint_platforms:
         pytest.skip(f"{estimator} fits each platform separately: relations between platforms are not promised")
-    precisions = [p for p in ("fp32", "fp16", "int8") if p != "int8" or gpu.compute_capability >= 6.1]
+    precisions = [p for p in ("fp32", "fp16", "int8") if p != "int8" or gpu.runs_int8]
     for p in precisions:
         _require(estimator, gpu, p, (batch_size,), runtime="tensorrt")
     engines = [_estimate(estimator, gpu.name, batch_size, p, "tensorrt") for p in precisions]
@@ -278,7 +278,7 @@ def test_no_kernel_faster_than_the_gpus_peak_or_dram(estimator: str, gpu: GPUSpe
     from hwaware.graph.transform import at_batch
     from hwaware.runtime import runtime_graph
 
-    if precision == "int8" and gpu.compute_capability < 6.1:
+    if precision == "int8" and not gpu.runs_int8:
         pytest.skip(f"{gpu.name} has no int8 path (neither tensor cores nor dp4a)")
     checked = checked_dram = 0
     for name, graph in _gemm_graphs().items():

@@ -120,6 +120,14 @@ class GPUSpec:
         """The first alias, else the name: what listings show."""
         return self.aliases[0] if self.aliases else self.name
 
+    @property
+    def runs_int8(self) -> bool:
+        """Whether an int8 network runs on this GPU: int8 tensor cores or dp4a, compute capability 6.1 or 7.0 and
+        later. 6.2 (the Jetson TX2's GP10B) has no dp4a: MathWorks' TensorRT data-type reference says compute
+        capability 6.2 does not support INT8, and cuDNN refuses int8 there (CUDNN_STATUS_ARCH_MISMATCH,
+        AlexeyAB/yolo2_light#26)."""
+        return self.compute_capability >= 6.1 and self.compute_capability != 6.2
+
     def peak_tflops(self, precision: Precision, *, tensor_cores: bool = False) -> float:
         """The hardware's peak for ``precision`` (TFLOPS; int8: TOPS), as the vendor quotes it.
 
@@ -517,10 +525,10 @@ class Platform:
                                        "precision='fp16' (or 'int8') with runtime='tensorrt', or runtime='pytorch'")
         elif precision == "bf16" and spec.compute_capability < 8.0:
             raise InvalidArgumentError(f"{spec.name} (compute capability {spec.compute_capability}) has no bf16; use precision='fp16'")
-        elif precision == "int8" and spec.compute_capability < 6.1:
+        elif precision == "int8" and not spec.runs_int8:
             raise InvalidArgumentError(
                 f"{spec.name} (compute capability {spec.compute_capability}) has neither int8 tensor cores nor dp4a "
-                "(compute capability 6.1 or later); use precision='fp16' or 'fp32'")
+                "(compute capability 6.1 or 7.0 and later); use precision='fp16' or 'fp32'")
         elif precision == "int8" and runtime == "pytorch":
             # PyTorch's quantized convolutions and linears run on CPU backends (fbgemm, qnnpack, onednn); on an NVIDIA
             # GPU a quantized CNN runs through TensorRT
