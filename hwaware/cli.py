@@ -62,7 +62,21 @@ def _out_file(out: str, example: str) -> Path:
     if path.is_dir() or not path.parent.is_dir():
         raise InvalidArgumentError(f"--out {out}: not a file in an existing folder; pass a path like "
                                    f"{path.parent if path.parent.is_dir() else '.'}/{example}")
+    _check_writable(path.parent, out, example)
     return path
+
+
+def _check_writable(folder: Path, out: str, example: str) -> None:
+    """Refuse ``--out`` where its folder, or the nearest one of its parents that exists, takes no new file: probed
+    with a temporary file (permission bits do not tell, for root or on a read-only mount)."""
+    import tempfile
+
+    existing = next(p for p in (folder.absolute(), *folder.absolute().parents) if p.is_dir())
+    try:
+        tempfile.TemporaryFile(dir=existing).close()
+    except OSError:
+        raise InvalidArgumentError(f"--out {out}: no file can be written in {existing}; pass a writable path like "
+                                   f"./{example}") from None
 
 
 PRECISION_CHOICES = ["fp32", "fp16", "bf16", "int8", "amp"]  # hwaware.hardware.PRECISIONS, without importing torch
@@ -478,6 +492,7 @@ def _search(args: argparse.Namespace) -> None:
                                    f"pass --gpu cpu (or a profile of it), not {args.gpu}")
     if Path(args.out).exists() and not Path(args.out).is_dir():  # before the search, not when it writes its plot
         raise InvalidArgumentError(f"--out {args.out} is a file; pass a folder for the plot and summary.json")
+    _check_writable(Path(args.out), args.out, "results/search")
     # every field is checked here, before the few seconds of predictions a quantile budget takes
     cfg = SearchConfig(space=args.space, gpu=args.gpu, budget_ms=args.budget or 1.0, trials=args.trials,
                        proxy=args.proxy, prune=args.prune, storage=args.storage, study_name=args.study,

@@ -224,6 +224,32 @@ def test_a_model_without_kernels_warns_instead_of_a_silent_zero(gpu):
     assert not any("no kernels" in w for w in hwaware.estimate("resnet18", gpu).warnings)
 
 
+class _Tagger(nn.Module):
+    def __init__(self, rnn: type[nn.RNNBase]) -> None:
+        super().__init__()
+        self.embed, self.rnn, self.head = nn.Linear(16, 32), rnn(32, 32, batch_first=True), nn.Linear(32, 5)
+
+    def forward(self, x):
+        return self.head(self.rnn(self.embed(x))[0])
+
+
+@pytest.mark.parametrize("rnn", [nn.LSTM, nn.GRU])
+def test_a_recurrent_module_decomposed_per_step_warns(rnn, tmp_path, monkeypatch):
+    """The trace records an RNN as the CPU decomposes it, each step's ops priced as kernels of their own, where a GPU
+    runs cuDNN's fused RNN: the answer warns (review helper-106), from a cached graph too; the layers around it are
+    not counted, and a network without one does not warn."""
+    monkeypatch.setenv("HWAWARE_CACHE_DIR", str(tmp_path))
+    model = _Tagger(rnn)
+    g = capture(model, input_size=(12, 16))
+    steps = [l for l in g.layers if l.attrs.get("rnn_step")]
+    assert steps and all(l.module == "rnn" for l in steps) and {l.module for l in g.layers} - {"rnn"}
+    for _ in range(2):  # traced, then from the graph cache
+        with pytest.warns(hwaware.ImplausibleEstimateWarning, match="outside the training domain"):
+            est = hwaware.estimate(_Tagger(rnn), "agx", input_size=(12, 16))
+        assert [w for w in est.warnings if f"{len(steps)} layers are the time steps of a recurrent module" in w]
+    assert not any("recurrent" in w for w in hwaware.estimate("resnet18", "agx").warnings)
+
+
 def test_the_cpu_target_warns_when_a_batch_cannot_fit_this_machines_memory():
     """The CPU target answered batch 1e9 with 2.8e11 ms and no warning, where a GPU warns (helper-90)."""
     big = hwaware.estimate("resnet18", "cpu", batch_size=100_000)

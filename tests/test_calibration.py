@@ -128,6 +128,20 @@ def test_measurement_tables_as_spreadsheets_and_hands_write_them(tmp_path):
         read_measurements(tmp_path / "bad.csv")
 
 
+@pytest.mark.parametrize("row,match", [
+    ("resnet50,9.5,0", r"row 3 \(resnet50, batch 0\): batch size must be a positive integer, got 0"),
+    ("nosuchnet,9.5,1", r"row 3 \(nosuchnet, batch 1\): 'nosuchnet' is neither a timm model"),
+    (",9.5,1", r"row 3 \(no model, batch 1\)"),
+])
+def test_a_row_that_cannot_be_predicted_is_named(row, match, tmp_path):
+    """A measurement the estimator refuses says its file and row (its message alone named ``--batch`` or
+    ``--input``, options the user never passed: review helper-106), before anything is fitted or saved."""
+    path = tmp_path / "mine.csv"
+    path.write_text(f"model,ms,batch\nresnet18,5,1\n{row}\nresnet34,7,1\n")
+    with pytest.raises(InvalidArgumentError, match=f"^{re.escape(str(path))} " + match):
+        hwaware.calibrate(path, "agx", name="mine", save=False)
+
+
 def test_profile_round_trip_and_api(tmp_path, monkeypatch):
     monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
     p = fit_profile("2080ti", synthetic([60, 60, 60], [2 / 60, 4 / 60, 8 / 60]), [3.0, 5.5, 10.0], name="my-2080ti",

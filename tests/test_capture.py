@@ -192,6 +192,15 @@ def test_wrong_input_channels_say_what_the_first_conv_expects(trace_device, size
     assert "--input 3x224x224" in msg and "trace_device" not in msg  # the fix, not another trace device
 
 
+def test_a_video_networks_input_is_asked_as_frames_height_width():
+    """A 3-D convolution's input is frames x height x width after the channels: the message suggested 224 frames,
+    '3x224x224x224' (review helper-106); the suggestion it gives now captures."""
+    with pytest.raises(GraphCaptureError, match=r"expects N x 3 x F x H x W: pass an input size of 3 channels x "
+                                                 r"frames x height x width, e.g. input_size='3x16x224x224'"):
+        capture("torchvision:r3d_18", input_size=(3, 112, 112))
+    assert capture("torchvision:r3d_18", input_size="3x16x224x224").input_shape == (1, 3, 16, 224, 224)
+
+
 @pytest.mark.parametrize("trace_device", ["meta", "cpu"])
 def test_an_input_size_with_the_batch_says_input_size_is_one_sample(trace_device):
     """(1, 3, 224, 224) traces a 5-D input, which conv2d refuses before any op is recorded; before 2026-12-01 the
@@ -278,6 +287,26 @@ def test_torchvision_detection_and_segmentation_build_without_downloading(name, 
     assert sum(p.numel() for p in model.parameters()) > 1_000_000
     if name.startswith("deeplab"):  # segmentation traces on meta; detection needs trace_device='cpu'
         assert capture(f"torchvision:{name}", input_size=(3, 320, 320)).macs > 0
+
+
+@pytest.mark.parametrize("name", ["regnet_y_400mf", "regnet_x_1_6gf"])
+def test_a_constructor_that_reads_weights_is_built_on_the_cpu(name):
+    """torchvision's RegNets read tensor values while they are built, which meta tensors refuse: built on the CPU,
+    as timm's such models are, each matches the multiply-adds torchvision's weight metadata states."""
+    import torchvision
+
+    stated = torchvision.models.get_model_weights(name).DEFAULT.meta["_ops"] * 1e9  # GFLOPS as torchvision counts MACs
+    assert capture(f"torchvision:{name}").macs == pytest.approx(stated, rel=0.01)
+
+
+def test_a_fusion_that_refuses_training_mode_is_run_in_eval_mode():
+    """EfficientViM's reparameterization asserts eval mode; the deployed (fused) form is captured, with timm's own
+    fused model's trainable parameters."""
+    import timm
+    from timm.utils.model import reparameterize_model
+
+    fused = reparameterize_model(timm.create_model("efficientvim_m1").eval())
+    assert capture("efficientvim_m1").total_params == sum(p.numel() for p in fused.parameters() if p.requires_grad)
 
 
 @pytest.mark.parametrize("name", ["resnet50", "efficientnet_b0", "convnext_tiny", "inception_v3",

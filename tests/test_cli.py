@@ -96,6 +96,9 @@ def _cli(*argv: str, env: dict | None = None, cwd: Path | None = None) -> subpro
     (["space-latency", "nb201", "--gpu", "agx", "--gpu", "orin"], "`hwaware rank MODEL --gpu A --gpu B`"),
     # --measure timed the front on this CPU against a GPU's budget (review helper-93)
     (["search", "--budget", "5", "--gpu", "agx", "--measure"], "pass --gpu cpu (or a profile of it), not agx"),
+    # an --out no file can be written in was a traceback after the whole run (review helper-106)
+    (["space-latency", "nb201", "--out", "/proc/unused.csv"], "no file can be written in /proc"),
+    (["search", "--budget", "5", "--out", "/proc/unused/search"], "no file can be written in /proc"),
 ])
 def test_bad_input_is_one_line_on_stderr_and_exit_2(argv, message, tmp_path):
     r = _cli(*argv, env={**os.environ, "HWAWARE_CACHE_DIR": str(tmp_path)}, cwd=tmp_path)
@@ -120,6 +123,16 @@ def test_version_list_spaces_and_help():
     assert r.returncode == 0 and [line.split()[0] for line in r.stdout.splitlines()] == list_spaces()
     r = _cli("search", "--help")
     assert "--list-spaces" in r.stdout and "--budget-quantile" in r.stdout
+
+
+def test_python_m_hwaware_is_the_command(tmp_path):
+    """``python -m hwaware`` runs the same command as the ``hwaware`` script: its answers and its exit codes."""
+    env = {**os.environ, "HWAWARE_CACHE_DIR": str(tmp_path)}
+    r = subprocess.run([sys.executable, "-m", "hwaware", "--version"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0 and r.stdout.strip() == _cli("--version").stdout.strip()
+    r = subprocess.run([sys.executable, "-m", "hwaware", "latency", "resnet18", "--gpu", "no-such-gpu"],
+                       capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and "no-such-gpu" in r.stderr, r.stderr
 
 
 def test_top_applies_to_json(capsys):

@@ -24,7 +24,7 @@ RANKS = {
     "calibration": 6,
     "api": 7, "evaluation": 7,
     "ranking": 8, "search": 8,
-    "cli": 9, "__init__": 9,
+    "cli": 9, "__init__": 9, "__main__": 10,  # python -m hwaware: the command
 }
 
 

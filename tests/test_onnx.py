@@ -254,6 +254,27 @@ def test_an_input_size_the_file_contradicts_is_refused(inputs, kwargs, match):
         capture(_one_conv(inputs), **kwargs)
 
 
+def test_a_size_that_breaks_the_files_fixed_shapes_is_refused():
+    """A fixed-size export asked at another size: a CNN's convolution takes it; a tensor of the exported size added
+    to the activations (a ViT's position embedding) no longer broadcasts, which ONNX's shape inference let pass and
+    the import answered at the exported size (review helper-106)."""
+    h = onnx.helper
+    w = onnx.numpy_helper.from_array(np.ones((4, 3, 4, 4), np.float32), "w")
+    pos = onnx.numpy_helper.from_array(np.ones((1, 4, 2, 2), np.float32), "pos")
+    nodes = [h.make_node("Conv", ["x", "w"], ["y"], strides=[4, 4]),
+             h.make_node("Add", ["y", "pos"], ["z"], name="add_pos")]
+    graph = h.make_graph(nodes, "g", [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", 3, 8, 8])],
+                         [h.make_tensor_value_info("z", onnx.TensorProto.FLOAT, None)], [w, pos])
+    model = h.make_model(graph, opset_imports=[h.make_opsetid("", 17)])
+    assert capture(model).layers[-1].output_shapes == ((1, 4, 2, 2),)
+    with pytest.raises(InvalidArgumentError, match=r"fixes dimension 2 at 8, dimension 3 at 8; at the input_size "
+                                                   r"asked, its Add 'add_pos' broadcasts \(1, 4, 4, 4\) with "
+                                                   r"\(1, 4, 2, 2\): pass the fixed sizes"):
+        capture(model, input_size=(3, 16, 16))
+    assert capture(_one_conv([("x", ["N", 3, 8, 8])]), input_size=(3, 16, 16)).layers[0].output_shapes == (
+        (1, 4, 14, 14),)
+
+
 def test_the_bound_input_is_the_dynamic_one_and_precision_follows_the_file():
     """A static input first (a scale vector) no longer takes the batch; an fp16 export asked in fp32 is refused, as
     an nn.Module after .half() is, and imports in fp16."""

@@ -23,6 +23,7 @@ import contextlib
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -224,12 +225,14 @@ def _diagnose(name: str, args: tuple, recorder: _Recorder) -> str | None:
         channels = weight.shape[0] if transposed else weight.shape[1] * groups
         if x.dim() == weight.dim() and x.shape[1] == channels:
             return None
-        wanted = f"N x {channels} x {' x '.join('HWD'[:weight.dim() - 2])}"
+        # a 3-D convolution's input is N x C x T x H x W (video: frames, then the image's sides)
+        dims = {1: ("length",), 2: ("height", "width"), 3: ("frames", "height", "width")}[weight.dim() - 2]
+        wanted = f"N x {channels} x {' x '.join(d[0].upper() for d in dims)}"
         if not any(l.kind in (LayerKind.CONV, LayerKind.DEPTHWISE_CONV) for l in recorder.layers):
             got = " x ".join(map(str, recorder.input_shape))
-            size = "x".join([str(channels)] + ["224"] * (weight.dim() - 2))
+            size = "x".join([str(channels)] + [{"frames": "16"}.get(d, "224") for d in dims])
             return (f"the input is {got} (batch first) but the first convolution expects {wanted}: pass an input "
-                    f"size of {channels} channels x height x width, e.g. input_size={size!r} (CLI: --input {size})")
+                    f"size of {channels} channels x {' x '.join(dims)}, e.g. input_size={size!r} (CLI: --input {size})")
         got = " x ".join(map(str, x.shape))
         return f"it receives {got} but its weight expects {wanted}: the model's channel counts disagree"
     return None
@@ -441,9 +444,19 @@ def _trace(model: nn.Module, input_shape: Shape, name: str, precision: str, trac
         shape = input_shape if named or not recorder.layers else None
         raise _capture_error(exc, None, recorder.module, trace_device, input_shape=shape) from exc
     total = sum(sizes[n] for n in trainable)
-    return Graph(name=name or type(model).__name__, layers=recorder.layers, input_shape=tuple(input_shape),
-                 precision=precision, total_params=total,
+    return Graph(name=name or type(model).__name__, layers=_mark_rnn_steps(model, recorder.layers),
+                 input_shape=tuple(input_shape), precision=precision, total_params=total,
                  source="torch", skipped=recorder.skipped)
+
+
+def _mark_rnn_steps(model: nn.Module, layers: list[Layer]) -> list[Layer]:
+    """``layers`` with those a recurrent module (``nn.LSTM``, ``nn.GRU``, ``nn.RNN``) ran marked ``rnn_step``: on the
+    meta device and the CPU its op decomposes into the ops of each time step, which is what the trace records, where
+    eager PyTorch on a GPU calls cuDNN's fused RNN (``hwaware.estimate`` warns)."""
+    rnn = {n for n, m in model.named_modules() if isinstance(m, nn.RNNBase)}
+    if not rnn:
+        return layers
+    return [replace(l, attrs={**l.attrs, "rnn_step": True}) if l.module in rnn else l for l in layers]
 
 
 def _input_dtype(tensors: Iterable[torch.Tensor], precision: str) -> torch.dtype:

@@ -26,6 +26,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from hwaware.errors import InvalidArgumentError, ModelNotFoundError, ONNXLoadError
 from hwaware.graph import ops
 from hwaware.graph.layer import Graph, Layer, LayerKind, Shape
@@ -78,6 +80,9 @@ class _Spelling:
 # the first match names a region: layer norm below opset 17 (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, keeping
 # x's shape), GELU below opset 20, SiLU (no ONNX op before Swish at opset 24), Mish, hard-swish. Not RMS norm, which
 # PyTorch runs as six kernels (nn.RMSNorm's capture), as the import reads its spelling
+# ops whose operands broadcast against each other (numpy's rule)
+_BROADCASTING = frozenset({"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Where", "Equal", "Less", "Greater",
+                           "And", "Or", "PRelu", "Mod", "BitShift"})
 _POINTWISE_SPELLING = frozenset({"Sigmoid", "HardSigmoid", "Softplus", "Tanh", "Erf", "Mul", "Div", "Add", "Pow"})
 _SPELLED = (
     _Spelling(frozenset({"ReduceMean", "Sub", "Pow", "Sqrt"}),
@@ -178,6 +183,9 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
         raise InvalidArgumentError(f"ONNX input {first.name!r} has {len(dims) - 1} dimensions after the batch; "
                                    f"input_size={tuple(input_size)} has {len(input_size)}: give one size per dimension")
     wanted = [batch_size, *(input_size or [])]
+    # fixed dimensions past the channels that the asked size replaces (a fixed-size CNN export asked at another size)
+    overridden = [(i, _size(d)) for i, d in enumerate(dims)
+                  if 2 <= i < len(wanted) and _size(d) not in (None, wanted[i])]
     for i, d in enumerate(dims):
         size = _size(d)
         if i < len(wanted):
@@ -245,6 +253,8 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
         if spelling and spelling.kind is K.NORM:  # its weight and bias among what the region read (not scalars)
             weights = {n for n in read if n in inits and inits[n].data_type in _FLOAT_TYPES
                        and ops.numel(shapes[n]) > 1}
+        if op in _BROADCASTING:
+            _check_broadcast(node, shapes, name, first.name, overridden)
         acts = [x] if x else [n for n in node.input if n and not fixed(n)]
         in_shapes = tuple(_shape(shapes, n, node) for n in acts)
         kind, attrs, aten = ((spelling.kind, {}, spelling.aten) if spelling else  # a malformed node names its fault
@@ -491,6 +501,26 @@ def _scalar_constants(graph: Any) -> dict[str, float]:
                 elif a.name == "value_float":
                     tensors.append((node.output[0], a.f))
     return {n: float(t if isinstance(t, float) else numpy_helper.to_array(t).reshape(())) for n, t in tensors}
+
+
+def _check_broadcast(node: Any, shapes: dict[str, list[int | None]], name: str, input_name: str,
+                     overridden: list[tuple[int, int | None]]) -> None:
+    """Refuse a broadcasting node whose known operand shapes do not broadcast: ONNX's shape inference lets them pass
+    (a ViT's position embedding added to another number of patches, at an input size that replaces the sizes the file
+    fixes). A CNN's convolutions take any size, so a fixed-size export of one can still be asked at another."""
+    known = [shapes[n] for n in node.input if n and shapes.get(n) is not None and None not in shapes[n]]
+    try:
+        np.broadcast_shapes(*(tuple(s) for s in known))
+    except ValueError:
+        operands = " with ".join(str(tuple(s)) for s in known)
+        if overridden:
+            fixed = ", ".join(f"dimension {i} at {size}" for i, size in overridden)
+            raise InvalidArgumentError(
+                f"ONNX input {input_name!r} of {name!r} fixes {fixed}; at the input_size asked, its {node.op_type} "
+                f"{node.name!r} broadcasts {operands}: pass the fixed sizes, or re-export it with those dimensions "
+                "dynamic") from None
+        raise InvalidArgumentError(f"ONNX model {name!r}: its {node.op_type} {node.name!r} broadcasts {operands}, "
+                                   "shapes that do not agree; export it again") from None
 
 
 def _inferred_shapes(proto: Any, name: str, types: dict[str, int] | None = None) -> dict[str, list[int | None]]:

@@ -12,6 +12,7 @@ import inspect
 import math
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Union
 
@@ -104,15 +105,24 @@ def build_timm(name: str, *, fused: bool = True, weights: bool = False, img_size
 
     check_timm_name(name)
     sized = {} if img_size is None else {"img_size": img_size}
-    try:
-        with meta_device(enabled=not weights):  # no weights are allocated unless asked for
-            model = timm.create_model(name, pretrained=False, **sized)
-    except Exception:  # some constructors read tensor values; build those on the CPU instead
-        model = timm.create_model(name, pretrained=False, **sized)
+    model = _on_meta(lambda: timm.create_model(name, pretrained=False, **sized), weights)
     if fused and reparameterizable(model):  # a meta model has no weights to fuse: built again on the CPU
-        model = reparameterize_model(model if weights else timm.create_model(name, pretrained=False, **sized),
+        # in eval mode, as deployed (EfficientViM's fusion refuses a model in training mode)
+        model = reparameterize_model((model if weights else timm.create_model(name, pretrained=False, **sized)).eval(),
                                      inplace=True)
     return model
+
+
+def _on_meta(build: Callable[[], nn.Module], weights: bool) -> nn.Module:
+    """``build()`` on the meta device, no weights allocated, unless ``weights``; on the CPU where the constructor reads
+    tensor values, which meta tensors do not have (torchvision's RegNets, some timm models)."""
+    try:
+        with meta_device(enabled=not weights):
+            return build()
+    except Exception:
+        if weights:  # the same build again would fail the same way
+            raise
+        return build()
 
 
 def _fixed_to_another_size(model: nn.Module, size: Shape) -> bool:
@@ -159,8 +169,7 @@ def _build_torchvision(name: str, weights: bool = False) -> tuple[nn.Module, Sha
     kwargs: dict[str, Any] = {"aux_logits": False, "init_weights": False} if name in ("inception_v3", "googlenet") else {}
     if "weights_backbone" in inspect.signature(torchvision.models.get_model_builder(name)).parameters:
         kwargs["weights_backbone"] = None  # detection/segmentation default to downloading ImageNet backbone weights
-    with meta_device(enabled=not weights):
-        return torchvision.models.get_model(name, weights=None, **kwargs), size
+    return _on_meta(lambda: torchvision.models.get_model(name, weights=None, **kwargs), weights), size
 
 
 def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = None, precision: str = "fp32",
