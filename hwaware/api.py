@@ -14,7 +14,8 @@ from pathlib import Path
 from hwaware.calibration.measurements import Measurement, read_measurements
 from hwaware.calibration.profile import (Breakdown, Profile, check_profile_name, find_profile, fit_profile,
                                         profile_dir, save_profile)
-from hwaware.errors import HwawareError, ImplausibleEstimateWarning, InvalidArgumentError, UnknownGPUError
+from hwaware.errors import (HwawareError, ImplausibleEstimateWarning, InvalidArgumentError, UnknownGPUError,
+                            UnsupportedPlatformError)
 from hwaware.estimators.base import Estimate, default_estimator, get_estimator
 from hwaware.features import NetworkFeatures, network_features
 from hwaware.graph.layer import Graph
@@ -74,12 +75,12 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
     batch cannot fit the GPU's memory, and the profile's correction. Each kind of warning is also raised, in words
     that do not change with the network, so that a search loop shows it once per platform, not once per candidate."""
     memory = _memory_warning(graph, platform) + (_stale_profile(profile, result.estimator, platform) if profile else ())
-    steps = sum(bool(layer.attrs.get("rnn_step")) for layer in graph.layers)
-    if steps:
-        memory += (f"outside the training domain: {steps} layers are the time steps of a recurrent module (nn.LSTM, "
-                   "nn.GRU, nn.RNN) as the CPU decomposes it, each priced as its own kernel launch, where a GPU "
-                   "runs a fused RNN (cuDNN's under eager PyTorch, TensorRT's RNN layer): no table times an RNN, and "
-                   "the answer is likely high",)
+    steps = sum(layer.kind.launches_kernel and bool(layer.attrs.get("rnn_step")) for layer in graph.layers)
+    if steps and isinstance(platform.device, GPUSpec):  # the CPU runs the decomposition the trace records
+        memory += (f"outside the training domain: {steps} kernels are the time steps of a recurrent module (nn.LSTM, "
+                   "nn.GRU, nn.RNN or a cell's loop) as the CPU decomposes it, each priced as its own launch, where a "
+                   "GPU runs a fused RNN (cuDNN's under eager PyTorch, TensorRT's RNN layer): no table times an RNN, "
+                   "and the answer is likely high",)
     if not any(layer.kind.launches_kernel for layer in graph.layers):  # nn.Identity, an ONNX graph without nodes
         memory += (f"no kernels: {graph.name} runs no layer that launches a kernel; the answer is the per-call time "
                    "alone",)
@@ -325,8 +326,11 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
             answer = estimate(m.model, platform.device, batch_size=m.batch, input_size=m.input_size,
                               precision=precision, runtime=runtime, estimator=est_name)
         except HwawareError as exc:  # which row: the message alone points at options the user never passed
+            if isinstance(exc, UnsupportedPlatformError):  # the platform's, not the row's
+                raise
             where = f"{measurements} row {i + 2}" if isinstance(measurements, (str, Path)) else f"measurement {i + 1}"
-            raise InvalidArgumentError(f"{where} ({m.model or 'no model'}, batch {m.batch}): {exc}") from exc
+            exc.args = (f"{where} ({m.model or 'no model'}, batch {m.batch}): {exc}",)  # its class kept for callers
+            raise
         if not Breakdown.kernels(answer):  # a profile corrects layer by layer: a bare total would calibrate to 0
             raise InvalidArgumentError(f"{est_name} answers whole networks, without the per-layer breakdown a profile "
                                        f"corrects; calibrate with {default_estimator(platform)!r} (the default) or "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import signal
 import sys
 import warnings
@@ -62,7 +63,11 @@ def _out_file(out: str, example: str) -> Path:
     if path.is_dir() or not path.parent.is_dir():
         raise InvalidArgumentError(f"--out {out}: not a file in an existing folder; pass a path like "
                                    f"{path.parent if path.parent.is_dir() else '.'}/{example}")
-    _check_writable(path.parent, out, example)
+    if path.exists():  # a file to replace or append to (collect's CSV, /dev/null): its own permission decides
+        if not os.access(path, os.W_OK):
+            raise InvalidArgumentError(f"--out {out}: the file is not writable; pass a writable path like ./{example}")
+    else:
+        _check_writable(path.parent, out, example)
     return path
 
 

@@ -233,20 +233,32 @@ class _Tagger(nn.Module):
         return self.head(self.rnn(self.embed(x))[0])
 
 
-@pytest.mark.parametrize("rnn", [nn.LSTM, nn.GRU])
-def test_a_recurrent_module_decomposed_per_step_warns(rnn, tmp_path, monkeypatch):
-    """The trace records an RNN as the CPU decomposes it, each step's ops priced as kernels of their own, where a GPU
-    runs cuDNN's fused RNN: the answer warns (review helper-106), from a cached graph too; the layers around it are
-    not counted, and a network without one does not warn."""
-    monkeypatch.setenv("HWAWARE_CACHE_DIR", str(tmp_path))
-    model = _Tagger(rnn)
+class _CellLoop(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.cell = nn.LSTMCell(16, 32)
+
+    def forward(self, x):
+        h = c = x.new_zeros(x.shape[0], 32)
+        for t in range(x.shape[1]):
+            h, c = self.cell(x[:, t], (h, c))
+        return h
+
+
+@pytest.mark.parametrize("model", [_Tagger(nn.LSTM), _Tagger(nn.GRU), _CellLoop()], ids=["lstm", "gru", "cell"])
+def test_a_recurrent_module_decomposed_per_step_warns_on_a_gpu(model):
+    """The trace records an RNN (or a cell's loop) as the CPU decomposes it, each step's ops priced as kernels of
+    their own, where a GPU runs cuDNN's fused RNN: a GPU answer warns, counting those kernels (review helper-106,
+    helper-107); the layers around it are not marked, the CPU target (which runs the decomposition) and a network
+    without one do not warn."""
     g = capture(model, input_size=(12, 16))
-    steps = [l for l in g.layers if l.attrs.get("rnn_step")]
-    assert steps and all(l.module == "rnn" for l in steps) and {l.module for l in g.layers} - {"rnn"}
-    for _ in range(2):  # traced, then from the graph cache
-        with pytest.warns(hwaware.ImplausibleEstimateWarning, match="outside the training domain"):
-            est = hwaware.estimate(_Tagger(rnn), "agx", input_size=(12, 16))
-        assert [w for w in est.warnings if f"{len(steps)} layers are the time steps of a recurrent module" in w]
+    marked = {l.module for l in g.layers if l.attrs.get("rnn_step")}
+    kernels = sum(l.kind.launches_kernel and bool(l.attrs.get("rnn_step")) for l in g.layers)
+    assert marked in ({"rnn"}, {"cell"}) and kernels and {l.module for l in g.layers} - marked
+    with pytest.warns(hwaware.ImplausibleEstimateWarning, match="outside the training domain"):
+        est = hwaware.estimate(g, "agx")
+    assert [w for w in est.warnings if f"{kernels} kernels are the time steps of a recurrent module" in w]
+    assert not any("recurrent" in w for w in hwaware.estimate(g, "cpu").warnings)
     assert not any("recurrent" in w for w in hwaware.estimate("resnet18", "agx").warnings)
 
 

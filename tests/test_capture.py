@@ -299,6 +299,17 @@ def test_a_constructor_that_reads_weights_is_built_on_the_cpu(name):
     assert capture(f"torchvision:{name}").macs == pytest.approx(stated, rel=0.01)
 
 
+def test_a_constructor_built_on_the_cpu_keeps_no_weights():
+    """The CPU build keeps its weights on meta as they are registered: RegNetY-128GF's 645 M parameters were
+    allocated and initialised (2.6 GB; review helper-107)."""
+    from hwaware.graph.sources import build_model
+
+    model, _ = build_model("torchvision:regnet_y_128gf")
+    tensors = [*model.parameters(), *model.buffers()]
+    assert sum(p.numel() for p in model.parameters()) > 600e6 and {t.device.type for t in tensors} == {"meta"}
+    assert next(torch.nn.Linear(2, 2).parameters()).device.type == "cpu"  # the registration is restored
+
+
 def test_a_fusion_that_refuses_training_mode_is_run_in_eval_mode():
     """EfficientViM's reparameterization asserts eval mode; the deployed (fused) form is captured, with timm's own
     fused model's trainable parameters."""

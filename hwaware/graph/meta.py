@@ -9,10 +9,12 @@ values returns its tensor unchanged, as it would (every other op, and every tens
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import torch
+from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
 _aten = torch.ops.aten
@@ -43,3 +45,31 @@ def meta_device(enabled: bool = True) -> Iterator[None]:
         return
     with torch.device("meta"), _SkipValues():
         yield
+
+
+@contextlib.contextmanager
+def meta_weights() -> Iterator[None]:
+    """Build a model whose constructor reads tensor values (torchvision's RegNets compute their widths with
+    ``torch.arange``): tensors are made on the CPU, as the constructor needs, but each parameter and buffer a module
+    registers moves to the meta device at once, so no weight is kept (a 645M-parameter RegNet would take 2.6 GB)
+    and their initialisers run on meta."""
+    register_parameter, register_buffer = nn.Module.register_parameter, nn.Module.register_buffer
+    builder = threading.get_ident()  # the methods are the class's: another thread building a model keeps its weights
+
+    def parameter(module: nn.Module, name: str, param: Any) -> None:
+        if param is not None and param.device.type != "meta" and threading.get_ident() == builder:
+            param = nn.Parameter(param.to("meta"), requires_grad=param.requires_grad)
+        register_parameter(module, name, param)
+
+    def buffer(module: nn.Module, name: str, tensor: Any, persistent: bool = True) -> None:
+        if tensor is not None and threading.get_ident() == builder:
+            tensor = tensor.to("meta")
+        register_buffer(module, name, tensor, persistent)
+
+    patched, kept = (parameter, buffer), (register_parameter, register_buffer)
+    nn.Module.register_parameter, nn.Module.register_buffer = patched  # type: ignore[method-assign]
+    try:
+        with _SkipValues():
+            yield
+    finally:
+        nn.Module.register_parameter, nn.Module.register_buffer = kept  # type: ignore[method-assign]

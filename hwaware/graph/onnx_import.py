@@ -77,12 +77,12 @@ class _Spelling:
     trailing: tuple[tuple[str, str], ...] = ()
 
 
+# ops whose operands broadcast against each other by numpy's rule (from opset 7; before it, by attributes)
+_BROADCASTING = frozenset({"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Where", "Equal", "Less", "Greater",
+                           "And", "Or", "PRelu", "Mod", "BitShift"})
 # the first match names a region: layer norm below opset 17 (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, keeping
 # x's shape), GELU below opset 20, SiLU (no ONNX op before Swish at opset 24), Mish, hard-swish. Not RMS norm, which
 # PyTorch runs as six kernels (nn.RMSNorm's capture), as the import reads its spelling
-# ops whose operands broadcast against each other (numpy's rule)
-_BROADCASTING = frozenset({"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Where", "Equal", "Less", "Greater",
-                           "And", "Or", "PRelu", "Mod", "BitShift"})
 _POINTWISE_SPELLING = frozenset({"Sigmoid", "HardSigmoid", "Softplus", "Tanh", "Erf", "Mul", "Div", "Add", "Pow"})
 _SPELLED = (
     _Spelling(frozenset({"ReduceMean", "Sub", "Pow", "Sqrt"}),
@@ -253,8 +253,8 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
         if spelling and spelling.kind is K.NORM:  # its weight and bias among what the region read (not scalars)
             weights = {n for n in read if n in inits and inits[n].data_type in _FLOAT_TYPES
                        and ops.numel(shapes[n]) > 1}
-        if op in _BROADCASTING:
-            _check_broadcast(node, shapes, name, first.name, overridden)
+        if op in _BROADCASTING and opset >= 7:  # opsets 1-6 broadcast by the node's broadcast/axis attributes
+            _check_broadcast(node, shapes, name, first.name, overridden, input_size is not None)
         acts = [x] if x else [n for n in node.input if n and not fixed(n)]
         in_shapes = tuple(_shape(shapes, n, node) for n in acts)
         kind, attrs, aten = ((spelling.kind, {}, spelling.aten) if spelling else  # a malformed node names its fault
@@ -504,10 +504,11 @@ def _scalar_constants(graph: Any) -> dict[str, float]:
 
 
 def _check_broadcast(node: Any, shapes: dict[str, list[int | None]], name: str, input_name: str,
-                     overridden: list[tuple[int, int | None]]) -> None:
+                     overridden: list[tuple[int, int | None]], sized: bool) -> None:
     """Refuse a broadcasting node whose known operand shapes do not broadcast: ONNX's shape inference lets them pass
     (a ViT's position embedding added to another number of patches, at an input size that replaces the sizes the file
-    fixes). A CNN's convolutions take any size, so a fixed-size export of one can still be asked at another."""
+    fixes, or fills the ones it leaves dynamic: ``sized``). A CNN's convolutions take any size, so a fixed-size export
+    of one can still be asked at another."""
     known = [shapes[n] for n in node.input if n and shapes.get(n) is not None and None not in shapes[n]]
     try:
         np.broadcast_shapes(*(tuple(s) for s in known))
@@ -519,6 +520,11 @@ def _check_broadcast(node: Any, shapes: dict[str, list[int | None]], name: str, 
                 f"ONNX input {input_name!r} of {name!r} fixes {fixed}; at the input_size asked, its {node.op_type} "
                 f"{node.name!r} broadcasts {operands}: pass the fixed sizes, or re-export it with those dimensions "
                 "dynamic") from None
+        if sized:
+            raise InvalidArgumentError(
+                f"ONNX model {name!r}: at the input_size asked, its {node.op_type} {node.name!r} broadcasts "
+                f"{operands}, shapes that do not agree (a tensor of the file sized for another input): pass the size "
+                "it was exported at") from None
         raise InvalidArgumentError(f"ONNX model {name!r}: its {node.op_type} {node.name!r} broadcasts {operands}, "
                                    "shapes that do not agree; export it again") from None
 
@@ -565,7 +571,6 @@ def _fold_constants(proto: Any, shapes: dict[str, list[int | None]]) -> Any | No
     class-token Expand shape through ConstantOfShape, Equal and Where, and a Swin's window Reshape from its input's
     Shape, which ONNX's shape inference does not evaluate, so the shapes after them stayed unknown. None where
     nothing folds or the evaluation fails (a constant stored outside the file, an op the reference evaluator lacks)."""
-    import numpy as np
     import onnx
     from onnx import helper, numpy_helper
     from onnx.reference import ReferenceEvaluator

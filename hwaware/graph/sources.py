@@ -21,7 +21,7 @@ from torch import nn
 
 from hwaware.errors import InvalidArgumentError, ModelNotFoundError, UnsupportedModelError
 from hwaware.graph.layer import Graph, Shape
-from hwaware.graph.meta import meta_device
+from hwaware.graph.meta import meta_device, meta_weights
 from hwaware.hardware.catalog import PRECISIONS, check_batch_size
 
 ModelLike = Union[nn.Module, str, os.PathLike, Any]  # Any: onnx.ModelProto (onnx is imported lazily)
@@ -114,15 +114,17 @@ def build_timm(name: str, *, fused: bool = True, weights: bool = False, img_size
 
 
 def _on_meta(build: Callable[[], nn.Module], weights: bool) -> nn.Module:
-    """``build()`` on the meta device, no weights allocated, unless ``weights``; on the CPU where the constructor reads
-    tensor values, which meta tensors do not have (torchvision's RegNets, some timm models)."""
+    """``build()`` on the meta device, no weights allocated, unless ``weights``. Where the constructor reads tensor
+    values, which meta tensors do not have (torchvision's RegNets, some timm models), its tensors are made on the CPU
+    and its weights moved to meta as they are registered (:func:`meta_weights`)."""
     try:
         with meta_device(enabled=not weights):
             return build()
     except Exception:
         if weights:  # the same build again would fail the same way
             raise
-        return build()
+        with meta_weights():
+            return build()
 
 
 def _fixed_to_another_size(model: nn.Module, size: Shape) -> bool:
