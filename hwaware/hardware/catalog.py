@@ -61,7 +61,7 @@ VENDOR_WORDS: tuple[str, ...] = ("nvidia", "geforce", "tesla", "quadro", "jetson
 # a Jetson family's name, which CUDA reports on every module of it: "orin" and "xavier" alone are the AGX modules'
 # aliases, but a spelling that reaches them by dropping a vendor word ("Jetson Orin", "NVIDIA Xavier") is ambiguous
 FAMILIES: dict[str, tuple[str, ...]] = {
-    "orin": ("agx_orin", "agx_orin_32gb", "orin_nx", "orin_nano"),
+    "orin": ("agx_orin", "agx_orin_32gb", "orin_nx", "orin_nx_8gb", "orin_nano", "orin_nano_4gb"),
     "xavier": ("agx_xavier", "xavier_nx"),
 }
 # Spellings that datasets use but that do not identify one GPU.
