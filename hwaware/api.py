@@ -79,8 +79,8 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
     if steps and isinstance(platform.device, GPUSpec):  # the CPU runs the decomposition the trace records
         memory += (f"outside the training domain: {steps} kernels are the time steps of a recurrent module (nn.LSTM, "
                    "nn.GRU, nn.RNN or a cell's loop) as the CPU decomposes it, each priced as its own launch, where a "
-                   "GPU runs a fused RNN (cuDNN's under eager PyTorch, TensorRT's RNN layer): no table times an RNN, "
-                   "and the answer is likely high",)
+                   "GPU fuses them (cuDNN's RNN under eager PyTorch, a cell's fused kernel per step, TensorRT's RNN "
+                   "layer): no table times an RNN, and the answer is likely high",)
     if not any(layer.kind.launches_kernel for layer in graph.layers):  # nn.Identity, an ONNX graph without nodes
         memory += (f"no kernels: {graph.name} runs no layer that launches a kernel; the answer is the per-call time "
                    "alone",)

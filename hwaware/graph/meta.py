@@ -47,29 +47,50 @@ def meta_device(enabled: bool = True) -> Iterator[None]:
         yield
 
 
+_building = threading.local()  # per thread: how many meta_weights() blocks it is inside
+_patch_lock = threading.Lock()
+_inside: set[int] = set()  # the threads inside a meta_weights() block
+_saved: list[Any] = [nn.Module.register_parameter, nn.Module.register_buffer]  # the class's own, as last installed
+
+
+def _in_meta_weights() -> bool:
+    return getattr(_building, "depth", 0) > 0
+
+
+def _register_parameter(module: nn.Module, name: str, param: Any) -> None:
+    if param is not None and param.device.type != "meta" and _in_meta_weights():
+        param = nn.Parameter(param.to("meta"), requires_grad=param.requires_grad)
+    _saved[0](module, name, param)
+
+
+def _register_buffer(module: nn.Module, name: str, tensor: Any, persistent: bool = True) -> None:
+    if tensor is not None and _in_meta_weights():
+        tensor = tensor.to("meta")
+    _saved[1](module, name, tensor, persistent)
+
+
 @contextlib.contextmanager
 def meta_weights() -> Iterator[None]:
     """Build a model whose constructor reads tensor values (torchvision's RegNets compute their widths with
     ``torch.arange``): tensors are made on the CPU, as the constructor needs, but each parameter and buffer a module
-    registers moves to the meta device at once, so no weight is kept (a 645M-parameter RegNet would take 2.6 GB)
-    and their initialisers run on meta."""
-    register_parameter, register_buffer = nn.Module.register_parameter, nn.Module.register_buffer
-    builder = threading.get_ident()  # the methods are the class's: another thread building a model keeps its weights
-
-    def parameter(module: nn.Module, name: str, param: Any) -> None:
-        if param is not None and param.device.type != "meta" and threading.get_ident() == builder:
-            param = nn.Parameter(param.to("meta"), requires_grad=param.requires_grad)
-        register_parameter(module, name, param)
-
-    def buffer(module: nn.Module, name: str, tensor: Any, persistent: bool = True) -> None:
-        if tensor is not None and threading.get_ident() == builder:
-            tensor = tensor.to("meta")
-        register_buffer(module, name, tensor, persistent)
-
-    patched, kept = (parameter, buffer), (register_parameter, register_buffer)
-    nn.Module.register_parameter, nn.Module.register_buffer = patched  # type: ignore[method-assign]
+    registers in this thread moves to the meta device at once, so no weight is kept (a 645M-parameter RegNet would
+    take 2.6 GB) and their initialisers run on meta. ``nn.Module``'s two register methods are the class's: replaced
+    while any thread is inside a block, restored when the last one leaves; other threads keep their weights."""
+    me = threading.get_ident()
+    with _patch_lock:
+        if not _inside:
+            _saved[:] = [nn.Module.register_parameter, nn.Module.register_buffer]
+            nn.Module.register_parameter, nn.Module.register_buffer = (  # type: ignore[method-assign]
+                _register_parameter, _register_buffer)
+        _inside.add(me)
+    _building.depth = getattr(_building, "depth", 0) + 1
     try:
         with _SkipValues():
             yield
     finally:
-        nn.Module.register_parameter, nn.Module.register_buffer = kept  # type: ignore[method-assign]
+        _building.depth -= 1
+        if not _building.depth:
+            with _patch_lock:
+                _inside.discard(me)
+                if not _inside:
+                    nn.Module.register_parameter, nn.Module.register_buffer = _saved  # type: ignore[method-assign]

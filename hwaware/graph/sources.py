@@ -116,15 +116,19 @@ def build_timm(name: str, *, fused: bool = True, weights: bool = False, img_size
 def _on_meta(build: Callable[[], nn.Module], weights: bool) -> nn.Module:
     """``build()`` on the meta device, no weights allocated, unless ``weights``. Where the constructor reads tensor
     values, which meta tensors do not have (torchvision's RegNets, some timm models), its tensors are made on the CPU
-    and its weights moved to meta as they are registered (:func:`meta_weights`)."""
+    and its weights moved to meta as they are registered (:func:`meta_weights`); where it reads back what it
+    registered, wholly on the CPU."""
     try:
         with meta_device(enabled=not weights):
             return build()
     except Exception:
         if weights:  # the same build again would fail the same way
             raise
+    try:
         with meta_weights():
             return build()
+    except Exception:  # a constructor that reads back what it registered (a buffer's values): on the CPU, whole
+        return build()
 
 
 def _fixed_to_another_size(model: nn.Module, size: Shape) -> bool:

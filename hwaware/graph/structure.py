@@ -39,8 +39,9 @@ from typing import Any
 import torch
 from torch import nn
 
-# bump when the capture records layers differently: old cached graphs stop matching (2: a max-pool's dilation)
-CAPTURE_VERSION = "2"
+# bump when the capture records layers differently: old cached graphs stop matching (2: a max-pool's dilation; 3: a
+# recurrent cell's steps marked, whose model a graph cache can key)
+CAPTURE_VERSION = "3"
 
 _HOOK_DICTS = ("_forward_hooks", "_forward_pre_hooks")
 # bookkeeping of nn.Module that does not change what the forward computes

@@ -56,12 +56,14 @@ DEVICE_NAMES: dict[str, str] = {
     "GeForce GTX TITAN X": "GeForce GTX TITAN X (Maxwell)",
 }
 # words before a name the catalog has: CUDA's "NVIDIA" ("NVIDIA A100-SXM4-40GB"), then at most one product word
-# ("NVIDIA GeForce RTX 3090"; "Jetson Orin Nano": orin_nano)
+# ("NVIDIA GeForce RTX 3090"; "Jetson Orin Nano", two modules: FAMILIES)
 VENDOR_WORDS: tuple[str, ...] = ("nvidia", "geforce", "tesla", "quadro", "jetson")
 # a Jetson family's name, which CUDA reports on every module of it: "orin" and "xavier" alone are the AGX modules'
 # aliases, but a spelling that reaches them by dropping a vendor word ("Jetson Orin", "NVIDIA Xavier") is ambiguous
 FAMILIES: dict[str, tuple[str, ...]] = {
     "orin": ("agx_orin", "agx_orin_32gb", "orin_nx", "orin_nx_8gb", "orin_nano", "orin_nano_4gb"),
+    "orinnx": ("orin_nx", "orin_nx_8gb"),  # "Jetson Orin NX": two modules; the alias orin_nx is the 16GB
+    "orinnano": ("orin_nano", "orin_nano_4gb"),
     "xavier": ("agx_xavier", "xavier_nx"),
 }
 # Spellings that datasets use but that do not identify one GPU.
@@ -421,7 +423,7 @@ def get_gpu(name: str | GPUSpec) -> GPUSpec:
         key = f"jetson{key}" if f"jetson{key}" in index else key  # "agx-orin-64gb": the module name without "Jetson"
     for bare in _without_vendor(key):
         if bare in FAMILIES and bare != key:
-            raise UnknownGPUError(name, (), hint=f"every {bare.title()} module is named so: use one of "
+            raise UnknownGPUError(name, (), hint=f"several modules are named so: use one of "
                                                  f"{', '.join(FAMILIES[bare])}")
         if bare in index:
             return specs[index[bare]]
@@ -446,7 +448,8 @@ def _known_names() -> tuple[str, ...]:
 
 
 def gpus() -> list[GPUSpec]:
-    """Every GPU in the catalog, in catalog order (Jetson modules first).
+    """Every GPU in the catalog, in catalog order (the shared catalog's rows, Jetson modules first, then the ones
+    hwaware adds: ``scripts/build_gpu_catalog.py``).
 
     >>> [g.short_name for g in gpus()][:3]
     ['xavier', 'xavier_nx', 'tx2']
