@@ -157,8 +157,6 @@ for _ga10x in ("A2", "A10"):  # GA10x data-centre parts: one derivation at each 
 # tensor cores and clock
 _GA10X_RATE = f"GA10x 128 FP16 FMA/clock/TC = 142 TFLOPS / (328 TC x 2 x 1695 MHz) ({GA102})"
 _AD10X_RATE = f"AD10x 128 FP16 FMA/clock/TC = 330.3 TFLOPS / (512 TC x 2 x 2520 MHz) ({ADA})"
-_WORKSTATION = ("FP32-accumulate and BF16 rates EMPTY: no NVIDIA figure for this workstation/data-centre part in the "
-                "search corpus")
 _NOT_RETRIEVED = {"fp32acc_why": "no NVIDIA FP32-accumulate figure for this workstation part retrieved"}
 for _names, _entry in (
         (("GeForce RTX 2060", "GeForce RTX 2070 SUPER", "GeForce RTX 2080", "GeForce RTX 2080 SUPER"),
@@ -175,9 +173,9 @@ for _names, _entry in (
                   basis=f"GB20x 128 FP16 FMA/clock/TC ({BLACKWELL}: 419 = 680 TC x 128 x 2 x 2407 MHz); "
                         f"{GEFORCE_HALF}; BF16 at the FP32-accumulate rate as on the RTX 5090")),
         (("RTX A4000", "RTX A5000", "RTX A6000"),
-         _derived(128, fp32acc=None, bf16=False, int8=True, basis=f"{_GA10X_RATE}; {_WORKSTATION}") | _NOT_RETRIEVED),
+         _derived(128, fp32acc=None, bf16=False, int8=True, basis=_GA10X_RATE) | _NOT_RETRIEVED),
         (("RTX 6000 Ada",),
-         _derived(128, fp32acc=None, bf16=False, int8=True, basis=f"{_AD10X_RATE}; {_WORKSTATION}") | _NOT_RETRIEVED),
+         _derived(128, fp32acc=None, bf16=False, int8=True, basis=_AD10X_RATE) | _NOT_RETRIEVED),
         (("Jetson Orin NX 8GB", "Jetson Orin Nano 4GB"),
          _derived(256, fp32acc=None, bf16=True, int8=True, basis=ORIN))):
     for _name in _names:
