@@ -133,9 +133,11 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("estimators", help="list the registered estimators", description="List the registered estimators.")
 
-    p = sub.add_parser("cache", help="the on-disk prediction cache: where it is, how big, empty it",
-                       description="Show (info) or empty (clear) the per-layer prediction cache "
-                                   "($HWAWARE_CACHE_DIR/predictions.sqlite, default ~/.cache/hwaware).")
+    p = sub.add_parser("cache", help="the on-disk caches: where they are, how big, empty them",
+                       description="Show (info) or empty (clear) the per-layer prediction cache and the graph cache "
+                                   "($HWAWARE_CACHE_DIR/predictions.sqlite and graphs.sqlite, default "
+                                   "~/.cache/hwaware; each capped at $HWAWARE_CACHE_MAX_MB, default 1024, oldest "
+                                   "rows deleted first).")
     p.add_argument("action", choices=["info", "clear"])
 
     p = sub.add_parser("collect", help="measure layers or networks on this machine (training data)",
@@ -337,12 +339,13 @@ def _estimators(_args: argparse.Namespace) -> None:
 def _cache(args: argparse.Namespace) -> None:
     from hwaware.estimators.cache import cache_info, clear_cache
 
-    info = cache_info()
-    if args.action == "clear" and info.path is not None:
-        clear_cache(info.path)
-        print(f"removed {info.entries} cached layer predictions from {info.path}")
-    else:
-        print(info.describe())
+    for graphs in (False, True):
+        info = cache_info(graphs=graphs)
+        if args.action == "clear" and info.path is not None:
+            clear_cache(info.path, graphs=graphs)
+            print(f"removed {info.entries} {info.what} from {info.path}")
+        elif not graphs or info.path is not None:  # "the disk cache is off" once
+            print(info.describe())
 
 
 def _collect(args: argparse.Namespace) -> None:

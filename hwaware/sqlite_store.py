@@ -4,10 +4,15 @@ Several processes (NAS workers) share one file, so SQLite runs in WAL mode with 
 each process opens its own connection. The caches only hold recomputable values, so a corrupt file
 is moved aside (``<file>.corrupt-<time>``, with its WAL files) and recreated rather than failing.
 Location: :func:`cache_dir`, i.e. ``$HWAWARE_CACHE_DIR`` (default ``~/.cache/hwaware``); ``HWAWARE_CACHE=0``
-turns the disk caches off.
+turns the disk caches off. Each file is kept under ``$HWAWARE_CACHE_MAX_MB`` megabytes (default
+:data:`DEFAULT_MAX_MB`, ``inf``: no cap) of live rows: a write that passes it deletes the oldest-written rows, down
+to :data:`TRIM_TO` of the cap (a row written again counts as new; what is deleted is only computed again). A NAS
+loop writes a graph (5-11 KB compressed for resnet50 to vit_base) and the layers' predictions for every new
+candidate and platform, so without a cap the files grow with the search.
 """
 from __future__ import annotations
 
+import math
 import os
 import sqlite3
 import threading
@@ -20,6 +25,23 @@ from typing import Generic, TypeVar
 from hwaware.errors import InvalidArgumentError
 
 V = TypeVar("V")
+
+DEFAULT_MAX_MB = 1024.0  # per file; an assumption: room for ~100,000 captured timm-sized graphs
+TRIM_TO = 0.8  # of the cap: a trim frees room for many writes, rather than deleting a few rows at each one
+
+
+def cache_limit_bytes() -> float:
+    """The cap on each cache file's live rows, from ``$HWAWARE_CACHE_MAX_MB`` (default :data:`DEFAULT_MAX_MB`)."""
+    value = os.environ.get("HWAWARE_CACHE_MAX_MB", "").strip()
+    try:
+        mb = float(value) if value else DEFAULT_MAX_MB
+    except ValueError:
+        mb = -1.0
+    if not mb > 0:  # also NaN
+        raise InvalidArgumentError(f"HWAWARE_CACHE_MAX_MB={value!r} is not a positive number of megabytes; set e.g. "
+                                   "HWAWARE_CACHE_MAX_MB=1024, 'inf' for no cap, or HWAWARE_CACHE=0 to cache nothing "
+                                   "on disk")
+    return mb * 1e6
 
 
 def cache_dir() -> Path | None:
@@ -107,13 +129,35 @@ class SqliteStore(Generic[V]):
             conn = self._db()
             if conn is None:
                 return
-            rows = [to_row(k, v) for k, v in items.items()]  # before BEGIN: an error here leaves no open transaction
+            # before BEGIN: an error here leaves no open transaction
+            rows, limit = [to_row(k, v) for k, v in items.items()], cache_limit_bytes()
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 conn.executemany(self._insert, rows)
+                self._trim(conn, limit)
                 conn.execute("COMMIT")
             except sqlite3.DatabaseError:
                 self._reset()
+
+    def _trim(self, conn: sqlite3.Connection, limit: float) -> None:
+        """Inside the writing transaction: if the live pages pass ``limit`` bytes, delete the oldest-written rows (the
+        lowest rowids: ``INSERT OR REPLACE`` gives a rewritten row a new one), so many that the rest fill about
+        :data:`TRIM_TO` of it. Freed pages stay in the file and are reused by later writes."""
+        size, pages, free = (conn.execute(f"PRAGMA {p}").fetchone()[0]
+                             for p in ("page_size", "page_count", "freelist_count"))
+        used = (pages - free) * size
+        if used <= limit:
+            return
+        rows = conn.execute(f"SELECT count(*) FROM {self._table}").fetchone()[0]
+        drop = max(1, math.ceil(rows * (1.0 - TRIM_TO * limit / used)))
+        conn.execute(f"DELETE FROM {self._table} WHERE rowid IN "
+                     f"(SELECT rowid FROM {self._table} ORDER BY rowid LIMIT ?)", (drop,))
+
+    def __len__(self) -> int:
+        conn = self._db()
+        if conn is None:
+            return len(self._lru)
+        return conn.execute(f"SELECT count(*) FROM {self._table}").fetchone()[0]
 
     def _clear(self, *then: str) -> None:
         """Empty the LRU and the table, then run the statements ``then`` (e.g. ``VACUUM``)."""

@@ -82,3 +82,56 @@ def test_info_and_clear_give_the_space_back(tmp_path):
     assert empty.entries == 0 and empty.bytes < full.bytes / 4 and other.get_many(["k1"]) == {}
     other.put_many({"k1": (1.0, 0.0, 0.0)})
     assert cache_info(path).entries == 1
+
+
+def _live_bytes(path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        size, pages, free = (db.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_size", "page_count",
+                                                                                 "freelist_count"))
+    return (pages - free) * size
+
+
+def test_disk_cache_is_capped_oldest_rows_first(tmp_path, monkeypatch):
+    """HWAWARE_CACHE_MAX_MB bounds each file's live rows: the oldest-written go, a rewritten row counts as new."""
+    path = tmp_path / "p.sqlite"
+    monkeypatch.setenv("HWAWARE_CACHE_MAX_MB", "0.2")
+    c = PredictionCache(path)
+    for i in range(0, 20_000, 200):
+        c.put_many({f"key-{j:06d}-{'x' * 40}": (float(j), 0.0, 0.0) for j in range(i, i + 200)})
+        c.put_many({f"key-{0:06d}-{'x' * 40}": (0.0, 0.0, 0.0)})  # rewritten at every step: never the oldest
+    fresh = PredictionCache(path)
+    kept = len(fresh)
+    assert 0 < kept < 20_000 and _live_bytes(path) <= 0.2e6
+    newest = [f"key-{j:06d}-{'x' * 40}" for j in range(19_800, 20_000)]
+    assert len(fresh.get_many(newest)) == 200
+    assert fresh.get_many([f"key-{1:06d}-{'x' * 40}"]) == {}  # written first, never again
+    assert fresh.get_many([f"key-{0:06d}-{'x' * 40}"]) == {f"key-{0:06d}-{'x' * 40}": (0.0, 0.0, 0.0)}
+    monkeypatch.setenv("HWAWARE_CACHE_MAX_MB", "inf")
+    fresh.put_many({f"more-{j}": (1.0, 0.0, 0.0) for j in range(20_000)})
+    assert len(PredictionCache(path)) == kept + 20_000  # no cap: nothing deleted
+
+
+def test_graph_cache_is_capped_too(tmp_path, monkeypatch):
+    from hwaware.graph.cache import GraphCache
+    from hwaware.graph.layer import Graph
+
+    monkeypatch.setenv("HWAWARE_CACHE_MAX_MB", "0.05")
+    c = GraphCache(tmp_path / "g.sqlite", maxsize=1)
+    for i in range(2_000):
+        c.put(f"g{i}", Graph(f"net{i}", [], (1, 3, 8, 8), "fp32", i, "torch"))
+    fresh = GraphCache(tmp_path / "g.sqlite")
+    assert fresh.get("g0") is None and fresh.get("g1999").total_params == 1999
+    assert _live_bytes(tmp_path / "g.sqlite") <= 0.05e6
+
+
+def test_bad_cache_cap_is_one_line(tmp_path, monkeypatch):
+    import pytest
+
+    from hwaware.errors import InvalidArgumentError
+
+    for value in ("0", "-5", "lots", "nan"):
+        monkeypatch.setenv("HWAWARE_CACHE_MAX_MB", value)
+        with pytest.raises(InvalidArgumentError, match="HWAWARE_CACHE_MAX_MB=.* is not a positive number"):
+            PredictionCache(tmp_path / "p.sqlite").put_many({"k": (1.0, 0.0, 0.0)})

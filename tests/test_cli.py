@@ -163,13 +163,19 @@ def test_cache_info_and_clear(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("HWAWARE_CACHE_DIR", str(tmp_path))
     monkeypatch.delenv("HWAWARE_CACHE", raising=False)  # a shell that turned the cache off would report it off
     from hwaware.estimators.cache import PredictionCache
+    from hwaware.graph.cache import GraphCache
+    from hwaware.graph.layer import Graph
 
     PredictionCache(tmp_path / "predictions.sqlite").put_many({"a": (1.0, 2.0, 3.0), "b": (1.0, 2.0, 3.0)})
+    GraphCache(tmp_path / "graphs.sqlite").put("g", Graph("net", [], (1, 3, 8, 8), "fp32", 0, "torch"))
     assert main(["cache", "info"]) == 0
-    assert f"{tmp_path / 'predictions.sqlite'}: 2 cached layer predictions" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"{tmp_path / 'predictions.sqlite'}: 2 cached layer predictions" in out
+    assert f"{tmp_path / 'graphs.sqlite'}: 1 captured graphs" in out
     assert main(["cache", "clear"]) == 0
-    assert "removed 2 cached layer predictions" in capsys.readouterr().out
-    assert len(PredictionCache(tmp_path / "predictions.sqlite")) == 0
+    out = capsys.readouterr().out
+    assert "removed 2 cached layer predictions" in out and "removed 1 captured graphs" in out
+    assert len(PredictionCache(tmp_path / "predictions.sqlite")) == len(GraphCache(tmp_path / "graphs.sqlite")) == 0
     monkeypatch.setenv("HWAWARE_CACHE", "0")
     assert main(["cache", "clear"]) == 0
     assert "the disk cache is off" in capsys.readouterr().out

@@ -163,3 +163,11 @@ def test_shared_submodules_are_part_of_the_key():
     cached, fresh = capture(shared(), input_size=(4, 8, 8)), _fresh(shared(), (1, 4, 8, 8))
     assert cached.total_params == fresh.total_params == 148 and cached.layers == fresh.layers
     assert capture(separate, input_size=(4, 8, 8)).total_params == 296
+
+
+def test_an_empty_cache_given_is_the_one_used(tmp_path):
+    """An explicitly given cache is used even while empty (an empty one has length 0, so it is falsy)."""
+    mine = GraphCache(tmp_path / "mine.sqlite")
+    assert len(mine) == 0
+    capture_module(nn.Sequential(nn.Conv2d(3, 4, 3)), (1, 3, 8, 8), cache=mine)
+    assert mine.misses == 1 and len(mine) == 1

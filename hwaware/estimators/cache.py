@@ -7,7 +7,8 @@ three numbers per layer: the phase times (pre, exe, post) of the CPU estimator, 
 the kernel time is the GEMM peak floor, 2 the DRAM floor (from version 8.1), else 0) of ``resperfnet-gpu``, whose keys
 say so, and from version 8.2 a fourth, its floor's ms (0: none), in the table's ``extra`` column (empty for three).
 Location: ``$HWAWARE_CACHE_DIR/predictions.sqlite`` (default ``~/.cache/hwaware``); ``HWAWARE_CACHE=0``
-turns the disk cache off; ``hwaware cache info`` shows it and ``hwaware cache clear`` empties it.
+turns the disk cache off; ``$HWAWARE_CACHE_MAX_MB`` caps it (:mod:`hwaware.sqlite_store`); ``hwaware cache info``
+shows it and the graph cache, ``hwaware cache clear`` empties both.
 """
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from hwaware.graph.cache import GraphCache, default_graph_path
 from hwaware.sqlite_store import SqliteStore, cache_dir, db_files
 
 Phases = tuple[float, ...]  # three numbers, or four (see the module docstring)
@@ -72,40 +75,42 @@ class PredictionCache(SqliteStore[Phases]):
         WAL)."""
         self._clear("DROP TABLE IF EXISTS predictions", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)")
 
-    def __len__(self) -> int:
-        conn = self._db()
-        if conn is None:
-            return len(self._lru)
-        return conn.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
-
 
 @dataclass(frozen=True)
 class CacheInfo:
-    """The on-disk cache: its file (``None``: disk cache off), entries, and bytes with the WAL files."""
+    """An on-disk cache: its file (``None``: disk cache off), entries (``what`` they are), and bytes with the WAL
+    files."""
 
     path: Path | None
     entries: int
     bytes: int
+    what: str = "cached layer predictions"
 
     def describe(self) -> str:
         if self.path is None:
             return "the disk cache is off (HWAWARE_CACHE=0)"
-        return f"{self.path}: {self.entries} cached layer predictions, {self.bytes:,} bytes on disk"
+        return f"{self.path}: {self.entries} {self.what}, {self.bytes:,} bytes on disk"
 
 
-def cache_info(path: str | os.PathLike | None = None) -> CacheInfo:
-    """What the cache at ``path`` (default :func:`default_cache_path`) holds; a missing file is an empty cache."""
-    where = Path(path) if path is not None else default_cache_path()
+def _store(path: str | os.PathLike | None, graphs: bool) -> tuple[Path | None, type[SqliteStore[Any]], str]:
+    where = Path(path) if path is not None else default_graph_path() if graphs else default_cache_path()
+    return (where, GraphCache, "captured graphs") if graphs else (where, PredictionCache, "cached layer predictions")
+
+
+def cache_info(path: str | os.PathLike | None = None, *, graphs: bool = False) -> CacheInfo:
+    """What the prediction cache (``graphs``: the graph cache, :mod:`hwaware.graph.cache`) at ``path`` (default: in
+    :func:`~hwaware.sqlite_store.cache_dir`) holds; a missing file is an empty cache."""
+    where, store, what = _store(path, graphs)
     if where is None:
-        return CacheInfo(None, 0, 0)
-    entries = len(PredictionCache(where)) if where.exists() else 0
-    return CacheInfo(where, entries, sum(p.stat().st_size for p in db_files(where)))
+        return CacheInfo(None, 0, 0, what)
+    entries = len(store(where)) if where.exists() else 0
+    return CacheInfo(where, entries, sum(p.stat().st_size for p in db_files(where)), what)
 
 
-def clear_cache(path: str | os.PathLike | None = None) -> None:
-    """Empty the cache at ``path`` (default :func:`default_cache_path`) and give the space back. Safe while
-    other processes use it: they see an empty table, not a missing file."""
-    where = Path(path) if path is not None else default_cache_path()
-    if where is None or not where.exists():
-        return
-    PredictionCache(where).clear()
+def clear_cache(path: str | os.PathLike | None = None, *, graphs: bool = False) -> None:
+    """Empty the prediction cache (``graphs``: the graph cache) at ``path`` (default: in
+    :func:`~hwaware.sqlite_store.cache_dir`) and give the space back. Safe while other processes use it: they see an
+    empty table, not a missing file."""
+    where, store, _ = _store(path, graphs)
+    if where is not None and where.exists():
+        store(where).clear()

@@ -23,6 +23,7 @@ import sqlite3
 import zlib
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 from hwaware.graph.layer import Graph, Layer
 from hwaware.sqlite_store import SqliteStore, cache_dir
@@ -84,7 +85,13 @@ class GraphCache(SqliteStore[Graph]):
         self._put({key: graph}, lambda k, g: (k, graph_to_bytes(g)))
 
     def clear(self) -> None:
-        self._clear()
+        """Empty the cache and give the disk space back (VACUUM, then truncate the WAL)."""
+        self._clear("VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def default_graph_path() -> Path | None:
+    folder = cache_dir()
+    return folder / "graphs.sqlite" if folder is not None else None
 
 
 _DEFAULT: GraphCache | None = None
@@ -97,8 +104,7 @@ def default_graph_cache() -> GraphCache:
     global _DEFAULT
     if _OVERRIDE:
         return _OVERRIDE[-1]
-    folder = cache_dir()
-    path = folder / "graphs.sqlite" if folder is not None else None
+    path = default_graph_path()
     if _DEFAULT is None or _DEFAULT.path != path:  # the environment chose another folder
         _DEFAULT = GraphCache(path)
     return _DEFAULT

@@ -396,7 +396,7 @@ def capture_module(model: nn.Module, input_shape: Shape, *, name: str = "", prec
     module_key = module_keys(model).get(id(model)) if trace_device == "meta" and mode != "off" else None
     if module_key is None:  # a CPU trace follows tensor values the key cannot see; unkeyable state
         return _trace(model, input_shape, name, precision, trace_device)
-    cache = cache or default_graph_cache()
+    cache = cache if cache is not None else default_graph_cache()
     key = graph_key(module_key, input_shape, precision)
     cached = cache.get(key)
     if cached is None or mode == "verify":
