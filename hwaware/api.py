@@ -7,13 +7,12 @@ import os
 import sys
 import time
 import warnings
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from hwaware.calibration.measurements import Measurement, read_measurements
-from hwaware.calibration.profile import (Breakdown, Profile, check_profile_name, find_profile, fit_profile,
-                                        profile_dir, save_profile)
+from hwaware.calibration.profile import (Breakdown, Profile, check_profile_name, check_rows, find_profile,
+                                        fit_profile, profile_dir, save_profile)
 from hwaware.errors import (HwawareError, ImplausibleEstimateWarning, InvalidArgumentError, UnknownGPUError,
                             UnsupportedPlatformError)
 from hwaware.estimators.base import Estimate, default_estimator, get_estimator
@@ -311,32 +310,41 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
     if not all(isinstance(m, Measurement) for m in rows):
         raise InvalidArgumentError("measurements: a CSV path or a list of hwaware.calibration.Measurement(model, ms, "
                                    f"batch, input_size), got {type(rows[0] if rows else measurements).__name__}")
-    seen = Counter((m.model, m.batch, m.input_size) for m in rows)
-    twice = [f"{k[0]} at batch {k[1]}" for k, n in seen.items() if n > 1]
-    if twice:  # repeats would count as independent networks and narrow the interval to nothing
-        raise InvalidArgumentError(f"measurements list {', '.join(twice)} more than once; give one row per network "
-                                   "and batch (the median of repeated timings)")
+    based = find_profile(gpu) if isinstance(gpu, str) else None
+    if based is not None:  # a profile corrects a catalog GPU's answers; it is not one to correct again
+        raise InvalidArgumentError(f"{gpu!r} is a calibration profile (of {based.gpu}); calibrate against the catalog "
+                                   f"GPU itself: gpu={based.gpu!r} (CLI: --gpu {based.gpu!r})")
     platform = Platform.resolve(gpu, precision=precision, runtime=runtime)
     est_name = estimator or default_estimator(platform)
     # through estimate(): a measurement whose prediction is doubtful (capped batch, outside the training domain,
     # cannot fit in memory) warns as it would at prediction time, before the profile is fitted on it
-    nets = []
+    nets, labels, shapes = [], [], {}
     for i, m in enumerate(rows):
+        where = f"{measurements} row {i + 2}" if isinstance(measurements, (str, Path)) else f"measurement {i + 1}"
+        labels.append(f"{where} ({m.model or 'no model'}, batch {m.batch})")
         try:
-            answer = estimate(m.model, platform.device, batch_size=m.batch, input_size=m.input_size,
-                              precision=precision, runtime=runtime, estimator=est_name)
+            graph = _graph(m.model, m.batch, m.input_size, precision, "meta")
+            answer = estimate(graph, platform.device, batch_size=m.batch, precision=precision, runtime=runtime,
+                              estimator=est_name)
         except HwawareError as exc:  # which row: the message alone points at options the user never passed
             if isinstance(exc, UnsupportedPlatformError):  # the platform's, not the row's
                 raise
-            where = f"{measurements} row {i + 2}" if isinstance(measurements, (str, Path)) else f"measurement {i + 1}"
-            exc.args = (f"{where} ({m.model or 'no model'}, batch {m.batch}): {exc}",)  # its class kept for callers
+            exc.args = (f"{labels[-1]}: {exc}",)  # its class kept for callers
             raise
+        # one network at one input, however the row spells it (none: the timm default, 224, 3x224x224); repeats
+        # would count as independent networks and narrow the interval to nothing
+        first = shapes.setdefault((m.model, graph.input_shape), labels[-1])
+        if first != labels[-1]:
+            raise InvalidArgumentError(f"{labels[-1]} measures the network of {first} again (input "
+                                       f"{'x'.join(map(str, graph.input_shape[1:]))}); give one row per network and "
+                                       "batch (the median of repeated timings)")
         if not Breakdown.kernels(answer):  # a profile corrects layer by layer: a bare total would calibrate to 0
             raise InvalidArgumentError(f"{est_name} answers whole networks, without the per-layer breakdown a profile "
                                        f"corrects; calibrate with {default_estimator(platform)!r} (the default) or "
                                        "'roofline'")
         nets.append(Breakdown.of(answer))
     est = get_estimator(est_name)
+    check_rows(nets, [m.ms for m in rows], labels)
     profile = fit_profile(gpu, nets, [m.ms for m in rows], name=name, runtime=runtime, precision=precision,
                           estimator=est_name, base=est.model_id(platform), held_out_interval=est.calibrated_interval())
     if save:

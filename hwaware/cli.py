@@ -259,9 +259,19 @@ def _rank(args: argparse.Namespace) -> None:
 
 def _calibrate(args: argparse.Namespace) -> None:
     from hwaware.api import calibrate
+    from hwaware.calibration.profile import Profile, check_profile_name, profile_dir
 
+    target = Path(args.out) if args.out else profile_dir() / f"{check_profile_name(args.name)}.json"
+    before = target.read_bytes() if target.is_file() else None  # re-calibrating renews it: say so, and what it was
     p = calibrate(args.measurements, args.gpu, name=args.name, runtime=args.runtime, precision=args.precision,
                   save=args.out or True)
+    if before is not None:
+        try:
+            old = Profile.from_json(before.decode("utf-8"))
+            was = f"{old.gpu}, {old.runtime}, {old.precision}, {old.n_samples} networks"
+        except (InvalidArgumentError, UnicodeDecodeError):
+            was = "not a readable profile"
+        print(f"replaced {target} (was: {was})")
     lo, hi = p.log_residual_interval
     wlo, whi = p.interval
     wide = (f" (interval {math.expm1(wlo):+.0%} .. {math.expm1(whi):+.0%}: widened to the model's held-out 10-shot "

@@ -108,17 +108,23 @@ def test_bad_measurements_are_one_line_errors():
 
 def test_measurement_tables_as_spreadsheets_and_hands_write_them(tmp_path):
     """A byte-order mark (spreadsheets' CSV) and spaces after commas are read, not garbled into column names;
-    NaN, a missing value, other columns and other encodings are one-line errors."""
+    so is a trailing comma; NaN, a missing value, other or unknown columns and other encodings are one-line errors."""
     want = [Measurement("resnet18", 5.0), Measurement("resnet50", 9.5, 8, "3x256x256")]
     for name, text, encoding in (
             ("bom.csv", "model,ms,batch,input\nresnet18,5,,\nresnet50,9.5,8,3x256x256\n", "utf-8-sig"),
-            ("spaces.csv", 'model, ms, batch, input\nresnet18, 5,,\nresnet50, 9.5, 8, "3x256x256"\n', "utf-8")):
+            ("spaces.csv", 'model, ms, batch, input\nresnet18, 5,,\nresnet50, 9.5, 8, "3x256x256"\n', "utf-8"),
+            ("trailing.csv", "model,ms,batch,input,\nresnet18,5,,,\nresnet50,9.5,8,3x256x256,\n", "utf-8")):
         (tmp_path / name).write_text(text, encoding=encoding)
         assert read_measurements(tmp_path / name) == want
     for text, match in (("model,ms\nresnet18,5\nresnet50,nan\n", r"row 3 \(resnet50\).*positive, finite"),
                         ("model,ms\nresnet18\n", "row 2: could not convert"),
                         ("model,ms\nresnet18,12,5\n", "row 2 has more fields than the header; a decimal comma"),
-                        ("name,time\nresnet18,3\n", "^[^\n]*columns .* are neither `hwaware collect networks`")):
+                        ("name,time\nresnet18,3\n", "^[^\n]*columns .* are neither `hwaware collect networks`"),
+                        # read as nothing, these would calibrate fp32 at 224 where the rows meant otherwise
+                        ("model,ms,precision\nresnet18,3,fp16\n",
+                         r"unknown columns \['precision'\]; a plain table has model,ms,batch,input \(precision, runtime"),
+                        ("model,ms,input_size\nresnet18,3,3x96x96\n", r"unknown columns \['input_size'\].*goes in "
+                                                                       r"'input'")):
         (tmp_path / "bad.csv").write_text(text)
         with pytest.raises(InvalidArgumentError, match=match) as info:
             read_measurements(tmp_path / "bad.csv")
@@ -375,7 +381,15 @@ def test_cli_calibrate_end_to_end_on_measured_jetson_rows(tmp_path, capsys):
     csv_path.write_text("model,ms\n" + "".join(f"{r.arch['model']},{r.ms}\n" for r in rows))
     main(["calibrate", str(csv_path), "--gpu", "tx2", "--precision", "fp16", "--name", "nano-on-tx2", "--out",
           str(prof_path)])
-    assert "profile 'nano-on-tx2' on Jetson TX2 (pytorch, fp16) from 6 networks" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "profile 'nano-on-tx2' on Jetson TX2 (pytorch, fp16) from 6 networks" in out and "replaced" not in out
+    csv_path.with_suffix(".three").write_text("model,ms\n" + "".join(f"{r.arch['model']},{r.ms}\n" for r in rows[:3]))
+    main(["calibrate", str(csv_path.with_suffix(".three")), "--gpu", "nano", "--precision", "fp16", "--name", "x",
+          "--out", str(prof_path)])  # re-calibrating renews a profile, and says what it replaced
+    assert f"replaced {prof_path} (was: Jetson TX2, pytorch, fp16, 6 networks)" in capsys.readouterr().out
+    main(["calibrate", str(csv_path), "--gpu", "tx2", "--precision", "fp16", "--name", "nano-on-tx2", "--out",
+          str(prof_path)])
+    assert "(was: Jetson Nano, pytorch, fp16, 3 networks)" in capsys.readouterr().out
     p = Profile.from_json(prof_path.read_text())
     base = [hwaware.estimate(r.arch["model"], gpu="tx2", precision="fp16") for r in rows]
     held = [hwaware.estimate(r.arch["model"], gpu="tx2", precision="fp16") for r in rest]
@@ -503,8 +517,14 @@ def test_measurements_in_other_units_or_repeated_are_one_line_errors():
         fit_profile("agx", nets, [0.005, 0.0075, 0.015], name="t")
     with pytest.raises(InvalidArgumentError, match="not seconds or microseconds"):
         fit_profile("agx", nets, [5000.0, 7500.0, 15000.0], name="t")
-    with pytest.raises(InvalidArgumentError, match="more than once"):
+    with pytest.raises(InvalidArgumentError, match=r"measurement 2 \(resnet50, batch 1\) measures the network of "
+                                                   r"measurement 1 \(resnet50, batch 1\) again"):
         hwaware.calibrate([Measurement("resnet50", 25.0)] * 3, "agx", name="dup", save=False)
+    # however the input is spelled: none (the timm default), 224 and 3x224x224 are one network
+    spelled = [Measurement("resnet18", 12.0), Measurement("resnet50", 25.0, input_size="224"),
+               Measurement("resnet18", 12.5, input_size="3x224x224")]
+    with pytest.raises(InvalidArgumentError, match=r"measurement 3 .* again \(input 3x224x224\)"):
+        hwaware.calibrate(spelled, "agx", name="dup", save=False)
     with pytest.raises(InvalidArgumentError, match="Measurement"):
         hwaware.calibrate([("resnet18", 12.0), ("resnet50", 25.0)], "agx", name="tuples", save=False)
 
@@ -630,3 +650,36 @@ def test_a_profile_keeps_the_wider_interval_of_a_network_outside_the_training_do
     assert any(n.startswith(OUTSIDE_INTERVAL_NOTE) for n in out.notes)
     cnn = p.apply_estimate(hwaware.estimate("resnet18", gpu="rtx4090", precision="amp", batch_size=256))
     assert cnn.interval_ms[1] / cnn.total_ms == pytest.approx(math.exp(0.05))
+
+
+def test_one_measurement_in_other_units_is_named(tmp_path):
+    """Nine sane rows and one typed in microseconds (1000x): the median passes, and the profile's leave-one-out
+    interval would span thousands of times; calibration refuses the row by name instead."""
+    from hwaware.calibration.profile import check_rows
+
+    nets = synthetic([100, 120, 140, 160, 180, 200, 220, 240, 260, 280], 0.05)
+    true = [1.1 * n.total_ms for n in nets]
+    labels = [f"row {i + 2} (x, batch 1)" for i in range(10)]
+    check_rows(nets, true, labels)  # the sane rows pass
+    slipped = true[:9] + [1000 * true[9]]
+    lo, hi = fit_profile("agx", nets, slipped, name="t").log_residual_interval
+    assert hi - lo > math.log(100)  # what the check saves a user from
+    with pytest.raises(InvalidArgumentError, match=r"row 11 \(x, batch 1\): .* ms is 1.1e\+03x its prediction where "
+                                                   r"the other measurements' median is 1.1x: a slip of units"):
+        check_rows(nets, slipped, labels)
+    csv = tmp_path / "m.csv"
+    models = ["resnet18", "resnet50", "mobilenetv3_large_100", "efficientnet_b0"]
+    ms = [hwaware.latency(m, gpu="agx") for m in models]
+    csv.write_text("model,ms\n" + "".join(f"{m},{t * (1000 if m == 'resnet50' else 1.2):.3f}\n"
+                                            for m, t in zip(models, ms)))
+    with pytest.raises(InvalidArgumentError, match=rf"{csv} row 3 \(resnet50, batch 1\): .* a slip of units"):
+        hwaware.calibrate(csv, "agx", name="slip", save=False)
+
+
+def test_a_profile_is_no_base_to_calibrate_against(tmp_path, monkeypatch):
+    monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
+    rows = [Measurement(m, 1.3 * hwaware.latency(m, gpu="2080ti")) for m in ("resnet18", "resnet50", "efficientnet_b0")]
+    hwaware.calibrate(rows, "2080ti", name="my-2080ti")
+    with pytest.raises(InvalidArgumentError, match=r"'my-2080ti' is a calibration profile \(of GeForce RTX 2080 Ti\); "
+                                                   r"calibrate against the catalog GPU itself"):
+        hwaware.calibrate(rows, "my-2080ti", name="again")

@@ -232,6 +232,9 @@ def test_an_input_size_with_the_batch_says_input_size_is_one_sample(trace_device
     with pytest.raises(GraphCaptureError) as info:
         capture(Deep(), input_size=(3, 16, 16), trace_device=trace_device)
     assert "one sample's shape without the batch" not in str(info.value)
+    # a ViT unpacks B, C, H, W = x.shape in Python before any op: a missing side is said the same way
+    with pytest.raises(GraphCaptureError, match=r"The traced input was \(1, 3, 224\) .*one sample's shape"):
+        capture("vit_tiny_patch16_224", input_size="3x224", trace_device=trace_device)
 
 
 def test_a_failure_on_the_cpu_does_not_suggest_the_cpu():
@@ -470,3 +473,34 @@ def test_a_vit_at_another_resolution_is_built_for_it():
     assert capture("efficientvit_m0", input_size=(3, 288, 288)).macs == capture(
         timm.create_model("efficientvit_m0"), input_size=(3, 288, 288)).macs
     assert capture("crossvit_tiny_240", input_size=(3, 224, 224)).macs > 0
+
+
+@pytest.mark.parametrize("trace_device", ["meta", "cpu"])
+def test_a_callers_inference_mode_block_captures_the_same_graph(trace_device):
+    """Inside ``torch.inference_mode()`` composite ops (conv2d, linear) reach the trace undecomposed unless its tensors
+    are made outside it; a model built inside the block (inference-tensor weights) too."""
+    from hwaware.graph.cache import GraphCache
+    from hwaware.graph.capture import capture_module
+
+    def net() -> nn.Module:
+        return nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 14 * 14, 4))
+
+    plain = capture_module(net(), (2, 3, 16, 16), trace_device=trace_device, cache=GraphCache(None))
+    with torch.inference_mode():
+        inside = capture_module(net(), (2, 3, 16, 16), trace_device=trace_device, cache=GraphCache(None))
+    assert inside.layers == plain.layers and {l.kind for l in plain.layers} >= {LayerKind.CONV, LayerKind.DENSE}
+
+
+def test_a_forward_entering_inference_mode_is_one_line():
+    class Inner(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            with torch.inference_mode():
+                return self.conv(x)
+
+    with pytest.raises(GraphCaptureError, match=r"enters torch.inference_mode \(at aten.conv2d in module 'conv'\).*"
+                                                r"use torch.no_grad\(\) there instead"):
+        capture(Inner(), input_size=(3, 16, 16))

@@ -5,7 +5,8 @@ Accepted columns (a header row is required):
 * ``hwaware collect networks`` output: ``model``, ``img_size``, ``batch``, ``pre_ms``, ``exe_ms``, ``post_ms`` …
   (the latency is pre + exe + post);
 * a plain table: ``model`` and ``ms``, optionally ``batch`` (default 1) and ``input`` (``3x224x224``; default the
-  model's timm config).
+  model's timm config); any other column is refused (a precision or input size read as nothing would calibrate
+  other settings than the rows meant).
 """
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hwaware.errors import InvalidArgumentError
+
+
+PLAIN_COLUMNS = ("model", "ms", "batch", "input")
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,13 @@ def read_measurements(path: str | Path) -> list[Measurement]:
     if not collected and not {"model", "ms"} <= cols:
         raise InvalidArgumentError(f"{path}: columns {sorted(cols)} are neither `hwaware collect networks` "
                                    "output nor model,ms[,batch,input]")
+    unknown = [] if collected else sorted(cols - {*PLAIN_COLUMNS, ""})  # "": a trailing comma
+    if unknown:  # a column read as nothing would calibrate at other settings than the user meant, silently
+        hint = ("precision, runtime and GPU are the calibration's (--precision, --runtime, --gpu): one file per "
+                "platform" if set(unknown) & {"precision", "runtime", "gpu", "device"}
+                else "an input size goes in 'input', e.g. 3x224x224")
+        raise InvalidArgumentError(f"{path}: unknown columns {unknown}; a plain table has {','.join(PLAIN_COLUMNS)} "
+                                   f"({hint})")
     out = []
     for n, r in enumerate(rows, start=2):
         try:

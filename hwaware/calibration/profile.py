@@ -60,6 +60,10 @@ MIN_FOR_GMAC = 5  # three numbers from fewer measurements would fit noise
 # An assumption, not a measurement: a device whose measurements sit further than this from its base GPU's predictions
 # (median ratio) is another device or timed in other units (seconds or microseconds are 1000x off)
 MAX_MEDIAN_RATIO = 50.0
+# Also an assumption: one measurement further than this from the other rows' median ratio (measured / predicted) is a
+# slip (units, another device's or batch's row), not a network the model mis-ranks; the widest zero-shot interval the
+# model states, an unmeasured Jetson's TensorRT x0.39-x10.43 (meta.json), spans 27x end to end
+MAX_ROW_RATIO = 30.0
 FACTOR_RANGE = (1e-3, 1e3)  # a fitted factor outside it fits no device (the fit refuses it, a file cannot hold it)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 FORMAT = 4  # profile files: 1 had the linear forms only and no format field; 2 no base; 3 no held_out_interval
@@ -374,6 +378,20 @@ def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float
                    log_residual_interval=(float(lo), float(hi)), estimator=estimator, fit_mape=fit_mape,
                    loo_mape=float(np.mean(np.abs(np.expm1(loo[form])))), base=base,
                    held_out_interval=None if held_out_interval is None else tuple(map(float, held_out_interval)))
+
+
+def check_rows(nets: Sequence[Breakdown], measured_ms: Sequence[float], labels: Sequence[str]) -> None:
+    """Refuse, by its label, a measurement :data:`MAX_ROW_RATIO` or more from the others' median ratio of measured to
+    predicted (what :func:`hwaware.calibrate` checks of a user's rows before :func:`fit_profile`, whose median check
+    passes one such row, whose leave-one-out interval it then widens to thousands of times)."""
+    ratios = np.asarray(measured_ms, dtype=float) / np.maximum(_Nets(nets).pred, 1e-9)
+    for i, r in enumerate(ratios):
+        others = float(np.median(np.delete(ratios, i)))
+        if len(ratios) > 1 and not 1 / MAX_ROW_RATIO < r / others < MAX_ROW_RATIO:
+            raise InvalidArgumentError(f"{labels[i]}: {measured_ms[i]:.4g} ms is {r:.3g}x its prediction where the "
+                                       f"other measurements' median is {others:.3g}x: a slip of units (seconds, "
+                                       "microseconds) or a row of another device, batch or precision? Correct or "
+                                       "remove it")
 
 
 def profile_dir() -> Path:

@@ -44,7 +44,8 @@ _DYNAMIC_MARKERS = ("item() cannot be called on meta", "data-dependent", "Could 
                     "cannot be called on meta tensors", "nonzero is not supported for meta",
                     "register_meta function for torch.nonzero()")
 # a layer refused the input's number of dimensions: input_size was given with the batch (or without a dimension)
-_RANK_MARKERS = ("(unbatched) or", "D input", "D (batched)")
+# an input of the wrong rank: a layer's own message, or a forward's ``B, C, H, W = x.shape`` (a ViT's patch embedding)
+_RANK_MARKERS = ("(unbatched) or", "D input", "D (batched)", "values to unpack (expected")
 # a layer wants integer inputs (token ids into an embedding): the trace feeds a float tensor
 _INTEGER_MARKERS = ("scalar types: Long, Int", "'indices' to have", "indices to be long or int")
 _REDUCED = {torch.float16: "fp16", torch.bfloat16: "bf16"}  # module dtypes that need their own precision
@@ -169,6 +170,12 @@ class _Recorder(TorchDispatchMode):
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
         kwargs = kwargs or {}
         name = _packet(func)
+        if torch.is_inference_mode_enabled():  # the forward entered it (the trace itself runs outside it)
+            where = f" in module {self.module!r}" if self.module else ""
+            raise GraphCaptureError(
+                f"the forward enters torch.inference_mode (at aten.{name}{where}), under which PyTorch skips the "
+                "decomposition the trace reads: use torch.no_grad() there instead (the GPU runs the same kernels)",
+                op=f"aten.{name}", module=self.module)
         try:
             out = _run_meta(func, args, kwargs) if self.trace_device == "meta" else func(*args, **kwargs)
         except Exception as exc:
@@ -411,6 +418,9 @@ def capture_module(model: nn.Module, input_shape: Shape, *, name: str = "", prec
     return copy_graph(cached, name=name or type(model).__name__)
 
 
+# Inference mode (a caller's block) makes inference tensors, which skip the autograd key where composite ops (conv2d,
+# linear) decompose into the ops the recorder reads: the trace's own tensors are made outside it.
+@torch.inference_mode(False)
 def _trace(model: nn.Module, input_shape: Shape, name: str, precision: str, trace_device: str) -> Graph:
     originals = {**dict(model.named_parameters(remove_duplicate=False)), **dict(model.named_buffers(remove_duplicate=False))}
     dtype = _input_dtype(originals.values(), precision)
