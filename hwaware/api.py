@@ -44,7 +44,7 @@ def _graph(model: ModelLike | Graph, batch_size: int, input_size: InputSize, pre
 
 
 def estimate(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size: int = 1, input_size: InputSize = None,
-             precision: str = "fp32", runtime: str = "pytorch", estimator: str | None = None,
+             precision: str | None = None, runtime: str | None = None, estimator: str | None = None,
              trace_device: str = "meta") -> Estimate:
     """Predict the inference latency of ``model`` on ``gpu``, with its breakdown.
 
@@ -52,7 +52,8 @@ def estimate(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size:
     calibration profile (a ``.json`` path or a saved profile's name, see :mod:`hwaware.calibration`).
     ``model``: an ``nn.Module``, a timm name, ``"torchvision:<name>"``, an ``.onnx`` path, an
     ``onnx.ModelProto`` or a captured :class:`~hwaware.graph.Graph`. ``input_size``: ``(C, H, W)``,
-    ``"3x224x224"`` or ``224``; default from the model's timm config. ``estimator``: a name from
+    ``"3x224x224"`` or ``224``; default from the model's timm config. ``precision`` and ``runtime``: default a
+    profile's own, else ``"fp32"`` and ``"pytorch"`` (a profile refuses others). ``estimator``: a name from
     :func:`hwaware.estimators.list_estimators`; default: the best one trained for the platform.
 
     >>> import hwaware
@@ -156,11 +157,12 @@ def _memory_warning(graph: Graph, platform: Platform) -> tuple[str, ...]:
             "answer is an extrapolation: lower the batch or the input size",)
 
 
-def resolve(gpu: str | Device, *, precision: str = "fp32", runtime: str = "pytorch", batch_size: int = 1,
+def resolve(gpu: str | Device, *, precision: str | None = None, runtime: str | None = None, batch_size: int = 1,
             estimator: str | None = None) -> tuple[Platform, Profile | None, str]:
     """(platform, profile or None, estimator name) of a prediction request, as :func:`estimate` resolves it: ``gpu``
     is a catalog GPU, the CPU target, or a calibration profile (a ``.json`` path or a saved profile's name), whose
-    base GPU, runtime, precision and estimator it takes. Every entry point that accepts a profile resolves here.
+    base GPU, runtime, precision and estimator it takes (``precision``/``runtime`` None: its own, else fp32 and eager
+    PyTorch; given and not its own: refused). Every entry point that accepts a profile resolves here.
 
     >>> platform, profile, name = resolve("2080ti", precision="fp16")
     >>> (platform.precision, profile, name == default_estimator(platform))
@@ -170,11 +172,13 @@ def resolve(gpu: str | Device, *, precision: str = "fp32", runtime: str = "pytor
     return platform, profile, _estimator_name(estimator, profile, platform)
 
 
-def _platform(gpu: str | Device, precision: str, runtime: str, batch_size: int) -> tuple[Platform, Profile | None]:
+def _platform(gpu: str | Device, precision: str | None, runtime: str | None, batch_size: int
+              ) -> tuple[Platform, Profile | None]:
     profile = find_profile(gpu) if isinstance(gpu, str) else None
     if profile is None:
         try:
-            return Platform.resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size), None
+            return Platform.resolve(gpu, precision=precision or "fp32", runtime=runtime or "pytorch",
+                                    batch_size=batch_size), None
         except UnknownGPUError as exc:  # a name may be meant as a profile's: say where profiles are looked for
             if exc.hint:  # an ambiguous catalog spelling: its candidates are the answer
                 raise
@@ -184,7 +188,7 @@ def _platform(gpu: str | Device, precision: str, runtime: str, batch_size: int) 
                 f"no catalog GPU and no calibration profile in {folder} has that name"
                 + (f" (saved: {', '.join(saved[:8])}{' ...' if len(saved) > 8 else ''})" if saved else ""))) from None
     for arg, given, own in (("precision", precision, profile.precision), ("runtime", runtime, profile.runtime)):
-        if given != own and given != {"precision": "fp32", "runtime": "pytorch"}[arg]:
+        if given is not None and given != own:  # an explicit fp32 on an fp16 profile too: never answered silently
             raise InvalidArgumentError(f"profile {profile.name!r} was calibrated with {arg}={own!r}, not {given!r}; "
                                        f"calibrate another profile for {given}")
     return Platform.resolve(profile.gpu, precision=profile.precision, runtime=profile.runtime,
@@ -203,7 +207,7 @@ def _estimator_name(given: str | None, profile: Profile | None, platform: Platfo
 
 
 def latency(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size: int = 1, input_size: InputSize = None,
-            precision: str = "fp32", runtime: str = "pytorch", estimator: str | None = None,
+            precision: str | None = None, runtime: str | None = None, estimator: str | None = None,
             trace_device: str = "meta") -> float:
     """Predicted latency in milliseconds of one forward pass of a batch; see :func:`estimate`.
 
@@ -225,7 +229,7 @@ def model_list(models: Iterable[ModelLike | Graph], caller: str) -> list[ModelLi
 
 
 def latency_many(models: Iterable[ModelLike | Graph], gpu: str | Device = "agx", *, batch_size: int = 1,
-                 input_size: InputSize = None, precision: str = "fp32", runtime: str = "pytorch",
+                 input_size: InputSize = None, precision: str | None = None, runtime: str | None = None,
                  estimator: str | None = None, trace_device: str = "meta", progress: bool | None = None) -> list[float]:
     """:func:`latency` of each model, equal to calling it one by one, in one batched prediction.
 

@@ -85,22 +85,24 @@ def _check_writable(folder: Path, out: str, example: str) -> None:
 
 
 PRECISION_CHOICES = ["fp32", "fp16", "bf16", "int8", "amp"]  # hwaware.hardware.PRECISIONS, without importing torch
+_OWN = "default: a calibration profile's own, else %s (a profile refuses another)"
 
 
 def _platform_options(p: argparse.ArgumentParser) -> None:
     """Batch size, precision and runtime of the predictions, as `hwaware latency` takes them."""
     p.add_argument("--batch", type=_positive(int), default=1, help="batch size (default 1)")
-    p.add_argument("--precision", default="fp32", choices=PRECISION_CHOICES)
-    p.add_argument("--runtime", default="pytorch", choices=["pytorch", "tensorrt"])
+    p.add_argument("--precision", default=None, choices=PRECISION_CHOICES, help=_OWN % "fp32")
+    p.add_argument("--runtime", default=None, choices=["pytorch", "tensorrt"], help=_OWN % "pytorch")
 
 
-def _model_args(p: argparse.ArgumentParser) -> None:
+def _model_args(p: argparse.ArgumentParser, profiles: bool = True) -> None:
     p.add_argument("model", help="timm model name (resnet50), torchvision:<name>, or path to an .onnx file")
     p.add_argument("--batch", type=int, default=1, help="batch size (default 1)")
     p.add_argument("--input", default=None, metavar="CxHxW",
                    help="input size without batch, e.g. 3x224x224 (default: the model's timm config)")
-    p.add_argument("--precision", default="fp32", choices=PRECISION_CHOICES,
-                   help="amp: PyTorch autocast (fp16 tensor cores for conv/dense/matmul)")
+    p.add_argument("--precision", default=None if profiles else "fp32", choices=PRECISION_CHOICES,
+                   help="amp: PyTorch autocast (fp16 tensor cores for conv/dense/matmul); "
+                        + (_OWN % "fp32" if profiles else "default fp32"))
     p.add_argument("--trace-device", default="meta", choices=["meta", "cpu"],
                    help="meta: shapes only, no weights (default); cpu: run the real forward (fallback)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -118,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     _model_args(p)
     p.add_argument("--gpu", action=_OneGPU, default="agx",
                    help="GPU name or alias (default agx = Jetson AGX Xavier); see `hwaware gpus`")
-    p.add_argument("--runtime", default="pytorch", choices=["pytorch", "tensorrt"])
+    p.add_argument("--runtime", default=None, choices=["pytorch", "tensorrt"], help=_OWN % "pytorch")
     p.add_argument("--estimator", default=None, help="estimator name (default: best for the platform); see `hwaware estimators`")
     p.add_argument("--by-layer", action="store_true", help="print the per-layer breakdown")
     p.add_argument("--top", type=_positive(int), default=None,
@@ -129,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("features", help="static network features of a model",
                        description="Print MODEL's network features (params, MACs, activations, layer counts ...).")
-    _model_args(p)
+    _model_args(p, profiles=False)
 
     sub.add_parser("estimators", help="list the registered estimators", description="List the registered estimators.")
 
@@ -530,7 +532,9 @@ def _search(args: argparse.Namespace) -> None:
     summary = summarize(study, budget, measure_on_cpu=args.measure, batch_size=cfg.batch_size)
     out = Path(args.out)
     plot = plot_search(study, budget, out / "search.png", proxy=args.proxy)
-    (out / "summary.json").write_text(json.dumps({**summary.as_dict(), "config": cfg.__dict__, "seconds": elapsed}, indent=1))
+    used = cfg.constraint()  # the platform as resolved: a profile's precision and runtime where none was given
+    config = {**cfg.__dict__, "precision": used.precision, "runtime": used.runtime}
+    (out / "summary.json").write_text(json.dumps({**summary.as_dict(), "config": config, "seconds": elapsed}, indent=1))
     print(f"{summary.trials} trials in {elapsed:.0f} s: {summary.complete} complete, {summary.pruned} pruned; "
           f"{summary.infeasible} of {summary.predicted} candidates ({summary.violation_rate_predicted:.0%}) predicted "
           f"over the {budget:g} ms budget")

@@ -25,7 +25,8 @@ from hwaware.graph.sources import InputSize, ModelLike
 @dataclass(frozen=True)
 class RankTable:
     """Predicted milliseconds per (model, GPU): ``ms[i][j]`` is ``models[i]`` on ``gpus[j]``; ``estimators[j]`` is
-    the estimator that answered for ``gpus[j]``."""
+    the estimator that answered for ``gpus[j]``. ``precision`` and ``runtime`` are the GPUs' own; where a calibration
+    profile brought another, each GPU's (``"2080ti fp32, my-2080ti fp16"``)."""
 
     models: tuple[str, ...]
     gpus: tuple[str, ...]
@@ -113,7 +114,7 @@ def _labels(models: list[ModelLike | Graph]) -> list[str]:
 
 
 def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size: int = 1,
-         input_size: InputSize = None, precision: str = "fp32", runtime: str = "pytorch",
+         input_size: InputSize = None, precision: str | None = None, runtime: str | None = None,
          estimator: str | None = None, progress: bool | None = None) -> RankTable:
     """Predict every model on every GPU (one :func:`~hwaware.latency_many` call per GPU) and order them.
 
@@ -140,4 +141,9 @@ def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size
         columns.append(latency_many(models, gpu, batch_size=batch_size, input_size=input_size, precision=precision,
                                     runtime=runtime, estimator=estimator, progress=progress))
     gpu_labels = tuple(g if isinstance(g, str) else d for g, d in zip(gpus, devices))  # a GPUSpec by its name
-    return RankTable(tuple(labels), gpu_labels, tuple(zip(*columns)), tuple(names), batch_size, precision, runtime)
+
+    def shared(values: list[str]) -> str:
+        return values[0] if len(set(values)) == 1 else ", ".join(f"{g} {v}" for g, v in zip(gpu_labels, values))
+
+    return RankTable(tuple(labels), gpu_labels, tuple(zip(*columns)), tuple(names), batch_size,
+                     shared([p.precision for p, _, _ in resolved]), shared([p.runtime for p, _, _ in resolved]))

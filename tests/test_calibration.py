@@ -193,6 +193,34 @@ def test_a_profile_works_in_the_space_table_and_the_search_constraint(tmp_path, 
         space_table("nb201", "my-2080ti", precision="fp16", limit=1)
 
 
+def test_an_explicit_precision_other_than_a_profiles_is_refused_everywhere(tmp_path, monkeypatch, capsys):
+    """Left out, precision and runtime are a profile's own; given, they must be its own: an explicit fp32 on an fp16
+    profile was taken for the default and answered in fp16 without a word (rank then labelled the table fp32)."""
+    from hwaware.cli import main
+    from hwaware.search import LatencyConstraint
+
+    monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
+    nets = synthetic([60, 60, 60], [2 / 60, 4 / 60, 8 / 60])
+    save_profile(fit_profile("2080ti", nets, [3.0, 5.5, 10.0], name="half", precision="fp16", estimator="roofline"))
+    graph = hwaware.capture("resnet18")
+    assert hwaware.estimate(graph, gpu="half").platform.precision == "fp16"  # left out: the profile's own
+    assert hwaware.estimate(graph, gpu="half", precision="fp16").platform.precision == "fp16"
+    refused = "profile 'half' was calibrated with precision='fp16', not 'fp32'"
+    for call in (lambda: hwaware.latency(graph, gpu="half", precision="fp32"),
+                 lambda: hwaware.latency_many([graph], gpu="half", precision="fp32"),
+                 lambda: hwaware.rank(["resnet18"], gpus=["half", "2080ti"], precision="fp32"),
+                 lambda: LatencyConstraint(5.0, gpu="half", precision="fp32")):
+        with pytest.raises(InvalidArgumentError, match=re.escape(refused)):
+            call()
+    assert main(["latency", "resnet18", "--gpu", "half", "--precision", "fp32"]) == 2
+    assert refused in capsys.readouterr().err
+    table = hwaware.rank(["resnet18"], gpus=["half", "2080ti"])  # each GPU at its own: the table says so
+    assert table.precision == "half fp16, 2080ti fp32" and table.runtime == "pytorch"
+    assert "(pytorch, half fp16, 2080ti fp32)" in table.table()
+    assert hwaware.rank(["resnet18"], gpus=["2080ti"], precision="fp16").precision == "fp16"
+    assert LatencyConstraint(5.0, gpu="half").precision == "fp16"
+
+
 def test_calibrating_on_a_doubtful_prediction_warns_as_predicting_does():
     """calibrate() predicted each measurement without the warnings estimate() raises, so a profile was fitted on
     a prediction the library itself doubts (here: a batch that cannot fit in the GPU's memory) without a word."""

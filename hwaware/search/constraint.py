@@ -53,8 +53,8 @@ class LatencyConstraint:
     ['hwaware_budget_ms', 'hwaware_constraint', 'hwaware_estimator']
     """
 
-    def __init__(self, budget_ms: float, gpu: str = "agx", *, batch_size: int = 1, precision: str = "fp32",
-                 runtime: str = "pytorch", estimator: str | None = None, key: str = "latency") -> None:
+    def __init__(self, budget_ms: float, gpu: str = "agx", *, batch_size: int = 1, precision: str | None = None,
+                 runtime: str | None = None, estimator: str | None = None, key: str = "latency") -> None:
         number = isinstance(budget_ms, numbers.Real) and not isinstance(budget_ms, bool)  # True is not 1 ms
         if not (number and budget_ms > 0 and math.isfinite(budget_ms)):
             raise InvalidArgumentError(f"budget_ms must be a positive number of milliseconds, got {budget_ms!r}")
@@ -65,15 +65,15 @@ class LatencyConstraint:
         if not isinstance(key, str) or not key:
             raise InvalidArgumentError(f"key must be a non-empty name for the constraint, got {key!r}")
         if not get_estimator(name).supports(platform):
-            raise InvalidArgumentError(f"estimator {name!r} does not predict {platform.device.name} ({runtime}, "
-                                       f"{precision}, batch {batch_size}); leave estimator out for the platform's "
-                                       "default (`hwaware estimators` lists them)")
+            raise InvalidArgumentError(f"estimator {name!r} does not predict {platform.device.name} "
+                                       f"({platform.runtime}, {platform.precision}, batch {batch_size}); leave "
+                                       "estimator out for the platform's default (`hwaware estimators` lists them)")
         self.budget_ms = float(budget_ms)
         self.gpu = gpu
         self._gpu_name = gpu if isinstance(gpu, str) else platform.device.name  # for messages: a spec's repr is long
         self.batch_size = batch_size
-        self.precision = precision
-        self.runtime = runtime
+        self.precision = platform.precision  # as resolved: a profile's own where none was given
+        self.runtime = platform.runtime
         self.estimator = estimator
         self.key = key
 

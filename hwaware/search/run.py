@@ -31,8 +31,8 @@ class SearchConfig:
     gpu: str = "agx"  # a catalog GPU or a calibration profile
     budget_ms: float = 10.0
     batch_size: int = 1
-    precision: str = "fp32"
-    runtime: str = "pytorch"
+    precision: str | None = None  # None: a profile's own, else fp32 (as for hwaware.latency)
+    runtime: str | None = None  # None: a profile's own, else eager PyTorch
     trials: int = 40
     proxy: str = "synflow"
     prune: bool = False

@@ -69,8 +69,8 @@ def _no_cyclic_gc() -> Iterator[None]:
 _MEMORY = GraphCache(None)
 
 
-def space_table(space_name: str, gpu: str, *, batch_size: int = 1, precision: str = "fp32", runtime: str = "pytorch",
-                estimator: str | None = None, workers: int = 1, limit: int | None = None,
+def space_table(space_name: str, gpu: str, *, batch_size: int = 1, precision: str | None = None,
+                runtime: str | None = None, estimator: str | None = None, workers: int = 1, limit: int | None = None,
                 progress: bool | None = None) -> list[tuple[str, float]]:
     """``[(spec, ms)]`` for every architecture of ``space_name`` (first ``limit`` only if given), in
     :meth:`ModelSpace.archs` order; ``gpu``, ``batch_size``, ``precision``, ``runtime`` and ``estimator`` as in
