@@ -205,7 +205,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_positive(int), default=1,
                    help="worker processes sharing the study (needs --storage)")
     p.add_argument("--storage", default=None, help="Optuna RDB URL: sqlite:///study.db or postgresql+psycopg2://...")
-    p.add_argument("--study", default="hwaware-search", help="study name (resumes an existing one)")
+    p.add_argument("--study", default="hwaware-search",
+                   help="study name in --storage (default hwaware-search): a stored study of that name is resumed if "
+                        "it searched the same space, GPU, budget and platform, else refused")
     p.add_argument("--proxy", default="synflow", choices=["synflow", "params"])
     p.add_argument("--prune", action="store_true", help="prune candidates over budget before the proxy")
     _platform_options(p)
@@ -425,7 +427,7 @@ def _ptx(args: argparse.Namespace) -> None:
     if args.ptx_command == "count":
         _ptx_count(args)
         return
-    if not Path(args.file).is_file():
+    if not os.path.isfile(args.file):
         raise InvalidArgumentError(f"no PTX file {args.file!r}")
     launch = {"grid": _dims(args.grid, "grid"), "block": _dims(args.block, "block"),
               "dynamic_shared_mem_bytes": args.shared, "args": dict(_ptx_arg(a) for a in args.arg)}
@@ -457,7 +459,7 @@ def _ptx_count(args: argparse.Namespace) -> None:
 
     gpu = get_gpu(args.gpu)
     arch = f"sm_{int(round(gpu.compute_capability * 10))}"
-    if args.model.lower().endswith(".onnx") or Path(args.model).is_file():
+    if args.model.lower().endswith(".onnx") or os.path.isfile(args.model):
         raise InvalidArgumentError(f"{args.model}: ptx count compiles a timm or torchvision model, by name, through "
                                    "TVM's PyTorch import, not a file; pass the model's name (e.g. resnet18)")
     size = parse_input_size(args.input)  # a malformed size fails before the build
@@ -572,6 +574,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             commands[args.command](args)
         except HwawareError as exc:
             print(f"hwaware: error: {exc}", file=sys.stderr)
+            return 2
+        except OSError as exc:  # a path the checks before the work could not foresee (a name too long, /proc, EIO)
+            where = f"{exc.filename}: " if exc.filename else ""
+            print(f"hwaware: error: {where}{exc.strerror or exc}; check the paths given (--out) and the disk",
+                  file=sys.stderr)
             return 2
     return 0
 

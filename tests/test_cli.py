@@ -102,6 +102,14 @@ def _cli(*argv: str, env: dict | None = None, cwd: Path | None = None) -> subpro
                  marks=pytest.mark.skipif(sys.platform != "linux", reason="/proc")),
     pytest.param(["search", "--budget", "5", "--out", "/proc/unused/search"], "no file can be written in /proc",
                  marks=pytest.mark.skipif(sys.platform != "linux", reason="/proc")),
+    # a name longer than a file name may be was an OSError traceback (review helper-109)
+    (["latency", "x" * 300], "is neither a timm model name nor an existing .onnx file"),
+    (["latency", "resnet18", "--gpu", "x" * 300], "no catalog GPU and no calibration profile"),
+    (["space-latency", "nb201", "--gpu", "agx", "--limit", "1", "--out", "y" * 300 + ".csv"],
+     "File name too long; check the paths given (--out)"),
+    pytest.param(["space-latency", "nb201", "--gpu", "agx", "--limit", "1", "--out", "/proc/version"],
+                 "Input/output error; check the paths given (--out)",
+                 marks=pytest.mark.skipif(sys.platform != "linux", reason="/proc")),
 ])
 def test_bad_input_is_one_line_on_stderr_and_exit_2(argv, message, tmp_path):
     r = _cli(*argv, env={**os.environ, "HWAWARE_CACHE_DIR": str(tmp_path)}, cwd=tmp_path)

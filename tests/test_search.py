@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import random
+import re
 import sqlite3
 import uuid
 import warnings
@@ -365,3 +366,22 @@ def test_a_prediction_runs_the_estimator_with_one_thread(monkeypatch, two_thread
     LatencyConstraint(1.0, gpu="agx", estimator="roofline").estimate("resnet18")
     hwaware.latency_many(["resnet18"], gpu="agx", estimator="roofline", progress=False)  # predict_many calls predict
     assert seen == [1, 1] and torch.get_num_threads() == 2
+
+
+def test_a_stored_study_resumes_only_the_same_search(tmp_path):
+    """Two searches under the default study name in one storage: the second (another space and budget) joined the
+    first's study and reported its front under the other settings. Resuming the same search still works."""
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    first = SearchConfig(space="nb201", gpu="cpu", budget_ms=6.0, trials=2, proxy="params", storage=storage)
+    run_search(first)
+    assert len(run_search(first).trials) == 4  # the same settings resume it
+    for change, said in (({"space": "fbnet"}, "space 'nb201' (now 'fbnet')"),
+                         ({"budget_ms": 5.0}, "budget_ms 6.0 (now 5.0)")):
+        with pytest.raises(InvalidArgumentError, match=re.escape(f"study 'hwaware-search' in {storage} is another "
+                                                                 f"search ({said}); pass another study name")):
+            run_search(dataclasses.replace(first, **change))
+    assert len(run_search(dataclasses.replace(first, space="fbnet", study_name="other")).trials) == 2
+    optuna.create_study(study_name="foreign", storage=storage).add_trial(
+        optuna.trial.create_trial(values=[1.0], distributions={}, params={}))
+    with pytest.raises(InvalidArgumentError, match="its trials are not an hwaware search's"):
+        run_search(dataclasses.replace(first, study_name="foreign"))

@@ -417,11 +417,11 @@ def find_profile(name: str) -> Profile | None:
         return None
     path = Path(name)
     if name.endswith(".json"):
-        if not path.is_file():
+        if not os.path.isfile(path):
             raise InvalidArgumentError(f"no calibration profile at {name}; make one with `hwaware calibrate`")
     else:
         path = profile_dir() / f"{name}.json"
-        if not path.is_file():
+        if not os.path.isfile(path):
             return None
     try:
         text = path.read_text(encoding="utf-8")

@@ -199,7 +199,7 @@ def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = No
         return capture_onnx(model, batch_size=batch_size, input_size=side or size, precision=precision)
     if isinstance(model, (str, os.PathLike)):
         text = os.fspath(model)
-        if text.lower().endswith(".onnx") or Path(text).is_file():
+        if text.lower().endswith(".onnx") or os.path.isfile(text):
             return capture_onnx(text, batch_size=batch_size, input_size=side or size, precision=precision)
         (module, default), name = build_model(text, input_size=size), text
     elif isinstance(model, nn.Module):

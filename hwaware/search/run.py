@@ -122,11 +122,32 @@ def _worker(cfg: SearchConfig, worker: int, n_trials: int) -> None:
     _optimize(cfg, _study(cfg, worker), n_trials)
 
 
+def _same_search(cfg: SearchConfig, study: Any) -> None:
+    """Record what ``study`` searches on its first run; a later run under its name (``load_if_exists``: a shared
+    storage and the default name resume it) must search the same, or its report would mix two searches."""
+    c = cfg.constraint()
+    what = {"space": cfg.space, "gpu": cfg.gpu, "budget_ms": c.budget_ms, "batch_size": c.batch_size,
+            "precision": c.precision, "runtime": c.runtime, "proxy": cfg.proxy, "estimator": cfg.estimator}
+    before = study.user_attrs.get("hwaware_search")
+    if before is None and not study.trials:
+        study.set_user_attr("hwaware_search", what)
+        return
+    if before is None:
+        differ = "its trials are not an hwaware search's"
+    else:
+        differ = ", ".join(f"{k} {before.get(k)!r} (now {v!r})" for k, v in what.items() if before.get(k) != v)
+    if differ:
+        raise InvalidArgumentError(f"study {cfg.study_name!r} in {cfg.storage} is another search ({differ}); pass "
+                                   "another study name (CLI: --study NAME) for a new one, or the same settings to "
+                                   "resume it")
+
+
 def run_search(cfg: SearchConfig):
     """Run ``cfg.trials`` trials split over ``cfg.workers`` processes and return the study.
 
     Each worker runs a fixed share of the trials, so the total is exact however the workers interleave."""
     study = _study(cfg)  # created once, before the workers race to
+    _same_search(cfg, study)
     shares = [cfg.trials // cfg.workers + (w < cfg.trials % cfg.workers) for w in range(cfg.workers)]
     if cfg.workers == 1:  # in this process (an in-memory study cannot be shared)
         _optimize(cfg, study, cfg.trials)
