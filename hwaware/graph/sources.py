@@ -13,7 +13,6 @@ import math
 import os
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, Union
 
 import torch
