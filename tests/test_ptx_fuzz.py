@@ -228,6 +228,30 @@ def test_hostile_launches_are_refused_before_running(launch, error, message):
         analyze(case.ptx_path, launch)
 
 
+def test_launch_and_input_slips_are_one_line_errors(tmp_path):
+    """Misspelt launch keys were counted as a 1x1 launch, silently; a negative Buffer, PTX as bytes, a folder and an
+    empty module gave misleading errors; an integer grid (as the CLI's --grid 2) a TypeError (review helper-109)."""
+    from hwaware.ptx import Buffer
+
+    case = next(c for c in CASES if c.id == "p18_saxpy_gridstride_a")
+    args = case.launch["args"]
+    with pytest.raises(InvalidArgumentError, match=r"unknown launch keys \['blocks', 'grids'\]; a launch has grid"):
+        analyze(case.ptx_path, {"grids": (2, 1, 1), "blocks": (128, 1, 1), "args": args})
+    with pytest.raises(InvalidArgumentError, match=r"unknown launch keys \['shared'\]"):
+        analyze(case.ptx_path, {"grid": (1, 1, 1), "block": (32, 1, 1), "shared": 64})
+    with pytest.raises(InvalidArgumentError, match="nbytes must be a non-negative integer, got -4"):
+        Buffer(-4)
+    text = Path(case.ptx_path).read_text()
+    launch = {"grid": (2, 1, 1), "block": (64, 1, 1), "args": {0: 1000, 1: 2.0, 2: Buffer(4000), 3: Buffer(4000)}}
+    want = analyze(text, launch)[0].thread_instructions
+    assert analyze(text.encode(), launch)[0].thread_instructions == want
+    assert analyze(case.ptx_path, {**launch, "grid": 2, "block": 64})[0].thread_instructions == want
+    with pytest.raises(InvalidArgumentError, match="is a folder; pass a .ptx file or the PTX text"):
+        analyze(str(tmp_path), launch)
+    with pytest.raises(PTXParseError, match=r"no kernel \(.entry with a body\) in the module"):
+        analyze(HEADER, launch)
+
+
 # -- --arg names ---------------------------------------------------------------------------------------------------
 DEBUG_INFO = HEADER + """.visible .entry k(
 	.param .u64 k_param_0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -149,7 +150,16 @@ def prepare(ptx: str | Path | Module, kernel: str | None = None) -> Prepared:
     """Parse (once per distinct text: the result is cached by content), build the CFG, slice."""
     if isinstance(ptx, Module):
         return _prepare_module(ptx, kernel)
-    if isinstance(ptx, Path) or (isinstance(ptx, str) and "\n" not in ptx and ptx.endswith(".ptx")):
+    if isinstance(ptx, bytes):  # read in binary mode: PTX is ASCII text
+        try:
+            ptx = ptx.decode()
+        except UnicodeDecodeError:
+            raise InvalidArgumentError("the PTX bytes are not UTF-8 text; pass the .ptx that nvcc -ptx or NVRTC "
+                                       "writes") from None
+    if isinstance(ptx, str) and "\n" not in ptx and os.path.isdir(ptx):
+        raise InvalidArgumentError(f"{ptx!r} is a folder; pass a .ptx file or the PTX text")
+    if isinstance(ptx, Path) or (isinstance(ptx, str) and "\n" not in ptx
+                                 and (ptx.endswith(".ptx") or os.path.isfile(ptx))):
         path = Path(ptx)
         if not path.is_file():
             raise InvalidArgumentError(f"no PTX file {str(path)!r}")
@@ -194,13 +204,30 @@ def _normalise_args(fn_params: Sequence[Any], args: Mapping[str | int, Any],
     return out
 
 
+LAUNCH_KEYS = ("grid", "block", "dynamic_shared_mem_bytes", "args")
+
+
+def _dims(value: Any, what: str) -> tuple[Any, ...]:
+    """A launch's grid or block as a tuple: an integer is its x extent (as the CLI's --grid 2)."""
+    if isinstance(value, int):
+        return (value,)
+    try:
+        return tuple(value)
+    except TypeError:
+        raise InvalidArgumentError(f"{what} must be up to three positive integers, e.g. (64, 1, 1), got {value!r}") \
+            from None
+
+
 def as_launch(spec: Launch | Mapping[str, Any], fn_params: Sequence[Any],
               source_names: Mapping[str, str] | None = None) -> Launch:
     if isinstance(spec, Launch):
         spec = {"grid": spec.grid, "block": spec.block, "dynamic_shared_mem_bytes": spec.dynamic_shared_mem_bytes,
                 "args": spec.args}
-    grid = tuple(spec.get("grid", (1, 1, 1))) + (1, 1)
-    block = tuple(spec.get("block", (1, 1, 1))) + (1, 1)
+    unknown = sorted(set(spec) - set(LAUNCH_KEYS))
+    if unknown:  # a misspelt key ("grids", "shared") was a 1x1 launch, silently
+        raise InvalidArgumentError(f"unknown launch keys {unknown}; a launch has {', '.join(LAUNCH_KEYS)}")
+    grid = _dims(spec.get("grid", (1, 1, 1)), "grid") + (1, 1)
+    block = _dims(spec.get("block", (1, 1, 1)), "block") + (1, 1)
     if any(not isinstance(d, int) or d < 1 for d in (*grid[:3], *block[:3])):
         raise InvalidArgumentError(f"grid and block dimensions must be positive integers, got {grid[:3]} / {block[:3]}")
     # CUDA's launch limits: a launch outside them never runs on a GPU

@@ -45,8 +45,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hwaware.errors import (DataDependentError, OutOfBoundsError, PTXExecutionError, StepLimitError,
-                            UnsupportedInstructionError)
+from hwaware.errors import (DataDependentError, InvalidArgumentError, OutOfBoundsError, PTXExecutionError,
+                            StepLimitError, UnsupportedInstructionError)
 from hwaware.ptx.cfg import CFG, EXIT
 from hwaware.ptx.loops import Loop, batchable_loops
 from hwaware.ptx.parser import Function, Instruction, Module, Operand
@@ -93,6 +93,10 @@ class Buffer:
     nbytes: int
     data: np.ndarray | None = None  # uint8 view of the contents
     param: str = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.nbytes, bool) or not isinstance(self.nbytes, (int, np.integer)) or self.nbytes < 0:
+            raise InvalidArgumentError(f"a Buffer's nbytes must be a non-negative integer, got {self.nbytes!r}")
 
     @property
     def known(self) -> bool:

@@ -165,6 +165,9 @@ class Module:
 
     def entry(self, name: str | None = None) -> Function:
         entries = [f for f in self.functions if f.kind == "entry" and f.body]
+        if not entries:  # an empty file, or a module of device functions only
+            raise PTXParseError("no kernel (.entry with a body) in the module; pass the PTX of a __global__ function "
+                                "(nvcc -ptx or NVRTC writes it)", file=self.file)
         if name is None:
             if len(entries) != 1:
                 raise PTXParseError(f"the module has {len(entries)} kernels ({', '.join(f.name for f in entries)}); "
