@@ -393,11 +393,12 @@ def _catalog() -> tuple[dict[str, GPUSpec], dict[str, str], dict[str, tuple[str,
             index[key] = next(iter(names))
         else:
             ambiguous[key] = tuple(sorted(specs[n].short_name for n in names))
-    for name, spec in specs.items():  # each alias listed once, with the GPU it resolves to
+    for name, spec in specs.items():  # each alias listed once, and only where it resolves to this GPU
         extra = tuple(alias for alias, target in EXTRA_ALIASES.items() if target == name)
         listed: dict[str, str] = {}
         for alias in spec.aliases + extra:
-            if "(" in alias or index.get(_key(alias)) == name:  # the catalog's "Orin" of the 32 GB is the 64 GB's
+            alias = alias.split("(")[0].strip()  # "Xavier (deviceQuery name)": the spelling, without where it is seen
+            if index.get(_key(alias)) == name:  # the catalog's "Orin" of the 32 GB is the 64 GB's; "Xavier" the AGX's
                 listed.setdefault(_key(alias), alias)
         specs[name] = replace(spec, aliases=tuple(listed.values()))
     return specs, index, ambiguous
