@@ -155,7 +155,8 @@ def compile_module(model: Any, example_inputs: tuple[Any, ...], *, arch: str = "
     with torch.no_grad():
         exported = torch.export.export(model.eval(), tuple(example_inputs))
     mod = from_exported_program(exported, keep_params_as_input=True)
-    target = tvm.target.Target({"kind": "cuda", "arch": arch})
+    # 48 KiB (static shared memory per block on every CUDA GPU), which TVM assumes anyway, saying so per kernel
+    target = tvm.target.Target({"kind": "cuda", "arch": arch, "max_shared_memory_per_block": 49152})
     mod = relax.get_default_pipeline(target)(mod)
     executable = tvm.compile(mod, target=target)
     source = next((m.inspect_source() for m in _walk(executable.mod) if m.kind == "cuda"), None)
