@@ -23,9 +23,26 @@ from hwaware.graph.transform import at_batch
 from hwaware.graph.sources import InputSize, ModelLike, capture, parse_input_size
 from hwaware.hardware.catalog import CPUSpec, Device, GPUSpec, Platform
 from hwaware.threads import torch_threads
+from hwaware.zoo.spaces import from_spec, list_spaces
+
+
+def _space_spec(model: object) -> bool:
+    """Whether ``model`` is an architecture of a registered search space as searches record it (``nb201:{...}``,
+    :meth:`~hwaware.zoo.spaces.ModelSpace.spec`: ``hwaware_arch`` in a study, the rows of ``space-latency``)."""
+    if not isinstance(model, str):
+        return False
+    name, sep, payload = model.partition(":")
+    return bool(sep) and payload.lstrip().startswith("{") and name in list_spaces()
 
 
 def _graph(model: ModelLike | Graph, batch_size: int, input_size: InputSize, precision: str, trace_device: str) -> Graph:
+    if _space_spec(model):  # its space builds it at the space's own input size, as the search predicted it
+        space, arch = from_spec(model)
+        try:
+            model = space.graph(arch, batch_size=batch_size, precision=precision)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise InvalidArgumentError(f"not an architecture of the {space.name} space ({type(exc).__name__}: {exc}); "
+                                       "copy the spec as the search or space-latency wrote it") from None
     if isinstance(model, Graph):
         size = parse_input_size(input_size)
         if size is not None and tuple(size) != tuple(model.input_shape[1:]):  # a graph's input is fixed at capture
@@ -51,7 +68,8 @@ def estimate(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size:
     ``gpu``: a GPU name or alias from :func:`hwaware.gpus`, ``"cpu"`` for the measured CPU target, or a
     calibration profile (a ``.json`` path or a saved profile's name, see :mod:`hwaware.calibration`).
     ``model``: an ``nn.Module``, a timm name, ``"torchvision:<name>"``, an ``.onnx`` path, an
-    ``onnx.ModelProto`` or a captured :class:`~hwaware.graph.Graph`. ``input_size``: ``(C, H, W)``,
+    ``onnx.ModelProto``, a captured :class:`~hwaware.graph.Graph`, or a search space's architecture spec
+    (``"nb201:{...}"``, as a search records it; at the space's input size). ``input_size``: ``(C, H, W)``,
     ``"3x224x224"`` or ``224``; default from the model's timm config. ``precision`` and ``runtime``: default a
     profile's own, else ``"fp32"`` and ``"pytorch"`` (a profile refuses others). ``estimator``: a name from
     :func:`hwaware.estimators.list_estimators`; default: the best one trained for the platform.

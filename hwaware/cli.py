@@ -218,7 +218,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("space-latency", help="predict every architecture of a finite space into a CSV table",
                        description="Predict the latency of every architecture of SPACE (nb201: 15,625) and write "
-                                   "index, arch, ms to a CSV; each value equals `hwaware latency` of that architecture.")
+                                   "index (this table's order, not NAS-Bench-201's index), arch, ms to a CSV; each "
+                                   "value equals `hwaware latency 'SPACE:ARCH'` of that row's arch.")
     p.add_argument("space", help="a finite model space: nb201")
     p.add_argument("--gpu", action=_OneGPU, default="agx",
                    help="GPU name or alias (see `hwaware gpus`) or a calibration profile")

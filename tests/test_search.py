@@ -385,3 +385,23 @@ def test_a_stored_study_resumes_only_the_same_search(tmp_path):
         optuna.trial.create_trial(values=[1.0], distributions={}, params={}))
     with pytest.raises(InvalidArgumentError, match="its trials are not an hwaware search's"):
         run_search(dataclasses.replace(first, study_name="foreign"))
+
+
+def test_an_architecture_spec_is_a_model_everywhere(capsys):
+    """A search records architectures as specs ('nb201:{...}'): hwaware latency refused them as 'not a timm name', so a
+    space-latency row or a Pareto row could not be predicted again (review helper-109)."""
+    from hwaware.search.table import space_table
+
+    rows = space_table("nb201", "agx", limit=2, progress=False)
+    assert [hwaware.latency(spec, gpu="agx") for spec, _ in rows] == [ms for _, ms in rows]
+    fbnet = get_space("fbnet")
+    arch = fbnet.random_arch(random.Random(0))
+    c = LatencyConstraint(5.0, gpu="2080ti")
+    assert hwaware.latency(fbnet.spec(arch), gpu="2080ti") == c.estimate(fbnet.shell(arch),
+                                                                         input_size=fbnet.input_size(arch)).total_ms
+    assert main(["latency", rows[0][0], "--gpu", "agx", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total_ms"] == rows[0][1]
+    with pytest.raises(InvalidArgumentError, match=r"not an architecture of the nb201 space \(KeyError: 'arch'\)"):
+        hwaware.latency('nb201:{"x": 1}')
+    with pytest.raises(InvalidArgumentError, match="malformed architecture JSON"):
+        hwaware.latency("nb201:{bad")
