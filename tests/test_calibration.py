@@ -122,7 +122,8 @@ def test_measurement_tables_as_spreadsheets_and_hands_write_them(tmp_path):
                         ("name,time\nresnet18,3\n", "^[^\n]*columns .* are neither `hwaware collect networks`"),
                         # read as nothing, these would calibrate fp32 at 224 where the rows meant otherwise
                         ("model,ms,precision\nresnet18,3,fp16\n",
-                         r"unknown columns \['precision'\]; a plain table has model,ms,batch,input \(precision, runtime"),
+                         r"unknown columns \['precision'\]; a plain table has model,ms,batch,input \(precision, "
+                         r"runtime"),
                         ("model,ms,input_size\nresnet18,3,3x96x96\n", r"unknown columns \['input_size'\].*goes in "
                                                                        r"'input'")):
         (tmp_path / "bad.csv").write_text(text)
