@@ -174,7 +174,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="a kernel argument by PTX name or position: a number (scalar), ptr:BYTES (buffer of unknown "
                         "contents) or a .npy file (buffer contents); repeat for each parameter")
     a.add_argument("--method", default="slice", choices=["slice", "interpret"])
-    a.add_argument("--max-steps", type=int, default=50_000_000)
+    a.add_argument("--max-steps", type=_positive(int), default=50_000_000)
     a.add_argument("--per-line", action="store_true", help="also print counts per PTX line")
     a.add_argument("--json", action="store_true")
 
@@ -430,8 +430,12 @@ def _ptx(args: argparse.Namespace) -> None:
         return
     if not os.path.isfile(args.file):
         raise InvalidArgumentError(f"no PTX file {args.file!r}")
+    given = [_ptx_arg(a) for a in args.arg]
+    twice = sorted({n for n, _ in given if [m for m, _ in given].count(n) > 1})
+    if twice:  # the last one silently won
+        raise InvalidArgumentError(f"--arg {', '.join(twice)} given more than once; give each parameter once")
     launch = {"grid": _dims(args.grid, "grid"), "block": _dims(args.block, "block"),
-              "dynamic_shared_mem_bytes": args.shared, "args": dict(_ptx_arg(a) for a in args.arg)}
+              "dynamic_shared_mem_bytes": args.shared, "args": dict(given)}
     r = analyze(Path(args.file), launch, kernel=args.kernel, method=args.method, max_steps=args.max_steps)[0]
     if args.json:
         print(json.dumps(r.as_dict(), indent=1))

@@ -252,6 +252,28 @@ def test_launch_and_input_slips_are_one_line_errors(tmp_path):
         analyze(HEADER, launch)
 
 
+def test_an_argument_the_parameter_cannot_hold_is_refused(tmp_path, capsys):
+    """saxpy(n: .u32, a: .f32, x, y: .u64): an array for n ran as n ~ 0, 3.5 for n as 3, a buffer for a; a repeated
+    --arg kept the last and a negative --max-steps was taken (review helper-109)."""
+    from hwaware.ptx import Buffer
+
+    case = next(c for c in CASES if c.id == "p18_saxpy_gridstride_a")
+    ok = {0: 1000, 1: 2.0, 2: Buffer(4000), 3: Buffer(4000)}
+    for bad, message in (({0: Buffer(40)}, r"param_0 is a .u32 scalar, not a pointer"),
+                         ({0: 3.5}, r"param_0 is a .u32 integer: pass a whole number, got 3.5"),
+                         ({1: Buffer(4)}, r"param_1 is a .f32 scalar, not a pointer")):
+        with pytest.raises(InvalidArgumentError, match=message):
+            analyze(case.ptx_path, {"grid": (1, 1, 1), "block": (32, 1, 1), "args": {**ok, **bad}})
+    assert analyze(case.ptx_path, {"grid": (1, 1, 1), "block": (32, 1, 1), "args": {**ok, 0: 1000.0}})  # whole
+    base = ["ptx", "analyze", str(case.ptx_path), "--block", "32", "--arg", "1=2.0", "--arg", "2=ptr:4000",
+            "--arg", "3=ptr:4000"]
+    assert main([*base, "--arg", "0=10", "--arg", "0=20"]) == 2
+    assert "--arg 0 given more than once" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*base, "--arg", "0=10", "--max-steps", "-3"])
+    assert "--max-steps: must be a positive integer" in capsys.readouterr().err
+
+
 # -- --arg names ---------------------------------------------------------------------------------------------------
 DEBUG_INFO = HEADER + """.visible .entry k(
 	.param .u64 k_param_0,

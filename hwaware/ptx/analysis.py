@@ -173,7 +173,7 @@ def prepare(ptx: str | Path | Module, kernel: str | None = None) -> Prepared:
 
 
 def _normalise_args(fn_params: Sequence[Any], args: Mapping[str | int, Any],
-                    source_names: Mapping[str, str] | None = None) -> dict[str, Any]:
+                    source_names: Mapping[str, str] | None = None, address_size: int = 64) -> dict[str, Any]:
     """Arguments by PTX parameter name. A key is a position (0 or "0"), a PTX name
     (``saxpy_param_2``), its ``param_2`` suffix, or a CUDA source name when the PTX carries debug info."""
     names = [p.name for p in fn_params]
@@ -200,8 +200,22 @@ def _normalise_args(fn_params: Sequence[Any], args: Mapping[str | int, Any],
             name = suffix[0]
         if name in out:
             raise InvalidArgumentError(f"parameter {name} is given twice (as {k!r} and another name)")
+        _check_arg(fn_params[names.index(name)], value, address_size)
         out[name] = value
     return out
+
+
+def _check_arg(param: Any, value: Any, address_size: int) -> None:
+    """A value the parameter can hold: a buffer only where the parameter is as wide as an address (a pointer), and a
+    whole number where it is an integer (3.5 for a .u32 was truncated to 3, an array for a scalar read as its address,
+    silently)."""
+    dtype = param.dtype.lstrip(".")
+    if isinstance(value, Buffer):
+        if dtype not in (f"u{address_size}", f"s{address_size}", f"b{address_size}"):
+            raise InvalidArgumentError(f"parameter {param.name} is a .{dtype} scalar, not a pointer: pass a number, "
+                                       "not a buffer or an array")
+    elif dtype[0] in "usb" and not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
+        raise InvalidArgumentError(f"parameter {param.name} is a .{dtype} integer: pass a whole number, got {value!r}")
 
 
 LAUNCH_KEYS = ("grid", "block", "dynamic_shared_mem_bytes", "args")
@@ -219,7 +233,7 @@ def _dims(value: Any, what: str) -> tuple[Any, ...]:
 
 
 def as_launch(spec: Launch | Mapping[str, Any], fn_params: Sequence[Any],
-              source_names: Mapping[str, str] | None = None) -> Launch:
+              source_names: Mapping[str, str] | None = None, address_size: int = 64) -> Launch:
     if isinstance(spec, Launch):
         spec = {"grid": spec.grid, "block": spec.block, "dynamic_shared_mem_bytes": spec.dynamic_shared_mem_bytes,
                 "args": spec.args}
@@ -238,11 +252,16 @@ def as_launch(spec: Launch | Mapping[str, Any], fn_params: Sequence[Any],
     shared = spec.get("dynamic_shared_mem_bytes", 0)
     if not isinstance(shared, int) or not 0 <= shared <= 1 << 20:
         raise InvalidArgumentError(f"dynamic_shared_mem_bytes must be an integer in 0 ... 1 MiB, got {shared!r}")
-    args = _normalise_args(fn_params, spec.get("args", {}), source_names)
+    args = _normalise_args(fn_params, spec.get("args", {}), source_names, address_size)
     # fresh buffers per run: the interpreter writes into them
     args = {k: (Buffer(v.nbytes, None if v.data is None else v.data.copy(), v.param) if isinstance(v, Buffer) else v)
             for k, v in args.items()}
     return Launch(grid[:3], block[:3], int(spec.get("dynamic_shared_mem_bytes", 0)), args)  # type: ignore[arg-type]
+
+
+def _module_launch(spec: Launch | Mapping[str, Any], module: Module, fn: Function) -> Launch:
+    """:func:`as_launch` for the kernel ``fn`` of ``module`` (its CUDA parameter names and address size)."""
+    return as_launch(spec, fn.params, module.source_names, module.address_size)
 
 
 def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Sequence[Launch | Mapping[str, Any]], *,
@@ -266,7 +285,7 @@ def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Seq
     specs = [launches] if isinstance(launches, (Launch, Mapping)) else list(launches)
     results = []
     for spec in specs:
-        launch = as_launch(spec, fn.params, module.source_names)
+        launch = _module_launch(spec, module, fn)
         t0 = time.perf_counter()
         dims = [d for d in range(3) if sl is not None and sl.free_dims[d] and launch.grid[d] > 1]
         lines = math.prod(launch.grid[d] for d in dims)  # CTAs each run CTA stands for along the free dimensions
@@ -287,14 +306,14 @@ def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Seq
             # one run per class weight (the engine counts every run CTA alike), each on its own buffers
             # a run whose CTAs all stand for as many CTAs is counted plainly and its counts multiplied afterwards
             runs = [(lines * (1 if len(set(weights)) > 1 else weights[0]), ctas, weights, done or Engine(
-                module, fn, cfg, launch if len(todo) == 1 else as_launch(spec, fn.params, module.source_names),
+                module, fn, cfg, launch if len(todo) == 1 else _module_launch(spec, module, fn),
                 evaluate=None if sl is None else set(sl.indices), max_steps=max_steps,
                 group="warp" if sl is None else "grid", ctas=ctas, weights=weights if len(set(weights)) > 1 else None,
                 wrap_checks=sl.wrap_checks if dims else None).run())  # type: ignore[union-attr]
                 for ctas, weights, done in todo]
         except GroupingRefused:
             dims, lines, interior = [], 1, False
-            launch = as_launch(spec, fn.params, module.source_names)  # fresh buffers: the first run wrote into them
+            launch = _module_launch(spec, module, fn)  # fresh buffers: the first run wrote into them
             runs = [(1, list(range(launch.ctas)), [1] * launch.ctas, Engine(module, fn, cfg, launch, evaluate=set(sl.indices),  # type: ignore[union-attr]
                                                          max_steps=max_steps, group="grid").run())]
         n = len(insts)
@@ -403,7 +422,7 @@ def _interior_classes(prepared: Prepared, spec: Launch | Mapping[str, Any], laun
         for first in (True, False):
             # the first round runs a likely interior CTA; the second one CTA of each class the first one's ranges
             # suggest among the others, weighted by that class's size (kept if the guess proves right)
-            engine = Engine(prepared.module, fn, prepared.cfg, as_launch(spec, fn.params, prepared.module.source_names),
+            engine = Engine(prepared.module, fn, prepared.cfg, _module_launch(spec, prepared.module, fn),
                             evaluate=set(sl.indices), max_steps=max_steps, group="grid",
                             ctas=[reps[c] for c in candidates], record=plan.record,
                             # the caller multiplies a run whose CTAs all stand for as many CTAs: weights then None
