@@ -192,7 +192,7 @@ def _parser() -> argparse.ArgumentParser:
                        description="Search a model space for architectures that maximise a CPU accuracy proxy and "
                                    "minimise predicted latency, under a latency budget. Prints the Pareto front and "
                                    "the budget-violation rate; saves a plot and a JSON summary.")
-    p.add_argument("--space", default="mobilenetv3", help="model space (see --list-spaces)")
+    p.add_argument("--space", default="mobilenetv3", help="model space (default mobilenetv3; see --list-spaces)")
     p.add_argument("--list-spaces", action="store_true", help="list the model spaces and exit")
     p.add_argument("--gpu", action=_OneGPU, default="agx",
                    help="target GPU (or 'cpu': then the chosen models can be measured)")
@@ -201,7 +201,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--budget-quantile", type=_positive(float), metavar="Q",
                    help="budget = the Q quantile (0 < Q <= 1; 0.5 = median) of the predicted latency of 20 random "
                         "architectures of the space: a budget that binds whatever the estimator's scale")
-    p.add_argument("--trials", type=_positive(int), default=40)
+    p.add_argument("--trials", type=_positive(int), default=40, help="trials in all (default 40)")
     p.add_argument("--workers", type=_positive(int), default=1,
                    help="worker processes sharing the study (needs --storage)")
     p.add_argument("--storage", default=None, help="Optuna RDB URL: sqlite:///study.db or postgresql+psycopg2://...")

@@ -132,10 +132,12 @@ def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size
     resolved = [resolve(g, precision=precision, runtime=runtime, batch_size=batch_size, estimator=estimator)
                 for g in gpus]
     devices = [profile.name if profile else platform.device.name for platform, profile, _ in resolved]
-    repeated = len({id(m) for m in models if not isinstance(m, str)}) < sum(not isinstance(m, str) for m in models)
+    objects = [id(m) for m in models if not isinstance(m, str)]
     files = [os.path.realpath(m) for m in models if isinstance(m, str) and os.path.isfile(m)]  # cnn.onnx, ./cnn.onnx
-    if repeated or any(len(set(x)) != len(x) for x in (files, labels, devices)):
-        raise InvalidArgumentError("rank needs distinct models and distinct GPUs; drop the repeated ones")
+    twice = [x for c in (Counter([*labels, *files]), Counter(devices)) for x, n in c.items() if n > 1]
+    if twice or len(set(objects)) < len(objects):
+        what = f" ({', '.join(map(str, twice))} more than once)" if twice else " (one module object twice)"
+        raise InvalidArgumentError(f"rank needs distinct models and distinct GPUs{what}; drop the repeated ones")
     columns, names = [], [name for _, _, name in resolved]
     for gpu in gpus:
         columns.append(latency_many(models, gpu, batch_size=batch_size, input_size=input_size, precision=precision,

@@ -71,8 +71,10 @@ def test_gpus_by_any_name_or_spec_and_one_line_for_what_the_table_lacks(table, t
         table.latency("resnet19", "agx")
     onnx = tmp_path / "cnn.onnx"
     onnx.write_bytes(b"")  # never read: the repeat is refused first
-    with pytest.raises(InvalidArgumentError, match="distinct models"):
+    with pytest.raises(InvalidArgumentError, match=rf"distinct models and distinct GPUs \({onnx} more than once\)"):
         hwaware.rank([str(onnx), f"{tmp_path}/./cnn.onnx"], gpus=["agx"])
+    with pytest.raises(InvalidArgumentError, match=r"\(Jetson AGX Xavier more than once\)"):  # which one (helper-109)
+        hwaware.rank(["resnet18"], gpus=["agx", "xavier"])
 
 
 def test_the_text_table_keeps_its_columns_apart():
