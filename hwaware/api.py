@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from hwaware.calibration.measurements import Measurement, read_measurements
+from hwaware.calibration.measurements import Measurement, check_setting, read_measurements
 from hwaware.calibration.profile import (Breakdown, Profile, check_profile_name, check_rows, find_profile,
                                         fit_profile, profile_dir, save_profile)
 from hwaware.errors import (HwawareError, ImplausibleEstimateWarning, InvalidArgumentError, UnknownGPUError,
@@ -23,26 +23,13 @@ from hwaware.graph.transform import at_batch
 from hwaware.graph.sources import InputSize, ModelLike, capture, parse_input_size
 from hwaware.hardware.catalog import CPUSpec, Device, GPUSpec, Platform
 from hwaware.threads import torch_threads
-from hwaware.zoo.spaces import from_spec, list_spaces
-
-
-def _space_spec(model: object) -> bool:
-    """Whether ``model`` is an architecture of a registered search space as searches record it (``nb201:{...}``,
-    :meth:`~hwaware.zoo.spaces.ModelSpace.spec`: ``hwaware_arch`` in a study, the rows of ``space-latency``)."""
-    if not isinstance(model, str):
-        return False
-    name, sep, payload = model.partition(":")
-    return bool(sep) and payload.lstrip().startswith("{") and name in list_spaces()
+from hwaware.zoo.spaces import checked_spec, is_spec
 
 
 def _graph(model: ModelLike | Graph, batch_size: int, input_size: InputSize, precision: str, trace_device: str) -> Graph:
-    if _space_spec(model):  # its space builds it at the space's own input size, as the search predicted it
-        space, arch = from_spec(model)
-        try:
-            model = space.graph(arch, batch_size=batch_size, precision=precision)
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise InvalidArgumentError(f"not an architecture of the {space.name} space ({type(exc).__name__}: {exc}); "
-                                       "copy the spec as the search or space-latency wrote it") from None
+    if is_spec(model):  # its space builds it at the space's own input size, as the search predicted it
+        space, arch = checked_spec(model)
+        model = space.graph(arch, batch_size=batch_size, precision=precision)
     if isinstance(model, Graph):
         size = parse_input_size(input_size)
         if size is not None and tuple(size) != tuple(model.input_shape[1:]):  # a graph's input is fixed at capture
@@ -337,10 +324,11 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
         raise InvalidArgumentError(f"{gpu!r} is a calibration profile (of {based.gpu}); calibrate against the catalog "
                                    f"GPU itself: gpu={based.gpu!r} (CLI: --gpu {based.gpu!r})")
     platform = Platform.resolve(gpu, precision=precision, runtime=runtime)
+    check_setting(rows, platform)
     est_name = estimator or default_estimator(platform)
     # through estimate(): a measurement whose prediction is doubtful (capped batch, outside the training domain,
     # cannot fit in memory) warns as it would at prediction time, before the profile is fitted on it
-    nets, labels, shapes = [], [], {}
+    nets, labels, shapes, networks = [], [], {}, []
     for i, m in enumerate(rows):
         where = f"{measurements} row {i + 2}" if isinstance(measurements, (str, Path)) else f"measurement {i + 1}"
         labels.append(f"{where} ({m.model or 'no model'}, batch {m.batch})")
@@ -355,6 +343,7 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
             raise
         # one network at one input, however the row spells it (none: the timm default, 224, 3x224x224); repeats
         # would count as independent networks and narrow the interval to nothing
+        networks.append((m.model, graph.input_shape[1:]))  # one network at several batches: left out together
         first = shapes.setdefault((m.model, graph.input_shape), labels[-1])
         if first != labels[-1]:
             raise InvalidArgumentError(f"{labels[-1]} measures the network of {first} again (input "
@@ -368,7 +357,8 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
     est = get_estimator(est_name)
     check_rows(nets, [m.ms for m in rows], labels)
     profile = fit_profile(gpu, nets, [m.ms for m in rows], name=name, runtime=runtime, precision=precision,
-                          estimator=est_name, base=est.model_id(platform), held_out_interval=est.calibrated_interval())
+                          estimator=est_name, base=est.model_id(platform), held_out_interval=est.calibrated_interval(),
+                          groups=networks)
     if save:
         save_profile(profile, None if save is True else save)
     return profile

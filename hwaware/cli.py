@@ -281,9 +281,9 @@ def _calibrate(args: argparse.Namespace) -> None:
     wlo, whi = p.interval
     wide = (f" (interval {math.expm1(wlo):+.0%} .. {math.expm1(whi):+.0%}: widened to the model's held-out 10-shot "
             "interval)") if (wlo, whi) != (lo, hi) else ""
-    print(f"profile {p.name!r} on {p.gpu} ({p.runtime}, {p.precision}) from {p.n_samples} networks: "
+    print(f"profile {p.name!r} on {p.gpu} ({p.runtime}, {p.precision}) from {p.n_samples} measurements: "
           f"{p.describe()} (form {p.terms!r}); fit MAPE {p.fit_mape:.1%}; "
-          f"leave-one-out error {math.expm1(lo):+.0%} .. {math.expm1(hi):+.0%}{wide}")
+          f"leave-one-network-out error {math.expm1(lo):+.0%} .. {math.expm1(hi):+.0%}{wide}")
     print(f"use it: hwaware latency MODEL --gpu {args.out or p.name}")
 
 

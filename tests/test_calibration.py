@@ -411,7 +411,7 @@ def test_cli_calibrate_end_to_end_on_measured_jetson_rows(tmp_path, capsys):
     main(["calibrate", str(csv_path), "--gpu", "tx2", "--precision", "fp16", "--name", "nano-on-tx2", "--out",
           str(prof_path)])
     out = capsys.readouterr().out
-    assert "profile 'nano-on-tx2' on Jetson TX2 (pytorch, fp16) from 6 networks" in out and "replaced" not in out
+    assert "profile 'nano-on-tx2' on Jetson TX2 (pytorch, fp16) from 6 measurements" in out and "replaced" not in out
     csv_path.with_suffix(".three").write_text("model,ms\n" + "".join(f"{r.arch['model']},{r.ms}\n" for r in rows[:3]))
     main(["calibrate", str(csv_path.with_suffix(".three")), "--gpu", "nano", "--precision", "fp16", "--name", "x",
           "--out", str(prof_path)])  # re-calibrating renews a profile, and says what it replaced
@@ -712,3 +712,60 @@ def test_a_profile_is_no_base_to_calibrate_against(tmp_path, monkeypatch):
     with pytest.raises(InvalidArgumentError, match=r"'my-2080ti' is a calibration profile \(of GeForce RTX 2080 Ti\); "
                                                    r"calibrate against the catalog GPU itself"):
         hwaware.calibrate(rows, "my-2080ti", name="again")
+
+
+def test_collected_rows_calibrate_only_the_setting_they_were_measured_in(tmp_path):
+    """`hwaware collect networks` records device, threads and dtype; calibrate read them as nothing, so CPU rows made a
+    '2080 Ti' fp16 profile at 27 ms per GMAC, silently (review helper-111)."""
+    import csv
+
+    from hwaware.errors import ImplausibleEstimateWarning
+    from hwaware.measure.collect import NETWORK_COLUMNS
+
+    models = ("resnet18", "resnet50", "mobilenetv3_large_100", "efficientnet_b0")
+
+    def collected(name: str, **setting: str):
+        env = {"device": "cpu", "device_name": "AMD EPYC", "torch_version": "2", "threads": "1", "dtype": "float32",
+               **setting}
+        path = tmp_path / name
+        with open(path, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=NETWORK_COLUMNS)
+            w.writeheader()
+            for i, m in enumerate(models):
+                ms = 1.2 * hwaware.latency(m, gpu="cpu")
+                w.writerow({"sample_id": f"{m}-b1", "model": m, "family": m, "img_size": 224, "batch": 1,
+                            "pre_ms": 0, "exe_ms": ms, "post_ms": 0, "pre_iqr_ms": 0, "exe_iqr_ms": 0, "post_iqr_ms": 0,
+                            "repeats": 10, **env, **({"threads": "4"} if name == "mixed.csv" and i else {})})
+        return path
+
+    assert hwaware.calibrate(collected("cpu.csv"), "cpu", name="mine", save=False).n_samples == 4
+    for path, gpu, kw, said in (
+            (collected("cpu.csv"), "2080ti", {"precision": "fp16"}, r"AMD EPYC.*GeForce RTX 2080 Ti is a GPU"),
+            (collected("cuda.csv", device="cuda", device_name="NVIDIA GeForce RTX 2080 Ti"), "cpu", {},
+             r"cpu-epyc-1t is this CPU target"),
+            (collected("half.csv", device="cuda", dtype="float32"), "2080ti", {"precision": "fp16"},
+             r"precision fp16 runs float16"),
+            (collected("trt.csv", device="cuda"), "2080ti", {"runtime": "tensorrt", "precision": "fp16"},
+             r"times eager PyTorch, not TensorRT"),
+            (collected("mixed.csv"), "cpu", {}, r"collected under different settings")):
+        with pytest.raises(InvalidArgumentError, match=said):
+            hwaware.calibrate(path, gpu, name="x", save=False, **kw)
+    with pytest.warns(ImplausibleEstimateWarning, match=r"collected at threads=4, and cpu-epyc-1t predicts 1"):
+        hwaware.calibrate(collected("four.csv", threads="4"), "cpu", name="x", save=False)
+
+
+def test_a_network_at_several_batches_is_left_out_whole():
+    """Leave-one-out left one row out, so a network measured at two batches stayed in the fit through its other row and
+    the interval was optimistic; rows are now grouped by network (review helper-111)."""
+    nets = synthetic([100, 100, 150, 200, 250], [0.05, 0.1, 0.05, 0.05, 0.05])  # network 0 at batch 1 and 2
+    true = [n.total_ms * f for n, f in zip(nets, (1.6, 1.6, 1.0, 1.05, 0.97))]  # network 0 runs slower than the rest
+    rows = fit_profile("agx", nets, true, name="t", forms=("scale, kernel",))
+    grouped = fit_profile("agx", nets, true, name="t", forms=("scale, kernel",), groups=["a", "a", "b", "c", "d"])
+    # network 0 no longer helps fit itself: its held-out residual grows (0.438 -> 0.467 in log, deterministic)
+    assert grouped.log_residual_interval[1] > rows.log_residual_interval[1] + 0.02 and grouped.loo_mape > rows.loo_mape
+    assert fit_profile("agx", nets, true, name="t", groups=list("abcde")) == fit_profile("agx", nets, true, name="t")
+    with pytest.raises(InvalidArgumentError, match="at least 2 measured networks, got 1"):
+        fit_profile("agx", nets[:2], true[:2], name="t", groups=["a", "a"])
+    with pytest.raises(InvalidArgumentError, match="at least 2 measured networks, got 1"):
+        hwaware.calibrate([Measurement("resnet18", 12.0), Measurement("resnet18", 20.0, batch=2)], "agx", name="x",
+                          save=False)

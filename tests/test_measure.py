@@ -131,6 +131,30 @@ def test_space_networks_are_measured_at_the_space_input_and_resume(tmp_path):
     assert {r["img_size"] for r in rows} == {"32"} and all(float(r["exe_ms"]) > 0 for r in rows)
 
 
+def test_a_repeat_is_measured_once_and_a_file_of_other_settings_is_not_resumed(tmp_path):
+    """A model or batch listed twice was measured twice (and calibrate then refused the file); a file measured at
+    other threads or another dtype was resumed as done, its ids naming the sample, not the setting (review
+    helper-111)."""
+    import random
+
+    from hwaware.errors import InvalidArgumentError
+    from hwaware.measure.collect import collect_networks
+    from hwaware.threads import torch_threads
+    from hwaware.zoo.spaces import get_space
+
+    space = get_space("nb201")
+    spec = space.spec(space.random_arch(random.Random(0)))
+    out = tmp_path / "n.csv"
+    with torch_threads(1):
+        assert collect_networks(out, [spec, spec], batch_sizes=(1, 1), min_time_s=0.02) == 1
+        with pytest.raises(InvalidArgumentError, match=r"holds measurements at dtype=float32, this run is at "
+                                                       r"dtype=float64; collect into a new file"):
+            collect_networks(out, [spec], dtype=torch.float64, min_time_s=0.02)
+    with torch_threads(2), pytest.raises(InvalidArgumentError, match="holds measurements at threads=1, this run is "
+                                                                     "at threads=2"):
+        collect_networks(out, [spec], min_time_s=0.02)
+
+
 def test_a_malformed_space_spec_fails_before_measuring(tmp_path):
     from hwaware.errors import InvalidArgumentError
     from hwaware.measure.collect import collect_networks
@@ -139,6 +163,6 @@ def test_a_malformed_space_spec_fails_before_measuring(tmp_path):
         collect_networks(tmp_path / "n.csv", ["nb201:{oops"])
     bad_op = '{"arch": "|nor_conv_9x9~0|+|none~0|none~1|+|none~0|none~1|none~2|", "dataset": "cifar10"}'
     for arch in (bad_op, '{"arch": "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"}'):  # no such op; no dataset
-        with pytest.raises(InvalidArgumentError, match="is not an architecture of space 'nb201'"):
+        with pytest.raises(InvalidArgumentError, match="not an architecture of the nb201 space"):
             collect_networks(tmp_path / "n.csv", [f"nb201:{arch}"])
     assert not (tmp_path / "n.csv").exists()

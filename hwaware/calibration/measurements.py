@@ -12,13 +12,20 @@ from __future__ import annotations
 
 import csv
 import math
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hwaware.errors import InvalidArgumentError
+from hwaware.errors import ImplausibleEstimateWarning, InvalidArgumentError
+from hwaware.hardware.catalog import CPUSpec, Platform
 
 
 PLAIN_COLUMNS = ("model", "ms", "batch", "input")
+
+
+# what ``hwaware collect networks`` records of where it measured (a plain table says nothing of it)
+SETTING_COLUMNS = ("device", "device_name", "threads", "dtype")
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,39 @@ class Measurement:
     ms: float
     batch: int = 1
     input_size: str | None = None
+    setting: tuple[tuple[str, str], ...] = ()  # a collected row's SETTING_COLUMNS: where it was measured
+
+
+def check_setting(rows: Sequence[Measurement], platform: Platform) -> None:
+    """Refuse collected rows measured elsewhere than ``platform`` says: one setting for all, eager PyTorch, on the CPU
+    for a CPU target and on a CUDA GPU for a GPU, in the precision's dtype; warn of a CPU target's other thread count.
+    A plain table's rows have no setting and pass."""
+    settings = {m.setting for m in rows if m.setting}
+    if not settings:
+        return
+    if len(settings) > 1:
+        raise InvalidArgumentError("the measurements were collected under different settings ("
+                                   + "; ".join(", ".join(f"{k}={v}" for k, v in s) for s in sorted(settings))
+                                   + "); calibrate one setting at a time")
+    s = dict(settings.pop())
+    where = f"{s.get('device')} ({s.get('device_name')}, threads={s.get('threads')}, dtype={s.get('dtype')})"
+    target = platform.device
+    cpu = isinstance(target, CPUSpec)
+    dtype = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}.get(platform.precision)
+    threads = getattr(target, "threads", None)
+    why = next((reason for failed, reason in (
+        (platform.runtime != "pytorch", "`hwaware collect networks` times eager PyTorch, not TensorRT"),
+        (dtype is None, "`hwaware collect networks` does not time autocast"),
+        (cpu and s.get("device") != "cpu", f"{target.name} is this CPU target"),
+        (not cpu and s.get("device") != "cuda", f"{target.name} is a GPU"),
+        (s.get("dtype") != dtype, f"precision {platform.precision} runs {dtype}")) if failed), "")
+    if why:
+        raise InvalidArgumentError(f"the measurements were collected on {where}, and {why}: calibrate the platform "
+                                   "they were measured on, or measure on the one you calibrate")
+    if cpu and s.get("threads") != str(threads):  # a profile may scale to another thread count, layer by layer doubtful
+        warnings.warn(f"the measurements were collected at threads={s.get('threads')}, and {target.name} predicts "
+                      f"{threads} thread(s): the profile scales one-thread layer times to them (collect with --threads "
+                      f"{threads} for a profile of the target as trained)", ImplausibleEstimateWarning, stacklevel=3)
 
 
 def read_measurements(path: str | Path) -> list[Measurement]:
@@ -64,7 +104,8 @@ def read_measurements(path: str | Path) -> list[Measurement]:
             if collected:
                 size = r.get("img_size")
                 out.append(Measurement(r["model"], float(r["pre_ms"]) + float(r["exe_ms"]) + float(r["post_ms"]),
-                                       int(r.get("batch") or 1), f"3x{size}x{size}" if size else None))
+                                       int(r.get("batch") or 1), f"3x{size}x{size}" if size else None,
+                                       tuple((k, r[k]) for k in SETTING_COLUMNS if k in r)))
             else:
                 out.append(Measurement(r["model"], float(r["ms"]), int(r.get("batch") or 1), r.get("input") or None))
         except ValueError as exc:

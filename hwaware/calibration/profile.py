@@ -39,7 +39,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -326,26 +326,30 @@ class _Nets:
                        log_residual_interval=(0.0, 0.0), ms_per_gmac=float(coef[2]) if len(coef) > 2 else 0.0,
                        host_scale=None if linear else float(math.exp(coef[1])), terms=form)
 
-    def loo(self, form: str, true: np.ndarray) -> np.ndarray:
-        """Leave-one-out log residuals log(true / calibrated) of ``form``, each network calibrated as a user's
-        estimate is (:meth:`Profile.apply`: per layer, clamped)."""
+    def loo(self, form: str, true: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """Leave-one-group-out log residuals log(true / calibrated) of ``form``, each measurement calibrated as a
+        user's estimate is (:meth:`Profile.apply`: per layer, clamped) by a fit without its group's rows."""
         every = np.arange(len(true))
-        return np.array([math.log(true[i] / self.profile(form, self.solve(form, true, every[every != i])).apply(
-            self.nets[i])) for i in every])
+        fits = [self.profile(form, self.solve(form, true, every[groups != groups[i]])) for i in every]
+        return np.array([math.log(true[i] / fit.apply(self.nets[i])) for i, fit in zip(every, fits)])
 
 
 def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float], *, name: str,
                 runtime: str = "pytorch", precision: str = "fp32", estimator: str = "resperfnet-gpu",
-                forms: Sequence[str] = FORMS, base: str = "", held_out_interval: tuple[float, float] | None = None
-                ) -> Profile:
+                forms: Sequence[str] = FORMS, base: str = "", held_out_interval: tuple[float, float] | None = None,
+                groups: Sequence[Hashable] | None = None) -> Profile:
     """Fit a profile from the zero-shot breakdown of each measured network (:meth:`Breakdown.of` its estimate at the
     measured batch) and your measurements, choosing among ``forms`` by leave-one-out error; ``base``: the model id
     of the estimator that gave the breakdowns (:meth:`hwaware.estimators.Estimator.model_id`), ``held_out_interval``
     its 10-shot interval on held-out GPUs (:meth:`hwaware.estimators.Estimator.calibrated_interval`), which the
-    profile's interval is widened to contain."""
+    profile's interval is widened to contain. ``groups``: the network of each measurement (default: each its own),
+    which the leave-out rule leaves out together (one network at two batches is not two networks)."""
     true = np.asarray(measured_ms, dtype=float)
-    if len(nets) != len(true) or len(true) < 2:
-        raise InvalidArgumentError(f"calibration needs at least 2 measured networks, got {len(true)}; "
+    keys = range(len(true)) if groups is None else [str(g) for g in groups]
+    ids = np.unique(np.asarray(list(keys)), return_inverse=True)[1]
+    n_nets = len(set(ids.tolist()))
+    if len(nets) != len(true) or len(ids) != len(true) or n_nets < 2:
+        raise InvalidArgumentError(f"calibration needs at least 2 measured networks, got {n_nets}; "
                                    "measure more with `hwaware collect networks`")
     if (true <= 0).any() or not np.isfinite(true).all():
         raise InvalidArgumentError("measured latencies must be positive milliseconds")
@@ -358,10 +362,10 @@ def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float
         raise InvalidArgumentError(f"the measurements do not fit {gpu}'s predictions: they are {ratio:.3g}x them "
                                    "(median); give milliseconds (not seconds or microseconds) per forward pass of the "
                                    "listed models at the stated batch, precision and runtime, on the GPU the device is")
-    # the per-GMAC forms need MIN_FOR_GMAC measurements, unless only such forms were asked for
-    tried = [f for f in forms if not f.endswith("gmac") or len(true) >= MIN_FOR_GMAC] or list(forms)
+    # the per-GMAC forms need MIN_FOR_GMAC networks, unless only such forms were asked for
+    tried = [f for f in forms if not f.endswith("gmac") or n_nets >= MIN_FOR_GMAC] or list(forms)
     try:
-        loo = {f: data.loo(f, true) for f in tried}
+        loo = {f: data.loo(f, true, ids) for f in tried}
         form = min(tried, key=lambda f: float(np.mean(np.abs(np.expm1(loo[f])))))  # the first listed on a tie
         fit = data.profile(form, data.solve(form, true, np.arange(len(true))))
     except (OverflowError, FloatingPointError) as exc:  # a factor beyond floats: no profile describes them

@@ -21,6 +21,7 @@ from hwaware.measure.microbench import network_layers, random_layers
 from hwaware.graph.rebuild import build_op
 from hwaware.measure.store import SampleStore
 from hwaware.measure.timing import PhaseTimes, device_name, time_phases
+from hwaware.zoo.spaces import checked_spec, from_spec, is_spec
 
 ENV_COLUMNS = ["device", "device_name", "torch_version", "threads", "dtype"]
 PHASE_COLUMNS = ["pre_ms", "exe_ms", "post_ms", "pre_iqr_ms", "exe_iqr_ms", "post_iqr_ms", "repeats"]
@@ -69,6 +70,11 @@ def environment(device: torch.device, dtype: torch.dtype) -> dict[str, object]:
             "threads": torch.get_num_threads(), "dtype": str(dtype).replace("torch.", "")}
 
 
+def _setting(env: dict[str, object]) -> dict[str, object]:
+    """What a file's rows must share to be resumed (a row's id names the sample, not where it was measured)."""
+    return {k: env[k] for k in ("device", "device_name", "threads", "dtype")}
+
+
 def _phases(t: PhaseTimes) -> dict[str, object]:
     return {"pre_ms": f"{t.pre_ms:.6f}", "exe_ms": f"{t.exe_ms:.6f}", "post_ms": f"{t.post_ms:.6f}",
             "pre_iqr_ms": f"{t.pre_iqr_ms:.6f}", "exe_iqr_ms": f"{t.exe_iqr_ms:.6f}",
@@ -88,9 +94,9 @@ def collect_layers(out: str | Path, plan: Iterable[tuple[str, str, Layer]], *, d
                    dtype: torch.dtype = torch.float32) -> int:
     """Measure every planned layer not yet in ``out``; returns how many were measured now."""
     dev = measurement_device(device)
-    store = SampleStore(out, LAYER_COLUMNS)
-    todo = [p for p in plan if p[0] not in store]
     env = environment(dev, dtype)
+    store = SampleStore(out, LAYER_COLUMNS, same=_setting(env))
+    todo = [p for p in plan if p[0] not in store]
     progress = Progress(len(todo), f"layers -> {out}")
     for sample_id, source, layer in todo:
         op = build_op(layer, dev, dtype)
@@ -102,17 +108,9 @@ def collect_layers(out: str | Path, plan: Iterable[tuple[str, str, Layer]], *, d
     return len(todo)
 
 
-def _is_space_spec(name: str) -> bool:
-    from hwaware.zoo.spaces import list_spaces
-
-    return name.partition(":")[0] in list_spaces()
-
-
 def _network(name: str, dev: torch.device, dtype: torch.dtype) -> tuple[torch.nn.Module, tuple[int, ...], str]:
     """(module, input size, family) of a timm name or a model-space spec (``nb201:{...}``, :meth:`ModelSpace.spec`)."""
-    if _is_space_spec(name):
-        from hwaware.zoo.spaces import from_spec
-
+    if is_spec(name):
         space, arch = from_spec(name)
         return space.build(arch).eval().to(dev, dtype), space.input_size(arch), space.name
     from hwaware.graph.sources import build_model, timm_family
@@ -126,22 +124,17 @@ def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Seq
     """Measure whole networks (random weights, eval mode) three-phase: timm names at timm's default input size, or
     model-space specs (``hwaware.search.get_space(name).spec(arch)``) at the space's input size."""
     from hwaware.graph.sources import check_timm_name
-    from hwaware.zoo.spaces import from_spec
 
     dev = measurement_device(device)
     for name in models:  # every name, before hours of measuring stop at a typo
-        if _is_space_spec(name):
-            space, arch = from_spec(name)
-            try:  # built on the meta device: a malformed architecture fails here, not hours into the measuring
-                space.shell(arch)
-            except (KeyError, ValueError, TypeError, IndexError) as exc:
-                raise InvalidArgumentError(f"{name!r} is not an architecture of space {space.name!r} ({exc!r}); "
-                                           f"write it as hwaware.search.get_space({space.name!r}).spec(arch) does") from None
+        if is_spec(name):
+            checked_spec(name)
         else:
             check_timm_name(name)
-    store = SampleStore(out, NETWORK_COLUMNS)
-    todo = [(m, b) for m in models for b in batch_sizes if f"{m}-b{b}" not in store]
     env = environment(dev, dtype)
+    store = SampleStore(out, NETWORK_COLUMNS, same=_setting(env))
+    # each network and batch once (a repeat would be measured twice, and calibrate refuses a file that lists one twice)
+    todo = [(m, b) for m in dict.fromkeys(models) for b in dict.fromkeys(batch_sizes) if f"{m}-b{b}" not in store]
     progress = Progress(len(todo), f"networks -> {out}")
     for model_name, batch in todo:
         model, size, family = _network(model_name, dev, dtype)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +12,14 @@ from hwaware.errors import InvalidArgumentError
 
 
 class SampleStore:
-    def __init__(self, path: str | os.PathLike, columns: Iterable[str]) -> None:
+    """``same``: column values every row of the file must have (the machine, threads and dtype it was measured at): a
+    file measured under other settings is refused, where its ids would have counted as done."""
+
+    def __init__(self, path: str | os.PathLike, columns: Iterable[str], same: Mapping[str, object] | None = None
+                 ) -> None:
         self.path = Path(path)
         self.columns = list(columns)
+        self.same = {k: str(v) for k, v in (same or {}).items()}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._done = self._read_ids()
 
@@ -27,9 +32,16 @@ class SampleStore:
                 if reader.fieldnames != self.columns:
                     raise InvalidArgumentError(f"{self.path} has columns {reader.fieldnames}, expected "
                                                f"{self.columns}; collect into a new file")
-                return {row["sample_id"] for row in reader if row.get("sample_id")}
+                rows = [row for row in reader if row.get("sample_id")]
         except UnicodeDecodeError:
             raise InvalidArgumentError(f"{self.path} is not a CSV text file; collect into a new file") from None
+        other = next((row for row in rows if any(row.get(k) != v for k, v in self.same.items())), None)
+        if other is not None:
+            was = ", ".join(f"{k}={other.get(k)}" for k, v in self.same.items() if other.get(k) != v)
+            now = ", ".join(f"{k}={v}" for k, v in self.same.items() if other.get(k) != v)
+            raise InvalidArgumentError(f"{self.path} holds measurements at {was}, this run is at {now}; collect into "
+                                       "a new file (--out), or run as that file was measured")
+        return {row["sample_id"] for row in rows}
 
     def __contains__(self, sample_id: str) -> bool:
         return sample_id in self._done

@@ -127,6 +127,28 @@ def from_spec(spec: str) -> tuple[ModelSpace, Arch]:
     return get_space(name), arch
 
 
+def is_spec(text: object) -> bool:
+    """Whether ``text`` is an architecture of a registered space as :meth:`ModelSpace.spec` writes it (``nb201:{...}``):
+    a study's ``hwaware_arch``, a Pareto row, a ``space-latency`` row."""
+    if not isinstance(text, str):
+        return False
+    name, sep, payload = text.partition(":")
+    return bool(sep) and payload.lstrip().startswith("{") and name in list_spaces()
+
+
+def checked_spec(spec: str) -> tuple[ModelSpace, Arch]:
+    """:func:`from_spec`, the architecture built on the meta device: a malformed one is one line here, not a KeyError
+    deep in a build (or hours into measuring)."""
+    space, arch = from_spec(spec)
+    try:
+        space.shell(arch)
+    except (KeyError, ValueError, TypeError, IndexError) as exc:
+        raise InvalidArgumentError(f"not an architecture of the {space.name} space ({type(exc).__name__}: {exc}); "
+                                   f"write it as hwaware.search.get_space({space.name!r}).spec(arch) does, as searches "
+                                   "and space-latency record it") from None
+    return space, arch
+
+
 def build_from_spec(spec: str) -> nn.Module:
     space, arch = from_spec(spec)
     return space.build(arch)
