@@ -207,7 +207,7 @@ def _estimator_name(given: str | None, profile: Profile | None, platform: Platfo
         return given or default_estimator(platform)
     if given is not None and given != profile.estimator:
         raise InvalidArgumentError(f"profile {profile.name!r} corrects {profile.estimator}'s predictions, not {given}'s; "
-                                   f"drop estimator= or calibrate a profile with estimator={given!r}")
+                                   "drop estimator= (CLI: --estimator): the profile answers with its own")
     return profile.estimator
 
 

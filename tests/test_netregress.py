@@ -131,6 +131,23 @@ def test_untrained_platform_names_the_trained_ones_and_the_fix():
     assert "\n" not in msg
 
 
+def test_advice_fits_the_platform_and_a_useless_platform_warns():
+    """On the CPU the error advised resperfnet-gpu or roofline, which refuse it; netregress-mlp on the Jetsons, its own
+    CV error 41,058 %, answered without a warning (review helper-111)."""
+    from hwaware.errors import ImplausibleEstimateWarning
+
+    with pytest.raises(UnsupportedPlatformError, match=r"Use estimator='resperfnet' \(the CPU's\)"):
+        hwaware.latency("resnet18", gpu="cpu", estimator="netregress-ols")
+    doc = get_estimator("netregress-mlp").models_["Jetson AGX Xavier|pytorch|fp16|1"]
+    assert doc["cv_mape"] > 1.0
+    with pytest.warns(ImplausibleEstimateWarning, match=r"netregress-mlp's own cross-validated error on this platform "
+                                                        r"is \d+ % \(29 networks\)"):
+        hwaware.estimate("resnet18", gpu="agx", precision="fp16", estimator="netregress-mlp")
+    assert get_estimator("netregress-mlp").models_[KEY]["cv_mape"] < 1.0
+    assert not hwaware.estimate("resnet18", gpu="titan_rtx", batch_size=256, input_size=32,
+                                estimator="netregress-mlp").warnings
+
+
 def test_cli_error_is_one_line(capsys):
     from hwaware.cli import main
 

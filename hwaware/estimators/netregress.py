@@ -41,7 +41,7 @@ from hwaware.errors import UnsupportedPlatformError
 from hwaware.estimators.base import Estimate, Estimator, files_digest, register_estimator, require_cnns
 from hwaware.features import network_features
 from hwaware.graph.layer import Graph
-from hwaware.hardware.catalog import Platform
+from hwaware.hardware.catalog import CPUSpec, Platform
 
 # Paper 003, Table II order (most to least important there), plus total parameters and depthwise convs (which the
 # paper's conv parameters include; we keep them apart because grouped convs cost differently). Each is additive over
@@ -203,10 +203,11 @@ class NetRegressEstimator(Estimator):
         key = self._key(platform)
         if key not in self.models_:
             have = "; ".join(self.platforms()) or "none (no weights shipped)"
+            other = ("estimator='resperfnet' (the CPU's)" if isinstance(platform.device, CPUSpec)
+                     else "estimator='resperfnet-gpu' or 'roofline'")
             raise UnsupportedPlatformError(
                 f"{self.name} has no model for {key} (gpu|runtime|precision|batch); it was trained for: {have}. "
-                f"Use one of those, estimator='resperfnet-gpu' or 'roofline', or train this platform's column with "
-                f"scripts/train_netregress.py")
+                f"Use {other}, or train this platform's column with scripts/train_netregress.py")
         return self.models_[key]
 
     def predict(self, graph: Graph, platform: Platform) -> Estimate:
@@ -223,6 +224,10 @@ class NetRegressEstimator(Estimator):
         y_lo, y_hi = doc["log_ms_range"]
         log_ms = np.clip(raw, y_lo - LOG10, y_hi + LOG10)
         lo, hi = doc["residual_q05"], doc["residual_q95"]
+        # an answer whose own cross-validated error passes 100 % is, on average, further off than the latency itself
+        useless = ((f"{self.name}'s own cross-validated error on this platform is {100 * doc['cv_mape']:.0f} % "
+                    f"({doc['n_train']} networks): its answers here are not meaningful; leave estimator out for the "
+                    "platform's default",) if doc["cv_mape"] > 1.0 else ())
         note = (f"whole-network {self.family} regression on network features (paper 003), no per-layer breakdown; "
                 f"interval: 5-95 % of grouped {doc['cv_folds']}-fold CV residuals "
                 f"(CV MAPE {100 * doc['cv_mape']:.1f} % on {doc['n_train']} networks)")
@@ -231,7 +236,7 @@ class NetRegressEstimator(Estimator):
         return [Estimate(total_ms=float(np.exp(m)), pre_ms=0.0, exe_ms=float(np.exp(m)), post_ms=0.0, layers=(),
                          unknown_ops={}, estimator=self.name, estimator_version=self.version, platform=platform,
                          model=g.name, notes=(note, *(clipped if m != r else ())),
-                         interval_ms=(float(np.exp(m + lo)), float(np.exp(m + hi))))
+                         interval_ms=(float(np.exp(m + lo)), float(np.exp(m + hi))), warnings=useless)
                 for g, m, r in zip(graphs, log_ms, raw)]
 
 
