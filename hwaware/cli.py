@@ -149,7 +149,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="CSV file to append to")
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     p.add_argument("--threads", type=_positive(int), default=1, help="CPU threads for torch (default 1)")
-    p.add_argument("--random", type=int, default=1000, help="layers: number of random layers")
+    p.add_argument("--random", type=int, default=None, help="layers: number of random layers (default 1000; "
+                                                            "their batch sizes are drawn, not --batch)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--models", default="train",
                    help="comma-separated timm names, or 'train' / 'heldout' / 'all' (the sets in hwaware.evaluation.splits); "
@@ -157,7 +158,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=_positives(int), default="1", help="comma-separated batch sizes (default 1)")
     p.add_argument("--space", default=None, help="networks: also COUNT random architectures of this model space "
                                                  "(nb201, fbnet, ofa_mbv3, ...; drawn with --seed)")
-    p.add_argument("--count", type=_positive(int), default=100, help="with --space: how many architectures")
+    p.add_argument("--count", type=_positive(int), default=None,
+                   help="with --space: how many architectures (default 100)")
 
     p = sub.add_parser("ptx", help="PTX analysis (executed-instruction counts)",
                        description="Analyse PTX kernels without a GPU.")
@@ -371,21 +373,32 @@ def _collect(args: argparse.Namespace) -> None:
 
     measurement_device(args.device)  # before the layer plan, which captures whole networks first
     _out_file(args.out, f"{args.what}.csv")
+    # options the other kind of collection reads were taken and ignored, measuring nothing or something else
+    if args.what == "layers" and args.space is not None:
+        raise InvalidArgumentError("--space applies to `hwaware collect networks` (whole architectures of a space)")
+    if args.space is None and args.count is not None:
+        raise InvalidArgumentError("--count goes with --space: how many architectures of the space to measure")
+    if args.what == "networks" and args.random is not None:
+        raise InvalidArgumentError("--random applies to `hwaware collect layers` (random layers)")
     torch.set_num_threads(args.threads)
     named = {"train": splits.TRAIN_NETWORKS, "heldout": splits.HELD_OUT_NETWORKS,
              "all": splits.TRAIN_NETWORKS + splits.HELD_OUT_NETWORKS, "none": ()}
-    models = list(named.get(args.models, [m for m in args.models.split(",") if m]))
+    models = list(named.get(args.models, [m.strip() for m in args.models.split(",") if m.strip()]))
     if args.space is not None:
         import random
 
         from hwaware.zoo.spaces import get_space
 
         space, rng = get_space(args.space), random.Random(args.seed)
-        models += list(dict.fromkeys(space.spec(space.random_arch(rng)) for _ in range(args.count)))
+        models += list(dict.fromkeys(space.spec(space.random_arch(rng)) for _ in range(args.count or 100)))
+    if args.what == "networks" and not models:
+        raise InvalidArgumentError(f"--models {args.models!r} names no network to measure; give timm names, 'train', "
+                                   "'heldout' or 'all', or --space SPACE")
     if args.what == "layers":
         if any(splits.is_held_out(m) for m in models):
             print("hwaware: warning: sampling layers from held-out families", file=sys.stderr)
-        n = collect_layers(args.out, layer_plan(args.random, models, args.batch, args.seed), device=args.device)
+        n = collect_layers(args.out, layer_plan(1000 if args.random is None else args.random, models, args.batch,
+                                                args.seed), device=args.device)
     else:
         n = collect_networks(args.out, models, batch_sizes=args.batch, device=args.device)
     print(f"measured {n} new {args.what} into {args.out}")

@@ -102,6 +102,13 @@ def _cli(*argv: str, env: dict | None = None, cwd: Path | None = None) -> subpro
                  marks=pytest.mark.skipif(sys.platform != "linux", reason="/proc")),
     pytest.param(["search", "--budget", "5", "--out", "/proc/unused/search"], "no file can be written in /proc",
                  marks=pytest.mark.skipif(sys.platform != "linux", reason="/proc")),
+    # collect options the other collection reads were taken and ignored (review helper-111)
+    (["collect", "layers", "--out", "l.csv", "--space", "nb201"], "--space applies to `hwaware collect networks`"),
+    (["collect", "networks", "--out", "n.csv", "--count", "3"], "--count goes with --space"),
+    (["collect", "networks", "--out", "n.csv", "--random", "5"], "--random applies to `hwaware collect layers`"),
+    (["collect", "networks", "--out", "n.csv", "--models", "none"], "names no network to measure"),
+    (["collect", "networks", "--out", "n.csv", "--models", "resnet18, nosuchnet"], "'nosuchnet' is neither"),
+    (["collect", "networks", "--out", "n.csv", "--models", "m.onnx"], "times PyTorch modules, not ONNX files"),
     # a name longer than a file name may be was an OSError traceback (review helper-109)
     (["latency", "x" * 300], "is neither a timm model name nor an existing .onnx file"),
     (["latency", "resnet18", "--gpu", "x" * 300], "no catalog GPU and no calibration profile"),

@@ -166,3 +166,14 @@ def test_a_malformed_space_spec_fails_before_measuring(tmp_path):
         with pytest.raises(InvalidArgumentError, match="not an architecture of the nb201 space"):
             collect_networks(tmp_path / "n.csv", [f"nb201:{arch}"])
     assert not (tmp_path / "n.csv").exists()
+
+
+def test_a_torchvision_network_is_collected(tmp_path):
+    """collect networks refused 'torchvision:' names, saying to prefix them with 'torchvision:' (review helper-111)."""
+    from hwaware.measure.collect import collect_networks
+
+    out = tmp_path / "tv.csv"
+    assert collect_networks(out, ["torchvision:mobilenet_v3_small"], min_time_s=0.02) == 1
+    with open(out) as f:
+        row = next(csv.DictReader(f))
+    assert (row["family"], row["img_size"], row["model"]) == ("torchvision", "224", "torchvision:mobilenet_v3_small")

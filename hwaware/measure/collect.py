@@ -113,22 +113,30 @@ def _network(name: str, dev: torch.device, dtype: torch.dtype) -> tuple[torch.nn
     if is_spec(name):
         space, arch = from_spec(name)
         return space.build(arch).eval().to(dev, dtype), space.input_size(arch), space.name
-    from hwaware.graph.sources import build_model, timm_family
+    from hwaware.graph.sources import TORCHVISION_PREFIXES, build_model, timm_family
 
     model, size = build_model(name, weights=True)  # fused, as captured for prediction
-    return model.eval().to(dev, dtype), size, timm_family(name)
+    family = "torchvision" if name.startswith(TORCHVISION_PREFIXES) else timm_family(name)
+    return model.eval().to(dev, dtype), size, family
 
 
 def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Sequence[int] = (1,),
                      device: str = "cpu", dtype: torch.dtype = torch.float32, min_time_s: float = 1.0) -> int:
     """Measure whole networks (random weights, eval mode) three-phase: timm names at timm's default input size, or
     model-space specs (``hwaware.search.get_space(name).spec(arch)``) at the space's input size."""
-    from hwaware.graph.sources import check_timm_name
+    from hwaware.graph.sources import TORCHVISION_PREFIXES, build_model, check_timm_name
 
     dev = measurement_device(device)
     for name in models:  # every name, before hours of measuring stop at a typo
         if is_spec(name):
             checked_spec(name)
+        elif name.lower().endswith(".onnx"):
+            raise InvalidArgumentError(f"{name!r}: collect networks times PyTorch modules, not ONNX files; time the "
+                                       "file in its runtime and calibrate from a model,ms table")
+        elif name.startswith(TORCHVISION_PREFIXES):
+            if build_model(name)[1] is None:  # on the meta device: an unknown name fails here
+                raise InvalidArgumentError(f"{name!r} has no default input size to measure it at; collect timm "
+                                           "names, or time it yourself and calibrate from a model,ms,batch,input table")
         else:
             check_timm_name(name)
     env = environment(dev, dtype)
