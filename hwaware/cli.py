@@ -348,9 +348,23 @@ def _features(args: argparse.Namespace) -> None:
 
 def _estimators(_args: argparse.Namespace) -> None:
     from hwaware.estimators import get_estimator, list_estimators
+    from hwaware.hardware.catalog import CPU_TARGETS, PRECISIONS, RUNTIMES, Platform, gpus
 
+    # what each answers: found from errors alone before (netregress covers 27 trained platforms, the CPU one device)
+    platforms = []
+    for device in [*gpus(), *CPU_TARGETS.values()]:
+        for runtime in RUNTIMES:
+            for precision in PRECISIONS:
+                try:
+                    platforms.append(Platform.resolve(device, precision=precision, runtime=runtime))
+                except HwawareError:  # a combination no device runs (int8 under eager PyTorch, bf16 before Ampere)
+                    pass
+    print(f"{'estimator':<16}{'version':<9}platforms (device, runtime, precision) it answers at batch 1")
     for name in list_estimators():
-        print(f"{name:<16}{get_estimator(name).version}")
+        est = get_estimator(name)
+        n = sum(est.supports(p) for p in platforms)
+        doc = (type(est).__doc__ or "").strip().splitlines()[0] if type(est).__doc__ else ""
+        print(f"{name:<16}{est.version:<9}{f'{n} of {len(platforms)}':<14}{doc}")
 
 
 def _cache(args: argparse.Namespace) -> None:

@@ -30,7 +30,15 @@ def test_gpus_and_features_and_estimators(capsys):
     assert main(["features", "resnet18", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["params"] == 11689512
     assert main(["estimators"]) == 0
-    assert "roofline" in capsys.readouterr().out
+    rows = {line.split()[0]: line.split()[2:5] for line in capsys.readouterr().out.splitlines()[1:]}
+    # what each answers, counted over the catalog (it listed names only, review helper-111)
+    from hwaware.hardware.catalog import Platform
+    from hwaware.estimators import get_estimator
+
+    total = int(rows["roofline"][2])
+    assert rows["resperfnet"][0] == "1" and rows["resperfnet-gpu"][0] == str(total - 1)  # the CPU; every GPU's
+    assert get_estimator("resperfnet").supports(Platform.resolve("cpu"))
+    assert 0 < int(rows["netregress-ols"][0]) < int(rows["ipc-tree"][0]) < total
 
 
 @pytest.mark.parametrize("argv,message", [
