@@ -225,7 +225,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("space", help="a finite model space: nb201")
     p.add_argument("--gpu", action=_OneGPU, default="agx",
                    help="GPU name or alias (see `hwaware gpus`) or a calibration profile")
-    p.add_argument("--out", required=True, help="CSV file to write")
+    p.add_argument("--out", required=True, help="CSV file to write (- for standard output)")
     _platform_options(p)
     p.add_argument("--estimator", default=None, help="estimator name (default: best for the platform)")
     p.add_argument("--workers", type=_positive(int), default=1, help="worker processes (default 1)")
@@ -290,18 +290,21 @@ def _calibrate(args: argparse.Namespace) -> None:
 
 
 def _space_latency(args: argparse.Namespace) -> None:
+    import contextlib
     import csv
 
     from hwaware.search.table import space_table
 
-    _out_file(args.out, f"{args.space}.csv")  # before the predictions, which take minutes for a whole space
+    if args.out != "-":  # "-": standard output
+        _out_file(args.out, f"{args.space}.csv")  # before the predictions, which take minutes for a whole space
     rows = space_table(args.space, args.gpu, batch_size=args.batch, precision=args.precision, runtime=args.runtime,
                        estimator=args.estimator, workers=args.workers, limit=args.limit, progress=args.progress or None)
-    with open(args.out, "w", newline="") as f:
+    with contextlib.nullcontext(sys.stdout) if args.out == "-" else open(args.out, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["index", "arch", "ms"])
         w.writerows((i, spec.split(":", 1)[1], repr(float(ms))) for i, (spec, ms) in enumerate(rows))  # exact floats
-    print(f"{len(rows)} architectures of {args.space} on {args.gpu} -> {args.out}")
+    print(f"{len(rows)} architectures of {args.space} on {args.gpu} -> {args.out}",
+          file=sys.stderr if args.out == "-" else sys.stdout)
 
 
 def _latency(args: argparse.Namespace) -> None:

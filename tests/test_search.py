@@ -138,6 +138,19 @@ def test_callback_works_on_trials_without_set_constraint():
     assert constraints_func(trial) == [pytest.approx(ms - 5.0)]
 
 
+def test_a_constraint_once_per_trial_and_key():
+    """A second call in one trial overwrote the recorded latency while Optuna kept the first constraint value, so the
+    two disagreed (review helper-109); another key (a second GPU) is its own constraint."""
+    study = optuna.create_study()
+    trial = study.ask()
+    agx, orin = LatencyConstraint(5.0, gpu="agx"), LatencyConstraint(5.0, gpu="orin", key="orin")
+    agx(trial, "resnet18")
+    with pytest.raises(InvalidArgumentError, match="this trial already has the constraint 'latency': constrain one"):
+        agx(trial, "resnet50")
+    orin(trial, "resnet18")
+    assert trial.user_attrs["hwaware_constraint_keys"] == ["latency", "orin"]
+
+
 def test_pruned_infeasible_trials_still_teach_the_sampler():
     from optuna.samplers._tpe.sampler import _get_infeasible_trial_score
 
@@ -405,3 +418,16 @@ def test_an_architecture_spec_is_a_model_everywhere(capsys):
         hwaware.latency('nb201:{"x": 1}')
     with pytest.raises(InvalidArgumentError, match="malformed architecture JSON"):
         hwaware.latency("nb201:{bad")
+
+
+def test_space_latency_writes_to_standard_output(tmp_path, capsys, monkeypatch):
+    """--out - wrote a file named '-' (review helper-109): the CSV goes to standard output, the summary to stderr."""
+    import csv
+    import io
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["space-latency", "nb201", "--gpu", "agx", "--limit", "2", "--out", "-"]) == 0
+    out, err = capsys.readouterr()
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [float(r["ms"]) for r in rows] == [hwaware.latency(f"nb201:{r['arch']}", gpu="agx") for r in rows]
+    assert "2 architectures of nb201 on agx -> -" in err and not (tmp_path / "-").exists()

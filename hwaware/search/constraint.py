@@ -107,8 +107,13 @@ class LatencyConstraint:
 
     def __call__(self, trial: Any, model: ModelLike, *, input_size: InputSize = None) -> float:
         """Predict ``model``'s latency, record it and its breakdown on ``trial``, set the constraint;
-        returns the predicted milliseconds."""
+        returns the predicted milliseconds. Once per trial and key (a second constraint with another ``key``, e.g. a
+        second GPU, sets its own constraint; the recorded breakdown is then the last call's)."""
         _check_trial(trial)  # before the prediction, not after it when the first attribute is set
+        keys = list(trial.user_attrs.get(f"{ATTR}_constraint_keys", []))
+        if self.key in keys:  # Optuna keeps a key's first value, while the attributes below would take the second's
+            raise InvalidArgumentError(f"this trial already has the constraint {self.key!r}: constrain one model per "
+                                       "trial, or give each constraint its own key=")
         t0 = time.perf_counter()
         est = self.estimate(model, input_size=input_size)
         value = est.total_ms - self.budget_ms
@@ -121,6 +126,7 @@ class LatencyConstraint:
                  "unknown_ops": est.unknown_ops, "predict_s": time.perf_counter() - t0}
         for k, v in attrs.items():
             trial.set_user_attr(f"{ATTR}_{k}", v)
+        trial.set_user_attr(f"{ATTR}_constraint_keys", [*keys, self.key])
         if hasattr(trial, "set_constraint"):  # Optuna >= 5
             trial.set_constraint(self.key, value)
         return est.total_ms
