@@ -266,16 +266,16 @@ def _rank(args: argparse.Namespace) -> None:
 
 def _calibrate(args: argparse.Namespace) -> None:
     from hwaware.api import calibrate
-    from hwaware.calibration.profile import Profile, check_profile_name, profile_dir
+    from hwaware.calibration.profile import Profile, profile_path
 
-    target = Path(args.out) if args.out else profile_dir() / f"{check_profile_name(args.name)}.json"
+    target = profile_path(args.name, args.out)
     before = target.read_bytes() if target.is_file() else None  # re-calibrating renews it: say so, and what it was
     p = calibrate(args.measurements, args.gpu, name=args.name, runtime=args.runtime, precision=args.precision,
                   save=args.out or True)
     if before is not None:
         try:
             old = Profile.from_json(before.decode("utf-8"))
-            was = f"{old.gpu}, {old.runtime}, {old.precision}, {old.n_samples} networks"
+            was = f"{old.gpu}, {old.runtime}, {old.precision}, {old.n_samples} measurements"
         except (InvalidArgumentError, UnicodeDecodeError):
             was = "not a readable profile"
         print(f"replaced {target} (was: {was})")
@@ -612,7 +612,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         except OSError as exc:  # a path the checks before the work could not foresee (a name too long, /proc, EIO)
             where = f"{exc.filename}: " if exc.filename else ""
-            print(f"hwaware: error: {where}{exc.strerror or exc}; check the paths given (--out) and the disk",
+            print(f"hwaware: error: {where}{exc.strerror or exc}; check the paths given and the disk",
                   file=sys.stderr)
             return 2
     return 0

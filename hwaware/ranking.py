@@ -25,8 +25,9 @@ from hwaware.graph.sources import InputSize, ModelLike
 @dataclass(frozen=True)
 class RankTable:
     """Predicted milliseconds per (model, GPU): ``ms[i][j]`` is ``models[i]`` on ``gpus[j]``; ``estimators[j]`` is
-    the estimator that answered for ``gpus[j]``. ``precision`` and ``runtime`` are the GPUs' own; where a calibration
-    profile brought another, each GPU's (``"2080ti fp32, my-2080ti fp16"``)."""
+    the estimator that answered for ``gpus[j]``. ``precisions[j]`` and ``runtimes[j]`` are the platform ``gpus[j]``
+    was answered on (a calibration profile brings its own); ``precision`` and ``runtime`` label them all, each GPU's
+    where they differ (``"2080ti fp32, my-2080ti fp16"``)."""
 
     models: tuple[str, ...]
     gpus: tuple[str, ...]
@@ -35,6 +36,8 @@ class RankTable:
     batch_size: int
     precision: str
     runtime: str
+    precisions: tuple[str, ...] = ()  # per GPU, as each resolved (a calibration profile's own)
+    runtimes: tuple[str, ...] = ()
 
     def _row(self, model: str) -> int:
         if model not in self.models:
@@ -89,6 +92,7 @@ class RankTable:
         """The table as JSON-able types, with each GPU's model order and each model's GPU order."""
         return {"models": list(self.models), "gpus": list(self.gpus), "estimators": list(self.estimators),
                 "batch_size": self.batch_size, "precision": self.precision, "runtime": self.runtime,
+                "precisions": list(self.precisions), "runtimes": list(self.runtimes),
                 "ms": [list(r) for r in self.ms],
                 "by_gpu": {g: [m for m, _ in self.by_gpu(g)] for g in self.gpus},
                 "by_model": {m: [g for g, _ in self.by_model(m)] for m in self.models}}
@@ -134,7 +138,7 @@ def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size
     devices = [profile.name if profile else platform.device.name for platform, profile, _ in resolved]
     objects = [id(m) for m in models if not isinstance(m, str)]
     files = [os.path.realpath(m) for m in models if isinstance(m, str) and os.path.isfile(m)]  # cnn.onnx, ./cnn.onnx
-    twice = [x for c in (Counter([*labels, *files]), Counter(devices)) for x, n in c.items() if n > 1]
+    twice = [x for c in (Counter(labels), Counter(files), Counter(devices)) for x, n in c.items() if n > 1]
     if twice or len(set(objects)) < len(objects):
         what = f" ({', '.join(map(str, twice))} more than once)" if twice else " (one module object twice)"
         raise InvalidArgumentError(f"rank needs distinct models and distinct GPUs{what}; drop the repeated ones")
@@ -147,5 +151,6 @@ def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size
     def shared(values: list[str]) -> str:
         return values[0] if len(set(values)) == 1 else ", ".join(f"{g} {v}" for g, v in zip(gpu_labels, values))
 
-    return RankTable(tuple(labels), gpu_labels, tuple(zip(*columns)), tuple(names), batch_size,
-                     shared([p.precision for p, _, _ in resolved]), shared([p.runtime for p, _, _ in resolved]))
+    precisions, runtimes = ([getattr(p, f) for p, _, _ in resolved] for f in ("precision", "runtime"))
+    return RankTable(tuple(labels), gpu_labels, tuple(zip(*columns)), tuple(names), batch_size, shared(precisions),
+                     shared(runtimes), tuple(precisions), tuple(runtimes))

@@ -4,9 +4,11 @@ Several processes (NAS workers) share one file, so SQLite runs in WAL mode with 
 each process opens its own connection. The caches only hold recomputable values, so a corrupt file
 is moved aside (``<file>.corrupt-<time>``, with its WAL files) and recreated rather than failing.
 Location: :func:`cache_dir`, i.e. ``$HWAWARE_CACHE_DIR`` (default ``~/.cache/hwaware``); ``HWAWARE_CACHE=0``
-turns the disk caches off. Each file is kept under ``$HWAWARE_CACHE_MAX_MB`` megabytes (default
-:data:`DEFAULT_MAX_MB`, ``inf``: no cap) of live rows: a write that passes it deletes the oldest-written rows, down
-to :data:`TRIM_TO` of the cap (a row written again counts as new; what is deleted is only computed again). A NAS
+turns the disk caches off. Each file keeps its live rows under ``$HWAWARE_CACHE_MAX_MB`` megabytes (default
+:data:`DEFAULT_MAX_MB`, ``inf``: no cap): a write that passes it deletes the oldest-written rows, down to
+:data:`TRIM_TO` of the cap (a row written again counts as new; what is deleted is only computed again), and then
+checkpoints the WAL, which SQLite keeps at :data:`WAL_LIMIT` at most after a checkpoint, so the database file stays
+about the cap's size and its WAL beside it small (``tests/test_cache.py`` checks both at a 20 MB cap). A NAS
 loop writes a graph (5-11 KB compressed for resnet50 to vit_base) and the layers' predictions for every new
 candidate and platform, so without a cap the files grow with the search.
 """
@@ -28,6 +30,7 @@ V = TypeVar("V")
 
 DEFAULT_MAX_MB = 1024.0  # per file; an assumption: room for ~100,000 captured timm-sized graphs
 TRIM_TO = 0.8  # of the cap: a trim frees room for many writes, rather than deleting a few rows at each one
+WAL_LIMIT = 8 << 20  # bytes a WAL keeps after a checkpoint (SQLite's default keeps its largest size); an assumption
 
 
 def cache_limit_bytes() -> float:
@@ -89,10 +92,12 @@ class SqliteStore(Generic[V]):
         return self._conn
 
     def _connect(self) -> sqlite3.Connection:
+        cache_limit_bytes()  # a bad cap is said at the first use, not at the first write after a run of cache hits
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout=30000")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")  # no fsync per insert: a lost entry is only computed again
+        conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")  # a WAL reset after a checkpoint shrinks to this
         conn.execute(self._schema)
         conn.execute(f"SELECT count(*) FROM {self._table} WHERE key = ''").fetchone()  # touch: detects corruption
         return conn
@@ -134,24 +139,29 @@ class SqliteStore(Generic[V]):
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 conn.executemany(self._insert, rows)
-                self._trim(conn, limit)
+                trimmed = self._trim(conn, limit)
                 conn.execute("COMMIT")
+                if trimmed:  # a trim rewrites many pages into the WAL, which SQLite keeps at that size: give it back
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.DatabaseError:
                 self._reset()
 
-    def _trim(self, conn: sqlite3.Connection, limit: float) -> None:
+    def _trim(self, conn: sqlite3.Connection, limit: float) -> bool:
         """Inside the writing transaction: if the live pages pass ``limit`` bytes, delete the oldest-written rows (the
-        lowest rowids: ``INSERT OR REPLACE`` gives a rewritten row a new one), so many that the rest fill about
-        :data:`TRIM_TO` of it. Freed pages stay in the file and are reused by later writes."""
+        lowest rowids: ``INSERT OR REPLACE`` gives a rewritten row a new one), about so many that the rest fill
+        :data:`TRIM_TO` of it (counted on the rowid range, not by a scan under the lock all writers share). Freed
+        pages stay in the file and are reused by later writes. Returns whether it deleted."""
         size, pages, free = (conn.execute(f"PRAGMA {p}").fetchone()[0]
                              for p in ("page_size", "page_count", "freelist_count"))
         used = (pages - free) * size
         if used <= limit:
-            return
-        rows = conn.execute(f"SELECT count(*) FROM {self._table}").fetchone()[0]
-        drop = max(1, math.ceil(rows * (1.0 - TRIM_TO * limit / used)))
-        conn.execute(f"DELETE FROM {self._table} WHERE rowid IN "
-                     f"(SELECT rowid FROM {self._table} ORDER BY rowid LIMIT ?)", (drop,))
+            return False
+        lo, hi = conn.execute(f"SELECT min(rowid), max(rowid) FROM {self._table}").fetchone()
+        if lo is None:
+            return False
+        cut = lo + max(1, math.ceil((hi - lo + 1) * (1.0 - TRIM_TO * limit / used)))
+        conn.execute(f"DELETE FROM {self._table} WHERE rowid < ?", (cut,))
+        return True
 
     def __len__(self) -> int:
         conn = self._db()

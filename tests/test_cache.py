@@ -135,3 +135,21 @@ def test_bad_cache_cap_is_one_line(tmp_path, monkeypatch):
         monkeypatch.setenv("HWAWARE_CACHE_MAX_MB", value)
         with pytest.raises(InvalidArgumentError, match="HWAWARE_CACHE_MAX_MB=.* is not a positive number"):
             PredictionCache(tmp_path / "p.sqlite").put_many({"k": (1.0, 0.0, 0.0)})
+
+
+def test_a_trim_gives_its_wal_back(tmp_path, monkeypatch):
+    """A trim rewrote most index pages into the WAL, which SQLite kept at that size: at a 20 MB cap the database
+    stayed at 20 MB with a 15 MB WAL beside it (review helper-112). Keys as the estimator writes them (random order)."""
+    import hashlib
+    import os
+
+    from hwaware.sqlite_store import WAL_LIMIT
+
+    monkeypatch.setenv("HWAWARE_CACHE_MAX_MB", "20")
+    path = tmp_path / "p.sqlite"
+    c = PredictionCache(path, maxsize=10)
+    for i in range(0, 150_000, 1_000):
+        c.put_many({f"resperfnet-gpu:9:{hashlib.sha1(str(j).encode()).hexdigest()}:conv2d(k=3,s=1,p=1)": (1.0, 2.0, 3.0)
+                    for j in range(i, i + 1_000)})
+    assert _live_bytes(path) <= 20e6 and os.path.getsize(path) <= 21e6  # trimmed more than once
+    assert len(c) < 150_000 and os.path.getsize(f"{path}-wal") < WAL_LIMIT

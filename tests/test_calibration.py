@@ -125,7 +125,8 @@ def test_measurement_tables_as_spreadsheets_and_hands_write_them(tmp_path):
                          r"unknown columns \['precision'\]; a plain table has model,ms,batch,input \(precision, "
                          r"runtime"),
                         ("model,ms,input_size\nresnet18,3,3x96x96\n", r"unknown columns \['input_size'\].*goes in "
-                                                                       r"'input'")):
+                                                                       r"'input'"),
+                        ("model,ms,std_ms\nresnet18,3,0.1\n", r"\['std_ms'\].*\(remove those columns or rename")):
         (tmp_path / "bad.csv").write_text(text)
         with pytest.raises(InvalidArgumentError, match=match) as info:
             read_measurements(tmp_path / "bad.csv")
@@ -217,6 +218,7 @@ def test_an_explicit_precision_other_than_a_profiles_is_refused_everywhere(tmp_p
     assert refused in capsys.readouterr().err
     table = hwaware.rank(["resnet18"], gpus=["half", "2080ti"])  # each GPU at its own: the table says so
     assert table.precision == "half fp16, 2080ti fp32" and table.runtime == "pytorch"
+    assert table.as_dict()["precisions"] == ["fp16", "fp32"] and table.runtimes == ("pytorch", "pytorch")
     assert "(pytorch, half fp16, 2080ti fp32)" in table.table()
     assert hwaware.rank(["resnet18"], gpus=["2080ti"], precision="fp16").precision == "fp16"
     assert LatencyConstraint(5.0, gpu="half").precision == "fp16"
@@ -415,10 +417,10 @@ def test_cli_calibrate_end_to_end_on_measured_jetson_rows(tmp_path, capsys):
     csv_path.with_suffix(".three").write_text("model,ms\n" + "".join(f"{r.arch['model']},{r.ms}\n" for r in rows[:3]))
     main(["calibrate", str(csv_path.with_suffix(".three")), "--gpu", "nano", "--precision", "fp16", "--name", "x",
           "--out", str(prof_path)])  # re-calibrating renews a profile, and says what it replaced
-    assert f"replaced {prof_path} (was: Jetson TX2, pytorch, fp16, 6 networks)" in capsys.readouterr().out
+    assert f"replaced {prof_path} (was: Jetson TX2, pytorch, fp16, 6 measurements)" in capsys.readouterr().out
     main(["calibrate", str(csv_path), "--gpu", "tx2", "--precision", "fp16", "--name", "nano-on-tx2", "--out",
           str(prof_path)])
-    assert "(was: Jetson Nano, pytorch, fp16, 3 networks)" in capsys.readouterr().out
+    assert "(was: Jetson Nano, pytorch, fp16, 3 measurements)" in capsys.readouterr().out
     p = Profile.from_json(prof_path.read_text())
     base = [hwaware.estimate(r.arch["model"], gpu="tx2", precision="fp16") for r in rows]
     held = [hwaware.estimate(r.arch["model"], gpu="tx2", precision="fp16") for r in rest]
@@ -694,7 +696,7 @@ def test_one_measurement_in_other_units_is_named(tmp_path):
     lo, hi = fit_profile("agx", nets, slipped, name="t").log_residual_interval
     assert hi - lo > math.log(100)  # what the check saves a user from
     with pytest.raises(InvalidArgumentError, match=r"row 11 \(x, batch 1\): .* ms is 1.1e\+03x its prediction where "
-                                                   r"the other measurements' median is 1.1x: a slip of units"):
+                                                   r"the measurements' median is 1.1x: a slip of units"):
         check_rows(nets, slipped, labels)
     csv = tmp_path / "m.csv"
     models = ["resnet18", "resnet50", "mobilenetv3_large_100", "efficientnet_b0"]
@@ -703,6 +705,12 @@ def test_one_measurement_in_other_units_is_named(tmp_path):
                                             for m, t in zip(models, ms)))
     with pytest.raises(InvalidArgumentError, match=rf"{csv} row 3 \(resnet50, batch 1\): .* a slip of units"):
         hwaware.calibrate(csv, "agx", name="slip", save=False)
+    # three rows: the slip is named, not a good row beside it (each against the others' median named row 2, as the
+    # mean of a good row and the slip; review helper-112); two rows: which one, nothing says
+    with pytest.raises(InvalidArgumentError, match=r"^row 4 \(x, batch 1\): "):
+        check_rows(nets[:3], [true[0], true[1], 1000 * true[2]], labels[:3])
+    with pytest.raises(InvalidArgumentError, match=r"row 2 \(x, batch 1\) and row 3 \(x, batch 1\) disagree 1e\+03x"):
+        check_rows(nets[:2], [true[0], 1000 * true[1]], labels[:2])
 
 
 def test_a_profile_is_no_base_to_calibrate_against(tmp_path, monkeypatch):

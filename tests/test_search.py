@@ -396,8 +396,21 @@ def test_a_stored_study_resumes_only_the_same_search(tmp_path):
     assert len(run_search(dataclasses.replace(first, space="fbnet", study_name="other")).trials) == 2
     optuna.create_study(study_name="foreign", storage=storage).add_trial(
         optuna.trial.create_trial(values=[1.0], distributions={}, params={}))
-    with pytest.raises(InvalidArgumentError, match="its trials are not an hwaware search's"):
+    with pytest.raises(InvalidArgumentError, match=r"is another search \(its trials searched no hwaware space\)"):
         run_search(dataclasses.replace(first, study_name="foreign"))
+    # a study a search made before studies recorded what they search: adopted when its trials match, else refused
+    legacy = dataclasses.replace(first, study_name="legacy")
+    run_search(legacy)
+    optuna.load_study(study_name="legacy", storage=storage).set_user_attr("hwaware_search", None)
+    assert len(run_search(legacy).trials) == 4
+    optuna.load_study(study_name="legacy", storage=storage).set_user_attr("hwaware_search", None)
+    with pytest.raises(InvalidArgumentError, match=r"its trials searched nb201 at a 6.0 ms budget\)"):
+        run_search(dataclasses.replace(legacy, budget_ms=5.0))
+    from hwaware.estimators.base import default_estimator
+    from hwaware.hardware import Platform
+
+    named = dataclasses.replace(first, estimator=default_estimator(Platform.resolve("cpu")))
+    assert len(run_search(named).trials) == 6  # the default estimator by name is the same search
 
 
 def test_an_architecture_spec_is_a_model_everywhere(capsys):

@@ -93,9 +93,11 @@ def read_measurements(path: str | Path) -> list[Measurement]:
                                    "output nor model,ms[,batch,input]")
     unknown = [] if collected else sorted(cols - {*PLAIN_COLUMNS, ""})  # "": a trailing comma
     if unknown:  # a column read as nothing would calibrate at other settings than the user meant, silently
+        sizes = [c for c in unknown if any(w in c.lower() for w in ("size", "img", "res", "shape", "hw"))]
         hint = ("precision, runtime and GPU are the calibration's (--precision, --runtime, --gpu): one file per "
                 "platform" if set(unknown) & {"precision", "runtime", "gpu", "device"}
-                else "an input size goes in 'input', e.g. 3x224x224")
+                else f"an input size goes in 'input', e.g. 3x224x224, not {sizes[0]!r}" if sizes
+                else "remove those columns or rename them")
         raise InvalidArgumentError(f"{path}: unknown columns {unknown}; a plain table has {','.join(PLAIN_COLUMNS)} "
                                    f"({hint})")
     out = []

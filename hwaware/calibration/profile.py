@@ -385,17 +385,24 @@ def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float
 
 
 def check_rows(nets: Sequence[Breakdown], measured_ms: Sequence[float], labels: Sequence[str]) -> None:
-    """Refuse, by its label, a measurement :data:`MAX_ROW_RATIO` or more from the others' median ratio of measured to
-    predicted (what :func:`hwaware.calibrate` checks of a user's rows before :func:`fit_profile`, whose median check
-    passes one such row, whose leave-one-out interval it then widens to thousands of times)."""
+    """Refuse, by its label, the measurement furthest from the median ratio of measured to predicted if it is
+    :data:`MAX_ROW_RATIO` or more from it (two measurements: if they are that far apart). :func:`hwaware.calibrate`
+    checks a user's rows so before :func:`fit_profile`, whose median check passes one such row and whose leave-one-out
+    interval it then widens to thousands of times."""
     ratios = np.asarray(measured_ms, dtype=float) / np.maximum(_Nets(nets).pred, 1e-9)
-    for i, r in enumerate(ratios):
-        others = float(np.median(np.delete(ratios, i)))
-        if len(ratios) > 1 and not 1 / MAX_ROW_RATIO < r / others < MAX_ROW_RATIO:
-            raise InvalidArgumentError(f"{labels[i]}: {measured_ms[i]:.4g} ms is {r:.3g}x its prediction where the "
-                                       f"other measurements' median is {others:.3g}x: a slip of units (seconds, "
-                                       "microseconds) or a row of another device, batch or precision? Correct or "
-                                       "remove it")
+    if len(ratios) == 2:  # which of two is the slip, nothing says
+        if max(ratios) / min(ratios) >= MAX_ROW_RATIO:
+            raise InvalidArgumentError(f"{labels[0]} and {labels[1]} disagree {max(ratios) / min(ratios):.3g}x against "
+                                       "their predictions: one is a slip of units (seconds, microseconds) or a row of "
+                                       "another device, batch or precision; correct it, or measure more networks")
+        return
+    median = float(np.median(ratios))
+    i = int(np.argmax(np.abs(np.log(ratios / median))))  # the row furthest from the rest: the one to name
+    if not 1 / MAX_ROW_RATIO < ratios[i] / median < MAX_ROW_RATIO:
+        raise InvalidArgumentError(f"{labels[i]}: {measured_ms[i]:.4g} ms is {ratios[i]:.3g}x its prediction where "
+                                   f"the measurements' median is {median:.3g}x: a slip of units (seconds, "
+                                   "microseconds) or a row of another device, batch or precision? Correct or remove "
+                                   "it")
 
 
 def profile_dir() -> Path:
@@ -403,9 +410,14 @@ def profile_dir() -> Path:
     return Path(os.environ.get("HWAWARE_PROFILES") or Path.home() / ".cache" / "hwaware" / "profiles")
 
 
+def profile_path(name: str, path: str | Path | None = None) -> Path:
+    """Where :func:`save_profile` writes the profile ``name``: ``path``, or under the name in :func:`profile_dir`."""
+    return Path(path) if path is not None else profile_dir() / f"{check_profile_name(name)}.json"
+
+
 def save_profile(profile: Profile, path: str | Path | None = None) -> Path:
-    """Write ``profile`` to ``path``, or under its name in :func:`profile_dir` (:func:`check_profile_name`)."""
-    out = Path(path) if path is not None else profile_dir() / f"{check_profile_name(profile.name)}.json"
+    """Write ``profile`` to :func:`profile_path` (``path``, or under its name in :func:`profile_dir`)."""
+    out = profile_path(profile.name, path)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(profile.to_json())

@@ -242,7 +242,9 @@ class NetRegressEstimator(Estimator):
 
 def _register(family: str) -> type[NetRegressEstimator]:
     cls = type(f"NetRegress{family.upper()}Estimator", (NetRegressEstimator,),
-               {"name": f"netregress-{family}", "family": family, "__doc__": f"Paper 003's {family.upper()} regressor."})
+               {"name": f"netregress-{family}", "family": family,
+                "__doc__": f"Paper 003's {family.upper()} regressor: whole-network latency from network features, on "
+                           "the platforms it was trained for."})
     return register_estimator(cls)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 import os
 import time
 from collections import Counter
@@ -214,7 +215,8 @@ def _check_arg(param: Any, value: Any, address_size: int) -> None:
         if dtype not in (f"u{address_size}", f"s{address_size}", f"b{address_size}"):
             raise InvalidArgumentError(f"parameter {param.name} is a .{dtype} scalar, not a pointer: pass a number, "
                                        "not a buffer or an array")
-    elif dtype[0] in "usb" and not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
+    elif dtype[0] in "usb" and not (isinstance(value, numbers.Integral)
+                                    or (isinstance(value, numbers.Real) and float(value).is_integer())):
         raise InvalidArgumentError(f"parameter {param.name} is a .{dtype} integer: pass a whole number, got {value!r}")
 
 
