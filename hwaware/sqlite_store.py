@@ -30,6 +30,7 @@ V = TypeVar("V")
 
 DEFAULT_MAX_MB = 1024.0  # per file; an assumption: room for ~100,000 captured timm-sized graphs
 TRIM_TO = 0.8  # of the cap: a trim frees room for many writes, rather than deleting a few rows at each one
+BUSY_MS = 30_000  # how long a writer waits for another process's write
 WAL_LIMIT = 8 << 20  # bytes a WAL keeps after a checkpoint (SQLite's default keeps its largest size); an assumption
 
 
@@ -93,8 +94,8 @@ class SqliteStore(Generic[V]):
 
     def _connect(self) -> sqlite3.Connection:
         cache_limit_bytes()  # a bad cap is said at the first use, not at the first write after a run of cache hits
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout=30000")
+        conn = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout={BUSY_MS}")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")  # no fsync per insert: a lost entry is only computed again
         conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")  # a WAL reset after a checkpoint shrinks to this
@@ -142,7 +143,7 @@ class SqliteStore(Generic[V]):
                 trimmed = self._trim(conn, limit)
                 conn.execute("COMMIT")
                 if trimmed:  # a trim rewrites many pages into the WAL, which SQLite keeps at that size: give it back
-                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    self._checkpoint(conn)
             except sqlite3.DatabaseError:
                 self._reset()
 
@@ -168,6 +169,19 @@ class SqliteStore(Generic[V]):
         if conn is None:
             return len(self._lru)
         return conn.execute(f"SELECT count(*) FROM {self._table}").fetchone()[0]
+
+    @staticmethod
+    def _checkpoint(conn: sqlite3.Connection) -> None:
+        """Checkpoint and truncate the WAL if no other process is reading an older snapshot, without waiting for one
+        (a truncating checkpoint waits for readers, which NAS workers always are): if one is, the WAL shrinks to
+        :data:`WAL_LIMIT` at its next reset instead."""
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.OperationalError:  # busy: the limit applies later
+            pass
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={BUSY_MS}")
 
     def _clear(self, *then: str) -> None:
         """Empty the LRU and the table, then run the statements ``then`` (e.g. ``VACUUM``)."""
