@@ -48,6 +48,15 @@ def cache_limit_bytes() -> float:
     return mb * 1e6
 
 
+def corrupt(exc: sqlite3.DatabaseError) -> bool:
+    """Whether ``exc`` says the file is damaged (moved aside then), not that it is busy or locked (left alone: other
+    processes are using it)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+    return not isinstance(exc, sqlite3.OperationalError)
+
+
 def cache_dir() -> Path | None:
     """The folder of hwaware's on-disk caches, or None when ``HWAWARE_CACHE=0``."""
     if os.environ.get("HWAWARE_CACHE", "1") == "0":
@@ -87,7 +96,9 @@ class SqliteStore(Generic[V]):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             try:
                 self._conn = self._connect()
-            except sqlite3.DatabaseError:
+            except sqlite3.DatabaseError as exc:
+                if not corrupt(exc):  # locked past the busy timeout by another process: no disk cache this time
+                    return None
                 self._quarantine()
                 self._conn = self._connect()
         return self._conn
@@ -109,6 +120,17 @@ class SqliteStore(Generic[V]):
         stamp = time.strftime("%Y%m%d-%H%M%S")
         for p in db_files(self.path):
             p.rename(Path(f"{self.path}.corrupt-{stamp}{p.name[len(self.path.name):]}"))
+
+    def _failed(self, exc: sqlite3.DatabaseError) -> None:
+        """After a database error: a corrupt file is moved aside (:meth:`_reset`); one another process held locked
+        past the busy timeout is left as it is, this operation skipped (its values stay in the LRU; a cache only)."""
+        if corrupt(exc):
+            self._reset()
+        elif self._conn is not None and self._conn.in_transaction:
+            try:
+                self._conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
 
     def _reset(self) -> None:
         """Self-heal after a database error: drop the connection, move the file aside, start empty."""
@@ -144,8 +166,8 @@ class SqliteStore(Generic[V]):
                 conn.execute("COMMIT")
                 if trimmed:  # a trim rewrites many pages into the WAL, which SQLite keeps at that size: give it back
                     self._checkpoint(conn)
-            except sqlite3.DatabaseError:
-                self._reset()
+            except sqlite3.DatabaseError as exc:
+                self._failed(exc)
 
     def _trim(self, conn: sqlite3.Connection, limit: float) -> bool:
         """Inside the writing transaction: if the live pages pass ``limit`` bytes, delete the oldest-written rows (the

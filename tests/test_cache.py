@@ -152,4 +152,27 @@ def test_a_trim_gives_its_wal_back(tmp_path, monkeypatch):
         c.put_many({f"resperfnet-gpu:9:{hashlib.sha1(str(j).encode()).hexdigest()}:conv2d(k=3,s=1,p=1)": (1.0, 2.0, 3.0)
                     for j in range(i, i + 1_000)})
     assert _live_bytes(path) <= 20e6 and os.path.getsize(path) <= 21e6  # trimmed more than once
-    assert len(c) < 150_000 and os.path.getsize(f"{path}-wal") < WAL_LIMIT
+    assert len(c) < 150_000 and os.path.getsize(f"{path}-wal") <= WAL_LIMIT  # journal_size_limit's doing, mostly
+    monkeypatch.setenv("HWAWARE_CACHE_MAX_MB", "5")  # one more write trims a quarter of the file, nobody else reading
+    c.put_many({"last": (1.0, 2.0, 3.0)})
+    assert os.path.getsize(f"{path}-wal") < 1e6  # the trim's pages checkpointed and the WAL truncated (helper-113)
+
+
+def test_a_file_locked_by_another_process_is_not_moved_aside(tmp_path, monkeypatch):
+    """'database is locked' (another process writing past the busy timeout) is an OperationalError, a DatabaseError:
+    the shared, healthy file was moved aside as corrupt (review helper-113). The write is skipped instead."""
+    import sqlite3
+
+    import hwaware.sqlite_store as store
+
+    monkeypatch.setattr(store, "BUSY_MS", 50)
+    path = tmp_path / "p.sqlite"
+    PredictionCache(path).put_many({"a": (1.0, 0.0, 0.0)})
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another process writing
+    c = PredictionCache(path)
+    c.put_many({"b": (2.0, 0.0, 0.0)})  # locked: skipped, kept in memory
+    assert c.get_many(["b"]) == {"b": (2.0, 0.0, 0.0)} and not list(tmp_path.glob("*corrupt*"))
+    other.execute("COMMIT")
+    c.put_many({"c": (3.0, 0.0, 0.0)})
+    assert PredictionCache(path).get_many(["a", "c"]) == {"a": (1.0, 0.0, 0.0), "c": (3.0, 0.0, 0.0)}

@@ -126,7 +126,8 @@ def test_measurement_tables_as_spreadsheets_and_hands_write_them(tmp_path):
                          r"runtime"),
                         ("model,ms,input_size\nresnet18,3,3x96x96\n", r"unknown columns \['input_size'\].*goes in "
                                                                        r"'input'"),
-                        ("model,ms,std_ms\nresnet18,3,0.1\n", r"\['std_ms'\].*\(remove those columns or rename")):
+                        ("model,ms,std_ms\nresnet18,3,0.1\n", r"\['std_ms'\].*\(remove those columns or rename"),
+                        ("model,ms,progress\nresnet18,3,1\n", r"\['progress'\].*\(remove those columns")):
         (tmp_path / "bad.csv").write_text(text)
         with pytest.raises(InvalidArgumentError, match=match) as info:
             read_measurements(tmp_path / "bad.csv")
@@ -709,8 +710,12 @@ def test_one_measurement_in_other_units_is_named(tmp_path):
     # mean of a good row and the slip; review helper-112); two rows: which one, nothing says
     with pytest.raises(InvalidArgumentError, match=r"^row 4 \(x, batch 1\): "):
         check_rows(nets[:3], [true[0], true[1], 1000 * true[2]], labels[:3])
-    with pytest.raises(InvalidArgumentError, match=r"row 2 \(x, batch 1\) and row 3 \(x, batch 1\) disagree 1e\+03x"):
+    with pytest.raises(InvalidArgumentError, match=r"disagree 1e\+03x against their predictions \(row 2 \(x, batch "
+                                                   r"1\) against row 3 \(x, batch 1\)\)"):
         check_rows(nets[:2], [true[0], 1000 * true[1]], labels[:2])
+    with pytest.raises(InvalidArgumentError, match=r"disagree 1e\+03x"):  # two and two: neither half is the slip
+        check_rows(nets[:4], [true[0], true[1], 1000 * true[2], 1000 * true[3]], labels[:4])
+    check_rows([], [], [])
 
 
 def test_a_profile_is_no_base_to_calibrate_against(tmp_path, monkeypatch):

@@ -121,9 +121,9 @@ def _cli(*argv: str, env: dict | None = None, cwd: Path | None = None) -> subpro
     (["latency", "x" * 300], "is neither a timm model name nor an existing .onnx file"),
     (["latency", "resnet18", "--gpu", "x" * 300], "no catalog GPU and no calibration profile"),
     (["space-latency", "nb201", "--gpu", "agx", "--limit", "1", "--out", "y" * 300 + ".csv"],
-     "File name too long; check the paths given"),
+     "File name too long; check the paths given and the disk"),
     pytest.param(["space-latency", "nb201", "--gpu", "agx", "--limit", "1", "--out", "/proc/version"],
-                 "Input/output error; check the paths given",
+                 "Input/output error; check the paths given and the disk",
                  marks=pytest.mark.skipif(sys.platform != "linux", reason="/proc")),
 ])
 def test_bad_input_is_one_line_on_stderr_and_exit_2(argv, message, tmp_path):

@@ -264,7 +264,11 @@ def test_an_argument_the_parameter_cannot_hold_is_refused(tmp_path, capsys):
                          ({1: Buffer(4)}, r"param_1 is a .f32 scalar, not a pointer")):
         with pytest.raises(InvalidArgumentError, match=message):
             analyze(case.ptx_path, {"grid": (1, 1, 1), "block": (32, 1, 1), "args": {**ok, **bad}})
-    assert analyze(case.ptx_path, {"grid": (1, 1, 1), "block": (32, 1, 1), "args": {**ok, 0: 1000.0}})  # whole
+    whole = analyze(case.ptx_path, {"grid": (1, 1, 1), "block": (32, 1, 1), "args": {**ok, 0: 1000.0}})[0]
+    # numpy numbers are numbers, in the arguments and the launch (they were refused, review helper-112 and -113)
+    numpy_launch = {"grid": np.int64(1), "block": (np.int32(32), 1, 1), "dynamic_shared_mem_bytes": np.int64(0),
+                    "args": {**ok, 0: np.uint32(1000), 1: np.float32(2.0)}}
+    assert analyze(case.ptx_path, numpy_launch)[0].thread_instructions == whole.thread_instructions
     base = ["ptx", "analyze", str(case.ptx_path), "--block", "32", "--arg", "1=2.0", "--arg", "2=ptr:4000",
             "--arg", "3=ptr:4000"]
     assert main([*base, "--arg", "0=10", "--arg", "0=20"]) == 2

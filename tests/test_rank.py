@@ -75,6 +75,9 @@ def test_gpus_by_any_name_or_spec_and_one_line_for_what_the_table_lacks(table, t
         hwaware.rank([str(onnx), f"{tmp_path}/./cnn.onnx"], gpus=["agx"])
     with pytest.raises(InvalidArgumentError, match=r"\(Jetson AGX Xavier more than once\)"):  # which one (helper-109)
         hwaware.rank(["resnet18"], gpus=["agx", "xavier"])
+    with pytest.raises(hwaware.HwawareError) as exc:  # one absolute path is one model (it counted twice, helper-112)
+        hwaware.rank([str(onnx), "resnet18"], gpus=["agx"])
+    assert "distinct" not in str(exc.value)  # the empty file itself is refused
 
 
 def test_the_text_table_keeps_its_columns_apart():

@@ -404,8 +404,17 @@ def test_a_stored_study_resumes_only_the_same_search(tmp_path):
     optuna.load_study(study_name="legacy", storage=storage).set_user_attr("hwaware_search", None)
     assert len(run_search(legacy).trials) == 4
     optuna.load_study(study_name="legacy", storage=storage).set_user_attr("hwaware_search", None)
-    with pytest.raises(InvalidArgumentError, match=r"its trials searched nb201 at a 6.0 ms budget\)"):
+    with pytest.raises(InvalidArgumentError, match=r"its trials searched nb201 at a 6.0 ms budget on cpu-epyc-1t "
+                                                   r"\(resperfnet\)\)"):
         run_search(dataclasses.replace(legacy, budget_ms=5.0))
+    optuna.load_study(study_name="legacy", storage=storage).set_user_attr("hwaware_search", None)
+    with pytest.raises(InvalidArgumentError, match=r"its trials searched nb201 .* on cpu-epyc-1t"):  # another GPU
+        run_search(dataclasses.replace(legacy, gpu="agx"))
+    assert len(run_search(legacy).trials) == 6  # adopted again
+    # a record written before estimators were recorded by name: None was the platform's default
+    study = optuna.load_study(study_name="legacy", storage=storage)
+    study.set_user_attr("hwaware_search", {**study.user_attrs["hwaware_search"], "estimator": None})
+    assert len(run_search(legacy).trials) == 8
     from hwaware.estimators.base import default_estimator
     from hwaware.hardware import Platform
 

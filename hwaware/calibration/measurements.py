@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from hwaware.hardware.catalog import CPUSpec, Platform
 PLAIN_COLUMNS = ("model", "ms", "batch", "input")
 
 
+# words of a column name that means an input size ("input_size", "img_size", "resolution")
+SIZE_WORDS = {"size", "img", "image", "res", "resolution", "shape", "height", "width"}
 # what ``hwaware collect networks`` records of where it measured (a plain table says nothing of it)
 SETTING_COLUMNS = ("device", "device_name", "threads", "dtype")
 
@@ -93,7 +96,7 @@ def read_measurements(path: str | Path) -> list[Measurement]:
                                    "output nor model,ms[,batch,input]")
     unknown = [] if collected else sorted(cols - {*PLAIN_COLUMNS, ""})  # "": a trailing comma
     if unknown:  # a column read as nothing would calibrate at other settings than the user meant, silently
-        sizes = [c for c in unknown if any(w in c.lower() for w in ("size", "img", "res", "shape", "hw"))]
+        sizes = [c for c in unknown if set(re.split(r"[^a-z]+", c.lower())) & SIZE_WORDS]
         hint = ("precision, runtime and GPU are the calibration's (--precision, --runtime, --gpu): one file per "
                 "platform" if set(unknown) & {"precision", "runtime", "gpu", "device"}
                 else f"an input size goes in 'input', e.g. 3x224x224, not {sizes[0]!r}" if sizes

@@ -389,14 +389,17 @@ def check_rows(nets: Sequence[Breakdown], measured_ms: Sequence[float], labels: 
     :data:`MAX_ROW_RATIO` or more from it (two measurements: if they are that far apart). :func:`hwaware.calibrate`
     checks a user's rows so before :func:`fit_profile`, whose median check passes one such row and whose leave-one-out
     interval it then widens to thousands of times."""
-    ratios = np.asarray(measured_ms, dtype=float) / np.maximum(_Nets(nets).pred, 1e-9)
-    if len(ratios) == 2:  # which of two is the slip, nothing says
-        if max(ratios) / min(ratios) >= MAX_ROW_RATIO:
-            raise InvalidArgumentError(f"{labels[0]} and {labels[1]} disagree {max(ratios) / min(ratios):.3g}x against "
-                                       "their predictions: one is a slip of units (seconds, microseconds) or a row of "
-                                       "another device, batch or precision; correct it, or measure more networks")
+    if len(measured_ms) < 2:
         return
+    ratios = np.asarray(measured_ms, dtype=float) / np.maximum(_Nets(nets).pred, 1e-9)
     median = float(np.median(ratios))
+    far = np.abs(np.log(ratios / median)) >= math.log(MAX_ROW_RATIO) / 2  # half the gap from the middle
+    if max(ratios) / min(ratios) >= MAX_ROW_RATIO and (len(ratios) == 2 or 2 * far.sum() >= len(ratios)):
+        # two rows, or groups as large on either side: which is the slip, nothing says
+        raise InvalidArgumentError(f"the measurements disagree {max(ratios) / min(ratios):.3g}x against their "
+                                   f"predictions ({labels[int(np.argmin(ratios))]} against "
+                                   f"{labels[int(np.argmax(ratios))]}): some are a slip of units (seconds, "
+                                   "microseconds) or rows of another device, batch or precision; correct them")
     i = int(np.argmax(np.abs(np.log(ratios / median))))  # the row furthest from the rest: the one to name
     if not 1 / MAX_ROW_RATIO < ratios[i] / median < MAX_ROW_RATIO:
         raise InvalidArgumentError(f"{labels[i]}: {measured_ms[i]:.4g} ms is {ratios[i]:.3g}x its prediction where "

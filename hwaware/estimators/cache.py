@@ -56,14 +56,15 @@ class PredictionCache(SqliteStore[Phases]):
 
     def _query(self, keys: list[str]) -> Iterable[list[tuple[str, float, float, float]]]:
         conn = self._db()
-        assert conn is not None
+        if conn is None:  # locked by another process past the busy timeout: misses this time
+            return
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
             sql = f"SELECT key, pre, exe, post, extra FROM {TABLE} WHERE key IN ({','.join('?' * len(chunk))})"
             try:
                 yield conn.execute(sql, chunk).fetchall()
-            except sqlite3.DatabaseError:
-                self._reset()
+            except sqlite3.DatabaseError as exc:
+                self._failed(exc)
                 return
 
     def put_many(self, items: dict[str, Phases]) -> None:

@@ -69,8 +69,8 @@ class GraphCache(SqliteStore[Graph]):
             if graph is None and self._db() is not None:
                 try:
                     row = self._db().execute("SELECT data FROM graphs WHERE key = ?", (key,)).fetchone()
-                except sqlite3.DatabaseError:
-                    self._reset()
+                except sqlite3.DatabaseError as exc:
+                    self._failed(exc)
                     row = None
                 if row is not None:
                     graph = graph_from_bytes(row[0])

@@ -224,11 +224,12 @@ LAUNCH_KEYS = ("grid", "block", "dynamic_shared_mem_bytes", "args")
 
 
 def _dims(value: Any, what: str) -> tuple[Any, ...]:
-    """A launch's grid or block as a tuple: an integer is its x extent (as the CLI's --grid 2)."""
-    if isinstance(value, int):
-        return (value,)
+    """A launch's grid or block as a tuple of ints: an integer is its x extent (as the CLI's --grid 2); numpy integers
+    are integers."""
+    if isinstance(value, numbers.Integral):
+        value = (value,)
     try:
-        return tuple(value)
+        return tuple(int(d) if isinstance(d, numbers.Integral) and not isinstance(d, bool) else d for d in value)
     except TypeError:
         raise InvalidArgumentError(f"{what} must be up to three positive integers, e.g. (64, 1, 1), got {value!r}") \
             from None
@@ -252,13 +253,14 @@ def as_launch(spec: Launch | Mapping[str, Any], fn_params: Sequence[Any],
     if grid[0] >= 2**31 or grid[1] > 65535 or grid[2] > 65535:
         raise InvalidArgumentError(f"grid {grid[:3]} exceeds CUDA's limits (x < 2^31, y and z <= 65535)")
     shared = spec.get("dynamic_shared_mem_bytes", 0)
+    shared = int(shared) if isinstance(shared, numbers.Integral) and not isinstance(shared, bool) else shared
     if not isinstance(shared, int) or not 0 <= shared <= 1 << 20:
         raise InvalidArgumentError(f"dynamic_shared_mem_bytes must be an integer in 0 ... 1 MiB, got {shared!r}")
     args = _normalise_args(fn_params, spec.get("args", {}), source_names, address_size)
     # fresh buffers per run: the interpreter writes into them
     args = {k: (Buffer(v.nbytes, None if v.data is None else v.data.copy(), v.param) if isinstance(v, Buffer) else v)
             for k, v in args.items()}
-    return Launch(grid[:3], block[:3], int(spec.get("dynamic_shared_mem_bytes", 0)), args)  # type: ignore[arg-type]
+    return Launch(grid[:3], block[:3], shared, args)  # type: ignore[arg-type]
 
 
 def _module_launch(spec: Launch | Mapping[str, Any], module: Module, fn: Function) -> Launch:

@@ -50,7 +50,7 @@ class LatencyConstraint:
     >>> study = optuna.create_study()
     >>> study.optimize(objective, n_trials=2)
     >>> sorted(k for k in study.trials[0].user_attrs if k.startswith("hwaware_"))[:3]
-    ['hwaware_budget_ms', 'hwaware_constraint', 'hwaware_estimator']
+    ['hwaware_budget_ms', 'hwaware_constraint', 'hwaware_constraint_keys']
     """
 
     def __init__(self, budget_ms: float, gpu: str = "agx", *, batch_size: int = 1, precision: str | None = None,

@@ -126,23 +126,28 @@ def _worker(cfg: SearchConfig, worker: int, n_trials: int) -> None:
 def _same_search(cfg: SearchConfig, study: Any) -> None:
     """Record what ``study`` searches on its first run; a later run under its name (``load_if_exists``: a shared
     storage and the default name resume it) must search the same, or its report would mix two searches. A study
-    started before this record is adopted when its trials' spaces and budgets are this search's. Two searches that
+    started before this record is adopted when its finished trials' spaces, budgets, GPUs and estimators are this
+    search's. Two searches that
     start on one empty study at the same moment both pass (the check is not atomic)."""
+    from optuna.trial import TrialState
+
     c = cfg.constraint()
-    estimator = resolve(cfg.gpu, precision=c.precision, runtime=c.runtime, batch_size=c.batch_size,
-                        estimator=cfg.estimator)[2]  # None and the default's name are one search
+    platform, _, estimator = resolve(cfg.gpu, precision=c.precision, runtime=c.runtime, batch_size=c.batch_size,
+                                     estimator=cfg.estimator)  # None and the default's name are one search
     what = {"space": cfg.space, "gpu": cfg.gpu, "budget_ms": c.budget_ms, "batch_size": c.batch_size,
             "precision": c.precision, "runtime": c.runtime, "proxy": cfg.proxy, "estimator": estimator}
     before = study.user_attrs.get("hwaware_search")
     if before is None:  # a new study, or one a search before this record began (its trials say what they searched)
-        seen = {(t.user_attrs.get("hwaware_arch", "").partition(":")[0], t.user_attrs.get("hwaware_budget_ms"))
-                for t in study.trials}
-        if seen <= {(cfg.space, c.budget_ms)}:
+        seen = {(t.user_attrs.get("hwaware_arch", "").partition(":")[0], t.user_attrs.get("hwaware_budget_ms"),
+                 t.user_attrs.get("hwaware_gpu"), str(t.user_attrs.get("hwaware_estimator", "")).partition(" ")[0])
+                for t in study.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)}
+        if seen <= {(cfg.space, c.budget_ms, platform.device.name, estimator)}:
             study.set_user_attr("hwaware_search", what)
             return
-        differ = "its trials searched " + "; ".join(f"{s} at a {b} ms budget" if s else "no hwaware space"
-                                                     for s, b in sorted(seen, key=str))
-    else:
+        differ = "its trials searched " + "; ".join(f"{s} at a {b} ms budget on {g} ({e})" if s else "no hwaware space"
+                                                     for s, b, g, e in sorted(seen, key=str))
+    else:  # a record of an earlier version: estimator None was the platform's default
+        before = {**before, "estimator": before.get("estimator") or estimator}
         differ = ", ".join(f"{k} {before.get(k)!r} (now {v!r})" for k, v in what.items() if before.get(k) != v)
     if differ:
         raise InvalidArgumentError(f"study {cfg.study_name!r} in {cfg.storage} is another search ({differ}); pass "
