@@ -366,7 +366,7 @@ def _estimators(_args: argparse.Namespace) -> None:
     for name in list_estimators():
         est = get_estimator(name)
         n = sum(est.supports(p) for p in platforms)
-        doc = (type(est).__doc__ or "").strip().splitlines()[0] if type(est).__doc__ else ""
+        doc = next(iter((type(est).__doc__ or "").strip().splitlines()), "")
         print(f"{name:<16}{est.version:<9}{f'{n} of {len(platforms)}':<14}{doc}")
 
 

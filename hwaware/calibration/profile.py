@@ -60,9 +60,9 @@ MIN_FOR_GMAC = 5  # three numbers from fewer measurements would fit noise
 # An assumption, not a measurement: a device whose measurements sit further than this from its base GPU's predictions
 # (median ratio) is another device or timed in other units (seconds or microseconds are 1000x off)
 MAX_MEDIAN_RATIO = 50.0
-# Also an assumption: one measurement further than this from the other rows' median ratio (measured / predicted) is a
-# slip (units, another device's or batch's row), not a network the model mis-ranks; the widest zero-shot interval the
-# model states, an unmeasured Jetson's TensorRT x0.39-x10.43 (meta.json), spans 27x end to end
+# Also an assumption: one measurement further than this from the measurements' median ratio (measured / predicted)
+# is a slip (units, another device's or batch's row), not a network the model mis-ranks; the widest zero-shot interval
+# the model states, an unmeasured Jetson's TensorRT x0.39-x10.43 (meta.json), spans 27x end to end
 MAX_ROW_RATIO = 30.0
 FACTOR_RANGE = (1e-3, 1e3)  # a fitted factor outside it fits no device (the fit refuses it, a file cannot hold it)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
