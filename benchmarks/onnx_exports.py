@@ -66,6 +66,7 @@ def main() -> None:
                 rows.append(f"| {name} | {exporter} {opset} | {g.macs / macs:.3f} | {ratio['tensorrt']:.2f} | "
                             f"{ratio['pytorch']:.2f} | {unknown} |")
                 print(rows[-1], flush=True)
+
     def within(exporter: str) -> str:
         r = [x for e, x in trt if e == exporter]
         return (f"{sum(abs(x - 1) <= 0.05 for x in r)} of {len(r)} {exporter} imports within ±5 % of their module "
