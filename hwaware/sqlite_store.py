@@ -68,6 +68,12 @@ def cache_dir() -> Path | None:
     return folder
 
 
+def cache_file(name: str) -> Path | None:
+    """The cache file ``name`` in :func:`cache_dir`, or None when the disk caches are off."""
+    folder = cache_dir()
+    return folder / name if folder is not None else None
+
+
 def db_files(path: Path) -> list[Path]:
     """The database and the WAL files SQLite keeps beside it, those that exist."""
     return [p for p in (Path(f"{path}{suffix}") for suffix in ("", "-wal", "-shm")) if p.exists()]

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from hwaware.errors import ImplausibleEstimateWarning, InvalidArgumentError
 from hwaware.hardware.catalog import CPUSpec, Platform
+from hwaware.measure.collect import SETTING_COLUMNS  # what `hwaware collect networks` records of where it measured
 
 
 PLAIN_COLUMNS = ("model", "ms", "batch", "input")
@@ -27,8 +28,6 @@ PLAIN_COLUMNS = ("model", "ms", "batch", "input")
 
 # words of a column name that means an input size ("input_size", "img_size", "resolution")
 SIZE_WORDS = {"size", "img", "image", "res", "resolution", "shape", "height", "width"}
-# what ``hwaware collect networks`` records of where it measured (a plain table says nothing of it)
-SETTING_COLUMNS = ("device", "device_name", "threads", "dtype")
 
 
 @dataclass(frozen=True)

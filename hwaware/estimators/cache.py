@@ -20,15 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from hwaware.graph.cache import GraphCache, default_graph_path
-from hwaware.sqlite_store import SqliteStore, cache_dir, db_files
+from hwaware.sqlite_store import SqliteStore, cache_file, db_files
 
 Phases = tuple[float, ...]  # three numbers, or four (see the module docstring)
 TABLE = "layer_predictions"  # since 8.2, with the fourth column; before it "predictions", which ``clear`` drops
 
 
 def default_cache_path() -> Path | None:
-    folder = cache_dir()
-    return folder / "predictions.sqlite" if folder is not None else None
+    return cache_file("predictions.sqlite")
 
 
 class PredictionCache(SqliteStore[Phases]):

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from hwaware.graph.layer import Graph, Layer
-from hwaware.sqlite_store import SqliteStore, cache_dir
+from hwaware.sqlite_store import SqliteStore, cache_file
 
 
 def cache_mode() -> str:
@@ -90,8 +90,7 @@ class GraphCache(SqliteStore[Graph]):
 
 
 def default_graph_path() -> Path | None:
-    folder = cache_dir()
-    return folder / "graphs.sqlite" if folder is not None else None
+    return cache_file("graphs.sqlite")
 
 
 _DEFAULT: GraphCache | None = None
@@ -99,7 +98,7 @@ _OVERRIDE: list[GraphCache] = []
 
 
 def default_graph_cache() -> GraphCache:
-    """The process-wide graph cache (on disk under :func:`cache_dir` unless ``HWAWARE_CACHE=0``),
+    """The process-wide graph cache (on disk under :func:`~hwaware.sqlite_store.cache_dir` unless ``HWAWARE_CACHE=0``),
     or the one :func:`use_graph_cache` installed."""
     global _DEFAULT
     if _OVERRIDE:

@@ -24,6 +24,8 @@ from hwaware.measure.timing import PhaseTimes, device_name, time_phases
 from hwaware.zoo.spaces import checked_spec, from_spec, is_spec
 
 ENV_COLUMNS = ["device", "device_name", "torch_version", "threads", "dtype"]
+# where a row was measured: what a file's rows must share to be resumed, and a calibration's rows to be one setting
+SETTING_COLUMNS = ("device", "device_name", "threads", "dtype")
 PHASE_COLUMNS = ["pre_ms", "exe_ms", "post_ms", "pre_iqr_ms", "exe_iqr_ms", "post_iqr_ms", "repeats"]
 LAYER_COLUMNS = ["sample_id", "source", "kind", "op", "batch", "macs", *PHASE_COLUMNS, *ENV_COLUMNS, "layer_json"]
 NETWORK_COLUMNS = ["sample_id", "model", "family", "img_size", "batch", *PHASE_COLUMNS, *ENV_COLUMNS]
@@ -72,7 +74,7 @@ def environment(device: torch.device, dtype: torch.dtype) -> dict[str, object]:
 
 def _setting(env: dict[str, object]) -> dict[str, object]:
     """What a file's rows must share to be resumed (a row's id names the sample, not where it was measured)."""
-    return {k: env[k] for k in ("device", "device_name", "threads", "dtype")}
+    return {k: env[k] for k in SETTING_COLUMNS}
 
 
 def _phases(t: PhaseTimes) -> dict[str, object]:
