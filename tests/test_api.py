@@ -283,3 +283,42 @@ def test_the_roofline_times_the_runtimes_kernels_and_the_output_copy():
     est = hwaware.estimate(sq, "2080ti", estimator="roofline")
     launch = RooflineEstimator()._overhead_ms(est.platform)
     assert est.post_ms > launch  # 1000 floats over the link, plus one launch
+
+
+def test_every_registered_estimator_keeps_scikit_learns_contract():
+    import pickle
+
+    from sklearn.base import clone
+
+    from hwaware.estimators.base import _REGISTRY
+
+    for name in list_estimators():
+        est = _REGISTRY[name]()
+        params = est.get_params()
+        assert params == clone(est).get_params(), name  # clone rebuilds from the parameters, as given
+        assert type(pickle.loads(pickle.dumps(est))) is type(est), name
+        assert repr(est) == f"{type(est).__name__}()", name
+    est = get_estimator("resperfnet-gpu")
+    est.predict(capture("resnet18"), Platform.resolve("2080ti"))
+    assert est.get_params()["cache"] is True  # the cache it opened is learned state, not the parameter rewritten
+    with pytest.raises(InvalidArgumentError, match="no parameter 'speed'"):
+        RooflineEstimator().set_params(speed=2)
+    roof = RooflineEstimator(efficiency=0.5)
+    assert repr(roof) == "RooflineEstimator(efficiency=0.5)"
+    p = Platform.resolve("2080ti")
+    before = roof.predict(capture("resnet18"), p).total_ms
+    assert roof.set_params(efficiency=0.25).predict(capture("resnet18"), p).total_ms > before
+
+
+@pytest.mark.parametrize("params", [{"launch_overhead_us": {"pytorch": -50}}, {"launch_overhead_us": {"cpu": 5}},
+                                    {"efficiency": -1}, {"efficiency": float("nan")}, {"efficiency": 0},
+                                    {"efficiency": 2}, {"peak_tflops": 1}, {"peak_tflops": -1, "bandwidth_gbs": 100}])
+def test_the_roofline_refuses_parameters_that_cannot_give_a_physical_answer(params):
+    with pytest.raises(InvalidArgumentError):
+        RooflineEstimator(**params).predict(capture("resnet18"), Platform.resolve("2080ti"))
+
+
+def test_the_roofline_takes_the_assumed_overhead_for_a_runtime_it_is_not_given():
+    g, p = capture("resnet18"), Platform.resolve("2080ti")
+    assert RooflineEstimator(launch_overhead_us={"tensorrt": 1.0}).predict(g, p).total_ms == \
+        RooflineEstimator().predict(g, p).total_ms

@@ -271,3 +271,10 @@ def test_cpu_live_nas_space_networks_within_target(tmp_path, recorded):
         assert len(mine) == pinned["resperfnet"]["n"], space
         got = accuracy([est.predict(g, platform).total_ms for _, g in mine], [n.total_ms for n, _ in mine])
         assert got["mape"] <= min(pinned["resperfnet"]["mape"] + MAPE_MARGIN, 0.15), space
+
+
+def test_fit_without_samples_says_what_it_needs():
+    from hwaware.errors import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError, match="fit needs measured layer samples"):
+        ResPerfNetEstimator().fit([])

@@ -1,11 +1,13 @@
 """The estimator protocol, the result type every estimator returns, and the registry.
 
-An estimator follows scikit-learn's contract: the constructor only stores parameters, ``fit``
-learns (state ending in ``_``), ``predict(graph, platform)`` returns an :class:`Estimate`.
+An estimator follows scikit-learn's contract: the constructor only stores parameters (``get_params``,
+``set_params`` and ``sklearn.base.clone`` work), ``fit`` learns (state ending in ``_``), ``predict(graph, platform)``
+returns an :class:`Estimate`.
 """
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -13,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from hwaware.errors import UnknownEstimatorError, UnsupportedModelError, UnsupportedPlatformError
+from hwaware.errors import InvalidArgumentError, UnknownEstimatorError, UnsupportedModelError, UnsupportedPlatformError
+from hwaware.estimators.cache import PredictionCache, default_cache_path
 from hwaware.graph.layer import Graph, LayerKind, Shape
 from hwaware.hardware.catalog import Platform, spec_digest
 
@@ -166,13 +169,52 @@ T = TypeVar("T")
 
 
 class Estimator(ABC):
-    """Base class: a name, a version, ``fit`` and ``predict``."""
+    """Base class: a name, a version, ``fit`` and ``predict``; the constructor's arguments are its parameters.
+
+    >>> from sklearn.base import clone
+    >>> from hwaware.estimators import RooflineEstimator
+    >>> clone(RooflineEstimator(efficiency=0.5))
+    RooflineEstimator(efficiency=0.5)
+    """
 
     name: ClassVar[str]
     version: ClassVar[str]
     # False for estimators made of independent per-platform models (netregress): nothing ties their answers on two
     # platforms together, so relations between platforms (more batch, a faster GPU) are not theirs to promise
     joint_platforms: ClassVar[bool] = True
+
+    @classmethod
+    def _parameters(cls) -> dict[str, inspect.Parameter]:
+        return {k: p for k, p in inspect.signature(cls.__init__).parameters.items()
+                if k != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor's arguments, as given (scikit-learn's contract; ``deep`` is accepted for it)."""
+        return {k: getattr(self, k) for k in self._parameters()}
+
+    def set_params(self, **params: Any) -> Estimator:
+        """Set constructor arguments and forget what was learned or loaded under the old ones."""
+        unknown = sorted(set(params) - set(self._parameters()))
+        if unknown:
+            raise InvalidArgumentError(f"{type(self).__name__} has no parameter {', '.join(map(repr, unknown))}; "
+                                       f"its parameters: {', '.join(self._parameters()) or 'none'}")
+        self.__dict__.update(params)
+        for k in [k for k in self.__dict__ if k.endswith("_")]:  # learned state depends on the parameters
+            del self.__dict__[k]
+        return self
+
+    def __repr__(self) -> str:
+        given = {k: v for k, v in self.get_params().items() if v is not self._parameters()[k].default
+                 and not (isinstance(v, (int, float, str, type(None))) and v == self._parameters()[k].default)}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in given.items())})"
+
+    def _prediction_cache(self) -> PredictionCache | None:
+        """The cache the ``cache`` parameter names: ``True``, the default file (opened once per estimator, kept as
+        learned state so that ``cache`` stays as given); a :class:`PredictionCache`; anything else, none."""
+        cache = getattr(self, "cache", None)
+        if cache is True:
+            return self._remembered("cache_", True, lambda: PredictionCache(default_cache_path()))
+        return cache if isinstance(cache, PredictionCache) else None
 
     def fit(self, samples: Iterable[Any]) -> Estimator:
         """Learn from measured samples; analytic estimators override it only if they calibrate."""

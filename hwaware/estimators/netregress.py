@@ -241,10 +241,13 @@ class NetRegressEstimator(Estimator):
 
 
 def _register(family: str) -> type[NetRegressEstimator]:
-    cls = type(f"NetRegress{family.upper()}Estimator", (NetRegressEstimator,),
-               {"name": f"netregress-{family}", "family": family,
+    name = f"NetRegress{family.upper()}Estimator"
+    # named in this module, as a class statement would be: pickle and copy find it by module and name
+    cls = type(name, (NetRegressEstimator,),
+               {"name": f"netregress-{family}", "family": family, "__module__": __name__, "__qualname__": name,
                 "__doc__": f"Paper 003's {family.upper()} regressor: whole-network latency from network features, on "
                            "the platforms it was trained for."})
+    globals()[name] = cls
     return register_estimator(cls)
 
 

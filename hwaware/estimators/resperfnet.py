@@ -52,9 +52,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from hwaware.errors import UnsupportedPlatformError
+from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
 from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, files_digest, register_estimator
-from hwaware.estimators.cache import PredictionCache, default_cache_path
+from hwaware.estimators.cache import PredictionCache
 from hwaware.estimators.features import DEVICE_FEATURES, KINDS, LAYER_FEATURES, device_features, kind_one_hot, layer_features
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.hardware.catalog import Platform
@@ -266,7 +266,10 @@ class ResPerfNetEstimator(Estimator):
         at most ``copy_phase_rows`` rows drawn evenly over kinds. ``val`` (e.g. whole layer groups, see
         :mod:`hwaware.evaluation.splits`) selects each model's best epoch; without it, a random 10 % of its rows."""
         if self.mode not in ("per_kind", "conditioned"):
-            raise ValueError(f"mode must be 'per_kind' or 'conditioned', got {self.mode!r}")
+            raise InvalidArgumentError(f"mode must be 'per_kind' or 'conditioned', got {self.mode!r}")
+        if not samples:
+            raise InvalidArgumentError("fit needs measured layer samples (hwaware.datasets.measured.LayerSample "
+                                       "rows, e.g. from `hwaware collect layers`); got none")
         platform = platform if isinstance(platform, Platform) else Platform.resolve(platform)
         dev = device_features(platform.device)
         counts = Counter(s.layer.kind for s in samples)
@@ -361,15 +364,10 @@ class ResPerfNetEstimator(Estimator):
             else:
                 cache[platform.key] = before
 
-    def _cache(self) -> PredictionCache | None:
-        if self.cache is True:
-            self.cache = PredictionCache(default_cache_path())
-        return self.cache if isinstance(self.cache, PredictionCache) else None
-
     # -- prediction ------------------------------------------------------------------------------------------------
     def layer_phases(self, layers: Sequence[Layer], platform: Platform) -> list[tuple[float, float, float]]:
         """(pre, exe, post) ms for each layer, from the cache where possible."""
-        cache = self._cache()
+        cache = self._prediction_cache()
         prefix = f"{self.name}:{self.version}:{self._weights_id(platform)}:{platform.key}:"
         keys = [prefix + l.signature() for l in layers]
         known = cache.get_many(keys) if cache is not None else {}

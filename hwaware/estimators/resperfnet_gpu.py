@@ -193,7 +193,7 @@ from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
 from hwaware.estimators.base import (HOST_GUESS_WARNING, HOST_NOTE, INT8_TRT_NOTE, INTERVAL_NOTE, JETSON_TRT_NOTE,
                                     OUTSIDE_INTERVAL_NOTE, UNMEASURED_JETSON_NOTE, Estimate, Estimator, LayerEstimate,
                                     register_estimator)
-from hwaware.estimators.cache import PredictionCache, default_cache_path
+from hwaware.estimators.cache import PredictionCache
 from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_GPU_BEFORE_9, ROW_FEATURES,
                                              MEASURED_PEAK_SHARE, MEASURED_TENSOR_PEAK_SHARE, RUNTIME_CODES,
                                              BOOST_HEADROOM, call_features, dram_floor_ms, floor_digest, gpu_vector,
@@ -1332,7 +1332,7 @@ class ResPerfNetGPUEstimator(Estimator):
             keyed.append([(p + ("as-conv:" if c and not o else "") + _cost_key(l), l, c and not o)
                           for l, c in zip(kernels, conv)])
         keys = list(dict.fromkeys(k for rows in keyed for k, *_ in rows))
-        cache = self._cache()
+        cache = self._prediction_cache()
         known = cache.get_many(keys) if cache is not None else {}
         todo = {}
         for g, rows, o in zip(prepared, keyed, outside):
@@ -1660,8 +1660,3 @@ class ResPerfNetGPUEstimator(Estimator):
                         f"{why}; calibrate it with a few measurements (hwaware calibrate)")))
             out.append(est)
         return out
-
-    def _cache(self) -> PredictionCache | None:
-        if self.cache is True:
-            self.cache = PredictionCache(default_cache_path())
-        return self.cache if isinstance(self.cache, PredictionCache) else None

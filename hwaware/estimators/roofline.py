@@ -16,7 +16,9 @@ Unknown ops are timed as memory-bound copies and reported in the estimate.
 """
 from __future__ import annotations
 
-from hwaware.errors import UnsupportedPlatformError
+import math
+
+from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
 from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, register_estimator
 from hwaware.estimators.gpu_features import runs_tf32
 from hwaware.graph.layer import Graph, Layer, LayerKind
@@ -24,6 +26,7 @@ from hwaware.graph.ops import numel
 from hwaware.hardware.catalog import PRECISIONS, GPUSpec, Platform
 from hwaware.runtime import runtime_kernels
 
+LAUNCH_OVERHEAD_US = {"pytorch": 10.0, "tensorrt": 3.0}  # the ASSUMPTION above; ``launch_overhead_us`` overrides
 _TENSOR_CORE_KINDS = {LayerKind.CONV, LayerKind.DEPTHWISE_CONV, LayerKind.DENSE, LayerKind.MATMUL, LayerKind.ATTENTION}
 
 
@@ -55,8 +58,26 @@ class RooflineEstimator(Estimator):
         return overridden or isinstance(platform.device, GPUSpec)  # else: catalog peak and bandwidth needed
 
     def _overhead_ms(self, platform: Platform) -> float:
-        table = self.launch_overhead_us or {"pytorch": 10.0, "tensorrt": 3.0}
-        return table[platform.runtime] / 1e3
+        return {**LAUNCH_OVERHEAD_US, **(self.launch_overhead_us or {})}[platform.runtime] / 1e3
+
+    def _check_parameters(self) -> None:
+        """One line naming a parameter that cannot give a physical answer (checked when used: the constructor only
+        stores them, as scikit-learn's contract asks)."""
+        def positive(x: object) -> bool:
+            return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
+
+        table = self.launch_overhead_us
+        if table is not None and (not isinstance(table, dict) or set(table) - set(LAUNCH_OVERHEAD_US) or not all(
+                positive(v) or v == 0 for v in table.values())):
+            raise InvalidArgumentError(f"launch_overhead_us must map runtimes ({', '.join(LAUNCH_OVERHEAD_US)}) to "
+                                       f"microseconds >= 0, got {table!r}")
+        if not positive(self.efficiency) or self.efficiency > 1:
+            raise InvalidArgumentError(f"efficiency is the share of peak and bandwidth reached: a number in (0, 1], "
+                                       f"got {self.efficiency!r}")
+        given = [x for x in (self.peak_tflops, self.bandwidth_gbs) if x is not None]
+        if len(given) == 1 or not all(positive(x) for x in given):
+            raise InvalidArgumentError("peak_tflops and bandwidth_gbs override the catalog together: give both, each "
+                                       f"a positive number, or neither (got {self.peak_tflops!r}, {self.bandwidth_gbs!r})")
 
     def layer_ms(self, layer: Layer, platform: Platform) -> float:
         if not layer.kind.launches_kernel:
@@ -81,6 +102,7 @@ class RooflineEstimator(Estimator):
         return copy_ms + self._overhead_ms(platform)
 
     def predict(self, graph: Graph, platform: Platform) -> Estimate:
+        self._check_parameters()
         if not self.supports(platform):
             raise UnsupportedPlatformError(f"the roofline estimator needs a GPU from the catalog, not {platform.device.name}")
         # the kernels the runtime runs (TensorRT's fused engine, eager PyTorch's bias adds), as every GPU estimator
