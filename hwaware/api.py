@@ -10,9 +10,9 @@ import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from hwaware.calibration.measurements import Measurement, check_setting, read_measurements
+from hwaware.calibration.measurements import Measurement, check_latency, check_setting, read_measurements
 from hwaware.calibration.profile import (Breakdown, Profile, check_profile_name, check_rows, find_profile,
-                                        fit_profile, profile_dir, save_profile)
+                                        fit_profile, profile_dir, profile_path, save_profile)
 from hwaware.errors import (HwawareError, ImplausibleEstimateWarning, InvalidArgumentError, UnknownGPUError,
                             UnsupportedPlatformError)
 from hwaware.estimators.base import Estimate, default_estimator, get_estimator
@@ -315,10 +315,14 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
                                    f"batch, input_size), got {type(measurements).__name__}")
     if not isinstance(save, (bool, str, Path)):
         raise InvalidArgumentError(f"save: True (under the profile's name), False, or a path; got {save!r}")
+    if not isinstance(save, bool):
+        profile_path(name, save)  # before any prediction: a path gpu=PATH would not read
     rows = read_measurements(measurements) if isinstance(measurements, (str, Path)) else list(measurements)
     if not all(isinstance(m, Measurement) for m in rows):
         raise InvalidArgumentError("measurements: a CSV path or a list of hwaware.calibration.Measurement(model, ms, "
                                    f"batch, input_size), got {type(rows[0] if rows else measurements).__name__}")
+    for i, m in enumerate(rows):  # a CSV's rows were checked as read
+        check_latency(m, f"measurement {i + 1}")
     based = find_profile(gpu) if isinstance(gpu, str) else None
     if based is not None:  # a profile corrects a catalog GPU's answers; it is not one to correct again
         raise InvalidArgumentError(f"{gpu!r} is a calibration profile (of {based.gpu}); calibrate against the catalog "
@@ -326,6 +330,7 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
     platform = Platform.resolve(gpu, precision=precision, runtime=runtime)
     check_setting(rows, platform)
     est_name = estimator or default_estimator(platform)
+    est = get_estimator(est_name)  # an unknown name is the call's, not its first row's
     # through estimate(): a measurement whose prediction is doubtful (capped batch, outside the training domain,
     # cannot fit in memory) warns as it would at prediction time, before the profile is fitted on it
     nets, labels, shapes, networks = [], [], {}, []
@@ -354,12 +359,11 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
                                        f"corrects; calibrate with {default_estimator(platform)!r} (the default) or "
                                        "'roofline'")
         nets.append(Breakdown.of(answer))
-    est = get_estimator(est_name)
     check_rows(nets, [m.ms for m in rows], labels)
     profile = fit_profile(gpu, nets, [m.ms for m in rows], name=name, runtime=runtime, precision=precision,
                           estimator=est_name, base=est.model_id(platform), held_out_interval=est.calibrated_interval(),
                           groups=networks)
-    if save:
+    if save is not False:
         save_profile(profile, None if save is True else save)
     return profile
 

@@ -271,7 +271,7 @@ def _calibrate(args: argparse.Namespace) -> None:
     target = profile_path(args.name, args.out)
     before = target.read_bytes() if target.is_file() else None  # re-calibrating renews it: say so, and what it was
     p = calibrate(args.measurements, args.gpu, name=args.name, runtime=args.runtime, precision=args.precision,
-                  save=args.out or True)
+                  save=True if args.out is None else args.out)
     if before is not None:
         try:
             old = Profile.from_json(before.decode("utf-8"))
@@ -286,7 +286,7 @@ def _calibrate(args: argparse.Namespace) -> None:
     print(f"profile {p.name!r} on {p.gpu} ({p.runtime}, {p.precision}) from {p.n_samples} measurements: "
           f"{p.describe()} (form {p.terms!r}); fit MAPE {p.fit_mape:.1%}; "
           f"leave-one-network-out error {math.expm1(lo):+.0%} .. {math.expm1(hi):+.0%}{wide}")
-    print(f"use it: hwaware latency MODEL --gpu {args.out or p.name}")
+    print(f"use it: hwaware latency MODEL --gpu {p.name if args.out is None else args.out}")
 
 
 def _space_latency(args: argparse.Namespace) -> None:

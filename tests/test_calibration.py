@@ -15,7 +15,7 @@ import hwaware
 from hwaware.calibration import FORMS, Breakdown, Profile, find_profile, fit_profile, save_profile
 from hwaware.calibration.measurements import Measurement, read_measurements
 from hwaware.calibration.profile import LINEAR_FORMS
-from hwaware.errors import InvalidArgumentError, ModelNotFoundError, UnknownGPUError
+from hwaware.errors import InvalidArgumentError, ModelNotFoundError, UnknownEstimatorError, UnknownGPUError
 from hwaware.estimators.base import (HOST_NOTE, INT8_TRT_NOTE, JETSON_TRT_NOTE, OUTSIDE_INTERVAL_NOTE,
                                     UNMEASURED_JETSON_NOTE)
 
@@ -253,8 +253,9 @@ def test_a_profile_saved_before_the_forms_were_named_loads_as_the_linear_form(tm
     assert new.format == 2 and json.loads(new.to_json())["format"] == 2
     assert p.base == "" and Profile.from_json(replace(p, format=3, base="x").to_json()).base == "x"
     assert p.held_out_interval is None and p.interval == (-0.1, 0.1)  # before format 4: the leave-one-out range
+    assert p.gmac_range is None  # before format 5: its per-GMAC term's answers warn (they cannot say how far out)
     with pytest.raises(InvalidArgumentError, match="written by a newer hwaware") as info:
-        Profile.from_json(json.dumps({**old, "format": 5, "a_later_field": 1}))
+        Profile.from_json(json.dumps({**old, "format": 6, "a_later_field": 1}))
     assert "not an hwaware calibration profile" not in str(info.value)
 
 
@@ -397,6 +398,29 @@ def test_profile_with_a_gmac_term_applies_it_per_layer():
     assert two.apply(Breakdown.of(base)) == pytest.approx(closed, rel=1e-9)
     assert 0 < shares.min() and shares.max() < 1 and shares.std() > 0.05  # the estimator splits layers unevenly
     assert gmacs > 1.0  # resnet18: 1.8 GMACs, so the term is visible
+
+
+def test_a_per_gmac_term_far_outside_the_measured_networks_warns():
+    """helper-115: seven networks of 0.2-4.1 GMAC, each ~1.4x its prediction, fitted -0.30 ms per GMAC (leave-one-out
+    3 %), and convnext_large at batch 128 (4,400 GMAC) then answered 0.47x its uncalibrated answer without a warning."""
+    graph = hwaware.capture("resnet18")  # 1.8 GMAC at batch 1
+    p = Profile(name="g", gpu="GeForce RTX 2080 Ti", runtime="pytorch", precision="fp32", scale=1.0,
+                overhead_ms_per_kernel=0.0, n_samples=7, log_residual_interval=(-0.1, 0.1), ms_per_gmac=-0.3,
+                host_scale=1.4, terms="device, host, gmac", gmac_range=(0.2, 4.1))
+    assert p.apply_estimate(hwaware.estimate(graph, gpu="2080ti")).warnings == ()  # inside the range
+    far = p.apply_estimate(hwaware.estimate(graph, gpu="2080ti", batch_size=64))
+    assert len(far.warnings) == 1 and "profile 'g' extrapolates" in far.warnings[0] and "0.2-4.1 GMAC" in far.warnings[0]
+    assert "does not record" in replace(p, gmac_range=None).apply_estimate(
+        hwaware.estimate(graph, gpu="2080ti", batch_size=64)).warnings[0]
+    small = replace(p, ms_per_gmac=-1e-6)  # a term that moves the answer by little is no extrapolation worth a word
+    assert small.apply_estimate(hwaware.estimate(graph, gpu="2080ti", batch_size=64)).warnings == ()
+
+
+def test_a_fit_records_the_measured_networks_gmacs():
+    nets = synthetic([100, 150, 300], 0.05, gmacs=[0.5, 1.0, 3.0])
+    p = fit_profile("agx", nets, [6.0, 9.0, 18.0], name="t")
+    gmacs = [float(n.weights @ n.macs) / 1e9 for n in nets]
+    assert p.gmac_range == (min(gmacs), max(gmacs)) and Profile.from_json(p.to_json()) == p
 
 
 def test_cli_calibrate_end_to_end_on_measured_jetson_rows(tmp_path, capsys):
@@ -566,7 +590,8 @@ def test_measurements_in_other_units_or_repeated_are_one_line_errors():
                                          ("log_residual_interval", [1.0]), ("log_residual_interval", [0.2, -0.2]),
                                          ("held_out_interval", [0.2, -0.2]), ("held_out_interval", [float("nan"), 1]),
                                          ("held_out_interval", [1.0]), ("scale", 1e300), ("host_scale", 1e-9),
-                                         ("terms", "bogus")])
+                                         ("terms", "bogus"), ("ms_per_gmac", 1e9), ("overhead_ms_per_kernel", -1000.0),
+                                         ("gmac_range", [4.0, 0.2]), ("gmac_range", [1.0])])
 def test_a_profile_with_impossible_values_is_refused(tmp_path, field, value):
     """A hand-edited profile once answered NaN ms, or a negative pre phase, without a warning."""
     p = fit_profile("agx", synthetic([100, 150, 300], 0.05), [6.0, 9.0, 18.0], name="t")
@@ -592,6 +617,17 @@ def test_calibrate_refuses_what_is_not_measurements_in_one_line(tmp_path, monkey
     rows = [Measurement("resnet18", 5.0), Measurement("resnet34", 9.0)]
     with pytest.raises(InvalidArgumentError, match="save: True"):
         hwaware.calibrate(rows, "t4", name="a", save=123)
+    # helper-115: the list path took -1 ms, nan and None past the CSV reader's check; a path gpu=PATH would not read
+    # (not .json), '' and a missing folder were saved, ignored or made
+    for ms in (-1.0, float("nan"), None, True):
+        with pytest.raises(InvalidArgumentError, match=r"measurement 2 \(resnet34\): a latency must be a positive"):
+            hwaware.calibrate([rows[0], Measurement("resnet34", ms)], "t4", name="a", save=False)
+    for save in (tmp_path / "a.txt", "", tmp_path / "no" / "a.json", tmp_path):
+        with pytest.raises(InvalidArgumentError, match="a profile's path is a file ending in .json|no folder"):
+            hwaware.calibrate(rows, "t4", name="a", save=save)
+    assert not (tmp_path / "no").exists()
+    with pytest.raises(UnknownEstimatorError, match="bogus"):  # named as the call's, not as its first row's
+        hwaware.calibrate(rows, "t4", name="a", save=False, estimator="bogus")
 
 
 @pytest.mark.parametrize("estimator", ["netregress-ols", "ipc-tree"])

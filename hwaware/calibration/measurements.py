@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import math
+import numbers
 import re
 import warnings
 from collections.abc import Sequence
@@ -114,7 +115,13 @@ def read_measurements(path: str | Path) -> list[Measurement]:
                 out.append(Measurement(r["model"], float(r["ms"]), int(r.get("batch") or 1), r.get("input") or None))
         except ValueError as exc:
             raise InvalidArgumentError(f"{path} row {n}: {exc}; latencies are numbers in ms, batch an integer") from exc
-        if not math.isfinite(out[-1].ms) or out[-1].ms <= 0:  # 'nan' and 'inf' parse as floats
-            raise InvalidArgumentError(f"{path} row {n} ({out[-1].model}): a latency must be a positive, finite "
-                                       f"number of milliseconds, got {out[-1].ms}")
+        check_latency(out[-1], f"{path} row {n}")
     return out
+
+
+def check_latency(m: Measurement, where: str) -> None:
+    """Refuse, as ``where``, a row whose latency is no positive, finite number of milliseconds ('nan' and 'inf'
+    parse as floats)."""
+    if isinstance(m.ms, bool) or not isinstance(m.ms, numbers.Real) or not math.isfinite(m.ms) or m.ms <= 0:
+        raise InvalidArgumentError(f"{where} ({m.model}): a latency must be a positive, finite number of milliseconds, "
+                                   f"got {m.ms!r}")

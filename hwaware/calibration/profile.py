@@ -65,8 +65,15 @@ MAX_MEDIAN_RATIO = 50.0
 # the model states, an unmeasured Jetson's TensorRT x0.39-x10.43 (meta.json), spans 27x end to end
 MAX_ROW_RATIO = 30.0
 FACTOR_RANGE = (1e-3, 1e3)  # a fitted factor outside it fits no device (the fit refuses it, a file cannot hold it)
+# Assumptions too, the additive terms' counterparts: 0.1 s per kernel launch, or 1 s per GMAC (2 GFLOP/s, slower than any
+# device a profile corrects), describes no device
+MAX_TERM_MS = {"overhead_ms_per_kernel": 100.0, "ms_per_gmac": 1e3}
+# A per-GMAC term that moves an answer by more than this share, on a network of more than twice (or under half) the
+# GMACs of every measured one, is extrapolated: the answer warns (an assumption; the term was fitted on its range)
+GMAC_TERM_SHARE = 0.2
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-FORMAT = 4  # profile files: 1 had the linear forms only and no format field; 2 no base; 3 no held_out_interval
+# profile files: 1 had the linear forms only and no format field; 2 no base; 3 no held_out_interval; 4 no gmac_range
+FORMAT = 5
 
 
 @dataclass(frozen=True)
@@ -129,6 +136,9 @@ class Profile:
     # (:meth:`hwaware.estimators.Estimator.calibrated_interval`), which :attr:`interval` contains; None: none measured
     # (files before format 4 too). As recorded at the fit: hwaware.estimate widens with the model's current one
     held_out_interval: tuple[float, float] | None = None
+    # the measured networks' GMACs (at their batch), lowest and highest: where the per-GMAC term was fitted; None in
+    # files before format 5
+    gmac_range: tuple[float, float] | None = None
 
     @property
     def interval(self) -> tuple[float, float]:
@@ -183,6 +193,7 @@ class Profile:
         layers = tuple(replace(r, ms=calibrated[i]) if i in calibrated else r for i, r in enumerate(est.layers))
         pre, post = self.host * est.pre_ms, self.host * est.post_ms
         total = max(pre + sum(r.ms for r in layers) + post, 1e-6)  # apply(Breakdown.of(est))
+        gmacs = sum(est.layers[i].macs for i in kernels) / 1e9
         lo, hi = self.interval
         widened = (lo, hi) != tuple(self.log_residual_interval)
         if any(n.startswith(OUTSIDE_INTERVAL_NOTE) for n in est.notes):  # the profile's residuals are CNNs': the
@@ -204,7 +215,21 @@ class Profile:
                    and not n.startswith((HOST_NOTE, UNMEASURED_JETSON_NOTE))))
         return replace(est, total_ms=total, pre_ms=pre, exe_ms=total - pre - post, post_ms=post, layers=layers,
                        notes=notes, interval_ms=(total * math.exp(lo), total * math.exp(hi)),
-                       warnings=tuple(w for w in est.warnings if not w.startswith(HOST_GUESS_WARNING)))
+                       warnings=(*(w for w in est.warnings if not w.startswith(HOST_GUESS_WARNING)),
+                                 *self._extrapolated(gmacs, total)))
+
+    def _extrapolated(self, gmacs: float, total_ms: float) -> tuple[str, ...]:
+        """The warning of an answer that the per-GMAC term moves by more than :data:`GMAC_TERM_SHARE` on a network
+        of ``gmacs`` outside (by 2x) the measured networks' range, where nothing checked the term."""
+        term = self.ms_per_gmac * gmacs
+        lo, hi = self.gmac_range or (math.inf, -math.inf)  # a file without the range: every network is outside it
+        if abs(term) <= GMAC_TERM_SHARE * total_ms or lo / 2 <= gmacs <= 2 * hi:
+            return ()
+        spanned = (f"its measurements spanned {lo:.3g}-{hi:.3g} GMAC" if self.gmac_range
+                   else "its file does not record the measured networks' GMACs")
+        return (f"profile {self.name!r} extrapolates: its per-GMAC term ({self.ms_per_gmac:+.3g} ms per GMAC) moves "
+                f"this answer by {term:+.4g} ms at {gmacs:.4g} GMAC, where {spanned}; add measurements at this size "
+                "and batch to the profile (hwaware calibrate), or use the base GPU's answer",)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -219,8 +244,9 @@ class Profile:
                                            f"{d['format']}, this one reads up to {FORMAT}); upgrade hwaware or re-run "
                                            "`hwaware calibrate`")
             d["log_residual_interval"] = tuple(d["log_residual_interval"])
-            if d.get("held_out_interval") is not None:
-                d["held_out_interval"] = tuple(d["held_out_interval"])
+            for k in ("held_out_interval", "gmac_range"):
+                if d.get(k) is not None:
+                    d[k] = tuple(d[k])
             d["notes"] = tuple(d.get("notes", ()))
             # profiles saved before the forms were named: the per-GMAC term marked theirs
             d.setdefault("terms", LINEAR_FORMS[1] if d.get("ms_per_gmac") else LINEAR_FORMS[0])
@@ -230,15 +256,23 @@ class Profile:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InvalidArgumentError(f"not an hwaware calibration profile ({exc}); make one with `hwaware calibrate`") from exc
         factors = [p.scale] + ([] if p.host_scale is None else [p.host_scale])
-        ranges = [p.log_residual_interval] + ([] if p.held_out_interval is None else [p.held_out_interval])
+        ranges = [r for r in (p.log_residual_interval, p.held_out_interval, p.gmac_range) if r is not None]
         terms = [*factors, p.overhead_ms_per_kernel, p.ms_per_gmac, *(v for r in ranges for v in r)]
-        if (any(len(r) != 2 for r in ranges) or not all(_finite(v) for v in terms)
-                or not all(_plausible(v) for v in factors) or any(r[0] > r[1] for r in ranges) or p.terms not in FORMS):
+        if (any(len(r) != 2 for r in ranges) or not all(_finite(v) for v in terms) or not p.terms_plausible()
+                or any(r[0] > r[1] for r in ranges) or p.terms not in FORMS):
             raise InvalidArgumentError(f"profile {p.name!r} holds impossible values (factors between "
-                                       f"{FACTOR_RANGE[0]:g} and {FACTOR_RANGE[1]:g}, as a fit allows, terms finite, "
-                                       f"its interval two numbers low to high, its form one of {list(FORMS)}); re-run "
-                                       "`hwaware calibrate` rather than editing the file")
+                                       f"{FACTOR_RANGE[0]:g} and {FACTOR_RANGE[1]:g}, additive terms below "
+                                       f"{MAX_TERM_MS['overhead_ms_per_kernel']:g} ms per kernel and "
+                                       f"{MAX_TERM_MS['ms_per_gmac']:g} ms per GMAC, as a fit allows, every term "
+                                       f"finite, its ranges two numbers low to high, its form one of {list(FORMS)}); "
+                                       "re-run `hwaware calibrate` rather than editing the file")
         return p
+
+    def terms_plausible(self) -> bool:
+        """Whether every fitted number could describe a device: factors within :data:`FACTOR_RANGE`, additive terms
+        within :data:`MAX_TERM_MS` (what a fit is refused beyond, and a file may not hold)."""
+        return (all(_plausible(v) for v in (self.scale, self.host))
+                and all(abs(getattr(self, k)) < v for k, v in MAX_TERM_MS.items()))
 
 
 def _plausible(factor: float) -> bool:
@@ -373,7 +407,7 @@ def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float
                                    "that they are ms per forward pass of the listed models") from exc
     fitted = np.array([fit.apply(n) for n in nets])
     fit_mape = float(np.mean(np.abs(fitted - true) / true))
-    if not all(_plausible(v) for v in (fit.scale, fit.host)) or fit_mape > 0.5:
+    if not fit.terms_plausible() or fit_mape > 0.5:
         raise InvalidArgumentError(f"the measurements do not fit {gpu}'s predictions ({fit.describe()}, fit error "
                                    f"{fit_mape:.0%}): check that they are ms per forward pass of the listed models at "
                                    "the stated batch, precision and runtime")
@@ -381,7 +415,8 @@ def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float
     return replace(fit, name=name, gpu=get_device(gpu).name, runtime=runtime, precision=precision, n_samples=len(true),
                    log_residual_interval=(float(lo), float(hi)), estimator=estimator, fit_mape=fit_mape,
                    loo_mape=float(np.mean(np.abs(np.expm1(loo[form])))), base=base,
-                   held_out_interval=None if held_out_interval is None else tuple(map(float, held_out_interval)))
+                   held_out_interval=None if held_out_interval is None else tuple(map(float, held_out_interval)),
+                   gmac_range=(float(data.gmacs.min()), float(data.gmacs.max())))
 
 
 def check_rows(nets: Sequence[Breakdown], measured_ms: Sequence[float], labels: Sequence[str]) -> None:
@@ -414,15 +449,26 @@ def profile_dir() -> Path:
 
 
 def profile_path(name: str, path: str | Path | None = None) -> Path:
-    """Where :func:`save_profile` writes the profile ``name``: ``path``, or under the name in :func:`profile_dir`."""
-    return Path(path) if path is not None else profile_dir() / f"{check_profile_name(name)}.json"
+    """Where :func:`save_profile` writes the profile ``name``: ``path`` (a ``.json`` file in an existing folder: a GPU
+    argument is read as a profile's path only so), or under the name in :func:`profile_dir`."""
+    if path is None:
+        return profile_dir() / f"{check_profile_name(name)}.json"
+    out = Path(path)
+    if not str(path) or out.suffix != ".json" or out.is_dir():
+        raise InvalidArgumentError(f"a profile's path is a file ending in .json (only then does gpu=PATH read it as a "
+                                   f"profile), got {str(path)!r}; e.g. {name}.json")
+    if not out.parent.is_dir():
+        raise InvalidArgumentError(f"cannot write the profile to {out}: no folder {out.parent}; create it or pass "
+                                   "another path")
+    return out
 
 
 def save_profile(profile: Profile, path: str | Path | None = None) -> Path:
     """Write ``profile`` to :func:`profile_path` (``path``, or under its name in :func:`profile_dir`)."""
     out = profile_path(profile.name, path)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        if path is None:  # the profiles' own folder is made on first use; a path the caller gives must exist
+            out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(profile.to_json())
     except OSError as exc:
         raise InvalidArgumentError(f"cannot write the profile to {out} ({exc.strerror}); pass another path "
