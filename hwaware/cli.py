@@ -444,8 +444,9 @@ def _ptx_arg(text: str) -> tuple[str, object]:
     if value.endswith(".npy"):
         try:
             return name, buffer_from_array(np.load(value))
-        except OSError as exc:
-            raise InvalidArgumentError(f"cannot read {value!r} for --arg {name}: {exc}") from exc
+        except (OSError, ValueError, EOFError) as exc:  # ValueError: not .npy, or pickled objects (never loaded)
+            raise InvalidArgumentError(f"cannot read {value!r} for --arg {name} as a numeric .npy array "
+                                       f"(numpy.save of one): {exc}") from exc
     try:
         return name, float(value) if any(c in value for c in ".eE") and not value.startswith("0x") else int(value, 0)
     except ValueError:

@@ -504,3 +504,16 @@ def test_a_forward_entering_inference_mode_is_one_line():
     with pytest.raises(GraphCaptureError, match=r"enters torch.inference_mode \(at aten.conv2d in module 'conv'\).*"
                                                 r"use torch.no_grad\(\) there instead"):
         capture(Inner(), input_size=(3, 16, 16))
+
+
+def test_a_cpu_trace_of_an_input_beyond_memory_is_one_line(monkeypatch):
+    """helper-115: --input 3x100000x100000 --trace-device cpu ended in torch's allocator RuntimeError (120 GB)."""
+    def refuse(*args, **kwargs):
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 120000000000 bytes")
+
+    import importlib
+
+    capture_mod = importlib.import_module("hwaware.graph.capture")  # the package's `capture` is the function
+    monkeypatch.setattr(capture_mod.torch, "randn", refuse)
+    with pytest.raises(InvalidArgumentError, match="cannot hold the input: use trace_device='meta'"):
+        capture_mod.capture_module(nn.Conv2d(3, 8, 3), (1, 3, 100_000, 100_000), trace_device="cpu")

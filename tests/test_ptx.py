@@ -278,5 +278,12 @@ def test_cli(capsys, tmp_path):
     argv[8] = f"1={tmp_path / 'lengths.npy'}"
     assert main(argv) == 0
     assert "1,548" in capsys.readouterr().out
+    (tmp_path / "text.npy").write_text("not npy")  # helper-115: a ValueError traceback; numpy's objects never load
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object))
+    for bad in ("text.npy", "objects.npy"):
+        argv[8] = f"1={tmp_path / bad}"
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "as a numeric .npy array" in err and len(err.strip().splitlines()) == 1
     assert main(["ptx", "analyze", str(ragged.ptx_path), "--grid", "0"]) == 2
     assert "malformed grid" in capsys.readouterr().err

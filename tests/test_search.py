@@ -24,6 +24,7 @@ from hwaware.errors import InvalidArgumentError, UnknownGPUError
 from hwaware.estimators.cache import TABLE
 from hwaware.graph import capture
 from hwaware.search import LatencyConstraint, constraints_func, from_spec, get_space, list_spaces, sampler_kwargs
+from hwaware.zoo.spaces import build_from_spec
 from hwaware.search.proxies import proxy_score
 from hwaware.search.run import (SearchConfig, _study, open_storage, pareto_front, plot_search, run_search,
                                 search_figure, summarize)
@@ -436,10 +437,42 @@ def test_an_architecture_spec_is_a_model_everywhere(capsys):
                                                                          input_size=fbnet.input_size(arch)).total_ms
     assert main(["latency", rows[0][0], "--gpu", "agx", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["total_ms"] == rows[0][1]
-    with pytest.raises(InvalidArgumentError, match=r"not an architecture of the nb201 space \(KeyError: 'arch'\)"):
+    with pytest.raises(InvalidArgumentError, match=r"not an architecture of the nb201 space: arch must have the fields"):
         hwaware.latency('nb201:{"x": 1}')
     with pytest.raises(InvalidArgumentError, match="malformed architecture JSON"):
         hwaware.latency("nb201:{bad")
+
+
+@pytest.mark.parametrize("field,value,match", [
+    ("block", "x", r"block must be one of \['basic', 'bottleneck'\]"), ("block", None, "must be str, got None"),
+    ("width", -1.0, r"arch\['width'\] must be above 0"), ("width", 0, "must be above 0"),
+    ("width", None, r"must be int or float, got None"), ("deep_stem", "x", "must be bool"),
+    ("layers", [], "must be a list of 4"), ("layers", [3, 4, 6, 0], "must be above 0"), ("extra", 1, "must have the fields")])
+def test_an_architecture_unlike_its_spaces_is_one_line_not_a_guess(field, value, match):
+    """helper-115: a ResNet block of 'x' built a bottleneck network, a width of 0 or None the default answer, five
+    MobileNetV3 stages zipped with none, a negative width a RuntimeError from torch, an int NB201 cell an AttributeError
+    (the CLI printed those tracebacks); every space's architecture is checked against its default's fields."""
+    arch = {**get_space("resnet").default(), field: value}
+    with pytest.raises(InvalidArgumentError, match=f"not an architecture of the resnet space: .*{match}"):
+        hwaware.latency(get_space("resnet").spec(arch))
+    with pytest.raises(InvalidArgumentError, match="must be str, got 5"):
+        hwaware.latency('nb201:{"arch": 5, "dataset": "cifar10"}')
+    with pytest.raises(InvalidArgumentError, match="must be a list of 5"):
+        get_space("mobilenetv3").build({**get_space("mobilenetv3").default(), "stages": []})
+    fbnet = get_space("fbnet")
+    fbnet.check({"ops": [0] * 22})  # op 0 is an op, not a number that must be above 0
+    with pytest.raises(InvalidArgumentError, match="ops must be one of"):
+        fbnet.check({"ops": [9] * 22})
+    for spec in (None, 5):
+        with pytest.raises(InvalidArgumentError, match="a spec is"):
+            build_from_spec(spec)
+
+
+def test_every_space_checks_its_own_samples_as_architectures():
+    for name in list_spaces():
+        space, rng = get_space(name), random.Random(0)
+        for _ in range(50):
+            space.check(space.random_arch(rng))  # raises on a sample unlike the default
 
 
 def test_space_latency_writes_to_standard_output(tmp_path, capsys, monkeypatch):

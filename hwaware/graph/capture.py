@@ -439,7 +439,12 @@ def _trace(model: nn.Module, input_shape: Shape, name: str, precision: str, trac
     if trace_device == "meta":
         x = torch.empty(input_shape, device="meta", dtype=dtype)
     else:
-        x = torch.randn(input_shape, generator=torch.Generator().manual_seed(0)).to(dtype)
+        try:
+            x = torch.randn(input_shape, generator=torch.Generator().manual_seed(0)).to(dtype)
+        except RuntimeError as exc:  # the input alone is beyond this machine's memory
+            raise InvalidArgumentError(f"a CPU trace allocates its input ({'x'.join(map(str, input_shape))}) and "
+                                       "every activation, and this machine cannot hold the input: use "
+                                       "trace_device='meta' (the default), or a smaller input or batch") from exc
     recorder = _Recorder(param_names, sizes, trainable, {id(x)}, PRECISIONS[precision], trace_device,
                          tuple(input_shape))
     try:

@@ -38,6 +38,9 @@ class ModelSpace(ABC):
     """A parametrised family of networks."""
 
     name: ClassVar[str]
+    # a top-level field's only values (each item's, for a list), where a builder tests for one or indexes by it;
+    # other numbers must be above 0
+    CHOICES: ClassVar[dict[str, tuple[Any, ...]]] = {}
 
     @abstractmethod
     def sample(self, trial: Any) -> Arch:
@@ -47,8 +50,21 @@ class ModelSpace(ABC):
         """The network of ``arch`` (random weights; callers may build under ``torch.device('meta')``).
         Weight initialisation runs with one torch thread: a search builds a model per trial, and torch's
         default thread count stalls when another process keeps the cores busy."""
+        self.check(arch)
         with torch_threads(1):
             return self._build(arch)
+
+    def check(self, arch: Arch) -> None:
+        """Refuse, in one line, an architecture unlike :meth:`default`'s: other fields, other list lengths, a value of
+        another type, a number not above 0, a value outside :attr:`CHOICES` (builders read some fields loosely: a
+        ResNet ``block`` of 'x' built a bottleneck network, five MobileNetV3 stages zipped with no stages)."""
+        problem = _unlike(arch, self.default(), "arch", set(self.CHOICES)) or next(
+            (f"{k} must be one of {list(v)}{' each' if isinstance(arch[k], list) else ''}, got {arch[k]!r}"
+             for k, v in self.CHOICES.items()
+             if not set(arch[k] if isinstance(arch[k], list) else [arch[k]]) <= set(v)), None)
+        if problem:
+            raise InvalidArgumentError(f"not an architecture of the {self.name} space: {problem}; write it as "
+                                       f"get_space({self.name!r}).spec(arch) does (e.g. {self.spec(self.default())})")
 
     @abstractmethod
     def _build(self, arch: Arch) -> nn.Module:
@@ -84,6 +100,30 @@ class ModelSpace(ABC):
         return f"{self.name}:{json.dumps(arch, sort_keys=True, separators=(',', ':'))}"
 
 
+def _unlike(value: Any, like: Any, where: str, chosen: set[str] = frozenset(), positive: bool = True) -> str | None:
+    """How ``value`` differs in shape or type from the reference ``like`` (None: it does not); numbers must be above 0
+    (``positive``) but in the top-level fields ``chosen``, whose values :attr:`ModelSpace.CHOICES` checks."""
+    if isinstance(like, dict):
+        if not isinstance(value, dict) or set(value) != set(like):
+            return (f"{where} must have the fields {sorted(like)}, got "
+                    f"{sorted(value) if isinstance(value, dict) else type(value).__name__}")
+        return next((p for k in like
+                     if (p := _unlike(value[k], like[k], f"{where}[{k!r}]", positive=positive and k not in chosen))),
+                    None)
+    if isinstance(like, list):
+        if not isinstance(value, list) or len(value) != len(like):
+            return f"{where} must be a list of {len(like)}, got {value!r}"
+        return next((p for i, (v, l) in enumerate(zip(value, like))
+                     if (p := _unlike(v, l, f"{where}[{i}]", positive=positive))), None)
+    kinds = (bool,) if isinstance(like, bool) else (int,) if isinstance(like, int) else (int, float) \
+        if isinstance(like, float) else (type(like),)
+    if not isinstance(value, kinds) or (not isinstance(like, bool) and isinstance(value, bool)):
+        return f"{where} must be {' or '.join(k.__name__ for k in kinds)}, got {value!r}"
+    if positive and isinstance(like, (int, float)) and not isinstance(like, bool) and not value > 0:
+        return f"{where} must be above 0, got {value!r}"
+    return None
+
+
 class _RandomTrial:
     """The part of an Optuna trial that :meth:`ModelSpace.sample` uses, drawing uniformly from ``rng``."""
 
@@ -117,7 +157,7 @@ def get_space(name: str) -> ModelSpace:
 
 def from_spec(spec: str) -> tuple[ModelSpace, Arch]:
     """Inverse of :meth:`ModelSpace.spec`."""
-    name, sep, payload = spec.partition(":")
+    name, sep, payload = spec.partition(":") if isinstance(spec, str) else ("", "", "")
     if not sep:
         raise InvalidArgumentError(f"a spec is '<space>:<json>', got {spec!r}")
     try:
@@ -140,6 +180,7 @@ def checked_spec(spec: str) -> tuple[ModelSpace, Arch]:
     """:func:`from_spec`, the architecture built on the meta device: a malformed one is one line here, not a KeyError
     deep in a build (or hours into measuring)."""
     space, arch = from_spec(spec)
+    space.check(arch)
     try:
         space.shell(arch)
     except (KeyError, ValueError, TypeError, IndexError) as exc:
@@ -150,7 +191,8 @@ def checked_spec(spec: str) -> tuple[ModelSpace, Arch]:
 
 
 def build_from_spec(spec: str) -> nn.Module:
-    space, arch = from_spec(spec)
+    """The network a spec string names (:meth:`ModelSpace.spec`), with random weights."""
+    space, arch = checked_spec(spec)
     return space.build(arch)
 
 
@@ -246,6 +288,7 @@ class ResNetSpace(ModelSpace):
     """timm ResNet: block type, depth per stage, width, stem, resolution."""
 
     name = "resnet"
+    CHOICES = {"block": ("basic", "bottleneck")}
 
     def sample(self, trial: Any) -> Arch:
         return {"block": trial.suggest_categorical("block", ("basic", "bottleneck")),
@@ -311,6 +354,7 @@ class NB201Space(ModelSpace):
         a module (:func:`hwaware.zoo.nb201.nb201_graph`)."""
         from hwaware.zoo.nb201 import nb201_graph
 
+        self.check(arch)  # built from templates, not through build()
         return nb201_graph(arch["arch"], arch["dataset"], batch_size=batch_size, precision=precision)
 
 
@@ -319,6 +363,7 @@ class FBNetSpace(ModelSpace):
     """HW-NAS-Bench FBNet: one of nine ops at each of 22 positions (CIFAR-100 network, 32x32)."""
 
     name = "fbnet"
+    CHOICES = {"ops": tuple(range(9))}  # an index into the nine ops
 
     def sample(self, trial: Any) -> Arch:
         return {"ops": [trial.suggest_int(f"pos{i}", 0, 8) for i in range(22)]}
