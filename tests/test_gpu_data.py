@@ -448,3 +448,35 @@ def test_a_reparameterizable_model_is_captured_in_either_form():
     assert b.total_params > a.total_params and b.macs > a.macs and len(b.kernels()) > 2 * len(a.kernels())
     stored = load_store("timm").nets["mobileone_s1@224" + UNFUSED]
     assert (stored.params, stored.macs) == (b.total_params, b.macs)
+
+
+def test_splitters_refuse_what_cannot_split_and_take_scikit_learns_arguments():
+    """helper-115: n_splits 0, 1 or 2.5 yielded nothing, trained on nothing or raised a TypeError; a test share of 1.5
+    held out everything; a group under two parents was split under both; sklearn's split(X, y, groups) and
+    get_n_splits were missing."""
+    from sklearn.model_selection import cross_val_score
+    from sklearn.linear_model import LinearRegression
+
+    from hwaware.errors import InvalidArgumentError
+    from hwaware.evaluation.splits import GroupShuffleSplitWithin
+
+    for n in (0, 1, -2, 2.5, True):
+        with pytest.raises(InvalidArgumentError, match="n_splits must be an integer of at least 2"):
+            GroupKFold(str, n)
+    for share in (0, 1, 1.5, -1, "0.2"):
+        with pytest.raises(InvalidArgumentError, match="test_share"):
+            GroupShuffleSplit(str, share)
+    within = GroupShuffleSplitWithin(lambda x: x[0], lambda x: x[1])
+    with pytest.raises(InvalidArgumentError, match="group 'a' belongs to two parents"):
+        within.split([("a", "p"), ("b", "p"), ("a", "q")])
+    items = list(range(40))
+    groups = [f"g{i % 13}" for i in items]
+    kfold = GroupKFold(lambda i: groups[i], n_splits=3)
+    assert kfold.get_n_splits() == 3
+    ours = [(list(a), list(b)) for a, b in kfold.split(items)]
+    assert [(list(a), list(b)) for a, b in kfold.split(items, None, groups)] == ours  # the keys given are the same
+    x, y = np.arange(40.0)[:, None], np.arange(40.0) * 2
+    assert len(cross_val_score(LinearRegression(), x, y, groups=groups, cv=kfold)) == 3
+    with pytest.raises(InvalidArgumentError, match="groups has 2 keys for 40 items"):
+        list(kfold.split(items, None, ["a", "b"]))
+    assert LeaveOneGroupOut(lambda i: groups[i]).get_n_splits(items) == 13

@@ -13,7 +13,11 @@ identical is on both sides. The groups used by hwaware:
 * the GPU itself, for leave-one-GPU-out.
 
 Assignment to a fold is by a stable hash of the group key (blake2b, not Python's salted ``hash``), so a
-split does not depend on the order or number of items and is reproducible across processes.
+split does not depend on the order or number of items and is reproducible across processes. Unlike scikit-learn's
+folds, which balance their sizes over the items given, a hash bucket can hold few groups or none when groups are few
+(``GroupKFold`` with 10 groups in 5 folds can yield an empty test fold; callers drop those, as
+:func:`hwaware.evaluation.netregress_fit.grid_search` does). ``GroupKFold.split(X, y, groups)`` and ``get_n_splits``
+take scikit-learn's arguments, so it serves as ``cv=`` there too.
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
+from hwaware.errors import InvalidArgumentError
 from hwaware.graph.sources import timm_family
 
 T = TypeVar("T")
@@ -54,7 +59,13 @@ def graph_multiset(graph: Any) -> str:
 
 
 def arch_group(space: str, arch_id: str) -> str:
+    """The group of a search-space architecture measured on any GPU or batch (``"nb201:1234"``)."""
     return f"{space}:{arch_id}"
+
+
+def _check_share(share: object) -> None:
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
+        raise InvalidArgumentError(f"test_share is the share of groups held out: a number in (0, 1), got {share!r}")
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,9 @@ class GroupShuffleSplit(Generic[T]):
     group: Callable[[T], str]
     test_share: float = 0.2
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check_share(self.test_share)
 
     def is_test(self, key: str) -> bool:
         return stable_unit(key, self.seed) < self.test_share
@@ -82,11 +96,26 @@ class GroupKFold(Generic[T]):
     n_splits: int = 5
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        if isinstance(self.n_splits, bool) or not isinstance(self.n_splits, (int, np.integer)) or self.n_splits < 2:
+            raise InvalidArgumentError(f"n_splits must be an integer of at least 2, got {self.n_splits!r}")
+
     def fold_of(self, key: str) -> int:
         return int(stable_unit(key, self.seed) * self.n_splits)
 
-    def split(self, items: Sequence[T]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        folds = np.array([self.fold_of(self.group(x)) for x in items])
+    def get_n_splits(self, items: object = None, y: object = None, groups: object = None) -> int:
+        """The number of folds (scikit-learn's signature; the arguments are not needed)."""
+        return self.n_splits
+
+    def split(self, items: Sequence[T], y: object = None, groups: Sequence[str] | None = None
+              ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(train, test) indices per fold, fold ``k`` testing the groups whose hash falls in bucket ``k`` (possibly
+        none: module docstring). ``groups``: the items' group keys, as scikit-learn passes them (default: ``group``
+        of each item); ``y`` is accepted for scikit-learn and unused."""
+        keys = [self.group(x) for x in items] if groups is None else [str(g) for g in groups]
+        if len(keys) != len(items):
+            raise InvalidArgumentError(f"groups has {len(keys)} keys for {len(items)} items")
+        folds = np.array([self.fold_of(k) for k in keys])
         for k in range(self.n_splits):
             yield np.flatnonzero(folds != k), np.flatnonzero(folds == k)
 
@@ -99,6 +128,10 @@ class LeaveOneGroupOut(Generic[T]):
 
     def groups(self, items: Sequence[T]) -> list[str]:
         return sorted({self.group(x) for x in items})
+
+    def get_n_splits(self, items: Sequence[T]) -> int:
+        """One split per distinct group of ``items``."""
+        return len(self.groups(items))
 
     def split(self, items: Sequence[T]) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
         keys = np.array([self.group(x) for x in items])
@@ -255,6 +288,7 @@ HELD_OUT_NETWORKS: tuple[str, ...] = (
 
 
 def is_held_out(model: str) -> bool:
+    """Whether a timm model's family is one of :data:`HELD_OUT_FAMILIES` (the timm GPU files' test side)."""
     return timm_family(model) in HELD_OUT_FAMILIES
 
 
@@ -340,6 +374,7 @@ def timm_model(x: Any) -> str:
 
 
 def timm_row_family(x: Any) -> str:
+    """The timm family of a timm table row's model (NCA's group; NCV's parent)."""
     return timm_family(timm_model(x))
 
 
@@ -354,12 +389,19 @@ class GroupShuffleSplitWithin(Generic[T]):
     test_share: float = 0.3
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        _check_share(self.test_share)
+
     def split(self, items: Sequence[T]) -> tuple[np.ndarray, np.ndarray]:
         groups = [self.group(x) for x in items]
         kept: dict[str, str] = {}  # parent -> its group that always trains
+        parent_of: dict[str, str] = {}
         keep_seed = self.seed + 1000  # independent of the test draw (the same hash would bias the test share low)
         for g, x in zip(groups, items):
             p = self.parent(x)
+            if parent_of.setdefault(g, p) != p:  # else its rows would train under one parent and test under another
+                raise InvalidArgumentError(f"group {g!r} belongs to two parents ({parent_of[g]!r}, {p!r}); a group "
+                                           "must belong to exactly one")
             if p not in kept or stable_unit(g, keep_seed) < stable_unit(kept[p], keep_seed):
                 kept[p] = g
         keep = set(kept.values())
