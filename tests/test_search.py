@@ -23,7 +23,8 @@ from hwaware.cli import main
 from hwaware.errors import InvalidArgumentError, UnknownGPUError
 from hwaware.estimators.cache import TABLE
 from hwaware.graph import capture
-from hwaware.search import LatencyConstraint, constraints_func, from_spec, get_space, list_spaces, sampler_kwargs
+from hwaware.search import (LatencyConstraint, constraints_func, from_spec, get_space, is_feasible, list_spaces,
+                            sampler_kwargs)
 from hwaware.zoo.spaces import build_from_spec
 from hwaware.search.proxies import proxy_score
 from hwaware.search.run import (SearchConfig, _study, open_storage, pareto_front, plot_search, run_search,
@@ -150,6 +151,22 @@ def test_a_constraint_once_per_trial_and_key():
         agx(trial, "resnet50")
     orin(trial, "resnet18")
     assert trial.user_attrs["hwaware_constraint_keys"] == ["latency", "orin"]
+
+
+def test_constraints_func_reads_every_key_and_a_finished_trial_is_refused():
+    """helper-115: constraints_func read only the last call's value, so a trial over the first key's budget counted as
+    feasible on Optuna < 5; a FrozenTrial (study.trials[0]) took the call and stored nothing."""
+    trial = _TrialWithoutSetConstraint()
+    tight = LatencyConstraint(0.01, gpu="agx")(trial, "resnet18") - 0.01  # violated
+    loose = LatencyConstraint(1e4, gpu="orin", key="orin")(trial, "resnet18") - 1e4  # met, and the last call
+    assert constraints_func(trial) == [pytest.approx(max(tight, loose))] and tight > 0
+    assert not is_feasible(trial)
+    study = optuna.create_study()
+    study.optimize(lambda t: 1.0, n_trials=1)
+    with pytest.raises(InvalidArgumentError, match="a finished trial .* keeps no new attributes"):
+        LatencyConstraint(5.0, gpu="agx")(study.trials[0], "resnet18")
+    with pytest.raises(InvalidArgumentError, match="space: a space name"):
+        LatencyConstraint.at_quantile(None, 0.5, gpu="agx")
 
 
 def test_pruned_infeasible_trials_still_teach_the_sampler():

@@ -31,7 +31,7 @@ from hwaware.api import estimate, resolve
 from hwaware.errors import InvalidArgumentError
 from hwaware.estimators.base import Estimate, get_estimator
 from hwaware.graph.sources import InputSize, ModelLike
-from hwaware.zoo.spaces import ModelSpace, get_space
+from hwaware.zoo.spaces import ModelSpace, get_space, list_spaces
 
 ATTR = "hwaware"  # user-attribute prefix
 
@@ -92,6 +92,9 @@ class LatencyConstraint:
         if not isinstance(samples, numbers.Integral) or isinstance(samples, bool) or samples < 1:
             raise InvalidArgumentError(f"samples must be a positive number of architectures, got {samples!r}")
         space = get_space(space) if isinstance(space, str) else space
+        if not isinstance(space, ModelSpace):
+            raise InvalidArgumentError(f"space: a space name ({', '.join(list_spaces())}) or a ModelSpace, got "
+                                       f"{type(space).__name__}")
         probe = cls(1.0, gpu, **kwargs)  # any budget: only its platform is used
         rng = random.Random(seed)
         predicted = []
@@ -109,7 +112,12 @@ class LatencyConstraint:
         """Predict ``model``'s latency, record it and its breakdown on ``trial``, set the constraint;
         returns the predicted milliseconds. Once per trial and key (a second constraint with another ``key``, e.g. a
         second GPU, sets its own constraint; the recorded breakdown is then the last call's)."""
+        from optuna.trial import FrozenTrial
+
         _check_trial(trial)  # before the prediction, not after it when the first attribute is set
+        if isinstance(trial, FrozenTrial):  # it has set_user_attr, but what it sets is stored nowhere
+            raise InvalidArgumentError("a finished trial (study.trials[i]) keeps no new attributes: call the "
+                                       "constraint inside the objective, on the trial Optuna passes it")
         keys = list(trial.user_attrs.get(f"{ATTR}_constraint_keys", []))
         if self.key in keys:  # Optuna keeps a key's first value, while the attributes below would take the second's
             raise InvalidArgumentError(f"this trial already has the constraint {self.key!r}: constrain one model per "
@@ -127,6 +135,8 @@ class LatencyConstraint:
         for k, v in attrs.items():
             trial.set_user_attr(f"{ATTR}_{k}", v)
         trial.set_user_attr(f"{ATTR}_constraint_keys", [*keys, self.key])
+        # per key: the attribute "constraint" above is the last call's
+        trial.set_user_attr(f"{ATTR}_constraints", {**trial.user_attrs.get(f"{ATTR}_constraints", {}), self.key: value})
         if hasattr(trial, "set_constraint"):  # Optuna >= 5
             trial.set_constraint(self.key, value)
         return est.total_ms
@@ -142,10 +152,12 @@ class LatencyConstraint:
 
 
 def constraints_func(trial: Any) -> list[float]:
-    """For a sampler's ``constraints_func`` (Optuna < 5): the value :class:`LatencyConstraint` recorded.
-    A trial that failed before any prediction is infeasible."""
+    """For a sampler's ``constraints_func`` (Optuna < 5): the value :class:`LatencyConstraint` recorded, the largest
+    over its keys where several constrained the trial (one number per trial, as the sampler needs the same count on
+    every trial: feasible when every key is). A trial that failed before any prediction is infeasible."""
     _check_trial(trial)
-    return [float(trial.user_attrs.get(f"{ATTR}_constraint", math.inf))]
+    per_key = trial.user_attrs.get(f"{ATTR}_constraints") or {"": trial.user_attrs.get(f"{ATTR}_constraint", math.inf)}
+    return [max(map(float, per_key.values()))]
 
 
 def sampler_kwargs() -> dict[str, Any]:
