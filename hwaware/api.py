@@ -17,6 +17,7 @@ from hwaware.errors import (HwawareError, ImplausibleEstimateWarning, InvalidArg
                             UnsupportedPlatformError)
 from hwaware.estimators.base import Estimate, default_estimator, get_estimator
 from hwaware.features import NetworkFeatures, network_features
+from hwaware.graph.capture import check_trace_device
 from hwaware.graph.layer import Graph
 from hwaware.graph.onnx_import import ONNX_EAGER_NOTE
 from hwaware.graph.transform import at_batch
@@ -27,6 +28,7 @@ from hwaware.zoo.spaces import checked_spec, is_spec
 
 
 def _graph(model: ModelLike | Graph, batch_size: int, input_size: InputSize, precision: str, trace_device: str) -> Graph:
+    check_trace_device(trace_device)  # a graph or a spec is not traced, but the argument is still checked
     if is_spec(model):  # its space builds it at the space's own input size, as the search predicted it
         space, arch = checked_spec(model)
         model = space.graph(arch, batch_size=batch_size, precision=precision)
@@ -203,6 +205,9 @@ def _platform(gpu: str | Device, precision: str | None, runtime: str | None, bat
 def _estimator_name(given: str | None, profile: Profile | None, platform: Platform) -> str:
     """The estimator to run: a profile's own (its correction was fitted on that estimator's predictions), else the
     one given, else the platform's default."""
+    if given is not None and (not isinstance(given, str) or not given):
+        raise InvalidArgumentError(f"estimator: a name from hwaware.list_estimators() or None (the default), got "
+                                   f"{given!r}")
     if profile is None:
         return given or default_estimator(platform)
     if given is not None and given != profile.estimator:
@@ -248,6 +253,8 @@ def latency_many(models: Iterable[ModelLike | Graph], gpu: str | Device = "agx",
     True
     """
     models = model_list(models, "latency_many")
+    if progress is not None and not isinstance(progress, bool):
+        raise InvalidArgumentError(f"progress: True, False or None (when stderr is a terminal), got {progress!r}")
     platform, profile, name = resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size,
                                       estimator=estimator)
     bar = Progress(len(models), f"{name} on {platform.device.name}", enabled=progress)
@@ -329,7 +336,7 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
                                    f"GPU itself: gpu={based.gpu!r} (CLI: --gpu {based.gpu!r})")
     platform = Platform.resolve(gpu, precision=precision, runtime=runtime)
     check_setting(rows, platform)
-    est_name = estimator or default_estimator(platform)
+    est_name = _estimator_name(estimator, None, platform)
     est = get_estimator(est_name)  # an unknown name is the call's, not its first row's
     # through estimate(): a measurement whose prediction is doubtful (capped batch, outside the training domain,
     # cannot fit in memory) warns as it would at prediction time, before the profile is fitted on it

@@ -322,3 +322,29 @@ def test_the_roofline_takes_the_assumed_overhead_for_a_runtime_it_is_not_given()
     g, p = capture("resnet18"), Platform.resolve("2080ti")
     assert RooflineEstimator(launch_overhead_us={"tensorrt": 1.0}).predict(g, p).total_ms == \
         RooflineEstimator().predict(g, p).total_ms
+
+
+def test_odd_names_and_arguments_are_one_line_not_ignored():
+    """helper-115: unhashable names were TypeErrors, estimator='' silently the default, a graph's trace_device and
+    latency_many's progress were never checked, registering a non-class an AttributeError, numpy integers refused in
+    input_size though accepted as batch_size."""
+    from hwaware.search import get_space
+    from hwaware.search.run import SearchConfig
+    from hwaware.zoo.spaces import register_space
+    from hwaware.estimators import register_estimator
+
+    g = capture("resnet18")
+    for call, match in ((lambda: hwaware.latency("resnet18", estimator=["x"]), "estimator: a name"),
+                        (lambda: hwaware.latency("resnet18", estimator=""), "estimator: a name"),
+                        (lambda: get_estimator(["x"]), "unknown estimator"),
+                        (lambda: get_space(["nb201"]), "no model space"),
+                        (lambda: hwaware.latency(g, trace_device="bogus"), "trace_device must be one of"),
+                        (lambda: hwaware.latency_many(["resnet18"], progress="yes"), "progress: True, False"),
+                        (lambda: register_estimator(5), "register_estimator takes"),
+                        (lambda: register_space(5), "register_space takes")):
+        with pytest.raises(HwawareError, match=match):
+            call()
+    base = hwaware.latency("resnet18", gpu="2080ti")
+    assert hwaware.latency("resnet18", gpu="2080ti", input_size=(np.int64(3), 224, 224)) == base
+    assert hwaware.latency("resnet18", gpu="2080ti", input_size=np.int64(224)) == base
+    assert type(SearchConfig(space="nb201", gpu="agx", budget_ms=5.0, trials=np.int64(3)).trials) is int

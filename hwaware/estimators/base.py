@@ -285,18 +285,28 @@ E = TypeVar("E", bound=type[Estimator])
 
 def register_estimator(cls: E) -> E:
     """Class decorator: make ``cls`` available as ``estimator=cls.name``."""
+    if not (isinstance(cls, type) and issubclass(cls, Estimator) and isinstance(getattr(cls, "name", None), str)):
+        raise InvalidArgumentError(f"register_estimator takes an Estimator subclass with a name, got {cls!r}")
     _REGISTRY[cls.name] = cls
     return cls
 
 
 def list_estimators() -> list[str]:
-    """Names of the registered estimators, sorted (each one a valid ``estimator=``)."""
+    """Names of the registered estimators, sorted (each one a valid ``estimator=``).
+
+    >>> "resperfnet-gpu" in list_estimators()
+    True
+    """
     return sorted(_REGISTRY)
 
 
 def get_estimator(name: str) -> Estimator:
-    """The shared instance of a registered estimator (built, and its weights loaded, once per process)."""
-    if name not in _REGISTRY:
+    """The shared instance of a registered estimator (built, and its weights loaded, once per process).
+
+    >>> get_estimator("roofline").name
+    'roofline'
+    """
+    if not isinstance(name, str) or name not in _REGISTRY:
         raise UnknownEstimatorError(name, _REGISTRY)
     if name not in _INSTANCES:
         _INSTANCES[name] = _REGISTRY[name]()

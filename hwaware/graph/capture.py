@@ -397,8 +397,7 @@ def capture_module(model: nn.Module, input_shape: Shape, *, name: str = "", prec
     exact): a module with the structure of one captured before is not traced again. ``cache``:
     a :class:`~hwaware.graph.cache.GraphCache`, default the process-wide one (``HWAWARE_GRAPH_CACHE=0``: none).
     """
-    if trace_device not in TRACE_DEVICES:
-        raise InvalidArgumentError(f"trace_device must be one of {', '.join(TRACE_DEVICES)}, got {trace_device!r}")
+    check_trace_device(trace_device)
     mode = cache_mode()
     module_key = module_keys(model).get(id(model)) if trace_device == "meta" and mode != "off" else None
     if module_key is None:  # a CPU trace follows tensor values the key cannot see; unkeyable state
@@ -416,6 +415,12 @@ def capture_module(model: nn.Module, input_shape: Shape, *, name: str = "", prec
             cache.put(key, copy_graph(fresh))
         return fresh
     return copy_graph(cached, name=name or type(model).__name__)
+
+
+def check_trace_device(trace_device: object) -> None:
+    """Refuse a ``trace_device`` that is not one of :data:`TRACE_DEVICES`."""
+    if not isinstance(trace_device, str) or trace_device not in TRACE_DEVICES:
+        raise InvalidArgumentError(f"trace_device must be one of {', '.join(TRACE_DEVICES)}, got {trace_device!r}")
 
 
 # Inference mode (a caller's block) makes inference tensors, which skip the autograd key where composite ops (conv2d,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import numbers
 import os
 import re
 from collections.abc import Callable
@@ -35,8 +36,8 @@ def parse_input_size(input_size: InputSize) -> Shape | None:
         return None
     if isinstance(input_size, bool):
         raise InvalidArgumentError(f"input size must be C x H x W such as 3x224x224, got {input_size!r}")
-    if isinstance(input_size, int):
-        dims: tuple[int, ...] = (3, input_size, input_size)
+    if isinstance(input_size, numbers.Integral):  # numpy's integers too, as batch_size takes them
+        dims: tuple[int, ...] = (3, int(input_size), int(input_size))
     elif isinstance(input_size, str):
         parts = re.split(r"[x,× ]+", input_size.strip().lower())
         doubled = re.search(r"[x,×]\s*[x,×]", input_size.lower())  # 3xx224: a dimension left out, not 3x224
@@ -47,9 +48,9 @@ def parse_input_size(input_size: InputSize) -> Shape | None:
         if len(dims) == 1:
             dims = (3, dims[0], dims[0])
     elif isinstance(input_size, (tuple, list, torch.Size)):
-        dims = tuple(input_size)
-        if not all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+        if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in input_size):
             raise InvalidArgumentError(f"input size must be integers, got {input_size!r}")
+        dims = tuple(int(d) for d in input_size)
     else:
         raise InvalidArgumentError(f"input size must be an int, a 'CxHxW' string or a tuple, got {type(input_size).__name__}")
     if len(dims) < 1 or any(d <= 0 for d in dims):

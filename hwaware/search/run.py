@@ -9,6 +9,7 @@ Workers share the study (SQLite on one machine, PostgreSQL for many) and hwaware
 from __future__ import annotations
 
 import multiprocessing as mp
+import numbers
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -47,8 +48,9 @@ class SearchConfig:
     def __post_init__(self) -> None:
         for name in ("trials", "workers", "torch_threads", "batch_size"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
+            object.__setattr__(self, name, int(value))  # numpy integers too, kept as int (JSON study attributes)
         if self.workers > 1 and not self.storage:
             raise InvalidArgumentError("several workers need a shared storage: pass storage='sqlite:///study.db' "
                                        "(CLI: --storage) or a PostgreSQL URL")

@@ -141,6 +141,9 @@ _SPACES: dict[str, type[ModelSpace]] = {}
 
 
 def register_space(cls: type[ModelSpace]) -> type[ModelSpace]:
+    """Class decorator: make ``cls`` available as ``get_space(cls.name)``."""
+    if not (isinstance(cls, type) and issubclass(cls, ModelSpace) and isinstance(getattr(cls, "name", None), str)):
+        raise InvalidArgumentError(f"register_space takes a ModelSpace subclass with a name, got {cls!r}")
     _SPACES[cls.name] = cls
     return cls
 
@@ -150,7 +153,12 @@ def list_spaces() -> list[str]:
 
 
 def get_space(name: str) -> ModelSpace:
-    if name not in _SPACES:
+    """A registered space by name (:func:`list_spaces`).
+
+    >>> get_space("nb201").name
+    'nb201'
+    """
+    if not isinstance(name, str) or name not in _SPACES:
         raise ModelNotFoundError(f"no model space {name!r}; available: {', '.join(list_spaces())}")
     return _SPACES[name]()
 
