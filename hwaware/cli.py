@@ -19,23 +19,40 @@ from typing import Any, NoReturn
 from hwaware.errors import HwawareError, ImplausibleEstimateWarning, InvalidArgumentError
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (the problem and where the fix is), exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
-
-
-class _OneGPU(argparse.Action):
-    """``--gpu`` of a command that answers for one GPU: given twice, argparse kept the last, unsaid."""
+class _Once(argparse._StoreAction):
+    """Every single-valued option: given twice, argparse kept the last, unsaid (``--batch 1 --batch 2`` ran batch 2)."""
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
                  option_string: str | None = None) -> None:
-        if getattr(namespace, "_gpu_given", False):
-            parser.error("--gpu given twice: this command answers for one GPU; `hwaware rank MODEL --gpu A --gpu B` "
-                         "compares several")
-        namespace._gpu_given = True
-        setattr(namespace, self.dest, values)
+        given = namespace.__dict__.setdefault("_given", set())
+        if self.dest in given:
+            parser.error(self.twice(option_string))
+        given.add(self.dest)
+        super().__call__(parser, namespace, values, option_string)
+
+    def twice(self, option_string: str | None) -> str:
+        return f"{option_string} given twice: the last would silently win; give it once"
+
+
+class _OneGPU(_Once):
+    """``--gpu`` of a command that answers for one GPU."""
+
+    def twice(self, option_string: str | None) -> str:
+        return ("--gpu given twice: this command answers for one GPU; `hwaware rank MODEL --gpu A --gpu B` compares "
+                "several")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the problem and where the fix is), exit status 2, and a single-valued
+    option given twice is one (:class:`_Once`, the default action of this parser and its subcommands')."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", None, _Once)
+        self.register("action", "store", _Once)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
 def _positive(kind: type[int] | type[float]):
@@ -397,6 +414,8 @@ def _collect(args: argparse.Namespace) -> None:
         raise InvalidArgumentError("--count goes with --space: how many architectures of the space to measure")
     if args.what == "networks" and args.random is not None:
         raise InvalidArgumentError("--random applies to `hwaware collect layers` (random layers)")
+    if args.random is not None and args.random < 0:  # measured none and said so, exit 0
+        raise InvalidArgumentError(f"--random is a number of random layers, 0 or more; got {args.random}")
     torch.set_num_threads(args.threads)
     named = {"train": splits.TRAIN_NETWORKS, "heldout": splits.HELD_OUT_NETWORKS,
              "all": splits.TRAIN_NETWORKS + splits.HELD_OUT_NETWORKS, "none": ()}

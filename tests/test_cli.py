@@ -103,6 +103,11 @@ def _cli(*argv: str, env: dict | None = None, cwd: Path | None = None) -> subpro
     # a repeated --gpu kept the last GPU, unsaid (review helper-93)
     (["latency", "resnet18", "--gpu", "agx", "--gpu", "orin"], "--gpu given twice: this command answers for one GPU"),
     (["space-latency", "nb201", "--gpu", "agx", "--gpu", "orin"], "`hwaware rank MODEL --gpu A --gpu B`"),
+    # any other single-valued option too: --batch 1 --batch 2 ran batch 2 (helper-115)
+    (["latency", "resnet18", "--batch", "1", "--batch", "2"], "--batch given twice: the last would silently win"),
+    (["latency", "resnet18", "--precision", "fp16", "--precision", "fp32"], "--precision given twice"),
+    (["calibrate", "m.csv", "--gpu", "agx", "--name", "a", "--name", "b"], "--name given twice"),
+    (["collect", "layers", "--out", "l.csv", "--random", "-5", "--models", "none"], "--random is a number of random"),
     # --measure timed the front on this CPU against a GPU's budget (review helper-93)
     (["search", "--budget", "5", "--gpu", "agx", "--measure"], "pass --gpu cpu (or a profile of it), not agx"),
     # an --out no file can be written in was a traceback after the whole run (review helper-106; /proc: Linux)
