@@ -764,3 +764,16 @@ def test_an_onnx_softmax_keeps_its_axis_and_log_softmax_its_name():
                          [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 4, 8])],
                          [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)])
     assert capture(h.make_model(graph, opset_imports=[h.make_opsetid("", 11)])).layers[0].attrs["dim"] == 1
+
+
+def test_an_integer_input_size_resizes_a_fixed_size_image_as_a_tuple_does():
+    """helper-115: --input 64 on a 1x3x32x32 export answered at 32x32, unsaid, where 3x64x64 was applied."""
+    fixed = _one_conv([("x", ["N", 3, 32, 32])])
+    assert capture(fixed, input_size=64).layers[0].output_shapes == capture(fixed, input_size=(3, 64, 64)).layers[
+        0].output_shapes == ((1, 4, 62, 62),)
+    h = onnx.helper  # a non-image input with every dimension fixed: an integer has nowhere to go
+    graph = h.make_graph([h.make_node("Relu", ["x"], ["y"])], "g",
+                         [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", 16])],
+                         [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)])
+    with pytest.raises(InvalidArgumentError, match="fixes every dimension after the batch"):
+        capture(h.make_model(graph, opset_imports=[h.make_opsetid("", 17)]), input_size=8)

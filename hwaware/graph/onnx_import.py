@@ -176,9 +176,16 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
                                        f"{fixed[0].dim_value}, not {batch_size}: pass batch_size={fixed[0].dim_value} "
                                        "or export it with the batch dynamic")
     dims = first.type.tensor_type.shape.dim
-    if isinstance(input_size, int):  # what the file leaves dynamic takes it; an image's channels, 3
+    if isinstance(input_size, int):  # an image's height and width (fixed or not), as a tuple's; its channels the file's
         n = input_size
-        input_size = tuple(_size(d) or (3 if (i, len(dims)) == (1, 4) else n) for i, d in enumerate(dims) if i > 0)
+        if len(dims) == 4:
+            input_size = (_size(dims[1]) or 3, n, n)
+        else:  # no image: what the file leaves dynamic takes it
+            if all(_size(d) is not None for d in dims[1:]):
+                raise InvalidArgumentError(f"ONNX input {first.name!r} of {name!r} fixes every dimension after the "
+                                           f"batch ({'x'.join(str(_size(d)) for d in dims[1:])}), so input_size={n} "
+                                           "has nowhere to go: give one size per dimension, or drop it")
+            input_size = tuple(_size(d) or n for d in dims[1:])
     if input_size is not None and len(input_size) != len(dims) - 1:
         raise InvalidArgumentError(f"ONNX input {first.name!r} has {len(dims) - 1} dimensions after the batch; "
                                    f"input_size={tuple(input_size)} has {len(input_size)}: give one size per dimension")
