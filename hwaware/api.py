@@ -12,7 +12,7 @@ from pathlib import Path
 
 from hwaware.calibration.measurements import Measurement, check_latency, check_setting, read_measurements
 from hwaware.calibration.profile import (Breakdown, Profile, check_profile_name, check_rows, find_profile,
-                                        fit_profile, profile_dir, profile_path, save_profile)
+                                        fit_profile, list_profiles, profile_dir, profile_path, save_profile)
 from hwaware.errors import (HwawareError, ImplausibleEstimateWarning, InvalidArgumentError, UnknownGPUError,
                             UnsupportedPlatformError)
 from hwaware.estimators.base import Estimate, default_estimator, get_estimator
@@ -189,8 +189,7 @@ def _platform(gpu: str | Device, precision: str | None, runtime: str | None, bat
         except UnknownGPUError as exc:  # a name may be meant as a profile's: say where profiles are looked for
             if exc.hint:  # an ambiguous catalog spelling: its candidates are the answer
                 raise
-            folder = profile_dir()
-            saved = sorted(p.stem for p in folder.glob("*.json"))
+            folder, saved = profile_dir(), list_profiles()
             raise UnknownGPUError(exc.name, exc.suggestions + saved, hint=(
                 f"no catalog GPU and no calibration profile in {folder} has that name"
                 + (f" (saved: {', '.join(saved[:8])}{' ...' if len(saved) > 8 else ''})" if saved else ""))) from None

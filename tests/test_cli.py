@@ -24,9 +24,17 @@ def test_latency_table_and_json(capsys):
     assert d["layers"][0]["input_shapes"] == [[2, 3, 160, 160]]
 
 
-def test_gpus_and_features_and_estimators(capsys):
+def test_gpus_and_features_and_estimators(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
     assert main(["gpus"]) == 0
-    assert "Jetson AGX Xavier" in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert "Jetson AGX Xavier" in out.out and "none (hwaware calibrate)" in out.err
+    from hwaware.calibration import Profile, list_profiles, save_profile
+
+    save_profile(Profile(name="mine", gpu="Jetson AGX Xavier", runtime="pytorch", precision="fp32", scale=1.0,
+                         overhead_ms_per_kernel=0.0, n_samples=2, log_residual_interval=(0.0, 0.0)))
+    (tmp_path / "folder.json").mkdir()  # not a profile: not listed (it was offered as "did you mean 'folder'?")
+    assert list_profiles() == ["mine"] and main(["gpus"]) == 0 and ": mine" in capsys.readouterr().err
     assert main(["features", "resnet18", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["params"] == 11689512
     assert main(["estimators"]) == 0

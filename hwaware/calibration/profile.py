@@ -476,6 +476,16 @@ def save_profile(profile: Profile, path: str | Path | None = None) -> Path:
     return out
 
 
+def list_profiles() -> list[str]:
+    """Names of the saved profiles (:func:`profile_dir`), sorted: each one a valid ``gpu=``.
+
+    >>> isinstance(list_profiles(), list)
+    True
+    """
+    folder = profile_dir()
+    return sorted(p.stem for p in folder.glob("*.json") if p.is_file()) if folder.is_dir() else []
+
+
 def find_profile(name: str) -> Profile | None:
     """The profile a GPU argument names (a ``.json`` path, or a saved profile's name), else None."""
     if not isinstance(name, str):
