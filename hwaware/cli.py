@@ -78,8 +78,9 @@ def _out_file(out: str, example: str) -> Path:
     """``out`` if it can be a file written in an existing folder, checked before work that takes minutes."""
     path = Path(out)
     if path.is_dir() or not path.parent.is_dir():
+        folder = path if path.is_dir() else path.parent if path.parent.is_dir() else Path(".")
         raise InvalidArgumentError(f"--out {out}: not a file in an existing folder; pass a path like "
-                                   f"{path.parent if path.parent.is_dir() else '.'}/{example}")
+                                   f"{folder / example}")
     if path.exists():  # a file to replace or append to (collect's CSV, /dev/null): its own permission decides
         if not os.access(path, os.W_OK):
             raise InvalidArgumentError(f"--out {out}: the file is not writable; pass a writable path like ./{example}")
@@ -515,8 +516,11 @@ def _ptx_count(args: argparse.Namespace) -> None:
 
     from hwaware.graph.sources import build_model, parse_input_size
     from hwaware.hardware import get_gpu
+    from hwaware.hardware.catalog import CPUSpec, get_device
     from hwaware.ptx.compile import network_instructions
 
+    if isinstance(get_device(args.gpu), CPUSpec):  # else "unknown GPU 'cpu'"
+        raise InvalidArgumentError(f"--gpu {args.gpu} is the CPU target; PTX runs on a GPU: pass one, e.g. --gpu agx")
     gpu = get_gpu(args.gpu)
     arch = f"sm_{int(round(gpu.compute_capability * 10))}"
     if args.model.lower().endswith(".onnx") or os.path.isfile(args.model):

@@ -264,6 +264,16 @@ def test_a_half_precision_module_is_estimable_with_precision_fp16(trace_device):
         pytest.approx(hwaware.latency("resnet18", "agx", precision="fp16"))
 
 
+@pytest.mark.parametrize("trace_device", ["meta", "cpu"])
+def test_a_double_or_bfloat16_module_is_told_how_to_convert_it(trace_device):
+    """helper-115: a .double() module was told to trace on the CPU, which failed the same way; a bf16 one was told it
+    had been converted with .half()."""
+    with pytest.raises(InvalidArgumentError, match=r"float64 \(.double\(\)\), which no precision here estimates"):
+        capture(nn.Conv2d(3, 8, 3).double(), input_size=(3, 32, 32), trace_device=trace_device)
+    with pytest.raises(InvalidArgumentError, match=r"bfloat16 \(converted with .bfloat16\(\) or .to\(\)\)"):
+        capture(nn.Conv2d(3, 8, 3).bfloat16(), input_size=(3, 32, 32), trace_device=trace_device)
+
+
 def test_cpu_trace_uses_one_thread_and_restores_the_callers(two_threads):
     seen = []
 

@@ -116,6 +116,8 @@ def _cli(*argv: str, env: dict | None = None, cwd: Path | None = None) -> subpro
     (["latency", "resnet18", "--precision", "fp16", "--precision", "fp32"], "--precision given twice"),
     (["calibrate", "m.csv", "--gpu", "agx", "--name", "a", "--name", "b"], "--name given twice"),
     (["collect", "layers", "--out", "l.csv", "--random", "-5", "--models", "none"], "--random is a number of random"),
+    (["ptx", "count", "resnet18", "--gpu", "cpu"], "--gpu cpu is the CPU target; PTX runs on a GPU"),
+    (["space-latency", "nb201", "--out", "."], "pass a path like nb201.csv"),
     # --measure timed the front on this CPU against a GPU's budget (review helper-93)
     (["search", "--budget", "5", "--gpu", "agx", "--measure"], "pass --gpu cpu (or a profile of it), not agx"),
     # an --out no file can be written in was a traceback after the whole run (review helper-106; /proc: Linux)

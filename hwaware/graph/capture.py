@@ -484,11 +484,16 @@ def _input_dtype(tensors: Iterable[torch.Tensor], precision: str) -> torch.dtype
     """float32, or the module's own dtype when all its floating tensors are fp16 (or all bf16), which then
     has to be the precision asked for: the trace follows the module, the estimate follows ``precision``."""
     dtypes = {t.dtype for t in tensors if t.is_floating_point()}
+    if dtypes == {torch.float64}:  # a fp64 trace would fail on its fp32 input, and so would a CPU one
+        raise InvalidArgumentError("the module's weights are float64 (.double()), which no precision here estimates: "
+                                   "convert it with .float() (fp32), .half() (fp16) or .bfloat16() and pass that "
+                                   "precision")
     if len(dtypes) != 1 or (dtype := dtypes.pop()) not in _REDUCED:
         return torch.float32
     if _REDUCED[dtype] != precision:
+        how = ".half()" if dtype is torch.float16 else ".bfloat16()"
         raise InvalidArgumentError(
-            f"the module's weights are {str(dtype).replace('torch.', '')} (converted with .half() or .to()): pass "
+            f"the module's weights are {str(dtype).replace('torch.', '')} (converted with {how} or .to()): pass "
             f"precision={_REDUCED[dtype]!r} (CLI: --precision {_REDUCED[dtype]}) to estimate it as it is, or "
             "convert it back with .float() for fp32")
     return dtype
