@@ -124,6 +124,11 @@ def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size
 
     ``gpus``: catalog names/aliases or calibration profiles, as for :func:`hwaware.latency`. ``estimator``: one for
     all GPUs, or ``None`` for each GPU's default (the table records which answered).
+
+    >>> import hwaware
+    >>> t = hwaware.rank(["resnet18", "resnet50"], gpus=["agx", "orin"])
+    >>> t.ms[1][0] > t.ms[0][0]  # resnet50 is slower than resnet18 on the AGX Xavier
+    True
     """
     models = model_list(models, "rank")
     if isinstance(gpus, str) or not isinstance(gpus, Sequence):  # a name is a sequence too: one GPU per character

@@ -90,7 +90,13 @@ class GroupShuffleSplit(Generic[T]):
 
 @dataclass(frozen=True)
 class GroupKFold(Generic[T]):
-    """``n_splits`` folds of whole groups (fold = stable hash bucket): each group is tested exactly once."""
+    """``n_splits`` folds of whole groups (fold = stable hash bucket): each group is tested exactly once.
+
+    >>> items = ["a1", "a2", "b1", "c1", "c2", "d1"]
+    >>> folds = list(GroupKFold(lambda x: x[0], n_splits=2).split(items))
+    >>> all(not {items[i][0] for i in tr} & {items[i][0] for i in te} for tr, te in folds)  # no group on both sides
+    True
+    """
 
     group: Callable[[T], str]
     n_splits: int = 5

@@ -154,7 +154,14 @@ class LatencyConstraint:
 def constraints_func(trial: Any) -> list[float]:
     """For a sampler's ``constraints_func`` (Optuna < 5): the value :class:`LatencyConstraint` recorded, the largest
     over its keys where several constrained the trial (one number per trial, as the sampler needs the same count on
-    every trial: feasible when every key is). A trial that failed before any prediction is infeasible."""
+    every trial: feasible when every key is). A trial that failed before any prediction is infeasible.
+
+    >>> import optuna
+    >>> trial = optuna.create_study().ask()
+    >>> ms = LatencyConstraint(5.0, gpu="agx")(trial, "resnet18")
+    >>> constraints_func(trial) == [ms - 5.0]
+    True
+    """
     _check_trial(trial)
     per_key = trial.user_attrs.get(f"{ATTR}_constraints") or {"": trial.user_attrs.get(f"{ATTR}_constraint", math.inf)}
     return [max(map(float, per_key.values()))]
@@ -173,6 +180,16 @@ def sampler_kwargs() -> dict[str, Any]:
 
 
 def is_feasible(trial: Any) -> bool:
+    """Whether every constraint a trial recorded is met (Optuna >= 5: its ``constraints``; else
+    :func:`constraints_func`'s value); a trial never constrained is not.
+
+    >>> import optuna
+    >>> study = optuna.create_study()
+    >>> trial = study.ask()
+    >>> _ = LatencyConstraint(1e4, gpu="agx")(trial, "resnet18")
+    >>> is_feasible(trial)
+    True
+    """
     values = list(getattr(trial, "constraints", {}).values()) or constraints_func(trial)
     return all(v <= 0 for v in values)
 

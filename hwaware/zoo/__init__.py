@@ -24,6 +24,11 @@ _BUILDERS: dict[str, Callable[..., nn.Module]] = {"nb201": build_nb201, "fbnet":
 
 
 def list_builders() -> list[str]:
+    """Names of the NAS-benchmark network builders, sorted (each one a valid :func:`build` name).
+
+    >>> "nb201" in list_builders()
+    True
+    """
     return sorted(_BUILDERS)
 
 

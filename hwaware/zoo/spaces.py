@@ -149,6 +149,11 @@ def register_space(cls: type[ModelSpace]) -> type[ModelSpace]:
 
 
 def list_spaces() -> list[str]:
+    """Names of the registered spaces, sorted (each one a valid :func:`get_space` name).
+
+    >>> "nb201" in list_spaces()
+    True
+    """
     return sorted(_SPACES)
 
 
