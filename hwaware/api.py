@@ -11,8 +11,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from hwaware.calibration.measurements import Measurement, check_latency, check_setting, read_measurements
+from hwaware.calibration.folder import list_profiles, profile_dir
 from hwaware.calibration.profile import (Breakdown, Profile, check_profile_name, check_rows, find_profile,
-                                        fit_profile, list_profiles, profile_dir, profile_path, save_profile)
+                                        fit_profile, profile_path, save_profile)
 from hwaware.errors import (HwawareError, ImplausibleEstimateWarning, InvalidArgumentError, UnknownGPUError,
                             UnsupportedPlatformError)
 from hwaware.estimators.base import Estimate, default_estimator, get_estimator

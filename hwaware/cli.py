@@ -352,7 +352,7 @@ def _gpus(args: argparse.Namespace) -> None:
     for s in specs:
         print(f"{s.name:<30}{', '.join(a for a in s.aliases if '(' not in a)[:43]:<44}{s.architecture:<14}"
               f"{s.sm_count:>5}{s.fp32_tflops:>9.2f}{s.memory_bandwidth_gbs:>8.1f}")
-    from hwaware.calibration import list_profiles, profile_dir
+    from hwaware.calibration.folder import list_profiles, profile_dir
 
     saved = list_profiles()  # calibrated devices go wherever a GPU name goes too (stderr: stdout stays the table)
     print(f"calibration profiles in {profile_dir()}: {', '.join(saved) if saved else 'none (hwaware calibrate)'}",

@@ -1,5 +1,23 @@
-"""Calibration profiles: few-shot corrections of a catalog GPU from your own measurements."""
-from hwaware.calibration.profile import (FORMS, Breakdown, Profile, find_profile, fit_profile, list_profiles, profile_dir,
-                                         save_profile)
+"""Calibration profiles: few-shot corrections of a catalog GPU from your own measurements.
 
-__all__ = ["FORMS", "Breakdown", "Profile", "find_profile", "fit_profile", "list_profiles", "profile_dir", "save_profile"]
+Names load on first use: :mod:`hwaware.calibration.folder` (where profiles are saved, which exist) needs no torch,
+:mod:`hwaware.calibration.profile` (fitting and applying them) imports the estimators.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {"FORMS": "profile", "Breakdown": "profile", "Profile": "profile", "find_profile": "profile",
+          "fit_profile": "profile", "save_profile": "profile", "list_profiles": "folder", "profile_dir": "folder"}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'hwaware.calibration' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"hwaware.calibration.{_WHERE[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -46,6 +46,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import least_squares
 
+from hwaware.calibration.folder import profile_dir
 from hwaware.errors import InvalidArgumentError, UnknownGPUError
 from hwaware.estimators.base import (HOST_GUESS_WARNING, HOST_NOTE, INT8_TRT_NOTE, INTERVAL_NOTE, JETSON_TRT_NOTE,
                                     OUTSIDE_INTERVAL_NOTE, UNMEASURED_JETSON_NOTE, Estimate)
@@ -443,11 +444,6 @@ def check_rows(nets: Sequence[Breakdown], measured_ms: Sequence[float], labels: 
                                    "it")
 
 
-def profile_dir() -> Path:
-    """Where named profiles live: ``$HWAWARE_PROFILES`` or ``~/.cache/hwaware/profiles``."""
-    return Path(os.environ.get("HWAWARE_PROFILES") or Path.home() / ".cache" / "hwaware" / "profiles")
-
-
 def profile_path(name: str, path: str | Path | None = None) -> Path:
     """Where :func:`save_profile` writes the profile ``name``: ``path`` (a ``.json`` file in an existing folder: a GPU
     argument is read as a profile's path only so), or under the name in :func:`profile_dir`."""
@@ -474,16 +470,6 @@ def save_profile(profile: Profile, path: str | Path | None = None) -> Path:
         raise InvalidArgumentError(f"cannot write the profile to {out} ({exc.strerror}); pass another path "
                                    "(CLI: --out) or set HWAWARE_PROFILES to a writable folder") from exc
     return out
-
-
-def list_profiles() -> list[str]:
-    """Names of the saved profiles (:func:`profile_dir`), sorted: each one a valid ``gpu=``.
-
-    >>> isinstance(list_profiles(), list)
-    True
-    """
-    folder = profile_dir()
-    return sorted(p.stem for p in folder.glob("*.json") if p.is_file()) if folder.is_dir() else []
 
 
 def find_profile(name: str) -> Profile | None:
