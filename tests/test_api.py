@@ -303,6 +303,23 @@ def test_every_registered_estimator_keeps_scikit_learns_contract():
     assert est.get_params()["cache"] is True  # the cache it opened is learned state, not the parameter rewritten
     with pytest.raises(InvalidArgumentError, match="no parameter 'speed'"):
         RooflineEstimator().set_params(speed=2)
+    est2 = pickle.loads(pickle.dumps(est))  # after a prediction: without the open cache, which it opens anew
+    assert est2.predict(capture("resnet18"), Platform.resolve("2080ti")).total_ms == \
+        est.predict(capture("resnet18"), Platform.resolve("2080ti")).total_ms
+    from hwaware.estimators.cache import PredictionCache
+    from hwaware.estimators.resperfnet_gpu import ResPerfNetGPUEstimator
+
+    cloned = clone(ResPerfNetGPUEstimator(cache=PredictionCache(None)))  # a cache argument copies as the same file
+    assert isinstance(cloned.cache, PredictionCache) and cloned.cache.path is None
+    est.set_params(cache=True)  # no change: what it loaded stays (review helper-116: every *_ was dropped)
+    assert "net_" in est.__dict__
+
+    class Renamed(RooflineEstimator):  # keeps an argument under another name: repr must not raise
+        def __init__(self, scale: float = 1.0) -> None:
+            super().__init__()
+            self._scale = scale
+
+    assert repr(Renamed(2.0)).startswith("Renamed(")
     roof = RooflineEstimator(efficiency=0.5)
     assert repr(roof) == "RooflineEstimator(efficiency=0.5)"
     p = Platform.resolve("2080ti")

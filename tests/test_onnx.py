@@ -777,3 +777,16 @@ def test_an_integer_input_size_resizes_a_fixed_size_image_as_a_tuple_does():
                          [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)])
     with pytest.raises(InvalidArgumentError, match="fixes every dimension after the batch"):
         capture(h.make_model(graph, opset_imports=[h.make_opsetid("", 17)]), input_size=8)
+    # a channels-last image (tf2onnx, Keras) is no NCHW one: review helper-116 found 32 taken as its channels
+    w = onnx.numpy_helper.from_array(np.ones((8, 3, 3, 3), np.float32), "w")
+    nodes = [h.make_node("Transpose", ["x"], ["t"], perm=[0, 3, 1, 2]), h.make_node("Conv", ["t", "w"], ["y"])]
+    for dims, size, out in ((["N", 32, 32, 3], None, (1, 8, 30, 30)), (["N", "H", "W", 3], 64, (1, 8, 62, 62))):
+        nhwc = h.make_model(h.make_graph(nodes, "g", [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, dims)],
+                                         [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)], [w]),
+                            opset_imports=[h.make_opsetid("", 17)])
+        assert capture(nhwc, input_size=size).layers[-1].output_shapes == (out,)
+    with pytest.raises(InvalidArgumentError, match="fixes every dimension after the batch"):
+        capture(h.make_model(h.make_graph(nodes, "g", [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT,
+                                                                                 ["N", 32, 32, 3])],
+                                          [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)], [w]),
+                             opset_imports=[h.make_opsetid("", 17)]), input_size=32)

@@ -194,7 +194,6 @@ class Profile:
         layers = tuple(replace(r, ms=calibrated[i]) if i in calibrated else r for i, r in enumerate(est.layers))
         pre, post = self.host * est.pre_ms, self.host * est.post_ms
         total = max(pre + sum(r.ms for r in layers) + post, 1e-6)  # apply(Breakdown.of(est))
-        gmacs = sum(est.layers[i].macs for i in kernels) / 1e9
         lo, hi = self.interval
         widened = (lo, hi) != tuple(self.log_residual_interval)
         if any(n.startswith(OUTSIDE_INTERVAL_NOTE) for n in est.notes):  # the profile's residuals are CNNs': the
@@ -217,20 +216,23 @@ class Profile:
         return replace(est, total_ms=total, pre_ms=pre, exe_ms=total - pre - post, post_ms=post, layers=layers,
                        notes=notes, interval_ms=(total * math.exp(lo), total * math.exp(hi)),
                        warnings=(*(w for w in est.warnings if not w.startswith(HOST_GUESS_WARNING)),
-                                 *self._extrapolated(gmacs, total)))
+                                 *(self._extrapolated(float(net.weights @ net.macs) / 1e9, total)
+                                   if self.ms_per_gmac else ())))
 
     def _extrapolated(self, gmacs: float, total_ms: float) -> tuple[str, ...]:
-        """The warning of an answer that the per-GMAC term moves by more than :data:`GMAC_TERM_SHARE` on a network
-        of ``gmacs`` outside (by 2x) the measured networks' range, where nothing checked the term."""
-        term = self.ms_per_gmac * gmacs
-        lo, hi = self.gmac_range or (math.inf, -math.inf)  # a file without the range: every network is outside it
-        if abs(term) <= GMAC_TERM_SHARE * total_ms or lo / 2 <= gmacs <= 2 * hi:
+        """The warning of an answer whose per-GMAC term is more than :data:`GMAC_TERM_SHARE` of it on a network of
+        ``gmacs`` outside (by 2x) the measured networks' range, where nothing checked the term (a file before format 5
+        records no range: none warns)."""
+        term = self.ms_per_gmac * gmacs  # before the layers' floors, which may hold back a negative one
+        if self.gmac_range is None or abs(term) <= GMAC_TERM_SHARE * total_ms:
             return ()
-        spanned = (f"its measurements spanned {lo:.3g}-{hi:.3g} GMAC" if self.gmac_range
-                   else "its file does not record the measured networks' GMACs")
-        return (f"profile {self.name!r} extrapolates: its per-GMAC term ({self.ms_per_gmac:+.3g} ms per GMAC) moves "
-                f"this answer by {term:+.4g} ms at {gmacs:.4g} GMAC, where {spanned}; add measurements at this size "
-                "and batch to the profile (hwaware calibrate), or use the base GPU's answer",)
+        lo, hi = self.gmac_range
+        if lo / 2 <= gmacs <= 2 * hi:
+            return ()
+        return (f"profile {self.name!r} extrapolates: its per-GMAC term ({self.ms_per_gmac:+.3g} ms per GMAC) comes to "
+                f"{term:+.4g} ms here, at {gmacs:.4g} GMAC, where its measurements spanned {lo:.3g}-{hi:.3g} GMAC; add "
+                "measurements near this size and batch to the profile (hwaware calibrate), or use the base GPU's "
+                "answer",)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)

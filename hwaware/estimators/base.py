@@ -189,23 +189,32 @@ class Estimator(ABC):
                 if k != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The constructor's arguments, as given (scikit-learn's contract; ``deep`` is accepted for it)."""
-        return {k: getattr(self, k) for k in self._parameters()}
+        """The constructor's arguments, as given (scikit-learn's contract; ``deep`` is accepted for it; an argument a
+        subclass keeps under another name reads as its default)."""
+        return {k: getattr(self, k, p.default) for k, p in self._parameters().items()}
 
     def set_params(self, **params: Any) -> Estimator:
-        """Set constructor arguments and forget what was learned or loaded under the old ones."""
+        """Set constructor arguments; where one changes, forget what was learned or loaded under the old ones (a
+        ``weights_dir`` of other weights, a fit with other settings: fit again)."""
         unknown = sorted(set(params) - set(self._parameters()))
         if unknown:
             raise InvalidArgumentError(f"{type(self).__name__} has no parameter {', '.join(map(repr, unknown))}; "
                                        f"its parameters: {', '.join(self._parameters()) or 'none'}")
+        current = self.get_params()
+        changed = [k for k, v in params.items() if not (v is current[k] or _same(v, current[k]))]
         self.__dict__.update(params)
-        for k in [k for k in self.__dict__ if k.endswith("_")]:  # learned state depends on the parameters
-            del self.__dict__[k]
+        if changed:
+            for k in [k for k in self.__dict__ if k.endswith("_")]:
+                del self.__dict__[k]
         return self
 
+    def __getstate__(self) -> dict[str, Any]:
+        # an open cache holds a connection and a lock: a copy or another process opens its own when it predicts
+        return {k: v for k, v in self.__dict__.items() if k != "cache_"}
+
     def __repr__(self) -> str:
-        given = {k: v for k, v in self.get_params().items() if v is not self._parameters()[k].default
-                 and not (isinstance(v, (int, float, str, type(None))) and v == self._parameters()[k].default)}
+        defaults = {k: p.default for k, p in self._parameters().items()}
+        given = {k: v for k, v in self.get_params().items() if not (v is defaults[k] or _same(v, defaults[k]))}
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in given.items())})"
 
     def _prediction_cache(self) -> PredictionCache | None:
@@ -266,6 +275,12 @@ class Estimator(ABC):
         showed on GPUs held out of its training, or None where it measured none; a profile's own interval is widened
         to contain it (:attr:`hwaware.calibration.Profile.interval`)."""
         return None
+
+
+def _same(a: object, b: object) -> bool:
+    """Whether two parameter values are equal plain values (numbers, strings, None; not arrays or caches)."""
+    plain = (int, float, str, type(None))
+    return isinstance(a, plain) and isinstance(b, plain) and a == b
 
 
 def files_digest(*paths: Path) -> str:

@@ -36,6 +36,10 @@ class PredictionCache(SqliteStore[Phases]):
     def __init__(self, path: str | os.PathLike | None = None, maxsize: int = 200_000) -> None:
         super().__init__(path, TABLE, ("pre REAL", "exe REAL", "post REAL", "extra REAL"), maxsize)
 
+    def __reduce__(self) -> tuple[type, tuple[Path | None, int]]:
+        # the same file, opened anew (a connection and a lock do not copy): pickle, and the deepcopy of clone()
+        return type(self), (self.path, self.maxsize)
+
     def get_many(self, keys: Iterable[str]) -> dict[str, Phases]:
         keys = list(dict.fromkeys(keys))
         found: dict[str, Phases] = {}

@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import numbers
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -64,7 +65,7 @@ def arch_group(space: str, arch_id: str) -> str:
 
 
 def _check_share(share: object) -> None:
-    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
+    if isinstance(share, bool) or not isinstance(share, numbers.Real) or not 0 < share < 1:
         raise InvalidArgumentError(f"test_share is the share of groups held out: a number in (0, 1), got {share!r}")
 
 

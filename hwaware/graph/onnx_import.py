@@ -148,9 +148,9 @@ def _dims(type_proto: Any) -> list[int | None] | None:
 
 def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | None = None, precision: str = "fp32"
                  ) -> Graph:
-    """Import an ONNX file path or ``ModelProto``; see the module docstring. ``input_size`` one number ``n``: every
-    dimension after the batch that the file leaves dynamic (a sequence's length, an image's sides; an image's dynamic
-    channels are 3)."""
+    """Import an ONNX file path or ``ModelProto``; see the module docstring. ``input_size`` one number ``n``: an NCHW
+    image's height and width, fixed or not (its channels fixed at 1-4); else every dimension after the batch that the
+    file leaves dynamic (a sequence's length, a channels-last image's sides; dynamic channels are 3)."""
     import onnx
 
     proto, name = _load(model)
@@ -176,16 +176,18 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
                                        f"{fixed[0].dim_value}, not {batch_size}: pass batch_size={fixed[0].dim_value} "
                                        "or export it with the batch dynamic")
     dims = first.type.tensor_type.shape.dim
-    if isinstance(input_size, int):  # an image's height and width (fixed or not), as a tuple's; its channels the file's
+    if isinstance(input_size, int):
         n = input_size
-        if len(dims) == 4:
-            input_size = (_size(dims[1]) or 3, n, n)
-        else:  # no image: what the file leaves dynamic takes it
-            if all(_size(d) is not None for d in dims[1:]):
-                raise InvalidArgumentError(f"ONNX input {first.name!r} of {name!r} fixes every dimension after the "
-                                           f"batch ({'x'.join(str(_size(d)) for d in dims[1:])}), so input_size={n} "
-                                           "has nowhere to go: give one size per dimension, or drop it")
-            input_size = tuple(_size(d) or n for d in dims[1:])
+        if len(dims) == 4 and (_size(dims[1]) or 5) <= 4:  # an NCHW image: its sides, fixed or not, as a tuple's
+            input_size = (_size(dims[1]), n, n)
+        elif all(_size(d) is not None for d in dims[1:]):  # (a channels-last 1x32x32x3 is no NCHW image of 32)
+            raise InvalidArgumentError(f"ONNX input {first.name!r} of {name!r} fixes every dimension after the batch "
+                                       f"({'x'.join(str(_size(d)) for d in dims[1:])}), so input_size={n} has nowhere "
+                                       "to go: give one size per dimension, or drop it")
+        else:  # what the file leaves dynamic takes it; an NCHW image's dynamic channels, 3 (channels last: fixed)
+            channels_last = (_size(dims[-1]) or 5) <= 4
+            input_size = tuple(_size(d) or (3 if (i, len(dims)) == (1, 4) and not channels_last else n)
+                               for i, d in enumerate(dims) if i > 0)
     if input_size is not None and len(input_size) != len(dims) - 1:
         raise InvalidArgumentError(f"ONNX input {first.name!r} has {len(dims) - 1} dimensions after the batch; "
                                    f"input_size={tuple(input_size)} has {len(input_size)}: give one size per dimension")

@@ -115,9 +115,11 @@ class LatencyConstraint:
         from optuna.trial import FrozenTrial
 
         _check_trial(trial)  # before the prediction, not after it when the first attribute is set
-        if isinstance(trial, FrozenTrial):  # it has set_user_attr, but what it sets is stored nowhere
-            raise InvalidArgumentError("a finished trial (study.trials[i]) keeps no new attributes: call the "
-                                       "constraint inside the objective, on the trial Optuna passes it")
+        # a study's finished trial has set_user_attr, but what it sets is stored nowhere; one made with
+        # optuna.trial.create_trial (number -1) keeps it until study.add_trial
+        if isinstance(trial, FrozenTrial) and trial.number >= 0:
+            raise InvalidArgumentError("a trial already in a study (study.trials[i]) keeps no new attributes: call "
+                                       "the constraint inside the objective, on the trial Optuna passes it")
         keys = list(trial.user_attrs.get(f"{ATTR}_constraint_keys", []))
         if self.key in keys:  # Optuna keeps a key's first value, while the attributes below would take the second's
             raise InvalidArgumentError(f"this trial already has the constraint {self.key!r}: constrain one model per "

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import numbers
 import random
 from abc import ABC, abstractmethod
 from functools import partial
@@ -38,6 +39,9 @@ class ModelSpace(ABC):
     """A parametrised family of networks."""
 
     name: ClassVar[str]
+    # True: :meth:`check` holds an architecture to :meth:`default`'s fields, list lengths and types (this package's
+    # spaces; a space of its own whose lists vary in length, or whose numbers may be 0, leaves it False)
+    CHECKED: ClassVar[bool] = False
     # a top-level field's only values (each item's, for a list), where a builder tests for one or indexes by it;
     # other numbers must be above 0
     CHOICES: ClassVar[dict[str, tuple[Any, ...]]] = {}
@@ -55,9 +59,12 @@ class ModelSpace(ABC):
             return self._build(arch)
 
     def check(self, arch: Arch) -> None:
-        """Refuse, in one line, an architecture unlike :meth:`default`'s: other fields, other list lengths, a value of
-        another type, a number not above 0, a value outside :attr:`CHOICES` (builders read some fields loosely: a
-        ResNet ``block`` of 'x' built a bottleneck network, five MobileNetV3 stages zipped with no stages)."""
+        """Refuse, in one line, an architecture unlike :meth:`default`'s where the space is :attr:`CHECKED`: other
+        fields, other list lengths, a value of another type, a number not above 0, a value outside :attr:`CHOICES`
+        (builders read some fields loosely: a ResNet ``block`` of 'x' built a bottleneck network, five MobileNetV3
+        stages zipped with no stages)."""
+        if not self.CHECKED:
+            return
         problem = _unlike(arch, self.default(), "arch", set(self.CHOICES)) or next(
             (f"{k} must be one of {list(v)}{' each' if isinstance(arch[k], list) else ''}, got {arch[k]!r}"
              for k, v in self.CHOICES.items()
@@ -115,10 +122,11 @@ def _unlike(value: Any, like: Any, where: str, chosen: set[str] = frozenset(), p
             return f"{where} must be a list of {len(like)}, got {value!r}"
         return next((p for i, (v, l) in enumerate(zip(value, like))
                      if (p := _unlike(v, l, f"{where}[{i}]", positive=positive))), None)
-    kinds = (bool,) if isinstance(like, bool) else (int,) if isinstance(like, int) else (int, float) \
-        if isinstance(like, float) else (type(like),)
-    if not isinstance(value, kinds) or (not isinstance(like, bool) and isinstance(value, bool)):
-        return f"{where} must be {' or '.join(k.__name__ for k in kinds)}, got {value!r}"
+    # numpy's numbers too (a search's own sampling makes them); a bool is no number here
+    kind = (bool if isinstance(like, bool) else numbers.Integral if isinstance(like, int)
+            else numbers.Real if isinstance(like, float) else type(like))
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        return f"{where} must be {'a number' if kind is numbers.Real else kind.__name__}, got {value!r}"
     if positive and isinstance(like, (int, float)) and not isinstance(like, bool) and not value > 0:
         return f"{where} must be above 0, got {value!r}"
     return None
@@ -193,9 +201,10 @@ def checked_spec(spec: str) -> tuple[ModelSpace, Arch]:
     """:func:`from_spec`, the architecture built on the meta device: a malformed one is one line here, not a KeyError
     deep in a build (or hours into measuring)."""
     space, arch = from_spec(spec)
-    space.check(arch)
     try:
-        space.shell(arch)
+        space.shell(arch)  # checks it (build)
+    except InvalidArgumentError:  # the check's own line
+        raise
     except (KeyError, ValueError, TypeError, IndexError) as exc:
         raise InvalidArgumentError(f"not an architecture of the {space.name} space ({type(exc).__name__}: {exc}); "
                                    f"write it as hwaware.search.get_space({space.name!r}).spec(arch) does, as searches "
@@ -226,6 +235,7 @@ class MobileNetV3Space(ModelSpace):
     """timm MobileNetV3 (large layout): five searchable stages after the depthwise stem block."""
 
     name = "mobilenetv3"
+    CHECKED = True
     CHANNELS = (24, 40, 80, 112, 160)
     STRIDES = (2, 2, 2, 1, 2)
     RELU_STAGES = 2  # the first two stages use ReLU, the rest hard-swish, as in MobileNetV3-Large
@@ -267,6 +277,7 @@ class EfficientNetSpace(ModelSpace):
     """timm EfficientNet (B0 layout): six searchable inverted-residual stages."""
 
     name = "efficientnet"
+    CHECKED = True
     CHANNELS = (24, 40, 80, 112, 192, 320)
     STRIDES = (2, 2, 2, 1, 2, 1)
 
@@ -301,10 +312,11 @@ class ResNetSpace(ModelSpace):
     """timm ResNet: block type, depth per stage, width, stem, resolution."""
 
     name = "resnet"
+    CHECKED = True
     CHOICES = {"block": ("basic", "bottleneck")}
 
     def sample(self, trial: Any) -> Arch:
-        return {"block": trial.suggest_categorical("block", ("basic", "bottleneck")),
+        return {"block": trial.suggest_categorical("block", self.CHOICES["block"]),
                 "layers": [trial.suggest_int(f"layers{i}", 1, hi) for i, hi in enumerate((3, 4, 6, 3))],
                 "width": trial.suggest_categorical("width", (0.5, 0.75, 1.0)),
                 "deep_stem": trial.suggest_categorical("deep_stem", (False, True)),
@@ -332,6 +344,7 @@ class NB201Space(ModelSpace):
     """NAS-Bench-201: one of five ops on each of the cell's six edges (CIFAR-10 network)."""
 
     name = "nb201"
+    CHECKED = True
 
     def sample(self, trial: Any) -> Arch:
         from hwaware.zoo.nb201 import OPS
@@ -376,10 +389,11 @@ class FBNetSpace(ModelSpace):
     """HW-NAS-Bench FBNet: one of nine ops at each of 22 positions (CIFAR-100 network, 32x32)."""
 
     name = "fbnet"
+    CHECKED = True
     CHOICES = {"ops": tuple(range(9))}  # an index into the nine ops
 
     def sample(self, trial: Any) -> Arch:
-        return {"ops": [trial.suggest_int(f"pos{i}", 0, 8) for i in range(22)]}
+        return {"ops": [trial.suggest_int(f"pos{i}", 0, len(self.CHOICES["ops"]) - 1) for i in range(22)]}
 
     def default(self) -> Arch:
         return {"ops": [7, 8, 1, 8, 4, 8, 8, 8, 7, 4, 1, 4, 7, 3, 2, 7, 3, 2, 4, 2, 4, 5]}
@@ -398,6 +412,7 @@ class OFASpace(ModelSpace):
     """Once-for-All MobileNetV3 (w1.2): kernel and expansion per slot, depth per stage, resolution."""
 
     name = "ofa_mbv3"
+    CHECKED = True
 
     def sample(self, trial: Any) -> Arch:
         return {"ks": [trial.suggest_categorical(f"k{i}", (3, 5, 7)) for i in range(20)],
