@@ -201,10 +201,9 @@ def checked_spec(spec: str) -> tuple[ModelSpace, Arch]:
     """:func:`from_spec`, the architecture built on the meta device: a malformed one is one line here, not a KeyError
     deep in a build (or hours into measuring)."""
     space, arch = from_spec(spec)
+    space.check(arch)  # its own line; what a builder then refuses is said as the space's
     try:
-        space.shell(arch)  # checks it (build)
-    except InvalidArgumentError:  # the check's own line
-        raise
+        space.shell(arch)
     except (KeyError, ValueError, TypeError, IndexError) as exc:
         raise InvalidArgumentError(f"not an architecture of the {space.name} space ({type(exc).__name__}: {exc}); "
                                    f"write it as hwaware.search.get_space({space.name!r}).spec(arch) does, as searches "
