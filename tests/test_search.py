@@ -459,7 +459,7 @@ def test_an_architecture_spec_is_a_model_everywhere(capsys):
                                                                          input_size=fbnet.input_size(arch)).total_ms
     assert main(["latency", rows[0][0], "--gpu", "agx", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["total_ms"] == rows[0][1]
-    with pytest.raises(InvalidArgumentError, match=r"not an architecture of the nb201 space: arch must have the fields"):
+    with pytest.raises(InvalidArgumentError, match=r"not an architecture of the nb201 space: arch must have"):
         hwaware.latency('nb201:{"x": 1}')
     with pytest.raises(InvalidArgumentError, match="malformed architecture JSON"):
         hwaware.latency("nb201:{bad")
@@ -469,7 +469,8 @@ def test_an_architecture_spec_is_a_model_everywhere(capsys):
     ("block", "x", r"block must be one of \['basic', 'bottleneck'\]"), ("block", None, "must be str, got None"),
     ("width", -1.0, r"arch\['width'\] must be above 0"), ("width", 0, "must be above 0"),
     ("width", None, r"must be a number, got None"), ("deep_stem", "x", "must be bool"),
-    ("layers", [], "must be a list of 4"), ("layers", [3, 4, 6, 0], "must be above 0"), ("extra", 1, "must have the fields")])
+    ("layers", [], "must be a list of 4"), ("layers", [3, 4, 6, 0], "must be above 0"),
+    ("extra", 1, "must have the fields")])
 def test_an_architecture_unlike_its_spaces_is_one_line_not_a_guess(field, value, match):
     """helper-115: a ResNet block of 'x' built a bottleneck network, a width of 0 or None the default answer, five
     MobileNetV3 stages zipped with none, a negative width a RuntimeError from torch, an int NB201 cell an AttributeError

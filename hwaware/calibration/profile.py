@@ -66,8 +66,8 @@ MAX_MEDIAN_RATIO = 50.0
 # the model states, an unmeasured Jetson's TensorRT x0.39-x10.43 (meta.json), spans 27x end to end
 MAX_ROW_RATIO = 30.0
 FACTOR_RANGE = (1e-3, 1e3)  # a fitted factor outside it fits no device (the fit refuses it, a file cannot hold it)
-# Assumptions too, the additive terms' counterparts: 0.1 s per kernel launch, or 1 s per GMAC (2 GFLOP/s, slower than any
-# device a profile corrects), describes no device
+# Assumptions too, the additive terms' counterparts: 0.1 s per kernel launch, or 1 s per GMAC (2 GFLOP/s, slower
+# than any device a profile corrects), describes no device
 MAX_TERM_MS = {"overhead_ms_per_kernel": 100.0, "ms_per_gmac": 1e3}
 # A per-GMAC term that moves an answer by more than this share, on a network of more than twice (or under half) the
 # GMACs of every measured one, is extrapolated: the answer warns (an assumption; the term was fitted on its range)

@@ -77,7 +77,8 @@ class RooflineEstimator(Estimator):
         given = [x for x in (self.peak_tflops, self.bandwidth_gbs) if x is not None]
         if len(given) == 1 or not all(positive(x) for x in given):
             raise InvalidArgumentError("peak_tflops and bandwidth_gbs override the catalog together: give both, each "
-                                       f"a positive number, or neither (got {self.peak_tflops!r}, {self.bandwidth_gbs!r})")
+                                       f"a positive number, or neither (got {self.peak_tflops!r}, "
+                                       f"{self.bandwidth_gbs!r})")
 
     def layer_ms(self, layer: Layer, platform: Platform) -> float:
         if not layer.kind.launches_kernel:
