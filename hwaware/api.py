@@ -25,14 +25,13 @@ from hwaware.graph.transform import at_batch
 from hwaware.graph.sources import InputSize, ModelLike, capture, parse_input_size
 from hwaware.hardware.catalog import CPUSpec, Device, GPUSpec, Platform
 from hwaware.threads import torch_threads
-from hwaware.zoo.spaces import checked_spec, is_spec
+from hwaware.zoo.spaces import is_spec, spec_graph
 
 
 def _graph(model: ModelLike | Graph, batch_size: int, input_size: InputSize, precision: str, trace_device: str) -> Graph:
     check_trace_device(trace_device)  # a graph or a spec is not traced, but the argument is still checked
     if is_spec(model):  # its space builds it at the space's own input size, as the search predicted it
-        space, arch = checked_spec(model)
-        model = space.graph(arch, batch_size=batch_size, precision=precision)
+        model = spec_graph(model, batch_size=batch_size, precision=precision)
     if isinstance(model, Graph):
         size = parse_input_size(input_size)
         if size is not None and tuple(size) != tuple(model.input_shape[1:]):  # a graph's input is fixed at capture

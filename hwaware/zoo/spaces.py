@@ -20,8 +20,8 @@ import numbers
 import random
 from abc import ABC, abstractmethod
 from functools import partial
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from torch import nn
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from hwaware.graph.layer import Graph
 
 Arch = dict[str, Any]
+T = TypeVar("T")
 
 
 class ModelSpace(ABC):
@@ -201,20 +202,32 @@ def checked_spec(spec: str) -> tuple[ModelSpace, Arch]:
     """:func:`from_spec`, the architecture built on the meta device: a malformed one is one line here, not a KeyError
     deep in a build (or hours into measuring)."""
     space, arch = from_spec(spec)
-    space.check(arch)  # its own line; what a builder then refuses is said as the space's
-    try:
-        space.shell(arch)
-    except (KeyError, ValueError, TypeError, IndexError) as exc:
-        raise InvalidArgumentError(f"not an architecture of the {space.name} space ({type(exc).__name__}: {exc}); "
-                                   f"write it as hwaware.search.get_space({space.name!r}).spec(arch) does, as searches "
-                                   "and space-latency record it") from None
+    _as_space(space, arch, lambda: space.shell(arch))
     return space, arch
+
+
+def spec_graph(spec: str, *, batch_size: int = 1, precision: str = "fp32") -> Graph:
+    """The captured graph of the architecture a spec string names (:meth:`ModelSpace.graph`, at the space's own input
+    size), built once; a malformed one is one line, as :func:`checked_spec` says it."""
+    space, arch = from_spec(spec)
+    return _as_space(space, arch, lambda: space.graph(arch, batch_size=batch_size, precision=precision))
 
 
 def build_from_spec(spec: str) -> nn.Module:
     """The network a spec string names (:meth:`ModelSpace.spec`), with random weights."""
-    space, arch = checked_spec(spec)
-    return space.build(arch)
+    space, arch = from_spec(spec)
+    return _as_space(space, arch, lambda: space.build(arch))
+
+
+def _as_space(space: ModelSpace, arch: Arch, make: Callable[[], T]) -> T:
+    """``make()`` of ``arch``, whose check fails in its own line and whose builder's refusal is said as the space's."""
+    space.check(arch)
+    try:
+        return make()
+    except (KeyError, ValueError, TypeError, IndexError) as exc:
+        raise InvalidArgumentError(f"not an architecture of the {space.name} space ({type(exc).__name__}: {exc}); "
+                                   f"write it as hwaware.search.get_space({space.name!r}).spec(arch) does, as searches "
+                                   "and space-latency record it") from None
 
 
 def _stage_params(trial: Any, prefix: str, depths: range, kernels: tuple[int, ...], expands: tuple[int, ...]) -> dict:
