@@ -1,4 +1,4 @@
-"""Every error hwaware raises, defined once.
+"""Every error hwaware raises, defined once, and the test most refusals of a number start from.
 
 Each message names the problem and how to fix it; callers catch :class:`HwawareError`
 to handle all of them (the CLI turns them into a one-line message and exit code 2).
@@ -6,7 +6,18 @@ to handle all of them (the CLI turns them into a one-line message and exit code 
 from __future__ import annotations
 
 import difflib
+import math
+import numbers
 from collections.abc import Iterable
+
+
+def positive_number(value: object) -> bool:
+    """Whether ``value`` is a finite number above 0 (numpy's numbers too; ``True`` is no number).
+
+    >>> [positive_number(v) for v in (2.5, 0, float("inf"), True, "3")]
+    [True, False, False, False, False]
+    """
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and value > 0
 
 
 class HwawareError(Exception):

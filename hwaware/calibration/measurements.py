@@ -11,15 +11,13 @@ Accepted columns (a header row is required):
 from __future__ import annotations
 
 import csv
-import math
-import numbers
 import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hwaware.errors import ImplausibleEstimateWarning, InvalidArgumentError
+from hwaware.errors import ImplausibleEstimateWarning, InvalidArgumentError, positive_number
 from hwaware.hardware.catalog import CPUSpec, Platform
 from hwaware.measure.collect import SETTING_COLUMNS  # what `hwaware collect networks` records of where it measured
 
@@ -122,6 +120,6 @@ def read_measurements(path: str | Path) -> list[Measurement]:
 def check_latency(m: Measurement, where: str) -> None:
     """Refuse, as ``where``, a row whose latency is no positive, finite number of milliseconds ('nan' and 'inf'
     parse as floats)."""
-    if isinstance(m.ms, bool) or not isinstance(m.ms, numbers.Real) or not math.isfinite(m.ms) or m.ms <= 0:
+    if not positive_number(m.ms):
         raise InvalidArgumentError(f"{where} ({m.model}): a latency must be a positive, finite number of milliseconds, "
                                    f"got {m.ms!r}")

@@ -16,9 +16,7 @@ Unknown ops are timed as memory-bound copies and reported in the estimate.
 """
 from __future__ import annotations
 
-import math
-
-from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
+from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError, positive_number
 from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, register_estimator
 from hwaware.estimators.gpu_features import runs_tf32
 from hwaware.graph.layer import Graph, Layer, LayerKind
@@ -63,19 +61,16 @@ class RooflineEstimator(Estimator):
     def _check_parameters(self) -> None:
         """One line naming a parameter that cannot give a physical answer (checked when used: the constructor only
         stores them, as scikit-learn's contract asks)."""
-        def positive(x: object) -> bool:
-            return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
-
         table = self.launch_overhead_us
         if table is not None and (not isinstance(table, dict) or set(table) - set(LAUNCH_OVERHEAD_US) or not all(
-                positive(v) or v == 0 for v in table.values())):
+                positive_number(v) or v == 0 for v in table.values())):
             raise InvalidArgumentError(f"launch_overhead_us must map runtimes ({', '.join(LAUNCH_OVERHEAD_US)}) to "
                                        f"microseconds >= 0, got {table!r}")
-        if not positive(self.efficiency) or self.efficiency > 1:
+        if not positive_number(self.efficiency) or self.efficiency > 1:
             raise InvalidArgumentError(f"efficiency is the share of peak and bandwidth reached: a number in (0, 1], "
                                        f"got {self.efficiency!r}")
         given = [x for x in (self.peak_tflops, self.bandwidth_gbs) if x is not None]
-        if len(given) == 1 or not all(positive(x) for x in given):
+        if len(given) == 1 or not all(positive_number(x) for x in given):
             raise InvalidArgumentError("peak_tflops and bandwidth_gbs override the catalog together: give both, each "
                                        f"a positive number, or neither (got {self.peak_tflops!r}, "
                                        f"{self.bandwidth_gbs!r})")

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from hwaware.api import estimate, resolve
-from hwaware.errors import InvalidArgumentError
+from hwaware.errors import InvalidArgumentError, positive_number
 from hwaware.estimators.base import Estimate, get_estimator
 from hwaware.graph.sources import InputSize, ModelLike
 from hwaware.zoo.spaces import ModelSpace, get_space, list_spaces
@@ -55,8 +55,7 @@ class LatencyConstraint:
 
     def __init__(self, budget_ms: float, gpu: str = "agx", *, batch_size: int = 1, precision: str | None = None,
                  runtime: str | None = None, estimator: str | None = None, key: str = "latency") -> None:
-        number = isinstance(budget_ms, numbers.Real) and not isinstance(budget_ms, bool)  # True is not 1 ms
-        if not (number and budget_ms > 0 and math.isfinite(budget_ms)):
+        if not positive_number(budget_ms):
             raise InvalidArgumentError(f"budget_ms must be a positive number of milliseconds, got {budget_ms!r}")
         # a typo in the GPU (a catalog name or a calibration profile) or the estimator, or a profile calibrated for
         # another runtime or precision, fails here, not inside the first trial (Optuna would log a traceback)
