@@ -109,6 +109,11 @@ class Breakdown:
     def total_ms(self) -> float:
         return self.call_ms + float(self.weights @ self.layer_ms)
 
+    @property
+    def gmacs(self) -> float:
+        """The network's GMACs (what a per-GMAC term multiplies)."""
+        return float(self.weights @ self.macs) / 1e9
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -216,7 +221,7 @@ class Profile:
         return replace(est, total_ms=total, pre_ms=pre, exe_ms=total - pre - post, post_ms=post, layers=layers,
                        notes=notes, interval_ms=(total * math.exp(lo), total * math.exp(hi)),
                        warnings=(*(w for w in est.warnings if not w.startswith(HOST_GUESS_WARNING)),
-                                 *(self._extrapolated(float(net.weights @ net.macs) / 1e9, total)
+                                 *(self._extrapolated(net.gmacs, total)
                                    if self.ms_per_gmac else ())))
 
     def _extrapolated(self, gmacs: float, total_ms: float) -> tuple[str, ...]:
@@ -310,7 +315,7 @@ class _Nets:
         self.nets = list(nets)
         self.pred = np.array([n.total_ms for n in nets])
         self.kernels = np.array([n.weights.sum() for n in nets])
-        self.gmacs = np.array([float(n.weights @ n.macs) / 1e9 for n in nets])
+        self.gmacs = np.array([n.gmacs for n in nets])
 
     def _linear(self, form: str, idx: np.ndarray) -> np.ndarray:
         cols = [self.pred[idx], self.kernels[idx]] + ([self.gmacs[idx]] if form.endswith("gmac") else [])
