@@ -29,7 +29,7 @@ os.environ["HWAWARE_CACHE"] = "0"  # before hwaware is imported: every answer co
 import torch  # noqa: E402
 
 import hwaware  # noqa: E402
-from hwaware.estimators.resperfnet_gpu import ORDER_SLACK as SLACK  # noqa: E402  the estimator's warning's slack
+from hwaware.estimators.base import ORDER_SLACK as SLACK  # noqa: E402  the order checks' slack
 from hwaware.hardware import gpus  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "gpu_order.md"

@@ -7,19 +7,52 @@ network for this GPU", answered from predictions only.
 True
 >>> [m for m, _ in t.by_gpu("agx")]
 ['resnet18', 'resnet50']
+
+Comparing GPUs, the table also says where a GPU that outclasses another on paper is answered slower
+(:attr:`RankTable.inversions`), which no single answer can show.
 """
 from __future__ import annotations
 
 import os
+import textwrap
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from itertools import permutations
 from typing import Any
 
-from hwaware.api import latency_many, model_list, resolve
-from hwaware.errors import HwawareError, InvalidArgumentError
+from hwaware.api import _user_stacklevel, latency_many, model_list, resolve
+from hwaware.errors import HwawareError, ImplausibleEstimateWarning, InvalidArgumentError
+from hwaware.estimators.base import ORDER_SLACK
 from hwaware.graph.layer import Graph
 from hwaware.graph.sources import InputSize, ModelLike
+from hwaware.hardware.catalog import GPUSpec, Platform
+
+# What an inversion means and what to expect, under the table and in the warning
+ORDER_WHY = ("on one machine a GPU with every datasheet rate at least another's runs a network no slower. Where the "
+             "host's cost per launch decides (small batches), a GPU timed in the training data carries the host of "
+             "the machine that timed it and another GPU its class's average; where the GPU decides, the learned "
+             "model is not monotone in the rates. hwaware.estimate(...).notes says which host an answer takes; "
+             "`hwaware calibrate` fits your own device")
+SHOWN = 10  # inversions listed under the text table; the rest are counted (all are in as_dict and .inversions)
+
+
+@dataclass(frozen=True)
+class Inversion:
+    """``model`` answered ``ms`` on ``gpu`` and ``below_ms`` on ``below``, a GPU that ``gpu`` outclasses on paper
+    (:meth:`~hwaware.hardware.GPUSpec.dominates`: the same class, every datasheet rate at least ``below``'s), more
+    than ``ORDER_SLACK`` x slower. Column labels as in :attr:`RankTable.gpus`."""
+
+    model: str
+    gpu: str
+    below: str
+    ms: float
+    below_ms: float
+
+    @property
+    def ratio(self) -> float:
+        return self.ms / self.below_ms
 
 
 @dataclass(frozen=True)
@@ -38,6 +71,7 @@ class RankTable:
     runtime: str
     precisions: tuple[str, ...] = ()  # per GPU, as each resolved (a calibration profile's own)
     runtimes: tuple[str, ...] = ()
+    inversions: tuple[Inversion, ...] = ()  # GPU order against the datasheets, most inverted first (see rank)
 
     def _row(self, model: str) -> int:
         if model not in self.models:
@@ -86,6 +120,14 @@ class RankTable:
                          + f"   {' < '.join(g for g, _ in self.by_model(m))}")
         lines.append(f"ms per batch of {self.batch_size} ({self.runtime}, {self.precision}); (n) = the model's rank "
                      "on that GPU, 1 = fastest")
+        if self.inversions:
+            lines.append(textwrap.fill(f"GPU order against the datasheets ({len(self.inversions)}): answered more "
+                                       f"than {ORDER_SLACK}x slower on a GPU than on one it outclasses on paper; "
+                                       f"{ORDER_WHY}", 120))
+            lines += [f"  {v.model}: {v.gpu} {v.ms:.3f} ms against {v.below} {v.below_ms:.3f} ms (x{v.ratio:.2f})"
+                      for v in self.inversions[:SHOWN]]
+            if len(self.inversions) > SHOWN:
+                lines.append(f"  and {len(self.inversions) - SHOWN} more (--json, or RankTable.inversions)")
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
@@ -93,7 +135,7 @@ class RankTable:
         return {"models": list(self.models), "gpus": list(self.gpus), "estimators": list(self.estimators),
                 "batch_size": self.batch_size, "precision": self.precision, "runtime": self.runtime,
                 "precisions": list(self.precisions), "runtimes": list(self.runtimes),
-                "ms": [list(r) for r in self.ms],
+                "ms": [list(r) for r in self.ms], "inversions": [asdict(v) for v in self.inversions],
                 "by_gpu": {g: [m for m, _ in self.by_gpu(g)] for g in self.gpus},
                 "by_model": {m: [g for g, _ in self.by_model(m)] for m in self.models}}
 
@@ -124,6 +166,14 @@ def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size
 
     ``gpus``: catalog names/aliases or calibration profiles, as for :func:`hwaware.latency`. ``estimator``: one for
     all GPUs, or ``None`` for each GPU's default (the table records which answered).
+
+    Every pair of catalog GPUs in the table where one outclasses the other on paper
+    (:meth:`~hwaware.hardware.GPUSpec.dominates`) and both are answered at one runtime and precision is checked per
+    model: an answer more than ``ORDER_SLACK`` x slower on the stronger GPU is an :class:`Inversion`, listed in the
+    table and in one :class:`~hwaware.errors.ImplausibleEstimateWarning`. A single answer cannot show this (each GPU's
+    answer carries its own host and its own extrapolation), and checking every answer against every related GPU
+    would multiply the cost of a prediction. Calibration profiles are left out: their device is the user's own, named
+    by its closest catalog GPU.
 
     >>> import hwaware
     >>> t = hwaware.rank(["resnet18", "resnet50"], gpus=["agx", "orin"])
@@ -157,5 +207,27 @@ def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size
         return values[0] if len(set(values)) == 1 else ", ".join(f"{g} {v}" for g, v in zip(gpu_labels, values))
 
     precisions, runtimes = ([getattr(p, f) for p, _, _ in resolved] for f in ("precision", "runtime"))
+    inversions = _inversions(labels, gpu_labels, columns, [None if profile else p for p, profile, _ in resolved])
+    if inversions:
+        worst = inversions[0]
+        warnings.warn(f"GPU order: {len(inversions)} answer{'s' if len(inversions) > 1 else ''} slower on a GPU than "
+                      f"on one it outclasses on paper (worst {worst.model}: {worst.gpu} x{worst.ratio:.2f} "
+                      f"{worst.below}; RankTable.inversions lists them): {ORDER_WHY}", ImplausibleEstimateWarning,
+                      stacklevel=_user_stacklevel())
     return RankTable(tuple(labels), gpu_labels, tuple(zip(*columns)), tuple(names), batch_size, shared(precisions),
-                     shared(runtimes), tuple(precisions), tuple(runtimes))
+                     shared(runtimes), tuple(precisions), tuple(runtimes), inversions)
+
+
+def _inversions(models: Sequence[str], gpus: Sequence[str], columns: Sequence[Sequence[float]],
+                platforms: Sequence[Platform | None]) -> tuple[Inversion, ...]:
+    """Every (model, GPU pair) answered against the datasheets' order, most inverted first; ``platforms[j]`` is
+    column ``j``'s, None for a calibration profile's (left out)."""
+    found = []
+    for j, k in permutations(range(len(gpus)), 2):
+        a, b = platforms[j], platforms[k]
+        if (a is None or b is None or not isinstance(a.device, GPUSpec) or not isinstance(b.device, GPUSpec)
+                or (a.runtime, a.precision) != (b.runtime, b.precision) or not a.device.dominates(b.device)):
+            continue
+        found += [Inversion(m, gpus[j], gpus[k], x, y) for m, x, y in zip(models, columns[j], columns[k])
+                  if x > ORDER_SLACK * y]
+    return tuple(sorted(found, key=lambda v: -v.ratio))

@@ -118,3 +118,80 @@ def test_cli_unknown_gpu_is_one_line(capsys):
     assert main(["rank", "resnet18", "--gpu", "agx", "--gpu", "rtx9999"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("hwaware: error: unknown GPU") and "\n" not in err
+
+
+def _order_expected(t) -> set:
+    """Every (model, GPU, GPU below) the table answers against the datasheets' order, from its public parts."""
+    from hwaware.estimators.base import ORDER_SLACK
+    from hwaware.hardware import get_gpu
+
+    return {(m, a, b) for a in t.gpus for b in t.gpus if get_gpu(a).dominates(get_gpu(b))
+            for m in t.models if t.latency(m, a) > ORDER_SLACK * t.latency(m, b)}
+
+
+def test_gpu_order_inversions_are_listed_warned_and_complete(capsys):
+    """The default estimator answers ShuffleNet under TensorRT fp16 at batch 2 faster on the measured TITAN RTX than
+    on an RTX 4090 (its machine's host against the desktop average), and faster on the TX2 than on the Xavier NX
+    (helper-114's sweep): the table lists every such pair, warns once, prints them and puts them in its JSON."""
+    from hwaware.errors import ImplausibleEstimateWarning
+    from hwaware.hardware import get_gpu
+
+    gpus = ["titan_rtx", "4090", "2080ti", "xavier_nx", "tx2", "agx"]
+    with pytest.warns(ImplausibleEstimateWarning, match="GPU order: .* RankTable.inversions"):
+        t = hwaware.rank(["resnet50", "torchvision:shufflenet_v2_x1_0"], gpus=gpus, runtime="tensorrt",
+                         precision="fp16", batch_size=2)
+    found = {(v.model, v.gpu, v.below) for v in t.inversions}
+    assert found == _order_expected(t)
+    assert {("torchvision:shufflenet_v2_x1_0", "4090", "titan_rtx"), ("torchvision:shufflenet_v2_x1_0", "xavier_nx",
+                                                                     "tx2")} <= found
+    for v in t.inversions:
+        assert get_gpu(v.gpu).dominates(get_gpu(v.below)) and v.ms == t.latency(v.model, v.gpu)
+        assert v.below_ms == t.latency(v.model, v.below) and v.ratio == v.ms / v.below_ms
+    assert [v.ratio for v in t.inversions] == sorted((v.ratio for v in t.inversions), reverse=True)
+    text = t.table()
+    assert f"GPU order against the datasheets ({len(found)})" in text
+    worst = t.inversions[0]
+    assert f"{worst.model}: {worst.gpu} {worst.ms:.3f} ms against {worst.below} {worst.below_ms:.3f} ms" in text
+    assert main(["rank", "resnet50", "torchvision:shufflenet_v2_x1_0", "--gpu", "titan_rtx", "--gpu", "4090",
+                 "--runtime", "tensorrt", "--precision", "fp16", "--batch", "2", "--json"]) == 0
+    captured = capsys.readouterr()
+    d = json.loads(captured.out)
+    assert [(v["model"], v["gpu"], v["below"]) for v in d["inversions"]] == [
+        ("torchvision:shufflenet_v2_x1_0", "4090", "titan_rtx")]
+    assert "warning: GPU order" in captured.err
+
+
+def test_no_inversion_where_the_answers_follow_the_datasheets():
+    """The roofline is monotone in every rate the order compares: over the whole catalog, nothing is listed and
+    nothing warns (a check that flagged the wrong direction, or pairs of other classes, would)."""
+    import warnings
+
+    from hwaware.hardware import gpus
+
+    names = [g.name for g in gpus()]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", hwaware.ImplausibleEstimateWarning)
+        t = hwaware.rank(["resnet18", "mobilenetv2_100"], gpus=names, estimator="roofline", precision="fp16")
+    assert t.inversions == () and _order_expected(t) == set()
+    assert "GPU order" not in t.table() and t.as_dict()["inversions"] == []
+    # the same check on the same columns with one answer made slower on a GPU that outclasses another is listed
+    j = names.index("Jetson AGX Orin 64GB")
+    ms = tuple(tuple(v * 3 if i == j else v for i, v in enumerate(row)) for row in t.ms)
+    from hwaware.api import resolve
+    from hwaware.ranking import _inversions
+
+    platforms = [resolve(g, precision="fp16")[0] for g in names]
+    slow = _inversions(t.models, t.gpus, list(zip(*ms)), platforms)
+    assert slow and {v.gpu for v in slow} == {"Jetson AGX Orin 64GB"}
+
+
+def test_a_calibration_profile_is_left_out_of_the_order(tmp_path, monkeypatch):
+    """A profile's device is the user's own, named by its closest catalog GPU: its column is not compared."""
+    monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
+    setting = dict(runtime="tensorrt", precision="fp16", batch_size=2)
+    models = ["resnet18", "resnet34", "resnet50", "mobilenetv2_100", "densenet121"]
+    rows = [Measurement(m, hwaware.latency(m, "titan_rtx", **setting), batch=2) for m in models]
+    hwaware.calibrate(rows, "titan_rtx", name="my-titan", runtime="tensorrt", precision="fp16")
+    shufflenet = ["torchvision:shufflenet_v2_x1_0"]
+    assert hwaware.rank(shufflenet, gpus=["titan_rtx", "4090"], **setting).inversions
+    assert hwaware.rank(shufflenet, gpus=["my-titan", "4090"], **setting).inversions == ()

@@ -45,6 +45,10 @@ class LayerEstimate:
 # guessed host, or two measured modules' tables): a calibration profile, fitted to the device's own measurements,
 # replaces the answer it doubts, so its estimates drop the warning.
 HOST_GUESS_WARNING = "physically implausible: answered faster than"
+# One GPU answered more than this factor slower than another that it dominates (every datasheet rate at least the
+# other's) is an order inversion: resperfnet-gpu's Jetson warning and hwaware.rank's table (tests/test_sanity.py's
+# DOMINANCE_SLACK: a learned estimator's noise)
+ORDER_SLACK = 1.05
 # in the note that says where an estimate's interval comes from; a calibration profile replaces that interval
 INTERVAL_NOTE = "interval from held-out residuals"
 # a network outside the training domain: its interval also spans what such networks showed (resperfnet-gpu), which

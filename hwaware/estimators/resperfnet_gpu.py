@@ -191,8 +191,8 @@ from torch import nn
 
 from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
 from hwaware.estimators.base import (HOST_GUESS_WARNING, HOST_NOTE, INT8_TRT_NOTE, INTERVAL_NOTE, JETSON_TRT_NOTE,
-                                    OUTSIDE_INTERVAL_NOTE, UNMEASURED_JETSON_NOTE, Estimate, Estimator, LayerEstimate,
-                                    register_estimator)
+                                    ORDER_SLACK, OUTSIDE_INTERVAL_NOTE, UNMEASURED_JETSON_NOTE, Estimate, Estimator,
+                                    LayerEstimate, register_estimator)
 from hwaware.estimators.cache import PredictionCache
 from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_GPU_BEFORE_9, ROW_FEATURES,
                                              MEASURED_PEAK_SHARE, MEASURED_TENSOR_PEAK_SHARE, RUNTIME_CODES,
@@ -619,9 +619,6 @@ def engine_bound(total: float, fallbacks: Sequence[float]) -> tuple[float, int |
 # A batch answered below batch 1 by more than this is implausible; less is measured: HELP's NB201 table times batch 32
 # at a median 0.922 (TITAN Xp) to 0.999 (2080 Ti) of batch 1 per GPU (tests/test_resperfnet_gpu.py derives it)
 BATCH_DIP = 0.92
-# A Jetson answered more than this factor faster than a measured Jetson that dominates it warns (tests/test_sanity.py's
-# DOMINANCE_SLACK: a learned estimator's noise)
-ORDER_SLACK = 1.05
 # An image dearer by more than this at a larger batch warns: a learned model's noise takes a few percent, and HELP's
 # tables show such a rise (32 -> 64) for at most 1.1 % of a column's architectures (python benchmarks/peak_floor.py)
 BATCH_RISE = 1.1
