@@ -240,39 +240,59 @@ def model_list(models: Iterable[ModelLike | Graph], caller: str) -> list[ModelLi
 def latency_many(models: Iterable[ModelLike | Graph], gpu: str | Device = "agx", *, batch_size: int = 1,
                  input_size: InputSize = None, precision: str | None = None, runtime: str | None = None,
                  estimator: str | None = None, trace_device: str = "meta", progress: bool | None = None) -> list[float]:
-    """:func:`latency` of each model, equal to calling it one by one, in one batched prediction.
-
-    Graphs come from the graph cache where a structure was seen before; the estimator predicts all
-    graphs at once (:meth:`~hwaware.estimators.Estimator.predict_many`). ``progress``: a bar on
-    stderr (default: when stderr is a terminal and there are more than 20 models).
+    """:func:`latency` of each model, equal to calling it one by one, in one batched prediction
+    (:func:`estimate_many`'s totals).
 
     >>> import hwaware
     >>> ms = hwaware.latency_many(["resnet18", "resnet34"], gpu="2080ti")
     >>> ms == [hwaware.latency("resnet18", gpu="2080ti"), hwaware.latency("resnet34", gpu="2080ti")]
     True
     """
-    models = model_list(models, "latency_many")
+    return [e.total_ms for e in estimate_many(model_list(models, "latency_many"), gpu, batch_size=batch_size,
+                                              input_size=input_size, precision=precision, runtime=runtime,
+                                              estimator=estimator, trace_device=trace_device, progress=progress)]
+
+
+def estimate_many(models: Iterable[ModelLike | Graph], gpu: str | Device = "agx", *, batch_size: int = 1,
+                  input_size: InputSize = None, precision: str | None = None, runtime: str | None = None,
+                  estimator: str | None = None, trace_device: str = "meta", progress: bool | None = None
+                  ) -> list[Estimate]:
+    """:func:`estimate` of each model (its interval, notes and warnings too), equal to calling it one by one, in one
+    batched prediction.
+
+    Graphs come from the graph cache where a structure was seen before; the estimator predicts all
+    graphs at once (:meth:`~hwaware.estimators.Estimator.predict_many`). ``progress``: a bar on
+    stderr (default: when stderr is a terminal and there are more than 20 models).
+
+    >>> import hwaware
+    >>> many = hwaware.estimate_many(["resnet18", "resnet34"], gpu="2080ti")
+    >>> [e.interval_ms for e in many] == [hwaware.estimate(m, gpu="2080ti").interval_ms
+    ...                                   for m in ("resnet18", "resnet34")]
+    True
+    """
+    models = model_list(models, "estimate_many")
     if progress is not None and not isinstance(progress, bool):
         raise InvalidArgumentError(f"progress: True, False or None (when stderr is a terminal), got {progress!r}")
-    platform, profile, name = resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size,
-                                      estimator=estimator)
-    bar = Progress(len(models), f"{name} on {platform.device.name}", enabled=progress)
+    platform, profile, est_name = resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size,
+                                          estimator=estimator)
+    bar = Progress(len(models), f"{est_name} on {platform.device.name}", enabled=progress)
     graphs = []
     for m in models:
         graphs.append(_graph(m, batch_size, input_size, platform.precision, trace_device))
         bar.step()
-    out = graphs_latency(graphs, platform, profile, name)
+    out = graphs_estimates(graphs, platform, profile, est_name)
     bar.close()
     return out
 
 
-def graphs_latency(graphs: Sequence[Graph], platform: Platform, profile: Profile | None, estimator: str
-                   ) -> list[float]:
-    """Total ms of each captured graph (at the platform's batch and precision) on a request :func:`resolve` returned, in
-    one batched prediction, each as :func:`latency` answers it: the same notes, warnings and profile correction."""
+def graphs_estimates(graphs: Sequence[Graph], platform: Platform, profile: Profile | None, estimator: str
+                     ) -> list[Estimate]:
+    """The estimate of each captured graph (at the platform's batch and precision) on a request :func:`resolve`
+    returned, in one batched prediction, each as :func:`estimate` answers it: the same notes, warnings and profile
+    correction."""
     with torch_threads(1):  # as in estimate(): latency_many and space tables must not stall under contention
         estimates = get_estimator(estimator).predict_many(graphs, platform)
-    return [_finish(e, g, platform, profile).total_ms for e, g in zip(estimates, graphs)]
+    return [_finish(e, g, platform, profile) for e, g in zip(estimates, graphs)]
 
 
 class Progress:

@@ -238,8 +238,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("space-latency", help="predict every architecture of a finite space into a CSV table",
                        description="Predict the latency of every architecture of SPACE (nb201: 15,625) and write "
-                                   "index (this table's order, not NAS-Bench-201's index), arch, ms to a CSV; each "
-                                   "value equals `hwaware latency 'SPACE:ARCH'` of that row's arch.")
+                                   "index (this table's order, not NAS-Bench-201's index), arch, ms and the prediction "
+                                   "interval's low_ms, high_ms to a CSV; each row equals `hwaware latency "
+                                   "'SPACE:ARCH'` of its arch.")
     p.add_argument("space", help="a finite model space: nb201")
     p.add_argument("--gpu", action=_OneGPU, default="agx",
                    help="GPU name or alias (see `hwaware gpus`) or a calibration profile")
@@ -319,8 +320,10 @@ def _space_latency(args: argparse.Namespace) -> None:
                        estimator=args.estimator, workers=args.workers, limit=args.limit, progress=args.progress or None)
     with contextlib.nullcontext(sys.stdout) if args.out == "-" else open(args.out, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["index", "arch", "ms"])
-        w.writerows((i, spec.split(":", 1)[1], repr(float(ms))) for i, (spec, ms) in enumerate(rows))  # exact floats
+        w.writerow(["index", "arch", "ms", "low_ms", "high_ms"])  # the interval's ends: empty where there is none
+        w.writerows((i, r.spec.split(":", 1)[1], *(repr(float(v)) if v is not None else "" for v in  # exact floats
+                                                    (r.ms, *(r.interval_ms or (None, None)))))
+                    for i, r in enumerate(rows))
     print(f"{len(rows)} architectures of {args.space} on {args.gpu} -> {args.out}",
           file=sys.stderr if args.out == "-" else sys.stdout)
 

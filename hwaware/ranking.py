@@ -13,6 +13,7 @@ Comparing GPUs, the table also says where a GPU that outclasses another on paper
 """
 from __future__ import annotations
 
+import math
 import os
 import textwrap
 import warnings
@@ -22,20 +23,20 @@ from dataclasses import asdict, dataclass
 from itertools import permutations
 from typing import Any
 
-from hwaware.api import _user_stacklevel, latency_many, model_list, resolve
+from hwaware.api import _user_stacklevel, estimate_many, model_list, resolve
 from hwaware.errors import HwawareError, ImplausibleEstimateWarning, InvalidArgumentError
-from hwaware.estimators.base import ORDER_SLACK
+from hwaware.estimators.base import HOST_GUESS_WARNING, ORDER_SLACK, Estimate
 from hwaware.graph.layer import Graph
 from hwaware.graph.sources import InputSize, ModelLike
 from hwaware.hardware.catalog import GPUSpec, Platform
 
-# What an inversion means and what to expect, under the table and in the warning
+# What an inversion means and what to expect, under the table
 ORDER_WHY = ("on one machine a GPU with every datasheet rate at least another's runs a network no slower. Where the "
              "host's cost per launch decides (small batches), a GPU timed in the training data carries the host of "
              "the machine that timed it and another GPU its class's average; where the GPU decides, the learned "
              "model is not monotone in the rates. hwaware.estimate(...).notes says which host an answer takes; "
              "`hwaware calibrate` fits your own device")
-SHOWN = 10  # inversions listed under the text table; the rest are counted (all are in as_dict and .inversions)
+SHOWN = 10  # GPU pairs listed under the text table; the rest are counted (every inversion is in as_dict)
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,9 @@ class Inversion:
 
 @dataclass(frozen=True)
 class RankTable:
-    """Predicted milliseconds per (model, GPU): ``ms[i][j]`` is ``models[i]`` on ``gpus[j]``; ``estimators[j]`` is
-    the estimator that answered for ``gpus[j]``. ``precisions[j]`` and ``runtimes[j]`` are the platform ``gpus[j]``
+    """Predicted milliseconds per (model, GPU): ``ms[i][j]`` is ``models[i]`` on ``gpus[j]``, ``intervals[i][j]`` its
+    prediction interval (low, high) ms, None where the estimator gives none; ``estimators[j]`` is the estimator that
+    answered for ``gpus[j]``. ``precisions[j]`` and ``runtimes[j]`` are the platform ``gpus[j]``
     was answered on (a calibration profile brings its own); ``precision`` and ``runtime`` label them all, each GPU's
     where they differ (``"2080ti fp32, my-2080ti fp16"``)."""
 
@@ -72,6 +74,7 @@ class RankTable:
     precisions: tuple[str, ...] = ()  # per GPU, as each resolved (a calibration profile's own)
     runtimes: tuple[str, ...] = ()
     inversions: tuple[Inversion, ...] = ()  # GPU order against the datasheets, most inverted first (see rank)
+    intervals: tuple[tuple[tuple[float, float] | None, ...], ...] = ()
 
     def _row(self, model: str) -> int:
         if model not in self.models:
@@ -107,10 +110,13 @@ class RankTable:
         return self.by_model(model)[0][0]
 
     def table(self) -> str:
-        """Text table: ms with the model's rank on that GPU in brackets, and each model's GPU order."""
+        """Text table: ms with its interval and the model's rank on that GPU in brackets, and each model's GPU
+        order."""
         rank = {(m, g): i + 1 for g in self.gpus for i, (m, _) in enumerate(self.by_gpu(g))}
         w = max(12, *(len(m) for m in self.models)) + 2
-        cells = [[f"{v:.3f} ({rank[(m, g)]})" for g, v in zip(self.gpus, row)] for m, row in zip(self.models, self.ms)]
+        spans = self.intervals or [[None] * len(self.gpus)] * len(self.models)
+        cells = [[f"{v:.3f}{f' [{iv[0]:.3f}..{iv[1]:.3f}]' if iv else ''} ({rank[(m, g)]})"
+                  for g, v, iv in zip(self.gpus, row, ivs)] for m, row, ivs in zip(self.models, self.ms, spans)]
         # every column at least two spaces wider than anything in it: names, estimators and cells never run together
         cw = max(14, *(len(t) + 2 for t in (*self.gpus, *self.estimators, *(c for r in cells for c in r))))
         lines = [f"{'model':<{w}}" + "".join(f"{g:>{cw}}" for g in self.gpus) + "   GPUs fastest first",
@@ -118,16 +124,19 @@ class RankTable:
         for m, row in zip(self.models, cells):
             lines.append(f"{m:<{w}}" + "".join(f"{c:>{cw}}" for c in row)
                          + f"   {' < '.join(g for g, _ in self.by_model(m))}")
-        lines.append(f"ms per batch of {self.batch_size} ({self.runtime}, {self.precision}); (n) = the model's rank "
-                     "on that GPU, 1 = fastest")
+        lines.append(f"ms per batch of {self.batch_size} ({self.runtime}, {self.precision}); "
+                     + ("[low..high] = the prediction interval; " if any(map(any, self.intervals)) else "")
+                     + "(n) = the model's rank on that GPU, 1 = fastest")
         if self.inversions:
-            lines.append(textwrap.fill(f"GPU order against the datasheets ({len(self.inversions)}): answered more "
-                                       f"than {ORDER_SLACK}x slower on a GPU than on one it outclasses on paper; "
-                                       f"{ORDER_WHY}", 120))
-            lines += [f"  {v.model}: {v.gpu} {v.ms:.3f} ms against {v.below} {v.below_ms:.3f} ms (x{v.ratio:.2f})"
-                      for v in self.inversions[:SHOWN]]
-            if len(self.inversions) > SHOWN:
-                lines.append(f"  and {len(self.inversions) - SHOWN} more (--json, or RankTable.inversions)")
+            pairs = _pairs(self.inversions)
+            lines.append(textwrap.fill(f"GPU order against the datasheets, {_count(self.inversions)}: more than "
+                                       f"{ORDER_SLACK}x slower on a GPU than on one it outclasses on paper (the same "
+                                       f"class, every datasheet rate at least the other's); {ORDER_WHY}", 120))
+            lines += [f"  {gpu} slower than {below}: " + ", ".join(
+                f"{v.model} {v.ms:.3f} against {v.below_ms:.3f} ms ({v.ratio:.2f}x)" for v in found)
+                for (gpu, below), found in list(pairs.items())[:SHOWN]]
+            if len(pairs) > SHOWN:
+                lines.append(f"  and {len(pairs) - SHOWN} more GPU pairs (--json, or RankTable.inversions)")
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
@@ -135,7 +144,9 @@ class RankTable:
         return {"models": list(self.models), "gpus": list(self.gpus), "estimators": list(self.estimators),
                 "batch_size": self.batch_size, "precision": self.precision, "runtime": self.runtime,
                 "precisions": list(self.precisions), "runtimes": list(self.runtimes),
-                "ms": [list(r) for r in self.ms], "inversions": [asdict(v) for v in self.inversions],
+                "ms": [list(r) for r in self.ms],
+                "intervals": [[list(iv) if iv else None for iv in r] for r in self.intervals],
+                "inversions": [{**asdict(v), "ratio": v.ratio} for v in self.inversions],
                 "by_gpu": {g: [m for m, _ in self.by_gpu(g)] for g in self.gpus},
                 "by_model": {m: [g for g, _ in self.by_model(m)] for m in self.models}}
 
@@ -162,18 +173,17 @@ def _labels(models: list[ModelLike | Graph]) -> list[str]:
 def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size: int = 1,
          input_size: InputSize = None, precision: str | None = None, runtime: str | None = None,
          estimator: str | None = None, progress: bool | None = None) -> RankTable:
-    """Predict every model on every GPU (one :func:`~hwaware.latency_many` call per GPU) and order them.
+    """Predict every model on every GPU (one :func:`~hwaware.estimate_many` call per GPU) and order them.
 
     ``gpus``: catalog names/aliases or calibration profiles, as for :func:`hwaware.latency`. ``estimator``: one for
     all GPUs, or ``None`` for each GPU's default (the table records which answered).
 
     Every pair of catalog GPUs in the table where one outclasses the other on paper
-    (:meth:`~hwaware.hardware.GPUSpec.dominates`) and both are answered at one runtime and precision is checked per
-    model: an answer more than ``ORDER_SLACK`` x slower on the stronger GPU is an :class:`Inversion`, listed in the
-    table and in one :class:`~hwaware.errors.ImplausibleEstimateWarning`. A single answer cannot show this (each GPU's
-    answer carries its own host and its own extrapolation), and checking every answer against every related GPU
-    would multiply the cost of a prediction. Calibration profiles are left out: their device is the user's own, named
-    by its closest catalog GPU.
+    (:meth:`~hwaware.hardware.GPUSpec.dominates`) and one estimator answered both is checked per model: an answer
+    more than ``ORDER_SLACK`` x slower on the stronger GPU is an :class:`Inversion`, listed under the table and
+    counted in one :class:`~hwaware.errors.ImplausibleEstimateWarning`, except where the weaker GPU's own answer
+    already warns of that GPU (resperfnet-gpu's check of a Jetson against a measured one). Calibration profiles are
+    left out: their device is the user's own, named by its closest catalog GPU.
 
     >>> import hwaware
     >>> t = hwaware.rank(["resnet18", "resnet50"], gpus=["agx", "orin"])
@@ -199,35 +209,56 @@ def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size
         raise InvalidArgumentError(f"rank needs distinct models and distinct GPUs{what}; drop the repeated ones")
     columns, names = [], [name for _, _, name in resolved]
     for gpu in gpus:
-        columns.append(latency_many(models, gpu, batch_size=batch_size, input_size=input_size, precision=precision,
-                                    runtime=runtime, estimator=estimator, progress=progress))
+        columns.append(estimate_many(models, gpu, batch_size=batch_size, input_size=input_size, precision=precision,
+                                     runtime=runtime, estimator=estimator, progress=progress))
     gpu_labels = tuple(g if isinstance(g, str) else d for g, d in zip(gpus, devices))  # a GPUSpec by its name
 
     def shared(values: list[str]) -> str:
         return values[0] if len(set(values)) == 1 else ", ".join(f"{g} {v}" for g, v in zip(gpu_labels, values))
 
     precisions, runtimes = ([getattr(p, f) for p, _, _ in resolved] for f in ("precision", "runtime"))
-    inversions = _inversions(labels, gpu_labels, columns, [None if profile else p for p, profile, _ in resolved])
+    ms = [[e.total_ms for e in column] for column in columns]
+    # a check per answer against every related GPU would multiply each prediction's cost; the table has them all
+    inversions = _inversions(labels, gpu_labels, columns, [None if profile else p for p, profile, _ in resolved],
+                             names)
     if inversions:
         worst = inversions[0]
-        warnings.warn(f"GPU order: {len(inversions)} answer{'s' if len(inversions) > 1 else ''} slower on a GPU than "
-                      f"on one it outclasses on paper (worst {worst.model}: {worst.gpu} x{worst.ratio:.2f} "
-                      f"{worst.below}; RankTable.inversions lists them): {ORDER_WHY}", ImplausibleEstimateWarning,
+        warnings.warn(f"GPU order: {_count(inversions)} slower on a GPU than on one it outclasses on paper (worst: "
+                      f"{worst.model} {worst.ratio:.2f}x slower on {worst.gpu} than on {worst.below}); the table and "
+                      "RankTable.inversions say which and why", ImplausibleEstimateWarning,
                       stacklevel=_user_stacklevel())
-    return RankTable(tuple(labels), gpu_labels, tuple(zip(*columns)), tuple(names), batch_size, shared(precisions),
-                     shared(runtimes), tuple(precisions), tuple(runtimes), inversions)
+    return RankTable(tuple(labels), gpu_labels, tuple(zip(*ms)), tuple(names), batch_size, shared(precisions),
+                     shared(runtimes), tuple(precisions), tuple(runtimes), inversions,
+                     tuple(zip(*([e.interval_ms for e in column] for column in columns))))
 
 
-def _inversions(models: Sequence[str], gpus: Sequence[str], columns: Sequence[Sequence[float]],
-                platforms: Sequence[Platform | None]) -> tuple[Inversion, ...]:
-    """Every (model, GPU pair) answered against the datasheets' order, most inverted first; ``platforms[j]`` is
-    column ``j``'s, None for a calibration profile's (left out)."""
+def _inversions(models: Sequence[str], gpus: Sequence[str], columns: Sequence[Sequence[Estimate]],
+                platforms: Sequence[Platform | None], estimators: Sequence[str]) -> tuple[Inversion, ...]:
+    """Every (model, GPU pair) answered against the datasheets' order, most inverted first: ``columns[j]`` are
+    column ``j``'s estimates, ``platforms[j]`` its platform (None for a calibration profile's, left out),
+    ``estimators[j]`` the estimator that answered it (two estimators are not compared). An answer whose weaker GPU's
+    estimate already warns of the stronger one is left out, as is a zero or non-finite one."""
     found = []
     for j, k in permutations(range(len(gpus)), 2):
         a, b = platforms[j], platforms[k]
         if (a is None or b is None or not isinstance(a.device, GPUSpec) or not isinstance(b.device, GPUSpec)
-                or (a.runtime, a.precision) != (b.runtime, b.precision) or not a.device.dominates(b.device)):
+                or estimators[j] != estimators[k] or not a.device.dominates(b.device)):
             continue
-        found += [Inversion(m, gpus[j], gpus[k], x, y) for m, x, y in zip(models, columns[j], columns[k])
-                  if x > ORDER_SLACK * y]
+        for m, x, y in zip(models, columns[j], columns[k]):
+            warned = any(w.startswith(HOST_GUESS_WARNING) and a.device.name in w for w in y.warnings)
+            if 0 < y.total_ms < math.inf and x.total_ms > ORDER_SLACK * y.total_ms and not warned:
+                found.append(Inversion(m, gpus[j], gpus[k], x.total_ms, y.total_ms))
     return tuple(sorted(found, key=lambda v: -v.ratio))
+
+
+def _pairs(inversions: Sequence[Inversion]) -> dict[tuple[str, str], list[Inversion]]:
+    """The inversions per (GPU, GPU below) pair, in the order of each pair's worst."""
+    pairs: dict[tuple[str, str], list[Inversion]] = {}
+    for v in inversions:
+        pairs.setdefault((v.gpu, v.below), []).append(v)
+    return pairs
+
+
+def _count(inversions: Sequence[Inversion]) -> str:
+    n, p = len(inversions), len(_pairs(inversions))
+    return f"{n} answer{'s' if n > 1 else ''} over {p} GPU pair{'s' if p > 1 else ''}"

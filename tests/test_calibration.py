@@ -184,9 +184,12 @@ def test_a_profile_works_in_the_space_table_and_the_search_constraint(tmp_path, 
     save_profile(fit_profile("2080ti", nets, [3.0, 5.5, 10.0], name="my-2080ti", estimator="roofline"))
     space = get_space("nb201")
     archs = list(itertools.islice(space.archs(), 3))
-    expected = [hwaware.latency(space.shell(a), gpu="my-2080ti", input_size=space.input_size(a)) for a in archs]
-    assert [ms for _, ms in space_table("nb201", "my-2080ti", limit=3, progress=False)] == expected
-    uncalibrated = [ms for _, ms in space_table("nb201", "2080ti", estimator="roofline", limit=3, progress=False)]
+    estimates = [hwaware.estimate(space.shell(a), gpu="my-2080ti", input_size=space.input_size(a)) for a in archs]
+    expected = [e.total_ms for e in estimates]
+    rows = space_table("nb201", "my-2080ti", limit=3, progress=False)
+    assert [(r.ms, r.interval_ms) for r in rows] == [(e.total_ms, e.interval_ms) for e in estimates]
+    assert all(r.interval_ms for r in rows)  # the profile's own interval, where the roofline it corrects has none
+    uncalibrated = [r.ms for r in space_table("nb201", "2080ti", estimator="roofline", limit=3, progress=False)]
     assert all(abs(a / b - 1) > 0.01 for a, b in zip(expected, uncalibrated))  # the profile's correction is applied
     c = LatencyConstraint(5.0, gpu="my-2080ti")
     assert c.estimate(space.shell(archs[2]), input_size=space.input_size(archs[2])).total_ms == expected[2]

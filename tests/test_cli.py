@@ -256,12 +256,21 @@ def test_files_that_are_not_text_are_one_line(tmp_path, capsys, monkeypatch):
 
 
 def test_space_latency_writes_plain_numbers(tmp_path, monkeypatch):
-    """The ms column holds numbers (it held numpy reprs, 'np.float64(2.75...)', from a fresh prediction)."""
+    """The ms and interval columns hold numbers (ms held numpy reprs, 'np.float64(2.75...)', from a fresh
+    prediction), or nothing where the estimator gives no interval."""
+    import csv
+
     monkeypatch.setenv("HWAWARE_CACHE", "0")
     out = tmp_path / "s.csv"
-    assert main(["space-latency", "nb201", "--gpu", "cpu", "--limit", "2", "--out", str(out)]) == 0
-    rows = out.read_text().splitlines()[1:]
-    assert len(rows) == 2 and all(float(r.rsplit(",", 1)[1]) > 0 for r in rows)
+    for gpu in ("cpu", "2080ti"):
+        assert main(["space-latency", "nb201", "--gpu", gpu, "--limit", "2", "--out", str(out)]) == 0
+        rows = list(csv.DictReader(out.open()))
+        assert len(rows) == 2 and all(float(r["ms"]) > 0 for r in rows), gpu
+        ends = [(r["low_ms"], r["high_ms"]) for r in rows]
+        assert ends == [("", "")] * 2 or all(0 < float(lo) < float(r["ms"]) < float(hi)
+                                             for r, (lo, hi) in zip(rows, ends)), (gpu, ends)
+        if gpu == "2080ti":
+            assert ends != [("", "")] * 2  # a GPU estimate carries its interval
 
 
 def test_a_search_whose_budget_nothing_meets_says_so(tmp_path):

@@ -86,8 +86,8 @@ MODEL = "resnet18"
 # the rise the estimator itself lets pass unwarned (BATCH_RISE: HELP's tables show an image dearer at the larger batch
 # for at most 1.1 % of a column's architectures, python benchmarks/peak_floor.py)
 PER_IMAGE_SLACK = BATCH_RISE
-# an assumption, not a measurement: a learned estimator's noise between two platforms' answers (the estimator's
-# ORDER_SLACK takes the same value for Jetsons)
+# an assumption, not a measurement: a learned estimator's noise between two platforms' answers (ORDER_SLACK in
+# hwaware/estimators/base.py, resperfnet-gpu's Jetson warning's and hwaware.rank's, takes the same value)
 DOMINANCE_SLACK = 1.05
 RUNTIME_SLACK = DOMINANCE_SLACK  # relations 6 and 7: the same room for a learned estimator's noise
 GPUS = gpus()

@@ -451,14 +451,14 @@ def test_an_architecture_spec_is_a_model_everywhere(capsys):
     from hwaware.search.table import space_table
 
     rows = space_table("nb201", "agx", limit=2, progress=False)
-    assert [hwaware.latency(spec, gpu="agx") for spec, _ in rows] == [ms for _, ms in rows]
+    assert [hwaware.latency(r.spec, gpu="agx") for r in rows] == [r.ms for r in rows]
     fbnet = get_space("fbnet")
     arch = fbnet.random_arch(random.Random(0))
     c = LatencyConstraint(5.0, gpu="2080ti")
     assert hwaware.latency(fbnet.spec(arch), gpu="2080ti") == c.estimate(fbnet.shell(arch),
                                                                          input_size=fbnet.input_size(arch)).total_ms
-    assert main(["latency", rows[0][0], "--gpu", "agx", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["total_ms"] == rows[0][1]
+    assert main(["latency", rows[0].spec, "--gpu", "agx", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total_ms"] == rows[0].ms
     with pytest.raises(InvalidArgumentError, match=r"not an architecture of the nb201 space: arch must have"):
         hwaware.latency('nb201:{"x": 1}')
     with pytest.raises(InvalidArgumentError, match="malformed architecture JSON"):

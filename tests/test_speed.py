@@ -54,14 +54,19 @@ def test_space_table_equals_latency_one_by_one(tmp_path):
     archs = list(space.archs())
     assert len(archs) == 15625 and len({a["arch"] for a in archs}) == 15625
     rows = space_table("nb201", "2080ti", limit=12, progress=False)
-    assert [s for s, _ in rows] == [space.spec(a) for a in archs[:12]]
-    assert [ms for _, ms in rows] == [hwaware.latency(space.shell(a), gpu="2080ti", input_size=space.input_size(a))
-                                      for a in archs[:12]]
+    assert [r.spec for r in rows] == [space.spec(a) for a in archs[:12]]
+    one_by_one = [hwaware.estimate(space.shell(a), gpu="2080ti", input_size=space.input_size(a)) for a in archs[:12]]
+    assert [(r.ms, r.interval_ms) for r in rows] == [(e.total_ms, e.interval_ms) for e in one_by_one]
     assert space_table("nb201", "2080ti", limit=12, workers=2, progress=False) == rows
     out = tmp_path / "t.csv"
     assert main(["space-latency", "nb201", "--gpu", "2080ti", "--out", str(out), "--limit", "12"]) == 0
     table = list(csv.DictReader(out.open()))
-    assert [float(r["ms"]) for r in table] == [ms for _, ms in rows] and table[3]["index"] == "3"
+    assert [(float(r["ms"]), (float(r["low_ms"]), float(r["high_ms"]))) for r in table] == [
+        (r.ms, r.interval_ms) for r in rows] and table[3]["index"] == "3"
+    # an estimator without an interval leaves both cells empty, never a made-up number
+    assert main(["space-latency", "nb201", "--gpu", "2080ti", "--out", str(out), "--limit", "2", "--estimator",
+                 "roofline"]) == 0
+    assert [(r["low_ms"], r["high_ms"]) for r in csv.DictReader(out.open())] == [("", "")] * 2
 
 
 def test_space_table_takes_the_platform_as_latency_does(tmp_path):
@@ -70,13 +75,13 @@ def test_space_table_takes_the_platform_as_latency_does(tmp_path):
     archs = list(itertools.islice(space.archs(), 100, 104))
     kw = dict(batch_size=8, precision="fp16", runtime="tensorrt")
     rows = space_table("nb201", "agx", limit=104, progress=False, **kw)[100:]
-    assert [ms for _, ms in rows] == [hwaware.latency(space.shell(a), gpu="agx", input_size=space.input_size(a), **kw)
-                                      for a in archs]
-    assert [ms for _, ms in rows] != [ms for _, ms in space_table("nb201", "agx", limit=104, progress=False)[100:]]
+    assert [r.ms for r in rows] == [hwaware.latency(space.shell(a), gpu="agx", input_size=space.input_size(a), **kw)
+                                    for a in archs]
+    assert [r.ms for r in rows] != [r.ms for r in space_table("nb201", "agx", limit=104, progress=False)[100:]]
     out = tmp_path / "t.csv"
     assert main(["space-latency", "nb201", "--gpu", "agx", "--out", str(out), "--limit", "104", "--batch", "8",
                  "--precision", "fp16", "--runtime", "tensorrt"]) == 0
-    assert [float(r["ms"]) for r in csv.DictReader(out.open())][100:] == [ms for _, ms in rows]
+    assert [float(r["ms"]) for r in csv.DictReader(out.open())][100:] == [r.ms for r in rows]
 
 
 def test_nb201_table_graphs_and_values_equal_built_modules_one_by_one():
@@ -91,7 +96,8 @@ def test_nb201_table_graphs_and_values_equal_built_modules_one_by_one():
         assert g.layers == c.layers, a
         assert (g.name, g.input_shape, g.precision, g.total_params, g.skipped) == \
                (c.name, c.input_shape, c.precision, c.total_params, c.skipped), a
-        expected.append(hwaware.latency(model, gpu="2080ti", input_size=size))
+        e = hwaware.estimate(model, gpu="2080ti", input_size=size)
+        expected.append((e.total_ms, e.interval_ms))
     platform = Platform.resolve("2080ti")
     assert _predict_chunk(_Job("nb201", platform, None, default_estimator(platform), archs)) == (expected, [])
 

@@ -1,14 +1,15 @@
 """A space-wide latency table: every architecture of a finite space, predicted in batches.
 
-Each value equals ``hwaware.latency(space.shell(arch), gpu, input_size=space.input_size(arch), ...)`` with the same
-batch size, precision and runtime, ``gpu`` a catalog GPU or a calibration profile: the same graphs
+Each row's ``ms`` and ``interval_ms`` equal the total and interval of ``hwaware.estimate(space.shell(arch), gpu,
+input_size=space.input_size(arch), ...)`` with the same batch size, precision and runtime, ``gpu`` a catalog GPU or
+a calibration profile: the same graphs
 (:meth:`ModelSpace.graph`), estimator, profile correction and warnings (each raised once), only batched
 (:meth:`~hwaware.estimators.Estimator.predict_many`) and optionally split over worker processes. NB201's graphs
 are assembled from templates, without building a module (:func:`hwaware.zoo.nb201.nb201_graph`).
 Graphs are kept in memory only (a whole space would fill the on-disk graph cache).
 
 >>> rows = space_table("nb201", "2080ti", limit=2)
->>> [(i, r[0]) for i, r in enumerate(rows)] == [(0, rows[0][0]), (1, rows[1][0])] and rows[0][1] > 0
+>>> rows[0].ms > 0 and rows[0].interval_ms[0] < rows[0].ms < rows[0].interval_ms[1]
 True
 """
 from __future__ import annotations
@@ -20,14 +21,25 @@ import multiprocessing as mp
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from hwaware.api import Progress, graphs_latency, resolve
+from hwaware.api import Progress, graphs_estimates, resolve
 from hwaware.calibration.profile import Profile
 from hwaware.graph.cache import GraphCache, use_graph_cache
 from hwaware.hardware.catalog import Platform
 from hwaware.zoo.spaces import get_space
 
+_Answer = tuple[float, tuple[float, float] | None]  # a prediction's ms and interval
 CHUNK = 256  # architectures per predict_many call: bounded memory, one regressor batch per chunk
+
+
+class SpaceRow(NamedTuple):
+    """One architecture of a space table: its spec (``"nb201:{...}"``), predicted ms, and the estimate's interval
+    (low, high) ms, None where the estimator gives none."""
+
+    spec: str
+    ms: float
+    interval_ms: tuple[float, float] | None
 
 
 @dataclass(frozen=True)
@@ -41,15 +53,15 @@ class _Job:
     archs: Sequence[dict]
 
 
-def _predict_chunk(job: _Job) -> tuple[list[float], list[tuple[type[Warning], str]]]:
-    """The chunk's ms, and the warnings its predictions raised (a worker process's own would print once per worker
-    and escape the caller's filters: the caller re-raises them)."""
+def _predict_chunk(job: _Job) -> tuple[list[_Answer], list[tuple[type[Warning], str]]]:
+    """The chunk's (ms, interval), and the warnings its predictions raised (a worker process's own would print once
+    per worker and escape the caller's filters: the caller re-raises them)."""
     space, platform = get_space(job.space), job.platform
     with _no_cyclic_gc(), use_graph_cache(_MEMORY), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         graphs = [space.graph(a, batch_size=platform.batch_size, precision=platform.precision) for a in job.archs]
-        ms = graphs_latency(graphs, platform, job.profile, job.estimator)
-    return ms, [(w.category, str(w.message)) for w in caught]
+        answers = [(e.total_ms, e.interval_ms) for e in graphs_estimates(graphs, platform, job.profile, job.estimator)]
+    return answers, [(w.category, str(w.message)) for w in caught]
 
 
 @contextlib.contextmanager
@@ -71,29 +83,29 @@ _MEMORY = GraphCache(None)
 
 def space_table(space_name: str, gpu: str, *, batch_size: int = 1, precision: str | None = None,
                 runtime: str | None = None, estimator: str | None = None, workers: int = 1, limit: int | None = None,
-                progress: bool | None = None) -> list[tuple[str, float]]:
-    """``[(spec, ms)]`` for every architecture of ``space_name`` (first ``limit`` only if given), in
-    :meth:`ModelSpace.archs` order; ``gpu``, ``batch_size``, ``precision``, ``runtime`` and ``estimator`` as in
-    :func:`hwaware.latency`; ``workers`` > 1 forks that many processes (one torch thread each)."""
+                progress: bool | None = None) -> list[SpaceRow]:
+    """A :class:`SpaceRow` (spec, ms, interval) for every architecture of ``space_name`` (first ``limit`` only if
+    given), in :meth:`ModelSpace.archs` order; ``gpu``, ``batch_size``, ``precision``, ``runtime`` and ``estimator``
+    as in :func:`hwaware.latency`; ``workers`` > 1 forks that many processes (one torch thread each)."""
     space = get_space(space_name)
     platform, profile, name = resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size,
                                       estimator=estimator)
     archs = list(itertools.islice(space.archs(), limit))
     jobs = [_Job(space_name, platform, profile, name, archs[i:i + CHUNK]) for i in range(0, len(archs), CHUNK)]
     bar = Progress(len(archs), f"{space_name} on {platform.device.name} [{name}]", enabled=progress)
-    ms: list[float] = []
+    answers: list[_Answer] = []
     raised: dict[tuple[type[Warning], str], None] = {}
     with contextlib.ExitStack() as stack:
         pool = (stack.enter_context(mp.get_context("fork").Pool(workers, initializer=_one_thread)) if workers > 1
                 else None)
         for out, caught in (pool.imap(_predict_chunk, jobs) if pool else map(_predict_chunk, jobs)):
-            ms += out
+            answers += out
             raised.update(dict.fromkeys(caught))
             bar.step(len(out))
     bar.close()
     for category, message in raised:
         warnings.warn(message, category, stacklevel=2)
-    return [(space.spec(a), t) for a, t in zip(archs, ms)]
+    return [SpaceRow(space.spec(a), t, interval) for a, (t, interval) in zip(archs, answers)]
 
 
 def _one_thread() -> None:
