@@ -156,6 +156,11 @@ def _main() -> None:
     print("(the rates include each space's arch -> graph path: a meta-device build and trace of each new structure,"
           " or for nb201 an assembly from templates)")
     print(f"load average after: {open('/proc/loadavg').read().split()[:3]}")
+    from hwaware.evaluation.provenance import provenance  # last: it imports torch, which the cold row must pay
+
+    prov = provenance()
+    print(f"code commit {prov['code_commit'][:7]}, uncommitted: {', '.join(prov['uncommitted_files']) or 'none'}; "
+          f"{prov['cpu']['model']}; torch {prov['versions']['torch']}")
 
 
 if __name__ == "__main__":
