@@ -209,3 +209,26 @@ def test_readme_counts_the_held_out_networks_and_families(readme):
     n = int(rec["networks"]["held_out"]["resperfnet"]["n"])
     assert rec["held_out_families"] == sorted(rec["declared_held_out_families"])
     assert re.search(rf"\b{n} networks from {len(rec['held_out_families'])} timm families\b", readme)
+
+
+def test_readme_prediction_speed_is_the_committed_run():
+    """The README's speed paragraph quotes benchmarks/results/prediction_speed.txt (helper-117 found it quoting a
+    superseded run): its load, commit, resnet50 rows and candidate rates, as the file writes them."""
+    text = (ROOT / "benchmarks" / "results" / "prediction_speed.txt").read_text()
+    start = (ROOT / "README.md").read_text().index("How fast (`python benchmarks/prediction_speed.py`")
+    para = " ".join((ROOT / "README.md").read_text()[start:].split("\n\n")[0].split())
+
+    def row(label: str) -> float:
+        return float(re.search(rf"^{re.escape(label)}\s+([\d.]+) ms", text, re.M).group(1))
+
+    rates = dict(re.findall(r"^(nb201|fbnet|ofa_mbv3|mobilenetv3)\s+\S+\s+\S+\s+([\d.]+)", text, re.M))
+    assert sorted(rates) == ["fbnet", "mobilenetv3", "nb201", "ofa_mbv3"]
+    others = [float(rates[s]) for s in ("fbnet", "ofa_mbv3", "mobilenetv3")]
+    load = float(re.search(r"^load average before: \['([\d.]+)'", text, re.M).group(1))
+    commit = re.search(r"^code commit (\w+)", text, re.M).group(1)
+    assert f"load {load:.1f}, code {commit}" in para
+    assert f"takes {row('resnet50 captured, warm, agx'):.1f} ms on the AGX Xavier" in para
+    assert (f"RTX 4090 {row('resnet50 captured, warm, 4090, fp16, tensorrt'):.1f} ms, at batch 64 "
+            f"{row('resnet50 captured, warm, 4090, fp16, tensorrt, 64'):.1f} ms") in para
+    assert f"{min(others):.1f}-{max(others):.1f} per second and thread" in para
+    assert f"and {float(rates['nb201']):.1f} for NB201" in para
