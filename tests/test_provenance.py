@@ -52,3 +52,12 @@ def test_weights_bytes_are_the_file_save_net_writes(tmp_path):
     assert weights_bytes(net) == shipped  # bytes, not their hashes: equal bytes are what the hash then names
     save_net(net, tmp_path, meta)
     assert (tmp_path / "weights.safetensors").read_bytes() == shipped
+    # meta.json records the weights' sha256 and the estimator version they were trained for (helper-117: the shipped
+    # one named neither); saved again, the shipped meta is its file byte for byte
+    import hashlib
+
+    assert meta["weights_sha256"] == hashlib.sha256(shipped).hexdigest()
+    assert meta["estimator_version"] == ResPerfNetGPUEstimator.version
+    assert (tmp_path / "meta.json").read_text() == (folder / "meta.json").read_text()
+    save_net(net, tmp_path, {**meta, "weights_sha256": "stale", "estimator_version": "0"})
+    assert json.loads((tmp_path / "meta.json").read_text())["weights_sha256"] == meta["weights_sha256"]

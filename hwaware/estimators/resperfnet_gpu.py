@@ -1106,8 +1106,12 @@ def weights_bytes(net: LayerTimeNet) -> bytes:
 
 
 def save_net(net: LayerTimeNet, folder: Path, meta: dict[str, Any]) -> None:
+    """The weights and ``meta``, which records their sha256 and the estimator version they were trained for."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "weights.safetensors").write_bytes(weights_bytes(net))
+    data = weights_bytes(net)
+    (folder / "weights.safetensors").write_bytes(data)
+    meta = {**meta, "weights_sha256": hashlib.sha256(data).hexdigest(),
+            "estimator_version": ResPerfNetGPUEstimator.version}
     (folder / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
 
 
