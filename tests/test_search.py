@@ -174,6 +174,37 @@ def test_constraints_func_reads_every_key_and_a_finished_trial_is_refused():
         LatencyConstraint.at_quantile(None, 0.5, gpu="agx")
 
 
+def test_a_bound_on_the_interval_s_high_end():
+    """bound='high' constrains the estimate's interval high end: a budget between a candidate's estimate and that end
+    is met by the estimate and missed by the bound (feasible with the one, pruned with the other); every trial
+    records the interval; an estimator without intervals is refused in one line, and so is an unknown bound."""
+    space = get_space("nb201")
+    arch = space.default()
+    with torch.device("meta"):
+        model = space.build(arch)
+    est = LatencyConstraint(1.0, gpu="agx").estimate(model, input_size=space.input_size(arch))
+    lo, hi = est.interval_ms
+    budget = (est.total_ms + hi) / 2
+    for bound, feasible in (("estimate", True), ("high", False)):
+        c = LatencyConstraint(budget, gpu="agx", bound=bound)
+        trial = optuna.create_study().ask()
+        assert c(trial, model, input_size=space.input_size(arch)) == est.total_ms  # the answer, whatever the bound
+        assert trial.user_attrs["hwaware_interval_ms"] == [lo, hi] and trial.user_attrs["hwaware_bound"] == bound
+        assert is_feasible(trial) is feasible
+        assert constraints_func(trial) == [pytest.approx((est.total_ms if feasible else hi) - budget)]
+        trial = optuna.create_study().ask()
+        if feasible:
+            c.prune_if_infeasible(trial, model, input_size=space.input_size(arch))
+        else:
+            with pytest.raises(optuna.TrialPruned, match="interval's high end"):
+                c.prune_if_infeasible(trial, model, input_size=space.input_size(arch))
+    roofline = LatencyConstraint(budget, gpu="agx", estimator="roofline", bound="high")
+    with pytest.raises(InvalidArgumentError, match="bound='high' needs a prediction interval"):
+        roofline(optuna.create_study().ask(), model, input_size=space.input_size(arch))
+    with pytest.raises(InvalidArgumentError, match="bound must be one of 'estimate', 'high'"):
+        LatencyConstraint(budget, gpu="agx", bound="upper")
+
+
 def test_pruned_infeasible_trials_still_teach_the_sampler():
     from optuna.samplers._tpe.sampler import _get_infeasible_trial_score
 

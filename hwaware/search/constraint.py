@@ -50,13 +50,25 @@ class LatencyConstraint:
     >>> study = optuna.create_study()
     >>> study.optimize(objective, n_trials=2)
     >>> sorted(k for k in study.trials[0].user_attrs if k.startswith("hwaware_"))[:3]
-    ['hwaware_budget_ms', 'hwaware_constraint', 'hwaware_constraint_keys']
+    ['hwaware_bound', 'hwaware_budget_ms', 'hwaware_constraint']
+
+    ``bound``: what must fit the budget, ``"estimate"`` (the predicted ms) or ``"high"``, the high end of the
+    estimate's prediction interval (90 % nominal; :attr:`hwaware.Estimate.interval_ms`), for a deployment that must
+    meet the budget whatever the prediction's error: a candidate is then feasible only where the pessimistic end
+    fits. An estimator without intervals (the roofline, the CPU model) is refused for ``"high"``. Every trial records
+    the interval (``hwaware_interval_ms``) either way.
     """
 
+    BOUNDS = ("estimate", "high")
+
     def __init__(self, budget_ms: float, gpu: str = "agx", *, batch_size: int = 1, precision: str | None = None,
-                 runtime: str | None = None, estimator: str | None = None, key: str = "latency") -> None:
+                 runtime: str | None = None, estimator: str | None = None, key: str = "latency",
+                 bound: str = "estimate") -> None:
         if not positive_number(budget_ms):
             raise InvalidArgumentError(f"budget_ms must be a positive number of milliseconds, got {budget_ms!r}")
+        if bound not in self.BOUNDS:
+            raise InvalidArgumentError(f"bound must be one of {', '.join(map(repr, self.BOUNDS))} (what must fit the "
+                                       f"budget: the estimate or its interval's high end), got {bound!r}")
         # a typo in the GPU (a catalog name or a calibration profile) or the estimator, or a profile calibrated for
         # another runtime or precision, fails here, not inside the first trial (Optuna would log a traceback)
         platform, _, name = resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size,
@@ -75,6 +87,7 @@ class LatencyConstraint:
         self.runtime = platform.runtime
         self.estimator = estimator
         self.key = key
+        self.bound = bound
 
     @classmethod
     def at_quantile(cls, space: ModelSpace | str, quantile: float = 0.5, gpu: str = "agx", *, samples: int = 20,
@@ -125,12 +138,18 @@ class LatencyConstraint:
                                        "trial, or give each constraint its own key=")
         t0 = time.perf_counter()
         est = self.estimate(model, input_size=input_size)
-        value = est.total_ms - self.budget_ms
+        if self.bound == "high" and est.interval_ms is None:
+            raise InvalidArgumentError(f"bound='high' needs a prediction interval, and {est.estimator} gives none on "
+                                       f"{self._gpu_name}: use bound='estimate', or an estimator with intervals "
+                                       "(resperfnet-gpu, a calibration profile)")
+        value = (est.total_ms if self.bound == "estimate" else est.interval_ms[1]) - self.budget_ms
         by_kind: dict[str, float] = {}
         for row in est.layers:
             by_kind[row.kind] = by_kind.get(row.kind, 0.0) + row.ms
         attrs = {"latency_ms": est.total_ms, "pre_ms": est.pre_ms, "exe_ms": est.exe_ms, "post_ms": est.post_ms,
-                 "budget_ms": self.budget_ms, "constraint": value, "gpu": est.platform.device.name,
+                 "budget_ms": self.budget_ms, "constraint": value, "bound": self.bound,
+                 "interval_ms": list(est.interval_ms) if est.interval_ms is not None else None,
+                 "gpu": est.platform.device.name,
                  "estimator": f"{est.estimator} {est.estimator_version}", "ms_by_kind": by_kind,
                  "unknown_ops": est.unknown_ops, "predict_s": time.perf_counter() - t0}
         for k, v in attrs.items():
@@ -143,12 +162,16 @@ class LatencyConstraint:
         return est.total_ms
 
     def prune_if_infeasible(self, trial: Any, model: ModelLike, *, input_size: InputSize = None) -> float:
-        """Predict and record (see :meth:`__call__`); raise ``optuna.TrialPruned`` when over budget."""
+        """Predict and record (see :meth:`__call__`); raise ``optuna.TrialPruned`` when over budget (the estimate,
+        or its interval's high end with ``bound="high"``)."""
         import optuna
 
         latency = self(trial, model, input_size=input_size)
-        if latency > self.budget_ms:
-            raise optuna.TrialPruned(f"predicted {latency:.2f} ms > budget {self.budget_ms:.2f} ms on {self._gpu_name}")
+        over = trial.user_attrs[f"{ATTR}_constraints"][self.key]
+        if over > 0:
+            what = "predicted" if self.bound == "estimate" else "interval's high end"
+            raise optuna.TrialPruned(f"{what} {self.budget_ms + over:.2f} ms > budget {self.budget_ms:.2f} ms on "
+                                     f"{self._gpu_name}")
         return latency
 
 
