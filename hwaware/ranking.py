@@ -145,7 +145,8 @@ class RankTable:
                 "batch_size": self.batch_size, "precision": self.precision, "runtime": self.runtime,
                 "precisions": list(self.precisions), "runtimes": list(self.runtimes),
                 "ms": [list(r) for r in self.ms],
-                "intervals": [[list(iv) if iv else None for iv in r] for r in self.intervals],
+                "intervals": [[list(iv) if iv else None for iv in r]
+                              for r in self.intervals or [[None] * len(self.gpus)] * len(self.models)],
                 "inversions": [{**asdict(v), "ratio": v.ratio} for v in self.inversions],
                 "by_gpu": {g: [m for m, _ in self.by_gpu(g)] for g in self.gpus},
                 "by_model": {m: [g for g, _ in self.by_model(m)] for m in self.models}}
@@ -245,7 +246,7 @@ def _inversions(models: Sequence[str], gpus: Sequence[str], columns: Sequence[Se
                 or estimators[j] != estimators[k] or not a.device.dominates(b.device)):
             continue
         for m, x, y in zip(models, columns[j], columns[k]):
-            warned = any(w.startswith(HOST_GUESS_WARNING) and a.device.name in w for w in y.warnings)
+            warned = any(w.startswith(f"{HOST_GUESS_WARNING} the {a.device.name} (") for w in y.warnings)
             if 0 < y.total_ms < math.inf and x.total_ms > ORDER_SLACK * y.total_ms and not warned:
                 found.append(Inversion(m, gpus[j], gpus[k], x.total_ms, y.total_ms))
     return tuple(sorted(found, key=lambda v: -v.ratio))

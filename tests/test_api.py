@@ -104,6 +104,18 @@ def test_registry():
     assert get_estimator("roofline") is get_estimator("roofline")
 
 
+def test_each_estimator_says_whether_it_gives_intervals():
+    """Estimator.intervals is what LatencyConstraint(bound='high') checks before a search: every registered
+    estimator's class says what its estimates carry (resnet18 on the first platform it supports)."""
+    graph = capture("resnet18")
+    platforms = [Platform.resolve(g) for g in ("2080ti", "cpu", "titan_rtx", "1080ti")]
+    for name in list_estimators():
+        est = get_estimator(name)
+        platform = next(p for p in platforms if est.supports(p))
+        assert (est.predict(graph, platform).interval_ms is not None) is est.intervals, name
+    assert {n for n in list_estimators() if not get_estimator(n).intervals} == {"roofline", "resperfnet"}
+
+
 def test_a_batch_beyond_the_gpus_memory_warns():
     """No real run of resnet50 at batch 4096 exists on a 4 GB Jetson Nano: its largest activation alone (the stem's
     output, 4096 x 64 x 112 x 112 fp32 = 12.25 GiB) exceeds the memory. The answer is returned with a warning in the

@@ -198,11 +198,41 @@ def test_a_bound_on_the_interval_s_high_end():
         else:
             with pytest.raises(optuna.TrialPruned, match="interval's high end"):
                 c.prune_if_infeasible(trial, model, input_size=space.input_size(arch))
-    roofline = LatencyConstraint(budget, gpu="agx", estimator="roofline", bound="high")
-    with pytest.raises(InvalidArgumentError, match="bound='high' needs a prediction interval"):
-        roofline(optuna.create_study().ask(), model, input_size=space.input_size(arch))
+    # refused before any trial (Optuna would log a traceback per trial): estimators without intervals
+    for gpu, estimator in (("agx", "roofline"), ("cpu", None)):
+        with pytest.raises(InvalidArgumentError, match="bound='high' needs a prediction interval"):
+            LatencyConstraint(budget, gpu=gpu, estimator=estimator, bound="high")
     with pytest.raises(InvalidArgumentError, match="bound must be one of 'estimate', 'high'"):
         LatencyConstraint(budget, gpu="agx", bound="upper")
+
+
+def test_the_bound_s_budget_summary_and_figure():
+    """at_quantile takes the quantile of what the bound holds against the budget (the high ends: with the
+    estimates' median, 2 of 40 NB201 architectures fitted by their high end, helper-119), and the search summary,
+    front and figure judge trials as their constraint did."""
+    space = get_space("nb201")
+    high = LatencyConstraint.at_quantile(space, 0.5, gpu="agx", samples=6, bound="high")
+    point = LatencyConstraint.at_quantile(space, 0.5, gpu="agx", samples=6)
+    rng = random.Random(0)
+    ends = []
+    for _ in range(6):
+        arch = space.random_arch(rng)
+        ends.append(point.estimate(space.shell(arch), input_size=space.input_size(arch)).interval_ms[1])
+    assert high.bound == "high" and high.budget_ms == pytest.approx(float(np.quantile(ends, 0.5)))
+    assert high.budget_ms > point.budget_ms
+    # a study judged on the high end at the estimates' median budget: every trial's figure is its high end
+    c = LatencyConstraint(point.budget_ms, gpu="agx", bound="high")
+    study = optuna.create_study(directions=["maximize", "minimize"], sampler=optuna.samplers.TPESampler(seed=0))
+    study.optimize(lambda t: (0.0, _objective("nb201", c)(t)), n_trials=6)
+    judged = [t.user_attrs["hwaware_interval_ms"][1] for t in study.trials]
+    s = summarize(study, point.budget_ms)
+    assert s.infeasible == sum(ms > point.budget_ms for ms in judged)
+    assert s.infeasible == sum(not is_feasible(t) for t in study.trials) > 0
+    assert all(t.user_attrs["hwaware_interval_ms"][1] <= point.budget_ms for t in pareto_front(study))
+    ax = search_figure(study, point.budget_ms).axes[0]
+    assert ax.get_xlabel().startswith("interval's high end (ms)")
+    xs = sorted(x for coll in ax.collections for x, _ in coll.get_offsets())
+    assert xs == pytest.approx(sorted(judged))
 
 
 def test_pruned_infeasible_trials_still_teach_the_sampler():

@@ -186,6 +186,8 @@ class Estimator(ABC):
     # False for estimators made of independent per-platform models (netregress): nothing ties their answers on two
     # platforms together, so relations between platforms (more batch, a faster GPU) are not theirs to promise
     joint_platforms: ClassVar[bool] = True
+    # whether every estimate carries a prediction interval (Estimate.interval_ms); a calibration profile adds its own
+    intervals: ClassVar[bool] = False
 
     @classmethod
     def _parameters(cls) -> dict[str, inspect.Parameter]:

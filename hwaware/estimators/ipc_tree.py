@@ -82,6 +82,7 @@ class IPCTreeEstimator(Estimator):
 
     name = "ipc-tree"
     version = "1"
+    intervals = True
 
     def __init__(self, weights_dir: str | Path | None = None) -> None:
         self.weights_dir = weights_dir

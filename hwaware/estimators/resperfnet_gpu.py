@@ -1172,6 +1172,7 @@ class ResPerfNetGPUEstimator(Estimator):
     #    rows on the graph their run timed (fused or unfused reparameterizable blocks, ``graph_store.store_key``; 8 had
     #    trained 7 rows on the other form and 4 that are now left out)
     version = "9"
+    intervals = True
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
         self.weights_dir = weights_dir

@@ -34,6 +34,8 @@ from hwaware.graph.sources import InputSize, ModelLike
 from hwaware.zoo.spaces import ModelSpace, get_space, list_spaces
 
 ATTR = "hwaware"  # user-attribute prefix
+_NO_INTERVAL = ("bound='high' needs a prediction interval, and {name} gives none on {gpu}: use bound='estimate', "
+                "an estimator with intervals (`hwaware estimators`), or a calibration profile")
 
 
 class LatencyConstraint:
@@ -56,7 +58,9 @@ class LatencyConstraint:
     estimate's prediction interval (90 % nominal; :attr:`hwaware.Estimate.interval_ms`), for a deployment that must
     meet the budget whatever the prediction's error: a candidate is then feasible only where the pessimistic end
     fits. An estimator without intervals (the roofline, the CPU model) is refused for ``"high"``. Every trial records
-    the interval (``hwaware_interval_ms``) either way.
+    the interval (``hwaware_interval_ms``) either way. :func:`is_feasible`, :func:`constraints_func`,
+    :meth:`at_quantile` and :mod:`hwaware.search.run`'s Pareto front, summary and figure follow the bound;
+    ``hwaware search`` constrains the estimate.
     """
 
     BOUNDS = ("estimate", "high")
@@ -71,14 +75,16 @@ class LatencyConstraint:
                                        f"budget: the estimate or its interval's high end), got {bound!r}")
         # a typo in the GPU (a catalog name or a calibration profile) or the estimator, or a profile calibrated for
         # another runtime or precision, fails here, not inside the first trial (Optuna would log a traceback)
-        platform, _, name = resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size,
-                                    estimator=estimator)
+        platform, profile, name = resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size,
+                                          estimator=estimator)
         if not isinstance(key, str) or not key:
             raise InvalidArgumentError(f"key must be a non-empty name for the constraint, got {key!r}")
         if not get_estimator(name).supports(platform):
             raise InvalidArgumentError(f"estimator {name!r} does not predict {platform.device.name} "
                                        f"({platform.runtime}, {platform.precision}, batch {batch_size}); leave "
                                        "estimator out for the platform's default (`hwaware estimators` lists them)")
+        if bound == "high" and profile is None and not get_estimator(name).intervals:
+            raise InvalidArgumentError(_NO_INTERVAL.format(name=name, gpu=platform.device.name))
         self.budget_ms = float(budget_ms)
         self.gpu = gpu
         self._gpu_name = gpu if isinstance(gpu, str) else platform.device.name  # for messages: a spec's repr is long
@@ -93,7 +99,8 @@ class LatencyConstraint:
     def at_quantile(cls, space: ModelSpace | str, quantile: float = 0.5, gpu: str = "agx", *, samples: int = 20,
                     seed: int = 0, **kwargs: Any) -> LatencyConstraint:
         """A budget that binds: the ``quantile`` of the predicted latency of ``samples`` random
-        architectures of ``space`` (0.5: about half of the space fits). ``kwargs`` as for the constructor.
+        architectures of ``space`` (0.5: about half of the space fits), of the intervals' high ends with
+        ``bound="high"``. ``kwargs`` as for the constructor.
 
         >>> c = LatencyConstraint.at_quantile("nb201", 0.5, gpu="agx", samples=4)
         >>> c.budget_ms > 0
@@ -112,13 +119,20 @@ class LatencyConstraint:
         predicted = []
         for _ in range(samples):
             arch = space.random_arch(rng)
-            predicted.append(probe.estimate(space.shell(arch), input_size=space.input_size(arch)).total_ms)
+            est = probe.estimate(space.shell(arch), input_size=space.input_size(arch))
+            predicted.append(probe.judged_ms(est))
         return cls(float(np.quantile(predicted, quantile)), gpu, **kwargs)
 
     def estimate(self, model: ModelLike, *, input_size: InputSize = None) -> Estimate:
         """The prediction for ``model`` on this constraint's platform (nothing recorded)."""
         return estimate(model, self.gpu, batch_size=self.batch_size, input_size=input_size, precision=self.precision,
                         runtime=self.runtime, estimator=self.estimator)
+
+    def judged_ms(self, est: Estimate) -> float:
+        """What of ``est`` must fit the budget: the estimate, or its interval's high end (``bound="high"``)."""
+        if self.bound == "high" and est.interval_ms is None:  # an estimator whose class claims intervals it lacks
+            raise InvalidArgumentError(_NO_INTERVAL.format(name=est.estimator, gpu=self._gpu_name))
+        return est.total_ms if self.bound == "estimate" else est.interval_ms[1]
 
     def __call__(self, trial: Any, model: ModelLike, *, input_size: InputSize = None) -> float:
         """Predict ``model``'s latency, record it and its breakdown on ``trial``, set the constraint;
@@ -138,11 +152,7 @@ class LatencyConstraint:
                                        "trial, or give each constraint its own key=")
         t0 = time.perf_counter()
         est = self.estimate(model, input_size=input_size)
-        if self.bound == "high" and est.interval_ms is None:
-            raise InvalidArgumentError(f"bound='high' needs a prediction interval, and {est.estimator} gives none on "
-                                       f"{self._gpu_name}: use bound='estimate', or an estimator with intervals "
-                                       "(resperfnet-gpu, a calibration profile)")
-        value = (est.total_ms if self.bound == "estimate" else est.interval_ms[1]) - self.budget_ms
+        value = self.judged_ms(est) - self.budget_ms
         by_kind: dict[str, float] = {}
         for row in est.layers:
             by_kind[row.kind] = by_kind.get(row.kind, 0.0) + row.ms

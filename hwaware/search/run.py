@@ -180,7 +180,8 @@ def run_search(cfg: SearchConfig):
 
 @dataclass
 class SearchSummary:
-    """``violation_rate_predicted``: the share of all predicted candidates over the budget (the front is
+    """``violation_rate_predicted``: the share of all predicted candidates over the budget (their interval's high end
+    where they were constrained with ``bound="high"``; the front is
     feasible by construction, so a rate over it could never be above 0); ``violation_rate_measured``:
     the share of the front's models over the budget when measured on this CPU."""
 
@@ -207,6 +208,13 @@ def pareto_front(study: Any) -> list[Any]:
     return sorted(front, key=lambda t: t.values[1])
 
 
+def _judged_ms(trial: Any) -> float:
+    """The ms a trial's constraint held against its budget: the estimate, or its interval's high end where it was
+    constrained with ``bound="high"`` (:class:`LatencyConstraint`)."""
+    attrs = trial.user_attrs
+    return attrs["hwaware_interval_ms"][1] if attrs.get("hwaware_bound") == "high" else attrs["hwaware_latency_ms"]
+
+
 def summarize(study: Any, budget_ms: float, measure_on_cpu: bool = False, batch_size: int = 1) -> SearchSummary:
     """Pareto front and budget-violation rates (see :class:`SearchSummary`); measuring needs the platform
     to be this CPU, and uses one thread, as the CPU target's training data does, at the search's ``batch_size``."""
@@ -215,7 +223,7 @@ def summarize(study: Any, budget_ms: float, measure_on_cpu: bool = False, batch_
     front = pareto_front(study)
     rows = [{"number": t.number, "proxy": t.values[0], "predicted_ms": t.values[1], "arch": t.user_attrs["hwaware_arch"]}
             for t in front]
-    predicted = [t.user_attrs["hwaware_latency_ms"] for t in study.trials if "hwaware_latency_ms" in t.user_attrs]
+    predicted = [_judged_ms(t) for t in study.trials if "hwaware_latency_ms" in t.user_attrs]
     s = SearchSummary(trials=len(study.trials), complete=sum(t.state == TrialState.COMPLETE for t in study.trials),
                       pruned=sum(t.state == TrialState.PRUNED for t in study.trials), predicted=len(predicted),
                       infeasible=sum(bool(ms > budget_ms) for ms in predicted), pareto=rows)
@@ -249,8 +257,9 @@ def plot_search(study: Any, budget_ms: float, path: str | os.PathLike, title: st
 
 
 def search_figure(study: Any, budget_ms: float, title: str = "", proxy: str = "synflow") -> Any:
-    """Predicted latency vs ``proxy`` for every trial, the feasible region and the Pareto front (a matplotlib
-    figure). The default title names the space, the GPU, the budget and the number of trials."""
+    """Predicted latency (the interval's high end where the trials were constrained with ``bound="high"``) vs
+    ``proxy`` for every trial, the feasible region and the Pareto front (a matplotlib figure). The default title names
+    the space, the GPU, the budget and the number of trials."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -266,19 +275,21 @@ def search_figure(study: Any, budget_ms: float, title: str = "", proxy: str = "s
     ax.axvspan(0, budget_ms, color="tab:green", alpha=0.08, label=f"feasible (≤ {budget_ms:g} ms)")
     ax.axvline(budget_ms, color="tab:green", lw=1)
     if feas:
-        ax.scatter([t.values[1] for t in feas], [t.values[0] for t in feas], s=18, c="tab:blue", label="feasible")
+        ax.scatter([_judged_ms(t) for t in feas], [t.values[0] for t in feas], s=18, c="tab:blue", label="feasible")
     if infeas:
-        ax.scatter([t.values[1] for t in infeas], [t.values[0] for t in infeas], s=18, c="tab:red", marker="x",
+        ax.scatter([_judged_ms(t) for t in infeas], [t.values[0] for t in infeas], s=18, c="tab:red", marker="x",
                    label="over budget")
     if pruned:
-        ax.scatter([t.user_attrs["hwaware_latency_ms"] for t in pruned], [0] * len(pruned), s=14, c="tab:gray",
+        ax.scatter([_judged_ms(t) for t in pruned], [0] * len(pruned), s=14, c="tab:gray",
                    marker="|", label="pruned (over budget)", transform=ax.get_xaxis_transform())
     if front:
-        ax.plot([t.values[1] for t in front], [t.values[0] for t in front], "-o", c="black", ms=4, label="Pareto front")
+        ax.plot([_judged_ms(t) for t in front], [t.values[0] for t in front], "-o", c="black", ms=4,
+                label="Pareto front")
     first = study.trials[0].user_attrs if study.trials else {}
     gpu = first.get("hwaware_gpu", "")
     space = first.get("hwaware_arch", "").partition(":")[0]
-    ax.set_xlabel(f"predicted latency (ms) on {gpu}")
+    what = "interval's high end" if first.get("hwaware_bound") == "high" else "predicted latency"
+    ax.set_xlabel(f"{what} (ms) on {gpu}")
     ax.set_ylabel(f"accuracy proxy ({LABELS.get(proxy, proxy)})")
     ax.set_title(title or f"{space or 'search'} on {gpu}, budget {budget_ms:g} ms, {len(study.trials)} trials")
     ax.legend(fontsize=8, loc="lower right")

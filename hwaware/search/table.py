@@ -35,7 +35,8 @@ CHUNK = 256  # architectures per predict_many call: bounded memory, one regresso
 
 class SpaceRow(NamedTuple):
     """One architecture of a space table: its spec (``"nb201:{...}"``), predicted ms, and the estimate's interval
-    (low, high) ms, None where the estimator gives none."""
+    (low, high) ms, None where the estimator gives none. (Until 2026-12-05 a row was the pair (spec, ms): code that
+    unpacks two values now reads ``row.spec, row.ms``.)"""
 
     spec: str
     ms: float
