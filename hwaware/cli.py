@@ -230,6 +230,8 @@ def _parser() -> argparse.ArgumentParser:
                         "it searched the same space, GPU, budget and platform, else refused")
     p.add_argument("--proxy", default="synflow", choices=["synflow", "params"])
     p.add_argument("--prune", action="store_true", help="prune candidates over budget before the proxy")
+    p.add_argument("--bound", default="estimate", choices=["estimate", "high"],
+                   help="what must fit the budget: the estimate (default) or its prediction interval's high end")
     _platform_options(p)
     p.add_argument("--estimator", default=None)
     p.add_argument("--seed", type=int, default=0)
@@ -586,13 +588,15 @@ def _search(args: argparse.Namespace) -> None:
     cfg = SearchConfig(space=args.space, gpu=args.gpu, budget_ms=args.budget or 1.0, trials=args.trials,
                        proxy=args.proxy, prune=args.prune, storage=args.storage, study_name=args.study,
                        workers=args.workers, seed=args.seed, estimator=args.estimator, batch_size=args.batch,
-                       precision=args.precision, runtime=args.runtime)
+                       precision=args.precision, runtime=args.runtime, bound=args.bound)
     if args.budget is None:
         derived = LatencyConstraint.at_quantile(args.space, args.budget_quantile, args.gpu, seed=args.seed,
                                                 estimator=args.estimator, batch_size=args.batch,
-                                                precision=args.precision, runtime=args.runtime).budget_ms
+                                                precision=args.precision, runtime=args.runtime,
+                                                bound=args.bound).budget_ms
         cfg = dataclasses.replace(cfg, budget_ms=derived)
-        print(f"budget {derived:.3f} ms: the {args.budget_quantile:g} quantile of the predicted latency of 20 random "
+        what = "predicted latency" if args.bound == "estimate" else "prediction intervals' high ends"
+        print(f"budget {derived:.3f} ms: the {args.budget_quantile:g} quantile of the {what} of 20 random "
               f"{args.space} architectures on {args.gpu}")
     budget = cfg.budget_ms
     t0 = time.perf_counter()
@@ -606,7 +610,7 @@ def _search(args: argparse.Namespace) -> None:
     (out / "summary.json").write_text(json.dumps({**summary.as_dict(), "config": config, "seconds": elapsed}, indent=1))
     print(f"{summary.trials} trials in {elapsed:.0f} s: {summary.complete} complete, {summary.pruned} pruned; "
           f"{summary.infeasible} of {summary.predicted} candidates ({summary.violation_rate_predicted:.0%}) predicted "
-          f"over the {budget:g} ms budget")
+          f"over the {budget:g} ms budget" + (" (their interval's high end)" if cfg.bound == "high" else ""))
     print(f"Pareto front (feasible; proxy = {args.proxy}, higher is better):")
     print(f"{'trial':>6}{'proxy':>10}{'pred ms':>10}{'meas ms':>10}  architecture")
     for r in summary.pareto:

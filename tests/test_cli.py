@@ -234,6 +234,24 @@ def test_search_with_a_quantile_budget(tmp_path):
     assert summary["pareto"] and all(any(line.endswith(f"  {p['arch']}") for line in lines) for p in summary["pareto"])
 
 
+def test_search_bound_on_the_interval(tmp_path):
+    """--bound high: the quantile budget is of the intervals' high ends, every trial is judged by its high end, and
+    the summary records the bound."""
+    from hwaware.search import LatencyConstraint
+
+    r = _cli("search", "--space", "nb201", "--budget-quantile", "0.5", "--trials", "4", "--proxy", "params",
+             "--bound", "high", "--out", str(tmp_path), env={**os.environ, "HWAWARE_CACHE_DIR": str(tmp_path)})
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    budget = LatencyConstraint.at_quantile("nb201", 0.5, gpu="agx", bound="high").budget_ms
+    assert summary["config"]["bound"] == "high" and summary["config"]["budget_ms"] == pytest.approx(budget)
+    assert "quantile of the prediction intervals' high ends" in r.stdout and "(their interval's high end)" in r.stdout
+    r = _cli("search", "--space", "nb201", "--gpu", "cpu", "--budget", "5", "--bound", "high", "--out",
+             str(tmp_path))
+    assert r.returncode == 2 and "bound='high' needs a prediction interval" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
 def test_files_that_are_not_text_are_one_line(tmp_path, capsys, monkeypatch):
     """A binary .ptx, a binary CSV to collect into, a cache folder that is a file: one line each, exit 2 (tracebacks
     until a review's fuzzing, helper-90)."""

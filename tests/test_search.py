@@ -489,7 +489,7 @@ def test_a_stored_study_resumes_only_the_same_search(tmp_path):
     assert len(run_search(legacy).trials) == 4
     optuna.load_study(study_name="legacy", storage=storage).set_user_attr("hwaware_search", None)
     with pytest.raises(InvalidArgumentError, match=r"its trials searched nb201 at a 6.0 ms budget on cpu-epyc-1t "
-                                                   r"\(resperfnet\)\)"):
+                                                   r"\(resperfnet, bound 'estimate'\)\)"):
         run_search(dataclasses.replace(legacy, budget_ms=5.0))
     optuna.load_study(study_name="legacy", storage=storage).set_user_attr("hwaware_search", None)
     with pytest.raises(InvalidArgumentError, match=r"its trials searched nb201 .* on cpu-epyc-1t"):  # another GPU
@@ -504,6 +504,27 @@ def test_a_stored_study_resumes_only_the_same_search(tmp_path):
 
     named = dataclasses.replace(first, estimator=default_estimator(Platform.resolve("cpu")))
     assert len(run_search(named).trials) == 6  # the default estimator by name is the same search
+
+
+def test_a_search_bound_on_the_interval_is_its_own_search(tmp_path):
+    """SearchConfig(bound='high') (CLI --bound high) constrains the interval's high end; a stored study resumes only
+    under its own bound, and a record written before the bound was recorded is the estimate's."""
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    high = SearchConfig(space="nb201", gpu="agx", budget_ms=20.0, trials=2, proxy="params", storage=storage,
+                        bound="high")
+    study = run_search(high)
+    assert {t.user_attrs["hwaware_bound"] for t in study.trials} == {"high"}
+    assert study.user_attrs["hwaware_search"]["bound"] == "high"
+    with pytest.raises(InvalidArgumentError, match=re.escape("bound 'high' (now 'estimate')")):
+        run_search(dataclasses.replace(high, bound="estimate"))
+    assert len(run_search(high).trials) == 4
+    point = dataclasses.replace(high, bound="estimate", study_name="older")
+    run_search(point)
+    older = optuna.load_study(study_name="older", storage=storage)
+    older.set_user_attr("hwaware_search", {k: v for k, v in older.user_attrs["hwaware_search"].items() if k != "bound"})
+    assert len(run_search(point).trials) == 4
+    with pytest.raises(InvalidArgumentError, match="bound='high' needs a prediction interval"):
+        SearchConfig(space="nb201", gpu="cpu", bound="high")
 
 
 def test_an_architecture_spec_is_a_model_everywhere(capsys):

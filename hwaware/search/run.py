@@ -44,6 +44,7 @@ class SearchConfig:
     seed: int = 0
     estimator: str | None = None
     torch_threads: int = 1
+    bound: str = "estimate"  # or "high": the prediction interval's high end must fit (LatencyConstraint)
 
     def __post_init__(self) -> None:
         for name in ("trials", "workers", "torch_threads", "batch_size"):
@@ -61,7 +62,7 @@ class SearchConfig:
 
     def constraint(self) -> LatencyConstraint:
         return LatencyConstraint(self.budget_ms, self.gpu, batch_size=self.batch_size, precision=self.precision,
-                                 runtime=self.runtime, estimator=self.estimator)
+                                 runtime=self.runtime, estimator=self.estimator, bound=self.bound)
 
 
 def make_objective(cfg: SearchConfig):
@@ -137,19 +138,22 @@ def _same_search(cfg: SearchConfig, study: Any) -> None:
     platform, _, estimator = resolve(cfg.gpu, precision=c.precision, runtime=c.runtime, batch_size=c.batch_size,
                                      estimator=cfg.estimator)  # None and the default's name are one search
     what = {"space": cfg.space, "gpu": cfg.gpu, "budget_ms": c.budget_ms, "batch_size": c.batch_size,
-            "precision": c.precision, "runtime": c.runtime, "proxy": cfg.proxy, "estimator": estimator}
+            "precision": c.precision, "runtime": c.runtime, "proxy": cfg.proxy, "estimator": estimator,
+            "bound": cfg.bound}
     before = study.user_attrs.get("hwaware_search")
     if before is None:  # a new study, or one a search before this record began (its trials say what they searched)
         seen = {(t.user_attrs.get("hwaware_arch", "").partition(":")[0], t.user_attrs.get("hwaware_budget_ms"),
-                 t.user_attrs.get("hwaware_gpu"), str(t.user_attrs.get("hwaware_estimator", "")).partition(" ")[0])
+                 t.user_attrs.get("hwaware_gpu"), str(t.user_attrs.get("hwaware_estimator", "")).partition(" ")[0],
+                 t.user_attrs.get("hwaware_bound", "estimate"))
                 for t in study.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)}
-        if seen <= {(cfg.space, c.budget_ms, platform.device.name, estimator)}:
+        if seen <= {(cfg.space, c.budget_ms, platform.device.name, estimator, cfg.bound)}:
             study.set_user_attr("hwaware_search", what)
             return
-        differ = "its trials searched " + "; ".join(f"{s} at a {b} ms budget on {g} ({e})" if s else "no hwaware space"
-                                                     for s, b, g, e in sorted(seen, key=str))
-    else:  # a record of an earlier version: estimator None was the platform's default
-        before = {**before, "estimator": before.get("estimator") or estimator}
+        differ = "its trials searched " + "; ".join(f"{s} at a {b} ms budget on {g} ({e}, bound {d!r})" if s
+                                                     else "no hwaware space" for s, b, g, e, d in sorted(seen, key=str))
+    else:  # a record of an earlier version: estimator None was the platform's default, the bound the estimate
+        before = {**before, "estimator": before.get("estimator") or estimator,
+                  "bound": before.get("bound", "estimate")}
         differ = ", ".join(f"{k} {before.get(k)!r} (now {v!r})" for k, v in what.items() if before.get(k) != v)
     if differ:
         raise InvalidArgumentError(f"study {cfg.study_name!r} in {cfg.storage} is another search ({differ}); pass "
