@@ -12,7 +12,8 @@ launch costs the machine's eager one scaled by the Jetsons' TensorRT-to-eager ra
 it (HELP's TITAN RTX machines are faster hosts than the class average an unmeasured RTX 4090 gets; a Jetson without a
 measured sibling chip, the TX2, takes the average of the AGX Xavier's and the Nano's). At batch 64 the GPU's own rates
 decide. A diagnostic that chooses nothing; the Jetson inversion it found (the TX2 below the AGX Xavier) led to
-resperfnet-gpu's warning on such answers (``ResPerfNetGPUEstimator._order_warnings``), which changes no answer here.
+resperfnet-gpu's warning on such answers (``ResPerfNetGPUEstimator._order_warnings``), which changes no answer here;
+``hwaware.rank`` lists every inversion among the GPUs it compares (:attr:`hwaware.RankTable.inversions`).
 
 Run: ``python benchmarks/gpu_order.py`` (three to five minutes on one core); writes ``benchmarks/results/gpu_order.md``.
 """
