@@ -322,10 +322,10 @@ def _space_latency(args: argparse.Namespace) -> None:
                        estimator=args.estimator, workers=args.workers, limit=args.limit, progress=args.progress or None)
     with contextlib.nullcontext(sys.stdout) if args.out == "-" else open(args.out, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["index", "arch", "ms", "low_ms", "high_ms"])  # the interval's ends: empty where there is none
-        w.writerows((i, r.spec.split(":", 1)[1], *(repr(float(v)) if v is not None else "" for v in  # exact floats
-                                                    (r.ms, *(r.interval_ms or (None, None)))))
-                    for i, r in enumerate(rows))
+        w.writerow(["index", "arch", "ms", "low_ms", "high_ms"])
+        for i, r in enumerate(rows):  # exact floats; the interval's ends empty where there is none
+            ends = [repr(float(v)) for v in r.interval_ms] if r.interval_ms else ["", ""]
+            w.writerow([i, r.spec.split(":", 1)[1], repr(float(r.ms)), *ends])
     print(f"{len(rows)} architectures of {args.space} on {args.gpu} -> {args.out}",
           file=sys.stderr if args.out == "-" else sys.stdout)
 

@@ -109,14 +109,18 @@ class RankTable:
         """The GPU with the lowest predicted ms for ``model``."""
         return self.by_model(model)[0][0]
 
+    def _interval_rows(self) -> Sequence[Sequence[tuple[float, float] | None]]:
+        """:attr:`intervals`, or None in every cell of a table made without them."""
+        return self.intervals or [[None] * len(self.gpus)] * len(self.models)
+
     def table(self) -> str:
         """Text table: ms with its interval and the model's rank on that GPU in brackets, and each model's GPU
         order."""
         rank = {(m, g): i + 1 for g in self.gpus for i, (m, _) in enumerate(self.by_gpu(g))}
         w = max(12, *(len(m) for m in self.models)) + 2
-        spans = self.intervals or [[None] * len(self.gpus)] * len(self.models)
         cells = [[f"{v:.3f}{f' [{iv[0]:.3f}..{iv[1]:.3f}]' if iv else ''} ({rank[(m, g)]})"
-                  for g, v, iv in zip(self.gpus, row, ivs)] for m, row, ivs in zip(self.models, self.ms, spans)]
+                  for g, v, iv in zip(self.gpus, row, ivs)]
+                 for m, row, ivs in zip(self.models, self.ms, self._interval_rows())]
         # every column at least two spaces wider than anything in it: names, estimators and cells never run together
         cw = max(14, *(len(t) + 2 for t in (*self.gpus, *self.estimators, *(c for r in cells for c in r))))
         lines = [f"{'model':<{w}}" + "".join(f"{g:>{cw}}" for g in self.gpus) + "   GPUs fastest first",
@@ -145,8 +149,7 @@ class RankTable:
                 "batch_size": self.batch_size, "precision": self.precision, "runtime": self.runtime,
                 "precisions": list(self.precisions), "runtimes": list(self.runtimes),
                 "ms": [list(r) for r in self.ms],
-                "intervals": [[list(iv) if iv else None for iv in r]
-                              for r in self.intervals or [[None] * len(self.gpus)] * len(self.models)],
+                "intervals": [[list(iv) if iv else None for iv in r] for r in self._interval_rows()],
                 "inversions": [{**asdict(v), "ratio": v.ratio} for v in self.inversions],
                 "by_gpu": {g: [m for m, _ in self.by_gpu(g)] for g in self.gpus},
                 "by_model": {m: [g for g, _ in self.by_model(m)] for m in self.models}}

@@ -59,8 +59,8 @@ class LatencyConstraint:
     meet the budget whatever the prediction's error: a candidate is then feasible only where the pessimistic end
     fits. An estimator without intervals (the roofline, the CPU model) is refused for ``"high"``. Every trial records
     the interval (``hwaware_interval_ms``) either way. :func:`is_feasible`, :func:`constraints_func`,
-    :meth:`at_quantile` and :mod:`hwaware.search.run`'s Pareto front, summary and figure follow the bound;
-    ``hwaware search`` constrains the estimate.
+    :meth:`at_quantile` and :mod:`hwaware.search.run`'s Pareto front, summary and figure follow the bound (the CLI:
+    ``hwaware search --bound high``).
     """
 
     BOUNDS = ("estimate", "high")
