@@ -612,10 +612,11 @@ def _search(args: argparse.Namespace) -> None:
           f"{summary.infeasible} of {summary.predicted} candidates ({summary.violation_rate_predicted:.0%}) predicted "
           f"over the {budget:g} ms budget" + (" (their interval's high end)" if cfg.bound == "high" else ""))
     print(f"Pareto front (feasible; proxy = {args.proxy}, higher is better):")
-    print(f"{'trial':>6}{'proxy':>10}{'pred ms':>10}{'meas ms':>10}  architecture")
+    print(f"{'trial':>6}{'proxy':>10}{'pred ms':>10}{'interval ms':>16}{'meas ms':>10}  architecture")
     for r in summary.pareto:
         meas = f"{r['measured_ms']:>10.2f}" if "measured_ms" in r else f"{'-':>10}"
-        print(f"{r['number']:>6}{r['proxy']:>10.2f}{r['predicted_ms']:>10.2f}{meas}  {r['arch']}")
+        span = f"{r['interval_ms'][0]:.2f}..{r['interval_ms'][1]:.2f}" if r["interval_ms"] else "-"
+        print(f"{r['number']:>6}{r['proxy']:>10.2f}{r['predicted_ms']:>10.2f}{span:>16}{meas}  {r['arch']}")
     if not summary.pareto:
         print(f"no candidate fits the {budget:g} ms budget as predicted; raise --budget, or pass --budget-quantile 0.5 "
               "for one that about half of the space meets")

@@ -232,6 +232,11 @@ def test_search_with_a_quantile_budget(tmp_path):
     # each front member's spec is printed whole, to copy from the terminal (it was cut at 80 characters)
     lines = r.stdout.splitlines()
     assert summary["pareto"] and all(any(line.endswith(f"  {p['arch']}") for line in lines) for p in summary["pareto"])
+    # each front member's prediction interval, in the summary and on its line (the CLI prints every GPU interval)
+    for p in summary["pareto"]:
+        lo, hi = p["interval_ms"]
+        assert lo < p["predicted_ms"] < hi
+        assert any(f"{lo:.2f}..{hi:.2f}" in line and line.endswith(p["arch"]) for line in lines)
 
 
 def test_search_bound_on_the_interval(tmp_path):

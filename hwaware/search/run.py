@@ -225,7 +225,8 @@ def summarize(study: Any, budget_ms: float, measure_on_cpu: bool = False, batch_
     from optuna.trial import TrialState
 
     front = pareto_front(study)
-    rows = [{"number": t.number, "proxy": t.values[0], "predicted_ms": t.values[1], "arch": t.user_attrs["hwaware_arch"]}
+    rows = [{"number": t.number, "proxy": t.values[0], "predicted_ms": t.values[1],
+             "interval_ms": t.user_attrs.get("hwaware_interval_ms"), "arch": t.user_attrs["hwaware_arch"]}
             for t in front]
     predicted = [_judged_ms(t) for t in study.trials if "hwaware_latency_ms" in t.user_attrs]
     s = SearchSummary(trials=len(study.trials), complete=sum(t.state == TrialState.COMPLETE for t in study.trials),
