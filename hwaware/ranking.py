@@ -25,7 +25,7 @@ from typing import Any
 
 from hwaware.api import _user_stacklevel, estimate_many, model_list, resolve
 from hwaware.errors import HwawareError, ImplausibleEstimateWarning, InvalidArgumentError
-from hwaware.estimators.base import HOST_GUESS_WARNING, ORDER_SLACK, Estimate
+from hwaware.estimators.base import ORDER_SLACK, Estimate, order_warning_prefix
 from hwaware.graph.layer import Graph
 from hwaware.graph.sources import InputSize, ModelLike
 from hwaware.hardware.catalog import GPUSpec, Platform
@@ -249,7 +249,7 @@ def _inversions(models: Sequence[str], gpus: Sequence[str], columns: Sequence[Se
                 or estimators[j] != estimators[k] or not a.device.dominates(b.device)):
             continue
         for m, x, y in zip(models, columns[j], columns[k]):
-            warned = any(w.startswith(f"{HOST_GUESS_WARNING} the {a.device.name} (") for w in y.warnings)
+            warned = any(w.startswith(order_warning_prefix(a.device.name)) for w in y.warnings)
             if 0 < y.total_ms < math.inf and x.total_ms > ORDER_SLACK * y.total_ms and not warned:
                 found.append(Inversion(m, gpus[j], gpus[k], x.total_ms, y.total_ms))
     return tuple(sorted(found, key=lambda v: -v.ratio))

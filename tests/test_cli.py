@@ -240,8 +240,8 @@ def test_search_with_a_quantile_budget(tmp_path):
 
 
 def test_search_bound_on_the_interval(tmp_path):
-    """--bound high: the quantile budget is of the intervals' high ends, every trial is judged by its high end, and
-    the summary records the bound."""
+    """--bound high: the quantile budget is of the intervals' high ends, the summary records the bound and says what
+    its count is of, and the CPU target (no interval) is refused in one line."""
     from hwaware.search import LatencyConstraint
 
     r = _cli("search", "--space", "nb201", "--budget-quantile", "0.5", "--trials", "4", "--proxy", "params",

@@ -151,7 +151,7 @@ def test_gpu_order_inversions_are_listed_warned_and_complete(capsys):
     (helper-114's sweep): the table lists every such pair but those the weaker GPU's own answer already warns of
     (resperfnet-gpu's Jetson check), warns once, prints them per GPU pair and puts them in its JSON."""
     from hwaware.errors import ImplausibleEstimateWarning
-    from hwaware.estimators.base import HOST_GUESS_WARNING, ORDER_SLACK
+    from hwaware.estimators.base import ORDER_SLACK, order_warning_prefix
     from hwaware.hardware import get_gpu
 
     gpus = ["titan_rtx", "4090", "2080ti", "xavier_nx", "tx2", "agx"]
@@ -163,7 +163,7 @@ def test_gpu_order_inversions_are_listed_warned_and_complete(capsys):
                                                                      "tx2")} <= found <= _order_expected(t)
     for m, a, b in _order_expected(t) - found:  # left out: the weaker GPU's answer warns of the stronger one
         below = hwaware.estimate(m, gpu=b, runtime="tensorrt", precision="fp16", batch_size=2)
-        assert any(w.startswith(HOST_GUESS_WARNING) and get_gpu(a).name in w for w in below.warnings), (m, a, b)
+        assert any(w.startswith(order_warning_prefix(get_gpu(a).name)) for w in below.warnings), (m, a, b)
     for v in t.inversions:
         assert get_gpu(v.gpu).dominates(get_gpu(v.below)) and v.ms == t.latency(v.model, v.gpu)
         assert v.below_ms == t.latency(v.model, v.below) and v.ms > ORDER_SLACK * v.below_ms
@@ -225,16 +225,20 @@ def test_no_inversion_where_the_answers_follow_the_datasheets():
     assert _inversions(models, pick, slower(1, 0), platforms, one) == ()  # the Nano at 0 ms
     # an inversion the weaker GPU's own answer already warns of (resperfnet-gpu's Jetson check, which names the
     # stronger GPU) is not listed again; a warning naming another GPU does not count
-    from hwaware.estimators.base import HOST_GUESS_WARNING
+    from hwaware.estimators.base import order_warning_prefix
 
-    def nano_warns(of: str) -> list:
+    def nano_warns(text: str) -> list:
         cols = slower(0, 100)
-        said = (f"{HOST_GUESS_WARNING} the {of} (1.000 ms; ...)",)
-        cols[1] = [dataclasses.replace(e, warnings=said) for e in cols[1]]
+        cols[1] = [dataclasses.replace(e, warnings=(text,)) for e in cols[1]]
         return cols
 
-    assert _inversions(models, pick, nano_warns("Jetson AGX Orin 64GB"), platforms, one) == ()
-    assert len(_inversions(models, pick, nano_warns("Jetson AGX Orin 32GB"), platforms, one)) == 1
+    orin = "Jetson AGX Orin 64GB"
+    assert _inversions(models, pick, nano_warns(f"{order_warning_prefix(orin)}1.000 ms; ...)"), platforms, one) == ()
+    # another GPU's warning, even one whose name holds the Orin's, or that names the Orin further on, is no such
+    for other in (f"{order_warning_prefix('Jetson AGX Orin 32GB')}1.000 ms)",
+                  f"{order_warning_prefix(orin + ' Industrial')}1.000 ms)",
+                  f"{order_warning_prefix('Jetson Xavier NX')}1.000 ms), which is at least the {orin}"):
+        assert len(_inversions(models, pick, nano_warns(other), platforms, one)) == 1, other
 
 
 def test_a_calibration_profile_is_left_out_of_the_order(tmp_path, monkeypatch):

@@ -525,6 +525,29 @@ def test_a_search_bound_on_the_interval_is_its_own_search(tmp_path):
     assert len(run_search(point).trials) == 4
     with pytest.raises(InvalidArgumentError, match="bound='high' needs a prediction interval"):
         SearchConfig(space="nb201", gpu="cpu", bound="high")
+    # a study a search made before studies recorded what they search: its trials' bound decides, as their space does
+    optuna.load_study(study_name="hwaware-search", storage=storage).set_user_attr("hwaware_search", None)
+    with pytest.raises(InvalidArgumentError, match=r"its trials searched nb201 .*bound 'high'"):
+        run_search(dataclasses.replace(high, bound="estimate"))
+    assert len(run_search(high).trials) == 6
+
+
+def test_a_summary_counts_every_constraint_of_a_trial():
+    """Two constraints on one trial, the first on the interval's high end and the second on the estimate, with a budget
+    between them: the trial is infeasible (is_feasible reads every key), and the summary counts it so (it read the last
+    constraint's record alone: helper-120)."""
+    space = get_space("nb201")
+    arch = space.default()
+    shell, size = space.shell(arch), space.input_size(arch)
+    est = LatencyConstraint(1.0, gpu="agx").estimate(shell, input_size=size)
+    budget = (est.total_ms + est.interval_ms[1]) / 2
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    trial = study.ask()
+    trial.set_user_attr("hwaware_arch", space.spec(arch))
+    LatencyConstraint(budget, gpu="agx", bound="high", key="hi")(trial, shell, input_size=size)
+    latency = LatencyConstraint(budget, gpu="agx", key="pt")(trial, shell, input_size=size)
+    study.tell(trial, [1.0, latency])
+    assert not is_feasible(study.trials[0]) and summarize(study, budget).infeasible == 1
 
 
 def test_an_architecture_spec_is_a_model_everywhere(capsys):

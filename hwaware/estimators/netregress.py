@@ -158,7 +158,7 @@ class NetRegressEstimator(Estimator):
 
     family: ClassVar[str]
     version: ClassVar[str] = "1"
-    intervals = True
+    intervals: ClassVar[bool] = True
     joint_platforms: ClassVar[bool] = False  # one independent regressor per measured column
 
     def __init__(self, weights_dir: str | Path | None = None) -> None:

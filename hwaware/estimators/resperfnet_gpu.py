@@ -190,9 +190,9 @@ import torch
 from torch import nn
 
 from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
-from hwaware.estimators.base import (HOST_GUESS_WARNING, HOST_NOTE, INT8_TRT_NOTE, INTERVAL_NOTE, JETSON_TRT_NOTE,
-                                    ORDER_SLACK, OUTSIDE_INTERVAL_NOTE, UNMEASURED_JETSON_NOTE, Estimate, Estimator,
-                                    LayerEstimate, register_estimator)
+from hwaware.estimators.base import (HOST_NOTE, INT8_TRT_NOTE, INTERVAL_NOTE, JETSON_TRT_NOTE, ORDER_SLACK,
+                                    OUTSIDE_INTERVAL_NOTE, UNMEASURED_JETSON_NOTE, Estimate, Estimator, LayerEstimate,
+                                    order_warning_prefix, register_estimator)
 from hwaware.estimators.cache import PredictionCache
 from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_GPU_BEFORE_9, ROW_FEATURES,
                                              MEASURED_PEAK_SHARE, MEASURED_TENSOR_PEAK_SHARE, RUNTIME_CODES,
@@ -1657,7 +1657,7 @@ class ResPerfNetGPUEstimator(Estimator):
             for g, answers in theirs.items():
                 if est.total_ms * ORDER_SLACK < answers[i].total_ms:
                     est = replace(est, warnings=(*est.warnings, (
-                        f"{HOST_GUESS_WARNING} the {g.name} ({answers[i].total_ms:.3f} ms; this answer "
+                        f"{order_warning_prefix(g.name)}{answers[i].total_ms:.3f} ms; this answer "
                         f"{est.total_ms:.3f} ms), which is at least the {gpu.name} in every datasheet rate: "
                         f"{why}; calibrate it with a few measurements (hwaware calibrate)")))
             out.append(est)

@@ -29,13 +29,13 @@ import numpy as np
 
 from hwaware.api import estimate, resolve
 from hwaware.errors import InvalidArgumentError, positive_number
-from hwaware.estimators.base import Estimate, get_estimator
+from hwaware.estimators.base import Estimate, get_estimator, list_estimators
 from hwaware.graph.sources import InputSize, ModelLike
 from hwaware.zoo.spaces import ModelSpace, get_space, list_spaces
 
 ATTR = "hwaware"  # user-attribute prefix
 _NO_INTERVAL = ("bound='high' needs a prediction interval, and {name} gives none on {gpu}: use bound='estimate', "
-                "an estimator with intervals (`hwaware estimators`), or a calibration profile")
+                "an estimator with intervals ({others}), or a calibration profile")
 
 
 class LatencyConstraint:
@@ -84,7 +84,10 @@ class LatencyConstraint:
                                        f"({platform.runtime}, {platform.precision}, batch {batch_size}); leave "
                                        "estimator out for the platform's default (`hwaware estimators` lists them)")
         if bound == "high" and profile is None and not get_estimator(name).intervals:
-            raise InvalidArgumentError(_NO_INTERVAL.format(name=name, gpu=platform.device.name))
+            others = ", ".join(n for n in list_estimators()
+                               if get_estimator(n).intervals and get_estimator(n).supports(platform))
+            raise InvalidArgumentError(_NO_INTERVAL.format(name=name, gpu=platform.device.name,
+                                                           others=others or f"none on {platform.device.name}"))
         self.budget_ms = float(budget_ms)
         self.gpu = gpu
         self._gpu_name = gpu if isinstance(gpu, str) else platform.device.name  # for messages: a spec's repr is long
@@ -131,7 +134,8 @@ class LatencyConstraint:
     def judged_ms(self, est: Estimate) -> float:
         """What of ``est`` must fit the budget: the estimate, or its interval's high end (``bound="high"``)."""
         if self.bound == "high" and est.interval_ms is None:  # an estimator whose class claims intervals it lacks
-            raise InvalidArgumentError(_NO_INTERVAL.format(name=est.estimator, gpu=self._gpu_name))
+            raise InvalidArgumentError(_NO_INTERVAL.format(name=est.estimator, gpu=self._gpu_name,
+                                                           others="`hwaware estimators`"))
         return est.total_ms if self.bound == "estimate" else est.interval_ms[1]
 
     def __call__(self, trial: Any, model: ModelLike, *, input_size: InputSize = None) -> float:

@@ -1,7 +1,8 @@
 """A latency-constrained search: a model space, a latency budget on a platform, a CPU accuracy proxy,
 Optuna's multi-objective TPE, and N worker processes sharing one study through RDB storage.
 
-Objectives: maximise the proxy, minimise the predicted latency; constraint: latency <= budget.
+Objectives: maximise the proxy, minimise the predicted latency; constraint: latency <= budget (or the prediction
+interval's high end <= budget: ``SearchConfig.bound``).
 With ``prune=True`` candidates over budget are pruned right after the prediction (before the proxy,
 which stands in for training); the constraint is recorded first, so the sampler learns from them.
 Workers share the study (SQLite on one machine, PostgreSQL for many) and hwaware's prediction cache.
@@ -184,8 +185,8 @@ def run_search(cfg: SearchConfig):
 
 @dataclass
 class SearchSummary:
-    """``violation_rate_predicted``: the share of all predicted candidates over the budget (their interval's high end
-    where they were constrained with ``bound="high"``; the front is
+    """``violation_rate_predicted``: the share of all predicted candidates over the budget (over any budget their
+    constraints recorded, the interval's high end with ``bound="high"``; the front is
     feasible by construction, so a rate over it could never be above 0); ``violation_rate_measured``:
     the share of the front's models over the budget when measured on this CPU."""
 
@@ -213,10 +214,19 @@ def pareto_front(study: Any) -> list[Any]:
 
 
 def _judged_ms(trial: Any) -> float:
-    """The ms a trial's constraint held against its budget: the estimate, or its interval's high end where it was
-    constrained with ``bound="high"`` (:class:`LatencyConstraint`)."""
+    """The ms a trial's (last) constraint held against its budget: the estimate, or its interval's high end with
+    ``bound="high"`` (:class:`LatencyConstraint` records both terms); the estimate for a trial without one."""
     attrs = trial.user_attrs
-    return attrs["hwaware_interval_ms"][1] if attrs.get("hwaware_bound") == "high" else attrs["hwaware_latency_ms"]
+    if "hwaware_constraint" in attrs:
+        return attrs["hwaware_budget_ms"] + attrs["hwaware_constraint"]
+    return attrs["hwaware_latency_ms"]
+
+
+def _over_budget(trial: Any, budget_ms: float) -> bool:
+    """Whether a predicted trial missed a budget: any constraint it recorded (each key's, as :func:`is_feasible`
+    reads them), else its estimate against ``budget_ms``."""
+    keys = trial.user_attrs.get("hwaware_constraints")
+    return max(keys.values()) > 0 if keys else trial.user_attrs["hwaware_latency_ms"] > budget_ms
 
 
 def summarize(study: Any, budget_ms: float, measure_on_cpu: bool = False, batch_size: int = 1) -> SearchSummary:
@@ -228,10 +238,10 @@ def summarize(study: Any, budget_ms: float, measure_on_cpu: bool = False, batch_
     rows = [{"number": t.number, "proxy": t.values[0], "predicted_ms": t.values[1],
              "interval_ms": t.user_attrs.get("hwaware_interval_ms"), "arch": t.user_attrs["hwaware_arch"]}
             for t in front]
-    predicted = [_judged_ms(t) for t in study.trials if "hwaware_latency_ms" in t.user_attrs]
+    predicted = [t for t in study.trials if "hwaware_latency_ms" in t.user_attrs]
     s = SearchSummary(trials=len(study.trials), complete=sum(t.state == TrialState.COMPLETE for t in study.trials),
                       pruned=sum(t.state == TrialState.PRUNED for t in study.trials), predicted=len(predicted),
-                      infeasible=sum(bool(ms > budget_ms) for ms in predicted), pareto=rows)
+                      infeasible=sum(bool(_over_budget(t, budget_ms)) for t in predicted), pareto=rows)
     if predicted:
         s.violation_rate_predicted = s.infeasible / s.predicted
     if measure_on_cpu and rows:
@@ -288,9 +298,11 @@ def search_figure(study: Any, budget_ms: float, title: str = "", proxy: str = "s
         ax.scatter([_judged_ms(t) for t in pruned], [0] * len(pruned), s=14, c="tab:gray",
                    marker="|", label="pruned (over budget)", transform=ax.get_xaxis_transform())
     if front:
-        ax.plot([_judged_ms(t) for t in front], [t.values[0] for t in front], "-o", c="black", ms=4,
+        drawn = sorted(front, key=_judged_ms)  # the front is on the estimate; drawn along the x axis
+        ax.plot([_judged_ms(t) for t in drawn], [t.values[0] for t in drawn], "-o", c="black", ms=4,
                 label="Pareto front")
-    first = study.trials[0].user_attrs if study.trials else {}
+    first = next((t.user_attrs for t in study.trials if "hwaware_bound" in t.user_attrs),
+                 study.trials[0].user_attrs if study.trials else {})
     gpu = first.get("hwaware_gpu", "")
     space = first.get("hwaware_arch", "").partition(":")[0]
     what = "interval's high end" if first.get("hwaware_bound") == "high" else "predicted latency"
