@@ -223,10 +223,10 @@ def _judged_ms(trial: Any) -> float:
 
 
 def _over_budget(trial: Any, budget_ms: float) -> bool:
-    """Whether a predicted trial missed a budget: any constraint it recorded (each key's, as :func:`is_feasible`
-    reads them), else its estimate against ``budget_ms``."""
-    keys = trial.user_attrs.get("hwaware_constraints")
-    return max(keys.values()) > 0 if keys else trial.user_attrs["hwaware_latency_ms"] > budget_ms
+    """Whether a predicted trial missed a budget: any constraint it recorded (:func:`is_feasible`), else its estimate
+    against ``budget_ms``."""
+    attrs = trial.user_attrs
+    return not is_feasible(trial) if "hwaware_constraint" in attrs else attrs["hwaware_latency_ms"] > budget_ms
 
 
 def summarize(study: Any, budget_ms: float, measure_on_cpu: bool = False, batch_size: int = 1) -> SearchSummary:
