@@ -51,6 +51,7 @@ def order_warning_prefix(gpu_name: str) -> str:
     """How resperfnet-gpu's order warning against ``gpu_name`` begins (hwaware.rank reads it to say that once)."""
     return f"{HOST_GUESS_WARNING} the {gpu_name} ("
 
+
 # One GPU answered more than this factor slower than another that it dominates (every datasheet rate at least the
 # other's) is an order inversion: resperfnet-gpu's Jetson warning and hwaware.rank's table (tests/test_sanity.py's
 # DOMINANCE_SLACK: a learned estimator's noise)
