@@ -135,7 +135,7 @@ evaluates hundreds of thousands of rows per step on 2 CPU cores; a residual MLP 
 
 Measurement setups (version 3, 2026-11-30): one GPU was timed on different machines or harnesses for different
 tables, and the host-side costs follow the setup, not the GPU. In HELP's medians at batch 1, the TITAN RTX takes
-0.85x the 2080 Ti's time on NB201, 1.14x on FBNet and 0.50x on OFA (``../shared/data/wholenet/help``; the data's
+0.84x the 2080 Ti's time on NB201, 1.14x on FBNet and 0.50x on OFA (``../shared/data/wholenet/help``; the data's
 ``archspecs.md`` finds 0.25 ms per OFA block on the TITAN RTX against 0.52 ms on the 2080 Ti). Heads that see only
 the GPU cannot fit both: version 2 missed the OFA batch-1 *training* rows by about 15 % in opposite directions on
 the 2080 Ti and the TITAN RTX (a diagnostic of its predictions, not committed; its held-out OFA batch-1 MAPE was
