@@ -23,7 +23,7 @@ from hwaware.graph.layer import Graph
 from hwaware.graph.onnx_import import ONNX_EAGER_NOTE
 from hwaware.graph.transform import at_batch
 from hwaware.graph.sources import InputSize, ModelLike, capture, parse_input_size
-from hwaware.hardware.catalog import CPUSpec, Device, GPUSpec, Platform
+from hwaware.hardware.catalog import CPUSpec, Device, GPUSpec, Platform, check_batch_size
 from hwaware.threads import torch_threads
 from hwaware.zoo.spaces import is_spec, spec_graph
 
@@ -197,8 +197,14 @@ def _platform(gpu: str | Device, precision: str | None, runtime: str | None, bat
         if given is not None and given != own:  # an explicit fp32 on an fp16 profile too: never answered silently
             raise InvalidArgumentError(f"profile {profile.name!r} was calibrated with {arg}={own!r}, not {given!r}; "
                                        f"calibrate another profile for {given}")
-    return Platform.resolve(profile.gpu, precision=profile.precision, runtime=profile.runtime,
-                            batch_size=batch_size), profile
+    batch_size = check_batch_size(batch_size)  # the caller's argument, not the file's
+    try:
+        return Platform.resolve(profile.gpu, precision=profile.precision, runtime=profile.runtime,
+                                batch_size=batch_size), profile
+    except (InvalidArgumentError, UnknownGPUError) as exc:  # an edited file: said as the file's
+        path = gpu if gpu.endswith(".json") else profile_dir() / f"{gpu}.json"
+        raise InvalidArgumentError(f"calibration profile {path} holds settings hwaware refuses ({exc}); re-run "
+                                   "`hwaware calibrate` rather than editing the file") from None
 
 
 def _estimator_name(given: str | None, profile: Profile | None, platform: Platform) -> str:
@@ -232,8 +238,8 @@ def model_list(models: Iterable[ModelLike | Graph], caller: str) -> list[ModelLi
     """``models`` as a list; one model where a list belongs (a name is itself iterable, one model per character) is
     an error that names ``caller``."""
     if isinstance(models, (str, Path)) or not isinstance(models, Iterable):
-        raise InvalidArgumentError(f"{caller} takes a list of models, got {models!r}; pass [model] (one model: "
-                                   "hwaware.latency)")
+        one = {"estimate_many": "hwaware.estimate"}.get(caller, "hwaware.latency")
+        raise InvalidArgumentError(f"{caller} takes a list of models, got {models!r}; pass [model] (one model: {one})")
     return list(models)
 
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from hwaware.errors import HwawareError, ImplausibleEstimateWarning, InvalidArgumentError
+from hwaware.errors import HwawareError, ImplausibleEstimateWarning, InvalidArgumentError, PTXParseError
 
 
 class _Once(argparse._StoreAction):
@@ -497,7 +497,13 @@ def _ptx(args: argparse.Namespace) -> None:
         raise InvalidArgumentError(f"--arg {', '.join(twice)} given more than once; give each parameter once")
     launch = {"grid": _dims(args.grid, "grid"), "block": _dims(args.block, "block"),
               "dynamic_shared_mem_bytes": args.shared, "args": dict(given)}
-    r = analyze(Path(args.file), launch, kernel=args.kernel, method=args.method, max_steps=args.max_steps)[0]
+    try:
+        r = analyze(Path(args.file), launch, kernel=args.kernel, method=args.method, max_steps=args.max_steps)[0]
+    except PTXParseError as exc:  # a file without PTX's .version directive is likely no PTX at all: say so
+        if ".version" in Path(args.file).read_text(errors="replace"):
+            raise
+        raise InvalidArgumentError(f"{exc}: {args.file} does not read as PTX; ptx analyze takes PTX text (nvcc --ptx, "
+                                   "or `hwaware ptx count MODEL --save-ptx FILE`)") from None
     if args.json:
         print(json.dumps(r.as_dict(), indent=1))
         return
@@ -519,14 +525,14 @@ def _ptx(args: argparse.Namespace) -> None:
 def _ptx_count(args: argparse.Namespace) -> None:
     import torch
 
+    from hwaware.api import resolve
     from hwaware.graph.sources import build_model, parse_input_size
-    from hwaware.hardware import get_gpu
-    from hwaware.hardware.catalog import CPUSpec, get_device
+    from hwaware.hardware.catalog import CPUSpec
     from hwaware.ptx.compile import network_instructions
 
-    if isinstance(get_device(args.gpu), CPUSpec):  # else "unknown GPU 'cpu'"
+    gpu = resolve(args.gpu)[0].device  # a calibration profile compiles for its base GPU
+    if isinstance(gpu, CPUSpec):
         raise InvalidArgumentError(f"--gpu {args.gpu} is the CPU target; PTX runs on a GPU: pass one, e.g. --gpu agx")
-    gpu = get_gpu(args.gpu)
     arch = f"sm_{int(round(gpu.compute_capability * 10))}"
     if args.model.lower().endswith(".onnx") or os.path.isfile(args.model):
         raise InvalidArgumentError(f"{args.model}: ptx count compiles a timm or torchvision model, by name, through "

@@ -627,7 +627,7 @@ def test_calibrate_refuses_what_is_not_measurements_in_one_line(tmp_path, monkey
         with pytest.raises(InvalidArgumentError, match=r"measurement 2 \(resnet34\): a latency must be a positive"):
             hwaware.calibrate([rows[0], Measurement("resnet34", ms)], "t4", name="a", save=False)
     for save in (tmp_path / "a.txt", "", tmp_path / "no" / "a.json", tmp_path):
-        with pytest.raises(InvalidArgumentError, match="a profile's path is a file ending in .json|no folder"):
+        with pytest.raises(InvalidArgumentError, match="path is a file ending in .json|no folder|is a folder"):
             hwaware.calibrate(rows, "t4", name="a", save=save)
     assert not (tmp_path / "no").exists()
     with pytest.raises(UnknownEstimatorError, match="bogus"):  # named as the call's, not as its first row's
@@ -822,3 +822,27 @@ def test_a_network_at_several_batches_is_left_out_whole():
     with pytest.raises(InvalidArgumentError, match="at least 2 measured networks, got 1"):
         hwaware.calibrate([Measurement("resnet18", 12.0), Measurement("resnet18", 20.0, batch=2)], "agx", name="x",
                           save=False)
+
+
+def test_an_edited_profile_files_errors_name_the_file(tmp_path, monkeypatch):
+    """helper-122: a profile file whose GPU, precision or terms were edited said "unknown GPU 'Nonexistent GPU'",
+    "precision must be one of ..., got 'int4'" (as if the call had passed them) or named only the profile inside the
+    file; each now names the file read and the fix. A folder given as the path was said not to end in .json."""
+    p = Profile(name="g", gpu="GeForce RTX 2080 Ti", runtime="pytorch", precision="fp32", scale=1.1,
+                overhead_ms_per_kernel=0.0, n_samples=3, log_residual_interval=(-0.1, 0.1))
+    for field, value, match in (("gpu", "Nonexistent GPU", "unknown GPU 'Nonexistent GPU'"),
+                                ("precision", "int4", "precision must be one of"),
+                                ("scale", -3.0, "holds impossible values")):
+        path = tmp_path / f"{field}.json"
+        path.write_text(json.dumps({**json.loads(p.to_json()), field: value}))
+        with pytest.raises(InvalidArgumentError, match=re.escape(str(path)) + f".*{match}"):
+            hwaware.latency("resnet18", gpu=str(path))
+    # a saved profile is named by its file too; the caller's own batch size is the caller's (review helper-123)
+    monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
+    with pytest.raises(InvalidArgumentError, match=re.escape(str(tmp_path / "gpu.json")) + ".*unknown GPU"):
+        hwaware.latency("resnet18", gpu="gpu")
+    with pytest.raises(InvalidArgumentError, match="^batch size must be a positive integer, got 0$"):
+        hwaware.latency("resnet18", gpu="gpu", batch_size=0)
+    (tmp_path / "dir.json").mkdir()
+    with pytest.raises(InvalidArgumentError, match=r"dir.json is a folder; a profile's path is a file in it, e.g. "):
+        save_profile(p, tmp_path / "dir.json")

@@ -134,6 +134,12 @@ def _cli(*argv: str, env: dict | None = None, cwd: Path | None = None) -> subpro
     (["collect", "networks", "--out", "n.csv", "--models", "m.onnx"], "times PyTorch modules, not ONNX files"),
     # a name longer than a file name may be was an OSError traceback (review helper-109)
     (["latency", "x" * 300], "is neither a timm model name nor an existing .onnx file"),
+    # helper-122: a pretrained tag timm does not have was a 76-line traceback (timm.is_model ignores tags)
+    (["latency", "resnet18.badtag"], "timm has no tag 'badtag' for 'resnet18'; pass one of its tags (a1_in1k"),
+    (["latency", 'foo:{"arch": 1}'], "a search space's architecture is '<space>:{json}'"),
+    (["search", "--budget", "2", "--trials", "1", "--storage", "sqlite:///nodir/x.db"],
+     "check that the database file's folder exists"),
+    (["ptx", "analyze", str(ROOT / "README.md"), "--block", "32"], "does not read as PTX; ptx analyze takes PTX"),
     (["latency", "resnet18", "--gpu", "x" * 300], "no catalog GPU and no calibration profile"),
     (["space-latency", "nb201", "--gpu", "agx", "--limit", "1", "--out", "y" * 300 + ".csv"],
      "File name too long; check the paths given and the disk"),
@@ -302,3 +308,28 @@ def test_a_search_whose_budget_nothing_meets_says_so(tmp_path):
              "roofline", "--out", str(tmp_path / "s"), cwd=tmp_path)
     assert r.returncode == 0 and "no candidate fits the 1e-09 ms budget" in r.stdout
     assert "feasible as predicted" not in r.stdout
+
+
+def test_ptx_count_takes_a_calibration_profile_for_its_gpu(tmp_path):
+    """helper-122: `ptx count --gpu <profile>` said "unknown GPU" where every other command takes a profile; it
+    compiles for the profile's base GPU (the model check after it fails here, so nothing is compiled)."""
+    from hwaware.calibration import Profile, save_profile
+
+    save_profile(Profile(name="mine", gpu="Jetson AGX Xavier", runtime="pytorch", precision="fp32", scale=1.1,
+                         overhead_ms_per_kernel=0.0, n_samples=3, log_residual_interval=(-0.1, 0.1)),
+                 tmp_path / "mine.json")
+    r = _cli("ptx", "count", str(ROOT / "README.md"), "--gpu", str(tmp_path / "mine.json"), cwd=tmp_path)
+    assert r.returncode == 2 and "not a file" in r.stderr and "unknown GPU" not in r.stderr, r.stderr
+
+
+def test_ptx_analyze_says_not_ptx_only_of_text_without_a_version_directive(tmp_path, capsys):
+    """helper-122: a file that is no PTX got only the parser's complaint; review helper-123: PTX under another name
+    with a wrong --kernel must keep the parser's own message (a missing kernel), not be called "not PTX"."""
+    ptx = tmp_path / "k.txt"
+    ptx.write_text(".version 7.0\n.target sm_70\n.address_size 64\n.visible .entry ka()\n{\n\tret;\n}\n")
+    assert main(["ptx", "analyze", str(ptx), "--kernel", "kc", "--block", "32"]) == 2
+    err = capsys.readouterr().err
+    assert "no kernel 'kc'" in err and "does not read as PTX" not in err, err
+    (tmp_path / "k.onnx").write_text("not ptx at all\n")
+    assert main(["ptx", "analyze", str(tmp_path / "k.onnx"), "--block", "32"]) == 2
+    assert "does not read as PTX; ptx analyze takes PTX text" in capsys.readouterr().err

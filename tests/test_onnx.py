@@ -254,6 +254,33 @@ def test_an_input_size_the_file_contradicts_is_refused(inputs, kwargs, match):
         capture(_one_conv(inputs), **kwargs)
 
 
+def test_an_op_onnx_does_not_define_and_a_size_a_weight_fixes_are_named():
+    """helper-122: both said only that a shape "depends on more than the input's shape; estimate the nn.Module", which
+    named neither the unknown op nor the size the file's dense weight fixes (the module fails at that size too)."""
+    h = onnx.helper
+    graph = h.make_graph([h.make_node("FooBar", ["x"], ["y"])], "g",
+                         [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3, 8, 8])],
+                         [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)])
+    with pytest.raises(ONNXLoadError, match="the op 'FooBar' .*which ONNX does not define"):
+        capture(h.make_model(graph, opset_imports=[h.make_opsetid("", 17)]))
+    # a standard op written with the default domain's full name is not said to be undefined (review helper-123)
+    node = h.make_node("Reshape", ["x", "s"], ["y"], domain="ai.onnx")
+    graph = h.make_graph([node], "g", [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3, 8, 8]),
+                                       h.make_tensor_value_info("s", onnx.TensorProto.INT64, [2])],
+                         [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)])
+    with pytest.raises(ONNXLoadError, match="no static shape for tensor 'y' of node 'Reshape'") as exc:
+        capture(h.make_model(graph, opset_imports=[h.make_opsetid("", 17), h.make_opsetid("ai.onnx", 17)]))
+    assert "does not define" not in str(exc.value)
+    w = onnx.numpy_helper.from_array(np.zeros((10, 3 * 8 * 8), np.float32), "w")
+    graph = h.make_graph([h.make_node("Flatten", ["x"], ["f"]), h.make_node("Gemm", ["f", "w"], ["y"], transB=1)], "g",
+                         [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3, 8, 8])],
+                         [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)], [w])
+    model = h.make_model(graph, opset_imports=[h.make_opsetid("", 17)])
+    assert capture(model).name  # at its own size
+    with pytest.raises(ONNXLoadError, match="an input size given contradicts a size the file fixes .*exported at"):
+        capture(model, input_size=(3, 16, 16))
+
+
 def test_a_size_that_breaks_the_files_fixed_shapes_is_refused():
     """A fixed-size export asked at another size: a CNN's convolution takes it; a tensor of the exported size added
     to the activations (a ViT's position embedding) no longer broadcasts, which ONNX's shape inference lets pass:

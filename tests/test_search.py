@@ -585,6 +585,38 @@ def test_an_architecture_unlike_its_spaces_is_one_line_not_a_guess(field, value,
         hwaware.latency(get_space("resnet").spec(arch))
 
 
+@pytest.mark.parametrize("space", ["nb201", "fbnet", "ofa_mbv3", "resnet", "mobilenetv3", "efficientnet"])
+def test_input_size_and_spec_refuse_an_architecture_as_build_does(space):
+    """helper-122: ``input_size({})`` was a KeyError ('resolution', 'dataset') and ``input_size(None)`` a TypeError,
+    ``spec(None)`` wrote 'nb201:null', where ``build`` gives the one-line refusal."""
+    s = get_space(space)
+    for arch in ({}, None):
+        for call in (s.input_size, s.spec, s.build):
+            with pytest.raises(InvalidArgumentError, match=f"not an architecture of the {space} space"):
+                call(arch)
+    assert s.input_size(s.default())[0] == 3
+
+
+def test_a_space_whose_default_fails_its_own_check_refuses_in_one_line():
+    """Review helper-123: the refusal's example went through spec, which checks, so a space whose default broke its
+    own CHOICES recursed without end once spec checked."""
+
+    class Odd(ModelSpace):
+        name, CHECKED, CHOICES = "odd", True, {"k": (3, 5)}
+
+        def sample(self, trial):
+            return self.default()
+
+        def default(self):
+            return {"k": 7, "resolution": 32}
+
+        def _build(self, arch):
+            return nn.Identity()
+
+    with pytest.raises(InvalidArgumentError, match=r"k must be one of \[3, 5\], got 9.*odd:\{\"k\":7"):
+        Odd().spec({"k": 9, "resolution": 32})
+
+
 def test_the_other_spaces_check_their_architectures_and_a_users_space_is_its_own():
     """The check holds this package's spaces to their defaults; numpy numbers, which a search's own sampling makes,
     pass (review helper-116: refused); a space of one's own is not held to its default (its lists may vary, its

@@ -49,7 +49,7 @@ from scipy.optimize import least_squares
 from hwaware.calibration.folder import profile_dir
 from hwaware.errors import InvalidArgumentError, UnknownGPUError
 from hwaware.estimators.base import (HOST_GUESS_WARNING, HOST_NOTE, INT8_TRT_NOTE, INTERVAL_NOTE, JETSON_TRT_NOTE,
-                                    OUTSIDE_INTERVAL_NOTE, UNMEASURED_JETSON_NOTE, Estimate)
+                                    NO_INTERVAL_NOTE, OUTSIDE_INTERVAL_NOTE, UNMEASURED_JETSON_NOTE, Estimate)
 from hwaware.hardware.catalog import get_device
 
 # pull towards no correction, worth about a twentieth of one measurement: it steadies two or three samples
@@ -216,7 +216,7 @@ class Profile:
                                          "re-run `hwaware calibrate` with the same measurements"]),
                  # the interval is the profile's now; host and engine costs were fitted on the user's own machine
                  *(n for n in est.notes
-                   if INTERVAL_NOTE not in n and n not in (JETSON_TRT_NOTE, INT8_TRT_NOTE)
+                   if INTERVAL_NOTE not in n and n not in (JETSON_TRT_NOTE, INT8_TRT_NOTE, NO_INTERVAL_NOTE)
                    and not n.startswith((HOST_NOTE, UNMEASURED_JETSON_NOTE))))
         return replace(est, total_ms=total, pre_ms=pre, exe_ms=total - pre - post, post_ms=post, layers=layers,
                        notes=notes, interval_ms=(total * math.exp(lo), total * math.exp(hi)),
@@ -457,7 +457,9 @@ def profile_path(name: str, path: str | Path | None = None) -> Path:
     if path is None:
         return profile_dir() / f"{check_profile_name(name)}.json"
     out = Path(path)
-    if not str(path) or out.suffix != ".json" or out.is_dir():
+    if str(path) and out.is_dir():
+        raise InvalidArgumentError(f"{out} is a folder; a profile's path is a file in it, e.g. {out / f'{name}.json'}")
+    if not str(path) or out.suffix != ".json":
         raise InvalidArgumentError(f"a profile's path is a file ending in .json (only then does gpu=PATH read it as a "
                                    f"profile), got {str(path)!r}; e.g. {name}.json")
     if not out.parent.is_dir():
@@ -496,4 +498,7 @@ def find_profile(name: str) -> Profile | None:
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidArgumentError(f"cannot read the calibration profile {path} ({exc}); make one with "
                                    "`hwaware calibrate`") from exc
-    return Profile.from_json(text)
+    try:
+        return Profile.from_json(text)
+    except InvalidArgumentError as exc:  # name the file the GPU argument read, not only the name inside it
+        raise InvalidArgumentError(f"{path}: {exc}") from None

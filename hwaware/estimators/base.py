@@ -58,6 +58,9 @@ def order_warning_prefix(gpu_name: str) -> str:
 ORDER_SLACK = 1.05
 # in the note that says where an estimate's interval comes from; a calibration profile replaces that interval
 INTERVAL_NOTE = "interval from held-out residuals"
+# an estimator without intervals says so (a calibration profile gives its estimates one: the note goes)
+NO_INTERVAL_NOTE = ("no prediction interval: an analytic baseline without an error model (on a GPU the default, "
+                    "resperfnet-gpu, gives one)")
 # a network outside the training domain: its interval also spans what such networks showed (resperfnet-gpu), which
 # a calibration profile, fitted on CNNs' residuals, keeps
 OUTSIDE_INTERVAL_NOTE = "interval widened for a network outside the training domain"

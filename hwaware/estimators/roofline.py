@@ -17,7 +17,7 @@ Unknown ops are timed as memory-bound copies and reported in the estimate.
 from __future__ import annotations
 
 from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError, positive_number
-from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, register_estimator
+from hwaware.estimators.base import NO_INTERVAL_NOTE, Estimate, Estimator, LayerEstimate, register_estimator
 from hwaware.estimators.gpu_features import runs_tf32
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.ops import numel
@@ -112,7 +112,7 @@ class RooflineEstimator(Estimator):
         last = graph.layers[-1].output_shapes if graph.layers else ()
         out_bytes = PRECISIONS[graph.precision] * numel(last[0]) if last else 0
         pre, post = self.transfer_ms(in_bytes, platform), self.transfer_ms(out_bytes, platform)
-        notes = ["launch overhead per kernel is an assumption, not a measurement",
+        notes = ["launch overhead per kernel is an assumption, not a measurement", NO_INTERVAL_NOTE,
                  *(platform.device.rate_notes(platform.precision) if isinstance(platform.device, GPUSpec) else ())]
         return Estimate(total_ms=pre + exe + post, pre_ms=pre, exe_ms=exe, post_ms=post, layers=rows,
                         unknown_ops=graph.unknown_ops, estimator=self.name, estimator_version=self.version,

@@ -643,9 +643,17 @@ def _check_input(first: Any, name: str, precision: str) -> None:
 def _shape(shapes: dict[str, list[int | None]], name: str, node: Any) -> Shape:
     s = shapes.get(name)
     if s is None or any(d is None for d in s):
+        import onnx
+
+        domain = "" if node.domain in ("", "ai.onnx") else node.domain  # onnx.defs names the default domain ''
+        if not onnx.defs.has(node.op_type, domain):
+            raise ONNXLoadError(f"node {node.name or node.op_type!r} is the op {node.op_type!r} (domain "
+                                f"{domain or 'ai.onnx'!r}), which ONNX does not define, so its shapes are "
+                                "unknown; export with standard ONNX ops, or estimate the nn.Module instead")
         raise ONNXLoadError(f"no static shape for tensor {name!r} of node {node.name or node.op_type!r} "
                             f"({node.op_type}) after shape inference and constant folding: it depends on more than "
-                            "the input's shape; estimate the nn.Module instead")
+                            "the input's shape, or an input size given contradicts a size the file fixes (a "
+                            "weight's: try the size it was exported at); estimate the nn.Module instead")
     return tuple(s)
 
 

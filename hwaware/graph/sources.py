@@ -74,9 +74,20 @@ def check_timm_name(name: str) -> None:
     if not timm.is_model(name):
         close = difflib.get_close_matches(name, timm.list_models(), n=5, cutoff=0.7)
         hint = f"; similar names: {', '.join(close)}" if close else ""
+        if ":" in name and name.partition(":")[2][:1] in ("", "{", "["):  # a '<space>:...' that is_spec refused
+            hint += ("; a search space's architecture is '<space>:{json}', <space> one of "
+                     "hwaware.zoo.spaces.list_spaces() and the JSON an object")
         raise ModelNotFoundError(
             f"{name!r} is neither a timm model name nor an existing .onnx file{hint}. "
             "`timm.list_models('*pattern*')` lists timm names; prefix 'torchvision:' for torchvision models")
+    arch, tag = timm.models.split_model_name_tag(name)
+    # timm.is_model ignores the tag, create_model refuses one it does not register (with or without weights)
+    known = timm.list_models(f"{arch}.*", include_tags=True) if tag else [name]
+    if name not in known:
+        tags = [t.split(".", 1)[1] for t in known]
+        raise ModelNotFoundError(f"{name!r}: timm has no tag {tag!r} for {arch!r}; pass "
+                                 + (f"one of its tags ({', '.join(tags[:8])}{' ...' if len(tags) > 8 else ''}) or "
+                                    if tags else "") + f"the bare name {arch!r}")
 
 
 @functools.cache

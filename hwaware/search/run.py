@@ -94,9 +94,12 @@ def open_storage(url: str | None) -> Any:
         return optuna.storages.RDBStorage(url)
     except Exception as exc:  # SQLAlchemy's OperationalError, a missing driver, a malformed URL ...
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise InvalidArgumentError(
-            f"cannot open the study storage {_redacted(url)} ({reason}); check the URL, that the database server "
-            "is running and reachable, and for PostgreSQL the driver: pip install 'hwaware[postgres]'") from None
+        where = ("that the database file's folder exists and the file, if any, is an SQLite database, "
+                 if url.startswith("sqlite") else
+                 "that the database server is running and reachable, and for PostgreSQL the driver: pip install "
+                 "'hwaware[postgres]', ")
+        raise InvalidArgumentError(f"cannot open the study storage {_redacted(url)} ({reason}); check {where}"
+                                   "and the URL") from None
 
 
 def _redacted(url: str) -> str:

@@ -28,6 +28,7 @@ from torch import nn
 from hwaware.errors import InvalidArgumentError, ModelNotFoundError
 from hwaware.graph.meta import meta_device
 from hwaware.threads import torch_threads
+from hwaware.zoo.nb201 import DATASETS
 
 if TYPE_CHECKING:
     from hwaware.graph.layer import Graph
@@ -72,7 +73,7 @@ class ModelSpace(ABC):
              if not set(arch[k] if isinstance(arch[k], list) else [arch[k]]) <= set(v)), None)
         if problem:
             raise InvalidArgumentError(f"not an architecture of the {self.name} space: {problem}; write it as "
-                                       f"get_space({self.name!r}).spec(arch) does (e.g. {self.spec(self.default())})")
+                                       f"get_space({self.name!r}).spec(arch) does (e.g. {self._spec(self.default())})")
 
     @abstractmethod
     def _build(self, arch: Arch) -> nn.Module:
@@ -83,6 +84,12 @@ class ModelSpace(ABC):
         """A reference architecture of the space (documentation, tests)."""
 
     def input_size(self, arch: Arch) -> tuple[int, int, int]:
+        """The (C, H, W) input ``arch`` takes; an architecture unlike :meth:`default`'s (:meth:`check`) is one line,
+        not a KeyError on the field read."""
+        self.check(arch)
+        return self._input_size(arch)
+
+    def _input_size(self, arch: Arch) -> tuple[int, int, int]:
         return (3, arch["resolution"], arch["resolution"])
 
     def shell(self, arch: Arch) -> nn.Module:
@@ -105,6 +112,12 @@ class ModelSpace(ABC):
         return self.sample(_RandomTrial(rng))
 
     def spec(self, arch: Arch) -> str:
+        """``arch`` as one string (``nb201:{...}``) that :func:`from_spec` reads back; an architecture unlike
+        :meth:`default`'s (:meth:`check`) is refused here, not when the string is read."""
+        self.check(arch)
+        return self._spec(arch)
+
+    def _spec(self, arch: Arch) -> str:
         return f"{self.name}:{json.dumps(arch, sort_keys=True, separators=(',', ':'))}"
 
 
@@ -357,6 +370,7 @@ class NB201Space(ModelSpace):
 
     name = "nb201"
     CHECKED = True
+    CHOICES = {"dataset": tuple(DATASETS)}
 
     def sample(self, trial: Any) -> Arch:
         from hwaware.zoo.nb201 import OPS
@@ -376,9 +390,7 @@ class NB201Space(ModelSpace):
         for ops in itertools.product(OPS, repeat=6):
             yield {"arch": f"|{ops[0]}~0|+|{ops[1]}~0|{ops[2]}~1|+|{ops[3]}~0|{ops[4]}~1|{ops[5]}~2|", "dataset": "cifar10"}
 
-    def input_size(self, arch: Arch) -> tuple[int, int, int]:
-        from hwaware.zoo.nb201 import DATASETS
-
+    def _input_size(self, arch: Arch) -> tuple[int, int, int]:
         r = DATASETS[arch["dataset"]][0]
         return (3, r, r)
 
@@ -410,7 +422,7 @@ class FBNetSpace(ModelSpace):
     def default(self) -> Arch:
         return {"ops": [7, 8, 1, 8, 4, 8, 8, 8, 7, 4, 1, 4, 7, 3, 2, 7, 3, 2, 4, 2, 4, 5]}
 
-    def input_size(self, arch: Arch) -> tuple[int, int, int]:
+    def _input_size(self, arch: Arch) -> tuple[int, int, int]:
         return (3, 32, 32)
 
     def _build(self, arch: Arch) -> nn.Module:
