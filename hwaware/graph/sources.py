@@ -82,9 +82,9 @@ def check_timm_name(name: str) -> None:
             "`timm.list_models('*pattern*')` lists timm names; prefix 'torchvision:' for torchvision models")
     arch, tag = timm.models.split_model_name_tag(name)
     # timm.is_model ignores the tag, create_model refuses one it does not register (with or without weights)
-    known = timm.list_models(f"{arch}.*", include_tags=True) if tag else [name]
-    if name not in known:
-        tags = [t.split(".", 1)[1] for t in known]
+    tagged = timm.list_models(f"{arch}.*", include_tags=True) if tag else []
+    if tag and name not in tagged:
+        tags = [t.split(".", 1)[1] for t in tagged]
         raise ModelNotFoundError(f"{name!r}: timm has no tag {tag!r} for {arch!r}; pass "
                                  + (f"one of its tags ({', '.join(tags[:8])}{' ...' if len(tags) > 8 else ''}) or "
                                     if tags else "") + f"the bare name {arch!r}")
