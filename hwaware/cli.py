@@ -411,8 +411,6 @@ def _cache(args: argparse.Namespace) -> None:
 
 
 def _collect(args: argparse.Namespace) -> None:
-    import torch
-
     from hwaware.evaluation import splits
     from hwaware.measure.collect import collect_layers, collect_networks, layer_plan, measurement_device
 
@@ -427,7 +425,6 @@ def _collect(args: argparse.Namespace) -> None:
         raise InvalidArgumentError("--random applies to `hwaware collect layers` (random layers)")
     if args.random is not None and args.random < 0:  # measured none and said so, exit 0
         raise InvalidArgumentError(f"--random is a number of random layers, 0 or more; got {args.random}")
-    torch.set_num_threads(args.threads)
     named = {"train": splits.TRAIN_NETWORKS, "heldout": splits.HELD_OUT_NETWORKS,
              "all": splits.TRAIN_NETWORKS + splits.HELD_OUT_NETWORKS, "none": ()}
     models = list(named.get(args.models, [m.strip() for m in args.models.split(",") if m.strip()]))
@@ -445,9 +442,9 @@ def _collect(args: argparse.Namespace) -> None:
         if any(splits.is_held_out(m) for m in models):
             print("hwaware: warning: sampling layers from held-out families", file=sys.stderr)
         n = collect_layers(args.out, layer_plan(1000 if args.random is None else args.random, models, args.batch,
-                                                args.seed), device=args.device)
+                                                args.seed), device=args.device, threads=args.threads)
     else:
-        n = collect_networks(args.out, models, batch_sizes=args.batch, device=args.device)
+        n = collect_networks(args.out, models, batch_sizes=args.batch, device=args.device, threads=args.threads)
     print(f"measured {n} new {args.what} into {args.out}")
 
 

@@ -57,7 +57,7 @@ def _fn_inputs(layer):
 def test_cuda_timing():  # pragma: no cover - no GPU on CI
     layer = next(l for l in capture("resnet18").layers if l.kind is LayerKind.CONV)
     op = build_op(layer, "cuda")
-    t = time_phases(op.fn, [x.cpu() for x in op.inputs()], torch.device("cuda"))
+    t = time_phases(op.fn, op.inputs(), torch.device("cuda"))  # built on the GPU, as collect_layers passes them
     assert t.exe_ms > 0 and t.pre_ms > 0 and t.post_ms > 0
 
 
@@ -145,14 +145,14 @@ def test_a_repeat_is_measured_once_and_a_file_of_other_settings_is_not_resumed(t
     space = get_space("nb201")
     spec = space.spec(space.random_arch(random.Random(0)))
     out = tmp_path / "n.csv"
-    with torch_threads(1):
+    with torch_threads(2):  # the caller's count is not what measures (review helper-126): threads=, default 1
         assert collect_networks(out, [spec, spec], batch_sizes=(1, 1), min_time_s=0.02) == 1
-        with pytest.raises(InvalidArgumentError, match=r"holds measurements at dtype=float32, this run is at "
-                                                       r"dtype=float64; collect into a new file"):
-            collect_networks(out, [spec], dtype=torch.float64, min_time_s=0.02)
-    with torch_threads(2), pytest.raises(InvalidArgumentError, match="holds measurements at threads=1, this run is "
-                                                                     "at threads=2"):
-        collect_networks(out, [spec], min_time_s=0.02)
+        assert torch.get_num_threads() == 2
+    with pytest.raises(InvalidArgumentError, match=r"holds measurements at dtype=float32, this run is at "
+                                                   r"dtype=float64; collect into a new file"):
+        collect_networks(out, [spec], dtype=torch.float64, min_time_s=0.02)
+    with pytest.raises(InvalidArgumentError, match="holds measurements at threads=1, this run is at threads=2"):
+        collect_networks(out, [spec], min_time_s=0.02, threads=2)
 
 
 def test_a_malformed_space_spec_fails_before_measuring(tmp_path):
@@ -177,3 +177,47 @@ def test_a_torchvision_network_is_collected(tmp_path):
     with open(out) as f:
         row = next(csv.DictReader(f))
     assert (row["family"], row["img_size"], row["model"]) == ("torchvision", "224", "torchvision:mobilenet_v3_small")
+
+
+def test_a_row_cut_short_is_dropped_and_one_collection_writes_a_file(tmp_path):
+    """Review helper-126: a last row without its newline (a crash while writing it) merged with the next appended row,
+    after which the file could be neither resumed nor calibrated; two collections on one file both measured the same
+    samples; an upgraded torch appended to an old file unsaid."""
+    import random
+
+    from hwaware.errors import InvalidArgumentError
+    from hwaware.measure.collect import collect_networks
+    from hwaware.measure.store import exclusive
+    from hwaware.zoo.spaces import get_space
+
+    store = SampleStore(tmp_path / "s.csv", ["sample_id", "x"])
+    store.append({"sample_id": "a", "x": 1})
+    store.append({"sample_id": "b", "x": 2})
+    text = (tmp_path / "s.csv").read_text()
+    for cut in (text[:-1], text[:-3]):  # its newline lost; cut inside the row
+        (tmp_path / "s.csv").write_text(cut)
+        with pytest.warns(UserWarning, match="dropped its last row"):
+            again = SampleStore(tmp_path / "s.csv", ["sample_id", "x"])
+        assert "a" in again and "b" not in again
+        again.append({"sample_id": "b", "x": 2})
+        assert (tmp_path / "s.csv").read_text() == text
+    space = get_space("nb201")
+    spec = space.spec(space.random_arch(random.Random(1)))
+    out = tmp_path / "n.csv"
+    with exclusive(out), pytest.raises(InvalidArgumentError, match="another collection is writing"):
+        collect_networks(out, [spec], min_time_s=0.02)
+    assert collect_networks(out, [spec], min_time_s=0.02) == 1  # the lock goes with the collection
+    (tmp_path / "old.csv").write_text(out.read_text().replace(torch.__version__, "1.0.0"))
+    with pytest.raises(InvalidArgumentError, match=r"holds measurements at torch_version=1\.0\.0"):
+        collect_networks(tmp_path / "old.csv", [spec, space.spec(space.default())], min_time_s=0.02)
+
+
+def test_a_network_that_takes_no_image_fails_before_measuring(tmp_path):
+    """Review helper-126: torchvision's video models passed the check (their weights name a crop size) and failed with
+    a traceback once the networks listed before them were measured."""
+    from hwaware.errors import HwawareError
+    from hwaware.measure.collect import collect_networks
+
+    with pytest.raises(HwawareError, match="first convolution expects N x 3 x F x H x W"):
+        collect_networks(tmp_path / "v.csv", ["torchvision:r3d_18"])
+    assert not (tmp_path / "v.csv").exists()

@@ -10,17 +10,19 @@ import json
 import random
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from pathlib import Path
 
 import torch
 
-from hwaware.errors import InvalidArgumentError
+from hwaware.errors import HwawareError, InvalidArgumentError
 from hwaware.graph.layer import Layer
 from hwaware.measure.microbench import network_layers, random_layers
 from hwaware.graph.rebuild import build_op
-from hwaware.measure.store import SampleStore
+from hwaware.measure.store import SampleStore, exclusive
 from hwaware.measure.timing import PhaseTimes, device_name, time_phases
+from hwaware.threads import torch_threads
 from hwaware.zoo.spaces import checked_spec, from_spec, is_spec
 
 ENV_COLUMNS = ["device", "device_name", "torch_version", "threads", "dtype"]
@@ -73,8 +75,9 @@ def environment(device: torch.device, dtype: torch.dtype) -> dict[str, object]:
 
 
 def _setting(env: dict[str, object]) -> dict[str, object]:
-    """What a file's rows must share to be resumed (a row's id names the sample, not where it was measured)."""
-    return {k: env[k] for k in SETTING_COLUMNS}
+    """What a file's rows must share to be resumed (a row's id names the sample, not where it was measured): the
+    setting and the torch version (an upgrade appended to an old file mixed two versions' timings unsaid)."""
+    return {k: env[k] for k in (*SETTING_COLUMNS, "torch_version")}
 
 
 def _phases(t: PhaseTimes) -> dict[str, object]:
@@ -93,21 +96,35 @@ def layer_plan(n_random: int, models: Sequence[str], batch_sizes: Sequence[int] 
 
 
 def collect_layers(out: str | Path, plan: Iterable[tuple[str, str, Layer]], *, device: str = "cpu",
-                   dtype: torch.dtype = torch.float32) -> int:
-    """Measure every planned layer not yet in ``out``; returns how many were measured now."""
+                   dtype: torch.dtype = torch.float32, threads: int = 1) -> int:
+    """Measure every planned layer not yet in ``out`` with ``threads`` torch threads (recorded; the default, one, is
+    what the shipped CPU model was trained at); returns how many were measured now."""
     dev = measurement_device(device)
-    env = environment(dev, dtype)
-    store = SampleStore(out, LAYER_COLUMNS, same=_setting(env))
-    todo = [p for p in plan if p[0] not in store]
-    progress = Progress(len(todo), f"layers -> {out}")
-    for sample_id, source, layer in todo:
-        op = build_op(layer, dev, dtype)
-        times = time_phases(op.fn, op.inputs(), dev)
-        store.append({"sample_id": sample_id, "source": source, "kind": layer.kind.value, "op": layer.op,
-                      "batch": layer.input_shapes[0][0], "macs": layer.macs, **_phases(times), **env,
-                      "layer_json": json.dumps(layer.as_dict(), separators=(",", ":"))})
-        progress.step(layer.kind.value)
+    with exclusive(out), torch_threads(threads):
+        env = environment(dev, dtype)
+        store = SampleStore(out, LAYER_COLUMNS, same=_setting(env))
+        todo = [p for p in plan if p[0] not in store]
+        progress = Progress(len(todo), f"layers -> {out}")
+        for sample_id, source, layer in todo:
+            op = build_op(layer, dev, dtype)
+            times = _measured(partial(time_phases, op.fn, op.inputs(), dev), f"layer {sample_id}", out)
+            store.append({"sample_id": sample_id, "source": source, "kind": layer.kind.value, "op": layer.op,
+                          "batch": layer.input_shapes[0][0], "macs": layer.macs, **_phases(times), **env,
+                          "layer_json": json.dumps(layer.as_dict(), separators=(",", ":"))})
+            progress.step(layer.kind.value)
     return len(todo)
+
+
+def _measured(measure: Callable[[], PhaseTimes], what: str, out: str | Path) -> PhaseTimes:
+    """``measure()``, its failure (a forward that refuses its input, memory) one line naming ``what``."""
+    try:
+        return measure()
+    except HwawareError:
+        raise
+    except (RuntimeError, ValueError, TypeError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise InvalidArgumentError(f"measuring {what} failed ({type(exc).__name__}: {first}); the rows measured before "
+                                   f"it are kept in {out}: drop it from the list and run again") from None
 
 
 def _network(name: str, dev: torch.device, dtype: torch.dtype) -> tuple[torch.nn.Module, tuple[int, ...], str]:
@@ -123,10 +140,12 @@ def _network(name: str, dev: torch.device, dtype: torch.dtype) -> tuple[torch.nn
 
 
 def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Sequence[int] = (1,),
-                     device: str = "cpu", dtype: torch.dtype = torch.float32, min_time_s: float = 1.0) -> int:
-    """Measure whole networks (random weights, eval mode) three-phase: timm names at timm's default input size, or
-    model-space specs (``hwaware.search.get_space(name).spec(arch)``) at the space's input size."""
-    from hwaware.graph.sources import TORCHVISION_PREFIXES, build_model, check_timm_name
+                     device: str = "cpu", dtype: torch.dtype = torch.float32, min_time_s: float = 1.0,
+                     threads: int = 1) -> int:
+    """Measure whole networks (random weights, eval mode) three-phase with ``threads`` torch threads (recorded): timm
+    names at timm's default input size, or model-space specs (``hwaware.search.get_space(name).spec(arch)``) at the
+    space's input size."""
+    from hwaware.graph.sources import TORCHVISION_PREFIXES, build_model, capture, check_timm_name
 
     dev = measurement_device(device)
     for name in models:  # every name, before hours of measuring stop at a typo
@@ -139,20 +158,23 @@ def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Seq
             if build_model(name)[1] is None:  # on the meta device: an unknown name fails here
                 raise InvalidArgumentError(f"{name!r} has no default input size to measure it at; collect timm "
                                            "names, or time it yourself and calibrate from a model,ms,batch,input table")
+            capture(name)  # on meta, one line: a model that takes no N x C x H x W image (a video model) fails here
         else:
             check_timm_name(name)
-    env = environment(dev, dtype)
-    store = SampleStore(out, NETWORK_COLUMNS, same=_setting(env))
-    # each network and batch once (a repeat would be measured twice, and calibrate refuses a file that lists one twice)
-    todo = [(m, b) for m in dict.fromkeys(models) for b in dict.fromkeys(batch_sizes) if f"{m}-b{b}" not in store]
-    progress = Progress(len(todo), f"networks -> {out}")
-    for model_name, batch in todo:
-        model, size, family = _network(model_name, dev, dtype)
-        shape = (batch, *size)
-        x = torch.randn(shape, dtype=dtype)
-        times = time_phases(model, [x], dev, warmup=3, min_repeats=10, max_repeats=100, min_time_s=min_time_s)
-        store.append({"sample_id": f"{model_name}-b{batch}", "model": model_name, "family": family,
-                      "img_size": shape[-1], "batch": batch, **_phases(times), **env})
-        progress.step(model_name)
-        del model
+    with exclusive(out), torch_threads(threads):
+        env = environment(dev, dtype)
+        store = SampleStore(out, NETWORK_COLUMNS, same=_setting(env))
+        # each network and batch once (a repeat would be measured twice; calibrate refuses a file listing one twice)
+        todo = [(m, b) for m in dict.fromkeys(models) for b in dict.fromkeys(batch_sizes) if f"{m}-b{b}" not in store]
+        progress = Progress(len(todo), f"networks -> {out}")
+        for model_name, batch in todo:
+            model, size, family = _network(model_name, dev, dtype)
+            shape = (batch, *size)
+            x = torch.randn(shape, dtype=dtype)
+            times = _measured(partial(time_phases, model, [x], dev, warmup=3, min_repeats=10, max_repeats=100,
+                                      min_time_s=min_time_s), f"{model_name} at batch {batch}", out)
+            store.append({"sample_id": f"{model_name}-b{batch}", "model": model_name, "family": family,
+                          "img_size": shape[-1], "batch": batch, **_phases(times), **env})
+            progress.step(model_name)
+            del model
     return len(todo)

@@ -11,6 +11,7 @@ without a GPU and its tests skip there.
 """
 from __future__ import annotations
 
+import contextlib
 import platform
 import statistics
 import time
@@ -59,13 +60,14 @@ def time_phases(fn: Callable[..., torch.Tensor], host_inputs: Sequence[torch.Ten
                 warmup: int = 3, min_repeats: int = 5, max_repeats: int = 50, min_time_s: float = 0.02) -> PhaseTimes:
     """Time ``fn`` on inputs copied from ``host_inputs`` to ``device``; see the module docstring."""
     cuda = device.type == "cuda"
-    if cuda:
-        host = [h.pin_memory() for h in host_inputs]
+    if cuda:  # inputs built on the GPU (a rebuilt layer's) are copied from the host like any others
+        host = [h.detach().cpu().pin_memory() for h in host_inputs]
         dev = [torch.empty_like(h, device=device) for h in host]
     else:
         host = list(host_inputs)
         dev = [torch.empty_like(h) for h in host]
-    with torch.inference_mode():
+    # events and synchronize act on the current device: on cuda:1 they timed cuda:0's empty stream
+    with torch.inference_mode(), (torch.cuda.device(device) if cuda else contextlib.nullcontext()):
         y = fn(*[d.copy_(h) for d, h in zip(dev, host)])
         out_host = torch.empty(y.shape, dtype=y.dtype, pin_memory=cuda)
         pre, exe, post = [], [], []
