@@ -7,13 +7,14 @@ Declared before any fit (and written to meta.json as declared):
 * **Platforms**: every measured table column (GPU, runtime, precision, batch): HELP NB201/FBNet/OFA columns, timm
   GPU tables at their most common batch, torch2trt's Jetson columns.
 * **Split**: the GPU splits of :mod:`hwaware.evaluation.splits` — ``GPU_TEST`` groups are never trained or chosen
-  on; everything else (train + val of ``split_gpu_samples``) trains, torch2trt rows included unless their timm family
-  is in ``GPU_TEST``. The scored test networks of each platform are listed in the results (``test_networks``), so
+  on; everything else (train + val of ``split_gpu_samples``) trains, and torch2trt's Jetson rows always train (the
+  data README: calibrate on them, never report accuracy on them; ``splits.gpu_part``), so the Jetson platforms have
+  no test figure. The scored test networks of each platform are listed in the results (``test_networks``), so
   that tests re-score the same networks however the graph stores grow.
   At most ``--cap`` training networks per platform, taken in stable-hash order (2 shared cores).
 * **Selection rule**: per platform and family, lowest grouped ``--folds``-fold CV MAPE (GroupKFold by
-  :func:`gpu_sample_group`: HELP architecture, timm family, torchvision model); the winner is refitted on all training
-  rows of the platform. Every candidate's CV MAPE is reported; test figures are never used to choose.
+  :func:`gpu_sample_group`: HELP layer multiset, timm family, torchvision family); the winner is refitted on all
+  training rows of the platform. Every candidate's CV MAPE is reported; test figures are never used to choose.
 * **Paper-003 exploration spaces** (Table V): on each timm GPU, NIS / NCV / NCA (``splits.PAPER003_SPLITS``); the same
   grid search on the split's training side, the chosen model scored on its test side.
 
@@ -80,11 +81,25 @@ def search_record(s: Search) -> dict:
             "grid_seconds": s.grid_seconds, "fit_seconds": s.fit_seconds, "residual_q05_q95": list(s.residual_q)}
 
 
+def rows_id(rows: list) -> list:
+    return [(r.space, r.arch_id, r.ms) for r in rows]
+
+
+def candidate_figures(results: dict) -> dict:
+    """Every candidate family's CV and test MAPE per platform, and its test MAPE per paper-003 split (meta.json carries
+    the candidates' figures; the results file adds the fits, grids and networks)."""
+    mape = lambda fam, k: fam[k]["mape"] if k in fam else None  # noqa: E731
+    return {"platforms": {key: {f: {"cv_mape": fam["cv_mape"], "test_mape": mape(fam, "test")}
+                                for f, fam in rec["families"].items()} for key, rec in results["platforms"].items()},
+            "paper003": {gpu: {name: {f: fam["test"]["mape"] for f, fam in out["families"].items()}
+                               for name, out in splits.items()} for gpu, splits in results["paper003"].items()}}
+
+
 def split_definition(cap: int) -> dict:
     """Every seed and share that decides which rows train, are tested, and fall in which CV fold."""
     desc = lambda sp: {"class": type(sp).__name__, "seed": sp.seed, "test_share": sp.test_share}  # noqa: E731
     return {"gpu_test": {**desc(GPU_TEST), "rule": "GPU_TEST groups held out (split_gpu_samples: train + val train; "
-                                                   "torch2trt trains unless its group is in GPU_TEST)"},
+                                                   "torch2trt's Jetson rows always train)"},
             "gpu_val": desc(GPU_VAL), "groups": "hwaware.evaluation.splits.gpu_sample_group",
             "paper003": {name: desc(sp) for name, sp in PAPER003_SPLITS.items()},
             "cv": {"class": "GroupKFold", "seed": CV_SEED}, "cap": {"per_platform": cap, "stable_hash_seed": SEED + 7},
@@ -120,7 +135,7 @@ def main() -> None:
         t0 = time.perf_counter()
         x, y = feats.matrix(tr), np.array([r.ms for r in tr])
         feat_seconds = time.perf_counter() - t0
-        digest.update(json.dumps([key, [(r.space, r.arch_id, r.ms) for r in tr]]).encode())
+        digest.update(json.dumps([key, rows_id(tr), rows_id(te)]).encode())  # every row a figure reads
         digest.update(x.tobytes())
         searches = run_searches(x, y, [group(r) for r in tr], args.folds)
         rec = {"n_train": len(tr), "n_test": len(te), "test_networks": [r.arch_id for r in te],
@@ -157,11 +172,13 @@ def main() -> None:
                 tr, te = [g_rows[i] for i in tr_i], [g_rows[i] for i in te_i]
                 check_disjoint([PAPER003_GROUPS[name](r) for r in tr], [PAPER003_GROUPS[name](r) for r in te])
                 tr = cap_rows(tr, args.cap)
+                digest.update(json.dumps([gpu, name, rows_id(tr), rows_id(te)]).encode())
                 t0 = time.perf_counter()
                 x, y = feats.matrix(tr), np.array([r.ms for r in tr])
                 xt, yt = feats.matrix(te), np.array([r.ms for r in te])
                 searches = run_searches(x, y, [group(r) for r in tr], args.folds)
-                out = {"n_train": len(tr), "n_test": len(te), "batch": modal_batch(g_rows), "families": {}}
+                out = {"n_train": len(tr), "n_test": len(te), "test_networks": [r.arch_id for r in te],
+                       "batch": modal_batch(g_rows), "families": {}}
                 for f, s in searches.items():
                     fam = search_record(s)
                     fam["test"] = score(s, xt, yt)
@@ -178,7 +195,7 @@ def main() -> None:
         "split": split_definition(args.cap), "cap_train_per_platform": args.cap, "test_cap_per_platform": TEST_CAP,
         "data_hash": digest.hexdigest(), "platforms": columns, **prov, "n_jobs": 1,
         "command": " ".join(["python", *sys.argv]), "seconds": time.perf_counter() - t_start,
-        "figures": "benchmarks/results/netregress.json",
+        "figures_file": "benchmarks/results/netregress.json", "figures": candidate_figures(results),
     }
     if not args.only:  # a partial run must not overwrite the shipped set
         WEIGHTS.mkdir(parents=True, exist_ok=True)

@@ -90,6 +90,13 @@ def check_paper003_splits(rows: list) -> None:
     assert {timm_row_family(rows[i]) for i in te} <= {timm_row_family(rows[i]) for i in tr}
     tr, te = splits.NCA.split(rows)  # NCA: no test family trains
     assert not {timm_row_family(rows[i]) for i in te} & {timm_row_family(rows[i]) for i in tr}
+    # ... by timm's own module of each row's own name, not the splitter's key: merged aliases once took a deprecated
+    # name's one-model "family", so resnext50_32x4d tested while resnext50d_32x4d trained (review helper-125)
+    import timm
+
+    module = {m: mod for mod in timm.list_modules() for m in timm.list_models(module=mod)}
+    own = [module[r.arch["model"]] for r in rows]
+    assert not {own[i] for i in te} & {own[i] for i in tr}, sorted({own[i] for i in te} & {own[i] for i in tr})
 
 
 @pytest.mark.parametrize("gpu", ["GeForce RTX 4090", "GeForce RTX 3090"])  # the 3090's: 15 rows timed unfused

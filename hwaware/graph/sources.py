@@ -94,7 +94,13 @@ def check_timm_name(name: str) -> None:
 def _model_to_family() -> dict[str, str]:
     import timm
 
-    return {m: module for module in timm.list_modules() for m in timm.list_models(module=module)}
+    family = {m: module for module in timm.list_modules() for m in timm.list_models(module=module)}
+    # a deprecated alias (gluon_resnext50_32x4d -> resnext50_32x4d.gluon_in1k) is its current model's: older tables
+    # name networks so, and a family of one name would split a family (paper 003's NCA, review helper-125)
+    for old, new in timm.models.get_deprecated_models().items():
+        if new and old not in family:
+            family[old] = family.get(new.split(".")[0], old)
+    return family
 
 
 def timm_family(model: str) -> str:
