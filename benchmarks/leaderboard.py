@@ -457,9 +457,10 @@ def cpu_section(quick: bool, bar: Progress, plots: dict) -> list[dict]:
     truth = np.array([truth_of[m] for m in test])
     out = []
     got = timed_predict("resperfnet", [graphs[m] for m in test], platform)
-    out.append(row("resperfnet (calibrated; form chosen after these figures: docs/accuracy.md)",
-                   accuracy(got[0], truth), got[1], None, split="held-out families"))
-    plots.setdefault(("cpu", "resperfnet"), []).append((truth, got[0], None))
+    if got is not None:
+        out.append(row("resperfnet (calibrated; form chosen after these figures: docs/accuracy.md)",
+                       accuracy(got[0], truth), got[1], None, split="held-out families"))
+        plots.setdefault(("cpu", "resperfnet"), []).append((truth, got[0], None))
     t0 = time.perf_counter()
     a, b = np.polyfit([graphs[m].macs for m in train], [truth_of[m] for m in train], 1)
     lin_t = time.perf_counter() - t0

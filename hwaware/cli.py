@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from hwaware.errors import HwawareError, ImplausibleEstimateWarning, InvalidArgumentError, PTXParseError
+from hwaware.errors import (HwawareError, HwawareWarning, ImplausibleEstimateWarning, InvalidArgumentError,
+                            PTXParseError)
 
 
 class _Once(argparse._StoreAction):
@@ -639,7 +640,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # other libraries' warnings keep their own form
         shown = warnings.showwarning
         warnings.showwarning = lambda message, category, *rest: (
-            print(f"hwaware: warning: {message}", file=sys.stderr) if issubclass(category, ImplausibleEstimateWarning)
+            print(f"hwaware: warning: {message}", file=sys.stderr) if issubclass(category, HwawareWarning)
             else shown(message, category, *rest))
         warnings.simplefilter("ignore" if args.command == "latency" else "default", ImplausibleEstimateWarning)
         commands = {"latency": _latency, "gpus": _gpus, "features": _features, "estimators": _estimators,

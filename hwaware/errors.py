@@ -73,7 +73,11 @@ class UnsupportedLayerError(HwawareError, ValueError):
     """A captured layer that cannot be rebuilt as a runnable op (to time it, or to compile and count its PTX)."""
 
 
-class ImplausibleEstimateWarning(UserWarning):
+class HwawareWarning(UserWarning):
+    """Something to know that is not an error (the CLI prints it as one ``hwaware: warning:`` line)."""
+
+
+class ImplausibleEstimateWarning(HwawareWarning):
     """An answer hwaware returns but doubts: physically implausible, capped at a physical bound, or for a batch
     larger than the GPU's memory holds. The same text is in :attr:`hwaware.Estimate.warnings`."""
 

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import csv
+import re
+
+import warnings
 
 import pytest
 import torch
@@ -190,17 +193,29 @@ def test_a_row_cut_short_is_dropped_and_one_collection_writes_a_file(tmp_path):
     from hwaware.measure.store import exclusive
     from hwaware.zoo.spaces import get_space
 
-    store = SampleStore(tmp_path / "s.csv", ["sample_id", "x"])
-    store.append({"sample_id": "a", "x": 1})
-    store.append({"sample_id": "b", "x": 2})
-    text = (tmp_path / "s.csv").read_text()
-    for cut in (text[:-1], text[:-3]):  # its newline lost; cut inside the row
-        (tmp_path / "s.csv").write_text(cut)
-        with pytest.warns(UserWarning, match="dropped its last row"):
-            again = SampleStore(tmp_path / "s.csv", ["sample_id", "x"])
+    path, columns, same = tmp_path / "s.csv", ["sample_id", "dtype", "layer_json"], {"dtype": "float32"}
+    store = SampleStore(path, columns, same)
+    for sid in "ab":
+        store.append({"sample_id": sid, "layer_json": '{"kind": "conv", "macs": 1}', "dtype": "float32"})
+    whole = path.read_bytes()
+    b = whole.rindex(b"b,")
+    # cut inside the quoted JSON (every column there), inside dtype (float3), before the last columns: dropped
+    for cut in (whole[:-6], whole[:b + 8], whole[:b + 1]):
+        path.write_bytes(cut)
+        with pytest.warns(UserWarning, match="dropped its last row, cut short"):
+            again = SampleStore(path, columns, same)
         assert "a" in again and "b" not in again
-        again.append({"sample_id": "b", "x": 2})
-        assert (tmp_path / "s.csv").read_text() == text
+        again.append({"sample_id": "b", "layer_json": '{"kind": "conv", "macs": 1}', "dtype": "float32"})
+        assert path.read_bytes() == whole
+    path.write_bytes(whole[:-2])  # a whole row that lost only its line end keeps it
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert "b" in SampleStore(path, columns, same)
+    assert path.read_bytes() == whole
+    path.write_bytes(b"name,value\nfoo,1\nbar,2")  # not this store's file: refused, unchanged
+    with pytest.raises(InvalidArgumentError, match="has columns"):
+        SampleStore(path, columns, same)
+    assert path.read_bytes() == b"name,value\nfoo,1\nbar,2"
     space = get_space("nb201")
     spec = space.spec(space.random_arch(random.Random(1)))
     out = tmp_path / "n.csv"
@@ -218,6 +233,32 @@ def test_a_network_that_takes_no_image_fails_before_measuring(tmp_path):
     from hwaware.errors import HwawareError
     from hwaware.measure.collect import collect_networks
 
-    with pytest.raises(HwawareError, match="first convolution expects N x 3 x F x H x W"):
+    with pytest.raises(HwawareError, match=r"torchvision:r3d_18 cannot be measured at its default input \(.*first "
+                                           r"convolution expects N x 3 x F x H x W\); leave it out"):
         collect_networks(tmp_path / "v.csv", ["torchvision:r3d_18"])
     assert not (tmp_path / "v.csv").exists()
+
+
+def test_a_measurement_that_fails_is_one_line_and_bad_threads_leave_no_file(tmp_path, monkeypatch):
+    """Review helper-127: the failing-forward path had no test, threads=0 was torch's RuntimeError, and the lock's file
+    stayed behind, empty, when nothing was measured."""
+    import random
+
+    from hwaware.errors import InvalidArgumentError
+    from hwaware.measure.collect import collect_networks
+    from hwaware.zoo.spaces import get_space
+
+    space = get_space("nb201")
+    specs = [space.spec(space.random_arch(random.Random(s))) for s in (2, 3)]
+    out = tmp_path / "n.csv"
+    for bad in (0, True, 1.5):
+        with pytest.raises(InvalidArgumentError, match="threads is a number of torch threads, 1 or more"):
+            collect_networks(out, specs, threads=bad)
+    assert not out.exists()
+    real = collect_mod.time_phases
+    calls = iter((real, lambda *a, **k: (_ for _ in ()).throw(RuntimeError("CUDA out of memory\nmore"))))
+    monkeypatch.setattr(collect_mod, "time_phases", lambda *a, **k: next(calls)(*a, **k))
+    with pytest.raises(InvalidArgumentError, match=rf"measuring {re.escape(specs[1])} at batch 1 failed "
+                                                   r"\(RuntimeError: CUDA out of memory\); the rows measured before"):
+        collect_networks(out, specs, min_time_s=0.02)
+    assert SampleStore(out, collect_mod.NETWORK_COLUMNS).__contains__(f"{specs[0]}-b1")

@@ -7,7 +7,9 @@ resumable (see :class:`~hwaware.measure.store.SampleStore`) and deterministic fo
 from __future__ import annotations
 
 import json
+import numbers
 import random
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -99,7 +101,7 @@ def collect_layers(out: str | Path, plan: Iterable[tuple[str, str, Layer]], *, d
                    dtype: torch.dtype = torch.float32, threads: int = 1) -> int:
     """Measure every planned layer not yet in ``out`` with ``threads`` torch threads (recorded; the default, one, is
     what the shipped CPU model was trained at); returns how many were measured now."""
-    dev = measurement_device(device)
+    dev, threads = measurement_device(device), _threads(threads)
     with exclusive(out), torch_threads(threads):
         env = environment(dev, dtype)
         store = SampleStore(out, LAYER_COLUMNS, same=_setting(env))
@@ -107,7 +109,8 @@ def collect_layers(out: str | Path, plan: Iterable[tuple[str, str, Layer]], *, d
         progress = Progress(len(todo), f"layers -> {out}")
         for sample_id, source, layer in todo:
             op = build_op(layer, dev, dtype)
-            times = _measured(partial(time_phases, op.fn, op.inputs(), dev), f"layer {sample_id}", out)
+            times = _measured(partial(time_phases, op.fn, op.inputs(), dev), f"layer {sample_id} (of {source})",
+                              "leave that model out" if source != "random" else "collect with another --seed", out)
             store.append({"sample_id": sample_id, "source": source, "kind": layer.kind.value, "op": layer.op,
                           "batch": layer.input_shapes[0][0], "macs": layer.macs, **_phases(times), **env,
                           "layer_json": json.dumps(layer.as_dict(), separators=(",", ":"))})
@@ -115,8 +118,14 @@ def collect_layers(out: str | Path, plan: Iterable[tuple[str, str, Layer]], *, d
     return len(todo)
 
 
-def _measured(measure: Callable[[], PhaseTimes], what: str, out: str | Path) -> PhaseTimes:
-    """``measure()``, its failure (a forward that refuses its input, memory) one line naming ``what``."""
+def _threads(threads: object) -> int:
+    if not isinstance(threads, numbers.Integral) or isinstance(threads, bool) or threads < 1:
+        raise InvalidArgumentError(f"threads is a number of torch threads, 1 or more; got {threads!r}")
+    return int(threads)
+
+
+def _measured(measure: Callable[[], PhaseTimes], what: str, fix: str, out: str | Path) -> PhaseTimes:
+    """``measure()``, its failure (a forward that refuses its input, memory) one line naming ``what`` and ``fix``."""
     try:
         return measure()
     except HwawareError:
@@ -124,7 +133,7 @@ def _measured(measure: Callable[[], PhaseTimes], what: str, out: str | Path) -> 
     except (RuntimeError, ValueError, TypeError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise InvalidArgumentError(f"measuring {what} failed ({type(exc).__name__}: {first}); the rows measured before "
-                                   f"it are kept in {out}: drop it from the list and run again") from None
+                                   f"it are kept in {out}: {fix} and run again") from None
 
 
 def _network(name: str, dev: torch.device, dtype: torch.dtype) -> tuple[torch.nn.Module, tuple[int, ...], str]:
@@ -147,7 +156,7 @@ def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Seq
     space's input size."""
     from hwaware.graph.sources import TORCHVISION_PREFIXES, build_model, capture, check_timm_name
 
-    dev = measurement_device(device)
+    dev, threads = measurement_device(device), _threads(threads)
     for name in models:  # every name, before hours of measuring stop at a typo
         if is_spec(name):
             checked_spec(name)
@@ -158,7 +167,12 @@ def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Seq
             if build_model(name)[1] is None:  # on the meta device: an unknown name fails here
                 raise InvalidArgumentError(f"{name!r} has no default input size to measure it at; collect timm "
                                            "names, or time it yourself and calibrate from a model,ms,batch,input table")
-            capture(name)  # on meta, one line: a model that takes no N x C x H x W image (a video model) fails here
+            try:  # on meta: a model that takes no N x C x H x W image (a video model) fails here, not hours in
+                capture(name)
+            except HwawareError as exc:
+                reason = re.split(r": pass |\. |; ", str(exc), maxsplit=1)[0]  # the capture's fixes are not collect's
+                raise InvalidArgumentError(f"{name} cannot be measured at its default input ({reason}); leave it out "
+                                           "of the models") from None
         else:
             check_timm_name(name)
     with exclusive(out), torch_threads(threads):
@@ -172,7 +186,8 @@ def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Seq
             shape = (batch, *size)
             x = torch.randn(shape, dtype=dtype)
             times = _measured(partial(time_phases, model, [x], dev, warmup=3, min_repeats=10, max_repeats=100,
-                                      min_time_s=min_time_s), f"{model_name} at batch {batch}", out)
+                                      min_time_s=min_time_s), f"{model_name} at batch {batch}",
+                              "leave it out of the models (or that batch)", out)
             store.append({"sample_id": f"{model_name}-b{batch}", "model": model_name, "family": family,
                           "img_size": shape[-1], "batch": batch, **_phases(times), **env})
             progress.step(model_name)
