@@ -133,7 +133,7 @@ class RankTable:
                      + "(n) = the model's rank on that GPU, 1 = fastest")
         if self.inversions:
             pairs = _pairs(self.inversions)
-            lines.append(textwrap.fill(f"GPU order against the datasheets, {_count(self.inversions)}: more than "
+            lines.append(textwrap.fill(f"GPU order against the datasheets, {_count(pairs)}: more than "
                                        f"{ORDER_SLACK}x slower on a GPU than on one it outclasses on paper (the same "
                                        f"class, every datasheet rate at least the other's); {ORDER_WHY}", 120))
             lines += [f"  {gpu} slower than {below}: " + ", ".join(
@@ -227,7 +227,7 @@ def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size
                              names)
     if inversions:
         worst = inversions[0]
-        warnings.warn(f"GPU order: {_count(inversions)} slower on a GPU than on one it outclasses on paper (worst: "
+        warnings.warn(f"GPU order: {_count(_pairs(inversions))} slower on a GPU than on one it outclasses on paper (worst: "
                       f"{worst.model} {worst.ratio:.2f}x slower on {worst.gpu} than on {worst.below}); the table and "
                       "RankTable.inversions say which and why", ImplausibleEstimateWarning,
                       stacklevel=_user_stacklevel())
@@ -263,6 +263,6 @@ def _pairs(inversions: Sequence[Inversion]) -> dict[tuple[str, str], list[Invers
     return pairs
 
 
-def _count(inversions: Sequence[Inversion]) -> str:
-    n, p = len(inversions), len(_pairs(inversions))
+def _count(pairs: dict[tuple[str, str], list[Inversion]]) -> str:
+    n, p = sum(map(len, pairs.values())), len(pairs)
     return f"{n} answer{'s' if n > 1 else ''} over {p} GPU pair{'s' if p > 1 else ''}"

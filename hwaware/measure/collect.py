@@ -164,11 +164,12 @@ def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Seq
             raise InvalidArgumentError(f"{name!r}: collect networks times PyTorch modules, not ONNX files; time the "
                                        "file in its runtime and calibrate from a model,ms table")
         elif name.startswith(TORCHVISION_PREFIXES):
-            if build_model(name)[1] is None:  # on the meta device: an unknown name fails here
+            shell, size = build_model(name)  # on the meta device: an unknown name fails here
+            if size is None:
                 raise InvalidArgumentError(f"{name!r} has no default input size to measure it at; collect timm "
                                            "names, or time it yourself and calibrate from a model,ms,batch,input table")
-            try:  # on meta: a model that takes no N x C x H x W image (a video model) fails here, not hours in
-                capture(name)
+            try:  # a model that takes no N x C x H x W image (a video model) fails here, not hours in
+                capture(shell, input_size=size)
             except HwawareError as exc:
                 reason = re.split(r": pass |\. |; ", str(exc), maxsplit=1)[0]  # the capture's fixes are not collect's
                 raise InvalidArgumentError(f"{name} cannot be measured at its default input ({reason}); leave it out "

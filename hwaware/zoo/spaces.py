@@ -101,7 +101,8 @@ class ModelSpace(ABC):
         """The captured graph of ``arch``; a structure seen before comes from the graph cache, not a trace."""
         from hwaware.graph.sources import capture  # (the package's `capture` can be shadowed by its submodule)
 
-        return capture(self.shell(arch), batch_size=batch_size, input_size=self.input_size(arch), precision=precision)
+        shell = self.shell(arch)  # build() checks the architecture; input_size() would check it again
+        return capture(shell, batch_size=batch_size, input_size=self._input_size(arch), precision=precision)
 
     def archs(self) -> Iterator[Arch]:
         """Every architecture of a finite space, in a fixed order (the index of ``hwaware space-latency``)."""
