@@ -227,9 +227,9 @@ def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size
                              names)
     if inversions:
         worst = inversions[0]
-        warnings.warn(f"GPU order: {_count(_pairs(inversions))} slower on a GPU than on one it outclasses on paper (worst: "
-                      f"{worst.model} {worst.ratio:.2f}x slower on {worst.gpu} than on {worst.below}); the table and "
-                      "RankTable.inversions say which and why", ImplausibleEstimateWarning,
+        warnings.warn(f"GPU order: {_count(_pairs(inversions))} slower on a GPU than on one it outclasses on paper "
+                      f"(worst: {worst.model} {worst.ratio:.2f}x slower on {worst.gpu} than on {worst.below}); the "
+                      "table and RankTable.inversions say which and why", ImplausibleEstimateWarning,
                       stacklevel=_user_stacklevel())
     return RankTable(tuple(labels), gpu_labels, tuple(zip(*ms)), tuple(names), batch_size, shared(precisions),
                      shared(runtimes), tuple(precisions), tuple(runtimes), inversions,
