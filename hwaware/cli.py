@@ -171,12 +171,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--random", type=int, default=None, help="layers: number of random layers (default 1000; "
                                                             "their batch sizes are drawn, not --batch)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--models", default="train",
-                   help="comma-separated timm names, or 'train' / 'heldout' / 'all' (the sets in hwaware.evaluation.splits); "
-                        "layers: networks to sample layers from ('none' for random layers only)")
+    p.add_argument("--models", default=None,
+                   help="comma-separated timm names, or 'train' / 'heldout' / 'all' (the sets in hwaware.evaluation.splits)"
+                        "; default 'train', or 'none' with --space; layers: networks to sample layers from ('none' for "
+                        "random layers only)")
     p.add_argument("--batch", type=_positives(int), default="1", help="comma-separated batch sizes (default 1)")
-    p.add_argument("--space", default=None, help="networks: also COUNT random architectures of this model space "
-                                                 "(nb201, fbnet, ofa_mbv3, ...; drawn with --seed)")
+    p.add_argument("--space", default=None, help="networks: COUNT random architectures of this model space "
+                                                 "(nb201, fbnet, ofa_mbv3, ...; drawn with --seed), and --models too "
+                                                 "if given")
     p.add_argument("--count", type=_positive(int), default=None,
                    help="with --space: how many architectures (default 100)")
 
@@ -428,7 +430,9 @@ def _collect(args: argparse.Namespace) -> None:
         raise InvalidArgumentError(f"--random is a number of random layers, 0 or more; got {args.random}")
     named = {"train": splits.TRAIN_NETWORKS, "heldout": splits.HELD_OUT_NETWORKS,
              "all": splits.TRAIN_NETWORKS + splits.HELD_OUT_NETWORKS, "none": ()}
-    models = list(named.get(args.models, [m.strip() for m in args.models.split(",") if m.strip()]))
+    # --space alone measures the space: it measured the timm training set too, hours more than asked for
+    given = args.models if args.models is not None else "none" if args.space is not None else "train"
+    models = list(named.get(given, [m.strip() for m in given.split(",") if m.strip()]))
     if args.space is not None:
         import random
 
@@ -437,7 +441,7 @@ def _collect(args: argparse.Namespace) -> None:
         space, rng = get_space(args.space), random.Random(args.seed)
         models += list(dict.fromkeys(space.spec(space.random_arch(rng)) for _ in range(args.count or 100)))
     if args.what == "networks" and not models:
-        raise InvalidArgumentError(f"--models {args.models!r} names no network to measure; give timm names, 'train', "
+        raise InvalidArgumentError(f"--models {given!r} names no network to measure; give timm names, 'train', "
                                    "'heldout' or 'all', or --space SPACE")
     if args.what == "layers":
         if any(splits.is_held_out(m) for m in models):
@@ -651,6 +655,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         except HwawareError as exc:
             print(f"hwaware: error: {exc}", file=sys.stderr)
             return 2
+        except KeyboardInterrupt:  # Ctrl-C: one line, and where the work done so far is kept
+            kept = {"collect": f"; the rows measured so far are kept in {getattr(args, 'out', '')}: run the same "
+                               "command again to go on from them",
+                    "search": "; the trials finished so far are kept in the --storage: run again with the same "
+                              "--storage and --study to go on" if getattr(args, "storage", None) else
+                              "; without --storage the trials are not kept"}.get(args.command, "")
+            print(f"\nhwaware: interrupted{kept}", file=sys.stderr)  # \n: off a progress bar's line, after the ^C
+            return 130  # the shell's code for a SIGINT
         except OSError as exc:  # a path the checks before the work could not foresee (a name too long, /proc, EIO)
             where = f"{exc.filename}: " if exc.filename else ""
             print(f"hwaware: error: {where}{exc.strerror or exc}; check the paths given and the disk",

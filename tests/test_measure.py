@@ -262,3 +262,44 @@ def test_a_measurement_that_fails_is_one_line_and_bad_threads_leave_no_file(tmp_
                                                    r"\(RuntimeError: CUDA out of memory\); the rows measured before"):
         collect_networks(out, specs, min_time_s=0.02)
     assert SampleStore(out, collect_mod.NETWORK_COLUMNS).__contains__(f"{specs[0]}-b1")
+
+
+def test_ctrl_c_is_one_line_keeps_the_rows_and_space_alone_measures_the_space(tmp_path, monkeypatch, capsys):
+    """Ctrl-C printed a traceback; `--space nb201` without `--models none` measured timm's training set as well."""
+    from hwaware.cli import main
+
+    real, calls = collect_mod.time_phases, {"n": 0}
+
+    def interrupted_second(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(collect_mod, "time_phases", interrupted_second)
+    out = tmp_path / "n.csv"
+    argv = ["collect", "networks", "--out", str(out), "--space", "nb201", "--count", "2"]
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    last = err.split("\n")[-2]  # the progress bar's line, then this one
+    assert err.endswith("\n") and last.startswith(f"hwaware: interrupted; the rows measured so far are kept in {out}")
+    with open(out) as f:
+        assert [r["family"] for r in csv.DictReader(f)] == ["nb201"]  # the space only, one row kept
+    monkeypatch.setattr(collect_mod, "time_phases", real)
+    assert main(argv) == 0 and "measured 1 new networks" in capsys.readouterr().out
+
+
+def test_a_non_square_input_is_recorded_whole_and_calibrated_at_it(tmp_path, monkeypatch):
+    """img_size held the width alone: a 1024 x 768 network (timm's sapiens ViTs) was calibrated at 768 x 768."""
+    from hwaware.calibration.measurements import read_measurements
+    from hwaware.measure.collect import collect_networks, img_size_input, img_size_text
+
+    assert [img_size_text(s) for s in ((3, 224, 224), (3, 1024, 768), (1, 28, 28))] == ["224", "3x1024x768", "1x28x28"]
+    assert img_size_input("224") == "3x224x224" and img_size_input("3x1024x768") == "3x1024x768"
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.AdaptiveAvgPool2d(1))
+    monkeypatch.setattr(collect_mod, "_network", lambda name, dev, dtype: (net, (3, 40, 24), "tiny"))
+    out = tmp_path / "n.csv"
+    collect_networks(out, ["resnet18"], min_time_s=0.02)  # a real name passes the checks; the module is the tiny one
+    with open(out) as f:
+        assert next(csv.DictReader(f))["img_size"] == "3x40x24"
+    assert [m.input_size for m in read_measurements(out)] == ["3x40x24"]

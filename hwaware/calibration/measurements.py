@@ -19,7 +19,8 @@ from pathlib import Path
 
 from hwaware.errors import ImplausibleEstimateWarning, InvalidArgumentError, positive_number
 from hwaware.hardware.catalog import CPUSpec, Platform
-from hwaware.measure.collect import SETTING_COLUMNS  # what `hwaware collect networks` records of where it measured
+# what `hwaware collect networks` records of where it measured, and of the input
+from hwaware.measure.collect import SETTING_COLUMNS, img_size_input
 
 
 PLAIN_COLUMNS = ("model", "ms", "batch", "input")
@@ -107,7 +108,7 @@ def read_measurements(path: str | Path) -> list[Measurement]:
             if collected:
                 size = r.get("img_size")
                 out.append(Measurement(r["model"], float(r["pre_ms"]) + float(r["exe_ms"]) + float(r["post_ms"]),
-                                       int(r.get("batch") or 1), f"3x{size}x{size}" if size else None,
+                                       int(r.get("batch") or 1), img_size_input(size) if size else None,
                                        tuple((k, r[k]) for k in SETTING_COLUMNS if k in r)))
             else:
                 out.append(Measurement(r["model"], float(r["ms"]), int(r.get("batch") or 1), r.get("input") or None))

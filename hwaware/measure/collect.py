@@ -35,6 +35,18 @@ LAYER_COLUMNS = ["sample_id", "source", "kind", "op", "batch", "macs", *PHASE_CO
 NETWORK_COLUMNS = ["sample_id", "model", "family", "img_size", "batch", *PHASE_COLUMNS, *ENV_COLUMNS]
 
 
+def img_size_text(size: Sequence[int]) -> str:
+    """A network's ``img_size`` cell: its side when the C x H x W input is a square image, else the whole ``CxHxW``
+    (timm's sapiens ViTs take 3 x 1024 x 768; one side alone would calibrate them at 768 x 768)."""
+    c, h, w = size
+    return str(w) if h == w and c == 3 else f"{c}x{h}x{w}"
+
+
+def img_size_input(text: str) -> str:
+    """The ``CxHxW`` input an ``img_size`` cell of :func:`img_size_text` stands for."""
+    return text if "x" in text else f"3x{text}x{text}"
+
+
 class Progress:
     """A one-line progress bar on stderr (rate and time left)."""
 
@@ -190,7 +202,7 @@ def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Seq
                                       min_time_s=min_time_s), f"{model_name} at batch {batch}",
                               "leave it out of the models (or that batch)", out)
             store.append({"sample_id": f"{model_name}-b{batch}", "model": model_name, "family": family,
-                          "img_size": shape[-1], "batch": batch, **_phases(times), **env})
+                          "img_size": img_size_text(size), "batch": batch, **_phases(times), **env})
             progress.step(model_name)
             del model
     return len(todo)
