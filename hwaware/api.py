@@ -17,6 +17,7 @@ from hwaware.calibration.profile import (Breakdown, Profile, check_profile_name,
 from hwaware.errors import (HwawareError, ImplausibleEstimateWarning, InvalidArgumentError, UnknownGPUError,
                             UnsupportedPlatformError)
 from hwaware.estimators.base import Estimate, default_estimator, get_estimator
+from hwaware.estimators.gpu_features import network_floor_ms
 from hwaware.features import NetworkFeatures, network_features
 from hwaware.graph.capture import check_trace_device
 from hwaware.graph.layer import Graph
@@ -91,6 +92,7 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
     if not any(layer.kind.launches_kernel for layer in graph.layers):  # nn.Identity, an ONNX graph without nodes
         memory += (f"no kernels: {graph.name} runs no layer that launches a kernel; the answer is the per-call time "
                    "alone",)
+    result = _below_floor(result, graph, platform)
     renewed = ()
     if profile:
         profile, renewed = _current_held_out(profile, result.estimator)
@@ -103,6 +105,24 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
                       f"{kind} (hwaware.estimate(...).warnings says why, per network)", ImplausibleEstimateWarning,
                       stacklevel=_user_stacklevel())
     return result
+
+
+def _below_floor(result: Estimate, graph: Graph, platform: Platform) -> Estimate:
+    """``result`` warned, its interval widened to reach it, where an answer of an estimator that floors no layer (a
+    whole-network regressor, the roofline) lies below the least time the network's kernels allow on the GPU
+    (:func:`network_floor_ms`): a regressor outside its training networks answered 0.71 ms for VGG16 at batch 256 on
+    an RTX 2080 Ti, which its FLOPs alone forbid."""
+    if not isinstance(platform.device, GPUSpec) or any(r.floor_ms > 0 for r in result.layers):
+        return result
+    floor = network_floor_ms(graph, platform.device, platform.precision, platform.runtime)
+    if result.total_ms >= floor:
+        return result
+    said = (f"physically implausible: {result.total_ms:.4g} ms is below the least time this network's kernels allow "
+            f"on the {platform.device.name} ({floor:.4g} ms: GEMMs at the peak rate, the bytes at the DRAM bandwidth; "
+            f"the interval is widened to it); {result.estimator} is outside its training networks here: leave "
+            "estimator out for the platform's default")
+    span = None if result.interval_ms is None else (result.interval_ms[0], max(result.interval_ms[1], floor))
+    return dataclasses.replace(result, warnings=result.warnings + (said,), interval_ms=span)
 
 
 def _stale_profile(profile: Profile, estimator: str, platform: Platform) -> tuple[str, ...]:

@@ -12,8 +12,9 @@ import math
 import numpy as np
 
 from hwaware.estimators.features import KINDS, LAYER_FEATURES, kind_one_hot, layer_features
-from hwaware.graph.layer import Layer, LayerKind
+from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.hardware.catalog import GPUSpec
+from hwaware.runtime import runtime_kernels
 
 PRECISION_CODES: tuple[str, ...] = ("fp32", "fp16", "bf16", "int8", "amp")
 RUNTIME_CODES: tuple[str, ...] = ("pytorch", "tensorrt", "kernel")  # kernel: DeepBench, no framework around it
@@ -150,6 +151,14 @@ def dram_floor_ms(layer: Layer, gpu: GPUSpec) -> float:
         return 0.0
     spill = read + layer.bytes_written - 2 * gpu.l2_cache_mb * 2 ** 20
     return max(0.0, spill) / (gpu.memory_bandwidth_gbs * 1e6 * BOOST_HEADROOM)
+
+
+def network_floor_ms(graph: Graph, gpu: GPUSpec, precision: str, runtime: str) -> float:
+    """The least time the kernels ``runtime`` runs for ``graph`` (captured at the platform's batch and precision)
+    allow on ``gpu``: each kernel's :func:`peak_floor_ms` or :func:`dram_floor_ms`, the larger, summed (they run one
+    after another). A bound no answer may go below, whatever estimator gave it."""
+    return sum(max(peak_floor_ms(l, gpu, precision), dram_floor_ms(l, gpu))
+               for l in runtime_kernels(graph, runtime).layers)
 
 
 # The floors' rules, named in floor_digest: 140a22a's first DRAM floor answered as resperfnet-gpu "8.1" too, so a

@@ -232,12 +232,13 @@ class NetRegressEstimator(Estimator):
         note = (f"whole-network {self.family} regression on network features (paper 003), no per-layer breakdown; "
                 f"interval: 5-95 % of grouped {doc['cv_folds']}-fold CV residuals "
                 f"(CV MAPE {100 * doc['cv_mape']:.1f} % on {doc['n_train']} networks)")
-        clipped = (f"prediction clipped to a decade beyond the trained latencies ({np.exp(y_lo):.3g}-{np.exp(y_hi):.3g} "
-                   "ms): this network is unlike the training networks",)
+        clipped = (f"outside the training domain: prediction clipped to a decade beyond the trained latencies "
+                   f"({np.exp(y_lo):.3g}-{np.exp(y_hi):.3g} ms): this network is unlike the training networks, and "
+                   "the answer and its interval mean little",)
         return [Estimate(total_ms=float(np.exp(m)), pre_ms=0.0, exe_ms=float(np.exp(m)), post_ms=0.0, layers=(),
                          unknown_ops={}, estimator=self.name, estimator_version=self.version, platform=platform,
-                         model=g.name, notes=(note, *(clipped if m != r else ())),
-                         interval_ms=(float(np.exp(m + lo)), float(np.exp(m + hi))), warnings=useless)
+                         model=g.name, notes=(note,), interval_ms=(float(np.exp(m + lo)), float(np.exp(m + hi))),
+                         warnings=useless + (clipped if m != r else ()))
                 for g, m, r in zip(graphs, log_ms, raw)]
 
 
