@@ -414,7 +414,7 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
     check_rows(nets, [m.ms for m in rows], labels)
     profile = fit_profile(gpu, nets, [m.ms for m in rows], name=name, runtime=runtime, precision=precision,
                           estimator=est_name, base=est.model_id(platform), held_out_interval=est.calibrated_interval(),
-                          groups=networks)
+                          groups=networks, batches=[m.batch for m in rows])
     if save is not False:
         save_profile(profile, None if save is True else save)
     return profile

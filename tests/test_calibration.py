@@ -257,8 +257,9 @@ def test_a_profile_saved_before_the_forms_were_named_loads_as_the_linear_form(tm
     assert p.base == "" and Profile.from_json(replace(p, format=3, base="x").to_json()).base == "x"
     assert p.held_out_interval is None and p.interval == (-0.1, 0.1)  # before format 4: the leave-one-out range
     assert p.gmac_range is None  # before format 5: its per-GMAC term's answers warn (they cannot say how far out)
+    assert p.batch_range is None  # before format 6: no answer is checked against the measured batches
     with pytest.raises(InvalidArgumentError, match="written by a newer hwaware") as info:
-        Profile.from_json(json.dumps({**old, "format": 6, "a_later_field": 1}))
+        Profile.from_json(json.dumps({**old, "format": 7, "a_later_field": 1}))
     assert "not an hwaware calibration profile" not in str(info.value)
 
 
@@ -595,7 +596,8 @@ def test_measurements_in_other_units_or_repeated_are_one_line_errors():
                                          ("held_out_interval", [0.2, -0.2]), ("held_out_interval", [float("nan"), 1]),
                                          ("held_out_interval", [1.0]), ("scale", 1e300), ("host_scale", 1e-9),
                                          ("terms", "bogus"), ("ms_per_gmac", 1e9), ("overhead_ms_per_kernel", -1000.0),
-                                         ("gmac_range", [4.0, 0.2]), ("gmac_range", [1.0])])
+                                         ("gmac_range", [4.0, 0.2]), ("gmac_range", [1.0]), ("batch_range", [0, 2]),
+                                         ("batch_range", [1.5, 2]), ("batch_range", [8, 1])])
 def test_a_profile_with_impossible_values_is_refused(tmp_path, field, value):
     """A hand-edited profile once answered NaN ms, or a negative pre phase, without a warning."""
     p = fit_profile("agx", synthetic([100, 150, 300], 0.05), [6.0, 9.0, 18.0], name="t")
@@ -846,3 +848,30 @@ def test_an_edited_profile_files_errors_name_the_file(tmp_path, monkeypatch):
     (tmp_path / "dir.json").mkdir()
     with pytest.raises(InvalidArgumentError, match=r"dir.json is a folder; a profile's path is a file in it, e.g. "):
         save_profile(p, tmp_path / "dir.json")
+
+
+def test_an_answer_at_a_batch_the_profile_did_not_measure_warns_with_the_models_interval(tmp_path, monkeypatch):
+    """A profile of six batch-1 TensorRT rows (torch2trt's AGX Xavier) answered resnet50 at batch 64 with its batch-1
+    interval (x0.92-x1.18) and no warning, while the model's own note called batch 64 an extrapolation (helper-128's
+    audit). The measured batches are recorded (format 6); outside them the interval is the model's, and it warns."""
+    from hwaware.datasets.gpu_tables import load_torch2trt
+
+    monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
+    agx = [r for r in load_torch2trt() if r.gpu == "Jetson AGX Xavier" and r.runtime == "tensorrt"][:6]
+    rows = [Measurement(r.arch["model"], r.ms, r.batch) for r in agx]
+    p = hwaware.calibrate(rows, "agx", name="agx-trt", runtime="tensorrt", precision="fp16")
+    assert p.batch_range == (1, 1) and Profile.from_json(p.to_json()) == p
+    at_1 = hwaware.estimate("resnet50", gpu="agx-trt")
+    assert not [w for w in at_1.warnings if "extrapolates" in w]
+    with pytest.warns(hwaware.ImplausibleEstimateWarning, match="profile .agx-trt. extrapolates"):
+        at_64 = hwaware.estimate("resnet50", gpu="agx-trt", batch_size=64)
+    zero = hwaware.estimate("resnet50", gpu="agx", runtime="tensorrt", precision="fp16", batch_size=64)
+    said = [w for w in at_64.warnings if w.startswith("profile 'agx-trt' extrapolates")]
+    assert said and "measurements were at batch 1, this answer is at batch 64" in said[0]
+    lo, hi = (b / at_64.total_ms for b in at_64.interval_ms)
+    assert lo <= zero.interval_ms[0] / zero.total_ms * (1 + 1e-9) and hi >= zero.interval_ms[1] / zero.total_ms * (1 - 1e-9)
+    # a file before format 6 records no batches: nothing to check against, nothing said
+    old = json.loads((tmp_path / "agx-trt.json").read_text())
+    del old["batch_range"]
+    (tmp_path / "agx-trt.json").write_text(json.dumps({**old, "format": 5}))
+    assert not [w for w in hwaware.estimate("resnet50", gpu="agx-trt", batch_size=64).warnings if "extrapolates" in w]

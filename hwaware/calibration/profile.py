@@ -73,8 +73,9 @@ MAX_TERM_MS = {"overhead_ms_per_kernel": 100.0, "ms_per_gmac": 1e3}
 # GMACs of every measured one, is extrapolated: the answer warns (an assumption; the term was fitted on its range)
 GMAC_TERM_SHARE = 0.2
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-# profile files: 1 had the linear forms only and no format field; 2 no base; 3 no held_out_interval; 4 no gmac_range
-FORMAT = 5
+# profile files: 1 had the linear forms only and no format field; 2 no base; 3 no held_out_interval; 4 no gmac_range;
+# 5 no batch_range
+FORMAT = 6
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,8 @@ class Profile:
     # the measured networks' GMACs (at their batch), lowest and highest: where the per-GMAC term was fitted; None in
     # files before format 5
     gmac_range: tuple[float, float] | None = None
+    # the measurements' batch sizes, lowest and highest; None where not given (files before format 6 too)
+    batch_range: tuple[int, int] | None = None
 
     @property
     def interval(self) -> tuple[float, float]:
@@ -201,8 +204,10 @@ class Profile:
         total = max(pre + sum(r.ms for r in layers) + post, 1e-6)  # apply(Breakdown.of(est))
         lo, hi = self.interval
         widened = (lo, hi) != tuple(self.log_residual_interval)
-        if any(n.startswith(OUTSIDE_INTERVAL_NOTE) for n in est.notes):  # the profile's residuals are CNNs': the
-            # interval keeps what networks outside the training domain showed (its note stays too)
+        other_batch = self._other_batch(est.platform.batch_size)
+        # the profile's residuals are CNNs' at its measured batches: outside those (a note or warning says so) the
+        # interval keeps what the model's own showed
+        if (other_batch or any(n.startswith(OUTSIDE_INTERVAL_NOTE) for n in est.notes)) and est.interval_ms:
             lo = min(lo, math.log(est.interval_ms[0] / est.total_ms))
             hi = max(hi, math.log(est.interval_ms[1] / est.total_ms))
         notes = (f"calibrated by profile {self.name!r} ({self.n_samples} measurements): {self.describe()} "
@@ -222,7 +227,17 @@ class Profile:
                        notes=notes, interval_ms=(total * math.exp(lo), total * math.exp(hi)),
                        warnings=(*(w for w in est.warnings if not w.startswith(HOST_GUESS_WARNING)),
                                  *(self._extrapolated(net.gmacs, total)
-                                   if self.ms_per_gmac else ())))
+                                   if self.ms_per_gmac else ()), *other_batch))
+
+    def _other_batch(self, batch: int) -> tuple[str, ...]:
+        """The warning of an answer at a batch outside the measured ones: a batch-1 profile scaled a compute-bound
+        batch 256 by its host-bound factor (a T4's 459 ms against 670 uncalibrated), with its batch-1 interval."""
+        if self.batch_range is None or self.batch_range[0] <= batch <= self.batch_range[1]:
+            return ()
+        lo, hi = self.batch_range
+        return (f"profile {self.name!r} extrapolates: its measurements were at batch {lo if lo == hi else f'{lo}-{hi}'}"
+                f", this answer is at batch {batch}, so its interval is widened to the model's own; add measurements at "
+                "this batch to the profile (hwaware calibrate)",)
 
     def _extrapolated(self, gmacs: float, total_ms: float) -> tuple[str, ...]:
         """The warning of an answer whose per-GMAC term is more than :data:`GMAC_TERM_SHARE` of it on a network of
@@ -252,7 +267,7 @@ class Profile:
                                            f"{d['format']}, this one reads up to {FORMAT}); upgrade hwaware or re-run "
                                            "`hwaware calibrate`")
             d["log_residual_interval"] = tuple(d["log_residual_interval"])
-            for k in ("held_out_interval", "gmac_range"):
+            for k in ("held_out_interval", "gmac_range", "batch_range"):
                 if d.get(k) is not None:
                     d[k] = tuple(d[k])
             d["notes"] = tuple(d.get("notes", ()))
@@ -264,15 +279,18 @@ class Profile:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InvalidArgumentError(f"not an hwaware calibration profile ({exc}); make one with `hwaware calibrate`") from exc
         factors = [p.scale] + ([] if p.host_scale is None else [p.host_scale])
-        ranges = [r for r in (p.log_residual_interval, p.held_out_interval, p.gmac_range) if r is not None]
+        ranges = [r for r in (p.log_residual_interval, p.held_out_interval, p.gmac_range, p.batch_range)
+                  if r is not None]
         terms = [*factors, p.overhead_ms_per_kernel, p.ms_per_gmac, *(v for r in ranges for v in r)]
         if (any(len(r) != 2 for r in ranges) or not all(_finite(v) for v in terms) or not p.terms_plausible()
-                or any(r[0] > r[1] for r in ranges) or p.terms not in FORMS):
+                or any(r[0] > r[1] for r in ranges) or p.terms not in FORMS
+                or (p.batch_range is not None and not all(type(v) is int and v >= 1 for v in p.batch_range))):
             raise InvalidArgumentError(f"profile {p.name!r} holds impossible values (factors between "
                                        f"{FACTOR_RANGE[0]:g} and {FACTOR_RANGE[1]:g}, additive terms below "
                                        f"{MAX_TERM_MS['overhead_ms_per_kernel']:g} ms per kernel and "
                                        f"{MAX_TERM_MS['ms_per_gmac']:g} ms per GMAC, as a fit allows, every term "
-                                       f"finite, its ranges two numbers low to high, its form one of {list(FORMS)}); "
+                                       f"finite, its ranges two numbers low to high, its batches whole, its form one "
+                                       f"of {list(FORMS)}); "
                                        "re-run `hwaware calibrate` rather than editing the file")
         return p
 
@@ -379,13 +397,14 @@ class _Nets:
 def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float], *, name: str,
                 runtime: str = "pytorch", precision: str = "fp32", estimator: str = "resperfnet-gpu",
                 forms: Sequence[str] = FORMS, base: str = "", held_out_interval: tuple[float, float] | None = None,
-                groups: Sequence[Hashable] | None = None) -> Profile:
+                groups: Sequence[Hashable] | None = None, batches: Sequence[int] | None = None) -> Profile:
     """Fit a profile from the zero-shot breakdown of each measured network (:meth:`Breakdown.of` its estimate at the
     measured batch) and your measurements, choosing among ``forms`` by leave-one-out error; ``base``: the model id
     of the estimator that gave the breakdowns (:meth:`hwaware.estimators.Estimator.model_id`), ``held_out_interval``
     its 10-shot interval on held-out GPUs (:meth:`hwaware.estimators.Estimator.calibrated_interval`), which the
     profile's interval is widened to contain. ``groups``: the network of each measurement (default: each its own),
-    which the leave-out rule leaves out together (one network at two batches is not two networks)."""
+    which the leave-out rule leaves out together (one network at two batches is not two networks); ``batches``: the
+    batch of each measurement (default: not recorded), outside whose range an answer warns."""
     true = np.asarray(measured_ms, dtype=float)
     keys = range(len(true)) if groups is None else [str(g) for g in groups]
     ids = np.unique(np.asarray(list(keys)), return_inverse=True)[1]
@@ -424,7 +443,8 @@ def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float
                    log_residual_interval=(float(lo), float(hi)), estimator=estimator, fit_mape=fit_mape,
                    loo_mape=float(np.mean(np.abs(np.expm1(loo[form])))), base=base,
                    held_out_interval=None if held_out_interval is None else tuple(map(float, held_out_interval)),
-                   gmac_range=(float(data.gmacs.min()), float(data.gmacs.max())))
+                   gmac_range=(float(data.gmacs.min()), float(data.gmacs.max())),
+                   batch_range=None if batches is None else (int(min(batches)), int(max(batches))))
 
 
 def check_rows(nets: Sequence[Breakdown], measured_ms: Sequence[float], labels: Sequence[str]) -> None:
