@@ -50,13 +50,15 @@ def _graph(model: ModelLike | Graph, batch_size: int, input_size: InputSize, pre
     return capture(model, batch_size=batch_size, input_size=input_size, precision=precision, trace_device=trace_device)
 
 
-def estimate(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size: int = 1, input_size: InputSize = None,
-             precision: str | None = None, runtime: str | None = None, estimator: str | None = None,
+def estimate(model: ModelLike | Graph, gpu: str | Device | Profile = "agx", *, batch_size: int = 1,
+             input_size: InputSize = None, precision: str | None = None, runtime: str | None = None,
+             estimator: str | None = None,
              trace_device: str = "meta") -> Estimate:
     """Predict the inference latency of ``model`` on ``gpu``, with its breakdown.
 
     ``gpu``: a GPU name or alias from :func:`hwaware.gpus`, ``"cpu"`` for the measured CPU target, or a
-    calibration profile (a ``.json`` path or a saved profile's name, see :mod:`hwaware.calibration`).
+    calibration profile (a ``.json`` path, a saved profile's name, or the :class:`Profile` :func:`calibrate` returns;
+    see :mod:`hwaware.calibration`).
     ``model``: an ``nn.Module``, a timm name, ``"torchvision:<name>"``, an ``.onnx`` path, an
     ``onnx.ModelProto``, a captured :class:`~hwaware.graph.Graph`, or a search space's architecture spec
     (``"nb201:{...}"``, as a search records it; at the space's input size). ``input_size``: ``(C, H, W)``,
@@ -184,8 +186,8 @@ def _memory_warning(graph: Graph, platform: Platform) -> tuple[str, ...]:
             "answer is an extrapolation: lower the batch or the input size",)
 
 
-def resolve(gpu: str | Device, *, precision: str | None = None, runtime: str | None = None, batch_size: int = 1,
-            estimator: str | None = None) -> tuple[Platform, Profile | None, str]:
+def resolve(gpu: str | Device | Profile, *, precision: str | None = None, runtime: str | None = None,
+            batch_size: int = 1, estimator: str | None = None) -> tuple[Platform, Profile | None, str]:
     """(platform, profile or None, estimator name) of a prediction request, as :func:`estimate` resolves it: ``gpu``
     is a catalog GPU, the CPU target, or a calibration profile (a ``.json`` path or a saved profile's name), whose
     base GPU, runtime, precision and estimator it takes (``precision``/``runtime`` None: its own, else fp32 and eager
@@ -199,9 +201,9 @@ def resolve(gpu: str | Device, *, precision: str | None = None, runtime: str | N
     return platform, profile, _estimator_name(estimator, profile, platform)
 
 
-def _platform(gpu: str | Device, precision: str | None, runtime: str | None, batch_size: int
+def _platform(gpu: str | Device | Profile, precision: str | None, runtime: str | None, batch_size: int
               ) -> tuple[Platform, Profile | None]:
-    profile = find_profile(gpu) if isinstance(gpu, str) else None
+    profile = gpu if isinstance(gpu, Profile) else find_profile(gpu) if isinstance(gpu, str) else None
     if profile is None:
         try:
             return Platform.resolve(gpu, precision=precision or "fp32", runtime=runtime or "pytorch",
@@ -222,7 +224,8 @@ def _platform(gpu: str | Device, precision: str | None, runtime: str | None, bat
         return Platform.resolve(profile.gpu, precision=profile.precision, runtime=profile.runtime,
                                 batch_size=batch_size), profile
     except (InvalidArgumentError, UnknownGPUError) as exc:  # an edited file: said as the file's
-        path = gpu if gpu.endswith(".json") else profile_dir() / f"{gpu}.json"
+        path = (f"{gpu.name!r}" if isinstance(gpu, Profile) else gpu if gpu.endswith(".json")
+                else profile_dir() / f"{gpu}.json")
         raise InvalidArgumentError(f"calibration profile {path} holds settings hwaware refuses ({exc}); re-run "
                                    "`hwaware calibrate` rather than editing the file") from None
 
@@ -241,9 +244,9 @@ def _estimator_name(given: str | None, profile: Profile | None, platform: Platfo
     return profile.estimator
 
 
-def latency(model: ModelLike | Graph, gpu: str | Device = "agx", *, batch_size: int = 1, input_size: InputSize = None,
-            precision: str | None = None, runtime: str | None = None, estimator: str | None = None,
-            trace_device: str = "meta") -> float:
+def latency(model: ModelLike | Graph, gpu: str | Device | Profile = "agx", *, batch_size: int = 1,
+            input_size: InputSize = None, precision: str | None = None, runtime: str | None = None,
+            estimator: str | None = None, trace_device: str = "meta") -> float:
     """Predicted latency in milliseconds of one forward pass of a batch; see :func:`estimate`.
 
     >>> import hwaware
@@ -263,7 +266,7 @@ def model_list(models: Iterable[ModelLike | Graph], caller: str) -> list[ModelLi
     return list(models)
 
 
-def latency_many(models: Iterable[ModelLike | Graph], gpu: str | Device = "agx", *, batch_size: int = 1,
+def latency_many(models: Iterable[ModelLike | Graph], gpu: str | Device | Profile = "agx", *, batch_size: int = 1,
                  input_size: InputSize = None, precision: str | None = None, runtime: str | None = None,
                  estimator: str | None = None, trace_device: str = "meta", progress: bool | None = None) -> list[float]:
     """:func:`latency` of each model, equal to calling it one by one, in one batched prediction
@@ -279,7 +282,7 @@ def latency_many(models: Iterable[ModelLike | Graph], gpu: str | Device = "agx",
                                               estimator=estimator, trace_device=trace_device, progress=progress)]
 
 
-def estimate_many(models: Iterable[ModelLike | Graph], gpu: str | Device = "agx", *, batch_size: int = 1,
+def estimate_many(models: Iterable[ModelLike | Graph], gpu: str | Device | Profile = "agx", *, batch_size: int = 1,
                   input_size: InputSize = None, precision: str | None = None, runtime: str | None = None,
                   estimator: str | None = None, trace_device: str = "meta", progress: bool | None = None
                   ) -> list[Estimate]:

@@ -875,3 +875,17 @@ def test_an_answer_at_a_batch_the_profile_did_not_measure_warns_with_the_models_
     del old["batch_range"]
     (tmp_path / "agx-trt.json").write_text(json.dumps({**old, "format": 5}))
     assert not [w for w in hwaware.estimate("resnet50", gpu="agx-trt", batch_size=64).warnings if "extrapolates" in w]
+
+
+def test_the_profile_calibrate_returns_is_a_gpu_argument(tmp_path, monkeypatch):
+    """`p = hwaware.calibrate(...)`, then `hwaware.latency(m, gpu=p)` was 'gpu must be a GPU name' (helper-128)."""
+    from hwaware.search import LatencyConstraint
+
+    monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
+    rows = [Measurement(m, 1.3 * hwaware.latency(m, "t4")) for m in ("resnet18", "resnet34", "mobilenetv2_100")]
+    saved, unsaved = hwaware.calibrate(rows, "t4", name="t4-mine"), hwaware.calibrate(rows, "t4", name="x", save=False)
+    assert hwaware.latency("resnet50", gpu=unsaved) == hwaware.latency("resnet50", gpu="t4-mine")
+    assert hwaware.estimate("resnet50", gpu=saved).notes[0].startswith("calibrated by profile 't4-mine'")
+    assert LatencyConstraint(50.0, gpu=unsaved).estimate("resnet50").total_ms == hwaware.latency("resnet50", gpu=saved)
+    with pytest.raises(InvalidArgumentError, match="calibrated with precision='fp32', not 'fp16'"):
+        hwaware.latency("resnet50", gpu=unsaved, precision="fp16")
