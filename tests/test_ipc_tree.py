@@ -76,6 +76,24 @@ def test_weight_only_launches_are_not_counted(small_layers):
     assert count_layers([dense])[dense.signature()][1] == whole.total_warp_instructions - transpose[0]
 
 
+def test_a_weight_only_launch_is_not_run_and_a_launch_too_large_to_count_is_named(monkeypatch):
+    """VGG16's 25088 x 4096 weight transpose (103 M threads, never counted) stopped `--estimator ipc-tree` with the
+    interpreter's limit and its advice to count a smaller grid (helper-128's audit). Here with the limit lowered:
+    Linear(300, 200)'s transpose runs 60,416 threads and its matmul 3,200."""
+    pytest.importorskip("tvm", reason="optional extra hwaware[ptx] not installed")
+    from hwaware.ptx import engine
+    from hwaware.ptx.layers import UnsupportedLayerError, count_layers
+
+    dense = next(l for l in hwaware.capture(torch.nn.Linear(300, 200), input_size=(300,)).layers
+                 if l.kind is LayerKind.DENSE)
+    monkeypatch.setattr(engine, "MAX_THREADS", 1000)
+    with pytest.raises(UnsupportedLayerError, match=r"runs a kernel too large for the PTX interpreter to count "
+                                                    r"\(3,200 threads exceed .*resperfnet-gpu"):
+        count_layers([dense])
+    monkeypatch.setattr(engine, "MAX_THREADS", 10_000)
+    assert count_layers([dense])[dense.signature()][1] > 0
+
+
 def test_an_op_without_a_module_is_named():
     from hwaware.errors import HwawareError
     from hwaware.ptx.layers import UnsupportedLayerError, layer_op

@@ -31,7 +31,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hwaware.errors import DataDependentError, HwawareError, UnsupportedLayerError
+from hwaware.errors import DataDependentError, HwawareError, StepLimitError, UnsupportedLayerError
 from hwaware.graph.layer import Graph, Layer
 
 if TYPE_CHECKING:
@@ -108,18 +108,25 @@ def count_layers(layers: Sequence[Layer], arch: str = ARCH) -> dict[str, tuple[i
         inputs = [torch.zeros(s) for _, op in chunk for s in op.input_shapes]
         input_layer = [k for k, n in enumerate(arity) for _ in range(n)]
         compiled = compile_module(wrapper, tuple(inputs), arch=arch)
+        # a launch that reads only parameters is never counted, so never run: VGG16's 25088 x 4096 weight transpose
+        # (103 M threads) passed the interpreter's limit
+        kept = [(layer, launch) for layer, launch in zip(_attribute(compiled.launches, input_layer), compiled.launches)
+                if layer is not None]
+        ops = ", ".join(sorted({l.op for l, _ in chunk}))
         try:
-            counts = count_network_instructions(compiled.ptx, compiled.launches).per_kernel
+            counts = count_network_instructions(compiled.ptx, [launch for _, launch in kept]).per_kernel
         except DataDependentError as exc:  # the `ptx count` advice (pass the buffer) does not apply to a layer graph
-            ops = sorted({l.op for l, _ in chunk})
-            raise UnsupportedLayerError(f"the executed PTX instructions of a layer among {', '.join(ops)} depend on "
-                                        f"the data ({exc.location}: a branch reads {exc.param}), so they cannot be "
-                                        "counted; use an estimator that does not count PTX (resperfnet-gpu)") from None
+            raise UnsupportedLayerError(f"the executed PTX instructions of a layer among {ops} depend on the data "
+                                        f"({exc.location}: a branch reads {exc.param}), so they cannot be counted; use "
+                                        "an estimator that does not count PTX (resperfnet-gpu)") from None
+        except StepLimitError as exc:  # its advice (a smaller grid) is the analyzer's user's, not an estimate's
+            raise UnsupportedLayerError(f"a layer among {ops} runs a kernel too large for the PTX interpreter to count "
+                                        f"({str(exc).split(': ')[-1].split(';')[0]}); use an estimator that does not "
+                                        "count PTX (resperfnet-gpu), or a smaller batch or input") from None
         totals = [[0, 0] for _ in chunk]
-        for layer, (_, thread, warp) in zip(_attribute(compiled.launches, input_layer), counts):
-            if layer is not None:
-                totals[layer][0] += thread
-                totals[layer][1] += warp
+        for (layer, _), (_, thread, warp) in zip(kept, counts):
+            totals[layer][0] += thread
+            totals[layer][1] += warp
         for (l, _), (thread, warp) in zip(chunk, totals):
             out[l.signature()] = (thread, warp)
     return out
