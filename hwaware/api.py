@@ -80,6 +80,11 @@ def estimate(model: ModelLike | Graph, gpu: str | Device | Profile = "agx", *, b
     return _finish(result, graph, platform, profile)
 
 
+# ops of a whole recurrent layer (ONNX's, or the fused kernels a CPU trace records), by their name after the namespace
+RECURRENT_OPS = {"lstm", "gru", "rnn", "mkldnn_rnn_layer", "_cudnn_rnn", "rnn_tanh", "rnn_relu", "lstm_cell",
+                 "gru_cell", "rnn_tanh_cell", "rnn_relu_cell", "_thnn_fused_lstm_cell", "_thnn_fused_gru_cell"}
+
+
 def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile | None) -> Estimate:
     """``result`` with what the graph's source changed (e.g. folded batch norm) in its notes, a warning where the
     batch cannot fit the GPU's memory, and the profile's correction. Each kind of warning is also raised, in words
@@ -91,6 +96,10 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
                    "nn.GRU, nn.RNN or a cell's loop) as the CPU decomposes it, each priced as its own launch, where a "
                    "GPU fuses them (cuDNN's RNN under eager PyTorch, a cell's fused kernel per step, TensorRT's RNN "
                    "layer): no table times an RNN, and the answer is likely high",)
+    recurrent = [op for op in result.unknown_ops if op.rsplit(".", 1)[-1].lower() in RECURRENT_OPS]
+    if recurrent and not steps:  # an ONNX LSTM node, or the CPU's fused RNN layer: one op nothing prices
+        memory += (f"outside the training domain: the recurrent op {', '.join(recurrent)} is not modelled (an unknown "
+                   "op to the estimator): no table times an RNN, and the answer is no prediction of its time",)
     if not any(layer.kind.launches_kernel for layer in graph.layers):  # nn.Identity, an ONNX graph without nodes
         memory += (f"no kernels: {graph.name} runs no layer that launches a kernel; the answer is the per-call time "
                    "alone",)

@@ -274,6 +274,18 @@ def test_a_recurrent_module_decomposed_per_step_warns_on_a_gpu(model):
     assert not any("recurrent" in w for w in hwaware.estimate("resnet18", "agx").warnings)
 
 
+def test_an_onnx_recurrent_node_warns_on_every_target(tmp_path):
+    """An ONNX export of the same LSTM answered 0.90 ms where its module answers 20.9 ms with a warning, and said only
+    `unknown ops: {'onnx.LSTM': 1}` (helper-128's audit)."""
+    path = tmp_path / "lstm.onnx"
+    torch.onnx.export(_Tagger(nn.LSTM).eval(), (torch.randn(1, 12, 16),), str(path), dynamo=False)
+    for gpu in ("orin", "cpu"):
+        with pytest.warns(hwaware.ImplausibleEstimateWarning, match="outside the training domain"):
+            est = hwaware.estimate(str(path), gpu)
+        assert est.unknown_ops == {"onnx.LSTM": 1}
+        assert [w for w in est.warnings if w.startswith("outside the training domain: the recurrent op onnx.LSTM")]
+
+
 def test_the_cpu_target_warns_when_a_batch_cannot_fit_this_machines_memory():
     """The CPU target answered batch 1e9 with 2.8e11 ms and no warning, where a GPU warns (helper-90)."""
     big = hwaware.estimate("resnet18", "cpu", batch_size=100_000)
