@@ -43,13 +43,16 @@ SHOWN = 10  # GPU pairs listed under the text table; the rest are counted (every
 class Inversion:
     """``model`` answered ``ms`` on ``gpu`` and ``below_ms`` on ``below``, a GPU that ``gpu`` outclasses on paper
     (:meth:`~hwaware.hardware.GPUSpec.dominates`: the same class, every datasheet rate at least ``below``'s), more
-    than ``ORDER_SLACK`` x slower. Column labels as in :attr:`RankTable.gpus`."""
+    than ``ORDER_SLACK`` x slower. Between a discrete GPU and an integrated SoC (``kernels``) the times are the
+    kernels' (:attr:`~hwaware.Estimate.exe_ms`: an estimator may count copies over a link in the other phases).
+    Column labels as in :attr:`RankTable.gpus`."""
 
     model: str
     gpu: str
     below: str
     ms: float
     below_ms: float
+    kernels: bool = False
 
     @property
     def ratio(self) -> float:
@@ -135,9 +138,11 @@ class RankTable:
             pairs = _pairs(self.inversions)
             lines.append(textwrap.fill(f"GPU order against the datasheets, {_count(pairs)}: more than "
                                        f"{ORDER_SLACK}x slower on a GPU than on one it outclasses on paper (the same "
-                                       f"class, every datasheet rate at least the other's); {ORDER_WHY}", 120))
+                                       f"class, every datasheet rate at least the other's; a discrete GPU over an "
+                                       f"integrated SoC: the kernels' time, exe); {ORDER_WHY}", 120))
             lines += [f"  {gpu} slower than {below}: " + ", ".join(
-                f"{v.model} {v.ms:.3f} against {v.below_ms:.3f} ms ({v.ratio:.2f}x)" for v in found)
+                f"{v.model} {v.ms:.3f} against {v.below_ms:.3f} ms{' exe' if v.kernels else ''} ({v.ratio:.2f}x)"
+                for v in found)
                 for (gpu, below), found in list(pairs.items())[:SHOWN]]
             if len(pairs) > SHOWN:
                 lines.append(f"  and {len(pairs) - SHOWN} more GPU pairs (--json, or RankTable.inversions)")
@@ -246,12 +251,14 @@ def _inversions(models: Sequence[str], gpus: Sequence[str], columns: Sequence[Se
     for j, k in permutations(range(len(gpus)), 2):
         a, b = platforms[j], platforms[k]
         if (a is None or b is None or not isinstance(a.device, GPUSpec) or not isinstance(b.device, GPUSpec)
-                or estimators[j] != estimators[k] or not a.device.dominates(b.device)):
+                or estimators[j] != estimators[k] or not a.device.dominates(b.device, kernels=True)):
             continue
+        kernels = not a.device.dominates(b.device)  # a discrete GPU over an SoC: the kernels' times
         for m, x, y in zip(models, columns[j], columns[k]):
             warned = any(w.startswith(order_warning_prefix(a.device.name)) for w in y.warnings)
-            if 0 < y.total_ms < math.inf and x.total_ms > ORDER_SLACK * y.total_ms and not warned:
-                found.append(Inversion(m, gpus[j], gpus[k], x.total_ms, y.total_ms))
+            xs, ys = (x.exe_ms, y.exe_ms) if kernels else (x.total_ms, y.total_ms)
+            if 0 < ys < math.inf and xs > ORDER_SLACK * ys and not warned:
+                found.append(Inversion(m, gpus[j], gpus[k], xs, ys, kernels))
     return tuple(sorted(found, key=lambda v: -v.ratio))
 
 

@@ -276,22 +276,29 @@ class GPUSpec:
             return self.fp32_tflops
         return None if self.fp16_tflops_nontensor is None else max(self.fp16_tflops_nontensor, self.fp32_tflops)
 
-    def dominates(self, other: GPUSpec) -> bool:
+    def dominates(self, other: GPUSpec, *, kernels: bool = False) -> bool:
         """Whether this GPU is at least ``other`` in every datasheet figure a latency depends on: the same integration
         class (an SoC's host is its own), a compute capability and host link at least ``other``'s (or none to cross),
         and the fp32, fp16, fp16 tensor-core and TF32 rates the libraries take (:meth:`framework_tflops`), DRAM
-        bandwidth and L2, each at least ``other``'s. Not the host's CPU, which the catalog does not hold.
+        bandwidth and L2, each at least ``other``'s. Not the host's CPU, which the catalog does not hold. With
+        ``kernels``, a discrete GPU may also dominate an integrated SoC of its architecture or an older one: for the
+        kernels' time alone, where neither the hosts nor the copies over the discrete GPU's link count.
 
         >>> from hwaware.hardware import get_gpu
         >>> get_gpu("agx").dominates(get_gpu("tx2")), get_gpu("tx2").dominates(get_gpu("agx"))
         (True, False)
+        >>> get_gpu("a2").dominates(get_gpu("orin_nano")), get_gpu("a2").dominates(get_gpu("orin_nano"), kernels=True)
+        (False, True)
         """
-        link = self.host_link_gbs is None or (other.host_link_gbs is not None and
-                                              self.host_link_gbs >= other.host_link_gbs)
+        across = kernels and not self.is_integrated_soc and other.is_integrated_soc
+        link = across or self.host_link_gbs is None or (other.host_link_gbs is not None and
+                                                        self.host_link_gbs >= other.host_link_gbs)
         rates = (("fp32", {}), ("fp16", {}), ("fp16", {"tensor_cores": True}),
                  ("fp32", {"tensor_cores": True, "tf32": True}))
-        return (self.name != other.name and self.is_integrated_soc == other.is_integrated_soc and link
-                and self.compute_capability >= other.compute_capability
+        return (self.name != other.name and (self.is_integrated_soc == other.is_integrated_soc or across) and link
+                # an SoC's minor version is its own (Orin's 8.7 is Ampere, as an A2's 8.6)
+                and (self.compute_capability >= other.compute_capability
+                     or across and int(self.compute_capability) >= int(other.compute_capability))
                 and all(self.framework_tflops(p, **k) >= other.framework_tflops(p, **k) for p, k in rates)
                 and self.memory_bandwidth_gbs >= other.memory_bandwidth_gbs
                 and (self.l2_cache_mb or 0) >= (other.l2_cache_mb or 0))
