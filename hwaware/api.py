@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import statistics
 import sys
 import time
 import warnings
@@ -14,8 +15,8 @@ from hwaware.calibration.measurements import Measurement, check_latency, check_s
 from hwaware.calibration.folder import list_profiles, profile_dir
 from hwaware.calibration.profile import (Breakdown, Profile, check_profile_name, check_rows, find_profile,
                                         fit_profile, profile_path, save_profile)
-from hwaware.errors import (HwawareError, ImplausibleEstimateWarning, InvalidArgumentError, UnknownGPUError,
-                            UnsupportedPlatformError)
+from hwaware.errors import (HwawareError, HwawareWarning, ImplausibleEstimateWarning, InvalidArgumentError,
+                            UnknownGPUError, UnsupportedPlatformError)
 from hwaware.estimators.base import Estimate, default_estimator, get_estimator
 from hwaware.estimators.gpu_features import network_floor_ms
 from hwaware.features import NetworkFeatures, network_features
@@ -397,7 +398,7 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
     est = get_estimator(est_name)  # an unknown name is the call's, not its first row's
     # through estimate(): a measurement whose prediction is doubtful (capped batch, outside the training domain,
     # cannot fit in memory) warns as it would at prediction time, before the profile is fitted on it
-    nets, labels, shapes, networks = [], [], {}, []
+    nets, labels, shapes, networks, spans = [], [], {}, [], []
     for i, m in enumerate(rows):
         where = f"{measurements} row {i + 2}" if isinstance(measurements, (str, Path)) else f"measurement {i + 1}"
         labels.append(f"{where} ({m.model or 'no model'}, batch {m.batch})")
@@ -423,13 +424,42 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
                                        f"corrects; calibrate with {default_estimator(platform)!r} (the default) or "
                                        "'roofline'")
         nets.append(Breakdown.of(answer))
+        spans.append(None if answer.interval_ms is None else [b / answer.total_ms for b in answer.interval_ms])
     check_rows(nets, [m.ms for m in rows], labels)
     profile = fit_profile(gpu, nets, [m.ms for m in rows], name=name, runtime=runtime, precision=precision,
                           estimator=est_name, base=est.model_id(platform), held_out_interval=est.calibrated_interval(),
                           groups=networks, batches=[m.batch for m in rows])
+    _doubt_level(rows, nets, spans, platform)
     if save is not False:
+        target = profile_path(name, None if save is True else save)
+        try:
+            old = Profile.from_json(target.read_text()) if target.is_file() else None
+        except (InvalidArgumentError, OSError, UnicodeDecodeError):  # not a readable profile: nothing to compare
+            old = None
+        setting = (profile.gpu, profile.runtime, profile.precision)
+        if old is not None and (old.gpu, old.runtime, old.precision) != setting:
+            warnings.warn(f"profile {name!r} replaces one of another platform ({old.gpu}, {old.runtime}, "
+                          f"{old.precision}) at {target}; give the new one another name to keep both", HwawareWarning,
+                          stacklevel=_user_stacklevel())
         save_profile(profile, None if save is True else save)
     return profile
+
+
+def _doubt_level(rows: Sequence[Measurement], nets: Sequence[Breakdown], spans: Sequence[list[float] | None],
+                 platform: Platform) -> None:
+    """Warn where the measurements' median ratio to the zero-shot answers lies outside the answers' own median
+    interval: a profile then corrects by more than the model's error explains (ms read as another unit, another batch
+    or device), which fit_profile's 50x refusal lets through (0.047x fitted silently: helper-128's audit)."""
+    known = [s for s in spans if s is not None]
+    if not known:  # the roofline and the CPU model give none: nothing says how far off they may be
+        return
+    ratio = statistics.median(m.ms / n.total_ms for m, n in zip(rows, nets))
+    lo, hi = (statistics.median(s[i] for s in known) for i in (0, 1))
+    if not lo <= ratio <= hi:
+        warnings.warn(f"the measurements are {ratio:.3g}x the answers on {platform.device.name} (median), outside the "
+                      f"model's own interval (x{lo:.2f}-x{hi:.2f}): check that they are ms per forward pass at the "
+                      "stated batch, precision and runtime, on the GPU the device is; the profile is fitted anyway",
+                      HwawareWarning, stacklevel=_user_stacklevel())
 
 
 def features(model: ModelLike | Graph, *, batch_size: int = 1, input_size: InputSize = None, precision: str = "fp32",

@@ -224,7 +224,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--budget-quantile", type=_positive(float), metavar="Q",
                    help="budget = the Q quantile (0 < Q <= 1; 0.5 = median) of the predicted latency of 20 random "
                         "architectures of the space: a budget that binds whatever the estimator's scale")
-    p.add_argument("--trials", type=_positive(int), default=40, help="trials in all (default 40)")
+    p.add_argument("--trials", type=_positive(int), default=40,
+                   help="trials to run now, over all workers (default 40); a resumed study runs this many more")
     p.add_argument("--workers", type=_positive(int), default=1,
                    help="worker processes sharing the study (needs --storage)")
     p.add_argument("--storage", default=None, help="Optuna RDB URL: sqlite:///study.db or postgresql+psycopg2://...")

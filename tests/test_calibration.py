@@ -889,3 +889,32 @@ def test_the_profile_calibrate_returns_is_a_gpu_argument(tmp_path, monkeypatch):
     assert LatencyConstraint(50.0, gpu=unsaved).estimate("resnet50").total_ms == hwaware.latency("resnet50", gpu=saved)
     with pytest.raises(InvalidArgumentError, match="calibrated with precision='fp32', not 'fp16'"):
         hwaware.latency("resnet50", gpu=unsaved, precision="fp16")
+
+
+def test_calibrate_warns_of_a_level_the_model_cannot_explain_and_of_a_replaced_platform(tmp_path, monkeypatch):
+    """Measurements 21x below the answers (ms read as another unit, another device) were fitted without a word, and the
+    API replaced a saved profile of another GPU and runtime silently, where the CLI says so (helper-128's audit)."""
+    from hwaware.errors import HwawareWarning
+
+    monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
+    models = ("resnet18", "resnet34", "mobilenetv2_100")
+    level = [hwaware.estimate(m, "4090") for m in models]
+    lo, hi = (float(np.median([b / e.total_ms for e in level for b in (e.interval_ms[i],)])) for i in (0, 1))
+
+    def rows(factor):
+        return [Measurement(m, factor * e.total_ms) for m, e in zip(models, level)]
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        hwaware.calibrate(rows(math.sqrt(lo * hi)), "4090", name="inside")  # the interval's middle: nothing said
+        hwaware.calibrate(rows(lo / 3), "4090", name="low")
+    said = [str(w.message) for w in caught if issubclass(w.category, HwawareWarning)]
+    assert len(said) == 1 and said[0].startswith(f"the measurements are {lo / 3:.3g}x the answers on GeForce RTX 4090")
+    with pytest.warns(HwawareWarning, match=r"profile 'low' replaces one of another platform \(GeForce RTX 4090, "
+                                            r"pytorch, fp32\)"):
+        hwaware.calibrate([Measurement(m, hwaware.latency(m, "t4", precision="fp16")) for m in models], "t4",
+                          name="low", precision="fp16")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HwawareWarning)  # the same platform again: a renewal, nothing said
+        hwaware.calibrate([Measurement(m, 1.01 * hwaware.latency(m, "t4", precision="fp16")) for m in models], "t4",
+                          name="low", precision="fp16")

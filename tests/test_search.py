@@ -670,3 +670,10 @@ def test_space_latency_writes_to_standard_output(tmp_path, capsys, monkeypatch):
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [float(r["ms"]) for r in rows] == [hwaware.latency(f"nb201:{r['arch']}", gpu="agx") for r in rows]
     assert "2 architectures of nb201 on agx -> -" in err and not (tmp_path / "-").exists()
+
+
+def test_a_constraint_says_its_budget_and_platform_when_printed():
+    """print(LatencyConstraint.at_quantile(...)) showed an object address, not the budget it chose (helper-128)."""
+    c = LatencyConstraint(12.5, gpu="agx", precision="fp16")
+    assert repr(c) == ("LatencyConstraint(12.5 ms, gpu='agx', batch_size=1, precision='fp16', runtime='pytorch', "
+                       "estimator=None, key='latency', bound='estimate')")

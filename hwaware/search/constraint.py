@@ -98,6 +98,11 @@ class LatencyConstraint:
         self.key = key
         self.bound = bound
 
+    def __repr__(self) -> str:  # the budget a quantile chose, and the platform it binds on
+        return (f"LatencyConstraint({self.budget_ms:.4g} ms, gpu={self._gpu_name!r}, batch_size={self.batch_size}, "
+                f"precision={self.precision!r}, runtime={self.runtime!r}, estimator={self.estimator!r}, "
+                f"key={self.key!r}, bound={self.bound!r})")
+
     @classmethod
     def at_quantile(cls, space: ModelSpace | str, quantile: float = 0.5, gpu: str = "agx", *, samples: int = 20,
                     seed: int = 0, **kwargs: Any) -> LatencyConstraint:

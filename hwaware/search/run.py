@@ -166,7 +166,8 @@ def _same_search(cfg: SearchConfig, study: Any) -> None:
 
 
 def run_search(cfg: SearchConfig):
-    """Run ``cfg.trials`` trials split over ``cfg.workers`` processes and return the study.
+    """Run ``cfg.trials`` trials split over ``cfg.workers`` processes and return the study (a resumed study's
+    trials and these: Optuna's ``n_trials`` counts the trials to run, not those stored).
 
     Each worker runs a fixed share of the trials, so the total is exact however the workers interleave."""
     study = _study(cfg)  # created once, before the workers race to
