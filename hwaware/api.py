@@ -33,7 +33,12 @@ from hwaware.zoo.spaces import is_spec, spec_graph
 def _graph(model: ModelLike | Graph, batch_size: int, input_size: InputSize, precision: str, trace_device: str) -> Graph:
     check_trace_device(trace_device)  # a graph or a spec is not traced, but the argument is still checked
     if is_spec(model):  # its space builds it at the space's own input size, as the search predicted it
-        model = spec_graph(model, batch_size=batch_size, precision=precision)
+        spec, model = model, spec_graph(model, batch_size=batch_size, precision=precision)
+        size = parse_input_size(input_size)
+        if size is not None and tuple(size) != tuple(model.input_shape[1:]):
+            raise InvalidArgumentError(f"a {spec.partition(':')[0]} architecture takes its space's input, "
+                                       f"{'x'.join(map(str, model.input_shape[1:]))}, not {'x'.join(map(str, size))}; "
+                                       "drop input_size (CLI: --input)")
     if isinstance(model, Graph):
         size = parse_input_size(input_size)
         if size is not None and tuple(size) != tuple(model.input_shape[1:]):  # a graph's input is fixed at capture

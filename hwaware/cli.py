@@ -115,7 +115,8 @@ def _platform_options(p: argparse.ArgumentParser) -> None:
 
 
 def _model_args(p: argparse.ArgumentParser, profiles: bool = True) -> None:
-    p.add_argument("model", help="timm model name (resnet50), torchvision:<name>, or path to an .onnx file")
+    p.add_argument("model", help="timm model name (resnet50), torchvision:<name>, a path to an .onnx file, or a search "
+                                 "space's architecture as searches write it ('nb201:{...}')")
     p.add_argument("--batch", type=int, default=1, help="batch size (default 1)")
     p.add_argument("--input", default=None, metavar="CxHxW",
                    help="input size without batch, e.g. 3x224x224 (default: the model's timm config)")
@@ -272,7 +273,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rank", help="rank models across GPUs by predicted latency",
                        description="Predict every MODEL on every --gpu: which GPU for each network, which network "
                                    "for each GPU.")
-    p.add_argument("models", nargs="+", metavar="MODEL", help="timm name, torchvision:<name> or .onnx path")
+    p.add_argument("models", nargs="+", metavar="MODEL", help="timm name, torchvision:<name>, .onnx path or "
+                                                                     "'<space>:{...}' architecture")
     p.add_argument("--gpu", action="append", required=True, help="a GPU (repeat: --gpu agx --gpu orin)")
     _platform_options(p)
     p.add_argument("--input", default=None, metavar="CxHxW", help="input size without batch (default: timm config)")
@@ -364,8 +366,8 @@ def _gpus(args: argparse.Namespace) -> None:
     from hwaware.calibration.folder import list_profiles, profile_dir
 
     saved = list_profiles()  # calibrated devices go wherever a GPU name goes too (stderr: stdout stays the table)
-    print(f"calibration profiles in {profile_dir()}: {', '.join(saved) if saved else 'none (hwaware calibrate)'}",
-          file=sys.stderr)
+    print(f"calibration profiles in {profile_dir()}: {', '.join(saved) if saved else 'none (hwaware calibrate)'}; "
+          "and --gpu cpu, this machine's measured CPU target", file=sys.stderr)
 
 
 def _features(args: argparse.Namespace) -> None:

@@ -333,3 +333,25 @@ def test_ptx_analyze_says_not_ptx_only_of_text_without_a_version_directive(tmp_p
     (tmp_path / "k.onnx").write_text("not ptx at all\n")
     assert main(["ptx", "analyze", str(tmp_path / "k.onnx"), "--block", "32"]) == 2
     assert "does not read as PTX; ptx analyze takes PTX text" in capsys.readouterr().err
+
+
+def test_messages_a_new_user_met_say_the_fix_in_their_own_terms(capsys):
+    """helper-128's audit: a spec with --input was told to capture it again (a spec cannot be), 'nb201:garbage' had no
+    hint of the spec syntax, --gpu cpu --estimator resperfnet-gpu was told to use gpu='cpu', int8 under eager PyTorch
+    was told in Python's terms only."""
+    import random
+
+    from hwaware.zoo.spaces import get_space
+
+    space = get_space("nb201")
+    spec = space.spec(space.random_arch(random.Random(0)))
+    for argv, said in (([spec, "--gpu", "agx", "--input", "3x64x64"], "a nb201 architecture takes its space's input, "
+                        "3x32x32, not 3x64x64; drop input_size (CLI: --input)"),
+                       (["nb201:garbage", "--gpu", "agx"], "a search space's architecture is '<space>:{json}'"),
+                       (["resnet18", "--gpu", "cpu", "--estimator", "resperfnet-gpu"], "for the CPU leave estimator out"),
+                       (["resnet18", "--gpu", "agx", "--precision", "int8"], "(CLI: --runtime tensorrt, --precision "
+                        "fp16)")):
+        assert main(["latency", *argv]) == 2
+        err = capsys.readouterr().err
+        assert said in err and err.count("\n") == 1, argv
+    assert main(["latency", spec, "--gpu", "agx", "--input", "3x32x32"]) == 0  # its own input is no error

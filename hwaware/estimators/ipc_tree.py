@@ -117,8 +117,8 @@ class IPCTreeEstimator(Estimator):
     def _check(self, platform: Platform) -> GPUSpec:
         gpu = platform.device
         if not isinstance(gpu, GPUSpec):
-            raise UnsupportedPlatformError(f"ipc-tree predicts catalog GPUs, not {gpu.name}; use gpu='cpu' with the "
-                                           "resperfnet estimator")
+            raise UnsupportedPlatformError(f"ipc-tree predicts catalog GPUs, not {gpu.name}; for the CPU leave "
+                                           "estimator out (its default is resperfnet; CLI: no --estimator)")
         if (platform.runtime, platform.precision, platform.batch_size) != ("pytorch", "fp32", 1):
             raise UnsupportedPlatformError(
                 f"ipc-tree was trained on eager PyTorch, fp32, batch 1 only (HELP's batch-1 columns), not "

@@ -1300,8 +1300,9 @@ class ResPerfNetGPUEstimator(Estimator):
     def _predict_many(self, graphs: Sequence[Graph], platform: Platform, layers: bool = True, checks: str = "all"
                       ) -> list[Estimate]:
         if not isinstance(platform.device, GPUSpec):
-            raise UnsupportedPlatformError(f"resperfnet-gpu predicts catalog GPUs, not {platform.device.name}; "
-                                           "use gpu='cpu' with the resperfnet estimator")
+            raise UnsupportedPlatformError(f"resperfnet-gpu predicts catalog GPUs, not {platform.device.name}; for "
+                                           "the CPU leave estimator out (its default is resperfnet; CLI: no "
+                                           "--estimator)")
         net, meta = self._loaded()
         gpu, runtime, precision = platform.device, platform.runtime, platform.precision
         for g in graphs:  # a layer that folds the batch cannot be moved to another one (hwaware.estimate re-batches)

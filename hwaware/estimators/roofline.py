@@ -112,7 +112,10 @@ class RooflineEstimator(Estimator):
         last = graph.layers[-1].output_shapes if graph.layers else ()
         out_bytes = PRECISIONS[graph.precision] * numel(last[0]) if last else 0
         pre, post = self.transfer_ms(in_bytes, platform), self.transfer_ms(out_bytes, platform)
+        copies = getattr(platform.device, "host_link_gbs", None) is not None
         notes = ["launch overhead per kernel is an assumption, not a measurement", NO_INTERVAL_NOTE,
+                 *(["pre and post include the input's and output's copies over the host link (the learned GPU "
+                    "estimators leave copies out)"] if copies else []),
                  *(platform.device.rate_notes(platform.precision) if isinstance(platform.device, GPUSpec) else ())]
         return Estimate(total_ms=pre + exe + post, pre_ms=pre, exe_ms=exe, post_ms=post, layers=rows,
                         unknown_ops=graph.unknown_ops, estimator=self.name, estimator_version=self.version,

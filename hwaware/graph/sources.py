@@ -74,7 +74,7 @@ def check_timm_name(name: str) -> None:
     if not timm.is_model(name):
         close = difflib.get_close_matches(name, timm.list_models(), n=5, cutoff=0.7)
         hint = f"; similar names: {', '.join(close)}" if close else ""
-        if ":" in name and name.partition(":")[2][:1] in ("", "{", "["):  # a '<space>:...' that is_spec refused
+        if ":" in name:  # no timm name has one: a '<space>:...' that is_spec refused
             hint += ("; a search space's architecture is '<space>:{json}', <space> one of "
                      "hwaware.zoo.spaces.list_spaces() and the JSON an object")
         raise ModelNotFoundError(

@@ -544,7 +544,8 @@ class Platform:
             # PyTorch's quantized convolutions and linears run on CPU backends (fbgemm, qnnpack, onednn); on an NVIDIA
             # GPU a quantized CNN runs through TensorRT
             raise InvalidArgumentError("eager PyTorch has no int8 GPU kernels for a quantized network; use "
-                                       "runtime='tensorrt' for int8, or precision='fp16'")
+                                       "runtime='tensorrt' for int8, or precision='fp16' (CLI: --runtime "
+                                       "tensorrt, --precision fp16)")
         return cls(device=spec, precision=precision, runtime=runtime, batch_size=check_batch_size(batch_size))  # type: ignore[arg-type]
 
     @property
