@@ -14,7 +14,7 @@ from pathlib import Path
 from hwaware.calibration.measurements import Measurement, check_latency, check_setting, read_measurements
 from hwaware.calibration.folder import list_profiles, profile_dir
 from hwaware.calibration.profile import (Breakdown, Profile, check_profile_name, check_rows, find_profile,
-                                        fit_profile, profile_path, save_profile)
+                                        fit_profile, profile_path, save_profile, saved_profile)
 from hwaware.errors import (HwawareError, HwawareWarning, ImplausibleEstimateWarning, InvalidArgumentError,
                             UnknownGPUError, UnsupportedPlatformError)
 from hwaware.estimators.base import Estimate, default_estimator, get_estimator
@@ -437,12 +437,9 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
     _doubt_level(rows, nets, spans, platform)
     if save is not False:
         target = profile_path(name, None if save is True else save)
-        try:
-            old = Profile.from_json(target.read_text()) if target.is_file() else None
-        except (InvalidArgumentError, OSError, UnicodeDecodeError):  # not a readable profile: nothing to compare
-            old = None
+        old = saved_profile(target)
         setting = (profile.gpu, profile.runtime, profile.precision)
-        if old is not None and (old.gpu, old.runtime, old.precision) != setting:
+        if isinstance(old, Profile) and (old.gpu, old.runtime, old.precision) != setting:
             warnings.warn(f"profile {name!r} replaces one of another platform ({old.gpu}, {old.runtime}, "
                           f"{old.precision}) at {target}; give the new one another name to keep both", HwawareWarning,
                           stacklevel=_user_stacklevel())

@@ -293,18 +293,15 @@ def _rank(args: argparse.Namespace) -> None:
 
 def _calibrate(args: argparse.Namespace) -> None:
     from hwaware.api import calibrate
-    from hwaware.calibration.profile import Profile, profile_path
+    from hwaware.calibration.profile import Profile, profile_path, saved_profile
 
     target = profile_path(args.name, args.out)
-    before = target.read_bytes() if target.is_file() else None  # re-calibrating renews it: say so, and what it was
+    old = saved_profile(target)  # re-calibrating renews it: say so, and what it was
     p = calibrate(args.measurements, args.gpu, name=args.name, runtime=args.runtime, precision=args.precision,
                   save=True if args.out is None else args.out)
-    if before is not None:
-        try:
-            old = Profile.from_json(before.decode("utf-8"))
-            was = f"{old.gpu}, {old.runtime}, {old.precision}, {old.n_samples} measurements"
-        except (InvalidArgumentError, UnicodeDecodeError):
-            was = "not a readable profile"
+    if old is not None:
+        was = (f"{old.gpu}, {old.runtime}, {old.precision}, {old.n_samples} measurements" if isinstance(old, Profile)
+               else old)
         print(f"replaced {target} (was: {was})")
     lo, hi = p.log_residual_interval
     wlo, whi = p.interval

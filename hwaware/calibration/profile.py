@@ -471,6 +471,16 @@ def check_rows(nets: Sequence[Breakdown], measured_ms: Sequence[float], labels: 
                                    "it")
 
 
+def saved_profile(path: Path) -> Profile | str | None:
+    """What a profile file holds before it is replaced: the profile, ``"not a readable profile"``, or None (no file)."""
+    if not path.is_file():
+        return None
+    try:
+        return Profile.from_json(path.read_bytes().decode("utf-8"))
+    except (InvalidArgumentError, UnicodeDecodeError, OSError):
+        return "not a readable profile"
+
+
 def profile_path(name: str, path: str | Path | None = None) -> Path:
     """Where :func:`save_profile` writes the profile ``name``: ``path`` (a ``.json`` file in an existing folder: a GPU
     argument is read as a profile's path only so), or under the name in :func:`profile_dir`."""
