@@ -119,8 +119,8 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
     result = profile.apply_estimate(result) if profile else result  # first: a profile drops what it resolves
     for kind in dict.fromkeys(text.split(":", 1)[0] for text in result.warnings):
         warnings.warn(f"{platform.device.name} ({platform.runtime}, {platform.precision}, batch {platform.batch_size}): "
-                      f"{kind} (hwaware.estimate(...).warnings says why, per network)", ImplausibleEstimateWarning,
-                      stacklevel=_user_stacklevel())
+                      f"{kind} (why, per network: hwaware.estimate(...).warnings, or `hwaware latency`)",
+                      ImplausibleEstimateWarning, stacklevel=_user_stacklevel())
     return result
 
 
