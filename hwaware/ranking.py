@@ -24,6 +24,7 @@ from itertools import permutations
 from typing import Any
 
 from hwaware.api import _user_stacklevel, estimate_many, model_list, resolve
+from hwaware.calibration.profile import Profile
 from hwaware.errors import HwawareError, ImplausibleEstimateWarning, InvalidArgumentError
 from hwaware.estimators.base import ORDER_SLACK, Estimate, order_warning_prefix
 from hwaware.graph.layer import Graph
@@ -207,8 +208,7 @@ def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size
                                    "hwaware.rank(['resnet50'], gpus=['agx', 'orin'])")
     labels = _labels(models)
     # each GPU as it resolves: 't4' and 'T4' are one device; the estimator that answers (a profile's own, for one)
-    resolved = [resolve(g, precision=precision, runtime=runtime, batch_size=batch_size, estimator=estimator)
-                for g in gpus]
+    resolved = [_resolved(g, precision, runtime, batch_size, estimator) for g in gpus]
     devices = [profile.name if profile else platform.device.name for platform, profile, _ in resolved]
     objects = [id(m) for m in models if not isinstance(m, str)]
     files = [os.path.realpath(m) for m in models if isinstance(m, str) and os.path.isfile(m)]  # cnn.onnx, ./cnn.onnx
@@ -239,6 +239,17 @@ def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size
     return RankTable(tuple(labels), gpu_labels, tuple(zip(*ms)), tuple(names), batch_size, shared(precisions),
                      shared(runtimes), tuple(precisions), tuple(runtimes), inversions,
                      tuple(zip(*([e.interval_ms for e in column] for column in columns))))
+
+
+def _resolved(gpu: str, precision: str | None, runtime: str | None, batch_size: int, estimator: str | None
+              ) -> tuple[Platform, Profile | None, str]:
+    """:func:`~hwaware.api.resolve` of one column; a GPU that cannot run the setting is named with the way out that a
+    table of several has: leave it out (int8 on a Jetson Nano stopped the whole table)."""
+    try:
+        return resolve(gpu, precision=precision, runtime=runtime, batch_size=batch_size, estimator=estimator)
+    except InvalidArgumentError as exc:
+        exc.args = (f"{exc}; or leave {gpu} out of the GPUs",)  # its class kept for callers
+        raise
 
 
 def _inversions(models: Sequence[str], gpus: Sequence[str], columns: Sequence[Sequence[Estimate]],

@@ -271,3 +271,11 @@ def test_a_discrete_gpu_slower_than_an_soc_it_outclasses_is_listed_on_the_kernel
     assert (v.gpu, v.below, v.kernels, v.ms, v.below_ms) == ("a2", "orin_nano", True, est["a2"].exe_ms,
                                                              est["orin_nano"].exe_ms)
     assert f"mobilenetv3_large_100 {v.ms:.3f} against {v.below_ms:.3f} ms exe ({v.ratio:.2f}x)" in t.table()
+
+
+def test_a_gpu_that_cannot_run_the_setting_is_named_with_leaving_it_out(capsys):
+    """int8 on the Jetson Nano stopped `rank --gpu nano --gpu agx` with the Nano's own advice only (helper-128)."""
+    assert main(["rank", "resnet18", "--gpu", "nano", "--gpu", "agx", "--runtime", "tensorrt", "--precision",
+                 "int8"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("hwaware: error: Jetson Nano") and err.endswith("; or leave nano out of the GPUs\n")
