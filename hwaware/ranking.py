@@ -135,6 +135,9 @@ class RankTable:
         lines.append(f"ms per batch of {self.batch_size} ({self.runtime}, {self.precision}); "
                      + ("[low..high] = the prediction interval; " if any(map(any, self.intervals)) else "")
                      + "(n) = the model's rank on that GPU, 1 = fastest")
+        if len(set(zip(self.runtimes, self.precisions))) > 1:  # profiles bring their own platform
+            lines.append("the columns run different runtimes or precisions (above): 'GPUs fastest first' orders "
+                         "platforms, not devices alone")
         if self.inversions:
             pairs = _pairs(self.inversions)
             lines.append(textwrap.fill(f"GPU order against the datasheets, {_count(pairs)}: more than "

@@ -279,3 +279,17 @@ def test_a_gpu_that_cannot_run_the_setting_is_named_with_leaving_it_out(capsys):
                  "int8"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("hwaware: error: Jetson Nano") and err.endswith("; or leave nano out of the GPUs\n")
+
+
+def test_a_table_of_mixed_platforms_says_its_order_is_of_platforms(tmp_path, monkeypatch):
+    """A TensorRT fp16 profile beside eager fp32 GPUs was ordered 'fastest first' with the mix named only in the footer
+    (helper-128)."""
+    from hwaware.calibration.measurements import Measurement
+
+    monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
+    models = ("resnet18", "resnet34", "mobilenetv2_100")
+    hwaware.calibrate([Measurement(m, 1.2 * hwaware.latency(m, "agx", runtime="tensorrt", precision="fp16"))
+                       for m in models], "agx", name="agx-trt", runtime="tensorrt", precision="fp16")
+    said = "'GPUs fastest first' orders platforms, not devices alone"
+    assert said in hwaware.rank(["resnet18"], gpus=["agx-trt", "agx"]).table()
+    assert said not in hwaware.rank(["resnet18"], gpus=["orin", "agx"]).table()
