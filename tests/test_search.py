@@ -677,3 +677,37 @@ def test_a_constraint_says_its_budget_and_platform_when_printed():
     c = LatencyConstraint(12.5, gpu="agx", precision="fp16")
     assert repr(c) == ("LatencyConstraint(12.5 ms, gpu='agx', batch_size=1, precision='fp16', runtime='pytorch', "
                        "estimator=None, key='latency', bound='estimate')")
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups: POSIX")
+def test_ctrl_c_stops_every_search_worker_in_one_line(tmp_path):
+    """Ctrl-C reaches the whole process group: each spawned worker printed a traceback, one ran on with its share and
+    the parent waited for it (helper-129). The workers ignore it now; the parent stops them and says one line."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    db = tmp_path / "s.db"
+    p = subprocess.Popen([sys.executable, "-m", "hwaware", "search", "--space", "nb201", "--gpu", "agx", "--budget",
+                          "5", "--trials", "20000", "--workers", "2", "--storage", f"sqlite:///{db}", "--proxy",
+                          "params", "--out", str(tmp_path / "out")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, start_new_session=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as a terminal's job
+    def stored() -> int:  # trials the workers have begun
+        import sqlite3
+
+        try:
+            with sqlite3.connect(db) as c:
+                return c.execute("select count(*) from trials").fetchone()[0]
+        except sqlite3.Error:
+            return 0
+
+    deadline = time.time() + 120
+    while time.time() < deadline and stored() < 6:
+        time.sleep(0.5)
+    os.killpg(p.pid, signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130 and err.strip().splitlines() == [
+        "hwaware: interrupted; the trials finished so far are kept in the --storage: run again with the same --storage "
+        "and --study to go on"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import numbers
 import os
+import signal
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,8 @@ def _optimize(cfg: SearchConfig, study: Any, n_trials: int) -> None:
 
 
 def _worker(cfg: SearchConfig, worker: int, n_trials: int) -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the workers (each printed a traceback, one ran on)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _optimize(cfg, _study(cfg, worker), n_trials)
 
 
@@ -180,10 +183,18 @@ def run_search(cfg: SearchConfig):
     procs = [ctx.Process(target=_worker, args=(cfg, w, n)) for w, n in enumerate(shares)]
     for p in procs:
         p.start()
-    for p in procs:
-        p.join()
-        if p.exitcode != 0:
-            raise RuntimeError(f"search worker exited with code {p.exitcode}")
+    try:
+        for p in procs:
+            p.join()
+    except KeyboardInterrupt:  # the trials each worker was running stay in the storage as RUNNING
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.join()
+        raise
+    failed = [p.exitcode for p in procs if p.exitcode != 0]
+    if failed:
+        raise RuntimeError(f"search worker exited with code {failed[0]}")
     return _study(cfg)
 
 
