@@ -870,6 +870,11 @@ def test_an_answer_at_a_batch_the_profile_did_not_measure_warns_with_the_models_
     assert said and "measurements were at batch 1, this answer is at batch 64" in said[0]
     lo, hi = (b / at_64.total_ms for b in at_64.interval_ms)
     assert lo <= zero.interval_ms[0] / zero.total_ms * (1 + 1e-9) and hi >= zero.interval_ms[1] / zero.total_ms * (1 - 1e-9)
+    assert "and to the model's own at this unmeasured batch" in at_64.notes[0]
+    # an estimator without intervals (the roofline) has nothing to widen to: the warning says so, not that it widened
+    r = hwaware.calibrate(rows, "agx", name="agx-roof", runtime="tensorrt", precision="fp16", estimator="roofline")
+    roof = [w for w in hwaware.estimate("resnet50", gpu=r, batch_size=64).warnings if "extrapolates" in w]
+    assert roof and "the model gives none" in roof[0] and "widened" not in roof[0]
     # a file before format 6 records no batches: nothing to check against, nothing said
     old = json.loads((tmp_path / "agx-trt.json").read_text())
     del old["batch_range"]

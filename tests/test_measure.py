@@ -292,10 +292,10 @@ def test_ctrl_c_is_one_line_keeps_the_rows_and_space_alone_measures_the_space(tm
 def test_a_non_square_input_is_recorded_whole_and_calibrated_at_it(tmp_path, monkeypatch):
     """img_size held the width alone: a 1024 x 768 network (timm's sapiens ViTs) was calibrated at 768 x 768."""
     from hwaware.calibration.measurements import read_measurements
-    from hwaware.measure.collect import collect_networks, img_size_input, img_size_text
+    from hwaware.datasets.measured import load_network_samples
+    from hwaware.measure.collect import collect_networks, img_size_text
 
     assert [img_size_text(s) for s in ((3, 224, 224), (3, 1024, 768), (1, 28, 28))] == ["224", "3x1024x768", "1x28x28"]
-    assert img_size_input("224") == "3x224x224" and img_size_input("3x1024x768") == "3x1024x768"
     net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.AdaptiveAvgPool2d(1))
     monkeypatch.setattr(collect_mod, "_network", lambda name, dev, dtype: (net, (3, 40, 24), "tiny"))
     out = tmp_path / "n.csv"
@@ -303,6 +303,7 @@ def test_a_non_square_input_is_recorded_whole_and_calibrated_at_it(tmp_path, mon
     with open(out) as f:
         assert next(csv.DictReader(f))["img_size"] == "3x40x24"
     assert [m.input_size for m in read_measurements(out)] == ["3x40x24"]
+    assert [n.input_size for n in load_network_samples(out)] == [(3, 40, 24)]  # the evaluation's loader too
 
 
 def test_a_noisy_row_is_measured_again_and_one_that_stays_noisy_is_warned(tmp_path, monkeypatch):

@@ -115,7 +115,7 @@ def test_whole_network_accuracy_on_held_out_families(recorded):
     """The default CPU estimator (calibrated) on the held-out families, pinned to the recorded run."""
     nets = [n for n in load_network_samples() if is_held_out(n.model) and n.batch == 1]
     assert len(nets) == recorded["networks"]["held_out"]["resperfnet"]["n"]
-    pred = [hwaware.latency(n.model, gpu="cpu", input_size=n.img_size) for n in nets]
+    pred = [hwaware.latency(n.model, gpu="cpu", input_size=n.input_size) for n in nets]
     got = accuracy(pred, [n.total_ms for n in nets])
     pinned = recorded["networks"]["held_out"]["resperfnet"]
     assert got["mape"] <= pinned["mape"] + MAPE_MARGIN
@@ -170,7 +170,7 @@ def test_every_calibration_form_predicts_what_it_fitted():
             by_family.setdefault(n.family, []).append(n)
     chosen = [ns[0] for f, ns in sorted(by_family.items()) if len(ns) >= 2][:3] + \
         [ns[1] for f, ns in sorted(by_family.items()) if len(ns) >= 2][:3]  # 3 families: the CV leaves one out
-    nets = [(n, capture(n.model, input_size=(3, n.img_size, n.img_size))) for n in chosen]
+    nets = [(n, capture(n.model, input_size=n.input_size)) for n in chosen]
     est, platform = ResPerfNetEstimator(cache=False), Platform.resolve("cpu")
     for form, (terms, _) in CALIBRATION_FORMS.items():
         cal = fit_calibration(est, platform, nets, form)

@@ -19,8 +19,7 @@ from pathlib import Path
 
 from hwaware.errors import ImplausibleEstimateWarning, InvalidArgumentError, positive_number
 from hwaware.hardware.catalog import CPUSpec, Platform
-# what `hwaware collect networks` records of where it measured, and of the input
-from hwaware.measure.collect import SETTING_COLUMNS, img_size_input
+from hwaware.measure.collect import SETTING_COLUMNS  # what `hwaware collect networks` records of where it measured
 
 
 PLAIN_COLUMNS = ("model", "ms", "batch", "input")
@@ -106,9 +105,9 @@ def read_measurements(path: str | Path) -> list[Measurement]:
     for n, r in enumerate(rows, start=2):
         try:
             if collected:
-                size = r.get("img_size")
+                size = r.get("img_size")  # a side or CxHxW, as an input_size reads both
                 out.append(Measurement(r["model"], float(r["pre_ms"]) + float(r["exe_ms"]) + float(r["post_ms"]),
-                                       int(r.get("batch") or 1), img_size_input(size) if size else None,
+                                       int(r.get("batch") or 1), size or None,
                                        tuple((k, r[k]) for k in SETTING_COLUMNS if k in r)))
             else:
                 out.append(Measurement(r["model"], float(r["ms"]), int(r.get("batch") or 1), r.get("input") or None))

@@ -22,9 +22,12 @@ listed first). The interval is the range of the chosen form's leave-one-out resi
 so optimistic: ten measurements' extremes hold a next network at best 9 times in 11, and only if it is like them),
 widened to contain the estimator's own 10-shot interval where it measured one on GPUs held out of its training
 (resperfnet-gpu: meta.json's ``calibrated``; from 2026-12-05, ``PROFILE_INTERVAL_RULE`` in scripts/train_gpu.py).
+At a batch outside the measurements' (format 6 records them) the answer warns and the interval is widened to the
+estimate's own, where the estimator gives one.
 
 A profile is a small JSON file. Pass its path (or, once saved with :func:`save_profile`, its name) wherever a
-GPU name goes: ``hwaware.latency(model, gpu="my-orin.json")``, the CLI's ``--gpu``, the Optuna constraint.
+GPU name goes: ``hwaware.latency(model, gpu="my-orin.json")``, the CLI's ``--gpu``, the Optuna constraint (in Python,
+the :class:`Profile` itself too).
 
 >>> import numpy as np
 >>> from hwaware.calibration import Breakdown, fit_profile
@@ -204,7 +207,7 @@ class Profile:
         total = max(pre + sum(r.ms for r in layers) + post, 1e-6)  # apply(Breakdown.of(est))
         lo, hi = self.interval
         widened = (lo, hi) != tuple(self.log_residual_interval)
-        other_batch = self._other_batch(est.platform.batch_size)
+        other_batch = self._other_batch(est.platform.batch_size, est.interval_ms is not None)
         # the profile's residuals are CNNs' at its measured batches: outside those (a note or warning says so) the
         # interval keeps what the model's own showed
         if (other_batch or any(n.startswith(OUTSIDE_INTERVAL_NOTE) for n in est.notes)) and est.interval_ms:
@@ -212,7 +215,8 @@ class Profile:
             hi = max(hi, math.log(est.interval_ms[1] / est.total_ms))
         notes = (f"calibrated by profile {self.name!r} ({self.n_samples} measurements): {self.describe()} "
                  f"({len(kernels)} kernels); interval from its leave-one-out residuals"
-                 + (", widened to contain the model's 10-shot interval on held-out GPUs" if widened else ""),
+                 + (", widened to contain the model's 10-shot interval on held-out GPUs" if widened else "")
+                 + (", and to the model's own at this unmeasured batch" if other_batch and est.interval_ms else ""),
                  *([f"the profile would take {clamped} of {len(kernels)} layers below 0 or below the least time their "
                     "arithmetic or bytes allow on the base GPU: those stay at that bound (the profile was fitted on "
                     "whole-network totals)"] if clamped else []),
@@ -229,15 +233,18 @@ class Profile:
                                  *(self._extrapolated(net.gmacs, total)
                                    if self.ms_per_gmac else ()), *other_batch))
 
-    def _other_batch(self, batch: int) -> tuple[str, ...]:
+    def _other_batch(self, batch: int, model_interval: bool) -> tuple[str, ...]:
         """The warning of an answer at a batch outside the measured ones: a batch-1 profile scaled a compute-bound
-        batch 256 by its host-bound factor (a T4's 459 ms against 670 uncalibrated), with its batch-1 interval."""
+        batch 256 by its host-bound factor (a T4's 459 ms against 670 uncalibrated), with its batch-1 interval.
+        ``model_interval``: whether the estimate it corrects has an interval of its own to widen to."""
         if self.batch_range is None or self.batch_range[0] <= batch <= self.batch_range[1]:
             return ()
         lo, hi = self.batch_range
+        what = ("so its interval is widened to the model's own" if model_interval else
+                "and its interval is its measured batches' (the model gives none): it says nothing of this batch")
         return (f"profile {self.name!r} extrapolates: its measurements were at batch {lo if lo == hi else f'{lo}-{hi}'}"
-                f", this answer is at batch {batch}, so its interval is widened to the model's own; add measurements at "
-                "this batch to the profile (hwaware calibrate)",)
+                f", this answer is at batch {batch}, {what}; add measurements at this batch to the profile "
+                "(hwaware calibrate)",)
 
     def _extrapolated(self, gmacs: float, total_ms: float) -> tuple[str, ...]:
         """The warning of an answer whose per-GMAC term is more than :data:`GMAC_TERM_SHARE` of it on a network of

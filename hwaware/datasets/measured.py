@@ -14,6 +14,7 @@ from pathlib import Path
 
 from hwaware.datasets.paths import DataNotFoundError
 from hwaware.graph.layer import Layer
+from hwaware.graph.sources import parse_input_size
 
 REPO_DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -54,7 +55,7 @@ class LayerSample(PhaseSample):
 class NetworkSample(PhaseSample):
     model: str
     family: str
-    img_size: int
+    input_size: tuple[int, ...]  # C x H x W, from the file's img_size (its side, or CxHxW where not a square RGB image)
     batch: int
 
 
@@ -86,5 +87,5 @@ def load_layer_samples(path: str | Path = REPO_DATA / "cpu" / "layers.csv") -> l
 
 
 def load_network_samples(path: str | Path = REPO_DATA / "cpu" / "networks.csv") -> list[NetworkSample]:
-    return [NetworkSample(model=r["model"], family=r["family"], img_size=int(r["img_size"]), batch=int(r["batch"]),
-                          **_phases(r)) for r in _rows(resolve(path))]
+    return [NetworkSample(model=r["model"], family=r["family"], input_size=parse_input_size(r["img_size"]),
+                          batch=int(r["batch"]), **_phases(r)) for r in _rows(resolve(path))]

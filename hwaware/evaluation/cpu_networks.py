@@ -47,7 +47,7 @@ SPACE_TEST_NETWORKS = "cpu/space_networks_test.csv"  # seed 1: test only
 
 def batch1_networks() -> list[Net]:
     """Every measured batch-1 timm network with its graph at the measured input size."""
-    return [(n, capture(n.model, input_size=(3, n.img_size, n.img_size))) for n in load_network_samples()
+    return [(n, capture(n.model, input_size=n.input_size)) for n in load_network_samples()
             if n.batch == 1]
 
 

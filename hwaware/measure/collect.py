@@ -50,11 +50,6 @@ def img_size_text(size: Sequence[int]) -> str:
     return str(w) if h == w and c == 3 else f"{c}x{h}x{w}"
 
 
-def img_size_input(text: str) -> str:
-    """The ``CxHxW`` input an ``img_size`` cell of :func:`img_size_text` stands for."""
-    return text if "x" in text else f"3x{text}x{text}"
-
-
 class Progress:
     """A one-line progress bar on stderr (rate and time left)."""
 
