@@ -173,9 +173,9 @@ def _parser() -> argparse.ArgumentParser:
                                                             "their batch sizes are drawn, not --batch)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--models", default=None,
-                   help="comma-separated timm names, or 'train' / 'heldout' / 'all' (the sets in hwaware.evaluation.splits)"
-                        "; default 'train', or 'none' with --space; layers: networks to sample layers from ('none' for "
-                        "random layers only)")
+                   help="comma-separated timm names, or 'train' / 'heldout' / 'all' (the sets in "
+                        "hwaware.evaluation.splits); default 'train', or 'none' with --space; layers: networks to "
+                        "sample layers from ('none' for random layers only)")
     p.add_argument("--batch", type=_positives(int), default="1", help="comma-separated batch sizes (default 1)")
     p.add_argument("--space", default=None, help="networks: COUNT random architectures of this model space "
                                                  "(nb201, fbnet, ofa_mbv3, ...; drawn with --seed), and --models too "
@@ -297,8 +297,10 @@ def _calibrate(args: argparse.Namespace) -> None:
 
     target = profile_path(args.name, args.out)
     old = saved_profile(target)  # re-calibrating renews it: say so, and what it was
-    p = calibrate(args.measurements, args.gpu, name=args.name, runtime=args.runtime, precision=args.precision,
-                  save=True if args.out is None else args.out)
+    with warnings.catch_warnings():  # the API's warning of a replaced profile: the line below says it
+        warnings.filterwarnings("ignore", message=r"profile .* replaces one of another platform")
+        p = calibrate(args.measurements, args.gpu, name=args.name, runtime=args.runtime, precision=args.precision,
+                      save=True if args.out is None else args.out)
     if old is not None:
         was = (f"{old.gpu}, {old.runtime}, {old.precision}, {old.n_samples} measurements" if isinstance(old, Profile)
                else old)

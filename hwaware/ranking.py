@@ -236,7 +236,8 @@ def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size
     if inversions:
         worst = inversions[0]
         warnings.warn(f"GPU order: {_count(_pairs(inversions))} slower on a GPU than on one it outclasses on paper "
-                      f"(worst: {worst.model} {worst.ratio:.2f}x slower on {worst.gpu} than on {worst.below}); the "
+                      f"(worst: {worst.model} {worst.ratio:.2f}x slower on {worst.gpu} than on {worst.below}"
+                      f"{', its kernels' if worst.kernels else ''}); the "
                       "table and RankTable.inversions say which and why", ImplausibleEstimateWarning,
                       stacklevel=_user_stacklevel())
     return RankTable(tuple(labels), gpu_labels, tuple(zip(*ms)), tuple(names), batch_size, shared(precisions),

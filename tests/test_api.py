@@ -1,3 +1,4 @@
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -284,6 +285,10 @@ def test_an_onnx_recurrent_node_warns_on_every_target(tmp_path):
             est = hwaware.estimate(str(path), gpu)
         assert est.unknown_ops == {"onnx.LSTM": 1}
         assert [w for w in est.warnings if w.startswith("outside the training domain: the recurrent op onnx.LSTM")]
+    with warnings.catch_warnings():  # a whole-network estimator, which reports no unknown ops of its own (helper-129)
+        warnings.simplefilter("ignore")
+        whole = hwaware.estimate(str(path), "titan_rtx", estimator="netregress-ols")
+    assert [w for w in whole.warnings if w.startswith("outside the training domain: the recurrent op onnx.LSTM")]
 
 
 def test_the_cpu_target_warns_when_a_batch_cannot_fit_this_machines_memory():

@@ -869,7 +869,8 @@ def test_an_answer_at_a_batch_the_profile_did_not_measure_warns_with_the_models_
     said = [w for w in at_64.warnings if w.startswith("profile 'agx-trt' extrapolates")]
     assert said and "measurements were at batch 1, this answer is at batch 64" in said[0]
     lo, hi = (b / at_64.total_ms for b in at_64.interval_ms)
-    assert lo <= zero.interval_ms[0] / zero.total_ms * (1 + 1e-9) and hi >= zero.interval_ms[1] / zero.total_ms * (1 - 1e-9)
+    zlo, zhi = (b / zero.total_ms for b in zero.interval_ms)
+    assert lo <= zlo * (1 + 1e-9) and hi >= zhi * (1 - 1e-9)
     assert "and to the model's own at this unmeasured batch" in at_64.notes[0]
     # an estimator without intervals (the roofline) has nothing to widen to: the warning says so, not that it widened
     r = hwaware.calibrate(rows, "agx", name="agx-roof", runtime="tensorrt", precision="fp16", estimator="roofline")
@@ -912,6 +913,7 @@ def test_calibrate_warns_of_a_level_the_model_cannot_explain_and_of_a_replaced_p
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         hwaware.calibrate(rows(math.sqrt(lo * hi)), "4090", name="inside")  # the interval's middle: nothing said
+        hwaware.calibrate(rows(1.5 * hi), "4090", name="near")  # just outside: what calibration is for, nothing said
         hwaware.calibrate(rows(lo / 3), "4090", name="low")
     said = [str(w.message) for w in caught if issubclass(w.category, HwawareWarning)]
     assert len(said) == 1 and said[0].startswith(f"the measurements are {lo / 3:.3g}x the answers on GeForce RTX 4090")

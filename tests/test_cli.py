@@ -345,10 +345,11 @@ def test_messages_a_new_user_met_say_the_fix_in_their_own_terms(capsys):
 
     space = get_space("nb201")
     spec = space.spec(space.random_arch(random.Random(0)))
-    for argv, said in (([spec, "--gpu", "agx", "--input", "3x64x64"], "a nb201 architecture takes its space's input, "
-                        "3x32x32, not 3x64x64; drop input_size (CLI: --input)"),
+    for argv, said in (([spec, "--gpu", "agx", "--input", "3x64x64"], "an architecture of the nb201 space takes its "
+                        "input, 3x32x32, not 3x64x64; drop input_size (CLI: --input)"),
                        (["nb201:garbage", "--gpu", "agx"], "a search space's architecture is '<space>:{json}'"),
-                       (["resnet18", "--gpu", "cpu", "--estimator", "resperfnet-gpu"], "for the CPU leave estimator out"),
+                       (["resnet18", "--gpu", "cpu", "--estimator", "resperfnet-gpu"],
+                        "for the CPU leave estimator out"),
                        (["resnet18", "--gpu", "agx", "--precision", "int8"], "(CLI: --runtime tensorrt, --precision "
                         "fp16)")):
         assert main(["latency", *argv]) == 2

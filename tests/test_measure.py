@@ -329,3 +329,11 @@ def test_a_noisy_row_is_measured_again_and_one_that_stays_noisy_is_warned(tmp_pa
     said = [str(w.message) for w in caught if issubclass(w.category, HwawareWarning)]
     assert TRIES == 3 and NOISY == 0.5 and len(said) == 1
     assert said[0].startswith(f"1 of 2 rows measured now in {tmp_path / 'l.csv'} stayed noisy after 3 runs")
+    # a stop after a noisy row still says it (the warning came after the loop: helper-129)
+    runs = iter([times(1.0, 0.9)] * 3 + [KeyboardInterrupt()])
+    monkeypatch.setattr(collect_mod, "time_phases",
+                        lambda *a, **k: (_ for _ in ()).throw(r) if isinstance(r := next(runs), BaseException) else r)
+    with warnings.catch_warnings(record=True) as caught, pytest.raises(KeyboardInterrupt):
+        warnings.simplefilter("always")
+        collect_layers(tmp_path / "l2.csv", plan)
+    assert [str(w.message)[:22] for w in caught if issubclass(w.category, HwawareWarning)] == ["1 of 1 rows measured n"]

@@ -198,6 +198,9 @@ class Estimator(ABC):
     joint_platforms: ClassVar[bool] = True
     # whether every estimate carries a prediction interval (Estimate.interval_ms); a calibration profile adds its own
     intervals: ClassVar[bool] = False
+    # whether every layer it answers stops at the least time physics allows it (LayerEstimate.floor_ms), so that its
+    # totals need no check against the network's floor (hwaware.api checks the others' on every GPU answer)
+    floors_layers: ClassVar[bool] = False
 
     @classmethod
     def _parameters(cls) -> dict[str, inspect.Parameter]:

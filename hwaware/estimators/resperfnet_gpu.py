@@ -1173,6 +1173,7 @@ class ResPerfNetGPUEstimator(Estimator):
     #    trained 7 rows on the other form and 4 that are now left out)
     version = "9"
     intervals = True
+    floors_layers = True
 
     def __init__(self, weights_dir: str | Path | None = None, cache: PredictionCache | bool = True) -> None:
         self.weights_dir = weights_dir

@@ -28,6 +28,7 @@ ModelLike = Union[nn.Module, str, os.PathLike, Any]  # Any: onnx.ModelProto (onn
 InputSize = Union[int, str, tuple[int, ...], list[int], None]
 
 TORCHVISION_PREFIXES = ("torchvision:", "tv:")
+TIMM_PREFIXES = ("hf-hub", "hf_hub", "local-dir")  # sources timm.create_model reads before a ":" (its _factory)
 
 
 def parse_input_size(input_size: InputSize) -> Shape | None:
@@ -74,7 +75,7 @@ def check_timm_name(name: str) -> None:
     if not timm.is_model(name):
         close = difflib.get_close_matches(name, timm.list_models(), n=5, cutoff=0.7)
         hint = f"; similar names: {', '.join(close)}" if close else ""
-        if ":" in name:  # no timm name has one: a '<space>:...' that is_spec refused
+        if ":" in name and name.partition(":")[0] not in TIMM_PREFIXES:  # a '<space>:...' that is_spec refused
             hint += ("; a search space's architecture is '<space>:{json}', <space> one of "
                      "hwaware.zoo.spaces.list_spaces() and the JSON an object")
         raise ModelNotFoundError(

@@ -282,7 +282,9 @@ class GPUSpec:
         and the fp32, fp16, fp16 tensor-core and TF32 rates the libraries take (:meth:`framework_tflops`), DRAM
         bandwidth and L2, each at least ``other``'s. Not the host's CPU, which the catalog does not hold. With
         ``kernels``, a discrete GPU may also dominate an integrated SoC of its architecture or an older one: for the
-        kernels' time alone, where neither the hosts nor the copies over the discrete GPU's link count.
+        kernels' time with their dispatch (an estimate's ``exe``), the copies over the discrete GPU's link left out and
+        its host taken to be no slower than the SoC's own CPU (an assumption: desktop and server CPUs outrun the
+        Jetsons' ARM cores).
 
         >>> from hwaware.hardware import get_gpu
         >>> get_gpu("agx").dominates(get_gpu("tx2")), get_gpu("tx2").dominates(get_gpu("agx"))

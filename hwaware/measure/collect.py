@@ -8,15 +8,16 @@ noisy are named in one warning.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import numbers
 import random
-import math
 import re
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -120,18 +121,18 @@ def collect_layers(out: str | Path, plan: Iterable[tuple[str, str, Layer]], *, d
     with exclusive(out), torch_threads(threads):
         env = environment(dev, dtype)
         store = SampleStore(out, LAYER_COLUMNS, same=_setting(env))
-        todo, noisy = [p for p in plan if p[0] not in store], []
+        todo = [p for p in plan if p[0] not in store]
         progress = Progress(len(todo), f"layers -> {out}")
-        for sample_id, source, layer in todo:
-            op = build_op(layer, dev, dtype)
-            times = _measured(partial(time_phases, op.fn, op.inputs(), dev), f"layer {sample_id} (of {source})",
-                              "leave that model out" if source != "random" else "collect with another --seed", out,
-                              noisy)
-            store.append({"sample_id": sample_id, "source": source, "kind": layer.kind.value, "op": layer.op,
-                          "batch": layer.input_shapes[0][0], "macs": layer.macs, **_phases(times), **env,
-                          "layer_json": json.dumps(layer.as_dict(), separators=(",", ":"))})
-            progress.step(layer.kind.value)
-    _warn_noisy(noisy, len(todo), out)
+        with _noisy_rows(out, progress) as noisy:
+            for sample_id, source, layer in todo:
+                op = build_op(layer, dev, dtype)
+                times = _measured(partial(time_phases, op.fn, op.inputs(), dev), f"layer {sample_id} (of {source})",
+                                  "leave that model out" if source != "random" else "collect with another --seed",
+                                  out, noisy)
+                store.append({"sample_id": sample_id, "source": source, "kind": layer.kind.value, "op": layer.op,
+                              "batch": layer.input_shapes[0][0], "macs": layer.macs, **_phases(times), **env,
+                              "layer_json": json.dumps(layer.as_dict(), separators=(",", ":"))})
+                progress.step(layer.kind.value)
     return len(todo)
 
 
@@ -143,7 +144,8 @@ def _threads(threads: object) -> int:
 
 def _measured(measure: Callable[[], PhaseTimes], what: str, fix: str, out: str | Path,
               noisy: list[str]) -> PhaseTimes:
-    """The quietest of up to :data:`TRIES` runs of ``measure()`` (another run while the execution phase's IQR passes
+    """The quietest of up to :data:`TRIES` runs of ``measure()`` (the reliable one: a noisy run's median may be low or
+    high; another run while the execution phase's IQR passes
     :data:`NOISY` of its median; ``what`` appended to ``noisy`` if the last still does), its failure (a forward
     that refuses its input, memory) one line naming ``what`` and ``fix``."""
     try:
@@ -166,11 +168,18 @@ def _spread(t: PhaseTimes) -> float:
     return t.exe_iqr_ms / t.exe_ms if t.exe_ms > 0 else math.inf
 
 
-def _warn_noisy(noisy: Sequence[str], measured: int, out: str | Path) -> None:
-    if noisy:
-        warnings.warn(f"{len(noisy)} of {measured} rows measured now in {out} stayed noisy after {TRIES} runs (the "
-                      f"IQR of the execution time above {NOISY:.0%} of its median; first: {noisy[0]}): the machine "
-                      "was busy; delete those rows and collect again when it is quiet", HwawareWarning, stacklevel=3)
+@contextlib.contextmanager
+def _noisy_rows(out: str | Path, progress: Progress) -> Iterator[list[str]]:
+    """The list :func:`_measured` names noisy rows in; on the way out, a stop or a failure too, one warning of them."""
+    noisy: list[str] = []
+    try:
+        yield noisy
+    finally:
+        if noisy:  # stacklevel: the caller of collect_layers / collect_networks
+            warnings.warn(f"{len(noisy)} of {progress.done} rows measured now in {out} stayed noisy after {TRIES} runs "
+                          f"(the IQR of the execution time above {NOISY:.0%} of its median; first: {noisy[0]}): the "
+                          "machine may have been busy; delete those rows and collect again when it is quiet",
+                          HwawareWarning, stacklevel=4)
 
 
 def _network(name: str, dev: torch.device, dtype: torch.dtype) -> tuple[torch.nn.Module, tuple[int, ...], str]:
@@ -218,17 +227,17 @@ def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Seq
         store = SampleStore(out, NETWORK_COLUMNS, same=_setting(env))
         # each network and batch once (a repeat would be measured twice; calibrate refuses a file listing one twice)
         todo = [(m, b) for m in dict.fromkeys(models) for b in dict.fromkeys(batch_sizes) if f"{m}-b{b}" not in store]
-        progress, noisy = Progress(len(todo), f"networks -> {out}"), []
-        for model_name, batch in todo:
-            model, size, family = _network(model_name, dev, dtype)
-            shape = (batch, *size)
-            x = torch.randn(shape, dtype=dtype)
-            times = _measured(partial(time_phases, model, [x], dev, warmup=3, min_repeats=10, max_repeats=100,
-                                      min_time_s=min_time_s), f"{model_name} at batch {batch}",
-                              "leave it out of the models (or that batch)", out, noisy)
-            store.append({"sample_id": f"{model_name}-b{batch}", "model": model_name, "family": family,
-                          "img_size": img_size_text(size), "batch": batch, **_phases(times), **env})
-            progress.step(model_name)
-            del model
-    _warn_noisy(noisy, len(todo), out)
+        progress = Progress(len(todo), f"networks -> {out}")
+        with _noisy_rows(out, progress) as noisy:
+            for model_name, batch in todo:
+                model, size, family = _network(model_name, dev, dtype)
+                shape = (batch, *size)
+                x = torch.randn(shape, dtype=dtype)
+                times = _measured(partial(time_phases, model, [x], dev, warmup=3, min_repeats=10, max_repeats=100,
+                                          min_time_s=min_time_s), f"{model_name} at batch {batch}",
+                                  "leave it out of the models (or that batch)", out, noisy)
+                store.append({"sample_id": f"{model_name}-b{batch}", "model": model_name, "family": family,
+                              "img_size": img_size_text(size), "batch": batch, **_phases(times), **env})
+                progress.step(model_name)
+                del model
     return len(todo)

@@ -120,9 +120,9 @@ def count_layers(layers: Sequence[Layer], arch: str = ARCH) -> dict[str, tuple[i
                                         f"({exc.location}: a branch reads {exc.param}), so they cannot be counted; use "
                                         "an estimator that does not count PTX (resperfnet-gpu)") from None
         except StepLimitError as exc:  # its advice (a smaller grid) is the analyzer's user's, not an estimate's
-            raise UnsupportedLayerError(f"a layer among {ops} runs a kernel too large for the PTX interpreter to count "
-                                        f"({str(exc).split(': ')[-1].split(';')[0]}); use an estimator that does not "
-                                        "count PTX (resperfnet-gpu), or a smaller batch or input") from None
+            raise UnsupportedLayerError(f"a layer among {ops} cannot be counted within the PTX interpreter's limits "
+                                        f"({str(exc).split('; ')[0]}); use an estimator that does not count PTX "
+                                        "(resperfnet-gpu), or a smaller input") from None
         totals = [[0, 0] for _ in chunk]
         for (layer, _), (_, thread, warp) in zip(kept, counts):
             totals[layer][0] += thread

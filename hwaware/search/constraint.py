@@ -90,7 +90,8 @@ class LatencyConstraint:
                                                            others=others or f"none on {platform.device.name}"))
         self.budget_ms = float(budget_ms)
         self.gpu = gpu
-        self._gpu_name = gpu if isinstance(gpu, str) else platform.device.name  # for messages: a spec's repr is long
+        # for messages: a spec's repr is long, and a Profile object is its own device, not its base GPU
+        self._gpu_name = gpu if isinstance(gpu, str) else profile.name if profile else platform.device.name
         self.batch_size = batch_size
         self.precision = platform.precision  # as resolved: a profile's own where none was given
         self.runtime = platform.runtime
