@@ -32,18 +32,17 @@ from hwaware.zoo.spaces import is_spec, spec_graph
 
 def _graph(model: ModelLike | Graph, batch_size: int, input_size: InputSize, precision: str, trace_device: str) -> Graph:
     check_trace_device(trace_device)  # a graph or a spec is not traced, but the argument is still checked
-    if is_spec(model):  # its space builds it at the space's own input size, as the search predicted it
-        spec, model = model, spec_graph(model, batch_size=batch_size, precision=precision)
-        size = parse_input_size(input_size)
-        if size is not None and tuple(size) != tuple(model.input_shape[1:]):
-            raise InvalidArgumentError(f"an architecture of the {spec.partition(':')[0]} space takes its input, "
-                                       f"{'x'.join(map(str, model.input_shape[1:]))}, not {'x'.join(map(str, size))}; "
-                                       "drop input_size (CLI: --input)")
+    space = model.partition(":")[0] if is_spec(model) else None
+    if space:  # its space builds it at the space's own input size, as the search predicted it
+        model = spec_graph(model, batch_size=batch_size, precision=precision)
     if isinstance(model, Graph):
         size = parse_input_size(input_size)
         if size is not None and tuple(size) != tuple(model.input_shape[1:]):  # a graph's input is fixed at capture
-            raise InvalidArgumentError(f"the graph was captured with input {'x'.join(map(str, model.input_shape[1:]))};"
-                                       f" drop input_size or capture the model again at {'x'.join(map(str, size))}")
+            have, want = "x".join(map(str, model.input_shape[1:])), "x".join(map(str, size))
+            raise InvalidArgumentError(
+                f"an architecture of the {space} space takes its input, {have}, not {want}; drop input_size (CLI: "
+                "--input)" if space else f"the graph was captured with input {have}; drop input_size or capture the "
+                f"model again at {want}")
         if model.batch_size != batch_size or model.precision != precision:
             try:  # exact for every layer that carries the batch first (hwaware.graph.transform)
                 return at_batch(model, batch_size, precision)
@@ -58,8 +57,7 @@ def _graph(model: ModelLike | Graph, batch_size: int, input_size: InputSize, pre
 
 def estimate(model: ModelLike | Graph, gpu: str | Device | Profile = "agx", *, batch_size: int = 1,
              input_size: InputSize = None, precision: str | None = None, runtime: str | None = None,
-             estimator: str | None = None,
-             trace_device: str = "meta") -> Estimate:
+             estimator: str | None = None, trace_device: str = "meta") -> Estimate:
     """Predict the inference latency of ``model`` on ``gpu``, with its breakdown.
 
     ``gpu``: a GPU name or alias from :func:`hwaware.gpus`, ``"cpu"`` for the measured CPU target, or a
@@ -206,9 +204,9 @@ def resolve(gpu: str | Device | Profile, *, precision: str | None = None, runtim
             batch_size: int = 1, estimator: str | None = None) -> tuple[Platform, Profile | None, str]:
     """(platform, profile or None, estimator name) of a prediction request, as :func:`estimate` resolves it: ``gpu``
     is a catalog GPU, the CPU target, or a calibration profile (a ``.json`` path, a saved profile's name or a
-    :class:`Profile`), whose
-    base GPU, runtime, precision and estimator it takes (``precision``/``runtime`` None: its own, else fp32 and eager
-    PyTorch; given and not its own: refused). Every entry point that accepts a profile resolves here.
+    :class:`Profile`), whose base GPU, runtime, precision and estimator it takes (``precision``/``runtime`` None: its
+    own, else fp32 and eager PyTorch; given and not its own: refused). Every entry point that accepts a profile
+    resolves here.
 
     >>> platform, profile, name = resolve("2080ti", precision="fp16")
     >>> (platform.precision, profile, name == default_estimator(platform))
@@ -465,8 +463,7 @@ def _doubt_level(rows: Sequence[Measurement], nets: Sequence[Breakdown], spans: 
         warnings.warn(f"the measurements are {ratio:.3g}x the answers on {platform.device.name} (median), more than "
                       f"twice outside the model's own interval (x{lo:.2f}-x{hi:.2f}): they may be in another unit than "
                       "ms per forward pass, or of another batch, precision, runtime or GPU; the profile is fitted "
-                      "anyway",
-                      HwawareWarning, stacklevel=_user_stacklevel())
+                      "anyway", HwawareWarning, stacklevel=_user_stacklevel())
 
 
 def features(model: ModelLike | Graph, *, batch_size: int = 1, input_size: InputSize = None, precision: str = "fp32",
