@@ -876,6 +876,12 @@ def test_an_answer_at_a_batch_the_profile_did_not_measure_warns_with_the_models_
     r = hwaware.calibrate(rows, "agx", name="agx-roof", runtime="tensorrt", precision="fp16", estimator="roofline")
     roof = [w for w in hwaware.estimate("resnet50", gpu=r, batch_size=64).warnings if "extrapolates" in w]
     assert roof and "the model gives none" in roof[0] and "widened" not in roof[0]
+    # a batch range no measurement can have is refused as the file's (the impossible-values test's generic pattern
+    # also matches an older hwaware's refusal of the unknown field: helper-129)
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps({**json.loads((tmp_path / "agx-trt.json").read_text()), "batch_range": [0, 2]}))
+    with pytest.raises(InvalidArgumentError, match="impossible values .* its batches whole"):
+        hwaware.latency("resnet50", gpu=str(edited))
     # a file before format 6 records no batches: nothing to check against, nothing said
     old = json.loads((tmp_path / "agx-trt.json").read_text())
     del old["batch_range"]
