@@ -75,19 +75,24 @@ def test_store_resumes_and_rejects_other_columns(tmp_path):
         SampleStore(path, ["sample_id", "y"])
 
 
+def _interrupted_at(call: int):
+    """collect's real ``time_phases``, with Ctrl-C pressed at its ``call``-th call (a stand-in to monkeypatch)."""
+    real, calls = collect_mod.time_phases, {"n": 0}
+
+    def timed(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == call:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    return timed
+
+
 def test_collection_survives_an_interrupt_and_resumes(tmp_path, monkeypatch):
     plan = layer_plan(6, [], seed=11)
     out = tmp_path / "layers.csv"
     real = collect_mod.time_phases
-    calls = {"n": 0}
-
-    def flaky(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(collect_mod, "time_phases", flaky)
+    monkeypatch.setattr(collect_mod, "time_phases", _interrupted_at(4))
     with pytest.raises(KeyboardInterrupt):
         collect_layers(out, plan)
     with open(out) as f:
@@ -268,15 +273,8 @@ def test_ctrl_c_is_one_line_keeps_the_rows_and_space_alone_measures_the_space(tm
     """Ctrl-C printed a traceback; `--space nb201` without `--models none` measured timm's training set as well."""
     from hwaware.cli import main
 
-    real, calls = collect_mod.time_phases, {"n": 0}
-
-    def interrupted_second(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(collect_mod, "time_phases", interrupted_second)
+    real = collect_mod.time_phases
+    monkeypatch.setattr(collect_mod, "time_phases", _interrupted_at(2))
     out = tmp_path / "n.csv"
     argv = ["collect", "networks", "--out", str(out), "--space", "nb201", "--count", "2"]
     assert main(argv) == 130
