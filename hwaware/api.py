@@ -16,7 +16,7 @@ from hwaware.calibration.folder import list_profiles, profile_dir
 from hwaware.calibration.profile import (Breakdown, Profile, check_profile_name, check_rows, find_profile,
                                         fit_profile, profile_path, save_profile, saved_profile)
 from hwaware.errors import (HwawareError, HwawareWarning, ImplausibleEstimateWarning, InvalidArgumentError,
-                            UnknownGPUError, UnsupportedPlatformError)
+                            ProfileReplacedWarning, UnknownGPUError, UnsupportedPlatformError)
 from hwaware.estimators.base import Estimate, default_estimator, get_estimator
 from hwaware.estimators.gpu_features import network_floor_ms
 from hwaware.features import NetworkFeatures, network_features
@@ -441,8 +441,8 @@ def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, nam
         setting = (profile.gpu, profile.runtime, profile.precision)
         if isinstance(old, Profile) and (old.gpu, old.runtime, old.precision) != setting:
             warnings.warn(f"profile {name!r} replaces one of another platform ({old.gpu}, {old.runtime}, "
-                          f"{old.precision}) at {target}; give the new one another name to keep both", HwawareWarning,
-                          stacklevel=_user_stacklevel())
+                          f"{old.precision}) at {target}; give the new one another name to keep both",
+                          ProfileReplacedWarning, stacklevel=_user_stacklevel())
         save_profile(profile, None if save is True else save)
     return profile
 

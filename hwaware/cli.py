@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from hwaware.errors import (HwawareError, HwawareWarning, ImplausibleEstimateWarning, InvalidArgumentError,
-                            PTXParseError)
+                            ProfileReplacedWarning, PTXParseError)
 
 
 class _Once(argparse._StoreAction):
@@ -298,7 +298,7 @@ def _calibrate(args: argparse.Namespace) -> None:
     target = profile_path(args.name, args.out)
     old = saved_profile(target)  # re-calibrating renews it: say so, and what it was
     with warnings.catch_warnings():  # the API's warning of a replaced profile: the line below says it
-        warnings.filterwarnings("ignore", message=r"profile .* replaces one of another platform")
+        warnings.simplefilter("ignore", ProfileReplacedWarning)
         p = calibrate(args.measurements, args.gpu, name=args.name, runtime=args.runtime, precision=args.precision,
                       save=True if args.out is None else args.out)
     if old is not None:

@@ -77,6 +77,11 @@ class HwawareWarning(UserWarning):
     """Something to know that is not an error (the CLI prints it as one ``hwaware: warning:`` line)."""
 
 
+class ProfileReplacedWarning(HwawareWarning):
+    """:func:`hwaware.calibrate` saved over a profile of another GPU, runtime or precision under the same name (the CLI
+    says it in its own ``replaced`` line instead)."""
+
+
 class ImplausibleEstimateWarning(HwawareWarning):
     """An answer hwaware returns but doubts: physically implausible, capped at a physical bound, or for a batch
     larger than the GPU's memory holds. The same text is in :attr:`hwaware.Estimate.warnings`."""
