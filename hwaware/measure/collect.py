@@ -144,10 +144,10 @@ def _threads(threads: object) -> int:
 
 def _measured(measure: Callable[[], PhaseTimes], what: str, fix: str, out: str | Path,
               noisy: list[str]) -> PhaseTimes:
-    """The quietest of up to :data:`TRIES` runs of ``measure()`` (the reliable one: a noisy run's median may be low or
-    high; another run while the execution phase's IQR passes
-    :data:`NOISY` of its median; ``what`` appended to ``noisy`` if the last still does), its failure (a forward
-    that refuses its input, memory) one line naming ``what`` and ``fix``."""
+    """The quietest of up to :data:`TRIES` runs of ``measure()``: another run while the execution phase's IQR passes
+    :data:`NOISY` of its median, the quietest kept (the reliable one: a noisy run's median may be low or high), and
+    ``what`` appended to ``noisy`` if even that one passes it. A failure (a forward that refuses its input, memory)
+    is one line naming ``what`` and ``fix``."""
     try:
         runs = [measure()]
         while _spread(runs[-1]) > NOISY and len(runs) < TRIES:  # a row kept noisy is never re-measured on resume
