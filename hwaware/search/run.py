@@ -13,6 +13,9 @@ import multiprocessing as mp
 import numbers
 import os
 import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,15 +125,53 @@ def _study(cfg: SearchConfig, worker: int = 0):
                                directions=["maximize", "minimize"], sampler=sampler, load_if_exists=True)
 
 
-def _optimize(cfg: SearchConfig, study: Any, n_trials: int) -> None:
-    with torch_threads(cfg.torch_threads):
+@contextmanager
+def _stop_on(signum: int, study: Any) -> Iterator[list[int]]:
+    """While optimizing ``study``: the first ``signum`` ends it after its running trial (stored, not left RUNNING in
+    the storage); a second one interrupts that trial too (Optuna stores it FAIL; its log of the failure, a traceback,
+    is silenced). Yields the signals received. Python runs handlers in the main thread only: elsewhere, no handler."""
+    import optuna
+
+    got: list[int] = []
+
+    def handler(sig: int, frame: Any) -> None:
+        got.append(sig)
+        if len(got) == 1:
+            try:
+                study.stop()  # a flag Optuna reads before each trial
+                return
+            except RuntimeError:  # not inside study.optimize: nothing runs that could be left behind
+                pass
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signum, handler)
+    except ValueError:  # not the main thread
+        yield got
+        return
+    try:
+        yield got
+    finally:
+        signal.signal(signum, previous)
+
+
+def _optimize(cfg: SearchConfig, study: Any, n_trials: int, signum: int = signal.SIGINT) -> None:
+    """``study.optimize``; ``signum`` (Ctrl-C's, or the parent's SIGTERM in a worker) stops it as :func:`_stop_on`
+    says and then raises KeyboardInterrupt."""
+    with torch_threads(cfg.torch_threads), _stop_on(signum, study) as got:
         study.optimize(make_objective(cfg), n_trials=n_trials)
+    if got:
+        raise KeyboardInterrupt
 
 
 def _worker(cfg: SearchConfig, worker: int, n_trials: int) -> None:
     # Ctrl-C reaches the whole process group: the parent stops the workers (each printed a traceback, one ran on)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _optimize(cfg, _study(cfg, worker), n_trials)
+    try:
+        _optimize(cfg, _study(cfg, worker), n_trials, signal.SIGTERM)
+    except KeyboardInterrupt:  # stopped by the parent, which says so
+        sys.exit(130)
 
 
 def _same_search(cfg: SearchConfig, study: Any) -> None:
@@ -186,11 +227,17 @@ def run_search(cfg: SearchConfig):
     try:
         for p in procs:
             p.join()
-    except KeyboardInterrupt:  # the trials each worker was running stay in the storage as RUNNING
+    except KeyboardInterrupt:  # each worker ends after its running trial; a second Ctrl-C interrupts those too
         for p in procs:
             p.terminate()
-        for p in procs:
-            p.join()
+        try:
+            for p in procs:
+                p.join()
+        except KeyboardInterrupt:
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                p.join()
         raise
     failed = [p.exitcode for p in procs if p.exitcode != 0]
     if failed:
