@@ -1696,6 +1696,32 @@ def test_the_dram_floor_is_a_prediction_rule_that_training_never_sees(monkeypatc
     assert plain.total_ms < est.total_ms
 
 
+@pytest.mark.parametrize("gpu, runtime, precision, batch", [("t4", "tensorrt", "fp16", 16), ("2080ti", "pytorch",
+                                                                                            "fp32", 1)])
+def test_a_dilated_or_strided_convolution_never_runs_above_the_peak(gpu, runtime, precision, batch):
+    """A dilated 3x3 convolution was answered at 2-3x the GPU's fastest datasheet rate (189 TFLOPS on the T4, whose
+    fp16 tensor peak is 65; helper-130): the peak floor took only 1x1 kernels, as a larger one may run Winograd or
+    FFT, which run at stride 1 undilated only. Strided and dilated convolutions are floored now; transposed ones and
+    stride-1 undilated 3x3s are not."""
+    import torch.nn as nn
+
+    from hwaware.estimators.gpu_features import BOOST_HEADROOM, is_gemm
+
+    g = get_gpu(gpu)
+    peak = g.fastest_tflops(precision, tensor_cores=True) * BOOST_HEADROOM
+    layers = {}
+    for name, conv in {"dilated": nn.Conv2d(256, 256, 3, padding=2, dilation=2, bias=False),
+                       "strided": nn.Conv2d(256, 256, 3, stride=2, padding=1, bias=False),
+                       "plain": nn.Conv2d(256, 256, 3, padding=1, bias=False),
+                       "transposed": nn.ConvTranspose2d(256, 256, 3, stride=2, bias=False)}.items():
+        est = hwaware.estimate(nn.Sequential(conv), gpu=gpu, runtime=runtime, precision=precision, batch_size=batch,
+                               input_size=(256, 64, 64))
+        layers[name] = layer = hwaware.capture(nn.Sequential(conv), input_size=(256, 64, 64)).layers[0]
+        if name in ("dilated", "strided"):
+            assert 2 * est.layers[0].macs / est.layers[0].ms / 1e9 <= peak * (1 + 1e-6)
+    assert [is_gemm(l) for l in layers.values()] == [True, True, False, False]
+
+
 def test_the_gemm_peak_floor_is_a_prediction_rule_that_training_never_sees(tmp_path, monkeypatch):
     """Training designs carry no floor (every row -inf: the shipped weights train as before); prediction designs floor
     the GEMM rows, and no GEMM kernel is predicted below its floor. An answer whose kernels the floor raised says how

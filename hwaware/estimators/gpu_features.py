@@ -74,10 +74,17 @@ MEASURED_TENSOR_PEAK_SHARE = 0.90
 
 def is_gemm(layer: Layer) -> bool:
     """Whether ``layer``'s FLOPs are a GEMM's multiply-adds that no algorithm reduces: a dense layer, a matmul, or a
-    convolution with a 1x1 kernel (a larger one may run Winograd or FFT, fewer multiplies than its FLOPs count)."""
+    convolution that is not transposed with a 1x1 kernel, a stride or a dilation above 1. A larger kernel at stride 1,
+    undilated, may run Winograd or FFT, fewer multiplies than its FLOPs count; cuDNN runs both at stride 1 only, and a
+    dilated convolution as an implicit GEMM (cuDNN 6's release notes, which added dilation; helper-130 found dilated
+    3x3 convolutions answered at 2-3x the GPU's peak rate, unfloored)."""
     if layer.kind in (LayerKind.DENSE, LayerKind.MATMUL):
         return True
-    return layer.kind == LayerKind.CONV and all(k == 1 for k in layer.attrs.get("kernel", (0,)))
+    if layer.kind != LayerKind.CONV or layer.attrs.get("transposed"):
+        return False
+    a = layer.attrs
+    return (all(k == 1 for k in a.get("kernel", (0,))) or any(s > 1 for s in a.get("stride", ()))
+            or any(d > 1 for d in a.get("dilation", ())))
 
 
 def peak_floor_ms(layer: Layer, gpu: GPUSpec, precision: str) -> float:

@@ -51,18 +51,19 @@ row timed under TensorRT, the per-layer heads do not read the runtime flag (vers
 launch's host-side cost comes through the Jetsons that timed both runtimes, kernels are eager PyTorch's for the fused
 layers; the per-call time still reads the flag.
 
-No GEMM (a dense layer, a matmul, a 1x1 convolution: :func:`~hwaware.estimators.gpu_features.is_gemm`) gets a
-kernel time below its multiply-adds at the fastest datasheet rate any library setting can take on the GPU (TF32, FP16
-accumulate), ``BOOST_HEADROOM`` (1.15, an assumption) above it for GPU Boost clocks beyond the rated one, at the
-catalog's clocks (:func:`~hwaware.estimators.gpu_features.peak_floor_ms`; none where the catalog has no figure that
-bounds the rate, nor for larger kernels, which Winograd or FFT may run in fewer multiplies than their FLOPs count).
+No GEMM (a dense layer, a matmul, a 1x1 convolution, since 9.1 a strided or dilated one:
+:func:`~hwaware.estimators.gpu_features.is_gemm`) gets a kernel time below its multiply-adds at the fastest datasheet
+rate any library setting can take on the GPU (TF32, FP16 accumulate), ``BOOST_HEADROOM`` (1.15, an assumption) above
+it for GPU Boost clocks beyond the rated one, at the catalog's clocks
+(:func:`~hwaware.estimators.gpu_features.peak_floor_ms`; none where the catalog has no figure that bounds the rate, nor
+for larger kernels at stride 1, undilated, which Winograd or FFT may run in fewer multiplies than their FLOPs count).
 Version 7.3 answered DeepBench's largest GEMMs, as bare kernels, above that rate on 27 catalog GPU and precision pairs,
 up to 1.64x (``python benchmarks/peak_floor.py``): the kernel head, its inputs clamped to the training range, gives
 rates no training row had an inefficiency learned on slower parts. A physical bound, found by that sweep, not from any
-accuracy figure; every one of DeepBench's 2,378 bounded GEMM rows is above it (``tests/test_gpu_data.py``), none
-faster than 1.07x its datasheet peak (0.90x on tensor cores), so an estimate whose GEMMs the floor raised says they are
-likely answered too fast. It
-applies when predicting and evaluating, not in training, as the dense-layer rule below (version 7.4, same weights);
+accuracy figure; every one of DeepBench's 2,549 bounded GEMM rows (2,378 before 9.1, whose 171 strided convolutions
+it now bounds) is above it (``tests/test_gpu_data.py``), none faster than 1.07x its datasheet peak (0.90x on tensor
+cores), so an estimate whose GEMMs the floor raised says they are likely answered too fast. It applies when
+predicting and evaluating, not in training, as the dense-layer rule below (version 7.4, same weights);
 an estimate notes how many kernels it raised; ``tests/test_sanity.py`` (relation 8) checks every estimator on every
 catalog GPU. From version 8.1 (same weights) no kernel is faster than its bytes allow either: those beyond twice the
 L2 (what can sit there before and after it) at ``BOOST_HEADROOM`` x the datasheet DRAM bandwidth
@@ -1110,8 +1111,8 @@ def save_net(net: LayerTimeNet, folder: Path, meta: dict[str, Any]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     data = weights_bytes(net)
     (folder / "weights.safetensors").write_bytes(data)
-    meta = {**meta, "weights_sha256": hashlib.sha256(data).hexdigest(),
-            "estimator_version": ResPerfNetGPUEstimator.version}
+    meta = {**meta, "weights_sha256": hashlib.sha256(data).hexdigest(),  # a minor version keeps its major's weights
+            "estimator_version": ResPerfNetGPUEstimator.version.split(".")[0]}
     (folder / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
 
 
@@ -1171,7 +1172,9 @@ class ResPerfNetGPUEstimator(Estimator):
     # 9: retrained, same recipe, candidates and rule, every stage re-run on one machine (an AMD EPYC, recorded): timm's
     #    rows on the graph their run timed (fused or unfused reparameterizable blocks, ``graph_store.store_key``; 8 had
     #    trained 7 rows on the other form and 4 that are now left out)
-    version = "9"
+    # 9.1: same weights; the GEMM floor on strided and dilated convolutions too (:func:`is_gemm`: neither runs Winograd
+    #    or FFT), a prediction rule
+    version = "9.1"
     intervals = True
     floors_layers = True
 
@@ -1509,7 +1512,8 @@ class ResPerfNetGPUEstimator(Estimator):
             floored = Counter(int(p[2]) for p in parts)
             if floored[1]:
                 own_notes.append(f"{FLOOR_NOTE}: {floored[1]} GEMM kernel{'s' if floored[1] > 1 else ''} (dense, "
-                                 f"matmul or 1x1 convolution) raised to the least time {gpu.name}'s fastest datasheet "
+                                 "matmul, 1x1, strided or dilated convolution) raised to the least time "
+                                 f"{gpu.name}'s fastest datasheet "
                                  f"rate allows ({BOOST_HEADROOM:.2f}x above it for GPU Boost): the learned model asked "
                                  "for less, an extrapolation beyond its training GPUs and shapes. No GEMM DeepBench "
                                  f"timed ran above {MEASURED_PEAK_SHARE:.2f}x its GPU's datasheet peak, none on tensor "
