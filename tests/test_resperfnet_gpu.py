@@ -1696,6 +1696,29 @@ def test_the_dram_floor_is_a_prediction_rule_that_training_never_sees(monkeypatc
     assert plain.total_ms < est.total_ms
 
 
+def test_a_softmax_larger_than_any_training_one_is_timed_at_its_roofline():
+    """A softmax over a segmentation map (21 x 512 x 512) was answered at 442x its roofline time, the kernel head's
+    upper bound: 31.7 ms of a 32.3 ms answer on the 2080 Ti, the rest of the network 0.65 ms (helper-130). A softmax
+    over more elements per image than any training network's is timed at the roofline, and the estimate says so; a
+    classifier's over 1,000 classes, inside that range, is not."""
+    import torch.nn as nn
+
+    from hwaware.estimators.resperfnet_gpu import TRAINED_SOFTMAX
+    from hwaware.evaluation.gpu_data import load_store
+
+    trained = max(math.prod(l.output_shapes[0][1:]) for space in ("nb201", "fbnet", "ofa_mbv3", "timm", "torchvision")
+                  for l in load_store(space).layers if l.kind.value == "softmax")
+    assert trained == TRAINED_SOFTMAX
+    seg = hwaware.estimate(nn.Sequential(nn.Conv2d(3, 21, 3, padding=1), nn.Softmax(dim=1)), gpu="2080ti",
+                           input_size=512)
+    softmax = seg.layers[-1]
+    assert softmax.kind == "softmax" and softmax.ms < 2 * softmax.floor_ms and seg.total_ms < 1.0
+    assert any(n.startswith(f"1 softmax layer over more than {TRAINED_SOFTMAX} elements per image") for n in seg.notes)
+    head = hwaware.estimate(nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 1000), nn.Softmax(dim=1)), gpu="2080ti",
+                            input_size=8)
+    assert not any("softmax layer" in n for n in head.notes)
+
+
 @pytest.mark.parametrize("gpu, runtime, precision, batch", [("t4", "tensorrt", "fp16", 16), ("2080ti", "pytorch",
                                                                                             "fp32", 1)])
 def test_a_dilated_or_strided_convolution_never_runs_above_the_peak(gpu, runtime, precision, batch):

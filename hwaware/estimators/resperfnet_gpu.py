@@ -617,6 +617,23 @@ def engine_bound(total: float, fallbacks: Sequence[float]) -> tuple[float, int |
     return (total, None) if taken is None or fallbacks[taken] >= total else (fallbacks[taken], taken)
 
 
+# The largest softmax (output elements per image) of a training network: resnest50d_4s2x40d's split attention over
+# 4 x 2 x 320; the others are SK-ResNets' and ResNeSts' too, and MobileViTv2's (up to 4 x 576): every softmax in the
+# graph stores (a test holds it)
+TRAINED_SOFTMAX = 2560
+
+
+def unlike_training(layer: Layer) -> bool:
+    """Whether ``layer``, of a kind the training has, is far from every training row of its kind, so the kernel head
+    extrapolates with no bound but its output range's: a softmax over more elements per image than any training
+    network's (:data:`TRAINED_SOFTMAX`). The head's softmax time rises with size past them, and a segmentation map's
+    over 21 x 512 x 512 was answered at 442x its roofline time, the head's upper bound (31.7 ms on the 2080 Ti, the
+    rest of the network 0.65 ms; helper-130). Such a layer is timed at its roofline, with an elementwise launch's
+    framework time, as a network outside the domain is, and the estimate says so."""
+    shape = layer.output_shapes[0] if layer.output_shapes else ()
+    return layer.kind is LayerKind.SOFTMAX and math.prod(shape[1:]) > TRAINED_SOFTMAX
+
+
 # A batch answered below batch 1 by more than this is implausible; less is measured: HELP's NB201 table times batch 32
 # at a median 0.922 (TITAN Xp) to 0.999 (2080 Ti) of batch 1 per GPU (tests/test_resperfnet_gpu.py derives it)
 BATCH_DIP = 0.92
@@ -1173,7 +1190,8 @@ class ResPerfNetGPUEstimator(Estimator):
     #    rows on the graph their run timed (fused or unfused reparameterizable blocks, ``graph_store.store_key``; 8 had
     #    trained 7 rows on the other form and 4 that are now left out)
     # 9.1: same weights; the GEMM floor on strided and dilated convolutions too (:func:`is_gemm`: neither runs Winograd
-    #    or FFT), a prediction rule
+    #    or FFT), a prediction rule; a softmax larger than any training network's timed at its roofline
+    #    (:func:`unlike_training`)
     version = "9.1"
     intervals = True
     floors_layers = True
@@ -1330,20 +1348,25 @@ class ResPerfNetGPUEstimator(Estimator):
         odds = [Counter(k for k in (KIND_NAMES[l.kind] for l in g.layers) if k in untrained) for g in prepared]
         outside = [bool(odd) for odd in odds]
         prefixes = [prefix + ("outside-domain:" if o else "") for o in outside]
-        # per kernel, its key and layer and whether it takes a convolution's framework time (dense_as_conv)
+        # per kernel, its key and layer, whether it takes a convolution's framework time (dense_as_conv), and whether
+        # it is timed at its roofline (a network outside the domain, or a layer unlike its kind's training rows)
         keyed = []
         for g, p, o in zip(prepared, prefixes, outside):
             kernels = list(g.kernels())
             conv = [bool(n) for n, _ in dense_as_conv(kernels, [1] * len(kernels))]
-            # outside the domain every launch is an elementwise one's anyway: no separate key
-            keyed.append([(p + ("as-conv:" if c and not o else "") + _cost_key(l), l, c and not o)
-                          for l, c in zip(kernels, conv)])
+            rows = []
+            for l, c in zip(kernels, conv):
+                roofline = o or unlike_training(l)
+                # a roofline launch is an elementwise one's anyway: no as-conv key
+                mark = ("outside-domain:" if roofline and not o else "") + ("as-conv:" if c and not roofline else "")
+                rows.append((p + mark + _cost_key(l), l, c and not roofline, roofline))
+            keyed.append(rows)
         keys = list(dict.fromkeys(k for rows in keyed for k, *_ in rows))
         cache = self._prediction_cache()
         known = cache.get_many(keys) if cache is not None else {}
         todo = {}
-        for g, rows, o in zip(prepared, keyed, outside):
-            for key, l, c in rows:
+        for g, rows in zip(prepared, keyed):
+            for key, l, c, o in rows:
                 if key not in known and key not in todo:
                     todo[key] = (l, g.precision, g.batch_size, o, c)
         if todo:
@@ -1509,6 +1532,11 @@ class ResPerfNetGPUEstimator(Estimator):
                             "0.59-0.87x the measured time per GPU, MAPE 24-40 % (benchmarks/results/timm_other.md), "
                             "its platform's interval alone covering 15-50 %, hence the wider interval its note "
                             "describes; batch 1 is untested")
+            unlike = 0 if odd else sum(1 for *_, roofline in kernels if roofline)
+            if unlike:
+                own_notes.append(f"{unlike} softmax layer{'s' if unlike > 1 else ''} over more than {TRAINED_SOFTMAX} "
+                                 "elements per image, more than any training network's (unlike_training): timed at "
+                                 "the roofline, without a learned inefficiency, so likely answered too fast")
             floored = Counter(int(p[2]) for p in parts)
             if floored[1]:
                 own_notes.append(f"{FLOOR_NOTE}: {floored[1]} GEMM kernel{'s' if floored[1] > 1 else ''} (dense, "
