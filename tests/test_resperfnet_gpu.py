@@ -1739,7 +1739,7 @@ def test_a_dilated_or_strided_convolution_never_runs_above_the_peak(gpu, runtime
                        "transposed": nn.ConvTranspose2d(256, 256, 3, stride=2, bias=False)}.items():
         est = hwaware.estimate(nn.Sequential(conv), gpu=gpu, runtime=runtime, precision=precision, batch_size=batch,
                                input_size=(256, 64, 64))
-        layers[name] = layer = hwaware.capture(nn.Sequential(conv), input_size=(256, 64, 64)).layers[0]
+        layers[name] = hwaware.capture(nn.Sequential(conv), input_size=(256, 64, 64)).layers[0]
         if name in ("dilated", "strided"):
             assert 2 * est.layers[0].macs / est.layers[0].ms / 1e9 <= peak * (1 + 1e-6)
     assert [is_gemm(l) for l in layers.values()] == [True, True, False, False]
