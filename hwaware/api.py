@@ -105,6 +105,14 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
     if recurrent and not steps:  # an ONNX LSTM node, or the CPU's fused RNN layer: one op nothing prices
         memory += (f"outside the training domain: the recurrent op {', '.join(recurrent)} is not modelled (an unknown "
                    "op to the estimator): no table times an RNN, and the answer is no prediction of its time",)
+    others = {op: n for op, n in graph.unknown_ops.items() if op not in recurrent}
+    if others:  # rare (none in 60 random timm models, nor in ONNX exports of five): a deformable conv, RoIAlign, NMS
+        how = ("each timed as a copy of its bytes" if result.layers else
+               "none of it seen by this whole-network estimator")
+        memory += (f"not modelled: {sum(others.values())} op{'s' if sum(others.values()) > 1 else ''} no estimator "
+                   f"knows ({', '.join(f'{op} x{n}' for op, n in others.items())}), {how}; an op that computes (a "
+                   "deformable convolution, RoIAlign, NMS) takes longer, which the interval does not cover: the answer "
+                   "is likely low",)
     if not any(layer.kind.launches_kernel for layer in graph.layers):  # nn.Identity, an ONNX graph without nodes
         memory += (f"no kernels: {graph.name} runs no layer that launches a kernel; the answer is the per-call time "
                    "alone",)

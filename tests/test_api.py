@@ -291,6 +291,33 @@ def test_an_onnx_recurrent_node_warns_on_every_target(tmp_path):
     assert [w for w in whole.warnings if w.startswith("outside the training domain: the recurrent op onnx.LSTM")]
 
 
+class _Deformable(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv, self.offsets = nn.Conv2d(3, 64, 3, padding=1), nn.Conv2d(64, 18, 3, padding=1)
+        self.weight = nn.Parameter(torch.zeros(64, 64, 3, 3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        import torchvision
+
+        y = self.conv(x)
+        return torchvision.ops.deform_conv2d(y, self.offsets(y), self.weight, padding=1)
+
+
+def test_an_op_no_estimator_knows_warns():
+    """A deformable convolution (an op the capture cannot classify) was timed as a copy of its bytes, a fraction of
+    the plain convolution it replaces, with a narrow interval and no warning; the estimate listed it under
+    ``unknown_ops`` only (helper-130). Every target warns now, the recurrent ops keep their own warning, and a network
+    without unknown ops does not warn."""
+    for gpu in ("2080ti", "cpu"):
+        with pytest.warns(hwaware.ImplausibleEstimateWarning, match="not modelled"):
+            est = hwaware.estimate(_Deformable(), gpu, input_size=32)
+        assert est.unknown_ops == {"aten.deform_conv2d": 1}
+        assert [w for w in est.warnings
+                if w.startswith("not modelled: 1 op no estimator knows (aten.deform_conv2d x1)")]
+    assert not any(w.startswith("not modelled") for w in hwaware.estimate("resnet18", "agx").warnings)
+
+
 def test_the_cpu_target_warns_when_a_batch_cannot_fit_this_machines_memory():
     """The CPU target answered batch 1e9 with 2.8e11 ms and no warning, where a GPU warns (helper-90)."""
     big = hwaware.estimate("resnet18", "cpu", batch_size=100_000)
