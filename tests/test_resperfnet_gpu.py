@@ -1585,6 +1585,23 @@ def test_the_batch_dip_is_what_help_measures():
     assert not est.warnings and any("below batch 1" in n for n in est.notes)
 
 
+def test_a_batch_warned_below_batch_1_has_an_interval_reaching_batch_1():
+    """A small network on the measured 2080 Ti answered batch 8 at 0.334 ms against 0.841 at batch 1 with the warning,
+    its interval 0.296-0.675 reaching neither (helper-130): one of the two answers is off, no row says which, so the
+    warned answer's interval reaches batch 1's."""
+    import torch.nn as nn
+
+    from hwaware.estimators.resperfnet_gpu import BATCH_DIP
+
+    m = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(),
+                      nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10))
+    one = hwaware.estimate(m, gpu="2080ti", input_size=32, estimator=EST)
+    with pytest.warns(hwaware.ImplausibleEstimateWarning):
+        eight = hwaware.estimate(m, gpu="2080ti", batch_size=8, input_size=32, estimator=EST)
+    assert eight.total_ms < BATCH_DIP * one.total_ms and eight.warnings
+    assert eight.interval_ms[0] <= eight.total_ms and eight.interval_ms[1] == pytest.approx(one.total_ms)
+
+
 def test_dense_layers_but_the_last_take_a_convolutions_framework_time():
     """The training networks timed where dispatch shows have one dense layer each, so the framework head's dense
     value carries per-network costs (277 us per Linear on an RTX 4090 at batch 1, 39 us per convolution, weights of

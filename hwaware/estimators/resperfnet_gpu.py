@@ -1191,7 +1191,7 @@ class ResPerfNetGPUEstimator(Estimator):
     #    trained 7 rows on the other form and 4 that are now left out)
     # 9.1: same weights; the GEMM floor on strided and dilated convolutions too (:func:`is_gemm`: neither runs Winograd
     #    or FFT), a prediction rule; a softmax larger than any training network's timed at its roofline
-    #    (:func:`unlike_training`)
+    #    (:func:`unlike_training`); the interval of a batch warned below batch 1 reaching batch 1's answer
     version = "9.1"
     intervals = True
     floors_layers = True
@@ -1485,7 +1485,7 @@ class ResPerfNetGPUEstimator(Estimator):
             exe = sum(p[1] for p in parts)
             total = call + exe
             b = platform.batch_size
-            warn, own_notes, scale = [], [], 1.0
+            warn, own_notes, scale, reach = [], [], 1.0, None
             single = below.get(1)
             if checks != "none" and b > 1 and not below:  # the network answers as the model predicts it, unchecked
                 own_notes = ["no batch bound: the network cannot be moved to smaller batches exactly (a layer's "
@@ -1512,7 +1512,8 @@ class ResPerfNetGPUEstimator(Estimator):
             elif single is not None and total < BATCH_DIP * single:
                 warn = [f"physically implausible: batch {b} predicted {total:.3f} ms against {single:.3f} ms at batch 1 "
                         f"(a batch costs about one image at least: the measured tables go no lower than {BATCH_DIP} of "
-                        "batch 1); the learned per-call time falls with batch"]
+                        "batch 1); the learned per-call time falls with batch. The interval reaches batch 1's answer"]
+                reach = single  # which of the two is off no row says (helper-130: 0.334 against 0.841 ms, unreached)
             elif single is not None and total < single:
                 own_notes = [f"batch {b} predicted {1 - total / single:.0%} below batch 1 ({total:.3f} against "
                              f"{single:.3f} ms), as measured: HELP's NB201 tables time batch 32 at a median "
@@ -1555,6 +1556,7 @@ class ResPerfNetGPUEstimator(Estimator):
             # the layers' ms as the rows carry them (the batch cap's scale, their floors)
             ms = np.maximum(np.array([p[1] for p in parts]) * scale, np.array([p[3] for p in parts]))
             ends = interval_ends(meta["intervals"], source, spread, total, ms, np.array([p[0] for p in parts]), call)
+            ends = ends if reach is None else (ends[0], max(ends[1], reach))
             if odd and "outside-domain" in meta["intervals"]:  # its platform's interval was made of CNNs' residuals
                 wide = interval_ends(meta["intervals"], "outside-domain", spread, total, ms, np.zeros(0), call)
                 ends = (min(ends[0], wide[0]), max(ends[1], wide[1]))
