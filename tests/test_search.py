@@ -652,6 +652,53 @@ def test_the_other_spaces_check_their_architectures_and_a_users_space_is_its_own
     assert Mine().build({"hidden": [16], "dropout": 0.0}) is not None
 
 
+def test_a_users_space_may_draw_floats_without_a_study():
+    """LatencyConstraint.at_quantile on a space whose sample() calls trial.suggest_float raised AttributeError:
+    '_RandomTrial' object has no attribute 'suggest_float' (helper-130). Floats are drawn (uniform, log, stepped), in
+    range; a trial method no draw offers is one line that says which ones it has."""
+    from hwaware.errors import InvalidArgumentError
+    from hwaware.search.constraint import LatencyConstraint
+
+    class Widths(ModelSpace):
+        name = "widths-test"
+
+        def sample(self, trial):
+            return {"width": trial.suggest_float("width", 0.5, 2.0), "lr": trial.suggest_float("lr", 1e-4, 1e-1,
+                                                                                               log=True),
+                    "drop": trial.suggest_float("drop", 0.0, 0.5, step=0.1), "depth": trial.suggest_int("d", 1, 8,
+                                                                                                      log=True)}
+
+        def default(self):
+            return {"width": 1.0, "lr": 0.01, "drop": 0.1, "depth": 2}
+
+        def _input_size(self, arch):
+            return (3, 32, 32)
+
+        def _build(self, arch):
+            w = max(1, round(16 * arch["width"]))
+            return nn.Sequential(nn.Conv2d(3, w, 3), *(nn.Conv2d(w, w, 3, padding=1) for _ in range(arch["depth"])))
+
+    rng = random.Random(0)
+    archs = [Widths().random_arch(rng) for _ in range(200)]
+    assert all(0.5 <= a["width"] <= 2.0 and 1e-4 <= a["lr"] <= 1e-1 and 1 <= a["depth"] <= 8 for a in archs)
+    assert {round(a["drop"], 6) for a in archs} == {0.0, 0.1, 0.2, 0.3, 0.4, 0.5}
+    assert sum(a["lr"] < 1e-3 for a in archs) > 40  # log-uniform: a third of the draws below 1e-3
+    assert LatencyConstraint.at_quantile(Widths(), 0.5, gpu="agx", samples=5).budget_ms > 0
+
+    class Odd(Widths):
+        def sample(self, trial):
+            return {"width": trial.suggest_discrete_uniform("w", 0.5, 2.0, 0.5)}
+
+    with pytest.raises(InvalidArgumentError, match="trial.suggest_discrete_uniform, which drawing without a study"):
+        Odd().random_arch(rng)
+
+    class Sizeless(Widths):
+        _input_size = ModelSpace._input_size
+
+    with pytest.raises(InvalidArgumentError, match="no 'resolution' field, so the input size is unknown"):
+        LatencyConstraint.at_quantile(Sizeless(), 0.5, gpu="agx", samples=2)
+
+
 def test_every_space_checks_its_own_samples_as_architectures():
     for name in list_spaces():
         space, rng = get_space(name), random.Random(0)

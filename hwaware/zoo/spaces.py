@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import numbers
 import random
 from abc import ABC, abstractmethod
@@ -90,6 +91,12 @@ class ModelSpace(ABC):
         return self._input_size(arch)
 
     def _input_size(self, arch: Arch) -> tuple[int, int, int]:
+        """An RGB image of ``arch["resolution"]`` pixels a side; a space whose architectures have no such field
+        overrides this (a user's space without it raised KeyError, helper-130)."""
+        if "resolution" not in arch:
+            raise InvalidArgumentError(f"space {self.name!r}: its architectures have no 'resolution' field, so the "
+                                       "input size is unknown; give them one, or override _input_size(arch) to return "
+                                       "(C, H, W)")
         return (3, arch["resolution"], arch["resolution"])
 
     def shell(self, arch: Arch) -> nn.Module:
@@ -156,8 +163,25 @@ class _RandomTrial:
     def suggest_categorical(self, name: str, choices: tuple[Any, ...]) -> Any:
         return self.rng.choice(list(choices))
 
-    def suggest_int(self, name: str, low: int, high: int, step: int = 1) -> int:
+    def suggest_int(self, name: str, low: int, high: int, step: int = 1, log: bool = False) -> int:
+        if log:  # as Optuna's: uniform in log space (step must be 1 there)
+            return min(high, max(low, round(math.exp(self.rng.uniform(math.log(low), math.log(high))))))
         return self.rng.randrange(low, high + 1, step)
+
+    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
+                      log: bool = False) -> float:
+        if log:
+            return math.exp(self.rng.uniform(math.log(low), math.log(high)))
+        if step:
+            return low + step * self.rng.randrange(int(round((high - low) / step)) + 1)
+        return self.rng.uniform(low, high)
+
+    def __getattr__(self, name: str) -> Any:  # what else an Optuna trial has: one line, not an AttributeError
+        if name.startswith("__"):  # copy, pickle and friends probe for these
+            raise AttributeError(name)
+        raise InvalidArgumentError(f"a space's sample() called trial.{name}, which drawing without a study "
+                                   "(random_arch, LatencyConstraint.at_quantile) does not offer: use "
+                                   "suggest_categorical, suggest_int or suggest_float")
 
 
 _SPACES: dict[str, type[ModelSpace]] = {}
