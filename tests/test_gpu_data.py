@@ -72,6 +72,36 @@ def test_no_deepbench_gemm_beats_the_peak_floor():
     assert max(share[c] for c in tensor) == pytest.approx(MEASURED_TENSOR_PEAK_SHARE, abs=0.005)
 
 
+def test_no_measured_network_beats_its_arithmetic():
+    """Every measured network (HELP's, timm's, torch2trt's rows) takes longer than its convolutions' and dense layers'
+    multiply-adds at its GPU's fastest datasheet rate (:func:`arithmetic_ms`; the closest, torch2trt's VGG16 on the
+    Nano under TensorRT, at 1.29x): an answer below it warns ("faster than its arithmetic", helper-131), and this is
+    what says such an answer is likely too fast, though Winograd could in principle allow it."""
+    from hwaware.evaluation.gpu_data import load_store, store_key
+
+    stores = {name: load_store(name) for name in ("nb201", "fbnet", "ofa_mbv3", "timm", "torchvision")}
+    arithmetic = {"conv", "dense", "matmul"}
+    ratios = []
+    for rows in (load_help("nb201"), load_help("fbnet"), load_help("ofa_mbv3"), load_timm_gpu(), load_torch2trt()):
+        for r in rows:
+            key = store_key(r)
+            store = next((st for st in stores.values() if key in st.nets), None)
+            if store is None:
+                continue
+            rate = get_gpu(r.gpu).fastest_tflops(r.precision, tensor_cores=True)
+            macs = sum(store.layers[j].macs * n for j, n in store.nets[key].counts.items()
+                       if store.layers[j].kind.value in arithmetic)
+            ratios.append((r.ms / (2 * macs * r.batch / (rate * 1e9)), r.gpu, r.arch_id))
+    assert len(ratios) > 300_000
+    closest = min(ratios)
+    assert closest[0] == pytest.approx(1.286, abs=0.001) and closest[1:] == ("Jetson Nano", "vgg16_bn")
+    with pytest.warns(hwaware.ImplausibleEstimateWarning):
+        est = hwaware.estimate("torchvision:vgg16", gpu="a100", runtime="tensorrt", precision="fp32", batch_size=256)
+    assert [w for w in est.warnings if w.startswith("faster than its arithmetic")]
+    assert not any(w.startswith("faster than its arithmetic")
+                   for w in hwaware.estimate("torchvision:vgg16", gpu="a100", batch_size=256).warnings)
+
+
 def test_no_measurement_beats_its_dram_floor():
     """The bound resperfnet-gpu puts under every kernel's time from version 8.1 (:func:`dram_floor_ms`: the bytes beyond
     twice the L2 at BOOST_HEADROOM x the datasheet DRAM bandwidth) holds on every measured kernel, DeepBench's on eight

@@ -168,10 +168,20 @@ def network_floor_ms(graph: Graph, gpu: GPUSpec, precision: str, runtime: str) -
                for l in runtime_kernels(graph, runtime).layers)
 
 
+def arithmetic_ms(graph: Graph, gpu: GPUSpec, precision: str) -> float | None:
+    """The time ``graph``'s convolutions (not depthwise), dense layers and matmuls take, every multiply-add counted,
+    at ``gpu``'s fastest datasheet rate for ``precision`` (:meth:`GPUSpec.fastest_tflops`); None without a sourced
+    rate. Not a bound: Winograd and FFT run a stride-1 convolution in fewer multiplies (hence no floor on those
+    layers, :func:`is_gemm`), but an answer below it needs them on most of the network's arithmetic, at that rate."""
+    rate = gpu.fastest_tflops(precision, tensor_cores=True)  # type: ignore[arg-type]
+    macs = sum(l.macs for l in graph.layers if l.kind in (LayerKind.CONV, LayerKind.DENSE, LayerKind.MATMUL))
+    return None if rate is None else 2 * macs / (rate * 1e9)
+
+
 # The floors' rules, named in floor_digest: 140a22a's first DRAM floor answered as resperfnet-gpu "8.1" too, so a
 # change to what the floors count gets a new tag (no cached answer outlives it, a profile fitted on the old answers is
 # reported stale).
-FLOOR_RULES = "rules=dram-whitelist,window-taps"
+FLOOR_RULES = "rules=dram-whitelist,window-taps,gemm-strided-dilated"
 
 
 def floor_digest(gpu: GPUSpec) -> str:
