@@ -18,7 +18,7 @@ __version__ = "0.1.0"
 # name -> module: imported on first use, so `import hwaware` (and the CLI's --help) does not import torch
 _LAZY = {
     "calibrate": "hwaware.api", "estimate": "hwaware.api", "estimate_many": "hwaware.api", "features": "hwaware.api",
-    "latency": "hwaware.api", "latency_many": "hwaware.api",
+    "latency": "hwaware.api", "latency_many": "hwaware.api", "Measurement": "hwaware.calibration.measurements",
     "HwawareError": "hwaware.errors", "ImplausibleEstimateWarning": "hwaware.errors", "Estimate": "hwaware.estimators", "list_estimators": "hwaware.estimators",
     "NetworkFeatures": "hwaware.features", "Graph": "hwaware.graph", "Layer": "hwaware.graph",
     "LayerKind": "hwaware.graph", "capture": "hwaware.graph.sources", "CPUSpec": "hwaware.hardware",

@@ -10,6 +10,7 @@ import time
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from hwaware.calibration.measurements import Measurement, check_latency, check_setting, read_measurements
 from hwaware.calibration.folder import list_profiles, profile_dir
@@ -390,32 +391,50 @@ class Progress:
             print(file=sys.stderr)
 
 
-def calibrate(measurements: str | Path | Sequence[Measurement], gpu: str, *, name: str, runtime: str = "pytorch",
-              precision: str = "fp32", estimator: str | None = None, save: bool | str | Path = True) -> Profile:
+_MEASUREMENTS = ("measurements: a CSV path, or a list of hwaware.Measurement(model, ms, batch, input_size) or of "
+                 "(model, ms[, batch[, input_size]]) tuples")
+
+
+def _as_measurement(row: Any) -> Measurement:
+    """A :class:`Measurement` of ``row`` (one already, or a tuple or list of its first fields: a table's rows);
+    anything else is refused."""
+    if isinstance(row, Measurement):
+        return row
+    if isinstance(row, (tuple, list)) and 2 <= len(row) <= 4:
+        return Measurement(*row)
+    raise InvalidArgumentError(f"{_MEASUREMENTS}, got {row!r}")
+
+
+def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str, *, name: str,
+              runtime: str = "pytorch", precision: str = "fp32", estimator: str | None = None,
+              save: bool | str | Path = True) -> Profile:
     """Fit a calibration profile of your device from a handful of whole-network measurements.
 
     ``measurements``: a CSV (``hwaware collect networks`` output or ``model,ms[,batch,input]``) or a list of
-    :class:`~hwaware.calibration.measurements.Measurement`. ``gpu``: the catalog GPU your device is (or is closest to),
-    or ``"cpu"`` (the measured CPU target, for your own CPU). The profile is saved under its ``name`` (``save=True``),
-    to a path (``save=PATH``) or not at all, and resolves wherever a GPU name goes: ``latency(model, gpu=name)``. A name
-    is letters, digits, ``.``, ``_`` and ``-``, and no catalog GPU's name or alias (it would replace that GPU).
+    :class:`hwaware.Measurement` or of ``(model, ms[, batch[, input_size]])`` tuples. ``gpu``: the catalog GPU your
+    device is (or is closest to), or ``"cpu"`` (the measured CPU target, for your own CPU). The profile is saved
+    under its ``name`` (``save=True``), to a path (``save=PATH``) or not at all, and resolves wherever a GPU name goes:
+    ``latency(model, gpu=name)``. A name is letters, digits, ``.``, ``_`` and ``-``, and no catalog GPU's name or
+    alias (it would replace that GPU).
     Measurements are milliseconds, one row per network and batch; a median more than 50x from the predictions (seconds,
     microseconds) is refused.
+
+    >>> import hwaware
+    >>> mine = hwaware.calibrate([("resnet18", 21.0), ("resnet50", 52.0), ("mobilenetv2_100", 31.0)], gpu="agx",
+    ...                          name="my-agx", save=False)  # your device's milliseconds: here made up
+    >>> ms = hwaware.latency("resnet34", gpu=mine)
     """
     check_profile_name(name)  # before any prediction: a name that would shadow a GPU fails at once
     if isinstance(measurements, Measurement):  # one row: a list of one, refused below as too few
         measurements = [measurements]
     if not isinstance(measurements, (str, Path, Iterable)):
-        raise InvalidArgumentError("measurements: a CSV path or a list of hwaware.calibration.Measurement(model, ms, "
-                                   f"batch, input_size), got {type(measurements).__name__}")
+        raise InvalidArgumentError(f"{_MEASUREMENTS}, got {type(measurements).__name__}")
     if not isinstance(save, (bool, str, Path)):
         raise InvalidArgumentError(f"save: True (under the profile's name), False, or a path; got {save!r}")
     if not isinstance(save, bool):
         profile_path(name, save)  # before any prediction: a path gpu=PATH would not read
-    rows = read_measurements(measurements) if isinstance(measurements, (str, Path)) else list(measurements)
-    if not all(isinstance(m, Measurement) for m in rows):
-        raise InvalidArgumentError("measurements: a CSV path or a list of hwaware.calibration.Measurement(model, ms, "
-                                   f"batch, input_size), got {type(rows[0] if rows else measurements).__name__}")
+    rows = (read_measurements(measurements) if isinstance(measurements, (str, Path))
+            else [_as_measurement(m) for m in measurements])
     for i, m in enumerate(rows):  # a CSV's rows were checked as read
         check_latency(m, f"measurement {i + 1}")
     based = gpu if isinstance(gpu, Profile) else find_profile(gpu) if isinstance(gpu, str) else None

@@ -9,7 +9,8 @@ import importlib
 from typing import Any
 
 _WHERE = {"FORMS": "profile", "Breakdown": "profile", "Profile": "profile", "find_profile": "profile",
-          "fit_profile": "profile", "save_profile": "profile", "list_profiles": "folder", "profile_dir": "folder"}
+          "fit_profile": "profile", "save_profile": "profile", "list_profiles": "folder", "profile_dir": "folder",
+          "Measurement": "measurements"}
 __all__ = sorted(_WHERE)
 
 
