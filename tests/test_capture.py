@@ -168,6 +168,19 @@ def test_input_size_sources_and_errors():
         capture("resnet18", batch_size=-1)
 
 
+def test_one_number_is_no_input_size_of_a_model_that_takes_no_image():
+    """input_size=784 on an MLP captured a 3x784x784 image, its first Linear then run on 2,352 rows, answered without
+    a word (helper-130): one number is an image's side, refused in one line where the first layer takes no image; the
+    shape itself is captured, and an image model keeps the side."""
+    mlp = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 10))
+    for side in (784, "784"):
+        with pytest.raises(InvalidArgumentError, match=r"input_size=784 reads as a 3x784x784 image, but Sequential's "
+                                                       r"first layer is Linear: .* input_size=\(784,\)"):
+            capture(mlp, input_size=side)
+    assert capture(mlp, input_size=(784,)).input_shape == (1, 784)
+    assert capture(nn.Sequential(nn.Conv2d(3, 8, 3)), input_size=32).input_shape == (1, 3, 32, 32)
+
+
 @pytest.mark.parametrize("text,expected", [
     ("3x224x224", (3, 224, 224)), ("224", (3, 224, 224)), (160, (3, 160, 160)), ((1, 28, 28), (1, 28, 28)),
     ("3,256,256", (3, 256, 256)), (None, None),

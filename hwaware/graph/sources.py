@@ -196,6 +196,16 @@ def _build_torchvision(name: str, weights: bool = False) -> tuple[nn.Module, Sha
     return _on_meta(lambda: torchvision.models.get_model(name, weights=None, **kwargs), weights), size
 
 
+def _check_side(module: nn.Module, side: int) -> None:
+    """Refuse one number as the input size of a module whose first layer takes no image: ``784`` reads as a 3x784x784
+    image, which a leading ``nn.Linear(784, ...)`` then ran on 2,352 rows, answered without a word (helper-130)."""
+    first = next((m for m in module.modules() if not list(m.children())), None)
+    if isinstance(first, (nn.Linear, nn.Conv1d, nn.Embedding, nn.RNNBase)):
+        raise InvalidArgumentError(f"input_size={side} reads as a 3x{side}x{side} image, but {type(module).__name__}'s "
+                                   f"first layer is {type(first).__name__}: pass its input's shape without the batch, "
+                                   f"e.g. input_size=({side},)")
+
+
 def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = None, precision: str = "fp32",
             trace_device: str = "meta") -> Graph:
     """Capture the layer graph of ``model`` for one forward pass at ``batch_size``.
@@ -222,6 +232,8 @@ def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = No
         (module, default), name = build_model(text, input_size=size), text
     elif isinstance(model, nn.Module):
         module, default, name = model, _timm_input_size(model), type(model).__name__
+        if side is not None:
+            _check_side(module, side)
     else:
         raise UnsupportedModelError(
             f"cannot estimate a {type(model).__name__}: pass an nn.Module, a timm model name, "
