@@ -168,6 +168,35 @@ def test_input_size_sources_and_errors():
         capture("resnet18", batch_size=-1)
 
 
+def test_what_no_trace_can_capture_is_one_line_with_advice_that_helps():
+    """A TorchScript module and a two-input forward were told to pass trace_device='cpu', which failed as well; a timm
+    ViT built for 224 px, traced at 384, got the same advice and a doubled full stop (helper-130)."""
+    import timm
+
+    conv = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU())
+    for scripted in (torch.jit.script(conv), torch.jit.trace(conv, torch.randn(1, 3, 32, 32))):
+        for device in ("meta", "cpu"):
+            with pytest.raises(GraphCaptureError, match="is a TorchScript module, which hwaware cannot trace: pass "
+                                                        "the eager nn.Module"):
+                capture(scripted, input_size=32, trace_device=device)
+
+    class Two(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3)
+
+        def forward(self, x, y, *, scale=1.0):
+            return self.conv(x) + self.conv(y) * scale
+
+    with pytest.raises(GraphCaptureError, match=r"Two.forward takes 2 inputs \(x, y\) and hwaware traces one tensor"):
+        capture(Two(), input_size=32)
+    vit = timm.create_model("vit_tiny_patch16_224")
+    with pytest.raises(GraphCaptureError, match=r"match model \(224\)\. The model was built for another input size: "
+                                                r"create it at this one"):
+        capture(vit, input_size=384)
+    assert capture("vit_tiny_patch16_224", input_size=384).input_shape == (1, 3, 384, 384)  # the advice works
+
+
 def test_one_number_is_no_input_size_of_a_model_that_takes_no_image():
     """input_size=784 on an MLP captured a 3x784x784 image, its first Linear then run on 2,352 rows, answered without
     a word (helper-130): one number is an image's side, refused in one line where the first layer takes no image; the

@@ -20,6 +20,7 @@ another trace device.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
@@ -247,7 +248,8 @@ def _diagnose(name: str, args: tuple, recorder: _Recorder) -> str | None:
 
 def _capture_error(exc: Exception, op: str | None, module: str, trace_device: str,
                    cause: str | None = None, input_shape: Shape | None = None) -> GraphCaptureError:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    # the message's first line, without the full stop the sentences below add (helper-130: "(224).. If")
+    text = (str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__).rstrip(".")
     where = f" in module {module!r}" if module else ""
     at = f" at {op}" if op else ""
     if isinstance(exc, GraphCaptureError):
@@ -265,6 +267,11 @@ def _capture_error(exc: Exception, op: str | None, module: str, trace_device: st
             "of input_size. Wrap the model in a module whose forward(x) calls it on "
             "torch.zeros_like(x, dtype=torch.long) (ids in range; the latency does not depend on their values).",
             op=op, module=module)
+    if "doesn't match model" in text:  # timm's patch embedding, built for one image size
+        return GraphCaptureError(
+            f"the forward failed{at}{where}: {text}. The model was built for another input size: create it at this "
+            "one (timm.create_model(name, img_size=...)) or pass its timm name with input_size, which hwaware builds "
+            "at that size.", op=op, module=module)
     if trace_device == "meta" and any(m in str(exc) for m in _DYNAMIC_MARKERS):
         return DynamicControlFlowError(
             f"the forward reads tensor values{at}{where} (dynamic control flow or data-dependent shapes: {text}); "
@@ -398,6 +405,7 @@ def capture_module(model: nn.Module, input_shape: Shape, *, name: str = "", prec
     a :class:`~hwaware.graph.cache.GraphCache`, default the process-wide one (``HWAWARE_GRAPH_CACHE=0``: none).
     """
     check_trace_device(trace_device)
+    _check_capturable(model)
     mode = cache_mode()
     module_key = module_keys(model).get(id(model)) if trace_device == "meta" and mode != "off" else None
     if module_key is None:  # a CPU trace follows tensor values the key cannot see; unkeyable state
@@ -415,6 +423,25 @@ def capture_module(model: nn.Module, input_shape: Shape, *, name: str = "", prec
             cache.put(key, copy_graph(fresh))
         return fresh
     return copy_graph(cached, name=name or type(model).__name__)
+
+
+def _check_capturable(model: nn.Module) -> None:
+    """Refuse in one line what no trace can capture, before a trace fails with advice that cannot help (helper-130: a
+    TorchScript module and a two-input forward were told to pass trace_device='cpu', which then failed too)."""
+    if isinstance(model, torch.jit.ScriptModule):  # torch.jit.script's and torch.jit.trace's
+        raise GraphCaptureError(f"{type(model).__name__} is a TorchScript module, which hwaware cannot trace: pass the "
+                                "eager nn.Module it was made from, or export that to ONNX (torch.onnx.export) and pass "
+                                "the .onnx file")
+    try:
+        params = inspect.signature(model.forward).parameters.values()
+    except (TypeError, ValueError):  # a builtin forward: let the trace say what it needs
+        return
+    required = [p.name for p in params if p.default is p.empty
+                and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if len(required) > 1:
+        raise GraphCaptureError(f"{type(model).__name__}.forward takes {len(required)} inputs ({', '.join(required)}) "
+                                "and hwaware traces one tensor: wrap it in a module whose forward(x) builds the others "
+                                "(their shapes are what its latency depends on)")
 
 
 def check_trace_device(trace_device: object) -> None:
