@@ -242,8 +242,11 @@ def resolve(gpu: str | Device | Profile, *, precision: str | None = None, runtim
     return platform, profile, _estimator_name(estimator, profile, platform)
 
 
-def _platform(gpu: str | Device | Profile, precision: str | None, runtime: str | None, batch_size: int
+def _platform(gpu: str | os.PathLike | Device | Profile, precision: str | None, runtime: str | None, batch_size: int
               ) -> tuple[Platform, Profile | None]:
+    # a profile's pathlib.Path as its string; "FP16" and "TensorRT" as GPU names are spelled: in any case (helper-130)
+    gpu = os.fspath(gpu) if isinstance(gpu, os.PathLike) else gpu
+    precision, runtime = (v.lower() if isinstance(v, str) else v for v in (precision, runtime))
     profile = gpu if isinstance(gpu, Profile) else find_profile(gpu) if isinstance(gpu, str) else None
     if profile is None:
         try:

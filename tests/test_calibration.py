@@ -918,6 +918,12 @@ def test_the_profile_calibrate_returns_is_a_gpu_argument(tmp_path, monkeypatch):
     assert LatencyConstraint(50.0, gpu=unsaved).estimate("resnet50").total_ms == hwaware.latency("resnet50", gpu=saved)
     with pytest.raises(InvalidArgumentError, match="calibrated with precision='fp32', not 'fp16'"):
         hwaware.latency("resnet50", gpu=unsaved, precision="fp16")
+    # a saved profile's pathlib.Path was 'gpu must be a GPU name'; "FP32" and "PyTorch" were refused (helper-130)
+    path = tmp_path / "t4-mine.json"
+    assert hwaware.latency("resnet50", gpu=path, precision="FP32", runtime="PyTorch") == hwaware.latency(
+        "resnet50", gpu=str(path))
+    assert hwaware.latency("resnet50", gpu="t4", precision="FP16", runtime="TensorRT") == hwaware.latency(
+        "resnet50", gpu="t4", precision="fp16", runtime="tensorrt")
 
 
 def test_calibrate_warns_of_a_level_the_model_cannot_explain_and_of_a_replaced_platform(tmp_path, monkeypatch):

@@ -516,8 +516,10 @@ class Platform:
 
     @classmethod
     def resolve(cls, device: str | Device, *, precision: str = "fp32", runtime: str = "pytorch", batch_size: int = 1) -> Platform:
-        """Validate every field and build the platform; each bad value raises an error that says what is allowed."""
+        """Validate every field and build the platform; each bad value raises an error that says what is allowed.
+        Precision and runtime are read in any case, as GPU names are."""
         spec = get_device(device)
+        precision, runtime = (v.lower() if isinstance(v, str) else v for v in (precision, runtime))
         if precision not in PRECISIONS:
             raise InvalidArgumentError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         if runtime not in RUNTIMES:
