@@ -481,7 +481,7 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
     profile = fit_profile(gpu, nets, [m.ms for m in rows], name=name, runtime=runtime, precision=precision,
                           estimator=est_name, base=est.model_id(platform), held_out_interval=est.calibrated_interval(),
                           groups=networks, batches=[m.batch for m in rows])
-    _doubt_level(rows, nets, spans, platform)
+    _doubt_level(rows, nets, spans, platform, profile)
     if save is not False:
         target = profile_path(name, None if save is True else save)
         old = saved_profile(target)
@@ -494,13 +494,27 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
     return profile
 
 
+# A fitted scale of the kernels (or the host side) beyond this factor either way: the measurements relate the networks
+# otherwise than the model does (an assumption: an order of magnitude, not fitted to any figure)
+SCALE_DOUBT = 10.0
+
+
 def _doubt_level(rows: Sequence[Measurement], nets: Sequence[Breakdown], spans: Sequence[list[float] | None],
-                 platform: Platform) -> None:
+                 platform: Platform, profile: Profile) -> None:
     """Warn where the measurements' median ratio to the zero-shot answers lies more than twice outside the answers' own
     median interval: a profile then corrects by far more than the model's error explains (ms read as another unit,
     another batch or device), which fit_profile's 50x refusal lets through (0.047x fitted silently: helper-128's
     audit). Twice: a power mode or a device only close to its catalog GPU sits just outside (1.35x on the AGX Xavier
-    under TensorRT, whose interval ends at x1.30, is what calibration is for; helper-129)."""
+    under TensorRT, whose interval ends at x1.30, is what calibration is for; helper-129). A fitted scale beyond
+    :data:`SCALE_DOUBT` either way warns too, interval or not."""
+    scales = {"kernels": profile.scale, "host side": profile.host_scale}
+    far = {k: v for k, v in scales.items() if v is not None and not 1 / SCALE_DOUBT <= v <= SCALE_DOUBT}
+    if far:  # whatever the median ratio: an Orin's rows fitted to the CPU target at x0.027 (helper-130)
+        warnings.warn(f"the profile scales the {' and the '.join(f'{k} x{v:.3g}' for k, v in far.items())} of "
+                      f"{platform.device.name}'s answers: the measurements relate the networks otherwise than the "
+                      "model does (another device, batch, precision or runtime?); the profile is fitted anyway",
+                      HwawareWarning, stacklevel=_user_stacklevel())
+        return
     known = [s for s in spans if s is not None]
     if not known:  # the roofline and the CPU model give none: nothing says how far off they may be
         return

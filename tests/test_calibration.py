@@ -906,6 +906,24 @@ def test_an_answer_at_a_batch_the_profile_did_not_measure_warns_with_the_models_
     assert not [w for w in hwaware.estimate("resnet50", gpu="agx-trt", batch_size=64).warnings if "extrapolates" in w]
 
 
+def test_a_fit_scaling_the_model_tenfold_warns_where_no_interval_could(tmp_path, monkeypatch):
+    """An Orin's rows (its answers x1.25, made-up test input) calibrated against the CPU target fitted a kernel scale
+    of 0.027 without a word: the CPU model has no interval for the level check to compare with (helper-130). A scale
+    beyond SCALE_DOUBT either way warns; the same rows against the Orin do not."""
+    from hwaware.api import SCALE_DOUBT
+    from hwaware.errors import HwawareWarning
+
+    monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
+    rows = [(m, 1.25 * hwaware.latency(m, gpu="orin")) for m in ("resnet18", "resnet50", "mobilenetv2_100",
+                                                                 "efficientnet_b0")]
+    with pytest.warns(HwawareWarning, match="the profile scales the kernels x0.0"):
+        cpu = hwaware.calibrate(rows, "cpu", name="c", save=False)
+    assert cpu.scale < 1 / SCALE_DOUBT
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HwawareWarning)
+        hwaware.calibrate(rows, "orin", name="o", save=False)
+
+
 def test_the_profile_calibrate_returns_is_a_gpu_argument(tmp_path, monkeypatch):
     """`p = hwaware.calibrate(...)`, then `hwaware.latency(m, gpu=p)` was 'gpu must be a GPU name' (helper-128)."""
     from hwaware.search import LatencyConstraint
