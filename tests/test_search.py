@@ -315,10 +315,13 @@ def test_misuse_fails_at_construction_or_call_in_one_line():
     with pytest.raises(InvalidArgumentError, match="does not predict Tesla T4"):
         LatencyConstraint(5.0, gpu="t4", estimator="resperfnet")
     c = LatencyConstraint(5.0, gpu="t4", estimator="roofline")
-    with pytest.raises(InvalidArgumentError, match="expected an Optuna trial"):
+    with pytest.raises(InvalidArgumentError, match="expected an Optuna trial, got NoneType: call the constraint as"):
         c(None, "resnet18")
-    with pytest.raises(InvalidArgumentError, match="expected an Optuna trial"):
+    with pytest.raises(InvalidArgumentError, match="expected an Optuna trial, got NoneType: call constraints_func"):
         constraints_func(None)
+    # it advised calling the constraint (helper-130)
+    with pytest.raises(InvalidArgumentError, match="expected an Optuna trial, got str: call is_feasible"):
+        is_feasible("x")
 
 
 class _Probe(nn.Module):

@@ -206,7 +206,7 @@ def constraints_func(trial: Any) -> list[float]:
     >>> constraints_func(trial) == [ms - 5.0]
     True
     """
-    _check_trial(trial)
+    _check_trial(trial, "constraints_func(trial) as the sampler does, on a trial the constraint recorded")
     per_key = trial.user_attrs.get(f"{ATTR}_constraints") or {"": trial.user_attrs.get(f"{ATTR}_constraint", math.inf)}
     return [max(map(float, per_key.values()))]
 
@@ -234,11 +234,11 @@ def is_feasible(trial: Any) -> bool:
     >>> is_feasible(trial)
     True
     """
+    _check_trial(trial, "is_feasible(trial) on a trial the constraint recorded, e.g. one of study.trials")
     values = list(getattr(trial, "constraints", {}).values()) or constraints_func(trial)
     return all(v <= 0 for v in values)
 
 
-def _check_trial(trial: Any) -> None:
+def _check_trial(trial: Any, call: str = "the constraint as constraint(trial, model) inside the objective") -> None:
     if not hasattr(trial, "set_user_attr") or not hasattr(trial, "user_attrs"):
-        raise InvalidArgumentError(f"expected an Optuna trial, got {type(trial).__name__}: call the constraint as "
-                                   "constraint(trial, model) inside the objective")
+        raise InvalidArgumentError(f"expected an Optuna trial, got {type(trial).__name__}: call {call}")
