@@ -113,11 +113,15 @@ def test_measurement_tables_as_spreadsheets_and_hands_write_them(tmp_path):
     for name, text, encoding in (
             ("bom.csv", "model,ms,batch,input\nresnet18,5,,\nresnet50,9.5,8,3x256x256\n", "utf-8-sig"),
             ("spaces.csv", 'model, ms, batch, input\nresnet18, 5,,\nresnet50, 9.5, 8, "3x256x256"\n', "utf-8"),
-            ("trailing.csv", "model,ms,batch,input,\nresnet18,5,,,\nresnet50,9.5,8,3x256x256,\n", "utf-8")):
+            ("trailing.csv", "model,ms,batch,input,\nresnet18,5,,,\nresnet50,9.5,8,3x256x256,\n", "utf-8"),
+            # '#' comment lines (one above the header was read as the header, helper-130) and blank lines
+            ("comments.csv", "# my orin, 2026-12-06\nmodel,ms,batch,input\n\nresnet18,5,,\n  # again\n"
+                             "resnet50,9.5,8,3x256x256\n", "utf-8")):
         (tmp_path / name).write_text(text, encoding=encoding)
         assert read_measurements(tmp_path / name) == want
     for text, match in (("model,ms\nresnet18,5\nresnet50,nan\n", r"row 3 \(resnet50\).*positive, finite"),
                         ("model,ms\nresnet18\n", "row 2: could not convert"),
+                        ("# note\nmodel,ms\n\nresnet18,5\nresnet50,abc\n", "row 5: could not convert"),  # its line
                         ("model,ms\nresnet18,12,5\n", "row 2 has more fields than the header; a decimal comma"),
                         ("name,time\nresnet18,3\n", "^[^\n]*columns .* are neither `hwaware collect networks`"),
                         # read as nothing, these would calibrate fp32 at 224 where the rows meant otherwise

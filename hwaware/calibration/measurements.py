@@ -77,10 +77,15 @@ def read_measurements(path: str | Path) -> list[Measurement]:
                                    "or as a CSV with columns model,ms")
     try:  # utf-8-sig: spreadsheets save a byte-order mark before the header
         with open(path, newline="", encoding="utf-8-sig") as f:
-            records = list(csv.DictReader(f, skipinitialspace=True))  # 'model, ms' as written by hand
+            # '#' lines are comments (one above the header was read as the header, helper-130); blank lines are
+            # skipped; each record keeps its line in the file, for the messages
+            kept = [(i, line) for i, line in enumerate(f.read().splitlines(keepends=True), start=1)
+                    if line.strip() and not line.lstrip().startswith("#")]
+            records = list(csv.DictReader((line for _, line in kept), skipinitialspace=True))  # 'model, ms' by hand
     except (UnicodeDecodeError, csv.Error) as exc:
         raise InvalidArgumentError(f"{path} is not a UTF-8 CSV ({exc}); save it as CSV with columns model,ms") from exc
-    for n, r in enumerate(records, start=2):
+    lines = [i for i, _ in kept[1:]]
+    for n, r in zip(lines, records):
         if None in r:  # csv puts the fields beyond the header's under None
             raise InvalidArgumentError(f"{path} row {n} has more fields than the header; a decimal comma? "
                                        "Write 12.5, not 12,5")
@@ -102,7 +107,7 @@ def read_measurements(path: str | Path) -> list[Measurement]:
         raise InvalidArgumentError(f"{path}: unknown columns {unknown}; a plain table has {','.join(PLAIN_COLUMNS)} "
                                    f"({hint})")
     out = []
-    for n, r in enumerate(rows, start=2):
+    for n, r in zip(lines, rows):
         try:
             if collected:
                 size = r.get("img_size")  # a side or CxHxW, as an input_size reads both
