@@ -76,9 +76,11 @@ def test_store_resumes_and_rejects_other_columns(tmp_path):
         SampleStore(path, ["sample_id", "y"])
 
 
-def _interrupted_at(call: int):
-    """collect's real ``time_phases``, with Ctrl-C pressed at its ``call``-th call (a stand-in to monkeypatch)."""
+def _interrupt_at(monkeypatch, call: int) -> None:
+    """collect's ``time_phases`` made the real one with Ctrl-C pressed at its ``call``-th call, each row measured once
+    (NOISY off: under load a noisy row was measured again and took the call counted for the next one)."""
     real, calls = collect_mod.time_phases, {"n": 0}
+    monkeypatch.setattr(collect_mod, "NOISY", math.inf)
 
     def timed(*args, **kwargs):
         calls["n"] += 1
@@ -86,14 +88,14 @@ def _interrupted_at(call: int):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    return timed
+    monkeypatch.setattr(collect_mod, "time_phases", timed)
 
 
 def test_collection_survives_an_interrupt_and_resumes(tmp_path, monkeypatch):
     plan = layer_plan(6, [], seed=11)
     out = tmp_path / "layers.csv"
     real = collect_mod.time_phases
-    monkeypatch.setattr(collect_mod, "time_phases", _interrupted_at(4))
+    _interrupt_at(monkeypatch, 4)
     with pytest.raises(KeyboardInterrupt):
         collect_layers(out, plan)
     with open(out) as f:
@@ -277,7 +279,7 @@ def test_ctrl_c_is_one_line_keeps_the_rows_and_space_alone_measures_the_space(tm
     from hwaware.cli import main
 
     real = collect_mod.time_phases
-    monkeypatch.setattr(collect_mod, "time_phases", _interrupted_at(2))
+    _interrupt_at(monkeypatch, 2)
     out = tmp_path / "n.csv"
     argv = ["collect", "networks", "--out", str(out), "--space", "nb201", "--count", "2"]
     assert main(argv) == 130
