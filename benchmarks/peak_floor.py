@@ -2,8 +2,8 @@
 since 8.1, ``gpu_features.dram_floor_ms``) change, with and without them, and the physical relations of the answers
 no bound covers yet.
 
-1. DeepBench's largest GEMMs (the three largest dense shapes and 1x1 convolutions of ``../shared/data``'s DeepBench
-   tables, by FLOPs) as bare kernels on every catalog GPU in fp32, fp16 and int8: each kernel's predicted rate against
+1. DeepBench's largest GEMMs (the three largest dense shapes and convolutions that the floor covers, ``is_gemm``: 1x1,
+   and since 9.1 strided or dilated, of ``../shared/data``'s DeepBench tables, by FLOPs) as bare kernels on every catalog GPU in fp32, fp16 and int8: each kernel's predicted rate against
    the fastest datasheet rate any library setting can take (:meth:`hwaware.hardware.GPUSpec.fastest_tflops`: TF32
    from Ampere on, FP16 accumulate), the largest ratio per GPU and precision. Above 1.0 is a kernel faster than the
    GPU can run; the floor allows up to ``BOOST_HEADROOM``.
@@ -87,7 +87,8 @@ def _kernels(lines: list[str]) -> None:
     net, _ = est._loaded()
     layers = _largest_gemms()
     lines += ["## DeepBench's largest GEMMs as bare kernels: fastest predicted rate / fastest datasheet rate", "",
-              f"Shapes: {len(layers)} (the three largest dense and 1x1 convolutions by FLOPs). Above 1.00: faster than "
+              f"Shapes: {len(layers)} (the three largest dense layers and convolutions the floor covers, by FLOPs: "
+              "1x1, strided or dilated). Above 1.00: faster than "
               f"the GPU runs; the floor allows {BOOST_HEADROOM:.2f}. GPUs and precisions where no kernel went above "
               "1.00 without the floor are left out, and those without a sourced rate for the precision.", "",
               "| GPU | precision | without the floor | with it |", "|---|---|---|---|"]
