@@ -3,7 +3,8 @@ since 8.1, ``gpu_features.dram_floor_ms``) change, with and without them, and th
 no bound covers yet.
 
 1. DeepBench's largest GEMMs (the three largest dense shapes and convolutions that the floor covers, ``is_gemm``: 1x1,
-   and since 9.1 strided or dilated, of ``../shared/data``'s DeepBench tables, by FLOPs) as bare kernels on every catalog GPU in fp32, fp16 and int8: each kernel's predicted rate against
+   and since 9.1 strided or dilated, of ``../shared/data``'s DeepBench tables, by FLOPs) as bare kernels on every
+   catalog GPU in fp32, fp16 and int8: each kernel's predicted rate against
    the fastest datasheet rate any library setting can take (:meth:`hwaware.hardware.GPUSpec.fastest_tflops`: TF32
    from Ampere on, FP16 accumulate), the largest ratio per GPU and precision. Above 1.0 is a kernel faster than the
    GPU can run; the floor allows up to ``BOOST_HEADROOM``.
