@@ -204,10 +204,15 @@ def test_one_number_is_no_input_size_of_a_model_that_takes_no_image():
     mlp = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 10))
     for side in (784, "784"):
         with pytest.raises(InvalidArgumentError, match=r"input_size=784 reads as a 3x784x784 image, but Sequential's "
-                                                       r"first layer is Linear: .* input_size=\(784,\)"):
+                                                       r"dense layer '0' reads that image as it is: .* "
+                                                       r"input_size=\(784,\)"):
             capture(mlp, input_size=side)
     assert capture(mlp, input_size=(784,)).input_shape == (1, 784)
     assert capture(nn.Sequential(nn.Conv2d(3, 8, 3)), input_size=32).input_shape == (1, 3, 32, 32)
+    # a ViT whose patch projection is a Linear registered first reads patches, not the image (helper-132: refused)
+    import timm
+
+    assert capture(timm.create_model("naflexvit_base_patch16_gap"), input_size=224).macs > 17e9
 
 
 @pytest.mark.parametrize("text,expected", [

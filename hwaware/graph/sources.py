@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from hwaware.errors import InvalidArgumentError, ModelNotFoundError, UnsupportedModelError
-from hwaware.graph.layer import Graph, Shape
+from hwaware.graph.layer import Graph, LayerKind, Shape
 from hwaware.graph.meta import meta_device, meta_weights
 from hwaware.hardware.catalog import PRECISIONS, check_batch_size
 
@@ -196,14 +196,19 @@ def _build_torchvision(name: str, weights: bool = False) -> tuple[nn.Module, Sha
     return _on_meta(lambda: torchvision.models.get_model(name, weights=None, **kwargs), weights), size
 
 
-def _check_side(module: nn.Module, side: int) -> None:
-    """Refuse one number as the input size of a module whose first layer takes no image: ``784`` reads as a 3x784x784
-    image, which a leading ``nn.Linear(784, ...)`` then ran on 2,352 rows, answered without a word (helper-130)."""
-    first = next((m for m in module.modules() if not list(m.children())), None)
-    if isinstance(first, (nn.Linear, nn.Conv1d, nn.Embedding, nn.RNNBase)):
-        raise InvalidArgumentError(f"input_size={side} reads as a 3x{side}x{side} image, but {type(module).__name__}'s "
-                                   f"first layer is {type(first).__name__}: pass its input's shape without the batch, "
-                                   f"e.g. input_size=({side},)")
+def _check_side(graph: Graph, side: int, name: str) -> Graph:
+    """``graph``, refused where one number was taken as an image's side and a dense layer reads that image as it is:
+    ``784`` is a 3x784x784 image, which an MLP's first ``nn.Linear(784, ...)`` ran on 2,352 rows, answered without a
+    word (helper-130). Decided on the captured layers: a module's first registered submodule need not run first (a
+    ViT with a Linear patch projection reads patches, helper-132)."""
+    image = math.prod(graph.input_shape)  # the image as rows of its last dimension (a Linear's view of it)
+    dense = next((l for l in graph.layers if l.kind is LayerKind.DENSE and l.input_shapes
+                  and math.prod(l.input_shapes[0]) == image and l.input_shapes[0][-1] == side), None)
+    if dense is not None:
+        raise InvalidArgumentError(f"input_size={side} reads as a 3x{side}x{side} image, but {name}'s dense layer "
+                                   f"{dense.module or dense.op!r} reads that image as it is: pass the input's shape "
+                                   f"without the batch, e.g. input_size=({side},)")
+    return graph
 
 
 def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = None, precision: str = "fp32",
@@ -215,6 +220,7 @@ def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = No
     ((1, 3, 224, 224), 1.81)
     """
     batch_size = check_batch_size(batch_size)
+    precision = precision.lower() if isinstance(precision, str) else precision  # any case, as a platform's
     if precision not in PRECISIONS:
         raise InvalidArgumentError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     size = parse_input_size(input_size)
@@ -232,8 +238,6 @@ def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = No
         (module, default), name = build_model(text, input_size=size), text
     elif isinstance(model, nn.Module):
         module, default, name = model, _timm_input_size(model), type(model).__name__
-        if side is not None:
-            _check_side(module, side)
     else:
         raise UnsupportedModelError(
             f"cannot estimate a {type(model).__name__}: pass an nn.Module, a timm model name, "
@@ -245,4 +249,5 @@ def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = No
     if math.prod((batch_size, *shape)) >= 2 ** 50:  # a tensor's storage size overflows in torch well before 2**63
         raise InvalidArgumentError(f"batch {batch_size} x input {'x'.join(map(str, shape))} is more elements than any "
                                    "device holds; lower the batch size or the input size")
-    return capture_module(module, (batch_size, *shape), name=name, precision=precision, trace_device=trace_device)
+    graph = capture_module(module, (batch_size, *shape), name=name, precision=precision, trace_device=trace_device)
+    return graph if side is None else _check_side(graph, side, name)
