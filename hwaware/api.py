@@ -56,7 +56,7 @@ def _graph(model: ModelLike | Graph, batch_size: int, input_size: InputSize, pre
     return capture(model, batch_size=batch_size, input_size=input_size, precision=precision, trace_device=trace_device)
 
 
-def estimate(model: ModelLike | Graph, gpu: str | Device | Profile = "agx", *, batch_size: int = 1,
+def estimate(model: ModelLike | Graph, gpu: str | os.PathLike | Device | Profile = "agx", *, batch_size: int = 1,
              input_size: InputSize = None, precision: str | None = None, runtime: str | None = None,
              estimator: str | None = None, trace_device: str = "meta") -> Estimate:
     """Predict the inference latency of ``model`` on ``gpu``, with its breakdown.
@@ -85,6 +85,9 @@ def estimate(model: ModelLike | Graph, gpu: str | Device | Profile = "agx", *, b
     return _finish(result, graph, platform, profile)
 
 
+# ops that make a tensor from nothing (a fill): no work to miss (torchvision's Swin builds a mask with new_zeros)
+ALLOCATIONS = {"zeros", "ones", "full", "empty", "eye", "arange", "linspace", "new_zeros", "new_ones", "new_full",
+               "new_empty", "zeros_like", "ones_like", "full_like", "empty_like", "scalar_tensor"}
 # ops of a whole recurrent layer (ONNX's, or the fused kernels a CPU trace records), by their name after the namespace
 RECURRENT_OPS = {"lstm", "gru", "rnn", "mkldnn_rnn_layer", "_cudnn_rnn", "rnn_tanh", "rnn_relu", "lstm_cell",
                  "gru_cell", "rnn_tanh_cell", "rnn_relu_cell", "_thnn_fused_lstm_cell", "_thnn_fused_gru_cell"}
@@ -106,7 +109,8 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
     if recurrent and not steps:  # an ONNX LSTM node, or the CPU's fused RNN layer: one op nothing prices
         memory += (f"outside the training domain: the recurrent op {', '.join(recurrent)} is not modelled (an unknown "
                    "op to the estimator): no table times an RNN, and the answer is no prediction of its time",)
-    others = {op: n for op, n in graph.unknown_ops.items() if op not in recurrent}
+    others = {op: n for op, n in graph.unknown_ops.items()
+              if op not in recurrent and op.rsplit(".", 1)[-1] not in ALLOCATIONS}
     if others:  # rare (none in 60 random timm models, nor in ONNX exports of five): a deformable conv, RoIAlign, NMS
         how = ("each timed as a copy of its bytes" if result.layers else
                "none of it seen by this whole-network estimator")
@@ -117,7 +121,7 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
     if not any(layer.kind.launches_kernel for layer in graph.layers):  # nn.Identity, an ONNX graph without nodes
         memory += (f"no kernels: {graph.name} runs no layer that launches a kernel; the answer is the per-call time "
                    "alone",)
-    result = _beats_arithmetic(_below_floor(result, graph, platform), graph, platform)
+    result = _below_floor(result, graph, platform)
     renewed = ()
     if profile:
         profile, renewed = _current_held_out(profile, result.estimator)
@@ -125,6 +129,7 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
     result = dataclasses.replace(result, notes=result.notes + graph.notes + source + renewed,
                                  warnings=result.warnings + memory)
     result = profile.apply_estimate(result) if profile else result  # first: a profile drops what it resolves
+    result = _beats_arithmetic(result, graph, platform)  # the calibrated answer's (helper-132)
     for kind in dict.fromkeys(text.split(":", 1)[0] for text in result.warnings):
         warnings.warn(f"{platform.device.name} ({platform.runtime}, {platform.precision}, batch {platform.batch_size}): "
                       f"{kind} (why, per network: hwaware.estimate(...).warnings, or `hwaware latency`)",
@@ -163,8 +168,9 @@ def _beats_arithmetic(result: Estimate, graph: Graph, platform: Platform) -> Est
     said = (f"faster than its arithmetic: {result.total_ms:.4g} ms is below the {least:.4g} ms its convolutions' and "
             f"dense layers' multiply-adds take at the {platform.device.name}'s fastest datasheet rate for "
             f"{platform.precision}, which only Winograd or FFT on most of them at that rate allows: likely answered "
-            "too fast")
-    return dataclasses.replace(result, warnings=result.warnings + (said,))
+            "too fast (the interval is widened to it)")
+    span = None if result.interval_ms is None else (result.interval_ms[0], max(result.interval_ms[1], least))
+    return dataclasses.replace(result, warnings=result.warnings + (said,), interval_ms=span)
 
 
 def _stale_profile(profile: Profile, estimator: str, platform: Platform) -> tuple[str, ...]:
@@ -226,7 +232,7 @@ def _memory_warning(graph: Graph, platform: Platform) -> tuple[str, ...]:
             "answer is an extrapolation: lower the batch or the input size",)
 
 
-def resolve(gpu: str | Device | Profile, *, precision: str | None = None, runtime: str | None = None,
+def resolve(gpu: str | os.PathLike | Device | Profile, *, precision: str | None = None, runtime: str | None = None,
             batch_size: int = 1, estimator: str | None = None) -> tuple[Platform, Profile | None, str]:
     """(platform, profile or None, estimator name) of a prediction request, as :func:`estimate` resolves it: ``gpu``
     is a catalog GPU, the CPU target, or a calibration profile (a ``.json`` path, a saved profile's name or a
@@ -288,7 +294,7 @@ def _estimator_name(given: str | None, profile: Profile | None, platform: Platfo
     return profile.estimator
 
 
-def latency(model: ModelLike | Graph, gpu: str | Device | Profile = "agx", *, batch_size: int = 1,
+def latency(model: ModelLike | Graph, gpu: str | os.PathLike | Device | Profile = "agx", *, batch_size: int = 1,
             input_size: InputSize = None, precision: str | None = None, runtime: str | None = None,
             estimator: str | None = None, trace_device: str = "meta") -> float:
     """Predicted latency in milliseconds of one forward pass of a batch; see :func:`estimate`.
@@ -428,6 +434,7 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
     >>> ms = hwaware.latency("resnet34", gpu=mine)
     """
     check_profile_name(name)  # before any prediction: a name that would shadow a GPU fails at once
+    precision, runtime = (v.lower() if isinstance(v, str) else v for v in (precision, runtime))  # as _platform
     if isinstance(measurements, Measurement):  # one row: a list of one, refused below as too few
         measurements = [measurements]
     if not isinstance(measurements, (str, Path, Iterable)):
@@ -452,7 +459,7 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
     # cannot fit in memory) warns as it would at prediction time, before the profile is fitted on it
     nets, labels, shapes, networks, spans = [], [], {}, [], []
     for i, m in enumerate(rows):
-        where = f"{measurements} row {i + 2}" if isinstance(measurements, (str, Path)) else f"measurement {i + 1}"
+        where = f"{measurements} row {m.line}" if m.line else f"measurement {i + 1}"
         labels.append(f"{where} ({m.model or 'no model'}, batch {m.batch})")
         try:
             graph = _graph(m.model, m.batch, m.input_size, precision, "meta")

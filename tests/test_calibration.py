@@ -655,6 +655,10 @@ def test_calibrate_takes_plain_tuples_and_measurement_is_exported(tmp_path, monk
     plain = hwaware.calibrate(rows, "agx", name="a", save=False)
     same = hwaware.calibrate([Measurement(*r) for r in rows], "agx", name="a", save=False)
     assert hwaware.latency("resnet34", gpu=plain) == hwaware.latency("resnet34", gpu=same)
+    # a CSV row's error names its line in the file, comments and blank lines counted (helper-132: 'row 4' for line 7)
+    (tmp_path / "c.csv").write_text("# mine\nmodel,ms\n\nresnet18,12\n\n# x\nnosuchnet_xyz,5\n")
+    with pytest.raises(hwaware.HwawareError, match=r"c\.csv row 7 \(nosuchnet_xyz"):
+        hwaware.calibrate(tmp_path / "c.csv", "t4", name="c", save=False)
 
 
 @pytest.mark.parametrize("estimator", ["netregress-ols", "ipc-tree"])
@@ -946,6 +950,9 @@ def test_the_profile_calibrate_returns_is_a_gpu_argument(tmp_path, monkeypatch):
         "resnet50", gpu=str(path))
     assert hwaware.latency("resnet50", gpu="t4", precision="FP16", runtime="TensorRT") == hwaware.latency(
         "resnet50", gpu="t4", precision="fp16", runtime="tensorrt")
+    upper = hwaware.calibrate(rows, "t4", name="y", save=False, precision="FP32", runtime="PyTorch")  # helper-132
+    assert (upper.precision, upper.runtime) == ("fp32", "pytorch")
+    assert hwaware.capture("resnet18", precision="FP16").precision == "fp16"
 
 
 def test_calibrate_warns_of_a_level_the_model_cannot_explain_and_of_a_replaced_platform(tmp_path, monkeypatch):

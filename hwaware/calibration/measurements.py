@@ -14,7 +14,7 @@ import csv
 import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hwaware.errors import ImplausibleEstimateWarning, InvalidArgumentError, positive_number
@@ -36,6 +36,7 @@ class Measurement:
     batch: int = 1
     input_size: str | None = None
     setting: tuple[tuple[str, str], ...] = ()  # a collected row's SETTING_COLUMNS: where it was measured
+    line: int | None = field(default=None, compare=False)  # a CSV row's line in its file, for messages
 
 
 def check_setting(rows: Sequence[Measurement], platform: Platform) -> None:
@@ -113,9 +114,10 @@ def read_measurements(path: str | Path) -> list[Measurement]:
                 size = r.get("img_size")  # a side or CxHxW, as an input_size reads both
                 out.append(Measurement(r["model"], float(r["pre_ms"]) + float(r["exe_ms"]) + float(r["post_ms"]),
                                        int(r.get("batch") or 1), size or None,
-                                       tuple((k, r[k]) for k in SETTING_COLUMNS if k in r)))
+                                       tuple((k, r[k]) for k in SETTING_COLUMNS if k in r), line=n))
             else:
-                out.append(Measurement(r["model"], float(r["ms"]), int(r.get("batch") or 1), r.get("input") or None))
+                out.append(Measurement(r["model"], float(r["ms"]), int(r.get("batch") or 1), r.get("input") or None,
+                                       line=n))
         except ValueError as exc:
             raise InvalidArgumentError(f"{path} row {n}: {exc}; latencies are numbers in ms, batch an integer") from exc
         check_latency(out[-1], f"{path} row {n}")
