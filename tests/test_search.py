@@ -694,6 +694,14 @@ def test_a_users_space_may_draw_floats_without_a_study():
 
     with pytest.raises(InvalidArgumentError, match="trial.suggest_discrete_uniform, which drawing without a study"):
         Odd().random_arch(rng)
+    # the grid's top is cut to the last step inside, as Optuna's; log and step together are refused (helper-132)
+    from hwaware.zoo.spaces import _RandomTrial
+
+    trial = _RandomTrial(random.Random(0))
+    assert {round(trial.suggest_float("d", 0.0, 0.5, step=0.3), 6) for _ in range(100)} == {0.0, 0.3}
+    with pytest.raises(InvalidArgumentError, match="on a log scale or in steps, not both"):
+        trial.suggest_int("n", 1, 8, step=2, log=True)
+    assert not hasattr(trial, "set_user_attr")  # a probe, not an error
 
     class Sizeless(Widths):
         _input_size = ModelSpace._input_size
@@ -730,12 +738,13 @@ def test_a_constraint_says_its_budget_and_platform_when_printed():
 
 
 @pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups: POSIX")
-@pytest.mark.parametrize("workers", [1, 2])
-def test_ctrl_c_stops_every_search_worker_in_one_line(tmp_path, workers):
+@pytest.mark.parametrize("workers, presses", [(1, 1), (2, 1), (1, 2), (2, 2)])
+def test_ctrl_c_stops_every_search_worker_in_one_line(tmp_path, workers, presses):
     """Ctrl-C reaches the whole process group: each spawned worker printed a traceback, one ran on with its share and
     the parent waited for it (helper-129). The workers ignore it now; the parent stops them and says one line. The
     trials running then were left RUNNING in the storage by the workers, and stored FAIL with Optuna's traceback
-    printed by a single process: each now ends after its running trial, stored as it finished."""
+    printed by a single process: each now ends after its running trial, stored as it finished, and says so first; a
+    second Ctrl-C interrupts those trials, stored FAIL without a traceback (helper-132: that path had no test)."""
     import signal
     import subprocess
     import sys
@@ -759,13 +768,18 @@ def test_ctrl_c_stops_every_search_worker_in_one_line(tmp_path, workers):
     deadline = time.time() + 120
     while time.time() < deadline and stored() < 6:
         time.sleep(0.5)
-    os.killpg(p.pid, signal.SIGINT)
+    for _ in range(presses):
+        os.killpg(p.pid, signal.SIGINT)
+        time.sleep(0.05)
     _, err = p.communicate(timeout=60)
-    assert p.returncode == 130 and err.strip().splitlines() == [
+    stopping = ("hwaware: stopping after the running trial; Ctrl-C again to stop it too" if workers == 1 else
+                "hwaware: stopping each worker after its running trial; Ctrl-C again to stop them too")
+    assert p.returncode == 130 and [line for line in err.splitlines() if line] == [stopping, (
         "hwaware: interrupted; the trials finished so far are kept in the --storage: run again with the same --storage "
-        "and --study to go on"]
+        "and --study to go on")]
     import sqlite3
 
     with sqlite3.connect(db) as c:
         states = dict(c.execute("select state, count(*) from trials group by state").fetchall())
-    assert set(states) <= {"COMPLETE", "PRUNED"} and sum(states.values()) >= 6, states
+    assert set(states) <= ({"COMPLETE", "PRUNED"} | ({"FAIL"} if presses == 2 else set())), states
+    assert sum(states.values()) >= 6

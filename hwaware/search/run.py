@@ -133,12 +133,15 @@ def _stop_on(signum: int, study: Any) -> Iterator[list[int]]:
     import optuna
 
     got: list[int] = []
+    verbosity = optuna.logging.get_verbosity()
 
     def handler(sig: int, frame: Any) -> None:
         got.append(sig)
         if len(got) == 1:
             try:
                 study.stop()  # a flag Optuna reads before each trial
+                if sig == signal.SIGINT:  # the user's own Ctrl-C (a worker's SIGTERM is the parent's, which says so)
+                    print("hwaware: stopping after the running trial; Ctrl-C again to stop it too", file=sys.stderr)
                 return
             except RuntimeError:  # not inside study.optimize: nothing runs that could be left behind
                 pass
@@ -154,6 +157,7 @@ def _stop_on(signum: int, study: Any) -> Iterator[list[int]]:
         yield got
     finally:
         signal.signal(signum, previous)
+        optuna.logging.set_verbosity(verbosity)  # a library caller's own setting, after a second interrupt
 
 
 def _optimize(cfg: SearchConfig, study: Any, n_trials: int, signum: int = signal.SIGINT) -> None:
@@ -228,6 +232,7 @@ def run_search(cfg: SearchConfig):
         for p in procs:
             p.join()
     except KeyboardInterrupt:  # each worker ends after its running trial; a second Ctrl-C interrupts those too
+        print("hwaware: stopping each worker after its running trial; Ctrl-C again to stop them too", file=sys.stderr)
         for p in procs:
             p.terminate()
         try:

@@ -164,24 +164,31 @@ class _RandomTrial:
         return self.rng.choice(list(choices))
 
     def suggest_int(self, name: str, low: int, high: int, step: int = 1, log: bool = False) -> int:
-        if log:  # as Optuna's: uniform in log space (step must be 1 there)
+        _no_log_step(name, log, step != 1)
+        if log:  # as Optuna's: uniform in log space
             return min(high, max(low, round(math.exp(self.rng.uniform(math.log(low), math.log(high))))))
         return self.rng.randrange(low, high + 1, step)
 
     def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
                       log: bool = False) -> float:
+        _no_log_step(name, log, step is not None)
         if log:
             return math.exp(self.rng.uniform(math.log(low), math.log(high)))
-        if step:
-            return low + step * self.rng.randrange(int(round((high - low) / step)) + 1)
+        if step:  # as Optuna's: the grid low, low + step, ... up to high, the top cut to the last step inside
+            return low + step * self.rng.randrange(math.floor((high - low) / step + 1e-9) + 1)
         return self.rng.uniform(low, high)
 
-    def __getattr__(self, name: str) -> Any:  # what else an Optuna trial has: one line, not an AttributeError
-        if name.startswith("__"):  # copy, pickle and friends probe for these
+    def __getattr__(self, name: str) -> Any:  # another suggest_* of Optuna's: one line naming those offered
+        if not name.startswith("suggest_"):  # hasattr probes (copy, IPython) get their AttributeError
             raise AttributeError(name)
         raise InvalidArgumentError(f"a space's sample() called trial.{name}, which drawing without a study "
                                    "(random_arch, LatencyConstraint.at_quantile) does not offer: use "
                                    "suggest_categorical, suggest_int or suggest_float")
+
+
+def _no_log_step(name: str, log: bool, step: bool) -> None:
+    if log and step:  # as Optuna refuses it
+        raise InvalidArgumentError(f"{name}: a suggestion is on a log scale or in steps, not both")
 
 
 _SPACES: dict[str, type[ModelSpace]] = {}
