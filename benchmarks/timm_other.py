@@ -1,4 +1,5 @@
-"""The shipped GPU model outside its training domain: timm's networks that are not CNNs (transformers, MLP mixers).
+"""The shipped GPU model outside its training domain: timm's networks that are not CNNs (transformers; the MLP
+mixers, without matmul or attention layers, are training rows).
 
 Every GPU model trains on CNN tables only (``scripts/capture_tables.py`` sets aside the timm rows with matmul or
 attention layers). Users still ask about ViTs and Swins, so this measures what they get: each such row of the timm

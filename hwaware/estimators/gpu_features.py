@@ -73,18 +73,20 @@ MEASURED_TENSOR_PEAK_SHARE = 0.90
 
 
 def is_gemm(layer: Layer) -> bool:
-    """Whether ``layer``'s FLOPs are a GEMM's multiply-adds that no algorithm reduces: a dense layer, a matmul, or a
-    convolution that is not transposed with a 1x1 kernel, a stride or a dilation above 1. A larger kernel at stride 1,
-    undilated, may run Winograd or FFT, fewer multiplies than its FLOPs count; cuDNN runs both at stride 1 only, and a
-    dilated convolution as an implicit GEMM (cuDNN 6's release notes, which added dilation; helper-130 found dilated
-    3x3 convolutions answered at 2-3x the GPU's peak rate, unfloored)."""
+    """Whether ``layer``'s FLOPs are a GEMM's multiply-adds that no algorithm reduces: a dense layer, a matmul, a 1x1
+    convolution (transposed too), or one not transposed with a stride or a dilation above 1. A larger kernel at stride
+    1, undilated, may run Winograd or FFT, fewer multiplies than its FLOPs count; cuDNN runs both at stride 1 only,
+    and a dilated convolution as an implicit GEMM (cuDNN 6's release notes, which added dilation; helper-130 found
+    dilated 3x3 convolutions answered at 2-3x the GPU's peak rate, unfloored)."""
     if layer.kind in (LayerKind.DENSE, LayerKind.MATMUL):
         return True
-    if layer.kind != LayerKind.CONV or layer.attrs.get("transposed"):
-        return False
     a = layer.attrs
-    return (all(k == 1 for k in a.get("kernel", (0,))) or any(s > 1 for s in a.get("stride", ()))
-            or any(d > 1 for d in a.get("dilation", ())))
+    if layer.kind != LayerKind.CONV:
+        return False
+    if all(k == 1 for k in a.get("kernel", (0,))):  # transposed too, as before 9.1
+        return True
+    spread = any(s > 1 for s in a.get("stride", ())) or any(d > 1 for d in a.get("dilation", ()))
+    return spread and not a.get("transposed")
 
 
 def peak_floor_ms(layer: Layer, gpu: GPUSpec, precision: str) -> float:

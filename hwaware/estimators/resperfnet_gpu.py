@@ -617,9 +617,9 @@ def engine_bound(total: float, fallbacks: Sequence[float]) -> tuple[float, int |
     return (total, None) if taken is None or fallbacks[taken] >= total else (fallbacks[taken], taken)
 
 
-# The largest softmax (output elements per image) of a training network: resnest50d_4s2x40d's split attention over
-# 4 x 2 x 320; the others are SK-ResNets' and ResNeSts' too, and MobileViTv2's (up to 4 x 576): every softmax in the
-# graph stores (a test holds it)
+# The largest softmax (output elements per image) of a stored network, a training one: resnest50d_4s2x40d's split
+# attention over 4 x 2 x 320; the others are SK-ResNets' and ResNeSts' too, and MobileViTv2's (up to 4 x 576): every
+# softmax in the graph stores, a shape and no latency (a test holds it)
 TRAINED_SOFTMAX = 2560
 
 

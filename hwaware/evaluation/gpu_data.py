@@ -82,8 +82,9 @@ def timm_samples() -> list[Sample]:
 
 
 def timm_other_rows() -> list[NetworkLatency]:
-    """timm GPU rows of the networks that are not CNNs (transformers, MLP mixers), which ``scripts/capture_tables.py``
-    set aside: no model trains on them; ``benchmarks/timm_other.py`` measures the shipped model on them."""
+    """timm GPU rows of the networks that are not CNNs (transformers: matmul or attention layers; MLP-Mixer, ResMLP and
+    gMLP are kept as CNN rows), which ``scripts/capture_tables.py`` set aside: no model trains on them;
+    ``benchmarks/timm_other.py`` measures the shipped model on them."""
     other = {k for k, why in load_store("timm").failed.items() if why.startswith("not a CNN")}
     return [r for r in load_timm_gpu() if r.arch_id in other]
 
