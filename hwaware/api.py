@@ -151,7 +151,12 @@ def _below_floor(result: Estimate, graph: Graph, platform: Platform) -> Estimate
             f"on the {platform.device.name} ({floor:.4g} ms: GEMMs at the peak rate, the bytes at the DRAM bandwidth; "
             f"the interval is widened to it); {result.estimator} is outside its training networks here: leave "
             "estimator out for the platform's default")
-    span = None if result.interval_ms is None else (result.interval_ms[0], max(result.interval_ms[1], floor))
+    return _warned(result, said, floor)
+
+
+def _warned(result: Estimate, said: str, reach: float) -> Estimate:
+    """``result`` with the warning ``said`` and its interval's high end raised to ``reach``, a time it is below."""
+    span = None if result.interval_ms is None else (result.interval_ms[0], max(result.interval_ms[1], reach))
     return dataclasses.replace(result, warnings=result.warnings + (said,), interval_ms=span)
 
 
@@ -169,8 +174,7 @@ def _beats_arithmetic(result: Estimate, graph: Graph, platform: Platform) -> Est
             f"dense layers' multiply-adds take at the {platform.device.name}'s fastest datasheet rate for "
             f"{platform.precision}, which only Winograd or FFT on most of them at that rate allows: likely answered "
             "too fast (the interval is widened to it)")
-    span = None if result.interval_ms is None else (result.interval_ms[0], max(result.interval_ms[1], least))
-    return dataclasses.replace(result, warnings=result.warnings + (said,), interval_ms=span)
+    return _warned(result, said, least)
 
 
 def _stale_profile(profile: Profile, estimator: str, platform: Platform) -> tuple[str, ...]:
