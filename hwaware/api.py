@@ -438,7 +438,6 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
     >>> ms = hwaware.latency("resnet34", gpu=mine)
     """
     check_profile_name(name)  # before any prediction: a name that would shadow a GPU fails at once
-    precision, runtime = (v.lower() if isinstance(v, str) else v for v in (precision, runtime))  # as _platform
     if isinstance(measurements, Measurement):  # one row: a list of one, refused below as too few
         measurements = [measurements]
     if not isinstance(measurements, (str, Path, Iterable)):
@@ -456,6 +455,7 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
         raise InvalidArgumentError(f"{gpu!r} is a calibration profile (of {based.gpu}); calibrate against the catalog "
                                    f"GPU itself: gpu={based.gpu!r} (CLI: --gpu {based.gpu!r})")
     platform = Platform.resolve(gpu, precision=precision, runtime=runtime)
+    precision, runtime = platform.precision, platform.runtime  # as spelled there: any case
     check_setting(rows, platform)
     est_name = _estimator_name(estimator, None, platform)
     est = get_estimator(est_name)  # an unknown name is the call's, not its first row's
