@@ -354,14 +354,21 @@ def _latency(args: argparse.Namespace) -> None:
 def _gpus(args: argparse.Namespace) -> None:
     from hwaware.hardware import gpus
 
+    from hwaware.estimators import get_estimator
+
     specs = gpus()
+    # the platforms the default GPU estimator's training rows timed; every other answer is zero-shot (helper-130)
+    measured = {s.name: get_estimator("resperfnet-gpu").measured_platforms(s) for s in specs}
     if args.json:
-        print(json.dumps([s.as_dict() for s in specs], indent=2))
+        print(json.dumps([{**s.as_dict(), "measured": [{"runtime": r, "precision": p, "batches": list(b)}
+                                                       for (r, p), b in measured[s.name]]} for s in specs], indent=2))
         return
-    print(f"{'name':<30}{'aliases':<44}{'arch':<14}{'SMs':>5}{'FP32 TF':>9}{'GB/s':>8}")
+    print(f"{'name':<30}{'aliases':<44}{'arch':<14}{'SMs':>5}{'FP32 TF':>9}{'GB/s':>8}  measured (else zero-shot)")
     for s in specs:
+        rows = "; ".join(f"{r} {p} batch {lo}" + (f"-{hi}" if hi != lo else "")
+                         for (r, p), (lo, hi) in measured[s.name])
         print(f"{s.name:<30}{', '.join(a for a in s.aliases if '(' not in a)[:43]:<44}{s.architecture:<14}"
-              f"{s.sm_count:>5}{s.fp32_tflops:>9.2f}{s.memory_bandwidth_gbs:>8.1f}")
+              f"{s.sm_count:>5}{s.fp32_tflops:>9.2f}{s.memory_bandwidth_gbs:>8.1f}  {rows or '-'}")
     from hwaware.calibration.folder import list_profiles, profile_dir
 
     saved = list_profiles()  # calibrated devices go wherever a GPU name goes too (stderr: stdout stays the table)

@@ -68,10 +68,10 @@ the training range): the brief allows a physically impossible answer only with a
 9. **A dilated convolution is never faster than its undilated twin** (the same shapes and multiply-adds, dilation 1):
    cuDNN runs dilation as an implicit GEMM, never the Winograd or FFT its twin may take, and the wider window reads
    no fewer bytes. A stack of 256-channel 3x3 convolutions at 64x64 (a DeepLab head's), dilation 2 against 1, eager
-   PyTorch fp32 and TensorRT fp16, batch 1 and 16. resperfnet-gpu 9.1 broke it in 259 of these 272 cases (its kernel head
-   had 17 dilated training rows, SK-ResNets'; one such convolution: 0.52x its twin on the T4 under TensorRT fp16 at
-   batch 16); from 9.2 the head reads the twin (``gpu_features.undilated``; this test with it patched to return the
-   layer itself and an empty prediction cache, 2026-12-06).
+   PyTorch fp32 and TensorRT fp16, batch 1 and 16. resperfnet-gpu 9.1 broke it in 259 of these 272 cases (its
+   kernel head had 17 dilated training rows, SK-ResNets'; one such convolution: 0.52x its twin on the T4 under
+   TensorRT fp16 at batch 16); from 9.2 the head reads the twin (``gpu_features.undilated``; this test with it
+   patched to return the layer itself and an empty prediction cache, 2026-12-06).
 
 The slack factors leave room for a learned estimator's noise (a few percent), not for a wrong
 direction.

@@ -1023,8 +1023,8 @@ class DesignBuilder:
     classifier take a convolution's framework time (:func:`dense_as_conv`), a dilated convolution's kernel head reads
     its undilated twin (:func:`~hwaware.estimators.gpu_features.undilated`, since 9.2), and no kernel is faster than
     the GPU's peak (a GEMM's, :func:`peak_floor_ms`) or DRAM (:func:`dram_floor_ms`) allows; training designs are
-    built without them. ``floors`` (default: ``prediction_rules``) sets the second alone: a training design with the floors is
-    ``scripts/train_gpu.py``'s ``floors`` stage's candidate."""
+    built without them. ``floors`` (default: ``prediction_rules``) sets the last alone: a training design with the
+    floors is ``scripts/train_gpu.py``'s ``floors`` stage's candidate."""
 
     def __init__(self, prediction_rules: bool = True, floors: bool | None = None) -> None:
         self.prediction_rules = prediction_rules
@@ -1247,9 +1247,20 @@ class ResPerfNetGPUEstimator(Estimator):
     def batch_span(self, platform: Platform) -> tuple[int, int] | None:
         """The smallest and largest batch the training rows timed this GPU, runtime and precision at (meta.json's
         ``trained_batches``, written by ``scripts/train_gpu.py main``); None if they never did."""
+        return dict(self.measured_platforms(platform.device)).get((platform.runtime, platform.precision))
+
+    def measured_platforms(self, gpu: GPUSpec) -> list[tuple[tuple[str, str], tuple[int, int]]]:
+        """((runtime, precision), (smallest, largest batch)) of every platform of ``gpu`` the training rows timed
+        (none: every answer for it is zero-shot, from its catalog specs).
+
+        >>> from hwaware.estimators import get_estimator
+        >>> get_estimator("resperfnet-gpu").measured_platforms(get_gpu("2080ti"))
+        [(('pytorch', 'fp32'), (1, 256))]
+        """
         _, meta = self._loaded()
-        span = meta["trained_batches"].get(f"{platform.device.name}|{platform.runtime}|{platform.precision}")
-        return None if span is None else (int(span[0]), int(span[1]))
+        return [((runtime, precision), (int(span[0]), int(span[1])))
+                for key, span in meta["trained_batches"].items()
+                for name, runtime, precision in [key.split("|")] if name == gpu.name]
 
     def measured(self, platform: Platform) -> bool:
         """Whether the training rows timed this GPU, runtime and precision at batches around this one."""
