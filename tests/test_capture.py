@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import hwaware
 from hwaware.errors import DynamicControlFlowError, GraphCaptureError, InvalidArgumentError, ModelNotFoundError
 from hwaware.graph import LayerKind, capture, parse_input_size
 
@@ -574,3 +575,18 @@ def test_a_cpu_trace_of_an_input_beyond_memory_is_one_line(monkeypatch):
     monkeypatch.setattr(capture_mod.torch, "randn", refuse)
     with pytest.raises(InvalidArgumentError, match="cannot hold the input: use trace_device='meta'"):
         capture_mod.capture_module(nn.Conv2d(3, 8, 3), (1, 3, 100_000, 100_000), trace_device="cpu")
+
+
+def test_a_timm_default_size_says_the_size_its_weights_are_evaluated_at():
+    """helper-130: ``resnet50.a1h_in1k`` is captured at timm's input_size, 176, with no word that its weights are
+    evaluated (timm's validate and benchmark scripts) at test_input_size, 224; the note says so, and goes where the
+    caller chose the size."""
+    g = capture("resnet50.a1h_in1k")
+    assert g.input_shape == (1, 3, 176, 176)
+    assert g.notes == ("input 3x176x176: timm's input_size for resnet50.a1h_in1k; its weights are evaluated at "
+                       "3x224x224 (test_input_size): pass input_size='3x224x224' (CLI: --input 3x224x224) to time "
+                       "that",)
+    assert "resnet50 (a1_in1k)" in capture("resnet50").notes[0]
+    assert capture("resnet50.a1h_in1k", input_size=224).notes == () == capture("efficientnet_b0").notes
+    est = hwaware.estimate("resnet50.a1h_in1k", gpu="2080ti")
+    assert g.notes[0] in est.notes

@@ -7,6 +7,7 @@ else torchvision's weight metadata, else an error that says how to pass it.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import math
@@ -64,6 +65,21 @@ def _timm_input_size(model: nn.Module) -> Shape | None:
     if isinstance(cfg, dict) and cfg.get("input_size"):
         return tuple(int(d) for d in cfg["input_size"])
     return None
+
+
+def _test_size_note(model: nn.Module, name: str, shape: Shape) -> tuple[str, ...]:
+    """A note where ``shape`` came from timm's ``input_size`` and the weights' tag is evaluated at another size
+    (``test_input_size``, which timm's own benchmark and validation scripts run): ``resnet50.a1h_in1k`` trains at 176
+    and is evaluated at 224 (helper-130). The training size stays the default, as timm's ``create_model`` and every
+    stored table's networks are sized so; the note says how to time the other."""
+    cfg = getattr(model, "pretrained_cfg", None)
+    test = cfg.get("test_input_size") if isinstance(cfg, dict) else None
+    if not test or tuple(int(d) for d in test) == tuple(shape):
+        return ()
+    size, tag = "x".join(str(int(d)) for d in test), cfg.get("tag")
+    named = name if "." in name or not tag else f"{name} ({tag})"
+    return (f"input {'x'.join(map(str, shape))}: timm's input_size for {named}; its weights are evaluated at {size} "
+            f"(test_input_size): pass input_size='{size}' (CLI: --input {size}) to time that",)
 
 
 def check_timm_name(name: str) -> None:
@@ -250,4 +266,6 @@ def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = No
         raise InvalidArgumentError(f"batch {batch_size} x input {'x'.join(map(str, shape))} is more elements than any "
                                    "device holds; lower the batch size or the input size")
     graph = capture_module(module, (batch_size, *shape), name=name, precision=precision, trace_device=trace_device)
+    if size is None:
+        graph = dataclasses.replace(graph, notes=graph.notes + _test_size_note(module, name, shape))
     return graph if side is None else _check_side(graph, side, name)
