@@ -426,6 +426,42 @@ def test_odd_names_and_arguments_are_one_line_not_ignored():
     assert type(SearchConfig(space="nb201", gpu="agx", budget_ms=5.0, trials=np.int64(3)).trials) is int
 
 
+def test_an_estimates_repr_is_short_and_its_table_takes_positive_tops_only():
+    """helper-130: repr(Estimate) spelled every layer and the GPU's catalog record (~46,000 characters for resnet50),
+    and table(top=-1) dropped the slowest-sorted table's last row instead of refusing."""
+    est = hwaware.estimate("resnet18", gpu="2080ti")
+    text = repr(est)
+    assert len(text) < 300 and text.startswith("Estimate(model='resnet18', platform='GeForce RTX 2080 Ti, pytorch")
+    assert f"total_ms={est.total_ms:.4g}" in text and f"layers={len(est.layers)}" in text
+    assert len(est.table(top=3).splitlines()) == len(est.table(top=1).splitlines()) + 2
+    for top in (0, -1, 2.5, True, "3"):
+        with pytest.raises(InvalidArgumentError, match="top: a positive number of layers"):
+            est.table(top=top)
+
+
+def test_a_registered_name_is_never_replaced_silently():
+    """helper-130: a user's space named like a built-in one replaced it for every caller, silently; an estimator too.
+    The same class again (a re-imported module) stays accepted."""
+    from hwaware.estimators import RooflineEstimator, register_estimator
+    from hwaware.search import get_space, register_space
+    from hwaware.zoo.spaces import NB201Space
+
+    class Mine(NB201Space):
+        name = "resnet"
+
+    class MyRoofline(RooflineEstimator):
+        name = "roofline"
+
+    for call, taken in ((lambda: register_space(Mine), "hwaware.zoo.spaces.ResNetSpace"),
+                        (lambda: register_estimator(MyRoofline), "hwaware.estimators.roofline.RooflineEstimator")):
+        with pytest.raises(InvalidArgumentError, match=f"the name '(resnet|roofline)' is taken by {taken}; give "):
+            call()
+    assert type(get_space("resnet")).__name__ == "ResNetSpace"
+    assert get_estimator("roofline").__class__ is RooflineEstimator
+    assert register_space(type(get_space("nb201"))) is type(get_space("nb201"))
+    assert register_estimator(RooflineEstimator) is RooflineEstimator
+
+
 def test_a_pretrained_tag_a_one_model_many_call_and_the_rooflines_interval_are_said():
     """helper-122: a timm name with a pretrained tag timm does not have was a RuntimeError from timm (a traceback in
     the CLI); estimate_many(one model) pointed at hwaware.latency; the roofline's estimate carried no interval and no

@@ -39,7 +39,7 @@ def test_ofa_matches(shared_data):
     for row in _rows(shared_data, "ofa_all_params_macs.csv", 30):
         a = archs[row["idx"]]
         net = zoo.build("ofa_mbv3", ks=ast.literal_eval(a["ks"]), e=ast.literal_eval(a["e"]), d=ast.literal_eval(a["d"]),
-                        r=int(a["r"]))
+                        resolution=int(a["r"]))
         g = capture(net)
         assert (g.total_params, g.macs) == (int(row["params"]), int(row["macs_at_r"])), row["idx"]
 
@@ -98,3 +98,18 @@ def test_nb201_graph_rejects_what_build_rejects():
         nb201_graph(_arch(["conv"] * 6))
     with pytest.raises(InvalidArgumentError, match="dataset"):
         nb201_graph(_arch(["none"] * 6), "imagenet")
+
+
+@pytest.mark.parametrize("name", zoo.list_builders())
+def test_a_spaces_default_architecture_builds_by_name(name):
+    from hwaware.search import get_space
+
+    space = get_space(name)
+    arch = space.default()
+    net = zoo.build(name, **arch)  # until 2026-12-06 the OFA builder took ``r``, its space ``resolution``
+    assert sum(p.numel() for p in net.parameters()) == sum(p.numel() for p in space.build(arch).parameters())
+
+
+def test_a_space_that_is_no_builder_is_named_as_a_space():
+    with pytest.raises(ModelNotFoundError, match=r"get_space\('resnet'\)"):
+        zoo.build("resnet", layers=[2, 2, 2, 2])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,11 +20,13 @@ from hwaware.errors import InvalidArgumentError, UnknownEstimatorError, Unsuppor
 from hwaware.estimators.cache import PredictionCache, default_cache_path
 from hwaware.graph.layer import Graph, LayerKind, Shape
 from hwaware.hardware.catalog import Platform, spec_digest
+from hwaware.registry import register
 
 
 @dataclass(frozen=True)
 class LayerEstimate:
-    """One row of the per-layer breakdown."""
+    """One row of the per-layer breakdown. ``kind`` is the layer kind's name, a plain ``str`` as JSON writes it
+    (``LayerKind(row.kind)`` gives the :class:`~hwaware.graph.LayerKind`)."""
 
     index: int
     module: str
@@ -116,8 +119,20 @@ class Estimate:
         if self.interval_ms is not None:
             object.__setattr__(self, "interval_ms", (float(self.interval_ms[0]), float(self.interval_ms[1])))
 
+    def __repr__(self) -> str:
+        # the dataclass's own repr spelled out every layer and the GPU's catalog record (tens of thousands of
+        # characters in a notebook, helper-130); the fields stay attributes
+        p = self.platform
+        return (f"Estimate(model={self.model!r}, platform='{p.device.name}, {p.runtime}, {p.precision}, batch "
+                f"{p.batch_size}', total_ms={self.total_ms:.4g}, interval_ms="
+                + ("None" if self.interval_ms is None else "({:.4g}, {:.4g})".format(*self.interval_ms))
+                + f", estimator='{self.estimator} {self.estimator_version}', layers={len(self.layers)}, "
+                f"notes={len(self.notes)}, warnings={len(self.warnings)})")
+
     def table(self, top: int | None = None) -> str:
-        """The per-layer breakdown as a text table (slowest ``top`` layers if given)."""
+        """The per-layer breakdown as a text table (the slowest ``top`` layers if given, a positive int)."""
+        if top is not None and (not isinstance(top, numbers.Integral) or isinstance(top, bool) or top < 1):
+            raise InvalidArgumentError(f"top: a positive number of layers (or None for all of them), got {top!r}")
         rows = sorted(self.layers, key=lambda r: -r.ms)[:top] if top else list(self.layers)
         head = f"{'#':>4}  {'kind':<15}{'module':<34}{'output':<20}{'MMACs':>10}{'ms':>10}"
         lines = [head, "-" * len(head)]
@@ -318,10 +333,9 @@ E = TypeVar("E", bound=type[Estimator])
 
 
 def register_estimator(cls: E) -> E:
-    """Class decorator: make ``cls`` available as ``estimator=cls.name``."""
-    if not (isinstance(cls, type) and issubclass(cls, Estimator) and isinstance(getattr(cls, "name", None), str)):
-        raise InvalidArgumentError(f"register_estimator takes an Estimator subclass with a name, got {cls!r}")
-    _REGISTRY[cls.name] = cls
+    """Class decorator: make ``cls`` available as ``estimator=cls.name`` (a name another class holds is refused:
+    :func:`hwaware.registry.register`)."""
+    register(_REGISTRY, cls, Estimator, "register_estimator")
     return cls
 
 

@@ -33,7 +33,12 @@ def list_builders() -> list[str]:
 
 
 def build(name: str, **arch: Any) -> nn.Module:
-    """Build a network of space ``name`` from its architecture arguments (see each builder)."""
+    """Build a network of space ``name`` from its architecture arguments (see each builder): a model space's
+    architecture as keywords (``build("ofa_mbv3", **get_space("ofa_mbv3").default())``)."""
     if name not in _BUILDERS:
-        raise ModelNotFoundError(f"no builder {name!r}; available: {', '.join(list_builders())}")
+        from hwaware.zoo.spaces import list_spaces  # spaces build through this module: imported when asked
+
+        hint = (f"; {name!r} is a model space: hwaware.search.get_space({name!r}).build(arch)"
+                if name in list_spaces() else "")
+        raise ModelNotFoundError(f"no builder {name!r}; available: {', '.join(list_builders())}{hint}")
     return _BUILDERS[name](**arch)

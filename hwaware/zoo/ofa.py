@@ -88,8 +88,9 @@ class OFAMobileNetV3(nn.Module):
         return self.classifier(x.flatten(1))
 
 
-def build_ofa_mbv3(ks: Sequence[int], e: Sequence[int], d: Sequence[int], r: int = 224) -> nn.Module:
-    """An OFA MobileNetV3 (w1.2) subnet; ``r`` is the input resolution (3 x r x r)."""
+def build_ofa_mbv3(ks: Sequence[int], e: Sequence[int], d: Sequence[int], resolution: int = 224) -> nn.Module:
+    """An OFA MobileNetV3 (w1.2) subnet; ``resolution``: its input's side (HELP's tables call it ``r``), spelled as the
+    ``ofa_mbv3`` model space's architectures spell it, so ``build("ofa_mbv3", **space.default())`` builds."""
     net = OFAMobileNetV3(ks, e, d)
-    net.default_cfg = {"input_size": (3, int(r), int(r))}
+    net.default_cfg = {"input_size": (3, int(resolution), int(resolution))}
     return net

@@ -29,6 +29,7 @@ from torch import nn
 from hwaware.errors import InvalidArgumentError, ModelNotFoundError
 from hwaware.graph.meta import meta_device
 from hwaware.threads import torch_threads
+from hwaware.registry import register
 from hwaware.zoo.nb201 import DATASETS
 
 if TYPE_CHECKING:
@@ -195,10 +196,9 @@ _SPACES: dict[str, type[ModelSpace]] = {}
 
 
 def register_space(cls: type[ModelSpace]) -> type[ModelSpace]:
-    """Class decorator: make ``cls`` available as ``get_space(cls.name)``."""
-    if not (isinstance(cls, type) and issubclass(cls, ModelSpace) and isinstance(getattr(cls, "name", None), str)):
-        raise InvalidArgumentError(f"register_space takes a ModelSpace subclass with a name, got {cls!r}")
-    _SPACES[cls.name] = cls
+    """Class decorator: make ``cls`` available as ``get_space(cls.name)`` (a name another class holds is refused:
+    :func:`hwaware.registry.register`)."""
+    register(_SPACES, cls, ModelSpace, "register_space")
     return cls
 
 
@@ -483,4 +483,4 @@ class OFASpace(ModelSpace):
     def _build(self, arch: Arch) -> nn.Module:
         from hwaware.zoo import build
 
-        return build("ofa_mbv3", ks=arch["ks"], e=arch["e"], d=arch["d"], r=arch["resolution"])
+        return build("ofa_mbv3", ks=arch["ks"], e=arch["e"], d=arch["d"], resolution=arch["resolution"])
