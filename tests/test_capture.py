@@ -586,7 +586,24 @@ def test_a_timm_default_size_says_the_size_its_weights_are_evaluated_at():
     assert g.notes == ("input 3x176x176: timm's input_size for resnet50.a1h_in1k; its weights are evaluated at "
                        "3x224x224 (test_input_size): pass input_size='3x224x224' (CLI: --input 3x224x224) to time "
                        "that",)
-    assert "resnet50 (a1_in1k)" in capture("resnet50").notes[0]
+    said = "timm's input_size for resnet50.a1_in1k; its weights are evaluated at 3x288x288"
+    assert said in capture("resnet50").notes[0]
     assert capture("resnet50.a1h_in1k", input_size=224).notes == () == capture("efficientnet_b0").notes
     est = hwaware.estimate("resnet50.a1h_in1k", gpu="2080ti")
     assert g.notes[0] in est.notes
+
+
+def test_a_compiled_or_channels_last_module_is_answered_as_eager_nchw_and_says_so():
+    """helper-130: a torch.compile'd module was answered as eager PyTorch under the name 'OptimizedModule', and
+    channels-last weights as NCHW, neither with a word."""
+    net = nn.Sequential(nn.Conv2d(3, 16, 3), nn.ReLU(), nn.Conv2d(16, 16, 3))
+    plain = capture(net, input_size=(3, 32, 32))
+    compiled = capture(torch.compile(net), input_size=(3, 32, 32))
+    assert compiled.name == plain.name == "Sequential" and compiled.layers == plain.layers
+    assert plain.notes == () and compiled.notes[0].startswith("a torch.compile'd module, answered as its eager module")
+    nhwc = capture(nn.Sequential(nn.Conv2d(3, 16, 3), nn.ReLU(), nn.Conv2d(16, 16, 3)).to(
+        memory_format=torch.channels_last), input_size=(3, 32, 32))
+    assert nhwc.notes == ("channels-last weights, answered as the NCHW layout the tables timed (cuDNN's NHWC "
+                          "kernels, faster on tensor cores in fp16, are not modelled)",)
+    est = hwaware.estimate(torch.compile(net), gpu="2080ti", input_size=(3, 32, 32))
+    assert est.model == "Sequential" and compiled.notes[0] in est.notes

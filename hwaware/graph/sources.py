@@ -67,6 +67,22 @@ def _timm_input_size(model: nn.Module) -> Shape | None:
     return None
 
 
+def _as_eager(model: nn.Module) -> tuple[nn.Module, tuple[str, ...]]:
+    """The module a capture traces and what its notes say of how the user runs it: a ``torch.compile``'d module is
+    traced as the module it wraps (its name too), answered as eager PyTorch; channels-last weights are answered as
+    the NCHW layout every table timed (helper-130: both answered without a word)."""
+    said: tuple[str, ...] = ()
+    inner = getattr(model, "_orig_mod", None)
+    if type(model).__name__ == "OptimizedModule" and isinstance(inner, nn.Module):
+        model, said = inner, ("a torch.compile'd module, answered as its eager module: torch.compile is not modelled "
+                              "(no table times it); it usually runs between runtime='pytorch' and runtime='tensorrt'",)
+    if any(m.weight.dim() == 4 and not m.weight.is_contiguous() and m.weight.is_contiguous(
+            memory_format=torch.channels_last) for m in model.modules() if isinstance(m, nn.Conv2d)):
+        said += ("channels-last weights, answered as the NCHW layout the tables timed (cuDNN's NHWC kernels, faster "
+                 "on tensor cores in fp16, are not modelled)",)
+    return model, said
+
+
 def _test_size_note(model: nn.Module, name: str, shape: Shape) -> tuple[str, ...]:
     """A note where ``shape`` came from timm's ``input_size`` and the weights' tag is evaluated at another size
     (``test_input_size``, which timm's own benchmark and validation scripts run): ``resnet50.a1h_in1k`` trains at 176
@@ -76,8 +92,8 @@ def _test_size_note(model: nn.Module, name: str, shape: Shape) -> tuple[str, ...
     test = cfg.get("test_input_size") if isinstance(cfg, dict) else None
     if not test or tuple(int(d) for d in test) == tuple(shape):
         return ()
-    size, tag = "x".join(str(int(d)) for d in test), cfg.get("tag")
-    named = name if "." in name or not tag else f"{name} ({tag})"
+    size, arch, tag = "x".join(str(int(d)) for d in test), cfg.get("architecture"), cfg.get("tag")
+    named = f"{arch}.{tag}" if arch and tag else name  # the weights' full name, whatever the caller passed
     return (f"input {'x'.join(map(str, shape))}: timm's input_size for {named}; its weights are evaluated at {size} "
             f"(test_input_size): pass input_size='{size}' (CLI: --input {size}) to time that",)
 
@@ -251,9 +267,10 @@ def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = No
         text = os.fspath(model)
         if text.lower().endswith(".onnx") or os.path.isfile(text):
             return capture_onnx(text, batch_size=batch_size, input_size=side or size, precision=precision)
-        (module, default), name = build_model(text, input_size=size), text
+        (module, default), name, said = build_model(text, input_size=size), text, ()
     elif isinstance(model, nn.Module):
-        module, default, name = model, _timm_input_size(model), type(model).__name__
+        module, said = _as_eager(model)
+        default, name = _timm_input_size(module), type(module).__name__
     else:
         raise UnsupportedModelError(
             f"cannot estimate a {type(model).__name__}: pass an nn.Module, a timm model name, "
@@ -266,6 +283,6 @@ def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = No
         raise InvalidArgumentError(f"batch {batch_size} x input {'x'.join(map(str, shape))} is more elements than any "
                                    "device holds; lower the batch size or the input size")
     graph = capture_module(module, (batch_size, *shape), name=name, precision=precision, trace_device=trace_device)
-    if size is None:
-        graph = dataclasses.replace(graph, notes=graph.notes + _test_size_note(module, name, shape))
+    said += _test_size_note(module, name, shape) if size is None else ()
+    graph = dataclasses.replace(graph, notes=graph.notes + said) if said else graph
     return graph if side is None else _check_side(graph, side, name)
