@@ -19,7 +19,8 @@ __version__ = "0.1.0"
 _LAZY = {
     "calibrate": "hwaware.api", "estimate": "hwaware.api", "estimate_many": "hwaware.api", "features": "hwaware.api",
     "latency": "hwaware.api", "latency_many": "hwaware.api", "Measurement": "hwaware.calibration.measurements",
-    "HwawareError": "hwaware.errors", "ImplausibleEstimateWarning": "hwaware.errors", "Estimate": "hwaware.estimators", "list_estimators": "hwaware.estimators",
+    "HwawareError": "hwaware.errors", "ImplausibleEstimateWarning": "hwaware.errors", "Estimate": "hwaware.estimators",
+    "get_estimator": "hwaware.estimators", "list_estimators": "hwaware.estimators",
     "NetworkFeatures": "hwaware.features", "Graph": "hwaware.graph", "Layer": "hwaware.graph",
     "LayerKind": "hwaware.graph", "capture": "hwaware.graph.sources", "CPUSpec": "hwaware.hardware",
     "GPUSpec": "hwaware.hardware", "Platform": "hwaware.hardware", "get_device": "hwaware.hardware",
