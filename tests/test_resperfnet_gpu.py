@@ -1763,6 +1763,49 @@ def test_a_dilated_or_strided_convolution_never_runs_above_the_peak(gpu, runtime
     assert [is_gemm(l) for l in layers.values()] == [True, True, False, False, True]  # a 1x1 as before 9.1
 
 
+def test_the_kernel_head_reads_a_dilated_convolution_as_its_undilated_twin_when_predicting():
+    """9.2's rule (gpu_features.undilated): dense, depthwise and transposed dilated convolutions take dilation 1 and
+    the padding with which an undilated window gives their output (at least 0); other layers pass unchanged; a
+    prediction design's row is the twin's, a training design's the layer's own."""
+    import torch.nn as nn
+
+    from hwaware.estimators.gpu_features import row_features, undilated
+    from hwaware.estimators.resperfnet_gpu import DesignBuilder
+
+    def layer(module, size=(8, 32, 32)):
+        return hwaware.capture(module, input_size=size).kernels()[0]
+
+    cases = {  # module, input: (twin padding, the undilated module whose attributes the twin has)
+        "same": (nn.Conv2d(8, 8, 3, padding=2, dilation=2), (8, 32, 32), (1, 1)),
+        "strided": (nn.Conv2d(8, 8, 3, padding=2, dilation=2, stride=2), (8, 33, 33), (1, 1)),
+        "valid": (nn.Conv2d(8, 8, 3, dilation=2), (8, 32, 32), (0, 0)),
+        "depthwise": (nn.Conv2d(8, 8, 3, padding=4, dilation=4, groups=8), (8, 32, 32), (1, 1)),
+        "transposed": (nn.ConvTranspose2d(8, 8, 3, padding=2, dilation=2), (8, 32, 32), (1, 1)),
+        "1-d": (nn.Conv1d(8, 8, 5, padding=4, dilation=2), (8, 32), (2,)),
+    }
+    for name, (module, size, pad) in cases.items():
+        l = layer(module, size)
+        twin = undilated(l)
+        assert twin.attrs["padding"] == pad and set(twin.attrs["dilation"]) == {1}, name
+        assert (twin.input_shapes, twin.output_shapes, twin.macs, twin.kind) == (
+            l.input_shapes, l.output_shapes, l.macs, l.kind), name
+    for module in (nn.Conv2d(8, 8, 3, padding=1), nn.MaxPool2d(3, padding=1, dilation=2)):
+        l = layer(module)
+        assert undilated(l) is l
+    gpu, dilated = get_gpu("t4"), layer(cases["same"][0])
+    twin_row = row_features(undilated(dilated), gpu, "fp32", "pytorch")[0]
+    own_row = row_features(dilated, gpu, "fp32", "pytorch")[0]
+    assert not np.array_equal(twin_row, own_row)
+    for rules, want in ((True, twin_row), (False, own_row)):  # the layer as captured: fp32, batch 1
+        b = DesignBuilder(prediction_rules=rules)
+        assert np.array_equal(b.x[b.row("k", dilated, gpu, "pytorch", "fp32", 1, from_batch=1)], want)
+    said = [n for n in hwaware.estimate(nn.Sequential(cases["same"][0], nn.Conv2d(8, 8, 3, padding=1),
+                                                      cases["depthwise"][0]), gpu="t4", input_size=(8, 32, 32)).notes
+            if "timed as undilated" in n]
+    assert said and said[0].startswith("2 dilated convolutions timed as undilated (dilation 1, same shapes)")
+    assert not any("timed as undilated" in n for n in hwaware.estimate("resnet18", gpu="t4").notes)
+
+
 def test_the_gemm_peak_floor_is_a_prediction_rule_that_training_never_sees(tmp_path, monkeypatch):
     """Training designs carry no floor (every row -inf: the shipped weights train as before); prediction designs floor
     the GEMM rows, and no GEMM kernel is predicted below its floor. An answer whose kernels the floor raised says how

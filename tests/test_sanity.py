@@ -67,11 +67,12 @@ the training range): the brief allows a physically impossible answer only with a
 
 9. **A dilated convolution is never faster than its undilated twin** (the same shapes and multiply-adds, dilation 1):
    cuDNN runs dilation as an implicit GEMM, never the Winograd or FFT its twin may take, and the wider window reads
-   no fewer bytes. A stack of 256-channel 3x3 convolutions at 64x64 (a DeepLab head's), dilation 2 against 1, eager
-   PyTorch fp32 and TensorRT fp16, batch 1 and 16. resperfnet-gpu 9.1 broke it in 259 of these 272 cases (its
-   kernel head had 17 dilated training rows, SK-ResNets'; one such convolution: 0.52x its twin on the T4 under
-   TensorRT fp16 at batch 16); from 9.2 the head reads the twin (``gpu_features.undilated``; this test with it
-   patched to return the layer itself and an empty prediction cache, 2026-12-06).
+   no fewer bytes. A stack of three 256-channel 3x3 convolutions at 64x64 (a DeepLab head's), dense, depthwise and
+   transposed, dilation 2 against 1, eager PyTorch fp32 and TensorRT fp16, batch 1 and 16. resperfnet-gpu 9.1 broke
+   it in 259 / 271 / 270 of each kind's 272 cases, down to 0.18x / 0.21x / 0.13x its twin (RTX 5090, Quadro P1000,
+   RTX 4080 SUPER, TensorRT fp16, batch 1; its kernel head had 17 dilated training rows, SK-ResNets'); from 9.2 the
+   head reads the twin (``gpu_features.undilated``; this test with it patched to return the layer itself and an empty
+   prediction cache, 2026-12-06; the first 9.2 covered dense convolutions only, helper-133).
 
 The slack factors leave room for a learned estimator's noise (a few percent), not for a wrong
 direction.
@@ -85,6 +86,7 @@ import pytest
 import torch
 
 import hwaware
+from hwaware.errors import UnsupportedLayerError
 from hwaware.estimators import Estimate, get_estimator, list_estimators
 from hwaware.estimators.resperfnet_gpu import BATCH_DIP, BATCH_RISE
 from hwaware.graph.layer import Graph
@@ -319,27 +321,37 @@ def test_no_kernel_faster_than_the_gpus_peak_or_dram(estimator: str, gpu: GPUSpe
         assert checked_dram, "no layer had a DRAM floor: the relation was not tested"
 
 
+ATROUS = {"dense": {}, "depthwise": {"groups": 256}, "transposed": {}}
+
+
 @functools.cache
-def _atrous_stack(dilation: int, batch_size: int, precision: str) -> Graph:
-    layers = [m for _ in range(3) for m in (torch.nn.Conv2d(256, 256, 3, padding=dilation, dilation=dilation),
+def _atrous_stack(kind: str, dilation: int, batch_size: int, precision: str) -> Graph:
+    conv = torch.nn.ConvTranspose2d if kind == "transposed" else torch.nn.Conv2d
+    layers = [m for _ in range(3) for m in (conv(256, 256, 3, padding=dilation, dilation=dilation, **ATROUS[kind]),
                                           torch.nn.ReLU())]
     return hwaware.capture(torch.nn.Sequential(*layers), input_size=(256, 64, 64), batch_size=batch_size,
                            precision=precision)
 
 
 @functools.cache
-def _atrous(estimator: str, gpu: str, dilation: int, batch_size: int, precision: str, runtime: str) -> Estimate:
-    return hwaware.estimate(_atrous_stack(dilation, batch_size, precision), gpu=gpu, batch_size=batch_size,
+def _atrous(estimator: str, gpu: str, kind: str, dilation: int, batch_size: int, precision: str, runtime: str
+            ) -> Estimate:
+    return hwaware.estimate(_atrous_stack(kind, dilation, batch_size, precision), gpu=gpu, batch_size=batch_size,
                             precision=precision, runtime=runtime, estimator=estimator)
 
 
 @cases
+@pytest.mark.parametrize("kind", list(ATROUS))
 @pytest.mark.parametrize("precision,runtime", [("fp32", "pytorch"), ("fp16", "tensorrt")])
 @pytest.mark.parametrize("batch_size", [1, 16])
-def test_a_dilated_convolution_is_never_faster_than_its_undilated_twin(estimator: str, gpu: GPUSpec, precision: str,
-                                                                      runtime: str, batch_size: int) -> None:
+def test_a_dilated_convolution_is_never_faster_than_its_undilated_twin(estimator: str, gpu: GPUSpec, kind: str,
+                                                                      precision: str, runtime: str, batch_size: int
+                                                                      ) -> None:
     _require(estimator, gpu, precision, (batch_size,), runtime)
-    dilated, plain = (_atrous(estimator, gpu.name, d, batch_size, precision, runtime) for d in (2, 1))
+    try:
+        dilated, plain = (_atrous(estimator, gpu.name, kind, d, batch_size, precision, runtime) for d in (2, 1))
+    except UnsupportedLayerError as exc:  # ipc-tree's PTX count refuses the transposed stack at batch 16: said
+        pytest.skip(str(exc))
     assert dilated.total_ms >= plain.total_ms * (1 - 1e-6), (
-        f"{estimator} on {gpu.name} ({runtime}, {precision}, batch {batch_size}): dilated {dilated.total_ms:.4g} ms, "
-        f"its undilated twin {plain.total_ms:.4g} ms")
+        f"{estimator} on {gpu.name} ({kind}, {runtime}, {precision}, batch {batch_size}): dilated "
+        f"{dilated.total_ms:.4g} ms, its undilated twin {plain.total_ms:.4g} ms")

@@ -91,17 +91,27 @@ def is_gemm(layer: Layer) -> bool:
 
 
 def undilated(layer: Layer) -> Layer:
-    """``layer`` as the kernel head reads it when predicting: a dilated convolution as its undilated twin (dilation 1,
-    the padding that keeps its output's size; shapes, MACs and bytes its own), other layers as they are. The same
-    multiply-adds spread wider cannot run faster (cuDNN runs dilation as an implicit GEMM, never Winograd or FFT), but
-    no training row is dilated but SK-ResNets' 17, and 9.1 answered a dilated 3x3 convolution up to 2x faster than
-    its twin (T4, TensorRT fp16); the floors still read the layer itself (:func:`is_gemm`)."""
+    """``layer`` as the kernel head reads it when predicting: a dilated convolution (depthwise or transposed too) as its
+    undilated twin (dilation 1; shapes, MACs and bytes its own), other layers as they are. The same multiply-adds
+    spread wider cannot run faster (cuDNN runs dilation as an implicit GEMM, never Winograd or FFT), but no training
+    row is dilated but SK-ResNets' 17, and 9.1 answered a stack of dilated 3x3 convolutions down to 0.18x its twin
+    (RTX 5090, TensorRT fp16; depthwise 0.21x, transposed 0.18x: ``tests/test_sanity.py``, relation 9); the floors
+    still read the layer itself (:func:`is_gemm`). The twin's padding is the least with which an undilated window
+    gives the recorded output's size (an even kernel: one more; at least 0, where a convolution pads less than its
+    dilation reaches)."""
     a = layer.attrs
-    dil = a.get("dilation", ())
-    if layer.kind != LayerKind.CONV or a.get("transposed") or not any(d > 1 for d in dil):
+    dil = tuple(a.get("dilation", ()))
+    if layer.kind not in (LayerKind.CONV, LayerKind.DEPTHWISE_CONV) or not any(d > 1 for d in dil):
         return layer
     kernel, pad = a.get("kernel", ()), a.get("padding", (0,) * len(dil))
-    twin_pad = tuple(max(0, p - (d - 1) * (k - 1) // 2) for p, d, k in zip(pad, dil, kernel))
+    shapes = (layer.input_shapes[0][2:], layer.output_shapes[0][2:]) if layer.input_shapes and layer.output_shapes \
+        else ((), ())
+    if a.get("transposed") or len(shapes[0]) != len(dil) or len(shapes[1]) != len(dil):
+        # (in - 1) s - 2p + d (k - 1) + extra + 1 keeps its size as p takes (d - 1)(k - 1) / 2 less
+        twin_pad = tuple(max(0, p - (d - 1) * (k - 1) // 2) for p, d, k in zip(pad, dil, kernel))
+    else:  # out = (in + 2p - k) // s + 1, solved for the least such p
+        stride = a.get("stride", (1,) * len(dil))
+        twin_pad = tuple(max(0, -(-((o - 1) * s + k - i) // 2)) for i, o, s, k in zip(*shapes, stride, kernel))
     return replace(layer, attrs={**a, "dilation": (1,) * len(dil), "padding": twin_pad})
 
 

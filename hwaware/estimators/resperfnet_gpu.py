@@ -117,11 +117,12 @@ several-dense networks (timm, torch2trt) by at most 0.3 points: RTX 4090 10-shot
 benchmarks/gpu_accuracy.py``, before and after) it moves the AGX Xavier fit error (PyTorch 1.3 -> 1.6 %; both columns
 3.4 -> 3.6 %) and no held-out figure at the printed precision.
 
-From version 9.2 (same weights) the kernel head reads a dilated convolution as its undilated twin
-(:func:`~hwaware.estimators.gpu_features.undilated`: dilation 1, the padding that keeps the output's size), a prediction
-rule as the others: the same multiply-adds read from a wider window cannot run faster, but the training rows hold 17
-dilated layers (SK-ResNets'), and 9.1 answered a dilated 3x3 convolution at 0.52x its twin (T4, TensorRT fp16, batch
-16: 1.03 against 2.00 ms), which ``tests/test_sanity.py`` now refuses. Found from predictions (helper-131's sweep), not
+From version 9.2 (same weights) the kernel head reads a dilated convolution, depthwise or transposed too, as its
+undilated twin (:func:`~hwaware.estimators.gpu_features.undilated`: dilation 1, the padding that gives the output's
+size), a prediction rule as the others: the same multiply-adds read from a wider window cannot run faster, but the
+training rows hold 17 dilated layers (SK-ResNets'), and 9.1 answered one 3x3 at 0.52x its twin (T4, TensorRT fp16,
+batch 16: 1.03 against 2.00 ms), a stack of three down to 0.13x (relation 9 of ``tests/test_sanity.py``, which
+now refuses it); an estimate with such layers says so in a note. Found from predictions (helper-131's sweep), not
 from any accuracy figure; ``python benchmarks/gpu_accuracy.py`` re-run with it.
 
 ``x`` is :func:`hwaware.estimators.gpu_features.row_features`: the layer's features at the platform's batch
@@ -1203,7 +1204,7 @@ class ResPerfNetGPUEstimator(Estimator):
     #    or FFT), a prediction rule; a softmax larger than any training network's timed at its roofline
     #    (:func:`unlike_training`); the interval of a batch warned below batch 1 reaching batch 1's answer
     # 9.2: same weights; the kernel head reads a dilated convolution as its undilated twin (:func:`undilated`), a
-    #    prediction rule: 9.1 answered one up to 2x faster than the twin
+    #    prediction rule: 9.1 answered a stack of them down to 0.13x the twins' time
     version = "9.2"
     intervals = True
     floors_layers = True
@@ -1561,6 +1562,12 @@ class ResPerfNetGPUEstimator(Estimator):
                 own_notes.append(f"{unlike} softmax layer{'s' if unlike > 1 else ''} over more than {TRAINED_SOFTMAX} "
                                  "elements per image, more than any training network's (unlike_training): timed at "
                                  "the roofline, without a learned inefficiency, so likely answered too fast")
+            twins = sum(1 for _, l, *_ in kernels if undilated(l) is not l)
+            if twins:  # helper-134: nothing said that dilation was priced as free
+                own_notes.append(f"{twins} dilated convolution{'s' if twins > 1 else ''} timed as undilated (dilation "
+                                 "1, same shapes): no training row is dilated but SK-ResNets' 17, and the same "
+                                 "multiply-adds cannot run faster spread wider; where its twin runs Winograd, cuDNN's "
+                                 "dilated kernel is slower, so likely answered too fast")
             floored = Counter(int(p[2]) for p in parts)
             if floored[1]:
                 own_notes.append(f"{FLOOR_NOTE}: {floored[1]} GEMM kernel{'s' if floored[1] > 1 else ''} (dense, "
