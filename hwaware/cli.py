@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from hwaware.errors import (HwawareError, HwawareWarning, ImplausibleEstimateWarning, InvalidArgumentError,
-                            ProfileReplacedWarning, PTXParseError)
+                            ProfileReplacedWarning, PTXParseError, UnsupportedPlatformError)
 
 
 class _Once(argparse._StoreAction):
@@ -146,7 +146,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=_positive(int), default=None,
                    help="only the N slowest layers in the per-layer breakdown (table or --json)")
 
-    p = sub.add_parser("gpus", help="list the GPU catalog", description="List the GPUs hwaware knows and their aliases.")
+    p = sub.add_parser("gpus", help="list the GPU catalog", description=(
+        "List the GPUs hwaware knows, their aliases and which runtimes, precisions and batches measured networks "
+        "trained the default model on."))
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("features", help="static network features of a model",
@@ -357,16 +359,22 @@ def _gpus(args: argparse.Namespace) -> None:
     from hwaware.estimators import get_estimator
 
     specs = gpus()
-    # the platforms the default GPU estimator's training rows timed; every other answer is zero-shot (helper-130)
-    measured = {s.name: get_estimator("resperfnet-gpu").measured_platforms(s) for s in specs}
+    # the platforms whose networks the default GPU estimator's training rows timed; every other answer is zero-shot
+    # (helper-130); without its weights the column is unknown, not empty
+    try:
+        measured = {s.name: get_estimator("resperfnet-gpu").measured_platforms(s) for s in specs}
+    except UnsupportedPlatformError:
+        measured = None
     if args.json:
-        print(json.dumps([{**s.as_dict(), "measured": [{"runtime": r, "precision": p, "batches": list(b)}
-                                                       for (r, p), b in measured[s.name]]} for s in specs], indent=2))
+        print(json.dumps([{**s.as_dict(), "networks_measured": None if measured is None else [
+            {"runtime": r, "precision": p, "batch_span": list(b)} for (r, p), b in measured[s.name]]}
+            for s in specs], indent=2))
         return
-    print(f"{'name':<30}{'aliases':<44}{'arch':<14}{'SMs':>5}{'FP32 TF':>9}{'GB/s':>8}  measured (else zero-shot)")
+    print(f"{'name':<30}{'aliases':<44}{'arch':<14}{'SMs':>5}{'FP32 TF':>9}{'GB/s':>8}  networks measured "
+          "(else zero-shot)")
     for s in specs:
-        rows = "; ".join(f"{r} {p} batch {lo}" + (f"-{hi}" if hi != lo else "")
-                         for (r, p), (lo, hi) in measured[s.name])
+        rows = "?" if measured is None else "; ".join(f"{r} {p} batch {lo}" + (f"-{hi}" if hi != lo else "")
+                                                     for (r, p), (lo, hi) in measured[s.name])
         print(f"{s.name:<30}{', '.join(a for a in s.aliases if '(' not in a)[:43]:<44}{s.architecture:<14}"
               f"{s.sm_count:>5}{s.fp32_tflops:>9.2f}{s.memory_bandwidth_gbs:>8.1f}  {rows or '-'}")
     from hwaware.calibration.folder import list_profiles, profile_dir

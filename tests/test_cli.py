@@ -30,14 +30,23 @@ def test_gpus_and_features_and_estimators(capsys, tmp_path, monkeypatch):
     out = capsys.readouterr()
     assert "Jetson AGX Xavier" in out.out and "none (hwaware calibrate)" in out.err
     # which platforms the training rows timed (helper-130: nothing but an estimate's note said it), from meta.json
-    lines = {l.split("  ")[0]: l for l in out.out.splitlines()}
+    lines = {l[:30].rstrip(): l for l in out.out.splitlines()}  # the name column is 30 wide
     assert lines["GeForce RTX 2080 Ti"].endswith("pytorch fp32 batch 1-256")
     assert lines["Jetson Nano"].endswith("pytorch fp16 batch 1; tensorrt fp16 batch 1")
     assert lines["Tesla T4"].endswith("  -")  # DeepBench's kernels only: no network timed on it
     assert main(["gpus", "--json"]) == 0
-    listed = {g["name"]: g["measured"] for g in json.loads(capsys.readouterr().out)}
-    assert listed["GeForce RTX 3090"] == [{"runtime": "pytorch", "precision": "amp", "batches": [384, 1024]}]
+    listed = {g["name"]: g["networks_measured"] for g in json.loads(capsys.readouterr().out)}
+    assert listed["GeForce RTX 3090"] == [{"runtime": "pytorch", "precision": "amp", "batch_span": [384, 1024]}]
     assert sum(map(bool, listed.values())) == 10 and listed["Jetson Orin Nano 8GB"] == []
+    from hwaware.errors import UnsupportedPlatformError
+    from hwaware.estimators.resperfnet_gpu import ResPerfNetGPUEstimator
+
+    def no_weights(self, gpu):
+        raise UnsupportedPlatformError("no trained resperfnet-gpu weights")
+
+    monkeypatch.setattr(ResPerfNetGPUEstimator, "measured_platforms", no_weights)
+    assert main(["gpus"]) == 0  # the catalog still lists, the column says it does not know
+    assert all(l.endswith("  ?") for l in capsys.readouterr().out.splitlines()[1:])
     from hwaware.calibration import Profile, list_profiles, save_profile
 
     save_profile(Profile(name="mine", gpu="Jetson AGX Xavier", runtime="pytorch", precision="fp32", scale=1.0,

@@ -108,6 +108,8 @@ def test_a_spaces_default_architecture_builds_by_name(name):
     arch = space.default()
     net = zoo.build(name, **arch)  # until 2026-12-06 the OFA builder took ``r``, its space ``resolution``
     assert sum(p.numel() for p in net.parameters()) == sum(p.numel() for p in space.build(arch).parameters())
+    if "resolution" in arch:  # the keyword reaches the network's input size
+        assert net.default_cfg["input_size"] == (3, arch["resolution"], arch["resolution"]) != (3, 224, 224)
 
 
 def test_a_space_that_is_no_builder_is_named_as_a_space():

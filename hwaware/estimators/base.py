@@ -333,9 +333,10 @@ E = TypeVar("E", bound=type[Estimator])
 
 
 def register_estimator(cls: E) -> E:
-    """Class decorator: make ``cls`` available as ``estimator=cls.name`` (a name another class holds is refused:
+    """Class decorator: make ``cls`` available as ``estimator=cls.name`` (replacing another class of that name warns:
     :func:`hwaware.registry.register`)."""
     register(_REGISTRY, cls, Estimator, "register_estimator")
+    _INSTANCES.pop(cls.name, None)  # get_estimator builds the class now registered, not the one it built before
     return cls
 
 

@@ -196,7 +196,7 @@ _SPACES: dict[str, type[ModelSpace]] = {}
 
 
 def register_space(cls: type[ModelSpace]) -> type[ModelSpace]:
-    """Class decorator: make ``cls`` available as ``get_space(cls.name)`` (a name another class holds is refused:
+    """Class decorator: make ``cls`` available as ``get_space(cls.name)`` (replacing another class of that name warns:
     :func:`hwaware.registry.register`)."""
     register(_SPACES, cls, ModelSpace, "register_space")
     return cls
