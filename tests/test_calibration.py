@@ -548,7 +548,9 @@ def test_ten_shot_figures_correct_designs_as_a_users_estimates_are_corrected():
         got, clamped = calibrated_totals(p, parts, design, range(len(rows)))
         assert got == pytest.approx([w.total_ms for w in want], rel=rel), runtime
         said = sum(int(n.split("would take ")[1].split(" of ")[0]) for w in want for n in w.notes if "would take" in n)
-        assert clamped == said, runtime
+        # under TensorRT a layer within the two captures' 0.2 % of its clamp may fall on either side (one did, with
+        # 9.2's Jetson floors 1.15x higher)
+        assert abs(clamped - said) <= (runtime == "tensorrt"), runtime
         fast = replace(p, scale=0.2, overhead_ms_per_kernel=0.0, ms_per_gmac=0.0)  # takes kernels to their floors
         got, clamped = calibrated_totals(fast, parts, design, range(len(rows)))
         assert got == pytest.approx([fast.apply_estimate(e).total_ms for e in ests], rel=rel), runtime

@@ -1745,10 +1745,10 @@ def test_a_dilated_or_strided_convolution_never_runs_above_the_peak(gpu, runtime
     stride-1 undilated 3x3s are not."""
     import torch.nn as nn
 
-    from hwaware.estimators.gpu_features import BOOST_HEADROOM, is_gemm
+    from hwaware.estimators.gpu_features import is_gemm, peak_headroom
 
     g = get_gpu(gpu)
-    peak = g.fastest_tflops(precision, tensor_cores=True) * BOOST_HEADROOM
+    peak = g.fastest_tflops(precision, tensor_cores=True) * peak_headroom(g)
     layers = {}
     for name, conv in {"dilated": nn.Conv2d(256, 256, 3, padding=2, dilation=2, bias=False),
                        "strided": nn.Conv2d(256, 256, 3, stride=2, padding=1, bias=False),
@@ -1804,6 +1804,31 @@ def test_the_kernel_head_reads_a_dilated_convolution_as_its_undilated_twin_when_
             if "timed as undilated" in n]
     assert said and said[0].startswith("2 dilated convolutions timed as undilated (dilation 1, same shapes)")
     assert not any("timed as undilated" in n for n in hwaware.estimate("resnet18", gpu="t4").notes)
+
+
+def test_the_floor_leaves_gpu_boost_headroom_only_where_a_part_boosts_and_bounds_the_interval_too():
+    """helper-134: a Jetson's or data-centre part's catalog clock is its maximum, yet the GEMM floor let them run 1.15x
+    above their datasheet peak (which then set whole segmentation answers), and an interval's low end scaled the
+    floored layers below their floors. 9.2: headroom on GeForce, TITAN and workstation cards only, and no interval
+    reaches below the layers' floors summed."""
+    import torch.nn as nn
+
+    from hwaware.estimators.gpu_features import BOOST_HEADROOM, peak_floor_ms, peak_headroom
+
+    named = ("orin", "nano", "a100", "t4", "l40s", "2080ti", "a6000", "titan_rtx")
+    assert [peak_headroom(get_gpu(n)) for n in named] == [1.0] * 5 + [BOOST_HEADROOM] * 3
+    net = nn.Sequential(*[m for _ in range(4) for m in (nn.Conv2d(512, 512, 1), nn.ReLU())])
+    est = hwaware.estimate(net, gpu="orin", runtime="tensorrt", precision="fp16", input_size=(512, 128, 128),
+                           batch_size=8)
+    conv = next(r for r in est.layers if r.kind == "conv")
+    rate = get_gpu("orin").fastest_tflops("fp16", tensor_cores=True)
+    assert conv.floor_ms == pytest.approx(2 * conv.macs / (rate * 1e9)) == peak_floor_ms(
+        hwaware.capture(net, input_size=(512, 128, 128), batch_size=8, precision="fp16").kernels()[0],
+        get_gpu("orin"), "fp16")
+    floors = sum(r.floor_ms for r in est.layers)
+    assert est.interval_ms[0] == pytest.approx(floors) and est.total_ms >= floors  # 0.39x the answer before
+    assert any(n.startswith("GEMM peak floor") and "at its rated clock, which it does not exceed" in n
+               for n in est.notes)
 
 
 def test_the_gemm_peak_floor_is_a_prediction_rule_that_training_never_sees(tmp_path, monkeypatch):

@@ -115,15 +115,23 @@ def undilated(layer: Layer) -> Layer:
     return replace(layer, attrs={**a, "dilation": (1,) * len(dil), "padding": twin_pad})
 
 
+def peak_headroom(gpu: GPUSpec) -> float:
+    """How far above its datasheet peak the GEMM floor lets ``gpu`` run: ``BOOST_HEADROOM`` where GPU Boost may clock
+    it above its rated boost (:attr:`GPUSpec.boosts_beyond_rated`), none on data-centre parts and Jetsons (from
+    2026-12-06, helper-134: the Jetsons' catalog clocks are their maximum, yet their floors let dense segmentation
+    run 1.15x faster than their peak, and the floor then set whole answers)."""
+    return BOOST_HEADROOM if gpu.boosts_beyond_rated else 1.0
+
+
 def peak_floor_ms(layer: Layer, gpu: GPUSpec, precision: str) -> float:
     """The least kernel time ``layer``'s arithmetic allows: its multiply-adds at the fastest datasheet rate any library
-    setting can take (:meth:`GPUSpec.fastest_tflops`: TF32, FP16 accumulate), ``BOOST_HEADROOM`` faster still; 0
+    setting can take (:meth:`GPUSpec.fastest_tflops`: TF32, FP16 accumulate), :func:`peak_headroom` faster still; 0
     where no bound is sound (not :func:`is_gemm`, or no sourced rate). The same for every runtime: a bound, not what
     the runtime is assumed to run."""
     if not is_gemm(layer) or layer.macs <= 0:
         return 0.0
     rate = gpu.fastest_tflops(precision, tensor_cores=True)  # type: ignore[arg-type]
-    return 0.0 if rate is None else 2 * layer.macs / (rate * BOOST_HEADROOM * 1e9)
+    return 0.0 if rate is None else 2 * layer.macs / (rate * peak_headroom(gpu) * 1e9)
 
 
 # Kinds whose byte counts (hwaware.graph.ops.layer_cost: every input, parameter and output once) a kernel cannot
@@ -209,7 +217,7 @@ def arithmetic_ms(graph: Graph, gpu: GPUSpec, precision: str) -> float | None:
 # The floors' rules, named in floor_digest: 140a22a's first DRAM floor answered as resperfnet-gpu "8.1" too, so a
 # change to what the floors count gets a new tag (no cached answer outlives it, a profile fitted on the old answers is
 # reported stale).
-FLOOR_RULES = "rules=dram-whitelist,window-taps,gemm-strided-dilated"
+FLOOR_RULES = "rules=dram-whitelist,window-taps,gemm-strided-dilated,boost-by-class"
 
 
 def floor_digest(gpu: GPUSpec) -> str:

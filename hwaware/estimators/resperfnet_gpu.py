@@ -54,7 +54,8 @@ layers; the per-call time still reads the flag.
 No GEMM (a dense layer, a matmul, a 1x1 convolution, since 9.1 a strided or dilated one:
 :func:`~hwaware.estimators.gpu_features.is_gemm`) gets a kernel time below its multiply-adds at the fastest datasheet
 rate any library setting can take on the GPU (TF32, FP16 accumulate), ``BOOST_HEADROOM`` (1.15, an assumption) above
-it for GPU Boost clocks beyond the rated one, at the catalog's clocks
+it for GPU Boost clocks beyond the rated one (since 9.2 on GeForce, TITAN and workstation cards only:
+:func:`~hwaware.estimators.gpu_features.peak_headroom`), at the catalog's clocks
 (:func:`~hwaware.estimators.gpu_features.peak_floor_ms`; none where the catalog has no figure that bounds the rate, nor
 for larger kernels at stride 1, undilated, which Winograd or FFT may run in fewer multiplies than their FLOPs count).
 Version 7.3 answered DeepBench's largest GEMMs, as bare kernels, above that rate on 27 catalog GPU and precision pairs,
@@ -1204,7 +1205,8 @@ class ResPerfNetGPUEstimator(Estimator):
     #    or FFT), a prediction rule; a softmax larger than any training network's timed at its roofline
     #    (:func:`unlike_training`); the interval of a batch warned below batch 1 reaching batch 1's answer
     # 9.2: same weights; the kernel head reads a dilated convolution as its undilated twin (:func:`undilated`), a
-    #    prediction rule: 9.1 answered a stack of them down to 0.13x the twins' time
+    #    prediction rule: 9.1 answered a stack of them down to 0.13x the twins' time; the GEMM floor's GPU Boost
+    #    headroom only on parts that boost beyond their rated clock (:func:`peak_headroom`: no Jetson, no data centre)
     version = "9.2"
     intervals = True
     floors_layers = True
@@ -1572,8 +1574,9 @@ class ResPerfNetGPUEstimator(Estimator):
             if floored[1]:
                 own_notes.append(f"{FLOOR_NOTE}: {floored[1]} GEMM kernel{'s' if floored[1] > 1 else ''} (dense, "
                                  "matmul, 1x1, strided or dilated convolution) raised to the least time "
-                                 f"{gpu.name}'s fastest datasheet "
-                                 f"rate allows ({BOOST_HEADROOM:.2f}x above it for GPU Boost): the learned model asked "
+                                 f"{gpu.name}'s fastest datasheet rate allows ("
+                                 + (f"{BOOST_HEADROOM:.2f}x above it for GPU Boost" if gpu.boosts_beyond_rated else
+                                    "at its rated clock, which it does not exceed") + "): the learned model asked "
                                  "for less, an extrapolation beyond its training GPUs and shapes. No GEMM DeepBench "
                                  f"timed ran above {MEASURED_PEAK_SHARE:.2f}x its GPU's datasheet peak, none on tensor "
                                  f"cores above {MEASURED_TENSOR_PEAK_SHARE:.2f}x: such layers are likely answered too "

@@ -77,6 +77,10 @@ def _key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
+# NVIDIA data-centre names: Tesla P100 / T4 / V100, A100, H100, A2 / A10 / A30, L4 / L40S (not "RTX A6000")
+_DATACENTRE = re.compile(r"Tesla |[AHL]\d+S?\b")
+
+
 @dataclass(frozen=True)
 class GPUSpec:
     """One catalog row. Units: clocks MHz, bandwidth GB/s, memory GB, L2 MB, throughput TFLOPS (int8: TOPS), power W.
@@ -121,6 +125,16 @@ class GPUSpec:
     def short_name(self) -> str:
         """The first alias, else the name: what listings show."""
         return self.aliases[0] if self.aliases else self.name
+
+    @property
+    def boosts_beyond_rated(self) -> bool:
+        """Whether the part may clock above its catalog boost clock: GeForce, TITAN and workstation cards (GPU Boost
+        runs them above the rated boost where power and temperature allow), not NVIDIA's data-centre parts (Tesla,
+        A/H/L series: at most their rated boost, the application clocks) nor Jetson modules (the catalog's clocks are
+        their maximum). An assumption the data agree with: DeepBench's fastest GEMMs ran at 1.07x the GTX 1080 Ti's
+        datasheet peak and 1.02x the GTX TITAN X's, at most 0.94x on its four data-centre GPUs
+        (``tests/test_gpu_data.py``)."""
+        return not self.is_integrated_soc and not _DATACENTRE.match(self.name)
 
     @property
     def runs_int8(self) -> bool:
