@@ -42,10 +42,11 @@ def test_jetson_timm_and_deepbench_tables():
 
 def test_no_deepbench_gemm_beats_the_peak_floor():
     """The bound resperfnet-gpu puts under a GEMM's kernel time (:func:`peak_floor_ms`: datasheet peak, BOOST_HEADROOM
-    above it where a part boosts beyond its rated clock, :func:`peak_headroom`) holds on every measured GEMM: DeepBench's dense layers and 1x1, strided (since 9.1: 171 rows) or
-    dilated (none in DeepBench) convolutions on eight GPUs. The GTX 1080 Ti's fp32 GEMMs
-    run 7 % above its datasheet peak (GPU Boost), inside the headroom; none on tensor cores above 0.90 of it (the shares
-    an estimate's floor note quotes), none of the data-centre parts' above 0.943."""
+    above it where a part boosts beyond its rated clock, :func:`peak_headroom`) holds on every measured GEMM:
+    DeepBench's dense layers and 1x1, strided (since 9.1: 171 rows) or dilated (none in DeepBench) convolutions on
+    eight GPUs. The GTX 1080 Ti's fp32 GEMMs run 7 % above its datasheet peak (GPU Boost), inside the headroom; none on
+    tensor cores above 0.90 of it (the shares an estimate's floor note quotes), none of the data-centre parts' above
+    0.943."""
     from hwaware.estimators.gpu_features import (MEASURED_PEAK_SHARE, MEASURED_TENSOR_PEAK_SHARE, peak_floor_ms,
                                                  peak_headroom)
     from hwaware.evaluation.gpu_data import kernel_layer
