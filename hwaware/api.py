@@ -88,6 +88,9 @@ def estimate(model: ModelLike | Graph, gpu: str | os.PathLike | Device | Profile
 # ops that make a tensor from nothing (a fill): no work to miss (torchvision's Swin builds a mask with new_zeros)
 ALLOCATIONS = {"zeros", "ones", "full", "empty", "eye", "arange", "linspace", "new_zeros", "new_ones", "new_full",
                "new_empty", "zeros_like", "ones_like", "full_like", "empty_like", "scalar_tensor"}
+# ops whose output's shape depends on the values (detection's post-processing), by their name after the namespace
+DATA_DEPENDENT = {"nonzero", "_unique2", "unique", "unique_dim", "unique_consecutive", "nms", "masked_select",
+                  "NonZero", "NonMaxSuppression", "Unique"}
 # ops of a whole recurrent layer (ONNX's, or the fused kernels a CPU trace records), by their name after the namespace
 RECURRENT_OPS = {"lstm", "gru", "rnn", "mkldnn_rnn_layer", "_cudnn_rnn", "rnn_tanh", "rnn_relu", "lstm_cell",
                  "gru_cell", "rnn_tanh_cell", "rnn_relu_cell", "_thnn_fused_lstm_cell", "_thnn_fused_gru_cell"}
@@ -117,7 +120,7 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
         memory += (f"not modelled: {sum(others.values())} op{'s' if sum(others.values()) > 1 else ''} no estimator "
                    f"knows ({', '.join(f'{op} x{n}' for op, n in others.items())}), {how}; an op that computes (a "
                    "deformable convolution, RoIAlign, NMS) takes longer, which the interval does not cover: the answer "
-                   "is likely low",)
+                   "is likely low" + _one_engine(graph, platform),)
     if not any(layer.kind.launches_kernel for layer in graph.layers):  # nn.Identity, an ONNX graph without nodes
         memory += (f"no kernels: {graph.name} runs no layer that launches a kernel; the answer is the per-call time "
                    "alone",)
@@ -136,6 +139,17 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
                       f"{kind} (why, per network: hwaware.estimate(...).warnings, or `hwaware latency`)",
                       ImplausibleEstimateWarning, stacklevel=_user_stacklevel())
     return result
+
+
+def _one_engine(graph: Graph, platform: Platform) -> str:
+    """What a TensorRT answer assumes of a graph with ops whose output shapes depend on the values (helper-134: Faster
+    R-CNN answered with a narrow interval as one engine): '' where it has none or the runtime is not TensorRT."""
+    ops = [op for op in graph.unknown_ops if op.rsplit(".", 1)[-1] in DATA_DEPENDENT]
+    if platform.runtime != "tensorrt" or not ops:
+        return ""
+    return (f"; and under TensorRT as one engine, though {', '.join(ops)} give data-dependent shapes, which take "
+            "TensorRT 8.5's data-dependent-shape support or plugins, or a graph split around them (torch2trt, the "
+            "tables' converter, has no converter for them)")
 
 
 def _below_floor(result: Estimate, graph: Graph, platform: Platform) -> Estimate:

@@ -439,6 +439,28 @@ def test_an_estimates_repr_is_short_and_its_table_takes_positive_tops_only():
             est.table(top=top)
 
 
+def test_a_tensorrt_answer_says_it_assumes_one_engine_around_data_dependent_shapes():
+    """helper-134: Faster R-CNN (nonzero, NMS, unique) was answered under TensorRT as one engine with a measured
+    platform's narrow interval and no word that those ops need TensorRT's data-dependent shapes or a split graph."""
+
+    class Detector(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3)
+
+        def forward(self, x):
+            y = self.conv(x)
+            return y[y > 0].sum() + torch.nonzero(y > 0).sum()
+
+    g = capture(Detector(), input_size=(3, 32, 32), trace_device="cpu")
+    assert "aten.nonzero" in g.unknown_ops
+    with pytest.warns(hwaware.ImplausibleEstimateWarning):
+        trt, eager = (hwaware.estimate(g, gpu="agx", runtime=rt, precision="fp16") for rt in ("tensorrt", "pytorch"))
+    said = [w for w in trt.warnings if w.startswith("not modelled")]
+    assert len(said) == 1 and "under TensorRT as one engine, though aten.nonzero" in said[0]
+    assert not any("one engine" in w for w in eager.warnings)
+
+
 def test_a_registered_name_is_never_replaced_silently(monkeypatch):
     """helper-130: a user's space named like a built-in one replaced it for every caller, silently; an estimator too.
     Now it warns (as timm's register_model), and get_estimator builds the class registered now; the same class again
