@@ -240,6 +240,12 @@ def test_wrong_input_channels_say_what_the_first_conv_expects(trace_device, size
     assert "--input 3x224x224" in msg and "trace_device" not in msg  # the fix, not another trace device
 
 
+def test_sides_without_channels_are_echoed_in_the_suggested_input_size():
+    """helper-134: --input 1024x2048 (the sides alone) was told to pass 3x224x224."""
+    with pytest.raises(GraphCaptureError, match=r"input_size='3x1024x2048' \(CLI: --input 3x1024x2048\)"):
+        capture("resnet18", input_size="1024x2048")
+
+
 def test_a_video_networks_input_is_asked_as_frames_height_width():
     """A 3-D convolution's input is frames x height x width after the channels: the message suggested 224 frames,
     '3x224x224x224' (review helper-106); the suggestion it gives now captures."""
@@ -607,3 +613,11 @@ def test_a_compiled_or_channels_last_module_is_answered_as_eager_nchw_and_says_s
                           "kernels, faster on tensor cores in fp16, are not modelled)",)
     est = hwaware.estimate(torch.compile(net), gpu="2080ti", input_size=(3, 32, 32))
     assert est.model == "Sequential" and compiled.notes[0] in est.notes
+
+
+def test_a_torchvision_segmentation_model_takes_its_weights_resize_as_its_size():
+    """helper-134: deeplabv3 and its kind had no default size (their weights give a resize, 520, and no crop), and were
+    told to pass 3x224x224; a detection model, which resizes inside itself, still asks."""
+    assert capture("torchvision:lraspp_mobilenet_v3_large").input_shape == (1, 3, 520, 520)
+    with pytest.raises(InvalidArgumentError, match="cannot tell the input size"):
+        capture("torchvision:ssdlite320_mobilenet_v3_large")

@@ -238,7 +238,12 @@ def _diagnose(name: str, args: tuple, recorder: _Recorder) -> str | None:
         wanted = f"N x {channels} x {' x '.join(d[0].upper() for d in dims)}"
         if not any(l.kind in (LayerKind.CONV, LayerKind.DEPTHWISE_CONV) for l in recorder.layers):
             got = " x ".join(map(str, recorder.input_shape))
-            size = "x".join([str(channels)] + [{"frames": "16"}.get(d, "224") for d in dims])
+            # the sides alone (1024x2048, helper-134) are echoed with the channels; not a channel count and one side
+            # (3x224: its first number is no side)
+            given = recorder.input_shape[1:]
+            sides = (given if len(given) == len(dims) and min(given) > 4
+                     else [{"frames": "16"}.get(d, "224") for d in dims])
+            size = "x".join(map(str, [channels, *sides]))
             return (f"the input is {got} (batch first) but the first convolution expects {wanted}: pass an input "
                     f"size of {channels} channels x {' x '.join(dims)}, e.g. input_size={size!r} (CLI: --input {size})")
         got = " x ".join(map(str, x.shape))

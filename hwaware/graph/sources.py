@@ -199,9 +199,9 @@ def build_model(name: str, *, weights: bool = False, input_size: Shape | None = 
                 ) -> tuple[nn.Module, Shape | None]:
     """(module, default input size) of a timm name or ``'torchvision:<name>'``, as :func:`capture` builds it: on the
     meta device, or with random weights on the CPU (``weights``: to run or compile it); timm's reparameterizable
-    models fused (:func:`build_timm`) at timm's input size, torchvision's at their weights' crop size (None where
-    neither says). ``input_size`` (C, H, W): a timm model whose patch embedding is fixed to another size is built for
-    this one (a ViT asked at 256 x 256 failed its own input check)."""
+    models fused (:func:`build_timm`) at timm's input size, torchvision's at their weights' crop size (a segmentation
+    model's resize, square; None where neither says). ``input_size`` (C, H, W): a timm model whose patch embedding is
+    fixed to another size is built for this one (a ViT asked at 256 x 256 failed its own input check)."""
     if name.startswith(TORCHVISION_PREFIXES):
         return _build_torchvision(name.split(":", 1)[1], weights)
     module = build_timm(name, weights=weights)
@@ -218,8 +218,10 @@ def _build_torchvision(name: str, weights: bool = False) -> tuple[nn.Module, Sha
         raise ModelNotFoundError(f"no torchvision model {name!r}; torchvision.models.list_models() lists them")
     size = None
     try:  # metadata only: nothing is downloaded
-        crop = torchvision.models.get_model_weights(name).DEFAULT.transforms().crop_size
-        size = (3, int(crop[0]), int(crop[0]))
+        t = torchvision.models.get_model_weights(name).DEFAULT.transforms()
+        # a classifier's crop; a segmentation model's evaluation resize (its shorter side, 520: taken square)
+        side = (getattr(t, "crop_size", None) or getattr(t, "resize_size", None))[0]
+        size = (3, int(side), int(side))
     except Exception:
         pass
     kwargs: dict[str, Any] = {"aux_logits": False, "init_weights": False} if name in ("inception_v3", "googlenet") else {}
