@@ -621,3 +621,25 @@ def test_a_torchvision_segmentation_model_takes_its_weights_resize_as_its_size()
     assert capture("torchvision:lraspp_mobilenet_v3_large").input_shape == (1, 3, 520, 520)
     with pytest.raises(InvalidArgumentError, match="cannot tell the input size"):
         capture("torchvision:ssdlite320_mobilenet_v3_large")
+
+
+def test_a_model_that_resizes_its_input_itself_says_so():
+    """helper-134: torchvision's detection models resize every image inside (GeneralizedRCNNTransform), so Faster R-CNN
+    asked at 1024x2048 computed at 672x1344 with no word of it."""
+    from torchvision.models.detection.transform import GeneralizedRCNNTransform
+
+    class Detector(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.transform = GeneralizedRCNNTransform(min_size=320, max_size=640, image_mean=[0.0] * 3,
+                                                      image_std=[1.0] * 3)
+            self.conv = nn.Conv2d(3, 8, 3)
+
+        def forward(self, x):
+            return self.conv(x)
+
+    assert capture(Detector(), input_size=(3, 64, 64)).notes == (
+        "GeneralizedRCNNTransform resizes each image inside the model (shorter side 320, longer at most 640): its "
+        "layers compute at that size, not at the input size asked; build the model with min_size= and max_size= to "
+        "time another",)
+    assert capture(nn.Conv2d(3, 8, 3), input_size=(3, 64, 64)).notes == ()

@@ -83,6 +83,18 @@ def _as_eager(model: nn.Module) -> tuple[nn.Module, tuple[str, ...]]:
     return model, said
 
 
+def _resize_note(model: nn.Module) -> tuple[str, ...]:
+    """A note where the model resizes its input itself (torchvision's detection models: ``GeneralizedRCNNTransform``),
+    so its layers compute at that size, not the one asked (helper-134: Faster R-CNN asked at 1024x2048 ran 672x1344)."""
+    t = getattr(model, "transform", None)
+    if not (isinstance(t, nn.Module) and hasattr(t, "min_size") and hasattr(t, "max_size")):
+        return ()
+    short = t.min_size[-1] if isinstance(t.min_size, (tuple, list)) else t.min_size
+    return (f"{type(t).__name__} resizes each image inside the model (shorter side {short}, longer at most "
+            f"{t.max_size}): its layers compute at that size, not at the input size asked; build the model with "
+            "min_size= and max_size= to time another",)
+
+
 def _test_size_note(model: nn.Module, name: str, shape: Shape) -> tuple[str, ...]:
     """A note where ``shape`` came from timm's ``input_size`` and the weights' tag is evaluated at another size
     (``test_input_size``, which timm's own benchmark and validation scripts run): ``resnet50.a1h_in1k`` trains at 176
@@ -285,6 +297,6 @@ def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = No
         raise InvalidArgumentError(f"batch {batch_size} x input {'x'.join(map(str, shape))} is more elements than any "
                                    "device holds; lower the batch size or the input size")
     graph = capture_module(module, (batch_size, *shape), name=name, precision=precision, trace_device=trace_device)
-    said += _test_size_note(module, name, shape) if size is None else ()
+    said += (_test_size_note(module, name, shape) if size is None else ()) + _resize_note(module)
     graph = dataclasses.replace(graph, notes=graph.notes + said) if said else graph
     return graph if side is None else _check_side(graph, side, name)
