@@ -25,7 +25,7 @@ from hwaware.graph.capture import check_trace_device
 from hwaware.graph.layer import Graph
 from hwaware.graph.onnx_import import ONNX_EAGER_NOTE
 from hwaware.graph.transform import at_batch
-from hwaware.graph.sources import InputSize, ModelLike, capture, parse_input_size
+from hwaware.graph.sources import DATA_DEPENDENT, InputSize, ModelLike, capture, parse_input_size
 from hwaware.hardware.catalog import CPUSpec, Device, GPUSpec, Platform, check_batch_size
 from hwaware.threads import torch_threads
 from hwaware.zoo.spaces import is_spec, spec_graph
@@ -88,9 +88,6 @@ def estimate(model: ModelLike | Graph, gpu: str | os.PathLike | Device | Profile
 # ops that make a tensor from nothing (a fill): no work to miss (torchvision's Swin builds a mask with new_zeros)
 ALLOCATIONS = {"zeros", "ones", "full", "empty", "eye", "arange", "linspace", "new_zeros", "new_ones", "new_full",
                "new_empty", "zeros_like", "ones_like", "full_like", "empty_like", "scalar_tensor"}
-# ops whose output's shape depends on the values (detection's post-processing), by their name after the namespace
-DATA_DEPENDENT = {"nonzero", "_unique2", "unique", "unique_dim", "unique_consecutive", "nms", "masked_select",
-                  "NonZero", "NonMaxSuppression", "Unique"}
 # ops of a whole recurrent layer (ONNX's, or the fused kernels a CPU trace records), by their name after the namespace
 RECURRENT_OPS = {"lstm", "gru", "rnn", "mkldnn_rnn_layer", "_cudnn_rnn", "rnn_tanh", "rnn_relu", "lstm_cell",
                  "gru_cell", "rnn_tanh_cell", "rnn_relu_cell", "_thnn_fused_lstm_cell", "_thnn_fused_gru_cell"}

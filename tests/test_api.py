@@ -459,6 +459,8 @@ def test_a_tensorrt_answer_says_it_assumes_one_engine_around_data_dependent_shap
     said = [w for w in trt.warnings if w.startswith("not modelled")]
     assert len(said) == 1 and "under TensorRT as one engine, though aten.nonzero" in said[0]
     assert not any("one engine" in w for w in eager.warnings)
+    said = "traced on the CPU with random weights: what follows aten.nonzero (their output shapes depend on the values)"
+    assert g.notes[0].startswith(said) and trt.notes[-1] == g.notes[0]
 
 
 def test_a_registered_name_is_never_replaced_silently(monkeypatch):

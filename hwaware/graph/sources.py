@@ -83,6 +83,21 @@ def _as_eager(model: nn.Module) -> tuple[nn.Module, tuple[str, ...]]:
     return model, said
 
 
+# ops whose output's shape depends on the values (detection's post-processing), by their name after the namespace
+DATA_DEPENDENT = {"nonzero", "_unique2", "unique", "unique_dim", "unique_consecutive", "nms", "masked_select",
+                  "NonZero", "NonMaxSuppression", "Unique"}
+
+
+def _values_note(graph: Graph, trace_device: str) -> tuple[str, ...]:
+    """A note where a CPU trace ran ops whose output shapes depend on the values: random weights decided what came
+    after them (helper-134: Faster R-CNN's RoIAlign ran on 0 boxes, as random scores kept none)."""
+    ops = [op for op in graph.unknown_ops if op.rsplit(".", 1)[-1] in DATA_DEPENDENT]
+    if trace_device != "cpu" or not ops:
+        return ()
+    return (f"traced on the CPU with random weights: what follows {', '.join(ops)} (their output shapes depend on the "
+            "values) is what this trace's values gave, e.g. the boxes a detector kept, not a trained model's",)
+
+
 def _resize_note(model: nn.Module) -> tuple[str, ...]:
     """A note where the model resizes its input itself (torchvision's detection models: ``GeneralizedRCNNTransform``),
     so its layers compute at that size, not the one asked (helper-134: Faster R-CNN asked at 1024x2048 ran 672x1344)."""
@@ -297,6 +312,7 @@ def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = No
         raise InvalidArgumentError(f"batch {batch_size} x input {'x'.join(map(str, shape))} is more elements than any "
                                    "device holds; lower the batch size or the input size")
     graph = capture_module(module, (batch_size, *shape), name=name, precision=precision, trace_device=trace_device)
-    said += (_test_size_note(module, name, shape) if size is None else ()) + _resize_note(module)
+    said += ((_test_size_note(module, name, shape) if size is None else ()) + _resize_note(module)
+             + _values_note(graph, trace_device))
     graph = dataclasses.replace(graph, notes=graph.notes + said) if said else graph
     return graph if side is None else _check_side(graph, side, name)
