@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from hwaware.errors import (HwawareError, HwawareWarning, ImplausibleEstimateWarning, InvalidArgumentError,
-                            ProfileReplacedWarning, PTXParseError, UnsupportedPlatformError)
+                            ProfileReplacedWarning, PTXParseError)
 
 
 class _Once(argparse._StoreAction):
@@ -356,15 +356,16 @@ def _latency(args: argparse.Namespace) -> None:
 def _gpus(args: argparse.Namespace) -> None:
     from hwaware.hardware import gpus
 
-    from hwaware.estimators import get_estimator
+    from hwaware.trained import measured_platforms, shipped_meta
 
     specs = gpus()
     # the platforms whose networks the default GPU estimator's training rows timed; every other answer is zero-shot
-    # (helper-130); without its weights the column is unknown, not empty
+    # (helper-130); without its weights the column is unknown, not empty. Read without torch: a listing stays quick
     try:
-        measured = {s.name: get_estimator("resperfnet-gpu").measured_platforms(s) for s in specs}
-    except UnsupportedPlatformError:
-        measured = None
+        meta = shipped_meta()
+    except FileNotFoundError:
+        meta = None
+    measured = None if meta is None else {s.name: measured_platforms(meta, s.name) for s in specs}
     if args.json:
         print(json.dumps([{**s.as_dict(), "networks_measured": None if measured is None else [
             {"runtime": r, "precision": p, "batch_span": list(b)} for (r, p), b in measured[s.name]]}

@@ -38,13 +38,12 @@ def test_gpus_and_features_and_estimators(capsys, tmp_path, monkeypatch):
     listed = {g["name"]: g["networks_measured"] for g in json.loads(capsys.readouterr().out)}
     assert listed["GeForce RTX 3090"] == [{"runtime": "pytorch", "precision": "amp", "batch_span": [384, 1024]}]
     assert sum(map(bool, listed.values())) == 10 and listed["Jetson Orin Nano 8GB"] == []
-    from hwaware.errors import UnsupportedPlatformError
-    from hwaware.estimators.resperfnet_gpu import ResPerfNetGPUEstimator
+    import hwaware.trained
 
-    def no_weights(self, gpu):
-        raise UnsupportedPlatformError("no trained resperfnet-gpu weights")
+    def no_weights(folder=hwaware.trained.WEIGHTS):
+        raise FileNotFoundError(folder)
 
-    monkeypatch.setattr(ResPerfNetGPUEstimator, "measured_platforms", no_weights)
+    monkeypatch.setattr(hwaware.trained, "shipped_meta", no_weights)
     assert main(["gpus"]) == 0  # the catalog still lists, the column says it does not know
     assert all(l.endswith("  ?") for l in capsys.readouterr().out.splitlines()[1:])
     from hwaware.calibration import Profile, list_profiles, save_profile

@@ -16,7 +16,7 @@ ROOT = Path(hwaware.__file__).parent
 # the catalog and the graph know no estimator, the splits (evaluation) sit above the data they split.
 RANKS = {
     "errors": 0, "threads": 0,
-    "sqlite_store": 1, "hardware": 1,
+    "sqlite_store": 1, "hardware": 1, "registry": 1, "trained": 1,
     "graph": 2,
     "ptx": 3, "runtime": 3, "zoo": 3, "features": 3,
     "datasets": 4, "measure": 4,

@@ -215,12 +215,12 @@ from hwaware.hardware.catalog import gpus as catalog_gpus  # the module's own na
 from hwaware.runtime import runtime_kernels
 from hwaware.runtime.eager import NOT_MODELLED as EAGER_NOTE
 from hwaware.runtime.eager import inside_call
+from hwaware.trained import WEIGHTS, measured_platforms
 
 KIND_NAMES = {k: k.value for k in LayerKind}  # Enum.value is a descriptor call: slow per layer of a whole space
 FLOOR_NOTE = "GEMM peak floor"  # how an estimate's note on the kernels :func:`peak_floor_ms` raised begins
 DRAM_NOTE = "DRAM floor"  # and on those :func:`dram_floor_ms` raised
 
-WEIGHTS = "resperfnet_gpu"
 # autocast casts each conv/dense weight to fp16 in every call (its cast cache lives one autocast region) and adds a
 # dispatch step per op; no table times AMP below timm's large batches, so neither is learned
 AMP_NOTE = ("amp: conv/dense/matmul at fp16 {rates}, other layers at fp32 rates; autocast's per-call weight "
@@ -1260,10 +1260,7 @@ class ResPerfNetGPUEstimator(Estimator):
         >>> get_estimator("resperfnet-gpu").measured_platforms(get_gpu("2080ti"))
         [(('pytorch', 'fp32'), (1, 256))]
         """
-        _, meta = self._loaded()
-        return [((runtime, precision), (int(span[0]), int(span[1])))
-                for key, span in meta["trained_batches"].items()
-                for name, runtime, precision in [key.split("|")] if name == gpu.name]
+        return measured_platforms(self._loaded()[1], gpu.name)
 
     def measured(self, platform: Platform) -> bool:
         """Whether the training rows timed this GPU, runtime and precision at batches around this one."""
