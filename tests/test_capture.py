@@ -599,6 +599,7 @@ def test_a_timm_default_size_says_the_size_its_weights_are_evaluated_at():
     assert g.notes[0] in est.notes
 
 
+@pytest.mark.skipif(not torch._dynamo.is_dynamo_supported(), reason="torch.compile is not supported on this Python")
 def test_a_compiled_or_channels_last_module_is_answered_as_eager_nchw_and_says_so():
     """helper-130: a torch.compile'd module was answered as eager PyTorch under the name 'OptimizedModule', and
     channels-last weights as NCHW, neither with a word."""
@@ -618,7 +619,12 @@ def test_a_compiled_or_channels_last_module_is_answered_as_eager_nchw_and_says_s
 def test_a_torchvision_segmentation_model_takes_its_weights_resize_as_its_size():
     """helper-134: deeplabv3 and its kind had no default size (their weights give a resize, 520, and no crop), and were
     told to pass 3x224x224; a detection model, which resizes inside itself, still asks."""
-    assert capture("torchvision:lraspp_mobilenet_v3_large").input_shape == (1, 3, 520, 520)
+    g = capture("torchvision:lraspp_mobilenet_v3_large")
+    assert g.input_shape == (1, 3, 520, 520) and g.notes == (
+        "input 3x520x520: the weights' evaluation resize (the shorter side to 520), taken square; pass input_size for "
+        "your images' aspect",)
+    assert capture("torchvision:lraspp_mobilenet_v3_large", input_size="3x512x1024").notes == ()
+    assert capture("torchvision:resnet18").notes == ()  # a classifier's crop is square
     with pytest.raises(InvalidArgumentError, match="cannot tell the input size"):
         capture("torchvision:ssdlite320_mobilenet_v3_large")
 
@@ -638,8 +644,11 @@ def test_a_model_that_resizes_its_input_itself_says_so():
         def forward(self, x):
             return self.conv(x)
 
-    assert capture(Detector(), input_size=(3, 64, 64)).notes == (
-        "GeneralizedRCNNTransform resizes each image inside the model (shorter side 320, longer at most 640): its "
-        "layers compute at that size, not at the input size asked; build the model with min_size= and max_size= to "
-        "time another",)
-    assert capture(nn.Conv2d(3, 8, 3), input_size=(3, 64, 64)).notes == ()
+    assert capture(Detector(), input_size=(3, 64, 96)).notes == (
+        "GeneralizedRCNNTransform resizes each image inside the model to about 320x480 (shorter side 320, longer at "
+        "most 640): its layers compute at that size, not at the 64x96 asked; build the model with min_size= and "
+        "max_size= to time another",)
+    assert "to about 160x640" in capture(Detector(), input_size=(3, 64, 256)).notes[0]  # the longer side caps it
+    # an image the transform keeps (helper-135: the note said it was resized), a model without one
+    assert capture(Detector(), input_size=(3, 320, 480)).notes == () == capture(nn.Conv2d(3, 8, 3),
+                                                                                input_size=(3, 64, 64)).notes

@@ -70,7 +70,8 @@ def _timm_input_size(model: nn.Module) -> Shape | None:
 def _as_eager(model: nn.Module) -> tuple[nn.Module, tuple[str, ...]]:
     """The module a capture traces and what its notes say of how the user runs it: a ``torch.compile``'d module is
     traced as the module it wraps (its name too), answered as eager PyTorch; channels-last weights are answered as
-    the NCHW layout every table timed (helper-130: both answered without a word)."""
+    the NCHW layout every table timed (helper-130: both answered without a word): seen on a dense convolution with a
+    kernel above 1x1 (a 1x1's or a depthwise one's weight is contiguous in both layouts)."""
     said: tuple[str, ...] = ()
     inner = getattr(model, "_orig_mod", None)
     if type(model).__name__ == "OptimizedModule" and isinstance(inner, nn.Module):
@@ -84,8 +85,9 @@ def _as_eager(model: nn.Module) -> tuple[nn.Module, tuple[str, ...]]:
 
 
 # ops whose output's shape depends on the values (detection's post-processing), by their name after the namespace
-DATA_DEPENDENT = {"nonzero", "_unique2", "unique", "unique_dim", "unique_consecutive", "nms", "masked_select",
-                  "NonZero", "NonMaxSuppression", "Unique"}
+# (masked_select and boolean indexing are captured as copies, not unknown ops: not among them)
+DATA_DEPENDENT = {"nonzero", "_unique2", "unique", "unique_dim", "unique_consecutive", "nms", "NonZero",
+                  "NonMaxSuppression", "Unique"}
 
 
 def _values_note(graph: Graph, trace_device: str) -> tuple[str, ...]:
@@ -98,16 +100,25 @@ def _values_note(graph: Graph, trace_device: str) -> tuple[str, ...]:
             "values) is what this trace's values gave, e.g. the boxes a detector kept, not a trained model's",)
 
 
-def _resize_note(model: nn.Module) -> tuple[str, ...]:
-    """A note where the model resizes its input itself (torchvision's detection models: ``GeneralizedRCNNTransform``),
-    so its layers compute at that size, not the one asked (helper-134: Faster R-CNN asked at 1024x2048 ran 672x1344)."""
-    t = getattr(model, "transform", None)
-    if not (isinstance(t, nn.Module) and hasattr(t, "min_size") and hasattr(t, "max_size")):
+def _resize_note(model: nn.Module, shape: Shape) -> tuple[str, ...]:
+    """A note where the model resizes its input itself (torchvision's detection models: ``GeneralizedRCNNTransform``,
+    anywhere among its modules) to another size than ``shape``'s, so its layers compute at that size, not the one asked
+    (helper-134: Faster R-CNN asked at 1024x2048 ran 672x1344). The size is the transform's rule (a fixed size, else
+    the scale that takes the shorter side to ``min_size`` with the longer at most ``max_size``), before its padding to
+    a multiple of ``size_divisible``."""
+    t = next((m for m in model.modules() if hasattr(m, "min_size") and hasattr(m, "max_size")), None)
+    if t is None or len(shape) != 3:
         return ()
+    h, w = shape[1:]
     short = t.min_size[-1] if isinstance(t.min_size, (tuple, list)) else t.min_size
-    return (f"{type(t).__name__} resizes each image inside the model (shorter side {short}, longer at most "
-            f"{t.max_size}): its layers compute at that size, not at the input size asked; build the model with "
-            "min_size= and max_size= to time another",)
+    fixed = getattr(t, "fixed_size", None)
+    scale = min(short / min(h, w), t.max_size / max(h, w))
+    size = tuple(fixed) if fixed else (int(h * scale), int(w * scale))
+    if size == (h, w):
+        return ()
+    return (f"{type(t).__name__} resizes each image inside the model to about {size[0]}x{size[1]} (shorter side "
+            f"{short}, longer at most {t.max_size}): its layers compute at that size, not at the {h}x{w} asked; build "
+            "the model with min_size= and max_size= to time another",)
 
 
 def _test_size_note(model: nn.Module, name: str, shape: Shape) -> tuple[str, ...]:
@@ -238,19 +249,32 @@ def build_model(name: str, *, weights: bool = False, input_size: Shape | None = 
     return module, default
 
 
+def _torchvision_size(name: str) -> tuple[Shape | None, tuple[str, ...]]:
+    """(default input size, what a note says of it) of a torchvision model: its weights' crop (a classifier's), else
+    their evaluation resize (a segmentation model's: the shorter side, 520, taken square, which the note says), else
+    none (a detection model resizes inside itself). Metadata only: nothing is downloaded."""
+    import torchvision
+
+    try:
+        t = torchvision.models.get_model_weights(name).DEFAULT.transforms()
+    except Exception:  # no weights registered for the name
+        return None, ()
+    crop, resize = getattr(t, "crop_size", None), getattr(t, "resize_size", None)
+    if crop:
+        return (3, int(crop[0]), int(crop[0])), ()
+    if not resize:
+        return None, ()
+    side = int(resize[0])
+    return (3, side, side), (f"input 3x{side}x{side}: the weights' evaluation resize (the shorter side to {side}), "
+                             "taken square; pass input_size for your images' aspect",)
+
+
 def _build_torchvision(name: str, weights: bool = False) -> tuple[nn.Module, Shape | None]:
     import torchvision
 
     if name not in torchvision.models.list_models():
         raise ModelNotFoundError(f"no torchvision model {name!r}; torchvision.models.list_models() lists them")
-    size = None
-    try:  # metadata only: nothing is downloaded
-        t = torchvision.models.get_model_weights(name).DEFAULT.transforms()
-        # a classifier's crop; a segmentation model's evaluation resize (its shorter side, 520: taken square)
-        side = (getattr(t, "crop_size", None) or getattr(t, "resize_size", None))[0]
-        size = (3, int(side), int(side))
-    except Exception:
-        pass
+    size = _torchvision_size(name)[0]
     kwargs: dict[str, Any] = {"aux_logits": False, "init_weights": False} if name in ("inception_v3", "googlenet") else {}
     if "weights_backbone" in inspect.signature(torchvision.models.get_model_builder(name)).parameters:
         kwargs["weights_backbone"] = None  # detection/segmentation default to downloading ImageNet backbone weights
@@ -296,7 +320,9 @@ def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = No
         text = os.fspath(model)
         if text.lower().endswith(".onnx") or os.path.isfile(text):
             return capture_onnx(text, batch_size=batch_size, input_size=side or size, precision=precision)
-        (module, default), name, said = build_model(text, input_size=size), text, ()
+        (module, default), name = build_model(text, input_size=size), text
+        tv = size is None and text.startswith(TORCHVISION_PREFIXES)
+        said = _torchvision_size(text.split(":", 1)[1])[1] if tv else ()
     elif isinstance(model, nn.Module):
         module, said = _as_eager(model)
         default, name = _timm_input_size(module), type(module).__name__
@@ -312,7 +338,7 @@ def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = No
         raise InvalidArgumentError(f"batch {batch_size} x input {'x'.join(map(str, shape))} is more elements than any "
                                    "device holds; lower the batch size or the input size")
     graph = capture_module(module, (batch_size, *shape), name=name, precision=precision, trace_device=trace_device)
-    said += ((_test_size_note(module, name, shape) if size is None else ()) + _resize_note(module)
+    said += ((_test_size_note(module, name, shape) if size is None else ()) + _resize_note(module, shape)
              + _values_note(graph, trace_device))
     graph = dataclasses.replace(graph, notes=graph.notes + said) if said else graph
     return graph if side is None else _check_side(graph, side, name)
