@@ -548,9 +548,14 @@ def test_ten_shot_figures_correct_designs_as_a_users_estimates_are_corrected():
         got, clamped = calibrated_totals(p, parts, design, range(len(rows)))
         assert got == pytest.approx([w.total_ms for w in want], rel=rel), runtime
         said = sum(int(n.split("would take ")[1].split(" of ")[0]) for w in want for n in w.notes if "would take" in n)
-        # under TensorRT a layer within the two captures' 0.2 % of its clamp may fall on either side (one did, with
-        # 9.2's Jetson floors 1.15x higher)
-        assert abs(clamped - said) <= (runtime == "tensorrt"), runtime
+        if clamped != said:  # under TensorRT the two captures' layers differ by a few % (totals 0.2 %), so a layer
+            # that close to its floor may fall on either side (one did, with 9.2's Jetson floors 1.15x higher: its
+            # corrected time 1.028x its floor in the user's estimate): then such a user's layer exists
+            near = [0 < r.floor_ms and abs(raw / r.floor_ms - 1) <= 0.03 for e in ests
+                    for r, raw in zip(e.layers, p._raw_ms(np.array([r.ms for r in e.layers]),
+                                                          np.array([r.host_share for r in e.layers]),
+                                                          np.array([r.macs for r in e.layers])))]
+            assert runtime == "tensorrt" and abs(clamped - said) == 1 and any(near), runtime
         fast = replace(p, scale=0.2, overhead_ms_per_kernel=0.0, ms_per_gmac=0.0)  # takes kernels to their floors
         got, clamped = calibrated_totals(fast, parts, design, range(len(rows)))
         assert got == pytest.approx([fast.apply_estimate(e).total_ms for e in ests], rel=rel), runtime

@@ -397,3 +397,20 @@ def test_dominance_needs_every_rate_the_class_and_the_link():
     for field in ("fp32_tflops", "fp16_tflops_nontensor", "memory_bandwidth_gbs", "l2_cache_mb"):
         ahead = dataclasses.replace(tx2, name="a TX2 ahead", **{field: getattr(agx, field) * 1.01})
         assert agx.dominates(tx2) and not agx.dominates(ahead), field
+
+
+def test_every_catalog_gpu_is_classed_for_gpu_boost_headroom():
+    """9.2's GEMM floor leaves GPU Boost headroom only on parts that clock beyond their rated boost, decided by name
+    (GPUSpec.boosts_beyond_rated): every catalog row's class is pinned here, so a new row must be classed by hand
+    (helper-135: a data-centre part named unlike the others would boost silently)."""
+    from hwaware.hardware import gpus
+
+    held = [g.name for g in gpus() if not g.boosts_beyond_rated]
+    assert held == [
+        "Jetson AGX Xavier", "Jetson Xavier NX", "Jetson TX2", "Jetson Nano", "Jetson AGX Orin 64GB",
+        "Jetson AGX Orin 32GB", "Jetson Orin NX 16GB", "Jetson Orin Nano 8GB", "Tesla P100 PCIe 16GB",
+        "Tesla P100 SXM2 16GB", "Tesla P4", "Tesla M40 12GB", "Tesla V100 PCIe 16GB", "Tesla V100 SXM2 16/32GB",
+        "Tesla V100S PCIe 32GB", "Tesla T4", "A100 PCIe 40GB", "A100 SXM4 40GB", "A100 PCIe 80GB", "A100 SXM4 80GB",
+        "H100 PCIe 80GB", "H100 SXM5 80GB", "A2", "A10", "A30", "L4", "L40S", "Jetson Orin NX 8GB",
+        "Jetson Orin Nano 4GB"]
+    assert len(gpus()) - len(held) == 39  # GeForce, TITAN, Quadro and RTX workstation cards

@@ -47,7 +47,8 @@ the training range): the brief allows a physically impossible answer only with a
 
 8. **No GEMM runs faster than the GPU's peak**: a dense layer's or 1x1 convolution's time is at least its
    multiply-adds at the fastest datasheet rate any library setting can take (``peak_floor_ms`` in
-   :mod:`hwaware.estimators.gpu_features`: TF32, FP16 accumulate; ``BOOST_HEADROOM`` above it: GPU Boost), for a stack
+   :mod:`hwaware.estimators.gpu_features`: TF32, FP16 accumulate; ``peak_headroom`` above it: GPU Boost, on the
+   parts that boost beyond their rated clock), for a stack
    of 4096-wide dense layers at batch 256 (DeepBench's shapes), resnet50 at batch 64 and efficientnet_b0 at batch 512
    (whose maps exceed twice every catalog L2), eager PyTorch in fp32 and fp16, TensorRT in fp32, fp16 and int8 (a
    layer's time, kernel and host, is checked: the kernel's is within it).

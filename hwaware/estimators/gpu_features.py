@@ -95,7 +95,7 @@ def undilated(layer: Layer) -> Layer:
     undilated twin (dilation 1; shapes, MACs and bytes its own), other layers as they are. The same multiply-adds
     spread wider cannot run faster (cuDNN runs dilation as an implicit GEMM, never Winograd or FFT), but no training
     row is dilated but SK-ResNets' 17, and 9.1 answered a stack of dilated 3x3 convolutions down to 0.18x its twin
-    (RTX 5090, TensorRT fp16; depthwise 0.21x, transposed 0.18x: ``tests/test_sanity.py``, relation 9); the floors
+    (RTX 5090, TensorRT fp16; depthwise 0.21x, transposed 0.13x: ``tests/test_sanity.py``, relation 9); the floors
     still read the layer itself (:func:`is_gemm`). The twin's padding is the least with which an undilated window
     gives the recorded output's size (an even kernel: one more; at least 0, where a convolution pads less than its
     dilation reaches)."""
