@@ -158,6 +158,21 @@ def test_dynamic_control_flow_is_reported_with_fallback():
     assert len([l for l in g.layers if l.kind is K.DENSE]) == 1  # exactly one branch ran
 
 
+def test_a_nonzero_on_the_meta_device_is_refused_with_hwawares_fix_only():
+    """helper-134: the refusal quoted torch's advice to set a config flag that fakes nonzero's output, beside the fix
+    (a CPU trace)."""
+
+    class Keep(nn.Module):
+        def forward(self, x):
+            return torch.nonzero(x > 0).float().sum()
+
+    with pytest.raises(DynamicControlFlowError) as info:
+        capture(Keep(), input_size=(4,))
+    said = str(info.value)
+    assert "data-dependent shapes: its output's size depends on the values" in said and "trace_device='cpu'" in said
+    assert "meta_nonzero_assume_all_nonzero" not in said
+
+
 def test_input_size_sources_and_errors():
     assert capture("inception_v3").input_shape == (1, 3, 299, 299)  # timm config
     assert capture("torchvision:resnet18").input_shape == (1, 3, 224, 224)  # torchvision weight metadata

@@ -278,8 +278,10 @@ def _capture_error(exc: Exception, op: str | None, module: str, trace_device: st
             "one (timm.create_model(name, img_size=...)) or pass its timm name with input_size, which hwaware builds "
             "at that size.", op=op, module=module)
     if trace_device == "meta" and any(m in str(exc) for m in _DYNAMIC_MARKERS):
+        # torch's own advice for nonzero (a config flag that fakes its output) competes with the fix (helper-134)
+        why = ("its output's size depends on the values" if "meta_nonzero_assume_all_nonzero" in text else text)
         return DynamicControlFlowError(
-            f"the forward reads tensor values{at}{where} (dynamic control flow or data-dependent shapes: {text}); "
+            f"the forward reads tensor values{at}{where} (dynamic control flow or data-dependent shapes: {why}); "
             "a meta-device trace cannot follow it. Pass trace_device='cpu' (CLI: --trace-device cpu) to trace "
             "with real values on the CPU.", op=op, module=module)
     if trace_device == "meta":
