@@ -22,10 +22,10 @@ from hwaware.estimators.base import Estimate, default_estimator, get_estimator
 from hwaware.estimators.gpu_features import arithmetic_ms, network_floor_ms
 from hwaware.features import NetworkFeatures, network_features
 from hwaware.graph.capture import check_trace_device
-from hwaware.graph.layer import Graph
+from hwaware.graph.layer import DATA_DEPENDENT, Graph
 from hwaware.graph.onnx_import import ONNX_EAGER_NOTE
 from hwaware.graph.transform import at_batch
-from hwaware.graph.sources import DATA_DEPENDENT, InputSize, ModelLike, capture, parse_input_size
+from hwaware.graph.sources import InputSize, ModelLike, capture, parse_input_size
 from hwaware.hardware.catalog import CPUSpec, Device, GPUSpec, Platform, check_batch_size
 from hwaware.threads import torch_threads
 from hwaware.zoo.spaces import is_spec, spec_graph

@@ -45,6 +45,21 @@ def test_missing_and_corrupt_files(tmp_path):
         capture(bad)
 
 
+def test_a_data_dependent_shape_is_named_as_such(tmp_path):
+    """helper-134: a detector's export (NonZero) was refused with 'or an input size given contradicts a size the file
+    fixes' when no size was given; the refusal names the node whose shape depends on the values, and the fix."""
+
+    class Keep(nn.Module):
+        def forward(self, x):
+            return torch.nonzero(x > 0).float().sum(0)
+
+    path = tmp_path / "keep.onnx"
+    torch.onnx.export(Keep(), (torch.randn(1, 4),), str(path), dynamo=False)
+    said = r"\(NonZero\) gives a shape that depends on the values.*--trace-device cpu"
+    with pytest.raises(ONNXLoadError, match=said):
+        capture(path)
+
+
 def test_external_data_is_not_needed(resnet18_onnx, tmp_path):
     _, path = resnet18_onnx
     onnx.save(onnx.load(str(path)), str(tmp_path / "ext.onnx"), save_as_external_data=True,

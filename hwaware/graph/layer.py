@@ -41,6 +41,12 @@ class LayerKind(str, Enum):
         return self is not LayerKind.RESHAPE
 
 
+# ops whose output's shape depends on the values (detection's post-processing), by their name after the namespace
+# (ONNX's op types too; masked_select and boolean indexing are captured as copies, not unknown ops: not among them)
+DATA_DEPENDENT = frozenset({"nonzero", "_unique2", "unique", "unique_dim", "unique_consecutive", "nms", "NonZero",
+                            "NonMaxSuppression", "Unique"})
+
+
 @dataclass(frozen=True)
 class Layer:
     """One executed operation.

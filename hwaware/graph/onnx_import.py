@@ -30,7 +30,7 @@ import numpy as np
 
 from hwaware.errors import InvalidArgumentError, ModelNotFoundError, ONNXLoadError
 from hwaware.graph import ops
-from hwaware.graph.layer import Graph, Layer, LayerKind, Shape
+from hwaware.graph.layer import DATA_DEPENDENT, Graph, Layer, LayerKind, Shape
 from hwaware.hardware.catalog import PRECISIONS
 
 K = LayerKind
@@ -650,6 +650,10 @@ def _shape(shapes: dict[str, list[int | None]], name: str, node: Any) -> Shape:
             raise ONNXLoadError(f"node {node.name or node.op_type!r} is the op {node.op_type!r} (domain "
                                 f"{domain or 'ai.onnx'!r}), which ONNX does not define, so its shapes are "
                                 "unknown; export with standard ONNX ops, or estimate the nn.Module instead")
+        if node.op_type in DATA_DEPENDENT:  # not a size the caller gave (helper-134: a detector's NonZero)
+            raise ONNXLoadError(f"node {node.name or node.op_type!r} ({node.op_type}) gives a shape that depends on "
+                                "the values, which no static reading of the file follows: estimate the nn.Module "
+                                "with trace_device='cpu' (CLI: --trace-device cpu) instead")
         raise ONNXLoadError(f"no static shape for tensor {name!r} of node {node.name or node.op_type!r} "
                             f"({node.op_type}) after shape inference and constant folding: it depends on more than "
                             "the input's shape, or an input size given contradicts a size the file fixes (a "

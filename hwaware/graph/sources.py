@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from hwaware.errors import InvalidArgumentError, ModelNotFoundError, UnsupportedModelError
-from hwaware.graph.layer import Graph, LayerKind, Shape
+from hwaware.graph.layer import DATA_DEPENDENT, Graph, LayerKind, Shape
 from hwaware.graph.meta import meta_device, meta_weights
 from hwaware.hardware.catalog import PRECISIONS, check_batch_size
 
@@ -82,12 +82,6 @@ def _as_eager(model: nn.Module) -> tuple[nn.Module, tuple[str, ...]]:
         said += ("channels-last weights, answered as the NCHW layout the tables timed (cuDNN's NHWC kernels, faster "
                  "on tensor cores in fp16, are not modelled)",)
     return model, said
-
-
-# ops whose output's shape depends on the values (detection's post-processing), by their name after the namespace
-# (masked_select and boolean indexing are captured as copies, not unknown ops: not among them)
-DATA_DEPENDENT = {"nonzero", "_unique2", "unique", "unique_dim", "unique_consecutive", "nms", "NonZero",
-                  "NonMaxSuppression", "Unique"}
 
 
 def _values_note(graph: Graph, trace_device: str) -> tuple[str, ...]:
