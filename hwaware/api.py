@@ -22,7 +22,7 @@ from hwaware.estimators.base import Estimate, default_estimator, get_estimator
 from hwaware.estimators.gpu_features import arithmetic_ms, network_floor_ms
 from hwaware.features import NetworkFeatures, network_features
 from hwaware.graph.capture import check_trace_device
-from hwaware.graph.layer import DATA_DEPENDENT, Graph
+from hwaware.graph.layer import Graph, data_dependent_ops
 from hwaware.graph.onnx_import import ONNX_EAGER_NOTE
 from hwaware.graph.transform import at_batch
 from hwaware.graph.sources import InputSize, ModelLike, capture, parse_input_size
@@ -141,7 +141,7 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
 def _one_engine(graph: Graph, platform: Platform) -> str:
     """What a TensorRT answer assumes of a graph with ops whose output shapes depend on the values (helper-134: Faster
     R-CNN answered with a narrow interval as one engine): '' where it has none or the runtime is not TensorRT."""
-    ops = [op for op in graph.unknown_ops if op.rsplit(".", 1)[-1] in DATA_DEPENDENT]
+    ops = data_dependent_ops(graph)
     if platform.runtime != "tensorrt" or not ops:
         return ""
     return (f"; and under TensorRT as one engine, though {', '.join(ops)} give data-dependent shapes, which take "

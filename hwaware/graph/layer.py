@@ -47,6 +47,11 @@ DATA_DEPENDENT = frozenset({"nonzero", "_unique2", "unique", "unique_dim", "uniq
                             "NonMaxSuppression", "Unique"})
 
 
+def data_dependent_ops(graph: Graph) -> list[str]:
+    """The ops among ``graph``'s unknown ones whose output shapes depend on the values (:data:`DATA_DEPENDENT`)."""
+    return [op for op in graph.unknown_ops if op.rsplit(".", 1)[-1] in DATA_DEPENDENT]
+
+
 @dataclass(frozen=True)
 class Layer:
     """One executed operation.

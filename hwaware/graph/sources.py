@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from hwaware.errors import InvalidArgumentError, ModelNotFoundError, UnsupportedModelError
-from hwaware.graph.layer import DATA_DEPENDENT, Graph, LayerKind, Shape
+from hwaware.graph.layer import Graph, LayerKind, Shape, data_dependent_ops
 from hwaware.graph.meta import meta_device, meta_weights
 from hwaware.hardware.catalog import PRECISIONS, check_batch_size
 
@@ -87,7 +87,7 @@ def _as_eager(model: nn.Module) -> tuple[nn.Module, tuple[str, ...]]:
 def _values_note(graph: Graph, trace_device: str) -> tuple[str, ...]:
     """A note where a CPU trace ran ops whose output shapes depend on the values: random weights decided what came
     after them (helper-134: Faster R-CNN's RoIAlign ran on 0 boxes, as random scores kept none)."""
-    ops = [op for op in graph.unknown_ops if op.rsplit(".", 1)[-1] in DATA_DEPENDENT]
+    ops = data_dependent_ops(graph)
     if trace_device != "cpu" or not ops:
         return ()
     return (f"traced on the CPU with random weights: what follows {', '.join(ops)} (their output shapes depend on the "
