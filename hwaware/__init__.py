@@ -22,7 +22,7 @@ _LAZY = {
     "HwawareError": "hwaware.errors", "ImplausibleEstimateWarning": "hwaware.errors", "Estimate": "hwaware.estimators",
     "get_estimator": "hwaware.estimators", "list_estimators": "hwaware.estimators",
     "NetworkFeatures": "hwaware.features", "Graph": "hwaware.graph", "Layer": "hwaware.graph",
-    "LayerKind": "hwaware.graph", "capture": "hwaware.graph.sources", "CPUSpec": "hwaware.hardware",
+    "LayerKind": "hwaware.graph", "capture": "hwaware.api", "CPUSpec": "hwaware.hardware",
     "GPUSpec": "hwaware.hardware", "Platform": "hwaware.hardware", "get_device": "hwaware.hardware",
     "get_gpu": "hwaware.hardware", "gpus": "hwaware.hardware", "rank": "hwaware.ranking", "RankTable": "hwaware.ranking",
 }

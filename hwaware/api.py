@@ -25,7 +25,8 @@ from hwaware.graph.capture import check_trace_device
 from hwaware.graph.layer import Graph, data_dependent_ops
 from hwaware.graph.onnx_import import ONNX_EAGER_NOTE
 from hwaware.graph.transform import at_batch
-from hwaware.graph.sources import InputSize, ModelLike, capture, parse_input_size
+from hwaware.graph.sources import InputSize, ModelLike, check_precision, parse_input_size
+from hwaware.graph.sources import capture as capture_model
 from hwaware.hardware.catalog import CPUSpec, Device, GPUSpec, Platform, check_batch_size
 from hwaware.threads import torch_threads
 from hwaware.zoo.spaces import is_spec, spec_graph
@@ -47,13 +48,35 @@ def _graph(model: ModelLike | Graph, batch_size: int, input_size: InputSize, pre
         if model.batch_size != batch_size or model.precision != precision:
             try:  # exact for every layer that carries the batch first (hwaware.graph.transform)
                 return at_batch(model, batch_size, precision)
-            except ValueError:
-                pass
-            raise InvalidArgumentError(
-                f"the graph was captured at batch {model.batch_size}, {model.precision}; pass batch_size="
-                f"{model.batch_size}, precision={model.precision!r} or capture it again")
+            except ValueError as exc:  # only a batch can fail to move (helper-136: the message asked for both)
+                why = str(exc).split(": ", 1)[-1].split("; capture")[0]
+                raise InvalidArgumentError(
+                    f"the graph, captured at batch {model.batch_size}, cannot move to batch {batch_size} ({why}); "
+                    f"pass batch_size={model.batch_size} or capture the model at batch_size={batch_size} (a capture at "
+                    "a batch above 1 tells the batch from the other sizes where batch 1 cannot)") from None
         return model
-    return capture(model, batch_size=batch_size, input_size=input_size, precision=precision, trace_device=trace_device)
+    return capture_model(model, batch_size=batch_size, input_size=input_size, precision=precision,
+                         trace_device=trace_device)
+
+
+def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = None, precision: str = "fp32",
+            trace_device: str = "meta") -> Graph:
+    """The layer graph of ``model`` for one forward pass at ``batch_size``: what every estimator reads, and what
+    :func:`estimate` takes in place of the model (moved to another batch or precision where it can be). ``model`` as
+    :func:`estimate` takes it, a search space's architecture spec (``"nb201:{...}"``) too, at the space's input size.
+
+    >>> g = capture("resnet18")
+    >>> g.input_shape, round(g.macs / 1e9, 2)
+    ((1, 3, 224, 224), 1.81)
+    >>> from hwaware.search import get_space
+    >>> space = get_space("fbnet")
+    >>> capture(space.spec(space.default()), batch_size=8).input_shape
+    (8, 3, 32, 32)
+    """
+    if not is_spec(model):
+        return capture_model(model, batch_size=batch_size, input_size=input_size, precision=precision,
+                             trace_device=trace_device)
+    return _graph(model, check_batch_size(batch_size), input_size, check_precision(precision), trace_device)
 
 
 def estimate(model: ModelLike | Graph, gpu: str | os.PathLike | Device | Profile = "agx", *, batch_size: int = 1,

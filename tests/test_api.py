@@ -74,6 +74,34 @@ def test_graph_can_be_passed_directly_and_is_re_batched_exactly():
         hwaware.latency(folded, gpu="agx")
 
 
+def test_a_graph_that_cannot_move_says_why_and_that_precision_can():
+    """helper-136: convnext_tiny captured at batch 1 (its dense layers on (B*H*W, C) views) asked at batch 8 was told to
+    pass batch 1 *and* fp32, though another precision moves; the message drops the layer that stops the move."""
+    g = capture("convnext_tiny")
+    said = r"cannot move to batch 8 \(layer \d+ \(aten\.\w+\) does not carry the batch.*pass batch_size=1 or capture"
+    with pytest.raises(InvalidArgumentError, match=said + " the model at batch_size=8") as err:
+        hwaware.latency(g, gpu="t4", batch_size=8)
+    assert "precision" not in str(err.value)
+    assert hwaware.latency(g, gpu="t4", precision="fp16") == pytest.approx(hwaware.latency("convnext_tiny", gpu="t4",
+                                                                                           precision="fp16"))
+
+
+def test_capture_takes_a_search_spaces_architecture_as_estimate_does():
+    """helper-136: ``hwaware.capture`` refused the spec ``hwaware.estimate`` answers, with a hint naming that form."""
+    from hwaware.search import get_space
+
+    space = get_space("ofa_mbv3")
+    spec = space.spec(space.default())
+    g = hwaware.capture(spec, batch_size=2, precision="FP16")
+    assert (g.input_shape, g.precision) == ((2, 3, 204, 204), "fp16")
+    assert hwaware.latency(g, gpu="t4", batch_size=2, precision="fp16") == pytest.approx(
+        hwaware.latency(spec, gpu="t4", batch_size=2, precision="fp16"))
+    with pytest.raises(InvalidArgumentError, match="an architecture of the ofa_mbv3 space takes its input, 3x204x204"):
+        hwaware.capture(spec, input_size=224)
+    with pytest.raises(InvalidArgumentError, match="precision must be one of"):
+        hwaware.capture(spec, precision="fp8")
+
+
 def test_bad_input_errors():
     with pytest.raises(UnknownGPUError):
         hwaware.latency("resnet18", gpu="gtx9999")

@@ -290,6 +290,14 @@ def _check_side(graph: Graph, side: int, name: str) -> Graph:
     return graph
 
 
+def check_precision(precision: object) -> str:
+    """``precision`` in lower case (any case, as a platform's), or a one-line error naming the ones there are."""
+    precision = precision.lower() if isinstance(precision, str) else precision
+    if precision not in PRECISIONS:
+        raise InvalidArgumentError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    return precision  # type: ignore[return-value]
+
+
 def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = None, precision: str = "fp32",
             trace_device: str = "meta") -> Graph:
     """Capture the layer graph of ``model`` for one forward pass at ``batch_size``.
@@ -298,10 +306,7 @@ def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = No
     >>> g.input_shape, round(g.macs / 1e9, 2)
     ((1, 3, 224, 224), 1.81)
     """
-    batch_size = check_batch_size(batch_size)
-    precision = precision.lower() if isinstance(precision, str) else precision  # any case, as a platform's
-    if precision not in PRECISIONS:
-        raise InvalidArgumentError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    batch_size, precision = check_batch_size(batch_size), check_precision(precision)
     size = parse_input_size(input_size)
     from hwaware.graph.capture import capture_module
     from hwaware.graph.onnx_import import capture_onnx, is_onnx_model
