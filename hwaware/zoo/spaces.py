@@ -469,10 +469,13 @@ class OFASpace(ModelSpace):
 
     name = "ofa_mbv3"
     CHECKED = True
+    # OFA's supernet (HELP's 5,000 rows take every value and no other): a kernel of 4 or a 31-pixel input built and
+    # was answered as this space's (helper-136)
+    CHOICES = {"ks": (3, 5, 7), "e": (3, 4, 6), "d": (2, 3, 4), "resolution": tuple(range(128, 225, 4))}
 
     def sample(self, trial: Any) -> Arch:
-        return {"ks": [trial.suggest_categorical(f"k{i}", (3, 5, 7)) for i in range(20)],
-                "e": [trial.suggest_categorical(f"e{i}", (3, 4, 6)) for i in range(20)],
+        return {"ks": [trial.suggest_categorical(f"k{i}", self.CHOICES["ks"]) for i in range(20)],
+                "e": [trial.suggest_categorical(f"e{i}", self.CHOICES["e"]) for i in range(20)],
                 "d": [trial.suggest_int(f"d{i}", 2, 4) for i in range(5)],
                 "resolution": trial.suggest_int("resolution", 128, 224, step=4)}
 
