@@ -259,7 +259,7 @@ def test_an_unmeasured_tensorrt_answer_is_bounded_by_higher_precisions_and_warne
     fixed = _Fixed(template, {("tensorrt", "fp32"): 2.0, ("pytorch", "fp16"): 9.0, ("pytorch", "fp32"): 9.0})
     taken = fixed._engine_bounds([r18], at64, [ask], True, "all", [{8: 0.1}])[0]
     assert taken.total_ms == pytest.approx(2.0)
-    assert [w for w in taken.warnings if "2.50x dearer than at batch 8 (0.100 ms there)" in w]
+    assert [w for w in taken.warnings if "2.500x dearer than at batch 8 (0.100 ms there)" in w]
     assert not [w for w in fixed._engine_bounds([r18], at64, [ask], True, "all", [{8: 1.0}])[0].warnings
                 if "dearer" in w]
     assert fixed.checks == {"cap"}  # their totals with the batch-1 cap; only this platform's answer is checked
@@ -1443,6 +1443,16 @@ def test_the_batch_cap_keeps_floored_kernels_at_their_floor(monkeypatch):
     assert design.per_sample(design.floor_ms)[0] == pytest.approx(least - free.pre_ms, rel=1e-5)
 
 
+def test_the_rise_warning_prints_a_ratio_past_its_limit_as_past_it():
+    """helper-136: an image 1.1009x dearer printed as '1.10x', the limit itself, as if the answer sat on it."""
+    from hwaware.estimators.resperfnet_gpu import BATCH_RISE, _rise_warning
+
+    below = {1: 1.0, 8: 1.0}
+    assert _rise_warning(64 / 8 * BATCH_RISE * 1.0009, 64, below)[0].count(f"{BATCH_RISE * 1.0009:.3f}x dearer") == 1
+    assert f"{BATCH_RISE * 1.0009:.3f}" != f"{BATCH_RISE:.3f}"
+    assert _rise_warning(64 / 8 * BATCH_RISE * 0.999, 64, below) == []
+
+
 def test_an_image_dearer_in_a_larger_batch_warns():
     """Version 7.5: where no row timed the platform around the batch, the model's answers at every power of two below
     it check the answer. 7.4 answered mobilenetv2_100 on a Quadro P4000 under TensorRT fp16 (desktop TensorRT: no row
@@ -2403,3 +2413,21 @@ def test_a_cached_kernel_of_the_same_signature_and_other_costs_is_not_reused(tmp
     answers = [shared.predict(g, platform).total_ms for g in graphs]
     assert answers == pytest.approx([ResPerfNetGPUEstimator(cache=False).predict(g, platform).total_ms
                                      for g in graphs], rel=1e-6)
+
+
+def test_bf16_is_read_as_fp16_at_its_own_rates_and_says_so(r18):
+    """9.3 (helper-136): no training row timed bf16; the heads read its layers' GPU at fp16's features, the roofline
+    terms at bf16's rates (on an A100 the same tensor rate, fp32's non-tensor rate), and the estimate says so."""
+    from hwaware.estimators.gpu_features import ROW_FEATURES, gpu_vector, row_features
+    from hwaware.estimators.resperfnet_gpu import BF16_NOTE
+    from hwaware.graph.layer import LayerKind
+
+    a100 = Platform.resolve("a100").device
+    assert (gpu_vector(a100, "bf16") == gpu_vector(a100, "fp16")).all()
+    assert not (gpu_vector(a100, "fp32") == gpu_vector(a100, "fp16")).all()
+    add = next(l for l in r18.layers if l.kind == LayerKind.ELEMENTWISE and l.flops)
+    assert row_features(add, a100, "bf16", "pytorch")[0][ROW_FEATURES.index("log_compute_ms")] > row_features(
+        add, a100, "fp16", "pytorch")[0][ROW_FEATURES.index("log_compute_ms")]  # bf16's elementwise math at fp32's rate
+    brain = hwaware.estimate(r18, gpu="a100", precision="bf16", estimator=EST)
+    assert BF16_NOTE in brain.notes
+    assert BF16_NOTE not in hwaware.estimate(r18, gpu="a100", precision="fp16", estimator=EST).notes

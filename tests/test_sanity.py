@@ -75,6 +75,13 @@ the training range): the brief allows a physically impossible answer only with a
    head reads the twin (``gpu_features.undilated``; this test with it patched to return the layer itself and an empty
    prediction cache, 2026-12-06; the first 9.2 covered dense convolutions only, helper-133).
 
+10. **bf16 is never faster than fp16** beyond ``RUNTIME_SLACK`` on a GPU whose bf16 tensor rate is no higher than
+   fp16's (every catalog part with both: one rate), eager PyTorch and TensorRT, batch 1 and 64: the two move the same
+   bytes on the same tensor cores, and bf16's math off them is no faster. resperfnet-gpu 9.2, whose heads read a bf16
+   GPU with fp32's non-tensor rate beside fp16's tensor rate (no row timed bf16), broke it in 13 of 144 cases, down to
+   0.80x (this test on 7f01a3d's package, 2026-12-06; helper-136 found it on resnet50 and an A100, 0.87x); from 9.3
+   they read fp16's (``gpu_features.HEAD_PRECISION``).
+
 The slack factors leave room for a learned estimator's noise (a few percent), not for a wrong
 direction.
 """
@@ -356,3 +363,21 @@ def test_a_dilated_convolution_is_never_faster_than_its_undilated_twin(estimator
     assert dilated.total_ms >= plain.total_ms * (1 - 1e-6), (
         f"{estimator} on {gpu.name} ({kind}, {runtime}, {precision}, batch {batch_size}): dilated "
         f"{dilated.total_ms:.4g} ms, its undilated twin {plain.total_ms:.4g} ms")
+
+
+@cases
+@pytest.mark.parametrize("runtime", ["pytorch", "tensorrt"])
+@pytest.mark.parametrize("batch_size", [1, 64])
+def test_bf16_is_never_faster_than_fp16(estimator: str, gpu: GPUSpec, runtime: str, batch_size: int) -> None:
+    if not get_estimator(estimator).joint_platforms:
+        pytest.skip(f"{estimator} fits each platform separately: relations between platforms are not promised")
+    if gpu.compute_capability < 8.0:
+        pytest.skip(f"{gpu.name} has no bf16")
+    if gpu.framework_tflops("bf16", tensor_cores=True) > gpu.framework_tflops("fp16", tensor_cores=True):
+        pytest.skip(f"{gpu.name} runs bf16 on tensor cores faster than fp16 (the relation does not hold)")
+    for p in ("fp16", "bf16"):
+        _require(estimator, gpu, p, (batch_size,), runtime)
+    half, brain = (_estimate(estimator, gpu.name, batch_size, p, runtime) for p in ("fp16", "bf16"))
+    assert brain.total_ms >= half.total_ms / RUNTIME_SLACK, (
+        f"{estimator} on {gpu.name} ({runtime}, batch {batch_size}): bf16 {brain.total_ms:.4g} ms, fp16 "
+        f"{half.total_ms:.4g} ms")

@@ -42,10 +42,19 @@ def runs_tf32(kind: LayerKind, runtime: str) -> bool:
     return kind == LayerKind.CONV or (runtime == "tensorrt" and kind in _TENSOR_KINDS)
 
 
+# The precision whose GPU features a head reads for a precision no training row timed. bf16 moves fp16's bytes on the
+# same tensor cores (every catalog part with both figures runs the two at one rate), so the heads read fp16's features
+# (from resperfnet-gpu 9.3); the roofline terms keep bf16's own rates. 9.2 read bf16's non-tensor rate, the fp32 one
+# (elementwise bf16 is computed in fp32), beside a tensor rate at fp16's: an AMP row's GPU on a data-centre part, and it
+# answered resnet50 under TensorRT on an A100 at batch 64 0.87x its fp16 time, with nothing said (helper-136).
+HEAD_PRECISION = {"bf16": "fp16"}
+
+
 def gpu_vector(gpu: GPUSpec, precision: str) -> np.ndarray:
-    """The GPU's catalog features at ``precision``. In fp32 the tensor-core rate stays the fp32 one, TF32 or not: every
-    fp32 training row had the two equal, so TF32 (:func:`runs_tf32`) reaches the heads only through a layer's roofline
-    terms, not as a GPU combination no row had."""
+    """The GPU's catalog features at ``precision`` (at :data:`HEAD_PRECISION`'s stand-in where it has one). In fp32 the
+    tensor-core rate stays the fp32 one, TF32 or not: every fp32 training row had the two equal, so TF32
+    (:func:`runs_tf32`) reaches the heads only through a layer's roofline terms, not as a GPU combination no row had."""
+    precision = HEAD_PRECISION.get(precision, precision)
     clock = gpu.boost_clock_mhz or gpu.base_clock_mhz or 1000.0
     return np.array([
         math.log(gpu.sm_count), math.log(gpu.fp32_tflops), math.log(gpu.framework_tflops(precision, tensor_cores=True)),

@@ -126,6 +126,13 @@ batch 16: 1.03 against 2.00 ms), a stack of three down to 0.13x (relation 9 of `
 now refuses it); an estimate with such layers says so in a note. Found from predictions (helper-131's sweep), not
 from any accuracy figure; ``python benchmarks/gpu_accuracy.py`` re-run with it.
 
+From version 9.3 (same weights) the heads read a bf16 layer's GPU at fp16's catalog features
+(:data:`~hwaware.estimators.gpu_features.HEAD_PRECISION`), its roofline terms at bf16's own rates, and the estimate
+notes it: no training row timed bf16, and 9.2, reading bf16's non-tensor rate (fp32's) beside fp16's tensor rate,
+answered resnet18 up to 1.25x faster in bf16 than in fp16 on GPUs that run both at one rate (relation 10 of
+``tests/test_sanity.py``). Found from predictions (helper-136), not from any accuracy figure; no table or benchmark
+asks bf16, so no figure can move.
+
 ``x`` is :func:`hwaware.estimators.gpu_features.row_features`: the layer's features at the platform's batch
 and precision, its roofline terms, the GPU's catalog features, precision and runtime. Each head reads only the
 part of ``x`` that can cause its time (``kernel_inputs``, ``FRAMEWORK_INPUTS``): precision reaches the kernel
@@ -206,8 +213,9 @@ from hwaware.estimators.base import (HOST_NOTE, INT8_TRT_NOTE, INTERVAL_NOTE, JE
 from hwaware.estimators.cache import PredictionCache
 from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_GPU_BEFORE_9, ROW_FEATURES,
                                              MEASURED_PEAK_SHARE, MEASURED_TENSOR_PEAK_SHARE, RUNTIME_CODES,
-                                             BOOST_HEADROOM, call_features, dram_floor_ms, floor_digest, gpu_vector,
-                                             kernel_inputs, n_features, peak_floor_ms, row_features, undilated)
+                                             BOOST_HEADROOM, HEAD_PRECISION, call_features, dram_floor_ms, floor_digest,
+                                             gpu_vector, kernel_inputs, n_features, peak_floor_ms, row_features,
+                                             undilated)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.transform import ELEMENT_BYTES, at_batch, reshape_layer
 from hwaware.hardware.catalog import GPUSpec, Platform, get_gpu, spec_digest
@@ -228,6 +236,9 @@ AMP_NOTE = ("amp: conv/dense/matmul at fp16 {rates}, other layers at fp32 rates;
             "host decides, the answer may be low (NVIDIA's published AMP latency at batch 1 is 1.09-1.31x its fp32 "
             "on a V100, T4 and A100, where version 9 answers 0.91-1.00x; their AMP runs differ in more than the "
             "casts: channels-last, APEX AMP for ResNeXt101: python benchmarks/external_nvidia.py)")
+
+BF16_NOTE = ("bf16: no training row timed it; its layers are read as fp16's (the same bytes on the same tensor cores, "
+             "gpu_features.HEAD_PRECISION) at bf16's own rates, an approximation no measurement checks")
 
 
 class _Block(nn.Module):
@@ -653,12 +664,13 @@ BATCH_RISE = 1.1
 
 def _rise_warning(total: float, batch: int, below: dict[int, float]) -> list[str]:
     """The warning of an answer ``total`` at ``batch`` whose image costs more than ``BATCH_RISE`` x the cheapest among
-    ``below``'s answers at powers of two above 1 (batch 1's is the cap), as a list of zero or one."""
+    ``below``'s answers at powers of two above 1 (batch 1's is the cap), as a list of zero or one. The ratio has three
+    decimals: with two, 1.1009 read as the limit itself (helper-136)."""
     k = min((h for h in below if h > 1), key=lambda h: below[h] / h, default=None)
     if k is None or total / batch <= BATCH_RISE * below[k] / k:
         return []
     return [f"physically implausible: batch {batch} predicted {total:.3f} ms, an image "
-            f"{total / batch / (below[k] / k):.2f}x dearer than at batch {k} ({below[k]:.3f} ms there): an image never "
+            f"{total / batch / (below[k] / k):.3f}x dearer than at batch {k} ({below[k]:.3f} ms there): an image never "
             "costs more in a larger batch, so one of the two answers is off; no training row timed this platform at "
             "these batches to say which"]
 _ROW_HOST = [ROW_FEATURES.index(n) for n in ("integrated", "log_clock_ghz", "log_sms")]
@@ -1207,7 +1219,9 @@ class ResPerfNetGPUEstimator(Estimator):
     # 9.2: same weights; the kernel head reads a dilated convolution as its undilated twin (:func:`undilated`), a
     #    prediction rule: 9.1 answered a stack of them down to 0.13x the twins' time; the GEMM floor's GPU Boost
     #    headroom only on parts that boost beyond their rated clock (:func:`peak_headroom`: no Jetson, no data centre)
-    version = "9.2"
+    # 9.3: same weights; the heads read a bf16 layer's GPU at fp16's features (:data:`HEAD_PRECISION`: no row timed
+    #    bf16), with a note: 9.2 answered bf16 up to 13 % faster than fp16 on GPUs that run both at one rate
+    version = "9.3"
     intervals = True
     floors_layers = True
 
@@ -1498,6 +1512,8 @@ class ResPerfNetGPUEstimator(Estimator):
                 notes.append(INT8_TRT_NOTE)
         if precision == "amp":  # without tensor cores autocast's fp16 layers run at the fp16 rate the notes below give
             notes.append(AMP_NOTE.format(rates="tensor-core rates" if gpu.tensor_cores else "rates (no tensor cores)"))
+        if precision in HEAD_PRECISION:
+            notes.append(BF16_NOTE)
         notes.extend(gpu.rate_notes(precision))  # where the catalog lacks the rate the roofline terms need
         out = []
         bounds = (self._batch_bounds(graphs, platform, rise=checks == "all") if checks != "none"
