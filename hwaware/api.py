@@ -22,7 +22,7 @@ from hwaware.estimators.base import Estimate, default_estimator, get_estimator
 from hwaware.estimators.gpu_features import arithmetic_ms, network_floor_ms
 from hwaware.features import NetworkFeatures, network_features
 from hwaware.graph.capture import check_trace_device
-from hwaware.graph.layer import Graph, data_dependent_ops
+from hwaware.graph.layer import Graph, batchless_signature, data_dependent_ops, kernel_multiset
 from hwaware.graph.onnx_import import ONNX_EAGER_NOTE
 from hwaware.graph.transform import at_batch
 from hwaware.graph.sources import InputSize, ModelLike, check_precision, parse_input_size
@@ -498,7 +498,8 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
         check_latency(m, f"measurement {i + 1}")
     based = gpu if isinstance(gpu, Profile) else find_profile(gpu) if isinstance(gpu, str) else None
     if based is not None:  # a profile corrects a catalog GPU's answers; it is not one to correct again
-        raise InvalidArgumentError(f"{gpu!r} is a calibration profile (of {based.gpu}); calibrate against the catalog "
+        shown = repr(based.name) if isinstance(gpu, Profile) else repr(gpu)  # not the dataclass's 900 characters
+        raise InvalidArgumentError(f"{shown} is a calibration profile (of {based.gpu}); calibrate against the catalog "
                                    f"GPU itself: gpu={based.gpu!r} (CLI: --gpu {based.gpu!r})")
     platform = Platform.resolve(gpu, precision=precision, runtime=runtime)
     precision, runtime = platform.precision, platform.runtime  # as spelled there: any case
@@ -507,7 +508,7 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
     est = get_estimator(est_name)  # an unknown name is the call's, not its first row's
     # through estimate(): a measurement whose prediction is doubtful (capped batch, outside the training domain,
     # cannot fit in memory) warns as it would at prediction time, before the profile is fitted on it
-    nets, labels, shapes, networks, spans = [], [], {}, [], []
+    nets, labels, shapes, networks, spans, groups = [], [], {}, [], [], {}
     for i, m in enumerate(rows):
         where = f"{measurements} row {m.line}" if m.line else f"measurement {i + 1}"
         labels.append(f"{where} ({m.model or 'no model'}, batch {m.batch})")
@@ -520,10 +521,12 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
                 raise
             exc.args = (f"{labels[-1]}: {exc}",)  # its class kept for callers
             raise
-        # one network at one input, however the row spells it (none: the timm default, 224, 3x224x224); repeats
-        # would count as independent networks and narrow the interval to nothing
-        networks.append((m.model, graph.input_shape[1:]))  # one network at several batches: left out together
-        first = shapes.setdefault((m.model, graph.input_shape), labels[-1])
+        # one network at one input, however the row spells it (none: the timm default, 224, 3x224x224; resnet18,
+        # resnet18.a1_in1k and torchvision:resnet18 are one graph, helper-137); repeats would count as independent
+        # networks and narrow the interval to nothing
+        same = (kernel_multiset(graph, batchless_signature), graph.input_shape[1:])  # any batch: left out together
+        networks.append(groups.setdefault((m.model, graph.input_shape[1:]), groups.setdefault(same, len(groups))))
+        first = shapes.setdefault((kernel_multiset(graph), graph.input_shape), labels[-1])
         if first != labels[-1]:
             raise InvalidArgumentError(f"{labels[-1]} measures the network of {first} again (input "
                                        f"{'x'.join(map(str, graph.input_shape[1:]))}); give one row per network and "

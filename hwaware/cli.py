@@ -295,7 +295,7 @@ def _rank(args: argparse.Namespace) -> None:
 
 def _calibrate(args: argparse.Namespace) -> None:
     from hwaware.api import calibrate
-    from hwaware.calibration.profile import Profile, profile_path, saved_profile
+    from hwaware.calibration.profile import TEN_SHOTS, Profile, profile_path, saved_profile
 
     target = profile_path(args.name, args.out)
     old = saved_profile(target)  # re-calibrating renews it: say so, and what it was
@@ -311,9 +311,13 @@ def _calibrate(args: argparse.Namespace) -> None:
     wlo, whi = p.interval
     wide = (f" (interval {math.expm1(wlo):+.0%} .. {math.expm1(whi):+.0%}: widened to the model's held-out 10-shot "
             "interval)") if (wlo, whi) != (lo, hi) else ""
+    few = (f"; fewer than {TEN_SHOTS}: the held-out figures of {TEN_SHOTS}-shot profiles (docs/accuracy.md) and the "
+           f"model's {TEN_SHOTS}-shot interval were measured with {TEN_SHOTS} networks, so this profile's error is "
+           f"unmeasured ({TEN_SHOTS - p.n_samples} more measurements make it a {TEN_SHOTS}-shot one)"
+           ) if p.n_samples < TEN_SHOTS else ""
     print(f"profile {p.name!r} on {p.gpu} ({p.runtime}, {p.precision}) from {p.n_samples} measurements: "
           f"{p.describe()} (form {p.terms!r}); fit MAPE {p.fit_mape:.1%}; "
-          f"leave-one-network-out error {math.expm1(lo):+.0%} .. {math.expm1(hi):+.0%}{wide}")
+          f"leave-one-network-out error {math.expm1(lo):+.0%} .. {math.expm1(hi):+.0%}{wide}{few}")
     print(f"use it: hwaware latency MODEL --gpu {p.name if args.out is None else args.out}")
 
 

@@ -366,6 +366,20 @@ def test_a_profile_fitted_on_other_predictions_warns(tmp_path):
     assert any("re-run `hwaware calibrate`" in w and "roofline 0 spec" in w for w in est.warnings)
 
 
+def test_a_version_that_changes_no_answer_of_a_platform_leaves_its_profiles_fresh():
+    """helper-137: resperfnet-gpu 9.3 changed bf16's answers only, yet every profile fitted with 9.2 was called stale.
+    A profile records the version since which its platform's answers are unchanged (``answers_version``); this pins the
+    version, so that the next one says which answers it changes."""
+    from hwaware.estimators import get_estimator
+    from hwaware.hardware import Platform
+
+    est = get_estimator("resperfnet-gpu")
+    assert est.version == "9.3", "a new version: update ResPerfNetGPUEstimator.answers_version, then this test"
+    fp16, bf16 = (Platform.resolve("a100", precision=p) for p in ("fp16", "bf16"))
+    assert est.answers_version(fp16) == "9.2" and est.answers_version(bf16) == "9.3"
+    assert " 9.2 " in est.model_id(fp16) and " 9.3 " in est.model_id(bf16)
+
+
 def test_per_gmac_term_is_kept_only_when_it_lowers_the_leave_one_out_error(monkeypatch):
     """A device whose compute rate the model got wrong (true = pred + 0.05 ms per GMAC, GMACs not proportional to the
     prediction) needs the third term; a device that differs only in scale and host cost does not, so the rule keeps
@@ -448,6 +462,7 @@ def test_cli_calibrate_end_to_end_on_measured_jetson_rows(tmp_path, capsys):
           str(prof_path)])
     out = capsys.readouterr().out
     assert "profile 'nano-on-tx2' on Jetson TX2 (pytorch, fp16) from 6 measurements" in out and "replaced" not in out
+    assert "fewer than 10: the held-out figures of 10-shot profiles" in out and "(4 more measurements" in out
     csv_path.with_suffix(".three").write_text("model,ms\n" + "".join(f"{r.arch['model']},{r.ms}\n" for r in rows[:3]))
     main(["calibrate", str(csv_path.with_suffix(".three")), "--gpu", "nano", "--precision", "fp16", "--name", "x",
           "--out", str(prof_path)])  # re-calibrating renews a profile, and says what it replaced
@@ -599,6 +614,15 @@ def test_measurements_in_other_units_or_repeated_are_one_line_errors():
                Measurement("resnet18", 12.5, input_size="3x224x224")]
     with pytest.raises(InvalidArgumentError, match=r"measurement 3 .* again \(input 3x224x224\)"):
         hwaware.calibrate(spelled, "agx", name="dup", save=False)
+    # however the network is named (helper-137: 4 networks listed twice made a profile 'from 8 measurements')
+    named = [Measurement("resnet18", 12.0), Measurement("resnet50", 25.0), Measurement("torchvision:resnet18", 12.0)]
+    with pytest.raises(InvalidArgumentError, match=r"measurement 3 \(torchvision:resnet18, batch 1\) measures the "
+                                                   r"network of measurement 1 \(resnet18, batch 1\) again"):
+        hwaware.calibrate(named, "agx", name="dup", save=False)
+    # one network at two batches is one network, however named: with no other, too few to calibrate
+    with pytest.raises(InvalidArgumentError, match="at least 2 measured networks, got 1"):
+        hwaware.calibrate([Measurement("resnet18", 12.0), Measurement("resnet18.a1_in1k", 14.0, batch=2)], "agx",
+                          name="dup", save=False)
 
 
 @pytest.mark.parametrize("field,value", [("scale", float("nan")), ("scale", -1.0), ("host_scale", 0.0),
@@ -799,6 +823,9 @@ def test_a_profile_is_no_base_to_calibrate_against(tmp_path, monkeypatch):
     with pytest.raises(InvalidArgumentError, match=r"'my-2080ti' is a calibration profile \(of GeForce RTX 2080 Ti\); "
                                                    r"calibrate against the catalog GPU itself"):
         hwaware.calibrate(rows, "my-2080ti", name="again")
+    with pytest.raises(InvalidArgumentError, match=r"^'my-2080ti' is a calibration profile") as err:  # helper-137:
+        hwaware.calibrate(rows, find_profile("my-2080ti"), name="again")  # the object's repr, 900 characters
+    assert "Profile(" not in str(err.value)
 
 
 def test_collected_rows_calibrate_only_the_setting_they_were_measured_in(tmp_path):

@@ -61,6 +61,9 @@ RIDGE = 0.05
 FORMS: tuple[str, ...] = ("scale, kernel", "scale, kernel, gmac", "device, host", "device, host, gmac")
 LINEAR_FORMS: tuple[str, ...] = FORMS[:2]  # the forms of profiles before 2026-11-30 (version 1)
 MIN_FOR_GMAC = 5  # three numbers from fewer measurements would fit noise
+# The shots of every held-out few-shot figure and of the model's 10-shot interval (evaluation.splits.ten_shots): a
+# profile from fewer networks has no measured error, which `hwaware calibrate` says
+TEN_SHOTS = 10
 # An assumption, not a measurement: a device whose measurements sit further than this from its base GPU's predictions
 # (median ratio) is another device or timed in other units (seconds or microseconds are 1000x off)
 MAX_MEDIAN_RATIO = 50.0

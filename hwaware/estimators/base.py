@@ -292,17 +292,21 @@ class Estimator(ABC):
             known[key] = compute()
         return known[key]
 
+    def answers_version(self, platform: Platform) -> str:
+        """The version since which this estimator's answers for ``platform`` are unchanged (default: its own)."""
+        return self.version
+
     def model_id(self, platform: Platform) -> str:
-        """What this estimator's predictions for ``platform`` are computed from: its name and version and the
-        device's spec (learned estimators add their weights). A calibration profile records it, so that a profile
-        fitted on predictions that have since changed says so.
+        """What this estimator's predictions for ``platform`` are computed from: its name, the version of those
+        answers (:meth:`answers_version`) and the device's spec (learned estimators add their weights). A calibration
+        profile records it, so that a profile fitted on predictions that have since changed says so.
 
         >>> from hwaware.estimators import get_estimator
         >>> from hwaware.hardware import Platform
         >>> get_estimator("roofline").model_id(Platform.resolve("2080ti")).startswith("roofline ")
         True
         """
-        return f"{self.name} {self.version} spec {spec_digest(platform.device)}"
+        return f"{self.name} {self.answers_version(platform)} spec {spec_digest(platform.device)}"
 
     def calibrated_interval(self) -> tuple[float, float] | None:
         """The interval of log(true / calibrated) that this estimator's answers after a 10-shot calibration profile

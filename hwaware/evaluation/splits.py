@@ -25,14 +25,15 @@ import functools
 import hashlib
 import json
 import numbers
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import numpy as np
 
+from hwaware.calibration.profile import TEN_SHOTS
 from hwaware.errors import InvalidArgumentError
+from hwaware.graph.layer import batchless_signature, kernel_multiset
 from hwaware.graph.sources import timm_family
 
 T = TypeVar("T")
@@ -44,19 +45,9 @@ def stable_unit(key: str, seed: int = 0) -> float:
     return int.from_bytes(digest, "big") / 2 ** 64
 
 
-def layer_group(layer: Any) -> str:
-    """The batch-agnostic signature of a :class:`~hwaware.graph.layer.Layer`: its group in layer splits."""
-    strip = lambda shapes: [list(s[1:]) for s in shapes]  # noqa: E731  (batch is the first dimension)
-    payload = json.dumps([layer.kind.value, layer.op, strip(layer.input_shapes), strip(layer.output_shapes),
-                          sorted(layer.attrs.items()), layer.params], default=str)
-    return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
-
-
-def graph_multiset(graph: Any) -> str:
-    """The multiset of a graph's kernel signatures: networks with equal multisets are the same network to a per-layer
-    model (its group when networks are split, as :func:`gpu_sample_group` does for HELP)."""
-    counts = sorted(Counter(l.signature() for l in graph.kernels()).items())
-    return hashlib.blake2b(json.dumps(counts).encode(), digest_size=10).hexdigest()
+# a layer's group in layer splits, and the network a graph's kernels make (hwaware.graph.layer: calibration reads both)
+layer_group = batchless_signature
+graph_multiset = kernel_multiset
 
 
 def arch_group(space: str, arch_id: str) -> str:
@@ -222,9 +213,9 @@ def ten_shots(column: Sequence[Any]) -> tuple[list[int], list[int]]:
     neither: they would be the same network. Every few-shot protocol (scripts/train_gpu.py, benchmarks/gpu_accuracy.py,
     the leaderboard) uses it."""
     order = sorted(range(len(column)), key=lambda i: stable_unit(f"{column[i].column}:{column[i].net.arch_id}", 7))
-    shots = order[:10]
+    shots = order[:TEN_SHOTS]
     taken = {gpu_sample_group(column[i]) for i in shots}
-    return shots, [i for i in order[10:] if gpu_sample_group(column[i]) not in taken]
+    return shots, [i for i in order[TEN_SHOTS:] if gpu_sample_group(column[i]) not in taken]
 
 
 @functools.cache
