@@ -8,7 +8,7 @@ import statistics
 import sys
 import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from hwaware.estimators.base import Estimate, default_estimator, get_estimator
 from hwaware.estimators.gpu_features import arithmetic_ms, network_floor_ms
 from hwaware.features import NetworkFeatures, network_features
 from hwaware.graph.capture import check_trace_device
-from hwaware.graph.layer import Graph, batchless_signature, data_dependent_ops, kernel_multiset
+from hwaware.graph.layer import Graph, data_dependent_ops
 from hwaware.graph.onnx_import import ONNX_EAGER_NOTE
 from hwaware.graph.transform import at_batch
 from hwaware.graph.sources import InputSize, ModelLike, check_precision, parse_input_size
@@ -49,7 +49,7 @@ def _graph(model: ModelLike | Graph, batch_size: int, input_size: InputSize, pre
             try:  # exact for every layer that carries the batch first (hwaware.graph.transform)
                 return at_batch(model, batch_size, precision)
             except ValueError as exc:  # only a batch can fail to move (helper-136: the message asked for both)
-                why = str(exc).split(": ", 1)[-1].split("; capture")[0]
+                why = exc.__cause__ or exc  # with_batch's own words wrap the layer's
                 raise InvalidArgumentError(
                     f"the graph, captured at batch {model.batch_size}, cannot move to batch {batch_size} ({why}); "
                     f"pass batch_size={model.batch_size} or capture the model at batch_size={batch_size} (a capture at "
@@ -508,7 +508,7 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
     est = get_estimator(est_name)  # an unknown name is the call's, not its first row's
     # through estimate(): a measurement whose prediction is doubtful (capped batch, outside the training domain,
     # cannot fit in memory) warns as it would at prediction time, before the profile is fitted on it
-    nets, labels, shapes, networks, spans, groups = [], [], {}, [], [], {}
+    nets, labels, shapes, networks, spans = [], [], {}, [], []
     for i, m in enumerate(rows):
         where = f"{measurements} row {m.line}" if m.line else f"measurement {i + 1}"
         labels.append(f"{where} ({m.model or 'no model'}, batch {m.batch})")
@@ -524,9 +524,9 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
         # one network at one input, however the row spells it (none: the timm default, 224, 3x224x224; resnet18,
         # resnet18.a1_in1k and torchvision:resnet18 are one graph, helper-137); repeats would count as independent
         # networks and narrow the interval to nothing
-        same = (kernel_multiset(graph, batchless_signature), graph.input_shape[1:])  # any batch: left out together
-        networks.append(groups.setdefault((m.model, graph.input_shape[1:]), groups.setdefault(same, len(groups))))
-        first = shapes.setdefault((kernel_multiset(graph), graph.input_shape), labels[-1])
+        at_one = _structure(graph, 1)
+        networks.append([(m.model, graph.input_shape[1:])] + ([at_one] if at_one else []))  # left out together
+        first = shapes.setdefault(_structure(graph), labels[-1])
         if first != labels[-1]:
             raise InvalidArgumentError(f"{labels[-1]} measures the network of {first} again (input "
                                        f"{'x'.join(map(str, graph.input_shape[1:]))}); give one row per network and "
@@ -540,7 +540,7 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
     check_rows(nets, [m.ms for m in rows], labels)
     profile = fit_profile(gpu, nets, [m.ms for m in rows], name=name, runtime=runtime, precision=precision,
                           estimator=est_name, base=est.model_id(platform), held_out_interval=est.calibrated_interval(),
-                          groups=networks, batches=[m.batch for m in rows])
+                          groups=_joined(networks), batches=[m.batch for m in rows])
     _doubt_level(rows, nets, spans, platform, profile)
     if save is not False:
         target = profile_path(name, None if save is True else save)
@@ -552,6 +552,34 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
                           ProfileReplacedWarning, stacklevel=_user_stacklevel())
         save_profile(profile, None if save is True else save)
     return profile
+
+
+def _structure(graph: Graph, batch: int | None = None) -> tuple | None:
+    """The network ``graph`` computes, whatever it is named: each layer's signature and the layers it reads (two NB201
+    cells of the same ops wired otherwise are two networks), at ``batch`` (default its own; None where the graph
+    cannot move there exactly: a transformer's views fold the batch)."""
+    try:
+        moved = graph if batch in (None, graph.batch_size) else at_batch(graph, batch)
+    except ValueError:
+        return None
+    return moved.input_shape, tuple((layer.signature(), layer.inputs) for layer in moved.layers)
+
+
+def _joined(keys: Sequence[Sequence[Hashable]]) -> list[int]:
+    """Each row's group: rows that share any of their keys (a name at an input, a network at batch 1), directly or
+    through other rows, are one network."""
+    parent = list(range(len(keys)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    first: dict[Hashable, int] = {}
+    for i, row in enumerate(keys):
+        for key in row:
+            parent[root(i)] = root(first.setdefault(key, i))
+    return [root(i) for i in range(len(keys))]
 
 
 # A fitted scale of the kernels (or the host side) beyond this factor either way: the measurements relate the networks

@@ -311,10 +311,11 @@ def _calibrate(args: argparse.Namespace) -> None:
     wlo, whi = p.interval
     wide = (f" (interval {math.expm1(wlo):+.0%} .. {math.expm1(whi):+.0%}: widened to the model's held-out 10-shot "
             "interval)") if (wlo, whi) != (lo, hi) else ""
-    few = (f"; fewer than {TEN_SHOTS}: the held-out figures of {TEN_SHOTS}-shot profiles (docs/accuracy.md) and the "
-           f"model's {TEN_SHOTS}-shot interval were measured with {TEN_SHOTS} networks, so this profile's error is "
-           f"unmeasured ({TEN_SHOTS - p.n_samples} more measurements make it a {TEN_SHOTS}-shot one)"
-           ) if p.n_samples < TEN_SHOTS else ""
+    networks = p.n_networks or p.n_samples
+    interval = f" and the model's {TEN_SHOTS}-shot interval" if p.held_out_interval is not None else ""
+    few = (f"; {networks} networks, fewer than {TEN_SHOTS}: the held-out figures of {TEN_SHOTS}-shot profiles "
+           f"(docs/accuracy.md){interval} were measured with {TEN_SHOTS}, so this profile's error is unmeasured "
+           f"({TEN_SHOTS - networks} more networks make it a {TEN_SHOTS}-shot one)") if networks < TEN_SHOTS else ""
     print(f"profile {p.name!r} on {p.gpu} ({p.runtime}, {p.precision}) from {p.n_samples} measurements: "
           f"{p.describe()} (form {p.terms!r}); fit MAPE {p.fit_mape:.1%}; "
           f"leave-one-network-out error {math.expm1(lo):+.0%} .. {math.expm1(hi):+.0%}{wide}{few}")

@@ -14,7 +14,7 @@ import pytest
 import hwaware
 from hwaware.calibration import FORMS, Breakdown, Profile, find_profile, fit_profile, save_profile
 from hwaware.calibration.measurements import Measurement, read_measurements
-from hwaware.calibration.profile import LINEAR_FORMS
+from hwaware.calibration.profile import FORMAT, LINEAR_FORMS
 from hwaware.errors import InvalidArgumentError, ModelNotFoundError, UnknownEstimatorError, UnknownGPUError
 from hwaware.estimators.base import (HOST_NOTE, INT8_TRT_NOTE, JETSON_TRT_NOTE, OUTSIDE_INTERVAL_NOTE,
                                     UNMEASURED_JETSON_NOTE)
@@ -262,8 +262,9 @@ def test_a_profile_saved_before_the_forms_were_named_loads_as_the_linear_form(tm
     assert p.held_out_interval is None and p.interval == (-0.1, 0.1)  # before format 4: the leave-one-out range
     assert p.gmac_range is None  # before format 5: its per-GMAC term's answers warn (they cannot say how far out)
     assert p.batch_range is None  # before format 6: no answer is checked against the measured batches
+    assert p.n_networks is None  # before format 7: `hwaware calibrate`'s notice counted measurements
     with pytest.raises(InvalidArgumentError, match="written by a newer hwaware") as info:
-        Profile.from_json(json.dumps({**old, "format": 7, "a_later_field": 1}))
+        Profile.from_json(json.dumps({**old, "format": FORMAT + 1, "a_later_field": 1}))
     assert "not an hwaware calibration profile" not in str(info.value)
 
 
@@ -462,7 +463,8 @@ def test_cli_calibrate_end_to_end_on_measured_jetson_rows(tmp_path, capsys):
           str(prof_path)])
     out = capsys.readouterr().out
     assert "profile 'nano-on-tx2' on Jetson TX2 (pytorch, fp16) from 6 measurements" in out and "replaced" not in out
-    assert "fewer than 10: the held-out figures of 10-shot profiles" in out and "(4 more measurements" in out
+    assert "6 networks, fewer than 10: the held-out figures of 10-shot profiles (docs/accuracy.md) and the model's " \
+           "10-shot interval were measured with 10" in out and "(4 more networks make it" in out
     csv_path.with_suffix(".three").write_text("model,ms\n" + "".join(f"{r.arch['model']},{r.ms}\n" for r in rows[:3]))
     main(["calibrate", str(csv_path.with_suffix(".three")), "--gpu", "nano", "--precision", "fp16", "--name", "x",
           "--out", str(prof_path)])  # re-calibrating renews a profile, and says what it replaced
@@ -623,6 +625,18 @@ def test_measurements_in_other_units_or_repeated_are_one_line_errors():
     with pytest.raises(InvalidArgumentError, match="at least 2 measured networks, got 1"):
         hwaware.calibrate([Measurement("resnet18", 12.0), Measurement("resnet18.a1_in1k", 14.0, batch=2)], "agx",
                           name="dup", save=False)
+    # however the rows chain: a name at batch 1 and 8, another spelling at 16 (helper-138: two groups)
+    chained = [Measurement("resnet18", 12.0), Measurement("resnet18", 20.0, batch=8),
+               Measurement("torchvision:resnet18", 30.0, batch=16), Measurement("resnet50", 25.0)]
+    assert hwaware.calibrate(chained, "agx", name="dup", save=False).n_networks == 2
+    # the same ops wired otherwise are another network (helper-138: refused as a repeat by their kernels' multiset)
+    cells = ["|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
+             "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|skip_connect~1|nor_conv_3x3~2|"]
+    from hwaware.search import get_space
+
+    nb201 = get_space("nb201")
+    wired = [Measurement(nb201.spec({"arch": a, "dataset": "cifar10"}), ms) for a, ms in zip(cells, (5.0, 5.5))]
+    assert hwaware.calibrate(wired + [Measurement("resnet18", 12.0)], "agx", name="w", save=False).n_networks == 3
 
 
 @pytest.mark.parametrize("field,value", [("scale", float("nan")), ("scale", -1.0), ("host_scale", 0.0),
@@ -632,7 +646,8 @@ def test_measurements_in_other_units_or_repeated_are_one_line_errors():
                                          ("held_out_interval", [1.0]), ("scale", 1e300), ("host_scale", 1e-9),
                                          ("terms", "bogus"), ("ms_per_gmac", 1e9), ("overhead_ms_per_kernel", -1000.0),
                                          ("gmac_range", [4.0, 0.2]), ("gmac_range", [1.0]), ("batch_range", [0, 2]),
-                                         ("batch_range", [1.5, 2]), ("batch_range", [8, 1])])
+                                         ("batch_range", [1.5, 2]), ("batch_range", [8, 1]), ("n_networks", 1),
+                                         ("n_networks", 4), ("n_networks", 2.5)])
 def test_a_profile_with_impossible_values_is_refused(tmp_path, field, value):
     """A hand-edited profile once answered NaN ms, or a negative pre phase, without a warning."""
     p = fit_profile("agx", synthetic([100, 150, 300], 0.05), [6.0, 9.0, 18.0], name="t")

@@ -75,10 +75,11 @@ the training range): the brief allows a physically impossible answer only with a
    head reads the twin (``gpu_features.undilated``; this test with it patched to return the layer itself and an empty
    prediction cache, 2026-12-06; the first 9.2 covered dense convolutions only, helper-133).
 
-10. **bf16 is never faster than fp16** beyond ``RUNTIME_SLACK`` on a GPU whose bf16 tensor rate is no higher than
-   fp16's (every catalog part with both: one rate), eager PyTorch and TensorRT, batch 1 and 64: the two move the same
-   bytes on the same tensor cores, and bf16's math off them is no faster. resperfnet-gpu 9.2, whose heads read a bf16
-   GPU with fp32's non-tensor rate beside fp16's tensor rate (no row timed bf16), broke it in 13 of 144 cases, down to
+10. **bf16 is never faster than fp16** beyond ``RUNTIME_SLACK`` on a GPU whose bf16 tensor rate is at most 1 % above
+   fp16's (every catalog part with both figures: one rate, but the RTX 3090's 71.2 against 71.0 TFLOPS), eager PyTorch
+   and TensorRT, batch 1 and 64: the two move the same bytes on the same tensor cores, and bf16's math off them is no
+   faster. resperfnet-gpu 9.2, whose heads read a bf16
+   GPU with fp32's non-tensor rate beside fp16's tensor rate (no row timed bf16), broke it in 13 of 148 cases, down to
    0.80x (this test on 7f01a3d's package, 2026-12-06; helper-136 found it on resnet50 and an A100, 0.87x); from 9.3
    they read fp16's (``gpu_features.HEAD_PRECISION``).
 
@@ -373,7 +374,7 @@ def test_bf16_is_never_faster_than_fp16(estimator: str, gpu: GPUSpec, runtime: s
         pytest.skip(f"{estimator} fits each platform separately: relations between platforms are not promised")
     if gpu.compute_capability < 8.0:
         pytest.skip(f"{gpu.name} has no bf16")
-    if gpu.framework_tflops("bf16", tensor_cores=True) > gpu.framework_tflops("fp16", tensor_cores=True):
+    if gpu.framework_tflops("bf16", tensor_cores=True) > 1.01 * gpu.framework_tflops("fp16", tensor_cores=True):
         pytest.skip(f"{gpu.name} runs bf16 on tensor cores faster than fp16 (the relation does not hold)")
     for p in ("fp16", "bf16"):
         _require(estimator, gpu, p, (batch_size,), runtime)

@@ -80,8 +80,8 @@ MAX_TERM_MS = {"overhead_ms_per_kernel": 100.0, "ms_per_gmac": 1e3}
 GMAC_TERM_SHARE = 0.2
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 # profile files: 1 had the linear forms only and no format field; 2 no base; 3 no held_out_interval; 4 no gmac_range;
-# 5 no batch_range
-FORMAT = 6
+# 5 no batch_range; 6 no n_networks
+FORMAT = 7
 
 
 @dataclass(frozen=True)
@@ -154,6 +154,9 @@ class Profile:
     gmac_range: tuple[float, float] | None = None
     # the measurements' batch sizes, lowest and highest; None where not given (files before format 6 too)
     batch_range: tuple[int, int] | None = None
+    # the networks measured (one at several batches is one; the leave-one-out rule leaves each out whole); None in
+    # files before format 7
+    n_networks: int | None = None
 
     @property
     def interval(self) -> tuple[float, float]:
@@ -294,12 +297,14 @@ class Profile:
         terms = [*factors, p.overhead_ms_per_kernel, p.ms_per_gmac, *(v for r in ranges for v in r)]
         if (any(len(r) != 2 for r in ranges) or not all(_finite(v) for v in terms) or not p.terms_plausible()
                 or any(r[0] > r[1] for r in ranges) or p.terms not in FORMS
-                or (p.batch_range is not None and not all(type(v) is int and v >= 1 for v in p.batch_range))):
+                or (p.batch_range is not None and not all(type(v) is int and v >= 1 for v in p.batch_range))
+                or (p.n_networks is not None and not (type(p.n_networks) is int and 2 <= p.n_networks <= p.n_samples))):
             raise InvalidArgumentError(f"profile {p.name!r} holds impossible values (factors between "
                                        f"{FACTOR_RANGE[0]:g} and {FACTOR_RANGE[1]:g}, additive terms below "
                                        f"{MAX_TERM_MS['overhead_ms_per_kernel']:g} ms per kernel and "
                                        f"{MAX_TERM_MS['ms_per_gmac']:g} ms per GMAC, as a fit allows, every term "
-                                       f"finite, its ranges two numbers low to high, its batches whole, its form one "
+                                       f"finite, its ranges two numbers low to high, its batches whole, at least 2 "
+                                       f"networks and no more than measurements, its form one "
                                        f"of {list(FORMS)}); "
                                        "re-run `hwaware calibrate` rather than editing the file")
         return p
@@ -454,7 +459,7 @@ def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float
                    loo_mape=float(np.mean(np.abs(np.expm1(loo[form])))), base=base,
                    held_out_interval=None if held_out_interval is None else tuple(map(float, held_out_interval)),
                    gmac_range=(float(data.gmacs.min()), float(data.gmacs.max())),
-                   batch_range=None if batches is None else (int(min(batches)), int(max(batches))))
+                   batch_range=None if batches is None else (int(min(batches)), int(max(batches))), n_networks=n_nets)
 
 
 def check_rows(nets: Sequence[Breakdown], measured_ms: Sequence[float], labels: Sequence[str]) -> None:

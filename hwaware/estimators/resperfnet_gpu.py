@@ -1220,7 +1220,7 @@ class ResPerfNetGPUEstimator(Estimator):
     #    prediction rule: 9.1 answered a stack of them down to 0.13x the twins' time; the GEMM floor's GPU Boost
     #    headroom only on parts that boost beyond their rated clock (:func:`peak_headroom`: no Jetson, no data centre)
     # 9.3: same weights; the heads read a bf16 layer's GPU at fp16's features (:data:`HEAD_PRECISION`: no row timed
-    #    bf16), with a note: 9.2 answered bf16 up to 13 % faster than fp16 on GPUs that run both at one rate
+    #    bf16), with a note: 9.2 answered bf16 down to 0.80x fp16's time on GPUs that run both at one rate
     version = "9.3"
     intervals = True
     floors_layers = True
@@ -1251,7 +1251,7 @@ class ResPerfNetGPUEstimator(Estimator):
         """9.3 changed bf16's answers only: every other platform's are 9.2's, and a profile fitted on them is not
         stale (helper-137: 9.3 called every saved profile stale). A new version says here which answers it changes
         (tests/test_calibration.py pins this to the version)."""
-        return self.version if platform.precision in HEAD_PRECISION else "9.2"
+        return self.version if platform.precision == "bf16" else "9.2"
 
     def model_id(self, platform: Platform) -> str:
         self._loaded()

@@ -25,6 +25,7 @@ import functools
 import hashlib
 import json
 import numbers
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -33,7 +34,6 @@ import numpy as np
 
 from hwaware.calibration.profile import TEN_SHOTS
 from hwaware.errors import InvalidArgumentError
-from hwaware.graph.layer import batchless_signature, kernel_multiset
 from hwaware.graph.sources import timm_family
 
 T = TypeVar("T")
@@ -45,9 +45,19 @@ def stable_unit(key: str, seed: int = 0) -> float:
     return int.from_bytes(digest, "big") / 2 ** 64
 
 
-# a layer's group in layer splits, and the network a graph's kernels make (hwaware.graph.layer: calibration reads both)
-layer_group = batchless_signature
-graph_multiset = kernel_multiset
+def layer_group(layer: Any) -> str:
+    """The batch-agnostic signature of a :class:`~hwaware.graph.layer.Layer`: its group in layer splits."""
+    strip = lambda shapes: [list(s[1:]) for s in shapes]  # noqa: E731  (batch is the first dimension)
+    payload = json.dumps([layer.kind.value, layer.op, strip(layer.input_shapes), strip(layer.output_shapes),
+                          sorted(layer.attrs.items()), layer.params], default=str)
+    return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
+
+
+def graph_multiset(graph: Any) -> str:
+    """The multiset of a graph's kernel signatures: networks with equal multisets are the same network to a per-layer
+    model (its group when networks are split, as :func:`gpu_sample_group` does for HELP)."""
+    counts = sorted(Counter(l.signature() for l in graph.kernels()).items())
+    return hashlib.blake2b(json.dumps(counts).encode(), digest_size=10).hexdigest()
 
 
 def arch_group(space: str, arch_id: str) -> str:

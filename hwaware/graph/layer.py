@@ -7,7 +7,6 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum
-from collections.abc import Callable
 from typing import Any
 
 Shape = tuple[int, ...]
@@ -127,24 +126,6 @@ class Layer:
                    output_shapes=tuple(tuple(s) for s in d["output_shapes"]), attrs=attrs, params=d["params"],
                    macs=d["macs"], flops=d["flops"], bytes_read=d["bytes_read"], bytes_written=d["bytes_written"],
                    inputs=tuple(d.get("inputs", ())))
-
-
-def batchless_signature(layer: Layer) -> str:
-    """:meth:`Layer.signature` without the batch (each shape's first dimension): one layer at any batch (a layer's
-    group in layer splits, :mod:`hwaware.evaluation.splits`)."""
-    strip = lambda shapes: [list(s[1:]) for s in shapes]  # noqa: E731  (batch is the first dimension)
-    payload = json.dumps([layer.kind.value, layer.op, strip(layer.input_shapes), strip(layer.output_shapes),
-                          sorted(layer.attrs.items()), layer.params], default=str)
-    return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
-
-
-def kernel_multiset(graph: Graph, key: Callable[[Layer], str] | None = None) -> str:
-    """The multiset of a graph's kernel signatures: networks with equal multisets are the same network to a per-layer
-    model, however they are named (their group when networks are split, :mod:`hwaware.evaluation.splits`; one network
-    in a calibration). ``key``: a kernel's signature (default :meth:`Layer.signature`; :func:`batchless_signature`:
-    at any batch)."""
-    counts = sorted(Counter(key(l) if key else l.signature() for l in graph.kernels()).items())
-    return hashlib.blake2b(json.dumps(counts).encode(), digest_size=10).hexdigest()
 
 
 def _numel(shape: Shape) -> int:

@@ -474,10 +474,11 @@ class OFASpace(ModelSpace):
     CHOICES = {"ks": (3, 5, 7), "e": (3, 4, 6), "d": (2, 3, 4), "resolution": tuple(range(128, 225, 4))}
 
     def sample(self, trial: Any) -> Arch:
+        sides = self.CHOICES["resolution"]
         return {"ks": [trial.suggest_categorical(f"k{i}", self.CHOICES["ks"]) for i in range(20)],
                 "e": [trial.suggest_categorical(f"e{i}", self.CHOICES["e"]) for i in range(20)],
-                "d": [trial.suggest_int(f"d{i}", 2, 4) for i in range(5)],
-                "resolution": trial.suggest_int("resolution", 128, 224, step=4)}
+                "d": [trial.suggest_int(f"d{i}", min(self.CHOICES["d"]), max(self.CHOICES["d"])) for i in range(5)],
+                "resolution": trial.suggest_int("resolution", min(sides), max(sides), step=sides[1] - sides[0])}
 
     def default(self) -> Arch:
         return {"ks": [7, 5, 5, 5, 7, 7, 5, 7, 5, 7, 3, 7, 5, 3, 7, 3, 5, 3, 5, 3],
