@@ -42,8 +42,8 @@ def runs_tf32(kind: LayerKind, runtime: str) -> bool:
     return kind == LayerKind.CONV or (runtime == "tensorrt" and kind in _TENSOR_KINDS)
 
 
-# The precision whose GPU features a head reads for a precision no training row timed (a training row of it too, where
-# there were one: none is bf16). bf16 moves fp16's bytes on the same tensor cores (one rate on every catalog part with
+# The precision whose GPU features a head reads for a precision no training row timed (training would read them so
+# too: no row is bf16). bf16 moves fp16's bytes on the same tensor cores (one rate on every catalog part with
 # both figures, but the RTX 3090's 71.2 against 71.0 TFLOPS), so the heads read fp16's features (from resperfnet-gpu
 # 9.3); the roofline terms keep bf16's own rates. 9.2 read bf16's non-tensor rate, the fp32 one
 # (elementwise bf16 is computed in fp32), beside a tensor rate at fp16's: an AMP row's GPU on a data-centre part, and it
