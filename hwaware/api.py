@@ -524,8 +524,8 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
         # one network at one input, however the row spells it (none: the timm default, 224, 3x224x224; resnet18,
         # resnet18.a1_in1k and torchvision:resnet18 are one graph, helper-137); repeats would count as independent
         # networks and narrow the interval to nothing
-        at_one = _structure(graph, 1)
-        networks.append([(m.model, graph.input_shape[1:])] + ([at_one] if at_one else []))  # left out together
+        at_one = _structure(graph, 1) or _structure(_graph(m.model, 1, m.input_size, precision, "meta"))
+        networks.append([(m.model, graph.input_shape[1:]), at_one])  # one network at several batches: left out together
         first = shapes.setdefault(_structure(graph), labels[-1])
         if first != labels[-1]:
             raise InvalidArgumentError(f"{labels[-1]} measures the network of {first} again (input "
@@ -557,7 +557,7 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
 def _structure(graph: Graph, batch: int | None = None) -> tuple | None:
     """The network ``graph`` computes, whatever it is named: each layer's signature and the layers it reads (two NB201
     cells of the same ops wired otherwise are two networks), at ``batch`` (default its own; None where the graph
-    cannot move there exactly: a transformer's views fold the batch)."""
+    cannot move there exactly: a transformer's views fold the batch, and :func:`calibrate` captures it there)."""
     try:
         moved = graph if batch in (None, graph.batch_size) else at_batch(graph, batch)
     except ValueError:

@@ -629,6 +629,10 @@ def test_measurements_in_other_units_or_repeated_are_one_line_errors():
     chained = [Measurement("resnet18", 12.0), Measurement("resnet18", 20.0, batch=8),
                Measurement("torchvision:resnet18", 30.0, batch=16), Measurement("resnet50", 25.0)]
     assert hwaware.calibrate(chained, "agx", name="dup", save=False).n_networks == 2
+    # a transformer, whose views fold the batch (no exact move to batch 1), is captured there to be known
+    vits = [Measurement("vit_small_patch16_224", 12.0), Measurement("vit_small_patch16_224.augreg_in21k_ft_in1k", 40.0,
+                                                                    batch=8), Measurement("resnet50", 25.0)]
+    assert hwaware.calibrate(vits, "agx", name="dup", save=False).n_networks == 2
     # the same ops wired otherwise are another network (helper-138: refused as a repeat by their kernels' multiset)
     cells = ["|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
              "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|skip_connect~1|nor_conv_3x3~2|"]
