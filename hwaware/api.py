@@ -23,7 +23,7 @@ from hwaware.estimators.gpu_features import arithmetic_ms, network_floor_ms
 from hwaware.features import NetworkFeatures, network_features
 from hwaware.graph.capture import check_trace_device
 from hwaware.graph.layer import Graph, data_dependent_ops
-from hwaware.graph.onnx_import import ONNX_EAGER_NOTE
+from hwaware.graph.onnx_import import FOLDED_NORM_NOTE, ONNX_EAGER_NOTE
 from hwaware.graph.transform import at_batch
 from hwaware.graph.sources import InputSize, ModelLike, check_precision, parse_input_size
 from hwaware.graph.sources import capture as capture_model
@@ -149,7 +149,9 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
     if profile:
         profile, renewed = _current_held_out(profile, result.estimator)
     source = (ONNX_EAGER_NOTE,) if graph.source == "onnx" and platform.runtime == "pytorch" else ()
-    result = dataclasses.replace(result, notes=result.notes + graph.notes + source + renewed,
+    # TensorRT folds a module's batch norms as the exporter did: the two are one engine (helper-139: said otherwise)
+    kept = tuple(n for n in graph.notes if n != FOLDED_NORM_NOTE or platform.runtime != "tensorrt")
+    result = dataclasses.replace(result, notes=result.notes + kept + source + renewed,
                                  warnings=result.warnings + memory)
     result = profile.apply_estimate(result) if profile else result  # first: a profile drops what it resolves
     result = _beats_arithmetic(result, graph, platform)  # the calibrated answer's (helper-132)

@@ -46,6 +46,7 @@ class Inversion:
     (:meth:`~hwaware.hardware.GPUSpec.dominates`: the same class, every datasheet rate at least ``below``'s), more
     than ``ORDER_SLACK`` x slower. Between a discrete GPU and an integrated SoC (``kernels``) the times are the
     kernels' (:attr:`~hwaware.Estimate.exe_ms`: an estimator may count copies over a link in the other phases).
+    ``warned``: ``below``'s own estimate warns of it (resperfnet-gpu's check of a Jetson against a measured one).
     Column labels as in :attr:`RankTable.gpus`."""
 
     model: str
@@ -54,6 +55,7 @@ class Inversion:
     ms: float
     below_ms: float
     kernels: bool = False
+    warned: bool = False
 
     @property
     def ratio(self) -> float:
@@ -145,8 +147,8 @@ class RankTable:
                                        f"class, every datasheet rate at least the other's; a discrete GPU over an "
                                        f"integrated SoC: the kernels' time, exe); {ORDER_WHY}", 120))
             lines += [f"  {gpu} slower than {below}: " + ", ".join(
-                f"{v.model} {v.ms:.3f} against {v.below_ms:.3f} ms{' exe' if v.kernels else ''} ({v.ratio:.2f}x)"
-                for v in found)
+                f"{v.model} {v.ms:.3f} against {v.below_ms:.3f} ms{' exe' if v.kernels else ''} ({v.ratio:.2f}x"
+                f"{', its estimate warns' if v.warned else ''})" for v in found)
                 for (gpu, below), found in list(pairs.items())[:SHOWN]]
             if len(pairs) > SHOWN:
                 lines.append(f"  and {len(pairs) - SHOWN} more GPU pairs (--json, or RankTable.inversions)")
@@ -195,7 +197,8 @@ def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size
     (:meth:`~hwaware.hardware.GPUSpec.dominates`) and one estimator answered both is checked per model: an answer
     more than ``ORDER_SLACK`` x slower on the stronger GPU is an :class:`Inversion`, listed under the table and
     counted in one :class:`~hwaware.errors.ImplausibleEstimateWarning`, except where the weaker GPU's own answer
-    already warns of that GPU (resperfnet-gpu's check of a Jetson against a measured one). Calibration profiles are
+    already warns of that GPU (resperfnet-gpu's check of a Jetson against a measured one): listed, marked, not
+    counted again. Calibration profiles are
     left out: their device is the user's own, named by its closest catalog GPU.
 
     >>> import hwaware
@@ -233,9 +236,10 @@ def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size
     # a check per answer against every related GPU would multiply each prediction's cost; the table has them all
     inversions = _inversions(labels, gpu_labels, columns, [None if profile else p for p, profile, _ in resolved],
                              names)
-    if inversions:
-        worst = inversions[0]
-        warnings.warn(f"GPU order: {_count(_pairs(inversions))} slower on a GPU than on one it outclasses on paper "
+    unwarned = [v for v in inversions if not v.warned]  # the others' estimates have warned already
+    if unwarned:
+        worst = unwarned[0]
+        warnings.warn(f"GPU order: {_count(_pairs(unwarned))} slower on a GPU than on one it outclasses on paper "
                       f"(worst: {worst.model} {worst.ratio:.2f}x slower on {worst.gpu} than on {worst.below}"
                       f"{', its kernels' if worst.kernels else ''}); the "
                       "table and RankTable.inversions say which and why", ImplausibleEstimateWarning,
@@ -261,7 +265,8 @@ def _inversions(models: Sequence[str], gpus: Sequence[str], columns: Sequence[Se
     """Every (model, GPU pair) answered against the datasheets' order, most inverted first: ``columns[j]`` are
     column ``j``'s estimates, ``platforms[j]`` its platform (None for a calibration profile's, left out),
     ``estimators[j]`` the estimator that answered it (two estimators are not compared). An answer whose weaker GPU's
-    estimate already warns of the stronger one is left out, as is a zero or non-finite one."""
+    estimate already warns of the stronger one is marked ``warned`` (until 2026-12-06 it was left out, and the table
+    then named no model for it: helper-139); a zero or non-finite one is left out."""
     found = []
     for j, k in permutations(range(len(gpus)), 2):
         a, b = platforms[j], platforms[k]
@@ -272,8 +277,8 @@ def _inversions(models: Sequence[str], gpus: Sequence[str], columns: Sequence[Se
         for m, x, y in zip(models, columns[j], columns[k]):
             warned = any(w.startswith(order_warning_prefix(a.device.name)) for w in y.warnings)
             xs, ys = (x.exe_ms, y.exe_ms) if kernels else (x.total_ms, y.total_ms)
-            if 0 < ys < math.inf and xs > ORDER_SLACK * ys and not warned:
-                found.append(Inversion(m, gpus[j], gpus[k], xs, ys, kernels))
+            if 0 < ys < math.inf and xs > ORDER_SLACK * ys:
+                found.append(Inversion(m, gpus[j], gpus[k], xs, ys, kernels, warned))
     return tuple(sorted(found, key=lambda v: -v.ratio))
 
 
