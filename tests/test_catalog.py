@@ -262,14 +262,15 @@ def test_int8_precision():
     with pytest.raises(InvalidArgumentError, match="Jetson TX2 .compute capability 6.2. has neither int8"):
         Platform.resolve("tx2", precision="int8", runtime="tensorrt")  # GP10B: no dp4a, unlike 6.1
     assert Platform.resolve("agx", precision="int8", runtime="tensorrt").precision == "int8"  # cc 7.2
-    with pytest.raises(InvalidArgumentError, match="has no bf16"):
-        Platform.resolve("2080ti", precision="bf16")
+    with pytest.raises(InvalidArgumentError, match=r"has no bf16; use precision='fp16' \(CLI: --precision fp16\)$"):
+        Platform.resolve("2080ti", precision="bf16")  # helper-139: the CLI's own spelling too
 
 
 def test_amp_is_pytorch_only():
     """amp (autocast) with TensorRT answered as a zero-shot guess; an engine has no autocast."""
     assert Platform.resolve("a100", precision="amp").precision == "amp"
-    with pytest.raises(InvalidArgumentError, match="amp is PyTorch's autocast.*precision='fp16'"):
+    with pytest.raises(InvalidArgumentError, match=r"amp is PyTorch's autocast.*precision='fp16'.*\(CLI: --precision "
+                                                   r"fp16, or --runtime pytorch\)$"):
         Platform.resolve("a100", precision="amp", runtime="tensorrt")
 
 

@@ -261,7 +261,8 @@ def _one_conv(inputs, precision=onnx.TensorProto.FLOAT):
     ([("x", [])], {}, "is a scalar"),
     ([("y", ["N", 8]), ("x", ["N", 3, 32, 32])], {}, "a second input 'x' with a dynamic dimension"),
     # a dynamic side input took the batch while the image stayed at 1, unsaid (review helper-95)
-    ([("s", ["N", 2]), ("x", [1, 3, 32, 32])], {"batch_size": 8}, "'x' of 'g' fixes its batch at 1, not 8"),
+    ([("s", ["N", 2]), ("x", [1, 3, 32, 32])], {"batch_size": 8},
+     r"'x' of 'g' fixes its batch at 1, not 8: pass batch_size=1 \(CLI: --batch 1\)"),  # helper-139: the CLI's spelling
 ])
 def test_an_input_size_the_file_contradicts_is_refused(inputs, kwargs, match):
     """A size the file fixes was overwritten (a 1-channel input against a 3-channel weight), an extra dimension was

@@ -174,7 +174,7 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
         if len(fixed) >= 2 and fixed[0].dim_value != batch_size:  # a batched input of another batch than asked
             raise InvalidArgumentError(f"ONNX input {other.name!r} of {name!r} fixes its batch at "
                                        f"{fixed[0].dim_value}, not {batch_size}: pass batch_size={fixed[0].dim_value} "
-                                       "or export it with the batch dynamic")
+                                       f"(CLI: --batch {fixed[0].dim_value}) or export it with the batch dynamic")
     dims = first.type.tensor_type.shape.dim
     if isinstance(input_size, int):
         n = input_size
@@ -200,8 +200,8 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
         if i < len(wanted):
             if size is not None and size != wanted[i] and i < 2:  # the batch, and the channels its first weights take
                 raise InvalidArgumentError(
-                    f"ONNX model {name!r} has a fixed batch size {size}; pass batch_size={size} or "
-                    "re-export it with a dynamic batch axis" if i == 0 else
+                    f"ONNX model {name!r} has a fixed batch size {size}; pass batch_size={size} (CLI: --batch {size}) "
+                    "or re-export it with a dynamic batch axis" if i == 0 else
                     f"ONNX input {first.name!r} fixes dimension {i} at {size}, not {wanted[i]}: pass an "
                     f"input_size with {size} there, or re-export it with that dimension dynamic")
             d.ClearField("dim_param")
@@ -635,9 +635,11 @@ def _check_input(first: Any, name: str, precision: str) -> None:
         raise InvalidArgumentError(f"ONNX input {first.name!r} of {name!r} is a scalar (or has no shape); hwaware "
                                    "needs a batched input, N x ...: export the model with its batch dimension")
     if tensor.elem_type == onnx.TensorProto.FLOAT16 and precision not in ("fp16", "amp", "int8"):
-        raise InvalidArgumentError(f"ONNX model {name!r} takes an fp16 input (an fp16 export): pass precision='fp16'")
+        raise InvalidArgumentError(f"ONNX model {name!r} takes an fp16 input (an fp16 export): pass precision='fp16' "
+                                   "(CLI: --precision fp16)")
     if tensor.elem_type == onnx.TensorProto.BFLOAT16 and precision != "bf16":
-        raise InvalidArgumentError(f"ONNX model {name!r} takes a bf16 input (a bf16 export): pass precision='bf16'")
+        raise InvalidArgumentError(f"ONNX model {name!r} takes a bf16 input (a bf16 export): pass precision='bf16' "
+                                   "(CLI: --precision bf16)")
 
 
 def _shape(shapes: dict[str, list[int | None]], name: str, node: Any) -> Shape:

@@ -547,17 +547,20 @@ class Platform:
         if isinstance(spec, CPUSpec):
             if (precision, runtime) != ("fp32", "pytorch"):
                 raise InvalidArgumentError(f"CPU target {spec.name} was measured with PyTorch in fp32 only; "
-                                           "use precision='fp32', runtime='pytorch'")
+                                           "use precision='fp32', runtime='pytorch' (CLI: --precision fp32 --runtime "
+                                           "pytorch)")
         elif precision == "amp" and runtime == "tensorrt":
             # autocast is PyTorch's per-op precision policy; a TensorRT engine is built with its own precision flags
             raise InvalidArgumentError("amp is PyTorch's autocast, which a TensorRT engine does not run; use "
-                                       "precision='fp16' (or 'int8') with runtime='tensorrt', or runtime='pytorch'")
+                                       "precision='fp16' (or 'int8') with runtime='tensorrt', or runtime='pytorch' "
+                                       "(CLI: --precision fp16, or --runtime pytorch)")
         elif precision == "bf16" and spec.compute_capability < 8.0:
-            raise InvalidArgumentError(f"{spec.name} (compute capability {spec.compute_capability}) has no bf16; use precision='fp16'")
+            raise InvalidArgumentError(f"{spec.name} (compute capability {spec.compute_capability}) has no bf16; use "
+                                       "precision='fp16' (CLI: --precision fp16)")
         elif precision == "int8" and not spec.runs_int8:
             raise InvalidArgumentError(
                 f"{spec.name} (compute capability {spec.compute_capability}) has neither int8 tensor cores nor dp4a "
-                "(compute capability 6.1 or 7.0 and later); use precision='fp16' or 'fp32'")
+                "(compute capability 6.1 or 7.0 and later); use precision='fp16' or 'fp32' (CLI: --precision fp16)")
         elif precision == "int8" and runtime == "pytorch":
             # PyTorch's quantized convolutions and linears run on CPU backends (fbgemm, qnnpack, onednn); on an NVIDIA
             # GPU a quantized CNN runs through TensorRT
