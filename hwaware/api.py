@@ -2,6 +2,7 @@
 :func:`features`."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import statistics
@@ -526,8 +527,12 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
         # one network at one input, however the row spells it (none: the timm default, 224, 3x224x224; resnet18,
         # resnet18.a1_in1k and torchvision:resnet18 are one graph, helper-137); repeats would count as independent
         # networks and narrow the interval to nothing
-        at_one = _structure(graph, 1) or _structure(_graph(m.model, 1, m.input_size, precision, "meta"))
-        networks.append([(m.model, graph.input_shape[1:]), at_one])  # one network at several batches: left out together
+        at_one = _structure(graph, 1)
+        if at_one is None:  # captured at batch 1 to be known; a model that runs at its own batch only stays by name
+            with contextlib.suppress(HwawareError):  # (helper-140: an ONNX file's fixed batch stopped calibrate)
+                at_one = _structure(_graph(m.model, 1, m.input_size, precision, "meta"))
+        # one network at several batches: left out together
+        networks.append([(m.model, graph.input_shape[1:])] + ([at_one] if at_one else []))
         first = shapes.setdefault(_structure(graph), labels[-1])
         if first != labels[-1]:
             raise InvalidArgumentError(f"{labels[-1]} measures the network of {first} again (input "

@@ -142,13 +142,15 @@ class RankTable:
                          "platforms, not devices alone")
         if self.inversions:
             pairs = _pairs(self.inversions)
-            lines.append(textwrap.fill(f"GPU order against the datasheets, {_count(pairs)}: more than "
+            warned = sum(v.warned for v in self.inversions)
+            said = f" ({warned} of them warned of by the faster-answered GPU's own estimate)" if warned else ""
+            lines.append(textwrap.fill(f"GPU order against the datasheets, {_count(pairs)}{said}: more than "
                                        f"{ORDER_SLACK}x slower on a GPU than on one it outclasses on paper (the same "
                                        f"class, every datasheet rate at least the other's; a discrete GPU over an "
                                        f"integrated SoC: the kernels' time, exe); {ORDER_WHY}", 120))
             lines += [f"  {gpu} slower than {below}: " + ", ".join(
                 f"{v.model} {v.ms:.3f} against {v.below_ms:.3f} ms{' exe' if v.kernels else ''} ({v.ratio:.2f}x"
-                f"{', its estimate warns' if v.warned else ''})" for v in found)
+                f"{f', {below} warns of it' if v.warned else ''})" for v in found)
                 for (gpu, below), found in list(pairs.items())[:SHOWN]]
             if len(pairs) > SHOWN:
                 lines.append(f"  and {len(pairs) - SHOWN} more GPU pairs (--json, or RankTable.inversions)")
@@ -197,9 +199,9 @@ def rank(models: Iterable[ModelLike | Graph], gpus: Sequence[str], *, batch_size
     (:meth:`~hwaware.hardware.GPUSpec.dominates`) and one estimator answered both is checked per model: an answer
     more than ``ORDER_SLACK`` x slower on the stronger GPU is an :class:`Inversion`, listed under the table and
     counted in one :class:`~hwaware.errors.ImplausibleEstimateWarning`, except where the weaker GPU's own answer
-    already warns of that GPU (resperfnet-gpu's check of a Jetson against a measured one): listed, marked, not
-    counted again. Calibration profiles are
-    left out: their device is the user's own, named by its closest catalog GPU.
+    already warns of that GPU (resperfnet-gpu's check of a Jetson against a measured one): listed after the others,
+    marked, not counted again. Calibration profiles are left out: their device is the user's own, named by its closest
+    catalog GPU.
 
     >>> import hwaware
     >>> t = hwaware.rank(["resnet18", "resnet50"], gpus=["agx", "orin"])
@@ -262,7 +264,8 @@ def _resolved(gpu: str, precision: str | None, runtime: str | None, batch_size: 
 
 def _inversions(models: Sequence[str], gpus: Sequence[str], columns: Sequence[Sequence[Estimate]],
                 platforms: Sequence[Platform | None], estimators: Sequence[str]) -> tuple[Inversion, ...]:
-    """Every (model, GPU pair) answered against the datasheets' order, most inverted first: ``columns[j]`` are
+    """Every (model, GPU pair) answered against the datasheets' order, the unwarned first, each most inverted first
+    (the table shows :data:`SHOWN` pairs, in the order of each pair's first): ``columns[j]`` are
     column ``j``'s estimates, ``platforms[j]`` its platform (None for a calibration profile's, left out),
     ``estimators[j]`` the estimator that answered it (two estimators are not compared). An answer whose weaker GPU's
     estimate already warns of the stronger one is marked ``warned`` (until 2026-12-06 it was left out, and the table
@@ -279,11 +282,11 @@ def _inversions(models: Sequence[str], gpus: Sequence[str], columns: Sequence[Se
             xs, ys = (x.exe_ms, y.exe_ms) if kernels else (x.total_ms, y.total_ms)
             if 0 < ys < math.inf and xs > ORDER_SLACK * ys:
                 found.append(Inversion(m, gpus[j], gpus[k], xs, ys, kernels, warned))
-    return tuple(sorted(found, key=lambda v: -v.ratio))
+    return tuple(sorted(found, key=lambda v: (v.warned, -v.ratio)))  # the unwarned first: the table shows them
 
 
 def _pairs(inversions: Sequence[Inversion]) -> dict[tuple[str, str], list[Inversion]]:
-    """The inversions per (GPU, GPU below) pair, in the order of each pair's worst."""
+    """The inversions per (GPU, GPU below) pair, in the order of each pair's first (:func:`_inversions`' order)."""
     pairs: dict[tuple[str, str], list[Inversion]] = {}
     for v in inversions:
         pairs.setdefault((v.gpu, v.below), []).append(v)

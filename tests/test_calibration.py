@@ -633,6 +633,22 @@ def test_measurements_in_other_units_or_repeated_are_one_line_errors():
     vits = [Measurement("vit_small_patch16_224", 12.0), Measurement("vit_small_patch16_224.augreg_in21k_ft_in1k", 40.0,
                                                                     batch=8), Measurement("resnet50", 25.0)]
     assert hwaware.calibrate(vits, "agx", name="dup", save=False).n_networks == 2
+    # a module that runs at its own batch only (written into its forward) stays known by its name: it calibrates, as
+    # before that capture (helper-140: it stopped calibrate, as an ONNX file's fixed batch did)
+    import torch
+
+    class Fixed(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.c, self.l = torch.nn.Conv2d(3, 32, 8, 8), torch.nn.Linear(32, 96)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.l(self.c(x).flatten(2).transpose(1, 2)).reshape(8, 16, 3, 32).permute(2, 0, 1, 3).sum(0)
+
+    fixed = Fixed()
+    rows = [(fixed, 1.2 * hwaware.latency(fixed, "agx", batch_size=8, input_size=32), 8, "32"), ("resnet18", 16.0),
+            ("resnet50", 36.0)]
+    assert hwaware.calibrate(rows, "agx", name="fixed", save=False).n_networks == 3
     # the same ops wired otherwise are another network (helper-138: refused as a repeat by their kernels' multiset)
     cells = ["|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
              "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|skip_connect~1|nor_conv_3x3~2|"]
