@@ -75,9 +75,9 @@ UNMEASURED_JETSON_NOTE = "a Jetson the training never measured is extrapolated f
 # calibration profile, fitted on the user's own engines, drops it
 JETSON_TRT_NOTE = ("tensorrt on a Jetson: engine costs learned from torch2trt's timings (fp16 engines called from "
                    "Python on an AGX Xavier and a Nano; no network table times int8, whose kernel costs DeepBench's "
-                   "desktop and data-centre int8 kernels train); NVIDIA's MLPerf ResNet-50 runs (int8 engines with its own "
-                   "plugins, a C++ harness, CUDA graphs in later rounds) took 0.43-0.89x this model's answer on four "
-                   "Jetsons: for engines tuned like those, expect less than the answer (python "
+                   "desktop and data-centre int8 kernels train); NVIDIA's MLPerf ResNet-50 runs (int8 engines with its "
+                   "own plugins, a C++ harness, CUDA graphs in later rounds) took 0.43-0.89x this model's answer on "
+                   "four Jetsons: for engines tuned like those, expect less than the answer (python "
                    "benchmarks/external_mlperf.py)")
 # the same for int8 engines on the other GPUs: no network table times int8 (reported, never fitted; a profile drops it)
 INT8_TRT_NOTE = ("int8 under tensorrt: no network table times int8 (DeepBench's int8 kernels train the kernel costs); "
