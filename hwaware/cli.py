@@ -247,9 +247,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("space-latency", help="predict every architecture of a finite space into a CSV table",
                        description="Predict the latency of every architecture of SPACE (nb201: 15,625) and write "
-                                   "index (this table's order, not NAS-Bench-201's index), arch, ms and the prediction "
-                                   "interval's low_ms, high_ms to a CSV; each row equals `hwaware latency "
-                                   "'SPACE:ARCH'` of its arch.")
+                                   "index (this table's order, not NAS-Bench-201's index), arch, ms, the prediction "
+                                   "interval's low_ms, high_ms and the estimate's warnings (' | ' between two) to a "
+                                   "CSV; each row equals `hwaware latency 'SPACE:ARCH'` of its arch.")
     p.add_argument("space", help="a finite model space: nb201")
     p.add_argument("--gpu", action=_OneGPU, default="agx",
                    help="GPU name or alias (see `hwaware gpus`) or a calibration profile")
@@ -334,11 +334,13 @@ def _space_latency(args: argparse.Namespace) -> None:
                        estimator=args.estimator, workers=args.workers, limit=args.limit, progress=args.progress or None)
     with contextlib.nullcontext(sys.stdout) if args.out == "-" else open(args.out, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["index", "arch", "ms", "low_ms", "high_ms"])
+        w.writerow(["index", "arch", "ms", "low_ms", "high_ms", "warnings"])
         for i, r in enumerate(rows):  # exact floats; the interval's ends empty where there is none
             ends = [repr(float(v)) for v in r.interval_ms] if r.interval_ms else ["", ""]
-            w.writerow([i, r.spec.split(":", 1)[1], repr(float(r.ms)), *ends])
-    print(f"{len(rows)} architectures of {args.space} on {args.gpu} -> {args.out}",
+            w.writerow([i, r.spec.split(":", 1)[1], repr(float(r.ms)), *ends, " | ".join(r.warnings)])
+    warned = sum(bool(r.warnings) for r in rows)
+    print(f"{len(rows)} architectures of {args.space} on {args.gpu} -> {args.out}"
+          + (f" ({warned} with warnings: the warnings column)" if warned else ""),
           file=sys.stderr if args.out == "-" else sys.stdout)
 
 

@@ -319,6 +319,23 @@ def test_space_latency_writes_plain_numbers(tmp_path, monkeypatch):
             assert all(0 < float(lo) < float(r["ms"]) < float(hi) for r, (lo, hi) in zip(rows, ends)), ends
 
 
+def test_space_latency_names_each_warned_architecture(tmp_path, capsys):
+    """helper-139: on the Nano in fp16 every NB201 row's estimate warns, yet the CSV had no warnings column and stderr
+    one line per kind naming no architecture: each row carries its estimate's warnings, and the summary counts them."""
+    import csv
+
+    import hwaware
+
+    out = tmp_path / "s.csv"
+    assert main(["space-latency", "nb201", "--gpu", "nano", "--precision", "fp16", "--limit", "3", "--out",
+                 str(out)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    said = [r["warnings"] for r in rows]
+    expected = [" | ".join(hwaware.estimate("nb201:" + r["arch"], gpu="nano", precision="fp16").warnings) for r in rows]
+    assert said == expected and any(said)
+    assert f"({sum(map(bool, said))} with warnings: the warnings column)" in capsys.readouterr().out
+
+
 def test_a_search_whose_budget_nothing_meets_says_so(tmp_path):
     """It printed an empty Pareto front, then that the chosen models were feasible as predicted (helper-90)."""
     r = _cli("search", "--space", "nb201", "--budget", "1e-9", "--trials", "2", "--gpu", "t4", "--estimator",

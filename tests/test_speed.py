@@ -56,7 +56,8 @@ def test_space_table_equals_latency_one_by_one(tmp_path):
     rows = space_table("nb201", "2080ti", limit=12, progress=False)
     assert [r.spec for r in rows] == [space.spec(a) for a in archs[:12]]
     one_by_one = [hwaware.estimate(space.shell(a), gpu="2080ti", input_size=space.input_size(a)) for a in archs[:12]]
-    assert [(r.ms, r.interval_ms) for r in rows] == [(e.total_ms, e.interval_ms) for e in one_by_one]
+    assert [(r.ms, r.interval_ms, r.warnings) for r in rows] == [(e.total_ms, e.interval_ms, e.warnings)
+                                                                  for e in one_by_one]
     assert space_table("nb201", "2080ti", limit=12, workers=2, progress=False) == rows
     out = tmp_path / "t.csv"
     assert main(["space-latency", "nb201", "--gpu", "2080ti", "--out", str(out), "--limit", "12"]) == 0
@@ -97,7 +98,7 @@ def test_nb201_table_graphs_and_values_equal_built_modules_one_by_one():
         assert (g.name, g.input_shape, g.precision, g.total_params, g.skipped) == \
                (c.name, c.input_shape, c.precision, c.total_params, c.skipped), a
         e = hwaware.estimate(model, gpu="2080ti", input_size=size)
-        expected.append((e.total_ms, e.interval_ms))
+        expected.append((e.total_ms, e.interval_ms, e.warnings))
     platform = Platform.resolve("2080ti")
     assert _predict_chunk(_Job("nb201", platform, None, default_estimator(platform), archs)) == (expected, [])
 

@@ -1,6 +1,7 @@
 """A space-wide latency table: every architecture of a finite space, predicted in batches.
 
-Each row's ``ms`` and ``interval_ms`` equal the total and interval of ``hwaware.estimate(space.shell(arch), gpu,
+Each row's ``ms``, ``interval_ms`` and ``warnings`` equal the total, interval and warnings of
+``hwaware.estimate(space.shell(arch), gpu,
 input_size=space.input_size(arch), ...)`` with the same batch size, precision and runtime, ``gpu`` a catalog GPU or
 a calibration profile: the same graphs (:meth:`ModelSpace.graph`), estimator, profile correction and warnings (each
 raised once), only batched (:meth:`~hwaware.estimators.Estimator.predict_many`) and optionally split over worker
@@ -29,18 +30,20 @@ from hwaware.graph.cache import GraphCache, use_graph_cache
 from hwaware.hardware.catalog import Platform
 from hwaware.zoo.spaces import get_space
 
-_Answer = tuple[float, tuple[float, float] | None]  # a prediction's ms and interval
+_Answer = tuple[float, tuple[float, float] | None, tuple[str, ...]]  # a prediction's ms, interval and warnings
 CHUNK = 256  # architectures per predict_many call: bounded memory, one regressor batch per chunk
 
 
 class SpaceRow(NamedTuple):
     """One architecture of a space table: its spec (``"nb201:{...}"``), predicted ms, and the estimate's interval
-    (low, high) ms, None where the estimator gives none. (Until 2026-12-05 a row was the pair (spec, ms): code that
-    unpacks two values now reads ``row.spec, row.ms``.)"""
+    (low, high) ms, None where the estimator gives none, and its warnings (:attr:`hwaware.Estimate.warnings`: the
+    table's one line per kind names no architecture, helper-139). (Until 2026-12-05 a row was the pair (spec, ms):
+    code that unpacks two values now reads ``row.spec, row.ms``.)"""
 
     spec: str
     ms: float
     interval_ms: tuple[float, float] | None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,13 +58,14 @@ class _Job:
 
 
 def _predict_chunk(job: _Job) -> tuple[list[_Answer], list[tuple[type[Warning], str]]]:
-    """The chunk's (ms, interval), and the warnings its predictions raised (a worker process's own would print once
-    per worker and escape the caller's filters: the caller re-raises them)."""
+    """The chunk's (ms, interval, warnings), and the warnings its predictions raised (a worker process's own would
+    print once per worker and escape the caller's filters: the caller re-raises them)."""
     space, platform = get_space(job.space), job.platform
     with _no_cyclic_gc(), use_graph_cache(_MEMORY), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         graphs = [space.graph(a, batch_size=platform.batch_size, precision=platform.precision) for a in job.archs]
-        answers = [(e.total_ms, e.interval_ms) for e in graphs_estimates(graphs, platform, job.profile, job.estimator)]
+        answers = [(e.total_ms, e.interval_ms, e.warnings)
+                   for e in graphs_estimates(graphs, platform, job.profile, job.estimator)]
     return answers, [(w.category, str(w.message)) for w in caught]
 
 
@@ -106,7 +110,7 @@ def space_table(space_name: str, gpu: str, *, batch_size: int = 1, precision: st
     bar.close()
     for category, message in raised:
         warnings.warn(message, category, stacklevel=2)
-    return [SpaceRow(space.spec(a), t, interval) for a, (t, interval) in zip(archs, answers)]
+    return [SpaceRow(space.spec(a), *answer) for a, answer in zip(archs, answers)]
 
 
 def _one_thread() -> None:
