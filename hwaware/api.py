@@ -26,9 +26,9 @@ from hwaware.graph.capture import check_trace_device
 from hwaware.graph.layer import Graph, data_dependent_ops
 from hwaware.graph.onnx_import import FOLDED_NORM_NOTE, ONNX_EAGER_NOTE
 from hwaware.graph.transform import at_batch
-from hwaware.graph.sources import InputSize, ModelLike, check_precision, parse_input_size
+from hwaware.graph.sources import InputSize, ModelLike, parse_input_size
 from hwaware.graph.sources import capture as capture_model
-from hwaware.hardware.catalog import CPUSpec, Device, GPUSpec, Platform, check_batch_size
+from hwaware.hardware.catalog import CPUSpec, Device, GPUSpec, Platform, check_batch_size, check_precision
 from hwaware.threads import torch_threads
 from hwaware.zoo.spaces import is_spec, spec_graph
 

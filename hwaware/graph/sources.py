@@ -23,7 +23,7 @@ from torch import nn
 from hwaware.errors import InvalidArgumentError, ModelNotFoundError, UnsupportedModelError
 from hwaware.graph.layer import Graph, LayerKind, Shape, data_dependent_ops
 from hwaware.graph.meta import meta_device, meta_weights
-from hwaware.hardware.catalog import PRECISIONS, check_batch_size
+from hwaware.hardware.catalog import check_batch_size, check_precision
 
 ModelLike = Union[nn.Module, str, os.PathLike, Any]  # Any: onnx.ModelProto (onnx is imported lazily)
 InputSize = Union[int, str, tuple[int, ...], list[int], None]
@@ -288,14 +288,6 @@ def _check_side(graph: Graph, side: int, name: str) -> Graph:
                                    f"{dense.module or dense.op!r} reads that image as it is: pass the input's shape "
                                    f"without the batch, e.g. input_size=({side},)")
     return graph
-
-
-def check_precision(precision: object) -> str:
-    """``precision`` in lower case (any case, as a platform's), or a one-line error naming the ones there are."""
-    precision = precision.lower() if isinstance(precision, str) else precision
-    if precision not in PRECISIONS:
-        raise InvalidArgumentError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    return precision  # type: ignore[return-value]
 
 
 def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = None, precision: str = "fp32",

@@ -533,9 +533,8 @@ class Platform:
         """Validate every field and build the platform; each bad value raises an error that says what is allowed.
         Precision and runtime are read in any case, as GPU names are."""
         spec = get_device(device)
-        precision, runtime = (v.lower() if isinstance(v, str) else v for v in (precision, runtime))
-        if precision not in PRECISIONS:
-            raise InvalidArgumentError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        precision = check_precision(precision)
+        runtime = runtime.lower() if isinstance(runtime, str) else runtime
         if runtime not in RUNTIMES:
             # torch.compile fuses differently from both, and no table times it: say so rather than guess
             compiled = "compile" in str(runtime) or runtime == "inductor"
@@ -589,6 +588,14 @@ def spec_digest(device: GPUSpec | CPUSpec) -> str:
             device.tensor_cores, device.base_clock_mhz, device.boost_clock_mhz, device.memory_bandwidth_gbs,
             device.l2_cache_mb, device.memory_size_gb, device.bus_interface, device.fp32_tflops, rates)
     return hashlib.blake2b(repr(read).encode(), digest_size=6).hexdigest()
+
+
+def check_precision(precision: object) -> str:
+    """``precision`` in lower case (any case, as GPU names are), or a one-line error naming the ones there are."""
+    precision = precision.lower() if isinstance(precision, str) else precision
+    if precision not in PRECISIONS:
+        raise InvalidArgumentError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    return precision  # type: ignore[return-value]
 
 
 def check_batch_size(batch_size: object) -> int:
