@@ -650,6 +650,10 @@ def _search(args: argparse.Namespace) -> None:
         meas = f"{r['measured_ms']:>10.2f}" if "measured_ms" in r else f"{'-':>10}"
         span = f"{r['interval_ms'][0]:.2f}..{r['interval_ms'][1]:.2f}" if r["interval_ms"] else "-"
         print(f"{r['number']:>6}{r['proxy']:>10.2f}{r['predicted_ms']:>10.2f}{span:>16}{meas}  {r['arch']}")
+    warned = sum(bool(r["warnings"]) for r in summary.pareto)
+    if warned:
+        print(f"{warned} of the front's predictions carry warnings: read them in {out / 'summary.json'} (pareto, "
+              "warnings) before trusting those architectures' latency")
     if not summary.pareto:
         print(f"no candidate fits the {budget:g} ms budget as predicted; raise --budget, or pass --budget-quantile 0.5 "
               "for one that about half of the space meets")

@@ -336,6 +336,20 @@ def test_space_latency_names_each_warned_architecture(tmp_path, capsys):
     assert f"({sum(map(bool, said))} with warnings: the warnings column)" in capsys.readouterr().out
 
 
+def test_search_names_each_warned_front_member(tmp_path, capsys):
+    """helper-139: a warned Pareto architecture was named only by `hwaware latency` on its spec; summary.json carries
+    each front member's warnings (the Nano in fp16 warns on every NB201 estimate) and the CLI counts them."""
+    import hwaware
+
+    assert main(["search", "--space", "nb201", "--gpu", "nano", "--precision", "fp16", "--budget", "1000", "--trials",
+                 "3", "--proxy", "params", "--out", str(tmp_path)]) == 0
+    front = json.loads((tmp_path / "summary.json").read_text())["pareto"]
+    assert front and all(p["warnings"] for p in front)
+    assert [p["warnings"] for p in front] == [list(hwaware.estimate(p["arch"], gpu="nano", precision="fp16").warnings)
+                                               for p in front]
+    assert f"{len(front)} of the front's predictions carry warnings" in capsys.readouterr().out
+
+
 def test_a_search_whose_budget_nothing_meets_says_so(tmp_path):
     """It printed an empty Pareto front, then that the chosen models were feasible as predicted (helper-90)."""
     r = _cli("search", "--space", "nb201", "--budget", "1e-9", "--trials", "2", "--gpu", "t4", "--estimator",
@@ -385,7 +399,12 @@ def test_messages_a_new_user_met_say_the_fix_in_their_own_terms(capsys):
                        (["resnet18", "--gpu", "cpu", "--estimator", "resperfnet-gpu"],
                         "for the CPU leave estimator out"),
                        (["resnet18", "--gpu", "agx", "--precision", "int8"], "(CLI: --runtime tensorrt, --precision "
-                        "fp16)")):
+                        "fp16)"),
+                       (["resnet18", "--gpu", "cpu", "--precision", "fp16"], "(CLI: --precision fp32 --runtime "
+                        "pytorch)"),
+                       (["resnet18", "--gpu", "nano", "--precision", "int8", "--runtime", "tensorrt"],
+                        "neither int8 tensor cores nor dp4a (compute capability 6.1 or 7.0 and later); use "
+                        "precision='fp16' or 'fp32' (CLI: --precision fp16)")):
         assert main(["latency", *argv]) == 2
         err = capsys.readouterr().err
         assert said in err and err.count("\n") == 1, argv

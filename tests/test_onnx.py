@@ -346,6 +346,24 @@ def test_the_bound_input_is_the_dynamic_one_and_precision_follows_the_file():
     assert capture(half, precision="fp16").precision == "fp16"
 
 
+@pytest.mark.parametrize("inputs,precision,argv,said", [
+    ([("x", [1, 3, 32, 32])], onnx.TensorProto.FLOAT16, [], "pass precision='fp16' (CLI: --precision fp16)"),
+    ([("x", [1, 3, 32, 32])], onnx.TensorProto.BFLOAT16, [], "pass precision='bf16' (CLI: --precision bf16)"),
+    ([("x", [2, 3, 32, 32])], onnx.TensorProto.FLOAT, [],
+     "has a fixed batch size 2; pass batch_size=2 (CLI: --batch 2)"),
+])
+def test_the_cli_says_an_onnx_file_s_fix_in_its_own_flags(tmp_path, capsys, inputs, precision, argv, said):
+    """The fixes an ONNX file's input asks for are spelled as the CLI takes them, in one line, exit 2 (helper-139
+    added the spellings; untested until 2026-12-06)."""
+    from hwaware.cli import main
+
+    path = tmp_path / "m.onnx"
+    onnx.save(_one_conv(inputs, precision=precision), str(path))
+    assert main(["latency", str(path), "--gpu", "rtx3090", *argv]) == 2
+    err = capsys.readouterr().err
+    assert said in err and err.count("\n") == 1
+
+
 def test_one_number_sizes_what_the_file_leaves_dynamic():
     """`--input 10` on a token model (N x L) was read as 3 x 10 x 10 and bound L to 3 (review helper-93): one number
     is the sequence length of a one-dimensional input, an image's side with the file's channels."""

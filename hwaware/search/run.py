@@ -252,7 +252,7 @@ def run_search(cfg: SearchConfig):
 
 @dataclass
 class SearchSummary:
-    """``violation_rate_predicted``: the share of all predicted candidates over the budget (over any budget their
+    """``pareto``: the front's trials, each with its estimate's ``warnings``; ``violation_rate_predicted``: the share of all predicted candidates over the budget (over any budget their
     constraints recorded, the interval's high end with ``bound="high"``; the front is
     feasible by construction, so a rate over it could never be above 0); ``violation_rate_measured``:
     the share of the front's models over the budget when measured on this CPU."""
@@ -303,7 +303,8 @@ def summarize(study: Any, budget_ms: float, measure_on_cpu: bool = False, batch_
 
     front = pareto_front(study)
     rows = [{"number": t.number, "proxy": t.values[0], "predicted_ms": t.values[1],
-             "interval_ms": t.user_attrs.get("hwaware_interval_ms"), "arch": t.user_attrs["hwaware_arch"]}
+             "interval_ms": t.user_attrs.get("hwaware_interval_ms"), "arch": t.user_attrs["hwaware_arch"],
+             "warnings": t.user_attrs.get("hwaware_warnings")}  # None: a trial recorded before hwaware kept them
             for t in front]
     predicted = [t for t in study.trials if "hwaware_latency_ms" in t.user_attrs]
     s = SearchSummary(trials=len(study.trials), complete=sum(t.state == TrialState.COMPLETE for t in study.trials),
