@@ -32,6 +32,9 @@ Everything that decides what ships is declared here, before any training:
   sets of :data:`hwaware.estimators.gpu_features.KERNEL_GPU_SETS` on the ``logo`` and ``kernels`` stages' folds
   retrained with each (``--kernel-gpu``), on rows outside ``GPU_TEST``, the V100's kernels aside; ``--from`` adopts the chosen set's runs as
   those stages' results once the main stage has retrained with it.
+* The kernel head's runtime flags (stage ``kernel-runtime``, declared 2026-12-06): :data:`KERNEL_RUNTIME_RULE` compares
+  the logo stage's folds retrained with the kernel head reading the runtime flags and without
+  (``logo --kernel-runtime read``, ``--kernel-runtime blind``), on rows outside ``GPU_TEST``.
 * Training with the kernels' floors (stage ``floors``, declared 2026-12-03): :data:`FLOORS_RULE` compares the shipped
   weights with the recipe retrained on designs that carry the floors predictions apply, on GPU_VAL as users get answers.
 * Training noise (stage ``seeds``, declared 2026-12-03 before its run): the shipped recipe retrained with each of
@@ -102,9 +105,13 @@ STAGE_OUTPUTS = ("benchmarks/results/", "hwaware/estimators/weights/")  # what t
 
 # The GPU features the kernel head reads (gpu_features.KERNEL_GPU_SETS), every candidate alike; set by KERNEL_GPU_RULE.
 KERNEL_GPU = KERNEL_GPU_BEFORE_9
+# Whether the kernel head reads the runtime flags (gpu_features.kernel_inputs), every candidate alike; set by
+# KERNEL_RUNTIME_RULE.
+KERNEL_RUNTIME = True
 CANDIDATES: dict[str, dict] = {
-    "smoothmax-w64": {"combine": "smoothmax", "width": 64, "blocks": 2, "kernel_gpu": KERNEL_GPU},
-    "sum-w64": {"combine": "sum", "width": 64, "blocks": 2, "kernel_gpu": KERNEL_GPU},
+    "smoothmax-w64": {"combine": "smoothmax", "width": 64, "blocks": 2, "kernel_gpu": KERNEL_GPU,
+                      "kernel_runtime": KERNEL_RUNTIME},
+    "sum-w64": {"combine": "sum", "width": 64, "blocks": 2, "kernel_gpu": KERNEL_GPU, "kernel_runtime": KERNEL_RUNTIME},
 }
 RULE_MARGIN = 0.005  # RULE's and FLOORS_RULE's tie margin on a loss (BATCH_RULE's text names the same)
 RULE = ("lowest validation loss (column-weighted mean |log(pred/true)| on VAL); within 0.005 of the best, "
@@ -253,6 +260,23 @@ DISCLOSED_KERNEL_GPU = ("KERNEL_GPU_RULE and the 'size' set were written after v
                         "and the V100 too; its 'size' runs printed their first fold (the GTX 1080 Ti, "
                         "benchmarks/results/gpu/kernel_gpu_first_run.txt) before a review found that, and were stopped; "
                         "the rule was then amended as it reads now and both sets re-run.")
+# Stage ``kernel-runtime`` (declared 2026-12-06, before any run of it): whether the kernel head reads the runtime flags
+# (gpu_features.kernel_inputs). Each choice retrains the shipped recipe in the logo stage's folds on this machine (same
+# folds, steps, data, code: ``logo --kernel-runtime read``, ``logo --kernel-runtime blind``); the rule reads their
+# figures on the held-out GPU's rows outside GPU_TEST (``zero_shot_rule``), never GPU_TEST's.
+KERNEL_RUNTIMES = {"read": True, "blind": False}
+KERNEL_RUNTIME_RULE = ("'blind' (the kernel head reads no runtime flag: a kernel costs the same whichever runtime "
+                       "launched it) replaces 'read' (every version up to 9) only if its score is lower than read's by "
+                       "more than RULE_MARGIN (0.005): the logo stage's zero-shot mean |log(pred/true)| averaged over "
+                       "every held-out network column, on the rows outside GPU_TEST (KERNEL_GPU_RULE's (a)), both "
+                       "choices retrained on the same data, code, steps and CPU; the kernels stage is not scored; the "
+                       "main stage then retrains every candidate with the choice, and every stage re-runs")
+DISCLOSED_KERNEL_RUNTIME = ("KERNEL_RUNTIME_RULE and the 'blind' choice were written after version 9's "
+                            "leave-one-GPU-out figures were known: the Jetsons' TensorRT columns, zero-shot, at mean "
+                            "|log(pred/true)| 1.33 (AGX Xavier) and 0.45 (Nano) against 0.18 and 0.17 under eager "
+                            "PyTorch (benchmarks/results/gpu/logo.json), from which the choice was proposed; those "
+                            "columns are in the score, so after the rule picks, no Jetson zero-shot figure is a clean "
+                            "held-out one.")
 # After the run (the declared text above is as the results store it): as first declared the rule would have picked
 # 'size'; neither amendment alone (the metric, or the V100 left out) flips that, both together do (gpu_accuracy.md).
 DISCLOSED_PAIRING = ("Version 9 (2026-12-04): retrained with the same recipe, candidates, rule, splits, steps and "
@@ -465,13 +489,15 @@ def main_split() -> tuple[dict, list[Sample], list[Sample], list[Sample], list[s
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("stages", nargs="*", default=["main"],
-                    choices=["main", "intervals", "logo", "help", "batches", "kernels", "kernel-gpu", "floors",
+                    choices=["main", "intervals", "logo", "help", "batches", "kernels", "kernel-gpu", "kernel-runtime",
+                             "floors",
                              "seeds", "candidate-seeds", "floors-seeds", "prior-seeds", "outside"],
                     help="main: candidates, selection, shipped weights; intervals: MEASURED_INTERVAL of the "
                          "shipped weights into their meta.json; logo: leave-one-GPU-out with the shipped "
                          "recipe (updates the shipped intervals); help: HELP's NB201 protocol; batches: batch "
                          "extrapolation with and without the batch prior; kernels: DeepBench's kernels of each GPU "
-                         "held out; kernel-gpu: KERNEL_GPU_RULE on the --kernel-gpu runs; floors: FLOORS_RULE, "
+                         "held out; kernel-gpu: KERNEL_GPU_RULE on the --kernel-gpu runs; kernel-runtime: "
+                         "KERNEL_RUNTIME_RULE on the --kernel-runtime logo runs; floors: FLOORS_RULE, "
                          "training with the kernels' floors against the shipped weights; seeds: the recipe's "
                          "spread over SEEDS; candidate-seeds: SEED_RULE over every candidate; floors-seeds: "
                          "FLOORS_SEED_RULE; prior-seeds: PRIOR_SEED_RULE; outside: OUTSIDE_RULE's interval into "
@@ -481,14 +507,21 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--kernel-gpu", choices=sorted(KERNEL_GPU_SETS),
                     help="logo and kernels: retrain the shipped recipe with this kernel head GPU feature set instead "
                          "(KERNEL_GPU_RULE's candidates); writes <stage>_kernel_gpu_<set>.json, leaves meta.json alone")
+    ap.add_argument("--kernel-runtime", choices=sorted(KERNEL_RUNTIMES),
+                    help="logo and kernels: retrain the shipped recipe with the kernel head reading the runtime flags "
+                         "(read) or not (blind; KERNEL_RUNTIME_RULE's candidates); writes "
+                         "<stage>_kernel_runtime_<choice>.json, leaves meta.json alone")
     ap.add_argument("--from", dest="source", choices=sorted(KERNEL_GPU_SETS),
                     help="logo and kernels: take the folds' figures from the --kernel-gpu run of this set, which must "
                          "be the shipped recipe (same folds and steps), instead of retraining them")
     args = ap.parse_args(argv)
-    if args.kernel_gpu and args.source:
-        ap.error("--kernel-gpu runs the folds and --from reuses a run: give one")
-    if (args.kernel_gpu or args.source) and not set(args.stages) <= set(STAGE_FILES):
-        ap.error("--kernel-gpu and --from apply to the logo and kernels stages only")
+    if sum(map(bool, (args.kernel_gpu, args.kernel_runtime, args.source))) > 1:
+        ap.error("--kernel-gpu and --kernel-runtime run the folds with a variant, --from reuses a run: give one")
+    if (args.kernel_gpu or args.kernel_runtime or args.source) and not set(args.stages) <= set(STAGE_FILES):
+        ap.error("--kernel-gpu, --kernel-runtime and --from apply to the logo and kernels stages only")
+    # the recipe a variant run retrains, and where it writes: run_path(stage, variant)
+    variant = (("kernel_gpu", args.kernel_gpu) if args.kernel_gpu else
+               ("kernel_runtime", args.kernel_runtime) if args.kernel_runtime else None)
     torch.set_num_threads(1)
     code_provenance()  # the code this run starts from (fit's cache keys)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -500,12 +533,13 @@ def main(argv: list[str] | None = None) -> None:
         result = shipped_intervals(command)
         (RESULTS / "measured_interval.json").write_text(json.dumps(result, indent=1))
         log(f"intervals: {result['intervals']} ({result['val_rows']} GPU_VAL rows)")
-    recipe = {**shipped_recipe(), **({"kernel_gpu": args.kernel_gpu} if args.kernel_gpu else {})}
+    recipe = {**shipped_recipe(), **({"kernel_gpu": args.kernel_gpu} if args.kernel_gpu else {}),
+              **({"kernel_runtime": KERNEL_RUNTIMES[args.kernel_runtime]} if args.kernel_runtime else {})}
     if "logo" in args.stages:
         logo = fold_stage("logo", recipe, args, command, lambda s: leave_one_gpu_out(s, recipe, args.logo_steps, log))
         logo["disclosed"] = f"{DISCLOSED_FORMS} {DISCLOSED_MODEL}"
-        if args.kernel_gpu:
-            run_path("logo", args.kernel_gpu).write_text(json.dumps(logo, indent=1))
+        if variant:
+            run_path("logo", variant).write_text(json.dumps(logo, indent=1))
         else:
             meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
             logo["weights_id"] = weights_id()  # the shipped model whose recipe these folds retrained
@@ -538,8 +572,8 @@ def main(argv: list[str] | None = None) -> None:
         result = fold_stage("kernels", recipe, args, command,
                             lambda s: {"columns": kernel_folds(s, recipe, args.logo_steps, log)})
         result["disclosed"] = DISCLOSED_MODEL
-        if args.kernel_gpu:
-            run_path("kernels", args.kernel_gpu).write_text(json.dumps(result, indent=1))
+        if variant:
+            run_path("kernels", variant).write_text(json.dumps(result, indent=1))
         else:
             (RESULTS / "kernel_logo.json").write_text(json.dumps({**result, "weights_id": weights_id()}, indent=1))
     if "floors" in args.stages:
@@ -571,6 +605,11 @@ def main(argv: list[str] | None = None) -> None:
         log(f"outside: interval {[round(v, 3) for v in result['interval']]} (log); held out by GPU "
             f"{result['held_out']['gpu']['coverage']:.0%}, by family {result['held_out']['family']['coverage']:.0%}, "
             f"by both {result['held_out']['gpu_and_family']['coverage']:.0%}")
+    if "kernel-runtime" in args.stages:
+        result = kernel_runtime_rule()
+        (RESULTS / "kernel_runtime_rule.json").write_text(json.dumps({"command": command, **result}, indent=1))
+        log(f"kernel-runtime: scores {[(n, round(f['score'], 4)) for n, f in result['figures'].items()]}; the rule "
+            f"picks {result['chosen']!r}")
     if "kernel-gpu" in args.stages:
         result = kernel_gpu_rule()
         (RESULTS / "kernel_gpu_rule.json").write_text(json.dumps({"command": command, **result}, indent=1))
@@ -585,7 +624,7 @@ def fold_stage(stage: str, recipe: dict, args: argparse.Namespace, command: str,
     samples = all_samples()
     prov = data_provenance(samples)  # as the run starts (see train_main)
     if args.source:
-        result = load_run(stage, args.source)
+        result = load_run(stage, ("kernel_gpu", args.source))
         ran = {"recipe": result["recipe"], "steps": result["steps"], "data": result["provenance"]["data_sha256"],
                "commit": result["provenance"]["code_commit"], "uncommitted": result["provenance"]["uncommitted_files"]}
         now = {"recipe": recipe, "steps": args.logo_steps, "data": prov["data_sha256"], "commit": prov["code_commit"],
@@ -601,29 +640,31 @@ STAGE_FILES = {"logo": "logo", "kernels": "kernel_logo"}  # each fold stage's re
 RULE_EXCLUDED_GPU = "Tesla V100 SXM2 16/32GB"  # DISCLOSED_KERNEL_GPU: its held-out kernels proposed the 'size' set
 
 
-def run_path(stage: str, kernel_gpu: str) -> Path:
-    """Where the ``--kernel-gpu`` run of ``stage`` with that set writes its results."""
-    return RESULTS / f"{STAGE_FILES[stage]}_kernel_gpu_{kernel_gpu}.json"
+def run_path(stage: str, variant: tuple[str, str]) -> Path:
+    """Where the run of ``stage`` with a variant of the recipe (``("kernel_gpu", set)``, ``("kernel_runtime",
+    choice)``: its option and value) writes its results."""
+    return RESULTS / f"{STAGE_FILES[stage]}_{variant[0]}_{variant[1]}.json"
 
 
-def load_run(stage: str, kernel_gpu: str) -> dict:
-    """The ``--kernel-gpu`` run of ``stage`` with that set, or exit naming the command that makes it."""
-    path = run_path(stage, kernel_gpu)
+def load_run(stage: str, variant: tuple[str, str]) -> dict:
+    """The run of ``stage`` with that variant (:func:`run_path`), or exit naming the command that makes it."""
+    path = run_path(stage, variant)
     if not path.is_file():
-        raise SystemExit(f"{path} is missing: run python scripts/train_gpu.py {stage} --kernel-gpu {kernel_gpu}")
+        raise SystemExit(f"{path} is missing: run python scripts/train_gpu.py {stage} --{variant[0].replace('_', '-')} "
+                         f"{variant[1]}")
     return json.loads(path.read_text())
 
 
-def run_shape(run: dict) -> dict:
-    """What two runs compared by KERNEL_GPU_RULE must share: their columns' row counts, data, steps, code, CPU (none
-    before it was recorded) and recipe but the kernel head's set."""
+def run_shape(run: dict, varied: str = "kernel_gpu") -> dict:
+    """What two runs compared by KERNEL_GPU_RULE (or KERNEL_RUNTIME_RULE) must share: their columns' row counts, data,
+    steps, code, CPU (none before it was recorded) and recipe but the ``varied`` part."""
     if "per_gpu" in run:
         cols = {c: v["n"] for r in run["per_gpu"].values() for c, v in r["zero_shot_rule"].items()}
     else:
         cols = {c: v["zero_shot_rule"] and v["zero_shot_rule"]["n"] for c, v in run["columns"].items()}
     return {"columns": cols, "data": run["provenance"]["data_sha256"], "steps": run["steps"],
             "commit": run["provenance"]["code_commit"], "cpu": run["provenance"].get("cpu"),
-            "recipe": {**run["recipe"], "kernel_gpu": None}}
+            "recipe": {**run["recipe"], varied: None}}
 
 
 def kernel_gpu_rule() -> dict:
@@ -631,7 +672,7 @@ def kernel_gpu_rule() -> dict:
     runs must hold the same columns with the same rows (:func:`run_shape`)."""
     figures, runs = {}, {}
     for name in KERNEL_GPU_SETS:
-        runs[name] = [load_run(stage, name) for stage in STAGE_FILES]
+        runs[name] = [load_run(stage, ("kernel_gpu", name)) for stage in STAGE_FILES]
         logo, kernels = runs[name]
         net = [c["mean_abs_log"] for r in logo["per_gpu"].values() for c in r["zero_shot_rule"].values()]
         ker = {col: c["zero_shot_rule"]["mean_abs_log"] for col, c in kernels["columns"].items()
@@ -642,7 +683,7 @@ def kernel_gpu_rule() -> dict:
                          "v100_mean_abs_log_not_scored": float(np.mean([v for col, v in ker.items()
                                                                         if column_gpu(col) == RULE_EXCLUDED_GPU])),
                          "score": float((np.mean(net) + np.mean(scored)) / 2),
-                         "files": {stage: run_path(stage, name).name for stage in STAGE_FILES}}
+                         "files": {stage: run_path(stage, ("kernel_gpu", name)).name for stage in STAGE_FILES}}
     shape = {name: [run_shape(r) for r in rs] for name, rs in runs.items()}
     if len({json.dumps(v, sort_keys=True) for v in shape.values()}) != 1:
         raise SystemExit(f"the --kernel-gpu runs differ in columns, rows, data or steps: {shape}; re-run them")
@@ -658,11 +699,31 @@ def kernel_gpu_rule() -> dict:
             "figures": figures, "chosen": chosen, "runs": inputs[0], "provenance": provenance()}
 
 
+def kernel_runtime_rule() -> dict:
+    """KERNEL_RUNTIME_RULE on the two logo runs: each choice's score, its columns' figures, the choice it picks."""
+    runs = {name: load_run("logo", ("kernel_runtime", name)) for name in KERNEL_RUNTIMES}
+    shape = {name: run_shape(run, "kernel_runtime") for name, run in runs.items()}
+    if shape["read"] != shape["blind"]:
+        raise SystemExit(f"the --kernel-runtime runs differ in columns, rows, data, steps, code or CPU: {shape}; "
+                         "re-run them")
+    figures = {}
+    for name, run in runs.items():
+        cols = {c: v["mean_abs_log"] for r in run["per_gpu"].values() for c, v in r["zero_shot_rule"].items()}
+        figures[name] = {"score": float(np.mean(list(cols.values()))), "logo_columns": len(cols), "columns": cols,
+                         "file": run_path("logo", ("kernel_runtime", name)).name}
+    chosen = "blind" if figures["blind"]["score"] < figures["read"]["score"] - RULE_MARGIN else "read"
+    return {"rule": KERNEL_RUNTIME_RULE, "disclosed": DISCLOSED_KERNEL_RUNTIME, "figures": figures, "chosen": chosen,
+            "runs": {k: v for k, v in shape["read"].items() if k not in ("columns", "recipe")},
+            "provenance": provenance()}
+
+
 def shipped_recipe() -> dict:
     """The configuration of the candidate the shipped weights were chosen as (meta.json's ``chosen``), with the kernel
-    head's GPU features they were trained with, which every retraining stage and diagnostic script retrains."""
+    head's GPU features and runtime flags they were trained with, which every retraining stage and diagnostic script
+    retrains."""
     meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
-    return {**CANDIDATES[meta["chosen"]], "kernel_gpu": meta["architecture"].get("kernel_gpu", KERNEL_GPU_BEFORE_9)}
+    return {**CANDIDATES[meta["chosen"]], "kernel_gpu": meta["architecture"].get("kernel_gpu", KERNEL_GPU_BEFORE_9),
+            "kernel_runtime": meta["architecture"].get("kernel_runtime", True)}
 
 
 def weights_id() -> str:
@@ -1271,7 +1332,7 @@ def fit(samples: list[Sample], design: Design, idx: np.ndarray, cfg: dict, steps
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
-        net = design_net(train, cfg["width"], cfg["blocks"], cfg["combine"], cfg["kernel_gpu"])
+        net = design_net(train, cfg["width"], cfg["blocks"], cfg["combine"], cfg["kernel_gpu"], cfg["kernel_runtime"])
         try:
             net.load_state_dict(load_file(str(path)))
             return net

@@ -1987,21 +1987,53 @@ def test_the_kernel_gpu_rule_compares_only_runs_on_the_same_rows_and_from_adopts
 
 
 def test_weights_with_the_size_kernel_head_save_and_load_as_trained(tmp_path):
-    """A model whose kernel head reads the 'size' GPU features (meta.json's architecture names them) loads with that
-    head and answers as it did; weights whose meta.json names no set load with version 8's."""
+    """A model whose kernel head reads the 'size' GPU features or no runtime flag (meta.json's architecture names them)
+    loads with that head and answers as it did; weights whose meta.json names neither load with version 8's."""
     import torch
 
-    from hwaware.estimators.gpu_features import kernel_inputs, n_features
+    from hwaware.estimators.gpu_features import ROW_FEATURES, RUNTIME_CODES, kernel_inputs, n_features
     from hwaware.estimators.resperfnet_gpu import LayerTimeNet, load_net, save_net
 
     assert len(kernel_inputs("size")) < len(kernel_inputs("rates-and-size"))
-    for kernel_gpu, arch in (("size", {"kernel_gpu": "size"}), ("rates-and-size", {})):
-        net = LayerTimeNet(n_features(), 5, kernel_gpu=kernel_gpu)
+    blind = [ROW_FEATURES[i] for i in set(kernel_inputs("rates-and-size")) - set(kernel_inputs("rates-and-size",
+                                                                                                False))]
+    assert sorted(blind) == sorted(f"runtime_{r}" for r in RUNTIME_CODES)  # kernel_runtime=False: the flags, no more
+    for kernel_gpu, runtime, arch in (("size", True, {"kernel_gpu": "size"}), ("rates-and-size", True, {}),
+                                      ("rates-and-size", False, {"kernel_runtime": False})):
+        net = LayerTimeNet(n_features(), 5, kernel_gpu=kernel_gpu, kernel_runtime=runtime)
         save_net(net, tmp_path, {"architecture": {"n_call": 5, "width": 64, "blocks": 2, "combine": "smoothmax", **arch}})
         loaded, _ = load_net(tmp_path)
-        assert loaded.kernel_idx.tolist() == list(kernel_inputs(kernel_gpu))
-        z = torch.randn(7, len(kernel_inputs(kernel_gpu)))
+        assert loaded.kernel_idx.tolist() == list(kernel_inputs(kernel_gpu, runtime))
+        z = torch.randn(7, len(kernel_inputs(kernel_gpu, runtime)))
         assert torch.equal(loaded.kernel(z), net.kernel(z))
+
+
+@pytest.mark.parametrize("read, blind, chosen", [(0.30, 0.20, "blind"), (0.30, 0.296, "read"), (0.20, 0.30, "read")])
+def test_the_kernel_runtime_rule_takes_blind_only_beyond_the_margin(repo_script, monkeypatch, tmp_path, read, blind,
+                                                                   chosen):
+    """KERNEL_RUNTIME_RULE: the logo runs' mean |log ratio| (rows outside GPU_TEST) decides, 'read' (the shipped
+    choice) kept unless 'blind' is lower by more than RULE_MARGIN; runs on other rows are not compared."""
+    train_gpu = repo_script("scripts/train_gpu.py")
+    score = {"rates-and-size": None}
+    _stub_folds(train_gpu, monkeypatch, tmp_path, score, score, score)
+    runs = {True: read, False: blind}
+    for rows in (3, 2):
+        monkeypatch.setattr(train_gpu, "leave_one_gpu_out", lambda s, cfg, steps, log: {
+            "per_gpu": {"GPU A": {"zero_shot_rule": {"a": {"n": 3, "mean_abs_log": runs[cfg["kernel_runtime"]]}}},
+                        "GPU B": {"zero_shot_rule": {"b": {"n": rows if not cfg["kernel_runtime"] else 3,
+                                                           "mean_abs_log": 0.1}}}},
+            "pooled": {}})
+        for name in ("read", "blind"):
+            train_gpu.main(["logo", "--kernel-runtime", name])
+        if rows == 2:
+            with pytest.raises(SystemExit, match="differ in columns, rows"):
+                train_gpu.main(["kernel-runtime"])
+        else:
+            train_gpu.main(["kernel-runtime"])
+            result = json.loads((tmp_path / "kernel_runtime_rule.json").read_text())
+            assert result["chosen"] == chosen
+            assert result["figures"]["blind"]["score"] == pytest.approx((blind + 0.1) / 2)
+    assert not (tmp_path / "logo.json").exists()  # a variant run leaves the stage's results and meta.json alone
 
 
 def test_the_kernel_gpu_rule_reads_no_gpu_test_row(repo_script, monkeypatch):

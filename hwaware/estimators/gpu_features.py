@@ -283,11 +283,18 @@ KERNEL_GPU_SETS: dict[str, tuple[str, ...]] = {
 KERNEL_GPU_BEFORE_9 = "rates-and-size"  # weights whose meta.json names no set
 
 
-def kernel_inputs(kernel_gpu: str) -> tuple[int, ...]:
-    """The columns of a feature row the kernel head reads, with the GPU features of ``KERNEL_GPU_SETS[kernel_gpu]``."""
+def kernel_inputs(kernel_gpu: str, runtime: bool = True) -> tuple[int, ...]:
+    """The columns of a feature row the kernel head reads, with the GPU features of ``KERNEL_GPU_SETS[kernel_gpu]``;
+    ``runtime=False`` (a recipe's ``kernel_runtime``): without the runtime flags, so a kernel costs the same whichever
+    runtime launched it (the runtime decides which kernels run, :mod:`hwaware.runtime`, and their host-side costs), as
+    :func:`~hwaware.estimators.resperfnet_gpu.runtime_via` already assumes for TensorRT on a desktop GPU. Read, the
+    TensorRT flag is learned from two Jetsons only, and a Jetson held out of training got it from the other one:
+    the TensorRT columns' zero-shot mean |log(pred/true)| was 1.33 (AGX Xavier) and 0.45 (Nano) with version 9's
+    recipe (``benchmarks/results/gpu/logo.json``), against 0.18 and 0.17 under eager PyTorch."""
     gpu = KERNEL_GPU_SETS[kernel_gpu]
     return tuple(i for i, n in enumerate(ROW_FEATURES)
-                 if not n.startswith("precision_") and n != "bias" and (n not in GPU_FEATURES or n in gpu))
+                 if not n.startswith("precision_") and n != "bias" and (n not in GPU_FEATURES or n in gpu)
+                 and (runtime or not n.startswith("runtime_")))
 
 
 FRAMEWORK_INPUTS: tuple[int, ...] = tuple(i for i, n in enumerate(ROW_FEATURES)

@@ -260,9 +260,10 @@ class LayerTimeNet(nn.Module):
     """Kernel, framework and per-call heads over standardised feature rows; times in ms."""
 
     def __init__(self, n_row: int, n_call: int, width: int = 64, blocks: int = 2, combine: str = "smoothmax",
-                 setups: Sequence[str] = (), kernel_gpu: str = KERNEL_GPU_BEFORE_9) -> None:
+                 setups: Sequence[str] = (), kernel_gpu: str = KERNEL_GPU_BEFORE_9, kernel_runtime: bool = True
+                 ) -> None:
         super().__init__()
-        self.register_buffer("kernel_idx", torch.tensor(kernel_inputs(kernel_gpu)))
+        self.register_buffer("kernel_idx", torch.tensor(kernel_inputs(kernel_gpu, kernel_runtime)))
         self.register_buffer("framework_idx", torch.tensor(FRAMEWORK_INPUTS))
         self.kernel = _regressor(len(self.kernel_idx), width, blocks)
         self.framework = _regressor(len(FRAMEWORK_INPUTS), width, blocks)
@@ -951,22 +952,25 @@ def _forward(net: LayerTimeNet, d: Design, host: HostChoice, use_setup: bool) ->
     return total + call, call
 
 
-def design_net(train: Design, width: int, blocks: int, combine: str, kernel_gpu: str) -> LayerTimeNet:
+def design_net(train: Design, width: int, blocks: int, combine: str, kernel_gpu: str, kernel_runtime: bool = True
+               ) -> LayerTimeNet:
     """An untrained :class:`LayerTimeNet` shaped for ``train`` (its row and call features, its setups): what
     :func:`train_net` fits, and what weights it saved load into."""
-    return LayerTimeNet(train.x.shape[1], train.call.shape[1], width, blocks, combine, train.setup_names, kernel_gpu)
+    return LayerTimeNet(train.x.shape[1], train.call.shape[1], width, blocks, combine, train.setup_names, kernel_gpu,
+                        kernel_runtime)
 
 
 def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str = "smoothmax",
-              kernel_gpu: str = KERNEL_GPU_BEFORE_9, steps: int = 1500, lr: float = 3e-3, batch: int = 1024,
-              seed: int = 0, log: Any = None, pairs: BatchPairs | None = None) -> tuple[LayerTimeNet, dict]:
+              kernel_gpu: str = KERNEL_GPU_BEFORE_9, kernel_runtime: bool = True, steps: int = 1500, lr: float = 3e-3,
+              batch: int = 1024, seed: int = 0, log: Any = None, pairs: BatchPairs | None = None
+              ) -> tuple[LayerTimeNet, dict]:
     """Fit a :class:`LayerTimeNet` to ``train`` (weighted mean |log ratio| of whole-network sums); with ``pairs``
     (:func:`batch_pairs`), plus the batch prior :func:`_batch_penalty`."""
     import time
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    net = design_net(train, width, blocks, combine, kernel_gpu)
+    net = design_net(train, width, blocks, combine, kernel_gpu, kernel_runtime)
     used = np.unique(train.indices)
     for name, arr in (("row", train.x[used]), ("call", train.call[train.has_call] if train.has_call.any() else train.call)):
         std = arr.std(axis=0)
@@ -1002,7 +1006,7 @@ def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str =
                 f"({time.time() - t0:.0f}s)")
     _set_output_ranges(net, train, used)
     return net, {"steps": steps, "lr": lr, "batch": batch, "width": width, "blocks": blocks, "combine": combine,
-                 "kernel_gpu": kernel_gpu,
+                 "kernel_gpu": kernel_gpu, "kernel_runtime": kernel_runtime,
                  "seed": seed, "seconds": round(time.time() - t0, 1), "p": float(net.p.detach()),
                  "resource_prior": {"weight": RESOURCE_WEIGHT, "step": RESOURCE_STEP},
                  "batch_prior": None if pairs is None else {"weight": BATCH_WEIGHT, "pairs": len(pairs.x_lo),
@@ -1163,7 +1167,8 @@ def load_net(folder: Path) -> tuple[LayerTimeNet, dict[str, Any]]:
     meta = json.loads((folder / "meta.json").read_text())
     arch = meta["architecture"]
     net = LayerTimeNet(n_features(), arch["n_call"], arch["width"], arch["blocks"], arch["combine"],
-                       meta.get("setups", []), arch.get("kernel_gpu", KERNEL_GPU_BEFORE_9))
+                       meta.get("setups", []), arch.get("kernel_gpu", KERNEL_GPU_BEFORE_9),
+                       arch.get("kernel_runtime", True))  # weights before 2026-12-06 read the runtime flags
     try:
         net.load_state_dict(load_file(str(folder / "weights.safetensors")))
     except RuntimeError as exc:  # weights of another version of this model
