@@ -428,6 +428,9 @@ def markdown(report: dict) -> str:
     if report.get("kernel_gpu"):
         lines += ["", "## The kernel head's GPU features (from `scripts/train_gpu.py kernel-gpu`)", ""]
         lines += report["kernel_gpu"]["lines"]
+    if report.get("kernel_runtime"):
+        lines += ["", "## The kernel head's runtime flags (from `scripts/train_gpu.py kernel-runtime`)", ""]
+        lines += report["kernel_runtime"]["lines"]
     if report.get("floors"):
         lines += ["", "## Training with the kernels' floors (from `scripts/train_gpu.py floors`)", ""]
         lines += report["floors"]["lines"]
@@ -445,6 +448,26 @@ def markdown(report: dict) -> str:
 def variant(scores: dict[str, float]) -> str:
     """A rule variant's scores per set and the set its lowest picks."""
     return ", ".join(f"{n} {v:.3f}" for n, v in scores.items()) + f" (picks {min(scores, key=scores.get)!r})"
+
+
+def kernel_runtime_lines(rule: dict) -> list[str]:
+    """KERNEL_RUNTIME_RULE's figures per choice (the kernel head reading the runtime flags or not), with the same folds'
+    MAPE as the logo stage reports it (every row)."""
+    lines = [f"Rule, declared before these runs: {rule['rule']}.", "",
+             "| choice | score: logo mean abs log (rows outside GPU_TEST) | columns | desktop zero-shot MAPE median / "
+             "within 25 % | Jetson zero-shot MAPE | Jetson mean abs log |", "|---|---|---|---|---|---|"]
+    for name, f in rule["figures"].items():
+        logo = json.loads((RESULTS / "gpu" / f["file"]).read_text())["per_gpu"]
+        net = [(g, c, v["mape"]) for g, r in logo.items() for c, v in r["zero_shot"].items()]
+        desk = [m for g, _, m in net if not get_gpu(g).is_integrated_soc]
+        jets = [(g.removeprefix("Jetson "), c) for g, c, _ in net if get_gpu(g).is_integrated_soc]
+        mape = {c: m for _, c, m in net}
+        lines.append(f"| {name}{' (chosen)' if name == rule['chosen'] else ''} | {f['score']:.3f} | "
+                     f"{f['logo_columns']} | {np.median(desk):.1%} / {sum(m <= 0.25 for m in desk)} of {len(desk)} | "
+                     + ", ".join(f"{g} {c.split('|')[1]} {mape[c]:.0%}" for g, c in jets) + " | "
+                     + ", ".join(f"{g} {c.split('|')[1]} {f['columns'][c]:.2f}" for g, c in jets) + " |")
+    return lines + ["", f"Both runs: commit {rule['runs']['commit']}, {rule['runs']['steps']} steps, CPU "
+                        f"{(rule['runs'].get('cpu') or {}).get('model')}. Disclosed: {rule['disclosed']}"]
 
 
 def kernel_gpu_lines(rule: dict) -> list[str]:
@@ -691,6 +714,9 @@ def trained_results(agreement: dict[str, Agreement]) -> dict:
     rule = RESULTS / "gpu" / "kernel_gpu_rule.json"
     if rule.is_file():
         out["kernel_gpu"] = {"lines": kernel_gpu_lines(json.loads(rule.read_text()))}
+    rule = RESULTS / "gpu" / "kernel_runtime_rule.json"
+    if rule.is_file():
+        out["kernel_runtime"] = {"lines": kernel_runtime_lines(json.loads(rule.read_text()))}
     floors = RESULTS / "gpu" / "floors_training.json"
     if floors.is_file():
         out["floors"] = {"lines": floors_lines(json.loads(floors.read_text()))}

@@ -651,9 +651,13 @@ def _search(args: argparse.Namespace) -> None:
         span = f"{r['interval_ms'][0]:.2f}..{r['interval_ms'][1]:.2f}" if r["interval_ms"] else "-"
         print(f"{r['number']:>6}{r['proxy']:>10.2f}{r['predicted_ms']:>10.2f}{span:>16}{meas}  {r['arch']}")
     warned = sum(bool(r["warnings"]) for r in summary.pareto)
+    unknown = sum(r["warnings"] is None for r in summary.pareto)  # a resumed study's trials from before 2026-12-06
     if warned:
         print(f"{warned} of the front's predictions carry warnings: read them in {out / 'summary.json'} (pareto, "
               "warnings) before trusting those architectures' latency")
+    if unknown:
+        print(f"{unknown} of the front's trials were recorded by an hwaware that kept no warnings: run `hwaware "
+              "latency` on their architectures to see any")
     if not summary.pareto:
         print(f"no candidate fits the {budget:g} ms budget as predicted; raise --budget, or pass --budget-quantile 0.5 "
               "for one that about half of the space meets")

@@ -58,7 +58,8 @@ Outputs: ``hwaware/estimators/weights/resperfnet_gpu/`` (safetensors + meta.json
 candidates' figures, commit, versions, threads) and ``benchmarks/results/gpu/*.json``.
 
 Run: ``python scripts/train_gpu.py main logo help batches kernels`` (1 torch thread; stages can run separately, in
-this order); the kernel head's set: ``logo kernels --kernel-gpu NAME`` for each set, then ``kernel-gpu``. A stopped
+this order); the kernel head's set: ``logo kernels --kernel-gpu NAME`` for each set, then ``kernel-gpu``; its runtime
+flags: ``logo --kernel-runtime read``, ``logo --kernel-runtime blind``, then ``kernel-runtime``. A stopped
 ``logo``, ``kernels``, ``batches`` or ``help`` run resumes where it stopped when run again from the same clean commit
 (:func:`fit` keeps each trained fold in ``logs/train_gpu_fits/``, which the scripts that call :func:`train_fold` share;
 delete it to retrain).
@@ -82,7 +83,7 @@ import numpy as np
 import torch
 
 from hwaware.calibration.profile import LINEAR_FORMS, Profile
-from hwaware.estimators.gpu_features import KERNEL_GPU_BEFORE_9, KERNEL_GPU_SETS, n_features
+from hwaware.estimators.gpu_features import KERNEL_GPU_BEFORE_9, KERNEL_GPU_SETS, KERNEL_RUNTIME_BEFORE_10, n_features
 from hwaware.estimators.resperfnet_gpu import (RESOURCE_STEP, RESOURCE_WEIGHT, WEIGHTS, Design, HostChoice,
                                               LayerTimeNet, batch_capped, column_gpu, design_net, design_parts,
                                               host_choice, load_net, predict_design, save_net, train_net,
@@ -508,8 +509,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="logo and kernels: retrain the shipped recipe with this kernel head GPU feature set instead "
                          "(KERNEL_GPU_RULE's candidates); writes <stage>_kernel_gpu_<set>.json, leaves meta.json alone")
     ap.add_argument("--kernel-runtime", choices=sorted(KERNEL_RUNTIMES),
-                    help="logo and kernels: retrain the shipped recipe with the kernel head reading the runtime flags "
-                         "(read) or not (blind; KERNEL_RUNTIME_RULE's candidates); writes "
+                    help="logo (and kernels, reported, not scored): retrain the shipped recipe with the kernel head "
+                         "reading the runtime flags (read) or not (blind; KERNEL_RUNTIME_RULE's candidates); writes "
                          "<stage>_kernel_runtime_<choice>.json, leaves meta.json alone")
     ap.add_argument("--from", dest="source", choices=sorted(KERNEL_GPU_SETS),
                     help="logo and kernels: take the folds' figures from the --kernel-gpu run of this set, which must "
@@ -625,7 +626,8 @@ def fold_stage(stage: str, recipe: dict, args: argparse.Namespace, command: str,
     prov = data_provenance(samples)  # as the run starts (see train_main)
     if args.source:
         result = load_run(stage, ("kernel_gpu", args.source))
-        ran = {"recipe": result["recipe"], "steps": result["steps"], "data": result["provenance"]["data_sha256"],
+        ran = {"recipe": full_recipe(result["recipe"]), "steps": result["steps"],
+               "data": result["provenance"]["data_sha256"],
                "commit": result["provenance"]["code_commit"], "uncommitted": result["provenance"]["uncommitted_files"]}
         now = {"recipe": recipe, "steps": args.logo_steps, "data": prov["data_sha256"], "commit": prov["code_commit"],
                "uncommitted": []}
@@ -664,7 +666,12 @@ def run_shape(run: dict, varied: str = "kernel_gpu") -> dict:
         cols = {c: v["zero_shot_rule"] and v["zero_shot_rule"]["n"] for c, v in run["columns"].items()}
     return {"columns": cols, "data": run["provenance"]["data_sha256"], "steps": run["steps"],
             "commit": run["provenance"]["code_commit"], "cpu": run["provenance"].get("cpu"),
-            "recipe": {**run["recipe"], varied: None}}
+            "recipe": {**full_recipe(run["recipe"]), varied: None}}
+
+
+def logo_columns(run: dict) -> dict[str, float]:
+    """A logo run's zero-shot mean |log(pred/true)| per held-out network column, on its rows outside GPU_TEST."""
+    return {c: v["mean_abs_log"] for r in run["per_gpu"].values() for c, v in r["zero_shot_rule"].items()}
 
 
 def kernel_gpu_rule() -> dict:
@@ -674,7 +681,7 @@ def kernel_gpu_rule() -> dict:
     for name in KERNEL_GPU_SETS:
         runs[name] = [load_run(stage, ("kernel_gpu", name)) for stage in STAGE_FILES]
         logo, kernels = runs[name]
-        net = [c["mean_abs_log"] for r in logo["per_gpu"].values() for c in r["zero_shot_rule"].values()]
+        net = list(logo_columns(logo).values())
         ker = {col: c["zero_shot_rule"]["mean_abs_log"] for col, c in kernels["columns"].items()
                if c["zero_shot_rule"] is not None}
         scored = [v for col, v in ker.items() if column_gpu(col) != RULE_EXCLUDED_GPU]
@@ -706,9 +713,13 @@ def kernel_runtime_rule() -> dict:
     if shape["read"] != shape["blind"]:
         raise SystemExit(f"the --kernel-runtime runs differ in columns, rows, data, steps, code or CPU: {shape}; "
                          "re-run them")
+    for name, run in runs.items():
+        if full_recipe(run["recipe"])["kernel_runtime"] != KERNEL_RUNTIMES[name]:
+            raise SystemExit(f"{run_path('logo', ('kernel_runtime', name))} did not train kernel_runtime="
+                             f"{KERNEL_RUNTIMES[name]}: re-run it")
     figures = {}
     for name, run in runs.items():
-        cols = {c: v["mean_abs_log"] for r in run["per_gpu"].values() for c, v in r["zero_shot_rule"].items()}
+        cols = logo_columns(run)
         figures[name] = {"score": float(np.mean(list(cols.values()))), "logo_columns": len(cols), "columns": cols,
                          "file": run_path("logo", ("kernel_runtime", name)).name}
     chosen = "blind" if figures["blind"]["score"] < figures["read"]["score"] - RULE_MARGIN else "read"
@@ -723,7 +734,7 @@ def shipped_recipe() -> dict:
     retrains."""
     meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
     return {**CANDIDATES[meta["chosen"]], "kernel_gpu": meta["architecture"].get("kernel_gpu", KERNEL_GPU_BEFORE_9),
-            "kernel_runtime": meta["architecture"].get("kernel_runtime", True)}
+            "kernel_runtime": meta["architecture"].get("kernel_runtime", KERNEL_RUNTIME_BEFORE_10)}
 
 
 def weights_id() -> str:
@@ -960,7 +971,14 @@ def stored_run(name: str, prov: dict, **fields) -> dict | None:
     as given, else None."""
     path = RESULTS / name
     run = json.loads(path.read_text()) if path.is_file() else None
-    return run if run is not None and same_run(run, prov) and all(run.get(k) == v for k, v in fields.items()) else None
+    same = (lambda k, v: full_recipe(run.get(k) or {}) == full_recipe(v) if k == "recipe" else run.get(k) == v)
+    return run if run is not None and same_run(run, prov) and all(same(k, v) for k, v in fields.items()) else None
+
+
+def full_recipe(recipe: dict) -> dict:
+    """A recorded recipe or training history with the kernel head's parts that records made before them leave out
+    (they trained with these)."""
+    return {"kernel_gpu": KERNEL_GPU_BEFORE_9, "kernel_runtime": KERNEL_RUNTIME_BEFORE_10, **recipe}
 
 
 def trained_as(history: dict, cfg: dict, steps: int, seed: int) -> bool:
@@ -968,7 +986,8 @@ def trained_as(history: dict, cfg: dict, steps: int, seed: int) -> bool:
     the batch prior: the whole recipe as it trained (what it learned, p and setups, and its time aside); with the
     prior, whose record holds a count of the data's pairs, nothing stored stands in."""
     hist = {k: v for k, v in history.items() if k not in ("seconds", "p", "setups")}
-    return not BATCH_PRIOR and hist == {**RECIPE_DEFAULTS, **cfg, "steps": steps, "seed": seed}
+    return not BATCH_PRIOR and full_recipe(hist) == full_recipe({**RECIPE_DEFAULTS, **cfg, "steps": steps,
+                                                                 "seed": seed})
 
 
 def source(name: str, run: dict) -> str:
@@ -1332,7 +1351,8 @@ def fit(samples: list[Sample], design: Design, idx: np.ndarray, cfg: dict, steps
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
-        net = design_net(train, cfg["width"], cfg["blocks"], cfg["combine"], cfg["kernel_gpu"], cfg["kernel_runtime"])
+        net = design_net(train, cfg["width"], cfg["blocks"], cfg["combine"], cfg["kernel_gpu"],
+                         cfg.get("kernel_runtime", KERNEL_RUNTIME_BEFORE_10))
         try:
             net.load_state_dict(load_file(str(path)))
             return net

@@ -245,6 +245,23 @@ def test_pruned_infeasible_trials_still_teach_the_sampler():
     assert all(_get_infeasible_trial_score(t) > 0 for t in study.trials)  # TPE puts them in its "bad" group
 
 
+def test_a_trial_keeps_the_warnings_of_every_constraint_key():
+    """helper-141: the warnings attribute was the last key's, so a second, unwarned GPU's constraint hid the first's
+    warnings (the Nano in fp16 warns on NB201 estimates, the RTX 3090 in fp32 does not)."""
+    import optuna
+
+    space = get_space("nb201")
+    nano = LatencyConstraint(1e3, gpu="nano", precision="fp16", key="nano")
+    desk = LatencyConstraint(1e3, gpu="rtx3090", key="desk")
+    for order in ((nano, desk), (desk, nano)):
+        trial = optuna.trial.create_trial(state=optuna.trial.TrialState.RUNNING)
+        arch = space.random_arch(random.Random(0))
+        for c in order:
+            c(trial, space.build(arch), input_size=space.input_size(arch))
+        expected = nano.estimate(space.build(arch), input_size=space.input_size(arch)).warnings
+        assert expected and trial.user_attrs["hwaware_warnings"] == list(expected)
+
+
 def test_multi_objective_search_summary_and_plot(tmp_path):
     budget = LatencyConstraint.at_quantile("nb201", 0.5, gpu="agx").budget_ms
     cfg = SearchConfig(space="nb201", gpu="agx", budget_ms=budget, trials=12, proxy="params", seed=0)

@@ -281,9 +281,10 @@ KERNEL_GPU_SETS: dict[str, tuple[str, ...]] = {
     "size": ("log_l2_mb", "log_sms", "integrated"),
 }
 KERNEL_GPU_BEFORE_9 = "rates-and-size"  # weights whose meta.json names no set
+KERNEL_RUNTIME_BEFORE_10 = True  # weights whose meta.json names no kernel_runtime read the runtime flags
 
 
-def kernel_inputs(kernel_gpu: str, runtime: bool = True) -> tuple[int, ...]:
+def kernel_inputs(kernel_gpu: str, runtime: bool = KERNEL_RUNTIME_BEFORE_10) -> tuple[int, ...]:
     """The columns of a feature row the kernel head reads, with the GPU features of ``KERNEL_GPU_SETS[kernel_gpu]``;
     ``runtime=False`` (a recipe's ``kernel_runtime``): without the runtime flags, so a kernel costs the same whichever
     runtime launched it (the runtime decides which kernels run, :mod:`hwaware.runtime`, and their host-side costs), as

@@ -211,11 +211,11 @@ from hwaware.estimators.base import (HOST_NOTE, INT8_TRT_NOTE, INTERVAL_NOTE, JE
                                     OUTSIDE_INTERVAL_NOTE, UNMEASURED_JETSON_NOTE, Estimate, Estimator, LayerEstimate,
                                     order_warning_prefix, register_estimator)
 from hwaware.estimators.cache import PredictionCache
-from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_GPU_BEFORE_9, ROW_FEATURES,
-                                             MEASURED_PEAK_SHARE, MEASURED_TENSOR_PEAK_SHARE, RUNTIME_CODES,
-                                             BOOST_HEADROOM, HEAD_PRECISION, call_features, dram_floor_ms, floor_digest,
-                                             gpu_vector, kernel_inputs, n_features, peak_floor_ms, row_features,
-                                             undilated)
+from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_GPU_BEFORE_9,
+                                             KERNEL_RUNTIME_BEFORE_10, ROW_FEATURES, MEASURED_PEAK_SHARE,
+                                             MEASURED_TENSOR_PEAK_SHARE, RUNTIME_CODES, BOOST_HEADROOM,
+                                             HEAD_PRECISION, call_features, dram_floor_ms, floor_digest, gpu_vector,
+                                             kernel_inputs, n_features, peak_floor_ms, row_features, undilated)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.transform import ELEMENT_BYTES, at_batch, reshape_layer
 from hwaware.hardware.catalog import GPUSpec, Platform, get_gpu, spec_digest
@@ -260,8 +260,8 @@ class LayerTimeNet(nn.Module):
     """Kernel, framework and per-call heads over standardised feature rows; times in ms."""
 
     def __init__(self, n_row: int, n_call: int, width: int = 64, blocks: int = 2, combine: str = "smoothmax",
-                 setups: Sequence[str] = (), kernel_gpu: str = KERNEL_GPU_BEFORE_9, kernel_runtime: bool = True
-                 ) -> None:
+                 setups: Sequence[str] = (), kernel_gpu: str = KERNEL_GPU_BEFORE_9,
+                 kernel_runtime: bool = KERNEL_RUNTIME_BEFORE_10) -> None:
         super().__init__()
         self.register_buffer("kernel_idx", torch.tensor(kernel_inputs(kernel_gpu, kernel_runtime)))
         self.register_buffer("framework_idx", torch.tensor(FRAMEWORK_INPUTS))
@@ -952,8 +952,8 @@ def _forward(net: LayerTimeNet, d: Design, host: HostChoice, use_setup: bool) ->
     return total + call, call
 
 
-def design_net(train: Design, width: int, blocks: int, combine: str, kernel_gpu: str, kernel_runtime: bool = True
-               ) -> LayerTimeNet:
+def design_net(train: Design, width: int, blocks: int, combine: str, kernel_gpu: str,
+               kernel_runtime: bool = KERNEL_RUNTIME_BEFORE_10) -> LayerTimeNet:
     """An untrained :class:`LayerTimeNet` shaped for ``train`` (its row and call features, its setups): what
     :func:`train_net` fits, and what weights it saved load into."""
     return LayerTimeNet(train.x.shape[1], train.call.shape[1], width, blocks, combine, train.setup_names, kernel_gpu,
@@ -961,8 +961,8 @@ def design_net(train: Design, width: int, blocks: int, combine: str, kernel_gpu:
 
 
 def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str = "smoothmax",
-              kernel_gpu: str = KERNEL_GPU_BEFORE_9, kernel_runtime: bool = True, steps: int = 1500, lr: float = 3e-3,
-              batch: int = 1024, seed: int = 0, log: Any = None, pairs: BatchPairs | None = None
+              kernel_gpu: str = KERNEL_GPU_BEFORE_9, kernel_runtime: bool = KERNEL_RUNTIME_BEFORE_10, steps: int = 1500,
+              lr: float = 3e-3, batch: int = 1024, seed: int = 0, log: Any = None, pairs: BatchPairs | None = None
               ) -> tuple[LayerTimeNet, dict]:
     """Fit a :class:`LayerTimeNet` to ``train`` (weighted mean |log ratio| of whole-network sums); with ``pairs``
     (:func:`batch_pairs`), plus the batch prior :func:`_batch_penalty`."""
@@ -1168,7 +1168,7 @@ def load_net(folder: Path) -> tuple[LayerTimeNet, dict[str, Any]]:
     arch = meta["architecture"]
     net = LayerTimeNet(n_features(), arch["n_call"], arch["width"], arch["blocks"], arch["combine"],
                        meta.get("setups", []), arch.get("kernel_gpu", KERNEL_GPU_BEFORE_9),
-                       arch.get("kernel_runtime", True))  # weights before 2026-12-06 read the runtime flags
+                       arch.get("kernel_runtime", KERNEL_RUNTIME_BEFORE_10))
     try:
         net.load_state_dict(load_file(str(folder / "weights.safetensors")))
     except RuntimeError as exc:  # weights of another version of this model
