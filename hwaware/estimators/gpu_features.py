@@ -291,7 +291,9 @@ def kernel_inputs(kernel_gpu: str, runtime: bool = KERNEL_RUNTIME_BEFORE_10) -> 
     :func:`~hwaware.estimators.resperfnet_gpu.runtime_via` already assumes for TensorRT on a desktop GPU. Read, the
     TensorRT flag is learned from two Jetsons only, and a Jetson held out of training got it from the other one:
     the TensorRT columns' zero-shot mean |log(pred/true)| was 1.33 (AGX Xavier) and 0.45 (Nano) with version 9's
-    recipe (``benchmarks/results/gpu/logo.json``), against 0.18 and 0.17 under eager PyTorch."""
+    recipe (``benchmarks/results/gpu/logo.json``), against 0.18 and 0.17 under eager PyTorch. Tried and not shipped
+    (``python scripts/train_gpu.py kernel-runtime``, 2026-12-06): without the flags the held-out AGX Xavier came out
+    worse under both runtimes (mean |log| 0.17 -> 0.56 under eager PyTorch, 1.36 -> 1.60 under TensorRT)."""
     gpu = KERNEL_GPU_SETS[kernel_gpu]
     return tuple(i for i, n in enumerate(ROW_FEATURES)
                  if not n.startswith("precision_") and n != "bias" and (n not in GPU_FEATURES or n in gpu)
