@@ -375,7 +375,7 @@ def test_a_version_that_changes_no_answer_of_a_platform_leaves_its_profiles_fres
     from hwaware.hardware import Platform
 
     est = get_estimator("resperfnet-gpu")
-    assert est.version == "9.3", "a new version: update ResPerfNetGPUEstimator.answers_version, then this test"
+    assert est.version == "9.4", "a new version: update ResPerfNetGPUEstimator.answers_version, then this test"
     fp16, bf16 = (Platform.resolve("a100", precision=p) for p in ("fp16", "bf16"))
     assert est.answers_version(fp16) == "9.2" and est.answers_version(bf16) == "9.3"
     assert " 9.2 " in est.model_id(fp16) and " 9.3 " in est.model_id(bf16)

@@ -230,7 +230,8 @@ def test_an_unmeasured_tensorrt_answer_is_bounded_by_higher_precisions_and_warne
     are one engine, their eager graphs are not); a measured platform's answer stands, with a note; the estimator
     applies the bounds on its own answers."""
     platform = Platform.resolve("agx", precision="fp16", runtime="tensorrt")
-    template = ResPerfNetGPUEstimator(cache=False).predict(r18, platform)
+    # without its own warnings (9.4's pooling one), which say nothing of the engine bounds
+    template = dataclasses.replace(ResPerfNetGPUEstimator(cache=False).predict(r18, platform), warnings=())
     ask = _scaled(template, 3.0)
 
     def bounded(totals, measured=False, precision="fp16"):
@@ -2463,3 +2464,46 @@ def test_bf16_is_read_as_fp16_at_its_own_rates_and_says_so(r18):
     brain = hwaware.estimate(r18, gpu="a100", precision="bf16", estimator=EST)
     assert BF16_NOTE in brain.notes
     assert BF16_NOTE not in hwaware.estimate(r18, gpu="a100", precision="fp16", estimator=EST).notes
+
+
+def test_a_pooling_s_twin_is_the_convolution_of_its_window():
+    """gpu_features.pool_twin (9.4): the dense convolution a capture of the same window gives, its costs included; an
+    eager max pooling's indices make it write twice the channels (as many bytes); other layers have none."""
+    from torch import nn
+
+    from hwaware.estimators.gpu_features import pool_twin
+    from hwaware.graph import capture
+
+    for pool, out in ((nn.AvgPool2d(3, 1, 1), 64), (nn.MaxPool2d(3, 2, 1), 128)):
+        layer, = capture(nn.Sequential(pool), input_size=(64, 56, 56), precision="fp16").layers
+        conv, = capture(nn.Sequential(nn.Conv2d(64, out, 3, pool.stride, 1, bias=False)), input_size=(64, 56, 56),
+                        precision="fp16").layers
+        twin = pool_twin(layer)
+        assert (twin.kind, twin.attrs, twin.output_shapes[0]) == (conv.kind, {**conv.attrs, "in_channels": 64},
+                                                                  conv.output_shapes[0])
+        assert (twin.params, twin.macs, twin.flops, twin.bytes_read) == (conv.params, conv.macs, conv.flops,
+                                                                         conv.bytes_read)
+        assert twin.bytes_written == layer.bytes_written == conv.bytes_written
+        assert pool_twin(conv) is None
+
+
+def test_a_pooling_slower_than_its_twin_warns_with_what_it_adds():
+    """9.4: resnet50's max pooling under TensorRT on the AGX Xavier outlasts the convolution of its window (7.5x when
+    found) by more than ORDER_SLACK of the answer: a warning stating the excess, the pooling's layer time less its
+    twin's as an estimate of that convolution alone gives it; on the RTX 3090 the excess is within the slack: a note."""
+    from torch import nn
+
+    from hwaware.estimators.resperfnet_gpu import POOL_WARNING
+
+    mark = "answered slower than the dense convolution of the same window"
+    assert mark in POOL_WARNING
+    est = hwaware.estimate("resnet50", gpu="agx", runtime="tensorrt", precision="fp16")
+    pool = next(l for l in est.layers if l.kind == "pool")
+    twin = hwaware.estimate(nn.Sequential(nn.Conv2d(64, 64, 3, 2, 1, bias=False)), gpu="agx", runtime="tensorrt",
+                            precision="fp16", input_size=(64, 112, 112)).layers[0]
+    said, = [w for w in est.warnings if mark in w]
+    assert said.startswith("physically implausible: 1 pooling layer answered slower")
+    assert pool.ms > 1.05 * twin.ms and f"({pool.ms - twin.ms:.3f} ms of this answer's {est.total_ms:.3f} ms" in said
+    desk = hwaware.estimate("resnet50", gpu="rtx3090", runtime="tensorrt", precision="fp16")
+    assert not any(mark in w for w in desk.warnings)
+    assert any(n.startswith("1 pooling layer answered slower") and mark in n for n in desk.notes)

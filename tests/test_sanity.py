@@ -83,6 +83,19 @@ the training range): the brief allows a physically impossible answer only with a
    0.80x (this test on 7f01a3d's package, 2026-12-06; helper-136 found it on resnet50 and an A100, 0.87x); from 9.3
    they read fp16's (``gpu_features.HEAD_PRECISION``).
 
+11. **A pooling layer never makes a network slower than the dense convolution of its window would** beyond
+   ``RUNTIME_SLACK`` (``gpu_features.pool_twin``: the same input, window, stride and padding, as many output channels
+   as the pooling writes): the convolution reads as much and its weights, writes as much, and does a multiply-add per
+   tap and input channel where the pooling does one max or add per tap. resnet18 at batch 1 with its stem's 3x3
+   stride-2 pooling against the same network with that convolution instead: max pooling under TensorRT fp16, an
+   average pooling in its place under eager PyTorch fp32 (eager max pooling also writes its indices, which the
+   convolution does not). resperfnet-gpu 9.3 broke it, unwarned, in 33 of the 68 TensorRT cases (every Jetson, 23
+   desktop GPUs; none under eager PyTorch): its training networks' pooling layers carry costs the data cannot place
+   elsewhere (resnet50's max pooling at 7.5x its twin on the AGX Xavier under TensorRT); from 9.4 such an answer warns
+   (``resperfnet_gpu.POOL_WARNING``; this test with ``resperfnet_gpu.pool_twin`` patched to return None and no disk
+   cache: those 33 failures, 2026-12-06). Estimators that answer a network whole (netregress: no layer
+   rows) are skipped; they broke it in 3 cases (2026-12-06).
+
 The slack factors leave room for a learned estimator's noise (a few percent), not for a wrong
 direction.
 """
@@ -136,6 +149,7 @@ EXTRAPOLATED = "outside the training GPUs' range"
 # host, the GPU's memory) says nothing of it, so a relation it breaks is a silent failure
 BATCH_WARNINGS = ("physically implausible: batch", "capped: batch")
 ENGINE_WARNINGS = ("physically implausible: TensorRT predicted",)
+POOL_WARNINGS = tuple(f"physically implausible: {n} pooling layer" for n in range(1, 10))
 
 
 def _excused(*estimates: Estimate, about: tuple[str, ...] = (), only_extrapolated: bool = False) -> bool:
@@ -382,3 +396,39 @@ def test_bf16_is_never_faster_than_fp16(estimator: str, gpu: GPUSpec, runtime: s
     assert brain.total_ms >= half.total_ms / RUNTIME_SLACK, (
         f"{estimator} on {gpu.name} ({runtime}, batch {batch_size}): bf16 {brain.total_ms:.4g} ms, fp16 "
         f"{half.total_ms:.4g} ms")
+
+
+# relation 11: resnet18's stem pooling under each platform (eager PyTorch: an average pooling in its place, as eager max
+# pooling also writes its indices, which no convolution does)
+POOLINGS = [("avg", "pytorch", "fp32"), ("max", "tensorrt", "fp16")]
+
+
+@functools.cache
+def _stem(kind: str, precision: str) -> tuple[Graph, Graph]:
+    """resnet18 with a 3x3 stride-2 pooling in its stem, and with the dense convolution of that window instead."""
+    import timm
+
+    graphs = []
+    for stem in ((torch.nn.MaxPool2d if kind == "max" else torch.nn.AvgPool2d)(3, 2, 1),
+                 torch.nn.Conv2d(64, 64, 3, 2, 1, bias=False)):
+        model = timm.create_model(MODEL)
+        model.maxpool = stem
+        graphs.append(hwaware.capture(model, input_size=(3, 224, 224), precision=precision))
+    return tuple(graphs)
+
+
+@cases
+@pytest.mark.parametrize("kind,runtime,precision", POOLINGS)
+def test_a_pooling_is_never_slower_than_the_convolution_of_its_window(estimator: str, gpu: GPUSpec, kind: str,
+                                                                      runtime: str, precision: str) -> None:
+    _require(estimator, gpu, precision, (1,), runtime)
+    try:
+        pool, conv = (hwaware.estimate(g, gpu=gpu.name, precision=precision, runtime=runtime, estimator=estimator)
+                      for g in _stem(kind, precision))
+    except UnsupportedLayerError as exc:  # ipc-tree's PTX count refuses the eager average pooling's grid: said
+        pytest.skip(str(exc))
+    if not pool.layers:  # netregress, ipc-tree: network-level features in, no layer of it timed
+        pytest.skip(f"{estimator} answers a network whole: a relation between two of its layers is not its to promise")
+    assert pool.total_ms <= conv.total_ms * RUNTIME_SLACK or _excused(pool, about=POOL_WARNINGS), (
+        f"{estimator} on {gpu.name} ({kind} pooling, {runtime}, {precision}): {pool.total_ms:.4g} ms, with the "
+        f"convolution of its window instead {conv.total_ms:.4g} ms")

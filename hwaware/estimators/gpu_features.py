@@ -125,6 +125,28 @@ def undilated(layer: Layer) -> Layer:
     return replace(layer, attrs={**a, "dilation": (1,) * len(dil), "padding": twin_pad})
 
 
+def pool_twin(layer: Layer) -> Layer | None:
+    """The dense convolution that bounds a windowed 2-D pooling's time from above, None for any other layer: the same
+    input, window, stride and padding, no bias, as many output channels as the pooling writes channels (eager max
+    pooling's indices too: the same bytes written). It reads what the pooling reads and its weights, writes as much,
+    and does a multiply-add per tap and input channel where the pooling does one max or add per tap, and a framework
+    dispatches a convolution with more work around it, so no pooling layer takes longer on any GPU and runtime
+    (relation 11 of ``tests/test_sanity.py``; resperfnet-gpu warns where it answers otherwise)."""
+    a, x = layer.attrs, layer.input_shapes[0] if layer.input_shapes else ()
+    y = layer.output_shapes[0] if layer.output_shapes else ()
+    if layer.kind is not LayerKind.POOL or len(x) != 4 or len(y) != 4 or len(a.get("kernel", ())) != 2:
+        return None
+    channels, out = x[1], y[1] * len(layer.output_shapes)
+    element = layer.bytes_read / math.prod(x)  # a pooling reads its input alone
+    params = out * channels * math.prod(a["kernel"])
+    macs = params * y[0] * y[2] * y[3]
+    return replace(layer, kind=LayerKind.CONV, op="aten.convolution", output_shapes=((y[0], out, y[2], y[3]),),
+                   attrs={"kernel": a["kernel"], "stride": a.get("stride") or a["kernel"],
+                          "padding": a.get("padding", (0, 0)), "dilation": (1, 1), "groups": 1,
+                          "in_channels": channels, "out_channels": out, "transposed": False, "bias": False},
+                   params=params, macs=macs, flops=2 * macs, bytes_read=int(layer.bytes_read + params * element))
+
+
 def peak_headroom(gpu: GPUSpec) -> float:
     """How far above its datasheet peak the GEMM floor lets ``gpu`` run: ``BOOST_HEADROOM`` where GPU Boost may clock
     it above its rated boost (:attr:`GPUSpec.boosts_beyond_rated`), none on data-centre parts and Jetsons (from

@@ -133,6 +133,16 @@ answered resnet18 up to 1.25x faster in bf16 than in fp16 on GPUs that run both 
 ``tests/test_sanity.py``). Found from predictions (helper-136), not from any accuracy figure; no table or benchmark
 asks bf16, so no figure can move.
 
+From version 9.4 (same weights, same answers) an answer whose pooling layers outlast the dense convolutions of their
+windows (:func:`~hwaware.estimators.gpu_features.pool_twin`: same input, window, stride and padding, which reads and
+writes as much and does more arithmetic) warns (:data:`POOL_WARNING`; beyond ``ORDER_SLACK`` over the answer with each
+pooling at its twin, else a note): under TensorRT on the Jetsons resnet50's 3x3 max pooling took 7.5x (AGX Xavier) and
+2.3x (Nano) its twin, and an NB201 cell of ``avg_pool_3x3`` edges was answered slower than one of ``nor_conv_3x3`` on
+every catalog Jetson under TensorRT fp16. Every torchvision network the Jetsons timed has a pooling layer, so pooling
+carries per-network costs the data cannot place elsewhere: totals fit those networks, while NAS choices between
+pooling and convolution rank wrongly there. Relation 11 of ``tests/test_sanity.py``; found from predictions, not from
+any accuracy figure.
+
 ``x`` is :func:`hwaware.estimators.gpu_features.row_features`: the layer's features at the platform's batch
 and precision, its roofline terms, the GPU's catalog features, precision and runtime. Each head reads only the
 part of ``x`` that can cause its time (``kernel_inputs``, ``FRAMEWORK_INPUTS``): precision reaches the kernel
@@ -215,7 +225,8 @@ from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KER
                                              KERNEL_RUNTIME_BEFORE_10, ROW_FEATURES, MEASURED_PEAK_SHARE,
                                              MEASURED_TENSOR_PEAK_SHARE, RUNTIME_CODES, BOOST_HEADROOM,
                                              HEAD_PRECISION, call_features, dram_floor_ms, floor_digest, gpu_vector,
-                                             kernel_inputs, n_features, peak_floor_ms, row_features, undilated)
+                                             kernel_inputs, n_features, peak_floor_ms, pool_twin, row_features,
+                                             undilated)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.transform import ELEMENT_BYTES, at_batch, reshape_layer
 from hwaware.hardware.catalog import GPUSpec, Platform, get_gpu, spec_digest
@@ -682,6 +693,15 @@ _CALL_HOST = [0, 1, 2]  # call_features: integrated, log clock, log SMs, runtime
 _ROW_RUNTIME = [ROW_FEATURES.index(f"runtime_{r}") for r in RUNTIME_CODES]
 MAX_HOSTS = 32
 KNOWN_HOST_MAX_BATCH = 64  # at larger batches every kernel hides the dispatch cost: such columns say nothing of it
+
+
+# from 9.4, see the module docstring
+POOL_WARNING = ("physically implausible: {n} pooling layer{s} answered slower than the dense convolution of the same "
+                "window and shapes ({worst:.1f}x at worst), which reads and writes as much and does more arithmetic "
+                "({excess:.3f} ms of this answer's {total:.3f} ms beyond them): the model put costs of its training "
+                "networks there (every torchvision network the Jetsons timed has a pooling layer), so a total can "
+                "match such networks while a choice between pooling and convolution (NB201's avg_pool_3x3 and "
+                "nor_conv_3x3) ranks wrongly on this platform")
 
 
 def _cost_key(layer: Layer) -> str:
@@ -1226,7 +1246,7 @@ class ResPerfNetGPUEstimator(Estimator):
     #    headroom only on parts that boost beyond their rated clock (:func:`peak_headroom`: no Jetson, no data centre)
     # 9.3: same weights; the heads read a bf16 layer's GPU at fp16's features (:data:`HEAD_PRECISION`: no row timed
     #    bf16), with a note: 9.2 answered bf16 down to 0.80x fp16's time on GPUs that run both at one rate
-    version = "9.3"
+    version = "9.4"
     intervals = True
     floors_layers = True
 
@@ -1254,9 +1274,9 @@ class ResPerfNetGPUEstimator(Estimator):
 
     def answers_version(self, platform: Platform) -> str:
         """9.3 changed bf16's answers only: every other platform's are 9.2's, and a profile fitted on them is not
-        stale (helper-137: 9.3 called every saved profile stale). A new version says here which answers it changes
-        (tests/test_calibration.py pins this to the version)."""
-        return self.version if platform.precision == "bf16" else "9.2"
+        stale (helper-137: 9.3 called every saved profile stale); 9.4 added a warning and a note, no answer. A new
+        version says here which answers it changes (tests/test_calibration.py pins this to the version)."""
+        return "9.3" if platform.precision == "bf16" else "9.2"
 
     def model_id(self, platform: Platform) -> str:
         self._loaded()
@@ -1409,14 +1429,22 @@ class ResPerfNetGPUEstimator(Estimator):
                 mark = ("outside-domain:" if roofline and not o else "") + ("as-conv:" if c and not roofline else "")
                 rows.append((p + mark + _cost_key(l), l, c and not roofline, roofline))
             keyed.append(rows)
-        keys = list(dict.fromkeys(k for rows in keyed for k, *_ in rows))
+        # per network, each pooling kernel's key with its dense-convolution twin's (pool_twin), which bounds it: the
+        # estimate warns where the pooling is answered slower
+        pooled = [[(key, p + _cost_key(twin), twin) for key, l, _, roofline in rows
+                   if not roofline and (twin := pool_twin(l)) is not None] for rows, p in zip(keyed, prefixes)]
+        keys = list(dict.fromkeys([*(k for rows in keyed for k, *_ in rows),
+                                   *(k for pairs in pooled for _, k, _ in pairs)]))
         cache = self._prediction_cache()
         known = cache.get_many(keys) if cache is not None else {}
         todo = {}
-        for g, rows in zip(prepared, keyed):
+        for g, rows, pairs in zip(prepared, keyed, pooled):
             for key, l, c, o in rows:
                 if key not in known and key not in todo:
                     todo[key] = (l, g.precision, g.batch_size, o, c)
+            for _, key, twin in pairs:
+                if key not in known and key not in todo:
+                    todo[key] = (twin, g.precision, g.batch_size, False, False)
         if todo:
             builder = DesignBuilder()
             for key, (l, captured, captured_batch, _, c) in todo.items():
@@ -1529,7 +1557,7 @@ class ResPerfNetGPUEstimator(Estimator):
         out = []
         bounds = (self._batch_bounds(graphs, platform, rise=checks == "all") if checks != "none"
                   else [{} for _ in graphs])
-        for g, original, kernels, below, odd in zip(prepared, graphs, keyed, bounds, odds):
+        for g, original, kernels, below, odd, pairs in zip(prepared, graphs, keyed, bounds, odds, pooled):
             # (host share, ms, floor kind, floor ms) per kernel, in g.kernels()'s order
             parts = [known[key] for key, *_ in kernels]
             exe = sum(p[1] for p in parts)
@@ -1569,6 +1597,16 @@ class ResPerfNetGPUEstimator(Estimator):
                              f"{single:.3f} ms), as measured: HELP's NB201 tables time batch 32 at a median "
                              f"{BATCH_DIP}-1.00 of batch 1 per GPU"]
             warn += _rise_warning(total, b, below)
+            late_notes = []
+            slower = [(known[k][1], known[t][1]) for k, t, _ in pairs if known[k][1] > known[t][1]]
+            excess = sum(p - t for p, t in slower)
+            if slower:
+                said = POOL_WARNING.format(n=len(slower), s="s" if len(slower) > 1 else "",
+                                           worst=max(p / t for p, t in slower), excess=excess, total=total)
+                if total > ORDER_SLACK * (total - excess):  # beyond a learned model's noise over the bounded answer
+                    warn.append(said)
+                else:  # after the platform's notes, whose first names the regime
+                    late_notes.append(said.removeprefix("physically implausible: "))
             if odd:  # the whole network is then unlike the training ones (its softmax, norms, token-wise dense too)
                 warn.append("outside the training domain: " + ", ".join(f"{n} {k}" for k, n in sorted(odd.items()))
                             + " layers, a kind no training network has (the GPU tables are CNNs), so every kernel is "
@@ -1622,7 +1660,7 @@ class ResPerfNetGPUEstimator(Estimator):
                                 layers=_layer_rows(g, parts, scale) if layers else (),
                                 unknown_ops=g.unknown_ops, estimator=self.name, estimator_version=self.version,
                                 platform=platform, model=g.name,
-                                notes=tuple([*own_notes, *notes,
+                                notes=tuple([*own_notes, *notes, *late_notes,
                                              *([EAGER_NOTE] if runtime == "pytorch" and g is not original else [])]),
                                 warnings=tuple(warn), interval_ms=(float(ends[0]), float(ends[1]))))
         out = self._engine_bounds(graphs, platform, out, layers, checks, bounds)
