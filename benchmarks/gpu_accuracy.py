@@ -455,7 +455,7 @@ def kernel_runtime_lines(rule: dict) -> list[str]:
     MAPE as the logo stage reports it (every row)."""
     lines = [f"Rule, declared before these runs: {rule['rule']}.", "",
              "| choice | score: logo mean abs log (rows outside GPU_TEST) | columns | desktop zero-shot MAPE median / "
-             "within 25 % | Jetson zero-shot MAPE | Jetson mean abs log |", "|---|---|---|---|---|---|"]
+             "within 25 % (every row) | Jetson zero-shot MAPE | Jetson mean abs log |", "|---|---|---|---|---|---|"]
     for name, f in rule["figures"].items():
         logo = json.loads((RESULTS / "gpu" / f["file"]).read_text())["per_gpu"]
         net = [(g, c, v["mape"]) for g, r in logo.items() for c, v in r["zero_shot"].items()]

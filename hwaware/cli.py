@@ -650,7 +650,7 @@ def _search(args: argparse.Namespace) -> None:
         meas = f"{r['measured_ms']:>10.2f}" if "measured_ms" in r else f"{'-':>10}"
         span = f"{r['interval_ms'][0]:.2f}..{r['interval_ms'][1]:.2f}" if r["interval_ms"] else "-"
         print(f"{r['number']:>6}{r['proxy']:>10.2f}{r['predicted_ms']:>10.2f}{span:>16}{meas}  {r['arch']}")
-    warned = sum(bool(r["warnings"]) for r in summary.pareto)
+    warned = sum(any(r["warnings"].values()) for r in summary.pareto if r["warnings"])
     unknown = sum(r["warnings"] is None for r in summary.pareto)  # a resumed study's trials from before 2026-12-06
     if warned:
         print(f"{warned} of the front's predictions carry warnings: read them in {out / 'summary.json'} (pareto, "

@@ -93,8 +93,8 @@ the training range): the brief allows a physically impossible answer only with a
    desktop GPUs; none under eager PyTorch): its training networks' pooling layers carry costs the data cannot place
    elsewhere (resnet50's max pooling at 7.5x its twin on the AGX Xavier under TensorRT); from 9.4 such an answer warns
    (``resperfnet_gpu.POOL_WARNING``; this test with ``resperfnet_gpu.pool_twin`` patched to return None and no disk
-   cache: those 33 failures, 2026-12-06). Estimators that answer a network whole (netregress: no layer
-   rows) are skipped; they broke it in 3 cases (2026-12-06).
+   cache: those 33 failures, 2026-12-06). The whole-network regressors (netregress) break it, unwarned, in 3 cases
+   (``POOL_BREAKS``: expected to fail, strictly); ipc-tree's PTX count refuses the eager average pooling's grid.
 
 The slack factors leave room for a learned estimator's noise (a few percent), not for a wrong
 direction.
@@ -110,7 +110,7 @@ import torch
 import hwaware
 from hwaware.errors import UnsupportedLayerError
 from hwaware.estimators import Estimate, get_estimator, list_estimators
-from hwaware.estimators.resperfnet_gpu import BATCH_DIP, BATCH_RISE
+from hwaware.estimators.resperfnet_gpu import BATCH_DIP, BATCH_RISE, POOL_WARNING_KIND
 from hwaware.graph.layer import Graph
 from hwaware.hardware import GPUSpec, Platform, gpus
 
@@ -149,7 +149,7 @@ EXTRAPOLATED = "outside the training GPUs' range"
 # host, the GPU's memory) says nothing of it, so a relation it breaks is a silent failure
 BATCH_WARNINGS = ("physically implausible: batch", "capped: batch")
 ENGINE_WARNINGS = ("physically implausible: TensorRT predicted",)
-POOL_WARNINGS = tuple(f"physically implausible: {n} pooling layer" for n in range(1, 10))
+POOL_WARNINGS = (POOL_WARNING_KIND,)
 
 
 def _excused(*estimates: Estimate, about: tuple[str, ...] = (), only_extrapolated: bool = False) -> bool:
@@ -401,6 +401,10 @@ def test_bf16_is_never_faster_than_fp16(estimator: str, gpu: GPUSpec, runtime: s
 # relation 11: resnet18's stem pooling under each platform (eager PyTorch: an average pooling in its place, as eager max
 # pooling also writes its indices, which no convolution does)
 POOLINGS = [("avg", "pytorch", "fp32"), ("max", "tensorrt", "fp16")]
+# the cases the whole-network regressors (netregress: network-level features in, no layer timed, no such warning)
+# break, as measured on 2026-12-06: expected to fail, strictly, so a change that mends one shows
+POOL_BREAKS = {("netregress-svr", "GeForce GTX 1080 Ti", "avg"), ("netregress-ols", "Jetson AGX Xavier", "max"),
+               ("netregress-ols", "Jetson Nano", "max")}
 
 
 @functools.cache
@@ -420,15 +424,16 @@ def _stem(kind: str, precision: str) -> tuple[Graph, Graph]:
 @cases
 @pytest.mark.parametrize("kind,runtime,precision", POOLINGS)
 def test_a_pooling_is_never_slower_than_the_convolution_of_its_window(estimator: str, gpu: GPUSpec, kind: str,
-                                                                      runtime: str, precision: str) -> None:
+                                                                      runtime: str, precision: str,
+                                                                      request: pytest.FixtureRequest) -> None:
     _require(estimator, gpu, precision, (1,), runtime)
+    if (estimator, gpu.name, kind) in POOL_BREAKS:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=f"{estimator} breaks relation 11 here, unwarned"))
     try:
         pool, conv = (hwaware.estimate(g, gpu=gpu.name, precision=precision, runtime=runtime, estimator=estimator)
                       for g in _stem(kind, precision))
     except UnsupportedLayerError as exc:  # ipc-tree's PTX count refuses the eager average pooling's grid: said
         pytest.skip(str(exc))
-    if not pool.layers:  # netregress, ipc-tree: network-level features in, no layer of it timed
-        pytest.skip(f"{estimator} answers a network whole: a relation between two of its layers is not its to promise")
     assert pool.total_ms <= conv.total_ms * RUNTIME_SLACK or _excused(pool, about=POOL_WARNINGS), (
         f"{estimator} on {gpu.name} ({kind} pooling, {runtime}, {precision}): {pool.total_ms:.4g} ms, with the "
         f"convolution of its window instead {conv.total_ms:.4g} ms")

@@ -127,16 +127,19 @@ def undilated(layer: Layer) -> Layer:
 
 def pool_twin(layer: Layer) -> Layer | None:
     """The dense convolution that bounds a windowed 2-D pooling's time from above, None for any other layer: the same
-    input, window, stride and padding, no bias, as many output channels as the pooling writes channels (eager max
-    pooling's indices too: the same bytes written). It reads what the pooling reads and its weights, writes as much,
-    and does a multiply-add per tap and input channel where the pooling does one max or add per tap, and a framework
-    dispatches a convolution with more work around it, so no pooling layer takes longer on any GPU and runtime
-    (relation 11 of ``tests/test_sanity.py``; resperfnet-gpu warns where it answers otherwise)."""
+    input, window, stride and padding, no bias, as many output channels as the pooling's. It reads what the pooling
+    reads and its weights, writes as much, and does a multiply-add per tap and input channel where the pooling does
+    one max or add per tap, and a framework dispatches a convolution with more work around it, so no pooling layer
+    takes longer on any GPU and runtime (relation 11 of ``tests/test_sanity.py``; resperfnet-gpu warns where it
+    answers otherwise). A pooling that also writes its indices (eager max pooling: int64, more bytes than its values)
+    has none; a dilated pooling's twin is undilated (the same taps, as :func:`undilated` reads a convolution); an
+    adaptive pooling's takes its window as its stride."""
     a, x = layer.attrs, layer.input_shapes[0] if layer.input_shapes else ()
     y = layer.output_shapes[0] if layer.output_shapes else ()
-    if layer.kind is not LayerKind.POOL or len(x) != 4 or len(y) != 4 or len(a.get("kernel", ())) != 2:
+    if (layer.kind is not LayerKind.POOL or len(layer.output_shapes) != 1 or len(x) != 4 or len(y) != 4
+            or len(a.get("kernel", ())) != 2):
         return None
-    channels, out = x[1], y[1] * len(layer.output_shapes)
+    channels, out = x[1], y[1]
     element = layer.bytes_read / math.prod(x)  # a pooling reads its input alone
     params = out * channels * math.prod(a["kernel"])
     macs = params * y[0] * y[2] * y[3]

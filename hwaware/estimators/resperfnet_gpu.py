@@ -696,11 +696,14 @@ KNOWN_HOST_MAX_BATCH = 64  # at larger batches every kernel hides the dispatch c
 
 
 # from 9.4, see the module docstring
-POOL_WARNING = ("physically implausible: {n} pooling layer{s} answered slower than the dense convolution of the same "
+# its own kind of warning (hwaware.api tells it from those that call an answer too low: its answer may be too high)
+POOL_WARNING_KIND = "physically implausible layer split"
+POOL_NOTE_KIND = "layer split"  # the same words as a note, where the answer is within ORDER_SLACK of the bounded one
+POOL_WARNING = (POOL_WARNING_KIND + ": {n} pooling layer{s} answered slower than the dense convolution of the same "
                 "window and shapes ({worst:.1f}x at worst), which reads and writes as much and does more arithmetic "
-                "({excess:.3f} ms of this answer's {total:.3f} ms beyond them): the model put costs of its training "
-                "networks there (every torchvision network the Jetsons timed has a pooling layer), so a total can "
-                "match such networks while a choice between pooling and convolution (NB201's avg_pool_3x3 and "
+                "({excess:.3f} ms of the model's {total:.3f} ms answer beyond them): the model put costs of its "
+                "training networks there (every torchvision network the Jetsons timed has a pooling layer), so a total "
+                "can match such networks while a choice between pooling and convolution (NB201's avg_pool_3x3 and "
                 "nor_conv_3x3) ranks wrongly on this platform")
 
 
@@ -1246,6 +1249,8 @@ class ResPerfNetGPUEstimator(Estimator):
     #    headroom only on parts that boost beyond their rated clock (:func:`peak_headroom`: no Jetson, no data centre)
     # 9.3: same weights; the heads read a bf16 layer's GPU at fp16's features (:data:`HEAD_PRECISION`: no row timed
     #    bf16), with a note: 9.2 answered bf16 down to 0.80x fp16's time on GPUs that run both at one rate
+    # 9.4: same weights and answers; a pooling layer answered slower than the convolution of its window warns
+    #    (:data:`POOL_WARNING`, :func:`pool_twin`)
     version = "9.4"
     intervals = True
     floors_layers = True
@@ -1432,7 +1437,8 @@ class ResPerfNetGPUEstimator(Estimator):
         # per network, each pooling kernel's key with its dense-convolution twin's (pool_twin), which bounds it: the
         # estimate warns where the pooling is answered slower
         pooled = [[(key, p + _cost_key(twin), twin) for key, l, _, roofline in rows
-                   if not roofline and (twin := pool_twin(l)) is not None] for rows, p in zip(keyed, prefixes)]
+                   if checks != "none" and not roofline and (twin := pool_twin(l)) is not None]
+                  for rows, p in zip(keyed, prefixes)]  # (not for the checks' own answers, which never say it)
         keys = list(dict.fromkeys([*(k for rows in keyed for k, *_ in rows),
                                    *(k for pairs in pooled for _, k, _ in pairs)]))
         cache = self._prediction_cache()
@@ -1598,7 +1604,8 @@ class ResPerfNetGPUEstimator(Estimator):
                              f"{BATCH_DIP}-1.00 of batch 1 per GPU"]
             warn += _rise_warning(total, b, below)
             late_notes = []
-            slower = [(known[k][1], known[t][1]) for k, t, _ in pairs if known[k][1] > known[t][1]]
+            # as the answer takes them: the batch cap's scale on both
+            slower = [(known[k][1] * scale, known[t][1] * scale) for k, t, _ in pairs if known[k][1] > known[t][1]]
             excess = sum(p - t for p, t in slower)
             if slower:
                 said = POOL_WARNING.format(n=len(slower), s="s" if len(slower) > 1 else "",
@@ -1606,7 +1613,7 @@ class ResPerfNetGPUEstimator(Estimator):
                 if total > ORDER_SLACK * (total - excess):  # beyond a learned model's noise over the bounded answer
                     warn.append(said)
                 else:  # after the platform's notes, whose first names the regime
-                    late_notes.append(said.removeprefix("physically implausible: "))
+                    late_notes.append(said.replace(POOL_WARNING_KIND, POOL_NOTE_KIND, 1))
             if odd:  # the whole network is then unlike the training ones (its softmax, norms, token-wise dense too)
                 warn.append("outside the training domain: " + ", ".join(f"{n} {k}" for k, n in sorted(odd.items()))
                             + " layers, a kind no training network has (the GPU tables are CNNs), so every kernel is "
@@ -1733,14 +1740,15 @@ class ResPerfNetGPUEstimator(Estimator):
                                       checks=sub)[0]
                        if layers else higher[taken][i])
                 lo, hi = (v / est.total_ms for v in est.interval_ms)
-                own = tuple(n for n in est.notes
-                            if not n.startswith((f"batch {platform.batch_size} predicted", FLOOR_NOTE, DRAM_NOTE)))
+                own = tuple(n for n in est.notes if not n.startswith((f"batch {platform.batch_size} predicted",
+                                                                       FLOOR_NOTE, DRAM_NOTE, POOL_NOTE_KIND)))
                 est = replace(est, total_ms=total, pre_ms=alt.pre_ms, exe_ms=alt.exe_ms, layers=alt.layers,
                               warnings=(*alt.warnings, *_rise_warning(total, platform.batch_size,
                                                                        bounds[i] if bounds else {})),
                               interval_ms=(total * lo, total * hi),
-                              notes=(*own, *(n for n in alt.notes
-                                             if n.startswith(("TensorRT precision", "batch ", FLOOR_NOTE, DRAM_NOTE))),
+                              notes=(*own, *(n for n in alt.notes if n.startswith(("TensorRT precision", "batch ",
+                                                                                   FLOOR_NOTE, DRAM_NOTE,
+                                                                                   POOL_NOTE_KIND))),
                                      f"TensorRT precision: the {fallbacks[taken]} engine is predicted faster ("
                                      f"{total:.3f} ms) than {platform.precision} layers, and an engine allowed "
                                      f"{platform.precision} keeps the faster tactics: its answer is taken"))

@@ -58,7 +58,7 @@ class LatencyConstraint:
     estimate's prediction interval (90 % nominal; :attr:`hwaware.Estimate.interval_ms`), for a deployment that must
     meet the budget whatever the prediction's error: a candidate is then feasible only where the pessimistic end
     fits. An estimator without intervals (the roofline, the CPU model) is refused for ``"high"``. Every trial records
-    the interval (``hwaware_interval_ms``) either way, and the estimate's warnings (``hwaware_warnings``, of every
+    the interval (``hwaware_interval_ms``) either way, and the estimate's warnings (``hwaware_warnings``, per
     constraint key: an answer to check before trusting it; :attr:`hwaware.Estimate.warnings`). :func:`is_feasible`,
     :func:`constraints_func`, :meth:`at_quantile` and :mod:`hwaware.search.run`'s Pareto front, summary and figure
     follow the bound (the CLI: ``hwaware search --bound high``).
@@ -173,8 +173,8 @@ class LatencyConstraint:
                  "gpu": est.platform.device.name,
                  "estimator": f"{est.estimator} {est.estimator_version}", "ms_by_kind": by_kind,
                  "unknown_ops": est.unknown_ops, "predict_s": time.perf_counter() - t0,
-                 # every key's (a second GPU's constraint adds its own): a warned answer stays visible
-                 "warnings": list(dict.fromkeys([*trial.user_attrs.get(f"{ATTR}_warnings", []), *est.warnings]))}
+                 # per key (a second GPU's constraint adds its own): which platform warned stays visible
+                 "warnings": {**trial.user_attrs.get(f"{ATTR}_warnings", {}), self.key: list(est.warnings)}}
         for k, v in attrs.items():
             trial.set_user_attr(f"{ATTR}_{k}", v)
         trial.set_user_attr(f"{ATTR}_constraint_keys", [*keys, self.key])

@@ -252,7 +252,7 @@ def run_search(cfg: SearchConfig):
 
 @dataclass
 class SearchSummary:
-    """``pareto``: the front's trials, each with its estimates' ``warnings`` (every constraint key's);
+    """``pareto``: the front's trials, each with its estimates' ``warnings`` per constraint key;
     ``violation_rate_predicted``: the share of all predicted candidates over the budget (over any budget their
     constraints recorded, the interval's high end with ``bound="high"``; the front is
     feasible by construction, so a rate over it could never be above 0); ``violation_rate_measured``:
