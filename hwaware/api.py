@@ -214,7 +214,8 @@ def _beats_arithmetic(result: Estimate, graph: Graph, platform: Platform) -> Est
     rate (:func:`arithmetic_ms`): possible only with Winograd or FFT on most of its arithmetic at that rate, and
     TensorRT answers did so unwarned, VGG16 on an A100 in fp32 at batch 256 46.4 ms against its 50.8 ms of TF32
     arithmetic, a Jetson TX2's down to 0.59x (helper-131: 164 of 6,769 TensorRT answers, none of eager PyTorch's)."""
-    # an answer already warned too low (not a layer split's warning, whose answer may be too high: helper-142)
+    # an answer already warned physically implausible keeps that warning alone (a layer split's warning, which says
+    # nothing of the total, is of another kind: helper-142)
     if not isinstance(platform.device, GPUSpec) or any(w.startswith("physically implausible:")
                                                        for w in result.warnings):
         return result

@@ -2536,6 +2536,7 @@ def test_the_pooling_check_changes_no_answer(monkeypatch):
     with_check = answers()
     monkeypatch.setattr(resperfnet_gpu, "pool_twin", lambda layer: None)
     without = answers()
+    assert not any(w.startswith(POOL_WARNING_KIND) for e in without for w in e.warnings)  # the patch took
     assert [parts(e) for e in with_check] == [parts(e) for e in without]
     assert any(w.startswith(POOL_WARNING_KIND) for e in with_check for w in e.warnings)
     assert any(w.startswith("faster than its arithmetic") for w in with_check[0].warnings)

@@ -141,7 +141,7 @@ pooling at its twin, else a note): under TensorRT on the Jetsons resnet50's 3x3 
 every catalog Jetson under TensorRT fp16. Every torchvision network the Jetsons timed has a pooling layer, so pooling
 carries per-network costs the data cannot place elsewhere: totals fit those networks, while NAS choices between
 pooling and convolution rank wrongly there. Relation 11 of ``tests/test_sanity.py``; found from predictions, not from
-any accuracy figure.
+any accuracy figure. Eager max pooling, which also writes its int64 indices, has no twin and is not checked.
 
 ``x`` is :func:`hwaware.estimators.gpu_features.row_features`: the layer's features at the platform's batch
 and precision, its roofline terms, the GPU's catalog features, precision and runtime. Each head reads only the
@@ -1604,8 +1604,10 @@ class ResPerfNetGPUEstimator(Estimator):
                              f"{BATCH_DIP}-1.00 of batch 1 per GPU"]
             warn += _rise_warning(total, b, below)
             late_notes = []
-            # as the answer takes them: the batch cap's scale on both
-            slower = [(known[k][1] * scale, known[t][1] * scale) for k, t, _ in pairs if known[k][1] > known[t][1]]
+            # as the answer takes them: the batch cap's scale on both, none below its floor
+            slower = [(max(known[k][1] * scale, known[k][3]), max(known[t][1] * scale, known[t][3]))
+                      for k, t, _ in pairs if known[k][1] > known[t][1]]
+            slower = [(p, t) for p, t in slower if p > t]
             excess = sum(p - t for p, t in slower)
             if slower:
                 said = POOL_WARNING.format(n=len(slower), s="s" if len(slower) > 1 else "",
