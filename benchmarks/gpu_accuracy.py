@@ -450,6 +450,16 @@ def variant(scores: dict[str, float]) -> str:
     return ", ".join(f"{n} {v:.3f}" for n, v in scores.items()) + f" (picks {min(scores, key=scores.get)!r})"
 
 
+def logo_zero_shot(per_gpu: dict) -> tuple[list[tuple[str, str, float]], str, str]:
+    """A logo run's zero-shot MAPE per held-out column, every row ((GPU, column, MAPE)), and as the rule tables print
+    it: the desktop columns' median and how many are within 25 %, the Jetson columns' each."""
+    net = [(g, c, v["mape"]) for g, r in per_gpu.items() for c, v in r["zero_shot"].items()]
+    desk = [m for g, _, m in net if not get_gpu(g).is_integrated_soc]
+    jets = ", ".join(f"{g.removeprefix('Jetson ')} {c.split('|')[1]} {m:.0%}" for g, c, m in net
+                     if get_gpu(g).is_integrated_soc)
+    return net, f"{np.median(desk):.1%} / {sum(m <= 0.25 for m in desk)} of {len(desk)}", jets
+
+
 def kernel_runtime_lines(rule: dict) -> list[str]:
     """KERNEL_RUNTIME_RULE's figures per choice (the kernel head reading the runtime flags or not), with the same folds'
     MAPE as the logo stage reports it (every row)."""
@@ -457,15 +467,11 @@ def kernel_runtime_lines(rule: dict) -> list[str]:
              "| choice | score: logo mean abs log (rows outside GPU_TEST) | columns | desktop zero-shot MAPE median / "
              "within 25 % (every row) | Jetson zero-shot MAPE | Jetson mean abs log |", "|---|---|---|---|---|---|"]
     for name, f in rule["figures"].items():
-        logo = json.loads((RESULTS / "gpu" / f["file"]).read_text())["per_gpu"]
-        net = [(g, c, v["mape"]) for g, r in logo.items() for c, v in r["zero_shot"].items()]
-        desk = [m for g, _, m in net if not get_gpu(g).is_integrated_soc]
-        jets = [(g.removeprefix("Jetson "), c) for g, c, _ in net if get_gpu(g).is_integrated_soc]
-        mape = {c: m for _, c, m in net}
+        net, desk, jets = logo_zero_shot(json.loads((RESULTS / "gpu" / f["file"]).read_text())["per_gpu"])
+        logs = ", ".join(f"{g.removeprefix('Jetson ')} {c.split('|')[1]} {f['columns'][c]:.2f}" for g, c, _ in net
+                         if get_gpu(g).is_integrated_soc)
         lines.append(f"| {name}{' (chosen)' if name == rule['chosen'] else ''} | {f['score']:.3f} | "
-                     f"{f['logo_columns']} | {np.median(desk):.1%} / {sum(m <= 0.25 for m in desk)} of {len(desk)} | "
-                     + ", ".join(f"{g} {c.split('|')[1]} {mape[c]:.0%}" for g, c in jets) + " | "
-                     + ", ".join(f"{g} {c.split('|')[1]} {f['columns'][c]:.2f}" for g, c in jets) + " |")
+                     f"{f['logo_columns']} | {desk} | {jets} | {logs} |")
     return lines + ["", f"Both runs: commit {rule['runs']['commit']}, {rule['runs']['steps']} steps, CPU "
                         f"{(rule['runs'].get('cpu') or {}).get('model')}. Disclosed: {rule['disclosed']}"]
 
@@ -481,21 +487,17 @@ def kernel_gpu_lines(rule: dict) -> list[str]:
     for name, f in rule["figures"].items():
         logo, kernels = (json.loads((RESULTS / "gpu" / f["files"][stage]).read_text())[key]
                          for stage, key in (("logo", "per_gpu"), ("kernels", "columns")))
-        net = [(g, c, v["mape"]) for g, r in logo.items() for c, v in r["zero_shot"].items()]
+        net, desk, jets = logo_zero_shot(logo)
         net_mape = float(np.mean([m for *_, m in net]))
-        desk = [m for g, _, m in net if not get_gpu(g).is_integrated_soc]
         kernel_mape = [c["zero_shot"]["mape"] for c in kernels.values()]
         aside = [c["zero_shot"]["mape"] for col, c in kernels.items() if column_gpu(col) != rule["excluded_gpu"]]
         every = [c["zero_shot_rule"]["mean_abs_log"] for c in kernels.values() if c["zero_shot_rule"]]
         for rule_name, k in (("first", kernel_mape), ("mape_v100_aside", aside)):  # the network part: MAPE
             variants.setdefault(rule_name, {})[name] = (net_mape + np.mean(k)) / 2
         variants.setdefault("log_v100_scored", {})[name] = (f["logo_mean_abs_log"] + np.mean(every)) / 2
-        jets = ", ".join(f"{g.removeprefix('Jetson ')} {c.split('|')[1]} {m:.0%}" for g, c, m in net
-                         if get_gpu(g).is_integrated_soc)
         lines.append(f"| {name}{' (chosen)' if name == rule['chosen'] else ''} | {f['logo_mean_abs_log']:.3f} | "
                      f"{f['kernels_mean_abs_log']:.3f} | {f['score']:.3f} | {f['v100_mean_abs_log_not_scored']:.3f} | "
-                     f"{net_mape:.1%} | {np.mean(kernel_mape):.1%} | "
-                     f"{np.median(desk):.1%} / {sum(m <= 0.25 for m in desk)} of {len(desk)} | {jets} |")
+                     f"{net_mape:.1%} | {np.mean(kernel_mape):.1%} | {desk} | {jets} |")
         for col, c in kernels.items():
             ratios.setdefault(column_gpu(col), {}).setdefault(name, []).append(
                 c["zero_shot"]["median_ratio"])
