@@ -132,8 +132,8 @@ def _networks(lines: list[str]) -> None:
                             except hwaware.HwawareError:  # a precision the GPU lacks (int8 without dp4a, bf16)
                                 continue
                             # warned of the batch relation (another warning, a pooling's, says nothing of it)
-                            out[key] = est.total_ms, any(w.startswith(("physically implausible: batch",
-                                                                       "capped: batch")) for w in est.warnings)
+                            out[key] = est.total_ms, any(w.startswith(resperfnet_gpu.BATCH_WARNINGS)
+                                                         for w in est.warnings)
                             memory += _under_dram(gpu, runtime, g, est, key)
                             if any(w.startswith("capped:") for w in est.warnings):
                                 capped.add(key)

@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 
 import hwaware
+from hwaware.estimators.resperfnet_gpu import ENGINE_WARNINGS
 from hwaware.hardware import get_gpu, gpus
 
 NETWORKS = ("resnet18", "resnet50", "mobilenetv3_large_100")
@@ -29,7 +30,7 @@ def _ms(graphs: dict, network: str, gpu: str, runtime: str, precision: str, batc
         graphs[key] = hwaware.capture(network, batch_size=batch, precision=precision)
     est = hwaware.estimate(graphs[key], gpu=gpu, runtime=runtime, precision=precision, batch_size=batch)
     # warned of the engine relation (another warning, a pooling's, says nothing of it)
-    return est.total_ms, any(w.startswith("physically implausible: TensorRT predicted") for w in est.warnings)
+    return est.total_ms, any(w.startswith(ENGINE_WARNINGS) for w in est.warnings)
 
 
 def main() -> None:

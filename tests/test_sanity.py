@@ -111,7 +111,8 @@ import torch
 import hwaware
 from hwaware.errors import UnsupportedLayerError
 from hwaware.estimators import Estimate, get_estimator, list_estimators
-from hwaware.estimators.resperfnet_gpu import BATCH_DIP, BATCH_RISE, POOL_WARNING_KIND
+from hwaware.estimators.resperfnet_gpu import (BATCH_DIP, BATCH_RISE, BATCH_WARNINGS, ENGINE_WARNINGS,
+                                              POOL_WARNING_KIND)
 from hwaware.graph.layer import Graph
 from hwaware.hardware import GPUSpec, Platform, gpus
 
@@ -148,8 +149,6 @@ EXTRAPOLATED = "outside the training GPUs' range"
 
 # The warnings that excuse each relation: a warning about something else (outside the training domain, a guessed
 # host, the GPU's memory) says nothing of it, so a relation it breaks is a silent failure
-BATCH_WARNINGS = ("physically implausible: batch", "capped: batch")
-ENGINE_WARNINGS = ("physically implausible: TensorRT predicted",)
 POOL_WARNINGS = (POOL_WARNING_KIND,)
 
 

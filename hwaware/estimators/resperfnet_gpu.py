@@ -672,6 +672,11 @@ BATCH_DIP = 0.92
 # An image dearer by more than this at a larger batch warns: a learned model's noise takes a few percent, and HELP's
 # tables show such a rise (32 -> 64) for at most 1.1 % of a column's architectures (python benchmarks/peak_floor.py)
 BATCH_RISE = 1.1
+# How the warnings of one relation open, for code that tells them from the others (the sanity tests, the benchmarks
+# that count warned answers): an image dearer at a larger batch (:func:`_rise_warning`, the batch-1 cap and dip in
+# :meth:`ResPerfNetGPUEstimator._predict_many`), a TensorRT answer above eager PyTorch's (``_engine_bounds``)
+BATCH_WARNINGS = ("physically implausible: batch", "capped: batch")
+ENGINE_WARNINGS = ("physically implausible: TensorRT predicted",)
 
 
 def _rise_warning(total: float, batch: int, below: dict[int, float]) -> list[str]:
