@@ -35,6 +35,9 @@ Everything that decides what ships is declared here, before any training:
 * The kernel head's runtime flags (stage ``kernel-runtime``, declared 2026-12-06): :data:`KERNEL_RUNTIME_RULE` compares
   the logo stage's folds retrained with the kernel head reading the runtime flags and without
   (``logo --kernel-runtime read``, ``--kernel-runtime blind``), on rows outside ``GPU_TEST``.
+* The pooling prior (stage ``pool-prior``, declared 2026-12-06 before its runs): :data:`POOL_PRIOR_RULE`, as
+  KERNEL_RUNTIME_RULE, on the logo stage's folds retrained with training holding each pooling layer to its dense-
+  convolution twin and without (``logo --pool-prior on``, ``--pool-prior off``).
 * Training with the kernels' floors (stage ``floors``, declared 2026-12-03): :data:`FLOORS_RULE` compares the shipped
   weights with the recipe retrained on designs that carry the floors predictions apply, on GPU_VAL as users get answers.
 * Training noise (stage ``seeds``, declared 2026-12-03 before its run): the shipped recipe retrained with each of
@@ -59,7 +62,8 @@ candidates' figures, commit, versions, threads) and ``benchmarks/results/gpu/*.j
 
 Run: ``python scripts/train_gpu.py main logo help batches kernels`` (1 torch thread; stages can run separately, in
 this order); the kernel head's set: ``logo kernels --kernel-gpu NAME`` for each set, then ``kernel-gpu``; its runtime
-flags: ``logo --kernel-runtime read``, ``logo --kernel-runtime blind``, then ``kernel-runtime``. A stopped
+flags: ``logo --kernel-runtime read``, ``logo --kernel-runtime blind``, then ``kernel-runtime``; the pooling prior:
+``logo --pool-prior off``, ``logo --pool-prior on``, then ``pool-prior``. A stopped
 ``logo``, ``kernels``, ``batches`` or ``help`` run resumes where it stopped when run again from the same clean commit
 (:func:`fit` keeps each trained fold in ``logs/train_gpu_fits/``, which the scripts that call :func:`train_fold` share;
 delete it to retrain).
@@ -84,13 +88,13 @@ import torch
 
 from hwaware.calibration.profile import LINEAR_FORMS, Profile
 from hwaware.estimators.gpu_features import KERNEL_GPU_BEFORE_9, KERNEL_GPU_SETS, KERNEL_RUNTIME_BEFORE_10, n_features
-from hwaware.estimators.resperfnet_gpu import (RESOURCE_STEP, RESOURCE_WEIGHT, WEIGHTS, Design, HostChoice,
-                                              LayerTimeNet, batch_capped, column_gpu, design_net, design_parts,
-                                              host_choice, load_net, predict_design, save_net, train_net,
+from hwaware.estimators.resperfnet_gpu import (POOL_PRIOR_BEFORE_10, RESOURCE_STEP, RESOURCE_WEIGHT, WEIGHTS, Design,
+                                              HostChoice, LayerTimeNet, batch_capped, column_gpu, design_net,
+                                              design_parts, host_choice, load_net, predict_design, save_net, train_net,
                                               weights_bytes)
 from hwaware.evaluation.gpu_data import (Sample, build_design, column_indices, column_weights, deepbench_samples,
                                          help_samples, prior_pairs, ten_shot_profile, timm_samples, torch2trt_samples,
-                                         user_predictions, user_predictions_call)
+                                         twin_pairs_of, user_predictions, user_predictions_call)
 from hwaware.evaluation.metrics import accuracy, share_inside, signed_accuracy
 from hwaware.evaluation.provenance import provenance
 from hwaware.evaluation.splits import (GPU_ALWAYS_TRAIN, GPU_TEST, GPU_VAL, gpu_sample_group, is_gpu_test,
@@ -109,10 +113,13 @@ KERNEL_GPU = KERNEL_GPU_BEFORE_9
 # Whether the kernel head reads the runtime flags (gpu_features.kernel_inputs), every candidate alike; set by
 # KERNEL_RUNTIME_RULE.
 KERNEL_RUNTIME = True
+# Whether training holds each pooling layer to its twin (resperfnet_gpu._pool_penalty), every candidate alike; set by
+# POOL_PRIOR_RULE.
+POOL_PRIOR = POOL_PRIOR_BEFORE_10
+_SHARED = {"kernel_gpu": KERNEL_GPU, "kernel_runtime": KERNEL_RUNTIME, "pool_prior": POOL_PRIOR}
 CANDIDATES: dict[str, dict] = {
-    "smoothmax-w64": {"combine": "smoothmax", "width": 64, "blocks": 2, "kernel_gpu": KERNEL_GPU,
-                      "kernel_runtime": KERNEL_RUNTIME},
-    "sum-w64": {"combine": "sum", "width": 64, "blocks": 2, "kernel_gpu": KERNEL_GPU, "kernel_runtime": KERNEL_RUNTIME},
+    "smoothmax-w64": {"combine": "smoothmax", "width": 64, "blocks": 2, **_SHARED},
+    "sum-w64": {"combine": "sum", "width": 64, "blocks": 2, **_SHARED},
 }
 RULE_MARGIN = 0.005  # RULE's and FLOORS_RULE's tie margin on a loss (BATCH_RULE's text names the same)
 RULE = ("lowest validation loss (column-weighted mean |log(pred/true)| on VAL); within 0.005 of the best, "
@@ -278,6 +285,25 @@ DISCLOSED_KERNEL_RUNTIME = ("KERNEL_RUNTIME_RULE and the 'blind' choice were wri
                             "PyTorch (benchmarks/results/gpu/logo.json), from which the choice was proposed; those "
                             "columns are in the score, so after the rule picks, no Jetson zero-shot figure is a clean "
                             "held-out one.")
+# Stage ``pool-prior`` (declared 2026-12-06, before any run of it): whether training holds each pooling layer to its
+# dense-convolution twin (resperfnet_gpu._pool_penalty), as KERNEL_RUNTIME_RULE compares its choices: the shipped recipe
+# retrained in the logo stage's folds with each (``logo --pool-prior off``, ``logo --pool-prior on``).
+POOL_PRIORS = {"off": False, "on": True}
+POOL_PRIOR_RULE = ("'on' (training adds the pooling prior: every pooling layer of the training rows that has a dense-"
+                   "convolution twin, on each platform a row timed it, no slower than that twin, at weight POOL_WEIGHT "
+                   "1.0, an assumption as the other priors' weights) replaces 'off' (every version up to 9) only if "
+                   "its score is lower than off's by more than RULE_MARGIN (0.005): KERNEL_RUNTIME_RULE's score (the "
+                   "logo stage's zero-shot mean |log(pred/true)| averaged over every held-out network column, on the "
+                   "rows outside GPU_TEST), both choices retrained on the same data, code, steps and CPU; the main "
+                   "stage then retrains every candidate with the choice, and every stage re-runs")
+DISCLOSED_POOL_PRIOR = ("The pooling prior was proposed from predictions (resperfnet-gpu 9.4's pooling warning: under "
+                        "TensorRT the Jetsons' poolings answered up to 7.5x their twins; the shipped weights answer "
+                        "109 "
+                        "of the 652 training-platform poolings slower than their twins, up to 7.7x), after version 9's "
+                        "leave-one-GPU-out figures and KERNEL_RUNTIME_RULE's runs were known (the Jetsons' TensorRT "
+                        "columns zero-shot at mean |log| 1.33 and 0.45), and after a diagnostic retraining of the AGX "
+                        "Xavier's fold on 2026-12-06 printed that fold's answers per network (TensorRT 1.5-13x too "
+                        "fast, no per-call time); those columns are in the score.")
 # After the run (the declared text above is as the results store it): as first declared the rule would have picked
 # 'size'; neither amendment alone (the metric, or the V100 left out) flips that, both together do (gpu_accuracy.md).
 DISCLOSED_PAIRING = ("Version 9 (2026-12-04): retrained with the same recipe, candidates, rule, splits, steps and "
@@ -491,14 +517,15 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("stages", nargs="*", default=["main"],
                     choices=["main", "intervals", "logo", "help", "batches", "kernels", "kernel-gpu", "kernel-runtime",
-                             "floors",
+                             "pool-prior", "floors",
                              "seeds", "candidate-seeds", "floors-seeds", "prior-seeds", "outside"],
                     help="main: candidates, selection, shipped weights; intervals: MEASURED_INTERVAL of the "
                          "shipped weights into their meta.json; logo: leave-one-GPU-out with the shipped "
                          "recipe (updates the shipped intervals); help: HELP's NB201 protocol; batches: batch "
                          "extrapolation with and without the batch prior; kernels: DeepBench's kernels of each GPU "
                          "held out; kernel-gpu: KERNEL_GPU_RULE on the --kernel-gpu runs; kernel-runtime: "
-                         "KERNEL_RUNTIME_RULE on the --kernel-runtime logo runs; floors: FLOORS_RULE, "
+                         "KERNEL_RUNTIME_RULE on the --kernel-runtime logo runs; pool-prior: POOL_PRIOR_RULE on the "
+                         "--pool-prior logo runs; floors: FLOORS_RULE, "
                          "training with the kernels' floors against the shipped weights; seeds: the recipe's "
                          "spread over SEEDS; candidate-seeds: SEED_RULE over every candidate; floors-seeds: "
                          "FLOORS_SEED_RULE; prior-seeds: PRIOR_SEED_RULE; outside: OUTSIDE_RULE's interval into "
@@ -512,17 +539,24 @@ def main(argv: list[str] | None = None) -> None:
                     help="logo (and kernels, reported, not scored): retrain the shipped recipe with the kernel head "
                          "reading the runtime flags (read) or not (blind; KERNEL_RUNTIME_RULE's candidates); writes "
                          "<stage>_kernel_runtime_<choice>.json, leaves meta.json alone")
+    ap.add_argument("--pool-prior", choices=sorted(POOL_PRIORS),
+                    help="logo (and kernels, reported, not scored): retrain the shipped recipe with training holding "
+                         "each pooling layer to its dense-convolution twin (on) or not (off; POOL_PRIOR_RULE's "
+                         "candidates); writes <stage>_pool_prior_<choice>.json, leaves meta.json alone")
     ap.add_argument("--from", dest="source", choices=sorted(KERNEL_GPU_SETS),
                     help="logo and kernels: take the folds' figures from the --kernel-gpu run of this set, which must "
                          "be the shipped recipe (same folds and steps), instead of retraining them")
     args = ap.parse_args(argv)
-    if sum(map(bool, (args.kernel_gpu, args.kernel_runtime, args.source))) > 1:
-        ap.error("--kernel-gpu and --kernel-runtime run the folds with a variant, --from reuses a run: give one")
-    if (args.kernel_gpu or args.kernel_runtime or args.source) and not set(args.stages) <= set(STAGE_FILES):
-        ap.error("--kernel-gpu, --kernel-runtime and --from apply to the logo and kernels stages only")
+    given = [v for v in (args.kernel_gpu, args.kernel_runtime, args.pool_prior, args.source) if v]
+    if len(given) > 1:
+        ap.error("--kernel-gpu, --kernel-runtime and --pool-prior run the folds with a variant, --from reuses a run: "
+                 "give one")
+    if given and not set(args.stages) <= set(STAGE_FILES):
+        ap.error("--kernel-gpu, --kernel-runtime, --pool-prior and --from apply to the logo and kernels stages only")
     # the recipe a variant run retrains, and where it writes: run_path(stage, variant)
     variant = (("kernel_gpu", args.kernel_gpu) if args.kernel_gpu else
-               ("kernel_runtime", args.kernel_runtime) if args.kernel_runtime else None)
+               ("kernel_runtime", args.kernel_runtime) if args.kernel_runtime else
+               ("pool_prior", args.pool_prior) if args.pool_prior else None)
     torch.set_num_threads(1)
     code_provenance()  # the code this run starts from (fit's cache keys)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -535,7 +569,8 @@ def main(argv: list[str] | None = None) -> None:
         (RESULTS / "measured_interval.json").write_text(json.dumps(result, indent=1))
         log(f"intervals: {result['intervals']} ({result['val_rows']} GPU_VAL rows)")
     recipe = {**shipped_recipe(), **({"kernel_gpu": args.kernel_gpu} if args.kernel_gpu else {}),
-              **({"kernel_runtime": KERNEL_RUNTIMES[args.kernel_runtime]} if args.kernel_runtime else {})}
+              **({"kernel_runtime": KERNEL_RUNTIMES[args.kernel_runtime]} if args.kernel_runtime else {}),
+              **({"pool_prior": POOL_PRIORS[args.pool_prior]} if args.pool_prior else {})}
     if "logo" in args.stages:
         logo = fold_stage("logo", recipe, args, command, lambda s: leave_one_gpu_out(s, recipe, args.logo_steps, log))
         logo["disclosed"] = f"{DISCLOSED_FORMS} {DISCLOSED_MODEL}"
@@ -606,11 +641,11 @@ def main(argv: list[str] | None = None) -> None:
         log(f"outside: interval {[round(v, 3) for v in result['interval']]} (log); held out by GPU "
             f"{result['held_out']['gpu']['coverage']:.0%}, by family {result['held_out']['family']['coverage']:.0%}, "
             f"by both {result['held_out']['gpu_and_family']['coverage']:.0%}")
-    if "kernel-runtime" in args.stages:
-        result = kernel_runtime_rule()
-        (RESULTS / "kernel_runtime_rule.json").write_text(json.dumps({"command": command, **result}, indent=1))
-        log(f"kernel-runtime: scores {[(n, round(f['score'], 4)) for n, f in result['figures'].items()]}; the rule "
-            f"picks {result['chosen']!r}")
+    for option in [o for o in VARIANT_RULES if o.replace("_", "-") in args.stages]:
+        result = variant_rule(option)
+        (RESULTS / f"{option}_rule.json").write_text(json.dumps({"command": command, **result}, indent=1))
+        scores = [(n, round(f["score"], 4)) for n, f in result["figures"].items()]
+        log(f"{option.replace('_', '-')}: scores {scores}; the rule picks {result['chosen']!r}")
     if "kernel-gpu" in args.stages:
         result = kernel_gpu_rule()
         (RESULTS / "kernel_gpu_rule.json").write_text(json.dumps({"command": command, **result}, indent=1))
@@ -706,35 +741,45 @@ def kernel_gpu_rule() -> dict:
             "figures": figures, "chosen": chosen, "runs": inputs[0], "provenance": provenance()}
 
 
-def kernel_runtime_rule() -> dict:
-    """KERNEL_RUNTIME_RULE on the two logo runs: each choice's score, its columns' figures, the choice it picks."""
-    runs = {name: load_run("logo", ("kernel_runtime", name)) for name in KERNEL_RUNTIMES}
-    shape = {name: run_shape(run, "kernel_runtime") for name, run in runs.items()}
-    if shape["read"] != shape["blind"]:
-        raise SystemExit(f"the --kernel-runtime runs differ in columns, rows, data, steps, code or CPU: {shape}; "
-                         "re-run them")
+# per recipe key that a rule compares two logo runs on (its stage is the key with "-", its results <key>_rule.json): its
+# choices (name: value), the one kept on a tie, the rule and what it discloses
+VARIANT_RULES = {"kernel_runtime": (KERNEL_RUNTIMES, "read", KERNEL_RUNTIME_RULE, DISCLOSED_KERNEL_RUNTIME),
+                 "pool_prior": (POOL_PRIORS, "off", POOL_PRIOR_RULE, DISCLOSED_POOL_PRIOR)}
+
+
+def variant_rule(option: str) -> dict:
+    """The rule of :data:`VARIANT_RULES` for the recipe key ``option`` on its two logo runs: each choice's score, its
+    columns' figures, the choice it picks."""
+    choices, kept, rule, disclosed = VARIANT_RULES[option]
+    flag = "--" + option.replace("_", "-")
+    runs = {name: load_run("logo", (option, name)) for name in choices}
+    shape = {name: run_shape(run, option) for name, run in runs.items()}
+    if len({json.dumps(v, sort_keys=True) for v in shape.values()}) != 1:
+        raise SystemExit(f"the {flag} runs differ in columns, rows, data, steps, code or CPU: {shape}; re-run them")
     for name, run in runs.items():  # each its choice, and the shipped recipe but for it
-        if full_recipe(run["recipe"]) != {**shipped_recipe(), "kernel_runtime": KERNEL_RUNTIMES[name]}:
-            raise SystemExit(f"{run_path('logo', ('kernel_runtime', name))} did not train the shipped recipe with "
-                             f"kernel_runtime={KERNEL_RUNTIMES[name]}: re-run it")
+        if full_recipe(run["recipe"]) != {**shipped_recipe(), option: choices[name]}:
+            raise SystemExit(f"{run_path('logo', (option, name))} did not train the shipped recipe with "
+                             f"{option}={choices[name]}: re-run it")
     figures = {}
     for name, run in runs.items():
         cols = logo_columns(run)
         figures[name] = {"score": float(np.mean(list(cols.values()))), "logo_columns": len(cols), "columns": cols,
-                         "file": run_path("logo", ("kernel_runtime", name)).name}
-    chosen = "blind" if figures["blind"]["score"] < figures["read"]["score"] - RULE_MARGIN else "read"
-    return {"rule": KERNEL_RUNTIME_RULE, "disclosed": DISCLOSED_KERNEL_RUNTIME, "figures": figures, "chosen": chosen,
-            "runs": {k: v for k, v in shape["read"].items() if k not in ("columns", "recipe")},
+                         "file": run_path("logo", (option, name)).name}
+    other = next(name for name in choices if name != kept)
+    chosen = other if figures[other]["score"] < figures[kept]["score"] - RULE_MARGIN else kept
+    return {"rule": rule, "disclosed": disclosed, "figures": figures, "chosen": chosen,
+            "runs": {k: v for k, v in shape[kept].items() if k not in ("columns", "recipe")},
             "provenance": provenance()}
 
 
 def shipped_recipe() -> dict:
     """The configuration of the candidate the shipped weights were chosen as (meta.json's ``chosen``), with the kernel
-    head's GPU features and runtime flags they were trained with, which every retraining stage and diagnostic script
-    retrains."""
+    head's GPU features and runtime flags and the pooling prior they were trained with, which every retraining stage
+    and diagnostic script retrains."""
     meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
     return {**CANDIDATES[meta["chosen"]], "kernel_gpu": meta["architecture"].get("kernel_gpu", KERNEL_GPU_BEFORE_9),
-            "kernel_runtime": meta["architecture"].get("kernel_runtime", KERNEL_RUNTIME_BEFORE_10)}
+            "kernel_runtime": meta["architecture"].get("kernel_runtime", KERNEL_RUNTIME_BEFORE_10),
+            "pool_prior": meta["architecture"].get("pool_prior", POOL_PRIOR_BEFORE_10)}
 
 
 def weights_id() -> str:
@@ -758,10 +803,9 @@ def train_main(steps: int, command: str, log) -> None:
     report: dict = {"rule": RULE, "candidates": {}, "splits": SPLITS, "command": command, "provenance": prov,
                     "disclosed": DISCLOSED_MODEL}
     nets = {}
-    pairs = prior_pairs(train) if BATCH_PRIOR else None
     free: dict[str, np.ndarray] = {}  # per candidate, its rule-free GPU_VAL answers as users get them
     for name, cfg in CANDIDATES.items():
-        net, hist = train_net(d_train, steps=steps, log=log, pairs=pairs, **cfg)
+        net, hist = train_net(d_train, steps=steps, log=log, **priors(train, cfg), **cfg)
         nets[name] = net
         sv, st = predict_design(net, d_val, use_setup=True), predict_design(net, d_test, use_setup=True)
         figures, free[name] = user_figures(net, d_val, val, d_test, test, columns)
@@ -899,10 +943,10 @@ def seed_spread(steps: int, log) -> dict:
     prov, train, val, test, columns = main_split()
     d_train, d_val, d_test = (build_design(s, prediction_rules=False) for s in (train, val, test))
     cfg = shipped_recipe()
-    pairs = prior_pairs(train) if BATCH_PRIOR else None
+    prior = priors(train, cfg)
     seeds = {}
     for seed in SEEDS:
-        net, hist = train_net(d_train, steps=steps, log=log, pairs=pairs, seed=seed, **cfg)
+        net, hist = train_net(d_train, steps=steps, log=log, seed=seed, **prior, **cfg)
         figures, _ = user_figures(net, d_val, val, d_test, test, columns)
         seeds[seed] = {"val_loss": figures["val_loss"], "test_loss": figures["test_loss"], "history": hist,
                        "weights_sha256": hashlib.sha256(weights_bytes(net)).hexdigest()}
@@ -944,9 +988,9 @@ def candidate_seeds(steps: int, log) -> dict:
             if fig is None:
                 if designs is None:
                     designs = tuple(build_design(s, prediction_rules=False) for s in (train, val, test))
-                    pairs = prior_pairs(train) if BATCH_PRIOR else None
+                    prior = priors(train, cfg)
                 d_train, d_val, d_test = designs
-                net, hist = train_net(d_train, steps=steps, log=log, seed=seed, pairs=pairs, **cfg)
+                net, hist = train_net(d_train, steps=steps, log=log, seed=seed, **prior, **cfg)
                 fig = seed_figures(net, hist, (d_val, d_test), val, test, columns)
             runs[name][str(seed)] = fig
             log(f"{name} seed {seed}: val loss {fig['val_loss']:.4f} test loss {fig['test_loss']:.4f} "
@@ -976,9 +1020,17 @@ def stored_run(name: str, prov: dict, **fields) -> dict | None:
 
 
 def full_recipe(recipe: dict) -> dict:
-    """A recorded recipe or training history with the kernel head's parts that records made before them leave out
-    (they trained with these)."""
-    return {"kernel_gpu": KERNEL_GPU_BEFORE_9, "kernel_runtime": KERNEL_RUNTIME_BEFORE_10, **recipe}
+    """A recorded recipe or training history with the kernel head's parts and the pooling prior, which records made
+    before them leave out (they trained with these)."""
+    return {"kernel_gpu": KERNEL_GPU_BEFORE_9, "kernel_runtime": KERNEL_RUNTIME_BEFORE_10,
+            "pool_prior": POOL_PRIOR_BEFORE_10, **recipe}
+
+
+def priors(train: list[Sample], cfg: dict, batch_prior: bool = BATCH_PRIOR) -> dict:
+    """:func:`train_net`'s prior arguments for the recipe ``cfg`` trained on ``train``: the batch prior's pairs (with
+    ``batch_prior``) and the pooling prior's twins (with the recipe's ``pool_prior``)."""
+    return {"pairs": prior_pairs(train) if batch_prior else None,
+            "twins": twin_pairs_of(train) if full_recipe(cfg)["pool_prior"] else None}
 
 
 def trained_as(history: dict, cfg: dict, steps: int, seed: int) -> bool:
@@ -1011,7 +1063,7 @@ def floors_seeds(steps: int, log) -> dict:
     (``seeds.json``, where it is the same run and recipe: training is deterministic on one machine)."""
     prov, train, val, test, columns = main_split()
     cfg = shipped_recipe()
-    pairs = prior_pairs(train) if BATCH_PRIOR else None
+    prior = priors(train, cfg)
     stored = {f: stored_run(f, prov, steps=steps, recipe=cfg) for f in ("floors_training.json", "seeds.json")}
     floors = stored["floors_training.json"]
     # its shipped model is the shipped weights (the main stage's seed 0) and its floors model this recipe's seed 0
@@ -1032,7 +1084,7 @@ def floors_seeds(steps: int, log) -> dict:
             designs = ({name: build_design(train, prediction_rules=False, **kw) for name, kw in recipes.items()},
                        (build_design(val), build_design(test)))
         for name in recipes:
-            net, hist = train_net(designs[0][name], steps=steps, log=log, pairs=pairs, seed=seed, **cfg)
+            net, hist = train_net(designs[0][name], steps=steps, log=log, seed=seed, **prior, **cfg)
             fig = seed_figures(net, hist, designs[1], val, test, columns)
             theirs = (stored["seeds.json"] or {}).get("seeds", {}).get(str(seed), {}).get("weights_sha256")
             if name == "shipped" and theirs is not None:  # training is deterministic on one machine
@@ -1065,10 +1117,10 @@ def prior_seeds(steps: int, fold_steps: int, log) -> dict:
                          "recipe: run python scripts/train_gpu.py candidate-seeds first (same --steps)")
     without = cand["runs"][chosen]
     designs = tuple(build_design(s, prediction_rules=False) for s in (train, val, test))
-    pairs = prior_pairs(train)
+    prior = priors(train, cfg, batch_prior=True)
     main_runs = {}
     for seed in SEEDS:
-        net, hist = train_net(designs[0], steps=steps, log=log, pairs=pairs, seed=seed, **cfg)
+        net, hist = train_net(designs[0], steps=steps, log=log, seed=seed, **prior, **cfg)
         main_runs[str(seed)] = seed_figures(net, hist, designs[1:], val, test, columns)
         log(f"prior-seeds main seed {seed}: val loss {main_runs[str(seed)]['val_loss']:.4f} with the prior, "
             f"{without[str(seed)]['val_loss']:.4f} without")
@@ -1118,7 +1170,7 @@ def floors_training(steps: int, log) -> dict:
                          "machine (main rewrites the weights, which differ on another CPU; --steps as it ran)")
     cfg = shipped_recipe()
     d_train = build_design(train, prediction_rules=False, floors=True)
-    net, hist = train_net(d_train, steps=steps, log=log, pairs=prior_pairs(train) if BATCH_PRIOR else None, **cfg)
+    net, hist = train_net(d_train, steps=steps, log=log, **priors(train, cfg), **cfg)
     d_val, d_test = build_design(val), build_design(test)
     floored = np.isfinite(d_train.log_floor)
     x, base = torch.from_numpy(d_train.x).float(), torch.from_numpy(d_train.log_base).float()
@@ -1358,8 +1410,8 @@ def fit(samples: list[Sample], design: Design, idx: np.ndarray, cfg: dict, steps
             return net
         except (SafetensorError, RuntimeError):  # a damaged file: trained again below, and replaced
             pass
-    pairs = prior_pairs([samples[i] for i in idx]) if batch_prior else None
-    net, _ = train_net(train, steps=steps, log=None, pairs=pairs, seed=seed, **cfg)
+    net, _ = train_net(train, steps=steps, log=None, seed=seed, **priors([samples[i] for i in idx], cfg, batch_prior),
+                       **cfg)
     if key and code_only(provenance()) == code_provenance():  # the code did not change under the run
         FIT_CACHE.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=FIT_CACHE, suffix=".tmp")  # whole, synced, then renamed: no half file

@@ -967,6 +967,73 @@ def test_training_with_pairs_adds_the_batch_prior_and_nothing_else(monkeypatch):
     assert torch.equal(plain, zero) and not torch.equal(plain, prior)
 
 
+def test_the_pooling_prior_pairs_each_pooling_with_its_twin_on_its_platform_and_penalises_only_a_slower_pooling():
+    """twin_pairs_of: a network's poolings that have a twin (NB201's average poolings), each on the platform its sample
+    ran on, beside that twin (a convolution, the same platform); an eager max pooling (it writes its indices) has none.
+    _pool_penalty is positive exactly where a pooling is answered slower than its twin."""
+    import torch
+
+    from hwaware.estimators.gpu_features import ROW_FEATURES
+    from hwaware.estimators.resperfnet_gpu import LayerTimeNet, _pool_penalty
+    from hwaware.graph.layer import LayerKind
+    from hwaware.evaluation.gpu_data import help_samples, sample_layers, torch2trt_samples, twin_pairs_of
+
+    samples = help_samples(("nb201",))[:40]
+    pairs = twin_pairs_of(samples)
+    pools = {(key, s.gpu, s.net.batch) for s in samples for key, l, _ in sample_layers(s)
+             if l.op.endswith("avg_pool2d")}
+    assert pairs is not None and len(pairs.x_pool) == len(pools) > 0
+    kind = {n: ROW_FEATURES.index(n) for n in ("kind_pool", "kind_conv")}
+    assert (pairs.x_pool[:, kind["kind_pool"]] == 1).all() and (pairs.x_twin[:, kind["kind_conv"]] == 1).all()
+    platform = [i for i, n in enumerate(ROW_FEATURES) if n.startswith(("runtime_", "log_batch", "integrated",
+                                                                           "log_sms"))]
+    assert platform and torch.equal(pairs.x_pool[:, platform], pairs.x_twin[:, platform])
+    eager = [s for s in torch2trt_samples() if s.net.runtime == "pytorch" and s.gpu == "Jetson Nano"
+             and s.net.arch["model"].endswith("vgg11")]
+    kinds = Counter(l.op for _, l, _ in sample_layers(eager[0]) if l.kind is LayerKind.POOL)
+    # its five max poolings write indices under eager PyTorch: only the adaptive average pooling has a twin
+    assert sum(v for op, v in kinds.items() if "max_pool" in op) == 5
+    assert len(twin_pairs_of(eager).x_pool) == sum(v for op, v in kinds.items() if "max_pool" not in op) == 1
+
+    net = LayerTimeNet(len(ROW_FEATURES), 5)
+    with torch.no_grad():
+        t_pool = net.layer_times(pairs.x_pool, pairs.base_pool, pairs.bare_pool)[0]
+        t_twin = net.layer_times(pairs.x_twin, pairs.base_twin, pairs.bare_twin)[0]
+        excess = torch.relu(torch.log(t_pool / t_twin))
+        penalty = float(_pool_penalty(net, pairs, torch.Generator().manual_seed(0)))
+        assert (penalty > 0) == bool((excess > 0).any()) and penalty <= float(excess.max()) + 1e-6
+        # each twin against itself with its roofline time e^10 longer (its kernel time then outweighs any framework
+        # time), or e^10 shorter
+        for shift, low, high in ((10.0, 5.0, 10.0), (-10.0, 0.0, 0.0)):
+            moved = dataclasses.replace(pairs, x_pool=pairs.x_twin, base_pool=pairs.base_twin + shift,
+                                        bare_pool=pairs.bare_twin)
+            assert low <= float(_pool_penalty(net, moved, torch.Generator().manual_seed(0))) <= high
+
+
+def test_training_with_the_pooling_prior_adds_it_and_nothing_else(monkeypatch):
+    """train_net with pool_prior records it and trains to other weights; at weight 0 it trains exactly as without it
+    (its own generator); pool_prior without the twins is refused."""
+    import torch
+
+    from hwaware.estimators import resperfnet_gpu
+    from hwaware.evaluation.gpu_data import build_design, help_samples, twin_pairs_of
+
+    samples = help_samples(("nb201",))[:60]
+    design = build_design(samples, prediction_rules=False)
+    twins = twin_pairs_of(samples)
+
+    def weights(on, w):
+        monkeypatch.setattr(resperfnet_gpu, "POOL_WEIGHT", w)
+        net, hist = resperfnet_gpu.train_net(design, steps=3, batch=32, pool_prior=on, twins=twins if on else None)
+        return torch.cat([v.flatten() for v in net.state_dict().values() if v.is_floating_point()]), hist
+
+    (plain, h0), (zero, _), (prior, h1) = weights(False, 1.0), weights(True, 0.0), weights(True, 1.0)
+    assert h0["pool_prior"] is False and h1["pool_prior"] is True
+    assert torch.equal(plain, zero) and not torch.equal(plain, prior)
+    with pytest.raises(ValueError, match="pool_prior needs twins"):
+        resperfnet_gpu.train_net(design, steps=1, pool_prior=True)
+
+
 def test_a_stopped_fold_stage_resumes_from_the_folds_it_saved(repo_script, monkeypatch, tmp_path, request):
     """train_gpu.fit saves each trained model under a key of its design, settings and committed code; a second run
     loads the same weights without training (resumable fold stages), with or without the batch prior, also once a
@@ -2009,31 +2076,36 @@ def test_weights_with_the_size_kernel_head_save_and_load_as_trained(tmp_path):
         assert torch.equal(loaded.kernel(z), net.kernel(z))
 
 
-@pytest.mark.parametrize("read, blind, chosen", [(0.30, 0.20, "blind"), (0.30, 0.296, "read"), (0.20, 0.30, "read")])
-def test_the_kernel_runtime_rule_takes_blind_only_beyond_the_margin(repo_script, monkeypatch, tmp_path, read, blind,
-                                                                   chosen):
-    """KERNEL_RUNTIME_RULE: the logo runs' mean |log ratio| (rows outside GPU_TEST) decides, 'read' (the shipped
-    choice) kept unless 'blind' is lower by more than RULE_MARGIN; runs on other rows are not compared."""
+@pytest.mark.parametrize("option", ["kernel_runtime", "pool_prior"])
+@pytest.mark.parametrize("kept, other, chosen", [(0.30, 0.20, "other"), (0.30, 0.296, "kept"), (0.20, 0.30, "kept")])
+def test_a_variant_rule_takes_the_other_choice_only_beyond_the_margin(repo_script, monkeypatch, tmp_path, option, kept,
+                                                                      other, chosen):
+    """KERNEL_RUNTIME_RULE and POOL_PRIOR_RULE: the logo runs' mean |log ratio| (rows outside GPU_TEST) decides, the
+    shipped choice ('read', 'off') kept unless the other ('blind', 'on') is lower by more than RULE_MARGIN; runs on
+    other rows are not compared."""
     train_gpu = repo_script("scripts/train_gpu.py")
     score = {"rates-and-size": None}
     _stub_folds(train_gpu, monkeypatch, tmp_path, score, score, score)
-    runs = {True: read, False: blind}
+    choices, kept_name, *_ = train_gpu.VARIANT_RULES[option]
+    other_name = next(n for n in choices if n != kept_name)
+    runs = {choices[kept_name]: kept, choices[other_name]: other}
+    flag, stage = "--" + option.replace("_", "-"), option.replace("_", "-")
     for rows in (3, 2):
         monkeypatch.setattr(train_gpu, "leave_one_gpu_out", lambda s, cfg, steps, log: {
-            "per_gpu": {"GPU A": {"zero_shot_rule": {"a": {"n": 3, "mean_abs_log": runs[cfg["kernel_runtime"]]}}},
-                        "GPU B": {"zero_shot_rule": {"b": {"n": rows if not cfg["kernel_runtime"] else 3,
+            "per_gpu": {"GPU A": {"zero_shot_rule": {"a": {"n": 3, "mean_abs_log": runs[cfg[option]]}}},
+                        "GPU B": {"zero_shot_rule": {"b": {"n": rows if cfg[option] == choices[other_name] else 3,
                                                            "mean_abs_log": 0.1}}}},
             "pooled": {}})
-        for name in ("read", "blind"):
-            train_gpu.main(["logo", "--kernel-runtime", name])
+        for name in choices:
+            train_gpu.main(["logo", flag, name])
         if rows == 2:
             with pytest.raises(SystemExit, match="differ in columns, rows"):
-                train_gpu.main(["kernel-runtime"])
+                train_gpu.main([stage])
         else:
-            train_gpu.main(["kernel-runtime"])
-            result = json.loads((tmp_path / "kernel_runtime_rule.json").read_text())
-            assert result["chosen"] == chosen
-            assert result["figures"]["blind"]["score"] == pytest.approx((blind + 0.1) / 2)
+            train_gpu.main([stage])
+            result = json.loads((tmp_path / f"{option}_rule.json").read_text())
+            assert result["chosen"] == {"kept": kept_name, "other": other_name}[chosen]
+            assert result["figures"][other_name]["score"] == pytest.approx((other + 0.1) / 2)
     assert not (tmp_path / "logo.json").exists()  # a variant run leaves the stage's results and meta.json alone
 
 
@@ -2198,8 +2270,9 @@ def test_the_floors_seeds_stage_applies_the_floors_rule_to_seed_means(repo_scrip
     cfg = train_gpu.shipped_recipe()
     trained, scored = [], set()
 
-    def train_net(design, *, steps, log, seed, pairs, **kw):
-        assert design[:2] == ("train", False) and kw == cfg  # trains the shipped recipe without the prediction rules
+    def train_net(design, *, steps, log, seed, pairs, twins, **kw):
+        # trains the shipped recipe (no pooling prior) without the prediction rules
+        assert design[:2] == ("train", False) and kw == cfg and twins is None
         trained.append((design[2], seed))
         return SimpleNamespace(key=(design[2], seed)), {"seconds": 1.0}
 
@@ -2267,8 +2340,9 @@ def test_the_prior_seeds_stage_applies_the_batch_rule_to_seed_means(repo_script,
     monkeypatch.setattr(train_gpu, "all_samples", lambda: [])
     trained, batches, scored = [], [], set()
 
-    def train_net(design, *, steps, log, seed, pairs, **kw):
+    def train_net(design, *, steps, log, seed, pairs, twins, **kw):
         assert design == ("train", False, False) and pairs == "pairs" and steps == 1500 and kw == cfg
+        assert twins is None  # the shipped recipe: no pooling prior
         trained.append(seed)
         return SimpleNamespace(key=seed), {"seconds": 1.0}
 

@@ -205,7 +205,7 @@ import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -573,6 +573,53 @@ def _batch_penalty(net: LayerTimeNet, pairs: BatchPairs, gen: torch.Generator) -
     idx = torch.randint(len(pairs.x_lo), (PRIOR_DRAWS,), generator=gen)
     excess = pairs.base_hi[idx] + _raw_kernel(net, pairs.x_hi[idx]) - pairs.base_lo[idx] - _raw_kernel(net, pairs.x_lo[idx])
     return torch.relu(excess - math.log(2.0)).mean()
+
+
+POOL_WEIGHT = 1.0  # as the other priors'; an assumption, not tuned
+POOL_PRIOR_BEFORE_10 = False  # every version up to 9 trained without the pooling prior (a recipe's pool_prior)
+
+
+@dataclass(frozen=True)
+class TwinPairs:
+    """Feature rows, log roofline times and bare flags of pooling layers (``pool``) and of their dense-convolution
+    twins (:func:`~hwaware.estimators.gpu_features.pool_twin`) on the same platform: what :func:`_pool_penalty`
+    compares."""
+
+    x_pool: torch.Tensor
+    base_pool: torch.Tensor
+    bare_pool: torch.Tensor
+    x_twin: torch.Tensor
+    base_twin: torch.Tensor
+    bare_twin: torch.Tensor
+
+
+def twin_pairs(rows: Iterable[tuple[Any, Layer, GPUSpec, str, str, int]]) -> TwinPairs | None:
+    """The pooling prior's pairs: each (row key, batch-1 fp32 layer, GPU, runtime, precision, batch) whose layer has a
+    twin, with that twin, on that platform (None: no such layer)."""
+    builder = DesignBuilder(prediction_rules=False)
+    pool, twin = [], []
+    for key, layer, gpu, runtime, precision, batch in rows:
+        other = pool_twin(layer)
+        if other is None:
+            continue
+        pool.append(builder.row(key, layer, gpu, runtime, precision, batch, from_batch=1))
+        twin.append(builder.row(("pool twin", key), other, gpu, runtime, precision, batch, from_batch=1))
+    if not pool:
+        return None
+    x, base = torch.from_numpy(np.asarray(builder.x, dtype=np.float32)), torch.tensor(builder.log_base)
+    bare = torch.tensor(builder.bare)
+    return TwinPairs(x[pool], base[pool], bare[pool], x[twin], base[twin], bare[twin])
+
+
+def _pool_penalty(net: LayerTimeNet, pairs: TwinPairs, gen: torch.Generator) -> torch.Tensor:
+    """Mean excess of a pooling layer's time (kernel and framework, as a network's sum takes it) over its twin's (in
+    log), over :data:`PRIOR_DRAWS` random pairs: physically never positive (:func:`pool_twin`). The data cannot teach
+    it where every timed network has a pooling layer (the Jetsons' torchvision networks): there the poolings took
+    per-network costs, up to 7.5x their twins under TensorRT (9.4's warning)."""
+    idx = torch.randint(len(pairs.x_pool), (PRIOR_DRAWS,), generator=gen)
+    log_pool = torch.log(net.layer_times(pairs.x_pool[idx], pairs.base_pool[idx], pairs.bare_pool[idx])[0])
+    log_twin = torch.log(net.layer_times(pairs.x_twin[idx], pairs.base_twin[idx], pairs.bare_twin[idx])[0])
+    return torch.relu(log_pool - log_twin).mean()
 
 
 def _eager(x: torch.Tensor) -> torch.Tensor:
@@ -990,11 +1037,15 @@ def design_net(train: Design, width: int, blocks: int, combine: str, kernel_gpu:
 
 def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str = "smoothmax",
               kernel_gpu: str = KERNEL_GPU_BEFORE_9, kernel_runtime: bool = KERNEL_RUNTIME_BEFORE_10, steps: int = 1500,
-              lr: float = 3e-3, batch: int = 1024, seed: int = 0, log: Any = None, pairs: BatchPairs | None = None
-              ) -> tuple[LayerTimeNet, dict]:
+              lr: float = 3e-3, batch: int = 1024, seed: int = 0, log: Any = None, pairs: BatchPairs | None = None,
+              pool_prior: bool = POOL_PRIOR_BEFORE_10, twins: TwinPairs | None = None) -> tuple[LayerTimeNet, dict]:
     """Fit a :class:`LayerTimeNet` to ``train`` (weighted mean |log ratio| of whole-network sums); with ``pairs``
-    (:func:`batch_pairs`), plus the batch prior :func:`_batch_penalty`."""
+    (:func:`batch_pairs`), plus the batch prior :func:`_batch_penalty`; with ``pool_prior``, plus the pooling prior
+    :func:`_pool_penalty` on ``twins`` (:func:`twin_pairs` of the training rows)."""
     import time
+
+    if pool_prior and twins is None:
+        raise ValueError("pool_prior needs twins: the training rows' twin_pairs")
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -1013,6 +1064,7 @@ def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str =
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     p = train.weight / train.weight.sum()
     gen, pair_gen = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed + 1)
+    twin_gen = torch.Generator().manual_seed(seed + 2)
     t0 = time.time()
     for step in range(steps):
         idx = np.sort(rng.choice(len(train.y), size=min(batch, len(train.y)), replace=False, p=p))
@@ -1023,6 +1075,8 @@ def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str =
                                                     torch.from_numpy(train.log_base[rows]).float(), gen)
         if pairs is not None:  # its own draws: without pairs (or at weight 0) training is what it was
             prior = prior + BATCH_WEIGHT * _batch_penalty(net, pairs, pair_gen)
+        if pool_prior and twins is not None:  # as the batch prior: its own draws
+            prior = prior + POOL_WEIGHT * _pool_penalty(net, twins, twin_gen)
         loss = torch.abs(torch.log(pred) - torch.log(torch.from_numpy(sub.y).float())).mean() + prior
         opt.zero_grad()
         loss.backward()
@@ -1034,7 +1088,7 @@ def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str =
                 f"({time.time() - t0:.0f}s)")
     _set_output_ranges(net, train, used)
     return net, {"steps": steps, "lr": lr, "batch": batch, "width": width, "blocks": blocks, "combine": combine,
-                 "kernel_gpu": kernel_gpu, "kernel_runtime": kernel_runtime,
+                 "kernel_gpu": kernel_gpu, "kernel_runtime": kernel_runtime, "pool_prior": pool_prior,
                  "seed": seed, "seconds": round(time.time() - t0, 1), "p": float(net.p.detach()),
                  "resource_prior": {"weight": RESOURCE_WEIGHT, "step": RESOURCE_STEP},
                  "batch_prior": None if pairs is None else {"weight": BATCH_WEIGHT, "pairs": len(pairs.x_lo),

@@ -18,9 +18,9 @@ from hwaware.datasets.gpu_tables import (KernelLatency, NetworkLatency, load_dee
                                          load_torch2trt)
 from hwaware.datasets.graph_store import load_store, store_key
 from hwaware.estimators.resperfnet_gpu import (TENSORRT_FALLBACKS, BatchPairs, Design, DesignBuilder, DesignParts,
-                                               HostChoice, LayerTimeNet, batch_pairs, design_parts, engine_bound,
-                                               graph_layers, host_choice, interval_ends, interval_key,
-                                               measurement_setup, predict_design_call, runtime_via)
+                                               HostChoice, LayerTimeNet, TwinPairs, batch_pairs, design_parts,
+                                               engine_bound, graph_layers, host_choice, interval_ends, interval_key,
+                                               measurement_setup, predict_design_call, runtime_via, twin_pairs)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.ops import layer_cost
 from hwaware.hardware.catalog import get_gpu, gpus
@@ -139,6 +139,20 @@ def prior_pairs(samples: Sequence[Sample], seed: int = 0) -> BatchPairs:
     ``samples``' networks (the rows a model trains on: no other layer enters) on every catalog GPU."""
     layers = {key: l for s in samples if s.net is not None for key, l, _ in sample_layers(s)}
     return batch_pairs(list(layers.values()), gpus(), seed=seed)
+
+
+def twin_pairs_of(samples: Sequence[Sample]) -> TwinPairs | None:
+    """The pooling prior's pairs (:func:`~hwaware.estimators.resperfnet_gpu.twin_pairs`): each distinct pooling layer
+    of ``samples``' networks that has a twin, on each platform a sample timed it on (where the data can push a
+    network's costs into its poolings)."""
+    rows = {}
+    for s in samples:
+        if s.net is not None:
+            r, gpu = s.net, get_gpu(s.gpu)
+            for key, l, _ in sample_layers(s):
+                rows.setdefault((key, s.gpu, r.runtime, r.precision, r.batch), (key, l, gpu, r.runtime, r.precision,
+                                                                                r.batch))
+    return twin_pairs(rows.values())
 
 
 def kernel_layer(k: KernelLatency) -> Layer:
