@@ -428,9 +428,10 @@ def markdown(report: dict) -> str:
     if report.get("kernel_gpu"):
         lines += ["", "## The kernel head's GPU features (from `scripts/train_gpu.py kernel-gpu`)", ""]
         lines += report["kernel_gpu"]["lines"]
-    if report.get("kernel_runtime"):
-        lines += ["", "## The kernel head's runtime flags (from `scripts/train_gpu.py kernel-runtime`)", ""]
-        lines += report["kernel_runtime"]["lines"]
+    for option, title in VARIANT_TITLES.items():
+        if report.get(option):
+            lines += ["", f"## {title} (from `scripts/train_gpu.py {option.replace('_', '-')}`)", ""]
+            lines += report[option]["lines"]
     if report.get("floors"):
         lines += ["", "## Training with the kernels' floors (from `scripts/train_gpu.py floors`)", ""]
         lines += report["floors"]["lines"]
@@ -460,18 +461,29 @@ def logo_zero_shot(per_gpu: dict) -> tuple[list[tuple[str, str, float]], str, st
     return net, f"{np.median(desk):.1%} / {sum(m <= 0.25 for m in desk)} of {len(desk)}", jets
 
 
-def kernel_runtime_lines(rule: dict) -> list[str]:
-    """KERNEL_RUNTIME_RULE's figures per choice (the kernel head reading the runtime flags or not), with the same folds'
-    MAPE as the logo stage reports it (every row)."""
+# the rules that compare two logo runs of a recipe key (train_gpu.VARIANT_RULES), each results file <key>_rule.json
+VARIANT_TITLES = {"kernel_runtime": "The kernel head's runtime flags", "pool_prior": "The pooling prior"}
+
+
+def variant_lines(rule: dict) -> list[str]:
+    """A variant rule's figures per choice (KERNEL_RUNTIME_RULE: the kernel head reading the runtime flags or not;
+    POOL_PRIOR_RULE: training with the pooling prior or not), with the same folds' MAPE as the logo stage reports it
+    (every row)."""
     lines = [f"Rule, declared before these runs: {rule['rule']}.", "",
              "| choice | score: logo mean abs log (rows outside GPU_TEST) | columns | desktop zero-shot MAPE median / "
-             "within 25 % (every row) | Jetson zero-shot MAPE | Jetson mean abs log |", "|---|---|---|---|---|---|"]
+             "within 25 % (every row) | Jetson zero-shot MAPE | Jetson mean abs log | 10-shot MAPE: desktop median, "
+             "Jetsons |", "|---|---|---|---|---|---|---|"]
     for name, f in rule["figures"].items():
-        net, desk, jets = logo_zero_shot(json.loads((RESULTS / "gpu" / f["file"]).read_text())["per_gpu"])
+        per_gpu = json.loads((RESULTS / "gpu" / f["file"]).read_text())["per_gpu"]
+        net, desk, jets = logo_zero_shot(per_gpu)
         logs = ", ".join(f"{g.removeprefix('Jetson ')} {c.split('|')[1]} {f['columns'][c]:.2f}" for g, c, _ in net
                          if get_gpu(g).is_integrated_soc)
+        shots = [(g, c, v["mape"]) for g, r in per_gpu.items() for c, v in r["ten_shot"].items()]
+        jet = [(g.removeprefix("Jetson "), c.split("|")[1], m) for g, c, m in shots if get_gpu(g).is_integrated_soc]
+        ten = (f"{np.median([m for g, _, m in shots if not get_gpu(g).is_integrated_soc]):.1%}; "
+               + ", ".join(f"{g} {rt} {m:.1%}" for g, rt, m in jet))
         lines.append(f"| {name}{' (chosen)' if name == rule['chosen'] else ''} | {f['score']:.3f} | "
-                     f"{f['logo_columns']} | {desk} | {jets} | {logs} |")
+                     f"{f['logo_columns']} | {desk} | {jets} | {logs} | {ten} |")
     return lines + ["", f"Both runs: commit {rule['runs']['commit']}, {rule['runs']['steps']} steps, CPU "
                         f"{(rule['runs'].get('cpu') or {}).get('model')}. Disclosed: {rule['disclosed']}"]
 
@@ -716,9 +728,10 @@ def trained_results(agreement: dict[str, Agreement]) -> dict:
     rule = RESULTS / "gpu" / "kernel_gpu_rule.json"
     if rule.is_file():
         out["kernel_gpu"] = {"lines": kernel_gpu_lines(json.loads(rule.read_text()))}
-    rule = RESULTS / "gpu" / "kernel_runtime_rule.json"
-    if rule.is_file():
-        out["kernel_runtime"] = {"lines": kernel_runtime_lines(json.loads(rule.read_text()))}
+    for option in VARIANT_TITLES:
+        rule = RESULTS / "gpu" / f"{option}_rule.json"
+        if rule.is_file():
+            out[option] = {"lines": variant_lines(json.loads(rule.read_text()))}
     floors = RESULTS / "gpu" / "floors_training.json"
     if floors.is_file():
         out["floors"] = {"lines": floors_lines(json.loads(floors.read_text()))}

@@ -968,15 +968,16 @@ def test_training_with_pairs_adds_the_batch_prior_and_nothing_else(monkeypatch):
 
 
 def test_the_pooling_prior_pairs_each_pooling_with_its_twin_on_its_platform_and_penalises_only_a_slower_pooling():
-    """twin_pairs_of: a network's poolings that have a twin (NB201's average poolings), each on the platform its sample
-    ran on, beside that twin (a convolution, the same platform); an eager max pooling (it writes its indices) has none.
-    _pool_penalty is positive exactly where a pooling is answered slower than its twin."""
+    """twin_pairs_of: a network's poolings that have a twin (NB201's average poolings; TensorRT's max poolings), each
+    on the platform its sample ran on, beside that twin (a convolution, the same platform); an eager max pooling (it
+    writes its indices) has none. _pool_penalty is positive exactly where a pooling's whole layer time (kernel and
+    framework) exceeds its twin's."""
     import torch
 
-    from hwaware.estimators.gpu_features import ROW_FEATURES
+    from hwaware.estimators.gpu_features import FRAMEWORK_INPUTS, GPU_FEATURES, ROW_FEATURES
     from hwaware.estimators.resperfnet_gpu import LayerTimeNet, _pool_penalty
-    from hwaware.graph.layer import LayerKind
     from hwaware.evaluation.gpu_data import help_samples, sample_layers, torch2trt_samples, twin_pairs_of
+    from hwaware.graph.layer import LayerKind
 
     samples = help_samples(("nb201",))[:40]
     pairs = twin_pairs_of(samples)
@@ -985,29 +986,40 @@ def test_the_pooling_prior_pairs_each_pooling_with_its_twin_on_its_platform_and_
     assert pairs is not None and len(pairs.x_pool) == len(pools) > 0
     kind = {n: ROW_FEATURES.index(n) for n in ("kind_pool", "kind_conv")}
     assert (pairs.x_pool[:, kind["kind_pool"]] == 1).all() and (pairs.x_twin[:, kind["kind_conv"]] == 1).all()
-    platform = [i for i, n in enumerate(ROW_FEATURES) if n.startswith(("runtime_", "log_batch", "integrated",
-                                                                           "log_sms"))]
-    assert platform and torch.equal(pairs.x_pool[:, platform], pairs.x_twin[:, platform])
-    eager = [s for s in torch2trt_samples() if s.net.runtime == "pytorch" and s.gpu == "Jetson Nano"
-             and s.net.arch["model"].endswith("vgg11")]
-    kinds = Counter(l.op for _, l, _ in sample_layers(eager[0]) if l.kind is LayerKind.POOL)
+    platform = [ROW_FEATURES.index(n) for n in ("batch", *GPU_FEATURES)] + [
+        i for i, n in enumerate(ROW_FEATURES) if n.startswith(("runtime_", "precision_"))]
+    assert torch.equal(pairs.x_pool[:, platform], pairs.x_twin[:, platform])
+    assert len(set(pairs.x_pool[:, ROW_FEATURES.index("batch")].tolist())) > 1  # each at its sample's batch
+    nano = [s for s in torch2trt_samples() if s.gpu == "Jetson Nano" and s.net.arch["model"].endswith("vgg11")]
+    eager, trt = (next(s for s in nano if s.net.runtime == r) for r in ("pytorch", "tensorrt"))
+    kinds = Counter(l.op for _, l, _ in sample_layers(eager) if l.kind is LayerKind.POOL)
     # its five max poolings write indices under eager PyTorch: only the adaptive average pooling has a twin
     assert sum(v for op, v in kinds.items() if "max_pool" in op) == 5
-    assert len(twin_pairs_of(eager).x_pool) == sum(v for op, v in kinds.items() if "max_pool" not in op) == 1
+    assert len(twin_pairs_of([eager]).x_pool) == sum(v for op, v in kinds.items() if "max_pool" not in op) == 1
+    assert len(twin_pairs_of([trt]).x_pool) == 6  # under TensorRT the max poolings write their values alone
+    assert (twin_pairs_of([trt]).x_pool[:, ROW_FEATURES.index("runtime_tensorrt")] == 1).all()
 
     net = LayerTimeNet(len(ROW_FEATURES), 5)
+    draw = lambda p: float(_pool_penalty(net, p, torch.Generator().manual_seed(0)))  # noqa: E731
     with torch.no_grad():
         t_pool = net.layer_times(pairs.x_pool, pairs.base_pool, pairs.bare_pool)[0]
         t_twin = net.layer_times(pairs.x_twin, pairs.base_twin, pairs.bare_twin)[0]
         excess = torch.relu(torch.log(t_pool / t_twin))
-        penalty = float(_pool_penalty(net, pairs, torch.Generator().manual_seed(0)))
-        assert (penalty > 0) == bool((excess > 0).any()) and penalty <= float(excess.max()) + 1e-6
+        assert (draw(pairs) > 0) == bool((excess > 0).any()) and draw(pairs) <= float(excess.max()) + 1e-6
         # each twin against itself with its roofline time e^10 longer (its kernel time then outweighs any framework
         # time), or e^10 shorter
         for shift, low, high in ((10.0, 5.0, 10.0), (-10.0, 0.0, 0.0)):
             moved = dataclasses.replace(pairs, x_pool=pairs.x_twin, base_pool=pairs.base_twin + shift,
                                         bare_pool=pairs.bare_twin)
-            assert low <= float(_pool_penalty(net, moved, torch.Generator().manual_seed(0))) <= high
+            assert low <= draw(moved) <= high
+        # kernel times tied (no inefficiency, the same negligible roofline), the framework time e^slope longer for a
+        # pooling than for a convolution: the penalty is that excess, where it is one
+        tied = dataclasses.replace(pairs, base_pool=torch.full_like(pairs.base_pool, -30.0),
+                                   base_twin=torch.full_like(pairs.base_twin, -30.0))
+        net.kernel = _linear_head(0, 0.0)
+        for slope, expected in ((2.0, 2.0), (-2.0, 0.0)):
+            net.framework = _linear_head(FRAMEWORK_INPUTS.index(kind["kind_pool"]), slope)
+            assert draw(tied) == pytest.approx(expected, abs=1e-3)
 
 
 def test_training_with_the_pooling_prior_adds_it_and_nothing_else(monkeypatch):
@@ -1016,20 +1028,24 @@ def test_training_with_the_pooling_prior_adds_it_and_nothing_else(monkeypatch):
     import torch
 
     from hwaware.estimators import resperfnet_gpu
-    from hwaware.evaluation.gpu_data import build_design, help_samples, twin_pairs_of
+    from hwaware.evaluation.gpu_data import build_design, help_samples, prior_pairs, twin_pairs_of
 
     samples = help_samples(("nb201",))[:60]
     design = build_design(samples, prediction_rules=False)
     twins = twin_pairs_of(samples)
 
-    def weights(on, w):
-        monkeypatch.setattr(resperfnet_gpu, "POOL_WEIGHT", w)
-        net, hist = resperfnet_gpu.train_net(design, steps=3, batch=32, pool_prior=on, twins=twins if on else None)
-        return torch.cat([v.flatten() for v in net.state_dict().values() if v.is_floating_point()]), hist
+    for pairs in (None, prior_pairs(samples)):  # alone, and beside the batch prior (each prior its own draws)
+        def weights(on, w):
+            monkeypatch.setattr(resperfnet_gpu, "POOL_WEIGHT", w)
+            net, hist = resperfnet_gpu.train_net(design, steps=3, batch=32, pairs=pairs, pool_prior=on,
+                                                 twins=twins if on else None)
+            return torch.cat([v.flatten() for v in net.state_dict().values() if v.is_floating_point()]), hist
 
-    (plain, h0), (zero, _), (prior, h1) = weights(False, 1.0), weights(True, 0.0), weights(True, 1.0)
-    assert h0["pool_prior"] is False and h1["pool_prior"] is True
-    assert torch.equal(plain, zero) and not torch.equal(plain, prior)
+        (plain, h0), (zero, _), (prior, h1) = weights(False, 1.0), weights(True, 0.0), weights(True, 1.0)
+        assert h0["pool_prior"] is False and h1["pool_prior"] is True and "pool_prior_pairs" not in h0
+        drawn = {"weight": 1.0, "pairs": len(twins.x_pool), "draws": resperfnet_gpu.PRIOR_DRAWS}
+        assert h1["pool_prior_pairs"] == drawn
+        assert torch.equal(plain, zero) and not torch.equal(plain, prior)
     with pytest.raises(ValueError, match="pool_prior needs twins"):
         resperfnet_gpu.train_net(design, steps=1, pool_prior=True)
 
@@ -2090,7 +2106,7 @@ def test_a_variant_rule_takes_the_other_choice_only_beyond_the_margin(repo_scrip
     other_name = next(n for n in choices if n != kept_name)
     runs = {choices[kept_name]: kept, choices[other_name]: other}
     flag, stage = "--" + option.replace("_", "-"), option.replace("_", "-")
-    for rows in (3, 2):
+    for rows in (2, 3):  # runs on other rows, then the same
         monkeypatch.setattr(train_gpu, "leave_one_gpu_out", lambda s, cfg, steps, log: {
             "per_gpu": {"GPU A": {"zero_shot_rule": {"a": {"n": 3, "mean_abs_log": runs[cfg[option]]}}},
                         "GPU B": {"zero_shot_rule": {"b": {"n": rows if cfg[option] == choices[other_name] else 3,
@@ -2107,6 +2123,24 @@ def test_a_variant_rule_takes_the_other_choice_only_beyond_the_margin(repo_scrip
             assert result["chosen"] == {"kept": kept_name, "other": other_name}[chosen]
             assert result["figures"][other_name]["score"] == pytest.approx((other + 0.1) / 2)
     assert not (tmp_path / "logo.json").exists()  # a variant run leaves the stage's results and meta.json alone
+    for name in choices:  # runs of another recipe than the shipped one (both alike) are not compared
+        path = train_gpu.run_path("logo", (option, name))
+        run = json.loads(path.read_text())
+        path.write_text(json.dumps({**run, "recipe": {**run["recipe"], "width": 32}}))
+    with pytest.raises(SystemExit, match="did not train the shipped recipe"):
+        train_gpu.main([stage])
+
+
+def test_a_stored_training_stands_in_only_for_its_recipe_without_a_prior(repo_script):
+    """trained_as: a training record stands in for the recipe it trained (records from before the pooling prior
+    included); a recipe with the pooling prior is never stood in for, as with the batch prior."""
+    train_gpu = repo_script("scripts/train_gpu.py")
+    cfg = train_gpu.shipped_recipe()
+    hist = {**train_gpu.RECIPE_DEFAULTS, **cfg, "steps": 800, "seed": 0, "seconds": 1.0, "p": 2.0, "setups": {}}
+    assert train_gpu.trained_as(hist, cfg, 800, 0) and not train_gpu.trained_as(hist, cfg, 800, 1)
+    assert train_gpu.trained_as({k: v for k, v in hist.items() if k != "pool_prior"}, cfg, 800, 0)
+    on = {**cfg, "pool_prior": True}
+    assert not train_gpu.trained_as({**hist, "pool_prior": True}, on, 800, 0)
 
 
 def test_the_kernel_gpu_rule_reads_no_gpu_test_row(repo_script, monkeypatch):

@@ -1089,6 +1089,8 @@ def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str =
     _set_output_ranges(net, train, used)
     return net, {"steps": steps, "lr": lr, "batch": batch, "width": width, "blocks": blocks, "combine": combine,
                  "kernel_gpu": kernel_gpu, "kernel_runtime": kernel_runtime, "pool_prior": pool_prior,
+                 **({"pool_prior_pairs": {"weight": POOL_WEIGHT, "pairs": len(twins.x_pool), "draws": PRIOR_DRAWS}}
+                    if pool_prior and twins is not None else {}),
                  "seed": seed, "seconds": round(time.time() - t0, 1), "p": float(net.p.detach()),
                  "resource_prior": {"weight": RESOURCE_WEIGHT, "step": RESOURCE_STEP},
                  "batch_prior": None if pairs is None else {"weight": BATCH_WEIGHT, "pairs": len(pairs.x_lo),
