@@ -43,6 +43,7 @@ EXPONENTS = (0.25, 0.5, 0.75)  # 0 and 1 are the kernels and bytes terms
 
 SPACE_NETWORKS = "cpu/space_networks.csv"  # under data/: seed 0, part of the fit set
 SPACE_TEST_NETWORKS = "cpu/space_networks_test.csv"  # seed 1: test only
+OTHER_CPU_NETWORKS = "cpu/other_cpu_networks.csv"  # seed 2, measured on another CPU (benchmarks/cpu_other_machine.py)
 
 
 def batch1_networks() -> list[Net]:

@@ -222,10 +222,17 @@ def ten_shots(column: Sequence[Any]) -> tuple[list[int], list[int]]:
     the architecture (seed 7); rows in the same :func:`gpu_sample_group` as a shot (an identical layer multiset) are in
     neither: they would be the same network. Every few-shot protocol (scripts/train_gpu.py, benchmarks/gpu_accuracy.py,
     the leaderboard) uses it."""
-    order = sorted(range(len(column)), key=lambda i: stable_unit(f"{column[i].column}:{column[i].net.arch_id}", 7))
+    return shot_split([f"{s.column}:{s.net.arch_id}" for s in column], [gpu_sample_group(s) for s in column])
+
+
+def shot_split(keys: Sequence[str], groups: Sequence[str]) -> tuple[list[int], list[int]]:
+    """:func:`ten_shots` of any measured set: rows named by ``keys`` (a stable hash of each, seed 7, orders them),
+    rows of a shot's group in neither the shots nor the rows to evaluate (``benchmarks/cpu_other_machine.py``: a CPU's
+    networks, grouped by layer multiset)."""
+    order = sorted(range(len(keys)), key=lambda i: stable_unit(keys[i], 7))
     shots = order[:TEN_SHOTS]
-    taken = {gpu_sample_group(column[i]) for i in shots}
-    return shots, [i for i in order[TEN_SHOTS:] if gpu_sample_group(column[i]) not in taken]
+    taken = {groups[i] for i in shots}
+    return shots, [i for i in order[TEN_SHOTS:] if groups[i] not in taken]
 
 
 @functools.cache

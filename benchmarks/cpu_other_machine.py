@@ -1,0 +1,93 @@
+"""The CPU model on a CPU it was not trained on: NAS-space networks measured on another machine, zero-shot and 10-shot.
+
+The shipped CPU model (``hwaware.latency(model, gpu="cpu")``: ResPerfNet and its whole-network calibration) was
+trained and calibrated on one machine's measurements (``data/cpu/``: an AMD EPYC, 1 thread). A user runs it on their
+own CPU; this benchmark measures what they get there, on networks measured on another machine, and what
+``hwaware calibrate ... --gpu cpu`` with 10 of their own measurements gives.
+
+Protocol (declared 2026-12-06, before any of these networks was measured or predicted):
+
+* Networks: ``data/cpu/other_cpu_networks.csv.gz``, NB201, FBNet and OFA-MBv3 architectures drawn with seed 2 and
+  measured at batch 1 with one torch thread on the other machine (its ``device_name`` column names the CPU):
+  ``hwaware collect networks --space nb201 --count 50 --seed 2 --out data/cpu/other_cpu_networks.csv`` and the same
+  for ``fbnet`` and ``ofa_mbv3``. A network whose layer multiset is in the CPU calibration's fit set (the seed-0
+  NAS-space networks) is left out: nothing identical on both sides.
+* Zero-shot: the shipped model as users get it, against each network's measured time (pre + exe + post).
+* 10-shot: a profile fitted by :func:`hwaware.calibrate` (``gpu="cpu"``) on 10 of the machine's networks, drawn over
+  all three spaces by :func:`hwaware.evaluation.splits.shot_split` (a stable hash of the network's spec; networks of a
+  shot's layer multiset in neither side), evaluated on the others, per space. Beside it a MACs-linear baseline (ms = a
+  x MACs + b, least squares on the same 10 shots).
+* Figures per space: MAPE, share within +-10 %, Spearman rho (:func:`hwaware.evaluation.metrics.accuracy`). Nothing
+  is chosen from them.
+
+Run: ``python benchmarks/cpu_other_machine.py`` (writes ``benchmarks/results/cpu_other_machine.{json,md}``).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+import hwaware
+from hwaware.evaluation.cpu_networks import OTHER_CPU_NETWORKS, SPACE_NETWORKS, space_networks
+from hwaware.evaluation.metrics import accuracy
+from hwaware.evaluation.splits import graph_multiset, shot_split
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def run() -> dict:
+    fit = {graph_multiset(g) for _, g in space_networks(SPACE_NETWORKS)}
+    nets = [(n, g) for n, g in space_networks(OTHER_CPU_NETWORKS) if graph_multiset(g) not in fit]
+    machines = sorted({n.env.device_name for n, _ in nets})
+    true = np.array([n.total_ms for n, _ in nets])
+    space = [n.family for n, _ in nets]
+    zero = np.array([hwaware.latency(n.model, gpu="cpu") for n, _ in nets])  # as a user asks
+    shots, rest = shot_split([n.model for n, _ in nets], [graph_multiset(g) for _, g in nets])
+    profile = hwaware.calibrate([(nets[i][0].model, float(true[i])) for i in shots], gpu="cpu", name="other-cpu",
+                                save=False)
+    ten = np.array([hwaware.latency(nets[i][0].model, gpu=profile) for i in rest])
+    macs = np.array([g.macs for _, g in nets], dtype=float)
+    a, b = np.polyfit(macs[shots], true[shots], 1)
+    linear = a * macs[rest] + b
+    out: dict = {"machines": machines, "networks": len(nets), "left_out_in_fit_set": "layer multisets of the seed-0 "
+                 "NAS-space networks (the CPU calibration's fit set)", "shots": [nets[i][0].model for i in shots],
+                 "profile_form": profile.terms, "spaces": {}}
+    for s in sorted(set(space)):
+        every = [i for i, x in enumerate(space) if x == s]
+        held = [k for k, i in enumerate(rest) if space[i] == s]
+        out["spaces"][s] = {
+            "zero_shot": accuracy(zero[every], true[every]),
+            "ten_shot": accuracy(ten[held], true[[rest[k] for k in held]]),
+            "ten_shot_zero_shot_same_rows": accuracy(zero[[rest[k] for k in held]], true[[rest[k] for k in held]]),
+            "macs_linear_ten_shot": accuracy(linear[held], true[[rest[k] for k in held]]),
+            "median_ratio_zero_shot": float(np.median(zero[every] / true[every]))}
+    return out
+
+
+def markdown(r: dict) -> str:
+    lines = ["# The CPU model on another CPU (`python benchmarks/cpu_other_machine.py`)", "",
+             f"Measured on: {', '.join(r['machines'])}; the shipped CPU model was trained on an AMD EPYC. "
+             f"{r['networks']} networks (left out: {r['left_out_in_fit_set']}); 10 shots over all spaces, profile form "
+             f"`{r['profile_form']}`.", "",
+             "| space | n | zero-shot MAPE / within ±10 % / ρ | median answer / measured | 10-shot MAPE / within ±10 % "
+             "/ ρ (rows) | those rows zero-shot MAPE | MACs-linear on the 10 shots MAPE / ρ |",
+             "|---|---|---|---|---|---|---|"]
+    for s, f in r["spaces"].items():
+        z, t, same, lin = f["zero_shot"], f["ten_shot"], f["ten_shot_zero_shot_same_rows"], f["macs_linear_ten_shot"]
+        lines.append(f"| {s} | {int(z['n'])} | {z['mape']:.1%} / {z['within10']:.0%} / {z['spearman']:.3f} | "
+                     f"x{f['median_ratio_zero_shot']:.2f} | {t['mape']:.1%} / {t['within10']:.0%} / {t['spearman']:.3f} "
+                     f"({int(t['n'])}) | {same['mape']:.1%} | {lin['mape']:.1%} / {lin['spearman']:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    r = run()
+    (RESULTS / "cpu_other_machine.json").write_text(json.dumps(r, indent=1))
+    (RESULTS / "cpu_other_machine.md").write_text(markdown(r))
+    print(markdown(r))
+
+
+if __name__ == "__main__":
+    main()
