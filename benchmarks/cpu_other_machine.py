@@ -5,20 +5,22 @@ trained and calibrated on one machine's measurements (``data/cpu/``: an AMD EPYC
 own CPU; this benchmark measures what they get there, on networks measured on another machine, and what
 ``hwaware calibrate ... --gpu cpu`` with 10 of their own measurements gives.
 
-Protocol (declared 2026-12-06, before any of these networks was measured or predicted):
+Protocol (written 2026-12-06 before any of these networks was measured or predicted; committed with the data and the
+results, c5c51b1, so no earlier commit shows it):
 
 * Networks: ``data/cpu/other_cpu_networks.csv.gz``, NB201, FBNet and OFA-MBv3 architectures drawn with seed 2 and
   measured at batch 1 with one torch thread on the other machine (its ``device_name`` column names the CPU):
   ``hwaware collect networks --space nb201 --count 50 --seed 2 --out data/cpu/other_cpu_networks.csv`` and the same
-  for ``fbnet`` and ``ofa_mbv3``. A network whose layer multiset is in the CPU calibration's fit set (the seed-0
-  NAS-space networks) is left out: nothing identical on both sides.
+  for ``fbnet`` and ``ofa_mbv3``. A network whose layer multiset is in the CPU calibration's fit set is left out:
+  nothing identical on both sides (the fit set's timm networks are not compared: at their input sizes and widths no
+  NAS-space network shares their layers, as :func:`~hwaware.evaluation.cpu_networks.space_test_networks` assumes).
 * Zero-shot: the shipped model as users get it, against each network's measured time (pre + exe + post).
 * 10-shot: a profile fitted by :func:`hwaware.calibrate` (``gpu="cpu"``) on 10 of the machine's networks, drawn over
-  all three spaces by :func:`hwaware.evaluation.splits.shot_split` (a stable hash of the network's spec; networks of a
-  shot's layer multiset in neither side), evaluated on the others, per space. Beside it a MACs-linear baseline (ms = a
+  all three spaces by :func:`hwaware.evaluation.splits.shot_split` (a stable hash of the network's spec, not
+  stratified by space; networks of a shot's layer multiset in neither side), evaluated on the others, per space. Beside it a MACs-linear baseline (ms = a
   x MACs + b, least squares on the same 10 shots).
-* Figures per space: MAPE, share within +-10 %, Spearman rho (:func:`hwaware.evaluation.metrics.accuracy`). Nothing
-  is chosen from them.
+* Figures per space: MAPE, share within +-10 %, Spearman rho (:func:`hwaware.evaluation.metrics.accuracy`), and how
+  many distinct layer multisets the networks are (NB201's repeat). Nothing is chosen from them.
 
 Run: ``python benchmarks/cpu_other_machine.py`` (writes ``benchmarks/results/cpu_other_machine.{json,md}``).
 """
@@ -53,6 +55,7 @@ def run() -> dict:
     linear = a * macs[rest] + b
     out: dict = {"machines": machines, "networks": len(nets), "left_out_in_fit_set": "layer multisets of the seed-0 "
                  "NAS-space networks (the CPU calibration's fit set)", "shots": [nets[i][0].model for i in shots],
+                 "shots_per_space": {s: sum(space[i] == s for i in shots) for s in sorted(set(space))},
                  "profile_form": profile.terms, "spaces": {}}
     for s in sorted(set(space)):
         every = [i for i, x in enumerate(space) if x == s]
@@ -62,23 +65,27 @@ def run() -> dict:
             "ten_shot": accuracy(ten[held], true[[rest[k] for k in held]]),
             "ten_shot_zero_shot_same_rows": accuracy(zero[[rest[k] for k in held]], true[[rest[k] for k in held]]),
             "macs_linear_ten_shot": accuracy(linear[held], true[[rest[k] for k in held]]),
-            "median_ratio_zero_shot": float(np.median(zero[every] / true[every]))}
+            "median_ratio_zero_shot": float(np.median(zero[every] / true[every])),
+            "multisets": len({graph_multiset(nets[i][1]) for i in every}),
+            "ten_shot_multisets": len({graph_multiset(nets[rest[k]][1]) for k in held})}
     return out
 
 
 def markdown(r: dict) -> str:
     lines = ["# The CPU model on another CPU (`python benchmarks/cpu_other_machine.py`)", "",
              f"Measured on: {', '.join(r['machines'])}; the shipped CPU model was trained on an AMD EPYC. "
-             f"{r['networks']} networks (left out: {r['left_out_in_fit_set']}); 10 shots over all spaces, profile form "
-             f"`{r['profile_form']}`.", "",
-             "| space | n | zero-shot MAPE / within ±10 % / ρ | median answer / measured | 10-shot MAPE / within ±10 % "
-             "/ ρ (rows) | those rows zero-shot MAPE | MACs-linear on the 10 shots MAPE / ρ |",
+             f"{r['networks']} networks (left out: {r['left_out_in_fit_set']}); 10 shots over all spaces ("
+             + ", ".join(f"{s} {n}" for s, n in r["shots_per_space"].items())
+             + f"), profile form `{r['profile_form']}`.", "",
+             "| space | n (layer multisets) | zero-shot MAPE / within ±10 % / ρ | median answer / measured | 10-shot "
+             "MAPE / within ±10 % / ρ (rows; multisets) | those rows zero-shot MAPE | MACs-linear on the 10 shots MAPE "
+             "/ ρ |",
              "|---|---|---|---|---|---|---|"]
     for s, f in r["spaces"].items():
         z, t, same, lin = f["zero_shot"], f["ten_shot"], f["ten_shot_zero_shot_same_rows"], f["macs_linear_ten_shot"]
-        lines.append(f"| {s} | {int(z['n'])} | {z['mape']:.1%} / {z['within10']:.0%} / {z['spearman']:.3f} | "
+        lines.append(f"| {s} | {int(z['n'])} ({f['multisets']}) | {z['mape']:.1%} / {z['within10']:.0%} / {z['spearman']:.3f} | "
                      f"x{f['median_ratio_zero_shot']:.2f} | {t['mape']:.1%} / {t['within10']:.0%} / {t['spearman']:.3f} "
-                     f"({int(t['n'])}) | {same['mape']:.1%} | {lin['mape']:.1%} / {lin['spearman']:.3f} |")
+                     f"({int(t['n'])}; {f['ten_shot_multisets']}) | {same['mape']:.1%} | {lin['mape']:.1%} / {lin['spearman']:.3f} |")
     return "\n".join(lines) + "\n"
 
 
