@@ -10,17 +10,19 @@ results, c5c51b1, so no earlier commit shows it):
 
 * Networks: ``data/cpu/other_cpu_networks.csv.gz``, NB201, FBNet and OFA-MBv3 architectures drawn with seed 2 and
   measured at batch 1 with one torch thread on the other machine (its ``device_name`` column names the CPU):
-  ``hwaware collect networks --space nb201 --count 50 --seed 2 --out data/cpu/other_cpu_networks.csv`` and the same
-  for ``fbnet`` and ``ofa_mbv3``. A network whose layer multiset is in the CPU calibration's fit set is left out:
-  nothing identical on both sides (the fit set's timm networks are not compared: at their input sizes and widths no
-  NAS-space network shares their layers, as :func:`~hwaware.evaluation.cpu_networks.space_test_networks` assumes).
+  ``hwaware collect networks --space nb201 --count 50 --seed 2 --threads 1 --out data/cpu/other_cpu_networks.csv``
+  and the same for ``fbnet`` and ``ofa_mbv3``, gzipped. A network whose layer multiset is in the CPU calibration's
+  fit set is left out: nothing identical on both sides (the fit set's timm networks are not compared: at their input
+  sizes and widths no NAS-space network shares their layers, as
+  :func:`~hwaware.evaluation.cpu_networks.space_test_networks` assumes).
 * Zero-shot: the shipped model as users get it, against each network's measured time (pre + exe + post).
 * 10-shot: a profile fitted by :func:`hwaware.calibrate` (``gpu="cpu"``) on 10 of the machine's networks, drawn over
   all three spaces by :func:`hwaware.evaluation.splits.shot_split` (a stable hash of the network's spec, not
-  stratified by space; networks of a shot's layer multiset in neither side), evaluated on the others, per space. Beside it a MACs-linear baseline (ms = a
-  x MACs + b, least squares on the same 10 shots).
-* Figures per space: MAPE, share within +-10 %, Spearman rho (:func:`hwaware.evaluation.metrics.accuracy`), and how
-  many distinct layer multisets the networks are (NB201's repeat). Nothing is chosen from them.
+  stratified by space; networks of a shot's layer multiset in neither side), evaluated on the others, per space.
+  Beside it a MACs-linear baseline (ms = a x MACs + b, least squares on the same 10 shots).
+* Figures per space: MAPE, share within +-10 %, Spearman rho (:func:`hwaware.evaluation.metrics.accuracy`). Nothing
+  is chosen from them. Added after the first results, on a review: how many distinct layer multisets the networks are
+  (NB201's repeat), the shots per space, the run's provenance.
 
 Run: ``python benchmarks/cpu_other_machine.py`` (writes ``benchmarks/results/cpu_other_machine.{json,md}``).
 """
@@ -34,6 +36,7 @@ import numpy as np
 import hwaware
 from hwaware.evaluation.cpu_networks import OTHER_CPU_NETWORKS, SPACE_NETWORKS, space_networks
 from hwaware.evaluation.metrics import accuracy
+from hwaware.evaluation.provenance import provenance
 from hwaware.evaluation.splits import graph_multiset, shot_split
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -42,50 +45,53 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def run() -> dict:
     fit = {graph_multiset(g) for _, g in space_networks(SPACE_NETWORKS)}
     nets = [(n, g) for n, g in space_networks(OTHER_CPU_NETWORKS) if graph_multiset(g) not in fit]
+    multiset = [graph_multiset(g) for _, g in nets]
     machines = sorted({n.env.device_name for n, _ in nets})
     true = np.array([n.total_ms for n, _ in nets])
     space = [n.family for n, _ in nets]
     zero = np.array([hwaware.latency(n.model, gpu="cpu") for n, _ in nets])  # as a user asks
-    shots, rest = shot_split([n.model for n, _ in nets], [graph_multiset(g) for _, g in nets])
+    shots, rest = shot_split([n.model for n, _ in nets], multiset)
     profile = hwaware.calibrate([(nets[i][0].model, float(true[i])) for i in shots], gpu="cpu", name="other-cpu",
                                 save=False)
     ten = np.array([hwaware.latency(nets[i][0].model, gpu=profile) for i in rest])
     macs = np.array([g.macs for _, g in nets], dtype=float)
     a, b = np.polyfit(macs[shots], true[shots], 1)
     linear = a * macs[rest] + b
-    out: dict = {"machines": machines, "networks": len(nets), "left_out_in_fit_set": "layer multisets of the seed-0 "
-                 "NAS-space networks (the CPU calibration's fit set)", "shots": [nets[i][0].model for i in shots],
+    out: dict = {"command": "python benchmarks/cpu_other_machine.py", "provenance": provenance(), "machines": machines,
+                 "networks": len(nets), "left_out_in_fit_set": "layer multisets of the seed-0 NAS-space networks (the "
+                 "CPU calibration's fit set)", "shots": [nets[i][0].model for i in shots],
                  "shots_per_space": {s: sum(space[i] == s for i in shots) for s in sorted(set(space))},
                  "profile_form": profile.terms, "spaces": {}}
     for s in sorted(set(space)):
         every = [i for i, x in enumerate(space) if x == s]
-        held = [k for k, i in enumerate(rest) if space[i] == s]
+        held = [k for k, i in enumerate(rest) if space[i] == s]  # positions in rest
+        rows = [rest[k] for k in held]
         out["spaces"][s] = {
             "zero_shot": accuracy(zero[every], true[every]),
-            "ten_shot": accuracy(ten[held], true[[rest[k] for k in held]]),
-            "ten_shot_zero_shot_same_rows": accuracy(zero[[rest[k] for k in held]], true[[rest[k] for k in held]]),
-            "macs_linear_ten_shot": accuracy(linear[held], true[[rest[k] for k in held]]),
+            "ten_shot": accuracy(ten[held], true[rows]),
+            "ten_shot_zero_shot_same_rows": accuracy(zero[rows], true[rows]),
+            "macs_linear_ten_shot": accuracy(linear[held], true[rows]),
             "median_ratio_zero_shot": float(np.median(zero[every] / true[every])),
-            "multisets": len({graph_multiset(nets[i][1]) for i in every}),
-            "ten_shot_multisets": len({graph_multiset(nets[rest[k]][1]) for k in held})}
+            "multisets": len({multiset[i] for i in every}), "ten_shot_multisets": len({multiset[i] for i in rows})}
     return out
 
 
 def markdown(r: dict) -> str:
+    shots = ", ".join(f"{s} {n}" for s, n in r["shots_per_space"].items())
     lines = ["# The CPU model on another CPU (`python benchmarks/cpu_other_machine.py`)", "",
-             f"Measured on: {', '.join(r['machines'])}; the shipped CPU model was trained on an AMD EPYC. "
-             f"{r['networks']} networks (left out: {r['left_out_in_fit_set']}); 10 shots over all spaces ("
-             + ", ".join(f"{s} {n}" for s, n in r["shots_per_space"].items())
-             + f"), profile form `{r['profile_form']}`.", "",
-             "| space | n (layer multisets) | zero-shot MAPE / within ±10 % / ρ | median answer / measured | 10-shot "
-             "MAPE / within ±10 % / ρ (rows; multisets) | those rows zero-shot MAPE | MACs-linear on the 10 shots MAPE "
-             "/ ρ |",
+             f"Measured on: {', '.join(r['machines'])} ({r['provenance']['cpu']['torch_capability']}); the shipped CPU "
+             f"model was trained on an AMD EPYC. {r['networks']} networks (left out: {r['left_out_in_fit_set']}); 10 "
+             f"shots over all spaces ({shots}), profile form `{r['profile_form']}`.", "",
+             "| space | n (layer multisets) | zero-shot MAPE / within ±10 % / ρ | median answer / measured | "
+             "10-shot MAPE / within ±10 % / ρ (rows; multisets) | those rows zero-shot MAPE | "
+             "MACs-linear on the 10 shots MAPE / ρ |",
              "|---|---|---|---|---|---|---|"]
     for s, f in r["spaces"].items():
         z, t, same, lin = f["zero_shot"], f["ten_shot"], f["ten_shot_zero_shot_same_rows"], f["macs_linear_ten_shot"]
-        lines.append(f"| {s} | {int(z['n'])} ({f['multisets']}) | {z['mape']:.1%} / {z['within10']:.0%} / {z['spearman']:.3f} | "
-                     f"x{f['median_ratio_zero_shot']:.2f} | {t['mape']:.1%} / {t['within10']:.0%} / {t['spearman']:.3f} "
-                     f"({int(t['n'])}; {f['ten_shot_multisets']}) | {same['mape']:.1%} | {lin['mape']:.1%} / {lin['spearman']:.3f} |")
+        lines.append(f"| {s} | {int(z['n'])} ({f['multisets']}) | {z['mape']:.1%} / {z['within10']:.0%} / "
+                     f"{z['spearman']:.3f} | x{f['median_ratio_zero_shot']:.2f} | {t['mape']:.1%} / "
+                     f"{t['within10']:.0%} / {t['spearman']:.3f} ({int(t['n'])}; {f['ten_shot_multisets']}) | "
+                     f"{same['mape']:.1%} | {lin['mape']:.1%} / {lin['spearman']:.3f} |")
     return "\n".join(lines) + "\n"
 
 

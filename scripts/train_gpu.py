@@ -301,7 +301,7 @@ POOL_PRIOR_RULE = ("'on' (training adds the pooling prior: every pooling layer o
 DISCLOSED_POOL_PRIOR = ("The pooling prior was proposed from predictions (resperfnet-gpu 9.4's pooling warning: under "
                         "TensorRT the Jetsons' poolings answered up to 7.5x their twins; the shipped weights answer "
                         "109 of the 652 poolings of every timed network (569 outside GPU_TEST), each on its platforms, "
-                        "slower than their twins, up to 7.7x), after version 9's leave-one-GPU-out figures and "
+                        "slower than their twins, up to 7.7x: python scripts/pool_twins.py --shipped), after version 9's leave-one-GPU-out figures and "
                         "KERNEL_RUNTIME_RULE's runs were known (the Jetsons' TensorRT columns zero-shot at mean |log| "
                         "1.33 and 0.45), and after a diagnostic retraining of the AGX Xavier's fold on 2026-12-06 "
                         "printed that fold's answers per network (TensorRT 1.5-13x too fast, no per-call time); those "
@@ -682,8 +682,8 @@ RULE_EXCLUDED_GPU = "Tesla V100 SXM2 16/32GB"  # DISCLOSED_KERNEL_GPU: its held-
 
 
 def run_path(stage: str, variant: tuple[str, str]) -> Path:
-    """Where the run of ``stage`` with a variant of the recipe (``("kernel_gpu", set)``, ``("kernel_runtime",
-    choice)``: its option and value) writes its results."""
+    """Where the run of ``stage`` with a variant of the recipe (``("kernel_gpu", set)``, or a key of
+    :data:`VARIANT_RULES` and its choice) writes its results."""
     return RESULTS / f"{STAGE_FILES[stage]}_{variant[0]}_{variant[1]}.json"
 
 
@@ -697,7 +697,7 @@ def load_run(stage: str, variant: tuple[str, str]) -> dict:
 
 
 def run_shape(run: dict, varied: str = "kernel_gpu") -> dict:
-    """What two runs compared by KERNEL_GPU_RULE (or KERNEL_RUNTIME_RULE) must share: their columns' row counts, data,
+    """What two runs compared by KERNEL_GPU_RULE (or a rule of VARIANT_RULES) must share: their columns' row counts, data,
     steps, code, CPU (none before it was recorded) and recipe but the ``varied`` part."""
     if "per_gpu" in run:
         cols = {c: v["n"] for r in run["per_gpu"].values() for c, v in r["zero_shot_rule"].items()}
@@ -987,13 +987,15 @@ def candidate_seeds(steps: int, log) -> dict:
     runs: dict[str, dict[str, dict]] = {}
     for name, cfg in CANDIDATES.items():
         runs[name] = {}
+        prior = None  # built once per candidate, if any seed trains
         for seed in SEEDS:
             fig = stored(name, seed)
             if fig is None:
                 if designs is None:
                     designs = tuple(build_design(s, prediction_rules=False) for s in (train, val, test))
                 d_train, d_val, d_test = designs
-                net, hist = train_net(d_train, steps=steps, log=log, seed=seed, **priors(train, cfg), **cfg)
+                prior = prior or priors(train, cfg)
+                net, hist = train_net(d_train, steps=steps, log=log, seed=seed, **prior, **cfg)
                 fig = seed_figures(net, hist, (d_val, d_test), val, test, columns)
             runs[name][str(seed)] = fig
             log(f"{name} seed {seed}: val loss {fig['val_loss']:.4f} test loss {fig['test_loss']:.4f} "
@@ -1384,20 +1386,26 @@ def integrated_interval(res: list[np.ndarray], owner: list[str], soc: set[str], 
 
 def train_fold(samples: list[Sample], design: Design, gpu: str, cfg: dict, steps: int
                ) -> tuple[LayerTimeNet, np.ndarray, list[str]]:
-    """The leave-one-GPU-out model without ``gpu`` (none of its rows, no GPU_TEST row trains), the indices of that
-    GPU's network rows in ``samples`` (``design`` is theirs) and the columns that trained."""
+    """The leave-one-GPU-out model without ``gpu`` (:func:`fold_rows`), the indices of that GPU's network rows in
+    ``samples`` (``design`` is theirs) and the columns that trained."""
+    train, held = fold_rows(samples, gpu)
+    net = fit(samples, design, train, cfg, steps, BATCH_PRIOR)
+    return net, held, sorted({samples[i].column for i in train})
+
+
+def fold_rows(samples: list[Sample], gpu: str) -> tuple[np.ndarray, np.ndarray]:
+    """The leave-one-GPU-out fold of ``gpu``: the indices of the rows that train (none of its rows, no GPU_TEST row)
+    and of that GPU's network rows."""
     on_gpu = np.array([s.gpu == gpu for s in samples])
     in_test = np.array([is_gpu_test(s) for s in samples])
-    train = np.flatnonzero(~on_gpu & ~in_test)
-    net = fit(samples, design, train, cfg, steps, BATCH_PRIOR)
-    return (net, np.flatnonzero(on_gpu & np.array([s.net is not None for s in samples])),
-            sorted({samples[i].column for i in train}))
+    return (np.flatnonzero(~on_gpu & ~in_test),
+            np.flatnonzero(on_gpu & np.array([s.net is not None for s in samples])))
 
 
 def fit(samples: list[Sample], design: Design, idx: np.ndarray, cfg: dict, steps: int, batch_prior: bool,
         seed: int = 0) -> LayerTimeNet:
     """A model trained on ``samples[idx]`` (``design`` is every sample's), with the batch prior's pairs drawn from
-    those samples' layers when ``batch_prior``. Saved in :data:`FIT_CACHE` and loaded from there by a run of the same
+    those samples' layers when ``batch_prior`` and the pooling prior's twins when the recipe has it (:func:`priors`). Saved in :data:`FIT_CACHE` and loaded from there by a run of the same
     code, design and settings (:func:`fit_key`): a stopped fold stage resumes at the first fold it had not trained."""
     train = design.subset(idx)
     key = fit_key(train, cfg, steps, batch_prior, seed)

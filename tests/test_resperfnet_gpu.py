@@ -2131,6 +2131,14 @@ def test_a_variant_rule_takes_the_other_choice_only_beyond_the_margin(repo_scrip
         train_gpu.main([stage])
 
 
+def test_the_accuracy_report_renders_every_variant_rule(repo_script):
+    """benchmarks/gpu_accuracy.py has a section for each rule of train_gpu.VARIANT_RULES, read from its results file."""
+    train_gpu, report = repo_script("scripts/train_gpu.py"), repo_script("benchmarks/gpu_accuracy.py")
+    assert report.VARIANT_TITLES.keys() == train_gpu.VARIANT_RULES.keys()
+    for option in train_gpu.VARIANT_RULES:
+        assert (train_gpu.RESULTS / f"{option}_rule.json").is_file(), option
+
+
 def test_a_stored_training_stands_in_only_for_its_recipe_without_a_prior(repo_script):
     """trained_as: a training record stands in for the recipe it trained (records from before the pooling prior
     included); a recipe with the pooling prior is never stood in for, as with the batch prior."""
