@@ -300,16 +300,17 @@ POOL_PRIOR_RULE = ("'on' (training adds the pooling prior: every pooling layer o
                    "stage then retrains every candidate with the choice, and every stage re-runs")
 DISCLOSED_POOL_PRIOR = ("The pooling prior was proposed from predictions (resperfnet-gpu 9.4's pooling warning: under "
                         "TensorRT the Jetsons' poolings answered up to 7.5x their twins; the shipped weights answer "
-                        "109 of the 652 poolings of every timed network (569 outside GPU_TEST), each on its platforms, "
-                        "slower than their twins, up to 7.7x: python scripts/pool_twins.py --shipped), after version 9's leave-one-GPU-out figures and "
-                        "KERNEL_RUNTIME_RULE's runs were known (the Jetsons' TensorRT columns zero-shot at mean |log| "
-                        "1.33 and 0.45), and after a diagnostic retraining of the AGX Xavier's fold on 2026-12-06 "
-                        "printed that fold's answers per network (TensorRT 1.5-13x too fast, no per-call time); those "
-                        "columns are in the score. Added after the runs started (a review, helper-144; the first "
-                        "fold's line, the GTX 1080 Ti's, had printed): the draws are uniform over the pairs, of which "
-                        "the Jetsons' TensorRT poolings are 53 of 652 (26 of 532 in the AGX Xavier's fold), so the "
-                        "prior is weak where it was proposed; and its gradient reaches both sides, so it may also slow "
-                        "the twin convolutions, not only speed the poolings.")
+                        "109 of the 652 poolings of every timed network (569 outside GPU_TEST), each on its "
+                        "platforms, slower than their twins, up to 7.7x: python scripts/pool_twins.py --shipped), "
+                        "after version 9's leave-one-GPU-out figures and KERNEL_RUNTIME_RULE's runs were known (the "
+                        "Jetsons' TensorRT columns zero-shot at mean |log| 1.33 and 0.45), and after a diagnostic "
+                        "retraining of the AGX Xavier's fold on 2026-12-06 printed that fold's answers per network "
+                        "(TensorRT 1.5-13x too fast, no per-call time); those columns are in the score. Added after "
+                        "the runs started (a review, helper-144; the first fold's line, the GTX 1080 Ti's, had "
+                        "printed): the draws are uniform over the pairs, of which the Jetsons' TensorRT poolings are "
+                        "53 of 652 (26 of 532 in the AGX Xavier's fold), so the prior is weak where it was proposed; "
+                        "and its gradient reaches both sides, so it may also slow the twin convolutions, not only "
+                        "speed the poolings.")
 DISCLOSED_PAIRING = ("Version 9 (2026-12-04): retrained with the same recipe, candidates, rule, splits, steps and "
                      "seed on timm's rows with the graph form their run timed (graph_store.store_key: the RTX 3090's "
                      "pt240 run timed reparameterizable models unfused, the pt291 runs fused; a row whose published "
@@ -697,8 +698,8 @@ def load_run(stage: str, variant: tuple[str, str]) -> dict:
 
 
 def run_shape(run: dict, varied: str = "kernel_gpu") -> dict:
-    """What two runs compared by KERNEL_GPU_RULE (or a rule of VARIANT_RULES) must share: their columns' row counts, data,
-    steps, code, CPU (none before it was recorded) and recipe but the ``varied`` part."""
+    """What two runs compared by KERNEL_GPU_RULE (or a rule of VARIANT_RULES) must share: their columns' row counts,
+    data, steps, code, CPU (none before it was recorded) and recipe but the ``varied`` part."""
     if "per_gpu" in run:
         cols = {c: v["n"] for r in run["per_gpu"].values() for c, v in r["zero_shot_rule"].items()}
     else:
@@ -1405,8 +1406,9 @@ def fold_rows(samples: list[Sample], gpu: str) -> tuple[np.ndarray, np.ndarray]:
 def fit(samples: list[Sample], design: Design, idx: np.ndarray, cfg: dict, steps: int, batch_prior: bool,
         seed: int = 0) -> LayerTimeNet:
     """A model trained on ``samples[idx]`` (``design`` is every sample's), with the batch prior's pairs drawn from
-    those samples' layers when ``batch_prior`` and the pooling prior's twins when the recipe has it (:func:`priors`). Saved in :data:`FIT_CACHE` and loaded from there by a run of the same
-    code, design and settings (:func:`fit_key`): a stopped fold stage resumes at the first fold it had not trained."""
+    those samples' layers when ``batch_prior`` and the pooling prior's twins when the recipe has it (:func:`priors`).
+    Saved in :data:`FIT_CACHE` and loaded from there by a run of the same code, design and settings (:func:`fit_key`):
+    a stopped fold stage resumes at the first fold it had not trained."""
     train = design.subset(idx)
     key = fit_key(train, cfg, steps, batch_prior, seed)
     path = FIT_CACHE / f"{key}.safetensors"
