@@ -20,7 +20,7 @@ import argparse
 import numpy as np
 import torch
 
-from hwaware.estimators.resperfnet_gpu import LayerTimeNet, TwinPairs, load_net
+from hwaware.estimators.resperfnet_gpu import LayerTimeNet, TwinPairs, load_net, twin_log_ratio
 from hwaware.evaluation.gpu_data import build_design, twin_pairs_of
 from hwaware.evaluation.splits import is_gpu_test
 from hwaware.hardware.catalog import get_gpu
@@ -32,8 +32,7 @@ def slower(net: LayerTimeNet, pairs: TwinPairs | None) -> str:
     if pairs is None:
         return "no pooling with a twin"
     with torch.no_grad():
-        ratio = (net.layer_times(pairs.x_pool, pairs.base_pool, pairs.bare_pool)[0]
-                 / net.layer_times(pairs.x_twin, pairs.base_twin, pairs.bare_twin)[0]).numpy()
+        ratio = torch.exp(twin_log_ratio(net, pairs)).numpy()
     return (f"{int((ratio > 1).sum())} of {len(ratio)} slower than their twins, at most {ratio.max():.2f}x (median "
             f"{np.median(ratio):.2f}x)")
 

@@ -552,16 +552,14 @@ def main(argv: list[str] | None = None) -> None:
                     help="logo and kernels: take the folds' figures from the --kernel-gpu run of this set, which must "
                          "be the shipped recipe (same folds and steps), instead of retraining them")
     args = ap.parse_args(argv)
-    given = [v for v in (args.kernel_gpu, args.kernel_runtime, args.pool_prior, args.source) if v]
-    if len(given) > 1:
+    # the recipe a variant run retrains, and where it writes: run_path(stage, variant)
+    variants = [(o, getattr(args, o)) for o in ("kernel_gpu", *VARIANT_RULES) if getattr(args, o)]
+    if len(variants) + bool(args.source) > 1:
         ap.error("--kernel-gpu, --kernel-runtime and --pool-prior run the folds with a variant, --from reuses a run: "
                  "give one")
-    if given and not set(args.stages) <= set(STAGE_FILES):
+    if (variants or args.source) and not set(args.stages) <= set(STAGE_FILES):
         ap.error("--kernel-gpu, --kernel-runtime, --pool-prior and --from apply to the logo and kernels stages only")
-    # the recipe a variant run retrains, and where it writes: run_path(stage, variant)
-    variant = (("kernel_gpu", args.kernel_gpu) if args.kernel_gpu else
-               ("kernel_runtime", args.kernel_runtime) if args.kernel_runtime else
-               ("pool_prior", args.pool_prior) if args.pool_prior else None)
+    variant = variants[0] if variants else None
     torch.set_num_threads(1)
     code_provenance()  # the code this run starts from (fit's cache keys)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -573,9 +571,10 @@ def main(argv: list[str] | None = None) -> None:
         result = shipped_intervals(command)
         (RESULTS / "measured_interval.json").write_text(json.dumps(result, indent=1))
         log(f"intervals: {result['intervals']} ({result['val_rows']} GPU_VAL rows)")
-    recipe = {**shipped_recipe(), **({"kernel_gpu": args.kernel_gpu} if args.kernel_gpu else {}),
-              **({"kernel_runtime": KERNEL_RUNTIMES[args.kernel_runtime]} if args.kernel_runtime else {}),
-              **({"pool_prior": POOL_PRIORS[args.pool_prior]} if args.pool_prior else {})}
+    recipe = dict(shipped_recipe())
+    if variant:  # a --kernel-gpu set is its own value; a VARIANT_RULES choice names one
+        option, choice = variant
+        recipe[option] = VARIANT_RULES[option][0][choice] if option in VARIANT_RULES else choice
     if "logo" in args.stages:
         logo = fold_stage("logo", recipe, args, command, lambda s: leave_one_gpu_out(s, recipe, args.logo_steps, log))
         logo["disclosed"] = f"{DISCLOSED_FORMS} {DISCLOSED_MODEL}"

@@ -620,9 +620,15 @@ def _pool_penalty(net: LayerTimeNet, pairs: TwinPairs, gen: torch.Generator) -> 
     it where every timed network has a pooling layer (the Jetsons' torchvision networks): there the poolings took
     per-network costs, up to 7.5x their twins under TensorRT (9.4's warning)."""
     idx = torch.randint(len(pairs.x_pool), (PRIOR_DRAWS,), generator=gen)
+    return torch.relu(twin_log_ratio(net, pairs, idx)).mean()
+
+
+def twin_log_ratio(net: LayerTimeNet, pairs: TwinPairs, idx: torch.Tensor | None = None) -> torch.Tensor:
+    """Per pair (``idx``: those drawn; None: every one), the log of the pooling's layer time over its twin's, as
+    ``net`` answers them without the prediction rules: what :func:`_pool_penalty` holds at or below 0."""
+    idx = torch.arange(len(pairs.x_pool)) if idx is None else idx
     log_pool = torch.log(net.layer_times(pairs.x_pool[idx], pairs.base_pool[idx], pairs.bare_pool[idx])[0])
-    log_twin = torch.log(net.layer_times(pairs.x_twin[idx], pairs.base_twin[idx], pairs.bare_twin[idx])[0])
-    return torch.relu(log_pool - log_twin).mean()
+    return log_pool - torch.log(net.layer_times(pairs.x_twin[idx], pairs.base_twin[idx], pairs.bare_twin[idx])[0])
 
 
 def _eager(x: torch.Tensor) -> torch.Tensor:
