@@ -462,12 +462,14 @@ def logo_zero_shot(per_gpu: dict) -> tuple[list[tuple[str, str, float]], str, st
 
 
 # the rules that compare two logo runs of a recipe key (train_gpu.VARIANT_RULES), each results file <key>_rule.json
-VARIANT_TITLES = {"kernel_runtime": "The kernel head's runtime flags", "pool_prior": "The pooling prior"}
+VARIANT_TITLES = {"kernel_runtime": "The kernel head's runtime flags", "pool_prior": "The pooling prior",
+                  "call_runtime": "The per-call head's runtime flags"}
 
 
 def variant_lines(rule: dict) -> list[str]:
     """A variant rule's figures per choice (KERNEL_RUNTIME_RULE: the kernel head reading the runtime flags or not;
-    POOL_PRIOR_RULE: training with the pooling prior or not), with the same folds' MAPE as the logo stage reports it
+    POOL_PRIOR_RULE: training with the pooling prior or not; CALL_RUNTIME_RULE: the per-call head reading the runtime
+    flags or every runtime as eager PyTorch's), with the same folds' MAPE as the logo stage reports it
     (every row)."""
     lines = [f"Rule, declared before these runs: {rule['rule']}.", "",
              "| choice | score: logo mean abs log (rows outside GPU_TEST) | columns | desktop zero-shot MAPE median / "

@@ -1099,6 +1099,11 @@ def test_a_stopped_fold_stage_resumes_from_the_folds_it_saved(repo_script, monke
     prov["uncommitted_files"] = []
     train_gpu.code_provenance.cache_clear()
     monkeypatch.setattr(train_gpu, "train_net", real_train)
+    eager = {**cfg, "call_runtime": False}  # CALL_RUNTIME_RULE's other choice: a key of its own, loaded as trained
+    assert train_gpu.fit(samples, design, idx, eager, 2, False).call_runtime is False and key(c=eager) != clean
+    monkeypatch.setattr(train_gpu, "train_net", no_training)
+    assert train_gpu.fit(samples, design, idx, eager, 2, False).call_runtime is False
+    monkeypatch.setattr(train_gpu, "train_net", real_train)
     damaged = tmp_path / f"{key()}.safetensors"
     damaged.write_bytes(b"cut off")
     train_gpu.fit(samples, design, idx, cfg, 2, False)
@@ -1109,7 +1114,7 @@ def test_a_stopped_fold_stage_resumes_from_the_folds_it_saved(repo_script, monke
     train_gpu.code_provenance.cache_clear()
     assert key() is None
     train_gpu.fit(samples, design, idx, cfg, 2, False)
-    assert len(list(tmp_path.glob("*"))) == 2
+    assert len(list(tmp_path.glob("*"))) == 3
 
 
 def test_a_batch_no_measurement_covers_gets_the_zero_shot_interval_and_says_so(repo_script):
@@ -2092,25 +2097,84 @@ def test_weights_with_the_size_kernel_head_save_and_load_as_trained(tmp_path):
         assert torch.equal(loaded.kernel(z), net.kernel(z))
 
 
-@pytest.mark.parametrize("option", ["kernel_runtime", "pool_prior"])
-@pytest.mark.parametrize("kept, other, chosen", [(0.30, 0.20, "other"), (0.30, 0.296, "kept"), (0.20, 0.30, "kept")])
+def test_without_call_runtime_the_per_call_head_reads_every_runtime_as_eager_pytorch(tmp_path):
+    """A recipe's call_runtime=False (CALL_RUNTIME_RULE's 'eager'): a TensorRT call costs what the same weights answer
+    eager PyTorch's on the same GPU and batch, on the GPU's own host and averaged over measured hosts; the heads' output
+    range is taken over the inputs the head reads; meta.json's architecture carries the choice through save and load,
+    and weights that name none read the flags."""
+    import torch
+
+    from hwaware.estimators.gpu_features import RUNTIME_CODES, call_features, n_features
+    from hwaware.estimators.resperfnet_gpu import _CALL_RUNTIME, LayerTimeNet, _set_output_ranges, load_net, save_net
+    from hwaware.evaluation.gpu_data import build_design, torch2trt_samples
+
+    gpus = ("Jetson AGX Xavier", "GeForce RTX 2080 Ti")
+    calls = torch.tensor(np.array([call_features(get_gpu(g), rt, b) for g in gpus for b in (1, 8)
+                                   for rt in ("pytorch", "tensorrt")]), dtype=torch.float32)
+    assert calls[:, _CALL_RUNTIME].tolist() == [[float(r == rt) for r in RUNTIME_CODES]
+                                                for _ in range(4) for rt in ("pytorch", "tensorrt")]
+    torch.manual_seed(0)
+    eager = LayerTimeNet(n_features(), calls.shape[1], call_runtime=False)
+    read = LayerTimeNet(n_features(), calls.shape[1])
+    read.load_state_dict(eager.state_dict())
+    for net in (eager, read):
+        net.hosts[:2] = calls[[0, 4]][:, :3]
+        net.host_used[:2] = True
+    pytorch, tensorrt = calls[0::2], calls[1::2]
+    with torch.no_grad():
+        for generic in (False, True):
+            expected = read.call_time(pytorch, generic)
+            assert torch.equal(eager.call_time(tensorrt, generic), expected)
+            assert torch.equal(eager.call_time(pytorch, generic), expected)
+            assert not torch.isclose(read.call_time(tensorrt, generic), expected).any()
+            assert len(set(expected.tolist())) == 4  # GPU and batch still count
+    design = build_design(torch2trt_samples(), prediction_rules=False)
+    used = np.unique(design.indices)
+    assert {s.runtime for s in torch2trt_samples()} == {"pytorch", "tensorrt"}
+    with torch.no_grad():
+        for net in (eager, read):
+            net.out_lo.fill_(-12.0), net.out_hi.fill_(12.0)
+            _set_output_ranges(net, design, used)
+        # the range of what each head answers its training calls: 'eager' never answers TensorRT's own flags
+        c = torch.from_numpy(design.call[design.has_call]).float()
+        answers = eager.call(eager._standard(torch.cat([c[:, :3], calls[0, 3:6].expand(len(c), 3), c[:, 6:]], 1),
+                                             eager.call_lo, eager.call_hi, eager.call_mean, eager.call_std)).squeeze(-1)
+        assert eager.out_lo[2] == answers.min() and eager.out_hi[2] == answers.max()
+        assert (eager.out_lo[2], eager.out_hi[2]) != (read.out_lo[2], read.out_hi[2])
+    for arch, expect in (({"call_runtime": False}, False), ({}, True)):
+        save_net(eager, tmp_path, {"architecture": {"n_call": calls.shape[1], "width": 64, "blocks": 2,
+                                                    "combine": "smoothmax", **arch}})
+        loaded, _ = load_net(tmp_path)
+        assert loaded.call_runtime is expect
+
+
+@pytest.mark.parametrize("option", ["kernel_runtime", "pool_prior", "call_runtime"])
+@pytest.mark.parametrize("kept, other, chosen", [((0.30, 0.1), (0.20, 0.1), "other"),
+                                                 ((0.30, 0.1), (0.296, 0.1), "kept"),
+                                                 ((0.20, 0.1), (0.30, 0.1), "kept"),
+                                                 ((0.20, 0.5), (0.22, 0.1), "guard")])
 def test_a_variant_rule_takes_the_other_choice_only_beyond_the_margin(repo_script, monkeypatch, tmp_path, option, kept,
                                                                       other, chosen):
-    """KERNEL_RUNTIME_RULE and POOL_PRIOR_RULE: the logo runs' mean |log ratio| (rows outside GPU_TEST) decides, the
-    shipped choice ('read', 'off') kept unless the other ('blind', 'on') is lower by more than RULE_MARGIN; runs on
-    other rows are not compared."""
+    """KERNEL_RUNTIME_RULE, POOL_PRIOR_RULE and CALL_RUNTIME_RULE: the logo runs' mean |log ratio| (rows outside
+    GPU_TEST) decides, the shipped choice ('read', 'off', 'read') kept unless the other ('blind', 'on', 'eager') is
+    lower by more than RULE_MARGIN; CALL_RUNTIME_RULE also keeps it where the other is higher by more than the margin
+    on the columns not timed under TensorRT ("guard": a TensorRT column's gain against another's loss); runs on other
+    rows are not compared. (kept, other): each choice's column outside TensorRT and TensorRT column."""
     train_gpu = repo_script("scripts/train_gpu.py")
     score = {"rates-and-size": None}
     _stub_folds(train_gpu, monkeypatch, tmp_path, score, score, score)
-    choices, kept_name, *_ = train_gpu.VARIANT_RULES[option]
+    choices, kept_name, *_, guarded = train_gpu.VARIANT_RULES[option]
+    assert guarded is (option == "call_runtime")
     other_name = next(n for n in choices if n != kept_name)
     runs = {choices[kept_name]: kept, choices[other_name]: other}
     flag, stage = "--" + option.replace("_", "-"), option.replace("_", "-")
     for rows in (2, 3):  # runs on other rows, then the same
         monkeypatch.setattr(train_gpu, "leave_one_gpu_out", lambda s, cfg, steps, log: {
-            "per_gpu": {"GPU A": {"zero_shot_rule": {"a": {"n": 3, "mean_abs_log": runs[cfg[option]]}}},
-                        "GPU B": {"zero_shot_rule": {"b": {"n": rows if cfg[option] == choices[other_name] else 3,
-                                                           "mean_abs_log": 0.1}}}},
+            "per_gpu": {"GPU A": {"zero_shot_rule": {"t:s:GPU A|pytorch|fp32|1": {
+                            "n": 3, "mean_abs_log": runs[cfg[option]][0]}}},
+                        "GPU B": {"zero_shot_rule": {"t:s:GPU B|tensorrt|fp16|1": {
+                            "n": rows if cfg[option] == choices[other_name] else 3,
+                            "mean_abs_log": runs[cfg[option]][1]}}}},
             "pooled": {}})
         for name in choices:
             train_gpu.main(["logo", flag, name])
@@ -2120,8 +2184,10 @@ def test_a_variant_rule_takes_the_other_choice_only_beyond_the_margin(repo_scrip
         else:
             train_gpu.main([stage])
             result = json.loads((tmp_path / f"{option}_rule.json").read_text())
-            assert result["chosen"] == {"kept": kept_name, "other": other_name}[chosen]
-            assert result["figures"][other_name]["score"] == pytest.approx((other + 0.1) / 2)
+            picks = {"kept": kept_name, "other": other_name, "guard": kept_name if guarded else other_name}
+            assert result["chosen"] == picks[chosen]
+            assert result["figures"][other_name]["score"] == pytest.approx(sum(other) / 2)
+            assert result["figures"][other_name]["score_not_tensorrt"] == pytest.approx(other[0])
     assert not (tmp_path / "logo.json").exists()  # a variant run leaves the stage's results and meta.json alone
     for name in choices:  # runs of another recipe than the shipped one (both alike) are not compared
         path = train_gpu.run_path("logo", (option, name))

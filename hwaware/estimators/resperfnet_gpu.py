@@ -254,6 +254,10 @@ AMP_NOTE = ("amp: conv/dense/matmul at fp16 {rates}, other layers at fp32 rates;
 BF16_NOTE = ("bf16: no training row timed it; its layers are read as fp16's (the same bytes on the same tensor cores, "
              "gpu_features.HEAD_PRECISION) at bf16's own rates, an approximation no measurement checks")
 
+# every version up to 9: the per-call head reads the runtime flags (a recipe's ``call_runtime``; False: every runtime's
+# per-call time is eager PyTorch's on the same host and batch, scripts/train_gpu.py's CALL_RUNTIME_RULE)
+CALL_RUNTIME_BEFORE_10 = True
+
 
 class _Block(nn.Module):
     def __init__(self, width: int) -> None:
@@ -275,8 +279,9 @@ class LayerTimeNet(nn.Module):
 
     def __init__(self, n_row: int, n_call: int, width: int = 64, blocks: int = 2, combine: str = "smoothmax",
                  setups: Sequence[str] = (), kernel_gpu: str = KERNEL_GPU_BEFORE_9,
-                 kernel_runtime: bool = KERNEL_RUNTIME_BEFORE_10) -> None:
+                 kernel_runtime: bool = KERNEL_RUNTIME_BEFORE_10, call_runtime: bool = CALL_RUNTIME_BEFORE_10) -> None:
         super().__init__()
+        self.call_runtime = call_runtime
         self.register_buffer("kernel_idx", torch.tensor(kernel_inputs(kernel_gpu, kernel_runtime)))
         self.register_buffer("framework_idx", torch.tensor(FRAMEWORK_INPUTS))
         self.kernel = _regressor(len(self.kernel_idx), width, blocks)
@@ -421,8 +426,14 @@ class LayerTimeNet(nn.Module):
         return _bounded(self.framework(z[:, self.framework_idx]).squeeze(-1), self.out_lo[1], self.out_hi[1])
 
     def _log_call(self, c: torch.Tensor) -> torch.Tensor:
-        z = self._standard(c, self.call_lo, self.call_hi, self.call_mean, self.call_std)
-        return _bounded(self.call(z).squeeze(-1), self.out_lo[2], self.out_hi[2])
+        return _bounded(self.call(self.call_z(c)).squeeze(-1), self.out_lo[2], self.out_hi[2])
+
+    def call_z(self, c: torch.Tensor) -> torch.Tensor:
+        """The per-call head's input for call features ``c``: standardised, and without ``call_runtime`` every
+        runtime read as eager PyTorch (torch2trt's harness times an engine's call as eager PyTorch's, from Python and
+        synchronised: CALL_RUNTIME_RULE)."""
+        c = c if self.call_runtime else _eager(c, _CALL_RUNTIME)
+        return self._standard(c, self.call_lo, self.call_hi, self.call_mean, self.call_std)
 
     def _over_hosts(self, head: Any, x: torch.Tensor, columns: list[int], hosts: torch.Tensor | None = None
                     ) -> torch.Tensor:
@@ -631,10 +642,12 @@ def twin_log_ratio(net: LayerTimeNet, pairs: TwinPairs, idx: torch.Tensor | None
     return log_pool - torch.log(net.layer_times(pairs.x_twin[idx], pairs.base_twin[idx], pairs.bare_twin[idx])[0])
 
 
-def _eager(x: torch.Tensor) -> torch.Tensor:
-    """Feature rows ``x`` with their runtime set to eager PyTorch."""
+def _eager(x: torch.Tensor, columns: list[int] | None = None) -> torch.Tensor:
+    """Feature rows ``x`` with their runtime set to eager PyTorch (``columns``: where its flags sit; default a layer
+    row's)."""
     eager = x.clone()
-    eager[:, _ROW_RUNTIME] = torch.tensor([float(r == "pytorch") for r in RUNTIME_CODES])
+    flags = torch.tensor([float(r == "pytorch") for r in RUNTIME_CODES])
+    eager[:, _ROW_RUNTIME if columns is None else columns] = flags
     return eager
 
 
@@ -752,6 +765,7 @@ _ELEMENTWISE_FLAGS = torch.tensor([float(n == "kind_elementwise") for n in ROW_F
 _CONV_FLAGS = torch.tensor([float(n == "kind_conv") for n in ROW_FEATURES if n.startswith("kind_")])
 _CALL_HOST = [0, 1, 2]  # call_features: integrated, log clock, log SMs, runtime ..., log batch
 _ROW_RUNTIME = [ROW_FEATURES.index(f"runtime_{r}") for r in RUNTIME_CODES]
+_CALL_RUNTIME = [len(_CALL_HOST) + i for i in range(len(RUNTIME_CODES))]
 MAX_HOSTS = 32
 KNOWN_HOST_MAX_BATCH = 64  # at larger batches every kernel hides the dispatch cost: such columns say nothing of it
 
@@ -1037,20 +1051,23 @@ def _forward(net: LayerTimeNet, d: Design, host: HostChoice, use_setup: bool) ->
 
 
 def design_net(train: Design, width: int, blocks: int, combine: str, kernel_gpu: str,
-               kernel_runtime: bool = KERNEL_RUNTIME_BEFORE_10) -> LayerTimeNet:
+               kernel_runtime: bool = KERNEL_RUNTIME_BEFORE_10, call_runtime: bool = CALL_RUNTIME_BEFORE_10
+               ) -> LayerTimeNet:
     """An untrained :class:`LayerTimeNet` shaped for ``train`` (its row and call features, its setups): what
     :func:`train_net` fits, and what weights it saved load into."""
     return LayerTimeNet(train.x.shape[1], train.call.shape[1], width, blocks, combine, train.setup_names, kernel_gpu,
-                        kernel_runtime)
+                        kernel_runtime, call_runtime)
 
 
 def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str = "smoothmax",
               kernel_gpu: str = KERNEL_GPU_BEFORE_9, kernel_runtime: bool = KERNEL_RUNTIME_BEFORE_10, steps: int = 1500,
               lr: float = 3e-3, batch: int = 1024, seed: int = 0, log: Any = None, pairs: BatchPairs | None = None,
-              pool_prior: bool = POOL_PRIOR_BEFORE_10, twins: TwinPairs | None = None) -> tuple[LayerTimeNet, dict]:
+              pool_prior: bool = POOL_PRIOR_BEFORE_10, twins: TwinPairs | None = None,
+              call_runtime: bool = CALL_RUNTIME_BEFORE_10) -> tuple[LayerTimeNet, dict]:
     """Fit a :class:`LayerTimeNet` to ``train`` (weighted mean |log ratio| of whole-network sums); with ``pairs``
     (:func:`batch_pairs`), plus the batch prior :func:`_batch_penalty`; with ``pool_prior``, plus the pooling prior
-    :func:`_pool_penalty` on ``twins`` (:func:`twin_pairs` of the training rows)."""
+    :func:`_pool_penalty` on ``twins`` (:func:`twin_pairs` of the training rows); ``call_runtime`` False: the
+    per-call head reads every runtime as eager PyTorch (:class:`LayerTimeNet`)."""
     import time
 
     if pool_prior != (twins is not None):
@@ -1058,7 +1075,7 @@ def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str =
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    net = design_net(train, width, blocks, combine, kernel_gpu, kernel_runtime)
+    net = design_net(train, width, blocks, combine, kernel_gpu, kernel_runtime, call_runtime)
     used = np.unique(train.indices)
     for name, arr in (("row", train.x[used]), ("call", train.call[train.has_call] if train.has_call.any() else train.call)):
         std = arr.std(axis=0)
@@ -1098,6 +1115,7 @@ def train_net(train: Design, *, width: int = 64, blocks: int = 2, combine: str =
     _set_output_ranges(net, train, used)
     return net, {"steps": steps, "lr": lr, "batch": batch, "width": width, "blocks": blocks, "combine": combine,
                  "kernel_gpu": kernel_gpu, "kernel_runtime": kernel_runtime, "pool_prior": pool_prior,
+                 "call_runtime": call_runtime,
                  **({"pool_prior_pairs": {"weight": POOL_WEIGHT, "pairs": len(twins.x_pool), "draws": PRIOR_DRAWS}}
                     if twins is not None else {}),
                  "seed": seed, "seconds": round(time.time() - t0, 1), "p": float(net.p.detach()),
@@ -1116,7 +1134,7 @@ def _set_output_ranges(net: LayerTimeNet, train: Design, used: np.ndarray) -> No
         k = net.kernel(z[:, net.kernel_idx]).squeeze(-1)
         f = net.framework(z[:, net.framework_idx]).squeeze(-1)[torch.from_numpy(~train.bare[used])]
         c = torch.from_numpy(train.call[train.has_call]).float()
-        g = net.call(net._standard(c, net.call_lo, net.call_hi, net.call_mean, net.call_std)).squeeze(-1)
+        g = net.call(net.call_z(c)).squeeze(-1)
         lo = [t.min() if len(t) else net.out_lo[i] for i, t in enumerate((k, f, g))]
         hi = [t.max() if len(t) else net.out_hi[i] for i, t in enumerate((k, f, g))]
         net.out_lo.copy_(torch.maximum(torch.stack(lo), net.out_lo))
@@ -1261,7 +1279,8 @@ def load_net(folder: Path) -> tuple[LayerTimeNet, dict[str, Any]]:
     arch = meta["architecture"]
     net = LayerTimeNet(n_features(), arch["n_call"], arch["width"], arch["blocks"], arch["combine"],
                        meta.get("setups", []), arch.get("kernel_gpu", KERNEL_GPU_BEFORE_9),
-                       arch.get("kernel_runtime", KERNEL_RUNTIME_BEFORE_10))
+                       arch.get("kernel_runtime", KERNEL_RUNTIME_BEFORE_10),
+                       arch.get("call_runtime", CALL_RUNTIME_BEFORE_10))
     try:
         net.load_state_dict(load_file(str(folder / "weights.safetensors")))
     except RuntimeError as exc:  # weights of another version of this model
