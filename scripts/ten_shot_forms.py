@@ -9,9 +9,11 @@ each side. Beside the zero-shot error, the same with the estimator's TensorRT bo
 row of the column. Diagnostic only: nothing is chosen from it.
 
 With ``--parts``, first each held-out network's measured and predicted time and what the prediction sums: its
-kernels' times, their framework (host-side) times and their roofline times (``benchmarks/results/gpu/
-ten_shot_forms_agx_xavier_parts.txt``: held out, the AGX Xavier's TensorRT networks are answered with almost no
-framework time, which the Nano's TensorRT rows, whose slow kernels hide it, cannot teach).
+kernels' times, their framework (host-side) times, their roofline times and the per-call time
+(``benchmarks/results/gpu/ten_shot_forms_agx_xavier_parts.txt``, at 1e412f2, before the per-call column: held out,
+the AGX Xavier's TensorRT networks are answered with almost no framework time, which the Nano's TensorRT rows, whose
+slow kernels hide it, cannot teach). ``--call-runtime`` retrains the fold with CALL_RUNTIME_RULE's other choice
+(``scripts/train_gpu.py``; ``..._parts_call_runtime_{read,eager}.txt``).
 
 Run: ``python scripts/ten_shot_forms.py "Jetson AGX Xavier"`` (one fold: a few minutes on one core).
 """
@@ -29,13 +31,17 @@ from hwaware.estimators.resperfnet_gpu import (Design, HostChoice, design_layer_
 from hwaware.evaluation.gpu_data import build_design, engine_bounded, ten_shot_profile
 from hwaware.evaluation.splits import ten_shots
 from hwaware.hardware.catalog import get_gpu
-from train_gpu import LOGO_STEPS, all_samples, data_provenance, shipped_recipe, train_fold
+from train_gpu import CALL_RUNTIMES, LOGO_STEPS, all_samples, data_provenance, shipped_recipe, train_fold
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("gpu", help="a GPU with network measurements, as the data names it (e.g. 'Jetson AGX Xavier')")
-    ap.add_argument("--parts", action="store_true", help="first, each network's kernel, framework and roofline sums")
+    ap.add_argument("--parts", action="store_true",
+                    help="first, each network's kernel, framework and roofline sums and its per-call time")
+    ap.add_argument("--call-runtime", choices=sorted(CALL_RUNTIMES),
+                    help="the per-call head's runtime flags, CALL_RUNTIME_RULE's choices (default: the shipped "
+                         "recipe's)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     samples = all_samples()
@@ -47,6 +53,8 @@ def main() -> None:
           f"{' with uncommitted files' if prov['uncommitted_files'] else ''}, {prov['cpu']['model']} "
           f"{prov['cpu']['torch_capability']}, torch threads {prov['threads']['torch']}", flush=True)
     cfg = shipped_recipe()
+    if args.call_runtime:
+        cfg["call_runtime"] = CALL_RUNTIMES[args.call_runtime]
     design = build_design(samples)
     net, held_idx, fold_columns = train_fold(samples, build_design(samples, prediction_rules=False), args.gpu, cfg,
                                              LOGO_STEPS)
@@ -58,7 +66,7 @@ def main() -> None:
     parts = design_parts(net, hd, host)
     y = np.array([s.ms for s in held])
     if args.parts:
-        print_parts(net, hd, host, held, pred)
+        print_parts(net, hd, host, held, pred, parts.call_ms)
     mape = lambda p, idx: float(np.mean(np.abs(p / y[idx] - 1)))  # noqa: E731
     for col in sorted({s.column for s in held}):
         idx = [i for i, s in enumerate(held) if s.column == col]
@@ -80,19 +88,20 @@ def main() -> None:
                   f"  {prof.describe()}")
 
 
-def print_parts(net, design: Design, host: HostChoice, held: list, pred: np.ndarray) -> None:
-    """Per held-out network: measured and predicted ms, and the sums over its kernels of their kernel, framework and
-    roofline times (the per-call time is the rest of the prediction)."""
+def print_parts(net, design: Design, host: HostChoice, held: list, pred: np.ndarray, call: np.ndarray) -> None:
+    """Per held-out network: measured and predicted ms, the sums over its kernels of their kernel, framework and
+    roofline times, and its per-call time (``call``)."""
     with torch.no_grad():
         used, _, (_, k, o) = design_layer_times(net, design, host)
     rows = np.zeros((3, len(design.x)))
     rows[:, used] = k.numpy(), o.numpy(), np.exp(design.log_base[used])
     kernel, framework, roofline = (design.per_sample(r) for r in rows)
-    print("runtime    network                     measured ms  predicted ms  ratio | kernels  framework  roofline")
+    print("runtime    network                     measured ms  predicted ms  ratio | kernels  framework  roofline  "
+          "per call")
     for i in sorted(range(len(held)), key=lambda i: (held[i].column, held[i].net.arch_id)):
         s = held[i]
         print(f"{s.column.split('|')[1]:10s} {s.net.arch_id:28s} {s.ms:10.2f} {pred[i]:12.2f}  x{pred[i] / s.ms:4.2f} | "
-              f"{kernel[i]:7.2f} {framework[i]:10.2f} {roofline[i]:9.2f}")
+              f"{kernel[i]:7.2f} {framework[i]:10.2f} {roofline[i]:9.2f} {call[i]:9.3f}")
 
 
 if __name__ == "__main__":

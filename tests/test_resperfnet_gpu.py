@@ -2198,11 +2198,18 @@ def test_a_variant_rule_takes_the_other_choice_only_beyond_the_margin(repo_scrip
 
 
 def test_the_accuracy_report_renders_every_variant_rule(repo_script):
-    """benchmarks/gpu_accuracy.py has a section for each rule of train_gpu.VARIANT_RULES, read from its results file."""
+    """benchmarks/gpu_accuracy.py has a section for each rule of train_gpu.VARIANT_RULES, read from its results file:
+    a row per choice with its scores, every column's and those not timed under TensorRT, and the choice marked."""
     train_gpu, report = repo_script("scripts/train_gpu.py"), repo_script("benchmarks/gpu_accuracy.py")
     assert report.VARIANT_TITLES.keys() == train_gpu.VARIANT_RULES.keys()
     for option in train_gpu.VARIANT_RULES:
-        assert (train_gpu.RESULTS / f"{option}_rule.json").is_file(), option
+        rule = json.loads((train_gpu.RESULTS / f"{option}_rule.json").read_text())
+        rows = [line for line in report.variant_lines(rule) if line.startswith("| ") and "---" not in line][1:]
+        assert len(rows) == len(train_gpu.VARIANT_RULES[option][0]) == len(rule["figures"])
+        for row, (name, f) in zip(rows, rule["figures"].items()):
+            cells = [c.strip() for c in row.strip("|").split("|")]
+            assert cells[:3] == [name + (" (chosen)" if name == rule["chosen"] else ""), f"{f['score']:.3f}",
+                                 f"{f['score_not_tensorrt']:.3f}"]
 
 
 def test_a_stored_training_stands_in_only_for_its_recipe_without_a_prior(repo_script):
