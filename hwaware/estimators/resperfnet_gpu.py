@@ -145,6 +145,8 @@ any accuracy figure. Eager max pooling, which also writes its int64 indices, has
 Training that holds each training pooling to its twin (:func:`_pool_penalty`, a recipe's ``pool_prior``) was tried
 and not shipped (``scripts/train_gpu.py``'s POOL_PRIOR_RULE kept the recipe without it, 0.2125 against 0.2195): the
 costs moved to other layers, and the held-out AGX Xavier's poolings stayed above their twins (docs/accuracy.md).
+So was a per-call head that reads TensorRT as eager PyTorch (``call_runtime=False``; CALL_RUNTIME_RULE kept the flags,
+0.2125 against 0.2141): held out, the tied per-call time went to about zero for both runtimes (docs/accuracy.md).
 
 ``x`` is :func:`hwaware.estimators.gpu_features.row_features`: the layer's features at the platform's batch
 and precision, its roofline terms, the GPU's catalog features, precision and runtime. Each head reads only the
