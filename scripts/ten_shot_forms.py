@@ -12,8 +12,8 @@ With ``--parts``, first each held-out network's measured and predicted time and 
 kernels' times, their framework (host-side) times, their roofline times and the per-call time
 (``benchmarks/results/gpu/ten_shot_forms_agx_xavier_parts.txt``, at 1e412f2, before the per-call column: held out,
 the AGX Xavier's TensorRT networks are answered with almost no framework time, which the Nano's TensorRT rows, whose
-slow kernels hide it, cannot teach). ``--call-runtime`` retrains the fold with CALL_RUNTIME_RULE's other choice
-(``scripts/train_gpu.py``; ``..._parts_call_runtime_{read,eager}.txt``).
+slow kernels hide it, cannot teach). ``--call-runtime read|eager`` retrains the fold with that choice of
+CALL_RUNTIME_RULE (``scripts/train_gpu.py``; ``..._parts_call_runtime_{read,eager}.txt``).
 
 Run: ``python scripts/ten_shot_forms.py "Jetson AGX Xavier"`` (one fold: a few minutes on one core).
 """
@@ -55,6 +55,7 @@ def main() -> None:
     cfg = shipped_recipe()
     if args.call_runtime:
         cfg["call_runtime"] = CALL_RUNTIMES[args.call_runtime]
+    print(f"# recipe {cfg}", flush=True)
     design = build_design(samples)
     net, held_idx, fold_columns = train_fold(samples, build_design(samples, prediction_rules=False), args.gpu, cfg,
                                              LOGO_STEPS)

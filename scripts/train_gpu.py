@@ -66,7 +66,8 @@ candidates' figures, commit, versions, threads) and ``benchmarks/results/gpu/*.j
 Run: ``python scripts/train_gpu.py main logo help batches kernels`` (1 torch thread; stages can run separately, in
 this order); the kernel head's set: ``logo kernels --kernel-gpu NAME`` for each set, then ``kernel-gpu``; its runtime
 flags: ``logo --kernel-runtime read``, ``logo --kernel-runtime blind``, then ``kernel-runtime``; the pooling prior:
-``logo --pool-prior off``, ``logo --pool-prior on``, then ``pool-prior``. A stopped
+``logo --pool-prior off``, ``logo --pool-prior on``, then ``pool-prior``; the per-call head's runtime flags:
+``logo --call-runtime read``, ``logo --call-runtime eager``, then ``call-runtime``. A stopped
 ``logo``, ``kernels``, ``batches`` or ``help`` run resumes where it stopped when run again from the same clean commit
 (:func:`fit` keeps each trained fold in ``logs/train_gpu_fits/``, which the scripts that call :func:`train_fold` share;
 delete it to retrain).
@@ -826,7 +827,7 @@ def variant_rule(option: str) -> dict:
     chosen = other if figures[other]["score"] < figures[kept]["score"] - RULE_MARGIN and held else kept
     return {"rule": rule, "disclosed": disclosed, "figures": figures, "chosen": chosen,
             "runs": {k: v for k, v in shape[kept].items() if k not in ("columns", "recipe")},
-            "provenance": provenance()}
+            "provenance": code_only(provenance())}  # the rules of one command write beside each other
 
 
 def shipped_recipe() -> dict:

@@ -1100,9 +1100,12 @@ def test_a_stopped_fold_stage_resumes_from_the_folds_it_saved(repo_script, monke
     train_gpu.code_provenance.cache_clear()
     monkeypatch.setattr(train_gpu, "train_net", real_train)
     eager = {**cfg, "call_runtime": False}  # CALL_RUNTIME_RULE's other choice: a key of its own, loaded as trained
-    assert train_gpu.fit(samples, design, idx, eager, 2, False).call_runtime is False and key(c=eager) != clean
+    trained = train_gpu.fit(samples, design, idx, eager, 2, False)
+    assert trained.call_runtime is False and key(c=eager) != clean
     monkeypatch.setattr(train_gpu, "train_net", no_training)
-    assert train_gpu.fit(samples, design, idx, eager, 2, False).call_runtime is False
+    again = train_gpu.fit(samples, design, idx, eager, 2, False)
+    assert again.call_runtime is False
+    assert all(torch.equal(a, b) for a, b in zip(trained.state_dict().values(), again.state_dict().values()))
     monkeypatch.setattr(train_gpu, "train_net", real_train)
     damaged = tmp_path / f"{key()}.safetensors"
     damaged.write_bytes(b"cut off")
@@ -2152,7 +2155,8 @@ def test_without_call_runtime_the_per_call_head_reads_every_runtime_as_eager_pyt
 @pytest.mark.parametrize("kept, other, chosen", [((0.30, 0.1), (0.20, 0.1), "other"),
                                                  ((0.30, 0.1), (0.296, 0.1), "kept"),
                                                  ((0.20, 0.1), (0.30, 0.1), "kept"),
-                                                 ((0.20, 0.5), (0.22, 0.1), "guard")])
+                                                 ((0.20, 0.5), (0.22, 0.1), "guard"),
+                                                 ((0.20, 0.5), (0.204, 0.1), "other")])
 def test_a_variant_rule_takes_the_other_choice_only_beyond_the_margin(repo_script, monkeypatch, tmp_path, option, kept,
                                                                       other, chosen):
     """KERNEL_RUNTIME_RULE, POOL_PRIOR_RULE and CALL_RUNTIME_RULE: the logo runs' mean |log ratio| (rows outside
@@ -2195,6 +2199,18 @@ def test_a_variant_rule_takes_the_other_choice_only_beyond_the_margin(repo_scrip
         path.write_text(json.dumps({**run, "recipe": {**run["recipe"], "width": 32}}))
     with pytest.raises(SystemExit, match="did not train the shipped recipe"):
         train_gpu.main([stage])
+
+
+def test_the_kept_choice_of_every_variant_rule_retrained_the_same_folds(repo_script):
+    """Declared with CALL_RUNTIME_RULE: its 'read' run trains what KERNEL_RUNTIME_RULE's and POOL_PRIOR_RULE's kept
+    runs trained (the shipped recipe, same data, steps and CPU, at later commits), so every figure of every fold is
+    the same; a difference would mean something else changed between the commits."""
+    train_gpu = repo_script("scripts/train_gpu.py")
+    runs = [json.loads(train_gpu.run_path("logo", (option, kept)).read_text())
+            for option, (_, kept, *_) in train_gpu.VARIANT_RULES.items()]
+    assert len({r["provenance"]["code_commit"] for r in runs}) == len(runs)  # three commits
+    for run in runs[1:]:
+        assert run["per_gpu"] == runs[0]["per_gpu"] and run["pooled"] == runs[0]["pooled"]
 
 
 def test_the_accuracy_report_renders_every_variant_rule(repo_script):

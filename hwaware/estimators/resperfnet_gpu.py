@@ -277,7 +277,8 @@ def _regressor(n_in: int, width: int, blocks: int) -> nn.Sequential:
 
 
 class LayerTimeNet(nn.Module):
-    """Kernel, framework and per-call heads over standardised feature rows; times in ms."""
+    """Kernel, framework and per-call heads over standardised feature rows; times in ms. ``call_runtime`` False: the
+    per-call head reads every runtime as eager PyTorch (:meth:`call_z`; CALL_RUNTIME_RULE, not shipped)."""
 
     def __init__(self, n_row: int, n_call: int, width: int = 64, blocks: int = 2, combine: str = "smoothmax",
                  setups: Sequence[str] = (), kernel_gpu: str = KERNEL_GPU_BEFORE_9,
@@ -902,9 +903,10 @@ def runtime_via(gpu: GPUSpec, runtime: str, train_columns: Sequence[str]) -> tup
     Jetsons, a launch costs eager PyTorch's on this host times TensorRT's against eager PyTorch's on the Jetsons (the
     runtime's dispatch path sets that ratio, the host's CPU the scale), and a kernel eager PyTorch's for the fused layer
     (what the builder can always pick). The per-call head still reads the flag: the Jetsons' TensorRT per-call time is
-    learned as next to nothing (their per-layer costs carry it), so no ratio can be drawn from it. Assumptions chosen
-    from those predictions; no measurement tests them. They leave every evaluated figure as it was: no training or
-    held-out row is of such a platform, in the shipped model or any leave-one-GPU-out fold
+    learned as next to nothing (their per-layer costs carry it), so no ratio can be drawn from it (a per-call head that
+    reads TensorRT as eager PyTorch, a recipe's ``call_runtime=False``, was tried and not shipped: docs/accuracy.md).
+    Assumptions chosen from those predictions; no measurement tests them. They leave every evaluated figure as it was:
+    no training or held-out row is of such a platform, in the shipped model or any leave-one-GPU-out fold
     (``tests/test_resperfnet_gpu.py``; the design path, :func:`hwaware.evaluation.gpu_data.user_predictions`, refuses
     one)."""
     shown = [_platform_parts(c) for c in train_columns if column_shows_host(c)]
