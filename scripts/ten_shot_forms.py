@@ -74,8 +74,8 @@ def main() -> None:
         shots, rest = (np.array(idx)[k].tolist() for k in ten_shots([held[i] for i in idx]))
         bound = (f", with the TensorRT bounds {mape(bounded[idx], idx):.1%} "
                  f"({int(np.sum(bounded[idx] != pred[idx]))} rows moved)" if "|tensorrt|" in col else "")
-        print(f"{col}: zero-shot MAPE on the {len(rest)} evaluated rows {mape(pred[rest], rest):.1%}; on all {len(idx)} "
-              f"rows {mape(pred[idx], idx):.1%}{bound}")
+        evaluated = f"on the {len(rest)} evaluated rows {mape(pred[rest], rest):.1%}; " if rest else ""
+        print(f"{col}: zero-shot MAPE {evaluated}on all {len(idx)} rows {mape(pred[idx], idx):.1%}{bound}")
         print(f"  shots: {[held[i].net.arch_id for i in shots]}\n  evaluated: {[held[i].net.arch_id for i in rest]}")
         if not rest:
             continue

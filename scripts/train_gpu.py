@@ -86,6 +86,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -622,7 +623,7 @@ def main(argv: list[str] | None = None) -> None:
     recipe = dict(shipped_recipe())
     if variant:  # a --kernel-gpu set is its own value; a VARIANT_RULES choice names one
         option, choice = variant
-        recipe[option] = VARIANT_RULES[option][0][choice] if option in VARIANT_RULES else choice
+        recipe[option] = VARIANT_RULES[option].choices[choice] if option in VARIANT_RULES else choice
     if "logo" in args.stages:
         logo = fold_stage("logo", recipe, args, command, lambda s: leave_one_gpu_out(s, recipe, args.logo_steps, log))
         logo["disclosed"] = f"{DISCLOSED_FORMS} {DISCLOSED_MODEL}"
@@ -793,12 +794,22 @@ def kernel_gpu_rule() -> dict:
             "figures": figures, "chosen": chosen, "runs": inputs[0], "provenance": provenance()}
 
 
-# per recipe key that a rule compares two logo runs on (its stage is the key with "-", its results <key>_rule.json): its
-# choices (name: value), the one kept on a tie, the rule, what it discloses, and whether the rule also holds the score
-# over the columns not timed under TensorRT (CALL_RUNTIME_RULE's (b); reported for every rule)
-VARIANT_RULES = {"kernel_runtime": (KERNEL_RUNTIMES, "read", KERNEL_RUNTIME_RULE, DISCLOSED_KERNEL_RUNTIME, False),
-                 "pool_prior": (POOL_PRIORS, "off", POOL_PRIOR_RULE, DISCLOSED_POOL_PRIOR, False),
-                 "call_runtime": (CALL_RUNTIMES, "read", CALL_RUNTIME_RULE, DISCLOSED_CALL_RUNTIME, True)}
+class VariantRule(NamedTuple):
+    """A rule that compares two logo runs of a recipe key (:data:`VARIANT_RULES`)."""
+
+    choices: dict  # name: the recipe key's value
+    kept: str  # the choice kept on a tie
+    rule: str
+    disclosed: str
+    guarded: bool  # whether it also holds the score over the columns not timed under TensorRT (CALL_RUNTIME_RULE's (b))
+
+
+# per recipe key that a rule compares two logo runs on (its stage is the key with "-", its results <key>_rule.json);
+# the score without TensorRT's columns is reported for every rule
+VARIANT_RULES = {"kernel_runtime": VariantRule(KERNEL_RUNTIMES, "read", KERNEL_RUNTIME_RULE, DISCLOSED_KERNEL_RUNTIME,
+                                               False),
+                 "pool_prior": VariantRule(POOL_PRIORS, "off", POOL_PRIOR_RULE, DISCLOSED_POOL_PRIOR, False),
+                 "call_runtime": VariantRule(CALL_RUNTIMES, "read", CALL_RUNTIME_RULE, DISCLOSED_CALL_RUNTIME, True)}
 
 
 def variant_rule(option: str) -> dict:
@@ -1471,8 +1482,8 @@ def fit(samples: list[Sample], design: Design, idx: np.ndarray, cfg: dict, steps
         from safetensors.torch import load_file
 
         full = full_recipe(cfg)
-        net = design_net(train, cfg["width"], cfg["blocks"], cfg["combine"], cfg["kernel_gpu"], full["kernel_runtime"],
-                         full["call_runtime"])
+        net = design_net(train, full["width"], full["blocks"], full["combine"], full["kernel_gpu"],
+                         full["kernel_runtime"], full["call_runtime"])
         try:
             net.load_state_dict(load_file(str(path)))
             return net

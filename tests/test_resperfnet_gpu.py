@@ -2140,8 +2140,9 @@ def test_without_call_runtime_the_per_call_head_reads_every_runtime_as_eager_pyt
             _set_output_ranges(net, design, used)
         # the range of what each head answers its training calls: 'eager' never answers TensorRT's own flags
         c = torch.from_numpy(design.call[design.has_call]).float()
-        answers = eager.call(eager._standard(torch.cat([c[:, :3], calls[0, 3:6].expand(len(c), 3), c[:, 6:]], 1),
-                                             eager.call_lo, eager.call_hi, eager.call_mean, eager.call_std)).squeeze(-1)
+        c[:, _CALL_RUNTIME] = calls[0, _CALL_RUNTIME]  # eager PyTorch's flags (calls[0]: pinned above)
+        answers = eager.call(eager._standard(c, eager.call_lo, eager.call_hi, eager.call_mean,
+                                             eager.call_std)).squeeze(-1)
         assert eager.out_lo[2] == answers.min() and eager.out_hi[2] == answers.max()
         assert (eager.out_lo[2], eager.out_hi[2]) != (read.out_lo[2], read.out_hi[2])
     for arch, expect in (({"call_runtime": False}, False), ({}, True)):
@@ -2167,7 +2168,7 @@ def test_a_variant_rule_takes_the_other_choice_only_beyond_the_margin(repo_scrip
     train_gpu = repo_script("scripts/train_gpu.py")
     score = {"rates-and-size": None}
     _stub_folds(train_gpu, monkeypatch, tmp_path, score, score, score)
-    choices, kept_name, *_, guarded = train_gpu.VARIANT_RULES[option]
+    choices, kept_name, *_, guarded = train_gpu.VARIANT_RULES[option]  # a VariantRule
     assert guarded is (option == "call_runtime")
     other_name = next(n for n in choices if n != kept_name)
     runs = {choices[kept_name]: kept, choices[other_name]: other}
@@ -2207,7 +2208,7 @@ def test_the_kept_choice_of_every_variant_rule_retrained_the_same_folds(repo_scr
     the same; a difference would mean something else changed between the commits."""
     train_gpu = repo_script("scripts/train_gpu.py")
     runs = [json.loads(train_gpu.run_path("logo", (option, kept)).read_text())
-            for option, (_, kept, *_) in train_gpu.VARIANT_RULES.items()]
+            for option, kept in ((o, r.kept) for o, r in train_gpu.VARIANT_RULES.items())]
     assert len({r["provenance"]["code_commit"] for r in runs}) == len(runs)  # three commits
     for run in runs[1:]:
         assert run["per_gpu"] == runs[0]["per_gpu"] and run["pooled"] == runs[0]["pooled"]
@@ -2221,7 +2222,7 @@ def test_the_accuracy_report_renders_every_variant_rule(repo_script):
     for option in train_gpu.VARIANT_RULES:
         rule = json.loads((train_gpu.RESULTS / f"{option}_rule.json").read_text())
         rows = [line for line in report.variant_lines(rule) if line.startswith("| ") and "---" not in line][1:]
-        assert len(rows) == len(train_gpu.VARIANT_RULES[option][0]) == len(rule["figures"])
+        assert len(rows) == len(train_gpu.VARIANT_RULES[option].choices) == len(rule["figures"])
         for row, (name, f) in zip(rows, rule["figures"].items()):
             cells = [c.strip() for c in row.strip("|").split("|")]
             assert cells[:3] == [name + (" (chosen)" if name == rule["chosen"] else ""), f"{f['score']:.3f}",

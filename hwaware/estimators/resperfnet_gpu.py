@@ -278,7 +278,7 @@ def _regressor(n_in: int, width: int, blocks: int) -> nn.Sequential:
 
 class LayerTimeNet(nn.Module):
     """Kernel, framework and per-call heads over standardised feature rows; times in ms. ``call_runtime`` False: the
-    per-call head reads every runtime as eager PyTorch (:meth:`call_z`; CALL_RUNTIME_RULE, not shipped)."""
+    per-call head reads every runtime as eager PyTorch (:meth:`_call_z`; CALL_RUNTIME_RULE, not shipped)."""
 
     def __init__(self, n_row: int, n_call: int, width: int = 64, blocks: int = 2, combine: str = "smoothmax",
                  setups: Sequence[str] = (), kernel_gpu: str = KERNEL_GPU_BEFORE_9,
@@ -429,9 +429,9 @@ class LayerTimeNet(nn.Module):
         return _bounded(self.framework(z[:, self.framework_idx]).squeeze(-1), self.out_lo[1], self.out_hi[1])
 
     def _log_call(self, c: torch.Tensor) -> torch.Tensor:
-        return _bounded(self.call(self.call_z(c)).squeeze(-1), self.out_lo[2], self.out_hi[2])
+        return _bounded(self.call(self._call_z(c)).squeeze(-1), self.out_lo[2], self.out_hi[2])
 
-    def call_z(self, c: torch.Tensor) -> torch.Tensor:
+    def _call_z(self, c: torch.Tensor) -> torch.Tensor:
         """The per-call head's input for call features ``c``: standardised, and without ``call_runtime`` every
         runtime read as eager PyTorch (torch2trt's harness times an engine's call as eager PyTorch's, from Python and
         synchronised: CALL_RUNTIME_RULE)."""
@@ -1138,7 +1138,7 @@ def _set_output_ranges(net: LayerTimeNet, train: Design, used: np.ndarray) -> No
         k = net.kernel(z[:, net.kernel_idx]).squeeze(-1)
         f = net.framework(z[:, net.framework_idx]).squeeze(-1)[torch.from_numpy(~train.bare[used])]
         c = torch.from_numpy(train.call[train.has_call]).float()
-        g = net.call(net.call_z(c)).squeeze(-1)
+        g = net.call(net._call_z(c)).squeeze(-1)
         lo = [t.min() if len(t) else net.out_lo[i] for i, t in enumerate((k, f, g))]
         hi = [t.max() if len(t) else net.out_hi[i] for i, t in enumerate((k, f, g))]
         net.out_lo.copy_(torch.maximum(torch.stack(lo), net.out_lo))
