@@ -126,6 +126,10 @@ POOL_PRIOR = POOL_PRIOR_BEFORE_10
 CALL_RUNTIME = CALL_RUNTIME_BEFORE_10
 _SHARED = {"kernel_gpu": KERNEL_GPU, "kernel_runtime": KERNEL_RUNTIME, "pool_prior": POOL_PRIOR,
            "call_runtime": CALL_RUNTIME}
+# each recipe part a rule added, as every version before it trained: what a record or weights' meta.json made before
+# the part names none of means (full_recipe, shipped_recipe)
+RECIPE_PARTS_BEFORE = {"kernel_gpu": KERNEL_GPU_BEFORE_9, "kernel_runtime": KERNEL_RUNTIME_BEFORE_10,
+                       "pool_prior": POOL_PRIOR_BEFORE_10, "call_runtime": CALL_RUNTIME_BEFORE_10}
 CANDIDATES: dict[str, dict] = {
     "smoothmax-w64": {"combine": "smoothmax", "width": 64, "blocks": 2, **_SHARED},
     "sum-w64": {"combine": "sum", "width": 64, "blocks": 2, **_SHARED},
@@ -846,10 +850,8 @@ def shipped_recipe() -> dict:
     head's GPU features and runtime flags, the pooling prior and the per-call head's runtime flags they were trained
     with, which every retraining stage and diagnostic script retrains."""
     meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
-    return {**CANDIDATES[meta["chosen"]], "kernel_gpu": meta["architecture"].get("kernel_gpu", KERNEL_GPU_BEFORE_9),
-            "kernel_runtime": meta["architecture"].get("kernel_runtime", KERNEL_RUNTIME_BEFORE_10),
-            "pool_prior": meta["architecture"].get("pool_prior", POOL_PRIOR_BEFORE_10),
-            "call_runtime": meta["architecture"].get("call_runtime", CALL_RUNTIME_BEFORE_10)}
+    arch = meta["architecture"]
+    return {**CANDIDATES[meta["chosen"]], **{k: arch.get(k, before) for k, before in RECIPE_PARTS_BEFORE.items()}}
 
 
 def weights_id() -> str:
@@ -1091,10 +1093,9 @@ def stored_run(name: str, prov: dict, **fields) -> dict | None:
 
 
 def full_recipe(recipe: dict) -> dict:
-    """A recorded recipe or training history with the kernel head's parts, the pooling prior and the per-call head's
-    runtime flags, which records made before them leave out (they trained with these)."""
-    return {"kernel_gpu": KERNEL_GPU_BEFORE_9, "kernel_runtime": KERNEL_RUNTIME_BEFORE_10,
-            "pool_prior": POOL_PRIOR_BEFORE_10, "call_runtime": CALL_RUNTIME_BEFORE_10, **recipe}
+    """A recorded recipe or training history with the parts of :data:`RECIPE_PARTS_BEFORE` that records made before
+    them leave out (they trained with these)."""
+    return {**RECIPE_PARTS_BEFORE, **recipe}
 
 
 def priors(train: list[Sample], cfg: dict, batch_prior: bool = BATCH_PRIOR) -> dict:
