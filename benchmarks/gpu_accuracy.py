@@ -432,6 +432,9 @@ def markdown(report: dict) -> str:
         if report.get(option):
             lines += ["", f"## {title} (from `scripts/train_gpu.py {option.replace('_', '-')}`)", ""]
             lines += report[option]["lines"]
+    if report.get("call_forms"):
+        lines += ["", "## The profile's per-call forms (from `scripts/train_gpu.py call-forms`)", ""]
+        lines += report["call_forms"]["lines"]
     if report.get("floors"):
         lines += ["", "## Training with the kernels' floors (from `scripts/train_gpu.py floors`)", ""]
         lines += report["floors"]["lines"]
@@ -488,6 +491,31 @@ def variant_lines(rule: dict) -> list[str]:
                      f"{f['score_not_tensorrt']:.3f} | {f['logo_columns']} | {desk} | {jets} | {logs} | {ten} |")
     return lines + ["", f"Both runs: commit {rule['runs']['commit']}, {rule['runs']['steps']} steps, CPU "
                         f"{(rule['runs'].get('cpu') or {}).get('model')}. Disclosed: {rule['disclosed']}"]
+
+
+def call_forms_lines(rule: dict) -> list[str]:
+    """CALL_FORMS_RULE's figures: per set of forms its score and columns above the 10-shot target, every column's
+    figures and chosen form, and the same profiles on every evaluated row as the logo stage reports them."""
+    run = json.loads((RESULTS / "gpu" / rule["file"]).read_text())["per_gpu"]
+    every = {key: {c: v["mape"] for r in run.values() for c, v in r.get(key, {}).items()}
+             for key in ("ten_shot", "ten_shot_call_forms")}
+    lines = [f"Rule, declared before any figure of these forms: {rule['rule']}.", "",
+             "| forms | score: 10-shot mean abs log (rows outside GPU_TEST) | columns above 12 % | columns "
+             "| 10-shot MAPE, every evaluated row: median, columns above 12 % |", "|---|---|---|---|---|"]
+    for (name, f), key in zip(rule["figures"].items(), every):
+        lines.append(f"| {name}{' (chosen)' if name == rule['chosen'] else ''} | {f['score']:.4f} | "
+                     f"{f['over_target']} | {len(f['columns'])} | {np.median(list(every[key].values())):.1%}, "
+                     f"{sum(m > 0.12 for m in every[key].values())} of {len(every[key])} |")
+    lines += ["", "| column | without: MAPE / form | with: MAPE / form | every evaluated row, without / with |",
+              "|---|---|---|---|"]
+    without, with_ = (rule["figures"][n]["columns"] for n in ("without", "with"))
+    for col in without:
+        lines.append(f"| {label(col)} | {without[col]['mape']:.1%} / {without[col]['terms']} | "
+                     f"{with_[col]['mape']:.1%} / {with_[col]['terms']} | "
+                     + (f"{every['ten_shot'][col]:.1%} / {every['ten_shot_call_forms'][col]:.1%} |"
+                        if col in every["ten_shot"] else "– |"))
+    return lines + ["", f"The run: {rule['file']}, commit {rule['runs']['commit']}, {rule['runs']['steps']} steps, "
+                        f"CPU {(rule['runs'].get('cpu') or {}).get('model')}. Disclosed: {rule['disclosed']}"]
 
 
 def kernel_gpu_lines(rule: dict) -> list[str]:
@@ -734,6 +762,9 @@ def trained_results(agreement: dict[str, Agreement]) -> dict:
         rule = RESULTS / "gpu" / f"{option}_rule.json"
         if rule.is_file():
             out[option] = {"lines": variant_lines(json.loads(rule.read_text()))}
+    rule = RESULTS / "gpu" / "call_forms_rule.json"
+    if rule.is_file():
+        out["call_forms"] = {"lines": call_forms_lines(json.loads(rule.read_text()))}
     floors = RESULTS / "gpu" / "floors_training.json"
     if floors.is_file():
         out["floors"] = {"lines": floors_lines(json.loads(floors.read_text()))}

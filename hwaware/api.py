@@ -15,8 +15,8 @@ from typing import Any
 
 from hwaware.calibration.measurements import Measurement, check_latency, check_setting, read_measurements
 from hwaware.calibration.folder import list_profiles, profile_dir
-from hwaware.calibration.profile import (Breakdown, Profile, check_profile_name, check_rows, find_profile,
-                                        fit_profile, profile_path, save_profile, saved_profile)
+from hwaware.calibration.profile import (FORMS, Breakdown, Profile, check_forms, check_profile_name, check_rows,
+                                        find_profile, fit_profile, profile_path, save_profile, saved_profile)
 from hwaware.errors import (HwawareError, HwawareWarning, ImplausibleEstimateWarning, InvalidArgumentError,
                             ProfileReplacedWarning, UnknownGPUError, UnsupportedPlatformError)
 from hwaware.estimators.base import Estimate, default_estimator, get_estimator
@@ -472,7 +472,7 @@ def _as_measurement(row: Any) -> Measurement:
 
 def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str, *, name: str,
               runtime: str = "pytorch", precision: str = "fp32", estimator: str | None = None,
-              save: bool | str | Path = True) -> Profile:
+              save: bool | str | Path = True, forms: Sequence[str] | None = None) -> Profile:
     """Fit a calibration profile of your device from a handful of whole-network measurements.
 
     ``measurements``: a CSV (``hwaware collect networks`` output or ``model,ms[,batch,input]``) or a list of
@@ -482,7 +482,9 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
     ``latency(model, gpu=name)``. A name is letters, digits, ``.``, ``_`` and ``-``, and no catalog GPU's name or
     alias (it would replace that GPU).
     Measurements are milliseconds, one row per network and batch; a median more than 50x from the predictions (seconds,
-    microseconds) is refused.
+    microseconds) is refused. ``forms``: the profile forms chosen among by leave-one-out error (default
+    :data:`hwaware.calibration.FORMS`; add :data:`hwaware.calibration.CALL_FORMS` where your timings carry a cost per
+    forward pass that the model does not, e.g. input copies inside the timed region).
 
     >>> import hwaware
     >>> mine = hwaware.calibrate([("resnet18", 21.0), ("resnet50", 52.0), ("mobilenetv2_100", 31.0)], gpu="agx",
@@ -490,6 +492,7 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
     >>> ms = hwaware.latency("resnet34", gpu=mine)
     """
     check_profile_name(name)  # before any prediction: a name that would shadow a GPU fails at once
+    forms = FORMS if forms is None else check_forms(forms)
     if isinstance(measurements, Measurement):  # one row: a list of one, refused below as too few
         measurements = [measurements]
     if not isinstance(measurements, (str, Path, Iterable)):
@@ -550,7 +553,7 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
     check_rows(nets, [m.ms for m in rows], labels)
     profile = fit_profile(gpu, nets, [m.ms for m in rows], name=name, runtime=runtime, precision=precision,
                           estimator=est_name, base=est.model_id(platform), held_out_interval=est.calibrated_interval(),
-                          groups=_joined(networks), batches=[m.batch for m in rows])
+                          groups=_joined(networks), batches=[m.batch for m in rows], forms=forms)
     _doubt_level(rows, nets, spans, platform, profile)
     if save is not False:
         target = profile_path(name, None if save is True else save)

@@ -14,7 +14,7 @@ import pytest
 import hwaware
 from hwaware.calibration import FORMS, Breakdown, Profile, find_profile, fit_profile, save_profile
 from hwaware.calibration.measurements import Measurement, read_measurements
-from hwaware.calibration.profile import FORMAT, LINEAR_FORMS
+from hwaware.calibration.profile import ALL_FORMS, CALL_FORMS, FORMAT, LINEAR_FORMS
 from hwaware.errors import InvalidArgumentError, ModelNotFoundError, UnknownEstimatorError, UnknownGPUError
 from hwaware.estimators.base import (HOST_NOTE, INT8_TRT_NOTE, JETSON_TRT_NOTE, OUTSIDE_INTERVAL_NOTE,
                                     UNMEASURED_JETSON_NOTE)
@@ -384,9 +384,9 @@ def test_a_version_that_changes_no_answer_of_a_platform_leaves_its_profiles_fres
 def test_per_gmac_term_is_kept_only_when_it_lowers_the_leave_one_out_error(monkeypatch):
     """A device whose compute rate the model got wrong (true = pred + 0.05 ms per GMAC, GMACs not proportional to the
     prediction) needs the third term; a device that differs only in scale and host cost does not, so the rule keeps
-    a two-number form there; with fewer than MIN_FOR_GMAC measurements the term is never tried."""
+    a two-number form there; with fewer than MIN_FOR_THREE measurements the term is never tried."""
     from hwaware.calibration import profile
-    from hwaware.calibration.profile import MIN_FOR_GMAC
+    from hwaware.calibration.profile import MIN_FOR_THREE
 
     rng = np.random.default_rng(2)
     pred, kernels, gmacs = rng.uniform(2, 30, 10), rng.integers(50, 400, 10), rng.uniform(1, 100, 10)
@@ -397,10 +397,73 @@ def test_per_gmac_term_is_kept_only_when_it_lowers_the_leave_one_out_error(monke
     assert p.terms.endswith("gmac") and p.ms_per_gmac == pytest.approx(0.05, rel=0.2) and p.fit_mape < 0.03
     host = (1.2 * pred + 0.01 * kernels) * noise
     assert fit_profile("2080ti", nets, host, name="t").ms_per_gmac == 0.0
-    few = slice(0, MIN_FOR_GMAC - 1)
+    few = slice(0, MIN_FOR_THREE - 1)
     assert fit_profile("2080ti", nets[few], compute[few], name="t").ms_per_gmac == 0.0
-    monkeypatch.setattr(profile, "MIN_FOR_GMAC", 2)  # the threshold, not the data, kept the term out above
+    monkeypatch.setattr(profile, "MIN_FOR_THREE", 2)  # the threshold, not the data, kept the term out above
     assert fit_profile("2080ti", nets[few], compute[few], name="t").ms_per_gmac != 0.0
+
+
+def test_a_constant_per_call_is_recovered_by_the_per_call_forms_and_never_negative():
+    """A harness that adds 0.8 ms per forward pass (an input copy inside the timed region) to a device 1.3x slower:
+    asked for every form, the rule picks one with the per-call term, recovers the constant and predicts networks it
+    was not fitted on better than the shipped forms can; timings below the scaled answers by a constant get no
+    negative per-call term (it would make small networks take no time)."""
+    rng = np.random.default_rng(5)
+    def nets(n):
+        return synthetic(rng.integers(20, 200, n), rng.uniform(0.005, 0.05, n), share=0.3, call_ms=0.05)
+    def truth(ns, per_call):
+        return np.array([1.3 * n.total_ms + per_call for n in ns]) * rng.normal(1.0, 0.01, len(ns))
+    fit, held = nets(10), nets(10)
+    every = fit_profile("agx", fit, truth(fit, 0.8), name="t", forms=ALL_FORMS)
+    shipped = fit_profile("agx", fit, truth(fit, 0.8), name="t")
+    assert every.terms in CALL_FORMS and shipped.terms not in CALL_FORMS and shipped.overhead_ms_per_call == 0.0
+    assert every.overhead_ms_per_call == pytest.approx(0.8, rel=0.25) and "ms per call" in every.describe()
+    y = truth(held, 0.8)
+    err = lambda prof: np.mean([abs(prof.apply(n) / t - 1) for n, t in zip(held, y)])  # noqa: E731
+    assert err(every) < 0.05 and 2 * err(every) < err(shipped)
+    faster = truth(fit, 0.0) - 0.3 * min(truth(fit, 0.0))
+    for form in CALL_FORMS:
+        p = fit_profile("agx", fit, faster, name="t", forms=(form,))
+        assert 0.0 <= p.overhead_ms_per_call < 1e-9 and p.terms == form  # at its bound
+
+
+def test_a_per_call_term_goes_to_the_pre_phase_and_the_file():
+    """apply_estimate adds the per-call term once, to the pre phase: its total is apply() on the estimate's breakdown;
+    the term survives the file, a file of format 7 (no term) reads as 0, and a negative or infinite one is refused."""
+    base = hwaware.estimate(hwaware.capture("resnet18"), gpu="agx")
+    p = Profile(name="c", gpu="Jetson AGX Xavier", runtime="pytorch", precision="fp32", scale=1.1,
+                overhead_ms_per_kernel=0.0, n_samples=10, log_residual_interval=(-0.1, 0.1), host_scale=0.9,
+                terms="device, host, call", overhead_ms_per_call=0.7)
+    est = p.apply_estimate(base)
+    assert est.pre_ms == pytest.approx(0.9 * base.pre_ms + 0.7)
+    assert est.total_ms == pytest.approx(p.apply(Breakdown.of(base)))
+    assert est.total_ms == pytest.approx(replace(p, overhead_ms_per_call=0.0).apply_estimate(base).total_ms + 0.7)
+    assert Profile.from_json(p.to_json()) == p
+    doc = json.loads(p.to_json())
+    older = {k: v for k, v in doc.items() if k != "overhead_ms_per_call"}
+    assert Profile.from_json(json.dumps({**older, "format": 7, "terms": "device, host"})).overhead_ms_per_call == 0.0
+    for bad in (-0.1, float("inf")):
+        with pytest.raises(InvalidArgumentError, match="per-call term from 0"):
+            Profile.from_json(json.dumps({**doc, "overhead_ms_per_call": bad}))
+
+
+def test_unknown_profile_forms_are_one_line_errors_before_any_prediction(monkeypatch):
+    """hwaware.calibrate names the forms it knows when given another, before it predicts a single network."""
+    from hwaware import api
+
+    monkeypatch.setattr(api, "estimate", lambda *a, **k: pytest.fail("predicted before the forms were checked"))
+    with pytest.raises(InvalidArgumentError, match=r"unknown profile forms \['scale, call'\]; choose from"):
+        hwaware.calibrate([("resnet18", 5.0), ("resnet50", 9.0)], "agx", name="t", save=False, forms="scale, call")
+    with pytest.raises(InvalidArgumentError, match="unknown profile forms"):
+        hwaware.calibrate([("resnet18", 5.0), ("resnet50", 9.0)], "agx", name="t", save=False, forms=[])
+
+
+def test_calibrate_fits_the_forms_it_is_given():
+    """hwaware.calibrate(forms=...) passes them to the fit: one form asked for is the profile's form."""
+    rows = [("resnet18", 9.0), ("resnet50", 21.0), ("mobilenetv2_100", 12.0), ("resnet34", 14.0),
+            ("densenet121", 30.0)]
+    for form in CALL_FORMS:
+        assert hwaware.calibrate(rows, "agx", name="t", save=False, forms=form).terms == form
 
 
 def test_profile_with_a_gmac_term_applies_it_per_layer():

@@ -12,12 +12,17 @@ profile has one of these forms (:data:`FORMS`):
   layers whose kernels hide the dispatch (the ``scale, kernel`` form subtracts its per-kernel term from those too:
   on the AGX Xavier's TensorRT column of the leave-one-GPU-out run that made 10 measurements worse than none);
 * either with ``+ ms_per_gmac * GMACs``: corrects the device's compute rate where the model, trained on other GPUs,
-  mis-ranks compute-bound networks (large batches).
+  mis-ranks compute-bound networks (large batches);
+* either with ``+ overhead_ms_per_call`` (:data:`CALL_FORMS`, fitted when asked for: ``forms=``): a constant per
+  forward pass, at least 0, that the model's per-call time does not scale to: what a timing harness adds around the
+  network (input copies, a synchronisation) or a runtime's per-call cost the model answers near 0 (TensorRT on a
+  Jetson held out of its training: 0.003 ms on the AGX Xavier's leave-one-GPU-out fold). Whether these forms join
+  :data:`FORMS` is ``CALL_FORMS_RULE``'s in scripts/train_gpu.py.
 
 The fit minimises squared *relative* error of the totals, each layer corrected as your estimates will be (at least 0
 and the least time its arithmetic or bytes allow, from version 8.2), with a weak ridge pull towards no correction, so
 a few samples cannot produce a wild profile. The form is chosen by the leave-one-out error of your measurements (a rule
-that reads nothing but them; the per-GMAC forms need at least :data:`MIN_FOR_GMAC` measurements; on a tie the form
+that reads nothing but them; the three-number forms need at least :data:`MIN_FOR_THREE` measurements; on a tie the form
 listed first). The interval is the range of the chosen form's leave-one-out residuals (chosen on the same residuals,
 so optimistic: ten measurements' extremes hold a next network at best 9 times in 11, and only if it is like them),
 widened to contain the estimator's own 10-shot interval where it measured one on GPUs held out of its training
@@ -42,7 +47,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -60,7 +65,9 @@ from hwaware.hardware.catalog import get_device
 RIDGE = 0.05
 FORMS: tuple[str, ...] = ("scale, kernel", "scale, kernel, gmac", "device, host", "device, host, gmac")
 LINEAR_FORMS: tuple[str, ...] = FORMS[:2]  # the forms of profiles before 2026-11-30 (version 1)
-MIN_FOR_GMAC = 5  # three numbers from fewer measurements would fit noise
+CALL_FORMS: tuple[str, ...] = ("scale, kernel, call", "device, host, call")  # with a constant per call
+ALL_FORMS: tuple[str, ...] = tuple(dict.fromkeys(FORMS + CALL_FORMS))  # every form a profile may have
+MIN_FOR_THREE = 5  # three numbers from fewer measurements would fit noise
 # The shots of every held-out few-shot figure and of the model's 10-shot interval (evaluation.splits.ten_shots): a
 # profile from fewer networks has no measured error, which `hwaware calibrate` says
 TEN_SHOTS = 10
@@ -72,16 +79,16 @@ MAX_MEDIAN_RATIO = 50.0
 # the model states, an unmeasured Jetson's TensorRT x0.39-x10.43 (meta.json), spans 27x end to end
 MAX_ROW_RATIO = 30.0
 FACTOR_RANGE = (1e-3, 1e3)  # a fitted factor outside it fits no device (the fit refuses it, a file cannot hold it)
-# Assumptions too, the additive terms' counterparts: 0.1 s per kernel launch, or 1 s per GMAC (2 GFLOP/s, slower
-# than any device a profile corrects), describes no device
-MAX_TERM_MS = {"overhead_ms_per_kernel": 100.0, "ms_per_gmac": 1e3}
+# Assumptions too, the additive terms' counterparts: 0.1 s per kernel launch, 1 s per GMAC (2 GFLOP/s, slower
+# than any device a profile corrects), or 1 s per call, describes no device
+MAX_TERM_MS = {"overhead_ms_per_kernel": 100.0, "ms_per_gmac": 1e3, "overhead_ms_per_call": 1e3}
 # A per-GMAC term that moves an answer by more than this share, on a network of more than twice (or under half) the
 # GMACs of every measured one, is extrapolated: the answer warns (an assumption; the term was fitted on its range)
 GMAC_TERM_SHARE = 0.2
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 # profile files: 1 had the linear forms only and no format field; 2 no base; 3 no held_out_interval; 4 no gmac_range;
-# 5 no batch_range; 6 no n_networks
-FORMAT = 7
+# 5 no batch_range; 6 no n_networks; 7 no overhead_ms_per_call
+FORMAT = 8
 
 
 @dataclass(frozen=True)
@@ -157,6 +164,8 @@ class Profile:
     # the networks measured (one at several batches is one; the leave-one-out rule leaves each out whole); None in
     # files before format 7
     n_networks: int | None = None
+    # ms added once per forward pass (the pre phase), at least 0: 0 unless the form has the term (files before format 8)
+    overhead_ms_per_call: float = 0.0
 
     @property
     def interval(self) -> tuple[float, float]:
@@ -190,26 +199,27 @@ class Profile:
     def apply(self, net: Breakdown) -> float:
         """The calibrated total of one network (what :meth:`apply_estimate` gives for its estimate)."""
         ms, _ = self.layer_ms(net.layer_ms, net.host_share, net.macs, net.floor_ms)
-        return max(self.host * net.call_ms + float(net.weights @ ms), 1e-6)
+        return max(self.host * net.call_ms + self.overhead_ms_per_call + float(net.weights @ ms), 1e-6)
 
     def describe(self) -> str:
         if self.host_scale is None:
             text = f"x{self.scale:.3f} {self.overhead_ms_per_kernel * 1e3:+.1f} us per kernel"
         else:
             text = f"device x{self.scale:.3f}, host x{self.host_scale:.3f}"
-        return text + (f" {self.ms_per_gmac:+.4f} ms per GMAC" if self.ms_per_gmac else "")
+        return (text + (f" {self.ms_per_gmac:+.4f} ms per GMAC" if self.ms_per_gmac else "")
+                + (f" +{self.overhead_ms_per_call:.4f} ms per call" if self.overhead_ms_per_call else ""))
 
     def apply_estimate(self, est: Estimate) -> Estimate:
         """``est`` (a zero-shot estimate on the base GPU) corrected by this profile layer by layer (a layer that a
         negative per-kernel term would take below 0 or its floor stays there, and the notes say how many), the
-        per-call phases by the host factor; the interval is :attr:`interval`."""
+        per-call phases by the host factor, the pre phase plus the per-call term; the interval is :attr:`interval`."""
         kernels = Breakdown.kernels(est)
         net = Breakdown.of(est)
         ms, below = self.layer_ms(net.layer_ms, net.host_share, net.macs, net.floor_ms)
         clamped = int(below.sum())
         calibrated = dict(zip(kernels, ms.tolist()))
         layers = tuple(replace(r, ms=calibrated[i]) if i in calibrated else r for i, r in enumerate(est.layers))
-        pre, post = self.host * est.pre_ms, self.host * est.post_ms
+        pre, post = self.host * est.pre_ms + self.overhead_ms_per_call, self.host * est.post_ms
         total = max(pre + sum(r.ms for r in layers) + post, 1e-6)  # apply(Breakdown.of(est))
         lo, hi = self.interval
         widened = (lo, hi) != tuple(self.log_residual_interval)
@@ -294,26 +304,35 @@ class Profile:
         factors = [p.scale] + ([] if p.host_scale is None else [p.host_scale])
         ranges = [r for r in (p.log_residual_interval, p.held_out_interval, p.gmac_range, p.batch_range)
                   if r is not None]
-        terms = [*factors, p.overhead_ms_per_kernel, p.ms_per_gmac, *(v for r in ranges for v in r)]
+        terms = [*factors, p.overhead_ms_per_kernel, p.ms_per_gmac, p.overhead_ms_per_call,
+                 *(v for r in ranges for v in r)]
         if (any(len(r) != 2 for r in ranges) or not all(_finite(v) for v in terms) or not p.terms_plausible()
-                or any(r[0] > r[1] for r in ranges) or p.terms not in FORMS
+                or any(r[0] > r[1] for r in ranges) or p.terms not in ALL_FORMS
                 or (p.batch_range is not None and not all(type(v) is int and v >= 1 for v in p.batch_range))
                 or (p.n_networks is not None and not (type(p.n_networks) is int and 2 <= p.n_networks <= p.n_samples))):
             raise InvalidArgumentError(f"profile {p.name!r} holds impossible values (factors between "
                                        f"{FACTOR_RANGE[0]:g} and {FACTOR_RANGE[1]:g}, additive terms below "
                                        f"{MAX_TERM_MS['overhead_ms_per_kernel']:g} ms per kernel and "
-                                       f"{MAX_TERM_MS['ms_per_gmac']:g} ms per GMAC, as a fit allows, every term "
+                                       f"{MAX_TERM_MS['ms_per_gmac']:g} ms per GMAC, the per-call term from 0 to "
+                                       f"{MAX_TERM_MS['overhead_ms_per_call']:g} ms, as a fit allows, every term "
                                        f"finite, its ranges two numbers low to high, its batches whole, at least 2 "
                                        f"networks and no more than measurements, its form one "
-                                       f"of {list(FORMS)}); "
+                                       f"of {list(ALL_FORMS)}); "
                                        "re-run `hwaware calibrate` rather than editing the file")
         return p
 
     def terms_plausible(self) -> bool:
         """Whether every fitted number could describe a device: factors within :data:`FACTOR_RANGE`, additive terms
-        within :data:`MAX_TERM_MS` (what a fit is refused beyond, and a file may not hold)."""
-        return (all(_plausible(v) for v in (self.scale, self.host))
+        within :data:`MAX_TERM_MS`, the per-call term not negative (what a fit is refused beyond, and a file may not
+        hold)."""
+        return (all(_plausible(v) for v in (self.scale, self.host)) and self.overhead_ms_per_call >= 0
                 and all(abs(getattr(self, k)) < v for k, v in MAX_TERM_MS.items()))
+
+
+def _third_term(form: str) -> str | None:
+    """A form's third term ("gmac" or "call"), None for the two-number forms."""
+    parts = form.split(", ")
+    return parts[2] if len(parts) > 2 else None
 
 
 def _plausible(factor: float) -> bool:
@@ -350,56 +369,67 @@ class _Nets:
         self.kernels = np.array([n.weights.sum() for n in nets])
         self.gmacs = np.array([n.gmacs for n in nets])
 
-    def _linear(self, form: str, idx: np.ndarray) -> np.ndarray:
-        cols = [self.pred[idx], self.kernels[idx]] + ([self.gmacs[idx]] if form.endswith("gmac") else [])
-        return np.column_stack(cols)
+    def _third(self, form: str, idx: np.ndarray) -> list[np.ndarray]:
+        """What a three-number form's last coefficient multiplies on networks ``idx`` (GMACs, or 1 per call)."""
+        third = _third_term(form)
+        return [] if third is None else [self.gmacs[idx] if third == "gmac" else np.ones(len(idx))]
 
     def solve(self, form: str, true: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        """Coefficients of ``form`` fitted on networks ``idx``: (scale, per kernel[, per GMAC]) for the linear forms,
-        (log device, log host[, per GMAC]) for the others. Rows ``calibrated / true = 1``, each network calibrated as
-        a user's estimate is (:meth:`Profile.apply`: per layer, at least 0 and its floor), plus ridge rows pulling
-        towards no correction: ``factor - 1`` for every factor (as the linear scale's), each additive term's pull
-        scaled to its typical share of a measurement. The linear forms are solved exactly where no layer meets a clamp
-        at the solution; otherwise, and for the others (started from the median ratio of measured to predicted), by
-        nonlinear least squares."""
+        """Coefficients of ``form`` fitted on networks ``idx``: (scale, per kernel[, per GMAC or per call]) for the
+        linear forms, (log device, log host[, per GMAC or per call]) for the others. Rows ``calibrated / true = 1``,
+        each network calibrated as a user's estimate is (:meth:`Profile.apply`: per layer, at least 0 and its floor),
+        plus ridge rows pulling towards no correction: ``factor - 1`` for every factor (as the linear scale's), each
+        additive term's pull scaled to its typical share of a measurement. The linear forms are solved exactly where
+        no layer meets a clamp and the per-call term is not negative at the solution; otherwise, and for the others
+        (started from the median ratio of measured to predicted), by nonlinear least squares (the per-call term
+        bounded at 0)."""
         lam = math.sqrt(RIDGE)
         y = true[idx]
+        extra = self._third(form, idx)
         if form.startswith("scale"):
-            cols = self._linear(form, idx)
+            cols = np.column_stack([self.pred[idx], self.kernels[idx], *extra])
             ridge = np.diag([lam] + [lam * (float(np.median(cols[:, j] / y)) or 1.0) for j in range(1, cols.shape[1])])
             target = np.zeros(cols.shape[1])
             target[0] = lam
             a = np.vstack([cols / y[:, None], ridge])
             start = np.linalg.lstsq(a, np.concatenate([np.ones(len(y)), target]), rcond=None)[0]
             exact = self.profile(form, start)
-            if not any(exact.layer_ms(n.layer_ms, n.host_share, n.macs, n.floor_ms)[1].any()
-                       for n in (self.nets[i] for i in idx)):
+            if exact.overhead_ms_per_call >= 0 and not any(
+                    exact.layer_ms(n.layer_ms, n.host_share, n.macs, n.floor_ms)[1].any()
+                    for n in (self.nets[i] for i in idx)):
                 return start
 
             def pull(c: np.ndarray) -> np.ndarray:
                 return ridge @ c - target
         else:
-            g_pull = lam * (float(np.median(self.gmacs[idx] / y)) or 1.0)
-            start = np.zeros(3 if form.endswith("gmac") else 2)
+            t_pull = lam * (float(np.median(extra[0] / y)) or 1.0) if extra else 0.0
+            start = np.zeros(2 + len(extra))
             start[:2] = math.log(float(np.median(y / np.maximum(self.pred[idx], 1e-9))))
 
             def pull(c: np.ndarray) -> np.ndarray:
-                return np.concatenate([lam * np.expm1(c[:2]), [g_pull * c[2]] if len(c) > 2 else []])
+                return np.concatenate([lam * np.expm1(c[:2]), [t_pull * c[2]] if len(c) > 2 else []])
 
         def residuals(c: np.ndarray) -> np.ndarray:
             fit = self.profile(form, c)
             return np.concatenate([np.array([fit.apply(self.nets[i]) for i in idx]) / y - 1.0, pull(c)])
 
-        return least_squares(residuals, start, method="lm").x
+        if _third_term(form) != "call":  # unbounded: Levenberg-Marquardt, as every form before the per-call ones
+            return least_squares(residuals, start, method="lm").x
+        low = np.full(len(start), -np.inf)
+        low[2] = 0.0
+        start[2] = max(start[2], 0.0)
+        return least_squares(residuals, start, bounds=(low, np.inf), method="trf").x
 
     def profile(self, form: str, coef: np.ndarray) -> Profile:
         """The correction that ``coef`` of ``form`` describes, as a (nameless) profile: what a user gets, per layer
         and clamped."""
         linear = form.startswith("scale")
+        third = {_third_term(form): float(coef[2])} if len(coef) > 2 else {}
         return Profile(name="", gpu="", runtime="", precision="", scale=float(coef[0] if linear else math.exp(coef[0])),
                        overhead_ms_per_kernel=float(coef[1]) if linear else 0.0, n_samples=0,
-                       log_residual_interval=(0.0, 0.0), ms_per_gmac=float(coef[2]) if len(coef) > 2 else 0.0,
-                       host_scale=None if linear else float(math.exp(coef[1])), terms=form)
+                       log_residual_interval=(0.0, 0.0), ms_per_gmac=third.get("gmac", 0.0),
+                       host_scale=None if linear else float(math.exp(coef[1])), terms=form,
+                       overhead_ms_per_call=third.get("call", 0.0))
 
     def loo(self, form: str, true: np.ndarray, groups: np.ndarray) -> np.ndarray:
         """Leave-one-group-out log residuals log(true / calibrated) of ``form``, each measurement calibrated as a
@@ -407,6 +437,15 @@ class _Nets:
         every = np.arange(len(true))
         fits = [self.profile(form, self.solve(form, true, every[groups != groups[i]])) for i in every]
         return np.array([math.log(true[i] / fit.apply(self.nets[i])) for i, fit in zip(every, fits)])
+
+
+def check_forms(forms: str | Sequence[str]) -> tuple[str, ...]:
+    """``forms`` (one form's name, or several) as a tuple, if every one is a form of :data:`ALL_FORMS`."""
+    forms = (forms,) if isinstance(forms, str) else tuple(forms) if isinstance(forms, Iterable) else (forms,)
+    unknown = [f for f in forms if f not in ALL_FORMS]
+    if unknown or not forms:
+        raise InvalidArgumentError(f"unknown profile forms {unknown}; choose from {list(ALL_FORMS)}")
+    return forms
 
 
 def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float], *, name: str,
@@ -429,17 +468,15 @@ def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float
                                    "measure more with `hwaware collect networks`")
     if (true <= 0).any() or not np.isfinite(true).all():
         raise InvalidArgumentError("measured latencies must be positive milliseconds")
-    unknown = set(forms) - set(FORMS)
-    if unknown or not forms:
-        raise InvalidArgumentError(f"unknown profile forms {sorted(unknown)}; choose from {list(FORMS)}")
+    forms = check_forms(forms)
     data = _Nets(nets)
     ratio = float(np.median(true / np.maximum(data.pred, 1e-9)))
     if not 1 / MAX_MEDIAN_RATIO < ratio < MAX_MEDIAN_RATIO:
         raise InvalidArgumentError(f"the measurements do not fit {gpu}'s predictions: they are {ratio:.3g}x them "
                                    "(median); give milliseconds (not seconds or microseconds) per forward pass of the "
                                    "listed models at the stated batch, precision and runtime, on the GPU the device is")
-    # the per-GMAC forms need MIN_FOR_GMAC networks, unless only such forms were asked for
-    tried = [f for f in forms if not f.endswith("gmac") or n_nets >= MIN_FOR_GMAC] or list(forms)
+    # the three-number forms need MIN_FOR_THREE networks, unless only such forms were asked for
+    tried = [f for f in forms if _third_term(f) is None or n_nets >= MIN_FOR_THREE] or list(forms)
     try:
         loo = {f: data.loo(f, true, ids) for f in tried}
         form = min(tried, key=lambda f: float(np.mean(np.abs(np.expm1(loo[f])))))  # the first listed on a tie
