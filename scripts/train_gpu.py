@@ -826,9 +826,10 @@ CALL_FORMS_RULE = ("'with' (a profile chooses among FORMS and CALL_FORMS, the fo
                    "have a MAPE above 12 % (issue 8's 10-shot target) on the same rows. Adopted, CALL_FORMS join "
                    "FORMS, and every stage and benchmark with a 10-shot figure re-runs and ships whatever it shows")
 DISCLOSED_CALL_FORMS = ("The forms were proposed after version 9's leave-one-GPU-out figures and the diagnostic runs "
-                        "of scripts/ten_shot_forms.py (benchmarks/results/gpu/ten_shot_forms_*_parts_call_runtime_*.txt, "
-                        "ad59a17) had printed the AGX Xavier fold's answers per network and every shipped form's "
-                        "error on that fold's evaluated rows: its TensorRT networks 1.3-14x too fast, with a per-call "
+                        "of scripts/ten_shot_forms.py "
+                        "(benchmarks/results/gpu/ten_shot_forms_*_parts_call_runtime_*.txt, ad59a17) had printed the "
+                        "AGX Xavier fold's answers per network and every shipped form's error on that fold's "
+                        "evaluated rows: its TensorRT networks 1.3-14x too fast, with a per-call "
                         "time of 0.003 ms, which the device-and-host forms can only scale (their leave-one-out error "
                         "on that column's shots 182 %); no figure of a form with a per-call term had been computed.")
 
