@@ -484,7 +484,8 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
     Measurements are milliseconds, one row per network and batch; a median more than 50x from the predictions (seconds,
     microseconds) is refused. ``forms``: the profile forms chosen among by leave-one-out error (default
     :data:`hwaware.calibration.FORMS`; add :data:`hwaware.calibration.CALL_FORMS` where your timings carry a cost per
-    forward pass that the model does not, e.g. input copies inside the timed region).
+    forward pass that the model does not, e.g. a synchronisation or an input copy inside the timed region: constant
+    at the measured batch and input size, as the answers at other batches warn).
 
     >>> import hwaware
     >>> mine = hwaware.calibrate([("resnet18", 21.0), ("resnet50", 52.0), ("mobilenetv2_100", 31.0)], gpu="agx",

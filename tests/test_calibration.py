@@ -14,7 +14,7 @@ import pytest
 import hwaware
 from hwaware.calibration import FORMS, Breakdown, Profile, find_profile, fit_profile, save_profile
 from hwaware.calibration.measurements import Measurement, read_measurements
-from hwaware.calibration.profile import ALL_FORMS, CALL_FORMS, FORMAT, LINEAR_FORMS
+from hwaware.calibration.profile import ALL_FORMS, CALL_FORMS, FORMAT, LINEAR_FORMS, MIN_FOR_THREE
 from hwaware.errors import InvalidArgumentError, ModelNotFoundError, UnknownEstimatorError, UnknownGPUError
 from hwaware.estimators.base import (HOST_NOTE, INT8_TRT_NOTE, JETSON_TRT_NOTE, OUTSIDE_INTERVAL_NOTE,
                                     UNMEASURED_JETSON_NOTE)
@@ -386,7 +386,6 @@ def test_per_gmac_term_is_kept_only_when_it_lowers_the_leave_one_out_error(monke
     prediction) needs the third term; a device that differs only in scale and host cost does not, so the rule keeps
     a two-number form there; with fewer than MIN_FOR_THREE measurements the term is never tried."""
     from hwaware.calibration import profile
-    from hwaware.calibration.profile import MIN_FOR_THREE
 
     rng = np.random.default_rng(2)
     pred, kernels, gmacs = rng.uniform(2, 30, 10), rng.integers(50, 400, 10), rng.uniform(1, 100, 10)
@@ -415,8 +414,8 @@ def test_a_constant_per_call_is_recovered_by_the_per_call_forms_and_never_negati
         return np.array([1.3 * n.total_ms + per_call for n in ns]) * rng.normal(1.0, 0.01, len(ns))
     fit, held = nets(10), nets(10)
     every = fit_profile("agx", fit, truth(fit, 0.8), name="t", forms=ALL_FORMS)
-    shipped = fit_profile("agx", fit, truth(fit, 0.8), name="t")
-    assert every.terms in CALL_FORMS and shipped.terms not in CALL_FORMS and shipped.overhead_ms_per_call == 0.0
+    shipped = fit_profile("agx", fit, truth(fit, 0.8), name="t", forms=FORMS)
+    assert every.terms in CALL_FORMS
     assert every.overhead_ms_per_call == pytest.approx(0.8, rel=0.25) and "ms per call" in every.describe()
     y = truth(held, 0.8)
     err = lambda prof: np.mean([abs(prof.apply(n) / t - 1) for n, t in zip(held, y)])  # noqa: E731
@@ -425,6 +424,10 @@ def test_a_constant_per_call_is_recovered_by_the_per_call_forms_and_never_negati
     for form in CALL_FORMS:
         p = fit_profile("agx", fit, faster, name="t", forms=(form,))
         assert 0.0 <= p.overhead_ms_per_call < 1e-9 and p.terms == form  # at its bound
+    # as the per-GMAC term: from fewer than MIN_FOR_THREE networks only if nothing else was asked for
+    few = fit[:MIN_FOR_THREE - 1]
+    assert fit_profile("agx", few, truth(few, 0.8), name="t", forms=ALL_FORMS).terms not in CALL_FORMS
+    assert fit_profile("agx", few, truth(few, 0.8), name="t", forms=CALL_FORMS).terms in CALL_FORMS
 
 
 def test_a_per_call_term_goes_to_the_pre_phase_and_the_file():
@@ -445,6 +448,10 @@ def test_a_per_call_term_goes_to_the_pre_phase_and_the_file():
     for bad in (-0.1, float("inf")):
         with pytest.raises(InvalidArgumentError, match="per-call term from 0"):
             Profile.from_json(json.dumps({**doc, "overhead_ms_per_call": bad}))
+    for other in ({"terms": "device, host"}, {"terms": "device, host, gmac", "ms_per_gmac": 0.1}):
+        with pytest.raises(InvalidArgumentError, match="0 unless the form has it"):  # a term its form has not
+            Profile.from_json(json.dumps({**doc, **other}))
+    assert Profile.from_json(json.dumps({**doc, "terms": "device, host, gmac", "overhead_ms_per_call": 0.0}))
 
 
 def test_unknown_profile_forms_are_one_line_errors_before_any_prediction(monkeypatch):
@@ -454,8 +461,10 @@ def test_unknown_profile_forms_are_one_line_errors_before_any_prediction(monkeyp
     monkeypatch.setattr(api, "estimate", lambda *a, **k: pytest.fail("predicted before the forms were checked"))
     with pytest.raises(InvalidArgumentError, match=r"unknown profile forms \['scale, call'\]; choose from"):
         hwaware.calibrate([("resnet18", 5.0), ("resnet50", 9.0)], "agx", name="t", save=False, forms="scale, call")
-    with pytest.raises(InvalidArgumentError, match="unknown profile forms"):
+    with pytest.raises(InvalidArgumentError, match="no profile forms given; choose from"):
         hwaware.calibrate([("resnet18", 5.0), ("resnet50", 9.0)], "agx", name="t", save=False, forms=[])
+    with pytest.raises(InvalidArgumentError, match=r"unknown profile forms \[3\]"):
+        hwaware.calibrate([("resnet18", 5.0), ("resnet50", 9.0)], "agx", name="t", save=False, forms=3)
 
 
 def test_calibrate_fits_the_forms_it_is_given():
@@ -646,6 +655,11 @@ def test_ten_shot_figures_correct_designs_as_a_users_estimates_are_corrected():
         nets = design_breakdowns(parts, design, range(len(rows)))
         assert [n.total_ms for n in nets] == pytest.approx([e.total_ms for e in ests], rel=rel), runtime
         assert [two.apply(n) for n in nets] == pytest.approx(got, rel=1e-9), runtime
+        call = replace(two, ms_per_gmac=0.0, terms="device, host, call", overhead_ms_per_call=0.7)  # once per network
+        got, _ = calibrated_totals(call, parts, design, range(len(rows)))
+        assert got == pytest.approx([call.apply_estimate(e).total_ms for e in ests], rel=rel), runtime
+        assert got == pytest.approx(calibrated_totals(replace(call, overhead_ms_per_call=0.0), parts, design,
+                                                      range(len(rows)))[0] + 0.7, rel=1e-9), runtime
 
 
 def test_a_profile_never_takes_a_gpus_name_nor_a_path(tmp_path, monkeypatch):

@@ -15,9 +15,10 @@ profile has one of these forms (:data:`FORMS`):
   mis-ranks compute-bound networks (large batches);
 * either with ``+ overhead_ms_per_call`` (:data:`CALL_FORMS`, fitted when asked for: ``forms=``): a constant per
   forward pass, at least 0, that the model's per-call time does not scale to: what a timing harness adds around the
-  network (input copies, a synchronisation) or a runtime's per-call cost the model answers near 0 (TensorRT on a
-  Jetson held out of its training: 0.003 ms on the AGX Xavier's leave-one-GPU-out fold). Whether these forms join
-  :data:`FORMS` is ``CALL_FORMS_RULE``'s in scripts/train_gpu.py.
+  network (a synchronisation; an input copy, which is constant only at the measured batch and input size) or a
+  runtime's per-call cost the model answers near 0 (TensorRT on a Jetson held out of its training: 0.003 ms on the
+  AGX Xavier's leave-one-GPU-out fold). Whether these forms join :data:`FORMS` is ``CALL_FORMS_RULE``'s in
+  scripts/train_gpu.py.
 
 The fit minimises squared *relative* error of the totals, each layer corrected as your estimates will be (at least 0
 and the least time its arithmetic or bytes allow, from version 8.2), with a weak ridge pull towards no correction, so
@@ -146,7 +147,7 @@ class Profile:
     notes: tuple[str, ...] = field(default=())
     ms_per_gmac: float = 0.0  # 0 unless the form has the term
     host_scale: float | None = None  # the host-side part and the per-call time; None: ``scale`` (the linear forms)
-    terms: str = "scale, kernel"  # the form, one of FORMS
+    terms: str = "scale, kernel"  # the form, one of ALL_FORMS
     loo_mape: float = 0.0  # the chosen form's leave-one-out mean |error| on the measurements
     format: int = FORMAT  # of the file: a later hwaware may add fields, and an earlier one then says so
     # the model its correction was fitted on (:meth:`hwaware.estimators.Estimator.model_id`: estimator, version, GPU
@@ -196,10 +197,15 @@ class Profile:
         # a layer the estimator raised to its floor sits there within float32 rounding: not counted as clamped
         return np.maximum(raw, least), raw < least * (1 - 1e-6)
 
+    def call_phases_ms(self, call_ms: float | np.ndarray) -> float | np.ndarray:
+        """The calibrated per-call time of networks whose zero-shot one (pre and post phases) is ``call_ms``: the host
+        factor's share of it, plus the per-call term."""
+        return self.host * call_ms + self.overhead_ms_per_call
+
     def apply(self, net: Breakdown) -> float:
         """The calibrated total of one network (what :meth:`apply_estimate` gives for its estimate)."""
         ms, _ = self.layer_ms(net.layer_ms, net.host_share, net.macs, net.floor_ms)
-        return max(self.host * net.call_ms + self.overhead_ms_per_call + float(net.weights @ ms), 1e-6)
+        return max(self.call_phases_ms(net.call_ms) + float(net.weights @ ms), 1e-6)
 
     def describe(self) -> str:
         if self.host_scale is None:
@@ -207,7 +213,7 @@ class Profile:
         else:
             text = f"device x{self.scale:.3f}, host x{self.host_scale:.3f}"
         return (text + (f" {self.ms_per_gmac:+.4f} ms per GMAC" if self.ms_per_gmac else "")
-                + (f" +{self.overhead_ms_per_call:.4f} ms per call" if self.overhead_ms_per_call else ""))
+                + (f" +{self.overhead_ms_per_call:.4f} ms per call" if self.overhead_ms_per_call >= 5e-5 else ""))
 
     def apply_estimate(self, est: Estimate) -> Estimate:
         """``est`` (a zero-shot estimate on the base GPU) corrected by this profile layer by layer (a layer that a
@@ -219,7 +225,7 @@ class Profile:
         clamped = int(below.sum())
         calibrated = dict(zip(kernels, ms.tolist()))
         layers = tuple(replace(r, ms=calibrated[i]) if i in calibrated else r for i, r in enumerate(est.layers))
-        pre, post = self.host * est.pre_ms + self.overhead_ms_per_call, self.host * est.post_ms
+        pre, post = self.call_phases_ms(est.pre_ms), self.host * est.post_ms  # the per-call term once, in pre
         total = max(pre + sum(r.ms for r in layers) + post, 1e-6)  # apply(Breakdown.of(est))
         lo, hi = self.interval
         widened = (lo, hi) != tuple(self.log_residual_interval)
@@ -308,6 +314,8 @@ class Profile:
                  *(v for r in ranges for v in r)]
         if (any(len(r) != 2 for r in ranges) or not all(_finite(v) for v in terms) or not p.terms_plausible()
                 or any(r[0] > r[1] for r in ranges) or p.terms not in ALL_FORMS
+                or any(getattr(p, k) and _third_term(p.terms) != t
+                       for k, t in (("ms_per_gmac", "gmac"), ("overhead_ms_per_call", "call")))
                 or (p.batch_range is not None and not all(type(v) is int and v >= 1 for v in p.batch_range))
                 or (p.n_networks is not None and not (type(p.n_networks) is int and 2 <= p.n_networks <= p.n_samples))):
             raise InvalidArgumentError(f"profile {p.name!r} holds impossible values (factors between "
@@ -317,7 +325,8 @@ class Profile:
                                        f"{MAX_TERM_MS['overhead_ms_per_call']:g} ms, as a fit allows, every term "
                                        f"finite, its ranges two numbers low to high, its batches whole, at least 2 "
                                        f"networks and no more than measurements, its form one "
-                                       f"of {list(ALL_FORMS)}); "
+                                       f"of {list(ALL_FORMS)} and its per-GMAC or per-call term 0 unless the form "
+                                       "has it); "
                                        "re-run `hwaware calibrate` rather than editing the file")
         return p
 
@@ -444,7 +453,8 @@ def check_forms(forms: str | Sequence[str]) -> tuple[str, ...]:
     forms = (forms,) if isinstance(forms, str) else tuple(forms) if isinstance(forms, Iterable) else (forms,)
     unknown = [f for f in forms if f not in ALL_FORMS]
     if unknown or not forms:
-        raise InvalidArgumentError(f"unknown profile forms {unknown}; choose from {list(ALL_FORMS)}")
+        raise InvalidArgumentError(f"{f'unknown profile forms {unknown}' if forms else 'no profile forms given'}; "
+                                   f"choose from {list(ALL_FORMS)}")
     return forms
 
 

@@ -230,7 +230,7 @@ def calibrated_totals(profile: Profile, parts: DesignParts, design: Design, idx:
     idx = np.asarray(idx, dtype=np.int64)
     sub = design.subset(idx)
     clamped = int(sub.per_sample(below).sum())
-    return np.maximum(profile.host * parts.call_ms[idx] + sub.per_sample(layer_ms), 1e-6), clamped
+    return np.maximum(profile.call_phases_ms(parts.call_ms[idx]) + sub.per_sample(layer_ms), 1e-6), clamped
 
 
 def host_choices(samples: Sequence[Sample], train_columns: Sequence[str]) -> list[HostChoice]:
