@@ -848,16 +848,16 @@ CALL_FORMS_RULE = ("'with' (a profile chooses among FORMS and CALL_FORMS, the fo
 DISCLOSED_CALL_FORMS = ("The forms were proposed after version 9's leave-one-GPU-out figures and the diagnostic runs "
                         "of scripts/ten_shot_forms.py "
                         "(benchmarks/results/gpu/ten_shot_forms_*_parts_call_runtime_*.txt, ad59a17) had printed the "
-                        "AGX Xavier fold's answers per network and every shipped form's error on that fold's "
-                        "evaluated rows: its TensorRT networks 1.3-14x too fast, with a per-call "
-                        "time of 0.003 ms, which the device-and-host forms can only scale (their leave-one-out error "
-                        "on that column's shots 182 %); those printouts showed every AGX Xavier network (the evaluated "
-                        "rows among them) measured against predicted, so the rule leaves that GPU's columns out. No "
-                        "figure of a form with a per-call term had been computed (a smoke run of 2 training steps "
-                        "checked that the stages run; its figures were not read). A first run of logo --call-runtime read "
-                        "with the forms (at d213cc5) was stopped after four folds when a review (helper-150) found "
-                        "that the 10-shot figures left the per-call term out of the calibrated totals "
-                        "(gpu_data.calibrated_totals); only its log's lines of the shipped forms had been read.")
+                        "AGX Xavier fold's answers per network and every shipped form's error on that fold's evaluated "
+                        "rows: its TensorRT networks 1.3-14x too fast, with a per-call time of 0.003 ms, which the "
+                        "device-and-host forms can only scale (their leave-one-out error on that column's shots 182 "
+                        "%); those printouts showed every AGX Xavier network (the evaluated rows among them) measured "
+                        "against predicted, so the rule leaves that GPU's columns out. No figure of a form with a "
+                        "per-call term had been computed (a smoke run of 2 training steps checked that the stages run; "
+                        "its figures were not read). A first run of logo --call-runtime read with the forms (at "
+                        "d213cc5) was stopped after four folds when a review (helper-150) found that the 10-shot "
+                        "figures left the per-call term out of the calibrated totals (gpu_data.calibrated_totals); "
+                        "only its log's lines of the shipped forms had been read.")
 
 
 class VariantRule(NamedTuple):
