@@ -483,9 +483,7 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
     alias (it would replace that GPU).
     Measurements are milliseconds, one row per network and batch; a median more than 50x from the predictions (seconds,
     microseconds) is refused. ``forms``: the profile forms chosen among by leave-one-out error (default
-    :data:`hwaware.calibration.FORMS`; add :data:`hwaware.calibration.CALL_FORMS` where your timings carry a cost per
-    forward pass that the model does not, e.g. a synchronisation or an input copy inside the timed region: constant
-    at the measured batch and input size, as the answers at other batches warn).
+    :data:`hwaware.calibration.FORMS`, e.g. ``forms="scale, kernel"`` to fit that one alone).
 
     >>> import hwaware
     >>> mine = hwaware.calibrate([("resnet18", 21.0), ("resnet50", 52.0), ("mobilenetv2_100", 31.0)], gpu="agx",

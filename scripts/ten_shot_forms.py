@@ -2,7 +2,7 @@
 
 Retrains the leave-one-GPU-out fold of ``GPU`` exactly as ``scripts/train_gpu.py logo`` does (the shipped recipe,
 same steps), then for each of its columns prints the zero-shot error on the evaluated rows and, for each form the
-profile can take (:data:`hwaware.calibration.profile.ALL_FORMS`: the per-call ones too, from 2026-12-06), its
+profile can take (:data:`hwaware.calibration.FORMS`: the per-call ones too, from 2026-12-06), its
 leave-one-out error on the 10 shots (what :func:`hwaware.calibration.fit_profile`'s rule compares) and its error on
 the evaluated rows, with the networks on each side. Beside the zero-shot error, the same with the estimator's
 TensorRT bounds (:func:`hwaware.evaluation.gpu_data.engine_bounded`), which the leave-one-GPU-out stage's figures
@@ -24,7 +24,7 @@ import argparse
 import numpy as np
 import torch
 
-from hwaware.calibration.profile import ALL_FORMS
+from hwaware.calibration import FORMS
 from hwaware.errors import InvalidArgumentError
 from hwaware.estimators.resperfnet_gpu import (Design, HostChoice, design_layer_times, design_parts, host_choice,
                                               predict_design)
@@ -79,7 +79,7 @@ def main() -> None:
         print(f"  shots: {[held[i].net.arch_id for i in shots]}\n  evaluated: {[held[i].net.arch_id for i in rest]}")
         if not rest:
             continue
-        for form in ALL_FORMS:
+        for form in FORMS:
             try:
                 prof, cal, _ = ten_shot_profile(args.gpu, col, parts, y, hd, shots, rest, (form,))
             except InvalidArgumentError as e:  # this form alone: the profile refuses a fit this far off

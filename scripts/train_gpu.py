@@ -95,7 +95,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from hwaware.calibration.profile import ALL_FORMS, LINEAR_FORMS, Profile
+from hwaware.calibration.profile import FORMS_BEFORE_CALL, LINEAR_FORMS, Profile
 from hwaware.estimators.gpu_features import KERNEL_GPU_BEFORE_9, KERNEL_GPU_SETS, KERNEL_RUNTIME_BEFORE_10, n_features
 from hwaware.estimators.resperfnet_gpu import (CALL_RUNTIME_BEFORE_10, POOL_PRIOR_BEFORE_10, RESOURCE_STEP,
                                               RESOURCE_WEIGHT, WEIGHTS, Design, HostChoice, LayerTimeNet, batch_capped,
@@ -830,7 +830,9 @@ def kernel_gpu_rule() -> dict:
 # the forms with a constant per call too (hwaware.calibration.CALL_FORMS). The stage reads the run of ``logo
 # --call-forms`` (the shipped recipe's folds, retrained), in which both sets of forms are fitted on the same shots of
 # the same fold models (leave_one_gpu_out's ten_shot_rule and ten_shot_rule_call_forms). Amended before any figure
-# (helper-150): its own run file, the AGX Xavier's columns aside, the columns scored named.
+# (helper-150): its own run file, the AGX Xavier's columns aside, the columns scored named. It picked 'with'
+# (call_forms_rule.json): CALL_FORMS are in FORMS since, so a logo run's ten_shot_rule holds FORMS_BEFORE_CALL's
+# figures and ten_shot_rule_call_forms FORMS', as in the rule's run.
 TEN_SHOT_TARGET = 0.12  # issue 8's leave-one-GPU-out 10-shot MAPE target
 CALL_FORMS_EXCLUDED_GPU = "Jetson AGX Xavier"  # DISCLOSED_CALL_FORMS: its fold's rows proposed the forms
 CALL_FORMS_RULE = ("'with' (a profile chooses among FORMS and CALL_FORMS, the forms with a constant per call, at "
@@ -1433,9 +1435,9 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
                 fit_cal = ten_shot_profile(gpu, col, parts, y, held_design, fit_shots, fit_rest)
                 cal_fit.append(np.log(y[fit_rest] / fit_cal[1]))
                 owner_cal_fit.append(gpu)
-                # CALL_FORMS_RULE's figures: the shipped forms and every form, on the same shots and rows
-                with_call = ten_shot_profile(gpu, col, parts, y, held_design, fit_shots, fit_rest, ALL_FORMS)
-                for key, (fitted, totals, _) in (("ten_shot_rule", fit_cal), ("ten_shot_rule_call_forms", with_call)):
+                # CALL_FORMS_RULE's figures: the forms before the per-call ones and every form, same shots and rows
+                before = ten_shot_profile(gpu, col, parts, y, held_design, fit_shots, fit_rest, FORMS_BEFORE_CALL)
+                for key, (fitted, totals, _) in (("ten_shot_rule", before), ("ten_shot_rule_call_forms", fit_cal)):
                     res.setdefault(key, {})[col] = {**rule_figures(totals, y[fit_rest]), "terms": fitted.terms}
             if len(rest) < 5:
                 continue
@@ -1449,13 +1451,13 @@ def leave_one_gpu_out(samples: list[Sample], cfg: dict, steps: int, log) -> dict
             res["ten_shot"][col] = accuracy(cal, y[rest])
             profile_res.append((gpu, col, prof, cal_res[-1]))
             # the rule before 2026-11-30 (scale and per-kernel forms only), on the same shots: DISCLOSED_FORMS; and
-            # with the per-call forms (CALL_FORMS_RULE)
+            # before the per-call forms (CALL_FORMS_RULE)
             _, linear, _ = ten_shot_profile(gpu, col, parts, y, held_design, shots, rest, LINEAR_FORMS)
             res.setdefault("ten_shot_linear_forms", {})[col] = accuracy(linear, y[rest])
-            every, call, _ = (with_call if same else
-                              ten_shot_profile(gpu, col, parts, y, held_design, shots, rest, ALL_FORMS))
-            res.setdefault("ten_shot_call_forms", {})[col] = accuracy(call, y[rest])
-            res.setdefault("profile_terms_call_forms", {})[col] = every.terms
+            prior, totals, _ = (before if same else
+                                ten_shot_profile(gpu, col, parts, y, held_design, shots, rest, FORMS_BEFORE_CALL))
+            res.setdefault("ten_shot_before_call_forms", {})[col] = accuracy(totals, y[rest])
+            res.setdefault("profile_terms_before_call_forms", {})[col] = prior.terms
         out["per_gpu"][gpu] = res
         log(f"LOGO {gpu}: zero-shot MAPE per column {[round(a['mape'], 3) for a in res['zero_shot'].values()]}, "
             f"10-shot {[round(a['mape'], 3) for a in res['ten_shot'].values()]}")
@@ -1726,7 +1728,8 @@ def help_protocol(cfg: dict, steps: int, log) -> dict:
         gpu = held[0].gpu
         beside = {key: ten_shot_profile(gpu, col, parts, y, held_design, shots, rest, forms)[1]
                   for key, forms in (("ten_shot_two_number", ("scale, kernel",)), ("ten_shot_device_host", ("device, host",)),
-                                     ("ten_shot_linear_forms", LINEAR_FORMS), ("ten_shot_call_forms", ALL_FORMS))}
+                                     ("ten_shot_linear_forms", LINEAR_FORMS),
+                                     ("ten_shot_before_call_forms", FORMS_BEFORE_CALL))}
         prof, cal, clamped = ten_shot_profile(gpu, col, parts, y, held_design, shots, rest)
         out[col] = {"zero_shot": accuracy(pred[rest], truth), "ten_shot": accuracy(cal, truth), "n": len(rest),
                     **{key: accuracy(v, truth) for key, v in beside.items()},

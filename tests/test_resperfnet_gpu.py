@@ -2258,10 +2258,10 @@ def test_the_call_forms_figures_are_fitted_and_scored_outside_gpu_test(repo_scri
     """leave_one_gpu_out's CALL_FORMS_RULE figures: both sets of forms fitted on the same 10 shots drawn outside
     GPU_TEST and scored on the column's other rows outside it (never a GPU_TEST row), every form tried for 'with';
     the reported 10-shot figures beside them on every row. Models and profiles are stubs: each profile's totals are
-    the measured times x1.1 (the shipped forms) or x1.2 (every form)."""
+    the measured times x1.1 (the forms before the per-call ones) or x1.2 (FORMS, every form)."""
     from types import SimpleNamespace
 
-    from hwaware.calibration.profile import ALL_FORMS, FORMS, Profile
+    from hwaware.calibration.profile import FORMS, FORMS_BEFORE_CALL, Profile
     from hwaware.evaluation.gpu_data import timm_samples
     from hwaware.evaluation.splits import is_gpu_test, ten_shots
 
@@ -2277,7 +2277,7 @@ def test_the_call_forms_figures_are_fitted_and_scored_outside_gpu_test(repo_scri
         fits.append((set(shots), set(rest), tuple(forms)))
         prof = Profile(name="", gpu="", runtime="", precision="", scale=1.0, overhead_ms_per_kernel=0.0,
                        n_samples=10, log_residual_interval=(-0.1, 0.1), terms=forms[-1])
-        return prof, y_[rest] * (1.2 if tuple(forms) == ALL_FORMS else 1.1), 0
+        return prof, y_[rest] * (1.2 if tuple(forms) == FORMS else 1.1), 0
 
     monkeypatch.setattr(train_gpu, "build_design", lambda s, **k: SimpleNamespace(subset=lambda idx: idx))
     monkeypatch.setattr(train_gpu, "train_fold", lambda s, d, gpu, cfg, steps: (
@@ -2295,9 +2295,10 @@ def test_the_call_forms_figures_are_fitted_and_scored_outside_gpu_test(repo_scri
             for key, factor in (("ten_shot_rule", 1.1), ("ten_shot_rule_call_forms", 1.2)):
                 assert out[key][col]["n"] == len(rest) and out[key][col]["mean_abs_log"] == pytest.approx(
                     math.log(factor)), (key, col)
-            assert out["ten_shot_call_forms"][col]["mape"] == pytest.approx(0.2)
+            assert out["ten_shot"][col]["mape"] == pytest.approx(0.2)
+            assert out["ten_shot_before_call_forms"][col]["mape"] == pytest.approx(0.1)
     rule = [f for f in fits if not (f[0] | f[1]) & test_held]
-    assert {f[2] for f in rule} == {FORMS, ALL_FORMS} and all(len(f[0]) == 10 for f in rule)
+    assert {f[2] for f in rule} == {FORMS_BEFORE_CALL, FORMS} and all(len(f[0]) == 10 for f in rule)
     assert any((f[0] | f[1]) & test_held for f in fits)  # the reported figures' profiles read every row
 
 
@@ -2310,7 +2311,8 @@ def test_the_call_forms_rule_file_is_its_run_read_by_the_rule(repo_script):
     for key in ("rule", "figures", "chosen", "file", "runs", "excluded_gpu"):
         assert again[key] == saved[key], key
     lines = report.call_forms_lines(saved)
-    assert sum(line.startswith("| ") for line in lines) == 2 + 2 + 2 + len(saved["figures"]["without"]["columns"])
+    # two headers, a row per set of forms, a row per column
+    assert sum(line.startswith("| ") for line in lines) == 2 + 2 + len(saved["figures"]["without"]["columns"])
 
 
 def test_the_kept_choice_of_every_variant_rule_retrained_the_same_folds(repo_script):
