@@ -625,14 +625,16 @@ def trained_results(agreement: dict[str, Agreement]) -> dict:
     if logo.is_file():
         d = json.loads(logo.read_text())
         lines = ["| GPU | column | zero-shot MAPE | zero-shot ρ | 10-shot MAPE | 10-shot ρ | 10-shot within ±10 % "
-                 "| profile terms | 10-shot MAPE, linear forms only |", "|---|---|---|---|---|---|---|---|---|"]
+                 "| profile terms | 10-shot MAPE, linear forms only | 10-shot MAPE, forms before the per-call ones |",
+                 "|---|---|---|---|---|---|---|---|---|---|"]
         for gpu, r in d["per_gpu"].items():
             for col, z in r["zero_shot"].items():
-                t, lin = r["ten_shot"].get(col), r.get("ten_shot_linear_forms", {}).get(col)
+                t = r["ten_shot"].get(col)
                 tt = f"{t['mape']:.1%} | {t['spearman']:.3f} | {t['within10']:.0%}" if t else "– | – | –"
-                before = f"{lin['mape']:.1%}" if lin else "–"
+                beside = [r.get(k, {}).get(col) for k in ("ten_shot_linear_forms", "ten_shot_before_call_forms")]
                 lines.append(f"| {gpu} | {label(col)} | {z['mape']:.1%} | {z['spearman']:.3f} | {tt} | "
-                             f"{r.get('profile_terms', {}).get(col, '–')} | {before} |")
+                             f"{r.get('profile_terms', {}).get(col, '–')} | "
+                             + " | ".join(f"{b['mape']:.1%}" if b else "–" for b in beside) + " |")
         cover = {g: r["zero_shot_interval_coverage"] for g, r in d["per_gpu"].items()
                  if "zero_shot_interval_coverage" in r}
         soc = {g: r["zero_shot_interval_integrated_coverage"] for g, r in d["per_gpu"].items()
@@ -686,7 +688,8 @@ def trained_results(agreement: dict[str, Agreement]) -> dict:
         doc = json.loads(hp.read_text())
         d = doc["columns"]
         beside = {"ten_shot_two_number": "scale-and-kernel profile", "ten_shot_device_host": "device-and-host profile",
-                  "ten_shot_linear_forms": "linear forms only"}
+                  "ten_shot_linear_forms": "linear forms only",
+                  "ten_shot_before_call_forms": "forms before the per-call ones"}
         lines = ["| test column | n | 10-shot ρ (HELP: 0.987 on titan_rtx_256) | 10-shot MAPE | within ±10 % | zero-shot ρ "
                  "| profile terms | " + " | ".join(f"{b} ρ / MAPE" for b in beside.values()) + " | best agreement ρ |",
                  "|---|---|---|---|---|---|---|" + "---|" * (len(beside) + 1)]

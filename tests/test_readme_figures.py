@@ -120,7 +120,7 @@ GPU_SUMMARY = ("| held-out set | columns | MAPE | within ±10 % | Spearman ρ | 
                "10-shot ρ | own setup MAPE | own setup within ±10 % | roofline MAPE | MACs-linear MAPE |")
 GPU_HELP = ("| test column | n | 10-shot ρ (HELP: 0.987 on titan_rtx_256) | 10-shot MAPE | within ±10 % | "
             "zero-shot ρ | profile terms | scale-and-kernel profile ρ / MAPE | device-and-host profile ρ / MAPE | "
-            "linear forms only ρ / MAPE | best agreement ρ |")
+            "linear forms only ρ / MAPE | forms before the per-call ones ρ / MAPE | best agreement ρ |")
 GPU_EXPECTED = "| GPU | regime | expected MAPE | with 10 measurements (hwaware calibrate) | 90 % interval |"
 GPU_TARGETS = "| columns | n | as users predict | after 10 shots | own setup |"
 GPU_KERNELS = ("| held-out GPU | kernel columns | zero-shot MAPE | within ±10 % | Spearman ρ | answer / measured | "
