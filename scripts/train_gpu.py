@@ -42,9 +42,10 @@ Everything that decides what ships is declared here, before any training:
   :data:`CALL_RUNTIME_RULE`, as KERNEL_RUNTIME_RULE, on the logo stage's folds retrained with the per-call head reading
   the runtime flags and with it reading every runtime as eager PyTorch (``logo --call-runtime read``, ``eager``).
 * The profile's per-call forms (stage ``call-forms``, declared 2026-12-06 before any figure of them):
-  :data:`CALL_FORMS_RULE` compares the 10-shot profiles that choose among the shipped forms and among those and
-  :data:`hwaware.calibration.CALL_FORMS`, fitted on the same shots of the same folds (``logo --call-forms``: the
-  shipped recipe's folds, retrained).
+  :data:`CALL_FORMS_RULE` compares the 10-shot profiles that choose among the forms before them
+  (:data:`hwaware.calibration.profile.FORMS_BEFORE_CALL`) and among those and :data:`hwaware.calibration.CALL_FORMS`,
+  fitted on the same shots of the same folds (``logo --call-forms``: the shipped recipe's folds, retrained); it picked
+  the per-call forms, which are in FORMS since.
 * Training with the kernels' floors (stage ``floors``, declared 2026-12-03): :data:`FLOORS_RULE` compares the shipped
   weights with the recipe retrained on designs that carry the floors predictions apply, on GPU_VAL as users get answers.
 * Training noise (stage ``seeds``, declared 2026-12-03 before its run): the shipped recipe retrained with each of
@@ -647,7 +648,7 @@ def main(argv: list[str] | None = None) -> None:
         recipe[option] = VARIANT_RULES[option].choices[choice] if option in VARIANT_RULES else choice
     if "logo" in args.stages:
         logo = fold_stage("logo", recipe, args, command, lambda s: leave_one_gpu_out(s, recipe, args.logo_steps, log))
-        logo["disclosed"] = f"{DISCLOSED_FORMS} {DISCLOSED_MODEL}"
+        logo["disclosed"] = f"{DISCLOSED_FORMS} {DISCLOSED_CALL_FORMS} {DISCLOSED_MODEL}"
         if variant:
             run_path("logo", variant).write_text(json.dumps(logo, indent=1))
         elif args.call_forms:
@@ -678,7 +679,7 @@ def main(argv: list[str] | None = None) -> None:
         result = help_protocol(shipped_recipe(), args.steps, log)
         (RESULTS / "help_protocol.json").write_text(json.dumps(
             {"command": command, "provenance": prov,
-             "disclosed": f"{DISCLOSED_HELP} {DISCLOSED_FORMS} {DISCLOSED_MODEL}",
+             "disclosed": f"{DISCLOSED_HELP} {DISCLOSED_FORMS} {DISCLOSED_CALL_FORMS} {DISCLOSED_MODEL}",
              "weights_id": weights_id(), "columns": result}, indent=1))
     if "kernels" in args.stages:
         result = fold_stage("kernels", recipe, args, command,
@@ -859,7 +860,11 @@ DISCLOSED_CALL_FORMS = ("The forms were proposed after version 9's leave-one-GPU
                         "its figures were not read). A first run of logo --call-runtime read with the forms (at "
                         "d213cc5) was stopped after four folds when a review (helper-150) found that the 10-shot "
                         "figures left the per-call term out of the calibrated totals (gpu_data.calibrated_totals); "
-                        "only its log's lines of the shipped forms had been read.")
+                        "only its log's lines of the shipped forms had been read. After the rule's result, a review "
+                        "(helper-151) found that a per-call form whose term the bound holds at 0 won its tie with the "
+                        "form without it by float noise (~1e-10; 2 of the rule's 42 columns): the choice among forms "
+                        "now takes a later form only if better by a relative 1e-6 (profile.TIE); the rule's figures "
+                        "move by ~1e-10 with it, its choice not at all.")
 
 
 class VariantRule(NamedTuple):

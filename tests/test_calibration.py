@@ -55,7 +55,7 @@ def test_device_and_host_form_fixes_what_a_per_kernel_term_over_corrects():
                          for n in ns]) * rng.normal(1.0, 0.02, len(ns))
     fit, held = nets(5), nets(5)
     p = fit_profile("agx", fit, truth(fit), name="t")
-    assert p.terms.startswith("device, host") and p.overhead_ms_per_call < 0.05  # noise may buy a small per-call term
+    assert p.terms == "device, host"  # the per-call form ties (its term held at 0): the first listed
     assert p.scale == pytest.approx(1.25, rel=0.05) and p.host_scale == pytest.approx(0.5, rel=0.1)
     lin = fit_profile("agx", fit, truth(fit), name="t", forms=LINEAR_FORMS)
     y = truth(held)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_WHERE = {"FORMS": "profile", "CALL_FORMS": "profile", "Breakdown": "profile", "Profile": "profile",
-          "find_profile": "profile", "fit_profile": "profile", "save_profile": "profile", "list_profiles": "folder",
-          "profile_dir": "folder", "Measurement": "measurements"}
+_WHERE = {"FORMS": "profile", "CALL_FORMS": "profile", "FORMS_BEFORE_CALL": "profile", "Breakdown": "profile",
+          "Profile": "profile", "find_profile": "profile", "fit_profile": "profile", "save_profile": "profile",
+          "list_profiles": "folder", "profile_dir": "folder", "Measurement": "measurements"}
 __all__ = sorted(_WHERE)
 
 

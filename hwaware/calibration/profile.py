@@ -24,13 +24,13 @@ profile has one of these forms (:data:`FORMS`):
 The fit minimises squared *relative* error of the totals, each layer corrected as your estimates will be (at least 0
 and the least time its arithmetic or bytes allow, from version 8.2), with a weak ridge pull towards no correction, so
 a few samples cannot produce a wild profile. The form is chosen by the leave-one-out error of your measurements (a rule
-that reads nothing but them; the three-number forms need at least :data:`MIN_FOR_THREE` measurements; on a tie the form
-listed first). The interval is the range of the chosen form's leave-one-out residuals (chosen on the same residuals,
-so optimistic: ten measurements' extremes hold a next network at best 9 times in 11, and only if it is like them),
-widened to contain the estimator's own 10-shot interval where it measured one on GPUs held out of its training
-(resperfnet-gpu: meta.json's ``calibrated``; from 2026-12-05, ``PROFILE_INTERVAL_RULE`` in scripts/train_gpu.py).
-At a batch outside the measurements' (format 6 records them) the answer warns and the interval is widened to the
-estimate's own, where the estimator gives one.
+that reads nothing but them; the three-number forms need at least :data:`MIN_FOR_THREE` measurements; on a tie, within
+a relative :data:`TIE`, the form listed first). The interval is the range of the chosen form's leave-one-out residuals
+(chosen on the same residuals, so optimistic: ten measurements' extremes hold a next network at best 9 times in 11, and
+only if it is like them), widened to contain the estimator's own 10-shot interval where it measured one on GPUs held
+out of its training (resperfnet-gpu: meta.json's ``calibrated``; from 2026-12-05, ``PROFILE_INTERVAL_RULE`` in
+scripts/train_gpu.py). At a batch outside the measurements' (format 6 records them) the answer warns and the interval
+is widened to the estimate's own, where the estimator gives one.
 
 A profile is a small JSON file. Pass its path (or, once saved with :func:`save_profile`, its name) wherever a
 GPU name goes: ``hwaware.latency(model, gpu="my-orin.json")``, the CLI's ``--gpu``, the Optuna constraint (in Python,
@@ -71,6 +71,8 @@ LINEAR_FORMS: tuple[str, ...] = FORMS[:2]  # the forms of profiles before 2026-1
 FORMS_BEFORE_CALL: tuple[str, ...] = FORMS[:4]  # before 2026-12-06 (CALL_FORMS_RULE's 'without')
 CALL_FORMS: tuple[str, ...] = FORMS[4:]  # with a constant per call
 MIN_FOR_THREE = 5  # three numbers from fewer measurements would fit noise
+# leave-one-out errors this close (relative) are one: a bounded fit ends within ~1e-10 of its form without the term
+TIE = 1e-6
 # The shots of every held-out few-shot figure and of the model's 10-shot interval (evaluation.splits.ten_shots): a
 # profile from fewer networks has no measured error, which `hwaware calibrate` says
 TEN_SHOTS = 10
@@ -491,7 +493,11 @@ def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float
     tried = [f for f in forms if _third_term(f) is None or n_nets >= MIN_FOR_THREE] or list(forms)
     try:
         loo = {f: data.loo(f, true, ids) for f in tried}
-        form = min(tried, key=lambda f: float(np.mean(np.abs(np.expm1(loo[f])))))  # the first listed on a tie
+        err = {f: float(np.mean(np.abs(np.expm1(loo[f])))) for f in tried}
+        form = tried[0]
+        for f in tried[1:]:  # a later form only if better beyond float noise (a per-call term held at 0 is a tie)
+            if err[f] < err[form] * (1 - TIE):
+                form = f
         fit = data.profile(form, data.solve(form, true, np.arange(len(true))))
     except (OverflowError, FloatingPointError) as exc:  # a factor beyond floats: no profile describes them
         raise InvalidArgumentError(f"the measurements do not fit {gpu}'s predictions (the fit diverged: {exc}); check "
