@@ -2302,6 +2302,32 @@ def test_the_call_forms_figures_are_fitted_and_scored_outside_gpu_test(repo_scri
     assert any((f[0] | f[1]) & test_held for f in fits)  # the reported figures' profiles read every row
 
 
+def test_the_shipped_logo_run_is_the_rule_run_with_the_per_call_forms_adopted(repo_script):
+    """logo.json (re-run after CALL_FORMS_RULE picked the per-call forms) retrained the rule run's folds (same recipe,
+    data, steps and CPU): every zero-shot figure and every figure of the forms before the per-call ones is the rule
+    run's; its 10-shot figures are the rule run's with the per-call forms, up to ties (a per-call term held at 0,
+    which profile.TIE gives to the form without it) within 1e-6."""
+    train_gpu = repo_script("scripts/train_gpu.py")
+    logo = json.loads((train_gpu.RESULTS / "logo.json").read_text())
+    rule = json.loads(train_gpu.call_forms_run().read_text())
+    assert logo["provenance"]["cpu"] == rule["provenance"]["cpu"] and logo["steps"] == rule["steps"]
+    assert train_gpu.full_recipe(logo["recipe"]) == train_gpu.full_recipe(rule["recipe"])
+    assert logo["pooled"]["zero_shot_interval"] == rule["pooled"]["zero_shot_interval"]
+    assert logo["per_gpu"].keys() == rule["per_gpu"].keys()
+    for gpu, old in rule["per_gpu"].items():
+        new = logo["per_gpu"][gpu]
+        for key in ("zero_shot", "zero_shot_rule", "ten_shot_linear_forms", "ten_shot_rule"):
+            assert new.get(key) == old.get(key), (gpu, key)
+        assert new.get("ten_shot_before_call_forms", {}) == old["ten_shot"], gpu
+        assert new.get("profile_terms_before_call_forms", {}) == old.get("profile_terms", {}), gpu
+        for col, fig in old.get("ten_shot_call_forms", {}).items():
+            assert new["ten_shot"][col] == pytest.approx(fig, rel=1e-6), col
+            assert old["profile_terms_call_forms"][col] in (new["profile_terms"][col],
+                                                            new["profile_terms"][col] + ", call"), col
+        for col, fig in old.get("ten_shot_rule_call_forms", {}).items():
+            assert new["ten_shot_rule_call_forms"][col]["mean_abs_log"] == pytest.approx(fig["mean_abs_log"], rel=1e-6)
+
+
 def test_the_call_forms_rule_file_is_its_run_read_by_the_rule(repo_script):
     """benchmarks/results/gpu/call_forms_rule.json is what CALL_FORMS_RULE makes of the committed logo --call-forms
     run (recomputed here), and the accuracy report renders its every column."""
