@@ -613,9 +613,6 @@ def main(argv: list[str] | None = None) -> None:
                          "reading the runtime flags (read) or every runtime as eager PyTorch (eager; "
                          "CALL_RUNTIME_RULE's candidates); writes <stage>_call_runtime_<choice>.json, leaves meta.json "
                          "alone")
-    ap.add_argument("--call-forms", action="store_true",
-                    help="logo: the shipped recipe's folds for CALL_FORMS_RULE; writes logo_call_forms.json, leaves "
-                         "logo.json and meta.json alone")
     ap.add_argument("--from", dest="source", choices=sorted(KERNEL_GPU_SETS),
                     help="logo and kernels: take the folds' figures from the --kernel-gpu run of this set, which must "
                          "be the shipped recipe (same folds and steps), instead of retraining them")
@@ -623,11 +620,8 @@ def main(argv: list[str] | None = None) -> None:
     # the recipe a variant run retrains, and where it writes: run_path(stage, variant)
     variants = [(o, getattr(args, o)) for o in ("kernel_gpu", *VARIANT_RULES) if getattr(args, o)]
     flags = ", ".join("--" + o.replace("_", "-") for o in ("kernel_gpu", *VARIANT_RULES))
-    if len(variants) + bool(args.source) + args.call_forms > 1:
-        ap.error(f"{flags} run the folds with a variant, --from reuses a run, --call-forms runs them for "
-                 "CALL_FORMS_RULE: give one")
-    if args.call_forms and args.stages != ["logo"]:
-        ap.error("--call-forms applies to the logo stage alone")
+    if len(variants) + bool(args.source) > 1:
+        ap.error(f"{flags} run the folds with a variant, --from reuses a run: give one")
     if (variants or args.source) and not set(args.stages) <= set(STAGE_FILES):
         ap.error(f"{flags} and --from apply to the logo and kernels stages only")
     variant = variants[0] if variants else None
@@ -651,8 +645,6 @@ def main(argv: list[str] | None = None) -> None:
         logo["disclosed"] = f"{DISCLOSED_FORMS} {DISCLOSED_CALL_FORMS} {DISCLOSED_MODEL}"
         if variant:
             run_path("logo", variant).write_text(json.dumps(logo, indent=1))
-        elif args.call_forms:
-            call_forms_run().write_text(json.dumps(logo, indent=1))
         else:
             meta = json.loads((OUT_WEIGHTS / "meta.json").read_text())
             logo["weights_id"] = weights_id()  # the shipped model whose recipe these folds retrained
@@ -759,7 +751,7 @@ STAGE_FILES = {"logo": "logo", "kernels": "kernel_logo"}  # each fold stage's re
 
 
 def call_forms_run() -> Path:
-    """Where the logo --call-forms run, CALL_FORMS_RULE's, writes its results."""
+    """Where the logo --call-forms run, CALL_FORMS_RULE's, wrote its results (at 5111e45)."""
     return RESULTS / "logo_call_forms.json"
 RULE_EXCLUDED_GPU = "Tesla V100 SXM2 16/32GB"  # DISCLOSED_KERNEL_GPU: its held-out kernels proposed the 'size' set
 
@@ -917,7 +909,8 @@ def variant_rule(option: str) -> dict:
 def call_forms_rule() -> dict:
     """:data:`CALL_FORMS_RULE` on the ``logo --call-forms`` run: each set of forms' score and columns above the
     10-shot target (the AGX Xavier's columns aside, and with them beside), its columns' figures, the set it picks."""
-    redo = "python scripts/train_gpu.py logo --call-forms"
+    # its run, logo --call-forms (a flag removed once the forms were adopted: FORMS has them since), is made at 5111e45
+    redo = "git checkout 5111e45 && python scripts/train_gpu.py logo --call-forms"
     path = call_forms_run()
     if not path.is_file():
         raise SystemExit(f"{path} is missing: run {redo}")

@@ -2214,26 +2214,25 @@ def test_the_call_forms_rule_takes_them_only_if_lower_and_no_more_columns_miss_t
     10-shot mean |log| is lower (any margin) and no more columns have a MAPE above 12 %; the AGX Xavier's columns
     (here far better with them) are not scored. Each set: the two scored columns' mean |log| and the second one's
     MAPE (the first's is 5 %); the last case is lower but misses the target on one more column. A run without the
-    figures, of another recipe, or missing, is refused; the run leaves logo.json and meta.json alone."""
+    figures, of another recipe, or missing, is refused."""
     train_gpu = repo_script("scripts/train_gpu.py")
     score = {"rates-and-size": None}
     _stub_folds(train_gpu, monkeypatch, tmp_path, score, score, score)
-    meta = (train_gpu.OUT_WEIGHTS / "meta.json").read_text()
 
     def figs(v: tuple[float, float, float], gpu: str) -> dict:
         return {f"t:s:{gpu}|pytorch|fp32|1": {"n": 5, "mean_abs_log": v[0], "mape": 0.05, "terms": "scale, kernel"},
                 f"t:s:{gpu}|pytorch|fp32|32": {"n": 5, "mean_abs_log": v[1], "mape": v[2], "terms": "scale, kernel"}}
 
-    def folds(with_figures: bool) -> None:
+    def folds(with_figures: bool) -> None:  # the run as logo --call-forms wrote it (at 5111e45)
         def gpu(name: str, v: tuple, w: tuple) -> dict:
             return {"zero_shot_rule": {"a": {"n": 3, "mean_abs_log": 0.1}}, "ten_shot": {"c1": {}},
                     "ten_shot_rule": figs(v, name), **({"ten_shot_rule_call_forms": figs(w, name)}
                                                       if with_figures else {})}
-        monkeypatch.setattr(train_gpu, "leave_one_gpu_out", lambda s, cfg, steps, log: {
+        train_gpu.call_forms_run().write_text(json.dumps({
             "per_gpu": {"GPU A": gpu("GPU A", without, with_),
                         "Jetson AGX Xavier": gpu("Jetson AGX Xavier", (0.9, 0.9, 0.9), (0.01, 0.01, 0.01))},
-            "pooled": {}})
-        train_gpu.main(["logo", "--call-forms"])
+            "pooled": {}, "recipe": train_gpu.shipped_recipe(), "steps": 800,
+            "provenance": {"data_sha256": "data", "code_commit": "commit", "uncommitted_files": []}}))
 
     with pytest.raises(SystemExit, match="logo_call_forms.json is missing"):
         train_gpu.main(["call-forms"])
@@ -2241,7 +2240,6 @@ def test_the_call_forms_rule_takes_them_only_if_lower_and_no_more_columns_miss_t
     with pytest.raises(SystemExit, match="no figures of the per-call forms"):
         train_gpu.main(["call-forms"])
     folds(True)
-    assert not (tmp_path / "logo.json").exists() and (train_gpu.OUT_WEIGHTS / "meta.json").read_text() == meta
     train_gpu.main(["call-forms"])
     result = json.loads((tmp_path / "call_forms_rule.json").read_text())
     assert result["chosen"] == chosen and result["rule"] == train_gpu.CALL_FORMS_RULE

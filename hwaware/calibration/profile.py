@@ -65,11 +65,11 @@ from hwaware.hardware.catalog import get_device
 # pull towards no correction, worth about a twentieth of one measurement: it steadies two or three samples
 # and fades as measurements accumulate
 RIDGE = 0.05
-FORMS: tuple[str, ...] = ("scale, kernel", "scale, kernel, gmac", "device, host", "device, host, gmac",
-                           "scale, kernel, call", "device, host, call")
-LINEAR_FORMS: tuple[str, ...] = FORMS[:2]  # the forms of profiles before 2026-11-30 (version 1)
-FORMS_BEFORE_CALL: tuple[str, ...] = FORMS[:4]  # before 2026-12-06 (CALL_FORMS_RULE's 'without')
-CALL_FORMS: tuple[str, ...] = FORMS[4:]  # with a constant per call
+LINEAR_FORMS: tuple[str, ...] = ("scale, kernel", "scale, kernel, gmac")  # profiles before 2026-11-30 (version 1)
+# before 2026-12-06 (CALL_FORMS_RULE's 'without')
+FORMS_BEFORE_CALL: tuple[str, ...] = (*LINEAR_FORMS, "device, host", "device, host, gmac")
+CALL_FORMS: tuple[str, ...] = ("scale, kernel, call", "device, host, call")  # with a constant per call
+FORMS: tuple[str, ...] = FORMS_BEFORE_CALL + CALL_FORMS
 MIN_FOR_THREE = 5  # three numbers from fewer measurements would fit noise
 # leave-one-out errors this close (relative) are one: a bounded fit ends within ~1e-10 of its form without the term
 TIE = 1e-6
