@@ -719,7 +719,7 @@ def main(argv: list[str] | None = None) -> None:
         result = call_forms_rule()
         (RESULTS / "call_forms_rule.json").write_text(json.dumps({"command": command, **result}, indent=1))
         scores = [(n, round(f["score"], 4), f["over_target"]) for n, f in result["figures"].items()]
-        log(f"call-forms: scores and columns above 12 % {scores}; the rule picks {result['chosen']!r}")
+        log(f"call-forms: scores and columns above {TEN_SHOT_TARGET:.0%} {scores}; the rule picks {result['chosen']!r}")
     if "kernel-gpu" in args.stages:
         result = kernel_gpu_rule()
         (RESULTS / "kernel_gpu_rule.json").write_text(json.dumps({"command": command, **result}, indent=1))
@@ -933,8 +933,8 @@ def call_forms_rule() -> dict:
     chosen = ("with" if figures["with"]["score"] < figures["without"]["score"]
               and figures["with"]["over_target"] <= figures["without"]["over_target"] else "without")
     return {"rule": CALL_FORMS_RULE, "disclosed": DISCLOSED_CALL_FORMS, "figures": figures, "chosen": chosen,
-            "excluded_gpu": CALL_FORMS_EXCLUDED_GPU, "file": path.name,
-            "runs": {k: v for k, v in run_shape(run, "call_runtime").items() if k not in ("columns", "recipe")},
+            "excluded_gpu": CALL_FORMS_EXCLUDED_GPU, "target": TEN_SHOT_TARGET, "file": path.name,
+            "runs": {k: v for k, v in run_shape(run).items() if k not in ("columns", "recipe")},
             "provenance": code_only(provenance())}
 
 
