@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import statistics
 import sys
@@ -150,6 +151,8 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
     if profile:
         profile, renewed = _current_held_out(profile, result.estimator)
     source = (ONNX_EAGER_NOTE,) if graph.source == "onnx" and platform.runtime == "pytorch" else ()
+    if profile is None and isinstance(platform.device, CPUSpec):
+        source += _other_cpu(platform.device)
     # TensorRT folds a module's batch norms as the exporter did: the two are one engine (helper-139: said otherwise)
     kept = tuple(n for n in graph.notes if n != FOLDED_NORM_NOTE or platform.runtime != "tensorrt")
     result = dataclasses.replace(result, notes=result.notes + kept + source + renewed,
@@ -162,6 +165,33 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
                       f"{kind} (why, per network: hwaware.estimate(...).warnings, or `hwaware latency`)",
                       ImplausibleEstimateWarning, stacklevel=_user_stacklevel())
     return result
+
+
+def _other_cpu(target: CPUSpec) -> tuple[str, ...]:
+    """The note (and, once, the warning) that ``target``, a CPU model, answers for the CPU it was measured on, where
+    this machine's is another: '' and nothing where it is that one."""
+    here = _this_cpu()
+    if here.startswith(target.device_name):
+        return ()
+    warnings.warn(f"{target.name} answers for the {target.device_name} it was measured on, not this machine's "
+                  f"{here}; {OTHER_CPU_FIX}", HwawareWarning, stacklevel=_user_stacklevel())
+    return (f"{target.name}: the {target.device_name} the CPU model was measured on ({target.threads} torch "
+            f"thread{'s' if target.threads > 1 else ''}), not this machine's {here}; on another CPU (an Intel Xeon) "
+            "its answers were x1.01 to x1.27 of the measured times, the median per NAS space (`python "
+            f"benchmarks/cpu_other_machine.py`); {OTHER_CPU_FIX}",)
+
+
+OTHER_CPU_FIX = ("for yours: hwaware.calibrate_here(NAME) or `hwaware calibrate --here --name NAME` (half a minute of "
+                 "measuring), then gpu=NAME")
+
+
+@functools.cache
+def _this_cpu() -> str:
+    import torch
+
+    from hwaware.measure.timing import device_name
+
+    return device_name(torch.device("cpu"))
 
 
 def _one_engine(graph: Graph, platform: Platform) -> str:
@@ -563,6 +593,45 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
                           f"{old.precision}) at {target}; give the new one another name to keep both",
                           ProfileReplacedWarning, stacklevel=_user_stacklevel())
         save_profile(profile, None if save is True else save)
+    return profile
+
+
+def calibrate_here(name: str, *, threads: int = 1, save: bool | str | Path = True,
+                   measurements_out: str | Path | None = None, min_time_s: float = 1.0) -> Profile:
+    """Measure the host suite (:func:`hwaware.measure.suite.host_suite`: 12 NAS-space networks and 3 timm ones) on
+    this machine's CPU with ``threads`` torch threads, and fit a profile of the CPU model (``gpu="cpu"``) on them, as
+    :func:`calibrate` does: the CPU model was trained on another CPU, whose answers differ from yours by a factor
+    that depends on the network (``benchmarks/cpu_host_profile.py`` measures what the profile gives on networks it
+    did not measure). About half a minute at one thread; ``min_time_s``: the least time each network is timed for.
+
+    The measurements are kept, as ``hwaware collect networks`` writes them: at ``measurements_out``, else beside the
+    saved profile (its path with ``.csv``), else (``save=False``) nowhere. An existing file there is replaced.
+
+    >>> import hwaware
+    >>> mine = hwaware.calibrate_here("my-cpu")  # doctest: +SKIP
+    >>> ms = hwaware.latency("resnet50", gpu="my-cpu")  # doctest: +SKIP
+    """
+    import tempfile
+
+    from hwaware.measure.collect import collect_networks
+    from hwaware.measure.suite import host_suite
+
+    check_profile_name(name)
+    if not isinstance(save, (bool, str, Path)):
+        raise InvalidArgumentError(f"save: True (under the profile's name), False, or a path; got {save!r}")
+    kept = (Path(measurements_out) if measurements_out is not None else
+            profile_path(name, None if save is True else save).with_suffix(".csv") if save is not False else None)
+    if kept is not None and not kept.parent.is_dir():
+        if measurements_out is not None:
+            raise InvalidArgumentError(f"cannot keep the measurements at {kept}: no folder {kept.parent}; create it "
+                                       "or pass another path")
+        kept.parent.mkdir(parents=True, exist_ok=True)  # the profiles' own folder, made on first use
+    with tempfile.TemporaryDirectory(dir=None if kept is None else kept.parent) as tmp:
+        out = Path(tmp) / "host_suite.csv"
+        collect_networks(out, host_suite(), threads=threads, min_time_s=min_time_s)
+        profile = calibrate(out, "cpu", name=name, save=save)
+        if kept is not None:
+            os.replace(out, kept)  # the profile is saved: its measurements beside it, whole or not at all
     return profile
 
 

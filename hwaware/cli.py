@@ -262,11 +262,17 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("calibrate", help="fit a calibration profile of your device from a few measurements",
                        description="Fit a few-shot calibration profile: MEASUREMENTS is `hwaware collect networks` "
-                                   "output or a CSV with columns model,ms[,batch,input]. The profile is saved under "
-                                   "--name and then works as --gpu NAME everywhere.")
-    p.add_argument("measurements", help="CSV of whole-network latencies measured on your device")
-    p.add_argument("--gpu", action=_OneGPU, required=True,
+                                   "output or a CSV with columns model,ms[,batch,input]; or --here: measure this "
+                                   "machine's CPU first. The profile is saved under --name and then works as --gpu "
+                                   "NAME everywhere.")
+    p.add_argument("measurements", nargs="?", help="CSV of whole-network latencies measured on your device")
+    p.add_argument("--gpu", action=_OneGPU, default=None,
                    help="the catalog GPU your device is or is closest to (see `hwaware gpus`), or cpu")
+    p.add_argument("--here", action="store_true", help="measure the host suite (15 networks, about half a minute) on "
+                   "this machine's CPU and calibrate the CPU model on it (--gpu cpu); the measurements are kept "
+                   "beside the profile (.csv)")
+    p.add_argument("--threads", type=_positive(int), default=None, help="with --here: torch threads (default 1, as "
+                   "the CPU model was measured)")
     p.add_argument("--name", required=True, help="the profile's name (then: hwaware latency MODEL --gpu NAME)")
     p.add_argument("--runtime", default="pytorch", choices=["pytorch", "tensorrt"])
     p.add_argument("--precision", default="fp32", choices=PRECISION_CHOICES)
@@ -294,15 +300,31 @@ def _rank(args: argparse.Namespace) -> None:
 
 
 def _calibrate(args: argparse.Namespace) -> None:
-    from hwaware.api import calibrate
+    from hwaware.api import calibrate, calibrate_here
     from hwaware.calibration.profile import TEN_SHOTS, Profile, profile_path, saved_profile
+    from hwaware.hardware.catalog import CPUSpec, get_device
 
+    if args.here == (args.measurements is not None):
+        raise InvalidArgumentError("give a CSV of measurements or --here (measure this machine's CPU), one of them")
+    if args.here and (args.gpu is not None and not isinstance(get_device(args.gpu), CPUSpec)
+                      or (args.runtime, args.precision) != ("pytorch", "fp32")):
+        raise InvalidArgumentError("--here measures this machine's CPU (eager PyTorch, fp32); for a GPU, measure it "
+                                   "with `hwaware collect networks --device cuda` and calibrate from that CSV")
+    if args.gpu is None and not args.here:
+        raise InvalidArgumentError("--gpu is needed: the catalog GPU your device is or is closest to (see `hwaware "
+                                   "gpus`), or cpu")
+    if args.threads is not None and not args.here:
+        raise InvalidArgumentError("--threads goes with --here (the CSV's rows say the threads they were timed at)")
     target = profile_path(args.name, args.out)
     old = saved_profile(target)  # re-calibrating renews it: say so, and what it was
+    save = True if args.out is None else args.out
     with warnings.catch_warnings():  # the API's warning of a replaced profile: the line below says it
         warnings.simplefilter("ignore", ProfileReplacedWarning)
-        p = calibrate(args.measurements, args.gpu, name=args.name, runtime=args.runtime, precision=args.precision,
-                      save=True if args.out is None else args.out)
+        p = (calibrate_here(args.name, threads=args.threads or 1, save=save) if args.here else
+             calibrate(args.measurements, args.gpu, name=args.name, runtime=args.runtime, precision=args.precision,
+                       save=save))
+    if args.here:
+        print(f"measured the host suite on this CPU: {target.with_suffix('.csv')}")
     if old is not None:
         was = (f"{old.gpu}, {old.runtime}, {old.precision}, {old.n_samples} measurements" if isinstance(old, Profile)
                else old)
@@ -459,12 +481,9 @@ def _collect(args: argparse.Namespace) -> None:
     given = args.models if args.models is not None else "none" if args.space is not None else "train"
     models = list(named.get(given, [m.strip() for m in given.split(",") if m.strip()]))
     if args.space is not None:
-        import random
-
         from hwaware.zoo.spaces import get_space
 
-        space, rng = get_space(args.space), random.Random(args.seed)
-        models += list(dict.fromkeys(space.spec(space.random_arch(rng)) for _ in range(args.count or 100)))
+        models += get_space(args.space).random_specs(args.count or 100, args.seed)
     if args.what == "networks" and not models:
         raise InvalidArgumentError(f"--models {given!r} names no network to measure; give timm names, 'train', "
                                    "'heldout' or 'all', or --space SPACE")

@@ -44,6 +44,9 @@ EXPONENTS = (0.25, 0.5, 0.75)  # 0 and 1 are the kernels and bytes terms
 SPACE_NETWORKS = "cpu/space_networks.csv"  # under data/: seed 0, part of the fit set
 SPACE_TEST_NETWORKS = "cpu/space_networks_test.csv"  # seed 1: test only
 OTHER_CPU_NETWORKS = "cpu/other_cpu_networks.csv"  # seed 2, measured on another CPU (benchmarks/cpu_other_machine.py)
+# seed 3 and the held-out timm families, measured on that CPU too (benchmarks/cpu_host_profile.py)
+HOST_TEST_NETWORKS = "cpu/host_test_networks.csv"
+HOST_SUITE_RUNS = "cpu/host_suite_runs"  # `hwaware calibrate --here` measurements there: run1.csv.gz, ...
 
 
 def batch1_networks() -> list[Net]:
@@ -54,7 +57,8 @@ def batch1_networks() -> list[Net]:
 
 def space_networks(name: str = SPACE_NETWORKS) -> list[Net]:
     """The measured batch-1 networks of the NAS spaces in ``data/<name>`` (NB201, FBNet, OFA: the specs ``hwaware
-    collect networks --space`` drew), each with its graph as the space builds it (what a search asks about)."""
+    collect networks --space`` drew), each with its graph as the space builds it (what a search asks about); a timm
+    name's row (``data/cpu/host_test_networks.csv``) with its graph captured at the measured input size."""
     return list(_space_networks(name))
 
 
@@ -64,11 +68,15 @@ def _space_networks(name: str) -> tuple[Net, ...]:
     # space_test_networks, the tests and the benchmark read the same files again
     from hwaware.zoo.spaces import from_spec
 
+    from hwaware.zoo.spaces import is_spec
+
     out = []
     for n in load_network_samples(REPO_DATA / name):
-        if n.batch == 1:
+        if n.batch == 1 and is_spec(n.model):
             space, arch = from_spec(n.model)
             out.append((n, space.graph(arch)))
+        elif n.batch == 1:
+            out.append((n, capture(n.model, input_size=n.input_size)))
     return tuple(out)
 
 

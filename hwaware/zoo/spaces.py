@@ -120,6 +120,12 @@ class ModelSpace(ABC):
         """An architecture drawn uniformly (each choice independently), without an Optuna study."""
         return self.sample(_RandomTrial(rng))
 
+    def random_specs(self, count: int, seed: int) -> list[str]:
+        """``count`` draws of :meth:`random_arch` from ``random.Random(seed)`` as :meth:`spec` strings, repeats
+        dropped: what ``hwaware collect networks --space NAME --count COUNT --seed SEED`` measures."""
+        rng = random.Random(seed)
+        return list(dict.fromkeys(self.spec(self.random_arch(rng)) for _ in range(count)))
+
     def spec(self, arch: Arch) -> str:
         """``arch`` as one string (``nb201:{...}``) that :func:`from_spec` reads back; an architecture unlike
         :meth:`default`'s (:meth:`check`) is refused here, not when the string is read."""

@@ -1,0 +1,29 @@
+"""The host suite: the networks ``hwaware calibrate --here`` measures on this machine's CPU to calibrate the CPU model.
+
+The CPU model (``gpu="cpu"``) was trained on one machine (an AMD EPYC, 1 torch thread); on another CPU its answers
+are off by a factor that differs with the network's kind (an Intel Xeon: NAS-Bench-201 cells x1.27, OFA-MBv3 x1.01,
+``python benchmarks/cpu_other_machine.py``). The CPU is the one platform a user can always measure, so hwaware
+measures it: a fixed list of networks timed here, then :func:`hwaware.calibrate` on them.
+
+The list (declared 2026-12-06 before any of it was measured, with ``benchmarks/cpu_host_profile.py``'s protocol):
+four random architectures of each NAS space a search explores (NB201 at 32 x 32, FBNet and OFA-MBv3 at 224 x 224;
+``ModelSpace.random_specs`` with :data:`SUITE_SEED`, a seed no shipped measurement drew from), so the profile sees
+the per-kernel dispatch of small cells and the arithmetic of mobile blocks; and three timm networks of the CPU
+model's training families from 0.2 to 4.1 GMACs (a mobile network, a ResNet-18 and a ResNet-50), so it sees large
+dense convolutions too and a timm network is not an extrapolation of the profile's per-GMAC term. 15 networks: more
+than the 10 the calibration's held-out figures were measured with; about half a minute at one thread on an Intel
+Xeon. Nothing was chosen from figures of it.
+"""
+from __future__ import annotations
+
+from hwaware.zoo.spaces import get_space
+
+SUITE_SEED = 4
+SUITE_SPACES: dict[str, int] = {"nb201": 4, "fbnet": 4, "ofa_mbv3": 4}
+SUITE_TIMM: tuple[str, ...] = ("mobilenetv3_large_100", "resnet18", "resnet50")
+
+
+def host_suite() -> list[str]:
+    """The suite's networks: model-space specs, then timm names (what ``hwaware collect networks`` takes)."""
+    return [s for space, n in SUITE_SPACES.items() for s in get_space(space).random_specs(n, SUITE_SEED)] + list(
+        SUITE_TIMM)
