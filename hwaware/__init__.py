@@ -17,7 +17,8 @@ from typing import Any
 __version__ = "0.1.0"
 # name -> module: imported on first use, so `import hwaware` (and the CLI's --help) does not import torch
 _LAZY = {
-    "calibrate": "hwaware.api", "calibrate_here": "hwaware.api", "estimate": "hwaware.api", "estimate_many": "hwaware.api", "features": "hwaware.api",
+    "calibrate": "hwaware.api", "calibrate_here": "hwaware.api", "estimate": "hwaware.api",
+    "estimate_many": "hwaware.api", "features": "hwaware.api", "OtherCPUWarning": "hwaware.errors",
     "latency": "hwaware.api", "latency_many": "hwaware.api", "Measurement": "hwaware.calibration.measurements",
     "HwawareError": "hwaware.errors", "ImplausibleEstimateWarning": "hwaware.errors", "Estimate": "hwaware.estimators",
     "get_estimator": "hwaware.estimators", "list_estimators": "hwaware.estimators",

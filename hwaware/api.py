@@ -19,7 +19,7 @@ from hwaware.calibration.folder import list_profiles, profile_dir
 from hwaware.calibration.profile import (FORMS, Breakdown, Profile, check_forms, check_profile_name, check_rows,
                                         find_profile, fit_profile, profile_path, save_profile, saved_profile)
 from hwaware.errors import (HwawareError, HwawareWarning, ImplausibleEstimateWarning, InvalidArgumentError,
-                            ProfileReplacedWarning, UnknownGPUError, UnsupportedPlatformError)
+                            OtherCPUWarning, ProfileReplacedWarning, UnknownGPUError, UnsupportedPlatformError)
 from hwaware.estimators.base import Estimate, default_estimator, get_estimator
 from hwaware.estimators.gpu_features import arithmetic_ms, network_floor_ms
 from hwaware.features import NetworkFeatures, network_features
@@ -174,15 +174,15 @@ def _other_cpu(target: CPUSpec) -> tuple[str, ...]:
     if here.startswith(target.device_name):
         return ()
     warnings.warn(f"{target.name} answers for the {target.device_name} it was measured on, not this machine's "
-                  f"{here}; {OTHER_CPU_FIX}", HwawareWarning, stacklevel=_user_stacklevel())
+                  f"{here}; {OTHER_CPU_FIX}", OtherCPUWarning, stacklevel=_user_stacklevel())
     return (f"{target.name}: the {target.device_name} the CPU model was measured on ({target.threads} torch "
-            f"thread{'s' if target.threads > 1 else ''}), not this machine's {here}; on another CPU (an Intel Xeon) "
-            "its answers were x1.01 to x1.27 of the measured times, the median per NAS space (`python "
-            f"benchmarks/cpu_other_machine.py`); {OTHER_CPU_FIX}",)
+            f"thread{'s' if target.threads > 1 else ''}), not this machine's {here}; another CPU runs networks at "
+            "other speeds (an Intel Xeon: x0.83 to x1.29 of the EPYC's times, 10th to 90th percentile of 38 timm "
+            f"networks, `python benchmarks/cpu_host_profile.py`); {OTHER_CPU_FIX}",)
 
 
-OTHER_CPU_FIX = ("for yours: hwaware.calibrate_here(NAME) or `hwaware calibrate --here --name NAME` (half a minute of "
-                 "measuring), then gpu=NAME")
+OTHER_CPU_FIX = ("for yours: hwaware.calibrate_here(NAME) or `hwaware calibrate --here --name NAME` (about 20 s "
+                 "of measuring), then gpu=NAME")
 
 
 @functools.cache
@@ -552,8 +552,10 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
         labels.append(f"{where} ({m.model or 'no model'}, batch {m.batch})")
         try:
             graph = _graph(m.model, m.batch, m.input_size, precision, "meta")
-            answer = estimate(graph, platform.device, batch_size=m.batch, precision=precision, runtime=runtime,
-                              estimator=est_name)
+            with warnings.catch_warnings():  # the CPU model's answers are what a profile of another CPU corrects
+                warnings.simplefilter("ignore", OtherCPUWarning)
+                answer = estimate(graph, platform.device, batch_size=m.batch, precision=precision, runtime=runtime,
+                                  estimator=est_name)
         except HwawareError as exc:  # which row: the message alone points at options the user never passed
             if isinstance(exc, UnsupportedPlatformError):  # the platform's, not the row's
                 raise
@@ -600,9 +602,12 @@ def calibrate_here(name: str, *, threads: int = 1, save: bool | str | Path = Tru
                    measurements_out: str | Path | None = None, min_time_s: float = 1.0) -> Profile:
     """Measure the host suite (:func:`hwaware.measure.suite.host_suite`: 12 NAS-space networks and 3 timm ones) on
     this machine's CPU with ``threads`` torch threads, and fit a profile of the CPU model (``gpu="cpu"``) on them, as
-    :func:`calibrate` does: the CPU model was trained on another CPU, whose answers differ from yours by a factor
-    that depends on the network (``benchmarks/cpu_host_profile.py`` measures what the profile gives on networks it
-    did not measure). About half a minute at one thread; ``min_time_s``: the least time each network is timed for.
+    :func:`calibrate` does: the CPU model was trained on another CPU, whose times differ from yours by a factor
+    that depends on the network. About 20 s at one thread; ``min_time_s``: the least time each network is timed for.
+    The profile describes this machine as it ran while measured: on a shared or virtual machine, whose speed drifts
+    (an Intel Xeon: the same networks x1.26 to x1.36 as long seven hours apart; three runs within a minute gave
+    profiles from 5 % to 26 % MAPE on the same test networks, ``python benchmarks/cpu_host_profile.py``), measure in
+    the state you will run the networks in.
 
     The measurements are kept, as ``hwaware collect networks`` writes them: at ``measurements_out``, else beside the
     saved profile (its path with ``.csv``), else (``save=False``) nowhere. An existing file there is replaced.

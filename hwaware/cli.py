@@ -268,7 +268,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("measurements", nargs="?", help="CSV of whole-network latencies measured on your device")
     p.add_argument("--gpu", action=_OneGPU, default=None,
                    help="the catalog GPU your device is or is closest to (see `hwaware gpus`), or cpu")
-    p.add_argument("--here", action="store_true", help="measure the host suite (15 networks, about half a minute) on "
+    p.add_argument("--here", action="store_true", help="measure the host suite (15 networks, about 20 s) on "
                    "this machine's CPU and calibrate the CPU model on it (--gpu cpu); the measurements are kept "
                    "beside the profile (.csv)")
     p.add_argument("--threads", type=_positive(int), default=None, help="with --here: torch threads (default 1, as "

@@ -82,6 +82,11 @@ class ProfileReplacedWarning(HwawareWarning):
     says it in its own ``replaced`` line instead)."""
 
 
+class OtherCPUWarning(HwawareWarning):
+    """A CPU target's answer on a machine with another CPU than the one its model was measured on: the answer is that
+    CPU's, and its notes say how far another CPU's were and how to calibrate yours (``hwaware calibrate --here``)."""
+
+
 class ImplausibleEstimateWarning(HwawareWarning):
     """An answer hwaware returns but doubts: physically implausible, capped at a physical bound, or for a batch
     larger than the GPU's memory holds. The same text is in :attr:`hwaware.Estimate.warnings`."""

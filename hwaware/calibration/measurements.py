@@ -11,6 +11,7 @@ Accepted columns (a header row is required):
 from __future__ import annotations
 
 import csv
+import gzip
 import re
 import warnings
 from collections.abc import Sequence
@@ -77,13 +78,13 @@ def read_measurements(path: str | Path) -> list[Measurement]:
         raise InvalidArgumentError(f"no measurement file at {path}; write one with `hwaware collect networks` "
                                    "or as a CSV with columns model,ms")
     try:  # utf-8-sig: spreadsheets save a byte-order mark before the header
-        with open(path, newline="", encoding="utf-8-sig") as f:
+        with (gzip.open if path.suffix == ".gz" else open)(path, "rt", newline="", encoding="utf-8-sig") as f:
             # '#' lines are comments (one above the header was read as the header, helper-130); blank lines are
             # skipped; each record keeps its line in the file, for the messages
             kept = [(i, line) for i, line in enumerate(f.read().splitlines(keepends=True), start=1)
                     if line.strip() and not line.lstrip().startswith("#")]
             records = list(csv.DictReader((line for _, line in kept), skipinitialspace=True))  # 'model, ms' by hand
-    except (UnicodeDecodeError, csv.Error) as exc:
+    except (UnicodeDecodeError, csv.Error, gzip.BadGzipFile, EOFError) as exc:  # (a .gz file: gzipped, whole)
         raise InvalidArgumentError(f"{path} is not a UTF-8 CSV ({exc}); save it as CSV with columns model,ms") from exc
     lines = [i for i, _ in kept[1:]]
     for n, r in zip(lines, records):

@@ -1,9 +1,9 @@
 """The host suite: the networks ``hwaware calibrate --here`` measures on this machine's CPU to calibrate the CPU model.
 
-The CPU model (``gpu="cpu"``) was trained on one machine (an AMD EPYC, 1 torch thread); on another CPU its answers
-are off by a factor that differs with the network's kind (an Intel Xeon: NAS-Bench-201 cells x1.27, OFA-MBv3 x1.01,
-``python benchmarks/cpu_other_machine.py``). The CPU is the one platform a user can always measure, so hwaware
-measures it: a fixed list of networks timed here, then :func:`hwaware.calibrate` on them.
+The CPU model (``gpu="cpu"``) was trained on one machine (an AMD EPYC, 1 torch thread); another CPU runs the same
+networks at other speeds, differently per network (an Intel Xeon: x0.83 to x1.29 of the EPYC's times for 38 timm
+networks, ``python benchmarks/cpu_host_profile.py``). The CPU is the one platform a user can always measure, so
+hwaware measures it: a fixed list of networks timed here, then :func:`hwaware.calibrate` on them.
 
 The list (declared 2026-12-06 before any of it was measured, with ``benchmarks/cpu_host_profile.py``'s protocol):
 four random architectures of each NAS space a search explores (NB201 at 32 x 32, FBNet and OFA-MBv3 at 224 x 224;
@@ -11,8 +11,8 @@ four random architectures of each NAS space a search explores (NB201 at 32 x 32,
 the per-kernel dispatch of small cells and the arithmetic of mobile blocks; and three timm networks of the CPU
 model's training families from 0.2 to 4.1 GMACs (a mobile network, a ResNet-18 and a ResNet-50), so it sees large
 dense convolutions too and a timm network is not an extrapolation of the profile's per-GMAC term. 15 networks: more
-than the 10 the calibration's held-out figures were measured with; about half a minute at one thread on an Intel
-Xeon. Nothing was chosen from figures of it.
+than the 10 the calibration's held-out figures were measured with; 20 s at one thread on an Intel Xeon (half a minute
+was the estimate declared). Nothing was chosen from figures of it.
 """
 from __future__ import annotations
 
