@@ -25,8 +25,8 @@ results, c5c51b1, so no earlier commit shows it):
   (NB201's repeat), the shots per space, the run's provenance.
 
 Corrected on 2026-12-06 (23:47): the same networks measured again on the same machine seven hours later took x1.26
-to x1.36 as long (median per space; ``python benchmarks/cpu_host_profile.py``): the zero-shot over-prediction below
-was that machine's state that afternoon, not its CPU. The 10-shot figures are of a profile measured in the same hour
+to x1.36 as long (median per space; ``python benchmarks/cpu_host_profile.py``): the level of the zero-shot
+over-prediction below was that machine's state that afternoon (the spaces' ratios to each other stayed near). The 10-shot figures are of a profile measured in the same hour
 as the networks it predicts.
 
 Run: ``python benchmarks/cpu_other_machine.py`` (writes ``benchmarks/results/cpu_other_machine.{json,md}``).
@@ -98,8 +98,8 @@ def markdown(r: dict) -> str:
                      f"{t['within10']:.0%} / {t['spearman']:.3f} ({int(t['n'])}; {f['ten_shot_multisets']}) | "
                      f"{same['mape']:.1%} | {lin['mape']:.1%} / {lin['spearman']:.3f} |")
     lines += ["", "Corrected on 2026-12-06: the same networks measured again on that machine seven hours later took "
-              "x1.26 to x1.36 as long (`python benchmarks/cpu_host_profile.py`): the zero-shot over-prediction was the "
-              "machine's state that afternoon, not its CPU."]
+              "x1.26 to x1.36 as long (`python benchmarks/cpu_host_profile.py`): the level of the zero-shot "
+              "over-prediction was the machine's state that afternoon."]
     return "\n".join(lines) + "\n"
 
 

@@ -169,16 +169,18 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
 
 def _other_cpu(target: CPUSpec) -> tuple[str, ...]:
     """The note (and, once, the warning) that ``target``, a CPU model, answers for the CPU it was measured on, where
-    this machine's is another: '' and nothing where it is that one."""
-    here = _this_cpu()
-    if here.startswith(target.device_name):
+    this machine's is another (its name as ``/proc/cpuinfo`` gives it, which the measurements recorded): nothing where
+    it is that one."""
+    here = _this_cpu() or "CPU (no model name found)"
+    if here == target.device_name:
         return ()
     warnings.warn(f"{target.name} answers for the {target.device_name} it was measured on, not this machine's "
                   f"{here}; {OTHER_CPU_FIX}", OtherCPUWarning, stacklevel=_user_stacklevel())
     return (f"{target.name}: the {target.device_name} the CPU model was measured on ({target.threads} torch "
             f"thread{'s' if target.threads > 1 else ''}), not this machine's {here}; another CPU runs networks at "
-            "other speeds (an Intel Xeon: x0.83 to x1.29 of the EPYC's times, 10th to 90th percentile of 38 timm "
-            f"networks, `python benchmarks/cpu_host_profile.py`); {OTHER_CPU_FIX}",)
+            "other speeds (an Intel Xeon ran 38 timm networks in x0.83 to x1.29 of the EPYC's times, 10th to 90th "
+            "percentile, under another torch version, where its own two runs 6 minutes apart differed by x0.88 to "
+            f"x1.04; `python benchmarks/cpu_host_profile.py`); {OTHER_CPU_FIX}",)
 
 
 OTHER_CPU_FIX = ("for yours: hwaware.calibrate_here(NAME) or `hwaware calibrate --here --name NAME` (about 20 s "
@@ -526,10 +528,7 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
         measurements = [measurements]
     if not isinstance(measurements, (str, Path, Iterable)):
         raise InvalidArgumentError(f"{_MEASUREMENTS}, got {type(measurements).__name__}")
-    if not isinstance(save, (bool, str, Path)):
-        raise InvalidArgumentError(f"save: True (under the profile's name), False, or a path; got {save!r}")
-    if not isinstance(save, bool):
-        profile_path(name, save)  # before any prediction: a path gpu=PATH would not read
+    _check_save(name, save)
     rows = (read_measurements(measurements) if isinstance(measurements, (str, Path))
             else [_as_measurement(m) for m in measurements])
     for i, m in enumerate(rows):  # a CSV's rows were checked as read
@@ -605,12 +604,13 @@ def calibrate_here(name: str, *, threads: int = 1, save: bool | str | Path = Tru
     :func:`calibrate` does: the CPU model was trained on another CPU, whose times differ from yours by a factor
     that depends on the network. About 20 s at one thread; ``min_time_s``: the least time each network is timed for.
     The profile describes this machine as it ran while measured: on a shared or virtual machine, whose speed drifts
-    (an Intel Xeon: the same networks x1.26 to x1.36 as long seven hours apart; three runs within a minute gave
-    profiles from 5 % to 26 % MAPE on the same test networks, ``python benchmarks/cpu_host_profile.py``), measure in
-    the state you will run the networks in.
+    (an Intel Xeon: the same networks x1.26 to x1.36 as long seven hours apart; of three runs within a minute, one
+    gave 5-11 % MAPE per NAS space on test networks measured minutes before, one 23-26 %,
+    ``python benchmarks/cpu_host_profile.py``), measure in the state you will run the networks in.
 
     The measurements are kept, as ``hwaware collect networks`` writes them: at ``measurements_out``, else beside the
-    saved profile (its path with ``.csv``), else (``save=False``) nowhere. An existing file there is replaced.
+    saved profile (its path with ``.csv``), else (``save=False``) nowhere; an existing file there is replaced, and
+    kept even where the fit then fails (``hwaware calibrate FILE --gpu cpu`` fits them again).
 
     >>> import hwaware
     >>> mine = hwaware.calibrate_here("my-cpu")  # doctest: +SKIP
@@ -622,22 +622,38 @@ def calibrate_here(name: str, *, threads: int = 1, save: bool | str | Path = Tru
     from hwaware.measure.suite import host_suite
 
     check_profile_name(name)
-    if not isinstance(save, (bool, str, Path)):
-        raise InvalidArgumentError(f"save: True (under the profile's name), False, or a path; got {save!r}")
+    _check_save(name, save)
     kept = (Path(measurements_out) if measurements_out is not None else
             profile_path(name, None if save is True else save).with_suffix(".csv") if save is not False else None)
-    if kept is not None and not kept.parent.is_dir():
-        if measurements_out is not None:
+    if kept is not None:  # all before a network is measured
+        if kept.is_dir() or kept.suffix == ".json":
+            raise InvalidArgumentError(f"measurements_out={str(kept)!r} is a folder or a profile's path; pass a .csv "
+                                       "file's path")
+        if not kept.parent.is_dir() and measurements_out is not None:
             raise InvalidArgumentError(f"cannot keep the measurements at {kept}: no folder {kept.parent}; create it "
                                        "or pass another path")
-        kept.parent.mkdir(parents=True, exist_ok=True)  # the profiles' own folder, made on first use
-    with tempfile.TemporaryDirectory(dir=None if kept is None else kept.parent) as tmp:
+    try:
+        if kept is not None:
+            kept.parent.mkdir(parents=True, exist_ok=True)  # the profiles' own folder, made on first use
+        work = tempfile.TemporaryDirectory(dir=None if kept is None else kept.parent, prefix=".hwaware-here-")
+    except OSError as exc:
+        raise InvalidArgumentError(f"cannot write the measurements in {kept.parent if kept else 'the temporary folder'}"
+                                   f" ({exc.strerror}); pass measurements_out= a writable .csv path") from exc
+    with work as tmp:
         out = Path(tmp) / "host_suite.csv"
         collect_networks(out, host_suite(), threads=threads, min_time_s=min_time_s)
-        profile = calibrate(out, "cpu", name=name, save=save)
-        if kept is not None:
-            os.replace(out, kept)  # the profile is saved: its measurements beside it, whole or not at all
-    return profile
+        if kept is not None:  # kept whole, before the fit: a fit that fails leaves them to calibrate from
+            os.replace(out, kept)
+        return calibrate(out if kept is None else kept, "cpu", name=name, save=save)
+
+
+def _check_save(name: str, save: object) -> None:
+    """Refuse, before anything is predicted or measured, a ``save`` that is no bool or path, or a path gpu=PATH would
+    not read."""
+    if not isinstance(save, (bool, str, Path)):
+        raise InvalidArgumentError(f"save: True (under the profile's name), False, or a path; got {save!r}")
+    if not isinstance(save, bool):
+        profile_path(name, save)
 
 
 def _structure(graph: Graph, batch: int | None = None) -> tuple | None:

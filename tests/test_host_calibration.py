@@ -12,24 +12,22 @@ import pytest
 
 import hwaware
 from hwaware import api
-from hwaware.errors import HwawareWarning
+from hwaware.errors import HwawareWarning, ImplausibleEstimateWarning
 from hwaware.evaluation.splits import TRAIN_NETWORKS, is_held_out
 from hwaware.measure import suite
 from hwaware.zoo.spaces import from_spec, get_space, is_spec
 
 
-def test_the_host_suite_is_fixed_and_outside_every_test_set():
-    """15 networks, the same on every call: 4 of each NAS space drawn with SUITE_SEED (the draw `hwaware collect
-    networks --space --seed` makes), and timm networks of the CPU model's training families (the held-out families
-    are test networks)."""
+def test_the_host_suite_is_four_networks_per_nas_space_and_three_of_the_training_families():
+    """4 of each NAS space drawn with SUITE_SEED, a seed no shipped CPU measurement drew from (0: the calibration's fit
+    set, 1 and 2 and 3: test sets), and timm networks of the CPU model's training families (the held-out families are
+    test networks); benchmarks/cpu_host_profile.py checks their layer multisets against the test sets'."""
     nets = suite.host_suite()
-    assert nets == suite.host_suite() and len(nets) == len(set(nets)) == 15
+    assert len(nets) == len(set(nets)) == 15 and suite.SUITE_SEED not in (0, 1, 2, 3)
     specs = [n for n in nets if is_spec(n)]
     assert [from_spec(s)[0].name for s in specs] == ["nb201"] * 4 + ["fbnet"] * 4 + ["ofa_mbv3"] * 4
-    assert specs[:4] == get_space("nb201").random_specs(4, suite.SUITE_SEED)
-    assert get_space("nb201").random_specs(4, 3) != specs[:4]  # seed 3: the test networks' draw
     timm = [n for n in nets if not is_spec(n)]
-    assert timm == list(suite.SUITE_TIMM) and all(t in TRAIN_NETWORKS and not is_held_out(t) for t in timm)
+    assert len(timm) == 3 and all(t in TRAIN_NETWORKS and not is_held_out(t) for t in timm)
 
 
 @pytest.fixture
@@ -60,12 +58,35 @@ def test_calibrate_here_measures_the_suite_and_keeps_it_beside_the_profile(small
     assert len(again) == 3 and [r["exe_ms"] for r in again] != first
 
 
-def test_calibrate_here_refuses_a_missing_folder_before_measuring(small_suite, tmp_path, monkeypatch):
+def test_calibrate_here_refuses_where_it_cannot_keep_them_before_measuring(small_suite, tmp_path, monkeypatch):
     monkeypatch.setattr("hwaware.measure.collect.collect_networks", lambda *a, **k: pytest.fail("measured"))
     with pytest.raises(hwaware.HwawareError, match="no folder"):
         hwaware.calibrate_here("mine", save=False, measurements_out=tmp_path / "nowhere" / "m.csv")
+    for where in (tmp_path, tmp_path / "mine.json"):  # a folder; a profile's path (it would overwrite the profile)
+        with pytest.raises(hwaware.HwawareError, match="is a folder or a profile's path"):
+            hwaware.calibrate_here("mine", measurements_out=where)
     with pytest.raises(hwaware.HwawareError, match="profile"):
         hwaware.calibrate_here("cpu", save=False)  # a name that would shadow the CPU target
+
+
+def test_calibrate_here_keeps_the_measurements_when_the_fit_fails(small_suite, tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise hwaware.HwawareError("the fit failed")
+
+    monkeypatch.setattr(api, "calibrate", refuse)
+    with pytest.raises(hwaware.HwawareError, match="the fit failed"):
+        hwaware.calibrate_here("mine", save=tmp_path / "mine.json", min_time_s=0.01)
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["mine.csv"]  # to calibrate from; no temporary folder left
+    assert [r["model"] for r in csv.DictReader(open(tmp_path / "mine.csv"))] == small_suite
+
+
+def test_calibrate_does_not_warn_of_another_cpu_on_the_answers_it_corrects(monkeypatch, tmp_path):
+    monkeypatch.setattr(api, "_this_cpu", lambda: "Some Other CPU 9000")
+    nets = get_space("nb201").random_specs(3, suite.SUITE_SEED)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", hwaware.OtherCPUWarning)
+        warnings.simplefilter("ignore", ImplausibleEstimateWarning)  # three networks' profile: fewer than 10
+        hwaware.calibrate([(n, 5.0 + i) for i, n in enumerate(nets)], gpu="cpu", name="mine", save=False)
 
 
 @pytest.mark.parametrize("args, says", [
@@ -86,7 +107,7 @@ def test_a_cpu_estimate_on_another_cpu_says_so_and_how_to_calibrate(monkeypatch)
     with pytest.warns(hwaware.OtherCPUWarning, match="not this machine's Some Other CPU 9000.*calibrate --here"):
         est = hwaware.estimate("resnet18", gpu="cpu")
     assert any("not this machine's Some Other CPU 9000" in n and "calibrate_here" in n for n in est.notes)
-    monkeypatch.setattr(api, "_this_cpu", lambda: "AMD EPYC 7B13")  # the model's CPU: nothing to say
+    monkeypatch.setattr(api, "_this_cpu", lambda: "AMD EPYC")  # the model's CPU as its rows name it: nothing to say
     with warnings.catch_warnings():
         warnings.simplefilter("error", HwawareWarning)
         est = hwaware.estimate("resnet18", gpu="cpu")
@@ -97,37 +118,42 @@ def test_a_cpu_estimate_on_another_cpu_says_so_and_how_to_calibrate(monkeypatch)
         assert not any("this machine's" in n for n in hwaware.estimate("resnet18", gpu="agx").notes)
 
 
+def _same(got, recorded, where="results"):
+    """``got`` equals ``recorded`` (a results file read back): the same keys and strings, numbers within 1e-9."""
+    if isinstance(recorded, dict):
+        assert got.keys() == recorded.keys(), where
+        for k in recorded:
+            _same(got[k], recorded[k], f"{where}.{k}")
+    elif isinstance(recorded, list):
+        assert len(got) == len(recorded), where
+        for i, (a, b) in enumerate(zip(got, recorded)):
+            _same(a, b, f"{where}[{i}]")
+    elif isinstance(recorded, float):
+        assert got == pytest.approx(recorded, rel=1e-9, abs=1e-12), where
+    else:
+        assert got == recorded, where
+
+
 def test_the_host_profile_benchmark_reproduces_its_figures_and_what_they_say(repo_script):
     """benchmarks/cpu_host_profile.py from its committed measurements (an Intel Xeon; the model's is an AMD EPYC):
-    every figure as recorded; no test network shares a layer multiset with the suite; and what the docs say of them:
-    the declared seed-3 test sets are within issue 8's CPU target zero-shot, the three --here profiles disagree with
-    each other there (one above 20 % MAPE on every NAS space, one under 12 %), and the same NAS networks measured 7
-    hours apart on the one machine moved by more than a fifth (the seed-2 sets' x1.27 zero-shot was that)."""
-    from hwaware.evaluation.cpu_networks import HOST_TEST_NETWORKS, SPACE_NETWORKS, space_networks
+    every figure as recorded; the test sets leave out every network whose layer multiset is the suite's or in the
+    calibration's fit set (some are); and what the docs say of them: on the declared seed-3 sets the model as users get
+    it meets issue 8's CPU target, of the three --here profiles only run 2 does (run 1 is above 20 % on every NAS
+    space), and the same NAS networks measured 7 hours apart on the one machine moved by more than a fifth (the seed-2
+    sets' x1.27 zero-shot was that)."""
+    from hwaware.evaluation.cpu_networks import HOST_TEST_NETWORKS, fit_set_multisets, space_networks
     from hwaware.evaluation.splits import graph_multiset
 
     bench = repo_script("benchmarks/cpu_host_profile.py")
     recorded = json.loads((bench.RESULTS / "cpu_host_profile.json").read_text())
     got = bench.run()
-    assert [r["form"] for r in got["runs"]] == [r["form"] for r in recorded["runs"]] and len(got["runs"]) == 3
-    assert all(not any("EPYC" in m for m in ms) for ms in got["test_machines"].values())
-    assert got["groups"].keys() == recorded["groups"].keys()
-    for key, pinned in recorded["groups"].items():
-        fig = got["groups"][key]
-        assert fig["n"] == pinned["n"], key
-        for a, b in zip([fig["zero_shot"], *fig["profiles"]], [pinned["zero_shot"], *pinned["profiles"]]):
-            assert a["mape"] == pytest.approx(b["mape"], abs=1e-6) and a["spearman"] == pytest.approx(b["spearman"])
-    for a, b in zip(got["same_networks"], recorded["same_networks"], strict=True):
-        assert (a["pair"], a["group"], a["n"]) == (b["pair"], b["group"], b["n"])
-        assert [a[q] for q in ("p10", "median", "p90")] == pytest.approx([b[q] for q in ("p10", "median", "p90")])
-    spaces = ("nb201", "fbnet", "ofa_mbv3")
-    left_out = {graph_multiset(g) for name in ("cpu/host_suite_runs/run1.csv", SPACE_NETWORKS)
-                for _, g in space_networks(name)}  # the suite's networks and the CPU calibration's fit set
+    _same({k: v for k, v in got.items() if k != "provenance"}, {k: v for k, v in recorded.items() if k != "provenance"})
+    assert len(got["runs"]) == 3 and all(not any("EPYC" in m for m in ms) for ms in got["test_machines"].values())
+    spaces = bench.SPACES
+    left_out = {graph_multiset(g) for _, g in space_networks("cpu/host_suite_runs/run1.csv")} | fit_set_multisets()
     test = [graph_multiset(g) for n, g in space_networks(HOST_TEST_NETWORKS) if ":" in n.model]
     assert sum(got["groups"][f"{s} (seed 3)"]["n"] for s in spaces) == sum(m not in left_out for m in test) < len(test)
-    assert all(got["groups"][f"{s} (seed 3)"]["zero_shot"]["mape"] <= bench.TARGET_MAPE for s in spaces)
-    per_run = [[got["groups"][f"{s} (seed 3)"]["profiles"][k]["mape"] for s in spaces] for k in range(3)]
-    assert any(min(r) > 0.2 for r in per_run)
-    assert any(max(r) < 0.12 for r in per_run)
+    assert got["target_met"]["seed 3"] == {"zero-shot": True, "run 1": False, "run 2": True, "run 3": False}
+    assert min(got["groups"][f"{s} (seed 3)"]["profiles"][0]["mape"] for s in spaces) > 0.2
     later = {x["group"]: x["median"] for x in got["same_networks"] if x["pair"] == "this machine, 7 hours later"}
     assert later.keys() == set(spaces) and min(later.values()) > 1.2

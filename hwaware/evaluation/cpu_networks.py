@@ -47,6 +47,9 @@ OTHER_CPU_NETWORKS = "cpu/other_cpu_networks.csv"  # seed 2, measured on another
 # seed 3 and the held-out timm families, measured on that CPU too (benchmarks/cpu_host_profile.py)
 HOST_TEST_NETWORKS = "cpu/host_test_networks.csv"
 HOST_SUITE_RUNS = "cpu/host_suite_runs"  # `hwaware calibrate --here` measurements there: run1.csv.gz, ...
+# the same networks measured again on that CPU (benchmarks/cpu_host_profile.py, added after its results)
+HOST_TEST_AGAIN = "cpu/remeasured/host_test_networks.csv"
+OTHER_CPU_AGAIN = "cpu/remeasured/other_cpu_networks.csv"
 
 
 def batch1_networks() -> list[Net]:
@@ -66,9 +69,7 @@ def space_networks(name: str = SPACE_NETWORKS) -> list[Net]:
 def _space_networks(name: str) -> tuple[Net, ...]:
     # once per process: an FBNet or OFA graph is a trace (about 0.1 s each, 66 s for both files on an AMD EPYC), and
     # space_test_networks, the tests and the benchmark read the same files again
-    from hwaware.zoo.spaces import from_spec
-
-    from hwaware.zoo.spaces import is_spec
+    from hwaware.zoo.spaces import from_spec, is_spec
 
     out = []
     for n in load_network_samples(REPO_DATA / name):
@@ -84,6 +85,13 @@ def space_test_networks(fit: Sequence[Net]) -> list[Net]:
     """The seed-1 NAS-space networks whose layer multiset is not in ``fit`` (nothing identical on both sides)."""
     seen = {graph_multiset(g) for _, g in fit}
     return [(n, g) for n, g in space_networks(SPACE_TEST_NETWORKS) if graph_multiset(g) not in seen]
+
+
+def fit_set_multisets() -> set[str]:
+    """The layer multisets of the calibration's whole fit set: the timm training families' networks and the seed-0
+    NAS-space networks (what a test network on another CPU must not share)."""
+    timm = [g for n, g in batch1_networks() if is_fit_network(n)]
+    return {graph_multiset(g) for g in timm} | {graph_multiset(g) for _, g in space_networks(SPACE_NETWORKS)}
 
 
 def is_fit_network(n: NetworkSample) -> bool:
