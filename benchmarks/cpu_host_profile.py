@@ -39,8 +39,9 @@ Also after the results, on a review (helper-153), none of it moving a figure abo
 the fit set's timm networks too (the calibration's whole fit set,
 :func:`~hwaware.evaluation.cpu_networks.fit_set_multisets`; none was shared); each test set's verdict against the
 target; the suite's spread across the three runs and each run's timed seconds. While the "again" rows were added,
-their timm networks were first pooled with the seed-3 ones under one key (never committed). The EPYC's timm rows were measured under torch 2.15.0 and the Xeon's under 2.14.1: the
-last ratio is the two CPUs and the two versions together.
+their timm networks were first pooled with the seed-3 ones under one key (never committed). The EPYC's timm rows
+were measured under torch 2.15.0 and the Xeon's under 2.14.1: the last ratio is the two CPUs and the two versions
+together.
 
 Run: ``python benchmarks/cpu_host_profile.py`` (writes ``benchmarks/results/cpu_host_profile.{json,md}``).
 """

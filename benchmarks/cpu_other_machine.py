@@ -26,8 +26,8 @@ results, c5c51b1, so no earlier commit shows it):
 
 Corrected on 2026-12-06 (23:47): the same networks measured again on the same machine seven hours later took x1.26
 to x1.36 as long (median per space; ``python benchmarks/cpu_host_profile.py``): the level of the zero-shot
-over-prediction below was that machine's state that afternoon (the spaces' ratios to each other stayed near). The 10-shot figures are of a profile measured in the same hour
-as the networks it predicts.
+over-prediction below was that machine's state that afternoon (the spaces' ratios to each other stayed near). The
+10-shot figures are of a profile measured in the same hour as the networks it predicts.
 
 Run: ``python benchmarks/cpu_other_machine.py`` (writes ``benchmarks/results/cpu_other_machine.{json,md}``).
 """

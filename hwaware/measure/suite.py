@@ -2,8 +2,9 @@
 
 The CPU model (``gpu="cpu"``) was trained on one machine (an AMD EPYC, 1 torch thread); another CPU runs the same
 networks at other speeds, differently per network (an Intel Xeon: x0.83 to x1.29 of the EPYC's times for 38 timm
-networks, under another torch version, ``python benchmarks/cpu_host_profile.py``). The CPU is the one platform a user can always measure, so
-hwaware measures it: a fixed list of networks timed here, then :func:`hwaware.calibrate` on them.
+networks, under another torch version, ``python benchmarks/cpu_host_profile.py``). The CPU is the one platform a
+user can always measure, so hwaware measures it: a fixed list of networks timed here, then :func:`hwaware.calibrate`
+on them.
 
 The list (declared 2026-12-06 before any of it was measured, with ``benchmarks/cpu_host_profile.py``'s protocol):
 four random architectures of each NAS space a search explores (NB201 at 32 x 32, FBNet and OFA-MBv3 at 224 x 224;
