@@ -54,12 +54,13 @@ from pathlib import Path
 import numpy as np
 
 import hwaware
-from hwaware.datasets.measured import REPO_DATA, load_network_samples
+from hwaware.datasets.measured import REPO_DATA, NetworkSample, load_network_samples
 from hwaware.errors import OtherCPUWarning
 from hwaware.evaluation.cpu_networks import (HOST_SUITE_RUNS, HOST_TEST_AGAIN, HOST_TEST_NETWORKS, OTHER_CPU_AGAIN,
                                              OTHER_CPU_NETWORKS, fit_set_multisets, space_networks)
 from hwaware.evaluation.metrics import accuracy
 from hwaware.evaluation.provenance import provenance
+from hwaware.measure.collect import NETWORK_WARMUP
 from hwaware.evaluation.splits import graph_multiset
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -68,7 +69,6 @@ GROUPS = {HOST_TEST_NETWORKS: "seed 3", OTHER_CPU_NETWORKS: "seed 2",  # the dec
           # added after the results (below): the same networks measured again
           HOST_TEST_AGAIN: "seed 3, again", OTHER_CPU_AGAIN: "seed 2, again"}
 SPACES = ("nb201", "fbnet", "ofa_mbv3")
-WARMUP = 3  # the untimed calls `hwaware collect networks` makes before a network's timed ones
 
 
 def runs() -> list[Path]:
@@ -90,17 +90,18 @@ def run() -> dict:
                             "machines": sorted({n.env.device_name for n, _ in suite}), "form": p.terms,
                             "profile": p.describe(), "loo_mape": p.loo_mape, "fit_mape": p.fit_mape,
                             # the timed calls alone (the warm-up's and the repeats'); building each network is more
-                            "timed_s": sum((n.repeats + WARMUP) * n.total_ms for n, _ in suite) / 1e3})
-    times = np.array([[n.total_ms for n, _ in suite] for suite in suites])  # run x network, in the suite's order
+                            "timed_s": sum((n.repeats + NETWORK_WARMUP) * n.total_ms for n, _ in suite) / 1e3})
+    models = [n.model for n, _ in suites[0]]
+    times = np.array([[{n.model: n.total_ms for n, _ in suite}[m] for m in models] for suite in suites])  # run x net
     spread = times.max(axis=0) / times.min(axis=0)
     out["suite_spread"] = {"median": float(np.median(spread)), "max": float(spread.max()),
-                           "max_network": suites[0][int(spread.argmax())][0].model}
+                           "max_network": models[int(spread.argmax())]}
     for name, seed in GROUPS.items():
         nets = [(n, g) for n, g in space_networks(name) if graph_multiset(g) not in left_out]
         out["test_machines"][seed] = sorted({n.env.device_name for n, _ in nets})
         by_group: dict[str, list] = {}
         for n, g in nets:
-            key = f"{n.model.split(':', 1)[0] if ':' in n.model else 'held-out timm families'} ({seed})"
+            key = f"{group(n) if group(n) != 'timm' else 'held-out timm families'} ({seed})"
             by_group.setdefault(key, []).append((n, g))
         for key, members in by_group.items():
             true = np.array([n.total_ms for n, _ in members])
@@ -117,6 +118,11 @@ def run() -> dict:
         f"run {k + 1}": met(out["groups"], seed, k) for k in range(len(profiles))}} for seed in GROUPS.values()}
     out["same_networks"] = same_networks()
     return out
+
+
+def group(n: NetworkSample) -> str:
+    """A measured network's group: its NAS space, or "timm"."""
+    return n.model.split(":", 1)[0] if ":" in n.model else "timm"
 
 
 def met(groups: dict, seed: str, run: int | None) -> bool:
@@ -140,12 +146,16 @@ def same_networks() -> list[dict]:
         by_group: dict[str, list[float]] = {}
         for n in load_network_samples(REPO_DATA / second):
             if n.batch == 1 and n.model in old:
-                by_group.setdefault(n.family if ":" in n.model else "timm", []).append(n.total_ms / old[n.model])
-        for group, ratios in by_group.items():
+                by_group.setdefault(group(n), []).append(n.total_ms / old[n.model])
+        for key, ratios in by_group.items():
             p10, p50, p90 = np.quantile(ratios, [0.1, 0.5, 0.9])
-            rows.append({"pair": what, "first": f"data/{first}.gz", "second": f"data/{second}.gz", "group": group,
+            rows.append({"pair": what, "first": f"data/{first}.gz", "second": f"data/{second}.gz", "group": key,
                          "n": len(ratios), "median": float(p50), "p10": float(p10), "p90": float(p90)})
     return rows
+
+
+# the short table's header, which docs/accuracy.md copies (tests/test_readme_figures.py compares them)
+COMPACT = "| test networks | n | zero-shot MAPE (median answer / measured) | run 1 | run 2 | run 3 |"
 
 
 def markdown(r: dict) -> str:
@@ -161,11 +171,15 @@ def markdown(r: dict) -> str:
         cells = [f"{a['mape']:.1%} / {a['within10']:.0%} / {a['spearman']:.3f} (x{m:.2f})" for a, m in
                  zip([f["zero_shot"], *f["profiles"]], [f["median_ratio_zero_shot"], *f["median_ratio_profiles"]])]
         lines.append(f"| {key} | {f['n']} ({f['multisets']}) | " + " | ".join(cells) + " |")
+    lines += ["", "In short (docs/accuracy.md): MAPE per run", "", COMPACT, "|---|---|---|" + "---|" * len(r["runs"])]
+    for key, f in r["groups"].items():
+        lines.append(f"| {key} | {f['n']} | {f['zero_shot']['mape']:.1%} (x{f['median_ratio_zero_shot']:.2f}) | "
+                     + " | ".join(f"{a['mape']:.1%}" for a in f["profiles"]) + " |")
     verdict = "; ".join(f"{seed}: " + ", ".join(f"{who} {'met' if ok else 'not met'}" for who, ok in runs_.items())
                         for seed, runs_ in r["target_met"].items())
     spread = r["suite_spread"]
     lines += ["", f"Target (MAPE <= {r['target_mape']:.0%} on NB201, FBNet and OFA-MBv3): {verdict}.", "",
-              f"The suite across the three runs (one minute): each network's slowest / fastest time, median "
+              f"The suite across the {len(r['runs'])} runs: each network's slowest / fastest time, median "
               f"x{spread['median']:.2f}, at most x{spread['max']:.2f} ({spread['max_network'][:40]}...); timed "
               "seconds per run (warm-up and repeats, without building the networks): "
               + ", ".join(f"{x['timed_s']:.1f}" for x in r["runs"]) + "."]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import math
+import numbers
 import os
 import statistics
 import sys
@@ -184,7 +186,7 @@ def _other_cpu(target: CPUSpec) -> tuple[str, ...]:
 
 
 OTHER_CPU_FIX = ("for yours: hwaware.calibrate_here(NAME) or `hwaware calibrate --here --name NAME` (about 20 s "
-                 "of measuring), then gpu=NAME")
+                 "of measuring), then gpu=NAME (CLI: --gpu NAME)")
 
 
 @functools.cache
@@ -509,10 +511,10 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
 
     ``measurements``: a CSV (``hwaware collect networks`` output or ``model,ms[,batch,input]``) or a list of
     :class:`hwaware.Measurement` or of ``(model, ms[, batch[, input_size]])`` tuples. ``gpu``: the catalog GPU your
-    device is (or is closest to), or ``"cpu"`` (the measured CPU target, for your own CPU). The profile is saved
-    under its ``name`` (``save=True``), to a path (``save=PATH``) or not at all, and resolves wherever a GPU name goes:
-    ``latency(model, gpu=name)``. A name is letters, digits, ``.``, ``_`` and ``-``, and no catalog GPU's name or
-    alias (it would replace that GPU).
+    device is (or is closest to), or ``"cpu"`` (the CPU model; :func:`calibrate_here` measures your CPU itself). The
+    profile is saved under its ``name`` (``save=True``), to a path (``save=PATH``) or not at all, and resolves wherever
+    a GPU name goes: ``latency(model, gpu=name)``. A name is letters, digits, ``.``, ``_`` and ``-``, and no catalog
+    GPU's name or alias (it would replace that GPU).
     Measurements are milliseconds, one row per network and batch; a median more than 50x from the predictions (seconds,
     microseconds) is refused. ``forms``: the profile forms chosen among by leave-one-out error (default
     :data:`hwaware.calibration.FORMS`, e.g. ``forms="scale, kernel"`` to fit that one alone).
@@ -621,14 +623,18 @@ def calibrate_here(name: str, *, threads: int = 1, save: bool | str | Path = Tru
     from hwaware.measure.collect import collect_networks
     from hwaware.measure.suite import host_suite
 
-    check_profile_name(name)
+    check_profile_name(name)  # everything checked before a network is measured
     _check_save(name, save)
-    kept = (Path(measurements_out) if measurements_out is not None else
-            profile_path(name, None if save is True else save).with_suffix(".csv") if save is not False else None)
-    if kept is not None:  # all before a network is measured
-        if kept.is_dir() or kept.suffix == ".json":
-            raise InvalidArgumentError(f"measurements_out={str(kept)!r} is a folder or a profile's path; pass a .csv "
-                                       "file's path")
+    if isinstance(min_time_s, bool) or not isinstance(min_time_s, numbers.Real) or not 0 < min_time_s < math.inf:
+        raise InvalidArgumentError(f"min_time_s is the least seconds each network is timed for, above 0; got "
+                                   f"{min_time_s!r}")
+    if measurements_out is not None and not isinstance(measurements_out, (str, Path)):
+        raise InvalidArgumentError(f"measurements_out: a .csv file's path, got {type(measurements_out).__name__}")
+    kept = here_measurements(name, save, measurements_out)
+    if kept is not None:
+        if kept.is_dir() or kept.suffix in (".json", ".gz"):
+            raise InvalidArgumentError(f"measurements_out={str(kept)!r} is a folder, a profile's path or a gzip "
+                                       "file's; pass a .csv file's path")
         if not kept.parent.is_dir() and measurements_out is not None:
             raise InvalidArgumentError(f"cannot keep the measurements at {kept}: no folder {kept.parent}; create it "
                                        "or pass another path")
@@ -641,10 +647,25 @@ def calibrate_here(name: str, *, threads: int = 1, save: bool | str | Path = Tru
                                    f" ({exc.strerror}); pass measurements_out= a writable .csv path") from exc
     with work as tmp:
         out = Path(tmp) / "host_suite.csv"
-        collect_networks(out, host_suite(), threads=threads, min_time_s=min_time_s)
+        collect_networks(out, host_suite(), threads=threads, min_time_s=min_time_s, advice=HERE_ADVICE)
         if kept is not None:  # kept whole, before the fit: a fit that fails leaves them to calibrate from
             os.replace(out, kept)
         return calibrate(out if kept is None else kept, "cpu", name=name, save=save)
+
+
+# what a failure or noisy rows of the host suite tell the user (the suite's file is calibrate_here's own)
+HERE_ADVICE = ("the host suite is the same on every machine: run `hwaware calibrate --here` again when this one is "
+               "quiet, or calibrate from networks you measured (`hwaware collect networks`, then `hwaware calibrate "
+               "FILE --gpu cpu`)")
+
+
+def here_measurements(name: str, save: bool | str | Path = True, measurements_out: str | Path | None = None
+                      ) -> Path | None:
+    """Where :func:`calibrate_here` keeps its measurements: ``measurements_out``, else beside the saved profile (its
+    path with ``.csv``), else None (``save=False``)."""
+    if measurements_out is not None:
+        return Path(measurements_out)
+    return None if save is False else profile_path(name, None if save is True else save).with_suffix(".csv")
 
 
 def _check_save(name: str, save: object) -> None:

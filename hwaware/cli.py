@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from hwaware.errors import (HwawareError, HwawareWarning, ImplausibleEstimateWarning, InvalidArgumentError,
-                            ProfileReplacedWarning, PTXParseError)
+                            OtherCPUWarning, ProfileReplacedWarning, PTXParseError)
 
 
 class _Once(argparse._StoreAction):
@@ -265,9 +265,10 @@ def _parser() -> argparse.ArgumentParser:
                                    "output or a CSV with columns model,ms[,batch,input]; or --here: measure this "
                                    "machine's CPU first. The profile is saved under --name and then works as --gpu "
                                    "NAME everywhere.")
-    p.add_argument("measurements", nargs="?", help="CSV of whole-network latencies measured on your device")
+    p.add_argument("measurements", nargs="?", help="CSV of whole-network latencies measured on your device (or --here)")
     p.add_argument("--gpu", action=_OneGPU, default=None,
-                   help="the catalog GPU your device is or is closest to (see `hwaware gpus`), or cpu")
+                   help="the catalog GPU your device is or is closest to (see `hwaware gpus`), or cpu (needed unless "
+                        "--here)")
     p.add_argument("--here", action="store_true", help="measure the host suite (15 networks, about 20 s) on "
                    "this machine's CPU and calibrate the CPU model on it (--gpu cpu); the measurements are kept "
                    "beside the profile (.csv)")
@@ -300,7 +301,7 @@ def _rank(args: argparse.Namespace) -> None:
 
 
 def _calibrate(args: argparse.Namespace) -> None:
-    from hwaware.api import calibrate, calibrate_here
+    from hwaware.api import calibrate, calibrate_here, here_measurements
     from hwaware.calibration.profile import TEN_SHOTS, Profile, profile_path, saved_profile
     from hwaware.hardware.catalog import CPUSpec, get_device
 
@@ -324,7 +325,7 @@ def _calibrate(args: argparse.Namespace) -> None:
              calibrate(args.measurements, args.gpu, name=args.name, runtime=args.runtime, precision=args.precision,
                        save=save))
     if args.here:
-        print(f"measured the host suite on this CPU: {target.with_suffix('.csv')}")
+        print(f"measured the host suite on this CPU: {here_measurements(args.name, save)}")
     if old is not None:
         was = (f"{old.gpu}, {old.runtime}, {old.precision}, {old.n_samples} measurements" if isinstance(old, Profile)
                else old)
@@ -411,7 +412,7 @@ def _gpus(args: argparse.Namespace) -> None:
 
     saved = list_profiles()  # calibrated devices go wherever a GPU name goes too (stderr: stdout stays the table)
     print(f"calibration profiles in {profile_dir()}: {', '.join(saved) if saved else 'none (hwaware calibrate)'}; "
-          "and --gpu cpu, this machine's measured CPU target", file=sys.stderr)
+          "and --gpu cpu, the CPU model (measured on an AMD EPYC; yours: hwaware calibrate --here)", file=sys.stderr)
 
 
 def _features(args: argparse.Namespace) -> None:
@@ -698,7 +699,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.showwarning = lambda message, category, *rest: (
             print(f"hwaware: warning: {message}", file=sys.stderr) if issubclass(category, HwawareWarning)
             else shown(message, category, *rest))
-        warnings.simplefilter("ignore" if args.command == "latency" else "default", ImplausibleEstimateWarning)
+        for printed in (ImplausibleEstimateWarning, OtherCPUWarning):  # `latency` prints them as its notes say them
+            warnings.simplefilter("ignore" if args.command == "latency" else "default", printed)
         commands = {"latency": _latency, "gpus": _gpus, "features": _features, "estimators": _estimators,
                     "collect": _collect, "search": _search, "ptx": _ptx, "cache": _cache,
                     "space-latency": _space_latency, "calibrate": _calibrate, "rank": _rank}

@@ -3,6 +3,7 @@ and the note a CPU estimate carries on another CPU than the model's."""
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import subprocess
 import sys
@@ -48,14 +49,17 @@ def test_calibrate_here_measures_the_suite_and_keeps_it_beside_the_profile(small
     assert [r["model"] for r in rows] == small_suite and {r["threads"] for r in rows} == {"1"}
     assert sorted(f.name for f in tmp_path.iterdir()) == ["mine.csv", "mine.json"]  # no temporary file left
     est = hwaware.estimate(small_suite[0], gpu=str(target))
-    assert est.total_ms > 0 and not any("this machine's" in n for n in est.notes)  # the profile is this CPU's
-    # measured again: the file is replaced, not appended to (its rows would be the first run's)
-    first = [r["exe_ms"] for r in rows]
+    assert not any("this machine's" in n for n in est.notes)  # the profile is this CPU's
+    # measured again: the file is replaced, not resumed (collect skips a network its file has: the rows would be old)
+    with open(tmp_path / "mine.csv", newline="") as f:
+        header = f.readline()
+    (tmp_path / "mine.csv").write_text(header + ",".join("old" if c == "exe_ms" else r[c] for r, c in (
+        (rows[0], c) for c in header.strip().split(","))) + "\n")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", HwawareWarning)
         hwaware.calibrate_here("mine", save=target, min_time_s=0.01)
     again = list(csv.DictReader(open(tmp_path / "mine.csv")))
-    assert len(again) == 3 and [r["exe_ms"] for r in again] != first
+    assert [r["model"] for r in again] == small_suite and all(r["exe_ms"] != "old" for r in again)
 
 
 def test_calibrate_here_refuses_where_it_cannot_keep_them_before_measuring(small_suite, tmp_path, monkeypatch):
@@ -63,10 +67,17 @@ def test_calibrate_here_refuses_where_it_cannot_keep_them_before_measuring(small
     with pytest.raises(hwaware.HwawareError, match="no folder"):
         hwaware.calibrate_here("mine", save=False, measurements_out=tmp_path / "nowhere" / "m.csv")
     for where in (tmp_path, tmp_path / "mine.json"):  # a folder; a profile's path (it would overwrite the profile)
-        with pytest.raises(hwaware.HwawareError, match="is a folder or a profile's path"):
+        with pytest.raises(hwaware.HwawareError, match="is a folder, a profile's path"):
             hwaware.calibrate_here("mine", measurements_out=where)
-    with pytest.raises(hwaware.HwawareError, match="profile"):
+    with pytest.raises(hwaware.HwawareError, match="names a GPU of the catalog \\(or the CPU\\)"):
         hwaware.calibrate_here("cpu", save=False)  # a name that would shadow the CPU target
+    for bad in (0, -1.0, float("nan"), "1", True):
+        with pytest.raises(hwaware.HwawareError, match="min_time_s is the least seconds"):
+            hwaware.calibrate_here("mine", save=False, min_time_s=bad)
+    with pytest.raises(hwaware.HwawareError, match="measurements_out: a .csv file's path, got int"):
+        hwaware.calibrate_here("mine", save=False, measurements_out=5)
+    with pytest.raises(hwaware.HwawareError, match="a gzip file's"):
+        hwaware.calibrate_here("mine", save=False, measurements_out=tmp_path / "m.csv.gz")
 
 
 def test_calibrate_here_keeps_the_measurements_when_the_fit_fails(small_suite, tmp_path, monkeypatch):
@@ -157,3 +168,20 @@ def test_the_host_profile_benchmark_reproduces_its_figures_and_what_they_say(rep
     assert min(got["groups"][f"{s} (seed 3)"]["profiles"][0]["mape"] for s in spaces) > 0.2
     later = {x["group"]: x["median"] for x in got["same_networks"] if x["pair"] == "this machine, 7 hours later"}
     assert later.keys() == set(spaces) and min(later.values()) > 1.2
+
+
+def test_latency_on_another_cpu_says_it_once_as_a_note(monkeypatch, capsys):
+    """`hwaware latency --gpu cpu` prints the other-CPU note with the answer, not the same text again as a warning."""
+    from hwaware.cli import main
+
+    monkeypatch.setattr(api, "_this_cpu", lambda: "Some Other CPU 9000")
+    main(["latency", "resnet18", "--gpu", "cpu"])
+    out, err = capsys.readouterr()
+    assert out.count("not this machine's Some Other CPU 9000") == 1 and "Some Other CPU" not in err
+
+
+def test_a_broken_gzip_of_measurements_is_one_line(tmp_path):
+    bad = tmp_path / "m.csv.gz"
+    bad.write_bytes(gzip.compress(b"model,ms\nresnet18,20\n")[:-12] + b"\x00" * 12)  # a damaged end
+    with pytest.raises(hwaware.HwawareError, match="is not a whole gzip file"):
+        hwaware.calibrate(bad, gpu="cpu", name="mine", save=False)

@@ -14,6 +14,7 @@ import csv
 import gzip
 import re
 import warnings
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,7 +85,9 @@ def read_measurements(path: str | Path) -> list[Measurement]:
             kept = [(i, line) for i, line in enumerate(f.read().splitlines(keepends=True), start=1)
                     if line.strip() and not line.lstrip().startswith("#")]
             records = list(csv.DictReader((line for _, line in kept), skipinitialspace=True))  # 'model, ms' by hand
-    except (UnicodeDecodeError, csv.Error, gzip.BadGzipFile, EOFError) as exc:  # (a .gz file: gzipped, whole)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise InvalidArgumentError(f"{path} is not a whole gzip file ({exc}); gunzip it or save it again") from exc
+    except (UnicodeDecodeError, csv.Error) as exc:
         raise InvalidArgumentError(f"{path} is not a UTF-8 CSV ({exc}); save it as CSV with columns model,ms") from exc
     lines = [i for i, _ in kept[1:]]
     for n, r in zip(lines, records):

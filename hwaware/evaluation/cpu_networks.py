@@ -54,8 +54,7 @@ OTHER_CPU_AGAIN = "cpu/remeasured/other_cpu_networks.csv"
 
 def batch1_networks() -> list[Net]:
     """Every measured batch-1 timm network with its graph at the measured input size."""
-    return [(n, capture(n.model, input_size=n.input_size)) for n in load_network_samples()
-            if n.batch == 1]
+    return space_networks("cpu/networks.csv")
 
 
 def space_networks(name: str = SPACE_NETWORKS) -> list[Net]:

@@ -42,6 +42,7 @@ NETWORK_COLUMNS = ["sample_id", "model", "family", "img_size", "batch", *PHASE_C
 # assumption set from the shipped files of this shared 2-core machine: the IQR/median of data/cpu/layers.csv.gz is
 # 0.05 at the median and 0.52 at the 99th percentile (1 % of rows measured again)
 NOISY, TRIES = 0.5, 3
+NETWORK_WARMUP = 3  # untimed forward passes before a network's timed ones
 
 
 def img_size_text(size: Sequence[int]) -> str:
@@ -142,12 +143,12 @@ def _threads(threads: object) -> int:
     return int(threads)
 
 
-def _measured(measure: Callable[[], PhaseTimes], what: str, fix: str, out: str | Path,
+def _measured(measure: Callable[[], PhaseTimes], what: str, fix: str, out: str | Path | None,
               noisy: list[str]) -> PhaseTimes:
     """The quietest of up to :data:`TRIES` runs of ``measure()``: another run while the execution phase's IQR passes
     :data:`NOISY` of its median, the quietest kept (the reliable one: a noisy run's median may be low or high), and
     ``what`` appended to ``noisy`` if even that one passes it. A failure (a forward that refuses its input, memory)
-    is one line naming ``what`` and ``fix``."""
+    is one line naming ``what`` and ``fix`` (and ``out``, where the rows before it are kept; None: nowhere to say)."""
     try:
         runs = [measure()]
         while _spread(runs[-1]) > NOISY and len(runs) < TRIES:  # a row kept noisy is never re-measured on resume
@@ -156,8 +157,8 @@ def _measured(measure: Callable[[], PhaseTimes], what: str, fix: str, out: str |
         raise
     except (RuntimeError, ValueError, TypeError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise InvalidArgumentError(f"measuring {what} failed ({type(exc).__name__}: {first}); the rows measured before "
-                                   f"it are kept in {out}: {fix} and run again") from None
+        kept = f"the rows measured before it are kept in {out}: {fix} and run again" if out is not None else fix
+        raise InvalidArgumentError(f"measuring {what} failed ({type(exc).__name__}: {first}); {kept}") from None
     best = min(runs, key=_spread)
     if _spread(best) > NOISY:
         noisy.append(what)
@@ -169,17 +170,19 @@ def _spread(t: PhaseTimes) -> float:
 
 
 @contextlib.contextmanager
-def _noisy_rows(out: str | Path, progress: Progress) -> Iterator[list[str]]:
-    """The list :func:`_measured` names noisy rows in; on the way out, a stop or a failure too, one warning of them."""
+def _noisy_rows(out: str | Path, progress: Progress, advice: str | None = None) -> Iterator[list[str]]:
+    """The list :func:`_measured` names noisy rows in; on the way out, a stop or a failure too, one warning of them
+    (ending in ``advice``, default: delete them from ``out`` and collect again)."""
     noisy: list[str] = []
     try:
         yield noisy
     finally:
         if noisy:  # stacklevel: the caller of collect_layers / collect_networks
-            warnings.warn(f"{len(noisy)} of {progress.done} rows measured now in {out} stayed noisy after {TRIES} runs "
+            where = f" in {out}" if advice is None else ""
+            advice = advice or "delete those rows and collect again when it is quiet"
+            warnings.warn(f"{len(noisy)} of {progress.done} rows measured now{where} stayed noisy after {TRIES} runs "
                           f"(the IQR of the execution time above {NOISY:.0%} of its median; first: {noisy[0]}): the "
-                          "machine may have been busy; delete those rows and collect again when it is quiet",
-                          HwawareWarning, stacklevel=4)
+                          f"machine may have been busy; {advice}", HwawareWarning, stacklevel=4)
 
 
 def _network(name: str, dev: torch.device, dtype: torch.dtype) -> tuple[torch.nn.Module, tuple[int, ...], str]:
@@ -196,10 +199,11 @@ def _network(name: str, dev: torch.device, dtype: torch.dtype) -> tuple[torch.nn
 
 def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Sequence[int] = (1,),
                      device: str = "cpu", dtype: torch.dtype = torch.float32, min_time_s: float = 1.0,
-                     threads: int = 1) -> int:
+                     threads: int = 1, advice: str | None = None) -> int:
     """Measure whole networks (random weights, eval mode) three-phase with ``threads`` torch threads (recorded): timm
     names at timm's default input size, or model-space specs (``hwaware.search.get_space(name).spec(arch)``) at the
-    space's input size."""
+    space's input size. ``advice``: what a failure or noisy rows tell the user to do, in place of editing ``out`` (a
+    caller whose file is its own, such as ``hwaware calibrate --here``)."""
     from hwaware.graph.sources import TORCHVISION_PREFIXES, build_model, capture, check_timm_name
 
     dev, threads = measurement_device(device), _threads(threads)
@@ -228,14 +232,15 @@ def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Seq
         # each network and batch once (a repeat would be measured twice; calibrate refuses a file listing one twice)
         todo = [(m, b) for m in dict.fromkeys(models) for b in dict.fromkeys(batch_sizes) if f"{m}-b{b}" not in store]
         progress = Progress(len(todo), f"networks -> {out}")
-        with _noisy_rows(out, progress) as noisy:
+        with _noisy_rows(out, progress, advice) as noisy:
             for model_name, batch in todo:
                 model, size, family = _network(model_name, dev, dtype)
                 shape = (batch, *size)
                 x = torch.randn(shape, dtype=dtype)
-                times = _measured(partial(time_phases, model, [x], dev, warmup=3, min_repeats=10, max_repeats=100,
-                                          min_time_s=min_time_s), f"{model_name} at batch {batch}",
-                                  "leave it out of the models (or that batch)", out, noisy)
+                times = _measured(partial(time_phases, model, [x], dev, warmup=NETWORK_WARMUP, min_repeats=10,
+                                          max_repeats=100, min_time_s=min_time_s), f"{model_name} at batch {batch}",
+                                  advice or "leave it out of the models (or that batch)",
+                                  None if advice else out, noisy)
                 store.append({"sample_id": f"{model_name}-b{batch}", "model": model_name, "family": family,
                               "img_size": img_size_text(size), "batch": batch, **_phases(times), **env})
                 progress.step(model_name)

@@ -12,8 +12,8 @@ four random architectures of each NAS space a search explores (NB201 at 32 x 32,
 the per-kernel dispatch of small cells and the arithmetic of mobile blocks; and three timm networks of the CPU
 model's training families from 0.2 to 4.1 GMACs (a mobile network, a ResNet-18 and a ResNet-50), so it sees large
 dense convolutions too and a timm network is not an extrapolation of the profile's per-GMAC term. 15 networks: more
-than the 10 the calibration's held-out figures were measured with; 20 s at one thread on an Intel Xeon (half a minute
-was the estimate declared). Nothing was chosen from figures of it.
+than the 10 the calibration's held-out figures were measured with; 20 s at one thread on an Intel Xeon (``time hwaware
+calibrate --here --name x``; half a minute was the estimate declared). Nothing was chosen from figures of it.
 """
 from __future__ import annotations
 
@@ -25,6 +25,11 @@ SUITE_TIMM: tuple[str, ...] = ("mobilenetv3_large_100", "resnet18", "resnet50")
 
 
 def host_suite() -> list[str]:
-    """The suite's networks: model-space specs, then timm names (what ``hwaware collect networks`` takes)."""
+    """The suite's networks: model-space specs, then timm names (what ``hwaware collect networks`` takes).
+
+    >>> suite = host_suite()
+    >>> len(suite), suite[-3:]
+    (15, ['mobilenetv3_large_100', 'resnet18', 'resnet50'])
+    """
     return [s for space, n in SUITE_SPACES.items() for s in get_space(space).random_specs(n, SUITE_SEED)] + list(
         SUITE_TIMM)

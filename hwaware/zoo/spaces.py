@@ -122,7 +122,12 @@ class ModelSpace(ABC):
 
     def random_specs(self, count: int, seed: int) -> list[str]:
         """``count`` draws of :meth:`random_arch` from ``random.Random(seed)`` as :meth:`spec` strings, repeats
-        dropped: what ``hwaware collect networks --space NAME --count COUNT --seed SEED`` measures."""
+        dropped: what ``hwaware collect networks --space NAME --count COUNT --seed SEED`` measures.
+
+        >>> specs = get_space("nb201").random_specs(4, seed=4)
+        >>> len(specs), specs == get_space("nb201").random_specs(4, seed=4), specs[0].startswith("nb201:")
+        (4, True, True)
+        """
         rng = random.Random(seed)
         return list(dict.fromkeys(self.spec(self.random_arch(rng)) for _ in range(count)))
 
