@@ -133,9 +133,9 @@ RANKS = ("spearman", "kendall")  # rank statistics: two near-equal answers (NB20
 
 
 def _same(got, recorded, where="results"):
-    """``got`` equals ``recorded`` (a results file read back): the same keys and strings, numbers within a relative 1e-6,
-    rank statistics within 0.02. An empty prediction cache moved MAPEs at their 8th digit and, swapping near-equal
-    answers, a Kendall tau by 0.014 (the cache-fill order's last digits)."""
+    """``got`` equals ``recorded`` (a results file read back): the same keys and strings, numbers within a relative
+    1e-6, rank statistics within 0.02. An empty prediction cache moved MAPEs at their 8th digit and, swapping
+    near-equal answers, a Kendall tau by 0.014 (the cache-fill order's last digits)."""
     if isinstance(recorded, dict):
         assert got.keys() == recorded.keys(), where
         for k in recorded:
