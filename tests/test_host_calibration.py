@@ -129,13 +129,15 @@ def test_a_cpu_estimate_on_another_cpu_says_so_and_how_to_calibrate(monkeypatch)
         assert not any("this machine's" in n for n in hwaware.estimate("resnet18", gpu="agx").notes)
 
 
-RANKS = ("spearman", "kendall")  # rank statistics: two near-equal answers (NB201's repeated networks) may swap
+# rank statistics: answers that tie up to float noise swap with the prediction cache's fill order. NB201's 26 seed-2
+# networks are 20 layer multisets: 8 pairs of equal answers, each swap moving Kendall's tau by 2/325 (0.049 in all);
+# a fresh clone moved one by 0.025
+RANKS, RANK_MARGIN = ("spearman", "kendall"), 0.05
 
 
 def _same(got, recorded, where="results"):
     """``got`` equals ``recorded`` (a results file read back): the same keys and strings, numbers within a relative
-    1e-6, rank statistics within 0.02. An empty prediction cache moved MAPEs at their 8th digit and, swapping
-    near-equal answers, a Kendall tau by 0.014 (the cache-fill order's last digits)."""
+    1e-6 (an empty prediction cache moved MAPEs at their 8th digit), rank statistics within :data:`RANK_MARGIN`."""
     if isinstance(recorded, dict):
         assert got.keys() == recorded.keys(), where
         for k in recorded:
@@ -145,7 +147,7 @@ def _same(got, recorded, where="results"):
         for i, (a, b) in enumerate(zip(got, recorded)):
             _same(a, b, f"{where}[{i}]")
     elif isinstance(recorded, float) and where.rsplit(".", 1)[-1] in RANKS:
-        assert got == pytest.approx(recorded, abs=0.02), where
+        assert got == pytest.approx(recorded, abs=RANK_MARGIN), where
     elif isinstance(recorded, float):
         assert got == pytest.approx(recorded, rel=1e-6, abs=1e-9), where
     else:
