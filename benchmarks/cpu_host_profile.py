@@ -60,8 +60,8 @@ from hwaware.evaluation.cpu_networks import (HOST_SUITE_RUNS, HOST_TEST_AGAIN, H
                                              OTHER_CPU_NETWORKS, fit_set_multisets, space_networks)
 from hwaware.evaluation.metrics import accuracy
 from hwaware.evaluation.provenance import provenance
-from hwaware.measure.collect import NETWORK_WARMUP
 from hwaware.evaluation.splits import graph_multiset
+from hwaware.measure.collect import NETWORK_WARMUP
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_MAPE = 0.15  # the issue's CPU target, per NAS space
@@ -77,22 +77,22 @@ def runs() -> list[Path]:
 
 
 def run() -> dict:
-    profiles = []
-    for path in runs():
-        profiles.append(hwaware.calibrate(path, gpu="cpu", name=path.name.split(".")[0], save=False))
-    suites = [space_networks(f"{HOST_SUITE_RUNS}/{path.name}") for path in runs()]
+    paths = runs()
+    profiles = [hwaware.calibrate(path, gpu="cpu", name=path.name.split(".")[0], save=False) for path in paths]
+    suites = [space_networks(f"{HOST_SUITE_RUNS}/{path.name}") for path in paths]
     # nothing identical on both sides: the suite's networks (the same in every run) and the calibration's fit set
     left_out = {graph_multiset(g) for suite in suites for _, g in suite} | fit_set_multisets()
     out: dict = {"command": "python benchmarks/cpu_host_profile.py", "provenance": provenance(),
                  "target_mape": TARGET_MAPE, "runs": [], "test_machines": {}, "groups": {}}
-    for p, path, suite in zip(profiles, runs(), suites):
+    for p, path, suite in zip(profiles, paths, suites):
         out["runs"].append({"file": f"data/{HOST_SUITE_RUNS}/{path.name}",
                             "machines": sorted({n.env.device_name for n, _ in suite}), "form": p.terms,
                             "profile": p.describe(), "loo_mape": p.loo_mape, "fit_mape": p.fit_mape,
                             # the timed calls alone (the warm-up's and the repeats'); building each network is more
                             "timed_s": sum((n.repeats + NETWORK_WARMUP) * n.total_ms for n, _ in suite) / 1e3})
     models = [n.model for n, _ in suites[0]]
-    times = np.array([[{n.model: n.total_ms for n, _ in suite}[m] for m in models] for suite in suites])  # run x net
+    per_run = [{n.model: n.total_ms for n, _ in suite} for suite in suites]
+    times = np.array([[ms[m] for m in models] for ms in per_run])  # run x network
     spread = times.max(axis=0) / times.min(axis=0)
     out["suite_spread"] = {"median": float(np.median(spread)), "max": float(spread.max()),
                            "max_network": models[int(spread.argmax())]}

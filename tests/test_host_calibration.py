@@ -91,13 +91,12 @@ def test_calibrate_here_keeps_the_measurements_when_the_fit_fails(small_suite, t
     assert [r["model"] for r in csv.DictReader(open(tmp_path / "mine.csv"))] == small_suite
 
 
-def test_calibrate_does_not_warn_of_another_cpu_on_the_answers_it_corrects(monkeypatch, tmp_path):
+def test_calibrate_does_not_warn_of_another_cpu_on_the_answers_it_corrects(small_suite, monkeypatch):
     monkeypatch.setattr(api, "_this_cpu", lambda: "Some Other CPU 9000")
-    nets = get_space("nb201").random_specs(3, suite.SUITE_SEED)
     with warnings.catch_warnings():
         warnings.simplefilter("error", hwaware.OtherCPUWarning)
         warnings.simplefilter("ignore", ImplausibleEstimateWarning)  # three networks' profile: fewer than 10
-        hwaware.calibrate([(n, 5.0 + i) for i, n in enumerate(nets)], gpu="cpu", name="mine", save=False)
+        hwaware.calibrate([(n, 5.0 + i) for i, n in enumerate(small_suite)], gpu="cpu", name="mine", save=False)
 
 
 @pytest.mark.parametrize("args, says", [
