@@ -54,10 +54,11 @@ from pathlib import Path
 import numpy as np
 
 import hwaware
-from hwaware.datasets.measured import REPO_DATA, NetworkSample, load_network_samples
+from hwaware.datasets.measured import REPO_DATA, load_network_samples
 from hwaware.errors import OtherCPUWarning
 from hwaware.evaluation.cpu_networks import (HOST_SUITE_RUNS, HOST_TEST_AGAIN, HOST_TEST_NETWORKS, OTHER_CPU_AGAIN,
-                                             OTHER_CPU_NETWORKS, fit_set_multisets, space_networks)
+                                             OTHER_CPU_NETWORKS, fit_set_multisets, network_group,
+                                             space_networks)
 from hwaware.evaluation.metrics import accuracy
 from hwaware.evaluation.provenance import provenance
 from hwaware.evaluation.splits import graph_multiset
@@ -101,7 +102,7 @@ def run() -> dict:
         out["test_machines"][seed] = sorted({n.env.device_name for n, _ in nets})
         by_group: dict[str, list] = {}
         for n, g in nets:
-            key = f"{group(n) if group(n) != 'timm' else 'held-out timm families'} ({seed})"
+            key = f"{network_group(n) if network_group(n) != 'timm' else 'held-out timm families'} ({seed})"
             by_group.setdefault(key, []).append((n, g))
         for key, members in by_group.items():
             true = np.array([n.total_ms for n, _ in members])
@@ -118,11 +119,6 @@ def run() -> dict:
         f"run {k + 1}": met(out["groups"], seed, k) for k in range(len(profiles))}} for seed in GROUPS.values()}
     out["same_networks"] = same_networks()
     return out
-
-
-def group(n: NetworkSample) -> str:
-    """A measured network's group: its NAS space, or "timm"."""
-    return n.model.split(":", 1)[0] if ":" in n.model else "timm"
 
 
 def met(groups: dict, seed: str, run: int | None) -> bool:
@@ -146,7 +142,7 @@ def same_networks() -> list[dict]:
         by_group: dict[str, list[float]] = {}
         for n in load_network_samples(REPO_DATA / second):
             if n.batch == 1 and n.model in old:
-                by_group.setdefault(group(n), []).append(n.total_ms / old[n.model])
+                by_group.setdefault(network_group(n), []).append(n.total_ms / old[n.model])
         for key, ratios in by_group.items():
             p10, p50, p90 = np.quantile(ratios, [0.1, 0.5, 0.9])
             rows.append({"pair": what, "first": f"data/{first}.gz", "second": f"data/{second}.gz", "group": key,

@@ -600,11 +600,12 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
 
 
 def calibrate_here(name: str, *, threads: int = 1, save: bool | str | Path = True,
-                   measurements_out: str | Path | None = None, min_time_s: float = 1.0) -> Profile:
+                   measurements_out: str | Path | None = None, min_time_s: float = 1.0, rounds: int = 1) -> Profile:
     """Measure the host suite (:func:`hwaware.measure.suite.host_suite`: 12 NAS-space networks and 3 timm ones) on
     this machine's CPU with ``threads`` torch threads, and fit a profile of the CPU model (``gpu="cpu"``) on them, as
     :func:`calibrate` does: the CPU model was trained on another CPU, whose times differ from yours by a factor
-    that depends on the network. About 20 s at one thread; ``min_time_s``: the least time each network is timed for.
+    that depends on the network. About 20 s at one thread; ``min_time_s``: the least time each network is timed for,
+    in each of ``rounds`` rounds (:func:`~hwaware.measure.collect.collect_networks`: each network's median round).
     The profile describes this machine as it ran while measured: on a shared or virtual machine, whose speed drifts
     (an Intel Xeon: the same networks x1.26 to x1.36 as long seven hours apart; of three runs within a minute, one
     gave 5-11 % MAPE per NAS space on test networks measured minutes before, one 23-26 %,
@@ -647,7 +648,7 @@ def calibrate_here(name: str, *, threads: int = 1, save: bool | str | Path = Tru
                                    f" ({exc.strerror}); pass measurements_out= a writable .csv path") from exc
     with work as tmp:
         out = Path(tmp) / "host_suite.csv"
-        collect_networks(out, host_suite(), threads=threads, min_time_s=min_time_s, advice=HERE_ADVICE)
+        collect_networks(out, host_suite(), threads=threads, min_time_s=min_time_s, advice=HERE_ADVICE, rounds=rounds)
         if kept is not None:  # kept whole, before the fit: a fit that fails leaves them to calibrate from
             os.replace(out, kept)
         return calibrate(out if kept is None else kept, "cpu", name=name, save=save)

@@ -50,6 +50,8 @@ HOST_SUITE_RUNS = "cpu/host_suite_runs"  # `hwaware calibrate --here` measuremen
 # the same networks measured again on that CPU (benchmarks/cpu_host_profile.py, added after its results)
 HOST_TEST_AGAIN = "cpu/remeasured/host_test_networks.csv"
 OTHER_CPU_AGAIN = "cpu/remeasured/other_cpu_networks.csv"
+# one pass of the host suite against rounds, with test networks timed between (benchmarks/cpu_here_rounds.py)
+HERE_ROUNDS = "cpu/here_rounds"
 
 
 def batch1_networks() -> list[Net]:
@@ -97,6 +99,11 @@ def is_fit_network(n: NetworkSample) -> bool:
     """Whether the calibration may fit on ``n``: a timm training family or a seed-0 NAS-space network (the caller
     passes only those two files)."""
     return not is_held_out(n.model)
+
+
+def network_group(n: NetworkSample) -> str:
+    """A measured network's group in the CPU benchmarks' tables: its NAS space, or "timm"."""
+    return n.model.split(":", 1)[0] if ":" in n.model else "timm"
 
 
 def calibration_group(n: NetworkSample) -> str:

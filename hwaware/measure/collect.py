@@ -124,7 +124,7 @@ def collect_layers(out: str | Path, plan: Iterable[tuple[str, str, Layer]], *, d
         store = SampleStore(out, LAYER_COLUMNS, same=_setting(env))
         todo = [p for p in plan if p[0] not in store]
         progress = Progress(len(todo), f"layers -> {out}")
-        with _noisy_rows(out, progress) as noisy:
+        with _noisy_rows(out, lambda: progress.done) as noisy:
             for sample_id, source, layer in todo:
                 op = build_op(layer, dev, dtype)
                 times = _measured(partial(time_phases, op.fn, op.inputs(), dev), f"layer {sample_id} (of {source})",
@@ -170,17 +170,18 @@ def _spread(t: PhaseTimes) -> float:
 
 
 @contextlib.contextmanager
-def _noisy_rows(out: str | Path, progress: Progress, advice: str | None = None) -> Iterator[list[str]]:
+def _noisy_rows(out: str | Path, measured: Callable[[], int], advice: str | None = None) -> Iterator[list[str]]:
     """The list :func:`_measured` names noisy rows in; on the way out, a stop or a failure too, one warning of them
-    (ending in ``advice``, default: delete them from ``out`` and collect again)."""
+    (of ``measured()`` rows measured; ending in ``advice``, default: delete them from ``out`` and collect again)."""
     noisy: list[str] = []
     try:
         yield noisy
     finally:
+        noisy[:] = dict.fromkeys(noisy)  # a network noisy in several rounds, once
         if noisy:  # stacklevel: the caller of collect_layers / collect_networks
             where = f" in {out}" if advice is None else ""
             advice = advice or "delete those rows and collect again when it is quiet"
-            warnings.warn(f"{len(noisy)} of {progress.done} rows measured now{where} stayed noisy after {TRIES} runs "
+            warnings.warn(f"{len(noisy)} of {measured()} rows measured now{where} stayed noisy after {TRIES} runs "
                           f"(the IQR of the execution time above {NOISY:.0%} of its median; first: {noisy[0]}): the "
                           f"machine may have been busy; {advice}", HwawareWarning, stacklevel=4)
 
@@ -199,14 +200,19 @@ def _network(name: str, dev: torch.device, dtype: torch.dtype) -> tuple[torch.nn
 
 def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Sequence[int] = (1,),
                      device: str = "cpu", dtype: torch.dtype = torch.float32, min_time_s: float = 1.0,
-                     threads: int = 1, advice: str | None = None) -> int:
+                     threads: int = 1, advice: str | None = None, rounds: int = 1) -> int:
     """Measure whole networks (random weights, eval mode) three-phase with ``threads`` torch threads (recorded): timm
     names at timm's default input size, or model-space specs (``hwaware.search.get_space(name).spec(arch)``) at the
     space's input size. ``advice``: what a failure or noisy rows tell the user to do, in place of editing ``out`` (a
-    caller whose file is its own, such as ``hwaware calibrate --here``)."""
+    caller whose file is its own, such as ``hwaware calibrate --here``). ``rounds``: each network is timed once per
+    round, every network in a round before the next round starts, and its row is its median round (by total time): a
+    busy spell of the machine then falls on a round of every network, not on a few networks' only. A network's rows
+    are written after its last round, so a stopped collect resumes from the networks it finished."""
     from hwaware.graph.sources import TORCHVISION_PREFIXES, build_model, capture, check_timm_name
 
     dev, threads = measurement_device(device), _threads(threads)
+    if not isinstance(rounds, numbers.Integral) or isinstance(rounds, bool) or rounds < 1:
+        raise InvalidArgumentError(f"rounds is how many times each network is timed, 1 or more; got {rounds!r}")
     for name in models:  # every name, before hours of measuring stop at a typo
         if is_spec(name):
             checked_spec(name)
@@ -231,18 +237,21 @@ def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Seq
         store = SampleStore(out, NETWORK_COLUMNS, same=_setting(env))
         # each network and batch once (a repeat would be measured twice; calibrate refuses a file listing one twice)
         todo = [(m, b) for m in dict.fromkeys(models) for b in dict.fromkeys(batch_sizes) if f"{m}-b{b}" not in store]
-        progress = Progress(len(todo), f"networks -> {out}")
-        with _noisy_rows(out, progress, advice) as noisy:
-            for model_name, batch in todo:
-                model, size, family = _network(model_name, dev, dtype)
-                shape = (batch, *size)
-                x = torch.randn(shape, dtype=dtype)
-                times = _measured(partial(time_phases, model, [x], dev, warmup=NETWORK_WARMUP, min_repeats=10,
-                                          max_repeats=100, min_time_s=min_time_s), f"{model_name} at batch {batch}",
-                                  advice or "leave it out of the models (or that batch)",
-                                  None if advice else out, noisy)
-                store.append({"sample_id": f"{model_name}-b{batch}", "model": model_name, "family": family,
-                              "img_size": img_size_text(size), "batch": batch, **_phases(times), **env})
+        progress = Progress(len(todo) * rounds, f"networks -> {out}")
+        timed: dict[tuple[str, int], list[PhaseTimes]] = {}
+        with _noisy_rows(out, lambda: len(timed), advice) as noisy:
+            for model_name, batch in (step for _ in range(rounds) for step in todo):
+                model, size, family = _network(model_name, dev, dtype)  # built again each round: memory stays one's
+                x = torch.randn((batch, *size), dtype=dtype)
+                times = timed.setdefault((model_name, batch), [])
+                times.append(_measured(partial(time_phases, model, [x], dev, warmup=NETWORK_WARMUP, min_repeats=10,
+                                                max_repeats=100, min_time_s=min_time_s),
+                                        f"{model_name} at batch {batch}", advice or "leave it out of the models (or "
+                                        "that batch)", None if advice else out, noisy))
+                if len(times) == rounds:
+                    median = sorted(times, key=lambda t: t.total_ms)[(rounds - 1) // 2]
+                    store.append({"sample_id": f"{model_name}-b{batch}", "model": model_name, "family": family,
+                                  "img_size": img_size_text(size), "batch": batch, **_phases(median), **env})
                 progress.step(model_name)
                 del model
     return len(todo)
