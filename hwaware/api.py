@@ -185,7 +185,7 @@ def _other_cpu(target: CPUSpec) -> tuple[str, ...]:
             f"x1.04; `python benchmarks/cpu_host_profile.py`); {OTHER_CPU_FIX}",)
 
 
-OTHER_CPU_FIX = ("for yours: hwaware.calibrate_here(NAME) or `hwaware calibrate --here --name NAME` (about 20 s "
+OTHER_CPU_FIX = ("for yours: hwaware.calibrate_here(NAME) or `hwaware calibrate --here --name NAME` (about 40 s "
                  "of measuring), then gpu=NAME (CLI: --gpu NAME)")
 
 
@@ -600,12 +600,15 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
 
 
 def calibrate_here(name: str, *, threads: int = 1, save: bool | str | Path = True,
-                   measurements_out: str | Path | None = None, min_time_s: float = 1.0, rounds: int = 1) -> Profile:
+                   measurements_out: str | Path | None = None, min_time_s: float = 1.0, rounds: int | None = None
+                   ) -> Profile:
     """Measure the host suite (:func:`hwaware.measure.suite.host_suite`: 12 NAS-space networks and 3 timm ones) on
     this machine's CPU with ``threads`` torch threads, and fit a profile of the CPU model (``gpu="cpu"``) on them, as
     :func:`calibrate` does: the CPU model was trained on another CPU, whose times differ from yours by a factor
-    that depends on the network. About 20 s at one thread; ``min_time_s``: the least time each network is timed for,
-    in each of ``rounds`` rounds (:func:`~hwaware.measure.collect.collect_networks`: each network's median round).
+    that depends on the network. ``rounds`` (default :data:`~hwaware.measure.suite.SUITE_ROUNDS`, 3): the suite is
+    timed round after round, each network's median round kept (:func:`~hwaware.measure.collect.collect_networks`), so
+    that a busy spell of the machine falls on a round of every network; about 40 s at one thread (one round: 13 s);
+    ``min_time_s``: the least time each network is timed for in a round.
     The profile describes this machine as it ran while measured: on a shared or virtual machine, whose speed drifts
     (an Intel Xeon: the same networks x1.26 to x1.36 as long seven hours apart; of three runs within a minute, one
     gave 5-11 % MAPE per NAS space on test networks measured minutes before, one 23-26 %,
@@ -622,7 +625,7 @@ def calibrate_here(name: str, *, threads: int = 1, save: bool | str | Path = Tru
     import tempfile
 
     from hwaware.measure.collect import collect_networks
-    from hwaware.measure.suite import host_suite
+    from hwaware.measure.suite import SUITE_ROUNDS, host_suite
 
     check_profile_name(name)  # everything checked before a network is measured
     _check_save(name, save)
@@ -648,7 +651,8 @@ def calibrate_here(name: str, *, threads: int = 1, save: bool | str | Path = Tru
                                    f" ({exc.strerror}); pass measurements_out= a writable .csv path") from exc
     with work as tmp:
         out = Path(tmp) / "host_suite.csv"
-        collect_networks(out, host_suite(), threads=threads, min_time_s=min_time_s, advice=HERE_ADVICE, rounds=rounds)
+        collect_networks(out, host_suite(), threads=threads, min_time_s=min_time_s, advice=HERE_ADVICE,
+                         rounds=SUITE_ROUNDS if rounds is None else rounds)
         if kept is not None:  # kept whole, before the fit: a fit that fails leaves them to calibrate from
             os.replace(out, kept)
         return calibrate(out if kept is None else kept, "cpu", name=name, save=save)

@@ -269,11 +269,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--gpu", action=_OneGPU, default=None,
                    help="the catalog GPU your device is or is closest to (see `hwaware gpus`), or cpu (needed unless "
                         "--here)")
-    p.add_argument("--here", action="store_true", help="measure the host suite (15 networks, about 20 s) on "
+    p.add_argument("--here", action="store_true", help="measure the host suite (15 networks, about 40 s) on "
                    "this machine's CPU and calibrate the CPU model on it (--gpu cpu); the measurements are kept "
                    "beside the profile (.csv)")
     p.add_argument("--threads", type=_positive(int), default=None, help="with --here: torch threads (default 1, as "
                    "the CPU model was measured)")
+    p.add_argument("--rounds", type=_positive(int), default=None, help="with --here: time the suite this many times, "
+                   "round after round, and keep each network's median round (default 3; 1: about 15 s)")
     p.add_argument("--name", required=True, help="the profile's name (then: hwaware latency MODEL --gpu NAME)")
     p.add_argument("--runtime", default="pytorch", choices=["pytorch", "tensorrt"])
     p.add_argument("--precision", default="fp32", choices=PRECISION_CHOICES)
@@ -316,12 +318,14 @@ def _calibrate(args: argparse.Namespace) -> None:
                                    "gpus`), or cpu")
     if args.threads is not None and not args.here:
         raise InvalidArgumentError("--threads goes with --here (the CSV's rows say the threads they were timed at)")
+    if args.rounds is not None and not args.here:
+        raise InvalidArgumentError("--rounds goes with --here (a CSV's rows were timed already)")
     target = profile_path(args.name, args.out)
     old = saved_profile(target)  # re-calibrating renews it: say so, and what it was
     save = True if args.out is None else args.out
     with warnings.catch_warnings():  # the API's warning of a replaced profile: the line below says it
         warnings.simplefilter("ignore", ProfileReplacedWarning)
-        p = (calibrate_here(args.name, threads=args.threads or 1, save=save) if args.here else
+        p = (calibrate_here(args.name, threads=args.threads or 1, save=save, rounds=args.rounds) if args.here else
              calibrate(args.measurements, args.gpu, name=args.name, runtime=args.runtime, precision=args.precision,
                        save=save))
     if args.here:

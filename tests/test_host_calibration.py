@@ -80,6 +80,25 @@ def test_calibrate_here_refuses_where_it_cannot_keep_them_before_measuring(small
         hwaware.calibrate_here("mine", save=False, measurements_out=tmp_path / "m.csv.gz")
 
 
+def test_calibrate_here_times_the_suite_in_rounds_by_default(small_suite, tmp_path, monkeypatch):
+    """Three rounds (suite.SUITE_ROUNDS, chosen by benchmarks/cpu_here_rounds.py's rule) unless told otherwise, from
+    the API and from the CLI's --rounds."""
+    from hwaware.cli import main
+
+    asked = []
+
+    def stop(*args, **kwargs):
+        asked.append(kwargs["rounds"])
+        raise hwaware.HwawareError("stopped before measuring")
+
+    monkeypatch.setattr("hwaware.measure.collect.collect_networks", stop)
+    for kwargs in ({}, {"rounds": 1}):
+        with pytest.raises(hwaware.HwawareError, match="stopped before measuring"):
+            hwaware.calibrate_here("mine", save=False, **kwargs)
+    assert main(["calibrate", "--here", "--rounds", "5", "--name", "mine", "--out", str(tmp_path / "m.json")]) == 2
+    assert asked == [suite.SUITE_ROUNDS, 1, 5] and suite.SUITE_ROUNDS == 3
+
+
 def test_calibrate_here_keeps_the_measurements_when_the_fit_fails(small_suite, tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise hwaware.HwawareError("the fit failed")
@@ -105,6 +124,8 @@ def test_calibrate_does_not_warn_of_another_cpu_on_the_answers_it_corrects(small
     (["--here", "--gpu", "agx", "--name", "x"], "--here measures this machine's CPU"),
     (["--here", "--precision", "fp16", "--name", "x"], "--here measures this machine's CPU"),
     (["m.csv", "--gpu", "cpu", "--threads", "2", "--name", "x"], "--threads goes with --here"),
+    (["m.csv", "--gpu", "cpu", "--rounds", "2", "--name", "x"], "--rounds goes with --here"),
+    (["--here", "--rounds", "0", "--name", "x"], "must be a positive integer"),
     (["m.csv", "--name", "x"], "--gpu is needed"),
 ])
 def test_calibrate_cli_here_misuse_is_one_line(args, says):
