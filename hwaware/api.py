@@ -185,7 +185,7 @@ def _other_cpu(target: CPUSpec) -> tuple[str, ...]:
             f"x1.04; `python benchmarks/cpu_host_profile.py`); {OTHER_CPU_FIX}",)
 
 
-OTHER_CPU_FIX = ("for yours: hwaware.calibrate_here(NAME) or `hwaware calibrate --here --name NAME` (about 40 s "
+OTHER_CPU_FIX = ("for yours: hwaware.calibrate_here(NAME) or `hwaware calibrate --here --name NAME` (about 45 s "
                  "of measuring), then gpu=NAME (CLI: --gpu NAME)")
 
 
@@ -607,12 +607,15 @@ def calibrate_here(name: str, *, threads: int = 1, save: bool | str | Path = Tru
     :func:`calibrate` does: the CPU model was trained on another CPU, whose times differ from yours by a factor
     that depends on the network. ``rounds`` (default :data:`~hwaware.measure.suite.SUITE_ROUNDS`, 3): the suite is
     timed round after round, each network's median round kept (:func:`~hwaware.measure.collect.collect_networks`), so
-    that a busy spell of the machine falls on a round of every network; about 40 s at one thread (one round: 13 s);
-    ``min_time_s``: the least time each network is timed for in a round.
+    that a busy spell of the machine falls on a round of every network; 44-46 s at one thread on an Intel Xeon (``time
+    hwaware calibrate --here --name x``; one round: 13-15 s of measuring, ``python benchmarks/cpu_here_rounds.py``'s
+    schedule); ``min_time_s``: the least time each network is timed for in a round.
     The profile describes this machine as it ran while measured: on a shared or virtual machine, whose speed drifts
-    (an Intel Xeon: the same networks x1.26 to x1.36 as long seven hours apart; of three runs within a minute, one
-    gave 5-11 % MAPE per NAS space on test networks measured minutes before, one 23-26 %,
-    ``python benchmarks/cpu_host_profile.py``), measure in the state you will run the networks in.
+    (an Intel Xeon: the same networks x1.26 to x1.36 as long seven hours apart; of three one-round runs within a
+    minute, one gave 5-11 % MAPE per NAS space on test networks measured minutes before, one 23-26 %,
+    ``python benchmarks/cpu_host_profile.py``; over 16 minutes the machine's speed moved by a quarter, and four
+    three-round profiles gave 6-17 % at worst per NAS space, ``python benchmarks/cpu_here_rounds.py``), measure in the
+    state you will run the networks in.
 
     The measurements are kept, as ``hwaware collect networks`` writes them: at ``measurements_out``, else beside the
     saved profile (its path with ``.csv``), else (``save=False``) nowhere; an existing file there is replaced, and

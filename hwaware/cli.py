@@ -269,13 +269,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--gpu", action=_OneGPU, default=None,
                    help="the catalog GPU your device is or is closest to (see `hwaware gpus`), or cpu (needed unless "
                         "--here)")
-    p.add_argument("--here", action="store_true", help="measure the host suite (15 networks, about 40 s) on "
+    p.add_argument("--here", action="store_true", help="measure the host suite (15 networks, about 45 s) on "
                    "this machine's CPU and calibrate the CPU model on it (--gpu cpu); the measurements are kept "
                    "beside the profile (.csv)")
     p.add_argument("--threads", type=_positive(int), default=None, help="with --here: torch threads (default 1, as "
                    "the CPU model was measured)")
     p.add_argument("--rounds", type=_positive(int), default=None, help="with --here: time the suite this many times, "
-                   "round after round, and keep each network's median round (default 3; 1: about 15 s)")
+                   "round after round, and keep each network's median round (default 3; 1: about 20 s)")
     p.add_argument("--name", required=True, help="the profile's name (then: hwaware latency MODEL --gpu NAME)")
     p.add_argument("--runtime", default="pytorch", choices=["pytorch", "tensorrt"])
     p.add_argument("--precision", default="fp32", choices=PRECISION_CHOICES)

@@ -132,6 +132,10 @@ GPU_RESULTS = "benchmarks/results/gpu_accuracy.md"  # written by `python benchma
 LEADERBOARD = "| method | space | columns | MAPE | ±10 % | Kendall τ | Spearman ρ | predict ms/net | train s |"
 CPU_HOST = "| test networks | n | zero-shot MAPE (median answer / measured) | run 1 | run 2 | run 3 |"
 CPU_SAME = "| pair | networks | n | median | 10th-90th percentile |"
+CPU_ROUNDS = ("| profile | nb201 (19) MAPE / within ±10 % / ρ | fbnet (40) MAPE / within ±10 % / ρ | ofa_mbv3 (40) "
+              "MAPE / within ±10 % / ρ | timm (38) MAPE / within ±10 % / ρ |")
+CPU_ROUNDS_RULE = ("| candidate | worst NAS-space MAPE per profile | median (the rule's score) | suite's slowest / "
+                   "fastest time across its runs, median / max |")
 TABLES = [
     Table(GPU_SUMMARY, GPU_RESULTS, md_rows(GPU_SUMMARY)),
     Table(GPU_HELP, GPU_RESULTS, md_rows(GPU_HELP)),
@@ -153,6 +157,8 @@ TABLES = [
     # python benchmarks/cpu_host_profile.py (the docs show the declared test sets' rows)
     Table(CPU_HOST, "benchmarks/results/cpu_host_profile.md", md_rows(CPU_HOST), all_rows=False),
     Table(CPU_SAME, "benchmarks/results/cpu_host_profile.md", md_rows(CPU_SAME, 2), key_cells=2),
+    Table(CPU_ROUNDS, "benchmarks/results/cpu_here_rounds.md", md_rows(CPU_ROUNDS)),
+    Table(CPU_ROUNDS_RULE, "benchmarks/results/cpu_here_rounds.md", md_rows(CPU_ROUNDS_RULE)),
 ]
 
 

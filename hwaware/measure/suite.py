@@ -13,7 +13,8 @@ the per-kernel dispatch of small cells and the arithmetic of mobile blocks; and 
 model's training families from 0.2 to 4.1 GMACs (a mobile network, a ResNet-18 and a ResNet-50), so it sees large
 dense convolutions too and a timm network is not an extrapolation of the profile's per-GMAC term. 15 networks: more
 than the 10 the calibration's held-out figures were measured with; 20 s at one thread on an Intel Xeon (``time hwaware
-calibrate --here --name x``; half a minute was the estimate declared). Nothing was chosen from figures of it.
+calibrate --here --name x``; half a minute was the estimate declared), timed once; 44-46 s in :data:`SUITE_ROUNDS`
+rounds, the default since. Nothing was chosen from figures of it.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ SUITE_SPACES: dict[str, int] = {"nb201": 4, "fbnet": 4, "ofa_mbv3": 4}
 SUITE_TIMM: tuple[str, ...] = ("mobilenetv3_large_100", "resnet18", "resnet50")
 # timed in three rounds (each network's median round), chosen over one pass by the rule benchmarks/cpu_here_rounds.py
 # declared before its measurements: the worst NAS-space MAPE, median over four profiles each, 12.5 % against 13.6 %
-# (a margin smaller than either's spread over its profiles, 6-17 %); about 40 s of measuring against 13 s
+# (a margin smaller than either's spread over its profiles, 6-17 %); 39-42 s of measuring against 13-15 s
 SUITE_ROUNDS = 3
 
 
