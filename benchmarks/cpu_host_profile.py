@@ -21,7 +21,8 @@ test networks below was measured; nothing here is chosen, there are no candidate
 * Profiles: ``hwaware calibrate --here --name host-runK`` run three times (K = 1, 2, 3), one after another, after the
   test networks; each measures the suite afresh (the spread of the three is the measurement's noise). Their
   measurements are committed as ``data/cpu/host_suite_runs/runK.csv.gz``; this benchmark refits each with
-  :func:`hwaware.calibrate` (what ``--here`` did after measuring).
+  :func:`hwaware.calibrate` (what ``--here`` did after measuring). Each timed the suite in one pass (three rounds
+  became ``--here``'s default later, ``benchmarks/cpu_here_rounds.py``).
 * Figures per test group (NB201, FBNet and OFA-MBv3 of seed 3 and of seed 2; the held-out timm networks): MAPE,
   share within +-10 %, Spearman rho (:func:`hwaware.evaluation.metrics.accuracy`) zero-shot (``gpu="cpu"``) and with
   each run's profile, and the median answer / measured. Target: the issue's CPU target, MAPE <= 15 % on NB201, FBNet

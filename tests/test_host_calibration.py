@@ -64,6 +64,7 @@ def test_calibrate_here_measures_the_suite_and_keeps_it_beside_the_profile(small
 
 def test_calibrate_here_refuses_where_it_cannot_keep_them_before_measuring(small_suite, tmp_path, monkeypatch):
     monkeypatch.setattr("hwaware.measure.collect.collect_networks", lambda *a, **k: pytest.fail("measured"))
+    monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path / "profiles"))  # not made yet
     with pytest.raises(hwaware.HwawareError, match="no folder"):
         hwaware.calibrate_here("mine", save=False, measurements_out=tmp_path / "nowhere" / "m.csv")
     for where in (tmp_path, tmp_path / "mine.json"):  # a folder; a profile's path (it would overwrite the profile)
@@ -78,6 +79,9 @@ def test_calibrate_here_refuses_where_it_cannot_keep_them_before_measuring(small
         hwaware.calibrate_here("mine", save=False, measurements_out=5)
     with pytest.raises(hwaware.HwawareError, match="a gzip file's"):
         hwaware.calibrate_here("mine", save=False, measurements_out=tmp_path / "m.csv.gz")
+    with pytest.raises(hwaware.HwawareError, match="rounds is how many times each network is timed"):
+        hwaware.calibrate_here("mine", rounds=0)
+    assert not (tmp_path / "profiles").exists()  # refused before the profiles' folder was made
 
 
 def test_calibrate_here_times_the_suite_in_rounds_by_default(small_suite, tmp_path, monkeypatch):

@@ -311,7 +311,8 @@ def test_a_non_square_input_is_recorded_whole_and_calibrated_at_it(tmp_path, mon
 
 def test_networks_timed_in_rounds_keep_each_ones_median_round(tmp_path, monkeypatch):
     """rounds=3: every network once per round, round after round (not one network three times), and each row the
-    network's median round by total time, all three phases of that round."""
+    network's median round by total time, that round whole (its phases, spread and repeats); a network is warned of
+    only where the round kept is noisy."""
     from hwaware.errors import HwawareWarning, InvalidArgumentError
     from hwaware.measure.collect import collect_networks
     from hwaware.measure.timing import PhaseTimes
@@ -319,21 +320,23 @@ def test_networks_timed_in_rounds_keep_each_ones_median_round(tmp_path, monkeypa
     net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3))
     built = []
     monkeypatch.setattr(collect_mod, "_network", lambda name, dev, dtype: (built.append(name) or net, (3, 8, 8), "x"))
-    # round 1: a 4.0, b 1.0 (noisy); round 2: a 3.0, b 9.0 (noisy); round 3: a 5.0, b 2.0: the medians are a's first
-    # round and b's last
-    exe = iter([(4.0, 0.0), (1.0, 0.9), (3.0, 0.0), (9.0, 4.6), (5.0, 0.0), (2.0, 0.0)])
+    # (pre, exe, post, exe IQR, repeats) per round, a then b. a's totals 4.75, 6.25, 5.6: the median by total is its
+    # last round (by exe its first; per phase another); b's 2.75, 9.75, 1.75: its first, quiet where the others are not
+    rounds = iter([(0.5, 4.0, 0.25, 0.0, 11), (0.5, 2.0, 0.25, 0.1, 21), (3.0, 3.0, 0.25, 0.0, 12),
+                   (0.5, 9.0, 0.25, 8.0, 22), (0.5, 5.0, 0.1, 3.0, 13), (0.5, 1.0, 0.25, 0.9, 23)])
     monkeypatch.setattr(collect_mod, "TRIES", 1)
-    monkeypatch.setattr(collect_mod, "time_phases", lambda *a, **k: PhaseTimes(0.5, *(e := next(exe))[:1], 0.25, 0.0,
-                                                                               e[1], 0.0, 10))
+    monkeypatch.setattr(collect_mod, "time_phases", lambda *a, **k: PhaseTimes(*(r := next(rounds))[:3], 0.0, r[3],
+                                                                               0.0, r[4]))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert collect_networks(tmp_path / "n.csv", ["resnet18", "resnet34"], rounds=3) == 2
     assert built == ["resnet18", "resnet34"] * 3
     rows = list(csv.DictReader(open(tmp_path / "n.csv")))
-    assert [(r["model"], r["pre_ms"], r["exe_ms"], r["post_ms"]) for r in rows] == [
-        ("resnet18", "0.500000", "4.000000", "0.250000"), ("resnet34", "0.500000", "2.000000", "0.250000")]
+    assert [[r[c] for c in ("model", "pre_ms", "exe_ms", "post_ms", "exe_iqr_ms", "repeats")] for r in rows] == [
+        ["resnet18", "0.500000", "5.000000", "0.100000", "3.000000", "13"],
+        ["resnet34", "0.500000", "2.000000", "0.250000", "0.100000", "21"]]
     said = [str(w.message) for w in caught if issubclass(w.category, HwawareWarning)]
-    assert len(said) == 1 and said[0].startswith("1 of 2 rows measured now")  # noisy in two rounds, named once
+    assert len(said) == 1 and said[0].startswith("1 of 2 rows measured now") and "first: resnet18 at" in said[0]
     for bad in (0, 1.5, True, "3"):
         with pytest.raises(InvalidArgumentError, match="rounds is how many times each network is timed"):
             collect_networks(tmp_path / "m.csv", ["resnet18"], rounds=bad)

@@ -143,12 +143,20 @@ def _threads(threads: object) -> int:
     return int(threads)
 
 
+def checked_rounds(rounds: object) -> int:
+    """``rounds`` (how many times :func:`collect_networks` times each network) as an int, or one line refusing it."""
+    if not isinstance(rounds, numbers.Integral) or isinstance(rounds, bool) or rounds < 1:
+        raise InvalidArgumentError(f"rounds is how many times each network is timed, 1 or more; got {rounds!r}")
+    return int(rounds)
+
+
 def _measured(measure: Callable[[], PhaseTimes], what: str, fix: str, out: str | Path | None,
-              noisy: list[str]) -> PhaseTimes:
+              noisy: list[str] | None) -> PhaseTimes:
     """The quietest of up to :data:`TRIES` runs of ``measure()``: another run while the execution phase's IQR passes
     :data:`NOISY` of its median, the quietest kept (the reliable one: a noisy run's median may be low or high), and
-    ``what`` appended to ``noisy`` if even that one passes it. A failure (a forward that refuses its input, memory)
-    is one line naming ``what`` and ``fix`` (and ``out``, where the rows before it are kept; None: nowhere to say)."""
+    ``what`` appended to ``noisy`` (None: the caller judges) if even that one passes it. A failure (a forward that
+    refuses its input, memory) is one line naming ``what`` and ``fix`` (and ``out``, where the rows before it are kept;
+    None: nowhere to say)."""
     try:
         runs = [measure()]
         while _spread(runs[-1]) > NOISY and len(runs) < TRIES:  # a row kept noisy is never re-measured on resume
@@ -160,7 +168,7 @@ def _measured(measure: Callable[[], PhaseTimes], what: str, fix: str, out: str |
         kept = f"the rows measured before it are kept in {out}: {fix} and run again" if out is not None else fix
         raise InvalidArgumentError(f"measuring {what} failed ({type(exc).__name__}: {first}); {kept}") from None
     best = min(runs, key=_spread)
-    if _spread(best) > NOISY:
+    if noisy is not None and _spread(best) > NOISY:
         noisy.append(what)
     return best
 
@@ -177,7 +185,6 @@ def _noisy_rows(out: str | Path, measured: Callable[[], int], advice: str | None
     try:
         yield noisy
     finally:
-        noisy[:] = dict.fromkeys(noisy)  # a network noisy in several rounds, once
         if noisy:  # stacklevel: the caller of collect_layers / collect_networks
             where = f" in {out}" if advice is None else ""
             advice = advice or "delete those rows and collect again when it is quiet"
@@ -205,14 +212,14 @@ def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Seq
     names at timm's default input size, or model-space specs (``hwaware.search.get_space(name).spec(arch)``) at the
     space's input size. ``advice``: what a failure or noisy rows tell the user to do, in place of editing ``out`` (a
     caller whose file is its own, such as ``hwaware calibrate --here``). ``rounds``: each network is timed once per
-    round, every network in a round before the next round starts, and its row is its median round (by total time): a
-    busy spell of the machine then falls on a round of every network, not on a few networks' only. A network's rows
-    are written after its last round, so a stopped collect resumes from the networks it finished."""
+    round, every network in a round before the next round starts, and its row is its median round by total time (of
+    an even count, the faster middle one): a busy spell of the machine then falls on a round of every network, not on
+    a few networks' only. A network's row is written after its last round (a stop before it keeps none of that
+    network), and does not record the rounds: do not resume a file at another count."""
     from hwaware.graph.sources import TORCHVISION_PREFIXES, build_model, capture, check_timm_name
 
     dev, threads = measurement_device(device), _threads(threads)
-    if not isinstance(rounds, numbers.Integral) or isinstance(rounds, bool) or rounds < 1:
-        raise InvalidArgumentError(f"rounds is how many times each network is timed, 1 or more; got {rounds!r}")
+    rounds = checked_rounds(rounds)
     for name in models:  # every name, before hours of measuring stop at a typo
         if is_spec(name):
             checked_spec(name)
@@ -239,17 +246,20 @@ def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Seq
         todo = [(m, b) for m in dict.fromkeys(models) for b in dict.fromkeys(batch_sizes) if f"{m}-b{b}" not in store]
         progress = Progress(len(todo) * rounds, f"networks -> {out}")
         timed: dict[tuple[str, int], list[PhaseTimes]] = {}
-        with _noisy_rows(out, lambda: len(timed), advice) as noisy:
+        with _noisy_rows(out, lambda: sum(len(t) == rounds for t in timed.values()), advice) as noisy:
             for model_name, batch in (step for _ in range(rounds) for step in todo):
                 model, size, family = _network(model_name, dev, dtype)  # built again each round: memory stays one's
                 x = torch.randn((batch, *size), dtype=dtype)
                 times = timed.setdefault((model_name, batch), [])
+                what = f"{model_name} at batch {batch}"
                 times.append(_measured(partial(time_phases, model, [x], dev, warmup=NETWORK_WARMUP, min_repeats=10,
-                                                max_repeats=100, min_time_s=min_time_s),
-                                        f"{model_name} at batch {batch}", advice or "leave it out of the models (or "
-                                        "that batch)", None if advice else out, noisy))
+                                                max_repeats=100, min_time_s=min_time_s), what,
+                                        advice or "leave it out of the models (or that batch)",
+                                        None if advice or rounds > 1 else out, None))
                 if len(times) == rounds:
                     median = sorted(times, key=lambda t: t.total_ms)[(rounds - 1) // 2]
+                    if _spread(median) > NOISY:  # the row kept: a noisy round that is not kept does not matter
+                        noisy.append(what)
                     store.append({"sample_id": f"{model_name}-b{batch}", "model": model_name, "family": family,
                                   "img_size": img_size_text(size), "batch": batch, **_phases(median), **env})
                 progress.step(model_name)
