@@ -46,7 +46,7 @@ from hwaware.datasets.measured import REPO_DATA, resolve
 from hwaware.errors import OtherCPUWarning
 from hwaware.evaluation.cpu_networks import HERE_ROUNDS, fit_set_multisets, network_group, space_networks
 from hwaware.evaluation.metrics import accuracy
-from hwaware.evaluation.provenance import provenance
+from hwaware.evaluation.provenance import provenance, write_results
 from hwaware.evaluation.splits import HELD_OUT_NETWORKS, graph_multiset
 from hwaware.measure.collect import collect_networks
 from hwaware.zoo.spaces import get_space
@@ -167,9 +167,7 @@ def main() -> None:
         measure()
         return
     r = run()
-    (RESULTS / "cpu_here_rounds.json").write_text(json.dumps(r, indent=1))
-    (RESULTS / "cpu_here_rounds.md").write_text(markdown(r))
-    print(markdown(r))
+    write_results(RESULTS, "cpu_here_rounds", r, markdown(r))
 
 
 if __name__ == "__main__":

@@ -48,7 +48,6 @@ Run: ``python benchmarks/cpu_host_profile.py`` (writes ``benchmarks/results/cpu_
 """
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
@@ -61,7 +60,7 @@ from hwaware.evaluation.cpu_networks import (HOST_SUITE_RUNS, HOST_TEST_AGAIN, H
                                              OTHER_CPU_NETWORKS, fit_set_multisets, network_group,
                                              space_networks)
 from hwaware.evaluation.metrics import accuracy
-from hwaware.evaluation.provenance import provenance
+from hwaware.evaluation.provenance import provenance, write_results
 from hwaware.evaluation.splits import graph_multiset
 from hwaware.measure.collect import NETWORK_WARMUP
 
@@ -189,9 +188,7 @@ def markdown(r: dict) -> str:
 
 def main() -> None:
     r = run()
-    (RESULTS / "cpu_host_profile.json").write_text(json.dumps(r, indent=1))
-    (RESULTS / "cpu_host_profile.md").write_text(markdown(r))
-    print(markdown(r))
+    write_results(RESULTS, "cpu_host_profile", r, markdown(r))
 
 
 if __name__ == "__main__":

@@ -33,7 +33,6 @@ Run: ``python benchmarks/cpu_other_machine.py`` (writes ``benchmarks/results/cpu
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +40,7 @@ import numpy as np
 import hwaware
 from hwaware.evaluation.cpu_networks import OTHER_CPU_NETWORKS, SPACE_NETWORKS, space_networks
 from hwaware.evaluation.metrics import accuracy
-from hwaware.evaluation.provenance import provenance
+from hwaware.evaluation.provenance import provenance, write_results
 from hwaware.evaluation.splits import graph_multiset, shot_split
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -105,9 +104,7 @@ def markdown(r: dict) -> str:
 
 def main() -> None:
     r = run()
-    (RESULTS / "cpu_other_machine.json").write_text(json.dumps(r, indent=1))
-    (RESULTS / "cpu_other_machine.md").write_text(markdown(r))
-    print(markdown(r))
+    write_results(RESULTS, "cpu_other_machine", r, markdown(r))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import platform
 import subprocess
@@ -55,3 +56,11 @@ def provenance(*extra_modules: str) -> dict:
             "threads": {"torch": torch.get_num_threads(), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")},
             "cpu": {"model": cpu_model(), "machine": platform.machine(),
                     "torch_capability": torch.backends.cpu.get_cpu_capability()}}
+
+
+def write_results(folder: Path, name: str, results: dict, text: str) -> None:
+    """A benchmark's results: ``name.json`` (``results``, as the tests read them back) and ``name.md`` (``text``) in
+    ``folder``, and ``text`` printed."""
+    (folder / f"{name}.json").write_text(json.dumps(results, indent=1))
+    (folder / f"{name}.md").write_text(text)
+    print(text)
