@@ -102,7 +102,8 @@ def run() -> dict:
         out["test_machines"][seed] = sorted({n.env.device_name for n, _ in nets})
         by_group: dict[str, list] = {}
         for n, g in nets:
-            key = f"{network_group(n) if network_group(n) != 'timm' else 'held-out timm families'} ({seed})"
+            kind = network_group(n)
+            key = f"{kind if kind != 'timm' else 'held-out timm families'} ({seed})"
             by_group.setdefault(key, []).append((n, g))
         for key, members in by_group.items():
             true = np.array([n.total_ms for n, _ in members])

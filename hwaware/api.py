@@ -185,8 +185,8 @@ def _other_cpu(target: CPUSpec) -> tuple[str, ...]:
             f"x1.04; `python benchmarks/cpu_host_profile.py`); {OTHER_CPU_FIX}",)
 
 
-OTHER_CPU_FIX = ("for yours: hwaware.calibrate_here(NAME) or `hwaware calibrate --here --name NAME` (about 45 "
-                 "s), then gpu=NAME (CLI: --gpu NAME)")
+OTHER_CPU_FIX = ("for yours: hwaware.calibrate_here(NAME) or `hwaware calibrate --here --name NAME` "
+                 "(about 45 s), then gpu=NAME (CLI: --gpu NAME)")
 
 
 @functools.cache
@@ -627,7 +627,7 @@ def calibrate_here(name: str, *, threads: int = 1, save: bool | str | Path = Tru
     """
     import tempfile
 
-    from hwaware.measure.collect import checked_rounds, collect_networks
+    from hwaware.measure.collect import checked_rounds, checked_threads, collect_networks
     from hwaware.measure.suite import SUITE_ROUNDS, host_suite
 
     check_profile_name(name)  # everything checked before a network is measured
@@ -635,7 +635,7 @@ def calibrate_here(name: str, *, threads: int = 1, save: bool | str | Path = Tru
     if isinstance(min_time_s, bool) or not isinstance(min_time_s, numbers.Real) or not 0 < min_time_s < math.inf:
         raise InvalidArgumentError(f"min_time_s is the least seconds each network is timed for, above 0; got "
                                    f"{min_time_s!r}")
-    rounds = checked_rounds(SUITE_ROUNDS if rounds is None else rounds)
+    rounds, threads = checked_rounds(SUITE_ROUNDS if rounds is None else rounds), checked_threads(threads)
     if measurements_out is not None and not isinstance(measurements_out, (str, Path)):
         raise InvalidArgumentError(f"measurements_out: a .csv file's path, got {type(measurements_out).__name__}")
     kept = here_measurements(name, save, measurements_out)

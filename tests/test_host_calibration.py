@@ -81,6 +81,8 @@ def test_calibrate_here_refuses_where_it_cannot_keep_them_before_measuring(small
         hwaware.calibrate_here("mine", save=False, measurements_out=tmp_path / "m.csv.gz")
     with pytest.raises(hwaware.HwawareError, match="rounds is how many times each network is timed"):
         hwaware.calibrate_here("mine", rounds=0)
+    with pytest.raises(hwaware.HwawareError, match="threads is a number of torch threads"):
+        hwaware.calibrate_here("mine", threads=0)
     assert not (tmp_path / "profiles").exists()  # refused before the profiles' folder was made
 
 
@@ -101,6 +103,8 @@ def test_calibrate_here_times_the_suite_in_rounds_by_default(small_suite, tmp_pa
             hwaware.calibrate_here("mine", save=False, **kwargs)
     assert main(["calibrate", "--here", "--rounds", "5", "--name", "mine", "--out", str(tmp_path / "m.json")]) == 2
     assert asked == [suite.SUITE_ROUNDS, 1, 5] and suite.SUITE_ROUNDS == 3
+    r = subprocess.run([sys.executable, "-m", "hwaware", "calibrate", "--help"], capture_output=True, text=True)
+    assert f"(default {suite.SUITE_ROUNDS};" in " ".join(r.stdout.split())  # the help says the default that runs
 
 
 def test_calibrate_here_keeps_the_measurements_when_the_fit_fails(small_suite, tmp_path, monkeypatch):

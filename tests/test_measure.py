@@ -336,7 +336,16 @@ def test_networks_timed_in_rounds_keep_each_ones_median_round(tmp_path, monkeypa
         ["resnet18", "0.500000", "5.000000", "0.100000", "3.000000", "13"],
         ["resnet34", "0.500000", "2.000000", "0.250000", "0.100000", "21"]]
     said = [str(w.message) for w in caught if issubclass(w.category, HwawareWarning)]
-    assert len(said) == 1 and said[0].startswith("1 of 2 rows measured now") and "first: resnet18 at" in said[0]
+    assert len(said) == 1 and said[0].startswith(f"1 of 2 rows measured now in {tmp_path / 'n.csv'} stayed noisy")
+    assert "first: resnet18 at" in said[0]
+    # a stop in the second round keeps no row (a network's row is its median round, written after its last)
+    rounds = iter([(0.5, 4.0, 0.25, 0.0, 11)] * 2 + [KeyboardInterrupt()])
+    monkeypatch.setattr(collect_mod, "time_phases",
+                        lambda *a, **k: (_ for _ in ()).throw(r) if isinstance(r := next(rounds), BaseException)
+                        else PhaseTimes(*r[:3], 0.0, r[3], 0.0, r[4]))
+    with pytest.raises(KeyboardInterrupt):
+        collect_networks(tmp_path / "stopped.csv", ["resnet18", "resnet34"], rounds=3)
+    assert not (tmp_path / "stopped.csv").exists()  # the store writes its header with its first row
     for bad in (0, 1.5, True, "3"):
         with pytest.raises(InvalidArgumentError, match="rounds is how many times each network is timed"):
             collect_networks(tmp_path / "m.csv", ["resnet18"], rounds=bad)

@@ -108,7 +108,8 @@ def network_group(n: NetworkSample) -> str:
 
 def calibration_group(n: NetworkSample) -> str:
     """The cross-validation group: the timm family, or the whole NAS space (so a fold predicts a space it never saw)."""
-    return n.model.split(":", 1)[0] if ":" in n.model else timm_family(n.model)
+    group = network_group(n)
+    return timm_family(n.model) if group == "timm" else group
 
 
 def totals(est: Any, platform: Platform, nets: Sequence[Net], calibration: NetworkCalibration) -> np.ndarray:

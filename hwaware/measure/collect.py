@@ -118,7 +118,7 @@ def collect_layers(out: str | Path, plan: Iterable[tuple[str, str, Layer]], *, d
                    dtype: torch.dtype = torch.float32, threads: int = 1) -> int:
     """Measure every planned layer not yet in ``out`` with ``threads`` torch threads (recorded; the default, one, is
     what the shipped CPU model was trained at); returns how many were measured now."""
-    dev, threads = measurement_device(device), _threads(threads)
+    dev, threads = measurement_device(device), checked_threads(threads)
     with exclusive(out), torch_threads(threads):
         env = environment(dev, dtype)
         store = SampleStore(out, LAYER_COLUMNS, same=_setting(env))
@@ -137,7 +137,8 @@ def collect_layers(out: str | Path, plan: Iterable[tuple[str, str, Layer]], *, d
     return len(todo)
 
 
-def _threads(threads: object) -> int:
+def checked_threads(threads: object) -> int:
+    """``threads`` (torch threads to measure with) as an int, or one line refusing it."""
     if not isinstance(threads, numbers.Integral) or isinstance(threads, bool) or threads < 1:
         raise InvalidArgumentError(f"threads is a number of torch threads, 1 or more; got {threads!r}")
     return int(threads)
@@ -168,9 +169,15 @@ def _measured(measure: Callable[[], PhaseTimes], what: str, fix: str, out: str |
         kept = f"the rows measured before it are kept in {out}: {fix} and run again" if out is not None else fix
         raise InvalidArgumentError(f"measuring {what} failed ({type(exc).__name__}: {first}); {kept}") from None
     best = min(runs, key=_spread)
-    if noisy is not None and _spread(best) > NOISY:
-        noisy.append(what)
+    if noisy is not None:
+        _note_noisy(noisy, best, what)
     return best
+
+
+def _note_noisy(noisy: list[str], kept: PhaseTimes, what: str) -> None:
+    """``what`` appended to ``noisy`` where the measurement ``kept`` for its row passes :data:`NOISY`."""
+    if _spread(kept) > NOISY:
+        noisy.append(what)
 
 
 def _spread(t: PhaseTimes) -> float:
@@ -218,7 +225,7 @@ def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Seq
     network), and does not record the rounds: do not resume a file at another count."""
     from hwaware.graph.sources import TORCHVISION_PREFIXES, build_model, capture, check_timm_name
 
-    dev, threads = measurement_device(device), _threads(threads)
+    dev, threads = measurement_device(device), checked_threads(threads)
     rounds = checked_rounds(rounds)
     for name in models:  # every name, before hours of measuring stop at a typo
         if is_spec(name):
@@ -244,9 +251,10 @@ def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Seq
         store = SampleStore(out, NETWORK_COLUMNS, same=_setting(env))
         # each network and batch once (a repeat would be measured twice; calibrate refuses a file listing one twice)
         todo = [(m, b) for m in dict.fromkeys(models) for b in dict.fromkeys(batch_sizes) if f"{m}-b{b}" not in store]
-        progress = Progress(len(todo) * rounds, f"networks -> {out}")
+        progress = Progress(len(todo) * rounds, f"networks{f' x {rounds} rounds' if rounds > 1 else ''} -> {out}")
         timed: dict[tuple[str, int], list[PhaseTimes]] = {}
-        with _noisy_rows(out, lambda: sum(len(t) == rounds for t in timed.values()), advice) as noisy:
+        written = [0]
+        with _noisy_rows(out, lambda: written[0], advice) as noisy:
             for model_name, batch in (step for _ in range(rounds) for step in todo):
                 model, size, family = _network(model_name, dev, dtype)  # built again each round: memory stays one's
                 x = torch.randn((batch, *size), dtype=dtype)
@@ -258,10 +266,10 @@ def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Seq
                                         None if advice or rounds > 1 else out, None))
                 if len(times) == rounds:
                     median = sorted(times, key=lambda t: t.total_ms)[(rounds - 1) // 2]
-                    if _spread(median) > NOISY:  # the row kept: a noisy round that is not kept does not matter
-                        noisy.append(what)
+                    _note_noisy(noisy, median, what)  # the row kept: a noisy round that is not kept does not matter
                     store.append({"sample_id": f"{model_name}-b{batch}", "model": model_name, "family": family,
                                   "img_size": img_size_text(size), "batch": batch, **_phases(median), **env})
+                    written[0] += 1
                 progress.step(model_name)
                 del model
     return len(todo)
