@@ -6,8 +6,8 @@ the structural-key cache), or a captured graph asked again, at its own or anothe
 runtime. Medians of ``--repeats`` runs. Everything goes through the public API, so
 the figures are for whatever estimator is the default on the GPU (named in the output).
 Throughput: ``latency_many`` over ``--candidates`` random architectures of each space (all distinct
-structures: each is traced once, NB201's assembled without a module), with 1 and 2 torch threads, after an untimed
-batch of other candidates of the space (a search's steady state, not its first calls).
+structures: each is traced once, NB201's assembled without a module): a first batch, which fills the caches (a
+search's first calls), then other candidates with 1 and 2 torch threads (its steady state).
 ``--full-space`` also times the whole ``hwaware space-latency nb201`` table in a fresh process.
 
 Run: ``python benchmarks/prediction_speed.py [--repeats 5] [--candidates 40] [--full-space]``; what it prints is also
@@ -142,14 +142,15 @@ def _main() -> None:
         print(f"{'hwaware space-latency nb201 (all, process)':<48}{process_ms(cli, args.repeats) / 1e3:>10.1f} s")
 
     print(f"latency_many over {args.candidates} random new candidates (candidates/s):")
-    print(f"{'space':<14}{'gpu':<10}{'estimator':<14}{'1 thread':>10}{'2 threads':>11}")
+    print(f"{'space':<14}{'gpu':<10}{'estimator':<14}{'first':>8}{'1 thread':>10}{'2 threads':>11}")
     for name in ("nb201", "fbnet", "ofa_mbv3", "mobilenetv3"):
         sp = get_space(name)
-        # an untimed batch first: the first graphs of a space fill the caches (NB201 on an Intel Xeon: 61 candidates/s
-        # for the first 40, 190-360 after), which the 1-thread column alone paid (115.2 against 318.1 at a97591f)
+        # a first batch apart: a space's first graphs fill the caches, which the 1-thread column alone paid when it
+        # came first (NB201 on an Intel Xeon: 115.2 against 318.1 at a97591f)
+        t = time.perf_counter()
         hwaware.latency_many([sp.graph(sp.random_arch(random.Random(i))) for i in range(args.candidates)],
                              gpu="2080ti", progress=False)
-        rates = []
+        rates = [args.candidates / (time.perf_counter() - t)]
         for threads in (1, 2):
             torch.set_num_threads(threads)
             cands = [sp.random_arch(random.Random(1000 * threads + i)) for i in range(args.candidates)]
@@ -157,9 +158,10 @@ def _main() -> None:
             hwaware.latency_many([sp.graph(a) for a in cands], gpu="2080ti", progress=False)
             rates.append(len(cands) / (time.perf_counter() - t))
         name_est = hwaware.estimate(sp.graph(cands[0]), gpu="2080ti").estimator
-        print(f"{name:<14}{'2080ti':<10}{name_est:<14}{rates[0]:>10.1f}{rates[1]:>11.1f}")
-    print("(after an untimed batch of other candidates; the rates include each space's arch -> graph path: a "
-          "meta-device build and trace of each new structure, or for nb201 an assembly from templates)")
+        print(f"{name:<14}{'2080ti':<10}{name_est:<14}{rates[0]:>8.1f}{rates[1]:>10.1f}{rates[2]:>11.1f}")
+    print("(first: the space's first batch in this process, 1 thread, filling the caches; then other candidates at 1 "
+          "and 2 threads; the rates include each space's arch -> graph path: a meta-device build and trace of each "
+          "new structure, or for nb201 an assembly from templates)")
     print(f"load average after: {open('/proc/loadavg').read().split()[:3]}")
     from hwaware.evaluation.provenance import provenance  # last: it imports torch, which the cold row must pay
 
