@@ -147,6 +147,7 @@ def _main() -> None:
         sp = get_space(name)
         # a first batch apart: a space's first graphs fill the caches, which the 1-thread column alone paid when it
         # came first (NB201 on an Intel Xeon: 115.2 against 318.1 at a97591f)
+        torch.set_num_threads(1)
         t = time.perf_counter()
         hwaware.latency_many([sp.graph(sp.random_arch(random.Random(i))) for i in range(args.candidates)],
                              gpu="2080ti", progress=False)
