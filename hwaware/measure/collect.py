@@ -127,9 +127,10 @@ def collect_layers(out: str | Path, plan: Iterable[tuple[str, str, Layer]], *, d
         with _noisy_rows(out, lambda: progress.done) as noisy:
             for sample_id, source, layer in todo:
                 op = build_op(layer, dev, dtype)
-                times = _measured(partial(time_phases, op.fn, op.inputs(), dev), f"layer {sample_id} (of {source})",
-                                  "leave that model out" if source != "random" else "collect with another --seed",
-                                  out, noisy)
+                what = f"layer {sample_id} (of {source})"
+                times = _measured(partial(time_phases, op.fn, op.inputs(), dev), what,
+                                  "leave that model out" if source != "random" else "collect with another --seed", out)
+                _note_noisy(noisy, times, what)
                 store.append({"sample_id": sample_id, "source": source, "kind": layer.kind.value, "op": layer.op,
                               "batch": layer.input_shapes[0][0], "macs": layer.macs, **_phases(times), **env,
                               "layer_json": json.dumps(layer.as_dict(), separators=(",", ":"))})
@@ -151,13 +152,11 @@ def checked_rounds(rounds: object) -> int:
     return int(rounds)
 
 
-def _measured(measure: Callable[[], PhaseTimes], what: str, fix: str, out: str | Path | None,
-              noisy: list[str] | None) -> PhaseTimes:
+def _measured(measure: Callable[[], PhaseTimes], what: str, fix: str, out: str | Path | None) -> PhaseTimes:
     """The quietest of up to :data:`TRIES` runs of ``measure()``: another run while the execution phase's IQR passes
-    :data:`NOISY` of its median, the quietest kept (the reliable one: a noisy run's median may be low or high), and
-    ``what`` appended to ``noisy`` (None: the caller judges) if even that one passes it. A failure (a forward that
-    refuses its input, memory) is one line naming ``what`` and ``fix`` (and ``out``, where the rows before it are kept;
-    None: nowhere to say)."""
+    :data:`NOISY` of its median, the quietest kept (the reliable one: a noisy run's median may be low or high; the
+    caller judges the row it keeps, :func:`_note_noisy`). A failure (a forward that refuses its input, memory) is one
+    line naming ``what`` and ``fix`` (and ``out``, where the rows before it are kept; None: nowhere to say)."""
     try:
         runs = [measure()]
         while _spread(runs[-1]) > NOISY and len(runs) < TRIES:  # a row kept noisy is never re-measured on resume
@@ -168,10 +167,7 @@ def _measured(measure: Callable[[], PhaseTimes], what: str, fix: str, out: str |
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         kept = f"the rows measured before it are kept in {out}: {fix} and run again" if out is not None else fix
         raise InvalidArgumentError(f"measuring {what} failed ({type(exc).__name__}: {first}); {kept}") from None
-    best = min(runs, key=_spread)
-    if noisy is not None:
-        _note_noisy(noisy, best, what)
-    return best
+    return min(runs, key=_spread)
 
 
 def _note_noisy(noisy: list[str], kept: PhaseTimes, what: str) -> None:
@@ -186,7 +182,7 @@ def _spread(t: PhaseTimes) -> float:
 
 @contextlib.contextmanager
 def _noisy_rows(out: str | Path, measured: Callable[[], int], advice: str | None = None) -> Iterator[list[str]]:
-    """The list :func:`_measured` names noisy rows in; on the way out, a stop or a failure too, one warning of them
+    """The list :func:`_note_noisy` names noisy rows in; on the way out, a stop or a failure too, one warning of them
     (of ``measured()`` rows measured; ending in ``advice``, default: delete them from ``out`` and collect again)."""
     noisy: list[str] = []
     try:
@@ -263,7 +259,7 @@ def collect_networks(out: str | Path, models: Sequence[str], *, batch_sizes: Seq
                 times.append(_measured(partial(time_phases, model, [x], dev, warmup=NETWORK_WARMUP, min_repeats=10,
                                                 max_repeats=100, min_time_s=min_time_s), what,
                                         advice or "leave it out of the models (or that batch)",
-                                        None if advice or rounds > 1 else out, None))
+                                        None if advice or rounds > 1 else out))
                 if len(times) == rounds:
                     median = sorted(times, key=lambda t: t.total_ms)[(rounds - 1) // 2]
                     _note_noisy(noisy, median, what)  # the row kept: a noisy round that is not kept does not matter
