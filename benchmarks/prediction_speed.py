@@ -6,8 +6,9 @@ the structural-key cache), or a captured graph asked again, at its own or anothe
 runtime. Medians of ``--repeats`` runs. Everything goes through the public API, so
 the figures are for whatever estimator is the default on the GPU (named in the output).
 Throughput: ``latency_many`` over ``--candidates`` random architectures of each space (all distinct
-structures: each is traced once, NB201's assembled without a module): a first batch, which fills the caches (a
-search's first calls), then other candidates with 1 and 2 torch threads (its steady state).
+structures: NB201's, FBNet's and OFA's assembled from captured pieces without a module, MobileNetV3's traced): a first
+batch, which fills the caches (a search's first calls: the pieces too), then other candidates with 1 and 2 torch
+threads.
 ``--full-space`` also times the whole ``hwaware space-latency nb201`` table in a fresh process.
 
 Run: ``python benchmarks/prediction_speed.py [--repeats 5] [--candidates 40] [--full-space]``; what it prints is also
@@ -161,8 +162,9 @@ def _main() -> None:
         name_est = hwaware.estimate(sp.graph(cands[0]), gpu="2080ti").estimator
         print(f"{name:<14}{'2080ti':<10}{name_est:<14}{rates[0]:>8.1f}{rates[1]:>10.1f}{rates[2]:>11.1f}")
     print("(first: the space's first batch in this process, 1 thread, filling the caches; then other candidates at 1 "
-          "and 2 threads; the rates include each space's arch -> graph path: a meta-device build and trace of each "
-          "new structure, or for nb201 an assembly from templates)")
+          "and 2 threads; the rates include each space's arch -> graph path: for nb201, fbnet and ofa_mbv3 an "
+          "assembly from pieces, each piece captured once (an OFA block once per input size), for mobilenetv3 a "
+          "meta-device build and trace of each new structure)")
     print(f"load average after: {open('/proc/loadavg').read().split()[:3]}")
     from hwaware.evaluation.provenance import provenance  # last: it imports torch, which the cold row must pay
 

@@ -1,5 +1,5 @@
-"""The NAS-space builders reproduce the published parameter and MAC counts of the HELP architectures; NB201
-graphs assembled from templates equal whole-network captures."""
+"""The NAS-space builders reproduce the published parameter and MAC counts of the HELP architectures; NB201, FBNet and
+OFA graphs assembled without a build or a trace equal whole-network captures."""
 import ast
 import csv
 import random
@@ -91,6 +91,40 @@ def test_nb201_graph_gives_tensorrt_fusion_the_same_layers():
     for arch in (_arch(["nor_conv_3x3", "skip_connect", "none", "nor_conv_1x1", "avg_pool_3x3", "skip_connect"]),
                  _arch(["skip_connect"] * 6)):
         assert fuse(nb201_graph(arch)).layers == fuse(capture(build_nb201(arch))).layers
+
+
+@pytest.mark.parametrize("name", ["fbnet", "ofa_mbv3"])
+def test_chain_graph_equals_whole_network_capture(name, monkeypatch):
+    from hwaware.search import get_space
+    from hwaware.zoo.spaces import ModelSpace
+
+    monkeypatch.setenv("HWAWARE_GRAPH_CACHE", "0")  # the comparison traces every network
+    space, rng = get_space(name), random.Random(0)
+    archs = [space.random_arch(rng) for _ in range(25)]
+    if name == "fbnet":  # every op at every position, the skip (an identity where shapes allow) among them
+        archs += [{"ops": [op] * 22} for op in range(9)]
+    else:  # the smallest and largest inputs, every depth at once
+        archs += [{**space.default(), "resolution": r, "d": [d] * 5} for r, d in ((128, 2), (224, 4))]
+    for arch in archs:
+        assert _same_graph(space.graph(arch), ModelSpace.graph(space, arch)), arch
+    for arch, batch, precision in ((archs[1], 4, "fp16"), (archs[2], 3, "bf16"), (archs[3], 64, "fp32")):
+        assert _same_graph(space.graph(arch, batch_size=batch, precision=precision),
+                           ModelSpace.graph(space, arch, batch_size=batch, precision=precision))
+    # fuse() follows `inputs`: the assembled graph's producers must be the captured ones
+    assert fuse(space.graph(archs[0])).layers == fuse(ModelSpace.graph(space, archs[0])).layers
+
+
+@pytest.mark.parametrize("name,arch", [("fbnet", {"ops": [9] * 22}), ("fbnet", {"ops": [0] * 21}),
+                                       ("ofa_mbv3", {"ks": [4] * 20, "e": [3] * 20, "d": [2] * 5, "resolution": 160}),
+                                       ("ofa_mbv3", {"ks": [3] * 20, "e": [3] * 20, "d": [2] * 5, "resolution": 130})])
+def test_chain_graph_rejects_what_build_rejects(name, arch):
+    from hwaware.search import get_space
+
+    space = get_space(name)
+    with pytest.raises(InvalidArgumentError):
+        space.build(arch)
+    with pytest.raises(InvalidArgumentError):
+        space.graph(arch)
 
 
 def test_nb201_graph_rejects_what_build_rejects():

@@ -129,7 +129,7 @@ class LatencyConstraint:
         predicted = []
         for _ in range(samples):
             arch = space.random_arch(rng)
-            est = probe.estimate(space.shell(arch), input_size=space.input_size(arch))
+            est = probe.estimate(space.graph(arch))
             predicted.append(probe.judged_ms(est))
         return cls(float(np.quantile(predicted, quantile)), gpu, **kwargs)
 

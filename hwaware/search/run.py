@@ -78,11 +78,8 @@ def make_objective(cfg: SearchConfig):
         arch = space.sample(trial)
         size = space.input_size(arch)
         trial.set_user_attr("hwaware_arch", space.spec(arch))
-        shell = space.shell(arch)
-        if cfg.prune:
-            latency = constraint.prune_if_infeasible(trial, shell, input_size=size)
-        else:
-            latency = constraint(trial, shell, input_size=size)
+        graph = space.graph(arch)  # NB201, FBNet and OFA assemble it without a build or a trace
+        latency = (constraint.prune_if_infeasible if cfg.prune else constraint)(trial, graph)
         return proxy_score(cfg.proxy, space.build(arch), size), latency
 
     return objective

@@ -7,7 +7,8 @@ stride 1, a 1x1 expansion conv even for e=1, grouped 1x1 convs with one channel 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 import torch
 from torch import nn
@@ -54,22 +55,31 @@ def _skip(c_in: int, c_out: int, stride: int) -> nn.Module:
     return nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
 
 
+def _block(c_in: int, c_out: int, stride: int, spec: tuple[int, int, int] | None) -> nn.Module:
+    return _skip(c_in, c_out, stride) if spec is None else ConvBlock(c_in, c_out, *spec, stride)
+
+
+def blocks(ops: Sequence[int]) -> list[tuple[tuple, Callable[[], nn.Module]]]:
+    """Each position's block as (what determines its module, a builder): the network's ``blocks``, in order."""
+    ops = list(ops)
+    if len(ops) != sum(STAGE_LAYERS) or any(o not in OPS for o in ops):
+        raise InvalidArgumentError(f"an FBNet arch is {sum(STAGE_LAYERS)} op ids in 0..8, got {ops!r}")
+    out = []
+    c_in, pos = 16, 0
+    for n, width, first_stride in zip(STAGE_LAYERS, STAGE_WIDTHS, STAGE_STRIDES):
+        for i in range(n):
+            args = (c_in, width, first_stride if i == 0 else 1, OPS[ops[pos]])
+            out.append((("fbnet", *args), partial(_block, *args)))
+            c_in, pos = width, pos + 1
+    return out
+
+
 class FBNet(nn.Module):
     def __init__(self, ops: Sequence[int], num_classes: int = 100) -> None:
         super().__init__()
-        ops = list(ops)
-        if len(ops) != sum(STAGE_LAYERS) or any(o not in OPS for o in ops):
-            raise InvalidArgumentError(f"an FBNet arch is {sum(STAGE_LAYERS)} op ids in 0..8, got {ops!r}")
+        made = blocks(ops)  # checks the architecture before any module is made
         self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU(inplace=True))
-        blocks: list[nn.Module] = []
-        c_in, pos = 16, 0
-        for n, width, first_stride in zip(STAGE_LAYERS, STAGE_WIDTHS, STAGE_STRIDES):
-            for i in range(n):
-                stride = first_stride if i == 0 else 1
-                spec = OPS[ops[pos]]
-                blocks.append(_skip(c_in, width, stride) if spec is None else ConvBlock(c_in, width, *spec, stride))
-                c_in, pos = width, pos + 1
-        self.blocks = nn.Sequential(*blocks)
+        self.blocks = nn.Sequential(*(make() for _, make in made))
         self.header = nn.Sequential(nn.Conv2d(352, 1504, 1, bias=False), nn.BatchNorm2d(1504), nn.ReLU(inplace=True))
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(1504, num_classes)

@@ -2,7 +2,8 @@
 ``shared/data/archspecs.md`` §3 (the form HELP's validation code builds)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -63,21 +64,27 @@ class MBConv(nn.Module):
         return self.conv(x) + x if self.residual else self.conv(x)
 
 
+def blocks(ks: Sequence[int], e: Sequence[int], d: Sequence[int]) -> list[tuple[tuple, Callable[[], nn.Module]]]:
+    """Each block of the subnet as (what determines its module, a builder): the network's ``blocks``, in order."""
+    if len(ks) != 20 or len(e) != 20 or len(d) != 5 or any(x not in (3, 5, 7) for x in ks) \
+            or any(x not in (3, 4, 6) for x in e) or any(x not in (2, 3, 4) for x in d):
+        raise InvalidArgumentError("an OFA MobileNetV3 arch is ks[20] in {3,5,7}, e[20] in {3,4,6}, d[5] in {2,3,4}")
+    specs = [(24, 24, 3, 1, 1, "relu", False)]
+    c_in = 24
+    for stage, (width, stride, act, se) in enumerate(zip(STAGE_WIDTHS, STAGE_STRIDES, STAGE_ACT, STAGE_SE)):
+        for i in range(d[stage]):
+            slot = 4 * stage + i
+            specs.append((c_in, width, ks[slot], e[slot], stride if i == 0 else 1, act, se))
+            c_in = width
+    return [(("ofa_mbv3", *args), partial(MBConv, *args)) for args in specs]
+
+
 class OFAMobileNetV3(nn.Module):
     def __init__(self, ks: Sequence[int], e: Sequence[int], d: Sequence[int], num_classes: int = 1000) -> None:
         super().__init__()
-        if len(ks) != 20 or len(e) != 20 or len(d) != 5 or any(x not in (3, 5, 7) for x in ks) \
-                or any(x not in (3, 4, 6) for x in e) or any(x not in (2, 3, 4) for x in d):
-            raise InvalidArgumentError("an OFA MobileNetV3 arch is ks[20] in {3,5,7}, e[20] in {3,4,6}, d[5] in {2,3,4}")
+        made = blocks(ks, e, d)  # checks the architecture before any module is made
         self.first_conv = nn.Sequential(nn.Conv2d(3, 24, 3, 2, 1, bias=False), nn.BatchNorm2d(24), HSwish())
-        blocks: list[nn.Module] = [MBConv(24, 24, 3, 1, 1, "relu", False)]
-        c_in = 24
-        for stage, (width, stride, act, se) in enumerate(zip(STAGE_WIDTHS, STAGE_STRIDES, STAGE_ACT, STAGE_SE)):
-            for i in range(d[stage]):
-                slot = 4 * stage + i
-                blocks.append(MBConv(c_in, width, ks[slot], e[slot], stride if i == 0 else 1, act, se))
-                c_in = width
-        self.blocks = nn.Sequential(*blocks)
+        self.blocks = nn.Sequential(*(make() for _, make in made))
         self.final_expand = nn.Sequential(nn.Conv2d(192, 1152, 1, bias=False), nn.BatchNorm2d(1152), HSwish())
         self.feature_mix = nn.Sequential(nn.Conv2d(1152, 1536, 1, bias=False), HSwish())
         self.classifier = nn.Linear(1536, num_classes)

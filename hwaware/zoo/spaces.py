@@ -34,6 +34,7 @@ from hwaware.zoo.nb201 import DATASETS
 
 if TYPE_CHECKING:
     from hwaware.graph.layer import Graph
+    from hwaware.zoo.chain import Block
 
 Arch = dict[str, Any]
 T = TypeVar("T")
@@ -451,8 +452,32 @@ class NB201Space(ModelSpace):
         return nb201_graph(arch["arch"], arch["dataset"], batch_size=batch_size, precision=precision)
 
 
+class _ChainSpace(ModelSpace):
+    """A space of chain networks: :meth:`graph` assembles each from per-block captures (:mod:`hwaware.zoo.chain`)."""
+
+    @abstractmethod
+    def _blocks(self, arch: Arch) -> list[Block]:
+        """The network's blocks, in order, as its builder makes them."""
+
+    def _reference(self, arch: Arch) -> Arch:
+        """A network with ``arch``'s stem, head and input size."""
+        return self.default()
+
+    def graph(self, arch: Arch, *, batch_size: int = 1, precision: str = "fp32") -> Graph:
+        """The graph a capture of :meth:`shell` gives, assembled from per-block captures without building or tracing
+        the network (:func:`hwaware.zoo.chain.chain_graph`)."""
+        from hwaware.graph.transform import with_batch
+        from hwaware.zoo.chain import chain_graph
+
+        self.check(arch)  # assembled, not built
+        ref = self._reference(arch)
+        graph = chain_graph((self.name, self._input_size(arch)), lambda: ModelSpace.graph(self, ref), self._blocks(ref),
+                            self._blocks(arch))
+        return graph if (batch_size, precision) == (1, "fp32") else with_batch(graph, batch_size, precision)
+
+
 @register_space
-class FBNetSpace(ModelSpace):
+class FBNetSpace(_ChainSpace):
     """HW-NAS-Bench FBNet: one of nine ops at each of 22 positions (CIFAR-100 network, 32x32)."""
 
     name = "fbnet"
@@ -473,9 +498,14 @@ class FBNetSpace(ModelSpace):
 
         return build("fbnet", ops=arch["ops"])
 
+    def _blocks(self, arch: Arch) -> list[Block]:
+        from hwaware.zoo.fbnet import blocks
+
+        return blocks(arch["ops"])
+
 
 @register_space
-class OFASpace(ModelSpace):
+class OFASpace(_ChainSpace):
     """Once-for-All MobileNetV3 (w1.2): kernel and expansion per slot, depth per stage, resolution."""
 
     name = "ofa_mbv3"
@@ -499,3 +529,11 @@ class OFASpace(ModelSpace):
         from hwaware.zoo import build
 
         return build("ofa_mbv3", ks=arch["ks"], e=arch["e"], d=arch["d"], resolution=arch["resolution"])
+
+    def _blocks(self, arch: Arch) -> list[Block]:
+        from hwaware.zoo.ofa import blocks
+
+        return blocks(arch["ks"], arch["e"], arch["d"])
+
+    def _reference(self, arch: Arch) -> Arch:
+        return {**self.default(), "resolution": arch["resolution"]}

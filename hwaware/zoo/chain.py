@@ -1,0 +1,95 @@
+"""Graphs of chain networks assembled from per-block captures, without building or tracing the network.
+
+A chain network (FBNet's, OFA MobileNetV3's) runs a stem, an ``nn.Sequential`` of blocks and a head; a block's layers
+depend only on its constructor's arguments and its input's shape, and a block returns its last layer's output. So a
+network's graph is a frame, the stem and head of one reference capture, around each block's layers: a block is
+captured on its own once per (arguments, input shape), then renumbered into place (its root module's name is its place,
+``blocks.3``; its input is the layer before it). The frame's parameters and skipped ops are the reference's minus its
+blocks'. A search's new candidate costs no module build and no trace once its blocks have been seen (FBNet has 198
+distinct blocks). ``tests/test_zoo.py`` checks assembled graphs against whole-network captures, field by field.
+"""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+
+from torch import nn
+
+from hwaware.graph.layer import Graph, Layer, Shape
+
+Block = tuple[Hashable, Callable[[], nn.Module]]  # what determines a block's module, and how to build it
+PREFIX = "blocks"  # the chain's attribute name, the prefix of its blocks' module names
+
+_pieces: dict[tuple[Hashable, Shape], Graph] = {}  # (block key, input shape at batch 1) -> the block's own capture
+_frames: dict[Hashable, _Frame] = {}
+_lock = threading.Lock()  # a search's worker threads fill the caches; a piece is captured once
+
+
+@dataclass(frozen=True)
+class _Frame:
+    reference: Graph
+    stem: int  # the reference's layers before its first block's
+    head: int  # its first layer after its last block's
+    params: int  # the stem's and head's parameters (the reference's minus its blocks')
+    skipped: Counter[str]
+
+
+def _piece(block: Block, input_shape: Shape) -> Graph:
+    from hwaware.graph.capture import capture_module  # (graph.sources imports the zoo)
+    from hwaware.graph.meta import meta_device
+
+    key = (block[0], input_shape)
+    with _lock:
+        piece = _pieces.get(key)
+        if piece is None:
+            with meta_device():
+                module = block[1]()
+            piece = _pieces[key] = capture_module(module, input_shape)
+    return piece
+
+
+def _frame(key: Hashable, reference: Callable[[], Graph], blocks: Sequence[Block]) -> _Frame:
+    frame = _frames.get(key)
+    if frame is None:
+        ref = reference()
+        inside = [i for i, l in enumerate(ref.layers) if l.module.split(".")[0] == PREFIX]
+        if inside != list(range(inside[0], inside[-1] + 1)):
+            raise AssertionError(f"{ref.name}: its blocks' layers are not one run between the stem and the head")
+        pieces, _ = _placed(ref.layers[inside[0] - 1], blocks, inside[0])
+        frame = _Frame(ref, inside[0], inside[-1] + 1, ref.total_params - sum(p.total_params for p in pieces),
+                       ref.skipped - sum((p.skipped for p in pieces), Counter()))
+        _frames[key] = frame
+    return frame
+
+
+def _placed(before: Layer, blocks: Sequence[Block], start: int) -> tuple[list[Graph], list[Layer]]:
+    """Each block's capture, and its layers placed from index ``start`` on, the first block reading ``before``."""
+    pieces, layers, out = [], [], before
+    for i, block in enumerate(blocks):
+        piece = _piece(block, out.output_shapes[0])
+        base, name = start + len(layers), f"{PREFIX}.{i}"
+        layers += [l.placed(base + l.index, f"{name}.{l.module}" if l.module else name,
+                            tuple(out.index if j < 0 else base + j for j in l.inputs)) for l in piece.layers]
+        out = layers[-1] if piece.layers else out
+        pieces.append(piece)
+    return pieces, layers
+
+
+def chain_graph(key: Hashable, reference: Callable[[], Graph], reference_blocks: Sequence[Block],
+                blocks: Sequence[Block]) -> Graph:
+    """The graph a batch-1 fp32 capture of the chain network made of ``blocks`` gives (every layer field, parameter
+    count, skipped op). ``reference``: a capture of one network of the same stem, head and input size, made of
+    ``reference_blocks``; ``key`` names that frame (a space and its input size), which is captured once."""
+    frame = _frame(key, reference, reference_blocks)
+    ref = frame.reference
+    pieces, middle = _placed(ref.layers[frame.stem - 1], blocks, frame.stem)
+    out, shift = (middle[-1].index if middle else frame.stem - 1), frame.stem + len(middle) - frame.head
+    head = [l.placed(l.index + shift, l.module, tuple(out if frame.stem <= j < frame.head else j + shift
+                                                      if j >= frame.head else j for j in l.inputs))
+            for l in ref.layers[frame.head:]]
+    return Graph(name=ref.name, layers=[*ref.layers[:frame.stem], *middle, *head], input_shape=ref.input_shape,
+                 precision=ref.precision, total_params=frame.params + sum(p.total_params for p in pieces),
+                 source=ref.source, skipped=frame.skipped + sum((p.skipped for p in pieces), Counter()),
+                 notes=ref.notes)
