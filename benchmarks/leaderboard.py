@@ -43,8 +43,6 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
-import csv
-import gzip
 import json
 import time
 from collections import Counter
@@ -58,6 +56,7 @@ import torch
 from hwaware.api import Progress
 from hwaware.datasets.gpu_tables import NetworkLatency, load_deepbench
 from hwaware.datasets.graph_store import load_store, store_key
+from hwaware.datasets.measured import load_network_samples
 from hwaware.estimators import get_estimator, list_estimators
 from hwaware.estimators.netregress import platform_key
 from hwaware.estimators.resperfnet_gpu import predict_design
@@ -445,9 +444,7 @@ def sibling_batches(rows: list[dict]) -> str:
 def cpu_section(quick: bool, bar: Progress, plots: dict) -> list[dict]:
     from hwaware.graph.sources import capture
 
-    with gzip.open(ROOT / "data" / "cpu" / "networks.csv.gz", "rt") as f:
-        nets = list(csv.DictReader(f))
-    truth_of = {n["model"]: sum(float(n[k]) for k in ("pre_ms", "exe_ms", "post_ms")) for n in nets}
+    truth_of = {n.model: n.pre_ms + n.exe_ms + n.post_ms for n in load_network_samples()}
     train = [m for m in truth_of if timm_family(m) not in HELD_OUT_FAMILIES]
     test = [m for m in truth_of if timm_family(m) in HELD_OUT_FAMILIES]
     if quick:

@@ -235,13 +235,14 @@ def test_readme_prediction_speed_is_the_committed_run():
     found = re.findall(r"^(nb201|fbnet|ofa_mbv3|mobilenetv3)\s+\S+\s+\S+\s+([\d.]+)\s+([\d.]+)", text, re.M)
     first, rates = ({name: r[k] for name, *r in found} for k in (0, 1))  # a space's first batch; then 1 thread
     assert sorted(rates) == ["fbnet", "mobilenetv3", "nb201", "ofa_mbv3"]
-    others = [float(rates[s]) for s in ("fbnet", "ofa_mbv3", "mobilenetv3")]
     load = float(re.search(r"^load average before: \['([\d.]+)'", text, re.M).group(1))
     commit = re.search(r"^code commit (\w+)", text, re.M).group(1)
     assert f"load {load:.1f}, code {commit}" in para
     assert f"takes {row('resnet50 captured, warm, agx'):.1f} ms on the AGX Xavier" in para
     assert (f"RTX 4090 {row('resnet50 captured, warm, 4090, fp16, tensorrt'):.1f} ms, at batch 64 "
             f"{row('resnet50 captured, warm, 4090, fp16, tensorrt, 64'):.1f} ms") in para
-    assert f"{min(others):.1f}-{max(others):.1f} per second and thread" in para
-    assert f"and {float(rates['nb201']):.1f} for NB201" in para
+    assert f"{float(rates['fbnet']):.1f} for FBNet and {float(rates['nb201']):.1f} for NB201" in para
+    assert f"{float(rates['ofa_mbv3']):.1f} for OFA" in para
+    assert f"{float(rates['mobilenetv3']):.1f} for MobileNetV3" in para
     assert f"the first 40 NB201 candidates in a process ran at {float(first['nb201']):.1f} per second" in para
+    assert f"FBNet's at {float(first['fbnet']):.1f}" in para

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hwaware.datasets.measured import open_csv
 from hwaware.errors import ImplausibleEstimateWarning, InvalidArgumentError, positive_number
 from hwaware.hardware.catalog import CPUSpec, Platform
 from hwaware.measure.collect import SETTING_COLUMNS  # what `hwaware collect networks` records of where it measured
@@ -79,7 +80,7 @@ def read_measurements(path: str | Path) -> list[Measurement]:
         raise InvalidArgumentError(f"no measurement file at {path}; write one with `hwaware collect networks` "
                                    "or as a CSV with columns model,ms")
     try:  # utf-8-sig: spreadsheets save a byte-order mark before the header
-        with (gzip.open if path.suffix == ".gz" else open)(path, "rt", newline="", encoding="utf-8-sig") as f:
+        with open_csv(path, "utf-8-sig") as f:
             # '#' lines are comments (one above the header was read as the header, helper-130); blank lines are
             # skipped; each record keeps its line in the file, for the messages
             kept = [(i, line) for i, line in enumerate(f.read().splitlines(keepends=True), start=1)

@@ -11,6 +11,7 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from hwaware.datasets.paths import DataNotFoundError
 from hwaware.graph.layer import Layer
@@ -59,11 +60,15 @@ class NetworkSample(PhaseSample):
     batch: int
 
 
+def open_csv(path: Path, encoding: str = "utf-8") -> IO[str]:
+    """``path`` opened for ``csv`` reading, gunzipped where it ends in ``.gz``."""
+    return (gzip.open if path.suffix == ".gz" else open)(path, "rt", newline="", encoding=encoding)
+
+
 def _rows(path: Path) -> list[dict[str, str]]:
     if not path.exists():
         raise DataNotFoundError(f"no measured samples at {path}; run `hwaware collect` (see the README)")
-    raw = gzip.open(path, "rt", newline="") if path.suffix == ".gz" else open(path, newline="")
-    with raw as f:
+    with open_csv(path) as f:
         return list(csv.DictReader(io.StringIO(f.read())))
 
 
