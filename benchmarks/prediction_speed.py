@@ -163,8 +163,9 @@ def _main() -> None:
         print(f"{name:<14}{'2080ti':<10}{name_est:<14}{rates[0]:>8.1f}{rates[1]:>10.1f}{rates[2]:>11.1f}")
     print("(first: the space's first batch in this process, 1 thread, filling the caches; then other candidates at 1 "
           "and 2 threads; the rates include each space's arch -> graph path: for nb201, fbnet and ofa_mbv3 an "
-          "assembly from pieces, each piece captured once (an OFA block once per input size), for mobilenetv3 a "
-          "meta-device build and trace of each new structure)")
+          "assembly from pieces, each piece captured once (an OFA block once per input size: its columns rise left "
+          "to right as its pieces fill, whatever the threads), for mobilenetv3 a meta-device build and trace of "
+          "each new structure)")
     print(f"load average after: {open('/proc/loadavg').read().split()[:3]}")
     from hwaware.evaluation.provenance import provenance  # last: it imports torch, which the cold row must pay
 

@@ -171,3 +171,20 @@ def test_an_empty_cache_given_is_the_one_used(tmp_path):
     assert len(mine) == 0
     capture_module(nn.Sequential(nn.Conv2d(3, 4, 3)), (1, 3, 8, 8), cache=mine)
     assert mine.misses == 1 and len(mine) == 1
+
+
+def test_keys_are_the_same_in_every_process():
+    """A key is the on-disk cache's across processes: nn.Conv2d's code holds a frozenset constant, whose repr followed
+    the process's string hash seed, so its keys (and every network's with a conv) differed between processes and the
+    disk cache missed (helper-157)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import timm; from torch import nn; from hwaware.graph.meta import meta_device; "
+            "from hwaware.graph.structure import module_keys\n"
+            "with meta_device(): ms = [nn.Conv2d(3, 8, 3), timm.create_model('resnet18')]\n"
+            "print([module_keys(m)[id(m)] for m in ms])")
+    keys = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    assert len(keys) == 1, keys

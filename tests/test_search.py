@@ -839,3 +839,45 @@ def test_a_second_interrupt_stops_the_running_trial_quietly():
     assert [t.state.name for t in study.trials] == ["FAIL"]
     assert optuna.logging.get_verbosity() == optuna.logging.INFO
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def test_a_search_of_ones_own_space_with_attention_runs_at_a_batch(monkeypatch):
+    """The objective predicts each candidate's graph at the constraint's batch and precision: a graph captured at
+    batch 1 cannot move to batch 4 where attention's views do not lead with the batch (helper-157: every trial of such
+    a space failed after the objective first predicted batch-1 graphs)."""
+    import torch.nn.functional as F
+
+    from hwaware.search.run import make_objective
+    from hwaware.zoo import spaces
+
+    class Attention(nn.Module):
+        def __init__(self, d):
+            super().__init__()
+            self.qkv, self.out = nn.Linear(d, 3 * d), nn.Linear(d, 10)
+
+        def forward(self, x):  # (batch, tokens, d), four heads
+            q, k, v = self.qkv(x).view(x.shape[0], x.shape[1], 3, 4, -1).permute(2, 0, 3, 1, 4)
+            return self.out(F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(x.shape).mean(1))
+
+    class Tokens(ModelSpace):
+        name = "tokens-test"
+
+        def sample(self, trial):
+            return {"d": trial.suggest_categorical("d", (32, 64))}
+
+        def default(self):
+            return {"d": 32}
+
+        def _input_size(self, arch):
+            return (16, arch["d"])
+
+        def _build(self, arch):
+            return Attention(arch["d"])
+
+    monkeypatch.setitem(spaces._SPACES, Tokens.name, Tokens)
+    cfg = SearchConfig(space=Tokens.name, gpu="2080ti", budget_ms=1e3, batch_size=4, precision="fp16", proxy="params")
+    trial = optuna.create_study(directions=["maximize", "minimize"]).ask()
+    _, ms = make_objective(cfg)(trial)
+    arch = {"d": trial.params["d"]}
+    assert ms == hwaware.latency(Tokens().shell(arch), gpu="2080ti", batch_size=4, precision="fp16",
+                                 input_size=(16, arch["d"]))

@@ -114,6 +114,59 @@ def test_chain_graph_equals_whole_network_capture(name, monkeypatch):
     assert fuse(space.graph(archs[0])).layers == fuse(ModelSpace.graph(space, archs[0])).layers
 
 
+def test_chain_graphs_made_in_threads_equal_whole_captures(monkeypatch):
+    # a search's worker threads: the module-name hooks are global, and another thread's forwards once named this
+    # trace's layers (helper-157: an assembly's frame check then failed, and the pieces kept the wrong names)
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hwaware.search import get_space
+    from hwaware.zoo import chain
+    from hwaware.zoo.spaces import ModelSpace
+
+    monkeypatch.setattr(chain, "_pieces", {})
+    monkeypatch.setattr(chain, "_frames", {})
+    monkeypatch.setenv("HWAWARE_GRAPH_CACHE", "0")
+    fbnet, other, rng = get_space("fbnet"), get_space("mobilenetv3"), random.Random(11)
+    jobs = [job for _ in range(8) for job in ((fbnet, fbnet.random_arch(rng), True), (other, other.random_arch(rng),
+                                                                                        False))]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda j: j[0].graph(j[1]) if j[2] else ModelSpace.graph(j[0], j[1]), jobs))
+    for g, (space, arch, _) in zip(got, jobs):
+        assert _same_graph(g, ModelSpace.graph(space, arch)), arch
+
+
+def test_a_chain_space_of_ones_own_gets_its_own_network():
+    # frames are the space class's; a builder that makes other blocks than _blocks says is traced whole
+    from hwaware.zoo.fbnet import FBNet
+    from hwaware.zoo.spaces import FBNetSpace, ModelSpace
+
+    class TenClasses(FBNetSpace):
+        def _build(self, arch):
+            return FBNet(arch["ops"], num_classes=10)
+
+    class Shifted(FBNetSpace):
+        def _build(self, arch):
+            return FBNet([(op + 1) % 9 for op in arch["ops"]])
+
+    arch = FBNetSpace().random_arch(random.Random(3))
+    FBNetSpace().graph(arch)
+    for space in (TenClasses(), Shifted()):
+        assert _same_graph(space.graph(arch), ModelSpace.graph(space, arch)), type(space).__name__
+
+
+@pytest.mark.parametrize("name", ["nb201", "fbnet", "ofa_mbv3"])
+def test_assembled_graphs_check_batch_and_precision_as_a_capture_does(name):
+    from hwaware.search import get_space
+
+    space = get_space(name)
+    arch = space.default()
+    for batch, precision in ((0, "fp32"), (2.5, "fp32"), (True, "fp32"), (2 ** 45, "fp32"), (1, "fp64"), (1, None)):
+        with pytest.raises(InvalidArgumentError):
+            space.graph(arch, batch_size=batch, precision=precision)
+    g = space.graph(arch, batch_size=__import__("numpy").int64(4), precision="FP16")
+    assert (type(g.input_shape[0]), g.input_shape[0], g.precision) == (int, 4, "fp16")
+
+
 @pytest.mark.parametrize("name,arch", [("fbnet", {"ops": [9] * 22}), ("fbnet", {"ops": [0] * 21}),
                                        ("ofa_mbv3", {"ks": [4] * 20, "e": [3] * 20, "d": [2] * 5, "resolution": 160}),
                                        ("ofa_mbv3", {"ks": [3] * 20, "e": [3] * 20, "d": [2] * 5, "resolution": 130})])

@@ -374,12 +374,14 @@ def _as_tuple(v: Any, n: int) -> Shape:
 @contextlib.contextmanager
 def _module_names(model: nn.Module, recorder: _Recorder) -> Iterator[None]:
     names = {id(m): n for n, m in model.named_modules()}
+    owner = threading.get_ident()  # the hooks are global: another thread's forwards are not this trace's
 
     def pre(module: nn.Module, _args: Any) -> None:
-        recorder.module_stack.append(names.get(id(module), type(module).__name__))
+        if threading.get_ident() == owner:
+            recorder.module_stack.append(names.get(id(module), type(module).__name__))
 
     def post(module: nn.Module, _args: Any, _out: Any) -> None:
-        if recorder.module_stack:
+        if threading.get_ident() == owner and recorder.module_stack:
             recorder.module_stack.pop()
 
     h1 = nn.modules.module.register_module_forward_pre_hook(pre)

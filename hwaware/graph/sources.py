@@ -14,7 +14,7 @@ import math
 import numbers
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Union
 
 import torch
@@ -290,6 +290,14 @@ def _check_side(graph: Graph, side: int, name: str) -> Graph:
     return graph
 
 
+def check_elements(batch_size: int, shape: Sequence[int]) -> None:
+    """Refuse an input of more elements than any device holds, in one line (a tensor's storage size overflows in torch
+    well before 2**63)."""
+    if math.prod((batch_size, *shape)) >= 2 ** 50:
+        raise InvalidArgumentError(f"batch {batch_size} x input {'x'.join(map(str, shape))} is more elements than any "
+                                   "device holds; lower the batch size or the input size")
+
+
 def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = None, precision: str = "fp32",
             trace_device: str = "meta") -> Graph:
     """Capture the layer graph of ``model`` for one forward pass at ``batch_size``.
@@ -325,9 +333,7 @@ def capture(model: ModelLike, *, batch_size: int = 1, input_size: InputSize = No
     if shape is None:
         raise InvalidArgumentError(
             f"cannot tell the input size of {name}: pass input_size=(3, 224, 224) (CLI: --input 3x224x224)")
-    if math.prod((batch_size, *shape)) >= 2 ** 50:  # a tensor's storage size overflows in torch well before 2**63
-        raise InvalidArgumentError(f"batch {batch_size} x input {'x'.join(map(str, shape))} is more elements than any "
-                                   "device holds; lower the batch size or the input size")
+    check_elements(batch_size, shape)
     graph = capture_module(module, (batch_size, *shape), name=name, precision=precision, trace_device=trace_device)
     said += ((_test_size_note(module, name, shape) if size is None else ()) + _resize_note(module, shape)
              + _values_note(graph, trace_device))

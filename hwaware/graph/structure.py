@@ -61,8 +61,20 @@ def _digest(payload: str) -> str:
 
 
 def _code(co: types.CodeType) -> tuple:
-    consts = tuple(_code(c) if isinstance(c, types.CodeType) else repr(c) for c in co.co_consts)
-    return (co.co_code.hex(), consts, co.co_names)
+    return (co.co_code.hex(), tuple(_const(c) for c in co.co_consts), co.co_names)
+
+
+def _const(c: Any) -> Any:
+    """A code constant, described the same in every process: ``x in {"zeros", "reflect"}`` compiles to a frozenset,
+    whose repr follows the process's string hash seed (nn.Conv2d's keys differed between processes, so the on-disk
+    graph cache missed across them, helper-157)."""
+    if isinstance(c, types.CodeType):
+        return _code(c)
+    if isinstance(c, frozenset):
+        return ("frozenset", tuple(sorted(repr(_const(x)) for x in c)))
+    if isinstance(c, tuple):
+        return ("tuple", tuple(_const(x) for x in c))
+    return repr(c)
 
 
 def _encode(v: Any) -> Any:

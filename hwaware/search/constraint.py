@@ -129,7 +129,7 @@ class LatencyConstraint:
         predicted = []
         for _ in range(samples):
             arch = space.random_arch(rng)
-            est = probe.estimate(space.graph(arch))
+            est = probe.estimate(space.graph(arch, batch_size=probe.batch_size, precision=probe.precision))
             predicted.append(probe.judged_ms(est))
         return cls(float(np.quantile(predicted, quantile)), gpu, **kwargs)
 

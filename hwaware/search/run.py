@@ -78,7 +78,8 @@ def make_objective(cfg: SearchConfig):
         arch = space.sample(trial)
         size = space.input_size(arch)
         trial.set_user_attr("hwaware_arch", space.spec(arch))
-        graph = space.graph(arch)  # NB201, FBNet and OFA assemble it without a build or a trace
+        # at the constraint's setting: a graph of a space of one's own may not move to another batch afterwards
+        graph = space.graph(arch, batch_size=constraint.batch_size, precision=constraint.precision)
         latency = (constraint.prune_if_infeasible if cfg.prune else constraint)(trial, graph)
         return proxy_score(cfg.proxy, space.build(arch), size), latency
 

@@ -5,8 +5,8 @@ Each row's ``ms``, ``interval_ms`` and ``warnings`` equal the total, interval an
 input_size=space.input_size(arch), ...)`` with the same batch size, precision and runtime, ``gpu`` a catalog GPU or
 a calibration profile: the same graphs (:meth:`ModelSpace.graph`), estimator, profile correction and warnings (each
 raised once), only batched (:meth:`~hwaware.estimators.Estimator.predict_many`) and optionally split over worker
-processes. NB201's, FBNet's and OFA's graphs are assembled from captured pieces, without building a module
-(:func:`hwaware.zoo.nb201.nb201_graph`, :func:`hwaware.zoo.chain.chain_graph`).
+processes. NB201's graphs are assembled from templates, without building a module
+(:func:`hwaware.zoo.nb201.nb201_graph`).
 Graphs are kept in memory only (a whole space would fill the on-disk graph cache).
 
 >>> rows = space_table("nb201", "2080ti", limit=2)

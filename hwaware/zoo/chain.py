@@ -5,8 +5,9 @@ depend only on its constructor's arguments and its input's shape, and a block re
 network's graph is a frame, the stem and head of one reference capture, around each block's layers: a block is
 captured on its own once per (arguments, input shape), then renumbered into place (its root module's name is its place,
 ``blocks.3``; its input is the layer before it). The frame's parameters and skipped ops are the reference's minus its
-blocks'. A search's new candidate costs no module build and no trace once its blocks have been seen (FBNet has 198
-distinct blocks). ``tests/test_zoo.py`` checks assembled graphs against whole-network captures, field by field.
+blocks', and an assembly is used only where it gives that reference back. A search's new candidate costs no module
+build and no trace once its blocks have been seen (FBNet has 108 distinct blocks; OFA 91, each captured once per input
+size). ``tests/test_zoo.py`` checks assembled graphs against whole-network captures, field by field.
 """
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ Block = tuple[Hashable, Callable[[], nn.Module]]  # what determines a block's mo
 PREFIX = "blocks"  # the chain's attribute name, the prefix of its blocks' module names
 
 _pieces: dict[tuple[Hashable, Shape], Graph] = {}  # (block key, input shape at batch 1) -> the block's own capture
-_frames: dict[Hashable, _Frame] = {}
-_lock = threading.Lock()  # a search's worker threads fill the caches; a piece is captured once
+_frames: dict[Hashable, _Frame | None] = {}  # None: the assembly did not reproduce the reference
+_lock = threading.RLock()  # a search's worker threads fill the caches; a piece or frame is captured once
 
 
 @dataclass(frozen=True)
@@ -41,27 +42,32 @@ def _piece(block: Block, input_shape: Shape) -> Graph:
     from hwaware.graph.meta import meta_device
 
     key = (block[0], input_shape)
-    with _lock:
-        piece = _pieces.get(key)
-        if piece is None:
-            with meta_device():
-                module = block[1]()
-            piece = _pieces[key] = capture_module(module, input_shape)
+    piece = _pieces.get(key)
+    if piece is None:
+        with _lock:
+            piece = _pieces.get(key)
+            if piece is None:
+                with meta_device():
+                    module = block[1]()
+                piece = _pieces[key] = capture_module(module, input_shape)
     return piece
 
 
-def _frame(key: Hashable, reference: Callable[[], Graph], blocks: Sequence[Block]) -> _Frame:
-    frame = _frames.get(key)
-    if frame is None:
-        ref = reference()
-        inside = [i for i, l in enumerate(ref.layers) if l.module.split(".")[0] == PREFIX]
-        if inside != list(range(inside[0], inside[-1] + 1)):
-            raise AssertionError(f"{ref.name}: its blocks' layers are not one run between the stem and the head")
-        pieces, _ = _placed(ref.layers[inside[0] - 1], blocks, inside[0])
-        frame = _Frame(ref, inside[0], inside[-1] + 1, ref.total_params - sum(p.total_params for p in pieces),
-                       ref.skipped - sum((p.skipped for p in pieces), Counter()))
-        _frames[key] = frame
-    return frame
+def _frame(key: Hashable, reference: Callable[[], Graph], blocks: Sequence[Block]) -> _Frame | None:
+    if key in _frames:
+        return _frames[key]
+    with _lock:
+        if key not in _frames:
+            ref = reference()
+            inside = [i for i, l in enumerate(ref.layers) if l.module.split(".")[0] == PREFIX]
+            stem, head = (inside[0], inside[-1] + 1) if inside else (0, 0)
+            pieces, layers = _placed(ref.layers[stem - 1], blocks, stem) if stem else ([], [])
+            # the assembly is used only where it gives the reference back (a space whose builder makes other blocks
+            # than ``blocks`` says, or whose blocks do not end in their output, is traced whole)
+            _frames[key] = _Frame(ref, stem, head, ref.total_params - sum(p.total_params for p in pieces),
+                                  ref.skipped - sum((p.skipped for p in pieces), Counter())) \
+                if stem and layers == ref.layers[stem:head] else None
+    return _frames[key]
 
 
 def _placed(before: Layer, blocks: Sequence[Block], start: int) -> tuple[list[Graph], list[Layer]]:
@@ -78,11 +84,14 @@ def _placed(before: Layer, blocks: Sequence[Block], start: int) -> tuple[list[Gr
 
 
 def chain_graph(key: Hashable, reference: Callable[[], Graph], reference_blocks: Sequence[Block],
-                blocks: Sequence[Block]) -> Graph:
+                blocks: Sequence[Block]) -> Graph | None:
     """The graph a batch-1 fp32 capture of the chain network made of ``blocks`` gives (every layer field, parameter
-    count, skipped op). ``reference``: a capture of one network of the same stem, head and input size, made of
-    ``reference_blocks``; ``key`` names that frame (a space and its input size), which is captured once."""
+    count, skipped op), or None where the assembly does not reproduce ``reference``, a capture of one network of the
+    same stem, head and input size made of ``reference_blocks``; ``key`` names that frame (a space and its input size),
+    which is captured and checked once."""
     frame = _frame(key, reference, reference_blocks)
+    if frame is None:
+        return None
     ref = frame.reference
     pieces, middle = _placed(ref.layers[frame.stem - 1], blocks, frame.stem)
     out, shift = (middle[-1].index if middle else frame.stem - 1), frame.stem + len(middle) - frame.head

@@ -287,6 +287,18 @@ def _as_space(space: ModelSpace, arch: Arch, make: Callable[[], T]) -> T:
                                    "and space-latency record it") from None
 
 
+def _assembly_setting(space: ModelSpace, arch: Arch, batch_size: object, precision: object) -> tuple[int, str]:
+    """The batch size and precision of a graph assembled without a capture, checked as a capture checks them (and
+    ``arch`` as :meth:`ModelSpace.build` does)."""
+    from hwaware.graph.sources import check_elements
+    from hwaware.hardware.catalog import check_batch_size, check_precision
+
+    space.check(arch)
+    batch_size, precision = check_batch_size(batch_size), check_precision(precision)
+    check_elements(batch_size, space._input_size(arch))
+    return batch_size, precision
+
+
 def _stage_params(trial: Any, prefix: str, depths: range, kernels: tuple[int, ...], expands: tuple[int, ...]) -> dict:
     return {"depth": trial.suggest_int(f"{prefix}_depth", depths.start, depths.stop - 1),
             "kernel": trial.suggest_categorical(f"{prefix}_kernel", kernels),
@@ -448,7 +460,7 @@ class NB201Space(ModelSpace):
         a module (:func:`hwaware.zoo.nb201.nb201_graph`)."""
         from hwaware.zoo.nb201 import nb201_graph
 
-        self.check(arch)  # built from templates, not through build()
+        batch_size, precision = _assembly_setting(self, arch, batch_size, precision)
         return nb201_graph(arch["arch"], arch["dataset"], batch_size=batch_size, precision=precision)
 
 
@@ -465,14 +477,17 @@ class _ChainSpace(ModelSpace):
 
     def graph(self, arch: Arch, *, batch_size: int = 1, precision: str = "fp32") -> Graph:
         """The graph a capture of :meth:`shell` gives, assembled from per-block captures without building or tracing
-        the network (:func:`hwaware.zoo.chain.chain_graph`)."""
+        the network (:func:`hwaware.zoo.chain.chain_graph`); traced whole where the assembly does not give the
+        reference network's capture back (a subclass whose builder makes other blocks than :meth:`_blocks`)."""
         from hwaware.graph.transform import with_batch
         from hwaware.zoo.chain import chain_graph
 
-        self.check(arch)  # assembled, not built
+        batch_size, precision = _assembly_setting(self, arch, batch_size, precision)
         ref = self._reference(arch)
-        graph = chain_graph((self.name, self._input_size(arch)), lambda: ModelSpace.graph(self, ref), self._blocks(ref),
-                            self._blocks(arch))
+        graph = chain_graph((type(self), self._input_size(arch)), lambda: ModelSpace.graph(self, ref),
+                            self._blocks(ref), self._blocks(arch))
+        if graph is None:
+            return ModelSpace.graph(self, arch, batch_size=batch_size, precision=precision)
         return graph if (batch_size, precision) == (1, "fp32") else with_batch(graph, batch_size, precision)
 
 
