@@ -61,7 +61,7 @@ def _frame(key: Hashable, reference: Callable[[], Graph], blocks: Callable[[], S
             ref = reference()
             inside = [i for i, l in enumerate(ref.layers) if l.module.split(".")[0] == PREFIX]
             frame = None
-            if inside:
+            if inside and inside[0] > 0:  # a stem: the first block reads its last layer
                 stem, head = inside[0], inside[-1] + 1
                 pieces, _ = _placed(ref.layers[stem - 1], blocks(), stem)
                 frame = _Frame(ref, stem, head, ref.total_params - sum(p.total_params for p in pieces),
