@@ -20,6 +20,15 @@ def positive_number(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and value > 0
 
 
+def positive_integer(value: object) -> bool:
+    """Whether ``value`` is an integer of 1 or more (numpy's integers too; ``True`` is no number).
+
+    >>> [positive_integer(v) for v in (3, 0, 2.0, True, "3")]
+    [True, False, False, False, False]
+    """
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > 0
+
+
 class HwawareError(Exception):
     """Base class of all hwaware errors."""
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from hwaware.errors import InvalidArgumentError, UnknownEstimatorError, UnsupportedModelError, UnsupportedPlatformError
+from hwaware.errors import (InvalidArgumentError, UnknownEstimatorError, UnsupportedModelError,
+                            UnsupportedPlatformError, positive_integer)
 from hwaware.estimators.cache import PredictionCache, default_cache_path
 from hwaware.graph.layer import Graph, LayerKind, Shape
 from hwaware.hardware.catalog import Platform, spec_digest
@@ -132,7 +132,7 @@ class Estimate:
 
     def table(self, top: int | None = None) -> str:
         """The per-layer breakdown as a text table (the slowest ``top`` layers if given, a positive int)."""
-        if top is not None and (not isinstance(top, numbers.Integral) or isinstance(top, bool) or top < 1):
+        if top is not None and not positive_integer(top):
             raise InvalidArgumentError(f"top: a positive number of layers (or None for all of them), got {top!r}")
         rows = sorted(self.layers, key=lambda r: -r.ms)[:top] if top else list(self.layers)
         head = f"{'#':>4}  {'kind':<15}{'module':<34}{'output':<20}{'MMACs':>10}{'ms':>10}"

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from importlib import resources
 from typing import Literal, Union
 
-from hwaware.errors import InvalidArgumentError, UnknownGPUError
+from hwaware.errors import InvalidArgumentError, UnknownGPUError, positive_integer
 
 Precision = Literal["fp32", "fp16", "bf16", "int8", "amp"]
 Runtime = Literal["pytorch", "tensorrt"]
@@ -601,6 +601,6 @@ def check_precision(precision: object) -> str:
 
 def check_batch_size(batch_size: object) -> int:
     """``batch_size`` as an int: any integer type (NumPy's too, as a search space may give), never a bool."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size <= 0:
+    if not positive_integer(batch_size):
         raise InvalidArgumentError(f"batch size must be a positive integer, got {batch_size!r}")
     return int(batch_size)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import numbers
 import random
 import re
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from hwaware.errors import HwawareError, HwawareWarning, InvalidArgumentError
+from hwaware.errors import HwawareError, HwawareWarning, InvalidArgumentError, positive_integer
 from hwaware.graph.layer import Layer
 from hwaware.measure.microbench import network_layers, random_layers
 from hwaware.graph.rebuild import build_op
@@ -140,14 +139,14 @@ def collect_layers(out: str | Path, plan: Iterable[tuple[str, str, Layer]], *, d
 
 def checked_threads(threads: object) -> int:
     """``threads`` (torch threads to measure with) as an int, or one line refusing it."""
-    if not isinstance(threads, numbers.Integral) or isinstance(threads, bool) or threads < 1:
+    if not positive_integer(threads):
         raise InvalidArgumentError(f"threads is a number of torch threads, 1 or more; got {threads!r}")
     return int(threads)
 
 
 def checked_rounds(rounds: object) -> int:
     """``rounds`` (how many times :func:`collect_networks` times each network) as an int, or one line refusing it."""
-    if not isinstance(rounds, numbers.Integral) or isinstance(rounds, bool) or rounds < 1:
+    if not positive_integer(rounds):
         raise InvalidArgumentError(f"rounds is how many times each network is timed, 1 or more; got {rounds!r}")
     return int(rounds)
 

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from hwaware.api import estimate, resolve
-from hwaware.errors import InvalidArgumentError, positive_number
+from hwaware.errors import InvalidArgumentError, positive_integer, positive_number
 from hwaware.estimators.base import Estimate, get_estimator, list_estimators
 from hwaware.graph.sources import InputSize, ModelLike
 from hwaware.zoo.spaces import ModelSpace, get_space, list_spaces
@@ -118,7 +118,7 @@ class LatencyConstraint:
         """
         if not isinstance(quantile, numbers.Real) or isinstance(quantile, bool) or not 0 < quantile <= 1:
             raise InvalidArgumentError(f"the budget quantile must be in (0, 1], e.g. 0.5 for the median; got {quantile!r}")
-        if not isinstance(samples, numbers.Integral) or isinstance(samples, bool) or samples < 1:
+        if not positive_integer(samples):
             raise InvalidArgumentError(f"samples must be a positive number of architectures, got {samples!r}")
         space = get_space(space) if isinstance(space, str) else space
         if not isinstance(space, ModelSpace):

@@ -10,7 +10,6 @@ Workers share the study (SQLite on one machine, PostgreSQL for many) and hwaware
 from __future__ import annotations
 
 import multiprocessing as mp
-import numbers
 import os
 import signal
 import sys
@@ -23,7 +22,7 @@ from typing import Any
 import torch
 
 from hwaware.api import resolve
-from hwaware.errors import InvalidArgumentError
+from hwaware.errors import InvalidArgumentError, positive_integer
 from hwaware.search.constraint import LatencyConstraint, is_feasible, sampler_kwargs
 from hwaware.search.proxies import LABELS, PROXIES, proxy_score
 from hwaware.zoo.spaces import get_space
@@ -54,7 +53,7 @@ class SearchConfig:
     def __post_init__(self) -> None:
         for name in ("trials", "workers", "torch_threads", "batch_size"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            if not positive_integer(value):
                 raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
             object.__setattr__(self, name, int(value))  # numpy integers too, kept as int (JSON study attributes)
         if self.workers > 1 and not self.storage:
