@@ -135,6 +135,10 @@ def run() -> dict:
     return out
 
 
+def rounds_text(n: int) -> str:
+    return f"{n} round{'s' if n > 1 else ''}"
+
+
 def cell(a: dict) -> str:
     return f"{a['mape']:.1%} / {a['within10']:.0%} / {a['spearman']:.3f}"
 
@@ -145,7 +149,7 @@ def markdown(r: dict) -> str:
              f"Measured on: {', '.join(r['machines'])}; schedule "
              + ", ".join(f"{s} {t['start'][11:19]}-{t['end'][11:19]}" for s, t in r["schedule"].items())
              + f". Rule (declared before the measurements): {r['rule']}. Candidates: "
-             + ", ".join(f"{c}: {n} round{'s' if n > 1 else ''}" for c, n in r["candidates"].items()) + ".", "",
+             + ", ".join(f"{c}: {rounds_text(n)}" for c, n in r["candidates"].items()) + ".", "",
              "| profile | " + " | ".join(f"{k} ({r['groups'][k]}) MAPE / within ±10 % / ρ" for k in keys) + " |",
              "|---|" + "---|" * len(keys)]
     lines.append("| zero-shot | " + " | ".join(cell(r["zero_shot"][k]) for k in keys) + " |")
@@ -153,13 +157,13 @@ def markdown(r: dict) -> str:
               for s, p in r["profiles"].items()]
     lines += ["", "| candidate | worst NAS-space MAPE per profile | median (the rule's score) | suite's slowest / "
               "fastest time across its runs, median / max |", "|---|---|---|---|"]
-    lines += [f"| {c} ({r['candidates'][c]} round{'s' if r['candidates'][c] > 1 else ''}) | "
+    lines += [f"| {c} ({rounds_text(r['candidates'][c])}) | "
               + ", ".join(f"{w:.1%}" for w in f["worst_mape"]) + f" | {f['score']:.1%} | "
               f"x{f['suite_spread_median']:.2f} / x{f['suite_spread_max']:.2f} |"
               for c, f in r["candidates_figures"].items()]
     chosen = r["chosen"]
-    lines += ["", f"Chosen by the rule: {chosen} ({r['candidates'][chosen]} round"
-              f"{'s' if r['candidates'][chosen] > 1 else ''}). Each test round's median time / the truth (the "
+    lines += ["", f"Chosen by the rule: {chosen} ({rounds_text(r['candidates'][chosen])}). Each test round's median "
+              "time / the truth (the "
               "median of the five): " + ", ".join(f"{s} x{v:.2f}" for s, v in r["test_rounds"].items()) + "."]
     return "\n".join(lines) + "\n"
 

@@ -145,17 +145,12 @@ def _main() -> None:
     print(f"latency_many over {args.candidates} random new candidates (candidates/s):")
     print(f"{'space':<14}{'gpu':<10}{'estimator':<14}{'first':>8}{'1 thread':>10}{'2 threads':>11}")
     for name in ("nb201", "fbnet", "ofa_mbv3", "mobilenetv3"):
-        sp = get_space(name)
+        sp, rates = get_space(name), []
         # a first batch apart: a space's first graphs fill the caches, which the 1-thread column alone paid when it
         # came first (NB201 on an Intel Xeon: 115.2 against 318.1 at a97591f)
-        torch.set_num_threads(1)
-        t = time.perf_counter()
-        hwaware.latency_many([sp.graph(sp.random_arch(random.Random(i))) for i in range(args.candidates)],
-                             gpu="2080ti", progress=False)
-        rates = [args.candidates / (time.perf_counter() - t)]
-        for threads in (1, 2):
+        for threads, seeds in ((1, 0), (1, 1000), (2, 2000)):
             torch.set_num_threads(threads)
-            cands = [sp.random_arch(random.Random(1000 * threads + i)) for i in range(args.candidates)]
+            cands = [sp.random_arch(random.Random(seeds + i)) for i in range(args.candidates)]
             t = time.perf_counter()
             hwaware.latency_many([sp.graph(a) for a in cands], gpu="2080ti", progress=False)
             rates.append(len(cands) / (time.perf_counter() - t))
