@@ -61,11 +61,19 @@ def _packet(func: Any) -> str:
 # kernels are Python decompositions (convolution, batch norm, hardtanh: 2-3 ms each, most of a NAS candidate's trace).
 # For ops that neither mutate nor alias their inputs the outputs' metadata is remembered and fresh meta tensors made
 # from it (a least-recently-used store of META_KEPT calls, shared across traces: a search space repeats its shapes;
-# about 2 KB a call, measured on 180 FBNet, OFA and MobileNetV3 candidates, 4,032 calls: 8 MB).
+# about 2 KB a call, measured on 180 FBNet, OFA and MobileNetV3 candidates, 4,032 calls: 8 MB). An in-place op that
+# writes only its first argument and returns it (relu_; hardswish_, a decomposition of 1.2 ms a call on meta, about
+# 20 ms of a MobileNetV3 candidate's trace) is remembered where its first call left that argument's shape, strides
+# and dtype as they were (not unsqueeze_): the same arguments' metadata give the same answer, the tensor itself;
+# where that argument is its only tensor and it is no view op, whether it runs depends on the tensor's dtype and rank
+# alone (fill_diagonal_, which asks a rank above 2 for equal sides, aside), so its key has no shape: one decomposition
+# per dtype, not one per activation shape of every candidate.
 META_KEPT = 10_000
-_meta_outputs: OrderedDict[tuple, tuple[Any, list]] = OrderedDict()
+_meta_outputs: OrderedDict[tuple, tuple[Any, list] | str] = OrderedDict()
 _meta_lock = threading.Lock()
-_functional: dict[Any, bool] = {}
+_forms: dict[Any, str | None] = {}
+_SELF = "self"  # a remembered in-place call: it returns its first argument
+_VALUES = "values"  # an in-place call on its only tensor argument, remembered whatever that tensor's shape
 try:  # private torch helpers: a torch without them never serves from the store
     from torch.utils._python_dispatch import _get_current_dispatch_mode_stack
 except ImportError:  # pragma: no cover
@@ -78,26 +86,43 @@ def _storage(t: torch.Tensor) -> int | None:
     return getattr(t.untyped_storage(), "_cdata", None)
 
 
-def _is_functional(func: Any) -> bool:
-    """Whether ``func`` returns fresh tensors only: it mutates no argument and no output aliases one."""
-    if func not in _functional:
+def _form(func: Any) -> str | None:
+    """How a meta call's outputs can be remembered: "fresh" where ``func`` mutates no argument and no output aliases
+    one, :data:`_SELF` where it writes its first argument alone and returns it (:data:`_VALUES` where that is its only
+    tensor argument and it is no view op), else None."""
+    if func not in _forms:
         schema = func._schema
-        _functional[func] = not schema.is_mutable and all(r.alias_info is None for r in schema.returns)
-    return _functional[func]
+        args, returns = schema.arguments, schema.returns
+        written = [a.name for a in args if a.alias_info is not None and a.alias_info.is_write]
+        if not schema.is_mutable and all(r.alias_info is None for r in returns):
+            _forms[func] = "fresh"
+        elif written == [args[0].name] and len(returns) == 1 and returns[0].alias_info is not None \
+                and returns[0].alias_info.before_set == args[0].alias_info.before_set:
+            tensors = [a for a in args if "Tensor" in str(a.type)]
+            _forms[func] = _VALUES if len(tensors) == 1 and torch.Tag.inplace_view not in func.tags \
+                and func is not torch.ops.aten.fill_diagonal_.default else _SELF
+        else:
+            _forms[func] = None
+    return _forms[func]
+
+
+def _metadata(t: torch.Tensor) -> tuple:
+    return tuple(t.shape), t.stride(), t.dtype, t.storage_offset()
 
 
 _SCALARS = (int, float, bool, str, torch.dtype, torch.device, torch.layout, torch.memory_format, type(None))
 
 
-def _meta_key(func: Any, args: tuple, kwargs: dict) -> tuple | None:
+def _meta_key(func: Any, args: tuple, kwargs: dict, shapes: bool = True) -> tuple | None:
     """What a meta call's outputs depend on, hashable; None where an argument is not a meta tensor, a scalar or a
-    list or tuple of those (the arguments aten ops take; a plain walk: pytree's costs a trace more than the ops)."""
+    list or tuple of those (the arguments aten ops take; a plain walk: pytree's costs a trace more than the ops).
+    ``shapes=False``: a tensor is its rank and dtype."""
 
     def key(a: Any) -> Any:
         if isinstance(a, torch.Tensor):
             if a.device.type != "meta" or a.layout is not torch.strided:  # a sparse tensor's strides say nothing
                 raise LookupError
-            return ("T", tuple(a.shape), a.stride(), a.dtype, a.storage_offset())
+            return ("T", *_metadata(a)) if shapes else ("T", a.dim(), a.dtype)
         if isinstance(a, (list, tuple)):
             return (type(a), tuple(key(v) for v in a))
         if isinstance(a, _SCALARS):
@@ -125,28 +150,38 @@ def _run_meta(func: Any, args: tuple, kwargs: dict) -> Any:
     """``func(*args, **kwargs)``, from the remembered outputs' metadata where :func:`_meta_key` allows and no other
     dispatch mode (a user's, below the recorder) would see the op."""
     alone = not _get_current_dispatch_mode_stack()
-    key = _meta_key(func, args, kwargs) if alone and _is_functional(func) else None
+    form = _form(func) if alone else None
+    key = _meta_key(func, args, kwargs, shapes=form != _VALUES) if form else None
     with _meta_lock:
         hit = _meta_outputs.get(key) if key is not None else None
         if hit is not None:
             _meta_outputs.move_to_end(key)
+    if hit is _SELF:
+        return args[0]
     if hit is not None:
         spec, metas = hit
         return tree_unflatten([torch.empty_strided(m[0], m[1], dtype=m[2], device="meta") if isinstance(m, tuple)
                                else m for m in metas], spec)
+    before = _metadata(args[0]) if form in (_SELF, _VALUES) else None
     out = func(*args, **kwargs)
-    if key is not None:
+    if key is None:
+        return out
+    if before is not None:
+        remembered = _SELF if out is args[0] and _metadata(out) == before else None
+    else:
         leaves, spec = tree_flatten(out)
         # fresh, plain outputs only (``_unsafe_view`` passes the schema test yet shares its input's storage)
         inputs = {_storage(t) for t in _tensor_leaves((args, kwargs))} | {None}
-        if all(not isinstance(t, torch.Tensor) or (t.device.type == "meta" and t.layout is torch.strided
-                                                   and t.storage_offset() == 0 and _storage(t) not in inputs)
-               for t in leaves) and not any(isinstance(t, tuple) for t in leaves):
-            with _meta_lock:
-                _meta_outputs[key] = (spec, [(tuple(t.shape), t.stride(), t.dtype) if isinstance(t, torch.Tensor)
-                                             else t for t in leaves])
-                while len(_meta_outputs) > META_KEPT:
-                    _meta_outputs.popitem(last=False)
+        fresh = all(not isinstance(t, torch.Tensor) or (t.device.type == "meta" and t.layout is torch.strided
+                                                         and t.storage_offset() == 0 and _storage(t) not in inputs)
+                    for t in leaves) and not any(isinstance(t, tuple) for t in leaves)
+        remembered = (spec, [(tuple(t.shape), t.stride(), t.dtype) if isinstance(t, torch.Tensor) else t
+                             for t in leaves]) if fresh else None
+    if remembered is not None:
+        with _meta_lock:
+            _meta_outputs[key] = remembered
+            while len(_meta_outputs) > META_KEPT:
+                _meta_outputs.popitem(last=False)
     return out
 
 
