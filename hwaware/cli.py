@@ -103,15 +103,29 @@ def _check_writable(folder: Path, out: str, example: str) -> None:
                                    f"./{example}") from None
 
 
-PRECISION_CHOICES = ["fp32", "fp16", "bf16", "int8", "amp"]  # hwaware.hardware.PRECISIONS, without importing torch
+def _platform_value(what: str):
+    """An argparse type: a precision or runtime as the API reads it (any case), refused with the API's line, which
+    says why where one is not modelled (torch.compile, tf32, fp8); the catalog is imported only when one is given."""
+    def parse(text: str) -> str:
+        from hwaware.hardware import catalog
+
+        try:
+            return catalog.check_precision(text) if what == "precision" else catalog.check_runtime(text)
+        except InvalidArgumentError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return parse
+
+
+PRECISION = {"type": _platform_value("precision"), "metavar": "{fp32,fp16,bf16,int8,amp}"}
+RUNTIME = {"type": _platform_value("runtime"), "metavar": "{pytorch,tensorrt}"}
 _OWN = "default: a calibration profile's own, else %s (a profile refuses another)"
 
 
 def _platform_options(p: argparse.ArgumentParser) -> None:
     """Batch size, precision and runtime of the predictions, as `hwaware latency` takes them."""
     p.add_argument("--batch", type=_positive(int), default=1, help="batch size (default 1)")
-    p.add_argument("--precision", default=None, choices=PRECISION_CHOICES, help=_OWN % "fp32")
-    p.add_argument("--runtime", default=None, choices=["pytorch", "tensorrt"], help=_OWN % "pytorch")
+    p.add_argument("--precision", default=None, **PRECISION, help=_OWN % "fp32")
+    p.add_argument("--runtime", default=None, **RUNTIME, help=_OWN % "pytorch")
 
 
 def _model_args(p: argparse.ArgumentParser, profiles: bool = True) -> None:
@@ -120,7 +134,7 @@ def _model_args(p: argparse.ArgumentParser, profiles: bool = True) -> None:
     p.add_argument("--batch", type=int, default=1, help="batch size (default 1)")
     p.add_argument("--input", default=None, metavar="CxHxW",
                    help="input size without batch, e.g. 3x224x224 (default: the model's timm config)")
-    p.add_argument("--precision", default=None if profiles else "fp32", choices=PRECISION_CHOICES,
+    p.add_argument("--precision", default=None if profiles else "fp32", **PRECISION,
                    help="amp: PyTorch autocast (fp16 tensor cores for conv/dense/matmul); "
                         + (_OWN % "fp32" if profiles else "default fp32"))
     p.add_argument("--trace-device", default="meta", choices=["meta", "cpu"],
@@ -140,7 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     _model_args(p)
     p.add_argument("--gpu", action=_OneGPU, default="agx",
                    help="GPU name or alias (default agx = Jetson AGX Xavier); see `hwaware gpus`")
-    p.add_argument("--runtime", default=None, choices=["pytorch", "tensorrt"], help=_OWN % "pytorch")
+    p.add_argument("--runtime", default=None, **RUNTIME, help=_OWN % "pytorch")
     p.add_argument("--estimator", default=None, help="estimator name (default: best for the platform); see `hwaware estimators`")
     p.add_argument("--by-layer", action="store_true", help="print the per-layer breakdown")
     p.add_argument("--top", type=_positive(int), default=None,
@@ -277,8 +291,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=_positive(int), default=None, help="with --here: time the suite this many times, "
                    "round after round, and keep each network's median round (default 3; 1: about 20 s)")
     p.add_argument("--name", required=True, help="the profile's name (then: hwaware latency MODEL --gpu NAME)")
-    p.add_argument("--runtime", default="pytorch", choices=["pytorch", "tensorrt"])
-    p.add_argument("--precision", default="fp32", choices=PRECISION_CHOICES)
+    p.add_argument("--runtime", default="pytorch", **RUNTIME)
+    p.add_argument("--precision", default="fp32", **PRECISION)
     p.add_argument("--out", default=None, help="write the profile JSON here instead of the profile folder")
 
     p = sub.add_parser("rank", help="rank models across GPUs by predicted latency",

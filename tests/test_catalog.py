@@ -202,6 +202,8 @@ def test_host_link_from_bus_interface():
     ({"precision": "int4"}, "precision must be one of"),
     ({"runtime": "onnxruntime"}, "runtime must be one of"),
     ({"runtime": "torch.compile"}, "torch.compile is not modelled"),
+    ({"precision": "tf32"}, "TF32 tensor rate .* use precision='fp32'"),
+    ({"precision": "fp8"}, "fp8 is not modelled"),
     ({"precision": "bf16"}, "has no bf16"),  # Volta
     ({"batch_size": 0}, "positive integer"),
     ({"batch_size": 2.5}, "positive integer"),

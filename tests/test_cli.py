@@ -125,6 +125,11 @@ def _cli(*argv: str, env: dict | None = None, cwd: Path | None = None) -> subpro
     (["collect", "networks", "--out", "unused.csv", "--models", "resnet18", "--threads", "0"],
      "argument --threads: must be a positive integer"),
     (["cache", "drop"], "invalid choice: 'drop'"),
+    # the API's line for a runtime or precision not modelled; argparse's choices said only what there is
+    (["latency", "resnet18", "--runtime", "torch.compile"], "--runtime: runtime must be one of pytorch, tensorrt, "
+                                                            "got 'torch.compile'; torch.compile is not modelled"),
+    (["rank", "resnet18", "--gpu", "agx", "--precision", "tf32"], "use precision='fp32'"),
+    (["calibrate", "m.csv", "--gpu", "agx", "--name", "a", "--precision", "fp8"], "fp8 is not modelled"),
     # a repeated --gpu kept the last GPU, unsaid (review helper-93)
     (["latency", "resnet18", "--gpu", "agx", "--gpu", "orin"], "--gpu given twice: this command answers for one GPU"),
     (["space-latency", "nb201", "--gpu", "agx", "--gpu", "orin"], "`hwaware rank MODEL --gpu A --gpu B`"),
@@ -412,3 +417,19 @@ def test_messages_a_new_user_met_say_the_fix_in_their_own_terms(capsys):
         err = capsys.readouterr().err
         assert said in err and err.count("\n") == 1, argv
     assert main(["latency", spec, "--gpu", "agx", "--input", "3x32x32"]) == 0  # its own input is no error
+
+
+def test_precision_and_runtime_options_read_as_the_api_and_list_the_catalogs_values():
+    """Every command's --precision and --runtime take any case, as the API does (argparse's choices refused 'FP16'),
+    and show the catalog's values."""
+    import argparse
+
+    from hwaware.cli import _parser
+    from hwaware.hardware.catalog import PRECISIONS, RUNTIMES
+
+    parser = _parser()
+    args = parser.parse_args(["latency", "resnet18", "--runtime", "TensorRT", "--precision", "FP16"])
+    assert (args.runtime, args.precision) == ("tensorrt", "fp16")
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices.values()
+    shown = {(a.dest, a.metavar) for c in commands for a in c._actions if a.dest in ("precision", "runtime")}
+    assert shown == {("precision", "{" + ",".join(PRECISIONS) + "}"), ("runtime", "{" + ",".join(RUNTIMES) + "}")}

@@ -535,13 +535,7 @@ class Platform:
         Precision and runtime are read in any case, as GPU names are."""
         spec = get_device(device)
         precision = check_precision(precision)
-        runtime = runtime.lower() if isinstance(runtime, str) else runtime
-        if runtime not in RUNTIMES:
-            # torch.compile fuses differently from both, and no table times it: say so rather than guess
-            compiled = "compile" in str(runtime) or runtime == "inductor"
-            why = ("; torch.compile is not modelled (no measured table times it): it usually runs between "
-                   "runtime='pytorch' (eager) and runtime='tensorrt'" if compiled else "")
-            raise InvalidArgumentError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}{why}")
+        runtime = check_runtime(runtime)
         if isinstance(spec, GPUSpec) and _catalog()[0].get(spec.name) is not spec:  # the rows pass: a test reads all
             _check_spec(spec)
         if isinstance(spec, CPUSpec):
@@ -595,8 +589,27 @@ def check_precision(precision: object) -> str:
     """``precision`` in lower case (any case, as GPU names are), or a one-line error naming the ones there are."""
     precision = precision.lower() if isinstance(precision, str) else precision
     if precision not in PRECISIONS:
-        raise InvalidArgumentError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        why = ""
+        if precision == "tf32":  # not a precision of its own here: what fp32 runs at where the libraries allow it
+            why = ("; fp32 is answered with convolutions at the TF32 tensor rate where cuDNN and TensorRT use it by "
+                   "default (Ampere and later; the answer's notes say so): use precision='fp32'")
+        elif precision in ("fp8", "fp4", "int4", "nvfp4"):
+            why = (f"; {precision} is not modelled (no measured table times it): int8 with runtime='tensorrt' is the "
+                   "lowest precision answered")
+        raise InvalidArgumentError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}{why}")
     return precision  # type: ignore[return-value]
+
+
+def check_runtime(runtime: object) -> str:
+    """``runtime`` in lower case, or a one-line error naming the ones there are."""
+    runtime = runtime.lower() if isinstance(runtime, str) else runtime
+    if runtime not in RUNTIMES:
+        # torch.compile fuses differently from both, and no table times it: say so rather than guess
+        compiled = "compile" in str(runtime) or runtime == "inductor"
+        why = ("; torch.compile is not modelled (no measured table times it): it usually runs between "
+               "runtime='pytorch' (eager) and runtime='tensorrt'" if compiled else "")
+        raise InvalidArgumentError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}{why}")
+    return runtime
 
 
 def check_batch_size(batch_size: object) -> int:
