@@ -449,3 +449,17 @@ def test_every_catalog_gpu_is_classed_for_gpu_boost_headroom():
         "H100 PCIe 80GB", "H100 SXM5 80GB", "A2", "A10", "A30", "L4", "L40S", "Jetson Orin NX 8GB",
         "Jetson Orin Nano 4GB", "Jetson Orin Nano Super", "A40", "H200 SXM 141GB"]
     assert len(gpus()) - len(held) == 44  # GeForce, TITAN, Quadro and RTX workstation cards
+
+
+def test_the_torch_compile_refusal_quotes_timms_compiled_tables(repo_script, shared_data):
+    """The refusal and a compiled module's note say what the tables measured of torch.compile: the 10th-90th
+    percentile range of compiled / eager per-image time over the torch 2.9.1 tables that time both (before
+    2026-12-07 they said no table timed it)."""
+    from hwaware.hardware.catalog import COMPILE_NOT_MODELLED
+
+    rows = [r for r in repo_script("benchmarks/compile_vs_eager.py").ratios()
+            if r["forms"] == "torch.compile / eager" and r["torch"] == "291"]
+    assert {r["gpu"] for r in rows} == {"4090", "pro6000maxq"}
+    assert f"{min(r['p10'] for r in rows):.2f}-{max(r['p90'] for r in rows):.2f}x" in COMPILE_NOT_MODELLED
+    with pytest.raises(InvalidArgumentError, match="0.45-0.82x eager PyTorch's time"):
+        Platform.resolve("4090", runtime="torch.compile")

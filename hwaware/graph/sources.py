@@ -23,7 +23,7 @@ from torch import nn
 from hwaware.errors import InvalidArgumentError, ModelNotFoundError, UnsupportedModelError
 from hwaware.graph.layer import Graph, LayerKind, Shape, data_dependent_ops
 from hwaware.graph.meta import meta_device, meta_weights
-from hwaware.hardware.catalog import check_batch_size, check_precision
+from hwaware.hardware.catalog import COMPILE_NOT_MODELLED, check_batch_size, check_precision
 
 ModelLike = Union[nn.Module, str, os.PathLike, Any]  # Any: onnx.ModelProto (onnx is imported lazily)
 InputSize = Union[int, str, tuple[int, ...], list[int], None]
@@ -75,8 +75,7 @@ def _as_eager(model: nn.Module) -> tuple[nn.Module, tuple[str, ...]]:
     said: tuple[str, ...] = ()
     inner = getattr(model, "_orig_mod", None)
     if type(model).__name__ == "OptimizedModule" and isinstance(inner, nn.Module):
-        model, said = inner, ("a torch.compile'd module, answered as its eager module: torch.compile is not modelled "
-                              "(no table times it); it usually runs between runtime='pytorch' and runtime='tensorrt'",)
+        model, said = inner, (f"a torch.compile'd module, answered as its eager module: {COMPILE_NOT_MODELLED}",)
     if any(m.weight.dim() == 4 and not m.weight.is_contiguous() and m.weight.is_contiguous(
             memory_format=torch.channels_last) for m in model.modules() if isinstance(m, nn.Conv2d)):
         said += ("channels-last weights, answered as the NCHW layout the tables timed (cuDNN's NHWC kernels, faster "

@@ -29,6 +29,10 @@ Runtime = Literal["pytorch", "tensorrt"]
 # every other op's arithmetic in fp32 (the timm GPU tables are AMP)
 PRECISIONS: dict[str, int] = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1, "amp": 2}
 RUNTIMES: tuple[str, ...] = ("pytorch", "tensorrt")
+# what an answer for a torch.compile'd model is not (the refused runtime's message and a compiled module's note)
+COMPILE_NOT_MODELLED = ("torch.compile is not modelled: timm's tables time it only at large batches with AMP, on an "
+                        "RTX 4090 and an RTX PRO 6000, where it took 0.45-0.82x eager PyTorch's time per image "
+                        "(10th-90th percentile, torch 2.9.1; python benchmarks/compile_vs_eager.py)")
 
 # hwaware's short names and the spellings of the shipped datasets (torch2trt, HELP, timm, DeepBench)
 # that the catalog's alias column does not already give.
@@ -604,10 +608,9 @@ def check_runtime(runtime: object) -> str:
     """``runtime`` in lower case, or a one-line error naming the ones there are."""
     runtime = runtime.lower() if isinstance(runtime, str) else runtime
     if runtime not in RUNTIMES:
-        # torch.compile fuses differently from both, and no table times it: say so rather than guess
+        # torch.compile fuses differently from both, and the tables time it too sparsely to learn: say so, not guess
         compiled = "compile" in str(runtime) or runtime == "inductor"
-        why = ("; torch.compile is not modelled (no measured table times it): it usually runs between "
-               "runtime='pytorch' (eager) and runtime='tensorrt'" if compiled else "")
+        why = f"; {COMPILE_NOT_MODELLED}: runtime='pytorch' answers eager PyTorch" if compiled else ""
         raise InvalidArgumentError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}{why}")
     return runtime
 
