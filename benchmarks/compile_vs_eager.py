@@ -26,6 +26,7 @@ def per_image(rows) -> dict[tuple[str, int], tuple[int, float]]:
             if r.batch_size and r.step_time_ms}
 
 
+NAMED = ("resnet50", "vgg16", "mobilenetv3_large_100", "efficientnet_b0", "convnext_tiny")  # printed one by one
 FORMS = ((("nchw", True), ("nchw", False), "torch.compile / eager"),
          (("nhwc", False), ("nchw", False), "eager channels-last / NCHW"),
          (("nchw", True), ("nhwc", False), "torch.compile / eager chan.-last"))
@@ -47,19 +48,22 @@ def ratios() -> list[dict]:
             ratio = np.array([a[k][1] / b[k][1] for k in a if k in b and a[k][0] == b[k][0]])
             if len(ratio):
                 p10, p50, p90 = np.percentile(ratio, [10, 50, 90])
+                named = {m: a[k][1] / b[k][1] for m in NAMED for k in [(m, 224)] if k in a and k in b
+                         and a[k][0] == b[k][0]}
                 out.append({"gpu": device, "precision": precision, "torch": torch_version, "forms": label,
                             "rows": len(ratio), "p10": p10, "median": p50, "p90": p90,
-                            "first_slower": float(np.mean(ratio > 1))})
+                            "first_slower": float(np.mean(ratio > 1)), "named": named})
     return out
 
 
 def main() -> None:
     print("per-image time of the first form / the second's, rows timed at the same batch in both (timm's tables)")
     print(f"{'GPU':<14}{'precision':<10}{'torch':<7}{'forms':<34}{'rows':>6}{'p10':>7}{'median':>8}{'p90':>7}"
-          f"{'  first slower'}")
+          f"{'  first slower'}  at 224 pixels, where timed at one batch in both")
     for r in ratios():
         print(f"{r['gpu']:<14}{r['precision']:<10}{r['torch']:<7}{r['forms']:<34}{r['rows']:>6}{r['p10']:>7.2f}"
-              f"{r['median']:>8.2f}{r['p90']:>7.2f}{r['first_slower']:>14.0%}")
+              f"{r['median']:>8.2f}{r['p90']:>7.2f}{r['first_slower']:>14.0%}  "
+              + ", ".join(f"{m} {v:.2f}" for m, v in r["named"].items()))
 
 
 if __name__ == "__main__":
