@@ -105,7 +105,7 @@ def _check_writable(folder: Path, out: str, example: str) -> None:
 
 def _platform_value(what: str):
     """An argparse type: a precision or runtime as the API reads it (any case), refused with the API's line, which
-    says why where one is not modelled (torch.compile, tf32, fp8); the catalog is imported only when one is given."""
+    says why where one is not modelled (torch.compile, tf32, fp8); the parse imports the catalog, --help does not."""
     def parse(text: str) -> str:
         from hwaware.hardware import catalog
 

@@ -471,7 +471,10 @@ def test_remembered_meta_outputs_give_the_graph_every_meta_kernel_gives(name, mo
     monkeypatch.setattr(module, "tree_unflatten", lambda *a: served.append(1) or real_unflatten(*a))  # hits only
 
     def checked(func, args, kwargs):
-        got, want = real_run(func, args, kwargs), func(*args, **kwargs)
+        # the op itself on tensors of the same metadata (an in-place op's served answer is its argument: helper-159)
+        want = func(*(torch.empty_strided(a.shape, a.stride(), dtype=a.dtype, device="meta")
+                      if isinstance(a, torch.Tensor) and a.device.type == "meta" else a for a in args), **kwargs)
+        got = real_run(func, args, kwargs)
         describe = lambda out: [(t.shape, t.stride(), t.dtype, t.layout) for t in module._tensor_leaves(out)]  # noqa: E731
         assert describe(got) == describe(want), func
         return got
@@ -489,9 +492,11 @@ def test_remembered_meta_outputs_give_the_graph_every_meta_kernel_gives(name, mo
 def test_an_in_place_op_is_remembered_by_dtype_and_rank_and_refused_where_its_kernel_refuses(monkeypatch):
     """An in-place op of one tensor (hardswish_: a 1.2 ms decomposition a call, about 20 ms of a MobileNetV3
     candidate's trace) is served at a shape never traced, by its tensor's dtype and rank, and the graph is the one
-    that runs every kernel; a rank its kernel refuses still fails, an in-place op of two tensors is keyed by their
-    shapes (a broadcast ``add_`` into a smaller tensor fails after a same-shape one ran), and a view op is run every
-    time."""
+    that runs every kernel. What its kernel refuses is still refused: another rank (tril_), another dtype (sqrt_ of
+    integers), unequal sides (fill_diagonal_), an in-place op of two tensors keyed by their shapes (a broadcast
+    ``add_`` into a smaller tensor, after a same-shape one ran); a size argument decides (``_resize_output_``), and an
+    op that re-views its tensor is run every time (squeeze_, unsqueeze_). Review helper-159: the first form of this
+    test passed on the code before the store took in-place ops, and without three of these rules."""
     import importlib
     from collections import OrderedDict
 
@@ -502,29 +507,45 @@ def test_an_in_place_op_is_remembered_by_dtype_and_rank_and_refused_where_its_ke
     net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.Hardswish(inplace=True), nn.Conv2d(8, 8, 3), nn.Hardswish(inplace=True))
     module._meta_outputs.clear()
     capture(net, input_size=(3, 20, 20))
-    ran, run = [], module._run_meta
+    ran, hits, run = [], [], module._run_meta
 
-    class Store(OrderedDict):  # a call whose kernel ran is stored
+    class Store(OrderedDict):  # a call whose kernel ran is stored; a served one is moved to the end
         def __setitem__(self, key, value):
             ran.append(key[0])
             super().__setitem__(key, value)
 
+        def move_to_end(self, key, last=True):
+            hits.append(key[0])
+            super().move_to_end(key, last)
+
     monkeypatch.setattr(module, "_meta_outputs", Store(module._meta_outputs))
     ran.clear()  # (the copy stored the first trace's calls)
     served = graph_to_bytes(capture(net, input_size=(3, 31, 17)))
-    assert torch.ops.aten.convolution.default in ran and torch.ops.aten.hardswish_.default not in ran
+    hardswish = torch.ops.aten.hardswish_.default
+    assert hits.count(hardswish) == 2 and hardswish not in ran and torch.ops.aten.convolution.default in ran
     monkeypatch.setattr(module, "_run_meta", lambda func, args, kwargs: func(*args, **kwargs))
     assert served == graph_to_bytes(capture(net, input_size=(3, 31, 17)))
 
-    aten, meta = torch.ops.aten, {"device": "meta"}
-    run(aten.tril_.default, (torch.empty(2, 3, **meta),), {})
-    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
-        run(aten.tril_.default, (torch.empty(3, **meta),), {})
-    run(aten.add_.Tensor, (torch.empty(2, 3, **meta), torch.empty(2, 3, **meta)), {})
-    with pytest.raises(RuntimeError):
-        run(aten.add_.Tensor, (torch.empty(2, 3, **meta), torch.empty(4, 2, 3, **meta)), {})
+    aten = torch.ops.aten
+
+    def meta(*shape, dtype=torch.float32):
+        return torch.empty(*shape, dtype=dtype, device="meta")
+
+    refused = [(aten.tril_.default, (meta(2, 3),), (meta(3),)),
+               (aten.sqrt_.default, (meta(2, 3),), (meta(2, 3, dtype=torch.long),)),
+               (aten.fill_diagonal_.default, (meta(2, 2, 2), 1.0, False), (meta(2, 3, 2), 1.0, False)),
+               (aten.add_.Tensor, (meta(2, 3), meta(2, 3)), (meta(2, 3), meta(5, 3)))]
+    for func, first, then in refused:
+        run(func, first, {})
+        with pytest.raises(RuntimeError):
+            run(func, then, {})
+    run(aten._resize_output_.default, (meta(2, 3), [2, 3], torch.device("meta")), {})
+    for _ in range(2):  # a call that changed its tensor's shape is not remembered
+        assert run(aten._resize_output_.default, (meta(4, 5), [2, 3], torch.device("meta")), {}).shape == (2, 3)
+    run(aten.squeeze_.default, (meta(2, 3),), {})
+    assert run(aten.squeeze_.default, (meta(1, 3),), {}).shape == (3,)
     for _ in range(2):
-        assert run(aten.unsqueeze_.default, (torch.empty(2, 3, **meta), 0), {}).shape == (1, 2, 3)
+        assert run(aten.unsqueeze_.default, (meta(2, 3), 0), {}).shape == (1, 2, 3)
 
 
 def test_meta_device_skips_weight_initialisation_and_nothing_else(monkeypatch):

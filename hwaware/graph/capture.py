@@ -64,10 +64,10 @@ def _packet(func: Any) -> str:
 # about 2 KB a call, measured on 180 FBNet, OFA and MobileNetV3 candidates, 4,032 calls: 8 MB). An in-place op that
 # writes only its first argument and returns it (relu_; hardswish_, a decomposition of 1.2 ms a call on meta, about
 # 20 ms of a MobileNetV3 candidate's trace) is remembered where its first call left that argument's shape, strides
-# and dtype as they were (not unsqueeze_): the same arguments' metadata give the same answer, the tensor itself;
-# where that argument is its only tensor and it is no view op, whether it runs depends on the tensor's dtype and rank
-# alone (fill_diagonal_, which asks a rank above 2 for equal sides, aside), so its key has no shape: one decomposition
-# per dtype, not one per activation shape of every candidate.
+# and dtype as they were: the same arguments' metadata give the same answer, the tensor itself. Where that argument
+# is its only tensor and the others are numbers or flags (no size list: not ``_resize_output_``), whether it runs
+# depends on the tensor's dtype and rank alone (fill_diagonal_, which asks a rank above 2 for equal sides, aside), so
+# its key has no shape: one decomposition per dtype, not one per activation shape of every candidate.
 META_KEPT = 10_000
 _meta_outputs: OrderedDict[tuple, tuple[Any, list] | str] = OrderedDict()
 _meta_lock = threading.Lock()
@@ -89,7 +89,8 @@ def _storage(t: torch.Tensor) -> int | None:
 def _form(func: Any) -> str | None:
     """How a meta call's outputs can be remembered: "fresh" where ``func`` mutates no argument and no output aliases
     one, :data:`_SELF` where it writes its first argument alone and returns it (:data:`_VALUES` where that is its only
-    tensor argument and it is no view op), else None."""
+    tensor argument and its others are numbers, flags or dtypes, not sizes), else None; never an op that re-views its
+    argument (``squeeze_``, ``set_``: cheap, and a hit would skip what it does to the tensor's metadata or storage)."""
     if func not in _forms:
         schema = func._schema
         args, returns = schema.arguments, schema.returns
@@ -97,10 +98,11 @@ def _form(func: Any) -> str | None:
         if not schema.is_mutable and all(r.alias_info is None for r in returns):
             _forms[func] = "fresh"
         elif written == [args[0].name] and len(returns) == 1 and returns[0].alias_info is not None \
-                and returns[0].alias_info.before_set == args[0].alias_info.before_set:
-            tensors = [a for a in args if "Tensor" in str(a.type)]
-            _forms[func] = _VALUES if len(tensors) == 1 and torch.Tag.inplace_view not in func.tags \
-                and func is not torch.ops.aten.fill_diagonal_.default else _SELF
+                and returns[0].alias_info.before_set == args[0].alias_info.before_set \
+                and torch.Tag.inplace_view not in func.tags:
+            # a size list (``_resize_output_``) or another tensor decides the result beyond the rank and dtype
+            sized = any("Tensor" in str(a.type) or "List" in str(a.type) for a in args[1:])
+            _forms[func] = _SELF if sized or func is torch.ops.aten.fill_diagonal_.default else _VALUES
         else:
             _forms[func] = None
     return _forms[func]

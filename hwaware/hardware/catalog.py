@@ -30,9 +30,9 @@ Runtime = Literal["pytorch", "tensorrt"]
 PRECISIONS: dict[str, int] = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1, "amp": 2}
 RUNTIMES: tuple[str, ...] = ("pytorch", "tensorrt")
 # what an answer for a torch.compile'd model is not (the refused runtime's message and a compiled module's note)
-COMPILE_NOT_MODELLED = ("torch.compile is not modelled: timm's tables time it only at large batches with AMP, on an "
-                        "RTX 4090 and an RTX PRO 6000, where it took 0.45-0.82x eager PyTorch's time per image "
-                        "(10th-90th percentile, torch 2.9.1; python benchmarks/compile_vs_eager.py)")
+COMPILE_NOT_MODELLED = ("torch.compile is not modelled: timm's GPU tables that time it beside eager PyTorch (AMP, "
+                        "large batches, an RTX 4090 and an RTX PRO 6000) put it at 0.45-0.82x eager PyTorch's time "
+                        "per image (10th-90th percentile, torch 2.9.1; python benchmarks/compile_vs_eager.py)")
 
 # hwaware's short names and the spellings of the shipped datasets (torch2trt, HELP, timm, DeepBench)
 # that the catalog's alias column does not already give.
