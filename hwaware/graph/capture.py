@@ -66,14 +66,18 @@ def _packet(func: Any) -> str:
 # 20 ms of a MobileNetV3 candidate's trace) is remembered where its first call left that argument's shape, strides
 # and dtype as they were: the same arguments' metadata give the same answer, the tensor itself. Where that argument
 # is its only tensor and the others are numbers or flags (no size list: not ``_resize_output_``), whether it runs
-# depends on the tensor's dtype and rank alone (fill_diagonal_, which asks a rank above 2 for equal sides, aside), so
-# its key has no shape: one decomposition per dtype, not one per activation shape of every candidate.
+# depends on the tensor's dtype and rank alone (two that check its sides aside, :data:`_SIDES_CHECKED`), so its key
+# has no shape: one decomposition per dtype, not one per activation shape of every candidate.
 META_KEPT = 10_000
 _meta_outputs: OrderedDict[tuple, tuple[Any, list] | str] = OrderedDict()
 _meta_lock = threading.Lock()
 _forms: dict[Any, str | None] = {}
 _SELF = "self"  # a remembered in-place call: it returns its first argument
 _VALUES = "values"  # an in-place call on its only tensor argument, remembered whatever that tensor's shape
+# in-place ops of one tensor whose kernels check its sides, not only its rank (fill_diagonal_: equal sides above rank
+# 2; _sobol_engine_initialize_state_: [dimension, 30 or more]); keyed by shape
+_SIDES_CHECKED = frozenset({torch.ops.aten.fill_diagonal_.default,
+                            torch.ops.aten._sobol_engine_initialize_state_.default})
 try:  # private torch helpers: a torch without them never serves from the store
     from torch.utils._python_dispatch import _get_current_dispatch_mode_stack
 except ImportError:  # pragma: no cover
@@ -97,12 +101,13 @@ def _form(func: Any) -> str | None:
         written = [a.name for a in args if a.alias_info is not None and a.alias_info.is_write]
         if not schema.is_mutable and all(r.alias_info is None for r in returns):
             _forms[func] = "fresh"
-        elif written == [args[0].name] and len(returns) == 1 and returns[0].alias_info is not None \
+        elif args and str(args[0].type) == "Tensor" and written == [args[0].name] and len(returns) == 1 \
+                and returns[0].alias_info is not None \
                 and returns[0].alias_info.before_set == args[0].alias_info.before_set \
                 and torch.Tag.inplace_view not in func.tags:
             # a size list (``_resize_output_``) or another tensor decides the result beyond the rank and dtype
             sized = any("Tensor" in str(a.type) or "List" in str(a.type) for a in args[1:])
-            _forms[func] = _SELF if sized or func is torch.ops.aten.fill_diagonal_.default else _VALUES
+            _forms[func] = _SELF if sized or func in _SIDES_CHECKED else _VALUES
         else:
             _forms[func] = None
     return _forms[func]
