@@ -3,6 +3,7 @@ OFA graphs assembled without a build or a trace equal whole-network captures."""
 import ast
 import csv
 import random
+from collections import Counter
 
 import pytest
 
@@ -159,6 +160,26 @@ def test_a_chain_space_of_ones_own_gets_its_own_network():
     FBNetSpace().graph(arch)
     for space in (TenClasses(), Shifted(), Classes(10), Classes(1000)):
         assert _same_graph(space.graph(arch), ModelSpace.graph(space, arch)), type(space).__name__
+
+
+def test_a_frame_is_refused_where_its_blocks_hold_more_than_its_reference(monkeypatch):
+    # the frame's parameters and skipped ops are the reference's minus its blocks': a reference that counts fewer
+    # than its blocks would give every assembly negative stem-and-head parameters (once accepted: its own totals
+    # came back by construction)
+    from dataclasses import replace
+
+    from hwaware.zoo import chain
+    from hwaware.zoo.spaces import FBNetSpace, ModelSpace
+
+    monkeypatch.setattr(chain, "_frames", {})
+    space, arch = FBNetSpace(), FBNetSpace().random_arch(random.Random(2))
+    whole = ModelSpace.graph(space, space.default())
+    blocks = lambda: space._blocks(space.default())  # noqa: E731
+    for key, told in (("fewer params", replace(whole, total_params=1)), ("fewer skipped", replace(whole, skipped=Counter())),
+                      ("the same", whole)):
+        assert (chain.chain_graph(key, lambda: told, blocks, space._blocks(arch)) is None) == (told is not whole), key
+    assert whole.skipped and _same_graph(chain.chain_graph("the same", None, None, space._blocks(arch)),
+                                         ModelSpace.graph(space, arch))
 
 
 @pytest.mark.parametrize("name", ["fbnet", "ofa_mbv3"])

@@ -5,9 +5,10 @@ depend only on its constructor's arguments and its input's shape, and a block re
 network's graph is a frame, the stem and head of one reference capture, around each block's layers: a block is
 captured on its own once per (arguments, input shape), then renumbered into place (its root module's name is its place,
 ``blocks.3``; its input is the layer before it). The frame's parameters and skipped ops are the reference's minus its
-blocks', and an assembly is used only where it gives that reference back. A search's new candidate costs no module
-build and no trace once its blocks have been seen (FBNet has 108 distinct blocks; OFA 91, each captured once per input
-size). ``tests/test_zoo.py`` checks assembled graphs against whole-network captures, field by field.
+blocks', and an assembly is used only where it gives that reference's layers back and its blocks hold no more
+parameters or skipped ops than it does. A search's new candidate costs no module build and no trace once its blocks
+have been seen (FBNet has 108 distinct blocks; OFA 91, each captured once per input size). ``tests/test_zoo.py``
+checks assembled graphs against whole-network captures, field by field.
 """
 from __future__ import annotations
 
@@ -63,14 +64,15 @@ def _frame(key: Hashable, reference: Callable[[], Graph], blocks: Callable[[], S
             frame = None
             if inside and inside[0] > 0:  # a stem: the first block reads its last layer
                 stem, head = inside[0], inside[-1] + 1
-                pieces, _ = _placed(ref.layers[stem - 1], blocks(), stem)
-                frame = _Frame(ref, stem, head, ref.total_params - sum(p.total_params for p in pieces),
-                               ref.skipped - sum((p.skipped for p in pieces), Counter()))
-                # used only where it gives the reference back, every field (a space whose builder makes other blocks
+                pieces, middle = _placed(ref.layers[stem - 1], blocks(), stem)
+                params = ref.total_params - sum(p.total_params for p in pieces)
+                skipped = sum((p.skipped for p in pieces), Counter())
+                frame = _Frame(ref, stem, head, params, ref.skipped - skipped)
+                # used only where it gives the reference's layers back (a space whose builder makes other blocks
                 # than ``blocks`` says, whose blocks do not end in their output, or whose head reads inside a block,
-                # is traced whole)
-                again = _assemble(frame, blocks())
-                if (again.layers, again.total_params, again.skipped) != (ref.layers, ref.total_params, ref.skipped):
+                # is traced whole) and its blocks hold no more parameters or skipped ops than it does: the totals
+                # are then the reference's by construction (tests/test_zoo.py checks other networks' against captures)
+                if params < 0 or skipped - ref.skipped or _join(frame, pieces, middle).layers != ref.layers:
                     frame = None
             _frames[key] = frame
     return _frames[key]
@@ -90,8 +92,12 @@ def _placed(before: Layer, blocks: Sequence[Block], start: int) -> tuple[list[Gr
 
 
 def _assemble(frame: _Frame, blocks: Sequence[Block]) -> Graph:
+    return _join(frame, *_placed(frame.reference.layers[frame.stem - 1], blocks, frame.stem))
+
+
+def _join(frame: _Frame, pieces: list[Graph], middle: list[Layer]) -> Graph:
+    """The frame's stem and head around ``middle``, the layers of ``pieces`` placed after the stem."""
     ref = frame.reference
-    pieces, middle = _placed(ref.layers[frame.stem - 1], blocks, frame.stem)
     out = middle[-1].index if middle else frame.stem - 1  # the last block's output, or the stem's
     shift = frame.stem + len(middle) - frame.head
 
