@@ -175,8 +175,8 @@ def test_a_frame_is_refused_where_its_blocks_hold_more_than_its_reference(monkey
     space, arch = FBNetSpace(), FBNetSpace().random_arch(random.Random(2))
     whole = ModelSpace.graph(space, space.default())
     blocks = lambda: space._blocks(space.default())  # noqa: E731
-    for key, told in (("fewer params", replace(whole, total_params=1)), ("fewer skipped", replace(whole, skipped=Counter())),
-                      ("the same", whole)):
+    for key, told in (("fewer params", replace(whole, total_params=1)),
+                      ("fewer skipped", replace(whole, skipped=Counter())), ("the same", whole)):
         assert (chain.chain_graph(key, lambda: told, blocks, space._blocks(arch)) is None) == (told is not whole), key
     assert whole.skipped and _same_graph(chain.chain_graph("the same", None, None, space._blocks(arch)),
                                          ModelSpace.graph(space, arch))
