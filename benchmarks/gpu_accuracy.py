@@ -489,8 +489,14 @@ def variant_lines(rule: dict) -> list[str]:
                + ", ".join(f"{g} {rt} {m:.1%}" for g, rt, m in jet))
         lines.append(f"| {name}{' (chosen)' if name == rule['chosen'] else ''} | {f['score']:.3f} | "
                      f"{f['score_not_tensorrt']:.3f} | {f['logo_columns']} | {desk} | {jets} | {logs} | {ten} |")
-    return lines + ["", f"Both runs: commit {rule['runs']['commit']}, {rule['runs']['steps']} steps, CPU "
-                        f"{(rule['runs'].get('cpu') or {}).get('model')}. Disclosed: {rule['disclosed']}"]
+    return lines + ["", runs_line("Both runs:", rule)]
+
+
+def runs_line(lead: str, rule: dict) -> str:
+    """The line under a rule's table: its runs' commit, steps and CPU, and what it discloses."""
+    runs = rule["runs"]
+    return (f"{lead} commit {runs['commit']}, {runs['steps']} steps, CPU {(runs.get('cpu') or {}).get('model')}. "
+            f"Disclosed: {rule['disclosed']}")
 
 
 def call_forms_lines(rule: dict) -> list[str]:
@@ -520,8 +526,7 @@ def call_forms_lines(rule: dict) -> list[str]:
                      f"{with_[col]['mape']:.1%} / {with_[col]['terms']} | "
                      + (f"{every['without'][col]:.1%} / {every['with'][col]:.1%} |"
                         if col in every["without"] else "– |"))
-    return lines + ["", f"The run: {rule['file']}, commit {rule['runs']['commit']}, {rule['runs']['steps']} steps, "
-                        f"CPU {(rule['runs'].get('cpu') or {}).get('model')}. Disclosed: {rule['disclosed']}"]
+    return lines + ["", runs_line(f"The run: {rule['file']},", rule)]
 
 
 def kernel_gpu_lines(rule: dict) -> list[str]:
