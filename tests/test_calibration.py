@@ -744,7 +744,9 @@ def test_measurements_in_other_units_or_repeated_are_one_line_errors():
                                          ("terms", "bogus"), ("ms_per_gmac", 1e9), ("overhead_ms_per_kernel", -1000.0),
                                          ("gmac_range", [4.0, 0.2]), ("gmac_range", [1.0]), ("batch_range", [0, 2]),
                                          ("batch_range", [1.5, 2]), ("batch_range", [8, 1]), ("n_networks", 1),
-                                         ("n_networks", 4), ("n_networks", 2.5)])
+                                         ("n_networks", 4), ("n_networks", 2.5), ("log_residual_interval", [-50, 50]),
+                                         ("held_out_interval", [-0.1, 7.0]), ("log_residual_interval", [-1e308, 0]),
+                                         ("format", -1), ("notes", "abc"), ("notes", [1])])
 def test_a_profile_with_impossible_values_is_refused(tmp_path, field, value):
     """A hand-edited profile once answered NaN ms, or a negative pre phase, without a warning."""
     p = fit_profile("agx", synthetic([100, 150, 300], 0.05), [6.0, 9.0, 18.0], name="t")
@@ -896,7 +898,8 @@ def test_a_profile_keeps_the_wider_interval_of_a_network_outside_the_training_do
 
 def test_one_measurement_in_other_units_is_named(tmp_path):
     """Nine sane rows and one typed in microseconds (1000x): the median passes, and the profile's leave-one-out
-    interval would span thousands of times; calibration refuses the row by name instead."""
+    interval would span thousands of times (which the fit refuses, as a file cannot hold it, without naming the row);
+    calibration refuses the row by name first."""
     from hwaware.calibration.profile import check_rows
 
     nets = synthetic([100, 120, 140, 160, 180, 200, 220, 240, 260, 280], 0.05)
@@ -904,8 +907,10 @@ def test_one_measurement_in_other_units_is_named(tmp_path):
     labels = [f"row {i + 2} (x, batch 1)" for i in range(10)]
     check_rows(nets, true, labels)  # the sane rows pass
     slipped = true[:9] + [1000 * true[9]]
-    lo, hi = fit_profile("agx", nets, slipped, name="t").log_residual_interval
-    assert hi - lo > math.log(100)  # what the check saves a user from
+    with pytest.raises(InvalidArgumentError, match="left out in turn, some are 1e[+]03x their fit"):
+        fit_profile("agx", nets, slipped, name="t")  # what the check saves a user from
+    lo, hi = fit_profile("agx", nets, true[:9] + [100 * true[9]], name="t").log_residual_interval
+    assert hi - lo > math.log(50)  # a 100x slip still fits, its interval as wide
     with pytest.raises(InvalidArgumentError, match=r"row 11 \(x, batch 1\): .* ms is 1.1e\+03x its prediction where "
                                                    r"the measurements' median is 1.1x: a slip of units"):
         check_rows(nets, slipped, labels)

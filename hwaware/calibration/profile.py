@@ -303,7 +303,10 @@ class Profile:
             for k in ("held_out_interval", "gmac_range", "batch_range"):
                 if d.get(k) is not None:
                     d[k] = tuple(d[k])
-            d["notes"] = tuple(d.get("notes", ()))
+            notes = d.get("notes", ())
+            if not isinstance(notes, (list, tuple)) or not all(isinstance(n, str) for n in notes):
+                raise TypeError(f"notes must be a list of texts, not {notes!r:.40}")
+            d["notes"] = tuple(notes)
             # profiles saved before the forms were named: the per-GMAC term marked theirs
             d.setdefault("terms", LINEAR_FORMS[1] if d.get("ms_per_gmac") else LINEAR_FORMS[0])
             p = cls(**d)
@@ -316,7 +319,10 @@ class Profile:
                   if r is not None]
         terms = [*factors, p.overhead_ms_per_kernel, p.ms_per_gmac, p.overhead_ms_per_call,
                  *(v for r in ranges for v in r)]
+        # an interval's bounds are log factors: one beyond FACTOR_RANGE holds no device (e^50 ms once printed)
+        logs = [v for r in (p.log_residual_interval, p.held_out_interval) if r is not None for v in r]
         if (any(len(r) != 2 for r in ranges) or not all(_finite(v) for v in terms) or not p.terms_plausible()
+                or p.format < 1 or not all(map(_plausible_log, logs))
                 or any(r[0] > r[1] for r in ranges) or p.terms not in FORMS
                 or any(getattr(p, k) and _third_term(p.terms) != t
                        for k, t in (("ms_per_gmac", "gmac"), ("overhead_ms_per_call", "call")))
@@ -327,7 +333,8 @@ class Profile:
                                        f"{MAX_TERM_MS['overhead_ms_per_kernel']:g} ms per kernel and "
                                        f"{MAX_TERM_MS['ms_per_gmac']:g} ms per GMAC, the per-call term from 0 to "
                                        f"{MAX_TERM_MS['overhead_ms_per_call']:g} ms, as a fit allows, every term "
-                                       f"finite, its ranges two numbers low to high, its batches whole, at least 2 "
+                                       f"finite, its ranges two numbers low to high, its intervals' log factors "
+                                       f"within the factors', its batches whole, at least 2 "
                                        f"networks and no more than measurements, its form one "
                                        f"of {list(FORMS)} and its per-GMAC or per-call term 0 unless the form "
                                        "has it); "
@@ -350,6 +357,10 @@ def _third_term(form: str) -> str | None:
 
 def _plausible(factor: float) -> bool:
     return FACTOR_RANGE[0] < factor < FACTOR_RANGE[1]
+
+
+def _plausible_log(log_factor: float) -> bool:
+    return _plausible(math.exp(min(log_factor, 700.0)))  # (no overflow)
 
 
 def _finite(v: object) -> bool:
@@ -509,6 +520,10 @@ def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float
                                    f"{fit_mape:.0%}): check that they are ms per forward pass of the listed models at "
                                    "the stated batch, precision and runtime")
     lo, hi = (min(loo[form]), max(loo[form])) if len(true) < 20 else tuple(np.quantile(loo[form], [0.05, 0.95]))
+    if not (_plausible_log(lo) and _plausible_log(hi)):  # a file could not hold it
+        raise InvalidArgumentError(f"the measurements do not fit {gpu}'s predictions (left out in turn, some are "
+                                   f"{math.exp(max(-lo, hi)):.3g}x their fit): check that they are ms per forward "
+                                   "pass of the listed models at the stated batch, precision and runtime")
     return replace(fit, name=name, gpu=get_device(gpu).name, runtime=runtime, precision=precision, n_samples=len(true),
                    log_residual_interval=(float(lo), float(hi)), estimator=estimator, fit_mape=fit_mape,
                    loo_mape=float(np.mean(np.abs(np.expm1(loo[form])))), base=base,
