@@ -120,6 +120,9 @@ RECURRENT_OPS = {"lstm", "gru", "rnn", "mkldnn_rnn_layer", "_cudnn_rnn", "rnn_ta
                  "gru_cell", "rnn_tanh_cell", "rnn_relu_cell", "_thnn_fused_lstm_cell", "_thnn_fused_gru_cell"}
 
 
+UNSOURCED_RATE = "a rate the catalog lacks"  # the warning's kind: an answer on a lower bound of a GPU's rate
+
+
 def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile | None) -> Estimate:
     """``result`` with what the graph's source changed (e.g. folded batch norm) in its notes, a warning where the
     batch cannot fit the GPU's memory, and the profile's correction. Each kind of warning is also raised, in words
@@ -145,9 +148,15 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
                    f"knows ({', '.join(f'{op} x{n}' for op, n in others.items())}), {how}; an op that computes (a "
                    "deformable convolution, RoIAlign, NMS) takes longer, which the interval does not cover: the answer "
                    "is likely low" + _one_engine(graph, platform),)
+    if profile is None and isinstance(platform.device, GPUSpec) and platform.device.unsourced_rates(platform.precision):
+        # a GPU answered slower than a slower one of its chip (RTX A6000 against A40, helper-161): said, not only noted
+        memory += (f"{UNSOURCED_RATE}: {platform.device.name}'s {platform.precision} tensor-core layers are "
+                   "timed at a lower bound on its rate (the notes say which), so the answer is likely high; a few "
+                   "measurements of your device correct it (hwaware calibrate)",)
     if not any(layer.kind.launches_kernel for layer in graph.layers):  # nn.Identity, an ONNX graph without nodes
         memory += (f"no kernels: {graph.name} runs no layer that launches a kernel; the answer is the per-call time "
-                   "alone",)
+                   "alone" + (f", which {result.estimator} does not price: 0 ms is no prediction of a call's cost"
+                              if result.total_ms == 0 else ""),)
     result = _below_floor(result, graph, platform)
     renewed = ()
     if profile:
@@ -553,8 +562,9 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
         labels.append(f"{where} ({m.model or 'no model'}, batch {m.batch})")
         try:
             graph = _graph(m.model, m.batch, m.input_size, precision, "meta")
-            with warnings.catch_warnings():  # the CPU model's answers are what a profile of another CPU corrects
-                warnings.simplefilter("ignore", OtherCPUWarning)
+            with warnings.catch_warnings():  # the CPU model's answers are what a profile of another CPU corrects,
+                warnings.simplefilter("ignore", OtherCPUWarning)  # as a rate the catalog lacks is what this one does
+                warnings.filterwarnings("ignore", f".*: {UNSOURCED_RATE} ", ImplausibleEstimateWarning)
                 answer = estimate(graph, platform.device, batch_size=m.batch, precision=precision, runtime=runtime,
                                   estimator=est_name)
         except HwawareError as exc:  # which row: the message alone points at options the user never passed

@@ -262,6 +262,8 @@ def test_a_model_without_kernels_warns_instead_of_a_silent_zero(gpu):
     with pytest.warns(hwaware.ImplausibleEstimateWarning, match="no kernels"):
         est = hwaware.estimate(nn.Identity(), gpu, input_size=(3, 32, 32))
     assert any(w.startswith("no kernels:") for w in est.warnings)
+    # a zero says it is no prediction (helper-161: the warning said "the per-call time alone", which was 0 here)
+    assert (est.total_ms == 0) == (gpu == "cpu") == any("0 ms is no prediction" in w for w in est.warnings)
     assert not any("no kernels" in w for w in hwaware.estimate("resnet18", gpu).warnings)
 
 

@@ -180,6 +180,9 @@ def test_input_size_sources_and_errors():
         capture(Functional())
     with pytest.raises(ModelNotFoundError, match="similar names"):
         capture("resnet5O")
+    for hub in ("timm/resnet50.a1_in1k", "hf-hub:timm/resnet50.a1_in1k"):  # a Hub id names the registry's (helper-161)
+        with pytest.raises(ModelNotFoundError, match="pass the name timm registers, 'resnet50.a1_in1k'"):
+            capture(hub)
     with pytest.raises(InvalidArgumentError):
         capture("resnet18", batch_size=-1)
 

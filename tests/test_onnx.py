@@ -1,4 +1,6 @@
 """ONNX input: the same graph semantics as the PyTorch capture, and clear errors."""
+import os
+
 import numpy as np
 import onnx
 import pytest
@@ -43,6 +45,12 @@ def test_missing_and_corrupt_files(tmp_path):
     bad.write_bytes(b"this is not protobuf \x00\xff")
     with pytest.raises(ONNXLoadError, match="not a valid ONNX model"):
         capture(bad)
+    # a pipe would block the read forever (helper-161), a directory fail inside onnx: both are named
+    (tmp_path / "dir.onnx").mkdir()
+    os.mkfifo(tmp_path / "pipe.onnx")
+    for path in ("dir.onnx", "pipe.onnx"):
+        with pytest.raises(ONNXLoadError, match="is not a file"):
+            capture(tmp_path / path)
 
 
 def test_a_data_dependent_shape_is_named_as_such(tmp_path):

@@ -128,6 +128,8 @@ def _load(model: Any) -> tuple[Any, str]:
     path = os.fspath(model)
     if not os.path.exists(path):
         raise ModelNotFoundError(f"ONNX file {path!r} does not exist; check the path (a timm name must not end in .onnx)")
+    if not os.path.isfile(path):  # a directory, or a pipe that reading would wait on forever (helper-161)
+        raise ONNXLoadError(f"{path!r} is not a file (a directory, pipe or device); give the path of an .onnx file")
     try:  # only shapes are needed: weights stored beside the file may be absent
         return onnx.load(path, load_external_data=False), os.path.basename(path)
     except Exception as exc:

@@ -138,7 +138,10 @@ def check_timm_name(name: str) -> None:
     if not timm.is_model(name):
         close = difflib.get_close_matches(name, timm.list_models(), n=5, cutoff=0.7)
         hint = f"; similar names: {', '.join(close)}" if close else ""
-        if ":" in name and name.partition(":")[0] not in TIMM_PREFIXES:  # a '<space>:...' that is_spec refused
+        hub = name.partition("timm/")[2] if name.startswith(("timm/", "hf-hub:timm/", "hf_hub:timm/")) else ""
+        if timm.is_model(hub):  # a Hugging Face Hub id of timm's weights: the registry name is its tail
+            hint = f"; pass the name timm registers, {hub!r} (a Hub id is not read)"
+        elif ":" in name and name.partition(":")[0] not in TIMM_PREFIXES:  # a '<space>:...' that is_spec refused
             hint += ("; a search space's architecture is '<space>:{json}', <space> one of "
                      "hwaware.zoo.spaces.list_spaces() and the JSON an object")
         raise ModelNotFoundError(

@@ -33,6 +33,8 @@ RUNTIMES: tuple[str, ...] = ("pytorch", "tensorrt")
 COMPILE_NOT_MODELLED = ("torch.compile is not modelled: timm's GPU tables that time it beside eager PyTorch (AMP, "
                         "large batches, an RTX 4090 and an RTX PRO 6000) put it at 0.45-0.82x eager PyTorch's time "
                         "per image (10th-90th percentile, torch 2.9.1; python benchmarks/compile_vs_eager.py)")
+# what a rate note says of a rate taken for a figure the catalog lacks (GPUSpec.unsourced_rates finds them by it)
+LOWER_BOUND = "a lower bound"
 
 # hwaware's short names and the spellings of the shipped datasets (torch2trt, HELP, timm, DeepBench)
 # that the catalog's alias column does not already give.
@@ -221,7 +223,7 @@ class GPUSpec:
             tf32_rate = self.tf32_tflops_dense
             if tf32_rate is None:
                 return rate, (f"fp32 tensor-core layers at {self.name}'s fp32 rate: the catalog has no bf16 tensor "
-                              "figure for it, from which its TF32 rate is derived (a lower bound on their speed)")
+                              f"figure for it, from which its TF32 rate is derived ({LOWER_BOUND} on their speed)")
             if tf32_rate < 1.01 * rate:  # GeForce Ampere and later: TF32 no faster than the fp32 pipes (35.6 / 35.58)
                 return rate, None
             return (tf32_rate if tf32 else rate), (
@@ -241,13 +243,13 @@ class GPUSpec:
             elif self.fp16_tensor_tflops_dense:
                 fp32acc = self.fp16_tensor_tflops_dense / 2
                 fp16_why = (f"fp16 tensor-core layers at half {self.name}'s FP16-accumulate tensor rate "
-                            f"({fp32acc:.3g} TFLOPS): the catalog has no FP32-accumulate figure for it (a lower bound)")
+                            f"({fp32acc:.3g} TFLOPS): the catalog has no FP32-accumulate figure for it ({LOWER_BOUND})")
             else:
                 fp32acc = None
             tensor, why = {"fp16": (fp32acc, fp16_why),
                            "bf16": (self.bf16_tensor_tflops_dense, None) if self.bf16_tensor_tflops_dense else
                            (fp32acc, f"bf16 tensor-core layers at the fp16 tensor rate: the catalog has no bf16 figure "
-                                     f"for {self.name}"),
+                                     f"for {self.name}" + (f"; {fp16_why}" if fp16_why else "")),
                            "int8": (self.int8_tensor_tops_dense, None)}[precision]
             if tensor:
                 return max(tensor, rate), why
@@ -255,11 +257,11 @@ class GPUSpec:
             fp16, _ = self.framework_rate("fp16", tensor_cores=tensor_cores)
             if not tensor_cores:
                 return fp16, None
-            why = ("it has no tensor cores, and its dp4a int8 path (4x the fp32 rate) is not modelled (a lower bound "
+            why = (f"it has no tensor cores, and its dp4a int8 path (4x the fp32 rate) is not modelled ({LOWER_BOUND} "
                    "on their speed)" if not self.tensor_cores else
                    "Volta's tensor cores have no int8 mode, so TensorRT keeps them in fp16"
                    if self.compute_capability == 7.0 else
-                   "the catalog has no sourced int8 tensor rate for it (a lower bound on their speed)")
+                   f"the catalog has no sourced int8 tensor rate for it ({LOWER_BOUND} on their speed)")
             return fp16, f"int8 layers at the rate fp16 gets on {self.name} ({fp16:.3g} TFLOPS): {why}"
         if precision == "fp16":
             if self.fp16_tflops_nontensor is None:
@@ -328,6 +330,12 @@ class GPUSpec:
         """What :meth:`framework_rate` approximates for ``precision`` on this GPU, tensor-core layers first."""
         return tuple(dict.fromkeys(why for tc in (True, False)
                                    if (why := self.framework_rate(precision, tensor_cores=tc, tf32=tc)[1])))
+
+    def unsourced_rates(self, precision: Precision) -> tuple[str, ...]:
+        """The :meth:`rate_notes` whose rate is a lower bound the catalog took for a figure it lacks (an answer on it
+        is likely high): the RTX A4000-A6000's and RTX 6000 Ada's FP32-accumulate and TF32 rates, int8 where no
+        int8 tensor rate is known."""
+        return tuple(why for why in self.rate_notes(precision) if LOWER_BOUND in why)
 
     @property
     def host_link_gbs(self) -> float | None:
