@@ -150,7 +150,8 @@ def main() -> None:
             rec["families"][f] = fam
             doc = dict(s.best.doc, cv_mape=s.cv_mape, cv_folds=args.folds, n_train=len(tr),
                        residual_q05=s.residual_q[0], residual_q95=s.residual_q[1], params=s.best.params,
-                       log_ms_range=[float(np.log(y).min()), float(np.log(y).max())])
+                       log_ms_range=[float(np.log(y).min()), float(np.log(y).max())],
+                       feature_range=[x.min(axis=0).tolist(), x.max(axis=0).tolist()])  # (the domain check's)
             if s.best.booster_json is not None:
                 path = WEIGHTS / f / f"{slug(key)}.json.gz"
                 path.parent.mkdir(parents=True, exist_ok=True)

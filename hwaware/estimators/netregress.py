@@ -53,6 +53,21 @@ FEATURES: tuple[str, ...] = (
 FAMILIES: tuple[str, ...] = ("ols", "mlp", "svr", "rf", "xgb")
 WEIGHTS_DIR = "netregress"
 LOG10 = float(np.log(10.0))
+# A network with a feature beyond twice (or under half) the training networks' range on the platform is outside the
+# training domain, whatever the answer (a tree predicts a leaf's constant there, which no clip shows): an assumption
+LOG_DOMAIN_MARGIN = float(np.log(2.0))
+
+
+def outside_domain(x: np.ndarray, feature_range: Sequence[Sequence[float]]) -> str | None:
+    """The feature of ``x`` (one row of :func:`feature_matrix`) furthest beyond ``feature_range`` (the training
+    networks' lowest and highest, as stored) by more than :data:`LOG_DOMAIN_MARGIN`, said; None if none is."""
+    lo, hi = (np.asarray(v, dtype=float) for v in feature_range)
+    beyond = np.maximum(lo - x, x - hi)
+    i = int(np.argmax(beyond))
+    if beyond[i] <= LOG_DOMAIN_MARGIN:
+        return None
+    value, span = np.expm1(x[i]), np.expm1([lo[i], hi[i]])
+    return f"{FEATURES[i]} {value:.4g}, where the training networks span {span[0]:.4g}-{span[1]:.4g}"
 
 
 def platform_key(gpu: str, runtime: str, precision: str, batch: int) -> str:
@@ -219,7 +234,8 @@ class NetRegressEstimator(Estimator):
         if not graphs:
             return []
         require_cnns(graphs, self.name)  # trained on HELP's cells and timm's and torchvision's CNNs
-        raw = predict_log_ms(self.family, doc, feature_matrix(graphs), self.folder)
+        x = feature_matrix(graphs)
+        raw = predict_log_ms(self.family, doc, x, self.folder)
         # a regressor far outside its training networks can diverge (an MLP to inf): bound it to a decade beyond the
         # latencies it was trained on, and say so
         y_lo, y_hi = doc["log_ms_range"]
@@ -235,11 +251,14 @@ class NetRegressEstimator(Estimator):
         clipped = (f"outside the training domain: prediction clipped to a decade beyond the trained latencies "
                    f"({np.exp(y_lo):.3g}-{np.exp(y_hi):.3g} ms): this network is unlike the training networks, and "
                    "the answer and its interval mean little",)
+        beyond = [outside_domain(v, doc["feature_range"]) if "feature_range" in doc else None for v in x]
         return [Estimate(total_ms=float(np.exp(m)), pre_ms=0.0, exe_ms=float(np.exp(m)), post_ms=0.0, layers=(),
                          unknown_ops={}, estimator=self.name, estimator_version=self.version, platform=platform,
                          model=g.name, notes=(note,), interval_ms=(float(np.exp(m + lo)), float(np.exp(m + hi))),
-                         warnings=useless + (clipped if m != r else ()))
-                for g, m, r in zip(graphs, log_ms, raw)]
+                         warnings=useless + (clipped if m != r else ()) + (
+                             (f"outside the training domain: {why} (features per image): the answer and its interval "
+                              "mean little",) if why and m == r else ()))
+                for g, m, r, why in zip(graphs, log_ms, raw, beyond)]
 
 
 def _register(family: str) -> type[NetRegressEstimator]:
