@@ -148,15 +148,16 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
                    f"knows ({', '.join(f'{op} x{n}' for op, n in others.items())}), {how}; an op that computes (a "
                    "deformable convolution, RoIAlign, NMS) takes longer, which the interval does not cover: the answer "
                    "is likely low" + _one_engine(graph, platform),)
-    if profile is None and isinstance(platform.device, GPUSpec) and platform.device.unsourced_rates(platform.precision):
+    if profile is None and isinstance(platform.device, GPUSpec) and any(
+            n in result.notes for n in platform.device.unsourced_rates(platform.precision)):  # (ipc-tree reads none)
         # a GPU answered slower than a slower one of its chip (RTX A6000 against A40, helper-161): said, not only noted
-        memory += (f"{UNSOURCED_RATE}: {platform.device.name}'s {platform.precision} tensor-core layers are "
-                   "timed at a lower bound on its rate (the notes say which), so the answer is likely high; a few "
+        memory += (f"{UNSOURCED_RATE}: some of {platform.device.name}'s {platform.precision} layers are timed at a "
+                   "lower bound on their rate (the notes say which), so the answer is likely high; a few "
                    "measurements of your device correct it (hwaware calibrate)",)
     if not any(layer.kind.launches_kernel for layer in graph.layers):  # nn.Identity, an ONNX graph without nodes
         memory += (f"no kernels: {graph.name} runs no layer that launches a kernel; the answer is the per-call time "
                    "alone" + (f", which {result.estimator} does not price: 0 ms is no prediction of a call's cost"
-                              if result.total_ms == 0 else ""),)
+                              if result.total_ms == 0 and profile is None else ""),)  # (a profile may add one)
     result = _below_floor(result, graph, platform)
     renewed = ()
     if profile:

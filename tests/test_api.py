@@ -256,14 +256,25 @@ def test_a_warning_names_the_users_line_whichever_function_led_there():
 
 
 @pytest.mark.parametrize("gpu", ["cpu", "t4"])
-def test_a_model_without_kernels_warns_instead_of_a_silent_zero(gpu):
+def test_a_model_without_kernels_warns_instead_of_a_silent_zero(gpu, tmp_path):
     """nn.Identity (an ONNX graph without nodes alike) launches nothing: the answer (0 on the CPU, the per-call time
     on a GPU) comes with a warning, not silently (a review's fuzzing, helper-90)."""
     with pytest.warns(hwaware.ImplausibleEstimateWarning, match="no kernels"):
         est = hwaware.estimate(nn.Identity(), gpu, input_size=(3, 32, 32))
     assert any(w.startswith("no kernels:") for w in est.warnings)
-    # a zero says it is no prediction (helper-161: the warning said "the per-call time alone", which was 0 here)
+    # a zero says it is no prediction (helper-161: the warning said "the per-call time alone", which was 0 here),
+    # unless a profile's per-call term answers (helper-162)
     assert (est.total_ms == 0) == (gpu == "cpu") == any("0 ms is no prediction" in w for w in est.warnings)
+    if gpu == "cpu":
+        from hwaware.calibration.profile import Profile
+
+        call = Profile(name="c", gpu="cpu", runtime="pytorch", precision="fp32", scale=1.0, overhead_ms_per_kernel=0.0,
+                       n_samples=3, log_residual_interval=(-0.1, 0.1), estimator="resperfnet",
+                       terms="scale, kernel, call", overhead_ms_per_call=0.5)
+        (tmp_path / "c.json").write_text(call.to_json())
+        with pytest.warns(hwaware.ImplausibleEstimateWarning, match="no kernels"):
+            called = hwaware.estimate(nn.Identity(), str(tmp_path / "c.json"), input_size=(3, 32, 32))
+        assert called.total_ms == 0.5 and not any("0 ms" in w for w in called.warnings)
     assert not any("no kernels" in w for w in hwaware.estimate("resnet18", gpu).warnings)
 
 

@@ -183,6 +183,9 @@ def test_input_size_sources_and_errors():
     for hub in ("timm/resnet50.a1_in1k", "hf-hub:timm/resnet50.a1_in1k"):  # a Hub id names the registry's (helper-161)
         with pytest.raises(ModelNotFoundError, match="pass the name timm registers, 'resnet50.a1_in1k'"):
             capture(hub)
+    with pytest.raises(ModelNotFoundError) as caught:  # a tag timm does not register is not offered (helper-162)
+        capture("timm/resnet50.bogus_tag")
+    assert "pass the name" not in str(caught.value)
     with pytest.raises(InvalidArgumentError):
         capture("resnet18", batch_size=-1)
 

@@ -48,7 +48,7 @@ def test_missing_and_corrupt_files(tmp_path):
     # a pipe would block the read forever (helper-161), a directory fail inside onnx: both are named
     (tmp_path / "dir.onnx").mkdir()
     os.mkfifo(tmp_path / "pipe.onnx")
-    for path in ("dir.onnx", "pipe.onnx"):
+    for path in ("pipe.onnx", "dir.onnx"):  # the pipe first: the directory would fail otherwise anyway
         with pytest.raises(ONNXLoadError, match="is not a file"):
             capture(tmp_path / path)
 

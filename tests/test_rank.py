@@ -193,7 +193,7 @@ def test_no_inversion_where_the_answers_follow_the_datasheets():
     import dataclasses
     import warnings
 
-    from hwaware.api import resolve
+    from hwaware.api import UNSOURCED_RATE, resolve
     from hwaware.hardware import gpus
     from hwaware.ranking import _inversions
 
@@ -201,7 +201,7 @@ def test_no_inversion_where_the_answers_follow_the_datasheets():
     with warnings.catch_warnings():
         warnings.simplefilter("error", hwaware.ImplausibleEstimateWarning)
         # an answer on a rate the catalog lacks (the RTX A4000-A6000's fp16) warns of itself, not of the order
-        warnings.filterwarnings("ignore", ".*: a rate the catalog lacks ", hwaware.ImplausibleEstimateWarning)
+        warnings.filterwarnings("ignore", f".*: {UNSOURCED_RATE} ", hwaware.ImplausibleEstimateWarning)
         t = hwaware.rank(["resnet18", "mobilenetv2_100"], gpus=names, estimator="roofline", precision="fp16")
     assert t.inversions == () and _order_expected(t) == set()
     assert "GPU order" not in t.table() and t.as_dict()["inversions"] == []

@@ -359,6 +359,11 @@ def _plausible(factor: float) -> bool:
     return FACTOR_RANGE[0] < factor < FACTOR_RANGE[1]
 
 
+def _no_fit(gpu: str, why: str) -> InvalidArgumentError:
+    return InvalidArgumentError(f"the measurements do not fit {gpu}'s predictions ({why}): check that they are ms per "
+                                "forward pass of the listed models at the stated batch, precision and runtime")
+
+
 def _plausible_log(log_factor: float) -> bool:
     return _plausible(math.exp(min(log_factor, 700.0)))  # (no overflow)
 
@@ -511,19 +516,14 @@ def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float
                 form = f
         fit = data.profile(form, data.solve(form, true, np.arange(len(true))))
     except (OverflowError, FloatingPointError) as exc:  # a factor beyond floats: no profile describes them
-        raise InvalidArgumentError(f"the measurements do not fit {gpu}'s predictions (the fit diverged: {exc}); check "
-                                   "that they are ms per forward pass of the listed models") from exc
+        raise _no_fit(gpu, f"the fit diverged: {exc}") from exc
     fitted = np.array([fit.apply(n) for n in nets])
     fit_mape = float(np.mean(np.abs(fitted - true) / true))
     if not fit.terms_plausible() or fit_mape > 0.5:
-        raise InvalidArgumentError(f"the measurements do not fit {gpu}'s predictions ({fit.describe()}, fit error "
-                                   f"{fit_mape:.0%}): check that they are ms per forward pass of the listed models at "
-                                   "the stated batch, precision and runtime")
+        raise _no_fit(gpu, f"{fit.describe()}, fit error {fit_mape:.0%}")
     lo, hi = (min(loo[form]), max(loo[form])) if len(true) < 20 else tuple(np.quantile(loo[form], [0.05, 0.95]))
     if not (_plausible_log(lo) and _plausible_log(hi)):  # a file could not hold it
-        raise InvalidArgumentError(f"the measurements do not fit {gpu}'s predictions (left out in turn, some are "
-                                   f"{math.exp(max(-lo, hi)):.3g}x their fit): check that they are ms per forward "
-                                   "pass of the listed models at the stated batch, precision and runtime")
+        raise _no_fit(gpu, f"left out in turn, some are {math.exp(max(-lo, hi)):.3g}x their fit")
     return replace(fit, name=name, gpu=get_device(gpu).name, runtime=runtime, precision=precision, n_samples=len(true),
                    log_residual_interval=(float(lo), float(hi)), estimator=estimator, fit_mape=fit_mape,
                    loo_mape=float(np.mean(np.abs(np.expm1(loo[form])))), base=base,
@@ -536,7 +536,7 @@ def check_rows(nets: Sequence[Breakdown], measured_ms: Sequence[float], labels: 
     """Refuse, by its label, the measurement furthest from the median ratio of measured to predicted if it is
     :data:`MAX_ROW_RATIO` or more from it (two measurements: if they are that far apart). :func:`hwaware.calibrate`
     checks a user's rows so before :func:`fit_profile`, whose median check passes one such row and whose leave-one-out
-    interval it then widens to thousands of times."""
+    interval it then widens to hundreds of times (beyond :data:`FACTOR_RANGE`, a refusal that names no row)."""
     if len(measured_ms) < 2:
         return
     ratios = np.asarray(measured_ms, dtype=float) / np.maximum(_Nets(nets).pred, 1e-9)

@@ -139,7 +139,9 @@ def check_timm_name(name: str) -> None:
         close = difflib.get_close_matches(name, timm.list_models(), n=5, cutoff=0.7)
         hint = f"; similar names: {', '.join(close)}" if close else ""
         hub = name.partition("timm/")[2] if name.startswith(("timm/", "hf-hub:timm/", "hf_hub:timm/")) else ""
-        if timm.is_model(hub):  # a Hugging Face Hub id of timm's weights: the registry name is its tail
+        # a Hugging Face Hub id of timm's weights: the registry name is its tail (is_model ignores a tag)
+        if timm.is_model(hub) and ("." not in hub or hub in timm.list_models(f"{hub.split('.')[0]}.*",
+                                                                            include_tags=True)):
             hint = f"; pass the name timm registers, {hub!r} (a Hub id is not read)"
         elif ":" in name and name.partition(":")[0] not in TIMM_PREFIXES:  # a '<space>:...' that is_spec refused
             hint += ("; a search space's architecture is '<space>:{json}', <space> one of "

@@ -333,8 +333,8 @@ class GPUSpec:
 
     def unsourced_rates(self, precision: Precision) -> tuple[str, ...]:
         """The :meth:`rate_notes` whose rate is a lower bound the catalog took for a figure it lacks (an answer on it
-        is likely high): the RTX A4000-A6000's and RTX 6000 Ada's FP32-accumulate and TF32 rates, int8 where no
-        int8 tensor rate is known."""
+        is likely high): the RTX A4000-A6000's and RTX 6000 Ada's FP32-accumulate and TF32 rates, the TITAN RTX's
+        FP32-accumulate rate, int8 where no int8 tensor rate is known."""
         return tuple(why for why in self.rate_notes(precision) if LOWER_BOUND in why)
 
     @property
