@@ -521,18 +521,21 @@ def per_column(pred: np.ndarray, samples: list[Sample]) -> dict[str, dict[str, f
     return {c: accuracy(pred[idx], y[idx]) for c, idx in column_indices(samples).items()}
 
 
+def rule_log(pred: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """The count and mean |log(pred/true)| of ``pred`` against ``y`` (what the rules read)."""
+    return {"n": len(y), "mean_abs_log": float(np.abs(np.log(pred / y)).mean())}
+
+
 def rule_figures(pred: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """The count, mean |log(pred/true)| and MAPE of ``pred`` against ``y`` (what the rules read)."""
-    return {"n": len(y), "mean_abs_log": float(np.abs(np.log(pred / y)).mean()),
-            "mape": float(np.mean(np.abs(pred - y) / y))}
+    """:func:`rule_log`'s figures and the MAPE of ``pred`` against ``y``."""
+    return {**rule_log(pred, y), "mape": float(np.mean(np.abs(pred - y) / y))}
 
 
 def rule_columns(pred: np.ndarray, samples: list[Sample]) -> dict[str, dict[str, float]]:
     """Per column, the count and mean |log(pred/true)| on its rows outside GPU_TEST (what KERNEL_GPU_RULE reads)."""
     keep = [i for i, s in enumerate(samples) if not is_gpu_test(s)]
     y = np.array([samples[i].ms for i in keep])
-    return {c: {k: v for k, v in rule_figures(pred[keep][idx], y[idx]).items() if k != "mape"}
-            for c, idx in column_indices([samples[i] for i in keep]).items()}
+    return {c: rule_log(pred[keep][idx], y[idx]) for c, idx in column_indices([samples[i] for i in keep]).items()}
 
 
 def residual_interval(pred: np.ndarray, samples: list[Sample]) -> list[float]:
