@@ -12,8 +12,8 @@ def profile_dir() -> Path:
 
 
 def list_profiles() -> list[str]:
-    """Names of the saved profiles (:func:`profile_dir`), sorted: each one a ``gpu=`` (the files are not read here, so
-    that listing needs no torch: one that is not a profile is refused in one line when used).
+    """Names of the saved profiles (:func:`profile_dir`), sorted: each one a ``gpu=`` (the files are not checked here,
+    which takes the profile module and its imports: one that is not a profile is refused in one line when used).
 
     >>> isinstance(list_profiles(), list)
     True
