@@ -169,7 +169,8 @@ def _finish(result: Estimate, graph: Graph, platform: Platform, profile: Profile
     kept = tuple(n for n in graph.notes if n != FOLDED_NORM_NOTE or platform.runtime != "tensorrt")
     result = dataclasses.replace(result, notes=result.notes + kept + source + renewed,
                                  warnings=result.warnings + memory)
-    result = profile.apply_estimate(result) if profile else result  # first: a profile drops what it resolves
+    # first: a profile drops what it resolves
+    result = profile.apply_estimate(result, graph.input_shape) if profile else result
     result = _beats_arithmetic(result, graph, platform)  # the calibrated answer's (helper-132)
     result = _interval_above_floors(result)
     for kind in dict.fromkeys(text.split(":", 1)[0] for text in result.warnings):
@@ -557,7 +558,7 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
     est = get_estimator(est_name)  # an unknown name is the call's, not its first row's
     # through estimate(): a measurement whose prediction is doubtful (capped batch, outside the training domain,
     # cannot fit in memory) warns as it would at prediction time, before the profile is fitted on it
-    nets, labels, shapes, networks, spans = [], [], {}, [], []
+    nets, labels, shapes, networks, spans, inputs = [], [], {}, [], [], []
     for i, m in enumerate(rows):
         where = f"{measurements} row {m.line}" if m.line else f"measurement {i + 1}"
         labels.append(f"{where} ({m.model or 'no model'}, batch {m.batch})")
@@ -592,11 +593,13 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
                                        f"corrects; calibrate with {default_estimator(platform)!r} (the default) or "
                                        "'roofline'")
         nets.append(Breakdown.of(answer))
+        inputs.append(math.prod(graph.input_shape[1:]))
         spans.append(None if answer.interval_ms is None else [b / answer.total_ms for b in answer.interval_ms])
     check_rows(nets, [m.ms for m in rows], labels)
     profile = fit_profile(gpu, nets, [m.ms for m in rows], name=name, runtime=runtime, precision=precision,
                           estimator=est_name, base=est.model_id(platform), held_out_interval=est.calibrated_interval(),
-                          groups=_joined(networks), batches=[m.batch for m in rows], forms=forms)
+                          groups=_joined(networks), batches=[m.batch for m in rows], forms=forms,
+                          inputs=inputs)
     _doubt_level(rows, nets, spans, platform, profile)
     if save is not False:
         target = profile_path(name, None if save is True else save)

@@ -352,11 +352,11 @@ def _calibrate(args: argparse.Namespace) -> None:
     wlo, whi = p.interval
     wide = (f" (interval {math.expm1(wlo):+.0%} .. {math.expm1(whi):+.0%}: widened to the model's held-out 10-shot "
             "interval)") if (wlo, whi) != (lo, hi) else ""
-    networks = p.n_networks or p.n_samples  # a model with held-out 10-shot figures (the GPU model's) says so
-    few = (f"; {networks} networks, fewer than {TEN_SHOTS}: the held-out figures of {TEN_SHOTS}-shot profiles "
+    # a model with held-out 10-shot figures (the GPU model's) says so
+    few = (f"; {p.n_networks} networks, fewer than {TEN_SHOTS}: the held-out figures of {TEN_SHOTS}-shot profiles "
            f"(docs/accuracy.md) and the model's {TEN_SHOTS}-shot interval were measured with {TEN_SHOTS}, so this "
-           f"profile's error is unmeasured ({TEN_SHOTS - networks} more networks make it a {TEN_SHOTS}-shot one)"
-           ) if networks < TEN_SHOTS and p.held_out_interval is not None else ""
+           f"profile's error is unmeasured, and its answers carry the model's own interval ({p.to_ten_shots()})"
+           ) if p.few_networks() else ""
     print(f"profile {p.name!r} on {p.gpu} ({p.runtime}, {p.precision}) from {p.n_samples} measurements: "
           f"{p.describe()} (form {p.terms!r}); fit MAPE {p.fit_mape:.1%}; "
           f"leave-one-network-out error {math.expm1(lo):+.0%} .. {math.expm1(hi):+.0%}{wide}{few}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import math
 import re
 import warnings
 import zlib
@@ -93,16 +94,26 @@ def read_measurements(path: str | Path) -> list[Measurement]:
     lines = [i for i, _ in kept[1:]]
     for n, r in zip(lines, records):
         if None in r:  # csv puts the fields beyond the header's under None
-            raise InvalidArgumentError(f"{path} row {n} has more fields than the header; a decimal comma? "
-                                       "Write 12.5, not 12,5")
-    rows = [{(k or "").strip(): (v or "").strip() for k, v in r.items()} for r in records]
+            spec = any(":{" in v for k, v in r.items() if k is not None and v)  # an architecture holds commas
+            raise InvalidArgumentError(f"{path} row {n} has more fields than the header; " + (
+                'a search-space architecture holds commas: put it in double quotes ("nb201:{""arch"": ...}"), as '
+                "Python's csv module writes it" if spec else "a decimal comma? Write 12.5, not 12,5"))
+    # column names in any case ('Model,MS' from a spreadsheet)
+    rows = [{(k or "").strip().lower(): (v or "").strip() for k, v in r.items()} for r in records]
     if not rows:
         raise InvalidArgumentError(f"{path} has no rows; it needs a header and one row per measured network")
     cols = set(rows[0])
     collected = {"pre_ms", "exe_ms", "post_ms", "model"} <= cols
     if not collected and not {"model", "ms"} <= cols:
+        other = next((sep for sep in (";", "\t") if any(sep in c for c in cols)), None)
         raise InvalidArgumentError(f"{path}: columns {sorted(cols)} are neither `hwaware collect networks` "
-                                   "output nor model,ms[,batch,input]")
+                                   "output nor model,ms[,batch,input]"
+                                   + (f" (separated by {other!r}? separate them by commas)" if other else ""))
+    missing = [c for c in SETTING_COLUMNS if c not in cols]
+    if collected and len(missing) < len(SETTING_COLUMNS) and missing:  # a setting checked on part of itself misleads
+        raise InvalidArgumentError(f"{path}: a `hwaware collect networks` file without its column(s) {missing}, which "
+                                   f"say where it was measured; keep {', '.join(SETTING_COLUMNS)} as written, or "
+                                   "write a plain model,ms table")
     unknown = [] if collected else sorted(cols - {*PLAIN_COLUMNS, ""})  # "": a trailing comma
     if unknown:  # a column read as nothing would calibrate at other settings than the user meant, silently
         sizes = [c for c in unknown if set(re.split(r"[^a-z]+", c.lower())) & SIZE_WORDS]
@@ -117,8 +128,12 @@ def read_measurements(path: str | Path) -> list[Measurement]:
         try:
             if collected:
                 size = r.get("img_size")  # a side or CxHxW, as an input_size reads both
-                out.append(Measurement(r["model"], float(r["pre_ms"]) + float(r["exe_ms"]) + float(r["post_ms"]),
-                                       int(r.get("batch") or 1), size or None,
+                phases = {k: float(r[k]) for k in ("pre_ms", "exe_ms", "post_ms")}
+                bad = [k for k, v in phases.items() if not v >= 0 or math.isinf(v)]  # a phase's sum may hide one
+                if bad:
+                    raise InvalidArgumentError(f"{path} row {n} ({r['model']}): {bad[0]} {r[bad[0]]} is no time; "
+                                               "each phase is a finite number of milliseconds, at least 0")
+                out.append(Measurement(r["model"], sum(phases.values()), int(r.get("batch") or 1), size or None,
                                        tuple((k, r[k]) for k in SETTING_COLUMNS if k in r), line=n))
             else:
                 out.append(Measurement(r["model"], float(r["ms"]), int(r.get("batch") or 1), r.get("input") or None,

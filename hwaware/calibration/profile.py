@@ -30,7 +30,9 @@ a relative :data:`TIE`, the form listed first). The interval is the range of the
 only if it is like them), widened to contain the estimator's own 10-shot interval where it measured one on GPUs held
 out of its training (resperfnet-gpu: meta.json's ``calibrated``; from 2026-12-05, ``PROFILE_INTERVAL_RULE`` in
 scripts/train_gpu.py). At a batch outside the measurements' (format 6 records them) the answer warns and the interval
-is widened to the estimate's own, where the estimator gives one.
+is widened to the estimate's own, where the estimator gives one; so too at an input size outside theirs (format 9) where
+the profile adds a per-call term, which was fitted at their sizes, and for a profile of fewer networks than the
+held-out 10-shot figures measured (its error was never measured), which a note says.
 
 A profile is a small JSON file. Pass its path (or, once saved with :func:`save_profile`, its name) wherever a
 GPU name goes: ``hwaware.latency(model, gpu="my-orin.json")``, the CLI's ``--gpu``, the Optuna constraint (in Python,
@@ -92,8 +94,8 @@ MAX_TERM_MS = {"overhead_ms_per_kernel": 100.0, "ms_per_gmac": 1e3, "overhead_ms
 GMAC_TERM_SHARE = 0.2
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 # profile files: 1 had the linear forms only and no format field; 2 no base; 3 no held_out_interval; 4 no gmac_range;
-# 5 no batch_range; 6 no n_networks; 7 no overhead_ms_per_call
-FORMAT = 8
+# 5 no batch_range; 6 no n_networks; 7 no overhead_ms_per_call; 8 no input_range
+FORMAT = 9
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,9 @@ class Profile:
     n_networks: int | None = None
     # ms added once per forward pass (the pre phase), at least 0: 0 unless the form has the term (files before format 8)
     overhead_ms_per_call: float = 0.0
+    # the measurements' input sizes as values per image (3x224x224: 150528), lowest and highest: where the per-call
+    # term was fitted; None where not given (files before format 9 too)
+    input_range: tuple[int, int] | None = None
 
     @property
     def interval(self) -> tuple[float, float]:
@@ -219,10 +224,12 @@ class Profile:
         return (text + (f" {self.ms_per_gmac:+.4f} ms per GMAC" if self.ms_per_gmac else "")
                 + (f" +{self.overhead_ms_per_call:.4f} ms per call" if self.overhead_ms_per_call >= 5e-5 else ""))
 
-    def apply_estimate(self, est: Estimate) -> Estimate:
+    def apply_estimate(self, est: Estimate, input_shape: Sequence[int] | None = None) -> Estimate:
         """``est`` (a zero-shot estimate on the base GPU) corrected by this profile layer by layer (a layer that a
         negative per-kernel term would take below 0 or its floor stays there, and the notes say how many), the
-        per-call phases by the host factor, the pre phase plus the per-call term; the interval is :attr:`interval`."""
+        per-call phases by the host factor, the pre phase plus the per-call term; the interval is :attr:`interval`,
+        widened to ``est``'s own at an unmeasured batch, at an ``input_shape`` (batch first) unlike the measured ones'
+        where a per-call term was fitted, and for a profile of fewer than :data:`TEN_SHOTS` networks."""
         kernels = Breakdown.kernels(est)
         net = Breakdown.of(est)
         ms, below = self.layer_ms(net.layer_ms, net.host_share, net.macs, net.floor_ms)
@@ -234,15 +241,25 @@ class Profile:
         lo, hi = self.interval
         widened = (lo, hi) != tuple(self.log_residual_interval)
         other_batch = self._other_batch(est.platform.batch_size, est.interval_ms is not None)
-        # the profile's residuals are CNNs' at its measured batches: outside those (a note or warning says so) the
-        # interval keeps what the model's own showed
-        if (other_batch or any(n.startswith(OUTSIDE_INTERVAL_NOTE) for n in est.notes)) and est.interval_ms:
+        other_input = self._other_input(input_shape, est.interval_ms is not None)
+        few = self.few_networks()
+        # the profile's residuals are CNNs' at its measured batches: outside those (a note or warning says so), or
+        # from fewer networks than any measured error, the interval keeps what the model's own showed
+        if (other_batch or other_input or few or any(n.startswith(OUTSIDE_INTERVAL_NOTE) for n in est.notes)
+                ) and est.interval_ms:
             lo = min(lo, math.log(est.interval_ms[0] / est.total_ms))
             hi = max(hi, math.log(est.interval_ms[1] / est.total_ms))
         notes = (f"calibrated by profile {self.name!r} ({self.n_samples} measurements): {self.describe()} "
                  f"({len(kernels)} kernels); interval from its leave-one-out residuals"
                  + (", widened to contain the model's 10-shot interval on held-out GPUs" if widened else "")
-                 + (", and to the model's own at this unmeasured batch" if other_batch and est.interval_ms else ""),
+                 + (", and to the model's own at this unmeasured batch" if other_batch and est.interval_ms else "")
+                 + (", and to the model's own at this unmeasured input size" if other_input and est.interval_ms
+                    else ""),
+                 *([f"profile {self.name!r} was fitted on {self.n_networks} networks, fewer than the {TEN_SHOTS} "
+                    "whose held-out error was measured: its own error is unmeasured"
+                    + (", so its interval is widened to the model's own" if est.interval_ms else "")
+                    + f" ({self.to_ten_shots()})"]
+                   if few else []),
                  *([f"the profile would take {clamped} of {len(kernels)} layers below 0 or below the least time their "
                     "arithmetic or bytes allow on the base GPU: those stay at that bound (the profile was fitted on "
                     "whole-network totals)"] if clamped else []),
@@ -257,7 +274,34 @@ class Profile:
                        notes=notes, interval_ms=(total * math.exp(lo), total * math.exp(hi)),
                        warnings=(*(w for w in est.warnings if not w.startswith(HOST_GUESS_WARNING)),
                                  *(self._extrapolated(net.gmacs, total)
-                                   if self.ms_per_gmac else ()), *other_batch))
+                                   if self.ms_per_gmac else ()), *other_batch, *other_input))
+
+    def few_networks(self) -> bool:
+        """Whether the profile was fitted on fewer networks than the held-out 10-shot figures, which measured its
+        model's calibrated error (a model without them, or a file that does not record the count, says nothing)."""
+        return self.held_out_interval is not None and self.n_networks is not None and self.n_networks < TEN_SHOTS
+
+    def to_ten_shots(self) -> str:
+        """What a profile of :meth:`few_networks` lacks, in words."""
+        more = TEN_SHOTS - (self.n_networks or self.n_samples)
+        return f"{more} more network{'s' if more > 1 else ''} make{'' if more > 1 else 's'} it a {TEN_SHOTS}-shot one"
+
+    def _other_input(self, input_shape: Sequence[int] | None, model_interval: bool) -> tuple[str, ...]:
+        """The warning of an answer at an input size outside the measured ones where the profile adds a per-call
+        term: what a timer adds around the network (a copy of the input, a synchronisation) was fitted at their
+        sizes."""
+        if self.input_range is None or input_shape is None or self.overhead_ms_per_call <= 0:
+            return ()
+        values = math.prod(input_shape[1:])
+        lo, hi = self.input_range
+        if lo <= values <= hi:
+            return ()
+        what = ("so its interval is widened to the model's own" if model_interval else
+                "and its interval is its measured inputs' (the model gives none): it says nothing of this size")
+        shown = "x".join(map(str, input_shape[1:]))
+        return (f"profile {self.name!r} extrapolates: its per-call term ({self.overhead_ms_per_call:+.4g} ms) was "
+                f"fitted on inputs of {lo if lo == hi else f'{lo}-{hi}'} values per image, this answer's is {shown} "
+                f"({values}), {what}; add measurements at this input size to the profile (hwaware calibrate)",)
 
     def _other_batch(self, batch: int, model_interval: bool) -> tuple[str, ...]:
         """The warning of an answer at a batch outside the measured ones: a batch-1 profile scaled a compute-bound
@@ -300,7 +344,7 @@ class Profile:
                                            f"{d['format']}, this one reads up to {FORMAT}); upgrade hwaware or re-run "
                                            "`hwaware calibrate`")
             d["log_residual_interval"] = tuple(d["log_residual_interval"])
-            for k in ("held_out_interval", "gmac_range", "batch_range"):
+            for k in ("held_out_interval", "gmac_range", "batch_range", "input_range"):
                 if d.get(k) is not None:
                     d[k] = tuple(d[k])
             notes = d.get("notes", ())
@@ -315,8 +359,8 @@ class Profile:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InvalidArgumentError(f"not an hwaware calibration profile ({exc}); make one with `hwaware calibrate`") from exc
         factors = [p.scale] + ([] if p.host_scale is None else [p.host_scale])
-        ranges = [r for r in (p.log_residual_interval, p.held_out_interval, p.gmac_range, p.batch_range)
-                  if r is not None]
+        ranges = [r for r in (p.log_residual_interval, p.held_out_interval, p.gmac_range, p.batch_range,
+                              p.input_range) if r is not None]
         terms = [*factors, p.overhead_ms_per_kernel, p.ms_per_gmac, p.overhead_ms_per_call,
                  *(v for r in ranges for v in r)]
         # an interval's bounds are log factors: one beyond FACTOR_RANGE holds no device (e^50 ms once printed)
@@ -326,7 +370,8 @@ class Profile:
                 or any(r[0] > r[1] for r in ranges) or p.terms not in FORMS
                 or any(getattr(p, k) and _third_term(p.terms) != t
                        for k, t in (("ms_per_gmac", "gmac"), ("overhead_ms_per_call", "call")))
-                or (p.batch_range is not None and not all(type(v) is int and v >= 1 for v in p.batch_range))
+                or any(r is not None and not all(type(v) is int and v >= 1 for v in r)
+                       for r in (p.batch_range, p.input_range))
                 or (p.n_networks is not None and not (type(p.n_networks) is int and 2 <= p.n_networks <= p.n_samples))):
             raise InvalidArgumentError(f"profile {p.name!r} holds impossible values (factors between "
                                        f"{FACTOR_RANGE[0]:g} and {FACTOR_RANGE[1]:g}, additive terms below "
@@ -334,7 +379,7 @@ class Profile:
                                        f"{MAX_TERM_MS['ms_per_gmac']:g} ms per GMAC, the per-call term from 0 to "
                                        f"{MAX_TERM_MS['overhead_ms_per_call']:g} ms, as a fit allows, every term "
                                        f"finite, its ranges two numbers low to high, its intervals' log factors "
-                                       f"within the factors', its batches whole, at least 2 "
+                                       f"within the factors', its batches whole, its input sizes whole, at least 2 "
                                        f"networks and no more than measurements, its form one "
                                        f"of {list(FORMS)} and its per-GMAC or per-call term 0 unless the form "
                                        "has it); "
@@ -481,14 +526,17 @@ def check_forms(forms: str | Sequence[str]) -> tuple[str, ...]:
 def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float], *, name: str,
                 runtime: str = "pytorch", precision: str = "fp32", estimator: str = "resperfnet-gpu",
                 forms: Sequence[str] = FORMS, base: str = "", held_out_interval: tuple[float, float] | None = None,
-                groups: Sequence[Hashable] | None = None, batches: Sequence[int] | None = None) -> Profile:
+                groups: Sequence[Hashable] | None = None, batches: Sequence[int] | None = None,
+                inputs: Sequence[int] | None = None) -> Profile:
     """Fit a profile from the zero-shot breakdown of each measured network (:meth:`Breakdown.of` its estimate at the
     measured batch) and your measurements, choosing among ``forms`` by leave-one-out error; ``base``: the model id
     of the estimator that gave the breakdowns (:meth:`hwaware.estimators.Estimator.model_id`), ``held_out_interval``
     its 10-shot interval on held-out GPUs (:meth:`hwaware.estimators.Estimator.calibrated_interval`), which the
     profile's interval is widened to contain. ``groups``: the network of each measurement (default: each its own),
     which the leave-out rule leaves out together (one network at two batches is not two networks); ``batches``: the
-    batch of each measurement (default: not recorded), outside whose range an answer warns."""
+    batch of each measurement (default: not recorded), outside whose range an answer warns; ``inputs``: the values
+    per image of each measurement's input (default: not recorded), outside whose range an answer with a per-call term
+    warns."""
     true = np.asarray(measured_ms, dtype=float)
     keys = range(len(true)) if groups is None else [str(g) for g in groups]
     ids = np.unique(np.asarray(list(keys)), return_inverse=True)[1]
@@ -529,7 +577,8 @@ def fit_profile(gpu: str, nets: Sequence[Breakdown], measured_ms: Sequence[float
                    loo_mape=float(np.mean(np.abs(np.expm1(loo[form])))), base=base,
                    held_out_interval=None if held_out_interval is None else tuple(map(float, held_out_interval)),
                    gmac_range=(float(data.gmacs.min()), float(data.gmacs.max())),
-                   batch_range=None if batches is None else (int(min(batches)), int(max(batches))), n_networks=n_nets)
+                   batch_range=None if batches is None else (int(min(batches)), int(max(batches))), n_networks=n_nets,
+                   input_range=None if inputs is None else (int(min(inputs)), int(max(inputs))))
 
 
 def check_rows(nets: Sequence[Breakdown], measured_ms: Sequence[float], labels: Sequence[str]) -> None:

@@ -638,10 +638,10 @@ def _check_input(first: Any, name: str, precision: str) -> None:
                                    "needs a batched input, N x ...: export the model with its batch dimension")
     if tensor.elem_type == onnx.TensorProto.FLOAT16 and precision not in ("fp16", "amp", "int8"):
         raise InvalidArgumentError(f"ONNX model {name!r} takes an fp16 input (an fp16 export): pass precision='fp16' "
-                                   "(CLI: --precision fp16)")
+                                   "(CLI: --precision fp16; a calibration profile answers its own precision only)")
     if tensor.elem_type == onnx.TensorProto.BFLOAT16 and precision != "bf16":
         raise InvalidArgumentError(f"ONNX model {name!r} takes a bf16 input (a bf16 export): pass precision='bf16' "
-                                   "(CLI: --precision bf16)")
+                                   "(CLI: --precision bf16; a calibration profile answers its own precision only)")
 
 
 def _shape(shapes: dict[str, list[int | None]], name: str, node: Any) -> Shape:
