@@ -581,8 +581,9 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
         if at_one is None:  # captured at batch 1 to be known; a model that runs at its own batch only stays by name
             with contextlib.suppress(HwawareError):  # (helper-140: an ONNX file's fixed batch stopped calibrate)
                 at_one = _structure(_graph(m.model, 1, m.input_size, precision, "meta"))
-        # one network at several batches: left out together
-        networks.append([(m.model, graph.input_shape[1:])] + ([at_one] if at_one else []))
+        # one network at several batches, or by one name at several input sizes: left out together (helper-164: a
+        # network at 224 and 320 was two, and left out, each was predicted from the other)
+        networks.append([("name", m.model)] + ([at_one] if at_one else []))
         first = shapes.setdefault(_structure(graph), labels[-1])
         if first != labels[-1]:
             raise InvalidArgumentError(f"{labels[-1]} measures the network of {first} again (input "
@@ -712,7 +713,7 @@ def _structure(graph: Graph, batch: int | None = None) -> tuple | None:
 
 
 def _joined(keys: Sequence[Sequence[Hashable]]) -> list[int]:
-    """Each row's group: rows that share any of their keys (a name at an input, a network at batch 1), directly or
+    """Each row's group: rows that share any of their keys (a name, a network at batch 1), directly or
     through other rows, are one network."""
     parent = list(range(len(keys)))
 

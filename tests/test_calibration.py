@@ -7,6 +7,7 @@ import math
 import re
 import warnings
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -726,6 +727,10 @@ def test_measurements_in_other_units_or_repeated_are_one_line_errors():
     chained = [Measurement("resnet18", 12.0), Measurement("resnet18", 20.0, batch=8),
                Measurement("torchvision:resnet18", 30.0, batch=16), Measurement("resnet50", 25.0)]
     assert hwaware.calibrate(chained, "agx", name="dup", save=False).n_networks == 2
+    # one name at two input sizes is one network too (helper-164: two, each left out predicted from the other)
+    sized = [Measurement("resnet18", 12.0), Measurement("resnet18", 20.0, input_size="320"),
+             Measurement("resnet50", 25.0)]
+    assert hwaware.calibrate(sized, "agx", name="dup", save=False).n_networks == 2
     # a transformer, whose views fold the batch (no exact move to batch 1), is captured there to be known
     vits = [Measurement("vit_small_patch16_224", 12.0), Measurement("vit_small_patch16_224.augreg_in21k_ft_in1k", 40.0,
                                                                     batch=8), Measurement("resnet50", 25.0)]
@@ -754,6 +759,16 @@ def test_measurements_in_other_units_or_repeated_are_one_line_errors():
     nb201 = get_space("nb201")
     wired = [Measurement(nb201.spec({"arch": a, "dataset": "cifar10"}), ms) for a, ms in zip(cells, (5.0, 5.5))]
     assert hwaware.calibrate(wired + [Measurement("resnet18", 12.0)], "agx", name="w", save=False).n_networks == 3
+
+
+@pytest.mark.parametrize("field", ["scale", "log_residual_interval"])
+def test_a_profile_without_a_field_is_refused_by_its_name(tmp_path, field):
+    """helper-164: told ``('log_residual_interval')``, or of a missing constructor argument."""
+    p = fit_profile("agx", synthetic([100, 150, 300], 0.05), [6.0, 9.0, 18.0], name="t")
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps({k: v for k, v in json.loads(p.to_json()).items() if k != field}))
+    with pytest.raises(InvalidArgumentError, match=rf"not an hwaware calibration profile \(no '{field}' field\); "):
+        hwaware.latency("resnet18", gpu=str(path))
 
 
 @pytest.mark.parametrize("field,value", [("scale", float("nan")), ("scale", -1.0), ("host_scale", 0.0),
@@ -1083,6 +1098,24 @@ def test_an_answer_at_a_batch_the_profile_did_not_measure_warns_with_the_models_
     del old["batch_range"]
     (tmp_path / "agx-trt.json").write_text(json.dumps({**old, "format": 5}))
     assert not [w for w in hwaware.estimate("resnet50", gpu="agx-trt", batch_size=64).warnings if "extrapolates" in w]
+
+
+def test_a_relative_onnx_path_is_read_beside_the_measurements_file_too(tmp_path, monkeypatch, resnet18_onnx):
+    """A table written next to its ONNX models, read from another folder, named files that were not there
+    (helper-164): a relative path not in the working folder is looked for beside the file; the working folder's
+    comes first."""
+    import shutil
+
+    (tmp_path / "models").mkdir()
+    _, onnx_path = resnet18_onnx
+    shutil.copy(onnx_path, tmp_path / "models" / "r18.onnx")
+    (tmp_path / "m.csv").write_text("model,ms\nr18.onnx,5\nresnet50,9\n")
+    (tmp_path / "models" / "m.csv").write_text("model,ms\nr18.onnx,5\nresnet50,9\n")
+    monkeypatch.chdir(tmp_path)
+    assert read_measurements("m.csv")[0].model == "r18.onnx"  # not here, nor beside it: left as written
+    assert read_measurements("models/m.csv")[0].model == str(Path("models") / "r18.onnx")
+    shutil.copy(onnx_path, tmp_path / "r18.onnx")
+    assert read_measurements("models/m.csv")[0].model == "r18.onnx"
 
 
 def test_a_profile_of_fewer_than_ten_networks_carries_the_models_interval(tmp_path, monkeypatch):

@@ -7,6 +7,9 @@ Accepted columns (a header row is required):
 * a plain table: ``model`` and ``ms``, optionally ``batch`` (default 1) and ``input`` (``3x224x224``; default the
   model's timm config); any other column is refused (a precision or input size read as nothing would calibrate
   other settings than the rows meant).
+
+Column names are read in any case. A model given as a relative ``.onnx`` path is read from the working folder, else
+from the measurements file's folder.
 """
 from __future__ import annotations
 
@@ -125,6 +128,7 @@ def read_measurements(path: str | Path) -> list[Measurement]:
                                    f"({hint})")
     out = []
     for n, r in zip(lines, rows):
+        r["model"] = _beside(r.get("model", ""), path)
         try:
             if collected:
                 size = r.get("img_size")  # a side or CxHxW, as an input_size reads both
@@ -142,6 +146,15 @@ def read_measurements(path: str | Path) -> list[Measurement]:
             raise InvalidArgumentError(f"{path} row {n}: {exc}; latencies are numbers in ms, batch an integer") from exc
         check_latency(out[-1], f"{path} row {n}")
     return out
+
+
+def _beside(model: str, path: Path) -> str:
+    """``model``, or where it names an ONNX file by a relative path that is not in the working folder but beside the
+    measurements file, that file (a table written next to its models, read from elsewhere)."""
+    if not model.lower().endswith(".onnx") or Path(model).is_absolute() or Path(model).exists():
+        return model
+    there = path.parent / model
+    return str(there) if there.exists() else model
 
 
 def check_latency(m: Measurement, where: str) -> None:

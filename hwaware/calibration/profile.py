@@ -52,7 +52,7 @@ import math
 import os
 import re
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -353,11 +353,17 @@ class Profile:
             d["notes"] = tuple(notes)
             # profiles saved before the forms were named: the per-GMAC term marked theirs
             d.setdefault("terms", LINEAR_FORMS[1] if d.get("ms_per_gmac") else LINEAR_FORMS[0])
+            missing = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING
+                       and f.name not in d]
+            if missing:
+                raise KeyError(missing[0])
             p = cls(**d)
         except InvalidArgumentError:  # a ValueError too: said as it is, not as a malformed file
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise InvalidArgumentError(f"not an hwaware calibration profile ({exc}); make one with `hwaware calibrate`") from exc
+            why = f"no {exc.args[0]!r} field" if isinstance(exc, KeyError) and exc.args else exc
+            raise InvalidArgumentError(f"not an hwaware calibration profile ({why}); make one with `hwaware calibrate`"
+                                       ) from exc
         factors = [p.scale] + ([] if p.host_scale is None else [p.host_scale])
         ranges = [r for r in (p.log_residual_interval, p.held_out_interval, p.gmac_range, p.batch_range,
                               p.input_range) if r is not None]
