@@ -51,7 +51,12 @@ def _graph(model: ModelLike | Graph, batch_size: int, input_size: InputSize, pre
                 f"model again at {want}")
         if model.batch_size != batch_size or model.precision != precision:
             try:  # exact for every layer that carries the batch first (hwaware.graph.transform)
-                return at_batch(model, batch_size, precision)
+                moved = at_batch(model, batch_size, precision)
+                # said (helper-163: a graph captured at batch 8 in fp16 was answered at batch 1 in fp32, unsaid)
+                return dataclasses.replace(moved, notes=(
+                    f"the graph was captured at batch {model.batch_size}, {model.precision}, and is answered at batch "
+                    f"{batch_size}, {precision}, as asked (batch_size=, precision=; CLI: --batch, --precision)",
+                    *moved.notes))
             except ValueError as exc:  # only a batch can fail to move (helper-136: the message asked for both)
                 why = exc.__cause__ or exc  # with_batch's own words wrap the layer's
                 raise InvalidArgumentError(

@@ -697,8 +697,9 @@ def _search(args: argparse.Namespace) -> None:
         print(f"{unknown} of the front's trials were recorded by an hwaware that kept no warnings: run `hwaware "
               "latency` on their architectures to see any")
     if not summary.pareto:
-        print(f"no candidate fits the {budget:g} ms budget as predicted; raise --budget, or pass --budget-quantile 0.5 "
-              "for one that about half of the space meets")
+        print(f"no candidate fits the {budget:g} ms budget as predicted; " + (
+            f"raise --budget-quantile (now {args.budget_quantile:g})" if args.budget_quantile else
+            "raise --budget, or pass --budget-quantile 0.5 for one that about half of the space meets"))
     elif summary.violation_rate_measured is not None:
         print(f"budget-violation rate of the chosen models, measured on this CPU: {summary.violation_rate_measured:.0%}")
     else:

@@ -29,6 +29,19 @@ def positive_integer(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > 0
 
 
+SEED_MAX = 2 ** 32 - 1  # NumPy's (Optuna's samplers') largest seed
+
+
+def checked_seed(seed: object, span: int = 1) -> int:
+    """``seed`` as an int, where it and the ``span - 1`` seeds after it (a search's workers take one each) are seeds
+    NumPy takes, 0 to 2**32 - 1; else the one-line error (helper-163: NumPy's traceback, or Python's random refusing
+    a NumPy integer)."""
+    if (not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or not 0 <= seed <= SEED_MAX - span + 1):
+        top = "2**32 - 1" + (f" - {span - 1} (one seed per worker after it)" if span > 1 else "")
+        raise InvalidArgumentError(f"seed must be an integer from 0 to {top}, got {seed!r}")
+    return int(seed)
+
+
 class HwawareError(Exception):
     """Base class of all hwaware errors."""
 

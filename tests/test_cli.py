@@ -281,7 +281,7 @@ def test_search_bound_on_the_interval(tmp_path):
     assert "quantile of the prediction intervals' high ends" in r.stdout and "(their interval's high end)" in r.stdout
     r = _cli("search", "--space", "nb201", "--gpu", "cpu", "--budget", "5", "--bound", "high", "--out",
              str(tmp_path))
-    assert r.returncode == 2 and "bound='high' needs a prediction interval" in r.stderr
+    assert r.returncode == 2 and "bound='high' (CLI: --bound high) needs a prediction interval" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
 
 

@@ -355,8 +355,10 @@ def test_the_bound_input_is_the_dynamic_one_and_precision_follows_the_file():
 
 
 @pytest.mark.parametrize("inputs,precision,said", [
-    ([("x", [1, 3, 32, 32])], onnx.TensorProto.FLOAT16, "pass precision='fp16' (CLI: --precision fp16)"),
-    ([("x", [1, 3, 32, 32])], onnx.TensorProto.BFLOAT16, "pass precision='bf16' (CLI: --precision bf16)"),
+    ([("x", [1, 3, 32, 32])], onnx.TensorProto.FLOAT16, "pass precision='fp16' (CLI: --precision fp16; "
+                                                        "a calibration profile answers its own precision only)"),
+    ([("x", [1, 3, 32, 32])], onnx.TensorProto.BFLOAT16, "pass precision='bf16' (CLI: --precision bf16; "
+                                                         "a calibration profile answers its own precision only)"),
     ([("x", [2, 3, 32, 32])], onnx.TensorProto.FLOAT, "has a fixed batch size 2; pass batch_size=2 (CLI: --batch 2)"),
 ])
 def test_the_cli_says_an_onnx_file_s_fix_in_its_own_flags(tmp_path, capsys, inputs, precision, said):

@@ -200,7 +200,8 @@ def test_a_bound_on_the_interval_s_high_end():
                 c.prune_if_infeasible(trial, model, input_size=space.input_size(arch))
     # refused before any trial (Optuna would log a traceback per trial): estimators without intervals
     for gpu, estimator in (("agx", "roofline"), ("cpu", None)):
-        with pytest.raises(InvalidArgumentError, match="bound='high' needs a prediction interval"):
+        with pytest.raises(InvalidArgumentError, match=r"bound='high' \(CLI: --bound high\) needs a prediction "
+                                                       r"interval"):
             LatencyConstraint(budget, gpu=gpu, estimator=estimator, bound="high")
     with pytest.raises(InvalidArgumentError, match="bound must be one of 'estimate', 'high'"):
         LatencyConstraint(budget, gpu="agx", bound="upper")
@@ -344,15 +345,16 @@ def test_misuse_fails_at_construction_or_call_in_one_line():
 
 
 class _Probe(nn.Module):
-    """Records what the proxy ran it with."""
+    """Records what the proxy ran it with (in the class: synflow runs a copy)."""
+    seen: dict = {}
 
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv2d(3, 4, 3)
-        self.seen = {}
+        type(self).seen.clear()
 
     def forward(self, x):
-        self.seen.update(shape=tuple(x.shape), threads=torch.get_num_threads())
+        type(self).seen.update(shape=tuple(x.shape), threads=torch.get_num_threads())
         return self.conv(x)
 
 
@@ -545,7 +547,7 @@ def test_a_search_bound_on_the_interval_is_its_own_search(tmp_path):
     older = optuna.load_study(study_name="older", storage=storage)
     older.set_user_attr("hwaware_search", {k: v for k, v in older.user_attrs["hwaware_search"].items() if k != "bound"})
     assert len(run_search(point).trials) == 4
-    with pytest.raises(InvalidArgumentError, match="bound='high' needs a prediction interval"):
+    with pytest.raises(InvalidArgumentError, match=r"bound='high' \(CLI: --bound high\) needs a prediction interval"):
         SearchConfig(space="nb201", gpu="cpu", bound="high")
     # a study a search made before studies recorded what they search: its trials' bound decides, as their space does
     optuna.load_study(study_name="hwaware-search", storage=storage).set_user_attr("hwaware_search", None)
@@ -724,7 +726,7 @@ def test_a_users_space_may_draw_floats_without_a_study():
     assert {round(trial.suggest_float("d", 0.0, 0.5, step=0.3), 6) for _ in range(100)} == {0.0, 0.3}
     with pytest.raises(InvalidArgumentError, match="on a log scale or in steps, not both"):
         trial.suggest_int("n", 1, 8, step=2, log=True)
-    assert not hasattr(trial, "set_user_attr")  # a probe, not an error
+    assert not hasattr(trial, "report")  # a probe, not an error
 
     class Sizeless(Widths):
         _input_size = ModelSpace._input_size
@@ -881,3 +883,190 @@ def test_a_search_of_ones_own_space_with_attention_runs_at_a_batch(monkeypatch):
     arch = {"d": trial.params["d"]}
     assert ms == hwaware.latency(Tokens().shell(arch), gpu="2080ti", batch_size=4, precision="fp16",
                                  input_size=(16, arch["d"]))
+
+
+def test_a_stored_study_resumes_under_another_spelling_of_its_gpu_and_a_budget_within_float_noise(tmp_path):
+    """helper-163: a study started with --gpu agx was another search under --gpu agx_xavier, and one whose quantile
+    budget came back from another prediction cache differed in its 9th digit; a record of the GPU as spelled (before
+    2026-12-07) resumes under its other spellings too."""
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    first = SearchConfig(space="nb201", gpu="agx", budget_ms=6.0, trials=1, proxy="params", storage=storage)
+    run_search(first)
+    for again in (dataclasses.replace(first, gpu="AGX-Xavier"), dataclasses.replace(first, gpu="jetson_agx_xavier"),
+                  dataclasses.replace(first, budget_ms=6.0 * (1 + 1e-9))):
+        run_search(again)
+    with pytest.raises(InvalidArgumentError, match=re.escape("budget_ms 6.0 (now 6.001)")):
+        run_search(dataclasses.replace(first, budget_ms=6.001))
+    study = optuna.load_study(study_name="hwaware-search", storage=storage)
+    study.set_user_attr("hwaware_search", {**study.user_attrs["hwaware_search"], "gpu": "agx"})  # as recorded before
+    assert len(run_search(dataclasses.replace(first, gpu="xavier")).trials) == 5
+    with pytest.raises(InvalidArgumentError, match=re.escape("gpu 'Jetson AGX Xavier' (now 'Jetson AGX Orin 64GB')")):
+        run_search(dataclasses.replace(first, gpu="orin"))
+
+
+def test_seeds_are_numpys_or_refused_in_one_line():
+    """helper-163: --seed -1 and 2**32 ended in NumPy's traceback, the last seed with --workers 2 in one per worker,
+    and a NumPy integer seed in Python's random's TypeError."""
+    for seed, workers in ((-1, 1), (2 ** 32, 1), (2 ** 32 - 1, 2), (1.5, 1), (True, 1)):
+        with pytest.raises(InvalidArgumentError, match="^seed must be an integer from 0 to 2\\*\\*32 - 1"):
+            SearchConfig(space="nb201", gpu="agx", budget_ms=6.0, seed=seed, workers=workers,
+                         storage="sqlite:///:memory:")
+    assert SearchConfig(space="nb201", gpu="agx", budget_ms=6.0, seed=np.int64(2 ** 32 - 1)).seed == 2 ** 32 - 1
+    nb201 = get_space("nb201")
+    assert nb201.random_specs(3, seed=np.int64(4)) == nb201.random_specs(3, seed=4)
+    assert LatencyConstraint.at_quantile("nb201", 0.5, "agx", samples=2, seed=np.uint32(1)).budget_ms == \
+        LatencyConstraint.at_quantile("nb201", 0.5, "agx", samples=2, seed=1).budget_ms
+    assert main(["search", "--space", "nb201", "--gpu", "agx", "--budget", "5", "--trials", "1", "--seed", "-1"]) == 2
+
+
+def test_a_spec_holds_numpy_numbers_as_json_does_python_ones():
+    """helper-163: an architecture drawn with NumPy (np.int64 op indices) passed its check, then failed in
+    json.dumps."""
+    for name, arch in (("fbnet", {"ops": list(np.random.default_rng(0).integers(0, 9, 22))}),
+                       ("resnet", {"block": "basic", "layers": list(np.array([1, 2, 2, 1])), "width": np.float64(0.5),
+                                   "deep_stem": False, "resolution": np.int64(160)})):
+        space = get_space(name)
+        again = from_spec(space.spec(arch))[1]
+        assert again == arch and all(type(v) in (int, float, str, bool, list) for v in again.values())
+
+
+def test_proxy_score_leaves_the_model_as_it_was_and_reads_sizes_as_the_api_does():
+    """helper-163: synflow made the caller's weights float64 and positive (the next forward failed on a float input);
+    an input size of 32 or '3x32x32' was a TypeError, a meta shell a device error."""
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Flatten(), nn.LazyLinear(10))
+    model(torch.randn(1, 3, 32, 32))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    scores = {proxy_score("synflow", model, size) for size in (32, "3x32x32", (3, 32, 32))}
+    assert len(scores) == 1 and model.training and model(torch.randn(2, 3, 32, 32)).dtype == torch.float32
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    with torch.device("meta"):
+        shell = nn.Sequential(nn.Conv2d(3, 8, 3))
+    with pytest.raises(InvalidArgumentError, match="weights are on the meta device"):
+        proxy_score("synflow", shell, 32)
+    with pytest.raises(InvalidArgumentError, match="give its size"):
+        proxy_score("synflow", model, None)
+
+
+def test_a_graph_answered_at_another_batch_or_precision_says_so():
+    """helper-163: a graph captured at batch 8 in fp16 was answered at batch 1 in fp32 without a word (only
+    capture's docstring said graphs move)."""
+    nb201 = get_space("nb201")
+    graph = nb201.graph(nb201.default(), batch_size=8, precision="fp16")
+    moved = [n for n in hwaware.estimate(graph, gpu="t4").notes if "the graph was captured at batch" in n]
+    assert moved == ["the graph was captured at batch 8, fp16, and is answered at batch 1, fp32, as asked "
+                     "(batch_size=, precision=; CLI: --batch, --precision)"]
+    kept = hwaware.estimate(graph, gpu="t4", batch_size=8, precision="fp16")
+    assert not [n for n in kept.notes if "the graph was captured at batch" in n]
+
+
+def test_torch_threads_leaves_the_processs_count_however_blocks_interleave_across_threads():
+    """helper-163: after a study of n_jobs threads the count was 1. torch keeps it per thread, and a thread's first use
+    takes the process's last set one: a block that entered while another ran took 1 as its count to restore, restored
+    it last, and threads started afterwards (a later study's) ran on 1."""
+    import threading
+
+    from hwaware.threads import torch_threads
+
+    def in_a_new_thread(work):
+        out: list[int] = []
+        t = threading.Thread(target=lambda: out.append(work()))
+        t.start()
+        t.join(10)
+        return out[0]
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+
+        def first():
+            with torch_threads(1):
+                first_in.set()
+                second_in.wait(10)
+            first_out.set()
+
+        def second():
+            first_in.wait(10)
+            with torch_threads(1):
+                second_in.set()
+                first_out.wait(10)  # leaves last
+
+        threads = [threading.Thread(target=f) for f in (first, second)]
+        [t.start() for t in threads]
+        [t.join(10) for t in threads]
+        assert in_a_new_thread(torch.get_num_threads) == 3
+        with torch_threads(2):  # nested in one thread, as a search's estimates are: the outer count comes back
+            with torch_threads(1):
+                pass
+            assert torch.get_num_threads() == 2
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_a_second_thread_never_sees_the_gpu_model_half_loaded(monkeypatch):
+    """helper-163: Optuna's n_jobs threads raced in the GPU estimator's first load, and one read weights_id_ before
+    it was set (an AttributeError); the loaded state is published last."""
+    import hashlib
+    import threading
+    import time
+
+    from hwaware.estimators import resperfnet_gpu
+    from hwaware.estimators.resperfnet_gpu import ResPerfNetGPUEstimator
+
+    real = hashlib.blake2b
+
+    def slow(data=b"", **kw):  # a slow disk under the weights' digest
+        if len(data) > 100_000:
+            time.sleep(0.5)
+        return real(data, **kw)
+
+    monkeypatch.setattr(resperfnet_gpu.hashlib, "blake2b", slow)
+    est = ResPerfNetGPUEstimator(cache=False)
+    graph = capture("resnet18")
+    platform = hwaware.Platform.resolve("agx")
+    out: list[object] = []
+
+    def predict():
+        try:
+            out.append(est.predict(graph, platform).total_ms)
+        except Exception as exc:  # noqa: BLE001 - what the race raised
+            out.append(exc)
+
+    first, second = threading.Thread(target=predict), threading.Thread(target=predict)
+    first.start()
+    time.sleep(0.3)
+    second.start()
+    first.join(60)
+    second.join(60)
+    assert len(out) == 2 and all(isinstance(v, float) for v in out) and out[0] == out[1], out
+
+
+def test_spaces_refuse_what_their_builders_cannot_build_in_one_line():
+    """helper-163: a ResNet width under 1/64 built 0-channel convolutions (said as a forward failing on the meta
+    device, with --trace-device cpu, which specs ignore); a space of one's own whose builder torch refused (a negative
+    width) raised RuntimeError; a sample() that records a user attribute failed without a study; a space's name in
+    another case or cut short suggested nothing."""
+    with pytest.raises(InvalidArgumentError, match=r"width 0.001 leaves the first stage .* 0 channels"):
+        hwaware.latency('resnet:{"block":"basic","layers":[1,1,1,1],"width":0.001,"deep_stem":false,'
+                        '"resolution":160}', gpu="agx")
+
+    class Mine(ModelSpace):
+        name = "mine-review"
+
+        def sample(self, trial):
+            trial.set_user_attr("drawn", True)
+            return {"width": trial.suggest_int("width", -16, -1), "resolution": 32}
+
+        def default(self):
+            return {"width": 8, "resolution": 32}
+
+        def _build(self, arch):
+            return nn.Conv2d(3, arch["width"], 3)
+
+    with pytest.raises(InvalidArgumentError, match=r"not an architecture of the mine-review space: its builder "
+                                                   r"failed \(.*negative"):
+        Mine().build(Mine().random_arch(random.Random(0)))
+    assert get_space("NB201").name == "nb201"
+    with pytest.raises(hwaware.HwawareError, match=r"no model space 'ofa'; did you mean 'ofa_mbv3'\? available"):
+        get_space("ofa")

@@ -1362,9 +1362,11 @@ class ResPerfNetGPUEstimator(Estimator):
             folder = self._folder()
             if not (folder / "meta.json").is_file():
                 raise UnsupportedPlatformError(f"no trained resperfnet-gpu weights at {folder}; run scripts/train_gpu.py")
-            self.net_, self.meta_ = load_net(folder)
+            net, meta = load_net(folder)
             # cache keys name the weights, so a re-trained model never reads an old model's predictions
             self.weights_id_ = hashlib.blake2b((folder / "weights.safetensors").read_bytes(), digest_size=6).hexdigest()
+            self.meta_ = meta
+            self.net_ = net  # last: a search's other threads take net_ for all three (helper-163: weights_id_ missing)
         return self.net_, self.meta_
 
     def supports(self, platform: Platform) -> bool:

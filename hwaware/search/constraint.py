@@ -28,14 +28,14 @@ from typing import Any
 import numpy as np
 
 from hwaware.api import estimate, resolve
-from hwaware.errors import InvalidArgumentError, positive_integer, positive_number
+from hwaware.errors import InvalidArgumentError, checked_seed, positive_integer, positive_number
 from hwaware.estimators.base import Estimate, get_estimator, list_estimators
 from hwaware.graph.sources import InputSize, ModelLike
 from hwaware.zoo.spaces import ModelSpace, get_space, list_spaces
 
 ATTR = "hwaware"  # user-attribute prefix
-_NO_INTERVAL = ("bound='high' needs a prediction interval, and {name} gives none on {gpu}: use bound='estimate', "
-                "an estimator with intervals ({others}), or a calibration profile")
+_NO_INTERVAL = ("bound='high' (CLI: --bound high) needs a prediction interval, and {name} gives none on {gpu}: use "
+                "bound='estimate' (--bound estimate), an estimator with intervals ({others}), or a calibration profile")
 
 
 class LatencyConstraint:
@@ -125,7 +125,7 @@ class LatencyConstraint:
             raise InvalidArgumentError(f"space: a space name ({', '.join(list_spaces())}) or a ModelSpace, got "
                                        f"{type(space).__name__}")
         probe = cls(1.0, gpu, **kwargs)  # any budget: only its platform is used
-        rng = random.Random(seed)
+        rng = random.Random(checked_seed(seed))
         predicted = []
         for _ in range(samples):
             arch = space.random_arch(rng)

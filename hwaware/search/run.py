@@ -9,6 +9,7 @@ Workers share the study (SQLite on one machine, PostgreSQL for many) and hwaware
 """
 from __future__ import annotations
 
+import math
 import multiprocessing as mp
 import os
 import signal
@@ -22,7 +23,7 @@ from typing import Any
 import torch
 
 from hwaware.api import resolve
-from hwaware.errors import InvalidArgumentError, positive_integer
+from hwaware.errors import HwawareError, InvalidArgumentError, checked_seed, positive_integer
 from hwaware.search.constraint import LatencyConstraint, is_feasible, sampler_kwargs
 from hwaware.search.proxies import LABELS, PROXIES, proxy_score
 from hwaware.zoo.spaces import get_space
@@ -56,6 +57,7 @@ class SearchConfig:
             if not positive_integer(value):
                 raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
             object.__setattr__(self, name, int(value))  # numpy integers too, kept as int (JSON study attributes)
+        object.__setattr__(self, "seed", checked_seed(self.seed, self.workers))
         if self.workers > 1 and not self.storage:
             raise InvalidArgumentError("several workers need a shared storage: pass storage='sqlite:///study.db' "
                                        "(CLI: --storage) or a PostgreSQL URL")
@@ -184,9 +186,9 @@ def _same_search(cfg: SearchConfig, study: Any) -> None:
     from optuna.trial import TrialState
 
     c = cfg.constraint()
-    platform, _, estimator = resolve(cfg.gpu, precision=c.precision, runtime=c.runtime, batch_size=c.batch_size,
-                                     estimator=cfg.estimator)  # None and the default's name are one search
-    what = {"space": cfg.space, "gpu": cfg.gpu, "budget_ms": c.budget_ms, "batch_size": c.batch_size,
+    platform, profile, estimator = resolve(cfg.gpu, precision=c.precision, runtime=c.runtime,
+                                           batch_size=c.batch_size, estimator=cfg.estimator)  # None: the default's
+    what = {"space": cfg.space, "gpu": _device_name(cfg.gpu), "budget_ms": c.budget_ms, "batch_size": c.batch_size,
             "precision": c.precision, "runtime": c.runtime, "proxy": cfg.proxy, "estimator": estimator,
             "bound": cfg.bound}
     before = study.user_attrs.get("hwaware_search")
@@ -195,19 +197,40 @@ def _same_search(cfg: SearchConfig, study: Any) -> None:
                  t.user_attrs.get("hwaware_gpu"), str(t.user_attrs.get("hwaware_estimator", "")).partition(" ")[0],
                  t.user_attrs.get("hwaware_bound", "estimate"))
                 for t in study.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)}
-        if seen <= {(cfg.space, c.budget_ms, platform.device.name, estimator, cfg.bound)}:
+        mine = (cfg.space, c.budget_ms, platform.device.name, estimator, cfg.bound)
+        if all(_same(t[1], mine[1]) and t[:1] + t[2:] == mine[:1] + mine[2:] for t in seen):
             study.set_user_attr("hwaware_search", what)
             return
         differ = "its trials searched " + "; ".join(f"{s} at a {b} ms budget on {g} ({e}, bound {d!r})" if s
                                                      else "no hwaware space" for s, b, g, e, d in sorted(seen, key=str))
-    else:  # a record of an earlier version: estimator None was the platform's default, the bound the estimate
+    else:  # a record of an earlier version: estimator None was the platform's default, the bound the estimate, the
+        # GPU as spelled
         before = {**before, "estimator": before.get("estimator") or estimator,
-                  "bound": before.get("bound", "estimate")}
-        differ = ", ".join(f"{k} {before.get(k)!r} (now {v!r})" for k, v in what.items() if before.get(k) != v)
+                  "bound": before.get("bound", "estimate"), "gpu": _device_name(before.get("gpu"))}
+        differ = ", ".join(f"{k} {before.get(k)!r} (now {v!r})" for k, v in what.items()
+                           if not _same(before.get(k), v))
     if differ:
         raise InvalidArgumentError(f"study {cfg.study_name!r} in {cfg.storage} is another search ({differ}); pass "
                                    "another study name (CLI: --study NAME) for a new one, or the same settings to "
                                    "resume it")
+
+
+def _device_name(gpu: object) -> object:
+    """What a search's ``gpu`` names, however spelled (helper-163: 'agx' and 'agx_xavier' were two searches): a
+    profile's name, a catalog GPU's, or ``gpu`` itself where it resolves no more (a profile since deleted)."""
+    try:
+        platform, profile, _ = resolve(gpu)
+    except HwawareError:
+        return gpu
+    return profile.name if profile else platform.device.name
+
+
+def _same(a: object, b: object) -> bool:
+    """One setting: equal, a budget within float noise (helper-163: a quantile's budget, read back from another
+    prediction cache, differed in its 9th digit)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-6)
+    return a == b
 
 
 def run_search(cfg: SearchConfig):

@@ -14,6 +14,7 @@ True
 """
 from __future__ import annotations
 
+import difflib
 import itertools
 import json
 import math
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from torch import nn
 
-from hwaware.errors import InvalidArgumentError, ModelNotFoundError
+from hwaware.errors import InvalidArgumentError, ModelNotFoundError, checked_seed
 from hwaware.graph.meta import meta_device
 from hwaware.threads import torch_threads
 from hwaware.registry import register
@@ -61,7 +62,11 @@ class ModelSpace(ABC):
         default thread count stalls when another process keeps the cores busy."""
         self.check(arch)
         with torch_threads(1):
-            return self._build(arch)
+            try:
+                return self._build(arch)
+            except RuntimeError as exc:  # torch refusing a size (a space of one's own: a negative width, helper-163)
+                raise InvalidArgumentError(f"not an architecture of the {self.name} space: its builder failed "
+                                           f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from exc
 
     def check(self, arch: Arch) -> None:
         """Refuse, in one line, an architecture unlike :meth:`default`'s where the space is :attr:`CHECKED`: other
@@ -129,7 +134,7 @@ class ModelSpace(ABC):
         >>> len(specs), specs == get_space("nb201").random_specs(4, seed=4), specs[0].startswith("nb201:")
         (4, True, True)
         """
-        rng = random.Random(seed)
+        rng = random.Random(checked_seed(seed))
         return list(dict.fromkeys(self.spec(self.random_arch(rng)) for _ in range(count)))
 
     def spec(self, arch: Arch) -> str:
@@ -139,7 +144,14 @@ class ModelSpace(ABC):
         return self._spec(arch)
 
     def _spec(self, arch: Arch) -> str:
-        return f"{self.name}:{json.dumps(arch, sort_keys=True, separators=(',', ':'))}"
+        return f"{self.name}:{json.dumps(arch, sort_keys=True, separators=(',', ':'), default=_plain)}"
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy number (an array's item, as a sampler may give) as JSON writes Python's (helper-163: a TypeError)."""
+    if isinstance(value, numbers.Number) and hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def _unlike(value: Any, like: Any, where: str, chosen: set[str] = frozenset(), positive: bool = True) -> str | None:
@@ -172,6 +184,11 @@ class _RandomTrial:
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
+        self.user_attrs: dict[str, Any] = {}
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Kept, as a trial keeps it (a sample() that records what it drew, helper-163: an AttributeError)."""
+        self.user_attrs[key] = value
 
     def suggest_categorical(self, name: str, choices: tuple[Any, ...]) -> Any:
         return self.rng.choice(list(choices))
@@ -229,8 +246,12 @@ def get_space(name: str) -> ModelSpace:
     >>> get_space("nb201").name
     'nb201'
     """
+    if isinstance(name, str) and name not in _SPACES and name.lower() in _SPACES:  # 'NB201'
+        name = name.lower()
     if not isinstance(name, str) or name not in _SPACES:
-        raise ModelNotFoundError(f"no model space {name!r}; available: {', '.join(list_spaces())}")
+        near = difflib.get_close_matches(name.lower(), list(_SPACES), n=2, cutoff=0.5) if isinstance(name, str) else []
+        hint = f"did you mean {' or '.join(map(repr, near))}? " if near else ""
+        raise ModelNotFoundError(f"no model space {name!r}; {hint}available: {', '.join(list_spaces())}")
     return _SPACES[name]()
 
 
@@ -411,6 +432,14 @@ class ResNetSpace(ModelSpace):
 
     def default(self) -> Arch:  # resnet50
         return {"block": "bottleneck", "layers": [3, 4, 6, 3], "width": 1.0, "deep_stem": False, "resolution": 224}
+
+    def check(self, arch: Arch) -> None:
+        """As :meth:`ModelSpace.check`, and a width that leaves every stage a channel (helper-163: 0.001 built
+        convolutions of 0 channels, which failed as a forward on the meta device)."""
+        super().check(arch)
+        if int(64 * arch["width"]) < 1:
+            raise InvalidArgumentError(f"not an architecture of the {self.name} space: width {arch['width']!r} leaves "
+                                       "the first stage int(64 x width) = 0 channels; the least width is 1/64")
 
     def timm_kwargs(self, arch: Arch) -> dict[str, Any]:
         from timm.models.resnet import BasicBlock, Bottleneck
