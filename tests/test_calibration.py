@@ -396,9 +396,13 @@ def test_a_version_that_changes_no_answer_of_a_platform_leaves_its_profiles_fres
     from hwaware.hardware import Platform
 
     est = get_estimator("resperfnet-gpu")
-    assert est.version == "9.4", "a new version: update ResPerfNetGPUEstimator.answers_version, then this test"
+    assert est.version == "9.5", "a new version: update ResPerfNetGPUEstimator.answers_version, then this test"
     fp16, bf16 = (Platform.resolve("a100", precision=p) for p in ("fp16", "bf16"))
     assert est.answers_version(fp16) == "9.2" and est.answers_version(bf16) == "9.3"
+    # 9.5 bounds int8 where the catalog has no int8 tensor figure: the V100's (Volta), not the A100's or T4's
+    int8 = {g: Platform.resolve(g, precision="int8", runtime="tensorrt") for g in ("v100", "1080ti", "a100", "t4")}
+    assert {g: est.answers_version(p) for g, p in int8.items()} == {"v100": "9.5", "1080ti": "9.5", "a100": "9.2",
+                                                                     "t4": "9.2"}
     assert " 9.2 " in est.model_id(fp16) and " 9.3 " in est.model_id(bf16)
 
 

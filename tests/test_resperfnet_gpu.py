@@ -2899,3 +2899,21 @@ def test_the_pooling_check_changes_no_answer(monkeypatch):
     assert [parts(e) for e in with_check] == [parts(e) for e in without]
     assert any(w.startswith(POOL_WARNING_KIND) for e in with_check for w in e.warnings)
     assert any(w.startswith("faster than its arithmetic") for w in with_check[0].warnings)
+
+
+def test_int8_without_an_int8_tensor_figure_is_bounded_by_dp4a_or_fp16_tensor_cores():
+    """helper-165: the V100s have no int8 tensor mode (TensorRT keeps such layers in fp16, the estimate's own note
+    says), yet answered convnext_tiny's int8 dense layers at up to 1.35x their fp16 tensor peak, unwarned: without an
+    int8 figure no floor applied. From 9.5 the bound is the faster of dp4a (4x fp32, the Tesla P4's datasheet: 22
+    TOPS, 5.5 TFLOPS) and the fp16 tensor rate."""
+    from hwaware.hardware import get_gpu
+
+    v100, titan = get_gpu("v100"), get_gpu("titanxp")
+    assert v100.fastest_tflops("int8", tensor_cores=True) == v100.fp16_tensor_tflops_dense == 125.0
+    assert titan.fastest_tflops("int8", tensor_cores=True) == pytest.approx(4 * titan.fp32_tflops)
+    assert get_gpu("p4").fastest_tflops("int8", tensor_cores=True) == pytest.approx(22.0, rel=0.05)  # its datasheet
+    for gpu, batch, bound in (("v100", 128, 125.0), ("v100s", 512, get_gpu("v100s").fp16_tensor_tflops_dense),
+                              ("1080ti", 128, 4 * 1.15 * get_gpu("1080ti").fp32_tflops)):
+        est = hwaware.estimate("convnext_tiny", gpu=gpu, batch_size=batch, precision="int8", runtime="tensorrt")
+        gemms = [l for l in est.layers if l.kind == "dense" and l.ms > 0]
+        assert gemms and max(2 * l.macs / l.ms / 1e9 for l in gemms) <= bound * (1 + 1e-6), gpu

@@ -1344,7 +1344,7 @@ class ResPerfNetGPUEstimator(Estimator):
     #    bf16), with a note: 9.2 answered bf16 down to 0.80x fp16's time on GPUs that run both at one rate
     # 9.4: same weights and answers; a pooling layer answered slower than the convolution of its window warns
     #    (:data:`POOL_WARNING`, :func:`pool_twin`)
-    version = "9.4"
+    version = "9.5"
     intervals = True
     floors_layers = True
 
@@ -1374,8 +1374,12 @@ class ResPerfNetGPUEstimator(Estimator):
 
     def answers_version(self, platform: Platform) -> str:
         """9.3 changed bf16's answers only: every other platform's are 9.2's, and a profile fitted on them is not
-        stale (helper-137: 9.3 called every saved profile stale); 9.4 added a warning and a note, no answer. A new
+        stale (helper-137: 9.3 called every saved profile stale); 9.4 added a warning and a note, no answer; 9.5 bounds
+        int8 layers on GPUs without an int8 tensor figure (Volta, dp4a: :meth:`GPUSpec.fastest_tflops`). A new
         version says here which answers it changes (tests/test_calibration.py pins this to the version)."""
+        if platform.precision == "int8" and isinstance(platform.device, GPUSpec) and \
+                not platform.device.int8_tensor_tops_dense:
+            return "9.5"
         return "9.3" if platform.precision == "bf16" else "9.2"
 
     def model_id(self, platform: Platform) -> str:

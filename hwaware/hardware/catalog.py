@@ -33,6 +33,8 @@ RUNTIMES: tuple[str, ...] = ("pytorch", "tensorrt")
 COMPILE_NOT_MODELLED = ("torch.compile is not modelled: timm's GPU tables that time it beside eager PyTorch (AMP, "
                         "large batches, an RTX 4090 and an RTX PRO 6000) put it at 0.45-0.82x eager PyTorch's time "
                         "per image (10th-90th percentile, torch 2.9.1; python benchmarks/compile_vs_eager.py)")
+# dp4a's int8 multiply-adds per fp32 one (NVIDIA's Tesla P4 datasheet: 22 TOPS int8, 5.5 TFLOPS fp32)
+DP4A_PER_FP32 = 4
 # what a rate note says of a rate taken for a figure the catalog lacks (GPUSpec.unsourced_rates finds them by it)
 LOWER_BOUND = "a lower bound"
 
@@ -257,8 +259,8 @@ class GPUSpec:
             fp16, _ = self.framework_rate("fp16", tensor_cores=tensor_cores)
             if not tensor_cores:
                 return fp16, None
-            why = (f"it has no tensor cores, and its dp4a int8 path (4x the fp32 rate) is not modelled ({LOWER_BOUND} "
-                   "on their speed)" if not self.tensor_cores else
+            why = (f"it has no tensor cores, and its dp4a int8 path ({DP4A_PER_FP32}x the fp32 rate) is not modelled "
+                   f"({LOWER_BOUND} on their speed)" if not self.tensor_cores else
                    "Volta's tensor cores have no int8 mode, so TensorRT keeps them in fp16"
                    if self.compute_capability == 7.0 else
                    f"the catalog has no sourced int8 tensor rate for it ({LOWER_BOUND} on their speed)")
@@ -278,8 +280,11 @@ class GPUSpec:
         1.7-1.11 and ``torch.backends.cuda.matmul.allow_tf32`` run matmuls on it too), and FP16 accumulate (TensorRT's
         tactics, PyTorch's opt-in ``allow_fp16_accumulation``), twice FP32 accumulate on GeForce parts. At the
         catalog's clocks: a Jetson power mode above them (JetPack 6.2's Super modes) is another spec. None where the
-        catalog has no sourced figure that bounds it: int8 without an int8 tensor figure (dp4a, Volta), a tensor-core
-        GPU without any fp16 or bf16 tensor figure, TF32 without a bf16 one, fp16 without a native figure."""
+        catalog has no sourced figure that bounds it: a tensor-core GPU without any fp16 or bf16 tensor figure, TF32
+        without a bf16 one, fp16 without a native figure. int8 without an int8 tensor figure runs on dp4a (4 int8
+        multiply-adds per fp32 one: the Tesla P4's datasheet gives 22 TOPS int8 and 5.5 TFLOPS fp32) or, on Volta's
+        tensor cores, as fp16 (TensorRT keeps such layers there): the faster of the two bounds it (until 2026-12-07
+        None: helper-165 found the V100 answering int8 layers at 1.35x its fp16 tensor peak)."""
         if precision == "amp":
             precision = "fp16" if tensor_cores else "fp32"
         if precision == "fp32":
@@ -287,7 +292,13 @@ class GPUSpec:
                 return self.fp32_tflops
             return None if self.tf32_tflops_dense is None else max(self.tf32_tflops_dense, self.fp32_tflops)
         if precision == "int8":
-            return self.int8_tensor_tops_dense if tensor_cores else None
+            if not tensor_cores:
+                return None
+            if self.int8_tensor_tops_dense:
+                return self.int8_tensor_tops_dense
+            fp16 = self.fastest_tflops("fp16", tensor_cores=True)
+            dp4a = DP4A_PER_FP32 * self.fp32_tflops if self.runs_int8 else None
+            return max((r for r in (fp16, dp4a) if r), default=None)
         if tensor_cores and self.tensor_cores:
             rates = ((self.bf16_tensor_tflops_dense,) if precision == "bf16" else (
                 self.fp16_tensor_tflops_dense, self.fp16_tensor_fp32acc_tflops_dense, self.bf16_tensor_tflops_dense))
