@@ -54,7 +54,7 @@ def _graph(model: ModelLike | Graph, batch_size: int, input_size: InputSize, pre
                 moved = at_batch(model, batch_size, precision)
                 # said (helper-163: a graph captured at batch 8 in fp16 was answered at batch 1 in fp32, unsaid)
                 return dataclasses.replace(moved, notes=(
-                    f"the graph was captured at batch {model.batch_size}, {model.precision}, and is answered at batch "
+                    f"the graph was captured at batch {model.batch_size}, {model.precision}, and moved to batch "
                     f"{batch_size}, {precision}, as asked (batch_size=, precision=; CLI: --batch, --precision)",
                     *moved.notes))
             except ValueError as exc:  # only a batch can fail to move (helper-136: the message asked for both)

@@ -928,6 +928,9 @@ def test_a_spec_holds_numpy_numbers_as_json_does_python_ones():
         space = get_space(name)
         again = from_spec(space.spec(arch))[1]
         assert again == arch and all(type(v) in (int, float, str, bool, list) for v in again.values())
+    from hwaware.zoo.spaces import _plain  # a space of one's own, unchecked, may hold NumPy's bools too
+
+    assert [_plain(v) for v in (np.bool_(True), np.float32(0.5), np.uint8(3))] == [True, 0.5, 3]
 
 
 def test_proxy_score_leaves_the_model_as_it_was_and_reads_sizes_as_the_api_does():
@@ -953,7 +956,7 @@ def test_a_graph_answered_at_another_batch_or_precision_says_so():
     nb201 = get_space("nb201")
     graph = nb201.graph(nb201.default(), batch_size=8, precision="fp16")
     moved = [n for n in hwaware.estimate(graph, gpu="t4").notes if "the graph was captured at batch" in n]
-    assert moved == ["the graph was captured at batch 8, fp16, and is answered at batch 1, fp32, as asked "
+    assert moved == ["the graph was captured at batch 8, fp16, and moved to batch 1, fp32, as asked "
                      "(batch_size=, precision=; CLI: --batch, --precision)"]
     kept = hwaware.estimate(graph, gpu="t4", batch_size=8, precision="fp16")
     assert not [n for n in kept.notes if "the graph was captured at batch" in n]
@@ -995,6 +998,35 @@ def test_torch_threads_leaves_the_processs_count_however_blocks_interleave_acros
         [t.start() for t in threads]
         [t.join(10) for t in threads]
         assert in_a_new_thread(torch.get_num_threads) == 3
+        # the other order (helper-166): a thread enters and leaves while another is inside (its own count then 1),
+        # and enters again alone; a pool's threads are reused across trials
+        inside, left, done = threading.Event(), threading.Event(), threading.Event()
+
+        def long():
+            with torch_threads(1):
+                inside.set()
+                left.wait(10)
+            done.set()
+
+        def reused():
+            inside.wait(10)
+            with torch_threads(1):
+                pass
+            left.set()
+            done.wait(10)
+            with torch_threads(1):
+                pass
+
+        threads = [threading.Thread(target=f) for f in (long, reused)]
+        [t.start() for t in threads]
+        [t.join(10) for t in threads]
+        assert in_a_new_thread(torch.get_num_threads) == 3
+        from hwaware import threads as counted
+
+        with pytest.raises(RuntimeError):  # a count torch refuses leaves nothing counted (helper-166: never restored)
+            with torch_threads(0):
+                pass
+        assert counted._depth == [0]
         with torch_threads(2):  # nested in one thread, as a search's estimates are: the outer count comes back
             with torch_threads(1):
                 pass
@@ -1014,10 +1046,11 @@ def test_a_second_thread_never_sees_the_gpu_model_half_loaded(monkeypatch):
     from hwaware.estimators import resperfnet_gpu
     from hwaware.estimators.resperfnet_gpu import ResPerfNetGPUEstimator
 
-    real = hashlib.blake2b
+    real, loading = hashlib.blake2b, threading.Event()
 
-    def slow(data=b"", **kw):  # a slow disk under the weights' digest
+    def slow(data=b"", **kw):  # a slow disk under the weights' digest, while the second thread starts
         if len(data) > 100_000:
+            loading.set()
             time.sleep(0.5)
         return real(data, **kw)
 
@@ -1035,7 +1068,7 @@ def test_a_second_thread_never_sees_the_gpu_model_half_loaded(monkeypatch):
 
     first, second = threading.Thread(target=predict), threading.Thread(target=predict)
     first.start()
-    time.sleep(0.3)
+    loading.wait(60)  # the first is inside the load (helper-166: a fixed sleep could miss it on a slow machine)
     second.start()
     first.join(60)
     second.join(60)
@@ -1068,5 +1101,7 @@ def test_spaces_refuse_what_their_builders_cannot_build_in_one_line():
                                                    r"failed \(.*negative"):
         Mine().build(Mine().random_arch(random.Random(0)))
     assert get_space("NB201").name == "nb201"
+    # and a search records the registered name (helper-166: a study started as 'NB201' was another search as 'nb201')
+    assert SearchConfig(space="NB201", gpu="agx", budget_ms=6.0).space == "nb201"
     with pytest.raises(hwaware.HwawareError, match=r"no model space 'ofa'; did you mean 'ofa_mbv3'\? available"):
         get_space("ofa")

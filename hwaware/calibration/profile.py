@@ -283,7 +283,7 @@ class Profile:
 
     def to_ten_shots(self) -> str:
         """What a profile of :meth:`few_networks` lacks, in words."""
-        more = TEN_SHOTS - (self.n_networks or self.n_samples)
+        more = TEN_SHOTS - (self.n_networks or 0)
         return f"{more} more network{'s' if more > 1 else ''} make{'' if more > 1 else 's'} it a {TEN_SHOTS}-shot one"
 
     def _other_input(self, input_shape: Sequence[int] | None, model_interval: bool) -> tuple[str, ...]:

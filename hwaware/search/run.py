@@ -25,7 +25,7 @@ import torch
 from hwaware.api import resolve
 from hwaware.errors import HwawareError, InvalidArgumentError, checked_seed, positive_integer
 from hwaware.search.constraint import LatencyConstraint, is_feasible, sampler_kwargs
-from hwaware.search.proxies import LABELS, PROXIES, proxy_score
+from hwaware.search.proxies import LABELS, PROXIES, proxy_score, synflow
 from hwaware.zoo.spaces import get_space
 from hwaware.threads import torch_threads
 
@@ -63,7 +63,8 @@ class SearchConfig:
                                        "(CLI: --storage) or a PostgreSQL URL")
         if self.proxy not in PROXIES:
             raise InvalidArgumentError(f"proxy must be one of {', '.join(PROXIES)}, got {self.proxy!r}")
-        get_space(self.space)
+        # as registered: a study started as 'NB201' resumes as 'nb201' (its trials record the registered name)
+        object.__setattr__(self, "space", get_space(self.space).name)
         self.constraint()  # checks the budget, the GPU and the estimator
 
     def constraint(self) -> LatencyConstraint:
@@ -82,7 +83,8 @@ def make_objective(cfg: SearchConfig):
         # at the constraint's setting: a graph of a space of one's own may not move to another batch afterwards
         graph = space.graph(arch, batch_size=constraint.batch_size, precision=constraint.precision)
         latency = (constraint.prune_if_infeasible if cfg.prune else constraint)(trial, graph)
-        return proxy_score(cfg.proxy, space.build(arch), size), latency
+        model = space.build(arch)  # built for the proxy alone: synflow may change it (no copy, as proxy_score makes)
+        return (synflow(model, size) if cfg.proxy == "synflow" else proxy_score(cfg.proxy, model, size)), latency
 
     return objective
 
@@ -188,7 +190,8 @@ def _same_search(cfg: SearchConfig, study: Any) -> None:
     c = cfg.constraint()
     platform, profile, estimator = resolve(cfg.gpu, precision=c.precision, runtime=c.runtime,
                                            batch_size=c.batch_size, estimator=cfg.estimator)  # None: the default's
-    what = {"space": cfg.space, "gpu": _device_name(cfg.gpu), "budget_ms": c.budget_ms, "batch_size": c.batch_size,
+    gpu = profile.name if profile else platform.device.name  # as _device_name says it
+    what = {"space": cfg.space, "gpu": gpu, "budget_ms": c.budget_ms, "batch_size": c.batch_size,
             "precision": c.precision, "runtime": c.runtime, "proxy": cfg.proxy, "estimator": estimator,
             "bound": cfg.bound}
     before = study.user_attrs.get("hwaware_search")

@@ -25,6 +25,7 @@ from functools import partial
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+import numpy as np
 from torch import nn
 
 from hwaware.errors import InvalidArgumentError, ModelNotFoundError, checked_seed
@@ -66,7 +67,8 @@ class ModelSpace(ABC):
                 return self._build(arch)
             except RuntimeError as exc:  # torch refusing a size (a space of one's own: a negative width, helper-163)
                 raise InvalidArgumentError(f"not an architecture of the {self.name} space: its builder failed "
-                                           f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from exc
+                                           f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); give "
+                                           f"values its _build accepts (e.g. {self._spec(self.default())})") from exc
 
     def check(self, arch: Arch) -> None:
         """Refuse, in one line, an architecture unlike :meth:`default`'s where the space is :attr:`CHECKED`: other
@@ -148,8 +150,8 @@ class ModelSpace(ABC):
 
 
 def _plain(value: Any) -> Any:
-    """A NumPy number (an array's item, as a sampler may give) as JSON writes Python's (helper-163: a TypeError)."""
-    if isinstance(value, numbers.Number) and hasattr(value, "item"):
+    """A NumPy scalar (an array's item, as a sampler may give) as JSON writes Python's (helper-163: a TypeError)."""
+    if isinstance(value, np.generic):  # np.int64, np.float32, np.bool_
         return value.item()
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
