@@ -2901,17 +2901,36 @@ def test_the_pooling_check_changes_no_answer(monkeypatch):
     assert any(w.startswith("faster than its arithmetic") for w in with_check[0].warnings)
 
 
-def test_int8_without_an_int8_tensor_figure_is_bounded_by_dp4a_or_fp16_tensor_cores():
+def test_int8_without_an_int8_tensor_figure_is_bounded_by_dp4a_or_fp16_tensor_cores(monkeypatch):
     """helper-165: the V100s have no int8 tensor mode (TensorRT keeps such layers in fp16, the estimate's own note
     says), yet answered convnext_tiny's int8 dense layers at up to 1.35x their fp16 tensor peak, unwarned: without an
     int8 figure no floor applied. From 9.5 the bound is the faster of dp4a (4x fp32, the Tesla P4's datasheet: 22
-    TOPS, 5.5 TFLOPS) and the fp16 tensor rate."""
+    TOPS, 5.5 TFLOPS) and the fp16 tensor rate, which moves none of the shipped model's answers on DeepBench's int8
+    kernels."""
     from hwaware.hardware import get_gpu
 
     v100, titan = get_gpu("v100"), get_gpu("titanxp")
     assert v100.fastest_tflops("int8", tensor_cores=True) == v100.fp16_tensor_tflops_dense == 125.0
     assert titan.fastest_tflops("int8", tensor_cores=True) == pytest.approx(4 * titan.fp32_tflops)
     assert get_gpu("p4").fastest_tflops("int8", tensor_cores=True) == pytest.approx(22.0, rel=0.05)  # its datasheet
+    # the shipped model's answers on DeepBench's int8 kernels (every split) are what they were without the bound
+    from hwaware.estimators import get_estimator
+    from hwaware.evaluation.gpu_data import build_design, deepbench_samples
+    from hwaware.hardware import catalog
+
+    net, _ = get_estimator("resperfnet-gpu")._loaded()
+    kernels = [s for s in deepbench_samples() if s.net is None and s.column.endswith("|int8")]
+    bounded = predict_design(net, build_design(kernels))
+    with monkeypatch.context() as m:
+        fastest = catalog.GPUSpec.fastest_tflops
+
+        def before(gpu, precision, *, tensor_cores):  # 9.4's: no int8 bound without an int8 figure
+            if precision == "int8":
+                return gpu.int8_tensor_tops_dense if tensor_cores else None
+            return fastest(gpu, precision, tensor_cores=tensor_cores)
+
+        m.setattr(catalog.GPUSpec, "fastest_tflops", before)
+        assert len(kernels) == 4 * 182 and np.array_equal(predict_design(net, build_design(kernels)), bounded)
     for gpu, batch, bound in (("v100", 128, 125.0), ("v100s", 512, get_gpu("v100s").fp16_tensor_tflops_dense),
                               ("1080ti", 128, 4 * 1.15 * get_gpu("1080ti").fp32_tflops)):
         est = hwaware.estimate("convnext_tiny", gpu=gpu, batch_size=batch, precision="int8", runtime="tensorrt")
