@@ -73,6 +73,9 @@ def test_no_deepbench_gemm_beats_the_peak_floor():
     share = {c: peak_headroom(get_gpu(c[0])) / min(r) for c, r in ratios.items()}
     # no headroom on the data-centre parts (9.2): their fastest GEMMs stay below their datasheet peak
     assert max(v for c, v in share.items() if not get_gpu(c[0]).boosts_beyond_rated) == pytest.approx(0.943, abs=0.001)
+    # dp4a's rate (9.5): the fastest Pascal int8 GEMM at 0.96 of 4x the datasheet fp32 rate (TITAN Xp)
+    dp4a = {c: v for c, v in share.items() if c[1] == "int8" and not get_gpu(c[0]).tensor_cores}
+    assert max(dp4a, key=dp4a.get) == ("TITAN Xp", "int8") and max(dp4a.values()) == pytest.approx(0.961, abs=0.002)
     tensor = [c for c in share if c[1] != "fp32" and get_gpu(c[0]).tensor_cores]
     assert sorted(tensor) == [("Tesla T4", "fp16"), ("Tesla T4", "int8"), ("Tesla V100 SXM2 16/32GB", "fp16")]
     assert max(share.values()) == pytest.approx(MEASURED_PEAK_SHARE, abs=0.005)
