@@ -970,11 +970,14 @@ def test_torch_threads_leaves_the_processs_count_however_blocks_interleave_acros
 
     from hwaware.threads import torch_threads
 
+    def together(*works):
+        threads = [threading.Thread(target=w) for w in works]
+        [t.start() for t in threads]
+        [t.join(10) for t in threads]
+
     def in_a_new_thread(work):
         out: list[int] = []
-        t = threading.Thread(target=lambda: out.append(work()))
-        t.start()
-        t.join(10)
+        together(lambda: out.append(work()))
         return out[0]
 
     before = torch.get_num_threads()
@@ -994,9 +997,7 @@ def test_torch_threads_leaves_the_processs_count_however_blocks_interleave_acros
                 second_in.set()
                 first_out.wait(10)  # leaves last
 
-        threads = [threading.Thread(target=f) for f in (first, second)]
-        [t.start() for t in threads]
-        [t.join(10) for t in threads]
+        together(first, second)
         assert in_a_new_thread(torch.get_num_threads) == 3
         # the other order (helper-166): a thread enters and leaves while another is inside (its own count then 1),
         # and enters again alone; a pool's threads are reused across trials
@@ -1017,9 +1018,7 @@ def test_torch_threads_leaves_the_processs_count_however_blocks_interleave_acros
             with torch_threads(1):
                 pass
 
-        threads = [threading.Thread(target=f) for f in (long, reused)]
-        [t.start() for t in threads]
-        [t.join(10) for t in threads]
+        together(long, reused)
         assert in_a_new_thread(torch.get_num_threads) == 3
         from hwaware import threads as counted
 

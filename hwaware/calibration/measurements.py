@@ -133,7 +133,7 @@ def read_measurements(path: str | Path) -> list[Measurement]:
             if collected:
                 size = r.get("img_size")  # a side or CxHxW, as an input_size reads both
                 phases = {k: float(r[k]) for k in ("pre_ms", "exe_ms", "post_ms")}
-                bad = [k for k, v in phases.items() if not v >= 0 or math.isinf(v)]  # a phase's sum may hide one
+                bad = [k for k, v in phases.items() if not (math.isfinite(v) and v >= 0)]  # a sum may hide one
                 if bad:
                     raise InvalidArgumentError(f"{path} row {n} ({r['model']}): {bad[0]} {r[bad[0]]} is no time; "
                                                "each phase is a finite number of milliseconds, at least 0")

@@ -293,15 +293,13 @@ class Profile:
         if self.input_range is None or input_shape is None or self.overhead_ms_per_call <= 0:
             return ()
         values = math.prod(input_shape[1:])
-        lo, hi = self.input_range
-        if lo <= values <= hi:
+        if self.input_range[0] <= values <= self.input_range[1]:
             return ()
-        what = ("so its interval is widened to the model's own" if model_interval else
-                "and its interval is its measured inputs' (the model gives none): it says nothing of this size")
         shown = "x".join(map(str, input_shape[1:]))
         return (f"profile {self.name!r} extrapolates: its per-call term ({self.overhead_ms_per_call:+.4g} ms) was "
-                f"fitted on inputs of {lo if lo == hi else f'{lo}-{hi}'} values per image, this answer's is {shown} "
-                f"({values}), {what}; add measurements at this input size to the profile (hwaware calibrate)",)
+                f"fitted on inputs of {_span(*self.input_range)} values per image, this answer's is {shown} "
+                f"({values}), {_widened(model_interval, 'inputs', 'size')}; add measurements at this input size to the "
+                "profile (hwaware calibrate)",)
 
     def _other_batch(self, batch: int, model_interval: bool) -> tuple[str, ...]:
         """The warning of an answer at a batch outside the measured ones: a batch-1 profile scaled a compute-bound
@@ -309,12 +307,9 @@ class Profile:
         ``model_interval``: whether the estimate it corrects has an interval of its own to widen to."""
         if self.batch_range is None or self.batch_range[0] <= batch <= self.batch_range[1]:
             return ()
-        lo, hi = self.batch_range
-        what = ("so its interval is widened to the model's own" if model_interval else
-                "and its interval is its measured batches' (the model gives none): it says nothing of this batch")
-        return (f"profile {self.name!r} extrapolates: its measurements were at batch {lo if lo == hi else f'{lo}-{hi}'}"
-                f", this answer is at batch {batch}, {what}; add measurements at this batch to the profile "
-                "(hwaware calibrate)",)
+        return (f"profile {self.name!r} extrapolates: its measurements were at batch {_span(*self.batch_range)}, this "
+                f"answer is at batch {batch}, {_widened(model_interval, 'batches', 'batch')}; add measurements at this "
+                "batch to the profile (hwaware calibrate)",)
 
     def _extrapolated(self, gmacs: float, total_ms: float) -> tuple[str, ...]:
         """The warning of an answer whose per-GMAC term is more than :data:`GMAC_TERM_SHARE` of it on a network of
@@ -398,6 +393,16 @@ class Profile:
         hold)."""
         return (all(_plausible(v) for v in (self.scale, self.host)) and self.overhead_ms_per_call >= 0
                 and all(abs(getattr(self, k)) < v for k, v in MAX_TERM_MS.items()))
+
+
+def _span(lo: int, hi: int) -> str:
+    return str(lo) if lo == hi else f"{lo}-{hi}"
+
+
+def _widened(model_interval: bool, measured: str, this: str) -> str:
+    """What an extrapolating answer's interval is: the model's own, or (the model gives none) the measured ones'."""
+    return ("so its interval is widened to the model's own" if model_interval else
+            f"and its interval is its measured {measured}' (the model gives none): it says nothing of this {this}")
 
 
 def _third_term(form: str) -> str | None:

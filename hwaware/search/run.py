@@ -201,7 +201,7 @@ def _same_search(cfg: SearchConfig, study: Any) -> None:
                  t.user_attrs.get("hwaware_bound", "estimate"))
                 for t in study.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)}
         mine = (cfg.space, c.budget_ms, platform.device.name, estimator, cfg.bound)
-        if all(_same(t[1], mine[1]) and t[:1] + t[2:] == mine[:1] + mine[2:] for t in seen):
+        if all(all(map(_same, t, mine)) for t in seen):
             study.set_user_attr("hwaware_search", what)
             return
         differ = "its trials searched " + "; ".join(f"{s} at a {b} ms budget on {g} ({e}, bound {d!r})" if s
