@@ -97,6 +97,12 @@ the training range): the brief allows a physically impossible answer only with a
    (``POOL_BREAKS``: expected to fail, strictly); ipc-tree is not checked (its PTX count refuses the eager average
    pooling's grid, and it answers no TensorRT).
 
+12. **amp is never faster than fp16** beyond ``RUNTIME_SLACK`` on the same GPU (eager PyTorch, batch 1 and 64): autocast
+   runs fp16's tensor-core layers and keeps the others at fp16 or wider, and adds casts. resperfnet-gpu 9.5, whose heads
+   read amp's plain rate at fp32's beside fp16's tensor rate (a GPU none of its measured amp rows had), broke it in 4
+   of 152 cases, the A100s at batch 64, down to 0.93x (its package at 355fb9e, 2026-12-07); from 9.6 they read
+   fp16's (``gpu_features.PREDICTION_HEAD_PRECISION``).
+
 The slack factors leave room for a learned estimator's noise (a few percent), not for a wrong
 direction.
 """
@@ -437,3 +443,15 @@ def test_a_pooling_is_never_slower_than_the_convolution_of_its_window(estimator:
     assert pool.total_ms <= conv.total_ms * RUNTIME_SLACK or _excused(pool, about=POOL_WARNINGS), (
         f"{estimator} on {gpu.name} ({kind} pooling, {runtime}, {precision}): {pool.total_ms:.4g} ms, with the "
         f"convolution of its window instead {conv.total_ms:.4g} ms")
+
+
+@cases
+@pytest.mark.parametrize("batch_size", [1, 64])
+def test_amp_is_never_faster_than_fp16(estimator: str, gpu: GPUSpec, batch_size: int) -> None:
+    if not get_estimator(estimator).joint_platforms:
+        pytest.skip(f"{estimator} fits each platform separately: relations between platforms are not promised")
+    for p in ("fp16", "amp"):
+        _require(estimator, gpu, p, (batch_size,))
+    half, mixed = (_estimate(estimator, gpu.name, batch_size, p) for p in ("fp16", "amp"))
+    assert mixed.total_ms >= half.total_ms / RUNTIME_SLACK, (
+        f"{estimator} on {gpu.name} (batch {batch_size}): amp {mixed.total_ms:.4g} ms, fp16 {half.total_ms:.4g} ms")

@@ -49,13 +49,22 @@ def runs_tf32(kind: LayerKind, runtime: str) -> bool:
 # (elementwise bf16 is computed in fp32), beside a tensor rate at fp16's: an AMP row's GPU on a data-centre part, and it
 # answered resnet50 under TensorRT on an A100 at batch 64 0.87x its fp16 time, with nothing said (helper-136).
 HEAD_PRECISION = {"bf16": "fp16"}
+# And amp, as a prediction rule (from 9.6; training designs, built without the rules, read amp's own: the batch prior
+# draws amp on every catalog GPU, so training stays what it was, bit for bit). Autocast's measured rows (timm's) were
+# timed on GPUs whose native fp16 runs at the fp32 rate (the RTX 3090, 4090 and PRO 6000), where its features and
+# fp16's agree (tests/test_resperfnet_gpu.py checks every trained amp platform); on a part whose fp16 is faster (an
+# A100's 78 against 19.5 TFLOPS) amp's, the plain rate at fp32's beside fp16's tensor rate, were a GPU no measured row
+# had, and 9.5 answered resnet18 on an A100 at batch 128 0.93x its fp16 time (helper-165), though autocast runs fp16's
+# tensor-core layers and keeps the others no narrower.
+PREDICTION_HEAD_PRECISION = {**HEAD_PRECISION, "amp": "fp16"}
 
 
-def gpu_vector(gpu: GPUSpec, precision: str) -> np.ndarray:
-    """The GPU's catalog features at ``precision`` (at :data:`HEAD_PRECISION`'s stand-in where it has one). In fp32 the
-    tensor-core rate stays the fp32 one, TF32 or not: every fp32 training row had the two equal, so TF32
-    (:func:`runs_tf32`) reaches the heads only through a layer's roofline terms, not as a GPU combination no row had."""
-    precision = HEAD_PRECISION.get(precision, precision)
+def gpu_vector(gpu: GPUSpec, precision: str, *, rules: bool = True) -> np.ndarray:
+    """The GPU's catalog features at ``precision`` (at :data:`PREDICTION_HEAD_PRECISION`'s stand-in where it has one;
+    ``rules=False``, as a training design reads them: :data:`HEAD_PRECISION`'s). In fp32 the tensor-core rate stays
+    the fp32 one, TF32 or not: every fp32 training row had the two equal, so TF32 (:func:`runs_tf32`) reaches the heads
+    only through a layer's roofline terms, not as a GPU combination no row had."""
+    precision = (PREDICTION_HEAD_PRECISION if rules else HEAD_PRECISION).get(precision, precision)
     clock = gpu.boost_clock_mhz or gpu.base_clock_mhz or 1000.0
     return np.array([
         math.log(gpu.sm_count), math.log(gpu.fp32_tflops), math.log(gpu.framework_tflops(precision, tensor_cores=True)),
@@ -65,8 +74,15 @@ def gpu_vector(gpu: GPUSpec, precision: str) -> np.ndarray:
 
 
 def roofline_ms(layer: Layer, gpu: GPUSpec, precision: str, runtime: str) -> tuple[float, float]:
-    """(compute ms, memory ms) of ``layer`` under ``runtime`` at the precision's peak and the GPU's DRAM bandwidth."""
-    peak = gpu.framework_tflops(precision, tensor_cores=layer.kind in _TENSOR_KINDS,  # type: ignore[arg-type]
+    """(compute ms, memory ms) of ``layer`` under ``runtime`` at the precision's peak and the GPU's DRAM bandwidth.
+    A bf16 layer off tensor cores at fp16's rate (from 9.6): PyTorch computes both in fp32 (its opmath type) from the
+    same bytes, and cuDNN's bf16 depthwise convolutions ran at fp16's speed (pytorch/pytorch#91735: bf16 / fp16 geomean
+    1.02 on sm80, 1.00 sm86, 1.12 sm89, 1.00 sm90); 9.5, at the fp32 rate, answered convnext_tiny on an A30 at batch
+    64 1.30x its fp16 time (helper-165)."""
+    tensor = layer.kind in _TENSOR_KINDS
+    if precision == "bf16" and not tensor:
+        precision = "fp16"
+    peak = gpu.framework_tflops(precision, tensor_cores=tensor,  # type: ignore[arg-type]
                                 tf32=runs_tf32(layer.kind, runtime))
     compute = layer.flops / (peak * 1e9)
     memory = (layer.bytes_read + layer.bytes_written) / (gpu.memory_bandwidth_gbs * 1e6)

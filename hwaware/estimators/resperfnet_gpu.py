@@ -229,9 +229,9 @@ from hwaware.estimators.cache import PredictionCache
 from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_GPU_BEFORE_9,
                                              KERNEL_RUNTIME_BEFORE_10, ROW_FEATURES, MEASURED_PEAK_SHARE,
                                              MEASURED_TENSOR_PEAK_SHARE, RUNTIME_CODES, BOOST_HEADROOM,
-                                             HEAD_PRECISION, call_features, dram_floor_ms, floor_digest, gpu_vector,
-                                             kernel_inputs, n_features, peak_floor_ms, pool_twin, row_features,
-                                             undilated)
+                                             HEAD_PRECISION, PREDICTION_HEAD_PRECISION, call_features, dram_floor_ms,
+                                             floor_digest, gpu_vector, kernel_inputs, n_features, peak_floor_ms,
+                                             pool_twin, row_features, undilated)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.transform import ELEMENT_BYTES, at_batch, reshape_layer
 from hwaware.hardware.catalog import GPUSpec, Platform, get_gpu, spec_digest
@@ -254,7 +254,9 @@ AMP_NOTE = ("amp: conv/dense/matmul at fp16 {rates}, other layers at fp32 rates;
             "casts: channels-last, APEX AMP for ResNeXt101: python benchmarks/external_nvidia.py)")
 
 BF16_NOTE = ("bf16: no training row timed it; its layers are read as fp16's (the same bytes on the same tensor cores, "
-             "gpu_features.HEAD_PRECISION) at bf16's own rates, an approximation no measurement checks")
+             "gpu_features.HEAD_PRECISION) at bf16's tensor rate, its other layers at fp16's rates (PyTorch computes "
+             "both in fp32; cuDNN's bf16 depthwise convolutions run at fp16's speed, pytorch/pytorch#91735), an "
+             "approximation no measurement of the project checks")
 
 # every version up to 9: the per-call head reads the runtime flags (a recipe's ``call_runtime``; False: every runtime's
 # per-call time is eager PyTorch's on the same host and batch, scripts/train_gpu.py's CALL_RUNTIME_RULE)
@@ -1191,7 +1193,8 @@ class DesignBuilder:
             same = batch == captured and ELEMENT_BYTES[precision] == ELEMENT_BYTES[from_precision]
             shaped = layer if same else reshape_layer(layer, batch, precision, from_precision=from_precision,
                                                       from_batch=from_batch)
-            gv = self._gvec.setdefault((gpu.name, precision), gpu_vector(gpu, precision))
+            gv = self._gvec.setdefault((gpu.name, precision),
+                                       gpu_vector(gpu, precision, rules=self.prediction_rules))
             # a dilated convolution's head reads its undilated twin (prediction only, as the floors)
             x, base = row_features(undilated(shaped) if self.prediction_rules else shaped, gpu, precision, runtime,
                                    gv)
@@ -1344,7 +1347,12 @@ class ResPerfNetGPUEstimator(Estimator):
     #    bf16), with a note: 9.2 answered bf16 down to 0.80x fp16's time on GPUs that run both at one rate
     # 9.4: same weights and answers; a pooling layer answered slower than the convolution of its window warns
     #    (:data:`POOL_WARNING`, :func:`pool_twin`)
-    version = "9.5"
+    # 9.5: same weights; int8 layers bounded on GPUs without an int8 tensor figure (:meth:`GPUSpec.fastest_tflops`)
+    # 9.6: same weights; amp's heads read fp16's GPU features too, a prediction rule
+    #    (:data:`PREDICTION_HEAD_PRECISION`: every trained amp platform has them equal), and bf16's layers off tensor
+    #    cores take fp16's roofline terms (``roofline_ms``): 9.5 answered amp faster than fp16 (an A100, 0.93x) and
+    #    bf16 up to 1.30x fp16's time (an A30)
+    version = "9.6"
     intervals = True
     floors_layers = True
 
@@ -1375,11 +1383,17 @@ class ResPerfNetGPUEstimator(Estimator):
     def answers_version(self, platform: Platform) -> str:
         """9.3 changed bf16's answers only: every other platform's are 9.2's, and a profile fitted on them is not
         stale (helper-137: 9.3 called every saved profile stale); 9.4 added a warning and a note, no answer; 9.5 bounds
-        int8 layers on GPUs without an int8 tensor figure (Volta, dp4a: :meth:`GPUSpec.fastest_tflops`). A new
-        version says here which answers it changes (tests/test_calibration.py pins this to the version)."""
-        if platform.precision == "int8" and isinstance(platform.device, GPUSpec) and \
-                not platform.device.int8_tensor_tops_dense:
-            return "9.5"
+        int8 layers on GPUs without an int8 tensor figure (Volta, dp4a: :meth:`GPUSpec.fastest_tflops`); 9.6 reads amp
+        and bf16 at fp16's rates where those differ from their own off tensor cores (:data:`PREDICTION_HEAD_PRECISION`,
+        :func:`~hwaware.estimators.gpu_features.roofline_ms`). A new version says here which answers it changes
+        (tests/test_calibration.py pins this to the version)."""
+        gpu = platform.device
+        if isinstance(gpu, GPUSpec):
+            if platform.precision == "int8" and not gpu.int8_tensor_tops_dense:
+                return "9.5"
+            if platform.precision in PREDICTION_HEAD_PRECISION and gpu.framework_tflops(platform.precision) != \
+                    gpu.framework_tflops("fp16"):
+                return "9.6"
         return "9.3" if platform.precision == "bf16" else "9.2"
 
     def model_id(self, platform: Platform) -> str:
