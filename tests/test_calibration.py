@@ -863,13 +863,21 @@ def test_calibrate_refuses_a_whole_network_estimator(tmp_path, monkeypatch, esti
 
 def test_a_profile_drops_the_note_that_host_costs_are_another_machines(tmp_path, monkeypatch):
     """The zero-shot estimate says its host-side costs are the average measured host's and that calibrating fixes it;
-    after calibrating, the profile's estimate no longer says so."""
+    after calibrating, the profile's estimate no longer says so. Its "zero-shot:" note is said of the model before the
+    profile, and the answer names its profile in its first line and its JSON (until 2026-12-07 a calibrated answer
+    read as zero-shot, and its JSON named only the base GPU)."""
     monkeypatch.setenv("HWAWARE_PROFILES", str(tmp_path))
     zero = hwaware.estimate("resnet18", gpu="t4")
-    assert any(n.startswith(HOST_NOTE) for n in zero.notes)
+    assert any(n.startswith(HOST_NOTE) for n in zero.notes) and zero.notes[0].startswith("zero-shot: ")
+    assert zero.profile is None and zero.as_dict()["platform"]["profile"] is None
     rows = [Measurement(m, 1.1 * hwaware.latency(m, "t4")) for m in ("resnet18", "resnet34", "resnet50")]
     hwaware.calibrate(rows, "t4", name="t4-mine")
-    assert not any(n.startswith(HOST_NOTE) for n in hwaware.estimate("resnet18", gpu="t4-mine").notes)
+    mine = hwaware.estimate("resnet18", gpu="t4-mine")
+    assert not any(n.startswith(HOST_NOTE) for n in mine.notes)
+    assert not any(n.startswith("zero-shot") for n in mine.notes)
+    assert f"the model before the profile: {zero.notes[0]}" in mine.notes
+    assert mine.profile == "t4-mine" and mine.as_dict()["platform"]["profile"] == "t4-mine"
+    assert mine.summary().splitlines()[0].endswith(f"[{mine.estimator} {mine.estimator_version}, profile 't4-mine']")
 
 
 def test_a_profile_of_an_unmeasured_jetson_drops_its_extrapolation_advice(tmp_path, monkeypatch):

@@ -20,7 +20,8 @@ def test_latency_table_and_json(capsys):
     assert "resnet18 on Jetson AGX Xavier" in out and out.count("conv") >= 3
     assert main(["latency", "resnet18", "--gpu", "v100", "--batch", "2", "--input", "3x160x160", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
-    assert d["platform"] == {"device": "Tesla V100 SXM2 16/32GB", "runtime": "pytorch", "precision": "fp32", "batch_size": 2}
+    assert d["platform"] == {"device": "Tesla V100 SXM2 16/32GB", "runtime": "pytorch", "precision": "fp32",
+                             "batch_size": 2, "profile": None}
     assert d["layers"][0]["input_shapes"] == [[2, 3, 160, 160]]
 
 

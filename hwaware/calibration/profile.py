@@ -61,7 +61,8 @@ from scipy.optimize import least_squares
 from hwaware.calibration.folder import profile_dir
 from hwaware.errors import InvalidArgumentError, UnknownGPUError
 from hwaware.estimators.base import (HOST_GUESS_WARNING, HOST_NOTE, INT8_TRT_NOTE, INTERVAL_NOTE, JETSON_TRT_NOTE,
-                                    NO_INTERVAL_NOTE, OUTSIDE_INTERVAL_NOTE, UNMEASURED_JETSON_NOTE, Estimate)
+                                    NO_INTERVAL_NOTE, OUTSIDE_INTERVAL_NOTE, REGIME_NOTES, UNMEASURED_JETSON_NOTE,
+                                    Estimate)
 from hwaware.hardware.catalog import get_device
 
 # pull towards no correction, worth about a twentieth of one measurement: it steadies two or three samples
@@ -267,11 +268,11 @@ class Profile:
                                          "before format 3 has none): if hwaware or its weights changed since, "
                                          "re-run `hwaware calibrate` with the same measurements"]),
                  # the interval is the profile's now; host and engine costs were fitted on the user's own machine
-                 *(n for n in est.notes
+                 *(f"the model before the profile: {n}" if n.startswith(REGIME_NOTES) else n for n in est.notes
                    if INTERVAL_NOTE not in n and n not in (JETSON_TRT_NOTE, INT8_TRT_NOTE, NO_INTERVAL_NOTE)
                    and not n.startswith((HOST_NOTE, UNMEASURED_JETSON_NOTE))))
         return replace(est, total_ms=total, pre_ms=pre, exe_ms=total - pre - post, post_ms=post, layers=layers,
-                       notes=notes, interval_ms=(total * math.exp(lo), total * math.exp(hi)),
+                       notes=notes, profile=self.name, interval_ms=(total * math.exp(lo), total * math.exp(hi)),
                        warnings=(*(w for w in est.warnings if not w.startswith(HOST_GUESS_WARNING)),
                                  *(self._extrapolated(net.gmacs, total)
                                    if self.ms_per_gmac else ()), *other_batch, *other_input))

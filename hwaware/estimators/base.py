@@ -69,6 +69,9 @@ NO_INTERVAL_NOTE = ("no prediction interval: an analytic baseline without an err
 OUTSIDE_INTERVAL_NOTE = "interval widened for a network outside the training domain"
 # the start of the note that host-side costs are another machine's; a calibration profile fits the user's own
 HOST_NOTE = "host-side costs (dispatch per kernel, per call) are the"
+# how a learned estimator's note on what its training data held of the platform begins; a calibration profile's
+# answer keeps it as the model's before the profile
+REGIME_NOTES = ("measured: ", "zero-shot: ")
 # the start of the note on an unmeasured Jetson's expected error; a calibration profile's interval replaces it
 UNMEASURED_JETSON_NOTE = "a Jetson the training never measured is extrapolated from two Jetsons"
 # where a Jetson's TensorRT costs were learned from, and the one outside check of them (reported, never fitted); a
@@ -97,6 +100,7 @@ class Estimate:
     how it is derived and its held-out coverage). ``warnings`` say why the answer itself is doubtful
     (physically implausible, capped at a physical bound, more than the GPU's memory holds);
     :func:`hwaware.estimate` also raises each as an :class:`~hwaware.errors.ImplausibleEstimateWarning`.
+    ``profile``: the name of the calibration profile that fitted the answer to a device's own measurements, if any.
     """
 
     total_ms: float
@@ -112,6 +116,7 @@ class Estimate:
     notes: tuple[str, ...] = field(default=())
     interval_ms: tuple[float, float] | None = None
     warnings: tuple[str, ...] = field(default=())
+    profile: str | None = None
 
     def __post_init__(self) -> None:
         # plain floats whatever the estimator computed in (numpy scalars break json.dumps of anything counted over them)
@@ -127,7 +132,8 @@ class Estimate:
         return (f"Estimate(model={self.model!r}, platform='{p.device.name}, {p.runtime}, {p.precision}, batch "
                 f"{p.batch_size}', total_ms={self.total_ms:.4g}, interval_ms="
                 + ("None" if self.interval_ms is None else "({:.4g}, {:.4g})".format(*self.interval_ms))
-                + f", estimator='{self.estimator} {self.estimator_version}', layers={len(self.layers)}, "
+                + f", estimator='{self.estimator} {self.estimator_version}', "
+                + ("" if self.profile is None else f"profile={self.profile!r}, ") + f"layers={len(self.layers)}, "
                 f"notes={len(self.notes)}, warnings={len(self.warnings)})")
 
     def table(self, top: int | None = None) -> str:
@@ -150,7 +156,8 @@ class Estimate:
         g = self.platform.device
         text = (f"{self.model} on {g.name} ({self.platform.runtime}, {self.platform.precision}, batch "
                 f"{self.platform.batch_size}): {self.total_ms:.3f} ms = pre {self.pre_ms:.3f} + exe {self.exe_ms:.3f} "
-                f"+ post {self.post_ms:.3f} [{self.estimator} {self.estimator_version}]")
+                f"+ post {self.post_ms:.3f} [{self.estimator} {self.estimator_version}"
+                + ("" if self.profile is None else f", profile {self.profile!r}") + "]")
         if self.interval_ms is not None:
             text += f"\ninterval: {self.interval_ms[0]:.3f} .. {self.interval_ms[1]:.3f} ms"
         if self.unknown_ops:
@@ -167,7 +174,8 @@ class Estimate:
             "model": self.model, "total_ms": self.total_ms, "pre_ms": self.pre_ms, "exe_ms": self.exe_ms,
             "post_ms": self.post_ms, "estimator": self.estimator, "estimator_version": self.estimator_version,
             "platform": {"device": self.platform.device.name, "runtime": self.platform.runtime,
-                         "precision": self.platform.precision, "batch_size": self.platform.batch_size},
+                         "precision": self.platform.precision, "batch_size": self.platform.batch_size,
+                         "profile": self.profile},
             "unknown_ops": self.unknown_ops, "warnings": list(self.warnings), "notes": list(self.notes),
             "interval_ms": list(self.interval_ms) if self.interval_ms is not None else None,
             "layers": [{"index": r.index, "module": r.module, "kind": r.kind, "op": r.op,
