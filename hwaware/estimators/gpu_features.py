@@ -73,14 +73,21 @@ def gpu_vector(gpu: GPUSpec, precision: str, *, rules: bool = True) -> np.ndarra
         math.log(clock / 1e3), float(gpu.tensor_cores > 0)])
 
 
-def roofline_ms(layer: Layer, gpu: GPUSpec, precision: str, runtime: str) -> tuple[float, float]:
+def roofline_ms(layer: Layer, gpu: GPUSpec, precision: str, runtime: str, *, rules: bool = True
+                ) -> tuple[float, float]:
     """(compute ms, memory ms) of ``layer`` under ``runtime`` at the precision's peak and the GPU's DRAM bandwidth.
-    A bf16 layer off tensor cores at fp16's rate (from 9.6): PyTorch computes both in fp32 (its opmath type) from the
-    same bytes, and cuDNN's bf16 depthwise convolutions ran at fp16's speed (pytorch/pytorch#91735: bf16 / fp16 geomean
-    1.02 on sm80, 1.00 sm86, 1.12 sm89, 1.00 sm90); 9.5, at the fp32 rate, answered convnext_tiny on an A30 at batch
-    64 1.30x its fp16 time (helper-165)."""
+
+    Off tensor cores, from 9.6, at fp16's rate: a bf16 layer, since PyTorch computes the two alike (each in fp32, its
+    opmath type, from the same bytes, where the model reads fp16's layers at fp16's rate) and cuDNN's bf16 depthwise
+    convolutions ran at fp16's speed (pytorch/pytorch#91735: bf16 / fp16 geomean 1.02 on sm80, 1.00 sm86, 1.12 sm89,
+    1.00 sm90); and, a prediction rule (``rules``; training designs keep amp's own: the batch prior draws amp on every
+    GPU), an amp depthwise convolution, which autocast runs in fp16 as every conv2d (helper-167). 9.5 took both at the
+    fp32 rate and answered convnext_tiny on an A30 at batch 64 1.30x its fp16 time in bf16 and in amp (eager
+    PyTorch; bf16 under TensorRT 1.53x: helper-165). An amp network's other layers off tensor cores keep the catalog's
+    amp rule, the fp32 rate, which timm's amp rows were timed with on GPUs where it is fp16's."""
     tensor = layer.kind in _TENSOR_KINDS
-    if precision == "bf16" and not tensor:
+    depthwise = layer.kind is LayerKind.DEPTHWISE_CONV
+    if (precision == "bf16" and not tensor) or (rules and precision == "amp" and depthwise):
         precision = "fp16"
     peak = gpu.framework_tflops(precision, tensor_cores=tensor,  # type: ignore[arg-type]
                                 tf32=runs_tf32(layer.kind, runtime))
@@ -279,12 +286,13 @@ def floor_digest(gpu: GPUSpec) -> str:
     return f"{rates},{FLOOR_RULES}"
 
 
-def row_features(layer: Layer, gpu: GPUSpec, precision: str, runtime: str, gvec: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, float]:
-    """(feature vector, log of the roofline time in ms) of one kernel-launching layer on one platform."""
-    compute, memory = roofline_ms(layer, gpu, precision, runtime)
+def row_features(layer: Layer, gpu: GPUSpec, precision: str, runtime: str, gvec: np.ndarray | None = None, *,
+                 rules: bool = True) -> tuple[np.ndarray, float]:
+    """(feature vector, log of the roofline time in ms) of one kernel-launching layer on one platform (``rules``: as
+    predictions read it; False: as a training design does, :func:`gpu_vector`, :func:`roofline_ms`)."""
+    compute, memory = roofline_ms(layer, gpu, precision, runtime, rules=rules)
     base = max(compute, memory, 1e-7)
-    gvec = gpu_vector(gpu, precision) if gvec is None else gvec
+    gvec = gpu_vector(gpu, precision, rules=rules) if gvec is None else gvec
     x = np.concatenate([
         np.log1p(np.maximum(layer_features(layer), 0.0)), kind_one_hot(layer.kind),
         [math.log(compute + 1e-7), math.log(memory + 1e-7)],

@@ -133,6 +133,13 @@ answered resnet18 up to 1.25x faster in bf16 than in fp16 on GPUs that run both 
 ``tests/test_sanity.py``). Found from predictions (helper-136), not from any accuracy figure; no table or benchmark
 asks bf16, so no figure can move.
 
+From version 9.6 (same weights) a bf16 layer off tensor cores takes fp16's roofline terms (its math was read at the
+fp32 rate), and, as prediction rules that training designs do not apply (the batch prior draws amp on every GPU),
+amp's heads read fp16's GPU features and its depthwise convolutions fp16's roofline terms: timm's amp rows, the only
+measured ones, were timed on GPUs where amp's features and fp16's agree, so no measured row's answer moves (relation
+12 of ``tests/test_sanity.py``: 9.5 answered amp faster than fp16 on the A100s). Found from predictions (helper-165,
+helper-167); NVIDIA's published AMP rows, which nothing fits, were re-run (``python benchmarks/external_nvidia.py``).
+
 From version 9.4 (same weights, same answers) an answer whose pooling layers outlast the dense convolutions of their
 windows (:func:`~hwaware.estimators.gpu_features.pool_twin`: same input, window, stride and padding, which reads and
 writes as much and does more arithmetic) warns (:data:`POOL_WARNING`; beyond ``ORDER_SLACK`` over the answer with each
@@ -229,7 +236,7 @@ from hwaware.estimators.cache import PredictionCache
 from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_GPU_BEFORE_9,
                                              KERNEL_RUNTIME_BEFORE_10, ROW_FEATURES, MEASURED_PEAK_SHARE,
                                              MEASURED_TENSOR_PEAK_SHARE, RUNTIME_CODES, BOOST_HEADROOM,
-                                             HEAD_PRECISION, PREDICTION_HEAD_PRECISION, call_features, dram_floor_ms,
+                                             HEAD_PRECISION, call_features, dram_floor_ms,
                                              floor_digest, gpu_vector, kernel_inputs, n_features, peak_floor_ms,
                                              pool_twin, row_features, undilated)
 from hwaware.graph.layer import Graph, Layer, LayerKind
@@ -247,11 +254,11 @@ DRAM_NOTE = "DRAM floor"  # and on those :func:`dram_floor_ms` raised
 
 # autocast casts each conv/dense weight to fp16 in every call (its cast cache lives one autocast region) and adds a
 # dispatch step per op; no table times AMP below timm's large batches, so neither is learned
-AMP_NOTE = ("amp: conv/dense/matmul at fp16 {rates}, other layers at fp32 rates; autocast's per-call weight "
-            "casts and dispatch are not modelled (AMP was timed at large batches only): at small batches, where the "
-            "host decides, the answer may be low (NVIDIA's published AMP latency at batch 1 is 1.09-1.31x its fp32 "
-            "on a V100, T4 and A100, where version 9 answers 0.91-1.00x; their AMP runs differ in more than the "
-            "casts: channels-last, APEX AMP for ResNeXt101: python benchmarks/external_nvidia.py)")
+AMP_NOTE = ("amp: conv/dense/matmul at fp16 {rates}, depthwise convolutions at fp16's, other layers at fp32 rates; "
+            "autocast's per-call weight casts and dispatch are not modelled (AMP was timed at large batches only): at "
+            "small batches, where the host decides, the answer may be low (NVIDIA's published AMP latency at batch 1 "
+            "is 1.09-1.31x its fp32 on a V100, T4 and A100, where version 9 answers 0.91-1.00x; their AMP runs differ "
+            "in more than the casts: channels-last, APEX AMP for ResNeXt101: python benchmarks/external_nvidia.py)")
 
 BF16_NOTE = ("bf16: no training row timed it; its layers are read as fp16's (the same bytes on the same tensor cores, "
              "gpu_features.HEAD_PRECISION) at bf16's tensor rate, its other layers at fp16's rates (PyTorch computes "
@@ -1197,7 +1204,7 @@ class DesignBuilder:
                                        gpu_vector(gpu, precision, rules=self.prediction_rules))
             # a dilated convolution's head reads its undilated twin (prediction only, as the floors)
             x, base = row_features(undilated(shaped) if self.prediction_rules else shaped, gpu, precision, runtime,
-                                   gv)
+                                   gv, rules=self.prediction_rules)
             self.rows[full] = len(self.x)
             self.row_setup.append(s)
             self.x.append(x)
@@ -1348,10 +1355,10 @@ class ResPerfNetGPUEstimator(Estimator):
     # 9.4: same weights and answers; a pooling layer answered slower than the convolution of its window warns
     #    (:data:`POOL_WARNING`, :func:`pool_twin`)
     # 9.5: same weights; int8 layers bounded on GPUs without an int8 tensor figure (:meth:`GPUSpec.fastest_tflops`)
-    # 9.6: same weights; amp's heads read fp16's GPU features too, a prediction rule
-    #    (:data:`PREDICTION_HEAD_PRECISION`: every trained amp platform has them equal), and bf16's layers off tensor
-    #    cores take fp16's roofline terms (``roofline_ms``): 9.5 answered amp faster than fp16 (an A100, 0.93x) and
-    #    bf16 up to 1.30x fp16's time (an A30)
+    # 9.6: same weights; amp's heads read fp16's GPU features too and its depthwise convolutions fp16's roofline
+    #    terms, prediction rules (``PREDICTION_HEAD_PRECISION``, ``roofline_ms``: every trained amp platform has
+    #    the features equal), and bf16's layers off tensor cores fp16's roofline terms: 9.5 answered amp faster than
+    #    fp16 (the A100s, down to 0.90x) and bf16 and amp up to 1.30x fp16's time (an A30, eager PyTorch)
     version = "9.6"
     intervals = True
     floors_layers = True
@@ -1384,14 +1391,17 @@ class ResPerfNetGPUEstimator(Estimator):
         """9.3 changed bf16's answers only: every other platform's are 9.2's, and a profile fitted on them is not
         stale (helper-137: 9.3 called every saved profile stale); 9.4 added a warning and a note, no answer; 9.5 bounds
         int8 layers on GPUs without an int8 tensor figure (Volta, dp4a: :meth:`GPUSpec.fastest_tflops`); 9.6 reads amp
-        and bf16 at fp16's rates where those differ from their own off tensor cores (:data:`PREDICTION_HEAD_PRECISION`,
-        :func:`~hwaware.estimators.gpu_features.roofline_ms`). A new version says here which answers it changes
-        (tests/test_calibration.py pins this to the version)."""
+        and bf16 at fp16's rates where those differ from their own off tensor cores
+        (:data:`~hwaware.estimators.gpu_features.PREDICTION_HEAD_PRECISION`,
+        :func:`~hwaware.estimators.gpu_features.roofline_ms`), a platform whose answers may move: a network may not
+        (the Jetson Nano's amp features were clamped to the training range's fp16 rate before: only its depthwise
+        convolutions move). A new version says here which answers it changes (tests/test_calibration.py pins this to
+        the version)."""
         gpu = platform.device
         if isinstance(gpu, GPUSpec):
             if platform.precision == "int8" and not gpu.int8_tensor_tops_dense:
                 return "9.5"
-            if platform.precision in PREDICTION_HEAD_PRECISION and gpu.framework_tflops(platform.precision) != \
+            if platform.precision in ("amp", "bf16") and gpu.framework_tflops(platform.precision) != \
                     gpu.framework_tflops("fp16"):
                 return "9.6"
         return "9.3" if platform.precision == "bf16" else "9.2"
