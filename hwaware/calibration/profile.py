@@ -268,7 +268,8 @@ class Profile:
                                          "before format 3 has none): if hwaware or its weights changed since, "
                                          "re-run `hwaware calibrate` with the same measurements"]),
                  # the interval is the profile's now; host and engine costs were fitted on the user's own machine
-                 *(f"the model before the profile: {n}" if n.startswith(REGIME_NOTES) else n for n in est.notes
+                 *(f"the model before the profile: {n}" if n.startswith(tuple(REGIME_NOTES.values())) else n
+                   for n in est.notes
                    if INTERVAL_NOTE not in n and n not in (JETSON_TRT_NOTE, INT8_TRT_NOTE, NO_INTERVAL_NOTE)
                    and not n.startswith((HOST_NOTE, UNMEASURED_JETSON_NOTE))))
         return replace(est, total_ms=total, pre_ms=pre, exe_ms=total - pre - post, post_ms=post, layers=layers,

@@ -82,9 +82,11 @@ def roofline_ms(layer: Layer, gpu: GPUSpec, precision: str, runtime: str, *, rul
     convolutions ran at fp16's speed (pytorch/pytorch#91735: bf16 / fp16 geomean 1.02 on sm80, 1.00 sm86, 1.12 sm89,
     1.00 sm90); and, a prediction rule (``rules``; training designs keep amp's own: the batch prior draws amp on every
     GPU), an amp depthwise convolution, which autocast runs in fp16 as every conv2d (helper-167). 9.5 took both at the
-    fp32 rate and answered convnext_tiny on an A30 at batch 64 1.30x its fp16 time in bf16 and in amp (eager
-    PyTorch; bf16 under TensorRT 1.53x: helper-165). An amp network's other layers off tensor cores keep the catalog's
-    amp rule, the fp32 rate, which timm's amp rows were timed with on GPUs where it is fp16's."""
+    fp32 rate and answered convnext_tiny on an A30 at batch 64 1.30x its fp16 time in bf16 and 1.45x in amp (eager
+    PyTorch; bf16 under TensorRT 1.53x: helper-165, helper-168). An amp network's other layers off tensor cores keep
+    the catalog's amp rule, the fp32 rate, which timm's amp rows were timed with on GPUs where it is fp16's. (The
+    catalog's :meth:`~hwaware.hardware.GPUSpec.framework_rate`, which the roofline estimator takes, keeps both at
+    the fp32 rate.)"""
     tensor = layer.kind in _TENSOR_KINDS
     depthwise = layer.kind is LayerKind.DEPTHWISE_CONV
     if (precision == "bf16" and not tensor) or (rules and precision == "amp" and depthwise):
@@ -276,6 +278,11 @@ def arithmetic_ms(graph: Graph, gpu: GPUSpec, precision: str) -> float | None:
 # change to what the floors count gets a new tag (no cached answer outlives it, a profile fitted on the old answers is
 # reported stale).
 FLOOR_RULES = "rules=dram-whitelist,window-taps,gemm-strided-dilated,boost-by-class"
+# The rules that build a row as predictions read it (:func:`gpu_vector`, :func:`roofline_ms`), for resperfnet-gpu's
+# cache keys: a rule changed under one version number keeps no earlier answer (8b2481a and 80fb5be were both 9.6, and
+# a cache written by the first answered for the second: helper-168). Not in a profile's base, which
+# ``answers_version`` keys per platform.
+ROW_RULES = "rows=amp-heads-fp16,amp-depthwise-fp16,bf16-plain-fp16"
 
 
 def floor_digest(gpu: GPUSpec) -> str:

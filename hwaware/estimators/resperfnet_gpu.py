@@ -230,15 +230,15 @@ from torch import nn
 
 from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
 from hwaware.estimators.base import (HOST_NOTE, INT8_TRT_NOTE, INTERVAL_NOTE, JETSON_TRT_NOTE, ORDER_SLACK,
-                                    OUTSIDE_INTERVAL_NOTE, UNMEASURED_JETSON_NOTE, Estimate, Estimator, LayerEstimate,
-                                    order_warning_prefix, register_estimator)
+                                    OUTSIDE_INTERVAL_NOTE, REGIME_NOTES, UNMEASURED_JETSON_NOTE, Estimate, Estimator,
+                                    LayerEstimate, order_warning_prefix, register_estimator)
 from hwaware.estimators.cache import PredictionCache
 from hwaware.estimators.gpu_features import (FRAMEWORK_INPUTS, GPU_FEATURES, KERNEL_GPU_BEFORE_9,
                                              KERNEL_RUNTIME_BEFORE_10, ROW_FEATURES, MEASURED_PEAK_SHARE,
                                              MEASURED_TENSOR_PEAK_SHARE, RUNTIME_CODES, BOOST_HEADROOM,
-                                             HEAD_PRECISION, call_features, dram_floor_ms,
-                                             floor_digest, gpu_vector, kernel_inputs, n_features, peak_floor_ms,
-                                             pool_twin, row_features, undilated)
+                                             HEAD_PRECISION, ROW_RULES, call_features, dram_floor_ms, floor_digest,
+                                             gpu_vector, kernel_inputs, n_features, peak_floor_ms, pool_twin,
+                                             row_features, undilated)
 from hwaware.graph.layer import Graph, Layer, LayerKind
 from hwaware.graph.transform import ELEMENT_BYTES, at_batch, reshape_layer
 from hwaware.hardware.catalog import GPUSpec, Platform, get_gpu, spec_digest
@@ -1358,7 +1358,8 @@ class ResPerfNetGPUEstimator(Estimator):
     # 9.6: same weights; amp's heads read fp16's GPU features too and its depthwise convolutions fp16's roofline
     #    terms, prediction rules (``PREDICTION_HEAD_PRECISION``, ``roofline_ms``: every trained amp platform has
     #    the features equal), and bf16's layers off tensor cores fp16's roofline terms: 9.5 answered amp faster than
-    #    fp16 (the A100s, down to 0.90x) and bf16 and amp up to 1.30x fp16's time (an A30, eager PyTorch)
+    #    fp16 (the A100s, down to 0.90x), and bf16 1.30x and amp 1.45x fp16's time (convnext_tiny, an A30, eager
+    #    PyTorch)
     version = "9.6"
     intervals = True
     floors_layers = True
@@ -1535,7 +1536,7 @@ class ResPerfNetGPUEstimator(Estimator):
         # keys name the weights, what the rows read of the GPU's spec and the hosts used, so no earlier prediction is
         # reused (a catalog update or a user's GPUSpec under a catalog name changes the rates the rows are built from)
         prefix = (f"{self.name}:{self.version}:{self.weights_id_}:share:{platform.key}:{spec_digest(gpu)}:"
-                  f"floor={floor_digest(gpu)}:"
+                  f"floor={floor_digest(gpu)}:{ROW_RULES}:"
                   f"{platform.batch_size}:{choice.key()}:" + "".join(f"via={g.name}@{spec_digest(g)}:" for g in through))
         # 'share': entries carry the host share since 2026-11-30
         untrained = self.untrained_kinds()
@@ -1629,7 +1630,7 @@ class ResPerfNetGPUEstimator(Estimator):
                 status += (f" (desktop GPUs timed at batch 1 only came out {figure['mape']:.0%} MAPE at batches "
                            f"{figure['batches']}, the interval covering {figure['coverage']:.0%} of a column on "
                            f"average, some far less: {figure['command']}{jetson})")
-        notes = [f"{regime}: {gpu.name} ({runtime}, {precision}) {status}",
+        notes = [f"{REGIME_NOTES[regime]}{gpu.name} ({runtime}, {precision}) {status}",
                  f"{meta['intervals']['coverage']:.0%} {INTERVAL_NOTE} ({regime}"
                  + {"zero-shot-integrated": ", of the Jetsons held out in turn",
                     f"zero-shot-integrated-{runtime}": f", of the Jetsons held out in turn, their {runtime} columns"

@@ -207,6 +207,9 @@ class GPUSpec:
         - otherwise: fp16 the larger of the native fp16 and the fp32 rate; bf16 the fp32 rate
           (elementwise bf16 is computed in fp32); int8 as fp16.
         - amp (autocast): fp16's rate on tensor-core layers, fp32's elsewhere.
+
+        resperfnet-gpu (from 9.6) reads bf16's layers off tensor cores, and amp's depthwise convolutions, at fp16's
+        rate instead (:func:`hwaware.estimators.gpu_features.roofline_ms` says why); the roofline estimator keeps this.
         """
         return self.framework_rate(precision, tensor_cores=tensor_cores, tf32=tf32)[0]
 
