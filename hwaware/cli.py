@@ -427,12 +427,8 @@ def _gpus(args: argparse.Namespace) -> None:
         print(f"{s.name:<30}{', '.join(a for a in s.aliases if '(' not in a)[:43]:<44}{s.architecture:<14}"
               f"{s.sm_count:>5}{s.fp32_tflops:>9.2f}{s.memory_bandwidth_gbs:>8.1f}  {rows or '-'}")
     from hwaware.calibration.folder import list_profiles, profile_dir
-    from hwaware.calibration.profile import saved_profile
 
-    # calibrated devices go wherever a GPU name goes too (stderr: stdout stays the table); one that cannot be read is
-    # marked here rather than refused only when used
-    saved = [n + (" (not a readable profile: re-run hwaware calibrate)"
-                  if isinstance(saved_profile(profile_dir() / f"{n}.json"), str) else "") for n in list_profiles()]
+    saved = list_profiles()  # calibrated devices go wherever a GPU name goes too (stderr: stdout stays the table)
     print(f"calibration profiles in {profile_dir()}: {', '.join(saved) if saved else 'none (hwaware calibrate)'}; "
           "and --gpu cpu, the CPU model (measured on an AMD EPYC; yours: hwaware calibrate --here)", file=sys.stderr)
 
