@@ -28,8 +28,9 @@ No accuracy figure is read or computed here. "Without" patches the floors to 0 i
 floor), nothing else changed (same weights); the disk cache is off and each pass gets fresh estimator instances (their
 in-memory caches' keys do not say whether the floors were on), so that no pass reads another's answers.
 
-Run: ``python benchmarks/peak_floor.py`` (about 20 minutes on 2 cores: three passes, neither floor, the GEMM floor
-alone and both); writes ``benchmarks/results/peak_floor.md``.
+Run: ``python benchmarks/peak_floor.py`` (three passes, neither floor, the GEMM floor alone and both: 4,377 s on the
+shared 2-core AMD EPYC with the catalog's 76 GPUs, 2026-12-07, beside a test run); writes
+``benchmarks/results/peak_floor.md``.
 """
 from __future__ import annotations
 
