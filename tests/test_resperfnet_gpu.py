@@ -2876,8 +2876,8 @@ def test_amp_is_read_as_fp16_when_predicting_on_every_gpu_and_as_trained_on_the_
 def test_amp_s_depthwise_convolutions_take_fp16_s_roofline_when_predicting():
     """9.6 (helper-167): autocast runs every conv2d in fp16, depthwise ones too, which 9.5 timed at amp's fp32 rate
     (convnext_tiny on an A30 at batch 64: amp 1.45x its fp16 time in 9.5, 1.30x with 9.6's heads rule alone at
-    8b2481a); a prediction rule, so a training design reads amp's
-    own. Other layers off tensor cores keep amp's rule (an elementwise add at the fp32 rate)."""
+    8b2481a); a prediction rule, so a training design reads amp's own. Other layers off tensor cores keep amp's rule
+    (an elementwise add at the fp32 rate)."""
     from hwaware.estimators.gpu_features import roofline_ms
     from hwaware.graph.layer import LayerKind
 
