@@ -493,3 +493,16 @@ def test_the_torch_compile_refusal_quotes_timms_compiled_tables(repo_script, sha
     assert f"{min(r['p10'] for r in rows):.2f}-{max(r['p90'] for r in rows):.2f}x" in COMPILE_NOT_MODELLED
     with pytest.raises(InvalidArgumentError, match="0.45-0.82x eager PyTorch's time"):
         Platform.resolve("4090", runtime="torch.compile")
+
+
+def test_the_bf16_note_quotes_timms_bf16_tables(repo_script, shared_data):
+    """resperfnet-gpu's bf16 note quotes what timm's only bf16 GPU tables (the RTX PRO 6000 Max-Q's, torch.compile)
+    measured against autocast in fp16: the 10th-90th percentile per-image ratio of autocast in bf16 and of the whole
+    network in bf16 (until 2026-12-07 the note said no measurement checked it)."""
+    from hwaware.estimators.resperfnet_gpu import BF16_NOTE
+
+    rows = {r["forms"]: r for r in repo_script("benchmarks/compile_vs_eager.py").ratios() if not r["precision"]}
+    assert {r["gpu"] for r in rows.values()} == {"pro6000maxq"}
+    for label, form in (("amp_bf16 / amp (torch.compile)", "autocast in bf16"),
+                        ("bf16 / amp (torch.compile)", "the whole network in bf16")):
+        assert f"{form} at {rows[label]['p10']:.2f}-{rows[label]['p90']:.2f}x" in BF16_NOTE

@@ -262,8 +262,10 @@ AMP_NOTE = ("amp: conv/dense/matmul at fp16 {rates}, depthwise convolutions at f
 
 BF16_NOTE = ("bf16: no training row timed it; its layers are read as fp16's (the same bytes on the same tensor cores, "
              "gpu_features.HEAD_PRECISION) at bf16's tensor rate, its other layers at fp16's rates (PyTorch computes "
-             "both in fp32; cuDNN's bf16 depthwise convolutions run at fp16's speed, pytorch/pytorch#91735), an "
-             "approximation no measurement of the project checks")
+             "both in fp32; cuDNN's bf16 depthwise convolutions run at fp16's speed, pytorch/pytorch#91735). The "
+             "only bf16 GPU rows, timm's torch.compile tables of the RTX PRO 6000 Max-Q (large batches, not trained "
+             "on), time autocast in bf16 at 0.98-1.01x autocast in fp16 per image and the whole network in bf16 at "
+             "0.94-1.06x (10th-90th percentile; python benchmarks/compile_vs_eager.py)")
 
 # every version up to 9: the per-call head reads the runtime flags (a recipe's ``call_runtime``; False: every runtime's
 # per-call time is eager PyTorch's on the same host and batch, scripts/train_gpu.py's CALL_RUNTIME_RULE)
