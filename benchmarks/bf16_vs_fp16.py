@@ -4,10 +4,11 @@ No table the model trains on times bf16 (timm's torch.compile tables of the RTX 
 autocast in bf16 at 0.98-1.01x autocast in fp16 per image, 10th-90th percentile, ``benchmarks/compile_vs_eager.py``,
 which the estimate's bf16 note quotes); fp16 (FP32 accumulate) and bf16 share tensor cores at one rate on every
 catalog part with both figures (the RTX 3090: 71.2 against 71.0 TFLOPS) and move the same bytes, so the two answers
-should be close, bf16's no faster. resperfnet-gpu 9.2 read bf16's GPU with fp32's non-tensor rate beside fp16's tensor rate, a GPU no training
-row had; from 9.3 its heads read fp16's features (``gpu_features.HEAD_PRECISION``), the roofline terms bf16's own
-rates (bf16's elementwise math at the fp32 rate), and from 9.6 fp16's off tensor cores. Nothing here is measured on
-a GPU; no figure chose anything. 9.3-9.5: 0.991-1.115, 5 pairs above 1.05; 9.6: 0.997-1.000, none outside.
+should be close, bf16's no faster. resperfnet-gpu 9.2 read bf16's GPU with fp32's non-tensor rate beside fp16's
+tensor rate, a GPU no training row had; from 9.3 its heads read fp16's features (``gpu_features.HEAD_PRECISION``),
+the roofline terms bf16's own rates (bf16's elementwise math at the fp32 rate), and from 9.6 fp16's off tensor
+cores. Nothing here is measured on a GPU; no figure chose anything. 9.3-9.5: 0.991-1.115, 5 pairs above 1.05; 9.6:
+0.997-1.000, none outside.
 
 Networks resnet50, efficientnet_b0 and vit_small_patch16_224, eager PyTorch and TensorRT, batch 1 and 64. Prints the
 lowest, median and highest ratio, and how many fall outside 0.95-1.05. Run: ``python benchmarks/bf16_vs_fp16.py``
