@@ -99,7 +99,13 @@ def test_breakdown_interval_and_notes(r18):
     assert "at this runtime and precision" in agx32.notes[0] and "at this runtime" not in orin.notes[0]
     assert agx32.notes[0].startswith("zero-shot:") and agx32.interval_ms == pytest.approx(
         (agx32.total_ms * math.exp(min(lo, 0.0)), agx32.total_ms * math.exp(max(hi, 0.0))))
+    assert "its host costs included" in agx32.notes[0]
+    # timm's GPUs train the model in amp only, at batches where no host shows: fp32 is zero-shot, its host the average
+    # (until 2026-12-07 the note said the RTX 4090 had no training measurements at all: helper-169)
+    g4090 = hwaware.estimate(r18, gpu="4090")
+    assert "at this runtime and precision (others of this GPU train the model, not its host costs" in g4090.notes[0]
     desktop = hwaware.estimate(r18, gpu="A100 SXM4 80GB")  # zero-shot, not a Jetson: the pooled interval
+    assert "has no training measurements; predicted" in desktop.notes[0]
     assert desktop.notes[0].startswith("zero-shot:") and desktop.interval_ms == pytest.approx(
         (desktop.total_ms * math.exp(min(lo, 0.0)), desktop.total_ms * math.exp(max(hi, 0.0))))
 

@@ -1618,10 +1618,13 @@ class ResPerfNetGPUEstimator(Estimator):
                               runtime)
         if regime == "measured":
             status = "is in the training data"
-        elif span is None:
-            status = ("has no training measurements; predicted from its catalog features" if generic else
-                      "has no training measurements at this runtime and precision (others of this GPU train the "
-                      "model, its host costs included); predicted from its catalog features")
+        elif span is None:  # others of its platforms may train the model (timm's GPUs: amp alone, their host unseen)
+            others = ("; predicted from its catalog features" if not self.measured_platforms(gpu) else
+                      " at this runtime and precision (others of this GPU train the model, " + (
+                          "its host costs included" if not generic else
+                          "not its host costs: the measured machines' average") + "); predicted from its catalog "
+                      "features")
+            status = "has no training measurements" + others
         else:
             batches = f"batch {span[0]}" if span[0] == span[1] else f"batches {span[0]}-{span[1]}"
             status = (f"was timed at {batches} only, so batch {platform.batch_size} is extrapolated, with the "
