@@ -462,12 +462,22 @@ def estimate_many(models: Iterable[ModelLike | Graph], gpu: str | Device | Profi
                                           estimator=estimator)
     bar = Progress(len(models), f"{est_name} on {platform.device.name}", enabled=progress)
     graphs = []
-    for m in models:
-        graphs.append(_graph(m, batch_size, input_size, platform.precision, trace_device))
+    for i, m in enumerate(models):
+        try:
+            graphs.append(_graph(m, batch_size, input_size, platform.precision, trace_device))
+        except HwawareError as exc:  # in a search's hundreds of candidates, say which (helper-169)
+            what = repr(str(m)) if isinstance(m, (str, Path)) else getattr(m, "name", None) or type(m).__name__
+            raise _said_of(exc, f"models[{i}] ({what})")
         bar.step()
     out = graphs_estimates(graphs, platform, profile, est_name)
     bar.close()
     return out
+
+
+def _said_of(exc: HwawareError, what: str) -> HwawareError:
+    """``exc``, its message led by ``what`` it is about (one of many models or rows), its class kept for callers."""
+    exc.args = (f"{what}: {exc}", *exc.args[1:])
+    return exc
 
 
 def graphs_estimates(graphs: Sequence[Graph], platform: Platform, profile: Profile | None, estimator: str
@@ -577,8 +587,7 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
         except HwawareError as exc:  # which row: the message alone points at options the user never passed
             if isinstance(exc, UnsupportedPlatformError):  # the platform's, not the row's
                 raise
-            exc.args = (f"{labels[-1]}: {exc}",)  # its class kept for callers
-            raise
+            raise _said_of(exc, labels[-1])
         # one network at one input, however the row spells it (none: the timm default, 224, 3x224x224; resnet18,
         # resnet18.a1_in1k and torchvision:resnet18 are one graph, helper-137); repeats would count as independent
         # networks and narrow the interval to nothing

@@ -559,3 +559,16 @@ def test_a_pretrained_tag_a_one_model_many_call_and_the_rooflines_interval_are_s
                 overhead_ms_per_kernel=0.0, n_samples=3, log_residual_interval=(-0.1, 0.1), estimator="roofline")
     calibrated = p.apply_estimate(est)
     assert calibrated.interval_ms is not None and NO_INTERVAL_NOTE not in calibrated.notes
+
+
+def test_a_many_call_names_the_model_that_failed():
+    """helper-169: in latency_many over a search's candidates, a capture error said only the failing layer's module
+    ('2'), not which candidate; it leads with the candidate's index and name now, its class kept."""
+    from hwaware.errors import GraphCaptureError, ModelNotFoundError
+
+    fine, broken = (nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU()),
+                    nn.Sequential(nn.Conv2d(3, 8, 3), nn.Flatten(), nn.Linear(100, 10)))
+    with pytest.raises(GraphCaptureError, match=r"^models\[2\] \(Sequential\): the forward failed .* module '2'"):
+        hwaware.latency_many([fine, fine, broken], gpu="2080ti", input_size=(3, 32, 32))
+    with pytest.raises(ModelNotFoundError, match=r"^models\[1\] \('no_such_net'\): 'no_such_net' is neither"):
+        hwaware.estimate_many(["resnet18", "no_such_net"], gpu="2080ti")
