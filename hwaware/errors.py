@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
+import re
 from collections.abc import Iterable
 
 
@@ -55,7 +56,11 @@ class UnknownGPUError(HwawareError, KeyError):
 
     def __init__(self, name: str, known: Iterable[str], hint: str = "") -> None:
         self.name, self.hint = name, hint
-        self.suggestions = difflib.get_close_matches(name.lower(), list(known), n=5, cutoff=0.5)
+        known = list(known)
+        words = sorted(re.split(r"[\s_-]+", name.lower()))  # the same words in another order: "orin_agx" (helper-169)
+        self.suggestions = list(dict.fromkeys(
+            [k for k in known if sorted(re.split(r"[\s_-]+", k.lower())) == words]
+            + difflib.get_close_matches(name.lower(), known, n=5, cutoff=0.5)))[:5]
         msg = f"unknown GPU {name!r}"
         if hint:
             msg += f": {hint}"

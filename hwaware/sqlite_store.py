@@ -99,7 +99,13 @@ class SqliteStore(Generic[V]):
             return None
         if self._conn is None or self._pid != os.getpid():  # a forked worker opens its own connection
             self._pid = os.getpid()
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # helper-169: "/proc/nope: No such file or directory; check the paths given"
+                raise InvalidArgumentError(
+                    f"cannot create the cache folder {self.path.parent} ({exc.strerror or exc}); point "
+                    "HWAWARE_CACHE_DIR to a folder you can write, or set HWAWARE_CACHE=0 to cache nothing on disk"
+                ) from None
             try:
                 self._conn = self._connect()
             except sqlite3.DatabaseError as exc:

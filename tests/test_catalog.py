@@ -184,6 +184,9 @@ def test_unknown_gpu_suggests_close_names():
         get_gpu("v1000")
     assert "v100" in info.value.suggestions
     assert "hwaware gpus" in str(info.value)
+    with pytest.raises(UnknownGPUError) as info:  # the same words in another order come first (helper-169)
+        get_gpu("orin_agx")
+    assert info.value.suggestions[0] == "agx_orin"
 
 
 def test_ambiguous_name_is_an_error_listing_candidates():

@@ -305,6 +305,11 @@ def test_files_that_are_not_text_are_one_line(tmp_path, capsys, monkeypatch):
     assert main(["cache", "info"]) == 2
     err = capsys.readouterr().err
     assert "HWAWARE_CACHE_DIR" in err and "is a file" in err
+    # a cache folder that cannot be made (helper-169: "check the paths given", naming no variable)
+    monkeypatch.setenv("HWAWARE_CACHE_DIR", str(junk / "under-a-file"))
+    assert main(["latency", "resnet18", "--gpu", "agx"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot create the cache folder" in err and "HWAWARE_CACHE_DIR" in err and len(err.splitlines()) == 1
 
 
 def test_space_latency_writes_plain_numbers(tmp_path, monkeypatch):
@@ -355,6 +360,7 @@ def test_search_keeps_and_counts_each_front_member_s_warnings(tmp_path, capsys, 
     said = [p["warnings"]["latency"] for p in front]  # the constraint's default key
     assert front and said == [list(hwaware.estimate(p["arch"], gpu=gpu, precision=precision).warnings) for p in front]
     out = capsys.readouterr().out
+    assert "proxy = log parameter count, higher is better" in out  # what its column holds (helper-169: "params")
     warned = sum(map(bool, said))
     assert (f"{warned} of the front's predictions carry warnings" in out) == (warned > 0) == (gpu == "nano")
 

@@ -51,6 +51,14 @@ def test_missing_and_corrupt_files(tmp_path):
     for path in ("pipe.onnx", "dir.onnx"):  # the pipe first: the directory would fail otherwise anyway
         with pytest.raises(ONNXLoadError, match="is not a file"):
             capture(tmp_path / path)
+    # a text file that protobuf reads as an empty model is no ONNX model (helper-169: 'no graph input, truncated?'),
+    # while an .onnx file that holds nothing is an empty export
+    (tmp_path / "notes.txt").write_bytes(b"x\n")  # protobuf parses it: an empty model
+    (tmp_path / "empty.onnx").write_bytes(b"")
+    with pytest.raises(ONNXLoadError, match=r"^'notes.txt' is not an ONNX model .*pass a timm model name"):
+        capture(tmp_path / "notes.txt")
+    with pytest.raises(ONNXLoadError, match="has no graph input"):
+        capture(tmp_path / "empty.onnx")
 
 
 def test_a_data_dependent_shape_is_named_as_such(tmp_path):

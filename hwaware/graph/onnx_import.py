@@ -161,6 +161,9 @@ def capture_onnx(model: Any, *, batch_size: int = 1, input_size: Shape | int | N
     inits = {i.name: i for i in graph.initializer}
     real_inputs = [i for i in graph.input if i.name not in inits]
     if not real_inputs:
+        if not (graph.node or is_onnx_model(model) or name.lower().endswith(".onnx")):  # read as ONNX, it holds nothing
+            raise ONNXLoadError(f"{name!r} is not an ONNX model (nothing in it reads as one); pass a timm model name, "
+                                "'torchvision:<name>' or an .onnx file")
         raise ONNXLoadError(f"ONNX model {name!r} has no graph input (an empty or truncated file?); export it again, "
                             "e.g. with torch.onnx.export")
     # the input batch_size and input_size bind: the first with a dynamic dimension (a static scale vector may come
