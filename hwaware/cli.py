@@ -350,16 +350,17 @@ def _calibrate(args: argparse.Namespace) -> None:
         print(f"replaced {target} (was: {was})")
     lo, hi = p.log_residual_interval
     wlo, whi = p.interval
-    wide = (f" (interval {math.expm1(wlo):+.0%} .. {math.expm1(whi):+.0%}: widened to the model's held-out 10-shot "
-            "interval)") if (wlo, whi) != (lo, hi) else ""
-    # a model with held-out 10-shot figures (the GPU model's) says so
-    few = (f"; {p.n_networks} networks, fewer than {TEN_SHOTS}: the held-out figures of {TEN_SHOTS}-shot profiles "
-           f"(docs/accuracy.md) and the model's {TEN_SHOTS}-shot interval were measured with {TEN_SHOTS}, so this "
-           f"profile's error is unmeasured, and its answers carry the model's own interval ({p.to_ten_shots()})"
-           ) if p.few_networks() else ""
+    loo = f"leave-one-network-out error {math.expm1(lo):+.0%} .. {math.expm1(hi):+.0%}"
+    if p.few_networks():  # its leave-one-out range is no interval: the answers carry the model's (helper-169)
+        loo += (f", not used: {p.n_networks} networks, fewer than {TEN_SHOTS}: the held-out figures of {TEN_SHOTS}-"
+                f"shot profiles (docs/accuracy.md) and the model's {TEN_SHOTS}-shot interval were measured with "
+                f"{TEN_SHOTS}, so this profile's error is unmeasured, and its answers carry the model's own interval "
+                f"({p.to_ten_shots()})")
+    elif (wlo, whi) != (lo, hi):
+        loo += (f" (interval {math.expm1(wlo):+.0%} .. {math.expm1(whi):+.0%}: widened to the model's held-out "
+                "10-shot interval)")
     print(f"profile {p.name!r} on {p.gpu} ({p.runtime}, {p.precision}) from {p.n_samples} measurements: "
-          f"{p.describe()} (form {p.terms!r}); fit MAPE {p.fit_mape:.1%}; "
-          f"leave-one-network-out error {math.expm1(lo):+.0%} .. {math.expm1(hi):+.0%}{wide}{few}")
+          f"{p.describe()} (form {p.terms!r}); fit MAPE {p.fit_mape:.1%}; {loo}")
     print(f"use it: hwaware latency MODEL --gpu {p.name if args.out is None else args.out}")
 
 
@@ -640,6 +641,7 @@ def _search(args: argparse.Namespace) -> None:
     from hwaware.api import resolve
     from hwaware.hardware.catalog import CPUSpec
     from hwaware.search import LatencyConstraint, get_space, list_spaces
+    from hwaware.search.proxies import LABELS
     from hwaware.search.run import SearchConfig, plot_search, run_search, summarize
 
     if args.list_spaces:
@@ -682,7 +684,7 @@ def _search(args: argparse.Namespace) -> None:
     print(f"{summary.trials} trials in {elapsed:.0f} s: {summary.complete} complete, {summary.pruned} pruned; "
           f"{summary.infeasible} of {summary.predicted} candidates ({summary.violation_rate_predicted:.0%}) predicted "
           f"over the {budget:g} ms budget" + (" (their interval's high end)" if cfg.bound == "high" else ""))
-    print(f"Pareto front (feasible; proxy = {args.proxy}, higher is better):")
+    print(f"Pareto front (feasible; proxy = {LABELS[args.proxy]}, higher is better):")
     print(f"{'trial':>6}{'proxy':>10}{'pred ms':>10}{'interval ms':>16}{'meas ms':>10}  architecture")
     for r in summary.pareto:
         meas = f"{r['measured_ms']:>10.2f}" if "measured_ms" in r else f"{'-':>10}"

@@ -295,13 +295,17 @@ class SearchSummary:
 
 
 def pareto_front(study: Any) -> list[Any]:
-    """Feasible completed trials that no other feasible completed trial dominates (max proxy, min latency)."""
+    """Feasible completed trials that no other feasible completed trial dominates (max proxy, min latency), the first
+    trial of each architecture."""
     from optuna.trial import TrialState
 
     ok = [t for t in study.trials if t.state == TrialState.COMPLETE and is_feasible(t)]
     front = [t for t in ok if not any(o.values[0] >= t.values[0] and o.values[1] <= t.values[1] and o.values != t.values
                                       for o in ok)]
-    return sorted(front, key=lambda t: t.values[1])
+    first: dict[Any, Any] = {}  # one row per architecture: a sampler may propose one twice (helper-169)
+    for t in sorted(front, key=lambda t: t.number):
+        first.setdefault(t.user_attrs.get("hwaware_arch", t.number), t)
+    return sorted(first.values(), key=lambda t: t.values[1])
 
 
 def _judged_ms(trial: Any) -> float:
