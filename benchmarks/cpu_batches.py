@@ -33,6 +33,7 @@ from hwaware.evaluation.cpu_networks import fit_set_multisets, network_group
 from hwaware.evaluation.metrics import accuracy
 from hwaware.evaluation.provenance import provenance, write_results
 from hwaware.evaluation.splits import HELD_OUT_NETWORKS, graph_multiset
+from hwaware.hardware import Platform
 from hwaware.measure.collect import collect_networks
 from hwaware.zoo.spaces import get_space
 
@@ -55,7 +56,9 @@ def report() -> dict:
         warnings.simplefilter("ignore", OtherCPUWarning)
         pred = {(r.model, r.batch): hwaware.latency(r.model, gpu="cpu", batch_size=r.batch) for r in kept}
     ratio = {(r.model, r.batch): pred[(r.model, r.batch)] / r.total_ms for r in kept}
-    out: dict = {"command": "python benchmarks/cpu_batches.py", "provenance": provenance(), "batches": BATCHES,
+    model = hwaware.get_estimator("resperfnet").model_id(Platform.resolve("cpu"))  # what the figures are of
+    out: dict = {"command": "python benchmarks/cpu_batches.py", "provenance": provenance(), "model": model,
+                 "batches": BATCHES,
                  "measured": len(rows), "left_out": len(rows) - len(kept),
                  "machines": sorted({r.env.device_name for r in rows}), "groups": {}}
     for group in ("NAS spaces", "timm held out"):

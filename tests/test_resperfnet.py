@@ -301,3 +301,19 @@ def test_fit_without_samples_says_what_it_needs():
 
     with pytest.raises(InvalidArgumentError, match="fit needs measured layer samples"):
         ResPerfNetEstimator().fit([])
+
+
+def test_a_cpu_answer_above_batch_1_quotes_what_was_measured_there():
+    """helper-169: a CPU answer at batch 64 said nothing of batches, though every CPU network row is at batch 1. Above
+    batch 1 the note quotes ``benchmarks/cpu_batches.py``'s live figures, of the shipped model."""
+    from hwaware.estimators.resperfnet import BATCH_NOTE
+
+    res = json.loads((Path(__file__).resolve().parents[1] / "benchmarks/results/cpu_batches.json").read_text())
+    assert res["model"] == get_estimator("resperfnet").model_id(Platform.resolve("cpu"))
+    mape = {b: [g["mape"] for name, g in res["groups"].items() if name.endswith(f"batch {b}")] for b in (1, 8, 32)}
+    above = mape[8] + mape[32]
+    assert f"{100 * min(above):.1f}-{100 * max(above):.1f} % MAPE against {100 * min(mape[1]):.1f}-" \
+           f"{100 * max(mape[1]):.1f} % at batch 1" in BATCH_NOTE
+    g = capture("resnet18")
+    assert BATCH_NOTE.format(batch=8) in hwaware.estimate(g, gpu="cpu", batch_size=8).notes
+    assert not any(n.startswith("batch ") for n in hwaware.estimate(g, gpu="cpu").notes)

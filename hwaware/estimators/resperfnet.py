@@ -410,9 +410,18 @@ class ResPerfNetEstimator(Estimator):
         notes = [f"no training data for {dict(fallback)}: predicted with the copy model"] if fallback else []
         if cal != NetworkCalibration():
             notes.append(cal.describe())
+        if platform.batch_size > 1:
+            notes.append(BATCH_NOTE.format(batch=platform.batch_size))
         return Estimate(total_ms=pre + sum(exe) + post, pre_ms=pre, exe_ms=sum(exe), post_ms=post, layers=rows,
                         unknown_ops=graph.unknown_ops, estimator=self.name, estimator_version=self.version,
                         platform=platform, model=graph.name, notes=tuple(notes))
+
+
+# every CPU network row (data/cpu/*networks*) is at batch 1: what a larger batch's answer is, measured
+BATCH_NOTE = ("batch {batch}: every CPU network row that calibrates this model is at batch 1, and its layer "
+              "micro-benchmarks time few layers above batch 16; measured live at batches 8 and 32 (an AMD EPYC, one "
+              "thread), NAS-space and held-out timm networks came out 14.7-20.4 % MAPE against 8.0-8.4 % at batch 1 "
+              "(python benchmarks/cpu_batches.py)")
 
 
 @dataclass(frozen=True)
