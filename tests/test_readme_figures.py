@@ -134,6 +134,7 @@ CPU_HOST = "| test networks | n | zero-shot MAPE (median answer / measured) | ru
 CPU_SAME = "| pair | networks | n | median | 10th-90th percentile |"
 CPU_ROUNDS = ("| profile | nb201 (19) MAPE / within ±10 % / ρ | fbnet (40) MAPE / within ±10 % / ρ | ofa_mbv3 (40) "
               "MAPE / within ±10 % / ρ | timm (38) MAPE / within ±10 % / ρ |")
+CPU_BATCHES = "| networks | n | MAPE | within ±10 % | Spearman ρ | median predicted / measured | scaling |"
 CPU_ROUNDS_RULE = ("| candidate | worst NAS-space MAPE per profile | median (the rule's score) | suite's slowest / "
                    "fastest time across its runs, median / max |")
 TABLES = [
@@ -159,6 +160,7 @@ TABLES = [
     Table(CPU_SAME, "benchmarks/results/cpu_host_profile.md", md_rows(CPU_SAME, 2), key_cells=2),
     Table(CPU_ROUNDS, "benchmarks/results/cpu_here_rounds.md", md_rows(CPU_ROUNDS)),
     Table(CPU_ROUNDS_RULE, "benchmarks/results/cpu_here_rounds.md", md_rows(CPU_ROUNDS_RULE)),
+    Table(CPU_BATCHES, "benchmarks/results/cpu_batches.md", md_rows(CPU_BATCHES)),  # python benchmarks/cpu_batches.py
 ]
 
 
