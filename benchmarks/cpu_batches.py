@@ -16,7 +16,8 @@ Protocol (written 2026-12-07 and committed before any network below was measured
   error and the machine's speed cancel where they hold across batches.
 
 Run: ``python benchmarks/cpu_batches.py`` (writes ``benchmarks/results/cpu_batches.{json,md}`` from the committed
-measurements); ``--measure`` first, alone on the machine (2026-12-07, an AMD EPYC: about 20 minutes).
+measurements); ``--measure`` first, alone on the machine (2026-12-07, an AMD EPYC: 32 minutes, 17:16-17:48
+UTC; the estimate of about 20 written with the protocol was a guess).
 """
 from __future__ import annotations
 

@@ -20,8 +20,9 @@ from hwaware.calibration.measurements import Measurement, check_latency, check_s
 from hwaware.calibration.folder import list_profiles, profile_dir
 from hwaware.calibration.profile import (FORMS, Breakdown, Profile, check_forms, check_profile_name, check_rows,
                                         find_profile, fit_profile, profile_path, save_profile, saved_profile)
-from hwaware.errors import (HwawareError, HwawareWarning, ImplausibleEstimateWarning, InvalidArgumentError,
-                            OtherCPUWarning, ProfileReplacedWarning, UnknownGPUError, UnsupportedPlatformError)
+from hwaware.errors import (CacheSettingError, HwawareError, HwawareWarning, ImplausibleEstimateWarning,
+                            InvalidArgumentError, OtherCPUWarning, ProfileReplacedWarning, UnknownGPUError,
+                            UnsupportedPlatformError)
 from hwaware.estimators.base import Estimate, default_estimator, get_estimator
 from hwaware.estimators.gpu_features import arithmetic_ms, network_floor_ms
 from hwaware.features import NetworkFeatures, network_features
@@ -465,6 +466,8 @@ def estimate_many(models: Iterable[ModelLike | Graph], gpu: str | Device | Profi
     for i, m in enumerate(models):
         try:
             graphs.append(_graph(m, batch_size, input_size, platform.precision, trace_device))
+        except CacheSettingError:  # the machine's, not a candidate's (helper-170)
+            raise
         except HwawareError as exc:  # in a search's hundreds of candidates, say which (helper-169)
             what = repr(str(m)) if isinstance(m, (str, Path)) else getattr(m, "name", None) or type(m).__name__
             raise _said_of(exc, f"models[{i}] ({what})")
@@ -585,7 +588,7 @@ def calibrate(measurements: str | Path | Sequence[Measurement | tuple], gpu: str
                 answer = estimate(graph, platform.device, batch_size=m.batch, precision=precision, runtime=runtime,
                                   estimator=est_name)
         except HwawareError as exc:  # which row: the message alone points at options the user never passed
-            if isinstance(exc, UnsupportedPlatformError):  # the platform's, not the row's
+            if isinstance(exc, (UnsupportedPlatformError, CacheSettingError)):  # the platform's or machine's
                 raise
             raise _said_of(exc, labels[-1])
         # one network at one input, however the row spells it (none: the timm default, 224, 3x224x224; resnet18,

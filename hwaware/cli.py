@@ -350,17 +350,17 @@ def _calibrate(args: argparse.Namespace) -> None:
         print(f"replaced {target} (was: {was})")
     lo, hi = p.log_residual_interval
     wlo, whi = p.interval
-    loo = f"leave-one-network-out error {math.expm1(lo):+.0%} .. {math.expm1(hi):+.0%}"
-    if p.few_networks():  # its leave-one-out range is no interval: the answers carry the model's (helper-169)
-        loo += (f", not used: {p.n_networks} networks, fewer than {TEN_SHOTS}: the held-out figures of {TEN_SHOTS}-"
-                f"shot profiles (docs/accuracy.md) and the model's {TEN_SHOTS}-shot interval were measured with "
-                f"{TEN_SHOTS}, so this profile's error is unmeasured, and its answers carry the model's own interval "
-                f"({p.to_ten_shots()})")
-    elif (wlo, whi) != (lo, hi):
-        loo += (f" (interval {math.expm1(wlo):+.0%} .. {math.expm1(whi):+.0%}: widened to the model's held-out "
-                "10-shot interval)")
+    wide = (f" (interval {math.expm1(wlo):+.0%} .. {math.expm1(whi):+.0%}: widened to the model's held-out 10-shot "
+            "interval)") if (wlo, whi) != (lo, hi) else ""
+    # a model with held-out 10-shot figures (the GPU model's) says so; the answers' interval then contains the model's
+    # own as well (Profile.apply_estimate; helper-169 read "carry the model's own" beside the range printed here)
+    few = (f"; {p.n_networks} networks, fewer than {TEN_SHOTS}: the held-out figures of {TEN_SHOTS}-shot profiles "
+           f"(docs/accuracy.md) and the model's {TEN_SHOTS}-shot interval were measured with {TEN_SHOTS}, so this "
+           f"profile's error is unmeasured, and its answers' interval is widened to contain the model's own "
+           f"({p.to_ten_shots()})") if p.few_networks() else ""
     print(f"profile {p.name!r} on {p.gpu} ({p.runtime}, {p.precision}) from {p.n_samples} measurements: "
-          f"{p.describe()} (form {p.terms!r}); fit MAPE {p.fit_mape:.1%}; {loo}")
+          f"{p.describe()} (form {p.terms!r}); fit MAPE {p.fit_mape:.1%}; "
+          f"leave-one-network-out error {math.expm1(lo):+.0%} .. {math.expm1(hi):+.0%}{wide}{few}")
     print(f"use it: hwaware latency MODEL --gpu {p.name if args.out is None else args.out}")
 
 

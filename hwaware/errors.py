@@ -51,6 +51,11 @@ class InvalidArgumentError(HwawareError, ValueError):
     """A malformed argument: input size, batch size, precision, runtime, ..."""
 
 
+class CacheSettingError(InvalidArgumentError):
+    """An on-disk cache setting (``HWAWARE_CACHE_DIR``, ``HWAWARE_CACHE_MAX_MB``) that cannot be used: the machine's,
+    not any one model's or request's."""
+
+
 class UnknownGPUError(HwawareError, KeyError):
     """A GPU name that is not in the catalog; the message lists the closest names."""
 

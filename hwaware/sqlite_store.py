@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from hwaware.errors import InvalidArgumentError
+from hwaware.errors import CacheSettingError
 
 V = TypeVar("V")
 
@@ -42,7 +42,7 @@ def cache_limit_bytes() -> float:
     except ValueError:
         mb = -1.0
     if not mb > 0:  # also NaN
-        raise InvalidArgumentError(f"HWAWARE_CACHE_MAX_MB={value!r} is not a positive number of megabytes; set e.g. "
+        raise CacheSettingError(f"HWAWARE_CACHE_MAX_MB={value!r} is not a positive number of megabytes; set e.g. "
                                    "HWAWARE_CACHE_MAX_MB=1024, 'inf' for no cap, or HWAWARE_CACHE=0 to cache nothing "
                                    "on disk")
     return mb * 1e6
@@ -63,7 +63,7 @@ def cache_dir() -> Path | None:
         return None
     folder = Path(os.environ.get("HWAWARE_CACHE_DIR") or Path.home() / ".cache" / "hwaware")
     if folder.exists() and not folder.is_dir():
-        raise InvalidArgumentError(f"HWAWARE_CACHE_DIR={folder} is a file; point it to a folder, or set "
+        raise CacheSettingError(f"HWAWARE_CACHE_DIR={folder} is a file; point it to a folder, or set "
                                    "HWAWARE_CACHE=0 to cache nothing on disk")
     return folder
 
@@ -102,7 +102,7 @@ class SqliteStore(Generic[V]):
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:  # helper-169: "/proc/nope: No such file or directory; check the paths given"
-                raise InvalidArgumentError(
+                raise CacheSettingError(
                     f"cannot create the cache folder {self.path.parent} ({exc.strerror or exc}); point "
                     "HWAWARE_CACHE_DIR to a folder you can write, or set HWAWARE_CACHE=0 to cache nothing on disk"
                 ) from None

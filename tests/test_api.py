@@ -572,3 +572,14 @@ def test_a_many_call_names_the_model_that_failed():
         hwaware.latency_many([fine, fine, broken], gpu="2080ti", input_size=(3, 32, 32))
     with pytest.raises(ModelNotFoundError, match=r"^models\[1\] \('no_such_net'\): 'no_such_net' is neither"):
         hwaware.estimate_many(["resnet18", "no_such_net"], gpu="2080ti")
+
+
+def test_a_cache_setting_error_names_no_model(tmp_path, monkeypatch):
+    """helper-170: an unusable HWAWARE_CACHE_DIR is the machine's, not the first candidate's ("models[0] ...")."""
+    from hwaware.errors import CacheSettingError
+
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("HWAWARE_CACHE_DIR", str(tmp_path / "file" / "below"))
+    monkeypatch.delenv("HWAWARE_CACHE", raising=False)
+    with pytest.raises(CacheSettingError, match=r"^cannot create the cache folder .*HWAWARE_CACHE_DIR"):
+        hwaware.latency_many([nn.Sequential(nn.Conv2d(3, 8, 3))], gpu="2080ti", input_size=(3, 32, 32))

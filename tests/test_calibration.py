@@ -565,9 +565,10 @@ def test_cli_calibrate_end_to_end_on_measured_jetson_rows(tmp_path, capsys):
           str(prof_path)])
     out = capsys.readouterr().out
     assert "profile 'nano-on-tx2' on Jetson TX2 (pytorch, fp16) from 6 measurements" in out and "replaced" not in out
-    assert "not used: 6 networks, fewer than 10: the held-out figures of 10-shot profiles (docs/accuracy.md) and the " \
-           "model's 10-shot interval were measured with 10" in out and "(4 more networks make it" in out
-    assert "widened" not in out  # no interval but the model's is said (helper-169)
+    assert "6 networks, fewer than 10: the held-out figures of 10-shot profiles (docs/accuracy.md) and the model's " \
+           "10-shot interval were measured with 10" in out and "(4 more networks make it" in out
+    # the leave-one-out range printed is kept, and the model's own interval added (helper-169: "carry the model's own")
+    assert "its answers' interval is widened to contain the model's own" in out
     csv_path.with_suffix(".three").write_text("model,ms\n" + "".join(f"{r.arch['model']},{r.ms}\n" for r in rows[:3]))
     main(["calibrate", str(csv_path.with_suffix(".three")), "--gpu", "nano", "--precision", "fp16", "--name", "x",
           "--out", str(prof_path)])  # re-calibrating renews a profile, and says what it replaced

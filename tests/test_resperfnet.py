@@ -315,5 +315,15 @@ def test_a_cpu_answer_above_batch_1_quotes_what_was_measured_there():
     assert f"{100 * min(above):.1f}-{100 * max(above):.1f} % MAPE against {100 * min(mape[1]):.1f}-" \
            f"{100 * max(mape[1]):.1f} % at batch 1" in BATCH_NOTE
     g = capture("resnet18")
-    assert BATCH_NOTE.format(batch=8) in hwaware.estimate(g, gpu="cpu", batch_size=8).notes
-    assert not any(n.startswith("batch ") for n in hwaware.estimate(g, gpu="cpu").notes)
+    at8 = hwaware.estimate(g, gpu="cpu", batch_size=8)
+    assert BATCH_NOTE.format(batch=8, beyond="") in at8.notes
+    assert not any(n.startswith("above batch 1") for n in hwaware.estimate(g, gpu="cpu").notes)
+    assert BATCH_NOTE.format(batch=64, beyond="; no larger batch was measured") in hwaware.estimate(
+        g, gpu="cpu", batch_size=64).notes
+    # a profile's answer says it of the model before the profile (helper-170: a profile fitted at batch 8 kept it bare)
+    from hwaware.calibration import Profile
+
+    mine = Profile(name="mine", gpu=at8.platform.device.name, runtime="pytorch", precision="fp32", scale=1.1,
+                   overhead_ms_per_kernel=0.0, n_samples=12, log_residual_interval=(-0.1, 0.1), estimator="resperfnet",
+                   batch_range=(8, 8)).apply_estimate(at8)
+    assert f"the model before the profile: {BATCH_NOTE.format(batch=8, beyond='')}" in mine.notes

@@ -103,7 +103,8 @@ def test_breakdown_interval_and_notes(r18):
     # timm's GPUs train the model in amp only, at batches where no host shows: fp32 is zero-shot, its host the average
     # (until 2026-12-07 the note said the RTX 4090 had no training measurements at all: helper-169)
     g4090 = hwaware.estimate(r18, gpu="4090")
-    assert "at this runtime and precision (others of this GPU train the model, not its host costs" in g4090.notes[0]
+    assert ("at this runtime and precision (others of this GPU train the model, but not its host costs)"
+            in g4090.notes[0])
     desktop = hwaware.estimate(r18, gpu="A100 SXM4 80GB")  # zero-shot, not a Jetson: the pooled interval
     assert "has no training measurements; predicted" in desktop.notes[0]
     assert desktop.notes[0].startswith("zero-shot:") and desktop.interval_ms == pytest.approx(

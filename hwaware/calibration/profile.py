@@ -60,9 +60,9 @@ from scipy.optimize import least_squares
 
 from hwaware.calibration.folder import profile_dir
 from hwaware.errors import InvalidArgumentError, UnknownGPUError
-from hwaware.estimators.base import (HOST_GUESS_WARNING, HOST_NOTE, INT8_TRT_NOTE, INTERVAL_NOTE, JETSON_TRT_NOTE,
-                                    NO_INTERVAL_NOTE, OUTSIDE_INTERVAL_NOTE, REGIME_NOTES, UNMEASURED_JETSON_NOTE,
-                                    Estimate)
+from hwaware.estimators.base import (CPU_BATCH_NOTE_LEAD, HOST_GUESS_WARNING, HOST_NOTE, INT8_TRT_NOTE, INTERVAL_NOTE,
+                                    JETSON_TRT_NOTE, NO_INTERVAL_NOTE, OUTSIDE_INTERVAL_NOTE, REGIME_NOTES,
+                                    UNMEASURED_JETSON_NOTE, Estimate)
 from hwaware.hardware.catalog import get_device
 
 # pull towards no correction, worth about a twentieth of one measurement: it steadies two or three samples
@@ -250,6 +250,7 @@ class Profile:
                 ) and est.interval_ms:
             lo = min(lo, math.log(est.interval_ms[0] / est.total_ms))
             hi = max(hi, math.log(est.interval_ms[1] / est.total_ms))
+        model_leads = (*REGIME_NOTES.values(), CPU_BATCH_NOTE_LEAD)  # notes that state the model's own error
         notes = (f"calibrated by profile {self.name!r} ({self.n_samples} measurements): {self.describe()} "
                  f"({len(kernels)} kernels); interval from its leave-one-out residuals"
                  + (", widened to contain the model's 10-shot interval on held-out GPUs" if widened else "")
@@ -268,8 +269,7 @@ class Profile:
                                          "before format 3 has none): if hwaware or its weights changed since, "
                                          "re-run `hwaware calibrate` with the same measurements"]),
                  # the interval is the profile's now; host and engine costs were fitted on the user's own machine
-                 *(f"the model before the profile: {n}" if n.startswith(tuple(REGIME_NOTES.values())) else n
-                   for n in est.notes
+                 *(f"the model before the profile: {n}" if n.startswith(model_leads) else n for n in est.notes
                    if INTERVAL_NOTE not in n and n not in (JETSON_TRT_NOTE, INT8_TRT_NOTE, NO_INTERVAL_NOTE)
                    and not n.startswith((HOST_NOTE, UNMEASURED_JETSON_NOTE))))
         return replace(est, total_ms=total, pre_ms=pre, exe_ms=total - pre - post, post_ms=post, layers=layers,

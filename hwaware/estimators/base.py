@@ -72,6 +72,9 @@ HOST_NOTE = "host-side costs (dispatch per kernel, per call) are the"
 # how a learned estimator's note on what its training data held of the platform begins; a calibration profile's
 # answer keeps it as the model's before the profile
 REGIME_NOTES = {"measured": "measured: ", "zero-shot": "zero-shot: "}
+# the start of the CPU model's note on an answer above batch 1 (its figures are the model's, which a calibration
+# profile's answer says of "the model before the profile", as of the regime notes)
+CPU_BATCH_NOTE_LEAD = "above batch 1 "
 # the start of the note on an unmeasured Jetson's expected error; a calibration profile's interval replaces it
 UNMEASURED_JETSON_NOTE = "a Jetson the training never measured is extrapolated from two Jetsons"
 # where a Jetson's TensorRT costs were learned from, and the one outside check of them (reported, never fitted); a

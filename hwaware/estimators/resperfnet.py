@@ -53,7 +53,8 @@ import torch
 from torch import nn
 
 from hwaware.errors import InvalidArgumentError, UnsupportedPlatformError
-from hwaware.estimators.base import Estimate, Estimator, LayerEstimate, files_digest, register_estimator
+from hwaware.estimators.base import (CPU_BATCH_NOTE_LEAD, Estimate, Estimator, LayerEstimate, files_digest,
+                                    register_estimator)
 from hwaware.estimators.cache import PredictionCache
 from hwaware.estimators.features import DEVICE_FEATURES, KINDS, LAYER_FEATURES, device_features, kind_one_hot, layer_features
 from hwaware.graph.layer import Graph, Layer, LayerKind
@@ -411,17 +412,19 @@ class ResPerfNetEstimator(Estimator):
         if cal != NetworkCalibration():
             notes.append(cal.describe())
         if platform.batch_size > 1:
-            notes.append(BATCH_NOTE.format(batch=platform.batch_size))
+            beyond = ("; no larger batch was measured" if platform.batch_size > max(MEASURED_BATCHES) else "")
+            notes.append(BATCH_NOTE.format(batch=platform.batch_size, beyond=beyond))
         return Estimate(total_ms=pre + sum(exe) + post, pre_ms=pre, exe_ms=sum(exe), post_ms=post, layers=rows,
                         unknown_ops=graph.unknown_ops, estimator=self.name, estimator_version=self.version,
                         platform=platform, model=graph.name, notes=tuple(notes))
 
 
-# every CPU network row (data/cpu/*networks*) is at batch 1: what a larger batch's answer is, measured
-BATCH_NOTE = ("batch {batch}: every CPU network row that calibrates this model is at batch 1, and its layer "
-              "micro-benchmarks time few layers above batch 16; measured live at batches 8 and 32 (an AMD EPYC, one "
-              "thread), NAS-space and held-out timm networks came out 14.7-20.4 % MAPE against 8.0-8.4 % at batch 1 "
-              "(python benchmarks/cpu_batches.py)")
+# every CPU network row that calibrates the model is at batch 1: what a larger batch's answer is, measured
+BATCH_NOTE = (CPU_BATCH_NOTE_LEAD + "(this answer: batch {batch}): every CPU network row that calibrates this model is "
+              "at batch 1, and its layer micro-benchmarks time few layers above batch 16; measured live at batches 8 "
+              "and 32 (an AMD EPYC, one thread), new NAS-space draws and held-out timm networks came out 14.7-20.4 % "
+              "MAPE against 8.0-8.4 % at batch 1 (python benchmarks/cpu_batches.py){beyond}")
+MEASURED_BATCHES = (1, 8, 32)  # benchmarks/cpu_batches.py's
 
 
 @dataclass(frozen=True)

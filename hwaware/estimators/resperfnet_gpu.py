@@ -1619,12 +1619,10 @@ class ResPerfNetGPUEstimator(Estimator):
         if regime == "measured":
             status = "is in the training data"
         elif span is None:  # others of its platforms may train the model (timm's GPUs: amp alone, their host unseen)
-            others = ("; predicted from its catalog features" if not self.measured_platforms(gpu) else
-                      " at this runtime and precision (others of this GPU train the model, " + (
-                          "its host costs included" if not generic else
-                          "not its host costs: the measured machines' average") + "); predicted from its catalog "
-                      "features")
-            status = "has no training measurements" + others
+            others = ("" if not self.measured_platforms(gpu) else " at this runtime and precision (others of this "
+                      "GPU train the model, " + ("but not its host costs" if generic else "its host costs included")
+                      + ")")
+            status = f"has no training measurements{others}; predicted from its catalog features"
         else:
             batches = f"batch {span[0]}" if span[0] == span[1] else f"batches {span[0]}-{span[1]}"
             status = (f"was timed at {batches} only, so batch {platform.batch_size} is extrapolated, with the "
