@@ -29,12 +29,16 @@ from hwaware.features import NetworkFeatures, network_features
 from hwaware.graph.capture import check_trace_device
 from hwaware.graph.layer import Graph, data_dependent_ops
 from hwaware.graph.onnx_import import FOLDED_NORM_NOTE, ONNX_EAGER_NOTE
-from hwaware.graph.transform import at_batch
+from hwaware.graph.transform import at_batch, derived
 from hwaware.graph.sources import InputSize, ModelLike, parse_input_size
 from hwaware.graph.sources import capture as capture_model
 from hwaware.hardware.catalog import CPUSpec, Device, GPUSpec, Platform, check_batch_size, check_precision
 from hwaware.threads import torch_threads
 from hwaware.zoo.spaces import is_spec, spec_graph
+
+
+def _noted(graph: Graph, note: str) -> Graph:
+    return dataclasses.replace(graph, notes=(note, *graph.notes))
 
 
 def _graph(model: ModelLike | Graph, batch_size: int, input_size: InputSize, precision: str, trace_device: str) -> Graph:
@@ -52,12 +56,12 @@ def _graph(model: ModelLike | Graph, batch_size: int, input_size: InputSize, pre
                 f"model again at {want}")
         if model.batch_size != batch_size or model.precision != precision:
             try:  # exact for every layer that carries the batch first (hwaware.graph.transform)
-                moved = at_batch(model, batch_size, precision)
-                # said (helper-163: a graph captured at batch 8 in fp16 was answered at batch 1 in fp32, unsaid)
-                return dataclasses.replace(moved, notes=(
-                    f"the graph was captured at batch {model.batch_size}, {model.precision}, and moved to batch "
-                    f"{batch_size}, {precision}, as asked (batch_size=, precision=; CLI: --batch, --precision)",
-                    *moved.notes))
+                # said (helper-163: a graph captured at batch 8 in fp16 was answered at batch 1 in fp32, unsaid);
+                # the noted graph remembered too, or every warm call re-derives its batch checks' moved graphs
+                return derived(model, ("asked", batch_size, precision), lambda g: _noted(
+                    at_batch(g, batch_size, precision), f"the graph was captured at batch {g.batch_size}, "
+                    f"{g.precision}, and moved to batch {batch_size}, {precision}, as asked (batch_size=, precision=; "
+                    "CLI: --batch, --precision)"))
             except ValueError as exc:  # only a batch can fail to move (helper-136: the message asked for both)
                 why = exc.__cause__ or exc  # with_batch's own words wrap the layer's
                 raise InvalidArgumentError(

@@ -965,6 +965,11 @@ def test_a_graph_answered_at_another_batch_or_precision_says_so():
                      "(batch_size=, precision=; CLI: --batch, --precision)"]
     kept = hwaware.estimate(graph, gpu="t4", batch_size=8, precision="fp16")
     assert not [n for n in kept.notes if "the graph was captured at batch" in n]
+    # the moved, noted graph is remembered (as at_batch's is): a fresh one per call re-derived the batch checks' own
+    # moved graphs on every warm call (benchmarks/prediction_speed.py's "resnet50 captured, warm, agx, fp16, 8")
+    from hwaware.api import _graph
+
+    assert _graph(graph, 1, None, "fp32", "meta") is _graph(graph, 1, None, "fp32", "meta")
 
 
 def test_torch_threads_leaves_the_processs_count_however_blocks_interleave_across_threads():
