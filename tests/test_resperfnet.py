@@ -306,10 +306,11 @@ def test_fit_without_samples_says_what_it_needs():
 def test_a_cpu_answer_above_batch_1_quotes_what_was_measured_there():
     """helper-169: a CPU answer at batch 64 said nothing of batches, though every CPU network row is at batch 1. Above
     batch 1 the note quotes ``benchmarks/cpu_batches.py``'s live figures, of the shipped model."""
-    from hwaware.estimators.resperfnet import BATCH_NOTE
+    from hwaware.estimators.resperfnet import BATCH_NOTE, MEASURED_BATCHES
 
     res = json.loads((Path(__file__).resolve().parents[1] / "benchmarks/results/cpu_batches.json").read_text())
     assert res["model"] == get_estimator("resperfnet").model_id(Platform.resolve("cpu"))
+    assert tuple(res["batches"]) == MEASURED_BATCHES
     mape = {b: [g["mape"] for name, g in res["groups"].items() if name.endswith(f"batch {b}")] for b in (1, 8, 32)}
     above = mape[8] + mape[32]
     assert f"{100 * min(above):.1f}-{100 * max(above):.1f} % MAPE against {100 * min(mape[1]):.1f}-" \
