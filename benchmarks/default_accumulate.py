@@ -36,18 +36,20 @@ def main() -> None:
           f"{', '.join(NETWORKS)}; amp, eager PyTorch, batches {BATCHES}")
     cases = worst = 0
     for gpu in geforce:
-        limit = gpu.framework_tflops("fp16", tensor_cores=True) * peak_headroom(gpu)
+        fp32acc = gpu.framework_tflops("fp16", tensor_cores=True)
+        limit = fp32acc * peak_headroom(gpu)
         for model in NETWORKS:
             for batch in BATCHES:
                 est = hwaware.estimate(model, gpu=gpu.name, batch_size=batch, precision="amp")
-                over = [(2 * r.macs / (r.ms * 1e9), 2 * r.macs / (limit * 1e9) - r.ms) for r in est.layers
-                        if r.kind in GEMM_KINDS and r.macs > 0 and r.ms > 0 and 2 * r.macs / (r.ms * 1e9) > limit]
+                gemms = [(2 * r.macs / (r.ms * 1e9), r) for r in est.layers
+                         if r.kind in GEMM_KINDS and r.macs > 0 and r.ms > 0]  # (TFLOPS it is answered at, row)
+                over = [(rate, 2 * r.macs / (limit * 1e9) - r.ms) for rate, r in gemms if rate > limit]
                 if over:
                     cases += 1
                     added = sum(a for _, a in over) / est.total_ms
                     worst = max(worst, added)
                     print(f"  {gpu.name}, {model}, batch {batch}: {len(over)} layers, up to "
-                          f"{max(r for r, _ in over) / limit * peak_headroom(gpu):.2f}x the FP32-accumulate rate; "
+                          f"{max(rate for rate, _ in over) / fp32acc:.2f}x the FP32-accumulate rate; "
                           f"raised to it (with the headroom) the answer grows {added:.1%}")
     print(f"{cases} of {len(geforce) * len(NETWORKS) * len(BATCHES)} answers with such layers; the most one grows: "
           f"{worst:.1%}")

@@ -62,10 +62,12 @@ class UnknownGPUError(HwawareError, KeyError):
     def __init__(self, name: str, known: Iterable[str], hint: str = "") -> None:
         self.name, self.hint = name, hint
         known = list(known)
-        words = sorted(re.split(r"[\s_-]+", name.lower()))  # the same words in another order: "orin_agx" (helper-169)
-        self.suggestions = list(dict.fromkeys(
-            [k for k in known if sorted(re.split(r"[\s_-]+", k.lower())) == words]
-            + difflib.get_close_matches(name.lower(), known, n=5, cutoff=0.5)))[:5]
+
+        def words(s: str) -> list[str]:  # the same words in another order: "orin_agx" (helper-169)
+            return sorted(re.split(r"[\s_-]+", s.lower()))
+
+        self.suggestions = list(dict.fromkeys([k for k in known if words(k) == words(name)]
+                                              + difflib.get_close_matches(name.lower(), known, n=5, cutoff=0.5)))[:5]
         msg = f"unknown GPU {name!r}"
         if hint:
             msg += f": {hint}"
