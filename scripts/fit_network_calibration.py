@@ -19,25 +19,51 @@
 * ``scripts/train_resperfnet.py`` stores the "kernels" form with the weights it trains: run this script after it
   (``tests/test_resperfnet.py`` fails until the shipped form is the rule's).
 
+Above batch 1 (protocol written 2026-12-07 and committed before any network below was measured): every fit row above
+was at batch 1, and above it the shipped form answered 1.15-1.23x the measured time at batch 8 (``python
+benchmarks/cpu_batches.py``, 1145a1b; its aggregate rows are all that was read). One reading, not checked when this was
+written: the per-MB term, fitted where kernels move a few MB, grows linearly with the batch, while a kernel whose bytes
+exceed the caches streams them from memory in its micro-benchmark too, so a forward pass adds less per MB there.
+
+* Data (:data:`FIT_BATCHES`, :func:`batch_fit_networks`): the 40 timm training networks
+  (:data:`~hwaware.evaluation.splits.TRAIN_NETWORKS`) and the first 20 seed-0 architectures of each NAS space (the
+  first 20 of each space's 100 fit-set networks) at batches 4 and 16, one torch thread, one round, alone on the
+  machine: ``python scripts/fit_network_calibration.py --measure`` into ``data/cpu/fit_batches.csv`` (committed,
+  resumable). Not the test's batches 8 and 32: the test asks about batches the fit never saw.
+* Candidates: :data:`~hwaware.evaluation.cpu_networks.CALIBRATION_FORMS` with two forms added before the measurement,
+  "kernels+capped bytes" and its relative twin: c per kernel + d * min(MB, cap), the cap one of
+  :data:`~hwaware.evaluation.cpu_networks.CAPS` chosen by the fit's own least squares (as alpha is); the forms that
+  exist are unchanged.
+* Fit set: the batch-1 networks above and these rows; :data:`RULE` unchanged (its CV MAPE over every fit row, a
+  network's batches in its group's fold).
+* Reported: every candidate's CV MAPE per fit batch, the batch-1 test sets as before, and the calibration shipped
+  before (fitted on batch-1 rows only) on the same sets; ``python benchmarks/cpu_batches.py`` re-run for batches 8 and
+  32 (the previous calibration's figures are 1145a1b's).
+* Disclosed: the capped forms were written after ``benchmarks/results/cpu_batches.md`` was seen.
+
 Run: ``python scripts/fit_network_calibration.py``; writes ``network_calibration`` into the weights' meta.json and
 ``benchmarks/results/cpu_calibration.json``.
 """
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from hwaware.datasets.measured import REPO_DATA
 from hwaware.estimators.resperfnet import NetworkCalibration, ResPerfNetEstimator
 from hwaware.evaluation.cpu_networks import (CALIBRATION_FORMS, SPACE_TEST_NETWORKS, Terms, batch1_networks,
                                              calibration_group, fit_calibration, fit_calibrations, is_fit_network,
                                              space_networks, space_test_networks)
 from hwaware.evaluation.metrics import accuracy
 from hwaware.evaluation.provenance import provenance
-from hwaware.evaluation.splits import is_held_out
+from hwaware.evaluation.splits import TRAIN_NETWORKS, is_held_out
 from hwaware.hardware import Platform
+from hwaware.measure.collect import collect_networks
+from hwaware.zoo.spaces import get_space
 
 RULE = ("lowest leave-one-group-out CV MAPE over the fit set (timm training families and the seed-0 NAS-space "
         "networks; a group is a timm family or a whole NAS space) among the forms whose overhead c + d * MB + e * MB ** "
@@ -58,6 +84,16 @@ DISCLOSED = ("the first shipped form was 'kernels'; the forms without a power te
 PREVIOUS_RULE = {"form": "kernels, relative", "fit_set": "timm training families only",
                  "rule": "lowest leave-one-family-out CV MAPE over the timm training families"}
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "cpu_calibration.json"
+BATCH_FIT_MEASURED = REPO_DATA / "cpu" / "fit_batches.csv"
+FIT_BATCHES = (4, 16)
+BATCH_FIT_PER_SPACE, BATCH_FIT_SPACES = 20, ("nb201", "fbnet", "ofa_mbv3")
+
+
+def batch_fit_networks() -> list[str]:
+    """The networks measured at :data:`FIT_BATCHES`: the timm training networks and the first
+    :data:`BATCH_FIT_PER_SPACE` seed-0 architectures of each NAS space (the fit set's own draw)."""
+    return list(TRAIN_NETWORKS) + [s for space in BATCH_FIT_SPACES
+                                   for s in get_space(space).random_specs(BATCH_FIT_PER_SPACE, 0)]
 
 
 def main() -> None:
@@ -124,4 +160,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    if "--measure" in sys.argv[1:]:  # alone on the machine; then fit
+        collect_networks(BATCH_FIT_MEASURED, batch_fit_networks(), batch_sizes=FIT_BATCHES, threads=1)
     main()
