@@ -3,7 +3,8 @@
 * Candidates (:data:`hwaware.evaluation.cpu_networks.CALIBRATION_FORMS`): measured - pre - post = sum over kernels
   of a * exe + c [+ d * MB] [+ e * MB ** alpha], by absolute or relative least squares.
 * Fit set: the batch-1 timm training families (``data/cpu/networks.csv.gz``) and the seed-0 NAS-space networks
-  (``data/cpu/space_networks.csv.gz``, 100 each of NB201, FBNet, OFA-MBv3).
+  (``data/cpu/space_networks.csv.gz``, 100 each of NB201, FBNet, OFA-MBv3); since 2026-12-07 also 100 of them at
+  batches 4 and 16 (``data/cpu/fit_batches.csv``, below).
 * Rule (:data:`RULE`): the lowest leave-one-group-out CV MAPE over the fit set, a group being a timm family or a
   whole NAS space (each space is predicted by a fit that never saw it), among the forms whose fitted coefficients
   make every kernel's overhead non-negative at any size (a > 0 and c, d, e >= 0). The CV part was committed while the
@@ -55,7 +56,8 @@ import torch
 
 from hwaware.datasets.measured import REPO_DATA
 from hwaware.estimators.resperfnet import NetworkCalibration, ResPerfNetEstimator
-from hwaware.evaluation.cpu_networks import (CALIBRATION_FORMS, SPACE_TEST_NETWORKS, Terms, batch1_networks,
+from hwaware.evaluation.cpu_networks import (BATCH_FIT_NETWORKS, CALIBRATION_FORMS, SPACE_TEST_NETWORKS, Terms,
+                                             batch1_networks,
                                              calibration_group, fit_calibration, fit_calibrations, is_fit_network,
                                              space_networks, space_test_networks)
 from hwaware.evaluation.metrics import accuracy
@@ -84,7 +86,7 @@ DISCLOSED = ("the first shipped form was 'kernels'; the forms without a power te
 PREVIOUS_RULE = {"form": "kernels, relative", "fit_set": "timm training families only",
                  "rule": "lowest leave-one-family-out CV MAPE over the timm training families"}
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "cpu_calibration.json"
-BATCH_FIT_MEASURED = REPO_DATA / "cpu" / "fit_batches.csv"
+BATCH_FIT_MEASURED = REPO_DATA / BATCH_FIT_NETWORKS
 FIT_BATCHES = (4, 16)
 BATCH_FIT_PER_SPACE, BATCH_FIT_SPACES = 20, ("nb201", "fbnet", "ofa_mbv3")
 
@@ -102,7 +104,8 @@ def main() -> None:
     platform = Platform.resolve("cpu")
     est = ResPerfNetEstimator(cache=False)
     timm_nets, fit_spaces = batch1_networks(), space_networks()
-    fit = [(n, g) for n, g in timm_nets + fit_spaces if is_fit_network(n)]
+    shipped_before = est.calibration(platform)  # fitted on batch-1 rows only: reported beside the candidates
+    fit = [(n, g) for n, g in timm_nets + fit_spaces + space_networks(BATCH_FIT_NETWORKS) if is_fit_network(n)]
     tests = {"held_out_families": [(n, g) for n, g in timm_nets if is_held_out(n.model)]}
     test_spaces = space_test_networks(fit)
     for space in sorted({n.family for n, _ in test_spaces}):
@@ -135,18 +138,33 @@ def main() -> None:
             "previous_rule": (previous, NetworkCalibration.from_doc(previous))}
     # each test set's uncalibrated sums once; Terms.predicted equals the estimator's own path (tests/test_resperfnet.py)
     test_terms = {label: Terms(est, platform, nets) for label, nets in tests.items()}
+
+    def figures(cal: NetworkCalibration) -> dict:
+        out = {"least_kernel_overhead_ms": float(cal.kernel_ms(0.0, all_mb).min())}
+        return {**out, **{label: accuracy(t.predicted(cal, np.arange(len(t.total))), t.total)
+                          for label, t in test_terms.items()}}
+
     for name, (doc, cal) in rows.items():
         row = {k: doc[k] for k in ("scale", "overhead_ms_per_kernel", "overhead_ms_per_mb", "overhead_ms_per_mb_pow",
                                    "overhead_exponent", "in_sample_mape", "leave_one_group_out_mape")}
-        row["least_kernel_overhead_ms"] = float(cal.kernel_ms(0.0, all_mb).min())
-        for label, t in test_terms.items():
-            row[label] = accuracy(t.predicted(cal, np.arange(len(t.total))), t.total)
+        row.update({k: doc[k] for k in ("overhead_mb_cap", "leave_one_group_out_mape_by_batch") if k in doc})
+        row.update(figures(cal))
         if name == "previous_rule":
             report["previous_rule"] = {**PREVIOUS_RULE, **row}
         else:
             report["candidates"][name] = row
-        print(f"{name:<32} CV {doc['leave_one_group_out_mape']:5.1f} %  "
+        by_batch = doc.get("leave_one_group_out_mape_by_batch", {})
+        print(f"{name:<32} CV {doc['leave_one_group_out_mape']:5.1f} % ("
+              + ", ".join(f"batch {b} {v:.1f} %" for b, v in by_batch.items()) + ")  "
               + "  ".join(f"{label} {row[label]['mape']:.1%}" for label in tests))
+    everything, batches = np.arange(len(fit)), np.array([n.batch for n, _ in fit])
+    fitted = terms.predicted(shipped_before, everything)
+    report["shipped_before"] = {  # its figures on the fit set are in-sample at batch 1, out of sample above
+        **shipped_before.to_doc(), **figures(shipped_before),
+        "fit_set_mape_by_batch": {int(b): accuracy(fitted[batches == b], terms.total[batches == b])["mape"] * 100
+                                  for b in sorted(set(batches))}}
+    print("shipped before: fit set " + ", ".join(f"batch {b} {v:.1f} %" for b, v in
+                                                 report["shipped_before"]["fit_set_mape_by_batch"].items()))
     print(f"rule -> {chosen} (first rule: {first_choice})")
     path = est._root() / platform.key / "meta.json"
     meta = json.loads(path.read_text())

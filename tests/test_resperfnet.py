@@ -162,7 +162,7 @@ def test_every_calibration_form_predicts_what_it_fitted():
     """fit_calibration computes its in-sample figure from per-network sums (exe, kernels, MB moved, sum of MB ** alpha);
     the estimator applies the calibration per layer in predict(). Both paths must give the same totals, for every
     declared form, and each form fits exactly its own terms."""
-    from hwaware.evaluation.cpu_networks import CALIBRATION_FORMS, EXPONENTS, fit_calibration, totals
+    from hwaware.evaluation.cpu_networks import CALIBRATION_FORMS, CAPS, EXPONENTS, fit_calibration, totals
 
     by_family: dict[str, list] = {}
     for n in load_network_samples():
@@ -175,9 +175,10 @@ def test_every_calibration_form_predicts_what_it_fitted():
     for form, (terms, _) in CALIBRATION_FORMS.items():
         cal = fit_calibration(est, platform, nets, form)
         assert (cal["overhead_ms_per_kernel"] != 0.0) == ("kernels" in terms), form
-        assert (cal["overhead_ms_per_mb"] != 0.0) == ("mb" in terms), form
+        assert (cal["overhead_ms_per_mb"] != 0.0) == ("mb" in terms or "mb_cap" in terms), form
         assert (cal["overhead_ms_per_mb_pow"] != 0.0) == ("mb_pow" in terms), form
         assert cal["overhead_exponent"] in (EXPONENTS if "mb_pow" in terms else (0.0,)), form
+        assert cal["overhead_mb_cap"] in (CAPS if "mb_cap" in terms else (0.0,)), form
         got = accuracy(totals(est, platform, nets, NetworkCalibration.from_doc(cal)), [n.total_ms for n, _ in nets])
         assert got["mape"] * 100 == pytest.approx(cal["in_sample_mape"], rel=1e-9, abs=1e-9), form
 
@@ -195,6 +196,20 @@ def test_test_networks_share_no_layer_multiset_with_the_fit_set():
         {"nb201": 127, "fbnet": 100, "ofa_mbv3": 100}
     same_spec = {n.model for n, _ in fit} & {n.model for n, _ in space_networks(SPACE_TEST_NETWORKS)}
     assert same_spec and not same_spec & {n.model for n, _ in test}  # drawn twice, measured twice, tested never
+
+
+def test_the_batch_fit_rows_are_the_declared_networks_at_their_batches(repo_script):
+    """scripts/fit_network_calibration.py's rows above batch 1: every declared network at every declared batch, once,
+    each one a fit-set network (its batch-1 row calibrates too), its graph built at the row's batch."""
+    from hwaware.evaluation.cpu_networks import BATCH_FIT_NETWORKS, batch1_networks, space_networks
+
+    script = repo_script("scripts/fit_network_calibration.py")
+    rows = space_networks(BATCH_FIT_NETWORKS)
+    assert sorted((n.model, n.batch) for n, _ in rows) == sorted(
+        (m, b) for m in script.batch_fit_networks() for b in script.FIT_BATCHES)
+    assert all(g.batch_size == n.batch == g.input_shape[0] for n, g in rows)
+    batch1 = {n.model for n, _ in batch1_networks() + space_networks()}
+    assert all(n.model in batch1 and not is_held_out(n.model) for n, _ in rows)
 
 
 def test_graph_multiset_names_the_layers():
@@ -237,6 +252,9 @@ def test_the_per_mb_term_adds_what_the_kernels_move():
         assert est.predict(g, platform).total_ms - base == pytest.approx(0.01 * sum(mb), rel=1e-9)
     with est.using_calibration(platform, NetworkCalibration(per_mb_pow_ms=0.01, exponent=0.5)):
         assert est.predict(g, platform).total_ms - base == pytest.approx(0.01 * sum(m ** 0.5 for m in mb), rel=1e-9)
+    assert max(mb) > 1.0 > min(mb)  # the cap binds on some kernels and not on others
+    with est.using_calibration(platform, NetworkCalibration(per_mb_ms=0.01, mb_cap=1.0)):
+        assert est.predict(g, platform).total_ms - base == pytest.approx(0.01 * sum(min(m, 1.0) for m in mb), rel=1e-9)
     assert est.calibration(platform) == NetworkCalibration.from_doc(  # the stored one is back
         json.loads((est._root() / platform.key / "meta.json").read_text())["network_calibration"])
 

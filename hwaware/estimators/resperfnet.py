@@ -430,20 +430,23 @@ MEASURED_BATCHES = (1, 8, 32)  # benchmarks/cpu_batches.py's
 @dataclass(frozen=True)
 class NetworkCalibration:
     """Whole-network calibration of the per-layer exe times: a kernel that moves ``mb`` MB and was predicted ``exe``
-    ms in isolation costs ``scale * exe + per_kernel_ms + per_mb_ms * mb + per_mb_pow_ms * mb ** exponent`` in a
-    forward pass. The bytes terms are the cost of inputs that come from memory rather than a warm cache: measured
-    here, the time a forward pass adds per kernel grows with the kernel's bytes (a median 7 us per kernel in NB201
-    networks, 35 us in timm networks; ``benchmarks/results/cpu_calibration.json``); the power term lets it grow less
-    than linearly. Which terms ship is chosen by ``scripts/fit_network_calibration.py``."""
+    ms in isolation costs ``scale * exe + per_kernel_ms + per_mb_ms * min(mb, mb_cap) + per_mb_pow_ms * mb **
+    exponent`` in a forward pass (``mb_cap`` 0: no cap). The bytes terms are the cost of inputs that come from memory
+    rather than a warm cache: measured here, the time a forward pass adds per kernel grows with the kernel's bytes (a
+    median 7 us per kernel in NB201 networks, 35 us in timm networks; ``benchmarks/results/cpu_calibration.json``); the
+    power term lets it grow less than linearly, the cap stop growing where a kernel outgrows the caches (its
+    micro-benchmark then streams from memory too). Which terms ship is chosen by ``scripts/fit_network_calibration.py``."""
 
     scale: float = 1.0
     per_kernel_ms: float = 0.0
     per_mb_ms: float = 0.0
     per_mb_pow_ms: float = 0.0
     exponent: float = 0.0
+    mb_cap: float = 0.0
 
     def kernel_ms(self, exe_ms: float, mb: float) -> float:
-        return (self.scale * exe_ms + self.per_kernel_ms + self.per_mb_ms * mb
+        capped = np.minimum(mb, self.mb_cap) if self.mb_cap else mb  # mb: one kernel's, or an array of them
+        return (self.scale * exe_ms + self.per_kernel_ms + self.per_mb_ms * capped
                 + (self.per_mb_pow_ms * mb ** self.exponent if self.per_mb_pow_ms else 0.0))
 
     def never_negative(self) -> bool:
@@ -455,16 +458,18 @@ class NetworkCalibration:
         """From meta.json's ``network_calibration`` (absent terms are 0)."""
         return cls(float(doc.get("scale", 1.0)), float(doc.get("overhead_ms_per_kernel", 0.0)),
                    float(doc.get("overhead_ms_per_mb", 0.0)), float(doc.get("overhead_ms_per_mb_pow", 0.0)),
-                   float(doc.get("overhead_exponent", 0.0)))
+                   float(doc.get("overhead_exponent", 0.0)), float(doc.get("overhead_mb_cap", 0.0)))
 
     def to_doc(self) -> dict[str, float]:
         return {"scale": self.scale, "overhead_ms_per_kernel": self.per_kernel_ms, "overhead_ms_per_mb": self.per_mb_ms,
-                "overhead_ms_per_mb_pow": self.per_mb_pow_ms, "overhead_exponent": self.exponent}
+                "overhead_ms_per_mb_pow": self.per_mb_pow_ms, "overhead_exponent": self.exponent,
+                "overhead_mb_cap": self.mb_cap}
 
     def describe(self) -> str:
         terms = [f"per-layer times scaled by {self.scale:.3f}", f"plus {self.per_kernel_ms * 1e3:.1f} us per kernel"]
         if self.per_mb_ms:
-            terms.append(f"{self.per_mb_ms * 1e3:.1f} us per MB moved")
+            terms.append(f"{self.per_mb_ms * 1e3:.1f} us per MB moved"
+                         + (f" (up to {self.mb_cap:g} MB per kernel)" if self.mb_cap else ""))
         if self.per_mb_pow_ms:
             terms.append(f"{self.per_mb_pow_ms * 1e3:.1f} us x MB^{self.exponent:g} per kernel")
         return ", ".join(terms) + " (whole-network calibration)"

@@ -50,6 +50,8 @@ CAPS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 
 SPACE_NETWORKS = "cpu/space_networks.csv"  # under data/: seed 0, part of the fit set
 SPACE_TEST_NETWORKS = "cpu/space_networks_test.csv"  # seed 1: test only
+# batches 4 and 16 of 100 fit-set networks: part of the fit set (scripts/fit_network_calibration.py --measure)
+BATCH_FIT_NETWORKS = "cpu/fit_batches.csv"
 OTHER_CPU_NETWORKS = "cpu/other_cpu_networks.csv"  # seed 2, measured on another CPU (benchmarks/cpu_other_machine.py)
 # seed 3 and the held-out timm families, measured on that CPU too (benchmarks/cpu_host_profile.py)
 HOST_TEST_NETWORKS = "cpu/host_test_networks.csv"
@@ -67,9 +69,10 @@ def batch1_networks() -> list[Net]:
 
 
 def space_networks(name: str = SPACE_NETWORKS) -> list[Net]:
-    """The measured batch-1 networks of the NAS spaces in ``data/<name>`` (NB201, FBNet, OFA: the specs ``hwaware
-    collect networks --space`` drew), each with its graph as the space builds it (what a search asks about); a timm
-    name's row (``data/cpu/host_test_networks.csv``) with its graph captured at the measured input size."""
+    """The measured networks of the NAS spaces in ``data/<name>`` (NB201, FBNet, OFA: the specs ``hwaware collect
+    networks --space`` drew), each with its graph as the space builds it at the measured batch (what a search asks
+    about); a timm name's row (``data/cpu/host_test_networks.csv``) with its graph captured at the measured input size
+    and batch. Every file but :data:`BATCH_FIT_NETWORKS` holds batch-1 rows only."""
     return list(_space_networks(name))
 
 
@@ -81,11 +84,11 @@ def _space_networks(name: str) -> tuple[Net, ...]:
 
     out = []
     for n in load_network_samples(REPO_DATA / name):
-        if n.batch == 1 and is_spec(n.model):
+        if is_spec(n.model):
             space, arch = from_spec(n.model)
-            out.append((n, space.graph(arch)))
-        elif n.batch == 1:
-            out.append((n, capture(n.model, input_size=n.input_size)))
+            out.append((n, space.graph(arch, batch_size=n.batch)))
+        else:
+            out.append((n, capture(n.model, input_size=n.input_size, batch_size=n.batch)))
     return tuple(out)
 
 
@@ -146,33 +149,42 @@ class Terms:
         """Sum over each network's kernels of MB ** exponent."""
         return np.array([(self.kernel_mb[i] ** exponent).sum() for i in idx])
 
-    def columns(self, terms: Sequence[str], exponent: float, idx: np.ndarray) -> np.ndarray:
+    def cap_sums(self, cap: float, idx: np.ndarray) -> np.ndarray:
+        """Sum over each network's kernels of min(MB, cap)."""
+        return np.array([np.minimum(self.kernel_mb[i], cap).sum() for i in idx])
+
+    def columns(self, terms: Sequence[str], param: float, idx: np.ndarray) -> np.ndarray:
+        """The least-squares columns: sum exe, then each term's sum (``param``: the power term's exponent or the
+        capped term's cap)."""
         named = {"kernels": lambda: self.x[idx, 1], "mb": lambda: self.x[idx, 2],
-                 "mb_pow": lambda: self.pow_sums(exponent, idx)}
+                 "mb_pow": lambda: self.pow_sums(param, idx), "mb_cap": lambda: self.cap_sums(param, idx)}
         return np.column_stack([self.x[idx, 0], *(named[t]() for t in terms)])
 
     def solve(self, form: str, idx: np.ndarray) -> NetworkCalibration:
-        """Least squares of ``form`` over the networks ``idx``; a power term's exponent is the one of
-        :data:`EXPONENTS` with the smallest (weighted) residual sum of squares."""
+        """Least squares of ``form`` over the networks ``idx``; a power term's exponent (of :data:`EXPONENTS`) or a
+        capped term's cap (of :data:`CAPS`) is the one with the smallest (weighted) residual sum of squares."""
         terms, relative = CALIBRATION_FORMS[form]
         w = 1.0 / self.total[idx] if relative else np.ones(len(idx))
+        params = EXPONENTS if "mb_pow" in terms else CAPS if "mb_cap" in terms else (0.0,)
         best = None
-        for exponent in EXPONENTS if "mb_pow" in terms else (0.0,):
-            cols = self.columns(terms, exponent, idx) * w[:, None]
+        for param in params:
+            cols = self.columns(terms, param, idx) * w[:, None]
             coef, *_ = np.linalg.lstsq(cols, self.y[idx] * w, rcond=None)
             sse = float(np.sum((cols @ coef - self.y[idx] * w) ** 2))
             if best is None or sse < best[0]:
-                best = (sse, exponent, dict(zip(("exe", *terms), coef)))
-        _, exponent, c = best  # type: ignore[misc]
-        return NetworkCalibration(float(c["exe"]), float(c.get("kernels", 0.0)), float(c.get("mb", 0.0)),
-                                  float(c.get("mb_pow", 0.0)), exponent if "mb_pow" in terms else 0.0)
+                best = (sse, param, dict(zip(("exe", *terms), coef)))
+        _, param, c = best  # type: ignore[misc]
+        return NetworkCalibration(float(c["exe"]), float(c.get("kernels", 0.0)),
+                                  float(c.get("mb", c.get("mb_cap", 0.0))), float(c.get("mb_pow", 0.0)),
+                                  param if "mb_pow" in terms else 0.0, param if "mb_cap" in terms else 0.0)
 
     def predicted(self, cal: NetworkCalibration, idx: np.ndarray) -> np.ndarray:
         """Calibrated totals of the networks ``idx`` from the sums (equal to the estimator's, see the tests)."""
         x = self.x[idx]
         power = cal.per_mb_pow_ms * self.pow_sums(cal.exponent, idx) if cal.per_mb_pow_ms else 0.0
+        mb = self.cap_sums(cal.mb_cap, idx) if cal.mb_cap else x[:, 2]
         return (self.total[idx] - self.y[idx] + cal.scale * x[:, 0] + cal.per_kernel_ms * x[:, 1]
-                + cal.per_mb_ms * x[:, 2] + power)
+                + cal.per_mb_ms * mb + power)
 
 
 def fit_calibrations(est: Any, platform: Platform, nets: Sequence[Net], forms: Sequence[str],
@@ -185,7 +197,8 @@ def fit_calibrations(est: Any, platform: Platform, nets: Sequence[Net], forms: S
     terms = terms or Terms(est, platform, fit)  # the estimator runs once; every form and fold reuses its sums
     if len(terms.total) != len(fit):
         raise ValueError("terms were computed on other networks than the fit set of nets")
-    groups = np.array([calibration_group(n) for n, _ in fit])
+    groups = np.array([calibration_group(n) for n, _ in fit])  # a network's batches fall in one fold
+    batches = np.array([n.batch for n, _ in fit])
     everything = np.arange(len(fit))
     out = {}
     for form in forms:
@@ -195,10 +208,15 @@ def fit_calibrations(est: Any, platform: Platform, nets: Sequence[Net], forms: S
             cv[held] = terms.predicted(terms.solve(form, everything[~held]), everything[held])
         cal = terms.solve(form, everything)
         out[form] = {"form": form, **cal.to_doc(), "networks": [n.model for n, _ in fit],
+                     "batches": [int(b) for b in batches],
                      "in_sample_mape": accuracy(terms.predicted(cal, everything), terms.total)["mape"] * 100,
                      "leave_one_group_out_mape": accuracy(cv, terms.total)["mape"] * 100,
-                     "data": "batch-1 timm training families (data/cpu/networks.csv.gz) and seed-0 NAS-space networks "
-                             "(data/cpu/space_networks.csv.gz)"}
+                     "leave_one_group_out_mape_by_batch": {
+                         int(b): accuracy(cv[batches == b], terms.total[batches == b])["mape"] * 100
+                         for b in sorted(set(batches))},
+                     "data": "the timm training families (data/cpu/networks.csv.gz, batch 1), the seed-0 NAS-space "
+                             f"networks (data/{SPACE_NETWORKS}.gz, batch 1) and, where given, 100 of them at batches 4 "
+                             f"and 16 (data/{BATCH_FIT_NETWORKS})"}
     return out
 
 
