@@ -9,7 +9,7 @@ Baselines on the same networks:
   overhead derived from the *training* layer samples of :func:`~hwaware.evaluation.splits.split_cpu_layers`
   (99th percentile conv GFLOPS, 99th percentile copy/elementwise GB/s, median time of the smallest elementwise
   ops);
-* FLOPs-linear: T = a * FLOPs + b, least squares on the calibration's fit set (below).
+* FLOPs-linear: T = a * FLOPs + b, least squares on the calibration's batch-1 fit set (below).
 
 NAS-space networks (NB201, FBNet, OFA-MBv3 drawn at random and measured here, see
 :mod:`hwaware.evaluation.cpu_networks`): the seed-0 networks (``data/cpu/space_networks.csv.gz``) are in the

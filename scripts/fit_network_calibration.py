@@ -57,9 +57,8 @@ import torch
 from hwaware.datasets.measured import REPO_DATA
 from hwaware.estimators.resperfnet import NetworkCalibration, ResPerfNetEstimator
 from hwaware.evaluation.cpu_networks import (BATCH_FIT_NETWORKS, CALIBRATION_FORMS, SPACE_TEST_NETWORKS, Terms,
-                                             batch1_networks,
-                                             calibration_group, fit_calibration, fit_calibrations, is_fit_network,
-                                             space_networks, space_test_networks)
+                                             batch1_networks, calibration_group, fit_calibration, fit_calibrations,
+                                             is_fit_network, network_group, space_networks, space_test_networks)
 from hwaware.evaluation.metrics import accuracy
 from hwaware.evaluation.provenance import provenance
 from hwaware.evaluation.splits import TRAIN_NETWORKS, is_held_out
@@ -87,6 +86,7 @@ PREVIOUS_RULE = {"form": "kernels, relative", "fit_set": "timm training families
                  "rule": "lowest leave-one-family-out CV MAPE over the timm training families"}
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "cpu_calibration.json"
 BATCH_FIT_MEASURED = REPO_DATA / BATCH_FIT_NETWORKS
+BATCH1_CHOICE = "kernels+bytes"  # the rule's choice on the batch-1 fit set, shipped until 2026-12-07 (8c7a174)
 FIT_BATCHES = (4, 16)
 BATCH_FIT_PER_SPACE, BATCH_FIT_SPACES = 20, ("nb201", "fbnet", "ofa_mbv3")
 
@@ -104,8 +104,10 @@ def main() -> None:
     platform = Platform.resolve("cpu")
     est = ResPerfNetEstimator(cache=False)
     timm_nets, fit_spaces = batch1_networks(), space_networks()
-    shipped_before = est.calibration(platform)  # fitted on batch-1 rows only: reported beside the candidates
     fit = [(n, g) for n, g in timm_nets + fit_spaces + space_networks(BATCH_FIT_NETWORKS) if is_fit_network(n)]
+    # the calibration shipped before the batch rows, refitted (not read from meta.json, which this run overwrites)
+    shipped_before = NetworkCalibration.from_doc(
+        fit_calibration(est, platform, [(n, g) for n, g in fit if n.batch == 1], BATCH1_CHOICE))
     tests = {"held_out_families": [(n, g) for n, g in timm_nets if is_held_out(n.model)]}
     test_spaces = space_test_networks(fit)
     for space in sorted({n.family for n, _ in test_spaces}):
@@ -120,6 +122,8 @@ def main() -> None:
     previous = fit_calibration(est, platform, timm_nets, PREVIOUS_RULE["form"])
     groups = np.array([calibration_group(n) for n, _ in fit])
     added = (terms.y - terms.x[:, 0]) / terms.x[:, 1] * 1e3
+    share, batch_of = terms.x[:, 0] / terms.y, np.array([n.batch for n, _ in fit])
+    group_of = np.array([network_group(n) for n, _ in fit])
     report = {"rule": RULE, "chosen": chosen, "first_rule": FIRST_RULE, "first_rule_choice": first_choice,
               "command": "python scripts/fit_network_calibration.py",
               "disclosed": DISCLOSED, "provenance": prov,
@@ -130,6 +134,11 @@ def main() -> None:
                   g: float(np.median(added[groups == g])) for g in ("nb201", "fbnet", "ofa_mbv3")},
               "fit_set_added_us_per_kernel_median_timm": float(np.median(added[~np.isin(groups, ["nb201", "fbnet",
                                                                                                   "ofa_mbv3"])])),
+              # what the calibration must bridge, per group and batch: the uncalibrated per-layer sum over the
+              # measured time less pre and post, median over the networks
+              "fit_set_uncalibrated_share": {
+                  f"{g}, batch {b}": float(np.median(share[(group_of == g) & (batch_of == b)]))
+                  for g in sorted(set(group_of)) for b in sorted(set(batch_of))},
               # the ground truth's own noise: interquartile range of a network's repeated runs / its median
               "test_relative_iqr": {label: {q: float(np.percentile([n.exe_iqr_ms / n.exe_ms for n, _ in nets], p))
                                             for q, p in (("median", 50), ("p90", 90))} for label, nets in tests.items()},
@@ -157,12 +166,11 @@ def main() -> None:
         print(f"{name:<32} CV {doc['leave_one_group_out_mape']:5.1f} % ("
               + ", ".join(f"batch {b} {v:.1f} %" for b, v in by_batch.items()) + ")  "
               + "  ".join(f"{label} {row[label]['mape']:.1%}" for label in tests))
-    everything, batches = np.arange(len(fit)), np.array([n.batch for n, _ in fit])
-    fitted = terms.predicted(shipped_before, everything)
+    fitted = terms.predicted(shipped_before, np.arange(len(fit)))
     report["shipped_before"] = {  # its figures on the fit set are in-sample at batch 1, out of sample above
-        **shipped_before.to_doc(), **figures(shipped_before),
-        "fit_set_mape_by_batch": {int(b): accuracy(fitted[batches == b], terms.total[batches == b])["mape"] * 100
-                                  for b in sorted(set(batches))}}
+        "form": BATCH1_CHOICE, **shipped_before.to_doc(), **figures(shipped_before),
+        "fit_set_mape_by_batch": {int(b): accuracy(fitted[batch_of == b], terms.total[batch_of == b])["mape"] * 100
+                                  for b in sorted(set(batch_of))}}
     print("shipped before: fit set " + ", ".join(f"batch {b} {v:.1f} %" for b, v in
                                                  report["shipped_before"]["fit_set_mape_by_batch"].items()))
     print(f"rule -> {chosen} (first rule: {first_choice})")

@@ -28,8 +28,8 @@ on sizes, not kinds) use one conditioned model each.
 Whole network (Eq. 2): T = T_pre(first kernel) + sum T_exe + T_post(last kernel). Views cost 0.
 Isolated micro-benchmarks miss what a real forward pass adds around each op (module calls, Python
 glue between ops, inputs that come from memory rather than a warm cache), so each kernel's exe time is calibrated
-(:class:`NetworkCalibration`) as a * T_exe + c + d * MB + e * MB ** alpha (MB the kernel reads and writes), fitted by
-least squares on whole-network measurements (:func:`hwaware.evaluation.cpu_networks.fit_calibration`;
+(:class:`NetworkCalibration`) as a * T_exe + c + d * MB [up to a cap] + e * MB ** alpha (MB the kernel reads and
+writes), fitted by least squares on whole-network measurements (:func:`hwaware.evaluation.cpu_networks.fit_calibration`;
 ``scripts/fit_network_calibration.py`` chooses the form by cross-validation; stored in meta.json). Without a
 calibration, a = 1 and c = d = e = 0; the held-out figures are reported both ways (``benchmarks/cpu_wholenet.py``).
 Layers of kinds without training data are predicted with the ``copy`` model (a memory-bound
@@ -419,11 +419,11 @@ class ResPerfNetEstimator(Estimator):
                         platform=platform, model=graph.name, notes=tuple(notes))
 
 
-# every CPU network row that calibrates the model is at batch 1: what a larger batch's answer is, measured
-BATCH_NOTE = (CPU_BATCH_NOTE_LEAD + "(this answer: batch {batch}): every CPU network row that calibrates this model is "
-              "at batch 1, and its layer micro-benchmarks time few layers above batch 16; measured live at batches 8 "
-              "and 32 (an AMD EPYC, one thread), new NAS-space draws and held-out timm networks came out 14.7-20.4 % "
-              "MAPE against 8.0-8.4 % at batch 1 (python benchmarks/cpu_batches.py){beyond}")
+# what a larger batch's answer is, measured (the calibration's rows at batches 4 and 16 did not narrow it)
+BATCH_NOTE = (CPU_BATCH_NOTE_LEAD + "(this answer: batch {batch}): this model's layer micro-benchmarks time few layers "
+              "above batch 16, its calibration's network rows are at batches 1, 4 and 16; measured live at batches 8 "
+              "and 32 (an AMD EPYC, one thread), new NAS-space draws and held-out timm networks came out 11.5-22.7 % "
+              "MAPE against 6.9-8.7 % at batch 1 (python benchmarks/cpu_batches.py){beyond}")
 MEASURED_BATCHES = (1, 8, 32)  # benchmarks/cpu_batches.py's
 
 
@@ -433,7 +433,7 @@ class NetworkCalibration:
     ms in isolation costs ``scale * exe + per_kernel_ms + per_mb_ms * min(mb, mb_cap) + per_mb_pow_ms * mb **
     exponent`` in a forward pass (``mb_cap`` 0: no cap). The bytes terms are the cost of inputs that come from memory
     rather than a warm cache: measured here, the time a forward pass adds per kernel grows with the kernel's bytes (a
-    median 7 us per kernel in NB201 networks, 35 us in timm networks; ``benchmarks/results/cpu_calibration.json``); the
+    median 7 us per kernel in NB201 networks, 43 us in timm networks; ``benchmarks/results/cpu_calibration.json``); the
     power term lets it grow less than linearly, the cap stop growing where a kernel outgrows the caches (its
     micro-benchmark then streams from memory too). Which terms ship is chosen by ``scripts/fit_network_calibration.py``."""
 
