@@ -185,10 +185,10 @@ def _same(got, recorded, where="results"):
 def test_the_host_profile_benchmark_reproduces_its_figures_and_what_they_say(repo_script):
     """benchmarks/cpu_host_profile.py from its committed measurements (an Intel Xeon; the model's is an AMD EPYC):
     every figure as recorded; the test sets leave out every network whose layer multiset is the suite's or in the
-    calibration's fit set (some are); and what the docs say of them: on the declared seed-3 sets the model as users get
-    it meets issue 8's CPU target, of the three --here profiles only run 2 does (run 1 is above 20 % on every NAS
-    space), and the same NAS networks measured 7 hours apart on the one machine moved by more than a fifth (the seed-2
-    sets' x1.27 zero-shot was that)."""
+    calibration's fit set (some are); and what the docs say of them: on the declared seed-3 sets of the three --here
+    profiles only run 2 meets issue 8's CPU target (run 1 is above 20 % on every NAS space), the model as users get it
+    not (NB201), and the same NAS networks measured 7 hours apart on the one machine moved by more than a fifth (the
+    seed-2 sets' x1.22 zero-shot was that)."""
     from hwaware.evaluation.cpu_networks import HOST_TEST_NETWORKS, fit_set_multisets, space_networks
     from hwaware.evaluation.splits import graph_multiset
 
@@ -201,7 +201,8 @@ def test_the_host_profile_benchmark_reproduces_its_figures_and_what_they_say(rep
     left_out = {graph_multiset(g) for _, g in space_networks("cpu/host_suite_runs/run1.csv")} | fit_set_multisets()
     test = [graph_multiset(g) for n, g in space_networks(HOST_TEST_NETWORKS) if ":" in n.model]
     assert sum(got["groups"][f"{s} (seed 3)"]["n"] for s in spaces) == sum(m not in left_out for m in test) < len(test)
-    assert got["target_met"]["seed 3"] == {"zero-shot": True, "run 1": False, "run 2": True, "run 3": False}
+    # the model as users get it met it with the batch-1 calibration (13.0 % NB201), not since (15.8 %): docs/accuracy.md
+    assert got["target_met"]["seed 3"] == {"zero-shot": False, "run 1": False, "run 2": True, "run 3": False}
     assert min(got["groups"][f"{s} (seed 3)"]["profiles"][0]["mape"] for s in spaces) > 0.2
     later = {x["group"]: x["median"] for x in got["same_networks"] if x["pair"] == "this machine, 7 hours later"}
     assert later.keys() == set(spaces) and min(later.values()) > 1.2
@@ -231,7 +232,8 @@ def test_the_rounds_benchmark_reproduces_its_figures_and_its_choice_is_the_defau
     assert max(got["test_rounds"].values()) / min(got["test_rounds"].values()) > 1.2
     met = {c: sum(max(p["groups"][k]["mape"] for k in bench.SPACES) <= 0.15 for s, p in got["profiles"].items()
                   if s[0] == c) for c in got["candidates"]}
-    assert met == {"A": 2, "B": 3} and got["zero_shot"]["nb201"]["mape"] > 0.15
+    # the model as users get it within the target on every space since the batch-4/16 calibration (NB201 15.9 % before)
+    assert met == {"A": 2, "B": 3} and max(got["zero_shot"][k]["mape"] for k in bench.SPACES) <= 0.15
 
 
 def test_latency_on_another_cpu_says_it_once_as_a_note(monkeypatch, capsys):
