@@ -99,3 +99,14 @@ def test_sibling_scaling_pairs_repeated_kernel_shapes_in_order(lb):
                          if c == r["column"].replace(f":{r['held_out_gpu']}|", f":{sibling}|") for _ in range(n))
         assert r["n"] == sum((mine & theirs).values()) > max(len(mine), len(theirs)) - 5, r["column"]
         assert r["n"] > len(set(mine) & set(theirs)) or r["column"].startswith("deepbench:dense"), r["column"]
+
+
+def test_the_leaderboard_carries_the_committed_gpu_results(lb):
+    """The leaderboard copies scripts/train_gpu.py's leave-one-GPU-out and HELP-protocol rows: a stage re-run without the
+    leaderboard leaves it quoting the older files (its run of 2026-12-06 predated that day's logo.json re-run: 134 rows
+    where the file gives 178, found when the CPU calibration's re-run of 2026-12-07 printed 178)."""
+    import json
+
+    recorded = json.loads((lb.OUT / "leaderboard.json").read_text())
+    assert recorded["logo"] == lb.read_gpu_results("logo") and recorded["logo"]
+    assert recorded["help_protocol_resperfnet_gpu"] == lb.read_gpu_results("help_protocol")
