@@ -466,13 +466,14 @@ class NetworkCalibration:
                 "overhead_mb_cap": self.mb_cap}
 
     def describe(self) -> str:
-        terms = [f"per-layer times scaled by {self.scale:.3f}", f"plus {self.per_kernel_ms * 1e3:.1f} us per kernel"]
+        added = [f"{self.per_kernel_ms * 1e3:.1f} us per kernel"] if self.per_kernel_ms else []
         if self.per_mb_ms:
-            terms.append(f"{self.per_mb_ms * 1e3:.1f} us per MB moved"
+            added.append(f"{self.per_mb_ms * 1e3:.1f} us per MB moved"
                          + (f" (up to {self.mb_cap:g} MB per kernel)" if self.mb_cap else ""))
         if self.per_mb_pow_ms:
-            terms.append(f"{self.per_mb_pow_ms * 1e3:.1f} us x MB^{self.exponent:g} per kernel")
-        return ", ".join(terms) + " (whole-network calibration)"
+            added.append(f"{self.per_mb_pow_ms * 1e3:.1f} us x MB^{self.exponent:g} per kernel")
+        plus = f", plus {', '.join(added)}" if added else ""
+        return f"per-layer times scaled by {self.scale:.3f}{plus} (whole-network calibration)"
 
 
 def _even_subsample(samples: Sequence[Any], limit: int | None, seed: int) -> list[Any]:
