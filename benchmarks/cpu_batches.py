@@ -1,5 +1,6 @@
-"""The CPU model above batch 1, measured live: every CPU network row that trains or calibrates it is at batch 1
-(``data/cpu/*networks*``); its per-layer micro-benchmarks time few layers above batch 16.
+"""The CPU model above batch 1, measured live: when this was written every CPU network row that trained or calibrated
+it was at batch 1 (``data/cpu/*networks*``; the calibration has rows at batches 4 and 16 since, ``data/cpu/
+fit_batches.csv``); its per-layer micro-benchmarks time few layers above batch 16.
 
 Protocol (written 2026-12-07 and committed before any network below was measured; nothing is chosen from figures):
 

@@ -28,8 +28,9 @@ Protocol (written 2026-12-07 and committed before any network below was measured
   four profiles of the worst NAS-space MAPE is lower than ``A``'s; otherwise ``rounds`` is not shipped (one pass
   stays, and this file reports why).
 
-Since (after the results; the protocol above is as declared): the rule chose B, 12.5 % against 13.6 %, and three rounds
-are ``calibrate_here``'s default (:data:`hwaware.measure.suite.SUITE_ROUNDS`); B's runs took 39-42 s, A's 13-15 s.
+Since (after the results; the protocol above is as declared): the rule chose B, 12.5 % against 13.6 % (11.6 % against
+13.2 % since the CPU calibration of 2026-12-07), and three rounds are ``calibrate_here``'s default
+(:data:`hwaware.measure.suite.SUITE_ROUNDS`); B's runs took 39-42 s, A's 13-15 s.
 
 Run: ``python benchmarks/cpu_here_rounds.py`` (writes ``benchmarks/results/cpu_here_rounds.{json,md}`` from the
 committed measurements).

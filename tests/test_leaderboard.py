@@ -102,8 +102,8 @@ def test_sibling_scaling_pairs_repeated_kernel_shapes_in_order(lb):
 
 
 def test_the_leaderboard_carries_the_committed_gpu_results(lb):
-    """The leaderboard copies scripts/train_gpu.py's leave-one-GPU-out and HELP-protocol rows: a stage re-run without the
-    leaderboard leaves it quoting the older files (its run of 2026-12-06 predated that day's logo.json re-run: 134 rows
+    """The leaderboard copies scripts/train_gpu.py's leave-one-GPU-out and HELP-protocol rows: a stage re-run without
+    the leaderboard leaves it quoting the older files (its run of 2026-12-06 predated that day's logo.json re-run: 134 rows
     where the file gives 178, found when the CPU calibration's re-run of 2026-12-07 printed 178)."""
     import json
 

@@ -112,8 +112,9 @@ def cpu_calibration_rows(path: Path) -> Rows:
             for f, v in forms.items()}
 
 
-CPU_CALIBRATION = ("| calibration form | leave-one-group-out CV MAPE | CV MAPE at batch 1 / 4 / 16 | held-out families MAPE "
-                   "| NB201 MAPE | FBNet MAPE | OFA MAPE | a | µs per kernel | µs per MB | µs × MB^α | α | cap (MB) |")
+CPU_CALIBRATION = ("| calibration form | leave-one-group-out CV MAPE | CV MAPE at batch 1 / 4 / 16 "
+                   "| held-out families MAPE | NB201 MAPE | FBNet MAPE | OFA MAPE | a | µs per kernel | µs per MB | µs × MB^α "
+                   "| α | cap (MB) |")
 CPU_SPACES = ("| space | networks | median measured ms | calibrated MAPE | calibrated ρ | uncalibrated MAPE | "
               "uncalibrated ρ | roofline MAPE | kernels in trained layer groups |")
 LAYERS_MAIN = "| kind | phase | MAPE % (per_kind) | MAPE % (conditioned) | RMSE ms | MAE ms | n | paper Table 5 MAPE % |"

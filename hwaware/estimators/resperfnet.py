@@ -433,9 +433,10 @@ class NetworkCalibration:
     ms in isolation costs ``scale * exe + per_kernel_ms + per_mb_ms * min(mb, mb_cap) + per_mb_pow_ms * mb **
     exponent`` in a forward pass (``mb_cap`` 0: no cap). The bytes terms are the cost of inputs that come from memory
     rather than a warm cache: measured here, the time a forward pass adds per kernel grows with the kernel's bytes (a
-    median 7 us per kernel in NB201 networks, 43 us in timm networks; ``benchmarks/results/cpu_calibration.json``); the
-    power term lets it grow less than linearly, the cap stop growing where a kernel outgrows the caches (its
-    micro-benchmark then streams from memory too). Which terms ship is chosen by ``scripts/fit_network_calibration.py``."""
+    median 7 us per kernel in NB201 networks, 43 us in timm networks over the fit set's rows at batches 1, 4 and 16;
+    ``benchmarks/results/cpu_calibration.json``); the power term lets it grow less than linearly, the cap stop growing
+    where a kernel outgrows the caches (its micro-benchmark then streams from memory too). Which terms ship is chosen
+    by ``scripts/fit_network_calibration.py``."""
 
     scale: float = 1.0
     per_kernel_ms: float = 0.0
@@ -443,6 +444,10 @@ class NetworkCalibration:
     per_mb_pow_ms: float = 0.0
     exponent: float = 0.0
     mb_cap: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.mb_cap < 0:
+            raise ValueError(f"a calibration's bytes cap is >= 0 MB (0: none), not {self.mb_cap}")
 
     def kernel_ms(self, exe_ms: float, mb: float) -> float:
         capped = np.minimum(mb, self.mb_cap) if self.mb_cap else mb  # mb: one kernel's, or an array of them

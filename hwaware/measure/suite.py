@@ -25,7 +25,8 @@ SUITE_SPACES: dict[str, int] = {"nb201": 4, "fbnet": 4, "ofa_mbv3": 4}
 SUITE_TIMM: tuple[str, ...] = ("mobilenetv3_large_100", "resnet18", "resnet50")
 # timed in three rounds (each network's median round), chosen over one pass by the rule benchmarks/cpu_here_rounds.py
 # declared before its measurements: the worst NAS-space MAPE, median over four profiles each, 12.5 % against 13.6 %
-# (a margin smaller than either's spread over its profiles, 6-17 %); 39-42 s of measuring against 13-15 s
+# (11.6 % against 13.2 % with the CPU calibration of 2026-12-07; a margin smaller than either's spread over its
+# profiles, 6-17 %); 39-42 s of measuring against 13-15 s
 SUITE_ROUNDS = 3
 
 
