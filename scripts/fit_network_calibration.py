@@ -1,7 +1,7 @@
 """Choose and fit the whole-network calibration of the shipped ResPerfNet CPU model (see hwaware.estimators.resperfnet).
 
 * Candidates (:data:`hwaware.evaluation.cpu_networks.CALIBRATION_FORMS`): measured - pre - post = sum over kernels
-  of a * exe + c [+ d * MB] [+ e * MB ** alpha], by absolute or relative least squares.
+  of a * exe + c [+ d * MB, or d * min(MB, cap)] [+ e * MB ** alpha], by absolute or relative least squares.
 * Fit set: the batch-1 timm training families (``data/cpu/networks.csv.gz``) and the seed-0 NAS-space networks
   (``data/cpu/space_networks.csv.gz``, 100 each of NB201, FBNet, OFA-MBv3); since 2026-12-07 also 100 of them at
   batches 4 and 16 (``data/cpu/fit_batches.csv``, below).
@@ -166,12 +166,9 @@ def main() -> None:
               + "  ".join(f"{label} {row[label]['mape']:.1%}" for label in tests))
     # the calibration shipped before the batch rows, refitted on the batch-1 rows (not read from meta.json, which this
     # run overwrites); its CV as the candidates': each group predicted by a fit on the other groups' batch-1 rows
-    rows, one = np.arange(len(fit)), batch_of == 1
-    shipped_before = terms.solve(BATCH1_CHOICE, rows[one])
-    cv = np.zeros(len(fit))
-    for group in sorted(set(groups)):
-        cv[groups == group] = terms.predicted(terms.solve(BATCH1_CHOICE, rows[one & (groups != group)]),
-                                              rows[groups == group])
+    rows = np.arange(len(fit))
+    shipped_before = terms.solve(BATCH1_CHOICE, rows[batch_of == 1])
+    cv = terms.group_cv(BATCH1_CHOICE, groups, batch_of == 1)
     fitted = terms.predicted(shipped_before, rows)
     report["shipped_before"] = {
         "form": BATCH1_CHOICE, **shipped_before.to_doc(), **figures(shipped_before),

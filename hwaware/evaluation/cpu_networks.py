@@ -186,6 +186,16 @@ class Terms:
                                   float(c.get("mb", c.get("mb_cap", 0.0))), float(c.get("mb_pow", 0.0)),
                                   param if "mb_pow" in terms else 0.0, param if "mb_cap" in terms else 0.0)
 
+    def group_cv(self, form: str, groups: np.ndarray, fit_rows: np.ndarray | None = None) -> np.ndarray:
+        """Each group's rows predicted by ``form`` fitted on the other groups' rows (of the mask ``fit_rows``: all)."""
+        rows = np.arange(len(self.total))
+        fit_rows = np.ones(len(rows), dtype=bool) if fit_rows is None else fit_rows
+        cv = np.zeros(len(rows))
+        for group in sorted(set(groups)):
+            held = groups == group
+            cv[held] = self.predicted(self.solve(form, rows[fit_rows & ~held]), rows[held])
+        return cv
+
     def predicted(self, cal: NetworkCalibration, idx: np.ndarray) -> np.ndarray:
         """Calibrated totals of the networks ``idx`` from the sums (equal to the estimator's, see the tests)."""
         x = self.x[idx]
@@ -210,10 +220,7 @@ def fit_calibrations(est: Any, platform: Platform, nets: Sequence[Net], forms: S
     everything = np.arange(len(fit))
     out = {}
     for form in forms:
-        cv = np.zeros(len(fit))
-        for group in sorted(set(groups)):
-            held = groups == group
-            cv[held] = terms.predicted(terms.solve(form, everything[~held]), everything[held])
+        cv = terms.group_cv(form, groups)
         cal = terms.solve(form, everything)
         fitted = terms.predicted(cal, everything)
         out[form] = {"form": form, **cal.to_doc(), "networks": [n.model for n, _ in fit],
