@@ -43,8 +43,8 @@ def cache_limit_bytes() -> float:
         mb = -1.0
     if not mb > 0:  # also NaN
         raise CacheSettingError(f"HWAWARE_CACHE_MAX_MB={value!r} is not a positive number of megabytes; set e.g. "
-                                   "HWAWARE_CACHE_MAX_MB=1024, 'inf' for no cap, or HWAWARE_CACHE=0 to cache nothing "
-                                   "on disk")
+                                "HWAWARE_CACHE_MAX_MB=1024, 'inf' for no cap, or HWAWARE_CACHE=0 to cache nothing "
+                                "on disk")
     return mb * 1e6
 
 
@@ -64,7 +64,7 @@ def cache_dir() -> Path | None:
     folder = Path(os.environ.get("HWAWARE_CACHE_DIR") or Path.home() / ".cache" / "hwaware")
     if folder.exists() and not folder.is_dir():
         raise CacheSettingError(f"HWAWARE_CACHE_DIR={folder} is a file; point it to a folder, or set "
-                                   "HWAWARE_CACHE=0 to cache nothing on disk")
+                                "HWAWARE_CACHE=0 to cache nothing on disk")
     return folder
 
 
