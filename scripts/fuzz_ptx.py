@@ -1,12 +1,14 @@
 """Fuzz the PTX analyzer with a large budget: random valid kernels (slicer == interpreter on every
-count), random kernels for 2-D/3-D grids that reach the slicer's shortcuts (the same, plus a tally of the
-shortcuts taken) and mutations of the golden corpus's PTX and launches (counts, or a located PTXError).
+count), the same with device-function calls and inline-asm brace scopes, random kernels for 2-D/3-D
+grids that reach the slicer's shortcuts (the same, plus a tally of the shortcuts taken) and mutations
+of the golden corpus's PTX and launches (counts, or a located PTXError).
 
 Every input is ``random.Random(seed)``-driven, so a failing seed replays in any process. A
 finding is any other exception, a slicer/interpreter disagreement, or an input running longer than
 ``--timeout`` seconds (a hang). Prints the tally and writes the findings as JSON.
 
-Run: ``python scripts/fuzz_ptx.py [--random 2000] [--grid 1000] [--mutations 5000] [--first-seed 0] [--out fuzz.json]``
+Run: ``python scripts/fuzz_ptx.py [--random 2000] [--calls 1000] [--grid 1000] [--mutations 5000] [--first-seed 0]
+[--out fuzz.json]``
 """
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ import signal
 import time
 
 from hwaware.datasets.ptx_golden import load_golden_cases
-from hwaware.ptx.fuzz import check, hostile_launch, mutate, random_grid_kernel, random_kernel, shortcuts_fired
+from hwaware.ptx.fuzz import (check, hostile_launch, mutate, random_call_kernel, random_grid_kernel, random_kernel,
+                              shortcuts_fired)
 
 
 class Hang(Exception):
@@ -40,6 +43,7 @@ def run_one(fn, timeout: float) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--random", type=int, default=2000, help="random valid kernels to try")
+    ap.add_argument("--calls", type=int, default=1000, help="random kernels with calls and brace scopes to try")
     ap.add_argument("--grid", type=int, default=1000, help="random grid kernels (shortcuts) to try")
     ap.add_argument("--mutations", type=int, default=5000, help="corpus mutations to try")
     ap.add_argument("--first-seed", type=int, default=0)
@@ -66,6 +70,9 @@ def main() -> None:
     for seed in range(args.first_seed, args.first_seed + args.random):
         g = random_kernel(seed)
         attempt("random kernel", seed, "random_kernel(seed)", lambda g=g: check(g.ptx, g.launch))
+    for seed in range(args.first_seed, args.first_seed + args.calls):
+        g = random_call_kernel(seed)
+        attempt("call kernel", seed, "random_call_kernel(seed)", lambda g=g: check(g.ptx, g.launch))
     for seed in range(args.first_seed, args.first_seed + args.grid):
         g = random_grid_kernel(seed)
 

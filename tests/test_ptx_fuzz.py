@@ -19,8 +19,8 @@ from hwaware.cli import main
 from hwaware.datasets.ptx_golden import golden_root, load_golden_cases
 from hwaware.errors import InvalidArgumentError, PTXError, PTXExecutionError, PTXParseError, StepLimitError
 from hwaware.ptx import analyze, buffer_from_array, parse
-from hwaware.ptx.fuzz import (SHORTCUTS, check, counts_of, hostile_launch, mutate, random_grid_kernel, random_kernel,
-                              shortcuts_fired)
+from hwaware.ptx.fuzz import (SHORTCUTS, check, counts_of, hostile_launch, mutate, random_call_kernel,
+                              random_grid_kernel, random_kernel, shortcuts_fired)
 
 HEADER = ".version 9.0\n.target sm_80\n.address_size 64\n"
 
@@ -122,6 +122,23 @@ def test_random_kernels_slice_equals_interpretation(seed):
     i = analyze(g.ptx, g.launch, method="interpret", max_steps=200_000)[0]
     assert counts_of(s) == counts_of(i), seed
     assert sum(s.per_line.values()) == s.thread_instructions
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_random_call_kernels_slice_equals_interpretation(seed):
+    """Kernels calling a random device function (inlined per call site, hwaware.ptx.calls) and opening inline-asm
+    brace scopes whose registers shadow the kernel's: both methods count the same."""
+    g = random_call_kernel(seed)
+    assert check(g.ptx, g.launch) == "counted", seed
+
+
+def test_random_call_kernels_call_return_early_and_shadow():
+    texts = [random_call_kernel(s).ptx for s in range(30)]
+    assert random_call_kernel(7).ptx == random_call_kernel(7).ptx
+    for feature in ("call.uni (retval0), helper, (param0);", "@%p", "\t.reg .b32 %r2;", "st.param.b32 [param0+0]"):
+        assert any(feature in t for t in texts), feature
+    assert any(re.search(r"@%p\d+ ret;\n(?!\})", t.split(".visible")[0]) for t in texts)  # an early return
 
 
 def test_random_kernels_are_reproducible_and_varied():
@@ -352,15 +369,15 @@ _HEAD = ".version 7.0\n.target sm_70\n.address_size 64\n"
 _ONE_WARP = {"grid": (1, 1, 1), "block": (32, 1, 1), "args": {}}
 
 
-def test_a_device_function_call_is_refused_by_both_methods():
+def test_a_device_function_call_counts_the_callee_in_both_methods():
     """The slicer used to count ``call`` as one instruction and miss the callee's (96 thread instructions instead of
-    192); the interpreter refused it, and check() took the first refusal for a clean one. Both now refuse up front."""
+    192); the interpreter refused it, and check() took the first refusal for a clean one. Calls are now inlined
+    (hwaware.ptx.calls): both methods count the callee's three instructions per thread."""
     ptx = _HEAD + (".func f()\n{\n.reg .b32 %r<3>;\nmov.u32 %r1, 1;\nadd.s32 %r2, %r1, 1;\nret;\n}\n"
                    ".visible .entry k()\n{\n.reg .b32 %r<3>;\nmov.u32 %r1, %tid.x;\ncall.uni f;\nret;\n}\n")
     for method in ("slice", "interpret"):
-        with pytest.raises(PTXExecutionError, match=r"^<ptx>:\d+: device-function calls are not supported"):
-            analyze(ptx, _ONE_WARP, kernel="k", method=method)
-    assert check(ptx, _ONE_WARP, "k") == "error"
+        assert analyze(ptx, _ONE_WARP, kernel="k", method=method)[0].thread_instructions == 192
+    assert check(ptx, _ONE_WARP, "k") == "counted"
 
 
 def test_check_flags_one_method_counting_what_the_other_refuses(monkeypatch):

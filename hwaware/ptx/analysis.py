@@ -16,18 +16,22 @@ from typing import Any
 import numpy as np
 
 from hwaware.errors import InvalidArgumentError, PTXExecutionError, PTXParseError
+from hwaware.ptx.calls import inline_calls
 from hwaware.ptx.cfg import build_cfg
 from hwaware.ptx.engine import Buffer, Counts, Engine, GroupingRefused, Launch, check_size, cta_coordinates
 from hwaware.ptx.interior import MAX_LANES, classes, evaluate_guards, signatures
 from hwaware.ptx.parser import Function, Instruction, Module, parse
-from hwaware.ptx.semantics import OPERAND_COUNTS, UNFOLLOWED, WRITES_FIRST
+from hwaware.ptx.semantics import OPERAND_COUNTS, PACKED, UNFOLLOWED, WRITES_FIRST
 from hwaware.ptx.slicer import compute_slice
 
 METHODS = ("slice", "interpret")
 
 
 def category(inst: Instruction) -> str:
-    """arithmetic | fp | memory.<space> | control | sync | special."""
+    """arithmetic | fp | memory.<space> | control | sync | special (an inlined call's rewritten instruction: that
+    of the instruction it stands for)."""
+    if inst.counted_as:
+        inst = Instruction(inst.counted_as, inst.operands)
     op = inst.base
     if op in ("ld", "ldu", "st", "atom", "red", "prefetch", "cp", "ldmatrix", "stmatrix"):
         space = next((s for s in ("global", "shared", "local", "param", "const") if s in inst.mods), "generic")
@@ -99,28 +103,35 @@ def _prepare_text(text: str, file: str, kernel: str | None) -> Prepared:
 
 
 def _prepare_module(module: Module, kernel: str | None) -> Prepared:
-    fn = module.entry(kernel)
+    fn, unknown = inline_calls(module, module.entry(kernel))
     _validate(module, fn)
     cfg = build_cfg(fn, module.file)
-    return Prepared(module, fn, cfg, compute_slice(fn, cfg))
+    sliced = compute_slice(fn, cfg)
+    instructions = fn.instructions
+    for i in sorted(sliced.indices):  # a branch deciding on what a built-in returned (vprintf's count)
+        if any(o.kind == "addr" and o.value in unknown for o in instructions[i].operands):
+            raise PTXExecutionError(f"{module.file}:{instructions[i].line}: control flow depends on the value "
+                                    "vprintf returns, which is not modelled; do not branch on printf's result")
+    return Prepared(module, fn, cfg, sliced)
 
 
 def _validate(module: Module, fn: Function) -> None:
     """Refuse, before counting and for both methods alike, what the slicer would otherwise count without noticing
     (it never executes an instruction outside its slice): control transfers the engine does not follow, a value
     written to something that is not a register, a name declared nowhere."""
-    known = {p.name for p in fn.params} | {v.name for v in (*module.variables, *fn.variables)}  # labels: bra only
+    known = {p.name for p in fn.params} | {v.name for v in (*module.variables, *fn.variables)} | {
+        f.name for f in module.functions}  # a call's target (hwaware.ptx.calls); labels: bra only
     for inst in fn.instructions:
         def bad(message: str) -> PTXParseError:
             return PTXParseError(message, file=module.file, line=inst.line, column=inst.col)
         if inst.base in UNFOLLOWED:
-            fix = ("device-function calls are not supported; inline the callee (__forceinline__)" if inst.base == "call"
-                   else f"indirect branches ({inst.opcode}) are not supported; rewrite them as direct branches")
-            raise PTXExecutionError(f"{module.file}:{inst.line}: {fix} and regenerate the PTX")
+            raise PTXExecutionError(f"{module.file}:{inst.line}: indirect branches ({inst.opcode}) are not supported; "
+                                    "rewrite them as direct branches and regenerate the PTX")
         if inst.base in WRITES_FIRST and (not inst.operands or not _destination(inst.operands[0])):
             raise bad(f"{inst.opcode} writes its first operand, which must be a register, not "
                       f"{inst.operands[0] if inst.operands else 'nothing'}")
-        counts = OPERAND_COUNTS.get(inst.base)
+        # cvt.rn.f16x2.f32 d, a, b packs two conversions
+        counts = (3,) if inst.base == "cvt" and PACKED & set(inst.mods) else OPERAND_COUNTS.get(inst.base)
         if counts is not None:
             if len(inst.operands) not in counts:
                 raise bad(f"{inst.opcode} takes {' or '.join(map(str, counts))} operands, got {len(inst.operands)}")

@@ -30,10 +30,13 @@ _CMP = ("lt", "le", "gt", "ge", "eq", "ne")
 
 
 class _Writer:
-    """Emits one kernel; registers are fresh per definition, values live in a pool of integer registers."""
+    """Emits one kernel; registers are fresh per definition, values live in a pool of integer registers. ``calls``:
+    statements may call :func:`_helper`'s device function and open brace scopes of their own registers (inline
+    asm's); ``buffer``: loops may read their trip counts from the lengths buffer (``%rd1``)."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, calls: bool = False, buffer: bool = True) -> None:
         self.rng = rng
+        self.calls, self.buffer = calls, buffer
         self.lines: list[str] = []
         self.r = 10  # %r1 ... %r9 are the prologue's
         self.p = 0
@@ -73,9 +76,11 @@ class _Writer:
         rng = self.rng
         kinds = ["arith", "arith", "pred", "accumulate"]
         if depth < 3:
-            kinds += ["if", "if", "loop_buffer", "loop_scalar"]
+            kinds += ["if", "if", "loop_buffer", "loop_scalar"] if self.buffer else ["if", "if", "loop_scalar"]
         if top:
             kinds += ["shfl", "barrier", "exit"]
+        if self.calls:
+            kinds += ["call", "call", "scope"]
         kind = rng.choice(kinds)
         if kind == "arith":
             d = self.reg()
@@ -131,6 +136,21 @@ class _Writer:
             self.pool.append(d)
         elif kind == "barrier":
             self.emit("bar.sync 0")
+        elif kind == "call":  # nvcc's call sequence
+            d, a = self.reg(), self.value()
+            self.lines.append("\t{")
+            for line in (".param .b32 param0", f"st.param.b32 [param0+0], {a}", ".param .b32 retval0",
+                         "call.uni (retval0), helper, (param0)", f"ld.param.b32 {d}, [retval0+0]"):
+                self.emit(line)
+            self.lines.append("\t}")
+            self.pool.append(d)
+        elif kind == "scope":  # inline asm: registers of its own, one named as the prologue's tid.x (%r2)
+            a = self.value()
+            self.lines.append("\t{")
+            for line in (".reg .b32 %r2", ".reg .b32 tmp", f"add.s32 tmp, {'%r5' if a == '%r2' else a}, 1",
+                         "mov.b32 %r2, tmp", "add.s32 %r6, %r6, %r2"):
+                self.emit(line)
+            self.lines.append("\t}")
         else:  # early exit of some threads
             p = self.condition()
             self.emit(f"@{p} ret" if rng.random() < 0.5 else f"@{p} exit")
@@ -146,7 +166,7 @@ _STORE = ("\tld.param.u64 %rd2, [fuzz_param_2];\n\tcvta.to.global.u64 %rd2, %rd2
           "\tadd.s64 %rd2, %rd2, %rd3;\n\tst.global.u32 [%rd2], %r6;\n")
 
 
-def _kernel_text(w: _Writer, body: str, tail: str, *, grid: bool) -> str:
+def _kernel_text(w: _Writer, body: str, tail: str, *, grid: bool, prelude: str = "") -> str:
     """The ``fuzz`` entry around ``body``: parameters (a lengths buffer, a scalar, an output buffer, and for a grid
     kernel a buffer the vector loads read), registers as ``w`` used them, the prologue (tid, ctaid, global thread
     index, lane; for a grid kernel also ctaid.y/z and the linear CTA id) and ``tail`` before ``ret``."""
@@ -160,7 +180,7 @@ def _kernel_text(w: _Writer, body: str, tail: str, *, grid: bool) -> str:
                 "mad.lo.s32 %r5, %r3, %r4, %r2;", "mov.u32 %r6, 0;", "mov.u32 %r7, %laneid;",
                 *(["mov.u32 %r8, %ctaid.y;", "mov.u32 %r9, %ctaid.z;", "mov.u32 %r10, %nctaid.x;",
                    "mad.lo.s32 %r10, %r8, %r10, %r3;", "mad.lo.s32 %r10, %r10, %r4, %r2;"] if grid else [])]
-    return ("//\n.version 9.0\n.target sm_80\n.address_size 64\n\n.visible .entry fuzz(\n"
+    return ("//\n.version 9.0\n.target sm_80\n.address_size 64\n\n" + prelude + ".visible .entry fuzz(\n"
             + ",\n".join(f"\t.param {t} {p}" for t, p in zip(types, params)) + "\n)\n{\n"
             + "".join(f"\t.reg {r};\n" for r in regs) + "\n" + "".join(f"\t{line}\n" for line in prologue)
             + f"{body}\n{tail}\tret;\n}}\n")
@@ -171,7 +191,39 @@ def random_kernel(seed: int) -> Generated:
     rng = random.Random(seed)
     w = _Writer(rng)
     w.block(0, True)
-    ptx = _kernel_text(w, "\n".join(w.lines), _STORE.format(index="%r5"), grid=False)
+    return _generated(rng, _kernel_text(w, "\n".join(w.lines), _STORE.format(index="%r5"), grid=False))
+
+
+def random_call_kernel(seed: int) -> Generated:
+    """As :func:`random_kernel`, with calls of a random device function (divergent early returns, its own labels and
+    registers) and brace scopes whose registers shadow the kernel's: what :mod:`hwaware.ptx.calls` inlines."""
+    rng = random.Random(seed)
+    helper = _helper(rng)
+    w = _Writer(rng, calls=True)
+    w.block(0, True)
+    return _generated(rng, _kernel_text(w, "\n".join(w.lines), _STORE.format(index="%r5"), grid=False,
+                                        prelude=helper))
+
+
+def _helper(rng: random.Random) -> str:
+    """``helper(x)``: a random body over x and %tid.x accumulated in %r6, returned; half of them return early where
+    a condition holds."""
+    h = _Writer(rng, buffer=False)
+    h.pool = ["%r1", "%r2"]
+    h.block(1, False)
+    if rng.random() < 0.5:
+        p = h.condition()
+        h.emit("st.param.b32 [func_retval0+0], %r6")
+        h.emit(f"@{p} ret")
+        h.block(1, False)
+    return (".func (.param .b32 func_retval0) helper(\n\t.param .b32 helper_param_0\n)\n{\n"
+            f"\t.reg .pred %p<{h.p + 1}>;\n\t.reg .b32 %r<{h.r + 1}>;\n"
+            "\tld.param.u32 %r1, [helper_param_0];\n\tmov.u32 %r2, %tid.x;\n\tmov.u32 %r6, %r1;\n"
+            + "\n".join(h.lines) + "\n\tst.param.b32 [func_retval0+0], %r6;\n\tret;\n}\n")
+
+
+def _generated(rng: random.Random, ptx: str) -> Generated:
+    """``ptx`` with a random launch: 1-3 CTAs, partial warps included, random trip counts in the lengths buffer."""
     grid, block = rng.randint(1, 3), rng.choice([1, 7, 32, 33, 64, 96, 100])
     lens = np.array([rng.randint(0, 4) for _ in range(64)], dtype=np.int32)
     launch = {"grid": (grid, 1, 1), "block": (block, 1, 1),

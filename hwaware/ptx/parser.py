@@ -97,6 +97,7 @@ class Instruction:
     guard_neg: bool = False
     line: int = 0
     col: int = 0
+    counted_as: str = ""  # the opcode an inlined call's rewritten instruction stands for (hwaware.ptx.calls)
 
     @_once  # read for every instruction the engine evaluates: split once
     def base(self) -> str:
@@ -147,6 +148,10 @@ class Function:
     directives: dict[str, tuple[int, ...]] = field(default_factory=dict)  # .maxntid/.reqntid/...
     linkage: str = ""
     line: int = 0
+    returns: list[Param] = field(default_factory=list)  # a .func's return parameters
+    # .param declarations in the body (call sequences' arguments and results); those inside braces renamed as
+    # registers declared there are (see _Parser.body)
+    call_params: dict[str, Param] = field(default_factory=dict)
 
     @property
     def instructions(self) -> list[Instruction]:
@@ -196,6 +201,10 @@ class _Parser:
         self.toks = self._tokenize(text)
         self.i = 0
         self.mod = Module(file=file)
+        # names declared inside braces within a body (inline asm's "{.reg .f16 low,high; ...}", call sequences'
+        # ".param .b32 param0;"), innermost scope last: each maps to a function-wide name of its own
+        self.renames: list[dict[str, str]] = []
+        self.scopes = 0
 
     def _tokenize(self, text: str) -> list[Token]:
         """One pass of ``_SCAN``: each match is a token with the blanks before it. Text no match covers (a gap before
@@ -373,13 +382,12 @@ class _Parser:
 
     def function(self, linkage: str, line: int) -> Function:
         kind = self.next().text.lstrip(".")
-        if kind == "func" and self.peek().text == "(":  # return parameters
-            self.param_list()
+        returns = self.param_list() if kind == "func" and self.peek().text == "(" else []
         name = self.next()
         if name.kind != "name":
             raise self.error(f"expected a function name, found {name.text!r}", name)
         fn = Function(name=name.text, kind=kind, params=self.param_list() if self.peek().text == "(" else [],
-                      linkage=linkage, line=line)
+                      linkage=linkage, line=line, returns=returns)
         while self.peek().text in (".maxntid", ".reqntid", ".minnctapersm", ".maxnreg", ".maxnctapersm", ".noreturn",
                                    ".pragma", ".explicitcluster", ".reqnctapercluster", ".maxclusterrank"):
             d = self.next().text
@@ -397,26 +405,46 @@ class _Parser:
         self.expect("(")
         params = []
         while not self.accept(")"):
-            self.expect(".param")
-            attrs, dtype = [], ".b32"
-            while self.peek().text.startswith("."):
-                t = self.next().text
-                if t == ".align":
-                    attrs.append(f".align {self.integer(self.next())}")
-                elif t in (".ptr", ".global", ".shared", ".const", ".local"):
-                    attrs.append(t)
-                else:
-                    dtype = t
-            name = self.next()
-            count = 1
-            if self.accept("["):
-                count = self.integer(self.next())
-                self.expect("]")
-            params.append(Param(name.text, dtype, tuple(attrs), count))
+            params.append(self.param())
             if not self.accept(","):
                 self.expect(")")
                 break
         return params
+
+    def param(self) -> Param:
+        """``.param [.align N] [.ptr ...] .type name[count]`` (without a terminator)."""
+        self.expect(".param")
+        attrs, dtype = [], ".b32"
+        while self.peek().text.startswith("."):
+            t = self.next().text
+            if t == ".align":
+                attrs.append(f".align {self.integer(self.next())}")
+            elif t in (".ptr", ".global", ".shared", ".const", ".local"):
+                attrs.append(t)
+            else:
+                dtype = t
+        name = self.next()
+        count = 1
+        if self.accept("["):
+            count = self.integer(self.next())
+            self.expect("]")
+        return Param(name.text, dtype, tuple(attrs), count)
+
+    def scoped(self, name: str) -> str:
+        """The function-wide name of ``name`` declared in the innermost open brace scope (else ``name``)."""
+        if self.renames:
+            for scope in reversed(self.renames):
+                if name in scope:
+                    return scope[name]
+        return name
+
+    def declare(self, name: str) -> str:
+        """Declare ``name`` in the current scope: unchanged in the body's own scope; inside braces a name of its own
+        (``%low$s3``), which starts with ``%`` as registers do, since PTX lets inline asm name them ``low``."""
+        if not self.renames:
+            return name
+        new = self.renames[-1][name] = f"%{name.lstrip('%')}$s{self.scopes}"
+        return new
 
     def body(self, fn: Function) -> None:
         self.expect("{")
@@ -428,11 +456,20 @@ class _Parser:
             if t.text == "{":
                 self.next()
                 depth += 1
+                self.scopes += 1
+                self.renames.append({})
             elif t.text == "}":
                 self.next()
                 depth -= 1
+                if depth:
+                    self.renames.pop()
             elif t.text == ".reg":
                 self.registers(fn)
+            elif t.text == ".param":
+                p = self.param()
+                self.expect(";")
+                p.name = self.declare(p.name)
+                fn.call_params[p.name] = p
             elif t.text in (".shared", ".local", ".const", ".global"):
                 fn.variables.append(self.variable())
             elif t.text in (".loc", ".pragma", ".file"):
@@ -474,9 +511,9 @@ class _Parser:
                                      f"thousand (limit {MAX_REGISTER_VECTOR:,})", count)
                 self.expect(">")
                 for k in range(n):
-                    fn.registers[f"{name.text}{k}"] = dtype
+                    fn.registers[self.declare(f"{name.text}{k}")] = dtype
             else:
-                fn.registers[name.text] = dtype
+                fn.registers[self.declare(name.text)] = dtype
             if not self.accept(","):
                 break
         self.expect(";")
@@ -486,8 +523,7 @@ class _Parser:
         guard, neg = None, False
         if self.accept("@"):
             neg = self.accept("!")
-            g = self.next()
-            guard = g.text
+            guard = self.scoped(self.next().text)
         op = self.next()
         if op.kind != "name" or op.text.startswith(("%", ".")):
             raise self.error(f"expected an instruction, found {op.text!r}", op)
@@ -538,9 +574,10 @@ class _Parser:
         if t.kind == "name":
             if t.text == "_":
                 return Operand("sink")
-            if t.text.startswith("%"):
-                return Operand("reg", t.text)
-            return Operand("symbol", t.text)
+            name = self.scoped(t.text)
+            if name.startswith("%"):
+                return Operand("reg", name)
+            return Operand("symbol", name)
         raise self.error(f"unexpected operand {t.text!r}" if t.text else "unexpected end of file in an operand", t)
 
     def address(self) -> Operand:
@@ -548,7 +585,7 @@ class _Parser:
         offset = 0
         t = self.next()
         if t.kind == "name":
-            base = t.text
+            base = self.scoped(t.text)
         elif t.kind == "number":
             offset = self.integer(t)
         else:
@@ -624,9 +661,9 @@ def format_module(mod: Module) -> str:
     for v in mod.variables:
         out.append(_format_var(v))
     for fn in mod.functions:
-        params = ",\n".join(f"\t.param {' '.join(p.attrs + (p.dtype,))} {p.name}{f'[{p.count}]' if p.count != 1 else ''}"
-                            .replace(" .align", " .align") for p in fn.params)
-        out.append(f"{fn.linkage + ' ' if fn.linkage else ''}.{fn.kind} {fn.name}(\n{params}\n)")
+        params = ",\n".join(f"\t{_format_param(p)}" for p in fn.params)
+        returns = f"({', '.join(_format_param(p) for p in fn.returns)}) " if fn.returns else ""
+        out.append(f"{fn.linkage + ' ' if fn.linkage else ''}.{fn.kind} {returns}{fn.name}(\n{params}\n)")
         for d, vals in fn.directives.items():
             out.append(f"{d} {', '.join(map(str, vals))}")
         if not fn.body:
@@ -637,10 +674,16 @@ def format_module(mod: Module) -> str:
             out.append(f"\t.reg {dtype} {name};")
         for v in fn.variables:
             out.append("\t" + _format_var(v))
+        for p in fn.call_params.values():
+            out.append(f"\t{_format_param(p)};")
         for s in fn.body:
             out.append(f"{s}:" if isinstance(s, str) else f"\t{s}")
         out.append("}")
     return "\n".join(out) + "\n"
+
+
+def _format_param(p: Param) -> str:
+    return f".param {' '.join(p.attrs + (p.dtype,))} {p.name}{f'[{p.count}]' if p.count != 1 else ''}"
 
 
 def _format_var(v: Variable) -> str:

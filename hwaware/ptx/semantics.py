@@ -20,8 +20,10 @@ _CMP = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal, 
 
 
 _NO_VALUE = frozenset({"bar", "barrier", "membar", "fence", "ret", "exit", "bra", "trap", "nanosleep", "prefetch",
-                       "prefetchu", "cp", "discard", "applypriority", "griddepcontrol", "pmevent"})
-UNFOLLOWED = frozenset({"call", "brx"})  # control transfers the engine does not follow: refused before counting
+                       "prefetchu", "cp", "discard", "applypriority", "griddepcontrol", "pmevent", "call"})
+# control transfers the engine does not follow: refused before counting (a call is inlined first, hwaware.ptx.calls,
+# and what remains of it is the counted call instruction, which does nothing here)
+UNFOLLOWED = frozenset({"brx"})
 # operands (destination first) of the value instructions :func:`execute` runs: another count is malformed
 OPERAND_COUNTS: dict[str, tuple[int, ...]] = {
     **{op: (2,) for op in ("mov", "abs", "neg", "not", "cvt", "cvta", "sqrt", "rsqrt", "rcp", "ex2", "lg2", "sin",
@@ -30,6 +32,7 @@ OPERAND_COUNTS: dict[str, tuple[int, ...]] = {
                            "copysign")},
     **{op: (3, 4) for op in ("setp", "set")},  # 4: with a predicate combined (setp.lt.and p, a, b, q)
     **{op: (4,) for op in ("mad", "fma", "selp", "bfe", "prmt")}}
+PACKED = frozenset({"f16x2", "bf16x2"})  # cvt's packed destinations, which take two sources
 # the base opcodes whose first operand :func:`execute` writes (a register, vector, sink or predicate pair)
 WRITES_FIRST = frozenset(OPERAND_COUNTS) | {"atom", "shfl", "vote", "activemask"}
 
@@ -228,6 +231,12 @@ def _setp(inst: Instruction, e: Engine, w: Warp, mask: np.ndarray) -> None:
 
 
 def _cvt(inst: Instruction, e: Engine, w: Warp, mask: np.ndarray) -> None:
+    if "f16x2" in inst.mods:  # d = {f16(a) in the upper half, f16(b) in the lower}
+        hi, lo = (e.read(o, "f32", w).astype(np.float16).view(np.uint16).astype(np.uint32) for o in inst.operands[1:])
+        e.write(inst.operands[0], (hi << np.uint32(16)) | lo, "b32", w, mask)
+        return
+    if PACKED & set(inst.mods):
+        raise UnsupportedInstructionError(f"{e._where(inst)}: unsupported instruction {inst.opcode}")
     types = [m for m in inst.mods if m in _INT or m in _FLOAT]
     dt, st = types[0], types[-1]
     x = e.read(inst.operands[1], st, w)

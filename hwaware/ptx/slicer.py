@@ -31,7 +31,7 @@ from hwaware.ptx.cfg import CFG, EXIT, build_cfg
 from hwaware.ptx.interior import InteriorPlan, defining_closure, interior_plan
 from hwaware.ptx.parser import Function, Instruction, Operand
 
-_NO_DEST = {"st", "bar", "barrier", "bra", "brx", "ret", "exit", "trap", "membar", "fence", "red", "prefetch",
+_NO_DEST = {"st", "bar", "barrier", "bra", "brx", "ret", "exit", "trap", "membar", "fence", "red", "prefetch", "call",
             "prefetchu", "cp", "nanosleep", "discard", "pmevent", "griddepcontrol"}
 
 
@@ -144,7 +144,7 @@ def l1_loads(fn: Function) -> dict[int, tuple[str, ...]]:
     out: dict[int, tuple[str, ...]] = {}
     for i, inst in enumerate(fn.instructions):
         if inst.base in ("ld", "ldu") and _space(inst) in ("global", "local", "generic") and "cg" not in inst.mods \
-                and inst.operands:
+                and inst.operands and not inst.counted_as:  # a call's parameter (hwaware.ptx.calls): no L1
             out[i] = tuple(dict.fromkeys(defs_uses(inst)[0]))
     return out
 

@@ -1,0 +1,274 @@
+"""Device-function calls (hwaware.ptx.calls) and names declared inside braces (inline asm, call sequences).
+
+Each PTX text below has the shape nvcc 13 writes (``nvcc -O3 -arch=compute_80 -ptx``): a ``__noinline__`` function's
+call sequence, cuda_fp16.h's inline asm (``{.reg .f16 low,high; mov.b32 {low,high},%r7; ...}``), printf's ``vprintf``
+and assert's ``__assertfail``. Expected counts are worked out by hand in each test's comments.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hwaware.errors import PTXExecutionError
+from hwaware.ptx import analyze, format_module, parse
+from hwaware.ptx.analysis import buffer_from_array
+from hwaware.ptx.fuzz import check
+
+HEAD = ".version 9.0\n.target sm_80\n.address_size 64\n"
+ONE_WARP = {"grid": (1, 1, 1), "block": (32, 1, 1), "args": {0: buffer_from_array(None, 128)}}
+
+# twice(x) = x > 10 ? x : 2x, two returns; the kernel branches on its result
+CALL = HEAD + """
+.func (.param .b32 func_retval0) twice(
+\t.param .b32 twice_param_0
+)
+{
+\t.reg .pred %p<2>;
+\t.reg .b32 %r<3>;
+\tld.param.u32 %r1, [twice_param_0];
+\tsetp.gt.s32 %p1, %r1, 10;
+\t@%p1 bra $L_big;
+\tadd.s32 %r2, %r1, %r1;
+\tst.param.b32 [func_retval0+0], %r2;
+\tret;
+$L_big:
+\tst.param.b32 [func_retval0+0], %r1;
+\tret;
+}
+.visible .entry k(
+\t.param .u64 k_param_0
+)
+{
+\t.reg .pred %p<2>;
+\t.reg .b32 %r<4>;
+\t.reg .b64 %rd<3>;
+\tld.param.u64 %rd1, [k_param_0];
+\tcvta.to.global.u64 %rd2, %rd1;
+\tmov.u32 %r1, %tid.x;
+\t{ // callseq 0, 0
+\t.reg .b32 temp_param_reg;
+\t.param .b32 param0;
+\tst.param.b32 [param0+0], %r1;
+\t.param .b32 retval0;
+\tcall.uni (retval0),
+\ttwice,
+\t(
+\tparam0
+\t);
+\tld.param.b32 %r2, [retval0+0];
+\t} // callseq 0
+\tsetp.lt.s32 %p1, %r2, 16;
+\t@%p1 bra $L_end;
+\tadd.s32 %r3, %r2, 1;
+$L_end:
+\tret;
+}
+"""
+
+
+@pytest.mark.parametrize("method", ["slice", "interpret"])
+def test_a_call_counts_its_sequence_and_the_callee_as_gpgpu_sim_executes_them(method):
+    # per thread: ld.param, cvta, mov, st.param, call, then the callee's ld.param, setp, bra = 8; the callee's
+    # branch: add, st.param, ret (tid <= 10: 3) or st.param, ret (2); ld.param of the result, setp, bra = 3; the add
+    # where twice(tid) >= 16 (tid 8-10 and 16-31); ret. tid 0-7: 15, 8-10: 16, 11-15: 14, 16-31: 15 -> 478.
+    # Warp instructions: 8 + 3 + 2 (both sides of the callee's branch) + 3 + 1 (add) + 1 (ret) = 18
+    c = analyze(CALL, ONE_WARP, kernel="k", method=method)[0]
+    assert (c.thread_instructions, c.warp_instructions) == (478, 18)
+    # the parameter accesses stay memory.param, the call and the callee's rets control: 5 x 32 of each
+    assert c.per_category["memory.param"] == 160 and c.per_category["control"] == 160
+    assert check(CALL, ONE_WARP, "k") == "counted"
+
+
+def test_a_module_with_calls_prints_and_parses_back_to_the_same_counts():
+    again = format_module(parse(CALL))
+    assert ".func (.param .b32 func_retval0) twice(" in again
+    assert analyze(again, ONE_WARP, kernel="k")[0].thread_instructions == 478
+
+
+def test_calls_nest_and_each_call_site_has_its_own_registers_and_labels():
+    # k calls outer, which calls twice twice: twice(twice(tid)); the sites' labels and registers must not collide
+    outer = (".func (.param .b32 func_retval0) outer(\n\t.param .b32 outer_param_0\n)\n{\n\t.reg .b32 %r<4>;\n"
+             "\tld.param.u32 %r1, [outer_param_0];\n"
+             "\t{\n\t.param .b32 param0;\n\tst.param.b32 [param0+0], %r1;\n\t.param .b32 retval0;\n"
+             "\tcall.uni (retval0), twice, (param0);\n\tld.param.b32 %r2, [retval0+0];\n\t}\n"
+             "\t{\n\t.param .b32 param0;\n\tst.param.b32 [param0+0], %r2;\n\t.param .b32 retval0;\n"
+             "\tcall.uni (retval0), twice, (param0);\n\tld.param.b32 %r3, [retval0+0];\n\t}\n"
+             "\tst.param.b32 [func_retval0+0], %r3;\n\tret;\n}\n")
+    ptx = CALL.replace(".visible .entry k(", outer + ".visible .entry k(").replace(
+        "call.uni (retval0),\n\ttwice,", "call.uni (retval0),\n\touter,")
+    # per thread: k's 5 before the call; outer's 9 (ld.param, and per call st.param, call, ld.param, then st.param,
+    # ret); twice(t) 6 where t <= 10 else 5, then twice of that; k's ld.param, setp, bra, the add where the result
+    # is >= 16, ret. t 0-3: 30, 4-5: 31, 6-7: 29, 8-10: 30, 11-15: 28, 16-31: 29 -> 934. Warp instructions:
+    # 5 + 9 + 8 + 8 (each twice takes both sides) + 5 = 35
+    for method in ("slice", "interpret"):
+        c = analyze(ptx, ONE_WARP, kernel="k", method=method)[0]
+        assert (c.thread_instructions, c.warp_instructions) == (934, 35)
+    assert check(ptx, ONE_WARP, "k") == "counted"
+
+
+RECURSIVE = HEAD + """
+.func (.param .b32 func_retval0) f(
+\t.param .b32 f_param_0
+)
+{
+\t.reg .b32 %r<3>;
+\tld.param.u32 %r1, [f_param_0];
+\t{
+\t.param .b32 param0;
+\tst.param.b32 [param0+0], %r1;
+\t.param .b32 retval0;
+\tcall.uni (retval0), f, (param0);
+\tld.param.b32 %r2, [retval0+0];
+\t}
+\tst.param.b32 [func_retval0+0], %r2;
+\tret;
+}
+.visible .entry k()
+{
+\t.reg .b32 %r<3>;
+\tmov.u32 %r1, %tid.x;
+\t{
+\t.param .b32 param0;
+\tst.param.b32 [param0+0], %r1;
+\t.param .b32 retval0;
+\tcall.uni (retval0), f, (param0);
+\tld.param.b32 %r2, [retval0+0];
+\t}
+\tret;
+}
+"""
+
+
+@pytest.mark.parametrize("ptx, message", [
+    (RECURSIVE, r"f is called recursively .* inline it \(__forceinline__\) or rewrite it as a loop"),
+    (HEAD + ".extern .func __assertfail(\n\t.param .b64 __assertfail_param_0\n)\n;\n.visible .entry k()\n{\n"
+     "\t.reg .b64 %rd<2>;\n\tmov.u64 %rd1, 0;\n\t{\n\t.param .b64 param0;\n\tst.param.b64 [param0+0], %rd1;\n"
+     "\tcall.uni __assertfail, (param0);\n\t}\n\tret;\n}\n",
+     r"call.uni __assertfail: its body is not in the PTX .*assert.*-DNDEBUG"),
+    (HEAD + ".visible .entry k()\n{\n\t.reg .b64 %rd<2>;\n\tmov.u64 %rd1, 0;\n\tcall.uni %rd1;\n\tret;\n}\n",
+     r"indirect calls"),
+])
+def test_calls_that_cannot_be_inlined_are_refused_in_one_line_by_both_methods(ptx, message):
+    for method in ("slice", "interpret"):
+        with pytest.raises(PTXExecutionError, match=message) as info:
+            analyze(ptx, {"grid": 1, "block": 32}, kernel="k", method=method)
+        assert "\n" not in str(info.value)
+
+
+def _printf(branch_on_result: bool) -> str:
+    tail = "\tsetp.lt.s32 %p1, %r2, 0;\n\t@%p1 bra $L_end;\n\tadd.s32 %r1, %r1, 1;\n$L_end:\n" if branch_on_result else ""
+    return HEAD + (".extern .func (.param .b32 func_retval0) vprintf(\n\t.param .b64 vprintf_param_0,\n"
+                   "\t.param .b64 vprintf_param_1\n)\n;\n.visible .entry k()\n{\n\t.reg .pred %p<2>;\n"
+                   "\t.reg .b32 %r<3>;\n\t.reg .b64 %rd<2>;\n\tmov.u32 %r1, %tid.x;\n\tmov.u64 %rd1, 0;\n\t{\n"
+                   "\t.param .b64 param0;\n\tst.param.b64 [param0+0], %rd1;\n\t.param .b64 param1;\n"
+                   "\tst.param.b64 [param1+0], %rd1;\n\t.param .b32 retval0;\n"
+                   "\tcall.uni (retval0), vprintf, (param0, param1);\n\tld.param.b32 %r2, [retval0+0];\n\t}\n"
+                   + tail + "\tret;\n}\n")
+
+
+def test_printf_is_gpgpu_sims_built_in_and_a_branch_on_its_result_is_refused():
+    # mov, mov, st.param x2, call (vprintf has no body: GPGPU-Sim runs it natively), ld.param, ret = 7 per thread
+    for method in ("slice", "interpret"):
+        assert analyze(_printf(False), {"grid": 1, "block": 32}, kernel="k", method=method)[0].warp_instructions == 7
+    with pytest.raises(PTXExecutionError, match="depends on the value vprintf returns"):
+        analyze(_printf(True), {"grid": 1, "block": 32}, kernel="k")
+
+
+# cuda_fp16.h's __half22float2 and __hadd2, as nvcc writes them: inline asm declaring registers named low and high
+# inside braces, twice; the second block's %r1 shadows the kernel's own %r1
+HALF = HEAD + """
+.visible .entry k(
+\t.param .u64 k_param_0
+)
+{
+\t.reg .pred %p<2>;
+\t.reg .b32 %r<8>;
+\t.reg .f32 %f<3>;
+\t.reg .b64 %rd<4>;
+\tld.param.u64 %rd1, [k_param_0];
+\tcvta.to.global.u64 %rd2, %rd1;
+\tmov.u32 %r1, %tid.x;
+\tmul.wide.u32 %rd3, %r1, 4;
+\tadd.s64 %rd2, %rd2, %rd3;
+\tld.global.u32 %r7, [%rd2];
+\t// begin inline asm
+\t{.reg .f16 low,high;
+  mov.b32 {low,high},%r7;
+  cvt.f32.f16 %f1, low;}
+\t// end inline asm
+\t// begin inline asm
+\t{.reg .f16 low,high;
+  .reg .b32 %r1;
+  mov.b32 {low,high},%r7;
+  cvt.f32.f16 %f2, high;
+  mov.b32 %r1, 0;}
+\t// end inline asm
+\tsetp.gt.f32 %p1, %f1, %f2;
+\t@%p1 bra $L_end;
+\tcvt.rn.f16x2.f32 %r2, %f1, %f2;
+\tst.global.u32 [%rd2], %r2;
+$L_end:
+\tsetp.lt.u32 %p1, %r1, 16;
+\t@%p1 bra $L_out;
+\tadd.s32 %r3, %r1, 1;
+$L_out:
+\tret;
+}
+"""
+
+
+@pytest.mark.parametrize("method", ["slice", "interpret"])
+def test_registers_declared_in_inline_asm_braces_are_their_own(method):
+    halves = np.zeros((32, 2), np.float16)
+    halves[:, 0] = np.arange(32)  # low half: tid
+    halves[:, 1] = 8  # high half
+    launch = {"grid": 1, "block": 32, "args": {0: buffer_from_array(halves)}}
+    c = analyze(HALF, launch, kernel="k", method=method)[0]
+    # 6 + 2 + 3 (the asm blocks' instructions) + setp, bra = 13 for every thread; low > high (tid 9-31) skips the
+    # cvt and st (tid 0-8: +2); setp, bra; the add for tid >= 16, as the kernel's %r1 is tid (the inner %r1 = 0 read
+    # in its place would skip it: 530); ret
+    assert c.thread_instructions == 32 * 13 + 9 * 2 + 32 * 2 + 16 + 32 == 546
+    assert check(HALF, launch, "k") == "counted"
+
+
+def test_cvt_packs_two_floats_into_f16x2():
+    ptx = HEAD + (".visible .entry k()\n{\n\t.reg .pred %p<2>;\n\t.reg .b32 %r<3>;\n"
+                  "\t.reg .f32 %f<3>;\n\tmov.f32 %f1, 0f3F800000;\n\tmov.f32 %f2, 0f40000000;\n"
+                  "\tcvt.rn.f16x2.f32 %r1, %f1, %f2;\n\tsetp.eq.u32 %p1, %r1, 1006649344;\n\t@%p1 bra $L_end;\n"
+                  "\tadd.s32 %r2, %r1, 1;\n$L_end:\n\tret;\n}\n")
+    # {f16(1.0) = 0x3C00 high, f16(2.0) = 0x4000 low} = 0x3C004000 = 1006649344: the branch skips the add
+    assert analyze(ptx, {"grid": 1, "block": 32}, kernel="k", method="interpret")[0].warp_instructions == 6
+
+
+def test_nvrtc_output_with_a_noinline_function_and_half_intrinsics_counts():
+    """What a user's CUDA compiles to (NVRTC, as the ptx extra installs it): a __noinline__ function called twice per
+    thread and cuda_fp16.h's inline asm; both methods agree, the callee's lines are counted, each call once per
+    thread that reaches it (100 of the 128 launched)."""
+    from hwaware.ptx.compile import CompilerMissingError, nvrtc_compile
+    src = r'''
+#include <cuda_fp16.h>
+__device__ __noinline__ float act(int kind, float v) {
+  switch (kind) { case 0: return v > 0 ? v : 0; case 1: return v / (1 + __expf(-v)); default: return v; }
+}
+extern "C" __global__ void k(half2* x, const int* kinds, int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x; if (i >= n) return;
+  float2 f = __half22float2(x[i]);
+  f.x = act(kinds[i % 4], f.x); f.y = act(kinds[(i + 1) % 4], f.y);
+  x[i] = __float22half2_rn(f);
+}
+'''
+    try:
+        ptx = nvrtc_compile(src, arch="sm_80")
+    except CompilerMissingError:
+        pytest.skip("NVRTC (the ptx extra) is not installed")
+    assert ptx.count("call.uni") == 2 and ".reg .f16 low" in ptx
+    launch = {"grid": 2, "block": 64, "args": {0: buffer_from_array(None, 400),
+                                               1: buffer_from_array(np.array([0, 1, 2, 3], np.int32)), 2: 100}}
+    assert check(ptx, launch, "k") == "counted"
+    c = analyze(ptx, launch, kernel="k")[0]
+    lines = ptx.splitlines()
+    calls = [n for n, line in enumerate(lines, 1) if "call.uni" in line]
+    assert [c.per_line[n] for n in calls] == [100, 100]
+    func_start = next(n for n, line in enumerate(lines, 1) if line.startswith(".func"))
+    entry_start = next(n for n, line in enumerate(lines, 1) if ".entry" in line)
+    assert sum(v for n, v in c.per_line.items() if func_start < n < entry_start) >= 2 * 100 * 4  # the callee's body
