@@ -187,6 +187,8 @@ def main(argv: list[str] | None = None) -> None:
             "family": chosen, "model": doc, "rule": RULE, "candidates_order": list(CANDIDATES),
             "cv_mape": cands[chosen]["cv_mape"], "residual_q05": cands[chosen]["residual_q05"],
             "residual_q95": cands[chosen]["residual_q95"], "train_gpus": sorted({s.gpu for s in train}),
+            # what the model has seen: an answer outside these is extrapolated (the estimate warns)
+            "feature_ranges": {f: [float(xtr[:, k].min()), float(xtr[:, k].max())] for k, f in enumerate(FEATURES)},
             "split": {"function": "hwaware.evaluation.splits.split_gpu_samples",
                       "test": "GPU_TEST: GroupShuffleSplit(gpu_sample_group, test_share=0.2, seed=0)",
                       "val": "GPU_VAL: GroupShuffleSplit(gpu_sample_group, test_share=0.15, seed=1)",

@@ -167,6 +167,25 @@ def test_answers_through_the_api():
     zero = hwaware.estimate(nb201_graph(NB201_ARCH), gpu="a100", estimator="ipc-tree")
     assert any("not among the training GPUs" in n for n in zero.notes)
 
+
+def test_an_answer_outside_the_training_domain_warns_and_names_the_feature():
+    """ipc-tree's trees answer outside their training rows as at the edge (it said so in a note only): meta.json
+    records each feature's training range (scripts/train_ipc_tree.py) and the estimate warns past netregress's margin
+    (2x), naming the feature furthest out."""
+    from hwaware.estimators.ipc_tree import FEATURES
+    from hwaware.zoo.nb201 import nb201_graph
+
+    assert set(get_estimator("ipc-tree").meta_["feature_ranges"]) == set(FEATURES)
+    assert hwaware.estimate(nb201_graph(NB201_ARCH), gpu="2080ti", estimator="ipc-tree").warnings == ()
+    # the RTX 2070: 7.5 FP32 TFLOPS and 448 GB/s, below the training GPUs' but within the margin
+    assert hwaware.estimate(nb201_graph(NB201_ARCH), gpu="rtx2070", estimator="ipc-tree").warnings == ()
+    for gpu, why in (("a100", "L2 (MB) 40, where the training data span 2.75-6;"),
+                     ("3090", "FP32 TFLOPS 35.58, where the training data span 10.97-16.31;"),
+                     ("agx", "FP32 TFLOPS 1.41, where the training data span 10.97-16.31;")):
+        est = hwaware.estimate(nb201_graph(NB201_ARCH), gpu=gpu, estimator="ipc-tree")
+        assert len(est.warnings) == 1 and est.warnings[0].startswith(f"outside the training domain: {why}"), gpu
+
+
 def test_a_new_network_is_compiled_on_demand_through_the_cli(capsys, monkeypatch, tmp_path):
     """resnet18's layers are not in the shipped counts: they are compiled, counted and cached for the user."""
     pytest.importorskip("tvm", reason="optional extra hwaware[ptx] not installed")

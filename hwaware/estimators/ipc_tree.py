@@ -41,13 +41,17 @@ import numpy as np
 
 from hwaware.errors import UnsupportedPlatformError
 from hwaware.estimators.base import Estimate, Estimator, files_digest, register_estimator, require_cnns
-from hwaware.estimators.netregress import predict_log_ms
+from hwaware.estimators.netregress import outside_domain, predict_log_ms
 from hwaware.graph.layer import Graph
 from hwaware.hardware.catalog import GPUSpec, Platform
 
 FEATURES: tuple[str, ...] = ("log_warp_instructions", "log_params", "log_memory_bandwidth", "log_fp32_tflops",
                              "log_sm_count", "log_l2_cache", "log_boost_clock")
 WEIGHTS = "ipc_tree"
+# :data:`FEATURES` as users read them in the out-of-domain warning, and the inverse of each one's log
+READ_NAMES = ("warp instructions", "parameters", "memory bandwidth (GB/s)", "FP32 TFLOPS", "SMs", "L2 (MB)",
+              "boost clock (MHz)")
+READ = (math.exp, math.expm1, math.exp, math.exp, math.exp, math.expm1, math.exp)
 
 
 def gpu_row(gpu: GPUSpec) -> list[float]:
@@ -149,7 +153,13 @@ class IPCTreeEstimator(Estimator):
         if not trained:
             notes.append(f"{gpu.name} is not among the training GPUs (all desktop Pascal/Turing): the IPC is "
                          "extrapolated from its catalog features; expect large errors (see benchmarks/results/ipc_tree.md)")
+        ranges = meta.get("feature_ranges")  # recorded since 2026-12-07; netregress's rule (a margin of 2x)
+        span = [[ranges[f][k] for f in FEATURES] for k in (0, 1)] if ranges else None
+        outside = [outside_domain(row, span, READ_NAMES, READ) if span else None for row in x]
         return [Estimate(total_ms=float(m), pre_ms=0.0, exe_ms=float(m), post_ms=0.0, layers=(), unknown_ops=g.unknown_ops,
                          estimator=self.name, estimator_version=self.version, platform=platform, model=g.name,
-                         notes=tuple(notes), interval_ms=(float(m * math.exp(lo)), float(m * math.exp(hi))))
-                for g, m in zip(graphs, ms)]
+                         notes=tuple(notes), interval_ms=(float(m * math.exp(lo)), float(m * math.exp(hi))),
+                         warnings=(f"outside the training domain: {why}; ipc-tree's {meta['family']} model answers "
+                                   "there as at the edge of what it saw, an extrapolation its interval does not cover "
+                                   "(estimator='resperfnet-gpu' was trained on more)",) if why else ())
+                for g, m, why in zip(graphs, ms, outside)]

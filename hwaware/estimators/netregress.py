@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import gzip
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
@@ -58,16 +58,18 @@ LOG10 = float(np.log(10.0))
 LOG_DOMAIN_MARGIN = float(np.log(2.0))
 
 
-def outside_domain(x: np.ndarray, feature_range: Sequence[Sequence[float]]) -> str | None:
-    """The feature of ``x`` (one row of :func:`feature_matrix`) furthest beyond ``feature_range`` (the training
-    networks' lowest and highest, as stored) by more than :data:`LOG_DOMAIN_MARGIN`, said; None if none is."""
+def outside_domain(x: np.ndarray, feature_range: Sequence[Sequence[float]], names: Sequence[str] = FEATURES,
+                   read: Sequence[Callable[[float], float]] | None = None) -> str | None:
+    """The feature of ``x`` (one row of :func:`feature_matrix`, or of another model's log features ``names``, each
+    read back by ``read``: ``expm1`` by default) furthest beyond ``feature_range`` (the training rows' lowest and
+    highest, as stored) by more than :data:`LOG_DOMAIN_MARGIN`, said; None if none is."""
     lo, hi = (np.asarray(v, dtype=float) for v in feature_range)
     beyond = np.maximum(lo - x, x - hi)
     i = int(np.argmax(beyond))
     if beyond[i] <= LOG_DOMAIN_MARGIN:
         return None
-    value, span = np.expm1(x[i]), np.expm1([lo[i], hi[i]])
-    return f"{FEATURES[i]} {value:.4g}, where the training networks span {span[0]:.4g}-{span[1]:.4g}"
+    inv = read[i] if read else np.expm1
+    return f"{names[i]} {inv(x[i]):.4g}, where the training data span {inv(lo[i]):.4g}-{inv(hi[i]):.4g}"
 
 
 def platform_key(gpu: str, runtime: str, precision: str, batch: int) -> str:
