@@ -287,3 +287,18 @@ def test_cli(capsys, tmp_path):
         assert "as a numeric .npy array" in err and len(err.strip().splitlines()) == 1
     assert main(["ptx", "analyze", str(ragged.ptx_path), "--grid", "0"]) == 2
     assert "malformed grid" in capsys.readouterr().err
+
+
+def test_golden_format_buffers_of_every_element_type_load():
+    """The holdout split has the public split's format; a half-precision or 8-bit buffer (not in the public cases)
+    must load, not stop the loader with a KeyError. bf16 has no numpy type: float32's upper half, rounded to even."""
+    from hwaware.datasets.ptx_golden import _buffer_contents
+
+    def load(dtype: str, init: dict) -> list:
+        return _buffer_contents({"dtype": dtype, "elements": 4, "init": init}).tolist()
+
+    assert load("f16", {"kind": "formula", "expr": "i * 0.5"}) == [0.0, 0.5, 1.0, 1.5]
+    assert load("i8", {"kind": "list", "values": [-1, 2, -3, 4]}) == [-1, 2, -3, 4]
+    # 1.0, -2.5, 3.14159 (0x40490FD0 -> 0x4049) and 1 + 2^-8, a tie that rounds to the even 0x3F80
+    assert load("bf16", {"kind": "list", "values": [1.0, -2.5, 3.14159, 1.00390625]}) == [0x3F80, 0xC020, 0x4049,
+                                                                                           0x3F80]

@@ -10,7 +10,8 @@ import numpy as np
 
 from hwaware.datasets.paths import data_root
 
-_DTYPES = {"f32": np.float32, "i32": np.int32, "u32": np.uint32, "f64": np.float64, "i64": np.int64, "u8": np.uint8}
+_DTYPES = {"f32": np.float32, "i32": np.int32, "u32": np.uint32, "f64": np.float64, "i64": np.int64, "u8": np.uint8,
+           "f16": np.float16, "i8": np.int8, "i16": np.int16, "u16": np.uint16, "u64": np.uint64}
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ def golden_root() -> Path:
 
 
 def _buffer_contents(arg: dict[str, Any]) -> np.ndarray:
+    if arg["dtype"] == "bf16":  # no numpy type: float32's upper half, rounded to nearest even
+        bits = _buffer_contents({**arg, "dtype": "f32"}).view(np.uint32).astype(np.uint64)
+        return ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(np.uint16)
     dtype, n = _DTYPES[arg["dtype"]], arg["elements"]
     init = arg.get("init", {"kind": "fill", "value": 0})
     if init["kind"] == "fill":
