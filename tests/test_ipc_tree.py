@@ -184,6 +184,12 @@ def test_an_answer_outside_the_training_domain_warns_and_names_the_feature():
                      ("agx", "FP32 TFLOPS 1.41, where the training data span 10.97-16.31;")):
         est = hwaware.estimate(nb201_graph(NB201_ARCH), gpu=gpu, estimator="ipc-tree")
         assert len(est.warnings) == 1 and est.warnings[0].startswith(f"outside the training domain: {why}"), gpu
+    # the network's own features, each estimate of a batch its own: resnet50's 25.6 M parameters, beyond twice the
+    # largest training network's 9.64 M (+1), warn; the cells around it do not
+    cells = [nb201_graph(NB201_ARCH), hwaware.capture("resnet50"), nb201_graph(NB201_ARCH)]
+    said = [e.warnings for e in get_estimator("ipc-tree").predict_many(cells, Platform(hwaware.get_gpu("2080ti")))]
+    assert said[0] == said[2] == () and said[1][0].startswith(
+        "outside the training domain: parameters 2.556e+07, where the training data span 7.331e+04-9.636e+06;")
 
 
 def test_a_new_network_is_compiled_on_demand_through_the_cli(capsys, monkeypatch, tmp_path):

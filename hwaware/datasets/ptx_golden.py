@@ -33,9 +33,10 @@ def golden_root() -> Path:
 
 
 def _buffer_contents(arg: dict[str, Any]) -> np.ndarray:
-    if arg["dtype"] == "bf16":  # no numpy type: float32's upper half, rounded to nearest even
-        bits = _buffer_contents({**arg, "dtype": "f32"}).view(np.uint32).astype(np.uint64)
-        return ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(np.uint16)
+    if arg["dtype"] == "bf16":  # no numpy type: its bit patterns
+        from hwaware.ptx.semantics import bf16_bits
+
+        return bf16_bits(_buffer_contents({**arg, "dtype": "f32"}))
     dtype, n = _DTYPES[arg["dtype"]], arg["elements"]
     init = arg.get("init", {"kind": "fill", "value": 0})
     if init["kind"] == "fill":

@@ -159,7 +159,7 @@ class IPCTreeEstimator(Estimator):
         return [Estimate(total_ms=float(m), pre_ms=0.0, exe_ms=float(m), post_ms=0.0, layers=(), unknown_ops=g.unknown_ops,
                          estimator=self.name, estimator_version=self.version, platform=platform, model=g.name,
                          notes=tuple(notes), interval_ms=(float(m * math.exp(lo)), float(m * math.exp(hi))),
-                         warnings=(f"outside the training domain: {why}; ipc-tree's {meta['family']} model answers "
-                                   "there as at the edge of what it saw, an extrapolation its interval does not cover "
-                                   "(estimator='resperfnet-gpu' was trained on more)",) if why else ())
+                         warnings=(f"outside the training domain: {why}; ipc-tree's answer there is an "
+                                   "extrapolation its interval does not cover (resperfnet-gpu was trained on more "
+                                   "networks and GPUs)",) if why else ())
                 for g, m, why in zip(graphs, ms, outside)]

@@ -363,6 +363,10 @@ def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Seq
             repeat_warp, repeat_lanes = int(extra_warp.sum()), int(extra_lanes.sum())
             notes.append(f"{repeat_warp:,} warp instructions are repeated completions of vector loads that hit in L1 "
                          "(GPGPU-Sim completes them once per destination register)")
+        if fn.redeclared:
+            notes.append(f"registers declared again inside braces ({', '.join(sorted(set(fn.redeclared)))}) are the "
+                         "enclosing ones, as GPGPU-Sim reads them (ptxas: new registers; the counts differ only where "
+                         "the enclosing value is read after the braces)")
         per_thread = np.concatenate(rows)
         per_row = np.concatenate(row_weights)
         per_line: Counter[int] = Counter()

@@ -7,13 +7,21 @@ those as one instruction, and the callee's body in the calling warp, which recon
 
 :func:`inline_calls` rewrites the kernel so the CFG, the slicer and the engine see one function and count the same
 instructions: each executed instruction stays one instruction. A parameter access becomes an access to a per-thread
-``.local`` variable holding that call site's parameter (``counted_as`` keeps its opcode, for the per-category counts
-and to keep it out of the L1 model, as GPGPU-Sim's parameter space is), the ``call`` itself stays as a counted
-no-op, and each ``ret`` of the callee a branch to the return point (the callee's registers, labels and local
-variables renamed per call site). ``vprintf`` has no body in the PTX: GPGPU-Sim runs it
+``.local`` variable holding that call site's parameter, as GPGPU-Sim keeps call parameters in the thread's local
+stack frame and sends them through L1 as local memory (``param_space_local`` in ``ldst_unit::memory_cycle``; only
+kernel parameters take the constant path); ``counted_as`` keeps the opcode for the per-category counts. The ``call``
+itself stays as a counted no-op, and each ``ret`` of the callee a branch to the return point (the callee's registers,
+labels and local variables renamed per call site). ``vprintf`` has no body in the PTX: GPGPU-Sim runs it
 as a built-in (one instruction, the call), and so is it counted here; its return value is not modelled, and a
 branch that reads it is refused (:func:`hwaware.ptx.analysis.analyze`). Refused, each in one line naming the fix:
-indirect and guarded calls, other functions without a body (``__assertfail``, ``malloc``) and recursion.
+indirect and guarded calls, other functions without a body (``__assertfail``, ``malloc``), recursion, a guarded
+``ret`` in a callee (GPGPU-Sim aborts when it splits a warp; nvcc writes one ``ret`` per function) and inlining past
+:data:`MAX_INLINED` instructions.
+
+Assumed, not checked against a simulator run: a call from a divergent region of the caller reconverges where the
+inlined code does (the caller's join); GPGPU-Sim's SIMT stack keeps a call entry on top while the callee runs.
+The random kernels of :func:`hwaware.ptx.fuzz.random_call_kernel` check that both counting methods agree on inlined
+code; the hand-counted cases of ``tests/test_ptx_calls.py`` check what is counted.
 """
 from __future__ import annotations
 
@@ -25,6 +33,7 @@ from hwaware.ptx.parser import Function, Instruction, Module, Operand, Param, Va
 
 BUILTINS = frozenset({"vprintf"})  # GPGPU-Sim's intrinsics among the functions the PTX declares without a body
 MAX_DEPTH = 16  # nested calls inlined; nvcc's call chains in CNN kernels are a few deep
+MAX_INLINED = 200_000  # instructions after inlining: a call tree beyond it would take seconds to expand
 
 
 def inline_calls(module: Module, fn: Function) -> tuple[Function, frozenset[str]]:
@@ -32,12 +41,13 @@ def inline_calls(module: Module, fn: Function) -> tuple[Function, frozenset[str]
     result, which nothing computes."""
     if not any(isinstance(s, Instruction) and s.base == "call" for s in fn.body):
         return fn, frozenset()
-    functions = {f.name: f for f in module.functions}
+    functions = {f.name: f for f in sorted(module.functions, key=lambda f: bool(f.body))}  # a definition wins
     registers = dict(fn.registers)
     variables = list(fn.variables)
     unknown: set[str] = set()
     declared: set[str] = set()
     sites = itertools.count(1)
+    emitted = [0]  # instructions written so far, against MAX_INLINED
 
     def where(inst: Instruction) -> str:
         return f"{module.file}:{inst.line}"
@@ -74,6 +84,11 @@ def inline_calls(module: Module, fn: Function) -> tuple[Function, frozenset[str]
             inst = rewrite_params(_renamed(s, rename), params)
             if inst.base != "call":
                 out.append(inst)
+                emitted[0] += 1
+                if emitted[0] > MAX_INLINED:
+                    raise PTXExecutionError(f"{module.file}:{fn.line}: inlining {fn.name}'s calls gives more than "
+                                            f"{MAX_INLINED:,} instructions, which is not supported; rewrite the call "
+                                            "tree as loops and regenerate the PTX")
                 continue
             out.extend(call_site(inst, params, stack))
         return out
@@ -93,15 +108,16 @@ def inline_calls(module: Module, fn: Function) -> tuple[Function, frozenset[str]
         callee = functions.get(str(target.value))
         if callee is None:
             raise PTXExecutionError(f"{where(inst)}: {inst.opcode} {target.value}: the module declares no such "
-                                    "function")
+                                    "function; pass the PTX of the whole module that defines it")
         marker = dataclasses.replace(inst, operands=(target,))  # the call itself: one instruction, a no-op here
         if not callee.body:
             if callee.name in BUILTINS:
                 unknown.update(local_variable(params[str(r.value)]) for r in results if r.value in params)
                 return [marker]
-            what = "an external function" + (", which assert() calls" if "assert" in callee.name else "")
-            raise PTXExecutionError(f"{where(inst)}: {inst.opcode} {callee.name}: its body is not in the PTX ({what});"
-                                    " compile without it (-DNDEBUG for asserts) and regenerate the PTX")
+            fix = ("compile with -DNDEBUG (assert() calls it)" if "assert" in callee.name else
+                   "define or inline it in this module (__forceinline__)")
+            raise PTXExecutionError(f"{where(inst)}: {inst.opcode} {callee.name}: its body is not in the PTX (an "
+                                    f"external function); {fix} and regenerate the PTX")
         if callee.name in stack or len(stack) > MAX_DEPTH:
             raise PTXExecutionError(f"{where(inst)}: {callee.name} is called recursively or more than {MAX_DEPTH} "
                                     "calls deep, which is not supported; inline it (__forceinline__) or rewrite it "
@@ -110,6 +126,11 @@ def inline_calls(module: Module, fn: Function) -> tuple[Function, frozenset[str]
             raise PTXExecutionError(f"{where(inst)}: {inst.opcode} {callee.name} passes {len(args)} arguments and "
                                     f"{len(results)} results; {callee.name} takes {len(callee.params)} and returns "
                                     f"{len(callee.returns)}")
+        guarded = next((s for s in callee.body if isinstance(s, Instruction) and s.base == "ret" and s.guard), None)
+        if guarded is not None:
+            raise PTXExecutionError(f"{module.file}:{guarded.line}: a guarded ret in {callee.name}, which GPGPU-Sim "
+                                    "cannot run where it splits a warp; return once at the end (as nvcc writes) and "
+                                    "regenerate the PTX")
         site = next(sites)
         rename = {r: f"{r}$c{site}" for r in callee.registers}
         rename.update({lab: f"{lab}$c{site}" for lab in callee.body if isinstance(lab, str)})

@@ -144,13 +144,13 @@ class _Writer:
                 self.emit(line)
             self.lines.append("\t}")
             self.pool.append(d)
-        elif kind == "scope":  # inline asm: registers of its own, one named as the prologue's tid.x (%r2)
-            a = self.value()
+        elif kind == "scope":  # inline asm: registers and a label of its own, named as every such block names them
             self.lines.append("\t{")
-            for line in (".reg .b32 %r2", ".reg .b32 tmp", f"add.s32 tmp, {'%r5' if a == '%r2' else a}, 1",
-                         "mov.b32 %r2, tmp", "add.s32 %r6, %r6, %r2"):
+            for line in (".reg .b32 t0, t1", ".reg .pred q", f"add.s32 t0, {self.value()}, 1",
+                         f"setp.gt.s32 q, t0, {rng.randint(0, 40)}", "@q bra SKIP", "mov.b32 t1, t0",
+                         "add.s32 %r6, %r6, t1"):
                 self.emit(line)
-            self.lines.append("\t}")
+            self.lines += ["SKIP:", "\t}"]
         else:  # early exit of some threads
             p = self.condition()
             self.emit(f"@{p} ret" if rng.random() < 0.5 else f"@{p} exit")
@@ -206,16 +206,16 @@ def random_call_kernel(seed: int) -> Generated:
 
 
 def _helper(rng: random.Random) -> str:
-    """``helper(x)``: a random body over x and %tid.x accumulated in %r6, returned; half of them return early where
-    a condition holds."""
+    """``helper(x)``: a random body over x and %tid.x accumulated in %r6, returned; half of them skip to the return
+    where a condition holds (one ``ret``, as nvcc writes: GPGPU-Sim cannot run a guarded one that splits a warp)."""
     h = _Writer(rng, buffer=False)
     h.pool = ["%r1", "%r2"]
     h.block(1, False)
     if rng.random() < 0.5:
-        p = h.condition()
-        h.emit("st.param.b32 [func_retval0+0], %r6")
-        h.emit(f"@{p} ret")
+        p, out = h.condition(), h.lab()
+        h.emit(f"@{p} bra {out}")
         h.block(1, False)
+        h.emit(f"{out}:")
     return (".func (.param .b32 func_retval0) helper(\n\t.param .b32 helper_param_0\n)\n{\n"
             f"\t.reg .pred %p<{h.p + 1}>;\n\t.reg .b32 %r<{h.r + 1}>;\n"
             "\tld.param.u32 %r1, [helper_param_0];\n\tmov.u32 %r2, %tid.x;\n\tmov.u32 %r6, %r1;\n"

@@ -13,7 +13,7 @@ import gc
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from hwaware.errors import PTXParseError
@@ -152,6 +152,7 @@ class Function:
     # .param declarations in the body (call sequences' arguments and results); those inside braces renamed as
     # registers declared there are (see _Parser.body)
     call_params: dict[str, Param] = field(default_factory=dict)
+    redeclared: list[str] = field(default_factory=list)  # registers declared again inside braces (see _Parser.declare)
 
     @property
     def instructions(self) -> list[Instruction]:
@@ -205,6 +206,8 @@ class _Parser:
         # ".param .b32 param0;"), innermost scope last: each maps to a function-wide name of its own
         self.renames: list[dict[str, str]] = []
         self.scopes = 0
+        # per open brace scope: where its instructions begin in the body, its labels' function-wide names, its number
+        self.scope_labels: list[tuple[int, dict[str, str], int]] = []
 
     def _tokenize(self, text: str) -> list[Token]:
         """One pass of ``_SCAN``: each match is a token with the blanks before it. Text no match covers (a gap before
@@ -438,17 +441,38 @@ class _Parser:
                     return scope[name]
         return name
 
-    def declare(self, name: str) -> str:
+    def declare(self, name: str, fn: Function) -> str:
         """Declare ``name`` in the current scope: unchanged in the body's own scope; inside braces a name of its own
-        (``%low$s3``), which starts with ``%`` as registers do, since PTX lets inline asm name them ``low``."""
+        (``%low$s3``), which starts with ``%`` as registers do, since PTX lets inline asm name them ``low``. A name
+        the enclosing scopes already declare stays theirs, as GPGPU-Sim skips such a declaration (ptxas makes a new
+        register; nvcc's __syncthreads_or declares %p1 and %p2 again so, whose enclosing values are dead there):
+        recorded in ``fn.redeclared``, which the counts' notes name."""
         if not self.renames:
             return name
-        new = self.renames[-1][name] = f"%{name.lstrip('%')}$s{self.scopes}"
+        if name in fn.registers or name in fn.call_params or self.scoped(name) != name:
+            fn.redeclared.append(name)
+            return self.scoped(name)
+        new = self.renames[-1][name] = f"%{name.lstrip('%')}$s{self.scope_labels[-1][2]}"
         return new
+
+    def close_scope(self, fn: Function) -> None:
+        """Leave a brace scope: branches in it to labels defined in it (before or after them) take those labels'
+        function-wide names, as each brace block's labels are its own (ptxas and GPGPU-Sim)."""
+        self.renames.pop()
+        start, labels, _ = self.scope_labels.pop()
+        if not labels:
+            return
+        for k in range(start, len(fn.body)):
+            inst = fn.body[k]
+            if isinstance(inst, Instruction) and any(o.kind == "symbol" and o.value in labels for o in inst.operands):
+                fn.body[k] = replace(inst, operands=tuple(
+                    replace(o, value=labels[o.value]) if o.kind == "symbol" and o.value in labels else o
+                    for o in inst.operands))
 
     def body(self, fn: Function) -> None:
         self.expect("{")
         depth = 1
+        labels: set[str] = set()
         while depth:
             t = self.peek()
             if t.kind == "eof":
@@ -458,17 +482,18 @@ class _Parser:
                 depth += 1
                 self.scopes += 1
                 self.renames.append({})
+                self.scope_labels.append((len(fn.body), {}, self.scopes))
             elif t.text == "}":
                 self.next()
                 depth -= 1
                 if depth:
-                    self.renames.pop()
+                    self.close_scope(fn)
             elif t.text == ".reg":
                 self.registers(fn)
             elif t.text == ".param":
                 p = self.param()
                 self.expect(";")
-                p.name = self.declare(p.name)
+                p.name = self.declare(p.name, fn)
                 fn.call_params[p.name] = p
             elif t.text in (".shared", ".local", ".const", ".global"):
                 fn.variables.append(self.variable())
@@ -481,7 +506,17 @@ class _Parser:
             elif t.kind == "name" and self._next_is_colon() and not t.text.startswith("%"):
                 self.next()
                 self.expect(":")
-                fn.body.append(t.text)
+                if self.peek().text in (".callprototype", ".calltargets"):  # an indirect call's declaration
+                    while self.next().text != ";":
+                        pass
+                    continue
+                name = t.text
+                if self.scope_labels:
+                    name = self.scope_labels[-1][1][t.text] = f"{t.text}$s{self.scope_labels[-1][2]}"
+                if name in labels:
+                    raise self.error(f"label {name} is defined twice in {fn.name}; rename one", t)
+                labels.add(name)
+                fn.body.append(name)
             elif t.text == ";":
                 self.next()
             else:
@@ -511,9 +546,9 @@ class _Parser:
                                      f"thousand (limit {MAX_REGISTER_VECTOR:,})", count)
                 self.expect(">")
                 for k in range(n):
-                    fn.registers[self.declare(f"{name.text}{k}")] = dtype
+                    fn.registers.setdefault(self.declare(f"{name.text}{k}", fn), dtype)
             else:
-                fn.registers[self.declare(name.text)] = dtype
+                fn.registers.setdefault(self.declare(name.text, fn), dtype)
             if not self.accept(","):
                 break
         self.expect(";")

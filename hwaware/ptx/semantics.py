@@ -230,13 +230,26 @@ def _setp(inst: Instruction, e: Engine, w: Warp, mask: np.ndarray) -> None:
         e.write(dest, r_p, "pred", w, mask)
 
 
+def bf16_bits(x: np.ndarray) -> np.ndarray:
+    """bfloat16 bit patterns of float32 values: the upper half, rounded to nearest even."""
+    bits = np.asarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    return ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(np.uint16)
+
+
 def _cvt(inst: Instruction, e: Engine, w: Warp, mask: np.ndarray) -> None:
-    if "f16x2" in inst.mods:  # d = {f16(a) in the upper half, f16(b) in the lower}
-        hi, lo = (e.read(o, "f32", w).astype(np.float16).view(np.uint16).astype(np.uint32) for o in inst.operands[1:])
-        e.write(inst.operands[0], (hi << np.uint32(16)) | lo, "b32", w, mask)
+    packed = PACKED & set(inst.mods)
+    if packed:  # d = {cvt(a) in the upper half, cvt(b) in the lower}
+        if "rn" not in inst.mods:
+            raise UnsupportedInstructionError(f"{e._where(inst)}: unsupported instruction {inst.opcode} (only the "
+                                              ".rn rounding of packed conversions is modelled)")
+        halves = []
+        for o in inst.operands[1:]:
+            x = e.read(o, "f32", w)
+            x = np.maximum(x, np.float32(0)) if "relu" in inst.mods else x
+            halves.append((x.astype(np.float16).view(np.uint16) if "f16x2" in packed else bf16_bits(x))
+                          .astype(np.uint32))
+        e.write(inst.operands[0], (halves[0] << np.uint32(16)) | halves[1], "b32", w, mask)
         return
-    if PACKED & set(inst.mods):
-        raise UnsupportedInstructionError(f"{e._where(inst)}: unsupported instruction {inst.opcode}")
     types = [m for m in inst.mods if m in _INT or m in _FLOAT]
     dt, st = types[0], types[-1]
     x = e.read(inst.operands[1], st, w)

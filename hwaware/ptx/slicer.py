@@ -144,7 +144,7 @@ def l1_loads(fn: Function) -> dict[int, tuple[str, ...]]:
     out: dict[int, tuple[str, ...]] = {}
     for i, inst in enumerate(fn.instructions):
         if inst.base in ("ld", "ldu") and _space(inst) in ("global", "local", "generic") and "cg" not in inst.mods \
-                and inst.operands and not inst.counted_as:  # a call's parameter (hwaware.ptx.calls): no L1
+                and inst.operands:
             out[i] = tuple(dict.fromkeys(defs_uses(inst)[0]))
     return out
 
