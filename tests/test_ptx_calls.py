@@ -385,3 +385,64 @@ extern "C" __global__ void k(half2* x, const int* kinds, int n) {
     func_start = next(n for n, line in enumerate(lines, 1) if line.startswith(".func"))
     entry_start = next(n for n, line in enumerate(lines, 1) if ".entry" in line)
     assert sum(v for n, v in c.per_line.items() if func_start < n < entry_start) >= 2 * 100 * 4  # the callee's body
+
+
+
+# a __constant__ loop bound the host sets and an initialized __device__ threshold (2.0f)
+VARIABLES = HEAD + """
+.const .align 4 .u32 c_taps;
+.global .align 4 .f32 g_thr = 0f40000000;
+.visible .entry k()
+{
+\t.reg .pred %p<3>;
+\t.reg .b32 %r<5>;
+\t.reg .f32 %f<3>;
+\tmov.u32 %r1, %tid.x;
+\tld.const.u32 %r2, [c_taps];
+\tmov.u32 %r3, 0;
+$L_loop:
+\tsetp.ge.u32 %p1, %r3, %r2;
+\t@%p1 bra $L_done;
+\tadd.s32 %r3, %r3, 1;
+\tbra.uni $L_loop;
+$L_done:
+\tld.global.f32 %f1, [g_thr];
+\tcvt.rn.f32.u32 %f2, %r1;
+\tsetp.lt.f32 %p2, %f2, %f1;
+\t@%p2 bra $L_end;
+\tadd.s32 %r4, %r1, 1;
+$L_end:
+\tret;
+}
+"""
+
+
+@pytest.mark.parametrize("method", ["slice", "interpret"])
+def test_module_variables_hold_their_initializer_zeros_or_what_the_host_sets(method):
+    """__device__ and __constant__ variables (module .global/.const) live in global memory: their initializer's
+    contents, zeros where there is none (as PTX initializes them), or what an argument of their name gives (the
+    host's cudaMemcpyToSymbol). Per thread: 3 + 4 per loop trip + 2 + 4 + ret = 10 + 4 x c_taps, and the add where
+    tid >= g_thr (2.0): 30 threads."""
+    one_warp = {"grid": 1, "block": 32}
+    c = analyze(VARIABLES, one_warp, kernel="k", method=method)[0]
+    assert c.thread_instructions == 32 * 10 + 30
+    assert any(n.startswith("module variables read as the module initializes them (zeros where it does not): "
+                            "c_taps, g_thr;") for n in c.notes)
+    for taps in (3, "0x3", buffer_from_array(np.array([3], np.uint32))):
+        given = analyze(VARIABLES, {**one_warp, "args": {"c_taps": taps}}, kernel="k", method=method)[0]
+        assert given.thread_instructions == 32 * 22 + 30
+    again = format_module(parse(VARIABLES))
+    assert "= 0f40000000;" in again and analyze(again, one_warp, kernel="k")[0].thread_instructions == 350
+
+
+def test_a_module_variable_given_wrongly_is_refused_in_one_line():
+    from hwaware.errors import InvalidArgumentError
+    from hwaware.ptx.engine import variable_bytes
+    from hwaware.ptx.parser import Variable
+
+    with pytest.raises(InvalidArgumentError, match=r"^c_taps is a \.u32 variable: pass a whole number, got 2\.5$"):
+        analyze(VARIABLES, {"grid": 1, "block": 32, "args": {"c_taps": 2.5}}, kernel="k")
+    with pytest.raises(InvalidArgumentError, match=r"^g_thr holds 4 bytes; the buffer given has 2$"):
+        analyze(VARIABLES, {"grid": 1, "block": 32, "args": {"g_thr": buffer_from_array(None, 2)}}, kernel="k")
+    table = Variable("global", "t", ".s16", 4, init=("1", "-2", "0x7FFF"))  # the fourth element zero
+    assert variable_bytes(table).view(np.int16).tolist() == [1, -2, 32767, 0]

@@ -441,5 +441,5 @@ def test_a_parameter_loaded_through_a_cta_dependent_address_is_not_cta_uniform()
 
     assert free_dims(through_register)[1] is False
     assert free_dims(by_symbol)[1] is True and prepare(by_symbol).slice.free_dims[1] is True
-    with pytest.raises(PTXExecutionError, match="through a register address is not supported"):
+    with pytest.raises(PTXExecutionError, match="through a register or numeric address is not supported"):
         prepare(through_register)

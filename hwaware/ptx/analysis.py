@@ -145,10 +145,10 @@ def _validate(module: Module, fn: Function) -> None:
                                                           and not o.value.startswith("%")) else None
                 if name is not None and name not in known:
                     raise bad(f"unknown symbol {name!r} (no parameter or variable has this name)")
-        if inst.base in ("ld", "ldu") and "param" in inst.mods and len(inst.operands) == 2 and \
-                str(inst.operands[1].value).startswith("%"):
-            raise PTXExecutionError(f"{module.file}:{inst.line}: {inst.opcode} through a register address is not "
-                                    "supported: load kernel parameters by name ([<kernel>_param_N])")
+        if inst.base in ("ld", "ldu") and "param" in inst.mods and len(inst.operands) == 2 and (
+                inst.operands[1].value is None or str(inst.operands[1].value).startswith("%")):
+            raise PTXExecutionError(f"{module.file}:{inst.line}: {inst.opcode} through a register or numeric address "
+                                    "is not supported: load kernel parameters by name ([<kernel>_param_N])")
 
 
 def _destination(op: Any) -> bool:
@@ -247,7 +247,10 @@ def _dims(value: Any, what: str) -> tuple[Any, ...]:
 
 
 def as_launch(spec: Launch | Mapping[str, Any], fn_params: Sequence[Any],
-              source_names: Mapping[str, str] | None = None, address_size: int = 64) -> Launch:
+              source_names: Mapping[str, str] | None = None, address_size: int = 64,
+              variables: Sequence[str] = ()) -> Launch:
+    """A validated launch. ``variables``: the module's ``.global``/``.const`` variables (``__device__`` and
+    ``__constant__``), whose contents an argument of that name gives (a buffer, or a number for a scalar one)."""
     if isinstance(spec, Launch):
         spec = {"grid": spec.grid, "block": spec.block, "dynamic_shared_mem_bytes": spec.dynamic_shared_mem_bytes,
                 "args": spec.args}
@@ -267,7 +270,10 @@ def as_launch(spec: Launch | Mapping[str, Any], fn_params: Sequence[Any],
     shared = int(shared) if isinstance(shared, numbers.Integral) and not isinstance(shared, bool) else shared
     if not isinstance(shared, int) or not 0 <= shared <= 1 << 20:
         raise InvalidArgumentError(f"dynamic_shared_mem_bytes must be an integer in 0 ... 1 MiB, got {shared!r}")
-    args = _normalise_args(fn_params, spec.get("args", {}), source_names, address_size)
+    given = spec.get("args", {})
+    args = _normalise_args(fn_params, {k: v for k, v in given.items() if k not in variables}, source_names,
+                           address_size)
+    args.update({k: v for k, v in given.items() if k in variables})
     # fresh buffers per run: the interpreter writes into them
     args = {k: (Buffer(v.nbytes, None if v.data is None else v.data.copy(), v.param) if isinstance(v, Buffer) else v)
             for k, v in args.items()}
@@ -276,7 +282,17 @@ def as_launch(spec: Launch | Mapping[str, Any], fn_params: Sequence[Any],
 
 def _module_launch(spec: Launch | Mapping[str, Any], module: Module, fn: Function) -> Launch:
     """:func:`as_launch` for the kernel ``fn`` of ``module`` (its CUDA parameter names and address size)."""
-    return as_launch(spec, fn.params, module.source_names, module.address_size)
+    return as_launch(spec, fn.params, module.source_names, module.address_size, module_variables(module))
+
+
+def _symbols(fn: Function) -> set[str]:
+    """The names the kernel's instructions refer to (variables, labels, functions)."""
+    return {str(o.value) for inst in fn.instructions for o in inst.operands if o.kind in ("symbol", "addr")}
+
+
+def module_variables(module: Module) -> tuple[str, ...]:
+    """The module's variables in global memory (``.global``: ``__device__``; ``.const``: ``__constant__``)."""
+    return tuple(v.name for v in module.variables if v.space in ("global", "const") and v.count)
 
 
 def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Sequence[Launch | Mapping[str, Any]], *,
@@ -363,6 +379,11 @@ def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Seq
             repeat_warp, repeat_lanes = int(extra_warp.sum()), int(extra_lanes.sum())
             notes.append(f"{repeat_warp:,} warp instructions are repeated completions of vector loads that hit in L1 "
                          "(GPGPU-Sim completes them once per destination register)")
+        defaults = [v for v in module_variables(module) if v not in launch.args and v in _symbols(fn)]
+        if defaults:
+            notes.append(f"module variables read as the module initializes them (zeros where it does not): "
+                         f"{', '.join(defaults)}; contents a host sets (cudaMemcpyToSymbol) are given by name "
+                         "(args={name: ...}, --arg name=...)")
         if fn.redeclared:
             notes.append(f"registers declared again inside braces ({', '.join(sorted(set(fn.redeclared)))}) are the "
                          "enclosing ones, as GPGPU-Sim reads them (ptxas: new registers; the counts differ only where "

@@ -40,6 +40,7 @@ count) and out of ``set_not_active``'s ``active_count`` (guard-true count).
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -49,7 +50,7 @@ from hwaware.errors import (DataDependentError, InvalidArgumentError, OutOfBound
                             StepLimitError, UnsupportedInstructionError)
 from hwaware.ptx.cfg import CFG, EXIT
 from hwaware.ptx.loops import Loop, batchable_loops
-from hwaware.ptx.parser import Function, Instruction, Module, Operand
+from hwaware.ptx.parser import Function, Instruction, Module, Operand, Variable
 from hwaware.ptx.slicer import WrapCheck, _address_regs, function_facts, tracked_l1_loads, vector_l1_loads
 
 WARP = 32
@@ -478,6 +479,19 @@ class Engine:
             else:
                 self.params[p.name] = a
         self.param_types = {p.name: p.dtype.lstrip(".") for p in self.fn.params}
+        # the module's .global/.const variables: buffers after the arguments', holding an argument's contents of their
+        # name (what a host's cudaMemcpyToSymbol sets), else their initializer's, zeros past it (PTX's default)
+        self.variables: dict[str, int] = {}
+        for v in self.module.variables:
+            if v.space in ("global", "const") and v.count:
+                given = self.launch.args.get(v.name)
+                buf = given if isinstance(given, Buffer) else Buffer(v.nbytes, variable_bytes(
+                    v, None if given is None else (str(given),)))
+                if buf.nbytes < v.nbytes:
+                    raise InvalidArgumentError(f"{v.name} holds {v.nbytes:,} bytes; the buffer given has {buf.nbytes:,}")
+                buf.param = buf.param or v.name
+                self.buffers.append(buf)
+                self.variables[v.name] = len(self.buffers) * GLOBAL_STRIDE
 
     # -- running ----------------------------------------------------------------------------------------------------------
     def run(self) -> Counts:
@@ -850,6 +864,8 @@ class Engine:
             return self.local_offsets[name]
         if name in self.params:
             return int(self.params[name])
+        if name in self.variables:
+            return self.variables[name]
         declared = next((v for v in (*self.module.variables, *self.fn.variables) if v.name == name), None)
         if declared is not None:  # declared, but in a state space the interpreter gives no addresses
             raise UnsupportedInstructionError(f"the address of {name} (.{declared.space}) is not supported")
@@ -983,6 +999,27 @@ class Engine:
             raise kind(f"{self._where(inst)}: {exc}") from exc  # operand-level errors lack the place
         except Exception as exc:  # report where, never a bare numpy traceback
             raise PTXExecutionError(f"{self._where(inst)}: cannot execute {inst}: {type(exc).__name__}: {exc}") from exc
+
+
+def variable_bytes(v: Variable, items: tuple[str, ...] | None = None) -> np.ndarray:
+    """The bytes of module variable ``v`` from ``items`` (numbers as PTX writes them: ``5``, ``-3``, ``0x1F``,
+    ``0f40000000``, ``2.5``; default its initializer); elements past them are zero, as PTX initializes ``.global``
+    and ``.const`` variables."""
+    items = v.init if items is None else items
+    items = items or ()
+    size, t = v.nbytes // v.count, v.dtype.lstrip(".")
+    out = bytearray(v.nbytes)
+    for k, text in enumerate(items[:v.count]):
+        if text[:2] in ("0f", "0F", "0d", "0D"):
+            bits = int(text[2:], 16)
+        elif t[0] == "f":
+            bits = int(np.array(float(text), dtype=_FLOAT[t]).view(f"u{size}"))
+        elif not re.fullmatch(r"-?(0[xX][0-9a-fA-F]+|\d+)U?", text):
+            raise InvalidArgumentError(f"{v.name} is a .{t} variable: pass a whole number, got {text}")
+        else:
+            bits = int(text.rstrip("U"), 16 if text.lstrip("-")[:2] in ("0x", "0X") else 10)
+        out[k * size:(k + 1) * size] = (bits & ((1 << 8 * size) - 1)).to_bytes(size, "little")
+    return np.frombuffer(bytes(out), np.uint8).copy()
 
 
 _SPECIALS = {"%tid", "%ntid", "%ctaid", "%nctaid", "%laneid", "%warpid", "%nwarpid", "%smid", "%nsmid", "%gridid",

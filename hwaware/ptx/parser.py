@@ -123,6 +123,9 @@ class Variable:
     count: int  # 0 for an extern unsized array
     align: int = 0
     extern: bool = False
+    # the initializer's numbers as written (``0f40000000``, ``-3``), flattened; None without one, or when an item is
+    # not a number (an address)
+    init: tuple[str, ...] | None = None
 
     @property
     def nbytes(self) -> int:
@@ -375,13 +378,16 @@ class _Parser:
             while self.accept("["):  # multi-dimensional
                 count *= self.integer(self.next())
                 self.expect("]")
+        init = None
         if self.accept("="):  # initialiser
-            if self.peek().text == "{":
-                self.skip_braces()
-            else:
-                self.next()
+            toks = self.skip_braces() if self.peek().text == "{" else [self.next()]
+            items = "".join(t.text if t.text not in "{}" else "," for t in toks).split(",")
+            init = tuple(i for i in items if i)
+            if not all(re.fullmatch(r"-?(0[xX][0-9a-fA-F]+U?|\d+U?|\d+\.\d*(e[+-]?\d+)?|0[fFdD][0-9a-fA-F]+)", i)
+                       for i in init):
+                init = None
         self.expect(";")
-        return Variable(space, name.text, dtype, count, align, extern)
+        return Variable(space, name.text, dtype, count, align, extern, init)
 
     def function(self, linkage: str, line: int) -> Function:
         kind = self.next().text.lstrip(".")
@@ -726,4 +732,5 @@ def _format_var(v: Variable) -> str:
     size = f"[{v.count}]" if v.count != 1 else ""
     if v.count == 0:
         size = "[]"
-    return f"{'.extern ' if v.extern else ''}.{v.space}{align} {v.dtype} {v.name}{size};"
+    init = "" if v.init is None else f" = {{{', '.join(v.init)}}}" if v.count != 1 else f" = {v.init[0]}"
+    return f"{'.extern ' if v.extern else ''}.{v.space}{align} {v.dtype} {v.name}{size}{init};"
