@@ -212,7 +212,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--shared", type=int, default=0, help="dynamic shared memory bytes")
     a.add_argument("--arg", action="append", default=[], metavar="NAME=VALUE",
                    help="a kernel argument by PTX name or position: a number (scalar), ptr:BYTES (buffer of unknown "
-                        "contents) or a .npy file (buffer contents); repeat for each parameter")
+                        "contents) or a .npy file (buffer contents); repeat for each parameter. A __constant__ or "
+                        "__device__ variable's contents by its name, as the host sets them")
     a.add_argument("--method", default="slice", choices=["slice", "interpret"])
     a.add_argument("--max-steps", type=_positive(int), default=50_000_000)
     a.add_argument("--per-line", action="store_true", help="also print counts per PTX line")

@@ -426,9 +426,9 @@ def test_module_variables_hold_their_initializer_zeros_or_what_the_host_sets(met
     one_warp = {"grid": 1, "block": 32}
     c = analyze(VARIABLES, one_warp, kernel="k", method=method)[0]
     assert c.thread_instructions == 32 * 10 + 30
-    assert any(n.startswith("module variables read as the module initializes them (zeros where it does not): "
-                            "c_taps, g_thr;") for n in c.notes)
-    for taps in (3, "0x3", buffer_from_array(np.array([3], np.uint32))):
+    assert any(n.startswith("module variables without an initializer read as zeros, as PTX initializes them: "
+                            "c_taps;") for n in c.notes)
+    for taps in (3, 3.0, buffer_from_array(np.array([3], np.uint32))):
         given = analyze(VARIABLES, {**one_warp, "args": {"c_taps": taps}}, kernel="k", method=method)[0]
         assert given.thread_instructions == 32 * 22 + 30
     again = format_module(parse(VARIABLES))
@@ -442,7 +442,50 @@ def test_a_module_variable_given_wrongly_is_refused_in_one_line():
 
     with pytest.raises(InvalidArgumentError, match=r"^c_taps is a \.u32 variable: pass a whole number, got 2\.5$"):
         analyze(VARIABLES, {"grid": 1, "block": 32, "args": {"c_taps": 2.5}}, kernel="k")
-    with pytest.raises(InvalidArgumentError, match=r"^g_thr holds 4 bytes; the buffer given has 2$"):
+    with pytest.raises(InvalidArgumentError, match=r"^g_thr holds 4 bytes; the buffer given has 2: pass all of them$"):
         analyze(VARIABLES, {"grid": 1, "block": 32, "args": {"g_thr": buffer_from_array(None, 2)}}, kernel="k")
     table = Variable("global", "t", ".s16", 4, init=("1", "-2", "0x7FFF"))  # the fourth element zero
     assert variable_bytes(table).view(np.int16).tolist() == [1, -2, 32767, 0]
+
+
+def test_module_variable_initializers_parse_as_nvcc_and_ptxas_write_them():
+    """helper-174: a scalar initializer of two tokens (-3) stopped the parse of every kernel in the module; a vector
+    variable was sized as one lane; 1.5E3 read as zeros; an unsized array sized by its initializer was refused."""
+    from hwaware.ptx.engine import variable_bytes
+
+    text = HEAD + (".global .align 4 .s32 neg = -3;\n.global .align 4 .f32 big = 1.5E3;\n"
+                   ".global .align 16 .v4 .u32 lanes = {1, 2, 3, 4};\n.global .align 2 .s16 grid[2][2] = {{1, -2}, "
+                   "{0x7FFF, 4}};\n.const .align 4 .u32 sized[] = {5, 6, 7};\n"
+                   ".global .align 8 .f64 half = 0f3F000000;\n"
+                   ".visible .entry k()\n{\n\tret;\n}\n")
+    got = {v.name: variable_bytes(v) for v in parse(text).variables}
+    assert got["neg"].view(np.int32).tolist() == [-3] and got["big"].view(np.float32).tolist() == [1500.0]
+    assert got["lanes"].view(np.uint32).tolist() == [1, 2, 3, 4] and got["sized"].view(np.uint32).tolist() == [5, 6, 7]
+    assert got["grid"].view(np.int16).tolist() == [1, -2, 32767, 4] and got["half"].view(np.float64).tolist() == [0.5]
+    assert analyze(format_module(parse(text)), {"grid": 1, "block": 32}, kernel="k")[0].warp_instructions == 1
+
+
+@pytest.mark.parametrize("variables, args, message", [
+    # an address nvcc writes for `__device__ int *p = &x;`: not placed, refused where the kernel reads it
+    (".global .align 4 .u32 x;\n.global .align 8 .u64 p = generic(x);\n", {},
+     r"^p is initialized with generic\(x\), an address, which the analyzer does not place: pass its contents"),
+    (".global .align 4 .b8 p[8];\n", {"p": 3}, r"^p is an array of 8 bytes: pass its contents as a buffer"),
+    (".global .align 8 .u64 p;\n", {"p": 2.5}, r"^p is a \.u64 variable: pass a whole number, got 2\.5$"),
+    (".global .align 8 .u64 p;\n", {"p": "3"}, r"^p: pass a number or a buffer, not str$"),
+    (".extern .global .align 8 .b8 p[];\n", {}, r"^p is an array of unknown size defined in another module: pass"),
+])
+def test_module_variables_that_cannot_be_read_are_refused_in_one_line(variables, args, message):
+    from hwaware.errors import InvalidArgumentError
+
+    text = HEAD + variables + ".visible .entry k()\n{\n\t.reg .b64 %rd<2>;\n\tld.global.u64 %rd1, [p];\n\tret;\n}\n"
+    with pytest.raises(InvalidArgumentError, match=message):
+        analyze(text, {"grid": 1, "block": 32, "args": args}, kernel="k")
+
+
+def test_a_name_of_both_a_parameter_and_a_module_variable_is_refused():
+    from hwaware.errors import InvalidArgumentError
+
+    text = HEAD + (".global .align 4 .u32 n;\n.visible .entry k(\n\t.param .u32 k_param_n\n)\n{\n\t.reg .b32 %r<3>;\n"
+                   "\tld.global.u32 %r1, [n];\n\tld.param.u32 %r2, [k_param_n];\n\tret;\n}\n")
+    with pytest.raises(InvalidArgumentError, match=r"^n names a kernel parameter and a module variable"):
+        analyze(text, {"grid": 1, "block": 32, "args": {0: 1, "n": 3}}, kernel="k")

@@ -18,7 +18,8 @@ import numpy as np
 from hwaware.errors import InvalidArgumentError, PTXExecutionError, PTXParseError
 from hwaware.ptx.calls import inline_calls
 from hwaware.ptx.cfg import build_cfg
-from hwaware.ptx.engine import Buffer, Counts, Engine, GroupingRefused, Launch, check_size, cta_coordinates
+from hwaware.ptx.engine import (Buffer, Counts, Engine, GroupingRefused, Launch, check_size, cta_coordinates,
+                                function_symbols)
 from hwaware.ptx.interior import MAX_LANES, classes, evaluate_guards, signatures
 from hwaware.ptx.parser import Function, Instruction, Module, parse
 from hwaware.ptx.semantics import OPERAND_COUNTS, PACKED, UNFOLLOWED, WRITES_FIRST
@@ -273,7 +274,15 @@ def as_launch(spec: Launch | Mapping[str, Any], fn_params: Sequence[Any],
     given = spec.get("args", {})
     args = _normalise_args(fn_params, {k: v for k, v in given.items() if k not in variables}, source_names,
                            address_size)
-    args.update({k: v for k, v in given.items() if k in variables})
+    for k in (k for k in given if k in variables):
+        names = [p.name for p in fn_params]
+        if k in names or k in (source_names or {}).values() or any(n.endswith("_" + str(k)) for n in names):
+            raise InvalidArgumentError(f"{k} names a kernel parameter and a module variable: give the parameter by "
+                                       "position or PTX name, the variable by its own")
+        value = buffer_from_array(given[k]) if isinstance(given[k], np.ndarray) else given[k]
+        if not isinstance(value, Buffer) and not isinstance(value, numbers.Real):
+            raise InvalidArgumentError(f"{k}: pass a number or a buffer, not {type(value).__name__}")
+        args[k] = value
     # fresh buffers per run: the interpreter writes into them
     args = {k: (Buffer(v.nbytes, None if v.data is None else v.data.copy(), v.param) if isinstance(v, Buffer) else v)
             for k, v in args.items()}
@@ -285,14 +294,9 @@ def _module_launch(spec: Launch | Mapping[str, Any], module: Module, fn: Functio
     return as_launch(spec, fn.params, module.source_names, module.address_size, module_variables(module))
 
 
-def _symbols(fn: Function) -> set[str]:
-    """The names the kernel's instructions refer to (variables, labels, functions)."""
-    return {str(o.value) for inst in fn.instructions for o in inst.operands if o.kind in ("symbol", "addr")}
-
-
 def module_variables(module: Module) -> tuple[str, ...]:
     """The module's variables in global memory (``.global``: ``__device__``; ``.const``: ``__constant__``)."""
-    return tuple(v.name for v in module.variables if v.space in ("global", "const") and v.count)
+    return tuple(v.name for v in module.variables if v.space in ("global", "const"))
 
 
 def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Sequence[Launch | Mapping[str, Any]], *,
@@ -313,6 +317,9 @@ def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Seq
     module, fn, cfg = prepared.module, prepared.fn, prepared.cfg
     insts = fn.instructions
     sl = prepared.slice if method == "slice" else None
+    named = function_symbols(fn)
+    unset = [v.name for v in module.variables if v.space in ("global", "const") and v.name in named
+             and v.init is None and not v.extern]
     specs = [launches] if isinstance(launches, (Launch, Mapping)) else list(launches)
     results = []
     for spec in specs:
@@ -379,9 +386,9 @@ def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Seq
             repeat_warp, repeat_lanes = int(extra_warp.sum()), int(extra_lanes.sum())
             notes.append(f"{repeat_warp:,} warp instructions are repeated completions of vector loads that hit in L1 "
                          "(GPGPU-Sim completes them once per destination register)")
-        defaults = [v for v in module_variables(module) if v not in launch.args and v in _symbols(fn)]
+        defaults = [v for v in unset if v not in launch.args]
         if defaults:
-            notes.append(f"module variables read as the module initializes them (zeros where it does not): "
+            notes.append(f"module variables without an initializer read as zeros, as PTX initializes them: "
                          f"{', '.join(defaults)}; contents a host sets (cudaMemcpyToSymbol) are given by name "
                          "(args={name: ...}, --arg name=...)")
         if fn.redeclared:

@@ -479,19 +479,33 @@ class Engine:
             else:
                 self.params[p.name] = a
         self.param_types = {p.name: p.dtype.lstrip(".") for p in self.fn.params}
-        # the module's .global/.const variables: buffers after the arguments', holding an argument's contents of their
-        # name (what a host's cudaMemcpyToSymbol sets), else their initializer's, zeros past it (PTX's default)
+        # the module's .global/.const variables the kernel names: buffers after the arguments', holding an argument's
+        # contents of their name (what a host's cudaMemcpyToSymbol sets), else their initializer's, zeros past it
+        # (PTX's default); an extern one's (defined in another module) are unknown
         self.variables: dict[str, int] = {}
+        named = function_symbols(self.fn)
         for v in self.module.variables:
-            if v.space in ("global", "const") and v.count:
-                given = self.launch.args.get(v.name)
-                buf = given if isinstance(given, Buffer) else Buffer(v.nbytes, variable_bytes(
+            if v.space not in ("global", "const") or v.name not in named:
+                continue
+            given = self.launch.args.get(v.name)
+            if isinstance(given, Buffer):
+                if given.nbytes < v.nbytes:
+                    raise InvalidArgumentError(f"{v.name} holds {v.nbytes:,} bytes; the buffer given has "
+                                               f"{given.nbytes:,}: pass all of them")
+                buf = given
+            elif not v.count:
+                raise InvalidArgumentError(f"{v.name} is an array of unknown size defined in another module: pass "
+                                           f"its contents by its name (args={{{v.name!r}: buffer}}, --arg "
+                                           f"{v.name}=file.npy)")
+            elif given is not None and v.count > 1:
+                raise InvalidArgumentError(f"{v.name} is an array of {v.nbytes:,} bytes: pass its contents as a buffer "
+                                           f"(--arg {v.name}=file.npy), not a number")
+            else:
+                buf = Buffer(v.nbytes, None if v.extern and given is None else variable_bytes(
                     v, None if given is None else (str(given),)))
-                if buf.nbytes < v.nbytes:
-                    raise InvalidArgumentError(f"{v.name} holds {v.nbytes:,} bytes; the buffer given has {buf.nbytes:,}")
-                buf.param = buf.param or v.name
-                self.buffers.append(buf)
-                self.variables[v.name] = len(self.buffers) * GLOBAL_STRIDE
+            buf.param = buf.param or v.name
+            self.buffers.append(buf)
+            self.variables[v.name] = len(self.buffers) * GLOBAL_STRIDE
 
     # -- running ----------------------------------------------------------------------------------------------------------
     def run(self) -> Counts:
@@ -1001,25 +1015,41 @@ class Engine:
             raise PTXExecutionError(f"{self._where(inst)}: cannot execute {inst}: {type(exc).__name__}: {exc}") from exc
 
 
+_NUMBER = re.compile(r"-?(0[xX][0-9a-fA-F]+|\d+)U?|-?\d+(\.\d*)?([eE][+-]?\d+)?|0[fFdD][0-9a-fA-F]+")
+
+
+def function_symbols(fn: Function) -> set[str]:
+    """The names the kernel's instructions refer to (variables, labels, functions)."""
+    return {str(o.value) for inst in fn.instructions for o in inst.operands if o.kind in ("symbol", "addr")}
+
+
 def variable_bytes(v: Variable, items: tuple[str, ...] | None = None) -> np.ndarray:
     """The bytes of module variable ``v`` from ``items`` (numbers as PTX writes them: ``5``, ``-3``, ``0x1F``,
-    ``0f40000000``, ``2.5``; default its initializer); elements past them are zero, as PTX initializes ``.global``
-    and ``.const`` variables."""
-    items = v.init if items is None else items
-    items = items or ()
+    ``0f40000000``, ``1.5E3``; default its initializer); elements past them are zero, as PTX initializes ``.global``
+    and ``.const`` variables. An address (``generic(x)``) is refused: the analyzer does not place them."""
+    items = (v.init if items is None else items) or ()
     size, t = v.nbytes // v.count, v.dtype.lstrip(".")
-    out = bytearray(v.nbytes)
+    out = np.zeros(v.nbytes, np.uint8)
     for k, text in enumerate(items[:v.count]):
-        if text[:2] in ("0f", "0F", "0d", "0D"):
-            bits = int(text[2:], 16)
-        elif t[0] == "f":
-            bits = int(np.array(float(text), dtype=_FLOAT[t]).view(f"u{size}"))
-        elif not re.fullmatch(r"-?(0[xX][0-9a-fA-F]+|\d+)U?", text):
-            raise InvalidArgumentError(f"{v.name} is a .{t} variable: pass a whole number, got {text}")
+        if not _NUMBER.fullmatch(text):
+            raise InvalidArgumentError(f"{v.name} is initialized with {text}, an address, which the analyzer does not "
+                                       f"place: pass its contents by its name (--arg {v.name}=file.npy)")
+        if text[:2] in ("0f", "0F", "0d", "0D"):  # a float's bits: as that float, in the variable's type
+            single = text[1] in "fF"
+            raw = np.array([int(text[2:], 16)], np.uint32 if single else np.uint64)
+            number, integral = float(raw.view(np.float32 if single else np.float64)[0]), False
         else:
-            bits = int(text.rstrip("U"), 16 if text.lstrip("-")[:2] in ("0x", "0X") else 10)
-        out[k * size:(k + 1) * size] = (bits & ((1 << 8 * size) - 1)).to_bytes(size, "little")
-    return np.frombuffer(bytes(out), np.uint8).copy()
+            integral = re.fullmatch(r"-?(0[xX][0-9a-fA-F]+|\d+)U?", text) is not None
+            number = int(text.rstrip("U"), 16 if text.lstrip("-")[:2] in ("0x", "0X") else 10) if integral else \
+                float(text)
+        if t[0] == "f":
+            out[k * size:(k + 1) * size] = np.array([number], _FLOAT[t]).view(np.uint8)
+        elif integral or float(number).is_integer():
+            out[k * size:(k + 1) * size] = np.frombuffer((int(number) & ((1 << 8 * size) - 1)).to_bytes(
+                size, "little"), np.uint8)
+        else:
+            raise InvalidArgumentError(f"{v.name} is a .{t} variable: pass a whole number, got {text}")
+    return out
 
 
 _SPECIALS = {"%tid", "%ntid", "%ctaid", "%nctaid", "%laneid", "%warpid", "%nwarpid", "%smid", "%nsmid", "%gridid",

@@ -123,8 +123,7 @@ class Variable:
     count: int  # 0 for an extern unsized array
     align: int = 0
     extern: bool = False
-    # the initializer's numbers as written (``0f40000000``, ``-3``), flattened; None without one, or when an item is
-    # not a number (an address)
+    # the initializer's items as written (``0f40000000``, ``-3``, ``generic(x)``), flattened; None without one
     init: tuple[str, ...] | None = None
 
     @property
@@ -359,13 +358,15 @@ class _Parser:
 
     def variable(self, extern: bool = False) -> Variable:
         space = self.next().text.lstrip(".")
-        align, dtype = 0, ".b8"
+        align, dtype, lanes = 0, ".b8", 1
         while self.peek().text.startswith(".") or self.peek().text in ("align",):
             t = self.next()
             if t.text == ".align":
                 align = self.integer(self.next())
             elif t.text in (".ptr",):
                 continue
+            elif t.text in (".v2", ".v4", ".v8"):  # a vector variable: its lanes are elements
+                lanes = int(t.text[2:])
             else:
                 dtype = t.text
         name = self.next()
@@ -378,14 +379,17 @@ class _Parser:
             while self.accept("["):  # multi-dimensional
                 count *= self.integer(self.next())
                 self.expect("]")
+        count *= lanes
         init = None
-        if self.accept("="):  # initialiser
-            toks = self.skip_braces() if self.peek().text == "{" else [self.next()]
-            items = "".join(t.text if t.text not in "{}" else "," for t in toks).split(",")
-            init = tuple(i for i in items if i)
-            if not all(re.fullmatch(r"-?(0[xX][0-9a-fA-F]+U?|\d+U?|\d+\.\d*(e[+-]?\d+)?|0[fFdD][0-9a-fA-F]+)", i)
-                       for i in init):
-                init = None
+        if self.accept("="):  # initialiser: a brace list or one expression (-3, generic(x))
+            toks = []
+            while self.peek().text != ";":
+                t = self.next()
+                if t.kind == "eof":
+                    raise self.error(f"unterminated initializer of {name.text}", t)
+                toks.append(t.text if t.text not in "{}" else ",")
+            init = tuple(i for i in "".join(toks).split(",") if i)
+            count = count or len(init)  # an unsized array sized by its initializer
         self.expect(";")
         return Variable(space, name.text, dtype, count, align, extern, init)
 
