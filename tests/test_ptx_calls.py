@@ -330,12 +330,19 @@ def test_labels_declared_inside_braces_are_their_own(method):
     assert analyze(format_module(parse(LABELS)), {"grid": 1, "block": 32}, kernel="k")[0].thread_instructions == 232
 
 
+def test_an_unterminated_call_prototype_is_one_line_not_a_hang():
+    with pytest.raises(PTXParseError, match=r"^<ptx>:\d+:\d+: unterminated prototype_0 declaration$"):
+        parse(INDIRECT[:INDIRECT.index("prototype_0 :") + 40])
+
+
 def test_a_label_defined_twice_in_one_scope_is_refused():
     second = "\t{ .reg .pred p;\n\tsetp.lt.u32 p, %r1, 8;"
     outer = LABELS.replace(second, "DONE:\n" + second)
     assert analyze(outer, {"grid": 1, "block": 32}, kernel="k")[0].thread_instructions == 232  # the outer one apart
     with pytest.raises(PTXParseError, match=r"^<ptx>:\d+:\d+: label \$L_end is defined twice in k; rename one$"):
         parse(CALL.replace("$L_end:\n\tret;", "$L_end:\n$L_end:\n\tret;"))
+    with pytest.raises(PTXParseError, match=r"^<ptx>:\d+:\d+: label DONE is defined twice in k; rename one$"):
+        parse(LABELS.replace("DONE:\n\t}\n\t{", "DONE:\nDONE:\n\t}\n\t{"))
 
 
 def test_cvt_packs_two_floats_into_f16x2():

@@ -449,6 +449,7 @@ def test_a_shift_wider_than_the_register_is_counted_not_a_memory_error():
     ("mov.u32 %r1, L;", r"unknown symbol 'L' \(no parameter or variable has this name\)"),
     ("ld.param.u32 %r1, [%rd1];", r"through a register or numeric address is not supported"),
     ("ld.param.u32 %r1, [1];", r"through a register or numeric address is not supported"),  # seed 200128
+    ("mov.u64 %rd1, k;", r"unknown symbol 'k' \(no parameter or variable has this name\)"),  # a function: seed 300899
 ])
 def test_malformed_instructions_outside_the_slice_are_refused_by_both_methods(line, message):
     """Mutation fuzzing found each: the slicer never executes an instruction outside its slice, so it counted these

@@ -120,8 +120,7 @@ def _validate(module: Module, fn: Function) -> None:
     """Refuse, before counting and for both methods alike, what the slicer would otherwise count without noticing
     (it never executes an instruction outside its slice): control transfers the engine does not follow, a value
     written to something that is not a register, a name declared nowhere."""
-    known = {p.name for p in fn.params} | {v.name for v in (*module.variables, *fn.variables)} | {
-        f.name for f in module.functions}  # a call's target (hwaware.ptx.calls); labels: bra only
+    known = {p.name for p in fn.params} | {v.name for v in (*module.variables, *fn.variables)}  # labels: bra only
     for inst in fn.instructions:
         def bad(message: str) -> PTXParseError:
             return PTXParseError(message, file=module.file, line=inst.line, column=inst.col)
@@ -140,7 +139,8 @@ def _validate(module: Module, fn: Function) -> None:
             if any((o.kind == "addr") != (memory and k == 1) for k, o in enumerate(inst.operands[1:], 1)):
                 raise bad(f"{inst.opcode}: " + ("its source must be an address [...]" if memory else
                                                 "an address [...] is not a value operand"))
-        for op in inst.operands if inst.base != "bra" else ():  # a branch's target: the CFG reports unknown labels
+        # a branch's target: the CFG reports unknown labels; a call's, hwaware.ptx.calls (what remains is a built-in)
+        for op in inst.operands if inst.base not in ("bra", "call") else ():
             for o in (op.value if op.kind in ("vec", "pair", "list") else (op,)):  # type: ignore[union-attr]
                 name = o.value if o.kind == "symbol" or (o.kind == "addr" and isinstance(o.value, str)
                                                           and not o.value.startswith("%")) else None

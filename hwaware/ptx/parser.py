@@ -517,14 +517,15 @@ class _Parser:
                 self.next()
                 self.expect(":")
                 if self.peek().text in (".callprototype", ".calltargets"):  # an indirect call's declaration
-                    while self.next().text != ";":
-                        pass
+                    while (end := self.next()).text != ";":
+                        if end.kind == "eof":
+                            raise self.error(f"unterminated {t.text} declaration", end)
                     continue
                 name = t.text
                 if self.scope_labels:
                     name = self.scope_labels[-1][1][t.text] = f"{t.text}$s{self.scope_labels[-1][2]}"
                 if name in labels:
-                    raise self.error(f"label {name} is defined twice in {fn.name}; rename one", t)
+                    raise self.error(f"label {t.text} is defined twice in {fn.name}; rename one", t)
                 labels.add(name)
                 fn.body.append(name)
             elif t.text == ";":
