@@ -19,7 +19,7 @@ from hwaware.errors import InvalidArgumentError, PTXExecutionError, PTXParseErro
 from hwaware.ptx.calls import inline_calls
 from hwaware.ptx.cfg import build_cfg
 from hwaware.ptx.engine import (Buffer, Counts, Engine, GroupingRefused, Launch, check_size, cta_coordinates,
-                                function_symbols)
+                                kernel_variables, memory_variables)
 from hwaware.ptx.interior import MAX_LANES, classes, evaluate_guards, signatures
 from hwaware.ptx.parser import Function, Instruction, Module, parse
 from hwaware.ptx.semantics import OPERAND_COUNTS, PACKED, UNFOLLOWED, WRITES_FIRST
@@ -291,12 +291,8 @@ def as_launch(spec: Launch | Mapping[str, Any], fn_params: Sequence[Any],
 
 def _module_launch(spec: Launch | Mapping[str, Any], module: Module, fn: Function) -> Launch:
     """:func:`as_launch` for the kernel ``fn`` of ``module`` (its CUDA parameter names and address size)."""
-    return as_launch(spec, fn.params, module.source_names, module.address_size, module_variables(module))
-
-
-def module_variables(module: Module) -> tuple[str, ...]:
-    """The module's variables in global memory (``.global``: ``__device__``; ``.const``: ``__constant__``)."""
-    return tuple(v.name for v in module.variables if v.space in ("global", "const"))
+    return as_launch(spec, fn.params, module.source_names, module.address_size,
+                     [v.name for v in memory_variables(module)])
 
 
 def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Sequence[Launch | Mapping[str, Any]], *,
@@ -317,9 +313,7 @@ def analyze(ptx: str | Path | Module, launches: Launch | Mapping[str, Any] | Seq
     module, fn, cfg = prepared.module, prepared.fn, prepared.cfg
     insts = fn.instructions
     sl = prepared.slice if method == "slice" else None
-    named = function_symbols(fn)
-    unset = [v.name for v in module.variables if v.space in ("global", "const") and v.name in named
-             and v.init is None and not v.extern]
+    unset = [v.name for v in kernel_variables(module, fn) if v.init is None and not v.extern]
     specs = [launches] if isinstance(launches, (Launch, Mapping)) else list(launches)
     results = []
     for spec in specs:

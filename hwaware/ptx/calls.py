@@ -29,7 +29,7 @@ import dataclasses
 import itertools
 
 from hwaware.errors import PTXExecutionError
-from hwaware.ptx.parser import Function, Instruction, Module, Operand, Param, Variable
+from hwaware.ptx.parser import Function, Instruction, Module, Operand, Param, Variable, renamed
 
 BUILTINS = frozenset({"vprintf"})  # GPGPU-Sim's intrinsics among the functions the PTX declares without a body
 MAX_DEPTH = 16  # nested calls inlined; nvcc's call chains in CNN kernels are a few deep
@@ -81,7 +81,7 @@ def inline_calls(module: Module, fn: Function) -> tuple[Function, frozenset[str]
             if isinstance(s, str):
                 out.append(rename.get(s, s))
                 continue
-            inst = rewrite_params(_renamed(s, rename), params)
+            inst = rewrite_params(renamed(s, rename), params)
             if inst.base != "call":
                 out.append(inst)
                 emitted[0] += 1
@@ -152,23 +152,9 @@ def inline_calls(module: Module, fn: Function) -> tuple[Function, frozenset[str]
         body = expand(dataclasses.replace(callee, body=[
             dataclasses.replace(s, opcode="bra", operands=(Operand("symbol", back),), counted_as=s.opcode)
             if isinstance(s, Instruction) and s.base == "ret" else s for s in callee.body]),
-            rename | {back: back}, {**params, **inner}, (*stack, callee.name))
+            rename, {**params, **inner}, (*stack, callee.name))
         return [marker, *body, back]
 
     body = expand(fn, {}, dict(fn.call_params), (fn.name,))
     return dataclasses.replace(fn, body=body, registers=registers, variables=variables), frozenset(unknown)
 
-
-def _renamed(inst: Instruction, rename: dict[str, str]) -> Instruction:
-    """``inst`` with registers, labels and variables renamed (an inlined callee's, per call site)."""
-    if not rename:
-        return inst
-
-    def op(o: Operand) -> Operand:
-        if o.kind in ("reg", "symbol", "addr") and isinstance(o.value, str) and o.value in rename:
-            return dataclasses.replace(o, value=rename[o.value])
-        if o.kind in ("vec", "pair", "list"):
-            return dataclasses.replace(o, value=tuple(op(x) for x in o.value))  # type: ignore[union-attr]
-        return o
-    return dataclasses.replace(inst, operands=tuple(op(o) for o in inst.operands),
-                               guard=rename.get(inst.guard, inst.guard) if inst.guard else None)

@@ -483,10 +483,7 @@ class Engine:
         # contents of their name (what a host's cudaMemcpyToSymbol sets), else their initializer's, zeros past it
         # (PTX's default); an extern one's (defined in another module) are unknown
         self.variables: dict[str, int] = {}
-        named = function_symbols(self.fn)
-        for v in self.module.variables:
-            if v.space not in ("global", "const") or v.name not in named:
-                continue
+        for v in kernel_variables(self.module, self.fn):
             given = self.launch.args.get(v.name)
             if isinstance(given, Buffer):
                 if given.nbytes < v.nbytes:
@@ -1015,12 +1012,22 @@ class Engine:
             raise PTXExecutionError(f"{self._where(inst)}: cannot execute {inst}: {type(exc).__name__}: {exc}") from exc
 
 
-_NUMBER = re.compile(r"-?(0[xX][0-9a-fA-F]+|\d+)U?|-?\d+(\.\d*)?([eE][+-]?\d+)?|0[fFdD][0-9a-fA-F]+")
+_INTEGER = re.compile(r"-?(0[xX][0-9a-fA-F]+|\d+)U?")
+_NUMBER = re.compile(rf"{_INTEGER.pattern}|-?\d+(\.\d*)?([eE][+-]?\d+)?|0[fFdD][0-9a-fA-F]+")
 
 
-def function_symbols(fn: Function) -> set[str]:
-    """The names the kernel's instructions refer to (variables, labels, functions)."""
-    return {str(o.value) for inst in fn.instructions for o in inst.operands if o.kind in ("symbol", "addr")}
+def memory_variables(module: Module) -> list[Variable]:
+    """The module's variables in global memory (``.global``: ``__device__``; ``.const``: ``__constant__``)."""
+    return [v for v in module.variables if v.space in ("global", "const")]
+
+
+def kernel_variables(module: Module, fn: Function) -> list[Variable]:
+    """:func:`memory_variables` that the kernel's instructions name (none scanned for when the module has none)."""
+    candidates = memory_variables(module)
+    if not candidates:
+        return []
+    named = {str(o.value) for inst in fn.instructions for o in inst.operands if o.kind in ("symbol", "addr")}
+    return [v for v in candidates if v.name in named]
 
 
 def variable_bytes(v: Variable, items: tuple[str, ...] | None = None) -> np.ndarray:
@@ -1039,7 +1046,7 @@ def variable_bytes(v: Variable, items: tuple[str, ...] | None = None) -> np.ndar
             raw = np.array([int(text[2:], 16)], np.uint32 if single else np.uint64)
             number, integral = float(raw.view(np.float32 if single else np.float64)[0]), False
         else:
-            integral = re.fullmatch(r"-?(0[xX][0-9a-fA-F]+|\d+)U?", text) is not None
+            integral = _INTEGER.fullmatch(text) is not None
             number = int(text.rstrip("U"), 16 if text.lstrip("-")[:2] in ("0x", "0X") else 10) if integral else \
                 float(text)
         if t[0] == "f":

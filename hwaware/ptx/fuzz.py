@@ -195,8 +195,9 @@ def random_kernel(seed: int) -> Generated:
 
 
 def random_call_kernel(seed: int) -> Generated:
-    """As :func:`random_kernel`, with calls of a random device function (divergent early returns, its own labels and
-    registers) and brace scopes whose registers shadow the kernel's: what :mod:`hwaware.ptx.calls` inlines."""
+    """As :func:`random_kernel`, with calls of a random device function (a divergent early exit to its one ``ret``,
+    its own labels and registers) and sibling brace blocks with registers and a label of one name: what
+    :mod:`hwaware.ptx.calls` inlines and the parser scopes."""
     rng = random.Random(seed)
     helper = _helper(rng)
     w = _Writer(rng, calls=True)

@@ -470,14 +470,8 @@ class _Parser:
         function-wide names, as each brace block's labels are its own (ptxas and GPGPU-Sim)."""
         self.renames.pop()
         start, labels, _ = self.scope_labels.pop()
-        if not labels:
-            return
-        for k in range(start, len(fn.body)):
-            inst = fn.body[k]
-            if isinstance(inst, Instruction) and any(o.kind == "symbol" and o.value in labels for o in inst.operands):
-                fn.body[k] = replace(inst, operands=tuple(
-                    replace(o, value=labels[o.value]) if o.kind == "symbol" and o.value in labels else o
-                    for o in inst.operands))
+        if labels:
+            fn.body[start:] = [renamed(s, labels) if isinstance(s, Instruction) else s for s in fn.body[start:]]
 
     def body(self, fn: Function) -> None:
         self.expect("{")
@@ -688,6 +682,22 @@ def paused_gc() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
+
+
+def renamed(inst: Instruction, rename: dict[str, str]) -> Instruction:
+    """``inst`` with the registers, labels and variables ``rename`` maps renamed (an inlined callee's, per call site;
+    a brace block's labels)."""
+    if not rename:
+        return inst
+
+    def op(o: Operand) -> Operand:
+        if o.kind in ("reg", "symbol", "addr") and isinstance(o.value, str) and o.value in rename:
+            return replace(o, value=rename[o.value])
+        if o.kind in ("vec", "pair", "list"):
+            return replace(o, value=tuple(op(x) for x in o.value))  # type: ignore[union-attr]
+        return o
+    return replace(inst, operands=tuple(op(o) for o in inst.operands),
+                   guard=rename.get(inst.guard, inst.guard) if inst.guard else None)
 
 
 def parse(text: str, file: str = "<ptx>") -> Module:
