@@ -218,6 +218,10 @@ def fit_calibrations(est: Any, platform: Platform, nets: Sequence[Net], forms: S
     groups = np.array([calibration_group(n) for n, _ in fit])  # a network's batches fall in one fold
     batches = np.array([n.batch for n, _ in fit])
     everything = np.arange(len(fit))
+
+    def by_batch(predicted: np.ndarray) -> dict[int, float]:
+        return {int(b): accuracy(predicted[batches == b], terms.total[batches == b])["mape"] * 100
+                for b in sorted(set(batches))}
     out = {}
     for form in forms:
         cv = terms.group_cv(form, groups)
@@ -226,13 +230,9 @@ def fit_calibrations(est: Any, platform: Platform, nets: Sequence[Net], forms: S
         out[form] = {"form": form, **cal.to_doc(), "networks": [n.model for n, _ in fit],
                      "batches": [int(b) for b in batches],
                      "in_sample_mape": accuracy(fitted, terms.total)["mape"] * 100,
-                     "in_sample_mape_by_batch": {
-                         int(b): accuracy(fitted[batches == b], terms.total[batches == b])["mape"] * 100
-                         for b in sorted(set(batches))},
+                     "in_sample_mape_by_batch": by_batch(fitted),
                      "leave_one_group_out_mape": accuracy(cv, terms.total)["mape"] * 100,
-                     "leave_one_group_out_mape_by_batch": {
-                         int(b): accuracy(cv[batches == b], terms.total[batches == b])["mape"] * 100
-                         for b in sorted(set(batches))},
+                     "leave_one_group_out_mape_by_batch": by_batch(cv),
                      "data": "the timm training families (data/cpu/networks.csv.gz, batch 1), the seed-0 NAS-space "
                              f"networks (data/{SPACE_NETWORKS}.gz, batch 1) and, where given, 100 of them at batches 4 "
                              f"and 16 (data/{BATCH_FIT_NETWORKS})"}
