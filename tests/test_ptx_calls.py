@@ -330,6 +330,44 @@ def test_labels_declared_inside_braces_are_their_own(method):
     assert analyze(format_module(parse(LABELS)), {"grid": 1, "block": 32}, kernel="k")[0].thread_instructions == 232
 
 
+# a .local variable declared in a brace block is the block's own: it shadows the kernel's n, which sets the loop count
+SHADOW = HEAD + """
+.visible .entry k()
+{
+	.reg .pred %p<2>;
+	.reg .b32 %r<4>;
+	.local .align 4 .b32 n[1];
+	mov.u32 %r1, 7;
+	st.local.u32 [n], %r1;
+	{ .local .align 4 .b32 n[1];
+	mov.u32 %r2, 1;
+	st.local.u32 [n], %r2;
+	}
+	ld.local.u32 %r3, [n];
+$L_loop:
+	sub.s32 %r3, %r3, 1;
+	setp.gt.s32 %p1, %r3, 0;
+	@%p1 bra $L_loop;
+	ret;
+}
+"""
+
+
+@pytest.mark.parametrize("method", ["slice", "interpret"])
+def test_a_variable_declared_inside_braces_is_the_blocks_own(method):
+    # mov, st, mov, st, ld = 5; the kernel's n = 7 turns the loop 7 times (3 each); ret: 27 per thread (one variable
+    # for both declarations, the block's store would leave 1 turn: 9)
+    assert analyze(SHADOW, {"grid": 1, "block": 32}, kernel="k", method=method)[0].thread_instructions == 32 * 27
+    assert analyze(format_module(parse(SHADOW)), {"grid": 1, "block": 32}, kernel="k")[0].thread_instructions == 864
+
+
+def test_a_variable_declared_twice_in_one_scope_is_refused():
+    for where in ("\t.local .align 4 .b32 n[1];\n\tmov.u32 %r1", "\t{ .local .align 4 .b32 n[1];\n"):
+        twice = SHADOW.replace(where, where.replace(".local", ".local .b32 n;\n\t.local", 1), 1)
+        with pytest.raises(PTXParseError, match=r"^<ptx>:\d+:\d+: variable n is declared twice in k; rename one$"):
+            parse(twice)
+
+
 def test_an_unterminated_call_prototype_is_one_line_not_a_hang():
     with pytest.raises(PTXParseError, match=r"^<ptx>:\d+:\d+: unterminated prototype_0 declaration$"):
         parse(INDIRECT[:INDIRECT.index("prototype_0 :") + 40])
@@ -440,6 +478,14 @@ def test_module_variables_hold_their_initializer_zeros_or_what_the_host_sets(met
         assert given.thread_instructions == 32 * 22 + 30
     again = format_module(parse(VARIABLES))
     assert "= 0f40000000;" in again and analyze(again, one_warp, kernel="k")[0].thread_instructions == 350
+
+
+def test_the_fuzzers_shortcut_report_takes_module_variables_as_analyze_does():
+    """shortcuts_fired launched the kernel without the module's variables, refusing an argument of a variable's name
+    that analyze takes (until 2026-12-08). Four CTAs that differ only in %ctaid, which the kernel never reads."""
+    from hwaware.ptx.fuzz import shortcuts_fired
+
+    assert shortcuts_fired(VARIABLES, {"grid": 4, "block": 32, "args": {"c_taps": 40}}) == {"free_dims"}
 
 
 def test_a_module_variable_given_wrongly_is_refused_in_one_line():

@@ -427,7 +427,7 @@ def shortcuts_fired(ptx: str, launch: dict) -> set[str]:
     %ctaid dimension the slice never reads counted once), ``"keys"`` (CTAs with equal key values), ``"interior"``
     (interior CTAs), ``"l1"`` (vector loads that hit in L1 counted once per destination register) and ``"batch"``
     (loop iterations run side by side: fewer evaluations than running them one by one). Raises what analyze raises."""
-    from hwaware.ptx.analysis import as_launch, prepare
+    from hwaware.ptx.analysis import _module_launch, prepare
     from hwaware.ptx.engine import Engine
 
     r = analyze(ptx, launch, max_steps=200_000)[0]
@@ -442,7 +442,7 @@ def shortcuts_fired(ptx: str, launch: dict) -> set[str]:
     if r.l1_repeat_warp_instructions:
         fired.add("l1")
     p = prepare(ptx)
-    evaluated = [Engine(p.module, p.fn, p.cfg, as_launch(launch, p.fn.params), evaluate=set(p.slice.indices),
+    evaluated = [Engine(p.module, p.fn, p.cfg, _module_launch(launch, p.module, p.fn), evaluate=set(p.slice.indices),
                         max_steps=200_000, group="grid", batch_loops=batch).run().evaluated for batch in (True, False)]
     if evaluated[0] < evaluated[1]:
         fired.add("batch")

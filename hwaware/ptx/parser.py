@@ -500,7 +500,13 @@ class _Parser:
                 p.name = self.declare(p.name, fn)
                 fn.call_params[p.name] = p
             elif t.text in (".shared", ".local", ".const", ".global"):
-                fn.variables.append(self.variable())
+                v = self.variable()
+                if v.name in (self.renames[-1] if self.renames else {w.name for w in fn.variables}):
+                    raise self.error(f"variable {v.name} is declared twice in {fn.name}; rename one", t)
+                if self.renames:  # a brace block's own, shadowing an enclosing one of that name, as ptxas reads it
+                    new = self.renames[-1][v.name] = f"{v.name}$s{self.scope_labels[-1][2]}"
+                    v = replace(v, name=new)
+                fn.variables.append(v)
             elif t.text in (".loc", ".pragma", ".file"):
                 self.next()
                 self.rest_of_line()
