@@ -364,8 +364,21 @@ def test_a_variable_declared_inside_braces_is_the_blocks_own(method):
 def test_a_variable_declared_twice_in_one_scope_is_refused():
     for where in ("\t.local .align 4 .b32 n[1];\n\tmov.u32 %r1", "\t{ .local .align 4 .b32 n[1];\n"):
         twice = SHADOW.replace(where, where.replace(".local", ".local .b32 n;\n\t.local", 1), 1)
-        with pytest.raises(PTXParseError, match=r"^<ptx>:\d+:\d+: variable n is declared twice in k; rename one$"):
+        with pytest.raises(PTXParseError, match=r"^<ptx>:\d+:\d+: n is declared twice in k; rename one$"):
             parse(twice)
+    block = "\t{ .local .align 4 .b32 n[1];\n"
+    register_first = block.replace(".local .align 4 .b32 n[1];", ".reg .b32 n;\n\t.local .b32 n;")
+    for clash in (block + "\t.reg .b32 n;\n", register_first):
+        with pytest.raises(PTXParseError, match=r"^<ptx>:\d+:\d+: n is declared twice in k; rename one$"):
+            parse(SHADOW.replace(block, clash))
+
+
+def test_a_register_in_an_inner_block_shadows_an_enclosing_blocks_variable():
+    """A block's variable sat in the renames a register's declaration consults, so an inner block's register of its
+    name was taken for the variable: 'mov.u32 writes its first operand, which must be a register' (helper-175)."""
+    inner = "\t{ .local .align 4 .b32 n[1];\n\t{ .reg .b32 n;\n\tmov.u32 n, 3;\n\t}\n"
+    ptx = SHADOW.replace("\t{ .local .align 4 .b32 n[1];\n", inner)
+    assert analyze(ptx, {"grid": 1, "block": 32}, kernel="k")[0].thread_instructions == 32 * 28
 
 
 def test_an_unterminated_call_prototype_is_one_line_not_a_hang():

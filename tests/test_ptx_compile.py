@@ -178,3 +178,17 @@ def test_nvrtc_finds_the_cuda_runtime_headers_and_its_errors_are_one_line():
     assert "\n" not in str(info.value) and str(info.value).endswith("(and 1 more)")
     with pytest.raises(HwawareError, match="catastrophic error: cannot open source file \"nosuch.h\""):  # helper-95
         nvrtc_compile('#include <nosuch.h>\nextern "C" __global__ void k(float* x) { x[0] = 1; }')
+
+
+def test_the_jetson_thors_architecture_compiles_under_either_of_its_names():
+    """CUDA 13 calls the Jetson Thor compute_110, CUDA 12.8-12.9 compute_101; `hwaware ptx count --gpu thor` asked
+    the pinned NVRTC 12.9 for sm_110 and failed (review helper-175). An architecture no NVRTC name fits is one line."""
+    from hwaware.errors import HwawareError
+    from hwaware.hardware import get_gpu
+    from hwaware.ptx.compile import nvrtc_compile
+
+    assert get_gpu("thor").compute_capability == 11.0
+    ptx = nvrtc_compile('extern "C" __global__ void k(float* x) { x[0] = 1; }', "sm_110")
+    assert [line for line in ptx.splitlines() if line.startswith(".target")] in ([".target sm_101"], [".target sm_110"])
+    with pytest.raises(HwawareError, match=r"^the installed NVRTC cannot compile for sm_130 \(it knows compute_.*\); "):
+        nvrtc_compile('extern "C" __global__ void k(float* x) { x[0] = 1; }', "sm_130")

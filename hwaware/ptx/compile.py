@@ -88,13 +88,34 @@ def _includes() -> list[str]:
     return [f"-I{inc}" for inc in found.values()]
 
 
+# CUDA 13 renamed the Jetson Thor's compute_101 to compute_110: NVRTC 12.x knows it by the old name
+RENAMED_ARCHS = {110: 101}
+
+
+def _nvrtc_arch(lib: ctypes.CDLL, arch: str) -> int:
+    """The compute capability NVRTC is asked for (``sm_110`` -> 110, or 101 where this NVRTC predates the rename);
+    one the NVRTC does not know is refused in one line."""
+    number = int(arch.split("_")[-1])
+    count = ctypes.c_int()
+    lib.nvrtcGetNumSupportedArchs(ctypes.byref(count))
+    known = (ctypes.c_int * count.value)()
+    lib.nvrtcGetSupportedArchs(known)
+    if number in known:
+        return number
+    if RENAMED_ARCHS.get(number) in known:
+        return RENAMED_ARCHS[number]
+    raise HwawareError(f"the installed NVRTC cannot compile for {arch} (it knows compute_"
+                       f"{', '.join(map(str, known))}); compile for a GPU it knows (--gpu), or install an NVRTC that "
+                       "knows it")
+
+
 def nvrtc_compile(source: str, arch: str = "sm_72", name: str = "kernels.cu") -> str:
     """CUDA C -> PTX with NVRTC (``arch`` like ``sm_72`` or ``compute_72``)."""
     lib = _nvrtc()
     prog = ctypes.c_void_p()
     check = _nvrtc_check(lib)
+    opts = [f"--gpu-architecture=compute_{_nvrtc_arch(lib, arch)}", "-std=c++17", *_includes(), "--use_fast_math"]
     check(lib.nvrtcCreateProgram(ctypes.byref(prog), source.encode(), name.encode(), 0, None, None), prog)
-    opts = [f"--gpu-architecture=compute_{arch.split('_')[-1]}", "-std=c++17", *_includes(), "--use_fast_math"]
     c_opts = (ctypes.c_char_p * len(opts))(*[o.encode() for o in opts])
     status = lib.nvrtcCompileProgram(prog, len(opts), c_opts)
     if status != 0:

@@ -459,9 +459,12 @@ class _Parser:
         recorded in ``fn.redeclared``, which the counts' notes name."""
         if not self.renames:
             return name
-        if name in fn.registers or name in fn.call_params or self.scoped(name) != name:
+        held = self.scoped(name)
+        if held in fn.registers or held in fn.call_params:
             fn.redeclared.append(name)
-            return self.scoped(name)
+            return held
+        if name in self.renames[-1]:  # this block's variable (an enclosing one's is shadowed)
+            raise self.error(f"{name} is declared twice in {fn.name}; rename one", self.toks[self.i - 1])
         new = self.renames[-1][name] = f"%{name.lstrip('%')}$s{self.scope_labels[-1][2]}"
         return new
 
@@ -502,7 +505,7 @@ class _Parser:
             elif t.text in (".shared", ".local", ".const", ".global"):
                 v = self.variable()
                 if v.name in (self.renames[-1] if self.renames else {w.name for w in fn.variables}):
-                    raise self.error(f"variable {v.name} is declared twice in {fn.name}; rename one", t)
+                    raise self.error(f"{v.name} is declared twice in {fn.name}; rename one", t)
                 if self.renames:  # a brace block's own, shadowing an enclosing one of that name, as ptxas reads it
                     new = self.renames[-1][v.name] = f"{v.name}$s{self.scope_labels[-1][2]}"
                     v = replace(v, name=new)
