@@ -396,6 +396,21 @@ def test_a_label_defined_twice_in_one_scope_is_refused():
         parse(LABELS.replace("DONE:\n\t}\n\t{", "DONE:\nDONE:\n\t}\n\t{"))
 
 
+def test_a_tensor_core_instruction_is_counted_by_the_slicer_and_refused_with_the_fix_by_the_interpreter():
+    """wmma's per-thread fragment layout is the implementation's: its results are never computed. The slicer counts a
+    kernel whose wmma decides no branch (ld.param, cvta, wmma.load, ret: 4 per thread); the interpreter, and the slicer
+    of an nvcc -G build (fragments through local memory), said only "unsupported instruction" (probe of 2026-12-08)."""
+    ptx = HEAD + (".visible .entry k(.param .u64 k_param_0)\n{\n\t.reg .b32 %r<10>;\n\t.reg .b64 %rd<3>;\n"
+                  "\tld.param.u64 %rd1, [k_param_0];\n\tcvta.to.global.u64 %rd2, %rd1;\n"
+                  "\twmma.load.a.sync.aligned.row.m16n16k16.global.f16 {%r1, %r2, %r3, %r4, %r5, %r6, %r7, %r8}, "
+                  "[%rd2], 16;\n\tret;\n}\n")
+    launch = {"grid": 1, "block": 32, "args": {0: buffer_from_array(np.zeros(256, np.float16))}}
+    assert analyze(ptx, launch, kernel="k")[0].thread_instructions == 32 * 4
+    with pytest.raises(PTXExecutionError, match=r"wmma\.load\.a\S* is a tensor-core instruction, .* method 'slice' "
+                                                r"\(the default\).*: compile without -G$"):
+        analyze(ptx, launch, kernel="k", method="interpret")
+
+
 def test_cvt_packs_two_floats_into_f16x2():
     ptx = HEAD + (".visible .entry k()\n{\n\t.reg .pred %p<2>;\n\t.reg .b32 %r<3>;\n"
                   "\t.reg .f32 %f<3>;\n\tmov.f32 %f1, 0f3F800000;\n\tmov.f32 %f2, 0f40000000;\n"

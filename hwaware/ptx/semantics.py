@@ -19,6 +19,9 @@ _CMP = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal, 
         "ge": np.greater_equal, "lo": np.less, "ls": np.less_equal, "hi": np.greater, "hs": np.greater_equal}
 
 
+# matrix instructions whose per-thread fragment layout PTX leaves to the implementation (wmma) or whose values no
+# counted kernel's control flow has needed: counted, never computed
+TENSOR_CORE_OPS = frozenset({"wmma", "mma", "wgmma", "ldmatrix", "stmatrix", "tcgen05"})
 _NO_VALUE = frozenset({"bar", "barrier", "membar", "fence", "ret", "exit", "bra", "trap", "nanosleep", "prefetch",
                        "prefetchu", "cp", "discard", "applypriority", "griddepcontrol", "pmevent", "call"})
 # control transfers the engine does not follow: refused before counting (a call is inlined first, hwaware.ptx.calls,
@@ -146,6 +149,12 @@ def execute(e: Engine, inst: Instruction, w: Warp, mask: np.ndarray, i: int) -> 
         W(np.repeat(_ballot(mask), WARP), "b32")
     elif op in _NO_VALUE:
         return  # control and ordering: handled by the engine, or no value
+    elif op in TENSOR_CORE_OPS:
+        raise UnsupportedInstructionError(
+            f"{e._where(inst)}: {inst.opcode} is a tensor-core instruction, whose results the analyzer does not "
+            "compute: count the kernel with method 'slice' (the default), which runs only what decides control flow; "
+            "a debug build (nvcc -G) passes them through memory the slicer cannot tell from what a branch reads: "
+            "compile without -G")
     else:
         raise UnsupportedInstructionError(f"{e._where(inst)}: unsupported instruction {inst.opcode}")
 
